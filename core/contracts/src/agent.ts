@@ -1,0 +1,45 @@
+/**
+ * What the control plane gives a VM at createVm: the node agent's bootstrap settings. The IaaS driver
+ * delivers them the way its cloud delivers user data; the agent reads them back through a MetadataSource.
+ */
+export interface AgentSettings {
+  /** Unique per VM incarnation; the agent's identity in heartbeats and the CN of its client certificate. */
+  agentId: string;
+  clusterId: string;
+  instanceId: string;
+  /** The instance group: `master` runs etcd and the control plane, `worker` runs kubelet. */
+  group: 'master' | 'worker';
+  index: number;
+  controlPlane: {
+    /** Base URL of the agent channel, e.g. https://127.0.0.1:9021 */
+    url: string;
+    /** PEM of the CA that signed the control plane's serving certificate. */
+    caPem: string;
+  };
+  /** The VM's own client certificate and key for mTLS to the control plane. */
+  tls: { certPem: string; keyPem: string };
+  network: { ip: string; netmask?: string; gateway?: string; dns?: string[] };
+  /** Persistent disk id the agent should mount (by id), if any. */
+  persistentDiskId?: string;
+  heartbeatIntervalMs: number;
+}
+
+/** Where an agent finds its settings on boot: a cloud metadata service, a config drive, a file. */
+export interface MetadataSource {
+  /** A name for logs: `ec2-imds`, `gce-metadata`, `file`. */
+  readonly kind: string;
+  /** The raw user data the driver delivered, decoded to the settings JSON. */
+  readSettings(signal?: AbortSignal): Promise<AgentSettings>;
+  /** The VM id as the cloud knows it, when the metadata service says. */
+  instanceId?(signal?: AbortSignal): Promise<string | undefined>;
+}
+
+/** Encodes settings for a user-data field; agents decode with `decodeAgentSettings`. */
+export function encodeAgentSettings(settings: AgentSettings): string {
+  return Buffer.from(JSON.stringify(settings), 'utf8').toString('base64');
+}
+
+export function decodeAgentSettings(data: string): AgentSettings {
+  const text = data.trimStart().startsWith('{') ? data : Buffer.from(data, 'base64').toString('utf8');
+  return JSON.parse(text) as AgentSettings;
+}
