@@ -1,0 +1,35 @@
+import { Hono } from 'hono';
+import type { AppEnv, ApiDeps } from './context.js';
+import { openApiDocument } from './openapi.js';
+import { problemResponse } from './problem.js';
+import { agentRoutes } from './routes/agent.js';
+import { bearerAuth, oauthRoutes } from './routes/auth.js';
+import { clusterRoutes } from './routes/clusters.js';
+import { sandboxRoutes } from './routes/sandbox.js';
+import { taskRoutes } from './routes/tasks.js';
+import { userRoutes } from './routes/users.js';
+import { SlipwayError } from '@slipway/contracts';
+
+/** The REST API: PKS-shaped /v1, the OAuth token endpoint, the agent channel and the OpenAPI document. */
+export function createApp(deps: ApiDeps): Hono<AppEnv> {
+  const { services, engine, version } = deps;
+  const app = new Hono<AppEnv>();
+  app.onError((error, c) => problemResponse(c, error));
+  app.notFound((c) => problemResponse(c, new SlipwayError('NotFound', `no route ${c.req.method} ${c.req.path}`, { hint: 'GET /openapi.json lists every route.' })));
+
+  const openapi = JSON.stringify(openApiDocument(version));
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+  app.get('/health', (c) => c.json({ status: 'UP' }));
+  app.get('/info', (c) => c.json({ app: 'slipway', version, plugins: engine.plugins.loaded }));
+  app.route('/', oauthRoutes(services.auth));
+  app.route('/', agentRoutes(services.agents));
+
+  const v1 = new Hono<AppEnv>();
+  v1.use('*', bearerAuth(services.auth));
+  v1.route('/', clusterRoutes(services.clusters));
+  v1.route('/', taskRoutes(services.clusters));
+  v1.route('/', userRoutes(services.auth));
+  v1.route('/', sandboxRoutes(engine.plugins));
+  app.route('/v1', v1);
+  return app;
+}

@@ -1,0 +1,11 @@
+import type { HttpBindings } from '@hono/node-server';
+import type { Engine, EngineServices, Principal } from '@slipway/engine';
+
+/** What route handlers reach: the engine's services, never the store or the container. */
+export interface ApiDeps {
+  services: EngineServices;
+  engine: Pick<Engine, 'plugins' | 'config'>;
+  version: string;
+}
+
+export type AppEnv = { Bindings: HttpBindings; Variables: { principal: Principal } };

@@ -1,0 +1,32 @@
+import { Hono } from 'hono';
+import type { ClusterService } from '@slipway/engine';
+import type { AppEnv } from '../context.js';
+import { readJson, validateBody } from '../validate.js';
+
+export function clusterRoutes(clusters: ClusterService) {
+  const app = new Hono<AppEnv>();
+  app.get('/plans', (c) => c.json(clusters.listPlans()));
+  app.get('/clusters', async (c) => c.json(await clusters.list(c.get('principal'))));
+  app.post('/clusters', async (c) => {
+    const body = validateBody<Parameters<ClusterService['create']>[1]>('ClusterRequest', await readJson(c.req.raw));
+    const cluster = await clusters.create(c.get('principal'), body);
+    if (cluster.task_id) c.header('location', `/v1/tasks/${cluster.task_id}`);
+    return c.json(cluster, 202);
+  });
+  app.get('/clusters/:name', async (c) => c.json(await clusters.get(c.get('principal'), c.req.param('name'))));
+  app.patch('/clusters/:name', async (c) => {
+    const body = validateBody<{ kubernetes_worker_instances: number }>('UpdateClusterParameters', await readJson(c.req.raw));
+    const cluster = await clusters.resize(c.get('principal'), c.req.param('name'), body.kubernetes_worker_instances);
+    if (cluster.task_id) c.header('location', `/v1/tasks/${cluster.task_id}`);
+    return c.json(cluster, 202);
+  });
+  app.delete('/clusters/:name', async (c) => {
+    const cluster = await clusters.delete(c.get('principal'), c.req.param('name'));
+    if (cluster.task_id) c.header('location', `/v1/tasks/${cluster.task_id}`);
+    return c.json(cluster, 202);
+  });
+  app.post('/clusters/:name/binds', async (c) => c.json(await clusters.bind(c.get('principal'), c.req.param('name')), 201));
+  app.get('/clusters/:name/instances', async (c) => c.json((await clusters.details(c.get('principal'), c.req.param('name'))).instances));
+  app.get('/clusters/:name/events', async (c) => c.json((await clusters.details(c.get('principal'), c.req.param('name'))).events));
+  return app;
+}

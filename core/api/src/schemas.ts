@@ -1,0 +1,93 @@
+import type { JsonSchema } from '@slipway/contracts';
+
+/**
+ * Request and response schemas: the one source for ajv validation of bodies and for GET /openapi.json.
+ * Field names follow the PKS v1 API.
+ */
+export const schemas = {
+  TokenRequest: {
+    type: 'object', required: ['grant_type', 'username', 'password'],
+    properties: {
+      grant_type: { const: 'password', description: 'only the password grant is offered' },
+      username: { type: 'string', minLength: 1 },
+      password: { type: 'string', minLength: 1 },
+      client_id: { type: 'string' },
+    },
+  },
+  ClusterRequest: {
+    type: 'object', additionalProperties: false, required: ['name', 'plan_name', 'parameters'],
+    properties: {
+      name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$', description: 'lowercase letters, digits and dashes; 1-40 characters' },
+      plan_name: { type: 'string', minLength: 1 },
+      parameters: {
+        type: 'object', additionalProperties: false, required: ['kubernetes_master_host'],
+        properties: {
+          kubernetes_master_host: { type: 'string', minLength: 1, maxLength: 253, description: 'external host name of the Kubernetes API' },
+          kubernetes_worker_instances: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
+  },
+  UpdateClusterParameters: {
+    type: 'object', additionalProperties: false, required: ['kubernetes_worker_instances'],
+    properties: { kubernetes_worker_instances: { type: 'integer', minimum: 0 } },
+  },
+  UserRequest: {
+    type: 'object', additionalProperties: false, required: ['name', 'password', 'roles'],
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      password: { type: 'string', minLength: 8 },
+      roles: { type: 'array', minItems: 1, items: { enum: ['clusters.admin', 'clusters.admin.read', 'clusters.manage'] } },
+    },
+  },
+  Problem: {
+    type: 'object', required: ['type', 'title', 'status', 'detail', 'code'],
+    properties: {
+      type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' },
+      code: { type: 'string' }, field: { type: 'string' }, hint: { type: 'string' }, details: { type: 'object' },
+    },
+  },
+  Plan: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' },
+      master_instances: { type: 'integer' }, worker_instances: { type: 'integer' }, max_worker_instances: { type: 'integer' },
+      kubernetes_version: { type: 'string' }, iaas: { type: 'string' }, vm_type: { type: 'object' },
+    },
+  },
+  Cluster: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' }, uuid: { type: 'string' }, plan_name: { type: 'string' }, iaas: { type: 'string' }, owner: { type: 'string' },
+      last_action: { enum: ['CREATE', 'UPDATE', 'UPGRADE', 'DELETE', null] },
+      last_action_state: { enum: ['in progress', 'succeeded', 'failed', null] },
+      last_action_description: { type: ['string', 'null'] }, task_id: { type: ['integer', 'null'] },
+      kubernetes_master_ips: { type: 'array', items: { type: 'string' } },
+      k8s_version: { type: 'string' }, slipway_version: { type: 'string' },
+      parameters: {
+        type: 'object',
+        properties: {
+          kubernetes_master_host: { type: 'string' }, kubernetes_master_port: { type: 'integer' },
+          kubernetes_worker_instances: { type: 'integer' }, kubernetes_master_instances: { type: 'integer' },
+        },
+      },
+      created_at: { type: 'string' }, updated_at: { type: 'string' },
+    },
+  },
+  Task: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' }, type: { type: 'string' }, cluster_name: { type: ['string', 'null'] }, user: { type: 'string' },
+      state: { enum: ['queued', 'processing', 'cancelling', 'cancelled', 'done', 'error', 'timeout'] },
+      description: { type: 'string' },
+      progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: 'integer' } } },
+      steps: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, state: { type: 'string' }, detail: { type: ['string', 'null'] } } } },
+      waiting_for: { type: ['string', 'null'] },
+      error: { type: ['object', 'null'] },
+      log: { type: 'array', items: { type: 'object' } },
+    },
+  },
+  Kubeconfig: { type: 'object', required: ['apiVersion', 'kind', 'clusters', 'users', 'contexts', 'current-context'] },
+} as const satisfies Record<string, JsonSchema>;
+
+export type SchemaName = keyof typeof schemas;

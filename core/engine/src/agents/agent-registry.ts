@@ -1,0 +1,132 @@
+import { EventEmitter } from 'node:events';
+import { inject, injectable } from 'tsyringe';
+import { SlipwayError, type Clock, type DesiredState, type Heartbeat, type InstanceState, type JobStatus } from '@slipway/contracts';
+import { isoNow } from '../clock.js';
+import type { InstanceRow, Store } from '../store/index.js';
+import { CLOCK, CONFIG, STORE } from '../tokens.js';
+import type { SlipwayConfig } from '../config/schema.js';
+import { JOBS_BY_GROUP } from './jobs.js';
+
+export interface SyncResult {
+  desired: DesiredState;
+  heartbeatIntervalMs: number;
+}
+
+/**
+ * The control plane's end of the agent channel: records heartbeats, answers each agent with its desired
+ * state, holds long polls until that state changes, and lets tasks wait for agents to converge.
+ */
+@injectable()
+export class AgentRegistry {
+  private readonly changes = new EventEmitter();
+  private readonly heartbeatIntervalMs: number;
+
+  constructor(
+    @inject(STORE) private readonly store: Store,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(CONFIG) config: SlipwayConfig,
+  ) {
+    this.heartbeatIntervalMs = Math.round(config.agents.heartbeat_interval_seconds * 1000);
+    this.changes.setMaxListeners(0);
+  }
+
+  /** Handles one sync (heartbeat + fetch of desired state), holding it up to `waitMs` if nothing changed. */
+  async sync(agentId: string, heartbeat: Heartbeat, waitMs: number, knownGeneration: number | undefined, signal?: AbortSignal): Promise<SyncResult> {
+    if (heartbeat.agentId !== agentId) {
+      throw new SlipwayError('Forbidden', `heartbeat for agent ${heartbeat.agentId} sent with the certificate of ${agentId}`);
+    }
+    const instance = await this.store.instances.byAgentId(agentId);
+    if (!instance) throw new SlipwayError('NotFound', `agent ${agentId} is not known (its VM may have been deleted)`);
+    await this.record(instance, heartbeat);
+
+    let desired = this.desiredOf(instance);
+    if (waitMs > 0 && knownGeneration === desired.generation) {
+      await this.waitForGeneration(instance.id, knownGeneration, Math.min(waitMs, 5 * 60_000), signal);
+      const fresh = await this.store.instances.get(instance.id);
+      if (!fresh || fresh.agent_id !== agentId) throw new SlipwayError('NotFound', `agent ${agentId} was replaced while it waited`);
+      desired = this.desiredOf(fresh);
+    }
+    return { desired, heartbeatIntervalMs: this.heartbeatIntervalMs };
+  }
+
+  /** Bumps an instance's desired generation and wakes its held long poll. */
+  async setDesired(instanceId: string, desired: InstanceRow['desired']): Promise<void> {
+    const row = await this.store.instances.get(instanceId);
+    if (!row) return;
+    if (row.desired === desired) return;
+    const generation = row.desired_generation + 1;
+    await this.store.instances.update(instanceId, { desired, desired_generation: generation, drained: 0, updated_at: isoNow(this.clock) });
+    this.changes.emit(`instance:${instanceId}`, generation);
+  }
+
+  /**
+   * Waits until `check` over the cluster's instances returns null (satisfied); otherwise its string says
+   * what is still awaited and is passed to `onWaiting`. Re-checked on each heartbeat of the cluster and
+   * every second; throws Timeout naming what it waited for.
+   */
+  async waitForCluster(clusterUuid: string, check: (instances: InstanceRow[]) => string | null, options: { timeoutMs: number; signal?: AbortSignal; onWaiting?: (what: string) => void }): Promise<void> {
+    const deadline = this.clock.now() + options.timeoutMs;
+    let lastWhat = '';
+    for (;;) {
+      const what = check(await this.store.instances.ofCluster(clusterUuid));
+      if (what === null) return;
+      if (what !== lastWhat) options.onWaiting?.(what);
+      lastWhat = what;
+      const remaining = deadline - this.clock.now();
+      if (remaining <= 0) {
+        throw new SlipwayError('Timeout', `gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${what}`, {
+          hint: 'Check the VMs with `slipway cluster NAME --details`; raise agents.boot_timeout_seconds if VMs boot slowly.',
+        });
+      }
+      await this.nextChange(`cluster:${clusterUuid}`, Math.min(1000, remaining), options.signal);
+    }
+  }
+
+  private async record(instance: InstanceRow, heartbeat: Heartbeat): Promise<void> {
+    const at = isoNow(this.clock);
+    await this.store.instances.update(instance.id, {
+      last_heartbeat_at: at,
+      processes: JSON.stringify(heartbeat.jobs ?? []),
+      applied_generation: heartbeat.appliedGeneration ?? 0,
+      drained: heartbeat.drained ? 1 : 0,
+      state: instanceStateOf(heartbeat.jobs ?? []),
+      updated_at: at,
+    });
+    this.changes.emit(`cluster:${instance.cluster_uuid}`);
+  }
+
+  private desiredOf(instance: InstanceRow): DesiredState {
+    const group = instance.group_name;
+    const state = instance.desired === 'present' ? 'running' : instance.desired === 'drain' ? 'drained' : 'stopped';
+    return { generation: instance.desired_generation, state, jobs: JOBS_BY_GROUP[group] };
+  }
+
+  private async waitForGeneration(instanceId: string, known: number, waitMs: number, signal?: AbortSignal): Promise<void> {
+    await this.nextChange(`instance:${instanceId}`, waitMs, signal, (generation) => generation !== known);
+  }
+
+  private nextChange(event: string, timeoutMs: number, signal?: AbortSignal, accept: (value: unknown) => boolean = () => true): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.changes.off(event, onChange);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const onChange = (value: unknown) => { if (accept(value)) done(); };
+      const timer = setTimeout(done, timeoutMs);
+      this.changes.on(event, onChange);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/** An instance is running when every process runs, failing when one fails, else starting. */
+export function instanceStateOf(jobs: JobStatus[]): InstanceState {
+  const processes = jobs.flatMap((j) => j.processes);
+  if (processes.length === 0) return 'starting';
+  if (processes.some((p) => p.state === 'failing' || p.state === 'unavailable')) return 'failing';
+  if (processes.every((p) => p.state === 'running')) return 'running';
+  if (processes.every((p) => p.state === 'stopped')) return 'stopped';
+  return 'starting';
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { inject, injectable } from 'tsyringe';
+import { SlipwayError, type Clock } from '@slipway/contracts';
+import { ENGINE_ACTOR } from '../agents/agent-identity.js';
+import { mayAccessCluster, requireRole, seesAllClusters, type Principal } from '../auth/roles.js';
+import { isoNow } from '../clock.js';
+import { clusterCaName, issueUserCertificate } from '../cluster-pki.js';
+import type { SlipwayConfig } from '../config/schema.js';
+import { KUBERNETES_API_PORT } from '../lifecycle/cluster-tasks.js';
+import { PlanCatalog } from '../plans.js';
+import type { PluginSet } from '../plugins/plugin-set.js';
+import type { ClusterWithTask, Store } from '../store/index.js';
+import { TaskRunner } from '../tasks/task-runner.js';
+import { CLOCK, CONFIG, CONTROL_PLANE, PLUGINS, STORE, type ControlPlaneIdentity } from '../tokens.js';
+import { buildKubeconfig, type Kubeconfig } from './kubeconfig.js';
+import { clusterView, instanceView, planView, taskView, type ClusterView } from './views.js';
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/**
+ * What users do with clusters, with the access rules of PKS's scopes. Long work is handed to the task
+ * runner; this class only validates, authorizes, records intent and answers.
+ */
+@injectable()
+export class ClusterService {
+  constructor(
+    @inject(STORE) private readonly store: Store,
+    @inject(PlanCatalog) private readonly plans: PlanCatalog,
+    @inject(TaskRunner) private readonly tasks: TaskRunner,
+    @inject(PLUGINS) private readonly plugins: PluginSet,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(CONFIG) private readonly config: SlipwayConfig,
+    @inject(CONTROL_PLANE) private readonly controlPlane: ControlPlaneIdentity,
+  ) {}
+
+  listPlans() {
+    return this.plans.list().map((p) => planView(p, this.plans.kubernetesVersion(p)));
+  }
+
+  async list(principal: Principal): Promise<ClusterView[]> {
+    const rows = await this.store.clusters.list(seesAllClusters(principal) ? undefined : principal.name);
+    const masters = await this.masterIpsOf(rows.map((r) => r.uuid));
+    return rows.map((r) => clusterView(r, masters.get(r.uuid) ?? [], this.controlPlane.version));
+  }
+
+  async get(principal: Principal, name: string): Promise<ClusterView> {
+    const row = await this.find(principal, name, 'read');
+    const masters = await this.masterIpsOf([row.uuid]);
+    return clusterView(row, masters.get(row.uuid) ?? [], this.controlPlane.version);
+  }
+
+  async details(principal: Principal, name: string) {
+    const row = await this.find(principal, name, 'read');
+    const instances = await this.store.instances.ofCluster(row.uuid);
+    const events = await this.store.events.ofCluster(row.uuid, 50);
+    return { instances: instances.map(instanceView), events };
+  }
+
+  async create(principal: Principal, input: { name: string; plan_name: string; parameters: { kubernetes_master_host: string; kubernetes_worker_instances?: number } }): Promise<ClusterView> {
+    requireRole(principal, ['clusters.admin', 'clusters.manage'], 'create clusters');
+    if (!NAME.test(input.name)) {
+      throw new SlipwayError('InvalidInput', `cluster name "${input.name}" is not valid: 1-40 lowercase letters, digits and dashes, starting and ending with a letter or digit`, { field: 'name' });
+    }
+    const host = input.parameters.kubernetes_master_host;
+    if (!HOSTNAME.test(host)) {
+      throw new SlipwayError('InvalidInput', `"${host}" is not a valid host name for the Kubernetes API`, { field: 'parameters.kubernetes_master_host' });
+    }
+    const plan = this.plans.get(input.plan_name);
+    const workers = input.parameters.kubernetes_worker_instances ?? plan.worker_instances;
+    this.checkWorkers(workers, plan.max_worker_instances, 'parameters.kubernetes_worker_instances', input.plan_name);
+    if (await this.store.clusters.findByName(input.name)) {
+      throw new SlipwayError('AlreadyExists', `a cluster named "${input.name}" already exists`, { field: 'name', hint: 'Pick another name, or delete the existing cluster first.' });
+    }
+    const uuid = randomUUID();
+    const now = isoNow(this.clock);
+    await this.tasks.submit({
+      type: 'CREATE', cluster: { uuid, name: input.name }, user: principal.name, description: `create cluster ${input.name}`,
+      params: { workers },
+      prepare: async () => {
+        try {
+          await this.store.clusters.insert({
+            uuid, name: input.name, owner: principal.name, plan_name: plan.name, iaas: plan.iaas, external_hostname: host,
+            k8s_version: this.plans.kubernetesVersion(plan), stemcell: `${this.config.kubernetes.stemcell.name}/${this.config.kubernetes.stemcell.version}`,
+            master_instances: plan.master_instances, worker_instances: workers, api_address: null, status: 'active', live: 1,
+            created_at: now, updated_at: now,
+          });
+        } catch (e) {
+          // Two creates of one name racing: the unique index decides.
+          if (/UNIQUE/i.test((e as Error).message)) throw new SlipwayError('AlreadyExists', `a cluster named "${input.name}" already exists`, { field: 'name' });
+          throw e;
+        }
+      },
+    });
+    return this.get(principal, input.name);
+  }
+
+  async resize(principal: Principal, name: string, workers: number): Promise<ClusterView> {
+    const row = await this.find(principal, name, 'write');
+    const plan = this.plans.get(row.plan_name);
+    this.checkWorkers(workers, plan.max_worker_instances, 'kubernetes_worker_instances', plan.name);
+    await this.tasks.submit({ type: 'UPDATE', cluster: row, user: principal.name, description: `resize cluster ${name} to ${workers} workers`, params: { workers } });
+    return this.get(principal, name);
+  }
+
+  async delete(principal: Principal, name: string): Promise<ClusterView> {
+    const row = await this.find(principal, name, 'write');
+    await this.tasks.submit({ type: 'DELETE', cluster: row, user: principal.name, description: `delete cluster ${name}`, params: {} });
+    return this.get(principal, name);
+  }
+
+  /** A kubeconfig with a client certificate for the caller (CN = user name), signed by the cluster's CA. */
+  async bind(principal: Principal, name: string): Promise<Kubeconfig> {
+    const row = await this.find(principal, name, 'write');
+    if (row.task_type === 'CREATE' && row.task_state !== 'done') {
+      throw new SlipwayError('Conflict', `cluster "${name}" is still being created (task ${row.task_id}); get credentials when it has succeeded`, { hint: `Run: slipway task ${row.task_id}` });
+    }
+    const groups = principal.roles.includes('clusters.admin') ? ['system:masters'] : [];
+    const certificate = await issueUserCertificate(this.plugins.credentials, ENGINE_ACTOR, row.uuid, principal.name, groups);
+    const ca = await this.plugins.credentials.get(clusterCaName(row.uuid), ENGINE_ACTOR);
+    const caPem = (ca.value as { certificate: string }).certificate;
+    return buildKubeconfig({
+      cluster: row.name, server: `https://${row.external_hostname}:${KUBERNETES_API_PORT}`, caPem,
+      user: principal.name, certificate: certificate.value,
+    });
+  }
+
+  async listTasks(principal: Principal, options: { limit?: number; cluster?: string }) {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
+    if (options.cluster) await this.find(principal, options.cluster, 'read');
+    const rows = await this.store.tasks.list({ limit, clusterName: options.cluster, owner: seesAllClusters(principal) ? undefined : principal.name });
+    const steps = await this.store.tasks.stepsOf(rows.map((r) => r.id));
+    return rows.map((t) => taskView(t, steps.filter((s) => s.task_id === t.id)));
+  }
+
+  async getTask(principal: Principal, id: number) {
+    const task = await this.visibleTask(principal, id, 'read');
+    return taskView(task, await this.store.tasks.steps(id), await this.store.tasks.logs(id));
+  }
+
+  async cancelTask(principal: Principal, id: number) {
+    await this.visibleTask(principal, id, 'write');
+    const task = await this.tasks.cancel(id);
+    return taskView(task, await this.store.tasks.steps(id));
+  }
+
+  private async visibleTask(principal: Principal, id: number, access: 'read' | 'write') {
+    const task = await this.store.tasks.get(id);
+    const owner = task?.cluster_uuid ? (await this.store.clusters.findByUuid(task.cluster_uuid))?.owner : task?.user;
+    if (!task || !mayAccessCluster(principal, owner ?? task.user, access)) {
+      // Someone else's task is reported as missing: names of other tenants' work do not leak.
+      throw new SlipwayError('NotFound', `task ${id} does not exist`, { hint: 'List your tasks with `slipway tasks`.' });
+    }
+    return task;
+  }
+
+  private async find(principal: Principal, name: string, access: 'read' | 'write'): Promise<ClusterWithTask> {
+    const row = await this.store.clusters.findByName(name);
+    if (!row || !mayAccessCluster(principal, row.owner, 'read')) {
+      throw new SlipwayError('NotFound', `cluster "${name}" does not exist`, { hint: 'List clusters with `slipway clusters`.' });
+    }
+    if (!mayAccessCluster(principal, row.owner, access)) {
+      throw new SlipwayError('Forbidden', `${principal.name} may read but not change cluster "${name}"`, { hint: 'Changing clusters needs clusters.admin, or clusters.manage as its owner.' });
+    }
+    return row;
+  }
+
+  private checkWorkers(workers: number, max: number, field: string, plan: string): void {
+    if (!Number.isInteger(workers) || workers < 0 || workers > max) {
+      throw new SlipwayError('InvalidInput', `${field} must be an integer from 0 to ${max} (the maximum of plan "${plan}"); got ${workers}`, { field });
+    }
+  }
+
+  private async masterIpsOf(uuids: string[]): Promise<Map<string, string[]>> {
+    const map = new Map<string, string[]>();
+    if (!uuids.length) return map;
+    // One query for all clusters: the list stays a constant number of queries at 1,000 clusters.
+    const rows = await this.store.db.selectFrom('instances').select(['cluster_uuid', 'ip'])
+      .where('group_name', '=', 'master').where('ip', 'is not', null)
+      .where('cluster_uuid', 'in', uuids.length > 500 ? this.store.db.selectFrom('clusters').select('uuid').where('status', '=', 'active') : uuids)
+      .orderBy('cluster_uuid').orderBy('idx').execute();
+    for (const r of rows) {
+      const list = map.get(r.cluster_uuid) ?? [];
+      list.push(r.ip!);
+      map.set(r.cluster_uuid, list);
+    }
+    return map;
+  }
+}

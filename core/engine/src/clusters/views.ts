@@ -1,0 +1,116 @@
+import type { PlanConfig } from '../config/schema.js';
+import { KUBERNETES_API_PORT } from '../lifecycle/cluster-tasks.js';
+import type { ClusterWithTask, InstanceRow, TaskLogRow, TaskRow, TaskStepRow } from '../store/index.js';
+
+/** PKS's `last_action_state` from our task state. */
+function lastActionState(taskState: string | null): 'in progress' | 'succeeded' | 'failed' {
+  switch (taskState) {
+    case 'done': return 'succeeded';
+    case 'error': case 'cancelled': case 'timeout': return 'failed';
+    default: return 'in progress';
+  }
+}
+
+const ACTION_WORDS: Record<string, string> = { CREATE: 'Creating', UPDATE: 'Updating', UPGRADE: 'Upgrading', DELETE: 'Deleting' };
+
+export interface ClusterView {
+  name: string;
+  uuid: string;
+  plan_name: string;
+  iaas: string;
+  owner: string;
+  last_action: string | null;
+  last_action_state: string | null;
+  last_action_description: string | null;
+  task_id: number | null;
+  kubernetes_master_ips: string[];
+  k8s_version: string;
+  slipway_version: string;
+  parameters: {
+    kubernetes_master_host: string;
+    kubernetes_master_port: number;
+    kubernetes_worker_instances: number;
+    kubernetes_master_instances: number;
+  };
+  created_at: string;
+  updated_at: string;
+}
+
+export function clusterView(row: ClusterWithTask, masterIps: string[], version: string): ClusterView {
+  const state = row.task_state ? lastActionState(row.task_state) : null;
+  const word = row.task_type ? ACTION_WORDS[row.task_type] ?? row.task_type : null;
+  return {
+    name: row.name,
+    uuid: row.uuid,
+    plan_name: row.plan_name,
+    iaas: row.iaas,
+    owner: row.owner,
+    last_action: row.task_type,
+    last_action_state: state,
+    last_action_description: word ? `${word} cluster ${state === 'in progress' ? '' : state === 'succeeded' ? 'succeeded' : 'failed'}`.trim() : null,
+    task_id: row.task_id,
+    kubernetes_master_ips: masterIps,
+    k8s_version: row.k8s_version,
+    slipway_version: version,
+    parameters: {
+      kubernetes_master_host: row.external_hostname,
+      kubernetes_master_port: KUBERNETES_API_PORT,
+      kubernetes_worker_instances: row.worker_instances,
+      kubernetes_master_instances: row.master_instances,
+    },
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export function planView(plan: PlanConfig, k8sVersion: string) {
+  return {
+    id: plan.name,
+    name: plan.name,
+    description: plan.description ?? '',
+    master_instances: plan.master_instances,
+    worker_instances: plan.worker_instances,
+    max_worker_instances: plan.max_worker_instances,
+    kubernetes_version: k8sVersion,
+    iaas: plan.iaas,
+    vm_type: { master: plan.master_vm, worker: plan.worker_vm },
+  };
+}
+
+export function taskView(task: TaskRow, steps: TaskStepRow[], log?: TaskLogRow[]) {
+  const done = steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
+  return {
+    id: task.id,
+    type: task.type,
+    cluster_name: task.cluster_name,
+    cluster_uuid: task.cluster_uuid,
+    user: task.user,
+    state: task.state,
+    description: task.description,
+    progress: { done, total: steps.length },
+    steps: steps.map((s) => ({ name: s.name, state: s.state, detail: s.detail, started_at: s.started_at, finished_at: s.finished_at })),
+    waiting_for: task.waiting_for,
+    error: task.error ? (JSON.parse(task.error) as { code: string; message: string; hint?: string }) : null,
+    created_at: task.created_at,
+    started_at: task.started_at,
+    ended_at: task.ended_at,
+    ...(log ? { log: log.map((l) => ({ at: l.at, level: l.level, message: l.message })) } : {}),
+  };
+}
+
+export function instanceView(i: InstanceRow) {
+  return {
+    id: i.id,
+    name: `${i.group_name}/${i.idx}`,
+    group: i.group_name,
+    index: i.idx,
+    vm_cid: i.vm_cid,
+    agent_id: i.agent_id,
+    ip: i.ip,
+    zone: i.zone,
+    state: i.state,
+    desired: i.desired,
+    last_heartbeat_at: i.last_heartbeat_at,
+    processes: i.processes ? JSON.parse(i.processes) : [],
+  };
+}

@@ -1,0 +1,102 @@
+import 'reflect-metadata';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { container as rootContainer } from 'tsyringe';
+import type { Clock, Logger } from '@slipway/contracts';
+import { AgentRegistry } from './agents/agent-registry.js';
+import { AuthService } from './auth/auth-service.js';
+import { SystemClock } from './clock.js';
+import { ClusterService } from './clusters/cluster-service.js';
+import type { SlipwayConfig } from './config/schema.js';
+import { AGENT_CA, ensureControlPlaneTls, type ControlPlaneTls } from './control-plane-tls.js';
+import { ClusterSteps, createClusterTask, deleteClusterTask, resizeClusterTask } from './lifecycle/cluster-tasks.js';
+import { PlanCatalog } from './plans.js';
+import { PluginLoader } from './plugins/loader.js';
+import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
+import { createStore, type Store } from './store/index.js';
+import { TaskRunner } from './tasks/task-runner.js';
+import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, STORE, type ControlPlaneIdentity } from './tokens.js';
+
+export interface EngineOptions {
+  home: string;
+  config: SlipwayConfig;
+  /** Where slipway.yaml lives: plugin_dirs are relative to it. */
+  configPath?: string;
+  logger: Logger;
+  clock?: Clock;
+  version: string;
+}
+
+/** The running engine's services, for the API and the CLI's `up`. */
+export interface EngineServices {
+  clusters: ClusterService;
+  auth: AuthService;
+  agents: AgentRegistry;
+  tasks: TaskRunner;
+}
+
+export interface Engine {
+  config: SlipwayConfig;
+  store: Store;
+  plugins: PluginSet;
+  tls: ControlPlaneTls;
+  caPath: string;
+  /** Wires the services (agents will dial `agentUrl`) and resumes unfinished tasks. */
+  start(agentUrl: string): Promise<EngineServices>;
+  /** Pauses tasks (they resume on the next start), destroys plugins, closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * The engine's composition root: opens the store, loads and creates the plugins, ensures the control
+ * plane's PKI. The only place in the engine that touches the DI container.
+ */
+export async function openEngine(options: EngineOptions): Promise<Engine> {
+  const { home, config, logger } = options;
+  const clock = options.clock ?? new SystemClock();
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
+  const store = await createStore(join(home, 'slipway.db'));
+  let plugins: PluginSet | undefined;
+  try {
+    plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), logger, clock });
+    const caPath = join(home, 'ca.pem');
+    const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath);
+    const container = rootContainer.createChildContainer();
+    container.register(CONFIG, { useValue: config });
+    container.register(STORE, { useValue: store });
+    container.register(PLUGINS, { useValue: plugins });
+    container.register(CLOCK, { useValue: clock });
+    container.register(LOGGER, { useValue: logger });
+    let services: EngineServices | undefined;
+    const livePlugins = plugins;
+    return {
+      config, store, plugins, tls, caPath,
+      async start(agentUrl: string) {
+        if (services) return services;
+        const identity: ControlPlaneIdentity = { agentUrl, caPem: tls.caPem, agentCaName: AGENT_CA, version: options.version };
+        container.register(CONTROL_PLANE, { useValue: identity });
+        for (const cls of [AgentRegistry, TaskRunner, PlanCatalog, AuthService, ClusterService, ClusterSteps]) container.registerSingleton(cls as never);
+        const tasks = container.resolve(TaskRunner);
+        const steps = container.resolve(ClusterSteps);
+        tasks.register(createClusterTask(steps));
+        tasks.register(resizeClusterTask(steps));
+        tasks.register(deleteClusterTask(steps));
+        await container.resolve(PlanCatalog).persist();
+        services = { clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks };
+        const resumed = await tasks.resumeAll();
+        if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`);
+        return services;
+      },
+      async close() {
+        await services?.tasks.shutdown();
+        await livePlugins.destroy();
+        await store.db.destroy();
+      },
+    };
+  } catch (e) {
+    await plugins?.destroy();
+    await store.db.destroy();
+    throw e;
+  }
+}

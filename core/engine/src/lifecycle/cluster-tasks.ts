@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { inject, injectable } from 'tsyringe';
+import { SlipwayError, type Clock } from '@slipway/contracts';
+import { AgentIdentity, ENGINE_ACTOR } from '../agents/agent-identity.js';
+import { AgentRegistry } from '../agents/agent-registry.js';
+import { isoNow } from '../clock.js';
+import { clusterCredentialPath, issueClusterPki } from '../cluster-pki.js';
+import type { SlipwayConfig } from '../config/schema.js';
+import { PlanCatalog } from '../plans.js';
+import type { PluginSet } from '../plugins/plugin-set.js';
+import { forEachLimit } from '../retry.js';
+import type { ClusterRow, InstanceRow, Store } from '../store/index.js';
+import type { StepContext, TaskDefinition } from '../tasks/model.js';
+import { CLOCK, CONFIG, PLUGINS, STORE } from '../tokens.js';
+import { label, Provisioner } from './provisioner.js';
+
+export interface CreateParams { workers: number }
+export interface ResizeParams { workers: number }
+
+/** The API endpoint port of every cluster (PKS: kubernetes_master_port 8443). */
+export const KUBERNETES_API_PORT = 8443;
+
+/**
+ * The steps of the cluster lifecycle tasks (create, resize, delete). Each step reads the persisted state
+ * and does only what is still missing, so re-running it after a crash is safe.
+ */
+@injectable()
+export class ClusterSteps {
+  constructor(
+    @inject(STORE) private readonly store: Store,
+    @inject(PLUGINS) private readonly plugins: PluginSet,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(CONFIG) private readonly config: SlipwayConfig,
+    @inject(PlanCatalog) private readonly plans: PlanCatalog,
+    @inject(Provisioner) private readonly provisioner: Provisioner,
+    @inject(AgentRegistry) private readonly agents: AgentRegistry,
+    @inject(AgentIdentity) private readonly identity: AgentIdentity,
+  ) {}
+
+  /** Makes the instance rows match the desired worker count: new rows for growth, `drain` for shrinking. */
+  async planInstances(cluster: ClusterRow, workers: number): Promise<void> {
+    const existing = await this.store.instances.ofCluster(cluster.uuid);
+    const now = isoNow(this.clock);
+    const rows: InstanceRow[] = [];
+    const want = (group: 'master' | 'worker', count: number) => {
+      for (let idx = 0; idx < count; idx++) {
+        if (existing.some((i) => i.group_name === group && i.idx === idx)) continue;
+        rows.push({
+          id: randomUUID(), cluster_uuid: cluster.uuid, group_name: group, idx, agent_id: randomUUID(), vm_cid: null,
+          ip: null, zone: null, desired: 'present', state: 'starting', last_heartbeat_at: null, processes: null,
+          desired_generation: 1, applied_generation: 0, drained: 0, created_at: now, updated_at: now,
+        });
+      }
+    };
+    want('master', cluster.master_instances);
+    want('worker', workers);
+    await this.store.instances.insert(rows);
+    for (const instance of existing) {
+      if (instance.group_name !== 'worker') continue;
+      if (instance.idx >= workers && instance.desired === 'present') await this.agents.setDesired(instance.id, 'drain');
+      // A resize up that follows an unfinished resize down keeps the worker instead of replacing it.
+      if (instance.idx < workers && instance.desired === 'drain') await this.agents.setDesired(instance.id, 'present');
+    }
+  }
+
+  async allocateAddresses(ctx: StepContext): Promise<void> {
+    const { cluster } = ctx;
+    await this.plugins.network.prepareCluster({ clusterId: cluster.uuid, clusterName: cluster.name, iaas: cluster.iaas }, { signal: ctx.signal });
+    const instances = (await this.store.instances.ofCluster(cluster.uuid)).filter((i) => i.desired === 'present' && !i.ip);
+    let done = 0;
+    for (const instance of instances) {
+      const allocation = await this.plugins.network.allocateAddress({ clusterId: cluster.uuid, owner: instance.id, iaas: cluster.iaas }, { signal: ctx.signal });
+      await this.store.instances.update(instance.id, { ip: allocation.ip, updated_at: isoNow(this.clock) });
+      done++;
+    }
+    await ctx.detail(`${done} addresses allocated`);
+  }
+
+  async issueCredentials(ctx: StepContext): Promise<void> {
+    const masters = (await this.store.instances.ofCluster(ctx.cluster.uuid)).filter((i) => i.group_name === 'master');
+    const names = await issueClusterPki(this.plugins.credentials, ENGINE_ACTOR, {
+      clusterId: ctx.cluster.uuid, externalHostname: ctx.cluster.external_hostname, masterIps: masters.map((m) => m.ip!).filter(Boolean),
+    });
+    await ctx.detail(`${names.length} credentials under ${clusterCredentialPath(ctx.cluster.uuid)}`);
+  }
+
+  async stemcell(ctx: StepContext): Promise<string> {
+    const target = this.plugins.iaasTarget(ctx.cluster.iaas);
+    const id = await this.provisioner.ensureStemcell(target, ctx.signal, (m) => void ctx.log('warn', m));
+    await ctx.detail(`stemcell ${this.config.kubernetes.stemcell.name}/${this.config.kubernetes.stemcell.version} is ${id}`);
+    return id;
+  }
+
+  /** Creates the VMs of a group that should exist and do not; masters and workers run in parallel batches. */
+  async createVms(ctx: StepContext, group: 'master' | 'worker'): Promise<void> {
+    const cluster = (await this.store.clusters.findByUuid(ctx.cluster.uuid))!;
+    const plan = this.plans.get(cluster.plan_name);
+    const stemcellId = await this.stemcell(ctx);
+    const instances = (await this.store.instances.ofCluster(cluster.uuid)).filter((i) => i.group_name === group && i.desired === 'present');
+    let done = 0;
+    await ctx.detail(`0 of ${instances.length} ${group} VMs`);
+    await forEachLimit(instances, this.config.tasks.max_concurrent_vm_calls, async (instance) => {
+      await this.provisioner.ensureVm(cluster, instance, plan, stemcellId, ctx.signal, (m) => void ctx.log('info', m));
+      done++;
+      await ctx.detail(`${done} of ${instances.length} ${group} VMs`);
+    });
+  }
+
+  /** Waits until every present instance's agent reports all its processes running. */
+  async waitForAgents(ctx: StepContext): Promise<void> {
+    await this.agents.waitForCluster(ctx.cluster.uuid, (instances) => {
+      const pending = instances.filter((i) => i.desired === 'present' && !(i.state === 'running' && i.applied_generation >= i.desired_generation));
+      if (pending.length === 0) return null;
+      const names = pending.slice(0, 5).map(label).join(', ') + (pending.length > 5 ? ` and ${pending.length - 5} more` : '');
+      return `agents of ${pending.length} VM${pending.length > 1 ? 's' : ''} to report running (${names})`;
+    }, {
+      timeoutMs: this.config.agents.boot_timeout_seconds * 1000,
+      signal: ctx.signal,
+      onWaiting: (what) => void ctx.waitingFor(what).then(() => ctx.detail(`waiting for ${what}`)),
+    });
+    await ctx.waitingFor(null);
+  }
+
+  async apiEndpoint(ctx: StepContext): Promise<void> {
+    const masters = (await this.store.instances.ofCluster(ctx.cluster.uuid)).filter((i) => i.group_name === 'master' && i.ip);
+    const { address } = await this.plugins.network.ensureApiEndpoint({ clusterId: ctx.cluster.uuid, port: KUBERNETES_API_PORT, masters: masters.map((m) => m.ip!) }, { signal: ctx.signal });
+    await this.store.clusters.update(ctx.cluster.uuid, { api_address: address, updated_at: isoNow(this.clock) });
+    await ctx.detail(`https://${ctx.cluster.external_hostname}:${KUBERNETES_API_PORT} → ${address}`);
+  }
+
+  /** Drains the workers marked `drain` (resize down), waiting for each agent to confirm. */
+  async drain(ctx: StepContext): Promise<void> {
+    const leaving = (await this.store.instances.ofCluster(ctx.cluster.uuid)).filter((i) => i.desired === 'drain');
+    if (!leaving.length) {
+      await ctx.detail('nothing to drain');
+      return;
+    }
+    await this.agents.waitForCluster(ctx.cluster.uuid, (instances) => {
+      const pending = instances.filter((i) => i.desired === 'drain' && i.vm_cid && !i.drained);
+      return pending.length ? `drain of ${pending.map(label).join(', ')}` : null;
+    }, {
+      timeoutMs: this.config.agents.boot_timeout_seconds * 1000,
+      signal: ctx.signal,
+      onWaiting: (what) => void ctx.waitingFor(what),
+    });
+    await ctx.detail(`drained ${leaving.map(label).join(', ')}`);
+  }
+
+  /** Deletes the VMs, disks, addresses and identities of instances leaving the cluster. */
+  async removeInstances(ctx: StepContext, which: (i: InstanceRow) => boolean): Promise<void> {
+    const cluster = (await this.store.clusters.findByUuid(ctx.cluster.uuid))!;
+    const leaving = (await this.store.instances.ofCluster(cluster.uuid)).filter(which);
+    let done = 0;
+    await forEachLimit(leaving, this.config.tasks.max_concurrent_vm_calls, async (instance) => {
+      if (instance.desired !== 'absent') await this.agents.setDesired(instance.id, 'absent');
+      await this.provisioner.deleteVm(cluster, instance, ctx.signal, (m) => void ctx.log('info', m));
+      await this.provisioner.deleteDisk(cluster, instance, ctx.signal, (m) => void ctx.log('info', m));
+      await this.plugins.network.releaseAddress({ clusterId: cluster.uuid, owner: instance.id }, { signal: ctx.signal });
+      await this.store.instances.remove(instance.id);
+      done++;
+      await ctx.detail(`${done} of ${leaving.length} removed`);
+    });
+  }
+
+  async releaseCluster(ctx: StepContext): Promise<void> {
+    await this.plugins.network.releaseCluster({ clusterId: ctx.cluster.uuid }, { signal: ctx.signal });
+    const path = clusterCredentialPath(ctx.cluster.uuid);
+    const names = await this.plugins.credentials.find({ path }, ENGINE_ACTOR);
+    for (const { name } of names) await this.plugins.credentials.delete(name, ENGINE_ACTOR);
+    await ctx.detail(`released the network and ${names.length} credentials`);
+  }
+
+  async markDeleted(ctx: StepContext): Promise<void> {
+    const remaining = await this.store.instances.ofCluster(ctx.cluster.uuid);
+    if (remaining.length) throw new SlipwayError('Internal', `${remaining.length} instances remain after deletion`);
+    await this.store.clusters.update(ctx.cluster.uuid, { status: 'deleted', live: null, updated_at: isoNow(this.clock) });
+  }
+
+  async touch(ctx: StepContext, patch: Partial<ClusterRow> = {}): Promise<void> {
+    await this.store.clusters.update(ctx.cluster.uuid, { ...patch, updated_at: isoNow(this.clock) });
+  }
+}
+
+export function createClusterTask(steps: ClusterSteps): TaskDefinition<CreateParams> {
+  return {
+    type: 'CREATE',
+    steps: () => ['plan', 'network', 'credentials', 'stemcell', 'masters', 'workers', 'agents', 'api-endpoint'],
+    async run(step, ctx) {
+      switch (step) {
+        case 'plan': return steps.planInstances(ctx.cluster, ctx.params.workers);
+        case 'network': return steps.allocateAddresses(ctx);
+        case 'credentials': return steps.issueCredentials(ctx);
+        case 'stemcell': return void (await steps.stemcell(ctx));
+        case 'masters': return steps.createVms(ctx, 'master');
+        case 'workers': return steps.createVms(ctx, 'worker');
+        case 'agents': return steps.waitForAgents(ctx);
+        case 'api-endpoint': return steps.apiEndpoint(ctx);
+        default: throw new SlipwayError('Internal', `unknown CREATE step ${step}`);
+      }
+    },
+  };
+}
+
+export function resizeClusterTask(steps: ClusterSteps): TaskDefinition<ResizeParams> {
+  return {
+    type: 'UPDATE',
+    steps: () => ['plan', 'network', 'stemcell', 'workers', 'drain', 'remove-workers', 'agents'],
+    async run(step, ctx) {
+      switch (step) {
+        case 'plan':
+          await steps.touch(ctx, { worker_instances: ctx.params.workers });
+          return steps.planInstances(ctx.cluster, ctx.params.workers);
+        case 'network': return steps.allocateAddresses(ctx);
+        case 'stemcell': return void (await steps.stemcell(ctx));
+        case 'workers': return steps.createVms(ctx, 'worker');
+        case 'drain': return steps.drain(ctx);
+        case 'remove-workers': return steps.removeInstances(ctx, (i) => i.desired !== 'present');
+        case 'agents': return steps.waitForAgents(ctx);
+        default: throw new SlipwayError('Internal', `unknown UPDATE step ${step}`);
+      }
+    },
+  };
+}
+
+export function deleteClusterTask(steps: ClusterSteps): TaskDefinition<Record<string, never>> {
+  return {
+    type: 'DELETE',
+    steps: () => ['vms-and-disks', 'network-and-credentials', 'finalize'],
+    async run(step, ctx) {
+      switch (step) {
+        case 'vms-and-disks': return steps.removeInstances(ctx, () => true);
+        case 'network-and-credentials': return steps.releaseCluster(ctx);
+        case 'finalize': return steps.markDeleted(ctx);
+        default: throw new SlipwayError('Internal', `unknown DELETE step ${step}`);
+      }
+    },
+  };
+}

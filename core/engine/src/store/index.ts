@@ -1,0 +1,36 @@
+import { ClusterRepository } from './clusters.js';
+import { EventLog } from './events.js';
+import { InstanceRepository } from './instances.js';
+import { openStore, type Db } from './open.js';
+import { SettingsRepository } from './settings.js';
+import { TaskRepository } from './tasks.js';
+import { UserRepository } from './users.js';
+
+export type { Db } from './open.js';
+export * from './schema.js';
+export { ACTIVE_TASK_STATES } from './tasks.js';
+export type { ClusterWithTask } from './clusters.js';
+
+/** The control plane's persistent state: one database, one repository per aggregate. */
+export interface Store {
+  db: Db;
+  clusters: ClusterRepository;
+  instances: InstanceRepository;
+  tasks: TaskRepository;
+  users: UserRepository;
+  events: EventLog;
+  settings: SettingsRepository;
+}
+
+export async function createStore(file: string): Promise<Store> {
+  const db = await openStore(file);
+  return {
+    db,
+    clusters: new ClusterRepository(db),
+    instances: new InstanceRepository(db),
+    tasks: new TaskRepository(db),
+    users: new UserRepository(db),
+    events: new EventLog(db),
+    settings: new SettingsRepository(db),
+  };
+}

@@ -1,0 +1,40 @@
+import type { Db } from './open.js';
+import type { UserRow } from './schema.js';
+
+export class UserRepository {
+  constructor(private readonly db: Db) {}
+
+  async byName(name: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  async list(): Promise<UserRow[]> {
+    return this.db.selectFrom('users').selectAll().orderBy('name').execute();
+  }
+
+  async insert(user: Omit<UserRow, 'id'>): Promise<void> {
+    await this.db.insertInto('users').values(user).execute();
+  }
+
+  async remove(name: string): Promise<number> {
+    const r = await this.db.deleteFrom('users').where('name', '=', name).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async insertToken(tokenHash: string, userId: number, expiresAt: string, createdAt: string): Promise<void> {
+    await this.db.insertInto('tokens').values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt, created_at: createdAt }).execute();
+  }
+
+  async userByToken(tokenHash: string): Promise<(UserRow & { expires_at: string }) | undefined> {
+    return this.db.selectFrom('tokens').innerJoin('users', 'users.id', 'tokens.user_id')
+      .selectAll('users').select('tokens.expires_at').where('tokens.token_hash', '=', tokenHash).executeTakeFirst();
+  }
+
+  async deleteToken(tokenHash: string): Promise<void> {
+    await this.db.deleteFrom('tokens').where('token_hash', '=', tokenHash).execute();
+  }
+
+  async deleteExpiredTokens(now: string): Promise<void> {
+    await this.db.deleteFrom('tokens').where('expires_at', '<', now).execute();
+  }
+}

@@ -1,0 +1,194 @@
+import { inject, injectable } from 'tsyringe';
+import { SlipwayError, type Clock, type Logger } from '@slipway/contracts';
+import { isoNow } from '../clock.js';
+import type { ClusterRow, Store, TaskRow } from '../store/index.js';
+import { CLOCK, LOGGER, STORE } from '../tokens.js';
+import type { StepContext, TaskDefinition, TaskType } from './model.js';
+
+/**
+ * Runs persisted tasks of idempotent steps. One mutating task per cluster: a second one is refused with
+ * Conflict naming the running task. Unfinished tasks resume after a restart at the step that was running.
+ */
+@injectable()
+export class TaskRunner {
+  private readonly definitions = new Map<TaskType, TaskDefinition<any>>();
+  private readonly running = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  /** Per-cluster submission lock: the check for a running task and the insert happen under it. */
+  private readonly submitting = new Map<string, Promise<unknown>>();
+  private stopping = false;
+
+  constructor(
+    @inject(STORE) private readonly store: Store,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  register(definition: TaskDefinition<any>): void {
+    this.definitions.set(definition.type, definition);
+  }
+
+  /**
+   * Creates a task for a cluster and starts it. `prepare` runs under the cluster's lock after the
+   * conflict check (e.g. to insert the cluster row) so nothing is half-created when the check fails.
+   */
+  async submit<P>(input: { type: TaskType; cluster: { uuid: string; name: string }; user: string; description: string; params: P; prepare?: () => Promise<void> }): Promise<TaskRow> {
+    const definition = this.definition(input.type);
+    const previous = this.submitting.get(input.cluster.uuid) ?? Promise.resolve();
+    const attempt = previous.catch(() => {}).then(async () => {
+      const active = await this.store.tasks.activeForCluster(input.cluster.uuid);
+      if (active) {
+        throw new SlipwayError('Conflict', `cluster "${input.cluster.name}" is busy with ${active.type.toLowerCase()} (task ${active.id}); retry when it finishes or run: slipway cancel-task ${active.id}`, {
+          details: { task_id: active.id, task_type: active.type },
+        });
+      }
+      await input.prepare?.();
+      const now = isoNow(this.clock);
+      const id = await this.store.tasks.create({
+        type: input.type, cluster_uuid: input.cluster.uuid, cluster_name: input.cluster.name, user: input.user,
+        state: 'queued', description: input.description, params: JSON.stringify(input.params ?? {}),
+        waiting_for: null, error: null, created_at: now, started_at: null, ended_at: null,
+      }, definition.steps(input.params));
+      return (await this.store.tasks.get(id))!;
+    });
+    this.submitting.set(input.cluster.uuid, attempt);
+    try {
+      const task = await attempt;
+      this.start(task);
+      return task;
+    } finally {
+      if (this.submitting.get(input.cluster.uuid) === attempt) this.submitting.delete(input.cluster.uuid);
+    }
+  }
+
+  /** Resumes every unfinished task (after a restart). */
+  async resumeAll(): Promise<number> {
+    const tasks = await this.store.tasks.unfinished();
+    for (const task of tasks) {
+      if (task.state === 'cancelling') {
+        await this.finish(task.id, 'cancelled', null);
+        continue;
+      }
+      this.logger.info('resuming task', { task: task.id, type: task.type, cluster: task.cluster_name });
+      await this.store.tasks.log(task.id, isoNow(this.clock), 'info', 'resumed after a restart of the control plane');
+      this.start(task);
+    }
+    return tasks.length;
+  }
+
+  /** Asks a task to stop at its next safe point. */
+  async cancel(taskId: number): Promise<TaskRow> {
+    const task = await this.store.tasks.get(taskId);
+    if (!task) throw new SlipwayError('NotFound', `task ${taskId} does not exist`, { hint: 'List tasks with `slipway tasks`.' });
+    if (!['queued', 'processing', 'cancelling'].includes(task.state)) {
+      throw new SlipwayError('Conflict', `task ${taskId} has already ended (${task.state}); only a running task can be cancelled`);
+    }
+    await this.store.tasks.update(taskId, { cancel_requested: 1, state: 'cancelling' });
+    await this.store.tasks.log(taskId, isoNow(this.clock), 'warn', 'cancel requested; stopping at the next safe point');
+    this.running.get(taskId)?.controller.abort(new SlipwayError('Cancelled', `task ${taskId} was cancelled`));
+    return (await this.store.tasks.get(taskId))!;
+  }
+
+  /** Resolves when the task has ended (for tests and `--wait` inside the process). */
+  async settled(taskId: number): Promise<TaskRow> {
+    await this.running.get(taskId)?.done;
+    return (await this.store.tasks.get(taskId))!;
+  }
+
+  /** Stops every running task at its next await; they stay `processing` and resume on the next start. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    for (const { controller } of this.running.values()) controller.abort(new SlipwayError('Cancelled', 'the control plane is stopping'));
+    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  }
+
+  private start(task: TaskRow): void {
+    if (this.running.has(task.id) || this.stopping) return;
+    const controller = new AbortController();
+    const done = this.execute(task.id, controller).finally(() => this.running.delete(task.id));
+    this.running.set(task.id, { controller, done });
+  }
+
+  private definition(type: string): TaskDefinition<any> {
+    const definition = this.definitions.get(type as TaskType);
+    if (!definition) throw new SlipwayError('Internal', `no task definition for ${type}`);
+    return definition;
+  }
+
+  private async execute(taskId: number, controller: AbortController): Promise<void> {
+    let task = (await this.store.tasks.get(taskId))!;
+    const definition = this.definition(task.type);
+    const cluster = task.cluster_uuid ? await this.store.clusters.findByUuid(task.cluster_uuid) : undefined;
+    if (!cluster) {
+      await this.finish(taskId, 'error', new SlipwayError('Internal', `task ${taskId} refers to a missing cluster`));
+      return;
+    }
+    if (task.state === 'queued') {
+      await this.store.tasks.update(taskId, { state: 'processing', started_at: isoNow(this.clock) });
+      task = (await this.store.tasks.get(taskId))!;
+    }
+    const context = this.contextFor(task, cluster, controller.signal);
+    const steps = await this.store.tasks.steps(taskId);
+    let current: { seq: number; name: string } | undefined;
+    try {
+      for (const step of steps) {
+        if (step.state === 'done' || step.state === 'skipped') continue;
+        if ((await this.store.tasks.get(taskId))?.cancel_requested) throw new SlipwayError('Cancelled', `task ${taskId} was cancelled`);
+        current = step;
+        await this.store.tasks.updateStep(taskId, step.seq, { state: 'running', started_at: step.started_at ?? isoNow(this.clock) });
+        await context.log('info', `step ${step.name} started`);
+        await definition.run(step.name, context);
+        await this.store.tasks.updateStep(taskId, step.seq, { state: 'done', finished_at: isoNow(this.clock) });
+        await this.store.tasks.update(taskId, { waiting_for: null });
+      }
+      current = undefined;
+      await definition.onDone?.(context);
+      await context.log('info', 'task done');
+      await this.finish(taskId, 'done', null);
+    } catch (e) {
+      const error = SlipwayError.from(e);
+      if (this.stopping && !(await this.store.tasks.get(taskId))?.cancel_requested) {
+        // A shutdown, not a failure: leave the task processing; the next start resumes it.
+        this.logger.info('task paused by shutdown', { task: taskId, step: current?.name });
+        if (current) await this.store.tasks.updateStep(taskId, current.seq, { state: 'pending' });
+        return;
+      }
+      const cancelled = error.code === 'Cancelled';
+      if (current) await this.store.tasks.updateStep(taskId, current.seq, { state: cancelled ? 'skipped' : 'failed', finished_at: isoNow(this.clock), detail: error.message });
+      await context.log('error', `${cancelled ? 'cancelled' : 'failed'}${current ? ` in step ${current.name}` : ''}: ${error.message}`);
+      try {
+        await definition.onFailure?.(context);
+      } catch (hookError) {
+        this.logger.error('failure hook failed', { task: taskId, error: (hookError as Error).message });
+      }
+      await this.finish(taskId, cancelled ? 'cancelled' : 'error', error);
+    }
+  }
+
+  private async finish(taskId: number, state: 'done' | 'error' | 'cancelled', error: SlipwayError | null): Promise<void> {
+    await this.store.tasks.update(taskId, {
+      state, ended_at: isoNow(this.clock), waiting_for: null,
+      error: error ? JSON.stringify(error.toJSON()) : null,
+    });
+  }
+
+  private contextFor(task: TaskRow, cluster: ClusterRow, signal: AbortSignal): StepContext {
+    const store = this.store;
+    const clock = this.clock;
+    let stepSeq = -1;
+    const params = JSON.parse(task.params) as unknown;
+    return {
+      task, cluster, params, signal,
+      async log(level, message) {
+        await store.tasks.log(task.id, isoNow(clock), level, message);
+      },
+      async detail(text) {
+        const steps = await store.tasks.steps(task.id);
+        stepSeq = steps.find((s) => s.state === 'running')?.seq ?? stepSeq;
+        if (stepSeq >= 0) await store.tasks.updateStep(task.id, stepSeq, { detail: text });
+      },
+      async waitingFor(text) {
+        await store.tasks.update(task.id, { waiting_for: text });
+      },
+    };
+  }
+}
