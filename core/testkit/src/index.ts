@@ -1,1 +1,11 @@
-export {};
+/**
+ * @slipway/testkit — conformance suites per plugin kind, fault-injection vocabulary for fakes, the simulated
+ * process runner that lets the real agent run in-process, and a recorder standing in for the control plane.
+ * Run-time users that must not load vitest import `@slipway/testkit/simulation` instead.
+ */
+export * from './simulation.js';
+export { runIaasConformance, IAAS_CONFORMANCE_TESTS, IAAS_CONFORMANCE_TEST_NAMES, type IaasConformanceOptions } from './iaas/conformance.js';
+export { missingIaasVerbs, REQUIRED_IAAS_VERBS, CAPABILITY_MEMBERS } from './iaas/verbs.js';
+export { checkSkips, type ConformanceSkip } from './iaas/skips.js';
+export type { ConformanceTest, ConformanceGroup } from './iaas/conformance-test.js';
+export type { ConformanceCloudProperties } from './iaas/context.js';

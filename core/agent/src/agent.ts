@@ -1,0 +1,224 @@
+import { SlipwayError, type AgentSettings, type Clock, type DesiredState, type Heartbeat, type JobStatus, type Logger, type MetadataSource } from '@slipway/contracts';
+import { linkSignals } from './abort.js';
+import { backoffDelay } from './backoff.js';
+import { AgentChannel } from './channel-client.js';
+import { DesiredStateApplier } from './desired-state-applier.js';
+import { defaultJobCatalog, defaultJobsFor, type JobCatalog } from './job-catalog.js';
+import { createJsonLogger } from './logger.js';
+import type { ProcessRunner } from './process-runner.js';
+import { DEFAULT_SUPERVISION, type SupervisionOptions } from './supervision.js';
+import { sleepQuietly, systemClock } from './system-clock.js';
+
+export interface AgentOptions {
+  /** Where the agent reads its settings on boot (the cloud's user data). */
+  metadata: MetadataSource;
+  runner: ProcessRunner;
+  /** Default: JSON lines on stderr. */
+  logger?: Logger;
+  clock?: Clock;
+  /** Default: one process per name, with the name as its command. */
+  jobCatalog?: JobCatalog;
+  supervision?: Partial<SupervisionOptions>;
+  /** Bound of each job's drain hook. Default 60 000. */
+  drainTimeoutMs?: number;
+  /** Backoff between failed syncs: `baseMs` (default 1000) doubling up to `maxMs` (default 30 000). */
+  syncBackoff?: { baseMs?: number; maxMs?: number };
+  /** How long a sync may take beyond the long-poll wait before it counts as failed. Default 10 000. */
+  requestTimeoutMs?: number;
+}
+
+const LIFECYCLE = ['created', 'booting', 'running', 'stopping', 'stopped', 'detached'] as const;
+type Lifecycle = (typeof LIFECYCLE)[number];
+
+/**
+ * The node agent (agent-protocol.md): boots from its metadata source, syncs with the control plane over
+ * mutual TLS, applies the desired state it gets back and supervises the processes it starts. It never exits
+ * on its own: channel failures are retried with capped backoff until `stop()` or `detach()`.
+ */
+export class Agent {
+  private lifecycle: Lifecycle = 'created';
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly supervision: SupervisionOptions;
+  private readonly halt = new AbortController();
+  private currentSettings: AgentSettings | undefined;
+  private channel: AgentChannel | undefined;
+  private applier: DesiredStateApplier | undefined;
+  private loopDone: Promise<void> | undefined;
+  private ending: Promise<void> | undefined;
+  private startedAt = 0;
+  private heartbeatIntervalMs = 0;
+  private receivedGeneration = 0;
+  private syncNow = true;
+  /** Aborts the long poll in flight so a process change is reported at once. */
+  private longPollWake: AbortController | undefined;
+
+  constructor(private readonly options: AgentOptions) {
+    this.logger = options.logger ?? createJsonLogger({ fields: { component: 'agent' } });
+    this.clock = options.clock ?? systemClock;
+    this.supervision = { ...DEFAULT_SUPERVISION, ...options.supervision };
+  }
+
+  /** The settings read on boot; undefined before `start()` has read them. */
+  get settings(): AgentSettings | undefined {
+    return this.currentSettings;
+  }
+
+  get agentId(): string | undefined {
+    return this.currentSettings?.agentId;
+  }
+
+  /**
+   * Reads the settings through the metadata source, adopts processes an earlier agent left running, and
+   * starts the sync loop. Resolves once the loop runs (not when the first sync succeeds). Rejects when the
+   * settings cannot be read: the VM's service manager restarts the agent.
+   */
+  async start(): Promise<AgentSettings> {
+    if (this.lifecycle !== 'created') {
+      throw new SlipwayError('Conflict', `the agent was already started (it is ${this.lifecycle}); create a new Agent`);
+    }
+    this.lifecycle = 'booting';
+    let settings: AgentSettings;
+    try {
+      settings = await this.options.metadata.readSettings(this.halt.signal);
+    } catch (error) {
+      this.lifecycle = 'stopped';
+      throw new SlipwayError(SlipwayError.is(error) ? error.code : 'Internal',
+        `the agent could not read its settings from ${this.options.metadata.kind}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error });
+    }
+    if (this.halt.signal.aborted) {
+      this.lifecycle = 'stopped';
+      throw new SlipwayError('Cancelled', 'the agent was stopped while it booted');
+    }
+    this.currentSettings = settings;
+    this.startedAt = this.clock.now();
+    this.heartbeatIntervalMs = settings.heartbeatIntervalMs;
+    const logger = this.logger.child({ agentId: settings.agentId });
+    this.applier = new DesiredStateApplier({
+      settings,
+      catalog: this.options.jobCatalog ?? defaultJobCatalog,
+      logger,
+      supervisor: { runner: this.options.runner, clock: this.clock, logger, options: this.supervision, onChange: () => this.requestSync() },
+      stopGraceMs: this.supervision.stopGraceMs,
+      drainTimeoutMs: this.options.drainTimeoutMs ?? 60_000,
+      onApplied: () => this.requestSync(),
+    });
+    const adopted = (await this.options.runner.list?.()) ?? [];
+    if (this.halt.signal.aborted) {
+      this.lifecycle = 'stopped';
+      throw new SlipwayError('Cancelled', 'the agent was stopped while it booted');
+    }
+    if (adopted.length > 0) {
+      this.applier.adopt(adopted);
+      logger.info('adopted running processes', { processes: adopted.map((p) => p.spec.name) });
+    }
+    this.channel = new AgentChannel(settings, { requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000 });
+    this.lifecycle = 'running';
+    this.loopDone = this.loop(logger);
+    logger.info('agent started', { controlPlane: settings.controlPlane.url, metadata: this.options.metadata.kind });
+    return settings;
+  }
+
+  /** Ends the sync loop (aborting a held long poll at once) and stops every process in reverse start order. */
+  stop(): Promise<void> {
+    this.ending ??= this.end(true);
+    return this.ending;
+  }
+
+  /**
+   * Ends the sync loop but leaves processes running, for an agent upgrade or restart: the next Agent on this
+   * VM adopts them through the runner's `list()`.
+   */
+  detach(): Promise<void> {
+    this.ending ??= this.end(false);
+    return this.ending;
+  }
+
+  /** The heartbeat the agent would send now. */
+  heartbeat(): Heartbeat {
+    const settings = this.currentSettings;
+    if (!settings) throw new SlipwayError('Conflict', 'the agent has not read its settings yet; call start() first');
+    const applier = this.applier;
+    return {
+      agentId: settings.agentId,
+      instanceId: settings.instanceId,
+      appliedGeneration: applier?.appliedGeneration ?? 0,
+      jobs: applier?.hasJobs ? applier.status() : bootJobs(settings),
+      drained: applier?.drained ?? false,
+      uptimeMs: this.clock.now() - this.startedAt,
+    };
+  }
+
+  private async end(stopProcesses: boolean): Promise<void> {
+    const wasRunning = this.lifecycle === 'running' || this.lifecycle === 'booting';
+    this.lifecycle = 'stopping';
+    this.halt.abort();
+    if (wasRunning) {
+      await this.loopDone;
+      await this.applier?.halt();
+      if (stopProcesses) await this.applier?.stopAll();
+      else this.applier?.detach();
+      this.channel?.close();
+    }
+    this.lifecycle = stopProcesses ? 'stopped' : 'detached';
+  }
+
+  /** Syncs at once: after a process changed state or a desired state was applied. */
+  private requestSync(): void {
+    this.syncNow = true;
+    this.longPollWake?.abort();
+  }
+
+  private async loop(logger: Logger): Promise<void> {
+    const channel = this.channel!;
+    const backoff = { baseMs: this.options.syncBackoff?.baseMs ?? 1_000, maxMs: this.options.syncBackoff?.maxMs ?? 30_000 };
+    let failures = 0;
+    while (!this.halt.signal.aborted) {
+      const waitMs = this.syncNow ? 0 : this.heartbeatIntervalMs;
+      this.syncNow = false;
+      const wake = new AbortController();
+      this.longPollWake = waitMs > 0 ? wake : undefined;
+      const link = linkSignals(this.halt.signal, wake.signal);
+      try {
+        const sentAt = this.clock.now();
+        const generation = this.receivedGeneration;
+        const reply = await channel.sync({ heartbeat: this.heartbeat(), waitMs, generation, signal: link.signal });
+        if (failures > 0) logger.info('control plane reachable again', { failedSyncs: failures });
+        failures = 0;
+        this.receive(reply.desired, reply.heartbeatIntervalMs);
+        // A server that does not hold long polls must not turn the heartbeat into a busy loop.
+        const early = waitMs - (this.clock.now() - sentAt);
+        if (waitMs > 0 && early > 0 && reply.desired.generation === generation && !this.syncNow) {
+          await sleepQuietly(this.clock, early, link.signal);
+        }
+      } catch (error) {
+        if (this.halt.signal.aborted) break;
+        if (wake.signal.aborted) continue;
+        failures += 1;
+        this.syncNow = true;
+        const delay = backoffDelay(failures, backoff.baseMs, backoff.maxMs);
+        const err = SlipwayError.from(error);
+        logger.warn('sync failed; retrying', { code: err.code, error: err.message, retryInMs: delay, failures });
+        await sleepQuietly(this.clock, delay, this.halt.signal);
+      } finally {
+        link.dispose();
+        this.longPollWake = undefined;
+      }
+    }
+  }
+
+  private receive(desired: DesiredState, heartbeatIntervalMs: number): void {
+    this.receivedGeneration = desired.generation;
+    if (Number.isFinite(heartbeatIntervalMs) && heartbeatIntervalMs > 0) this.heartbeatIntervalMs = heartbeatIntervalMs;
+    this.applier!.converge(desired);
+  }
+}
+
+/** What the agent reports before it knows its jobs: its group's default jobs, every process starting. */
+function bootJobs(settings: AgentSettings): JobStatus[] {
+  return defaultJobsFor(settings.group).map((job) => ({
+    name: job.name,
+    processes: job.processes.map((name) => ({ name, state: 'starting' as const, restarts: 0 })),
+  }));
+}

@@ -1,0 +1,223 @@
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { AgentChannelRecorder, SimulatedProcessRunner } from '@slipway/testkit/simulation';
+import type { Agent, JobCatalog } from '../src/index.js';
+import { defaultJobCatalog } from '../src/index.js';
+import { allRunning, processOf, processStates, testAgent } from './support.js';
+
+const MASTER = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+const WORKER = ['containerd', 'kubelet', 'kube-proxy'];
+
+describe('Agent', () => {
+  let recorder: AgentChannelRecorder;
+  const agents: Agent[] = [];
+  let counter = 0;
+  const nextId = (): string => `agent-${++counter}`;
+
+  beforeAll(async () => {
+    recorder = await AgentChannelRecorder.start();
+  });
+  afterEach(async () => {
+    await Promise.all(agents.splice(0).map((agent) => agent.stop()));
+  });
+  afterAll(async () => {
+    await recorder.stop();
+  });
+
+  function track(agent: Agent): Agent {
+    agents.push(agent);
+    return agent;
+  }
+
+  it('syncs at once on boot, starts its jobs in order and reports them running', async () => {
+    const agentId = nextId();
+    // A long heartbeat interval: everything below must arrive through immediate syncs, not the periodic one.
+    const settings = await recorder.settingsFor(agentId, { group: 'master', heartbeatIntervalMs: 10_000 });
+    const runner = new SimulatedProcessRunner();
+    const agent = track(testAgent(settings, runner));
+    await agent.start();
+
+    const first = await recorder.waitForSync(agentId, 2_000);
+    expect(first.agentId).toBe(agentId);
+    expect(first.instanceId).toBe(settings.instanceId);
+    expect(first.appliedGeneration).toBe(0);
+    expect(Object.values(processStates(first))).toEqual(MASTER.map(() => 'starting'));
+
+    const running = await recorder.waitForHeartbeat(agentId, (hb) => allRunning(hb) && hb.appliedGeneration === 1, 2_000);
+    expect(Object.keys(processStates(running))).toEqual(MASTER);
+    expect(runner.events.filter((e) => e.type === 'start').map((e) => e.name)).toEqual(MASTER);
+    expect(recorder.syncs.find((s) => s.agentId === agentId)?.waitMs).toBe(0);
+  });
+
+  it('restarts a killed process, counts the restart and reports it at once', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    const runner = new SimulatedProcessRunner();
+    const agent = track(testAgent(settings, runner));
+    await agent.start();
+    const before = await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+    const oldPid = processOf(before, 'kubelet')!.pid;
+
+    expect(runner.kill('kubelet', 137)).toBe(true);
+    const after = await recorder.waitForHeartbeat(agentId, (hb) => processOf(hb, 'kubelet')?.restarts === 1 && processOf(hb, 'kubelet')?.state === 'running', 2_000);
+    expect(processOf(after, 'kubelet')!.pid).not.toBe(oldPid);
+    expect(processOf(after, 'containerd')!.restarts).toBe(0);
+    expect(runner.startCount('kubelet')).toBe(2);
+  });
+
+  it('gives up on a process past maxRestarts and reports it failing', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    const runner = new SimulatedProcessRunner();
+    const agent = track(testAgent(settings, runner, { supervision: { maxRestarts: 2 } }));
+    await agent.start();
+    await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+
+    for (let restarts = 1; restarts <= 2; restarts++) {
+      runner.kill('kube-proxy');
+      await recorder.waitForHeartbeat(agentId, (hb) => processOf(hb, 'kube-proxy')?.restarts === restarts && processOf(hb, 'kube-proxy')?.state === 'running', 2_000);
+    }
+    runner.kill('kube-proxy');
+    const failing = await recorder.waitForHeartbeat(agentId, (hb) => processOf(hb, 'kube-proxy')?.state === 'failing', 2_000);
+    expect(processOf(failing, 'kube-proxy')!.reason).toMatch(/exited with code 1.*not restarting/);
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(runner.startCount('kube-proxy'), 'no restart after failing').toBe(3);
+    expect(processStates(recorder.lastHeartbeat(agentId)!)['kube-proxy']).toBe('failing');
+  });
+
+  it('stops processes in reverse start order when told to stop', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    const runner = new SimulatedProcessRunner();
+    const agent = track(testAgent(settings, runner));
+    await agent.start();
+    await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+
+    const desired = recorder.setDesired(agentId, { state: 'stopped' });
+    const stopped = await recorder.waitForHeartbeat(agentId, (hb) => hb.appliedGeneration === desired.generation, 2_000);
+    expect(Object.values(processStates(stopped))).toEqual(WORKER.map(() => 'stopped'));
+    expect(runner.events.filter((e) => e.type === 'stop').map((e) => e.name)).toEqual([...WORKER].reverse());
+    expect(runner.running()).toEqual([]);
+  });
+
+  it('runs each job\'s drain hook, keeping processes, before reporting drained', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    const drained: string[] = [];
+    const catalog: JobCatalog = {
+      processes: (job, context) => defaultJobCatalog.processes(job, context),
+      async drain(job) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        drained.push(job.name);
+      },
+    };
+    const runner = new SimulatedProcessRunner();
+    const agent = track(testAgent(settings, runner, { jobCatalog: catalog }));
+    await agent.start();
+    const running = await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+    expect(running.drained).toBe(false);
+
+    recorder.setDesired(agentId, { state: 'drained' });
+    const heartbeat = await recorder.waitForHeartbeat(agentId, (hb) => hb.drained === true, 2_000);
+    expect(drained).toEqual(WORKER);
+    expect(allRunning(heartbeat)).toBe(true);
+  });
+
+  it('reports drained when a drain hook outlives the drain timeout', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    const catalog: JobCatalog = {
+      processes: (job, context) => defaultJobCatalog.processes(job, context),
+      drain: () => new Promise(() => undefined),
+    };
+    const agent = track(testAgent(settings, new SimulatedProcessRunner(), { jobCatalog: catalog, drainTimeoutMs: 50 }));
+    await agent.start();
+    await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+    const started = Date.now();
+    recorder.setDesired(agentId, { state: 'drained' });
+    await recorder.waitForHeartbeat(agentId, (hb) => hb.drained === true, 2_000);
+    // Three worker jobs, 50 ms each.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('backs off while the control plane does not know it (404) and recovers once it does', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    recorder.forget(agentId);
+    const agent = track(testAgent(settings, new SimulatedProcessRunner(), { syncBackoff: { baseMs: 20, maxMs: 80 } }));
+    await agent.start();
+
+    const notFound = () => recorder.syncs.filter((s) => s.agentId === agentId && s.status === 404);
+    await waitUntil(() => notFound().length >= 4, 2_000);
+    const times = notFound().map((s) => s.at);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(gaps[2]!, 'the retries slow down').toBeGreaterThanOrEqual(gaps[0]! + 10);
+
+    await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+  });
+
+  it('keeps retrying when its client certificate is refused (401)', async () => {
+    const other = await AgentChannelRecorder.start();
+    try {
+      const agentId = nextId();
+      // A certificate from another CA, presented to this recorder.
+      const foreign = await other.settingsFor(agentId);
+      const settings = await recorder.settingsFor(agentId, { tls: foreign.tls });
+      const refusedBefore = recorder.syncs.filter((s) => s.status === 401).length;
+      const agent = track(testAgent(settings, new SimulatedProcessRunner()));
+      await agent.start();
+      await waitUntil(() => recorder.syncs.filter((s) => s.status === 401).length >= refusedBefore + 3, 2_000);
+      expect(recorder.heartbeats(agentId)).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('stop() returns within 200 ms while a long poll is held, stopping its processes', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 30_000 });
+    const runner = new SimulatedProcessRunner();
+    const agent = testAgent(settings, runner);
+    await agent.start();
+    await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+    await waitUntil(() => recorder.heldPolls(agentId) > 0, 2_000);
+
+    const started = Date.now();
+    await agent.stop();
+    expect(Date.now() - started).toBeLessThan(200);
+    expect(runner.running()).toEqual([]);
+  });
+
+  it('a new agent after detach() adopts the running processes without restarting them', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    const runner = new SimulatedProcessRunner();
+    const first = testAgent(settings, runner);
+    await first.start();
+    const before = await recorder.waitForHeartbeat(agentId, (hb) => allRunning(hb) && hb.appliedGeneration === 1, 2_000);
+    await first.detach();
+    expect(runner.running().map((p) => p.spec.name)).toEqual(WORKER);
+
+    const seen = recorder.heartbeats(agentId).length;
+    const second = track(testAgent(settings, runner));
+    await second.start();
+    const after = await recorder.waitForHeartbeat(agentId, (hb) => recorder.heartbeats(agentId).length > seen && hb.appliedGeneration === 1 && allRunning(hb), 2_000);
+    for (const name of WORKER) {
+      expect(runner.startCount(name), `${name} started once`).toBe(1);
+      expect(processOf(after, name)!.pid).toBe(processOf(before, name)!.pid);
+      expect(processOf(after, name)!.restarts).toBe(0);
+    }
+    // The adopted processes are supervised again.
+    runner.kill('kubelet');
+    await recorder.waitForHeartbeat(agentId, (hb) => processOf(hb, 'kubelet')?.restarts === 1 && processOf(hb, 'kubelet')?.state === 'running', 2_000);
+  });
+});
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

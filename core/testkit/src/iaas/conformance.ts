@@ -1,0 +1,98 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SlipwayError, type PluginModule } from '@slipway/contracts';
+import { CONFORMANCE_GROUPS, fullName, type ConformanceTest } from './conformance-test.js';
+import { IaasConformanceContext, type ConformanceCloudProperties } from './context.js';
+import { diskTests } from './disk-tests.js';
+import type { StartedFake } from './fake.js';
+import { concurrencyTests, errorTests, signalTests } from './fault-tests.js';
+import { moduleTests } from './module-tests.js';
+import { checkSkips, skipReason, type ConformanceSkip } from './skips.js';
+import { missingIaasVerbs } from './verbs.js';
+import { stemcellTests, vmTests } from './vm-tests.js';
+
+export interface IaasConformanceOptions {
+  /** The driver package's default export. */
+  plugin: PluginModule<'iaas', any>;
+  /** Starts the driver's fake; the suite reaches it over the wire, through the driver. */
+  startFake: () => Promise<StartedFake>;
+  /** Tests the driver cannot pass, each with the reason (shown in the skipped test's title). */
+  skip?: ConformanceSkip[];
+  /** The package's package.json; when given, its `slipway.kind`/`contract` must agree with the module. */
+  packageJson?: { name?: string; slipway?: { kind?: string; contract?: string } };
+  /** Cloud-specific extras passed to createStemcell / createVm / createDisk. */
+  cloudProperties?: ConformanceCloudProperties;
+}
+
+/** Every skippable test of the suite, in order. */
+export const IAAS_CONFORMANCE_TESTS: readonly ConformanceTest[] = Object.freeze([
+  ...moduleTests, ...stemcellTests, ...vmTests, ...diskTests, ...errorTests, ...signalTests, ...concurrencyTests,
+]);
+
+/** Names (`group > test`) a skip may use. */
+export const IAAS_CONFORMANCE_TEST_NAMES: readonly string[] = Object.freeze(IAAS_CONFORMANCE_TESTS.map(fullName));
+
+/**
+ * Registers the IaaS conformance suite (vitest describe/it) for a driver against its fake. Tests of optional
+ * verbs run only when the plugin declares the capability; every test cleans up what it created; a skip
+ * without a reason fails the suite (test `module > skips have reasons`).
+ */
+export function runIaasConformance(options: IaasConformanceOptions): void {
+  const skips = options.skip ?? [];
+  const ctx = new IaasConformanceContext(options.plugin, options.startFake, options.cloudProperties);
+
+  describe('IaaS conformance', () => {
+    beforeAll(() => ctx.setup());
+    afterEach(() => ctx.cleanupTest());
+    afterAll(() => ctx.teardown());
+
+    for (const group of CONFORMANCE_GROUPS) {
+      describe(group, () => {
+        if (group === 'module') registerSuiteChecks(ctx, options, skips);
+        for (const test of IAAS_CONFORMANCE_TESTS.filter((t) => t.group === group)) register(ctx, test, skips);
+      });
+    }
+  });
+}
+
+function register(ctx: IaasConformanceContext, test: ConformanceTest, skips: readonly ConformanceSkip[]): void {
+  const reason = skipReason(skips, fullName(test));
+  if (reason !== undefined) {
+    it.skip(`${test.name} (skipped: ${reason})`, () => undefined);
+    return;
+  }
+  if (test.capability && !ctx.has(test.capability)) {
+    it.skip(`${test.name} (skipped: capability ${test.capability} not declared)`, () => undefined);
+    return;
+  }
+  it(test.name, () => test.run(ctx), test.timeoutMs ?? 20_000);
+}
+
+/** Checks about the suite's own inputs and the driver's completeness; not skippable. */
+function registerSuiteChecks(ctx: IaasConformanceContext, options: IaasConformanceOptions, skips: readonly ConformanceSkip[]): void {
+  it('skips have reasons', () => {
+    const problems = checkSkips(skips, IAAS_CONFORMANCE_TEST_NAMES);
+    if (problems.length > 0) {
+      throw new SlipwayError('InvalidInput', `the skip list of runIaasConformance is wrong:\n  ${problems.join('\n  ')}\n` +
+        `Test names are "group > test", e.g. "disk > snapshot round-trip"; every skip needs a reason.`, { field: 'skip' });
+    }
+  });
+
+  it('implements every required verb', () => {
+    const { driver } = ctx.ready();
+    const missing = missingIaasVerbs(driver, ctx.capabilities);
+    if (missing.length > 0) {
+      throw new SlipwayError('Unsupported', `the driver returned by create() lacks: ${missing.join(', ')}`, { details: { missing } });
+    }
+  });
+
+  const manifest = options.packageJson;
+  if (!manifest) {
+    it.skip('package.json agrees with the module (skipped: no packageJson option given)', () => undefined);
+    return;
+  }
+  it('package.json agrees with the module', () => {
+    expect(manifest.slipway, 'package.json needs "slipway": { "kind", "contract" } so the loader can check it before importing').toBeDefined();
+    expect(manifest.slipway?.kind, 'package.json slipway.kind').toBe(options.plugin.kind);
+    expect(manifest.slipway?.contract, 'package.json slipway.contract').toBe(options.plugin.contract);
+  });
+}

@@ -1,0 +1,109 @@
+import { SlipwayError, type AddressAllocation, type CallOptions, type ClusterNetwork, type NetworkDriver } from '@slipway/contracts';
+import type { FlatConfig } from './config.js';
+import { intToIp, parseRange, pickAddress, type Range } from './ipam.js';
+import type { FlatState, FlatStateFile } from './store.js';
+
+/**
+ * A flat network: every cluster of an IaaS target shares that target's range. No load balancer: the API
+ * endpoint is the first master. Allocation is synchronous over in-memory state, saved before returning,
+ * so two concurrent calls can never hand out one address.
+ */
+export class FlatNetworkDriver implements NetworkDriver {
+  private readonly ranges = new Map<string, Range>();
+  private readonly state: FlatState;
+  private readonly byOwner = new Map<string, FlatState['allocations'][number]>();
+
+  constructor(private readonly config: FlatConfig, private readonly file: FlatStateFile) {
+    for (const [target, spec] of Object.entries(config.ranges ?? {})) this.ranges.set(target, parseRange(spec, `network.config.ranges.${target}`));
+    this.state = file.load();
+    for (const a of this.state.allocations) this.byOwner.set(key(a.clusterId, a.owner), a);
+  }
+
+  async prepareCluster(input: { clusterId: string; clusterName: string; iaas: string }, options?: CallOptions): Promise<ClusterNetwork> {
+    options?.signal?.throwIfAborted();
+    const range = this.rangeOf(input.iaas);
+    if (!this.state.clusters.includes(input.clusterId)) {
+      this.state.clusters.push(input.clusterId);
+      this.file.save(this.state);
+    }
+    return { clusterId: input.clusterId, cidr: range.cidr, gateway: intToIp(range.gateway), dns: range.dns };
+  }
+
+  async allocateAddress(input: { clusterId: string; owner: string; iaas: string }, options?: CallOptions): Promise<AddressAllocation> {
+    options?.signal?.throwIfAborted();
+    const existing = this.byOwner.get(key(input.clusterId, input.owner));
+    const range = this.rangeOf(existing?.target ?? input.iaas);
+    if (existing) return this.view(existing, range);
+    const inUse = new Set(this.state.allocations.filter((a) => a.target === input.iaas).map((a) => a.ip));
+    const released = this.state.released[input.iaas] ?? [];
+    const pick = pickAddress(range, inUse, released, this.state.cursors[input.iaas] ?? range.first);
+    if (!pick) {
+      const size = range.last - range.first + 1;
+      throw new SlipwayError('CapacityExhausted', `no free address in ${range.cidr} (IaaS target ${input.iaas}): all ${size - range.reserved.size} usable addresses are allocated`, {
+        hint: `Widen network.config.ranges.${input.iaas}.cidr in slipway.yaml, or delete clusters you no longer need.`,
+      });
+    }
+    const allocation = { clusterId: input.clusterId, owner: input.owner, ip: pick.ip, target: input.iaas };
+    this.state.allocations.push(allocation);
+    this.state.cursors[input.iaas] = pick.cursor;
+    if (pick.fromReleased) this.state.released[input.iaas] = released.filter((ip) => ip !== pick.ip);
+    this.byOwner.set(key(input.clusterId, input.owner), allocation);
+    this.file.save(this.state);
+    return this.view(allocation, range);
+  }
+
+  async releaseAddress(input: { clusterId: string; owner: string }): Promise<void> {
+    const existing = this.byOwner.get(key(input.clusterId, input.owner));
+    if (!existing) return;
+    this.drop([existing]);
+    this.file.save(this.state);
+  }
+
+  async ensureApiEndpoint(input: { clusterId: string; port: number; masters: string[] }): Promise<{ address: string }> {
+    if (!input.masters.length) throw new SlipwayError('InvalidInput', `cluster ${input.clusterId} has no master address yet`);
+    return { address: input.masters[0] };
+  }
+
+  async releaseCluster(input: { clusterId: string }): Promise<void> {
+    this.drop(this.state.allocations.filter((a) => a.clusterId === input.clusterId));
+    this.state.clusters = this.state.clusters.filter((c) => c !== input.clusterId);
+    this.file.save(this.state);
+  }
+
+  async listAllocations(input: { clusterId: string }): Promise<AddressAllocation[]> {
+    return this.state.allocations.filter((a) => a.clusterId === input.clusterId).map((a) => this.view(a, this.rangeOf(a.target)));
+  }
+
+  async destroy(): Promise<void> {}
+
+  private drop(list: FlatState['allocations']): void {
+    const gone = new Set(list);
+    this.state.allocations = this.state.allocations.filter((a) => !gone.has(a));
+    for (const a of list) {
+      this.byOwner.delete(key(a.clusterId, a.owner));
+      (this.state.released[a.target] ??= []).push(a.ip);
+    }
+  }
+
+  private rangeOf(target: string): Range {
+    let range = this.ranges.get(target);
+    if (!range && this.config.default_range) {
+      range = parseRange(this.config.default_range, 'network.config.default_range');
+      this.ranges.set(target, range);
+    }
+    if (!range) {
+      throw new SlipwayError('InvalidConfig', `the flat network has no range for IaaS target "${target}"`, {
+        field: `network.config.ranges.${target}`, hint: `Add network.config.ranges.${target}.cidr (or default_range) to slipway.yaml.`,
+      });
+    }
+    return range;
+  }
+
+  private view(a: FlatState['allocations'][number], range: Range): AddressAllocation {
+    return { owner: a.owner, ip: intToIp(a.ip), netmask: range.netmask, gateway: intToIp(range.gateway), dns: range.dns };
+  }
+}
+
+function key(clusterId: string, owner: string): string {
+  return `${clusterId}/${owner}`;
+}

@@ -1,0 +1,33 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+
+export interface Allocation { clusterId: string; owner: string; ip: number; target: string }
+
+export interface FlatState {
+  allocations: Allocation[];
+  /** Per target: addresses given back, oldest first, and the next never-used address. */
+  released: Record<string, number[]>;
+  cursors: Record<string, number>;
+  clusters: string[];
+}
+
+/** The allocations, kept in one file written atomically (temp, fsync, rename) before a call returns. */
+export class FlatStateFile {
+  constructor(private readonly file: string) {}
+
+  load(): FlatState {
+    if (!existsSync(this.file)) return { allocations: [], released: {}, cursors: {}, clusters: [] };
+    return JSON.parse(readFileSync(this.file, 'utf8')) as FlatState;
+  }
+
+  save(state: FlatState): void {
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(state));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+  }
+}
