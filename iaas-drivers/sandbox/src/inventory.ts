@@ -1,0 +1,83 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+
+export interface SandboxVm {
+  id: string;
+  agentId: string;
+  stemcellId: string;
+  /** Base64 of the agent settings: what a metadata service would serve. */
+  userData: string;
+  metadata: Record<string, string>;
+  zone: string;
+  ip: string;
+  state: 'running' | 'hung';
+  createdAt: string;
+}
+
+export interface SandboxDisk {
+  id: string;
+  sizeMb: number;
+  zone: string;
+  attachedTo: string | null;
+  metadata: Record<string, string>;
+}
+
+export interface InventoryData {
+  seq: number;
+  stemcells: Record<string, { name: string; version: string }>;
+  vms: Record<string, SandboxVm>;
+  disks: Record<string, SandboxDisk>;
+  snapshots: Record<string, { diskId: string; metadata: Record<string, string> }>;
+  /** requestId → resource id: what makes creates idempotent across restarts. */
+  requests: Record<string, string>;
+}
+
+/**
+ * The simulated cloud's state, in its own file so it outlives the control plane like a real cloud.
+ * Every change is durable before the call that made it returns; concurrent changes share one write
+ * (one write in flight, at most one queued), so 100 parallel creates cost a handful of fsyncs.
+ */
+export class Inventory {
+  readonly data: InventoryData;
+  private writing: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  writes = 0;
+
+  constructor(private readonly file: string) {
+    this.data = existsSync(file)
+      ? (JSON.parse(readFileSync(file, 'utf8')) as InventoryData)
+      : { seq: 0, stemcells: {}, vms: {}, disks: {}, snapshots: {}, requests: {} };
+  }
+
+  nextId(prefix: string): string {
+    this.data.seq += 1;
+    return `${prefix}-${this.data.seq.toString(36).padStart(6, '0')}`;
+  }
+
+  /** Resolves once a write that includes every change made so far is on disk. */
+  persist(): Promise<void> {
+    if (!this.writing) {
+      this.writing = this.write().finally(() => { this.writing = undefined; });
+      return this.writing;
+    }
+    // A write is in flight with older state: queue exactly one more after it.
+    this.queued ??= this.writing.then(() => {
+      this.queued = undefined;
+      return this.persist();
+    });
+    return this.queued;
+  }
+
+  private async write(): Promise<void> {
+    const tmp = `${this.file}.tmp`;
+    const handle = await open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(this.data));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, this.file);
+    this.writes++;
+  }
+}

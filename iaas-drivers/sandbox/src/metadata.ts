@@ -1,0 +1,20 @@
+import { decodeAgentSettings, type AgentSettings, type MetadataSource } from '@slipway/contracts';
+import type { Inventory } from './inventory.js';
+import { sandboxError } from './errors.js';
+
+/** The agent side: reads a VM's user data back from the cloud's inventory, as a metadata service serves it. */
+export class SandboxMetadataSource implements MetadataSource {
+  readonly kind = 'sandbox';
+
+  constructor(private readonly inventory: Inventory, private readonly vmId: string) {}
+
+  async readSettings(): Promise<AgentSettings> {
+    const vm = this.inventory.data.vms[this.vmId];
+    if (!vm) throw sandboxError('NotFound', `no VM ${this.vmId} to read user data for`);
+    return decodeAgentSettings(vm.userData);
+  }
+
+  async instanceId(): Promise<string> {
+    return this.vmId;
+  }
+}
