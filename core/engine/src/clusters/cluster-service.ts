@@ -127,7 +127,8 @@ export class ClusterService {
 
   async listTasks(principal: Principal, options: { limit?: number; cluster?: string }) {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
-    if (options.cluster) await this.find(principal, options.cluster, 'read');
+    // A live cluster is checked for access; a deleted one's history stays listable (filtered by owner below).
+    if (options.cluster && await this.store.clusters.findByName(options.cluster)) await this.find(principal, options.cluster, 'read');
     const rows = await this.store.tasks.list({ limit, clusterName: options.cluster, owner: seesAllClusters(principal) ? undefined : principal.name });
     const steps = await this.store.tasks.stepsOf(rows.map((r) => r.id));
     return rows.map((t) => taskView(t, steps.filter((s) => s.task_id === t.id)));
@@ -160,7 +161,7 @@ export class ClusterService {
       throw new SlipwayError('NotFound', `cluster "${name}" does not exist`, { hint: 'List clusters with `slipway clusters`.' });
     }
     if (!mayAccessCluster(principal, row.owner, access)) {
-      throw new SlipwayError('Forbidden', `${principal.name} may read but not change cluster "${name}"`, { hint: 'Changing clusters needs clusters.admin, or clusters.manage as its owner.' });
+      throw new SlipwayError('Forbidden', `${principal.name} (${principal.roles.join(', ')}) may read but not change cluster "${name}": changing it needs clusters.admin, or clusters.manage as its owner`, { hint: 'Ask an admin for clusters.admin, or ask the owner to make the change.' });
     }
     return row;
   }

@@ -98,7 +98,7 @@ export class PluginLoader {
       throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} is not a Slipway plugin (its package.json has no "slipway": { "kind", "contract" })`);
     }
     if (declared.kind !== kind) {
-      throw refused(`${path}.plugin: ${ref.plugin} is a ${declared.kind} plugin, but ${path} needs a ${kind} plugin`);
+      throw refused(`${path}.plugin: ${ref.plugin} is a ${declared.kind} plugin, but ${path} needs ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} plugin`);
     }
     if (!contractSatisfied(declared.contract)) {
       throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} implements contract ${declared.contract}; this Slipway provides ${CONTRACT_VERSION}; install a version of ${ref.plugin} built for contract ^${semver.major(CONTRACT_VERSION)}`);
