@@ -77,8 +77,9 @@ export class SandboxIaasDriver implements IaasDriver {
     }
     const id = this.cloud.inventory.nextId('vm');
     const zone = input.zone ?? this.zones[this.zoneCursor++ % this.zones.length];
+    await this.cloud.inventory.writeUserData(id, encodeAgentSettings(input.env));
     this.vms[id] = {
-      id, agentId: input.agentId, stemcellId: input.stemcellId, userData: encodeAgentSettings(input.env),
+      id, agentId: input.agentId, stemcellId: input.stemcellId,
       metadata: { ...input.metadata, 'slipway.agent_id': input.agentId }, zone, ip: input.network.ip, state: 'running',
       createdAt: new Date().toISOString(),
     };
@@ -95,6 +96,7 @@ export class SandboxIaasDriver implements IaasDriver {
     this.detachAllFrom(input.vmId);
     delete this.vms[input.vmId];
     await this.cloud.inventory.persist();
+    await this.cloud.inventory.deleteUserData(input.vmId);
   }
 
   async hasVm(input: { vmId: string }, options?: CallOptions): Promise<boolean> {
@@ -228,6 +230,7 @@ export class SandboxIaasDriver implements IaasDriver {
     this.detachAllFrom(vmId);
     delete this.vms[vmId];
     await this.cloud.inventory.persist();
+    await this.cloud.inventory.deleteUserData(vmId);
   }
 
   private async inventoryView(): Promise<CloudInventory> {

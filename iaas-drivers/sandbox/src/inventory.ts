@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface SandboxVm {
   id: string;
   agentId: string;
   stemcellId: string;
-  /** Base64 of the agent settings: what a metadata service would serve. */
-  userData: string;
   metadata: Record<string, string>;
   zone: string;
   ip: string;
@@ -33,7 +32,9 @@ export interface InventoryData {
 }
 
 /**
- * The simulated cloud's state, in its own file so it outlives the control plane like a real cloud.
+ * The simulated cloud's state, in its own file so it outlives the control plane like a real cloud. Each VM's
+ * user data (certificates, a few KiB) lives in a file of its own, written once at creation: the inventory
+ * is rewritten on every change, and carrying user data in it made each rewrite grow with the fleet.
  * Every change is durable before the call that made it returns; concurrent changes share one write
  * (one write in flight, at most one queued), so 100 parallel creates cost a handful of fsyncs.
  */
@@ -43,10 +44,33 @@ export class Inventory {
   private queued: Promise<void> | undefined;
   writes = 0;
 
+  private readonly userDataDir: string;
+
   constructor(private readonly file: string) {
     this.data = existsSync(file)
       ? (JSON.parse(readFileSync(file, 'utf8')) as InventoryData)
       : { seq: 0, stemcells: {}, vms: {}, disks: {}, snapshots: {}, requests: {} };
+    this.userDataDir = `${file}.userdata`;
+    mkdirSync(this.userDataDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Stores a VM's user data durably; call before the VM enters the inventory. */
+  async writeUserData(vmId: string, userData: string): Promise<void> {
+    const handle = await open(join(this.userDataDir, vmId), 'w', 0o600);
+    try {
+      await handle.writeFile(userData);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  readUserData(vmId: string): Promise<string> {
+    return readFile(join(this.userDataDir, vmId), 'utf8');
+  }
+
+  async deleteUserData(vmId: string): Promise<void> {
+    await rm(join(this.userDataDir, vmId), { force: true });
   }
 
   nextId(prefix: string): string {

@@ -11,7 +11,7 @@ export class SandboxMetadataSource implements MetadataSource {
   async readSettings(): Promise<AgentSettings> {
     const vm = this.inventory.data.vms[this.vmId];
     if (!vm) throw sandboxError('NotFound', `no VM ${this.vmId} to read user data for`);
-    return decodeAgentSettings(vm.userData);
+    return decodeAgentSettings(await this.inventory.readUserData(this.vmId));
   }
 
   async instanceId(): Promise<string> {

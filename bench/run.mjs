@@ -1,0 +1,15 @@
+// `npm run bench`: runs every benchmark script in turn (compiled JS; `npm run build` first). Prints figures.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const scripts = process.argv.slice(2).length ? process.argv.slice(2) : ['spine.mjs'];
+let failed = 0;
+for (const script of scripts) {
+  const file = fileURLToPath(new URL(script, import.meta.url));
+  if (!existsSync(file)) { console.error(`bench: no ${script}`); failed++; continue; }
+  console.log(`\n## ${script}`);
+  const res = spawnSync(process.execPath, [file], { stdio: 'inherit' });
+  if (res.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
