@@ -43,9 +43,10 @@ const VERSION: string = (() => {
 /** `slipway up`: the process's composition of engine, API and HTTPS server. */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<RunningControlPlane> {
   const env = options.env ?? process.env;
-  const home = resolve(options.home ?? env.SLIPWAY_HOME ?? '.slipway');
+  // An empty variable counts as unset, as shells and CI systems often leave them.
+  const home = resolve(options.home || env.SLIPWAY_HOME || '.slipway');
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const explicitConfig = options.configPath ?? env.SLIPWAY_CONFIG;
+  const explicitConfig = options.configPath || env.SLIPWAY_CONFIG || undefined;
   const configPath = resolve(explicitConfig ?? join(home, 'slipway.yaml'));
   if (!existsSync(configPath)) {
     if (explicitConfig) throw new SlipwayError('InvalidConfig', `config file ${configPath} does not exist`, { hint: 'Pass an existing file, or omit --config to use $SLIPWAY_HOME/slipway.yaml.' });
