@@ -30,6 +30,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/', taskRoutes(services.clusters));
   v1.route('/', userRoutes(services.auth));
   v1.route('/', sandboxRoutes(engine.plugins));
+  v1.get('/iaas', (c) => c.json([...engine.plugins.iaas.values()].map((t) => ({
+    name: t.name, plugin: t.plugin, version: t.version, capabilities: [...t.capabilities], rehearsal: Boolean(t.driver.rehearsal),
+  }))));
   app.route('/v1', v1);
   return app;
 }

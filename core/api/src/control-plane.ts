@@ -29,6 +29,10 @@ export interface RunningControlPlane {
   home: string;
   /** Set on the first start only, when the password was generated: print it once. */
   adminPassword?: string;
+  /** This start created the admin user (a new home). */
+  firstStart: boolean;
+  /** Slipway's version. */
+  version: string;
   stop(): Promise<void>;
 }
 
@@ -91,14 +95,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const host = config.api.bind === '0.0.0.0' ? '127.0.0.1' : config.api.bind;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const services = await engine.start(config.api.advertise_url ?? url);
-  const adminPassword = await services.auth.ensureAdmin(options.adminPassword ?? env.SLIPWAY_ADMIN_PASSWORD);
+  const admin = await services.auth.ensureAdmin(options.adminPassword ?? env.SLIPWAY_ADMIN_PASSWORD);
+  const adminPassword = admin.generatedPassword;
   const app = createApp({ services, engine, version: VERSION });
   listener = getRequestListener(app.fetch);
   logger.info(`slipway ${VERSION} listening`, { url, home, config: configPath, plugins: engine.plugins.loaded.map((p) => `${p.name}@${p.version}`).join(',') });
 
   let stopped: Promise<void> | undefined;
   return {
-    url, caPath: engine.caPath, configPath, home, adminPassword,
+    url, caPath: engine.caPath, configPath, home, adminPassword, firstStart: admin.created, version: VERSION,
     stop() {
       stopped ??= (async () => {
         await new Promise<void>((ok) => {

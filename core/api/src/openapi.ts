@@ -42,6 +42,7 @@ export function openApiDocument(version: string) {
         post: { summary: 'Create a user (admin)', requestBody: json(ref('UserRequest')), responses: { 201: { description: 'created' }, ...errors } },
       },
       '/v1/users/{name}': { parameters: [nameParam], delete: { summary: 'Delete a user (admin)', responses: { 204: { description: 'deleted' }, ...errors } } },
+      '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },
       '/v1/sandbox/{iaas}/inventory': { get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },
       '/v1/sandbox/{iaas}/vms/{cid}/kill': { post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },
       '/v1/sandbox/{iaas}/vms/{cid}/hang': { post: { summary: 'Rehearse an unresponsive agent (admin)', responses: { 204: { description: 'hung' }, ...errors } } },

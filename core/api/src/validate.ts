@@ -3,7 +3,7 @@ import { SlipwayError, type JsonSchema } from '@slipway/contracts';
 import { describeAjvErrors } from '@slipway/engine';
 import { schemas, type SchemaName } from './schemas.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const compiled = new Map<SchemaName, ValidateFunction>();
 
 /** Validates a request body against its published schema; every problem is listed, the first names the field. */

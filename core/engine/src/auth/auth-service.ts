@@ -30,11 +30,15 @@ export class AuthService {
   ) {}
 
   /** First start: creates `admin` with the given password or a generated one (returned once, never stored). */
-  async ensureAdmin(password?: string): Promise<string | undefined> {
-    if (await this.store.users.byName('admin')) return undefined;
+  /**
+   * Creates the admin user on the first start. Says whether it did, and returns the password only when it
+   * generated one (to be printed once; only its hash is stored).
+   */
+  async ensureAdmin(password?: string): Promise<{ created: boolean; generatedPassword?: string }> {
+    if (await this.store.users.byName('admin')) return { created: false };
     const chosen = password || generatePassword();
     await this.createUser('admin', chosen, ['clusters.admin']);
-    return password ? undefined : chosen;
+    return { created: true, generatedPassword: password ? undefined : chosen };
   }
 
   async createUser(name: string, password: string, roles: Role[]): Promise<void> {

@@ -13,7 +13,7 @@ import type { ClusterWithTask, Store } from '../store/index.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, PLUGINS, STORE, type ControlPlaneIdentity } from '../tokens.js';
 import { buildKubeconfig, type Kubeconfig } from './kubeconfig.js';
-import { clusterView, instanceView, planView, taskView, type ClusterView } from './views.js';
+import { clusterView, eventView, instanceView, planView, taskView, type ClusterView } from './views.js';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
@@ -54,7 +54,8 @@ export class ClusterService {
     const row = await this.find(principal, name, 'read');
     const instances = await this.store.instances.ofCluster(row.uuid);
     const events = await this.store.events.ofCluster(row.uuid, 50);
-    return { instances: instances.map(instanceView), events };
+    const names = new Map(instances.map((i) => [i.id, `${i.group_name}/${i.idx}`]));
+    return { instances: instances.map(instanceView), events: events.map((e) => eventView(e, names)) };
   }
 
   async create(principal: Principal, input: { name: string; plan_name: string; parameters: { kubernetes_master_host: string; kubernetes_worker_instances?: number } }): Promise<ClusterView> {
@@ -141,7 +142,7 @@ export class ClusterService {
 
   async cancelTask(principal: Principal, id: number) {
     await this.visibleTask(principal, id, 'write');
-    const task = await this.tasks.cancel(id);
+    const task = await this.tasks.cancel(id, principal.name);
     return taskView(task, await this.store.tasks.steps(id));
   }
 

@@ -1,6 +1,6 @@
 import type { PlanConfig } from '../config/schema.js';
 import { KUBERNETES_API_PORT } from '../lifecycle/cluster-tasks.js';
-import type { ClusterWithTask, InstanceRow, TaskLogRow, TaskRow, TaskStepRow } from '../store/index.js';
+import type { ClusterWithTask, EventRow, InstanceRow, TaskLogRow, TaskRow, TaskStepRow } from '../store/index.js';
 
 /** PKS's `last_action_state` from our task state. */
 function lastActionState(taskState: string | null): 'in progress' | 'succeeded' | 'failed' {
@@ -112,5 +112,16 @@ export function instanceView(i: InstanceRow) {
     desired: i.desired,
     last_heartbeat_at: i.last_heartbeat_at,
     processes: i.processes ? JSON.parse(i.processes) : [],
+  };
+}
+
+/** An event as users read it: the instance by name (`worker/2`), not by its row id. */
+export function eventView(e: EventRow, instanceNames: ReadonlyMap<string, string>) {
+  return {
+    at: e.at,
+    kind: e.kind,
+    severity: e.severity,
+    instance: e.instance_id ? instanceNames.get(e.instance_id) ?? null : null,
+    message: e.message,
   };
 }

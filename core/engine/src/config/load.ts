@@ -27,6 +27,9 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, pref
       const missing = (e.params as { missingProperty: string }).missingProperty;
       path = path ? `${path}.${missing}` : missing;
       message = 'is required';
+    } else if (e.keyword === 'pattern' && typeof (e.parentSchema as { description?: unknown } | undefined)?.description === 'string') {
+      // A regex says little to a user; the schema's description says what is allowed (needs ajv `verbose`).
+      message = `must be ${(e.parentSchema as { description: string }).description} (got ${JSON.stringify(e.data)})`;
     } else if (e.keyword === 'enum') {
       message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     }
@@ -34,7 +37,7 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, pref
   });
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateShape = ajv.compile(configSchema);
 
 /** Checks cross-references the schema cannot express. */

@@ -119,6 +119,8 @@ export class ClusterSteps {
       onWaiting: (what) => void ctx.waitingFor(what).then(() => ctx.detail(`waiting for ${what}`)),
     });
     await ctx.waitingFor(null);
+    const present = (await this.store.instances.ofCluster(ctx.cluster.uuid)).filter((i) => i.desired === 'present').length;
+    await ctx.detail(`${present} of ${present} agents running`);
   }
 
   async apiEndpoint(ctx: StepContext): Promise<void> {

@@ -61,6 +61,7 @@ export class Provisioner {
       }
       // The VM vanished: a new incarnation gets a new agent identity; the persistent disk is reused.
       log?.(`VM ${current.vm_cid} of ${label(current)} is gone; creating a new one`);
+      await this.event(current, 'vm.missing', `VM ${current.vm_cid} of ${label(current)} is gone from the cloud; recreating it`, 'warning');
       await this.identity.forget(cluster.uuid, current.agent_id);
       await this.store.instances.update(current.id, { vm_cid: null, agent_id: randomUUID(), state: 'starting', updated_at: isoNow(this.clock) });
       current = (await this.store.instances.get(instance.id))!;
@@ -84,6 +85,7 @@ export class Provisioner {
     await this.store.instances.update(current.id, { vm_cid: created.vmId, zone: created.zone ?? null, updated_at: isoNow(this.clock) });
     current = (await this.store.instances.get(instance.id))!;
     log?.(`created VM ${created.vmId} for ${label(current)}`);
+    await this.event(current, 'vm.created', `VM ${created.vmId} created for ${label(current)} at ${current.ip}${created.zone ? ` in ${created.zone}` : ''}`);
     await this.ensureAttached(target, current, signal, log);
     return current;
   }
@@ -113,6 +115,7 @@ export class Provisioner {
     await this.call(target, `attachDisk ${disk.disk_cid} to ${instance.vm_cid}`,
       (o) => target.driver.attachDisk({ vmId: instance.vm_cid!, diskId: disk.disk_cid! }, o), { signal }, log);
     await this.store.instances.upsertDisk({ ...disk, attached_vm_cid: instance.vm_cid, state: 'attached', updated_at: isoNow(this.clock) });
+    await this.event(instance, 'disk.attached', `persistent disk ${disk.disk_cid} attached to VM ${instance.vm_cid} of ${label(instance)}`);
   }
 
   /** Deletes the instance's VM (its disk detaches and survives). Idempotent. */
@@ -128,8 +131,13 @@ export class Provisioner {
       await this.call(target, `deleteVm ${vmId}`, (o) => target.driver.deleteVm({ vmId }, o), { signal }, log);
       await this.store.instances.update(instance.id, { vm_cid: null, state: 'stopped', updated_at: isoNow(this.clock) });
       log?.(`deleted VM ${vmId} of ${label(instance)}`);
+      await this.event(instance, 'vm.deleted', `VM ${vmId} of ${label(instance)} deleted`);
     }
     await this.identity.forget(cluster.uuid, instance.agent_id);
+  }
+
+  private async event(instance: InstanceRow, kind: string, message: string, severity: 'info' | 'warning' | 'critical' = 'info'): Promise<void> {
+    await this.store.events.record({ at: isoNow(this.clock), cluster_uuid: instance.cluster_uuid, instance_id: instance.id, kind, severity, message });
   }
 
   /** Deletes the instance's persistent disk. Idempotent. */

@@ -46,7 +46,7 @@ export function pluginRefsOf(config: SlipwayConfig): Array<{ kind: PluginKind; r
 export class PluginLoader {
   private readonly searchDirs: string[];
   private readonly coreDir = dirname(fileURLToPath(import.meta.url));
-  private readonly ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  private readonly ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 
   constructor(options: { searchDirs?: readonly string[]; configDir?: string } = {}) {
     const base = options.configDir ? dirname(resolve(options.configDir)) : process.cwd();

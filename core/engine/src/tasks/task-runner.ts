@@ -75,16 +75,17 @@ export class TaskRunner {
     return tasks.length;
   }
 
-  /** Asks a task to stop at its next safe point. */
-  async cancel(taskId: number): Promise<TaskRow> {
+  /** Asks a task to stop at its next safe point; `by` names who asked, for the task's error and log. */
+  async cancel(taskId: number, by?: string): Promise<TaskRow> {
     const task = await this.store.tasks.get(taskId);
     if (!task) throw new SlipwayError('NotFound', `task ${taskId} does not exist`, { hint: 'List tasks with `slipway tasks`.' });
     if (!['queued', 'processing', 'cancelling'].includes(task.state)) {
       throw new SlipwayError('Conflict', `task ${taskId} has already ended (${task.state}); only a running task can be cancelled`);
     }
     await this.store.tasks.update(taskId, { cancel_requested: 1, state: 'cancelling' });
-    await this.store.tasks.log(taskId, isoNow(this.clock), 'warn', 'cancel requested; stopping at the next safe point');
-    this.running.get(taskId)?.controller.abort(new SlipwayError('Cancelled', `task ${taskId} was cancelled`));
+    const who = by ? ` by ${by}` : '';
+    await this.store.tasks.log(taskId, isoNow(this.clock), 'warn', `cancel requested${who}; stopping at the next safe point`);
+    this.running.get(taskId)?.controller.abort(new SlipwayError('Cancelled', `task ${taskId} was cancelled${who}`));
     return (await this.store.tasks.get(taskId))!;
   }
 
@@ -145,7 +146,9 @@ export class TaskRunner {
       await context.log('info', 'task done');
       await this.finish(taskId, 'done', null);
     } catch (e) {
-      const error = SlipwayError.from(e);
+      // An abort surfaces as whatever the interrupted call threw; the signal's reason says who and why.
+      const reason = controller.signal.aborted && SlipwayError.is(controller.signal.reason) ? controller.signal.reason : undefined;
+      const error = reason && SlipwayError.from(e).code === 'Cancelled' ? reason : SlipwayError.from(e);
       if (this.stopping && !(await this.store.tasks.get(taskId))?.cancel_requested) {
         // A shutdown, not a failure: leave the task processing; the next start resumes it.
         this.logger.info('task paused by shutdown', { task: taskId, step: current?.name });

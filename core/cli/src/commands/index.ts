@@ -1,0 +1,21 @@
+import type { CommandGroup } from '../registry.js';
+import { clusterCommands } from './clusters.js';
+import { controlPlaneCommands } from './control-plane.js';
+import { kubeconfigCommands } from './kubeconfig.js';
+import { planCommands } from './plans.js';
+import { pluginCommands } from './plugins.js';
+import { sandboxCommands } from './sandbox.js';
+import { sessionCommands } from './session.js';
+import { taskCommands } from './tasks.js';
+
+/** Every command group, in the order `slipway --help` lists them. A new group is one file and one line here. */
+export const COMMAND_GROUPS: CommandGroup[] = [
+  controlPlaneCommands,
+  sessionCommands,
+  planCommands,
+  clusterCommands,
+  kubeconfigCommands,
+  taskCommands,
+  sandboxCommands,
+  pluginCommands,
+];
