@@ -1,6 +1,7 @@
 import { ERROR_CODES } from '@slipway/contracts';
 import { configSchema } from '@slipway/engine';
 import { openApiDocument } from '@slipway/api';
+import { COMMAND_GROUPS, commandHelp, topHelp } from '@slipway/cli';
 
 /**
  * The reference pages generated from the code's own tables and schemas, so docs cannot drift:
@@ -104,7 +105,27 @@ ${rows.join('\n')}
 `;
 }
 
+export function cliPage(): string {
+  const sections = COMMAND_GROUPS.map((group) => [
+    `## ${group.title}`,
+    ...group.commands.map((command) => `### slipway ${command.name}\n\n\`\`\`\n${commandHelp(command).trimEnd()}\n\`\`\``),
+  ].join('\n\n'));
+  return `# CLI reference
+
+<!-- generated from the command registry in core/cli/src/commands by \`npm run docs\`; do not edit -->
+
+This page is what \`slipway --help\` and \`slipway CMD --help\` print.
+
+\`\`\`
+${topHelp(COMMAND_GROUPS, 'VERSION').trimEnd()}
+\`\`\`
+
+${sections.join('\n\n')}
+`;
+}
+
 export const GENERATED_PAGES: Record<string, () => string> = {
+  'docs/cli.md': cliPage,
   'docs/errors.md': errorsPage,
   'docs/configuration.md': configurationPage,
   'docs/api.md': apiPage,

@@ -3,6 +3,7 @@
  */
 export { runCli } from './cli.js';
 export { COMMAND_GROUPS } from './commands/index.js';
+export { commandHelp, topHelp } from './help.js';
 export { READY_PREFIX } from './commands/control-plane.js';
 export { processIo } from './process-io.js';
 export type { CliIo, OutputStream, InputStream } from './io.js';
