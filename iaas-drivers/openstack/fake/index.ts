@@ -36,6 +36,8 @@ export interface FakeOpenStackOptions {
   bootAgents?: boolean;
   /** Availability zones of Nova and Cinder. Default ['nova']. */
   zones?: string[];
+  /** Port on 127.0.0.1; default: one the OS picks. */
+  port?: number;
 }
 
 /** A running fake OpenStack (Keystone, Nova, Cinder, Glance and the metadata service on one 127.0.0.1 port). */
@@ -81,7 +83,7 @@ export async function startFake(options: FakeOpenStackOptions = {}): Promise<Ope
   const metadataUrl = (serverId: string) => `${baseUrl}/metadata/${serverId}`;
   const agents = new VmAgents(metadataUrl, options.bootAgents ?? true);
   const ctx: FakeContext = { state, scheduler, agents, faults: plan, timings, buildFailures: [], calls: new Map(), baseUrl };
-  const http = await FakeOpenStackServer.start(ctx, [keystoneMount(ctx), novaMount(ctx), cinderMount(ctx), glanceMount(ctx), metadataMount(ctx)]);
+  const http = await FakeOpenStackServer.start(ctx, [keystoneMount(ctx), novaMount(ctx), cinderMount(ctx), glanceMount(ctx), metadataMount(ctx)], options.port);
   baseUrl = ctx.baseUrl = http.url;
 
   const operationOf = (verb: IaasVerb) => OPERATION_OF_VERB[verb];

@@ -11,17 +11,17 @@ const UNAUTHORIZED = 'The request you have made requires authentication.';
 export class FakeOpenStackServer {
   private constructor(private readonly server: Server, readonly url: string) {}
 
-  static async start(ctx: FakeContext, mounts: ServiceMount[]): Promise<FakeOpenStackServer> {
+  static async start(ctx: FakeContext, mounts: ServiceMount[], port = 0): Promise<FakeOpenStackServer> {
     const server = createServer((req, res) => {
       void dispatch(ctx, mounts, req, res);
     });
     server.keepAliveTimeout = 10_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
-    const { port } = server.address() as AddressInfo;
-    return new FakeOpenStackServer(server, `http://127.0.0.1:${port}`);
+    const bound = (server.address() as AddressInfo).port;
+    return new FakeOpenStackServer(server, `http://127.0.0.1:${bound}`);
   }
 
   async stop(): Promise<void> {

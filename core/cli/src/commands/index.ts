@@ -1,6 +1,7 @@
 import type { CommandGroup } from '../registry.js';
 import { clusterCommands } from './clusters.js';
 import { controlPlaneCommands } from './control-plane.js';
+import { fakeCommands } from './fakes.js';
 import { kubeconfigCommands } from './kubeconfig.js';
 import { planCommands } from './plans.js';
 import { pluginCommands } from './plugins.js';
@@ -18,4 +19,5 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   taskCommands,
   sandboxCommands,
   pluginCommands,
+  fakeCommands,
 ];

@@ -1,0 +1,63 @@
+import { SlipwayError } from '@slipway/contracts';
+import { CliError, EXIT, UsageError } from '../errors.js';
+import type { Command, CommandGroup } from '../registry.js';
+
+interface StartedFake {
+  config: Record<string, unknown>;
+  credentials?: Array<{ name: string; type: string; value: unknown }>;
+  stop(): Promise<void>;
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,38}$/;
+
+/** The fake of a driver package: `@slipway/iaas-NAME/fake`, or a full package name given as NAME. */
+async function loadFake(name: string): Promise<(options: { port?: number }) => Promise<StartedFake>> {
+  const specifier = name.includes('/') ? `${name}/fake` : `@slipway/iaas-${name}/fake`;
+  let module: { startFake?: unknown };
+  try {
+    module = await import(specifier) as { startFake?: unknown };
+  } catch (e) {
+    throw new CliError(`no fake for "${name}": ${specifier} cannot be loaded (${(e as Error).message.split('\n')[0]})`,
+      'Fakes ship in each driver package under ./fake; install the driver (npm install @slipway/iaas-NAME) or name the package.');
+  }
+  if (typeof module.startFake !== 'function') throw new CliError(`${specifier} exports no startFake()`);
+  return module.startFake as (options: { port?: number }) => Promise<StartedFake>;
+}
+
+const fake: Command = {
+  name: 'fake',
+  summary: 'Start the wire-level fake of a cloud and print its endpoint and credentials as JSON',
+  description: [
+    'For contributors: runs a driver\'s fake (the cloud API on 127.0.0.1, with its metadata service and',
+    'simulated VMs) until interrupted, and prints one JSON document: the driver config pointing at it',
+    'and the credentials that config references. Put them in slipway.yaml and the credential store to',
+    'run Slipway against the fake, or point the cloud\'s own CLI or SDK at the endpoint.',
+  ].join('\n'),
+  args: [{ name: 'NAME', description: 'the driver: aws, gcp, azure, openstack, vsphere, sandbox, or a package name', required: true }],
+  flags: { port: { type: 'string', valueName: 'N', description: 'port on 127.0.0.1 (default: one the OS picks)' } },
+  examples: ['slipway fake openstack --port 8774', 'slipway fake @acme/slipway-iaas-foo'],
+  async run({ io, args, flags }) {
+    const name = args.NAME!;
+    if (!name.includes('/') && !NAME.test(name)) throw new UsageError(`NAME "${name}" is not a driver name; e.g. aws, openstack`, 'fake');
+    const port = flags.int('port', { min: 0, max: 65535 });
+    const startFake = await loadFake(name);
+    let started: StartedFake;
+    try {
+      started = await startFake(port !== undefined ? { port } : {});
+    } catch (e) {
+      const err = SlipwayError.from(e);
+      throw new CliError(`the ${name} fake did not start: ${err.message}`, port !== undefined ? 'Is the port free? Try another --port, or omit it.' : undefined);
+    }
+    io.stdout.write(`${JSON.stringify({ driver: name, config: started.config, credentials: started.credentials ?? [] }, null, 2)}\n`);
+    io.stderr.write(`The ${name} fake runs until Ctrl-C.\n`);
+    await new Promise<void>((resolve) => {
+      if (!io.signal) return;
+      if (io.signal.aborted) return resolve();
+      io.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await started.stop();
+    return EXIT.ok;
+  },
+};
+
+export const fakeCommands: CommandGroup = { title: 'Contributors', commands: [fake] };

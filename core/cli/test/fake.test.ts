@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/index.js';
+
+function capture(signal?: AbortSignal) {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: { stdout: { write: (s: string) => { stdout += s; return true; } }, stderr: { write: (s: string) => { stderr += s; return true; } }, env: {}, cwd: process.cwd(), signal },
+    out: () => stdout, err: () => stderr,
+  };
+}
+
+describe('slipway fake NAME', () => {
+  it('starts a driver\'s fake, prints its config and credentials, and answers the cloud\'s real API until stopped', async () => {
+    const stop = new AbortController();
+    const t = capture(stop.signal);
+    const running = runCli(['fake', 'openstack'], t.io as never);
+    while (!t.out().trim().endsWith('}')) await new Promise((r) => setTimeout(r, 20));
+    const printed = JSON.parse(t.out()) as { driver: string; config: { auth_url: string; credentials_ref: string }; credentials: Array<{ name: string; value: { username: string; password: string; project_name: string } }> };
+    expect(printed.driver).toBe('openstack');
+    const credential = printed.credentials.find((c) => c.name === printed.config.credentials_ref)!;
+    expect(credential).toBeDefined();
+    // Keystone v3 password authentication against the fake, as the OpenStack CLI would do it.
+    const res = await fetch(`${printed.config.auth_url.replace(/\/$/, '')}/auth/tokens`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: credential.value.username, domain: { name: 'Default' }, password: credential.value.password } } },
+        scope: { project: { name: credential.value.project_name, domain: { name: 'Default' } } } } }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-subject-token')).toBeTruthy();
+    stop.abort();
+    expect(await running).toBe(0);
+    await expect(fetch(`${printed.config.auth_url}/auth/tokens`)).rejects.toThrow();
+  });
+
+  it('names the package it could not load', async () => {
+    const t = capture();
+    expect(await runCli(['fake', 'nocloud'], t.io as never)).toBe(1);
+    expect(t.err()).toContain('@slipway/iaas-nocloud/fake cannot be loaded');
+  });
+});
