@@ -58,7 +58,6 @@ const tagMap = {
 
 /** JSON Schema of {@link AwsConfig}; ajv with allErrors reports every problem with its path. */
 export const configSchema: JsonSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
   additionalProperties: false,
   required: ['region', 'credentials_ref'],
@@ -92,6 +91,15 @@ export interface ResolvedAwsConfig extends AwsConfig {
   default_tags: Record<string, string>;
 }
 
+/** The fields of the `json` credential `credentials_ref` names. */
+export interface AwsCredential {
+  access_key_id: string;
+  secret_access_key: string;
+  /** For temporary credentials (STS). */
+  session_token?: string;
+}
+
+/** Fills in the defaults; the result is frozen and never changed. */
 export function resolveConfig(config: AwsConfig): Readonly<ResolvedAwsConfig> {
   return Object.freeze({
     ...config,

@@ -11,9 +11,4 @@ runIaasConformance({
   packageJson,
   // The suite's shared stemcell is a light stemcell: the fake's seeded Glance image, registered by id.
   cloudProperties: { stemcell: { image_id: FAKE_BASE_IMAGE_ID } },
-  skip: [{
-    tests: ['stemcell > creates and deletes a stemcell', 'stemcell > deleting a stemcell twice succeeds', 'stemcell > the same requestId twice gives the same stemcell'],
-    reason: 'these tests pass neither an image file nor cloud properties, and an OpenStack stemcell needs one of them: '
-      + 'a Glance image without data never becomes active and Nova refuses to boot it (test/driver.test.ts covers upload, idempotency and delete)',
-  }],
 });

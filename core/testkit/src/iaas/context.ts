@@ -81,6 +81,14 @@ export class IaasConformanceContext {
     return this.ready().fake.config;
   }
 
+  /**
+   * What a stemcell needs on this cloud besides name and version (an image id, a source image): clouds that
+   * register images by reference cannot create one from nothing, and neither can the stemcell tests.
+   */
+  get stemcellCloudProperties(): Record<string, unknown> | undefined {
+    return this.cloudProperties.stemcell;
+  }
+
   /** One stemcell shared by the VM tests, deleted after the suite. */
   stemcellId(): Promise<string> {
     const { driver } = this.ready();

@@ -7,7 +7,7 @@ export const stemcellTests: ConformanceTest[] = [
     group: 'stemcell', name: 'creates and deletes a stemcell',
     async run(ctx) {
       const { driver } = ctx.ready();
-      const { stemcellId } = await driver.createStemcell({ name: 'slipway-conformance-extra', version: '2' }, { requestId: randomUUID() });
+      const { stemcellId } = await driver.createStemcell({ name: 'slipway-conformance-extra', version: '2', cloudProperties: ctx.stemcellCloudProperties }, { requestId: randomUUID() });
       expect(typeof stemcellId === 'string' && stemcellId.length > 0, 'createStemcell returns a stemcellId').toBe(true);
       await driver.deleteStemcell({ stemcellId });
     },
@@ -16,7 +16,7 @@ export const stemcellTests: ConformanceTest[] = [
     group: 'stemcell', name: 'deleting a stemcell twice succeeds',
     async run(ctx) {
       const { driver } = ctx.ready();
-      const { stemcellId } = await driver.createStemcell({ name: 'slipway-conformance-twice', version: '3' }, { requestId: randomUUID() });
+      const { stemcellId } = await driver.createStemcell({ name: 'slipway-conformance-twice', version: '3', cloudProperties: ctx.stemcellCloudProperties }, { requestId: randomUUID() });
       await driver.deleteStemcell({ stemcellId });
       await driver.deleteStemcell({ stemcellId });
     },
@@ -26,7 +26,7 @@ export const stemcellTests: ConformanceTest[] = [
     async run(ctx) {
       const { driver } = ctx.ready();
       const requestId = randomUUID();
-      const input = { name: 'slipway-conformance-idem', version: '4' };
+      const input = { name: 'slipway-conformance-idem', version: '4', cloudProperties: ctx.stemcellCloudProperties };
       const first = await driver.createStemcell(input, { requestId });
       try {
         const second = await driver.createStemcell(input, { requestId });

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SlipwayError, definePlugin, type CallOptions, type IaasDriver, type PluginModule } from '@slipway/contracts';
+
+export interface RetryStats {
+  /** Verb calls that failed retryably and were sent again. */
+  retries: number;
+  /** Retries by error code. */
+  byCode: Record<string, number>;
+}
+
+/**
+ * What the engine does around every driver verb, for a test that runs the conformance suite with random cloud
+ * faults: a retryable SlipwayError is retried with backoff and the same requestId (one is made up when the
+ * caller gave none, as each engine step has its own), anything else is final. Drivers never retry themselves,
+ * so without this a 10% fault rate would fail most verbs of the suite.
+ */
+export function withEngineRetries(
+  plugin: PluginModule<'iaas', any>,
+  stats: RetryStats,
+  policy = { attempts: 20, baseMs: 10, maxMs: 200 },
+): PluginModule<'iaas', any> {
+  return definePlugin({
+    ...plugin,
+    async create(config, host) {
+      const driver = await plugin.create(config, host);
+      return new Proxy(driver, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          if (typeof value !== 'function' || property === 'destroy') return value;
+          return async (input: unknown, options: CallOptions = {}) => {
+            const call = { ...options, requestId: options.requestId ?? randomUUID() };
+            for (let attempt = 1; ; attempt++) {
+              try {
+                return await (value as (i: unknown, o: CallOptions) => Promise<unknown>).call(target, input, call);
+              } catch (error) {
+                if (!SlipwayError.is(error) || !error.retryable || attempt >= policy.attempts || call.signal?.aborted) throw error;
+                stats.retries += 1;
+                stats.byCode[error.code] = (stats.byCode[error.code] ?? 0) + 1;
+                const backoff = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
+                try {
+                  await sleep(Math.max(error.retryAfterMs ?? 0, Math.round(Math.random() * backoff)), undefined, { signal: call.signal });
+                } catch {
+                  throw new SlipwayError('Cancelled', 'the operation was aborted while waiting to retry', { cause: call.signal?.reason });
+                }
+              }
+            }
+          };
+        },
+      }) as IaasDriver;
+    },
+  });
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { SlipwayError, type AgentSettings, type CreateVmInput, type IaasDriver } from '@slipway/contracts';
+import { createTestHost, type TestHost } from '@slipway/testkit/simulation';
+import plugin from '../src/index.js';
+import type { AwsConfig } from '../src/config.js';
+import { FAKE_BASE_AMI_ID, startFake, type AwsFake, type FakeAwsOptions } from '../fake/index.js';
+
+export interface DriverUnderTest {
+  fake: AwsFake;
+  host: TestHost;
+  driver: IaasDriver;
+  stop(): Promise<void>;
+}
+
+/** A fake EC2 (agents off unless asked) and a driver created against it through the plugin module. */
+export async function startDriver(options: FakeAwsOptions & { config?: Partial<AwsConfig>; credentials?: Record<string, unknown> } = {}): Promise<DriverUnderTest> {
+  const { config, credentials, ...fakeOptions } = options;
+  const fake = await startFake({ bootAgents: false, ...fakeOptions });
+  const seeded = fake.credentials!.map((c) => (credentials ? { ...c, value: { ...(c.value as object), ...credentials } } : c));
+  const host = await createTestHost({ credentials: seeded });
+  const driver = await plugin.create({ ...fake.config, ...config }, host);
+  return {
+    fake, host, driver,
+    async stop() {
+      await driver.destroy();
+      await fake.stop();
+      await host.cleanup();
+    },
+  };
+}
+
+let ipCounter = 10;
+
+/** Settings of the shape the control plane sends; these agents are never booted, so the PEMs are placeholders. */
+export function placeholderSettings(agentId = `agent-${randomUUID()}`): AgentSettings {
+  ipCounter += 1;
+  return {
+    agentId, clusterId: 'c-1', instanceId: `worker-${ipCounter}`, group: 'worker', index: 0,
+    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'CA PEM' },
+    tls: { certPem: 'CERT PEM', keyPem: 'KEY PEM' },
+    network: { ip: `10.1.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 4}` },
+    heartbeatIntervalMs: 1000,
+  };
+}
+
+export function vmInput(overrides: Partial<CreateVmInput> = {}, env = placeholderSettings()): CreateVmInput {
+  return {
+    agentId: env.agentId,
+    stemcellId: `${FAKE_BASE_AMI_ID} light`,
+    resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 1024 },
+    network: env.network,
+    env,
+    metadata: { 'slipway.cluster': 'c-1' },
+    ...overrides,
+  };
+}
+
+/** The SlipwayError a call must fail with. */
+export async function failure(call: Promise<unknown>): Promise<SlipwayError> {
+  try {
+    await call;
+  } catch (error) {
+    if (SlipwayError.is(error)) return error;
+    throw error;
+  }
+  throw new Error('the call succeeded but was expected to fail');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
