@@ -8,12 +8,15 @@ export { configSchema, type SlipwayConfig, type PlanConfig, type PluginRef, type
 export { loadConfigFile, validateConfig, validateConfigFile, parseConfigText, describeAjvErrors, jsonPathOf } from './config/load.js';
 export { DEFAULT_CONFIG_YAML } from './config/default-config.js';
 export { PluginLoader, pluginRefsOf, type ResolvedPlugin } from './plugins/loader.js';
-export { createPluginSet, type PluginSet, type IaasTargetRuntime } from './plugins/plugin-set.js';
+export { createPluginSet, createPluginInstance, type PluginSet, type IaasTargetRuntime } from './plugins/plugin-set.js';
+export { importCredentials, readCredentialImport, type ImportEntry } from './plugins/credential-import.js';
 export { createStore, type Store } from './store/index.js';
 export type * from './store/schema.js';
 export { AgentRegistry, instanceStateOf, type SyncResult } from './agents/agent-registry.js';
 export { AgentIdentity, ENGINE_ACTOR, agentCredentialName } from './agents/agent-identity.js';
 export { JOBS_BY_GROUP } from './agents/jobs.js';
+export { buildJobProperties, nodeNameOf } from './agents/job-properties.js';
+export { JobPropertiesBuilder } from './agents/job-properties-builder.js';
 export { AuthService, type IssuedToken } from './auth/auth-service.js';
 export { ROLES, mayAccessCluster, requireRole, seesAllClusters, type Principal, type Role } from './auth/roles.js';
 export { ClusterService } from './clusters/cluster-service.js';
@@ -26,3 +29,6 @@ export { ClusterSteps, createClusterTask, resizeClusterTask, deleteClusterTask, 
 export { Provisioner } from './lifecycle/provisioner.js';
 export { ensureControlPlaneTls, CONTROL_PLANE_CA, AGENT_CA, SERVER_CERT, type ControlPlaneTls } from './control-plane-tls.js';
 export { openEngine, type Engine, type EngineOptions, type EngineServices } from './engine.js';
+export * from './health/index.js';
+export * from './upgrades/index.js';
+export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './config/schema.js';

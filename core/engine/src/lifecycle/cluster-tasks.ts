@@ -12,13 +12,13 @@ import { forEachLimit } from '../retry.js';
 import type { ClusterRow, InstanceRow, Store } from '../store/index.js';
 import type { StepContext, TaskDefinition } from '../tasks/model.js';
 import { CLOCK, CONFIG, PLUGINS, STORE } from '../tokens.js';
+import { KUBERNETES_API_PORT } from '../kubernetes.js';
 import { label, Provisioner } from './provisioner.js';
 
 export interface CreateParams { workers: number }
 export interface ResizeParams { workers: number }
 
-/** The API endpoint port of every cluster (PKS: kubernetes_master_port 8443). */
-export const KUBERNETES_API_PORT = 8443;
+export { KUBERNETES_API_PORT } from '../kubernetes.js';
 
 /**
  * The steps of the cluster lifecycle tasks (create, resize, delete). Each step reads the persisted state

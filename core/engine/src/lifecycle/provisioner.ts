@@ -41,7 +41,7 @@ export class Provisioner {
       .where('iaas', '=', target.name).where('name', '=', name).where('version', '=', version).executeTakeFirst();
     if (existing) return existing.stemcell_cid;
     const { stemcellId } = await this.call(target, `createStemcell ${name}/${version}`,
-      (o) => target.driver.createStemcell({ name, version, cloudProperties: {} }, o),
+      (o) => target.driver.createStemcell({ name, version, cloudProperties: { ...this.config.iaas.find((t) => t.name === target.name)?.stemcell_cloud_properties } }, o),
       { signal, requestId: `stemcell:${name}/${version}` }, log);
     await this.store.db.insertInto('stemcells').values({ iaas: target.name, name, version, stemcell_cid: stemcellId, created_at: isoNow(this.clock) })
       .onConflict((oc) => oc.columns(['iaas', 'name', 'version']).doNothing()).execute();
@@ -62,6 +62,10 @@ export class Provisioner {
       // The VM vanished: a new incarnation gets a new agent identity; the persistent disk is reused.
       log?.(`VM ${current.vm_cid} of ${label(current)} is gone; creating a new one`);
       await this.event(current, 'vm.missing', `VM ${current.vm_cid} of ${label(current)} is gone from the cloud; recreating it`, 'warning');
+      // "Gone" may be a husk the cloud still lists (a terminated GCE instance, a stopped EC2 one): delete it
+      // so it frees its disk and does not pile up. Deleting what is really gone succeeds.
+      const vanished = current.vm_cid;
+      await this.call(target, `deleteVm ${vanished}`, (o) => target.driver.deleteVm({ vmId: vanished }, o), { signal }, log);
       await this.identity.forget(cluster.uuid, current.agent_id);
       await this.store.instances.update(current.id, { vm_cid: null, agent_id: randomUUID(), state: 'starting', updated_at: isoNow(this.clock) });
       current = (await this.store.instances.get(instance.id))!;

@@ -30,20 +30,10 @@ export interface PluginSet {
  */
 export async function createPluginSet(resolved: ResolvedPlugin[], options: { dataDir: string; logger: Logger; clock: Clock }): Promise<PluginSet> {
   const created: Array<{ destroy(): Promise<void> }> = [];
-  const host = async (plugin: ResolvedPlugin, instanceName: string, credentials?: CredentialProvider): Promise<PluginHost> => {
-    const dataDir = join(options.dataDir, plugin.kind, instanceName);
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    return { logger: options.logger.child({ plugin: plugin.name, instance: instanceName }), clock: options.clock, credentials, dataDir, instanceName };
-  };
   const make = async <T extends { destroy(): Promise<void> }>(plugin: ResolvedPlugin, instanceName: string, credentials?: CredentialProvider): Promise<T> => {
-    try {
-      const instance = (await plugin.module.create(plugin.config, await host(plugin, instanceName, credentials))) as unknown as T;
-      created.push(instance);
-      return instance;
-    } catch (e) {
-      const err = SlipwayError.from(e, 'PluginRefused', plugin.name);
-      throw new SlipwayError(err.code, `${plugin.configPath}: ${plugin.name} ${plugin.version} failed to start: ${err.message}`, { cause: err, plugin: plugin.name, hint: err.hint });
-    }
+    const instance = await createPluginInstance<T>(plugin, instanceName, options, credentials);
+    created.push(instance);
+    return instance;
   };
 
   try {
@@ -76,5 +66,21 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: { dat
   } catch (e) {
     for (const instance of created.reverse()) await instance.destroy().catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * Creates one plugin instance with its host: its own data directory under `dataDir/KIND/INSTANCE` (the
+ * same path on every start, so its state is found again), a logger naming it, the clock and credentials.
+ */
+export async function createPluginInstance<T>(plugin: ResolvedPlugin, instanceName: string, options: { dataDir: string; logger: Logger; clock: Clock }, credentials?: CredentialProvider): Promise<T> {
+  const dataDir = join(options.dataDir, plugin.kind, instanceName);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const host: PluginHost = { logger: options.logger.child({ plugin: plugin.name, instance: instanceName }), clock: options.clock, credentials, dataDir, instanceName };
+  try {
+    return (await plugin.module.create(plugin.config, host)) as unknown as T;
+  } catch (e) {
+    const err = SlipwayError.from(e, 'PluginRefused', plugin.name);
+    throw new SlipwayError(err.code, `${plugin.configPath}: ${plugin.name} ${plugin.version} failed to start: ${err.message}`, { cause: err, plugin: plugin.name, hint: err.hint });
   }
 }
