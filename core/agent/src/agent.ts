@@ -2,7 +2,7 @@ import { SlipwayError, type AgentSettings, type Clock, type DesiredState, type H
 import { linkSignals } from './abort.js';
 import { backoffDelay } from './backoff.js';
 import { AgentChannel } from './channel-client.js';
-import { DesiredStateApplier } from './desired-state-applier.js';
+import { DesiredStateApplier, type ApplierDeps } from './desired-state-applier.js';
 import { defaultJobCatalog, defaultJobsFor, type JobCatalog } from './job-catalog.js';
 import { createJsonLogger } from './logger.js';
 import type { ProcessRunner } from './process-runner.js';
@@ -19,6 +19,8 @@ export interface AgentOptions {
   /** Default: one process per name, with the name as its command. */
   jobCatalog?: JobCatalog;
   supervision?: Partial<SupervisionOptions>;
+  /** Mounts the persistent disk named in the settings before jobs run; without it nothing is mounted. */
+  disk?: DiskMounterFactory;
   /** Bound of each job's drain hook. Default 60 000. */
   drainTimeoutMs?: number;
   /** Backoff between failed syncs: `baseMs` (default 1000) doubling up to `maxMs` (default 30 000). */
@@ -26,6 +28,9 @@ export interface AgentOptions {
   /** How long a sync may take beyond the long-poll wait before it counts as failed. Default 10 000. */
   requestTimeoutMs?: number;
 }
+
+/** Builds the disk mounter once the settings are known (it needs the metadata source and a logger). */
+export type DiskMounterFactory = (deps: { settings: AgentSettings; metadata: MetadataSource; logger: Logger; clock: Clock }) => NonNullable<ApplierDeps['disk']>;
 
 const LIFECYCLE = ['created', 'booting', 'running', 'stopping', 'stopped', 'detached'] as const;
 type Lifecycle = (typeof LIFECYCLE)[number];
@@ -102,6 +107,7 @@ export class Agent {
       supervisor: { runner: this.options.runner, clock: this.clock, logger, options: this.supervision, onChange: () => this.requestSync() },
       stopGraceMs: this.supervision.stopGraceMs,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 60_000,
+      disk: this.options.disk?.({ settings, metadata: this.options.metadata, logger, clock: this.clock }),
       onApplied: () => this.requestSync(),
     });
     const adopted = (await this.options.runner.list?.()) ?? [];
@@ -145,6 +151,7 @@ export class Agent {
       instanceId: settings.instanceId,
       appliedGeneration: applier?.appliedGeneration ?? 0,
       jobs: applier?.hasJobs ? applier.status() : bootJobs(settings),
+      persistentDiskId: applier?.mountedDiskId ?? null,
       drained: applier?.drained ?? false,
       uptimeMs: this.clock.now() - this.startedAt,
     };
@@ -160,6 +167,7 @@ export class Agent {
       if (stopProcesses) await this.applier?.stopAll();
       else this.applier?.detach();
       this.channel?.close();
+      this.options.runner.close?.();
     }
     this.lifecycle = stopProcesses ? 'stopped' : 'detached';
   }

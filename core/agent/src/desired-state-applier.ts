@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { assertNever, SlipwayError, type AgentSettings, type DesiredState, type JobSpec, type JobStatus, type Logger } from '@slipway/contracts';
-import type { JobCatalog, JobContext } from './job-catalog.js';
+import type { JobCatalog, JobContext, JobPlan } from './job-catalog.js';
 import { JobSupervisor } from './job-supervisor.js';
 import type { ProcessSpec, RunningProcess } from './process-runner.js';
 import type { SupervisorDeps } from './process-supervisor.js';
@@ -12,6 +13,8 @@ export interface ApplierDeps {
   supervisor: SupervisorDeps;
   stopGraceMs: number;
   drainTimeoutMs: number;
+  /** Mounts the VM's persistent disk (settings.persistentDiskId) before any job runs; absent: nothing to mount. */
+  disk?: { ensureMounted(diskId: string, signal: AbortSignal): Promise<string>; readonly mountedDiskId?: string };
   /** Called when a desired generation has been applied. */
   onApplied(generation: number): void;
 }
@@ -28,6 +31,7 @@ export class DesiredStateApplier {
   private worker: Promise<void> | undefined;
   private readonly halted = new AbortController();
   private applied: number | undefined;
+  private appliedKey: string | undefined;
   private drainedFlag = false;
 
   constructor(private readonly deps: ApplierDeps) {}
@@ -55,12 +59,16 @@ export class DesiredStateApplier {
     }
   }
 
-  /** Schedules `desired` unless it is the generation already applied or under way. */
+  /**
+   * Schedules `desired` unless it is the state already applied or under way. The same generation with other
+   * properties (a reissued certificate, a new API address) is applied again: the control plane does not
+   * bump the generation for those.
+   */
   converge(desired: DesiredState): void {
     if (this.halted.signal.aborted) return;
-    const generation = desired.generation;
-    if (this.pending?.generation === generation || (this.current?.generation === generation) ||
-      (this.applied === generation && !this.pending && !this.current)) return;
+    const key = stateKey(desired);
+    if ((this.pending && stateKey(this.pending) === key) || (this.current && stateKey(this.current) === key) ||
+      (this.appliedKey === key && !this.pending && !this.current)) return;
     this.pending = desired;
     this.worker ??= this.work().finally(() => {
       this.worker = undefined;
@@ -95,6 +103,7 @@ export class DesiredStateApplier {
         await this.apply(desired, this.halted.signal);
         if (!this.halted.signal.aborted) {
           this.applied = desired.generation;
+          this.appliedKey = stateKey(desired);
           this.deps.logger.info('desired state applied', { generation: desired.generation, state: desired.state });
           this.deps.onApplied(desired.generation);
         }
@@ -123,15 +132,25 @@ export class DesiredStateApplier {
     }
   }
 
+  /** The persistent disk mounted now, for the heartbeat. */
+  get mountedDiskId(): string | undefined {
+    return this.deps.disk?.mountedDiskId;
+  }
+
   private async run(wanted: JobSpec[], context: JobContext, signal: AbortSignal): Promise<void> {
+    const diskId = this.deps.settings.persistentDiskId;
+    // Jobs keep their data on the persistent disk: none starts before it is mounted (it is attached after boot).
+    if (diskId && this.deps.disk) await this.deps.disk.ensureMounted(diskId, signal);
     const names = new Set(wanted.map((job) => job.name));
     for (const job of [...this.jobs.values()].reverse()) {
       if (!names.has(job.name)) await job.stop(this.deps.stopGraceMs);
     }
     const ordered = new Map<string, JobSupervisor>();
     for (const spec of wanted) {
+      if (signal.aborted) return;
       const job = this.jobs.get(spec.name) ?? new JobSupervisor(spec.name, this.deps.supervisor);
-      await job.reconcile(this.deps.catalog.processes(spec, context), this.deps.stopGraceMs);
+      const plan = await this.planOf(spec, context, signal);
+      await job.reconcile(plan.processes, this.deps.stopGraceMs, { unavailable: plan.unavailable, hooks: plan.hooks });
       ordered.set(spec.name, job);
     }
     this.jobs = ordered;
@@ -139,6 +158,13 @@ export class DesiredStateApplier {
       if (signal.aborted) return;
       await job.run(signal);
     }
+  }
+
+  private async planOf(spec: JobSpec, context: JobContext, signal: AbortSignal): Promise<JobPlan> {
+    const catalog = this.deps.catalog;
+    if (catalog.plan) return catalog.plan(spec, { ...context, signal });
+    if (catalog.processes) return { processes: catalog.processes(spec, context) };
+    throw new SlipwayError('Internal', 'the job catalog implements neither plan() nor processes()');
   }
 
   private async drain(wanted: JobSpec[], context: JobContext, signal: AbortSignal): Promise<void> {
@@ -178,6 +204,11 @@ export class DesiredStateApplier {
       signal.removeEventListener('abort', onHalt);
     }
   }
+}
+
+/** What makes two desired states the same to apply: generation, state, jobs and properties. */
+function stateKey(desired: DesiredState): string {
+  return createHash('sha256').update(JSON.stringify([desired.generation, desired.state, desired.jobs, desired.properties ?? {}])).digest('base64');
 }
 
 function describe(error: unknown): string {

@@ -1,11 +1,22 @@
 /**
  * @slipway/agent — the node agent that runs on every VM: reads its settings from the cloud's metadata, syncs
- * with the control plane over mutual TLS, runs its jobs' processes and restarts those that die.
+ * with the control plane over mutual TLS, renders its jobs, mounts its persistent disk, runs its jobs'
+ * processes and restarts those that die.
  */
-export { Agent, type AgentOptions } from './agent.js';
+export { Agent, type AgentOptions, type DiskMounterFactory } from './agent.js';
 export { AgentChannel, type SyncReply, type SyncRequest } from './channel-client.js';
-export { defaultJobCatalog, defaultJobsFor, DEFAULT_JOBS, type JobCatalog, type JobContext } from './job-catalog.js';
+export { defaultJobCatalog, defaultJobsFor, DEFAULT_JOBS, type HookSpec, type JobCatalog, type JobContext, type JobPlan } from './job-catalog.js';
 export { sameProcessSpec, type ProcessExit, type ProcessRunner, type ProcessSpec, type RunningProcess } from './process-runner.js';
+export { ChildProcessRunner, type ChildProcessRunnerOptions } from './child-process-runner.js';
+export { isSameProcess, pidsWithEnv, readProcStat, signalGroup } from './proc.js';
+export { LogCap } from './log-files.js';
+export { probe, describeCheck, type HealthCheck } from './health-check.js';
+export { FileMetadataSource, type FileMetaData } from './file-metadata.js';
+export { PersistentDisk, findDeviceById, execCommand, type CommandRunner, type PersistentDiskOptions } from './persistent-disk.js';
+export { agentPaths, type AgentPaths } from './paths.js';
+export { KubernetesJobCatalog, KUBERNETES_JOBS, type KubernetesJobCatalogOptions } from './kubernetes/catalog.js';
+export { componentVersions, type ComponentVersions } from './kubernetes/versions.js';
+export type { JobDefinition, RenderContext, RenderedFile, RenderedJob } from './kubernetes/job-definition.js';
 export { DEFAULT_SUPERVISION, type SupervisionOptions } from './supervision.js';
 export { backoffDelay } from './backoff.js';
 export { createJsonLogger } from './logger.js';

@@ -8,13 +8,38 @@ export interface JobContext {
   properties: Record<string, unknown>;
 }
 
+/** What a job needs on this VM, worked out by a catalog that renders configs (`JobCatalog.plan`). */
+export interface JobPlan {
+  /** In start order. */
+  processes: ProcessSpec[];
+  /** Set when the job cannot run here at all (a binary is missing): why. */
+  unavailable?: string;
+  /** One-shot actions run once the job's processes are started, retried until they succeed. */
+  hooks?: HookSpec[];
+}
+
+/** A one-shot command of a job (apply the CoreDNS manifests once the API answers). */
+export interface HookSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** Bound of one attempt; default 60 000. */
+  timeoutMs?: number;
+  /** Set when the hook's binary is not installed: why. */
+  unavailable?: string;
+}
+
 /**
  * Maps a job of the desired state to the processes that run it. This is the seam where real Kubernetes jobs
- * (rendered configs, certificates, binaries) plug in; the default runs one process per name.
+ * (rendered configs, certificates, binaries) plug in; the default runs one process per name. A catalog
+ * implements `processes` (nothing to render) or `plan` (renders files, may find the job unavailable).
  */
 export interface JobCatalog {
   /** The job's processes, in start order. */
-  processes(job: JobSpec, context: JobContext): ProcessSpec[];
+  processes?(job: JobSpec, context: JobContext): ProcessSpec[];
+  /** Renders what the job needs on disk and says how to run it; preferred over `processes` when present. */
+  plan?(job: JobSpec, context: JobContext & { signal: AbortSignal }): Promise<JobPlan>;
   /**
    * Moves the job's workloads away before the VM stops (a worker's kubelet: cordon and evict). Called when
    * the desired state is `drained`; the agent bounds it with its drain timeout and honours nothing else.

@@ -1,3 +1,5 @@
+import type { HealthCheck } from './health-check.js';
+
 /**
  * How the agent runs processes. Real VMs use child processes; the sandbox and every cloud fake use the
  * testkit's simulated runner, so the same agent code is exercised everywhere.
@@ -13,6 +15,14 @@ export interface ProcessSpec {
   args: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** How the supervisor tells that the process serves (it is `starting` until the check first passes). */
+  health?: HealthCheck;
+  /** Set when the process cannot run here (its binary is not installed): why. It is then never started. */
+  unavailable?: string;
+  /** A digest of the files the job rendered for it: a change restarts the process like a changed argument. */
+  configHash?: string;
+  /** Where its stdout and stderr go, for runners that write logs (default `{logDir}/{job}/{name}.log`). */
+  logFile?: string;
 }
 
 export interface ProcessExit {
@@ -37,11 +47,14 @@ export interface ProcessRunner {
    * on the same VM: a restarted agent adopts them instead of restarting healthy processes.
    */
   list?(): Promise<Array<{ spec: ProcessSpec; process: RunningProcess }>>;
+  /** Releases timers; running processes are left alone. */
+  close?(): void;
 }
 
 /** Whether two specs describe the same program run the same way (a changed spec means a restart). */
 export function sameProcessSpec(a: ProcessSpec, b: ProcessSpec): boolean {
   return a.job === b.job && a.name === b.name && a.command === b.command && a.cwd === b.cwd &&
+    a.configHash === b.configHash && a.unavailable === b.unavailable &&
     a.args.length === b.args.length && a.args.every((arg, i) => arg === b.args[i]) &&
     sameEnv(a.env ?? {}, b.env ?? {});
 }

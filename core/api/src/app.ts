@@ -5,6 +5,8 @@ import { problemResponse } from './problem.js';
 import { agentRoutes } from './routes/agent.js';
 import { bearerAuth, oauthRoutes } from './routes/auth.js';
 import { clusterRoutes } from './routes/clusters.js';
+import { healthRoutes } from './routes/health.js';
+import { upgradeRoutes } from './routes/upgrades.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { taskRoutes } from './routes/tasks.js';
 import { userRoutes } from './routes/users.js';
@@ -30,9 +32,17 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/', taskRoutes(services.clusters));
   v1.route('/', userRoutes(services.auth));
   v1.route('/', sandboxRoutes(engine.plugins));
+  v1.route('/', healthRoutes(services.health));
+  v1.route('/', upgradeRoutes(services.upgrades));
   v1.get('/iaas', (c) => c.json([...engine.plugins.iaas.values()].map((t) => ({
     name: t.name, plugin: t.plugin, version: t.version, capabilities: [...t.capabilities], rehearsal: Boolean(t.driver.rehearsal),
   }))));
   app.route('/v1', v1);
+
+  // Plugins' own APIs (CredHub's /api/v1, /api/v2 from the credential provider) are forwarded untouched:
+  // they authenticate with the same bearer tokens through the HttpApiHost the control plane gave them.
+  for (const api of deps.pluginApis ?? []) {
+    for (const prefix of api.prefixes) app.all(`${prefix.replace(/\/$/, '')}/*`, (c) => api.fetch(c.req.raw, c.env));
+  }
   return app;
 }

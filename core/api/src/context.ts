@@ -1,4 +1,5 @@
 import type { HttpBindings } from '@hono/node-server';
+import type { PluginHttpApi } from '@slipway/contracts';
 import type { Engine, EngineServices, Principal } from '@slipway/engine';
 
 /** What route handlers reach: the engine's services, never the store or the container. */
@@ -6,6 +7,8 @@ export interface ApiDeps {
   services: EngineServices;
   engine: Pick<Engine, 'plugins' | 'config'>;
   version: string;
+  /** Routes plugins serve on this server (the credential provider's CredHub API), mounted under their prefixes. */
+  pluginApis?: readonly PluginHttpApi[];
 }
 
 export type AppEnv = { Bindings: HttpBindings; Variables: { principal: Principal } };

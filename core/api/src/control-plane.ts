@@ -97,7 +97,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const services = await engine.start(config.api.advertise_url ?? url);
   const admin = await services.auth.ensureAdmin(options.adminPassword ?? env.SLIPWAY_ADMIN_PASSWORD);
   const adminPassword = admin.generatedPassword;
-  const app = createApp({ services, engine, version: VERSION });
+  const credentialApi = await engine.plugins.credentials.httpApi?.({
+    url: config.api.advertise_url ?? url, version: VERSION,
+    async authenticate(token) {
+      const principal = await services.auth.authenticate(token);
+      return { actor: `user:${principal.name}`, roles: principal.roles };
+    },
+  });
+  const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [] });
   listener = getRequestListener(app.fetch);
   logger.info(`slipway ${VERSION} listening`, { url, home, config: configPath, plugins: engine.plugins.loaded.map((p) => `${p.name}@${p.version}`).join(',') });
 

@@ -59,7 +59,7 @@ export const schemas = {
     type: 'object',
     properties: {
       name: { type: 'string' }, uuid: { type: 'string' }, plan_name: { type: 'string' }, iaas: { type: 'string' }, owner: { type: 'string' },
-      last_action: { enum: ['CREATE', 'UPDATE', 'UPGRADE', 'DELETE', null] },
+      last_action: { enum: ['CREATE', 'UPDATE', 'UPGRADE', 'DELETE', 'RESURRECT', 'REPAIR', null] },
       last_action_state: { enum: ['in progress', 'succeeded', 'failed', null] },
       last_action_description: { type: ['string', 'null'] }, task_id: { type: ['integer', 'null'] },
       kubernetes_master_ips: { type: 'array', items: { type: 'string' } },
@@ -88,6 +88,70 @@ export const schemas = {
     },
   },
   Kubeconfig: { type: 'object', required: ['apiVersion', 'kind', 'clusters', 'users', 'contexts', 'current-context'] },
+  ResurrectionRequest: {
+    type: 'object', additionalProperties: false, required: ['enabled'],
+    properties: { enabled: { type: ['boolean', 'null'], description: 'true: on, false: off, null: follow health.resurrector.enabled' } },
+  },
+  RepairRequest: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      auto: { type: 'boolean', description: "apply each problem's default_resolution (slipway doctor --yes)" },
+      resolutions: {
+        type: 'object', description: 'problem id (from GET /doctor) → resolution',
+        additionalProperties: { enum: ['ignore', 'recreate_vm', 'reboot_vm', 'delete_vm', 'delete_disk', 'reattach_disk', 'delete_disk_reference'] },
+      },
+    },
+  },
+  UpgradeClusterRequest: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      kubernetes_version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$', description: "default: toward the plan's version, one minor at a time" },
+      stemcell: { type: 'string', pattern: '^.+/.+$', description: 'NAME/VERSION; default kubernetes.stemcell' },
+      max_in_flight: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?%$' }], description: "workers at once; overrides the plan's update.max_in_flight" },
+      canaries: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?%$' }] },
+      force_drain: { type: 'boolean', description: 'on a drain or detach timeout, go on instead of stopping' },
+    },
+  },
+  UpdateClusterRequest: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      plan_name: { type: 'string', minLength: 1, description: 'the new plan (same IaaS and number of masters)' },
+      recreate: { type: 'boolean', description: 'replace every VM even when its spec is unchanged' },
+      max_in_flight: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?%$' }] },
+      canaries: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?%$' }] },
+      force_drain: { type: 'boolean' },
+    },
+  },
+  FleetUpgradeRequest: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      clusters: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, description: 'cluster names; or all: true' },
+      all: { type: 'boolean' },
+      max_in_flight: { type: 'integer', minimum: 1, description: 'clusters upgraded at once after the canaries (default 1)' },
+      canaries: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'array', items: { type: 'string' } }], description: 'the first N clusters, or these names, go first one at a time; a failed canary stops the rest' },
+      kubernetes_version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$', description: "default: each cluster's plan version, one minor at a time" },
+      stemcell: { type: 'string', pattern: '^.+/.+$' },
+      force_drain: { type: 'boolean' },
+    },
+  },
+  FleetUpgrade: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' }, type: { const: 'UPGRADE' }, state: { enum: ['queued', 'in progress', 'done', 'failed', 'cancelled'] }, user: { type: 'string' },
+      params: { type: 'object' },
+      clusters: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            cluster_name: { type: 'string' }, is_canary: { type: 'boolean' }, state: { enum: ['queued', 'in progress', 'succeeded', 'failed', 'skipped', 'cancelled'] },
+            task_id: { type: ['integer', 'null'] }, detail: { type: ['string', 'null'] },
+          },
+        },
+      },
+      summary: { type: 'object' }, error: { type: ['string', 'null'] },
+    },
+  },
 } as const satisfies Record<string, JsonSchema>;
 
 export type SchemaName = keyof typeof schemas;

@@ -32,7 +32,18 @@ export interface MetadataSource {
   readSettings(signal?: AbortSignal): Promise<AgentSettings>;
   /** The VM id as the cloud knows it, when the metadata service says. */
   instanceId?(signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * Where an attached persistent disk shows up on this VM, when the cloud's metadata says (the local
+   * driver's directory disks, a cloud that publishes device names). Undefined while it is not attached;
+   * agents without this method look the disk up by id under /dev/disk/by-id.
+   */
+  locateDisk?(diskId: string, signal?: AbortSignal): Promise<DiskLocation | undefined>;
 }
+
+/** An attached persistent disk as the agent finds it: a block device to format once and mount, or a directory. */
+export type DiskLocation =
+  | { kind: 'device'; path: string }
+  | { kind: 'directory'; path: string };
 
 /** Encodes settings for a user-data field; agents decode with `decodeAgentSettings`. */
 export function encodeAgentSettings(settings: AgentSettings): string {

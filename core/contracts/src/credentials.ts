@@ -1,3 +1,4 @@
+import type { HttpApiHost, PluginHttpApi } from './plugin.js';
 /**
  * A credential provider stores typed, versioned secrets under slash-separated names and generates them,
  * as CredHub does. Every cluster's secrets live under `/slipway/clusters/{uuid}/`.
@@ -94,6 +95,33 @@ export interface CredentialContext {
   actor: string;
   sourceAddress?: string;
   signal?: AbortSignal;
+  /**
+   * The caller's Slipway roles (`clusters.admin`, ...) when it is an authenticated user. A provider may map
+   * roles to access (an admin role reads everything); absent means "the actor's own permissions only".
+   */
+  roles?: readonly string[];
+}
+
+/** CredHub's permission operations. */
+export const PERMISSION_OPERATIONS = ['read', 'write', 'delete', 'read_acl', 'write_acl'] as const;
+export type PermissionOperation = (typeof PERMISSION_OPERATIONS)[number];
+
+/**
+ * One access-control entry: `actor` may perform `operations` on `path`, which is a credential name
+ * (`/a/b`) or a prefix pattern ending in `/*` (`/slipway/clusters/{uuid}/*`). Entries are additive.
+ */
+export interface CredentialPermission {
+  uuid: string;
+  actor: string;
+  path: string;
+  operations: PermissionOperation[];
+}
+
+export interface RegenerateOptions {
+  /** Certificates: store the new version as transitional (CA rotation, phase 1). */
+  transitional?: boolean;
+  /** Certificates: sign with the CA's transitional version instead of its active one. */
+  allowTransitionalParentToSign?: boolean;
 }
 
 export interface CredentialProvider {
@@ -110,4 +138,30 @@ export interface CredentialProvider {
   /** Deletes a name with all its versions; succeeds when it is already gone. */
   delete(name: string, context: CredentialContext): Promise<void>;
   destroy(): Promise<void>;
+
+  // Optional verbs (contract 1.x). Callers check that a verb exists before they use it.
+
+  /**
+   * The versions in use: the current one and, for a certificate in rotation, its transitional version
+   * (CredHub's `current=true`). The current version comes first.
+   */
+  getCurrent?(name: string, context: CredentialContext): Promise<Credential[]>;
+  /** Generates a new version from the parameters the current version was generated with. */
+  regenerate?(name: string, context: CredentialContext, options?: RegenerateOptions): Promise<Credential>;
+  /**
+   * Certificates: marks `versionId` (a version of `name`) as the only transitional one, or clears the
+   * flag with `null`. Returns the versions in use afterwards, as `getCurrent` does.
+   */
+  setTransitionalVersion?(name: string, versionId: string | null, context: CredentialContext): Promise<Credential[]>;
+  /**
+   * Regenerates every certificate that the CA `signedBy` signed (recursively through intermediate CAs);
+   * with `onlyOutdated`, only those not signed by the CA's current version. Returns the names regenerated.
+   */
+  bulkRegenerate?(input: { signedBy: string; onlyOutdated?: boolean }, context: CredentialContext): Promise<string[]>;
+  /** Adds operations for an actor on a path (merged with what it has); idempotent. */
+  grant?(input: { actor: string; path: string; operations: PermissionOperation[] }, context: CredentialContext): Promise<CredentialPermission>;
+  /** Removes the entries on exactly `path` (only the actor's, with `actor`); returns how many went. */
+  revoke?(input: { path: string; actor?: string }, context: CredentialContext): Promise<number>;
+  /** The HTTP API this provider serves on the control plane's server (CredHub's, for the credhub plugin). */
+  httpApi?(host: HttpApiHost): Promise<PluginHttpApi>;
 }

@@ -24,6 +24,24 @@ export interface ProcessStatus {
 export interface JobStatus {
   name: string;
   processes: ProcessStatus[];
+  /**
+   * Set when the job cannot run on this VM at all (its binaries are not installed): why. Its processes are
+   * then reported `unavailable` too; a job without processes (a CNI config) says it only here.
+   */
+  unavailable?: string;
+  /** One-shot actions the job runs once its processes are up (CoreDNS applied once the API answers). */
+  hooks?: HookStatus[];
+}
+
+export const HOOK_STATES = ['pending', 'done', 'unavailable'] as const;
+export type HookState = (typeof HOOK_STATES)[number];
+
+export interface HookStatus {
+  name: string;
+  state: HookState;
+  attempts: number;
+  /** The last failure, or why the hook cannot run. */
+  reason?: string;
 }
 
 /** One heartbeat: what an agent sends on its channel at least every heartbeat interval. */
@@ -48,8 +66,72 @@ export interface DesiredState {
   /** `running`: run the jobs; `drained`: drain workloads, keep processes; `stopped`: stop everything. */
   state: 'running' | 'drained' | 'stopped';
   jobs: JobSpec[];
-  /** Cluster settings the jobs render their configs from. */
-  properties?: Record<string, unknown>;
+  /** Cluster settings the jobs render their configs from (typed for Kubernetes jobs: JobProperties). */
+  properties?: JobProperties;
+}
+
+/**
+ * What the control plane sends a VM's jobs to render from: the cluster's settings, this node, the etcd
+ * members and the PEMs of the certificates and keys the node's jobs use. Every field is optional so that
+ * agents and control planes of different minor versions understand each other; extra keys are kept.
+ */
+export interface JobProperties {
+  cluster?: ClusterSettings;
+  node?: NodeSettings;
+  etcd?: EtcdSettings;
+  /** Certificates and keys by role (`etcd-server`, `kube-apiserver`, `kubelet`...); see TlsMaterial. */
+  tls?: Record<string, TlsMaterial>;
+  [extra: string]: unknown;
+}
+
+export interface ClusterSettings {
+  /** The cluster's uuid. */
+  id: string;
+  name: string;
+  /** `1.31.4`: picks the binaries. */
+  kubernetesVersion: string;
+  /** Services' virtual IPs, e.g. 10.100.200.0/24; its first address is the `kubernetes` service. */
+  serviceCidr: string;
+  /** Pod addresses, e.g. 10.200.0.0/16; each node gets a /24 of it. */
+  podCidr: string;
+  /** The cluster DNS service address (CoreDNS), inside serviceCidr. */
+  clusterDns: string;
+  /** Default `cluster.local`. */
+  clusterDomain: string;
+  /** The name users reach the API at (`kubernetes_master_host`). */
+  externalHostname: string;
+  /** The API port on every master and on the endpoint (8443, as PKS). */
+  apiPort: number;
+  /** The URL kubelets and kube-proxy use: the API endpoint (a load balancer or the first master). */
+  apiServerUrl: string;
+  masters: Array<{ name: string; ip: string }>;
+}
+
+export interface NodeSettings {
+  /** The Kubernetes node name and etcd member name: `master-0`, `worker-2`. */
+  name: string;
+  ip: string;
+  group: 'master' | 'worker';
+  index: number;
+  /** This node's share of podCidr (a /24). */
+  podCidr?: string;
+}
+
+export interface EtcdSettings {
+  /** Every member, this node included, in index order. */
+  members: Array<{ name: string; ip: string; peerUrl: string; clientUrl: string }>;
+  /** `slipway-{cluster uuid}`: keeps members of two clusters from joining each other. */
+  clusterToken: string;
+}
+
+/** PEMs of one certificate (with its key and CA) or one key pair. Never logged. */
+export interface TlsMaterial {
+  /** The CA that signed `certificate` (or the CA itself). */
+  ca?: string;
+  certificate?: string;
+  privateKey?: string;
+  /** For key pairs without a certificate (the service-account signing key). */
+  publicKey?: string;
 }
 
 export interface JobSpec {

@@ -1,14 +1,27 @@
-import type { CertificateParameters, Credential, CredentialContext, CredentialProvider } from '@slipway/contracts';
+import type { Credential, CredentialContext, CredentialPermission, CredentialProvider, PermissionOperation } from '@slipway/contracts';
+import {
+  issueKubernetesPki, issueKubernetesUserCertificate, kubernetesTrustBundle, removeKubernetesNodeCredentials,
+  rotateKubernetesCa, rotateKubernetesLeaves, DEFAULT_SERVICE_IP,
+  type CaRotationPhase, type CaRotationResult, type KubernetesCa, type KubernetesNode,
+} from '@slipway/pki/kubernetes';
+
+export { CA_ROTATION_PHASES, KUBERNETES_CAS, type CaRotationPhase, type CaRotationResult, type KubernetesCa, type KubernetesNode } from '@slipway/pki/kubernetes';
+export { DEFAULT_SERVICE_IP };
 
 export interface ClusterPkiInput {
   clusterId: string;
   externalHostname: string;
-  masterIps: string[];
+  /** Master addresses; enough on their own (nodes are then named `master-N`), superseded by `masters`. */
+  masterIps?: string[];
   /** First address of the service CIDR: the in-cluster `kubernetes` service. */
   serviceClusterIp?: string;
+  /** Masters by node name and address: each gets etcd server and peer, kubelet serving and client certificates. */
+  masters?: KubernetesNode[];
+  /** Workers by node name and address: each gets kubelet serving and client certificates. */
+  workers?: KubernetesNode[];
+  /** Cluster DNS domain for the API server's SANs; default `cluster.local`. */
+  clusterDomain?: string;
 }
-
-export const DEFAULT_SERVICE_IP = '10.100.200.1';
 
 export function clusterCredentialPath(clusterId: string): string {
   return `/slipway/clusters/${clusterId}`;
@@ -18,67 +31,59 @@ export function clusterCaName(clusterId: string): string {
   return `${clusterCredentialPath(clusterId)}/kubernetes-ca`;
 }
 
-interface CertificateEntry {
-  /** Name under the cluster's path. */
-  name: string;
-  parameters(input: ClusterPkiInput, path: string): CertificateParameters;
-}
-
-const API_SERVER_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'localhost', '127.0.0.1'];
-
-/** CAs first: leaves are signed by them, so each tier generates after the one before, in parallel within. */
-const CAS: CertificateEntry[] = [
-  { name: 'kubernetes-ca', parameters: () => ({ common_name: 'kubernetes-ca', is_ca: true, self_sign: true, duration: 3650 }) },
-];
-
-const LEAVES: CertificateEntry[] = [
-  {
-    name: 'kube-apiserver',
-    parameters: (input, path) => ({
-      common_name: 'kube-apiserver', ca: `${path}/kubernetes-ca`, duration: 365,
-      alternative_names: unique([input.externalHostname, ...input.masterIps, input.serviceClusterIp ?? DEFAULT_SERVICE_IP, ...API_SERVER_NAMES]),
-      key_usage: ['digital_signature', 'key_encipherment'], extended_key_usage: ['server_auth'],
-    }),
-  },
-  {
-    name: 'admin',
-    parameters: (_input, path) => ({
-      common_name: 'admin', organization: 'system:masters', ca: `${path}/kubernetes-ca`, duration: 365,
-      key_usage: ['digital_signature', 'key_encipherment'], extended_key_usage: ['client_auth'],
-    }),
-  },
-];
-
 /**
- * Issues a cluster's PKI through the credential provider. Converge mode makes a re-run (a resumed task)
- * return what exists instead of reissuing, and reissue only what changed (a new master IP in the SANs).
+ * Issues a cluster's PKI through the credential provider (layout in @slipway/pki/kubernetes): CAs for
+ * Kubernetes, etcd and the front proxy, the service-account key, API server and component certificates,
+ * and per-node etcd and kubelet certificates. Converge mode: a resumed task gets what exists back, and
+ * only what changed is reissued. Returns every credential name.
  */
-export async function issueClusterPki(provider: CredentialProvider, ctx: CredentialContext, input: ClusterPkiInput): Promise<string[]> {
-  const path = clusterCredentialPath(input.clusterId);
-  const names: string[] = [];
-  for (const tier of [CAS, LEAVES]) {
-    await Promise.all(tier.map(async (entry) => {
-      const name = `${path}/${entry.name}`;
-      await provider.generate({ name, type: 'certificate', parameters: entry.parameters(input, path), mode: 'converge' }, ctx);
-      names.push(name);
-    }));
-  }
-  return names;
+export function issueClusterPki(provider: CredentialProvider, ctx: CredentialContext, input: ClusterPkiInput): Promise<string[]> {
+  const { clusterId, ...rest } = input;
+  return issueKubernetesPki(provider, ctx, { ...rest, path: clusterCredentialPath(clusterId) });
 }
 
 /** A client certificate for a user (CN = user name, O = groups) signed by the cluster CA, for kubeconfigs. */
-export async function issueUserCertificate(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, username: string, groups: string[] = []): Promise<Credential<'certificate'>> {
-  return provider.generate({
-    name: `${clusterCredentialPath(clusterId)}/users/${username}`,
-    type: 'certificate',
-    mode: 'converge',
-    parameters: {
-      common_name: username, organization: groups[0], ca: clusterCaName(clusterId), duration: 365,
-      key_usage: ['digital_signature', 'key_encipherment'], extended_key_usage: ['client_auth'],
-    },
-  }, ctx);
+export function issueUserCertificate(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, username: string, groups: string[] = []): Promise<Credential<'certificate'>> {
+  return issueKubernetesUserCertificate(provider, ctx, clusterCredentialPath(clusterId), username, groups);
 }
 
-function unique(values: string[]): string[] {
-  return [...new Set(values.filter(Boolean))];
+/** One phase of a CA rotation (see CA_ROTATION_PHASES); deploy after each phase before the next. */
+export function rotateClusterCa(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, phase: CaRotationPhase, options: { cas?: readonly KubernetesCa[] } = {}): Promise<CaRotationResult> {
+  return rotateKubernetesCa(provider, ctx, clusterCredentialPath(clusterId), phase, options);
+}
+
+/** Reissues every leaf certificate of the cluster, keeping its CAs. */
+export function rotateClusterLeaves(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, options: { cas?: readonly KubernetesCa[] } = {}): Promise<string[]> {
+  return rotateKubernetesLeaves(provider, ctx, clusterCredentialPath(clusterId), options);
+}
+
+/** What a peer must trust for a CA now (kube-apiserver --client-ca-file for `kubernetes-ca`). */
+export function clusterTrustBundle(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, ca: KubernetesCa = 'kubernetes-ca'): Promise<string> {
+  return kubernetesTrustBundle(provider, ctx, clusterCredentialPath(clusterId), ca);
+}
+
+/** Deletes a departed node's kubelet and etcd credentials. */
+export function removeNodeCredentials(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, nodeName: string): Promise<string[]> {
+  return removeKubernetesNodeCredentials(provider, ctx, clusterCredentialPath(clusterId), nodeName);
+}
+
+/** The credential actor of a Slipway user, as the credential API authenticates them. */
+export function userActor(username: string): string {
+  return `user:${username}`;
+}
+
+/**
+ * Lets `actor` (the cluster's owner: `userActor(owner)`) use the cluster's credentials: read by default,
+ * which is what get-credentials and `slipway credentials get` need. A provider without permissions (the
+ * verb is optional) enforces none, so there is nothing to grant: returns null.
+ */
+export async function grantClusterAccess(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, actor: string, operations: PermissionOperation[] = ['read']): Promise<CredentialPermission | null> {
+  if (!provider.grant) return null;
+  return provider.grant({ actor, path: `${clusterCredentialPath(clusterId)}/*`, operations }, ctx);
+}
+
+/** Removes every permission on the cluster's path (when the cluster is deleted). */
+export async function revokeClusterAccess(provider: CredentialProvider, ctx: CredentialContext, clusterId: string): Promise<number> {
+  if (!provider.revoke) return 0;
+  return provider.revoke({ path: `${clusterCredentialPath(clusterId)}/*` }, ctx);
 }

@@ -16,6 +16,9 @@ import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
 import { createStore, type Store } from './store/index.js';
 import { TaskRunner } from './tasks/task-runner.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, STORE, type ControlPlaneIdentity } from './tokens.js';
+import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
+import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
+import { UpgradeService, UpgradeSteps, upgradeClusterTask, updateClusterTask, updateTaskVariants } from './upgrades/index.js';
 
 export interface EngineOptions {
   home: string;
@@ -33,6 +36,8 @@ export interface EngineServices {
   auth: AuthService;
   agents: AgentRegistry;
   tasks: TaskRunner;
+  health: HealthService;
+  upgrades: UpgradeService;
 }
 
 export interface Engine {
@@ -69,6 +74,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     container.register(CLOCK, { useValue: clock });
     container.register(LOGGER, { useValue: logger });
     let services: EngineServices | undefined;
+    let monitor: HealthMonitor | undefined;
+    let alertSinks: AlertSinks | undefined;
     const livePlugins = plugins;
     return {
       config, store, plugins, tls, caPath,
@@ -76,20 +83,37 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         if (services) return services;
         const identity: ControlPlaneIdentity = { agentUrl, caPem: tls.caPem, agentCaName: AGENT_CA, version: options.version };
         container.register(CONTROL_PLANE, { useValue: identity });
-        for (const cls of [AgentRegistry, TaskRunner, PlanCatalog, AuthService, ClusterService, ClusterSteps]) container.registerSingleton(cls as never);
+        alertSinks = await createAlertSinks(healthSettingsOf(config).alerts, {
+          configPath: options.configPath ?? join(home, 'slipway.yaml'), searchDirs: config.plugin_dirs, dataDir: join(home, 'plugins'), logger, clock, credentials: livePlugins.credentials,
+        });
+        container.register(ALERT_SINKS, { useValue: alertSinks });
+        for (const cls of [AgentRegistry, TaskRunner, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
         const tasks = container.resolve(TaskRunner);
         const steps = container.resolve(ClusterSteps);
+        const upgradeSteps = container.resolve(UpgradeSteps);
         tasks.register(createClusterTask(steps));
-        tasks.register(resizeClusterTask(steps));
+        tasks.register(updateTaskVariants(resizeClusterTask(steps), updateClusterTask(upgradeSteps)));
         tasks.register(deleteClusterTask(steps));
+        tasks.register(upgradeClusterTask(upgradeSteps));
+        tasks.register(resurrectTask(container.resolve(ResurrectionSteps)));
+        tasks.register(repairTask(container.resolve(RepairSteps)));
         await container.resolve(PlanCatalog).persist();
-        services = { clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks };
+        services = {
+          clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks,
+          health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
+        };
         const resumed = await tasks.resumeAll();
         if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`);
+        await services.upgrades.resumeFleets();
+        monitor = container.resolve(HealthMonitor);
+        await monitor.start();
         return services;
       },
       async close() {
+        await monitor?.stop();
+        await services?.upgrades.stopFleets();
         await services?.tasks.shutdown();
+        await alertSinks?.destroy();
         await livePlugins.destroy();
         await store.db.destroy();
       },

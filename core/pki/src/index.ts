@@ -1,5 +1,6 @@
 export { generateKeyPair, type KeyAlgorithm } from './keys.js';
 export {
-  signCertificate, createCertificate, describeCertificate, isSignedBy,
+  signCertificate, signCertificateAsync, createCertificate, describeCertificate, isSignedBy, certificateMatchesKey,
+  splitPemCertificates, pemBundle,
   type CertificateSpec, type DistinguishedName, type Issuer, type KeyUsage, type ExtendedKeyUsage, type CertificateInfo,
 } from './x509.js';

@@ -83,20 +83,45 @@ function algorithmIdentifier(oid: string): forge.asn1.Asn1 {
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, parts);
 }
 
-/**
- * Signs a certificate for `publicKeyPem`. Self-signed when `issuer` has the subject's own key and
- * certificate is empty (see createCertificate). node-forge assembles the TBSCertificate; node:crypto signs.
- */
-export function signCertificate(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | { selfSignedKeyPem: string }): string {
-  const subjectSpki = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+/** What signing needs of an issuer, parsed once: PEM parsing and key import cost more than the signature. */
+interface ParsedIssuer {
+  key: KeyObject;
+  /** The issuer's subject Name as DER-derived ASN.1 (forge cannot parse EC certificates). */
+  name?: forge.asn1.Asn1;
+  spkiDer?: Buffer;
+}
+
+// Bulk issuance signs thousands of leaves with a handful of CAs; the cache is small and bounded.
+const ISSUER_CACHE_SIZE = 32;
+const issuers = new Map<string, ParsedIssuer>();
+
+function parsedIssuer(issuer: Issuer | { selfSignedKeyPem: string }): ParsedIssuer {
   const selfSigned = 'selfSignedKeyPem' in issuer;
-  const signingKey: KeyObject = createPrivateKey(selfSigned ? issuer.selfSignedKeyPem : issuer.privateKeyPem);
-  const issuerCert = selfSigned ? undefined : new X509Certificate(issuer.certificatePem);
-  // The issuer's subject Name, taken as DER from its certificate (forge cannot parse EC certificates).
-  const issuerName = issuerCert
-    ? ((((asn1.fromDer(forge.util.createBuffer(issuerCert.raw.toString('binary'))).value as forge.asn1.Asn1[])[0]).value as forge.asn1.Asn1[])[5])
-    : undefined;
-  const issuerSpki = issuerCert ? issuerCert.publicKey.export({ type: 'spki', format: 'der' }) : subjectSpki;
+  if (selfSigned) return { key: createPrivateKey(issuer.selfSignedKeyPem) };
+  const cacheKey = issuer.certificatePem + issuer.privateKeyPem;
+  const hit = issuers.get(cacheKey);
+  if (hit) return hit;
+  const cert = new X509Certificate(issuer.certificatePem);
+  const name = ((asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary'))).value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[])[5];
+  const parsed: ParsedIssuer = { key: createPrivateKey(issuer.privateKeyPem), name, spkiDer: cert.publicKey.export({ type: 'spki', format: 'der' }) };
+  if (issuers.size >= ISSUER_CACHE_SIZE) issuers.delete(issuers.keys().next().value!);
+  issuers.set(cacheKey, parsed);
+  return parsed;
+}
+
+interface PreparedCertificate {
+  tbs: forge.asn1.Asn1;
+  tbsDer: Buffer;
+  signatureOid: string;
+  key: KeyObject;
+}
+
+/** Assembles the TBSCertificate with node-forge, then swaps in the real key, issuer name and algorithm. */
+function prepare(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | { selfSignedKeyPem: string }): PreparedCertificate {
+  const subjectKey = createPublicKey(publicKeyPem);
+  const subjectSpki = subjectKey.export({ type: 'spki', format: 'der' });
+  const signer = parsedIssuer(issuer);
+  const issuerSpki = signer.spkiDer ?? subjectSpki;
 
   const cert = pki.createCertificate();
   cert.publicKey = placeholderKey();
@@ -112,7 +137,7 @@ export function signCertificate(spec: CertificateSpec, publicKeyPem: string, iss
   cert.setIssuer(attributesOf(spec.subject));
 
   const isCa = spec.isCa ?? false;
-  const keyUsage = spec.keyUsage ?? (isCa ? ['key_cert_sign', 'crl_sign', 'digital_signature'] : ['digital_signature', 'key_encipherment']);
+  const keyUsage = spec.keyUsage ?? defaultKeyUsage(isCa, subjectKey.asymmetricKeyType === 'ec');
   const extensions: Array<Record<string, unknown>> = [
     { name: 'basicConstraints', cA: isCa, critical: true, ...(isCa && spec.pathLen !== undefined ? { pathLenConstraint: spec.pathLen } : {}) },
     { name: 'keyUsage', critical: true, ...Object.fromEntries(keyUsage.map((k) => [KEY_USAGE_FLAGS[k], true])) },
@@ -135,29 +160,60 @@ export function signCertificate(spec: CertificateSpec, publicKeyPem: string, iss
   }
   cert.setExtensions(extensions);
 
-  const signatureOid = signingKey.asymmetricKeyType === 'ec' ? OID_ECDSA_SHA256 : OID_SHA256_RSA;
+  const signatureOid = signer.key.asymmetricKeyType === 'ec' ? OID_ECDSA_SHA256 : OID_SHA256_RSA;
   cert.siginfo.algorithmOid = signatureOid;
   const tbs = (pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
   const fields = tbs.value as forge.asn1.Asn1[];
   fields[2] = algorithmIdentifier(signatureOid);
-  if (issuerName) fields[3] = issuerName;
+  if (signer.name) fields[3] = signer.name;
   fields[6] = asn1.fromDer(forge.util.createBuffer(subjectSpki.toString('binary')));
-  const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
-  const signature = sign('sha256', tbsDer, signingKey);
+  return { tbs, tbsDer: Buffer.from(asn1.toDer(tbs).getBytes(), 'binary'), signatureOid, key: signer.key };
+}
 
+function assemble(prepared: PreparedCertificate, signature: Buffer): string {
   const certificate = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-    tbs,
-    algorithmIdentifier(signatureOid),
+    prepared.tbs,
+    algorithmIdentifier(prepared.signatureOid),
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\u0000${signature.toString('binary')}`),
   ]);
   const der = Buffer.from(asn1.toDer(certificate).getBytes(), 'binary');
   return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 }
 
+/**
+ * RSA keys encipher (TLS RSA key exchange); EC keys only sign, and keyEncipherment on an EC key is
+ * meaningless (RFC 5480 section 3), so EC leaves default to digitalSignature alone.
+ */
+function defaultKeyUsage(isCa: boolean, ec: boolean): KeyUsage[] {
+  if (isCa) return ['key_cert_sign', 'crl_sign', 'digital_signature'];
+  return ec ? ['digital_signature'] : ['digital_signature', 'key_encipherment'];
+}
+
+/**
+ * Signs a certificate for `publicKeyPem`, synchronously on the calling thread. Self-signed with
+ * `{ selfSignedKeyPem }`. node-forge assembles the TBSCertificate; node:crypto signs.
+ */
+export function signCertificate(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | { selfSignedKeyPem: string }): string {
+  const prepared = prepare(spec, publicKeyPem, issuer);
+  return assemble(prepared, sign('sha256', prepared.tbsDer, prepared.key));
+}
+
+/**
+ * As signCertificate, but the signature is computed on libuv's thread pool: an RSA signature costs about
+ * as much as assembling the certificate, so bulk issuance uses every core without worker threads.
+ */
+export async function signCertificateAsync(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | { selfSignedKeyPem: string }): Promise<string> {
+  const prepared = prepare(spec, publicKeyPem, issuer);
+  const signature = await new Promise<Buffer>((resolve, reject) => {
+    sign('sha256', prepared.tbsDer, prepared.key, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+  return assemble(prepared, signature);
+}
+
 /** Generates a key pair and a certificate for it: signed by `issuer`, or self-signed without one. */
 export async function createCertificate(spec: CertificateSpec & { keyAlgorithm?: KeyAlgorithm; keyLength?: 2048 | 3072 | 4096 }, issuer?: Issuer): Promise<{ certificatePem: string; privateKeyPem: string }> {
   const keys = await generateKeyPair(spec.keyAlgorithm ?? 'rsa', spec.keyLength ?? 2048);
-  const certificatePem = signCertificate(spec, keys.publicKeyPem, issuer ?? { selfSignedKeyPem: keys.privateKeyPem });
+  const certificatePem = await signCertificateAsync(spec, keys.publicKeyPem, issuer ?? { selfSignedKeyPem: keys.privateKeyPem });
   return { certificatePem, privateKeyPem: keys.privateKeyPem };
 }
 
@@ -184,4 +240,28 @@ export function describeCertificate(pem: string): CertificateInfo {
 /** Whether `pem` was signed by `caPem` (signature check only). */
 export function isSignedBy(pem: string, caPem: string): boolean {
   return new X509Certificate(pem).verify(new X509Certificate(caPem).publicKey);
+}
+
+/** Whether the certificate is for the public half of `privateKeyPem`. */
+export function certificateMatchesKey(certificatePem: string, privateKeyPem: string): boolean {
+  const fromCertificate = new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+  const fromKey = createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'der' });
+  return fromCertificate.equals(fromKey);
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The certificates of a PEM bundle, each normalized to end with a newline. */
+export function splitPemCertificates(bundle: string): string[] {
+  return (bundle.match(PEM_CERTIFICATE) ?? []).map((pem) => `${pem.trim()}\n`);
+}
+
+/**
+ * One PEM bundle from certificates and bundles, in order, without duplicates: what a TLS peer's CA file
+ * (`--client-ca-file`, `--trusted-ca-file`) holds.
+ */
+export function pemBundle(pems: Iterable<string | null | undefined>): string {
+  const seen = new Set<string>();
+  for (const pem of pems) for (const one of splitPemCertificates(pem ?? '')) seen.add(one);
+  return [...seen].join('');
 }

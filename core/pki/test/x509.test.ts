@@ -1,16 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { createCertificate, describeCertificate, isSignedBy } from '../src/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { certificateMatchesKey, createCertificate, describeCertificate, generateKeyPair, isSignedBy, pemBundle, signCertificate, signCertificateAsync, splitPemCertificates } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pki-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, pem: string) => { const p = join(dir, name); writeFileSync(p, pem); return p; };
-const openssl = (...args: string[]) => execFileSync('openssl', args, { encoding: 'utf8' });
+const openssl = (...args: string[]) => execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('x509', () => {
   it('issues RSA and ECDSA chains that openssl verify accepts, in every mix of issuer and subject keys', async () => {
@@ -72,5 +73,27 @@ describe('x509', () => {
     } finally {
       https.close();
     }
+  });
+
+  it('signs on the thread pool as it signs inline, and gives EC leaves a signature-only key usage', async () => {
+    const ca = await createCertificate({ subject: { commonName: 'ca' }, isCa: true });
+    const issuer = { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem };
+    const keys = await generateKeyPair('ecdsa-p256');
+    const spec = { subject: { commonName: 'node' }, extendedKeyUsage: ['client_auth' as const] };
+    const [inline, pooled] = [signCertificate(spec, keys.publicKeyPem, issuer), await signCertificateAsync(spec, keys.publicKeyPem, issuer)];
+    for (const pem of [inline, pooled]) {
+      expect(openssl('verify', '-CAfile', file('ca-async.pem', ca.certificatePem), '-purpose', 'sslclient', file('leaf-async.pem', pem))).toContain(': OK');
+      expect(certificateMatchesKey(pem, keys.privateKeyPem)).toBe(true);
+      expect(openssl('x509', '-in', file('ku.pem', pem), '-noout', '-ext', 'keyUsage')).toMatch(/critical\s+Digital Signature\s*$/);
+    }
+    expect(certificateMatchesKey(inline, ca.privateKeyPem)).toBe(false);
+  });
+
+  it('bundles certificates in order without duplicates', async () => {
+    const a = await createCertificate({ subject: { commonName: 'a' }, isCa: true, keyAlgorithm: 'ecdsa-p256' });
+    const b = await createCertificate({ subject: { commonName: 'b' }, isCa: true, keyAlgorithm: 'ecdsa-p256' });
+    const bundle = pemBundle([a.certificatePem, `${b.certificatePem}\n${a.certificatePem}`, null, b.certificatePem.trim()]);
+    expect(splitPemCertificates(bundle)).toEqual([a.certificatePem, b.certificatePem]);
+    expect(bundle).toBe(a.certificatePem + b.certificatePem);
   });
 });

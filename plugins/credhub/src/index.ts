@@ -1,22 +1,74 @@
 import { join } from 'node:path';
-import { definePlugin } from '@slipway/contracts';
+import { definePlugin, SlipwayError, type Logger } from '@slipway/contracts';
 import { configSchema, type CredhubConfig } from './config.js';
-import { LocalKeyProvider } from './encryption.js';
+import { LocalKeyProvider, type EncryptionKeyProvider } from './encryption/key-provider.js';
+import { keyUsage } from './encryption/rotation.js';
+import { EnvelopeSealer, type ValueSealer } from './encryption/sealer.js';
 import { CredhubCredentialProvider } from './provider.js';
-import { openCredentialDb } from './store.js';
+import { openCredentialDb } from './store/open.js';
 
-export { CredhubCredentialProvider } from './provider.js';
-export { LocalKeyProvider, type EncryptionKeyProvider } from './encryption.js';
-export type { CredhubConfig } from './config.js';
+export { CredhubCredentialProvider, type CertificateListing, type FindOptions, type CertificateRegenerateOptions } from './provider.js';
+export type { PermissionService } from './permissions.js';
+export { LocalKeyProvider, type EncryptionKeyProvider } from './encryption/key-provider.js';
+export { EnvelopeSealer, type ValueSealer, type SealedValue } from './encryption/sealer.js';
+export type { KeyRotationProgress, KeyUsage } from './encryption/rotation.js';
+export { AUDIT_OPERATIONS, AUDIT_RESULTS, type AuditEvent, type AuditFilter, type AuditOperation, type AuditResult } from './audit.js';
+export { sha512Crypt } from './generate/sha512-crypt.js';
+export { ENGINE_ACTOR, configSchema, type CredhubConfig, type KeySourceConfig } from './config.js';
+
+export interface OpenCredhubOptions {
+  /** Where credhub.db (and a generated key file, if no key is configured) live. */
+  dataDir: string;
+  config?: CredhubConfig;
+  /** A key provider other than the configured local keys: a KMS or HSM plugin's. */
+  keys?: EncryptionKeyProvider;
+  /** Replaces envelope encryption altogether; for benchmarks that measure its cost. */
+  sealer?: ValueSealer;
+  logger?: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Opens the credential store: migrates it, prunes old audit events, and, when values are held under a
+ * key that is no longer active, re-encrypts them under the active key in the background.
+ */
+export async function openCredhubProvider(options: OpenCredhubOptions): Promise<CredhubCredentialProvider> {
+  const config = options.config ?? {};
+  const sealer = options.sealer ?? new EnvelopeSealer(options.keys ?? LocalKeyProvider.fromConfig(config, options.dataDir, options.env));
+  const db = await openCredentialDb(join(options.dataDir, 'credhub.db'));
+  const provider = new CredhubCredentialProvider({
+    db, sealer, concatenateCas: config.certificates?.concatenate_cas,
+    access: { fullAccessActors: config.permissions?.full_access_actors, adminRoles: config.permissions?.admin_roles },
+  });
+  const log = options.logger;
+  try {
+    await provider.backfill();
+    await provider.auditLog.prune(config.audit?.retention_days ?? 365);
+    const usage = await keyUsage(db, sealer);
+    log?.info('credential store open', { key: sealer.activeKeyId, ...usage });
+    if (usage.unknown_keys) {
+      log?.error('credentials are encrypted under keys that are not configured; they cannot be read', { versions: usage.unknown_keys, hint: 'add the missing key to credentials.config.encryption.keys' });
+    }
+    if (usage.inactive_keys && (config.encryption?.rotate_on_start ?? true)) {
+      provider.runInBackground((signal) => provider.rotateEncryptionKeys({ actor: 'slipway:engine' }, {
+        signal, onProgress: (p) => log?.info('re-encrypting credentials under the active key', { ...p }),
+      }).then(
+        (p) => log?.info('encryption key rotation finished', { ...p }),
+        (e) => { if (!SlipwayError.is(e, 'Cancelled')) log?.error('encryption key rotation stopped; it resumes at the next start', { error: e instanceof Error ? e.message : String(e) }); },
+      ));
+    }
+  } catch (e) {
+    await provider.destroy();
+    throw e;
+  }
+  return provider;
+}
 
 export default definePlugin({
   kind: 'credentials',
   contract: '^1.0.0',
   configSchema,
   async create(config: CredhubConfig, host) {
-    const keys = LocalKeyProvider.fromConfig(config, host.dataDir);
-    const db = await openCredentialDb(join(host.dataDir, 'credhub.db'));
-    host.logger.info('credential store open', { key: keys.activeKeyId });
-    return new CredhubCredentialProvider(db, keys);
+    return openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger });
   },
 });

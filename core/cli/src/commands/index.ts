@@ -1,6 +1,9 @@
 import type { CommandGroup } from '../registry.js';
 import { clusterCommands } from './clusters.js';
 import { controlPlaneCommands } from './control-plane.js';
+import { credentialImportCommands } from './credential-import.js';
+import { credentialCommands } from './credentials.js';
+import { healthCommands } from './health.js';
 import { fakeCommands } from './fakes.js';
 import { kubeconfigCommands } from './kubeconfig.js';
 import { planCommands } from './plans.js';
@@ -8,15 +11,20 @@ import { pluginCommands } from './plugins.js';
 import { sandboxCommands } from './sandbox.js';
 import { sessionCommands } from './session.js';
 import { taskCommands } from './tasks.js';
+import { upgradeCommands } from './upgrades.js';
 
 /** Every command group, in the order `slipway --help` lists them. A new group is one file and one line here. */
 export const COMMAND_GROUPS: CommandGroup[] = [
   controlPlaneCommands,
+  credentialImportCommands,
   sessionCommands,
   planCommands,
   clusterCommands,
   kubeconfigCommands,
   taskCommands,
+  credentialCommands,
+  healthCommands,
+  upgradeCommands,
   sandboxCommands,
   pluginCommands,
   fakeCommands,

@@ -5,6 +5,7 @@ import { isoNow } from '../clock.js';
 import type { InstanceRow, Store } from '../store/index.js';
 import { CLOCK, CONFIG, STORE } from '../tokens.js';
 import type { SlipwayConfig } from '../config/schema.js';
+import { JobPropertiesBuilder } from './job-properties-builder.js';
 import { JOBS_BY_GROUP } from './jobs.js';
 
 export interface SyncResult {
@@ -25,6 +26,7 @@ export class AgentRegistry {
     @inject(STORE) private readonly store: Store,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(CONFIG) config: SlipwayConfig,
+    @inject(JobPropertiesBuilder) private readonly properties: JobPropertiesBuilder,
   ) {
     this.heartbeatIntervalMs = Math.round(config.agents.heartbeat_interval_seconds * 1000);
     this.changes.setMaxListeners(0);
@@ -39,12 +41,12 @@ export class AgentRegistry {
     if (!instance) throw new SlipwayError('NotFound', `agent ${agentId} is not known (its VM may have been deleted)`);
     await this.record(instance, heartbeat);
 
-    let desired = this.desiredOf(instance);
+    let desired = await this.desiredOf(instance);
     if (waitMs > 0 && knownGeneration === desired.generation) {
       await this.waitForGeneration(instance.id, knownGeneration, Math.min(waitMs, 5 * 60_000), signal);
       const fresh = await this.store.instances.get(instance.id);
       if (!fresh || fresh.agent_id !== agentId) throw new SlipwayError('NotFound', `agent ${agentId} was replaced while it waited`);
-      desired = this.desiredOf(fresh);
+      desired = await this.desiredOf(fresh);
     }
     return { desired, heartbeatIntervalMs: this.heartbeatIntervalMs };
   }
@@ -56,6 +58,7 @@ export class AgentRegistry {
     if (row.desired === desired) return;
     const generation = row.desired_generation + 1;
     await this.store.instances.update(instanceId, { desired, desired_generation: generation, drained: 0, updated_at: isoNow(this.clock) });
+    this.properties.forget(instanceId);
     this.changes.emit(`instance:${instanceId}`, generation);
   }
 
@@ -95,10 +98,21 @@ export class AgentRegistry {
     this.changes.emit(`cluster:${instance.cluster_uuid}`);
   }
 
-  private desiredOf(instance: InstanceRow): DesiredState {
+  private async desiredOf(instance: InstanceRow): Promise<DesiredState> {
     const group = instance.group_name;
     const state = instance.desired === 'present' ? 'running' : instance.desired === 'drain' ? 'drained' : 'stopped';
-    return { generation: instance.desired_generation, state, jobs: JOBS_BY_GROUP[group] };
+    const base: DesiredState = { generation: instance.desired_generation, state, jobs: JOBS_BY_GROUP[group] };
+    // A VM that is being stopped needs nothing rendered; every other answer carries what its jobs render from.
+    if (state === 'stopped') return base;
+    let properties;
+    try {
+      properties = await this.properties.propertiesFor(instance);
+    } catch (error) {
+      const cause = SlipwayError.from(error);
+      // The agent retries a failed sync with backoff; it must not apply a generation without its properties.
+      throw new SlipwayError('Retryable', `the desired state of ${instance.group_name}/${instance.idx} cannot be built yet: ${cause.message}`, { cause });
+    }
+    return { ...base, properties };
   }
 
   private async waitForGeneration(instanceId: string, known: number, waitMs: number, signal?: AbortSignal): Promise<void> {
@@ -121,12 +135,23 @@ export class AgentRegistry {
   }
 }
 
-/** An instance is running when every process runs, failing when one fails, else starting. */
+/**
+ * An instance's state from its agent's report. The rule for `unavailable` (a job whose binary is not
+ * installed on this VM, as on the local driver without kube-* binaries): it is an install fact, not a
+ * health failure, so it does not count either way. Then:
+ * - failing when any available process fails;
+ * - running when every available process runs, and stopped when every one is stopped;
+ * - running too when nothing at all is available (the agent is up and reports why each job cannot run);
+ * - starting otherwise, and before the agent has reported any job.
+ * Unavailable jobs stay visible with their reason in the instance's processes (`slipway cluster NAME --details`).
+ */
 export function instanceStateOf(jobs: JobStatus[]): InstanceState {
   const processes = jobs.flatMap((j) => j.processes);
-  if (processes.length === 0) return 'starting';
-  if (processes.some((p) => p.state === 'failing' || p.state === 'unavailable')) return 'failing';
-  if (processes.every((p) => p.state === 'running')) return 'running';
-  if (processes.every((p) => p.state === 'stopped')) return 'stopped';
+  if (processes.length === 0) return jobs.length > 0 && jobs.every((j) => j.unavailable) ? 'running' : 'starting';
+  const available = processes.filter((p) => p.state !== 'unavailable');
+  if (available.length === 0) return 'running';
+  if (available.some((p) => p.state === 'failing')) return 'failing';
+  if (available.every((p) => p.state === 'running')) return 'running';
+  if (available.every((p) => p.state === 'stopped')) return 'stopped';
   return 'starting';
 }

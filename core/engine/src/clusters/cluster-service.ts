@@ -4,7 +4,7 @@ import { SlipwayError, type Clock } from '@slipway/contracts';
 import { ENGINE_ACTOR } from '../agents/agent-identity.js';
 import { mayAccessCluster, requireRole, seesAllClusters, type Principal } from '../auth/roles.js';
 import { isoNow } from '../clock.js';
-import { clusterCaName, issueUserCertificate } from '../cluster-pki.js';
+import { clusterTrustBundle, issueUserCertificate } from '../cluster-pki.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { KUBERNETES_API_PORT } from '../lifecycle/cluster-tasks.js';
 import { PlanCatalog } from '../plans.js';
@@ -118,8 +118,9 @@ export class ClusterService {
     }
     const groups = principal.roles.includes('clusters.admin') ? ['system:masters'] : [];
     const certificate = await issueUserCertificate(this.plugins.credentials, ENGINE_ACTOR, row.uuid, principal.name, groups);
-    const ca = await this.plugins.credentials.get(clusterCaName(row.uuid), ENGINE_ACTOR);
-    const caPem = (ca.value as { certificate: string }).certificate;
+    // The trust bundle, not just the current CA: during a CA rotation it holds both, so this kubeconfig keeps
+    // trusting the API server across the switch.
+    const caPem = await clusterTrustBundle(this.plugins.credentials, ENGINE_ACTOR, row.uuid);
     return buildKubeconfig({
       cluster: row.name, server: `https://${row.external_hostname}:${KUBERNETES_API_PORT}`, caPem,
       user: principal.name, certificate: certificate.value,

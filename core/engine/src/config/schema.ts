@@ -9,6 +9,8 @@ export interface PluginRef {
 
 export interface IaasTarget extends PluginRef {
   name: string;
+  /** What this cloud needs to register the stemcell (a light stemcell's image id, a source image). */
+  stemcell_cloud_properties?: Record<string, unknown>;
 }
 
 export interface VmType {
@@ -30,6 +32,33 @@ export interface PlanConfig {
   master_vm: VmType;
   worker_vm: VmType;
   kubernetes_version?: string;
+  /** How clusters of this plan roll (upgrade-cluster, update-cluster, certificate rotation). */
+  update?: UpdateStrategyConfig;
+}
+
+/** A count or a percentage of an instance group (`2`, `"25%"`), as BOSH's update block takes them. */
+export type CountOrPercent = number | string;
+
+/** BOSH's update block, per plan, plus the drain and volume-detach bounds of PKS's plans. */
+export interface UpdateStrategyConfig {
+  canaries: CountOrPercent;
+  max_in_flight: CountOrPercent;
+  /** Milliseconds, or `low-high`: wait low, then poll until healthy or high. */
+  canary_watch_time: number | string;
+  update_watch_time: number | string;
+  serial: boolean;
+  drain_timeout_seconds: number;
+  volume_detach_timeout_seconds: number;
+  force: boolean;
+}
+
+/** What the health monitor, the resurrector and the cloud check do, and how fast. */
+export interface HealthConfig {
+  agent_timeout_seconds: number;
+  analyze_interval_seconds: number;
+  cloud_check_interval_seconds: number;
+  resurrector: { enabled: boolean; minimum_down: number; percent_threshold: number; time_window_seconds: number };
+  alerts: PluginRef[];
 }
 
 export interface SlipwayConfig {
@@ -39,10 +68,18 @@ export interface SlipwayConfig {
   network: PluginRef;
   registry?: PluginRef;
   plugin_dirs: string[];
-  kubernetes: { default_version: string; stemcell: { name: string; version: string } };
+  kubernetes: {
+    default_version: string;
+    stemcell: { name: string; version: string };
+    /** Versions clusters may run and upgrade to; default_version and plans' versions are always included. */
+    versions?: string[];
+    /** Stemcells published for upgrades; `stemcell` is always included. */
+    stemcells?: Array<{ name: string; version: string }>;
+  };
   agents: { heartbeat_interval_seconds: number; boot_timeout_seconds: number };
   tasks: { max_concurrent_vm_calls: number; retry_attempts: number };
   plans: PlanConfig[];
+  health?: HealthConfig;
 }
 
 const pluginRef = (defaults?: Partial<PluginRef>): JsonSchema => ({
@@ -70,6 +107,33 @@ const vmType: JsonSchema = {
   },
 };
 
+const countOrPercent = (what: string, minimum: number): JsonSchema => ({
+  oneOf: [{ type: 'integer', minimum }, { type: 'string', pattern: '^\\d+(\\.\\d+)?%$' }],
+  description: `${what}: a count, or a percentage of the instance group ("25%")`,
+});
+
+const watchTime = (what: string): JsonSchema => ({
+  oneOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(-\\d+)?$' }],
+  default: '1000-30000',
+  description: `${what}, in ms: N, or "LOW-HIGH" (wait LOW, then check until the instance is healthy or HIGH passes)`,
+});
+
+/** BOSH's update block, with PKS's drain bounds. */
+const updateStrategy: JsonSchema = {
+  type: 'object', additionalProperties: false, default: {},
+  description: 'how clusters of this plan roll through upgrade-cluster, update-cluster and certificate rotation: masters one at a time (etcd quorum), then workers, canaries first, each worker drained before its VM is replaced; persistent disks are detached and reattached',
+  properties: {
+    canaries: { ...countOrPercent('workers updated first, watched for canary_watch_time before the rest', 0), default: 1 },
+    max_in_flight: { ...countOrPercent('workers taken down at once (at least 1); the first master is the masters\' canary and masters always go one at a time', 1), default: 1 },
+    canary_watch_time: watchTime('how long a canary must stay healthy'),
+    update_watch_time: watchTime('how long each other instance must stay healthy'),
+    serial: { type: 'boolean', default: true, description: 'masters finish before workers start; false lets workers roll alongside masters when the Kubernetes version does not change (a stemcell or VM type change)' },
+    drain_timeout_seconds: { type: 'number', minimum: 0, default: 600, description: 'how long a worker may take to drain before the task stops and names it (0: wait forever, as PKS)' },
+    volume_detach_timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 300, description: 'how long a persistent disk may take to detach before the task stops and names it' },
+    force: { type: 'boolean', default: false, description: 'on a drain or detach timeout, go on instead of stopping (the request\'s force_drain overrides it)' },
+  },
+};
+
 /** The schema of slipway.yaml. docs/configuration.md is generated from its descriptions. */
 export const configSchema: JsonSchema = {
   $id: 'https://slipway.dev/schemas/slipway.yaml.json',
@@ -94,7 +158,11 @@ export const configSchema: JsonSchema = {
       items: {
         ...pluginRef(),
         required: ['name', 'plugin'],
-        properties: { ...(pluginRef().properties as object), name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', description: 'name plans use to place clusters on this target' } },
+        properties: {
+          ...(pluginRef().properties as object),
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', description: 'name plans use to place clusters on this target' },
+          stemcell_cloud_properties: { type: 'object', description: "passed to the driver's createStemcell: e.g. a light stemcell's image (`ami_id`, `image_id`)" },
+        },
       },
     },
     network: { ...pluginRef(), default: { plugin: '@slipway/network-flat', version: '^1' }, description: 'the network driver plugin' },
@@ -108,6 +176,18 @@ export const configSchema: JsonSchema = {
           type: 'object', additionalProperties: false, required: ['name', 'version'],
           default: { name: 'ubuntu-jammy', version: '1.600' }, description: 'the VM image (BOSH stemcell) every VM boots from',
           properties: { name: { type: 'string', description: 'stemcell name' }, version: { type: 'string', description: 'stemcell version' } },
+        },
+        versions: {
+          type: 'array', items: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$' }, default: ['1.29.6', '1.30.8', '1.31.4'],
+          description: 'the version catalog: Kubernetes versions clusters may run and upgrade to (default_version and plans\' versions are always in it); an upgrade never skips a minor version and never goes down',
+        },
+        stemcells: {
+          type: 'array', default: [],
+          description: 'stemcells published for upgrades besides `stemcell` (the default of new clusters and of upgrades); to patch a CVE, publish the fixed stemcell here or as `stemcell`, then run `slipway upgrade-clusters --all`',
+          items: {
+            type: 'object', additionalProperties: false, required: ['name', 'version'],
+            properties: { name: { type: 'string', description: 'stemcell name' }, version: { type: 'string', description: 'stemcell version' } },
+          },
         },
       },
     },
@@ -139,7 +219,31 @@ export const configSchema: JsonSchema = {
           max_worker_instances: { type: 'integer', minimum: 0, default: 50, description: 'the most workers a resize may ask for' },
           master_vm: { ...vmType, description: 'VM of each master (etcd and the control plane)' },
           worker_vm: { ...vmType, description: 'VM of each worker (kubelet)' },
-          kubernetes_version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$', description: 'overrides kubernetes.default_version' },
+          kubernetes_version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$', description: 'overrides kubernetes.default_version; also what `slipway upgrade-cluster` upgrades this plan\'s clusters to by default' },
+          update: updateStrategy,
+        },
+      },
+    },
+    health: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'the health monitor, the resurrector and alerts. Detection bounds: a silent agent is `unresponsive` within agent_timeout_seconds + analyze_interval_seconds of its last heartbeat; a VM gone from the cloud is `missing` within cloud_check_interval_seconds + analyze_interval_seconds (clouds with the `inventory` capability) and otherwise within the unresponsive bound; a process the agent gives up on is `failing`, and a restart by the agent is recorded as an event, within analyze_interval_seconds of the heartbeat that reports it',
+      properties: {
+        agent_timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'an agent silent this long is unresponsive (BOSH agent_timeout: 60 s); keep it at least twice agents.heartbeat_interval_seconds' },
+        analyze_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'how often the monitor analyzes every instance (one indexed scan over all of them, not a timer per VM)' },
+        cloud_check_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'how often the monitor lists each IaaS target\'s VMs to find missing ones (one list call per target, on drivers with `inventory`)' },
+        resurrector: {
+          type: 'object', additionalProperties: false, default: {},
+          description: 'recreates missing VMs and unresponsive ones, reattaching their persistent disks; `slipway resurrection NAME on|off` overrides `enabled` per cluster',
+          properties: {
+            enabled: { type: 'boolean', default: true, description: 'resurrect clusters whose own setting is not set (BOSH: hm.resurrector_enabled)' },
+            minimum_down: { type: 'integer', minimum: 0, default: 5, description: 'meltdown guard: up to this many instances of a cluster down within the window are always resurrected (BOSH minimum_down_jobs)' },
+            percent_threshold: { type: 'number', minimum: 0, maximum: 1, default: 0.2, description: 'meltdown guard: past minimum_down, when more than this share of a cluster\'s instances went down within the window, resurrection pauses and an alert says why (BOSH percent_threshold)' },
+            time_window_seconds: { type: 'number', exclusiveMinimum: 0, default: 600, description: 'meltdown guard: how far back instances that went down are counted (BOSH time_threshold)' },
+          },
+        },
+        alerts: {
+          type: 'array', default: [], items: pluginRef(),
+          description: 'alert sink plugins (kind `alerts`) that receive every alert besides the control plane\'s log',
         },
       },
     },

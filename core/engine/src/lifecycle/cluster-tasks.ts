@@ -4,7 +4,8 @@ import { SlipwayError, type Clock } from '@slipway/contracts';
 import { AgentIdentity, ENGINE_ACTOR } from '../agents/agent-identity.js';
 import { AgentRegistry } from '../agents/agent-registry.js';
 import { isoNow } from '../clock.js';
-import { clusterCredentialPath, issueClusterPki } from '../cluster-pki.js';
+import { clusterCredentialPath, grantClusterAccess, issueClusterPki, removeNodeCredentials, revokeClusterAccess, userActor } from '../cluster-pki.js';
+import { nodeNameOf } from '../agents/job-properties.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { PlanCatalog } from '../plans.js';
 import type { PluginSet } from '../plugins/plugin-set.js';
@@ -76,11 +77,19 @@ export class ClusterSteps {
     await ctx.detail(`${done} addresses allocated`);
   }
 
+  /**
+   * Issues the cluster's PKI for every present node (converge: a resize adds only the new nodes'
+   * certificates) and lets the cluster's owner read its credentials.
+   */
   async issueCredentials(ctx: StepContext): Promise<void> {
-    const masters = (await this.store.instances.ofCluster(ctx.cluster.uuid)).filter((i) => i.group_name === 'master');
+    const present = (await this.store.instances.ofCluster(ctx.cluster.uuid)).filter((i) => i.desired === 'present' && i.ip);
+    const node = (i: InstanceRow) => ({ name: nodeNameOf(i), ip: i.ip! });
     const names = await issueClusterPki(this.plugins.credentials, ENGINE_ACTOR, {
-      clusterId: ctx.cluster.uuid, externalHostname: ctx.cluster.external_hostname, masterIps: masters.map((m) => m.ip!).filter(Boolean),
+      clusterId: ctx.cluster.uuid, externalHostname: ctx.cluster.external_hostname,
+      masters: present.filter((i) => i.group_name === 'master').map(node),
+      workers: present.filter((i) => i.group_name === 'worker').map(node),
     });
+    await grantClusterAccess(this.plugins.credentials, ENGINE_ACTOR, ctx.cluster.uuid, userActor(ctx.cluster.owner));
     await ctx.detail(`${names.length} credentials under ${clusterCredentialPath(ctx.cluster.uuid)}`);
   }
 
@@ -158,6 +167,7 @@ export class ClusterSteps {
       await this.provisioner.deleteVm(cluster, instance, ctx.signal, (m) => void ctx.log('info', m));
       await this.provisioner.deleteDisk(cluster, instance, ctx.signal, (m) => void ctx.log('info', m));
       await this.plugins.network.releaseAddress({ clusterId: cluster.uuid, owner: instance.id }, { signal: ctx.signal });
+      await removeNodeCredentials(this.plugins.credentials, ENGINE_ACTOR, cluster.uuid, nodeNameOf(instance));
       await this.store.instances.remove(instance.id);
       done++;
       await ctx.detail(`${done} of ${leaving.length} removed`);
@@ -169,6 +179,7 @@ export class ClusterSteps {
     const path = clusterCredentialPath(ctx.cluster.uuid);
     const names = await this.plugins.credentials.find({ path }, ENGINE_ACTOR);
     for (const { name } of names) await this.plugins.credentials.delete(name, ENGINE_ACTOR);
+    await revokeClusterAccess(this.plugins.credentials, ENGINE_ACTOR, ctx.cluster.uuid);
     await ctx.detail(`released the network and ${names.length} credentials`);
   }
 
@@ -206,13 +217,14 @@ export function createClusterTask(steps: ClusterSteps): TaskDefinition<CreatePar
 export function resizeClusterTask(steps: ClusterSteps): TaskDefinition<ResizeParams> {
   return {
     type: 'UPDATE',
-    steps: () => ['plan', 'network', 'stemcell', 'workers', 'drain', 'remove-workers', 'agents'],
+    steps: () => ['plan', 'network', 'credentials', 'stemcell', 'workers', 'drain', 'remove-workers', 'agents'],
     async run(step, ctx) {
       switch (step) {
         case 'plan':
           await steps.touch(ctx, { worker_instances: ctx.params.workers });
           return steps.planInstances(ctx.cluster, ctx.params.workers);
         case 'network': return steps.allocateAddresses(ctx);
+        case 'credentials': return steps.issueCredentials(ctx);
         case 'stemcell': return void (await steps.stemcell(ctx));
         case 'workers': return steps.createVms(ctx, 'worker');
         case 'drain': return steps.drain(ctx);

@@ -148,6 +148,95 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_keepalive': {
+    async up(db: Kysely<any>) {
+      // The health monitor's two scans: heartbeats since the last pass, and present instances gone silent.
+      await db.schema.createIndex('instances_heartbeat').on('instances').columns(['last_heartbeat_at']).execute();
+
+      await db.schema.createTable('health_incidents')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('cluster_uuid', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('vm_cid', 'text')
+        .addColumn('detected_at', 'text', (c) => c.notNull())
+        .addColumn('resolved_at', 'text')
+        .addColumn('resolution', 'text')
+        .addColumn('task_id', 'integer')
+        .execute();
+      await db.schema.createIndex('health_incidents_cluster').on('health_incidents').columns(['cluster_uuid', 'detected_at']).execute();
+      await db.schema.createIndex('health_incidents_open').on('health_incidents').columns(['resolved_at', 'cluster_uuid']).execute();
+      await db.schema.createIndex('health_incidents_instance').on('health_incidents').columns(['instance_id', 'resolved_at']).execute();
+
+      await db.schema.createTable('cluster_health')
+        .addColumn('cluster_uuid', 'text', (c) => c.primaryKey())
+        .addColumn('resurrection', 'text')
+        .addColumn('resurrection_set_by', 'text')
+        .addColumn('meltdown_since', 'text')
+        .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('retry_at', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema.createTable('alerts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('cluster_uuid', 'text')
+        .addColumn('instance_id', 'text')
+        .execute();
+      await db.schema.createIndex('alerts_at').on('alerts').columns(['at']).execute();
+      await db.schema.createIndex('alerts_cluster').on('alerts').columns(['cluster_uuid', 'at']).execute();
+
+      await db.schema.createTable('instance_specs')
+        .addColumn('instance_id', 'text', (c) => c.primaryKey())
+        .addColumn('cluster_uuid', 'text', (c) => c.notNull())
+        .addColumn('k8s_version', 'text', (c) => c.notNull())
+        .addColumn('stemcell', 'text', (c) => c.notNull())
+        .addColumn('vm_type', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('instance_specs_cluster').on('instance_specs').columns(['cluster_uuid']).execute();
+
+      await db.schema.createTable('roll_progress')
+        .addColumn('roll_key', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('roll_progress_pk', ['roll_key', 'instance_id'])
+        .execute();
+
+      await db.schema.createTable('fleet_upgrades')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('user', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('params', 'text', (c) => c.notNull())
+        .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('ended_at', 'text')
+        .execute();
+      await db.schema.createIndex('fleet_upgrades_state').on('fleet_upgrades').columns(['state']).execute();
+
+      await db.schema.createTable('fleet_upgrade_clusters')
+        .addColumn('fleet_id', 'integer', (c) => c.notNull().references('fleet_upgrades.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('cluster_uuid', 'text', (c) => c.notNull())
+        .addColumn('cluster_name', 'text', (c) => c.notNull())
+        .addColumn('is_canary', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('task_id', 'integer')
+        .addColumn('detail', 'text')
+        .addColumn('started_at', 'text')
+        .addColumn('ended_at', 'text')
+        .addPrimaryKeyConstraint('fleet_upgrade_clusters_pk', ['fleet_id', 'seq'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

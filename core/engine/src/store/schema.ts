@@ -17,6 +17,13 @@ export interface Database {
   events: EventsTable;
   stemcells: StemcellsTable;
   settings: SettingsTable;
+  health_incidents: HealthIncidentsTable;
+  cluster_health: ClusterHealthTable;
+  alerts: AlertsTable;
+  instance_specs: InstanceSpecsTable;
+  roll_progress: RollProgressTable;
+  fleet_upgrades: FleetUpgradesTable;
+  fleet_upgrade_clusters: FleetUpgradeClustersTable;
 }
 
 export interface PlansTable {
@@ -159,6 +166,97 @@ export interface SettingsTable {
   value: string;
 }
 
+/** An instance the health monitor found down (unresponsive or missing), until it runs again. */
+export interface HealthIncidentsTable {
+  id: Generated<number>;
+  cluster_uuid: string;
+  instance_id: string;
+  /** `unresponsive` or `missing`; an unresponsive instance whose VM turns out gone becomes `missing`. */
+  kind: string;
+  /** The VM that was found down. */
+  vm_cid: string | null;
+  detected_at: string;
+  resolved_at: string | null;
+  /** How it ended: `recovered` (the agent came back), `resurrected`, `repaired`, `removed`. */
+  resolution: string | null;
+  /** The RESURRECT task that handled it, if any. */
+  task_id: number | null;
+}
+
+/** Per-cluster health settings and the resurrector's memory. */
+export interface ClusterHealthTable {
+  cluster_uuid: string;
+  /** `on` / `off` set with `slipway resurrection NAME on|off`; null: the config's default. */
+  resurrection: string | null;
+  resurrection_set_by: string | null;
+  /** Set while the meltdown guard holds resurrection back. */
+  meltdown_since: string | null;
+  /** Failed resurrection attempts in a row, and when the next one may start (backoff). */
+  failures: number;
+  retry_at: string | null;
+  updated_at: string;
+}
+
+export interface AlertsTable {
+  id: string;
+  at: string;
+  severity: string;
+  kind: string;
+  title: string;
+  summary: string;
+  cluster_uuid: string | null;
+  instance_id: string | null;
+}
+
+/** What an instance's current VM runs, as the last create or roll left it. */
+export interface InstanceSpecsTable {
+  instance_id: string;
+  cluster_uuid: string;
+  k8s_version: string;
+  /** `name/version` */
+  stemcell: string;
+  /** JSON of the VM type it was created with. */
+  vm_type: string;
+  updated_at: string;
+}
+
+/** Which instances a roll (one step of one task) has replaced: what makes a resumed roll skip them. */
+export interface RollProgressTable {
+  roll_key: string;
+  instance_id: string;
+  /** `retired`: the old VM is gone, the new one not yet healthy; `done`. */
+  state: string;
+  at: string;
+}
+
+/** A fleet upgrade (`slipway upgrade-clusters`): per-cluster upgrades, canaries first. */
+export interface FleetUpgradesTable {
+  id: Generated<number>;
+  user: string;
+  state: string;
+  /** JSON: max_in_flight, kubernetes_version, stemcell, strategy overrides. */
+  params: string;
+  cancel_requested: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+export interface FleetUpgradeClustersTable {
+  fleet_id: number;
+  seq: number;
+  cluster_uuid: string;
+  cluster_name: string;
+  is_canary: number;
+  /** `queued`, `in progress`, `succeeded`, `failed`, `skipped`, `cancelled` */
+  state: string;
+  task_id: number | null;
+  detail: string | null;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
 export type ClusterRow = Selectable<ClustersTable>;
 export type NewCluster = Insertable<ClustersTable>;
 export type ClusterUpdate = Updateable<ClustersTable>;
@@ -169,3 +267,9 @@ export type TaskStepRow = Selectable<TaskStepsTable>;
 export type TaskLogRow = Selectable<TaskLogsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type EventRow = Selectable<EventsTable>;
+export type HealthIncidentRow = Selectable<HealthIncidentsTable>;
+export type ClusterHealthRow = Selectable<ClusterHealthTable>;
+export type AlertRow = Selectable<AlertsTable>;
+export type InstanceSpecRow = Selectable<InstanceSpecsTable>;
+export type FleetUpgradeRow = Selectable<FleetUpgradesTable>;
+export type FleetUpgradeClusterRow = Selectable<FleetUpgradeClustersTable>;

@@ -1,0 +1,140 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { SlipwayError, type JobProperties, type JobSpec, type Logger } from '@slipway/contracts';
+import type { HookSpec, JobCatalog, JobContext, JobPlan } from '../job-catalog.js';
+import type { AgentPaths } from '../paths.js';
+import type { ProcessSpec } from '../process-runner.js';
+import { BinaryLocator } from './binaries.js';
+import type { JobDefinition, RenderContext, RenderedJob } from './job-definition.js';
+import { writeJobFiles } from './job-files.js';
+import { cniJob } from './jobs/cni.js';
+import { containerdJob } from './jobs/containerd.js';
+import { corednsJob } from './jobs/coredns.js';
+import { etcdJob } from './jobs/etcd.js';
+import { kubeApiserverJob } from './jobs/kube-apiserver.js';
+import { kubeControllerManagerJob } from './jobs/kube-controller-manager.js';
+import { kubeProxyJob } from './jobs/kube-proxy.js';
+import { kubeSchedulerJob } from './jobs/kube-scheduler.js';
+import { kubeletJob } from './jobs/kubelet.js';
+import { componentVersions, type ComponentVersions } from './versions.js';
+
+/** Every job this agent knows, by the name the control plane sends. */
+export const KUBERNETES_JOBS: Readonly<Record<string, JobDefinition>> = Object.freeze(Object.fromEntries(
+  [etcdJob, kubeApiserverJob, kubeControllerManagerJob, kubeSchedulerJob, corednsJob, containerdJob, cniJob, kubeletJob, kubeProxyJob].map((job) => [job.name, job]),
+));
+
+/** Which package (and so which version directory) a binary comes from. */
+function packageOf(binary: string, versions: ComponentVersions): { pkg: string; version: string } {
+  if (binary === 'etcd' || binary === 'etcdctl') return { pkg: 'etcd', version: versions.etcd };
+  if (binary === 'containerd' || binary === 'ctr' || binary.startsWith('containerd-shim')) return { pkg: 'containerd', version: versions.containerd };
+  return { pkg: 'kubernetes', version: versions.kubernetes };
+}
+
+export interface KubernetesJobCatalogOptions {
+  paths: AgentPaths;
+  /** Extra directories with binaries, searched first (`{dir}/{version}/` then `{dir}/`). */
+  binDirs?: string[];
+  logger?: Logger;
+  /** PATH to search last; default the agent's own. */
+  path?: string;
+}
+
+/**
+ * The Kubernetes jobs of a node (what kubo-release was): renders each job's configs and certificates from
+ * the desired state's properties, finds its binaries for the cluster's Kubernetes version, and describes its
+ * processes with their health checks. A job whose binary is missing is `unavailable`, with where it looked.
+ */
+export class KubernetesJobCatalog implements JobCatalog {
+  private readonly binaries: BinaryLocator;
+
+  constructor(private readonly options: KubernetesJobCatalogOptions) {
+    this.binaries = new BinaryLocator({ binDirs: options.binDirs ?? [], packagesDir: options.paths.packagesDir, path: options.path });
+  }
+
+  /** Renders a job without writing anything: what `plan` writes, for tests and `slipway-agent render`. */
+  render(job: JobSpec, properties: JobProperties): { rendered: RenderedJob; context: RenderContext } {
+    const definition = KUBERNETES_JOBS[job.name];
+    if (!definition) throw new SlipwayError('Unsupported', `this agent has no job named ${job.name}; it knows ${Object.keys(KUBERNETES_JOBS).join(', ')}`);
+    const context = this.renderContext(job.name, properties);
+    return { rendered: definition.render(context), context };
+  }
+
+  async plan(job: JobSpec, context: JobContext & { signal: AbortSignal }): Promise<JobPlan> {
+    const properties = context.properties as JobProperties;
+    if (!properties.cluster || !properties.node) {
+      return unavailablePlan(job, 'the control plane sent no cluster settings (properties.cluster, properties.node) for this job');
+    }
+    if (!KUBERNETES_JOBS[job.name]) return unavailablePlan(job, `this agent has no job named ${job.name}`);
+    const { rendered } = this.render(job, properties);
+    const versions = componentVersions(properties.cluster.kubernetesVersion);
+    const configHash = await writeJobFiles(rendered.files, rendered.directories);
+    const missing: string[] = [];
+    const processes: ProcessSpec[] = rendered.processes.map((template) => {
+      const found = this.find(template.binary, versions);
+      if ('missing' in found) missing.push(found.missing);
+      return {
+        job: job.name,
+        name: template.name,
+        command: 'path' in found ? found.path : template.binary,
+        args: template.args,
+        ...(template.env && Object.keys(template.env).length ? { env: template.env } : {}),
+        ...(template.health ? { health: template.health } : {}),
+        configHash,
+        ...('missing' in found ? { unavailable: found.missing } : {}),
+      };
+    });
+    for (const extra of rendered.extraBinaries ?? []) {
+      const located = new BinaryLocator({ binDirs: extra.dirs, packagesDir: this.options.paths.packagesDir, path: '' }).find(extra.name, 'cni', versions.cni);
+      if ('missing' in located) missing.push(located.missing);
+    }
+    const hooks: HookSpec[] = (rendered.hooks ?? []).map((hook) => {
+      const found = this.find(hook.binary, versions);
+      return { name: hook.name, command: 'path' in found ? found.path : hook.binary, args: hook.args, ...(hook.timeoutMs ? { timeoutMs: hook.timeoutMs } : {}), ...('missing' in found ? { unavailable: found.missing } : {}) };
+    });
+    return { processes, hooks, ...(missing.length ? { unavailable: missing.join('; ') } : {}) };
+  }
+
+  async drain(job: JobSpec, context: JobContext & { signal: AbortSignal }): Promise<void> {
+    const properties = context.properties as JobProperties;
+    if (!properties.cluster || !properties.node || !KUBERNETES_JOBS[job.name]) return;
+    const drain = this.render(job, properties).rendered.drain;
+    if (!drain) return;
+    const found = this.find(drain.binary, componentVersions(properties.cluster.kubernetesVersion));
+    if ('missing' in found) {
+      this.options.logger?.warn('cannot drain: binary missing', { job: job.name, reason: found.missing });
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      execFile(found.path, drain.args, { signal: context.signal, maxBuffer: 4 * 1024 * 1024 }, (error, _stdout, stderr) => {
+        if (error) reject(new SlipwayError('Retryable', `drain of ${job.name} failed: ${String(stderr || error.message).trim().slice(-300)}`, { cause: error }));
+        else resolve();
+      });
+    });
+  }
+
+  private find(binary: string, versions: ComponentVersions): { path: string } | { missing: string } {
+    const { pkg, version } = packageOf(binary, versions);
+    return this.binaries.find(binary, pkg, version);
+  }
+
+  private renderContext(job: string, properties: JobProperties): RenderContext {
+    const { paths } = this.options;
+    const jobDir = join(paths.jobsDir, job);
+    return {
+      cluster: properties.cluster!,
+      node: properties.node!,
+      etcd: properties.etcd,
+      tls: properties.tls ?? {},
+      properties,
+      paths,
+      jobDir,
+      file: (relative) => (relative.startsWith('/') ? relative : join(jobDir, relative)),
+      jobFile: (other, relative) => join(paths.jobsDir, other, relative),
+      cni: { binDir: join(paths.packagesDir, 'cni', 'bin'), confDir: join(paths.jobsDir, 'cni', 'net.d') },
+    };
+  }
+}
+
+function unavailablePlan(job: JobSpec, reason: string): JobPlan {
+  return { unavailable: reason, processes: job.processes.map((name) => ({ job: job.name, name, command: name, args: [], unavailable: reason })) };
+}

@@ -1,0 +1,32 @@
+import type { JobDefinition } from '../job-definition.js';
+import { configText } from '../config-text.js';
+
+/** The reference CNI plugins the bridge network needs. */
+export const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
+
+/**
+ * The pod network of a node: a bridge with host-local addresses from the node's /24 of the pod CIDR, as the
+ * CNI reference plugins document it. No process: containerd runs the plugins for each pod sandbox.
+ */
+export const cniJob: JobDefinition = {
+  name: 'cni',
+  render(context) {
+    const subnet = context.node.podCidr ?? context.cluster.podCidr;
+    const conflist = {
+      cniVersion: '1.0.0',
+      name: 'slipway',
+      plugins: [
+        {
+          type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: true, hairpinMode: true,
+          ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    };
+    return {
+      files: [{ path: `${context.cni.confDir}/10-slipway.conflist`, content: configText(conflist), mode: 0o644 }],
+      processes: [],
+      extraBinaries: CNI_PLUGINS.map((name) => ({ name, dirs: [context.cni.binDir] })),
+    };
+  },
+};

@@ -1,0 +1,49 @@
+import { inject, injectable } from 'tsyringe';
+import type { Clock, JobProperties } from '@slipway/contracts';
+import type { PluginSet } from '../plugins/plugin-set.js';
+import type { InstanceRow, Store } from '../store/index.js';
+import { CLOCK, PLUGINS, STORE } from '../tokens.js';
+import { ENGINE_ACTOR } from './agent-identity.js';
+import { buildJobProperties, KUBERNETES_API_PORT } from './job-properties.js';
+
+/** How long built properties are reused: syncs arrive every heartbeat, credentials change rarely. */
+const CACHE_MS = 30_000;
+
+/**
+ * The AgentRegistry's source of DesiredState.properties: builds them per instance from the store and the
+ * credential provider, and keeps them briefly, keyed by everything they depend on in the store (the
+ * instance's incarnation and generation, the cluster's addresses), so heartbeats do not read every PEM.
+ */
+@injectable()
+export class JobPropertiesBuilder {
+  private readonly cache = new Map<string, { key: string; at: number; properties: Promise<JobProperties> }>();
+
+  constructor(
+    @inject(STORE) private readonly store: Store,
+    @inject(PLUGINS) private readonly plugins: PluginSet,
+    @inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async propertiesFor(instance: InstanceRow): Promise<JobProperties> {
+    const cluster = await this.store.clusters.findByUuid(instance.cluster_uuid);
+    if (!cluster) return {};
+    const instances = await this.store.instances.ofCluster(instance.cluster_uuid);
+    const key = JSON.stringify([
+      instance.agent_id, instance.desired_generation, cluster.api_address, cluster.k8s_version,
+      instances.filter((i) => i.desired !== 'absent').map((i) => [i.group_name, i.idx, i.ip]),
+    ]);
+    const cached = this.cache.get(instance.id);
+    if (cached && cached.key === key && this.clock.now() - cached.at < CACHE_MS) return cached.properties;
+    const properties = buildJobProperties(this.plugins.credentials, ENGINE_ACTOR, { cluster, instances, instance, apiPort: KUBERNETES_API_PORT });
+    this.cache.set(instance.id, { key, at: this.clock.now(), properties });
+    // A failure is not kept: the next sync tries again.
+    properties.catch(() => {
+      if (this.cache.get(instance.id)?.properties === properties) this.cache.delete(instance.id);
+    });
+    return properties;
+  }
+
+  forget(instanceId: string): void {
+    this.cache.delete(instanceId);
+  }
+}

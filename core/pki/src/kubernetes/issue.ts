@@ -1,0 +1,40 @@
+import type { Credential, CredentialContext, CredentialProvider } from '@slipway/contracts';
+import { kubernetesPkiLayout, nodeCredentialNames, userCertificateParameters, type KubernetesPkiInput, type PkiEntry } from './layout.js';
+
+/**
+ * Issues a cluster's PKI through the credential provider, in converge mode: a re-run (a resumed task)
+ * returns what exists, and reissues only what changed (a new master address in the API server's SANs, or
+ * a leaf whose CA now signs with a new version). Each entry starts as soon as its CA is ready, so the
+ * slow RSA CA does not hold back the ECDSA CAs' leaves. Returns the full names, in layout order.
+ */
+export async function issueKubernetesPki(provider: CredentialProvider, ctx: CredentialContext, input: KubernetesPkiInput): Promise<string[]> {
+  const path = input.path.replace(/\/+$/, '');
+  const entries = kubernetesPkiLayout(input).flat();
+  const started = new Map<string, Promise<unknown>>();
+  const issue = async (entry: PkiEntry): Promise<void> => {
+    const name = `${path}/${entry.name}`;
+    const signer = entry.type === 'certificate' ? entry.parameters.ca : undefined;
+    if (signer) await started.get(signer);
+    if (entry.type === 'rsa') await provider.generate({ name, type: 'rsa', parameters: entry.parameters, mode: 'converge' }, ctx);
+    else await provider.generate({ name, type: 'certificate', parameters: entry.parameters, mode: 'converge' }, ctx);
+  };
+  // CAs come first in the layout, so their promises exist before any leaf looks them up.
+  for (const entry of entries) started.set(`${path}/${entry.name}`, issue(entry));
+  await Promise.all(started.values());
+  return entries.map((e) => `${path}/${e.name}`);
+}
+
+/** A client certificate for a user (CN = user name, O = first group) signed by the cluster CA, for kubeconfigs. */
+export function issueKubernetesUserCertificate(provider: CredentialProvider, ctx: CredentialContext, path: string, username: string, groups: readonly string[] = []): Promise<Credential<'certificate'>> {
+  return provider.generate({
+    name: `${path.replace(/\/+$/, '')}/users/${username}`, type: 'certificate', mode: 'converge',
+    parameters: userCertificateParameters(path, username, groups),
+  }, ctx);
+}
+
+/** Deletes a node's kubelet and etcd credentials (after the node has left the cluster). */
+export async function removeKubernetesNodeCredentials(provider: CredentialProvider, ctx: CredentialContext, path: string, nodeName: string): Promise<string[]> {
+  const names = Object.values(nodeCredentialNames(nodeName)).map((n) => `${path.replace(/\/+$/, '')}/${n}`);
+  for (const name of names) await provider.delete(name, ctx);
+  return names;
+}

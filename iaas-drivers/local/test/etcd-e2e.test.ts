@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSameProcess, pidsWithEnv, readProcStat } from '@slipway/agent';
+import type { CertificateValue, JobStatus } from '@slipway/contracts';
+import { killVmTree, readInventory, VM_MARKER } from '../src/index.js';
+import { ensureBuilt } from './support.js';
+// @ts-expect-error plain JavaScript shared with the benchmarks
+import { startLocalControlPlane } from './local-control-plane.mjs';
+
+const run = promisify(execFile);
+const ETCD = '/usr/bin/etcd';
+const ETCDCTL = '/usr/bin/etcdctl';
+const haveEtcd = existsSync(ETCD) && existsSync(ETCDCTL);
+
+/**
+ * The whole path on real processes: the engine creates a 3-master cluster on the local driver, each
+ * master's agent renders etcd's certificates and runs a real etcd member; a master's VM dies and is
+ * recreated with its persistent disk, and the cluster comes back with every key.
+ */
+describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' : ' (skipped: etcd and etcdctl are not installed at /usr/bin; apt-get install etcd-server etcd-client)'}`, () => {
+  let cp: Awaited<ReturnType<typeof startLocalControlPlane>>;
+  let tls: string;
+  const seenPids = new Set<number>();
+
+  beforeAll(async () => {
+    ensureBuilt(['iaas-drivers/local']);
+    tls = mkdtempSync(join(tmpdir(), 'slipway-etcdctl-'));
+    cp = await startLocalControlPlane({ masters: 3 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await cp?.stop();
+    rmSync(tls, { recursive: true, force: true });
+    // Stopping Slipway ends every process the local driver started.
+    const alive = [...seenPids].filter((pid) => processExists(pid)).map((pid) => `${pid} ${describeProcess(pid)}`);
+    await cp?.killAll();
+    expect(alive, 'no VM process outlives the control plane').toEqual([]);
+  }, 60_000);
+
+  it('creates a 3-master cluster whose etcd members form one TLS cluster, survives losing a master and recreates it with its disk', async () => {
+    const created = await cp.createCluster('e2e');
+    const uuid: string = created.uuid;
+    const masters = (await cp.instances(uuid)).filter((i: { group_name: string }) => i.group_name === 'master').sort((a: { idx: number }, b: { idx: number }) => a.idx - b.idx);
+    expect(masters).toHaveLength(3);
+    for (const m of masters) {
+      const jobs = JSON.parse(m.processes) as JobStatus[];
+      const etcd = jobs.find((j) => j.name === 'etcd')!.processes[0]!;
+      expect(etcd.state, `etcd on ${m.group_name}/${m.idx}`).toBe('running');
+      // Jobs without binaries are reported with why, never as running.
+      const apiserver = jobs.find((j) => j.name === 'kube-apiserver')!.processes[0]!;
+      if (apiserver.state === 'unavailable') expect(apiserver.reason).toMatch(/kube-apiserver .* not found/);
+    }
+    for (const pid of pidsWithEnv(VM_MARKER, '', { prefix: true })) seenPids.add(pid);
+
+    const client = (await cp.credential(uuid, 'etcd-client')) as CertificateValue;
+    writeFileSync(join(tls, 'ca.pem'), client.ca!);
+    writeFileSync(join(tls, 'client.pem'), client.certificate);
+    writeFileSync(join(tls, 'client-key.pem'), client.private_key, { mode: 0o600 });
+    const endpoints = masters.map((m: { ip: string }) => `https://${m.ip}:2379`).join(',');
+    const etcdctl = (...args: string[]) => run(ETCDCTL, [`--endpoints=${endpoints}`, `--cacert=${join(tls, 'ca.pem')}`, `--cert=${join(tls, 'client.pem')}`, `--key=${join(tls, 'client-key.pem')}`, '--command-timeout=10s', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
+
+    const members = JSON.parse((await etcdctl('member', 'list', '-w', 'json')).stdout) as { members: Array<{ name: string; peerURLs: string[] }> };
+    expect(members.members.map((m) => m.name).sort()).toEqual(['master-0', 'master-1', 'master-2']);
+    for (let i = 0; i < 50; i++) await etcdctl('put', `/e2e/key-${i}`, `value-${i}`);
+    expect((await etcdctl('get', '--prefix', '/e2e/', '--keys-only')).stdout.split('\n').filter(Boolean)).toHaveLength(50);
+
+    // master-1's host dies: its whole process tree, behind the control plane's back.
+    const victim = masters[1]!;
+    const inventory = readInventory(join(cp.root, 'state.json'));
+    const vm = inventory.vms[victim.vm_cid]!;
+    const killed = await killVmTree(cp.root, vm, 0);
+    expect(killed.length, 'init, agent and etcd were found and killed').toBeGreaterThanOrEqual(3);
+    expect(killed.every((pid) => !processExists(pid))).toBe(true);
+    expect(await cp.driver.hasVm({ vmId: victim.vm_cid })).toBe(false);
+    // Two of three members keep quorum: writes go on while master-1 is away.
+    for (let i = 50; i < 60; i++) await etcdctl(`--endpoints=https://${masters[0].ip}:2379`, 'put', `/e2e/key-${i}`, `value-${i}`).catch(async () => etcdctl('put', `/e2e/key-${i}`, `value-${i}`));
+
+    const recreated = await cp.recreate(victim.id);
+    expect(recreated.vm_cid).not.toBe(victim.vm_cid);
+    expect(recreated.ip, 'the recreated master keeps its address').toBe(victim.ip);
+    expect(recreated.agent_id, 'a new VM incarnation has a new agent identity').not.toBe(victim.agent_id);
+    expect(await cp.driver.getDisks({ vmId: recreated.vm_cid })).toHaveLength(1);
+
+    await eventually(async () => {
+      const health = await etcdctl('endpoint', 'health', '-w', 'json').catch((e) => ({ stdout: String(e.stdout ?? '[]') }));
+      const list = JSON.parse(health.stdout || '[]') as Array<{ health: boolean }>;
+      return list.length === 3 && list.every((h) => h.health);
+    }, 90_000, 'three healthy etcd members');
+    const after = JSON.parse((await etcdctl('member', 'list', '-w', 'json')).stdout) as { members: Array<{ name: string }> };
+    expect(after.members.map((m) => m.name).sort(), 'the same three members: master-1 rejoined from its disk').toEqual(['master-0', 'master-1', 'master-2']);
+    const keys = (await etcdctl('get', '--prefix', '/e2e/', '--keys-only')).stdout.split('\n').filter(Boolean);
+    expect(keys).toHaveLength(60);
+    // The recreated member serves the data itself.
+    expect((await etcdctl(`--endpoints=https://${victim.ip}:2379`, 'get', '/e2e/key-7', '--print-value-only')).stdout.trim()).toBe('value-7');
+    await eventually(async () => {
+      const row = (await cp.instances(uuid)).find((i: { id: string }) => i.id === victim.id);
+      return row?.agent_id === recreated.agent_id && row.state === 'running';
+    }, 30_000, 'the recreated master reported running to the engine');
+    for (const pid of pidsWithEnv(VM_MARKER, '', { prefix: true })) seenPids.add(pid);
+    expect(inventory.vms[masters[0].vm_cid]!.initPid && isSameProcess(inventory.vms[masters[0].vm_cid]!.initPid!, inventory.vms[masters[0].vm_cid]!.initStartTime!)).toBe(true);
+  }, 300_000);
+});
+
+function describeProcess(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').slice(0, 80);
+  } catch {
+    return '(gone)';
+  }
+}
+
+/** Whether a process runs (a zombie does not: it has exited, only its parent has not collected it yet). */
+function processExists(pid: number): boolean {
+  const state = readProcStat(pid)?.state;
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
