@@ -1,4 +1,4 @@
-import { SlipwayError, type AddressAllocation, type CallOptions, type ClusterNetwork, type NetworkDriver } from '@slipway/contracts';
+import { SlipwayError, throwIfAborted, type AddressAllocation, type CallOptions, type ClusterNetwork, type NetworkDriver } from '@slipway/contracts';
 import type { FlatConfig } from './config.js';
 import { intToIp, parseRange, pickAddress, type Range } from './ipam.js';
 import type { FlatState, FlatStateFile } from './store.js';
@@ -20,7 +20,7 @@ export class FlatNetworkDriver implements NetworkDriver {
   }
 
   async prepareCluster(input: { clusterId: string; clusterName: string; iaas: string }, options?: CallOptions): Promise<ClusterNetwork> {
-    options?.signal?.throwIfAborted();
+    throwIfAborted(options?.signal);
     const range = this.rangeOf(input.iaas);
     if (!this.state.clusters.includes(input.clusterId)) {
       this.state.clusters.push(input.clusterId);
@@ -30,7 +30,7 @@ export class FlatNetworkDriver implements NetworkDriver {
   }
 
   async allocateAddress(input: { clusterId: string; owner: string; iaas: string }, options?: CallOptions): Promise<AddressAllocation> {
-    options?.signal?.throwIfAborted();
+    throwIfAborted(options?.signal);
     const existing = this.byOwner.get(key(input.clusterId, input.owner));
     const range = this.rangeOf(existing?.target ?? input.iaas);
     if (existing) return this.view(existing, range);
@@ -52,25 +52,29 @@ export class FlatNetworkDriver implements NetworkDriver {
     return this.view(allocation, range);
   }
 
-  async releaseAddress(input: { clusterId: string; owner: string }): Promise<void> {
+  async releaseAddress(input: { clusterId: string; owner: string }, options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal);
     const existing = this.byOwner.get(key(input.clusterId, input.owner));
     if (!existing) return;
     this.drop([existing]);
     this.file.save(this.state);
   }
 
-  async ensureApiEndpoint(input: { clusterId: string; port: number; masters: string[] }): Promise<{ address: string }> {
+  async ensureApiEndpoint(input: { clusterId: string; port: number; masters: string[] }, options?: CallOptions): Promise<{ address: string }> {
+    throwIfAborted(options?.signal);
     if (!input.masters.length) throw new SlipwayError('InvalidInput', `cluster ${input.clusterId} has no master address yet`);
     return { address: input.masters[0] };
   }
 
-  async releaseCluster(input: { clusterId: string }): Promise<void> {
+  async releaseCluster(input: { clusterId: string }, options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal);
     this.drop(this.state.allocations.filter((a) => a.clusterId === input.clusterId));
     this.state.clusters = this.state.clusters.filter((c) => c !== input.clusterId);
     this.file.save(this.state);
   }
 
-  async listAllocations(input: { clusterId: string }): Promise<AddressAllocation[]> {
+  async listAllocations(input: { clusterId: string }, options?: CallOptions): Promise<AddressAllocation[]> {
+    throwIfAborted(options?.signal);
     return this.state.allocations.filter((a) => a.clusterId === input.clusterId).map((a) => this.view(a, this.rangeOf(a.target)));
   }
 

@@ -1,12 +1,21 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { NetworkDriver, PluginHost } from '@slipway/contracts';
 import plugin from '../src/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
-async function open(config: object, dataDir = mkdtempSync(join(tmpdir(), 'flat-'))): Promise<{ net: NetworkDriver; dataDir: string }> {
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'flat-'));
+  dirs.push(d);
+  return d;
+}
+
+const dirs: string[] = [];
+afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+async function open(config: object, dataDir = tempDir()): Promise<{ net: NetworkDriver; dataDir: string }> {
   const host: PluginHost = { logger: quiet, clock: { now: Date.now, sleep: async () => {} }, dataDir, instanceName: 'default' };
   return { net: await plugin.create(config as never, host), dataDir };
 }
