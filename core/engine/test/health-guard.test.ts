@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectionBounds, healthSettingsOf } from '../src/index.js';
 import { ADMIN, startHarness, testConfig, type Harness } from './health-harness.js';
 
 /**
@@ -36,6 +37,13 @@ beforeAll(async () => {
   installAlertSink(join(home, 'alert-plugins'));
   h = await startHarness(testConfig({
     top: 'plugin_dirs: [alert-plugins]',
+    plans: `
+  - name: ha
+    iaas: sandbox
+    master_instances: 3
+    worker_instances: 1
+    master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
+    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }`,
     health: `{ agent_timeout_seconds: 1, analyze_interval_seconds: 0.2, cloud_check_interval_seconds: 0.3, resurrector: { minimum_down: 1, percent_threshold: 0.2, time_window_seconds: ${WINDOW_S} }, alerts: [{ plugin: "@acme/slipway-alerts-file", version: "^1", config: { file: ${JSON.stringify(alertFile)} } }] }`,
   }), { home });
 }, 60_000);
@@ -124,4 +132,26 @@ describe('meltdown guard', () => {
     expect(vms.map((v) => v.vmId)).toEqual([after.vm_cid]);
     expect((await h.services.health.check(ADMIN, 'phoenix')).problems).toEqual([]);
   });
+
+  it('moves the API endpoint off a master that died, within the detection bound, and brings the master back', async () => {
+    const cluster = await h.createCluster('trio', 'ha');
+    const masters = (await h.instances('trio')).filter((i) => i.group_name === 'master');
+    const first = masters.find((m) => m.ip === cluster.api_address)!;
+    expect(first).toBeDefined();
+    const killedAt = Date.now();
+    await h.rehearsal().killVm(first.vm_cid!);
+    const moved = await h.waitFor('the endpoint on another master', async () => {
+      const c = await h.cluster('trio');
+      return c.api_address !== first.ip ? c : undefined;
+    }, 5_000);
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(detectionBounds(healthSettingsOf(h.engine.config), true).missing + 250);
+    const rows = await h.instances('trio');
+    expect(rows.some((m) => m.group_name === 'master' && m.ip === moved.api_address && m.state === 'running')).toBe(true);
+    expect((await h.store.events.ofCluster(cluster.uuid)).some((e) => e.kind === 'endpoint.moved' && e.message.includes(`moved from ${first.ip}`))).toBe(true);
+    const back = await h.waitFor('master back on a new VM', async () => {
+      const m = (await h.instances('trio')).find((i) => i.id === first.id)!;
+      return m.state === 'running' && m.vm_cid !== first.vm_cid ? m : undefined;
+    });
+    expect(back.ip).toBe(first.ip);
+  }, 60_000);
 });

@@ -48,7 +48,8 @@ describe('version catalog', () => {
   });
 
   it('keeps the default version and plans\' versions in the catalog, and the default stemcell with the published ones', () => {
-    expect(new VersionCatalog(config().kubernetes.versions ? { ...config(), kubernetes: { ...config().kubernetes, versions: ['1.30.8'] } } : config()).versions).toEqual(['1.29.6', '1.30.8', '1.31.4']);
+    const c = config();
+    expect(new VersionCatalog({ ...c, kubernetes: { ...c.kubernetes, versions: ['1.30.8'] } }).versions).toEqual(['1.29.6', '1.30.8', '1.31.4']);
     expect(catalog.planVersion(config().plans[0]!)).toBe('1.29.6');
     expect(catalog.stemcells.map((s) => `${s.name}/${s.version}`)).toEqual(['ubuntu-jammy/1.600', 'ubuntu-jammy/1.601', 'ubuntu-noble/1.10']);
   });

@@ -196,6 +196,12 @@ describe('rolling upgrade', () => {
     const specs = await h.store.db.selectFrom('instance_specs').selectAll().where('cluster_uuid', '=', cluster.uuid).execute();
     expect(specs.filter((s) => JSON.parse(s.vm_type).cpu === 8)).toHaveLength(2);
     await expect(h.services.upgrades.update(ADMIN, 'grow', { plan_name: 'ha' })).rejects.toThrow(/plan "ha" has 3 masters and cluster "grow" 1; the number of masters \(etcd members\) is fixed/);
+    // --recreate (also the path the certificate-rotation hook takes): every VM again, nothing else changes.
+    const vms = new Map((await h.instances('grow')).map((i) => [i.id, i.vm_cid]));
+    const again = await h.services.upgrades.update(ADMIN, 'grow', { recreate: true });
+    expect((await h.settle(again.task_id!)).state).toBe('done');
+    expect((await h.instances('grow')).every((i) => i.vm_cid !== vms.get(i.id))).toBe(true);
+    expect((await h.cluster('grow')).plan_name).toBe('big');
     // A resize after the update keeps working: the UPDATE type serves both.
     const resized = await h.services.clusters.resize(ADMIN, 'grow', 3);
     expect((await h.settle(resized.task_id!)).state).toBe('done');

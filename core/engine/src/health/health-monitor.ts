@@ -65,6 +65,7 @@ export class HealthMonitor {
   private passes = 0;
   private readonly halt = new AbortController();
   private stopped = false;
+  private readonly logger: Logger;
 
   constructor(
     @inject(STORE) private readonly store: Store,
@@ -81,11 +82,14 @@ export class HealthMonitor {
     this.sweep = new CloudSweep(store, plugins, clock, this.logger);
   }
 
-  private readonly logger: Logger;
-
   /** Starts the loop; the first pass runs at once. */
   async start(): Promise<void> {
     this.startedMs = this.clock.now();
+    if (this.settings.agentTimeoutMs < 2 * this.settings.heartbeatIntervalMs) {
+      this.logger.warn('health.agent_timeout_seconds is less than twice agents.heartbeat_interval_seconds: one late heartbeat will make an agent unresponsive and its VM replaced', {
+        agentTimeoutMs: this.settings.agentTimeoutMs, heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
+      });
+    }
     await this.reloadOpen();
     this.schedule(0);
   }

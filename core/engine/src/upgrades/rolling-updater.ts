@@ -82,6 +82,24 @@ export class RollingUpdater {
     for (const row of rows) if (!known.has(row.id)) await this.specs.record(row, specs.get(row.id)!, isoNow(this.clock));
   }
 
+  /**
+   * The hook for certificate rotation: after a phase of a CA rotation reissued credentials (cluster-pki.ts),
+   * a step of the rotation task calls this to replace every VM, masters first, one at a time, then workers in
+   * batches, so each node's agent renders the new certificates, while versions, stemcell and VM types stay.
+   * `phase` names the rotation phase: each phase rolls once, and a resumed step skips what it replaced.
+   */
+  async rollForCertificates(ctx: StepContext, phase: string): Promise<void> {
+    const cluster = (await this.store.clusters.findByUuid(ctx.cluster.uuid))!;
+    const slash = cluster.stemcell.lastIndexOf('/');
+    const target: RollTarget = {
+      k8sVersion: cluster.k8s_version, stemcell: { name: cluster.stemcell.slice(0, slash), version: cluster.stemcell.slice(slash + 1) },
+      plan: this.plans.get(cluster.plan_name),
+    };
+    for (const group of ['master', 'worker'] as const) {
+      await this.roll(ctx, { key: `task:${ctx.task.id}:certificates:${phase}`, groups: [group], target, recreateAll: true, reason: `certificate rotation (${phase})` });
+    }
+  }
+
   /** Uploads the target's stemcell to the cluster's IaaS target (once per target); returns its cloud id. */
   async ensureStemcell(ctx: StepContext, stemcell: Stemcell): Promise<string> {
     return this.replacer.ensureStemcell(this.plugins.iaasTarget(ctx.cluster.iaas), stemcell, this.progress(ctx));
