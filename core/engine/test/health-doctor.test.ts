@@ -3,7 +3,9 @@ import { ADMIN, startHarness, testConfig, type Harness } from './health-harness.
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(testConfig());
+  // A longer agent timeout than the other files: this test compares exact problem lists, and a heartbeat
+  // late by a second on a loaded machine would add an unresponsive agent to them.
+  h = await startHarness(testConfig({ health: '{ agent_timeout_seconds: 3, analyze_interval_seconds: 0.2, cloud_check_interval_seconds: 0.5 }' }));
 }, 60_000);
 afterAll(async () => h?.stop());
 

@@ -111,7 +111,10 @@ export class HealthService {
     if (options.cluster) uuids = [(await findCluster(this.store, principal, options.cluster, 'read')).uuid];
     else if (!seesAllClusters(principal)) uuids = (await this.store.clusters.list(principal.name)).map((c) => c.uuid);
     const rows = await this.records.alerts({ limit, clusterUuids: uuids });
-    const names = new Map((await this.store.db.selectFrom('clusters').select(['uuid', 'name']).where('uuid', 'in', [...new Set(rows.map((r) => r.cluster_uuid).filter((u): u is string => Boolean(u)))].concat([''])).execute()).map((c) => [c.uuid, c.name]));
+    const referenced = [...new Set(rows.map((r) => r.cluster_uuid).filter((u): u is string => Boolean(u)))];
+    const names = new Map(referenced.length
+      ? (await this.store.db.selectFrom('clusters').select(['uuid', 'name']).where('uuid', 'in', referenced).execute()).map((c) => [c.uuid, c.name])
+      : []);
     return rows.map((r) => ({ ...r, cluster: r.cluster_uuid ? names.get(r.cluster_uuid) ?? null : null }));
   }
 }
