@@ -28,6 +28,12 @@ export const schemas = {
       },
     },
   },
+  RotateCertificatesRequest: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      ca: { type: 'boolean', default: true, description: 'also rotate the CAs, in three phases (true), or only the leaf certificates (false)' },
+    },
+  },
   UpdateClusterParameters: {
     type: 'object', additionalProperties: false, required: ['kubernetes_worker_instances'],
     properties: { kubernetes_worker_instances: { type: 'integer', minimum: 0 } },

@@ -9,6 +9,7 @@ import { SystemClock } from './clock.js';
 import { ClusterService } from './clusters/cluster-service.js';
 import type { SlipwayConfig } from './config/schema.js';
 import { AGENT_CA, ensureControlPlaneTls, type ControlPlaneTls } from './control-plane-tls.js';
+import { CertificateRotationSteps, rotateCertificatesTask } from './lifecycle/rotate-certificates.js';
 import { ClusterSteps, createClusterTask, deleteClusterTask, resizeClusterTask } from './lifecycle/cluster-tasks.js';
 import { PlanCatalog } from './plans.js';
 import { PluginLoader } from './plugins/loader.js';
@@ -97,6 +98,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         tasks.register(upgradeClusterTask(upgradeSteps));
         tasks.register(resurrectTask(container.resolve(ResurrectionSteps)));
         tasks.register(repairTask(container.resolve(RepairSteps)));
+        tasks.register(rotateCertificatesTask(container.resolve(CertificateRotationSteps)));
         await container.resolve(PlanCatalog).persist();
         services = {
           clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks,

@@ -25,6 +25,12 @@ export function clusterRoutes(clusters: ClusterService) {
     if (cluster.task_id) c.header('location', `/v1/tasks/${cluster.task_id}`);
     return c.json(cluster, 202);
   });
+  app.post('/clusters/:name/rotate-certificates', async (c) => {
+    const body = validateBody<{ ca?: boolean }>('RotateCertificatesRequest', await readJson(c.req.raw));
+    const cluster = await clusters.rotateCertificates(c.get('principal'), c.req.param('name'), body.ca === false ? 'leaf' : 'ca');
+    if (cluster.task_id) c.header('location', `/v1/tasks/${cluster.task_id}`);
+    return c.json(cluster, 202);
+  });
   app.post('/clusters/:name/binds', async (c) => c.json(await clusters.bind(c.get('principal'), c.req.param('name')), 201));
   app.get('/clusters/:name/instances', async (c) => c.json((await clusters.details(c.get('principal'), c.req.param('name'))).instances));
   app.get('/clusters/:name/events', async (c) => c.json((await clusters.details(c.get('principal'), c.req.param('name'))).events));

@@ -62,7 +62,7 @@ async function optional<T>(client: ApiClient, path: string): Promise<T | undefin
  * say how to follow it. With --json the progress goes to stderr and stdout gets one JSON document: the
  * accepted cluster, or after --wait the cluster's final state (the ended task for a delete).
  */
-async function followTask(client: ApiClient, io: CliIo, accepted: ClusterDoc, options: { wait: boolean; json: boolean; verb: 'create' | 'resize' | 'delete' }): Promise<number> {
+async function followTask(client: ApiClient, io: CliIo, accepted: ClusterDoc, options: { wait: boolean; json: boolean; verb: 'create' | 'resize' | 'delete' | 'rotate-certificates' }): Promise<number> {
   const { wait, json, verb } = options;
   if (!wait || accepted.task_id === null) {
     if (json) printJson(io.stdout, accepted);
@@ -201,6 +201,35 @@ const resize: Command = {
   },
 };
 
+const rotateCertificates: Command = {
+  name: 'rotate-certificates',
+  summary: 'Rotate a cluster\'s certificates without downtime: its CAs in three phases, or the leaves only',
+  description: [
+    'With the CAs (the default, or --all as pks spells it): a new CA is trusted beside the old one, every',
+    'certificate is reissued under it, then the old CA is dropped; the cluster is rolled after each phase,',
+    'so nodes and kubeconfigs keep working until the last phase. Run get-credentials again afterwards.',
+    '--leaf-only reissues every certificate under the same CAs.',
+  ].join('\n'),
+  args: [NAME_ARG],
+  flags: {
+    all: { type: 'boolean', description: 'rotate the CAs and every certificate (the default)' },
+    'leaf-only': { type: 'boolean', description: 'keep the CAs; reissue every other certificate' },
+    wait: WAIT_FLAG,
+  },
+  json: true,
+  examples: ['slipway rotate-certificates prod --wait', 'slipway rotate-certificates prod --leaf-only'],
+  async run({ io, args, flags }) {
+    if (flags.bool('all') && flags.bool('leaf-only')) throw new UsageError('--all and --leaf-only contradict each other; pick one', 'rotate-certificates');
+    const ca = !flags.bool('leaf-only');
+    return withSession(io, async ({ client }) => {
+      const updated = await client.post<ClusterDoc>(`/v1/clusters/${enc(args.NAME!)}/rotate-certificates`, { ca });
+      const json = flags.bool('json');
+      if (!json) io.stdout.write(`Rotating the ${ca ? 'CAs and certificates' : 'leaf certificates'} of cluster ${updated.name} (task ${updated.task_id}).\n`);
+      return followTask(client, io, updated, { wait: flags.bool('wait'), json, verb: 'rotate-certificates' });
+    });
+  },
+};
+
 const deleteCluster: Command = {
   name: 'delete-cluster',
   summary: 'Delete a cluster: its VMs, disks, addresses and credentials',
@@ -230,4 +259,4 @@ const deleteCluster: Command = {
   },
 };
 
-export const clusterCommands: CommandGroup = { title: 'Clusters', commands: [clusters, cluster, createCluster, resize, deleteCluster] };
+export const clusterCommands: CommandGroup = { title: 'Clusters', commands: [clusters, cluster, createCluster, resize, rotateCertificates, deleteCluster] };

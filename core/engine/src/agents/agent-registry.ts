@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { inject, injectable } from 'tsyringe';
-import { SlipwayError, type Clock, type DesiredState, type Heartbeat, type InstanceState, type JobStatus } from '@slipway/contracts';
+import { SlipwayError, throwIfAborted, type Clock, type DesiredState, type Heartbeat, type InstanceState, type JobStatus } from '@slipway/contracts';
 import { isoNow } from '../clock.js';
 import type { InstanceRow, Store } from '../store/index.js';
 import { CLOCK, CONFIG, STORE } from '../tokens.js';
@@ -71,6 +71,7 @@ export class AgentRegistry {
     const deadline = this.clock.now() + options.timeoutMs;
     let lastWhat = '';
     for (;;) {
+      throwIfAborted(options.signal);
       const what = check(await this.store.instances.ofCluster(clusterUuid));
       if (what === null) return;
       if (what !== lastWhat) options.onWaiting?.(what);
@@ -87,14 +88,16 @@ export class AgentRegistry {
 
   private async record(instance: InstanceRow, heartbeat: Heartbeat): Promise<void> {
     const at = isoNow(this.clock);
-    await this.store.instances.update(instance.id, {
+    // Only while this agent is the instance's: a sync in flight from a replaced VM must not overwrite
+    // what the new VM reports.
+    await this.store.db.updateTable('instances').set({
       last_heartbeat_at: at,
       processes: JSON.stringify(heartbeat.jobs ?? []),
       applied_generation: heartbeat.appliedGeneration ?? 0,
       drained: heartbeat.drained ? 1 : 0,
       state: instanceStateOf(heartbeat.jobs ?? []),
       updated_at: at,
-    });
+    }).where('id', '=', instance.id).where('agent_id', '=', heartbeat.agentId).execute();
     this.changes.emit(`cluster:${instance.cluster_uuid}`);
   }
 

@@ -7,6 +7,7 @@ import { isoNow } from '../clock.js';
 import { clusterTrustBundle, issueUserCertificate } from '../cluster-pki.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { KUBERNETES_API_PORT } from '../lifecycle/cluster-tasks.js';
+import type { RotationMode } from '../lifecycle/rotate-certificates.js';
 import { PlanCatalog } from '../plans.js';
 import type { PluginSet } from '../plugins/plugin-set.js';
 import type { ClusterWithTask, Store } from '../store/index.js';
@@ -101,6 +102,14 @@ export class ClusterService {
     const plan = this.plans.get(row.plan_name);
     this.checkWorkers(workers, plan.max_worker_instances, 'kubernetes_worker_instances', plan.name);
     await this.tasks.submit({ type: 'UPDATE', cluster: row, user: principal.name, description: `resize cluster ${name} to ${workers} workers`, params: { workers } });
+    return this.get(principal, name);
+  }
+
+  /** Rotates the cluster's certificates without downtime: a new CA in three phases, or new leaves only. */
+  async rotateCertificates(principal: Principal, name: string, mode: RotationMode): Promise<ClusterView> {
+    const row = await this.find(principal, name, 'write');
+    const what = mode === 'ca' ? 'CAs and certificates' : 'leaf certificates';
+    await this.tasks.submit({ type: 'ROTATE', cluster: row, user: principal.name, description: `rotate the ${what} of cluster ${name}`, params: { mode } });
     return this.get(principal, name);
   }
 

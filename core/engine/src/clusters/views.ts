@@ -11,7 +11,9 @@ function lastActionState(taskState: string | null): 'in progress' | 'succeeded' 
   }
 }
 
-const ACTION_WORDS: Record<string, string> = { CREATE: 'Creating', UPDATE: 'Updating', UPGRADE: 'Upgrading', DELETE: 'Deleting' };
+const ACTION_WORDS: Record<string, string> = {
+  CREATE: 'Creating', UPDATE: 'Updating', UPGRADE: 'Upgrading', DELETE: 'Deleting', RESURRECT: 'Resurrecting a VM of', REPAIR: 'Repairing', ROTATE: 'Rotating certificates of',
+};
 
 export interface ClusterView {
   name: string;

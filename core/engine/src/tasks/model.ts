@@ -4,7 +4,7 @@ import type { ClusterRow, TaskRow } from '../store/index.js';
  * PKS's actions, plus the health monitor's: RESURRECT (BOSH's cck_scan_and_fix after a missed heartbeat or
  * a vanished VM) and REPAIR (the fixes an operator chose in `slipway doctor`).
  */
-export const TASK_TYPES = ['CREATE', 'UPDATE', 'UPGRADE', 'DELETE', 'RESURRECT', 'REPAIR'] as const;
+export const TASK_TYPES = ['CREATE', 'UPDATE', 'UPGRADE', 'DELETE', 'RESURRECT', 'REPAIR', 'ROTATE'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** BOSH's task states. */
