@@ -29,7 +29,8 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
   beforeAll(async () => {
     ensureBuilt(['iaas-drivers/local']);
     tls = mkdtempSync(join(tmpdir(), 'slipway-etcdctl-'));
-    cp = await startLocalControlPlane({ masters: 3 });
+    // Short health intervals: a dead VM is found within seconds, not BOSH's minute.
+    cp = await startLocalControlPlane({ masters: 3, health: { analyze_interval_seconds: 0.5, cloud_check_interval_seconds: 1, agent_timeout_seconds: 8 } });
   }, 120_000);
 
   afterAll(async () => {
@@ -41,7 +42,7 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
     expect(alive, 'no VM process outlives the control plane').toEqual([]);
   }, 60_000);
 
-  it('creates a 3-master cluster whose etcd members form one TLS cluster, survives losing a master and recreates it with its disk', async () => {
+  it('creates a 3-master cluster whose etcd members form one TLS cluster, survives losing a master, which the resurrector recreates with its disk', async () => {
     const created = await cp.createCluster('e2e');
     const uuid: string = created.uuid;
     const masters = (await cp.instances(uuid)).filter((i: { group_name: string }) => i.group_name === 'master').sort((a: { idx: number }, b: { idx: number }) => a.idx - b.idx);
@@ -79,7 +80,12 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
     // Two of three members keep quorum: writes go on while master-1 is away.
     for (let i = 50; i < 60; i++) await etcdctl(`--endpoints=https://${masters[0].ip}:2379`, 'put', `/e2e/key-${i}`, `value-${i}`).catch(async () => etcdctl('put', `/e2e/key-${i}`, `value-${i}`));
 
-    const recreated = await cp.recreate(victim.id);
+    // Nobody asks: the health monitor finds the VM missing and the resurrector recreates it.
+    let recreated: any;
+    await eventually(async () => {
+      recreated = (await cp.instances(uuid)).find((i: { id: string }) => i.id === victim.id);
+      return Boolean(recreated?.vm_cid && recreated.vm_cid !== victim.vm_cid);
+    }, 60_000, 'the resurrector to recreate master-1');
     expect(recreated.vm_cid).not.toBe(victim.vm_cid);
     expect(recreated.ip, 'the recreated master keeps its address').toBe(victim.ip);
     expect(recreated.agent_id, 'a new VM incarnation has a new agent identity').not.toBe(victim.agent_id);

@@ -40,6 +40,7 @@ export async function startLocalControlPlane(options = {}) {
     plugin_dirs: [PACKAGE_DIR],
     agents: { heartbeat_interval_seconds: options.heartbeatSeconds ?? 2, boot_timeout_seconds: options.bootTimeoutSeconds ?? Number(process.env.SLIPWAY_E2E_BOOT_TIMEOUT ?? 180) },
     tasks: { retry_attempts: 3 },
+    ...(options.health ? { health: options.health } : {}),
     plans: [{
       name: 'local', iaas: 'local', master_instances: options.masters ?? 3, worker_instances: options.workers ?? 0, max_worker_instances: 10,
       master_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024, persistent_disk_mb: 1024 },
