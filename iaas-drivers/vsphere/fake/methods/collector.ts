@@ -13,7 +13,7 @@ const SUPERTYPES: Record<string, readonly string[]> = {
 
 /**
  * PropertyCollector.RetrievePropertiesEx / RetrieveProperties: the properties of the objects an ObjectSpec
- * names. Traversal (selectSet) is not implemented: the driver names every object it reads. A reference to
+ * names. Traversal (selectSet) is left out of the fake: the driver names every object it reads. A reference to
  * an object that is gone is a ManagedObjectNotFound fault, as on vCenter.
  */
 function retrieve(ctx: FakeContext, call: MethodCall): string {
