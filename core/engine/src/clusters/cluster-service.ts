@@ -47,8 +47,7 @@ export class ClusterService {
 
   async get(principal: Principal, name: string): Promise<ClusterView> {
     const row = await this.find(principal, name, 'read');
-    const masters = await this.masterIpsOf([row.uuid]);
-    return clusterView(row, masters.get(row.uuid) ?? [], this.controlPlane.version);
+    return clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version);
   }
 
   async details(principal: Principal, name: string) {

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './open.js';
+import { precompiled } from './precompiled.js';
 import type { ClusterRow, ClusterUpdate, NewCluster } from './schema.js';
 
 /** Cluster rows joined with their latest task, which is where last_action and its state come from. */
@@ -11,7 +12,12 @@ export interface ClusterWithTask extends ClusterRow {
 }
 
 export class ClusterRepository {
-  constructor(private readonly db: Db) {}
+  /** Every API call on a cluster starts here. */
+  private readonly byName: (name: string) => Promise<unknown[]>;
+
+  constructor(private readonly db: Db) {
+    this.byName = precompiled(db, (name: string) => this.withLatestTask().where('clusters.name', '=', name).where('clusters.status', '=', 'active'));
+  }
 
   async insert(row: NewCluster): Promise<void> {
     await this.db.insertInto('clusters').values(row).execute();
@@ -37,7 +43,7 @@ export class ClusterRepository {
   }
 
   async findByName(name: string): Promise<ClusterWithTask | undefined> {
-    return (await this.withLatestTask().where('clusters.name', '=', name).where('clusters.status', '=', 'active').executeTakeFirst()) as ClusterWithTask | undefined;
+    return (await this.byName(name))[0] as ClusterWithTask | undefined;
   }
 
   async findByUuid(uuid: string): Promise<ClusterWithTask | undefined> {

@@ -1,9 +1,20 @@
 import type { Db } from './open.js';
 import type { DiskRow, InstanceRow, InstancesTable } from './schema.js';
 import type { Insertable, Updateable } from 'kysely';
+import { precompiled } from './precompiled.js';
 
 export class InstanceRepository {
-  constructor(private readonly db: Db) {}
+  private readonly mastersOf: (clusterUuid: string) => Promise<Array<{ ip: string | null }>>;
+
+  constructor(private readonly db: Db) {
+    this.mastersOf = precompiled(db, (clusterUuid: string) => db.selectFrom('instances').select('ip')
+      .where('cluster_uuid', '=', clusterUuid).where('group_name', '=', 'master').where('ip', 'is not', null).orderBy('idx'));
+  }
+
+  /** The masters' addresses of one cluster, in index order (every `GET /v1/clusters/{name}`). */
+  async masterIps(clusterUuid: string): Promise<string[]> {
+    return (await this.mastersOf(clusterUuid)).map((r) => r.ip!);
+  }
 
   async insert(rows: Insertable<InstancesTable>[]): Promise<void> {
     if (rows.length) await this.db.insertInto('instances').values(rows).execute();
