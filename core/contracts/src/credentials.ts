@@ -1,4 +1,4 @@
-import type { HttpApiHost, PluginHttpApi } from './plugin.js';
+import type { HttpApiHost, PluginHttpApi } from './http-api.js';
 /**
  * A credential provider stores typed, versioned secrets under slash-separated names and generates them,
  * as CredHub does. Every cluster's secrets live under `/slipway/clusters/{uuid}/`.

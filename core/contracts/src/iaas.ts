@@ -1,5 +1,5 @@
 import type { AgentSettings } from './agent.js';
-import type { CallOptions } from './plugin.js';
+import type { CallOptions } from './call.js';
 
 /**
  * The IaaS contract follows the BOSH CPI: a small set of verbs that every cloud can implement.

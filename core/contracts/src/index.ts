@@ -1,5 +1,7 @@
 export * from './errors.js';
 export * from './plugin.js';
+export * from './call.js';
+export * from './http-api.js';
 export * from './agent.js';
 export * from './iaas.js';
 export * from './network.js';

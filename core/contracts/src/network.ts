@@ -1,4 +1,4 @@
-import type { CallOptions } from './plugin.js';
+import type { CallOptions } from './call.js';
 
 /**
  * A network driver gives each cluster its addresses and, where the network has one, a load balancer for

@@ -67,30 +67,3 @@ export interface PluginModule<K extends PluginKind = PluginKind, C = unknown> {
 export function definePlugin<K extends PluginKind, C>(module: PluginModule<K, C>): PluginModule<K, C> {
   return Object.freeze({ ...module, capabilities: Object.freeze([...(module.capabilities ?? [])]) });
 }
-
-/**
- * HTTP routes a plugin serves on the control plane's own HTTPS server (contract 1.1): the credential
- * provider's CredHub API, say. The core stays ignorant of the routes; it forwards requests under `prefixes`.
- */
-export interface PluginHttpApi {
-  /** Path prefixes the plugin answers, e.g. `['/api/']`; they must not overlap the core's (`/v1/`, `/oauth/`). */
-  readonly prefixes: readonly string[];
-  /** A fetch handler; `env` carries the HTTP server's bindings (the socket, for source addresses). */
-  fetch(request: Request, env?: unknown): Response | Promise<Response>;
-}
-
-/** What the core gives a plugin's HTTP API: how to authenticate a caller and where the core is. */
-export interface HttpApiHost {
-  /** Resolves a bearer token to the caller; throws `Unauthenticated`. Users are actors `user:NAME`. */
-  authenticate(bearerToken: string): Promise<{ actor: string; roles: readonly string[] }>;
-  /** The control plane's URL (its token endpoint is `/oauth/token`). */
-  url: string;
-  version: string;
-}
-
-/** Every verb takes these: the AbortSignal is honoured, requestId is the idempotency key. */
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** The same requestId twice yields the same result (the same VM, the same disk), never a second one. */
-  requestId?: string;
-}

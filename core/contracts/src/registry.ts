@@ -1,4 +1,4 @@
-import type { CallOptions } from './plugin.js';
+import type { CallOptions } from './call.js';
 
 /**
  * A registry driver gives each cluster a project in an image registry and a robot account its nodes pull

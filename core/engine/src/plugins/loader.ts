@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import semver from 'semver';
 import { CONTRACT_VERSION, PLUGIN_KINDS, SlipwayError, type PluginKind, type PluginModule } from '@slipway/contracts';
-import { describeAjvErrors } from '../config/load.js';
+import { describeAjvErrors } from '../config/ajv-errors.js';
 import type { PluginRef, SlipwayConfig } from '../config/schema.js';
 
 /** A plugin that passed every check and whose config is validated and frozen; nothing created yet. */
