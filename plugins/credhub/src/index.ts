@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { definePlugin, SlipwayError, type Logger } from '@slipway/contracts';
+import { definePlugin, SlipwayError, type HttpApiHost, type Logger } from '@slipway/contracts';
+import { credhubPluginApi } from './http/plugin-api.js';
 import { configSchema, type CredhubConfig } from './config.js';
 import { LocalKeyProvider, type EncryptionKeyProvider } from './encryption/key-provider.js';
 import { keyUsage } from './encryption/rotation.js';
@@ -69,6 +70,8 @@ export default definePlugin({
   contract: '^1.0.0',
   configSchema,
   async create(config: CredhubConfig, host) {
-    return openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger });
+    const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger });
+    // The control plane serves CredHub's API from this instance (contract 1.1's httpApi).
+    return Object.assign(provider, { httpApi: async (api: HttpApiHost) => credhubPluginApi(provider, api) });
   },
 });

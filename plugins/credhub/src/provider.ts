@@ -3,7 +3,7 @@ import {
   SlipwayError, CREDENTIAL_TYPES,
   type CertificateParameters, type CertificateValue, type Credential, type CredentialContext, type CredentialPermission,
   type CredentialProvider, type CredentialType, type CredentialValueByType, type GenerateMode, type GenerationParametersByType,
-  type PermissionOperation, type RegenerateOptions, type UserValue, type HttpApiHost, type PluginHttpApi,
+  type PermissionOperation, type RegenerateOptions, type UserValue,
 } from '@slipway/contracts';
 import { AccessPolicy, type AccessOptions } from './access.js';
 import { AuditLog, type AuditEvent, type AuditFilter, type AuditNote, type AuditOperation } from './audit.js';
@@ -402,16 +402,6 @@ export class CredhubCredentialProvider implements CredentialProvider {
   /** Fills columns the first schema lacked; at start. */
   backfill(): Promise<number> {
     return this.vault.backfillCertificateFacts();
-  }
-
-  /** CredHub's v1/v2 API over this store, for the control plane to serve beside its own. */
-  async httpApi(host: HttpApiHost): Promise<PluginHttpApi> {
-    const { createCredhubApi } = await import('./http/app.js');
-    const app = createCredhubApi({
-      provider: this, rootEndpoints: false, authServerUrl: host.url, version: host.version,
-      authenticate: (token) => host.authenticate(token),
-    });
-    return { prefixes: ['/api/'], fetch: (request, env) => app.fetch(request, env as never) };
   }
 
   async destroy(): Promise<void> {
