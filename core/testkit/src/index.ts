@@ -5,6 +5,7 @@
  */
 export * from './simulation.js';
 export { runIaasConformance, IAAS_CONFORMANCE_TESTS, IAAS_CONFORMANCE_TEST_NAMES, type IaasConformanceOptions } from './iaas/conformance.js';
+export { runNetworkConformance, type NetworkConformanceOptions, type NetworkConformanceTarget } from './network/conformance.js';
 export { missingIaasVerbs, REQUIRED_IAAS_VERBS, CAPABILITY_MEMBERS } from './iaas/verbs.js';
 export { checkSkips, type ConformanceSkip } from './iaas/skips.js';
 export type { ConformanceTest, ConformanceGroup } from './iaas/conformance-test.js';
