@@ -13,6 +13,7 @@ import type { PluginSet } from '../plugins/plugin-set.js';
 import type { ClusterWithTask, Store } from '../store/index.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, PLUGINS, STORE, type ControlPlaneIdentity } from '../tokens.js';
+import { findCluster } from './cluster-access.js';
 import { buildKubeconfig, type Kubeconfig } from './kubeconfig.js';
 import { clusterView, eventView, instanceView, planView, taskView, type ClusterView } from './views.js';
 
@@ -165,15 +166,8 @@ export class ClusterService {
     return task;
   }
 
-  private async find(principal: Principal, name: string, access: 'read' | 'write'): Promise<ClusterWithTask> {
-    const row = await this.store.clusters.findByName(name);
-    if (!row || !mayAccessCluster(principal, row.owner, 'read')) {
-      throw new SlipwayError('NotFound', `cluster "${name}" does not exist`, { hint: 'List clusters with `slipway clusters`.' });
-    }
-    if (!mayAccessCluster(principal, row.owner, access)) {
-      throw new SlipwayError('Forbidden', `${principal.name} (${principal.roles.join(', ')}) may read but not change cluster "${name}": changing it needs clusters.admin, or clusters.manage as its owner`, { hint: 'Ask an admin for clusters.admin, or ask the owner to make the change.' });
-    }
-    return row;
+  private find(principal: Principal, name: string, access: 'read' | 'write'): Promise<ClusterWithTask> {
+    return findCluster(this.store, principal, name, access);
   }
 
   private checkWorkers(workers: number, max: number, field: string, plan: string): void {

@@ -7,7 +7,7 @@ import type { PluginSet } from '../plugins/plugin-set.js';
 import type { AlertRow, Store, TaskRow } from '../store/index.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { CONFIG, PLUGINS, STORE } from '../tokens.js';
-import { findCluster } from './cluster-access.js';
+import { findCluster } from '../clusters/cluster-access.js';
 import { Doctor, RESOLUTIONS, type DoctorReport, type Resolution } from './doctor.js';
 import { HealthRecords } from './health-records.js';
 import type { RepairParams } from './repair-task.js';

@@ -3,7 +3,7 @@ import { SlipwayError } from '@slipway/contracts';
 import { requireRole, type Principal } from '../auth/roles.js';
 import { ClusterService } from '../clusters/cluster-service.js';
 import type { ClusterView } from '../clusters/views.js';
-import { findCluster } from '../health/cluster-access.js';
+import { findCluster } from '../clusters/cluster-access.js';
 import { PlanCatalog } from '../plans.js';
 import type { ClusterRow, Store, TaskRow } from '../store/index.js';
 import { TaskRunner } from '../tasks/task-runner.js';
