@@ -7,6 +7,7 @@ export { SimulatedProcessRunner, SimulatedProcess, type ProcessEvent, type Simul
 export { bootSimulatedAgent, type SimulatedAgent, type BootSimulatedAgentOptions } from './simulated-agent.js';
 export { AgentChannelRecorder, type RecordedSync } from './agent-channel-recorder.js';
 export { createTestHost, type TestHost } from './test-host.js';
+export { startDriverUnderTest, type DriverUnderTest } from './driver-under-test.js';
 export { MemoryCredentialProvider } from './memory-credentials.js';
 export { createQuietLogger, type QuietLogger } from './quiet-logger.js';
 export type { StartedFake, FakeFaults, IaasVerb } from './iaas/fake.js';

@@ -1,32 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { SlipwayError, type AgentSettings, type CreateVmInput, type IaasDriver } from '@slipway/contracts';
-import { createTestHost, type TestHost } from '@slipway/testkit/simulation';
+import { startDriverUnderTest, type DriverUnderTest as GenericDriverUnderTest } from '@slipway/testkit/simulation';
 import plugin from '../src/index.js';
 import type { AwsConfig } from '../src/config.js';
 import { FAKE_BASE_AMI_ID, startFake, type AwsFake, type FakeAwsOptions } from '../fake/index.js';
 
-export interface DriverUnderTest {
-  fake: AwsFake;
-  host: TestHost;
-  driver: IaasDriver;
-  stop(): Promise<void>;
-}
+export type DriverUnderTest = GenericDriverUnderTest<AwsFake>;
 
-/** A fake EC2 (agents off unless asked) and a driver created against it through the plugin module. */
-export async function startDriver(options: FakeAwsOptions & { config?: Partial<AwsConfig>; credentials?: Record<string, unknown> } = {}): Promise<DriverUnderTest> {
+/** A fake cloud (agents off unless asked) and a driver created against it through the plugin module. */
+export function startDriver(options: FakeAwsOptions & { config?: Partial<AwsConfig>; credentials?: Record<string, unknown> } = {}): Promise<DriverUnderTest> {
   const { config, credentials, ...fakeOptions } = options;
-  const fake = await startFake({ bootAgents: false, ...fakeOptions });
-  const seeded = fake.credentials!.map((c) => (credentials ? { ...c, value: { ...(c.value as object), ...credentials } } : c));
-  const host = await createTestHost({ credentials: seeded });
-  const driver = await plugin.create({ ...fake.config, ...config }, host);
-  return {
-    fake, host, driver,
-    async stop() {
-      await driver.destroy();
-      await fake.stop();
-      await host.cleanup();
-    },
-  };
+  return startDriverUnderTest(plugin, () => startFake({ bootAgents: false, ...fakeOptions }), { config, credentials });
 }
 
 let ipCounter = 10;

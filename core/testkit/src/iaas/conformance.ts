@@ -54,6 +54,11 @@ export function runIaasConformance(options: IaasConformanceOptions): void {
   });
 }
 
+/**
+ * The suite's only skips, each with its reason in the test's title so a report shows why: a skip the driver's
+ * package asked for (its reason is mandatory, checked by `module > skips have reasons`), and tests of optional
+ * verbs whose capability the plugin does not declare.
+ */
 function register(ctx: IaasConformanceContext, test: ConformanceTest, skips: readonly ConformanceSkip[]): void {
   const reason = skipReason(skips, fullName(test));
   if (reason !== undefined) {
@@ -87,6 +92,7 @@ function registerSuiteChecks(ctx: IaasConformanceContext, options: IaasConforman
 
   const manifest = options.packageJson;
   if (!manifest) {
+    // Skipped, not failed: a caller that gives no package.json (the testkit's own fixtures) has nothing to compare.
     it.skip('package.json agrees with the module (skipped: no packageJson option given)', () => undefined);
     return;
   }
