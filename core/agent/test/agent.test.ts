@@ -185,7 +185,7 @@ describe('Agent', () => {
 
     const started = Date.now();
     await agent.stop();
-    expect(Date.now() - started).toBeLessThan(200);
+    expect(Date.now() - started).toBeLessThan(1_000); // its held poll is cut, not waited out (30 s heartbeats)
     expect(runner.running()).toEqual([]);
   });
 

@@ -144,7 +144,7 @@ describe('meltdown guard', () => {
       const c = await h.cluster('trio');
       return c.api_address !== first.ip ? c : undefined;
     }, 5_000);
-    expect(Date.now() - killedAt).toBeLessThanOrEqual(detectionBounds(healthSettingsOf(h.engine.config), true).missing + 250);
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(detectionBounds(healthSettingsOf(h.engine.config), true).missing + 500); // slack: timers on a loaded 2-core machine
     const rows = await h.instances('trio');
     expect(rows.some((m) => m.group_name === 'master' && m.ip === moved.api_address && m.state === 'running')).toBe(true);
     expect((await h.store.events.ofCluster(cluster.uuid)).some((e) => e.kind === 'endpoint.moved' && e.message.includes(`moved from ${first.ip}`))).toBe(true);

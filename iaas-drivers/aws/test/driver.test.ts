@@ -273,7 +273,8 @@ describe('EC2 errors', () => {
       const abortedAt = Date.now();
       controller.abort();
       expect((await failure(call)).code).toBe('Cancelled');
-      expect(Date.now() - abortedAt).toBeLessThan(100);
+      // A tenth of the operation it cut short: room for a loaded CI machine, far from waiting it out.
+      expect(Date.now() - abortedAt).toBeLessThan(1_000);
     } finally {
       await slow.stop();
     }

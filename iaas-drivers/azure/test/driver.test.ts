@@ -341,7 +341,8 @@ describe('VMs on Microsoft.Compute', () => {
       controller.abort();
       const error = await failure(call);
       expect(error.code).toBe('Cancelled');
-      expect(Date.now() - abortedAt).toBeLessThan(100);
+      // A tenth of the operation it cut short: room for a loaded CI machine, far from waiting it out.
+      expect(Date.now() - abortedAt).toBeLessThan(1_000);
       expect(slow.fake.calls('OperationStatus_Get')).toBeGreaterThan(0);
     } finally {
       await slow.stop();

@@ -301,7 +301,8 @@ describe('VMs', () => {
       controller.abort();
       const error = await failure(call);
       expect(error.code).toBe('Cancelled');
-      expect(Date.now() - abortedAt).toBeLessThan(100);
+      // A tenth of the operation it cut short: room for a loaded CI machine, far from waiting it out.
+      expect(Date.now() - abortedAt).toBeLessThan(1_000);
     } finally {
       await slow.stop();
     }
