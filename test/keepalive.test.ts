@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,7 +51,10 @@ async function api() {
   return { ...client, token: await client.login('admin', PASSWORD) };
 }
 
-interface Instance { id: string; name: string; vm_cid: string; ip: string; state: string }
+interface Instance { id: string; name: string; vm_cid: string; ip: string; state: string; persistent_disk: { disk_cid: string; mounted: boolean } | null }
+
+/** A sandbox VM's store directory, where its agent links the persistent disk (a real VM's /var/vcap/store). */
+const storeDir = (vmId: string) => join(state, 'plugins', 'iaas', 'sandbox', 'sandbox.json.vms', vmId, 'store');
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -84,6 +87,8 @@ describe('keeping clusters alive, with the real server and CLI', () => {
     const victim = before.find((i) => i.name === 'worker/0')!;
     const inventory0 = (await a.call<{ disks: Array<{ diskId: string; vmId?: string }> }>('GET', '/v1/sandbox/sandbox/inventory', { token: a.token })).body;
     const diskId = inventory0.disks.find((d) => d.vmId === victim.vm_cid)!.diskId;
+    expect(victim.persistent_disk).toEqual(expect.objectContaining({ disk_cid: diskId, mounted: true }));
+    writeFileSync(join(storeDir(victim.vm_cid), 'member-data'), 'written before the failure');
 
     // The kill goes through the API so that its moment is known to the millisecond; the CLI's kill-vm is the next test's.
     const killedAt = Date.now();
@@ -116,13 +121,15 @@ describe('keeping clusters alive, with the real server and CLI', () => {
     const back = after.find((i) => i.name === 'worker/0')!;
     expect(back).toMatchObject({ state: 'running', ip: victim.ip });
     expect(back.vm_cid).not.toBe(victim.vm_cid);
+    expect(back.persistent_disk).toEqual(expect.objectContaining({ disk_cid: diskId, mounted: true }));
+    expect(readFileSync(join(storeDir(back.vm_cid), 'member-data'), 'utf8')).toBe('written before the failure');
     const inventory = (await a.call<{ vms: Array<{ vmId: string }>; disks: Array<{ diskId: string; vmId?: string }> }>('GET', '/v1/sandbox/sandbox/inventory', { token: a.token })).body;
     expect(inventory.vms.map((v) => v.vmId).sort()).toEqual(after.map((i) => i.vm_cid).sort()); // no second VM
     expect(inventory.disks.find((d) => d.diskId === diskId)?.vmId).toBe(back.vm_cid);
 
     const details = await slipway('cluster', 'life', '--details');
     expect(details.code, details.stderr).toBe(0);
-    expect(details.stdout).toMatch(new RegExp(`worker/0\\s+${back.vm_cid}\\s+${victim.ip.replace(/\./g, '\\.')}`));
+    expect(details.stdout).toMatch(new RegExp(`worker/0\\s+${back.vm_cid}\\s+${victim.ip.replace(/\./g, '\\.')}.*${diskId} mounted`));
     expect(details.stdout).toContain('instance.missing');
     expect(details.stdout).toMatch(/resurrection\.done\s+worker\/0 resurrected/);
     const report = await slipway('doctor', 'life', '--report');

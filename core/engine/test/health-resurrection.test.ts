@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAgentSettings } from '@slipway/contracts';
@@ -19,12 +19,19 @@ async function userData(vmId: string) {
   return decodeAgentSettings(readFileSync(join(h.home, 'plugins', 'iaas', 'sandbox', 'sandbox.json.userdata', vmId), 'utf8'));
 }
 
-async function watchState(name: string, idx: number, states: string[]): Promise<{ row: InstanceRow; at: number }> {
-  return h.waitFor(`worker/${idx} of ${name} to be ${states.join('|')}`, async () => {
-    const row = (await h.instances(name)).find((i) => i.group_name === 'worker' && i.idx === idx);
-    return row && states.includes(row.state) ? { row, at: Date.now() } : undefined;
+/**
+ * When the monitor declared the instance `kind` (instance.missing, instance.unresponsive), by its own clock.
+ * The event, not the state: a resurrection starts at once and moves the instance on within milliseconds.
+ */
+async function detection(instance: InstanceRow, kind: string): Promise<{ at: number }> {
+  return h.waitFor(`${kind} of ${instance.group_name}/${instance.idx}`, async () => {
+    const event = (await h.store.events.ofCluster(instance.cluster_uuid)).find((e) => e.kind === kind && e.instance_id === instance.id);
+    return event ? { at: Date.parse(event.at) } : undefined;
   });
 }
+
+/** The sandbox VM's store directory, where its agent links the persistent disk (a real VM's /var/vcap/store). */
+const storeDir = (vmId: string) => join(h.home, 'plugins', 'iaas', 'sandbox', 'sandbox.json.vms', vmId, 'store');
 
 describe('health monitor and resurrector', () => {
   it('finds a killed VM missing within the documented bound and recreates it at the same address with the same disk', async () => {
@@ -33,9 +40,12 @@ describe('health monitor and resurrector', () => {
     const disk = (await h.store.instances.diskOf(before.id))!;
     expect(before.state).toBe('running');
 
+    expect(before.mounted_disk_cid, 'the agent reports the disk mounted').toBe(disk.disk_cid);
+    writeFileSync(join(storeDir(before.vm_cid!), 'member-data'), 'written before the failure');
+
     const killedAt = Date.now();
     await h.rehearsal().killVm(before.vm_cid!);
-    const missing = await watchState('alpha', 0, ['missing']);
+    const missing = await detection(before, 'instance.missing');
     const detectMs = missing.at - killedAt;
     expect(detectMs, `detected after ${detectMs} ms`).toBeLessThanOrEqual(bounds().missing + SLACK_MS);
 
@@ -54,6 +64,9 @@ describe('health monitor and resurrector', () => {
     expect(inventory.disks.find((d) => d.diskId === disk.disk_cid)?.vmId).toBe(back.vm_cid);
     expect(inventory.vms.filter((v) => v.metadata['slipway.instance_id'] === before.id).map((v) => v.vmId)).toEqual([back.vm_cid]);
     expect((await userData(back.vm_cid!)).persistentDiskId).toBe(disk.disk_cid);
+    expect(back.mounted_disk_cid, 'the new agent mounted it before its jobs started').toBe(disk.disk_cid);
+    expect(readFileSync(join(storeDir(back.vm_cid!), 'member-data'), 'utf8')).toBe('written before the failure');
+    expect(existsSync(storeDir(before.vm_cid!)), 'the dead VM\'s own files went with it').toBe(false);
 
     const task = (await h.store.tasks.list({ limit: 5, clusterName: 'alpha' })).find((t) => t.type === 'RESURRECT')!;
     expect(task.state).toBe('done');
@@ -73,7 +86,7 @@ describe('health monitor and resurrector', () => {
     const before = (await h.instances('alpha')).find((i) => i.group_name === 'worker' && i.idx === 1)!;
     const hungAt = Date.now();
     await h.rehearsal().hangAgent(before.vm_cid!);
-    const found = await watchState('alpha', 1, ['unresponsive']);
+    const found = await detection(before, 'instance.unresponsive');
     expect(found.at - hungAt).toBeLessThanOrEqual(bounds().unresponsive + SLACK_MS);
     // Detected no sooner than the agent timeout after its last heartbeat.
     expect(found.at - Date.parse(before.last_heartbeat_at!)).toBeGreaterThanOrEqual(healthSettingsOf(h.engine.config).agentTimeoutMs);

@@ -1,4 +1,4 @@
-import { Agent, type AgentOptions } from '@slipway/agent';
+import { Agent, PersistentDisk, type AgentOptions } from '@slipway/agent';
 import type { Logger, MetadataSource } from '@slipway/contracts';
 import { createQuietLogger } from './quiet-logger.js';
 import { SimulatedProcessRunner } from './simulated-process-runner.js';
@@ -21,7 +21,16 @@ export interface BootSimulatedAgentOptions {
   runner?: SimulatedProcessRunner;
   /** Supervision, backoff and timeout settings passed to the Agent. */
   agent?: Omit<AgentOptions, 'metadata' | 'runner' | 'logger'>;
+  /**
+   * The VM's store directory: the agent mounts its persistent disk there (the directory the metadata source's
+   * `locateDisk` names, linked) before any job starts, and reports it in its heartbeats. Without it no disk is
+   * mounted.
+   */
+  storeDir?: string;
 }
+
+/** How often a simulated agent looks again for a disk that is not attached yet: the cloud attaches it after boot. */
+const DISK_POLL_MS = 50;
 
 /**
  * Starts the real @slipway/agent in-process with the simulated process runner, reading its settings through
@@ -30,7 +39,11 @@ export interface BootSimulatedAgentOptions {
  */
 export async function bootSimulatedAgent(metadata: MetadataSource, options: BootSimulatedAgentOptions = {}): Promise<SimulatedAgent> {
   const runner = options.runner ?? new SimulatedProcessRunner();
-  const agent = new Agent({ ...options.agent, metadata, runner, logger: options.logger ?? createQuietLogger() });
+  const storeDir = options.storeDir;
+  const disk: AgentOptions['disk'] = storeDir
+    ? (deps) => new PersistentDisk({ metadata: deps.metadata, storeDir, logger: deps.logger, clock: deps.clock, pollMs: DISK_POLL_MS })
+    : options.agent?.disk;
+  const agent = new Agent({ ...options.agent, disk, metadata, runner, logger: options.logger ?? createQuietLogger() });
   const settings = await agent.start();
   let hung: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;

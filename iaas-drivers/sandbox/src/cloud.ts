@@ -50,7 +50,7 @@ export class SandboxCloud {
       // Deleted or killed during its boot delay: nothing to start.
       if (!this.inventory.data.vms[vmId] || this.agents.get(vmId) !== booting) return undefined;
       try {
-        return await bootSimulatedAgent(new SandboxMetadataSource(this.inventory, vmId), { logger: this.logger.child({ vm: vmId }) });
+        return await bootSimulatedAgent(new SandboxMetadataSource(this.inventory, vmId), { logger: this.logger.child({ vm: vmId }), storeDir: this.inventory.storeDirOf(vmId) });
       } catch (e) {
         this.logger.warn('agent failed to boot', { vm: vmId, error: (e as Error).message });
         return undefined;

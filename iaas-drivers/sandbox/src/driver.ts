@@ -97,6 +97,7 @@ export class SandboxIaasDriver implements IaasDriver {
     delete this.vms[input.vmId];
     await this.cloud.inventory.persist();
     await this.cloud.inventory.deleteUserData(input.vmId);
+    await this.cloud.inventory.deleteVmDir(input.vmId);
   }
 
   async hasVm(input: { vmId: string }, options?: CallOptions): Promise<boolean> {
@@ -137,6 +138,7 @@ export class SandboxIaasDriver implements IaasDriver {
     }
     const id = this.cloud.inventory.nextId('disk');
     const zone = input.zone ?? (input.vmId ? this.vms[input.vmId]?.zone : undefined) ?? this.zones[0];
+    await this.cloud.inventory.createDiskDir(id);
     this.disks[id] = { id, sizeMb: input.sizeMb, zone, attachedTo: null, metadata: { ...input.metadata } };
     this.remember(options, id);
     await this.cloud.inventory.persist();
@@ -152,6 +154,7 @@ export class SandboxIaasDriver implements IaasDriver {
     }
     delete this.disks[input.diskId];
     await this.cloud.inventory.persist();
+    await this.cloud.inventory.deleteDiskDir(input.diskId);
   }
 
   async attachDisk(input: { vmId: string; diskId: string }, options?: CallOptions): Promise<{ hint: DiskHint }> {
@@ -231,6 +234,7 @@ export class SandboxIaasDriver implements IaasDriver {
     delete this.vms[vmId];
     await this.cloud.inventory.persist();
     await this.cloud.inventory.deleteUserData(vmId);
+    await this.cloud.inventory.deleteVmDir(vmId);
   }
 
   private async inventoryView(): Promise<CloudInventory> {

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface SandboxVm {
@@ -45,13 +45,42 @@ export class Inventory {
   writes = 0;
 
   private readonly userDataDir: string;
+  private readonly disksDir: string;
+  private readonly vmsDir: string;
 
   constructor(private readonly file: string) {
     this.data = existsSync(file)
       ? (JSON.parse(readFileSync(file, 'utf8')) as InventoryData)
       : { seq: 0, stemcells: {}, vms: {}, disks: {}, snapshots: {}, requests: {} };
     this.userDataDir = `${file}.userdata`;
+    this.disksDir = `${file}.disks`;
+    this.vmsDir = `${file}.vms`;
     mkdirSync(this.userDataDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** A disk's content: a directory that lives as long as the disk, whichever VM it is attached to. */
+  diskDir(diskId: string): string {
+    return join(this.disksDir, diskId);
+  }
+
+  /** A VM's own files (its ephemeral disk): the store directory its agent links the persistent disk at. */
+  storeDirOf(vmId: string): string {
+    return join(this.vmsDir, vmId, 'store');
+  }
+
+  async createDiskDir(diskId: string): Promise<string> {
+    const dir = this.diskDir(diskId);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  async deleteDiskDir(diskId: string): Promise<void> {
+    await rm(this.diskDir(diskId), { recursive: true, force: true });
+  }
+
+  /** The VM's files go with it; the link to its disk goes, the disk's content stays. */
+  async deleteVmDir(vmId: string): Promise<void> {
+    await rm(join(this.vmsDir, vmId), { recursive: true, force: true });
   }
 
   /** Stores a VM's user data durably; call before the VM enters the inventory. */

@@ -1,4 +1,4 @@
-import { decodeAgentSettings, type AgentSettings, type MetadataSource } from '@slipway/contracts';
+import { decodeAgentSettings, type AgentSettings, type DiskLocation, type MetadataSource } from '@slipway/contracts';
 import type { Inventory } from './inventory.js';
 import { sandboxError } from './errors.js';
 
@@ -16,5 +16,12 @@ export class SandboxMetadataSource implements MetadataSource {
 
   async instanceId(): Promise<string> {
     return this.vmId;
+  }
+
+  /** The disk's directory while it is attached to this VM, as a real VM sees a device only while attached. */
+  async locateDisk(diskId: string): Promise<DiskLocation | undefined> {
+    if (this.inventory.data.disks[diskId]?.attachedTo !== this.vmId) return undefined;
+    // Disks created by a sandbox before disks had directories get theirs on first mount.
+    return { kind: 'directory', path: await this.inventory.createDiskDir(diskId) };
   }
 }

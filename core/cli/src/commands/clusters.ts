@@ -39,6 +39,13 @@ export function clusterSummary(c: ClusterDoc): string {
   ]);
 }
 
+/** The persistent disk, and whether the VM's agent has it mounted (it is attached first, mounted at boot). */
+function diskSummary(instance: InstanceDoc): string {
+  const disk = instance.persistent_disk;
+  if (!disk) return '-';
+  return disk.mounted ? `${disk.disk_cid} mounted` : `${disk.disk_cid} ${disk.attached_vm_cid ? 'attached, not mounted' : 'detached'}`;
+}
+
 function processSummary(instance: InstanceDoc): string {
   const all = instance.processes.flatMap((job) => job.processes ?? []);
   if (!all.length) return '-';
@@ -111,7 +118,8 @@ const cluster: Command = {
   name: 'cluster',
   summary: 'Show a cluster',
   description: [
-    'With --details, also its instances (VM, IP, zone, agent state, processes, last heartbeat) and its',
+    'With --details, also its instances (VM, IP, zone, agent state, processes, last heartbeat, persistent disk',
+    'and whether the agent has it mounted) and its',
     'recent events. With --json --details the cluster document gets two more keys, "instances" and',
     '"events", each exactly as GET /v1/clusters/NAME/instances and /events return it.',
   ].join('\n'),
@@ -133,8 +141,8 @@ const cluster: Command = {
       if (instances) {
         io.stdout.write('\nInstances:\n');
         io.stdout.write(instances.length
-          ? table(['Instance', 'VM CID', 'IP', 'Zone', 'State', 'Desired', 'Processes', 'Last Heartbeat'],
-            instances.map((i) => [i.name, i.vm_cid, i.ip, i.zone, i.state, i.desired, processSummary(i), localIso(i.last_heartbeat_at)]))
+          ? table(['Instance', 'VM CID', 'IP', 'Zone', 'State', 'Desired', 'Processes', 'Last Heartbeat', 'Persistent Disk'],
+            instances.map((i) => [i.name, i.vm_cid, i.ip, i.zone, i.state, i.desired, processSummary(i), localIso(i.last_heartbeat_at), diskSummary(i)]))
           : 'No instances.\n');
       }
       if (events) {

@@ -95,6 +95,7 @@ export class AgentRegistry {
       processes: JSON.stringify(heartbeat.jobs ?? []),
       applied_generation: heartbeat.appliedGeneration ?? 0,
       drained: heartbeat.drained ? 1 : 0,
+      mounted_disk_cid: heartbeat.persistentDiskId ?? null,
       state: instanceStateOf(heartbeat.jobs ?? []),
       updated_at: at,
     }).where('id', '=', instance.id).where('agent_id', '=', heartbeat.agentId).execute();

@@ -54,9 +54,10 @@ export class ClusterService {
   async details(principal: Principal, name: string) {
     const row = await this.find(principal, name, 'read');
     const instances = await this.store.instances.ofCluster(row.uuid);
+    const disks = new Map((await this.store.instances.disksOfCluster(row.uuid)).filter((d) => d.state !== 'deleted').map((d) => [d.instance_id, d]));
     const events = await this.store.events.ofCluster(row.uuid, 50);
     const names = new Map(instances.map((i) => [i.id, `${i.group_name}/${i.idx}`]));
-    return { instances: instances.map(instanceView), events: events.map((e) => eventView(e, names)) };
+    return { instances: instances.map((i) => instanceView(i, disks.get(i.id))), events: events.map((e) => eventView(e, names)) };
   }
 
   async create(principal: Principal, input: { name: string; plan_name: string; parameters: { kubernetes_master_host: string; kubernetes_worker_instances?: number } }): Promise<ClusterView> {

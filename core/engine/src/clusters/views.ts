@@ -1,6 +1,6 @@
 import type { PlanConfig } from '../config/schema.js';
 import { KUBERNETES_API_PORT } from '../lifecycle/cluster-tasks.js';
-import type { ClusterWithTask, EventRow, InstanceRow, TaskLogRow, TaskRow, TaskStepRow } from '../store/index.js';
+import type { ClusterWithTask, DiskRow, EventRow, InstanceRow, TaskLogRow, TaskRow, TaskStepRow } from '../store/index.js';
 
 /** PKS's `last_action_state` from our task state. */
 function lastActionState(taskState: string | null): 'in progress' | 'succeeded' | 'failed' {
@@ -100,7 +100,8 @@ export function taskView(task: TaskRow, steps: TaskStepRow[], log?: TaskLogRow[]
   };
 }
 
-export function instanceView(i: InstanceRow) {
+/** An instance as users read it; `disk` is its persistent disk, `mounted` whether its agent reports it mounted. */
+export function instanceView(i: InstanceRow, disk?: DiskRow) {
   return {
     id: i.id,
     name: `${i.group_name}/${i.idx}`,
@@ -114,6 +115,9 @@ export function instanceView(i: InstanceRow) {
     desired: i.desired,
     last_heartbeat_at: i.last_heartbeat_at,
     processes: i.processes ? JSON.parse(i.processes) : [],
+    persistent_disk: disk?.disk_cid
+      ? { disk_cid: disk.disk_cid, size_mb: disk.size_mb, attached_vm_cid: disk.attached_vm_cid, mounted: i.mounted_disk_cid === disk.disk_cid }
+      : null,
   };
 }
 

@@ -67,7 +67,7 @@ export class Provisioner {
       const vanished = current.vm_cid;
       await this.call(target, `deleteVm ${vanished}`, (o) => target.driver.deleteVm({ vmId: vanished }, o), { signal }, log);
       await this.identity.forget(cluster.uuid, current.agent_id);
-      await this.store.instances.update(current.id, { vm_cid: null, agent_id: randomUUID(), state: 'starting', updated_at: isoNow(this.clock) });
+      await this.store.instances.update(current.id, { vm_cid: null, agent_id: randomUUID(), state: 'starting', mounted_disk_cid: null, updated_at: isoNow(this.clock) });
       current = (await this.store.instances.get(instance.id))!;
     }
 

@@ -237,6 +237,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_mounted_disk': {
+    async up(db: Kysely<any>) {
+      // What the agent reports it has mounted, beside what the store attached: the two differ while a VM boots.
+      await db.schema.alterTable('instances').addColumn('mounted_disk_cid', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -90,6 +90,8 @@ export interface InstancesTable {
   desired_generation: number;
   applied_generation: number;
   drained: number;
+  /** The persistent disk the agent last reported mounted (its cloud id); null: none or not yet. */
+  mounted_disk_cid: string | null;
   created_at: string;
   updated_at: string;
 }
