@@ -4,7 +4,8 @@
  * Run-time users that must not load vitest import `@slipway/testkit/simulation` instead.
  */
 export * from './simulation.js';
-export { runIaasConformance, IAAS_CONFORMANCE_TESTS, IAAS_CONFORMANCE_TEST_NAMES, type IaasConformanceOptions } from './iaas/conformance.js';
+export { runIaasConformance, IAAS_CONFORMANCE_TESTS, IAAS_CONFORMANCE_TEST_NAMES, type FaultRates, type IaasConformanceOptions } from './iaas/conformance.js';
+export { withEngineRetries, TEST_RETRY_POLICY, type RetryPolicy, type RetryStats } from './iaas/engine-retries.js';
 export { runNetworkConformance, type NetworkConformanceOptions, type NetworkConformanceTarget } from './network/conformance.js';
 export { missingIaasVerbs, REQUIRED_IAAS_VERBS, CAPABILITY_MEMBERS } from './iaas/verbs.js';
 export { checkSkips, type ConformanceSkip } from './iaas/skips.js';

@@ -1,15 +1,20 @@
 import { createRequire } from 'node:module';
-import { runIaasConformance } from '@slipway/testkit';
+import { runIaasConformance, type IaasConformanceOptions } from '@slipway/testkit';
 import plugin from '../src/index.js';
 import { FAKE_STEMCELL_BLOB, startFake } from '../fake/index.js';
 
 const packageJson = createRequire(import.meta.url)('../package.json') as { name: string; slipway: { kind: string; contract: string } };
 
-runIaasConformance({
+const options: IaasConformanceOptions = {
   plugin,
   startFake,
   packageJson,
   // The VMs boot from a managed image the driver makes of the fake's VHD blob; the stemcell tests, which pass
   // no cloud properties, register the platform image the fake's config names as marketplace_image.
   cloudProperties: { stemcell: { source_uri: FAKE_STEMCELL_BLOB } },
-});
+};
+runIaasConformance(options);
+
+// The suite again with 10% of the cloud's requests throttled and 10% answered with a 5xx, and the engine's
+// retries around the driver: every fault must surface as a retryable error and every verb must be safe to repeat.
+runIaasConformance({ ...options, faults: { throttle: 0.1, serverError: 0.1 } });

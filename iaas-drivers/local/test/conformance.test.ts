@@ -1,12 +1,12 @@
 import { createRequire } from 'node:module';
-import { runIaasConformance } from '@slipway/testkit';
+import { runIaasConformance, type IaasConformanceOptions } from '@slipway/testkit';
 import plugin from '../src/index.js';
 import { startFake } from '../fake/index.js';
 import { ensureBuilt } from './support.js';
 
 const packageJson = createRequire(import.meta.url)('../package.json') as { name: string; slipway: { kind: string; contract: string } };
 
-runIaasConformance({
+const options: IaasConformanceOptions = {
   plugin,
   // Every VM runs the compiled agent as a real child process tree.
   startFake: async () => {
@@ -14,4 +14,9 @@ runIaasConformance({
     return startFake();
   },
   packageJson,
-});
+};
+runIaasConformance(options);
+
+// The suite again with 10% of the cloud's requests throttled and 10% answered with a 5xx, and the engine's
+// retries around the driver: every fault must surface as a retryable error and every verb must be safe to repeat.
+runIaasConformance({ ...options, faults: { throttle: 0.1, serverError: 0.1 } });

@@ -106,7 +106,8 @@ export class DiskOperations {
     if (volume.size > sizeGb) {
       throw new SlipwayError('InvalidInput', `volume ${diskId} has ${volume.size} GiB; Cinder cannot shrink it to ${sizeGb} GiB`, { plugin: PLUGIN, field: 'sizeMb' });
     }
-    await this.ctx.volumes.extendVolume(diskId, sizeGb, { signal });
+    // Already extending: a repeat of a call whose answer was lost. Extending again is refused (400) until it ends.
+    if (volume.status !== 'extending') await this.ctx.volumes.extendVolume(diskId, sizeGb, { signal });
     await pollUntil(async () => {
       const current = await this.requireVolume(diskId, signal);
       if (current.status === 'error_extending') throw new SlipwayError('DiskError', `volume ${diskId} went to error_extending`, { plugin: PLUGIN });
@@ -133,7 +134,10 @@ export class DiskOperations {
 
   async deleteSnapshot(snapshotId: string, options: CallOptions = {}): Promise<void> {
     const { signal } = options;
-    if (!(await this.ctx.volumes.deleteSnapshot(snapshotId, { signal }))) return;
+    const snapshot = await this.ctx.volumes.showSnapshot(snapshotId, { signal });
+    if (!snapshot || snapshot.status === 'deleted') return;
+    // Already deleting: a repeat of a call whose answer was lost. Cinder refuses a second delete (400) meanwhile.
+    if (snapshot.status !== 'deleting' && !(await this.ctx.volumes.deleteSnapshot(snapshotId, { signal }))) return;
     await pollUntil(async () => {
       const current = await this.ctx.volumes.showSnapshot(snapshotId, { signal });
       if (current?.status === 'error_deleting') throw new SlipwayError('DiskError', `snapshot ${snapshotId} went to error_deleting`, { plugin: PLUGIN });

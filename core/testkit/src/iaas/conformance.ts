@@ -3,6 +3,7 @@ import { SlipwayError, type PluginModule } from '@slipway/contracts';
 import { CONFORMANCE_GROUPS, fullName, type ConformanceTest } from './conformance-test.js';
 import { IaasConformanceContext, type ConformanceCloudProperties } from './context.js';
 import { diskTests } from './disk-tests.js';
+import { withEngineRetries, type RetryStats } from './engine-retries.js';
 import type { StartedFake } from './fake.js';
 import { concurrencyTests, errorTests, signalTests } from './fault-tests.js';
 import { moduleTests } from './module-tests.js';
@@ -21,7 +22,24 @@ export interface IaasConformanceOptions {
   packageJson?: { name?: string; slipway?: { kind?: string; contract?: string } };
   /** Cloud-specific extras passed to createStemcell / createVm / createDisk. */
   cloudProperties?: ConformanceCloudProperties;
+  /**
+   * Runs the suite on a faulty cloud: this share of the fake's requests throttled and failing with a 5xx, all
+   * the way through, with the engine's retries around the driver. Passing means every fault surfaces as a
+   * retryable error and every verb is safe to repeat (no second VM, disk or stemcell). Run it beside the
+   * plain run, which checks the single-fault tests this one skips.
+   */
+  faults?: FaultRates;
 }
+
+export interface FaultRates {
+  /** Share of requests answered with the cloud's throttling error, 0–1. */
+  throttle: number;
+  /** Share of requests answered with a 5xx, 0–1. */
+  serverError: number;
+}
+
+/** In a run under faults: the tests that need one fault to reach them, which the engine's retries absorb. */
+const SINGLE_FAULT_TESTS = ['errors > throttling is a retryable SlipwayError', 'errors > a cloud 5xx is a retryable SlipwayError'];
 
 /** Every skippable test of the suite, in order. */
 export const IAAS_CONFORMANCE_TESTS: readonly ConformanceTest[] = Object.freeze([
@@ -37,10 +55,19 @@ export const IAAS_CONFORMANCE_TEST_NAMES: readonly string[] = Object.freeze(IAAS
  * without a reason fails the suite (test `module > skips have reasons`).
  */
 export function runIaasConformance(options: IaasConformanceOptions): void {
+  const faults = options.faults;
+  const stats: RetryStats = { retries: 0, byCode: {} };
+  const plugin = faults ? withEngineRetries(options.plugin, stats) : options.plugin;
+  const startFake = faults ? () => startFaultyFake(options.startFake, faults) : options.startFake;
   const skips = options.skip ?? [];
-  const ctx = new IaasConformanceContext(options.plugin, options.startFake, options.cloudProperties);
+  const ownSkips = faults ? [{
+    tests: SINGLE_FAULT_TESTS.filter((name) => skipReason(skips, name) === undefined),
+    reason: 'under random faults the engine\'s retries absorb the one fault this test injects; the run without faults checks it',
+  }].filter((s) => s.tests.length) : [];
+  const ctx = new IaasConformanceContext(plugin, startFake, options.cloudProperties);
+  const title = faults ? `IaaS conformance under ${percent(faults.throttle)} throttling and ${percent(faults.serverError)} 5xx` : 'IaaS conformance';
 
-  describe('IaaS conformance', () => {
+  describe(title, () => {
     beforeAll(() => ctx.setup());
     afterEach(() => ctx.cleanupTest());
     afterAll(() => ctx.teardown());
@@ -48,11 +75,37 @@ export function runIaasConformance(options: IaasConformanceOptions): void {
     for (const group of CONFORMANCE_GROUPS) {
       describe(group, () => {
         if (group === 'module') registerSuiteChecks(ctx, options, skips);
-        for (const test of IAAS_CONFORMANCE_TESTS.filter((t) => t.group === group)) register(ctx, test, skips);
+        for (const test of IAAS_CONFORMANCE_TESTS.filter((t) => t.group === group)) register(ctx, test, [...skips, ...ownSkips]);
+      });
+    }
+    if (faults) {
+      describe('faults', () => {
+        // Last, so it sees every retry the suite made: a fault rate that never fired would prove nothing.
+        it('the suite met the faults and retried them', () => {
+          console.info(`${options.packageJson?.name ?? 'the driver'} under faults: ${stats.retries} retries (${Object.entries(stats.byCode).map(([c, n]) => `${c} ${n}`).join(', ')})`);
+          expect(stats.retries, 'retries the engine-style wrapper made').toBeGreaterThan(10);
+          const codes = Object.keys(stats.byCode);
+          if (faults.throttle > 0) expect(codes, 'a throttled request is RateLimited').toContain('RateLimited');
+          if (faults.serverError > 0) expect(codes, 'a 5xx is Retryable').toContain('Retryable');
+        });
       });
     }
   });
 }
+
+/** The fake with its fault rates on, and kept on: the suite resets faults after each test so its cleanup runs clean. */
+async function startFaultyFake(startFake: () => Promise<StartedFake>, rates: FaultRates): Promise<StartedFake> {
+  const fake = await startFake();
+  const reset = fake.faults.reset.bind(fake.faults);
+  fake.faults.setFaultRates(rates);
+  fake.faults.reset = () => {
+    reset();
+    fake.faults.setFaultRates(rates);
+  };
+  return fake;
+}
+
+const percent = (share: number) => `${Math.round(share * 100)}%`;
 
 /**
  * The suite's only skips, each with its reason in the test's title so a report shows why: a skip the driver's
