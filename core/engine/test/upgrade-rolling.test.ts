@@ -139,6 +139,40 @@ describe('rolling upgrade', () => {
     expect(log).toMatch(/worker\/3: (not draining, its agent is missing|went missing while draining)/);
   }, 120_000);
 
+  it('tells each VM\'s agent the Kubernetes version of its own VM, so no running node is switched in place', async () => {
+    await h.createCluster('versions', 'big');
+    const uuid = (await h.cluster('versions')).uuid;
+    await h.store.clusters.update(uuid, { k8s_version: '1.30.8' });
+    // Per VM (instance and incarnation): every version its agent was told while the roll ran and when it ended.
+    const told = new Map<string, Set<string>>();
+    const sample = async () => {
+      for (const row of await h.store.instances.ofCluster(uuid)) {
+        // `stopped`: its VM was deleted (the row keeps the old id until the new VM is made); no agent asks.
+        if (!row.vm_cid || !row.ip || row.state === 'stopped') continue;
+        const version = (await h.services.agents.desiredOf(row)).properties?.cluster?.kubernetesVersion;
+        if (!version) continue;
+        const key = `${row.group_name}/${row.idx} ${row.vm_cid}`;
+        told.set(key, (told.get(key) ?? new Set()).add(version));
+      }
+    };
+    await sample();
+    const accepted = await h.services.upgrades.upgrade(ADMIN, 'versions', { kubernetes_version: '1.31.4' });
+    let settled = false;
+    const done = h.settle(accepted.task_id!).finally(() => { settled = true; });
+    while (!settled) {
+      await sample();
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    expect((await done).state).toBe('done');
+    await sample(); // after the cluster's own version flipped
+
+    const byVm = [...told].map(([vm, versions]) => `${vm}: ${[...versions].join(', ')}`);
+    // Each VM was told exactly one version all its life: the old VMs 1.30.8, their replacements 1.31.4.
+    expect(byVm.filter((line) => line.includes(','))).toEqual([]);
+    expect(byVm.filter((line) => line.endsWith('1.30.8'))).toHaveLength(3);
+    expect(byVm.filter((line) => line.endsWith('1.31.4'))).toHaveLength(3);
+  }, 60_000);
+
   it('stops when a worker does not drain in time, naming the node and what blocked it, and goes on with force', async () => {
     await h.createCluster('stuck', 'tight');
     const w0 = (await h.instances('stuck')).find((i) => i.group_name === 'worker' && i.idx === 0)!;

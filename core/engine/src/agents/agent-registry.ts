@@ -102,7 +102,8 @@ export class AgentRegistry {
     this.changes.emit(`cluster:${instance.cluster_uuid}`);
   }
 
-  private async desiredOf(instance: InstanceRow): Promise<DesiredState> {
+  /** What the instance's agent is told on its next sync: its jobs, their state and what they render from. */
+  async desiredOf(instance: InstanceRow): Promise<DesiredState> {
     const group = instance.group_name;
     const state = instance.desired === 'present' ? 'running' : instance.desired === 'drain' ? 'drained' : 'stopped';
     const base: DesiredState = { generation: instance.desired_generation, state, jobs: JOBS_BY_GROUP[group] };

@@ -25,8 +25,12 @@ export class JobPropertiesBuilder {
   ) {}
 
   async propertiesFor(instance: InstanceRow): Promise<JobProperties> {
-    const cluster = await this.store.clusters.findByUuid(instance.cluster_uuid);
-    if (!cluster) return {};
+    const found = await this.store.clusters.findByUuid(instance.cluster_uuid);
+    if (!found) return {};
+    // A node runs the version of its own spec: during an upgrade, the replaced nodes the new one and the others
+    // the old one, and when the cluster's version flips at the end no running node is told something new.
+    const spec = await this.store.db.selectFrom('instance_specs').select('k8s_version').where('instance_id', '=', instance.id).executeTakeFirst();
+    const cluster = { ...found, k8s_version: spec?.k8s_version ?? found.k8s_version };
     const instances = await this.store.instances.ofCluster(instance.cluster_uuid);
     const key = JSON.stringify([
       instance.agent_id, instance.desired_generation, cluster.api_address, cluster.k8s_version,

@@ -184,11 +184,13 @@ export class RollingUpdater {
       await this.specs.mark(progressKey, row.id, 'retired', isoNow(this.clock));
     }
     const plan = { ...request.target.plan };
+    // The spec is what the instance is to run from here on: its new VM's agent is told this Kubernetes version,
+    // and a resurrection meanwhile recreates it at this spec too.
+    await this.specs.record(row, want, isoNow(this.clock));
     await this.replacer.recreate(cluster, (await this.store.instances.get(row.id))!, plan, stemcellId, progress);
     await this.replacer.waitHealthy(cluster.uuid, [row.id], watch, progress);
     progress.log(`${name}: healthy on its new VM through its watch time (${watch.lowMs}-${watch.highMs} ms)`);
     const at = isoNow(this.clock);
-    await this.specs.record(row, want, at);
     await this.specs.mark(progressKey, row.id, 'done', at);
     const now = (await this.store.instances.get(row.id))!;
     const disk = await this.store.instances.diskOf(row.id);
