@@ -57,6 +57,7 @@ export interface HealthConfig {
   agent_timeout_seconds: number;
   analyze_interval_seconds: number;
   cloud_check_interval_seconds: number;
+  event_retention_days: number;
   resurrector: { enabled: boolean; minimum_down: number; percent_threshold: number; time_window_seconds: number };
   alerts: PluginRef[];
 }
@@ -231,6 +232,7 @@ export const configSchema: JsonSchema = {
         agent_timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'an agent silent this long is unresponsive (BOSH agent_timeout: 60 s); keep it at least twice agents.heartbeat_interval_seconds' },
         analyze_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'how often the monitor analyzes every instance (one indexed scan over all of them, not a timer per VM)' },
         cloud_check_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'how often the monitor lists each IaaS target\'s VMs to find missing ones (one list call per target, on drivers with `inventory`)' },
+        event_retention_days: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'cluster events (what `slipway cluster NAME --details` and /v1/clusters/{name}/events show) older than this are deleted, checked at start and then hourly' },
         resurrector: {
           type: 'object', additionalProperties: false, default: {},
           description: 'recreates missing VMs and unresponsive ones, reattaching their persistent disks; `slipway resurrection NAME on|off` overrides `enabled` per cluster',

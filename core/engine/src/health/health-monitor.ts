@@ -17,6 +17,8 @@ import { healthSettingsOf, type HealthSettings } from './settings.js';
 /** The columns the monitor reads of each instance. */
 type Observed = Pick<InstanceRow, 'id' | 'cluster_uuid' | 'group_name' | 'idx' | 'agent_id' | 'vm_cid' | 'ip' | 'desired' | 'state' | 'processes' | 'last_heartbeat_at'>;
 const COLUMNS = ['id', 'cluster_uuid', 'group_name', 'idx', 'agent_id', 'vm_cid', 'ip', 'desired', 'state', 'processes', 'last_heartbeat_at'] as const;
+/** How often old events are looked for: at start, then hourly. */
+const EVENT_PRUNE_INTERVAL_MS = 3_600_000;
 
 /** What the monitor remembers of an instance between passes (in memory: rebuilt after a restart). */
 interface Known {
@@ -49,6 +51,7 @@ const SCAN_OVERLAP_MS = 2_000;
  * else as unresponsive; failing and process restarts within analyze_interval of the heartbeat reporting them.
  */
 @injectable()
+
 export class HealthMonitor {
   readonly settings: HealthSettings;
   private readonly records: HealthRecords;
@@ -63,6 +66,7 @@ export class HealthMonitor {
   private sweeping: Promise<void> | undefined;
   private lastSweepMs = 0;
   private passes = 0;
+  private lastEventPruneMs = -Infinity;
   private readonly halt = new AbortController();
   private stopped = false;
   private readonly logger: Logger;
@@ -135,6 +139,10 @@ export class HealthMonitor {
       this.sweeping = this.sweepCloud().finally(() => { this.sweeping = undefined; });
     }
     if (++this.passes % 100 === 0) this.prune(now);
+    if (now - this.lastEventPruneMs >= EVENT_PRUNE_INTERVAL_MS) {
+      this.lastEventPruneMs = now;
+      await this.pruneEvents(now);
+    }
     // Incidents also close elsewhere (a resurrection's last step, a repair): the store is the truth.
     await this.reloadOpen();
     const down = new Set([...this.open.values()].map((o) => o.clusterUuid));
@@ -321,6 +329,16 @@ export class HealthMonitor {
 
   private async event(row: Pick<Observed, 'cluster_uuid' | 'id'>, kind: string, severity: 'info' | 'warning' | 'critical', message: string): Promise<void> {
     await this.store.events.record({ at: iso(this.clock.now()), cluster_uuid: row.cluster_uuid, instance_id: row.id, kind, severity, message });
+  }
+
+  /** Deletes events past health.event_retention_days; a failure is logged and tried again next time. */
+  private async pruneEvents(now: number): Promise<void> {
+    try {
+      const deleted = await this.store.events.pruneBefore(iso(now - this.settings.eventRetentionMs));
+      if (deleted) this.logger.info('old events deleted', { deleted, retentionDays: this.settings.eventRetentionMs / 86_400_000 });
+    } catch (e) {
+      this.logger.warn('could not delete old events', { error: (e as Error).message });
+    }
   }
 
   /** Forgets instances not seen for a long while (deleted ones). */

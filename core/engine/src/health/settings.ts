@@ -6,6 +6,8 @@ export interface HealthSettings {
   agentTimeoutMs: number;
   analyzeIntervalMs: number;
   cloudCheckIntervalMs: number;
+  /** Events older than this are deleted (health.event_retention_days). */
+  eventRetentionMs: number;
   resurrector: { enabled: boolean; minimumDown: number; percentThreshold: number; timeWindowMs: number };
   alerts: readonly PluginRef[];
   /** How long a new VM's agent may take to report running (agents.boot_timeout_seconds). */
@@ -16,6 +18,7 @@ const DEFAULTS: HealthConfig = {
   agent_timeout_seconds: 60,
   analyze_interval_seconds: 10,
   cloud_check_interval_seconds: 60,
+  event_retention_days: 30,
   resurrector: { enabled: true, minimum_down: 5, percent_threshold: 0.2, time_window_seconds: 600 },
   alerts: [],
 };
@@ -28,6 +31,7 @@ export function healthSettingsOf(config: SlipwayConfig): HealthSettings {
     agentTimeoutMs: ms(h.agent_timeout_seconds),
     analyzeIntervalMs: ms(h.analyze_interval_seconds),
     cloudCheckIntervalMs: ms(h.cloud_check_interval_seconds),
+    eventRetentionMs: ms(h.event_retention_days * 86_400),
     resurrector: {
       enabled: h.resurrector.enabled,
       minimumDown: h.resurrector.minimum_down,

@@ -237,10 +237,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0003_mounted_disk': {
+  '0003_mounted_disk_event_age': {
     async up(db: Kysely<any>) {
       // What the agent reports it has mounted, beside what the store attached: the two differ while a VM boots.
       await db.schema.alterTable('instances').addColumn('mounted_disk_cid', 'text').execute();
+      // Old events are deleted by age (health.event_retention_days).
+      await db.schema.createIndex('events_at').on('events').columns(['at']).execute();
     },
   },
 };
