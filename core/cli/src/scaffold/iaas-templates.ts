@@ -213,14 +213,19 @@ export async function startFake(options: { port?: number } = {}): Promise<Starte
 `,
 
     'test/conformance.test.ts': `import { createRequire } from 'node:module';
-import { runIaasConformance } from '@slipway/testkit';
+import { runIaasConformance, type IaasConformanceOptions } from '@slipway/testkit';
 import plugin from '../src/index.js';
 import { startFake } from '../fake/index.js';
 
 const packageJson = createRequire(import.meta.url)('../package.json');
 
 // Skips need a reason that a reviewer would accept, e.g. { tests: ['disk > snapshot round-trip'], reason: '...' }.
-runIaasConformance({ plugin, startFake, packageJson, skip: [] });
+const options: IaasConformanceOptions = { plugin, startFake, packageJson, skip: [] };
+runIaasConformance(options);
+
+// The suite again on a cloud that throttles 10% of requests and fails 10% with a 5xx, through the engine's
+// retries: it passes once every fault surfaces as a retryable error and every verb is safe to repeat.
+runIaasConformance({ ...options, faults: { throttle: 0.1, serverError: 0.1 } });
 `,
 
     'README.md': `# ${s.packageName}
