@@ -8,6 +8,7 @@ export { bootSimulatedAgent, type SimulatedAgent, type BootSimulatedAgentOptions
 export { AgentChannelRecorder, type RecordedSync } from './agent-channel-recorder.js';
 export { createTestHost, type TestHost } from './test-host.js';
 export { startDriverUnderTest, type DriverUnderTest } from './driver-under-test.js';
+export { failure, placeholderSettings, placeholderVmInput } from './driver-test-inputs.js';
 export { MemoryCredentialProvider } from './memory-credentials.js';
 export { createQuietLogger, type QuietLogger } from './quiet-logger.js';
 export type { StartedFake, FakeFaults, IaasVerb } from './iaas/fake.js';

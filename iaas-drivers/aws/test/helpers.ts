@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { SlipwayError, type AgentSettings, type CreateVmInput, type IaasDriver } from '@slipway/contracts';
-import { startDriverUnderTest, type DriverUnderTest as GenericDriverUnderTest } from '@slipway/testkit/simulation';
+import type { AgentSettings, CreateVmInput } from '@slipway/contracts';
+import { placeholderVmInput, startDriverUnderTest, type DriverUnderTest as GenericDriverUnderTest } from '@slipway/testkit/simulation';
 import plugin from '../src/index.js';
 import type { AwsConfig } from '../src/config.js';
 import { FAKE_BASE_AMI_ID, startFake, type AwsFake, type FakeAwsOptions } from '../fake/index.js';
+
+export { failure, placeholderSettings } from '@slipway/testkit/simulation';
 
 export type DriverUnderTest = GenericDriverUnderTest<AwsFake>;
 
@@ -13,42 +14,7 @@ export function startDriver(options: FakeAwsOptions & { config?: Partial<AwsConf
   return startDriverUnderTest(plugin, () => startFake({ bootAgents: false, ...fakeOptions }), { config, credentials });
 }
 
-let ipCounter = 10;
-
-/** Settings of the shape the control plane sends; these agents are never booted, so the PEMs are placeholders. */
-export function placeholderSettings(agentId = `agent-${randomUUID()}`): AgentSettings {
-  ipCounter += 1;
-  return {
-    agentId, clusterId: 'c-1', instanceId: `worker-${ipCounter}`, group: 'worker', index: 0,
-    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'CA PEM' },
-    tls: { certPem: 'CERT PEM', keyPem: 'KEY PEM' },
-    network: { ip: `10.1.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 4}` },
-    heartbeatIntervalMs: 1000,
-  };
-}
-
-export function vmInput(overrides: Partial<CreateVmInput> = {}, env = placeholderSettings()): CreateVmInput {
-  return {
-    agentId: env.agentId,
-    stemcellId: `${FAKE_BASE_AMI_ID} light`,
-    resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 1024 },
-    network: env.network,
-    env,
-    metadata: { 'slipway.cluster': 'c-1' },
-    ...overrides,
-  };
-}
-
-/** The SlipwayError a call must fail with. */
-export async function failure(call: Promise<unknown>): Promise<SlipwayError> {
-  try {
-    await call;
-  } catch (error) {
-    if (SlipwayError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded but was expected to fail');
-}
+export const vmInput = (overrides: Partial<CreateVmInput> = {}, env?: AgentSettings): CreateVmInput => placeholderVmInput(`${FAKE_BASE_AMI_ID} light`, overrides, env);
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

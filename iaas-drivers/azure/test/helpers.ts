@@ -1,33 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { request } from 'node:https';
-import { SlipwayError, type AgentSettings, type CreateVmInput, type IaasDriver } from '@slipway/contracts';
-import { createTestHost, type TestHost } from '@slipway/testkit/simulation';
+import type { AgentSettings, CreateVmInput, IaasDriver } from '@slipway/contracts';
+import { placeholderVmInput, startDriverUnderTest, type DriverUnderTest as GenericDriverUnderTest } from '@slipway/testkit/simulation';
 import plugin from '../src/index.js';
 import type { AzureConfig } from '../src/config.js';
 import { FAKE_STEMCELL_BLOB, startFake, type AzureFake, type FakeAzureOptions } from '../fake/index.js';
 
-export interface DriverUnderTest {
-  fake: AzureFake;
-  host: TestHost;
-  driver: IaasDriver;
-  stop(): Promise<void>;
-}
+export { failure, placeholderSettings } from '@slipway/testkit/simulation';
+
+export type DriverUnderTest = GenericDriverUnderTest<AzureFake>;
 
 /** A fake Azure (agents off unless asked) and a driver created against it through the plugin module. */
-export async function startDriver(options: FakeAzureOptions & { config?: Partial<AzureConfig>; credentials?: Record<string, unknown> } = {}): Promise<DriverUnderTest> {
+export function startDriver(options: FakeAzureOptions & { config?: Partial<AzureConfig>; credentials?: Record<string, unknown> } = {}): Promise<DriverUnderTest> {
   const { config, credentials, ...fakeOptions } = options;
-  const fake = await startFake({ bootAgents: false, ...fakeOptions });
-  const seeded = fake.credentials!.map((c) => (credentials ? { ...c, value: { ...(c.value as object), ...credentials } } : c));
-  const host = await createTestHost({ credentials: seeded });
-  const driver = await plugin.create({ ...fake.config, ...config }, host);
-  return {
-    fake, host, driver,
-    async stop() {
-      await driver.destroy();
-      await fake.stop();
-      await host.cleanup();
-    },
-  };
+  return startDriverUnderTest(plugin, () => startFake({ bootAgents: false, ...fakeOptions }), { config, credentials });
 }
 
 /** A managed-image stemcell made of the fake's VHD blob. */
@@ -35,41 +20,7 @@ export async function stemcell(driver: IaasDriver): Promise<string> {
   return (await driver.createStemcell({ name: 'ubuntu-noble', version: '1.0', cloudProperties: { source_uri: FAKE_STEMCELL_BLOB } }, { requestId: 'helpers-stemcell' })).stemcellId;
 }
 
-let ipCounter = 10;
-
-/** Settings of the shape the control plane sends; these agents are never booted, so the PEMs are placeholders. */
-export function placeholderSettings(agentId = `agent-${randomUUID()}`): AgentSettings {
-  ipCounter += 1;
-  return {
-    agentId, clusterId: 'c-1', instanceId: `worker-${ipCounter}`, group: 'worker', index: 0,
-    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'CA PEM' },
-    tls: { certPem: 'CERT PEM', keyPem: 'KEY PEM' },
-    network: { ip: `10.1.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 4}` },
-    heartbeatIntervalMs: 1000,
-  };
-}
-
-export function vmInput(stemcellId: string, overrides: Partial<CreateVmInput> = {}, env = placeholderSettings()): CreateVmInput {
-  return {
-    agentId: env.agentId,
-    stemcellId,
-    resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 1024 },
-    network: env.network,
-    env,
-    metadata: { 'slipway.cluster': 'c-1' },
-    ...overrides,
-  };
-}
-
-export async function failure(call: Promise<unknown>): Promise<SlipwayError> {
-  try {
-    await call;
-  } catch (error) {
-    if (SlipwayError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded but was expected to fail');
-}
+export const vmInput = (stemcellId: string, overrides: Partial<CreateVmInput> = {}, env?: AgentSettings): CreateVmInput => placeholderVmInput(stemcellId, overrides, env);
 
 /** A token from the fake's Entra endpoint, for raw ARM calls and the SDK. */
 export async function fetchToken(fake: AzureFake): Promise<{ token: string; expiresOnTimestamp: number }> {

@@ -3,19 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SlipwayError } from '@slipway/contracts';
 import { FAKE_BASE_IMAGE_ID } from '../fake/index.js';
-import { startDriver, vmInput, type DriverUnderTest } from './helpers.js';
-
-async function failure(call: Promise<unknown>): Promise<SlipwayError> {
-  try {
-    await call;
-  } catch (error) {
-    if (SlipwayError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded but was expected to fail');
-}
+import { failure, startDriver, vmInput, type DriverUnderTest } from './helpers.js';
 
 describe('Keystone session', () => {
   let t: DriverUnderTest;
