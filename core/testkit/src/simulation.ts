@@ -12,3 +12,4 @@ export { failure, placeholderSettings, placeholderVmInput } from './driver-test-
 export { MemoryCredentialProvider } from './memory-credentials.js';
 export { createQuietLogger, type QuietLogger } from './quiet-logger.js';
 export type { StartedFake, FakeFaults, IaasVerb } from './iaas/fake.js';
+export { FakeScheduler } from './iaas/fake-scheduler.js';

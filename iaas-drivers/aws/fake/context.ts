@@ -1,7 +1,8 @@
 import type { VmAgents } from './agents.js';
 import type { FaultPlan } from './faults.js';
 import type { QueryArgs } from './query.js';
-import type { FakeEc2State, Scheduler } from './state.js';
+import type { FakeEc2State } from './state.js';
+import type { FakeScheduler } from '@slipway/testkit/simulation';
 import type { XmlObject } from './xml.js';
 
 /** Timings of the fake's asynchronous transitions, in ms. */
@@ -35,7 +36,7 @@ export interface ConsistencyLag {
 /** What every action handler shares. */
 export interface FakeContext {
   readonly state: FakeEc2State;
-  readonly scheduler: Scheduler;
+  readonly scheduler: FakeScheduler;
   readonly agents: VmAgents;
   readonly faults: FaultPlan;
   readonly timings: FakeTimings;

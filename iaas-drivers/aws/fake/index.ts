@@ -12,7 +12,8 @@ import { describeAvailabilityZones, describeSubnets, zoneId } from './network.js
 import { FakeEc2Server } from './server.js';
 import type { FakeAccessKey } from './sigv4.js';
 import { AMAZON_OWNER_ID, createSnapshot, deleteSnapshot, describeSnapshots } from './snapshots.js';
-import { FakeEc2State, Scheduler, ec2Id, isoNow } from './state.js';
+import { FakeEc2State, ec2Id, isoNow } from './state.js';
+import { FakeScheduler } from '@slipway/testkit/simulation';
 import { createTags, deleteTags } from './tags.js';
 import {
   attachVolume, createVolume, deleteVolume, describeVolumes, describeVolumesModifications, detachVolume, modifyVolume,
@@ -117,7 +118,7 @@ export async function startFake(options: FakeAwsOptions = {}): Promise<AwsFake> 
   };
   const baseLag: ConsistencyLag = { ms: options.consistencyLagMs ?? 0, missRate: options.consistencyMissRate ?? 1 };
   const plan = new FaultPlan();
-  const scheduler = new Scheduler();
+  const scheduler = new FakeScheduler();
   let baseUrl = '';
   const metadataUrl = (instanceId: string) => `${baseUrl}/imds/${instanceId}`;
   const agents = new VmAgents(metadataUrl, options.bootAgents ?? true);

@@ -190,24 +190,3 @@ export function ec2Id(prefix: string): string {
 export function isoNow(): string {
   return new Date().toISOString();
 }
-
-/** Timers the fake's asynchronous transitions use; all cleared on stop so nothing fires afterwards. */
-export class Scheduler {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private stopped = false;
-
-  later(ms: number, action: () => void | Promise<void>): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.stopped) void Promise.resolve().then(action).catch(() => undefined);
-    }, ms);
-    this.timers.add(timer);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-  }
-}

@@ -13,7 +13,8 @@ import { OperationRegistry, operationRoutes } from './operations.js';
 import { createFakeTls } from './pki.js';
 import type { FakeContext, FakeTimings, InjectedOperationFailure, LroStyle } from './routes.js';
 import { FakeArmServer } from './server.js';
-import { FakeAzureState, Scheduler } from './state.js';
+import { FakeAzureState } from './state.js';
+import { FakeScheduler } from '@slipway/testkit/simulation';
 import { tagRoutes } from './tags.js';
 
 export type { InjectedError } from './faults.js';
@@ -83,7 +84,7 @@ export async function startFake(options: FakeAzureOptions = {}): Promise<AzureFa
     tokenTtlMs: options.tokenTtlMs ?? 3_600_000,
   };
   const plan = new FaultPlan(state.subscriptionId);
-  const scheduler = new Scheduler();
+  const scheduler = new FakeScheduler();
   let imds: FakeImds | undefined;
   const agents = new VmAgents((name) => imds!.urlOf(name), options.bootAgents ?? true);
   let ctx!: FakeContext;

@@ -3,7 +3,8 @@ import type { VmAgents } from './agents.js';
 import type { Schedule } from './api-versions.js';
 import type { FaultPlan } from './faults.js';
 import type { OperationRegistry } from './operations.js';
-import type { FakeAzureState, FakeToken, Scheduler } from './state.js';
+import type { FakeAzureState, FakeToken } from './state.js';
+import type { FakeScheduler } from '@slipway/testkit/simulation';
 
 /** Timings of the fake's asynchronous transitions, in ms. */
 export interface FakeTimings {
@@ -29,7 +30,7 @@ export interface InjectedOperationFailure {
 /** What every route handler shares. */
 export interface FakeContext {
   readonly state: FakeAzureState;
-  readonly scheduler: Scheduler;
+  readonly scheduler: FakeScheduler;
   readonly agents: VmAgents;
   readonly faults: FaultPlan;
   readonly timings: FakeTimings;

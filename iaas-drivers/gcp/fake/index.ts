@@ -13,7 +13,8 @@ import { operationRoutes } from './operation-routes.js';
 import { FakeOperations, type OperationFailure } from './operations.js';
 import type { FakeContext, FakeTimings } from './routes.js';
 import { FakeGceServer } from './server.js';
-import { FakeGceState, Scheduler, fingerprint, newId, timestamp } from './state.js';
+import { FakeGceState, fingerprint, newId, timestamp } from './state.js';
+import { FakeScheduler } from '@slipway/testkit/simulation';
 
 export type { InjectedError } from './faults.js';
 export type { OperationFailure } from './operations.js';
@@ -97,7 +98,7 @@ export async function startFake(options: FakeGcpOptions = {}): Promise<GcpFake> 
     waitTimeoutMs: options.waitTimeoutMs ?? 120_000,
     tokenTtlSeconds: options.tokenTtlSeconds ?? 3599,
   };
-  const scheduler = new Scheduler();
+  const scheduler = new FakeScheduler();
   const plan = new FaultPlan(state.projectNumber);
   const operations = new FakeOperations(scheduler, timings.pendingMs, options.requestIdRetentionMs ?? 3_600_000);
   let baseUrl = '';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Scheduler } from './state.js';
+import type { FakeScheduler } from '@slipway/testkit/simulation';
 import { newId, timestamp } from './state.js';
 
 /** How an operation ends when it fails: `error.errors[0]` plus the HTTP status GCE records with it. */
@@ -67,7 +67,7 @@ export class FakeOperations {
   private readonly requestIds = new Map<string, { operation: FakeOperation; at: number }>();
 
   constructor(
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: FakeScheduler,
     private readonly pendingMs: number,
     private readonly requestIdRetentionMs: number,
   ) {}

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { VmAgents } from './agents.js';
 import type { FaultPlan } from './faults.js';
 import type { FakeOperations } from './operations.js';
-import type { FakeGceState, FakeToken, Scheduler } from './state.js';
+import type { FakeGceState, FakeToken } from './state.js';
+import type { FakeScheduler } from '@slipway/testkit/simulation';
 
 /** Timings of the fake's asynchronous transitions, in ms. */
 export interface FakeTimings {
@@ -23,7 +24,7 @@ export interface FakeTimings {
 /** What every route handler shares. */
 export interface FakeContext {
   readonly state: FakeGceState;
-  readonly scheduler: Scheduler;
+  readonly scheduler: FakeScheduler;
   readonly agents: VmAgents;
   readonly faults: FaultPlan;
   readonly operations: FakeOperations;

@@ -184,28 +184,3 @@ export function timestamp(at = Date.now()): string {
 export function fingerprint(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest().subarray(0, 8).toString('base64');
 }
-
-/** Timers of the fake's asynchronous transitions; all cleared on stop so nothing fires afterwards. */
-export class Scheduler {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private stopped = false;
-
-  get isStopped(): boolean {
-    return this.stopped;
-  }
-
-  later(ms: number, action: () => void | Promise<void>): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.stopped) void Promise.resolve().then(action).catch(() => undefined);
-    }, ms);
-    this.timers.add(timer);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-  }
-}

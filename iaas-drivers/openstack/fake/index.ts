@@ -11,7 +11,8 @@ import { metadataMount } from './metadata-service.js';
 import { novaMount } from './nova.js';
 import type { FakeContext, FakeTimings } from './routes.js';
 import { FakeOpenStackServer } from './server.js';
-import { FakeCloudState, Scheduler, now } from './state.js';
+import { FakeCloudState, now } from './state.js';
+import { FakeScheduler } from '@slipway/testkit/simulation';
 
 export type { InjectedError } from './faults.js';
 export { OPERATION_OF_VERB } from './faults.js';
@@ -78,7 +79,7 @@ export async function startFake(options: FakeOpenStackOptions = {}): Promise<Ope
     tokenTtlMs: options.tokenTtlMs ?? 3_600_000,
   };
   const plan = new FaultPlan();
-  const scheduler = new Scheduler();
+  const scheduler = new FakeScheduler();
   let baseUrl = '';
   const metadataUrl = (serverId: string) => `${baseUrl}/metadata/${serverId}`;
   const agents = new VmAgents(metadataUrl, options.bootAgents ?? true);

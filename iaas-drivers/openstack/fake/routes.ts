@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { VmAgents } from './agents.js';
 import type { FaultPlan } from './faults.js';
 import type { FakeService } from './http.js';
-import type { FakeCloudState, FakeToken, Scheduler } from './state.js';
+import type { FakeCloudState, FakeToken } from './state.js';
+import type { FakeScheduler } from '@slipway/testkit/simulation';
 
 /** Timings of the fake's asynchronous transitions, in ms. */
 export interface FakeTimings {
@@ -19,7 +20,7 @@ export interface FakeTimings {
 /** What every route handler shares. */
 export interface FakeContext {
   readonly state: FakeCloudState;
-  readonly scheduler: Scheduler;
+  readonly scheduler: FakeScheduler;
   readonly agents: VmAgents;
   readonly faults: FaultPlan;
   readonly timings: FakeTimings;

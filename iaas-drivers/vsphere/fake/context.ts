@@ -4,7 +4,8 @@ import type { VmAgents } from './agents.js';
 import type { SoapRequest } from './envelope.js';
 import { VimFaultError, type FaultPlan } from './faults.js';
 import type { FakeInventory, FakeSession } from './state.js';
-import type { Scheduler, TaskRunner } from './tasks.js';
+import type { TaskRunner } from './tasks.js';
+import type { FakeScheduler } from '@slipway/testkit/simulation';
 
 /** How long the fake's asynchronous work takes, in ms. */
 export interface FakeTimings {
@@ -29,7 +30,7 @@ export interface CloneRecord {
 export interface FakeContext {
   readonly inventory: FakeInventory;
   readonly tasks: TaskRunner;
-  readonly scheduler: Scheduler;
+  readonly scheduler: FakeScheduler;
   readonly faults: FaultPlan;
   readonly agents: VmAgents;
   readonly timings: FakeTimings;

@@ -8,7 +8,8 @@ import { FaultPlan, METHOD_OF_VERB, VimFaultError, proxyUnavailable, throttled, 
 import { FAKE_INVENTORY, seedInventory } from './seed.js';
 import { FakeVcenterServer } from './server.js';
 import { FakeInventory, type FakeVm } from './state.js';
-import { Scheduler, TaskRunner } from './tasks.js';
+import { TaskRunner } from './tasks.js';
+import { FakeScheduler } from '@slipway/testkit/simulation';
 import { createFakeTls } from './tls.js';
 
 export type { InjectedFault, InjectedTaskFault } from './faults.js';
@@ -73,7 +74,7 @@ export async function startFake(options: FakeVsphereOptions = {}): Promise<Vsphe
     sessionIdleMs: options.sessionIdleMs ?? 30 * 60_000,
   };
   const plan = new FaultPlan();
-  const scheduler = new Scheduler();
+  const scheduler = new FakeScheduler();
   let baseUrl = '';
   const guestinfoUrl = (vmRef: string) => `${baseUrl}/guestinfo/${encodeURIComponent(vmRef)}`;
   // The simulated guests read guestinfo over the fake's HTTPS: one TLS context (trusting its CA) for all of them.

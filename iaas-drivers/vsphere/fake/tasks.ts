@@ -1,3 +1,4 @@
+import type { FakeScheduler } from '@slipway/testkit/simulation';
 import type { MoRef } from '../src/soap.js';
 import { VimFaultError, type FaultPlan } from './faults.js';
 import type { FakeInventory, FakeTask } from './state.js';
@@ -13,26 +14,6 @@ export interface TaskWork {
   release?: () => void;
 }
 
-/** Timers of the fake's asynchronous work; all cleared on stop so nothing fires afterwards. */
-export class Scheduler {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private stopped = false;
-
-  later(ms: number, action: () => void | Promise<void>): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.stopped) void Promise.resolve().then(action).catch(() => undefined);
-    }, ms);
-    this.timers.add(timer);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-  }
-}
 
 /** Finished tasks stay readable this long, as in vCenter's task manager. */
 const RETENTION_MS = 10 * 60_000;
@@ -47,7 +28,7 @@ export class TaskRunner {
 
   constructor(
     private readonly inventory: FakeInventory,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: FakeScheduler,
     private readonly faults: FaultPlan,
   ) {}
 
