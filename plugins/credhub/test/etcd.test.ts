@@ -24,7 +24,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe.skipIf(!installed)('issued etcd certificates on a real etcd', () => {
+describe.skipIf(!installed)(`issued etcd certificates on a real etcd${installed ? '' : ' (skipped: etcd and etcdctl are not installed; apt-get install etcd-server etcd-client)'}`, () => {
   it('run a three-member TLS cluster on loopback; etcdctl writes and reads a key with the client certificate', async () => {
     const { provider } = await openStore();
     const path = '/slipway/clusters/etcd-test';
