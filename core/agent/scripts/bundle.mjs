@@ -92,6 +92,8 @@ async function main() {
       conditions: ['source'],
       tsconfig: join(AGENT, 'bundle/tsconfig.json'),
       banner: { js: bannerFor(cjs) },
+      // The bundle has no package.json beside it: its version is written in at build time.
+      define: { SLIPWAY_AGENT_VERSION: JSON.stringify(JSON.parse(readFileSync(join(AGENT, 'package.json'), 'utf8')).version) },
       // Readable in a journal's stack trace; minifying saves little on a VM disk.
       minify: false,
       legalComments: 'inline',

@@ -9,6 +9,7 @@ import type { MetadataSource } from '@slipway/contracts';
 import { Agent } from './agent.js';
 import { ChildProcessRunner } from './child-process-runner.js';
 import { FileMetadataSource } from './file-metadata.js';
+import { agentVersion } from './version.js';
 import { KubernetesJobCatalog } from './kubernetes/catalog.js';
 import { createJsonLogger } from './logger.js';
 import { agentPaths } from './paths.js';
@@ -55,6 +56,7 @@ ${lines.join('\n')}
   --root DIR        prefix of every path the agent writes (default /; the local driver gives each VM its own)
   --bin-dir DIR     where job binaries are, searched before the image's packages and PATH (repeatable)
   --help            this text
+  --version         print the agent's version
 `;
 }
 
@@ -69,10 +71,12 @@ export interface AgentCommandLine {
   logLevel: 'debug' | 'info';
   /** `--help` was given: print the usage and start nothing. */
   help: boolean;
+  /** `--version` was given: print the version and start nothing. */
+  version: boolean;
 }
 
 export function parseCommandLine(argv: string[], usageText: string = USAGE): AgentCommandLine {
-  const parsed: AgentCommandLine = { metadata: '', root: '/', binDirs: [], logLevel: 'info', help: false };
+  const parsed: AgentCommandLine = { metadata: '', root: '/', binDirs: [], logLevel: 'info', help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = (): string => {
@@ -87,10 +91,11 @@ export function parseCommandLine(argv: string[], usageText: string = USAGE): Age
       case '--log-max-bytes': parsed.logMaxBytes = Number(value()); break;
       case '--log-level': parsed.logLevel = value() === 'debug' ? 'debug' : 'info'; break;
       case '--help': case '-h': parsed.help = true; break;
+      case '--version': parsed.version = true; break;
       default: throw new Error(`unknown option ${flag}\n${usageText}`);
     }
   }
-  if (!parsed.metadata && !parsed.help) throw new Error(`--metadata is required\n${usageText}`);
+  if (!parsed.metadata && !parsed.help && !parsed.version) throw new Error(`--metadata is required\n${usageText}`);
   return parsed;
 }
 
@@ -176,6 +181,10 @@ export function runAgentProgram(argv: string[], options: AgentProgramOptions = {
   }
   if (commandLine.help) {
     process.stdout.write(usage(named));
+    return;
+  }
+  if (commandLine.version) {
+    process.stdout.write(`slipway-agent ${agentVersion()}\n`);
     return;
   }
   main(argv, options).catch(fail);
