@@ -49,7 +49,7 @@ describe('a fresh clone', () => {
   it('logs in with `npx slipway login` and lists plans', async () => {
     const ca = join(home, 'ca.pem');
     const login = await npx(['slipway', 'login', '-a', server.url, '-u', 'admin', '-p', 'fresh-clone-pw', '--ca-cert', ca]);
-    expect(login.stdout).toMatch(/logged in/i);
+    expect(login.stdout).toMatch(/Login successful/);
     const plans = await npx(['slipway', 'plans', '--json']);
     expect(JSON.parse(plans.stdout).map((p: { name: string }) => p.name)).toContain('small');
   });
