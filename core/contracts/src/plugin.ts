@@ -4,15 +4,25 @@ import type { NetworkDriver } from './network.js';
 import type { RegistryDriver } from './registry.js';
 import type { AlertSink } from './health.js';
 
-/**
- * The contract version this package describes. A plugin declares the range it implements
- * (`contract: '^1.0.0'`); the loader refuses it unless this version satisfies the range.
- * Minor versions add optional verbs (capabilities); a major version changes a required one.
- */
-export const CONTRACT_VERSION = '1.1.0';
-
 export const PLUGIN_KINDS = ['iaas', 'network', 'registry', 'credentials', 'alerts'] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
+
+/**
+ * The contract version of each plugin kind. A plugin declares the range it implements
+ * (`contract: '^1.0.0'`); the loader refuses it unless its kind's version satisfies the range.
+ * Minor versions add optional verbs (capabilities); a major version changes a required one. Kinds are
+ * versioned apart so that a new network contract does not strand every cloud driver.
+ */
+export const CONTRACT_VERSIONS: Readonly<Record<PluginKind, string>> = Object.freeze({
+  iaas: '1.1.0',
+  network: '2.0.0',
+  registry: '2.0.0',
+  credentials: '1.1.0',
+  alerts: '1.1.0',
+});
+
+/** The IaaS contract's version (what `CONTRACT_VERSION` meant before kinds were versioned apart). */
+export const CONTRACT_VERSION = CONTRACT_VERSIONS.iaas;
 
 /** What each kind's `create` returns. */
 export interface PluginInstanceByKind {

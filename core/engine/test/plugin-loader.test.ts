@@ -17,7 +17,7 @@ const configSchema = {
   properties: { prefix: { type: 'string', pattern: '^\\\\d+\\\\.\\\\d+\\\\.\\\\d+$' }, first: { type: 'integer', minimum: 1, maximum: 254 } },
 };
 export default Object.freeze({
-  kind: 'network', contract: '^1.0.0', configSchema, capabilities: [],
+  kind: 'network', contract: '^2.0.0', configSchema, capabilities: [],
   async create(config, host) {
     const byOwner = new Map();
     let next = config.first ?? 10;
@@ -28,8 +28,8 @@ export default Object.freeze({
         return { owner: input.owner, ip: byOwner.get(input.owner), netmask: '255.255.255.0' };
       },
       async releaseAddress(input) { byOwner.delete(input.owner); },
-      async ensureApiEndpoint(input) { return { address: input.masters[0] }; },
-      async releaseCluster() {},
+      async ensureApiEndpoint(input) { return { address: input.masters[0], loadBalanced: false }; },
+      async teardownCluster() {},
       async listAllocations() { return [...byOwner].map(([owner, ip]) => ({ owner, ip, netmask: '255.255.255.0' })); },
       async destroy() { host.logger.info('acme network stopped'); },
     };
@@ -37,14 +37,14 @@ export default Object.freeze({
 });
 `;
 
-function vendorPackage(root: string, version: string, contract = '^1.0.0'): string {
+function vendorPackage(root: string, version: string, contract = '^2.0.0'): string {
   const dir = join(root, `src-${version}-${contract.replace(/\W/g, '')}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({
     name: '@acme/slipway-network-tiny', version, type: 'module', exports: { '.': './index.js' },
     peerDependencies: { '@slipway/contracts': '^1.0.0' }, slipway: { kind: 'network', contract },
   }, null, 2));
-  writeFileSync(join(dir, 'index.js'), VENDOR_INDEX.replace("contract: '^1.0.0'", `contract: '${contract}'`));
+  writeFileSync(join(dir, 'index.js'), VENDOR_INDEX.replace("contract: '^2.0.0'", `contract: '${contract}'`));
   const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', root], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!;
   return join(root, tarball);
 }
@@ -125,13 +125,13 @@ describe('plugin loader', () => {
     expect(err.message).toContain('network.version: @acme/slipway-network-tiny 1.2.0 is installed but slipway.yaml wants ^2');
   });
 
-  it('refuses a plugin built for another contract before importing its code', async () => {
-    const otherOps = join(root, 'ops-v2');
-    operatorInstall(otherOps, vendorPackage(root, '2.1.0', '^2.0.0'));
-    const cfg = config(otherOps, { plugin: '@acme/slipway-network-tiny', version: '^2', config: { prefix: '192.0.2' } });
+  it('refuses a network plugin built for the old contract before importing its code', async () => {
+    const otherOps = join(root, 'ops-v1');
+    operatorInstall(otherOps, vendorPackage(root, '0.9.0', '^1.0.0'));
+    const cfg = config(otherOps, { plugin: '@acme/slipway-network-tiny', version: '^0.9', config: { prefix: '192.0.2' } });
     const err = await refusal(new PluginLoader({ searchDirs: cfg.plugin_dirs }).resolveAll(cfg));
-    expect(err.message).toContain('@acme/slipway-network-tiny 2.1.0 implements contract ^2.0.0; this Slipway provides 1.1.0');
-    expect(err.message).toContain('contract ^1');
+    expect(err.message).toContain('@acme/slipway-network-tiny 0.9.0 implements network contract ^1.0.0; this Slipway provides network contract 2.0.0');
+    expect(err.message).toContain('built for contract ^2');
   }, 60_000);
 
   it('refuses a plugin of the wrong kind for its slot', async () => {

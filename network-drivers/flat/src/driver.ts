@@ -1,4 +1,4 @@
-import { SlipwayError, throwIfAborted, type AddressAllocation, type CallOptions, type ClusterNetwork, type NetworkDriver } from '@slipway/contracts';
+import { SlipwayError, throwIfAborted, type AddressAllocation, type ApiEndpoint, type ApiEndpointInput, type CallOptions, type ClusterNetwork, type NetworkDriver } from '@slipway/contracts';
 import type { FlatConfig } from './config.js';
 import { intToIp, parseRange, pickAddress, type Range } from './ipam.js';
 import type { FlatState, FlatStateFile } from './store.js';
@@ -60,13 +60,13 @@ export class FlatNetworkDriver implements NetworkDriver {
     this.file.save(this.state);
   }
 
-  async ensureApiEndpoint(input: { clusterId: string; port: number; masters: string[] }, options?: CallOptions): Promise<{ address: string }> {
+  async ensureApiEndpoint(input: ApiEndpointInput, options?: CallOptions): Promise<ApiEndpoint> {
     throwIfAborted(options?.signal);
     if (!input.masters.length) throw new SlipwayError('InvalidInput', `cluster ${input.clusterId} has no master address yet`);
-    return { address: input.masters[0] };
+    return { address: input.masters[0]!, loadBalanced: false };
   }
 
-  async releaseCluster(input: { clusterId: string }, options?: CallOptions): Promise<void> {
+  async teardownCluster(input: { clusterId: string }, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal);
     this.drop(this.state.allocations.filter((a) => a.clusterId === input.clusterId));
     this.state.clusters = this.state.clusters.filter((c) => c !== input.clusterId);

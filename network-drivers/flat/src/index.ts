@@ -9,7 +9,7 @@ export type { FlatConfig } from './config.js';
 
 export default definePlugin({
   kind: 'network',
-  contract: '^1.0.0',
+  contract: '^2.0.0',
   configSchema,
   async create(config: FlatConfig, host) {
     return new FlatNetworkDriver(config, new FlatStateFile(join(host.dataDir, 'allocations.json')));

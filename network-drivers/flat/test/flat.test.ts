@@ -45,7 +45,7 @@ describe('flat network', () => {
     for (const o of ['c', 'd', 'e', 'f']) more.push((await restarted.allocateAddress({ clusterId: 'c', owner: o, iaas: 'sandbox' })).ip);
     expect(more[3]).toBe(a.ip);
     await expect(restarted.allocateAddress({ clusterId: 'c', owner: 'g', iaas: 'sandbox' })).rejects.toThrow(/no free address in 10.2.0.0\/29 \(IaaS target sandbox\)/);
-    await restarted.releaseCluster({ clusterId: 'c' });
+    await restarted.teardownCluster({ clusterId: 'c' });
     expect(await restarted.listAllocations({ clusterId: 'c' })).toEqual([]);
   });
 

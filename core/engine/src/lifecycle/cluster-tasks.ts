@@ -175,7 +175,7 @@ export class ClusterSteps {
   }
 
   async releaseCluster(ctx: StepContext): Promise<void> {
-    await this.plugins.network.releaseCluster({ clusterId: ctx.cluster.uuid }, { signal: ctx.signal });
+    await this.plugins.network.teardownCluster({ clusterId: ctx.cluster.uuid }, { signal: ctx.signal });
     const path = clusterCredentialPath(ctx.cluster.uuid);
     const names = await this.plugins.credentials.find({ path }, ENGINE_ACTOR);
     for (const { name } of names) await this.plugins.credentials.delete(name, ENGINE_ACTOR);

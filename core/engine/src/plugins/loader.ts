@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import semver from 'semver';
-import { CONTRACT_VERSION, PLUGIN_KINDS, SlipwayError, type PluginKind, type PluginModule } from '@slipway/contracts';
+import { CONTRACT_VERSIONS, PLUGIN_KINDS, SlipwayError, type PluginKind, type PluginModule } from '@slipway/contracts';
 import { describeAjvErrors } from '../config/ajv-errors.js';
 import type { PluginRef, SlipwayConfig } from '../config/schema.js';
 
@@ -100,8 +100,9 @@ export class PluginLoader {
     if (declared.kind !== kind) {
       throw refused(`${path}.plugin: ${ref.plugin} is a ${declared.kind} plugin, but ${path} needs ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} plugin`);
     }
-    if (!contractSatisfied(declared.contract)) {
-      throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} implements contract ${declared.contract}; this Slipway provides ${CONTRACT_VERSION}; install a version of ${ref.plugin} built for contract ^${semver.major(CONTRACT_VERSION)}`);
+    const provided = CONTRACT_VERSIONS[kind];
+    if (!contractSatisfied(provided, declared.contract)) {
+      throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} implements ${kind} contract ${declared.contract}; this Slipway provides ${kind} contract ${provided}; install a version of ${ref.plugin} built for contract ^${semver.major(provided)}`);
     }
 
     const module = await this.importModule(ref.plugin, dir, viaCore, path);
@@ -185,9 +186,9 @@ function entryOf(dir: string): string {
   return resolve(dir, pick(manifest.exports) ?? manifest.main ?? 'index.js');
 }
 
-function contractSatisfied(range: string): boolean {
+function contractSatisfied(provided: string, range: string): boolean {
   try {
-    return semver.satisfies(CONTRACT_VERSION, range);
+    return semver.satisfies(provided, range);
   } catch {
     return false;
   }

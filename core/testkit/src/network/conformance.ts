@@ -55,7 +55,7 @@ export function runNetworkConformance<C>(options: NetworkConformanceOptions<C>):
       const again = await driver.prepareCluster({ clusterId: id, clusterName: id, iaas: IAAS });
       expect(again).toEqual(first);
       expect(first.cidr).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
-      await driver.releaseCluster({ clusterId: id });
+      await driver.teardownCluster({ clusterId: id });
     });
 
     it('gives an owner the same address when asked again, and no address to two owners', async () => {
@@ -66,7 +66,7 @@ export function runNetworkConformance<C>(options: NetworkConformanceOptions<C>):
       expect(await driver.allocateAddress({ clusterId: id, owner: 'a', iaas: IAAS })).toEqual(a);
       expect(a.ip).not.toBe(b.ip);
       expect((await driver.listAllocations({ clusterId: id })).map((x) => x.owner).sort()).toEqual(['a', 'b']);
-      await driver.releaseCluster({ clusterId: id });
+      await driver.teardownCluster({ clusterId: id });
     });
 
     it('hands out distinct addresses under concurrent calls and says clearly when the pool is empty', async () => {
@@ -78,7 +78,7 @@ export function runNetworkConformance<C>(options: NetworkConformanceOptions<C>):
       expect(new Set(ips).size).toBe(CAPACITY);
       const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
       expect(refused.every((e) => SlipwayError.is(e, 'CapacityExhausted') && !e.retryable && e.hint.length > 0)).toBe(true);
-      await driver.releaseCluster({ clusterId: id });
+      await driver.teardownCluster({ clusterId: id });
       expect(await driver.listAllocations({ clusterId: id })).toEqual([]);
     });
 
@@ -91,8 +91,8 @@ export function runNetworkConformance<C>(options: NetworkConformanceOptions<C>):
       await driver.releaseAddress({ clusterId: id, owner: 'never-had-one' });
       const next = await driver.allocateAddress({ clusterId: id, owner: 'late', iaas: IAAS });
       expect(next.ip).toBe(held[0]!.ip);
-      await driver.releaseCluster({ clusterId: id });
-      await driver.releaseCluster({ clusterId: id });
+      await driver.teardownCluster({ clusterId: id });
+      await driver.teardownCluster({ clusterId: id });
     });
 
     it('points the API endpoint at a master', async () => {
@@ -101,7 +101,7 @@ export function runNetworkConformance<C>(options: NetworkConformanceOptions<C>):
       const m = await driver.allocateAddress({ clusterId: id, owner: 'master-0', iaas: IAAS });
       const { address } = await driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters: [m.ip] });
       expect(address).toMatch(/\S/);
-      await driver.releaseCluster({ clusterId: id });
+      await driver.teardownCluster({ clusterId: id });
     });
 
     it('refuses an aborted signal with Cancelled', async () => {
