@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
+import { createServer, type Server, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { SlipwayError } from '@slipway/contracts';
-import { DEFAULT_CONFIG_YAML, LineLogger, openEngine, parseConfigText, validateConfig, type Engine } from '@slipway/engine';
+import {
+  chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, extraListenerFor, HomeLock, LineLogger, openEngine, parseConfigText, validateConfig, type Engine,
+} from '@slipway/engine';
 import { createApp } from './app.js';
 
 export interface ControlPlaneOptions {
@@ -15,6 +17,8 @@ export interface ControlPlaneOptions {
   port?: number;
   /** Config file; default $SLIPWAY_CONFIG or $SLIPWAY_HOME/slipway.yaml (written with comments on first start). */
   configPath?: string;
+  /** Where key material lives, outside the home so no backup of the home holds it; default $SLIPWAY_KEYS or HOME-keys. */
+  keysDir?: string;
   /** Where log lines go; default stderr. */
   log?: (line: string) => void;
   /** The admin password for the first start; default $SLIPWAY_ADMIN_PASSWORD, else generated. */
@@ -24,6 +28,8 @@ export interface ControlPlaneOptions {
 
 export interface RunningControlPlane {
   url: string;
+  /** The URL agents dial (api.advertise_url, or the one kept from an earlier start while VMs exist). */
+  advertiseUrl: string;
   caPath: string;
   configPath: string;
   home: string;
@@ -50,6 +56,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   // An empty variable counts as unset, as shells and CI systems often leave them.
   const home = resolve(options.home || env.SLIPWAY_HOME || '.slipway');
   await mkdir(home, { recursive: true, mode: 0o700 });
+  const lock = HomeLock.acquire(home, 'slipway up');
+  try {
+    return await startLocked(home, lock, options, env);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOptions, env: NodeJS.ProcessEnv): Promise<RunningControlPlane> {
   const explicitConfig = options.configPath || env.SLIPWAY_CONFIG || undefined;
   const configPath = resolve(explicitConfig ?? join(home, 'slipway.yaml'));
   if (!existsSync(configPath)) {
@@ -64,19 +80,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
   const sink = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const logger = new LineLogger(sink, env.SLIPWAY_LOG_LEVEL === 'debug' ? 'debug' : 'info');
-  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION });
+  const keysDir = resolve(options.keysDir || env.SLIPWAY_KEYS || defaultKeysDir(home));
+  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION, keysDir });
 
   // Requests that arrive while the engine finishes starting get a clear 503.
   let listener: ReturnType<typeof getRequestListener> = async (_req, res) => {
     res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
     res.end(JSON.stringify({ type: 'https://slipway.dev/errors/Retryable', title: 'Retryable', status: 503, code: 'Retryable', detail: 'Slipway is starting', hint: 'Retry in a second.' }));
   };
-  const server: Server = createServer({
-    cert: engine.tls.cert, key: engine.tls.key,
-    // Agents present client certificates from the agent CA; users present none and use bearer tokens.
-    ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false,
-    keepAliveTimeout: 65_000,
-  }, (req, res) => listener(req, res));
+  const server: Server = createServer(tlsOptionsOf(engine), (req, res) => listener(req, res));
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // long polls of the agent channel are held up to the heartbeat interval
   try {
@@ -94,11 +106,36 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const port = (server.address() as AddressInfo).port;
   const host = config.api.bind === '0.0.0.0' ? '127.0.0.1' : config.api.bind;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const services = await engine.start(config.api.advertise_url ?? url);
+  const advertised = await chooseAdvertiseUrl(engine.store, config, url);
+  if (advertised.previous) logger.warn('api.advertise_url changed: agents of VMs created before keep dialing the URL they booted with', { previous: advertised.previous, now: advertised.url });
+  // Agents of existing VMs dial the URL they booted with; when that is on this machine but not this
+  // listener (a restart on another port), serve it too rather than let them go silent and be resurrected.
+  const extra = extraListenerFor(advertised.url, config, { host: config.api.bind, port });
+  const agentServer: Server | undefined = extra ? createServer(tlsOptionsOf(engine), (req, res) => listener(req, res)) : undefined;
+  if (agentServer && extra) {
+    agentServer.headersTimeout = server.headersTimeout;
+    agentServer.requestTimeout = 0;
+    try {
+      await new Promise<void>((ok, fail) => {
+        agentServer.once('error', fail);
+        agentServer.listen(extra.port, extra.host, () => { agentServer.off('error', fail); ok(); });
+      });
+      logger.info('also serving the URL agents of existing VMs dial', { advertise_url: advertised.url });
+    } catch (e) {
+      await new Promise<void>((ok) => server.close(() => ok()));
+      await engine.close();
+      const err = e as NodeJS.ErrnoException;
+      throw new SlipwayError('Conflict', `agents of existing VMs dial ${advertised.url} (advertised when they were created); this start listens on ${url} and cannot also listen on ${extra.host}:${extra.port}: ${err.code ?? err.message}`, {
+        cause: e, field: 'api.advertise_url',
+        hint: `Free port ${extra.port} or start on it (--port ${extra.port}); or set api.advertise_url to a URL that reaches this control plane (a load balancer or NAT rule).`,
+      });
+    }
+  }
+  const services = await engine.start(advertised.url);
   const admin = await services.auth.ensureAdmin(options.adminPassword ?? env.SLIPWAY_ADMIN_PASSWORD);
   const adminPassword = admin.generatedPassword;
   const credentialApi = await engine.plugins.credentials.httpApi?.({
-    url: config.api.advertise_url ?? url, version: VERSION,
+    url: advertised.url, version: VERSION,
     async authenticate(token) {
       const principal = await services.auth.authenticate(token);
       return { actor: `user:${principal.name}`, roles: principal.roles };
@@ -106,20 +143,30 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
   const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [] });
   listener = getRequestListener(app.fetch);
-  logger.info(`slipway ${VERSION} listening`, { url, home, config: configPath, plugins: engine.plugins.loaded.map((p) => `${p.name}@${p.version}`).join(',') });
+  logger.info(`slipway ${VERSION} listening`, { url, advertise_url: advertised.url, home, config: configPath, plugins: engine.plugins.loaded.map((p) => `${p.name}@${p.version}`).join(',') });
 
   let stopped: Promise<void> | undefined;
   return {
-    url, caPath: engine.caPath, configPath, home, adminPassword, firstStart: admin.created, version: VERSION,
+    url, advertiseUrl: advertised.url, caPath: engine.caPath, configPath, home, adminPassword, firstStart: admin.created, version: VERSION,
     stop() {
       stopped ??= (async () => {
-        await new Promise<void>((ok) => {
-          server.close(() => ok());
-          server.closeAllConnections();
-        });
+        await Promise.all([server, agentServer].map((s) => s && new Promise<void>((ok) => {
+          s.close(() => ok());
+          s.closeAllConnections();
+        })));
         await engine.close();
+        lock.release();
       })();
       return stopped;
     },
+  };
+}
+
+function tlsOptionsOf(engine: Engine): ServerOptions {
+  return {
+    cert: engine.tls.cert, key: engine.tls.key,
+    // Agents present client certificates from the agent CA; users present none and use bearer tokens.
+    ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false,
+    keepAliveTimeout: 65_000,
   };
 }

@@ -32,3 +32,6 @@ export { openEngine, type Engine, type EngineOptions, type EngineServices } from
 export * from './health/index.js';
 export * from './upgrades/index.js';
 export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './config/schema.js';
+export { HomeLock, readHolder, LOCK_FILE, HOLDER_FILE, type HomeLockHolder } from './home-lock.js';
+export { chooseAdvertiseUrl, extraListenerFor, ADVERTISE_URL_SETTING, type AdvertisedUrl, type AdvertiseSource } from './advertise-url.js';
+export { defaultKeysDir } from './keys-dir.js';
