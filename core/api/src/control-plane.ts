@@ -30,6 +30,8 @@ export interface RunningControlPlane {
   url: string;
   /** The URL agents dial (api.advertise_url, or the one kept from an earlier start while VMs exist). */
   advertiseUrl: string;
+  /** Where the encryption keys are (outside the home). */
+  keysDir: string;
   caPath: string;
   configPath: string;
   home: string;
@@ -147,7 +149,7 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
 
   let stopped: Promise<void> | undefined;
   return {
-    url, advertiseUrl: advertised.url, caPath: engine.caPath, configPath, home, adminPassword, firstStart: admin.created, version: VERSION,
+    url, advertiseUrl: advertised.url, keysDir, caPath: engine.caPath, configPath, home, adminPassword, firstStart: admin.created, version: VERSION,
     stop() {
       stopped ??= (async () => {
         await Promise.all([server, agentServer].map((s) => s && new Promise<void>((ok) => {

@@ -35,3 +35,7 @@ export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './confi
 export { HomeLock, readHolder, LOCK_FILE, HOLDER_FILE, type HomeLockHolder } from './home-lock.js';
 export { chooseAdvertiseUrl, extraListenerFor, ADVERTISE_URL_SETTING, type AdvertisedUrl, type AdvertiseSource } from './advertise-url.js';
 export { defaultKeysDir } from './keys-dir.js';
+export { takeBackup, dataDirOf, STORE_FILE, type BackupOptions } from './backup/take-backup.js';
+export { restoreBackup, verifyBackup, type RestoreOptions, type RestoreResult } from './backup/restore-backup.js';
+export { SqliteOnlineCopier, type DatabaseCopier } from './backup/database-copier.js';
+export type { BackupManifest, BackupFile, BackedUpPlugin } from './backup/manifest.js';
