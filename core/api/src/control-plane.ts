@@ -6,7 +6,7 @@ import { resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { SlipwayError } from '@slipway/contracts';
 import {
-  chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, extraListenerFor, HomeLock, LineLogger, openEngine, parseConfigText, validateConfig, type Engine,
+  chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, HomeLock, reachOf, LineLogger, openEngine, parseConfigText, validateConfig, type Engine,
 } from '@slipway/engine';
 import { createApp } from './app.js';
 
@@ -112,25 +112,32 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
   if (advertised.previous) logger.warn('api.advertise_url changed: agents of VMs created before keep dialing the URL they booted with', { previous: advertised.previous, now: advertised.url });
   // Agents of existing VMs dial the URL they booted with; when that is on this machine but not this
   // listener (a restart on another port), serve it too rather than let them go silent and be resurrected.
-  const extra = extraListenerFor(advertised.url, config, { host: config.api.bind, port });
-  const agentServer: Server | undefined = extra ? createServer(tlsOptionsOf(engine), (req, res) => listener(req, res)) : undefined;
-  if (agentServer && extra) {
+  const reach = reachOf(advertised.url, config, { host: config.api.bind, port });
+  let agentServer: Server | undefined;
+  const refuse = async (message: string, hint: string, cause?: unknown): Promise<never> => {
+    await Promise.all([server, agentServer].map((s) => s?.listening && new Promise<void>((ok) => s.close(() => ok()))));
+    await engine.close();
+    throw new SlipwayError('Conflict', message, { cause, field: 'api.advertise_url', hint });
+  };
+  if (reach.kind === 'elsewhere' && advertised.source === 'previous') {
+    await refuse(`agents of existing VMs dial ${advertised.url} (the URL of an earlier start), which this start does not serve: it listens on ${url}`,
+      `Start on the old address (api.bind), or, if something routes ${advertised.url} to this control plane, set api.advertise_url: ${advertised.url}.`);
+  }
+  if (reach.kind === 'serve') {
+    agentServer = createServer(tlsOptionsOf(engine), (req, res) => listener(req, res));
     agentServer.headersTimeout = server.headersTimeout;
     agentServer.requestTimeout = 0;
+    const extra = agentServer;
     try {
       await new Promise<void>((ok, fail) => {
-        agentServer.once('error', fail);
-        agentServer.listen(extra.port, extra.host, () => { agentServer.off('error', fail); ok(); });
+        extra.once('error', fail);
+        extra.listen(reach.port, reach.host, () => { extra.off('error', fail); ok(); });
       });
       logger.info('also serving the URL agents of existing VMs dial', { advertise_url: advertised.url });
     } catch (e) {
-      await new Promise<void>((ok) => server.close(() => ok()));
-      await engine.close();
       const err = e as NodeJS.ErrnoException;
-      throw new SlipwayError('Conflict', `agents of existing VMs dial ${advertised.url} (advertised when they were created); this start listens on ${url} and cannot also listen on ${extra.host}:${extra.port}: ${err.code ?? err.message}`, {
-        cause: e, field: 'api.advertise_url',
-        hint: `Free port ${extra.port} or start on it (--port ${extra.port}); or set api.advertise_url to a URL that reaches this control plane (a load balancer or NAT rule).`,
-      });
+      await refuse(`agents of existing VMs dial ${advertised.url} (advertised when they were created); this start listens on ${url} and cannot also listen on ${reach.host}:${reach.port}: ${err.code ?? err.message}`,
+        `Free port ${reach.port} or start on it (--port ${reach.port}); or set api.advertise_url to a URL that reaches this control plane (a load balancer or NAT rule).`, e);
     }
   }
   const services = await engine.start(advertised.url);

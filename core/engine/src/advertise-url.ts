@@ -33,20 +33,30 @@ export async function chooseAdvertiseUrl(store: Store, config: SlipwayConfig, li
   return { url: listenUrl, source: 'this-start' };
 }
 
-/**
- * When agents dial a URL on this machine that the listener does not cover (a restart on another port),
- * the address and port to serve too. A URL on another host is the operator's routing (a load balancer,
- * a NAT rule): nothing to listen on.
- */
-export function extraListenerFor(advertised: string, config: SlipwayConfig, listening: { host: string; port: number }): { host: string; port: number } | undefined {
+/** How this start relates to the URL agents dial. */
+export type AdvertisedReach =
+  | { kind: 'covered' }
+  /** On this machine but not on this listener (a restart on another port): serve it too. */
+  | { kind: 'serve'; host: string; port: number }
+  /** Another host: reached only through the operator's routing (a load balancer, a NAT rule, DNS). */
+  | { kind: 'elsewhere' };
+
+/** Whether the listener covers the advertised URL, or it must be served too, or it is someone else's to route. */
+export function reachOf(advertised: string, config: SlipwayConfig, listening: { host: string; port: number }): AdvertisedReach {
   const url = new URL(advertised);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 443);
   const wildcard = config.api.bind === '0.0.0.0' || config.api.bind === '::';
   const local = host === 'localhost' || host === config.api.bind || isLoopback(host) || (wildcard && isIP(host) !== 0);
-  if (!local) return undefined;
-  if (port === listening.port && (host === listening.host || wildcard || config.api.bind === host)) return undefined;
-  return { host: host === 'localhost' ? '127.0.0.1' : host, port };
+  if (!local) return { kind: 'elsewhere' };
+  if (port === listening.port && (host === listening.host || wildcard || config.api.bind === host)) return { kind: 'covered' };
+  return { kind: 'serve', host: host === 'localhost' ? '127.0.0.1' : host, port };
+}
+
+/** The address and port to serve besides the listener, if any (see `reachOf`). */
+export function extraListenerFor(advertised: string, config: SlipwayConfig, listening: { host: string; port: number }): { host: string; port: number } | undefined {
+  const reach = reachOf(advertised, config, listening);
+  return reach.kind === 'serve' ? { host: reach.host, port: reach.port } : undefined;
 }
 
 function isLoopback(host: string): boolean {

@@ -16,6 +16,7 @@ import { PluginLoader } from './plugins/loader.js';
 import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
 import { createStore, type Store } from './store/index.js';
 import { defaultKeysDir } from './keys-dir.js';
+import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, STORE, type ControlPlaneIdentity } from './tokens.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
@@ -70,7 +71,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   try {
     plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock });
     const caPath = join(home, 'ca.pem');
-    const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath);
+    const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath, await store.settings.get(ADVERTISE_URL_SETTING));
     const container = rootContainer.createChildContainer();
     container.register(CONFIG, { useValue: config });
     container.register(STORE, { useValue: store });
