@@ -1,4 +1,5 @@
 import Sqlite from 'better-sqlite3';
+import { SlipwayError } from '@slipway/contracts';
 
 /**
  * How a database becomes a file in a backup. The seam for the store's engines: SQLite's online backup API
@@ -27,6 +28,9 @@ export class SqliteOnlineCopier implements DatabaseCopier {
     const copy = new Sqlite(target);
     try {
       copy.pragma('journal_mode = DELETE');
+      // A copy that does not read back is no backup: say so now, not on the day of the restore.
+      const check = copy.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new SlipwayError('Internal', `the backup copy of ${source} fails SQLite's check: ${String(check)}`, { hint: 'Run the backup again; if it repeats, check the disk of the home.' });
     } finally {
       copy.close();
     }

@@ -1,6 +1,6 @@
 import { chmod, copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { SlipwayError } from '@slipway/contracts';
 import { loadConfigFile } from '../config/load.js';
 import { PluginLoader, type ResolvedPlugin } from '../plugins/loader.js';
@@ -37,6 +37,10 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
   const store = join(options.home, STORE_FILE);
   if (!existsSync(store)) {
     throw new SlipwayError('NotFound', `${options.home} holds no Slipway store (${STORE_FILE})`, { hint: 'Pass the home slipway up runs with: --home DIR or $SLIPWAY_HOME.' });
+  }
+  const rel = relative(resolve(options.home), resolve(options.to));
+  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    throw new SlipwayError('InvalidInput', `${options.to} is inside the home ${options.home}: a backup that goes with the home it protects is no backup`, { field: 'to', hint: 'Write it to another directory, ideally another disk or machine.' });
   }
   await prepareTarget(options.to);
   const config = await loadConfigFile(options.configPath);
