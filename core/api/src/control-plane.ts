@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type ServerOptions } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { SlipwayError } from '@slipway/contracts';
@@ -90,7 +90,12 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
     res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
     res.end(JSON.stringify({ type: 'https://slipway.dev/errors/Retryable', title: 'Retryable', status: 503, code: 'Retryable', detail: 'Slipway is starting', hint: 'Retry in a second.' }));
   };
-  const server: Server = createServer(tlsOptionsOf(engine), (req, res) => listener(req, res));
+  const server: Server = createServer({
+    cert: engine.tls.cert, key: engine.tls.key,
+    // Agents present client certificates from the agent CA; users present none and use bearer tokens.
+    ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false,
+    keepAliveTimeout: 65_000,
+  }, (req, res) => listener(req, res));
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // long polls of the agent channel are held up to the heartbeat interval
   try {
@@ -113,7 +118,7 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
   // Agents of existing VMs dial the URL they booted with; when that is on this machine but not this
   // listener (a restart on another port), serve it too rather than let them go silent and be resurrected.
   const reach = reachOf(advertised.url, config, { host: config.api.bind, port });
-  let agentServer: Server | undefined;
+  let agentServer: NetServer | undefined;
   const refuse = async (message: string, hint: string, cause?: unknown): Promise<never> => {
     await Promise.all([server, agentServer].map((s) => s?.listening && new Promise<void>((ok) => s.close(() => ok()))));
     await engine.close();
@@ -124,9 +129,8 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
       `Start on the old address (api.bind), or, if something routes ${advertised.url} to this control plane, set api.advertise_url: ${advertised.url}.`);
   }
   if (reach.kind === 'serve') {
-    agentServer = createServer(tlsOptionsOf(engine), (req, res) => listener(req, res));
-    agentServer.headersTimeout = server.headersTimeout;
-    agentServer.requestTimeout = 0;
+    // Connections accepted there are handed to the main server: same TLS, limits and timeouts.
+    agentServer = createNetServer((socket) => server.emit('connection', socket));
     const extra = agentServer;
     try {
       await new Promise<void>((ok, fail) => {
@@ -159,23 +163,17 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
     url, advertiseUrl: advertised.url, keysDir, caPath: engine.caPath, configPath, home, adminPassword, firstStart: admin.created, version: VERSION,
     stop() {
       stopped ??= (async () => {
-        await Promise.all([server, agentServer].map((s) => s && new Promise<void>((ok) => {
-          s.close(() => ok());
-          s.closeAllConnections();
-        })));
+        await Promise.all([
+          new Promise<void>((ok) => agentServer ? agentServer.close(() => ok()) : ok()),
+          new Promise<void>((ok) => {
+            server.close(() => ok());
+            server.closeAllConnections(); // the connections agentServer handed over too
+          }),
+        ]);
         await engine.close();
         lock.release();
       })();
       return stopped;
     },
-  };
-}
-
-function tlsOptionsOf(engine: Engine): ServerOptions {
-  return {
-    cert: engine.tls.cert, key: engine.tls.key,
-    // Agents present client certificates from the agent CA; users present none and use bearer tokens.
-    ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false,
-    keepAliveTimeout: 65_000,
   };
 }
