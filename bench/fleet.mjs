@@ -80,4 +80,5 @@ try {
   api.close();
   await cp.stop();
   rmSync(home, { recursive: true, force: true });
+  rmSync(`${home}-keys`, { recursive: true, force: true });
 }

@@ -88,6 +88,7 @@ async function detectionToReplacement() {
     api.close();
     await cp.stop();
     rmSync(home, { recursive: true, force: true });
+    rmSync(`${home}-keys`, { recursive: true, force: true });
   }
 }
 
@@ -204,6 +205,7 @@ plans: [{ name: bench, iaas: standin, master_instances: 1, worker_instances: 3, 
   console.log(`  RSS: ${fmt(withMonitor.rssMb, 0)} MiB while monitoring (process peak ${fmt(peakRssMb(), 0)} MiB; goal < 300 MB); instances flagged down: ${down.n}`);
   await store.db.destroy();
   rmSync(home, { recursive: true, force: true });
+  rmSync(`${home}-keys`, { recursive: true, force: true });
 }
 
 if (process.env.BENCH_ONLY !== 'scale') await detectionToReplacement();

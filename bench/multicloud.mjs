@@ -41,6 +41,7 @@ async function run(label, targets, credentials) {
     api.close();
     await cp.stop();
     rmSync(home, { recursive: true, force: true });
+    rmSync(`${home}-keys`, { recursive: true, force: true });
   }
 }
 

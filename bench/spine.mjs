@@ -139,5 +139,6 @@ try {
   api.close();
   await cp.stop();
   rmSync(home, { recursive: true, force: true });
+  rmSync(`${home}-keys`, { recursive: true, force: true });
 }
 

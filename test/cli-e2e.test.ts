@@ -31,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   rmSync(home, { recursive: true, force: true });
+  rmSync(`${home}-keys`, { recursive: true, force: true });
 });
 
 describe('a developer\'s day with the real server and the real CLI', () => {

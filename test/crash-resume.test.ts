@@ -28,6 +28,7 @@ let server: ServerProcess | undefined;
 afterAll(async () => {
   await server?.stop();
   rmSync(home, { recursive: true, force: true });
+  rmSync(`${home}-keys`, { recursive: true, force: true });
 });
 
 interface Step { name: string; state: string; detail: string | null }

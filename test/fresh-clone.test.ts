@@ -35,6 +35,7 @@ describe('a fresh clone', () => {
     await server?.stop();
     rmSync(clone, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
+    rmSync(`${home}-keys`, { recursive: true, force: true });
   });
 
   const npx = (args: string[], env: Record<string, string> = {}) =>

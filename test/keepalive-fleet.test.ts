@@ -53,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   rmSync(home, { recursive: true, force: true });
+  rmSync(`${home}-keys`, { recursive: true, force: true });
 });
 
 describe('patching a CVE across the fleet', () => {

@@ -76,6 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   rmSync(home, { recursive: true, force: true });
+  rmSync(`${home}-keys`, { recursive: true, force: true });
 });
 
 describe('keeping clusters alive, with the real server and CLI', () => {

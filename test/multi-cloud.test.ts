@@ -40,6 +40,7 @@ afterAll(async () => {
   await server?.stop();
   await Promise.all([aws?.stop(), openstack?.stop()]);
   rmSync(home, { recursive: true, force: true });
+  rmSync(`${home}-keys`, { recursive: true, force: true });
 });
 
 describe('one control plane, two clouds', () => {

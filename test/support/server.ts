@@ -29,10 +29,13 @@ export interface ServerProcess {
 }
 
 /** `slipway up` as its own process; resolves once it prints its ready line. */
-export async function startServer(options: { home: string; port: number; password: string; config?: string }): Promise<ServerProcess> {
+export async function startServer(options: { home: string; port: number; password: string; config?: string; keys?: string; umask?: string }): Promise<ServerProcess> {
   const args = [CLI, 'up', '--home', options.home, '--port', String(options.port)];
   if (options.config) args.push('--config', options.config);
-  const child = spawn(process.execPath, args, {
+  if (options.keys) args.push('--keys', options.keys);
+  // With a umask, through a shell that sets it and then becomes node (same pid, so kill -9 reaches it).
+  const [command, argv] = options.umask === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, ...args]];
+  const child = spawn(command, argv, {
     env: { ...process.env, SLIPWAY_ADMIN_PASSWORD: options.password, SLIPWAY_HOME: '', SLIPWAY_CONFIG: '', SLIPWAY_PORT: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

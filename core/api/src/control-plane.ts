@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { SlipwayError } from '@slipway/contracts';
-import { DEFAULT_CONFIG_YAML, LineLogger, openEngine, parseConfigText, validateConfig, type Engine } from '@slipway/engine';
+import {
+  chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, HomeLock, reachOf, LineLogger, openEngine, parseConfigText, validateConfig, type Engine,
+} from '@slipway/engine';
 import { createApp } from './app.js';
 
 export interface ControlPlaneOptions {
@@ -15,6 +17,8 @@ export interface ControlPlaneOptions {
   port?: number;
   /** Config file; default $SLIPWAY_CONFIG or $SLIPWAY_HOME/slipway.yaml (written with comments on first start). */
   configPath?: string;
+  /** Where key material lives, outside the home so no backup of the home holds it; default $SLIPWAY_KEYS or HOME-keys. */
+  keysDir?: string;
   /** Where log lines go; default stderr. */
   log?: (line: string) => void;
   /** The admin password for the first start; default $SLIPWAY_ADMIN_PASSWORD, else generated. */
@@ -24,6 +28,10 @@ export interface ControlPlaneOptions {
 
 export interface RunningControlPlane {
   url: string;
+  /** The URL agents dial (api.advertise_url, or the one kept from an earlier start while VMs exist). */
+  advertiseUrl: string;
+  /** Where the encryption keys are (outside the home). */
+  keysDir: string;
   caPath: string;
   configPath: string;
   home: string;
@@ -50,6 +58,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   // An empty variable counts as unset, as shells and CI systems often leave them.
   const home = resolve(options.home || env.SLIPWAY_HOME || '.slipway');
   await mkdir(home, { recursive: true, mode: 0o700 });
+  const lock = HomeLock.acquire(home, 'slipway up');
+  try {
+    return await startLocked(home, lock, options, env);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOptions, env: NodeJS.ProcessEnv): Promise<RunningControlPlane> {
   const explicitConfig = options.configPath || env.SLIPWAY_CONFIG || undefined;
   const configPath = resolve(explicitConfig ?? join(home, 'slipway.yaml'));
   if (!existsSync(configPath)) {
@@ -64,7 +82,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
   const sink = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const logger = new LineLogger(sink, env.SLIPWAY_LOG_LEVEL === 'debug' ? 'debug' : 'info');
-  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION });
+  const keysDir = resolve(options.keysDir || env.SLIPWAY_KEYS || defaultKeysDir(home));
+  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION, keysDir });
 
   // Requests that arrive while the engine finishes starting get a clear 503.
   let listener: ReturnType<typeof getRequestListener> = async (_req, res) => {
@@ -94,11 +113,42 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const port = (server.address() as AddressInfo).port;
   const host = config.api.bind === '0.0.0.0' ? '127.0.0.1' : config.api.bind;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const services = await engine.start(config.api.advertise_url ?? url);
+  const advertised = await chooseAdvertiseUrl(engine.store, config, url);
+  if (advertised.previous) logger.warn('api.advertise_url changed: agents of VMs created before keep dialing the URL they booted with', { previous: advertised.previous, now: advertised.url });
+  // Agents of existing VMs dial the URL they booted with; when that is on this machine but not this
+  // listener (a restart on another port), serve it too rather than let them go silent and be resurrected.
+  const reach = reachOf(advertised.url, config, { host: config.api.bind, port });
+  let agentServer: NetServer | undefined;
+  const refuse = async (message: string, hint: string, cause?: unknown): Promise<never> => {
+    await Promise.all([server, agentServer].map((s) => s?.listening && new Promise<void>((ok) => s.close(() => ok()))));
+    await engine.close();
+    throw new SlipwayError('Conflict', message, { cause, field: 'api.advertise_url', hint });
+  };
+  if (reach.kind === 'elsewhere' && advertised.source === 'previous') {
+    await refuse(`agents of existing VMs dial ${advertised.url} (the URL of an earlier start), which this start does not serve: it listens on ${url}`,
+      `Start on the old address (api.bind), or, if something routes ${advertised.url} to this control plane, set api.advertise_url: ${advertised.url}.`);
+  }
+  if (reach.kind === 'serve') {
+    // Connections accepted there are handed to the main server: same TLS, limits and timeouts.
+    agentServer = createNetServer((socket) => server.emit('connection', socket));
+    const extra = agentServer;
+    try {
+      await new Promise<void>((ok, fail) => {
+        extra.once('error', fail);
+        extra.listen(reach.port, reach.host, () => { extra.off('error', fail); ok(); });
+      });
+      logger.info('also serving the URL agents of existing VMs dial', { advertise_url: advertised.url });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      await refuse(`agents of existing VMs dial ${advertised.url} (advertised when they were created); this start listens on ${url} and cannot also listen on ${reach.host}:${reach.port}: ${err.code ?? err.message}`,
+        `Free port ${reach.port} or start on it (--port ${reach.port}); or set api.advertise_url to a URL that reaches this control plane (a load balancer or NAT rule).`, e);
+    }
+  }
+  const services = await engine.start(advertised.url);
   const admin = await services.auth.ensureAdmin(options.adminPassword ?? env.SLIPWAY_ADMIN_PASSWORD);
   const adminPassword = admin.generatedPassword;
   const credentialApi = await engine.plugins.credentials.httpApi?.({
-    url: config.api.advertise_url ?? url, version: VERSION,
+    url: advertised.url, version: VERSION,
     async authenticate(token) {
       const principal = await services.auth.authenticate(token);
       return { actor: `user:${principal.name}`, roles: principal.roles };
@@ -106,18 +156,22 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   });
   const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [] });
   listener = getRequestListener(app.fetch);
-  logger.info(`slipway ${VERSION} listening`, { url, home, config: configPath, plugins: engine.plugins.loaded.map((p) => `${p.name}@${p.version}`).join(',') });
+  logger.info(`slipway ${VERSION} listening`, { url, advertise_url: advertised.url, home, config: configPath, plugins: engine.plugins.loaded.map((p) => `${p.name}@${p.version}`).join(',') });
 
   let stopped: Promise<void> | undefined;
   return {
-    url, caPath: engine.caPath, configPath, home, adminPassword, firstStart: admin.created, version: VERSION,
+    url, advertiseUrl: advertised.url, keysDir, caPath: engine.caPath, configPath, home, adminPassword, firstStart: admin.created, version: VERSION,
     stop() {
       stopped ??= (async () => {
-        await new Promise<void>((ok) => {
-          server.close(() => ok());
-          server.closeAllConnections();
-        });
+        await Promise.all([
+          new Promise<void>((ok) => agentServer ? agentServer.close(() => ok()) : ok()),
+          new Promise<void>((ok) => {
+            server.close(() => ok());
+            server.closeAllConnections(); // the connections agentServer handed over too
+          }),
+        ]);
         await engine.close();
+        lock.release();
       })();
       return stopped;
     },

@@ -80,7 +80,7 @@ export async function startTestControlPlane(options: { configYaml?: string; home
     },
     async stop() {
       await cp.stop();
-      if (!options.keepHome && !options.home) await rm(home, { recursive: true, force: true });
+      if (!options.keepHome && !options.home) for (const dir of [home, `${home}-keys`]) await rm(dir, { recursive: true, force: true });
     },
   };
 }

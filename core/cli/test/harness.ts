@@ -81,6 +81,7 @@ export async function startTestControlPlane(): Promise<{ cp: RunningControlPlane
     async stop() {
       await cp.stop();
       await rm(home, { recursive: true, force: true });
+      await rm(`${home}-keys`, { recursive: true, force: true });
     },
   };
 }

@@ -57,6 +57,12 @@ export interface PluginHost {
   dataDir: string;
   /** The id the operator gave this plugin instance in slipway.yaml (`iaas[].name`). */
   instanceName: string;
+  /**
+   * A directory outside the control plane's home for key material the plugin creates (an encryption key):
+   * `slipway backup` never copies it, so a backup alone does not open the secrets it holds. Shared by all
+   * plugins: name files after the plugin. Absent on older hosts.
+   */
+  keysDir?: string;
 }
 
 /** A JSON Schema (draft 2020-12 subset that ajv understands). */
@@ -72,6 +78,24 @@ export interface PluginModule<K extends PluginKind = PluginKind, C = unknown> {
   capabilities?: readonly string[];
   /** Creates a live instance. I/O starts here, never at import time. */
   create(config: C, host: PluginHost): Promise<PluginInstanceByKind[K]>;
+  /**
+   * What `slipway backup` takes of an instance's data directory (optional). A plugin without it is not
+   * backed up: an IaaS driver's data directory holds its cloud (the sandbox's inventory, the local driver's
+   * VMs), which a restore must find as it is, not as it was.
+   */
+  backup?: PluginBackup;
+}
+
+/** How a plugin's state is backed up and how a restore checks that the keys it needs are there. */
+export interface PluginBackup {
+  /** SQLite databases (relative to the data directory), copied with SQLite's online backup API while in use. */
+  databases?: readonly string[];
+  /** Other files (relative to the data directory) the plugin writes atomically (temp file, rename); absent ones are skipped. */
+  files?: readonly string[];
+  /** Ids of the encryption keys the data in `dataDir` is sealed under, read from the data alone (no key needed). */
+  keyIdsInUse?(dataDir: string): Promise<string[]>;
+  /** Ids (and where each comes from) of the keys `config` gives this plugin on this host; never creates a key. */
+  configuredKeys?(config: any, host: { dataDir: string; keysDir?: string; env: Record<string, string | undefined> }): Promise<Array<{ id: string; source: string }>>;
 }
 
 export function definePlugin<K extends PluginKind, C>(module: PluginModule<K, C>): PluginModule<K, C> {

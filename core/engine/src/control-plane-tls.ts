@@ -23,13 +23,14 @@ export interface ControlPlaneTls {
  * serving certificate and a separate CA for agents' client certificates (so a user's kubeconfig
  * certificate can never pass as an agent). Converge mode: the first start generates, later starts reuse.
  */
-export async function ensureControlPlaneTls(credentials: CredentialProvider, config: SlipwayConfig, caPath: string): Promise<ControlPlaneTls> {
+export async function ensureControlPlaneTls(credentials: CredentialProvider, config: SlipwayConfig, caPath: string, advertisedBefore?: string): Promise<ControlPlaneTls> {
   const [ca, agentCa] = await Promise.all([
     credentials.generate({ name: CONTROL_PLANE_CA, type: 'certificate', mode: 'converge', parameters: { common_name: 'Slipway control plane CA', organization: 'Slipway', is_ca: true, self_sign: true, duration: 3650 } }, ENGINE_ACTOR),
     credentials.generate({ name: AGENT_CA, type: 'certificate', mode: 'converge', parameters: { common_name: 'Slipway agent CA', organization: 'Slipway', is_ca: true, self_sign: true, duration: 3650 } }, ENGINE_ACTOR),
   ]);
   const names = new Set(['localhost', '127.0.0.1', config.api.bind, ...config.api.hostnames]);
-  if (config.api.advertise_url) names.add(new URL(config.api.advertise_url).hostname);
+  // Agents of existing VMs dial the URL advertised before (see advertise-url.ts): it stays a valid name.
+  for (const advertised of [config.api.advertise_url, advertisedBefore]) if (advertised) names.add(new URL(advertised).hostname.replace(/^\[|\]$/g, ''));
   names.delete('0.0.0.0');
   const server = await credentials.generate({
     name: SERVER_CERT, type: 'certificate', mode: 'converge',

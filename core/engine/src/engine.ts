@@ -15,6 +15,8 @@ import { PlanCatalog } from './plans.js';
 import { PluginLoader } from './plugins/loader.js';
 import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
 import { createStore, type Store } from './store/index.js';
+import { defaultKeysDir } from './keys-dir.js';
+import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, STORE, type ControlPlaneIdentity } from './tokens.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
@@ -29,6 +31,8 @@ export interface EngineOptions {
   logger: Logger;
   clock?: Clock;
   version: string;
+  /** Where plugins keep key material, outside the home (never in a backup); default `defaultKeysDir(home)`. */
+  keysDir?: string;
 }
 
 /** The running engine's services, for the API and the CLI's `up`. */
@@ -65,9 +69,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const store = await createStore(join(home, 'slipway.db'));
   let plugins: PluginSet | undefined;
   try {
-    plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), logger, clock });
+    plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock });
     const caPath = join(home, 'ca.pem');
-    const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath);
+    const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath, await store.settings.get(ADVERTISE_URL_SETTING));
     const container = rootContainer.createChildContainer();
     container.register(CONFIG, { useValue: config });
     container.register(STORE, { useValue: store });

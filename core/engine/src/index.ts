@@ -32,3 +32,10 @@ export { openEngine, type Engine, type EngineOptions, type EngineServices } from
 export * from './health/index.js';
 export * from './upgrades/index.js';
 export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './config/schema.js';
+export { HomeLock, readHolder, LOCK_FILE, HOLDER_FILE, type HomeLockHolder } from './home-lock.js';
+export { chooseAdvertiseUrl, extraListenerFor, reachOf, ADVERTISE_URL_SETTING, type AdvertisedUrl, type AdvertiseSource, type AdvertisedReach } from './advertise-url.js';
+export { defaultKeysDir } from './keys-dir.js';
+export { takeBackup, dataDirOf, STORE_FILE, type BackupOptions } from './backup/take-backup.js';
+export { restoreBackup, verifyBackup, type RestoreOptions, type RestoreResult } from './backup/restore-backup.js';
+export { SqliteOnlineCopier, type DatabaseCopier } from './backup/database-copier.js';
+export type { BackupManifest, BackupFile, BackedUpPlugin } from './backup/manifest.js';

@@ -50,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
   rmSync(home, { recursive: true, force: true });
+  rmSync(`${home}-keys`, { recursive: true, force: true });
 });
 
 const workers = async (name: string) => (await h.instances(name)).filter((i) => i.group_name === 'worker');

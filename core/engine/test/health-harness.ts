@@ -116,7 +116,7 @@ export async function startHarness(configYaml: string, options: { home?: string 
     },
     async stop() {
       await shutdown();
-      if (!options.home) rmSync(home, { recursive: true, force: true });
+      if (!options.home) for (const dir of [home, `${home}-keys`]) rmSync(dir, { recursive: true, force: true });
     },
   };
   return h;

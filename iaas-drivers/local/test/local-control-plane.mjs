@@ -113,7 +113,7 @@ export async function startLocalControlPlane(options = {}) {
       stopped ??= (async () => {
         await new Promise((ok) => { server.close(() => ok()); server.closeAllConnections(); });
         await engine.close();
-        if (!options.keepHome && !process.env.SLIPWAY_E2E_KEEP) rmSync(home, { recursive: true, force: true, maxRetries: 5 });
+        if (!options.keepHome && !process.env.SLIPWAY_E2E_KEEP) { rmSync(home, { recursive: true, force: true, maxRetries: 5 }); rmSync(`${home}-keys`, { recursive: true, force: true }); }
         else process.stderr.write(`kept ${home}\n`);
       })();
       return stopped;

@@ -39,6 +39,7 @@ describe.skipIf(!haveEtcd)(`local VMs as process trees${haveEtcd ? '' : ' (skipp
     await first?.killAll();
     const alive = [...everySeen].filter(running);
     rmSync(first.home, { recursive: true, force: true });
+    rmSync(`${first.home}-keys`, { recursive: true, force: true });
     expect(leftover.filter(running), 'no VM process outlives Slipway').toEqual([]);
     expect(alive, 'no VM process outlives Slipway').toEqual([]);
   }, 60_000);

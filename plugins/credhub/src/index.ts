@@ -6,7 +6,10 @@ import { LocalKeyProvider, type EncryptionKeyProvider } from './encryption/key-p
 import { keyUsage } from './encryption/rotation.js';
 import { EnvelopeSealer, type ValueSealer } from './encryption/sealer.js';
 import { CredhubCredentialProvider } from './provider.js';
-import { openCredentialDb } from './store/open.js';
+import { keyIdsInUse, openCredentialDb } from './store/open.js';
+
+/** The credential database's file name in the plugin's data directory. */
+const CREDENTIAL_DB = 'credhub.db';
 
 export { CredhubCredentialProvider, type CertificateListing, type FindOptions, type CertificateRegenerateOptions } from './provider.js';
 export type { PermissionService } from './permissions.js';
@@ -27,6 +30,8 @@ export interface OpenCredhubOptions {
   sealer?: ValueSealer;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** The host's directory for key material (outside the home): where the default key file is created. */
+  keysDir?: string;
 }
 
 /**
@@ -35,8 +40,10 @@ export interface OpenCredhubOptions {
  */
 export async function openCredhubProvider(options: OpenCredhubOptions): Promise<CredhubCredentialProvider> {
   const config = options.config ?? {};
-  const sealer = options.sealer ?? new EnvelopeSealer(options.keys ?? LocalKeyProvider.fromConfig(config, options.dataDir, options.env));
-  const db = await openCredentialDb(join(options.dataDir, 'credhub.db'));
+  const sealer = options.sealer ?? new EnvelopeSealer(options.keys ?? LocalKeyProvider.fromConfig(config, options.dataDir, options.env, {
+    keysDir: options.keysDir, notice: (message, fields) => options.logger?.warn(message, fields),
+  }));
+  const db = await openCredentialDb(join(options.dataDir, CREDENTIAL_DB));
   const provider = new CredhubCredentialProvider({
     db, sealer, concatenateCas: config.certificates?.concatenate_cas,
     access: { fullAccessActors: config.permissions?.full_access_actors, adminRoles: config.permissions?.admin_roles },
@@ -70,8 +77,17 @@ export default definePlugin({
   contract: '^1.0.0',
   configSchema,
   async create(config: CredhubConfig, host) {
-    const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger });
+    const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger, keysDir: host.keysDir });
     // The control plane serves CredHub's API from this instance (contract 1.1's httpApi).
     return Object.assign(provider, { httpApi: async (api: HttpApiHost) => credhubPluginApi(provider, api) });
+  },
+  // The database and the passphrase salt; the key file never (it lives in the host's keys directory).
+  backup: {
+    databases: [CREDENTIAL_DB],
+    files: ['encryption.salt'],
+    keyIdsInUse: (dataDir: string) => keyIdsInUse(join(dataDir, CREDENTIAL_DB)),
+    async configuredKeys(config: CredhubConfig, host: { dataDir: string; keysDir?: string; env: Record<string, string | undefined> }) {
+      return LocalKeyProvider.fromConfig(config, host.dataDir, host.env, { keysDir: host.keysDir, create: false }).describe();
+    },
   },
 });

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { RunningControlPlane } from '@slipway/api';
 import { CliError, EXIT } from '../errors.js';
 import { printJson } from '../output/json.js';
 import { keyValues } from '../output/table.js';
 import { controlPlanePaths } from '../paths.js';
 import type { Command, CommandGroup, FlagSpec } from '../registry.js';
+import { KEYS_FLAG } from './backup.js';
 
 /** The line `slipway up` prints once the API answers; scripts and tests wait for it. */
 export const READY_PREFIX = 'Slipway is ready at ';
@@ -20,12 +22,15 @@ const up: Command = {
     'or with a generated password that is printed once. It prints the API URL, the CA file and the',
     `config file, then a line starting "${READY_PREFIX}" when the API answers.`,
     'SIGINT or SIGTERM stops it cleanly: running tasks pause and resume on the next start.',
+    'One control plane per home: a second slipway up on the same home exits 1 naming the pid of the first.',
+    'The credential store\'s default key is created in the keys directory, outside the home (--keys).',
     'A refused plugin or an invalid config exits 1 listing every problem.',
   ].join('\n'),
   flags: {
     home: HOME_FLAG,
     port: { type: 'string', valueName: 'N', env: 'SLIPWAY_PORT', description: 'port of the API (default api.port of the config, 9021; 0 picks a free one)' },
     config: { type: 'string', valueName: 'FILE', env: 'SLIPWAY_CONFIG', description: 'config file (default HOME/slipway.yaml, written on first start)' },
+    keys: KEYS_FLAG,
   },
   examples: ['slipway up', 'SLIPWAY_ADMIN_PASSWORD=s3cret-pass slipway up --home /var/lib/slipway --port 9021'],
   async run({ io, flags }) {
@@ -38,12 +43,15 @@ const up: Command = {
       home: paths.home,
       ...(paths.explicitConfig ? { configPath: paths.configPath } : {}),
       ...(port !== undefined ? { port } : {}),
+      ...(flags.string('keys') ? { keysDir: resolve(io.cwd, flags.string('keys')!) } : {}),
       env: io.env,
       log: (line) => io.stderr.write(`${line}\n`),
     });
     const pairs: Array<[string, string]> = [
       ['API URL', running.url], ['CA certificate', running.caPath], ['Config', running.configPath], ['Home', running.home],
+      ['Keys', `${running.keysDir}  (keep a copy apart from backups)`],
     ];
+    if (running.advertiseUrl !== running.url) pairs.splice(1, 0, ['Agents dial', running.advertiseUrl]);
     if (running.adminPassword) {
       pairs.push(['Admin user', 'admin'], ['Admin password', `${running.adminPassword}  (generated on this first start and shown only once: store it now)`]);
     } else if (running.firstStart) {

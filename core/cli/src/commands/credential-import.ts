@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { CliError, EXIT } from '../errors.js';
 import { controlPlanePaths } from '../paths.js';
@@ -29,7 +30,9 @@ const importCommand: Command = {
     }
     const { importCredentials, readCredentialImport, silentLogger } = await import('@slipway/engine');
     const entries = await readCredentialImport(args.FILE!);
-    const written = await importCredentials({ home: paths.home, configPath: paths.configPath, entries, logger: silentLogger });
+    // The same keys directory slipway up uses ($SLIPWAY_KEYS, else HOME-keys), or a second key would be made.
+    const keysDir = io.env.SLIPWAY_KEYS ? resolve(io.cwd, io.env.SLIPWAY_KEYS) : undefined;
+    const written = await importCredentials({ home: paths.home, configPath: paths.configPath, entries, logger: silentLogger, ...(keysDir ? { keysDir } : {}) });
     io.stdout.write(`Imported ${written.length} credential${written.length === 1 ? '' : 's'} into ${paths.home}:\n${written.map((n) => `  ${n}\n`).join('')}`);
     return EXIT.ok;
   },

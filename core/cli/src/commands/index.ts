@@ -1,4 +1,5 @@
 import type { CommandGroup } from '../registry.js';
+import { backupCommands } from './backup.js';
 import { clusterCommands } from './clusters.js';
 import { controlPlaneCommands } from './control-plane.js';
 import { credentialImportCommands } from './credential-import.js';
@@ -16,6 +17,7 @@ import { upgradeCommands } from './upgrades.js';
 /** Every command group, in the order `slipway --help` lists them. A new group is one file and one line here. */
 export const COMMAND_GROUPS: CommandGroup[] = [
   controlPlaneCommands,
+  backupCommands,
   credentialImportCommands,
   sessionCommands,
   planCommands,

@@ -5,7 +5,7 @@ export const DEFAULT_CONFIG_YAML = `# Slipway configuration. Check a change with
 api:
   bind: 127.0.0.1          # address the REST API and the agent channel listen on
   port: 9021               # PKS used 9021 too
-  # advertise_url: https://10.0.0.5:9021   # what agents on VMs dial; default https://BIND:PORT
+  # advertise_url: https://slipway.example.com:9021   # what agents on VMs dial; default: the first start's URL, kept while VMs exist
   token_ttl_seconds: 43200
 
 # Where secrets and every cluster's PKI live (CredHub-like: typed, versioned, encrypted at rest).
@@ -26,7 +26,7 @@ iaas:
 # Addresses for cluster VMs: a flat range per IaaS target.
 network:
   plugin: "@slipway/network-flat"
-  version: "^1"
+  version: "^2"
   config:
     ranges:
       sandbox:

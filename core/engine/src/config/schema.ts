@@ -148,7 +148,7 @@ export const configSchema: JsonSchema = {
       properties: {
         bind: { type: 'string', default: '127.0.0.1', description: 'address to listen on' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 9021, description: 'port (PKS uses 9021)' },
-        advertise_url: { type: 'string', pattern: '^https://', description: 'URL agents on VMs use to reach the control plane; default https://BIND:PORT' },
+        advertise_url: { type: 'string', pattern: '^https://', description: 'URL written into every VM\'s bootstrap settings, which its agent dials (a DNS name or load balancer in front of the control plane); kept in the store once used. Default: the URL of the first start, kept while VMs exist, so a restart on another port keeps advertising it and also serves it when it is on this machine (refusing to start if it cannot); with no VM left it follows the listener' },
         hostnames: { type: 'array', items: { type: 'string' }, default: [], description: 'extra names/IPs for the serving certificate' },
         token_ttl_seconds: { type: 'integer', minimum: 60, default: 43200, description: 'lifetime of access tokens' },
       },
@@ -166,7 +166,7 @@ export const configSchema: JsonSchema = {
         },
       },
     },
-    network: { ...pluginRef(), default: { plugin: '@slipway/network-flat', version: '^1' }, description: 'the network driver plugin' },
+    network: { ...pluginRef(), default: { plugin: '@slipway/network-flat', version: '^2' }, description: 'the network driver plugin' },
     registry: { ...pluginRef(), description: 'optional image registry plugin' },
     plugin_dirs: { type: 'array', items: { type: 'string' }, default: [], description: 'extra directories (with node_modules) to resolve plugins from' },
     kubernetes: {

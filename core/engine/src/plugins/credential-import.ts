@@ -6,6 +6,7 @@ import { SystemClock } from '../clock.js';
 import { loadConfigFile, parseConfigText } from '../config/load.js';
 import { PluginLoader } from './loader.js';
 import { createPluginInstance } from './plugin-set.js';
+import { defaultKeysDir } from '../keys-dir.js';
 
 /**
  * Who an import acts as. Whoever can read the Slipway home (its key file) holds every secret anyway, so the
@@ -40,12 +41,14 @@ export async function readCredentialImport(file: string): Promise<ImportEntry[]>
  * plane will find them: for the secrets IaaS drivers need at start (cloud keys), which must be in the store
  * before `slipway up` can create the drivers. Each entry becomes a new version.
  */
-export async function importCredentials(options: { home: string; configPath: string; entries: ImportEntry[]; logger: Logger }): Promise<string[]> {
+export async function importCredentials(options: { home: string; configPath: string; entries: ImportEntry[]; logger: Logger; keysDir?: string }): Promise<string[]> {
   const config = await loadConfigFile(options.configPath);
   const loader = new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath });
   const credentialsPlugin = await loader.resolve('credentials', config.credentials, 'credentials');
   // The same data directory layout as `slipway up`: the store the running control plane opens.
-  const credentials = await createPluginInstance<CredentialProvider>(credentialsPlugin, 'default', { dataDir: join(options.home, 'plugins'), logger: options.logger, clock: new SystemClock() });
+  const credentials = await createPluginInstance<CredentialProvider>(credentialsPlugin, 'default', {
+    dataDir: join(options.home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(options.home), logger: options.logger, clock: new SystemClock(),
+  });
   try {
     const written: string[] = [];
     for (const entry of options.entries) {

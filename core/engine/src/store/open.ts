@@ -3,6 +3,7 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { SlipwayError } from '@slipway/contracts';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
+import { createPrivately, restrict } from './private-file.js';
 
 export type Db = Kysely<Database>;
 
@@ -12,12 +13,14 @@ export type Db = Kysely<Database>;
  * the last transactions, which the idempotent steps then redo.
  */
 export async function openStore(file: string): Promise<Db> {
+  createPrivately(file);
   const sqlite = new Sqlite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  restrict(file);
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, scryptSync } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlipwayError } from '@slipway/contracts';
 import type { CredhubConfig, KeySourceConfig } from '../config.js';
@@ -41,23 +41,32 @@ export class LocalKeyProvider implements EncryptionKeyProvider {
     this.keyIds = Object.freeze([...this.keys.keys()]);
   }
 
-  /** Keys as configured; without any, a key file created (mode 0600) in the plugin's data directory. */
-  static fromConfig(config: CredhubConfig, dataDir: string, env: NodeJS.ProcessEnv = process.env): LocalKeyProvider {
+  /**
+   * Keys as configured; without any, the default key file (mode 0600), created on first use: in the host's
+   * keys directory, outside the home, so a backup of the home never holds it. A home made by an earlier
+   * version keeps its key at the old place, in the data directory, with a notice to move it.
+   */
+  static fromConfig(config: CredhubConfig, dataDir: string, env: NodeJS.ProcessEnv = process.env, options: DefaultKeyOptions = {}): LocalKeyProvider {
     const enc = config.encryption ?? {};
     const single = enc.key_env ? [{ key_env: enc.key_env, active: true }] : enc.key_file ? [{ key_file: enc.key_file, active: true }] : [];
     if (single.length && enc.keys) {
       throw new SlipwayError('InvalidConfig', 'credentials.config.encryption: use either keys or key_file/key_env, not both', { field: 'credentials.config.encryption.keys' });
     }
-    const sources: KeySourceConfig[] = enc.keys ?? (single.length ? single : [{ key_file: join(dataDir, 'encryption.key'), active: true }]);
+    const generated = !enc.keys && !single.length;
+    const sources: KeySourceConfig[] = enc.keys ?? (single.length ? single : [{ key_file: defaultKeyFile(dataDir, options), active: true }]);
     const actives = sources.filter((s) => s.active ?? sources.length === 1);
     if (actives.length !== 1) {
       throw new SlipwayError('InvalidConfig', `credentials.config.encryption.keys: exactly one key must be active; ${actives.length} are`, {
         field: 'credentials.config.encryption.keys', hint: 'Mark the key new values go under with active: true.',
       });
     }
-    const generated = !enc.keys && !single.length;
-    const keys = sources.map((s, i) => readKey(s, i, dataDir, env, generated));
+    const keys = sources.map((s, i) => readKey(s, i, dataDir, env, generated && options.create !== false));
     return new LocalKeyProvider(keys, keys[sources.indexOf(actives[0])]);
+  }
+
+  /** Each key's id and where it came from (a file or a variable), never the key. */
+  describe(): Array<{ id: string; source: string }> {
+    return [...this.keys.values()].map((k) => ({ id: k.id, source: k.source }));
   }
 
   /** Keys given directly (tests, embedding): the first is active. */
@@ -81,6 +90,34 @@ export class LocalKeyProvider implements EncryptionKeyProvider {
   }
 }
 
+export interface DefaultKeyOptions {
+  /** The host's directory for key material, outside the home. */
+  keysDir?: string;
+  /** Create the default key file when it is missing (default true; a restore's check passes false). */
+  create?: boolean;
+  /** Told once when an existing home's key is still at the old place. */
+  notice?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** The file name of the default key in the keys directory. */
+export const DEFAULT_KEY_FILE = 'credhub-encryption.key';
+/** Where earlier versions created the default key: in the data directory, inside the home. */
+export const LEGACY_KEY_FILE = 'encryption.key';
+
+function defaultKeyFile(dataDir: string, options: DefaultKeyOptions): string {
+  const legacy = join(dataDir, LEGACY_KEY_FILE);
+  if (!options.keysDir) return legacy;
+  const file = join(options.keysDir, DEFAULT_KEY_FILE);
+  if (existsSync(legacy) && !existsSync(file)) {
+    options.notice?.('the credential encryption key is inside the home, where a copy of the home takes it along; it keeps being used there', {
+      key_file: legacy, hint: `Stop Slipway, move it to ${file} (mode 0600), and keep a copy apart from your backups.`,
+    });
+    return legacy;
+  }
+  if (options.create !== false) mkdirSync(options.keysDir, { recursive: true, mode: 0o700 });
+  return file;
+}
+
 function readKey(source: KeySourceConfig, index: number, dataDir: string, env: NodeJS.ProcessEnv, createIfMissing: boolean): LocalKey {
   const field = `credentials.config.encryption.keys[${index}]`;
   if (source.key_env && source.key_file) throw new SlipwayError('InvalidConfig', `${field}: give key_file or key_env, not both`, { field });
@@ -99,7 +136,11 @@ function readKey(source: KeySourceConfig, index: number, dataDir: string, env: N
   if (!source.key_file) throw new SlipwayError('InvalidConfig', `${field}: give key_file or key_env`, { field });
   const file = source.key_file;
   if (!existsSync(file)) {
-    if (!createIfMissing) throw new SlipwayError('InvalidConfig', `encryption key file ${file} does not exist`, { field: `${field}.key_file` });
+    if (!createIfMissing) {
+      throw new SlipwayError('InvalidConfig', `encryption key file ${file} does not exist`, {
+        field: `${field}.key_file`, hint: 'Put the key file you kept there (32 bytes in base64, mode 0600), or configure credentials.config.encryption.',
+      });
+    }
     writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
   }
   const kek = checkLength(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'), `encryption key file ${file}`);

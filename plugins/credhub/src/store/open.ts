@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { migrations } from './migrations.js';
@@ -5,6 +6,9 @@ import type { CredentialDb, CredhubSchema } from './schema.js';
 
 /** Opens (creating or migrating) the credential database; WAL, and deleted secrets overwritten on disk. */
 export async function openCredentialDb(file: string): Promise<CredentialDb> {
+  // Private whatever the umask: created 0600 (SQLite gives -wal and -shm the database's mode), and set
+  // again at every open for stores created before.
+  closeSync(openSync(file, 'a', 0o600));
   const sqlite = new Sqlite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -12,6 +16,7 @@ export async function openCredentialDb(file: string): Promise<CredentialDb> {
   sqlite.pragma('foreign_keys = ON');
   // Deleted secrets' bytes are overwritten, not left in free pages or the WAL.
   sqlite.pragma('secure_delete = ON');
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
   const db = new Kysely<CredhubSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
   if (error) {
@@ -42,4 +47,14 @@ function withStatementCache(db: Sqlite.Database): SqliteDatabase {
       return statement;
     },
   };
+}
+
+/** The ids of the keys the versions in a credential database are sealed under (opened read-only). */
+export async function keyIdsInUse(file: string): Promise<string[]> {
+  const sqlite = new Sqlite(file, { readonly: true, fileMustExist: true });
+  try {
+    return (sqlite.prepare('SELECT DISTINCT key_id FROM credential_versions ORDER BY key_id').all() as Array<{ key_id: string }>).map((r) => r.key_id);
+  } finally {
+    sqlite.close();
+  }
 }
