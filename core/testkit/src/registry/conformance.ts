@@ -224,6 +224,13 @@ const TESTS: RegistryTest[] = [
   },
 ];
 
+function missingVerbs(ctx: Ctx): string[] {
+  const driver = ctx.driver as unknown as Record<string, unknown>;
+  const missing: string[] = REQUIRED.filter((verb) => typeof driver[verb] !== 'function');
+  if (ctx.capabilities.includes('leftovers') && typeof driver.listProjects !== 'function') missing.push('listProjects');
+  return missing;
+}
+
 export const REGISTRY_CONFORMANCE_TEST_NAMES: readonly string[] = Object.freeze(TESTS.map((t) => `${t.group} > ${t.name}`));
 
 /**
@@ -271,6 +278,8 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
     afterEach(async () => {
       if (!ctx) return;
       ctx.fake.faults.reset();
+      // A driver still being written (the scaffold) has no delete verbs yet: the verb test says so, once.
+      if (missingVerbs(ctx).length > 0) return ctx.made.clear();
       for (const project of ctx.made) {
         // Under faults ctx.driver carries the engine's retries, so the cleanup survives them too.
         for (const robot of ['nodes', 'ci']) await ctx.driver.deleteRobot({ project, robot });
@@ -289,10 +298,11 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
         const problems = checkSkips(skips, REGISTRY_CONFORMANCE_TEST_NAMES);
         if (problems.length) throw new SlipwayError('InvalidInput', `the skip list of runRegistryConformance is wrong:\n  ${problems.join('\n  ')}`, { field: 'skip' });
       });
-      it('implements every required verb, and listProjects with leftovers', () => {
-        const missing = REQUIRED.filter((verb) => typeof (ctx!.driver as unknown as Record<string, unknown>)[verb] !== 'function');
-        if (ctx!.capabilities.includes('leftovers') && typeof ctx!.driver.listProjects !== 'function') missing.push('listProjects' as never);
-        expect(missing, 'verbs the driver lacks').toEqual([]);
+      it('implements every required verb', () => {
+        const missing = missingVerbs(ctx!);
+        if (missing.length > 0) {
+          throw new SlipwayError('Unsupported', `the driver returned by create() lacks: ${missing.join(', ')}`, { details: { missing } });
+        }
       });
       it('reports a healthy registry with an endpoint', () => {
         expect(ctx!.info.healthy).toBe(true);
