@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -24,13 +24,16 @@ const API = '/api/v2.0';
 
 /** The fake Harbor's one HTTPS listener on 127.0.0.1: the API, the token service, and `/v2/` proxied to the registry. */
 export async function startHarborServer(ctx: FakeServerContext, tls: { cert: string; key: string }, port = 0): Promise<{ server: Server; url: string }> {
-  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+  // Large stream buffers: image layers pass through here, and 16 KiB chunks cost a TLS record and a syscall each.
+  const registryAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+  const server = createServer({ cert: tls.cert, key: tls.key, highWaterMark: 1 << 20 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/v2' || path.startsWith('/v2/')) return proxy(ctx, req, res);
+    if (path === '/v2' || path.startsWith('/v2/')) return proxy(ctx, registryAgent, req, res);
     if (path === '/service/token') return void token(ctx, req, res);
     void api(ctx, req, res);
   });
   server.keepAliveTimeout = 10_000;
+  server.on('close', () => registryAgent.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
@@ -131,14 +134,14 @@ function allowedActions(ctx: FakeServerContext, who: ReturnType<FakeServerContex
 }
 
 /** `/v2/` to the real registry, streamed both ways; its 401s carry the realm of this server's token service. */
-function proxy(ctx: FakeServerContext, req: IncomingMessage, res: ServerResponse): void {
+function proxy(ctx: FakeServerContext, agent: HttpAgent, req: IncomingMessage, res: ServerResponse): void {
   const target = ctx.registryUrl();
   if (!target) {
     sendJson(res, 503, { errors: [{ code: 'UNAVAILABLE', message: 'the registry is not running' }] });
     req.resume();
     return;
   }
-  const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+  const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers, agent }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
   });
