@@ -217,7 +217,8 @@ const rotateCertificates: Command = {
     'With the CAs (the default, or --all as pks spells it): a new CA is trusted beside the old one, every',
     'certificate is reissued under it, then the old CA is dropped; the cluster is rolled after each phase,',
     'so nodes and kubeconfigs keep working until the last phase. Run get-credentials again afterwards.',
-    '--leaf-only reissues every certificate under the same CAs.',
+    '--leaf-only reissues every certificate under the same CAs. Either also gives the cluster\'s registry',
+    'robots new secrets (nodes take the pull robot\'s at their next sync); --registry-only does only that.',
   ].join('\n'),
   args: [NAME_ARG],
   flags: {
