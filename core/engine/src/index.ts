@@ -32,3 +32,6 @@ export { openEngine, type Engine, type EngineOptions, type EngineServices } from
 export * from './health/index.js';
 export * from './upgrades/index.js';
 export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './config/schema.js';
+export { ClusterRegistrySteps } from './registry/cluster-registry.js';
+export { registryProjectName, robotNames, robotCredentialNames } from './registry/naming.js';
+export { applyPullSecret, dockerConfigSecret, PULL_SECRET_NAME } from './registry/pull-secret.js';
