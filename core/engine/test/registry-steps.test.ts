@@ -10,7 +10,7 @@ import harbor from '@slipway/registry-harbor';
 import { startFake, writeOciImage, type StartedHarborFake } from '@slipway/registry-harbor/fake';
 import { createTestHost, type TestHost } from '@slipway/testkit/simulation';
 import {
-  applyPullSecret, ClusterRegistrySteps, createStore, dockerConfigSecret, PlanCatalog, robotCredentialNames, SystemClock, type Store,
+  applyPullSecret, ClusterRegistrySteps, createStore, dockerConfigSecret, JobPropertiesBuilder, PlanCatalog, robotCredentialNames, SystemClock, type Store,
 } from '../src/index.js';
 import type { PluginSet } from '../src/plugins/plugin-set.js';
 import type { SlipwayConfig } from '../src/config/schema.js';
@@ -151,6 +151,36 @@ describe('the cluster registry steps', () => {
     await steps.pullSecret(ctx);
     expect(details.at(-1)).toMatch(/^skipped: the Kubernetes API at https:\/\/127\.0\.0\.1:8443 does not answer; nodes pull without a secret$/);
   }, 60_000);
+});
+
+describe('what nodes are told about the registry', () => {
+  it('a node\'s job properties carry the registry host, its CA and the pull login, and the new secret after a rotation', async () => {
+    const credhub = (await import('@slipway/credentials-credhub')).default;
+    const pkiHost = await createTestHost();
+    const provider = await credhub.create({}, pkiHost);
+    const config = { tasks: { retry_attempts: 3 }, plans: [{ name: 'own', registry: {} }], kubernetes: { default_version: '1.31.4' } } as unknown as SlipwayConfig;
+    const plugins = { credentials: provider, registry: driver, registryCapabilities: harbor.capabilities } as unknown as PluginSet;
+    const local = new ClusterRegistrySteps(store, plugins, clock, config, new PlanCatalog(config, store, clock));
+    const { row, ctx } = await cluster('own');
+    const now = new Date().toISOString();
+    await store.instances.insert([{
+      id: 'i-master', cluster_uuid: row.uuid, group_name: 'master', idx: 0, agent_id: 'a-master', vm_cid: null, ip: '10.0.0.10', zone: null,
+      desired: 'present', state: 'starting', last_heartbeat_at: null, processes: null, desired_generation: 1, applied_generation: 0, drained: 0,
+      mounted_disk_cid: null, created_at: now, updated_at: now,
+    }]);
+    await local.ensure(ctx);
+    const builder = new JobPropertiesBuilder(store, plugins, clock);
+    const instance = (await store.instances.ofCluster(row.uuid))[0]!;
+    const login = (await provider.get(robotCredentialNames(row.uuid).pull, ENGINE)).value as UserValue;
+    const first = await builder.propertiesFor(instance);
+    expect(first.registry).toEqual({ host: fake.host, caPem: fake.caPem, username: login.username, password: login.password });
+    await local.rotate(ctx);
+    const rotated = (await provider.get(robotCredentialNames(row.uuid).pull, ENGINE)).value as UserValue;
+    expect(rotated.password).not.toBe(login.password);
+    expect((await builder.propertiesFor(instance)).registry).toMatchObject({ username: login.username, password: rotated.password });
+    await provider.destroy();
+    await pkiHost.cleanup();
+  }, 120_000);
 });
 
 describe('the dockerconfigjson pull secret', () => {
