@@ -53,7 +53,7 @@ export async function startFake(options: { port?: number } = {}): Promise<Starte
     let registry: RegistryProcess | undefined;
     const repos = new FilesystemRepositories(join(dir, 'storage'), () => registry?.running ?? false);
     const { server, url } = await startHarborServer({
-      state, faults, calls, routes: harborRoutes(state, repos, tls.caPem), tokens: new TokenIssuer(tls.tokenSigner), registryUrl: () => registry?.url,
+      state, faults, calls, repos, routes: harborRoutes(state, repos, tls.caPem), tokens: new TokenIssuer(tls.tokenSigner), registryUrl: () => registry?.url,
     }, { cert: `${tls.server.certificatePem}`, key: tls.server.privateKeyPem }, options.port);
     const stopServer = () => new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -14,19 +14,26 @@ export class FilesystemRepositories implements RepositoryStore {
   }
 
   async repositories(project: string): Promise<string[]> {
+    return this.walk(project, true);
+  }
+
+  /** Repository directories under a project; with `withArtifacts`, only those holding a tag or a manifest. */
+  private async walk(project: string, withArtifacts: boolean): Promise<string[]> {
     const out: string[] = [];
-    const walk = async (dir: string, name: string, depth: number): Promise<void> => {
+    const visit = async (dir: string, name: string, depth: number): Promise<void> => {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-      if (entries.some((e) => e.isDirectory() && e.name === '_manifests')) {
+      const isRepository = entries.some((e) => e.isDirectory() && (e.name === '_manifests' || e.name === '_layers'));
+      if (isRepository && !withArtifacts) out.push(name);
+      if (isRepository && withArtifacts) {
         // A repository whose every tag was deleted still has the directory; Harbor counts it only with artifacts.
         const tags = await readdir(join(dir, '_manifests', 'tags')).catch(() => []);
         const revisions = await readdir(join(dir, '_manifests', 'revisions', 'sha256')).catch(() => []);
         if (tags.length || revisions.length) out.push(name);
       }
       if (depth > 8) return;
-      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('_')) await walk(join(dir, e.name), `${name}/${e.name}`, depth + 1);
+      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('_')) await visit(join(dir, e.name), `${name}/${e.name}`, depth + 1);
     };
-    await walk(join(this.root, 'repositories', project), project, 0);
+    await visit(join(this.root, 'repositories', project), project, 0);
     return out.filter((n) => n !== project).sort();
   }
 
@@ -39,7 +46,8 @@ export class FilesystemRepositories implements RepositoryStore {
 
   async usedBytes(project: string): Promise<number> {
     const digests = new Set<string>();
-    for (const repo of await this.repositories(project)) {
+    // Every layer uploaded into the project counts, also of a push whose manifest has not arrived yet.
+    for (const repo of await this.walk(project, false)) {
       const layers = await readdir(join(this.root, 'repositories', ...repo.split('/'), '_layers', 'sha256')).catch(() => []);
       for (const digest of layers) digests.add(digest);
     }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FaultPlan } from './faults.js';
 import { HarborHttpError, readJson, sendError, sendJson } from './http.js';
-import type { Route } from './routes.js';
+import type { RepositoryStore, Route } from './routes.js';
 import type { HarborState } from './state.js';
 import { parseScopes, type AccessGrant, type TokenIssuer } from './token.js';
 
@@ -14,6 +14,8 @@ export interface FakeServerContext {
   routes: Route[];
   faults: FaultPlan;
   tokens: TokenIssuer;
+  /** What the registry's storage holds, for the project quota on pushes. */
+  repos: RepositoryStore;
   /** The real registry behind `/v2/`, or undefined until it runs. */
   registryUrl(): string | undefined;
   /** Requests per operation, for tests. */
@@ -28,7 +30,7 @@ export async function startHarborServer(ctx: FakeServerContext, tls: { cert: str
   const registryAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   const server = createServer({ cert: tls.cert, key: tls.key, highWaterMark: 1 << 20 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/v2' || path.startsWith('/v2/')) return proxy(ctx, registryAgent, req, res);
+    if (path === '/v2' || path.startsWith('/v2/')) return void guardQuota(ctx, req, res).then((refused) => refused || proxy(ctx, registryAgent, req, res));
     if (path === '/service/token') return void token(ctx, req, res);
     void api(ctx, req, res);
   });
@@ -131,6 +133,24 @@ function allowedActions(ctx: FakeServerContext, who: ReturnType<FakeServerContex
   else if (who?.kind === 'robot') allowed = ctx.state.robotActions(who.robot, projectName);
   else allowed = new Set(project.metadata.public === 'true' ? ['pull'] : []);
   return scope.actions.filter((a) => allowed.has(a));
+}
+
+/**
+ * Harbor's project quota on the data path: a manifest pushed into a project whose layers already take more
+ * than its storage limit is refused, as Harbor's quota middleware refuses it. Answers true when it refused.
+ */
+async function guardQuota(ctx: FakeServerContext, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const match = req.method === 'PUT' ? /^\/v2\/(.+)\/manifests\/[^/?]+/.exec(req.url ?? '') : null;
+  if (!match) return false;
+  const projectName = match[1]!.split('/')[0]!;
+  const project = [...ctx.state.projects.values()].find((p) => p.name === projectName);
+  if (!project || project.storageLimit < 0) return false;
+  const used = await ctx.repos.usedBytes(projectName);
+  if (used <= project.storageLimit) return false;
+  req.resume();
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  sendJson(res, 403, { errors: [{ code: 'DENIED', message: `quota exceeded: current usage of ${mib(used)} will exceed the configured upper limit of ${mib(project.storageLimit)} of project ${projectName}` }] });
+  return true;
 }
 
 /** `/v2/` to the real registry, streamed both ways; its 401s carry the realm of this server's token service. */

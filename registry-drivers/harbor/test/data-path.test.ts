@@ -77,6 +77,19 @@ describe('images through the fake Harbor (docker-registry behind token auth, pus
     pullCreds = `${rotated.name}:${rotated.secret}`;
   }, 60_000);
 
+  it('refuses a push over the project\'s storage quota, at the data path', async () => {
+    const small = `${PROJECT}-small`;
+    await driver.ensureProject({ project: small, owner: 'data-path-test', storageLimitBytes: 2048 });
+    const ci = await driver.ensureRobot({ project: small, robot: 'ci', access: 'push-pull' });
+    const refused = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${small}/app:v1`, { dest: `${ci.name}:${ci.secret}` });
+    expect(refused.ok).toBe(false);
+    expect(refused.stderr).toMatch(/quota exceeded/);
+    await driver.ensureProject({ project: small, owner: 'data-path-test', storageLimitBytes: 2 ** 30 });
+    const allowed = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${small}/app:v1`, { dest: `${ci.name}:${ci.secret}` });
+    expect(allowed.ok, allowed.stderr).toBe(true);
+    expect(await driver.deleteProject({ project: small, force: true })).toEqual({ deleted: true });
+  }, 60_000);
+
   it('keeps a project that holds images unless forced, and counts its bytes against the quota', async () => {
     const kept = await driver.deleteProject({ project: PROJECT });
     expect(kept).toEqual({ deleted: false, reason: 'not-empty' });
