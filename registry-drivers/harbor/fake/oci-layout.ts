@@ -7,7 +7,9 @@ import { join } from 'node:path';
  * `oci:DIR:TAG`: an uncompressed tar layer holding one file of `bytes` random bytes, its config and manifest.
  * A test image for the fake's registry, with no image tooling.
  */
-export async function writeOciImage(dir: string, options: { tag?: string; bytes?: number; fileName?: string } = {}): Promise<{ dir: string; tag: string; manifestDigest: string; layerBytes: number }> {
+export async function writeOciImage(
+  dir: string, options: { tag?: string; bytes?: number; fileName?: string } = {},
+): Promise<{ dir: string; tag: string; manifestDigest: string; layerBytes: number }> {
   const tag = options.tag ?? 'v1';
   const layer = tarOneFile(options.fileName ?? 'hello.txt', randomBytes(options.bytes ?? 64));
   const blobs = join(dir, 'blobs', 'sha256');

@@ -124,7 +124,10 @@ export function harborRoutes(state: HarborState, repos: RepositoryStore, caPem: 
         };
       },
     },
-    { method: 'GET', path: /^\/projects\/([^/]+)\/metadatas$/, operation: 'listProjectMetadatas', handle: (input) => ({ status: 200, body: { ...project(input).metadata } }) },
+    {
+      method: 'GET', path: /^\/projects\/([^/]+)\/metadatas$/, operation: 'listProjectMetadatas',
+      handle: (input) => ({ status: 200, body: { ...project(input).metadata } }),
+    },
     {
       method: 'POST', path: /^\/projects\/([^/]+)\/metadatas$/, operation: 'addProjectMetadatas',
       handle: (input) => {

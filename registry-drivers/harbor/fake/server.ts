@@ -149,7 +149,8 @@ async function guardQuota(ctx: FakeServerContext, req: IncomingMessage, res: Ser
   if (used <= project.storageLimit) return false;
   req.resume();
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  sendJson(res, 403, { errors: [{ code: 'DENIED', message: `quota exceeded: current usage of ${mib(used)} will exceed the configured upper limit of ${mib(project.storageLimit)} of project ${projectName}` }] });
+  const message = `quota exceeded: current usage of ${mib(used)} will exceed the configured upper limit of ${mib(project.storageLimit)} of project ${projectName}`;
+  sendJson(res, 403, { errors: [{ code: 'DENIED', message }] });
   return true;
 }
 

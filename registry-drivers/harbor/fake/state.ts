@@ -67,7 +67,9 @@ export class HarborState {
     if (typeof limit !== 'number' || !Number.isInteger(limit) || (limit < 0 && limit !== -1)) {
       throw new HarborHttpError(400, 'storage_limit: must be -1 or a non-negative integer of bytes');
     }
-    const project: FakeProject = { id: this.nextId++, name, metadata: { public: 'false', ...metadata }, createdAt: new Date().toISOString(), storageLimit: limit, quotaId: this.nextId++ };
+    const project: FakeProject = {
+      id: this.nextId++, name, metadata: { public: 'false', ...metadata }, createdAt: new Date().toISOString(), storageLimit: limit, quotaId: this.nextId++,
+    };
     this.projects.set(project.id, project);
     return project;
   }
@@ -182,7 +184,8 @@ export class HarborState {
       if (typeof a?.resource !== 'string' || typeof a.action !== 'string') throw new HarborHttpError(400, 'permissions[0].access: each needs resource and action');
     }
     this.project(entry.namespace, true);
-    return [{ kind: 'project', namespace: entry.namespace, access: entry.access.map((a) => ({ resource: a.resource, action: a.action, ...(a.effect ? { effect: a.effect } : {}) })) }];
+    const access = entry.access.map((a) => ({ resource: a.resource, action: a.action, ...(a.effect ? { effect: a.effect } : {}) }));
+    return [{ kind: 'project', namespace: entry.namespace, access }];
   }
 }
 

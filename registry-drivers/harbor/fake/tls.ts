@@ -9,7 +9,9 @@ export interface FakeTls {
 }
 
 export async function createFakeTls(): Promise<FakeTls> {
-  const ca = await createCertificate({ subject: { commonName: 'Harbor fake CA', organization: 'slipway' }, isCa: true, days: 30, keyUsage: ['key_cert_sign', 'crl_sign'] });
+  const ca = await createCertificate({
+    subject: { commonName: 'Harbor fake CA', organization: 'slipway' }, isCa: true, days: 30, keyUsage: ['key_cert_sign', 'crl_sign'],
+  });
   const issuer = { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem };
   const [server, tokenSigner] = await Promise.all([
     createCertificate({

@@ -72,7 +72,10 @@ export class HarborRegistryDriver implements RegistryDriver {
     });
     if (answer.status === 409) {
       const raced = await this.findRobot(project, input.robot, options);
-      if (!raced) throw new SlipwayError('Conflict', `harbor createRobot: robot ${input.robot} of ${input.project} exists but cannot be listed`, { plugin: PLUGIN, retryable: true });
+      if (!raced) {
+        const message = `harbor createRobot: robot ${input.robot} of ${input.project} exists but cannot be listed`;
+        throw new SlipwayError('Conflict', message, { plugin: PLUGIN, retryable: true });
+      }
       return { name: raced.name, id: String(raced.id), access: robotAccessOf(raced, input.project), expiresAt: isoFromEpoch(raced.expires_at) };
     }
     const made = answer.json<HarborRobotCreated>();
@@ -144,7 +147,8 @@ export class HarborRegistryDriver implements RegistryDriver {
   }
 
   private async findProject(project: string, options: CallOptions): Promise<HarborProject | undefined> {
-    const answer = await this.client.send({ operation: 'getProject', method: 'GET', path: `projects/${encodeURIComponent(project)}`, ...call(options), accept: [404, 403] });
+    const path = `projects/${encodeURIComponent(project)}`;
+    const answer = await this.client.send({ operation: 'getProject', method: 'GET', path, ...call(options), accept: [404, 403] });
     // Harbor answers 403 for a project that does not exist to a non-admin, so as not to reveal it.
     return answer.status === 200 ? answer.json<HarborProject>() : undefined;
   }
@@ -187,7 +191,10 @@ export class HarborRegistryDriver implements RegistryDriver {
       if (found?.role_id === roleId) continue;
       await this.client.send(found
         ? { operation: 'updateProjectMember', method: 'PUT', path: `${path}/${found.id}`, body: { role_id: roleId }, ...call(options) }
-        : { operation: 'createProjectMember', method: 'POST', path, body: { role_id: roleId, member_user: { username: member.username } }, ...call(options), accept: [409] });
+        : {
+          operation: 'createProjectMember', method: 'POST', path, ...call(options), accept: [409],
+          body: { role_id: roleId, member_user: { username: member.username } },
+        });
     }
   }
 

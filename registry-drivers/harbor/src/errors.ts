@@ -42,13 +42,15 @@ export function faultToError(fault: HarborFault): SlipwayError {
   };
   const base = { plugin: PLUGIN, details, cause: fault };
   if (fault.status === 401) {
-    return new SlipwayError('Unauthenticated', message, { ...base, hint: 'Check the username and password in the credential that credentials_ref names (a Harbor admin or a system robot).' });
+    const hint = 'Check the username and password in the credential that credentials_ref names (a Harbor admin or a system robot).';
+    return new SlipwayError('Unauthenticated', message, { ...base, hint });
   }
   if (fault.status === 403 && /quota|exceed/i.test(fault.message)) {
     return new SlipwayError('QuotaExceeded', message, { ...base, hint: 'Raise the project\'s storage quota (plan registry.storage_limit) or delete images.' });
   }
   if (fault.status === 403) {
-    return new SlipwayError('Forbidden', message, { ...base, hint: 'The account lacks a permission: use a Harbor admin or give the system robot project and robot permissions.' });
+    const hint = 'The account lacks a permission: use a Harbor admin or give the system robot project and robot permissions.';
+    return new SlipwayError('Forbidden', message, { ...base, hint });
   }
   if (fault.status === 404) return new SlipwayError('NotFound', message, base);
   if (fault.status === 409) return new SlipwayError('AlreadyExists', message, base);

@@ -32,7 +32,8 @@ async function readCredential(config: HarborConfig, host: PluginHost): Promise<{
   const credential = await host.credentials.get(config.credentials_ref, { actor: 'slipway:engine' });
   const value = credential.value as { username?: unknown; password?: unknown } | null;
   if ((credential.type !== 'user' && credential.type !== 'json') || typeof value?.username !== 'string' || typeof value.password !== 'string' || !value.username) {
-    throw new SlipwayError('InvalidConfig', `credential ${config.credentials_ref} must be a user credential with username and password (a Harbor admin or system robot)`, {
+    const what = 'a user credential with username and password (a Harbor admin or system robot)';
+    throw new SlipwayError('InvalidConfig', `credential ${config.credentials_ref} must be ${what}`, {
       plugin: PLUGIN, field: 'credentials_ref',
       hint: `slipway credentials set ${config.credentials_ref} --type user --username admin --password …`,
     });

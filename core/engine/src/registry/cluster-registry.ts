@@ -125,10 +125,14 @@ export class ClusterRegistrySteps {
     const path = clusterCredentialPath(cluster.uuid);
     const admin = (await this.plugins.credentials.get(`${path}/admin`, ENGINE_ACTOR)).value as { certificate: string; private_key: string; ca: string | null };
     const ca = (await this.plugins.credentials.get(`${path}/kubernetes-ca`, ENGINE_ACTOR)).value as { certificate: string };
-    const api = { url: `https://${cluster.api_address}:${KUBERNETES_API_PORT}`, caPem: admin.ca ?? ca.certificate, clientCertificate: admin.certificate, clientKey: admin.private_key };
+    const api = {
+      url: `https://${cluster.api_address}:${KUBERNETES_API_PORT}`, caPem: admin.ca ?? ca.certificate,
+      clientCertificate: admin.certificate, clientKey: admin.private_key,
+    };
     const answer = await apiAnswers(api, 3000, ctx.signal);
     if (!answer.ok) {
-      await ctx.log('info', `secret ${PULL_SECRET_NAME} not applied: the Kubernetes API at ${api.url} does not answer (${answer.reason}); nodes pull through containerd's registry config without it`);
+      await ctx.log('info', `secret ${PULL_SECRET_NAME} not applied: the Kubernetes API at ${api.url} does not answer (${answer.reason}); `
+        + 'nodes pull through containerd\'s registry config without it');
       await ctx.detail(`skipped: the Kubernetes API at ${api.url} does not answer; nodes pull without a secret`);
       return;
     }
@@ -140,11 +144,13 @@ export class ClusterRegistrySteps {
   private async ensureRobot(ctx: StepContext, project: string, robot: string, access: 'pull' | 'push-pull', credential: string): Promise<RobotAccount> {
     const registry = this.driver();
     if (access === 'push-pull' && !this.has('robot.push')) {
-      throw new SlipwayError('Unsupported', `the registry plugin cannot make push robots (capability robot.push); set registry.push_robot: false in plan ${ctx.cluster.plan_name}`, {
+      const message = `the registry plugin cannot make push robots (capability robot.push); set registry.push_robot: false in plan ${ctx.cluster.plan_name}`;
+      throw new SlipwayError('Unsupported', message, {
         field: `plans.${ctx.cluster.plan_name}.registry.push_robot`,
       });
     }
-    const account = await this.call(ctx, `ensureRobot ${robot}`, (o) => registry.ensureRobot({ project, robot, access, description: `slipway cluster ${ctx.cluster.name} (${ctx.cluster.uuid})` }, o));
+    const description = `slipway cluster ${ctx.cluster.name} (${ctx.cluster.uuid})`;
+    const account = await this.call(ctx, `ensureRobot ${robot}`, (o) => registry.ensureRobot({ project, robot, access, description }, o));
     if (account.secret) {
       await this.storeSecret(credential, account.name, account.secret);
       return account;
@@ -162,7 +168,8 @@ export class ClusterRegistrySteps {
   }
 
   private projectInput(ctx: StepContext, project: string, settings: PlanRegistryConfig): EnsureProjectInput {
-    const warn = (what: string, capability: string) => void ctx.log('warn', `plan ${ctx.cluster.plan_name} asks for ${what}, but the registry plugin lacks capability ${capability}; not set`);
+    const warn = (what: string, capability: string) =>
+      void ctx.log('warn', `plan ${ctx.cluster.plan_name} asks for ${what}, but the registry plugin lacks capability ${capability}; not set`);
     const metadata: EnsureProjectInput['metadata'] = { public: false };
     if (settings.prevent_vulnerable !== undefined || settings.severity !== undefined || settings.auto_scan !== undefined) {
       if (this.has('vulnerability')) {

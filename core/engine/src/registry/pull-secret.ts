@@ -46,11 +46,14 @@ export async function applyPullSecret(api: KubernetesApiAccess, secret: Record<s
   } else if (replaced.status >= 300) {
     throw new Error(`replacing secret ${PULL_SECRET_NAME}: ${replaced.status} ${replaced.body.slice(0, 200)}`);
   }
-  const patched = await send(api, 'PATCH', `${base}/serviceaccounts/default`, { imagePullSecrets: [{ name: PULL_SECRET_NAME }] }, 'application/strategic-merge-patch+json', 10_000, signal);
+  const patch = { imagePullSecrets: [{ name: PULL_SECRET_NAME }] };
+  const patched = await send(api, 'PATCH', `${base}/serviceaccounts/default`, patch, 'application/strategic-merge-patch+json', 10_000, signal);
   if (patched.status >= 300) throw new Error(`patching service account default: ${patched.status} ${patched.body.slice(0, 200)}`);
 }
 
-function send(api: KubernetesApiAccess, method: string, path: string, body: unknown, contentType: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+function send(
+  api: KubernetesApiAccess, method: string, path: string, body: unknown, contentType: string | undefined, timeoutMs: number, signal?: AbortSignal,
+): Promise<{ status: number; body: string }> {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, api.url), {

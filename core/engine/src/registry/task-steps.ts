@@ -12,7 +12,8 @@ export function registrySteps(registry: ClusterRegistrySteps | undefined, names:
 /** Runs one registry step of any task (create, delete, rotate). */
 export function runRegistryStep(registry: ClusterRegistrySteps | undefined, step: string, ctx: StepContext): Promise<void> {
   if (!registry?.configured) {
-    throw new SlipwayError('InvalidConfig', `task step ${step} needs the registry plugin, which is no longer configured; add registry: back to slipway.yaml or cancel the task`, { field: 'registry' });
+    const message = `task step ${step} needs the registry plugin, which is no longer configured; add registry: back to slipway.yaml or cancel the task`;
+    throw new SlipwayError('InvalidConfig', message, { field: 'registry' });
   }
   switch (step) {
     case 'registry': return registry.ensure(ctx);

@@ -219,7 +219,8 @@ const TESTS: RegistryTest[] = [
     async run(ctx) {
       const controller = new AbortController();
       controller.abort();
-      expect((await expectError(ctx.driver.ensureProject({ project: ctx.project(), owner: 'conformance' }, { signal: controller.signal }), 'an aborted call')).code).toBe('Cancelled');
+      const call = ctx.driver.ensureProject({ project: ctx.project(), owner: 'conformance' }, { signal: controller.signal });
+      expect((await expectError(call, 'an aborted call')).code).toBe('Cancelled');
     },
   },
 ];
@@ -251,7 +252,8 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
   const run = randomUUID().slice(0, 8);
   let seq = 0;
   let ctx: Ctx | undefined;
-  const title = faults ? `registry conformance under ${Math.round(faults.throttle * 100)}% throttling and ${Math.round(faults.serverError * 100)}% 5xx` : 'registry conformance';
+  const percent = (share: number) => `${Math.round(share * 100)}%`;
+  const title = faults ? `registry conformance under ${percent(faults.throttle)} throttling and ${percent(faults.serverError)} 5xx` : 'registry conformance';
 
   describe(title, () => {
     beforeAll(async () => {
@@ -333,7 +335,8 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
     if (faults) {
       describe('faults', () => {
         it('the suite met the faults and retried them', () => {
-          console.info(`${options.packageJson?.name ?? 'the driver'} under faults: ${stats.retries} retries (${Object.entries(stats.byCode).map(([c, n]) => `${c} ${n}`).join(', ')})`);
+          const byCode = Object.entries(stats.byCode).map(([c, n]) => `${c} ${n}`).join(', ');
+          console.info(`${options.packageJson?.name ?? 'the driver'} under faults: ${stats.retries} retries (${byCode})`);
           expect(stats.retries).toBeGreaterThan(10);
           if (faults.throttle > 0) expect(Object.keys(stats.byCode)).toContain('RateLimited');
           if (faults.serverError > 0) expect(Object.keys(stats.byCode)).toContain('Retryable');

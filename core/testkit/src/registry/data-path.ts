@@ -15,7 +15,9 @@ interface Answer { status: number; headers: Record<string, string | string[] | u
  * realm for `repository:NAME:pull,push`; Basic: the credentials themselves), then a tag list (pull) and a blob
  * upload start (push, cancelled at once). Only the registry decides; nothing here reads the driver's view.
  */
-export async function probeRepositoryAccess(endpoint: string, caPem: string | undefined, account: { username: string; secret: string }, repository: string): Promise<RepositoryAccess> {
+export async function probeRepositoryAccess(
+  endpoint: string, caPem: string | undefined, account: { username: string; secret: string }, repository: string,
+): Promise<RepositoryAccess> {
   const base = `https://${endpoint}`;
   const basic = `Basic ${Buffer.from(`${account.username}:${account.secret}`).toString('base64')}`;
   const challenge = await send(`${base}/v2/`, 'GET', caPem, {});
