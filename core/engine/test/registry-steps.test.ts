@@ -99,6 +99,23 @@ describe('the cluster registry steps', () => {
     expect((await secretOf(robotCredentialNames(row.uuid).pull)).password).toBe(second.password);
   });
 
+  it('makes the project without the owner when the registry does not know the user, and says so', async () => {
+    fake.state.userMode = 'known';
+    try {
+      const { row, ctx } = await cluster('own', 'carol');
+      const warnings: string[] = [];
+      (ctx as { log: unknown }).log = async (level: string, message: string) => void (level === 'warn' && warnings.push(message));
+      await steps.ensure(ctx);
+      const project = (await store.registry.find(row.uuid))!.project;
+      const stored = [...fake.state.projects.values()].find((p) => p.name === project)!;
+      expect([...fake.state.members.values()].filter((m) => m.projectId === stored.id)).toEqual([]);
+      expect(warnings.join('\n')).toMatch(/refused carol as maintainer .*user carol not found/);
+      expect((await secretOf(robotCredentialNames(row.uuid).pull)).username).toMatch(/\+nodes-/);
+    } finally {
+      fake.state.userMode = 'any';
+    }
+  });
+
   it('keeps a project that holds images on delete, and deletes its robots and their secrets anyway', async () => {
     const { row, ctx, details } = await cluster('own');
     await steps.ensure(ctx);

@@ -45,8 +45,16 @@ export class HarborState {
   readonly robots = new Map<number, FakeRobot>();
   readonly members = new Map<number, FakeMember>();
   private nextId = 1;
+  /**
+   * Who may become a member: `any` as with LDAP or OIDC auth (Harbor onboards the user on first use), or only
+   * `users` as with Harbor's database auth, where an unknown username is a 404.
+   */
+  userMode: 'any' | 'known' = 'any';
+  readonly users = new Set<string>();
 
-  constructor(readonly admin: { username: string; password: string }) {}
+  constructor(readonly admin: { username: string; password: string }) {
+    this.users.add(admin.username);
+  }
 
   project(nameOrId: string, byName = false): FakeProject {
     const found = !byName && /^\d+$/.test(nameOrId)
@@ -98,6 +106,7 @@ export class HarborState {
     const user = body.member_user as { username?: unknown } | undefined;
     if (typeof roleId !== 'number' || roleId < 1 || roleId > 5) throw new HarborHttpError(400, 'role_id: must be 1..5');
     if (typeof user?.username !== 'string' || !user.username) throw new HarborHttpError(400, 'member_user.username: required');
+    if (this.userMode === 'known' && !this.users.has(user.username)) throw new HarborHttpError(404, `user ${user.username} not found`);
     if ([...this.members.values()].some((m) => m.projectId === project.id && m.username === user.username)) {
       throw new HarborHttpError(409, `The user ${user.username} is already a member of the project`);
     }

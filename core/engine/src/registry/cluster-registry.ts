@@ -47,7 +47,7 @@ export class ClusterRegistrySteps {
     const project = registryProjectName(cluster, settings.project);
     const robots = robotNames(cluster.uuid);
     const info = await this.call(ctx, 'info', (o) => registry.info(o));
-    await this.call(ctx, `ensureProject ${project}`, (o) => registry.ensureProject(this.projectInput(ctx, project, settings), o));
+    await this.ensureProject(ctx, registry, this.projectInput(ctx, project, settings));
     const pull = await this.ensureRobot(ctx, project, robots.pull, 'pull', robotCredentialNames(cluster.uuid).pull);
     let push: RobotAccount | undefined;
     if (settings.push_robot) {
@@ -161,6 +161,23 @@ export class ClusterRegistrySteps {
     const refreshed = await this.call(ctx, `rotateRobotSecret ${robot}`, (o) => registry.rotateRobotSecret({ project, robot }, o));
     await this.storeSecret(credential, refreshed.name, refreshed.secret);
     return refreshed;
+  }
+
+  /**
+   * The project, with the owner as maintainer when the registry knows the owner. A registry with its own user
+   * database may not (a Slipway user is not a Harbor user): then the project is made without the member and
+   * the task log says so, rather than failing the cluster.
+   */
+  private async ensureProject(ctx: StepContext, registry: RegistryDriver, input: EnsureProjectInput): Promise<void> {
+    try {
+      await this.call(ctx, `ensureProject ${input.project}`, (o) => registry.ensureProject(input, o));
+    } catch (error) {
+      const memberRefused = input.members?.length && (SlipwayError.is(error, 'NotFound') || SlipwayError.is(error, 'InvalidInput'));
+      if (!memberRefused) throw error;
+      await ctx.log('warn', `registry project ${input.project}: the registry refused ${input.members!.map((m) => m.username).join(', ')} as maintainer `
+        + `(${(error as SlipwayError).message}); made without the member: add the user to the registry, then update the cluster`);
+      await this.call(ctx, `ensureProject ${input.project}`, (o) => registry.ensureProject({ ...input, members: [] }, o));
+    }
   }
 
   private async storeSecret(name: string, username: string, password: string): Promise<void> {
