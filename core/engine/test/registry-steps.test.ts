@@ -200,6 +200,22 @@ describe('what nodes are told about the registry', () => {
   }, 120_000);
 });
 
+describe('the registry steps in the lifecycle tasks', () => {
+  it('every certificate rotation gives the robots new secrets first; none without a registry plugin', async () => {
+    const { rotateCertificatesTask } = await import('../src/lifecycle/rotate-certificates.js');
+    const { createClusterTask, deleteClusterTask } = await import('../src/lifecycle/cluster-tasks.js');
+    expect(rotateCertificatesTask({} as never, steps).steps({ mode: 'leaf' })).toEqual(['registry-robots', 'registry-pull-secret', 'reissue-leaves', 'roll-leaves']);
+    expect(rotateCertificatesTask({} as never, steps).steps({ mode: 'ca' }).slice(0, 3)).toEqual(['registry-robots', 'registry-pull-secret', 'add-new-ca']);
+    expect(rotateCertificatesTask({} as never, steps).steps({ mode: 'registry' })).toEqual(['registry-robots', 'registry-pull-secret']);
+    expect(rotateCertificatesTask({} as never).steps({ mode: 'leaf' })).toEqual(['reissue-leaves', 'roll-leaves']);
+    expect(createClusterTask({} as never, steps).steps({ workers: 1 })).toEqual([
+      'plan', 'network', 'credentials', 'registry', 'stemcell', 'masters', 'workers', 'agents', 'api-endpoint', 'registry-pull-secret',
+    ]);
+    expect(createClusterTask({} as never).steps({ workers: 1 })).not.toContain('registry');
+    expect(deleteClusterTask({} as never, steps).steps({})).toEqual(['vms-and-disks', 'registry-teardown', 'network-and-credentials', 'finalize']);
+  });
+});
+
 describe('the dockerconfigjson pull secret', () => {
   let server: Server;
   let url: string;
