@@ -32,6 +32,7 @@ export const schemas = {
     type: 'object', additionalProperties: false,
     properties: {
       ca: { type: 'boolean', default: true, description: 'also rotate the CAs, in three phases (true), or only the leaf certificates (false)' },
+      registry_only: { type: 'boolean', default: false, description: 'rotate only the secrets of the cluster\'s registry robots (every rotation also rotates them)' },
     },
   },
   UpdateClusterParameters: {
@@ -78,6 +79,10 @@ export const schemas = {
         },
       },
       created_at: { type: 'string' }, updated_at: { type: 'string' },
+      registry: {
+        type: 'object', description: 'the cluster\'s project and robot accounts in the image registry (GET of one cluster, when a registry is configured)',
+        properties: { project: { type: 'string' }, endpoint: { type: 'string' }, pull_robot: { type: ['string', 'null'] }, push_robot: { type: ['string', 'null'] } },
+      },
     },
   },
   Task: {

@@ -25,6 +25,7 @@ export interface ClusterDoc {
   };
   created_at?: string;
   updated_at?: string;
+  registry?: { project: string; endpoint: string; pull_robot: string | null; push_robot: string | null };
 }
 
 export interface PlanDoc {

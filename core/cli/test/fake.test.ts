@@ -33,6 +33,29 @@ describe('slipway fake NAME', () => {
     await expect(fetch(`${printed.config.auth_url}/auth/tokens`)).rejects.toThrow();
   });
 
+  it('starts the Harbor fake: its API answers the admin login it prints, over TLS with the CA it hands out', async () => {
+    const stop = new AbortController();
+    const t = capture(stop.signal);
+    const running = runCli(['fake', 'harbor'], t.io as never);
+    while (!t.out().trim().endsWith('}')) await new Promise((r) => setTimeout(r, 20));
+    const printed = JSON.parse(t.out()) as { config: { url: string; credentials_ref: string; ca_pem: string }; credentials: Array<{ name: string; value: { username: string; password: string } }> };
+    const login = printed.credentials.find((c) => c.name === printed.config.credentials_ref)!.value;
+    const { request } = await import('node:https');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${printed.config.url}/api/v2.0/projects`, {
+        ca: printed.config.ca_pem, headers: { authorization: `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}` },
+      }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+    stop.abort();
+    expect(await running).toBe(0);
+  }, 30_000);
+
   it('names the package it could not load', async () => {
     const t = capture();
     expect(await runCli(['fake', 'nocloud'], t.io as never)).toBe(1);

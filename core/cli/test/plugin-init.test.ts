@@ -44,6 +44,27 @@ describe('slipway plugin init iaas NAME', () => {
     expect(manifestCheck.status).toBe('passed');
   }, 120_000);
 
+  it('scaffolds a registry driver whose conformance run names the registry verbs still missing, and which type-checks', async () => {
+    const t = io();
+    const code = await runCli(['plugin', 'init', 'registry', 'quay', '--scope', '@acme'], t.io as never);
+    expect(code, t.err()).toBe(0);
+    const pkg = join(dir, 'slipway-registry-quay');
+    const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+    expect(manifest).toMatchObject({ name: '@acme/slipway-registry-quay', slipway: { kind: 'registry', contract: '^2.0.0' } });
+    symlinkSync(repoModules, join(pkg, 'node_modules'));
+
+    await run(join(repoModules, '.bin', 'tsc'), ['-p', '.'], { cwd: pkg });
+
+    const report = join(dir, 'registry-report.json');
+    await run(join(repoModules, '.bin', 'vitest'), ['run', '--reporter=json', `--outputFile=${report}`], { cwd: pkg, env: { ...process.env, CI: 'true' } }).catch(() => undefined);
+    const results = JSON.parse(readFileSync(report, 'utf8')) as { testResults: Array<{ assertionResults: Array<{ title: string; status: string; failureMessages: string[] }> }> };
+    const all = results.testResults.flatMap((s) => s.assertionResults);
+    const verbs = all.find((a) => a.title === 'implements every required verb')!;
+    expect(verbs.status).toBe('failed');
+    expect(verbs.failureMessages[0]).toContain('lacks: ensureProject, ensureRobot, rotateRobotSecret, deleteRobot, deleteProject');
+    expect(all.find((a) => a.title === 'package.json agrees with the module')!.status).toBe('passed');
+  }, 120_000);
+
   it('refuses an unknown kind or a bad name with exit code 2', async () => {
     const a = io();
     expect(await runCli(['plugin', 'init', 'storage', 'foo'], a.io as never)).toBe(2);

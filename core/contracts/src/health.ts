@@ -81,7 +81,19 @@ export interface JobProperties {
   etcd?: EtcdSettings;
   /** Certificates and keys by role (`etcd-server`, `kube-apiserver`, `kubelet`...); see TlsMaterial. */
   tls?: Record<string, TlsMaterial>;
+  /** The cluster's image registry: containerd trusts `caPem` for `host` and pulls with the robot's login. */
+  registry?: RegistrySettings;
   [extra: string]: unknown;
+}
+
+export interface RegistrySettings {
+  /** `host[:port]` images are pulled from. */
+  host: string;
+  /** PEM CA of the registry, when it is not publicly trusted. */
+  caPem?: string;
+  /** The cluster's pull robot (Harbor: `robot$project+nodes-…`). */
+  username: string;
+  password: string;
 }
 
 export interface ClusterSettings {

@@ -16,7 +16,12 @@ export type RegistryCapability = (typeof REGISTRY_CAPABILITIES)[number];
  * A registry driver gives a cluster (or a team) a project in an image registry and robot accounts to pull
  * and push with, as PKS did with Harbor. Every verb is idempotent by its caller-chosen names (project and
  * robot names derived from the cluster's uuid), honours `options.signal`, and fails with a `SlipwayError`
- * (`NotFound`, `Conflict`, `PermissionDenied`, `Retryable`, `QuotaExceeded`...); the engine retries.
+ * (`NotFound`, `Conflict`, `Forbidden`, `Retryable`, `RateLimited`, `QuotaExceeded`...); the engine retries.
+ * (2.0 named `PermissionDenied` here, which the error table does not have: a registry refusing the driver's
+ * own account is `Forbidden`, a wrong login `Unauthenticated`.)
+ *
+ * `options.requestId` is not an idempotency key for these verbs (the names are); a driver sends it to the
+ * registry as a request id (Harbor's `X-Request-Id`) so a registry operator can find the engine's calls.
  *
  * Secrets: a robot's secret is returned only when it is made or refreshed; the engine stores it in the
  * credential store under the cluster's path at once. A robot that exists but whose secret the engine no
@@ -72,7 +77,11 @@ export type ProjectRole = 'projectAdmin' | 'maintainer' | 'developer' | 'guest' 
 
 export interface EnsureProjectInput {
   project: string;
-  /** Who the project is for (a cluster uuid, or a team name), recorded where the registry can hold it. */
+  /**
+   * Who the project is for (a cluster uuid, or a team name), recorded where the registry can hold it. Harbor
+   * cannot (its project metadata takes only its own keys), so `listProjects` there reports no owner and the
+   * engine keeps the project-to-cluster mapping itself.
+   */
   owner: string;
   metadata?: ProjectMetadata;
   /** `quota`: bytes; -1 or absent means unlimited. */

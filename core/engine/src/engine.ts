@@ -11,6 +11,7 @@ import type { SlipwayConfig } from './config/schema.js';
 import { AGENT_CA, ensureControlPlaneTls, type ControlPlaneTls } from './control-plane-tls.js';
 import { CertificateRotationSteps, rotateCertificatesTask } from './lifecycle/rotate-certificates.js';
 import { ClusterSteps, createClusterTask, deleteClusterTask, resizeClusterTask } from './lifecycle/cluster-tasks.js';
+import { ClusterRegistrySteps } from './registry/cluster-registry.js';
 import { PlanCatalog } from './plans.js';
 import { PluginLoader } from './plugins/loader.js';
 import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
@@ -96,13 +97,14 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         const tasks = container.resolve(TaskRunner);
         const steps = container.resolve(ClusterSteps);
         const upgradeSteps = container.resolve(UpgradeSteps);
-        tasks.register(createClusterTask(steps));
+        const registrySteps = container.resolve(ClusterRegistrySteps);
+        tasks.register(createClusterTask(steps, registrySteps));
         tasks.register(updateTaskVariants(resizeClusterTask(steps), updateClusterTask(upgradeSteps)));
-        tasks.register(deleteClusterTask(steps));
+        tasks.register(deleteClusterTask(steps, registrySteps));
         tasks.register(upgradeClusterTask(upgradeSteps));
         tasks.register(resurrectTask(container.resolve(ResurrectionSteps)));
         tasks.register(repairTask(container.resolve(RepairSteps)));
-        tasks.register(rotateCertificatesTask(container.resolve(CertificateRotationSteps)));
+        tasks.register(rotateCertificatesTask(container.resolve(CertificateRotationSteps), registrySteps));
         await container.resolve(PlanCatalog).persist();
         services = {
           clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks,

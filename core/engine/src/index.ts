@@ -39,3 +39,6 @@ export { takeBackup, dataDirOf, STORE_FILE, type BackupOptions } from './backup/
 export { restoreBackup, verifyBackup, type RestoreOptions, type RestoreResult } from './backup/restore-backup.js';
 export { SqliteOnlineCopier, type DatabaseCopier } from './backup/database-copier.js';
 export type { BackupManifest, BackupFile, BackedUpPlugin } from './backup/manifest.js';
+export { ClusterRegistrySteps } from './registry/cluster-registry.js';
+export { registryProjectName, robotNames, robotCredentialNames } from './registry/naming.js';
+export { applyPullSecret, dockerConfigSecret, PULL_SECRET_NAME } from './registry/pull-secret.js';

@@ -11,3 +11,5 @@ export { missingIaasVerbs, REQUIRED_IAAS_VERBS, CAPABILITY_MEMBERS } from './iaa
 export { checkSkips, type ConformanceSkip } from './iaas/skips.js';
 export type { ConformanceTest, ConformanceGroup } from './iaas/conformance-test.js';
 export type { ConformanceCloudProperties } from './iaas/context.js';
+export { runRegistryConformance, REGISTRY_CONFORMANCE_TEST_NAMES, type RegistryConformanceOptions } from './registry/conformance.js';
+export { probeRepositoryAccess, type RepositoryAccess } from './registry/data-path.js';

@@ -13,3 +13,4 @@ export { MemoryCredentialProvider } from './memory-credentials.js';
 export { createQuietLogger, type QuietLogger } from './quiet-logger.js';
 export type { StartedFake, FakeFaults, IaasVerb } from './iaas/fake.js';
 export { FakeScheduler } from './iaas/fake-scheduler.js';
+export type { StartedRegistryFake, RegistryFakeFaults, RegistryVerb } from './registry/fake.js';

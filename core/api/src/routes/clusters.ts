@@ -26,8 +26,9 @@ export function clusterRoutes(clusters: ClusterService) {
     return c.json(cluster, 202);
   });
   app.post('/clusters/:name/rotate-certificates', async (c) => {
-    const body = validateBody<{ ca?: boolean }>('RotateCertificatesRequest', await readJson(c.req.raw));
-    const cluster = await clusters.rotateCertificates(c.get('principal'), c.req.param('name'), body.ca === false ? 'leaf' : 'ca');
+    const body = validateBody<{ ca?: boolean; registry_only?: boolean }>('RotateCertificatesRequest', await readJson(c.req.raw));
+    const mode = body.registry_only === true ? 'registry' : body.ca === false ? 'leaf' : 'ca';
+    const cluster = await clusters.rotateCertificates(c.get('principal'), c.req.param('name'), mode);
     if (cluster.task_id) c.header('location', `/v1/tasks/${cluster.task_id}`);
     return c.json(cluster, 202);
   });

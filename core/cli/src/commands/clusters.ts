@@ -34,6 +34,7 @@ export function clusterSummary(c: ClusterDoc): string {
     ['Master Nodes', c.parameters.kubernetes_master_instances],
     ['Worker Nodes', c.parameters.kubernetes_worker_instances],
     ['Kubernetes Master IP(s)', c.kubernetes_master_ips.length ? c.kubernetes_master_ips : c.last_action_state === 'in progress' ? 'In Progress' : '-'],
+    ...(c.registry ? [['Registry Project', `${c.registry.endpoint}/${c.registry.project}`], ['Registry Pull Robot', c.registry.pull_robot ?? '-']] as Array<[string, string]> : []),
     ['Created', localIso(c.created_at)],
     ['Updated', localIso(c.updated_at)],
   ]);
@@ -216,23 +217,28 @@ const rotateCertificates: Command = {
     'With the CAs (the default, or --all as pks spells it): a new CA is trusted beside the old one, every',
     'certificate is reissued under it, then the old CA is dropped; the cluster is rolled after each phase,',
     'so nodes and kubeconfigs keep working until the last phase. Run get-credentials again afterwards.',
-    '--leaf-only reissues every certificate under the same CAs.',
+    '--leaf-only reissues every certificate under the same CAs. Either also gives the cluster\'s registry',
+    'robots new secrets (nodes take the pull robot\'s at their next sync); --registry-only does only that.',
   ].join('\n'),
   args: [NAME_ARG],
   flags: {
     all: { type: 'boolean', description: 'rotate the CAs and every certificate (the default)' },
     'leaf-only': { type: 'boolean', description: 'keep the CAs; reissue every other certificate' },
+    'registry-only': { type: 'boolean', description: 'only give the cluster\'s registry robots new secrets (every rotation does this too)' },
     wait: WAIT_FLAG,
   },
   json: true,
-  examples: ['slipway rotate-certificates prod --wait', 'slipway rotate-certificates prod --leaf-only'],
+  examples: ['slipway rotate-certificates prod --wait', 'slipway rotate-certificates prod --leaf-only', 'slipway rotate-certificates prod --registry-only'],
   async run({ io, args, flags }) {
     if (flags.bool('all') && flags.bool('leaf-only')) throw new UsageError('--all and --leaf-only contradict each other; pick one', 'rotate-certificates');
+    const registryOnly = flags.bool('registry-only');
+    if (registryOnly && (flags.bool('all') || flags.bool('leaf-only'))) throw new UsageError('--registry-only rotates no certificates; drop --all / --leaf-only', 'rotate-certificates');
     const ca = !flags.bool('leaf-only');
     return withSession(io, async ({ client }) => {
-      const updated = await client.post<ClusterDoc>(`/v1/clusters/${enc(args.NAME!)}/rotate-certificates`, { ca });
+      const updated = await client.post<ClusterDoc>(`/v1/clusters/${enc(args.NAME!)}/rotate-certificates`, registryOnly ? { registry_only: true } : { ca });
       const json = flags.bool('json');
-      if (!json) io.stdout.write(`Rotating the ${ca ? 'CAs and certificates' : 'leaf certificates'} of cluster ${updated.name} (task ${updated.task_id}).\n`);
+      const what = registryOnly ? 'registry robot secrets' : ca ? 'CAs and certificates' : 'leaf certificates';
+      if (!json) io.stdout.write(`Rotating the ${what} of cluster ${updated.name} (task ${updated.task_id}).\n`);
       return followTask(client, io, updated, { wait: flags.bool('wait'), json, verb: 'rotate-certificates' });
     });
   },

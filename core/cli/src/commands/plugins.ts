@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { CONTRACT_VERSION } from '@slipway/contracts';
+import { CONTRACT_VERSIONS } from '@slipway/contracts';
 import { EXIT, UsageError } from '../errors.js';
 import type { Command, CommandGroup } from '../registry.js';
 import { iaasScaffoldFiles } from '../scaffold/iaas-templates.js';
+import { registryScaffoldFiles } from '../scaffold/registry-templates.js';
 
 const NAME = /^[a-z][a-z0-9-]{0,38}$/;
 const SCOPE = /^@[a-z0-9][a-z0-9-._]*$/;
@@ -24,28 +25,35 @@ const init: Command = {
   description: [
     'Writes a package a vendor can grow into a conformant driver. Its first `npm test` runs Slipway\'s',
     'conformance suite against the fake and lists exactly which contract verbs are still missing.',
-    'Only the iaas kind is scaffolded today. See docs/plugin-author-guide.md.',
+    'Kinds: iaas (a cloud driver) and registry (an image registry driver). See docs/plugin-author-guide.md.',
   ].join('\n'),
   args: [
-    { name: 'kind', description: 'plugin kind: iaas', required: true },
-    { name: 'name', description: 'the cloud\'s short name, e.g. foo (lowercase letters, digits, dashes)', required: true },
+    { name: 'kind', description: 'plugin kind: iaas or registry', required: true },
+    { name: 'name', description: 'the cloud\'s or registry\'s short name, e.g. foo (lowercase letters, digits, dashes)', required: true },
   ],
   flags: {
     scope: { type: 'string', valueName: 'SCOPE', description: 'npm scope of the package, e.g. @acme (default: none)' },
     dir: { type: 'string', valueName: 'DIR', description: 'where to create the package directory (default: the current directory)' },
   },
-  examples: ['slipway plugin init iaas foo --scope @acme', 'cd slipway-iaas-foo && npm install && npm test'],
+  examples: ['slipway plugin init iaas foo --scope @acme', 'cd slipway-iaas-foo && npm install && npm test', 'slipway plugin init registry quay --scope @acme'],
   async run({ io, args, flags }) {
     const kind = args.kind!;
     const name = args.name!;
-    if (kind !== 'iaas') throw new UsageError(`plugin kind "${kind}" cannot be scaffolded yet; use: slipway plugin init iaas NAME`, 'plugin init');
+    if (kind !== 'iaas' && kind !== 'registry') {
+      throw new UsageError(`plugin kind "${kind}" cannot be scaffolded yet; use: slipway plugin init iaas NAME, or slipway plugin init registry NAME`, 'plugin init');
+    }
     if (!NAME.test(name)) throw new UsageError(`NAME "${name}" must be 1-39 lowercase letters, digits and dashes, starting with a letter`, 'plugin init');
     const scope = flags.string('scope');
     if (scope !== undefined && !SCOPE.test(scope)) throw new UsageError(`--scope "${scope}" must look like @acme`, 'plugin init');
-    const packageName = `${scope ? `${scope}/` : ''}slipway-iaas-${name}`;
-    const target = resolve(io.cwd, flags.string('dir') ?? '.', `slipway-iaas-${name}`);
+    const dirName = `slipway-${kind}-${name}`;
+    const packageName = `${scope ? `${scope}/` : ''}${dirName}`;
+    const target = resolve(io.cwd, flags.string('dir') ?? '.', dirName);
     if (existsSync(target)) throw new UsageError(`${target} already exists; pick another --dir or NAME`, 'plugin init');
-    const files = iaasScaffoldFiles({ packageName, cloud: name, contract: `^${CONTRACT_VERSION.split('.')[0]}.0.0`, contractsVersion: CONTRACT_VERSION, testkitVersion: testkitVersion() });
+    const version = CONTRACT_VERSIONS[kind];
+    const versions = { contract: `^${version.split('.')[0]}.0.0`, contractsVersion: CONTRACT_VERSIONS.iaas, testkitVersion: testkitVersion() };
+    const files = kind === 'iaas'
+      ? iaasScaffoldFiles({ packageName, cloud: name, ...versions })
+      : registryScaffoldFiles({ packageName, registry: name, ...versions });
     for (const [file, text] of Object.entries(files)) {
       await mkdir(dirname(join(target, file)), { recursive: true });
       await writeFile(join(target, file), text);

@@ -5,6 +5,7 @@ import type { InstanceRow, Store } from '../store/index.js';
 import { CLOCK, PLUGINS, STORE } from '../tokens.js';
 import { ENGINE_ACTOR } from './agent-identity.js';
 import { buildJobProperties, KUBERNETES_API_PORT } from './job-properties.js';
+import { registrySettings } from '../registry/node-settings.js';
 
 /** How long built properties are reused: syncs arrive every heartbeat, credentials change rarely. */
 const CACHE_MS = 30_000;
@@ -32,13 +33,17 @@ export class JobPropertiesBuilder {
     const spec = await this.store.db.selectFrom('instance_specs').select('k8s_version').where('instance_id', '=', instance.id).executeTakeFirst();
     const cluster = { ...found, k8s_version: spec?.k8s_version ?? found.k8s_version };
     const instances = await this.store.instances.ofCluster(instance.cluster_uuid);
+    const registry = await this.store.registry.find(instance.cluster_uuid);
     const key = JSON.stringify([
       instance.agent_id, instance.desired_generation, cluster.api_address, cluster.k8s_version,
       instances.filter((i) => i.desired !== 'absent').map((i) => [i.group_name, i.idx, i.ip]),
+      // A rotated robot secret reaches nodes at their next sync.
+      registry?.updated_at ?? null,
     ]);
     const cached = this.cache.get(instance.id);
     if (cached && cached.key === key && this.clock.now() - cached.at < CACHE_MS) return cached.properties;
-    const properties = buildJobProperties(this.plugins.credentials, ENGINE_ACTOR, { cluster, instances, instance, apiPort: KUBERNETES_API_PORT });
+    const properties = buildJobProperties(this.plugins.credentials, ENGINE_ACTOR, { cluster, instances, instance, apiPort: KUBERNETES_API_PORT })
+      .then(async (built) => (registry?.pull_robot ? { ...built, registry: await registrySettings(this.plugins.credentials, registry) } : built));
     this.cache.set(instance.id, { key, at: this.clock.now(), properties });
     // A failure is not kept: the next sync tries again.
     properties.catch(() => {

@@ -48,7 +48,10 @@ export class ClusterService {
 
   async get(principal: Principal, name: string): Promise<ClusterView> {
     const row = await this.find(principal, name, 'read');
-    return clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version);
+    const view = clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version);
+    const registry = await this.store.registry.find(row.uuid);
+    if (registry) view.registry = { project: registry.project, endpoint: registry.endpoint, pull_robot: registry.pull_robot, push_robot: registry.push_robot };
+    return view;
   }
 
   async details(principal: Principal, name: string) {
@@ -109,7 +112,12 @@ export class ClusterService {
   /** Rotates the cluster's certificates without downtime: a new CA in three phases, or new leaves only. */
   async rotateCertificates(principal: Principal, name: string, mode: RotationMode): Promise<ClusterView> {
     const row = await this.find(principal, name, 'write');
-    const what = mode === 'ca' ? 'CAs and certificates' : 'leaf certificates';
+    if (mode === 'registry' && !this.plugins.registry) {
+      throw new SlipwayError('InvalidInput', 'this Slipway has no registry plugin, so cluster ' + name + ' has no registry robots to rotate', {
+        field: 'registry_only', hint: 'Configure registry: in slipway.yaml, or rotate certificates without --registry-only.',
+      });
+    }
+    const what = mode === 'ca' ? 'CAs, certificates and registry robot secrets' : mode === 'leaf' ? 'leaf certificates and registry robot secrets' : 'registry robot secrets';
     await this.tasks.submit({ type: 'ROTATE', cluster: row, user: principal.name, description: `rotate the ${what} of cluster ${name}`, params: { mode } });
     return this.get(principal, name);
   }

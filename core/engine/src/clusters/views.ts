@@ -36,6 +36,15 @@ export interface ClusterView {
   };
   created_at: string;
   updated_at: string;
+  /** The cluster's project and robots in the image registry (one cluster's view; absent without a registry). */
+  registry?: ClusterRegistryView;
+}
+
+export interface ClusterRegistryView {
+  project: string;
+  endpoint: string;
+  pull_robot: string | null;
+  push_robot: string | null;
 }
 
 export function clusterView(row: ClusterWithTask, masterIps: string[], version: string): ClusterView {

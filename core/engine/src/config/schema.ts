@@ -34,6 +34,23 @@ export interface PlanConfig {
   kubernetes_version?: string;
   /** How clusters of this plan roll (upgrade-cluster, update-cluster, certificate rotation). */
   update?: UpdateStrategyConfig;
+  /** The clusters' project in the image registry (when a registry plugin is configured). */
+  registry?: PlanRegistryConfig;
+}
+
+/** PKS's Harbor integration per plan: a project per cluster or per owner, its policy, and its robots. */
+export interface PlanRegistryConfig {
+  /** `per-cluster` (default): `slipway-NAME-UUID8`; `per-owner`: one `slipway-team-OWNER` for every cluster of an owner. */
+  project?: 'per-cluster' | 'per-owner';
+  /** A push+pull robot for CI besides the nodes' pull robot; its secret is readable by the cluster's owner. */
+  push_robot?: boolean;
+  /** Keep the project on delete-cluster even when it is empty (robots are always deleted). */
+  keep_project?: boolean;
+  storage_limit_gb?: number;
+  prevent_vulnerable?: boolean;
+  severity?: 'none' | 'low' | 'medium' | 'high' | 'critical';
+  auto_scan?: boolean;
+  cosign?: boolean;
 }
 
 /** A count or a percentage of an instance group (`2`, `"25%"`), as BOSH's update block takes them. */
@@ -222,6 +239,20 @@ export const configSchema: JsonSchema = {
           worker_vm: { ...vmType, description: 'VM of each worker (kubelet)' },
           kubernetes_version: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$', description: 'overrides kubernetes.default_version; also what `slipway upgrade-cluster` upgrades this plan\'s clusters to by default' },
           update: updateStrategy,
+          registry: {
+            type: 'object', additionalProperties: false,
+            description: 'the project each cluster of this plan gets in the image registry (registry plugin): per cluster or shared per owner, its vulnerability policy, quota and robots',
+            properties: {
+              project: { enum: ['per-cluster', 'per-owner'], default: 'per-cluster', description: 'per-cluster: slipway-NAME-UUID8; per-owner: slipway-team-OWNER, shared by the owner\'s clusters' },
+              push_robot: { type: 'boolean', default: false, description: 'also make a push+pull robot for CI; its secret is readable by the cluster owner' },
+              keep_project: { type: 'boolean', default: false, description: 'keep the project on delete-cluster even when empty (robots are always deleted; a project holding images is always kept)' },
+              storage_limit_gb: { type: 'number', exclusiveMinimum: 0, description: 'storage quota of the project (registry capability quota)' },
+              prevent_vulnerable: { type: 'boolean', description: 'refuse pulls of images with vulnerabilities at or above severity (capability vulnerability)' },
+              severity: { enum: ['none', 'low', 'medium', 'high', 'critical'], description: 'threshold of prevent_vulnerable' },
+              auto_scan: { type: 'boolean', description: 'scan images on push' },
+              cosign: { type: 'boolean', description: 'only cosign-signed images may be pulled (capability cosign)' },
+            },
+          },
         },
       },
     },

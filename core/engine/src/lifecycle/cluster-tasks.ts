@@ -15,6 +15,7 @@ import type { StepContext, TaskDefinition } from '../tasks/model.js';
 import { CLOCK, CONFIG, PLUGINS, STORE } from '../tokens.js';
 import { KUBERNETES_API_PORT } from '../kubernetes.js';
 import { label, Provisioner } from './provisioner.js';
+import { registrySteps, runRegistryStep, type ClusterRegistrySteps } from '../registry/task-steps.js';
 
 export interface CreateParams { workers: number }
 export interface ResizeParams { workers: number }
@@ -194,11 +195,15 @@ export class ClusterSteps {
   }
 }
 
-export function createClusterTask(steps: ClusterSteps): TaskDefinition<CreateParams> {
+export function createClusterTask(steps: ClusterSteps, registry?: ClusterRegistrySteps): TaskDefinition<CreateParams> {
   return {
     type: 'CREATE',
-    steps: () => ['plan', 'network', 'credentials', 'stemcell', 'masters', 'workers', 'agents', 'api-endpoint'],
+    // The registry's project and robots come after the credentials (their secrets go into the store) and
+    // before the VMs (whose nodes pull with them); the pull secret waits for an API that answers.
+    steps: () => ['plan', 'network', 'credentials', ...registrySteps(registry, ['registry']), 'stemcell', 'masters', 'workers', 'agents', 'api-endpoint',
+      ...registrySteps(registry, ['registry-pull-secret'])],
     async run(step, ctx) {
+      if (step.startsWith('registry')) return runRegistryStep(registry, step, ctx);
       switch (step) {
         case 'plan': return steps.planInstances(ctx.cluster, ctx.params.workers);
         case 'network': return steps.allocateAddresses(ctx);
@@ -236,11 +241,13 @@ export function resizeClusterTask(steps: ClusterSteps): TaskDefinition<ResizePar
   };
 }
 
-export function deleteClusterTask(steps: ClusterSteps): TaskDefinition<Record<string, never>> {
+export function deleteClusterTask(steps: ClusterSteps, registry?: ClusterRegistrySteps): TaskDefinition<Record<string, never>> {
   return {
     type: 'DELETE',
-    steps: () => ['vms-and-disks', 'network-and-credentials', 'finalize'],
+    // Robots go before the credentials that hold their secrets; the VMs that pull with them are gone by then.
+    steps: () => ['vms-and-disks', ...registrySteps(registry, ['registry-teardown']), 'network-and-credentials', 'finalize'],
     async run(step, ctx) {
+      if (step.startsWith('registry')) return runRegistryStep(registry, step, ctx);
       switch (step) {
         case 'vms-and-disks': return steps.removeInstances(ctx, () => true);
         case 'network-and-credentials': return steps.releaseCluster(ctx);

@@ -6,9 +6,13 @@ import type { PluginSet } from '../plugins/plugin-set.js';
 import type { StepContext, TaskDefinition } from '../tasks/model.js';
 import { PLUGINS } from '../tokens.js';
 import { RollingUpdater } from '../upgrades/rolling-updater.js';
+import { registrySteps, runRegistryStep, type ClusterRegistrySteps } from '../registry/task-steps.js';
 
-/** `ca`: a new CA in three phases, then new leaves; `leaf`: new leaves under the same CAs. */
-export type RotationMode = 'ca' | 'leaf';
+/**
+ * `ca`: a new CA in three phases, then new leaves; `leaf`: new leaves under the same CAs; `registry`: only new
+ * secrets for the cluster's registry robots (each of the others rotates them too).
+ */
+export type RotationMode = 'ca' | 'leaf' | 'registry';
 export interface RotateParams { mode: RotationMode }
 
 /**
@@ -48,11 +52,15 @@ export class CertificateRotationSteps {
 const CA_STEPS = ['add-new-ca', 'roll-trust', 'reissue-leaves', 'roll-leaves', 'remove-old-ca', 'roll-final'];
 const LEAF_STEPS = ['reissue-leaves', 'roll-leaves'];
 
-export function rotateCertificatesTask(steps: CertificateRotationSteps): TaskDefinition<RotateParams> {
+const REGISTRY_STEPS = ['registry-robots', 'registry-pull-secret'];
+
+export function rotateCertificatesTask(steps: CertificateRotationSteps, registry?: ClusterRegistrySteps): TaskDefinition<RotateParams> {
   return {
     type: 'ROTATE',
-    steps: (params) => (params.mode === 'ca' ? CA_STEPS : LEAF_STEPS),
+    // Robot secrets first: nodes take the new pull secret at their next sync (no roll needed for it).
+    steps: (params) => [...registrySteps(registry, REGISTRY_STEPS), ...modeSteps(params.mode)],
     async run(step, ctx) {
+      if (step.startsWith('registry')) return runRegistryStep(registry, step, ctx);
       const ca = ctx.params.mode === 'ca';
       switch (step) {
         case 'add-new-ca': return steps.phase(ctx, 'add-new-ca');
@@ -65,4 +73,16 @@ export function rotateCertificatesTask(steps: CertificateRotationSteps): TaskDef
       }
     },
   };
+}
+
+function modeSteps(mode: RotationMode): string[] {
+  switch (mode) {
+    case 'ca': return CA_STEPS;
+    case 'leaf': return LEAF_STEPS;
+    case 'registry': return [];
+    default: {
+      const never: never = mode;
+      throw new SlipwayError('Internal', `unknown rotation mode ${String(never)}`);
+    }
+  }
 }

@@ -17,6 +17,8 @@ export interface PluginSet {
   iaas: ReadonlyMap<string, IaasTargetRuntime>;
   network: NetworkDriver;
   registry?: RegistryDriver;
+  /** Capabilities the registry plugin declares (checked before an optional part is asked of it). */
+  registryCapabilities?: readonly string[];
   /** Every loaded plugin, for `GET /v1/info` and logs. */
   loaded: Array<{ kind: PluginKind; name: string; version: string; instance: string }>;
   iaasTarget(name: string): IaasTargetRuntime;
@@ -52,7 +54,7 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: { dat
     const registryPlugin = resolved.find((p) => p.kind === 'registry');
     const registry = registryPlugin ? await make<RegistryDriver>(registryPlugin, 'default', credentials) : undefined;
     return {
-      credentials, iaas, network, registry,
+      credentials, iaas, network, registry, registryCapabilities: registryPlugin?.module.capabilities ?? [],
       loaded: resolved.map((p) => ({ kind: p.kind, name: p.name, version: p.version, instance: p.instanceName })),
       iaasTarget(name: string) {
         const target = iaas.get(name);

@@ -1,4 +1,5 @@
 import { ClusterRepository } from './clusters.js';
+import { ClusterRegistryRepository } from './cluster-registry.js';
 import { EventLog } from './events.js';
 import { InstanceRepository } from './instances.js';
 import { openStore, type Db } from './open.js';
@@ -20,6 +21,7 @@ export interface Store {
   users: UserRepository;
   events: EventLog;
   settings: SettingsRepository;
+  registry: ClusterRegistryRepository;
 }
 
 export async function createStore(file: string): Promise<Store> {
@@ -32,5 +34,6 @@ export async function createStore(file: string): Promise<Store> {
     users: new UserRepository(db),
     events: new EventLog(db),
     settings: new SettingsRepository(db),
+    registry: new ClusterRegistryRepository(db),
   };
 }

@@ -245,6 +245,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('events_at').on('events').columns(['at']).execute();
     },
   },
+  '0010_cluster_registry': {
+    async up(db: Kysely<any>) {
+      // A cluster's project and robots in the image registry; secrets stay in the credential store.
+      await db.schema.createTable('cluster_registry')
+        .addColumn('cluster_uuid', 'text', (c) => c.primaryKey())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('endpoint', 'text', (c) => c.notNull())
+        .addColumn('ca_pem', 'text')
+        .addColumn('pull_robot', 'text')
+        .addColumn('push_robot', 'text')
+        .addColumn('secrets_rotated_at', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('cluster_registry_project').on('cluster_registry').columns(['project']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -24,6 +24,7 @@ export interface Database {
   roll_progress: RollProgressTable;
   fleet_upgrades: FleetUpgradesTable;
   fleet_upgrade_clusters: FleetUpgradeClustersTable;
+  cluster_registry: ClusterRegistryTable;
 }
 
 export interface PlansTable {
@@ -275,3 +276,19 @@ export type AlertRow = Selectable<AlertsTable>;
 export type InstanceSpecRow = Selectable<InstanceSpecsTable>;
 export type FleetUpgradeRow = Selectable<FleetUpgradesTable>;
 export type FleetUpgradeClusterRow = Selectable<FleetUpgradeClustersTable>;
+
+/** A cluster's project and robot accounts in the image registry (names only; secrets are credentials). */
+export interface ClusterRegistryTable {
+  cluster_uuid: string;
+  project: string;
+  /** Registry host nodes pull from. */
+  endpoint: string;
+  /** PEM CA nodes trust for `endpoint`, when it is not publicly trusted. */
+  ca_pem: string | null;
+  /** Full robot names as the registry reports them (Harbor: `robot$project+name`). */
+  pull_robot: string | null;
+  push_robot: string | null;
+  secrets_rotated_at: string | null;
+  updated_at: string;
+}
+export type ClusterRegistryRow = Selectable<ClusterRegistryTable>;

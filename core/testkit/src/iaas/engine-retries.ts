@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SlipwayError, definePlugin, type CallOptions, type IaasDriver, type PluginModule } from '@slipway/contracts';
+import { SlipwayError, definePlugin, type CallOptions, type PluginKind, type PluginModule } from '@slipway/contracts';
 
 export interface RetryStats {
   /** Verb calls that failed retryably and were sent again. */
@@ -24,7 +24,7 @@ export const TEST_RETRY_POLICY: RetryPolicy = Object.freeze({ attempts: 20, base
  * when the caller gave none, as each engine step has its own), anything else is final. Drivers never retry
  * themselves, so this is what makes a 10% fault rate survivable, and what proves each verb safe to repeat.
  */
-export function withEngineRetries(plugin: PluginModule<'iaas', any>, stats: RetryStats, policy: RetryPolicy = TEST_RETRY_POLICY): PluginModule<'iaas', any> {
+export function withEngineRetries<K extends PluginKind>(plugin: PluginModule<K, any>, stats: RetryStats, policy: RetryPolicy = TEST_RETRY_POLICY): PluginModule<K, any> {
   return definePlugin({
     ...plugin,
     async create(config, host) {
@@ -53,7 +53,7 @@ export function withEngineRetries(plugin: PluginModule<'iaas', any>, stats: Retr
             }
           };
         },
-      }) as IaasDriver;
+      });
     },
   });
 }
