@@ -1,3 +1,4 @@
+import { AgentTrustRepository } from './agent-trust.js';
 import { ClusterRepository } from './clusters.js';
 import { EventLog } from './events.js';
 import { InstanceRepository } from './instances.js';
@@ -20,6 +21,7 @@ export interface Store {
   users: UserRepository;
   events: EventLog;
   settings: SettingsRepository;
+  agentTrust: AgentTrustRepository;
 }
 
 export async function createStore(file: string): Promise<Store> {
@@ -32,5 +34,6 @@ export async function createStore(file: string): Promise<Store> {
     users: new UserRepository(db),
     events: new EventLog(db),
     settings: new SettingsRepository(db),
+    agentTrust: new AgentTrustRepository(db),
   };
 }

@@ -24,6 +24,44 @@ export interface Database {
   roll_progress: RollProgressTable;
   fleet_upgrades: FleetUpgradesTable;
   fleet_upgrade_clusters: FleetUpgradeClustersTable;
+  agent_bootstrap_tokens: AgentBootstrapTokensTable;
+  agent_certificates: AgentCertificatesTable;
+}
+
+export interface AgentBootstrapTokensTable {
+  /** SHA-256 (hex) of the token; the token itself is only in the VM's user data. */
+  token_hash: string;
+  /** The agent id (VM incarnation) the token is bound to. */
+  agent_id: string;
+  instance_id: string;
+  cluster_uuid: string;
+  expires_at: string;
+  /** Set when the token was traded for a certificate (or burned because a sibling token was). */
+  used_at: string | null;
+  created_at: string;
+}
+
+/** `active`: accepted; `retired`: replaced by a renewal the agent has used; `revoked`: its VM was replaced or deleted. */
+export type AgentCertificateState = 'active' | 'retired' | 'revoked';
+/** How the certificate was obtained: a bootstrap token, a renewal, or before bootstrap tokens existed. */
+export type AgentCertificateOrigin = 'bootstrap' | 'renewal' | 'legacy';
+
+export interface AgentCertificatesTable {
+  /** Upper-case hex, as TLS reports the peer's serial. */
+  serial: string;
+  agent_id: string;
+  instance_id: string;
+  cluster_uuid: string;
+  state: AgentCertificateState;
+  origin: AgentCertificateOrigin;
+  not_before: string;
+  not_after: string;
+  issued_at: string;
+  /** The first sync or renewal made with it: a renewed certificate retires its predecessors then. */
+  first_used_at: string | null;
+  ended_at: string | null;
+  /** Why it was retired or revoked. */
+  reason: string | null;
 }
 
 export interface PlansTable {
@@ -275,3 +313,6 @@ export type AlertRow = Selectable<AlertsTable>;
 export type InstanceSpecRow = Selectable<InstanceSpecsTable>;
 export type FleetUpgradeRow = Selectable<FleetUpgradesTable>;
 export type FleetUpgradeClusterRow = Selectable<FleetUpgradeClustersTable>;
+
+export type AgentBootstrapTokenRow = Selectable<AgentBootstrapTokensTable>;
+export type AgentCertificateRow = Selectable<AgentCertificatesTable>;
