@@ -13,3 +13,5 @@ export { MemoryCredentialProvider } from './memory-credentials.js';
 export { createQuietLogger, type QuietLogger } from './quiet-logger.js';
 export type { StartedFake, FakeFaults, IaasVerb } from './iaas/fake.js';
 export { FakeScheduler } from './iaas/fake-scheduler.js';
+/** Where a simulated VM's agent keeps its key and certificate: a VM directory, or memory kept across its reboots. */
+export { FileCredentialStore, MemoryCredentialStore, type AgentCredentialStore } from '@slipway/agent';
