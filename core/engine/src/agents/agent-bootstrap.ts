@@ -75,15 +75,15 @@ export class AgentBootstrap {
     if (request.commonName !== peer.agentId) throw new SlipwayError('InvalidInput', `csr: its subject CN must be the agent id ${peer.agentId}`, { field: 'csr' });
     const instance = await this.currentInstance(peer, from);
     const signed = await this.ca.sign(request, peer.agentId, instance.cluster_uuid);
-    const row = this.rowOf(signed, instance, 'renewal');
-    await this.store.agentTrust.insertRenewal(row, current.serial);
+    const row = { ...this.rowOf(signed, instance, 'renewal'), renewed_from: current.serial };
+    await this.store.agentTrust.insertRenewal(row);
     this.logger.info('agent certificate renewed', { agentId: peer.agentId, serial: row.serial, previous: current.serial, notAfter: row.not_after });
     return grantOf(signed);
   }
 
   /**
    * Whether the presented certificate may use the agent channel now; throws `Unauthenticated` saying why
-   * not. The first use of a renewed certificate retires the ones issued before it.
+   * not. The first use of a renewed certificate retires the one it renewed.
    */
   async authenticate(peer: AgentPeer, from?: string): Promise<AgentCertificateRow> {
     const refuse = (reason: string): never => this.refuse('agent certificate refused', peer.agentId, reason, from,
@@ -123,7 +123,7 @@ export class AgentBootstrap {
     const row: AgentCertificateRow = {
       serial: peer.serial, agent_id: peer.agentId, instance_id: instance.id, cluster_uuid: instance.cluster_uuid, state: 'active', origin: 'legacy',
       not_before: new Date(peer.validFrom).toISOString(), not_after: new Date(peer.validTo).toISOString(), issued_at: isoNow(this.clock),
-      first_used_at: null, ended_at: null, reason: null,
+      renewed_from: null, first_used_at: null, ended_at: null, reason: null,
     };
     await this.store.agentTrust.insertCertificate(row);
     this.logger.warn('agent uses a certificate from before bootstrap tokens; recreate its VM to move it to an on-VM key', { agentId: peer.agentId, serial: peer.serial, from });
@@ -134,7 +134,7 @@ export class AgentBootstrap {
     return {
       serial: signed.serial, agent_id: instance.agent_id, instance_id: instance.id, cluster_uuid: instance.cluster_uuid, state: 'active', origin,
       not_before: signed.notBefore.toISOString(), not_after: signed.notAfter.toISOString(), issued_at: isoNow(this.clock),
-      first_used_at: null, ended_at: null, reason: null,
+      renewed_from: null, first_used_at: null, ended_at: null, reason: null,
     };
   }
 

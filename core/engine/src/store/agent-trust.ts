@@ -43,27 +43,26 @@ export class AgentTrustRepository {
   }
 
   /**
-   * Records a renewed certificate. Earlier renewals the agent never used (their answer was lost) are retired
-   * at once; the presenting certificate stays active until the new one is first used.
+   * Records a renewed certificate (`renewed_from` set). Earlier renewals of the same certificate the agent
+   * never used (their answer was lost) are retired at once; the renewed one stays active until the new one
+   * is first used, so a lost answer costs nothing.
    */
-  async insertRenewal(certificate: AgentCertificateRow, presentedSerial: string): Promise<void> {
+  async insertRenewal(certificate: AgentCertificateRow): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.updateTable('agent_certificates').set({ state: 'retired', ended_at: certificate.issued_at, reason: 'superseded by a later renewal before first use' })
-        .where('agent_id', '=', certificate.agent_id).where('state', '=', 'active').where('first_used_at', 'is', null)
-        .where('serial', '!=', presentedSerial).execute();
+        .where('renewed_from', '=', certificate.renewed_from).where('state', '=', 'active').where('first_used_at', 'is', null).execute();
       await tx.insertInto('agent_certificates').values(certificate).execute();
     });
   }
 
-  /** Marks the first use of a certificate and retires the agent's certificates issued before it. */
+  /** Marks the first use of a certificate; a renewal's first use retires the certificate it renewed. */
   async firstUse(certificate: AgentCertificateRow, at: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       const marked = await tx.updateTable('agent_certificates').set({ first_used_at: at })
         .where('serial', '=', certificate.serial).where('first_used_at', 'is', null).executeTakeFirst();
-      if (Number(marked.numUpdatedRows) !== 1) return;
+      if (Number(marked.numUpdatedRows) !== 1 || !certificate.renewed_from) return;
       await tx.updateTable('agent_certificates').set({ state: 'retired', ended_at: at, reason: `renewed (serial ${certificate.serial})` })
-        .where('agent_id', '=', certificate.agent_id).where('state', '=', 'active').where('serial', '!=', certificate.serial)
-        .where('issued_at', '<=', certificate.issued_at).execute();
+        .where('serial', '=', certificate.renewed_from).where('state', '=', 'active').execute();
     });
   }
 

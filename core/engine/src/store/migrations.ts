@@ -273,6 +273,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('not_before', 'text', (c) => c.notNull())
         .addColumn('not_after', 'text', (c) => c.notNull())
         .addColumn('issued_at', 'text', (c) => c.notNull())
+        .addColumn('renewed_from', 'text')
         .addColumn('first_used_at', 'text')
         .addColumn('ended_at', 'text')
         .addColumn('reason', 'text')

@@ -57,7 +57,9 @@ export interface AgentCertificatesTable {
   not_before: string;
   not_after: string;
   issued_at: string;
-  /** The first sync or renewal made with it: a renewed certificate retires its predecessors then. */
+  /** The serial this one renewed (null for a bootstrap): that one is retired when this one is first used. */
+  renewed_from: string | null;
+  /** The first sync or renewal made with it. */
   first_used_at: string | null;
   ended_at: string | null;
   /** Why it was retired or revoked. */
