@@ -10,8 +10,9 @@ import { getRequestListener } from '@hono/node-server';
 import { Agent, createKeyAndRequest, MemoryCredentialStore } from '@slipway/agent';
 import { createApp } from '@slipway/api';
 import type { AgentSettings, Clock, Heartbeat } from '@slipway/contracts';
+import { createCertificate } from '@slipway/pki';
 import {
-  BootstrapTokens, LineLogger, SystemClock, openEngine, parseConfigText, validateConfig,
+  AGENT_CA, BootstrapTokens, LineLogger, SystemClock, openEngine, parseConfigText, validateConfig,
   type Engine, type EngineServices, type InstanceRow, type Principal,
 } from '@slipway/engine';
 import { createQuietLogger, SimulatedProcessRunner } from '@slipway/testkit/simulation';
@@ -188,6 +189,39 @@ describe('node bootstrap', () => {
     expect((await bootstrap(b.agent_id, fresh.token)).status).toBe(200);
 
     for (const token of [first, forA, expiring, fresh]) expect(lines.join('\n')).not.toContain(token.token);
+  });
+
+  it('a create step re-run after a crash issues another token: the VM made with the first still bootstraps, the other is burned', async () => {
+    const a = instances[0]!;
+    // The first run issued a token and created the VM; the crash came before vm_cid was saved; the re-run issues another.
+    const firstRun = await tokens.issue(a);
+    const reRun = await tokens.issue(a);
+    // The cloud's idempotent createVm returned the VM made with the first token: its agent bootstraps with it.
+    expect((await bootstrap(a.agent_id, firstRun.token)).status).toBe(200);
+    expect((await bootstrap(a.agent_id, reRun.token)).status, 'the sibling token is burned with the first use').toBe(401);
+    expect(refusals(a.agent_id).some((l) => l.includes('a sibling token of this agent was used'))).toBe(true);
+  });
+
+  it('a certificate signed before bootstrap tokens is accepted once for its agent and recorded; another unknown serial is not', async () => {
+    const worker = instances[1]!;
+    const ca = (await engine.plugins.credentials.get(AGENT_CA, { actor: 'slipway:engine' })).value as { certificate: string; private_key: string };
+    const issuer = { certificatePem: ca.certificate, privateKeyPem: ca.private_key };
+    const legacyId = `legacy-${randomBytes(4).toString('hex')}`;
+    // An instance as an older Slipway left it: its agent id never had a token, its certificate came in user data.
+    await engine.store.db.insertInto('instances').values({ ...worker, id: `${worker.id}-legacy`, idx: 99, agent_id: legacyId, vm_cid: null, ip: null, desired: 'absent', state: 'stopped' }).execute();
+    const legacy = { id: `${worker.id}-legacy`, agent_id: legacyId } as InstanceRow;
+    try {
+      const old = await createCertificate({ subject: { commonName: legacyId }, extendedKeyUsage: ['client_auth'], keyAlgorithm: 'ecdsa-p256', days: 730 }, issuer);
+      const credentials = { certPem: old.certificatePem, keyPem: old.privateKeyPem };
+      expect((await sync(legacy, credentials)).status).toBe(200);
+      const row = await engine.store.agentTrust.certificate(new X509Certificate(old.certificatePem).serialNumber.toUpperCase());
+      expect(row).toMatchObject({ origin: 'legacy', state: 'active', agent_id: legacyId });
+      const another = await createCertificate({ subject: { commonName: legacyId }, extendedKeyUsage: ['client_auth'], keyAlgorithm: 'ecdsa-p256', days: 730 }, issuer);
+      expect((await sync(legacy, { certPem: another.certificatePem, keyPem: another.privateKeyPem })).status).toBe(401);
+      expect(refusals(legacyId).some((l) => l.includes('its serial was never issued to an agent by this control plane'))).toBe(true);
+    } finally {
+      await engine.store.db.deleteFrom('instances').where('id', '=', `${worker.id}-legacy`).execute();
+    }
   });
 
   it('validates heartbeats against their schema and limits the bodies of agent routes', async () => {
