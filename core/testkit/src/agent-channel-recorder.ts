@@ -243,7 +243,7 @@ export class AgentChannelRecorder {
     const peer = socket.authorized ? peerOf(socket) : undefined;
     const known = peer ? this.certificates.get(peer.serial) : undefined;
     const cn = known && !known.revoked && known.agentId === peer?.cn ? peer?.cn : undefined;
-    const route = req.method !== 'POST' ? 'other' : url.pathname === '/agent/v1/sync' ? 'sync' : url.pathname === '/agent/v1/bootstrap' ? 'bootstrap' : url.pathname === '/agent/v1/renew' ? 'renew' : 'other';
+    const route = req.method === 'POST' && Object.hasOwn(ROUTES, url.pathname) ? ROUTES[url.pathname]! : 'other';
     const record = (agentId: string | undefined, status: number): void => {
       this.syncs.push({ route, agentId, status, waitMs, generation, at: Date.now() });
     };
@@ -347,6 +347,8 @@ export class AgentChannelRecorder {
     this.held.add(poll);
   }
 }
+
+const ROUTES: Record<string, RecordedSync['route']> = { '/agent/v1/sync': 'sync', '/agent/v1/bootstrap': 'bootstrap', '/agent/v1/renew': 'renew' };
 
 function peerOf(socket: TLSSocket): { cn: string; serial: string } | undefined {
   const certificate = socket.getPeerCertificate();

@@ -30,8 +30,13 @@ export async function createKeyAndRequest(commonName: string): Promise<KeyAndReq
   const request = seq(info, ecdsaWithSha256, element(0x03, Buffer.concat([Buffer.from([0]), signature])));
   return {
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    csrPem: `-----BEGIN CERTIFICATE REQUEST-----\n${request.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE REQUEST-----\n`,
+    csrPem: pem('CERTIFICATE REQUEST', request),
   };
+}
+
+function pem(label: string, der: Buffer): string {
+  const body = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
 function element(tag: number, content: Buffer): Buffer {

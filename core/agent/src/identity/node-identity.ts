@@ -41,7 +41,8 @@ export class NodeIdentity {
     }
     const expiresAt = Date.parse(this.settings.bootstrap?.expiresAt ?? '');
     if (!this.settings.bootstrap?.token) {
-      throw new SlipwayError('InvalidConfig', 'the settings carry no bootstrap token and no certificate is kept on this VM; the control plane must recreate it', { retryable: true });
+      throw new SlipwayError('InvalidConfig',
+        'the settings carry no bootstrap token and no certificate is kept on this VM; the control plane must recreate it', { retryable: true });
     }
     const { keyPem, csrPem } = await createKeyAndRequest(this.settings.agentId);
     let grant;
@@ -57,7 +58,9 @@ export class NodeIdentity {
     const credentials = credentialsOf(grant.certificate, keyPem);
     await this.store.save(credentials);
     this.current = credentials;
-    this.logger.info('bootstrapped: the control plane signed this VM\'s client certificate', { serial: credentials.serial, notAfter: new Date(credentials.notAfter).toISOString() });
+    this.logger.info('bootstrapped: the control plane signed this VM\'s client certificate', {
+      serial: credentials.serial, notAfter: new Date(credentials.notAfter).toISOString(),
+    });
     return credentials;
   }
 
@@ -75,7 +78,9 @@ export class NodeIdentity {
     const credentials = credentialsOf(grant.certificate, keyPem);
     await this.store.save(credentials);
     this.current = credentials;
-    this.logger.info('renewed the client certificate', { serial: credentials.serial, previous: previous?.serial, notAfter: new Date(credentials.notAfter).toISOString() });
+    this.logger.info('renewed the client certificate', {
+      serial: credentials.serial, previous: previous?.serial, notAfter: new Date(credentials.notAfter).toISOString(),
+    });
     return credentials;
   }
 }

@@ -126,7 +126,8 @@ export class AgentBootstrap {
       renewed_from: null, first_used_at: null, ended_at: null, reason: null,
     };
     await this.store.agentTrust.insertCertificate(row);
-    this.logger.warn('agent uses a certificate from before bootstrap tokens; recreate its VM to move it to an on-VM key', { agentId: peer.agentId, serial: peer.serial, from });
+    this.logger.warn('agent uses a certificate from before bootstrap tokens; recreate its VM to move it to an on-VM key',
+      { agentId: peer.agentId, serial: peer.serial, from });
     return (await this.store.agentTrust.certificate(peer.serial)) ?? row;
   }
 
@@ -138,7 +139,10 @@ export class AgentBootstrap {
     };
   }
 
-  private refuse(what: string, agentId: string, reason: string, from: string | undefined, message: string, hint?: string, code: 'Unauthenticated' | 'NotFound' = 'Unauthenticated'): never {
+  private refuse(
+    what: string, agentId: string, reason: string, from: string | undefined, message: string, hint?: string,
+    code: 'Unauthenticated' | 'NotFound' = 'Unauthenticated',
+  ): never {
     this.logRefusal(what, agentId, reason, from);
     throw new SlipwayError(code, message, { hint });
   }
