@@ -202,6 +202,20 @@ describe('node bootstrap', () => {
     expect(refusals(a.agent_id).some((l) => l.includes('a sibling token of this agent was used'))).toBe(true);
   });
 
+  it('an agent that died before keeping its certificate asks again with the same key and gets the same one; another key gets nothing', async () => {
+    const a = instances[0]!;
+    const { token } = await tokens.issue(a);
+    const first = await bootstrap(a.agent_id, token);
+    expect(first.status).toBe(200);
+    // The agent kept its key before it asked (pending-key.pem), and died before it kept the answer.
+    const again = await post('/agent/v1/bootstrap', { agentId: a.agent_id, token, csr: (await createKeyAndRequest(a.agent_id, first.keyPem)).csrPem });
+    expect(again.status).toBe(200);
+    expect(again.body.serial).toBe(first.body.serial);
+    expect(again.body.certificate).toBe(first.body.certificate);
+    // Whoever replays the token with a key of their own is refused.
+    expect((await bootstrap(a.agent_id, token)).status).toBe(401);
+  });
+
   it('a certificate signed before bootstrap tokens is accepted once for its agent and recorded; another unknown serial is not', async () => {
     const worker = instances[1]!;
     const ca = (await engine.plugins.credentials.get(AGENT_CA, { actor: 'slipway:engine' })).value as { certificate: string; private_key: string };

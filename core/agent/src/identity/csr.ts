@@ -1,4 +1,4 @@
-import { generateKeyPair, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 
 /**
@@ -15,8 +15,11 @@ export interface KeyAndRequest {
   csrPem: string;
 }
 
-export async function createKeyAndRequest(commonName: string): Promise<KeyAndRequest> {
-  const { privateKey, publicKey } = await generate('ec', { namedCurve: 'P-256' }) as { privateKey: KeyObject; publicKey: KeyObject };
+/** A new P-256 key and a CSR for it; with `keyPem`, a CSR for that key instead (a bootstrap asked again). */
+export async function createKeyAndRequest(commonName: string, keyPem?: string): Promise<KeyAndRequest> {
+  const { privateKey, publicKey } = keyPem
+    ? { privateKey: createPrivateKey(keyPem), publicKey: createPublicKey(keyPem) }
+    : await generate('ec', { namedCurve: 'P-256' }) as { privateKey: KeyObject; publicKey: KeyObject };
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const info = seq(
     integerZero(),

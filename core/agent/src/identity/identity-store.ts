@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The agent's client certificate and the key it made for it, with what the agent reads of the certificate. */
@@ -16,7 +16,14 @@ export interface AgentCredentials {
 /** Where the agent keeps its key and certificate, so a restarted agent needs no new bootstrap token. */
 export interface AgentCredentialStore {
   load(): Promise<AgentCredentials | undefined>;
+  /** Keeps the certificate and its key; the pending key, if any, goes. */
   save(credentials: AgentCredentials): Promise<void>;
+  /**
+   * The key made for a bootstrap whose answer was not kept yet. The agent keeps it before it sends the CSR, so
+   * an agent that dies in between asks again with the same key and gets the same certificate back.
+   */
+  loadPendingKey(): Promise<string | undefined>;
+  savePendingKey(keyPem: string): Promise<void>;
 }
 
 export function credentialsOf(certPem: string, keyPem: string): AgentCredentials {
@@ -28,6 +35,7 @@ export function credentialsOf(certPem: string, keyPem: string): AgentCredentials
 /** In memory: for an in-process agent whose "VM disk" is the test's memory. */
 export class MemoryCredentialStore implements AgentCredentialStore {
   private kept: AgentCredentials | undefined;
+  private pendingKey: string | undefined;
 
   async load(): Promise<AgentCredentials | undefined> {
     return this.kept;
@@ -35,6 +43,15 @@ export class MemoryCredentialStore implements AgentCredentialStore {
 
   async save(credentials: AgentCredentials): Promise<void> {
     this.kept = credentials;
+    this.pendingKey = undefined;
+  }
+
+  async loadPendingKey(): Promise<string | undefined> {
+    return this.pendingKey;
+  }
+
+  async savePendingKey(keyPem: string): Promise<void> {
+    this.pendingKey = keyPem;
   }
 }
 
@@ -71,15 +88,38 @@ export class FileCredentialStore implements AgentCredentialStore {
   }
 
   async save(credentials: AgentCredentials): Promise<void> {
+    await this.write(this.path, `${credentials.certPem.trimEnd()}\n${credentials.keyPem.trimEnd()}\n`);
+    await rm(this.pendingPath, { force: true });
+  }
+
+  async loadPendingKey(): Promise<string | undefined> {
+    try {
+      const text = await readFile(this.pendingPath, 'utf8');
+      return text.includes('PRIVATE KEY') ? text : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async savePendingKey(keyPem: string): Promise<void> {
+    await this.write(this.pendingPath, keyPem);
+  }
+
+  private get pendingPath(): string {
+    return join(this.dir, 'pending-key.pem');
+  }
+
+  private async write(path: string, content: string): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const temporary = `${this.path}.${process.pid}.tmp`;
+    const temporary = `${path}.${process.pid}.tmp`;
     const handle = await open(temporary, 'w', 0o600);
     try {
-      await handle.writeFile(`${credentials.certPem.trimEnd()}\n${credentials.keyPem.trimEnd()}\n`);
+      await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temporary, this.path);
+    await rename(temporary, path);
   }
 }

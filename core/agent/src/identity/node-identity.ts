@@ -44,7 +44,11 @@ export class NodeIdentity {
       throw new SlipwayError('InvalidConfig',
         'the settings carry no bootstrap token and no certificate is kept on this VM; the control plane must recreate it', { retryable: true });
     }
-    const { keyPem, csrPem } = await createKeyAndRequest(this.settings.agentId);
+    // The key is kept before the CSR leaves: if this agent dies before it keeps the answer, the next one asks
+    // again with the same key and gets the same certificate (the token is spent by then).
+    const pendingKey = await this.store.loadPendingKey();
+    const { keyPem, csrPem } = await createKeyAndRequest(this.settings.agentId, pendingKey);
+    if (!pendingKey) await this.store.savePendingKey(keyPem);
     let grant;
     try {
       grant = await requestBootstrap(this.settings, csrPem, { requestTimeoutMs: this.requestTimeoutMs, signal });

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
 import { SlipwayError, type AgentBootstrapRequest, type AgentCertificateGrant, type Clock, type Logger } from '@slipway/contracts';
 import type { SignedRequest } from '@slipway/pki';
@@ -52,9 +53,13 @@ export class AgentBootstrap {
     const token = await this.store.agentTrust.tokenByHash(tokenHash);
     if (!token) return refuse('unknown bootstrap token: never issued, or its VM was recreated or deleted since');
     if (token.agent_id !== agentId) return refuse(`foreign bootstrap token: it was issued to agent ${token.agent_id}`);
-    if (token.used_at) return refuse(`bootstrap token already used at ${token.used_at} (a replay, or a sibling token of this agent was used)`);
-    if (Date.parse(token.expires_at) <= this.clock.now()) return refuse(`bootstrap token expired at ${token.expires_at}`);
     const request = this.ca.parse(input.csr);
+    if (token.used_at) {
+      const repeated = await this.repeatedBootstrap(token.issued_serial, agentId, request.publicKeyPem);
+      if (repeated) return repeated;
+      return refuse(`bootstrap token already used at ${token.used_at} (a replay, or a sibling token of this agent was used)`);
+    }
+    if (Date.parse(token.expires_at) <= this.clock.now()) return refuse(`bootstrap token expired at ${token.expires_at}`);
     if (request.commonName !== agentId) {
       this.logRefusal('agent bootstrap refused', agentId, `the CSR asks for CN ${JSON.stringify(request.commonName ?? '')}, not the agent id`, from);
       throw new SlipwayError('InvalidInput', `csr: its subject CN must be the agent id ${agentId}`, { field: 'csr' });
@@ -66,6 +71,20 @@ export class AgentBootstrap {
     if (!(await this.store.agentTrust.redeemToken(tokenHash, row))) return refuse('bootstrap token used by a concurrent request');
     this.logger.info('agent bootstrapped', { agentId, instance: `${instance.group_name}/${instance.idx}`, serial: row.serial, notAfter: row.not_after });
     return grantOf(signed);
+  }
+
+  /**
+   * An agent that died after its bootstrap was answered but before it kept the certificate asks again with
+   * the same key (it keeps the key before it asks): it gets the same certificate back. Only the holder of that
+   * key can sign such a CSR, so a replayed token still gets nothing.
+   */
+  private async repeatedBootstrap(serial: string | null, agentId: string, publicKeyPem: string): Promise<AgentCertificateGrant | undefined> {
+    const issued = serial ? await this.store.agentTrust.certificate(serial) : undefined;
+    if (!issued?.certificate || issued.agent_id !== agentId || issued.state !== 'active' || issued.first_used_at) return undefined;
+    const issuedKey = new X509Certificate(issued.certificate).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    if (issuedKey !== publicKeyPem) return undefined;
+    this.logger.info('agent bootstrap repeated with the key it was answered for; the same certificate again', { agentId, serial: issued.serial });
+    return { certificate: issued.certificate, serial: issued.serial, notBefore: issued.not_before, notAfter: issued.not_after };
   }
 
   /** `POST /agent/v1/renew` over mTLS: a new certificate for a new key; the presented one retires once the new one is used. */
@@ -123,7 +142,7 @@ export class AgentBootstrap {
     const row: AgentCertificateRow = {
       serial: peer.serial, agent_id: peer.agentId, instance_id: instance.id, cluster_uuid: instance.cluster_uuid, state: 'active', origin: 'legacy',
       not_before: new Date(peer.validFrom).toISOString(), not_after: new Date(peer.validTo).toISOString(), issued_at: isoNow(this.clock),
-      renewed_from: null, first_used_at: null, ended_at: null, reason: null,
+      renewed_from: null, first_used_at: null, ended_at: null, reason: null, certificate: null,
     };
     await this.store.agentTrust.insertCertificate(row);
     this.logger.warn('agent uses a certificate from before bootstrap tokens; recreate its VM to move it to an on-VM key',
@@ -135,7 +154,7 @@ export class AgentBootstrap {
     return {
       serial: signed.serial, agent_id: instance.agent_id, instance_id: instance.id, cluster_uuid: instance.cluster_uuid, state: 'active', origin,
       not_before: signed.notBefore.toISOString(), not_after: signed.notAfter.toISOString(), issued_at: isoNow(this.clock),
-      renewed_from: null, first_used_at: null, ended_at: null, reason: null,
+      renewed_from: null, first_used_at: null, ended_at: null, reason: null, certificate: signed.certificatePem,
     };
   }
 

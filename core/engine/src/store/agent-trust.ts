@@ -28,7 +28,7 @@ export class AgentTrustRepository {
    */
   async redeemToken(tokenHash: string, certificate: AgentCertificateRow): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const burned = await tx.updateTable('agent_bootstrap_tokens').set({ used_at: certificate.issued_at })
+      const burned = await tx.updateTable('agent_bootstrap_tokens').set({ used_at: certificate.issued_at, issued_serial: certificate.serial })
         .where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
       if (Number(burned.numUpdatedRows) !== 1) return false;
       await tx.updateTable('agent_bootstrap_tokens').set({ used_at: certificate.issued_at })

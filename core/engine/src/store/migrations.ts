@@ -257,6 +257,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('cluster_uuid', 'text', (c) => c.notNull())
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .addColumn('used_at', 'text')
+        .addColumn('issued_serial', 'text')
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('agent_bootstrap_tokens_agent').on('agent_bootstrap_tokens').columns(['agent_id']).execute();
@@ -277,6 +278,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('first_used_at', 'text')
         .addColumn('ended_at', 'text')
         .addColumn('reason', 'text')
+        .addColumn('certificate', 'text')
         .execute();
       await db.schema.createIndex('agent_certificates_agent').on('agent_certificates').columns(['agent_id', 'state']).execute();
     },

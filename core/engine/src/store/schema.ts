@@ -38,6 +38,8 @@ export interface AgentBootstrapTokensTable {
   expires_at: string;
   /** Set when the token was traded for a certificate (or burned because a sibling token was). */
   used_at: string | null;
+  /** The certificate it was traded for: answered again only to a CSR for the same key (an agent that died before keeping it). */
+  issued_serial: string | null;
   created_at: string;
 }
 
@@ -64,6 +66,8 @@ export interface AgentCertificatesTable {
   ended_at: string | null;
   /** Why it was retired or revoked. */
   reason: string | null;
+  /** The PEM (public), so a repeated bootstrap for the same key gets the same certificate back. */
+  certificate: string | null;
 }
 
 export interface PlansTable {
