@@ -290,6 +290,10 @@ describe('node bootstrap', () => {
       expect(refused.status).toBe(401);
       expect(refusals(worker.agent_id).some((l) => l.includes('agent certificate refused') && l.includes('reason=retired'))).toBe(true);
       expect((await sync(worker, renewed)).status).toBe(200);
+      // One renewal: the clock stays ahead, but the next one is two thirds of a lifetime after this one.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(agent.credentials?.serial).toBe(renewed.serial);
+      expect(lines.filter((l) => l.includes('agent certificate renewed') && l.includes(`agentId=${worker.agent_id}`))).toHaveLength(1);
     } finally {
       await agent.stop();
     }

@@ -13,6 +13,12 @@ const RENEW_AT_FRACTION = 2 / 3;
  */
 export class NodeIdentity {
   private current: AgentCredentials | undefined;
+  /**
+   * When this agent received the current certificate, by its own clock. Renewal is timed from it rather than
+   * from the certificate's notBefore (the control plane's clock), so a VM clock far ahead of the control
+   * plane's does not renew on every sync.
+   */
+  private receivedAt: number | undefined;
 
   constructor(
     private readonly settings: AgentSettings,
@@ -33,6 +39,7 @@ export class NodeIdentity {
     if (kept && kept.agentId === this.settings.agentId && kept.notAfter > this.clock.now()) {
       this.logger.info('using the client certificate kept on this VM', { serial: kept.serial, notAfter: new Date(kept.notAfter).toISOString() });
       this.current = kept;
+      this.receivedAt = undefined;
       return kept;
     }
     if (kept) {
@@ -62,6 +69,7 @@ export class NodeIdentity {
     const credentials = credentialsOf(grant.certificate, keyPem);
     await this.store.save(credentials);
     this.current = credentials;
+    this.receivedAt = this.clock.now();
     this.logger.info('bootstrapped: the control plane signed this VM\'s client certificate', {
       serial: credentials.serial, notAfter: new Date(credentials.notAfter).toISOString(),
     });
@@ -71,7 +79,7 @@ export class NodeIdentity {
   /** When the current certificate should be renewed (ms since the epoch); undefined before `ensure`. */
   renewAt(): number | undefined {
     const c = this.current;
-    return c ? c.notBefore + (c.notAfter - c.notBefore) * RENEW_AT_FRACTION : undefined;
+    return c ? (this.receivedAt ?? c.notBefore) + (c.notAfter - c.notBefore) * RENEW_AT_FRACTION : undefined;
   }
 
   /** A new key and certificate through `channel` (authenticated by the current certificate), kept before it is used. */
@@ -82,6 +90,7 @@ export class NodeIdentity {
     const credentials = credentialsOf(grant.certificate, keyPem);
     await this.store.save(credentials);
     this.current = credentials;
+    this.receivedAt = this.clock.now();
     this.logger.info('renewed the client certificate', {
       serial: credentials.serial, previous: previous?.serial, notAfter: new Date(credentials.notAfter).toISOString(),
     });
