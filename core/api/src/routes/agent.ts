@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { SlipwayError, type AgentBootstrapRequest, type AgentRenewRequest, type Heartbeat } from '@slipway/contracts';
 import type { AgentBootstrap, AgentPeer, AgentRegistry } from '@slipway/engine';
@@ -12,6 +12,26 @@ import { readJson } from '../validate.js';
 export const AGENT_IDENTITY_BODY_LIMIT = 16 * 1024;
 /** A heartbeat of a master (a dozen jobs with their processes and reasons) is a few KiB. */
 export const AGENT_SYNC_BODY_LIMIT = 256 * 1024;
+
+/** Bootstrap and renewal check a token or a certificate and sign one certificate: milliseconds, not minutes. */
+export const AGENT_IDENTITY_TIMEOUT_MS = 30_000;
+/** The longest long poll the registry holds (5 min) and a minute of slack. */
+export const AGENT_SYNC_TIMEOUT_MS = 6 * 60_000;
+
+/** Answers `Timeout` (504) when the handler has not answered within `ms`. */
+function deadline(ms: number): MiddlewareHandler<AppEnv> {
+  return async (_c, next) => {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new SlipwayError('Timeout', `the agent channel did not answer within ${ms} ms`)), ms);
+    });
+    try {
+      await Promise.race([next(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
 
 function limit(maxSize: number) {
   return bodyLimit({
@@ -29,18 +49,18 @@ function limit(maxSize: number) {
 export function agentRoutes(agents: AgentRegistry, bootstrap: AgentBootstrap) {
   const app = new Hono<AppEnv>();
 
-  app.post('/agent/v1/bootstrap', limit(AGENT_IDENTITY_BODY_LIMIT), async (c) => {
+  app.post('/agent/v1/bootstrap', deadline(AGENT_IDENTITY_TIMEOUT_MS), limit(AGENT_IDENTITY_BODY_LIMIT), async (c) => {
     const body = validateAgentBody<AgentBootstrapRequest>('AgentBootstrapRequest', await readJson(c.req.raw));
     return c.json(await bootstrap.bootstrap(body, remoteAddress(c)));
   });
 
-  app.post('/agent/v1/renew', limit(AGENT_IDENTITY_BODY_LIMIT), async (c) => {
+  app.post('/agent/v1/renew', deadline(AGENT_IDENTITY_TIMEOUT_MS), limit(AGENT_IDENTITY_BODY_LIMIT), async (c) => {
     const peer = peerOf(c);
     const body = validateAgentBody<AgentRenewRequest>('AgentRenewRequest', await readJson(c.req.raw));
     return c.json(await bootstrap.renew(peer, body.csr, remoteAddress(c)));
   });
 
-  app.post('/agent/v1/sync', limit(AGENT_SYNC_BODY_LIMIT), async (c) => {
+  app.post('/agent/v1/sync', deadline(AGENT_SYNC_TIMEOUT_MS), limit(AGENT_SYNC_BODY_LIMIT), async (c) => {
     const peer = peerOf(c);
     const wait = nonNegativeInteger(c.req.query('wait'), 'wait') ?? 0;
     const generation = nonNegativeInteger(c.req.query('generation'), 'generation');
