@@ -3,6 +3,8 @@ import { linkSignals } from './abort.js';
 import { backoffDelay } from './backoff.js';
 import { AgentChannel } from './channel-client.js';
 import { DesiredStateApplier, type ApplierDeps } from './desired-state-applier.js';
+import { MemoryCredentialStore, type AgentCredentials, type AgentCredentialStore } from './identity/identity-store.js';
+import { NodeIdentity } from './identity/node-identity.js';
 import { defaultJobCatalog, defaultJobsFor, type JobCatalog } from './job-catalog.js';
 import { createJsonLogger } from './logger.js';
 import type { ProcessRunner } from './process-runner.js';
@@ -27,6 +29,11 @@ export interface AgentOptions {
   syncBackoff?: { baseMs?: number; maxMs?: number };
   /** How long a sync may take beyond the long-poll wait before it counts as failed. Default 10 000. */
   requestTimeoutMs?: number;
+  /**
+   * Where the agent keeps the key it makes and the certificate it gets for it, so a restarted agent needs
+   * no new bootstrap token: a directory on the VM (`FileCredentialStore`). Default: memory only.
+   */
+  credentials?: AgentCredentialStore;
 }
 
 /** Builds the disk mounter once the settings are known (it needs the metadata source and a logger). */
@@ -48,6 +55,10 @@ export class Agent {
   private readonly halt = new AbortController();
   private currentSettings: AgentSettings | undefined;
   private channel: AgentChannel | undefined;
+  private identity: NodeIdentity | undefined;
+  /** Earliest time of the next renewal attempt after one failed. */
+  private renewRetryAt = 0;
+  private renewFailures = 0;
   private applier: DesiredStateApplier | undefined;
   private loopDone: Promise<void> | undefined;
   private ending: Promise<void> | undefined;
@@ -71,6 +82,11 @@ export class Agent {
 
   get agentId(): string | undefined {
     return this.currentSettings?.agentId;
+  }
+
+  /** The client certificate (and its key) the agent uses now; undefined before its bootstrap. */
+  get credentials(): AgentCredentials | undefined {
+    return this.identity?.credentials;
   }
 
   /**
@@ -119,7 +135,7 @@ export class Agent {
       this.applier.adopt(adopted);
       logger.info('adopted running processes', { processes: adopted.map((p) => p.spec.name) });
     }
-    this.channel = new AgentChannel(settings, { requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000 });
+    this.identity = new NodeIdentity(settings, this.options.credentials ?? new MemoryCredentialStore(), this.clock, logger, this.options.requestTimeoutMs ?? 10_000);
     this.lifecycle = 'running';
     this.loopDone = this.loop(logger);
     logger.info('agent started', { controlPlane: settings.controlPlane.url, metadata: this.options.metadata.kind });
@@ -178,8 +194,34 @@ export class Agent {
     this.longPollWake?.abort();
   }
 
+  /** The channel with the current certificate, bootstrapping first when the VM has none; renews when due. */
+  private async connect(logger: Logger, signal: AbortSignal): Promise<AgentChannel> {
+    const identity = this.identity!;
+    if (!this.channel) {
+      const credentials = await identity.ensure(signal);
+      this.channel = new AgentChannel(this.currentSettings!, credentials, { requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000 });
+    }
+    const now = this.clock.now();
+    if (now >= (identity.renewAt() ?? Infinity) && now >= this.renewRetryAt) {
+      try {
+        const renewed = await identity.renew(this.channel, signal);
+        this.channel.close();
+        this.channel = new AgentChannel(this.currentSettings!, renewed, { requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000 });
+        this.renewFailures = 0;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        // The current certificate is still valid: keep syncing with it and try again later.
+        this.renewFailures += 1;
+        const delay = backoffDelay(this.renewFailures, 1_000, 5 * 60_000);
+        this.renewRetryAt = now + delay;
+        const err = SlipwayError.from(error);
+        logger.warn('certificate renewal failed; syncing with the current one and retrying', { code: err.code, error: err.message, retryInMs: delay });
+      }
+    }
+    return this.channel;
+  }
+
   private async loop(logger: Logger): Promise<void> {
-    const channel = this.channel!;
     const backoff = { baseMs: this.options.syncBackoff?.baseMs ?? 1_000, maxMs: this.options.syncBackoff?.maxMs ?? 30_000 };
     let failures = 0;
     while (!this.halt.signal.aborted) {
@@ -189,6 +231,7 @@ export class Agent {
       this.longPollWake = waitMs > 0 ? wake : undefined;
       const link = linkSignals(this.halt.signal, wake.signal);
       try {
+        const channel = await this.connect(logger, link.signal);
         const sentAt = this.clock.now();
         const generation = this.receivedGeneration;
         const reply = await channel.sync({ heartbeat: this.heartbeat(), waitMs, generation, signal: link.signal });
@@ -207,7 +250,8 @@ export class Agent {
         this.syncNow = true;
         const delay = backoffDelay(failures, backoff.baseMs, backoff.maxMs);
         const err = SlipwayError.from(error);
-        logger.warn('sync failed; retrying', { code: err.code, error: err.message, retryInMs: delay, failures });
+        const what = this.identity?.credentials ? 'sync failed; retrying' : 'bootstrap failed; retrying';
+        logger.warn(what, { code: err.code, error: err.message, retryInMs: delay, failures });
         await sleepQuietly(this.clock, delay, this.halt.signal);
       } finally {
         link.dispose();

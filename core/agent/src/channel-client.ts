@@ -1,5 +1,6 @@
 import https from 'node:https';
-import { SlipwayError, type AgentSettings, type DesiredState, type Heartbeat } from '@slipway/contracts';
+import { SlipwayError, type AgentCertificateGrant, type AgentSettings, type DesiredState, type Heartbeat } from '@slipway/contracts';
+import type { AgentCredentials } from './identity/identity-store.js';
 
 /** The control plane's answer to a sync. */
 export interface SyncReply {
@@ -17,23 +18,23 @@ export interface SyncRequest {
 }
 
 /**
- * The agent's side of the agent channel (agent-protocol.md): POST /agent/v1/sync over mutual TLS, one
- * keep-alive connection reused across syncs. Failures are SlipwayErrors: `Unauthenticated` (401),
- * `NotFound` (404, the control plane does not know this agent), `Retryable` (5xx, network), `Timeout`,
- * `Cancelled` (the caller's signal fired).
+ * The agent's side of the agent channel (agent-protocol.md): POST /agent/v1/sync (and /agent/v1/renew) over
+ * mutual TLS with the agent's current client certificate, one keep-alive connection reused across syncs.
+ * Failures are SlipwayErrors: `Unauthenticated` (401), `NotFound` (404, the control plane does not know this
+ * agent), `Retryable` (5xx, network), `Timeout`, `Cancelled` (the caller's signal fired).
  */
 export class AgentChannel {
   private readonly agent: https.Agent;
   private readonly base: URL;
 
-  constructor(settings: AgentSettings, private readonly options: { requestTimeoutMs: number }) {
+  constructor(settings: AgentSettings, credentials: Pick<AgentCredentials, 'certPem' | 'keyPem'>, private readonly options: { requestTimeoutMs: number }) {
     this.base = new URL(settings.controlPlane.url);
     // TLS material sits on the agent so that pooled sockets are keyed by it.
     this.agent = new https.Agent({
       keepAlive: true,
       maxSockets: 1,
-      cert: settings.tls.certPem,
-      key: settings.tls.keyPem,
+      cert: credentials.certPem,
+      key: credentials.keyPem,
       ca: settings.controlPlane.caPem,
     });
   }
@@ -42,8 +43,16 @@ export class AgentChannel {
     const url = new URL('/agent/v1/sync', this.base);
     url.searchParams.set('wait', String(Math.max(0, Math.round(request.waitMs))));
     url.searchParams.set('generation', String(request.generation));
-    const { status, body } = await this.post(url, JSON.stringify(request.heartbeat), request.waitMs + this.options.requestTimeoutMs, request.signal);
+    const { status, body } = await postJson(this.agent, url, JSON.stringify(request.heartbeat), request.waitMs + this.options.requestTimeoutMs, request.signal);
     if (status === 200) return parseReply(body);
+    throw statusError(status, body, url);
+  }
+
+  /** Asks for a new certificate for the key of `csrPem`, authenticated by the current one. */
+  async renew(csrPem: string, signal: AbortSignal): Promise<AgentCertificateGrant> {
+    const url = new URL('/agent/v1/renew', this.base);
+    const { status, body } = await postJson(this.agent, url, JSON.stringify({ csr: csrPem }), this.options.requestTimeoutMs, signal);
+    if (status === 200) return parseGrant(body, 'renewal');
     throw statusError(status, body, url);
   }
 
@@ -51,8 +60,26 @@ export class AgentChannel {
   close(): void {
     this.agent.destroy();
   }
+}
 
-  private post(url: URL, payload: string, timeoutMs: number, signal: AbortSignal): Promise<{ status: number; body: string }> {
+/**
+ * `POST /agent/v1/bootstrap`: trades the one-time token and a CSR for a client certificate, over TLS that
+ * authenticates only the server (the agent has no certificate yet).
+ */
+export async function requestBootstrap(settings: AgentSettings, csrPem: string, options: { requestTimeoutMs: number; signal: AbortSignal }): Promise<AgentCertificateGrant> {
+  const url = new URL('/agent/v1/bootstrap', settings.controlPlane.url);
+  const agent = new https.Agent({ keepAlive: false, ca: settings.controlPlane.caPem });
+  try {
+    const payload = JSON.stringify({ agentId: settings.agentId, token: settings.bootstrap.token, csr: csrPem });
+    const { status, body } = await postJson(agent, url, payload, options.requestTimeoutMs, options.signal);
+    if (status === 200) return parseGrant(body, 'bootstrap');
+    throw statusError(status, body, url, 'bootstrap');
+  } finally {
+    agent.destroy();
+  }
+}
+
+function postJson(agent: https.Agent, url: URL, payload: string, timeoutMs: number, signal: AbortSignal): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(cancelled(signal));
       let settled = false;
@@ -66,7 +93,7 @@ export class AgentChannel {
       };
       const request = https.request(url, {
         method: 'POST',
-        agent: this.agent,
+        agent,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'application/json' },
       }, (response) => {
         const chunks: Buffer[] = [];
@@ -86,7 +113,19 @@ export class AgentChannel {
       request.on('error', (cause) => finish(unreachable(url, cause)));
       request.end(payload);
     });
+}
+
+function parseGrant(body: string, what: string): AgentCertificateGrant {
+  let grant: Partial<AgentCertificateGrant> | null;
+  try {
+    grant = JSON.parse(body) as Partial<AgentCertificateGrant> | null;
+  } catch (cause) {
+    throw new SlipwayError('Retryable', `the control plane answered a ${what} with invalid JSON`, { cause });
   }
+  if (!grant || typeof grant.certificate !== 'string' || !grant.certificate.includes('BEGIN CERTIFICATE')) {
+    throw new SlipwayError('Retryable', `the control plane answered a ${what} without a certificate`, { details: { body: body.slice(0, 500) } });
+  }
+  return grant as AgentCertificateGrant;
 }
 
 function parseReply(body: string): SyncReply {
@@ -105,8 +144,14 @@ function parseReply(body: string): SyncReply {
   return { desired, heartbeatIntervalMs: reply.heartbeatIntervalMs };
 }
 
-function statusError(status: number, body: string, url: URL): SlipwayError {
+function statusError(status: number, body: string, url: URL, what: 'sync' | 'bootstrap' = 'sync'): SlipwayError {
   const details = { status, body: body.slice(0, 500) };
+  if (what === 'bootstrap' && (status === 401 || status === 403)) {
+    return new SlipwayError('Unauthenticated', `the control plane at ${url.origin} refused this VM's bootstrap token (${status}): ${problemDetail(body)}`, { details, retryable: true });
+  }
+  if (status === 400) {
+    return new SlipwayError('InvalidInput', `the control plane at ${url.origin} refused the request (400): ${problemDetail(body)}`, { details, retryable: true });
+  }
   if (status === 401 || status === 403) {
     return new SlipwayError('Unauthenticated', `the control plane at ${url.origin} refused this agent's client certificate (${status})`, { details, retryable: true });
   }
@@ -114,6 +159,16 @@ function statusError(status: number, body: string, url: URL): SlipwayError {
     return new SlipwayError('NotFound', `the control plane at ${url.origin} does not know this agent (404); its VM may have been deleted`, { details, retryable: true });
   }
   return new SlipwayError('Retryable', `the control plane at ${url.origin} answered ${status}`, { details });
+}
+
+function problemDetail(body: string): string {
+  try {
+    const problem = JSON.parse(body) as { detail?: unknown };
+    if (typeof problem.detail === 'string') return problem.detail.slice(0, 300);
+  } catch {
+    // not JSON: the raw text says more than nothing
+  }
+  return body.slice(0, 300);
 }
 
 function unreachable(url: URL, cause: unknown): SlipwayError {

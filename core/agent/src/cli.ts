@@ -9,6 +9,7 @@ import type { MetadataSource } from '@slipway/contracts';
 import { Agent } from './agent.js';
 import { ChildProcessRunner } from './child-process-runner.js';
 import { FileMetadataSource } from './file-metadata.js';
+import { FileCredentialStore } from './identity/identity-store.js';
 import { agentVersion } from './version.js';
 import { KubernetesJobCatalog } from './kubernetes/catalog.js';
 import { createJsonLogger } from './logger.js';
@@ -150,6 +151,7 @@ export async function main(argv: string[], options: AgentProgramOptions = {}): P
     logger,
     jobCatalog: new KubernetesJobCatalog({ paths, binDirs: commandLine.binDirs, logger }),
     disk: ({ metadata: source, logger: diskLogger, clock }) => new PersistentDisk({ metadata: source, storeDir: paths.storeDir, logger: diskLogger, clock }),
+    credentials: new FileCredentialStore(paths.identityDir),
     clock: systemClock,
   });
   let ending = false;

@@ -4,7 +4,10 @@
  * processes and restarts those that die.
  */
 export { Agent, type AgentOptions, type DiskMounterFactory } from './agent.js';
-export { AgentChannel, type SyncReply, type SyncRequest } from './channel-client.js';
+export { AgentChannel, requestBootstrap, type SyncReply, type SyncRequest } from './channel-client.js';
+export { FileCredentialStore, MemoryCredentialStore, credentialsOf, type AgentCredentials, type AgentCredentialStore } from './identity/identity-store.js';
+export { createKeyAndRequest, type KeyAndRequest } from './identity/csr.js';
+export { NodeIdentity } from './identity/node-identity.js';
 export { defaultJobCatalog, defaultJobsFor, DEFAULT_JOBS, type HookSpec, type JobCatalog, type JobContext, type JobPlan } from './job-catalog.js';
 export { sameProcessSpec, type ProcessExit, type ProcessRunner, type ProcessSpec, type RunningProcess } from './process-runner.js';
 export { ChildProcessRunner, type ChildProcessRunnerOptions } from './child-process-runner.js';

@@ -8,6 +8,8 @@ export interface AgentPaths {
   root: string;
   /** Pid files of the processes the agent started: what a restarted agent adopts. */
   runDir: string;
+  /** The agent's own key and client certificate (`client.pem`, 0600), made and renewed on this VM. */
+  identityDir: string;
   /** `{logDir}/{job}/{process}.log`. */
   logDir: string;
   /** `{jobsDir}/{job}/`: rendered configs; `{jobsDir}/{job}/tls/`: certificates and keys (0700 dirs, 0600 keys). */
@@ -27,6 +29,7 @@ export function agentPaths(root = '/'): AgentPaths {
   return {
     root,
     runDir: join(lib, 'agent', 'run'),
+    identityDir: join(lib, 'agent', 'identity'),
     logDir: join(root, 'var', 'log', 'slipway'),
     jobsDir: join(lib, 'jobs'),
     storeDir: join(lib, 'store'),

@@ -1,7 +1,10 @@
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { AgentChannelRecorder, SimulatedProcessRunner } from '@slipway/testkit/simulation';
 import type { Agent, JobCatalog } from '../src/index.js';
-import { defaultJobCatalog } from '../src/index.js';
+import { defaultJobCatalog, FileCredentialStore, MemoryCredentialStore } from '../src/index.js';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { allRunning, processOf, processStates, testAgent } from './support.js';
 
 const MASTER = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
@@ -157,20 +160,62 @@ describe('Agent', () => {
     await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
   });
 
-  it('keeps retrying when its client certificate is refused (401)', async () => {
+  it('keeps retrying when its client certificate is refused (401), and syncs nothing more', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 50 });
+    const agent = track(testAgent(settings, new SimulatedProcessRunner()));
+    await agent.start();
+    await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+    // The control plane replaced this VM: its certificate is refused from now on.
+    recorder.revoke(agentId);
+    const heartbeats = recorder.heartbeats(agentId).length;
+    const refused = () => recorder.syncs.filter((s) => s.route === 'sync' && s.status === 401 && s.agentId === undefined).length;
+    const refusedBefore = refused();
+    await waitUntil(() => refused() >= refusedBefore + 3, 2_000);
+    expect(recorder.heartbeats(agentId).length).toBe(heartbeats);
+  });
+
+  it('keeps retrying its bootstrap while its token is refused, and never syncs', async () => {
     const other = await AgentChannelRecorder.start();
     try {
       const agentId = nextId();
-      // A certificate from another CA, presented to this recorder.
+      // A token another control plane issued for this agent id, presented to this one.
       const foreign = await other.settingsFor(agentId);
-      const settings = await recorder.settingsFor(agentId, { tls: foreign.tls });
-      const refusedBefore = recorder.syncs.filter((s) => s.status === 401).length;
+      const settings = await recorder.settingsFor(agentId, { bootstrap: foreign.bootstrap });
       const agent = track(testAgent(settings, new SimulatedProcessRunner()));
       await agent.start();
-      await waitUntil(() => recorder.syncs.filter((s) => s.status === 401).length >= refusedBefore + 3, 2_000);
+      const refused = () => recorder.syncs.filter((s) => s.route === 'bootstrap' && s.status === 401 && s.agentId === agentId).length;
+      await waitUntil(() => refused() >= 3, 2_000);
       expect(recorder.heartbeats(agentId)).toEqual([]);
+      expect(agent.credentials).toBeUndefined();
     } finally {
       await other.stop();
+    }
+  });
+
+  it('makes its key on the VM: bootstraps once, keeps key and certificate 0600, and a restarted agent reuses them', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    const dir = mkdtempSync(join(tmpdir(), 'agent-identity-'));
+    try {
+      const store = new FileCredentialStore(join(dir, 'identity'));
+      const first = testAgent(settings, new SimulatedProcessRunner(), { credentials: store });
+      await first.start();
+      await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+      await first.stop();
+      expect(statSync(store.path).mode & 0o777).toBe(0o600);
+      const kept = readFileSync(store.path, 'utf8');
+      expect(kept).toContain('BEGIN PRIVATE KEY');
+      expect(JSON.stringify(settings)).not.toContain('PRIVATE KEY');
+
+      const seen = recorder.heartbeats(agentId).length;
+      const second = track(testAgent(settings, new SimulatedProcessRunner(), { credentials: store }));
+      await second.start();
+      await recorder.waitForHeartbeat(agentId, () => recorder.heartbeats(agentId).length > seen, 2_000);
+      expect(recorder.syncs.filter((s) => s.route === 'bootstrap' && s.agentId === agentId).map((s) => s.status), 'one bootstrap, the token spent once').toEqual([200]);
+      expect(second.credentials?.serial).toBe(recorder.serialsOf(agentId)[0]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -193,14 +238,16 @@ describe('Agent', () => {
     const agentId = nextId();
     const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
     const runner = new SimulatedProcessRunner();
-    const first = testAgent(settings, runner);
+    // The VM's disk: the second agent finds the key and certificate the first one made.
+    const credentials = new MemoryCredentialStore();
+    const first = testAgent(settings, runner, { credentials });
     await first.start();
     const before = await recorder.waitForHeartbeat(agentId, (hb) => allRunning(hb) && hb.appliedGeneration === 1, 2_000);
     await first.detach();
     expect(runner.running().map((p) => p.spec.name)).toEqual(WORKER);
 
     const seen = recorder.heartbeats(agentId).length;
-    const second = track(testAgent(settings, runner));
+    const second = track(testAgent(settings, runner, { credentials }));
     await second.start();
     const after = await recorder.waitForHeartbeat(agentId, (hb) => recorder.heartbeats(agentId).length > seen && hb.appliedGeneration === 1 && allRunning(hb), 2_000);
     for (const name of WORKER) {

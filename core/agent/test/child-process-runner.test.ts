@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentChannelRecorder } from '@slipway/testkit/simulation';
-import { ChildProcessRunner, readProcStat, type JobCatalog, type ProcessSpec, type RunningProcess } from '../src/index.js';
+import { ChildProcessRunner, FileCredentialStore, readProcStat, type JobCatalog, type ProcessSpec, type RunningProcess } from '../src/index.js';
 import { allRunning, processOf, testAgent } from './support.js';
 
 const SLEEPER = [process.execPath, ['-e', 'process.stdout.write("up\\n"); console.error("to stderr"); setInterval(() => {}, 1000)']] as const;
@@ -119,12 +119,14 @@ describe('Agent with real processes', () => {
     const catalog: JobCatalog = { processes: (job) => job.processes.map((name) => ({ ...spec(name), job: job.name })) };
     const runnerOf = () => new ChildProcessRunner({ runDir: join(dir, 'run'), logDir: join(dir, 'log'), adoptedPollMs: 50 });
     const settings = await recorder.settingsFor('real-1', { heartbeatIntervalMs: 10_000 });
-    const first = testAgent(settings, runnerOf(), { jobCatalog: catalog });
+    // The VM's identity directory: the restarted agent reuses the key and certificate, its token is spent.
+    const credentials = new FileCredentialStore(join(dir, 'identity'));
+    const first = testAgent(settings, runnerOf(), { jobCatalog: catalog, credentials });
     await first.start();
     const before = await recorder.waitForHeartbeat('real-1', (hb) => allRunning(hb) && hb.appliedGeneration === 1, 10_000);
     await first.detach();
 
-    const second = testAgent(settings, runnerOf(), { jobCatalog: catalog });
+    const second = testAgent(settings, runnerOf(), { jobCatalog: catalog, credentials });
     await second.start();
     try {
       const seen = recorder.heartbeats('real-1').length;

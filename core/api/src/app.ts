@@ -24,7 +24,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.get('/health', (c) => c.json({ status: 'UP' }));
   app.get('/info', (c) => c.json({ app: 'slipway', version, plugins: engine.plugins.loaded }));
   app.route('/', oauthRoutes(services.auth));
-  app.route('/', agentRoutes(services.agents));
+  app.route('/', agentRoutes(services.agents, services.agentBootstrap));
 
   const v1 = new Hono<AppEnv>();
   v1.use('*', bearerAuth(services.auth));

@@ -1,4 +1,5 @@
 import { schemas } from './schemas.js';
+import { agentSchemas } from './agent-schemas.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -70,7 +71,9 @@ export function openApiDocument(version: string) {
       '/v1/sandbox/{iaas}/vms/{cid}/kill': { post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },
       '/v1/sandbox/{iaas}/vms/{cid}/hang': { post: { summary: 'Rehearse an unresponsive agent (admin)', responses: { 204: { description: 'hung' }, ...errors } } },
       '/v1/sandbox/{iaas}/disks/{cid}/detach': { post: { summary: 'Rehearse a disk detaching (admin)', responses: { 204: { description: 'detached' }, ...errors } } },
-      '/agent/v1/sync': { post: { summary: 'Agent channel: heartbeat and desired state (mTLS)', security: [], responses: { 200: { description: 'desired state' } } } },
+      '/agent/v1/sync': { post: { summary: 'Agent channel: heartbeat and desired state (mTLS)', security: [], requestBody: json(agentSchemas.Heartbeat), responses: { 200: { description: 'desired state' }, ...errors } } },
+      '/agent/v1/bootstrap': { post: { summary: 'Agent bootstrap: a one-time token and a CSR for a client certificate (server TLS only)', security: [], requestBody: json(agentSchemas.AgentBootstrapRequest), responses: { 200: { description: 'the signed client certificate' }, ...errors } } },
+      '/agent/v1/renew': { post: { summary: 'Agent certificate renewal: a CSR for a new key (mTLS)', security: [], requestBody: json(agentSchemas.AgentRenewRequest), responses: { 200: { description: 'the signed client certificate' }, ...errors } } },
     },
   };
 }

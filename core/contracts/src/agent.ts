@@ -1,6 +1,11 @@
 /**
  * What the control plane gives a VM at createVm: the node agent's bootstrap settings. The IaaS driver
  * delivers them the way its cloud delivers user data; the agent reads them back through a MetadataSource.
+ *
+ * User data is readable by anyone with read access to the cloud (and often by the VM's pods), so it carries
+ * no private key: only where the control plane is, how to trust it, who this VM is, and a one-time token.
+ * The agent makes its own key pair on the VM and trades the token and a CSR for a short-lived client
+ * certificate at `POST /agent/v1/bootstrap` (as kubelet's TLS bootstrap does), then renews it over mTLS.
  */
 export interface AgentSettings {
   /** Unique per VM incarnation; the agent's identity in heartbeats and the CN of its client certificate. */
@@ -16,12 +21,44 @@ export interface AgentSettings {
     /** PEM of the CA that signed the control plane's serving certificate. */
     caPem: string;
   };
-  /** The VM's own client certificate and key for mTLS to the control plane. */
-  tls: { certPem: string; keyPem: string };
+  /** The one-time credential the agent trades for its client certificate. */
+  bootstrap: AgentBootstrapToken;
   network: { ip: string; netmask?: string; gateway?: string; dns?: string[] };
   /** Persistent disk id the agent should mount (by id), if any. */
   persistentDiskId?: string;
   heartbeatIntervalMs: number;
+}
+
+/**
+ * A bootstrap token: random (256 bits), valid once, for this agent id only, until `expiresAt`. The control
+ * plane keeps only its SHA-256. Once the agent holds a certificate it never needs the token again; a VM
+ * recreated for the same instance gets a new agent id and a new token.
+ */
+export interface AgentBootstrapToken {
+  token: string;
+  /** ISO-8601 time after which the control plane refuses the token (the agent says so in its log). */
+  expiresAt: string;
+}
+
+/** `POST /agent/v1/bootstrap` body: a token and a PKCS#10 request whose subject CN is the agent id. */
+export interface AgentBootstrapRequest {
+  agentId: string;
+  token: string;
+  /** PEM `CERTIFICATE REQUEST`, ECDSA P-256 key made on the VM. */
+  csr: string;
+}
+
+/** `POST /agent/v1/renew` body (over mTLS with the current certificate): a CSR for a new key pair. */
+export interface AgentRenewRequest {
+  csr: string;
+}
+
+/** What bootstrap and renew answer: the signed client certificate (PEM) and its validity. */
+export interface AgentCertificateGrant {
+  certificate: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
 }
 
 /** Where an agent finds its settings on boot: a cloud metadata service, a config drive, a file. */

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
 import type { Clock, Logger } from '@slipway/contracts';
+import { AgentBootstrap } from './agents/agent-bootstrap.js';
 import { AgentRegistry } from './agents/agent-registry.js';
 import { AuthService } from './auth/auth-service.js';
 import { SystemClock } from './clock.js';
@@ -41,6 +42,8 @@ export interface EngineServices {
   clusters: ClusterService;
   auth: AuthService;
   agents: AgentRegistry;
+  /** Agents' bootstrap, certificate renewal and the agent channel's certificate check. */
+  agentBootstrap: AgentBootstrap;
   tasks: TaskRunner;
   health: HealthService;
   upgrades: UpgradeService;
@@ -93,7 +96,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           configPath: options.configPath ?? join(home, 'slipway.yaml'), searchDirs: config.plugin_dirs, dataDir: join(home, 'plugins'), logger, clock, credentials: livePlugins.credentials,
         });
         container.register(ALERT_SINKS, { useValue: alertSinks });
-        for (const cls of [AgentRegistry, TaskRunner, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
+        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
         const tasks = container.resolve(TaskRunner);
         const steps = container.resolve(ClusterSteps);
         const upgradeSteps = container.resolve(UpgradeSteps);
@@ -108,6 +111,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         await container.resolve(PlanCatalog).persist();
         services = {
           clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks,
+          agentBootstrap: container.resolve(AgentBootstrap),
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
         };
         const resumed = await tasks.resumeAll();

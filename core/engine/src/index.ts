@@ -13,7 +13,10 @@ export { importCredentials, readCredentialImport, type ImportEntry } from './plu
 export { createStore, type Store } from './store/index.js';
 export type * from './store/schema.js';
 export { AgentRegistry, instanceStateOf, type SyncResult } from './agents/agent-registry.js';
-export { AgentIdentity, ENGINE_ACTOR, agentCredentialName } from './agents/agent-identity.js';
+export { AgentIdentity, ENGINE_ACTOR, legacyAgentCredentialName } from './agents/agent-identity.js';
+export { AgentBootstrap, type AgentPeer } from './agents/agent-bootstrap.js';
+export { AgentCertificateAuthority } from './agents/agent-certificate-authority.js';
+export { BootstrapTokens, bootstrapTokenHash } from './agents/bootstrap-tokens.js';
 export { JOBS_BY_GROUP } from './agents/jobs.js';
 export { buildJobProperties, nodeNameOf } from './agents/job-properties.js';
 export { JobPropertiesBuilder } from './agents/job-properties-builder.js';

@@ -23,7 +23,7 @@ describe('slipway doctor: the cloud check', () => {
     const tags = { 'slipway.cluster': 'clinic', 'slipway.cluster_uuid': cluster.uuid, 'slipway.instance': 'worker/9', 'slipway.instance_id': 'lost' };
     const orphanVm = await driver.createVm({
       agentId: 'orphan-agent', stemcellId: stemcell, resources: { cpu: 1, memoryMb: 1024, ephemeralDiskMb: 2048 }, network: { ip: '10.41.0.250' },
-      env: { agentId: 'orphan-agent', clusterId: cluster.uuid, instanceId: 'lost', group: 'worker', index: 9, controlPlane: { url: 'https://127.0.0.1:1', caPem: '' }, tls: { certPem: '', keyPem: '' }, network: { ip: '10.41.0.250' }, heartbeatIntervalMs: 60_000 },
+      env: { agentId: 'orphan-agent', clusterId: cluster.uuid, instanceId: 'lost', group: 'worker', index: 9, controlPlane: { url: 'https://127.0.0.1:1', caPem: '' }, bootstrap: { token: '', expiresAt: '' }, network: { ip: '10.41.0.250' }, heartbeatIntervalMs: 60_000 },
       metadata: tags,
     });
     const orphanDisk = await driver.createDisk({ sizeMb: 1024, metadata: { 'slipway.cluster_uuid': cluster.uuid, 'slipway.instance_id': 'lost' } });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { SlipwayError, type FailureRehearsal, type Heartbeat } from '@slipway/contracts';
+import { SlipwayError, type AgentBootstrapRequest, type FailureRehearsal, type Heartbeat } from '@slipway/contracts';
 import {
   LineLogger, openEngine, parseConfigText, validateConfig,
   type ClusterRow, type Engine, type EngineServices, type InstanceRow, type Principal, type Store, type TaskRow,
@@ -122,7 +122,7 @@ export async function startHarness(configYaml: string, options: { home?: string 
   return h;
 }
 
-/** The API's agent route (core/api/src/routes/agent.ts) on the control plane's TLS setup, nothing else. */
+/** The API's agent routes (core/api/src/routes/agent.ts: bootstrap, renew, sync) on the control plane's TLS setup, nothing else. */
 async function agentChannel(engine: Engine, services: () => EngineServices | undefined, port: number): Promise<Server> {
   const server = createServer({ cert: engine.tls.cert, key: engine.tls.key, ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -132,16 +132,23 @@ async function agentChannel(engine: Engine, services: () => EngineServices | und
       res.on('close', () => abort.abort());
       try {
         const url = new URL(req.url ?? '/', 'https://localhost');
-        if (req.method !== 'POST' || url.pathname !== '/agent/v1/sync') throw new SlipwayError('NotFound', `no route ${req.method} ${url.pathname}`);
-        const socket = req.socket as TLSSocket;
-        const agentId = socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined;
-        if (!agentId || typeof agentId !== 'string') throw new SlipwayError('Unauthenticated', 'no agent certificate');
+        const route = req.method === 'POST' ? ['/agent/v1/sync', '/agent/v1/bootstrap', '/agent/v1/renew'].find((p) => p === url.pathname) : undefined;
+        if (!route) throw new SlipwayError('NotFound', `no route ${req.method} ${url.pathname}`);
         const live = services();
         if (!live) throw new SlipwayError('Retryable', 'starting');
-        const heartbeat = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Heartbeat;
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        const reply = (result: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+        if (route === '/agent/v1/bootstrap') return reply(await live.agentBootstrap.bootstrap(body as AgentBootstrapRequest));
+        const socket = req.socket as TLSSocket;
+        const certificate = socket.authorized ? socket.getPeerCertificate() : undefined;
+        const agentId = certificate?.subject?.CN;
+        if (!certificate || !agentId || typeof agentId !== 'string') throw new SlipwayError('Unauthenticated', 'no agent certificate');
+        const peer = { agentId, serial: certificate.serialNumber.toUpperCase(), validFrom: certificate.valid_from, validTo: certificate.valid_to };
+        if (route === '/agent/v1/renew') return reply(await live.agentBootstrap.renew(peer, (body as { csr: string }).csr));
+        await live.agentBootstrap.authenticate(peer);
+        const heartbeat = body as Heartbeat;
         const generation = url.searchParams.get('generation');
-        const result = await live.agents.sync(agentId, heartbeat, Number(url.searchParams.get('wait') ?? 0), generation === null ? undefined : Number(generation), abort.signal);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+        reply(await live.agents.sync(agentId, heartbeat, Number(url.searchParams.get('wait') ?? 0), generation === null ? undefined : Number(generation), abort.signal));
       } catch (e) {
         const err = SlipwayError.from(e);
         if (!res.headersSent) res.writeHead(err.status, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ code: err.code, detail: err.message }));

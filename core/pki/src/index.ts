@@ -4,3 +4,4 @@ export {
   splitPemCertificates, pemBundle,
   type CertificateSpec, type DistinguishedName, type Issuer, type KeyUsage, type ExtendedKeyUsage, type CertificateInfo,
 } from './x509.js';
+export { parseCertificationRequest, signCertificationRequest, type CertificationRequest, type SignedRequest } from './csr.js';

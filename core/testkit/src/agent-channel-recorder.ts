@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { defaultJobsFor } from '@slipway/agent';
-import { SlipwayError, type AgentSettings, type DesiredState, type Heartbeat } from '@slipway/contracts';
+import { createKeyAndRequest, defaultJobsFor } from '@slipway/agent';
+import { SlipwayError, type AgentBootstrapRequest, type AgentCertificateGrant, type AgentSettings, type DesiredState, type Heartbeat } from '@slipway/contracts';
 import { createRecorderPki, type RecorderPki } from './recorder-pki.js';
 
 /** One request the recorder answered, for tests that look at the channel itself. */
 export interface RecordedSync {
+  /** `sync`, `bootstrap` or `renew`. */
+  route: 'sync' | 'bootstrap' | 'renew' | 'other';
   agentId: string | undefined;
   status: number;
   waitMs: number;
@@ -31,10 +34,11 @@ interface HeartbeatWaiter {
 }
 
 /**
- * A small mTLS agent-channel server standing in for the control plane in driver and agent tests. It has its
- * own CA, issues each agent's client certificate (`settingsFor`), answers syncs with desired state `running`
- * and the agent group's default jobs, holds long polls as agent-protocol.md allows, and records heartbeats.
- * Listens on 127.0.0.1 only.
+ * A small agent-channel server standing in for the control plane in driver and agent tests. It has its
+ * own CA, hands each agent a one-time bootstrap token (`settingsFor`) and signs the CSR the agent sends
+ * with it, as the control plane does; answers syncs (mTLS, certificates it signed and did not revoke) with
+ * desired state `running` and the agent group's default jobs, holds long polls as agent-protocol.md allows,
+ * and records heartbeats. Listens on 127.0.0.1 only.
  */
 export class AgentChannelRecorder {
   /** Every answered request, oldest first. */
@@ -42,6 +46,12 @@ export class AgentChannelRecorder {
   private readonly agents = new Map<string, KnownAgent>();
   private readonly held = new Set<HeldPoll>();
   private readonly waiters = new Set<HeartbeatWaiter>();
+  /** Bootstrap tokens handed out, by token: whose, and whether used. */
+  private readonly tokens = new Map<string, { agentId: string; used: boolean }>();
+  /** Certificates signed, by serial. */
+  private readonly certificates = new Map<string, { agentId: string; revoked: boolean }>();
+  /** Lifetime in days of the certificates it signs (fractional for renewal tests). */
+  certificateDays = 2;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -82,11 +92,12 @@ export class AgentChannelRecorder {
   }
 
   /**
-   * Full AgentSettings for a VM whose agent should report here: issues its client certificate (ECDSA, CN =
-   * agentId) and registers the agent (a sync from an agent never registered, or forgotten, gets 404).
+   * Full AgentSettings for a VM whose agent should report here: a fresh one-time bootstrap token for
+   * `agentId`, and the agent registered (a sync from an agent never registered, or forgotten, gets 404).
    */
   async settingsFor(agentId: string, overrides: Partial<AgentSettings> = {}): Promise<AgentSettings> {
-    const tls = await this.pki.issueClient(agentId);
+    const token = `recorder-bootstrap.${randomBytes(32).toString('base64url')}`;
+    this.tokens.set(token, { agentId, used: false });
     const settings: AgentSettings = {
       agentId,
       clusterId: 'conformance',
@@ -97,7 +108,7 @@ export class AgentChannelRecorder {
       heartbeatIntervalMs: this.defaultHeartbeatIntervalMs,
       ...overrides,
       controlPlane: { url: this.url, caPem: this.pki.caPem, ...overrides.controlPlane },
-      tls: overrides.tls ?? tls,
+      bootstrap: overrides.bootstrap ?? { token, expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
     };
     const known = this.agents.get(agentId);
     this.agents.set(agentId, {
@@ -106,6 +117,28 @@ export class AgentChannelRecorder {
       heartbeats: known?.heartbeats ?? [],
     });
     return settings;
+  }
+
+  /**
+   * A client certificate and key for `agentId`, made as an agent makes them (key and CSR here, signed by the
+   * recorder's CA), for tests that talk to the channel without an agent.
+   */
+  async credentialsFor(agentId: string): Promise<{ certPem: string; keyPem: string; serial: string }> {
+    const { keyPem, csrPem } = await createKeyAndRequest(agentId);
+    const signed = await this.pki.signRequest(csrPem, agentId, this.certificateDays);
+    this.certificates.set(signed.serial, { agentId, revoked: false });
+    return { certPem: signed.certPem, keyPem, serial: signed.serial };
+  }
+
+  /** Refuses every certificate signed for `agentId` so far (its VM was replaced): its syncs get 401. */
+  revoke(agentId: string): void {
+    for (const certificate of this.certificates.values()) if (certificate.agentId === agentId) certificate.revoked = true;
+    this.release(agentId);
+  }
+
+  /** Serials signed for `agentId`, oldest first. */
+  serialsOf(agentId: string): string[] {
+    return [...this.certificates].filter(([, c]) => c.agentId === agentId).map(([serial]) => serial);
   }
 
   /** Changes what an agent is told to do (a new generation); held long polls of that agent return at once. */
@@ -194,10 +227,12 @@ export class AgentChannelRecorder {
 
   private describeSeen(agentId: string): string {
     const fromAgents = new Set(this.syncs.map((s) => s.agentId).filter((id): id is string => id !== undefined));
-    const refused = this.syncs.filter((s) => s.status === 401).length;
+    const refused = this.syncs.filter((s) => s.status === 401 && s.route !== 'bootstrap').length;
+    const bootstrapRefused = this.syncs.filter((s) => s.status === 401 && s.route === 'bootstrap' && s.agentId === agentId).length;
     const known = this.agents.has(agentId) ? 'it is registered' : 'it was never registered through settingsFor()';
     const seen = fromAgents.size > 0 ? `syncs seen from ${[...fromAgents].slice(0, 10).join(', ')}${fromAgents.size > 10 ? '...' : ''}` : 'no syncs seen from any agent';
-    return `${known}; ${seen}${refused > 0 ? `; ${refused} requests refused for a missing or untrusted client certificate` : ''}`;
+    const bootstrap = bootstrapRefused > 0 ? `; ${bootstrapRefused} bootstraps of ${agentId} refused (bad, used or foreign token)` : '';
+    return `${known}; ${seen}${refused > 0 ? `; ${refused} requests refused for a missing, untrusted or revoked client certificate` : ''}${bootstrap}`;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -205,18 +240,23 @@ export class AgentChannelRecorder {
     const waitMs = Number(url.searchParams.get('wait') ?? 0) || 0;
     const generation = Number(url.searchParams.get('generation') ?? 0) || 0;
     const socket = req.socket as TLSSocket;
-    const cn = socket.authorized ? commonName(socket) : undefined;
+    const peer = socket.authorized ? peerOf(socket) : undefined;
+    const known = peer ? this.certificates.get(peer.serial) : undefined;
+    const cn = known && !known.revoked && known.agentId === peer?.cn ? peer?.cn : undefined;
+    const route = req.method === 'POST' && Object.hasOwn(ROUTES, url.pathname) ? ROUTES[url.pathname]! : 'other';
     const record = (agentId: string | undefined, status: number): void => {
-      this.syncs.push({ agentId, status, waitMs, generation, at: Date.now() });
+      this.syncs.push({ route, agentId, status, waitMs, generation, at: Date.now() });
     };
-    if (req.method !== 'POST' || url.pathname !== '/agent/v1/sync') {
+    if (route === 'other') {
       record(cn, 404);
       return reply(res, 404, { error: { code: 'NotFound', message: `no route ${req.method} ${url.pathname}` } });
     }
+    if (route === 'bootstrap') return this.bootstrap(req, res, record);
     if (!cn) {
       record(undefined, 401);
       return reply(res, 401, { error: { code: 'Unauthenticated', message: 'a client certificate signed by the control plane CA is required' } });
     }
+    if (route === 'renew') return this.renew(req, res, cn, record);
     readJson(req).then((body) => {
       const heartbeat = body as Heartbeat;
       if (!heartbeat || heartbeat.agentId !== cn) {
@@ -252,6 +292,41 @@ export class AgentChannelRecorder {
     });
   }
 
+  private bootstrap(req: IncomingMessage, res: ServerResponse, record: (agentId: string | undefined, status: number) => void): void {
+    readJson(req).then(async (body) => {
+      const { agentId, token, csr } = (body ?? {}) as Partial<AgentBootstrapRequest>;
+      const issued = typeof token === 'string' ? this.tokens.get(token) : undefined;
+      if (!issued || issued.used || issued.agentId !== agentId || typeof csr !== 'string') {
+        record(agentId, 401);
+        return reply(res, 401, { code: 'Unauthenticated', detail: `the bootstrap token is not valid for agent ${agentId}` });
+      }
+      const grant = await this.sign(csr, agentId);
+      issued.used = true;
+      record(agentId, 200);
+      reply(res, 200, grant);
+    }).catch((error: unknown) => {
+      record(undefined, 400);
+      reply(res, 400, { code: 'InvalidInput', detail: error instanceof Error ? error.message : String(error) });
+    });
+  }
+
+  private renew(req: IncomingMessage, res: ServerResponse, agentId: string, record: (agentId: string | undefined, status: number) => void): void {
+    readJson(req).then(async (body) => {
+      const grant = await this.sign(String((body as { csr?: unknown } | null)?.csr ?? ''), agentId);
+      record(agentId, 200);
+      reply(res, 200, grant);
+    }).catch((error: unknown) => {
+      record(agentId, 400);
+      reply(res, 400, { code: 'InvalidInput', detail: error instanceof Error ? error.message : String(error) });
+    });
+  }
+
+  private async sign(csrPem: string, agentId: string): Promise<AgentCertificateGrant> {
+    const signed = await this.pki.signRequest(csrPem, agentId, this.certificateDays);
+    this.certificates.set(signed.serial, { agentId, revoked: false });
+    return { certificate: signed.certPem, serial: signed.serial, notBefore: signed.notBefore.toISOString(), notAfter: signed.notAfter.toISOString() };
+  }
+
   /** Holds a long poll until the desired state changes, `waitMs` passes, the client leaves, or stop(). */
   private hold(agentId: string, waitMs: number, res: ServerResponse, answer: () => void): void {
     const poll: HeldPoll = {
@@ -273,10 +348,14 @@ export class AgentChannelRecorder {
   }
 }
 
-function commonName(socket: TLSSocket): string | undefined {
-  const subject = socket.getPeerCertificate()?.subject as Record<string, string | string[]> | undefined;
-  const cn = subject?.CN;
-  return Array.isArray(cn) ? cn[0] : cn;
+const ROUTES: Record<string, RecordedSync['route']> = { '/agent/v1/sync': 'sync', '/agent/v1/bootstrap': 'bootstrap', '/agent/v1/renew': 'renew' };
+
+function peerOf(socket: TLSSocket): { cn: string; serial: string } | undefined {
+  const certificate = socket.getPeerCertificate();
+  const subject = certificate?.subject as Record<string, string | string[]> | undefined;
+  const cn = Array.isArray(subject?.CN) ? subject.CN[0] : subject?.CN;
+  if (!cn || !certificate.serialNumber) return undefined;
+  return { cn, serial: certificate.serialNumber.toUpperCase() };
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

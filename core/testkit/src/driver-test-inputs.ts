@@ -5,7 +5,7 @@ let ipCounter = 10;
 
 /**
  * Agent settings of the shape the control plane sends, for a driver's own tests whose VMs boot no agent: the
- * PEMs are placeholders and each call gets the next address (10.1.x.y, from .14 up, clear of the addresses
+ * CA PEM and the bootstrap token are placeholders and each call gets the next address (10.1.x.y, from .14 up, clear of the addresses
  * clouds reserve at the start of a subnet).
  */
 export function placeholderSettings(agentId = `agent-${randomUUID()}`): AgentSettings {
@@ -13,7 +13,7 @@ export function placeholderSettings(agentId = `agent-${randomUUID()}`): AgentSet
   return {
     agentId, clusterId: 'c-1', instanceId: `worker-${ipCounter}`, group: 'worker', index: 0,
     controlPlane: { url: 'https://127.0.0.1:9', caPem: 'CA PEM' },
-    tls: { certPem: 'CERT PEM', keyPem: 'KEY PEM' },
+    bootstrap: { token: 'placeholder-bootstrap-token', expiresAt: '2099-01-01T00:00:00.000Z' },
     network: { ip: `10.1.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 4}` },
     heartbeatIntervalMs: 1000,
   };

@@ -1,4 +1,4 @@
-import { Agent, PersistentDisk, type AgentOptions } from '@slipway/agent';
+import { Agent, MemoryCredentialStore, PersistentDisk, type AgentCredentialStore, type AgentOptions } from '@slipway/agent';
 import type { Logger, MetadataSource } from '@slipway/contracts';
 import { createQuietLogger } from './quiet-logger.js';
 import { SimulatedProcessRunner } from './simulated-process-runner.js';
@@ -20,7 +20,12 @@ export interface BootSimulatedAgentOptions {
   /** The VM's processes; pass the runner of an earlier agent to simulate an agent restart. */
   runner?: SimulatedProcessRunner;
   /** Supervision, backoff and timeout settings passed to the Agent. */
-  agent?: Omit<AgentOptions, 'metadata' | 'runner' | 'logger'>;
+  agent?: Omit<AgentOptions, 'metadata' | 'runner' | 'logger' | 'credentials'>;
+  /**
+   * Where the agent keeps its key and certificate: the VM's disk. Pass the same store when the VM's agent
+   * boots again (a reboot), so it does not need its spent bootstrap token. Default: a new one in memory.
+   */
+  credentials?: AgentCredentialStore;
   /**
    * The VM's store directory: the agent mounts its persistent disk there (the directory the metadata source's
    * `locateDisk` names, linked) before any job starts, and reports it in its heartbeats. Without it no disk is
@@ -43,7 +48,8 @@ export async function bootSimulatedAgent(metadata: MetadataSource, options: Boot
   const disk: AgentOptions['disk'] = storeDir
     ? (deps) => new PersistentDisk({ metadata: deps.metadata, storeDir, logger: deps.logger, clock: deps.clock, pollMs: DISK_POLL_MS })
     : options.agent?.disk;
-  const agent = new Agent({ ...options.agent, disk, metadata, runner, logger: options.logger ?? createQuietLogger() });
+  const credentials = options.credentials ?? new MemoryCredentialStore();
+  const agent = new Agent({ ...options.agent, disk, metadata, runner, credentials, logger: options.logger ?? createQuietLogger() });
   const settings = await agent.start();
   let hung: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;

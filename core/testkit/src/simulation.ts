@@ -14,3 +14,5 @@ export { createQuietLogger, type QuietLogger } from './quiet-logger.js';
 export type { StartedFake, FakeFaults, IaasVerb } from './iaas/fake.js';
 export { FakeScheduler } from './iaas/fake-scheduler.js';
 export type { StartedRegistryFake, RegistryFakeFaults, RegistryVerb } from './registry/fake.js';
+/** Where a simulated VM's agent keeps its key and certificate: a VM directory, or memory kept across its reboots. */
+export { FileCredentialStore, MemoryCredentialStore, type AgentCredentialStore } from '@slipway/agent';

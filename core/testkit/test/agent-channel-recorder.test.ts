@@ -30,8 +30,8 @@ describe('AgentChannelRecorder', () => {
   });
 
   it('answers a registered agent with running and its group\'s default jobs', async () => {
-    const settings = await recorder.settingsFor('rec-1', { group: 'master' });
-    const answer = await post(recorder, '/agent/v1/sync?wait=0&generation=0', heartbeat('rec-1'), settings.tls);
+    await recorder.settingsFor('rec-1', { group: 'master' });
+    const answer = await post(recorder, '/agent/v1/sync?wait=0&generation=0', heartbeat('rec-1'), await recorder.credentialsFor('rec-1'));
     expect(answer.status).toBe(200);
     expect(answer.body.desired).toMatchObject({ generation: 1, state: 'running' });
     expect(answer.body.desired.jobs.map((j: { name: string }) => j.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
@@ -40,21 +40,36 @@ describe('AgentChannelRecorder', () => {
 
   it('answers 401 without a client certificate and 404 for an agent it forgot', async () => {
     expect((await post(recorder, '/agent/v1/sync?wait=0&generation=0', heartbeat('rec-2'))).status).toBe(401);
-    const settings = await recorder.settingsFor('rec-2');
+    await recorder.settingsFor('rec-2');
+    const credentials = await recorder.credentialsFor('rec-2');
     recorder.forget('rec-2');
-    expect((await post(recorder, '/agent/v1/sync?wait=0&generation=0', heartbeat('rec-2'), settings.tls)).status).toBe(404);
+    expect((await post(recorder, '/agent/v1/sync?wait=0&generation=0', heartbeat('rec-2'), credentials)).status).toBe(404);
+    recorder.revoke('rec-2');
+    expect((await post(recorder, '/agent/v1/sync?wait=0&generation=0', heartbeat('rec-2'), credentials)).status).toBe(401);
   });
 
   it('holds a long poll until the desired state changes', async () => {
-    const settings = await recorder.settingsFor('rec-3');
+    await recorder.settingsFor('rec-3');
+    const credentials = await recorder.credentialsFor('rec-3');
     const started = Date.now();
-    const poll = post(recorder, '/agent/v1/sync?wait=5000&generation=1', heartbeat('rec-3'), settings.tls);
+    const poll = post(recorder, '/agent/v1/sync?wait=5000&generation=1', heartbeat('rec-3'), credentials);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(recorder.heldPolls('rec-3')).toBe(1);
     recorder.setDesired('rec-3', { state: 'stopped' });
     const answer = await poll;
     expect(answer.body.desired).toMatchObject({ generation: 2, state: 'stopped' });
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('trades a bootstrap token once, for its own agent only', async () => {
+    const settings = await recorder.settingsFor('rec-4');
+    const { createKeyAndRequest } = await import('@slipway/agent');
+    const { csrPem } = await createKeyAndRequest('rec-4');
+    expect((await post(recorder, '/agent/v1/bootstrap', { agentId: 'rec-5', token: settings.bootstrap.token, csr: csrPem })).status, 'foreign').toBe(401);
+    const granted = await post(recorder, '/agent/v1/bootstrap', { agentId: 'rec-4', token: settings.bootstrap.token, csr: csrPem });
+    expect(granted.status).toBe(200);
+    expect(granted.body.certificate).toContain('BEGIN CERTIFICATE');
+    expect((await post(recorder, '/agent/v1/bootstrap', { agentId: 'rec-4', token: settings.bootstrap.token, csr: csrPem })).status, 'replayed').toBe(401);
   });
 
   it('says what it saw when a sync does not come', async () => {

@@ -32,7 +32,7 @@ async function measure(name: string, count: number, call: (i: number) => Promise
 function settings(index: number): AgentSettings {
   return {
     agentId: `agent-${randomUUID()}`, clusterId: 'bench', instanceId: `worker-${index}`, group: 'worker', index,
-    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'x'.repeat(1200) }, tls: { certPem: 'x'.repeat(900), keyPem: 'x'.repeat(300) },
+    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'x'.repeat(1200) }, bootstrap: { token: 'x'.repeat(62), expiresAt: '2099-01-01T00:00:00.000Z' },
     network: { ip: `10.${Math.floor(index / 60000) + 100}.${Math.floor(index / 250) % 240}.${(index % 250) + 4}` }, heartbeatIntervalMs: 1000,
   };
 }

@@ -27,7 +27,7 @@ const env = () => {
   ip += 1;
   return {
     agentId: `bench-${randomUUID()}`, clusterId: 'bench', instanceId: `w-${ip}`, group: 'worker', index: 0,
-    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'x' }, tls: { certPem: 'x', keyPem: 'x' },
+    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'x' }, bootstrap: { token: 'x', expiresAt: '2099-01-01T00:00:00.000Z' },
     network: { ip: `10.${20 + Math.floor(ip / 65000)}.${Math.floor(ip / 250) % 250}.${(ip % 250) + 4}` }, heartbeatIntervalMs: 1000,
   };
 };

@@ -1,4 +1,4 @@
-import { bootSimulatedAgent, type SimulatedAgent } from '@slipway/testkit/simulation';
+import { bootSimulatedAgent, MemoryCredentialStore, type SimulatedAgent } from '@slipway/testkit/simulation';
 import { AzureImdsMetadata } from '../src/metadata.js';
 
 /**
@@ -9,6 +9,8 @@ export class VmAgents {
   private readonly agents = new Map<string, Promise<SimulatedAgent | undefined>>();
   /** Why an agent could not boot, by VM name (bad user data, for instance). */
   readonly bootErrors = new Map<string, unknown>();
+  /** What each VM's agent keeps on its disk (its key and certificate), so a rebooted agent needs no new token. */
+  private readonly credentialStores = new Map<string, MemoryCredentialStore>();
 
   constructor(
     private readonly imdsUrl: (vmName: string) => string,
@@ -20,7 +22,7 @@ export class VmAgents {
     if (!this.enabled || this.agents.has(key)) return;
     // No customData fallback: the files a real VM has are not this machine's.
     const metadata = new AzureImdsMetadata({ baseUrl: this.imdsUrl(vmName), customDataPaths: [] });
-    const booting = bootSimulatedAgent(metadata).catch((error: unknown) => {
+    const booting = bootSimulatedAgent(metadata, { credentials: this.credentialsOf(key) }).catch((error: unknown) => {
       this.bootErrors.set(key, error);
       return undefined;
     });
@@ -47,6 +49,12 @@ export class VmAgents {
 
   async hang(vmName: string): Promise<void> {
     (await this.agents.get(vmName.toLowerCase()))?.hang();
+  }
+
+  private credentialsOf(vm: string): MemoryCredentialStore {
+    let store = this.credentialStores.get(vm);
+    if (!store) this.credentialStores.set(vm, store = new MemoryCredentialStore());
+    return store;
   }
 
   async stopAll(): Promise<void> {

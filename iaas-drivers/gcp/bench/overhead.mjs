@@ -45,7 +45,7 @@ const driver = await plugin.create(fake.config, host);
 const { stemcellId } = await driver.createStemcell({ name: 'bench', version: '1' }, { requestId: randomUUID() });
 const env = (i) => ({
   agentId: `agent-${i}`, clusterId: 'bench', instanceId: `w-${i}`, group: 'worker', index: i,
-  controlPlane: { url: 'https://127.0.0.1:9', caPem: 'CA' }, tls: { certPem: 'C', keyPem: 'K' },
+  controlPlane: { url: 'https://127.0.0.1:9', caPem: 'CA' }, bootstrap: { token: 'T', expiresAt: '2099-01-01T00:00:00.000Z' },
   network: { ip: `10.${Math.floor(i / 62500) % 250}.${Math.floor(i / 250) % 250}.${(i % 250) + 2}` }, heartbeatIntervalMs: 1000,
 });
 let counter = 0;

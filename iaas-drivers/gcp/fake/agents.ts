@@ -1,4 +1,4 @@
-import { bootSimulatedAgent, type SimulatedAgent } from '@slipway/testkit/simulation';
+import { bootSimulatedAgent, MemoryCredentialStore, type SimulatedAgent } from '@slipway/testkit/simulation';
 import { GceMetadataServer } from '../src/metadata.js';
 
 /**
@@ -10,6 +10,8 @@ export class VmAgents {
   private readonly agents = new Map<string, Promise<SimulatedAgent | undefined>>();
   /** Why an agent could not boot, by instance id (no settings attribute, bad settings...). */
   readonly bootErrors = new Map<string, unknown>();
+  /** What each VM's agent keeps on its disk (its key and certificate), so a rebooted agent needs no new token. */
+  private readonly credentialStores = new Map<string, MemoryCredentialStore>();
 
   constructor(
     private readonly metadataUrl: (instanceId: string) => string,
@@ -18,7 +20,7 @@ export class VmAgents {
 
   boot(instanceId: string): void {
     if (!this.enabled || this.agents.has(instanceId)) return;
-    const booting = bootSimulatedAgent(new GceMetadataServer(this.metadataUrl(instanceId))).catch((error: unknown) => {
+    const booting = bootSimulatedAgent(new GceMetadataServer(this.metadataUrl(instanceId)), { credentials: this.credentialsOf(instanceId) }).catch((error: unknown) => {
       this.bootErrors.set(instanceId, error);
       return undefined;
     });
@@ -45,6 +47,12 @@ export class VmAgents {
 
   async hang(instanceId: string): Promise<void> {
     (await this.agents.get(instanceId))?.hang();
+  }
+
+  private credentialsOf(vm: string): MemoryCredentialStore {
+    let store = this.credentialStores.get(vm);
+    if (!store) this.credentialStores.set(vm, store = new MemoryCredentialStore());
+    return store;
   }
 
   async stopAll(): Promise<void> {

@@ -12,7 +12,7 @@ import { createApp } from '@slipway/api';
 // The driver package itself: its sources under vitest, its build under plain node (the benchmarks).
 const { killVmTree, pidsUnderRoot, readInventory } = await import(process.env.VITEST ? '../src/index.ts' : '../dist/src/index.js');
 import {
-  AGENT_CA, AgentIdentity, ENGINE_ACTOR, LineLogger, Provisioner, SystemClock, openEngine, validateConfig,
+  AGENT_CA, AgentIdentity, BootstrapTokens, ENGINE_ACTOR, LineLogger, Provisioner, SystemClock, openEngine, validateConfig,
 } from '@slipway/engine';
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -65,7 +65,8 @@ export async function startLocalControlPlane(options = {}) {
   const services = await engine.start(url);
   listener = getRequestListener(createApp({ services, engine, version: '0.0.0-e2e' }).fetch);
   const clock = new SystemClock();
-  const identity = new AgentIdentity(engine.plugins, { agentUrl: url, caPem: engine.tls.caPem, agentCaName: AGENT_CA, version: '0.0.0-e2e' }, config);
+  const identity = new AgentIdentity(engine.plugins, { agentUrl: url, caPem: engine.tls.caPem, agentCaName: AGENT_CA, version: '0.0.0-e2e' }, config,
+    engine.store, clock, new BootstrapTokens(engine.store, clock, config));
   const provisioner = new Provisioner(engine.store, engine.plugins, clock, config, identity);
   const driver = engine.plugins.iaasTarget('local').driver;
 

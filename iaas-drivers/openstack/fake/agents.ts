@@ -1,4 +1,4 @@
-import { bootSimulatedAgent, type SimulatedAgent } from '@slipway/testkit/simulation';
+import { bootSimulatedAgent, MemoryCredentialStore, type SimulatedAgent } from '@slipway/testkit/simulation';
 import { OpenStackMetadataService } from '../src/metadata.js';
 
 /**
@@ -10,6 +10,8 @@ export class VmAgents {
   private readonly agents = new Map<string, Promise<SimulatedAgent | undefined>>();
   /** Why an agent could not boot, by server id (bad user data, for instance). */
   readonly bootErrors = new Map<string, unknown>();
+  /** What each VM's agent keeps on its disk (its key and certificate), so a rebooted agent needs no new token. */
+  private readonly credentialStores = new Map<string, MemoryCredentialStore>();
 
   constructor(
     private readonly metadataUrl: (serverId: string) => string,
@@ -18,7 +20,7 @@ export class VmAgents {
 
   boot(serverId: string): void {
     if (!this.enabled || this.agents.has(serverId)) return;
-    const booting = bootSimulatedAgent(new OpenStackMetadataService(this.metadataUrl(serverId))).catch((error: unknown) => {
+    const booting = bootSimulatedAgent(new OpenStackMetadataService(this.metadataUrl(serverId)), { credentials: this.credentialsOf(serverId) }).catch((error: unknown) => {
       this.bootErrors.set(serverId, error);
       return undefined;
     });
@@ -44,6 +46,12 @@ export class VmAgents {
 
   async hang(serverId: string): Promise<void> {
     (await this.agents.get(serverId))?.hang();
+  }
+
+  private credentialsOf(vm: string): MemoryCredentialStore {
+    let store = this.credentialStores.get(vm);
+    if (!store) this.credentialStores.set(vm, store = new MemoryCredentialStore());
+    return store;
   }
 
   async stopAll(): Promise<void> {

@@ -1,4 +1,4 @@
-import { bootSimulatedAgent, type SimulatedAgent } from '@slipway/testkit/simulation';
+import { bootSimulatedAgent, FileCredentialStore, type SimulatedAgent } from '@slipway/testkit/simulation';
 import type { Logger } from '@slipway/contracts';
 import { Inventory } from './inventory.js';
 import { SandboxMetadataSource } from './metadata.js';
@@ -50,7 +50,10 @@ export class SandboxCloud {
       // Deleted or killed during its boot delay: nothing to start.
       if (!this.inventory.data.vms[vmId] || this.agents.get(vmId) !== booting) return undefined;
       try {
-        return await bootSimulatedAgent(new SandboxMetadataSource(this.inventory, vmId), { logger: this.logger.child({ vm: vmId }), storeDir: this.inventory.storeDirOf(vmId) });
+        return await bootSimulatedAgent(new SandboxMetadataSource(this.inventory, vmId), {
+          logger: this.logger.child({ vm: vmId }), storeDir: this.inventory.storeDirOf(vmId),
+          credentials: new FileCredentialStore(this.inventory.agentIdentityDirOf(vmId)),
+        });
       } catch (e) {
         this.logger.warn('agent failed to boot', { vm: vmId, error: (e as Error).message });
         return undefined;

@@ -68,6 +68,11 @@ export class Inventory {
     return join(this.vmsDir, vmId, 'store');
   }
 
+  /** Where a VM's agent keeps the key it made and its client certificate (on the VM's own disk). */
+  agentIdentityDirOf(vmId: string): string {
+    return join(this.vmsDir, vmId, 'agent-identity');
+  }
+
   async createDiskDir(diskId: string): Promise<string> {
     const dir = this.diskDir(diskId);
     await mkdir(dir, { recursive: true, mode: 0o700 });

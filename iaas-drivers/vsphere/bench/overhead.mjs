@@ -21,7 +21,7 @@ const requests = () => [...['FindChild', 'RetrievePropertiesEx', 'CloneVM_Task',
 function env() {
   return {
     agentId: `agent-${randomUUID()}`, clusterId: 'bench', instanceId: 'worker-0', group: 'worker', index: 0,
-    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'CA' }, tls: { certPem: 'CERT', keyPem: 'KEY' },
+    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'CA' }, bootstrap: { token: 'TOKEN', expiresAt: '2099-01-01T00:00:00.000Z' },
     network: { ip: '10.0.0.2' }, heartbeatIntervalMs: 1000,
   };
 }

@@ -1,4 +1,4 @@
-import { bootSimulatedAgent, type SimulatedAgent } from '@slipway/testkit/simulation';
+import { bootSimulatedAgent, MemoryCredentialStore, type SimulatedAgent } from '@slipway/testkit/simulation';
 import { VsphereGuestInfo, httpGuestInfoReader } from '../src/metadata.js';
 import type { FetchTls } from '../src/tls.js';
 
@@ -11,6 +11,8 @@ export class VmAgents {
   private readonly agents = new Map<string, Promise<SimulatedAgent | undefined>>();
   /** Why an agent could not boot, by VM reference value. */
   readonly bootErrors = new Map<string, unknown>();
+  /** What each VM's agent keeps on its disk (its key and certificate), so a rebooted agent needs no new token. */
+  private readonly credentialStores = new Map<string, MemoryCredentialStore>();
 
   constructor(
     private readonly guestinfoUrl: (vm: string) => string,
@@ -22,7 +24,7 @@ export class VmAgents {
     if (!this.enabled || this.agents.has(vm)) return;
     this.bootErrors.delete(vm);
     const source = new VsphereGuestInfo(httpGuestInfoReader({ url: this.guestinfoUrl(vm), tls: this.tls }));
-    const booting = bootSimulatedAgent(source).catch((error: unknown) => {
+    const booting = bootSimulatedAgent(source, { credentials: this.credentialsOf(vm) }).catch((error: unknown) => {
       this.bootErrors.set(vm, error);
       return undefined;
     });
@@ -48,6 +50,12 @@ export class VmAgents {
 
   async hang(vm: string): Promise<void> {
     (await this.agents.get(vm))?.hang();
+  }
+
+  private credentialsOf(vm: string): MemoryCredentialStore {
+    let store = this.credentialStores.get(vm);
+    if (!store) this.credentialStores.set(vm, store = new MemoryCredentialStore());
+    return store;
   }
 
   async stopAll(): Promise<void> {

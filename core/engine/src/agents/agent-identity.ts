@@ -1,21 +1,28 @@
 import { inject, injectable } from 'tsyringe';
-import type { AgentSettings } from '@slipway/contracts';
+import type { AgentSettings, Clock } from '@slipway/contracts';
+import { isoNow } from '../clock.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { PluginSet } from '../plugins/plugin-set.js';
-import type { ClusterRow, InstanceRow } from '../store/index.js';
-import { CONFIG, CONTROL_PLANE, PLUGINS, type ControlPlaneIdentity } from '../tokens.js';
+import type { ClusterRow, InstanceRow, Store } from '../store/index.js';
+import { CLOCK, CONFIG, CONTROL_PLANE, PLUGINS, STORE, type ControlPlaneIdentity } from '../tokens.js';
+import { BootstrapTokens } from './bootstrap-tokens.js';
 
 export const ENGINE_ACTOR = { actor: 'slipway:engine' } as const;
 
-/** Name of the credential holding a VM agent's client certificate. */
-export function agentCredentialName(clusterUuid: string, agentId: string): string {
+/**
+ * Where Slipway before bootstrap tokens kept each VM's engine-made client certificate and key. Nothing
+ * writes it any more; `forget` still deletes what an older version left there.
+ */
+export function legacyAgentCredentialName(clusterUuid: string, agentId: string): string {
   return `/slipway/clusters/${clusterUuid}/agents/${agentId}`;
 }
 
 /**
- * Issues each VM incarnation its identity (an ECDSA client certificate from the agent CA, CN = agent id)
- * and composes the bootstrap settings the IaaS driver delivers as user data. Converge mode makes this
- * idempotent: a resumed task gets the same certificate back.
+ * Gives each VM incarnation its identity: the bootstrap settings the IaaS driver delivers as user data,
+ * with a fresh one-time bootstrap token and no key (the agent makes its key on the VM and gets its
+ * certificate from POST /agent/v1/bootstrap). A re-run after a crash issues another token: the store keeps
+ * every unused one of the agent until one is used or they expire, so the VM an idempotent createVm returns
+ * can bootstrap with the token it was made with.
  */
 @injectable()
 export class AgentIdentity {
@@ -23,24 +30,13 @@ export class AgentIdentity {
     @inject(PLUGINS) private readonly plugins: PluginSet,
     @inject(CONTROL_PLANE) private readonly controlPlane: ControlPlaneIdentity,
     @inject(CONFIG) private readonly config: SlipwayConfig,
+    @inject(STORE) private readonly store: Store,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(BootstrapTokens) private readonly tokens: BootstrapTokens,
   ) {}
 
   async settingsFor(cluster: ClusterRow, instance: InstanceRow, persistentDiskId?: string): Promise<AgentSettings> {
-    const credential = await this.plugins.credentials.generate({
-      name: agentCredentialName(cluster.uuid, instance.agent_id),
-      type: 'certificate',
-      parameters: {
-        common_name: instance.agent_id,
-        organization: 'slipway:agents',
-        organization_unit: `cluster:${cluster.uuid}`,
-        ca: this.controlPlane.agentCaName,
-        key_algorithm: 'ecdsa-p256',
-        extended_key_usage: ['client_auth'],
-        key_usage: ['digital_signature', 'key_agreement'],
-        duration: 730,
-      },
-      mode: 'converge',
-    }, ENGINE_ACTOR);
+    const bootstrap = await this.tokens.issue(instance);
     return {
       agentId: instance.agent_id,
       clusterId: cluster.uuid,
@@ -48,14 +44,21 @@ export class AgentIdentity {
       group: instance.group_name,
       index: instance.idx,
       controlPlane: { url: this.controlPlane.agentUrl, caPem: this.controlPlane.caPem },
-      tls: { certPem: credential.value.certificate, keyPem: credential.value.private_key },
+      bootstrap,
       network: { ip: instance.ip ?? '' },
       persistentDiskId,
       heartbeatIntervalMs: Math.round(this.config.agents.heartbeat_interval_seconds * 1000),
     };
   }
 
-  async forget(clusterUuid: string, agentId: string): Promise<void> {
-    await this.plugins.credentials.delete(agentCredentialName(clusterUuid, agentId), ENGINE_ACTOR);
+  /**
+   * The VM incarnation `agentId` is over (recreated or deleted): its unused tokens go and its certificates
+   * are refused on the agent channel from now on.
+   */
+  async forget(clusterUuid: string, agentId: string, reason = 'its VM was replaced or deleted'): Promise<void> {
+    const at = isoNow(this.clock);
+    await this.store.agentTrust.revokeAgent(agentId, reason, at);
+    await this.store.agentTrust.prune(new Date(this.clock.now() - 86_400_000).toISOString());
+    await this.plugins.credentials.delete(legacyAgentCredentialName(clusterUuid, agentId), ENGINE_ACTOR);
   }
 }

@@ -94,7 +94,7 @@ export interface SlipwayConfig {
     /** Stemcells published for upgrades; `stemcell` is always included. */
     stemcells?: Array<{ name: string; version: string }>;
   };
-  agents: { heartbeat_interval_seconds: number; boot_timeout_seconds: number };
+  agents: { heartbeat_interval_seconds: number; boot_timeout_seconds: number; bootstrap_token_ttl_seconds: number; certificate_days: number };
   tasks: { max_concurrent_vm_calls: number; retry_attempts: number };
   plans: PlanConfig[];
   health?: HealthConfig;
@@ -214,6 +214,14 @@ export const configSchema: JsonSchema = {
       properties: {
         heartbeat_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'how often each agent reports (BOSH: 30 s)' },
         boot_timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 600, description: 'how long a create waits for a new VM\'s agent' },
+        bootstrap_token_ttl_seconds: {
+          type: 'integer', minimum: 60, maximum: 86400, default: 3600,
+          description: 'how long a new VM\'s one-time bootstrap token stays valid (sized for slow clouds: image copy, boot, agent start)',
+        },
+        certificate_days: {
+          type: 'number', exclusiveMinimum: 0, maximum: 365, default: 7,
+          description: 'lifetime of agents\' client certificates; each agent renews at two thirds of it',
+        },
       },
     },
     tasks: {

@@ -1,3 +1,4 @@
+import { AgentTrustRepository } from './agent-trust.js';
 import { ClusterRepository } from './clusters.js';
 import { ClusterRegistryRepository } from './cluster-registry.js';
 import { EventLog } from './events.js';
@@ -22,6 +23,7 @@ export interface Store {
   events: EventLog;
   settings: SettingsRepository;
   registry: ClusterRegistryRepository;
+  agentTrust: AgentTrustRepository;
 }
 
 export async function createStore(file: string): Promise<Store> {
@@ -35,5 +37,6 @@ export async function createStore(file: string): Promise<Store> {
     events: new EventLog(db),
     settings: new SettingsRepository(db),
     registry: new ClusterRegistryRepository(db),
+    agentTrust: new AgentTrustRepository(db),
   };
 }

@@ -245,6 +245,44 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('events_at').on('events').columns(['at']).execute();
     },
   },
+  '0004_agent_bootstrap': {
+    async up(db: Kysely<any>) {
+      // One-time tokens a new VM trades for its client certificate; only their SHA-256 is kept. Several may
+      // be outstanding for one agent id (a create step re-run after a crash issues another, and the cloud's
+      // idempotent createVm may return the VM made with the first); the first one used burns the rest.
+      await db.schema.createTable('agent_bootstrap_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('cluster_uuid', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('issued_serial', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('agent_bootstrap_tokens_agent').on('agent_bootstrap_tokens').columns(['agent_id']).execute();
+
+      // Every client certificate the control plane signed for an agent, by serial: the agent channel accepts
+      // only an `active` one whose agent id is still its instance's (a recreated VM's certificates are revoked).
+      await db.schema.createTable('agent_certificates')
+        .addColumn('serial', 'text', (c) => c.primaryKey())
+        .addColumn('agent_id', 'text', (c) => c.notNull())
+        .addColumn('instance_id', 'text', (c) => c.notNull())
+        .addColumn('cluster_uuid', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('not_before', 'text', (c) => c.notNull())
+        .addColumn('not_after', 'text', (c) => c.notNull())
+        .addColumn('issued_at', 'text', (c) => c.notNull())
+        .addColumn('renewed_from', 'text')
+        .addColumn('first_used_at', 'text')
+        .addColumn('ended_at', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('certificate', 'text')
+        .execute();
+      await db.schema.createIndex('agent_certificates_agent').on('agent_certificates').columns(['agent_id', 'state']).execute();
+      },
+    },
   '0010_cluster_registry': {
     async up(db: Kysely<any>) {
       // A cluster's project and robots in the image registry; secrets stay in the credential store.

@@ -25,6 +25,50 @@ export interface Database {
   fleet_upgrades: FleetUpgradesTable;
   fleet_upgrade_clusters: FleetUpgradeClustersTable;
   cluster_registry: ClusterRegistryTable;
+  agent_bootstrap_tokens: AgentBootstrapTokensTable;
+  agent_certificates: AgentCertificatesTable;
+}
+
+export interface AgentBootstrapTokensTable {
+  /** SHA-256 (hex) of the token; the token itself is only in the VM's user data. */
+  token_hash: string;
+  /** The agent id (VM incarnation) the token is bound to. */
+  agent_id: string;
+  instance_id: string;
+  cluster_uuid: string;
+  expires_at: string;
+  /** Set when the token was traded for a certificate (or burned because a sibling token was). */
+  used_at: string | null;
+  /** The certificate it was traded for: answered again only to a CSR for the same key (an agent that died before keeping it). */
+  issued_serial: string | null;
+  created_at: string;
+}
+
+/** `active`: accepted; `retired`: replaced by a renewal the agent has used; `revoked`: its VM was replaced or deleted. */
+export type AgentCertificateState = 'active' | 'retired' | 'revoked';
+/** How the certificate was obtained: a bootstrap token, a renewal, or before bootstrap tokens existed. */
+export type AgentCertificateOrigin = 'bootstrap' | 'renewal' | 'legacy';
+
+export interface AgentCertificatesTable {
+  /** Upper-case hex, as TLS reports the peer's serial. */
+  serial: string;
+  agent_id: string;
+  instance_id: string;
+  cluster_uuid: string;
+  state: AgentCertificateState;
+  origin: AgentCertificateOrigin;
+  not_before: string;
+  not_after: string;
+  issued_at: string;
+  /** The serial this one renewed (null for a bootstrap): that one is retired when this one is first used. */
+  renewed_from: string | null;
+  /** The first sync or renewal made with it. */
+  first_used_at: string | null;
+  ended_at: string | null;
+  /** Why it was retired or revoked. */
+  reason: string | null;
+  /** The PEM (public), so a repeated bootstrap for the same key gets the same certificate back. */
+  certificate: string | null;
 }
 
 export interface PlansTable {
@@ -292,3 +336,5 @@ export interface ClusterRegistryTable {
   updated_at: string;
 }
 export type ClusterRegistryRow = Selectable<ClusterRegistryTable>;
+export type AgentBootstrapTokenRow = Selectable<AgentBootstrapTokensTable>;
+export type AgentCertificateRow = Selectable<AgentCertificatesTable>;
