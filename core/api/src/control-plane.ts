@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { SlipwayError } from '@slipway/contracts';
-import { DEFAULT_CONFIG_YAML, LineLogger, openEngine, parseConfigText, validateConfig, type Engine } from '@slipway/engine';
+import { DEFAULT_CONFIG_YAML, LineLogger, openEngine, parseConfigText, userActor, validateConfig, type Engine } from '@slipway/engine';
 import { createApp } from './app.js';
 
 export interface ControlPlaneOptions {
@@ -101,7 +101,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     url: config.api.advertise_url ?? url, version: VERSION,
     async authenticate(token) {
       const principal = await services.auth.authenticate(token);
-      return { actor: `user:${principal.name}`, roles: principal.roles };
+      return { actor: userActor(principal), roles: principal.roles };
     },
   });
   const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [] });

@@ -61,10 +61,23 @@ export function openApiDocument(version: string) {
       '/v1/tasks/{id}': { parameters: [idParam], get: { summary: 'Show a task with its steps and log', responses: { 200: { description: 'task', ...json(ref('Task')) }, ...errors } } },
       '/v1/tasks/{id}/cancel': { parameters: [idParam], post: { summary: 'Cancel a running task', responses: { 202: { description: 'cancelling', ...json(ref('Task')) }, ...errors } } },
       '/v1/users': {
-        get: { summary: 'List users (admin)', responses: { 200: { description: 'users' }, ...errors } },
-        post: { summary: 'Create a user (admin)', requestBody: json(ref('UserRequest')), responses: { 201: { description: 'created' }, ...errors } },
+        get: { summary: 'List users (admin)', responses: { 200: { description: 'users', ...json({ type: 'array', items: ref('User') }) }, ...errors } },
+        post: { summary: 'Create a user (admin); a taken name is 409', requestBody: json(ref('UserRequest')), responses: { 201: { description: 'created', ...json(ref('User')) }, ...errors } },
       },
-      '/v1/users/{name}': { parameters: [nameParam], delete: { summary: 'Delete a user (admin)', responses: { 204: { description: 'deleted' }, ...errors } } },
+      '/v1/users/{name}': {
+        parameters: [nameParam],
+        get: { summary: 'Show a user (admin, or the user itself)', responses: { 200: { description: 'user', ...json(ref('User')) }, ...errors } },
+        delete: {
+          summary: 'Delete a user (admin): refused while it owns clusters, unless reassign_to names who takes them over',
+          parameters: [{ name: 'reassign_to', in: 'query', schema: { type: 'string' } }],
+          responses: { 204: { description: 'deleted' }, 200: { description: 'deleted; clusters reassigned' }, ...errors },
+        },
+      },
+      '/v1/users/{name}/roles': { parameters: [nameParam], put: { summary: "Replace a user's roles (admin)", requestBody: json(ref('UserRolesRequest')), responses: { 200: { description: 'user', ...json(ref('User')) }, ...errors } } },
+      '/v1/users/{name}/password': {
+        parameters: [nameParam],
+        put: { summary: 'Set a password: an admin for anyone (revoking its tokens), a user its own with old_password', requestBody: json(ref('UserPasswordRequest')), responses: { 204: { description: 'changed' }, ...errors } },
+      },
       '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },
       '/v1/sandbox/{iaas}/inventory': { get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },
       '/v1/sandbox/{iaas}/vms/{cid}/kill': { post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },

@@ -5,6 +5,7 @@ import { container as rootContainer } from 'tsyringe';
 import type { Clock, Logger } from '@slipway/contracts';
 import { AgentRegistry } from './agents/agent-registry.js';
 import { AuthService } from './auth/auth-service.js';
+import { UserService } from './auth/user-service.js';
 import { SystemClock } from './clock.js';
 import { ClusterService } from './clusters/cluster-service.js';
 import type { SlipwayConfig } from './config/schema.js';
@@ -35,6 +36,7 @@ export interface EngineOptions {
 export interface EngineServices {
   clusters: ClusterService;
   auth: AuthService;
+  users: UserService;
   agents: AgentRegistry;
   tasks: TaskRunner;
   health: HealthService;
@@ -101,9 +103,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         tasks.register(rotateCertificatesTask(container.resolve(CertificateRotationSteps)));
         await container.resolve(PlanCatalog).persist();
         services = {
-          clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks,
+          clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), users: container.resolve(UserService), agents: container.resolve(AgentRegistry), tasks,
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
         };
+        await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();
         if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`);
         await services.upgrades.resumeFleets();

@@ -18,6 +18,7 @@ export { JOBS_BY_GROUP } from './agents/jobs.js';
 export { buildJobProperties, nodeNameOf } from './agents/job-properties.js';
 export { JobPropertiesBuilder } from './agents/job-properties-builder.js';
 export { AuthService, type IssuedToken } from './auth/auth-service.js';
+export { UserService, type UserView } from './auth/user-service.js';
 export { ROLES, mayAccessCluster, requireRole, seesAllClusters, type Principal, type Role } from './auth/roles.js';
 export { ClusterService } from './clusters/cluster-service.js';
 export { buildKubeconfig, type Kubeconfig } from './clusters/kubeconfig.js';
@@ -32,3 +33,4 @@ export { openEngine, type Engine, type EngineOptions, type EngineServices } from
 export * from './health/index.js';
 export * from './upgrades/index.js';
 export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './config/schema.js';
+export { userActor, ownerGrantPaths } from './cluster-pki.js';

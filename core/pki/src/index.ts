@@ -4,3 +4,4 @@ export {
   splitPemCertificates, pemBundle,
   type CertificateSpec, type DistinguishedName, type Issuer, type KeyUsage, type ExtendedKeyUsage, type CertificateInfo,
 } from './x509.js';
+export { credentialScope, CREDENTIAL_SCOPES, type CredentialScope, type CredentialScopeRule } from './scopes.js';
