@@ -48,6 +48,12 @@ describe('tenants', () => {
     expect(ambiguous.status).toBe(409);
     expect(ambiguous.body.detail).toContain(first.body.uuid);
     expect((await t.call('GET', `/v1/clusters/${second.body.uuid}`, { token: admin })).body).toMatchObject({ name: 'web', owner: 'ben' });
+    // One owner racing creates of one name: the unique index lets exactly one in.
+    const racing = await Promise.all(Array.from({ length: 6 }, () => t.call('POST', '/v1/clusters', {
+      token: ann, body: { name: 'dup', plan_name: 'small', parameters: { kubernetes_master_host: 'dup.example.test', kubernetes_worker_instances: 0 } },
+    })));
+    expect(racing.map((r) => r.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
+    await t.waitTask(ann, racing.find((r) => r.status === 202)!.body.task_id, 60_000);
     // Tasks of "web": each tenant sees its own; a name nobody uses gives the same empty answer as another's.
     const annTasks = await t.call('GET', '/v1/tasks?cluster=web', { token: ann });
     expect(annTasks.body.map((task: { cluster_uuid?: string; description: string }) => task.description)).toEqual(['create cluster web']);
