@@ -58,7 +58,11 @@ export function openApiDocument(version: string) {
       '/v1/fleet-upgrades/{id}': { parameters: [idParam], get: { summary: 'A fleet upgrade with the result per cluster', responses: { 200: { description: 'fleet upgrade', ...json(ref('FleetUpgrade')) }, ...errors } } },
       '/v1/fleet-upgrades/{id}/cancel': { parameters: [idParam], post: { summary: 'Drop the clusters not started yet (running ones finish)', responses: { 202: { description: 'cancelling', ...json(ref('FleetUpgrade')) }, ...errors } } },
       '/v1/tasks': { get: { summary: 'List tasks, newest first', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'cluster', in: 'query', schema: { type: 'string' } }], responses: { 200: { description: 'tasks', ...json({ type: 'array', items: ref('Task') }) }, ...errors } } },
-      '/v1/tasks/{id}': { parameters: [idParam], get: { summary: 'Show a task with its steps and log', responses: { 200: { description: 'task', ...json(ref('Task')) }, ...errors } } },
+      '/v1/tasks/{id}': {
+        parameters: [idParam],
+        get: { summary: 'Show a task with its steps and log', responses: { 200: { description: 'task', ...json(ref('Task')) }, ...errors } },
+        put: { summary: "Cancel a running task (PKS's spelling of POST /v1/tasks/{id}/cancel)", responses: { 202: { description: 'cancelling', ...json(ref('Task')) }, ...errors } },
+      },
       '/v1/tasks/{id}/cancel': { parameters: [idParam], post: { summary: 'Cancel a running task', responses: { 202: { description: 'cancelling', ...json(ref('Task')) }, ...errors } } },
       '/v1/users': {
         get: { summary: 'List users (admin)', responses: { 200: { description: 'users', ...json({ type: 'array', items: ref('User') }) }, ...errors } },
