@@ -30,7 +30,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.use('*', bearerAuth(services.auth));
   v1.route('/', clusterRoutes(services.clusters));
   v1.route('/', taskRoutes(services.clusters));
-  v1.route('/', userRoutes(services.auth));
+  v1.route('/', userRoutes(services.users));
   v1.route('/', sandboxRoutes(engine.plugins));
   v1.route('/', healthRoutes(services.health));
   v1.route('/', upgradeRoutes(services.upgrades));

@@ -6,7 +6,8 @@ import { resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { SlipwayError } from '@slipway/contracts';
 import {
-  chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, HomeLock, reachOf, LineLogger, openEngine, parseConfigText, validateConfig, type Engine,
+  chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, HomeLock, reachOf, LineLogger, openEngine, parseConfigText, userActor, validateConfig,
+  type Engine,
 } from '@slipway/engine';
 import { createApp } from './app.js';
 
@@ -151,7 +152,7 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
     url: advertised.url, version: VERSION,
     async authenticate(token) {
       const principal = await services.auth.authenticate(token);
-      return { actor: `user:${principal.name}`, roles: principal.roles };
+      return { actor: userActor(principal), roles: principal.roles };
     },
   });
   const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [] });

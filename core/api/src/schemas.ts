@@ -47,6 +47,27 @@ export const schemas = {
       roles: { type: 'array', minItems: 1, items: { enum: ['clusters.admin', 'clusters.admin.read', 'clusters.manage'] } },
     },
   },
+  UserRolesRequest: {
+    type: 'object', additionalProperties: false, required: ['roles'],
+    properties: { roles: { type: 'array', minItems: 1, items: { enum: ['clusters.admin', 'clusters.admin.read', 'clusters.manage'] } } },
+  },
+  UserPasswordRequest: {
+    type: 'object', additionalProperties: false, required: ['password'],
+    properties: {
+      password: { type: 'string', minLength: 8 },
+      old_password: { type: 'string', description: 'your current password; needed when you change your own without clusters.admin' },
+    },
+  },
+  User: {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' }, name: { type: 'string' },
+      roles: { type: 'array', items: { type: 'string' } },
+      actor: { type: 'string', description: "the user's actor in the credential API (permission entries)" },
+      clusters: { type: 'array', items: { type: 'string' }, description: 'names of the live clusters it owns' },
+      created_at: { type: 'string' },
+    },
+  },
   Problem: {
     type: 'object', required: ['type', 'title', 'status', 'detail', 'code'],
     properties: {

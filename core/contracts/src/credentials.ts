@@ -160,8 +160,11 @@ export interface CredentialProvider {
   bulkRegenerate?(input: { signedBy: string; onlyOutdated?: boolean }, context: CredentialContext): Promise<string[]>;
   /** Adds operations for an actor on a path (merged with what it has); idempotent. */
   grant?(input: { actor: string; path: string; operations: PermissionOperation[] }, context: CredentialContext): Promise<CredentialPermission>;
-  /** Removes the entries on exactly `path` (only the actor's, with `actor`); returns how many went. */
-  revoke?(input: { path: string; actor?: string }, context: CredentialContext): Promise<number>;
+  /**
+   * Removes the entries on exactly `path` (only the actor's, with `actor`); with `actor` alone, every entry of
+   * that actor (a deleted user's). At least one of the two is given. Returns how many went.
+   */
+  revoke?(input: { path?: string; actor?: string }, context: CredentialContext): Promise<number>;
   /** The HTTP API this provider serves on the control plane's server (CredHub's, for the credhub plugin). */
   httpApi?(host: HttpApiHost): Promise<PluginHttpApi>;
 }

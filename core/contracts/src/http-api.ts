@@ -11,7 +11,7 @@ export interface PluginHttpApi {
 
 /** What the core gives a plugin's HTTP API: how to authenticate a caller and where the core is. */
 export interface HttpApiHost {
-  /** Resolves a bearer token to the caller; throws `Unauthenticated`. Users are actors `user:NAME`. */
+  /** Resolves a bearer token to the caller; throws `Unauthenticated`. Users are actors `user:ID`, by their immutable user id. */
   authenticate(bearerToken: string): Promise<{ actor: string; roles: readonly string[] }>;
   /** The control plane's URL (its token endpoint is `/oauth/token`). */
   url: string;

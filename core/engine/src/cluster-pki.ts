@@ -1,7 +1,7 @@
-import type { Credential, CredentialContext, CredentialPermission, CredentialProvider, PermissionOperation } from '@slipway/contracts';
+import type { Credential, CredentialContext, CredentialProvider } from '@slipway/contracts';
 import {
   issueKubernetesPki, issueKubernetesUserCertificate, kubernetesTrustBundle, removeKubernetesNodeCredentials,
-  rotateKubernetesCa, rotateKubernetesLeaves, DEFAULT_SERVICE_IP,
+  rotateKubernetesCa, rotateKubernetesLeaves, DEFAULT_SERVICE_IP, KUBERNETES_CAS,
   type CaRotationPhase, type CaRotationResult, type KubernetesCa, type KubernetesNode,
 } from '@slipway/pki/kubernetes';
 
@@ -42,9 +42,12 @@ export function issueClusterPki(provider: CredentialProvider, ctx: CredentialCon
   return issueKubernetesPki(provider, ctx, { ...rest, path: clusterCredentialPath(clusterId) });
 }
 
-/** A client certificate for a user (CN = user name, O = groups) signed by the cluster CA, for kubeconfigs. */
-export function issueUserCertificate(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, username: string, groups: string[] = []): Promise<Credential<'certificate'>> {
-  return issueKubernetesUserCertificate(provider, ctx, clusterCredentialPath(clusterId), username, groups);
+/**
+ * A client certificate for a user (CN = user name, O = groups) signed by the cluster CA, for kubeconfigs;
+ * stored under `users/{user id}`, the path the user's own grant covers.
+ */
+export function issueUserCertificate(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, user: { id: number; name: string }, groups: string[] = []): Promise<Credential<'certificate'>> {
+  return issueKubernetesUserCertificate(provider, ctx, clusterCredentialPath(clusterId), user.name, groups, String(user.id));
 }
 
 /** One phase of a CA rotation (see CA_ROTATION_PHASES); deploy after each phase before the next. */
@@ -67,23 +70,44 @@ export function removeNodeCredentials(provider: CredentialProvider, ctx: Credent
   return removeKubernetesNodeCredentials(provider, ctx, clusterCredentialPath(clusterId), nodeName);
 }
 
-/** The credential actor of a Slipway user, as the credential API authenticates them. */
-export function userActor(username: string): string {
-  return `user:${username}`;
+/**
+ * The credential actor of a Slipway user: by its immutable id (as CredHub names UAA users by guid), so a user
+ * created later with a deleted user's name holds none of its grants or audit trail.
+ */
+export function userActor(user: { id: number }): string {
+  return `user:${user.id}`;
 }
 
 /**
- * Lets `actor` (the cluster's owner: `userActor(owner)`) use the cluster's credentials: read by default,
- * which is what get-credentials and `slipway credentials get` need. A provider without permissions (the
- * verb is optional) enforces none, so there is nothing to grant: returns null.
+ * What a cluster's owner reads through the credential API, and nothing else: the cluster's CA certificates
+ * (the provider withholds their keys, see CREDENTIAL_SCOPES in @slipway/pki) and its own kubeconfig
+ * certificate. Node, agent, component and admin credentials and CA keys are the engine's alone.
  */
-export async function grantClusterAccess(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, actor: string, operations: PermissionOperation[] = ['read']): Promise<CredentialPermission | null> {
-  if (!provider.grant) return null;
-  return provider.grant({ actor, path: `${clusterCredentialPath(clusterId)}/*`, operations }, ctx);
+export function ownerGrantPaths(clusterId: string, ownerId: number): string[] {
+  const path = clusterCredentialPath(clusterId);
+  return [...KUBERNETES_CAS.map((ca) => `${path}/${ca}`), `${path}/users/${ownerId}`];
 }
 
-/** Removes every permission on the cluster's path (when the cluster is deleted). */
-export async function revokeClusterAccess(provider: CredentialProvider, ctx: CredentialContext, clusterId: string): Promise<number> {
+/**
+ * Lets the cluster's owner read what `ownerGrantPaths` lists. A provider without permissions (the verb is
+ * optional) enforces none, so there is nothing to grant: returns 0.
+ */
+export async function grantClusterAccess(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, owner: { id: number }): Promise<number> {
+  if (!provider.grant) return 0;
+  const paths = ownerGrantPaths(clusterId, owner.id);
+  for (const path of paths) await provider.grant({ actor: userActor(owner), path, operations: ['read'] }, ctx);
+  return paths.length;
+}
+
+/**
+ * Removes the owner's entries on the cluster's credentials (only `owner`'s, when given: a reassignment),
+ * including the whole-path entry earlier versions granted.
+ */
+export async function revokeClusterAccess(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, owner?: { id: number }): Promise<number> {
   if (!provider.revoke) return 0;
-  return provider.revoke({ path: `${clusterCredentialPath(clusterId)}/*` }, ctx);
+  const actor = owner ? userActor(owner) : undefined;
+  const paths = [`${clusterCredentialPath(clusterId)}/*`, ...(owner ? ownerGrantPaths(clusterId, owner.id) : KUBERNETES_CAS.map((ca) => `${clusterCredentialPath(clusterId)}/${ca}`))];
+  let removed = 0;
+  for (const path of paths) removed += await provider.revoke(actor ? { path, actor } : { path }, ctx);
+  return removed;
 }

@@ -6,6 +6,7 @@ import type { Clock, Logger } from '@slipway/contracts';
 import { AgentBootstrap } from './agents/agent-bootstrap.js';
 import { AgentRegistry } from './agents/agent-registry.js';
 import { AuthService } from './auth/auth-service.js';
+import { UserService } from './auth/user-service.js';
 import { SystemClock } from './clock.js';
 import { ClusterService } from './clusters/cluster-service.js';
 import type { SlipwayConfig } from './config/schema.js';
@@ -41,6 +42,7 @@ export interface EngineOptions {
 export interface EngineServices {
   clusters: ClusterService;
   auth: AuthService;
+  users: UserService;
   agents: AgentRegistry;
   /** Agents' bootstrap, certificate renewal and the agent channel's certificate check. */
   agentBootstrap: AgentBootstrap;
@@ -110,10 +112,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         tasks.register(rotateCertificatesTask(container.resolve(CertificateRotationSteps), registrySteps));
         await container.resolve(PlanCatalog).persist();
         services = {
-          clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks,
-          agentBootstrap: container.resolve(AgentBootstrap),
+          clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), users: container.resolve(UserService),
+          agents: container.resolve(AgentRegistry), tasks, agentBootstrap: container.resolve(AgentBootstrap),
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
         };
+        await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();
         if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`);
         await services.upgrades.resumeFleets();

@@ -21,6 +21,7 @@ export { JOBS_BY_GROUP } from './agents/jobs.js';
 export { buildJobProperties, nodeNameOf } from './agents/job-properties.js';
 export { JobPropertiesBuilder } from './agents/job-properties-builder.js';
 export { AuthService, type IssuedToken } from './auth/auth-service.js';
+export { UserService, type UserView } from './auth/user-service.js';
 export { ROLES, mayAccessCluster, requireRole, seesAllClusters, type Principal, type Role } from './auth/roles.js';
 export { ClusterService } from './clusters/cluster-service.js';
 export { buildKubeconfig, type Kubeconfig } from './clusters/kubeconfig.js';
@@ -45,3 +46,4 @@ export type { BackupManifest, BackupFile, BackedUpPlugin } from './backup/manife
 export { ClusterRegistrySteps } from './registry/cluster-registry.js';
 export { registryProjectName, robotNames, robotCredentialNames } from './registry/naming.js';
 export { applyPullSecret, dockerConfigSecret, PULL_SECRET_NAME } from './registry/pull-secret.js';
+export { userActor, ownerGrantPaths } from './cluster-pki.js';

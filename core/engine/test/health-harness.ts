@@ -10,7 +10,7 @@ import {
   type ClusterRow, type Engine, type EngineServices, type InstanceRow, type Principal, type Store, type TaskRow,
 } from '../src/index.js';
 
-export const ADMIN: Principal = { name: 'admin', roles: ['clusters.admin'] };
+export const ADMIN: Principal = { id: 1, name: 'admin', roles: ['clusters.admin'] };
 
 /**
  * The engine in this process with the agent channel of the real API on 127.0.0.1, so the sandbox's VMs run

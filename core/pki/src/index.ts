@@ -5,3 +5,4 @@ export {
   type CertificateSpec, type DistinguishedName, type Issuer, type KeyUsage, type ExtendedKeyUsage, type CertificateInfo,
 } from './x509.js';
 export { parseCertificationRequest, signCertificationRequest, type CertificationRequest, type SignedRequest } from './csr.js';
+export { credentialScope, CREDENTIAL_SCOPES, type CredentialScope, type CredentialScopeRule } from './scopes.js';

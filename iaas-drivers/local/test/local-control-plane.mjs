@@ -16,7 +16,7 @@ import {
 } from '@slipway/engine';
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ADMIN = { name: 'admin', roles: ['clusters.admin'] };
+const ADMIN = { id: 1, name: 'admin', roles: ['clusters.admin'] };
 
 /** A /24 of loopback addresses nobody else on this machine is likely to use at the same time. */
 export function randomLoopbackRange() {

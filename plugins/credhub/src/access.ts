@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PERMISSION_OPERATIONS, SlipwayError, type CredentialContext, type CredentialPermission, type PermissionOperation } from '@slipway/contracts';
+import { credentialScope } from '@slipway/pki';
 import { ENGINE_ACTOR } from './config.js';
 import { coveringPaths, normalizePermissionPath, pathCovers } from './names.js';
 import type { CredentialDb, PermissionRow } from './store/schema.js';
@@ -9,11 +10,19 @@ export interface AccessOptions {
   adminRoles?: readonly string[];
 }
 
+/** CredHub's one answer for a credential that does not exist and one the caller may not touch. */
+export const INVALID_ACCESS = 'The request could not be completed because the credential does not exist or you do not have sufficient authorization.';
+
 /**
- * CredHub's access model: additive permission entries (actor, path, operations), default deny. Some
- * callers hold every permission without an entry: the engine's actor and configured ones, and users
- * with an admin role. A denial is `Forbidden` naming the path asked for, whether or not it exists, so
- * it tells nothing of other people's credentials.
+ * CredHub's access model: additive permission entries (actor, path, operations), default deny; users with an
+ * admin role hold every permission without an entry. Above it sits Slipway's path-class table
+ * (CREDENTIAL_SCOPES in @slipway/pki), which no entry or role can widen: `engine` credentials (CA keys'
+ * owners, agent, component, node and admin certificates, the control plane's own) are reached by the
+ * engine's actor and configured full-access actors only; a `certificate-authority` credential is readable
+ * through the ACLs with its key withheld, and only the engine writes or signs with it.
+ *
+ * A refusal never tells whether the credential exists: reads and deletes answer as for a missing one (404),
+ * writes 403, both with CredHub's one message and no name.
  */
 export class AccessPolicy {
   private readonly fullAccess: Set<string>;
@@ -26,30 +35,48 @@ export class AccessPolicy {
     this.adminRoles = new Set(options.adminRoles ?? ['clusters.admin']);
   }
 
-  /** Whether the caller holds every permission everywhere. */
+  /** The engine, or a configured full-access service actor: reaches every credential, keys included. */
+  isEngine(ctx: CredentialContext): boolean {
+    return this.fullAccess.has(ctx.actor);
+  }
+
+  /** Whether the caller holds every permission on every `granted` path (the engine, or an admin role). */
   isPrivileged(ctx: CredentialContext): boolean {
-    return this.fullAccess.has(ctx.actor) || (ctx.roles ?? []).some((r) => this.adminRoles.has(r));
+    return this.isEngine(ctx) || (ctx.roles ?? []).some((r) => this.adminRoles.has(r));
   }
 
   async allows(ctx: CredentialContext, name: string, operation: PermissionOperation): Promise<boolean> {
+    if (this.isEngine(ctx)) return true;
+    const scope = credentialScope(name);
+    if (scope === 'engine' || (scope === 'certificate-authority' && operation !== 'read')) return false;
     if (this.isPrivileged(ctx)) return true;
     const paths = new Set(coveringPaths(name));
     return (await this.entriesOf(ctx.actor)).some((e) => paths.has(e.path) && e.operations.includes(operation));
   }
 
+  /** Whether the caller gets the private key of a credential it may read (not of a CA, unless it is the engine). */
+  revealsKey(ctx: CredentialContext, name: string): boolean {
+    return this.isEngine(ctx) || credentialScope(name) !== 'certificate-authority';
+  }
+
   async require(ctx: CredentialContext, name: string, operation: PermissionOperation): Promise<void> {
     if (await this.allows(ctx, name, operation)) return;
-    throw new SlipwayError('Forbidden', `${ctx.actor} may not ${operation} ${name}`, {
-      hint: `Ask an admin to grant ${operation} on ${name} (POST /api/v2/permissions), or use a name you own.`,
-      details: { path: name, operation },
-    });
+    throw refusal(operation, `${ctx.actor} may not ${operation} ${name}`);
+  }
+
+  /** Signing with a CA needs its key: read access and a scope that reveals it. */
+  async requireSigner(ctx: CredentialContext, name: string): Promise<void> {
+    if ((await this.allows(ctx, name, 'read')) && this.revealsKey(ctx, name)) return;
+    throw refusal('read', `${ctx.actor} may not sign with ${name}`);
   }
 
   /** A filter for find and listings: names the caller may read. */
   async readable(ctx: CredentialContext): Promise<(name: string) => boolean> {
-    if (this.isPrivileged(ctx)) return () => true;
+    if (this.isEngine(ctx)) return () => true;
+    const visible = (name: string) => credentialScope(name) !== 'engine';
+    if (this.isPrivileged(ctx)) return visible;
     const paths = (await this.entriesOf(ctx.actor)).filter((e) => e.operations.includes('read')).map((e) => e.path);
-    return (name) => paths.some((p) => pathCovers(p, name));
+    return (name) => visible(name) && paths.some((p) => pathCovers(p, name));
   }
 
   async entriesOf(actor: string): Promise<CredentialPermission[]> {
@@ -106,9 +133,11 @@ export class AccessPolicy {
     return existing;
   }
 
-  async removeByPath(path: string, actor?: string): Promise<number> {
-    const normalized = normalizePermissionPath(path);
-    let q = this.db.deleteFrom('permissions').where('path', '=', normalized);
+  /** Entries on exactly `path` (only `actor`'s, when given), or with no path every entry of `actor`. */
+  async removeByPath(path: string | undefined, actor?: string): Promise<number> {
+    if (path === undefined && !actor) throw new SlipwayError('InvalidInput', 'revoking needs a path, an actor or both', { field: 'path' });
+    let q = this.db.deleteFrom('permissions');
+    if (path !== undefined) q = q.where('path', '=', normalizePermissionPath(path));
     if (actor) q = q.where('actor', '=', actor);
     const result = await q.executeTakeFirst();
     this.cache.clear();
@@ -118,6 +147,30 @@ export class AccessPolicy {
 
 export function permissionNotFound(): SlipwayError {
   return new SlipwayError('NotFound', 'The request includes a permission that does not exist.', { hint: 'List permissions with GET /api/v2/permissions?path=&actor=.' });
+}
+
+/** The answer to a credential that does not exist, and to one the caller may not read or delete. */
+export function credentialNotFound(): SlipwayError {
+  return new SlipwayError('NotFound', INVALID_ACCESS, { hint: 'Find the names you may read with `slipway credentials find --path /`.' });
+}
+
+/**
+ * A refusal: as a missing credential for reads, deletes and ACL reads (so it tells nothing), 403 for writes
+ * (checked before any lookup, so it cannot depend on existence either). Neither names the credential.
+ */
+export function refusal(operation: PermissionOperation, reason?: string): SlipwayError {
+  const error = operation === 'read' || operation === 'delete' ? credentialNotFound()
+    : operation === 'read_acl' ? permissionNotFound()
+      : new SlipwayError('Forbidden', INVALID_ACCESS, { hint: 'Ask an admin for the permission (POST /api/v2/permissions), or use a name you own.', details: { operation } });
+  REASONS.set(error, reason ?? `refused: ${operation}`);
+  return error;
+}
+
+/** Why a request was refused, for the audit trail only (the caller's answer does not say). */
+const REASONS = new WeakMap<object, string>();
+
+export function refusalReason(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? REASONS.get(error) : undefined;
 }
 
 function toPermission(row: PermissionRow): CredentialPermission {

@@ -1,3 +1,4 @@
+import { refusalReason } from './access.js';
 import { SlipwayError, type CredentialContext } from '@slipway/contracts';
 import type { Insertable } from 'kysely';
 import type { AuditRow, AuditTable, CredentialDb } from './store/schema.js';
@@ -71,8 +72,10 @@ export class AuditLog {
       await this.record(ctx, operation, note, note.result ?? 'success');
       return result;
     } catch (error) {
-      const details = { ...note.details, error: error instanceof Error ? error.message : String(error) };
-      await this.record(ctx, operation, { ...note, details }, resultOf(error));
+      // A refusal answers like a missing credential; the audit records what it was.
+      const reason = refusalReason(error);
+      const details = { ...note.details, error: reason ?? (error instanceof Error ? error.message : String(error)) };
+      await this.record(ctx, operation, { ...note, details }, reason ? 'denied' : resultOf(error));
       throw error;
     }
   }

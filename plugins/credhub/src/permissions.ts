@@ -1,5 +1,5 @@
 import { SlipwayError, type CredentialContext, type CredentialPermission, type PermissionOperation } from '@slipway/contracts';
-import { permissionNotFound, type AccessPolicy } from './access.js';
+import { permissionNotFound, refusal, type AccessPolicy } from './access.js';
 import type { AuditLog, AuditNote, AuditOperation } from './audit.js';
 import { audited } from './audited.js';
 import { normalizePermissionPath } from './names.js';
@@ -23,11 +23,16 @@ export class PermissionService {
     });
   }
 
-  async revoke(input: { path: string; actor?: string }, ctx: CredentialContext): Promise<number> {
+  /** Entries on exactly a path (only an actor's, with `actor`); with `actor` alone, all of that actor's (the engine only). */
+  async revoke(input: { path?: string; actor?: string }, ctx: CredentialContext): Promise<number> {
     return this.run(ctx, 'delete_permissions', async (note) => {
+      note.details = input.actor ? { actor: input.actor } : {};
+      if (input.path === undefined) {
+        if (!this.access.isEngine(ctx)) throw refusal('write_acl');
+        return this.access.removeByPath(undefined, input.actor);
+      }
       const path = normalizePermissionPath(input.path);
       note.name = path;
-      note.details = input.actor ? { actor: input.actor } : {};
       await this.access.require(ctx, path, 'write_acl');
       return this.access.removeByPath(path, input.actor);
     });
@@ -98,9 +103,9 @@ export class PermissionService {
     if (!existing) throw permissionNotFound();
     note.name = existing.path;
     note.details = { actor: existing.actor, uuid };
-    if (!(await this.access.allows(ctx, existing.path, operation))) {
-      throw new SlipwayError('Forbidden', `${ctx.actor} may not ${operation} permission ${uuid}`, { details: { operation } });
-    }
+    // An entry the caller may not read is answered as a missing one; one it may read but not change, 403.
+    if (!(await this.access.allows(ctx, existing.path, 'read_acl'))) throw permissionNotFound();
+    if (!(await this.access.allows(ctx, existing.path, operation))) throw refusal(operation);
     if (operation === 'write_acl') this.refuseOwnEntry(ctx, existing.actor);
     return existing;
   }

@@ -5,7 +5,7 @@ import {
   type CredentialProvider, type CredentialType, type CredentialValueByType, type GenerateMode, type GenerationParametersByType,
   type PermissionOperation, type RegenerateOptions, type UserValue,
 } from '@slipway/contracts';
-import { AccessPolicy, type AccessOptions } from './access.js';
+import { AccessPolicy, credentialNotFound, refusal, type AccessOptions } from './access.js';
 import { AuditLog, type AuditEvent, type AuditFilter, type AuditNote, type AuditOperation } from './audit.js';
 import { audited } from './audited.js';
 import { keyUsage, rotateEncryptionKeys, type KeyRotationProgress, type KeyUsage } from './encryption/rotation.js';
@@ -85,7 +85,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
       const row = options.versionId ? await this.vault.version(options.versionId) : await this.vault.current(key);
       if (!row || row.name !== key) throw notFound(key, options.versionId);
       note.versionId = row.id;
-      return this.vault.toCredential(row);
+      return this.reveal(ctx, await this.vault.toCredential(row));
     });
   }
 
@@ -97,7 +97,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
       if (!rows.length) throw notFound(key);
       note.versionId = rows[0].id;
       note.details = { versions: rows.length };
-      return Promise.all(rows.map((r) => this.vault.toCredential(r)));
+      return Promise.all(rows.map(async (r) => this.reveal(ctx, await this.vault.toCredential(r))));
     });
   }
 
@@ -108,7 +108,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
       const rows = await this.vault.versions(key);
       if (!rows.length) throw notFound(key);
       note.versionId = rows[0].id;
-      return Promise.all(rows.map((r) => this.vault.toCredential(r)));
+      return Promise.all(rows.map(async (r) => this.reveal(ctx, await this.vault.toCredential(r))));
     });
   }
 
@@ -118,7 +118,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
       const rows = await this.vault.currentSet(key);
       if (!rows.length) throw notFound(key);
       note.versionId = rows[0].id;
-      return Promise.all(rows.map((r) => this.vault.toCredential(r)));
+      return Promise.all(rows.map(async (r) => this.reveal(ctx, await this.vault.toCredential(r))));
     });
   }
 
@@ -126,7 +126,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
   async getVersion(versionId: string, ctx: CredentialContext): Promise<Credential> {
     return this.run(ctx, 'get', null, async (note) => {
       const row = await this.versionFor(versionId, ctx, 'read', note);
-      return this.vault.toCredential(row);
+      return this.reveal(ctx, await this.vault.toCredential(row));
     });
   }
 
@@ -154,28 +154,31 @@ export class CredhubCredentialProvider implements CredentialProvider {
   async listCertificates(ctx: CredentialContext, name?: string): Promise<CertificateListing[]> {
     return this.run(ctx, 'list_certificates', name ?? null, async (_note) => {
       let rows;
+      const readable = await this.access.readable(ctx);
       if (name !== undefined) {
         const key = normalizeName(name);
         await this.access.require(ctx, key, 'read');
         rows = await this.vault.certificates(key);
         if (!rows.length) throw notFound(key);
       } else {
-        const readable = await this.access.readable(ctx);
         rows = (await this.vault.certificates()).filter((r) => readable(r.name));
       }
       // Listing all: who each one signs, among those listed (as CredHub); one name: everything it signs.
       const signs = new Map<string, string[]>();
       if (name === undefined) for (const r of rows) if (r.ca_name && r.ca_name !== r.name) signs.set(r.ca_name, [...(signs.get(r.ca_name) ?? []), r.name]);
       return Promise.all(rows.map(async (r) => ({
-        name: r.name, id: r.uuid, signed_by: r.ca_name ?? '', signs: name === undefined ? signs.get(r.name) ?? [] : await this.vault.signedBy(r.name), versions: r.versions,
+        name: r.name, id: r.uuid, signed_by: r.ca_name ?? '', signs: name === undefined ? signs.get(r.name) ?? [] : (await this.vault.signedBy(r.name)).filter(readable), versions: r.versions,
       })));
     });
   }
 
-  /** The name of the certificate with this credential uuid (CredHub's certificate `id`); NotFound when none. */
-  async nameOfCertificate(uuid: string): Promise<string> {
+  /**
+   * The name of the certificate with this credential uuid (CredHub's certificate `id`), for a caller who may
+   * read it; a missing id and one the caller may not read get the same NotFound.
+   */
+  async nameOfCertificate(uuid: string, ctx: CredentialContext): Promise<string> {
     const row = await this.vault.credentialByUuid(uuid);
-    if (!row || row.type !== 'certificate') throw new SlipwayError('NotFound', `no certificate has the id ${uuid}`, { hint: 'List certificates with GET /api/v1/certificates.' });
+    if (!row || row.type !== 'certificate' || !(await this.access.allows(ctx, row.name, 'read'))) throw credentialNotFound();
     return row.name;
   }
 
@@ -271,12 +274,8 @@ export class CredhubCredentialProvider implements CredentialProvider {
     return this.run(ctx, 'bulk_regenerate', input.signedBy, async (note, ca) => {
       await this.access.require(ctx, ca, 'read');
       const refused = await this.unwritableTree(ctx, ca, new Set([ca]));
-      if (refused) {
-        // Named by the CA asked about: the names it signed are not the caller's to learn from a denial.
-        throw new SlipwayError('Forbidden', `${ctx.actor} may not regenerate the certificates ${ca} signed: write is missing on ${refused} of them`, {
-          hint: `Ask an admin for write on what ${ca} signs, or regenerate the ones you own one by one.`, details: { path: ca, operation: 'write' },
-        });
-      }
+      // The refusal neither names nor counts what the CA signed: those names are not the caller's to learn.
+      if (refused) throw refusal('write');
       const names = await this.regenerateTree(ctx, ca, input.onlyOutdated ?? false, new Set([ca]));
       note.details = { regenerated: names.length, ...(input.onlyOutdated ? { only_outdated: true } : {}) };
       return names.sort();
@@ -297,7 +296,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
       }
       note.versionId = versionId;
       await this.exclusive(key, () => this.vault.setTransitional(key, versionId));
-      return Promise.all((await this.vault.currentSet(key)).map((r) => this.vault.toCredential(r)));
+      return Promise.all((await this.vault.currentSet(key)).map(async (r) => this.reveal(ctx, await this.vault.toCredential(r))));
     });
   }
 
@@ -424,14 +423,20 @@ export class CredhubCredentialProvider implements CredentialProvider {
     return this.vault.toCredential(row, sealed);
   }
 
+  /** A CA's key stays with the engine: anyone else reading a CA gets its certificate with `private_key` null. */
+  private reveal(ctx: CredentialContext, credential: Credential): Credential {
+    if (credential.type !== 'certificate' || this.access.revealsKey(ctx, credential.name)) return credential;
+    return { ...credential, value: { ...(credential.value as CertificateValue), private_key: null as unknown as string } } as Credential;
+  }
+
   private async versionFor(versionId: string, ctx: CredentialContext, operation: PermissionOperation, note: AuditNote): Promise<VersionRow> {
     const row = typeof versionId === 'string' ? await this.vault.version(versionId) : undefined;
-    if (!row) throw new SlipwayError('NotFound', `credential version ${versionId} does not exist`, { hint: 'Version ids come from GET /api/v1/data?name=NAME&versions=N.' });
+    if (!row) throw credentialNotFound();
     note.name = row.name;
     note.versionId = row.id;
-    if (!(await this.access.allows(ctx, row.name, operation))) {
-      throw new SlipwayError('Forbidden', `${ctx.actor} may not ${operation} credential version ${versionId}`, { details: { operation } });
-    }
+    // A version the caller may not read is answered as a missing one; one it may read but not change, 403.
+    if (!(await this.access.allows(ctx, row.name, 'read'))) throw credentialNotFound();
+    if (!(await this.access.allows(ctx, row.name, operation))) throw refusal(operation === 'delete' ? 'write' : operation);
     return row;
   }
 
@@ -444,7 +449,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
     if (typeof parameters.ca !== 'string') return undefined;
     const caName = normalizeName(parameters.ca, 'parameters.ca');
     parameters.ca = caName;
-    await this.access.require(ctx, caName, 'read');
+    await this.access.requireSigner(ctx, caName);
     return caName;
   }
 
@@ -531,10 +536,9 @@ export class CredhubCredentialProvider implements CredentialProvider {
   }
 }
 
-function notFound(name: string, versionId?: string): SlipwayError {
-  return new SlipwayError('NotFound', `credential ${name}${versionId ? ` has no version ${versionId}` : ' does not exist'}`, {
-    hint: 'Find names with `slipway credentials find --path /`.',
-  });
+/** Missing and forbidden read alike (CredHub's one message): the name is not echoed. */
+function notFound(_name: string, _versionId?: string): SlipwayError {
+  return credentialNotFound();
 }
 
 function cannotRegenerate(type: CredentialType): SlipwayError {

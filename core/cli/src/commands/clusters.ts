@@ -87,7 +87,8 @@ async function followTask(client: ApiClient, io: CliIo, accepted: ClusterDoc, op
     else io.stdout.write(`\nCluster ${accepted.name} is deleted.\n`);
     return EXIT.ok;
   }
-  const final = await client.get<ClusterDoc>(`/v1/clusters/${enc(accepted.name)}`);
+  // By uuid: an admin may see two owners' clusters of one name (names are unique per owner).
+  const final = await client.get<ClusterDoc>(`/v1/clusters/${enc(accepted.uuid || accepted.name)}`);
   if (json) printJson(io.stdout, final);
   else io.stdout.write(`\n${clusterSummary(final)}`);
   return EXIT.ok;

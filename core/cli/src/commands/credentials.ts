@@ -325,7 +325,7 @@ const audit: Command = {
   summary: 'List audit events, newest first: who read or changed which credential, from where',
   description: 'Admins see every event; anyone else sees their own.',
   flags: {
-    actor: { type: 'string', valueName: 'ACTOR', description: 'only this actor (user:NAME, slipway:engine)' },
+    actor: { type: 'string', valueName: 'ACTOR', description: 'only this actor (user:ID as `slipway users list --json` shows it, slipway:engine)' },
     name: { type: 'string', valueName: 'NAME', description: 'only this credential' },
     path: { type: 'string', valueName: 'PATH', description: 'only credentials under this path' },
     operation: { type: 'string', valueName: 'OP', description: 'only this operation (get, set, generate, regenerate, delete, add_permissions, ...)' },

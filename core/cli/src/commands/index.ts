@@ -13,6 +13,7 @@ import { sandboxCommands } from './sandbox.js';
 import { sessionCommands } from './session.js';
 import { taskCommands } from './tasks.js';
 import { upgradeCommands } from './upgrades.js';
+import { userCommands } from './users.js';
 
 /** Every command group, in the order `slipway --help` lists them. A new group is one file and one line here. */
 export const COMMAND_GROUPS: CommandGroup[] = [
@@ -25,6 +26,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   kubeconfigCommands,
   taskCommands,
   credentialCommands,
+  userCommands,
   healthCommands,
   upgradeCommands,
   sandboxCommands,

@@ -36,7 +36,8 @@ async function followCluster(client: ApiClient, io: CliIo, accepted: ClusterDoc,
   const task = await waitForTask(client, accepted.task_id, io, progress);
   if (!task) return EXIT.interrupted;
   if (task.state !== 'done') throw taskFailure(task);
-  const final = await client.get<ClusterDoc>(`/v1/clusters/${enc(accepted.name)}`);
+  // By uuid: an admin may see two owners' clusters of one name (names are unique per owner).
+  const final = await client.get<ClusterDoc>(`/v1/clusters/${enc(accepted.uuid || accepted.name)}`);
   if (json) printJson(io.stdout, final);
   else io.stdout.write(`\nCluster ${final.name} runs Kubernetes ${final.k8s_version} (plan ${final.plan_name}).\n`);
   return EXIT.ok;

@@ -50,17 +50,14 @@ export class AuthService {
       throw new SlipwayError('InvalidInput', `roles must be one or more of ${ROLES.join(', ')}`, { field: 'roles' });
     }
     if (password.length < 8) throw new SlipwayError('InvalidInput', 'password must have at least 8 characters', { field: 'password' });
-    if (await this.store.users.byName(name)) throw new SlipwayError('AlreadyExists', `user "${name}" already exists`, { field: 'name' });
-    await this.store.users.insert({ name, password_hash: await hashPassword(password), roles: JSON.stringify(roles), created_at: isoNow(this.clock) });
+    const taken = () => new SlipwayError('AlreadyExists', `user "${name}" already exists`, { field: 'name' });
+    if (await this.store.users.byName(name)) throw taken();
+    // Racing creates of one name: the unique constraint lets one in; the others are told it exists.
+    if (!(await this.store.users.insert({ name, password_hash: await hashPassword(password), roles: JSON.stringify(roles), created_at: isoNow(this.clock) }))) throw taken();
   }
 
-  async listUsers(): Promise<Array<{ name: string; roles: Role[]; created_at: string }>> {
-    return (await this.store.users.list()).map((u) => ({ name: u.name, roles: JSON.parse(u.roles) as Role[], created_at: u.created_at }));
-  }
-
-  async deleteUser(name: string): Promise<void> {
-    if (name === 'admin') throw new SlipwayError('Conflict', 'the admin user cannot be deleted');
-    if (!(await this.store.users.remove(name))) throw new SlipwayError('NotFound', `user "${name}" does not exist`);
+  /** Forgets cached principals: after a user is deleted or its roles change, its tokens stop carrying the old ones. */
+  forgetPrincipals(): void {
     this.cache.clear();
   }
 
@@ -90,7 +87,7 @@ export class AuthService {
       this.cache.delete(hash);
       throw new SlipwayError('Unauthenticated', row ? 'your access token has expired' : 'the access token is not valid', { hint: 'Run `slipway login` again.' });
     }
-    const principal: Principal = Object.freeze({ name: row.name, roles: Object.freeze(JSON.parse(row.roles) as Role[]) });
+    const principal: Principal = Object.freeze({ id: row.id, name: row.name, roles: Object.freeze(JSON.parse(row.roles) as Role[]) });
     // Cache briefly so a deleted user or revoked token stops working within seconds.
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { principal, expiresAt: Math.min(Date.parse(row.expires_at), now + 10_000) });

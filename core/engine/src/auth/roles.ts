@@ -5,17 +5,19 @@ export const ROLES = ['clusters.admin', 'clusters.admin.read', 'clusters.manage'
 export type Role = (typeof ROLES)[number];
 
 export interface Principal {
+  /** The user's immutable id: ownership and credential grants follow it, never the (reusable) name. */
+  id: number;
   name: string;
   roles: readonly Role[];
 }
 
 export type Access = 'read' | 'write';
 
-/** Whether a principal may read or change clusters owned by `owner` (PKS uaa-scopes table). */
-export function mayAccessCluster(principal: Principal, owner: string, access: Access): boolean {
+/** Whether a principal may read or change clusters owned by the user `ownerId` (PKS uaa-scopes table). */
+export function mayAccessCluster(principal: Principal, ownerId: number | null, access: Access): boolean {
   if (principal.roles.includes('clusters.admin')) return true;
   if (access === 'read' && principal.roles.includes('clusters.admin.read')) return true;
-  return principal.roles.includes('clusters.manage') && principal.name === owner;
+  return principal.roles.includes('clusters.manage') && ownerId !== null && principal.id === ownerId;
 }
 
 /** Whether a principal may see every cluster (list). */

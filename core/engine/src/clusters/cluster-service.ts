@@ -41,7 +41,8 @@ export class ClusterService {
   }
 
   async list(principal: Principal): Promise<ClusterView[]> {
-    const rows = await this.store.clusters.list(seesAllClusters(principal) ? undefined : principal.name);
+    if (!seesAllClusters(principal) && !principal.roles.includes('clusters.manage')) return [];
+    const rows = await this.store.clusters.list(seesAllClusters(principal) ? undefined : principal.id);
     const masters = await this.masterIpsOf(rows.map((r) => r.uuid));
     return rows.map((r) => clusterView(r, masters.get(r.uuid) ?? [], this.controlPlane.version));
   }
@@ -75,38 +76,35 @@ export class ClusterService {
     const plan = this.plans.get(input.plan_name);
     const workers = input.parameters.kubernetes_worker_instances ?? plan.worker_instances;
     this.checkWorkers(workers, plan.max_worker_instances, 'parameters.kubernetes_worker_instances', input.plan_name);
-    if (await this.store.clusters.findByName(input.name)) {
-      throw new SlipwayError('AlreadyExists', `a cluster named "${input.name}" already exists`, { field: 'name', hint: 'Pick another name, or delete the existing cluster first.' });
-    }
+    // Names are unique per owner: only the caller's own clusters are looked at, so the answer says nothing of
+    // other tenants' names.
+    const taken = () => new SlipwayError('AlreadyExists', `you already have a cluster named "${input.name}"`, { field: 'name', hint: 'Pick another name, or delete your existing cluster first.' });
+    if (await this.store.clusters.findOwned(principal.id, input.name)) throw taken();
     const uuid = randomUUID();
     const now = isoNow(this.clock);
     await this.tasks.submit({
       type: 'CREATE', cluster: { uuid, name: input.name }, user: principal.name, description: `create cluster ${input.name}`,
       params: { workers },
       prepare: async () => {
-        try {
-          await this.store.clusters.insert({
-            uuid, name: input.name, owner: principal.name, plan_name: plan.name, iaas: plan.iaas, external_hostname: host,
-            k8s_version: this.plans.kubernetesVersion(plan), stemcell: `${this.config.kubernetes.stemcell.name}/${this.config.kubernetes.stemcell.version}`,
-            master_instances: plan.master_instances, worker_instances: workers, api_address: null, status: 'active', live: 1,
-            created_at: now, updated_at: now,
-          });
-        } catch (e) {
-          // Two creates of one name racing: the unique index decides.
-          if (/UNIQUE/i.test((e as Error).message)) throw new SlipwayError('AlreadyExists', `a cluster named "${input.name}" already exists`, { field: 'name' });
-          throw e;
-        }
+        // Two creates of one name racing: the unique index on (owner_id, name, live) decides.
+        const inserted = await this.store.clusters.insert({
+          uuid, name: input.name, owner: principal.name, owner_id: principal.id, plan_name: plan.name, iaas: plan.iaas, external_hostname: host,
+          k8s_version: this.plans.kubernetesVersion(plan), stemcell: `${this.config.kubernetes.stemcell.name}/${this.config.kubernetes.stemcell.version}`,
+          master_instances: plan.master_instances, worker_instances: workers, api_address: null, status: 'active', live: 1,
+          created_at: now, updated_at: now,
+        });
+        if (!inserted) throw taken();
       },
     });
-    return this.get(principal, input.name);
+    return this.getByUuid(uuid);
   }
 
   async resize(principal: Principal, name: string, workers: number): Promise<ClusterView> {
     const row = await this.find(principal, name, 'write');
     const plan = this.plans.get(row.plan_name);
     this.checkWorkers(workers, plan.max_worker_instances, 'kubernetes_worker_instances', plan.name);
-    await this.tasks.submit({ type: 'UPDATE', cluster: row, user: principal.name, description: `resize cluster ${name} to ${workers} workers`, params: { workers } });
-    return this.get(principal, name);
+    await this.tasks.submit({ type: 'UPDATE', cluster: row, user: principal.name, description: `resize cluster ${row.name} to ${workers} workers`, params: { workers } });
+    return this.getByUuid(row.uuid);
   }
 
   /** Rotates the cluster's certificates without downtime: a new CA in three phases, or new leaves only. */
@@ -118,14 +116,14 @@ export class ClusterService {
       });
     }
     const what = mode === 'ca' ? 'CAs, certificates and registry robot secrets' : mode === 'leaf' ? 'leaf certificates and registry robot secrets' : 'registry robot secrets';
-    await this.tasks.submit({ type: 'ROTATE', cluster: row, user: principal.name, description: `rotate the ${what} of cluster ${name}`, params: { mode } });
-    return this.get(principal, name);
+    await this.tasks.submit({ type: 'ROTATE', cluster: row, user: principal.name, description: `rotate the ${what} of cluster ${row.name}`, params: { mode } });
+    return this.getByUuid(row.uuid);
   }
 
   async delete(principal: Principal, name: string): Promise<ClusterView> {
     const row = await this.find(principal, name, 'write');
-    await this.tasks.submit({ type: 'DELETE', cluster: row, user: principal.name, description: `delete cluster ${name}`, params: {} });
-    return this.get(principal, name);
+    await this.tasks.submit({ type: 'DELETE', cluster: row, user: principal.name, description: `delete cluster ${row.name}`, params: {} });
+    return this.getByUuid(row.uuid);
   }
 
   /** A kubeconfig with a client certificate for the caller (CN = user name), signed by the cluster's CA. */
@@ -135,7 +133,7 @@ export class ClusterService {
       throw new SlipwayError('Conflict', `cluster "${name}" is still being created (task ${row.task_id}); get credentials when it has succeeded`, { hint: `Run: slipway task ${row.task_id}` });
     }
     const groups = principal.roles.includes('clusters.admin') ? ['system:masters'] : [];
-    const certificate = await issueUserCertificate(this.plugins.credentials, ENGINE_ACTOR, row.uuid, principal.name, groups);
+    const certificate = await issueUserCertificate(this.plugins.credentials, ENGINE_ACTOR, row.uuid, principal, groups);
     // The trust bundle, not just the current CA: during a CA rotation it holds both, so this kubeconfig keeps
     // trusting the API server across the switch.
     const caPem = await clusterTrustBundle(this.plugins.credentials, ENGINE_ACTOR, row.uuid);
@@ -147,9 +145,10 @@ export class ClusterService {
 
   async listTasks(principal: Principal, options: { limit?: number; cluster?: string }) {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
-    // A live cluster is checked for access; a deleted one's history stays listable (filtered by owner below).
-    if (options.cluster && await this.store.clusters.findByName(options.cluster)) await this.find(principal, options.cluster, 'read');
-    const rows = await this.store.tasks.list({ limit, clusterName: options.cluster, owner: seesAllClusters(principal) ? undefined : principal.name });
+    // A tenant sees the tasks of the clusters it owns (a deleted one's history too), filtered, never refused:
+    // another tenant's cluster name and a name nobody uses both give an empty list.
+    if (!seesAllClusters(principal) && !principal.roles.includes('clusters.manage')) return [];
+    const rows = await this.store.tasks.list({ limit, clusterName: options.cluster, ownerId: seesAllClusters(principal) ? undefined : principal.id });
     const steps = await this.store.tasks.stepsOf(rows.map((r) => r.id));
     return rows.map((t) => taskView(t, steps.filter((s) => s.task_id === t.id)));
   }
@@ -167,12 +166,21 @@ export class ClusterService {
 
   private async visibleTask(principal: Principal, id: number, access: 'read' | 'write') {
     const task = await this.store.tasks.get(id);
-    const owner = task?.cluster_uuid ? (await this.store.clusters.findByUuid(task.cluster_uuid))?.owner : task?.user;
-    if (!task || !mayAccessCluster(principal, owner ?? task.user, access)) {
+    const ownerId = task?.cluster_uuid ? (await this.store.clusters.findByUuid(task.cluster_uuid))?.owner_id ?? null : null;
+    if (!task || !mayAccessCluster(principal, ownerId, 'read')) {
       // Someone else's task is reported as missing: names of other tenants' work do not leak.
       throw new SlipwayError('NotFound', `task ${id} does not exist`, { hint: 'List your tasks with `slipway tasks`.' });
     }
+    if (!mayAccessCluster(principal, ownerId, access)) {
+      throw new SlipwayError('Forbidden', `${principal.name} (${principal.roles.join(', ')}) may see but not cancel task ${id}`, { hint: 'Ask an admin (clusters.admin) or the cluster\'s owner.' });
+    }
     return task;
+  }
+
+  private async getByUuid(uuid: string): Promise<ClusterView> {
+    const row = await this.store.clusters.findByUuid(uuid);
+    if (!row) throw new SlipwayError('NotFound', `cluster ${uuid} does not exist`);
+    return clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version);
   }
 
   private find(principal: Principal, name: string, access: 'read' | 'write'): Promise<ClusterWithTask> {

@@ -109,7 +109,7 @@ export class HealthService {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
     let uuids: string[] | undefined;
     if (options.cluster) uuids = [(await findCluster(this.store, principal, options.cluster, 'read')).uuid];
-    else if (!seesAllClusters(principal)) uuids = (await this.store.clusters.list(principal.name)).map((c) => c.uuid);
+    else if (!seesAllClusters(principal)) uuids = principal.roles.includes('clusters.manage') ? (await this.store.clusters.list(principal.id)).map((c) => c.uuid) : [];
     const rows = await this.records.alerts({ limit, clusterUuids: uuids });
     const referenced = [...new Set(rows.map((r) => r.cluster_uuid).filter((u): u is string => Boolean(u)))];
     const names = new Map(referenced.length

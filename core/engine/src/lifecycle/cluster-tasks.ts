@@ -4,7 +4,7 @@ import { SlipwayError, type Clock } from '@slipway/contracts';
 import { AgentIdentity, ENGINE_ACTOR } from '../agents/agent-identity.js';
 import { AgentRegistry } from '../agents/agent-registry.js';
 import { isoNow } from '../clock.js';
-import { clusterCredentialPath, grantClusterAccess, issueClusterPki, removeNodeCredentials, revokeClusterAccess, userActor } from '../cluster-pki.js';
+import { clusterCredentialPath, grantClusterAccess, issueClusterPki, removeNodeCredentials, revokeClusterAccess } from '../cluster-pki.js';
 import { nodeNameOf } from '../agents/job-properties.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { PlanCatalog } from '../plans.js';
@@ -90,7 +90,8 @@ export class ClusterSteps {
       masters: present.filter((i) => i.group_name === 'master').map(node),
       workers: present.filter((i) => i.group_name === 'worker').map(node),
     });
-    await grantClusterAccess(this.plugins.credentials, ENGINE_ACTOR, ctx.cluster.uuid, userActor(ctx.cluster.owner));
+    const owner = (await this.store.clusters.findByUuid(ctx.cluster.uuid))?.owner_id;
+    if (owner != null) await grantClusterAccess(this.plugins.credentials, ENGINE_ACTOR, ctx.cluster.uuid, { id: owner });
     await ctx.detail(`${names.length} credentials under ${clusterCredentialPath(ctx.cluster.uuid)}`);
   }
 
@@ -181,6 +182,8 @@ export class ClusterSteps {
     const names = await this.plugins.credentials.find({ path }, ENGINE_ACTOR);
     for (const { name } of names) await this.plugins.credentials.delete(name, ENGINE_ACTOR);
     await revokeClusterAccess(this.plugins.credentials, ENGINE_ACTOR, ctx.cluster.uuid);
+    const owner = (await this.store.clusters.findByUuid(ctx.cluster.uuid))?.owner_id;
+    if (owner != null) await revokeClusterAccess(this.plugins.credentials, ENGINE_ACTOR, ctx.cluster.uuid, { id: owner });
     await ctx.detail(`released the network and ${names.length} credentials`);
   }
 

@@ -53,7 +53,11 @@ export class ClusterRegistrySteps {
     if (settings.push_robot) {
       push = await this.ensureRobot(ctx, project, robots.push, 'push-pull', robotCredentialNames(cluster.uuid).push);
       // The owner's CI pushes with it: readable by the owner on exactly this name (not the cluster's whole path).
-      await this.plugins.credentials.grant?.({ actor: userActor(cluster.owner), path: robotCredentialNames(cluster.uuid).push, operations: ['read'] }, ENGINE_ACTOR);
+      // A cluster whose owner was deleted before owners were kept by id has none to grant to.
+      if (cluster.owner_id !== null) {
+        const grant = { actor: userActor({ id: cluster.owner_id }), path: robotCredentialNames(cluster.uuid).push, operations: ['read' as const] };
+        await this.plugins.credentials.grant?.(grant, ENGINE_ACTOR);
+      }
     }
     const existing = await this.store.registry.find(cluster.uuid);
     await this.store.registry.upsert({

@@ -297,6 +297,22 @@ const migrations: Record<string, Migration> = {
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('cluster_registry_project').on('cluster_registry').columns(['project']).execute();
+      },
+    },
+  '0005_tenancy': {
+    async up(db: Kysely<any>) {
+      // Clusters are owned by a user's immutable id, not its name: a user created later with a deleted user's
+      // name must not inherit anything. A cluster older than the user now holding its owner's name belonged to
+      // an earlier user of that name: it keeps no owner (admins still see and manage it).
+      await db.schema.alterTable('clusters').addColumn('owner_id', 'integer').execute();
+      await db.updateTable('clusters').set((eb) => ({
+        owner_id: eb.selectFrom('users').select('users.id')
+          .whereRef('users.name', '=', 'clusters.owner').whereRef('users.created_at', '<=', 'clusters.created_at'),
+      })).execute();
+      // Names are unique per owner, so a create tells nobody whether another tenant holds the name.
+      await db.schema.dropIndex('clusters_live_name').execute();
+      await db.schema.createIndex('clusters_owner_live_name').on('clusters').columns(['owner_id', 'name', 'live']).unique().execute();
+      await db.schema.createIndex('clusters_live_name_any').on('clusters').columns(['name', 'status']).execute();
     },
   },
 };

@@ -98,7 +98,10 @@ export interface TokensTable {
 export interface ClustersTable {
   uuid: string;
   name: string;
+  /** The owner's name when it was created or reassigned; for display only. */
   owner: string;
+  /** The owner's immutable user id (access is decided by it); null when its owner was deleted before 0005. */
+  owner_id: number | null;
   plan_name: string;
   iaas: string;
   external_hostname: string;

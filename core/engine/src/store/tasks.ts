@@ -37,10 +37,13 @@ export class TaskRepository {
     return this.db.selectFrom('tasks').selectAll().where('state', 'in', ACTIVE_TASK_STATES).orderBy('id').execute();
   }
 
-  async list(options: { limit: number; clusterName?: string; owner?: string }): Promise<TaskRow[]> {
+  /** Newest first; with `ownerId`, only tasks of clusters that user owns (live or deleted). */
+  async list(options: { limit: number; clusterName?: string; ownerId?: number }): Promise<TaskRow[]> {
     let q = this.db.selectFrom('tasks').selectAll().orderBy('id', 'desc').limit(options.limit);
     if (options.clusterName) q = q.where('cluster_name', '=', options.clusterName);
-    if (options.owner !== undefined) q = q.where('user', '=', options.owner);
+    if (options.ownerId !== undefined) {
+      q = q.where('cluster_uuid', 'in', this.db.selectFrom('clusters').select('uuid').where('owner_id', '=', options.ownerId));
+    }
     return q.execute();
   }
 

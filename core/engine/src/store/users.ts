@@ -12,13 +12,36 @@ export class UserRepository {
     return this.db.selectFrom('users').selectAll().orderBy('name').execute();
   }
 
-  async insert(user: Omit<UserRow, 'id'>): Promise<void> {
-    await this.db.insertInto('users').values(user).execute();
+  async byId(id: number): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Inserts a user; false when the name is taken. The unique constraint decides, so racing creates cannot both win. */
+  async insert(user: Omit<UserRow, 'id'>): Promise<boolean> {
+    const r = await this.db.insertInto('users').values(user).onConflict((oc) => oc.column('name').doNothing()).executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   async remove(name: string): Promise<number> {
     const r = await this.db.deleteFrom('users').where('name', '=', name).executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+
+  async removeById(id: number): Promise<number> {
+    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async setRoles(id: number, roles: string): Promise<void> {
+    await this.db.updateTable('users').set({ roles }).where('id', '=', id).execute();
+  }
+
+  async setPasswordHash(id: number, passwordHash: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+  }
+
+  async deleteTokensOf(userId: number): Promise<void> {
+    await this.db.deleteFrom('tokens').where('user_id', '=', userId).execute();
   }
 
   async insertToken(tokenHash: string, userId: number, expiresAt: string, createdAt: string): Promise<void> {

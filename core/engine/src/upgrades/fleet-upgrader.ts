@@ -248,10 +248,16 @@ export class FleetUpgrader {
       return live.map((c) => ({ uuid: c.uuid, name: c.name }));
     }
     if (!request.clusters?.length) throw new SlipwayError('InvalidInput', 'name the clusters to upgrade (clusters: [a, b]) or pass all: true', { field: 'clusters' });
-    const byName = new Map(live.map((c) => [c.name, c]));
-    const unknown = request.clusters.filter((n) => !byName.has(n));
+    // Names are unique per owner: a name two owners use is ambiguous, and the cluster is named by its uuid.
+    const matches = (ref: string) => live.filter((c) => c.uuid === ref || c.name === ref);
+    const unknown = request.clusters.filter((n) => matches(n).length === 0);
     if (unknown.length) throw new SlipwayError('NotFound', `no cluster named ${unknown.map((n) => `"${n}"`).join(', ')}`, { field: 'clusters', hint: 'List clusters with `slipway clusters`.' });
-    return [...new Set(request.clusters)].map((n) => ({ uuid: byName.get(n)!.uuid, name: n }));
+    const ambiguous = request.clusters.filter((n) => matches(n).length > 1);
+    if (ambiguous.length) {
+      throw new SlipwayError('InvalidInput', `several clusters are named ${ambiguous.map((n) => `"${n}" (${matches(n).map((c) => `${c.uuid}, owner ${c.owner}`).join('; ')})`).join(', ')}`, { field: 'clusters', hint: 'Name those clusters by their uuid.' });
+    }
+    const chosen = new Map(request.clusters.map((n) => [matches(n)[0].uuid, matches(n)[0]]));
+    return [...chosen.values()].map((c) => ({ uuid: c.uuid, name: c.name }));
   }
 
   private canariesOf(canaries: FleetUpgradeRequest['canaries'], names: string[]): Set<string> {

@@ -24,10 +24,13 @@ export async function issueKubernetesPki(provider: CredentialProvider, ctx: Cred
   return entries.map((e) => `${path}/${e.name}`);
 }
 
-/** A client certificate for a user (CN = user name, O = first group) signed by the cluster CA, for kubeconfigs. */
-export function issueKubernetesUserCertificate(provider: CredentialProvider, ctx: CredentialContext, path: string, username: string, groups: readonly string[] = []): Promise<Credential<'certificate'>> {
+/**
+ * A client certificate for a user (CN = user name, O = first group) signed by the cluster CA, for kubeconfigs.
+ * It is stored under `users/{key}`: the user's immutable id, so a later user of the same name never gets it.
+ */
+export function issueKubernetesUserCertificate(provider: CredentialProvider, ctx: CredentialContext, path: string, username: string, groups: readonly string[] = [], key: string = username): Promise<Credential<'certificate'>> {
   return provider.generate({
-    name: `${path.replace(/\/+$/, '')}/users/${username}`, type: 'certificate', mode: 'converge',
+    name: `${path.replace(/\/+$/, '')}/users/${key}`, type: 'certificate', mode: 'converge',
     parameters: userCertificateParameters(path, username, groups),
   }, ctx);
 }

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { CredentialContext } from '@slipway/contracts';
 import type { CredhubCredentialProvider } from '../provider.js';
 
-/** Who a bearer token belongs to: `user:alice`, or a client such as `slipway:engine`. */
+/** Who a bearer token belongs to: a user (`user:42`, by its immutable id), or a client such as `slipway:engine`. */
 export interface CredhubPrincipal {
   actor: string;
   roles?: readonly string[];

@@ -21,7 +21,7 @@ export function certificateRoutes(provider: CredhubCredentialProvider): Hono<Cre
     for (const flag of ['set_as_transitional', 'allow_transitional_parent_to_sign']) {
       if (body[flag] !== undefined && typeof body[flag] !== 'boolean') throw new SlipwayError('InvalidInput', `${flag} must be true or false`, { field: flag });
     }
-    const name = await provider.nameOfCertificate(c.req.param('id'));
+    const name = await provider.nameOfCertificate(c.req.param('id'), c.get('credentials'));
     const credential = await provider.regenerate(name, c.get('credentials'), {
       transitional: body.set_as_transitional === true, allowTransitionalParentToSign: body.allow_transitional_parent_to_sign === true,
       ...(body.key_length !== undefined ? { keyLength: body.key_length as 2048 } : {}),
@@ -38,7 +38,7 @@ export function certificateRoutes(provider: CredhubCredentialProvider): Hono<Cre
       throw new SlipwayError('InvalidInput', 'version must be a version id, "latest" or null', { field: 'version' });
     }
     const ctx = c.get('credentials');
-    const name = await provider.nameOfCertificate(c.req.param('id'));
+    const name = await provider.nameOfCertificate(c.req.param('id'), ctx);
     let version = (body.version as string | null | undefined) ?? null;
     if (version === 'latest') version = (await provider.getVersions(name, 1, ctx))[0].id;
     const current = await provider.setTransitionalVersion(name, version, ctx);
@@ -47,14 +47,14 @@ export function certificateRoutes(provider: CredhubCredentialProvider): Hono<Cre
 
   app.get('/api/v1/certificates/:id/versions', async (c) => {
     const ctx = c.get('credentials');
-    const name = await provider.nameOfCertificate(c.req.param('id'));
+    const name = await provider.nameOfCertificate(c.req.param('id'), ctx);
     const versions = booleanQuery(c.req.query('current'), 'current') ? await provider.getCurrent(name, ctx) : await provider.getAllVersions(name, ctx);
     return c.json(versions.map((v) => credentialView(v)));
   });
 
   app.delete('/api/v1/certificates/:id/versions/:versionId', async (c) => {
     const ctx = c.get('credentials');
-    const name = await provider.nameOfCertificate(c.req.param('id'));
+    const name = await provider.nameOfCertificate(c.req.param('id'), ctx);
     const version = await provider.getVersion(c.req.param('versionId'), ctx).catch((e) => { throw SlipwayError.is(e, 'NotFound') ? mismatch() : e; });
     if (version.name !== name) throw mismatch();
     return c.json(credentialView(await provider.deleteVersion(version.id, ctx)));

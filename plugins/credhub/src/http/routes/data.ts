@@ -4,6 +4,7 @@ import type { CredhubCredentialProvider } from '../../provider.js';
 import type { CredhubEnv } from '../context.js';
 import { BAD_REQUEST, invalidQuery, jsonBody, missingQuery, onlyFields } from '../errors.js';
 import { credentialView } from '../views.js';
+import { credentialNotFound } from '../../access.js';
 
 /** /api/v1/data (get, find, set, generate, regenerate, delete), /api/v1/regenerate, /api/v1/bulk-regenerate. */
 export function dataRoutes(provider: CredhubCredentialProvider): Hono<CredhubEnv> {
@@ -36,9 +37,7 @@ export function dataRoutes(provider: CredhubCredentialProvider): Hono<CredhubEnv
   app.delete('/api/v1/data', async (c) => {
     const name = c.req.query('name');
     if (!name) throw missingQuery('name');
-    if (!(await provider.deleteName(name, c.get('credentials')))) {
-      throw new SlipwayError('NotFound', `credential ${name.startsWith('/') ? name : `/${name}`} does not exist`);
-    }
+    if (!(await provider.deleteName(name, c.get('credentials')))) throw credentialNotFound();
     return c.body(null, 204);
   });
 
