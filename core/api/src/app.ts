@@ -35,7 +35,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/', sandboxRoutes(engine.plugins));
   v1.route('/', healthRoutes(services.health));
   v1.route('/', upgradeRoutes(services.upgrades));
-  v1.route('/', networkProfileRoutes(services.networkProfiles));
+  v1.route('/', networkProfileRoutes(services.networkProfiles, services.networkLeftovers));
   v1.get('/iaas', (c) => c.json([...engine.plugins.iaas.values()].map((t) => ({
     name: t.name, plugin: t.plugin, version: t.version, capabilities: [...t.capabilities], rehearsal: Boolean(t.driver.rehearsal),
   }))));

@@ -74,6 +74,11 @@ export function openApiDocument(version: string) {
         get: { summary: 'Show a network profile', responses: { 200: { description: 'profile', ...json(ref('NetworkProfile')) }, ...errors } },
         delete: { summary: 'Delete a network profile no live cluster uses (admins); 409 names how many use it', responses: { 204: { description: 'deleted' }, ...errors } },
       },
+      '/v1/network-leftovers': { get: { summary: 'Network objects tagged with clusters that are gone (admins; slipway doctor --leftovers)', responses: { 200: { description: 'leftovers by cluster uuid' }, ...errors } } },
+      '/v1/network-leftovers/{uuid}': {
+        parameters: [{ name: 'uuid', in: 'path', required: true, schema: { type: 'string' } }],
+        delete: { summary: 'Remove what the network holds for a cluster that is gone (admins)', responses: { 204: { description: 'removed' }, ...errors } },
+      },
       '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },
       '/v1/sandbox/{iaas}/inventory': { get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },
       '/v1/sandbox/{iaas}/vms/{cid}/kill': { post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },

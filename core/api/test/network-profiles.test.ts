@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_YAML } from '@slipway/engine';
 import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from './harness.js';
@@ -139,5 +140,28 @@ describe.skipIf(!existsSync(HAPROXY))(`a cluster behind the flat network's HAPro
     const { execFileSync } = await import('node:child_process');
     const running = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('haproxy') && l.includes(cluster.uuid));
     expect(running, 'no HAProxy of the deleted cluster runs').toEqual([]);
+  }, 150_000);
+
+  it('doctor --leftovers finds the network objects of a cluster the store says is gone, and removes them', async () => {
+    const res = await t.call('POST', '/v1/clusters', { token: admin, body: { name: 'left', plan_name: 'small', parameters: { kubernetes_master_host: 'left.example.test', kubernetes_worker_instances: 0 } } });
+    expect((await t.waitTask(admin, res.body.task_id, 90_000)).state).toBe('done');
+    const { uuid } = (await t.call('GET', '/v1/clusters/left', { token: admin })).body;
+    expect((await t.call('GET', '/v1/network-leftovers', { token: admin })).body.leftovers, 'a live cluster\'s network is no leftover').toEqual([]);
+    const refused = await t.call('DELETE', `/v1/network-leftovers/${uuid}`, { token: admin });
+    expect(refused.status).toBe(409);
+    // What a delete interrupted after its network step would leave, made directly in the store: the cluster
+    // row says deleted while the network still holds its VIP, its HAProxy and its addresses.
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(join(t.home, 'slipway.db'));
+    db.prepare("update clusters set status = 'deleted', live = null where uuid = ?").run(uuid);
+    db.close();
+    const found = (await t.call('GET', '/v1/network-leftovers', { token: admin })).body;
+    expect(found.supported).toBe(true);
+    expect(found.leftovers).toHaveLength(1);
+    expect(found.leftovers[0]).toMatchObject({ cluster_uuid: uuid, cluster_name: 'left' });
+    expect(found.leftovers[0].objects.map((o: { kind: string }) => o.kind)).toEqual(expect.arrayContaining(['vip', 'haproxy-process', 'address', 'lb-config']));
+    const removed = await t.call('DELETE', `/v1/network-leftovers/${uuid}`, { token: admin });
+    expect(removed.status).toBe(204);
+    expect((await t.call('GET', '/v1/network-leftovers', { token: admin })).body.leftovers).toEqual([]);
   }, 150_000);
 });

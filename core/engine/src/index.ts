@@ -33,3 +33,4 @@ export * from './health/index.js';
 export * from './upgrades/index.js';
 export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './config/schema.js';
 export { NetworkProfileService, NETWORK_PROFILE_SCHEMA, validateNetworkProfile, type NetworkProfileView } from './network-profiles/index.js';
+export { NetworkLeftovers, type NetworkLeftover, type NetworkLeftoverReport } from './health/network-leftovers.js';
