@@ -27,7 +27,9 @@ export function renderHaproxyConfig(spec: ApiLoadBalancerSpec): string {
     '',
     'defaults',
     '  mode tcp',
-    '  timeout connect 2s',
+    // HAProxy waits min(timeout connect, 1 s) before it retries a refused connection: half an interval keeps
+    // a client's wait after a master dies under one health-check interval.
+    `  timeout connect ${Math.max(100, Math.min(Math.round(inter / 2), 2000))}ms`,
     '  timeout client 1h',
     '  timeout server 1h',
     `  timeout check ${Math.max(100, Math.min(inter, 2000))}ms`,
