@@ -14,6 +14,8 @@ export interface LoadBalancerConfig {
   port?: number;
   /** `external`: where the per-cluster configs are written (default: the plugin's data directory, `lb/`). */
   config_dir?: string;
+  /** `haproxy`: leave the balancers running when Slipway stops (default true: kubelets need the VIP). */
+  keep_running?: boolean;
 }
 
 export interface FlatConfig {
@@ -49,6 +51,7 @@ export const configSchema: JsonSchema = {
         health_check_interval_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000, description: 'TCP health check of each master (HAProxy check inter)' },
         port: { type: 'integer', minimum: 1, maximum: 65535, default: 8443, description: 'the VIP\'s TCP port' },
         config_dir: { type: 'string', minLength: 1, description: 'external: where each cluster\'s HAProxy config is written' },
+        keep_running: { type: 'boolean', default: true, description: 'haproxy: leave the balancers running when Slipway stops (kubelets keep their API); false stops them' },
       },
       if: { properties: { mode: { enum: ['haproxy', 'external'] } } },
       then: { required: ['mode', 'vip_range'] },

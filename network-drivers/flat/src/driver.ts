@@ -117,6 +117,13 @@ export class FlatNetworkDriver implements NetworkDriver {
     ];
   }
 
+  /** Stops every managed balancer, keeping their VIPs and members: the next start brings them back. */
+  async stopBalancers(): Promise<void> {
+    const lb = this.lb;
+    if (!lb) return;
+    for (const clusterId of Object.keys(this.state.vips ?? {})) await this.serially(clusterId, () => lb.stop(clusterId));
+  }
+
   /** Restarts managed balancers that died; the plugin runs it on a timer. */
   async supervise(): Promise<void> {
     const lb = this.lb;

@@ -27,6 +27,9 @@ export default definePlugin({
     const destroy = driver.destroy.bind(driver);
     driver.destroy = async () => {
       clearInterval(timer);
+      // By default the balancers outlive Slipway (the data plane must not need the control plane); the next
+      // start adopts them. keep_running: false stops them with Slipway (labs, tests).
+      if (config.load_balancer!.keep_running === false) await driver.stopBalancers();
       await destroy();
     };
     return driver;

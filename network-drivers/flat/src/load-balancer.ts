@@ -19,6 +19,8 @@ export interface ApiLoadBalancer {
   remove(clusterId: string): Promise<void>;
   /** The objects it keeps for a cluster, for leftover checks. */
   objects(clusterId: string): Array<{ kind: string; id: string }>;
+  /** Stops a managed balancer's process, keeping its config (a shutdown, not a teardown). */
+  stop(clusterId: string): Promise<void>;
   /** False when a managed balancer should run and does not (the driver's supervision restarts it). */
   running(clusterId: string): boolean;
 }
@@ -68,6 +70,8 @@ class ExternalConfigWriter implements ApiLoadBalancer {
   running(): boolean {
     return true;
   }
+
+  async stop(): Promise<void> {}
 }
 
 /** `haproxy`: one daemonized HAProxy per cluster, supervised, adopted after a restart from its pid file. */
@@ -126,6 +130,10 @@ class ManagedHaproxy implements ApiLoadBalancer {
 
   running(clusterId: string): boolean {
     return this.process(clusterId).pid() !== undefined;
+  }
+
+  async stop(clusterId: string): Promise<void> {
+    await this.process(clusterId).stop();
   }
 
   /** Each member with the health HAProxy last saw, where its stats socket answers. */

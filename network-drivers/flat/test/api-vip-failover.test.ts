@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -137,3 +137,43 @@ describe.skipIf(!have)(`the flat network's HAProxy API VIP in front of real TLS 
     expect(await net.listClusterObjects!()).toEqual([]);
   });
 });
+
+describe.skipIf(!have)('keep_running: false', () => {
+  it('stops the balancers with the driver, and the next start brings them back on the same VIP', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'flat-vip-stop-'));
+    const host: PluginHost = { logger: quiet, clock: { now: Date.now, sleep: async () => {} }, dataDir, instanceName: 'default' };
+    const stopping = {
+      ranges: { local: { cidr: '127.78.1.0/24' } },
+      load_balancer: { mode: 'haproxy', vip_range: '127.77.2.30-127.77.2.31', haproxy_binary: HAPROXY, health_check_interval_ms: INTERVAL_MS, keep_running: false },
+    };
+    const clusterId = '6a1d0c3e-7f2b-4c1a-8e9d-0a1b2c3d4e5f';
+    const pid = async (d: NetworkDriver) => (await d.listClusterObjects!()).find((o) => o.kind === 'haproxy-process')?.id;
+    let net = await plugin.create(stopping as never, host);
+    try {
+      await net.prepareCluster({ clusterId, clusterName: 'stop', iaas: 'local' });
+      const master = (await net.allocateAddress({ clusterId, owner: 'master-0', iaas: 'local' })).ip;
+      const first = await net.ensureApiEndpoint({ clusterId, port: PORT, masters: [master] });
+      const before = await pid(net);
+      expect(before).toBeDefined();
+      await net.destroy();
+      expect(existsSync(`/proc/${before}`) && !isZombie(Number(before)), 'HAProxy stopped with the driver').toBe(false);
+      net = await plugin.create(stopping as never, host);
+      const after = await pid(net);
+      expect(after, 'started again by the next driver').toBeDefined();
+      expect((await net.ensureApiEndpoint({ clusterId, port: PORT, masters: [master] })).address).toBe(first.address);
+    } finally {
+      await net.teardownCluster({ clusterId });
+      await net.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+/** A zombie (exited, not yet reaped by its reparented parent) has stopped too. */
+function isZombie(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return true;
+  }
+}
