@@ -74,7 +74,9 @@ export const schemas = {
       last_action: { enum: ['CREATE', 'UPDATE', 'UPGRADE', 'DELETE', 'RESURRECT', 'REPAIR', null] },
       last_action_state: { enum: ['in progress', 'succeeded', 'failed', null] },
       last_action_description: { type: ['string', 'null'] }, task_id: { type: ['integer', 'null'] },
-      kubernetes_master_ips: { type: 'array', items: { type: 'string' } },
+      kubernetes_master_ips: { type: 'array', items: { type: 'string' }, description: 'the API VIP first (a load-balanced network), then every master' },
+      kubernetes_api_vip: { type: ['string', 'null'], description: 'the load-balanced API VIP; null when the endpoint is a master\'s own address' },
+      network_profile_name: { type: ['string', 'null'] },
       k8s_version: { type: 'string' }, slipway_version: { type: 'string' },
       parameters: {
         type: 'object',
