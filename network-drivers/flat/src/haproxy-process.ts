@@ -67,7 +67,8 @@ export class HaproxyProcess {
     const err = e as { code?: string; stderr?: string; message?: string };
     if (err.code === 'ENOENT') {
       return new SlipwayError('InvalidConfig', `the HAProxy binary ${this.binary} was not found`, {
-        field: 'network.config.load_balancer.haproxy_binary', hint: 'Install HAProxy (Debian: apt-get install haproxy) or set load_balancer.haproxy_binary.', cause: e,
+        field: 'network.config.load_balancer.haproxy_binary', cause: e,
+        hint: 'Install HAProxy (Debian: apt-get install haproxy) or set load_balancer.haproxy_binary.',
       });
     }
     const detail = (err.stderr ?? err.message ?? String(e)).trim().split('\n').filter((l) => /ALERT|error/i.test(l)).slice(0, 3).join('; ');

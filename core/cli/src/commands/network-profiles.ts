@@ -72,7 +72,8 @@ async function readProfileFile(file: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new CliError(`${file} is not valid JSON: ${(e as Error).message}`, 'A network profile is a JSON document: {"name": ..., "description": ..., "parameters": {...}}.');
+    throw new CliError(`${file} is not valid JSON: ${(e as Error).message}`,
+      'A network profile is a JSON document: {"name": ..., "description": ..., "parameters": {...}}.');
   }
 }
 
@@ -108,7 +109,10 @@ const deleteNetworkProfile: Command = {
 };
 
 async function confirmOrStop(io: CliIo, name: string): Promise<void> {
-  if (!canAsk(io)) throw new UsageError(`delete-network-profile asks for confirmation, and this is not a terminal; pass --non-interactive to delete ${name}`, 'delete-network-profile');
+  if (!canAsk(io)) {
+    throw new UsageError(`delete-network-profile asks for confirmation, and this is not a terminal; pass --non-interactive to delete ${name}`,
+      'delete-network-profile');
+  }
   if (!(await confirm(io, `Are you sure you want to delete the network profile ${name}?`))) throw new CliError('Deletion cancelled; nothing was changed.', '');
 }
 

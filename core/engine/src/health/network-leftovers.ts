@@ -26,7 +26,11 @@ export interface NetworkLeftoverReport {
  */
 @injectable()
 export class NetworkLeftovers {
-  constructor(@inject(STORE) private readonly store: Store, @inject(PLUGINS) private readonly plugins: PluginSet, @inject(CLOCK) private readonly clock: Clock) {}
+  constructor(
+    @inject(STORE) private readonly store: Store,
+    @inject(PLUGINS) private readonly plugins: PluginSet,
+    @inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   async scan(principal: Principal, signal?: AbortSignal): Promise<NetworkLeftoverReport> {
     requireRole(principal, ['clusters.admin'], 'look for network leftovers');

@@ -59,7 +59,8 @@ export class NetworkProfileService {
       // Only the count for whoever does not see every cluster: other tenants' cluster names do not leak.
       const names = seesAllClusters(principal) ? `: ${users.map((u) => u.name).join(', ')}` : '';
       throw new SlipwayError('Conflict', `network profile "${name}" is used by ${users.length} cluster${users.length > 1 ? 's' : ''}${names}`, {
-        details: { clusters: users.length }, hint: 'Delete those clusters, or move them to another profile with: slipway update-cluster NAME --network-profile OTHER',
+        details: { clusters: users.length },
+        hint: 'Delete those clusters, or move them to another profile with: slipway update-cluster NAME --network-profile OTHER',
       });
     }
     await this.store.db.deleteFrom('network_profiles').where('name', '=', name).execute();

@@ -14,7 +14,10 @@ const CIDR = { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$', d
 export const NETWORK_PROFILE_SCHEMA: JsonSchema = {
   type: 'object', additionalProperties: false, required: ['name', 'parameters'],
   properties: {
-    name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$', description: 'lowercase letters, digits, dashes and underscores; 1-63 characters' },
+    name: {
+      type: 'string', pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$',
+      description: 'lowercase letters, digits, dashes and underscores; 1-63 characters',
+    },
     description: { type: 'string', maxLength: 1024 },
     parameters: {
       type: 'object', additionalProperties: false, minProperties: 1,
@@ -68,7 +71,8 @@ export function checkProfileUpdate(from: NetworkProfile | undefined, to: Network
   const changed = fields.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
   const fixed = changed.filter((f) => !(UPDATABLE_NETWORK_PROFILE_FIELDS as readonly string[]).includes(f));
   if (fixed.length > 0) {
-    throw new SlipwayError('InvalidInput', `network profile "${to.name}" changes ${fixed.map((f) => `parameters.${f}`).join(', ')}, which a running cluster cannot change`, {
+    const fields = fixed.map((f) => `parameters.${f}`).join(', ');
+    throw new SlipwayError('InvalidInput', `network profile "${to.name}" changes ${fields}, which a running cluster cannot change`, {
       field: `parameters.${fixed[0]}`, details: { fixed, updatable: [...UPDATABLE_NETWORK_PROFILE_FIELDS] },
       hint: `Only ${UPDATABLE_NETWORK_PROFILE_FIELDS.join(', ')} may change after create; make a profile that differs only in those.`,
     });

@@ -3,7 +3,8 @@ import type { Db } from '../store/index.js';
 import type { NetworkProfileRow } from '../store/schema.js';
 
 export function profileOf(row: NetworkProfileRow): NetworkProfile {
-  return { name: row.name, ...(row.description ? { description: row.description } : {}), parameters: JSON.parse(row.parameters) as NetworkProfile['parameters'] };
+  const parameters = JSON.parse(row.parameters) as NetworkProfile['parameters'];
+  return { name: row.name, ...(row.description ? { description: row.description } : {}), parameters };
 }
 
 export async function findNetworkProfile(db: Db, name: string): Promise<NetworkProfile | undefined> {

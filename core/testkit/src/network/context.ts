@@ -36,7 +36,9 @@ export class NetworkConformanceContext<C = unknown> {
       const fake = this.partial.fake = this.inputs.startFake ? await this.inputs.startFake() : undefined;
       const host = this.partial.host = await createTestHost({ credentials: fake?.credentials, instanceName: 'conformance' });
       const configOf = fake ? fake.config.bind(fake) : this.inputs.config;
-      if (!configOf) throw new SlipwayError('InvalidInput', 'runNetworkConformance needs startFake (a driver with a remote API) or config (a driver of local resources)');
+      if (!configOf) {
+        throw new SlipwayError('InvalidInput', 'runNetworkConformance needs startFake (a driver with a remote API) or config (a driver of local resources)');
+      }
       const config = await configOf({ iaas: CONFORMANCE_IAAS, capacity: CONFORMANCE_CAPACITY });
       const raw = this.partial.driver = await this.inputs.plugin.create(config, host);
       const capabilities = networkCapabilities(this.inputs.plugin, raw);
@@ -58,7 +60,9 @@ export class NetworkConformanceContext<C = unknown> {
         problems.push(error);
       }
     }
-    if (problems.length > 0) throw new SlipwayError('Internal', `network conformance teardown failed: ${problems.map(String).join('; ')}`, { cause: problems[0] });
+    if (problems.length > 0) {
+      throw new SlipwayError('Internal', `network conformance teardown failed: ${problems.map(String).join('; ')}`, { cause: problems[0] });
+    }
   }
 
   /** The driver (wrapped in the engine's retries in a faults run) and the rest; throws what went wrong in setup. */

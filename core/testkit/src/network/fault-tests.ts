@@ -41,7 +41,8 @@ export const errorTests: NetworkConformanceTest[] = [
       const { driver } = ctx.ready();
       const id = ctx.newCluster();
       const text = ctx.fake().faults.permanentErrorNext('prepareCluster');
-      const error = await expectSlipwayError(driver.prepareCluster({ clusterId: id, clusterName: `refused-${id.slice(0, 8)}`, iaas: CONFORMANCE_IAAS }), 'prepareCluster with a permanent error');
+      const call = driver.prepareCluster({ clusterId: id, clusterName: `refused-${id.slice(0, 8)}`, iaas: CONFORMANCE_IAAS });
+      const error = await expectSlipwayError(call, 'prepareCluster with a permanent error');
       expect(error.retryable).toBe(false);
       expect(error.code, 'a product error maps to a specific code, not Internal').not.toBe('Internal');
       if (typeof text === 'string') expect(error.message, 'the error keeps the product\'s own message').toContain(text);

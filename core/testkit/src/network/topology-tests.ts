@@ -40,7 +40,8 @@ export const topologyTests: NetworkConformanceTest[] = [
       expect(second, 'allocateAddress asked again gives each owner what it got').toEqual(first);
       const masters = first.slice(0, 2).map((a) => a.ip);
       const endpoint = await driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters });
-      expect(await driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters }), 'ensureApiEndpoint asked again').toMatchObject({ address: endpoint.address, loadBalanced: endpoint.loadBalanced });
+      const again = await driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters });
+      expect(again, 'ensureApiEndpoint asked again').toMatchObject({ address: endpoint.address, loadBalanced: endpoint.loadBalanced });
       await driver.teardownCluster({ clusterId: id });
       await driver.teardownCluster({ clusterId: id });
       expect(await driver.listAllocations({ clusterId: id }), 'a torn-down cluster holds no address').toEqual([]);
