@@ -46,6 +46,24 @@ describe('slipway network profiles', () => {
     expect(broken.stderr).toMatch(/bad.json is not valid JSON/);
   });
 
+  it('creates a cluster with --network-profile and moves it to another with update-cluster --network-profile', async () => {
+    for (const [name, dns] of [['dns-a', '10.53.1.10'], ['dns-b', '10.53.1.20']]) {
+      const file = join(user.dir, `${name}.json`);
+      await writeFile(file, JSON.stringify({ name, parameters: { nodes_dns: [dns], lb_size: 'small' } }));
+      expect((await user.run(['create-network-profile', file])).code).toBe(0);
+    }
+    const created = await user.run(['create-cluster', 'np', '-p', 'small', '-e', 'np.example.test', '-n', '1', '--network-profile', 'dns-a', '--wait']);
+    expect(created.code, created.stderr).toBe(0);
+    expect((await user.run(['cluster', 'np'])).stdout).toMatch(/Network Profile:?\s+dns-a/);
+    const updated = await user.run(['update-cluster', 'np', '--network-profile', 'dns-b', '--wait']);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated.stdout).toContain('Updating cluster np to network profile dns-b');
+    expect((await user.run(['cluster', 'np'])).stdout).toMatch(/Network Profile:?\s+dns-b/);
+    const inUse = await user.run(['delete-network-profile', 'dns-b', '--non-interactive']);
+    expect(inUse.code).toBe(1);
+    expect(inUse.stderr).toMatch(/network profile "dns-b" is used by 1 cluster/);
+  }, 120_000);
+
   it('doctor --leftovers says when there are none', async () => {
     const run = await user.run(['doctor', '--leftovers']);
     expect(run.code, run.stderr).toBe(0);
