@@ -1,4 +1,5 @@
 import type { JsonSchema } from '@slipway/contracts';
+import { NETWORK_PROFILE_SCHEMA } from '@slipway/engine';
 
 /**
  * Request and response schemas: the one source for ajv validation of bodies and for GET /openapi.json.
@@ -19,6 +20,7 @@ export const schemas = {
     properties: {
       name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$', description: 'lowercase letters, digits and dashes; 1-40 characters' },
       plan_name: { type: 'string', minLength: 1 },
+      network_profile_name: { type: 'string', minLength: 1, description: 'a network profile (GET /v1/network-profiles)' },
       parameters: {
         type: 'object', additionalProperties: false, required: ['kubernetes_master_host'],
         properties: {
@@ -36,9 +38,13 @@ export const schemas = {
     },
   },
   UpdateClusterParameters: {
-    type: 'object', additionalProperties: false, required: ['kubernetes_worker_instances'],
-    properties: { kubernetes_worker_instances: { type: 'integer', minimum: 0 } },
+    type: 'object', additionalProperties: false, minProperties: 1,
+    properties: {
+      kubernetes_worker_instances: { type: 'integer', minimum: 0 },
+      network_profile_name: { type: 'string', minLength: 1, description: 'move to this network profile (only its updatable fields may differ)' },
+    },
   },
+  NetworkProfile: NETWORK_PROFILE_SCHEMA,
   UserRequest: {
     type: 'object', additionalProperties: false, required: ['name', 'password', 'roles'],
     properties: {
@@ -90,7 +96,9 @@ export const schemas = {
       last_action: { enum: ['CREATE', 'UPDATE', 'UPGRADE', 'DELETE', 'RESURRECT', 'REPAIR', null] },
       last_action_state: { enum: ['in progress', 'succeeded', 'failed', null] },
       last_action_description: { type: ['string', 'null'] }, task_id: { type: ['integer', 'null'] },
-      kubernetes_master_ips: { type: 'array', items: { type: 'string' } },
+      kubernetes_master_ips: { type: 'array', items: { type: 'string' }, description: 'the API VIP first (a load-balanced network), then every master' },
+      kubernetes_api_vip: { type: ['string', 'null'], description: 'the load-balanced API VIP; null when the endpoint is a master\'s own address' },
+      network_profile_name: { type: ['string', 'null'] },
       k8s_version: { type: 'string' }, slipway_version: { type: 'string' },
       parameters: {
         type: 'object',

@@ -9,6 +9,8 @@ import { AuthService } from './auth/auth-service.js';
 import { UserService } from './auth/user-service.js';
 import { SystemClock } from './clock.js';
 import { ClusterService } from './clusters/cluster-service.js';
+import { NetworkProfileService } from './network-profiles/index.js';
+import { NetworkLeftovers } from './health/network-leftovers.js';
 import type { SlipwayConfig } from './config/schema.js';
 import { AGENT_CA, ensureControlPlaneTls, type ControlPlaneTls } from './control-plane-tls.js';
 import { CertificateRotationSteps, rotateCertificatesTask } from './lifecycle/rotate-certificates.js';
@@ -49,6 +51,8 @@ export interface EngineServices {
   tasks: TaskRunner;
   health: HealthService;
   upgrades: UpgradeService;
+  networkProfiles: NetworkProfileService;
+  networkLeftovers: NetworkLeftovers;
 }
 
 export interface Engine {
@@ -115,6 +119,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), users: container.resolve(UserService),
           agents: container.resolve(AgentRegistry), tasks, agentBootstrap: container.resolve(AgentBootstrap),
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
+          networkProfiles: container.resolve(NetworkProfileService), networkLeftovers: container.resolve(NetworkLeftovers),
         };
         await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();

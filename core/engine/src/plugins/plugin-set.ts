@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SlipwayError, type Clock, type CredentialProvider, type IaasDriver, type Logger, type NetworkDriver, type PluginHost, type PluginKind, type RegistryDriver } from '@slipway/contracts';
+import { SlipwayError, type Clock, type CredentialProvider, type IaasDriver, type Logger, type NetworkCapability, type NetworkDriver, networkCapabilities, type PluginHost, type PluginKind, type RegistryDriver } from '@slipway/contracts';
 import type { ResolvedPlugin } from './loader.js';
 
 export interface IaasTargetRuntime {
@@ -16,6 +16,8 @@ export interface PluginSet {
   credentials: CredentialProvider;
   iaas: ReadonlyMap<string, IaasTargetRuntime>;
   network: NetworkDriver;
+  /** What the network driver instance offers (`lb`, `leftovers`...): its own list, else its module's. */
+  networkCapabilities: readonly NetworkCapability[];
   registry?: RegistryDriver;
   /** Capabilities the registry plugin declares (checked before an optional part is asked of it). */
   registryCapabilities?: readonly string[];
@@ -55,6 +57,7 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: { dat
     const registry = registryPlugin ? await make<RegistryDriver>(registryPlugin, 'default', credentials) : undefined;
     return {
       credentials, iaas, network, registry, registryCapabilities: registryPlugin?.module.capabilities ?? [],
+      networkCapabilities: networkCapabilities(networkPlugin.module, network),
       loaded: resolved.map((p) => ({ kind: p.kind, name: p.name, version: p.version, instance: p.instanceName })),
       iaasTarget(name: string) {
         const target = iaas.get(name);

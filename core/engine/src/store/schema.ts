@@ -69,6 +69,18 @@ export interface AgentCertificatesTable {
   reason: string | null;
   /** The PEM (public), so a repeated bootstrap for the same key gets the same certificate back. */
   certificate: string | null;
+  network_profiles: NetworkProfilesTable;
+}
+
+/** TKGI's network profiles (migration 0009). */
+export interface NetworkProfilesTable {
+  name: string;
+  description: string | null;
+  /** The validated `parameters` object, JSON. */
+  parameters: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface PlansTable {
@@ -111,6 +123,8 @@ export interface ClustersTable {
   worker_instances: number;
   /** The address clients reach the API at (load balancer or first master). */
   api_address: string | null;
+  /** The network profile the cluster was created or last updated with (migration 0009). */
+  network_profile?: string | null;
   /** A cluster is `active` until its delete task finishes; `deleted` rows are kept for history. */
   status: 'active' | 'deleted';
   /** Nonce that makes a name reusable after deletion (unique index on name + live). */
@@ -341,3 +355,4 @@ export interface ClusterRegistryTable {
 export type ClusterRegistryRow = Selectable<ClusterRegistryTable>;
 export type AgentBootstrapTokenRow = Selectable<AgentBootstrapTokensTable>;
 export type AgentCertificateRow = Selectable<AgentCertificatesTable>;
+export type NetworkProfileRow = Selectable<NetworkProfilesTable>;

@@ -22,8 +22,16 @@ export class ApiEndpoint {
   /** Before `leaving` goes down on purpose: points the endpoint at the other running masters. */
   async moveAway(clusterUuid: string, leaving: InstanceRow, signal: AbortSignal, log?: (m: string) => void): Promise<void> {
     const cluster = await this.store.clusters.findByUuid(clusterUuid);
-    if (!cluster?.api_address || cluster.api_address !== leaving.ip) return;
     const others = (await this.masters(clusterUuid)).filter((m) => m.id !== leaving.id && m.state === 'running');
+    if (this.plugins.networkCapabilities.includes('lb')) {
+      // Behind a load balancer the VIP stays; the leaving master leaves the pool first, so no new connection
+      // reaches it while it is replaced. The task's api-endpoint step puts every master back.
+      if (!others.length) return;
+      await this.plugins.network.ensureApiEndpoint({ clusterId: clusterUuid, port: KUBERNETES_API_PORT, masters: others.map((m) => m.ip!) }, { signal });
+      log?.(`${label(leaving)} left the API load balancer's pool while it is replaced`);
+      return;
+    }
+    if (!cluster?.api_address || cluster.api_address !== leaving.ip) return;
     if (!others.length) {
       log?.(`no other master runs: the Kubernetes API is unavailable while ${label(leaving)} is replaced`);
       return;
