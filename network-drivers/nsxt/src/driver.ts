@@ -1,0 +1,231 @@
+import {
+  SlipwayError, type AddressAllocation, type ApiEndpoint, type ApiEndpointInput, type CallOptions, type ClusterNetwork,
+  type NetworkDriver, type NetworkObject, type PrepareClusterInput,
+} from '@slipway/contracts';
+import type { PolicyClient } from './client.js';
+import type { NsxtConfig } from './config.js';
+import { PLUGIN } from './errors.js';
+import { buildInfraPatch } from './hierarchy.js';
+import { netmaskOf, parseCidr } from './ipv4.js';
+import { CLUSTER_SCOPE, OWNER_SCOPE, allocationId, clusterObjects, clusterTags, type ClusterObjects, type Tag } from './naming.js';
+import type { Realization } from './realization.js';
+import { clusterIntent, routingIntent, type Realized, type TopologyChoices } from './topology.js';
+
+interface PolicyObject { id?: string; path?: string; resource_type?: string; tags?: Tag[]; _revision?: number }
+interface Allocation extends PolicyObject { allocation_ip?: string }
+interface StaticSubnet extends PolicyObject { cidr?: string; gateway_ip?: string; dns_nameservers?: string[] }
+interface LbPool extends PolicyObject { members?: Array<{ ip_address: string; port?: string; display_name?: string }>; active_monitor_paths?: string[] }
+interface VirtualServer extends PolicyObject { ip_address?: string; ports?: string[] }
+interface ListResult<T> { results?: T[]; cursor?: string }
+
+/**
+ * The NSX-T Policy driver. It holds no state of its own: every object has an id derived from the cluster's
+ * uuid, node addresses are NSX ip-allocations in the cluster's pool with the owner in the id and a tag, and
+ * the VIPs are read back from the virtual servers, so a control plane restarted elsewhere sees the same state.
+ */
+export class NsxtNetworkDriver implements NetworkDriver {
+  constructor(
+    private readonly client: PolicyClient,
+    private readonly realization: Realization,
+    private readonly config: NsxtConfig,
+  ) {}
+
+  async prepareCluster(input: PrepareClusterInput, options: CallOptions = {}): Promise<ClusterNetwork> {
+    const signal = options.signal;
+    const o = clusterObjects(input.clusterId);
+    const choices = this.choices(input);
+    // 1: routers, the carved node subnet and the floating addresses, in one atomic hierarchical PATCH.
+    await this.patchInfra(routingIntent(o, choices, input.clusterId, input.clusterName), signal);
+    const [carved, snat, api, ingress] = await Promise.all([
+      this.realization.wait(o.carveSubnet, signal),
+      this.realization.wait(`${choices.floatingPoolPath}/ip-allocations/${o.snatAllocation}`, signal),
+      this.realization.wait(`${choices.floatingPoolPath}/ip-allocations/${o.apiVipAllocation}`, signal),
+      this.realization.wait(`${choices.floatingPoolPath}/ip-allocations/${o.ingressVipAllocation}`, signal),
+      this.realization.wait(o.tier1, signal),
+      ...(choices.singleTier ? [] : [this.realization.wait(o.lbTier1, signal)]),
+    ]);
+    const realized: Realized = {
+      cidr: attribute(carved, 'cidr', o.carveSubnet),
+      gateway: '',
+      snatIp: attribute(snat, 'allocation_ip', o.snatAllocation),
+      apiVip: attribute(api, 'allocation_ip', o.apiVipAllocation),
+      ingressVip: attribute(ingress, 'allocation_ip', o.ingressVipAllocation),
+    };
+    // 2: everything attached to them, in a second atomic PATCH; then wait until the data path exists.
+    const intent = clusterIntent(o, choices, realized, input.clusterId, input.clusterName);
+    await this.patchInfra(intent, signal);
+    await Promise.all([o.segment, o.natRule, o.lbService, o.policy].map((path) => this.realization.wait(path, signal)));
+    const gateway = (intent.find((i) => i.path === o.nodeSubnet)!.body as { gateway_ip: string }).gateway_ip;
+    return {
+      clusterId: input.clusterId,
+      cidr: realized.cidr,
+      gateway,
+      ...(choices.dns.length ? { dns: choices.dns } : {}),
+      ingressAddress: realized.ingressVip,
+      egressAddresses: [realized.snatIp],
+      isolated: true,
+    };
+  }
+
+  async allocateAddress(input: { clusterId: string; owner: string; iaas: string }, options: CallOptions = {}): Promise<AddressAllocation> {
+    const signal = options.signal;
+    if (signal?.aborted) throw new SlipwayError('Cancelled', 'allocateAddress was aborted', { plugin: PLUGIN, cause: signal.reason });
+    const o = clusterObjects(input.clusterId);
+    const path = `${o.nodePool}/ip-allocations/${allocationId(input.owner)}`;
+    const subnet = await this.nodeSubnet(o, signal);
+    // PATCH of an existing allocation keeps its address: asking again for the same owner answers the same IP.
+    await this.client.request({
+      operation: 'patchIpAllocation', method: 'PATCH', path, signal,
+      json: { display_name: input.owner.slice(0, 255), tags: [...clusterTags(input.clusterId), { scope: OWNER_SCOPE, tag: input.owner.slice(0, 256) }] },
+    });
+    const realized = await this.realization.wait(path, signal);
+    return this.allocation(input.owner, attribute(realized, 'allocation_ip', path), subnet);
+  }
+
+  async releaseAddress(input: { clusterId: string; owner: string }, options: CallOptions = {}): Promise<void> {
+    const o = clusterObjects(input.clusterId);
+    await this.delete(`${o.nodePool}/ip-allocations/${allocationId(input.owner)}`, 'deleteIpAllocation', options.signal);
+  }
+
+  async listAllocations(input: { clusterId: string }, options: CallOptions = {}): Promise<AddressAllocation[]> {
+    const o = clusterObjects(input.clusterId);
+    const subnet = await this.client.request<StaticSubnet>({ operation: 'getIpSubnet', path: o.nodeSubnet, signal: options.signal, notFoundOk: true });
+    if (!subnet) return [];
+    const allocations = await this.list<Allocation>(`${o.nodePool}/ip-allocations`, 'listIpAllocations', options.signal);
+    return allocations
+      .filter((a) => a.allocation_ip)
+      .map((a) => this.allocation(a.tags?.find((t) => t.scope === OWNER_SCOPE)?.tag ?? a.id ?? '', a.allocation_ip!, subnet));
+  }
+
+  async ensureApiEndpoint(input: ApiEndpointInput, options: CallOptions = {}): Promise<ApiEndpoint> {
+    const signal = options.signal;
+    const o = clusterObjects(input.clusterId);
+    const vs = await this.client.request<VirtualServer>({ operation: 'getLbVirtualServer', path: o.apiVs, signal, notFoundOk: true });
+    if (!vs?.ip_address) {
+      throw new SlipwayError('NotFound', `cluster ${input.clusterId} has no API virtual server (${o.apiVs}); prepare its network first`, { plugin: PLUGIN });
+    }
+    const port = String(input.port);
+    if (!vs.ports?.includes(port)) {
+      await this.client.request({ operation: 'patchLbVirtualServer', method: 'PATCH', path: o.apiVs, json: { ports: [port] }, signal });
+    }
+    const pool = await this.client.request<LbPool>({ operation: 'getLbPool', path: o.apiPool, signal });
+    const wanted = [...new Set(input.masters)].sort();
+    const current = (pool?.members ?? []).map((m) => `${m.ip_address}:${m.port ?? ''}`).sort();
+    if (current.join(',') !== wanted.map((ip) => `${ip}:${port}`).join(',')) {
+      // PUT with the _revision just read: a concurrent writer makes NSX answer 412 (Conflict, retryable) rather
+      // than one member list silently replacing another.
+      await this.client.request({
+        operation: 'putLbPool', method: 'PUT', path: o.apiPool, signal,
+        json: { ...pool, members: wanted.map((ip, i) => ({ ip_address: ip, port, display_name: `master-${i}` })) },
+      });
+    }
+    return { address: vs.ip_address, loadBalanced: true, members: wanted.map((address) => ({ address })) };
+  }
+
+  async teardownCluster(input: { clusterId: string }, options: CallOptions = {}): Promise<void> {
+    const signal = options.signal;
+    const o = clusterObjects(input.clusterId);
+    // Dependency order: NSX refuses to delete what another object still references or what still has children.
+    for (const path of [o.apiVs, o.ingressVs]) await this.delete(path, 'deleteLbVirtualServer', signal);
+    await this.delete(o.apiPool, 'deleteLbPool', signal);
+    await this.delete(o.monitor, 'deleteLbMonitorProfile', signal);
+    await this.delete(o.lbService, 'deleteLbService', signal);
+    await this.delete(o.policy, 'deleteSecurityPolicy', signal);
+    await this.delete(o.nodesGroup, 'deleteGroup', signal);
+    await this.delete(o.natRule, 'deleteNatRule', signal);
+    for (const allocation of await this.list<Allocation>(`${o.nodePool}/ip-allocations`, 'listIpAllocations', signal)) {
+      await this.delete(`${o.nodePool}/ip-allocations/${allocation.id}`, 'deleteIpAllocation', signal);
+    }
+    await this.delete(o.nodeSubnet, 'deleteIpSubnet', signal);
+    await this.delete(o.nodePool, 'deleteIpPool', signal);
+    await this.delete(o.segment, 'deleteSegment', signal);
+    await this.delete(o.carveSubnet, 'deleteIpSubnet', signal);
+    await this.delete(o.carvePool, 'deleteIpPool', signal);
+    // The floating addresses may come from a profile's pool: find them by tag rather than by the config's pool.
+    const floating = await this.search(`resource_type:IpAddressAllocation AND tags.scope:${escape(CLUSTER_SCOPE)} AND tags.tag:${escape(input.clusterId)}`, signal);
+    for (const allocation of floating) if (allocation.path && !allocation.path.startsWith(o.nodePool)) await this.delete(allocation.path, 'deleteIpAllocation', signal);
+    for (const tier1 of [o.lbTier1, o.tier1]) {
+      await this.delete(`${tier1}/locale-services/default`, 'deleteLocaleServices', signal);
+      await this.delete(tier1, 'deleteTier1', signal);
+    }
+  }
+
+  async listClusterObjects(options: CallOptions = {}): Promise<NetworkObject[]> {
+    const found = await this.search(`tags.scope:${escape(CLUSTER_SCOPE)}`, options.signal);
+    return found.flatMap((object) => {
+      const clusterId = object.tags?.find((t) => t.scope === CLUSTER_SCOPE)?.tag;
+      return clusterId && object.path ? [{ clusterId, kind: object.resource_type ?? 'unknown', id: object.path }] : [];
+    });
+  }
+
+  async destroy(): Promise<void> {
+    await this.client.close();
+  }
+
+  private choices(input: PrepareClusterInput): TopologyChoices {
+    const p = input.profile?.parameters ?? {};
+    const tier0 = p.t0_router_id ? (p.t0_router_id.startsWith('/') ? p.t0_router_id : `/infra/tier-0s/${p.t0_router_id}`) : this.config.tier0_path;
+    const fip = p.fip_pool_ids?.[0];
+    return {
+      tier0Path: tier0,
+      floatingPoolPath: fip ? (fip.startsWith('/') ? fip : `/infra/ip-pools/${fip}`) : this.config.floating_ip_pool_path,
+      ipBlockPath: this.config.nodes_ip_block_path,
+      edgeClusterPath: this.config.edge_cluster_path,
+      transportZonePath: this.config.transport_zone_path,
+      singleTier: p.single_tier_topology ?? this.config.single_tier_topology ?? true,
+      lbSize: p.lb_size ? (p.lb_size.toUpperCase() as TopologyChoices['lbSize']) : this.config.lb_size ?? 'SMALL',
+      subnetPrefix: this.config.node_subnet_prefix ?? 24,
+      addressesPerCluster: this.config.node_addresses_per_cluster,
+      dns: p.nodes_dns ?? this.config.nodes_dns ?? [],
+    };
+  }
+
+  private async patchInfra(objects: ReturnType<typeof routingIntent>, signal?: AbortSignal): Promise<void> {
+    await this.client.request({ operation: 'patchInfra', method: 'PATCH', path: '/infra', json: buildInfraPatch(objects), signal });
+  }
+
+  private async nodeSubnet(o: ClusterObjects, signal?: AbortSignal): Promise<StaticSubnet> {
+    const subnet = await this.client.request<StaticSubnet>({ operation: 'getIpSubnet', path: o.nodeSubnet, signal, notFoundOk: true });
+    if (!subnet?.cidr) throw new SlipwayError('NotFound', `the cluster's node pool ${o.nodePool} does not exist; prepare its network first`, { plugin: PLUGIN });
+    return subnet;
+  }
+
+  private allocation(owner: string, ip: string, subnet: StaticSubnet): AddressAllocation {
+    return {
+      owner, ip, netmask: netmaskOf(parseCidr(subnet.cidr!).prefix),
+      ...(subnet.gateway_ip ? { gateway: subnet.gateway_ip } : {}),
+      ...(subnet.dns_nameservers?.length ? { dns: subnet.dns_nameservers } : {}),
+    };
+  }
+
+  private async delete(path: string, operation: string, signal?: AbortSignal): Promise<void> {
+    await this.client.request({ operation, method: 'DELETE', path, signal, notFoundOk: true });
+  }
+
+  private async list<T>(path: string, operation: string, signal?: AbortSignal): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.client.request<ListResult<T>>({ operation, path, query: { cursor }, signal, notFoundOk: true });
+      if (!page) return out;
+      out.push(...(page.results ?? []));
+      cursor = page.cursor || undefined;
+    } while (cursor);
+    return out;
+  }
+
+  private search(query: string, signal?: AbortSignal): Promise<PolicyObject[]> {
+    return this.list<PolicyObject>(`/search/query?query=${encodeURIComponent(query)}`, 'searchQuery', signal);
+  }
+}
+
+function attribute(attributes: Record<string, string[]>, key: string, what: string): string {
+  const value = attributes[key]?.[0];
+  if (!value) throw new SlipwayError('CloudError', `nsx realized ${what} without its ${key}`, { plugin: PLUGIN });
+  return value;
+}
+
+/** Lucene-escapes a value for `/search/query` (the scope's `/`, a uuid's `-`). */
+function escape(value: string): string {
+  return value.replace(/[+\-&|!(){}[\]^"~*?:\\/]/g, '\\$&');
+}
