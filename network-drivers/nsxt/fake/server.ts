@@ -71,7 +71,10 @@ async function handle(ctx: FakeContext, req: IncomingMessage, res: ServerRespons
   const url = new URL(req.url ?? '/', 'https://127.0.0.1');
   const method = req.method ?? 'GET';
   const raw = await readBody(req);
-  if (url.pathname === '/api/session/create' && method === 'POST') return createSession(ctx, raw, res);
+  if (url.pathname === '/api/session/create' && method === 'POST') {
+    ctx.calls.set('createSession', (ctx.calls.get('createSession') ?? 0) + 1);
+    return createSession(ctx, raw, res);
+  }
   if (!url.pathname.startsWith(`${BASE}/`)) throw new NsxApiError(404, 404, `The requested URI ${url.pathname} could not be found.`, 'common-services');
   const path = url.pathname.slice(BASE.length).replace(/\/+$/, '');
   const operation = operationOf(method, path);
