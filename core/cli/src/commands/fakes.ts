@@ -10,9 +10,12 @@ interface StartedFake {
 
 const NAME = /^[a-z][a-z0-9-]{0,38}$/;
 
-/** The fake of a driver package: `@slipway/iaas-NAME/fake`, or a full package name given as NAME. */
+/** Fakes of drivers that are not IaaS drivers, by short name. */
+const OTHER_FAKES: Record<string, string> = { nsxt: '@slipway/network-nsxt' };
+
+/** The fake of a driver package: `@slipway/iaas-NAME/fake` (or a network driver's), or a full package name given as NAME. */
 async function loadFake(name: string): Promise<(options: { port?: number }) => Promise<StartedFake>> {
-  const specifier = name.includes('/') ? `${name}/fake` : `@slipway/iaas-${name}/fake`;
+  const specifier = name.includes('/') ? `${name}/fake` : `${OTHER_FAKES[name] ?? `@slipway/iaas-${name}`}/fake`;
   let module: { startFake?: unknown };
   try {
     module = await import(specifier) as { startFake?: unknown };
@@ -33,9 +36,9 @@ const fake: Command = {
     'and the credentials that config references. Put them in slipway.yaml and the credential store to',
     'run Slipway against the fake, or point the cloud\'s own CLI or SDK at the endpoint.',
   ].join('\n'),
-  args: [{ name: 'NAME', description: 'the driver: aws, gcp, azure, openstack, vsphere, sandbox, or a package name', required: true }],
+  args: [{ name: 'NAME', description: 'the driver: aws, gcp, azure, openstack, vsphere, sandbox, nsxt, or a package name', required: true }],
   flags: { port: { type: 'string', valueName: 'N', description: 'port on 127.0.0.1 (default: one the OS picks)' } },
-  examples: ['slipway fake openstack --port 8774', 'slipway fake @acme/slipway-iaas-foo'],
+  examples: ['slipway fake openstack --port 8774', 'slipway fake nsxt', 'slipway fake @acme/slipway-iaas-foo'],
   async run({ io, args, flags }) {
     const name = args.NAME!;
     if (!name.includes('/') && !NAME.test(name)) throw new UsageError(`NAME "${name}" is not a driver name; e.g. aws, openstack`, 'fake');
