@@ -65,6 +65,8 @@ export interface NsxtFake {
   object(path: string): Record<string, unknown> | undefined;
   /** Requests received, of one operation or in total. */
   calls(operation?: string): number;
+  /** Requests received, by operation. */
+  callCounts(): Record<string, number>;
   resetCalls(): void;
   stop(): Promise<void>;
 }
@@ -123,6 +125,7 @@ export async function startFake(options: FakeNsxtOptions = {}): Promise<NsxtFake
     })),
     object: (path) => { const o = store.get(path); return o ? store.view(o) : undefined; },
     calls: (operation) => (operation ? ctx.calls.get(operation) ?? 0 : [...ctx.calls.values()].reduce((a, b) => a + b, 0)),
+    callCounts: () => Object.fromEntries(ctx.calls),
     resetCalls: () => ctx.calls.clear(),
     stop: () => server.stop(),
   };

@@ -125,29 +125,27 @@ export class NsxtNetworkDriver implements NetworkDriver {
   async teardownCluster(input: { clusterId: string }, options: CallOptions = {}): Promise<void> {
     const signal = options.signal;
     const o = clusterObjects(input.clusterId);
-    // Dependency order: NSX refuses to delete what another object still references or what still has children.
-    for (const path of [o.apiVs, o.ingressVs]) await this.delete(path, 'deleteLbVirtualServer', signal);
-    await this.delete(o.apiPool, 'deleteLbPool', signal);
-    await this.delete(o.monitor, 'deleteLbMonitorProfile', signal);
-    await this.delete(o.lbService, 'deleteLbService', signal);
-    await this.delete(o.policy, 'deleteSecurityPolicy', signal);
-    await this.delete(o.nodesGroup, 'deleteGroup', signal);
-    await this.delete(o.natRule, 'deleteNatRule', signal);
-    for (const allocation of await this.list<Allocation>(`${o.nodePool}/ip-allocations`, 'listIpAllocations', signal)) {
-      await this.delete(`${o.nodePool}/ip-allocations/${allocation.id}`, 'deleteIpAllocation', signal);
-    }
-    await this.delete(o.nodeSubnet, 'deleteIpSubnet', signal);
-    await this.delete(o.nodePool, 'deleteIpPool', signal);
-    await this.delete(o.segment, 'deleteSegment', signal);
-    await this.delete(o.carveSubnet, 'deleteIpSubnet', signal);
-    await this.delete(o.carvePool, 'deleteIpPool', signal);
-    // The floating addresses may come from a profile's pool: find them by tag rather than by the config's pool.
-    const floating = await this.search(`resource_type:IpAddressAllocation AND tags.scope:${escape(CLUSTER_SCOPE)} AND tags.tag:${escape(input.clusterId)}`, signal);
-    for (const allocation of floating) if (allocation.path && !allocation.path.startsWith(o.nodePool)) await this.delete(allocation.path, 'deleteIpAllocation', signal);
-    for (const tier1 of [o.lbTier1, o.tier1]) {
-      await this.delete(`${tier1}/locale-services/default`, 'deleteLocaleServices', signal);
-      await this.delete(tier1, 'deleteTier1', signal);
-    }
+    // Dependency order, in waves: NSX refuses to delete what another object still references or what still has
+    // children, and objects of one wave do not depend on each other, so each wave goes out at once.
+    const remove = (operation: string, ...paths: string[]) => paths.map((path) => this.delete(path, operation, signal));
+    const nodeAllocations = async () => {
+      const allocations = await this.list<Allocation>(`${o.nodePool}/ip-allocations`, 'listIpAllocations', signal);
+      await Promise.all(allocations.map((a) => this.delete(`${o.nodePool}/ip-allocations/${a.id}`, 'deleteIpAllocation', signal)));
+    };
+    await Promise.all([
+      ...remove('deleteLbVirtualServer', o.apiVs, o.ingressVs), ...remove('deleteSecurityPolicy', o.policy), ...remove('deleteNatRule', o.natRule), nodeAllocations(),
+    ]);
+    await Promise.all([...remove('deleteLbPool', o.apiPool), ...remove('deleteLbService', o.lbService), ...remove('deleteGroup', o.nodesGroup), ...remove('deleteIpSubnet', o.nodeSubnet)]);
+    // The floating addresses may come from a profile's pool: found by tag rather than by the config's pool.
+    const [, , , , floating] = await Promise.all([
+      ...remove('deleteLbMonitorProfile', o.monitor), ...remove('deleteIpPool', o.nodePool), ...remove('deleteSegment', o.segment), ...remove('deleteIpSubnet', o.carveSubnet),
+      this.search(`resource_type:IpAddressAllocation AND tags.scope:${escape(CLUSTER_SCOPE)} AND tags.tag:${escape(input.clusterId)}`, signal),
+    ]);
+    await Promise.all([
+      ...remove('deleteIpPool', o.carvePool), ...remove('deleteLocaleServices', o.tier1Locale, o.lbTier1Locale),
+      ...(floating as PolicyObject[]).flatMap((a) => (a.path && !a.path.startsWith(o.nodePool) ? remove('deleteIpAllocation', a.path) : [])),
+    ]);
+    await Promise.all(remove('deleteTier1', o.lbTier1, o.tier1));
   }
 
   async listClusterObjects(options: CallOptions = {}): Promise<NetworkObject[]> {
