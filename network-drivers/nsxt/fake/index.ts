@@ -26,6 +26,8 @@ export interface FakeNsxtOptions {
   nodesBlockCidr?: string;
   /** CIDR of the Floating IP Pool. Default 172.30.0.0/22. */
   floatingCidr?: string;
+  /** `Retry-After` of the fake's 429s, in seconds. Default 1. */
+  retryAfterSeconds?: number;
   port?: number;
 }
 
@@ -59,6 +61,8 @@ export interface NsxtFake {
   expireSessions(): void;
   /** After the next GET of `path`, another writer updates it: a PUT with the revision that GET returned is stale (412). */
   writeAfterNextRead(path: string): void;
+  /** The LB's monitor sees this member (`ip` or `ip:port`) DOWN, or UP again. */
+  setMemberHealth(member: string, state: 'UP' | 'DOWN'): void;
   /** Every object the fake holds but its seeds (the Tier-0, the IP block and pool, the domain...). */
   inventory(): FakeObject[];
   /** One object as the Policy API would show it. */
@@ -79,7 +83,8 @@ export async function startFake(options: FakeNsxtOptions = {}): Promise<NsxtFake
   const user = { username: 'admin', password: randomBytes(12).toString('base64url') };
   const tls = await createFakeTls('slipway-pi');
   const plan = new FaultPlan();
-  const ctx: FakeContext = { store, faults: plan, user, principalName: tls.principal.name, sessions: new Map(), calls: new Map(), writeAfterRead: new Set() };
+  plan.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  const ctx: FakeContext = { store, faults: plan, user, principalName: tls.principal.name, sessions: new Map(), calls: new Map(), writeAfterRead: new Set(), downMembers: new Set() };
   const server = await FakeNsxServer.start(ctx, tls, options.port);
   const auth = options.auth ?? 'certificate';
 
@@ -113,13 +118,14 @@ export async function startFake(options: FakeNsxtOptions = {}): Promise<NsxtFake
       },
       setFaultRates: (rates) => plan.setRates(rates),
       setLatency: (ms) => { plan.latencyMs = ms; },
-      reset: () => { plan.reset(); realizations.failures.length = 0; },
+      reset: () => { plan.reset(); realizations.failures.length = 0; ctx.downMembers.clear(); },
     },
     failNext: (op, error, count = 1) => plan.injected(op, error, count),
     failRealization: (match, message) => { realizations.failures.push({ match, message }); },
     setRealizationDelay: (ms) => { realizations.delayMs = ms; },
     expireSessions: () => ctx.sessions.clear(),
     writeAfterNextRead: (path) => { ctx.writeAfterRead.add(path); },
+    setMemberHealth: (member, state) => { if (state === 'DOWN') ctx.downMembers.add(member); else ctx.downMembers.delete(member); },
     inventory: () => [...store.objects.values()].filter((o) => !o.seeded).map((o) => ({
       path: o.path, resource_type: String(store.view(o).resource_type), tags: (o.body.tags as FakeObject['tags'] | undefined) ?? [], revision: o.revision,
     })),

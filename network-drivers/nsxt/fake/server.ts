@@ -23,6 +23,8 @@ export interface FakeContext {
   calls: Map<string, number>;
   /** Paths whose next GET is followed by another writer's update (the next PUT with the read _revision is stale). */
   writeAfterRead: Set<string>;
+  /** Members the LB's monitor sees DOWN, by `ip:port` or ip; every other member is UP. */
+  downMembers: Set<string>;
 }
 
 const NAME_OF_COLLECTION: Record<string, string> = {
@@ -37,6 +39,7 @@ export function operationOf(method: string, path: string): string {
   if (path === '/infra') return `${method.toLowerCase()}Infra`;
   if (path === '/infra/realized-state/realized-entities') return 'getRealizedEntities';
   if (path === '/search/query') return 'searchQuery';
+  if (/^\/infra\/lb-services\/[^/]+\/detailed-status$/.test(path)) return 'getLbServiceDetailedStatus';
   const parts = path.split('/').filter(Boolean);
   const listing = parts.length % 2 === 0;
   const collection = listing ? parts.at(-1)! : parts.at(-2) ?? '';
@@ -94,6 +97,8 @@ async function handle(ctx: FakeContext, req: IncomingMessage, res: ServerRespons
   if (path === '/search/query' && method === 'GET') {
     return json(res, 200, page(search(store, url.searchParams.get('query') ?? ''), url.searchParams));
   }
+  const detailed = /^(\/infra\/lb-services\/[^/]+)\/detailed-status$/.exec(path);
+  if (detailed && method === 'GET') return json(res, 200, lbStatus(ctx, detailed[1]!));
   const parts = path.split('/').filter(Boolean);
   if (parts.length >= 2 && parts.length % 2 === 0 && method === 'GET') {
     const parent = parts.length === 2 ? '/infra' : `/${parts.slice(0, -1).join('/')}`;
@@ -170,6 +175,25 @@ function realizedEntities(store: PolicyStore, intentPath: string): Record<string
     }],
     result_count: 1,
   };
+}
+
+/** An LB service's detailed status: each pool of its virtual servers, each member UP unless the test set it DOWN. */
+function lbStatus(ctx: FakeContext, servicePath: string): Record<string, unknown> {
+  const store = ctx.store;
+  const service = store.get(servicePath);
+  if (!service) throw notFound(servicePath);
+  const poolPaths = new Set([...store.objects.values()].filter((o) => o.body.lb_service_path === servicePath && typeof o.body.pool_path === 'string').map((o) => String(o.body.pool_path)));
+  const pools = [...poolPaths].flatMap((path) => {
+    const pool = store.get(path);
+    if (!pool) return [];
+    const members = ((pool.body.members as Array<{ ip_address: string; port?: string }> | undefined) ?? []).map((m) => {
+      const down = ctx.downMembers.has(m.ip_address) || ctx.downMembers.has(`${m.ip_address}:${m.port ?? ''}`);
+      return { ip_address: m.ip_address, port: m.port, status: down ? 'DOWN' : 'UP', ...(down ? { failure_cause: 'Connection refused' } : {}) };
+    });
+    const up = members.filter((m) => m.status === 'UP').length;
+    return [{ pool_path: path, status: members.length === 0 ? 'DETACHED' : up === members.length ? 'UP' : up === 0 ? 'DOWN' : 'PARTIALLY_UP', members }];
+  });
+  return { resource_type: 'LBServiceStatus', service_path: servicePath, service_status: 'UP', pools, last_update_timestamp: Date.now() };
 }
 
 /** `/search/query`: the Lucene subset the driver uses, `field:value` terms joined by AND (escaped `\/`, `\-`). */

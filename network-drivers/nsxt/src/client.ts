@@ -45,7 +45,8 @@ export class PolicyClient {
   async request<T>(options: RequestOptions): Promise<T | undefined> {
     if (options.signal?.aborted) throw transportError(options.signal.reason, options.operation, options.signal);
     for (let attempt = 0; ; attempt++) {
-      const session = this.credentials.mode === 'session' ? await this.login(options.signal) : undefined;
+      const held = this.credentials.mode === 'session' ? this.login(options.signal) : undefined;
+      const session = held ? await held : undefined;
       const url = new URL(this.base + POLICY_BASE + options.path);
       for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
       const headers: Record<string, string> = { accept: 'application/json', ...this.authHeaders(session) };
@@ -53,7 +54,8 @@ export class PolicyClient {
       const response = await this.send(url, { method: options.method ?? 'GET', headers, body: options.json === undefined ? undefined : JSON.stringify(options.json) }, options);
       if (session && (response.status === 401 || response.status === 403) && attempt === 0) {
         await response.body?.cancel().catch(() => undefined);
-        this.session = undefined;
+        // Only the session this request used is dropped: concurrent requests refused together log in once.
+        if (this.session === held) this.session = undefined;
         continue;
       }
       if (response.status === 404 && options.notFoundOk) {

@@ -16,6 +16,7 @@ interface Allocation extends PolicyObject { allocation_ip?: string }
 interface StaticSubnet extends PolicyObject { cidr?: string; gateway_ip?: string; dns_nameservers?: string[] }
 interface LbPool extends PolicyObject { members?: Array<{ ip_address: string; port?: string; display_name?: string }>; active_monitor_paths?: string[] }
 interface VirtualServer extends PolicyObject { ip_address?: string; ports?: string[] }
+interface LbServiceStatus { pools?: Array<{ pool_path?: string; members?: Array<{ ip_address?: string; port?: string; status?: string }> }> }
 interface ListResult<T> { results?: T[]; cursor?: string }
 
 /**
@@ -119,7 +120,7 @@ export class NsxtNetworkDriver implements NetworkDriver {
         json: { ...pool, members: wanted.map((ip, i) => ({ ip_address: ip, port, display_name: `master-${i}` })) },
       });
     }
-    return { address: vs.ip_address, loadBalanced: true, members: wanted.map((address) => ({ address })) };
+    return { address: vs.ip_address, loadBalanced: true, members: await this.memberHealth(o, wanted, signal) };
   }
 
   async teardownCluster(input: { clusterId: string }, options: CallOptions = {}): Promise<void> {
@@ -158,6 +159,22 @@ export class NsxtNetworkDriver implements NetworkDriver {
 
   async destroy(): Promise<void> {
     await this.client.close();
+  }
+
+  /** The LB's view of each member, from the service's detailed status; unknown (no `healthy`) when NSX has none yet. */
+  private async memberHealth(o: ClusterObjects, wanted: string[], signal?: AbortSignal): Promise<ApiEndpoint['members']> {
+    const status = await this.client.request<LbServiceStatus>({
+      operation: 'getLbServiceDetailedStatus', path: `${o.lbService}/detailed-status`, query: { source: 'realtime' }, signal, notFoundOk: true,
+    });
+    const seen = new Map<string, string>();
+    for (const pool of status?.pools ?? []) {
+      if (pool.pool_path !== o.apiPool) continue;
+      for (const member of pool.members ?? []) if (member.ip_address && member.status) seen.set(member.ip_address, member.status);
+    }
+    return wanted.map((address) => {
+      const state = seen.get(address);
+      return state === 'UP' || state === 'DOWN' ? { address, healthy: state === 'UP' } : { address };
+    });
   }
 
   private choices(input: PrepareClusterInput): TopologyChoices {

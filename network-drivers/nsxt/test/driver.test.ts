@@ -61,6 +61,12 @@ describe('NSX-T driver against the fake NSX Manager (principal identity certific
     const second = await h.driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters: [ips[0]!, ips[3]!, ips[2]!] });
     expect(second.address).toBe(first.address);
     expect(members()).toEqual([ips[0]!, ips[3]!, ips[2]!].map((ip) => `${ip}:8443`).sort());
+    expect(second.members).toEqual([ips[0]!, ips[2]!, ips[3]!].sort().map((address) => ({ address, healthy: true })));
+    // The monitor marks a member DOWN: the endpoint reports it, the pool keeps it (the monitor takes it out of rotation).
+    h.fake.setMemberHealth(ips[3]!, 'DOWN');
+    const third = await h.driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters: [ips[0]!, ips[3]!, ips[2]!] });
+    expect(third.members!.find((m) => m.address === ips[3])).toEqual({ address: ips[3], healthy: false });
+    h.fake.setMemberHealth(ips[3]!, 'UP');
     const revision = (h.fake.object(o.apiPool) as { _revision: number })._revision;
     await h.driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters: [ips[2]!, ips[0]!, ips[3]!] });
     expect((h.fake.object(o.apiPool) as { _revision: number })._revision).toBe(revision);
