@@ -8,3 +8,4 @@ export * from './network.js';
 export * from './registry.js';
 export * from './credentials.js';
 export * from './health.js';
+export * from './retry.js';

@@ -22,7 +22,7 @@ export type NetworkCapability = (typeof NETWORK_CAPABILITIES)[number];
  * `Conflict`...) and the engine, not the driver, retries.
  *
  * Contract 2.0 (network kind): `releaseCluster` became `teardownCluster`; `prepareCluster` takes the
- * cluster's network profile and returns the topology it made.
+ * cluster's network profile and returns the topology it made. 2.1 (additive): `capabilities` on the instance.
  */
 export interface NetworkDriver {
   /**
@@ -54,7 +54,20 @@ export interface NetworkDriver {
   teardownCluster(input: { clusterId: string }, options?: CallOptions): Promise<void>;
   /** `leftovers`: every object this driver made, by the cluster uuid it is tagged with. */
   listClusterObjects?(options?: CallOptions): Promise<NetworkObject[]>;
+  /**
+   * Contract 2.1: what this instance offers with the config it was given, a subset of the module's declared
+   * `capabilities` (which list what the driver can do at most). Why: some capabilities depend on the
+   * operator's config, not the code (the flat driver has `lb` only when a load balancer mode is configured),
+   * and a module-level list cannot say so. Absent: the module's list. Read it through `networkCapabilities`.
+   */
+  readonly capabilities?: readonly NetworkCapability[];
   destroy(): Promise<void>;
+}
+
+/** The capabilities a live network driver offers: its own list where it gives one, else its module's. */
+export function networkCapabilities(module: { capabilities?: readonly string[] }, driver: Pick<NetworkDriver, 'capabilities'>): NetworkCapability[] {
+  const declared = (module.capabilities ?? []).filter((c): c is NetworkCapability => (NETWORK_CAPABILITIES as readonly string[]).includes(c));
+  return driver.capabilities ? declared.filter((c) => driver.capabilities!.includes(c)) : declared;
 }
 
 export interface PrepareClusterInput {

@@ -15,7 +15,7 @@ export type PluginKind = (typeof PLUGIN_KINDS)[number];
  */
 export const CONTRACT_VERSIONS: Readonly<Record<PluginKind, string>> = Object.freeze({
   iaas: '1.1.0',
-  network: '2.0.0',
+  network: '2.1.0',
   registry: '2.0.0',
   credentials: '1.1.0',
   alerts: '1.1.0',

@@ -6,7 +6,9 @@
 export * from './simulation.js';
 export { runIaasConformance, IAAS_CONFORMANCE_TESTS, IAAS_CONFORMANCE_TEST_NAMES, type FaultRates, type IaasConformanceOptions } from './iaas/conformance.js';
 export { withEngineRetries, TEST_RETRY_POLICY, type RetryPolicy, type RetryStats } from './iaas/engine-retries.js';
-export { runNetworkConformance, type NetworkConformanceOptions, type NetworkConformanceTarget } from './network/conformance.js';
+export { runNetworkConformance, NETWORK_CONFORMANCE_TESTS, NETWORK_CONFORMANCE_TEST_NAMES, type NetworkConformanceOptions } from './network/conformance.js';
+export type { StartedNetworkFake, NetworkFakeFaults, NetworkVerb } from './network/fake.js';
+export { withNetworkRetries, NETWORK_FAULTS_RETRY_POLICY } from './network/retries.js';
 export { missingIaasVerbs, REQUIRED_IAAS_VERBS, CAPABILITY_MEMBERS } from './iaas/verbs.js';
 export { checkSkips, type ConformanceSkip } from './iaas/skips.js';
 export type { ConformanceTest, ConformanceGroup } from './iaas/conformance-test.js';

@@ -1,4 +1,4 @@
-import { SlipwayError, throwIfAborted, type AddressAllocation, type ApiEndpoint, type ApiEndpointInput, type CallOptions, type ClusterNetwork, type NetworkDriver } from '@slipway/contracts';
+import { SlipwayError, throwIfAborted, type AddressAllocation, type ApiEndpoint, type ApiEndpointInput, type CallOptions, type ClusterNetwork, type NetworkDriver, type NetworkObject, type PrepareClusterInput } from '@slipway/contracts';
 import type { FlatConfig } from './config.js';
 import { intToIp, parseRange, pickAddress, type Range } from './ipam.js';
 import type { FlatState, FlatStateFile } from './store.js';
@@ -19,14 +19,16 @@ export class FlatNetworkDriver implements NetworkDriver {
     for (const a of this.state.allocations) this.byOwner.set(key(a.clusterId, a.owner), a);
   }
 
-  async prepareCluster(input: { clusterId: string; clusterName: string; iaas: string }, options?: CallOptions): Promise<ClusterNetwork> {
+  async prepareCluster(input: PrepareClusterInput, options?: CallOptions): Promise<ClusterNetwork> {
     throwIfAborted(options?.signal);
     const range = this.rangeOf(input.iaas);
-    if (!this.state.clusters.includes(input.clusterId)) {
-      this.state.clusters.push(input.clusterId);
-      this.file.save(this.state);
-    }
-    return { clusterId: input.clusterId, cidr: range.cidr, gateway: intToIp(range.gateway), dns: range.dns };
+    const dns = input.profile?.parameters.nodes_dns;
+    const known = this.state.clusters.includes(input.clusterId);
+    const dnsChanged = dns !== undefined && JSON.stringify(this.state.clusterDns?.[input.clusterId]) !== JSON.stringify(dns);
+    if (!known) this.state.clusters.push(input.clusterId);
+    if (dnsChanged) (this.state.clusterDns ??= {})[input.clusterId] = [...dns];
+    if (!known || dnsChanged) this.file.save(this.state);
+    return { clusterId: input.clusterId, cidr: range.cidr, gateway: intToIp(range.gateway), dns: this.dnsOf(input.clusterId, range) };
   }
 
   async allocateAddress(input: { clusterId: string; owner: string; iaas: string }, options?: CallOptions): Promise<AddressAllocation> {
@@ -70,7 +72,16 @@ export class FlatNetworkDriver implements NetworkDriver {
     throwIfAborted(options?.signal);
     this.drop(this.state.allocations.filter((a) => a.clusterId === input.clusterId));
     this.state.clusters = this.state.clusters.filter((c) => c !== input.clusterId);
+    if (this.state.clusterDns) delete this.state.clusterDns[input.clusterId];
     this.file.save(this.state);
+  }
+
+  async listClusterObjects(options?: CallOptions): Promise<NetworkObject[]> {
+    throwIfAborted(options?.signal);
+    return [
+      ...this.state.clusters.map((clusterId) => ({ clusterId, kind: 'cluster-network', id: clusterId })),
+      ...this.state.allocations.map((a) => ({ clusterId: a.clusterId, kind: 'address', id: `${a.target}/${intToIp(a.ip)}` })),
+    ];
   }
 
   async listAllocations(input: { clusterId: string }, options?: CallOptions): Promise<AddressAllocation[]> {
@@ -104,7 +115,11 @@ export class FlatNetworkDriver implements NetworkDriver {
   }
 
   private view(a: FlatState['allocations'][number], range: Range): AddressAllocation {
-    return { owner: a.owner, ip: intToIp(a.ip), netmask: range.netmask, gateway: intToIp(range.gateway), dns: range.dns };
+    return { owner: a.owner, ip: intToIp(a.ip), netmask: range.netmask, gateway: intToIp(range.gateway), dns: this.dnsOf(a.clusterId, range) };
+  }
+
+  private dnsOf(clusterId: string, range: Range): string[] {
+    return this.state.clusterDns?.[clusterId] ?? range.dns;
   }
 }
 

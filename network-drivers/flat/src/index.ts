@@ -11,6 +11,7 @@ export default definePlugin({
   kind: 'network',
   contract: '^2.0.0',
   configSchema,
+  capabilities: ['leftovers'],
   async create(config: FlatConfig, host) {
     return new FlatNetworkDriver(config, new FlatStateFile(join(host.dataDir, 'allocations.json')));
   },

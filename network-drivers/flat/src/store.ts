@@ -8,6 +8,8 @@ export interface FlatState {
   released: Record<string, number[]>;
   cursors: Record<string, number>;
   clusters: string[];
+  /** Per cluster: the name servers its network profile gave (`nodes_dns`), overriding the range's. */
+  clusterDns?: Record<string, string[]>;
 }
 
 /** The allocations, kept in one file written atomically (temp, fsync, rename) before a call returns. */

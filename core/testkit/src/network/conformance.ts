@@ -1,113 +1,158 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlipwayError, type NetworkDriver, type PluginModule } from '@slipway/contracts';
-import { createTestHost, type TestHost } from '../test-host.js';
-
-/** What a network driver's test gives the suite: where its cloud network is (a fake) and its config. */
-export interface NetworkConformanceTarget<C = unknown> {
-  /** Driver config for a network of exactly `capacity` usable addresses on IaaS target `iaas`. */
-  config(options: { iaas: string; capacity: number }): C | Promise<C>;
-  /** Stops a fake, if the driver talks to one. */
-  stop?(): Promise<void>;
-}
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NETWORK_CAPABILITIES, SlipwayError, type NetworkCapability, type PluginModule } from '@slipway/contracts';
+import type { FaultRates } from '../iaas/conformance.js';
+import { checkSkips, skipReason, type ConformanceSkip } from '../iaas/skips.js';
+import { addressTests } from './address-tests.js';
+import { NetworkConformanceContext } from './context.js';
+import { endpointTests } from './endpoint-tests.js';
+import type { StartedNetworkFake } from './fake.js';
+import { convergenceTests, describeStats, errorTests, signalTests } from './fault-tests.js';
+import { isolationTests, leftoverTests } from './isolation-tests.js';
+import { NETWORK_GROUPS, fullName, type NetworkConformanceTest } from './test.js';
+import { topologyTests } from './topology-tests.js';
 
 export interface NetworkConformanceOptions<C = unknown> {
+  /** The driver package's default export. */
   plugin: PluginModule<'network', C>;
-  /** Starts what the driver talks to (a wire-level fake of NSX-T, say); a flat driver needs nothing. */
-  start: () => Promise<NetworkConformanceTarget<C>>;
-  packageJson?: { slipway?: { kind?: string; contract?: string } };
+  /**
+   * Starts the wire-level fake of what the driver talks to (NSX-T Manager, say); the suite reaches it only
+   * through the driver. Omit it for a driver of local resources (the flat driver) and give `config` instead:
+   * the tests that need fault knobs are then skipped, each saying why.
+   */
+  startFake?: () => Promise<StartedNetworkFake<C>>;
+  /** Driver config for a cluster network of exactly `capacity` usable node addresses (without a fake). */
+  config?: (options: { iaas: string; capacity: number }) => C | Promise<C>;
+  /** Tests the driver cannot pass, each with the reason (shown in the skipped test's title). */
+  skip?: ConformanceSkip[];
+  /** The package's package.json; when given, its `slipway.kind`/`contract` must agree with the module. */
+  packageJson?: { name?: string; slipway?: { kind?: string; contract?: string } };
+  /**
+   * Runs the suite on a faulty wire: this share of the fake's requests throttled and failing with a 5xx, all
+   * the way through, every verb wrapped in the engine's own `withRetry`. Run it beside the plain run.
+   */
+  faults?: FaultRates;
 }
 
-const IAAS = 'conformance';
-const CAPACITY = 6;
+/** Every test of the suite, in order. */
+export const NETWORK_CONFORMANCE_TESTS: readonly NetworkConformanceTest[] = Object.freeze([
+  ...topologyTests, ...addressTests, ...endpointTests, ...isolationTests, ...leftoverTests, ...errorTests, ...signalTests, ...convergenceTests,
+]);
+
+/** Names (`group > test`) a skip may use. */
+export const NETWORK_CONFORMANCE_TEST_NAMES: readonly string[] = Object.freeze(NETWORK_CONFORMANCE_TESTS.map(fullName));
+
+const NO_FAKE = 'the driver works on local resources and has no fake: there is no wire to inject faults or latency into';
+const SINGLE_FAULT = 'under random faults the engine\'s retries absorb the one fault this test injects; the run without faults checks it';
+const percent = (share: number) => `${Math.round(share * 100)}%`;
 
 /**
- * The network contract's rules, against any driver: one address per owner, the same one when asked again,
- * never one address for two owners (also under 50 concurrent calls), a clear `CapacityExhausted` when the
- * pool is empty, idempotent releases, everything of a cluster released at once, and aborted signals refused.
+ * Registers the network conformance suite (vitest describe/it) for a driver: topology lifecycle, address
+ * allocation, the API endpoint (a VIP following the masters with `lb`), isolation, leftovers, typed errors,
+ * signals, and with `faults` whole lifecycles converging through the engine's retries. Tests are gated on the
+ * capabilities the driver instance offers, never on its name; every skip says why.
  */
 export function runNetworkConformance<C>(options: NetworkConformanceOptions<C>): void {
-  let target: NetworkConformanceTarget<C>;
-  let host: TestHost;
-  let driver: NetworkDriver;
-  let clusterSeq = 0;
-  const cluster = () => `conformance-${++clusterSeq}`;
+  const ctx = new NetworkConformanceContext<C>({ plugin: options.plugin, startFake: options.startFake, config: options.config, faults: options.faults });
+  const skips = options.skip ?? [];
+  const title = options.faults
+    ? `network conformance under ${percent(options.faults.throttle)} throttling and ${percent(options.faults.serverError)} 5xx`
+    : 'network conformance';
 
-  describe('network conformance', () => {
-    beforeAll(async () => {
-      target = await options.start();
-      host = await createTestHost({ instanceName: 'conformance' });
-      driver = await options.plugin.create(await target.config({ iaas: IAAS, capacity: CAPACITY }), host);
-    });
-    afterAll(async () => {
-      await driver?.destroy();
-      await target?.stop?.();
-      await host?.cleanup();
-    });
+  describe(title, () => {
+    beforeAll(() => ctx.setup(), 60_000);
+    afterEach(() => ctx.cleanupTest(), 60_000);
+    afterAll(() => ctx.teardown(), 60_000);
 
-    it('package.json agrees with the module', () => {
-      if (!options.packageJson) return;
-      expect(options.packageJson.slipway).toEqual({ kind: 'network', contract: options.plugin.contract });
-    });
+    for (const group of NETWORK_GROUPS) {
+      describe(group, () => {
+        if (group === 'module') registerModuleChecks(ctx, options, skips);
+        for (const test of NETWORK_CONFORMANCE_TESTS.filter((t) => t.group === group)) register(ctx, test, options, skips);
+        if (group === 'faults' && options.faults && options.startFake) registerFaultsMet(ctx, options.faults);
+      });
+    }
+  });
+}
 
-    it('prepares a cluster network idempotently', async () => {
-      const id = cluster();
-      const first = await driver.prepareCluster({ clusterId: id, clusterName: id, iaas: IAAS });
-      const again = await driver.prepareCluster({ clusterId: id, clusterName: id, iaas: IAAS });
-      expect(again).toEqual(first);
-      expect(first.cidr).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
-      await driver.teardownCluster({ clusterId: id });
-    });
+function register<C>(ctx: NetworkConformanceContext<C>, test: NetworkConformanceTest, options: NetworkConformanceOptions<C>, skips: readonly ConformanceSkip[]): void {
+  const reason = staticSkip(test, options, skips);
+  if (reason !== undefined) {
+    it.skip(`${test.name} (skipped: ${reason})`, () => undefined);
+    return;
+  }
+  const needed = test.capability === undefined ? [] : Array.isArray(test.capability) ? test.capability : [test.capability];
+  it(test.name, async (t) => {
+    // Capabilities may depend on the instance's config (flat has `lb` only with a load balancer configured), so
+    // they are known only after create(): the skip is taken here, with its reason as the note.
+    const missing = needed.filter((c) => !ctx.has(c));
+    if (missing.length > 0) t.skip(`capability ${missing.join(', ')} not offered by this driver instance`);
+    if (test.withoutCapability && ctx.has(test.withoutCapability)) t.skip(`checks the behaviour without ${test.withoutCapability}, which this instance offers`);
+    await test.run(ctx);
+  }, test.timeoutMs ?? 30_000);
+}
 
-    it('gives an owner the same address when asked again, and no address to two owners', async () => {
-      const id = cluster();
-      await driver.prepareCluster({ clusterId: id, clusterName: id, iaas: IAAS });
-      const a = await driver.allocateAddress({ clusterId: id, owner: 'a', iaas: IAAS });
-      const b = await driver.allocateAddress({ clusterId: id, owner: 'b', iaas: IAAS });
-      expect(await driver.allocateAddress({ clusterId: id, owner: 'a', iaas: IAAS })).toEqual(a);
-      expect(a.ip).not.toBe(b.ip);
-      expect((await driver.listAllocations({ clusterId: id })).map((x) => x.owner).sort()).toEqual(['a', 'b']);
-      await driver.teardownCluster({ clusterId: id });
-    });
+/** Skips known before the run: the package's own, a capability the module never declares, a missing fake. */
+function staticSkip<C>(test: NetworkConformanceTest, options: NetworkConformanceOptions<C>, skips: readonly ConformanceSkip[]): string | undefined {
+  const own = skipReason(skips, fullName(test));
+  if (own !== undefined) return own;
+  const declared = options.plugin.capabilities ?? [];
+  const needed = test.capability === undefined ? [] : Array.isArray(test.capability) ? test.capability : [test.capability];
+  const undeclared = needed.filter((c) => !declared.includes(c));
+  if (undeclared.length > 0) return `capability ${undeclared.join(', ')} not declared`;
+  if (test.group === 'faults' && !options.faults) return 'runs only in a faults run (the faults option)';
+  if (test.group === 'faults' && !options.startFake) return NO_FAKE;
+  if (test.needsFake && !options.startFake) return NO_FAKE;
+  if (test.singleFault && options.faults) return SINGLE_FAULT;
+  return undefined;
+}
 
-    it('hands out distinct addresses under concurrent calls and says clearly when the pool is empty', async () => {
-      const id = cluster();
-      await driver.prepareCluster({ clusterId: id, clusterName: id, iaas: IAAS });
-      const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => driver.allocateAddress({ clusterId: id, owner: `o${i}`, iaas: IAAS })));
-      const ips = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.ip] : []));
-      expect(ips).toHaveLength(CAPACITY);
-      expect(new Set(ips).size).toBe(CAPACITY);
-      const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
-      expect(refused.every((e) => SlipwayError.is(e, 'CapacityExhausted') && !e.retryable && e.hint.length > 0)).toBe(true);
-      await driver.teardownCluster({ clusterId: id });
-      expect(await driver.listAllocations({ clusterId: id })).toEqual([]);
-    });
+function registerFaultsMet<C>(ctx: NetworkConformanceContext<C>, faults: FaultRates): void {
+  // Last, so it sees every retry the suite made: a fault rate that never fired would prove nothing.
+  it('the suite met the faults and retried them', () => {
+    console.info(`network driver under faults: ${describeStats(ctx)}`);
+    expect(ctx.stats.retries, 'retries the engine\'s withRetry made').toBeGreaterThan(10);
+    const codes = Object.keys(ctx.stats.byCode);
+    if (faults.throttle > 0) expect(codes, 'a throttled request is RateLimited').toContain('RateLimited');
+    if (faults.serverError > 0) expect(codes, 'a 5xx is Retryable').toContain('Retryable');
+  });
+}
 
-    it('releases an address idempotently and frees it for another owner', async () => {
-      const id = cluster();
-      await driver.prepareCluster({ clusterId: id, clusterName: id, iaas: IAAS });
-      const held = await Promise.all(Array.from({ length: CAPACITY }, (_, i) => driver.allocateAddress({ clusterId: id, owner: `h${i}`, iaas: IAAS })));
-      await driver.releaseAddress({ clusterId: id, owner: 'h0' });
-      await driver.releaseAddress({ clusterId: id, owner: 'h0' });
-      await driver.releaseAddress({ clusterId: id, owner: 'never-had-one' });
-      const next = await driver.allocateAddress({ clusterId: id, owner: 'late', iaas: IAAS });
-      expect(next.ip).toBe(held[0]!.ip);
-      await driver.teardownCluster({ clusterId: id });
-      await driver.teardownCluster({ clusterId: id });
-    });
+function registerModuleChecks<C>(ctx: NetworkConformanceContext<C>, options: NetworkConformanceOptions<C>, skips: readonly ConformanceSkip[]): void {
+  it('skips have reasons', () => {
+    const problems = checkSkips(skips, NETWORK_CONFORMANCE_TEST_NAMES);
+    if (problems.length > 0) {
+      throw new SlipwayError('InvalidInput', `the skip list of runNetworkConformance is wrong:\n  ${problems.join('\n  ')}\n` +
+        'Test names are "group > test", e.g. "endpoint > with lb, each cluster gets its own VIP"; every skip needs a reason.', { field: 'skip' });
+    }
+  });
 
-    it('points the API endpoint at a master', async () => {
-      const id = cluster();
-      await driver.prepareCluster({ clusterId: id, clusterName: id, iaas: IAAS });
-      const m = await driver.allocateAddress({ clusterId: id, owner: 'master-0', iaas: IAAS });
-      const { address } = await driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters: [m.ip] });
-      expect(address).toMatch(/\S/);
-      await driver.teardownCluster({ clusterId: id });
-    });
+  it('implements every required verb', () => {
+    const { driver } = ctx.ready();
+    const required = ['prepareCluster', 'allocateAddress', 'releaseAddress', 'listAllocations', 'ensureApiEndpoint', 'teardownCluster', 'destroy'] as const;
+    const missing = required.filter((verb) => typeof driver[verb] !== 'function');
+    expect(missing, 'verbs the driver returned by create() lacks').toEqual([]);
+  });
 
-    it('refuses an aborted signal with Cancelled', async () => {
-      const controller = new AbortController();
-      controller.abort();
-      await expect(driver.allocateAddress({ clusterId: cluster(), owner: 'x', iaas: IAAS }, { signal: controller.signal })).rejects.toMatchObject({ code: 'Cancelled' });
-    });
+  it('declares only known capabilities, and offers no more than it declares', () => {
+    const declared = options.plugin.capabilities ?? [];
+    const unknown = declared.filter((c) => !(NETWORK_CAPABILITIES as readonly string[]).includes(c));
+    expect(unknown, `capabilities outside the network contract's (${NETWORK_CAPABILITIES.join(', ')})`).toEqual([]);
+    const offered: readonly NetworkCapability[] = ctx.ready().driver.capabilities ?? [];
+    expect(offered.filter((c) => !declared.includes(c)), 'the instance offers capabilities its module does not declare').toEqual([]);
+  });
+
+  it('leftovers is offered exactly when listClusterObjects is implemented', () => {
+    const { driver } = ctx.ready();
+    expect(typeof driver.listClusterObjects === 'function', 'listClusterObjects present').toBe(ctx.has('leftovers'));
+  });
+
+  const manifest = options.packageJson;
+  if (!manifest) {
+    it.skip('package.json agrees with the module (skipped: no packageJson option given)', () => undefined);
+    return;
+  }
+  it('package.json agrees with the module', () => {
+    expect(manifest.slipway, 'package.json needs "slipway": { "kind", "contract" } so the loader can check it before importing').toBeDefined();
+    expect(manifest.slipway?.kind, 'package.json slipway.kind').toBe('network');
+    expect(manifest.slipway?.contract, 'package.json slipway.contract').toBe(options.plugin.contract);
   });
 }
