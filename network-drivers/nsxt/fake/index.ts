@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NsxtAuthMode, NsxtConfig } from '../src/config.js';
 import { FaultPlan, type InjectedError } from './faults.js';
+import { canReach } from './reach.js';
 import { FakeNsxServer, type FakeContext } from './server.js';
 import { PolicyStore, type Realizations } from './store.js';
 import { createFakeTls } from './tls.js';
@@ -63,6 +64,8 @@ export interface NsxtFake {
   writeAfterNextRead(path: string): void;
   /** The LB's monitor sees this member (`ip` or `ip:port`) DOWN, or UP again. */
   setMemberHealth(member: string, state: 'UP' | 'DOWN'): void;
+  /** Traceflow: whether NSX, as configured now, lets a TCP packet from `from` reach `to:port` (firewall rules, VIPs). */
+  canReach(from: string, to: string, port: number): Promise<boolean>;
   /** Every object the fake holds but its seeds (the Tier-0, the IP block and pool, the domain...). */
   inventory(): FakeObject[];
   /** One object as the Policy API would show it. */
@@ -126,6 +129,7 @@ export async function startFake(options: FakeNsxtOptions = {}): Promise<NsxtFake
     expireSessions: () => ctx.sessions.clear(),
     writeAfterNextRead: (path) => { ctx.writeAfterRead.add(path); },
     setMemberHealth: (member, state) => { if (state === 'DOWN') ctx.downMembers.add(member); else ctx.downMembers.delete(member); },
+    canReach: async (from, to, port) => canReach(store, from, to, port),
     inventory: () => [...store.objects.values()].filter((o) => !o.seeded).map((o) => ({
       path: o.path, resource_type: String(store.view(o).resource_type), tags: (o.body.tags as FakeObject['tags'] | undefined) ?? [], revision: o.revision,
     })),

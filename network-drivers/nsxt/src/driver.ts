@@ -8,6 +8,7 @@ import { PLUGIN } from './errors.js';
 import { buildInfraPatch } from './hierarchy.js';
 import { netmaskOf, parseCidr } from './ipv4.js';
 import { CLUSTER_SCOPE, OWNER_SCOPE, allocationId, clusterObjects, clusterTags, type ClusterObjects, type Tag } from './naming.js';
+import { Progress } from './progress.js';
 import type { Realization } from './realization.js';
 import { clusterIntent, routingIntent, type Realized, type TopologyChoices } from './topology.js';
 
@@ -29,21 +30,22 @@ export class NsxtNetworkDriver implements NetworkDriver {
     private readonly client: PolicyClient,
     private readonly realization: Realization,
     private readonly config: NsxtConfig,
+    private readonly progress = new Progress(),
   ) {}
 
   async prepareCluster(input: PrepareClusterInput, options: CallOptions = {}): Promise<ClusterNetwork> {
     const signal = options.signal;
+    if (signal?.aborted) throw new SlipwayError('Cancelled', 'prepareCluster was aborted', { plugin: PLUGIN, cause: signal.reason });
     const o = clusterObjects(input.clusterId);
     const choices = this.choices(input);
+    const verb = `prepare:${input.clusterId}:${JSON.stringify([input.clusterName, choices])}`;
+    const step = <T>(name: string, run: () => Promise<T>) => this.progress.step(verb, name, run);
+    const wait = (path: string) => step(`realized ${path}`, () => this.realization.wait(path, signal));
     // 1: routers, the carved node subnet and the floating addresses, in one atomic hierarchical PATCH.
-    await this.patchInfra(routingIntent(o, choices, input.clusterId, input.clusterName), signal);
+    await step('patch routing', () => this.patchInfra(routingIntent(o, choices, input.clusterId, input.clusterName), signal));
+    const floating = (id: string) => `${choices.floatingPoolPath}/ip-allocations/${id}`;
     const [carved, snat, api, ingress] = await Promise.all([
-      this.realization.wait(o.carveSubnet, signal),
-      this.realization.wait(`${choices.floatingPoolPath}/ip-allocations/${o.snatAllocation}`, signal),
-      this.realization.wait(`${choices.floatingPoolPath}/ip-allocations/${o.apiVipAllocation}`, signal),
-      this.realization.wait(`${choices.floatingPoolPath}/ip-allocations/${o.ingressVipAllocation}`, signal),
-      this.realization.wait(o.tier1, signal),
-      ...(choices.singleTier ? [] : [this.realization.wait(o.lbTier1, signal)]),
+      wait(o.carveSubnet), wait(floating(o.snatAllocation)), wait(floating(o.apiVipAllocation)), wait(floating(o.ingressVipAllocation)),
     ]);
     const realized: Realized = {
       cidr: attribute(carved, 'cidr', o.carveSubnet),
@@ -52,10 +54,11 @@ export class NsxtNetworkDriver implements NetworkDriver {
       apiVip: attribute(api, 'allocation_ip', o.apiVipAllocation),
       ingressVip: attribute(ingress, 'allocation_ip', o.ingressVipAllocation),
     };
-    // 2: everything attached to them, in a second atomic PATCH; then wait until the data path exists.
+    // 2: everything attached to them, in a second atomic PATCH; then wait until the routers and the data path exist.
     const intent = clusterIntent(o, choices, realized, input.clusterId, input.clusterName);
-    await this.patchInfra(intent, signal);
-    await Promise.all([o.segment, o.natRule, o.lbService, o.policy].map((path) => this.realization.wait(path, signal)));
+    await step('patch cluster', () => this.patchInfra(intent, signal));
+    await Promise.all([o.tier1, ...(choices.singleTier ? [] : [o.lbTier1]), o.segment, o.natRule, o.lbService, o.policy].map(wait));
+    this.progress.forget(verb);
     const gateway = (intent.find((i) => i.path === o.nodeSubnet)!.body as { gateway_ip: string }).gateway_ip;
     return {
       clusterId: input.clusterId,
@@ -125,28 +128,35 @@ export class NsxtNetworkDriver implements NetworkDriver {
 
   async teardownCluster(input: { clusterId: string }, options: CallOptions = {}): Promise<void> {
     const signal = options.signal;
+    if (signal?.aborted) throw new SlipwayError('Cancelled', 'teardownCluster was aborted', { plugin: PLUGIN, cause: signal.reason });
     const o = clusterObjects(input.clusterId);
+    const verb = `teardown:${input.clusterId}`;
+    const remove = (operation: string, ...paths: string[]) =>
+      paths.map((path) => this.progress.step(verb, `delete ${path}`, () => this.delete(path, operation, signal)));
     // Dependency order, in waves: NSX refuses to delete what another object still references or what still has
     // children, and objects of one wave do not depend on each other, so each wave goes out at once.
-    const remove = (operation: string, ...paths: string[]) => paths.map((path) => this.delete(path, operation, signal));
     const nodeAllocations = async () => {
       const allocations = await this.list<Allocation>(`${o.nodePool}/ip-allocations`, 'listIpAllocations', signal);
-      await Promise.all(allocations.map((a) => this.delete(`${o.nodePool}/ip-allocations/${a.id}`, 'deleteIpAllocation', signal)));
+      await Promise.all(allocations.flatMap((a) => remove('deleteIpAllocation', `${o.nodePool}/ip-allocations/${a.id}`)));
     };
     await Promise.all([
-      ...remove('deleteLbVirtualServer', o.apiVs, o.ingressVs), ...remove('deleteSecurityPolicy', o.policy), ...remove('deleteNatRule', o.natRule), nodeAllocations(),
+      ...remove('deleteLbVirtualServer', o.apiVs, o.ingressVs), ...remove('deleteSecurityPolicy', o.policy), ...remove('deleteNatRule', o.natRule),
+      this.progress.step(verb, 'node allocations', nodeAllocations),
     ]);
     await Promise.all([...remove('deleteLbPool', o.apiPool), ...remove('deleteLbService', o.lbService), ...remove('deleteGroup', o.nodesGroup), ...remove('deleteIpSubnet', o.nodeSubnet)]);
     // The floating addresses may come from a profile's pool: found by tag rather than by the config's pool.
     const [, , , , floating] = await Promise.all([
       ...remove('deleteLbMonitorProfile', o.monitor), ...remove('deleteIpPool', o.nodePool), ...remove('deleteSegment', o.segment), ...remove('deleteIpSubnet', o.carveSubnet),
-      this.search(`resource_type:IpAddressAllocation AND tags.scope:${escape(CLUSTER_SCOPE)} AND tags.tag:${escape(input.clusterId)}`, signal),
+      this.progress.step(verb, 'floating', () =>
+        this.search(`resource_type:IpAddressAllocation AND tags.scope:${escape(CLUSTER_SCOPE)} AND tags.tag:${escape(input.clusterId)}`, signal)),
     ]);
     await Promise.all([
       ...remove('deleteIpPool', o.carvePool), ...remove('deleteLocaleServices', o.tier1Locale, o.lbTier1Locale),
       ...(floating as PolicyObject[]).flatMap((a) => (a.path && !a.path.startsWith(o.nodePool) ? remove('deleteIpAllocation', a.path) : [])),
     ]);
     await Promise.all(remove('deleteTier1', o.lbTier1, o.tier1));
+    this.progress.forget(`prepare:${input.clusterId}:`);
+    this.progress.forget(verb);
   }
 
   async listClusterObjects(options: CallOptions = {}): Promise<NetworkObject[]> {

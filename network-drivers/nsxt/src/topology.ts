@@ -59,7 +59,11 @@ export function clusterIntent(o: ClusterObjects, c: TopologyChoices, r: Realized
   const tcp = (id: string, port: string) => ({ resource_type: 'L4PortSetServiceEntry', id, l4_protocol: 'TCP', destination_ports: [port] });
   const rule = (id: string, sequence: number, fields: Record<string, unknown>): IntentObject => ({
     path: `${o.policy}/rules/${id}`,
-    body: { display_name: id, sequence_number: sequence, source_groups: ['ANY'], destination_groups: [o.nodesGroup], services: ['ANY'], scope: [o.nodesGroup], direction: 'IN_OUT', ip_protocol: 'IPV4', logged: false, tags, ...fields },
+    // Rules with service_entries name no `services`: NSX would add ANY to them and admit everything.
+    body: {
+      display_name: id, sequence_number: sequence, source_groups: ['ANY'], destination_groups: [o.nodesGroup], ...(fields.service_entries ? {} : { services: ['ANY'] }),
+      scope: [o.nodesGroup], direction: 'IN_OUT', ip_protocol: 'IPV4', logged: false, tags, ...fields,
+    },
   });
   return [
     { path: o.nodePool, body: { display_name: `${o.prefix}-nodes`, tags } },
