@@ -34,11 +34,14 @@ export class NsxtNetworkDriver implements NetworkDriver {
   ) {}
 
   async prepareCluster(input: PrepareClusterInput, options: CallOptions = {}): Promise<ClusterNetwork> {
-    const signal = options.signal;
-    if (signal?.aborted) throw new SlipwayError('Cancelled', 'prepareCluster was aborted', { plugin: PLUGIN, cause: signal.reason });
-    const o = clusterObjects(input.clusterId);
+    if (options.signal?.aborted) throw new SlipwayError('Cancelled', 'prepareCluster was aborted', { plugin: PLUGIN, cause: options.signal.reason });
     const choices = this.choices(input);
     const verb = `prepare:${input.clusterId}:${JSON.stringify([input.clusterName, choices])}`;
+    return this.resumable(verb, () => this.prepare(input, choices, verb, options.signal));
+  }
+
+  private async prepare(input: PrepareClusterInput, choices: TopologyChoices, verb: string, signal?: AbortSignal): Promise<ClusterNetwork> {
+    const o = clusterObjects(input.clusterId);
     const step = <T>(name: string, run: () => Promise<T>) => this.progress.step(verb, name, run);
     const wait = (path: string) => step(`realized ${path}`, () => this.realization.wait(path, signal));
     // 1: routers, the carved node subnet and the floating addresses, in one atomic hierarchical PATCH.
@@ -127,10 +130,14 @@ export class NsxtNetworkDriver implements NetworkDriver {
   }
 
   async teardownCluster(input: { clusterId: string }, options: CallOptions = {}): Promise<void> {
-    const signal = options.signal;
-    if (signal?.aborted) throw new SlipwayError('Cancelled', 'teardownCluster was aborted', { plugin: PLUGIN, cause: signal.reason });
-    const o = clusterObjects(input.clusterId);
+    if (options.signal?.aborted) throw new SlipwayError('Cancelled', 'teardownCluster was aborted', { plugin: PLUGIN, cause: options.signal.reason });
     const verb = `teardown:${input.clusterId}`;
+    await this.resumable(verb, () => this.teardown(input.clusterId, verb, options.signal));
+  }
+
+  private async teardown(clusterId: string, verb: string, signal?: AbortSignal): Promise<void> {
+    const input = { clusterId };
+    const o = clusterObjects(clusterId);
     const remove = (operation: string, ...paths: string[]) =>
       paths.map((path) => this.progress.step(verb, `delete ${path}`, () => this.delete(path, operation, signal)));
     // Dependency order, in waves: NSX refuses to delete what another object still references or what still has
@@ -157,6 +164,20 @@ export class NsxtNetworkDriver implements NetworkDriver {
     await Promise.all(remove('deleteTier1', o.lbTier1, o.tier1));
     this.progress.forget(`prepare:${input.clusterId}:`);
     this.progress.forget(verb);
+  }
+
+  /**
+   * Runs a verb whose steps are kept for the engine's retry. An error the engine does not retry (a realization
+   * error, a refusal, a cancel) ends the sequence: its steps are forgotten, so the next task writes every intent
+   * again, which is also what makes NSX realize a failed intent anew once its cause is fixed.
+   */
+  private async resumable<T>(verb: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!SlipwayError.from(error).retryable) this.progress.forget(verb);
+      throw error;
+    }
   }
 
   async listClusterObjects(options: CallOptions = {}): Promise<NetworkObject[]> {

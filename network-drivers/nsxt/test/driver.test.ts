@@ -140,6 +140,19 @@ describe('NSX-T driver against the fake NSX Manager (principal identity certific
     await h.driver.teardownCluster({ clusterId: id });
   });
 
+  it('a prepare retried after a throttled step resumes there; a prepare after success asks NSX for everything again', async () => {
+    const id = randomUUID();
+    h.fake.failNext('getRealizedEntities', { status: 429, message: "Client 'admin' exceeded request rate of 100 per second", retryAfter: 1 });
+    await expect(prepare(h, id)).rejects.toMatchObject({ code: 'RateLimited' });
+    h.fake.resetCalls();
+    await prepare(h, id);
+    expect(h.fake.calls('patchInfra'), 'the accepted routing PATCH is not sent again, the cluster PATCH is').toBe(1);
+    h.fake.resetCalls();
+    await prepare(h, id);
+    expect(h.fake.calls('patchInfra'), 'a finished prepare keeps nothing: both PATCHes go out again').toBe(2);
+    await h.driver.teardownCluster({ clusterId: id });
+  });
+
   it('honours an abort while waiting for realization', async () => {
     h.fake.setRealizationDelay(60_000);
     const controller = new AbortController();
