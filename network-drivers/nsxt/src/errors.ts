@@ -55,6 +55,10 @@ export function faultToError(fault: NsxFault): SlipwayError {
       return new SlipwayError('Conflict', message, { ...base, retryable: true });
     case fault.status === 503 || fault.status === 502 || fault.status === 504 || fault.status === 500:
       return new SlipwayError('Retryable', message, { ...base, retryAfterMs: fault.retryAfterMs });
+    case fault.errorCode === 500030:
+      // Still has children or is still referenced: NSX deletes asynchronously, so a child deleted a moment ago may
+      // still hold its parent; if something outside Slipway uses the object, the retries end with this message.
+      return new SlipwayError('Conflict', message, { ...base, retryable: true, hint: 'NSX may still be deleting what depends on it; if this persists, remove what the message names as referencing it.' });
     case /exhausted|no free ip|not enough free/i.test(fault.message):
       return new SlipwayError('CapacityExhausted', message, { ...base, hint: 'Give the Nodes IP Block or the Floating IP Pool more addresses in NSX, raise node_addresses_per_cluster, or delete unused clusters.' });
     default:
