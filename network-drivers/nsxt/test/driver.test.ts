@@ -101,6 +101,26 @@ describe('NSX-T driver against the fake NSX Manager (principal identity certific
     await h.driver.teardownCluster({ clusterId: id });
   });
 
+  it('the fake applies a hierarchical PATCH all or nothing, and checks PUT revisions', async () => {
+    const tree = {
+      resource_type: 'Infra',
+      children: [
+        { resource_type: 'ChildTier1', Tier1: { resource_type: 'Tier1', id: 'atomic-t1', tier0_path: FAKE_TIER0 } },
+        { resource_type: 'ChildSegment', Segment: { resource_type: 'Segment', id: 'atomic-seg', connectivity_path: '/infra/tier-1s/missing' } },
+      ],
+    };
+    const refused = await policyCall(h.fake, 'PATCH', '/infra', tree);
+    expect(refused.status).toBe(400);
+    expect(String(refused.body.error_message)).toContain('/infra/tier-1s/missing');
+    expect(h.fake.object('/infra/tier-1s/atomic-t1'), 'the valid half of the tree was not applied').toBeUndefined();
+    expect((await policyCall(h.fake, 'PUT', '/infra/tier-1s/atomic-t1', { tier0_path: FAKE_TIER0 })).status).toBe(200);
+    const stale = await policyCall(h.fake, 'PUT', '/infra/tier-1s/atomic-t1', { tier0_path: FAKE_TIER0, _revision: 7 });
+    expect(stale).toMatchObject({ status: 412, body: { httpStatus: 'PRECONDITION_FAILED', error_code: 604 } });
+    expect((await policyCall(h.fake, 'PUT', '/infra/tier-1s/atomic-t1', { tier0_path: FAKE_TIER0, _revision: 0 })).status).toBe(200);
+    expect((await policyCall(h.fake, 'PATCH', '/infra/tier-1s/atomic-t1', { display_name: 'x', _revision: 99 })).status, 'PATCH ignores _revision').toBe(200);
+    expect((await policyCall(h.fake, 'DELETE', '/infra/tier-1s/atomic-t1')).status).toBe(200);
+  });
+
   it('a stale _revision on the LB pool is a retryable Conflict; asking again converges', async () => {
     const { id } = await prepare(h);
     const o = clusterObjects(id);
