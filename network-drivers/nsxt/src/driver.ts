@@ -10,7 +10,7 @@ import { netmaskOf, parseCidr } from './ipv4.js';
 import { CLUSTER_SCOPE, OWNER_SCOPE, allocationId, clusterObjects, clusterTags, type ClusterObjects, type Tag } from './naming.js';
 import { Progress } from './progress.js';
 import type { Realization } from './realization.js';
-import { clusterIntent, routingIntent, type Realized, type TopologyChoices } from './topology.js';
+import { FLOATING_POOL_SCOPE, clusterIntent, routingIntent, type Realized, type TopologyChoices } from './topology.js';
 
 interface PolicyObject { id?: string; path?: string; resource_type?: string; tags?: Tag[]; _revision?: number }
 interface Allocation extends PolicyObject { allocation_ip?: string }
@@ -40,9 +40,17 @@ export class NsxtNetworkDriver implements NetworkDriver {
     return this.resumable(verb, () => this.prepare(input, choices, verb, options.signal));
   }
 
-  private async prepare(input: PrepareClusterInput, choices: TopologyChoices, verb: string, signal?: AbortSignal): Promise<ClusterNetwork> {
+  private async prepare(input: PrepareClusterInput, asked: TopologyChoices, verb: string, signal?: AbortSignal): Promise<ClusterNetwork> {
     const o = clusterObjects(input.clusterId);
     const step = <T>(name: string, run: () => Promise<T>) => this.progress.step(verb, name, run);
+    // A cluster that exists keeps its Tier-0 and the floating pool of its VIPs, whatever its profile says now:
+    // kubeconfigs and certificates carry the API VIP, and TKGI does not move a cluster to another Tier-0 either.
+    const existing = await step('existing', () => this.client.request<PolicyObject & { tier0_path?: string }>({ operation: 'getTier1', path: o.tier1, signal, notFoundOk: true }));
+    const choices: TopologyChoices = {
+      ...asked,
+      ...(existing?.tier0_path ? { tier0Path: existing.tier0_path } : {}),
+      ...pinnedPool(existing),
+    };
     const wait = (path: string) => step(`realized ${path}`, () => this.realization.wait(path, signal));
     // 1: routers, the carved node subnet and the floating addresses, in one atomic hierarchical PATCH.
     await step('patch routing', () => this.patchInfra(routingIntent(o, choices, input.clusterId, input.clusterName), signal));
@@ -223,6 +231,7 @@ export class NsxtNetworkDriver implements NetworkDriver {
       subnetPrefix: this.config.node_subnet_prefix ?? 24,
       addressesPerCluster: this.config.node_addresses_per_cluster,
       dns: p.nodes_dns ?? this.config.nodes_dns ?? [],
+      failoverMode: p.failover_mode ?? 'NON_PREEMPTIVE',
     };
   }
 
@@ -263,6 +272,11 @@ export class NsxtNetworkDriver implements NetworkDriver {
   private search(query: string, signal?: AbortSignal): Promise<PolicyObject[]> {
     return this.list<PolicyObject>(`/search/query?query=${encodeURIComponent(query)}`, 'searchQuery', signal);
   }
+}
+
+function pinnedPool(tier1: PolicyObject | undefined): Partial<TopologyChoices> {
+  const pool = tier1?.tags?.find((t) => t.scope === FLOATING_POOL_SCOPE)?.tag;
+  return pool ? { floatingPoolPath: pool } : {};
 }
 
 function attribute(attributes: Record<string, string[]>, key: string, what: string): string {

@@ -14,7 +14,11 @@ export interface TopologyChoices {
   subnetPrefix: number;
   addressesPerCluster?: number;
   dns: string[];
+  failoverMode: 'PREEMPTIVE' | 'NON_PREEMPTIVE';
 }
+
+/** The tag on a cluster's Tier-1 naming the floating pool its VIPs came from: they stay there for the cluster's life. */
+export const FLOATING_POOL_SCOPE = 'slipway/floating-pool';
 
 const DEFAULT_TCP_PROFILE = '/infra/lb-app-profiles/default-tcp-lb-app-profile';
 
@@ -25,8 +29,12 @@ const DEFAULT_TCP_PROFILE = '/infra/lb-app-profiles/default-tcp-lb-app-profile';
  */
 export function routingIntent(o: ClusterObjects, c: TopologyChoices, clusterId: string, name: string): IntentObject[] {
   const tags = clusterTags(clusterId, name);
+  const routerTags = [...tags, { scope: FLOATING_POOL_SCOPE, tag: c.floatingPoolPath }];
   const tier1 = (path: string, advertise: string[]): IntentObject[] => [
-    { path, body: { display_name: lastSegment(path), tier0_path: c.tier0Path, route_advertisement_types: advertise, failover_mode: 'NON_PREEMPTIVE', tags } },
+    {
+      path,
+      body: { display_name: lastSegment(path), tier0_path: c.tier0Path, route_advertisement_types: advertise, failover_mode: c.failoverMode, tags: routerTags },
+    },
     { path: `${path}/locale-services/default`, body: { ...(c.edgeClusterPath ? { edge_cluster_path: c.edgeClusterPath } : {}), tags } },
   ];
   const allocation = (id: string): IntentObject => ({ path: `${c.floatingPoolPath}/ip-allocations/${id}`, body: { display_name: id, tags } });

@@ -173,6 +173,18 @@ describe('NSX-T driver against the fake NSX Manager (principal identity certific
     await h.driver.teardownCluster({ clusterId: id });
   });
 
+  it('a running cluster keeps its VIPs and Tier-0 when its profile changes; the updatable nodes_dns follows', async () => {
+    const { id, net } = await prepare(h);
+    const o = clusterObjects(id);
+    const vip = (h.fake.object(o.apiVs) as { ip_address: string }).ip_address;
+    const { net: changed } = await prepare(h, id, { name: 'later', parameters: { t0_router_id: 'another-t0', fip_pool_ids: ['another-pool'], nodes_dns: ['10.53.0.10'] } });
+    expect(changed).toMatchObject({ cidr: net.cidr, ingressAddress: net.ingressAddress, egressAddresses: net.egressAddresses, dns: ['10.53.0.10'] });
+    expect((h.fake.object(o.apiVs) as { ip_address: string }).ip_address).toBe(vip);
+    expect(h.fake.object(o.tier1)).toMatchObject({ tier0_path: FAKE_TIER0 });
+    expect((await h.driver.allocateAddress({ clusterId: id, owner: 'w0', iaas: 'vsphere' })).dns).toEqual(['10.53.0.10']);
+    await h.driver.teardownCluster({ clusterId: id });
+  });
+
   it('honours an abort while waiting for realization', async () => {
     h.fake.setRealizationDelay(60_000);
     const controller = new AbortController();
