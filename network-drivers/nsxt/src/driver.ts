@@ -127,6 +127,12 @@ export class NsxtNetworkDriver implements NetworkDriver {
     const wanted = [...new Set(input.masters)].sort();
     const current = (pool?.members ?? []).map((m) => `${m.ip_address}:${m.port ?? ''}`).sort();
     if (current.join(',') !== wanted.map((ip) => `${ip}:${port}`).join(',')) {
+      // The firewall admits 8443 to the masters only: their group follows the pool, and is written first so a
+      // retry after a failed pool write finds the pool still different and writes both again.
+      await this.client.request({
+        operation: 'patchGroup', method: 'PATCH', path: o.mastersGroup, signal,
+        json: { expression: wanted.length ? [{ resource_type: 'IPAddressExpression', id: 'masters', ip_addresses: wanted }] : [] },
+      });
       // PUT with the _revision just read: a concurrent writer makes NSX answer 412 (Conflict, retryable) rather
       // than one member list silently replacing another.
       await this.client.request({
@@ -158,7 +164,7 @@ export class NsxtNetworkDriver implements NetworkDriver {
       ...remove('deleteLbVirtualServer', o.apiVs, o.ingressVs), ...remove('deleteSecurityPolicy', o.policy), ...remove('deleteNatRule', o.natRule),
       this.progress.step(verb, 'node allocations', nodeAllocations),
     ]);
-    await Promise.all([...remove('deleteLbPool', o.apiPool), ...remove('deleteLbService', o.lbService), ...remove('deleteGroup', o.nodesGroup), ...remove('deleteIpSubnet', o.nodeSubnet)]);
+    await Promise.all([...remove('deleteLbPool', o.apiPool), ...remove('deleteLbService', o.lbService), ...remove('deleteGroup', o.nodesGroup, o.mastersGroup), ...remove('deleteIpSubnet', o.nodeSubnet)]);
     // The floating addresses may come from a profile's pool: found by tag rather than by the config's pool.
     const [, , , , floating] = await Promise.all([
       ...remove('deleteLbMonitorProfile', o.monitor), ...remove('deleteIpPool', o.nodePool), ...remove('deleteSegment', o.segment), ...remove('deleteIpSubnet', o.carveSubnet),

@@ -38,6 +38,7 @@ export function clusterObjects(clusterId: string) {
     apiVs: `/infra/lb-virtual-servers/${c}-api`,
     ingressVs: `/infra/lb-virtual-servers/${c}-ingress`,
     nodesGroup: `/infra/domains/default/groups/${c}-nodes`,
+    mastersGroup: `/infra/domains/default/groups/${c}-masters`,
     policy: `/infra/domains/default/security-policies/${c}`,
     /** Allocation ids in the floating IP pool. */
     snatAllocation: `${c}-snat`,

@@ -102,8 +102,10 @@ export function clusterIntent(o: ClusterObjects, c: TopologyChoices, r: Realized
       path: o.nodesGroup,
       body: { display_name: `${o.prefix}-nodes`, expression: [{ resource_type: 'PathExpression', paths: [o.segment] }], tags },
     },
+    // The masters' addresses come with ensureApiEndpoint; no `expression` here, so a repeated prepare's PATCH keeps them.
+    { path: o.mastersGroup, body: { display_name: `${o.prefix}-masters`, tags } },
     { path: o.policy, body: { display_name: o.prefix, category: 'Application', sequence_number: 10, stateful: true, scope: [o.nodesGroup], tags } },
-    rule('allow-api', 10, { action: 'ALLOW', service_entries: [tcp('tcp-8443', '8443')] }),
+    rule('allow-api', 10, { action: 'ALLOW', destination_groups: [o.mastersGroup], service_entries: [tcp('tcp-8443', '8443')] }),
     rule('allow-kube-dns', 20, { action: 'ALLOW', source_groups: [o.nodesGroup], service_entries: [tcp('tcp-8080', '8080')] }),
     rule('allow-intra-cluster', 30, { action: 'ALLOW', source_groups: [o.nodesGroup] }),
     rule('isolate', 40, { action: 'DROP' }),

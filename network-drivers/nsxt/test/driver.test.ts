@@ -31,7 +31,7 @@ describe('NSX-T driver against the fake NSX Manager (principal identity certific
     expect(obj(o.apiPool).active_monitor_paths).toEqual([o.monitor]);
     expect(obj(o.monitor)).toMatchObject({ resource_type: 'LBTcpMonitorProfile', monitor_port: 8443 });
     const rules = Object.fromEntries(['allow-api', 'allow-kube-dns', 'allow-intra-cluster', 'isolate'].map((r) => [r, obj(`${o.policy}/rules/${r}`)]));
-    expect(rules['allow-api']).toMatchObject({ action: 'ALLOW', destination_groups: [o.nodesGroup], service_entries: [{ destination_ports: ['8443'] }] });
+    expect(rules['allow-api']).toMatchObject({ action: 'ALLOW', destination_groups: [o.mastersGroup], service_entries: [{ destination_ports: ['8443'] }] });
     expect(rules['allow-kube-dns']).toMatchObject({ action: 'ALLOW', service_entries: [{ l4_protocol: 'TCP', destination_ports: ['8080'] }] });
     expect(rules['isolate']).toMatchObject({ action: 'DROP', source_groups: ['ANY'], destination_groups: [o.nodesGroup] });
     expect(rules['isolate'].sequence_number).toBeGreaterThan(rules['allow-intra-cluster'].sequence_number);
@@ -57,6 +57,13 @@ describe('NSX-T driver against the fake NSX Manager (principal identity certific
     expect(first.loadBalanced).toBe(true);
     const members = () => ((h.fake.object(o.apiPool) as { members: Array<{ ip_address: string; port: string }> }).members).map((m) => `${m.ip_address}:${m.port}`).sort();
     expect(members()).toEqual(ips.slice(0, 3).map((ip) => `${ip}:8443`).sort());
+    // The firewall admits 8443 from another cluster to the masters only, not to a worker.
+    const other = await prepare(h);
+    const outsider = (await h.driver.allocateAddress({ clusterId: other.id, owner: 'w', iaas: 'vsphere' })).ip;
+    expect(await h.fake.canReach(outsider, ips[0]!, 8443)).toBe(true);
+    expect(await h.fake.canReach(outsider, ips[3]!, 8443)).toBe(false);
+    expect(await h.fake.canReach(outsider, first.address, 8443)).toBe(true);
+    await h.driver.teardownCluster({ clusterId: other.id });
     // master-1 was recreated with a new address: the pool follows.
     const second = await h.driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters: [ips[0]!, ips[3]!, ips[2]!] });
     expect(second.address).toBe(first.address);
