@@ -164,7 +164,7 @@ export class NsxtNetworkDriver implements NetworkDriver {
       ...remove('deleteLbVirtualServer', o.apiVs, o.ingressVs), ...remove('deleteSecurityPolicy', o.policy), ...remove('deleteNatRule', o.natRule),
       this.progress.step(verb, 'node allocations', nodeAllocations),
     ]);
-    await Promise.all([...remove('deleteLbPool', o.apiPool), ...remove('deleteLbService', o.lbService), ...remove('deleteGroup', o.nodesGroup, o.mastersGroup), ...remove('deleteIpSubnet', o.nodeSubnet)]);
+    await Promise.all([...remove('deleteLbPool', o.apiPool), ...remove('deleteLbService', o.lbService), ...remove('deleteGroup', o.nodesGroup, o.mastersGroup, o.infrastructureGroup), ...remove('deleteIpSubnet', o.nodeSubnet)]);
     // The floating addresses may come from a profile's pool: found by tag rather than by the config's pool.
     const [, , , , floating] = await Promise.all([
       ...remove('deleteLbMonitorProfile', o.monitor), ...remove('deleteIpPool', o.nodePool), ...remove('deleteSegment', o.segment), ...remove('deleteIpSubnet', o.carveSubnet),
@@ -238,6 +238,7 @@ export class NsxtNetworkDriver implements NetworkDriver {
       addressesPerCluster: this.config.node_addresses_per_cluster,
       dns: p.nodes_dns ?? this.config.nodes_dns ?? [],
       failoverMode: p.failover_mode ?? 'NON_PREEMPTIVE',
+      infrastructureNetworks: p.infrastructure_networks ?? [],
     };
   }
 

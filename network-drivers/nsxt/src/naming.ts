@@ -39,6 +39,7 @@ export function clusterObjects(clusterId: string) {
     ingressVs: `/infra/lb-virtual-servers/${c}-ingress`,
     nodesGroup: `/infra/domains/default/groups/${c}-nodes`,
     mastersGroup: `/infra/domains/default/groups/${c}-masters`,
+    infrastructureGroup: `/infra/domains/default/groups/${c}-infrastructure`,
     policy: `/infra/domains/default/security-policies/${c}`,
     /** Allocation ids in the floating IP pool. */
     snatAllocation: `${c}-snat`,

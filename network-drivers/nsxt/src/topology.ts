@@ -15,6 +15,8 @@ export interface TopologyChoices {
   addressesPerCluster?: number;
   dns: string[];
   failoverMode: 'PREEMPTIVE' | 'NON_PREEMPTIVE';
+  /** A profile's infrastructure_networks: management networks admitted to every node (TKGI's field). */
+  infrastructureNetworks: string[];
 }
 
 /** The tag on a cluster's Tier-1 naming the floating pool its VIPs came from: they stay there for the cluster's life. */
@@ -102,9 +104,17 @@ export function clusterIntent(o: ClusterObjects, c: TopologyChoices, r: Realized
       path: o.nodesGroup,
       body: { display_name: `${o.prefix}-nodes`, expression: [{ resource_type: 'PathExpression', paths: [o.segment] }], tags },
     },
+    {
+      path: o.infrastructureGroup,
+      body: {
+        display_name: `${o.prefix}-infrastructure`, tags,
+        expression: c.infrastructureNetworks.length ? [{ resource_type: 'IPAddressExpression', id: 'networks', ip_addresses: c.infrastructureNetworks }] : [],
+      },
+    },
     // The masters' addresses come with ensureApiEndpoint; no `expression` here, so a repeated prepare's PATCH keeps them.
     { path: o.mastersGroup, body: { display_name: `${o.prefix}-masters`, tags } },
     { path: o.policy, body: { display_name: o.prefix, category: 'Application', sequence_number: 10, stateful: true, scope: [o.nodesGroup], tags } },
+    rule('allow-infrastructure', 5, { action: 'ALLOW', source_groups: [o.infrastructureGroup], disabled: c.infrastructureNetworks.length === 0 }),
     rule('allow-api', 10, { action: 'ALLOW', destination_groups: [o.mastersGroup], service_entries: [tcp('tcp-8443', '8443')] }),
     rule('allow-kube-dns', 20, { action: 'ALLOW', source_groups: [o.nodesGroup], service_entries: [tcp('tcp-8080', '8080')] }),
     rule('allow-intra-cluster', 30, { action: 'ALLOW', source_groups: [o.nodesGroup] }),

@@ -202,11 +202,15 @@ describe('NSX-T driver against the fake NSX Manager (principal identity certific
   });
 
   it('follows a network profile: its Tier-0, floating pool, LB size and a separate LB Tier-1', async () => {
-    const { id } = await prepare(h, randomUUID(), { name: 'p', parameters: { t0_router_id: 't0-slipway', fip_pool_ids: ['slipway-floating'], single_tier_topology: false, lb_size: 'medium' } });
+    const { id } = await prepare(h, randomUUID(), { name: 'p', parameters: { t0_router_id: 't0-slipway', fip_pool_ids: ['slipway-floating'], single_tier_topology: false, lb_size: 'medium', infrastructure_networks: ['192.168.10.0/24'] } });
     const o = clusterObjects(id);
     expect(h.fake.object(o.lbService)).toMatchObject({ connectivity_path: o.lbTier1, size: 'MEDIUM' });
     expect(h.fake.object(o.lbTier1)).toMatchObject({ tier0_path: FAKE_TIER0 });
     expect(h.fake.object(`${FAKE_FLOATING_POOL}/ip-allocations/${o.apiVipAllocation}`)).toBeDefined();
+    // infrastructure_networks reach every node; anything else from outside does not.
+    const node = (await h.driver.allocateAddress({ clusterId: id, owner: 'w0', iaas: 'vsphere' })).ip;
+    expect(await h.fake.canReach('192.168.10.5', node, 22)).toBe(true);
+    expect(await h.fake.canReach('192.168.11.5', node, 22)).toBe(false);
     await h.driver.teardownCluster({ clusterId: id });
     expect(h.fake.inventory().filter((x) => x.path.includes(o.prefix))).toEqual([]);
   });
