@@ -74,6 +74,14 @@ export function transportError(error: unknown, operation: string, signal?: Abort
     return new SlipwayError('Timeout', `nsx ${operation}: NSX Manager did not answer in time`, { plugin: PLUGIN, cause: error, details: { operation } });
   }
   const reason = error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
+  const tlsCode = String((error as { cause?: { code?: unknown } })?.cause?.code ?? '');
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(tlsCode)) {
+    // Not transient: retrying cannot make an untrusted certificate trusted.
+    return new SlipwayError('CloudError', `nsx ${operation}: NSX Manager's certificate is not trusted: ${reason}`, {
+      plugin: PLUGIN, cause: error, details: { operation, tlsCode },
+      hint: 'Set ca_certificate to the PEM of the CA that signed NSX Manager\'s certificate (System > Certificates in NSX Manager).',
+    });
+  }
   return new SlipwayError('Retryable', `nsx ${operation}: cannot reach NSX Manager: ${reason}`, { plugin: PLUGIN, cause: error, details: { operation } });
 }
 

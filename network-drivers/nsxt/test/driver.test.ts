@@ -232,6 +232,18 @@ describe('NSX-T driver auth modes', () => {
     }
   });
 
+  it('an NSX Manager whose certificate is not trusted is a permanent error naming ca_certificate', async () => {
+    const h = await startHarness({ auth: 'basic', config: { ca_certificate: undefined } });
+    try {
+      const error = await prepare(h).catch((e: unknown) => e);
+      expect(SlipwayError.is(error, 'CloudError')).toBe(true);
+      expect((error as SlipwayError).retryable).toBe(false);
+      expect((error as SlipwayError).hint).toContain('ca_certificate');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('basic auth with a wrong password is Unauthenticated, naming the credential to fix', async () => {
     const probe = await startHarness({ auth: 'basic' });
     const credentials = probe.fake.credentials.map((c) => (c.type === 'user' ? { ...c, value: { username: 'admin', password: 'wrong' } } : c));
