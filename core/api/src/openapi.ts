@@ -28,7 +28,7 @@ export function openApiDocument(version: string) {
       '/v1/clusters/{name}': {
         parameters: [nameParam],
         get: { summary: 'Show a cluster', responses: { 200: { description: 'cluster', ...json(ref('Cluster')) }, ...errors } },
-        patch: { summary: 'Resize a cluster (async)', requestBody: json(ref('UpdateClusterParameters')), responses: { 202: { description: 'accepted', ...json(ref('Cluster')) }, ...errors } },
+        patch: { summary: 'Resize a cluster, or move it to another network profile (async)', requestBody: json(ref('UpdateClusterParameters')), responses: { 202: { description: 'accepted', ...json(ref('Cluster')) }, ...errors } },
         delete: { summary: 'Delete a cluster (async)', responses: { 202: { description: 'accepted', ...json(ref('Cluster')) }, ...errors } },
       },
       '/v1/clusters/{name}/rotate-certificates': { parameters: [nameParam], post: { summary: 'Rotate certificates without downtime: CAs in three phases, or leaves only (async)', requestBody: json(ref('RotateCertificatesRequest')), responses: { 202: { description: 'accepted', ...json(ref('Cluster')) }, ...errors } } },
@@ -65,6 +65,20 @@ export function openApiDocument(version: string) {
         post: { summary: 'Create a user (admin)', requestBody: json(ref('UserRequest')), responses: { 201: { description: 'created' }, ...errors } },
       },
       '/v1/users/{name}': { parameters: [nameParam], delete: { summary: 'Delete a user (admin)', responses: { 204: { description: 'deleted' }, ...errors } } },
+      '/v1/network-profiles': {
+        get: { summary: 'List network profiles', responses: { 200: { description: 'profiles', ...json({ type: 'array', items: ref('NetworkProfile') }) }, ...errors } },
+        post: { summary: 'Create a network profile (admins)', requestBody: json(ref('NetworkProfile')), responses: { 201: { description: 'created', ...json(ref('NetworkProfile')) }, ...errors } },
+      },
+      '/v1/network-profiles/{name}': {
+        parameters: [nameParam],
+        get: { summary: 'Show a network profile', responses: { 200: { description: 'profile', ...json(ref('NetworkProfile')) }, ...errors } },
+        delete: { summary: 'Delete a network profile no live cluster uses (admins); 409 names how many use it', responses: { 204: { description: 'deleted' }, ...errors } },
+      },
+      '/v1/network-leftovers': { get: { summary: 'Network objects tagged with clusters that are gone (admins; slipway doctor --leftovers)', responses: { 200: { description: 'leftovers by cluster uuid' }, ...errors } } },
+      '/v1/network-leftovers/{uuid}': {
+        parameters: [{ name: 'uuid', in: 'path', required: true, schema: { type: 'string' } }],
+        delete: { summary: 'Remove what the network holds for a cluster that is gone (admins)', responses: { 204: { description: 'removed' }, ...errors } },
+      },
       '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },
       '/v1/sandbox/{iaas}/inventory': { get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },
       '/v1/sandbox/{iaas}/vms/{cid}/kill': { post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },

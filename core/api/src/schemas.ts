@@ -1,4 +1,5 @@
 import type { JsonSchema } from '@slipway/contracts';
+import { NETWORK_PROFILE_SCHEMA } from '@slipway/engine';
 
 /**
  * Request and response schemas: the one source for ajv validation of bodies and for GET /openapi.json.
@@ -19,6 +20,7 @@ export const schemas = {
     properties: {
       name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$', description: 'lowercase letters, digits and dashes; 1-40 characters' },
       plan_name: { type: 'string', minLength: 1 },
+      network_profile_name: { type: 'string', minLength: 1, description: 'a network profile (GET /v1/network-profiles)' },
       parameters: {
         type: 'object', additionalProperties: false, required: ['kubernetes_master_host'],
         properties: {
@@ -35,9 +37,13 @@ export const schemas = {
     },
   },
   UpdateClusterParameters: {
-    type: 'object', additionalProperties: false, required: ['kubernetes_worker_instances'],
-    properties: { kubernetes_worker_instances: { type: 'integer', minimum: 0 } },
+    type: 'object', additionalProperties: false, minProperties: 1,
+    properties: {
+      kubernetes_worker_instances: { type: 'integer', minimum: 0 },
+      network_profile_name: { type: 'string', minLength: 1, description: 'move to this network profile (only its updatable fields may differ)' },
+    },
   },
+  NetworkProfile: NETWORK_PROFILE_SCHEMA,
   UserRequest: {
     type: 'object', additionalProperties: false, required: ['name', 'password', 'roles'],
     properties: {

@@ -15,6 +15,9 @@ export interface ClusterDoc {
   last_action_description: string | null;
   task_id: number | null;
   kubernetes_master_ips: string[];
+  /** The load-balanced API VIP, when the network has one. */
+  kubernetes_api_vip?: string | null;
+  network_profile_name?: string | null;
   k8s_version: string;
   slipway_version?: string;
   parameters: {

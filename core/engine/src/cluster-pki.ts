@@ -21,6 +21,8 @@ export interface ClusterPkiInput {
   workers?: KubernetesNode[];
   /** Cluster DNS domain for the API server's SANs; default `cluster.local`. */
   clusterDomain?: string;
+  /** The API VIP (a load-balanced network), in the API server's SANs so clients verify it. */
+  apiAddresses?: string[];
 }
 
 export function clusterCredentialPath(clusterId: string): string {

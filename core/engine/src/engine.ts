@@ -7,6 +7,8 @@ import { AgentRegistry } from './agents/agent-registry.js';
 import { AuthService } from './auth/auth-service.js';
 import { SystemClock } from './clock.js';
 import { ClusterService } from './clusters/cluster-service.js';
+import { NetworkProfileService } from './network-profiles/index.js';
+import { NetworkLeftovers } from './health/network-leftovers.js';
 import type { SlipwayConfig } from './config/schema.js';
 import { AGENT_CA, ensureControlPlaneTls, type ControlPlaneTls } from './control-plane-tls.js';
 import { CertificateRotationSteps, rotateCertificatesTask } from './lifecycle/rotate-certificates.js';
@@ -39,6 +41,8 @@ export interface EngineServices {
   tasks: TaskRunner;
   health: HealthService;
   upgrades: UpgradeService;
+  networkProfiles: NetworkProfileService;
+  networkLeftovers: NetworkLeftovers;
 }
 
 export interface Engine {
@@ -103,6 +107,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         services = {
           clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks,
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
+          networkProfiles: container.resolve(NetworkProfileService), networkLeftovers: container.resolve(NetworkLeftovers),
         };
         const resumed = await tasks.resumeAll();
         if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`);

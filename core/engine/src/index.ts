@@ -32,3 +32,5 @@ export { openEngine, type Engine, type EngineOptions, type EngineServices } from
 export * from './health/index.js';
 export * from './upgrades/index.js';
 export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './config/schema.js';
+export { NetworkProfileService, NETWORK_PROFILE_SCHEMA, validateNetworkProfile, type NetworkProfileView } from './network-profiles/index.js';
+export { NetworkLeftovers, type NetworkLeftover, type NetworkLeftoverReport } from './health/network-leftovers.js';

@@ -1,7 +1,24 @@
 import type { JsonSchema } from '@slipway/contracts';
 
 export interface RangeConfig { cidr: string; gateway?: string; reserved?: string[]; dns?: string[] }
+export type LoadBalancerMode = 'haproxy' | 'external' | 'none';
+
+export interface LoadBalancerConfig {
+  /** `haproxy`: the driver runs one HAProxy per cluster; `external`: it writes the config for the operator's LB. */
+  mode: LoadBalancerMode;
+  /** Addresses the cluster API VIPs are taken from: a CIDR or `a-b`. */
+  vip_range?: string;
+  haproxy_binary?: string;
+  health_check_interval_ms?: number;
+  /** The VIP's port (the Kubernetes API's, 8443). */
+  port?: number;
+  /** `external`: where the per-cluster configs are written (default: the plugin's data directory, `lb/`). */
+  config_dir?: string;
+}
+
 export interface FlatConfig {
+  /** The API load balancer of every cluster; default `none` (the endpoint is the first master). */
+  load_balancer?: LoadBalancerConfig;
   /** One range per IaaS target name. */
   ranges?: Record<string, RangeConfig>;
   /** For targets without their own range. */
@@ -23,5 +40,18 @@ export const configSchema: JsonSchema = {
   properties: {
     ranges: { type: 'object', additionalProperties: range },
     default_range: range,
+    load_balancer: {
+      type: 'object', additionalProperties: false, required: ['mode'],
+      properties: {
+        mode: { enum: ['haproxy', 'external', 'none'], description: 'haproxy: a managed HAProxy per cluster; external: write the config for your own LB; none: the first master' },
+        vip_range: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}(/\\d{1,2}|-\\d{1,3}(\\.\\d{1,3}){3})$', description: 'VIP addresses, a CIDR or a-b (127.x works without root: it routes to lo)' },
+        haproxy_binary: { type: 'string', minLength: 1, default: '/usr/sbin/haproxy', description: 'the HAProxy executable (Debian: /usr/sbin/haproxy)' },
+        health_check_interval_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000, description: 'TCP health check of each master (HAProxy check inter)' },
+        port: { type: 'integer', minimum: 1, maximum: 65535, default: 8443, description: 'the VIP\'s TCP port' },
+        config_dir: { type: 'string', minLength: 1, description: 'external: where each cluster\'s HAProxy config is written' },
+      },
+      if: { properties: { mode: { enum: ['haproxy', 'external'] } } },
+      then: { required: ['mode', 'vip_range'] },
+    },
   },
 };

@@ -1,19 +1,28 @@
-import { SlipwayError, throwIfAborted, type AddressAllocation, type ApiEndpoint, type ApiEndpointInput, type CallOptions, type ClusterNetwork, type NetworkDriver, type NetworkObject, type PrepareClusterInput } from '@slipway/contracts';
+import { SlipwayError, throwIfAborted, type AddressAllocation, type ApiEndpoint, type ApiEndpointInput, type CallOptions, type Logger, type ClusterNetwork, type NetworkCapability, type NetworkDriver, type NetworkObject, type PrepareClusterInput } from '@slipway/contracts';
 import type { FlatConfig } from './config.js';
 import { intToIp, parseRange, pickAddress, type Range } from './ipam.js';
+import type { ApiLoadBalancer } from './load-balancer.js';
+import { parseVipRange, pickVip } from './vip-pool.js';
 import type { FlatState, FlatStateFile } from './store.js';
 
 /**
- * A flat network: every cluster of an IaaS target shares that target's range. No load balancer: the API
- * endpoint is the first master. Allocation is synchronous over in-memory state, saved before returning,
+ * A flat network: every cluster of an IaaS target shares that target's range. With `load_balancer` the API
+ * endpoint is a VIP per cluster from `vip_range` (HAProxy managed here, or a config for an external LB);
+ * without, the first master. Allocation is synchronous over in-memory state, saved before returning,
  * so two concurrent calls can never hand out one address.
  */
 export class FlatNetworkDriver implements NetworkDriver {
   private readonly ranges = new Map<string, Range>();
   private readonly state: FlatState;
   private readonly byOwner = new Map<string, FlatState['allocations'][number]>();
+  readonly capabilities: readonly NetworkCapability[];
+  private readonly vipRange?: { first: number; last: number };
+  /** One change at a time per cluster's balancer: a reload must not race a teardown. */
+  private readonly lbQueue = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly config: FlatConfig, private readonly file: FlatStateFile) {
+  constructor(private readonly config: FlatConfig, private readonly file: FlatStateFile, private readonly lb?: ApiLoadBalancer, private readonly logger?: Logger) {
+    this.capabilities = lb ? ['lb', 'leftovers'] : ['leftovers'];
+    if (lb) this.vipRange = parseVipRange(config.load_balancer!.vip_range!);
     for (const [target, spec] of Object.entries(config.ranges ?? {})) this.ranges.set(target, parseRange(spec, `network.config.ranges.${target}`));
     this.state = file.load();
     for (const a of this.state.allocations) this.byOwner.set(key(a.clusterId, a.owner), a);
@@ -64,12 +73,32 @@ export class FlatNetworkDriver implements NetworkDriver {
 
   async ensureApiEndpoint(input: ApiEndpointInput, options?: CallOptions): Promise<ApiEndpoint> {
     throwIfAborted(options?.signal);
-    if (!input.masters.length) throw new SlipwayError('InvalidInput', `cluster ${input.clusterId} has no master address yet`);
-    return { address: input.masters[0]!, loadBalanced: false };
+    if (!this.lb) {
+      if (!input.masters.length) throw new SlipwayError('InvalidInput', `cluster ${input.clusterId} has no master address yet`);
+      return { address: input.masters[0]!, loadBalanced: false };
+    }
+    const lb = this.lb;
+    const vips = (this.state.vips ??= {});
+    let vip = vips[input.clusterId];
+    if (!vip) {
+      const address = pickVip(this.vipRange!, Object.values(vips).map((v) => v.address), this.config.load_balancer!.vip_range!);
+      vip = { address, port: this.config.load_balancer!.port ?? 8443, members: [], memberPort: input.port };
+    }
+    // Recorded before the balancer changes, so a crash in between is finished by the next call, never leaked.
+    vips[input.clusterId] = vip = { ...vip, members: [...new Set(input.masters)], memberPort: input.port };
+    this.file.save(this.state);
+    const record = vip;
+    return this.serially(input.clusterId, () => lb.apply(input.clusterId, record));
   }
 
   async teardownCluster(input: { clusterId: string }, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal);
+    const lb = this.lb;
+    if (this.state.vips?.[input.clusterId]) {
+      delete this.state.vips[input.clusterId];
+      this.file.save(this.state);
+    }
+    if (lb) await this.serially(input.clusterId, () => lb.remove(input.clusterId));
     this.drop(this.state.allocations.filter((a) => a.clusterId === input.clusterId));
     this.state.clusters = this.state.clusters.filter((c) => c !== input.clusterId);
     if (this.state.clusterDns) delete this.state.clusterDns[input.clusterId];
@@ -78,10 +107,37 @@ export class FlatNetworkDriver implements NetworkDriver {
 
   async listClusterObjects(options?: CallOptions): Promise<NetworkObject[]> {
     throwIfAborted(options?.signal);
+    const lb = this.lb;
+    const withBalancer = new Set([...this.state.clusters, ...Object.keys(this.state.vips ?? {})]);
     return [
       ...this.state.clusters.map((clusterId) => ({ clusterId, kind: 'cluster-network', id: clusterId })),
       ...this.state.allocations.map((a) => ({ clusterId: a.clusterId, kind: 'address', id: `${a.target}/${intToIp(a.ip)}` })),
+      ...Object.entries(this.state.vips ?? {}).map(([clusterId, v]) => ({ clusterId, kind: 'vip', id: v.address })),
+      ...(lb ? [...withBalancer].flatMap((clusterId) => lb.objects(clusterId).map((o) => ({ clusterId, ...o }))) : []),
     ];
+  }
+
+  /** Restarts managed balancers that died; the plugin runs it on a timer. */
+  async supervise(): Promise<void> {
+    const lb = this.lb;
+    if (!lb) return;
+    for (const clusterId of Object.keys(this.state.vips ?? {})) {
+      await this.serially(clusterId, async () => {
+        // Read again inside the queue: a teardown that ran first removed the record, and nothing restarts.
+        const vip = this.state.vips?.[clusterId];
+        if (!vip || lb.running(clusterId)) return;
+        this.logger?.warn(`API load balancer of cluster ${clusterId} is not running; starting it again`, { vip: vip.address });
+        await lb.apply(clusterId, vip);
+      }).catch((e: unknown) => this.logger?.error(`restarting the API load balancer of cluster ${clusterId} failed`, { error: String(e) }));
+    }
+  }
+
+  private serially<T>(clusterId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.lbQueue.get(clusterId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.lbQueue.set(clusterId, next);
+    void next.finally(() => { if (this.lbQueue.get(clusterId) === next) this.lbQueue.delete(clusterId); }).catch(() => undefined);
+    return next;
   }
 
   async listAllocations(input: { clusterId: string }, options?: CallOptions): Promise<AddressAllocation[]> {

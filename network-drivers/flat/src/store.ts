@@ -1,3 +1,4 @@
+import type { VipRecord } from './load-balancer.js';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 
 export interface Allocation { clusterId: string; owner: string; ip: number; target: string }
@@ -10,6 +11,8 @@ export interface FlatState {
   clusters: string[];
   /** Per cluster: the name servers its network profile gave (`nodes_dns`), overriding the range's. */
   clusterDns?: Record<string, string[]>;
+  /** Per cluster: its API VIP and the members last applied (with a load balancer configured). */
+  vips?: Record<string, VipRecord>;
 }
 
 /** The allocations, kept in one file written atomically (temp, fsync, rename) before a call returns. */

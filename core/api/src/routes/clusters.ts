@@ -15,8 +15,8 @@ export function clusterRoutes(clusters: ClusterService) {
   });
   app.get('/clusters/:name', async (c) => c.json(await clusters.get(c.get('principal'), c.req.param('name'))));
   app.patch('/clusters/:name', async (c) => {
-    const body = validateBody<{ kubernetes_worker_instances: number }>('UpdateClusterParameters', await readJson(c.req.raw));
-    const cluster = await clusters.resize(c.get('principal'), c.req.param('name'), body.kubernetes_worker_instances);
+    const body = validateBody<{ kubernetes_worker_instances?: number; network_profile_name?: string }>('UpdateClusterParameters', await readJson(c.req.raw));
+    const cluster = await clusters.resize(c.get('principal'), c.req.param('name'), body.kubernetes_worker_instances, body.network_profile_name);
     if (cluster.task_id) c.header('location', `/v1/tasks/${cluster.task_id}`);
     return c.json(cluster, 202);
   });

@@ -33,10 +33,16 @@ export function clusterSummary(c: ClusterDoc): string {
     ['Kubernetes Master Port', c.parameters.kubernetes_master_port],
     ['Master Nodes', c.parameters.kubernetes_master_instances],
     ['Worker Nodes', c.parameters.kubernetes_worker_instances],
-    ['Kubernetes Master IP(s)', c.kubernetes_master_ips.length ? c.kubernetes_master_ips : c.last_action_state === 'in progress' ? 'In Progress' : '-'],
+    ['Network Profile', c.network_profile_name ?? '-'],
+    ['Kubernetes Master IP(s)', c.kubernetes_master_ips.length ? masterIps(c) : c.last_action_state === 'in progress' ? 'In Progress' : '-'],
     ['Created', localIso(c.created_at)],
     ['Updated', localIso(c.updated_at)],
   ]);
+}
+
+/** The VIP marked as such (a load-balanced network), then the masters' own addresses. */
+function masterIps(c: ClusterDoc): string {
+  return c.kubernetes_master_ips.map((ip) => (ip === c.kubernetes_api_vip ? `${ip} (load balancer)` : ip)).join(', ');
 }
 
 /** The persistent disk, and whether the VM's agent has it mounted (it is attached first, mounted at boot). */
@@ -165,15 +171,20 @@ const createCluster: Command = {
     plan: { type: 'string', short: 'p', valueName: 'PLAN', required: true, description: 'the plan (slipway plans lists them)' },
     'external-hostname': { type: 'string', short: 'e', valueName: 'HOST', required: true, description: 'host name clients reach the Kubernetes API at' },
     'num-nodes': { type: 'string', short: 'n', valueName: 'N', description: "number of worker nodes (default: the plan's)" },
+    'network-profile': { type: 'string', valueName: 'PROFILE', description: 'the network profile (slipway network-profiles lists them)' },
     wait: WAIT_FLAG,
   },
   json: true,
   examples: ['slipway create-cluster dev --plan small --external-hostname dev.k8s.example.com --num-nodes 2 --wait'],
-  apiFields: { name: 'NAME', plan_name: '--plan', 'parameters.kubernetes_master_host': '--external-hostname', 'parameters.kubernetes_worker_instances': '--num-nodes' },
+  apiFields: {
+    name: 'NAME', plan_name: '--plan', network_profile_name: '--network-profile', 'parameters.kubernetes_master_host': '--external-hostname',
+    'parameters.kubernetes_worker_instances': '--num-nodes',
+  },
   async run({ io, args, flags }) {
     const workers = flags.int('num-nodes', { min: 0 });
+    const profile = flags.string('network-profile');
     const body = {
-      name: args.NAME!, plan_name: flags.string('plan')!,
+      name: args.NAME!, plan_name: flags.string('plan')!, ...(profile ? { network_profile_name: profile } : {}),
       parameters: { kubernetes_master_host: flags.string('external-hostname')!, ...(workers !== undefined ? { kubernetes_worker_instances: workers } : {}) },
     };
     return withSession(io, async ({ client }) => {

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { ClusterHealthView, DoctorReport, Problem, Resolution, ResurrectionStatus } from '@slipway/engine';
 import type { ApiClient } from '../api-client.js';
 import type { TaskDoc } from '../api-types.js';
-import { canAsk } from '../confirm.js';
+import { canAsk, confirm } from '../confirm.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { printJson } from '../output/json.js';
@@ -140,17 +140,23 @@ const doctor: Command = {
     'delete the leftover, reattach the disk. On a terminal it asks per problem; --yes applies every default fix',
     '(for scripts); --report only lists (exit 1 when there are problems).',
   ].join('\n'),
-  args: [{ name: 'CLUSTER', description: 'the cluster name', required: true }],
+  args: [{ name: 'CLUSTER', description: 'the cluster name (not with --leftovers)', required: false }],
   flags: {
     yes: { type: 'boolean', short: 'y', description: "apply every problem's default fix without asking" },
     report: { type: 'boolean', short: 'r', description: 'only list the problems' },
+    leftovers: { type: 'boolean', description: 'instead of a cluster: network objects tagged with clusters that are gone, offered for removal (admins)' },
   },
   json: true,
-  examples: ['slipway doctor prod', 'slipway doctor prod --yes', 'slipway doctor prod --report --json'],
+  examples: ['slipway doctor prod', 'slipway doctor prod --yes', 'slipway doctor prod --report --json', 'slipway doctor --leftovers'],
   async run({ io, args, flags }) {
-    const name = args.CLUSTER!;
     const json = flags.bool('json');
     if (flags.bool('yes') && flags.bool('report')) throw new UsageError('--yes applies fixes and --report only lists them: pass one', 'doctor');
+    if (flags.bool('leftovers')) {
+      if (args.CLUSTER) throw new UsageError('--leftovers looks at every deleted cluster: pass no CLUSTER', 'doctor');
+      return networkLeftovers(io, { yes: flags.bool('yes'), report: flags.bool('report'), json });
+    }
+    if (!args.CLUSTER) throw new UsageError('name the CLUSTER to check, or pass --leftovers', 'doctor');
+    const name = args.CLUSTER;
     return withSession(io, async ({ client }) => {
       const report = await client.get<DoctorReport>(`/v1/clusters/${enc(name)}/doctor`);
       if (!report.problems.length) {
@@ -198,3 +204,42 @@ const alerts: Command = {
 };
 
 export const healthCommands: CommandGroup = { title: 'Health and repair', commands: [health, resurrection, doctor, alerts] };
+
+interface NetworkLeftoverDoc { supported: boolean; leftovers: Array<{ cluster_uuid: string; cluster_name: string | null; objects: Array<{ kind: string; id: string }> }> }
+
+/** Lists the network objects of deleted clusters and removes them (each after a yes, or all with --yes). */
+async function networkLeftovers(io: CliIo, options: { yes: boolean; report: boolean; json: boolean }): Promise<number> {
+  return withSession(io, async ({ client }) => {
+    const report = await client.get<NetworkLeftoverDoc>('/v1/network-leftovers');
+    if (options.json && (options.report || !report.leftovers.length || (!options.yes && !canAsk(io)))) {
+      printJson(io.stdout, report);
+      return report.leftovers.length ? EXIT.failed : EXIT.ok;
+    }
+    if (!report.supported) {
+      io.stdout.write('The network driver cannot list what it made (no leftovers capability): nothing to check.\n');
+      return EXIT.ok;
+    }
+    if (!report.leftovers.length) {
+      io.stdout.write('No network leftovers: every network object belongs to a live cluster.\n');
+      return EXIT.ok;
+    }
+    io.stdout.write(table(['Cluster UUID', 'Deleted Cluster', 'Objects'], report.leftovers.map((l) => [
+      l.cluster_uuid, l.cluster_name ?? '(unknown)', l.objects.map((o) => `${o.kind} ${o.id}`).join(', '),
+    ])));
+    if (options.report) return EXIT.failed;
+    if (!options.yes && !canAsk(io)) {
+      io.stderr.write('Not a terminal: nothing was changed. Pass --yes to remove them: slipway doctor --leftovers --yes\n');
+      return EXIT.failed;
+    }
+    let left = 0;
+    for (const l of report.leftovers) {
+      if (!options.yes && !(await confirm(io, `Remove the ${l.objects.length} network objects of ${l.cluster_name ?? l.cluster_uuid}?`))) {
+        left++;
+        continue;
+      }
+      await client.delete(`/v1/network-leftovers/${encodeURIComponent(l.cluster_uuid)}`);
+      io.stdout.write(`Removed the network objects of ${l.cluster_name ?? l.cluster_uuid}.\n`);
+    }
+    return left ? EXIT.failed : EXIT.ok;
+  });
+}

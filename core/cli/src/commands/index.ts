@@ -6,6 +6,7 @@ import { credentialCommands } from './credentials.js';
 import { healthCommands } from './health.js';
 import { fakeCommands } from './fakes.js';
 import { kubeconfigCommands } from './kubeconfig.js';
+import { networkProfileCommands } from './network-profiles.js';
 import { planCommands } from './plans.js';
 import { pluginCommands } from './plugins.js';
 import { sandboxCommands } from './sandbox.js';
@@ -20,6 +21,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   sessionCommands,
   planCommands,
   clusterCommands,
+  networkProfileCommands,
   kubeconfigCommands,
   taskCommands,
   credentialCommands,

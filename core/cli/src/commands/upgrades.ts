@@ -140,13 +140,24 @@ const updateCluster: Command = {
     'max-in-flight': MAX_IN_FLIGHT,
     canaries: CANARIES,
     'force-drain': FORCE_DRAIN,
+    'network-profile': { type: 'string', valueName: 'PROFILE', description: 'move to this network profile; only its updatable fields (fip_pool_ids, pod_ip_block_ids, nodes_dns, cni_configurations) may differ' },
     wait: WAIT_FLAG,
   },
   json: true,
-  apiFields: { plan_name: '--plan', max_in_flight: '--max-in-flight' },
-  examples: ['slipway update-cluster prod --plan large --wait'],
+  apiFields: { plan_name: '--plan', max_in_flight: '--max-in-flight', network_profile_name: '--network-profile' },
+  examples: ['slipway update-cluster prod --plan large --wait', 'slipway update-cluster prod --network-profile prod-dns-2 --wait'],
   async run({ io, args, flags }) {
-    if (!flags.string('plan') && !flags.bool('recreate')) throw new UsageError('pass --plan PLAN, or --recreate to replace every VM', 'update-cluster');
+    const profile = flags.string('network-profile');
+    if (profile && !flags.string('plan') && !flags.bool('recreate')) {
+      // TKGI's PATCH /v1/clusters/NAME with network_profile_name: an UPDATE task that re-prepares the network.
+      return withSession(io, async ({ client }) => {
+        const accepted = await client.patch<ClusterDoc>(`/v1/clusters/${enc(args.NAME!)}`, { network_profile_name: profile });
+        if (!flags.bool('json')) io.stdout.write(`Updating cluster ${accepted.name} to network profile ${profile} (task ${accepted.task_id}).\n`);
+        return followCluster(client, io, accepted, flags.bool('wait'), flags.bool('json'));
+      });
+    }
+    if (profile) throw new UsageError('--network-profile is applied on its own; run update-cluster twice to change the plan and the profile', 'update-cluster');
+    if (!flags.string('plan') && !flags.bool('recreate')) throw new UsageError('pass --plan PLAN, --recreate to replace every VM, or --network-profile PROFILE', 'update-cluster');
     const body = {
       ...(flags.string('plan') ? { plan_name: flags.string('plan') } : {}),
       ...(flags.bool('recreate') ? { recreate: true } : {}),

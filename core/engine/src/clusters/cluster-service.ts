@@ -14,6 +14,7 @@ import type { ClusterWithTask, Store } from '../store/index.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, PLUGINS, STORE, type ControlPlaneIdentity } from '../tokens.js';
 import { findCluster } from './cluster-access.js';
+import { checkProfileUpdate, findNetworkProfile, requireNetworkProfile } from '../network-profiles/index.js';
 import { buildKubeconfig, type Kubeconfig } from './kubeconfig.js';
 import { clusterView, eventView, instanceView, planView, taskView, type ClusterView } from './views.js';
 
@@ -60,7 +61,7 @@ export class ClusterService {
     return { instances: instances.map((i) => instanceView(i, disks.get(i.id))), events: events.map((e) => eventView(e, names)) };
   }
 
-  async create(principal: Principal, input: { name: string; plan_name: string; parameters: { kubernetes_master_host: string; kubernetes_worker_instances?: number } }): Promise<ClusterView> {
+  async create(principal: Principal, input: { name: string; plan_name: string; network_profile_name?: string; parameters: { kubernetes_master_host: string; kubernetes_worker_instances?: number } }): Promise<ClusterView> {
     requireRole(principal, ['clusters.admin', 'clusters.manage'], 'create clusters');
     if (!NAME.test(input.name)) {
       throw new SlipwayError('InvalidInput', `cluster name "${input.name}" is not valid: 1-40 lowercase letters, digits and dashes, starting and ending with a letter or digit`, { field: 'name' });
@@ -75,6 +76,7 @@ export class ClusterService {
     if (await this.store.clusters.findByName(input.name)) {
       throw new SlipwayError('AlreadyExists', `a cluster named "${input.name}" already exists`, { field: 'name', hint: 'Pick another name, or delete the existing cluster first.' });
     }
+    if (input.network_profile_name !== undefined) await requireNetworkProfile(this.store.db, input.network_profile_name, 'network_profile_name');
     const uuid = randomUUID();
     const now = isoNow(this.clock);
     await this.tasks.submit({
@@ -86,7 +88,7 @@ export class ClusterService {
             uuid, name: input.name, owner: principal.name, plan_name: plan.name, iaas: plan.iaas, external_hostname: host,
             k8s_version: this.plans.kubernetesVersion(plan), stemcell: `${this.config.kubernetes.stemcell.name}/${this.config.kubernetes.stemcell.version}`,
             master_instances: plan.master_instances, worker_instances: workers, api_address: null, status: 'active', live: 1,
-            created_at: now, updated_at: now,
+            created_at: now, updated_at: now, network_profile: input.network_profile_name ?? null,
           });
         } catch (e) {
           // Two creates of one name racing: the unique index decides.
@@ -98,11 +100,20 @@ export class ClusterService {
     return this.get(principal, input.name);
   }
 
-  async resize(principal: Principal, name: string, workers: number): Promise<ClusterView> {
+  async resize(principal: Principal, name: string, workers: number | undefined, networkProfile?: string): Promise<ClusterView> {
     const row = await this.find(principal, name, 'write');
     const plan = this.plans.get(row.plan_name);
-    this.checkWorkers(workers, plan.max_worker_instances, 'kubernetes_worker_instances', plan.name);
-    await this.tasks.submit({ type: 'UPDATE', cluster: row, user: principal.name, description: `resize cluster ${name} to ${workers} workers`, params: { workers } });
+    const count = workers ?? row.worker_instances;
+    this.checkWorkers(count, plan.max_worker_instances, 'kubernetes_worker_instances', plan.name);
+    let description = `resize cluster ${name} to ${count} workers`;
+    if (networkProfile !== undefined && networkProfile !== row.network_profile) {
+      const next = await requireNetworkProfile(this.store.db, networkProfile, 'network_profile_name');
+      const current = row.network_profile ? await findNetworkProfile(this.store.db, row.network_profile) : undefined;
+      const changed = checkProfileUpdate(current, next);
+      description = workers === undefined ? `update cluster ${name} to network profile ${networkProfile} (${changed.join(', ') || 'no field changes'})` : `${description} with network profile ${networkProfile}`;
+    }
+    const params = { workers: count, ...(networkProfile !== undefined ? { network_profile: networkProfile } : {}) };
+    await this.tasks.submit({ type: 'UPDATE', cluster: row, user: principal.name, description, params });
     return this.get(principal, name);
   }
 
@@ -131,8 +142,12 @@ export class ClusterService {
     // The trust bundle, not just the current CA: during a CA rotation it holds both, so this kubeconfig keeps
     // trusting the API server across the switch.
     const caPem = await clusterTrustBundle(this.plugins.credentials, ENGINE_ACTOR, row.uuid);
+    // Behind a load balancer the kubeconfig names the VIP (in the API certificate's SANs), so it works before
+    // DNS maps the external host name to it and keeps working whichever master dies.
+    const masterIps = await this.store.instances.masterIps(row.uuid);
+    const vip = row.api_address && !masterIps.includes(row.api_address) ? row.api_address : undefined;
     return buildKubeconfig({
-      cluster: row.name, server: `https://${row.external_hostname}:${KUBERNETES_API_PORT}`, caPem,
+      cluster: row.name, server: `https://${vip ?? row.external_hostname}:${KUBERNETES_API_PORT}`, caPem,
       user: principal.name, certificate: certificate.value,
     });
   }

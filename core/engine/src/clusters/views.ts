@@ -25,7 +25,11 @@ export interface ClusterView {
   last_action_state: string | null;
   last_action_description: string | null;
   task_id: number | null;
+  /** The load balancer's VIP first (when the network has one), then every master's address. */
   kubernetes_master_ips: string[];
+  /** The API's load-balanced VIP; null when the endpoint is a master's own address. */
+  kubernetes_api_vip: string | null;
+  network_profile_name: string | null;
   k8s_version: string;
   slipway_version: string;
   parameters: {
@@ -51,7 +55,9 @@ export function clusterView(row: ClusterWithTask, masterIps: string[], version: 
     last_action_state: state,
     last_action_description: word ? `${word} cluster ${state === 'in progress' ? '' : state === 'succeeded' ? 'succeeded' : 'failed'}`.trim() : null,
     task_id: row.task_id,
-    kubernetes_master_ips: masterIps,
+    kubernetes_master_ips: vipOf(row, masterIps) ? [row.api_address!, ...masterIps] : masterIps,
+    kubernetes_api_vip: vipOf(row, masterIps) ? row.api_address : null,
+    network_profile_name: row.network_profile ?? null,
     k8s_version: row.k8s_version,
     slipway_version: version,
     parameters: {
@@ -63,6 +69,11 @@ export function clusterView(row: ClusterWithTask, masterIps: string[], version: 
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
+}
+
+/** The API address is a VIP when it is not one of the masters' own addresses. */
+function vipOf(row: ClusterWithTask, masterIps: string[]): boolean {
+  return Boolean(row.api_address) && !masterIps.includes(row.api_address!);
 }
 
 export function planView(plan: PlanConfig, k8sVersion: string) {

@@ -314,6 +314,9 @@ export class HealthMonitor {
 
   /** A master went down: point the API endpoint at a master that runs, so clients keep a working API. */
   private async moveApiEndpoint(row: Observed, cluster: CachedCluster): Promise<void> {
+    // Behind a load balancer nothing moves: its health check has already taken the master out, and the
+    // resurrection's api-endpoint step (a persisted task step) puts the new VM in the pool.
+    if (this.plugins.networkCapabilities.includes('lb')) return;
     if (!cluster.api_address || cluster.api_address !== row.ip) return;
     const masters = (await this.store.instances.ofCluster(row.cluster_uuid)).filter((i) => i.group_name === 'master' && i.id !== row.id && i.state === 'running' && i.ip);
     if (!masters.length) return;

@@ -15,9 +15,10 @@ import type { StepContext, TaskDefinition } from '../tasks/model.js';
 import { CLOCK, CONFIG, PLUGINS, STORE } from '../tokens.js';
 import { KUBERNETES_API_PORT } from '../kubernetes.js';
 import { label, Provisioner } from './provisioner.js';
+import { requireNetworkProfile } from '../network-profiles/profile-store.js';
 
 export interface CreateParams { workers: number }
-export interface ResizeParams { workers: number }
+export interface ResizeParams { workers: number; /** update-cluster --network-profile */ network_profile?: string }
 
 export { KUBERNETES_API_PORT } from '../kubernetes.js';
 
@@ -65,8 +66,9 @@ export class ClusterSteps {
   }
 
   async allocateAddresses(ctx: StepContext): Promise<void> {
-    const { cluster } = ctx;
-    await this.plugins.network.prepareCluster({ clusterId: cluster.uuid, clusterName: cluster.name, iaas: cluster.iaas }, { signal: ctx.signal });
+    const cluster = (await this.store.clusters.findByUuid(ctx.cluster.uuid)) ?? ctx.cluster;
+    const profile = cluster.network_profile ? await requireNetworkProfile(this.store.db, cluster.network_profile, 'network_profile_name') : undefined;
+    await this.plugins.network.prepareCluster({ clusterId: cluster.uuid, clusterName: cluster.name, iaas: cluster.iaas, ...(profile ? { profile } : {}) }, { signal: ctx.signal });
     const instances = (await this.store.instances.ofCluster(cluster.uuid)).filter((i) => i.desired === 'present' && !i.ip);
     let done = 0;
     for (const instance of instances) {
@@ -74,7 +76,18 @@ export class ClusterSteps {
       await this.store.instances.update(instance.id, { ip: allocation.ip, updated_at: isoNow(this.clock) });
       done++;
     }
-    await ctx.detail(`${done} addresses allocated`);
+    // With a load balancer the VIP exists before any VM: the API server's certificate names it and workers
+    // and kubeconfigs point at it from their first boot, so nothing has to move when master-0 dies.
+    const vip = this.plugins.networkCapabilities.includes('lb') ? await this.ensureVip(ctx) : undefined;
+    await ctx.detail(`${done} addresses allocated${vip ? `; API VIP ${vip}` : ''}`);
+  }
+
+  private async ensureVip(ctx: StepContext): Promise<string | undefined> {
+    const masters = (await this.store.instances.ofCluster(ctx.cluster.uuid)).filter((i) => i.group_name === 'master' && i.ip && i.desired !== 'absent');
+    if (!masters.length) return undefined;
+    const { address } = await this.plugins.network.ensureApiEndpoint({ clusterId: ctx.cluster.uuid, port: KUBERNETES_API_PORT, masters: masters.map((m) => m.ip!) }, { signal: ctx.signal });
+    await this.store.clusters.update(ctx.cluster.uuid, { api_address: address, updated_at: isoNow(this.clock) });
+    return address;
   }
 
   /**
@@ -84,8 +97,9 @@ export class ClusterSteps {
   async issueCredentials(ctx: StepContext): Promise<void> {
     const present = (await this.store.instances.ofCluster(ctx.cluster.uuid)).filter((i) => i.desired === 'present' && i.ip);
     const node = (i: InstanceRow) => ({ name: nodeNameOf(i), ip: i.ip! });
+    const vip = this.plugins.networkCapabilities.includes('lb') ? (await this.store.clusters.findByUuid(ctx.cluster.uuid))?.api_address : null;
     const names = await issueClusterPki(this.plugins.credentials, ENGINE_ACTOR, {
-      clusterId: ctx.cluster.uuid, externalHostname: ctx.cluster.external_hostname,
+      clusterId: ctx.cluster.uuid, externalHostname: ctx.cluster.external_hostname, ...(vip ? { apiAddresses: [vip] } : {}),
       masters: present.filter((i) => i.group_name === 'master').map(node),
       workers: present.filter((i) => i.group_name === 'worker').map(node),
     });
@@ -221,7 +235,7 @@ export function resizeClusterTask(steps: ClusterSteps): TaskDefinition<ResizePar
     async run(step, ctx) {
       switch (step) {
         case 'plan':
-          await steps.touch(ctx, { worker_instances: ctx.params.workers });
+          await steps.touch(ctx, { worker_instances: ctx.params.workers, ...(ctx.params.network_profile !== undefined ? { network_profile: ctx.params.network_profile } : {}) });
           return steps.planInstances(ctx.cluster, ctx.params.workers);
         case 'network': return steps.allocateAddresses(ctx);
         case 'credentials': return steps.issueCredentials(ctx);

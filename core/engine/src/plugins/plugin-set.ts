@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SlipwayError, type Clock, type CredentialProvider, type IaasDriver, type Logger, type NetworkDriver, type PluginHost, type PluginKind, type RegistryDriver } from '@slipway/contracts';
+import { SlipwayError, type Clock, type CredentialProvider, type IaasDriver, type Logger, type NetworkCapability, type NetworkDriver, networkCapabilities, type PluginHost, type PluginKind, type RegistryDriver } from '@slipway/contracts';
 import type { ResolvedPlugin } from './loader.js';
 
 export interface IaasTargetRuntime {
@@ -16,6 +16,8 @@ export interface PluginSet {
   credentials: CredentialProvider;
   iaas: ReadonlyMap<string, IaasTargetRuntime>;
   network: NetworkDriver;
+  /** What the network driver instance offers (`lb`, `leftovers`...): its own list, else its module's. */
+  networkCapabilities: readonly NetworkCapability[];
   registry?: RegistryDriver;
   /** Every loaded plugin, for `GET /v1/info` and logs. */
   loaded: Array<{ kind: PluginKind; name: string; version: string; instance: string }>;
@@ -52,7 +54,7 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: { dat
     const registryPlugin = resolved.find((p) => p.kind === 'registry');
     const registry = registryPlugin ? await make<RegistryDriver>(registryPlugin, 'default', credentials) : undefined;
     return {
-      credentials, iaas, network, registry,
+      credentials, iaas, network, registry, networkCapabilities: networkCapabilities(networkPlugin.module, network),
       loaded: resolved.map((p) => ({ kind: p.kind, name: p.name, version: p.version, instance: p.instanceName })),
       iaasTarget(name: string) {
         const target = iaas.get(name);

@@ -245,6 +245,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('events_at').on('events').columns(['at']).execute();
     },
   },
+  '0009_network_profiles': {
+    async up(db: Kysely<any>) {
+      // TKGI's network profiles: named by an admin, chosen per cluster; parameters kept as the validated JSON.
+      await db.schema.createTable('network_profiles')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('description', 'text')
+        .addColumn('parameters', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('clusters').addColumn('network_profile', 'text').execute();
+      await db.schema.createIndex('clusters_network_profile').on('clusters').columns(['network_profile']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

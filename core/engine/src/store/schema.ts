@@ -24,6 +24,18 @@ export interface Database {
   roll_progress: RollProgressTable;
   fleet_upgrades: FleetUpgradesTable;
   fleet_upgrade_clusters: FleetUpgradeClustersTable;
+  network_profiles: NetworkProfilesTable;
+}
+
+/** TKGI's network profiles (migration 0009). */
+export interface NetworkProfilesTable {
+  name: string;
+  description: string | null;
+  /** The validated `parameters` object, JSON. */
+  parameters: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface PlansTable {
@@ -63,6 +75,8 @@ export interface ClustersTable {
   worker_instances: number;
   /** The address clients reach the API at (load balancer or first master). */
   api_address: string | null;
+  /** The network profile the cluster was created or last updated with (migration 0009). */
+  network_profile?: string | null;
   /** A cluster is `active` until its delete task finishes; `deleted` rows are kept for history. */
   status: 'active' | 'deleted';
   /** Nonce that makes a name reusable after deletion (unique index on name + live). */
@@ -275,3 +289,4 @@ export type AlertRow = Selectable<AlertsTable>;
 export type InstanceSpecRow = Selectable<InstanceSpecsTable>;
 export type FleetUpgradeRow = Selectable<FleetUpgradesTable>;
 export type FleetUpgradeClusterRow = Selectable<FleetUpgradeClustersTable>;
+export type NetworkProfileRow = Selectable<NetworkProfilesTable>;

@@ -22,6 +22,8 @@ export interface KubernetesPkiInput {
   serviceClusterIp?: string;
   /** Cluster DNS domain; default `cluster.local`. */
   clusterDomain?: string;
+  /** Other addresses clients reach the API server at: the load balancer's VIP. */
+  apiAddresses?: string[];
 }
 
 export const DEFAULT_SERVICE_IP = '10.100.200.1';
@@ -103,7 +105,7 @@ export function kubernetesPkiLayout(input: KubernetesPkiInput): PkiEntry[][] {
       parameters: {
         common_name: 'kube-apiserver', ca: ca('kubernetes-ca'), duration: LEAF_DAYS,
         alternative_names: unique([
-          input.externalHostname, ...(input.masters ? masters.map((m) => m.ip) : input.masterIps ?? []),
+          input.externalHostname, ...(input.apiAddresses ?? []), ...(input.masters ? masters.map((m) => m.ip) : input.masterIps ?? []),
           input.serviceClusterIp ?? DEFAULT_SERVICE_IP, ...apiServerNames(input.clusterDomain),
         ]),
         key_usage: [...RSA_LEAF_USAGE], extended_key_usage: ['server_auth'],
