@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCredentials, silentLogger } from '@slipway/engine';
+import { randomUUID } from 'node:crypto';
+import { createTestHost } from '@slipway/testkit/simulation';
+import nsxtPlugin from '@slipway/network-nsxt';
 import { startFake, type NsxtFake } from '@slipway/network-nsxt/fake';
 import { apiClient, freePort, startServer, type ServerProcess } from './support/server.js';
 
@@ -44,7 +47,7 @@ async function waitTask(api: ReturnType<typeof apiClient>, token: string, id: st
 }
 
 describe('a cluster on NSX-T', () => {
-  it('gets its own Tier-1, segment and load-balanced API VIP over its three masters, and leaves nothing in NSX when deleted', async () => {
+  it('gets its own Tier-1, segment and load-balanced API VIP over its three masters, and leaves nothing in NSX when deleted; doctor finds and removes another\'s leftovers', async () => {
     const api = apiClient(server.url, join(home, 'ca.pem'));
     const token = await api.login('admin', PASSWORD);
     const created = await api.call('POST', '/v1/clusters', { token, body: { name: 'edge', plan_name: 'ha', parameters: { kubernetes_master_host: 'edge.example.test' } } });
@@ -63,6 +66,21 @@ describe('a cluster on NSX-T', () => {
     expect(pool.members.map((m) => m.ip_address).sort()).toEqual(cluster.kubernetes_master_ips.slice(1).sort());
     expect(pool.members).toHaveLength(3);
     expect(pool.members.every((m) => m.port === '8443' && /^10\.100\.\d+\.\d+$/.test(m.ip_address))).toBe(true);
+
+    // A cluster whose delete never reached the network (a store restored from an older backup): its objects are
+    // leftovers that `slipway doctor --leftovers` lists by uuid and removes; the live cluster's are not.
+    const gone = randomUUID();
+    const host = await createTestHost({ credentials: nsx.credentials });
+    const outside = await nsxtPlugin.create(nsx.config, host);
+    await outside.prepareCluster({ clusterId: gone, clusterName: 'gone', iaas: 'sandbox' });
+    await outside.destroy();
+    await host.cleanup();
+    const scan = (await api.call('GET', '/v1/network-leftovers', { token })).body as { supported: boolean; leftovers: Array<{ cluster_uuid: string; objects: unknown[] }> };
+    expect(scan.supported).toBe(true);
+    expect(scan.leftovers.map((l) => l.cluster_uuid)).toEqual([gone]);
+    expect(scan.leftovers[0]!.objects.length).toBeGreaterThan(10);
+    expect((await api.call('DELETE', `/v1/network-leftovers/${gone}`, { token })).status).toBe(204);
+    expect(nsx.inventory().filter((o) => o.tags.some((t) => t.tag === gone))).toEqual([]);
 
     const deleted = await api.call('DELETE', '/v1/clusters/edge', { token });
     expect((await waitTask(api, token, deleted.body.task_id)).state).toBe('done');
