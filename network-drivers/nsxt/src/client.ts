@@ -51,7 +51,8 @@ export class PolicyClient {
       for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
       const headers: Record<string, string> = { accept: 'application/json', ...this.authHeaders(session) };
       if (options.json !== undefined) headers['content-type'] = 'application/json';
-      const response = await this.send(url, { method: options.method ?? 'GET', headers, body: options.json === undefined ? undefined : JSON.stringify(options.json) }, options);
+      const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+      const response = await this.send(url, { method: options.method ?? 'GET', headers, body }, options);
       if (session && (response.status === 401 || response.status === 403) && attempt === 0) {
         await response.body?.cancel().catch(() => undefined);
         // Only the session this request used is dropped: concurrent requests refused together log in once.
@@ -101,7 +102,9 @@ export class PolicyClient {
       await response.body?.cancel().catch(() => undefined);
       const cookie = /JSESSIONID=[^;]+/.exec(response.headers.get('set-cookie') ?? '')?.[0];
       const xsrf = response.headers.get('x-xsrf-token');
-      if (!cookie || !xsrf) throw new SlipwayError('CloudError', 'nsx createSession: the answer carried no JSESSIONID cookie or X-XSRF-TOKEN header', { plugin: PLUGIN });
+      if (!cookie || !xsrf) {
+        throw new SlipwayError('CloudError', 'nsx createSession: the answer carried no JSESSIONID cookie or X-XSRF-TOKEN header', { plugin: PLUGIN });
+      }
       return { cookie, xsrf };
     })();
     this.session = attempt;
@@ -109,13 +112,18 @@ export class PolicyClient {
     return attempt;
   }
 
-  private async send(url: URL, init: { method: string; headers: Record<string, string>; body?: string }, options: { operation: string; signal?: AbortSignal }): Promise<Response> {
+  private async send(
+    url: URL,
+    init: { method: string; headers: Record<string, string>; body?: string },
+    options: { operation: string; signal?: AbortSignal },
+  ): Promise<Response> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {
       return await fetch(url, { ...init, signal, dispatcher: this.dispatcher } as RequestInit);
     } catch (error) {
-      throw transportError(timeout.aborted && !options.signal?.aborted ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : error, options.operation, options.signal);
+      const timedOut = timeout.aborted && !options.signal?.aborted;
+      throw transportError(timedOut ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : error, options.operation, options.signal);
     }
   }
 }

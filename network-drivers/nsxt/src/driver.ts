@@ -45,7 +45,8 @@ export class NsxtNetworkDriver implements NetworkDriver {
     const step = <T>(name: string, run: () => Promise<T>) => this.progress.step(verb, name, run);
     // A cluster that exists keeps its Tier-0 and the floating pool of its VIPs, whatever its profile says now:
     // kubeconfigs and certificates carry the API VIP, and TKGI does not move a cluster to another Tier-0 either.
-    const existing = await step('existing', () => this.client.request<PolicyObject & { tier0_path?: string }>({ operation: 'getTier1', path: o.tier1, signal, notFoundOk: true }));
+    const existing = await step('existing', () =>
+      this.client.request<PolicyObject & { tier0_path?: string }>({ operation: 'getTier1', path: o.tier1, signal, notFoundOk: true }));
     const choices: TopologyChoices = {
       ...asked,
       ...(existing?.tier0_path ? { tier0Path: existing.tier0_path } : {}),
@@ -164,10 +165,14 @@ export class NsxtNetworkDriver implements NetworkDriver {
       ...remove('deleteLbVirtualServer', o.apiVs, o.ingressVs), ...remove('deleteSecurityPolicy', o.policy), ...remove('deleteNatRule', o.natRule),
       this.progress.step(verb, 'node allocations', nodeAllocations),
     ]);
-    await Promise.all([...remove('deleteLbPool', o.apiPool), ...remove('deleteLbService', o.lbService), ...remove('deleteGroup', o.nodesGroup, o.mastersGroup, o.infrastructureGroup), ...remove('deleteIpSubnet', o.nodeSubnet)]);
+    await Promise.all([
+      ...remove('deleteLbPool', o.apiPool), ...remove('deleteLbService', o.lbService),
+      ...remove('deleteGroup', o.nodesGroup, o.mastersGroup, o.infrastructureGroup), ...remove('deleteIpSubnet', o.nodeSubnet),
+    ]);
     // The floating addresses may come from a profile's pool: found by tag rather than by the config's pool.
     const [, , , , floating] = await Promise.all([
-      ...remove('deleteLbMonitorProfile', o.monitor), ...remove('deleteIpPool', o.nodePool), ...remove('deleteSegment', o.segment), ...remove('deleteIpSubnet', o.carveSubnet),
+      ...remove('deleteLbMonitorProfile', o.monitor), ...remove('deleteIpPool', o.nodePool),
+      ...remove('deleteSegment', o.segment), ...remove('deleteIpSubnet', o.carveSubnet),
       this.progress.step(verb, 'floating', () =>
         this.search(`resource_type:IpAddressAllocation AND tags.scope:${escape(CLUSTER_SCOPE)} AND tags.tag:${escape(input.clusterId)}`, signal)),
     ]);

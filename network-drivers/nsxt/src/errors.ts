@@ -43,7 +43,10 @@ export function faultToError(fault: NsxFault): SlipwayError {
   const base = { plugin: PLUGIN, details, cause: fault };
   switch (true) {
     case fault.status === 401 || fault.status === 403:
-      return new SlipwayError('Unauthenticated', message, { ...base, hint: 'Check the user or principal identity certificate in the credential that credentials_ref names, and its role in NSX (Enterprise Admin or Network Admin).' });
+      return new SlipwayError('Unauthenticated', message, {
+        ...base,
+        hint: 'Check the user or principal identity certificate in the credential that credentials_ref names, and its role in NSX (Enterprise Admin or Network Admin).',
+      });
     case fault.status === 429:
       return new SlipwayError('RateLimited', message, { ...base, retryAfterMs: fault.retryAfterMs });
     case fault.status === 412:
@@ -58,9 +61,13 @@ export function faultToError(fault: NsxFault): SlipwayError {
     case fault.errorCode === 500030:
       // Still has children or is still referenced: NSX deletes asynchronously, so a child deleted a moment ago may
       // still hold its parent; if something outside Slipway uses the object, the retries end with this message.
-      return new SlipwayError('Conflict', message, { ...base, retryable: true, hint: 'NSX may still be deleting what depends on it; if this persists, remove what the message names as referencing it.' });
+      return new SlipwayError('Conflict', message, {
+        ...base, retryable: true, hint: 'NSX may still be deleting what depends on it; if this persists, remove what the message names as referencing it.',
+      });
     case /exhausted|no free ip|not enough free/i.test(fault.message):
-      return new SlipwayError('CapacityExhausted', message, { ...base, hint: 'Give the Nodes IP Block or the Floating IP Pool more addresses in NSX, raise node_addresses_per_cluster, or delete unused clusters.' });
+      return new SlipwayError('CapacityExhausted', message, {
+        ...base, hint: 'Give the Nodes IP Block or the Floating IP Pool more addresses in NSX, raise node_addresses_per_cluster, or delete unused clusters.',
+      });
     default:
       return new SlipwayError('CloudError', message, base);
   }

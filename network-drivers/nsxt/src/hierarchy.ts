@@ -59,7 +59,9 @@ function prune(node: Record<string, unknown>): void {
   if (!children) return;
   if (children.length === 0) { delete node.children; return; }
   for (const child of children) {
-    const inner = child.resource_type === 'ChildResourceReference' ? child : (Object.values(child).find((v) => typeof v === 'object' && v !== null) as Record<string, unknown>);
+    const inner = child.resource_type === 'ChildResourceReference'
+      ? child
+      : (Object.values(child).find((v) => typeof v === 'object' && v !== null) as Record<string, unknown>);
     prune(inner);
   }
 }

@@ -45,8 +45,10 @@ async function readCredentials(config: NsxtConfig, host: PluginHost): Promise<Ns
     case 'certificate': {
       const value = credential.value as { certificate?: unknown; private_key?: unknown } | null;
       if (credential.type !== 'certificate' || typeof value?.certificate !== 'string' || typeof value.private_key !== 'string') {
-        throw new SlipwayError('InvalidConfig', `credential ${config.credentials_ref} must be a certificate credential (a principal identity's certificate and private_key) for auth: certificate`, {
-          plugin: PLUGIN, field, hint: 'Register the certificate as a principal identity in NSX (System > User Management), then store it with slipway credentials set --type certificate.',
+        const what = 'a certificate credential (a principal identity\'s certificate and private_key) for auth: certificate';
+        throw new SlipwayError('InvalidConfig', `credential ${config.credentials_ref} must be ${what}`, {
+          plugin: PLUGIN, field,
+          hint: 'Register the certificate as a principal identity in NSX (System > User Management), then store it with slipway credentials set --type certificate.',
         });
       }
       return { mode, certificate: value.certificate, privateKey: value.private_key };

@@ -50,7 +50,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new SlipwayError('Cancelled', 'nsx realization wait was aborted', { plugin: PLUGIN, cause: signal.reason }));
     const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(timer); reject(new SlipwayError('Cancelled', 'nsx realization wait was aborted', { plugin: PLUGIN, cause: signal?.reason })); };
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new SlipwayError('Cancelled', 'nsx realization wait was aborted', { plugin: PLUGIN, cause: signal?.reason }));
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

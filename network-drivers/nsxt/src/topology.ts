@@ -44,7 +44,10 @@ export function routingIntent(o: ClusterObjects, c: TopologyChoices, clusterId: 
     ...tier1(o.tier1, ['TIER1_CONNECTED', 'TIER1_NAT', 'TIER1_LB_VIP']),
     ...(c.singleTier ? [] : tier1(o.lbTier1, ['TIER1_LB_VIP'])),
     { path: o.carvePool, body: { display_name: `${o.prefix}-carve`, tags } },
-    { path: o.carveSubnet, body: { resource_type: 'IpAddressPoolBlockSubnet', ip_block_path: c.ipBlockPath, size: 2 ** (32 - c.subnetPrefix), auto_assign_gateway: false, tags } },
+    {
+      path: o.carveSubnet,
+      body: { resource_type: 'IpAddressPoolBlockSubnet', ip_block_path: c.ipBlockPath, size: 2 ** (32 - c.subnetPrefix), auto_assign_gateway: false, tags },
+    },
     allocation(o.snatAllocation),
     allocation(o.apiVipAllocation),
     allocation(o.ingressVipAllocation),
@@ -71,7 +74,8 @@ export function clusterIntent(o: ClusterObjects, c: TopologyChoices, r: Realized
     path: `${o.policy}/rules/${id}`,
     // Rules with service_entries name no `services`: NSX would add ANY to them and admit everything.
     body: {
-      display_name: id, sequence_number: sequence, source_groups: ['ANY'], destination_groups: [o.nodesGroup], ...(fields.service_entries ? {} : { services: ['ANY'] }),
+      display_name: id, sequence_number: sequence, source_groups: ['ANY'], destination_groups: [o.nodesGroup],
+      ...(fields.service_entries ? {} : { services: ['ANY'] }),
       scope: [o.nodesGroup], direction: 'IN_OUT', ip_protocol: 'IPV4', logged: false, tags, ...fields,
     },
   });
@@ -79,7 +83,10 @@ export function clusterIntent(o: ClusterObjects, c: TopologyChoices, r: Realized
     { path: o.nodePool, body: { display_name: `${o.prefix}-nodes`, tags } },
     {
       path: o.nodeSubnet,
-      body: { resource_type: 'IpAddressPoolStaticSubnet', cidr: r.cidr, gateway_ip: range.gateway, allocation_ranges: [{ start: range.start, end: range.end }], ...(c.dns.length ? { dns_nameservers: c.dns } : {}), tags },
+      body: {
+        resource_type: 'IpAddressPoolStaticSubnet', cidr: r.cidr, gateway_ip: range.gateway, allocation_ranges: [{ start: range.start, end: range.end }],
+        ...(c.dns.length ? { dns_nameservers: c.dns } : {}), tags,
+      },
     },
     {
       path: o.segment,
@@ -88,17 +95,37 @@ export function clusterIntent(o: ClusterObjects, c: TopologyChoices, r: Realized
         ...(c.transportZonePath ? { transport_zone_path: c.transportZonePath } : {}), tags,
       },
     },
-    { path: o.natRule, body: { display_name: `${o.prefix}-snat`, action: 'SNAT', source_network: r.cidr, translated_network: r.snatIp, firewall_match: 'BYPASS', sequence_number: 100, enabled: true, tags } },
+    {
+      path: o.natRule,
+      body: {
+        display_name: `${o.prefix}-snat`, action: 'SNAT', source_network: r.cidr, translated_network: r.snatIp, firewall_match: 'BYPASS',
+        sequence_number: 100, enabled: true, tags,
+      },
+    },
     { path: o.lbService, body: { display_name: o.prefix, connectivity_path: c.singleTier ? o.tier1 : o.lbTier1, size: c.lbSize, enabled: true, tags } },
-    { path: o.monitor, body: { resource_type: 'LBTcpMonitorProfile', display_name: `${o.prefix}-api-tcp`, monitor_port: 8443, interval: 5, timeout: 5, fall_count: 3, rise_count: 3, tags } },
-    { path: o.apiPool, body: { display_name: `${o.prefix}-api`, members: [], active_monitor_paths: [o.monitor], algorithm: 'ROUND_ROBIN', snat_translation: { type: 'LBSnatAutoMap' }, tags } },
+    {
+      path: o.monitor,
+      body: { resource_type: 'LBTcpMonitorProfile', display_name: `${o.prefix}-api-tcp`, monitor_port: 8443, interval: 5, timeout: 5, fall_count: 3, rise_count: 3, tags },
+    },
+    {
+      path: o.apiPool,
+      body: {
+        display_name: `${o.prefix}-api`, members: [], active_monitor_paths: [o.monitor], algorithm: 'ROUND_ROBIN', snat_translation: { type: 'LBSnatAutoMap' }, tags,
+      },
+    },
     {
       path: o.apiVs,
-      body: { display_name: `${o.prefix}-api`, ip_address: r.apiVip, ports: ['8443'], pool_path: o.apiPool, lb_service_path: o.lbService, application_profile_path: DEFAULT_TCP_PROFILE, enabled: true, tags },
+      body: {
+        display_name: `${o.prefix}-api`, ip_address: r.apiVip, ports: ['8443'], pool_path: o.apiPool, lb_service_path: o.lbService,
+        application_profile_path: DEFAULT_TCP_PROFILE, enabled: true, tags,
+      },
     },
     {
       path: o.ingressVs,
-      body: { display_name: `${o.prefix}-ingress`, ip_address: r.ingressVip, ports: ['80', '443'], lb_service_path: o.lbService, application_profile_path: DEFAULT_TCP_PROFILE, enabled: true, tags },
+      body: {
+        display_name: `${o.prefix}-ingress`, ip_address: r.ingressVip, ports: ['80', '443'], lb_service_path: o.lbService,
+        application_profile_path: DEFAULT_TCP_PROFILE, enabled: true, tags,
+      },
     },
     {
       path: o.nodesGroup,
