@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlipwayError } from '@slipway/contracts';
+import { CONTRACT_VERSIONS, SlipwayError } from '@slipway/contracts';
 import { PluginLoader, createPluginSet, parseConfigText, validateConfig, silentLogger, SystemClock, type SlipwayConfig } from '../src/index.js';
 
 /**
@@ -130,7 +130,7 @@ describe('plugin loader', () => {
     operatorInstall(otherOps, vendorPackage(root, '0.9.0', '^1.0.0'));
     const cfg = config(otherOps, { plugin: '@acme/slipway-network-tiny', version: '^0.9', config: { prefix: '192.0.2' } });
     const err = await refusal(new PluginLoader({ searchDirs: cfg.plugin_dirs }).resolveAll(cfg));
-    expect(err.message).toContain('@acme/slipway-network-tiny 0.9.0 implements network contract ^1.0.0; this Slipway provides network contract 2.0.0');
+    expect(err.message).toContain(`@acme/slipway-network-tiny 0.9.0 implements network contract ^1.0.0; this Slipway provides network contract ${CONTRACT_VERSIONS.network}`);
     expect(err.message).toContain('built for contract ^2');
   }, 60_000);
 

@@ -48,8 +48,10 @@ export async function buildJobProperties(provider: CredentialProvider, ctx: Cred
   if (!masters.length) throw new SlipwayError('Retryable', `cluster ${cluster.name} has no master address yet`);
   const path = clusterCredentialPath(cluster.uuid);
   if (!options.skipIssue) {
+    // An API address that is no master's is the load balancer's VIP: it stays in the API server's SANs.
+    const vip = cluster.api_address && !masters.some((m) => m.ip === cluster.api_address) ? cluster.api_address : undefined;
     await issueClusterPki(provider, ctx, {
-      clusterId: cluster.uuid, externalHostname: cluster.external_hostname,
+      clusterId: cluster.uuid, externalHostname: cluster.external_hostname, ...(vip ? { apiAddresses: [vip] } : {}),
       masters: masters.map((m) => ({ name: nodeNameOf(m), ip: m.ip! })),
       workers: workers.map((w) => ({ name: nodeNameOf(w), ip: w.ip! })),
     });
