@@ -27,6 +27,8 @@ export interface FakeNsxtOptions {
   nodesBlockCidr?: string;
   /** CIDR of the Floating IP Pool. Default 172.30.0.0/22. */
   floatingCidr?: string;
+  /** Show a realized automatic allocation's address in the intent (true, default) or only in its realized state. */
+  allocationIpInIntent?: boolean;
   /** `Retry-After` of the fake's 429s, in seconds. Default 1. */
   retryAfterSeconds?: number;
   port?: number;
@@ -80,7 +82,7 @@ export interface NsxtFake {
 
 /** Starts a wire-level fake of NSX Manager's Policy API on https://127.0.0.1. */
 export async function startFake(options: FakeNsxtOptions = {}): Promise<NsxtFake> {
-  const realizations: Realizations = { delayMs: options.realizationDelayMs ?? 0, failures: [] };
+  const realizations: Realizations = { delayMs: options.realizationDelayMs ?? 0, failures: [], allocationIpInIntent: options.allocationIpInIntent ?? true };
   const store = new PolicyStore(realizations);
   seed(store, options);
   const user = { username: 'admin', password: randomBytes(12).toString('base64url') };

@@ -32,6 +32,8 @@ export interface StoredObject {
 
 export interface Realizations {
   delayMs: number;
+  /** Whether a realized automatic allocation shows its address in the intent too, or only in its realized state. */
+  allocationIpInIntent: boolean;
   failures: Array<{ match: string | RegExp; message: string }>;
 }
 
@@ -78,7 +80,7 @@ export class PolicyStore {
       path: object.path, relative_path: last.id, parent_path: parent, marked_for_delete: false,
       _revision: object.revision, _create_time: object.created, _last_modified_time: object.modified, _create_user: 'admin', _last_modified_user: 'admin', _system_owned: false, _protection: 'NOT_PROTECTED',
     };
-    if (view.resource_type === 'IpAddressAllocation' && this.realized(object) !== 'REALIZED') delete view.allocation_ip;
+    if (view.resource_type === 'IpAddressAllocation' && (this.realized(object) !== 'REALIZED' || !this.realizations.allocationIpInIntent)) delete view.allocation_ip;
     return view;
   }
 

@@ -108,9 +108,12 @@ export class NsxtNetworkDriver implements NetworkDriver {
     const subnet = await this.client.request<StaticSubnet>({ operation: 'getIpSubnet', path: o.nodeSubnet, signal: options.signal, notFoundOk: true });
     if (!subnet) return [];
     const allocations = await this.list<Allocation>(`${o.nodePool}/ip-allocations`, 'listIpAllocations', options.signal);
-    return allocations
-      .filter((a) => a.allocation_ip)
-      .map((a) => this.allocation(a.tags?.find((t) => t.scope === OWNER_SCOPE)?.tag ?? a.id ?? '', a.allocation_ip!, subnet));
+    // NSX may show an automatic allocation's address only in its realized state: read it there when the intent lacks it.
+    const ips = await Promise.all(allocations.map(async (a) =>
+      a.allocation_ip ?? (await this.realization.read(`${o.nodePool}/ip-allocations/${a.id}`, options.signal))?.allocation_ip?.[0]));
+    return allocations.flatMap((a, i) => (ips[i]
+      ? [this.allocation(a.tags?.find((t) => t.scope === OWNER_SCOPE)?.tag ?? a.id ?? '', ips[i]!, subnet)]
+      : []));
   }
 
   async ensureApiEndpoint(input: ApiEndpointInput, options: CallOptions = {}): Promise<ApiEndpoint> {

@@ -19,6 +19,18 @@ interface RealizedEntity {
 export class Realization {
   constructor(private readonly client: PolicyClient, private readonly intervalMs: number, private readonly timeoutMs: number) {}
 
+  /** One look, no waiting: the extended attributes when the intent is realized, else undefined. */
+  async read(intentPath: string, signal?: AbortSignal): Promise<Record<string, string[]> | undefined> {
+    const answer = await this.client.request<{ results?: RealizedEntity[] }>({
+      operation: 'getRealizedEntities', path: '/infra/realized-state/realized-entities', query: { intent_path: intentPath }, signal,
+    });
+    const entities = answer?.results ?? [];
+    if (entities.length === 0 || !entities.every((e) => e.state === 'REALIZED')) return undefined;
+    const attributes: Record<string, string[]> = {};
+    for (const entity of entities) for (const a of entity.extended_attributes ?? []) attributes[a.key] = a.values ?? [];
+    return attributes;
+  }
+
   async wait(intentPath: string, signal?: AbortSignal): Promise<Record<string, string[]>> {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {

@@ -244,6 +244,18 @@ describe('NSX-T driver auth modes', () => {
     }
   });
 
+  it('lists allocations whose address NSX shows only in the realized state', async () => {
+    const h = await startHarness({ allocationIpInIntent: false });
+    try {
+      const { id } = await prepare(h);
+      const a = await h.driver.allocateAddress({ clusterId: id, owner: 'master-0', iaas: 'vsphere' });
+      expect(await h.driver.listAllocations({ clusterId: id })).toEqual([a]);
+      await h.driver.teardownCluster({ clusterId: id });
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('basic auth with a wrong password is Unauthenticated, naming the credential to fix', async () => {
     const probe = await startHarness({ auth: 'basic' });
     const credentials = probe.fake.credentials.map((c) => (c.type === 'user' ? { ...c, value: { username: 'admin', password: 'wrong' } } : c));
