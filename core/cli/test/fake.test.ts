@@ -56,6 +56,34 @@ describe('slipway fake NAME', () => {
     expect(await running).toBe(0);
   }, 30_000);
 
+  it('starts the NSX-T fake: NSX Manager over HTTPS, where the printed user logs in and reads the Policy API', async () => {
+    const { Agent } = await import('undici');
+    const stop = new AbortController();
+    const t = capture(stop.signal);
+    const running = runCli(['fake', 'nsxt'], t.io as never);
+    while (!t.out().trim().endsWith('}')) await new Promise((r) => setTimeout(r, 20));
+    const printed = JSON.parse(t.out()) as { config: { manager_url: string; ca_certificate: string; tier0_path: string }; credentials: Array<{ type: string; value: { username: string; password: string } }> };
+    const user = printed.credentials.find((c) => c.type === 'user')!.value;
+    const dispatcher = new Agent({ connect: { ca: printed.config.ca_certificate } });
+    try {
+      const login = await fetch(`${printed.config.manager_url}/api/session/create`, {
+        method: 'POST', dispatcher, headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ j_username: user.username, j_password: user.password }).toString(),
+      } as RequestInit);
+      expect(login.status).toBe(200);
+      const cookie = /JSESSIONID=[^;]+/.exec(login.headers.get('set-cookie') ?? '')![0];
+      const t0 = await fetch(`${printed.config.manager_url}/policy/api/v1${printed.config.tier0_path}`, {
+        dispatcher, headers: { cookie, 'x-xsrf-token': login.headers.get('x-xsrf-token')! },
+      } as RequestInit);
+      expect(t0.status).toBe(200);
+      expect(await t0.json()).toMatchObject({ resource_type: 'Tier0', path: printed.config.tier0_path });
+    } finally {
+      await dispatcher.close();
+    }
+    stop.abort();
+    expect(await running).toBe(0);
+  });
+
   it('names the package it could not load', async () => {
     const t = capture();
     expect(await runCli(['fake', 'nocloud'], t.io as never)).toBe(1);

@@ -11,9 +11,9 @@ interface StartedFake {
 const NAME = /^[a-z][a-z0-9-]{0,38}$/;
 
 /** Fakes of drivers that are not IaaS drivers, by the short name `slipway fake` takes. */
-const OTHER_FAKES: Readonly<Record<string, string>> = Object.freeze({ harbor: '@slipway/registry-harbor' });
+const OTHER_FAKES: Readonly<Record<string, string>> = Object.freeze({ harbor: '@slipway/registry-harbor', nsxt: '@slipway/network-nsxt' });
 
-/** The fake of a driver package: `@slipway/iaas-NAME/fake` (or harbor's), or a full package name given as NAME. */
+/** The fake of a driver package: `@slipway/iaas-NAME/fake` (or a network or registry driver's), or a full package name given as NAME. */
 async function loadFake(name: string): Promise<(options: { port?: number }) => Promise<StartedFake>> {
   const specifier = name.includes('/') ? `${name}/fake` : `${OTHER_FAKES[name] ?? `@slipway/iaas-${name}`}/fake`;
   let module: { startFake?: unknown };
@@ -36,9 +36,9 @@ const fake: Command = {
     'and the credentials that config references. Put them in slipway.yaml and the credential store to',
     'run Slipway against the fake, or point the cloud\'s own CLI or SDK at the endpoint.',
   ].join('\n'),
-  args: [{ name: 'NAME', description: 'the driver: aws, gcp, azure, openstack, vsphere, sandbox, harbor (registry), or a package name', required: true }],
+  args: [{ name: 'NAME', description: 'the driver: aws, gcp, azure, openstack, vsphere, sandbox, nsxt (network), harbor (registry), or a package name', required: true }],
   flags: { port: { type: 'string', valueName: 'N', description: 'port on 127.0.0.1 (default: one the OS picks)' } },
-  examples: ['slipway fake openstack --port 8774', 'slipway fake harbor', 'slipway fake @acme/slipway-iaas-foo'],
+  examples: ['slipway fake openstack --port 8774', 'slipway fake nsxt', 'slipway fake harbor', 'slipway fake @acme/slipway-iaas-foo'],
   async run({ io, args, flags }) {
     const name = args.NAME!;
     if (!name.includes('/') && !NAME.test(name)) throw new UsageError(`NAME "${name}" is not a driver name; e.g. aws, openstack`, 'fake');

@@ -27,6 +27,7 @@ export interface Database {
   cluster_registry: ClusterRegistryTable;
   agent_bootstrap_tokens: AgentBootstrapTokensTable;
   agent_certificates: AgentCertificatesTable;
+  network_profiles: NetworkProfilesTable;
 }
 
 export interface AgentBootstrapTokensTable {
@@ -69,7 +70,6 @@ export interface AgentCertificatesTable {
   reason: string | null;
   /** The PEM (public), so a repeated bootstrap for the same key gets the same certificate back. */
   certificate: string | null;
-  network_profiles: NetworkProfilesTable;
 }
 
 /** TKGI's network profiles (migration 0009). */
