@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { definePlugin, SlipwayError, type HttpApiHost, type Logger } from '@slipway/contracts';
+import { definePlugin, SlipwayError, type Clock, type HttpApiHost, type Logger } from '@slipway/contracts';
 import { credhubPluginApi } from './http/plugin-api.js';
 import { configSchema, type CredhubConfig } from './config.js';
 import { LocalKeyProvider, type EncryptionKeyProvider } from './encryption/key-provider.js';
@@ -27,6 +27,10 @@ export interface OpenCredhubOptions {
   sealer?: ValueSealer;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** The control plane's clock (certificate validity, expiry queries); default the wall clock. */
+  clock?: Pick<Clock, 'now'>;
+  /** RSA-2048 keys kept ready in memory; default 2, 0 to generate each on demand (benchmarks). */
+  rsaPoolSize?: number;
 }
 
 /**
@@ -38,7 +42,7 @@ export async function openCredhubProvider(options: OpenCredhubOptions): Promise<
   const sealer = options.sealer ?? new EnvelopeSealer(options.keys ?? LocalKeyProvider.fromConfig(config, options.dataDir, options.env));
   const db = await openCredentialDb(join(options.dataDir, 'credhub.db'));
   const provider = new CredhubCredentialProvider({
-    db, sealer, concatenateCas: config.certificates?.concatenate_cas,
+    db, sealer, concatenateCas: config.certificates?.concatenate_cas, clock: options.clock, rsaPoolSize: options.rsaPoolSize,
     access: { fullAccessActors: config.permissions?.full_access_actors, adminRoles: config.permissions?.admin_roles },
   });
   const log = options.logger;
@@ -70,7 +74,7 @@ export default definePlugin({
   contract: '^1.0.0',
   configSchema,
   async create(config: CredhubConfig, host) {
-    const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger });
+    const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger, clock: host.clock });
     // The control plane serves CredHub's API from this instance (contract 1.1's httpApi).
     return Object.assign(provider, { httpApi: async (api: HttpApiHost) => credhubPluginApi(provider, api) });
   },
