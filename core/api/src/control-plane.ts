@@ -77,6 +77,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false,
     keepAliveTimeout: 65_000,
   }, (req, res) => listener(req, res));
+  // A renewed serving certificate (certificates.renew_before_days) is served to new connections at once.
+  engine.servingCertificate.onRenewed(({ cert, key }) => server.setSecureContext({ cert, key, ca: [engine.tls.agentCaPem] }));
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // long polls of the agent channel are held up to the heartbeat interval
   try {

@@ -10,13 +10,15 @@ import { ClusterService } from './clusters/cluster-service.js';
 import type { SlipwayConfig } from './config/schema.js';
 import { AGENT_CA, ensureControlPlaneTls, type ControlPlaneTls } from './control-plane-tls.js';
 import { CertificateRotationSteps, rotateCertificatesTask } from './lifecycle/rotate-certificates.js';
+import { ServingCertificate } from './certificates/serving-certificate.js';
+import { CertificateService } from './certificates/certificate-service.js';
 import { ClusterSteps, createClusterTask, deleteClusterTask, resizeClusterTask } from './lifecycle/cluster-tasks.js';
 import { PlanCatalog } from './plans.js';
 import { PluginLoader } from './plugins/loader.js';
 import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
 import { createStore, type Store } from './store/index.js';
 import { TaskRunner } from './tasks/task-runner.js';
-import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, STORE, type ControlPlaneIdentity } from './tokens.js';
+import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
 import { UpgradeService, UpgradeSteps, upgradeClusterTask, updateClusterTask, updateTaskVariants } from './upgrades/index.js';
@@ -39,6 +41,7 @@ export interface EngineServices {
   tasks: TaskRunner;
   health: HealthService;
   upgrades: UpgradeService;
+  certificates: CertificateService;
 }
 
 export interface Engine {
@@ -46,6 +49,8 @@ export interface Engine {
   store: Store;
   plugins: PluginSet;
   tls: ControlPlaneTls;
+  /** The API's serving certificate: the HTTPS server reloads it when the certificate watch renews it. */
+  servingCertificate: ServingCertificate;
   caPath: string;
   /** Wires the services (agents will dial `agentUrl`) and resumes unfinished tasks. */
   start(agentUrl: string): Promise<EngineServices>;
@@ -74,12 +79,14 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     container.register(PLUGINS, { useValue: plugins });
     container.register(CLOCK, { useValue: clock });
     container.register(LOGGER, { useValue: logger });
+    const servingCertificate = new ServingCertificate(tls, plugins.credentials, config);
+    container.register(SERVING_CERTIFICATE, { useValue: servingCertificate });
     let services: EngineServices | undefined;
     let monitor: HealthMonitor | undefined;
     let alertSinks: AlertSinks | undefined;
     const livePlugins = plugins;
     return {
-      config, store, plugins, tls, caPath,
+      config, store, plugins, tls, caPath, servingCertificate,
       async start(agentUrl: string) {
         if (services) return services;
         const identity: ControlPlaneIdentity = { agentUrl, caPem: tls.caPem, agentCaName: AGENT_CA, version: options.version };
@@ -103,6 +110,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         services = {
           clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), agents: container.resolve(AgentRegistry), tasks,
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
+          certificates: container.resolve(CertificateService),
         };
         const resumed = await tasks.resumeAll();
         if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`);

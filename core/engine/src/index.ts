@@ -32,3 +32,9 @@ export { openEngine, type Engine, type EngineOptions, type EngineServices } from
 export * from './health/index.js';
 export * from './upgrades/index.js';
 export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './config/schema.js';
+export { CertificateService, type ClusterCertificates } from './certificates/certificate-service.js';
+export { CertificateWatch, CONTROL_PLANE_SCOPE } from './certificates/certificate-watch.js';
+export { ServingCertificate, type ServingKeyPair } from './certificates/serving-certificate.js';
+export { clusterCertificates, daysLeft, CERTIFICATE_KINDS, type CertificateEntry, type CertificateKind } from './certificates/certificate-inventory.js';
+export { certificateSettingsOf, type CertificateSettings } from './certificates/settings.js';
+export type { CertificatesConfig } from './config/schema.js';

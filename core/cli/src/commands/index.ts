@@ -1,4 +1,5 @@
 import type { CommandGroup } from '../registry.js';
+import { certificateCommands } from './certificates.js';
 import { clusterCommands } from './clusters.js';
 import { controlPlaneCommands } from './control-plane.js';
 import { credentialImportCommands } from './credential-import.js';
@@ -20,6 +21,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   sessionCommands,
   planCommands,
   clusterCommands,
+  certificateCommands,
   kubeconfigCommands,
   taskCommands,
   credentialCommands,

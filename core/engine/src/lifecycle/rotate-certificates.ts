@@ -9,7 +9,11 @@ import { RollingUpdater } from '../upgrades/rolling-updater.js';
 
 /** `ca`: a new CA in three phases, then new leaves; `leaf`: new leaves under the same CAs. */
 export type RotationMode = 'ca' | 'leaf';
-export interface RotateParams { mode: RotationMode }
+export interface RotateParams {
+  mode: RotationMode;
+  /** Started by the certificate watch (certificates.renew_before_days), not by a user. */
+  automatic?: boolean;
+}
 
 /**
  * Certificate rotation without downtime. A CA rotation runs the credential store's three phases and rolls

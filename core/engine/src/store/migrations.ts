@@ -245,6 +245,18 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('events_at').on('events').columns(['at']).execute();
     },
   },
+  '0007_certificate_alerts': {
+    async up(db: Kysely<any>) {
+      // Which certificate expiry thresholds have alerted, so a restart does not alert again.
+      await db.schema.createTable('certificate_alerts')
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('threshold_days', 'integer', (c) => c.notNull())
+        .addColumn('not_after', 'text', (c) => c.notNull())
+        .addColumn('raised_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('certificate_alerts_pk', ['scope', 'threshold_days'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -24,6 +24,20 @@ export interface Database {
   roll_progress: RollProgressTable;
   fleet_upgrades: FleetUpgradesTable;
   fleet_upgrade_clusters: FleetUpgradeClustersTable;
+  certificate_alerts: CertificateAlertsTable;
+}
+
+/**
+ * Certificate expiry alerts already raised, per scope (a cluster's uuid, or `control-plane`) and threshold
+ * (days), so each threshold alerts once across restarts; a row goes when a renewal takes the scope's
+ * earliest expiry back past its threshold.
+ */
+export interface CertificateAlertsTable {
+  scope: string;
+  threshold_days: number;
+  /** The earliest not-after of the scope when the alert was raised. */
+  not_after: string;
+  raised_at: string;
 }
 
 export interface PlansTable {
@@ -275,3 +289,4 @@ export type AlertRow = Selectable<AlertsTable>;
 export type InstanceSpecRow = Selectable<InstanceSpecsTable>;
 export type FleetUpgradeRow = Selectable<FleetUpgradesTable>;
 export type FleetUpgradeClusterRow = Selectable<FleetUpgradeClustersTable>;
+export type CertificateAlertRow = Selectable<CertificateAlertsTable>;
