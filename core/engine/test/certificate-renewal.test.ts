@@ -107,6 +107,36 @@ describe('certificates that renew themselves', () => {
     expect(await h.store.db.selectFrom('alerts').select('id').where('kind', '=', 'certificate.expiring').execute()).toHaveLength(1);
     console.log(`automatic leaf renewal of a 1-master, 1-worker sandbox cluster: ${renewalMs} ms from restart to task done`);
   }, 120_000);
+
+  it('gives a cluster whose CAs come within ca_renew_before_days a scheduled three-phase CA rotation', async () => {
+    const cluster = await h.cluster('renew');
+    const cas = (await certificates(cluster.uuid)).filter((c) => c.kind === 'ca');
+    expect(cas.map((c) => c.name).sort()).toEqual(['etcd-ca', 'front-proxy-ca', 'kubernetes-ca']);
+    // 3,400 days after creation: the CAs have 250 days left (inside the default 365), every leaf has long expired.
+    clock.offset = 3400 * DAY;
+    await h.restart();
+    const rotation = await h.waitFor('an automatic CA rotation', async () => (await h.store.tasks.list({ limit: 50 })).find((t) => t.type === 'ROTATE' && JSON.parse(t.params).mode === 'ca'), 20_000);
+    const done = await h.settle(rotation.id);
+    expect(done.state, done.error ?? '').toBe('done');
+    expect((await h.store.tasks.steps(rotation.id)).map((s) => s.name)).toEqual(['add-new-ca', 'roll-trust', 'reissue-leaves', 'roll-leaves', 'remove-old-ca', 'roll-final']);
+    const after = await certificates(cluster.uuid);
+    for (const ca of after.filter((c) => c.kind === 'ca')) {
+      expect(ca.serial, ca.name).not.toBe(cas.find((c) => c.name === ca.name)!.serial);
+      expect(ca.days_left, ca.name).toBeGreaterThan(3000);
+      expect(ca.transitional, ca.name).toBe(false);
+    }
+    // The leaves were reissued under the new CAs, which verify them at the control plane's time.
+    const creds = h.engine.plugins.credentials;
+    for (const leaf of after.filter((c) => c.kind !== 'ca')) {
+      expect(leaf.days_left, leaf.name).toBeGreaterThan(300);
+      const value = (await creds.get(`/slipway/clusters/${cluster.uuid}/${leaf.name}`, ENGINE_ACTOR)).value as CertificateValue;
+      expect(verifies(value.ca!, value.certificate), leaf.name).toBe(true);
+    }
+    // Expired leaves alerted as critical before the rotation replaced them.
+    const critical = await h.store.db.selectFrom('alerts').selectAll().where('kind', '=', 'certificate.expiring').where('severity', '=', 'critical').execute();
+    expect(critical.map((a) => a.title)).toEqual([expect.stringMatching(/certificate\(s\) of cluster renew have expired/)]);
+    expect((await h.store.tasks.list({ limit: 50 })).filter((t) => t.state !== 'done')).toEqual([]);
+  }, 120_000);
 });
 
 describe('the API serving certificate', () => {
