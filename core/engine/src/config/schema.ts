@@ -261,7 +261,7 @@ export const configSchema: JsonSchema = {
     },
     certificates: {
       type: 'object', additionalProperties: false, default: {},
-      description: 'certificate expiry: alerts, and renewal without downtime. Each check lists every certificate of every cluster and the API\'s serving certificate; a cluster whose leaves expire within renew_before_days gets a leaf rotation (the task of `rotate-certificates --leaf-only`, started for the cluster's owner and marked automatic), one whose CAs expire within ca_renew_before_days a three-phase CA rotation, never while another task runs on it; the serving certificate is reissued and reloaded without a restart',
+      description: 'certificate expiry: alerts, and renewal without downtime. Each check lists every certificate of every cluster and the API\'s serving certificate; a cluster whose leaves expire within renew_before_days gets a leaf rotation (the task of `rotate-certificates --leaf-only`, started for the cluster\'s owner and marked automatic), one whose CAs expire within ca_renew_before_days a three-phase CA rotation, never while another task runs on it; the serving certificate is reissued and reloaded without a restart',
       properties: {
         renew_before_days: { type: 'integer', minimum: 1, maximum: 3649, default: 30, description: 'renew leaf certificates (cluster leaves, the API serving certificate) this many days before they expire' },
         ca_renew_before_days: { type: 'integer', minimum: 1, maximum: 3649, default: 365, description: 'rotate a cluster\'s CAs (three phases, a roll after each) this many days before one expires' },
