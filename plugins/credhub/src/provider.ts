@@ -77,7 +77,9 @@ export class CredhubCredentialProvider implements CredentialProvider {
 
   constructor(private readonly options: CredhubProviderOptions) {
     const clock = options.clock ?? { now: () => Date.now() };
-    this.generation = { now: () => clock.now(), rsaPool: options.rsaPoolSize === 0 ? undefined : new RsaKeyPool(options.rsaPoolSize ?? 2) };
+    this.generation = {
+      now: () => clock.now(), rsaPool: options.rsaPoolSize === 0 ? undefined : new RsaKeyPool(options.rsaPoolSize ?? 2), knownCas: new Set(),
+    };
     this.access = new AccessPolicy(options.db, options.access);
     this.auditLog = new AuditLog(options.db);
     this.permissions = new PermissionService(this.access, this.auditLog);

@@ -13,6 +13,21 @@ export interface GenerationContext {
   /** The control plane's time (its injected clock), in ms since the epoch. */
   now(): number;
   rsaPool?: RsaKeyPool;
+  /** Signers already checked to be CAs, by certificate PEM: a cluster's 30 leaves share three. */
+  knownCas?: Set<string>;
+}
+
+const KNOWN_CAS_LIMIT = 64;
+
+/** Whether `pem` is a CA certificate; parsing costs more than signing an ECDSA leaf, so CAs are remembered. */
+function isCa(pem: string, known: Set<string> | undefined): boolean {
+  if (known?.has(pem)) return true;
+  const ca = describeCertificate(pem).isCa;
+  if (ca && known) {
+    if (known.size >= KNOWN_CAS_LIMIT) known.delete(known.values().next().value!);
+    known.add(pem);
+  }
+  return ca;
 }
 
 const SKEW_MS = 5 * 60_000;
@@ -32,7 +47,7 @@ export function validity(days: number, now: number): { notBefore: Date; notAfter
  */
 export async function generateCertificate(name: string, p: CertificateParameters, signer: Signer | undefined, generation: GenerationContext): Promise<CertificateValue> {
   if (p.ca && !signer) throw new SlipwayError('Internal', `certificate ${name} names CA ${p.ca} but no signer was given`);
-  if (signer && !describeCertificate(signer.certificate).isCa) {
+  if (signer && !isCa(signer.certificate, generation.knownCas)) {
     throw new SlipwayError('InvalidInput', "The requested certificate cannot be signed by the given CA because the given CA is not a certificate authority. A certificate must contain the extension 'Certificate Authority: YES' to be used to sign other certificates.", { field: 'parameters.ca' });
   }
   if (signer && !signer.privateKey) throw new SlipwayError('InvalidInput', 'The specified CA object does not have an associated private key.', { field: 'parameters.ca' });
