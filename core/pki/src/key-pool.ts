@@ -14,9 +14,13 @@ export class RsaKeyPool {
   private readonly ready: KeyPair[] = [];
   private readonly filling = new Set<Promise<void>>();
   private closed = false;
+  private timer: NodeJS.Timeout | undefined;
 
-  /** `size` keys are kept ready; 0 makes every take generate on demand. */
-  constructor(private readonly size = 2) {
+  /**
+   * `size` keys are kept ready; 0 makes every take generate on demand. A take refills after `refillDelayMs`,
+   * so the keygen does not compete with the burst that took the key (a cluster's PKI is issued in one go).
+   */
+  constructor(private readonly size = 2, private readonly refillDelayMs = 250) {
     this.refill();
   }
 
@@ -27,12 +31,16 @@ export class RsaKeyPool {
   async take(): Promise<KeyPair> {
     const pair = this.ready.shift();
     if (!pair) return generateKeyPair('rsa', 2048);
-    this.refill();
+    this.timer ??= setTimeout(() => { this.timer = undefined; this.refill(); }, this.refillDelayMs);
+    this.timer.unref?.();
     return pair;
   }
 
-  /** Resolves when the pool holds `size` keys (benchmarks and tests that want a warm pool). */
+  /** Refills now and resolves when the pool holds `size` keys (benchmarks and tests that want a warm pool). */
   async warm(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.refill();
     while (this.filling.size) await Promise.all(this.filling);
   }
 
@@ -44,6 +52,7 @@ export class RsaKeyPool {
   /** Stops refilling, waits for keygen in flight and drops every pooled key. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.timer);
     await Promise.allSettled(this.filling);
     this.ready.length = 0;
   }

@@ -7,7 +7,7 @@ describe('RsaKeyPool', () => {
     const pool = new RsaKeyPool(2);
     await pool.warm();
     expect(pool.available).toBe(2);
-    // A ready key is handed out at once; its replacement is generated in the background.
+    // A ready key is handed out at once; its replacement is generated in the background, a moment later.
     const a = await pool.take();
     expect(pool.available).toBe(1);
     const b = await pool.take();
