@@ -39,7 +39,9 @@ export async function ensureControlPlaneTls(credentials: CredentialProvider, con
     credentials.generate({ name: CONTROL_PLANE_CA, type: 'certificate', mode: 'converge', parameters: { common_name: 'Slipway control plane CA', organization: 'Slipway', is_ca: true, self_sign: true, duration: 3650 } }, ENGINE_ACTOR),
     credentials.generate({ name: AGENT_CA, type: 'certificate', mode: 'converge', parameters: { common_name: 'Slipway agent CA', organization: 'Slipway', is_ca: true, self_sign: true, duration: 3650 } }, ENGINE_ACTOR),
   ]);
-  const server = await credentials.generate({ name: SERVER_CERT, type: 'certificate', mode: 'converge', parameters: servingCertificateParameters(config) }, ENGINE_ACTOR);
+  const server = await credentials.generate({
+    name: SERVER_CERT, type: 'certificate', mode: 'converge', parameters: servingCertificateParameters(config),
+  }, ENGINE_ACTOR);
   const caPem = (ca.value as CertificateValue).certificate;
   await writeFile(caPath, caPem, { mode: 0o644 });
   const serverValue = server.value as CertificateValue;

@@ -35,6 +35,8 @@ export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './confi
 export { CertificateService, type ClusterCertificates } from './certificates/certificate-service.js';
 export { CertificateWatch, CONTROL_PLANE_SCOPE } from './certificates/certificate-watch.js';
 export { ServingCertificate, type ServingKeyPair } from './certificates/serving-certificate.js';
-export { clusterCertificates, daysLeft, CERTIFICATE_KINDS, type CertificateEntry, type CertificateKind } from './certificates/certificate-inventory.js';
+export {
+  clusterCertificates, daysLeft, CERTIFICATE_KINDS, type CertificateEntry, type CertificateKind,
+} from './certificates/certificate-inventory.js';
 export { certificateSettingsOf, type CertificateSettings } from './certificates/settings.js';
 export type { CertificatesConfig } from './config/schema.js';

@@ -68,7 +68,8 @@ const certificates: Command = {
   async run({ io, args, flags }) {
     const days = flags.int('days', { min: 0 });
     const query = days === undefined ? '' : `?days=${days}`;
-    const doc = await withSession(io, ({ client }) => client.get<ClusterCertificatesDoc>(`/v1/clusters/${encodeURIComponent(args.NAME!)}/certificates${query}`));
+    const path = `/v1/clusters/${encodeURIComponent(args.NAME!)}/certificates${query}`;
+    const doc = await withSession(io, ({ client }) => client.get<ClusterCertificatesDoc>(path));
     if (flags.bool('json')) printJson(io.stdout, doc);
     else printCertificates(io, doc, days);
     return EXIT.ok;

@@ -73,7 +73,8 @@ export class CertificateWatch {
     let running = await this.automaticRotations();
     for (const cluster of clusters) {
       try {
-        const entries = (await clusterCertificates(this.plugins.credentials, cluster.uuid, this.clock.now())).filter((e) => e.kind !== 'agent' && !e.transitional);
+        const all = await clusterCertificates(this.plugins.credentials, cluster.uuid, this.clock.now());
+        const entries = all.filter((e) => e.kind !== 'agent' && !e.transitional);
         await this.expiry.check({ scope: cluster.uuid, clusterUuid: cluster.uuid, label: `cluster ${cluster.name}`, certificates: entries });
         const mode = this.renewalDue(entries);
         if (!mode) continue;
@@ -111,7 +112,8 @@ export class CertificateWatch {
       this.logger.info('certificate renewal started', { cluster: cluster.name, mode, task: task.id, first: first.name, days_left: first.days_left });
       await this.store.events.record({
         at: isoNow(this.clock), cluster_uuid: cluster.uuid, instance_id: null, kind: 'certificates.renewal', severity: 'info',
-        message: `renewing the ${what} (task ${task.id}): ${first.name} expires ${first.not_after} (${first.days_left} days); users run \`slipway get-credentials ${cluster.name}\` again afterwards`,
+        message: `renewing the ${what} (task ${task.id}): ${first.name} expires ${first.not_after} (${first.days_left} days); `
+          + `users run \`slipway get-credentials ${cluster.name}\` again afterwards`,
       });
       return true;
     } catch (e) {
@@ -121,7 +123,8 @@ export class CertificateWatch {
   }
 
   private async automaticRotations(): Promise<number> {
-    const rows = await this.store.db.selectFrom('tasks').select('params').where('type', '=', 'ROTATE').where('state', 'in', ACTIVE_TASK_STATES).execute();
+    const rows = await this.store.db.selectFrom('tasks').select('params')
+      .where('type', '=', 'ROTATE').where('state', 'in', ACTIVE_TASK_STATES).execute();
     return rows.filter((r) => (JSON.parse(r.params) as Partial<RotateParams>).automatic === true).length;
   }
 

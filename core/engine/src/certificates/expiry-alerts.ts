@@ -22,7 +22,12 @@ export interface ExpiryScope {
  * goes (and an event says so), and the threshold alerts again next time.
  */
 export class ExpiryAlerts {
-  constructor(private readonly store: Store, private readonly alerts: AlertDispatcher, private readonly clock: Clock, private readonly thresholds: number[]) {}
+  constructor(
+    private readonly store: Store,
+    private readonly alerts: AlertDispatcher,
+    private readonly clock: Clock,
+    private readonly thresholds: number[],
+  ) {}
 
   async check(scope: ExpiryScope): Promise<void> {
     const now = this.clock.now();
@@ -37,7 +42,8 @@ export class ExpiryAlerts {
       if (scope.clusterUuid) {
         await this.store.events.record({
           at: isoNow(this.clock), cluster_uuid: scope.clusterUuid, instance_id: null, kind: 'certificates.renewed', severity: 'info',
-          message: `certificate expiry alerts cleared for ${scope.label}: the earliest certificate now expires ${first?.not_after.slice(0, 10)} (${left} days)`,
+          message: `certificate expiry alerts cleared for ${scope.label}: `
+            + `the earliest certificate now expires ${first?.not_after.slice(0, 10)} (${left} days)`,
         });
       }
     }
@@ -55,12 +61,14 @@ export class ExpiryAlerts {
       title: expired
         ? `${within.length} certificate(s) of ${scope.label} have expired`
         : `${within.length} certificate(s) of ${scope.label} expire within ${tightest} days`,
-      summary: `the first is ${first!.name}, not valid after ${first!.not_after} (${left} days); Slipway renews them before certificates.renew_before_days. `
+      summary: `the first is ${first!.name}, not valid after ${first!.not_after} (${left} days); `
+        + 'Slipway renews them before certificates.renew_before_days. '
         + (scope.clusterUuid ? `See: slipway certificates ${scope.label.replace(/^cluster /, '')}` : 'See the control plane\'s log'),
     });
     const at = isoNow(this.clock);
     for (const t of crossed.filter((c) => !still.has(c))) {
-      await this.store.db.insertInto('certificate_alerts').values({ scope: scope.scope, threshold_days: t, not_after: first!.not_after, raised_at: at })
+      await this.store.db.insertInto('certificate_alerts')
+        .values({ scope: scope.scope, threshold_days: t, not_after: first!.not_after, raised_at: at })
         .onConflict((oc) => oc.columns(['scope', 'threshold_days']).doNothing()).execute();
     }
   }
