@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
-import { SlipwayError } from '@slipway/contracts';
+import { SlipwayError, type Clock } from '@slipway/contracts';
 import { DEFAULT_CONFIG_YAML, LineLogger, openEngine, parseConfigText, validateConfig, type Engine } from '@slipway/engine';
 import { createApp } from './app.js';
 
@@ -20,6 +20,8 @@ export interface ControlPlaneOptions {
   /** The admin password for the first start; default $SLIPWAY_ADMIN_PASSWORD, else generated. */
   adminPassword?: string;
   env?: NodeJS.ProcessEnv;
+  /** The engine's clock; default the system clock (tests move it to age certificates). */
+  clock?: Clock;
 }
 
 export interface RunningControlPlane {
@@ -64,7 +66,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 
   const sink = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const logger = new LineLogger(sink, env.SLIPWAY_LOG_LEVEL === 'debug' ? 'debug' : 'info');
-  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION });
+  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION, clock: options.clock });
 
   // Requests that arrive while the engine finishes starting get a clear 503.
   let listener: ReturnType<typeof getRequestListener> = async (_req, res) => {
