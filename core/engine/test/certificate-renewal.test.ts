@@ -169,3 +169,27 @@ describe('the API serving certificate', () => {
     expect(cp.engine.tls.cert).toBe(stored.certificate);
   }, 60_000);
 });
+
+describe('renewals across clusters', () => {
+  const fleetClock = new MovableClock();
+  let f: Harness;
+  beforeAll(async () => {
+    f = await startHarness(testConfig({ top: 'certificates: { check_interval_seconds: 0.2, max_concurrent_renewals: 1 }' }), { clock: fleetClock });
+  }, 60_000);
+  afterAll(async () => f?.stop());
+
+  it('renews one cluster at a time with max_concurrent_renewals: 1, the next at a later check', async () => {
+    for (const name of ['one', 'two', 'three']) await f.createCluster(name, 'small', 0);
+    fleetClock.offset = 340 * DAY;
+    await f.restart();
+    let most = 0;
+    const rotations = await f.waitFor('three automatic renewals, done', async () => {
+      const tasks = (await f.store.tasks.list({ limit: 50 })).filter((t) => t.type === 'ROTATE');
+      most = Math.max(most, tasks.filter((t) => ['queued', 'processing', 'cancelling'].includes(t.state)).length);
+      return tasks.length === 3 && tasks.every((t) => t.state === 'done') ? tasks : undefined;
+    }, 90_000);
+    expect(most).toBe(1);
+    expect(new Set(rotations.map((t) => t.cluster_name))).toEqual(new Set(['one', 'two', 'three']));
+    expect(rotations.every((t) => JSON.parse(t.params).automatic === true)).toBe(true);
+  }, 150_000);
+});
