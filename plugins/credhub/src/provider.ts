@@ -1,7 +1,7 @@
 import { isSignedBy, RsaKeyPool } from '@slipway/pki';
 import {
   SlipwayError, CREDENTIAL_TYPES,
-  type CertificateParameters, type CertificateValue, type Credential, type CredentialContext, type CredentialPermission,
+  type CertificateFact, type CertificateParameters, type CertificateValue, type Credential, type CredentialContext, type CredentialPermission,
   type CredentialProvider, type CredentialType, type CredentialValueByType, type GenerateMode, type GenerationParametersByType,
   type PermissionOperation, type RegenerateOptions, type UserValue,
 } from '@slipway/contracts';
@@ -156,6 +156,17 @@ export class CredhubCredentialProvider implements CredentialProvider {
       const readable = await this.access.readable(ctx);
       const rows = await this.vault.find({ prefix, nameLike: options.nameLike, expiresBefore });
       return rows.filter((r) => readable(r.name));
+    });
+  }
+
+  /** The contract's certificateFacts: public halves of the certificates in use under a path, one audit record. */
+  async certificateFacts(input: { path: string }, ctx: CredentialContext): Promise<CertificateFact[]> {
+    return this.run(ctx, 'find', null, async (note) => {
+      const prefix = normalizePrefix(input.path);
+      note.name = prefix;
+      note.details = { path: prefix, certificates: true };
+      const readable = await this.access.readable(ctx);
+      return (await this.vault.currentCertificates(prefix)).filter((c) => readable(c.name));
     });
   }
 

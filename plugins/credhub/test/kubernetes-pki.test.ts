@@ -107,6 +107,21 @@ describe('Kubernetes cluster PKI', () => {
     expect(() => kubernetesPkiLayout({ ...input, workers: [{ name: 'Worker_0', ip: '10.0.0.1' }] })).toThrow(/not a DNS subdomain/);
   }, 60_000);
 
+  it('lists the public half of every certificate in use under the cluster path in one audited call, no key opened', async () => {
+    const { provider } = await openStore();
+    const names = await issueKubernetesPki(provider, engine, input);
+    const before = (await provider.auditEvents({ limit: 1000 }, engine)).length;
+    const facts = await provider.certificateFacts({ path: PATH }, engine);
+    expect(facts.map((f) => f.name).sort()).toEqual(names.filter((n) => !n.endsWith('/service-account')).sort());
+    expect(JSON.stringify(facts)).not.toContain('PRIVATE KEY');
+    expect(facts.find((f) => f.name === `${PATH}/kube-apiserver`)).toMatchObject({ ca_name: `${PATH}/kubernetes-ca`, transitional: false });
+    expect((await provider.auditEvents({ limit: 1000 }, engine)).length).toBe(before + 1);
+    // In a CA rotation the transitional version is listed beside the signing one.
+    await provider.regenerate(`${PATH}/etcd-ca`, engine, { transitional: true });
+    const etcd = (await provider.certificateFacts({ path: PATH }, engine)).filter((f) => f.name === `${PATH}/etcd-ca`);
+    expect(etcd.map((f) => f.transitional).sort()).toEqual([false, true]);
+  }, 60_000);
+
   it('keeps a cluster created with the RSA layout on RSA: converging it reissues nothing, and its users get RSA certificates', async () => {
     const { provider } = await openStore();
     // What Slipway issued before the ECDSA layout: an RSA Kubernetes CA, API server and admin certificates.

@@ -1,4 +1,4 @@
-import { SlipwayError, type CertificateValue, type Credential, type CredentialProvider } from '@slipway/contracts';
+import { SlipwayError, type CertificateFact, type CertificateValue, type Credential, type CredentialProvider } from '@slipway/contracts';
 import { describeCertificate } from '@slipway/pki';
 import { ENGINE_ACTOR } from '../agents/agent-identity.js';
 import { clusterCredentialPath, KUBERNETES_CAS } from '../cluster-pki.js';
@@ -43,18 +43,23 @@ function kindOf(name: string, isCa: boolean): CertificateKind {
   return 'leaf';
 }
 
-/** A certificate version as an entry; `base` is stripped from names. */
-export function certificateEntry(credential: Credential, base: string, now: number): CertificateEntry {
+/** A certificate version's public half from a credential read in full. */
+export function factOf(credential: Credential): CertificateFact {
   const value = credential.value as CertificateValue;
-  const info = describeCertificate(value.certificate);
+  return { name: credential.name, certificate: value.certificate, ca_name: value.ca_name ?? null, transitional: credential.transitional ?? false };
+}
+
+/** A certificate version as an entry; `base` is stripped from names. */
+export function certificateEntry(fact: CertificateFact, base: string, now: number): CertificateEntry {
+  const info = describeCertificate(fact.certificate);
   const relative = (n: string) => (n.startsWith(`${base}/`) ? n.slice(base.length + 1) : n);
-  const name = relative(credential.name);
+  const name = relative(fact.name);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(info.subject)?.[1] ?? '';
   return {
     name, kind: kindOf(name, info.isCa), common_name: cn, alt_names: info.altNames,
-    signed_by: value.ca_name ? relative(value.ca_name) : null, serial: info.serial,
+    signed_by: fact.ca_name ? relative(fact.ca_name) : null, serial: info.serial,
     not_before: info.notBefore.toISOString(), not_after: info.notAfter.toISOString(), days_left: daysLeft(info.notAfter, now),
-    transitional: credential.transitional ?? false,
+    transitional: fact.transitional,
   };
 }
 
@@ -64,8 +69,16 @@ export function certificateEntry(credential: Credential, base: string, now: numb
  */
 export async function clusterCertificates(provider: CredentialProvider, clusterUuid: string, now: number): Promise<CertificateEntry[]> {
   const base = clusterCredentialPath(clusterUuid);
+  // Public halves only when the provider can list them: no key is decrypted, one audit record per check.
+  const facts = provider.certificateFacts ? await provider.certificateFacts({ path: base }, ENGINE_ACTOR) : await readAll(provider, base);
+  return facts.map((f) => certificateEntry(f, base, now))
+    .sort((a, b) => a.not_after.localeCompare(b.not_after) || a.name.localeCompare(b.name));
+}
+
+/** A provider without certificateFacts: every credential under the path, read in full. */
+async function readAll(provider: CredentialProvider, base: string): Promise<CertificateFact[]> {
   const names = (await provider.find({ path: base }, ENGINE_ACTOR)).map((f) => f.name);
-  const entries: CertificateEntry[] = [];
+  const facts: CertificateFact[] = [];
   await forEachLimit(names, 8, async (name) => {
     let versions: Credential[];
     try {
@@ -74,7 +87,7 @@ export async function clusterCertificates(provider: CredentialProvider, clusterU
       if (SlipwayError.is(e, 'NotFound')) return; // deleted while listing (a departing node)
       throw e;
     }
-    for (const v of versions) if (v.type === 'certificate') entries.push(certificateEntry(v, base, now));
+    for (const v of versions) if (v.type === 'certificate') facts.push(factOf(v));
   });
-  return entries.sort((a, b) => a.not_after.localeCompare(b.not_after) || a.name.localeCompare(b.name));
+  return facts;
 }

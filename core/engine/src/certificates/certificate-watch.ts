@@ -10,7 +10,7 @@ import type { PluginSet } from '../plugins/plugin-set.js';
 import { ACTIVE_TASK_STATES, type ClusterWithTask, type Store } from '../store/index.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { CLOCK, CONFIG, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE } from '../tokens.js';
-import { certificateEntry, clusterCertificates, type CertificateEntry } from './certificate-inventory.js';
+import { certificateEntry, clusterCertificates, factOf, type CertificateEntry } from './certificate-inventory.js';
 import { ExpiryAlerts } from './expiry-alerts.js';
 import type { ServingCertificate } from './serving-certificate.js';
 import { certificateSettingsOf, type CertificateSettings } from './settings.js';
@@ -140,7 +140,7 @@ export class CertificateWatch {
           if (SlipwayError.is(e, 'NotFound')) continue;
           throw e;
         }
-        found.push(certificateEntry(credential, '/slipway/control-plane', this.clock.now()));
+        found.push(certificateEntry(factOf(credential), '/slipway/control-plane', this.clock.now()));
       }
       return found.sort((a, b) => a.not_after.localeCompare(b.not_after));
     };
