@@ -63,8 +63,7 @@ describe('certificates that renew themselves', () => {
     const vmsBefore = (await h.instances('renew')).map((i) => i.vm_cid);
 
     // 340 days later, the control plane starts again: every leaf has 25 days left, inside renew_before_days (30).
-    clock.offset = 340 * DAY;
-    await h.restart();
+    await h.restart(() => { clock.offset = 340 * DAY; });
     const started = Date.now();
     const rotation = await h.waitFor('an automatic renewal task', async () => (await h.store.tasks.list({ limit: 20 })).find((t) => t.type === 'ROTATE'), 20_000);
     expect(JSON.parse(rotation.params)).toEqual({ mode: 'leaf', automatic: true });
@@ -113,8 +112,7 @@ describe('certificates that renew themselves', () => {
     const cas = (await certificates(cluster.uuid)).filter((c) => c.kind === 'ca');
     expect(cas.map((c) => c.name).sort()).toEqual(['etcd-ca', 'front-proxy-ca', 'kubernetes-ca']);
     // 3,400 days after creation: the CAs have 250 days left (inside the default 365), every leaf has long expired.
-    clock.offset = 3400 * DAY;
-    await h.restart();
+    await h.restart(() => { clock.offset = 3400 * DAY; });
     const rotation = await h.waitFor('an automatic CA rotation', async () => (await h.store.tasks.list({ limit: 50 })).find((t) => t.type === 'ROTATE' && JSON.parse(t.params).mode === 'ca'), 20_000);
     const done = await h.settle(rotation.id);
     expect(done.state, done.error ?? '').toBe('done');
@@ -180,8 +178,7 @@ describe('renewals across clusters', () => {
 
   it('renews one cluster at a time with max_concurrent_renewals: 1, the next at a later check', async () => {
     for (const name of ['one', 'two', 'three']) await f.createCluster(name, 'small', 0);
-    fleetClock.offset = 340 * DAY;
-    await f.restart();
+    await f.restart(() => { fleetClock.offset = 340 * DAY; });
     let most = 0;
     const rotations = await f.waitFor('three automatic renewals, done', async () => {
       const tasks = (await f.store.tasks.list({ limit: 50 })).filter((t) => t.type === 'ROTATE');

@@ -32,8 +32,8 @@ export interface Harness {
   settle(taskId: number): Promise<TaskRow>;
   /** Polls `probe` every 20 ms until it returns a value (not undefined/false); throws naming `what`. */
   waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs?: number): Promise<T>;
-  /** Stops the engine (tasks pause and resume on the next start) without removing the home. */
-  restart(): Promise<void>;
+  /** Stops the engine (tasks pause and resume on the next start) without removing the home; `whileDown` runs in between. */
+  restart(whileDown?: () => void | Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -113,8 +113,9 @@ export async function startHarness(configYaml: string, options: { home?: string;
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    async restart() {
+    async restart(whileDown) {
       await shutdown();
+      await whileDown?.();
       await boot();
     },
     async stop() {

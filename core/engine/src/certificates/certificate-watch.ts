@@ -66,16 +66,18 @@ export class CertificateWatch {
 
   /** One check of every cluster and of the control plane. */
   async check(): Promise<void> {
-    await this.checkControlPlane();
+    // One time for the whole check: days left, renewal decisions and alerts all count from it.
+    const now = this.clock.now();
+    await this.checkControlPlane(now);
     const clusters = await this.store.clusters.list();
     await this.store.db.deleteFrom('certificate_alerts')
       .where('scope', 'not in', [CONTROL_PLANE_SCOPE, ...clusters.map((c) => c.uuid)]).execute();
     let running = await this.automaticRotations();
     for (const cluster of clusters) {
       try {
-        const all = await clusterCertificates(this.plugins.credentials, cluster.uuid, this.clock.now());
+        const all = await clusterCertificates(this.plugins.credentials, cluster.uuid, now);
         const entries = all.filter((e) => e.kind !== 'agent' && !e.transitional);
-        await this.expiry.check({ scope: cluster.uuid, clusterUuid: cluster.uuid, label: `cluster ${cluster.name}`, certificates: entries });
+        await this.expiry.check({ scope: cluster.uuid, clusterUuid: cluster.uuid, label: `cluster ${cluster.name}`, certificates: entries }, now);
         const mode = this.renewalDue(entries);
         if (!mode) continue;
         if (running >= this.settings.maxConcurrentRenewals) {
@@ -129,7 +131,7 @@ export class CertificateWatch {
   }
 
   /** The serving certificate is renewed in place; the control plane's CAs are alerted on only. */
-  private async checkControlPlane(): Promise<void> {
+  private async checkControlPlane(now: number): Promise<void> {
     const entries = async () => {
       const found: CertificateEntry[] = [];
       for (const name of [SERVER_CERT, CONTROL_PLANE_CA, AGENT_CA]) {
@@ -140,7 +142,7 @@ export class CertificateWatch {
           if (SlipwayError.is(e, 'NotFound')) continue;
           throw e;
         }
-        found.push(certificateEntry(factOf(credential), '/slipway/control-plane', this.clock.now()));
+        found.push(certificateEntry(factOf(credential), '/slipway/control-plane', now));
       }
       return found.sort((a, b) => a.not_after.localeCompare(b.not_after));
     };
@@ -151,6 +153,6 @@ export class CertificateWatch {
       this.logger.info('API serving certificate renewed and reloaded', { previous_not_after: server.not_after });
       current = await entries();
     }
-    await this.expiry.check({ scope: CONTROL_PLANE_SCOPE, label: 'the control plane', certificates: current });
+    await this.expiry.check({ scope: CONTROL_PLANE_SCOPE, label: 'the control plane', certificates: current }, now);
   }
 }

@@ -29,8 +29,8 @@ export class ExpiryAlerts {
     private readonly thresholds: number[],
   ) {}
 
-  async check(scope: ExpiryScope): Promise<void> {
-    const now = this.clock.now();
+  /** `now`: the time the scope's certificates were read at, so what is alerted matches what was decided. */
+  async check(scope: ExpiryScope, now = this.clock.now()): Promise<void> {
     const first = scope.certificates[0];
     const left = first ? daysLeft(first.not_after, now) : Number.POSITIVE_INFINITY;
     const raised = await this.store.db.selectFrom('certificate_alerts').selectAll().where('scope', '=', scope.scope).execute();
