@@ -4,6 +4,7 @@ import { openApiDocument } from './openapi.js';
 import { problemResponse } from './problem.js';
 import { agentRoutes } from './routes/agent.js';
 import { bearerAuth, oauthRoutes } from './routes/auth.js';
+import { certificateRoutes } from './routes/certificates.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { healthRoutes } from './routes/health.js';
 import { networkProfileRoutes } from './routes/network-profiles.js';
@@ -36,6 +37,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/', healthRoutes(services.health));
   v1.route('/', upgradeRoutes(services.upgrades));
   v1.route('/', networkProfileRoutes(services.networkProfiles, services.networkLeftovers));
+  v1.route('/', certificateRoutes(services.certificates));
   v1.get('/iaas', (c) => c.json([...engine.plugins.iaas.values()].map((t) => ({
     name: t.name, plugin: t.plugin, version: t.version, capabilities: [...t.capabilities], rehearsal: Boolean(t.driver.rehearsal),
   }))));

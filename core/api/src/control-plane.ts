@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
-import { SlipwayError } from '@slipway/contracts';
+import { SlipwayError, type Clock } from '@slipway/contracts';
 import {
   chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, HomeLock, reachOf, LineLogger, openEngine, parseConfigText, userActor, validateConfig,
   type Engine,
@@ -25,6 +25,8 @@ export interface ControlPlaneOptions {
   /** The admin password for the first start; default $SLIPWAY_ADMIN_PASSWORD, else generated. */
   adminPassword?: string;
   env?: NodeJS.ProcessEnv;
+  /** The engine's clock; default the system clock (tests move it to age certificates). */
+  clock?: Clock;
 }
 
 export interface RunningControlPlane {
@@ -84,7 +86,7 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
   const sink = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const logger = new LineLogger(sink, env.SLIPWAY_LOG_LEVEL === 'debug' ? 'debug' : 'info');
   const keysDir = resolve(options.keysDir || env.SLIPWAY_KEYS || defaultKeysDir(home));
-  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION, keysDir });
+  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION, keysDir, clock: options.clock });
 
   // Requests that arrive while the engine finishes starting get a clear 503.
   let listener: ReturnType<typeof getRequestListener> = async (_req, res) => {
@@ -97,6 +99,8 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
     ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false,
     keepAliveTimeout: 65_000,
   }, (req, res) => listener(req, res));
+  // A renewed serving certificate (certificates.renew_before_days) is served to new connections at once.
+  engine.servingCertificate.onRenewed(({ cert, key }) => server.setSecureContext({ cert, key, ca: [engine.tls.agentCaPem] }));
   server.headersTimeout = 70_000;
   server.requestTimeout = 0; // long polls of the agent channel are held up to the heartbeat interval
   try {

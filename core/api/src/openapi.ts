@@ -33,6 +33,10 @@ export function openApiDocument(version: string) {
         delete: { summary: 'Delete a cluster (async)', responses: { 202: { description: 'accepted', ...json(ref('Cluster')) }, ...errors } },
       },
       '/v1/clusters/{name}/rotate-certificates': { parameters: [nameParam], post: { summary: 'Rotate certificates without downtime: CAs in three phases, or leaves only (async)', requestBody: json(ref('RotateCertificatesRequest')), responses: { 202: { description: 'accepted', ...json(ref('Cluster')) }, ...errors } } },
+      '/v1/clusters/{name}/certificates': {
+        parameters: [nameParam, { name: 'days', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: 'only certificates expiring within this many days' }],
+        get: { summary: 'Every certificate of the cluster with its expiry (TKGI certificates)', responses: { 200: { description: 'certificates', ...json(ref('ClusterCertificates')) }, ...errors } },
+      },
       '/v1/clusters/{name}/binds': { parameters: [nameParam], post: { summary: 'Kubeconfig for the caller', responses: { 201: { description: 'kubeconfig', ...json(ref('Kubeconfig')) }, ...errors } } },
       '/v1/clusters/{name}/instances': { parameters: [nameParam], get: { summary: "The cluster's VMs, their processes and heartbeats", responses: { 200: { description: 'instances' }, ...errors } } },
       '/v1/clusters/{name}/events': { parameters: [nameParam], get: { summary: 'Recent events of the cluster', responses: { 200: { description: 'events' }, ...errors } } },

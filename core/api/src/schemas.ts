@@ -128,6 +128,32 @@ export const schemas = {
     },
   },
   Kubeconfig: { type: 'object', required: ['apiVersion', 'kind', 'clusters', 'users', 'contexts', 'current-context'] },
+  ClusterCertificates: {
+    type: 'object', required: ['cluster', 'checked_at', 'certificates'],
+    properties: {
+      cluster: { type: 'string' },
+      checked_at: { type: 'string', format: 'date-time', description: "the control plane's time days_left counts from" },
+      certificates: {
+        type: 'array', description: 'soonest expiry first; each version in use (a CA in rotation lists its transitional version too)',
+        items: {
+          type: 'object',
+          required: ['name', 'kind', 'common_name', 'alt_names', 'signed_by', 'serial', 'not_before', 'not_after', 'days_left', 'transitional'],
+          properties: {
+            name: { type: 'string', description: 'name under the cluster\'s credential path: kube-apiserver, nodes/worker-0/kubelet' },
+            kind: { enum: ['ca', 'leaf', 'user', 'agent'], description: 'what renews it: a CA rotation, a leaf rotation (leaf and user), or the node agent' },
+            common_name: { type: 'string' },
+            alt_names: { type: 'array', items: { type: 'string' } },
+            signed_by: { type: ['string', 'null'] },
+            serial: { type: 'string' },
+            not_before: { type: 'string', format: 'date-time' },
+            not_after: { type: 'string', format: 'date-time' },
+            days_left: { type: 'integer', description: 'whole days until not_after; negative once expired' },
+            transitional: { type: 'boolean' },
+          },
+        },
+      },
+    },
+  },
   ResurrectionRequest: {
     type: 'object', additionalProperties: false, required: ['enabled'],
     properties: { enabled: { type: ['boolean', 'null'], description: 'true: on, false: off, null: follow health.resurrector.enabled' } },

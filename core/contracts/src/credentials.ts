@@ -87,6 +87,16 @@ export interface GenerationParametersByType {
   ssh: { key_length?: 2048 | 3072 | 4096; ssh_comment?: string };
 }
 
+/** A certificate version's public half, as `certificateFacts` lists it. */
+export interface CertificateFact {
+  name: string;
+  /** PEM. */
+  certificate: string;
+  /** The CA credential that signed it, when known. */
+  ca_name: string | null;
+  transitional: boolean;
+}
+
 /** `converge` regenerates only when the parameters differ from those of the current version. */
 export type GenerateMode = 'overwrite' | 'no-overwrite' | 'converge';
 
@@ -158,6 +168,11 @@ export interface CredentialProvider {
    * with `onlyOutdated`, only those not signed by the CA's current version. Returns the names regenerated.
    */
   bulkRegenerate?(input: { signedBy: string; onlyOutdated?: boolean }, context: CredentialContext): Promise<string[]>;
+  /**
+   * The public half of every certificate version in use under a path prefix (the current one and, in a
+   * rotation, the transitional one), without opening any secret: what expiry checks and listings need.
+   */
+  certificateFacts?(input: { path: string }, context: CredentialContext): Promise<CertificateFact[]>;
   /** Adds operations for an actor on a path (merged with what it has); idempotent. */
   grant?(input: { actor: string; path: string; operations: PermissionOperation[] }, context: CredentialContext): Promise<CredentialPermission>;
   /**

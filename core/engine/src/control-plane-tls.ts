@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import type { CertificateValue, CredentialProvider } from '@slipway/contracts';
+import type { CertificateParameters, CertificateValue, CredentialProvider } from '@slipway/contracts';
 import { ENGINE_ACTOR } from './agents/agent-identity.js';
 import type { SlipwayConfig } from './config/schema.js';
 
@@ -18,6 +18,18 @@ export interface ControlPlaneTls {
   agentCaPem: string;
 }
 
+/** The API's serving certificate: every name the API is reached at. Renewal reissues it with these. */
+export function servingCertificateParameters(config: SlipwayConfig, advertisedBefore?: string): CertificateParameters {
+  const names = new Set(['localhost', '127.0.0.1', config.api.bind, ...config.api.hostnames]);
+  // Agents of existing VMs dial the URL advertised before (see advertise-url.ts): it stays a valid name.
+  for (const advertised of [config.api.advertise_url, advertisedBefore]) if (advertised) names.add(new URL(advertised).hostname.replace(/^\[|\]$/g, ''));
+  names.delete('0.0.0.0');
+  return {
+    common_name: 'slipway-api', alternative_names: [...names].filter((n) => n && (isIP(n) || /^[a-z0-9.-]+$/i.test(n))),
+    ca: CONTROL_PLANE_CA, extended_key_usage: ['server_auth'], key_usage: ['digital_signature', 'key_encipherment'], duration: 730,
+  };
+}
+
 /**
  * The control plane's own PKI, kept in the credential provider like every other secret: a CA for the API's
  * serving certificate and a separate CA for agents' client certificates (so a user's kubeconfig
@@ -28,16 +40,8 @@ export async function ensureControlPlaneTls(credentials: CredentialProvider, con
     credentials.generate({ name: CONTROL_PLANE_CA, type: 'certificate', mode: 'converge', parameters: { common_name: 'Slipway control plane CA', organization: 'Slipway', is_ca: true, self_sign: true, duration: 3650 } }, ENGINE_ACTOR),
     credentials.generate({ name: AGENT_CA, type: 'certificate', mode: 'converge', parameters: { common_name: 'Slipway agent CA', organization: 'Slipway', is_ca: true, self_sign: true, duration: 3650 } }, ENGINE_ACTOR),
   ]);
-  const names = new Set(['localhost', '127.0.0.1', config.api.bind, ...config.api.hostnames]);
-  // Agents of existing VMs dial the URL advertised before (see advertise-url.ts): it stays a valid name.
-  for (const advertised of [config.api.advertise_url, advertisedBefore]) if (advertised) names.add(new URL(advertised).hostname.replace(/^\[|\]$/g, ''));
-  names.delete('0.0.0.0');
   const server = await credentials.generate({
-    name: SERVER_CERT, type: 'certificate', mode: 'converge',
-    parameters: {
-      common_name: 'slipway-api', alternative_names: [...names].filter((n) => n && (isIP(n) || /^[a-z0-9.-]+$/i.test(n))),
-      ca: CONTROL_PLANE_CA, extended_key_usage: ['server_auth'], key_usage: ['digital_signature', 'key_encipherment'], duration: 730,
-    },
+    name: SERVER_CERT, type: 'certificate', mode: 'converge', parameters: servingCertificateParameters(config, advertisedBefore),
   }, ENGINE_ACTOR);
   const caPem = (ca.value as CertificateValue).certificate;
   await writeFile(caPath, caPem, { mode: 0o644 });

@@ -14,6 +14,8 @@ import { NetworkLeftovers } from './health/network-leftovers.js';
 import type { SlipwayConfig } from './config/schema.js';
 import { AGENT_CA, ensureControlPlaneTls, type ControlPlaneTls } from './control-plane-tls.js';
 import { CertificateRotationSteps, rotateCertificatesTask } from './lifecycle/rotate-certificates.js';
+import { ServingCertificate } from './certificates/serving-certificate.js';
+import { CertificateService } from './certificates/certificate-service.js';
 import { ClusterSteps, createClusterTask, deleteClusterTask, resizeClusterTask } from './lifecycle/cluster-tasks.js';
 import { ClusterRegistrySteps } from './registry/cluster-registry.js';
 import { PlanCatalog } from './plans.js';
@@ -23,7 +25,7 @@ import { createStore, type Store } from './store/index.js';
 import { defaultKeysDir } from './keys-dir.js';
 import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
-import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, STORE, type ControlPlaneIdentity } from './tokens.js';
+import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
 import { UpgradeService, UpgradeSteps, upgradeClusterTask, updateClusterTask, updateTaskVariants } from './upgrades/index.js';
@@ -53,6 +55,7 @@ export interface EngineServices {
   upgrades: UpgradeService;
   networkProfiles: NetworkProfileService;
   networkLeftovers: NetworkLeftovers;
+  certificates: CertificateService;
 }
 
 export interface Engine {
@@ -60,6 +63,8 @@ export interface Engine {
   store: Store;
   plugins: PluginSet;
   tls: ControlPlaneTls;
+  /** The API's serving certificate: the HTTPS server reloads it when the certificate watch renews it. */
+  servingCertificate: ServingCertificate;
   caPath: string;
   /** Wires the services (agents will dial `agentUrl`) and resumes unfinished tasks. */
   start(agentUrl: string): Promise<EngineServices>;
@@ -81,19 +86,22 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   try {
     plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock });
     const caPath = join(home, 'ca.pem');
-    const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath, await store.settings.get(ADVERTISE_URL_SETTING));
+    const advertisedBefore = await store.settings.get(ADVERTISE_URL_SETTING);
+    const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath, advertisedBefore);
     const container = rootContainer.createChildContainer();
     container.register(CONFIG, { useValue: config });
     container.register(STORE, { useValue: store });
     container.register(PLUGINS, { useValue: plugins });
     container.register(CLOCK, { useValue: clock });
     container.register(LOGGER, { useValue: logger });
+    const servingCertificate = new ServingCertificate(tls, plugins.credentials, config, advertisedBefore);
+    container.register(SERVING_CERTIFICATE, { useValue: servingCertificate });
     let services: EngineServices | undefined;
     let monitor: HealthMonitor | undefined;
     let alertSinks: AlertSinks | undefined;
     const livePlugins = plugins;
     return {
-      config, store, plugins, tls, caPath,
+      config, store, plugins, tls, caPath, servingCertificate,
       async start(agentUrl: string) {
         if (services) return services;
         const identity: ControlPlaneIdentity = { agentUrl, caPem: tls.caPem, agentCaName: AGENT_CA, version: options.version };
@@ -120,6 +128,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           agents: container.resolve(AgentRegistry), tasks, agentBootstrap: container.resolve(AgentBootstrap),
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
           networkProfiles: container.resolve(NetworkProfileService), networkLeftovers: container.resolve(NetworkLeftovers),
+          certificates: container.resolve(CertificateService),
         };
         await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();

@@ -49,3 +49,11 @@ export { applyPullSecret, dockerConfigSecret, PULL_SECRET_NAME } from './registr
 export { userActor, ownerGrantPaths } from './cluster-pki.js';
 export { NetworkProfileService, NETWORK_PROFILE_SCHEMA, validateNetworkProfile, type NetworkProfileView } from './network-profiles/index.js';
 export { NetworkLeftovers, type NetworkLeftover, type NetworkLeftoverReport } from './health/network-leftovers.js';
+export { CertificateService, type ClusterCertificates } from './certificates/certificate-service.js';
+export { CertificateWatch, CONTROL_PLANE_SCOPE } from './certificates/certificate-watch.js';
+export { ServingCertificate, type ServingKeyPair } from './certificates/serving-certificate.js';
+export {
+  clusterCertificates, daysLeft, CERTIFICATE_KINDS, type CertificateEntry, type CertificateKind,
+} from './certificates/certificate-inventory.js';
+export { certificateSettingsOf, type CertificateSettings } from './certificates/settings.js';
+export type { CertificatesConfig } from './config/schema.js';

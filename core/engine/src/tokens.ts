@@ -23,3 +23,6 @@ export interface ControlPlaneIdentity {
   /** Version reported in clusters (`slipway_version`). */
   version: string;
 }
+
+/** The API's serving certificate, renewed in place (certificates/serving-certificate.ts). */
+export const SERVING_CERTIFICATE: InjectionToken<import('./certificates/serving-certificate.js').ServingCertificate> = 'slipway.serving-certificate';

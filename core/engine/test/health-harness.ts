@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { SlipwayError, type AgentBootstrapRequest, type FailureRehearsal, type Heartbeat } from '@slipway/contracts';
+import { SlipwayError, type AgentBootstrapRequest, type Clock, type FailureRehearsal, type Heartbeat } from '@slipway/contracts';
 import {
   LineLogger, openEngine, parseConfigText, validateConfig,
   type ClusterRow, type Engine, type EngineServices, type InstanceRow, type Principal, type Store, type TaskRow,
@@ -24,18 +24,20 @@ export interface Harness {
   rehearsal(iaas?: string): FailureRehearsal;
   /** Log lines of the control plane (alerts land here through the log sink). */
   lines: string[];
+  /** The agent channel's URL (the control plane's TLS setup on 127.0.0.1). */
+  url: string;
   createCluster(name: string, plan: string, workers?: number): Promise<ClusterRow>;
   cluster(name: string): Promise<ClusterRow>;
   instances(name: string): Promise<InstanceRow[]>;
   settle(taskId: number): Promise<TaskRow>;
   /** Polls `probe` every 20 ms until it returns a value (not undefined/false); throws naming `what`. */
   waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs?: number): Promise<T>;
-  /** Stops the engine (tasks pause and resume on the next start) without removing the home. */
-  restart(): Promise<void>;
+  /** Stops the engine (tasks pause and resume on the next start) without removing the home; `whileDown` runs in between. */
+  restart(whileDown?: () => void | Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startHarness(configYaml: string, options: { home?: string } = {}): Promise<Harness> {
+export async function startHarness(configYaml: string, options: { home?: string; clock?: Clock } = {}): Promise<Harness> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'slipway-keepalive-'));
   const configPath = join(home, 'slipway.yaml');
   writeFileSync(configPath, configYaml);
@@ -49,7 +51,7 @@ export async function startHarness(configYaml: string, options: { home?: string 
   let port = 0;
 
   const boot = async () => {
-    engine = await openEngine({ home, config, configPath, logger, version: 'test' });
+    engine = await openEngine({ home, config, configPath, logger, version: 'test', clock: options.clock });
     // The same port after a restart: agents booted before it keep dialing the URL in their settings.
     server = await agentChannel(engine, () => services, port);
     port = (server.address() as AddressInfo).port;
@@ -64,6 +66,7 @@ export async function startHarness(configYaml: string, options: { home?: string 
 
   const h: Harness = {
     home, lines,
+    get url() { return `https://127.0.0.1:${port}`; },
     get engine() { return engine; },
     get services() { return services; },
     get store() { return engine.store; },
@@ -110,8 +113,9 @@ export async function startHarness(configYaml: string, options: { home?: string 
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    async restart() {
+    async restart(whileDown) {
       await shutdown();
+      await whileDown?.();
       await boot();
     },
     async stop() {
@@ -155,6 +159,8 @@ async function agentChannel(engine: Engine, services: () => EngineServices | und
       }
     });
   });
+  // As the control plane's server does: a renewed serving certificate is served to new connections.
+  engine.servingCertificate.onRenewed(({ cert, key }) => server.setSecureContext({ cert, key, ca: [engine.tls.agentCaPem] }));
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(port, '127.0.0.1', () => { server.off('error', fail); ok(); });

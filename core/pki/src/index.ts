@@ -1,4 +1,5 @@
 export { generateKeyPair, type KeyAlgorithm } from './keys.js';
+export { RsaKeyPool } from './key-pool.js';
 export {
   signCertificate, signCertificateAsync, createCertificate, describeCertificate, isSignedBy, certificateMatchesKey,
   splitPemCertificates, pemBundle,

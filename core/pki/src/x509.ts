@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
+import type { RsaKeyPool } from './key-pool.js';
 import { generateKeyPair, type KeyAlgorithm } from './keys.js';
 
 const { asn1, pki } = forge;
@@ -30,6 +31,8 @@ export interface CertificateSpec {
   days?: number;
   /** Default: five minutes ago, for clock skew between hosts. */
   notBefore?: Date;
+  /** Default: `days` after notBefore (plus the five minutes of skew). */
+  notAfter?: Date;
 }
 
 export interface Issuer {
@@ -132,7 +135,7 @@ function prepare(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | {
   cert.serialNumber = serial.toString('hex');
   const notBefore = spec.notBefore ?? new Date(Date.now() - 5 * 60_000);
   cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = new Date(notBefore.getTime() + (spec.days ?? 365) * 86_400_000 + 5 * 60_000);
+  cert.validity.notAfter = spec.notAfter ?? new Date(notBefore.getTime() + (spec.days ?? 365) * 86_400_000 + 5 * 60_000);
   cert.setSubject(attributesOf(spec.subject));
   cert.setIssuer(attributesOf(spec.subject));
 
@@ -211,8 +214,12 @@ export async function signCertificateAsync(spec: CertificateSpec, publicKeyPem: 
 }
 
 /** Generates a key pair and a certificate for it: signed by `issuer`, or self-signed without one. */
-export async function createCertificate(spec: CertificateSpec & { keyAlgorithm?: KeyAlgorithm; keyLength?: 2048 | 3072 | 4096 }, issuer?: Issuer): Promise<{ certificatePem: string; privateKeyPem: string }> {
-  const keys = await generateKeyPair(spec.keyAlgorithm ?? 'rsa', spec.keyLength ?? 2048);
+export async function createCertificate(
+  spec: CertificateSpec & { keyAlgorithm?: KeyAlgorithm; keyLength?: 2048 | 3072 | 4096 }, issuer?: Issuer, options: { rsaPool?: RsaKeyPool } = {},
+): Promise<{ certificatePem: string; privateKeyPem: string }> {
+  const algorithm = spec.keyAlgorithm ?? 'rsa';
+  const bits = spec.keyLength ?? 2048;
+  const keys = algorithm === 'rsa' && bits === 2048 && options.rsaPool ? await options.rsaPool.take() : await generateKeyPair(algorithm, bits);
   const certificatePem = await signCertificateAsync(spec, keys.publicKeyPem, issuer ?? { selfSignedKeyPem: keys.privateKeyPem });
   return { certificatePem, privateKeyPem: keys.privateKeyPem };
 }

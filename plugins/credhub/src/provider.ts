@@ -1,7 +1,7 @@
-import { isSignedBy } from '@slipway/pki';
+import { isSignedBy, RsaKeyPool } from '@slipway/pki';
 import {
   SlipwayError, CREDENTIAL_TYPES,
-  type CertificateParameters, type CertificateValue, type Credential, type CredentialContext, type CredentialPermission,
+  type CertificateFact, type CertificateParameters, type CertificateValue, type Credential, type CredentialContext, type CredentialPermission,
   type CredentialProvider, type CredentialType, type CredentialValueByType, type GenerateMode, type GenerationParametersByType,
   type PermissionOperation, type RegenerateOptions, type UserValue,
 } from '@slipway/contracts';
@@ -10,7 +10,7 @@ import { AuditLog, type AuditEvent, type AuditFilter, type AuditNote, type Audit
 import { audited } from './audited.js';
 import { keyUsage, rotateEncryptionKeys, type KeyRotationProgress, type KeyUsage } from './encryption/rotation.js';
 import type { ValueSealer } from './encryption/sealer.js';
-import { generateCertificate, type Signer } from './generate/certificate.js';
+import { generateCertificate, type GenerationContext, type Signer } from './generate/certificate.js';
 import { checkParameters, GENERATED_TYPES, type GeneratedType } from './generate/parameters.js';
 import { generatePassword, generateUser } from './generate/password.js';
 import { generateRsa, generateSsh } from './generate/keys.js';
@@ -30,6 +30,10 @@ export interface CredhubProviderOptions {
   access?: AccessOptions;
   /** See CredhubConfig.certificates.concatenate_cas; default true. */
   concatenateCas?: boolean;
+  /** The control plane's clock: certificates' validity and expiry queries follow it. Default: the wall clock. */
+  clock?: { now(): number };
+  /** RSA-2048 keys kept ready in memory (never stored until issued); default 2, 0 for none. */
+  rsaPoolSize?: number;
 }
 
 /** A certificate credential as /api/v1/certificates lists it. */
@@ -69,8 +73,13 @@ export class CredhubCredentialProvider implements CredentialProvider {
   /** Serializes writes per name, so two converges of one name cannot both generate. */
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly background = new Set<{ promise: Promise<unknown>; abort: AbortController }>();
+  private readonly generation: GenerationContext;
 
   constructor(private readonly options: CredhubProviderOptions) {
+    const clock = options.clock ?? { now: () => Date.now() };
+    this.generation = {
+      now: () => clock.now(), rsaPool: options.rsaPoolSize === 0 ? undefined : new RsaKeyPool(options.rsaPoolSize ?? 2), knownCas: new Set(),
+    };
     this.access = new AccessPolicy(options.db, options.access);
     this.auditLog = new AuditLog(options.db);
     this.permissions = new PermissionService(this.access, this.auditLog);
@@ -143,10 +152,21 @@ export class CredhubCredentialProvider implements CredentialProvider {
         throw new SlipwayError('InvalidInput', 'The query parameter expires-within-days was not valid for this request.', { field: 'expires-within-days' });
       }
       note.details = { ...(prefix ? { path: prefix } : { name_like: options.nameLike }), ...(options.expiresWithinDays !== undefined ? { expires_within_days: options.expiresWithinDays } : {}) };
-      const expiresBefore = options.expiresWithinDays === undefined ? undefined : new Date(Date.now() + options.expiresWithinDays * 86_400_000).toISOString();
+      const expiresBefore = options.expiresWithinDays === undefined ? undefined : new Date(this.generation.now() + options.expiresWithinDays * 86_400_000).toISOString();
       const readable = await this.access.readable(ctx);
       const rows = await this.vault.find({ prefix, nameLike: options.nameLike, expiresBefore });
       return rows.filter((r) => readable(r.name));
+    });
+  }
+
+  /** The contract's certificateFacts: public halves of the certificates in use under a path, one audit record. */
+  async certificateFacts(input: { path: string }, ctx: CredentialContext): Promise<CertificateFact[]> {
+    return this.run(ctx, 'find', null, async (note) => {
+      const prefix = normalizePrefix(input.path);
+      note.name = prefix;
+      note.details = { path: prefix, certificates: true };
+      const readable = await this.access.readable(ctx);
+      return (await this.vault.currentCertificates(prefix)).filter((c) => readable(c.name));
     });
   }
 
@@ -398,6 +418,11 @@ export class CredhubCredentialProvider implements CredentialProvider {
     this.background.add(entry);
   }
 
+  /** Resolves when the pool of ready RSA keys is full (benchmarks measure issuance, not a cold pool). */
+  async warmKeyPool(): Promise<void> {
+    await this.generation.rsaPool?.warm();
+  }
+
   /** Fills columns the first schema lacked; at start. */
   backfill(): Promise<number> {
     return this.vault.backfillCertificateFacts();
@@ -407,6 +432,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
     for (const job of this.background) job.abort.abort();
     await Promise.all([...this.background].map((j) => j.promise));
     await Promise.allSettled(this.locks.values());
+    await this.generation.rsaPool?.close();
     await this.auditLog.drain();
     await this.options.db.destroy();
   }
@@ -474,9 +500,9 @@ export class CredhubCredentialProvider implements CredentialProvider {
     switch (type) {
       case 'password': return generatePassword(parameters);
       case 'user': return generateUser(parameters);
-      case 'rsa': return generateRsa(parameters);
+      case 'rsa': return generateRsa(parameters, this.generation.rsaPool);
       case 'ssh': return generateSsh(parameters);
-      case 'certificate': return generateCertificate(name, parameters as CertificateParameters, signer);
+      case 'certificate': return generateCertificate(name, parameters as CertificateParameters, signer, this.generation);
     }
   }
 

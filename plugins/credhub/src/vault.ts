@@ -191,6 +191,19 @@ export class CredentialVault {
     return rows.map((r) => ({ name: r.name, version_created_at: String(r.version_created_at) }));
   }
 
+  /** The versions in use of every certificate under `prefix` (a normalized prefix), public halves only. */
+  async currentCertificates(prefix: string): Promise<Array<{ name: string; ca_name: string | null; certificate: string; transitional: boolean }>> {
+    let q = this.db.selectFrom('credentials').select(['name', 'ca_name']).where('type', '=', 'certificate').orderBy('name');
+    if (prefix !== '/') q = q.where((eb) => eb(eb.fn('substr', ['name', eb.val(1), eb.val(prefix.length)]), '=', prefix));
+    const out: Array<{ name: string; ca_name: string | null; certificate: string; transitional: boolean }> = [];
+    for (const c of await q.execute()) {
+      for (const row of await this.currentSet(c.name)) {
+        if (row.certificate) out.push({ name: c.name, ca_name: c.ca_name, certificate: row.certificate, transitional: row.transitional === 1 });
+      }
+    }
+    return out;
+  }
+
   /** Every certificate credential (or one), with its versions' public facts, newest first. */
   async certificates(name?: string): Promise<Array<CredentialRow & { versions: CertificateVersionInfo[] }>> {
     let q = this.db.selectFrom('credentials').selectAll().where('type', '=', 'certificate').orderBy('name');

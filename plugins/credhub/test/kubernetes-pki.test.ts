@@ -28,8 +28,8 @@ describe('Kubernetes cluster PKI', () => {
     const get = async (name: string) => (await provider.get(`${PATH}/${name}`, engine)) as Credential<'certificate'>;
     const ca = { kubernetes: await get('kubernetes-ca'), etcd: await get('etcd-ca'), frontProxy: await get('front-proxy-ca') };
     const expected: Array<{ name: string; ca: keyof typeof ca; purpose: 'sslserver' | 'sslclient'; subject: RegExp; key: 'rsa' | 'ec' }> = [
-      { name: 'kube-apiserver', ca: 'kubernetes', purpose: 'sslserver', subject: /CN\s*=\s*kube-apiserver/, key: 'rsa' },
-      { name: 'admin', ca: 'kubernetes', purpose: 'sslclient', subject: /O\s*=\s*system:masters, CN\s*=\s*admin/, key: 'rsa' },
+      { name: 'kube-apiserver', ca: 'kubernetes', purpose: 'sslserver', subject: /CN\s*=\s*kube-apiserver/, key: 'ec' },
+      { name: 'admin', ca: 'kubernetes', purpose: 'sslclient', subject: /O\s*=\s*system:masters, CN\s*=\s*admin/, key: 'ec' },
       { name: 'kube-apiserver-kubelet-client', ca: 'kubernetes', purpose: 'sslclient', subject: /O\s*=\s*system:masters, CN\s*=\s*kube-apiserver-kubelet-client/, key: 'ec' },
       { name: 'kube-apiserver-etcd-client', ca: 'etcd', purpose: 'sslclient', subject: /CN\s*=\s*kube-apiserver-etcd-client/, key: 'ec' },
       { name: 'etcd-client', ca: 'etcd', purpose: 'sslclient', subject: /CN\s*=\s*etcd-client/, key: 'ec' },
@@ -76,16 +76,17 @@ describe('Kubernetes cluster PKI', () => {
     for (const c of Object.values(ca)) {
       expect(openssl('x509', '-noout', '-text', '-in', file(c.value.certificate))).toMatch(/CA:TRUE[\s\S]*Certificate Sign, CRL Sign/);
     }
-    expect(createPrivateKey(ca.kubernetes.value.private_key).asymmetricKeyType).toBe('rsa');
+    for (const c of Object.values(ca)) expect(createPrivateKey(c.value.private_key).asymmetricKeyType).toBe('ec');
 
     // The service-account key signs tokens (RS256) that its public half verifies.
     const sa = (await provider.get(`${PATH}/service-account`, engine)).value as RsaValue;
     const token = Buffer.from('header.payload');
     expect(verify('sha256', token, createPublicKey(sa.public_key), sign('sha256', token, createPrivateKey(sa.private_key)))).toBe(true);
 
-    // get-credentials: CN = user, O = group, RSA, client auth, signed by the cluster CA.
+    // get-credentials: CN = user, O = group, a key like the CA's, client auth, signed by the cluster CA.
     const user = await issueKubernetesUserCertificate(provider, engine, PATH, 'alice', ['developers']);
     expect(new X509Certificate(user.value.certificate).subject).toBe('O=developers\nCN=alice');
+    expect(createPrivateKey(user.value.private_key).asymmetricKeyType).toBe('ec');
     expect(openssl('verify', '-CAfile', file(ca.kubernetes.value.certificate), '-purpose', 'sslclient', file(user.value.certificate))).toContain('OK');
   }, 60_000);
 
@@ -104,6 +105,36 @@ describe('Kubernetes cluster PKI', () => {
     expect(await removeKubernetesNodeCredentials(provider, engine, PATH, 'worker-2')).toHaveLength(4);
     await expect(provider.get(`${PATH}/nodes/worker-2/kubelet`, engine)).rejects.toMatchObject({ code: 'NotFound' });
     expect(() => kubernetesPkiLayout({ ...input, workers: [{ name: 'Worker_0', ip: '10.0.0.1' }] })).toThrow(/not a DNS subdomain/);
+  }, 60_000);
+
+  it('lists the public half of every certificate in use under the cluster path in one audited call, no key opened', async () => {
+    const { provider } = await openStore();
+    const names = await issueKubernetesPki(provider, engine, input);
+    const before = (await provider.auditEvents({ limit: 1000 }, engine)).length;
+    const facts = await provider.certificateFacts({ path: PATH }, engine);
+    expect(facts.map((f) => f.name).sort()).toEqual(names.filter((n) => !n.endsWith('/service-account')).sort());
+    expect(JSON.stringify(facts)).not.toContain('PRIVATE KEY');
+    expect(facts.find((f) => f.name === `${PATH}/kube-apiserver`)).toMatchObject({ ca_name: `${PATH}/kubernetes-ca`, transitional: false });
+    expect((await provider.auditEvents({ limit: 1000 }, engine)).length).toBe(before + 1);
+    // In a CA rotation the transitional version is listed beside the signing one.
+    await provider.regenerate(`${PATH}/etcd-ca`, engine, { transitional: true });
+    const etcd = (await provider.certificateFacts({ path: PATH }, engine)).filter((f) => f.name === `${PATH}/etcd-ca`);
+    expect(etcd.map((f) => f.transitional).sort()).toEqual([false, true]);
+  }, 60_000);
+
+  it('keeps a cluster created with the RSA layout on RSA: converging it reissues nothing, and its users get RSA certificates', async () => {
+    const { provider } = await openStore();
+    // What Slipway issued before the ECDSA layout: an RSA Kubernetes CA, API server and admin certificates.
+    await issueKubernetesPki(provider, engine, { ...input, clientKeys: 'rsa' });
+    const rsa = async (name: string) => createPrivateKey(((await provider.get(`${PATH}/${name}`, engine)) as Credential<'certificate'>).value.private_key).asymmetricKeyType;
+    expect([await rsa('kubernetes-ca'), await rsa('kube-apiserver'), await rsa('admin')]).toEqual(['rsa', 'rsa', 'rsa']);
+    // The engine converges without saying which layout: the CA's own key decides.
+    const names = await issueKubernetesPki(provider, engine, input);
+    const events = (await provider.auditEvents({ operation: 'generate', limit: 1000 }, engine)).slice(0, names.length);
+    expect(events).toHaveLength(names.length);
+    expect(events.filter((e) => e.result !== 'unchanged').map((e) => e.name)).toEqual([]);
+    const user = await issueKubernetesUserCertificate(provider, engine, PATH, 'bob');
+    expect(createPrivateKey(user.value.private_key).asymmetricKeyType).toBe('rsa');
   }, 60_000);
 });
 

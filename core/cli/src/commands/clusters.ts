@@ -81,6 +81,7 @@ async function followTask(client: ApiClient, io: CliIo, accepted: ClusterDoc, op
   if (!wait || accepted.task_id === null) {
     if (json) printJson(io.stdout, accepted);
     else io.stdout.write(`\nUse 'slipway cluster ${accepted.name}' to monitor the state of your cluster${accepted.task_id === null ? '' : `, or 'slipway task ${accepted.task_id}' to follow its steps`}.\n`);
+    if (!json && verb === 'rotate-certificates') io.stdout.write(getCredentialsAgain(accepted.name, 'When the task is done, run'));
     return EXIT.ok;
   }
   const progress = json ? io.stderr : io.stdout;
@@ -97,7 +98,13 @@ async function followTask(client: ApiClient, io: CliIo, accepted: ClusterDoc, op
   const final = await client.get<ClusterDoc>(`/v1/clusters/${enc(accepted.uuid || accepted.name)}`);
   if (json) printJson(io.stdout, final);
   else io.stdout.write(`\n${clusterSummary(final)}`);
+  if (!json && verb === 'rotate-certificates') io.stdout.write(getCredentialsAgain(accepted.name, 'Run'));
   return EXIT.ok;
+}
+
+/** Kubeconfigs hold a client certificate (and the CA) from before a rotation: users fetch new ones. */
+function getCredentialsAgain(name: string, lead: string): string {
+  return `\n${lead} 'slipway get-credentials ${name}' again: kubeconfigs written before the rotation hold the old certificates.\n`;
 }
 
 const clusters: Command = {
@@ -146,6 +153,10 @@ const cluster: Command = {
         return EXIT.ok;
       }
       io.stdout.write(clusterSummary(doc));
+      // The last change rotated certificates (a user's, or Slipway's automatic renewal): old kubeconfigs are stale.
+      if (doc.last_action === 'ROTATE' && doc.last_action_state === 'succeeded') {
+        io.stdout.write(getCredentialsAgain(doc.name, 'Its certificates were rotated (task ' + doc.task_id + '). Run'));
+      }
       if (instances) {
         io.stdout.write('\nInstances:\n');
         io.stdout.write(instances.length

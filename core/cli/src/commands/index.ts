@@ -1,5 +1,6 @@
 import type { CommandGroup } from '../registry.js';
 import { backupCommands } from './backup.js';
+import { certificateCommands } from './certificates.js';
 import { clusterCommands } from './clusters.js';
 import { controlPlaneCommands } from './control-plane.js';
 import { credentialImportCommands } from './credential-import.js';
@@ -25,6 +26,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   planCommands,
   clusterCommands,
   networkProfileCommands,
+  certificateCommands,
   kubeconfigCommands,
   taskCommands,
   credentialCommands,

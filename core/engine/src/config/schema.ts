@@ -98,6 +98,16 @@ export interface SlipwayConfig {
   tasks: { max_concurrent_vm_calls: number; retry_attempts: number };
   plans: PlanConfig[];
   health?: HealthConfig;
+  certificates?: CertificatesConfig;
+}
+
+/** When certificates are checked, alerted on and renewed (certificates.* in slipway.yaml). */
+export interface CertificatesConfig {
+  renew_before_days: number;
+  ca_renew_before_days: number;
+  check_interval_seconds: number;
+  max_concurrent_renewals: number;
+  alert_days: number[];
 }
 
 const pluginRef = (defaults?: Partial<PluginRef>): JsonSchema => ({
@@ -286,6 +296,17 @@ export const configSchema: JsonSchema = {
           type: 'array', default: [], items: pluginRef(),
           description: 'alert sink plugins (kind `alerts`) that receive every alert besides the control plane\'s log',
         },
+      },
+    },
+    certificates: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'certificate expiry: alerts, and renewal without downtime. Each check lists every certificate of every cluster and the API\'s serving certificate; a cluster whose leaves expire within renew_before_days gets a leaf rotation (the task of `rotate-certificates --leaf-only`, started for the cluster\'s owner and marked automatic), one whose CAs expire within ca_renew_before_days a three-phase CA rotation, never while another task runs on it; the serving certificate is reissued and reloaded without a restart',
+      properties: {
+        renew_before_days: { type: 'integer', minimum: 1, maximum: 3649, default: 30, description: 'renew leaf certificates (cluster leaves, the API serving certificate) this many days before they expire' },
+        ca_renew_before_days: { type: 'integer', minimum: 1, maximum: 3649, default: 365, description: 'rotate a cluster\'s CAs (three phases, a roll after each) this many days before one expires' },
+        check_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 3600, description: 'how often certificates are checked (by the health monitor\'s loop)' },
+        max_concurrent_renewals: { type: 'integer', minimum: 1, default: 1, description: 'automatic rotations running at once across all clusters; the others wait for a later check' },
+        alert_days: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, default: [180, 30, 7], description: 'alert when a certificate comes within each of these many days of expiry: once per threshold, until it is renewed' },
       },
     },
   },

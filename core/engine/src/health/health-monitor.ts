@@ -7,6 +7,7 @@ import type { PluginSet } from '../plugins/plugin-set.js';
 import { forEachLimit } from '../retry.js';
 import type { InstanceRow, Store } from '../store/index.js';
 import { CLOCK, CONFIG, LOGGER, PLUGINS, STORE } from '../tokens.js';
+import { CertificateWatch } from '../certificates/certificate-watch.js';
 import { AlertDispatcher } from './alerts.js';
 import { CloudSweep } from './cloud-sweep.js';
 import { HealthRecords, type IncidentKind } from './health-records.js';
@@ -79,6 +80,8 @@ export class HealthMonitor {
     @inject(CONFIG) config: SlipwayConfig,
     @inject(AlertDispatcher) private readonly alerts: AlertDispatcher,
     @inject(Resurrector) private readonly resurrector: Resurrector,
+    // Optional so the monitor runs alone (bench/health.mjs builds one without certificates).
+    @inject(CertificateWatch) private readonly certificates?: CertificateWatch,
   ) {
     this.settings = healthSettingsOf(config);
     this.logger = logger.child({ component: 'health-monitor' });
@@ -105,6 +108,7 @@ export class HealthMonitor {
     clearTimeout(this.timer);
     await this.pass?.catch(() => {});
     await this.sweeping?.catch(() => {});
+    await this.certificates?.settle();
   }
 
   /** One pass over every instance. Public for tests and benchmarks that drive the clock themselves. */
@@ -138,6 +142,8 @@ export class HealthMonitor {
       this.lastSweepMs = now;
       this.sweeping = this.sweepCloud().finally(() => { this.sweeping = undefined; });
     }
+    // Certificate expiry: alerts and automatic renewal, on its own interval, in the background.
+    if (!this.stopped) this.certificates?.poll();
     if (++this.passes % 100 === 0) this.prune(now);
     if (now - this.lastEventPruneMs >= EVENT_PRUNE_INTERVAL_MS) {
       this.lastEventPruneMs = now;

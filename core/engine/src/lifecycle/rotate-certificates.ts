@@ -13,7 +13,11 @@ import { registrySteps, runRegistryStep, type ClusterRegistrySteps } from '../re
  * secrets for the cluster's registry robots (each of the others rotates them too).
  */
 export type RotationMode = 'ca' | 'leaf' | 'registry';
-export interface RotateParams { mode: RotationMode }
+export interface RotateParams {
+  mode: RotationMode;
+  /** Started by the certificate watch (certificates.renew_before_days), not by a user. */
+  automatic?: boolean;
+}
 
 /**
  * Certificate rotation without downtime. A CA rotation runs the credential store's three phases and rolls

@@ -328,6 +328,18 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.alterTable('clusters').addColumn('network_profile', 'text').execute();
       await db.schema.createIndex('clusters_network_profile').on('clusters').columns(['network_profile']).execute();
+      },
+    },
+  '0007_certificate_alerts': {
+    async up(db: Kysely<any>) {
+      // Which certificate expiry thresholds have alerted, so a restart does not alert again.
+      await db.schema.createTable('certificate_alerts')
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('threshold_days', 'integer', (c) => c.notNull())
+        .addColumn('not_after', 'text', (c) => c.notNull())
+        .addColumn('raised_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('certificate_alerts_pk', ['scope', 'threshold_days'])
+        .execute();
     },
   },
 };

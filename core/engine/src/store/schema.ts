@@ -28,6 +28,7 @@ export interface Database {
   agent_bootstrap_tokens: AgentBootstrapTokensTable;
   agent_certificates: AgentCertificatesTable;
   network_profiles: NetworkProfilesTable;
+  certificate_alerts: CertificateAlertsTable;
 }
 
 export interface AgentBootstrapTokensTable {
@@ -81,6 +82,19 @@ export interface NetworkProfilesTable {
   created_by: string;
   created_at: string;
   updated_at: string;
+}
+
+/**
+ * Certificate expiry alerts already raised, per scope (a cluster's uuid, or `control-plane`) and threshold
+ * (days), so each threshold alerts once across restarts; a row goes when a renewal takes the scope's
+ * earliest expiry back past its threshold.
+ */
+export interface CertificateAlertsTable {
+  scope: string;
+  threshold_days: number;
+  /** The earliest not-after of the scope when the alert was raised. */
+  not_after: string;
+  raised_at: string;
 }
 
 export interface PlansTable {
@@ -356,3 +370,4 @@ export type ClusterRegistryRow = Selectable<ClusterRegistryTable>;
 export type AgentBootstrapTokenRow = Selectable<AgentBootstrapTokensTable>;
 export type AgentCertificateRow = Selectable<AgentCertificatesTable>;
 export type NetworkProfileRow = Selectable<NetworkProfilesTable>;
+export type CertificateAlertRow = Selectable<CertificateAlertsTable>;

@@ -1,7 +1,7 @@
 export {
   kubernetesPkiLayout, userCertificateParameters, nodeCredentialNames, mastersOf, apiServerNames,
   KUBERNETES_CAS, DEFAULT_SERVICE_IP, DEFAULT_CLUSTER_DOMAIN,
-  type KubernetesCa, type KubernetesNode, type KubernetesPkiInput, type PkiEntry,
+  type KubernetesCa, type ClientKeyAlgorithm, type KubernetesNode, type KubernetesPkiInput, type PkiEntry,
 } from './layout.js';
-export { issueKubernetesPki, issueKubernetesUserCertificate, removeKubernetesNodeCredentials } from './issue.js';
+export { issueKubernetesPki, issueKubernetesUserCertificate, removeKubernetesNodeCredentials, clientKeysOf } from './issue.js';
 export { rotateKubernetesCa, rotateKubernetesLeaves, kubernetesTrustBundle, CA_ROTATION_PHASES, type CaRotationPhase, type CaRotationResult } from './rotation.js';

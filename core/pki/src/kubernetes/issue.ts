@@ -1,5 +1,22 @@
-import type { Credential, CredentialContext, CredentialProvider } from '@slipway/contracts';
-import { kubernetesPkiLayout, nodeCredentialNames, userCertificateParameters, type KubernetesPkiInput, type PkiEntry } from './layout.js';
+import { X509Certificate } from 'node:crypto';
+import { SlipwayError, type CertificateValue, type Credential, type CredentialContext, type CredentialProvider } from '@slipway/contracts';
+import { kubernetesPkiLayout, nodeCredentialNames, userCertificateParameters, type ClientKeyAlgorithm, type KubernetesPkiInput, type PkiEntry } from './layout.js';
+
+/**
+ * The key algorithm of the cluster's existing Kubernetes CA (its client-facing certificates follow it), or
+ * undefined for a cluster without one yet (it gets the current layout's ECDSA).
+ */
+export async function clientKeysOf(provider: CredentialProvider, ctx: CredentialContext, path: string): Promise<ClientKeyAlgorithm | undefined> {
+  let ca: Credential;
+  try {
+    ca = await provider.get(`${path.replace(/\/+$/, '')}/kubernetes-ca`, ctx);
+  } catch (e) {
+    if (SlipwayError.is(e, 'NotFound')) return undefined;
+    throw e;
+  }
+  const type = new X509Certificate((ca.value as CertificateValue).certificate).publicKey.asymmetricKeyType;
+  return type === 'rsa' ? 'rsa' : 'ecdsa-p256';
+}
 
 /**
  * Issues a cluster's PKI through the credential provider, in converge mode: a re-run (a resumed task)
@@ -9,7 +26,8 @@ import { kubernetesPkiLayout, nodeCredentialNames, userCertificateParameters, ty
  */
 export async function issueKubernetesPki(provider: CredentialProvider, ctx: CredentialContext, input: KubernetesPkiInput): Promise<string[]> {
   const path = input.path.replace(/\/+$/, '');
-  const entries = kubernetesPkiLayout(input).flat();
+  const clientKeys = input.clientKeys ?? await clientKeysOf(provider, ctx, path);
+  const entries = kubernetesPkiLayout({ ...input, clientKeys }).flat();
   const started = new Map<string, Promise<unknown>>();
   const issue = async (entry: PkiEntry): Promise<void> => {
     const name = `${path}/${entry.name}`;
@@ -28,10 +46,12 @@ export async function issueKubernetesPki(provider: CredentialProvider, ctx: Cred
  * A client certificate for a user (CN = user name, O = first group) signed by the cluster CA, for kubeconfigs.
  * It is stored under `users/{key}`: the user's immutable id, so a later user of the same name never gets it.
  */
-export function issueKubernetesUserCertificate(provider: CredentialProvider, ctx: CredentialContext, path: string, username: string, groups: readonly string[] = [], key: string = username): Promise<Credential<'certificate'>> {
+export async function issueKubernetesUserCertificate(
+  provider: CredentialProvider, ctx: CredentialContext, path: string, username: string, groups: readonly string[] = [], key: string = username,
+): Promise<Credential<'certificate'>> {
   return provider.generate({
     name: `${path.replace(/\/+$/, '')}/users/${key}`, type: 'certificate', mode: 'converge',
-    parameters: userCertificateParameters(path, username, groups),
+    parameters: userCertificateParameters(path, username, groups, await clientKeysOf(provider, ctx, path)),
   }, ctx);
 }
 

@@ -24,7 +24,14 @@ export interface KubernetesPkiInput {
   clusterDomain?: string;
   /** Other addresses clients reach the API server at: the load balancer's VIP. */
   apiAddresses?: string[];
+  /**
+   * Key algorithm of the Kubernetes CA and of the certificates clients outside the cluster see (API server,
+   * admin, users): `ecdsa-p256` for new clusters (the default), `rsa` for clusters created before.
+   */
+  clientKeys?: ClientKeyAlgorithm;
 }
+
+export type ClientKeyAlgorithm = 'rsa' | 'ecdsa-p256';
 
 export const DEFAULT_SERVICE_IP = '10.100.200.1';
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
@@ -38,16 +45,19 @@ export type PkiEntry =
   | { name: string; type: 'rsa'; parameters: { key_length: 2048 | 3072 | 4096 } };
 
 /*
- * Key algorithms. Generating an RSA-2048 key costs about 100 ms of a core here, an ECDSA P-256 key 0.3 ms,
- * so RSA is kept where a client outside the cluster may need it, and every per-node and component
- * certificate is ECDSA P-256:
- * - RSA: the Kubernetes CA (its certificate is in every kubeconfig), the API server's serving certificate
- *   and the admin and user client certificates (reached by whatever client a user runs), and the
- *   service-account key (RS256 is the token algorithm every OIDC consumer accepts).
- * - ECDSA P-256: etcd and front-proxy CAs and all their certificates, kubelet serving and client
- *   certificates, control-plane component clients. Kubernetes and etcd (Go crypto/tls) accept P-256
- *   everywhere: kubeadm offers it (`encryptionAlgorithm: ECDSA-P256`) and the kubelet's own certificate
- *   rotation requests P-256 keys.
+ * Key algorithms. Generating an RSA-2048 key costs about 100 ms of a core here, an ECDSA P-256 key 0.3 ms.
+ * Every certificate is ECDSA P-256: Kubernetes and etcd (Go crypto/tls and crypto/x509) accept P-256 for
+ * CAs, serving and client certificates everywhere; kubeadm offers it (`encryptionAlgorithm: ECDSA-P256`),
+ * the kubelet's own certificate rotation requests P-256 keys, and kubectl, client-go, the Python and Java
+ * clients (OpenSSL, JSSE) all negotiate ECDSA. One key stays RSA:
+ * - the service-account signing key (type `rsa`): kube-apiserver would accept an ECDSA key (ES256 tokens),
+ *   but CredHub's key types have no EC key, and RS256 is the one algorithm every consumer of service-account
+ *   tokens through OIDC discovery (cloud workload identity) is required to support. It comes from the
+ *   credential provider's in-memory pool of pre-generated RSA keys, so it costs nothing on the critical path.
+ *
+ * Clusters created before this layout have an RSA Kubernetes CA, and RSA API server, admin and user
+ * certificates. Their layout keeps exactly those parameters (`clientKeys: 'rsa'`, detected from the CA
+ * itself), so converging an existing cluster reissues nothing.
  */
 const EC = { key_algorithm: 'ecdsa-p256' } as const;
 const EC_LEAF_USAGE = ['digital_signature'] as const;
@@ -85,9 +95,10 @@ export function kubernetesPkiLayout(input: KubernetesPkiInput): PkiEntry[][] {
   const masters = mastersOf(input);
   const workers = input.workers ?? [];
   checkNodes([...masters, ...workers]);
+  const facing = clientKeyParameters(input.clientKeys);
 
   const cas: PkiEntry[] = [
-    { name: 'kubernetes-ca', type: 'certificate', parameters: { common_name: 'kubernetes-ca', is_ca: true, self_sign: true, duration: CA_DAYS } },
+    { name: 'kubernetes-ca', type: 'certificate', parameters: { common_name: 'kubernetes-ca', is_ca: true, self_sign: true, duration: CA_DAYS, ...facing.ca } },
     { name: 'etcd-ca', type: 'certificate', parameters: { common_name: 'etcd-ca', is_ca: true, self_sign: true, duration: CA_DAYS, ...EC } },
     { name: 'front-proxy-ca', type: 'certificate', parameters: { common_name: 'front-proxy-ca', is_ca: true, self_sign: true, duration: CA_DAYS, ...EC } },
     // Signs and verifies service-account tokens (--service-account-signing-key-file / --service-account-key-file).
@@ -108,14 +119,14 @@ export function kubernetesPkiLayout(input: KubernetesPkiInput): PkiEntry[][] {
           input.externalHostname, ...(input.apiAddresses ?? []), ...(input.masters ? masters.map((m) => m.ip) : input.masterIps ?? []),
           input.serviceClusterIp ?? DEFAULT_SERVICE_IP, ...apiServerNames(input.clusterDomain),
         ]),
-        key_usage: [...RSA_LEAF_USAGE], extended_key_usage: ['server_auth'],
+        extended_key_usage: ['server_auth'], ...facing.leaf,
       },
     },
     {
       name: 'admin', type: 'certificate',
       parameters: {
         common_name: 'admin', organization: 'system:masters', ca: ca('kubernetes-ca'), duration: LEAF_DAYS,
-        key_usage: [...RSA_LEAF_USAGE], extended_key_usage: ['client_auth'],
+        extended_key_usage: ['client_auth'], ...facing.leaf,
       },
     },
     // --kubelet-client-certificate: the API server calling kubelets (logs, exec, port-forward).
@@ -165,12 +176,24 @@ export function kubernetesPkiLayout(input: KubernetesPkiInput): PkiEntry[][] {
   return [cas, leaves];
 }
 
-/** Parameters of a user's client certificate for a kubeconfig: CN = user, O = first group. RSA: any client. */
-export function userCertificateParameters(path: string, username: string, groups: readonly string[] = []): CertificateParameters {
+/** Parameters of a user's client certificate for a kubeconfig: CN = user, O = first group; keys as the CA's. */
+export function userCertificateParameters(path: string, username: string, groups: readonly string[] = [], clientKeys?: ClientKeyAlgorithm): CertificateParameters {
   return {
     common_name: username, organization: groups[0], ca: `${path.replace(/\/+$/, '')}/kubernetes-ca`, duration: LEAF_DAYS,
-    key_usage: [...RSA_LEAF_USAGE], extended_key_usage: ['client_auth'],
+    extended_key_usage: ['client_auth'], ...clientKeyParameters(clientKeys).leaf,
   };
+}
+
+/**
+ * The key parameters of the client-facing entries. The RSA ones are exactly those of Slipway's first layout
+ * (no `key_algorithm`), which converge compares against.
+ */
+function clientKeyParameters(algorithm: ClientKeyAlgorithm = 'ecdsa-p256'): { ca: Partial<CertificateParameters>; leaf: Partial<CertificateParameters> } {
+  switch (algorithm) {
+    case 'rsa': return { ca: {}, leaf: { key_usage: [...RSA_LEAF_USAGE] } };
+    case 'ecdsa-p256': return { ca: { ...EC }, leaf: { key_usage: [...EC_LEAF_USAGE], ...EC } };
+    default: throw new SlipwayError('InvalidInput', `clientKeys must be 'rsa' or 'ecdsa-p256'; got ${String(algorithm)}`, { field: 'clientKeys' });
+  }
 }
 
 const NODE_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;

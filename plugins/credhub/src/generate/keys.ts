@@ -1,9 +1,11 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { generateKeyPair } from '@slipway/pki';
+import { generateKeyPair, type RsaKeyPool } from '@slipway/pki';
 import type { RsaValue, SshValue } from '@slipway/contracts';
 
-export async function generateRsa(p: { key_length?: 2048 | 3072 | 4096 } = {}): Promise<RsaValue> {
-  const keys = await generateKeyPair('rsa', p.key_length ?? 2048);
+/** An RSA key pair; RSA-2048 from `pool` when given (keys generated ahead, in memory only). */
+export async function generateRsa(p: { key_length?: 2048 | 3072 | 4096 } = {}, pool?: RsaKeyPool): Promise<RsaValue> {
+  const bits = p.key_length ?? 2048;
+  const keys = bits === 2048 && pool ? await pool.take() : await generateKeyPair('rsa', bits);
   return { public_key: keys.publicKeyPem, private_key: keys.privateKeyPem };
 }
 

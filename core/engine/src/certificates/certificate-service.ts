@@ -1,0 +1,43 @@
+import { inject, injectable } from 'tsyringe';
+import { SlipwayError, type Clock } from '@slipway/contracts';
+import { seesAllClusters, type Principal } from '../auth/roles.js';
+import { findCluster } from '../clusters/cluster-access.js';
+import type { PluginSet } from '../plugins/plugin-set.js';
+import type { Store } from '../store/index.js';
+import { CLOCK, PLUGINS, STORE } from '../tokens.js';
+import { clusterCertificates, type CertificateEntry } from './certificate-inventory.js';
+
+export interface ClusterCertificates {
+  cluster: string;
+  /** The control plane's time the days are counted from. */
+  checked_at: string;
+  certificates: CertificateEntry[];
+}
+
+/**
+ * `slipway certificates CLUSTER` (TKGI's command): every certificate of a cluster with its expiry, with the
+ * access of the cluster routes (another tenant's cluster is reported missing). Only public facts leave:
+ * names, subjects, SANs, serials and validity. A user who may not see every cluster sees no other user's
+ * kubeconfig certificate (their names would say who holds credentials).
+ */
+@injectable()
+export class CertificateService {
+  constructor(
+    @inject(STORE) private readonly store: Store,
+    @inject(PLUGINS) private readonly plugins: PluginSet,
+    @inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async list(principal: Principal, name: string, options: { days?: number } = {}): Promise<ClusterCertificates> {
+    if (options.days !== undefined && (!Number.isInteger(options.days) || options.days < 0 || options.days > 36_500)) {
+      throw new SlipwayError('InvalidInput', `days must be a whole number of days from 0 to 36500; got ${options.days}`, { field: 'days' });
+    }
+    const cluster = await findCluster(this.store, principal, name, 'read');
+    const now = this.clock.now();
+    const all = await clusterCertificates(this.plugins.credentials, cluster.uuid, now);
+    const certificates = all
+      .filter((c) => c.kind !== 'user' || seesAllClusters(principal) || c.name === `users/${principal.name}`)
+      .filter((c) => options.days === undefined || c.days_left <= options.days);
+    return { cluster: cluster.name, checked_at: new Date(now).toISOString(), certificates };
+  }
+}
