@@ -245,6 +245,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('events_at').on('events').columns(['at']).execute();
     },
   },
+  '0006_login_hardening': {
+    async up(db: Kysely<any>) {
+      // Expired tokens are pruned at start and periodically by their expiry.
+      await db.schema.createIndex('tokens_expires_at').ifNotExists().on('tokens').columns(['expires_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

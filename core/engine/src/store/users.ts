@@ -34,7 +34,13 @@ export class UserRepository {
     await this.db.deleteFrom('tokens').where('token_hash', '=', tokenHash).execute();
   }
 
-  async deleteExpiredTokens(now: string): Promise<void> {
-    await this.db.deleteFrom('tokens').where('expires_at', '<', now).execute();
+  /** Deletes tokens that expired before `now`; returns how many. */
+  async deleteExpiredTokens(now: string): Promise<number> {
+    const r = await this.db.deleteFrom('tokens').where('expires_at', '<', now).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async setPasswordHash(userId: number, passwordHash: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
   }
 }
