@@ -26,7 +26,7 @@ iaas:
 # Addresses for cluster VMs: a flat range per IaaS target.
 network:
   plugin: "@slipway/network-flat"
-  version: "^1"
+  version: "^2"
   config:
     ranges:
       sandbox:

@@ -181,7 +181,7 @@ export const configSchema: JsonSchema = {
         },
       },
     },
-    network: { ...pluginRef(), default: { plugin: '@slipway/network-flat', version: '^1' }, description: 'the network driver plugin' },
+    network: { ...pluginRef(), default: { plugin: '@slipway/network-flat', version: '^2' }, description: 'the network driver plugin' },
     registry: { ...pluginRef(), description: 'optional image registry plugin' },
     plugin_dirs: { type: 'array', items: { type: 'string' }, default: [], description: 'extra directories (with node_modules) to resolve plugins from' },
     kubernetes: {
