@@ -72,7 +72,7 @@ export const credhubSchemas = {
     allOf: [
       { if: { required: ['regenerate'], properties: { regenerate: { const: true } } }, then: {}, else: { required: ['type'] } },
       ...Object.entries(parametersByType).map(([type, schema]) => ({
-        if: { required: ['type'], properties: { type: { const: type } } }, then: { properties: { parameters: { anyOf: [{ type: 'null' }, schema] } } },
+        if: { required: ['type'], properties: { type: { const: type } } }, then: { properties: { parameters: { ...schema, type: ['object', 'null'] } } },
       })),
     ],
   },
