@@ -23,7 +23,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use('*', limitBody(BODY_LIMITS.default));
   app.notFound((c) => problemResponse(c, new SlipwayError('NotFound', `no route ${c.req.method} ${c.req.path}`, { hint: 'GET /openapi.json lists every route.' })));
 
-  const openapi = JSON.stringify(openApiDocument(version));
+  const openapi = JSON.stringify(openApiDocument(version, (deps.pluginApis ?? []).flatMap((api) => (api.openapi ? [api.openapi] : []))));
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   app.get('/health', (c) => c.json({ status: 'UP' }));
   // Plugin names and versions tell an attacker what to try: only a logged-in caller sees them.

@@ -25,13 +25,33 @@ export function errorResponse(c: Context, error: unknown): Response {
 /** The JSON body, or a 400 in CredHub's words. */
 export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   let body: unknown;
+  const text = await c.req.text();
+  if (tooDeep(text)) throw new SlipwayError('InvalidInput', `The request body nests deeper than ${MAX_DEPTH} levels.`, { field: 'body' });
   try {
-    body = await c.req.json();
+    body = JSON.parse(text);
   } catch {
     throw new SlipwayError('InvalidInput', BAD_REQUEST, { field: 'body' });
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SlipwayError('InvalidInput', BAD_REQUEST, { field: 'body' });
   return body as Record<string, unknown>;
+}
+
+const MAX_DEPTH = 32;
+
+/** Whether a JSON text nests arrays or objects deeper than MAX_DEPTH; scanned before JSON.parse builds it. */
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++;
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if ((ch === 123 || ch === 91) && ++depth > MAX_DEPTH) return true;
+    else if (ch === 125 || ch === 93) depth--;
+  }
+  return false;
 }
 
 /** Rejects fields CredHub does not know, as CredHub does (a typo must not pass silently). */

@@ -1,6 +1,7 @@
 import type { HttpApiHost, PluginHttpApi } from '@slipway/contracts';
 import type { CredhubCredentialProvider } from '../provider.js';
 import { createCredhubApi } from './app.js';
+import { credhubOpenApi } from './openapi.js';
 
 /**
  * CredHub's v1/v2 API over a store, as the control plane serves it beside its own routes: under /api/,
@@ -11,5 +12,5 @@ export function credhubPluginApi(provider: CredhubCredentialProvider, host: Http
     provider, rootEndpoints: false, authServerUrl: host.url, version: host.version,
     authenticate: (token) => host.authenticate(token),
   });
-  return { prefixes: ['/api/'], fetch: (request, env) => app.fetch(request, env as never) };
+  return { prefixes: ['/api/'], fetch: (request, env) => app.fetch(request, env as never), openapi: credhubOpenApi() };
 }
