@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_YAML } from '@slipway/engine';
 import type { Logger } from '@slipway/contracts';
+import { createCredhubApi } from '@slipway/credentials-credhub/http';
 import { problemResponse } from '../src/problem.js';
 import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from './harness.js';
 
@@ -137,5 +138,16 @@ describe('HTTP hardening', () => {
     expect(body.error_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(logged[0]).toMatchObject({ error_id: body.error_id });
     expect(String(logged[0].error)).toContain('keys.json');
+
+    // The CredHub API mounted beside it does the same.
+    const credhub = createCredhubApi({
+      provider: { getVersion: async () => { throw new TypeError('cannot open /srv/slipway/credhub.db'); } } as never,
+      authenticate: async () => ({ actor: 'user:admin', roles: ['clusters.admin'] }), rootEndpoints: false, logger,
+    });
+    const res2 = await credhub.request('/api/v1/data/some-id', { headers: { authorization: 'Bearer t' } });
+    expect(res2.status).toBe(500);
+    const text2 = await res2.text();
+    expect(text2).not.toMatch(/credhub\.db|TypeError/);
+    expect(logged[1]).toMatchObject({ error_id: JSON.parse(text2).error_id });
   });
 });

@@ -72,6 +72,6 @@ export default definePlugin({
   async create(config: CredhubConfig, host) {
     const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger });
     // The control plane serves CredHub's API from this instance (contract 1.1's httpApi).
-    return Object.assign(provider, { httpApi: async (api: HttpApiHost) => credhubPluginApi(provider, api) });
+    return Object.assign(provider, { httpApi: async (api: HttpApiHost) => credhubPluginApi(provider, api, host.logger) });
   },
 });

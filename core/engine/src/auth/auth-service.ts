@@ -5,6 +5,7 @@ import { isoNow } from '../clock.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { Store } from '../store/index.js';
 import { CLOCK, CONFIG, STORE } from '../tokens.js';
+import { HashGate } from './hash-gate.js';
 import { LoginLimiter } from './login-limiter.js';
 import { generatePassword, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { ROLES, type Principal, type Role } from './roles.js';
@@ -26,6 +27,7 @@ export class AuthService {
   private readonly limiter: LoginLimiter;
   /** Hash of a random password, checked for unknown users so they cost what a wrong password costs. */
   private dummyHash: Promise<string> | undefined;
+  private readonly hashing = new HashGate();
 
   constructor(
     @inject(STORE) private readonly store: Store,
@@ -57,7 +59,7 @@ export class AuthService {
     }
     if (password.length < 8) throw new SlipwayError('InvalidInput', 'password must have at least 8 characters', { field: 'password' });
     if (await this.store.users.byName(name)) throw new SlipwayError('AlreadyExists', `user "${name}" already exists`, { field: 'name' });
-    await this.store.users.insert({ name, password_hash: await hashPassword(password), roles: JSON.stringify(roles), created_at: isoNow(this.clock) });
+    await this.store.users.insert({ name, password_hash: await this.hashing.run(() => hashPassword(password)), roles: JSON.stringify(roles), created_at: isoNow(this.clock) });
   }
 
   async listUsers(): Promise<Array<{ name: string; roles: Role[]; created_at: string }>> {
@@ -85,8 +87,10 @@ export class AuthService {
       });
     }
     const user = await this.store.users.byName(username);
-    this.dummyHash ??= hashPassword(generatePassword());
-    const valid = await verifyPassword(password, user?.password_hash ?? await this.dummyHash);
+    const valid = await this.hashing.run(async () => {
+      this.dummyHash ??= hashPassword(generatePassword());
+      return verifyPassword(password, user?.password_hash ?? await this.dummyHash);
+    });
     // Same error for an unknown user and a wrong password: no user enumeration.
     if (!user || !valid) {
       this.limiter.recordFailure(username, sourceAddress);
@@ -94,7 +98,7 @@ export class AuthService {
       throw new SlipwayError('Unauthenticated', 'bad credentials: unknown user or wrong password', { hint: 'Check the user name and password.' });
     }
     this.limiter.recordSuccess(username);
-    if (needsRehash(user.password_hash)) await this.store.users.setPasswordHash(user.id, await hashPassword(password));
+    if (needsRehash(user.password_hash)) await this.store.users.setPasswordHash(user.id, await this.hashing.run(() => hashPassword(password)));
     const token = randomBytes(32).toString('base64url');
     const ttl = this.config.api.token_ttl_seconds;
     const now = this.clock.now();
