@@ -1,6 +1,7 @@
 import { ERROR_CODES } from '@slipway/contracts';
 import { configSchema } from '@slipway/engine';
 import { openApiDocument } from '@slipway/api';
+import { credhubOpenApi } from '@slipway/credentials-credhub/http';
 import { COMMAND_GROUPS, commandHelp, topHelp } from '@slipway/cli';
 
 /**
@@ -77,7 +78,7 @@ Environment variables: \`SLIPWAY_HOME\` (state directory, default \`./.slipway\`
 }
 
 export function apiPage(): string {
-  const doc = openApiDocument('current') as { paths: Record<string, Record<string, { summary?: string; requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } }>> };
+  const doc = openApiDocument('current', [credhubOpenApi()]) as { paths: Record<string, Record<string, { summary?: string; requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } }>> };
   const rows: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -94,6 +95,9 @@ The API is shaped like the PKS v1 API. \`GET /openapi.json\` serves the full Ope
 bodies are validated against the same schemas it publishes. Authenticate with an OAuth2 password grant at
 \`POST /oauth/token\` and send \`Authorization: Bearer TOKEN\`. Errors are \`application/problem+json\`
 (see [errors.md](errors.md)). Long operations answer \`202\` with the cluster and a \`Location: /v1/tasks/{id}\`.
+Every route has a body limit (8 KiB under \`/oauth/\`, 1 MiB elsewhere; over it, \`413 PayloadTooLarge\` names the
+limit), JSON bodies nest at most 32 levels, and numeric ids take only their canonical spelling (\`01\` and \`%201\` are
+400). The CredHub API of the credential provider is served under \`/api/\` with the same bearer tokens.
 
 Roles (PKS's UAA scopes): \`clusters.admin\` may do everything; \`clusters.admin.read\` may read everything;
 \`clusters.manage\` may create clusters and see and change only the clusters it created (others' clusters and

@@ -3,8 +3,9 @@ import type { AppEnv, ApiDeps } from './context.js';
 import { openApiDocument } from './openapi.js';
 import { problemResponse } from './problem.js';
 import { agentRoutes } from './routes/agent.js';
-import { bearerAuth, oauthRoutes } from './routes/auth.js';
+import { bearerAuth, isAuthenticated, oauthRoutes } from './routes/auth.js';
 import { certificateRoutes } from './routes/certificates.js';
+import { BODY_LIMITS, limitBody } from './limits.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { healthRoutes } from './routes/health.js';
 import { networkProfileRoutes } from './routes/network-profiles.js';
@@ -16,15 +17,19 @@ import { SlipwayError } from '@slipway/contracts';
 
 /** The REST API: PKS-shaped /v1, the OAuth token endpoint, the agent channel and the OpenAPI document. */
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
-  const { services, engine, version } = deps;
+  const { services, engine, version, logger } = deps;
   const app = new Hono<AppEnv>();
-  app.onError((error, c) => problemResponse(c, error));
+  app.onError((error, c) => problemResponse(c, error, logger));
+  // Every route has a body limit; the token endpoint's is small (it is reached without a token).
+  app.use('/oauth/*', limitBody(BODY_LIMITS.token));
+  app.use('*', limitBody(BODY_LIMITS.default));
   app.notFound((c) => problemResponse(c, new SlipwayError('NotFound', `no route ${c.req.method} ${c.req.path}`, { hint: 'GET /openapi.json lists every route.' })));
 
-  const openapi = JSON.stringify(openApiDocument(version));
+  const openapi = JSON.stringify(openApiDocument(version, (deps.pluginApis ?? []).flatMap((api) => (api.openapi ? [api.openapi] : []))));
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   app.get('/health', (c) => c.json({ status: 'UP' }));
-  app.get('/info', (c) => c.json({ app: 'slipway', version, plugins: engine.plugins.loaded }));
+  // Plugin names and versions tell an attacker what to try: only a logged-in caller sees them.
+  app.get('/info', async (c) => c.json({ app: 'slipway', version, ...(await isAuthenticated(services.auth, c.req.header('authorization')) ? { plugins: engine.plugins.loaded } : {}) }));
   app.route('/', oauthRoutes(services.auth));
   app.route('/', agentRoutes(services.agents, services.agentBootstrap));
 

@@ -1,5 +1,5 @@
 import type { HttpBindings } from '@hono/node-server';
-import type { PluginHttpApi } from '@slipway/contracts';
+import type { Logger, PluginHttpApi } from '@slipway/contracts';
 import type { Engine, EngineServices, Principal } from '@slipway/engine';
 
 /** What route handlers reach: the engine's services, never the store or the container. */
@@ -9,6 +9,8 @@ export interface ApiDeps {
   version: string;
   /** Routes plugins serve on this server (the credential provider's CredHub API), mounted under their prefixes. */
   pluginApis?: readonly PluginHttpApi[];
+  /** Where internal errors are logged, with the id their answer carries. */
+  logger?: Logger;
 }
 
 export type AppEnv = { Bindings: HttpBindings; Variables: { principal: Principal } };

@@ -98,11 +98,16 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
     // Agents present client certificates from the agent CA; users present none and use bearer tokens.
     ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false,
     keepAliveTimeout: 65_000,
+    // How often node looks for connections past headersTimeout/requestTimeout (default 30 s): a slow-body
+    // client is closed within a second of its bound.
+    connectionsCheckingInterval: 1000,
   }, (req, res) => listener(req, res));
   // A renewed serving certificate (certificates.renew_before_days) is served to new connections at once.
   engine.servingCertificate.onRenewed(({ cert, key }) => server.setSecureContext({ cert, key, ca: [engine.tls.agentCaPem] }));
-  server.headersTimeout = 70_000;
-  server.requestTimeout = 0; // long polls of the agent channel are held up to the heartbeat interval
+  // A client has this long to send its headers, and its whole request; a trickled body is cut off there.
+  // Node stops counting once the request is received, so the agent channel's long-held answers are not cut.
+  server.headersTimeout = config.api.headers_timeout_seconds * 1000;
+  server.requestTimeout = config.api.request_timeout_seconds * 1000;
   try {
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
@@ -159,7 +164,12 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
       return { actor: userActor(principal), roles: principal.roles };
     },
   });
-  const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [] });
+  const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [], logger });
+  // Expired tokens are deleted at start and every hour; a failure here never stops the API.
+  const prune = () => services.auth.pruneExpiredTokens().then((n) => { if (n) logger.info('expired tokens pruned', { count: n }); }, (e) => logger.warn('token pruning failed', { error: String(e) }));
+  await prune();
+  const pruneTimer = setInterval(prune, 3_600_000);
+  pruneTimer.unref();
   listener = getRequestListener(app.fetch);
   logger.info(`slipway ${VERSION} listening`, { url, advertise_url: advertised.url, home, config: configPath, plugins: engine.plugins.loaded.map((p) => `${p.name}@${p.version}`).join(',') });
 
@@ -168,6 +178,7 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
     url, advertiseUrl: advertised.url, keysDir, caPath: engine.caPath, configPath, home, adminPassword, firstStart: admin.created, version: VERSION,
     stop() {
       stopped ??= (async () => {
+        clearInterval(pruneTimer);
         await Promise.all([
           new Promise<void>((ok) => agentServer ? agentServer.close(() => ok()) : ok()),
           new Promise<void>((ok) => {

@@ -5,22 +5,47 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer' } };
-const errors = { 400: problem('invalid input (the field is named)'), 401: problem('not logged in'), 403: problem('not allowed'), 404: problem('not found'), 409: problem('busy or exists') };
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' }, description: 'a positive integer in canonical form (no sign, spaces or leading zeros)' };
+const errors = { 413: problem('body over its limit (1 MiB)'), 400: problem('invalid input (the field is named)'), 401: problem('not logged in'), 403: problem('not allowed'), 404: problem('not found'), 409: problem('busy or exists') };
 
-/** The OpenAPI 3.1 document, built from the same schemas the API validates with. */
-export function openApiDocument(version: string) {
+/** What a plugin's HTTP API adds to the document (PluginHttpApi.openapi). */
+export interface PluginOpenApi {
+  paths: Record<string, unknown>;
+  schemas?: Record<string, unknown>;
+}
+
+/**
+ * The OpenAPI 3.1 document, built from the same schemas the API validates with, plus the routes plugins
+ * serve on this server (the CredHub API) from the schemas they validate with.
+ */
+export function openApiDocument(version: string, plugins: readonly PluginOpenApi[] = []) {
+  const doc = coreDocument(version);
+  for (const plugin of plugins) {
+    Object.assign(doc.paths, plugin.paths);
+    Object.assign(doc.components.schemas, plugin.schemas ?? {});
+  }
+  return doc;
+}
+
+const iaasParam = { name: 'iaas', in: 'path', required: true, schema: { type: 'string' } };
+const cidParam = { name: 'cid', in: 'path', required: true, schema: { type: 'string' } };
+
+function coreDocument(version: string) {
   return {
     openapi: '3.1.0',
     info: { title: 'Slipway API', version, description: 'Kubernetes clusters on demand; shaped like the PKS v1 API.' },
     servers: [{ url: '/' }],
     components: {
-      schemas,
+      schemas: { ...schemas } as Record<string, unknown>,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     },
     security: [{ bearer: [] }],
     paths: {
-      '/oauth/token': { post: { summary: 'Password grant', security: [], requestBody: { content: { 'application/x-www-form-urlencoded': { schema: ref('TokenRequest') }, 'application/json': { schema: ref('TokenRequest') } } }, responses: { 200: { description: 'token' }, 401: problem('bad credentials') } } },
+      '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/health': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'UP' } } } },
+      '/info': { get: { summary: 'Version; the loaded plugins only to a logged-in caller', security: [{ bearer: [] }, {}], responses: { 200: { description: 'info' } } } },
+      '/oauth/revoke': { post: { summary: 'Revoke a token (RFC 7009; slipway logout); 200 whether or not it was valid', security: [], requestBody: { content: { 'application/x-www-form-urlencoded': { schema: ref('RevokeRequest') }, 'application/json': { schema: ref('RevokeRequest') } } }, responses: { 200: { description: 'revoked' }, 400: problem('invalid input') } } },
+      '/oauth/token': { post: { summary: 'Password grant', security: [], requestBody: { content: { 'application/x-www-form-urlencoded': { schema: ref('TokenRequest') }, 'application/json': { schema: ref('TokenRequest') } } }, responses: { 200: { description: 'token' }, 401: problem('bad credentials'), 413: problem('body over 8 KiB'), 429: problem('too many failed logins (Retry-After)') } } },
       '/v1/plans': { get: { summary: 'List plans', responses: { 200: { description: 'plans', ...json({ type: 'array', items: ref('Plan') }) }, ...errors } } },
       '/v1/clusters': {
         get: { summary: 'List clusters you may see', responses: { 200: { description: 'clusters', ...json({ type: 'array', items: ref('Cluster') }) }, ...errors } },
@@ -102,10 +127,10 @@ export function openApiDocument(version: string) {
         delete: { summary: 'Remove what the network holds for a cluster that is gone (admins)', responses: { 204: { description: 'removed' }, ...errors } },
       },
       '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },
-      '/v1/sandbox/{iaas}/inventory': { get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },
-      '/v1/sandbox/{iaas}/vms/{cid}/kill': { post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },
-      '/v1/sandbox/{iaas}/vms/{cid}/hang': { post: { summary: 'Rehearse an unresponsive agent (admin)', responses: { 204: { description: 'hung' }, ...errors } } },
-      '/v1/sandbox/{iaas}/disks/{cid}/detach': { post: { summary: 'Rehearse a disk detaching (admin)', responses: { 204: { description: 'detached' }, ...errors } } },
+      '/v1/sandbox/{iaas}/inventory': { parameters: [iaasParam], get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },
+      '/v1/sandbox/{iaas}/vms/{cid}/kill': { parameters: [iaasParam, cidParam], post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },
+      '/v1/sandbox/{iaas}/vms/{cid}/hang': { parameters: [iaasParam, cidParam], post: { summary: 'Rehearse an unresponsive agent (admin)', responses: { 204: { description: 'hung' }, ...errors } } },
+      '/v1/sandbox/{iaas}/disks/{cid}/detach': { parameters: [iaasParam, cidParam], post: { summary: 'Rehearse a disk detaching (admin)', responses: { 204: { description: 'detached' }, ...errors } } },
       '/agent/v1/sync': { post: { summary: 'Agent channel: heartbeat and desired state (mTLS)', security: [], requestBody: json(agentSchemas.Heartbeat), responses: { 200: { description: 'desired state' }, ...errors } } },
       '/agent/v1/bootstrap': { post: { summary: 'Agent bootstrap: a one-time token and a CSR for a client certificate (server TLS only)', security: [], requestBody: json(agentSchemas.AgentBootstrapRequest), responses: { 200: { description: 'the signed client certificate' }, ...errors } } },
       '/agent/v1/renew': { post: { summary: 'Agent certificate renewal: a CSR for a new key (mTLS)', security: [], requestBody: json(agentSchemas.AgentRenewRequest), responses: { 200: { description: 'the signed client certificate' }, ...errors } } },

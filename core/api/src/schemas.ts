@@ -10,10 +10,14 @@ export const schemas = {
     type: 'object', required: ['grant_type', 'username', 'password'],
     properties: {
       grant_type: { const: 'password', description: 'only the password grant is offered' },
-      username: { type: 'string', minLength: 1 },
-      password: { type: 'string', minLength: 1 },
+      username: { type: 'string', minLength: 1, maxLength: 256 },
+      password: { type: 'string', minLength: 1, maxLength: 1024 },
       client_id: { type: 'string' },
     },
+  },
+  RevokeRequest: {
+    type: 'object', required: ['token'],
+    properties: { token: { type: 'string', minLength: 1, maxLength: 512, description: 'the access token to revoke' }, token_type_hint: { type: 'string' } },
   },
   ClusterRequest: {
     type: 'object', additionalProperties: false, required: ['name', 'plan_name', 'parameters'],

@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { SlipwayError, type JsonSchema } from '@slipway/contracts';
 import { describeAjvErrors } from '@slipway/engine';
+import { checkJsonDepth } from './limits.js';
 import { schemas, type SchemaName } from './schemas.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
@@ -24,6 +25,7 @@ export function validateBody<T>(name: SchemaName, body: unknown): T {
 export async function readJson(request: Request): Promise<unknown> {
   const text = await request.text();
   if (!text) return {};
+  checkJsonDepth(text);
   try {
     return JSON.parse(text);
   } catch {

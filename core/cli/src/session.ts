@@ -31,6 +31,8 @@ export async function openSession(io: CliIo): Promise<Session> {
     throw new CliError(`your login to ${config.api} expired at ${localIso(config.expires_at)}`, `Run: slipway login -a ${config.api} -u ${config.user ?? 'USER'} -p PASSWORD${config.ca_cert ? ` --ca-cert ${config.ca_cert}` : ''}`);
   }
   const ca = config.ca_cert && !config.skip_ssl_validation ? await readCaFile(config.ca_cert) : undefined;
+  // -k is never remembered silently: each command that relies on it says so.
+  if (config.skip_ssl_validation) io.stderr.write(`Warning: not verifying the certificate of ${config.api} (logged in with -k); log in with --ca-cert FILE to verify it.\n`);
   return { client: new ApiClient({ baseUrl: config.api, ca, insecure: config.skip_ssl_validation, token: config.access_token }), config };
 }
 

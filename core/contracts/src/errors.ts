@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   QuotaExceeded: { status: 403, retryable: false, meaning: 'A cloud or Slipway quota would be exceeded.', solve: 'Delete unused clusters or VMs, or raise the quota of the target.' },
   CapacityExhausted: { status: 503, retryable: false, meaning: 'A pool ran out: no free IP address in the range, no capacity in the zone.', solve: 'Widen the network range in slipway.yaml or release unused clusters.' },
   Retryable: { status: 503, retryable: true, meaning: 'A transient failure (throttling, 5xx, timeout); the engine retries it with backoff.', solve: 'Nothing, usually. If it persists, check the target cloud\'s status.' },
+  PayloadTooLarge: { status: 413, retryable: false, meaning: 'The request body is larger than the route accepts (the limit is in the message).', solve: 'Send a smaller body; the API reference lists each route\'s limit.' },
   RateLimited: { status: 429, retryable: true, meaning: 'Too many requests to the cloud or to Slipway.', solve: 'Slow down; the engine backs off on its own.' },
   Timeout: { status: 504, retryable: true, meaning: 'An operation did not finish within its bound.', solve: 'Look at the task log for what it waited on (`slipway task ID`).' },
   Cancelled: { status: 409, retryable: false, meaning: 'The operation was cancelled (a task cancel or shutdown aborted it).', solve: 'Start the operation again when ready.' },

@@ -7,6 +7,12 @@ export interface PluginHttpApi {
   readonly prefixes: readonly string[];
   /** A fetch handler; `env` carries the HTTP server's bindings (the socket, for source addresses). */
   fetch(request: Request, env?: unknown): Response | Promise<Response>;
+  /**
+   * The routes in OpenAPI 3.1 form (`paths`, and the `schemas` they reference under
+   * `#/components/schemas/`), built from the definitions the plugin validates with; the core merges them
+   * into its /openapi.json.
+   */
+  readonly openapi?: { paths: Record<string, unknown>; schemas?: Record<string, unknown> };
 }
 
 /** What the core gives a plugin's HTTP API: how to authenticate a caller and where the core is. */

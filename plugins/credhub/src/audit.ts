@@ -1,10 +1,8 @@
 import { refusalReason } from './access.js';
 import { SlipwayError, type CredentialContext } from '@slipway/contracts';
-import type { Insertable } from 'kysely';
-import type { AuditRow, AuditTable, CredentialDb } from './store/schema.js';
-
-/** Rows per INSERT statement: a few fixed statement shapes, well under SQLite's variable limit. */
-const AUDIT_BATCH = 32;
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Insertable, Transaction } from 'kysely';
+import type { AuditRow, AuditTable, CredentialDb, CredhubSchema } from './store/schema.js';
 
 /** What is audited, as CredHub's CEF operations name them (lower case). */
 export const AUDIT_OPERATIONS = [
@@ -55,22 +53,38 @@ export interface AuditNote {
   details?: Record<string, unknown>;
 }
 
+/** The audited call the current async context belongs to, so a write can commit its event with its data. */
+interface AuditScope {
+  ctx: CredentialContext;
+  operation: AuditOperation;
+  note: AuditNote;
+  /** Its success event was committed in the transaction of its write. */
+  committed: boolean;
+}
+
+/** Longest credential name an event keeps: a hostile name must not bloat the trail. */
+const MAX_EVENT_NAME = 1100;
+
 /**
  * The audit trail: one row per operation, with who asked, from where, on what name and version, and
  * how it ended (denials and failures included). Values never enter it.
+ *
+ * A write commits its event in the same transaction as its data (`commitWith`), so a credential is never
+ * stored without its event, nor an event without its credential. Every other event is its own statement:
+ * no request's event shares a transaction with another's, so one bad request cannot fail its neighbours.
  */
 export class AuditLog {
-  private readonly queue: Array<{ row: Insertable<AuditTable>; resolve: () => void; reject: (e: unknown) => void }> = [];
-  private flushing: Promise<void> | undefined;
+  private readonly scopes = new AsyncLocalStorage<AuditScope>();
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly db: CredentialDb) {}
 
   /** Runs `work` and records it, whether it succeeds or throws (the error is rethrown). */
   async around<T>(ctx: CredentialContext, operation: AuditOperation, note: AuditNote, work: (note: AuditNote) => Promise<T>): Promise<T> {
+    const scope: AuditScope = { ctx, operation, note, committed: false };
+    let result: T;
     try {
-      const result = await work(note);
-      await this.record(ctx, operation, note, note.result ?? 'success');
-      return result;
+      result = await this.scopes.run(scope, () => work(note));
     } catch (error) {
       // A refusal answers like a missing credential; the audit records what it was.
       const reason = refusalReason(error);
@@ -78,43 +92,32 @@ export class AuditLog {
       await this.record(ctx, operation, { ...note, details }, reason ? 'denied' : resultOf(error));
       throw error;
     }
+    if (!scope.committed) await this.record(ctx, operation, note, note.result ?? 'success');
+    return result;
   }
 
   /**
-   * Records an event; resolves once it is committed. Events of concurrent calls are committed together
-   * (group commit: one transaction per event-loop turn), so an audited read costs one insert's share of
-   * a commit, and no call answers before its event is on disk.
+   * Inside a write's transaction: adds the current call's success event to it. Outside an audited call
+   * (key rotation, backfill) it does nothing; that call records its own event.
    */
+  async commitWith(trx: Transaction<CredhubSchema>, learned: { versionId?: string } = {}): Promise<void> {
+    const scope = this.scopes.getStore();
+    if (!scope || scope.committed) return;
+    if (learned.versionId) scope.note.versionId = learned.versionId;
+    await trx.insertInto('audit_events').values(rowOf(scope.ctx, scope.operation, scope.note, scope.note.result ?? 'success')).execute();
+    scope.committed = true;
+  }
+
+  /** Records an event in its own transaction; resolves once it is committed. */
   record(ctx: CredentialContext, operation: AuditOperation, note: AuditNote, result: AuditResult): Promise<void> {
-    const row = {
-      at: new Date().toISOString(), actor: ctx.actor, operation, name: note.name ?? null, version_id: note.versionId ?? null,
-      result, source_address: ctx.sourceAddress ?? null, details: note.details && Object.keys(note.details).length ? JSON.stringify(note.details) : null,
-    };
-    return new Promise((resolve, reject) => {
-      this.queue.push({ row, resolve, reject });
-      if (!this.flushing) this.flushing = new Promise<void>((done) => setImmediate(() => this.flush().finally(done)));
-    });
+    const done = this.db.insertInto('audit_events').values(rowOf(ctx, operation, note, result)).execute().then(() => undefined);
+    this.pending.add(done);
+    return done.finally(() => this.pending.delete(done));
   }
 
   /** Waits until every recorded event is committed (before the store closes). */
   async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.queue.splice(0);
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        for (let i = 0; i < batch.length; i += AUDIT_BATCH) {
-          await trx.insertInto('audit_events').values(batch.slice(i, i + AUDIT_BATCH).map((e) => e.row)).execute();
-        }
-      });
-      for (const e of batch) e.resolve();
-    } catch (error) {
-      for (const e of batch) e.reject(error);
-    } finally {
-      this.flushing = this.queue.length ? new Promise<void>((done) => setImmediate(() => this.flush().finally(done))) : undefined;
-    }
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
   async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
@@ -140,6 +143,17 @@ export class AuditLog {
     const result = await this.db.deleteFrom('audit_events').where('at', '<', cutoff).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+function rowOf(ctx: CredentialContext, operation: AuditOperation, note: AuditNote, result: AuditResult): Insertable<AuditTable> {
+  // Whatever a caller sent as a name is kept as text: an event must always be writable.
+  const name = note.name === null || note.name === undefined ? null : typeof note.name === 'string' ? note.name : JSON.stringify(note.name) ?? String(note.name);
+  return {
+    at: new Date().toISOString(), actor: String(ctx.actor), operation, name: name === null ? null : name.slice(0, MAX_EVENT_NAME),
+    version_id: typeof note.versionId === 'string' ? note.versionId : null, result,
+    source_address: typeof ctx.sourceAddress === 'string' ? ctx.sourceAddress : null,
+    details: note.details && Object.keys(note.details).length ? JSON.stringify(note.details) : null,
+  };
 }
 
 function resultOf(error: unknown): AuditResult {

@@ -83,7 +83,7 @@ export default definePlugin({
   async create(config: CredhubConfig, host) {
     const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger, keysDir: host.keysDir, clock: host.clock });
     // The control plane serves CredHub's API from this instance (contract 1.1's httpApi).
-    return Object.assign(provider, { httpApi: async (api: HttpApiHost) => credhubPluginApi(provider, api) });
+    return Object.assign(provider, { httpApi: async (api: HttpApiHost) => credhubPluginApi(provider, api, host.logger) });
   },
   // The database and the passphrase salt; the key file never (it lives in the host's keys directory).
   backup: {

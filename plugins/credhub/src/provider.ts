@@ -83,13 +83,16 @@ export class CredhubCredentialProvider implements CredentialProvider {
     this.access = new AccessPolicy(options.db, options.access);
     this.auditLog = new AuditLog(options.db);
     this.permissions = new PermissionService(this.access, this.auditLog);
-    this.vault = new CredentialVault(options.db, options.sealer, { concatenateCas: options.concatenateCas ?? true });
+    this.vault = new CredentialVault(options.db, options.sealer, {
+      concatenateCas: options.concatenateCas ?? true,
+      inTransaction: (trx, learned) => this.auditLog.commitWith(trx, learned),
+    });
   }
 
   // ---- reading ----
 
   async get(name: string, ctx: CredentialContext, options: { versionId?: string } = {}): Promise<Credential> {
-    return this.run(ctx, 'get', name, async (note, key) => {
+    return this.run(ctx, 'get', required(name), async (note, key) => {
       await this.access.require(ctx, key, 'read');
       const row = options.versionId ? await this.vault.version(options.versionId) : await this.vault.current(key);
       if (!row || row.name !== key) throw notFound(key, options.versionId);
@@ -99,7 +102,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
   }
 
   async getVersions(name: string, count: number, ctx: CredentialContext): Promise<Credential[]> {
-    return this.run(ctx, 'get', name, async (note, key) => {
+    return this.run(ctx, 'get', required(name), async (note, key) => {
       if (!Number.isInteger(count) || count < 1) throw new SlipwayError('InvalidInput', 'The query parameter versions was not valid for this request.', { field: 'versions' });
       await this.access.require(ctx, key, 'read');
       const rows = await this.vault.versions(key, count);
@@ -112,7 +115,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
 
   /** Every version, newest first. */
   async getAllVersions(name: string, ctx: CredentialContext): Promise<Credential[]> {
-    return this.run(ctx, 'get', name, async (note, key) => {
+    return this.run(ctx, 'get', required(name), async (note, key) => {
       await this.access.require(ctx, key, 'read');
       const rows = await this.vault.versions(key);
       if (!rows.length) throw notFound(key);
@@ -122,7 +125,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
   }
 
   async getCurrent(name: string, ctx: CredentialContext): Promise<Credential[]> {
-    return this.run(ctx, 'get', name, async (note, key) => {
+    return this.run(ctx, 'get', required(name), async (note, key) => {
       await this.access.require(ctx, key, 'read');
       const rows = await this.vault.currentSet(key);
       if (!rows.length) throw notFound(key);
@@ -205,7 +208,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
   // ---- writing ----
 
   async set<T extends CredentialType>(input: { name: string; type: T; value: CredentialValueByType[T]; metadata?: Record<string, unknown> }, ctx: CredentialContext): Promise<Credential<T>> {
-    return this.run(ctx, 'set', input.name, async (note, name) => {
+    return this.run(ctx, 'set', required(input.name), async (note, name) => {
       checkType(input.type, 'set');
       note.details = { type: input.type };
       let value = checkSetValue(input.type, input.value);
@@ -220,7 +223,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
   }
 
   async generate<T extends Exclude<CredentialType, 'value' | 'json'>>(input: { name: string; type: T; parameters?: GenerationParametersByType[T]; mode?: GenerateMode; metadata?: Record<string, unknown> }, ctx: CredentialContext): Promise<Credential<T>> {
-    return this.run(ctx, 'generate', input.name, async (note, name) => {
+    return this.run(ctx, 'generate', required(input.name), async (note, name) => {
       checkType(input.type, 'generate');
       const mode = input.mode ?? 'converge';
       if (!MODES.includes(mode)) {
@@ -252,7 +255,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
 
   /** A new version from the parameters the current one was generated with (CredHub's regenerate). */
   async regenerate(name: string, ctx: CredentialContext, options: CertificateRegenerateOptions = {}): Promise<Credential> {
-    return this.run(ctx, 'regenerate', name, async (note, key) => {
+    return this.run(ctx, 'regenerate', required(name), async (note, key) => {
       await this.access.require(ctx, key, 'write');
       return this.exclusive(key, async () => {
         const current = await this.vault.current(key);
@@ -291,7 +294,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
    * checking write permission on all of them (nothing is regenerated unless everything may be).
    */
   async bulkRegenerate(input: { signedBy: string; onlyOutdated?: boolean }, ctx: CredentialContext): Promise<string[]> {
-    return this.run(ctx, 'bulk_regenerate', input.signedBy, async (note, ca) => {
+    return this.run(ctx, 'bulk_regenerate', required(input.signedBy), async (note, ca) => {
       await this.access.require(ctx, ca, 'read');
       const refused = await this.unwritableTree(ctx, ca, new Set([ca]));
       // The refusal neither names nor counts what the CA signed: those names are not the caller's to learn.
@@ -303,7 +306,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
   }
 
   async setTransitionalVersion(name: string, versionId: string | null, ctx: CredentialContext): Promise<Credential[]> {
-    return this.run(ctx, 'update_transitional_version', name, async (note, key) => {
+    return this.run(ctx, 'update_transitional_version', required(name), async (note, key) => {
       await this.access.require(ctx, key, 'write');
       const credential = await this.vault.credential(key);
       if (!credential) throw notFound(key);
@@ -326,7 +329,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
 
   /** Deletes a name with all its versions; false when it did not exist. */
   async deleteName(name: string, ctx: CredentialContext): Promise<boolean> {
-    return this.run(ctx, 'delete', name, async (note, key) => {
+    return this.run(ctx, 'delete', required(name), async (note, key) => {
       await this.access.require(ctx, key, 'delete');
       const existed = await this.exclusive(key, () => this.vault.deleteName(key));
       if (!existed) note.result = 'not_found';
@@ -439,7 +442,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
 
   // ---- internals ----
 
-  private run<T>(ctx: CredentialContext, operation: AuditOperation, rawName: string | null, work: (note: AuditNote, name: string) => Promise<T>, field = 'name'): Promise<T> {
+  private run<T>(ctx: CredentialContext, operation: AuditOperation, rawName: unknown, work: (note: AuditNote, name: string) => Promise<T>, field = 'name'): Promise<T> {
     return audited(this.auditLog, ctx, operation, rawName, work, field);
   }
 
@@ -560,6 +563,11 @@ export class CredhubCredentialProvider implements CredentialProvider {
     this.locks.set(name, next);
     return next.finally(() => { if (this.locks.get(name) === next) this.locks.delete(name); });
   }
+}
+
+/** A name the caller must give: null from a JSON body is "none given", not "no name needed". */
+function required(name: unknown): unknown {
+  return name === null ? undefined : name;
 }
 
 /** Missing and forbidden read alike (CredHub's one message): the name is not echoed. */

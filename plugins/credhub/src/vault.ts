@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { describeCertificate, pemBundle } from '@slipway/pki';
 import { SlipwayError, type CertificateValue, type Credential, type CredentialType } from '@slipway/contracts';
 import type { ValueSealer } from './encryption/sealer.js';
 import { MAX_VALUE_BYTES } from './values.js';
-import type { CredentialDb, CredentialRow, VersionRow } from './store/schema.js';
+import type { CredentialDb, CredentialRow, CredhubSchema, VersionRow } from './store/schema.js';
 
 /** What a version seals: its value and, when generated, the parameters it was generated with. */
 export interface Sealed {
@@ -39,6 +39,12 @@ export interface CertificateVersionInfo {
   generated: boolean;
 }
 
+export interface VaultOptions {
+  concatenateCas: boolean;
+  /** Called inside every write's transaction, last: the audit event commits with the data or not at all. */
+  inTransaction?: (trx: Transaction<CredhubSchema>, learned: { versionId?: string }) => Promise<void>;
+}
+
 const CURRENT_ORDER = sql`transitional asc, seq desc`;
 
 /**
@@ -47,7 +53,7 @@ const CURRENT_ORDER = sql`transitional asc, seq desc`;
  * one that signs), as in CredHub; a transitional version is only ever current alongside it.
  */
 export class CredentialVault {
-  constructor(private readonly db: CredentialDb, private readonly sealer: ValueSealer, private readonly options: { concatenateCas: boolean }) {}
+  constructor(private readonly db: CredentialDb, private readonly sealer: ValueSealer, private readonly options: VaultOptions) {}
 
   credential(name: string): Promise<CredentialRow | undefined> {
     return this.db.selectFrom('credentials').selectAll().where('name', '=', name).executeTakeFirst();
@@ -145,6 +151,7 @@ export class CredentialVault {
         created_by: input.actor, created_at: now,
       };
       const { seq } = await trx.insertInto('credential_versions').values(row).returning('seq').executeTakeFirstOrThrow();
+      await this.options.inTransaction?.(trx, { versionId: id });
       return { row: { ...row, seq } as VersionRow, sealed };
     });
   }
@@ -154,7 +161,10 @@ export class CredentialVault {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('credential_versions').where('name', '=', name).execute();
       const result = await trx.deleteFrom('credentials').where('name', '=', name).executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      const existed = Number(result.numDeletedRows) > 0;
+      // A delete of nothing is audited as not_found by its caller, outside this transaction.
+      if (existed) await this.options.inTransaction?.(trx, {});
+      return existed;
     });
   }
 
@@ -163,6 +173,7 @@ export class CredentialVault {
       await trx.deleteFrom('credential_versions').where('id', '=', row.id).execute();
       const left = await trx.selectFrom('credential_versions').select('id').where('name', '=', row.name).limit(1).executeTakeFirst();
       if (!left) await trx.deleteFrom('credentials').where('name', '=', row.name).execute();
+      await this.options.inTransaction?.(trx, { versionId: row.id });
     });
   }
 
@@ -171,6 +182,7 @@ export class CredentialVault {
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('credential_versions').set({ transitional: 0 }).where('name', '=', name).where('transitional', '=', 1).execute();
       if (versionId) await trx.updateTable('credential_versions').set({ transitional: 1 }).where('id', '=', versionId).execute();
+      await this.options.inTransaction?.(trx, {});
     });
   }
 

@@ -2,11 +2,10 @@ import { Hono } from 'hono';
 import { SlipwayError } from '@slipway/contracts';
 import type { ClusterService } from '@slipway/engine';
 import type { AppEnv } from '../context.js';
+import { positiveId } from '../params.js';
 
 function taskId(raw: string): number {
-  const id = Number(raw);
-  if (!Number.isInteger(id) || id < 1) throw new SlipwayError('InvalidInput', `task id must be a positive integer; got "${raw}"`, { field: 'id' });
-  return id;
+  return positiveId(raw, 'task');
 }
 
 export function taskRoutes(clusters: ClusterService) {

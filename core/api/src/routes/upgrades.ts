@@ -2,12 +2,11 @@ import { Hono } from 'hono';
 import { SlipwayError } from '@slipway/contracts';
 import type { FleetUpgradeRequest, UpdateRequest, UpgradeRequest, UpgradeService } from '@slipway/engine';
 import type { AppEnv } from '../context.js';
+import { positiveId } from '../params.js';
 import { readJson, validateBody } from '../validate.js';
 
 function fleetId(raw: string): number {
-  const id = Number(raw);
-  if (!Number.isInteger(id) || id < 1) throw new SlipwayError('InvalidInput', `fleet upgrade id must be a positive integer; got "${raw}"`, { field: 'id' });
-  return id;
+  return positiveId(raw, 'fleet upgrade');
 }
 
 /** The version catalog, upgrade-cluster, update-cluster and fleet upgrades. */

@@ -5,7 +5,9 @@ import { isoNow } from '../clock.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import type { Store } from '../store/index.js';
 import { CLOCK, CONFIG, STORE } from '../tokens.js';
-import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
+import { HashGate } from './hash-gate.js';
+import { LoginLimiter } from './login-limiter.js';
+import { generatePassword, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { ROLES, type Principal, type Role } from './roles.js';
 
 export interface IssuedToken {
@@ -22,12 +24,18 @@ export interface IssuedToken {
 @injectable()
 export class AuthService {
   private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  private readonly limiter: LoginLimiter;
+  /** Hash of a random password, checked for unknown users so they cost what a wrong password costs. */
+  private dummyHash: Promise<string> | undefined;
+  private readonly hashing = new HashGate();
 
   constructor(
     @inject(STORE) private readonly store: Store,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(CONFIG) private readonly config: SlipwayConfig,
-  ) {}
+  ) {
+    this.limiter = new LoginLimiter(config.api.login_limits ?? { per_user: 5, per_address: 20, window_seconds: 300 }, clock);
+  }
 
   /** First start: creates `admin` with the given password or a generated one (returned once, never stored). */
   /**
@@ -53,7 +61,7 @@ export class AuthService {
     const taken = () => new SlipwayError('AlreadyExists', `user "${name}" already exists`, { field: 'name' });
     if (await this.store.users.byName(name)) throw taken();
     // Racing creates of one name: the unique constraint lets one in; the others are told it exists.
-    if (!(await this.store.users.insert({ name, password_hash: await hashPassword(password), roles: JSON.stringify(roles), created_at: isoNow(this.clock) }))) throw taken();
+    if (!(await this.store.users.insert({ name, password_hash: await this.hashing.run(() => hashPassword(password)), roles: JSON.stringify(roles), created_at: isoNow(this.clock) }))) throw taken();
   }
 
   /** Forgets cached principals: after a user is deleted or its roles change, its tokens stop carrying the old ones. */
@@ -61,19 +69,49 @@ export class AuthService {
     this.cache.clear();
   }
 
-  /** OAuth2 password grant. */
-  async passwordGrant(username: string, password: string): Promise<IssuedToken> {
+  /**
+   * OAuth2 password grant. An unknown user is checked against a dummy hash, so it takes as long as a
+   * wrong password (no user enumeration by timing). Failures count per user name and per source address;
+   * past the limit the grant is refused with RateLimited (429, Retry-After) before any hash is computed.
+   * A hash made with older parameters is replaced after a correct password.
+   */
+  async passwordGrant(username: string, password: string, sourceAddress?: string): Promise<IssuedToken> {
+    const waitMs = this.limiter.retryAfterMs(username, sourceAddress);
+    if (waitMs > 0) {
+      await this.loginEvent('auth.login_refused', 'warning', `login of "${username}" from ${sourceAddress ?? 'unknown address'} refused: too many failed logins`);
+      throw new SlipwayError('RateLimited', 'too many failed logins; try again later', {
+        retryAfterMs: waitMs, hint: `Wait ${Math.ceil(waitMs / 1000)} s, or ask an admin to check the events for auth.login_failed.`,
+      });
+    }
     const user = await this.store.users.byName(username);
+    const valid = await this.hashing.run(async () => {
+      this.dummyHash ??= hashPassword(generatePassword());
+      return verifyPassword(password, user?.password_hash ?? await this.dummyHash);
+    });
     // Same error for an unknown user and a wrong password: no user enumeration.
-    if (!user || !(await verifyPassword(password, user.password_hash))) {
+    if (!user || !valid) {
+      this.limiter.recordFailure(username, sourceAddress);
+      await this.loginEvent('auth.login_failed', 'warning', `failed login of "${username}" from ${sourceAddress ?? 'unknown address'}`);
       throw new SlipwayError('Unauthenticated', 'bad credentials: unknown user or wrong password', { hint: 'Check the user name and password.' });
     }
+    this.limiter.recordSuccess(username);
+    if (needsRehash(user.password_hash)) await this.store.users.setPasswordHash(user.id, await this.hashing.run(() => hashPassword(password)));
     const token = randomBytes(32).toString('base64url');
     const ttl = this.config.api.token_ttl_seconds;
     const now = this.clock.now();
     await this.store.users.insertToken(hashToken(token), user.id, new Date(now + ttl * 1000).toISOString(), new Date(now).toISOString());
     const roles = JSON.parse(user.roles) as Role[];
     return { access_token: token, token_type: 'bearer', expires_in: ttl, scope: roles.join(' ') };
+  }
+
+  /** Deletes tokens past their expiry (at start and periodically); returns how many. */
+  async pruneExpiredTokens(): Promise<number> {
+    return this.store.users.deleteExpiredTokens(isoNow(this.clock));
+  }
+
+  private async loginEvent(kind: string, severity: 'info' | 'warning', message: string): Promise<void> {
+    // User names come from the request: keep the event short whatever was sent.
+    await this.store.events.record({ at: isoNow(this.clock), cluster_uuid: null, instance_id: null, kind, severity, message: message.slice(0, 500) });
   }
 
   /** The principal behind a bearer token; throws Unauthenticated when it is unknown or expired. */

@@ -1,22 +1,46 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
-const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
-const PARAMS = { N: 16384, r: 8, p: 1 };
+interface ScryptParams { N: number; r: number; p: number }
+const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: ScryptParams & { maxmem: number }) => Promise<Buffer>;
 
-/** `scrypt$N$r$p$salt$hash`, base64 parts. Only this hash is stored, never the password. */
+/** OWASP's scrypt minimum (N=2^17, r=8, p=1): 128 MiB and a few hundred milliseconds a hash. */
+export const PASSWORD_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
+/** The largest N a stored hash may ask for: a tampered row must not make a login allocate gigabytes. */
+const MAX_N = 2 ** 20;
+
+/** scrypt needs 128·N·r bytes; node's default maxmem (32 MiB) refuses N=2^17, so it is given with room. */
+function maxmemOf(params: ScryptParams): number {
+  return 128 * params.N * params.r * params.p + 16 * 1024 * 1024;
+}
+
+/** `scrypt$N$r$p$salt$hash`, base64 parts: the parameters travel with the hash. Only this is stored. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await scrypt(password, salt, 32, PARAMS);
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64'), hash.toString('base64')].join('$');
+  const hash = await scrypt(password, salt, 32, { ...PASSWORD_PARAMS, maxmem: maxmemOf(PASSWORD_PARAMS) });
+  return ['scrypt', PASSWORD_PARAMS.N, PASSWORD_PARAMS.r, PASSWORD_PARAMS.p, salt.toString('base64'), hash.toString('base64')].join('$');
+}
+
+function parse(stored: string): { params: ScryptParams; salt: Buffer; hash: Buffer } | undefined {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  const params = { N: Number(n), r: Number(r), p: Number(p) };
+  if (scheme !== 'scrypt' || !salt || !hash) return undefined;
+  if (![params.N, params.r, params.p].every(Number.isSafeInteger) || params.N < 2 || params.N > MAX_N || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) return undefined;
+  return { params, salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
-  return timingSafeEqual(actual, expected);
+  const parsed = parse(stored);
+  if (!parsed) return false;
+  const actual = await scrypt(password, parsed.salt, parsed.hash.length, { ...parsed.params, maxmem: maxmemOf(parsed.params) });
+  return actual.length === parsed.hash.length && timingSafeEqual(actual, parsed.hash);
+}
+
+/** Whether a stored hash was made with weaker parameters than today's (it is replaced at the next login). */
+export function needsRehash(stored: string): boolean {
+  const parsed = parse(stored);
+  if (!parsed) return true;
+  return parsed.params.N < PASSWORD_PARAMS.N || parsed.params.r < PASSWORD_PARAMS.r || parsed.params.p < PASSWORD_PARAMS.p;
 }
 
 /** A password people can paste: 24 characters from an unambiguous alphabet. */

@@ -7,6 +7,9 @@ api:
   port: 9021               # PKS used 9021 too
   # advertise_url: https://slipway.example.com:9021   # what agents on VMs dial; default: the first start's URL, kept while VMs exist
   token_ttl_seconds: 43200
+  # login_limits: { per_user: 5, per_address: 20, window_seconds: 300 }   # failed logins before 429
+  # headers_timeout_seconds: 10    # a client must send its headers within this
+  # request_timeout_seconds: 60    # ... and its whole request (a trickled body is cut off)
 
 # Where secrets and every cluster's PKI live (CredHub-like: typed, versioned, encrypted at rest).
 credentials:

@@ -80,7 +80,11 @@ export interface HealthConfig {
 }
 
 export interface SlipwayConfig {
-  api: { bind: string; port: number; advertise_url?: string; hostnames: string[]; token_ttl_seconds: number };
+  api: {
+    bind: string; port: number; advertise_url?: string; hostnames: string[]; token_ttl_seconds: number;
+    login_limits: { per_user: number; per_address: number; window_seconds: number };
+    headers_timeout_seconds: number; request_timeout_seconds: number;
+  };
   credentials: PluginRef;
   iaas: IaasTarget[];
   network: PluginRef;
@@ -178,6 +182,17 @@ export const configSchema: JsonSchema = {
         advertise_url: { type: 'string', pattern: '^https://', description: 'URL written into every VM\'s bootstrap settings, which its agent dials (a DNS name or load balancer in front of the control plane); kept in the store once used. Default: the URL of the first start, kept while VMs exist, so a restart on another port keeps advertising it and also serves it when it is on this machine (refusing to start if it cannot); with no VM left it follows the listener' },
         hostnames: { type: 'array', items: { type: 'string' }, default: [], description: 'extra names/IPs for the serving certificate' },
         token_ttl_seconds: { type: 'integer', minimum: 60, default: 43200, description: 'lifetime of access tokens' },
+        login_limits: {
+          type: 'object', additionalProperties: false, default: {},
+          description: 'failed logins allowed per user name and per source address within a window; then 429 with Retry-After',
+          properties: {
+            per_user: { type: 'integer', minimum: 1, default: 5 },
+            per_address: { type: 'integer', minimum: 1, default: 20 },
+            window_seconds: { type: 'integer', minimum: 1, default: 300 },
+          },
+        },
+        headers_timeout_seconds: { type: 'integer', minimum: 1, default: 10, description: 'a client must send its request headers within this time' },
+        request_timeout_seconds: { type: 'integer', minimum: 1, default: 60, description: 'a client must send its whole request (headers and body) within this time; answers may take longer' },
       },
     },
     credentials: { ...pluginRef(), default: { plugin: '@slipway/credentials-credhub', version: '^1' }, description: 'the credential provider plugin' },

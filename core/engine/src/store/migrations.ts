@@ -340,6 +340,12 @@ const migrations: Record<string, Migration> = {
         .addColumn('raised_at', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('certificate_alerts_pk', ['scope', 'threshold_days'])
         .execute();
+      },
+    },
+  '0006_login_hardening': {
+    async up(db: Kysely<any>) {
+      // Expired tokens are pruned at start and periodically by their expiry.
+      await db.schema.createIndex('tokens_expires_at').ifNotExists().on('tokens').columns(['expires_at']).execute();
     },
   },
 };

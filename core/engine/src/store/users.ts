@@ -57,7 +57,9 @@ export class UserRepository {
     await this.db.deleteFrom('tokens').where('token_hash', '=', tokenHash).execute();
   }
 
-  async deleteExpiredTokens(now: string): Promise<void> {
-    await this.db.deleteFrom('tokens').where('expires_at', '<', now).execute();
+  /** Deletes tokens that expired before `now`; returns how many. */
+  async deleteExpiredTokens(now: string): Promise<number> {
+    const r = await this.db.deleteFrom('tokens').where('expires_at', '<', now).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 }

@@ -17,7 +17,7 @@ import { permissionRoutes } from './routes/permissions.js';
 export function createCredhubApi(options: CredhubApiOptions): Hono<CredhubEnv> {
   const { provider } = options;
   const app = new Hono<CredhubEnv>();
-  app.onError((error, c) => errorResponse(c, error));
+  app.onError((error, c) => errorResponse(c, error, options.logger));
   app.notFound((c) => c.json({ error: 'The request could not be fulfilled because the request path or body did not meet expectation. Please check the documentation for required formatting and retry your request.' }, 404));
 
   const info = (c: Context) => c.json({ 'auth-server': { url: options.authServerUrl ?? '' }, app: { name: 'CredHub' } });

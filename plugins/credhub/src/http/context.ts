@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { CredentialContext } from '@slipway/contracts';
+import type { CredentialContext, Logger } from '@slipway/contracts';
 import type { CredhubCredentialProvider } from '../provider.js';
 
 /** Who a bearer token belongs to: a user (`user:42`, by its immutable id), or a client such as `slipway:engine`. */
@@ -23,6 +23,8 @@ export interface CredhubApiOptions {
   version?: string;
   /** The caller's address for the audit trail; default: the socket's remote address under @hono/node-server. */
   sourceAddress?(c: Context): string | undefined;
+  /** Where internal errors are logged, with the id their answer carries. */
+  logger?: Pick<Logger, 'error'>;
 }
 
 export interface CredhubEnv {

@@ -4,6 +4,7 @@ import type { CredhubCredentialProvider } from '../../provider.js';
 import type { CredhubEnv } from '../context.js';
 import { jsonBody, onlyFields } from '../errors.js';
 import { credentialView } from '../views.js';
+import { checkBody } from '../validate.js';
 import { booleanQuery, metadataOf } from './data.js';
 
 /** /api/v1/certificates: listing, regenerate (transitional), update_transitional_version, versions. */
@@ -18,6 +19,7 @@ export function certificateRoutes(provider: CredhubCredentialProvider): Hono<Cre
   app.post('/api/v1/certificates/:id/regenerate', async (c) => {
     const body = c.req.header('content-length') === '0' ? {} : await jsonBody(c).catch(() => ({} as Record<string, unknown>));
     onlyFields(body, ['set_as_transitional', 'allow_transitional_parent_to_sign', 'key_length', 'duration', 'metadata']);
+    checkBody('CredhubCertificateRegenerateRequest', body);
     for (const flag of ['set_as_transitional', 'allow_transitional_parent_to_sign']) {
       if (body[flag] !== undefined && typeof body[flag] !== 'boolean') throw new SlipwayError('InvalidInput', `${flag} must be true or false`, { field: flag });
     }
@@ -34,6 +36,7 @@ export function certificateRoutes(provider: CredhubCredentialProvider): Hono<Cre
   app.put('/api/v1/certificates/:id/update_transitional_version', async (c) => {
     const body = await jsonBody(c);
     onlyFields(body, ['version']);
+    checkBody('CredhubTransitionalRequest', body);
     if (body.version !== null && body.version !== undefined && typeof body.version !== 'string') {
       throw new SlipwayError('InvalidInput', 'version must be a version id, "latest" or null', { field: 'version' });
     }

@@ -5,6 +5,7 @@ import type { CredhubEnv } from '../context.js';
 import { BAD_REQUEST, invalidQuery, jsonBody, missingQuery, onlyFields } from '../errors.js';
 import { credentialView } from '../views.js';
 import { credentialNotFound } from '../../access.js';
+import { checkBody } from '../validate.js';
 
 /** /api/v1/data (get, find, set, generate, regenerate, delete), /api/v1/regenerate, /api/v1/bulk-regenerate. */
 export function dataRoutes(provider: CredhubCredentialProvider): Hono<CredhubEnv> {
@@ -50,6 +51,7 @@ export function dataRoutes(provider: CredhubCredentialProvider): Hono<CredhubEnv
   app.put('/api/v1/data', async (c) => {
     const body = await jsonBody(c);
     onlyFields(body, ['name', 'type', 'value', 'metadata']);
+    checkBody('CredhubSetRequest', body);
     const credential = await provider.set({ name: body.name as string, type: body.type as CredentialType, value: body.value as never, metadata: metadataOf(body.metadata) }, c.get('credentials'));
     return c.json(credentialView(credential));
   });
@@ -59,9 +61,11 @@ export function dataRoutes(provider: CredhubCredentialProvider): Hono<CredhubEnv
     const ctx = c.get('credentials');
     if (body.regenerate === true) {
       onlyFields(body, ['name', 'regenerate', 'metadata']);
+      checkBody('CredhubGenerateRequest', body);
       return c.json(credentialView(await provider.regenerate(body.name as string, ctx, metadataOption(body)), { generation: true }));
     }
     onlyFields(body, ['name', 'type', 'parameters', 'mode', 'overwrite', 'metadata', 'regenerate']);
+    checkBody('CredhubGenerateRequest', body);
     if (body.mode !== undefined && body.overwrite !== undefined) {
       throw new SlipwayError('InvalidInput', 'The parameters overwrite and mode cannot be combined. Please update and retry your request.', { field: 'overwrite' });
     }
@@ -76,6 +80,7 @@ export function dataRoutes(provider: CredhubCredentialProvider): Hono<CredhubEnv
   app.post('/api/v1/regenerate', async (c) => {
     const body = await jsonBody(c);
     onlyFields(body, ['name', 'metadata']);
+    checkBody('CredhubRegenerateRequest', body);
     return c.json(credentialView(await provider.regenerate(body.name as string, c.get('credentials'), metadataOption(body)), { generation: true }));
   });
 
@@ -85,6 +90,7 @@ export function dataRoutes(provider: CredhubCredentialProvider): Hono<CredhubEnv
     if (typeof body.signed_by !== 'string' || !body.signed_by) {
       throw new SlipwayError('InvalidInput', 'You must specify a signing CA. Please update and retry your request.', { field: 'signed_by' });
     }
+    checkBody('CredhubBulkRegenerateRequest', body);
     const names = await provider.bulkRegenerate({ signedBy: body.signed_by }, c.get('credentials'));
     return c.json({ regenerated_credentials: names });
   });
