@@ -5,12 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { apiClient, freePort, startServer, type ServerProcess } from './support/server.js';
 
 const PASSWORD = 'crash-test-password';
-// Slow enough calls that each step of a create takes a while, so a kill lands inside it.
+// Slow enough calls that each step of a create outlasts a restart of the control plane (start and login), so a
+// kill lands inside it.
 const CONFIG = `
 iaas:
   - name: sandbox
     plugin: "@slipway/iaas-sandbox"
-    config: { boot_delay_ms: 300, latency_ms: { default: 5, createVm: 120, createDisk: 80, attachDisk: 40 } }
+    config: { boot_delay_ms: 2000, latency_ms: { default: 5, createVm: 400, createDisk: 200, attachDisk: 100 } }
 network: { plugin: "@slipway/network-flat", config: { ranges: { sandbox: { cidr: 10.30.0.0/24 } } } }
 agents: { heartbeat_interval_seconds: 1, boot_timeout_seconds: 60 }
 plans:
@@ -76,6 +77,7 @@ describe('kill -9 during a cluster create', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(task.state, `killed in: ${killed.join('; ')}\n${JSON.stringify(task.error)}`).toBe('done');
+
     expect(task.log.filter((l: { message: string }) => l.message.includes('resumed after a restart')).length).toBeGreaterThanOrEqual(3);
 
     const cluster = (await api.call('GET', '/v1/clusters/crashy', { token })).body;

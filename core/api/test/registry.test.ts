@@ -2,7 +2,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_YAML, importCredentials, silentLogger } from '@slipway/engine';
+import { dataDirOf, DEFAULT_CONFIG_YAML, importCredentials, silentLogger } from '@slipway/engine';
+import { openCredhubProvider } from '@slipway/credentials-credhub';
 import { startFake, type StartedHarborFake } from '@slipway/registry-harbor/fake';
 import { probeRepositoryAccess } from '@slipway/testkit';
 import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from './harness.js';
@@ -11,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 let harbor: StartedHarborFake;
 let t: TestControlPlane;
 let admin: string;
+let home: string;
 
 const PLANS = `
   - name: registry
@@ -25,7 +27,7 @@ const PLANS = `
 
 beforeAll(async () => {
   harbor = await startFake();
-  const home = await mkdtemp(join(tmpdir(), 'slipway-registry-'));
+  home = await mkdtemp(join(tmpdir(), 'slipway-registry-'));
   const yaml = DEFAULT_CONFIG_YAML
     .replace('boot_delay_ms: 200', 'boot_delay_ms: 0')
     .replace('heartbeat_interval_seconds: 30', 'heartbeat_interval_seconds: 1')
@@ -45,10 +47,21 @@ afterAll(async () => {
   await harbor?.stop();
 });
 
+/** The push robot is the owner's (its CI's) to read through the CredHub API. */
 async function robotLogin(path: string): Promise<{ username: string; password: string }> {
   const res = await t.call('GET', `/api/v1/data?name=${encodeURIComponent(path)}&current=true`, { token: admin });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.data[0].value;
+}
+
+/** The pull robot is the engine's and the nodes': read it as the engine does, from the credential store itself. */
+async function engineRead(path: string): Promise<{ username: string; password: string }> {
+  const store = await openCredhubProvider({ dataDir: join(home, dataDirOf({ kind: 'credentials', instanceName: 'default' })), keysDir: `${home}-keys` });
+  try {
+    return (await store.get(path, { actor: 'slipway:engine' })).value as { username: string; password: string };
+  } finally {
+    await store.destroy();
+  }
 }
 
 describe('clusters get a project and robots in Harbor', () => {
@@ -87,7 +100,10 @@ describe('clusters get a project and robots in Harbor', () => {
   });
 
   it('stores the robots\' secrets under the cluster\'s path, and the registry honours them', async () => {
-    const pull = await robotLogin(`/slipway/clusters/${uuid}/registry/pull-robot`);
+    // The nodes' pull secret is not the owner's to read: it would let them pull as every node of the cluster.
+    const refused = await t.call('GET', `/api/v1/data?name=${encodeURIComponent(`/slipway/clusters/${uuid}/registry/pull-robot`)}&current=true`, { token: admin });
+    expect(refused.status).toBe(404);
+    const pull = await engineRead(`/slipway/clusters/${uuid}/registry/pull-robot`);
     const push = await robotLogin(`/slipway/clusters/${uuid}/registry/push-robot`);
     const probe = (login: { username: string; password: string }) =>
       probeRepositoryAccess(harbor.host, harbor.caPem, { username: login.username, secret: login.password }, `${project}/app`);
@@ -96,13 +112,13 @@ describe('clusters get a project and robots in Harbor', () => {
   });
 
   it('rotate-certificates --registry-only gives the robots new secrets; the old ones are refused', async () => {
-    const before = await robotLogin(`/slipway/clusters/${uuid}/registry/pull-robot`);
+    const before = await engineRead(`/slipway/clusters/${uuid}/registry/pull-robot`);
     const res = await t.call('POST', '/v1/clusters/reg/rotate-certificates', { token: admin, body: { registry_only: true } });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const task = await t.waitTask(admin, res.body.task_id, 60_000);
     expect(task.state, JSON.stringify(task.error)).toBe('done');
     expect(task.steps.map((s: { name: string }) => s.name)).toEqual(['registry-robots', 'registry-pull-secret']);
-    const after = await robotLogin(`/slipway/clusters/${uuid}/registry/pull-robot`);
+    const after = await engineRead(`/slipway/clusters/${uuid}/registry/pull-robot`);
     expect(after.username).toBe(before.username);
     expect(after.password).not.toBe(before.password);
     const probe = (login: { username: string; password: string }) =>

@@ -8,12 +8,16 @@ const tokens: Record<string, string> = {};
 beforeAll(async () => {
   t = await startTestControlPlane();
   admin = await t.login('admin', ADMIN_PASSWORD);
+  const ids: Record<string, number> = {};
   for (const user of ['mallory', 'bob', 'carol']) {
-    expect((await t.call('POST', '/v1/users', { token: admin, body: { name: user, password: `${user}-password-1`, roles: ['clusters.manage'] } })).status).toBe(201);
+    const created = await t.call('POST', '/v1/users', { token: admin, body: { name: user, password: `${user}-password-1`, roles: ['clusters.manage'] } });
+    expect(created.status).toBe(201);
+    ids[user] = created.body.id;
     tokens[user] = await t.login(user, `${user}-password-1`);
   }
+  // Credential actors are users' immutable ids (as CredHub names UAA users by guid), not their names.
   for (const user of ['bob', 'carol']) {
-    const res = await t.call('POST', '/api/v2/permissions', { token: admin, body: { actor: `user:${user}`, path: `/team/${user}/*`, operations: ['read', 'write'] } });
+    const res = await t.call('POST', '/api/v2/permissions', { token: admin, body: { actor: `user:${ids[user]}`, path: `/team/${user}/*`, operations: ['read', 'write'] } });
     expect(res.status).toBe(201);
   }
 }, 120_000);

@@ -26,8 +26,13 @@ export const CREDENTIAL_SCOPES: readonly CredentialScopeRule[] = [
   { pattern: '/slipway/clusters/*/front-proxy-ca', scope: 'certificate-authority', why: 'the key signs requests the API server trusts as authenticated by the aggregation proxy' },
   { pattern: '/slipway/clusters/*/users/*', scope: 'granted', why: "a user's own kubeconfig certificate: readable by that user (the engine grants it) and admins" },
   {
+    pattern: '/slipway/clusters/*/registry/push-robot', scope: 'granted',
+    why: "the CI robot's registry secret: pushes to the cluster's project only; the engine grants the cluster's owner read on it",
+  },
+  {
     pattern: '/slipway/clusters/*/**', scope: 'engine',
-    why: 'the admin (system:masters) certificate, the service-account signing key, component, etcd and kubelet certificates: each lets its holder act as system:masters, a component or a node',
+    why: 'the admin (system:masters) certificate, the service-account signing key, component, etcd and kubelet certificates, '
+      + "the nodes' registry pull robot: each lets its holder act as system:masters, a component or a node",
   },
 ];
 

@@ -48,9 +48,10 @@ export class AgentCertificateAuthority {
       subject: { commonName: agentId, organization: 'slipway:agents', organizationalUnit: `cluster:${clusterUuid}` },
       extendedKeyUsage: ['client_auth'],
       keyUsage: ['digital_signature'],
-      notBefore: new Date(this.clock.now() - CLOCK_SKEW_MS),
-      // signCertificate adds the skew back, so the certificate is valid `days` from now.
-      days: this.days,
+      // Valid from the earlier of the engine's clock and the host's: TLS checks the certificate against the
+      // host's clock, the agent channel against the engine's (the same two, except on a test's moved clock).
+      notBefore: new Date(Math.min(this.clock.now(), Date.now()) - CLOCK_SKEW_MS),
+      notAfter: new Date(this.clock.now() + this.days * 86_400_000),
     }, { certificatePem: ca.certificate, privateKeyPem: ca.private_key });
   }
 }

@@ -35,9 +35,26 @@ export class CertificateService {
     const cluster = await findCluster(this.store, principal, name, 'read');
     const now = this.clock.now();
     const all = await clusterCertificates(this.plugins.credentials, cluster.uuid, now);
-    const certificates = all
-      .filter((c) => c.kind !== 'user' || seesAllClusters(principal) || c.name === `users/${principal.name}`)
+    const own = (c: CertificateEntry) => c.name === `users/${principal.id}` || c.name === `users/${principal.name}`;
+    const visible = all
+      .filter((c) => c.kind !== 'user' || seesAllClusters(principal) || own(c))
       .filter((c) => options.days === undefined || c.days_left <= options.days);
+    const certificates = await this.withUserNames(visible);
     return { cluster: cluster.name, checked_at: new Date(now).toISOString(), certificates };
+  }
+
+  /**
+   * Kubeconfig certificates are stored under the user's immutable id (`users/7`); people read names, so the
+   * list says `users/alice`, or `users/7 (deleted user)` for one whose user is gone.
+   */
+  private async withUserNames(entries: CertificateEntry[]): Promise<CertificateEntry[]> {
+    if (!entries.some((c) => c.kind === 'user')) return entries;
+    const names = new Map((await this.store.users.list()).map((u) => [String(u.id), u.name]));
+    return entries.map((c) => {
+      const key = c.kind === 'user' ? /^users\/(\d+)$/.exec(c.name)?.[1] : undefined;
+      if (key === undefined) return c;
+      const user = names.get(key);
+      return { ...c, name: user ? `users/${user}` : `users/${key} (deleted user)` };
+    });
   }
 }
