@@ -7,7 +7,7 @@ import { getRequestListener } from '@hono/node-server';
 import { SlipwayError, type Clock } from '@slipway/contracts';
 import {
   chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, HomeLock, reachOf, LineLogger, openEngine, parseConfigText, userActor, validateConfig,
-  type Engine,
+  weakPasswordHashing, type Engine,
 } from '@slipway/engine';
 import { createApp } from './app.js';
 
@@ -85,6 +85,14 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
 
   const sink = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const logger = new LineLogger(sink, env.SLIPWAY_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+  // Checked before anything starts: a bad value refuses the start, a low one is said out loud.
+  let weakHashing: string | undefined;
+  try {
+    weakHashing = weakPasswordHashing(env);
+  } catch (e) {
+    throw new SlipwayError('InvalidConfig', (e as Error).message, { hint: 'Unset it to hash passwords at OWASP\'s cost (17).' });
+  }
+  if (weakHashing) logger.warn(weakHashing);
   const keysDir = resolve(options.keysDir || env.SLIPWAY_KEYS || defaultKeysDir(home));
   const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION, keysDir, clock: options.clock });
 

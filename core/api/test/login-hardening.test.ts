@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_YAML } from '@slipway/engine';
 import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from './harness.js';
 
+// The suite hashes at a test rig's cost (vitest.config.ts); what is tested here is the product's: OWASP's 2^17.
+process.env.SLIPWAY_PASSWORD_SCRYPT_COST = '17';
+
 function withLimits(perUser: number, perAddress: number): string {
   return DEFAULT_CONFIG_YAML.replace('  token_ttl_seconds: 43200\n',
     `  token_ttl_seconds: 43200\n  login_limits: { per_user: ${perUser}, per_address: ${perAddress}, window_seconds: 300 }\n`);

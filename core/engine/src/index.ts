@@ -21,6 +21,7 @@ export { JOBS_BY_GROUP } from './agents/jobs.js';
 export { buildJobProperties, nodeNameOf } from './agents/job-properties.js';
 export { JobPropertiesBuilder } from './agents/job-properties-builder.js';
 export { AuthService, type IssuedToken } from './auth/auth-service.js';
+export { passwordParams, weakPasswordHashing } from './auth/passwords.js';
 export { UserService, type UserView } from './auth/user-service.js';
 export { ROLES, mayAccessCluster, requireRole, seesAllClusters, type Principal, type Role } from './auth/roles.js';
 export { ClusterService } from './clusters/cluster-service.js';

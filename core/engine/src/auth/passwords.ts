@@ -6,6 +6,31 @@ const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: n
 
 /** OWASP's scrypt minimum (N=2^17, r=8, p=1): 128 MiB and a few hundred milliseconds a hash. */
 export const PASSWORD_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
+/** The lowest cost `SLIPWAY_PASSWORD_SCRYPT_COST` may choose (N=2^14: scrypt's own interactive-login figure). */
+const MIN_COST = 14;
+
+/**
+ * The parameters new hashes get: OWASP's, unless `SLIPWAY_PASSWORD_SCRYPT_COST` (log2 N, 14 to 20) says
+ * otherwise. Lower costs are for test rigs that log in hundreds of users (a test suite, a lab), never for a
+ * control plane people use: `slipway up` warns when it is below 17 (see `weakPasswordHashing`).
+ */
+export function passwordParams(env: NodeJS.ProcessEnv = process.env): Readonly<ScryptParams> {
+  const raw = env.SLIPWAY_PASSWORD_SCRYPT_COST;
+  if (raw === undefined || raw === '') return PASSWORD_PARAMS;
+  const cost = Number(raw);
+  if (!Number.isInteger(cost) || cost < MIN_COST || cost > 20) {
+    throw new Error(`SLIPWAY_PASSWORD_SCRYPT_COST must be a whole number from ${MIN_COST} to 20 (log2 of scrypt's N); got "${raw}"`);
+  }
+  return { ...PASSWORD_PARAMS, N: 2 ** cost };
+}
+
+/** A warning for the start-up log when new hashes are weaker than OWASP's minimum; undefined when they are not. */
+export function weakPasswordHashing(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const { N } = passwordParams(env);
+  return N < PASSWORD_PARAMS.N
+    ? `SLIPWAY_PASSWORD_SCRYPT_COST=${Math.log2(N)} makes password hashes weaker than OWASP's minimum (17); use it for test rigs only`
+    : undefined;
+}
 /** The largest N a stored hash may ask for: a tampered row must not make a login allocate gigabytes. */
 const MAX_N = 2 ** 20;
 
@@ -17,8 +42,9 @@ function maxmemOf(params: ScryptParams): number {
 /** `scrypt$N$r$p$salt$hash`, base64 parts: the parameters travel with the hash. Only this is stored. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await scrypt(password, salt, 32, { ...PASSWORD_PARAMS, maxmem: maxmemOf(PASSWORD_PARAMS) });
-  return ['scrypt', PASSWORD_PARAMS.N, PASSWORD_PARAMS.r, PASSWORD_PARAMS.p, salt.toString('base64'), hash.toString('base64')].join('$');
+  const params = passwordParams();
+  const hash = await scrypt(password, salt, 32, { ...params, maxmem: maxmemOf(params) });
+  return ['scrypt', params.N, params.r, params.p, salt.toString('base64'), hash.toString('base64')].join('$');
 }
 
 function parse(stored: string): { params: ScryptParams; salt: Buffer; hash: Buffer } | undefined {
@@ -40,7 +66,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export function needsRehash(stored: string): boolean {
   const parsed = parse(stored);
   if (!parsed) return true;
-  return parsed.params.N < PASSWORD_PARAMS.N || parsed.params.r < PASSWORD_PARAMS.r || parsed.params.p < PASSWORD_PARAMS.p;
+  const current = passwordParams();
+  return parsed.params.N < current.N || parsed.params.r < current.r || parsed.params.p < current.p;
 }
 
 /** A password people can paste: 24 characters from an unambiguous alphabet. */
