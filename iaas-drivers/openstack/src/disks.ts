@@ -79,7 +79,11 @@ export class DiskOperations {
   /** Detaches and waits until Cinder no longer lists the server among the volume's attachments. */
   async detach(vmId: string, diskId: string, options: CallOptions = {}): Promise<void> {
     const { signal } = options;
-    if (!(await this.ctx.compute.detachVolume(vmId, diskId, { signal }))) return;
+    // Already detaching: a repeat of a call whose answer was lost. Nova refuses a second detach (400) until the
+    // first ends, so wait for it instead.
+    const before = await this.ctx.volumes.showVolume(diskId, { signal });
+    if (!before) return;
+    if (before.status !== 'detaching' && !(await this.ctx.compute.detachVolume(vmId, diskId, { signal }))) return;
     await pollUntil(async () => {
       const volume = await this.ctx.volumes.showVolume(diskId, { signal });
       if (!volume) return true;
