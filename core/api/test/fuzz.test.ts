@@ -3,18 +3,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from './harness.js';
-
-/** A seeded generator, so a failing case replays exactly. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { ADMIN_PASSWORD, seededRandom as random, startTestControlPlane, type TestControlPlane } from './harness.js';
 
 interface FuzzRequest { method: string; path: string; role: string; body?: string; contentType?: string }
 

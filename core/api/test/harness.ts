@@ -84,3 +84,14 @@ export async function startTestControlPlane(options: { configYaml?: string; home
     },
   };
 }
+
+/** A small seeded generator (mulberry32), so a fuzzing test that fails replays the same requests. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(s ^ (s >>> 15), 1 | s);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}

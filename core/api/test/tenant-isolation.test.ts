@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestControlPlane, type ApiResponse, type TestControlPlane } from './harness.js';
+import { ADMIN_PASSWORD, seededRandom as random, startTestControlPlane, type ApiResponse, type TestControlPlane } from './harness.js';
 
 let t: TestControlPlane;
 let admin: string;
@@ -23,17 +23,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => t?.stop());
-
-/** A small seeded generator, so a failure replays. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Bodies a hostile tenant sends to the credential API: wrong types, missing fields, huge and deep values. */
 function hostileBodies(count: number, seed: number): Array<{ method: string; body: unknown }> {

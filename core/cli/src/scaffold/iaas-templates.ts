@@ -3,6 +3,8 @@
  * with `info` and `destroy` only, so its first conformance run lists exactly the contract verbs still to
  * write; the fake is an HTTP server on 127.0.0.1 with the fault knobs wired, waiting for the cloud's routes.
  */
+import { packageFiles, pascal } from './package-files.js';
+
 export interface IaasScaffold {
   /** npm package name, e.g. `@acme/slipway-iaas-foo`. */
   packageName: string;
@@ -15,43 +17,14 @@ export interface IaasScaffold {
   testkitVersion: string;
 }
 
-const pascal = (name: string) => name.split(/[^a-z0-9]+/i).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
 
 export function iaasScaffoldFiles(s: IaasScaffold): Record<string, string> {
   const Cloud = pascal(s.cloud);
   return {
-    'package.json': `${JSON.stringify({
-      name: s.packageName,
-      version: '0.1.0',
-      description: `Slipway IaaS driver for ${s.cloud}`,
-      type: 'module',
-      license: 'Apache-2.0',
-      exports: {
-        '.': './src/index.ts',
-        './fake': './fake/index.ts',
-        './metadata': './src/metadata.ts',
-      },
-      files: ['src', 'fake', 'README.md', 'CHANGELOG.md'],
-      slipway: { kind: 'iaas', contract: s.contract },
-      scripts: { test: 'vitest run', typecheck: 'tsc --noEmit' },
-      peerDependencies: { '@slipway/contracts': `^${s.contractsVersion}` },
-      devDependencies: { '@slipway/testkit': `^${s.testkitVersion}`, vitest: '>=3', typescript: '>=5' },
-    }, null, 2)}\n`,
-
-    'tsconfig.json': `${JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023'], types: ['node'],
-        strict: true, skipLibCheck: true, isolatedModules: true, allowImportingTsExtensions: false, noEmit: true,
-      },
-      include: ['src', 'fake', 'test'],
-    }, null, 2)}\n`,
-
-    'vitest.config.ts': `import { defineConfig } from 'vitest/config';
-
-export default defineConfig({
-  test: { include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 },
-});
-`,
+    ...packageFiles({
+      packageName: s.packageName, kind: 'iaas', description: `Slipway IaaS driver for ${s.cloud}`, extraExports: { './metadata': './src/metadata.ts' },
+      contract: s.contract, contractsVersion: s.contractsVersion, testkitVersion: s.testkitVersion,
+    }),
 
     'src/index.ts': `import { definePlugin, type IaasDriver } from '@slipway/contracts';
 import { configSchema, type ${Cloud}Config } from './config.js';

@@ -4,6 +4,8 @@
  * the fake is an HTTPS-ready HTTP server on 127.0.0.1 with the fault knobs wired, waiting for the registry's
  * API routes and a real OCI data path (see the Harbor driver's fake: docker-registry behind token auth).
  */
+import { packageFiles, pascal } from './package-files.js';
+
 export interface RegistryScaffold {
   /** npm package name, e.g. `@acme/slipway-registry-foo`. */
   packageName: string;
@@ -14,39 +16,14 @@ export interface RegistryScaffold {
   testkitVersion: string;
 }
 
-const pascal = (name: string) => name.split(/[^a-z0-9]+/i).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
 
 export function registryScaffoldFiles(s: RegistryScaffold): Record<string, string> {
   const Name = pascal(s.registry);
   return {
-    'package.json': `${JSON.stringify({
-      name: s.packageName,
-      version: '0.1.0',
-      description: `Slipway registry driver for ${s.registry}`,
-      type: 'module',
-      license: 'Apache-2.0',
-      exports: { '.': './src/index.ts', './fake': './fake/index.ts' },
-      files: ['src', 'fake', 'README.md', 'CHANGELOG.md'],
-      slipway: { kind: 'registry', contract: s.contract },
-      scripts: { test: 'vitest run', typecheck: 'tsc --noEmit' },
-      peerDependencies: { '@slipway/contracts': `^${s.contractsVersion}` },
-      devDependencies: { '@slipway/testkit': `^${s.testkitVersion}`, vitest: '>=3', typescript: '>=5' },
-    }, null, 2)}\n`,
-
-    'tsconfig.json': `${JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023'], types: ['node'],
-        strict: true, skipLibCheck: true, isolatedModules: true, allowImportingTsExtensions: false, noEmit: true,
-      },
-      include: ['src', 'fake', 'test'],
-    }, null, 2)}\n`,
-
-    'vitest.config.ts': `import { defineConfig } from 'vitest/config';
-
-export default defineConfig({
-  test: { include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 },
-});
-`,
+    ...packageFiles({
+      packageName: s.packageName, kind: 'registry', description: `Slipway registry driver for ${s.registry}`,
+      contract: s.contract, contractsVersion: s.contractsVersion, testkitVersion: s.testkitVersion,
+    }),
 
     'src/index.ts': `import { definePlugin, type RegistryDriver } from '@slipway/contracts';
 import { configSchema, type ${Name}Config } from './config.js';
