@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, CLI, freePort, startServer, type ServerProcess } from './support/server.js';
+import { apiClient, cliRunner, freePort, startServer, type ServerProcess } from './support/server.js';
 
-const run = promisify(execFile);
 const PASSWORD = 'backup-admin-pw';
 // The sandbox cloud's inventory lives outside the home, as a real cloud does: removing the home does
 // not remove the VMs. Short health bounds, so a VM taken for dead would be resurrected within the test.
@@ -40,15 +37,8 @@ let server: ServerProcess | undefined;
 interface Instance { name: string; vm_cid: string; state: string }
 interface Task { id: number; type: string; state: string }
 
-async function slipway(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+/** The compiled `slipway` command with this test's environment (its own home, CLI config and HOME). */
+const slipway = cliRunner(env);
 
 async function api() {
   const client = apiClient(server!.url, join(home, 'ca.pem'));

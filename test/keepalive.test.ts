@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, CLI, freePort, startServer, type ServerProcess } from './support/server.js';
+import { apiClient, cliRunner, freePort, startServer, type ServerProcess } from './support/server.js';
 
-const run = promisify(execFile);
 const PASSWORD = 'keepalive-admin-pw';
 // Short health intervals, and a slow createVm so a kill -9 lands in the middle of a resurrection.
 const CONFIG = `
@@ -36,15 +33,8 @@ const env = { ...process.env, SLIPWAY_CLI_CONFIG: join(home, 'cli.json'), HOME: 
 let server: ServerProcess;
 let port: number;
 
-async function slipway(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+/** The compiled `slipway` command with this test's environment (its own home, CLI config and HOME). */
+const slipway = cliRunner(env);
 
 async function api() {
   const client = apiClient(server.url, join(state, 'ca.pem'));

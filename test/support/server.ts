@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 /** The compiled CLI, as `npm start` runs it (`npm test` builds it first). */
 export const CLI = fileURLToPath(new URL('../../core/cli/dist/main.js', import.meta.url));
@@ -91,5 +92,21 @@ export function apiClient(url: string, caPath: string) {
       if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
       return (res.body as { access_token: string }).access_token;
     },
+  };
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+/** Runs the compiled `slipway` command with `env`, as a user's shell would; a non-zero exit is a result, not a throw. */
+export function cliRunner(env: NodeJS.ProcessEnv): (...args: string[]) => Promise<CliResult> {
+  const run = promisify(execFile);
+  return async (...args) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env, timeout: 90_000 });
+      return { code: 0, stdout, stderr };
+    } catch (e) {
+      const err = e as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+    }
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { SlipwayError, type Clock } from '@slipway/contracts';
@@ -116,6 +116,13 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
   // Node stops counting once the request is received, so the agent channel's long-held answers are not cut.
   server.headersTimeout = config.api.headers_timeout_seconds * 1000;
   server.requestTimeout = config.api.request_timeout_seconds * 1000;
+  // Every raw socket, from accept on: `closeAllConnections` knows only those that reached HTTP, and a socket
+  // still in its TLS handshake when the server stops would otherwise keep `close` waiting for a whole long poll.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   try {
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
@@ -192,6 +199,7 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
           new Promise<void>((ok) => {
             server.close(() => ok());
             server.closeAllConnections(); // the connections agentServer handed over too
+            for (const socket of sockets) socket.destroy();
           }),
         ]);
         await engine.close();

@@ -30,6 +30,9 @@ import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSett
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
 import { UpgradeService, UpgradeSteps, upgradeClusterTask, updateClusterTask, updateTaskVariants } from './upgrades/index.js';
 
+/** How long one phase of a stop may take before the log says what it waits for. */
+const SLOW_STOP_PHASE_MS = 5_000;
+
 export interface EngineOptions {
   home: string;
   config: SlipwayConfig;
@@ -139,11 +142,20 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         return services;
       },
       async close() {
-        await monitor?.stop();
-        await services?.upgrades.stopFleets();
-        await services?.tasks.shutdown();
-        await alertSinks?.destroy();
-        await livePlugins.destroy();
+        // Each phase says so when it is slow, so a stop that hangs names what it waits for.
+        const phase = async (what: string, work: () => Promise<unknown> | undefined) => {
+          const slow = setTimeout(() => logger.warn(`stopping: still waiting for ${what}`), SLOW_STOP_PHASE_MS);
+          try {
+            await work();
+          } finally {
+            clearTimeout(slow);
+          }
+        };
+        await phase('the health monitor\'s pass', () => monitor?.stop());
+        await phase('fleet upgrades to pause', () => services?.upgrades.stopFleets());
+        await phase('running tasks to pause', () => services?.tasks.shutdown());
+        await phase('alert sinks', () => alertSinks?.destroy());
+        await phase('the plugins to stop', () => livePlugins.destroy());
         await store.db.destroy();
       },
     };
