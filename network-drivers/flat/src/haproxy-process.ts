@@ -57,8 +57,12 @@ export class HaproxyProcess {
     const pid = this.pid();
     if (pid !== undefined) {
       process.kill(pid, 'SIGTERM');
-      for (let i = 0; i < 50 && this.pid() !== undefined; i++) await new Promise((r) => setTimeout(r, 50));
-      if (this.pid() !== undefined) process.kill(pid, 'SIGKILL');
+      // Waited for by pid, not by this.pid(): an exiting process loses its cmdline before it is gone.
+      if (!(await ended(pid, 5_000))) {
+        // Still there: kill it, and return only once it is gone, so a caller never sees it outlive stop().
+        process.kill(pid, 'SIGKILL');
+        await ended(pid, 2_000);
+      }
     }
     rmSync(this.pidFile, { force: true });
   }
@@ -97,4 +101,18 @@ export async function serverStatus(socketPath: string, timeoutMs = 1_000): Promi
     if (cells[0] === 'masters' && cells[name] !== 'BACKEND') result.set(cells[name]!, cells[status]!);
   }
   return result;
+}
+
+/** Waits up to `ms` for process `pid` to end (or be only a zombie); says whether it did. */
+async function ended(pid: number, ms: number): Promise<boolean> {
+  const done = () => {
+    try {
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+      return state === 'Z' || state === 'X';
+    } catch {
+      return true;
+    }
+  };
+  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) if (done()) return true;
+  return done();
 }
