@@ -36,13 +36,15 @@ export class JobPropertiesBuilder {
     const registry = await this.store.registry.find(instance.cluster_uuid);
     const key = JSON.stringify([
       instance.agent_id, instance.desired_generation, cluster.api_address, cluster.k8s_version,
-      instances.filter((i) => i.desired !== 'absent').map((i) => [i.group_name, i.idx, i.ip]),
+      instances.filter((i) => i.desired !== 'absent').map((i) => [i.group_name, i.idx, i.ip, i.pod_cidr]),
       // A rotated robot secret reaches nodes at their next sync.
       registry?.updated_at ?? null,
     ]);
     const cached = this.cache.get(instance.id);
     if (cached && cached.key === key && this.clock.now() - cached.at < CACHE_MS) return cached.properties;
-    const properties = buildJobProperties(this.plugins.credentials, ENGINE_ACTOR, { cluster, instances, instance, apiPort: KUBERNETES_API_PORT })
+    // A network driver that routes pod CIDRs itself (NSX-T) leaves the agents nothing to route.
+    const podRouting = (this.plugins.networkCapabilities ?? []).includes('pod-routing') ? 'network-driver' : 'host-routes';
+    const properties = buildJobProperties(this.plugins.credentials, ENGINE_ACTOR, { cluster, instances, instance, apiPort: KUBERNETES_API_PORT, podRouting })
       .then(async (built) => (registry?.pull_robot ? { ...built, registry: await registrySettings(this.plugins.credentials, registry) } : built));
     this.cache.set(instance.id, { key, at: this.clock.now(), properties });
     // A failure is not kept: the next sync tries again.

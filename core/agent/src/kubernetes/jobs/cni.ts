@@ -7,6 +7,9 @@ export const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 /**
  * The pod network of a node: a bridge with host-local addresses from the node's /24 of the pod CIDR, as the
  * CNI reference plugins document it. No process: containerd runs the plugins for each pod sandbox.
+ * The range is the control plane's allocation for this node (the same value as the kubelet's podCIDR and the
+ * other nodes' routes to it); kube-controller-manager allocates none, so the two cannot disagree. Traffic to
+ * other nodes' pods leaves by the host routes the agent programs (flat networks) or the network's own routing.
  */
 export const cniJob: JobDefinition = {
   name: 'cni',
