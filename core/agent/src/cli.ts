@@ -14,7 +14,7 @@ import { agentVersion } from './version.js';
 import { KubernetesJobCatalog } from './kubernetes/catalog.js';
 import { createJsonLogger } from './logger.js';
 import { agentPaths } from './paths.js';
-import { PersistentDisk } from './persistent-disk.js';
+import { execCommand, PersistentDisk } from './persistent-disk.js';
 import { systemClock } from './system-clock.js';
 
 /** A metadata source the program knows by name: `--metadata NAME` or `--metadata NAME:ARGUMENT`. */
@@ -153,6 +153,8 @@ export async function main(argv: string[], options: AgentProgramOptions = {}): P
     disk: ({ metadata: source, logger: diskLogger, clock }) => new PersistentDisk({ metadata: source, storeDir: paths.storeDir, logger: diskLogger, clock }),
     credentials: new FileCredentialStore(paths.identityDir),
     clock: systemClock,
+    // iproute2 in the VM's own network stack (on the local driver, the VM's network namespace).
+    podRoutes: { run: execCommand },
   });
   let ending = false;
   const detach = (signal: string) => {
