@@ -38,7 +38,7 @@ export interface AgentOptions {
   credentials?: AgentCredentialStore;
   /**
    * Programs host routes to the other nodes' pod CIDRs (flat networks) by running `ip route` through `run`,
-   * every `intervalMs` (default 30 000) and whenever the node list changes. Absent: the agent touches no route.
+   * every `intervalMs` (default: the heartbeat interval) and whenever the node list changes. Absent: the agent touches no route.
    */
   podRoutes?: { run: CommandRunner; intervalMs?: number };
 }
@@ -145,7 +145,11 @@ export class Agent {
     }
     this.identity = new NodeIdentity(settings, this.options.credentials ?? new MemoryCredentialStore(), this.clock, logger, this.options.requestTimeoutMs ?? 10_000);
     if (this.options.podRoutes) {
-      this.podRoutes = new PodRouteReconciler({ ...this.options.podRoutes, logger: logger.child({ component: 'pod-routes' }), clock: this.clock });
+      // Checked every heartbeat by default: a route deleted behind the agent's back is back within one.
+      this.podRoutes = new PodRouteReconciler({
+        run: this.options.podRoutes.run, intervalMs: this.options.podRoutes.intervalMs ?? settings.heartbeatIntervalMs,
+        logger: logger.child({ component: 'pod-routes' }), clock: this.clock,
+      });
       this.podRoutes.start();
     }
     this.lifecycle = 'running';
