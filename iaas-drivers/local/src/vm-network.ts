@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { existsSync, rmSync } from 'node:fs';
 import { execCommand, type CommandRunner } from '@slipway/agent';
 import type { Logger } from '@slipway/contracts';
@@ -22,7 +22,7 @@ export class VmNetworks {
   readonly hostAddress: string;
   private readonly prefix: number;
   private readonly base: number;
-  private readonly relays = new Map<string, { server: Server; socket: string }>();
+  private readonly relays = new Map<string, { server: Server; socket: string; connections: Set<Socket> }>();
 
   constructor(private readonly root: string, readonly subnet: string, private readonly logger: Logger, private readonly run: CommandRunner = execCommand) {
     const parsed = parseCidr(subnet);
@@ -107,23 +107,29 @@ export class VmNetworks {
   async openRelay(vmId: string, socket: string, target: { host: string; port: number }): Promise<void> {
     if (this.relays.has(vmId)) return;
     rmSync(socket, { force: true });
+    const connections = new Set<Socket>();
     const server = createServer((client) => {
       const upstream = createConnection(target);
+      connections.add(client);
+      connections.add(upstream);
       client.pipe(upstream).pipe(client);
-      const end = () => { client.destroy(); upstream.destroy(); };
-      client.on('error', end);
-      upstream.on('error', end);
+      const end = () => { client.destroy(); upstream.destroy(); connections.delete(client); connections.delete(upstream); };
+      client.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
     });
     await new Promise<void>((ok, fail) => server.once('error', fail).listen(socket, ok));
     server.unref();
-    this.relays.set(vmId, { server, socket });
+    this.relays.set(vmId, { server, socket, connections });
   }
 
   async closeRelay(vmId: string): Promise<void> {
     const relay = this.relays.get(vmId);
     if (!relay) return;
     this.relays.delete(vmId);
-    await new Promise<void>((ok) => relay.server.close(() => ok()));
+    // Agents hold long polls open: close would wait for them without this.
+    const closed = new Promise<void>((ok) => relay.server.close(() => ok()));
+    for (const connection of relay.connections) connection.destroy();
+    await closed;
     rmSync(relay.socket, { force: true });
   }
 

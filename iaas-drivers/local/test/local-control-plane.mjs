@@ -35,7 +35,7 @@ export async function startLocalControlPlane(options = {}) {
   const raw = {
     api: { bind: '127.0.0.1', port: 0 },
     credentials: { plugin: '@slipway/credentials-credhub' },
-    iaas: [{ name: 'local', plugin: '@slipway/iaas-local', config: { root, bin_dirs: options.binDirs ?? [], ...(options.agentMain ? { agent_main: options.agentMain } : {}) } }],
+    iaas: [{ name: 'local', plugin: '@slipway/iaas-local', config: { root, bin_dirs: options.binDirs ?? [], ...(options.agentMain ? { agent_main: options.agentMain } : {}), ...(options.local ?? {}) } }],
     network: { plugin: '@slipway/network-flat', config: { ranges: { local: { cidr } }, ...(options.network ?? {}) } },
     plugin_dirs: [PACKAGE_DIR],
     agents: { heartbeat_interval_seconds: options.heartbeatSeconds ?? 2, boot_timeout_seconds: options.bootTimeoutSeconds ?? Number(process.env.SLIPWAY_E2E_BOOT_TIMEOUT ?? 180) },
