@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CredentialProvider } from '@slipway/contracts';
 import { createTestHost, type TestHost } from '@slipway/testkit/simulation';
-import { buildJobProperties, ClusterSteps, createStore, SystemClock, type Store } from '../src/index.js';
+import { buildJobProperties, ClusterSteps, createStore, JobPropertiesBuilder, SystemClock, type Store } from '../src/index.js';
+import type { PluginSet } from '../src/plugins/plugin-set.js';
 import { nextFreePodCidr, nodePodCidr } from '../src/agents/pod-cidrs.js';
 import type { AgentRegistry } from '../src/agents/agent-registry.js';
 
@@ -91,6 +92,19 @@ describe('per-node pod CIDRs from the control plane', () => {
     const master = await buildJobProperties(credentials, ENGINE, { ...input, instance: instances.find((i) => i.group_name === 'master')!, podRouting: 'network-driver' }, { skipIssue: true });
     expect(master.node?.podCidr).toMatch(/^10\.200\./);
     expect(master.cluster?.podRouting).toBe('network-driver');
+  }, 60_000);
+
+  it('leaves pod routing to the CNI a network profile names, and to a network driver that routes pods', async () => {
+    const worker = (await store.instances.ofCluster(cluster.uuid)).find((i) => i.group_name === 'worker')!;
+    const now = new Date().toISOString();
+    await store.db.insertInto('network_profiles').values({
+      name: 'antrea', description: null, parameters: JSON.stringify({ cni_configurations: { type: 'antrea' } }), created_by: 'admin', created_at: now, updated_at: now,
+    }).execute();
+    const builder = (capabilities: string[]) => new JobPropertiesBuilder(store, { credentials, networkCapabilities: capabilities } as unknown as PluginSet, clock);
+    expect((await builder([]).propertiesFor(worker)).cluster?.podRouting).toBe('host-routes');
+    expect((await builder(['lb', 'pod-routing']).propertiesFor(worker)).cluster?.podRouting).toBe('network-driver');
+    await store.db.updateTable('clusters').set({ network_profile: 'antrea' }).where('uuid', '=', cluster.uuid).execute();
+    expect((await builder(['lb', 'pod-routing']).propertiesFor(worker)).cluster?.podRouting).toBe('none');
   }, 60_000);
 
   it('names the pod network in its errors', () => {

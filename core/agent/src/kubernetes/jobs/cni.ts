@@ -14,6 +14,9 @@ export const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 export const cniJob: JobDefinition = {
   name: 'cni',
   render(context) {
+    // A CNI of the operator's (Antrea, flannel; podRouting `none`) installs its own config: a second one here
+    // would be the one containerd picks if its name sorts first.
+    const own = context.cluster.podRouting !== 'none';
     const subnet = context.node.podCidr ?? context.cluster.podCidr;
     const conflist = {
       cniVersion: '1.0.0',
@@ -27,7 +30,7 @@ export const cniJob: JobDefinition = {
       ],
     };
     return {
-      files: [{ path: `${context.cni.confDir}/10-slipway.conflist`, content: configText(conflist), mode: 0o644 }],
+      files: own ? [{ path: `${context.cni.confDir}/10-slipway.conflist`, content: configText(conflist), mode: 0o644 }] : [],
       processes: [],
       extraBinaries: CNI_PLUGINS.map((name) => ({ name, dirs: [context.cni.binDir] })),
     };

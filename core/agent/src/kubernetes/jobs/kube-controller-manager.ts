@@ -38,7 +38,9 @@ export const kubeControllerManagerJob: JobDefinition = {
           '--leader-elect=true',
           // Node pod CIDRs come from the control plane only (rendered into each node's kubelet and CNI config and
           // the other nodes' routes): an allocator here could hand a node a different range than its CNI uses.
-          '--allocate-node-cidrs=false',
+          // A CNI that brings its own (Antrea, flannel: podRouting `none`) reads node.spec.podCIDR instead, which
+          // then only this allocator sets: still one source.
+          `--allocate-node-cidrs=${cluster.podRouting === 'none' ? 'true' : 'false'}`,
           `--cluster-cidr=${cluster.podCidr}`,
           `--service-cluster-ip-range=${cluster.serviceCidr}`,
           '--profiling=false',
