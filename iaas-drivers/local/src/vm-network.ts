@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execCommand, type CommandRunner } from '@slipway/agent';
 import type { Logger } from '@slipway/contracts';
 import { localError } from './errors.js';
@@ -22,6 +24,7 @@ export class VmNetworks {
   readonly hostAddress: string;
   private readonly prefix: number;
   private readonly base: number;
+  private bridgeReady = false;
   private readonly relays = new Map<string, { server: Server; socket: string; connections: Set<Socket> }>();
 
   constructor(private readonly root: string, readonly subnet: string, private readonly logger: Logger, private readonly run: CommandRunner = execCommand) {
@@ -57,6 +60,8 @@ export class VmNetworks {
 
   /** Makes the bridge with the host's address (idempotent); refuses a subnet another interface of the host routes. */
   async ensureBridge(): Promise<void> {
+    // Once made by this driver, it stays until removeBridge: no need to ask again for every VM.
+    if (this.bridgeReady && (await this.run('ip', ['link', 'show', 'dev', this.bridge])).code === 0) return;
     if ((await this.run('ip', ['link', 'show', 'dev', this.bridge])).code !== 0) {
       const routed = JSON.parse((await this.ip(['-4', '-j', 'route', 'show', 'table', 'main', 'exact', this.subnet])).trim() || '[]') as Array<{ dev?: string }>;
       if (routed.some((r) => r.dev && r.dev !== this.bridge)) {
@@ -66,6 +71,7 @@ export class VmNetworks {
     }
     await this.ip(['addr', 'replace', `${this.hostAddress}/${this.prefix}`, 'dev', this.bridge]);
     await this.ip(['link', 'set', this.bridge, 'up']);
+    this.bridgeReady = true;
   }
 
   /** Gives a VM its namespace, veth pair and address (idempotent: a VM booted again finds them as they were). */
@@ -78,12 +84,9 @@ export class VmNetworks {
       await this.run('ip', ['link', 'del', hostSide]);
       await this.ip(['link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     }
-    await this.ip(['link', 'set', hostSide, 'master', this.bridge]);
-    await this.ip(['link', 'set', hostSide, 'up']);
-    await this.ip(['-n', ns, 'link', 'set', 'lo', 'up']);
-    await this.ip(['-n', ns, 'addr', 'replace', `${ip}/${this.prefix}`, 'dev', 'eth0']);
-    await this.ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
-    await this.ip(['-n', ns, 'route', 'replace', 'default', 'via', this.hostAddress]);
+    // Batches: one `ip` process for each side instead of one for each change (each spawn costs ~100 ms here).
+    await this.batch([], [`link set ${hostSide} master ${this.bridge}`, `link set ${hostSide} up`]);
+    await this.batch(['-n', ns], ['link set lo up', `addr replace ${ip}/${this.prefix} dev eth0`, 'link set eth0 up', `route replace default via ${this.hostAddress}`]);
   }
 
   /** Removes a VM's namespace; its veth pair goes with it. Idempotent. */
@@ -96,6 +99,7 @@ export class VmNetworks {
 
   /** Removes the bridge (every VM detached first). Idempotent. */
   async removeBridge(): Promise<void> {
+    this.bridgeReady = false;
     if ((await this.run('ip', ['link', 'show', 'dev', this.bridge])).code === 0) await this.run('ip', ['link', 'del', this.bridge]);
   }
 
@@ -139,6 +143,18 @@ export class VmNetworks {
 
   private hostVeth(vmId: string): string {
     return `slwv${createHash('sha256').update(`${this.root}\0${vmId}`).digest('hex').slice(0, 11)}`;
+  }
+
+  /** Runs `lines` as one `ip [global] -batch FILE`; fails on the first line that fails. */
+  private async batch(global: string[], lines: string[]): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-ip-'));
+    try {
+      const file = join(dir, 'batch');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      await this.ip([...global, '-batch', file]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   private async ip(args: string[]): Promise<string> {
