@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationProvider } from '../src/store/migrations.js';
 import type { CredentialProvider } from '@slipway/contracts';
 import { createTestHost, type TestHost } from '@slipway/testkit/simulation';
 import { buildJobProperties, ClusterSteps, createStore, JobPropertiesBuilder, SystemClock, type Store } from '../src/index.js';
@@ -106,6 +109,28 @@ describe('per-node pod CIDRs from the control plane', () => {
     await store.db.updateTable('clusters').set({ network_profile: 'antrea' }).where('uuid', '=', cluster.uuid).execute();
     expect((await builder(['lb', 'pod-routing']).propertiesFor(worker)).cluster?.podRouting).toBe('none');
   }, 60_000);
+
+  it('gives nodes made before allocations their rendered range back (workers by index) and masters free ones', async () => {
+    const sqlite = new Database(':memory:');
+    // Instance rows alone, without their cluster: the backfill reads nothing else.
+    sqlite.pragma('foreign_keys = OFF');
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) });
+    try {
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      expect((await migrator.migrateTo('0010_cluster_registry')).error).toBeUndefined();
+      const now = new Date().toISOString();
+      const row = (id: string, group: string, idx: number) => ({
+        id, cluster_uuid: 'old', group_name: group, idx, agent_id: `agent-${id}`, desired: 'present', state: 'running',
+        desired_generation: 1, applied_generation: 1, drained: 0, created_at: now, updated_at: now,
+      });
+      await db.insertInto('instances').values([row('m0', 'master', 0), row('m1', 'master', 1), row('w0', 'worker', 0), row('w2', 'worker', 2)]).execute();
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      const cidrs = Object.fromEntries((await db.selectFrom('instances').select(['id', 'pod_cidr']).execute()).map((r) => [r.id, r.pod_cidr]));
+      expect(cidrs).toEqual({ w0: '10.200.0.0/24', w2: '10.200.2.0/24', m0: '10.200.1.0/24', m1: '10.200.3.0/24' });
+    } finally {
+      await db.destroy();
+    }
+  });
 
   it('names the pod network in its errors', () => {
     expect(nodePodCidr('10.200.0.0/16', 255)).toBe('10.200.255.0/24');
