@@ -78,6 +78,8 @@ export class LocalMachine {
       '--root', layout.fs,
       '--log-level', this.agent.logLevel,
       ...this.agent.binDirs.flatMap((dir) => ['--bin-dir', dir]),
+      // Without a namespace the VM's stack is the host's: its routes are not the agent's to change.
+      ...(network ? [] : ['--no-pod-routes']),
     ];
     const console = openSync(layout.console, 'a', 0o640);
     const inNamespace = (argv: string[]): [string, string[]] => network ? ['ip', ['netns', 'exec', network.namespace, ...argv]] : [argv[0]!, argv.slice(1)];
