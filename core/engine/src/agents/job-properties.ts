@@ -24,8 +24,9 @@ export interface JobPropertiesInput {
   instance: { id: string; group_name: 'master' | 'worker'; idx: number; ip: string | null; pod_cidr?: string | null };
   apiPort: number;
   /**
-   * Who routes pod traffic between nodes: the agents with host routes (flat networks), or the network driver
-   * (one with the `pod-routing` capability, such as NSX-T). Default `host-routes`.
+   * Who routes pod traffic between nodes: the agents with host routes (flat networks), the network driver
+   * (one with the `pod-routing` capability, such as NSX-T), or `none`: the CNI the cluster's network profile
+   * names (Antrea, flannel). Default `host-routes`.
    */
   podRouting?: PodRouting;
 }
