@@ -16,6 +16,7 @@ export { LogCap } from './log-files.js';
 export { probe, describeCheck, type HealthCheck } from './health-check.js';
 export { FileMetadataSource, type FileMetaData } from './file-metadata.js';
 export { PersistentDisk, findDeviceById, execCommand, type CommandRunner, type PersistentDiskOptions } from './persistent-disk.js';
+export { PodRouteReconciler, POD_ROUTE_PROTOCOL, wantedRoutes, type PodRoute, type RouteChanges, type WantedRoutes } from './network/pod-routes.js';
 export { agentPaths, type AgentPaths } from './paths.js';
 export { KubernetesJobCatalog, KUBERNETES_JOBS, type KubernetesJobCatalogOptions } from './kubernetes/catalog.js';
 export { componentVersions, type ComponentVersions } from './kubernetes/versions.js';
