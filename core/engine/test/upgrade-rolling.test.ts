@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceRow } from '../src/index.js';
 import { ADMIN, startHarness, testConfig, type Harness } from './health-harness.js';
@@ -36,6 +38,14 @@ beforeAll(async () => {
     master_vm: { cpu: 4, memory_mb: 8192, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 8, memory_mb: 16384, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
     update: { max_in_flight: 2, ${WATCH} }
+  - name: quick
+    iaas: sandbox
+    master_instances: 1
+    worker_instances: 2
+    max_worker_instances: 5
+    master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
+    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    update: { max_in_flight: 2, serial: false, canary_watch_time: "10-5000", update_watch_time: "10-5000" }
   - name: slow
     iaas: slowdisk
     master_instances: 1
@@ -46,6 +56,25 @@ beforeAll(async () => {
   }));
 }, 60_000);
 afterAll(async () => h?.stop());
+
+/** The sandbox cloud's own record of its VMs and stemcells (its inventory file), read as the cloud sees it. */
+function sandboxInventory(): { vms: Record<string, { stemcellId: string }>; stemcells: Record<string, { name: string; version: string }> } {
+  const file = findFile(h.home, 'sandbox.json');
+  if (!file) throw new Error(`no sandbox.json under ${h.home}`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function findFile(dir: string, name: string): string | undefined {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && entry.name === name) return path;
+    if (entry.isDirectory()) {
+      const found = findFile(path, name);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
 
 /** Samples the cluster every 15 ms while `during` runs and records the worst it saw. */
 async function watchInvariants(name: string, maxInFlight: number, killed: () => Set<string>, during: () => Promise<void>) {
@@ -240,6 +269,47 @@ describe('rolling upgrade', () => {
     const resized = await h.services.clusters.resize(ADMIN, 'grow', 3);
     expect((await h.settle(resized.task_id!)).state).toBe('done');
   }, 60_000);
+
+  it('keeps what a cluster is on day 2: a resize and a resurrection after a stemcell upgrade use the new stemcell, and a version upgrade alone keeps it', async () => {
+    const cluster = await h.createCluster('patched', 'quick');
+    const stemcellOf = async (vmId: string) => {
+      const vm = sandboxInventory().vms[vmId];
+      if (!vm) throw new Error(`no VM ${vmId} in the sandbox`);
+      const s = sandboxInventory().stemcells[vm.stemcellId]!;
+      return `${s.name}/${s.version}`;
+    };
+    const patch = await h.services.upgrades.upgrade(ADMIN, 'patched', { stemcell: 'ubuntu-jammy/1.601' });
+    expect((await h.settle(patch.task_id!)).state).toBe('done');
+    expect((await h.cluster('patched')).stemcell).toBe('ubuntu-jammy/1.601');
+
+    // A cluster patched for a CVE grows patched nodes, not ones on the config's default stemcell (1.600).
+    const resized = await h.services.clusters.resize(ADMIN, 'patched', 3);
+    const done = await h.settle(resized.task_id!);
+    expect(done.state, done.error ?? '').toBe('done');
+    const rows = await h.instances('patched');
+    const added = rows.find((i) => i.group_name === 'worker' && i.idx === 2)!;
+    expect(await stemcellOf(added.vm_cid!), 'the worker a resize added').toBe('ubuntu-jammy/1.601');
+    const spec = await h.store.db.selectFrom('instance_specs').selectAll().where('instance_id', '=', added.id).executeTakeFirst();
+    expect(spec).toMatchObject({ stemcell: 'ubuntu-jammy/1.601', k8s_version: '1.31.4' });
+
+    // The resurrector recreates the new worker on the cluster's stemcell too.
+    await h.rehearsal().killVm(added.vm_cid!);
+    const back = await h.waitFor('the killed worker resurrected', async () => {
+      const row = await h.store.instances.get(added.id);
+      return row?.vm_cid && row.vm_cid !== added.vm_cid && row.state === 'running' ? row : undefined;
+    }, 30_000);
+    expect(await stemcellOf(back.vm_cid!), 'the resurrected worker').toBe('ubuntu-jammy/1.601');
+
+    // An upgrade of Kubernetes alone keeps the cluster's stemcell (the catalog's default, 1.600, would be a downgrade).
+    await h.store.clusters.update(cluster.uuid, { k8s_version: '1.30.8' });
+    await h.store.db.updateTable('instance_specs').set({ k8s_version: '1.30.8' }).where('cluster_uuid', '=', cluster.uuid).execute();
+    const up = await h.services.upgrades.upgrade(ADMIN, 'patched', { kubernetes_version: '1.31.4' });
+    const upgraded = await h.settle(up.task_id!);
+    expect(upgraded.state, upgraded.error ?? '').toBe('done');
+    expect(upgraded.description).toBe('upgrade cluster patched: Kubernetes 1.30.8 → 1.31.4');
+    expect(await h.cluster('patched')).toMatchObject({ k8s_version: '1.31.4', stemcell: 'ubuntu-jammy/1.601' });
+    for (const row of await h.instances('patched')) expect(await stemcellOf(row.vm_cid!), `${row.group_name}/${row.idx}`).toBe('ubuntu-jammy/1.601');
+  }, 90_000);
 
   it('refuses an upgrade that skips a minor version, saying which path is allowed', async () => {
     await h.createCluster('legacy', 'small');

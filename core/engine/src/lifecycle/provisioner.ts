@@ -34,9 +34,12 @@ export class Provisioner {
     });
   }
 
-  /** The stemcell of this Slipway on a target, uploaded once. */
-  async ensureStemcell(target: IaasTargetRuntime, signal: AbortSignal, log?: (m: string) => void): Promise<string> {
-    const { name, version } = this.config.kubernetes.stemcell;
+  /**
+   * A stemcell on a target, uploaded once: the one named (a cluster's current stemcell, so a resize or a
+   * resurrection of a cluster patched to a newer stemcell makes VMs of that stemcell), else the config's default.
+   */
+  async ensureStemcell(target: IaasTargetRuntime, signal: AbortSignal, log?: (m: string) => void, stemcell?: { name: string; version: string }): Promise<string> {
+    const { name, version } = stemcell ?? this.config.kubernetes.stemcell;
     const existing = await this.store.db.selectFrom('stemcells').select('stemcell_cid')
       .where('iaas', '=', target.name).where('name', '=', name).where('version', '=', version).executeTakeFirst();
     if (existing) return existing.stemcell_cid;

@@ -11,7 +11,7 @@ import { STORE } from '../tokens.js';
 import { FleetUpgrader, type FleetParams, type FleetUpgradeRequest, type FleetUpgradeView } from './fleet-upgrader.js';
 import type { UpdateParams, UpgradeParams } from './upgrade-tasks.js';
 import { resolveStrategy, type StrategyOverrides } from './update-strategy.js';
-import { parseStemcell, stemcellLabel, VersionCatalog, type Stemcell } from './version-catalog.js';
+import { compareStemcellVersions, parseStemcell, stemcellLabel, VersionCatalog, type Stemcell } from './version-catalog.js';
 
 /** An upgrade-cluster request (POST /v1/clusters/{name}/upgrade). */
 export interface UpgradeRequest {
@@ -103,7 +103,10 @@ export class UpgradeService {
   async submitUpgrade(row: ClusterRow, user: string, request: UpgradeRequest): Promise<TaskRow> {
     const fallback = this.defaultTarget(row);
     const k8s = request.kubernetes_version ?? fallback?.k8s ?? row.k8s_version;
-    const stemcell: Stemcell = request.stemcell ? parseStemcell(request.stemcell) : this.catalog.defaultStemcell;
+    // Without --stemcell: a Kubernetes upgrade keeps the cluster's stemcell (the catalog's default may be
+    // older than a stemcell the cluster was patched to); a bare upgrade moves toward the defaults.
+    const stemcell: Stemcell = request.stemcell ? parseStemcell(request.stemcell)
+      : request.kubernetes_version !== undefined ? parseStemcell(row.stemcell) : fallback?.stemcell ?? parseStemcell(row.stemcell);
     if (k8s !== row.k8s_version) this.catalog.checkUpgrade(row.k8s_version, k8s);
     if (stemcellLabel(stemcell) !== row.stemcell) this.catalog.checkStemcell(parseStemcell(row.stemcell), stemcell);
     if (k8s === row.k8s_version && stemcellLabel(stemcell) === row.stemcell) {
@@ -195,7 +198,13 @@ export class UpgradeService {
       return undefined;
     }
     const goal = wanted.kubernetes_version ?? this.catalog.planVersion(plan);
-    return { k8s: this.catalog.stepToward(row.k8s_version, goal), stemcell: wanted.stemcell ? parseStemcell(wanted.stemcell) : this.catalog.defaultStemcell };
+    return { k8s: this.catalog.stepToward(row.k8s_version, goal), stemcell: wanted.stemcell ? parseStemcell(wanted.stemcell) : this.newerStemcell(parseStemcell(row.stemcell)) };
+  }
+
+  /** The catalog's default stemcell, unless the cluster already runs a newer one of that name (never a downgrade). */
+  private newerStemcell(current: Stemcell): Stemcell {
+    const fallback = this.catalog.defaultStemcell;
+    return current.name === fallback.name && compareStemcellVersions(current.version, fallback.version) > 0 ? current : fallback;
   }
 
   private overrides(request: { max_in_flight?: number | string; canaries?: number | string; force_drain?: boolean }, row: ClusterRow): StrategyOverrides {
