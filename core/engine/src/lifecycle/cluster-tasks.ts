@@ -17,7 +17,6 @@ import { KUBERNETES_API_PORT } from '../kubernetes.js';
 import { label, Provisioner } from './provisioner.js';
 import { registrySteps, runRegistryStep, type ClusterRegistrySteps } from '../registry/task-steps.js';
 import { requireNetworkProfile } from '../network-profiles/profile-store.js';
-import { InstanceSpecs } from '../upgrades/instance-specs.js';
 import { parseStemcell } from '../upgrades/version-catalog.js';
 
 export interface CreateParams { workers: number }
@@ -130,14 +129,6 @@ export class ClusterSteps {
     const plan = this.plans.get(cluster.plan_name);
     const stemcellId = await this.stemcell(ctx);
     const instances = (await this.store.instances.ofCluster(cluster.uuid)).filter((i) => i.group_name === group && i.desired === 'present');
-    // A new instance's spec is the cluster's as it is now (its Kubernetes version and stemcell), recorded
-    // before its VM exists, so its agent, a later resurrection and the next roll all read the same thing.
-    const specs = new InstanceSpecs(this.store.db);
-    const known = new Set((await this.store.db.selectFrom('instance_specs').select('instance_id').where('cluster_uuid', '=', cluster.uuid).execute()).map((r) => r.instance_id));
-    for (const instance of instances) {
-      if (known.has(instance.id) || instance.vm_cid) continue;
-      await specs.record(instance, { k8sVersion: cluster.k8s_version, stemcell: cluster.stemcell, vmType: group === 'master' ? plan.master_vm : plan.worker_vm }, isoNow(this.clock));
-    }
     let done = 0;
     await ctx.detail(`0 of ${instances.length} ${group} VMs`);
     await forEachLimit(instances, this.config.tasks.max_concurrent_vm_calls, async (instance) => {

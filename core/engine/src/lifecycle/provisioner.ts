@@ -75,7 +75,7 @@ export class Provisioner {
     }
 
     const disk = vmType.persistent_disk_mb ? await this.ensureDisk(target, cluster, current, vmType, signal, log) : undefined;
-    const env = await this.identity.settingsFor(cluster, current, disk?.disk_cid ?? undefined);
+    const env = await this.identity.settingsFor(cluster, current, disk?.disk_cid ?? undefined, disk?.grow_from_cid ?? undefined);
     const created = await this.call(target, `createVm ${label(current)}`, (o) => target.driver.createVm({
       agentId: current.agent_id,
       stemcellId,
@@ -101,7 +101,7 @@ export class Provisioner {
     let disk = await this.store.instances.diskOf(instance.id);
     const now = isoNow(this.clock);
     if (!disk) {
-      disk = { id: randomUUID(), cluster_uuid: cluster.uuid, instance_id: instance.id, disk_cid: null, size_mb: vmType.persistent_disk_mb!, attached_vm_cid: null, state: 'creating', created_at: now, updated_at: now };
+      disk = { id: randomUUID(), cluster_uuid: cluster.uuid, instance_id: instance.id, disk_cid: null, size_mb: vmType.persistent_disk_mb!, attached_vm_cid: null, state: 'creating', grow_from_cid: null, created_at: now, updated_at: now };
       await this.store.instances.upsertDisk(disk);
     }
     if (!disk.disk_cid) {
@@ -118,6 +118,12 @@ export class Provisioner {
   private async ensureAttached(target: IaasTargetRuntime, instance: InstanceRow, signal: AbortSignal, log?: (m: string) => void): Promise<void> {
     const disk = await this.store.instances.diskOf(instance.id);
     if (!disk?.disk_cid || !instance.vm_cid) return;
+    // A disk being grown by a copy: the old one goes beside the new one, for the agent to copy from.
+    if (disk.grow_from_cid) {
+      const from = disk.grow_from_cid;
+      await this.call(target, `attachDisk ${from} to ${instance.vm_cid} (to copy from)`,
+        (o) => target.driver.attachDisk({ vmId: instance.vm_cid!, diskId: from }, o), { signal }, log);
+    }
     if (disk.attached_vm_cid === instance.vm_cid && disk.state === 'attached') return;
     await this.call(target, `attachDisk ${disk.disk_cid} to ${instance.vm_cid}`,
       (o) => target.driver.attachDisk({ vmId: instance.vm_cid!, diskId: disk.disk_cid! }, o), { signal }, log);
