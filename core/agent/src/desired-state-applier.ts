@@ -16,7 +16,7 @@ export interface ApplierDeps {
   /** Mounts the VM's persistent disk (settings.persistentDiskId) before any job runs; absent: nothing to mount. */
   disk?: { ensureMounted(diskId: string, signal: AbortSignal, options?: { copyFrom?: string }): Promise<string>; readonly mountedDiskId?: string };
   /** Called when a desired generation has been applied. */
-  onApplied(generation: number): void;
+  onApplied(generation: number, desired: DesiredState): void;
 }
 
 /**
@@ -105,7 +105,7 @@ export class DesiredStateApplier {
           this.applied = desired.generation;
           this.appliedKey = stateKey(desired);
           this.deps.logger.info('desired state applied', { generation: desired.generation, state: desired.state });
-          this.deps.onApplied(desired.generation);
+          this.deps.onApplied(desired.generation, desired);
         }
       } catch (error) {
         // Not marked applied: the next sync hands the same generation back and it is tried again.
