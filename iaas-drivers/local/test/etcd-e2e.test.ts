@@ -130,14 +130,11 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
     const killed = await killVmTree(cp.root, vm, 0);
     expect(killed.length).toBeGreaterThanOrEqual(3);
     // The VM boots again (the cloud's reboot; its init starts the agent), and nobody answers the agent.
-    const bootedAt = Date.now();
     await cp.driver.rebootVm({ vmId: master.vm_cid });
     for (const pid of pidsWithEnv(VM_MARKER, '', { prefix: true })) seenPids.add(pid);
     await eventually(() => etcdHealthy(etcdctl), 90_000, 'etcd 3/3 healthy again without the control plane');
-    const coldStartMs = Date.now() - bootedAt;
     const console = readFileSync(vmLayout(cp.root, master.vm_cid).console, 'utf8');
     expect(console).toMatch(/control plane unreachable at boot: starting jobs from the kept desired state/);
-    expect(coldStartMs, 'within the wait above').toBeLessThan(90_000);
     const etcdPids = pidsWithEnv(VM_MARKER, vmMarker(cp.root, master.vm_cid)).filter((pid) => readFileSafe(`/proc/${pid}/cmdline`).includes('etcd'));
     expect(etcdPids.length).toBeGreaterThanOrEqual(1);
 

@@ -162,6 +162,11 @@ export class Provisioner {
       await this.call(target, `deleteDisk ${disk.disk_cid}`, (o) => target.driver.deleteDisk({ diskId: disk.disk_cid! }, o), { signal }, log);
       log?.(`deleted disk ${disk.disk_cid} of ${label(instance)}`);
     }
+    // An instance removed while its disk was growing by a copy: the old disk goes too, not left as an orphan.
+    if (disk.grow_from_cid) {
+      const from = disk.grow_from_cid;
+      await this.call(target, `deleteDisk ${from}`, (o) => target.driver.deleteDisk({ diskId: from }, o), { signal }, log);
+    }
     await this.store.instances.upsertDisk({ ...disk, state: 'deleted', attached_vm_cid: null, updated_at: isoNow(this.clock) });
   }
 }
