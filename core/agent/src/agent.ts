@@ -300,7 +300,14 @@ export class Agent {
     const cache = this.options.desiredStateCache;
     const settings = this.currentSettings;
     if (!cache || !settings || this.applier?.appliedGeneration !== undefined || this.receivedGeneration > 0) return;
-    const kept = await cache.load(settings.agentId, await (this.options.credentials ?? new MemoryCredentialStore()).load().catch(() => undefined));
+    let kept: Awaited<ReturnType<DesiredStateCache['load']>>;
+    try {
+      kept = await cache.load(settings.agentId, await (this.options.credentials ?? new MemoryCredentialStore()).load().catch(() => undefined));
+    } catch (error) {
+      // Whatever is wrong with the copy, the agent goes on waiting for the control plane as it would without one.
+      logger.warn('could not read the kept desired state', { file: cache.path, error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
     if ('refused' in kept) {
       if (kept.refused !== 'none') logger.warn('not starting jobs from the kept desired state', { reason: kept.refused });
       return;

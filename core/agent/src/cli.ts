@@ -153,7 +153,7 @@ export async function main(argv: string[], options: AgentProgramOptions = {}): P
     jobCatalog: new KubernetesJobCatalog({ paths, binDirs: commandLine.binDirs, logger }),
     disk: ({ metadata: source, logger: diskLogger, clock }) => new PersistentDisk({ metadata: source, storeDir: paths.storeDir, logger: diskLogger, clock }),
     credentials: new FileCredentialStore(paths.identityDir),
-    desiredStateCache: new DesiredStateCache(paths.desiredStateFile, logger),
+    desiredStateCache: new DesiredStateCache(paths.desiredStateFile),
     clock: systemClock,
   });
   let ending = false;
