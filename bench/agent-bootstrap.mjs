@@ -28,7 +28,7 @@ plans:
   - name: bench
     iaas: sandbox
     master_instances: 1
-    worker_instances: 0
+    worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768 }
 `;

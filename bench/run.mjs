@@ -9,6 +9,7 @@ const ALL = [
   '../plugins/credhub/bench/cluster-pki.mjs', '../plugins/credhub/bench/bulk-regenerate.mjs', '../plugins/credhub/bench/http-read.mjs',
   '../iaas-drivers/local/bench/local-cluster.mjs',
   'kubernetes-net.mjs',
+  'kubernetes-life.mjs',
 ];
 const scripts = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 let failed = 0;

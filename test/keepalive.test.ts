@@ -151,4 +151,26 @@ describe('keeping clusters alive, with the real server and CLI', () => {
     const on = await slipway('resurrection', 'life', 'on');
     expect(on.stdout).toMatch(/Resurrection:\s+on/);
   }, 120_000);
+
+  it('recreates nothing when slipway up itself is paused (SIGSTOP) for twice the agent timeout', async () => {
+    const a = await api();
+    const instances = async () => (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body;
+    const resurrections = async () => (await a.call<Array<{ type: string }>>('GET', '/v1/tasks?cluster=life', { token: a.token })).body.filter((t) => t.type === 'RESURRECT').length;
+    await until('every instance running', async () => (await instances()).every((i) => i.state === 'running'));
+    const before = await resurrections();
+    const vms = (await instances()).map((i) => i.vm_cid).sort();
+    const logged = server.output().length;
+
+    // The whole control plane stops (agents cannot heartbeat to it meanwhile) for 2 s, twice agent_timeout.
+    server.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 2_000));
+    server.child.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 3_000));
+
+    expect(server.output().slice(logged)).toMatch(/the health monitor ran late: the control plane was paused/);
+    expect(await resurrections(), 'no resurrection after the pause').toBe(before);
+    expect((await instances()).map((i) => i.vm_cid).sort(), 'the same VMs').toEqual(vms);
+    const events = (await a.call<Array<{ kind: string; at: string }>>('GET', '/v1/clusters/life/events', { token: a.token })).body;
+    expect(events.filter((e) => e.kind === 'instance.unresponsive' && Date.parse(e.at) > Date.now() - 6_000)).toEqual([]);
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import { linkSignals } from './abort.js';
 import { backoffDelay } from './backoff.js';
 import { AgentChannel } from './channel-client.js';
 import { DesiredStateApplier, type ApplierDeps } from './desired-state-applier.js';
+import type { DesiredStateCache } from './desired-state-cache.js';
 import { MemoryCredentialStore, type AgentCredentials, type AgentCredentialStore } from './identity/identity-store.js';
 import { NodeIdentity } from './identity/node-identity.js';
 import { defaultJobCatalog, defaultJobsFor, type JobCatalog } from './job-catalog.js';
@@ -41,6 +42,11 @@ export interface AgentOptions {
    * every `intervalMs` (default: the heartbeat interval) and whenever the node list changes. Absent: the agent touches no route.
    */
   podRoutes?: { run: CommandRunner; intervalMs?: number };
+  /**
+   * Where the agent keeps its last applied desired state, signed, so that a reboot without a reachable
+   * control plane starts the jobs from it. Default: none (jobs wait for the control plane).
+   */
+  desiredStateCache?: DesiredStateCache;
 }
 
 /** Builds the disk mounter once the settings are known (it needs the metadata source and a logger). */
@@ -74,6 +80,10 @@ export class Agent {
   private heartbeatIntervalMs = 0;
   private receivedGeneration = 0;
   private syncNow = true;
+  /** The kept desired state was looked at (once per boot, on the first failed sync). */
+  private cacheConsulted = false;
+  /** The last desired state applied, to sign again with a renewed key. */
+  private lastApplied: DesiredState | undefined;
   /** Aborts the long poll in flight so a process change is reported at once. */
   private longPollWake: AbortController | undefined;
 
@@ -132,7 +142,10 @@ export class Agent {
       stopGraceMs: this.supervision.stopGraceMs,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 60_000,
       disk: this.options.disk?.({ settings, metadata: this.options.metadata, logger, clock: this.clock }),
-      onApplied: () => this.requestSync(),
+      onApplied: (_generation, desired) => {
+        this.requestSync();
+        void this.keep(desired, logger);
+      },
     });
     const adopted = (await this.options.runner.list?.()) ?? [];
     if (this.halt.signal.aborted) {
@@ -226,6 +239,8 @@ export class Agent {
         this.channel.close();
         this.channel = new AgentChannel(this.currentSettings!, renewed, { requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000 });
         this.renewFailures = 0;
+        // The kept desired state is signed with the agent's key: sign it again with the new one.
+        if (this.lastApplied) void this.keep(this.lastApplied, logger);
       } catch (error) {
         if (signal.aborted) throw error;
         // The current certificate is still valid: keep syncing with it and try again later.
@@ -266,6 +281,7 @@ export class Agent {
         if (wake.signal.aborted) continue;
         failures += 1;
         this.syncNow = true;
+        if (!this.cacheConsulted) await this.startFromKeptState(logger);
         const delay = backoffDelay(failures, backoff.baseMs, backoff.maxMs);
         const err = SlipwayError.from(error);
         const what = this.identity?.credentials ? 'sync failed; retrying' : 'bootstrap failed; retrying';
@@ -276,6 +292,49 @@ export class Agent {
         this.longPollWake = undefined;
       }
     }
+  }
+
+  /** Keeps an applied desired state on the VM's disk, signed; a failure is logged, never fatal. */
+  private async keep(desired: DesiredState, logger: Logger): Promise<void> {
+    this.lastApplied = desired;
+    const cache = this.options.desiredStateCache;
+    const credentials = this.identity?.credentials;
+    if (!cache || !credentials || this.halt.signal.aborted) return;
+    try {
+      await cache.save(desired, credentials, this.clock.now());
+    } catch (error) {
+      logger.warn('could not keep the desired state on disk', { file: cache.path, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /**
+   * The control plane did not answer the first sync after boot and nothing is applied yet: start the jobs
+   * from the kept desired state (a reboot while the control plane is away), if it verifies. The sync loop
+   * goes on; the control plane's desired state, once it answers, is applied over it (nothing restarts when
+   * it is the same).
+   */
+  private async startFromKeptState(logger: Logger): Promise<void> {
+    this.cacheConsulted = true;
+    const cache = this.options.desiredStateCache;
+    const settings = this.currentSettings;
+    if (!cache || !settings || this.applier?.appliedGeneration !== undefined || this.receivedGeneration > 0) return;
+    let kept: Awaited<ReturnType<DesiredStateCache['load']>>;
+    try {
+      kept = await cache.load(settings.agentId, await (this.options.credentials ?? new MemoryCredentialStore()).load().catch(() => undefined));
+    } catch (error) {
+      // Whatever is wrong with the copy, the agent goes on waiting for the control plane as it would without one.
+      logger.warn('could not read the kept desired state', { file: cache.path, error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    if ('refused' in kept) {
+      if (kept.refused !== 'none') logger.warn('not starting jobs from the kept desired state', { reason: kept.refused });
+      return;
+    }
+    if (kept.desired.state !== 'running') return;
+    logger.info('control plane unreachable at boot: starting jobs from the kept desired state', {
+      generation: kept.desired.generation, savedAt: kept.savedAt, jobs: kept.desired.jobs.map((j) => j.name),
+    });
+    this.applier?.converge(kept.desired);
   }
 
   private receive(desired: DesiredState, heartbeatIntervalMs: number): void {

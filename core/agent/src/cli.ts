@@ -10,6 +10,7 @@ import { Agent } from './agent.js';
 import { ChildProcessRunner } from './child-process-runner.js';
 import { FileMetadataSource } from './file-metadata.js';
 import { FileCredentialStore } from './identity/identity-store.js';
+import { DesiredStateCache } from './desired-state-cache.js';
 import { agentVersion } from './version.js';
 import { KubernetesJobCatalog } from './kubernetes/catalog.js';
 import { createJsonLogger } from './logger.js';
@@ -156,6 +157,7 @@ export async function main(argv: string[], options: AgentProgramOptions = {}): P
     jobCatalog: new KubernetesJobCatalog({ paths, binDirs: commandLine.binDirs, logger }),
     disk: ({ metadata: source, logger: diskLogger, clock }) => new PersistentDisk({ metadata: source, storeDir: paths.storeDir, logger: diskLogger, clock }),
     credentials: new FileCredentialStore(paths.identityDir),
+    desiredStateCache: new DesiredStateCache(paths.desiredStateFile),
     clock: systemClock,
     // iproute2 in the VM's own network stack (on the local driver, the VM's network namespace).
     ...(commandLine.podRoutes ? { podRoutes: { run: execCommand } } : {}),

@@ -14,9 +14,9 @@ export interface ApplierDeps {
   stopGraceMs: number;
   drainTimeoutMs: number;
   /** Mounts the VM's persistent disk (settings.persistentDiskId) before any job runs; absent: nothing to mount. */
-  disk?: { ensureMounted(diskId: string, signal: AbortSignal): Promise<string>; readonly mountedDiskId?: string };
+  disk?: { ensureMounted(diskId: string, signal: AbortSignal, options?: { copyFrom?: string }): Promise<string>; readonly mountedDiskId?: string };
   /** Called when a desired generation has been applied. */
-  onApplied(generation: number): void;
+  onApplied(generation: number, desired: DesiredState): void;
 }
 
 /**
@@ -105,7 +105,7 @@ export class DesiredStateApplier {
           this.applied = desired.generation;
           this.appliedKey = stateKey(desired);
           this.deps.logger.info('desired state applied', { generation: desired.generation, state: desired.state });
-          this.deps.onApplied(desired.generation);
+          this.deps.onApplied(desired.generation, desired);
         }
       } catch (error) {
         // Not marked applied: the next sync hands the same generation back and it is tried again.
@@ -140,7 +140,8 @@ export class DesiredStateApplier {
   private async run(wanted: JobSpec[], context: JobContext, signal: AbortSignal): Promise<void> {
     const diskId = this.deps.settings.persistentDiskId;
     // Jobs keep their data on the persistent disk: none starts before it is mounted (it is attached after boot).
-    if (diskId && this.deps.disk) await this.deps.disk.ensureMounted(diskId, signal);
+    const copyFrom = this.deps.settings.persistentDiskCopyFrom;
+    if (diskId && this.deps.disk) await this.deps.disk.ensureMounted(diskId, signal, copyFrom ? { copyFrom } : {});
     const names = new Set(wanted.map((job) => job.name));
     for (const job of [...this.jobs.values()].reverse()) {
       if (!names.has(job.name)) await job.stop(this.deps.stopGraceMs);

@@ -5,6 +5,7 @@
  */
 export { Agent, type AgentOptions, type DiskMounterFactory } from './agent.js';
 export { AgentChannel, requestBootstrap, type SyncReply, type SyncRequest } from './channel-client.js';
+export { DesiredStateCache, DESIRED_STATE_FORMAT, type CacheRefusal } from './desired-state-cache.js';
 export { FileCredentialStore, MemoryCredentialStore, credentialsOf, type AgentCredentials, type AgentCredentialStore } from './identity/identity-store.js';
 export { createKeyAndRequest, type KeyAndRequest } from './identity/csr.js';
 export { NodeIdentity } from './identity/node-identity.js';

@@ -10,6 +10,8 @@ export interface AgentPaths {
   runDir: string;
   /** The agent's own key and client certificate (`client.pem`, 0600), made and renewed on this VM. */
   identityDir: string;
+  /** The last applied desired state, signed (`desired-state.json`, 0600): what jobs start from at a boot without the control plane. */
+  desiredStateFile: string;
   /** `{logDir}/{job}/{process}.log`. */
   logDir: string;
   /** `{jobsDir}/{job}/`: rendered configs; `{jobsDir}/{job}/tls/`: certificates and keys (0700 dirs, 0600 keys). */
@@ -30,6 +32,7 @@ export function agentPaths(root = '/'): AgentPaths {
     root,
     runDir: join(lib, 'agent', 'run'),
     identityDir: join(lib, 'agent', 'identity'),
+    desiredStateFile: join(lib, 'agent', 'state', 'desired-state.json'),
     logDir: join(root, 'var', 'log', 'slipway'),
     jobsDir: join(lib, 'jobs'),
     storeDir: join(lib, 'store'),

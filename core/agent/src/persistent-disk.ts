@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, readdir, readFile, readlink, realpath, rename, symlink, unlink } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, readlink, realpath, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SlipwayError, type Clock, type DiskLocation, type Logger, type MetadataSource } from '@slipway/contracts';
 import { sleepQuietly } from './system-clock.js';
@@ -27,6 +27,13 @@ export interface PersistentDiskOptions {
   pollMs?: number;
 }
 
+/** Left on a grown disk once the old disk's content is on it (`.slipway-copied-from-disk-…`). */
+export const COPY_MARKER = '.slipway-copied-from-';
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
 /**
  * Mounts the VM's persistent disk at the store directory, finding it by its cloud id: formats it once (only
  * when it has no filesystem, so a reattached disk keeps its data) and mounts it; a directory disk (the local
@@ -46,13 +53,20 @@ export class PersistentDisk {
     return this.mounted;
   }
 
-  async ensureMounted(diskId: string, signal: AbortSignal): Promise<string> {
+  /**
+   * `copyFrom`: a smaller disk attached beside this one (a disk grown on a cloud without resize), copied onto
+   * this one once before it is mounted; a marker on the new disk keeps a later boot from copying again over
+   * newer data.
+   */
+  async ensureMounted(diskId: string, signal: AbortSignal, options: { copyFrom?: string } = {}): Promise<string> {
     if (this.mounted === diskId) return this.options.storeDir;
     let waitingLogged = false;
     for (;;) {
       if (signal.aborted) throw new SlipwayError('Cancelled', `stopped while waiting for persistent disk ${diskId}`);
       const location = await this.locate(diskId, signal);
-      if (location) {
+      const source = location && options.copyFrom ? await this.locate(options.copyFrom, signal) : undefined;
+      if (location && (!options.copyFrom || source)) {
+        if (source && options.copyFrom) await this.copyOnce(options.copyFrom, source, diskId, location);
         await this.mount(location);
         this.mounted = diskId;
         this.options.logger.info('persistent disk mounted', { diskId, at: this.options.storeDir, from: location.path, kind: location.kind });
@@ -61,6 +75,33 @@ export class PersistentDisk {
       if (!waitingLogged) this.options.logger.info('waiting for the persistent disk to be attached', { diskId });
       waitingLogged = true;
       await sleepQuietly(this.options.clock, this.options.pollMs ?? 1_000, signal);
+    }
+  }
+
+  private async copyOnce(fromId: string, from: DiskLocation, toId: string, to: DiskLocation): Promise<void> {
+    const marker = `${COPY_MARKER}${fromId}`;
+    if (from.kind !== to.kind) throw new SlipwayError('DiskError', `cannot copy disk ${fromId} (${from.kind}) onto disk ${toId} (${to.kind})`);
+    if (to.kind === 'directory') {
+      if (await exists(join(to.path, marker))) return;
+      this.options.logger.info('copying the old persistent disk onto the grown one', { from: fromId, to: toId });
+      await cp(from.path, to.path, { recursive: true, force: true, verbatimSymlinks: true, preserveTimestamps: true });
+      await writeFile(join(to.path, marker), `${new Date(this.options.clock.now()).toISOString()}\n`);
+      this.options.logger.info('persistent disk copied', { from: fromId, to: toId });
+      return;
+    }
+    // Block devices: the new one formatted and mounted at the store, the old one read-only beside it.
+    await this.mountDevice(to.path, this.options.storeDir);
+    if (await exists(join(this.options.storeDir, marker))) return;
+    const staging = `${this.options.storeDir}.copy-from`;
+    await mkdir(staging, { recursive: true, mode: 0o700 });
+    const ro = await this.run('mount', ['-o', 'ro,noatime', await realpath(from.path).catch(() => from.path), staging]);
+    if (ro.code !== 0) throw new SlipwayError('DiskError', `mount ${from.path} ${staging} (read-only, to copy from) failed: ${ro.stderr.trim()}`);
+    try {
+      const copied = await this.run('cp', ['-a', `${staging}/.`, `${this.options.storeDir}/`]);
+      if (copied.code !== 0) throw new SlipwayError('DiskError', `copying disk ${fromId} onto ${toId} failed: ${copied.stderr.trim()}`);
+      await writeFile(join(this.options.storeDir, marker), `${new Date(this.options.clock.now()).toISOString()}\n`);
+    } finally {
+      await this.run('umount', [staging]);
     }
   }
 
@@ -97,6 +138,10 @@ export class PersistentDisk {
     await mkdir(store, { recursive: true, mode: 0o755 });
     const mounted = await this.run('mount', ['-o', 'defaults,noatime', real, store]);
     if (mounted.code !== 0) throw new SlipwayError('DiskError', `mount ${real} ${store} failed: ${mounted.stderr.trim()}`);
+    // A disk the cloud grew in place (resizeDisk) keeps its old filesystem size until it is grown too; ext4
+    // grows online, and on a disk of the same size this does nothing.
+    const grown = await this.run('resize2fs', [real]);
+    if (grown.code !== 0) this.options.logger.warn('resize2fs of the persistent disk failed; it keeps its filesystem size', { device: real, error: grown.stderr.trim() });
   }
 }
 

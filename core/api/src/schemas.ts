@@ -29,7 +29,7 @@ export const schemas = {
         type: 'object', additionalProperties: false, required: ['kubernetes_master_host'],
         properties: {
           kubernetes_master_host: { type: 'string', minLength: 1, maxLength: 253, description: 'external host name of the Kubernetes API' },
-          kubernetes_worker_instances: { type: 'integer', minimum: 0 },
+          kubernetes_worker_instances: { type: 'integer', minimum: 1, description: 'at least 1 (a cluster needs a worker to run its pods), at most the plan\'s max_worker_instances' },
         },
       },
     },
@@ -44,7 +44,7 @@ export const schemas = {
   UpdateClusterParameters: {
     type: 'object', additionalProperties: false, minProperties: 1,
     properties: {
-      kubernetes_worker_instances: { type: 'integer', minimum: 0 },
+      kubernetes_worker_instances: { type: 'integer', minimum: 1, description: 'at least 1 (a cluster needs a worker to run its pods), at most the plan\'s max_worker_instances' },
       network_profile_name: { type: 'string', minLength: 1, description: 'move to this network profile (only its updatable fields may differ)' },
     },
   },

@@ -139,6 +139,16 @@ describe('bad input is refused with a problem naming the field', () => {
     expect(res.body.field).toBe('parameters.kubernetes_worker_instances');
     expect(res.body.detail).toContain('10');
   });
+  it('zero workers, on create and on resize (as PKS: at least 1)', async () => {
+    const created = await create('empty', { kubernetes_worker_instances: 0 });
+    expect(created.status).toBe(400);
+    expect(created.body.field).toBe('parameters.kubernetes_worker_instances');
+    expect(created.body.detail).toMatch(/parameters\.kubernetes_worker_instances: must be at least 1 .*\(got 0\)/);
+    const resized = await t.call('PATCH', '/v1/clusters/demo', { token: admin, body: { kubernetes_worker_instances: 0 } });
+    expect(resized.status).toBe(400);
+    expect(resized.body.field).toBe('kubernetes_worker_instances');
+    expect(resized.body.detail).toMatch(/must be at least 1/);
+  });
   it('a body that is not JSON', async () => {
     const res = await t.call('POST', '/v1/clusters', { token: admin, body: '{nope' });
     expect(res.status).toBe(400);

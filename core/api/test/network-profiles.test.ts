@@ -143,7 +143,7 @@ describe.skipIf(!existsSync(HAPROXY))(`a cluster behind the flat network's HAPro
   }, 150_000);
 
   it('doctor --leftovers finds the network objects of a cluster the store says is gone, and removes them', async () => {
-    const res = await t.call('POST', '/v1/clusters', { token: admin, body: { name: 'left', plan_name: 'small', parameters: { kubernetes_master_host: 'left.example.test', kubernetes_worker_instances: 0 } } });
+    const res = await t.call('POST', '/v1/clusters', { token: admin, body: { name: 'left', plan_name: 'small', parameters: { kubernetes_master_host: 'left.example.test', kubernetes_worker_instances: 1 } } });
     expect((await t.waitTask(admin, res.body.task_id, 90_000)).state).toBe('done');
     const { uuid } = (await t.call('GET', '/v1/clusters/left', { token: admin })).body;
     expect((await t.call('GET', '/v1/network-leftovers', { token: admin })).body.leftovers, 'a live cluster\'s network is no leftover').toEqual([]);

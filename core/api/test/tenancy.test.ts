@@ -17,7 +17,7 @@ async function user(name: string, roles = ['clusters.manage']): Promise<string> 
 }
 
 async function createCluster(token: string, name: string): Promise<{ status: number; body: any }> {
-  const res = await t.call('POST', '/v1/clusters', { token, body: { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test`, kubernetes_worker_instances: 0 } } });
+  const res = await t.call('POST', '/v1/clusters', { token, body: { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test`, kubernetes_worker_instances: 1 } } });
   if (res.status === 202) expect((await t.waitTask(token, res.body.task_id, 60_000)).state).toBe('done');
   return res;
 }
@@ -50,7 +50,7 @@ describe('tenants', () => {
     expect((await t.call('GET', `/v1/clusters/${second.body.uuid}`, { token: admin })).body).toMatchObject({ name: 'web', owner: 'ben' });
     // One owner racing creates of one name: the unique index lets exactly one in.
     const racing = await Promise.all(Array.from({ length: 6 }, () => t.call('POST', '/v1/clusters', {
-      token: ann, body: { name: 'dup', plan_name: 'small', parameters: { kubernetes_master_host: 'dup.example.test', kubernetes_worker_instances: 0 } },
+      token: ann, body: { name: 'dup', plan_name: 'small', parameters: { kubernetes_master_host: 'dup.example.test', kubernetes_worker_instances: 1 } },
     })));
     expect(racing.map((r) => r.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
     await t.waitTask(ann, racing.find((r) => r.status === 202)!.body.task_id, 60_000);

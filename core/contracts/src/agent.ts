@@ -26,6 +26,11 @@ export interface AgentSettings {
   network: { ip: string; netmask?: string; gateway?: string; dns?: string[] };
   /** Persistent disk id the agent should mount (by id), if any. */
   persistentDiskId?: string;
+  /**
+   * A smaller disk attached beside `persistentDiskId` whose content the agent copies onto it once, before
+   * mounting it (a disk grown on a cloud that cannot resize in place).
+   */
+  persistentDiskCopyFrom?: string;
   heartbeatIntervalMs: number;
 }
 

@@ -177,7 +177,7 @@ describe('renewals across clusters', () => {
   afterAll(async () => f?.stop());
 
   it('renews one cluster at a time with max_concurrent_renewals: 1, the next at a later check', async () => {
-    for (const name of ['one', 'two', 'three']) await f.createCluster(name, 'small', 0);
+    for (const name of ['one', 'two', 'three']) await f.createCluster(name, 'small', 1);
     await f.restart(() => { fleetClock.offset = 340 * DAY; });
     let most = 0;
     const rotations = await f.waitFor('three automatic renewals, done', async () => {

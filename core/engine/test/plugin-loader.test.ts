@@ -138,7 +138,7 @@ describe('plugin loader', () => {
     const { config: cfg, errors } = validateConfig(parseConfigText(`
 plugin_dirs: [${JSON.stringify(opsDir)}]
 iaas: [{ name: sandbox, plugin: "@acme/slipway-network-tiny" }]
-plans: [{ name: p, iaas: sandbox, master_instances: 1, worker_instances: 0, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 } }]
+plans: [{ name: p, iaas: sandbox, master_instances: 1, worker_instances: 1, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 } }]
 `, 't.yaml'));
     expect(errors).toEqual([]);
     const err = await refusal(new PluginLoader({ searchDirs: cfg!.plugin_dirs }).resolveAll(cfg!));

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceRow } from '../src/index.js';
 import { ADMIN, startHarness, testConfig, type Harness } from './health-harness.js';
@@ -36,6 +38,34 @@ beforeAll(async () => {
     master_vm: { cpu: 4, memory_mb: 8192, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 8, memory_mb: 16384, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
     update: { max_in_flight: 2, ${WATCH} }
+  - name: quick
+    iaas: sandbox
+    master_instances: 1
+    worker_instances: 2
+    max_worker_instances: 5
+    master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
+    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    update: { max_in_flight: 2, serial: false, canary_watch_time: "10-5000", update_watch_time: "10-5000" }
+  - name: disks
+    iaas: sandbox
+    master_instances: 1
+    worker_instances: 1
+    master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
+    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    update: { serial: false, max_in_flight: 2, canary_watch_time: "10-5000", update_watch_time: "10-5000" }
+  - name: disks-big
+    iaas: sandbox
+    master_instances: 1
+    worker_instances: 1
+    master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 12288 }
+    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 24576 }
+    update: { serial: false, max_in_flight: 2, canary_watch_time: "10-5000", update_watch_time: "10-5000" }
+  - name: disks-small
+    iaas: sandbox
+    master_instances: 1
+    worker_instances: 1
+    master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 12288 }
+    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 10240 }
   - name: slow
     iaas: slowdisk
     master_instances: 1
@@ -46,6 +76,25 @@ beforeAll(async () => {
   }));
 }, 60_000);
 afterAll(async () => h?.stop());
+
+/** The sandbox cloud's own record of its VMs and stemcells (its inventory file), read as the cloud sees it. */
+function sandboxInventory(): { vms: Record<string, { stemcellId: string }>; stemcells: Record<string, { name: string; version: string }>; disks: Record<string, { sizeMb: number }> } {
+  const file = findFile(h.home, 'sandbox.json');
+  if (!file) throw new Error(`no sandbox.json under ${h.home}`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function findFile(dir: string, name: string): string | undefined {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && entry.name === name) return path;
+    if (entry.isDirectory()) {
+      const found = findFile(path, name);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
 
 /** Samples the cluster every 15 ms while `during` runs and records the worst it saw. */
 async function watchInvariants(name: string, maxInFlight: number, killed: () => Set<string>, during: () => Promise<void>) {
@@ -239,6 +288,98 @@ describe('rolling upgrade', () => {
     // A resize after the update keeps working: the UPDATE type serves both.
     const resized = await h.services.clusters.resize(ADMIN, 'grow', 3);
     expect((await h.settle(resized.task_id!)).state).toBe('done');
+  }, 60_000);
+
+  it('keeps what a cluster is on day 2: a resize and a resurrection after a stemcell upgrade use the new stemcell, and a version upgrade alone keeps it', async () => {
+    const cluster = await h.createCluster('patched', 'quick');
+    const stemcellOf = async (vmId: string) => {
+      const vm = sandboxInventory().vms[vmId];
+      if (!vm) throw new Error(`no VM ${vmId} in the sandbox`);
+      const s = sandboxInventory().stemcells[vm.stemcellId]!;
+      return `${s.name}/${s.version}`;
+    };
+    const patch = await h.services.upgrades.upgrade(ADMIN, 'patched', { stemcell: 'ubuntu-jammy/1.601' });
+    expect((await h.settle(patch.task_id!)).state).toBe('done');
+    expect((await h.cluster('patched')).stemcell).toBe('ubuntu-jammy/1.601');
+
+    // A cluster patched for a CVE grows patched nodes, not ones on the config's default stemcell (1.600).
+    const resized = await h.services.clusters.resize(ADMIN, 'patched', 3);
+    const done = await h.settle(resized.task_id!);
+    expect(done.state, done.error ?? '').toBe('done');
+    const rows = await h.instances('patched');
+    const added = rows.find((i) => i.group_name === 'worker' && i.idx === 2)!;
+    expect(await stemcellOf(added.vm_cid!), 'the worker a resize added').toBe('ubuntu-jammy/1.601');
+    expect((await h.services.agents.desiredOf(added)).properties?.cluster?.kubernetesVersion, 'and the cluster\'s Kubernetes version').toBe('1.31.4');
+
+    // The resurrector recreates the new worker on the cluster's stemcell too.
+    await h.rehearsal().killVm(added.vm_cid!);
+    const back = await h.waitFor('the killed worker resurrected', async () => {
+      const row = await h.store.instances.get(added.id);
+      return row?.vm_cid && row.vm_cid !== added.vm_cid && row.state === 'running' ? row : undefined;
+    }, 30_000);
+    expect(await stemcellOf(back.vm_cid!), 'the resurrected worker').toBe('ubuntu-jammy/1.601');
+
+    // An upgrade of Kubernetes alone keeps the cluster's stemcell (the catalog's default, 1.600, would be a downgrade).
+    await h.store.clusters.update(cluster.uuid, { k8s_version: '1.30.8' });
+    await h.store.db.updateTable('instance_specs').set({ k8s_version: '1.30.8' }).where('cluster_uuid', '=', cluster.uuid).execute();
+    const up = await h.services.upgrades.upgrade(ADMIN, 'patched', { kubernetes_version: '1.31.4' });
+    const upgraded = await h.settle(up.task_id!);
+    expect(upgraded.state, upgraded.error ?? '').toBe('done');
+    expect(upgraded.description).toBe('upgrade cluster patched: Kubernetes 1.30.8 → 1.31.4');
+    expect(await h.cluster('patched')).toMatchObject({ k8s_version: '1.31.4', stemcell: 'ubuntu-jammy/1.601' });
+    for (const row of await h.instances('patched')) expect(await stemcellOf(row.vm_cid!), `${row.group_name}/${row.idx}`).toBe('ubuntu-jammy/1.601');
+  }, 90_000);
+
+  it('update-cluster to a plan with larger persistent disks grows them, in place or by a copy the agent makes, and refuses to shrink them', async () => {
+    const cluster = await h.createCluster('roomy', 'disks');
+    const rows = await h.instances('roomy');
+    const master = rows.find((i) => i.group_name === 'master')!;
+    const worker = rows.find((i) => i.group_name === 'worker')!;
+    const masterDisk = (await h.store.instances.diskOf(master.id))!;
+    const workerDisk = (await h.store.instances.diskOf(worker.id))!;
+    const inventoryFile = findFile(h.home, 'sandbox.json')!;
+    const diskDir = (id: string) => join(`${inventoryFile}.disks`, id);
+    // What the jobs would have written (etcd's data, a symlink among it) on each disk.
+    for (const disk of [masterDisk, workerDisk]) {
+      writeFileSync(join(diskDir(disk.disk_cid!), 'member.db'), `data of ${disk.disk_cid}`);
+      symlinkSync('member.db', join(diskDir(disk.disk_cid!), 'current'));
+    }
+
+    // The cloud cannot resize the master's disk (a disk type without online resize): the engine copies.
+    h.rehearsal().failNext('resizeDisk', { code: 'CloudError', message: 'this volume type cannot be resized (injected)' });
+    const accepted = await h.services.upgrades.update(ADMIN, 'roomy', { plan_name: 'disks-big' });
+    const done = await h.settle(accepted.task_id!);
+    expect(done.state, done.error ?? '').toBe('done');
+    const log = (await h.store.tasks.logs(done.id, 500)).map((l) => l.message).join('\n');
+
+    const grownByCopy = (await h.store.instances.diskOf(master.id))!;
+    const grownInPlace = (await h.store.instances.diskOf(worker.id))!;
+    const copied = log.includes(`resizeDisk ${masterDisk.disk_cid} refused`) ? grownByCopy : grownInPlace;
+    const inPlace = copied === grownByCopy ? grownInPlace : grownByCopy;
+    const [oldCopied, oldInPlace] = copied === grownByCopy ? [masterDisk, workerDisk] : [workerDisk, masterDisk];
+    expect(log).toMatch(/refused \(.*cannot be resized \(injected\)\); growing it by a new disk and a copy instead/);
+    // Grown in place: the same disk, bigger, in the cloud and in the store.
+    expect(inPlace.disk_cid).toBe(oldInPlace.disk_cid);
+    const cloudDisks = sandboxInventory().disks;
+    expect(cloudDisks[inPlace.disk_cid!]!.sizeMb).toBe(inPlace.size_mb);
+    expect(inPlace.size_mb).toBeGreaterThan(oldInPlace.size_mb);
+    // Grown by a copy: a new, bigger disk holding the old one's data; the old disk is gone from the cloud.
+    expect(copied.disk_cid).not.toBe(oldCopied.disk_cid);
+    expect(cloudDisks[copied.disk_cid!]!.sizeMb).toBe(copied.size_mb);
+    expect(cloudDisks[oldCopied.disk_cid!], 'the old disk is deleted').toBeUndefined();
+    expect(copied.grow_from_cid).toBeNull();
+    expect(readFileSync(join(diskDir(copied.disk_cid!), 'member.db'), 'utf8')).toBe(`data of ${oldCopied.disk_cid}`);
+    expect(readlinkSync(join(diskDir(copied.disk_cid!), 'current'))).toBe('member.db');
+    expect(readFileSync(join(diskDir(inPlace.disk_cid!), 'member.db'), 'utf8')).toBe(`data of ${inPlace.disk_cid}`);
+    const mounted = (await h.store.instances.get(copied.instance_id))!;
+    expect(mounted.mounted_disk_cid, 'the new VM\'s agent mounted the grown disk').toBe(copied.disk_cid);
+    const events = (await h.store.events.ofCluster(cluster.uuid)).filter((e) => e.kind === 'disk.grown').map((e) => e.message);
+    expect(events.some((m) => /grown in place from \d+ to \d+ MiB/.test(m))).toBe(true);
+    expect(events.some((m) => /copied from disk-\w+ onto disk-\w+, the old disk deleted/.test(m))).toBe(true);
+
+    // Shrinking is refused before any task starts, naming the group, both sizes and what to do.
+    await expect(h.services.upgrades.update(ADMIN, 'roomy', { plan_name: 'disks-small' }))
+      .rejects.toThrow('plan "disks-small" gives workers a 10240 MiB persistent disk, smaller than the 24576 MiB workers of cluster "roomy" have; persistent disks only grow (shrinking would lose their data)');
   }, 60_000);
 
   it('refuses an upgrade that skips a minor version, saying which path is allowed', async () => {

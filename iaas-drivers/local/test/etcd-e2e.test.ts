@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSameProcess, pidsWithEnv, readProcStat } from '@slipway/agent';
+import { agentPaths, isSameProcess, pidsWithEnv, readProcStat } from '@slipway/agent';
 import type { CertificateValue, JobStatus } from '@slipway/contracts';
-import { killVmTree, readInventory, VM_MARKER } from '../src/index.js';
+import { killVmTree, readInventory, VM_MARKER, vmLayout, vmMarker } from '../src/index.js';
 import { ensureBuilt } from './support.js';
 // @ts-expect-error plain JavaScript shared with the benchmarks
 import { startLocalControlPlane } from './local-control-plane.mjs';
@@ -23,6 +23,10 @@ const haveEtcd = existsSync(ETCD) && existsSync(ETCDCTL);
  */
 describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' : ' (skipped: etcd and etcdctl are not installed at /usr/bin; apt-get install etcd-server etcd-client)'}`, () => {
   let cp: Awaited<ReturnType<typeof startLocalControlPlane>>;
+  /** The control plane started again on the same home, after the cold-start test stopped the first. */
+  let second: Awaited<ReturnType<typeof startLocalControlPlane>> | undefined;
+  /** What the first test made, for the next ones. */
+  let made: { uuid: string; etcdctl: (...args: string[]) => Promise<{ stdout: string }> } | undefined;
   let tls: string;
   const seenPids = new Set<number>();
 
@@ -34,6 +38,7 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
   }, 120_000);
 
   afterAll(async () => {
+    await second?.stop();
     await cp?.stop();
     rmSync(tls, { recursive: true, force: true });
     // Stopping Slipway ends every process the local driver started.
@@ -64,6 +69,7 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
     const endpoints = masters.map((m: { ip: string }) => `https://${m.ip}:2379`).join(',');
     const etcdctl = (...args: string[]) => run(ETCDCTL, [`--endpoints=${endpoints}`, `--cacert=${join(tls, 'ca.pem')}`, `--cert=${join(tls, 'client.pem')}`, `--key=${join(tls, 'client-key.pem')}`, '--command-timeout=10s', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
 
+    made = { uuid, etcdctl };
     const members = JSON.parse((await etcdctl('member', 'list', '-w', 'json')).stdout) as { members: Array<{ name: string; peerURLs: string[] }> };
     expect(members.members.map((m) => m.name).sort()).toEqual(['master-0', 'master-1', 'master-2']);
     for (let i = 0; i < 50; i++) await etcdctl('put', `/e2e/key-${i}`, `value-${i}`);
@@ -109,7 +115,54 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
     for (const pid of pidsWithEnv(VM_MARKER, '', { prefix: true })) seenPids.add(pid);
     expect(inventory.vms[masters[0].vm_cid]!.initPid && isSameProcess(inventory.vms[masters[0].vm_cid]!.initPid!, inventory.vms[masters[0].vm_cid]!.initStartTime!)).toBe(true);
   }, 300_000);
+
+  it('a master rebooted while the control plane is down starts etcd from its kept desired state (3/3 healthy without Slipway), and reconciles when Slipway is back', async () => {
+    const { uuid, etcdctl } = made!;
+    const master = (await cp.instances(uuid)).find((i: { group_name: string; idx: number }) => i.group_name === 'master' && i.idx === 0);
+    const kept = agentPaths(vmLayout(cp.root, master.vm_cid).fs).desiredStateFile;
+    expect(existsSync(kept), 'the agent keeps its last desired state on the VM').toBe(true);
+    expect(statSync(kept).mode & 0o777).toBe(0o600);
+    await eventually(() => etcdHealthy(etcdctl), 60_000, 'three healthy etcd members before the test');
+
+    // Slipway goes away; then master-0's whole process tree dies (agent, etcd, every job), as in a power cut.
+    await cp.crash();
+    const vm = readInventory(join(cp.root, 'state.json')).vms[master.vm_cid]!;
+    const killed = await killVmTree(cp.root, vm, 0);
+    expect(killed.length).toBeGreaterThanOrEqual(3);
+    // The VM boots again (the cloud's reboot; its init starts the agent), and nobody answers the agent.
+    await cp.driver.rebootVm({ vmId: master.vm_cid });
+    for (const pid of pidsWithEnv(VM_MARKER, '', { prefix: true })) seenPids.add(pid);
+    await eventually(() => etcdHealthy(etcdctl), 90_000, 'etcd 3/3 healthy again without the control plane');
+    const console = readFileSync(vmLayout(cp.root, master.vm_cid).console, 'utf8');
+    expect(console).toMatch(/control plane unreachable at boot: starting jobs from the kept desired state/);
+    const etcdPids = pidsWithEnv(VM_MARKER, vmMarker(cp.root, master.vm_cid)).filter((pid) => readFileSafe(`/proc/${pid}/cmdline`).includes('etcd'));
+    expect(etcdPids.length).toBeGreaterThanOrEqual(1);
+
+    // Slipway comes back on the same address: the agent reconciles with it, and etcd is not restarted for it.
+    second = await startLocalControlPlane({ ...cp.options, home: cp.home, port: cp.port, cidr: cp.cidr });
+    const backAt = new Date().toISOString();
+    await eventually(async () => {
+      const row = (await second!.instances(uuid)).find((i: { id: string }) => i.id === master.id);
+      return Boolean(row && row.last_heartbeat_at > backAt && row.state === 'running' && row.applied_generation >= row.desired_generation);
+    }, 90_000, 'master-0 reporting running and applied to the control plane again');
+    expect(etcdPids.every((pid) => processExists(pid)), 'the etcd started from the kept state keeps running').toBe(true);
+    expect(await etcdHealthy(etcdctl)).toBe(true);
+  }, 300_000);
 });
+
+async function etcdHealthy(etcdctl: (...args: string[]) => Promise<{ stdout: string }>): Promise<boolean> {
+  const health = await etcdctl('endpoint', 'health', '-w', 'json').catch((e) => ({ stdout: String(e.stdout ?? '[]') }));
+  const list = JSON.parse(health.stdout || '[]') as Array<{ health: boolean }>;
+  return list.length === 3 && list.every((h) => h.health);
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 function describeProcess(pid: number): string {
   try {

@@ -51,7 +51,7 @@ export async function startLocalControlPlane(options = {}) {
     tasks: { retry_attempts: 3 },
     ...(options.health ? { health: options.health } : {}),
     plans: [{
-      name: 'local', iaas: 'local', master_instances: options.masters ?? 3, worker_instances: options.workers ?? 0, max_worker_instances: 10,
+      name: 'local', iaas: 'local', master_instances: options.masters ?? 3, worker_instances: options.workers ?? 1, max_worker_instances: 10,
       master_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024, persistent_disk_mb: 1024 },
       worker_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 },
     }],
@@ -84,7 +84,7 @@ export async function startLocalControlPlane(options = {}) {
     home, root, cidr, url, port: server.address().port, options, engine, services, driver, provisioner, logger, lines, admin: ADMIN,
     credentials: engine.plugins.credentials,
     /** Submits a CREATE and resolves with the cluster's uuid and task id once it is done (rejects on failure). */
-    async createCluster(name, { workers = 0, timeoutMs = 300_000 } = {}) {
+    async createCluster(name, { workers = 1, timeoutMs = 300_000 } = {}) {
       const started = Date.now();
       const view = await services.clusters.create(ADMIN, { name, plan_name: 'local', parameters: { kubernetes_master_host: `${name}.local.test`, kubernetes_worker_instances: workers } });
       const task = await waitForTask(services, view.task_id, timeoutMs);

@@ -194,7 +194,7 @@ const createCluster: Command = {
     'parameters.kubernetes_worker_instances': '--num-nodes',
   },
   async run({ io, args, flags }) {
-    const workers = flags.int('num-nodes', { min: 0 });
+    const workers = flags.int('num-nodes', { min: 1 });
     const profile = flags.string('network-profile');
     const body = {
       name: args.NAME!, plan_name: flags.string('plan')!, ...(profile ? { network_profile_name: profile } : {}),
@@ -223,7 +223,7 @@ const resize: Command = {
   examples: ['slipway resize dev --num-nodes 5 --wait'],
   apiFields: { kubernetes_worker_instances: '--num-nodes' },
   async run({ io, args, flags }) {
-    const workers = flags.int('num-nodes', { min: 0 })!;
+    const workers = flags.int('num-nodes', { min: 1 })!;
     return withSession(io, async ({ client }) => {
       const updated = await client.patch<ClusterDoc>(`/v1/clusters/${enc(args.NAME!)}`, { kubernetes_worker_instances: workers });
       const json = flags.bool('json');

@@ -99,13 +99,14 @@ const upgradeCluster: Command = {
   description: [
     'Masters go first, one at a time (etcd keeps quorum), then workers: canaries first, then max_in_flight at a',
     'time, each drained before its VM is replaced; persistent disks are reattached. Without flags: toward the',
-    'plan\'s Kubernetes version one minor at a time, on the default stemcell. slipway task ID shows each step',
-    'and what it waits for.',
+    'plan\'s Kubernetes version one minor at a time, on the default stemcell (or the cluster\'s own, when it is',
+    'newer). --kubernetes-version alone keeps the cluster\'s stemcell. slipway task ID shows each step and what',
+    'it waits for.',
   ].join('\n'),
   args: [NAME_ARG],
   flags: {
     'kubernetes-version': { type: 'string', valueName: 'VERSION', description: 'the target Kubernetes version (slipway versions lists them)' },
-    stemcell: { type: 'string', valueName: 'NAME/VERSION', description: 'the target stemcell; default kubernetes.stemcell' },
+    stemcell: { type: 'string', valueName: 'NAME/VERSION', description: 'the target stemcell; default the cluster\'s own with --kubernetes-version, else kubernetes.stemcell' },
     'max-in-flight': MAX_IN_FLIGHT,
     canaries: CANARIES,
     'force-drain': FORCE_DRAIN,
@@ -134,6 +135,11 @@ const upgradeCluster: Command = {
 const updateCluster: Command = {
   name: 'update-cluster',
   summary: 'Move a cluster to another plan (VM types), or recreate every VM, rolling as upgrade-cluster does',
+  description: [
+    'A plan with a larger persistent_disk_mb grows each disk while its VM is replaced: in place where the cloud',
+    'resizes disks, else onto a new disk that the new VM\'s agent fills with the old one\'s content before it',
+    'mounts it (the old disk is deleted once the VM runs). A smaller disk is refused: disks only grow.',
+  ].join('\n'),
   args: [NAME_ARG],
   flags: {
     plan: { type: 'string', short: 'p', valueName: 'PLAN', description: 'the new plan: same IaaS and number of masters' },

@@ -35,7 +35,7 @@ export class AgentIdentity {
     @inject(BootstrapTokens) private readonly tokens: BootstrapTokens,
   ) {}
 
-  async settingsFor(cluster: ClusterRow, instance: InstanceRow, persistentDiskId?: string): Promise<AgentSettings> {
+  async settingsFor(cluster: ClusterRow, instance: InstanceRow, persistentDiskId?: string, copyFromDiskId?: string): Promise<AgentSettings> {
     const bootstrap = await this.tokens.issue(instance);
     return {
       agentId: instance.agent_id,
@@ -47,6 +47,7 @@ export class AgentIdentity {
       bootstrap,
       network: { ip: instance.ip ?? '' },
       persistentDiskId,
+      ...(copyFromDiskId ? { persistentDiskCopyFrom: copyFromDiskId } : {}),
       heartbeatIntervalMs: Math.round(this.config.agents.heartbeat_interval_seconds * 1000),
     };
   }

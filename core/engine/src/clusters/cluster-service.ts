@@ -18,6 +18,9 @@ import { checkProfileUpdate, findNetworkProfile, requireNetworkProfile } from '.
 import { buildKubeconfig, type Kubeconfig } from './kubeconfig.js';
 import { clusterView, eventView, instanceView, planView, taskView, type ClusterView } from './views.js';
 
+/** The fewest workers a cluster may have (PKS refused zero). */
+export const MIN_WORKERS = 1;
+
 const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
@@ -205,8 +208,15 @@ export class ClusterService {
   }
 
   private checkWorkers(workers: number, max: number, field: string, plan: string): void {
-    if (!Number.isInteger(workers) || workers < 0 || workers > max) {
-      throw new SlipwayError('InvalidInput', `${field} must be an integer from 0 to ${max} (the maximum of plan "${plan}"); got ${workers}`, { field });
+    // As PKS: a cluster without workers has nowhere to run its pods (masters carry a NoSchedule taint), so
+    // zero is refused rather than accepted and left looking healthy.
+    if (Number.isInteger(workers) && workers < MIN_WORKERS) {
+      throw new SlipwayError('InvalidInput', `${field} must be at least ${MIN_WORKERS}; got ${workers} (a cluster needs a worker to run its pods)`, {
+        field, hint: `Ask for 1 to ${max} workers (the maximum of plan "${plan}").`,
+      });
+    }
+    if (!Number.isInteger(workers) || workers > max) {
+      throw new SlipwayError('InvalidInput', `${field} must be an integer from ${MIN_WORKERS} to ${max} (the maximum of plan "${plan}"); got ${workers}`, { field });
     }
   }
 

@@ -26,6 +26,9 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, pref
     } else if (e.keyword === 'pattern' && typeof (e.parentSchema as { description?: unknown } | undefined)?.description === 'string') {
       // A regex says little to a user; the schema's description says what is allowed (needs ajv `verbose`).
       message = `must be ${(e.parentSchema as { description: string }).description} (got ${JSON.stringify(e.data)})`;
+    } else if (e.keyword === 'minimum' && /^at least /.test(String((e.parentSchema as { description?: unknown } | undefined)?.description ?? ''))) {
+      // `must be >= 1` says less than the schema's own words (`at least 1 (a cluster needs a worker ...)`).
+      message = `must be ${(e.parentSchema as { description: string }).description} (got ${JSON.stringify(e.data)})`;
     } else if (e.keyword === 'enum') {
       message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     }

@@ -115,7 +115,8 @@ export class Doctor {
           description: `VM ${vm.vmId} (${vm.metadata['slipway.instance'] ?? 'no instance tag'}) is tagged with this cluster but no instance uses it: a leftover (a crash, an interrupted delete)`,
         });
       }
-      const knownDisks = new Set((await this.store.instances.disksOfCluster(cluster.uuid)).filter((d) => d.state !== 'deleted').map((d) => d.disk_cid).filter(Boolean));
+      // A disk growing by a copy keeps its old disk (grow_from_cid) until the copy is done: not an orphan.
+      const knownDisks = new Set((await this.store.instances.disksOfCluster(cluster.uuid)).filter((d) => d.state !== 'deleted').flatMap((d) => [d.disk_cid, d.grow_from_cid]).filter(Boolean));
       for (const disk of inventory.disks) {
         if (knownDisks.has(disk.diskId)) continue;
         problems.push({

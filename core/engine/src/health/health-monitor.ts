@@ -61,6 +61,10 @@ export class HealthMonitor {
   /** Instances with an open incident, by id → the incident's detection time and VM. */
   private readonly open = new Map<string, { clusterUuid: string; detectedAt: string; vmCid: string | null }>();
   private startedMs = 0;
+  /** When the last pass ended: the next one is due analyze_interval later. */
+  private lastPassEndMs = 0;
+  /** The end of the last gap in the monitor's own ticks (a pause of the control plane): silence counts from here. */
+  private resumedMs = 0;
   private since: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
@@ -115,6 +119,30 @@ export class HealthMonitor {
   async analyze(): Promise<void> {
     const now = this.clock.now();
     if (!this.startedMs) this.startedMs = now;
+    this.noticePause(now);
+    try {
+      await this.analyzeAt(now);
+    } finally {
+      this.lastPassEndMs = this.clock.now();
+    }
+  }
+
+  /**
+   * A tick that comes much later than scheduled means the control plane itself was not running (a GC pause,
+   * SIGSTOP, a laptop asleep): agents' heartbeats could not arrive meanwhile, so their silence says nothing
+   * about them. Silence is then counted from the end of the gap: every agent gets a fresh full timeout.
+   */
+  private noticePause(now: number): void {
+    if (!this.lastPassEndMs) return;
+    const lateMs = now - this.lastPassEndMs - this.settings.analyzeIntervalMs;
+    if (lateMs <= pauseThresholdMs(this.settings)) return;
+    this.resumedMs = now;
+    this.logger.warn('the health monitor ran late: the control plane was paused; agents get a fresh timeout before any is declared unresponsive', {
+      lateMs, graceMs: this.settings.agentTimeoutMs,
+    });
+  }
+
+  private async analyzeAt(now: number): Promise<void> {
     const clusters = new ClusterCache(this.store);
     const since = this.since ?? iso(now - this.settings.agentTimeoutMs);
     this.since = iso(now - SCAN_OVERLAP_MS);
@@ -132,7 +160,7 @@ export class HealthMonitor {
     const overdue: Observed[] = [];
     for (const row of silent) {
       const k = this.remember(row, now);
-      const reference = Math.max(row.last_heartbeat_at ? Date.parse(row.last_heartbeat_at) : 0, k.sinceMs);
+      const reference = Math.max(row.last_heartbeat_at ? Date.parse(row.last_heartbeat_at) : 0, k.sinceMs, this.resumedMs);
       const timeout = k.heard ? this.settings.agentTimeoutMs : this.settings.bootTimeoutMs;
       if (now - reference > timeout) overdue.push(row);
     }
@@ -377,6 +405,15 @@ class ClusterCache {
     }
     return row;
   }
+}
+
+/**
+ * How late a tick may be before it counts as a pause of the control plane: a second (event-loop lag on a busy
+ * machine is not a pause), or one analyze interval when that is longer, but never half an agent timeout (a
+ * pause that long already eats into the silence an agent is allowed).
+ */
+export function pauseThresholdMs(settings: Pick<HealthSettings, 'analyzeIntervalMs' | 'agentTimeoutMs'>): number {
+  return Math.min(Math.max(1_000, settings.analyzeIntervalMs), settings.agentTimeoutMs / 2);
 }
 
 function iso(ms: number): string {

@@ -11,6 +11,11 @@ import { HealthRecords } from './health-records.js';
 import { meltdownOf, type MeltdownState } from './meltdown-guard.js';
 import { healthSettingsOf, type HealthSettings } from './settings.js';
 
+/** Masters a cluster of `masters` may have recreated at once and keep etcd's majority: 1 of 3, 2 of 5 (at least 1). */
+export function quorumSafeMasters(masters: number): number {
+  return Math.max(1, Math.floor((masters - 1) / 2));
+}
+
 /** Who the health monitor's tasks run as, in task lists and logs. */
 export const HEALTH_MONITOR_ACTOR = 'slipway:health-monitor';
 
@@ -141,22 +146,37 @@ export class Resurrector {
       await this.store.events.record({ at, cluster_uuid: uuid, instance_id: null, kind: 'meltdown.over', severity: 'info', message: `meltdown guard released (${meltdown.reason}); resurrection resumes` });
     }
 
+    // etcd quorum: a master whose VM is being recreated is down (and a recreated member catching up is not a
+    // voter yet), so at most as many masters at once as the cluster can lose and keep a majority; the rest
+    // wait for the next task. With 1 master there is no quorum to keep: it is recreated alone.
+    const cap = quorumSafeMasters(cluster.master_instances);
+    const masters = down.filter((i) => instances.get(i.instance_id)!.group_name === 'master');
+    const waiting = masters.slice(cap);
+    if (waiting.length) {
+      const held = waiting.map((i) => label(instances.get(i.instance_id)!)).join(', ');
+      await this.store.events.record({
+        at, cluster_uuid: uuid, instance_id: null, kind: 'resurrection.held', severity: 'warning',
+        message: `${held} wait${waiting.length > 1 ? '' : 's'}: at most ${cap} of ${cluster.master_instances} masters are recreated at once, so etcd keeps (or regains) its quorum`,
+      });
+    }
+    const chosen = down.filter((i) => !waiting.includes(i));
+    const chosenNames = chosen.map((i) => label(instances.get(i.instance_id)!)).join(', ');
     const params: ResurrectParams = {
-      instances: down.map((i) => ({ instance_id: i.instance_id, incident_id: i.id, kind: instances.get(i.instance_id)!.state, vm_cid: instances.get(i.instance_id)!.vm_cid })),
+      instances: chosen.map((i) => ({ instance_id: i.instance_id, incident_id: i.id, kind: instances.get(i.instance_id)!.state, vm_cid: instances.get(i.instance_id)!.vm_cid })),
     };
     let task;
     try {
       task = await this.tasks.submit({
         type: 'RESURRECT', cluster: { uuid, name: cluster.name }, user: HEALTH_MONITOR_ACTOR,
-        description: `resurrect ${names} of cluster ${cluster.name}`, params,
+        description: `resurrect ${chosenNames} of cluster ${cluster.name}`, params,
       });
     } catch (e) {
       if (SlipwayError.is(e, 'Conflict')) return; // another task started meanwhile: it owns the cluster; next pass
       throw e;
     }
-    await this.records.assignTask(down.map((i) => i.id), task.id);
-    await this.store.events.record({ at, cluster_uuid: uuid, instance_id: null, kind: 'resurrection.started', severity: 'info', message: `resurrecting ${names} (task ${task.id})` });
-    this.logger.info('resurrecting', { cluster: cluster.name, instances: names, task: task.id });
+    await this.records.assignTask(chosen.map((i) => i.id), task.id);
+    await this.store.events.record({ at, cluster_uuid: uuid, instance_id: null, kind: 'resurrection.started', severity: 'info', message: `resurrecting ${chosenNames} (task ${task.id})` });
+    this.logger.info('resurrecting', { cluster: cluster.name, instances: chosenNames, task: task.id, ...(waiting.length ? { waiting: waiting.length } : {}) });
   }
 
   /** After a failed RESURRECT task: back off (doubling, capped at the meltdown window) and alert. */

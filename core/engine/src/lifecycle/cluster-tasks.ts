@@ -18,6 +18,7 @@ import { KUBERNETES_API_PORT } from '../kubernetes.js';
 import { label, Provisioner } from './provisioner.js';
 import { registrySteps, runRegistryStep, type ClusterRegistrySteps } from '../registry/task-steps.js';
 import { requireNetworkProfile } from '../network-profiles/profile-store.js';
+import { parseStemcell } from '../upgrades/version-catalog.js';
 
 export interface CreateParams { workers: number }
 export interface ResizeParams { workers: number; /** update-cluster --network-profile */ network_profile?: string }
@@ -114,10 +115,16 @@ export class ClusterSteps {
     await ctx.detail(`${names.length} credentials under ${clusterCredentialPath(ctx.cluster.uuid)}`);
   }
 
+  /**
+   * The cluster's current stemcell on its target (what create recorded, or what the last upgrade moved it
+   * to), never the config's default: a cluster patched to 1.601 must not grow nodes on 1.600.
+   */
   async stemcell(ctx: StepContext): Promise<string> {
-    const target = this.plugins.iaasTarget(ctx.cluster.iaas);
-    const id = await this.provisioner.ensureStemcell(target, ctx.signal, (m) => void ctx.log('warn', m));
-    await ctx.detail(`stemcell ${this.config.kubernetes.stemcell.name}/${this.config.kubernetes.stemcell.version} is ${id}`);
+    const cluster = (await this.store.clusters.findByUuid(ctx.cluster.uuid)) ?? ctx.cluster;
+    const target = this.plugins.iaasTarget(cluster.iaas);
+    const stemcell = parseStemcell(cluster.stemcell);
+    const id = await this.provisioner.ensureStemcell(target, ctx.signal, (m) => void ctx.log('warn', m), stemcell);
+    await ctx.detail(`stemcell ${cluster.stemcell} is ${id}`);
     return id;
   }
 

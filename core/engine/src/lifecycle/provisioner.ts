@@ -34,9 +34,12 @@ export class Provisioner {
     });
   }
 
-  /** The stemcell of this Slipway on a target, uploaded once. */
-  async ensureStemcell(target: IaasTargetRuntime, signal: AbortSignal, log?: (m: string) => void): Promise<string> {
-    const { name, version } = this.config.kubernetes.stemcell;
+  /**
+   * A stemcell on a target, uploaded once: the one named (a cluster's current stemcell, so a resize or a
+   * resurrection of a cluster patched to a newer stemcell makes VMs of that stemcell), else the config's default.
+   */
+  async ensureStemcell(target: IaasTargetRuntime, signal: AbortSignal, log?: (m: string) => void, stemcell?: { name: string; version: string }): Promise<string> {
+    const { name, version } = stemcell ?? this.config.kubernetes.stemcell;
     const existing = await this.store.db.selectFrom('stemcells').select('stemcell_cid')
       .where('iaas', '=', target.name).where('name', '=', name).where('version', '=', version).executeTakeFirst();
     if (existing) return existing.stemcell_cid;
@@ -72,7 +75,7 @@ export class Provisioner {
     }
 
     const disk = vmType.persistent_disk_mb ? await this.ensureDisk(target, cluster, current, vmType, signal, log) : undefined;
-    const env = await this.identity.settingsFor(cluster, current, disk?.disk_cid ?? undefined);
+    const env = await this.identity.settingsFor(cluster, current, disk?.disk_cid ?? undefined, disk?.grow_from_cid ?? undefined);
     const created = await this.call(target, `createVm ${label(current)}`, (o) => target.driver.createVm({
       agentId: current.agent_id,
       stemcellId,
@@ -98,7 +101,7 @@ export class Provisioner {
     let disk = await this.store.instances.diskOf(instance.id);
     const now = isoNow(this.clock);
     if (!disk) {
-      disk = { id: randomUUID(), cluster_uuid: cluster.uuid, instance_id: instance.id, disk_cid: null, size_mb: vmType.persistent_disk_mb!, attached_vm_cid: null, state: 'creating', created_at: now, updated_at: now };
+      disk = { id: randomUUID(), cluster_uuid: cluster.uuid, instance_id: instance.id, disk_cid: null, size_mb: vmType.persistent_disk_mb!, attached_vm_cid: null, state: 'creating', grow_from_cid: null, created_at: now, updated_at: now };
       await this.store.instances.upsertDisk(disk);
     }
     if (!disk.disk_cid) {
@@ -115,6 +118,12 @@ export class Provisioner {
   private async ensureAttached(target: IaasTargetRuntime, instance: InstanceRow, signal: AbortSignal, log?: (m: string) => void): Promise<void> {
     const disk = await this.store.instances.diskOf(instance.id);
     if (!disk?.disk_cid || !instance.vm_cid) return;
+    // A disk being grown by a copy: the old one goes beside the new one, for the agent to copy from.
+    if (disk.grow_from_cid) {
+      const from = disk.grow_from_cid;
+      await this.call(target, `attachDisk ${from} to ${instance.vm_cid} (to copy from)`,
+        (o) => target.driver.attachDisk({ vmId: instance.vm_cid!, diskId: from }, o), { signal }, log);
+    }
     if (disk.attached_vm_cid === instance.vm_cid && disk.state === 'attached') return;
     await this.call(target, `attachDisk ${disk.disk_cid} to ${instance.vm_cid}`,
       (o) => target.driver.attachDisk({ vmId: instance.vm_cid!, diskId: disk.disk_cid! }, o), { signal }, log);
@@ -152,6 +161,11 @@ export class Provisioner {
     if (disk.disk_cid) {
       await this.call(target, `deleteDisk ${disk.disk_cid}`, (o) => target.driver.deleteDisk({ diskId: disk.disk_cid! }, o), { signal }, log);
       log?.(`deleted disk ${disk.disk_cid} of ${label(instance)}`);
+    }
+    // An instance removed while its disk was growing by a copy: the old disk goes too, not left as an orphan.
+    if (disk.grow_from_cid) {
+      const from = disk.grow_from_cid;
+      await this.call(target, `deleteDisk ${from}`, (o) => target.driver.deleteDisk({ diskId: from }, o), { signal }, log);
     }
     await this.store.instances.upsertDisk({ ...disk, state: 'deleted', attached_vm_cid: null, updated_at: isoNow(this.clock) });
   }

@@ -373,6 +373,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('instances_pod_cidr').on('instances').columns(['cluster_uuid', 'pod_cidr']).unique().execute();
     },
   },
+  '0014_disk_growth': {
+    async up(db: Kysely<any>) {
+      // A disk grown by a new disk and a copy: the old disk's cloud id while the copy is pending, so a
+      // resumed roll attaches the same old disk again and deletes it only after the new VM runs.
+      await db.schema.alterTable('disks').addColumn('grow_from_cid', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -186,6 +186,8 @@ export interface DisksTable {
   size_mb: number;
   attached_vm_cid: string | null;
   state: 'creating' | 'detached' | 'attached' | 'orphaned' | 'deleted';
+  /** While a disk grows by a new disk and a copy: the old disk, attached beside it until the copy is done. */
+  grow_from_cid: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -71,18 +71,9 @@ export class InstanceReplacer {
     return { plan: { ...plan, ...(row.group_name === 'master' ? { master_vm: spec.vmType } : { worker_vm: spec.vmType }) }, stemcellId };
   }
 
-  /** A stemcell of the catalog on a target, uploaded once (the engine's default goes through the same table). */
+  /** A stemcell of the catalog on a target, uploaded once (through the provisioner, as every other upload). */
   async ensureStemcell(target: IaasTargetRuntime, stemcell: Stemcell, progress: ReplaceProgress): Promise<string> {
-    const existing = await this.store.db.selectFrom('stemcells').select('stemcell_cid')
-      .where('iaas', '=', target.name).where('name', '=', stemcell.name).where('version', '=', stemcell.version).executeTakeFirst();
-    if (existing) return existing.stemcell_cid;
-    const { stemcellId } = await this.provisioner.call(target, `createStemcell ${stemcellLabel(stemcell)}`,
-      (o) => target.driver.createStemcell({ name: stemcell.name, version: stemcell.version, cloudProperties: {} }, o),
-      { signal: progress.signal, requestId: `stemcell:${stemcell.name}/${stemcell.version}` }, progress.log);
-    await this.store.db.insertInto('stemcells').values({ iaas: target.name, name: stemcell.name, version: stemcell.version, stemcell_cid: stemcellId, created_at: isoNow(this.clock) })
-      .onConflict((oc) => oc.columns(['iaas', 'name', 'version']).doNothing()).execute();
-    progress.log(`uploaded stemcell ${stemcellLabel(stemcell)} to ${target.name} as ${stemcellId}`);
-    return stemcellId;
+    return this.provisioner.ensureStemcell(target, progress.signal, progress.log, stemcell);
   }
 
   /**

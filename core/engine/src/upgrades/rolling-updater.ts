@@ -10,6 +10,7 @@ import type { ClusterRow, InstanceRow, Store } from '../store/index.js';
 import type { StepContext } from '../tasks/model.js';
 import { CLOCK, PLUGINS, STORE } from '../tokens.js';
 import { ApiEndpoint } from './api-endpoint.js';
+import { DiskGrowth } from './disk-growth.js';
 import { InstanceReplacer, stopIfAborted, type ReplaceProgress } from './instance-replacer.js';
 import { describeSpecChange, InstanceSpecs, sameSpec, type InstanceSpec } from './instance-specs.js';
 import { nextBatch, resolveStrategy, type StrategyOverrides, type UpdateStrategy } from './update-strategy.js';
@@ -58,6 +59,7 @@ export class RollingUpdater {
     @inject(ApiEndpoint) private readonly endpoint: ApiEndpoint,
     @inject(AgentRegistry) private readonly agents: AgentRegistry,
     @inject(PlanCatalog) private readonly plans: PlanCatalog,
+    @inject(DiskGrowth) private readonly disks: DiskGrowth,
   ) {
     this.specs = new InstanceSpecs(store.db);
   }
@@ -187,8 +189,12 @@ export class RollingUpdater {
     // The spec is what the instance is to run from here on: its new VM's agent is told this Kubernetes version,
     // and a resurrection meanwhile recreates it at this spec too.
     await this.specs.record(row, want, isoNow(this.clock));
+    // A plan's larger persistent_disk_mb grows the disk while no VM holds it (in place, or by a copy the
+    // new VM's agent makes before it mounts the new disk).
+    await this.disks.grow(cluster, (await this.store.instances.get(row.id))!, want.vmType.persistent_disk_mb, progress);
     await this.replacer.recreate(cluster, (await this.store.instances.get(row.id))!, plan, stemcellId, progress);
     await this.replacer.waitHealthy(cluster.uuid, [row.id], watch, progress);
+    await this.disks.finish(cluster, row, progress);
     progress.log(`${name}: healthy on its new VM through its watch time (${watch.lowMs}-${watch.highMs} ms)`);
     const at = isoNow(this.clock);
     await this.specs.mark(progressKey, row.id, 'done', at);

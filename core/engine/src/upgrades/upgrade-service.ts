@@ -4,6 +4,7 @@ import { requireRole, type Principal } from '../auth/roles.js';
 import { ClusterService } from '../clusters/cluster-service.js';
 import type { ClusterView } from '../clusters/views.js';
 import { findCluster } from '../clusters/cluster-access.js';
+import type { PlanConfig } from '../config/schema.js';
 import { PlanCatalog } from '../plans.js';
 import type { ClusterRow, Store, TaskRow } from '../store/index.js';
 import { TaskRunner } from '../tasks/task-runner.js';
@@ -11,7 +12,7 @@ import { STORE } from '../tokens.js';
 import { FleetUpgrader, type FleetParams, type FleetUpgradeRequest, type FleetUpgradeView } from './fleet-upgrader.js';
 import type { UpdateParams, UpgradeParams } from './upgrade-tasks.js';
 import { resolveStrategy, type StrategyOverrides } from './update-strategy.js';
-import { parseStemcell, stemcellLabel, VersionCatalog, type Stemcell } from './version-catalog.js';
+import { compareStemcellVersions, parseStemcell, stemcellLabel, VersionCatalog, type Stemcell } from './version-catalog.js';
 
 /** An upgrade-cluster request (POST /v1/clusters/{name}/upgrade). */
 export interface UpgradeRequest {
@@ -103,7 +104,10 @@ export class UpgradeService {
   async submitUpgrade(row: ClusterRow, user: string, request: UpgradeRequest): Promise<TaskRow> {
     const fallback = this.defaultTarget(row);
     const k8s = request.kubernetes_version ?? fallback?.k8s ?? row.k8s_version;
-    const stemcell: Stemcell = request.stemcell ? parseStemcell(request.stemcell) : this.catalog.defaultStemcell;
+    // Without --stemcell: a Kubernetes upgrade keeps the cluster's stemcell (the catalog's default may be
+    // older than a stemcell the cluster was patched to); a bare upgrade moves toward the defaults.
+    const stemcell: Stemcell = request.stemcell ? parseStemcell(request.stemcell)
+      : request.kubernetes_version !== undefined ? parseStemcell(row.stemcell) : fallback?.stemcell ?? parseStemcell(row.stemcell);
     if (k8s !== row.k8s_version) this.catalog.checkUpgrade(row.k8s_version, k8s);
     if (stemcellLabel(stemcell) !== row.stemcell) this.catalog.checkStemcell(parseStemcell(row.stemcell), stemcell);
     if (k8s === row.k8s_version && stemcellLabel(stemcell) === row.stemcell) {
@@ -134,6 +138,7 @@ export class UpgradeService {
     if (row.worker_instances > plan.max_worker_instances) {
       throw new SlipwayError('InvalidInput', `cluster "${name}" has ${row.worker_instances} workers, more than plan "${plan.name}" allows (${plan.max_worker_instances}); resize it first`, { field: 'plan_name' });
     }
+    this.checkDisks(name, current, plan);
     if (plan.name === row.plan_name && !request.recreate) {
       throw new SlipwayError('InvalidInput', `cluster "${name}" already uses plan "${plan.name}"; nothing to update (pass recreate to replace every VM anyway)`, { field: 'plan_name' });
     }
@@ -195,7 +200,26 @@ export class UpgradeService {
       return undefined;
     }
     const goal = wanted.kubernetes_version ?? this.catalog.planVersion(plan);
-    return { k8s: this.catalog.stepToward(row.k8s_version, goal), stemcell: wanted.stemcell ? parseStemcell(wanted.stemcell) : this.catalog.defaultStemcell };
+    return { k8s: this.catalog.stepToward(row.k8s_version, goal), stemcell: wanted.stemcell ? parseStemcell(wanted.stemcell) : this.newerStemcell(parseStemcell(row.stemcell)) };
+  }
+
+  /** The catalog's default stemcell, unless the cluster already runs a newer one of that name (never a downgrade). */
+  private newerStemcell(current: Stemcell): Stemcell {
+    const fallback = this.catalog.defaultStemcell;
+    return current.name === fallback.name && compareStemcellVersions(current.version, fallback.version) > 0 ? current : fallback;
+  }
+
+  /** Persistent disks only grow: a smaller (or no) disk would lose data that is on the bigger one. */
+  private checkDisks(cluster: string, current: PlanConfig, next: PlanConfig): void {
+    for (const group of ['master', 'worker'] as const) {
+      const from = (group === 'master' ? current.master_vm : current.worker_vm).persistent_disk_mb;
+      const to = (group === 'master' ? next.master_vm : next.worker_vm).persistent_disk_mb;
+      if (from !== undefined && (to === undefined || to < from)) {
+        throw new SlipwayError('InvalidInput', `plan "${next.name}" gives ${group}s ${to === undefined ? 'no persistent disk' : `a ${to} MiB persistent disk`}, smaller than the ${from} MiB ${group}s of cluster "${cluster}" have; persistent disks only grow (shrinking would lose their data)`, {
+          field: 'plan_name', hint: `Pick a plan whose ${group}_vm.persistent_disk_mb is at least ${from}, or back up the data and create a new cluster.`,
+        });
+      }
+    }
   }
 
   private overrides(request: { max_in_flight?: number | string; canaries?: number | string; force_drain?: boolean }, row: ClusterRow): StrategyOverrides {
