@@ -21,7 +21,8 @@ import { ClusterRegistrySteps } from './registry/cluster-registry.js';
 import { PlanCatalog } from './plans.js';
 import { PluginLoader } from './plugins/loader.js';
 import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
-import { createStore, type Store } from './store/index.js';
+import { createStore, parseStoreUrl, type Store, type StoreLocation } from './store/index.js';
+import { STORE_FILE } from './backup/take-backup.js';
 import { defaultKeysDir } from './keys-dir.js';
 import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
@@ -43,6 +44,19 @@ export interface EngineOptions {
   version: string;
   /** Where plugins keep key material, outside the home (never in a backup); default `defaultKeysDir(home)`. */
   keysDir?: string;
+  /** The environment `SLIPWAY_STORE_URL` is read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Where the control plane's state lives: `SLIPWAY_STORE_URL`, else `store.url` of slipway.yaml, else the
+ * SQLite file every home has had. A relative SQLite path is relative to the home.
+ */
+export function storeLocationOf(home: string, config: SlipwayConfig, env: NodeJS.ProcessEnv = process.env): StoreLocation {
+  const fromEnv = env.SLIPWAY_STORE_URL?.trim();
+  if (fromEnv) return parseStoreUrl(fromEnv, home, 'SLIPWAY_STORE_URL');
+  if (config.store?.url) return parseStoreUrl(config.store.url, home, 'store.url');
+  return { dialect: 'sqlite', file: join(home, STORE_FILE) };
 }
 
 /** The running engine's services, for the API and the CLI's `up`. */
@@ -84,7 +98,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const clock = options.clock ?? new SystemClock();
   await mkdir(home, { recursive: true, mode: 0o700 });
   const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
-  const store = await createStore(join(home, 'slipway.db'));
+  const store = await createStore(storeLocationOf(home, config, options.env));
   let plugins: PluginSet | undefined;
   try {
     plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock });
