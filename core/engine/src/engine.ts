@@ -21,8 +21,10 @@ import { ClusterRegistrySteps } from './registry/cluster-registry.js';
 import { PlanCatalog } from './plans.js';
 import { PluginLoader } from './plugins/loader.js';
 import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
-import { createStore, type Store } from './store/index.js';
+import { createStore, describeStore, type Store } from './store/index.js';
+import { storeLocationOf } from './store-location.js';
 import { defaultKeysDir } from './keys-dir.js';
+import { pluginDatabases } from './store/plugin-database.js';
 import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
@@ -43,6 +45,8 @@ export interface EngineOptions {
   version: string;
   /** Where plugins keep key material, outside the home (never in a backup); default `defaultKeysDir(home)`. */
   keysDir?: string;
+  /** The environment `SLIPWAY_STORE_URL` is read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The running engine's services, for the API and the CLI's `up`. */
@@ -84,10 +88,15 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const clock = options.clock ?? new SystemClock();
   await mkdir(home, { recursive: true, mode: 0o700 });
   const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
-  const store = await createStore(join(home, 'slipway.db'));
+  const location = storeLocationOf(home, config, options.env);
+  const store = await createStore(location);
+  // Which database this control plane runs on, the password masked.
+  logger.info('store open', { store: describeStore(location) });
   let plugins: PluginSet | undefined;
   try {
-    plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock });
+    plugins = await createPluginSet(resolved, {
+      dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock, database: pluginDatabases(store.db),
+    });
     const caPath = join(home, 'ca.pem');
     const advertisedBefore = await store.settings.get(ADVERTISE_URL_SETTING);
     const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath, advertisedBefore);

@@ -103,6 +103,13 @@ export interface SlipwayConfig {
   plans: PlanConfig[];
   health?: HealthConfig;
   certificates?: CertificatesConfig;
+  /** Where the control plane's state lives (default: `sqlite:slipway.db` in the home). */
+  store?: StoreConfig;
+}
+
+/** store.url: `sqlite:PATH` (relative to the home) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`. */
+export interface StoreConfig {
+  url: string;
 }
 
 /** When certificates are checked, alerted on and renewed (certificates.* in slipway.yaml). */
@@ -310,6 +317,16 @@ export const configSchema: JsonSchema = {
         alerts: {
           type: 'array', default: [], items: pluginRef(),
           description: 'alert sink plugins (kind `alerts`) that receive every alert besides the control plane\'s log',
+        },
+      },
+    },
+    store: {
+      type: 'object', additionalProperties: false, required: ['url'],
+      description: 'where the control plane keeps its state, the credential store\'s and the network\'s included (one backup, one failover). SLIPWAY_STORE_URL overrides it. Without it: sqlite:slipway.db in the home',
+      properties: {
+        url: {
+          type: 'string', pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
+          description: 'sqlite:PATH (a file; relative paths are relative to the home) or postgres://USER:PASSWORD@HOST:PORT/DATABASE (several replicas may share it)',
         },
       },
     },
