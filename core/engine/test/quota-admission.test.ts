@@ -64,4 +64,15 @@ describe('quota admission', () => {
     await store.db.updateTable('quotas').set({ cpu: 2 }).execute();
     await expect(quotas.admit(ann, { action: 'resize', cluster: 'a', uuid: 'uuid-a', plan, masters: 1, workers: 0 }, async () => 'shrunk')).resolves.toBe('shrunk');
   });
+
+  it('prices a plan change at the new plan\'s VM types, and exempts admins', async () => {
+    await insertCluster('a');
+    await store.db.insertInto('quotas').values({ owner: 'ann', clusters: null, cpu: null, memory_mb: 16 * 1024, created_by: 'admin', created_at: 'now', updated_at: 'now' }).execute();
+    const big = { ...plan, name: 'big', worker_vm: { cpu: 8, memory_mb: 32 * 1024, ephemeral_disk_mb: 1024 } };
+    // 4 GB of master + 32 GB of worker on the new plan, against 12 GB now and a 16 GB limit.
+    await expect(quotas.admit(ann, { action: 'update', cluster: 'a', uuid: 'uuid-a', plan: big, masters: 1, workers: 1 }, async () => 'updated'))
+      .rejects.toThrow('memory limit 16 GB: 12 GB in use, updating cluster "a" to 1 worker on plan "big" needs 36 GB in total');
+    await expect(quotas.admit({ ...ann, roles: ['clusters.admin'] }, { action: 'update', cluster: 'a', uuid: 'uuid-a', plan: big, masters: 1, workers: 1 }, async () => 'updated'))
+      .resolves.toBe('updated');
+  });
 });

@@ -160,7 +160,7 @@ export class QuotaService {
       .filter((k) => limit[k] !== null && wanted[k] > limit[k]! && wanted[k] > have[k]);
     if (!over.length) return;
     const show = (k: LimitField, v: number) => (k === 'memory' ? `${gb(v)} GB` : k === 'cpu' ? `${v} CPUs` : `${v} cluster${v === 1 ? '' : 's'}`);
-    const what = demand.action === 'create' ? `creating cluster "${demand.cluster}"` : `${demand.action === 'resize' ? 'resizing' : 'updating'} cluster "${demand.cluster}" to ${demand.workers} workers on plan "${demand.plan.name}"`;
+    const what = demand.action === 'create' ? `creating cluster "${demand.cluster}"` : `${demand.action === 'resize' ? 'resizing' : 'updating'} cluster "${demand.cluster}" to ${demand.workers} worker${demand.workers === 1 ? '' : 's'} on plan "${demand.plan.name}"`;
     const parts = over.map((k) => `${k} limit ${show(k, limit[k]!)}: ${show(k, have[k])} in use, ${what} needs ${show(k, wanted[k])} in total`);
     const flags = over.map((k) => `--${k === 'cluster' ? 'clusters' : k} ${k === 'memory' ? Math.ceil(wanted[k] / GB) : wanted[k]}`).join(' ');
     throw new SlipwayError('QuotaExceeded', `the quota of ${principal.name} would be exceeded: ${parts.join('; ')}`, {
