@@ -9,6 +9,7 @@ import { BODY_LIMITS, limitBody } from './limits.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { healthRoutes } from './routes/health.js';
 import { networkProfileRoutes } from './routes/network-profiles.js';
+import { quotaRoutes } from './routes/quotas.js';
 import { upgradeRoutes } from './routes/upgrades.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -43,6 +44,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/', upgradeRoutes(services.upgrades));
   v1.route('/', networkProfileRoutes(services.networkProfiles, services.networkLeftovers));
   v1.route('/', certificateRoutes(services.certificates));
+  v1.route('/', quotaRoutes(services.quotas));
   v1.get('/iaas', (c) => c.json([...engine.plugins.iaas.values()].map((t) => ({
     name: t.name, plugin: t.plugin, version: t.version, capabilities: [...t.capabilities], rehearsal: Boolean(t.driver.rehearsal),
   }))));

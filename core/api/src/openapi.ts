@@ -1,5 +1,6 @@
 import { schemas } from './schemas.js';
 import { agentSchemas } from './agent-schemas.js';
+import { quotaSchemas } from './quota-schemas.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -28,6 +29,7 @@ export function openApiDocument(version: string, plugins: readonly PluginOpenApi
 }
 
 const iaasParam = { name: 'iaas', in: 'path', required: true, schema: { type: 'string' } };
+const ownerParam = { name: 'owner', in: 'path', required: true, schema: { type: 'string' }, description: 'a user name' };
 const cidParam = { name: 'cid', in: 'path', required: true, schema: { type: 'string' } };
 
 function coreDocument(version: string) {
@@ -36,7 +38,7 @@ function coreDocument(version: string) {
     info: { title: 'Slipway API', version, description: 'Kubernetes clusters on demand; shaped like the PKS v1 API.' },
     servers: [{ url: '/' }],
     components: {
-      schemas: { ...schemas } as Record<string, unknown>,
+      schemas: { ...schemas, ...quotaSchemas } as Record<string, unknown>,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     },
     security: [{ bearer: [] }],
@@ -126,6 +128,18 @@ function coreDocument(version: string) {
         parameters: [{ name: 'uuid', in: 'path', required: true, schema: { type: 'string' } }],
         delete: { summary: 'Remove what the network holds for a cluster that is gone (admins)', responses: { 204: { description: 'removed' }, ...errors } },
       },
+      '/v1/quotas': {
+        get: { summary: 'List quotas (admins, read-only admins)', responses: { 200: { description: 'quotas', ...json({ type: 'array', items: ref('Quota') }) }, ...errors } },
+        post: { summary: 'Set a quota on an owner (admins); 409 when it has one', requestBody: json(ref('QuotaRequest')), responses: { 201: { description: 'created', ...json(ref('Quota')) }, ...errors } },
+      },
+      '/v1/quotas/{owner}': {
+        parameters: [ownerParam],
+        get: { summary: "Show an owner's quota (admins, or the owner itself; 403 for anyone else's, whether or not it exists)", responses: { 200: { description: 'quota', ...json(ref('Quota')) }, ...errors } },
+        patch: { summary: 'Change limits (admins); fields left out keep their value, null removes a limit', requestBody: json(ref('QuotaUpdate')), responses: { 200: { description: 'quota', ...json(ref('Quota')) }, ...errors } },
+        delete: { summary: 'Remove a quota (admins): no limits apply to the owner', responses: { 204: { description: 'deleted' }, ...errors } },
+      },
+      '/v1/usages': { get: { summary: 'CPUs, memory (GB) and clusters each owner holds (admins: every owner with a live cluster or a quota; others: themselves)', responses: { 200: { description: 'usages', ...json({ type: 'array', items: ref('Usage') }) }, ...errors } } },
+      '/v1/usages/{owner}': { parameters: [ownerParam], get: { summary: "One owner's usage (admins, or the owner itself; 403 for anyone else's, whether or not it exists)", responses: { 200: { description: 'usage', ...json(ref('Usage')) }, ...errors } } },
       '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },
       '/v1/sandbox/{iaas}/inventory': { parameters: [iaasParam], get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },
       '/v1/sandbox/{iaas}/vms/{cid}/kill': { parameters: [iaasParam, cidParam], post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },

@@ -120,6 +120,25 @@ const CASES: Case[] = [
     request: () => ({ path: '/v1/network-profiles', body: { name: 'matrix-profile', parameters: { lb_size: 'enormous' } } }), expect: adminOnly(400),
   },
   { route: 'DELETE /v1/network-profiles/:name', label: 'one that does not exist', request: () => ({ path: '/v1/network-profiles/no-such-profile' }), expect: adminOnly(404) },
+  { route: 'GET /v1/quotas', request: () => ({ path: '/v1/quotas' }), expect: { admin: 200, reader: 200, owner: 403, other: 403 } },
+  {
+    route: 'POST /v1/quotas', label: 'a negative limit: refused after the role check',
+    request: () => ({ path: '/v1/quotas', body: { owner: 'alice', limit: { cpu: -1 } } }), expect: adminOnly(400),
+  },
+  // Alice has no quota: she and the admins learn that; another tenant gets the refusal it gets for anyone.
+  { route: 'GET /v1/quotas/:owner', label: "the owner's, which has none", request: () => ({ path: '/v1/quotas/alice' }), expect: { admin: 404, reader: 404, owner: 404, other: 403 } },
+  { route: 'PATCH /v1/quotas/:owner', label: 'an owner without a quota', request: () => ({ path: '/v1/quotas/alice', body: { limit: { cluster: 1 } } }), expect: adminOnly(404) },
+  { route: 'DELETE /v1/quotas/:owner', label: 'an owner without a quota', request: () => ({ path: '/v1/quotas/alice' }), expect: adminOnly(404) },
+  {
+    route: 'GET /v1/usages', request: () => ({ path: '/v1/usages' }), expect: all(200),
+    check: (res, role) => {
+      if (role === 'anon') return undefined;
+      const owners = (res.body as Array<{ owner: string }>).map((u) => u.owner).sort().join(',');
+      const want = { admin: 'alice,bob', reader: 'alice,bob', owner: 'alice', other: 'bob' }[role];
+      return owners === want ? undefined : `lists usages of ${owners}, expected ${want}`;
+    },
+  },
+  { route: 'GET /v1/usages/:owner', label: "the owner's", request: () => ({ path: '/v1/usages/alice' }), expect: { admin: 200, reader: 200, owner: 200, other: 403 } },
   { route: 'GET /v1/network-leftovers', request: () => ({ path: '/v1/network-leftovers' }), expect: adminOnly(200) },
   {
     route: 'DELETE /v1/network-leftovers/:uuid', label: 'a live cluster: its objects are not leftovers',

@@ -10,6 +10,7 @@ import { UserService } from './auth/user-service.js';
 import { SystemClock } from './clock.js';
 import { ClusterService } from './clusters/cluster-service.js';
 import { NetworkProfileService } from './network-profiles/index.js';
+import { QuotaService } from './quotas/index.js';
 import { NetworkLeftovers } from './health/network-leftovers.js';
 import type { SlipwayConfig } from './config/schema.js';
 import { AGENT_CA, ensureControlPlaneTls, type ControlPlaneTls } from './control-plane-tls.js';
@@ -63,6 +64,8 @@ export interface EngineServices {
   networkProfiles: NetworkProfileService;
   networkLeftovers: NetworkLeftovers;
   certificates: CertificateService;
+  /** Per-owner quotas and usages (TKGI's /quotas, /usages). */
+  quotas: QuotaService;
 }
 
 export interface Engine {
@@ -139,7 +142,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), users: container.resolve(UserService),
           agents: container.resolve(AgentRegistry), tasks, agentBootstrap: container.resolve(AgentBootstrap),
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
-          networkProfiles: container.resolve(NetworkProfileService), networkLeftovers: container.resolve(NetworkLeftovers),
+          networkProfiles: container.resolve(NetworkProfileService), quotas: container.resolve(QuotaService), networkLeftovers: container.resolve(NetworkLeftovers),
           certificates: container.resolve(CertificateService),
         };
         await services.users.reconcileGrants();

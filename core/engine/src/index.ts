@@ -49,6 +49,7 @@ export { ClusterRegistrySteps } from './registry/cluster-registry.js';
 export { registryProjectName, robotNames, robotCredentialNames } from './registry/naming.js';
 export { applyPullSecret, dockerConfigSecret, PULL_SECRET_NAME } from './registry/pull-secret.js';
 export { userActor, ownerGrantPaths } from './cluster-pki.js';
+export { QuotaService, footprintOf, type QuotaDemand, type QuotaView, type UsageView } from './quotas/index.js';
 export { NetworkProfileService, NETWORK_PROFILE_SCHEMA, validateNetworkProfile, type NetworkProfileView } from './network-profiles/index.js';
 export { NetworkLeftovers, type NetworkLeftover, type NetworkLeftoverReport } from './health/network-leftovers.js';
 export { CertificateService, type ClusterCertificates } from './certificates/certificate-service.js';

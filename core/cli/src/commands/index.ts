@@ -11,6 +11,7 @@ import { kubeconfigCommands } from './kubeconfig.js';
 import { networkProfileCommands } from './network-profiles.js';
 import { planCommands } from './plans.js';
 import { pluginCommands } from './plugins.js';
+import { quotaCommands } from './quotas.js';
 import { sandboxCommands } from './sandbox.js';
 import { sessionCommands } from './session.js';
 import { taskCommands } from './tasks.js';
@@ -31,6 +32,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   taskCommands,
   credentialCommands,
   userCommands,
+  quotaCommands,
   healthCommands,
   upgradeCommands,
   sandboxCommands,

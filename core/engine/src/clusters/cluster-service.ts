@@ -11,6 +11,7 @@ import type { RotationMode } from '../lifecycle/rotate-certificates.js';
 import { PlanCatalog } from '../plans.js';
 import type { PluginSet } from '../plugins/plugin-set.js';
 import type { ClusterWithTask, Store } from '../store/index.js';
+import { QuotaService } from '../quotas/index.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, PLUGINS, STORE, type ControlPlaneIdentity } from '../tokens.js';
 import { findCluster } from './cluster-access.js';
@@ -38,6 +39,7 @@ export class ClusterService {
     @inject(CLOCK) private readonly clock: Clock,
     @inject(CONFIG) private readonly config: SlipwayConfig,
     @inject(CONTROL_PLANE) private readonly controlPlane: ControlPlaneIdentity,
+    @inject(QuotaService) private readonly quotas: QuotaService,
   ) {}
 
   listPlans() {
@@ -87,7 +89,9 @@ export class ClusterService {
     if (input.network_profile_name !== undefined) await requireNetworkProfile(this.store.db, input.network_profile_name, 'network_profile_name');
     const uuid = randomUUID();
     const now = isoNow(this.clock);
-    await this.tasks.submit({
+    // The quota check and the cluster row's insert run under the owner's admission lock: two creates racing for
+    // the last free slot cannot both pass.
+    await this.quotas.admit(principal, { action: 'create', cluster: input.name, plan, masters: plan.master_instances, workers }, () => this.tasks.submit({
       type: 'CREATE', cluster: { uuid, name: input.name }, user: principal.name, description: `create cluster ${input.name}`,
       params: { workers },
       prepare: async () => {
@@ -100,7 +104,7 @@ export class ClusterService {
         });
         if (!inserted) throw taken();
       },
-    });
+    }));
     return this.getByUuid(uuid);
   }
 
@@ -119,7 +123,8 @@ export class ClusterService {
         : `${description} with network profile ${networkProfile}`;
     }
     const params = { workers: count, ...(networkProfile !== undefined ? { network_profile: networkProfile } : {}) };
-    await this.tasks.submit({ type: 'UPDATE', cluster: row, user: principal.name, description, params });
+    await this.quotas.admit(principal, { action: 'resize', cluster: row.name, uuid: row.uuid, plan, masters: row.master_instances, workers: count },
+      () => this.tasks.submit({ type: 'UPDATE', cluster: row, user: principal.name, description, params }));
     return this.getByUuid(row.uuid);
   }
 

@@ -401,6 +401,21 @@ const migrations: Record<string, Migration> = {
         .where(sql.ref('state'), 'in', ACTIVE_TASK_STATES).execute();
     },
   },
+  '0019_quotas': {
+    async up(db: Kysely<any>) {
+      // TKGI's per-owner quotas, keyed by user name as its API is. A null limit is no limit on that resource;
+      // memory is whole MiB so the GB the API speaks is kept exactly without a real column.
+      await db.schema.createTable('quotas')
+        .addColumn('owner', 'text', (c) => c.primaryKey())
+        .addColumn('clusters', 'integer')
+        .addColumn('cpu', 'integer')
+        .addColumn('memory_mb', 'integer')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -28,6 +28,7 @@ export interface Database {
   agent_bootstrap_tokens: AgentBootstrapTokensTable;
   agent_certificates: AgentCertificatesTable;
   network_profiles: NetworkProfilesTable;
+  quotas: QuotasTable;
   certificate_alerts: CertificateAlertsTable;
 }
 
@@ -379,3 +380,15 @@ export type AgentBootstrapTokenRow = Selectable<AgentBootstrapTokensTable>;
 export type AgentCertificateRow = Selectable<AgentCertificatesTable>;
 export type NetworkProfileRow = Selectable<NetworkProfilesTable>;
 export type CertificateAlertRow = Selectable<CertificateAlertsTable>;
+
+/** An owner's limits (TKGI `/quotas`): null is no limit on that resource, 0 allows none of it. */
+export interface QuotasTable {
+  owner: string;
+  clusters: number | null;
+  cpu: number | null;
+  memory_mb: number | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+export type QuotaRow = Selectable<QuotasTable>;

@@ -7,6 +7,7 @@ import { findCluster } from '../clusters/cluster-access.js';
 import type { PlanConfig } from '../config/schema.js';
 import { PlanCatalog } from '../plans.js';
 import type { ClusterRow, Store, TaskRow } from '../store/index.js';
+import { QuotaService } from '../quotas/index.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { STORE } from '../tokens.js';
 import { FleetUpgrader, type FleetParams, type FleetUpgradeRequest, type FleetUpgradeView } from './fleet-upgrader.js';
@@ -59,6 +60,7 @@ export class UpgradeService {
     @inject(VersionCatalog) private readonly catalog: VersionCatalog,
     @inject(ClusterService) private readonly clusters: ClusterService,
     @inject(FleetUpgrader) private readonly fleet: FleetUpgrader,
+    @inject(QuotaService) private readonly quotas: QuotaService,
   ) {
     this.fleet.use((row, user, params) => this.submitFleetMember(row, user, params));
   }
@@ -146,10 +148,11 @@ export class UpgradeService {
       kind: 'update', plan_name: plan.name, from_plan: row.plan_name, recreate: Boolean(request.recreate),
       overrides: this.overrides(request, row), serial: plan.update?.serial ?? true,
     };
-    await this.tasks.submit({
+    // A plan with bigger VM types spends more of the owner's quota: checked under the owner's admission lock.
+    await this.quotas.admit(principal, { action: 'update', cluster: row.name, uuid: row.uuid, plan, masters: row.master_instances, workers: row.worker_instances }, () => this.tasks.submit({
       type: 'UPDATE', cluster: row, user: principal.name, params,
       description: plan.name !== row.plan_name ? `update cluster ${name}: plan ${row.plan_name} → ${plan.name}` : `update cluster ${name}: recreate every VM`,
-    });
+    }));
     return this.clusters.get(principal, name);
   }
 
