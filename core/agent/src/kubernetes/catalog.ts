@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlipwayError, type JobProperties, type JobSpec, type Logger } from '@slipway/contracts';
 import type { HookSpec, JobCatalog, JobContext, JobPlan } from '../job-catalog.js';
@@ -37,6 +38,25 @@ export interface KubernetesJobCatalogOptions {
   logger?: Logger;
   /** PATH to search last; default the agent's own. */
   path?: string;
+  /**
+   * Where systemd-resolved writes the upstream resolvers; the kubelet's `resolvConf` when it exists, else
+   * `fallbackResolvConf`. Defaults are the systemd and libc paths; tests point them elsewhere.
+   */
+  systemdResolvConf?: string;
+  fallbackResolvConf?: string;
+}
+
+export const SYSTEMD_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
+export const LIBC_RESOLV_CONF = '/etc/resolv.conf';
+
+/**
+ * kubeadm's rule (it checks whether systemd-resolved is active): a node whose `/etc/resolv.conf` is
+ * systemd-resolved's stub gives pods the file with the real upstream servers. The file exists exactly
+ * when systemd-resolved runs, so its presence is the test; it is checked at each render, so an image
+ * that enables or disables the service is followed at the next sync.
+ */
+export function detectResolvConf(systemd = SYSTEMD_RESOLV_CONF, fallback = LIBC_RESOLV_CONF): string {
+  return existsSync(systemd) ? systemd : fallback;
 }
 
 /**
@@ -131,6 +151,7 @@ export class KubernetesJobCatalog implements JobCatalog {
       file: (relative) => (relative.startsWith('/') ? relative : join(jobDir, relative)),
       jobFile: (other, relative) => join(paths.jobsDir, other, relative),
       cni: { binDir: join(paths.packagesDir, 'cni', 'bin'), confDir: join(paths.jobsDir, 'cni', 'net.d') },
+      host: { resolvConf: detectResolvConf(this.options.systemdResolvConf, this.options.fallbackResolvConf) },
     };
   }
 }

@@ -35,21 +35,7 @@ export const corednsJob: JobDefinition = {
 export function corednsManifest(cluster: ClusterSettings): unknown {
   const image = `registry.k8s.io/coredns/coredns:v${componentVersions(cluster.kubernetesVersion).coredns}`;
   const labels = { 'k8s-app': 'kube-dns' };
-  const corefile = [
-    '.:53 {',
-    '    errors',
-    '    health { lameduck 5s }',
-    '    ready',
-    `    kubernetes ${cluster.clusterDomain} in-addr.arpa ip6.arpa { pods insecure; fallthrough in-addr.arpa ip6.arpa; ttl 30 }`,
-    '    prometheus :9153',
-    '    forward . /etc/resolv.conf { max_concurrent 1000 }',
-    '    cache 30',
-    '    loop',
-    '    reload',
-    '    loadbalance',
-    '}',
-    '',
-  ].join('\n');
+  const corefile = renderCorefile(cluster);
   return {
     apiVersion: 'v1',
     kind: 'List',
@@ -104,4 +90,38 @@ export function corednsManifest(cluster: ClusterSettings): unknown {
       },
     ],
   };
+}
+
+/**
+ * The Corefile kubeadm 1.31 writes, in CoreDNS's documented form: a server block for the root zone on port
+ * 53, one plugin per line, and a plugin's options in a block whose `{` ends the plugin's line and whose `}`
+ * stands on its own line. The Caddyfile grammar has no `;` separator: `pods insecure; fallthrough` would be
+ * read as the pods mode `insecure;`, which the kubernetes plugin refuses, and CoreDNS would crash-loop.
+ * `forward . /etc/resolv.conf` is the pod's resolv.conf: with `dnsPolicy: Default` that is the file the
+ * kubelet's `resolvConf` names, the node's upstream resolver.
+ */
+export function renderCorefile(cluster: Pick<ClusterSettings, 'clusterDomain'>): string {
+  return [
+    '.:53 {',
+    '    errors',
+    '    health {',
+    '       lameduck 5s',
+    '    }',
+    '    ready',
+    `    kubernetes ${cluster.clusterDomain} in-addr.arpa ip6.arpa {`,
+    '       pods insecure',
+    '       fallthrough in-addr.arpa ip6.arpa',
+    '       ttl 30',
+    '    }',
+    '    prometheus :9153',
+    '    forward . /etc/resolv.conf {',
+    '       max_concurrent 1000',
+    '    }',
+    '    cache 30',
+    '    loop',
+    '    reload',
+    '    loadbalance',
+    '}',
+    '',
+  ].join('\n');
 }

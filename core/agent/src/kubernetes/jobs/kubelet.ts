@@ -38,7 +38,7 @@ export const kubeletJob: JobDefinition = {
       rotateCertificates: false,
       serverTLSBootstrap: false,
       podCIDR: node.podCidr,
-      resolvConf: '/etc/resolv.conf',
+      resolvConf: context.host.resolvConf,
       failSwapOn: false,
     };
     return {
