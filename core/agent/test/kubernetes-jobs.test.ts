@@ -125,8 +125,9 @@ describe('Kubernetes jobs rendered for a 3-master cluster', () => {
         verified++;
       }
     }
-    // Each master: 3 etcd roles + 6 control-plane roles; the first master also the admin (CoreDNS); each worker 3.
-    expect(verified).toBe(3 * 9 + 1 + 2 * 3);
+    // Each master: 3 etcd roles + 6 control-plane roles + the 3 node roles + the admin its kubelet job marks
+    // the node with; the first master also the admin of CoreDNS; each worker the 3 node roles.
+    expect(verified).toBe(3 * (9 + 3 + 1) + 1 + 2 * 3);
   }, 120_000);
 
   it('serving certificates carry the address clients dial', async () => {
@@ -142,6 +143,27 @@ describe('Kubernetes jobs rendered for a 3-master cluster', () => {
     expect((await run('openssl', ['x509', '-noout', '-checkip', '10.0.1.11', '-in', kubelet])).stdout).toMatch(/does match/);
     const client = join(root, 'worker-1', 'var/lib/slipway/jobs/kubelet/tls/kubelet-client.pem');
     expect((await run('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253', '-in', client])).stdout).toContain('CN=system:node:worker-1,O=system:nodes');
+  });
+
+  it('makes masters nodes: kubelet, containerd, kube-proxy and the CNI, registered tainted and labelled control-plane', async () => {
+    for (const job of ['containerd', 'cni', 'kubelet', 'kube-proxy']) expect(plans.has(`master-1/${job}`), job).toBe(true);
+    const masterKubelet = JSON.parse(readFileSync(join(root, 'master-1/var/lib/slipway/jobs/kubelet/config.yaml'), 'utf8')) as { registerWithTaints?: unknown };
+    expect(masterKubelet.registerWithTaints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
+    const workerKubelet = JSON.parse(readFileSync(join(root, 'worker-1/var/lib/slipway/jobs/kubelet/config.yaml'), 'utf8')) as { registerWithTaints?: unknown };
+    expect(workerKubelet.registerWithTaints, 'workers take workloads').toBeUndefined();
+    // The kubelet may not label itself node-role.kubernetes.io/*: the label comes from the admin identity once the node registered.
+    const kubelet = plans.get('master-1/kubelet')!.plan;
+    expect(kubelet.processes[0]!.args.some((a) => a.startsWith('--node-labels'))).toBe(false);
+    const mark = kubelet.hooks?.find((h) => h.name === 'mark-control-plane');
+    expect(mark?.args.slice(1)).toEqual(['label', 'node', 'master-1', 'node-role.kubernetes.io/control-plane=', 'node.kubernetes.io/exclude-from-external-load-balancers=', '--overwrite']);
+    const adminConfig = JSON.parse(readFileSync(mark!.args[0]!.replace('--kubeconfig=', ''), 'utf8')) as { users: Array<{ user: { 'client-certificate': string } }> };
+    expect((await run('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253', '-in', adminConfig.users[0]!.user['client-certificate']])).stdout).toContain('O=system:masters');
+    expect(plans.get('worker-1/kubelet')!.plan.hooks ?? []).toEqual([]);
+    // The master's own kubelet certificates, issued per node by the cluster PKI.
+    const client = join(root, 'master-1', 'var/lib/slipway/jobs/kubelet/tls/kubelet-client.pem');
+    expect((await run('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253', '-in', client])).stdout).toContain('CN=system:node:master-1,O=system:nodes');
+    const serving = join(root, 'master-1', 'var/lib/slipway/jobs/kubelet/tls/kubelet.pem');
+    expect((await run('openssl', ['x509', '-noout', '-checkip', '10.0.0.11', '-in', serving])).stdout).toMatch(/does match/);
   });
 
   it('renders a Corefile CoreDNS reads: the plugins and options kubeadm sets, one directive per line', () => {

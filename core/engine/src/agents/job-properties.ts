@@ -73,6 +73,9 @@ export async function buildJobProperties(provider: CredentialProvider, ctx: Cred
   const name = nodeNameOf(instance);
   const node: NodeSettings = {
     name, ip: instance.ip, group: instance.group_name, index: instance.idx,
+    // TODO(merge with the single pod-CIDR source): masters are nodes now and need their own pod CIDR too; this
+    // per-index /24 is for workers only and would collide across groups, so masters get none here (their
+    // kubelet then takes the one kube-controller-manager allocates).
     ...(instance.group_name === 'worker' ? { podCidr: nodePodCidr(DEFAULT_POD_CIDR, instance.idx) } : {}),
   };
   const properties: JobProperties = { cluster: settings, node, tls: await tlsFor(provider, ctx, cluster.uuid, path, node) };
@@ -99,10 +102,11 @@ export function nodePodCidr(podCidr: string, index: number): string {
 /** Certificate roles by group, with the credential each is read from (names under the cluster path). */
 function rolesOf(node: NodeSettings): Record<string, string> {
   const nodePath = `nodes/${node.name}`;
-  if (node.group === 'worker') {
-    return { kubelet: `${nodePath}/kubelet`, 'kubelet-client': `${nodePath}/kubelet-client`, 'kube-proxy': 'kube-proxy' };
-  }
+  // Every node, masters included, runs a kubelet (with the certificates the PKI layout issues per node) and kube-proxy.
+  const nodeRoles = { kubelet: `${nodePath}/kubelet`, 'kubelet-client': `${nodePath}/kubelet-client`, 'kube-proxy': 'kube-proxy' };
+  if (node.group === 'worker') return nodeRoles;
   return {
+    ...nodeRoles,
     'etcd-server': `${nodePath}/etcd-server`,
     'etcd-peer': `${nodePath}/etcd-peer`,
     'etcd-client': ETCD_CLIENT_CREDENTIAL,
