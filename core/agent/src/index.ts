@@ -19,6 +19,7 @@ export { PersistentDisk, findDeviceById, execCommand, type CommandRunner, type P
 export { agentPaths, type AgentPaths } from './paths.js';
 export { detectResolvConf, KubernetesJobCatalog, KUBERNETES_JOBS, LIBC_RESOLV_CONF, SYSTEMD_RESOLV_CONF, type KubernetesJobCatalogOptions } from './kubernetes/catalog.js';
 export { corednsManifest, renderCorefile } from './kubernetes/jobs/coredns.js';
+export { initialMemberId, prepareEtcdMember, type EtcdBootstrap } from './kubernetes/etcd-membership.js';
 export { componentVersions, type ComponentVersions } from './kubernetes/versions.js';
 export type { HostFacts, JobDefinition, RenderContext, RenderedFile, RenderedJob } from './kubernetes/job-definition.js';
 export { DEFAULT_SUPERVISION, type SupervisionOptions } from './supervision.js';

@@ -58,7 +58,8 @@ function processSummary(instance: InstanceDoc): string {
   if (!all.length) return '-';
   const running = all.filter((p) => p.state === 'running').length;
   const down = all.filter((p) => p.state !== 'running').map((p) => `${p.name} ${p.state}`);
-  return `${running}/${all.length} running${down.length ? ` (${down.join(', ')})` : ''}`;
+  const warned = all.filter((p) => p.warning).map((p) => `${p.name}: ${p.warning}`);
+  return `${running}/${all.length} running${down.length ? ` (${down.join(', ')})` : ''}${warned.length ? `; warning: ${warned.join('; ')}` : ''}`;
 }
 
 /** Reads an optional detail route; an API without it (404 on the route) gives undefined. */
