@@ -8,6 +8,7 @@ const ALL = [
   'spine.mjs', 'multicloud.mjs', 'drivers.mjs', 'health.mjs', 'fleet.mjs', 'backup.mjs', 'registry.mjs', 'agent-bootstrap.mjs', 'network.mjs', 'network-nsxt.mjs', 'pki.mjs', 'login.mjs',
   '../plugins/credhub/bench/cluster-pki.mjs', '../plugins/credhub/bench/bulk-regenerate.mjs', '../plugins/credhub/bench/http-read.mjs',
   '../iaas-drivers/local/bench/local-cluster.mjs',
+  'kubernetes-net.mjs',
 ];
 const scripts = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 let failed = 0;

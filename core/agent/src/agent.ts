@@ -7,6 +7,8 @@ import { MemoryCredentialStore, type AgentCredentials, type AgentCredentialStore
 import { NodeIdentity } from './identity/node-identity.js';
 import { defaultJobCatalog, defaultJobsFor, type JobCatalog } from './job-catalog.js';
 import { createJsonLogger } from './logger.js';
+import { PodRouteReconciler } from './network/pod-routes.js';
+import type { CommandRunner } from './persistent-disk.js';
 import type { ProcessRunner } from './process-runner.js';
 import { DEFAULT_SUPERVISION, type SupervisionOptions } from './supervision.js';
 import { sleepQuietly, systemClock } from './system-clock.js';
@@ -34,6 +36,11 @@ export interface AgentOptions {
    * no new bootstrap token: a directory on the VM (`FileCredentialStore`). Default: memory only.
    */
   credentials?: AgentCredentialStore;
+  /**
+   * Programs host routes to the other nodes' pod CIDRs (flat networks) by running `ip route` through `run`,
+   * every `intervalMs` (default: the heartbeat interval) and whenever the node list changes. Absent: the agent touches no route.
+   */
+  podRoutes?: { run: CommandRunner; intervalMs?: number };
 }
 
 /** Builds the disk mounter once the settings are known (it needs the metadata source and a logger). */
@@ -60,6 +67,7 @@ export class Agent {
   private renewRetryAt = 0;
   private renewFailures = 0;
   private applier: DesiredStateApplier | undefined;
+  private podRoutes: PodRouteReconciler | undefined;
   private loopDone: Promise<void> | undefined;
   private ending: Promise<void> | undefined;
   private startedAt = 0;
@@ -136,6 +144,14 @@ export class Agent {
       logger.info('adopted running processes', { processes: adopted.map((p) => p.spec.name) });
     }
     this.identity = new NodeIdentity(settings, this.options.credentials ?? new MemoryCredentialStore(), this.clock, logger, this.options.requestTimeoutMs ?? 10_000);
+    if (this.options.podRoutes) {
+      // Checked every heartbeat by default: a route deleted behind the agent's back is back within one.
+      this.podRoutes = new PodRouteReconciler({
+        run: this.options.podRoutes.run, intervalMs: this.options.podRoutes.intervalMs ?? settings.heartbeatIntervalMs,
+        logger: logger.child({ component: 'pod-routes' }), clock: this.clock,
+      });
+      this.podRoutes.start();
+    }
     this.lifecycle = 'running';
     this.loopDone = this.loop(logger);
     logger.info('agent started', { controlPlane: settings.controlPlane.url, metadata: this.options.metadata.kind });
@@ -179,6 +195,8 @@ export class Agent {
     this.halt.abort();
     if (wasRunning) {
       await this.loopDone;
+      // Routes stay as they are (pods keep their network while the agent is away); only the loop ends.
+      await this.podRoutes?.stop();
       await this.applier?.halt();
       if (stopProcesses) await this.applier?.stopAll();
       else this.applier?.detach();
@@ -264,6 +282,7 @@ export class Agent {
     this.receivedGeneration = desired.generation;
     if (Number.isFinite(heartbeatIntervalMs) && heartbeatIntervalMs > 0) this.heartbeatIntervalMs = heartbeatIntervalMs;
     this.applier!.converge(desired);
+    this.podRoutes?.update(desired.properties);
   }
 }
 

@@ -14,7 +14,7 @@ import { agentVersion } from './version.js';
 import { KubernetesJobCatalog } from './kubernetes/catalog.js';
 import { createJsonLogger } from './logger.js';
 import { agentPaths } from './paths.js';
-import { PersistentDisk } from './persistent-disk.js';
+import { execCommand, PersistentDisk } from './persistent-disk.js';
 import { systemClock } from './system-clock.js';
 
 /** A metadata source the program knows by name: `--metadata NAME` or `--metadata NAME:ARGUMENT`. */
@@ -56,6 +56,7 @@ export function usage(named: NamedMetadataSources = {}): string {
 ${lines.join('\n')}
   --root DIR        prefix of every path the agent writes (default /; the local driver gives each VM its own)
   --bin-dir DIR     where job binaries are, searched before the image's packages and PATH (repeatable)
+  --no-pod-routes   program no routes to other nodes' pods (the VM shares its host's network stack)
   --help            this text
   --version         print the agent's version
 `;
@@ -70,6 +71,8 @@ export interface AgentCommandLine {
   binDirs: string[];
   logMaxBytes?: number;
   logLevel: 'debug' | 'info';
+  /** False with `--no-pod-routes`: the VM's network stack is not its own (the local driver without namespaces). */
+  podRoutes: boolean;
   /** `--help` was given: print the usage and start nothing. */
   help: boolean;
   /** `--version` was given: print the version and start nothing. */
@@ -77,7 +80,7 @@ export interface AgentCommandLine {
 }
 
 export function parseCommandLine(argv: string[], usageText: string = USAGE): AgentCommandLine {
-  const parsed: AgentCommandLine = { metadata: '', root: '/', binDirs: [], logLevel: 'info', help: false, version: false };
+  const parsed: AgentCommandLine = { metadata: '', root: '/', binDirs: [], logLevel: 'info', podRoutes: true, help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = (): string => {
@@ -91,6 +94,7 @@ export function parseCommandLine(argv: string[], usageText: string = USAGE): Age
       case '--bin-dir': parsed.binDirs.push(resolve(value())); break;
       case '--log-max-bytes': parsed.logMaxBytes = Number(value()); break;
       case '--log-level': parsed.logLevel = value() === 'debug' ? 'debug' : 'info'; break;
+      case '--no-pod-routes': parsed.podRoutes = false; break;
       case '--help': case '-h': parsed.help = true; break;
       case '--version': parsed.version = true; break;
       default: throw new Error(`unknown option ${flag}\n${usageText}`);
@@ -153,6 +157,8 @@ export async function main(argv: string[], options: AgentProgramOptions = {}): P
     disk: ({ metadata: source, logger: diskLogger, clock }) => new PersistentDisk({ metadata: source, storeDir: paths.storeDir, logger: diskLogger, clock }),
     credentials: new FileCredentialStore(paths.identityDir),
     clock: systemClock,
+    // iproute2 in the VM's own network stack (on the local driver, the VM's network namespace).
+    ...(commandLine.podRoutes ? { podRoutes: { run: execCommand } } : {}),
   });
   let ending = false;
   const detach = (signal: string) => {

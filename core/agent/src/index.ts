@@ -16,6 +16,7 @@ export { LogCap } from './log-files.js';
 export { probe, describeCheck, type HealthCheck } from './health-check.js';
 export { FileMetadataSource, type FileMetaData } from './file-metadata.js';
 export { PersistentDisk, findDeviceById, execCommand, type CommandRunner, type PersistentDiskOptions } from './persistent-disk.js';
+export { PodRouteReconciler, POD_ROUTE_PROTOCOL, wantedRoutes, type PodRoute, type RouteChanges, type WantedRoutes } from './network/pod-routes.js';
 export { agentPaths, type AgentPaths } from './paths.js';
 export { detectResolvConf, KubernetesJobCatalog, KUBERNETES_JOBS, LIBC_RESOLV_CONF, SYSTEMD_RESOLV_CONF, type KubernetesJobCatalogOptions } from './kubernetes/catalog.js';
 export { corednsManifest, renderCorefile } from './kubernetes/jobs/coredns.js';

@@ -119,7 +119,21 @@ export interface ClusterSettings {
   /** The URL kubelets and kube-proxy use: the API endpoint (a load balancer or the first master). */
   apiServerUrl: string;
   masters: Array<{ name: string; ip: string }>;
+  /**
+   * Every node of the cluster (masters and workers) with its address and pod CIDR, as the control plane
+   * allocated them: what a node routes other nodes' pods by. Absent from older control planes.
+   */
+  nodes?: Array<{ name: string; ip: string; podCidr: string }>;
+  /** Who routes pod traffic between nodes (absent: `host-routes`). */
+  podRouting?: PodRouting;
 }
+
+/**
+ * `host-routes`: each node's agent routes every other node's pod CIDR via that node's address (flannel's
+ * host-gw; needs the nodes on one L2 segment). `network-driver`: the network (NSX-T) routes pod CIDRs and the
+ * agent programs nothing. `none`: the CNI in use does its own (Antrea, Calico): the agent programs nothing.
+ */
+export type PodRouting = 'host-routes' | 'network-driver' | 'none';
 
 export interface NodeSettings {
   /** The Kubernetes node name and etcd member name: `master-0`, `worker-2`. */
@@ -127,7 +141,7 @@ export interface NodeSettings {
   ip: string;
   group: 'master' | 'worker';
   index: number;
-  /** This node's share of podCidr (a /24). */
+  /** This node's share of podCidr (a /24), allocated by the control plane: the kubelet's podCIDR and the CNI's range. */
   podCidr?: string;
 }
 

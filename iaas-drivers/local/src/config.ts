@@ -19,7 +19,19 @@ export interface LocalConfig {
   quotas?: { vms?: number; disks?: number };
   /** The agent's log level. */
   agent_log_level?: 'debug' | 'info';
+  /**
+   * VMs in network namespaces of their own (veth pairs on a bridge, addresses from `network_subnet`), so they
+   * route to each other for real. `auto` (default): where this machine allows it (root, `ip netns`), for VMs
+   * whose address is in `network_subnet`; VMs given loopback addresses stay on the host's stack. `on`: required
+   * (refused where it cannot be done). `off`: never.
+   */
+  network_namespaces?: NetworkNamespaces;
+  /** The VMs' subnet in namespace mode; its first address is the host's end of the bridge. Default 10.253.0.0/24. */
+  network_subnet?: string;
 }
+
+export type NetworkNamespaces = 'auto' | 'on' | 'off';
+export const DEFAULT_NETWORK_SUBNET = '10.253.0.0/24';
 
 export const DEFAULT_ADDRESS_POOL = '127.0.64.0/18';
 
@@ -38,5 +50,7 @@ export const configSchema: JsonSchema = {
       properties: { vms: { type: 'integer', minimum: 0 }, disks: { type: 'integer', minimum: 0 } },
     },
     agent_log_level: { enum: ['debug', 'info'], default: 'info' },
+    network_namespaces: { enum: ['auto', 'on', 'off'], default: 'auto', description: 'VMs in network namespaces of their own: auto (where root and ip netns allow it), on (required), off' },
+    network_subnet: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$', default: DEFAULT_NETWORK_SUBNET, description: 'the VMs\' subnet in network namespaces; give the network driver the same range for this target' },
   },
 };

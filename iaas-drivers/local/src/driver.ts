@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, rm, lstat, readlink, unlink } from 'node:fs/promises';
+import { cp, mkdir, rm, lstat, readFile, readlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -13,6 +13,7 @@ import { hostError, localError, PLUGIN } from './errors.js';
 import { HostFaults, type HostFaultKind } from './faults.js';
 import type { Inventory, VmRecord } from './inventory.js';
 import { diskDir, pidsUnderRoot, vmLayout, type LocalMachine } from './machine.js';
+import { innerRelayArgs, type VmNetworks } from './vm-network.js';
 
 /** How long job processes get to stop (SIGTERM) when a VM is deleted or Slipway stops, before SIGKILL. */
 const STOP_GRACE_MS = 3_000;
@@ -34,12 +35,15 @@ export class LocalIaasDriver implements IaasDriver {
     private readonly faults: HostFaults,
     private readonly config: LocalConfig,
     private readonly logger: Logger,
+    /** Network namespaces for VMs, where the config and the machine allow them. */
+    private readonly networks?: VmNetworks,
   ) {
     this.rehearsal = {
       killVm: (vmId) => this.exclusive(async () => {
         const vm = this.vms[vmId];
         if (!vm || vm.state === 'terminated') throw localError('NotFound', `VM ${vmId} does not exist`);
         await this.machine.kill(vm, 0);
+        await this.networks?.closeRelay(vm.id);
         this.terminate(vm);
       }),
       hangAgent: async (vmId) => {
@@ -79,7 +83,11 @@ export class LocalIaasDriver implements IaasDriver {
     await this.exclusive(async () => {
       for (const vm of Object.values(this.vms)) {
         if (vm.state === 'terminated') continue;
-        if ((vm.state === 'running' || vm.state === 'booting') && this.machine.isRunning(vm)) continue;
+        if ((vm.state === 'running' || vm.state === 'booting') && this.machine.isRunning(vm)) {
+          // Its processes run on; the host's end of its control-plane relay died with the earlier control plane.
+          if (vm.namespace) await this.networkOf(vm);
+          continue;
+        }
         if (vm.state === 'stopped' || vm.state === 'booting') {
           await this.boot(vm);
           this.logger.info('local VM booted again', { vm: vm.id, pid: vm.initPid });
@@ -135,9 +143,11 @@ export class LocalIaasDriver implements IaasDriver {
         throw localError('QuotaExceeded', `VM quota of ${quota} reached`, 'Raise quotas.vms in the local driver config, or delete VMs.');
       }
       const ip = this.addressFor(input.network.ip, live);
+      const id = newId('vm');
       const vm: VmRecord = {
-        id: newId('vm'), agentId: input.agentId, stemcellId: input.stemcellId, ip, state: 'booting',
+        id, agentId: input.agentId, stemcellId: input.stemcellId, ip, state: 'booting',
         metadata: { ...input.metadata, 'slipway.agent_id': input.agentId }, createdAt: new Date().toISOString(),
+        ...(this.networks?.holds(ip) ? { namespace: this.networks.namespaceOf(id) } : {}),
       };
       try {
         this.machine.prepare(vm, input.env);
@@ -152,6 +162,8 @@ export class LocalIaasDriver implements IaasDriver {
       try {
         await this.boot(vm);
       } catch (error) {
+        await this.machine.kill(vm, 0);
+        if (vm.namespace) await this.networks?.detach(vm.id);
         delete this.vms[vm.id];
         this.inventory.save();
         await rm(vmLayout(this.root, vm.id).dir, { recursive: true, force: true });
@@ -168,6 +180,8 @@ export class LocalIaasDriver implements IaasDriver {
       const vm = this.vms[input.vmId];
       if (!vm) return;
       await this.machine.kill(vm, STOP_GRACE_MS);
+      // Its namespace (and veth pair) goes with it; the bridge stays for the other VMs.
+      if (vm.namespace) await this.networks?.detach(vm.id);
       for (const disk of Object.values(this.disks)) if (disk.attachedTo === vm.id) disk.attachedTo = null;
       delete this.vms[vm.id];
       this.inventory.save();
@@ -195,6 +209,7 @@ export class LocalIaasDriver implements IaasDriver {
       const vm = this.vms[input.vmId];
       if (!vm || vm.state === 'terminated') throw localError('NotFound', `VM ${input.vmId} does not exist`);
       await this.machine.kill(vm, STOP_GRACE_MS);
+      await this.networks?.closeRelay(vm.id);
       await this.boot(vm);
       this.inventory.save();
     });
@@ -323,6 +338,8 @@ export class LocalIaasDriver implements IaasDriver {
   /** Stops every VM's process tree (unless `keep_vms_running`); they boot again when Slipway starts. */
   async destroy(): Promise<void> {
     await this.exclusive(async () => {
+      // The host's ends of the VMs' control-plane relays live in this process: they end with it either way.
+      await this.networks?.closeRelays();
       if (this.config.keep_vms_running) return;
       await Promise.all(Object.values(this.vms).map(async (vm) => {
         if (vm.state === 'terminated') return;
@@ -335,15 +352,41 @@ export class LocalIaasDriver implements IaasDriver {
       // Whatever still carries this root's marker (a VM deleted from the inventory by hand) goes too.
       const strays = pidsUnderRoot(this.root);
       for (const pid of strays) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      // Namespaces and the bridge are made again when the VMs boot on the next start; none is left on the host.
+      if (this.networks) {
+        for (const vm of Object.values(this.vms)) if (vm.namespace) await this.networks.detach(vm.id);
+        await this.networks.removeBridge();
+      }
     });
   }
 
   private async boot(vm: VmRecord): Promise<void> {
-    const { pid, startTime } = await this.machine.boot(vm);
+    const { pid, startTime } = await this.machine.boot(vm, await this.networkOf(vm));
     vm.initPid = pid;
     vm.initStartTime = startTime;
     vm.state = 'running';
     this.publishDisks(vm);
+  }
+
+  /**
+   * Readies a namespaced VM's network before its processes start: namespace, veth and address, and (for a
+   * control plane on the host's loopback, which a namespace cannot reach) the host's end of its relay.
+   */
+  private async networkOf(vm: VmRecord): Promise<{ namespace: string; relay?: string[] } | undefined> {
+    if (!vm.namespace) return undefined;
+    if (!this.networks) {
+      throw localError('VmCreationFailed', `VM ${vm.id} was made in a network namespace, which this driver no longer makes (network_namespaces is off or unavailable)`, 'Set network_namespaces back to auto or on, or delete the VM.');
+    }
+    await this.networks.attach(vm.id, vm.ip);
+    const layout = vmLayout(this.root, vm.id);
+    const settings = JSON.parse(await readFile(layout.userData, 'utf8')) as { controlPlane?: { url?: string } };
+    const url = settings.controlPlane?.url ? new URL(settings.controlPlane.url) : undefined;
+    if (!url || !/^(127\.|localhost$|\[::1\]$)/.test(url.hostname)) return { namespace: vm.namespace };
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
+    const socket = join(layout.dir, 'control-plane.sock');
+    await this.networks.openRelay(vm.id, socket, { host, port });
+    return { namespace: vm.namespace, relay: innerRelayArgs({ host, port }, socket) };
   }
 
   private terminate(vm: VmRecord): void {
@@ -373,6 +416,17 @@ export class LocalIaasDriver implements IaasDriver {
 
   private addressFor(requested: string, live: VmRecord[]): string {
     const inUse = new Set(live.map((v) => v.ip));
+    if (this.networks?.holds(requested)) {
+      if (inUse.has(requested)) {
+        throw localError('Conflict', `address ${requested} is in use by another local VM`, 'Give each VM its own address (the network driver allocates them).');
+      }
+      return requested;
+    }
+    if (this.config.network_namespaces === 'on' && this.networks) {
+      // The control plane knows a VM by the address it asked for: a VM answering at another one would be lost.
+      throw localError('VmCreationFailed', `address ${requested} is not in the local driver's network_subnet ${this.networks.subnet}`,
+        `With network_namespaces: on, give this target's range in the network driver the same CIDR (${this.networks.subnet}).`);
+    }
     if (isLoopback(requested)) {
       if (inUse.has(requested)) {
         throw localError('Conflict', `address ${requested} is in use by another local VM`, 'Give each VM its own address (the network driver allocates them).');

@@ -14,6 +14,8 @@ export interface VmRecord {
   /** The VM's init (its process tree's root): pid and kernel start time, so a reused pid is never taken for it. */
   initPid?: number;
   initStartTime?: number;
+  /** Set when the VM has a network namespace of its own (network_namespaces); absent: the host's stack. */
+  namespace?: string;
   createdAt: string;
 }
 

@@ -65,8 +65,12 @@ export class LocalMachine {
     writeAtomic(vmLayout(this.root, vm.id).metaData, JSON.stringify({ instanceId: vm.id, network: { ip: vm.ip }, disks }), 0o644);
   }
 
-  /** Starts the VM's init (and so its agent); returns the init's pid and kernel start time. */
-  async boot(vm: VmRecord): Promise<{ pid: number; startTime: number }> {
+  /**
+   * Starts the VM's init (and so its agent); returns the init's pid and kernel start time. A VM with a network
+   * namespace runs in it (`ip netns exec` execs, so the pid is the init's), with `relay` (the VM's end of its
+   * way to the control plane) started beside it.
+   */
+  async boot(vm: VmRecord, network?: { namespace: string; relay?: string[] }): Promise<{ pid: number; startTime: number }> {
     const layout = vmLayout(this.root, vm.id);
     const agentArgs = [
       this.agent.main,
@@ -74,21 +78,25 @@ export class LocalMachine {
       '--root', layout.fs,
       '--log-level', this.agent.logLevel,
       ...this.agent.binDirs.flatMap((dir) => ['--bin-dir', dir]),
+      // Without a namespace the VM's stack is the host's: its routes are not the agent's to change.
+      ...(network ? [] : ['--no-pod-routes']),
     ];
     const console = openSync(layout.console, 'a', 0o640);
-    try {
-      const child = spawn('/bin/sh', ['-c', INIT_SCRIPT, 'slipway-vm-init', this.agent.node, ...agentArgs], {
-        cwd: layout.fs,
-        detached: true,
-        stdio: ['ignore', console, console],
-        env: vmEnvironment(vmMarker(this.root, vm.id)),
-      });
+    const inNamespace = (argv: string[]): [string, string[]] => network ? ['ip', ['netns', 'exec', network.namespace, ...argv]] : [argv[0]!, argv.slice(1)];
+    const start = async (argv: string[]): Promise<number> => {
+      const [command, args] = inNamespace(argv);
+      const child = spawn(command, args, { cwd: layout.fs, detached: true, stdio: ['ignore', console, console], env: vmEnvironment(vmMarker(this.root, vm.id)) });
       await new Promise<void>((ok, fail) => {
         child.once('spawn', ok);
         child.once('error', fail);
       });
       child.unref();
-      const pid = child.pid!;
+      return child.pid!;
+    };
+    try {
+      // The relay first: the agent's first sync then finds the control plane.
+      if (network?.relay) await start([this.agent.node, ...network.relay]);
+      const pid = await start(['/bin/sh', '-c', INIT_SCRIPT, 'slipway-vm-init', this.agent.node, ...agentArgs]);
       return { pid, startTime: readProcStat(pid)?.startTime ?? 0 };
     } finally {
       closeSync(console);

@@ -23,6 +23,11 @@ export function randomLoopbackRange() {
   return `127.${randomInt(100, 250)}.${randomInt(1, 250)}.0/24`;
 }
 
+/** A private /24 for VMs in network namespaces, unlikely to be another run's at the same time. */
+export function randomNamespaceSubnet() {
+  return `10.${randomInt(64, 127)}.${randomInt(0, 255)}.0/24`;
+}
+
 /**
  * Starts a control plane whose only IaaS target is the local driver. `masters`/`workers` shape its one plan.
  * Returns handles on the engine, its services, and helpers to create a cluster, recreate an instance's VM
@@ -31,11 +36,15 @@ export function randomLoopbackRange() {
 export async function startLocalControlPlane(options = {}) {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'slipway-e2e-'));
   const root = join(home, 'local');
-  const cidr = options.cidr ?? randomLoopbackRange();
+  // SLIPWAY_E2E_NAMESPACES=1 runs every scenario with its VMs in network namespaces (root only): a subnet of
+  // this run for both the local driver and the flat network's range.
+  const namespaced = !options.local && !options.cidr && process.env.SLIPWAY_E2E_NAMESPACES === '1';
+  const cidr = options.cidr ?? (namespaced ? randomNamespaceSubnet() : randomLoopbackRange());
+  if (namespaced) options = { ...options, cidr, local: { network_namespaces: 'on', network_subnet: cidr } };
   const raw = {
     api: { bind: '127.0.0.1', port: 0 },
     credentials: { plugin: '@slipway/credentials-credhub' },
-    iaas: [{ name: 'local', plugin: '@slipway/iaas-local', config: { root, bin_dirs: options.binDirs ?? [], ...(options.agentMain ? { agent_main: options.agentMain } : {}) } }],
+    iaas: [{ name: 'local', plugin: '@slipway/iaas-local', config: { root, bin_dirs: options.binDirs ?? [], ...(options.agentMain ? { agent_main: options.agentMain } : {}), ...(options.local ?? {}) } }],
     network: { plugin: '@slipway/network-flat', config: { ranges: { local: { cidr } }, ...(options.network ?? {}) } },
     plugin_dirs: [PACKAGE_DIR],
     agents: { heartbeat_interval_seconds: options.heartbeatSeconds ?? 2, boot_timeout_seconds: options.bootTimeoutSeconds ?? Number(process.env.SLIPWAY_E2E_BOOT_TIMEOUT ?? 180) },

@@ -1,5 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import type { Clock, JobProperties } from '@slipway/contracts';
+import type { Clock, JobProperties, PodRouting } from '@slipway/contracts';
 import type { PluginSet } from '../plugins/plugin-set.js';
 import type { InstanceRow, Store } from '../store/index.js';
 import { CLOCK, PLUGINS, STORE } from '../tokens.js';
@@ -34,15 +34,17 @@ export class JobPropertiesBuilder {
     const cluster = { ...found, k8s_version: spec?.k8s_version ?? found.k8s_version };
     const instances = await this.store.instances.ofCluster(instance.cluster_uuid);
     const registry = await this.store.registry.find(instance.cluster_uuid);
+    const podRouting = await this.podRoutingOf(cluster.network_profile);
     const key = JSON.stringify([
       instance.agent_id, instance.desired_generation, cluster.api_address, cluster.k8s_version,
-      instances.filter((i) => i.desired !== 'absent').map((i) => [i.group_name, i.idx, i.ip]),
+      instances.filter((i) => i.desired !== 'absent').map((i) => [i.group_name, i.idx, i.ip, i.pod_cidr]),
       // A rotated robot secret reaches nodes at their next sync.
       registry?.updated_at ?? null,
+      podRouting,
     ]);
     const cached = this.cache.get(instance.id);
     if (cached && cached.key === key && this.clock.now() - cached.at < CACHE_MS) return cached.properties;
-    const properties = buildJobProperties(this.plugins.credentials, ENGINE_ACTOR, { cluster, instances, instance, apiPort: KUBERNETES_API_PORT })
+    const properties = buildJobProperties(this.plugins.credentials, ENGINE_ACTOR, { cluster, instances, instance, apiPort: KUBERNETES_API_PORT, podRouting })
       .then(async (built) => (registry?.pull_robot ? { ...built, registry: await registrySettings(this.plugins.credentials, registry) } : built));
     this.cache.set(instance.id, { key, at: this.clock.now(), properties });
     // A failure is not kept: the next sync tries again.
@@ -50,6 +52,21 @@ export class JobPropertiesBuilder {
       if (this.cache.get(instance.id)?.properties === properties) this.cache.delete(instance.id);
     });
     return properties;
+  }
+
+  /**
+   * Who routes pods between this cluster's nodes. The network profile's `cni_configurations.type` (TKGI's
+   * switch) names a CNI that routes on its own (`antrea`, `flannel`: `none` for Slipway) or NSX-T's NCP; without
+   * one, a network driver with the `pod-routing` capability (NSX-T) routes them, else the agents' host routes.
+   */
+  private async podRoutingOf(profileName: string | null | undefined): Promise<PodRouting> {
+    if (profileName) {
+      const row = await this.store.db.selectFrom('network_profiles').select('parameters').where('name', '=', profileName).executeTakeFirst();
+      const cni = row ? (JSON.parse(row.parameters) as { cni_configurations?: { type?: string } }).cni_configurations?.type : undefined;
+      if (cni === 'antrea' || cni === 'flannel') return 'none';
+      if (cni === 'nsxt') return 'network-driver';
+    }
+    return (this.plugins.networkCapabilities ?? []).includes('pod-routing') ? 'network-driver' : 'host-routes';
   }
 
   forget(instanceId: string): void {

@@ -1,8 +1,11 @@
 import type {
-  CertificateValue, ClusterSettings, CredentialContext, CredentialProvider, EtcdSettings, JobProperties, NodeSettings, RsaValue, TlsMaterial,
+  CertificateValue, ClusterSettings, CredentialContext, CredentialProvider, EtcdSettings, JobProperties, NodeSettings, PodRouting, RsaValue, TlsMaterial,
 } from '@slipway/contracts';
 import { SlipwayError } from '@slipway/contracts';
 import { clusterCredentialPath, clusterTrustBundle, issueClusterPki } from '../cluster-pki.js';
+import { nodePodCidr } from './pod-cidrs.js';
+
+export { nodePodCidr } from './pod-cidrs.js';
 
 /** Defaults of PKS's network profile: the `kubernetes` service is the first address of the service CIDR. */
 export const DEFAULT_SERVICE_CIDR = '10.100.200.0/24';
@@ -17,9 +20,21 @@ export const ETCD_PEER_PORT = 2380;
 /** What the properties of one node are built from: the cluster, all its instances, and the node. */
 export interface JobPropertiesInput {
   cluster: { uuid: string; name: string; k8s_version: string; external_hostname: string; api_address: string | null };
-  instances: Array<{ id: string; group_name: 'master' | 'worker'; idx: number; ip: string | null; desired: string }>;
-  instance: { id: string; group_name: 'master' | 'worker'; idx: number; ip: string | null };
+  instances: Array<{ id: string; group_name: 'master' | 'worker'; idx: number; ip: string | null; desired: string; pod_cidr?: string | null }>;
+  instance: { id: string; group_name: 'master' | 'worker'; idx: number; ip: string | null; pod_cidr?: string | null };
   apiPort: number;
+  /**
+   * Who routes pod traffic between nodes: the agents with host routes (flat networks), the network driver
+   * (one with the `pod-routing` capability, such as NSX-T), or `none`: the CNI the cluster's network profile
+   * names (Antrea, flannel). Default `host-routes`.
+   */
+  podRouting?: PodRouting;
+}
+
+/** The pod CIDR of an instance: its allocation; rows made before allocations existed had a worker's /24 by index. */
+export function podCidrOfInstance(instance: { group_name: 'master' | 'worker'; idx: number; pod_cidr?: string | null }): string | undefined {
+  if (instance.pod_cidr) return instance.pod_cidr;
+  return instance.group_name === 'worker' ? nodePodCidr(DEFAULT_POD_CIDR, instance.idx) : undefined;
 }
 
 /** The Kubernetes node name of an instance (also its etcd member name): `master-0`, `worker-3`. */
@@ -69,15 +84,17 @@ export async function buildJobProperties(provider: CredentialProvider, ctx: Cred
     apiPort: input.apiPort,
     apiServerUrl: `https://${cluster.api_address ?? masters[0]!.ip}:${input.apiPort}`,
     masters: masters.map((m) => ({ name: nodeNameOf(m), ip: m.ip! })),
+    // Every node with its pod CIDR: each agent routes to the others' (flat networks), and a node that comes or
+    // goes changes this list, so every agent's next sync carries the change.
+    nodes: [...masters, ...workers].flatMap((i) => {
+      const podCidr = podCidrOfInstance(i);
+      return podCidr ? [{ name: nodeNameOf(i), ip: i.ip!, podCidr }] : [];
+    }),
+    podRouting: input.podRouting ?? 'host-routes',
   };
   const name = nodeNameOf(instance);
-  const node: NodeSettings = {
-    name, ip: instance.ip, group: instance.group_name, index: instance.idx,
-    // TODO(merge with the single pod-CIDR source): masters are nodes now and need their own pod CIDR too; this
-    // per-index /24 is for workers only and would collide across groups, so masters get none here (their
-    // kubelet then takes the one kube-controller-manager allocates).
-    ...(instance.group_name === 'worker' ? { podCidr: nodePodCidr(DEFAULT_POD_CIDR, instance.idx) } : {}),
-  };
+  const podCidr = podCidrOfInstance(instance);
+  const node: NodeSettings = { name, ip: instance.ip, group: instance.group_name, index: instance.idx, ...(podCidr ? { podCidr } : {}) };
   const properties: JobProperties = { cluster: settings, node, tls: await tlsFor(provider, ctx, cluster.uuid, path, node) };
   if (instance.group_name === 'master') {
     const etcd: EtcdSettings = {
@@ -89,14 +106,6 @@ export async function buildJobProperties(provider: CredentialProvider, ctx: Cred
     properties.etcd = etcd;
   }
   return properties;
-}
-
-/** The /24 of the pod CIDR that node `index` gets (its kubelet podCIDR and its CNI range). */
-export function nodePodCidr(podCidr: string, index: number): string {
-  const [base] = podCidr.split('/');
-  const octets = base!.split('.').map(Number);
-  const value = ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]! + index * 256;
-  return `${[value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, 0].join('.')}/24`;
 }
 
 /** Certificate roles by group, with the credential each is read from (names under the cluster path). */

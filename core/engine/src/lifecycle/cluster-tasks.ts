@@ -5,7 +5,8 @@ import { AgentIdentity, ENGINE_ACTOR } from '../agents/agent-identity.js';
 import { AgentRegistry } from '../agents/agent-registry.js';
 import { isoNow } from '../clock.js';
 import { clusterCredentialPath, grantClusterAccess, issueClusterPki, removeNodeCredentials, revokeClusterAccess } from '../cluster-pki.js';
-import { nodeNameOf } from '../agents/job-properties.js';
+import { DEFAULT_POD_CIDR, nodeNameOf } from '../agents/job-properties.js';
+import { nextFreePodCidr } from '../agents/pod-cidrs.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { PlanCatalog } from '../plans.js';
 import type { PluginSet } from '../plugins/plugin-set.js';
@@ -45,13 +46,17 @@ export class ClusterSteps {
     const existing = await this.store.instances.ofCluster(cluster.uuid);
     const now = isoNow(this.clock);
     const rows: InstanceRow[] = [];
+    // Pod CIDRs held by rows that exist; a removed instance's row is gone, so its range is free again.
+    const podCidrs = new Set(existing.map((i) => i.pod_cidr));
     const want = (group: 'master' | 'worker', count: number) => {
       for (let idx = 0; idx < count; idx++) {
         if (existing.some((i) => i.group_name === group && i.idx === idx)) continue;
+        const podCidr = nextFreePodCidr(DEFAULT_POD_CIDR, podCidrs);
+        podCidrs.add(podCidr);
         rows.push({
           id: randomUUID(), cluster_uuid: cluster.uuid, group_name: group, idx, agent_id: randomUUID(), vm_cid: null,
           ip: null, zone: null, desired: 'present', state: 'starting', last_heartbeat_at: null, processes: null,
-          desired_generation: 1, applied_generation: 0, drained: 0, mounted_disk_cid: null, created_at: now, updated_at: now,
+          desired_generation: 1, applied_generation: 0, drained: 0, mounted_disk_cid: null, pod_cidr: podCidr, created_at: now, updated_at: now,
         });
       }
     };

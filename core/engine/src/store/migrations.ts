@@ -348,6 +348,31 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('tokens_expires_at').ifNotExists().on('tokens').columns(['expires_at']).execute();
     },
   },
+  '0012_pod_cidrs': {
+    async up(db: Kysely<any>) {
+      // Each node's pod CIDR is allocated by the control plane and kept per instance (kube-controller-manager
+      // allocates none): one source for the kubelet, the CNI range and the host routes of the other nodes.
+      await db.schema.alterTable('instances').addColumn('pod_cidr', 'text').execute();
+      // Existing nodes keep the range they were rendered with (a worker's /24 by its index); masters, which had
+      // none, take the lowest free ones. Computed here rather than in SQL so both dialects run the same thing.
+      const rows = await db.selectFrom('instances').select(['id', 'cluster_uuid', 'group_name', 'idx']).orderBy('cluster_uuid').orderBy('group_name', 'desc').orderBy('idx').execute() as Array<{ id: string; cluster_uuid: string; group_name: string; idx: number }>;
+      const taken = new Map<string, Set<number>>();
+      const byCluster = (uuid: string) => taken.get(uuid) ?? taken.set(uuid, new Set()).get(uuid)!;
+      for (const row of rows) if (row.group_name === 'worker' && row.idx < 256) byCluster(row.cluster_uuid).add(row.idx);
+      for (const row of rows) {
+        const used = byCluster(row.cluster_uuid);
+        let index = row.idx;
+        if (row.group_name !== 'worker' || row.idx >= 256) {
+          index = 0;
+          while (used.has(index)) index++;
+          if (index >= 256) continue;
+          used.add(index);
+        }
+        await db.updateTable('instances').set({ pod_cidr: `10.200.${index}.0/24` }).where('id', '=', row.id).execute();
+      }
+      await db.schema.createIndex('instances_pod_cidr').on('instances').columns(['cluster_uuid', 'pod_cidr']).unique().execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -168,6 +168,12 @@ export interface InstancesTable {
   drained: number;
   /** The persistent disk the agent last reported mounted (its cloud id); null: none or not yet. */
   mounted_disk_cid: string | null;
+  /**
+   * This node's share of the cluster's pod network (a /24 of 10.200.0.0/16): the one source of the kubelet's
+   * podCIDR, the CNI's host-local range and other nodes' routes to it. Set when the row is made, kept by a
+   * recreated VM (same row), released with the row. Null only on rows older than migration 0012 until backfilled.
+   */
+  pod_cidr: string | null;
   created_at: string;
   updated_at: string;
 }

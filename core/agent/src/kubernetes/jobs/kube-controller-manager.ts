@@ -2,7 +2,7 @@ import type { JobDefinition } from '../job-definition.js';
 import { kubeconfig } from '../kubeconfig.js';
 import { caFile, requireRole, tlsFiles } from '../tls-files.js';
 
-/** kube-controller-manager: signs kubelet CSRs with the cluster CA, allocates node pod CIDRs, leader-elected. */
+/** kube-controller-manager: signs kubelet CSRs with the cluster CA, leader-elected; allocates no pod CIDRs (the control plane does). */
 export const kubeControllerManagerJob: JobDefinition = {
   name: 'kube-controller-manager',
   render(context) {
@@ -36,7 +36,11 @@ export const kubeControllerManagerJob: JobDefinition = {
           '--use-service-account-credentials=true',
           '--controllers=*,bootstrapsigner,tokencleaner',
           '--leader-elect=true',
-          '--allocate-node-cidrs=true',
+          // Node pod CIDRs come from the control plane only (rendered into each node's kubelet and CNI config and
+          // the other nodes' routes): an allocator here could hand a node a different range than its CNI uses.
+          // A CNI that brings its own (Antrea, flannel: podRouting `none`) reads node.spec.podCIDR instead, which
+          // then only this allocator sets: still one source.
+          `--allocate-node-cidrs=${cluster.podRouting === 'none' ? 'true' : 'false'}`,
           `--cluster-cidr=${cluster.podCidr}`,
           `--service-cluster-ip-range=${cluster.serviceCidr}`,
           '--profiling=false',
