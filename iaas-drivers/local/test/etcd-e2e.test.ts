@@ -73,9 +73,16 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
 
     const members = memberList((await etcdctl('member', 'list', '-w', 'json')).stdout) as { members: Array<{ ID: string; name: string; peerURLs: string[] }> };
     expect(members.members.map((m) => m.name).sort()).toEqual(['master-0', 'master-1', 'master-2']);
-    // The first boot's member ids are the ones etcd derives from the initial cluster: how an agent tells a
-    // cluster still forming from a member added back after its disk was lost.
-    for (const m of members.members) expect(m.ID, m.name).toBe(initialMemberId(m.peerURLs, `slipway-${uuid}`));
+    // A member of the first boot has the id etcd derives from the initial cluster: how an agent tells a cluster
+    // still forming from a member added back after its disk was lost. A master whose address came after the
+    // others had formed the cluster joined it with member add instead, and recorded so on its disk.
+    const atBoot = readInventory(join(cp.root, 'state.json'));
+    for (const m of members.members) {
+      if (m.ID === initialMemberId(m.peerURLs, `slipway-${uuid}`)) continue;
+      const vmCid = masters.find((i: { idx: number }) => `master-${i.idx}` === m.name)!.vm_cid;
+      const disk = Object.values(atBoot.disks).find((d) => d.attachedTo === vmCid)!;
+      expect(JSON.parse(readFileSync(join(diskDir(cp.root, disk.id), 'etcd-bootstrap.json'), 'utf8')), `${m.name} joined as a new member`).toMatchObject({ state: 'existing', memberId: m.ID });
+    }
     for (let i = 0; i < 50; i++) await etcdctl('put', `/e2e/key-${i}`, `value-${i}`);
     expect((await etcdctl('get', '--prefix', '/e2e/', '--keys-only')).stdout.split('\n').filter(Boolean)).toHaveLength(50);
 
