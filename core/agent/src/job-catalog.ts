@@ -64,6 +64,10 @@ export const DEFAULT_JOBS: Readonly<Record<AgentSettings['group'], readonly JobS
     { name: 'kube-apiserver', processes: ['kube-apiserver'] },
     { name: 'kube-controller-manager', processes: ['kube-controller-manager'] },
     { name: 'kube-scheduler', processes: ['kube-scheduler'] },
+    // Masters are nodes too.
+    { name: 'containerd', processes: ['containerd'] },
+    { name: 'kubelet', processes: ['kubelet'] },
+    { name: 'kube-proxy', processes: ['kube-proxy'] },
   ]),
   worker: Object.freeze([
     { name: 'containerd', processes: ['containerd'] },

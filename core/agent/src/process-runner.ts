@@ -19,6 +19,8 @@ export interface ProcessSpec {
   health?: HealthCheck;
   /** Set when the process cannot run here (its binary is not installed): why. It is then never started. */
   unavailable?: string;
+  /** Something wrong that does not stop it running (its binary is not the catalog's version): reported with its status. */
+  warning?: string;
   /** A digest of the files the job rendered for it: a change restarts the process like a changed argument. */
   configHash?: string;
   /** Where its stdout and stderr go, for runners that write logs (default `{logDir}/{job}/{name}.log`). */
@@ -54,7 +56,7 @@ export interface ProcessRunner {
 /** Whether two specs describe the same program run the same way (a changed spec means a restart). */
 export function sameProcessSpec(a: ProcessSpec, b: ProcessSpec): boolean {
   return a.job === b.job && a.name === b.name && a.command === b.command && a.cwd === b.cwd &&
-    a.configHash === b.configHash && a.unavailable === b.unavailable &&
+    a.configHash === b.configHash && a.unavailable === b.unavailable && a.warning === b.warning &&
     a.args.length === b.args.length && a.args.every((arg, i) => arg === b.args[i]) &&
     sameEnv(a.env ?? {}, b.env ?? {});
 }

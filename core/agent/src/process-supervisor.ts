@@ -125,6 +125,7 @@ export class ProcessSupervisor {
       restarts: this.restarts,
       ...(this.process ? { pid: this.process.pid } : {}),
       ...(this.reason ? { reason: this.reason } : this.healthReason()),
+      ...(this.spec.warning ? { warning: this.spec.warning } : {}),
     };
   }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allRunning, processOf, processStates, testAgent } from './support.js';
 
-const MASTER = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+const MASTER = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy'];
 const WORKER = ['containerd', 'kubelet', 'kube-proxy'];
 
 describe('Agent', () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import type { CredentialProvider, JobProperties, PluginHost } from '@slipway/con
 // The engine's builder of what it sends agents. Imported by path until @slipway/engine's index exports it.
 import { buildJobProperties, JOBS_BY_GROUP } from '@slipway/engine';
 import { agentPaths, KubernetesJobCatalog, type JobPlan } from '../src/index.js';
+import { parseCorefile, type CorefileDirective } from './corefile-grammar.js';
 
 const run = promisify(execFile);
 const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
@@ -124,8 +125,9 @@ describe('Kubernetes jobs rendered for a 3-master cluster', () => {
         verified++;
       }
     }
-    // Each master: 3 etcd roles + 6 control-plane roles; the first master also the admin (CoreDNS); each worker 3.
-    expect(verified).toBe(3 * 9 + 1 + 2 * 3);
+    // Each master: 3 etcd roles + 6 control-plane roles + the 3 node roles + the admin its kubelet job marks
+    // the node with; the first master also the admin of CoreDNS; each worker the 3 node roles.
+    expect(verified).toBe(3 * (9 + 3 + 1) + 1 + 2 * 3);
   }, 120_000);
 
   it('serving certificates carry the address clients dial', async () => {
@@ -141,6 +143,69 @@ describe('Kubernetes jobs rendered for a 3-master cluster', () => {
     expect((await run('openssl', ['x509', '-noout', '-checkip', '10.0.1.11', '-in', kubelet])).stdout).toMatch(/does match/);
     const client = join(root, 'worker-1', 'var/lib/slipway/jobs/kubelet/tls/kubelet-client.pem');
     expect((await run('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253', '-in', client])).stdout).toContain('CN=system:node:worker-1,O=system:nodes');
+  });
+
+  it('makes masters nodes: kubelet, containerd, kube-proxy and the CNI, registered tainted and labelled control-plane', async () => {
+    for (const job of ['containerd', 'cni', 'kubelet', 'kube-proxy']) expect(plans.has(`master-1/${job}`), job).toBe(true);
+    const masterKubelet = JSON.parse(readFileSync(join(root, 'master-1/var/lib/slipway/jobs/kubelet/config.yaml'), 'utf8')) as { registerWithTaints?: unknown };
+    expect(masterKubelet.registerWithTaints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
+    const workerKubelet = JSON.parse(readFileSync(join(root, 'worker-1/var/lib/slipway/jobs/kubelet/config.yaml'), 'utf8')) as { registerWithTaints?: unknown };
+    expect(workerKubelet.registerWithTaints, 'workers take workloads').toBeUndefined();
+    // The kubelet may not label itself node-role.kubernetes.io/*: the label comes from the admin identity once the node registered.
+    const kubelet = plans.get('master-1/kubelet')!.plan;
+    expect(kubelet.processes[0]!.args.some((a) => a.startsWith('--node-labels'))).toBe(false);
+    const mark = kubelet.hooks?.find((h) => h.name === 'mark-control-plane');
+    expect(mark?.args.slice(1)).toEqual(['label', 'node', 'master-1', 'node-role.kubernetes.io/control-plane=', 'node.kubernetes.io/exclude-from-external-load-balancers=', '--overwrite']);
+    const adminConfig = JSON.parse(readFileSync(mark!.args[0]!.replace('--kubeconfig=', ''), 'utf8')) as { users: Array<{ user: { 'client-certificate': string } }> };
+    expect((await run('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253', '-in', adminConfig.users[0]!.user['client-certificate']])).stdout).toContain('O=system:masters');
+    expect(plans.get('worker-1/kubelet')!.plan.hooks ?? []).toEqual([]);
+    // The master's own kubelet certificates, issued per node by the cluster PKI.
+    const client = join(root, 'master-1', 'var/lib/slipway/jobs/kubelet/tls/kubelet-client.pem');
+    expect((await run('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253', '-in', client])).stdout).toContain('CN=system:node:master-1,O=system:nodes');
+    const serving = join(root, 'master-1', 'var/lib/slipway/jobs/kubelet/tls/kubelet.pem');
+    expect((await run('openssl', ['x509', '-noout', '-checkip', '10.0.0.11', '-in', serving])).stdout).toMatch(/does match/);
+  });
+
+  it('renders a Corefile CoreDNS reads: the plugins and options kubeadm sets, one directive per line', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'master-0/var/lib/slipway/jobs/coredns/coredns.yaml'), 'utf8')) as { items: Array<{ kind: string; data?: { Corefile?: string } }> };
+    const corefile = manifest.items.find((i) => i.kind === 'ConfigMap')!.data!.Corefile!;
+    const servers = parseCorefile(corefile);
+    expect(servers.map((s) => s.keys)).toEqual([['.:53']]);
+    const directives = servers[0]!.directives;
+    expect(directives.map((d) => d.name)).toEqual(['errors', 'health', 'ready', 'kubernetes', 'prometheus', 'forward', 'cache', 'loop', 'reload', 'loadbalance']);
+    const byName = (name: string) => directives.find((d) => d.name === name)!;
+    const options = (d: CorefileDirective) => Object.fromEntries((d.block ?? []).map((o) => [o.name, o.args]));
+    expect(options(byName('health'))).toEqual({ lameduck: ['5s'] });
+    expect(byName('kubernetes').args).toEqual(['cluster.local', 'in-addr.arpa', 'ip6.arpa']);
+    expect(options(byName('kubernetes'))).toEqual({ pods: ['insecure'], fallthrough: ['in-addr.arpa', 'ip6.arpa'], ttl: ['30'] });
+    expect(byName('prometheus').args).toEqual([':9153']);
+    // The pod's resolv.conf: with dnsPolicy Default, the node's upstream resolvers (the kubelet's resolvConf).
+    expect(byName('forward').args).toEqual(['.', '/etc/resolv.conf']);
+    expect(options(byName('forward'))).toEqual({ max_concurrent: ['1000'] });
+    expect(byName('cache').args).toEqual(['30']);
+    for (const name of ['errors', 'ready', 'loop', 'reload', 'loadbalance']) expect(byName(name), name).toMatchObject({ args: [] });
+    expect(directives.filter((d) => d.block).map((d) => d.name)).toEqual(['health', 'kubernetes', 'forward']);
+  });
+
+  it("refuses the former one-line Corefile with ';' separators, as CoreDNS would", () => {
+    const former = readFileSync(join(dirname(new URL(import.meta.url).pathname), 'fixtures/corefile-one-line.txt'), 'utf8');
+    expect(() => parseCorefile(former)).toThrow(/line 3: '\{' must be the last token of its line/);
+    // Even read leniently (a block on one line), `pods insecure;` names a pods mode that does not exist.
+    expect(former).toContain('pods insecure;');
+  });
+
+  it("gives the kubelet the node's upstream resolv.conf: systemd-resolved's where it runs, else /etc/resolv.conf", () => {
+    const { properties } = plans.get('worker-0/kubelet')!;
+    const job = JOBS_BY_GROUP.worker.find((j) => j.name === 'kubelet')!;
+    const resolved = join(root, 'resolved-resolv.conf');
+    const renderWith = (systemdResolvConf: string) => {
+      const catalog = new KubernetesJobCatalog({ paths: agentPaths(join(root, 'resolv-probe')), path: '', systemdResolvConf, fallbackResolvConf: '/etc/resolv.conf' });
+      const config = catalog.render(job, properties).rendered.files.find((f) => f.path.endsWith('/kubelet/config.yaml'))!;
+      return (JSON.parse(config.content) as { resolvConf: string }).resolvConf;
+    };
+    expect(renderWith(resolved), 'no systemd-resolved (no file): the libc path').toBe('/etc/resolv.conf');
+    writeFileSync(resolved, 'nameserver 192.0.2.53\n');
+    expect(renderWith(resolved), 'systemd-resolved writes its upstream file: the kubelet reads that one').toBe(resolved);
   });
 
   it('the first master applies CoreDNS once the API answers, with the cluster DNS address', () => {

@@ -20,6 +20,7 @@ function context(podRouting?: PodRouting): RenderContext {
     cluster, node, tls, properties: { cluster, node, tls }, paths, jobDir: join(paths.jobsDir, 'job'),
     file: (relative) => join(paths.jobsDir, 'job', relative), jobFile: (job, relative) => join(paths.jobsDir, job, relative),
     cni: { binDir: '/opt/cni/bin', confDir: '/etc/cni/net.d' },
+    host: { resolvConf: '/etc/resolv.conf' },
   };
 }
 

@@ -40,7 +40,7 @@ export const agentSchemas = {
               type: 'array', maxItems: 64,
               items: {
                 type: 'object', required: ['name', 'state', 'restarts'],
-                properties: { name, state: { enum: [...PROCESS_STATES] }, restarts: count, pid: count, reason },
+                properties: { name, state: { enum: [...PROCESS_STATES] }, restarts: count, pid: count, reason, warning: reason },
               },
             },
             unavailable: reason,

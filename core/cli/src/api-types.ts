@@ -81,7 +81,7 @@ export interface InstanceDoc {
   state: string;
   desired: string;
   last_heartbeat_at: string | null;
-  processes: Array<{ name: string; processes?: Array<{ name: string; state: string }> }>;
+  processes: Array<{ name: string; processes?: Array<{ name: string; state: string; warning?: string }> }>;
   /** Absent from control planes before 0003_mounted_disk. */
   persistent_disk?: { disk_cid: string; size_mb: number; attached_vm_cid: string | null; mounted: boolean } | null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterSummary } from '../src/commands/clusters.js';
+import { clusterSummary, processWarnings } from '../src/commands/clusters.js';
 
 const cluster = {
   name: 'reg', uuid: 'd1c2b3a4-0000-4000-8000-000000000001', plan_name: 'small', last_action: 'CREATE', last_action_state: 'succeeded',
@@ -16,5 +16,15 @@ describe('slipway cluster NAME', () => {
 
   it('shows no registry lines for a cluster without a registry', () => {
     expect(clusterSummary(cluster)).not.toContain('Registry');
+  });
+
+  it('with --details, names a process that runs with a warning (etcd of another version than the catalog wants)', () => {
+    const warning = 'etcd at /usr/bin/etcd reports version 3.4.23; the catalog wants 3.5.15 for Kubernetes 1.31.4: install etcd 3.5.15 in /var/vcap/packages/etcd/3.5.15/bin';
+    const text = processWarnings([
+      { name: 'master/0', processes: [{ name: 'etcd', processes: [{ name: 'etcd', state: 'running', warning }] }, { name: 'kubelet', processes: [{ name: 'kubelet', state: 'running' }] }] },
+      { name: 'worker/0', processes: [{ name: 'kubelet', processes: [{ name: 'kubelet', state: 'running' }] }] },
+    ]);
+    expect(text).toBe(`\nWarnings:\n  master/0 etcd: ${warning}\n`);
+    expect(processWarnings([{ name: 'worker/0', processes: [] }])).toBe('');
   });
 });

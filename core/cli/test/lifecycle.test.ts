@@ -131,7 +131,7 @@ describe('slipway against a running control plane', () => {
     const details = await user.run(['cluster', 'dev', '--details']);
     expect(details.stdout).toMatch(/^Instance\s+VM CID\s+IP\s+Zone\s+State\s+Desired\s+Processes\s+Last Heartbeat\s+Persistent Disk$/m);
     // Jobs start only once the agent has the disk mounted, so a running instance shows it mounted.
-    expect(details.stdout).toMatch(/^master\/0\s+vm-\S+\s+10\.20\.\S+\s+\S+\s+running\s+present\s+4\/4 running\s+\S+\s+disk-\S+ mounted$/m);
+    expect(details.stdout).toMatch(/^master\/0\s+vm-\S+\s+10\.20\.\S+\s+\S+\s+running\s+present\s+7\/7 running\s+\S+\s+disk-\S+ mounted$/m);
     expect(details.stdout).toMatch(/^worker\/0\s+vm-\S+\s+10\.20\.\S+\s+\S+\s+running\s+present\s+3\/3 running\s+\S+\s+disk-\S+ mounted$/m);
     expect(details.stdout).toContain('Recent events:');
     const detailsJson = JSON.parse((await user.run(['cluster', 'dev', '--details', '--json'])).stdout);

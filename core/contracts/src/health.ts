@@ -19,6 +19,8 @@ export interface ProcessStatus {
   pid?: number;
   /** Why it is failing or unavailable (`binary etcd not found on PATH`). */
   reason?: string;
+  /** What is wrong although it runs (`etcd at /usr/bin/etcd reports version 3.4.23; the catalog wants 3.5.15 …`). */
+  warning?: string;
 }
 
 export interface JobStatus {

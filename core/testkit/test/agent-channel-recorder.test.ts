@@ -34,7 +34,7 @@ describe('AgentChannelRecorder', () => {
     const answer = await post(recorder, '/agent/v1/sync?wait=0&generation=0', heartbeat('rec-1'), await recorder.credentialsFor('rec-1'));
     expect(answer.status).toBe(200);
     expect(answer.body.desired).toMatchObject({ generation: 1, state: 'running' });
-    expect(answer.body.desired.jobs.map((j: { name: string }) => j.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+    expect(answer.body.desired.jobs.map((j: { name: string }) => j.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy']);
     expect(recorder.heartbeats('rec-1')).toEqual([heartbeat('rec-1')]);
   });
 

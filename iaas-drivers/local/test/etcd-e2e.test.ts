@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentPaths, isSameProcess, pidsWithEnv, readProcStat } from '@slipway/agent';
+import { agentPaths, initialMemberId, isSameProcess, pidsWithEnv, readProcStat } from '@slipway/agent';
 import type { CertificateValue, JobStatus } from '@slipway/contracts';
-import { killVmTree, readInventory, VM_MARKER, vmLayout, vmMarker } from '../src/index.js';
+import { diskDir, killVmTree, readInventory, VM_MARKER, vmLayout, vmMarker } from '../src/index.js';
 import { ensureBuilt } from './support.js';
 // @ts-expect-error plain JavaScript shared with the benchmarks
 import { startLocalControlPlane } from './local-control-plane.mjs';
@@ -29,6 +29,9 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
   let made: { uuid: string; etcdctl: (...args: string[]) => Promise<{ stdout: string }> } | undefined;
   let tls: string;
   const seenPids = new Set<number>();
+  // Set by the first scenario, used by the next.
+  let uuid: string;
+  let etcdctl: (...args: string[]) => Promise<{ stdout: string }>;
 
   beforeAll(async () => {
     ensureBuilt(['iaas-drivers/local']);
@@ -49,7 +52,7 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
 
   it('creates a 3-master cluster whose etcd members form one TLS cluster, survives losing a master, which the resurrector recreates with its disk', async () => {
     const created = await cp.createCluster('e2e');
-    const uuid: string = created.uuid;
+    uuid = created.uuid;
     const masters = (await cp.instances(uuid)).filter((i: { group_name: string }) => i.group_name === 'master').sort((a: { idx: number }, b: { idx: number }) => a.idx - b.idx);
     expect(masters).toHaveLength(3);
     for (const m of masters) {
@@ -59,6 +62,10 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
       // Jobs without binaries are reported with why, never as running.
       const apiserver = jobs.find((j) => j.name === 'kube-apiserver')!.processes[0]!;
       if (apiserver.state === 'unavailable') expect(apiserver.reason).toMatch(/kube-apiserver .* not found/);
+      // Debian's etcd is 3.4; Kubernetes 1.31 ships with 3.5.15: it runs, and the mismatch is reported with it.
+      const version = (await run(ETCD, ['--version'])).stdout.match(/etcd Version:\s*(\S+)/)![1]!;
+      if (!version.startsWith('3.5.')) expect(etcd.warning).toMatch(new RegExp(`^etcd at \\S+/etcd reports version ${version.replace(/\./g, '\\.')}; the catalog wants 3\\.5\\.\\d+ for Kubernetes 1\\.\\d+\\.\\d+: install etcd 3\\.5\\.\\d+ in `));
+      else expect(etcd.warning).toBeUndefined();
     }
     for (const pid of pidsWithEnv(VM_MARKER, '', { prefix: true })) seenPids.add(pid);
 
@@ -67,11 +74,21 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
     writeFileSync(join(tls, 'client.pem'), client.certificate);
     writeFileSync(join(tls, 'client-key.pem'), client.private_key, { mode: 0o600 });
     const endpoints = masters.map((m: { ip: string }) => `https://${m.ip}:2379`).join(',');
-    const etcdctl = (...args: string[]) => run(ETCDCTL, [`--endpoints=${endpoints}`, `--cacert=${join(tls, 'ca.pem')}`, `--cert=${join(tls, 'client.pem')}`, `--key=${join(tls, 'client-key.pem')}`, '--command-timeout=10s', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
+    etcdctl = (...args: string[]) => run(ETCDCTL, [`--endpoints=${endpoints}`, `--cacert=${join(tls, 'ca.pem')}`, `--cert=${join(tls, 'client.pem')}`, `--key=${join(tls, 'client-key.pem')}`, '--command-timeout=10s', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
 
     made = { uuid, etcdctl };
-    const members = JSON.parse((await etcdctl('member', 'list', '-w', 'json')).stdout) as { members: Array<{ name: string; peerURLs: string[] }> };
+    const members = memberList((await etcdctl('member', 'list', '-w', 'json')).stdout) as { members: Array<{ ID: string; name: string; peerURLs: string[] }> };
     expect(members.members.map((m) => m.name).sort()).toEqual(['master-0', 'master-1', 'master-2']);
+    // A member of the first boot has the id etcd derives from the initial cluster: how an agent tells a cluster
+    // still forming from a member added back after its disk was lost. A master whose address came after the
+    // others had formed the cluster joined it with member add instead, and recorded so on its disk.
+    const atBoot = readInventory(join(cp.root, 'state.json'));
+    for (const m of members.members) {
+      if (m.ID === initialMemberId(m.peerURLs, `slipway-${uuid}`)) continue;
+      const vmCid = masters.find((i: { idx: number }) => `master-${i.idx}` === m.name)!.vm_cid;
+      const disk = Object.values(atBoot.disks).find((d) => d.attachedTo === vmCid)!;
+      expect(JSON.parse(readFileSync(join(diskDir(cp.root, disk.id), 'etcd-bootstrap.json'), 'utf8')), `${m.name} joined as a new member`).toMatchObject({ state: 'existing', memberId: m.ID });
+    }
     for (let i = 0; i < 50; i++) await etcdctl('put', `/e2e/key-${i}`, `value-${i}`);
     expect((await etcdctl('get', '--prefix', '/e2e/', '--keys-only')).stdout.split('\n').filter(Boolean)).toHaveLength(50);
 
@@ -115,6 +132,45 @@ describe.skipIf(!haveEtcd)(`etcd on the local driver, end to end${haveEtcd ? '' 
     for (const pid of pidsWithEnv(VM_MARKER, '', { prefix: true })) seenPids.add(pid);
     expect(inventory.vms[masters[0].vm_cid]!.initPid && isSameProcess(inventory.vms[masters[0].vm_cid]!.initPid!, inventory.vms[masters[0].vm_cid]!.initStartTime!)).toBe(true);
   }, 300_000);
+
+  it('a master whose disk data is lost is removed and added back as a new member, never restarted under its old id', async () => {
+    const masters = (await cp.instances(uuid)).filter((i: { group_name: string }) => i.group_name === 'master').sort((a: { idx: number }, b: { idx: number }) => a.idx - b.idx);
+    const victim = masters[2]!;
+    const before = memberList((await etcdctl('member', 'list', '-w', 'json')).stdout);
+    const oldId = String(before.members.find((m) => m.name === 'master-2')!.ID);
+
+    // master-2's host dies and its disk comes back empty (a disk replaced, a file system recreated).
+    const inventory = readInventory(join(cp.root, 'state.json'));
+    const vm = inventory.vms[victim.vm_cid]!;
+    const diskId = Object.values(inventory.disks).find((d) => d.attachedTo === victim.vm_cid)!.id;
+    await killVmTree(cp.root, vm, 0);
+    const disk = diskDir(cp.root, diskId);
+    expect(readdirSync(join(disk, 'etcd')), 'etcd had data on the disk').toContain('member');
+    for (const entry of readdirSync(disk)) rmSync(join(disk, entry), { recursive: true, force: true });
+
+    await eventually(async () => {
+      const row = (await cp.instances(uuid)).find((i: { id: string }) => i.id === victim.id);
+      return Boolean(row?.vm_cid && row.vm_cid !== victim.vm_cid);
+    }, 60_000, 'the resurrector to recreate master-2');
+    let after: { members: Array<{ ID: string; name: string }> } = { members: [] };
+    await eventually(async () => {
+      const health = await etcdctl('endpoint', 'health', '-w', 'json').catch((e) => ({ stdout: String(e.stdout ?? '[]') }));
+      const list = JSON.parse(health.stdout || '[]') as Array<{ health: boolean }>;
+      if (!(list.length === 3 && list.every((h) => h.health))) return false;
+      after = memberList((await etcdctl('member', 'list', '-w', 'json')).stdout);
+      return after.members.length === 3 && after.members.every((m) => m.name);
+    }, 90_000, 'three healthy etcd members again');
+    expect(after.members.map((m) => m.name).sort()).toEqual(['master-0', 'master-1', 'master-2']);
+    const newId = String(after.members.find((m) => m.name === 'master-2')!.ID);
+    expect(newId, 'master-2 came back as a new member').not.toBe(oldId);
+    expect(after.members.map((m) => String(m.ID)), 'its old id is gone from the cluster').not.toContain(oldId);
+    // The agent recorded how it joined, beside the new data dir on the disk.
+    const recorded = JSON.parse(readFileSync(join(disk, 'etcd-bootstrap.json'), 'utf8')) as { state: string; replaced: string; memberId: string };
+    expect(recorded).toMatchObject({ state: 'existing', replaced: oldId, memberId: newId });
+    // The new member has the data, from its peers.
+    expect((await etcdctl(`--endpoints=https://${victim.ip}:2379`, 'get', '/e2e/key-42', '--print-value-only')).stdout.trim()).toBe('value-42');
+    for (const pid of pidsWithEnv(VM_MARKER, '', { prefix: true })) seenPids.add(pid);
+  }, 240_000);
 
   it('a master rebooted while the control plane is down starts etcd from its kept desired state (3/3 healthy without Slipway), and reconciles when Slipway is back', async () => {
     const { uuid, etcdctl } = made!;
@@ -162,6 +218,12 @@ function readFileSafe(path: string): string {
   } catch {
     return '';
   }
+}
+
+
+/** `etcdctl member list -w json`, with member ids (uint64, beyond a double's precision) kept as strings. */
+function memberList(stdout: string): { members: Array<{ ID: string; name: string; peerURLs: string[] }> } {
+  return JSON.parse(stdout.replace(/"ID":(\d+)/g, '"ID":"$1"')) as { members: Array<{ ID: string; name: string; peerURLs: string[] }> };
 }
 
 function describeProcess(pid: number): string {

@@ -1,4 +1,5 @@
-import { accessSync, constants } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /**
@@ -37,5 +38,32 @@ export class BinaryLocator {
     }
     const own = [...new Set(dirs.slice(0, dirs.length - this.pathDirs().length))];
     return { missing: `binary ${binary} (${pkg} ${version}) not found in ${own.join(', ')} or on PATH` };
+  }
+}
+
+/**
+ * The versions binaries report of themselves (`etcd --version`), read once per file: a binary replaced in
+ * place (another size or modification time) is asked again.
+ */
+export class BinaryVersions {
+  private readonly cache = new Map<string, { stamp: string; version: Promise<string | undefined> }>();
+
+  reported(path: string, args: string[], pattern: RegExp): Promise<string | undefined> {
+    let stamp: string;
+    try {
+      const stat = statSync(path);
+      stamp = `${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return Promise.resolve(undefined);
+    }
+    const cached = this.cache.get(path);
+    if (cached?.stamp === stamp) return cached.version;
+    const version = new Promise<string | undefined>((resolve) => {
+      execFile(path, args, { timeout: 10_000, maxBuffer: 64 * 1024 }, (error, stdout) => {
+        resolve(error ? undefined : pattern.exec(String(stdout))?.[1]);
+      });
+    });
+    this.cache.set(path, { stamp, version });
+    return version;
   }
 }

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlipwayError, type JobProperties, type JobSpec, type Logger } from '@slipway/contracts';
 import type { HookSpec, JobCatalog, JobContext, JobPlan } from '../job-catalog.js';
 import type { AgentPaths } from '../paths.js';
 import type { ProcessSpec } from '../process-runner.js';
-import { BinaryLocator } from './binaries.js';
+import { BinaryLocator, BinaryVersions } from './binaries.js';
 import type { JobDefinition, RenderContext, RenderedJob } from './job-definition.js';
 import { writeJobFiles } from './job-files.js';
 import { cniJob } from './jobs/cni.js';
@@ -37,6 +38,25 @@ export interface KubernetesJobCatalogOptions {
   logger?: Logger;
   /** PATH to search last; default the agent's own. */
   path?: string;
+  /**
+   * Where systemd-resolved writes the upstream resolvers; the kubelet's `resolvConf` when it exists, else
+   * `fallbackResolvConf`. Defaults are the systemd and libc paths; tests point them elsewhere.
+   */
+  systemdResolvConf?: string;
+  fallbackResolvConf?: string;
+}
+
+export const SYSTEMD_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
+export const LIBC_RESOLV_CONF = '/etc/resolv.conf';
+
+/**
+ * kubeadm's rule (it checks whether systemd-resolved is active): a node whose `/etc/resolv.conf` is
+ * systemd-resolved's stub gives pods the file with the real upstream servers. The file exists exactly
+ * when systemd-resolved runs, so its presence is the test; it is checked at each render, so an image
+ * that enables or disables the service is followed at the next sync.
+ */
+export function detectResolvConf(systemd = SYSTEMD_RESOLV_CONF, fallback = LIBC_RESOLV_CONF): string {
+  return existsSync(systemd) ? systemd : fallback;
 }
 
 /**
@@ -46,6 +66,7 @@ export interface KubernetesJobCatalogOptions {
  */
 export class KubernetesJobCatalog implements JobCatalog {
   private readonly binaries: BinaryLocator;
+  private readonly versions = new BinaryVersions();
 
   constructor(private readonly options: KubernetesJobCatalogOptions) {
     this.binaries = new BinaryLocator({ binDirs: options.binDirs ?? [], packagesDir: options.paths.packagesDir, path: options.path });
@@ -65,14 +86,26 @@ export class KubernetesJobCatalog implements JobCatalog {
       return unavailablePlan(job, 'the control plane sent no cluster settings (properties.cluster, properties.node) for this job');
     }
     if (!KUBERNETES_JOBS[job.name]) return unavailablePlan(job, `this agent has no job named ${job.name}`);
-    const { rendered } = this.render(job, properties);
+    const { rendered: first, context: renderContext } = this.render(job, properties);
     const versions = componentVersions(properties.cluster.kubernetesVersion);
-    const configHash = await writeJobFiles(rendered.files, rendered.directories);
+    const configHash = await writeJobFiles(first.files, first.directories);
+    const located = first.processes.map((template) => this.find(template.binary, versions));
+    const definition = KUBERNETES_JOBS[job.name]!;
+    // Asking peers (etcd's membership) only makes sense for a job that can start here.
+    const rendered = definition.prepare && located.every((found) => 'path' in found)
+      ? await definition.prepare(renderContext, first, { signal: context.signal, ...(this.options.logger ? { logger: this.options.logger } : {}) })
+      : first;
     const missing: string[] = [];
-    const processes: ProcessSpec[] = rendered.processes.map((template) => {
-      const found = this.find(template.binary, versions);
+    const warnings = await Promise.all(rendered.processes.map(async (template, i) => {
+      const found = located[i]!;
+      return 'path' in found ? this.versionWarning(template.binary, found.path, versions) : undefined;
+    }));
+    const processes: ProcessSpec[] = rendered.processes.map((template, i) => {
+      const found = located[i]!;
       if ('missing' in found) missing.push(found.missing);
+      const warning = warnings[i];
       return {
+        ...(warning ? { warning } : {}),
         job: job.name,
         name: template.name,
         command: 'path' in found ? found.path : template.binary,
@@ -112,6 +145,18 @@ export class KubernetesJobCatalog implements JobCatalog {
     });
   }
 
+  /**
+   * Whether a binary is the version the catalog names for this Kubernetes release (etcd: `etcd --version`).
+   * A mismatch runs (an operator may have a reason) but is reported with the process, in plain words.
+   */
+  private async versionWarning(binary: string, path: string, versions: ComponentVersions): Promise<string | undefined> {
+    if (binary !== 'etcd') return undefined;
+    const reported = await this.versions.reported(path, ['--version'], /etcd Version:\s*v?(\S+)/);
+    if (!reported) return `could not read the version of ${path} (${path} --version); the catalog wants etcd ${versions.etcd} for Kubernetes ${versions.kubernetes}`;
+    if (reported === versions.etcd) return undefined;
+    return `etcd at ${path} reports version ${reported}; the catalog wants ${versions.etcd} for Kubernetes ${versions.kubernetes}: install etcd ${versions.etcd} in ${this.binaries.searchPath('etcd', versions.etcd)[0] ?? 'a --bin-dir'}`;
+  }
+
   private find(binary: string, versions: ComponentVersions): { path: string } | { missing: string } {
     const { pkg, version } = packageOf(binary, versions);
     return this.binaries.find(binary, pkg, version);
@@ -131,6 +176,7 @@ export class KubernetesJobCatalog implements JobCatalog {
       file: (relative) => (relative.startsWith('/') ? relative : join(jobDir, relative)),
       jobFile: (other, relative) => join(paths.jobsDir, other, relative),
       cni: { binDir: join(paths.packagesDir, 'cni', 'bin'), confDir: join(paths.jobsDir, 'cni', 'net.d') },
+      host: { resolvConf: detectResolvConf(this.options.systemdResolvConf, this.options.fallbackResolvConf) },
     };
   }
 }

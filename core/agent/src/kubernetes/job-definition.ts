@@ -1,4 +1,4 @@
-import type { ClusterSettings, EtcdSettings, JobProperties, NodeSettings, TlsMaterial } from '@slipway/contracts';
+import type { ClusterSettings, EtcdSettings, JobProperties, Logger, NodeSettings, TlsMaterial } from '@slipway/contracts';
 import type { HealthCheck } from '../health-check.js';
 import type { AgentPaths } from '../paths.js';
 
@@ -54,10 +54,27 @@ export interface RenderContext {
   jobFile(job: string, relative: string): string;
   /** The directory CNI plugins are looked up in, and where the CNI config goes. */
   cni: { binDir: string; confDir: string };
+  /** What the VM itself offers, found at render time. */
+  host: HostFacts;
+}
+
+/** Facts of the VM a render depends on, detected by the agent where it runs. */
+export interface HostFacts {
+  /**
+   * The resolv.conf naming the node's real upstream resolvers: `/run/systemd/resolve/resolv.conf` where
+   * systemd-resolved runs (Ubuntu), whose `/etc/resolv.conf` names only its stub at 127.0.0.53 — a loop
+   * once CoreDNS forwards to it from a pod — else `/etc/resolv.conf`.
+   */
+  resolvConf: string;
 }
 
 /** One job of a Kubernetes node: what kubo-release called a job, rendered from the cluster's settings. */
 export interface JobDefinition {
   name: string;
   render(context: RenderContext): RenderedJob;
+  /**
+   * What the job must learn on the VM before its processes start (etcd asks its peers whether it joins as a
+   * new member), after its files are written; returns the job as it must run. Not called by `render`.
+   */
+  prepare?(context: RenderContext, rendered: RenderedJob, options: { logger?: Logger; signal: AbortSignal }): Promise<RenderedJob>;
 }

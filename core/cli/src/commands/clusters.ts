@@ -53,6 +53,12 @@ function diskSummary(instance: InstanceDoc): string {
   return disk.mounted ? `${disk.disk_cid} mounted` : `${disk.disk_cid} ${disk.attached_vm_cid ? 'attached, not mounted' : 'detached'}`;
 }
 
+/** What agents report wrong with processes that run (a binary of another version than the catalog's), one per line. */
+export function processWarnings(instances: Array<Pick<InstanceDoc, 'name' | 'processes'>>): string {
+  const lines = instances.flatMap((i) => i.processes.flatMap((job) => (job.processes ?? []).filter((p) => p.warning).map((p) => `  ${i.name} ${p.name}: ${p.warning}\n`)));
+  return lines.length ? `\nWarnings:\n${lines.join('')}` : '';
+}
+
 function processSummary(instance: InstanceDoc): string {
   const all = instance.processes.flatMap((job) => job.processes ?? []);
   if (!all.length) return '-';
@@ -163,6 +169,7 @@ const cluster: Command = {
           ? table(['Instance', 'VM CID', 'IP', 'Zone', 'State', 'Desired', 'Processes', 'Last Heartbeat', 'Persistent Disk'],
             instances.map((i) => [i.name, i.vm_cid, i.ip, i.zone, i.state, i.desired, processSummary(i), localIso(i.last_heartbeat_at), diskSummary(i)]))
           : 'No instances.\n');
+        io.stdout.write(processWarnings(instances));
       }
       if (events) {
         io.stdout.write('\nRecent events:\n');

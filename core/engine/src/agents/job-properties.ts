@@ -111,10 +111,11 @@ export async function buildJobProperties(provider: CredentialProvider, ctx: Cred
 /** Certificate roles by group, with the credential each is read from (names under the cluster path). */
 function rolesOf(node: NodeSettings): Record<string, string> {
   const nodePath = `nodes/${node.name}`;
-  if (node.group === 'worker') {
-    return { kubelet: `${nodePath}/kubelet`, 'kubelet-client': `${nodePath}/kubelet-client`, 'kube-proxy': 'kube-proxy' };
-  }
+  // Every node, masters included, runs a kubelet (with the certificates the PKI layout issues per node) and kube-proxy.
+  const nodeRoles = { kubelet: `${nodePath}/kubelet`, 'kubelet-client': `${nodePath}/kubelet-client`, 'kube-proxy': 'kube-proxy' };
+  if (node.group === 'worker') return nodeRoles;
   return {
+    ...nodeRoles,
     'etcd-server': `${nodePath}/etcd-server`,
     'etcd-peer': `${nodePath}/etcd-peer`,
     'etcd-client': ETCD_CLIENT_CREDENTIAL,

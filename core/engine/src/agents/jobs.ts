@@ -1,9 +1,19 @@
 import type { JobSpec } from '@slipway/contracts';
 
+/** What every node runs, masters included: the container runtime, the pod network, kubelet and kube-proxy. */
+const NODE_JOBS: JobSpec[] = [
+  { name: 'containerd', processes: ['containerd'] },
+  { name: 'cni', processes: [] },
+  { name: 'kubelet', processes: ['kubelet'] },
+  { name: 'kube-proxy', processes: ['kube-proxy'] },
+];
+
 /**
- * What each instance group runs, as kubo-release laid it out: masters colocate etcd with the control plane
- * (and apply CoreDNS once the API answers); workers run containerd, the CNI config, kubelet and kube-proxy.
- * `cni` and `coredns` have no long-running process: the agent renders them (and runs coredns's apply hook).
+ * What each instance group runs. Masters colocate etcd with the control plane (and apply CoreDNS once the
+ * API answers) and are nodes too, as kubeadm makes them: without a kubelet, kube-proxy and the pod network
+ * on the masters, the API server cannot reach webhooks, aggregated APIs or any Service's pods. Their kubelet
+ * registers with the control-plane taint, so workloads stay off them. Workers run only the node jobs.
+ * `cni` and `coredns` have no long-running process: the agent renders them (and runs their hooks).
  */
 export const JOBS_BY_GROUP: Record<'master' | 'worker', JobSpec[]> = {
   master: [
@@ -12,11 +22,7 @@ export const JOBS_BY_GROUP: Record<'master' | 'worker', JobSpec[]> = {
     { name: 'kube-controller-manager', processes: ['kube-controller-manager'] },
     { name: 'kube-scheduler', processes: ['kube-scheduler'] },
     { name: 'coredns', processes: [] },
+    ...NODE_JOBS,
   ],
-  worker: [
-    { name: 'containerd', processes: ['containerd'] },
-    { name: 'cni', processes: [] },
-    { name: 'kubelet', processes: ['kubelet'] },
-    { name: 'kube-proxy', processes: ['kube-proxy'] },
-  ],
+  worker: NODE_JOBS,
 };

@@ -3,7 +3,7 @@ import { configText } from '../config-text.js';
 import { kubeconfig } from '../kubeconfig.js';
 import { caFile, tlsFiles } from '../tls-files.js';
 
-/** kube-proxy in iptables mode, bound to the node's address. */
+/** kube-proxy bound to the node's address, in its default mode (iptables on Linux), as kubeadm leaves it. */
 export const kubeProxyJob: JobDefinition = {
   name: 'kube-proxy',
   render(context) {
@@ -21,7 +21,6 @@ export const kubeProxyJob: JobDefinition = {
       healthzBindAddress: `${node.ip}:10256`,
       metricsBindAddress: `${node.ip}:10249`,
       hostnameOverride: node.name,
-      mode: 'iptables',
     };
     return {
       files: [
