@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { resolve, join } from 'node:path';
+import { dirname, resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { SlipwayError, type Clock } from '@slipway/contracts';
 import {
@@ -179,7 +179,8 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
       return { actor: userActor(principal), roles: principal.roles };
     },
   });
-  const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [], logger });
+  const scrapeToken = await readScrapeToken(config.metrics?.scrape_token_file, dirname(configPath));
+  const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [], logger, scrapeToken });
   // Expired tokens are deleted at start and every hour; a failure here never stops the API.
   const prune = () => services.auth.pruneExpiredTokens().then((n) => { if (n) logger.info('expired tokens pruned', { count: n }); }, (e) => logger.warn('token pruning failed', { error: String(e) }));
   await prune();
@@ -208,4 +209,20 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
       return stopped;
     },
   };
+}
+
+/** The metrics scrape token (metrics.scrape_token_file), relative to slipway.yaml's directory. */
+async function readScrapeToken(file: string | undefined, configDir: string): Promise<string | undefined> {
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = await readFile(resolve(configDir, file), 'utf8');
+  } catch (e) {
+    throw new SlipwayError('InvalidConfig', `metrics.scrape_token_file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: 'metrics.scrape_token_file', hint: 'Write a random token of at least 32 characters to that file (e.g. openssl rand -hex 32 > FILE).' });
+  }
+  const token = text.trim();
+  if (token.length < 32 || /\s/.test(token)) {
+    throw new SlipwayError('InvalidConfig', `metrics.scrape_token_file: the token in ${file} must be one line of at least 32 characters without spaces`, { field: 'metrics.scrape_token_file', hint: 'openssl rand -hex 32 > FILE' });
+  }
+  return token;
 }

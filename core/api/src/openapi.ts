@@ -29,6 +29,23 @@ export function openApiDocument(version: string, plugins: readonly PluginOpenApi
 
 /** The event stream's and audit trail's documents (read-only: never request bodies). */
 const observabilitySchemas = {
+  AuditEntry: {
+    type: 'object',
+    required: ['id', 'at', 'actor', 'action', 'target', 'cluster_uuid', 'result', 'source', 'request_id', 'details'],
+    properties: {
+      id: { type: 'integer' },
+      at: { type: 'string', format: 'date-time' },
+      actor: { type: 'string', description: 'a user name; `engine` for its own decisions; `slipway:engine` for its credential operations; the tried name for a failed login' },
+      actor_id: { type: ['integer', 'null'] },
+      action: { type: 'string', description: 'from the route pattern (cluster.create, user.roles.set, cluster.upgrade), login, logout, credential.OPERATION, resurrection.start, meltdown.hold, meltdown.release, certificates.renew' },
+      target: { type: ['string', 'null'], description: 'cluster:NAME, user:NAME, task:ID, credential:PATH' },
+      cluster_uuid: { type: ['string', 'null'] },
+      result: { type: 'string', enum: ['success', 'failure', 'denied'] },
+      source: { type: ['string', 'null'], description: 'the caller\'s address' },
+      request_id: { type: ['string', 'null'], description: 'the X-Request-ID the answer carried' },
+      details: { type: ['object', 'null'], description: 'API calls: method, route, status, error code; credential operations: the store\'s own result and version id' },
+    },
+  },
   Event: {
     type: 'object',
     required: ['id', 'at', 'kind', 'severity', 'message', 'cluster', 'cluster_uuid', 'instance_id', 'task_id', 'details'],
@@ -161,6 +178,23 @@ function coreDocument(version: string) {
             200: { description: 'events', content: { 'application/json': { schema: { type: 'array', items: ref('Event') } }, 'text/event-stream': { schema: { type: 'string' } } } },
             ...errors,
           },
+        },
+      },
+      '/v1/audit': {
+        get: {
+          summary: 'The audit trail, newest first: mutating API calls, logins, credential operations, the engine\'s own decisions. Admins (clusters.admin, clusters.admin.read) read all of it; anyone else only their own actions',
+          parameters: [
+            { name: 'actor', in: 'query', schema: { type: 'string' }, description: 'a user name, or `engine`' },
+            { name: 'action', in: 'query', schema: { type: 'string' }, description: 'exact, or a prefix ending in * (cluster.*, credential.*, login)' },
+            { name: 'cluster', in: 'query', schema: { type: 'string' }, description: 'a cluster name or uuid' },
+            { name: 'target', in: 'query', schema: { type: 'string' }, description: 'cluster:NAME, user:NAME, credential:PATH...' },
+            { name: 'result', in: 'query', schema: { type: 'string', enum: ['success', 'failure', 'denied'] } },
+            { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'inclusive' },
+            { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'exclusive' },
+            { name: 'before', in: 'query', schema: { type: 'integer' }, description: 'entries with a lower id (the next page)' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 }, description: 'default 100' },
+          ],
+          responses: { 200: { description: 'entries', ...json({ type: 'array', items: ref('AuditEntry') }) }, ...errors },
         },
       },
       '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },

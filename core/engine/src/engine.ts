@@ -26,6 +26,9 @@ import { defaultKeysDir } from './keys-dir.js';
 import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
 import { EventStream } from './events/event-stream.js';
+import { AuditTrail, auditSinkOf } from './audit/audit-trail.js';
+import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
+import { clusterCertificates } from './certificates/certificate-inventory.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
@@ -62,6 +65,8 @@ export interface EngineServices {
   certificates: CertificateService;
   /** The live event stream, as each caller may see it. */
   events: EventStream;
+  /** The one audit trail. */
+  audit: AuditTrail;
 }
 
 export interface Engine {
@@ -72,10 +77,36 @@ export interface Engine {
   /** The API's serving certificate: the HTTPS server reloads it when the certificate watch renews it. */
   servingCertificate: ServingCertificate;
   caPath: string;
+  /** The Prometheus metrics (GET /metrics). */
+  metrics: ControlPlaneMetrics;
   /** Wires the services (agents will dial `agentUrl`) and resumes unfinished tasks. */
   start(agentUrl: string): Promise<EngineServices>;
   /** Pauses tasks (they resume on the next start), destroys plugins, closes the store. */
   close(): Promise<void>;
+}
+
+/** How long a scrape's certificate expiry figures are reused: each reading lists every cluster's certificates. */
+const CERTIFICATE_EXPIRY_TTL_MS = 5 * 60_000;
+
+/** Seconds until each live cluster's earliest certificate expires, read at most every five minutes. */
+function certificateExpiryOf(store: Store, plugins: PluginSet, clock: Clock): () => Promise<Map<string, number>> {
+  let cached: { at: number; value: Map<string, number> } | undefined;
+  return async () => {
+    const now = clock.now();
+    if (cached && now - cached.at < CERTIFICATE_EXPIRY_TTL_MS) return cached.value;
+    const value = new Map<string, number>();
+    const clusters = await store.db.selectFrom('clusters').select(['uuid', 'name']).where('status', '=', 'active').execute();
+    for (const cluster of clusters) {
+      try {
+        const entries = await clusterCertificates(plugins.credentials, cluster.uuid, now);
+        if (entries.length) value.set(cluster.name, Math.min(...entries.map((e) => (Date.parse(e.not_after) - now) / 1000)));
+      } catch {
+        /* a cluster whose credentials cannot be read now is left out of this reading */
+      }
+    }
+    cached = { at: now, value };
+    return value;
+  };
 }
 
 /**
@@ -87,10 +118,17 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const clock = options.clock ?? new SystemClock();
   await mkdir(home, { recursive: true, mode: 0o700 });
   const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
-  const store = await createStore(join(home, 'slipway.db'));
+  const metrics = new ControlPlaneMetrics();
+  const store = await createStore(join(home, 'slipway.db'), { onQuery: (seconds) => metrics.storeQuery(seconds) });
+  store.bus.subscribe((event) => metrics.onEvent(event));
   let plugins: PluginSet | undefined;
+  const auditSink = auditSinkOf(store, logger);
   try {
-    plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock });
+    plugins = await createPluginSet(resolved, {
+      dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock, audit: metrics.countingAudit(auditSink),
+      meterIaas: (target, plugin, driver) => metrics.meteredDriver(target, plugin.replace(/^@slipway\/iaas-/, ''), driver),
+    });
+    metrics.attachStore(store.db, clock, certificateExpiryOf(store, plugins, clock));
     const caPath = join(home, 'ca.pem');
     const advertisedBefore = await store.settings.get(ADVERTISE_URL_SETTING);
     const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath, advertisedBefore);
@@ -107,7 +145,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     let alertSinks: AlertSinks | undefined;
     const livePlugins = plugins;
     return {
-      config, store, plugins, tls, caPath, servingCertificate,
+      config, store, plugins, tls, caPath, servingCertificate, metrics,
       async start(agentUrl: string) {
         if (services) return services;
         const identity: ControlPlaneIdentity = { agentUrl, caPem: tls.caPem, agentCaName: AGENT_CA, version: options.version };
@@ -116,7 +154,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           configPath: options.configPath ?? join(home, 'slipway.yaml'), searchDirs: config.plugin_dirs, dataDir: join(home, 'plugins'), logger, clock, credentials: livePlugins.credentials,
         });
         container.register(ALERT_SINKS, { useValue: alertSinks });
-        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, EventStream, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
+        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, EventStream, AuditTrail, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
         const tasks = container.resolve(TaskRunner);
         const steps = container.resolve(ClusterSteps);
         const upgradeSteps = container.resolve(UpgradeSteps);
@@ -136,6 +174,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           networkProfiles: container.resolve(NetworkProfileService), networkLeftovers: container.resolve(NetworkLeftovers),
           certificates: container.resolve(CertificateService),
           events: container.resolve(EventStream),
+          audit: container.resolve(AuditTrail),
         };
         await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();
@@ -160,6 +199,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         await phase('running tasks to pause', () => services?.tasks.shutdown());
         await phase('alert sinks', () => alertSinks?.destroy());
         await phase('the plugins to stop', () => livePlugins.destroy());
+        await phase('the audit trail\'s writes', () => auditSink.drain());
         await store.db.destroy();
       },
     };

@@ -56,4 +56,52 @@ const events: Command = {
   },
 };
 
-export const eventCommands: CommandGroup = { title: 'Events and audit', commands: [events] };
+interface AuditDoc {
+  id: number; at: string; actor: string; action: string; target: string | null; result: string; source: string | null; request_id: string | null;
+  details: Record<string, unknown> | null;
+}
+
+const audit: Command = {
+  name: 'audit',
+  summary: 'Show the audit trail, newest first: API changes, logins, credential operations, the engine\'s own decisions',
+  description: 'Admins read the whole trail; everyone else reads their own actions. Times are ISO-8601 (2026-01-31 or 2026-01-31T12:00:00Z).',
+  flags: {
+    actor: { type: 'string', valueName: 'USER', description: 'only what this user (or `engine`) did' },
+    action: { type: 'string', valueName: 'ACTION', description: 'only this action; a trailing * matches a prefix (cluster.*, credential.*, login)' },
+    cluster: { type: 'string', short: 'c', valueName: 'NAME', description: 'only entries about this cluster' },
+    target: { type: 'string', valueName: 'TARGET', description: 'only entries about this target (user:alice, credential:/path)' },
+    result: { type: 'string', valueName: 'RESULT', description: 'success, failure or denied' },
+    since: { type: 'string', valueName: 'TIME', description: 'entries at or after this time' },
+    until: { type: 'string', valueName: 'TIME', description: 'entries before this time' },
+    before: { type: 'string', valueName: 'ID', description: 'entries older than this id (the next page)' },
+    limit: { type: 'string', short: 'l', valueName: 'N', description: 'at most N entries (default 100, at most 1000)' },
+  },
+  json: true,
+  examples: ['slipway audit --action "cluster.*" --since 2026-01-01', 'slipway audit --action login --result failure', 'slipway audit --actor engine'],
+  async run({ io, flags }) {
+    const query = new URLSearchParams();
+    for (const name of ['actor', 'action', 'cluster', 'target', 'result', 'since', 'until']) {
+      const value = flags.string(name);
+      if (value) query.set(name, value);
+    }
+    const before = flags.int('before', { min: 1 });
+    if (before !== undefined) query.set('before', String(before));
+    const limit = flags.int('limit', { min: 1, max: 1000 });
+    if (limit !== undefined) query.set('limit', String(limit));
+    const entries = await withSession(io, ({ client }) => client.get<AuditDoc[]>(`/v1/audit${query.size ? `?${query}` : ''}`));
+    if (flags.bool('json')) {
+      printJson(io.stdout, entries);
+      return EXIT.ok;
+    }
+    if (!entries.length) {
+      io.stdout.write('No audit entries.\n');
+      return EXIT.ok;
+    }
+    io.stdout.write(table(['ID', 'Time', 'Actor', 'Action', 'Target', 'Result', 'Source', 'Request ID'],
+      entries.map((e) => [e.id, localIso(e.at), e.actor, e.action, e.target ?? '-', e.result, e.source ?? '-', e.request_id ?? '-'])));
+    if (entries.length === (limit ?? 100)) io.stdout.write(`More: slipway audit --before ${entries[entries.length - 1].id}\n`);
+    return EXIT.ok;
+  },
+};
+
+export const eventCommands: CommandGroup = { title: 'Events and audit', commands: [events, audit] };

@@ -105,6 +105,12 @@ export interface SlipwayConfig {
   certificates?: CertificatesConfig;
   events?: EventsConfig;
   audit?: AuditConfig;
+  metrics?: MetricsConfig;
+}
+
+/** GET /metrics (metrics.* in slipway.yaml). */
+export interface MetricsConfig {
+  scrape_token_file?: string;
 }
 
 /** The live event stream (GET /v1/events, events.* in slipway.yaml). */
@@ -345,6 +351,13 @@ export const configSchema: JsonSchema = {
         heartbeat_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 15, description: 'a comment line is sent on an idle stream this often, so proxies and load balancers keep it open and a dead peer is noticed' },
         max_subscribers_per_user: { type: 'integer', minimum: 1, default: 16, description: 'open streams one user may hold at once; one more is refused with 429' },
         max_queued: { type: 'integer', minimum: 16, default: 1000, description: 'events waiting for a slow subscriber before its stream is closed (it reconnects with Last-Event-ID and misses nothing)' },
+      },
+    },
+    metrics: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'Prometheus metrics at GET /metrics on the API\'s port, readable with an admin\'s (clusters.admin or clusters.admin.read) bearer token or the scrape token',
+      properties: {
+        scrape_token_file: { type: 'string', minLength: 1, description: 'a file holding a token (one line, at least 32 characters) that Prometheus sends as `Authorization: Bearer TOKEN` (its bearer_token_file); relative to slipway.yaml\'s directory. Read at start' },
       },
     },
     audit: {

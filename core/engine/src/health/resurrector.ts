@@ -10,6 +10,7 @@ import { AlertDispatcher } from './alerts.js';
 import { HealthRecords } from './health-records.js';
 import { meltdownOf, type MeltdownState } from './meltdown-guard.js';
 import { healthSettingsOf, type HealthSettings } from './settings.js';
+import { recordEngineDecision } from '../audit/audit-trail.js';
 
 /** Who the health monitor's tasks run as, in task lists and logs. */
 export const HEALTH_MONITOR_ACTOR = 'slipway:health-monitor';
@@ -127,6 +128,7 @@ export class Resurrector {
     if (meltdown.active) {
       if (!health?.meltdown_since) {
         await this.records.updateClusterHealth(uuid, { meltdown_since: at }, at);
+        await recordEngineDecision(this.store, at, 'meltdown.hold', `cluster:${cluster.name}`, uuid, { reason: meltdown.reason, down: down.length });
         await this.alerts.raise({
           severity: 'critical', kind: 'meltdown', key: `meltdown:${uuid}`, clusterUuid: uuid,
           title: `Resurrection paused on cluster ${cluster.name}: meltdown guard`,
@@ -137,6 +139,7 @@ export class Resurrector {
     }
     if (health?.meltdown_since) {
       await this.records.updateClusterHealth(uuid, { meltdown_since: null }, at);
+      await recordEngineDecision(this.store, at, 'meltdown.release', `cluster:${cluster.name}`, uuid, { reason: meltdown.reason });
       this.alerts.clear(`meltdown:${uuid}`);
       await this.store.events.record({ at, cluster_uuid: uuid, instance_id: null, kind: 'meltdown.over', severity: 'info', message: `meltdown guard released (${meltdown.reason}); resurrection resumes` });
     }
@@ -155,6 +158,7 @@ export class Resurrector {
       throw e;
     }
     await this.records.assignTask(down.map((i) => i.id), task.id);
+    await recordEngineDecision(this.store, at, 'resurrection.start', `cluster:${cluster.name}`, uuid, { task_id: task.id, instances: down.map((i) => i.instance_id) });
     await this.store.events.record({ at, cluster_uuid: uuid, instance_id: null, kind: 'resurrection.started', severity: 'info', message: `resurrecting ${names} (task ${task.id})` });
     this.logger.info('resurrecting', { cluster: cluster.name, instances: names, task: task.id });
   }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SlipwayError, type Clock, type CredentialProvider, type IaasDriver, type Logger, type NetworkCapability, type NetworkDriver, networkCapabilities, type PluginHost, type PluginKind, type RegistryDriver } from '@slipway/contracts';
+import { SlipwayError, type Clock, type CredentialProvider, type IaasDriver, type Logger, type AuditSink, type NetworkCapability, type NetworkDriver, networkCapabilities, type PluginHost, type PluginKind, type RegistryDriver } from '@slipway/contracts';
 import type { ResolvedPlugin } from './loader.js';
 
 export interface IaasTargetRuntime {
@@ -32,7 +32,11 @@ export interface PluginSet {
  * cloud credentials from it), then IaaS targets, network and registry. On a failure, what was created is
  * destroyed again, so a refused start leaks nothing.
  */
-export async function createPluginSet(resolved: ResolvedPlugin[], options: { dataDir: string; keysDir?: string; logger: Logger; clock: Clock }): Promise<PluginSet> {
+export async function createPluginSet(resolved: ResolvedPlugin[], options: {
+  dataDir: string; keysDir?: string; logger: Logger; clock: Clock; audit?: AuditSink;
+  /** Wraps each IaaS driver (the metrics' metering); identity when absent. */
+  meterIaas?: (target: string, plugin: string, driver: IaasDriver) => IaasDriver;
+}): Promise<PluginSet> {
   const created: Array<{ destroy(): Promise<void> }> = [];
   const make = async <T extends { destroy(): Promise<void> }>(plugin: ResolvedPlugin, instanceName: string, credentials?: CredentialProvider): Promise<T> => {
     const instance = await createPluginInstance<T>(plugin, instanceName, options, credentials);
@@ -48,7 +52,7 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: { dat
     for (const plugin of resolved.filter((p) => p.kind === 'iaas')) {
       const name = plugin.instanceName;
       const driver = await make<IaasDriver>(plugin, name, credentials);
-      iaas.set(name, { name, plugin: plugin.name, version: plugin.version, capabilities: plugin.module.capabilities ?? [], driver });
+      iaas.set(name, { name, plugin: plugin.name, version: plugin.version, capabilities: plugin.module.capabilities ?? [], driver: options.meterIaas?.(name, plugin.name, driver) ?? driver });
     }
     const networkPlugin = resolved.find((p) => p.kind === 'network');
     if (!networkPlugin) throw new SlipwayError('InvalidConfig', 'network: no network driver configured');
@@ -78,12 +82,13 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: { dat
  * Creates one plugin instance with its host: its own data directory under `dataDir/KIND/INSTANCE` (the
  * same path on every start, so its state is found again), a logger naming it, the clock and credentials.
  */
-export async function createPluginInstance<T>(plugin: ResolvedPlugin, instanceName: string, options: { dataDir: string; keysDir?: string; logger: Logger; clock: Clock }, credentials?: CredentialProvider): Promise<T> {
+export async function createPluginInstance<T>(plugin: ResolvedPlugin, instanceName: string, options: { dataDir: string; keysDir?: string; logger: Logger; clock: Clock; audit?: AuditSink }, credentials?: CredentialProvider): Promise<T> {
   const dataDir = join(options.dataDir, plugin.kind, instanceName);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const host: PluginHost = {
     logger: options.logger.child({ plugin: plugin.name, instance: instanceName }), clock: options.clock, credentials, dataDir, instanceName,
     ...(options.keysDir ? { keysDir: options.keysDir } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
   };
   try {
     return (await plugin.module.create(plugin.config, host)) as unknown as T;

@@ -33,8 +33,8 @@ export interface Store {
   agentTrust: AgentTrustRepository;
 }
 
-export async function createStore(file: string): Promise<Store> {
-  const db = await openStore(file);
+export async function createStore(file: string, options: { onQuery?: (seconds: number) => void } = {}): Promise<Store> {
+  const db = await openStore(file, options);
   const bus = new EventBus();
   return {
     bus,

@@ -12,14 +12,19 @@ export type Db = Kysely<Database>;
  * WAL with synchronous=NORMAL: a commit survives a process crash (kill -9); only an OS crash can lose
  * the last transactions, which the idempotent steps then redo.
  */
-export async function openStore(file: string): Promise<Db> {
+export async function openStore(file: string, options: { onQuery?: (seconds: number) => void } = {}): Promise<Db> {
   createPrivately(file);
   const sqlite = new Sqlite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  const onQuery = options.onQuery;
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(sqlite) }),
+    // Query time for the store's metric; kysely measures it around each execution.
+    ...(onQuery ? { log: (event: { queryDurationMillis: number }) => onQuery(event.queryDurationMillis / 1000) } : {}),
+  });
   restrict(file);
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
