@@ -4,10 +4,10 @@ import { createServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { dirname, resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
-import { SlipwayError, type Clock } from '@slipway/contracts';
+import { SlipwayError, type Clock, type Logger } from '@slipway/contracts';
 import {
   chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, HomeLock, reachOf, LineLogger, openEngine, parseConfigText, userActor, validateConfig,
-  weakPasswordHashing, type Engine,
+  weakPasswordHashing, JsonLogger, type Engine, type SlipwayConfig,
 } from '@slipway/engine';
 import { createApp } from './app.js';
 
@@ -22,6 +22,8 @@ export interface ControlPlaneOptions {
   keysDir?: string;
   /** Where log lines go; default stderr. */
   log?: (line: string) => void;
+  /** Whether `log` ends on a terminal (log.format auto: text there, JSON lines elsewhere); default: only process stderr's own. */
+  logIsTerminal?: boolean;
   /** The admin password for the first start; default $SLIPWAY_ADMIN_PASSWORD, else generated. */
   adminPassword?: string;
   env?: NodeJS.ProcessEnv;
@@ -84,7 +86,8 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
   if (!config) throw new SlipwayError('InvalidConfig', `${configPath} is invalid:\n  ${errors.join('\n  ')}`, { details: { errors } });
 
   const sink = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const logger = new LineLogger(sink, env.SLIPWAY_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+  // `auto` writes JSON for a service manager or container (stderr not a terminal); a caller's own sink gets text.
+  const logger = controlPlaneLogger(sink, config, env, options.logIsTerminal ?? (options.log !== undefined || Boolean(process.stderr.isTTY)));
   // Checked before anything starts: a bad value refuses the start, a low one is said out loud.
   let weakHashing: string | undefined;
   try {
@@ -225,4 +228,14 @@ async function readScrapeToken(file: string | undefined, configDir: string): Pro
     throw new SlipwayError('InvalidConfig', `metrics.scrape_token_file: the token in ${file} must be one line of at least 32 characters without spaces`, { field: 'metrics.scrape_token_file', hint: 'openssl rand -hex 32 > FILE' });
   }
   return token;
+}
+
+/** log.* in slipway.yaml: JSON lines (pino) for collectors, short text lines on a terminal. */
+function controlPlaneLogger(sink: (line: string) => void, config: SlipwayConfig, env: NodeJS.ProcessEnv, human: boolean): Logger {
+  const levels = ['debug', 'info', 'warn', 'error'] as const;
+  const fromEnv = levels.find((l) => l === env.SLIPWAY_LOG_LEVEL);
+  const level = fromEnv ?? config.log?.level ?? 'info';
+  const format = config.log?.format ?? 'auto';
+  if (format === 'json' || (format === 'auto' && !human)) return JsonLogger.create(sink, level);
+  return new LineLogger(sink, level);
 }

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 export * from './tokens.js';
 export { SystemClock, isoNow } from './clock.js';
 export { LineLogger, silentLogger } from './logger.js';
+export { JsonLogger, REDACTED_PATHS, type LogLevel } from './json-logger.js';
 export { withRetry, forEachLimit, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { configSchema, type SlipwayConfig, type PlanConfig, type PluginRef, type IaasTarget, type VmType } from './config/schema.js';
 export { loadConfigFile, validateConfig, validateConfigFile, parseConfigText, describeAjvErrors, jsonPathOf } from './config/load.js';

@@ -106,6 +106,7 @@ export interface SlipwayConfig {
   events?: EventsConfig;
   audit?: AuditConfig;
   metrics?: MetricsConfig;
+  log?: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'json' | 'text' };
 }
 
 /** GET /metrics (metrics.* in slipway.yaml). */
@@ -351,6 +352,14 @@ export const configSchema: JsonSchema = {
         heartbeat_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 15, description: 'a comment line is sent on an idle stream this often, so proxies and load balancers keep it open and a dead peer is noticed' },
         max_subscribers_per_user: { type: 'integer', minimum: 1, default: 16, description: 'open streams one user may hold at once; one more is refused with 429' },
         max_queued: { type: 'integer', minimum: 16, default: 1000, description: 'events waiting for a slow subscriber before its stream is closed (it reconnects with Last-Event-ID and misses nothing)' },
+      },
+    },
+    log: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'the control plane\'s log on stderr',
+      properties: {
+        level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info', description: 'the lowest level written (SLIPWAY_LOG_LEVEL overrides it)' },
+        format: { enum: ['auto', 'json', 'text'], default: 'auto', description: '`json`: one JSON object a line (pino), with task, cluster, instance and request ids as fields and secrets redacted by path; `text`: short human lines; `auto`: JSON when `slipway up` writes to a stderr that is not a terminal (a service manager, a container), text on a terminal' },
       },
     },
     metrics: {
