@@ -9,6 +9,7 @@ import { certificateRoutes } from './routes/certificates.js';
 import { BODY_LIMITS, limitBody } from './limits.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { auditRoutes } from './routes/audit.js';
+import { quotaRoutes } from './routes/quotas.js';
 import { metricsRoutes, requestMetrics } from './routes/metrics.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -53,6 +54,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/', certificateRoutes(services.certificates));
   v1.route('/', eventRoutes(services.events));
   v1.route('/', auditRoutes(services.audit));
+  v1.route('/', quotaRoutes(services.quotas));
   v1.get('/iaas', (c) => c.json([...engine.plugins.iaas.values()].map((t) => ({
     name: t.name, plugin: t.plugin, version: t.version, capabilities: [...t.capabilities], rehearsal: Boolean(t.driver.rehearsal),
   }))));

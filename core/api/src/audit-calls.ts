@@ -54,8 +54,10 @@ function resultOf(status: number, action: string): 'success' | 'failure' | 'deni
 async function answerNames(c: Context<AppEnv>): Promise<{ name?: string; uuid?: string }> {
   if (c.res.status >= 300 || !(c.res.headers.get('content-type') ?? '').includes('json')) return {};
   try {
-    const body = await c.res.clone().json() as { name?: unknown; uuid?: unknown };
-    return { name: typeof body.name === 'string' ? body.name : undefined, uuid: typeof body.uuid === 'string' ? body.uuid : undefined };
+    const body = await c.res.clone().json() as { name?: unknown; owner?: unknown; uuid?: unknown };
+    // Most documents are named by `name`; a quota by its `owner`.
+    const name = typeof body.name === 'string' ? body.name : typeof body.owner === 'string' ? body.owner : undefined;
+    return { name, uuid: typeof body.uuid === 'string' ? body.uuid : undefined };
   } catch {
     return {};
   }

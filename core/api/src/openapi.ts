@@ -29,6 +29,23 @@ export function openApiDocument(version: string, plugins: readonly PluginOpenApi
 
 /** The event stream's and audit trail's documents (read-only: never request bodies). */
 const observabilitySchemas = {
+  QuotaLimit: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      cpu: { type: 'integer', minimum: 0, description: 'CPUs; 0: no limit' },
+      memory: { type: 'integer', minimum: 0, description: 'GB; 0: no limit' },
+      cluster: { type: 'integer', minimum: 0, description: 'clusters; 0: no limit' },
+    },
+  },
+  Quota: { type: 'object', required: ['owner', 'limit'], properties: { owner: { type: 'string' }, limit: { $ref: '#/components/schemas/QuotaLimit' } } },
+  Usage: {
+    type: 'object', required: ['owner', 'totals', 'clusters'],
+    properties: {
+      owner: { type: 'string' },
+      totals: { type: 'object', properties: { cpu: { type: 'number' }, memory: { type: 'number', description: 'GB' }, cluster: { type: 'integer' } } },
+      clusters: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, cpu: { type: 'number' }, memory: { type: 'number' } } } },
+    },
+  },
   AuditEntry: {
     type: 'object',
     required: ['id', 'at', 'actor', 'action', 'target', 'cluster_uuid', 'result', 'source', 'request_id', 'details'],
@@ -198,6 +215,18 @@ function coreDocument(version: string) {
           responses: { 200: { description: 'entries', ...json({ type: 'array', items: ref('AuditEntry') }) }, ...errors },
         },
       },
+      '/v1/quotas': {
+        get: { summary: 'Quotas (TKGI): every owner\'s for admins, your own otherwise', responses: { 200: { description: 'quotas', ...json({ type: 'array', items: ref('Quota') }) }, ...errors } },
+        post: { summary: 'Set an owner\'s quota (admins): limits on CPUs, memory (GB) and clusters, 0 meaning none; creates, resizes and plan updates past it are refused with 403 QuotaExceeded (admins exempt)', requestBody: json(ref('Quota')), responses: { 201: { description: 'quota', ...json(ref('Quota')) }, ...errors } },
+      },
+      '/v1/quotas/{owner}': {
+        parameters: [{ name: 'owner', in: 'path', required: true, schema: { type: 'string' } }],
+        get: { summary: 'An owner\'s quota (admins, or the owner)', responses: { 200: { description: 'quota', ...json(ref('Quota')) }, ...errors } },
+        patch: { summary: 'Change some limits of an owner\'s quota (admins)', requestBody: json({ type: 'object', properties: { limit: ref('QuotaLimit') } }), responses: { 200: { description: 'quota', ...json(ref('Quota')) }, ...errors } },
+        delete: { summary: 'Remove an owner\'s quota (admins)', responses: { 204: { description: 'removed' }, ...errors } },
+      },
+      '/v1/usages': { get: { summary: 'What each owner\'s live clusters take (CPUs and memory from their plans\' VM types): every owner for admins, your own otherwise', responses: { 200: { description: 'usages', ...json({ type: 'array', items: ref('Usage') }) }, ...errors } } },
+      '/v1/usages/{owner}': { parameters: [{ name: 'owner', in: 'path', required: true, schema: { type: 'string' } }], get: { summary: 'One owner\'s usage (admins, or the owner)', responses: { 200: { description: 'usage', ...json(ref('Usage')) }, ...errors } } },
       '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },
       '/v1/sandbox/{iaas}/inventory': { parameters: [iaasParam], get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },
       '/v1/sandbox/{iaas}/vms/{cid}/kill': { parameters: [iaasParam, cidParam], post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },

@@ -138,6 +138,14 @@ const CASES: Case[] = [
   { route: 'GET /v1/iaas', request: () => ({ path: '/v1/iaas' }), expect: all(200) },
   // The JSON form of the event stream, filtered by the cluster: a tenant names only its own.
   { route: 'GET /v1/events', request: (fx) => ({ path: `/v1/events?cluster=${fx.cluster}` }), expect: clusterRead },
+  // Quotas: admins set them; a user reads only its own (a name it may not see answers 404 like a missing one).
+  { route: 'GET /v1/quotas', request: () => ({ path: '/v1/quotas' }), expect: all(200) },
+  { route: 'POST /v1/quotas', label: 'a user that does not exist', request: () => ({ path: '/v1/quotas', body: { owner: 'nobody-here', limit: { cpu: 1, memory: 1, cluster: 1 } } }), expect: adminOnly(404) },
+  { route: 'GET /v1/quotas/:owner', label: 'a user without a quota', request: () => ({ path: '/v1/quotas/nobody-here' }), expect: all(404) },
+  { route: 'PATCH /v1/quotas/:owner', label: 'a user that does not exist', request: () => ({ path: '/v1/quotas/nobody-here', body: { limit: { cpu: 1 } } }), expect: adminOnly(404) },
+  { route: 'DELETE /v1/quotas/:owner', label: 'a user that does not exist', request: () => ({ path: '/v1/quotas/nobody-here' }), expect: adminOnly(404) },
+  { route: 'GET /v1/usages', request: () => ({ path: '/v1/usages' }), expect: all(200), echoes: true },
+  { route: 'GET /v1/usages/:owner', label: 'a user that does not exist', request: () => ({ path: '/v1/usages/nobody-here' }), expect: all(404) },
   // Everyone may read the audit trail; all but admins read only their own actions (its content: audit.test.ts).
   { route: 'GET /v1/audit', request: () => ({ path: '/v1/audit?limit=1000' }), expect: all(200), echoes: true },
 

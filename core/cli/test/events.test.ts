@@ -53,4 +53,18 @@ describe('events and --wait on the stream', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('cluster "nope" does not exist');
   }, 90_000);
+
+  it('quotas, set-quota, usages and audit print what the API holds', async () => {
+    const set = await user.run(['set-quota', 'admin', '--cpu', '64', '--clusters', '5']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toBe('Quota of admin: CPUs 64, memory none GB, clusters 5.\n');
+    const listed = await user.run(['quotas']);
+    expect(listed.stdout.split('\n')[1].split(/\s{2,}/)).toEqual(['admin', '64', 'none', '5']);
+    const usage = await user.run(['usages', 'admin', '--json']);
+    expect(JSON.parse(usage.stdout)).toMatchObject({ owner: 'admin', totals: { cluster: 1, cpu: 4, memory: 12 }, clusters: [{ name: 'live', cpu: 4, memory: 12 }] });
+    expect((await user.run(['set-quota', 'admin'])).code).not.toBe(0);
+    const audit = await user.run(['audit', '--action', 'quota.*']);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toMatch(/admin\s+quota\.create\s+quota:admin\s+success/);
+  }, 60_000);
 });

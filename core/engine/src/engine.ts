@@ -27,6 +27,7 @@ import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
 import { EventStream } from './events/event-stream.js';
 import { AuditTrail, auditSinkOf } from './audit/audit-trail.js';
+import { QuotaService } from './quotas/quota-service.js';
 import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { clusterCertificates } from './certificates/certificate-inventory.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
@@ -67,6 +68,7 @@ export interface EngineServices {
   events: EventStream;
   /** The one audit trail. */
   audit: AuditTrail;
+  quotas: QuotaService;
 }
 
 export interface Engine {
@@ -154,7 +156,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           configPath: options.configPath ?? join(home, 'slipway.yaml'), searchDirs: config.plugin_dirs, dataDir: join(home, 'plugins'), logger, clock, credentials: livePlugins.credentials,
         });
         container.register(ALERT_SINKS, { useValue: alertSinks });
-        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, EventStream, AuditTrail, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
+        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, EventStream, AuditTrail, QuotaService, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
         const tasks = container.resolve(TaskRunner);
         const steps = container.resolve(ClusterSteps);
         const upgradeSteps = container.resolve(UpgradeSteps);
@@ -175,6 +177,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           certificates: container.resolve(CertificateService),
           events: container.resolve(EventStream),
           audit: container.resolve(AuditTrail),
+          quotas: container.resolve(QuotaService),
         };
         await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();

@@ -31,6 +31,7 @@ export type { ClusterView } from './clusters/views.js';
 export { PlanCatalog } from './plans.js';
 export { TaskRunner } from './tasks/task-runner.js';
 export { AuditTrail, auditSinkOf, ENGINE_AUDIT_ACTOR, AUDIT_DEFAULTS, type AuditView, type AuditFilters } from './audit/audit-trail.js';
+export { QuotaService, footprint, type QuotaView, type UsageView } from './quotas/quota-service.js';
 export { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 export { EventBus, type EventPublisher, type StreamEvent, type EventListener } from './events/event-bus.js';
 export { EventStream, EVENTS_DEFAULTS, type EventQuery, type EventView, type StreamEnd, type Subscription } from './events/event-stream.js';

@@ -11,6 +11,7 @@ import { fakeCommands } from './fakes.js';
 import { kubeconfigCommands } from './kubeconfig.js';
 import { networkProfileCommands } from './network-profiles.js';
 import { planCommands } from './plans.js';
+import { quotaCommands } from './quotas.js';
 import { pluginCommands } from './plugins.js';
 import { sandboxCommands } from './sandbox.js';
 import { sessionCommands } from './session.js';
@@ -31,6 +32,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   kubeconfigCommands,
   taskCommands,
   eventCommands,
+  quotaCommands,
   credentialCommands,
   userCommands,
   healthCommands,

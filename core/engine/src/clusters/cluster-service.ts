@@ -17,6 +17,7 @@ import { findCluster } from './cluster-access.js';
 import { checkProfileUpdate, findNetworkProfile, requireNetworkProfile } from '../network-profiles/index.js';
 import { buildKubeconfig, type Kubeconfig } from './kubeconfig.js';
 import { clusterView, eventView, instanceView, planView, taskView, type ClusterView } from './views.js';
+import { QuotaService } from '../quotas/quota-service.js';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
@@ -35,6 +36,7 @@ export class ClusterService {
     @inject(CLOCK) private readonly clock: Clock,
     @inject(CONFIG) private readonly config: SlipwayConfig,
     @inject(CONTROL_PLANE) private readonly controlPlane: ControlPlaneIdentity,
+    @inject(QuotaService) private readonly quotas: QuotaService,
   ) {}
 
   listPlans() {
@@ -82,6 +84,7 @@ export class ClusterService {
     const taken = () => new SlipwayError('AlreadyExists', `you already have a cluster named "${input.name}"`, { field: 'name', hint: 'Pick another name, or delete your existing cluster first.' });
     if (await this.store.clusters.findOwned(principal.id, input.name)) throw taken();
     if (input.network_profile_name !== undefined) await requireNetworkProfile(this.store.db, input.network_profile_name, 'network_profile_name');
+    await this.quotas.check(principal, principal.id, { plan, masters: plan.master_instances, workers });
     const uuid = randomUUID();
     const now = isoNow(this.clock);
     await this.tasks.submit({
@@ -106,6 +109,7 @@ export class ClusterService {
     const plan = this.plans.get(row.plan_name);
     const count = workers ?? row.worker_instances;
     this.checkWorkers(count, plan.max_worker_instances, 'kubernetes_worker_instances', plan.name);
+    if (count > row.worker_instances) await this.quotas.check(principal, row.owner_id, { plan, masters: row.master_instances, workers: count, clusterUuid: row.uuid });
     let description = `resize cluster ${row.name} to ${count} workers`;
     if (networkProfile !== undefined && networkProfile !== row.network_profile) {
       const next = await requireNetworkProfile(this.store.db, networkProfile, 'network_profile_name');

@@ -372,6 +372,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_actor').on('audit').columns(['actor', 'id']).execute();
       await db.schema.createIndex('audit_action').on('audit').columns(['action', 'id']).execute();
       await db.schema.createIndex('audit_target').on('audit').columns(['target', 'id']).execute();
+      // TKGI's quotas: per owner, limits on clusters, CPUs and memory (GB); 0 means no limit.
+      await db.schema.createTable('quotas')
+        .addColumn('owner_id', 'integer', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('cpu', 'integer', (c) => c.notNull())
+        .addColumn('memory_gb', 'integer', (c) => c.notNull())
+        .addColumn('clusters', 'integer', (c) => c.notNull())
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
     },
   },
 };

@@ -30,6 +30,18 @@ export interface Database {
   network_profiles: NetworkProfilesTable;
   certificate_alerts: CertificateAlertsTable;
   audit: AuditTable;
+  quotas: QuotasTable;
+}
+
+/** An owner's limits (migration 0017); 0 means no limit. */
+export interface QuotasTable {
+  owner_id: number;
+  owner: string;
+  cpu: number;
+  memory_gb: number;
+  clusters: number;
+  updated_by: string;
+  updated_at: string;
 }
 
 export interface AgentBootstrapTokensTable {

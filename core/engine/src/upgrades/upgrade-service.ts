@@ -12,6 +12,7 @@ import { FleetUpgrader, type FleetParams, type FleetUpgradeRequest, type FleetUp
 import type { UpdateParams, UpgradeParams } from './upgrade-tasks.js';
 import { resolveStrategy, type StrategyOverrides } from './update-strategy.js';
 import { parseStemcell, stemcellLabel, VersionCatalog, type Stemcell } from './version-catalog.js';
+import { QuotaService } from '../quotas/quota-service.js';
 
 /** An upgrade-cluster request (POST /v1/clusters/{name}/upgrade). */
 export interface UpgradeRequest {
@@ -58,6 +59,7 @@ export class UpgradeService {
     @inject(VersionCatalog) private readonly catalog: VersionCatalog,
     @inject(ClusterService) private readonly clusters: ClusterService,
     @inject(FleetUpgrader) private readonly fleet: FleetUpgrader,
+    @inject(QuotaService) private readonly quotas: QuotaService,
   ) {
     this.fleet.use((row, user, params) => this.submitFleetMember(row, user, params));
   }
@@ -137,6 +139,7 @@ export class UpgradeService {
     if (plan.name === row.plan_name && !request.recreate) {
       throw new SlipwayError('InvalidInput', `cluster "${name}" already uses plan "${plan.name}"; nothing to update (pass recreate to replace every VM anyway)`, { field: 'plan_name' });
     }
+    if (plan.name !== row.plan_name) await this.quotas.check(principal, row.owner_id, { plan, masters: row.master_instances, workers: row.worker_instances, clusterUuid: row.uuid });
     const params: UpdateParams = {
       kind: 'update', plan_name: plan.name, from_plan: row.plan_name, recreate: Boolean(request.recreate),
       overrides: this.overrides(request, row), serial: plan.update?.serial ?? true,
