@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
-import type { Clock, Logger } from '@slipway/contracts';
+import type { Clock, IaasDriver, Logger } from '@slipway/contracts';
 import { AgentBootstrap } from './agents/agent-bootstrap.js';
 import { AgentRegistry } from './agents/agent-registry.js';
 import { AuthService } from './auth/auth-service.js';
@@ -79,8 +79,8 @@ export interface Engine {
   /** The API's serving certificate: the HTTPS server reloads it when the certificate watch renews it. */
   servingCertificate: ServingCertificate;
   caPath: string;
-  /** The Prometheus metrics (GET /metrics). */
-  metrics: ControlPlaneMetrics;
+  /** The Prometheus metrics (GET /metrics); absent with metrics.enabled: false. */
+  metrics?: ControlPlaneMetrics;
   /** Wires the services (agents will dial `agentUrl`) and resumes unfinished tasks. */
   start(agentUrl: string): Promise<EngineServices>;
   /** Pauses tasks (they resume on the next start), destroys plugins, closes the store. */
@@ -120,17 +120,18 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const clock = options.clock ?? new SystemClock();
   await mkdir(home, { recursive: true, mode: 0o700 });
   const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
-  const metrics = new ControlPlaneMetrics();
-  const store = await createStore(join(home, 'slipway.db'), { onQuery: (seconds) => metrics.storeQuery(seconds) });
-  store.bus.subscribe((event) => metrics.onEvent(event));
+  const metered = config.metrics?.enabled !== false;
+  const metrics = metered ? new ControlPlaneMetrics() : undefined;
+  const store = await createStore(join(home, 'slipway.db'), metrics ? { onQuery: (seconds) => metrics.storeQuery(seconds) } : {});
+  if (metrics) store.bus.subscribe((event) => metrics.onEvent(event));
   let plugins: PluginSet | undefined;
   const auditSink = auditSinkOf(store, logger);
   try {
     plugins = await createPluginSet(resolved, {
-      dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock, audit: metrics.countingAudit(auditSink),
-      meterIaas: (target, plugin, driver) => metrics.meteredDriver(target, plugin.replace(/^@slipway\/iaas-/, ''), driver),
+      dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock, audit: metrics ? metrics.countingAudit(auditSink) : auditSink,
+      ...(metrics ? { meterIaas: (target: string, plugin: string, driver: IaasDriver) => metrics.meteredDriver(target, plugin.replace(/^@slipway\/iaas-/, ''), driver) } : {}),
     });
-    metrics.attachStore(store.db, clock, certificateExpiryOf(store, plugins, clock));
+    metrics?.attachStore(store.db, clock, certificateExpiryOf(store, plugins, clock));
     const caPath = join(home, 'ca.pem');
     const advertisedBefore = await store.settings.get(ADVERTISE_URL_SETTING);
     const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath, advertisedBefore);

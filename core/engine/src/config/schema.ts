@@ -111,6 +111,7 @@ export interface SlipwayConfig {
 
 /** GET /metrics (metrics.* in slipway.yaml). */
 export interface MetricsConfig {
+  enabled: boolean;
   scrape_token_file?: string;
 }
 
@@ -366,6 +367,7 @@ export const configSchema: JsonSchema = {
       type: 'object', additionalProperties: false, default: {},
       description: 'Prometheus metrics at GET /metrics on the API\'s port, readable with an admin\'s (clusters.admin or clusters.admin.read) bearer token or the scrape token',
       properties: {
+        enabled: { type: 'boolean', default: true, description: 'collect metrics and serve GET /metrics; off: no metering at all (what bench/observability.mjs compares against)' },
         scrape_token_file: { type: 'string', minLength: 1, description: 'a file holding a token (one line, at least 32 characters) that Prometheus sends as `Authorization: Bearer TOKEN` (its bearer_token_file); relative to slipway.yaml\'s directory. Read at start' },
       },
     },
