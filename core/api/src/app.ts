@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv, ApiDeps } from './context.js';
+import { auditCalls, requestIds } from './audit-calls.js';
 import { openApiDocument } from './openapi.js';
 import { problemResponse } from './problem.js';
 import { agentRoutes } from './routes/agent.js';
@@ -7,6 +8,9 @@ import { bearerAuth, isAuthenticated, oauthRoutes } from './routes/auth.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { BODY_LIMITS, limitBody } from './limits.js';
 import { clusterRoutes } from './routes/clusters.js';
+import { auditRoutes } from './routes/audit.js';
+import { metricsRoutes, requestMetrics } from './routes/metrics.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { networkProfileRoutes } from './routes/network-profiles.js';
 import { quotaRoutes } from './routes/quotas.js';
@@ -21,6 +25,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const { services, engine, version, logger } = deps;
   const app = new Hono<AppEnv>();
   app.onError((error, c) => problemResponse(c, error, logger));
+  app.use('*', requestIds());
+  app.use('*', requestMetrics(engine.metrics));
+  app.use('*', auditCalls(engine.store, logger));
   // Every route has a body limit; the token endpoint's is small (it is reached without a token).
   app.use('/oauth/*', limitBody(BODY_LIMITS.token));
   app.use('*', limitBody(BODY_LIMITS.default));
@@ -31,6 +38,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.get('/health', (c) => c.json({ status: 'UP' }));
   // Plugin names and versions tell an attacker what to try: only a logged-in caller sees them.
   app.get('/info', async (c) => c.json({ app: 'slipway', version, ...(await isAuthenticated(services.auth, c.req.header('authorization')) ? { plugins: engine.plugins.loaded } : {}) }));
+  if (engine.metrics) app.route('/', metricsRoutes(engine.metrics, services.auth, deps.scrapeToken));
   app.route('/', oauthRoutes(services.auth));
   app.route('/', agentRoutes(services.agents, services.agentBootstrap));
 
@@ -44,6 +52,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/', upgradeRoutes(services.upgrades));
   v1.route('/', networkProfileRoutes(services.networkProfiles, services.networkLeftovers));
   v1.route('/', certificateRoutes(services.certificates));
+  v1.route('/', eventRoutes(services.events));
+  v1.route('/', auditRoutes(services.audit));
   v1.route('/', quotaRoutes(services.quotas));
   v1.get('/iaas', (c) => c.json([...engine.plugins.iaas.values()].map((t) => ({
     name: t.name, plugin: t.plugin, version: t.version, capabilities: [...t.capabilities], rehearsal: Boolean(t.driver.rehearsal),

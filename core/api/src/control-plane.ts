@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { resolve, join } from 'node:path';
+import { dirname, resolve, join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
-import { SlipwayError, type Clock } from '@slipway/contracts';
+import { SlipwayError, type Clock, type Logger } from '@slipway/contracts';
 import {
   chooseAdvertiseUrl, DEFAULT_CONFIG_YAML, defaultKeysDir, HomeLock, reachOf, LineLogger, openEngine, parseConfigText, userActor, validateConfig,
-  weakPasswordHashing, type Engine,
+  weakPasswordHashing, JsonLogger, type Engine, type SlipwayConfig,
 } from '@slipway/engine';
 import { createApp } from './app.js';
 
@@ -22,6 +22,8 @@ export interface ControlPlaneOptions {
   keysDir?: string;
   /** Where log lines go; default stderr. */
   log?: (line: string) => void;
+  /** Whether `log` ends on a terminal (log.format auto: text there, JSON lines elsewhere); default: only process stderr's own. */
+  logIsTerminal?: boolean;
   /** The admin password for the first start; default $SLIPWAY_ADMIN_PASSWORD, else generated. */
   adminPassword?: string;
   env?: NodeJS.ProcessEnv;
@@ -84,7 +86,8 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
   if (!config) throw new SlipwayError('InvalidConfig', `${configPath} is invalid:\n  ${errors.join('\n  ')}`, { details: { errors } });
 
   const sink = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const logger = new LineLogger(sink, env.SLIPWAY_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+  // `auto` writes JSON for a service manager or container (stderr not a terminal); a caller's own sink gets text.
+  const logger = controlPlaneLogger(sink, config, env, options.logIsTerminal ?? (options.log !== undefined || Boolean(process.stderr.isTTY)));
   // Checked before anything starts: a bad value refuses the start, a low one is said out loud.
   let weakHashing: string | undefined;
   try {
@@ -179,7 +182,8 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
       return { actor: userActor(principal), roles: principal.roles };
     },
   });
-  const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [], logger });
+  const scrapeToken = await readScrapeToken(config.metrics?.scrape_token_file, dirname(configPath));
+  const app = createApp({ services, engine, version: VERSION, pluginApis: credentialApi ? [credentialApi] : [], logger, scrapeToken });
   // Expired tokens are deleted at start and every hour; a failure here never stops the API.
   const prune = () => services.auth.pruneExpiredTokens().then((n) => { if (n) logger.info('expired tokens pruned', { count: n }); }, (e) => logger.warn('token pruning failed', { error: String(e) }));
   await prune();
@@ -208,4 +212,30 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
       return stopped;
     },
   };
+}
+
+/** The metrics scrape token (metrics.scrape_token_file), relative to slipway.yaml's directory. */
+async function readScrapeToken(file: string | undefined, configDir: string): Promise<string | undefined> {
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = await readFile(resolve(configDir, file), 'utf8');
+  } catch (e) {
+    throw new SlipwayError('InvalidConfig', `metrics.scrape_token_file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: 'metrics.scrape_token_file', hint: 'Write a random token of at least 32 characters to that file (e.g. openssl rand -hex 32 > FILE).' });
+  }
+  const token = text.trim();
+  if (token.length < 32 || /\s/.test(token)) {
+    throw new SlipwayError('InvalidConfig', `metrics.scrape_token_file: the token in ${file} must be one line of at least 32 characters without spaces`, { field: 'metrics.scrape_token_file', hint: 'openssl rand -hex 32 > FILE' });
+  }
+  return token;
+}
+
+/** log.* in slipway.yaml: JSON lines (pino) for collectors, short text lines on a terminal. */
+function controlPlaneLogger(sink: (line: string) => void, config: SlipwayConfig, env: NodeJS.ProcessEnv, human: boolean): Logger {
+  const levels = ['debug', 'info', 'warn', 'error'] as const;
+  const fromEnv = levels.find((l) => l === env.SLIPWAY_LOG_LEVEL);
+  const level = fromEnv ?? config.log?.level ?? 'info';
+  const format = config.log?.format ?? 'auto';
+  if (format === 'json' || (format === 'auto' && !human)) return JsonLogger.create(sink, level);
+  return new LineLogger(sink, level);
 }

@@ -28,6 +28,43 @@ export function openApiDocument(version: string, plugins: readonly PluginOpenApi
   return doc;
 }
 
+/** The event stream's and audit trail's documents (read-only: never request bodies). */
+const observabilitySchemas = {
+  AuditEntry: {
+    type: 'object',
+    required: ['id', 'at', 'actor', 'action', 'target', 'cluster_uuid', 'result', 'source', 'request_id', 'details'],
+    properties: {
+      id: { type: 'integer' },
+      at: { type: 'string', format: 'date-time' },
+      actor: { type: 'string', description: 'a user name; `engine` for its own decisions; `slipway:engine` for its credential operations; the tried name for a failed login' },
+      actor_id: { type: ['integer', 'null'] },
+      action: { type: 'string', description: 'from the route pattern (cluster.create, user.roles.set, cluster.upgrade), login, logout, credential.OPERATION, resurrection.start, meltdown.hold, meltdown.release, certificates.renew' },
+      target: { type: ['string', 'null'], description: 'cluster:NAME, user:NAME, task:ID, credential:PATH' },
+      cluster_uuid: { type: ['string', 'null'] },
+      result: { type: 'string', enum: ['success', 'failure', 'denied'] },
+      source: { type: ['string', 'null'], description: 'the caller\'s address' },
+      request_id: { type: ['string', 'null'], description: 'the X-Request-ID the answer carried' },
+      details: { type: ['object', 'null'], description: 'API calls: method, route, status, error code; credential operations: the store\'s own result and version id' },
+    },
+  },
+  Event: {
+    type: 'object',
+    required: ['id', 'at', 'kind', 'severity', 'message', 'cluster', 'cluster_uuid', 'instance_id', 'task_id', 'details'],
+    properties: {
+      id: { type: 'integer', description: 'increasing; the stream\'s Last-Event-ID' },
+      at: { type: 'string', format: 'date-time' },
+      kind: { type: 'string', description: 'task.queued, task.started, task.step.started, task.step.detail, task.step.finished, task.waiting, task.log, task.finished, resurrection.started, meltdown.*, process.*, certificate.*, login.failed...' },
+      severity: { type: 'string', enum: ['info', 'warning', 'critical'] },
+      message: { type: 'string' },
+      cluster: { type: ['string', 'null'], description: 'the cluster\'s name' },
+      cluster_uuid: { type: ['string', 'null'] },
+      instance_id: { type: ['string', 'null'] },
+      task_id: { type: ['integer', 'null'] },
+      details: { type: ['object', 'null'], description: 'task events: step, seq, state, duration_ms, level, type' },
+    },
+  },
+};
+
 const iaasParam = { name: 'iaas', in: 'path', required: true, schema: { type: 'string' } };
 const ownerParam = { name: 'owner', in: 'path', required: true, schema: { type: 'string' }, description: 'a user name' };
 const cidParam = { name: 'cid', in: 'path', required: true, schema: { type: 'string' } };
@@ -38,7 +75,7 @@ function coreDocument(version: string) {
     info: { title: 'Slipway API', version, description: 'Kubernetes clusters on demand; shaped like the PKS v1 API.' },
     servers: [{ url: '/' }],
     components: {
-      schemas: { ...schemas, ...quotaSchemas } as Record<string, unknown>,
+      schemas: { ...schemas, ...quotaSchemas, ...observabilitySchemas } as Record<string, unknown>,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     },
     security: [{ bearer: [] }],
@@ -46,6 +83,7 @@ function coreDocument(version: string) {
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
       '/health': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'UP' } } } },
       '/info': { get: { summary: 'Version; the loaded plugins only to a logged-in caller', security: [{ bearer: [] }, {}], responses: { 200: { description: 'info' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics (text format): tasks, step durations, cloud calls, instances, heartbeat age, resurrections, meltdown holds, credential operations, certificate expiry, API requests by route pattern, store query time. Bearer: the scrape token (metrics.scrape_token_file) or an admin\'s token', responses: { 200: { description: 'text/plain; version=0.0.4' }, 401: problem('no or a bad token'), 403: problem('not an admin') } } },
       '/oauth/revoke': { post: { summary: 'Revoke a token (RFC 7009; slipway logout); 200 whether or not it was valid', security: [], requestBody: { content: { 'application/x-www-form-urlencoded': { schema: ref('RevokeRequest') }, 'application/json': { schema: ref('RevokeRequest') } } }, responses: { 200: { description: 'revoked' }, 400: problem('invalid input') } } },
       '/oauth/token': { post: { summary: 'Password grant', security: [], requestBody: { content: { 'application/x-www-form-urlencoded': { schema: ref('TokenRequest') }, 'application/json': { schema: ref('TokenRequest') } } }, responses: { 200: { description: 'token' }, 401: problem('bad credentials'), 413: problem('body over 8 KiB'), 429: problem('too many failed logins (Retry-After)') } } },
       '/v1/plans': { get: { summary: 'List plans', responses: { 200: { description: 'plans', ...json({ type: 'array', items: ref('Plan') }) }, ...errors } } },
@@ -140,6 +178,40 @@ function coreDocument(version: string) {
       },
       '/v1/usages': { get: { summary: 'CPUs, memory (GB) and clusters each owner holds (admins: every owner with a live cluster or a quota; others: themselves)', responses: { 200: { description: 'usages', ...json({ type: 'array', items: ref('Usage') }) }, ...errors } } },
       '/v1/usages/{owner}': { parameters: [ownerParam], get: { summary: "One owner's usage (admins, or the owner itself; 403 for anyone else's, whether or not it exists)", responses: { 200: { description: 'usage', ...json(ref('Usage')) }, ...errors } } },
+      '/v1/events': {
+        get: {
+          summary: 'Events you may see (tenants: their own clusters\' only). JSON: the newest `limit`, or those after `after`, oldest first. With Accept: text/event-stream: the live stream (Server-Sent Events, each `id:` an event id, `data:` an Event), resumable with Last-Event-ID, comment heartbeats every events.heartbeat_seconds; 429 past events.max_subscribers_per_user open streams',
+          parameters: [
+            { name: 'cluster', in: 'query', schema: { type: 'string' }, description: 'a cluster name or uuid' },
+            { name: 'kind', in: 'query', schema: { type: 'string' }, description: 'comma-separated kinds; a trailing * matches a prefix (task.*)' },
+            { name: 'task', in: 'query', schema: { type: 'integer', minimum: 1 }, description: 'only this task\'s progress' },
+            { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'events after this id (the stream: when no Last-Event-ID header is sent)' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 }, description: 'JSON only; default 100' },
+            { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' }, description: 'the stream resumes after this id' },
+          ],
+          responses: {
+            200: { description: 'events', content: { 'application/json': { schema: { type: 'array', items: ref('Event') } }, 'text/event-stream': { schema: { type: 'string' } } } },
+            ...errors,
+          },
+        },
+      },
+      '/v1/audit': {
+        get: {
+          summary: 'The audit trail, newest first: mutating API calls, logins, credential operations, the engine\'s own decisions. Admins (clusters.admin, clusters.admin.read) read all of it; anyone else only their own actions',
+          parameters: [
+            { name: 'actor', in: 'query', schema: { type: 'string' }, description: 'a user name, or `engine`' },
+            { name: 'action', in: 'query', schema: { type: 'string' }, description: 'exact, or a prefix ending in * (cluster.*, credential.*, login)' },
+            { name: 'cluster', in: 'query', schema: { type: 'string' }, description: 'a cluster name or uuid' },
+            { name: 'target', in: 'query', schema: { type: 'string' }, description: 'cluster:NAME, user:NAME, credential:PATH...' },
+            { name: 'result', in: 'query', schema: { type: 'string', enum: ['success', 'failure', 'denied'] } },
+            { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'inclusive' },
+            { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'exclusive' },
+            { name: 'before', in: 'query', schema: { type: 'integer' }, description: 'entries with a lower id (the next page)' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 }, description: 'default 100' },
+          ],
+          responses: { 200: { description: 'entries', ...json({ type: 'array', items: ref('AuditEntry') }) }, ...errors },
+        },
+      },
       '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },
       '/v1/sandbox/{iaas}/inventory': { parameters: [iaasParam], get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },
       '/v1/sandbox/{iaas}/vms/{cid}/kill': { parameters: [iaasParam, cidParam], post: { summary: 'Rehearse a VM death (admin)', responses: { 204: { description: 'killed' }, ...errors } } },

@@ -155,6 +155,10 @@ const CASES: Case[] = [
   { route: 'GET /v1/fleet-upgrades/:id', label: 'an id never used', request: () => ({ path: '/v1/fleet-upgrades/424242' }), expect: { admin: 404, reader: 404, owner: 403, other: 403 } },
   { route: 'POST /v1/fleet-upgrades/:id/cancel', label: 'an id never used', request: () => ({ path: '/v1/fleet-upgrades/424242/cancel' }), expect: adminOnly(404) },
   { route: 'GET /v1/iaas', request: () => ({ path: '/v1/iaas' }), expect: all(200) },
+  // The JSON form of the event stream, filtered by the cluster: a tenant names only its own.
+  { route: 'GET /v1/events', request: (fx) => ({ path: `/v1/events?cluster=${fx.cluster}` }), expect: clusterRead },
+  // Everyone may read the audit trail; all but admins read only their own actions (its content: audit.test.ts).
+  { route: 'GET /v1/audit', request: () => ({ path: '/v1/audit?limit=1000' }), expect: all(200), echoes: true },
 
   // ---- the CredHub API ----
   // As CredHub's: answered without a token.

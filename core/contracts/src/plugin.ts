@@ -47,8 +47,30 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** One entry for the control plane's audit trail, as a plugin reports it (the core adds time and request). */
+export interface AuditRecord {
+  /** Who acted: a user's name, `engine`, or the actor string the plugin was given. */
+  actor: string;
+  /** Dotted verb, prefixed by the plugin's area: `credential.get`, `credential.generate`. */
+  action: string;
+  /** What was acted on: `credential:/slipway/clusters/.../ca`. */
+  target?: string | null;
+  /** `success`, `failure` or `denied`. */
+  result: 'success' | 'failure' | 'denied';
+  /** The caller's address, when the plugin knows it. */
+  source?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+/** Where a plugin writes through what it audits, so the control plane keeps one trail. Never throws. */
+export interface AuditSink {
+  record(entry: AuditRecord): void;
+}
+
 /** What a plugin may use of the core. Plugins never import the engine or tsyringe. */
 export interface PluginHost {
+  /** The control plane's audit trail (absent on older hosts): a plugin that audits writes through to it. */
+  audit?: AuditSink;
   logger: Logger;
   clock: Clock;
   /** The configured credential provider (absent while the credential provider itself is being created). */

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { container as rootContainer } from 'tsyringe';
-import type { Clock, Logger } from '@slipway/contracts';
+import type { Clock, IaasDriver, Logger } from '@slipway/contracts';
 import { AgentBootstrap } from './agents/agent-bootstrap.js';
 import { AgentRegistry } from './agents/agent-registry.js';
 import { AuthService } from './auth/auth-service.js';
@@ -28,6 +28,10 @@ import { defaultKeysDir } from './keys-dir.js';
 import { pluginDatabases } from './store/plugin-database.js';
 import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
+import { EventStream } from './events/event-stream.js';
+import { AuditTrail, auditSinkOf } from './audit/audit-trail.js';
+import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
+import { clusterCertificates } from './certificates/certificate-inventory.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
@@ -66,6 +70,10 @@ export interface EngineServices {
   certificates: CertificateService;
   /** Per-owner quotas and usages (TKGI's /quotas, /usages). */
   quotas: QuotaService;
+  /** The live event stream, as each caller may see it. */
+  events: EventStream;
+  /** The one audit trail. */
+  audit: AuditTrail;
 }
 
 export interface Engine {
@@ -76,10 +84,36 @@ export interface Engine {
   /** The API's serving certificate: the HTTPS server reloads it when the certificate watch renews it. */
   servingCertificate: ServingCertificate;
   caPath: string;
+  /** The Prometheus metrics (GET /metrics); absent with metrics.enabled: false. */
+  metrics?: ControlPlaneMetrics;
   /** Wires the services (agents will dial `agentUrl`) and resumes unfinished tasks. */
   start(agentUrl: string): Promise<EngineServices>;
   /** Pauses tasks (they resume on the next start), destroys plugins, closes the store. */
   close(): Promise<void>;
+}
+
+/** How long a scrape's certificate expiry figures are reused: each reading lists every cluster's certificates. */
+const CERTIFICATE_EXPIRY_TTL_MS = 5 * 60_000;
+
+/** Seconds until each live cluster's earliest certificate expires, read at most every five minutes. */
+function certificateExpiryOf(store: Store, plugins: PluginSet, clock: Clock): () => Promise<Map<string, number>> {
+  let cached: { at: number; value: Map<string, number> } | undefined;
+  return async () => {
+    const now = clock.now();
+    if (cached && now - cached.at < CERTIFICATE_EXPIRY_TTL_MS) return cached.value;
+    const value = new Map<string, number>();
+    const clusters = await store.db.selectFrom('clusters').select(['uuid', 'name']).where('status', '=', 'active').execute();
+    for (const cluster of clusters) {
+      try {
+        const entries = await clusterCertificates(plugins.credentials, cluster.uuid, now);
+        if (entries.length) value.set(cluster.name, Math.min(...entries.map((e) => (Date.parse(e.not_after) - now) / 1000)));
+      } catch {
+        /* a cluster whose credentials cannot be read now is left out of this reading */
+      }
+    }
+    cached = { at: now, value };
+    return value;
+  };
 }
 
 /**
@@ -92,14 +126,21 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   await mkdir(home, { recursive: true, mode: 0o700 });
   const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
   const location = storeLocationOf(home, config, options.env);
-  const store = await createStore(location);
+  const metered = config.metrics?.enabled !== false;
+  const metrics = metered ? new ControlPlaneMetrics() : undefined;
+  const store = await createStore(location, metrics ? { onQuery: (seconds) => metrics.storeQuery(seconds) } : {});
+  if (metrics) store.bus.subscribe((event) => metrics.onEvent(event));
   // Which database this control plane runs on, the password masked.
   logger.info('store open', { store: describeStore(location) });
   let plugins: PluginSet | undefined;
+  const auditSink = auditSinkOf(store, logger);
   try {
     plugins = await createPluginSet(resolved, {
       dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock, database: pluginDatabases(store.db),
+      audit: metrics ? metrics.countingAudit(auditSink) : auditSink,
+      ...(metrics ? { meterIaas: (target: string, plugin: string, driver: IaasDriver) => metrics.meteredDriver(target, plugin.replace(/^@slipway\/iaas-/, ''), driver) } : {}),
     });
+    metrics?.attachStore(store.db, clock, certificateExpiryOf(store, plugins, clock));
     const caPath = join(home, 'ca.pem');
     const advertisedBefore = await store.settings.get(ADVERTISE_URL_SETTING);
     const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath, advertisedBefore);
@@ -116,7 +157,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     let alertSinks: AlertSinks | undefined;
     const livePlugins = plugins;
     return {
-      config, store, plugins, tls, caPath, servingCertificate,
+      config, store, plugins, tls, caPath, servingCertificate, metrics,
       async start(agentUrl: string) {
         if (services) return services;
         const identity: ControlPlaneIdentity = { agentUrl, caPem: tls.caPem, agentCaName: AGENT_CA, version: options.version };
@@ -125,7 +166,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           configPath: options.configPath ?? join(home, 'slipway.yaml'), searchDirs: config.plugin_dirs, dataDir: join(home, 'plugins'), logger, clock, credentials: livePlugins.credentials,
         });
         container.register(ALERT_SINKS, { useValue: alertSinks });
-        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
+        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, EventStream, AuditTrail, QuotaService, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
         const tasks = container.resolve(TaskRunner);
         const steps = container.resolve(ClusterSteps);
         const upgradeSteps = container.resolve(UpgradeSteps);
@@ -144,6 +185,8 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
           networkProfiles: container.resolve(NetworkProfileService), quotas: container.resolve(QuotaService), networkLeftovers: container.resolve(NetworkLeftovers),
           certificates: container.resolve(CertificateService),
+          events: container.resolve(EventStream),
+          audit: container.resolve(AuditTrail),
         };
         await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();
@@ -168,6 +211,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         await phase('running tasks to pause', () => services?.tasks.shutdown());
         await phase('alert sinks', () => alertSinks?.destroy());
         await phase('the plugins to stop', () => livePlugins.destroy());
+        await phase('the audit trail\'s writes', () => auditSink.drain());
         await store.db.destroy();
       },
     };

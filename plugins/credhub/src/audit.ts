@@ -1,5 +1,5 @@
 import { refusalReason } from './access.js';
-import { SlipwayError, type CredentialContext } from '@slipway/contracts';
+import { SlipwayError, type AuditSink, type CredentialContext } from '@slipway/contracts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Insertable, Transaction } from 'kysely';
 import type { AuditRow, AuditTable, CredentialDb, CredhubSchema } from './store/schema.js';
@@ -77,7 +77,12 @@ export class AuditLog {
   private readonly scopes = new AsyncLocalStorage<AuditScope>();
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(private readonly db: CredentialDb) {}
+  /**
+   * `sink`: the control plane's one audit trail. This store keeps its own trail (the CredHub API's
+   * /api/v1/audit reads it, and a write commits its event in the same transaction as its value, which the
+   * host's database cannot share); every event it commits is also written through to the host's trail.
+   */
+  constructor(private readonly db: CredentialDb, private readonly sink?: AuditSink) {}
 
   /** Runs `work` and records it, whether it succeeds or throws (the error is rethrown). */
   async around<T>(ctx: CredentialContext, operation: AuditOperation, note: AuditNote, work: (note: AuditNote) => Promise<T>): Promise<T> {
@@ -93,6 +98,7 @@ export class AuditLog {
       throw error;
     }
     if (!scope.committed) await this.record(ctx, operation, note, note.result ?? 'success');
+    else this.forward(ctx, operation, note, note.result ?? 'success');
     return result;
   }
 
@@ -110,9 +116,25 @@ export class AuditLog {
 
   /** Records an event in its own transaction; resolves once it is committed. */
   record(ctx: CredentialContext, operation: AuditOperation, note: AuditNote, result: AuditResult): Promise<void> {
-    const done = this.db.insertInto('audit_events').values(rowOf(ctx, operation, note, result)).execute().then(() => undefined);
+    const done = this.db.insertInto('audit_events').values(rowOf(ctx, operation, note, result)).execute().then(() => this.forward(ctx, operation, note, result));
     this.pending.add(done);
     return done.finally(() => this.pending.delete(done));
+  }
+
+  /** Writes a committed event through to the host's trail: `credential.OPERATION` on `credential:NAME`. */
+  private forward(ctx: CredentialContext, operation: AuditOperation, note: AuditNote, result: AuditResult): void {
+    if (!this.sink) return;
+    const row = rowOf(ctx, operation, note, result);
+    try {
+      this.sink.record({
+        actor: row.actor, action: `credential.${operation}`, target: row.name ? `credential:${row.name}` : null,
+        result: result === 'denied' ? 'denied' : ['success', 'unchanged'].includes(result) ? 'success' : 'failure',
+        source: row.source_address ?? null,
+        details: { result, ...(row.version_id ? { version_id: row.version_id } : {}), ...(note.details && Object.keys(note.details).length ? note.details : {}) },
+      });
+    } catch {
+      /* the host's trail never fails this store's call */
+    }
   }
 
   /** Waits until every recorded event is committed (before the store closes). */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { definePlugin, SlipwayError, type Clock, type HttpApiHost, type Logger, type PluginDatabase } from '@slipway/contracts';
+import { definePlugin, SlipwayError, type AuditSink, type Clock, type HttpApiHost, type Logger, type PluginDatabase } from '@slipway/contracts';
 import { credhubPluginApi } from './http/plugin-api.js';
 import { configSchema, type CredhubConfig } from './config.js';
 import { LocalKeyProvider, type EncryptionKeyProvider } from './encryption/key-provider.js';
@@ -34,6 +34,8 @@ export interface OpenCredhubOptions {
   keysDir?: string;
   /** The control plane's clock (certificate validity, expiry queries); default the wall clock. */
   clock?: Pick<Clock, 'now'>;
+  /** The control plane's audit trail: every event of this store's own trail is written through to it. */
+  audit?: AuditSink;
   /** RSA-2048 keys kept ready in memory; default 2, 0 to generate each on demand (benchmarks). */
   rsaPoolSize?: number;
   /**
@@ -56,7 +58,7 @@ export async function openCredhubProvider(options: OpenCredhubOptions): Promise<
     ? await openSharedCredentialDb(options.database, join(options.dataDir, CREDENTIAL_DB), options.logger)
     : await openCredentialDb(join(options.dataDir, CREDENTIAL_DB));
   const provider = new CredhubCredentialProvider({
-    db, sharedDb: !!options.database, sealer, concatenateCas: config.certificates?.concatenate_cas, clock: options.clock, rsaPoolSize: options.rsaPoolSize,
+    db, sharedDb: !!options.database, sealer, concatenateCas: config.certificates?.concatenate_cas, clock: options.clock, rsaPoolSize: options.rsaPoolSize, audit: options.audit,
     access: { fullAccessActors: config.permissions?.full_access_actors, adminRoles: config.permissions?.admin_roles },
   });
   const log = options.logger;
@@ -90,7 +92,7 @@ export default definePlugin({
   async create(config: CredhubConfig, host) {
     // Hosts of contract 1.2 keep the credentials in their own database (one backup, one failover).
     const database = host.database ? await host.database('credhub') : undefined;
-    const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger, keysDir: host.keysDir, clock: host.clock, database });
+    const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger, keysDir: host.keysDir, clock: host.clock, database, audit: host.audit });
     // The control plane serves CredHub's API from this instance (contract 1.1's httpApi).
     return Object.assign(provider, { httpApi: async (api: HttpApiHost) => credhubPluginApi(provider, api, host.logger) });
   },

@@ -1,3 +1,4 @@
+import type { AuditSink } from '@slipway/contracts';
 import { isSignedBy, RsaKeyPool } from '@slipway/pki';
 import {
   SlipwayError, CREDENTIAL_TYPES,
@@ -36,6 +37,8 @@ export interface CredhubProviderOptions {
   clock?: { now(): number };
   /** RSA-2048 keys kept ready in memory (never stored until issued); default 2, 0 for none. */
   rsaPoolSize?: number;
+  /** The host's audit trail, written through (see AuditLog). */
+  audit?: AuditSink;
 }
 
 /** A certificate credential as /api/v1/certificates lists it. */
@@ -83,7 +86,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
       now: () => clock.now(), rsaPool: options.rsaPoolSize === 0 ? undefined : new RsaKeyPool(options.rsaPoolSize ?? 2), knownCas: new Set(),
     };
     this.access = new AccessPolicy(options.db, options.access);
-    this.auditLog = new AuditLog(options.db);
+    this.auditLog = new AuditLog(options.db, options.audit);
     this.permissions = new PermissionService(this.access, this.auditLog);
     this.vault = new CredentialVault(options.db, options.sealer, {
       concatenateCas: options.concatenateCas ?? true,

@@ -22,7 +22,10 @@ export function oauthRoutes(auth: AuthService) {
   const app = new Hono<AppEnv>();
   app.post('/oauth/token', async (c) => {
     const body = validateBody<{ username: string; password: string }>('TokenRequest', await formOrJson(c));
+    // The audit names whoever the login tried to be, successful or not (the name, never the password).
+    c.set('auditActor', body.username);
     const token = await auth.passwordGrant(body.username, body.password, sourceAddress(c));
+    c.set('auditActorId', (await auth.authenticate(token.access_token)).id);
     c.header('cache-control', 'no-store');
     return c.json(token);
   });

@@ -46,6 +46,7 @@ const up: Command = {
       ...(flags.string('keys') ? { keysDir: resolve(io.cwd, flags.string('keys')!) } : {}),
       env: io.env,
       log: (line) => io.stderr.write(`${line}\n`),
+      logIsTerminal: Boolean(io.stderr.isTTY),
     });
     const pairs: Array<[string, string]> = [
       ['API URL', running.url], ['CA certificate', running.caPath], ['Config', running.configPath], ['Home', running.home],

@@ -14,6 +14,7 @@ import { certificateEntry, clusterCertificates, factOf, type CertificateEntry } 
 import { ExpiryAlerts } from './expiry-alerts.js';
 import type { ServingCertificate } from './serving-certificate.js';
 import { certificateSettingsOf, type CertificateSettings } from './settings.js';
+import { recordEngineDecision } from '../audit/audit-trail.js';
 
 export const CONTROL_PLANE_SCOPE = 'control-plane';
 
@@ -112,6 +113,7 @@ export class CertificateWatch {
         description: `renew the ${what} of cluster ${cluster.name} (automatic: ${first.name} expires ${first.not_after.slice(0, 10)})`,
       });
       this.logger.info('certificate renewal started', { cluster: cluster.name, mode, task: task.id, first: first.name, days_left: first.days_left });
+      await recordEngineDecision(this.store, isoNow(this.clock), 'certificates.renew', `cluster:${cluster.name}`, cluster.uuid, { task_id: task.id, mode, first: first.name, days_left: first.days_left });
       await this.store.events.record({
         at: isoNow(this.clock), cluster_uuid: cluster.uuid, instance_id: null, kind: 'certificates.renewal', severity: 'info',
         message: `renewing the ${what} (task ${task.id}): ${first.name} expires ${first.not_after} (${first.days_left} days); `

@@ -105,6 +105,28 @@ export interface SlipwayConfig {
   certificates?: CertificatesConfig;
   /** Where the control plane's state lives (default: `sqlite:slipway.db` in the home). */
   store?: StoreConfig;
+  events?: EventsConfig;
+  audit?: AuditConfig;
+  metrics?: MetricsConfig;
+  log?: { level: 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'json' | 'text' };
+}
+
+/** GET /metrics (metrics.* in slipway.yaml). */
+export interface MetricsConfig {
+  enabled: boolean;
+  scrape_token_file?: string;
+}
+
+/** The live event stream (GET /v1/events, events.* in slipway.yaml). */
+export interface EventsConfig {
+  heartbeat_seconds: number;
+  max_subscribers_per_user: number;
+  max_queued: number;
+}
+
+/** The audit trail (audit.* in slipway.yaml). */
+export interface AuditConfig {
+  retention_days: number;
 }
 
 /** store.url: `sqlite:PATH` (relative to the home) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`. */
@@ -339,6 +361,38 @@ export const configSchema: JsonSchema = {
         check_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 3600, description: 'how often certificates are checked (by the health monitor\'s loop)' },
         max_concurrent_renewals: { type: 'integer', minimum: 1, default: 1, description: 'automatic rotations running at once across all clusters; the others wait for a later check' },
         alert_days: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, default: [180, 30, 7], description: 'alert when a certificate comes within each of these many days of expiry: once per threshold, until it is renewed' },
+      },
+    },
+    events: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'the live event stream (GET /v1/events as Server-Sent Events, `slipway events --follow`, `--wait`)',
+      properties: {
+        heartbeat_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 15, description: 'a comment line is sent on an idle stream this often, so proxies and load balancers keep it open and a dead peer is noticed' },
+        max_subscribers_per_user: { type: 'integer', minimum: 1, default: 16, description: 'open streams one user may hold at once; one more is refused with 429' },
+        max_queued: { type: 'integer', minimum: 16, default: 1000, description: 'events waiting for a slow subscriber before its stream is closed (it reconnects with Last-Event-ID and misses nothing)' },
+      },
+    },
+    log: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'the control plane\'s log on stderr',
+      properties: {
+        level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info', description: 'the lowest level written (SLIPWAY_LOG_LEVEL overrides it)' },
+        format: { enum: ['auto', 'json', 'text'], default: 'auto', description: '`json`: one JSON object a line (pino), with task, cluster, instance and request ids as fields and secrets redacted by path; `text`: short human lines; `auto`: JSON when `slipway up` writes to a stderr that is not a terminal (a service manager, a container), text on a terminal' },
+      },
+    },
+    metrics: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'Prometheus metrics at GET /metrics on the API\'s port, readable with an admin\'s (clusters.admin or clusters.admin.read) bearer token or the scrape token',
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'collect metrics and serve GET /metrics; off: no metering at all (what bench/observability.mjs compares against)' },
+        scrape_token_file: { type: 'string', minLength: 1, description: 'a file holding a token (one line, at least 32 characters) that Prometheus sends as `Authorization: Bearer TOKEN` (its bearer_token_file); relative to slipway.yaml\'s directory. Read at start' },
+      },
+    },
+    audit: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'the audit trail (GET /v1/audit, `slipway audit`): every mutating API call, login, credential operation and the engine\'s own decisions',
+      properties: {
+        retention_days: { type: 'number', exclusiveMinimum: 0, default: 365, description: 'audit entries older than this are deleted, checked at start and then hourly' },
       },
     },
   },

@@ -76,6 +76,8 @@ export class HealthMonitor {
   private stopped = false;
   private readonly logger: Logger;
 
+  private readonly auditRetentionMs: number;
+
   constructor(
     @inject(STORE) private readonly store: Store,
     @inject(PLUGINS) private readonly plugins: PluginSet,
@@ -88,6 +90,7 @@ export class HealthMonitor {
     @inject(CertificateWatch) private readonly certificates?: CertificateWatch,
   ) {
     this.settings = healthSettingsOf(config);
+    this.auditRetentionMs = (config.audit?.retention_days ?? 365) * 86_400_000;
     this.logger = logger.child({ component: 'health-monitor' });
     this.records = new HealthRecords(store.db);
     this.sweep = new CloudSweep(store, plugins, clock, this.logger);
@@ -375,6 +378,13 @@ export class HealthMonitor {
       if (deleted) this.logger.info('old events deleted', { deleted, retentionDays: this.settings.eventRetentionMs / 86_400_000 });
     } catch (e) {
       this.logger.warn('could not delete old events', { error: (e as Error).message });
+    }
+    // The audit trail is pruned on the same schedule, by its own retention (audit.retention_days).
+    try {
+      const deleted = await this.store.audit.pruneBefore(iso(now - this.auditRetentionMs));
+      if (deleted) this.logger.info('old audit entries deleted', { deleted, retentionDays: this.auditRetentionMs / 86_400_000 });
+    } catch (e) {
+      this.logger.warn('could not delete old audit entries', { error: (e as Error).message });
     }
   }
 

@@ -10,6 +10,7 @@ import { AlertDispatcher } from './alerts.js';
 import { HealthRecords } from './health-records.js';
 import { meltdownOf, type MeltdownState } from './meltdown-guard.js';
 import { healthSettingsOf, type HealthSettings } from './settings.js';
+import { recordEngineDecision } from '../audit/audit-trail.js';
 
 /** Masters a cluster of `masters` may have recreated at once and keep etcd's majority: 1 of 3, 2 of 5 (at least 1). */
 export function quorumSafeMasters(masters: number): number {
@@ -132,6 +133,7 @@ export class Resurrector {
     if (meltdown.active) {
       if (!health?.meltdown_since) {
         await this.records.updateClusterHealth(uuid, { meltdown_since: at }, at);
+        await recordEngineDecision(this.store, at, 'meltdown.hold', `cluster:${cluster.name}`, uuid, { reason: meltdown.reason, down: down.length });
         await this.alerts.raise({
           severity: 'critical', kind: 'meltdown', key: `meltdown:${uuid}`, clusterUuid: uuid,
           title: `Resurrection paused on cluster ${cluster.name}: meltdown guard`,
@@ -142,6 +144,7 @@ export class Resurrector {
     }
     if (health?.meltdown_since) {
       await this.records.updateClusterHealth(uuid, { meltdown_since: null }, at);
+      await recordEngineDecision(this.store, at, 'meltdown.release', `cluster:${cluster.name}`, uuid, { reason: meltdown.reason });
       this.alerts.clear(`meltdown:${uuid}`);
       await this.store.events.record({ at, cluster_uuid: uuid, instance_id: null, kind: 'meltdown.over', severity: 'info', message: `meltdown guard released (${meltdown.reason}); resurrection resumes` });
     }
@@ -175,6 +178,7 @@ export class Resurrector {
       throw e;
     }
     await this.records.assignTask(chosen.map((i) => i.id), task.id);
+    await recordEngineDecision(this.store, at, 'resurrection.start', `cluster:${cluster.name}`, uuid, { task_id: task.id, instances: chosen.map((i) => i.instance_id) });
     await this.store.events.record({ at, cluster_uuid: uuid, instance_id: null, kind: 'resurrection.started', severity: 'info', message: `resurrecting ${chosenNames} (task ${task.id})` });
     this.logger.info('resurrecting', { cluster: cluster.name, instances: chosenNames, task: task.id, ...(waiting.length ? { waiting: waiting.length } : {}) });
   }

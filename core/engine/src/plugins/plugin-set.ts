@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SlipwayError, type Clock, type CredentialProvider, type IaasDriver, type Logger, type NetworkCapability, type NetworkDriver, networkCapabilities, type PluginHost, type PluginKind, type RegistryDriver } from '@slipway/contracts';
+import { SlipwayError, type Clock, type CredentialProvider, type IaasDriver, type Logger, type AuditSink, type NetworkCapability, type NetworkDriver, networkCapabilities, type PluginHost, type PluginKind, type RegistryDriver } from '@slipway/contracts';
 import type { ResolvedPlugin } from './loader.js';
 
 export interface IaasTargetRuntime {
@@ -34,6 +34,10 @@ export interface PluginSetOptions {
   clock: Clock;
   /** The control plane's database, offered to plugins (PluginHost.database); absent, plugins keep their own files. */
   database?: PluginHost['database'];
+  /** Where plugins' audit events go (PluginHost.audit): the control plane's one trail. */
+  audit?: AuditSink;
+  /** Wraps each IaaS driver (the metrics' metering); identity when absent. */
+  meterIaas?: (target: string, plugin: string, driver: IaasDriver) => IaasDriver;
 }
 
 /**
@@ -57,7 +61,7 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: Plugi
     for (const plugin of resolved.filter((p) => p.kind === 'iaas')) {
       const name = plugin.instanceName;
       const driver = await make<IaasDriver>(plugin, name, credentials);
-      iaas.set(name, { name, plugin: plugin.name, version: plugin.version, capabilities: plugin.module.capabilities ?? [], driver });
+      iaas.set(name, { name, plugin: plugin.name, version: plugin.version, capabilities: plugin.module.capabilities ?? [], driver: options.meterIaas?.(name, plugin.name, driver) ?? driver });
     }
     const networkPlugin = resolved.find((p) => p.kind === 'network');
     if (!networkPlugin) throw new SlipwayError('InvalidConfig', 'network: no network driver configured');
@@ -94,6 +98,7 @@ export async function createPluginInstance<T>(plugin: ResolvedPlugin, instanceNa
     logger: options.logger.child({ plugin: plugin.name, instance: instanceName }), clock: options.clock, credentials, dataDir, instanceName,
     ...(options.keysDir ? { keysDir: options.keysDir } : {}),
     ...(options.database ? { database: options.database } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
   };
   try {
     return (await plugin.module.create(plugin.config, host)) as unknown as T;

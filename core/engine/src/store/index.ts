@@ -1,6 +1,8 @@
 import { AgentTrustRepository } from './agent-trust.js';
 import { ClusterRepository } from './clusters.js';
 import { ClusterRegistryRepository } from './cluster-registry.js';
+import { EventBus } from '../events/event-bus.js';
+import { AuditLog } from './audit.js';
 import { EventLog } from './events.js';
 import { InstanceRepository } from './instances.js';
 import { dialectOf, parseStoreUrl, type StoreDialectName, type StoreLocation } from './dialect.js';
@@ -14,6 +16,8 @@ export { binaryType, describeStore, dialectOf, identityColumn, isUniqueViolation
 export * from './schema.js';
 export { ACTIVE_TASK_STATES } from './tasks.js';
 export type { ClusterWithTask } from './clusters.js';
+export type { NewEvent } from './events.js';
+export type { AuditEntry, AuditQuery } from './audit.js';
 
 /** The control plane's persistent state: one database, one repository per aggregate. */
 export interface Store {
@@ -26,22 +30,27 @@ export interface Store {
   tasks: TaskRepository;
   users: UserRepository;
   events: EventLog;
+  /** Live fan-out of every recorded event (the event log publishes to it). */
+  bus: EventBus;
+  audit: AuditLog;
   settings: SettingsRepository;
   registry: ClusterRegistryRepository;
   agentTrust: AgentTrustRepository;
 }
 
-/** Opens the store at a location, a store URL (`sqlite:PATH`, `postgres://...`) or a SQLite file's path. */
-export async function createStore(where: string | StoreLocation): Promise<Store> {
+export async function createStore(where: string | StoreLocation, options: { onQuery?: (seconds: number) => void } = {}): Promise<Store> {
   const location = typeof where === 'string' ? parseStoreUrl(where) : where;
-  const db = await openStore(location);
+  const db = await openStore(location, options);
+  const bus = new EventBus();
   return {
+    bus,
+    audit: new AuditLog(db),
     db, location, dialect: dialectOf(db),
     clusters: new ClusterRepository(db),
     instances: new InstanceRepository(db),
     tasks: new TaskRepository(db),
     users: new UserRepository(db),
-    events: new EventLog(db),
+    events: new EventLog(db, bus),
     settings: new SettingsRepository(db),
     registry: new ClusterRegistryRepository(db),
     agentTrust: new AgentTrustRepository(db),

@@ -7,9 +7,14 @@ import type { Database } from './schema.js';
 export type Db = Kysely<Database>;
 
 /** Opens (creating a SQLite file if needed) the control plane's database and brings its schema up to date. */
-export async function openStore(location: StoreLocation): Promise<Db> {
+export async function openStore(location: StoreLocation, options: { onQuery?: (seconds: number) => void } = {}): Promise<Db> {
   const opened = openDialect(location);
-  const db = new Kysely<Database>({ dialect: opened.dialect });
+  const onQuery = options.onQuery;
+  const db = new Kysely<Database>({
+    dialect: opened.dialect,
+    // Query time for the store's metric; kysely measures it around each execution.
+    ...(onQuery ? { log: (event: { queryDurationMillis: number }) => onQuery(event.queryDurationMillis / 1000) } : {}),
+  });
   opened.afterOpen();
   try {
     const migrator = new Migrator({ db, provider: migrationProvider });
