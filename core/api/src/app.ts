@@ -12,6 +12,7 @@ import { networkProfileRoutes } from './routes/network-profiles.js';
 import { upgradeRoutes } from './routes/upgrades.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { taskRoutes } from './routes/tasks.js';
+import { loadDashboard, uiRoutes } from './routes/ui.js';
 import { userRoutes } from './routes/users.js';
 import { SlipwayError } from '@slipway/contracts';
 
@@ -32,6 +33,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.get('/info', async (c) => c.json({ app: 'slipway', version, ...(await isAuthenticated(services.auth, c.req.header('authorization')) ? { plugins: engine.plugins.loaded } : {}) }));
   app.route('/', oauthRoutes(services.auth));
   app.route('/', agentRoutes(services.agents, services.agentBootstrap));
+  app.route('/', uiRoutes(loadDashboard()));
 
   const v1 = new Hono<AppEnv>();
   v1.use('*', bearerAuth(services.auth));
