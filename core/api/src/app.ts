@@ -7,6 +7,7 @@ import { bearerAuth, isAuthenticated, oauthRoutes } from './routes/auth.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { BODY_LIMITS, limitBody } from './limits.js';
 import { clusterRoutes } from './routes/clusters.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { networkProfileRoutes } from './routes/network-profiles.js';
 import { upgradeRoutes } from './routes/upgrades.js';
@@ -45,6 +46,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/', upgradeRoutes(services.upgrades));
   v1.route('/', networkProfileRoutes(services.networkProfiles, services.networkLeftovers));
   v1.route('/', certificateRoutes(services.certificates));
+  v1.route('/', eventRoutes(services.events));
   v1.get('/iaas', (c) => c.json([...engine.plugins.iaas.values()].map((t) => ({
     name: t.name, plugin: t.plugin, version: t.version, capabilities: [...t.capabilities], rehearsal: Boolean(t.driver.rehearsal),
   }))));

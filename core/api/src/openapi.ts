@@ -27,6 +27,26 @@ export function openApiDocument(version: string, plugins: readonly PluginOpenApi
   return doc;
 }
 
+/** The event stream's and audit trail's documents (read-only: never request bodies). */
+const observabilitySchemas = {
+  Event: {
+    type: 'object',
+    required: ['id', 'at', 'kind', 'severity', 'message', 'cluster', 'cluster_uuid', 'instance_id', 'task_id', 'details'],
+    properties: {
+      id: { type: 'integer', description: 'increasing; the stream\'s Last-Event-ID' },
+      at: { type: 'string', format: 'date-time' },
+      kind: { type: 'string', description: 'task.queued, task.started, task.step.started, task.step.detail, task.step.finished, task.waiting, task.log, task.finished, resurrection.started, meltdown.*, process.*, certificate.*, login.failed...' },
+      severity: { type: 'string', enum: ['info', 'warning', 'critical'] },
+      message: { type: 'string' },
+      cluster: { type: ['string', 'null'], description: 'the cluster\'s name' },
+      cluster_uuid: { type: ['string', 'null'] },
+      instance_id: { type: ['string', 'null'] },
+      task_id: { type: ['integer', 'null'] },
+      details: { type: ['object', 'null'], description: 'task events: step, seq, state, duration_ms, level, type' },
+    },
+  },
+};
+
 const iaasParam = { name: 'iaas', in: 'path', required: true, schema: { type: 'string' } };
 const cidParam = { name: 'cid', in: 'path', required: true, schema: { type: 'string' } };
 
@@ -36,7 +56,7 @@ function coreDocument(version: string) {
     info: { title: 'Slipway API', version, description: 'Kubernetes clusters on demand; shaped like the PKS v1 API.' },
     servers: [{ url: '/' }],
     components: {
-      schemas: { ...schemas } as Record<string, unknown>,
+      schemas: { ...schemas, ...observabilitySchemas } as Record<string, unknown>,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     },
     security: [{ bearer: [] }],
@@ -125,6 +145,23 @@ function coreDocument(version: string) {
       '/v1/network-leftovers/{uuid}': {
         parameters: [{ name: 'uuid', in: 'path', required: true, schema: { type: 'string' } }],
         delete: { summary: 'Remove what the network holds for a cluster that is gone (admins)', responses: { 204: { description: 'removed' }, ...errors } },
+      },
+      '/v1/events': {
+        get: {
+          summary: 'Events you may see (tenants: their own clusters\' only). JSON: the newest `limit`, or those after `after`, oldest first. With Accept: text/event-stream: the live stream (Server-Sent Events, each `id:` an event id, `data:` an Event), resumable with Last-Event-ID, comment heartbeats every events.heartbeat_seconds; 429 past events.max_subscribers_per_user open streams',
+          parameters: [
+            { name: 'cluster', in: 'query', schema: { type: 'string' }, description: 'a cluster name or uuid' },
+            { name: 'kind', in: 'query', schema: { type: 'string' }, description: 'comma-separated kinds; a trailing * matches a prefix (task.*)' },
+            { name: 'task', in: 'query', schema: { type: 'integer', minimum: 1 }, description: 'only this task\'s progress' },
+            { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'events after this id (the stream: when no Last-Event-ID header is sent)' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 }, description: 'JSON only; default 100' },
+            { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' }, description: 'the stream resumes after this id' },
+          ],
+          responses: {
+            200: { description: 'events', content: { 'application/json': { schema: { type: 'array', items: ref('Event') } }, 'text/event-stream': { schema: { type: 'string' } } } },
+            ...errors,
+          },
+        },
       },
       '/v1/iaas': { get: { summary: 'The IaaS targets: plugin, version, capabilities, whether they offer failure rehearsal', responses: { 200: { description: 'targets' }, ...errors } } },
       '/v1/sandbox/{iaas}/inventory': { parameters: [iaasParam], get: { summary: 'What a simulated cloud holds (admin)', responses: { 200: { description: 'inventory' }, ...errors } } },

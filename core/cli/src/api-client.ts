@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
 import { ApiError, CliError, type Problem } from './errors.js';
 
@@ -101,6 +102,35 @@ export class ApiClient {
       throw new ApiError({ ...problem, status, detail: problem.detail ?? `${method} ${url.pathname} answered ${status}` });
     }
     return { status, body: parsed as T, headers: responseHeaders };
+  }
+
+  /**
+   * Opens a long-lived GET (Server-Sent Events) and resolves with the response once its headers arrive;
+   * an error answer is thrown as ApiError. No timeout once open: the server's heartbeats keep it alive.
+   */
+  async openStream(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<IncomingMessage> {
+    const url = new URL(path, `${this.baseUrl}/`);
+    const all: Record<string, string> = { accept: 'text/event-stream', 'user-agent': 'slipway-cli', ...headers };
+    if (this.token) all.authorization = `Bearer ${this.token}`;
+    const res = await new Promise<IncomingMessage>((ok, fail) => {
+      const req = request(url, { method: 'GET', headers: all, agent: this.agent, signal, timeout: this.timeoutMs }, (r) => {
+        req.setTimeout(0);
+        ok(r);
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs / 1000}s`), { code: 'ETIMEDOUT' })));
+      req.on('error', (e) => fail(signal?.aborted ? e : this.connectionError(e as NodeJS.ErrnoException)));
+      req.end();
+    });
+    if ((res.statusCode ?? 0) >= 400) {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      let problem: Partial<Problem> = {};
+      try {
+        problem = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<Problem>;
+      } catch { /* not a problem document */ }
+      throw new ApiError({ ...problem, status: res.statusCode ?? 0, detail: problem.detail ?? `GET ${url.pathname} answered ${res.statusCode}` });
+    }
+    return res;
   }
 
   close(): void {

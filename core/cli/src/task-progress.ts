@@ -3,6 +3,7 @@ import type { ApiClient } from './api-client.js';
 import { isFinished, type StepState, type TaskDoc } from './api-types.js';
 import { ApiError, CliError } from './errors.js';
 import type { CliIo, OutputStream } from './io.js';
+import { followEvents } from './event-stream.js';
 import { duration, localClock } from './output/time.js';
 
 /** How the progress of a task is shown while `--wait` polls it. */
@@ -114,38 +115,106 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Resolves when the signal aborts (never without one). */
+function abortOf(signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) resolve();
+    signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
 /** Consecutive failed polls tolerated (a control plane restarting answers 503 for a moment). */
 const MAX_POLL_FAILURES = 5;
+/** While the stream is up and quiet, the task is still re-read this often (a safety net, not the pace). */
+const QUIET_REFRESH_MS = 30_000;
 
 /**
- * `--wait`: polls GET /v1/tasks/{id} until the task ends, showing its steps. Resolves with the final task,
- * or undefined when the user interrupted the wait (the task goes on without us).
+ * The task's events (GET /v1/events?task=ID) as wake-ups: each one makes `--wait` re-read the task at once.
+ * When the stream cannot be opened or drops, `down` turns true and the waiter polls instead.
+ */
+class TaskWakeups {
+  down = false;
+  private pending = false;
+  private wake?: () => void;
+  private readonly controller = new AbortController();
+
+  constructor(client: ApiClient, taskId: number, signal?: AbortSignal) {
+    signal?.addEventListener('abort', () => this.controller.abort(), { once: true });
+    const query = new URLSearchParams({ task: String(taskId) });
+    void followEvents(client, query, { signal: this.controller.signal, maxFailures: 3, onEvent: () => this.notify() })
+      .catch(() => {})
+      .finally(() => {
+        this.down = true;
+        this.notify();
+      });
+  }
+
+  /** Resolves at the next event (or at once if one came since the last call), or after `ms`. */
+  next(ms: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.pending = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref?.();
+      this.wake = done;
+    });
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+
+  private notify(): void {
+    if (this.wake) this.wake();
+    else this.pending = true;
+  }
+}
+
+/**
+ * `--wait`: follows the task's events and re-reads GET /v1/tasks/{id} when one arrives, showing its steps,
+ * until the task ends; if the event stream is refused or drops, it polls every `pollIntervalMs` instead.
+ * Resolves with the final task, or undefined when the user interrupted the wait (the task goes on).
  */
 export async function waitForTask(client: ApiClient, taskId: number, io: CliIo, out: OutputStream = io.stdout): Promise<TaskDoc | undefined> {
   const view: TaskProgressView = out.isTTY ? new LiveTaskView(out) : new LogTaskView(out);
   const interval = io.pollIntervalMs ?? 1000;
+  // Subscribed before the first read, so no step that ends between the two is missed.
+  const wakeups = new TaskWakeups(client, taskId, io.signal);
   let failures = 0;
-  for (;;) {
-    if (io.signal?.aborted) {
-      io.stderr.write(`Stopped waiting; task ${taskId} goes on. Follow it with: slipway task ${taskId}\n`);
-      return undefined;
+  try {
+    for (;;) {
+      if (io.signal?.aborted) {
+        io.stderr.write(`Stopped waiting; task ${taskId} goes on. Follow it with: slipway task ${taskId}\n`);
+        return undefined;
+      }
+      let task: TaskDoc;
+      try {
+        task = await client.get<TaskDoc>(`/v1/tasks/${taskId}`);
+        failures = 0;
+      } catch (e) {
+        const transient = !(e instanceof ApiError) || e.status >= 500;
+        if (!transient || ++failures > MAX_POLL_FAILURES) throw e;
+        await sleep(interval, io.signal);
+        continue;
+      }
+      if (isFinished(task.state)) {
+        view.end(task);
+        return task;
+      }
+      view.update(task);
+      if (wakeups.down) await sleep(interval, io.signal);
+      else await Promise.race([wakeups.next(QUIET_REFRESH_MS), abortOf(io.signal)]);
     }
-    let task: TaskDoc;
-    try {
-      task = await client.get<TaskDoc>(`/v1/tasks/${taskId}`);
-      failures = 0;
-    } catch (e) {
-      const transient = !(e instanceof ApiError) || e.status >= 500;
-      if (!transient || ++failures > MAX_POLL_FAILURES) throw e;
-      await sleep(interval, io.signal);
-      continue;
-    }
-    if (isFinished(task.state)) {
-      view.end(task);
-      return task;
-    }
-    view.update(task);
-    await sleep(interval, io.signal);
+  } finally {
+    wakeups.close();
   }
 }
 

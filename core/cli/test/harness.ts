@@ -26,6 +26,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Receives stdout as it is written (to wait for `slipway up`'s ready line). */
   onStdout?: (text: string) => void;
+  /** How often `--wait` polls when it cannot follow the event stream (default 50 ms). */
+  pollIntervalMs?: number;
 }
 
 /**
@@ -60,7 +62,7 @@ export class UserWorkspace {
       stream.end(options.input);
       stdin = stream;
     }
-    const io: CliIo = { stdout, stderr, stdin, env: this.env(options.env), cwd: this.dir, signal: options.signal, pollIntervalMs: 50 };
+    const io: CliIo = { stdout, stderr, stdin, env: this.env(options.env), cwd: this.dir, signal: options.signal, pollIntervalMs: options.pollIntervalMs ?? 50 };
     const code = await runCli(argv, io);
     return { code, stdout: stdout.text, stderr: stderr.text };
   }

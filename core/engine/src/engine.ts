@@ -25,6 +25,7 @@ import { createStore, type Store } from './store/index.js';
 import { defaultKeysDir } from './keys-dir.js';
 import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
+import { EventStream } from './events/event-stream.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
@@ -59,6 +60,8 @@ export interface EngineServices {
   networkProfiles: NetworkProfileService;
   networkLeftovers: NetworkLeftovers;
   certificates: CertificateService;
+  /** The live event stream, as each caller may see it. */
+  events: EventStream;
 }
 
 export interface Engine {
@@ -113,7 +116,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           configPath: options.configPath ?? join(home, 'slipway.yaml'), searchDirs: config.plugin_dirs, dataDir: join(home, 'plugins'), logger, clock, credentials: livePlugins.credentials,
         });
         container.register(ALERT_SINKS, { useValue: alertSinks });
-        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
+        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, EventStream, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
         const tasks = container.resolve(TaskRunner);
         const steps = container.resolve(ClusterSteps);
         const upgradeSteps = container.resolve(UpgradeSteps);
@@ -132,6 +135,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
           networkProfiles: container.resolve(NetworkProfileService), networkLeftovers: container.resolve(NetworkLeftovers),
           certificates: container.resolve(CertificateService),
+          events: container.resolve(EventStream),
         };
         await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();

@@ -29,6 +29,8 @@ export { buildKubeconfig, type Kubeconfig } from './clusters/kubeconfig.js';
 export type { ClusterView } from './clusters/views.js';
 export { PlanCatalog } from './plans.js';
 export { TaskRunner } from './tasks/task-runner.js';
+export { EventBus, type EventPublisher, type StreamEvent, type EventListener } from './events/event-bus.js';
+export { EventStream, EVENTS_DEFAULTS, type EventQuery, type EventView, type StreamEnd, type Subscription } from './events/event-stream.js';
 export * from './tasks/model.js';
 export { ClusterSteps, createClusterTask, resizeClusterTask, deleteClusterTask, KUBERNETES_API_PORT } from './lifecycle/cluster-tasks.js';
 export { Provisioner } from './lifecycle/provisioner.js';

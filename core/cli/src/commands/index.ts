@@ -5,6 +5,7 @@ import { clusterCommands } from './clusters.js';
 import { controlPlaneCommands } from './control-plane.js';
 import { credentialImportCommands } from './credential-import.js';
 import { credentialCommands } from './credentials.js';
+import { eventCommands } from './events.js';
 import { healthCommands } from './health.js';
 import { fakeCommands } from './fakes.js';
 import { kubeconfigCommands } from './kubeconfig.js';
@@ -29,6 +30,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   certificateCommands,
   kubeconfigCommands,
   taskCommands,
+  eventCommands,
   credentialCommands,
   userCommands,
   healthCommands,

@@ -103,6 +103,20 @@ export interface SlipwayConfig {
   plans: PlanConfig[];
   health?: HealthConfig;
   certificates?: CertificatesConfig;
+  events?: EventsConfig;
+  audit?: AuditConfig;
+}
+
+/** The live event stream (GET /v1/events, events.* in slipway.yaml). */
+export interface EventsConfig {
+  heartbeat_seconds: number;
+  max_subscribers_per_user: number;
+  max_queued: number;
+}
+
+/** The audit trail (audit.* in slipway.yaml). */
+export interface AuditConfig {
+  retention_days: number;
 }
 
 /** When certificates are checked, alerted on and renewed (certificates.* in slipway.yaml). */
@@ -322,6 +336,22 @@ export const configSchema: JsonSchema = {
         check_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 3600, description: 'how often certificates are checked (by the health monitor\'s loop)' },
         max_concurrent_renewals: { type: 'integer', minimum: 1, default: 1, description: 'automatic rotations running at once across all clusters; the others wait for a later check' },
         alert_days: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, default: [180, 30, 7], description: 'alert when a certificate comes within each of these many days of expiry: once per threshold, until it is renewed' },
+      },
+    },
+    events: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'the live event stream (GET /v1/events as Server-Sent Events, `slipway events --follow`, `--wait`)',
+      properties: {
+        heartbeat_seconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 15, description: 'a comment line is sent on an idle stream this often, so proxies and load balancers keep it open and a dead peer is noticed' },
+        max_subscribers_per_user: { type: 'integer', minimum: 1, default: 16, description: 'open streams one user may hold at once; one more is refused with 429' },
+        max_queued: { type: 'integer', minimum: 16, default: 1000, description: 'events waiting for a slow subscriber before its stream is closed (it reconnects with Last-Event-ID and misses nothing)' },
+      },
+    },
+    audit: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'the audit trail (GET /v1/audit, `slipway audit`): every mutating API call, login, credential operation and the engine\'s own decisions',
+      properties: {
+        retention_days: { type: 'number', exclusiveMinimum: 0, default: 365, description: 'audit entries older than this are deleted, checked at start and then hourly' },
       },
     },
   },

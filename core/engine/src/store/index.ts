@@ -1,6 +1,8 @@
 import { AgentTrustRepository } from './agent-trust.js';
 import { ClusterRepository } from './clusters.js';
 import { ClusterRegistryRepository } from './cluster-registry.js';
+import { EventBus } from '../events/event-bus.js';
+import { AuditLog } from './audit.js';
 import { EventLog } from './events.js';
 import { InstanceRepository } from './instances.js';
 import { openStore, type Db } from './open.js';
@@ -12,6 +14,8 @@ export type { Db } from './open.js';
 export * from './schema.js';
 export { ACTIVE_TASK_STATES } from './tasks.js';
 export type { ClusterWithTask } from './clusters.js';
+export type { NewEvent } from './events.js';
+export type { AuditEntry, AuditQuery } from './audit.js';
 
 /** The control plane's persistent state: one database, one repository per aggregate. */
 export interface Store {
@@ -21,6 +25,9 @@ export interface Store {
   tasks: TaskRepository;
   users: UserRepository;
   events: EventLog;
+  /** Live fan-out of every recorded event (the event log publishes to it). */
+  bus: EventBus;
+  audit: AuditLog;
   settings: SettingsRepository;
   registry: ClusterRegistryRepository;
   agentTrust: AgentTrustRepository;
@@ -28,13 +35,16 @@ export interface Store {
 
 export async function createStore(file: string): Promise<Store> {
   const db = await openStore(file);
+  const bus = new EventBus();
   return {
+    bus,
+    audit: new AuditLog(db),
     db,
     clusters: new ClusterRepository(db),
     instances: new InstanceRepository(db),
     tasks: new TaskRepository(db),
     users: new UserRepository(db),
-    events: new EventLog(db),
+    events: new EventLog(db, bus),
     settings: new SettingsRepository(db),
     registry: new ClusterRegistryRepository(db),
     agentTrust: new AgentTrustRepository(db),

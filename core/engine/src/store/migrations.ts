@@ -348,6 +348,32 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('tokens_expires_at').ifNotExists().on('tokens').columns(['expires_at']).execute();
     },
   },
+  '0017_observability': {
+    async up(db: Kysely<any>) {
+      // Task progress streams as events (GET /v1/events), so an event may name its task and carry a few fields.
+      await db.schema.alterTable('events').addColumn('task_id', 'integer').execute();
+      await db.schema.alterTable('events').addColumn('details', 'text').execute();
+      await db.schema.createIndex('events_task').on('events').columns(['task_id', 'id']).execute();
+      // One audit trail: API calls, logins, credential operations and the engine's own decisions.
+      await db.schema.createTable('audit')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'integer')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('cluster_uuid', 'text')
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('source', 'text')
+        .addColumn('request_id', 'text')
+        .addColumn('details', 'text')
+        .execute();
+      await db.schema.createIndex('audit_at').on('audit').columns(['at']).execute();
+      await db.schema.createIndex('audit_actor').on('audit').columns(['actor', 'id']).execute();
+      await db.schema.createIndex('audit_action').on('audit').columns(['action', 'id']).execute();
+      await db.schema.createIndex('audit_target').on('audit').columns(['target', 'id']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -29,6 +29,7 @@ export interface Database {
   agent_certificates: AgentCertificatesTable;
   network_profiles: NetworkProfilesTable;
   certificate_alerts: CertificateAlertsTable;
+  audit: AuditTable;
 }
 
 export interface AgentBootstrapTokensTable {
@@ -229,7 +230,34 @@ export interface EventsTable {
   kind: string;
   severity: string;
   message: string;
+  /** The task a `task.*` event reports on (migration 0017). */
+  task_id?: number | null;
+  /** JSON object of the event's own fields (a step's name, a log line's level), migration 0017. */
+  details?: string | null;
 }
+
+/** The one audit trail (migration 0017): who did what to what, with which result, from where. */
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  /** A user's name, `engine` for the engine's own decisions, or the name a failed login tried. */
+  actor: string;
+  /** The user's immutable id when the actor is a known user. */
+  actor_id: number | null;
+  /** Dotted verb: `cluster.create`, `login`, `credential.get`, `resurrection.start`... */
+  action: string;
+  /** What was acted on: `cluster:prod`, `credential:/c/prod/ca`, `task:42`, `user:alice`. */
+  target: string | null;
+  cluster_uuid: string | null;
+  /** `success`, `failure` or `denied`. */
+  result: string;
+  /** The caller's address. */
+  source: string | null;
+  request_id: string | null;
+  /** JSON object. */
+  details: string | null;
+}
+export type AuditRow = Selectable<AuditTable>;
 
 export interface StemcellsTable {
   iaas: string;

@@ -48,7 +48,9 @@ export class TaskRunner {
         state: 'queued', description: input.description, params: JSON.stringify(input.params ?? {}),
         waiting_for: null, error: null, created_at: now, started_at: null, ended_at: null,
       }, definition.steps(input.params));
-      return (await this.store.tasks.get(id))!;
+      const created = (await this.store.tasks.get(id))!;
+      await this.emit(created, 'task.queued', `${created.description} queued (task ${id})`, { type: created.type, state: created.state });
+      return created;
     });
     this.submitting.set(input.cluster.uuid, attempt);
     try {
@@ -126,6 +128,7 @@ export class TaskRunner {
     if (task.state === 'queued') {
       await this.store.tasks.update(taskId, { state: 'processing', started_at: isoNow(this.clock) });
       task = (await this.store.tasks.get(taskId))!;
+      await this.emit(task, 'task.started', `task ${taskId} started`, { type: task.type, state: task.state });
     }
     const context = this.contextFor(task, cluster, controller.signal);
     const steps = await this.store.tasks.steps(taskId);
@@ -136,10 +139,13 @@ export class TaskRunner {
         if ((await this.store.tasks.get(taskId))?.cancel_requested) throw new SlipwayError('Cancelled', `task ${taskId} was cancelled`);
         current = step;
         await this.store.tasks.updateStep(taskId, step.seq, { state: 'running', started_at: step.started_at ?? isoNow(this.clock) });
-        await context.log('info', `step ${step.name} started`);
+        await this.store.tasks.log(taskId, isoNow(this.clock), 'info', `step ${step.name} started`);
+        await this.emit(task, 'task.step.started', `step ${step.name} started`, { step: step.name, seq: step.seq, state: 'running' });
+        const began = this.clock.now();
         await definition.run(step.name, context);
         await this.store.tasks.updateStep(taskId, step.seq, { state: 'done', finished_at: isoNow(this.clock) });
         await this.store.tasks.update(taskId, { waiting_for: null });
+        await this.emit(task, 'task.step.finished', `step ${step.name} done`, { step: step.name, seq: step.seq, state: 'done', duration_ms: this.clock.now() - began });
       }
       current = undefined;
       await definition.onDone?.(context);
@@ -156,7 +162,11 @@ export class TaskRunner {
         return;
       }
       const cancelled = error.code === 'Cancelled';
-      if (current) await this.store.tasks.updateStep(taskId, current.seq, { state: cancelled ? 'skipped' : 'failed', finished_at: isoNow(this.clock), detail: error.message });
+      if (current) {
+        const state = cancelled ? 'skipped' : 'failed';
+        await this.store.tasks.updateStep(taskId, current.seq, { state, finished_at: isoNow(this.clock), detail: error.message });
+        await this.emit(task, 'task.step.finished', `step ${current.name} ${state}: ${error.message}`, { step: current.name, seq: current.seq, state }, 'warning');
+      }
       await context.log('error', `${cancelled ? 'cancelled' : 'failed'}${current ? ` in step ${current.name}` : ''}: ${error.message}`);
       try {
         await definition.onFailure?.(context);
@@ -172,25 +182,51 @@ export class TaskRunner {
       state, ended_at: isoNow(this.clock), waiting_for: null,
       error: error ? JSON.stringify(error.toJSON()) : null,
     });
+    const task = await this.store.tasks.get(taskId);
+    if (task) {
+      await this.emit(task, 'task.finished', `task ${taskId} ${state}${error ? `: ${error.message}` : ''}`, { type: task.type, state, ...(error ? { code: error.code } : {}) },
+        state === 'done' ? 'info' : 'warning');
+    }
+  }
+
+  /** Task progress goes to the event stream (and its log), so `--wait` and the dashboard follow it live. */
+  private async emit(task: TaskRow, kind: string, message: string, details: Record<string, unknown>, severity: 'info' | 'warning' = 'info'): Promise<void> {
+    await this.store.events.record({
+      at: isoNow(this.clock), cluster_uuid: task.cluster_uuid, instance_id: null, task_id: task.id, kind, severity, message: message.slice(0, 500), details,
+    });
   }
 
   private contextFor(task: TaskRow, cluster: ClusterRow, signal: AbortSignal): StepContext {
     const store = this.store;
     const clock = this.clock;
+    const emit = this.emit.bind(this);
     let stepSeq = -1;
+    // A step that repeats the same detail while it polls streams it once.
+    let lastDetail: string | undefined;
+    let lastWaiting: string | null | undefined;
     const params = JSON.parse(task.params) as unknown;
     return {
       task, cluster, params, signal,
       async log(level, message) {
         await store.tasks.log(task.id, isoNow(clock), level, message);
+        await emit(task, 'task.log', message, { level }, level === 'warn' || level === 'error' ? 'warning' : 'info');
       },
       async detail(text) {
         const steps = await store.tasks.steps(task.id);
-        stepSeq = steps.find((s) => s.state === 'running')?.seq ?? stepSeq;
-        if (stepSeq >= 0) await store.tasks.updateStep(task.id, stepSeq, { detail: text });
+        const running = steps.find((s) => s.state === 'running');
+        stepSeq = running?.seq ?? stepSeq;
+        if (stepSeq >= 0) {
+          await store.tasks.updateStep(task.id, stepSeq, { detail: text });
+          if (`${stepSeq}|${text}` === lastDetail) return;
+          lastDetail = `${stepSeq}|${text}`;
+          await emit(task, 'task.step.detail', text, { seq: stepSeq, ...(running ? { step: running.name } : {}) });
+        }
       },
       async waitingFor(text) {
         await store.tasks.update(task.id, { waiting_for: text });
+        if (text === lastWaiting) return;
+        lastWaiting = text;
+        if (text) await emit(task, 'task.waiting', `waiting for ${text}`, { waiting_for: text });
       },
     };
   }
