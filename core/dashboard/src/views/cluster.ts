@@ -50,6 +50,9 @@ export async function clusterView(main: HTMLElement, ctx: ViewContext, name: str
   void ctx.api.get<Certificates>(`${path}/certificates`, ctx.signal).then((c) => renderCertificates(certificates, c), () => fill(certificates));
   const refresh = throttled(load, 400);
   follow(ctx.api, `/v1/events?cluster=${encodeURIComponent(name)}`, refresh, ctx.signal, () => every(2000, ctx.signal, load));
+  // Not every change is an event (a heartbeat, a VM's state settling after the event that started it):
+  // a slow refresh keeps heartbeat ages and states current between events.
+  every(3000, ctx.signal, load);
 }
 
 function renderSummary(section: HTMLElement, c: Cluster): void {
