@@ -17,6 +17,7 @@ import { quotaRoutes } from './routes/quotas.js';
 import { upgradeRoutes } from './routes/upgrades.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { taskRoutes } from './routes/tasks.js';
+import { loadDashboard, uiRoutes } from './routes/ui.js';
 import { userRoutes } from './routes/users.js';
 import { SlipwayError } from '@slipway/contracts';
 
@@ -41,6 +42,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   if (engine.metrics) app.route('/', metricsRoutes(engine.metrics, services.auth, deps.scrapeToken));
   app.route('/', oauthRoutes(services.auth));
   app.route('/', agentRoutes(services.agents, services.agentBootstrap));
+  app.route('/', uiRoutes(loadDashboard()));
 
   const v1 = new Hono<AppEnv>();
   v1.use('*', bearerAuth(services.auth));
