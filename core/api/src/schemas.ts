@@ -116,6 +116,10 @@ export const schemas = {
         type: 'object', description: 'the cluster\'s project and robot accounts in the image registry (GET of one cluster, when a registry is configured)',
         properties: { project: { type: 'string' }, endpoint: { type: 'string' }, pull_robot: { type: ['string', 'null'] }, push_robot: { type: ['string', 'null'] } },
       },
+      kubernetes: {
+        type: 'object', description: 'from the cluster\'s plan: require_api false marks an etcd-only rehearsal, whose create and updates succeed without a Kubernetes API',
+        properties: { require_api: { type: 'boolean' } },
+      },
     },
   },
   Task: {

@@ -17,6 +17,7 @@ import { KUBERNETES_API_PORT } from '../kubernetes.js';
 import { label, Provisioner } from './provisioner.js';
 import { registrySteps, runRegistryStep, type ClusterRegistrySteps } from '../registry/task-steps.js';
 import { requireNetworkProfile } from '../network-profiles/profile-store.js';
+import type { KubernetesApiSteps } from '../kubernetes-api/api-steps.js';
 
 export interface CreateParams { workers: number }
 export interface ResizeParams { workers: number; /** update-cluster --network-profile */ network_profile?: string }
@@ -212,15 +213,19 @@ export class ClusterSteps {
   }
 }
 
-export function createClusterTask(steps: ClusterSteps, registry?: ClusterRegistrySteps): TaskDefinition<CreateParams> {
+export function createClusterTask(steps: ClusterSteps, registry?: ClusterRegistrySteps, kubernetes?: KubernetesApiSteps): TaskDefinition<CreateParams> {
   return {
     type: 'CREATE',
     // The registry's project and robots come after the credentials (their secrets go into the store) and
     // before the VMs (whose nodes pull with them); the pull secret waits for an API that answers.
+    // `kubernetes-api` makes the state honest (jobs that cannot run fail the create; /readyz must answer),
+    // and `rbac` needs that answer.
     steps: () => ['plan', 'network', 'credentials', ...registrySteps(registry, ['registry']), 'stemcell', 'masters', 'workers', 'agents', 'api-endpoint',
-      ...registrySteps(registry, ['registry-pull-secret'])],
+      ...(kubernetes ? ['kubernetes-api', 'rbac'] : []), ...registrySteps(registry, ['registry-pull-secret'])],
     async run(step, ctx) {
       if (step.startsWith('registry')) return runRegistryStep(registry, step, ctx);
+      if (step === 'kubernetes-api') return kubernetes!.awaitApi(ctx);
+      if (step === 'rbac') return kubernetes!.applyRbac(ctx);
       switch (step) {
         case 'plan': return steps.planInstances(ctx.cluster, ctx.params.workers);
         case 'network': return steps.allocateAddresses(ctx);
@@ -236,11 +241,12 @@ export function createClusterTask(steps: ClusterSteps, registry?: ClusterRegistr
   };
 }
 
-export function resizeClusterTask(steps: ClusterSteps): TaskDefinition<ResizeParams> {
+export function resizeClusterTask(steps: ClusterSteps, kubernetes?: KubernetesApiSteps): TaskDefinition<ResizeParams> {
   return {
     type: 'UPDATE',
-    steps: () => ['plan', 'network', 'credentials', 'stemcell', 'workers', 'drain', 'remove-workers', 'agents'],
+    steps: () => ['plan', 'network', 'credentials', 'stemcell', 'workers', 'drain', 'remove-workers', 'agents', ...(kubernetes ? ['kubernetes-api'] : [])],
     async run(step, ctx) {
+      if (step === 'kubernetes-api') return kubernetes!.awaitApi(ctx);
       switch (step) {
         case 'plan':
           await steps.touch(ctx, { worker_instances: ctx.params.workers, ...(ctx.params.network_profile !== undefined ? { network_profile: ctx.params.network_profile } : {}) });
