@@ -34,6 +34,21 @@ export const schemas = {
       },
     },
   },
+  BindRequest: {
+    type: 'object', additionalProperties: false,
+    description: 'optional; an empty body gets the caller\'s own kubeconfig',
+    properties: {
+      user: { type: 'string', minLength: 1, maxLength: 64, description: 'another user\'s kubeconfig (clusters.admin only)' },
+      bind: { type: 'string', minLength: 1, maxLength: 253, description: 'a ClusterRole (cluster-admin, admin, edit, view) to bind to that user through the cluster\'s API (clusters.admin only); nothing is bound without it' },
+    },
+  },
+  SmokeTestReport: {
+    type: 'object',
+    properties: {
+      cluster: { type: 'string' }, passed: { type: 'boolean', description: 'true only when every check passed' },
+      checks: { type: 'array', items: { type: 'object', properties: { name: { enum: ['api', 'nodes', 'dns', 'pods'] }, state: { enum: ['passed', 'failed', 'not-checked'] }, detail: { type: 'string' } } } },
+    },
+  },
   RotateCertificatesRequest: {
     type: 'object', additionalProperties: false,
     properties: {

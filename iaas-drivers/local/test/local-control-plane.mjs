@@ -45,6 +45,8 @@ export async function startLocalControlPlane(options = {}) {
       name: 'local', iaas: 'local', master_instances: options.masters ?? 3, worker_instances: options.workers ?? 0, max_worker_instances: 10,
       master_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024, persistent_disk_mb: 1024 },
       worker_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 },
+      // No kube-* binaries here: etcd-only rehearsals, whose creates succeed without a Kubernetes API.
+      kubernetes: { require_api: options.requireApi ?? false },
     }],
   };
   const { config, errors } = validateConfig(raw);

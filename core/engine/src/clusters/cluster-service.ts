@@ -16,9 +16,14 @@ import { CLOCK, CONFIG, CONTROL_PLANE, PLUGINS, STORE, type ControlPlaneIdentity
 import { findCluster } from './cluster-access.js';
 import { checkProfileUpdate, findNetworkProfile, requireNetworkProfile } from '../network-profiles/index.js';
 import { buildKubeconfig, type Kubeconfig } from './kubeconfig.js';
+import { ClusterApi, describeAbsence } from '../kubernetes-api/cluster-api.js';
+import { userRoleBinding } from '../kubernetes-api/rbac.js';
+import { SmokeTest, type SmokeTestReport } from '../kubernetes-api/smoke-test.js';
 import { clusterView, eventView, instanceView, planView, taskView, type ClusterView } from './views.js';
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+/** A ClusterRole name (a path segment: no `/`, `%`, spaces). */
+const CLUSTER_ROLE = /^[a-zA-Z0-9][a-zA-Z0-9:._-]{0,252}$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 /**
@@ -35,7 +40,15 @@ export class ClusterService {
     @inject(CLOCK) private readonly clock: Clock,
     @inject(CONFIG) private readonly config: SlipwayConfig,
     @inject(CONTROL_PLANE) private readonly controlPlane: ControlPlaneIdentity,
+    @inject(ClusterApi) private readonly kubernetes: ClusterApi,
+    @inject(SmokeTest) private readonly smoke: SmokeTest,
   ) {}
+
+  /** TKGI's smoke-test errand on one cluster: check by check, what passed, what failed, what could not be checked. */
+  async smokeTest(principal: Principal, name: string): Promise<SmokeTestReport> {
+    const row = await this.find(principal, name, 'write');
+    return this.smoke.run(row);
+  }
 
   /** The plan's kubernetes.require_api; a plan removed from slipway.yaml since counts as requiring the API. */
   private requiresApi(planName: string): boolean {
@@ -144,14 +157,32 @@ export class ClusterService {
     return this.getByUuid(row.uuid);
   }
 
-  /** A kubeconfig with a client certificate for the caller (CN = user name), signed by the cluster's CA. */
-  async bind(principal: Principal, name: string): Promise<Kubeconfig> {
+  /**
+   * A kubeconfig with a fresh, short-lived client certificate (kubernetes.user_certificate_days) signed by the
+   * cluster's CA: for the caller (CN = user name), or, for an admin, for another user (`user`). It binds
+   * nothing in the cluster unless `bind` names a ClusterRole, which is then bound to that user through the
+   * cluster's API (the creator's cluster-admin binding is applied by the create task itself).
+   */
+  async bind(principal: Principal, name: string, options: { user?: string; bind?: string } = {}): Promise<Kubeconfig> {
     const row = await this.find(principal, name, 'write');
     if (row.task_type === 'CREATE' && row.task_state !== 'done') {
       throw new SlipwayError('Conflict', `cluster "${name}" is still being created (task ${row.task_id}); get credentials when it has succeeded`, { hint: `Run: slipway task ${row.task_id}` });
     }
-    const groups = principal.roles.includes('clusters.admin') ? ['system:masters'] : [];
-    const certificate = await issueUserCertificate(this.plugins.credentials, ENGINE_ACTOR, row.uuid, principal, groups);
+    const subject = await this.credentialSubject(principal, options.user);
+    if (options.bind !== undefined) {
+      if (!subject.other) requireRole(principal, ['clusters.admin'], 'bind a ClusterRole with get-credentials');
+      if (!CLUSTER_ROLE.test(options.bind)) {
+        throw new SlipwayError('InvalidInput', `bind: "${options.bind}" is not a ClusterRole name`, { field: 'bind', hint: 'Name a ClusterRole, e.g. cluster-admin, admin, edit or view.' });
+      }
+      const absence = await this.kubernetes.absence(row);
+      if (absence) throw new SlipwayError('Conflict', `cannot bind ${options.bind} to ${subject.user.name} in cluster "${row.name}": ${describeAbsence(absence)}`, { field: 'bind' });
+      const client = await this.kubernetes.client(row);
+      await client.apply(userRoleBinding(subject.user.name, options.bind));
+    }
+    const groups = subject.user.roles.includes('clusters.admin') ? ['system:masters'] : [];
+    const certificate = await issueUserCertificate(this.plugins.credentials, ENGINE_ACTOR, row.uuid, subject.user, groups, {
+      durationDays: this.config.kubernetes.user_certificate_days ?? 7, fresh: true,
+    });
     // The trust bundle, not just the current CA: during a CA rotation it holds both, so this kubeconfig keeps
     // trusting the API server across the switch.
     const caPem = await clusterTrustBundle(this.plugins.credentials, ENGINE_ACTOR, row.uuid);
@@ -161,8 +192,17 @@ export class ClusterService {
     const vip = row.api_address && !masterIps.includes(row.api_address) ? row.api_address : undefined;
     return buildKubeconfig({
       cluster: row.name, server: `https://${vip ?? row.external_hostname}:${KUBERNETES_API_PORT}`, caPem,
-      user: principal.name, certificate: certificate.value,
+      user: subject.user.name, certificate: certificate.value,
     });
+  }
+
+  /** Whose certificate get-credentials issues: the caller's, or (admins only) another user's. */
+  private async credentialSubject(principal: Principal, user: string | undefined): Promise<{ user: Principal; other: boolean }> {
+    if (user === undefined || user === principal.name) return { user: principal, other: false };
+    requireRole(principal, ['clusters.admin'], `get credentials for another user (${user})`);
+    const row = await this.store.users.byName(user);
+    if (!row) throw new SlipwayError('NotFound', `user "${user}" does not exist`, { field: 'user', hint: 'List users with `slipway users`.' });
+    return { user: { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Principal['roles'] }, other: true };
   }
 
   async listTasks(principal: Principal, options: { limit?: number; cluster?: string }) {
