@@ -43,7 +43,8 @@ export async function startFakeKubeApi(tls: { caPem: string; certificatePem: str
       const peer = (req.socket as TLSSocket).getPeerCertificate();
       const org = peer.subject?.O;
       const record: RecordedRequest = {
-        method: req.method ?? '', path: req.url ?? '', contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8'),
+        // Decoded, as the API server's router sees it (`:` may arrive as %3A).
+        method: req.method ?? '', path: decodeURIComponent(req.url ?? ''), contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8'),
         user: String(peer.subject?.CN ?? ''), groups: org === undefined ? [] : Array.isArray(org) ? org : [org],
       };
       requests.push(record);
