@@ -52,7 +52,7 @@ export class ClusterSteps {
         rows.push({
           id: randomUUID(), cluster_uuid: cluster.uuid, group_name: group, idx, agent_id: randomUUID(), vm_cid: null,
           ip: null, zone: null, desired: 'present', state: 'starting', last_heartbeat_at: null, processes: null,
-          desired_generation: 1, applied_generation: 0, drained: 0, mounted_disk_cid: null, created_at: now, updated_at: now,
+          desired_generation: 1, applied_generation: 0, drained: 0, drain_report: null, mounted_disk_cid: null, created_at: now, updated_at: now,
         });
       }
     };
