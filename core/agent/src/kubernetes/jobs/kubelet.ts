@@ -20,6 +20,10 @@ export const kubeletJob: JobDefinition = {
     const kubeconfigPath = context.file('kubeconfig');
     const configPath = context.file('config.yaml');
     const rootDir = join(context.paths.dataDir, 'kubelet');
+    // The drain's own identity (system:slipway:drainer), when the control plane sent it: the Node authorizer
+    // lets a kubelet's identity neither evict pods nor list other nodes' ones.
+    const drainer = context.tls.drainer ? tlsFiles(context, 'drainer') : undefined;
+    const drainerKubeconfigPath = context.file('drainer.kubeconfig');
     const config = {
       apiVersion: 'kubelet.config.k8s.io/v1beta1',
       kind: 'KubeletConfiguration',
@@ -46,6 +50,10 @@ export const kubeletJob: JobDefinition = {
         ...own.files, ...client.files, ca.file,
         { path: configPath, content: configText(config), mode: 0o644 },
         { path: kubeconfigPath, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: cluster.apiServerUrl, caFile: ca.path, certFile: client.paths.cert, keyFile: client.paths.key, user: `system:node:${node.name}` }) },
+        ...(drainer ? [
+          ...drainer.files,
+          { path: drainerKubeconfigPath, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: cluster.apiServerUrl, caFile: ca.path, certFile: drainer.paths.cert, keyFile: drainer.paths.key, user: 'system:slipway:drainer' }) },
+        ] : []),
       ],
       directories: [rootDir],
       processes: [{
@@ -57,7 +65,7 @@ export const kubeletJob: JobDefinition = {
       drain: {
         name: 'drain',
         binary: 'kubectl',
-        args: [`--kubeconfig=${kubeconfigPath}`, 'drain', node.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=300s'],
+        args: [`--kubeconfig=${drainer ? drainerKubeconfigPath : kubeconfigPath}`, 'drain', node.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=300s'],
       },
     };
   },
