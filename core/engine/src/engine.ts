@@ -127,9 +127,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         const registrySteps = container.resolve(ClusterRegistrySteps);
         const kubernetesSteps = container.resolve(KubernetesApiSteps);
         tasks.register(createClusterTask(steps, registrySteps, kubernetesSteps));
-        tasks.register(updateTaskVariants(resizeClusterTask(steps, kubernetesSteps), updateClusterTask(upgradeSteps)));
+        tasks.register(updateTaskVariants(resizeClusterTask(steps, kubernetesSteps), updateClusterTask(upgradeSteps, kubernetesSteps)));
         tasks.register(deleteClusterTask(steps, registrySteps));
-        tasks.register(upgradeClusterTask(upgradeSteps));
+        tasks.register(upgradeClusterTask(upgradeSteps, kubernetesSteps));
         tasks.register(resurrectTask(container.resolve(ResurrectionSteps)));
         tasks.register(repairTask(container.resolve(RepairSteps)));
         tasks.register(rotateCertificatesTask(container.resolve(CertificateRotationSteps), registrySteps));
