@@ -50,11 +50,6 @@ export class ClusterService {
     return this.smoke.run(row);
   }
 
-  /** The plan's kubernetes.require_api; a plan removed from slipway.yaml since counts as requiring the API. */
-  private requiresApi(planName: string): boolean {
-    return this.config.plans.find((p) => p.name === planName)?.kubernetes?.require_api !== false;
-  }
-
   listPlans() {
     return this.plans.list().map((p) => planView(p, this.plans.kubernetesVersion(p)));
   }
@@ -63,12 +58,12 @@ export class ClusterService {
     if (!seesAllClusters(principal) && !principal.roles.includes('clusters.manage')) return [];
     const rows = await this.store.clusters.list(seesAllClusters(principal) ? undefined : principal.id);
     const masters = await this.masterIpsOf(rows.map((r) => r.uuid));
-    return rows.map((r) => clusterView(r, masters.get(r.uuid) ?? [], this.controlPlane.version, this.requiresApi(r.plan_name)));
+    return rows.map((r) => clusterView(r, masters.get(r.uuid) ?? [], this.controlPlane.version, this.kubernetes.requiresApi(r)));
   }
 
   async get(principal: Principal, name: string): Promise<ClusterView> {
     const row = await this.find(principal, name, 'read');
-    const view = clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version, this.requiresApi(row.plan_name));
+    const view = clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version, this.kubernetes.requiresApi(row));
     const registry = await this.store.registry.find(row.uuid);
     if (registry) view.registry = { project: registry.project, endpoint: registry.endpoint, pull_robot: registry.pull_robot, push_robot: registry.push_robot };
     return view;
@@ -242,7 +237,7 @@ export class ClusterService {
   private async getByUuid(uuid: string): Promise<ClusterView> {
     const row = await this.store.clusters.findByUuid(uuid);
     if (!row) throw new SlipwayError('NotFound', `cluster ${uuid} does not exist`);
-    return clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version, this.requiresApi(row.plan_name));
+    return clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version, this.kubernetes.requiresApi(row));
   }
 
   private find(principal: Principal, name: string, access: 'read' | 'write'): Promise<ClusterWithTask> {

@@ -56,7 +56,7 @@ export class ClusterApi {
   ) {}
 
   /** The plan's `kubernetes.require_api` (true unless the plan says false; a plan since removed counts as true). */
-  requiresApi(cluster: ClusterRow): boolean {
+  requiresApi(cluster: Pick<ClusterRow, 'plan_name'>): boolean {
     const plan = this.config.plans.find((p) => p.name === cluster.plan_name);
     return plan?.kubernetes?.require_api !== false;
   }
