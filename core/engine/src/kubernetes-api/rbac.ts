@@ -26,8 +26,8 @@ export function userRoleBinding(user: string, role: string): KubernetesObject {
 
 /**
  * What `kubectl drain` needs and nothing more: read pods, DaemonSets (to skip their pods) and nodes,
- * patch the node (cordon), evict pods through the Eviction API (which honours PodDisruptionBudgets), and
- * delete pods that no controller manages when a forced drain asks for it.
+ * patch the node (cordon), and evict pods through the Eviction API, which honours PodDisruptionBudgets
+ * (`--force` evicts pods no controller manages the same way; only `--disable-eviction` would delete).
  */
 export function drainerClusterRole(): KubernetesObject {
   return {
@@ -35,7 +35,7 @@ export function drainerClusterRole(): KubernetesObject {
     metadata: { name: DRAINER_USER, labels: { ...MANAGED } },
     rules: [
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch'] },
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
       { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
       { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list'] },
     ],
