@@ -31,6 +31,7 @@ plans:
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768 }
+    kubernetes: { require_api: false }
 `;
 
 function post(url, ca, path, body) {

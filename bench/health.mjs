@@ -38,6 +38,7 @@ plans:
     max_worker_instances: 10
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
 `;
 
 async function detectionToReplacement() {
@@ -127,7 +128,7 @@ async function monitorAtScale() {
 iaas: [{ name: standin, plugin: "@slipway/iaas-sandbox" }]
 agents: { heartbeat_interval_seconds: 30 }
 health: { agent_timeout_seconds: 60, analyze_interval_seconds: 10, cloud_check_interval_seconds: 60 }
-plans: [{ name: bench, iaas: standin, master_instances: 1, worker_instances: 3, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 } }]
+plans: [{ name: bench, iaas: standin, master_instances: 1, worker_instances: 3, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, kubernetes: { require_api: false } }]
 `, 'bench.yaml'));
   const listed = { vms: vmIds.map((vmId) => ({ vmId, metadata: {} })), disks: [] };
   const plugins = {

@@ -12,7 +12,7 @@ import { client, fmt } from './lib.mjs';
 const CLUSTERS = Number(process.env.BENCH_CLUSTERS ?? 20);
 const PASSWORD = 'bench-password-1';
 const vm = { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 };
-const plan = (name, iaas) => ({ name, iaas, master_instances: 1, worker_instances: 2, max_worker_instances: 10, master_vm: vm, worker_vm: vm });
+const plan = (name, iaas) => ({ name, iaas, master_instances: 1, worker_instances: 2, max_worker_instances: 10, master_vm: vm, worker_vm: vm, kubernetes: { require_api: false } });
 
 async function run(label, targets, credentials) {
   const home = mkdtempSync(join(tmpdir(), 'slipway-bench-mc-'));

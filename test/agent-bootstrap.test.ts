@@ -41,6 +41,7 @@ plans:
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768 }
+    kubernetes: { require_api: false }
 `;
 
 let home: string;

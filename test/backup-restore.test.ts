@@ -29,6 +29,7 @@ plans:
     max_worker_instances: 3
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
 `;
 const CLUSTERS = ['alpha', 'beta'];
 const env = { ...process.env, HOME: root, SLIPWAY_CLI_CONFIG: join(root, 'cli.json'), SLIPWAY_HOME: '', SLIPWAY_CONFIG: '', SLIPWAY_KEYS: '' };

@@ -107,7 +107,7 @@ plans: [{ name: p, iaas: nowhere, master_instances: 2, worker_instances: 1, mast
     writeFileSync(bad, `
 iaas: [{ name: sandbox, plugin: "@slipway/iaas-sandbox", config: { boot_delay_ms: "soon" } }]
 network: { plugin: "@acme/slipway-network-nowhere", version: "^2" }
-plans: [{ name: p, iaas: sandbox, master_instances: 1, worker_instances: 1, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 } }]
+plans: [{ name: p, iaas: sandbox, master_instances: 1, worker_instances: 1, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, kubernetes: { require_api: false } }]
 `);
     const res = await slipway('up', '--home', join(home, 'bad-home-2'), '--port', '0', '--config', bad);
     expect(res.code).toBe(1);

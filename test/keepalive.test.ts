@@ -22,6 +22,7 @@ plans:
     max_worker_instances: 5
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
 `;
 // What docs/configuration.md states for this config: missing within cloud_check_interval + analyze_interval.
 const MISSING_BOUND_MS = 500 + 200;

@@ -24,7 +24,7 @@ beforeAll(async () => {
     iaas: [{ name: 'sandbox', plugin: '@slipway/iaas-sandbox', config: { boot_delay_ms: 20 } }],
     network: { plugin: '@slipway/network-nsxt', version: '^1', config: nsx.config },
     agents: { heartbeat_interval_seconds: 1, boot_timeout_seconds: 60 },
-    plans: [{ name: 'ha', iaas: 'sandbox', master_instances: 3, worker_instances: 1, master_vm: vm, worker_vm: vm }],
+    plans: [{ name: 'ha', iaas: 'sandbox', master_instances: 3, worker_instances: 1, master_vm: vm, worker_vm: vm, kubernetes: { require_api: false } }],
   }));
   await importCredentials({ home, configPath, logger: silentLogger, entries: nsx.credentials as never });
   server = await startServer({ home, port: await freePort(), password: PASSWORD, config: configPath });

@@ -25,6 +25,7 @@ plans:
     max_worker_instances: 3
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768 }
+    kubernetes: { require_api: false }
 `;
 const servers: ServerProcess[] = [];
 

@@ -26,8 +26,10 @@ export interface AgentOptions {
   supervision?: Partial<SupervisionOptions>;
   /** Mounts the persistent disk named in the settings before jobs run; without it nothing is mounted. */
   disk?: DiskMounterFactory;
-  /** Bound of each job's drain hook. Default 60 000. */
+  /** Bound of one attempt of each job's drain hook; a longer one is a failed attempt. Default 60 000. */
   drainTimeoutMs?: number;
+  /** Backoff between failed drain attempts: `baseMs` (default 1000) doubling up to `maxMs` (default 30 000). */
+  drainBackoff?: { baseMs?: number; maxMs?: number };
   /** Backoff between failed syncs: `baseMs` (default 1000) doubling up to `maxMs` (default 30 000). */
   syncBackoff?: { baseMs?: number; maxMs?: number };
   /** How long a sync may take beyond the long-poll wait before it counts as failed. Default 10 000. */
@@ -141,6 +143,8 @@ export class Agent {
       supervisor: { runner: this.options.runner, clock: this.clock, logger, options: this.supervision, onChange: () => this.requestSync() },
       stopGraceMs: this.supervision.stopGraceMs,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 60_000,
+      ...(this.options.drainBackoff ? { drainBackoff: this.options.drainBackoff } : {}),
+      onDrainReport: () => this.requestSync(),
       disk: this.options.disk?.({ settings, metadata: this.options.metadata, logger, clock: this.clock }),
       onApplied: (_generation, desired) => {
         this.requestSync();
@@ -198,6 +202,7 @@ export class Agent {
       jobs: applier?.hasJobs ? applier.status() : bootJobs(settings),
       persistentDiskId: applier?.mountedDiskId ?? null,
       drained: applier?.drained ?? false,
+      ...(applier?.drainStatus ? { drain: applier.drainStatus } : {}),
       uptimeMs: this.clock.now() - this.startedAt,
     };
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { assertNever, SlipwayError, type AgentSettings, type DesiredState, type JobSpec, type JobStatus, type Logger } from '@slipway/contracts';
+import { assertNever, SlipwayError, type AgentSettings, type DesiredState, type DrainReport, type JobSpec, type JobStatus, type Logger } from '@slipway/contracts';
+import { backoffDelay } from './backoff.js';
 import type { JobCatalog, JobContext, JobPlan } from './job-catalog.js';
 import { JobSupervisor } from './job-supervisor.js';
 import type { ProcessSpec, RunningProcess } from './process-runner.js';
@@ -12,7 +13,12 @@ export interface ApplierDeps {
   logger: Logger;
   supervisor: SupervisorDeps;
   stopGraceMs: number;
+  /** Bound of one drain attempt; a longer one counts as failed and is retried. */
   drainTimeoutMs: number;
+  /** Backoff between failed drain attempts. Default 1 000 doubling to 30 000. */
+  drainBackoff?: { baseMs?: number; maxMs?: number };
+  /** Called when the drain report changes, so the agent reports it at once. */
+  onDrainReport?(report: DrainReport): void;
   /** Mounts the VM's persistent disk (settings.persistentDiskId) before any job runs; absent: nothing to mount. */
   disk?: { ensureMounted(diskId: string, signal: AbortSignal, options?: { copyFrom?: string }): Promise<string>; readonly mountedDiskId?: string };
   /** Called when a desired generation has been applied. */
@@ -33,8 +39,16 @@ export class DesiredStateApplier {
   private applied: number | undefined;
   private appliedKey: string | undefined;
   private drainedFlag = false;
+  private drainReport: DrainReport | undefined;
+  /** Ends the wait between drain attempts when a newer desired state arrives. */
+  private drainRetry: AbortController | undefined;
 
   constructor(private readonly deps: ApplierDeps) {}
+
+  /** The drain under way or last done for the current desired state; undefined when none was asked for. */
+  get drainStatus(): DrainReport | undefined {
+    return this.drainReport;
+  }
 
   get appliedGeneration(): number | undefined {
     return this.applied;
@@ -70,6 +84,8 @@ export class DesiredStateApplier {
     if ((this.pending && stateKey(this.pending) === key) || (this.current && stateKey(this.current) === key) ||
       (this.appliedKey === key && !this.pending && !this.current)) return;
     this.pending = desired;
+    // A drain that keeps failing retries until the desired state changes: this is that change.
+    this.drainRetry?.abort();
     this.worker ??= this.work().finally(() => {
       this.worker = undefined;
     });
@@ -121,11 +137,13 @@ export class DesiredStateApplier {
     switch (desired.state) {
       case 'running':
         this.drainedFlag = false;
+        this.drainReport = undefined;
         return this.run(desired.jobs, context, signal);
       case 'drained':
         return this.drain(desired.jobs, context, signal);
       case 'stopped':
         this.drainedFlag = false;
+        this.drainReport = undefined;
         return this.stopAll();
       default:
         return assertNever(desired.state, 'desired state');
@@ -168,21 +186,56 @@ export class DesiredStateApplier {
     throw new SlipwayError('Internal', 'the job catalog implements neither plan() nor processes()');
   }
 
+  /**
+   * Drains every job, retrying with backoff after a failed attempt until one succeeds or the desired state
+   * changes. Each failure is reported (with the drain command's own message) so the control plane can show
+   * it and decide, within its plan's drain_timeout_seconds, whether to stop the task or force the update.
+   */
   private async drain(wanted: JobSpec[], context: JobContext, signal: AbortSignal): Promise<void> {
     this.drainedFlag = false;
     const drain = this.deps.catalog.drain?.bind(this.deps.catalog);
-    let complete = true;
-    if (drain) {
-      for (const spec of wanted) {
-        if (signal.aborted) return;
-        complete = (await this.drainJob(drain, spec, context, signal)) && complete;
-      }
+    if (!drain) {
+      this.report({ state: 'drained', attempts: 0 });
+      this.drainedFlag = true;
+      return;
     }
-    this.drainedFlag = complete;
+    const retry = new AbortController();
+    this.drainRetry = retry;
+    const { baseMs = 1000, maxMs = 30_000 } = this.deps.drainBackoff ?? {};
+    try {
+      for (let attempt = 1; ; attempt++) {
+        if (signal.aborted || retry.signal.aborted) return;
+        this.report({ state: 'draining', attempts: attempt, ...(this.drainReport?.message ? { message: this.drainReport.message } : {}) });
+        const failures: string[] = [];
+        for (const spec of wanted) {
+          if (signal.aborted) return;
+          const failure = await this.drainJob(drain, spec, context, signal);
+          if (failure) failures.push(failure);
+        }
+        if (!failures.length) {
+          this.report({ state: 'drained', attempts: attempt });
+          this.drainedFlag = true;
+          return;
+        }
+        const message = failures.join('; ');
+        this.report({ state: 'failed', attempts: attempt, message });
+        const waitMs = backoffDelay(attempt, baseMs, maxMs);
+        this.deps.logger.warn('drain failed; retrying', { attempt, waitMs, error: message });
+        const either = AbortSignal.any([signal, retry.signal]);
+        await sleepQuietly(this.deps.supervisor.clock, waitMs, either);
+      }
+    } finally {
+      if (this.drainRetry === retry) this.drainRetry = undefined;
+    }
   }
 
-  /** Runs one job's drain hook within the drain timeout; false when the hook failed. */
-  private async drainJob(drain: NonNullable<JobCatalog['drain']>, spec: JobSpec, context: JobContext, signal: AbortSignal): Promise<boolean> {
+  private report(report: DrainReport): void {
+    this.drainReport = report;
+    this.deps.onDrainReport?.(report);
+  }
+
+  /** Runs one job's drain hook within the drain timeout; the failure's message, or undefined when it drained. */
+  private async drainJob(drain: NonNullable<JobCatalog['drain']>, spec: JobSpec, context: JobContext, signal: AbortSignal): Promise<string | undefined> {
     const timeoutMs = this.deps.drainTimeoutMs;
     const controller = new AbortController();
     const onHalt = (): void => controller.abort(signal.reason);
@@ -192,14 +245,13 @@ export class DesiredStateApplier {
     try {
       const outcome = await Promise.race([drain(spec, { ...context, signal: controller.signal }).then(() => 'done' as const), timedOut]);
       if (outcome === 'timeout') {
-        // The control plane waits for `drained` before it stops the VM; a stuck hook must not hold it forever.
-        this.deps.logger.warn('drain did not finish within its timeout; reporting drained', { job: spec.name, timeoutMs });
         controller.abort(new SlipwayError('Timeout', `drain of ${spec.name} exceeded ${timeoutMs} ms`));
+        return `drain of ${spec.name} did not finish within ${timeoutMs} ms`;
       }
-      return true;
+      return undefined;
     } catch (error) {
       this.deps.logger.error('drain failed', { job: spec.name, error: describe(error) });
-      return false;
+      return describe(error);
     } finally {
       timer.abort();
       signal.removeEventListener('abort', onHalt);

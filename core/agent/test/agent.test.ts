@@ -126,21 +126,51 @@ describe('Agent', () => {
     expect(allRunning(heartbeat)).toBe(true);
   });
 
-  it('reports drained when a drain hook outlives the drain timeout', async () => {
+  // Before issue 12 an attempt that outlived the drain timeout was reported as drained, so a stuck drain
+  // looked finished; the control plane now owns the bound (the plan's drain_timeout_seconds) and sees why.
+  it('reports a drain hook that outlives its attempt timeout as failed, never as drained', async () => {
     const agentId = nextId();
     const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
     const catalog: JobCatalog = {
       processes: (job, context) => defaultJobCatalog.processes(job, context),
       drain: () => new Promise(() => undefined),
     };
-    const agent = track(testAgent(settings, new SimulatedProcessRunner(), { jobCatalog: catalog, drainTimeoutMs: 50 }));
+    const agent = track(testAgent(settings, new SimulatedProcessRunner(), { jobCatalog: catalog, drainTimeoutMs: 50, drainBackoff: { baseMs: 20, maxMs: 40 } }));
     await agent.start();
     await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
-    const started = Date.now();
     recorder.setDesired(agentId, { state: 'drained' });
-    await recorder.waitForHeartbeat(agentId, (hb) => hb.drained === true, 2_000);
-    // Three worker jobs, 50 ms each.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    const failed = await recorder.waitForHeartbeat(agentId, (hb) => hb.drain?.state === 'failed' && hb.drain.attempts >= 2, 3_000);
+    expect(failed.drained).toBe(false);
+    expect(failed.drain!.message).toContain('drain of containerd did not finish within 50 ms');
+  });
+
+  it('reports each failed drain attempt with the hook\'s message, retries with backoff, and reports drained once one succeeds', async () => {
+    const agentId = nextId();
+    const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
+    const attempts: number[] = [];
+    let blocked = true;
+    const catalog: JobCatalog = {
+      processes: (job, context) => defaultJobCatalog.processes(job, context),
+      async drain(job) {
+        if (job.name !== 'kubelet') return;
+        attempts.push(Date.now());
+        if (blocked) throw new Error('error when evicting pods/"web-0" -n "shop" (will retry after 5s): Cannot evict pod as it would violate the pod\'s disruption budget.');
+      },
+    };
+    const agent = track(testAgent(settings, new SimulatedProcessRunner(), { jobCatalog: catalog, drainBackoff: { baseMs: 40, maxMs: 160 } }));
+    await agent.start();
+    await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
+    recorder.setDesired(agentId, { state: 'drained' });
+    const failed = await recorder.waitForHeartbeat(agentId, (hb) => hb.drain?.state === 'failed' && hb.drain.attempts >= 3, 3_000);
+    expect(failed.drained).toBe(false);
+    expect(failed.drain!.message).toContain('Cannot evict pod as it would violate the pod\'s disruption budget');
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    expect(gaps[1]!, 'the retries slow down').toBeGreaterThanOrEqual(gaps[0]! + 20);
+
+    blocked = false;
+    const drained = await recorder.waitForHeartbeat(agentId, (hb) => hb.drained === true, 3_000);
+    expect(drained.drain).toMatchObject({ state: 'drained' });
+    expect(drained.drain!.attempts).toBeGreaterThanOrEqual(4);
   });
 
   it('backs off while the control plane does not know it (404) and recovers once it does', async () => {

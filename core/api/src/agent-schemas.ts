@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { HOOK_STATES, PROCESS_STATES, SlipwayError, type JsonSchema } from '@slipway/contracts';
+import { DRAIN_STATES, HOOK_STATES, PROCESS_STATES, SlipwayError, type JsonSchema } from '@slipway/contracts';
 import { describeAjvErrors } from '@slipway/engine';
 
 /**
@@ -53,6 +53,10 @@ export const agentSchemas = {
       },
       persistentDiskId: { type: ['string', 'null'], maxLength: 1024 },
       drained: { type: 'boolean' },
+      drain: {
+        type: 'object', required: ['state', 'attempts'],
+        properties: { state: { enum: [...DRAIN_STATES] }, attempts: count, message: { type: 'string', maxLength: 4096 } },
+      },
       uptimeMs: { type: 'number', minimum: 0 },
       vitals: {
         type: 'object',

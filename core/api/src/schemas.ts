@@ -34,6 +34,21 @@ export const schemas = {
       },
     },
   },
+  BindRequest: {
+    type: 'object', additionalProperties: false,
+    description: 'optional; an empty body gets the caller\'s own kubeconfig',
+    properties: {
+      user: { type: 'string', minLength: 1, maxLength: 64, description: 'another user\'s kubeconfig (clusters.admin only)' },
+      bind: { type: 'string', minLength: 1, maxLength: 253, description: 'a ClusterRole (cluster-admin, admin, edit, view) to bind to that user through the cluster\'s API (clusters.admin only); nothing is bound without it' },
+    },
+  },
+  SmokeTestReport: {
+    type: 'object',
+    properties: {
+      cluster: { type: 'string' }, passed: { type: 'boolean', description: 'true only when every check passed' },
+      checks: { type: 'array', items: { type: 'object', properties: { name: { enum: ['api', 'nodes', 'dns', 'pods'] }, state: { enum: ['passed', 'failed', 'not-checked'] }, detail: { type: 'string' } } } },
+    },
+  },
   RotateCertificatesRequest: {
     type: 'object', additionalProperties: false,
     properties: {
@@ -115,6 +130,10 @@ export const schemas = {
       registry: {
         type: 'object', description: 'the cluster\'s project and robot accounts in the image registry (GET of one cluster, when a registry is configured)',
         properties: { project: { type: 'string' }, endpoint: { type: 'string' }, pull_robot: { type: ['string', 'null'] }, push_robot: { type: ['string', 'null'] } },
+      },
+      kubernetes: {
+        type: 'object', description: 'from the cluster\'s plan: require_api false marks an etcd-only rehearsal, whose create and updates succeed without a Kubernetes API',
+        properties: { require_api: { type: 'boolean' } },
       },
     },
   },

@@ -22,6 +22,7 @@ const PLANS = `
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
+    kubernetes: { require_api: false }
     registry: { project: per-cluster, push_robot: true, prevent_vulnerable: true, severity: high, auto_scan: true, storage_limit_gb: 2 }
 `;
 

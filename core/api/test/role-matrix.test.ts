@@ -78,6 +78,11 @@ const CASES: Case[] = [
     expect: clusterWrite(409),
   },
   { route: 'POST /v1/clusters/:name/binds', request: (fx) => ({ path: `/v1/clusters/${fx.cluster}/binds` }), expect: clusterWrite(201) },
+  {
+    route: 'POST /v1/clusters/:name/binds', label: 'another user\'s kubeconfig: admins only',
+    request: (fx) => ({ path: `/v1/clusters/${fx.cluster}/binds`, body: { user: 'admin' } }), expect: { admin: 201, reader: 403, owner: 403, other: 404 }, knows: ['owner'],
+  },
+  { route: 'POST /v1/clusters/:name/smoke-test', request: (fx) => ({ path: `/v1/clusters/${fx.cluster}/smoke-test` }), expect: clusterWrite(200) },
   { route: 'GET /v1/clusters/:name/instances', request: (fx) => ({ path: `/v1/clusters/${fx.cluster}/instances` }), expect: clusterRead },
   { route: 'GET /v1/clusters/:name/events', request: (fx) => ({ path: `/v1/clusters/${fx.cluster}/events` }), expect: clusterRead },
   { route: 'GET /v1/clusters/:name/health', request: (fx) => ({ path: `/v1/clusters/${fx.cluster}/health` }), expect: clusterRead },

@@ -29,6 +29,8 @@ export interface ClusterDoc {
   created_at?: string;
   updated_at?: string;
   registry?: { project: string; endpoint: string; pull_robot: string | null; push_robot: string | null };
+  /** Absent from older servers. */
+  kubernetes?: { require_api: boolean };
 }
 
 export interface PlanDoc {

@@ -88,10 +88,12 @@ describe('slipway against a running control plane', () => {
     expect(run.code).toBe(0);
     // The accepted cluster, then one line per step change (a pipe, not a TTY), then the final state.
     expect(run.stdout).toMatch(/Last Action State:\s+in progress/);
-    for (const step of ['plan', 'network', 'credentials', 'stemcell', 'masters', 'workers', 'agents', 'api-endpoint']) {
-      expect(run.stdout).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d \\[\\d/8\\] ${step}: done`, 'm'));
+    for (const step of ['plan', 'network', 'credentials', 'stemcell', 'masters', 'workers', 'agents', 'api-endpoint', 'kubernetes-api', 'rbac']) {
+      expect(run.stdout).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d \\[\\d+/10\\] ${step}: done`, 'm'));
     }
-    expect(run.stdout).toMatch(/\[5\/8\] masters: done \(1 of 1 master VMs\)/);
+    expect(run.stdout).toMatch(/\[5\/10\] masters: done \(1 of 1 master VMs\)/);
+    // The sandbox's plans are etcd-only rehearsals: the API step says what it did not check.
+    expect(run.stdout).toMatch(/\[9\/10\] kubernetes-api: done \(skipped: plan small says kubernetes.require_api: false\)/);
     expect(run.stdout).toMatch(/task \d+ done after \d+\.\ds/);
     expect(run.stdout).not.toContain('\x1b['); // nothing redrawn off a terminal
     const final = run.stdout.slice(run.stdout.lastIndexOf('Slipway Version:'));

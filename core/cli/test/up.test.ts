@@ -77,7 +77,7 @@ describe('slipway up', () => {
     expect((await user.run(['login', '-a', plane.url, '-u', 'admin', '-p', 'quota-pass-1', '--ca-cert', plane.caPath])).code).toBe(0);
     const run = await user.run(['create-cluster', 'big', '-p', 'small', '-e', 'big.example.com', '-n', '1', '--wait']);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/\[6\/8\] workers: failed/);
+    expect(run.stdout).toMatch(/\[6\/10\] workers: failed/);
     expect(run.stderr).toMatch(/^Error: task \d+ \(create cluster big\) failed in step workers: .*VM quota of 1 reached/m);
     expect(run.stderr).toContain('Hint: Raise quotas.vms in the sandbox config, or delete VMs.');
     expect(run.stderr).toMatch(/The task's log: slipway task \d+/);

@@ -46,6 +46,21 @@ export interface HookStatus {
   reason?: string;
 }
 
+export const DRAIN_STATES = ['draining', 'failed', 'drained'] as const;
+export type DrainState = (typeof DRAIN_STATES)[number];
+
+/**
+ * The agent's account of a drain: `draining` while an attempt runs, `failed` after an attempt failed (the
+ * agent retries it with backoff until the desired state changes), `drained` once one succeeded.
+ */
+export interface DrainReport {
+  state: DrainState;
+  /** Attempts so far, the running one included. */
+  attempts: number;
+  /** The last failed attempt's error: kubectl's own message (`error when evicting pods/...`). */
+  message?: string;
+}
+
 /** One heartbeat: what an agent sends on its channel at least every heartbeat interval. */
 export interface Heartbeat {
   agentId: string;
@@ -57,6 +72,8 @@ export interface Heartbeat {
   persistentDiskId?: string | null;
   /** The agent reports that it has drained (before a stop) its workloads. */
   drained?: boolean;
+  /** How the drain asked for by a `drained` desired state goes: failed attempts carry kubectl's message. */
+  drain?: DrainReport;
   uptimeMs?: number;
   /** Load, memory and disk figures, when the agent measures them. */
   vitals?: { load1?: number; memUsedPct?: number; diskUsedPct?: Record<string, number> };

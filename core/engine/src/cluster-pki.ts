@@ -2,7 +2,7 @@ import type { Credential, CredentialContext, CredentialProvider } from '@slipway
 import {
   issueKubernetesPki, issueKubernetesUserCertificate, kubernetesTrustBundle, removeKubernetesNodeCredentials,
   rotateKubernetesCa, rotateKubernetesLeaves, DEFAULT_SERVICE_IP, KUBERNETES_CAS,
-  type CaRotationPhase, type CaRotationResult, type KubernetesCa, type KubernetesNode,
+  type CaRotationPhase, type CaRotationResult, type KubernetesCa, type KubernetesNode, type UserCertificateOptions,
 } from '@slipway/pki/kubernetes';
 
 export { CA_ROTATION_PHASES, KUBERNETES_CAS, type CaRotationPhase, type CaRotationResult, type KubernetesCa, type KubernetesNode } from '@slipway/pki/kubernetes';
@@ -48,8 +48,10 @@ export function issueClusterPki(provider: CredentialProvider, ctx: CredentialCon
  * A client certificate for a user (CN = user name, O = groups) signed by the cluster CA, for kubeconfigs;
  * stored under `users/{user id}`, the path the user's own grant covers.
  */
-export function issueUserCertificate(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, user: { id: number; name: string }, groups: string[] = []): Promise<Credential<'certificate'>> {
-  return issueKubernetesUserCertificate(provider, ctx, clusterCredentialPath(clusterId), user.name, groups, String(user.id));
+export function issueUserCertificate(
+  provider: CredentialProvider, ctx: CredentialContext, clusterId: string, user: { id: number; name: string }, groups: string[] = [], options: UserCertificateOptions = {},
+): Promise<Credential<'certificate'>> {
+  return issueKubernetesUserCertificate(provider, ctx, clusterCredentialPath(clusterId), user.name, groups, String(user.id), options);
 }
 
 /** One phase of a CA rotation (see CA_ROTATION_PHASES); deploy after each phase before the next. */

@@ -35,6 +35,7 @@ import { clusterCertificates } from './certificates/certificate-inventory.js';
 import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
+import { ClusterApi, defaultApiAddress, KUBERNETES_API_ADDRESS, KubernetesApiSteps, type KubernetesApiAddress } from './kubernetes-api/index.js';
 import { UpgradeService, UpgradeSteps, upgradeClusterTask, updateClusterTask, updateTaskVariants } from './upgrades/index.js';
 
 /** How long one phase of a stop may take before the log says what it waits for. */
@@ -52,6 +53,11 @@ export interface EngineOptions {
   keysDir?: string;
   /** The environment `SLIPWAY_STORE_URL` is read from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where the control plane dials each cluster's Kubernetes API; default the API endpoint on port 8443. A test
+   * points it at its own TLS server on 127.0.0.1 (the certificate checks stay the same).
+   */
+  kubernetesApiAddress?: KubernetesApiAddress;
 }
 
 /** The running engine's services, for the API and the CLI's `up`. */
@@ -150,6 +156,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     container.register(PLUGINS, { useValue: plugins });
     container.register(CLOCK, { useValue: clock });
     container.register(LOGGER, { useValue: logger });
+    container.register(KUBERNETES_API_ADDRESS, { useValue: options.kubernetesApiAddress ?? defaultApiAddress });
     const servingCertificate = new ServingCertificate(tls, plugins.credentials, config, advertisedBefore);
     container.register(SERVING_CERTIFICATE, { useValue: servingCertificate });
     let services: EngineServices | undefined;
@@ -166,15 +173,16 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
           configPath: options.configPath ?? join(home, 'slipway.yaml'), searchDirs: config.plugin_dirs, dataDir: join(home, 'plugins'), logger, clock, credentials: livePlugins.credentials,
         });
         container.register(ALERT_SINKS, { useValue: alertSinks });
-        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, EventStream, AuditTrail, QuotaService, PlanCatalog, AuthService, ClusterService, ClusterSteps, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
+        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, EventStream, AuditTrail, QuotaService, PlanCatalog, AuthService, ClusterService, ClusterSteps, ClusterApi, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
         const tasks = container.resolve(TaskRunner);
         const steps = container.resolve(ClusterSteps);
         const upgradeSteps = container.resolve(UpgradeSteps);
         const registrySteps = container.resolve(ClusterRegistrySteps);
-        tasks.register(createClusterTask(steps, registrySteps));
-        tasks.register(updateTaskVariants(resizeClusterTask(steps), updateClusterTask(upgradeSteps)));
+        const kubernetesSteps = container.resolve(KubernetesApiSteps);
+        tasks.register(createClusterTask(steps, registrySteps, kubernetesSteps));
+        tasks.register(updateTaskVariants(resizeClusterTask(steps, kubernetesSteps), updateClusterTask(upgradeSteps, kubernetesSteps)));
         tasks.register(deleteClusterTask(steps, registrySteps));
-        tasks.register(upgradeClusterTask(upgradeSteps));
+        tasks.register(upgradeClusterTask(upgradeSteps, kubernetesSteps));
         tasks.register(resurrectTask(container.resolve(ResurrectionSteps)));
         tasks.register(repairTask(container.resolve(RepairSteps)));
         tasks.register(rotateCertificatesTask(container.resolve(CertificateRotationSteps), registrySteps));

@@ -65,3 +65,5 @@ export {
 } from './certificates/certificate-inventory.js';
 export { certificateSettingsOf, type CertificateSettings } from './certificates/settings.js';
 export type { CertificatesConfig } from './config/schema.js';
+export * from './kubernetes-api/index.js';
+export type { PlanKubernetesConfig } from './config/schema.js';

@@ -59,7 +59,9 @@ describe('certificates that renew themselves', () => {
     const leavesBefore = new Map(before.filter((c) => c.kind !== 'ca').map((c) => [c.name, c]));
     const casBefore = new Map(before.filter((c) => c.kind === 'ca').map((c) => [c.name, c.serial]));
     expect(leavesBefore.size).toBeGreaterThan(10);
-    expect([...leavesBefore.values()].every((c) => c.days_left >= 364)).toBe(true);
+    // Users' kubeconfig certificates are short-lived (kubernetes.user_certificate_days, 7): the rest live a year.
+    expect([...leavesBefore.values()].filter((c) => c.kind !== 'user').every((c) => c.days_left >= 364)).toBe(true);
+    expect([...leavesBefore.values()].filter((c) => c.kind === 'user').map((c) => c.days_left)).toEqual([7]);
     const vmsBefore = (await h.instances('renew')).map((i) => i.vm_cid);
 
     // 340 days later, the control plane starts again: every leaf has 25 days left, inside renew_before_days (30).
@@ -81,7 +83,9 @@ describe('certificates that renew themselves', () => {
       const old = leavesBefore.get(leaf.name);
       if (!old) continue;
       expect(leaf.serial, leaf.name).not.toBe(old.serial);
-      expect(leaf.days_left, leaf.name).toBeGreaterThan(30);
+      // A reissued user certificate keeps its short lifetime.
+      if (leaf.kind === 'user') expect(leaf.days_left, leaf.name).toBeLessThanOrEqual(7);
+      else expect(leaf.days_left, leaf.name).toBeGreaterThan(30);
     }
     expect(after.filter((c) => c.kind !== 'ca').map((c) => c.name).sort()).toEqual([...leavesBefore.keys()].sort());
     // The CAs stay: a leaf rotation reissues under them, and openssl still verifies every leaf.
@@ -126,7 +130,7 @@ describe('certificates that renew themselves', () => {
     // The leaves were reissued under the new CAs, which verify them at the control plane's time.
     const creds = h.engine.plugins.credentials;
     for (const leaf of after.filter((c) => c.kind !== 'ca')) {
-      expect(leaf.days_left, leaf.name).toBeGreaterThan(300);
+      expect(leaf.days_left, leaf.name).toBeGreaterThan(leaf.kind === 'user' ? 5 : 300);
       const value = (await creds.get(`/slipway/clusters/${cluster.uuid}/${leaf.name}`, ENGINE_ACTOR)).value as CertificateValue;
       expect(verifies(value.ca!, value.certificate), leaf.name).toBe(true);
     }

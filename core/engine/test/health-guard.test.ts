@@ -43,7 +43,8 @@ beforeAll(async () => {
     master_instances: 3
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
-    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }`,
+    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }`,
     health: `{ agent_timeout_seconds: 1, analyze_interval_seconds: 0.2, cloud_check_interval_seconds: 0.3, resurrector: { minimum_down: 1, percent_threshold: 0.2, time_window_seconds: ${WINDOW_S} }, alerts: [{ plugin: "@acme/slipway-alerts-file", version: "^1", config: { file: ${JSON.stringify(alertFile)} } }] }`,
   }), { home });
 }, 60_000);

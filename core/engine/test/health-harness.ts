@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { SlipwayError, type AgentBootstrapRequest, type Clock, type FailureRehearsal, type Heartbeat } from '@slipway/contracts';
 import {
   LineLogger, openEngine, parseConfigText, validateConfig,
-  type ClusterRow, type Engine, type EngineServices, type InstanceRow, type Principal, type Store, type TaskRow,
+  type ClusterRow, type Engine, type EngineServices, type InstanceRow, type KubernetesApiAddress, type Principal, type Store, type TaskRow,
 } from '../src/index.js';
 
 export const ADMIN: Principal = { id: 1, name: 'admin', roles: ['clusters.admin'] };
@@ -37,7 +37,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(configYaml: string, options: { home?: string; clock?: Clock } = {}): Promise<Harness> {
+export async function startHarness(configYaml: string, options: { home?: string; clock?: Clock; kubernetesApiAddress?: KubernetesApiAddress } = {}): Promise<Harness> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'slipway-keepalive-'));
   const configPath = join(home, 'slipway.yaml');
   writeFileSync(configPath, configYaml);
@@ -51,7 +51,7 @@ export async function startHarness(configYaml: string, options: { home?: string;
   let port = 0;
 
   const boot = async () => {
-    engine = await openEngine({ home, config, configPath, logger, version: 'test', clock: options.clock });
+    engine = await openEngine({ home, config, configPath, logger, version: 'test', clock: options.clock, kubernetesApiAddress: options.kubernetesApiAddress });
     // The same port after a restart: agents booted before it keep dialing the URL in their settings.
     server = await agentChannel(engine, () => services, port);
     port = (server.address() as AddressInfo).port;
@@ -199,6 +199,7 @@ plans:
     max_worker_instances: 10
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
 ${extra.plans ?? ''}
 `;
 }

@@ -20,7 +20,7 @@ function temp(): string {
 function configWith(api: Record<string, unknown>): SlipwayConfig {
   const { config, errors } = validateConfig({
     api, iaas: [{ name: 'sandbox', plugin: '@slipway/iaas-sandbox' }],
-    plans: [{ name: 'p', iaas: 'sandbox', master_instances: 1, worker_instances: 1, max_worker_instances: 2, master_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 }, worker_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 } }],
+    plans: [{ name: 'p', iaas: 'sandbox', master_instances: 1, worker_instances: 1, max_worker_instances: 2, master_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 }, worker_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 }, kubernetes: { require_api: false } }],
   });
   if (!config) throw new Error(errors.join('\n'));
   return config;

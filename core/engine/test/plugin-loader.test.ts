@@ -63,7 +63,7 @@ iaas: [{ name: sandbox, plugin: "@slipway/iaas-sandbox", version: "^1", config: 
 network: ${JSON.stringify(network)}
 plans:
   - { name: small, iaas: sandbox, master_instances: 1, worker_instances: 1,
-      master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 } }
+      master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, kubernetes: { require_api: false } }
 `, 'test.yaml'));
   if (!config) throw new Error(errors.join('\n'));
   return config;
@@ -138,7 +138,7 @@ describe('plugin loader', () => {
     const { config: cfg, errors } = validateConfig(parseConfigText(`
 plugin_dirs: [${JSON.stringify(opsDir)}]
 iaas: [{ name: sandbox, plugin: "@acme/slipway-network-tiny" }]
-plans: [{ name: p, iaas: sandbox, master_instances: 1, worker_instances: 1, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 } }]
+plans: [{ name: p, iaas: sandbox, master_instances: 1, worker_instances: 1, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, kubernetes: { require_api: false } }]
 `, 't.yaml'));
     expect(errors).toEqual([]);
     const err = await refusal(new PluginLoader({ searchDirs: cfg!.plugin_dirs }).resolveAll(cfg!));

@@ -49,8 +49,8 @@ beforeEach(async () => {
     tasks: { retry_attempts: 3, max_concurrent_vm_calls: 4 },
     kubernetes: { default_version: '1.31.4' },
     plans: [
-      { name: 'own', iaas: 'sandbox', master_instances: 1, worker_instances: 1, max_worker_instances: 3, master_vm: vm, worker_vm: vm, registry: { project: 'per-cluster' } },
-      { name: 'team', iaas: 'sandbox', master_instances: 1, worker_instances: 1, max_worker_instances: 3, master_vm: vm, worker_vm: vm, registry: { project: 'per-owner' } },
+      { name: 'own', iaas: 'sandbox', master_instances: 1, worker_instances: 1, max_worker_instances: 3, master_vm: vm, worker_vm: vm, registry: { project: 'per-cluster' }, kubernetes: { require_api: false } },
+      { name: 'team', iaas: 'sandbox', master_instances: 1, worker_instances: 1, max_worker_instances: 3, master_vm: vm, worker_vm: vm, registry: { project: 'per-owner' }, kubernetes: { require_api: false } },
     ],
   } as unknown as SlipwayConfig;
   const plugins = { credentials: host.credentials, registry: driver, registryCapabilities: harbor.capabilities } as unknown as PluginSet;

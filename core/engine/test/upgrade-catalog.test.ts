@@ -17,6 +17,7 @@ plans:
     kubernetes_version: 1.29.6
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384 }
     worker_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384 }
+    kubernetes: { require_api: false }
 ${extra}
 `, 'slipway.yaml'));
   if (!config) throw new Error(errors.join('\n'));
@@ -79,6 +80,7 @@ plans:
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384 }
     worker_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384 }
+    kubernetes: { require_api: false }
     update: { max_in_flight: "lots", canary_watch_time: "soon", drain: 3 }
 health: { agent_timeout_seconds: -1, resurrector: { percent_threshold: 2 } }
 `, 'x.yaml'));

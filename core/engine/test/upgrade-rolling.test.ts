@@ -22,6 +22,7 @@ beforeAll(async () => {
     kubernetes_version: 1.30.8
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
     update: { canaries: 1, max_in_flight: 2, ${WATCH} }
   - name: tight
     iaas: sandbox
@@ -30,6 +31,7 @@ beforeAll(async () => {
     kubernetes_version: 1.30.8
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
     update: { drain_timeout_seconds: 1, ${WATCH} }
   - name: big
     iaas: sandbox
@@ -37,6 +39,7 @@ beforeAll(async () => {
     worker_instances: 2
     master_vm: { cpu: 4, memory_mb: 8192, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 8, memory_mb: 16384, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
     update: { max_in_flight: 2, ${WATCH} }
   - name: quick
     iaas: sandbox
@@ -72,6 +75,7 @@ beforeAll(async () => {
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
     update: { volume_detach_timeout_seconds: 0.5, ${WATCH} }`,
   }));
 }, 60_000);

@@ -54,7 +54,10 @@ export async function startLocalControlPlane(options = {}) {
       name: 'local', iaas: 'local', master_instances: options.masters ?? 3, worker_instances: options.workers ?? 1, max_worker_instances: 10,
       master_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024, persistent_disk_mb: 1024 },
       worker_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 },
-    }],
+      // No kube-* binaries here: etcd-only rehearsals, whose creates succeed without a Kubernetes API.
+      kubernetes: { require_api: options.requireApi ?? false },
+      ...(options.update ? { update: options.update } : {}),
+    }, ...(options.extraPlans ?? [])],
   };
   const { config, errors } = validateConfig(raw);
   if (!config) throw new Error(`invalid config: ${errors.join('; ')}`);
@@ -84,9 +87,9 @@ export async function startLocalControlPlane(options = {}) {
     home, root, cidr, url, port: server.address().port, options, engine, services, driver, provisioner, logger, lines, admin: ADMIN,
     credentials: engine.plugins.credentials,
     /** Submits a CREATE and resolves with the cluster's uuid and task id once it is done (rejects on failure). */
-    async createCluster(name, { workers = 1, timeoutMs = 300_000 } = {}) {
+    async createCluster(name, { workers = 1, timeoutMs = 300_000, plan = 'local' } = {}) {
       const started = Date.now();
-      const view = await services.clusters.create(ADMIN, { name, plan_name: 'local', parameters: { kubernetes_master_host: `${name}.local.test`, kubernetes_worker_instances: workers } });
+      const view = await services.clusters.create(ADMIN, { name, plan_name: plan, parameters: { kubernetes_master_host: `${name}.local.test`, kubernetes_worker_instances: workers } });
       const task = await waitForTask(services, view.task_id, timeoutMs);
       return { uuid: view.uuid, taskId: view.task_id, task, wallMs: Date.now() - started };
     },

@@ -139,7 +139,7 @@ export class KubernetesJobCatalog implements JobCatalog {
     }
     await new Promise<void>((resolve, reject) => {
       execFile(found.path, drain.args, { signal: context.signal, maxBuffer: 4 * 1024 * 1024 }, (error, _stdout, stderr) => {
-        if (error) reject(new SlipwayError('Retryable', `drain of ${job.name} failed: ${String(stderr || error.message).trim().slice(-300)}`, { cause: error }));
+        if (error) reject(new SlipwayError('Retryable', `drain of ${job.name} failed: ${drainMessage(String(stderr || error.message))}`, { cause: error }));
         else resolve();
       });
     });
@@ -179,6 +179,23 @@ export class KubernetesJobCatalog implements JobCatalog {
       host: { resolvConf: detectResolvConf(this.options.systemdResolvConf, this.options.fallbackResolvConf) },
     };
   }
+}
+
+/**
+ * What the control plane is told of a failed drain: kubectl's error lines (each eviction that failed, then
+ * `error: unable to drain node ...`), whole lines only, within a bound; its other output when it has none.
+ */
+export function drainMessage(output: string, limit = 1500): string {
+  const lines = output.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /error/i.test(l));
+  const kept: string[] = [];
+  let size = 0;
+  for (const line of (errors.length ? errors : lines).reverse()) {
+    if (size + line.length > limit && kept.length) break;
+    kept.unshift(line.slice(-limit));
+    size += line.length + 1;
+  }
+  return kept.join('\n');
 }
 
 function unavailablePlan(job: JobSpec, reason: string): JobPlan {

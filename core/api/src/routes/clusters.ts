@@ -32,7 +32,11 @@ export function clusterRoutes(clusters: ClusterService) {
     if (cluster.task_id) c.header('location', `/v1/tasks/${cluster.task_id}`);
     return c.json(cluster, 202);
   });
-  app.post('/clusters/:name/binds', async (c) => c.json(await clusters.bind(c.get('principal'), c.req.param('name')), 201));
+  app.post('/clusters/:name/binds', async (c) => {
+    const body = validateBody<{ user?: string; bind?: string }>('BindRequest', await readJson(c.req.raw));
+    return c.json(await clusters.bind(c.get('principal'), c.req.param('name'), body), 201);
+  });
+  app.post('/clusters/:name/smoke-test', async (c) => c.json(await clusters.smokeTest(c.get('principal'), c.req.param('name'))));
   app.get('/clusters/:name/instances', async (c) => c.json((await clusters.details(c.get('principal'), c.req.param('name'))).instances));
   app.get('/clusters/:name/events', async (c) => c.json((await clusters.details(c.get('principal'), c.req.param('name'))).events));
   return app;

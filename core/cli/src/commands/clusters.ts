@@ -34,6 +34,7 @@ export function clusterSummary(c: ClusterDoc): string {
     ['Master Nodes', c.parameters.kubernetes_master_instances],
     ['Worker Nodes', c.parameters.kubernetes_worker_instances],
     ['Network Profile', c.network_profile_name ?? '-'],
+    ...(c.kubernetes?.require_api === false ? [['Kubernetes API', 'not required by the plan (etcd-only rehearsal: the API was not checked)']] as Array<[string, string]> : []),
     ['Kubernetes Master IP(s)', c.kubernetes_master_ips.length ? masterIps(c) : c.last_action_state === 'in progress' ? 'In Progress' : '-'],
     ...(c.registry ? [['Registry Project', `${c.registry.endpoint}/${c.registry.project}`], ['Registry Pull Robot', c.registry.pull_robot ?? '-']] as Array<[string, string]> : []),
     ['Created', localIso(c.created_at)],

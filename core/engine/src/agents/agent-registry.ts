@@ -57,7 +57,7 @@ export class AgentRegistry {
     if (!row) return;
     if (row.desired === desired) return;
     const generation = row.desired_generation + 1;
-    await this.store.instances.update(instanceId, { desired, desired_generation: generation, drained: 0, updated_at: isoNow(this.clock) });
+    await this.store.instances.update(instanceId, { desired, desired_generation: generation, drained: 0, drain_report: null, updated_at: isoNow(this.clock) });
     this.properties.forget(instanceId);
     this.changes.emit(`instance:${instanceId}`, generation);
   }
@@ -95,6 +95,7 @@ export class AgentRegistry {
       processes: JSON.stringify(heartbeat.jobs ?? []),
       applied_generation: heartbeat.appliedGeneration ?? 0,
       drained: heartbeat.drained ? 1 : 0,
+      drain_report: heartbeat.drain ? JSON.stringify(heartbeat.drain) : null,
       mounted_disk_cid: heartbeat.persistentDiskId ?? null,
       state: instanceStateOf(heartbeat.jobs ?? []),
       updated_at: at,

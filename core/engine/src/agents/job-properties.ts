@@ -47,6 +47,8 @@ export function nodeNameOf(instance: { group_name: string; idx: number }): strin
  * signed by the cluster's etcd CA. The cluster PKI layout has no such certificate yet; this builder issues it.
  */
 export const ETCD_CLIENT_CREDENTIAL = 'etcd-client';
+/** The drainer's client certificate (CN system:slipway:drainer) under the cluster path. */
+export const DRAINER_CREDENTIAL = 'drainer';
 
 /**
  * Builds what a node's jobs render from (DesiredState.properties): the cluster settings, the node, the etcd
@@ -136,6 +138,19 @@ async function tlsFor(provider: CredentialProvider, ctx: CredentialContext, clus
     const value = await certificate(name);
     tls[role] = { ca: value.ca ?? undefined, certificate: value.certificate, privateKey: value.private_key };
   }));
+  if (node.group === 'worker') {
+    // The identity drains run as (system:slipway:drainer, bound to a ClusterRole that can evict): absent
+    // in clusters whose credentials predate it until their next update issues it; the drain then uses the
+    // kubelet's own identity, as before.
+    const drainer = await provider.get(`${path}/${DRAINER_CREDENTIAL}`, ctx).catch((e: unknown) => {
+      if (SlipwayError.is(e, 'NotFound')) return undefined;
+      throw e;
+    });
+    if (drainer) {
+      const value = drainer.value as CertificateValue;
+      tls.drainer = { ca: value.ca ?? undefined, certificate: value.certificate, privateKey: value.private_key };
+    }
+  }
   // CAs as trust bundles: during a CA rotation both versions are trusted.
   tls['kubernetes-ca'] = { certificate: await clusterTrustBundle(provider, ctx, clusterId, 'kubernetes-ca') };
   if (node.group === 'master') {

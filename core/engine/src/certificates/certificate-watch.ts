@@ -77,7 +77,9 @@ export class CertificateWatch {
     for (const cluster of clusters) {
       try {
         const all = await clusterCertificates(this.plugins.credentials, cluster.uuid, now);
-        const entries = all.filter((e) => e.kind !== 'agent' && !e.transitional);
+        // Agents' and users' certificates are short-lived by design (renewed over the agent channel; a user runs
+        // get-credentials again): their expiry is no reason to alert or to roll the cluster.
+        const entries = all.filter((e) => e.kind !== 'agent' && e.kind !== 'user' && !e.transitional);
         await this.expiry.check({ scope: cluster.uuid, clusterUuid: cluster.uuid, label: `cluster ${cluster.name}`, certificates: entries }, now);
         const mode = this.renewalDue(entries);
         if (!mode) continue;
@@ -96,7 +98,7 @@ export class CertificateWatch {
   renewalDue(entries: CertificateEntry[]): RotationMode | undefined {
     const soonest = (kinds: string[]) => Math.min(...entries.filter((e) => kinds.includes(e.kind)).map((e) => e.days_left));
     if (soonest(['ca']) <= this.settings.caRenewBeforeDays) return 'ca';
-    if (soonest(['leaf', 'user']) <= this.settings.renewBeforeDays) return 'leaf';
+    if (soonest(['leaf']) <= this.settings.renewBeforeDays) return 'leaf';
     return undefined;
   }
 

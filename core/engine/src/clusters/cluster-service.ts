@@ -17,12 +17,17 @@ import { CLOCK, CONFIG, CONTROL_PLANE, PLUGINS, STORE, type ControlPlaneIdentity
 import { findCluster } from './cluster-access.js';
 import { checkProfileUpdate, findNetworkProfile, requireNetworkProfile } from '../network-profiles/index.js';
 import { buildKubeconfig, type Kubeconfig } from './kubeconfig.js';
+import { ClusterApi, describeAbsence } from '../kubernetes-api/cluster-api.js';
+import { userRoleBinding } from '../kubernetes-api/rbac.js';
+import { SmokeTest, type SmokeTestReport } from '../kubernetes-api/smoke-test.js';
 import { clusterView, eventView, instanceView, planView, taskView, type ClusterView } from './views.js';
 
 /** The fewest workers a cluster may have (PKS refused zero). */
 export const MIN_WORKERS = 1;
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+/** A ClusterRole name (a path segment: no `/`, `%`, spaces). */
+const CLUSTER_ROLE = /^[a-zA-Z0-9][a-zA-Z0-9:._-]{0,252}$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 /**
@@ -40,7 +45,15 @@ export class ClusterService {
     @inject(CONFIG) private readonly config: SlipwayConfig,
     @inject(CONTROL_PLANE) private readonly controlPlane: ControlPlaneIdentity,
     @inject(QuotaService) private readonly quotas: QuotaService,
+    @inject(ClusterApi) private readonly kubernetes: ClusterApi,
+    @inject(SmokeTest) private readonly smoke: SmokeTest,
   ) {}
+
+  /** TKGI's smoke-test errand on one cluster: check by check, what passed, what failed, what could not be checked. */
+  async smokeTest(principal: Principal, name: string): Promise<SmokeTestReport> {
+    const row = await this.find(principal, name, 'write');
+    return this.smoke.run(row);
+  }
 
   listPlans() {
     return this.plans.list().map((p) => planView(p, this.plans.kubernetesVersion(p)));
@@ -50,12 +63,12 @@ export class ClusterService {
     if (!seesAllClusters(principal) && !principal.roles.includes('clusters.manage')) return [];
     const rows = await this.store.clusters.list(seesAllClusters(principal) ? undefined : principal.id);
     const masters = await this.masterIpsOf(rows.map((r) => r.uuid));
-    return rows.map((r) => clusterView(r, masters.get(r.uuid) ?? [], this.controlPlane.version));
+    return rows.map((r) => clusterView(r, masters.get(r.uuid) ?? [], this.controlPlane.version, this.kubernetes.requiresApi(r)));
   }
 
   async get(principal: Principal, name: string): Promise<ClusterView> {
     const row = await this.find(principal, name, 'read');
-    const view = clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version);
+    const view = clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version, this.kubernetes.requiresApi(row));
     const registry = await this.store.registry.find(row.uuid);
     if (registry) view.registry = { project: registry.project, endpoint: registry.endpoint, pull_robot: registry.pull_robot, push_robot: registry.push_robot };
     return view;
@@ -147,14 +160,32 @@ export class ClusterService {
     return this.getByUuid(row.uuid);
   }
 
-  /** A kubeconfig with a client certificate for the caller (CN = user name), signed by the cluster's CA. */
-  async bind(principal: Principal, name: string): Promise<Kubeconfig> {
+  /**
+   * A kubeconfig with a fresh, short-lived client certificate (kubernetes.user_certificate_days) signed by the
+   * cluster's CA: for the caller (CN = user name), or, for an admin, for another user (`user`). It binds
+   * nothing in the cluster unless `bind` names a ClusterRole, which is then bound to that user through the
+   * cluster's API (the creator's cluster-admin binding is applied by the create task itself).
+   */
+  async bind(principal: Principal, name: string, options: { user?: string; bind?: string } = {}): Promise<Kubeconfig> {
     const row = await this.find(principal, name, 'write');
     if (row.task_type === 'CREATE' && row.task_state !== 'done') {
       throw new SlipwayError('Conflict', `cluster "${name}" is still being created (task ${row.task_id}); get credentials when it has succeeded`, { hint: `Run: slipway task ${row.task_id}` });
     }
-    const groups = principal.roles.includes('clusters.admin') ? ['system:masters'] : [];
-    const certificate = await issueUserCertificate(this.plugins.credentials, ENGINE_ACTOR, row.uuid, principal, groups);
+    const subject = await this.credentialSubject(principal, options.user);
+    if (options.bind !== undefined) {
+      if (!subject.other) requireRole(principal, ['clusters.admin'], 'bind a ClusterRole with get-credentials');
+      if (!CLUSTER_ROLE.test(options.bind)) {
+        throw new SlipwayError('InvalidInput', `bind: "${options.bind}" is not a ClusterRole name`, { field: 'bind', hint: 'Name a ClusterRole, e.g. cluster-admin, admin, edit or view.' });
+      }
+      const absence = await this.kubernetes.absence(row);
+      if (absence) throw new SlipwayError('Conflict', `cannot bind ${options.bind} to ${subject.user.name} in cluster "${row.name}": ${describeAbsence(absence)}`, { field: 'bind' });
+      const client = await this.kubernetes.client(row);
+      await client.apply(userRoleBinding(subject.user.name, options.bind));
+    }
+    const groups = subject.user.roles.includes('clusters.admin') ? ['system:masters'] : [];
+    const certificate = await issueUserCertificate(this.plugins.credentials, ENGINE_ACTOR, row.uuid, subject.user, groups, {
+      durationDays: this.config.kubernetes.user_certificate_days ?? 7, fresh: true,
+    });
     // The trust bundle, not just the current CA: during a CA rotation it holds both, so this kubeconfig keeps
     // trusting the API server across the switch.
     const caPem = await clusterTrustBundle(this.plugins.credentials, ENGINE_ACTOR, row.uuid);
@@ -164,8 +195,17 @@ export class ClusterService {
     const vip = row.api_address && !masterIps.includes(row.api_address) ? row.api_address : undefined;
     return buildKubeconfig({
       cluster: row.name, server: `https://${vip ?? row.external_hostname}:${KUBERNETES_API_PORT}`, caPem,
-      user: principal.name, certificate: certificate.value,
+      user: subject.user.name, certificate: certificate.value,
     });
+  }
+
+  /** Whose certificate get-credentials issues: the caller's, or (admins only) another user's. */
+  private async credentialSubject(principal: Principal, user: string | undefined): Promise<{ user: Principal; other: boolean }> {
+    if (user === undefined || user === principal.name) return { user: principal, other: false };
+    requireRole(principal, ['clusters.admin'], `get credentials for another user (${user})`);
+    const row = await this.store.users.byName(user);
+    if (!row) throw new SlipwayError('NotFound', `user "${user}" does not exist`, { field: 'user', hint: 'List users with `slipway users`.' });
+    return { user: { id: row.id, name: row.name, roles: JSON.parse(row.roles) as Principal['roles'] }, other: true };
   }
 
   async listTasks(principal: Principal, options: { limit?: number; cluster?: string }) {
@@ -205,7 +245,7 @@ export class ClusterService {
   private async getByUuid(uuid: string): Promise<ClusterView> {
     const row = await this.store.clusters.findByUuid(uuid);
     if (!row) throw new SlipwayError('NotFound', `cluster ${uuid} does not exist`);
-    return clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version);
+    return clusterView(row, await this.store.instances.masterIps(row.uuid), this.controlPlane.version, this.kubernetes.requiresApi(row));
   }
 
   private find(principal: Principal, name: string, access: 'read' | 'write'): Promise<ClusterWithTask> {

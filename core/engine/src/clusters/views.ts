@@ -42,6 +42,11 @@ export interface ClusterView {
   updated_at: string;
   /** The cluster's project and robots in the image registry (one cluster's view; absent without a registry). */
   registry?: ClusterRegistryView;
+  /**
+   * From the cluster's plan: `require_api: false` marks an etcd-only rehearsal whose create succeeded without
+   * a Kubernetes API (`slipway cluster` says so).
+   */
+  kubernetes: { require_api: boolean };
 }
 
 export interface ClusterRegistryView {
@@ -51,7 +56,7 @@ export interface ClusterRegistryView {
   push_robot: string | null;
 }
 
-export function clusterView(row: ClusterWithTask, masterIps: string[], version: string): ClusterView {
+export function clusterView(row: ClusterWithTask, masterIps: string[], version: string, requireApi = true): ClusterView {
   const state = row.task_state ? lastActionState(row.task_state) : null;
   const word = row.task_type ? ACTION_WORDS[row.task_type] ?? row.task_type : null;
   return {
@@ -77,6 +82,7 @@ export function clusterView(row: ClusterWithTask, masterIps: string[], version: 
     },
     created_at: row.created_at,
     updated_at: row.updated_at,
+    kubernetes: { require_api: requireApi },
   };
 }
 

@@ -36,6 +36,18 @@ export interface PlanConfig {
   update?: UpdateStrategyConfig;
   /** The clusters' project in the image registry (when a registry plugin is configured). */
   registry?: PlanRegistryConfig;
+  /** What a create or update of this plan's clusters must prove of Kubernetes before it succeeds. */
+  kubernetes?: PlanKubernetesConfig;
+}
+
+/** `plans[].kubernetes`: whether a cluster counts as created only once its API answers. */
+export interface PlanKubernetesConfig {
+  /**
+   * true (default): a create or update fails when a Kubernetes job cannot run (its binary is missing) and
+   * succeeds only once /readyz answered. false: etcd-only rehearsals (the sandbox, the local driver without
+   * kube-* binaries): the task records what it could not check and succeeds.
+   */
+  require_api: boolean;
 }
 
 /** PKS's Harbor integration per plan: a project per cluster or per owner, its policy, and its robots. */
@@ -97,6 +109,10 @@ export interface SlipwayConfig {
     versions?: string[];
     /** Stemcells published for upgrades; `stemcell` is always included. */
     stemcells?: Array<{ name: string; version: string }>;
+    /** Lifetime, in whole days, of the client certificates kubeconfigs carry (get-credentials). */
+    user_certificate_days?: number;
+    /** How long a create or update waits for the cluster's API to answer /readyz. */
+    api_ready_timeout_seconds?: number;
   };
   agents: { heartbeat_interval_seconds: number; boot_timeout_seconds: number; bootstrap_token_ttl_seconds: number; certificate_days: number };
   tasks: { max_concurrent_vm_calls: number; retry_attempts: number };
@@ -261,6 +277,14 @@ export const configSchema: JsonSchema = {
             properties: { name: { type: 'string', description: 'stemcell name' }, version: { type: 'string', description: 'stemcell version' } },
           },
         },
+        user_certificate_days: {
+          type: 'integer', minimum: 1, maximum: 365, default: 7,
+          description: 'lifetime in days of the client certificate in every kubeconfig `get-credentials` hands out (users\' and admins\'): each call issues a fresh one, so removing a user\'s access takes effect within this time without a CA rotation',
+        },
+        api_ready_timeout_seconds: {
+          type: 'number', exclusiveMinimum: 0, default: 300,
+          description: 'how long a create or update waits for the cluster\'s API to answer /readyz (with the cluster\'s admin client certificate, verified against the cluster CA) before it fails',
+        },
       },
     },
     agents: {
@@ -313,6 +337,16 @@ export const configSchema: JsonSchema = {
               severity: { enum: ['none', 'low', 'medium', 'high', 'critical'], description: 'threshold of prevent_vulnerable' },
               auto_scan: { type: 'boolean', description: 'scan images on push' },
               cosign: { type: 'boolean', description: 'only cosign-signed images may be pulled (capability cosign)' },
+            },
+          },
+          kubernetes: {
+            type: 'object', additionalProperties: false, default: {},
+            description: 'what a create or update of this plan\'s clusters proves of Kubernetes before it succeeds',
+            properties: {
+              require_api: {
+                type: 'boolean', default: true,
+                description: 'true: a create or update fails when a Kubernetes job cannot run on a VM (its binary is missing; the reason names the binary and where the agent looked) and succeeds only once the API answered /readyz; false: for etcd-only rehearsals (the sandbox, the local driver without kube-* binaries), the task records what it could not check and succeeds. Shown by `slipway cluster`',
+              },
             },
           },
         },

@@ -19,6 +19,9 @@ import { label, Provisioner } from './provisioner.js';
 import { registrySteps, runRegistryStep, type ClusterRegistrySteps } from '../registry/task-steps.js';
 import { requireNetworkProfile } from '../network-profiles/profile-store.js';
 import { parseStemcell } from '../upgrades/version-catalog.js';
+import type { KubernetesApiSteps } from '../kubernetes-api/api-steps.js';
+import { DrainFailureLog, describeDrainReport, drainReportOf } from '../agents/drain-watch.js';
+import { resolveStrategy } from '../upgrades/update-strategy.js';
 
 export interface CreateParams { workers: number }
 export interface ResizeParams { workers: number; /** update-cluster --network-profile */ network_profile?: string }
@@ -57,7 +60,7 @@ export class ClusterSteps {
         rows.push({
           id: randomUUID(), cluster_uuid: cluster.uuid, group_name: group, idx, agent_id: randomUUID(), vm_cid: null,
           ip: null, zone: null, desired: 'present', state: 'starting', last_heartbeat_at: null, processes: null,
-          desired_generation: 1, applied_generation: 0, drained: 0, mounted_disk_cid: null, pod_cidr: podCidr, created_at: now, updated_at: now,
+          desired_generation: 1, applied_generation: 0, drained: 0, drain_report: null, mounted_disk_cid: null, pod_cidr: podCidr, created_at: now, updated_at: now,
         });
       }
     };
@@ -167,21 +170,49 @@ export class ClusterSteps {
     await ctx.detail(`https://${ctx.cluster.external_hostname}:${KUBERNETES_API_PORT} → ${address}`);
   }
 
-  /** Drains the workers marked `drain` (resize down), waiting for each agent to confirm. */
+  /**
+   * Drains the workers marked `drain` (resize down), waiting for each agent to confirm, within the plan's
+   * update.drain_timeout_seconds. Each failed attempt the agents report goes to the task log with the drain
+   * command's message; on timeout the task fails with that message, unless the plan's update.force says go on.
+   */
   async drain(ctx: StepContext): Promise<void> {
     const leaving = (await this.store.instances.ofCluster(ctx.cluster.uuid)).filter((i) => i.desired === 'drain');
     if (!leaving.length) {
       await ctx.detail('nothing to drain');
       return;
     }
-    await this.agents.waitForCluster(ctx.cluster.uuid, (instances) => {
-      const pending = instances.filter((i) => i.desired === 'drain' && i.vm_cid && !i.drained);
-      return pending.length ? `drain of ${pending.map(label).join(', ')}` : null;
-    }, {
-      timeoutMs: this.config.agents.boot_timeout_seconds * 1000,
-      signal: ctx.signal,
-      onWaiting: (what) => void ctx.waitingFor(what),
-    });
+    const cluster = (await this.store.clusters.findByUuid(ctx.cluster.uuid)) ?? ctx.cluster;
+    const plan = this.config.plans.find((p) => p.name === cluster.plan_name);
+    const strategy = resolveStrategy(plan?.update, {}, Math.max(1, cluster.worker_instances));
+    const failures = new DrainFailureLog((m) => void ctx.log('warn', m));
+    const pendingOf = (instances: InstanceRow[]) => instances.filter((i) => i.desired === 'drain' && i.vm_cid && !i.drained);
+    try {
+      await this.agents.waitForCluster(ctx.cluster.uuid, (instances) => {
+        const pending = pendingOf(instances);
+        failures.observe(pending, label);
+        if (!pending.length) return null;
+        return `drain of ${pending.map((i) => { const said = describeDrainReport(drainReportOf(i)); return said ? `${label(i)} (${said})` : label(i); }).join(', ')}`;
+      }, {
+        timeoutMs: Number.isFinite(strategy.drainTimeoutMs) ? strategy.drainTimeoutMs : 2 ** 31,
+        signal: ctx.signal,
+        onWaiting: (what) => void ctx.waitingFor(what),
+      });
+    } catch (error) {
+      if (!SlipwayError.is(error, 'Timeout')) throw error;
+      const pending = pendingOf(await this.store.instances.ofCluster(ctx.cluster.uuid));
+      const said = pending.map((i) => `${label(i)}: ${describeDrainReport(drainReportOf(i)) ?? 'its agent reported no drain attempt'}`).join('; ');
+      const why = `drain did not finish within ${Math.round(strategy.drainTimeoutMs / 1000)} s (plan ${cluster.plan_name} update.drain_timeout_seconds): ${said}`;
+      if (strategy.force) {
+        await ctx.log('warn', `${why}; going on because plan ${cluster.plan_name} says update.force: true`);
+      } else {
+        throw new SlipwayError('Timeout', why, {
+          retryable: false, details: { blocked_by: 'drain', instances: pending.map(label) },
+          hint: `Fix what blocks the drain (a PodDisruptionBudget, a pod without a controller) and run the resize again; or set update.force: true in plan ${cluster.plan_name} to remove the node without a finished drain (resize takes no --force-drain flag).`,
+        });
+      }
+    } finally {
+      await ctx.waitingFor(null);
+    }
     await ctx.detail(`drained ${leaving.map(label).join(', ')}`);
   }
 
@@ -224,15 +255,19 @@ export class ClusterSteps {
   }
 }
 
-export function createClusterTask(steps: ClusterSteps, registry?: ClusterRegistrySteps): TaskDefinition<CreateParams> {
+export function createClusterTask(steps: ClusterSteps, registry?: ClusterRegistrySteps, kubernetes?: KubernetesApiSteps): TaskDefinition<CreateParams> {
   return {
     type: 'CREATE',
     // The registry's project and robots come after the credentials (their secrets go into the store) and
     // before the VMs (whose nodes pull with them); the pull secret waits for an API that answers.
+    // `kubernetes-api` makes the state honest (jobs that cannot run fail the create; /readyz must answer),
+    // and `rbac` needs that answer.
     steps: () => ['plan', 'network', 'credentials', ...registrySteps(registry, ['registry']), 'stemcell', 'masters', 'workers', 'agents', 'api-endpoint',
-      ...registrySteps(registry, ['registry-pull-secret'])],
+      ...(kubernetes ? ['kubernetes-api', 'rbac'] : []), ...registrySteps(registry, ['registry-pull-secret'])],
     async run(step, ctx) {
       if (step.startsWith('registry')) return runRegistryStep(registry, step, ctx);
+      if (step === 'kubernetes-api') return kubernetes!.awaitApi(ctx);
+      if (step === 'rbac') return kubernetes!.applyRbac(ctx);
       switch (step) {
         case 'plan': return steps.planInstances(ctx.cluster, ctx.params.workers);
         case 'network': return steps.allocateAddresses(ctx);
@@ -248,11 +283,12 @@ export function createClusterTask(steps: ClusterSteps, registry?: ClusterRegistr
   };
 }
 
-export function resizeClusterTask(steps: ClusterSteps): TaskDefinition<ResizeParams> {
+export function resizeClusterTask(steps: ClusterSteps, kubernetes?: KubernetesApiSteps): TaskDefinition<ResizeParams> {
   return {
     type: 'UPDATE',
-    steps: () => ['plan', 'network', 'credentials', 'stemcell', 'workers', 'drain', 'remove-workers', 'agents'],
+    steps: () => ['plan', 'network', 'credentials', 'stemcell', 'workers', 'drain', 'remove-workers', 'agents', ...(kubernetes ? ['kubernetes-api'] : [])],
     async run(step, ctx) {
+      if (step === 'kubernetes-api') return kubernetes!.awaitApi(ctx);
       switch (step) {
         case 'plan':
           await steps.touch(ctx, { worker_instances: ctx.params.workers, ...(ctx.params.network_profile !== undefined ? { network_profile: ctx.params.network_profile } : {}) });

@@ -444,6 +444,13 @@ const migrations: Record<string, Migration> = {
   },
 };
 
+migrations['0013_drain_report'] = {
+  async up(db: Kysely<any>) {
+    // What the agent last said about a drain (kubectl's message when it failed), so a task can report it.
+    await db.schema.alterTable('instances').addColumn('drain_report', 'text').execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

@@ -168,6 +168,11 @@ export interface InstancesTable {
   desired_generation: number;
   applied_generation: number;
   drained: number;
+  /**
+   * JSON of the agent's latest DrainReport (state, attempts, kubectl's message of the last failed attempt);
+   * null when it reported none since its desired state last changed.
+   */
+  drain_report: ColumnType<string | null, string | null | undefined, string | null>;
   /** The persistent disk the agent last reported mounted (its cloud id); null: none or not yet. */
   mounted_disk_cid: string | null;
   /**

@@ -1,6 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { SlipwayError, type Clock } from '@slipway/contracts';
 import { AgentRegistry } from '../agents/agent-registry.js';
+import { DrainFailureLog, describeDrainReport, drainReportOf } from '../agents/drain-watch.js';
 import { isoNow } from '../clock.js';
 import type { PlanConfig, SlipwayConfig } from '../config/schema.js';
 import { label, Provisioner } from '../lifecycle/provisioner.js';
@@ -85,6 +86,7 @@ export class InstanceReplacer {
     await this.agents.setDesired(instance.id, 'drain');
     const name = label(instance);
     const since = new Date(started).toISOString().slice(11, 19);
+    const failures = new DrainFailureLog((m) => progress.log(m));
     try {
       await this.agents.waitForCluster(cluster.uuid, (rows) => {
         stopIfAborted(progress.signal);
@@ -92,7 +94,9 @@ export class InstanceReplacer {
         if (!row || row.drained) return null;
         // The node died while draining: there is nothing left to drain, and its agent will never say so.
         if (row.state === 'missing' || row.state === 'unresponsive') return null;
-        return `drain of ${name} (its agent to report drained; since ${since} UTC${Number.isFinite(options.timeoutMs) ? `, timeout ${seconds(options.timeoutMs)}` : ''})`;
+        failures.observe([row], label);
+        const said = describeDrainReport(drainReportOf(row));
+        return `drain of ${name} (its agent to report drained; since ${since} UTC${Number.isFinite(options.timeoutMs) ? `, timeout ${seconds(options.timeoutMs)}` : ''}${said ? `; ${said}` : ''})`;
       }, { timeoutMs: Number.isFinite(options.timeoutMs) ? options.timeoutMs : 2 ** 31, signal: progress.signal, onWaiting: (w) => progress.waitingFor(w) });
       const row = await this.store.instances.get(instance.id);
       if (row && !row.drained && (row.state === 'missing' || row.state === 'unresponsive')) progress.log(`${name}: went ${row.state} while draining; replacing it without a finished drain`);
@@ -101,14 +105,15 @@ export class InstanceReplacer {
       if (!SlipwayError.is(e, 'Timeout')) throw e;
       const row = await this.store.instances.get(instance.id);
       const heard = row?.last_heartbeat_at ? `last heartbeat ${((this.clock.now() - Date.parse(row.last_heartbeat_at)) / 1000).toFixed(1)} s ago` : 'no heartbeat yet';
-      const why = `drain of ${name} (VM ${instance.vm_cid}) did not finish within ${seconds(options.timeoutMs)}: its agent has not reported drained (${heard}; ${describeAll(parseProcesses(row?.processes ?? null))})`;
+      const said = describeDrainReport(drainReportOf(row));
+      const why = `drain of ${name} (VM ${instance.vm_cid}) did not finish within ${seconds(options.timeoutMs)}: its agent has not reported drained${said ? `; ${said}` : ''} (${heard}; ${describeAll(parseProcesses(row?.processes ?? null))})`;
       if (options.force) {
         progress.log(`${why}; going on because force was chosen`);
         return;
       }
       throw new SlipwayError('Timeout', why, {
         retryable: false, details: { instance: name, vm_cid: instance.vm_cid, blocked_by: 'drain' },
-        hint: 'Find what keeps the node from draining (a PodDisruptionBudget, a pod without a controller), then re-run the task; or re-run with force (--force-drain) to replace the node without a finished drain.',
+        hint: `Find what keeps the node from draining (a PodDisruptionBudget, a pod without a controller), then run the command again; or run it again with --force-drain (upgrade-cluster, update-cluster, upgrade-clusters), or set update.force: true in plan ${cluster.plan_name}, to replace the node without a finished drain.`,
       });
     } finally {
       progress.waitingFor(null);

@@ -1,4 +1,5 @@
 import { inject, injectable } from 'tsyringe';
+import type { KubernetesApiSteps } from '../kubernetes-api/api-steps.js';
 import { SlipwayError, type Clock } from '@slipway/contracts';
 import { isoNow } from '../clock.js';
 import { label } from '../lifecycle/provisioner.js';
@@ -146,21 +147,27 @@ async function runStep(steps: UpgradeSteps, step: string, ctx: StepContext<Upgra
   }
 }
 
-export function upgradeClusterTask(steps: UpgradeSteps): TaskDefinition<UpgradeParams> {
+/**
+ * The last step of a roll, after the cluster records its new version: the API must answer /readyz again
+ * (unless the plan says kubernetes.require_api: false), or the roll ends failed with why.
+ */
+const API_STEP = 'kubernetes-api';
+
+export function upgradeClusterTask(steps: UpgradeSteps, kubernetes?: KubernetesApiSteps): TaskDefinition<UpgradeParams> {
   return {
     type: 'UPGRADE',
-    steps: (p) => stepsOf(p.serial),
-    run: (step, ctx) => runStep(steps, step, ctx),
+    steps: (p) => [...stepsOf(p.serial), ...(kubernetes ? [API_STEP] : [])],
+    run: (step, ctx) => (step === API_STEP ? kubernetes!.awaitApi(ctx) : runStep(steps, step, ctx)),
     onFailure: (ctx) => steps.failed(ctx),
   };
 }
 
 /** The rolling half of UPDATE (update-cluster); resize keeps its own definition. */
-export function updateClusterTask(steps: UpgradeSteps): TaskDefinition<UpdateParams> {
+export function updateClusterTask(steps: UpgradeSteps, kubernetes?: KubernetesApiSteps): TaskDefinition<UpdateParams> {
   return {
     type: 'UPDATE',
-    steps: (p) => stepsOf(p.serial),
-    run: (step, ctx) => runStep(steps, step, ctx),
+    steps: (p) => [...stepsOf(p.serial), ...(kubernetes ? [API_STEP] : [])],
+    run: (step, ctx) => (step === API_STEP ? kubernetes!.awaitApi(ctx) : runStep(steps, step, ctx)),
     onFailure: (ctx) => steps.failed(ctx),
   };
 }

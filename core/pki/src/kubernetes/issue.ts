@@ -48,11 +48,21 @@ export async function issueKubernetesPki(provider: CredentialProvider, ctx: Cred
  */
 export async function issueKubernetesUserCertificate(
   provider: CredentialProvider, ctx: CredentialContext, path: string, username: string, groups: readonly string[] = [], key: string = username,
+  options: UserCertificateOptions = {},
 ): Promise<Credential<'certificate'>> {
+  const parameters = userCertificateParameters(path, username, groups, await clientKeysOf(provider, ctx, path));
   return provider.generate({
-    name: `${path.replace(/\/+$/, '')}/users/${key}`, type: 'certificate', mode: 'converge',
-    parameters: userCertificateParameters(path, username, groups, await clientKeysOf(provider, ctx, path)),
+    name: `${path.replace(/\/+$/, '')}/users/${key}`, type: 'certificate', mode: options.fresh ? 'overwrite' : 'converge',
+    parameters: options.durationDays ? { ...parameters, duration: options.durationDays } : parameters,
   }, ctx);
+}
+
+/** How a user's kubeconfig certificate is issued. */
+export interface UserCertificateOptions {
+  /** Lifetime in whole days (default: the layout's leaf lifetime). */
+  durationDays?: number;
+  /** A new certificate (a new version) even when the current one would do: each kubeconfig gets a full lifetime. */
+  fresh?: boolean;
 }
 
 /** Deletes a node's kubelet and etcd credentials (after the node has left the cluster). */

@@ -141,6 +141,8 @@ export function kubernetesPkiLayout(input: KubernetesPkiInput): PkiEntry[][] {
     { name: 'kube-controller-manager', type: 'certificate', parameters: client('system:kube-controller-manager', 'kubernetes-ca') },
     { name: 'kube-scheduler', type: 'certificate', parameters: client('system:kube-scheduler', 'kubernetes-ca') },
     { name: 'kube-proxy', type: 'certificate', parameters: client('system:kube-proxy', 'kubernetes-ca') },
+    // Workers' drains (kubectl drain) run as this user, bound to a ClusterRole that may cordon and evict.
+    { name: 'drainer', type: 'certificate', parameters: client('system:slipway:drainer', 'kubernetes-ca') },
   ];
 
   for (const node of masters) {

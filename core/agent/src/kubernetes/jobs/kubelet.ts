@@ -25,6 +25,10 @@ export const kubeletJob: JobDefinition = {
     const kubeconfigPath = context.file('kubeconfig');
     const configPath = context.file('config.yaml');
     const rootDir = join(context.paths.dataDir, 'kubelet');
+    // The drain's own identity (system:slipway:drainer), when the control plane sent it: the Node authorizer
+    // lets a kubelet's identity neither evict pods nor list other nodes' ones.
+    const drainer = context.tls.drainer ? tlsFiles(context, 'drainer') : undefined;
+    const drainerKubeconfigPath = context.file('drainer.kubeconfig');
     const config = {
       apiVersion: 'kubelet.config.k8s.io/v1beta1',
       kind: 'KubeletConfiguration',
@@ -56,6 +60,10 @@ export const kubeletJob: JobDefinition = {
         { path: configPath, content: configText(config), mode: 0o644 },
         { path: kubeconfigPath, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: cluster.apiServerUrl, caFile: ca.path, certFile: client.paths.cert, keyFile: client.paths.key, user: `system:node:${node.name}` }) },
         ...(mark?.files ?? []),
+        ...(drainer ? [
+          ...drainer.files,
+          { path: drainerKubeconfigPath, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: cluster.apiServerUrl, caFile: ca.path, certFile: drainer.paths.cert, keyFile: drainer.paths.key, user: 'system:slipway:drainer' }) },
+        ] : []),
       ],
       ...(mark ? { hooks: [mark.hook] } : {}),
       directories: [rootDir],
@@ -68,7 +76,7 @@ export const kubeletJob: JobDefinition = {
       drain: {
         name: 'drain',
         binary: 'kubectl',
-        args: [`--kubeconfig=${kubeconfigPath}`, 'drain', node.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=300s'],
+        args: [`--kubeconfig=${drainer ? drainerKubeconfigPath : kubeconfigPath}`, 'drain', node.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=300s'],
       },
     };
   },
