@@ -7,7 +7,7 @@ import { withEngineRetries, type RetryStats } from '../iaas/engine-retries.js';
 import { checkSkips, skipReason, type ConformanceSkip } from '../iaas/skips.js';
 import { createTestHost, type TestHost } from '../test-host.js';
 import { probeRepositoryAccess } from './data-path.js';
-import type { StartedRegistryFake } from './fake.js';
+import type { StartedRegistryFake } from '@slipway/simulation';
 
 export interface RegistryConformanceOptions {
   plugin: PluginModule<'registry', any>;
