@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CONTRACT_VERSIONS } from '@slipway/contracts';
@@ -10,12 +11,16 @@ import { registryScaffoldFiles } from '../scaffold/registry-templates.js';
 const NAME = /^[a-z][a-z0-9-]{0,38}$/;
 const SCOPE = /^@[a-z0-9][a-z0-9-._]*$/;
 
-function testkitVersion(): string {
+/**
+ * The version of a Slipway package next to this CLI (a new plugin is built against the same ones), or the
+ * given one when that package is not installed here (a CLI installed on its own has no testkit).
+ */
+function installedVersion(name: string, fallback: string): string {
   try {
-    const manifest = new URL('../../../testkit/package.json', import.meta.url);
+    const manifest = createRequire(import.meta.url).resolve(`${name}/package.json`);
     return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
   } catch {
-    return '0.1.0';
+    return fallback;
   }
 }
 
@@ -50,7 +55,12 @@ const init: Command = {
     const target = resolve(io.cwd, flags.string('dir') ?? '.', dirName);
     if (existsSync(target)) throw new UsageError(`${target} already exists; pick another --dir or NAME`, 'plugin init');
     const version = CONTRACT_VERSIONS[kind];
-    const versions = { contract: `^${version.split('.')[0]}.0.0`, contractsVersion: CONTRACT_VERSIONS.iaas, testkitVersion: testkitVersion() };
+    const versions = {
+      contract: `^${version.split('.')[0]}.0.0`,
+      contractsVersion: installedVersion('@slipway/contracts', CONTRACT_VERSIONS.iaas),
+      testkitVersion: installedVersion('@slipway/testkit', '0.1.0'),
+      simulationVersion: installedVersion('@slipway/simulation', '0.1.0'),
+    };
     const files = kind === 'iaas'
       ? iaasScaffoldFiles({ packageName, cloud: name, ...versions })
       : registryScaffoldFiles({ packageName, registry: name, ...versions });

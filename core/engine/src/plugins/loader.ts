@@ -5,6 +5,7 @@ import { Ajv } from 'ajv';
 import semver from 'semver';
 import { CONTRACT_VERSIONS, PLUGIN_KINDS, SlipwayError, type PluginKind, type PluginModule } from '@slipway/contracts';
 import { describeAjvErrors } from '../config/ajv-errors.js';
+import { providePluginPeers } from './plugin-peers.js';
 import type { PluginRef, SlipwayConfig } from '../config/schema.js';
 
 /** A plugin that passed every check and whose config is validated and frozen; nothing created yet. */
@@ -89,7 +90,7 @@ export class PluginLoader {
       const looked = [...this.searchDirs, 'the Slipway installation'].join(', ');
       throw refused(`${path}.plugin: ${ref.plugin} is not installed (looked in ${looked}); run: npm install ${ref.plugin}@"${wanted}"`);
     }
-    const { dir, manifest, viaCore } = found;
+    const { dir, manifest, viaCore, scope } = found;
     if (!semver.satisfies(manifest.version, wanted, { includePrerelease: true })) {
       throw refused(`${path}.version: ${ref.plugin} ${manifest.version} is installed but slipway.yaml wants ${wanted}; run: npm install ${ref.plugin}@"${wanted}" or change ${path}.version`);
     }
@@ -105,6 +106,8 @@ export class PluginLoader {
       throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} implements ${kind} contract ${declared.contract}; this Slipway provides ${kind} contract ${provided}; install a version of ${ref.plugin} built for contract ^${semver.major(provided)}`);
     }
 
+    // A plugin from an operator's directory gets the plugin API's packages from this installation.
+    if (!viaCore) providePluginPeers(scope);
     const module = await this.importModule(ref.plugin, dir, viaCore, path);
     if (module.kind !== declared.kind || module.contract !== declared.contract) {
       throw refused(`${path}.plugin: ${ref.plugin} says kind ${declared.kind} / contract ${declared.contract} in package.json but ${module.kind} / ${module.contract} in its module; its author must make them agree`);
@@ -132,19 +135,19 @@ export class PluginLoader {
   }
 
   /** Node's package lookup (node_modules in each parent), first in the operator's dirs, then the core's. */
-  private findPackage(name: string): { dir: string; manifest: PackageManifest; viaCore: boolean } | undefined {
+  private findPackage(name: string): { dir: string; manifest: PackageManifest; viaCore: boolean; scope: string } | undefined {
     const starts = [...this.searchDirs.map((d) => ({ d, viaCore: false })), { d: this.coreDir, viaCore: true }];
     for (const { d, viaCore } of starts) {
       for (let dir = d; ; dir = dirname(dir)) {
         const candidate = join(dir, 'node_modules', name);
         if (existsSync(join(candidate, 'package.json'))) {
           const manifest = JSON.parse(readFileSync(join(candidate, 'package.json'), 'utf8')) as PackageManifest;
-          return { dir: candidate, manifest, viaCore };
+          return { dir: candidate, manifest, viaCore, scope: dir };
         }
         // A plugin dir may itself be the package (a vendor's checkout).
         if (!viaCore && dir === d && existsSync(join(dir, 'package.json'))) {
           const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageManifest;
-          if (manifest.name === name) return { dir, manifest, viaCore };
+          if (manifest.name === name) return { dir, manifest, viaCore, scope: dir };
         }
         if (dirname(dir) === dir) break;
       }
