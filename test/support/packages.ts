@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +19,7 @@ export interface PackedPackage { workspace: string; name: string; version: strin
 
 /** `npm pack` of every published workspace into `dir`; what each tarball holds, as npm reports it. */
 export async function packAll(dir: string): Promise<PackedPackage[]> {
+  mkdirSync(dir, { recursive: true });
   const args = ['pack', '--json', '--pack-destination', dir, ...PUBLISHED_WORKSPACES.flatMap((w) => ['-w', w])];
   const { stdout } = await run('npm', args, { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
   const reports = JSON.parse(stdout) as Array<{ name: string; version: string; filename: string; files: Array<{ path: string }> }>;
