@@ -48,9 +48,13 @@ beforeAll(async () => {
   npmEnv = { ...process.env, npm_config_userconfig: registry.npmrc, SLIPWAY_HOME: '', SLIPWAY_CONFIG: '' };
   const packed = await step('npm pack every @slipway package', () => packAll(join(work, 'tarballs')));
   await step('npm publish every @slipway package', async () => {
-    for (const p of packed) await run('npm', ['publish', p.tarball, '--access', 'public'], { cwd: work, env: npmEnv });
+    // Four at a time: each `npm publish` is mostly npm's own start-up.
+    const queue = [...packed];
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) await run('npm', ['publish', p.tarball, '--access', 'public'], { cwd: work, env: npmEnv });
+    }));
   });
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await registry?.stop();
@@ -117,6 +121,8 @@ describe('a vendor\'s IaaS driver, from slipway plugin init to a cluster', () =>
     const { stdout: validated } = await step('slipway validate', () => slipway(['validate', configPath, '--home', home], operator));
     expect(validated).toContain("is valid.");
     expect(validated).toContain("slipway-iaas-acme");
+    const { stdout: listed } = await step('slipway plugins', () => slipway(['plugins', configPath, '--home', home, '--json'], operator));
+    expect(JSON.parse(listed)).toContainEqual(expect.objectContaining({ plugin: 'slipway-iaas-acme', version: '0.1.0', kind: 'iaas', maturity: 'experimental' }));
 
     writeFileSync(join(operator, 'credentials.json'), JSON.stringify({ credentials: started.credentials }));
     await step('slipway credentials import on a fresh home', () => slipway(['credentials', 'import', join(operator, 'credentials.json'), '--home', home, '--config', configPath], operator));

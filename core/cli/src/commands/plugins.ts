@@ -3,7 +3,10 @@ import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CONTRACT_VERSIONS } from '@slipway/contracts';
-import { EXIT, UsageError } from '../errors.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
+import { printJson } from '../output/json.js';
+import { table } from '../output/table.js';
+import { controlPlanePaths } from '../paths.js';
 import type { Command, CommandGroup } from '../registry.js';
 import { iaasScaffoldFiles } from '../scaffold/iaas-templates.js';
 import { registryScaffoldFiles } from '../scaffold/registry-templates.js';
@@ -75,4 +78,37 @@ const init: Command = {
   },
 };
 
-export const pluginCommands: CommandGroup = { title: 'Plugin authors', commands: [init] };
+const list: Command = {
+  name: 'plugins',
+  summary: 'List the plugins slipway.yaml names: installed version, kind, contract and maturity',
+  description: [
+    'Resolves every plugin the config names, as slipway up would (installed? version in range? contract',
+    'provided?), and shows how far each is proven: experimental, fake-verified (passes the conformance',
+    'suite against a wire-level fake of its service, never run against the real one), or production.',
+    'Without FILE it reads the file slipway up would use: $SLIPWAY_CONFIG, else HOME/slipway.yaml.',
+  ].join('\n'),
+  args: [{ name: 'FILE', description: 'the config file', required: false }],
+  flags: { home: { type: 'string', valueName: 'DIR', env: 'SLIPWAY_HOME', description: 'state directory (default ./.slipway)' } },
+  json: true,
+  examples: ['slipway plugins', 'slipway plugins ./slipway.yaml --json'],
+  async run({ io, args, flags }) {
+    const paths = controlPlanePaths(io, { home: flags.string('home'), config: args.FILE });
+    if (!existsSync(paths.configPath)) throw new CliError(`${paths.configPath} does not exist`, 'Pass the path of an existing slipway.yaml.');
+    const { loadConfigFile, PluginLoader, pluginRefsOf } = await import('@slipway/engine');
+    const config = await loadConfigFile(paths.configPath);
+    const loader = new PluginLoader({ searchDirs: config.plugin_dirs ?? [], configDir: paths.configPath });
+    const rows = [];
+    for (const { kind, ref, path } of pluginRefsOf(config)) {
+      const resolved = await loader.resolve(kind, ref, path);
+      rows.push({ path, plugin: resolved.name, version: resolved.version, kind, contract: resolved.module.contract, maturity: resolved.maturity });
+    }
+    if (flags.bool('json')) {
+      printJson(io.stdout, rows);
+      return EXIT.ok;
+    }
+    io.stdout.write(`${table(['WHERE', 'PLUGIN', 'VERSION', 'KIND', 'CONTRACT', 'MATURITY'], rows.map((r) => [r.path, r.plugin, r.version, r.kind, r.contract, r.maturity]))}\n`);
+    return EXIT.ok;
+  },
+};
+
+export const pluginCommands: CommandGroup = { title: 'Plugin authors', commands: [list, init] };

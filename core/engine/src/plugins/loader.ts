@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import semver from 'semver';
-import { CONTRACT_VERSIONS, PLUGIN_KINDS, SlipwayError, type PluginKind, type PluginModule } from '@slipway/contracts';
+import { CONTRACT_VERSIONS, PLUGIN_KINDS, PLUGIN_MATURITIES, SlipwayError, type PluginKind, type PluginMaturity, type PluginModule } from '@slipway/contracts';
 import { describeAjvErrors } from '../config/ajv-errors.js';
 import { providePluginPeers } from './plugin-peers.js';
 import type { PluginRef, SlipwayConfig } from '../config/schema.js';
@@ -19,12 +19,14 @@ export interface ResolvedPlugin<K extends PluginKind = PluginKind> {
   instanceName: string;
   module: PluginModule<K, unknown>;
   config: Readonly<Record<string, unknown>>;
+  /** How far the plugin is proven, from its package.json; `experimental` when it does not say. */
+  maturity: PluginMaturity;
 }
 
 interface PackageManifest {
   name: string;
   version: string;
-  slipway?: { kind?: string; contract?: string };
+  slipway?: { kind?: string; contract?: string; maturity?: string };
 }
 
 /** The plugin references of a config, with where each sits and the kind it must be. */
@@ -101,6 +103,10 @@ export class PluginLoader {
     if (declared.kind !== kind) {
       throw refused(`${path}.plugin: ${ref.plugin} is a ${declared.kind} plugin, but ${path} needs ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} plugin`);
     }
+    const maturity = declared.maturity ?? 'experimental';
+    if (!(PLUGIN_MATURITIES as readonly string[]).includes(maturity)) {
+      throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} says maturity "${maturity}" in package.json; its author must use one of ${PLUGIN_MATURITIES.join(', ')}`);
+    }
     const provided = CONTRACT_VERSIONS[kind];
     if (!contractSatisfied(provided, declared.contract)) {
       throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} implements ${kind} contract ${declared.contract}; this Slipway provides ${kind} contract ${provided}; install a version of ${ref.plugin} built for contract ^${semver.major(provided)}`);
@@ -130,7 +136,7 @@ export class PluginLoader {
     return {
       kind, name: ref.plugin, version: manifest.version, configPath: path,
       instanceName: 'name' in ref && typeof ref.name === 'string' ? ref.name : 'default',
-      module: module as PluginModule<K, unknown>, config: Object.freeze(config),
+      module: module as PluginModule<K, unknown>, config: Object.freeze(config), maturity: maturity as PluginMaturity,
     };
   }
 
