@@ -7,7 +7,7 @@ export { SimulatedProcessRunner, SimulatedProcess, type ProcessEvent, type Simul
 export { bootSimulatedAgent, type SimulatedAgent, type BootSimulatedAgentOptions } from './simulated-agent.js';
 export { AgentChannelRecorder, type RecordedSync } from './agent-channel-recorder.js';
 export { createQuietLogger, type QuietLogger } from './quiet-logger.js';
-export type { StartedFake, FakeFaults, IaasVerb } from './iaas-fake.js';
+export type { StartedFake, FakeFaults, FakeInspection, IaasVerb } from './iaas-fake.js';
 export { FakeScheduler } from './fake-scheduler.js';
 export type { StartedRegistryFake, RegistryFakeFaults, RegistryVerb } from './registry-fake.js';
 export type { StartedNetworkFake, NetworkFakeFaults, NetworkVerb } from './network-fake.js';

@@ -129,6 +129,12 @@ export async function startFake(options: FakeVsphereOptions = {}): Promise<Vsphe
     url: server.url,
     caPem: tls.caPem,
     inventory,
+    inspect: {
+      async diskSizeMb(diskId: string) {
+        const file = [...inventory.files.values()].find((f) => f.standalone && f.path.endsWith(`/${diskId}.vmdk`));
+        return file ? Math.floor(file.capacityKb / 1024) : undefined;
+      },
+    },
     config: {
       url: `${server.url}/sdk`,
       credentials_ref: FAKE_CREDENTIALS_REF,
