@@ -50,13 +50,11 @@ beforeAll(async () => {
   // Only the @slipway scope goes to the loopback registry; everything else comes from npm's default one.
   npmEnv = { ...process.env, npm_config_userconfig: registry.npmrc, SLIPWAY_HOME: '', SLIPWAY_CONFIG: '' };
   const packed = await step('npm pack every @slipway package', () => packAll(join(work, 'tarballs')));
-  await step('npm publish every @slipway package', async () => {
-    // Four at a time: each `npm publish` is mostly npm's own start-up.
-    const queue = [...packed];
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let p = queue.shift(); p; p = queue.shift()) await run('npm', ['publish', p.tarball, '--access', 'public'], { cwd: work, env: npmEnv });
-    }));
+  await step('publish every @slipway package to the loopback registry', async () => {
+    for (const p of packed) await registry.publish(p.tarball);
   });
+  const { stdout: seen } = await step('npm view a published package', () => run('npm', ['view', '@slipway/testkit', 'version'], { cwd: work, env: npmEnv }));
+  expect(seen.trim()).toBe(packed.find((p) => p.name === '@slipway/testkit')!.version);
 }, 240_000);
 
 afterAll(async () => {
@@ -145,6 +143,40 @@ describe('a vendor\'s IaaS driver, from slipway plugin init to a cluster', () =>
     const cluster = (await api.call('GET', '/v1/clusters/acme-one', { token })).body as { iaas: string };
     expect(cluster.iaas).toBe('acme');
   }, 600_000);
+});
+
+describe('a vendor\'s registry driver, from slipway plugin init to loading in plugin_dirs', () => {
+  it('scaffolds, lists the missing registry verbs, packs, installs into plugin_dirs, and validates', async () => {
+    const vendor = join(work, 'vendor-registry');
+    mkdirSync(vendor);
+    await step('slipway plugin init registry quay', () => slipway(['plugin', 'init', 'registry', 'quay'], vendor));
+    const pkg = join(vendor, 'slipway-registry-quay');
+    await step('npm install in the scaffolded registry package', () => npm(['install'], pkg));
+    const results = await step('conformance of the empty registry scaffold', () => conformance(pkg));
+    const verbs = results.find((a) => a.title.endsWith('implements every required verb'));
+    expect(verbs?.status, 'step "conformance of the empty registry scaffold"').toBe('failed');
+    expect(verbs?.message).toContain('lacks: ensureProject, ensureRobot, rotateRobotSecret, deleteRobot, deleteProject');
+    expect(results.find((a) => a.title.endsWith('package.json agrees with the module'))?.status).toBe('passed');
+
+    const { stdout: packed } = await step('npm pack the registry package', () => npm(['pack', '--json', '--foreground-scripts=false'], pkg));
+    const tarball = join(pkg, (JSON.parse(packed.slice(packed.indexOf('[')).trim()) as Array<{ filename: string }>)[0]!.filename);
+    const operator = join(work, 'operator-registry');
+    mkdirSync(join(operator, 'plugins'), { recursive: true });
+    writeFileSync(join(operator, 'plugins', 'package.json'), '{ "private": true }\n');
+    await step('npm install the registry tarball into plugin_dirs, with no flags', () => run('npm', ['install', tarball, '--no-audit', '--no-fund'], { cwd: join(operator, 'plugins'), env: npmEnv, maxBuffer: 64 << 20 }));
+    const configPath = join(operator, 'slipway.yaml');
+    const vm = { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 };
+    writeFileSync(configPath, JSON.stringify({
+      plugin_dirs: ['plugins'],
+      iaas: [{ name: 'sandbox', plugin: '@slipway/iaas-sandbox', config: {} }],
+      network: { plugin: '@slipway/network-flat', config: { ranges: { sandbox: { cidr: '10.78.0.0/24' } } } },
+      registry: { plugin: 'slipway-registry-quay', version: '^0.1', config: { url: 'https://quay.example.test', credentials_ref: '/slipway/registry/quay' } },
+      plans: [{ name: 'small', iaas: 'sandbox', master_instances: 1, worker_instances: 1, master_vm: vm, worker_vm: vm }],
+    }));
+    const { stdout: validated } = await step('slipway validate with the registry plugin', () => slipway(['validate', configPath, '--home', join(operator, 'home')], operator));
+    expect(validated).toContain('is valid.');
+    expect(validated).toContain('registry: slipway-registry-quay ^0.1');
+  }, 300_000);
 });
 
 /** `slipway fake` as its own process: resolves with the config and credentials it prints. */
