@@ -93,7 +93,8 @@ export const diskTests: ConformanceTest[] = [
     async run(ctx) {
       const { driver } = ctx.ready();
       const diskId = await ctx.createDisk();
-      const { snapshotId } = await driver.snapshotDisk!({ diskId, metadata: { 'slipway.conformance': ctx.runId } });
+      // A create verb: the engine sends an idempotency key with it, so a retried snapshot is the same snapshot.
+      const { snapshotId } = await driver.snapshotDisk!({ diskId, metadata: { 'slipway.conformance': ctx.runId } }, { requestId: randomUUID() });
       ctx.trackSnapshot(snapshotId);
       expect(typeof snapshotId === 'string' && snapshotId.length > 0, 'snapshotDisk returns a snapshotId').toBe(true);
       await driver.deleteSnapshot!({ snapshotId });
