@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SlipwayError } from '@slipway/contracts';
 import { CliError, EXIT, UsageError } from '../errors.js';
+import { loadEngine } from '../control-plane-modules.js';
 import type { Command, CommandGroup } from '../registry.js';
 
 interface StartedFake {
@@ -34,7 +35,7 @@ async function loadFake(name: string, pluginDirs: string[]): Promise<(options: {
       } catch {
         continue;
       }
-      const { providePluginPeers } = await import('@slipway/engine');
+      const { providePluginPeers } = await loadEngine('fake');
       providePluginPeers(dir);
       module = await import(pathToFileURL(entry).href).catch((e: unknown) => { lastError = e; return undefined; }) as { startFake?: unknown } | undefined;
       if (module) break;

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CONTRACT_VERSIONS } from '@slipway/contracts';
 import { CliError, EXIT, UsageError } from '../errors.js';
+import { loadEngine } from '../control-plane-modules.js';
 import { printJson } from '../output/json.js';
 import { table } from '../output/table.js';
 import { controlPlanePaths } from '../paths.js';
@@ -94,7 +95,7 @@ const list: Command = {
   async run({ io, args, flags }) {
     const paths = controlPlanePaths(io, { home: flags.string('home'), config: args.FILE });
     if (!existsSync(paths.configPath)) throw new CliError(`${paths.configPath} does not exist`, 'Pass the path of an existing slipway.yaml.');
-    const { loadConfigFile, PluginLoader, pluginRefsOf } = await import('@slipway/engine');
+    const { loadConfigFile, PluginLoader, pluginRefsOf } = await loadEngine('plugins');
     const config = await loadConfigFile(paths.configPath);
     const loader = new PluginLoader({ searchDirs: config.plugin_dirs ?? [], configDir: paths.configPath });
     const rows = [];
