@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,22 @@ describe('the published packages', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it('the CLI alone (a remote user\'s install) has no engine, talks to an API, and says what `up` needs', async () => {
+    const app = join(work, 'cli-alone');
+    await run('mkdir', ['-p', app]);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'remote-user', private: true }));
+    const tarballs = packed.filter((p) => p.name === '@slipway/cli' || p.name === '@slipway/contracts').map((p) => p.tarball);
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], { cwd: app, maxBuffer: 64 << 20 });
+    expect(existsSync(join(app, 'node_modules', '@slipway', 'engine')), 'the engine is an optional peer').toBe(false);
+    expect(existsSync(join(app, 'node_modules', 'better-sqlite3')), 'no SQLite for a remote user').toBe(false);
+    const slipway = join(app, 'node_modules', '.bin', 'slipway');
+    const env = { ...process.env, SLIPWAY_CLI_CONFIG: join(app, 'cli.json'), SLIPWAY_HOME: '', SLIPWAY_CONFIG: '' };
+    const failed = (args: string[]) => run(slipway, args, { cwd: app, env }).then(() => 'exited 0', (e: { stderr: string }) => e.stderr);
+    expect(await failed(['clusters', '--json'])).toContain('you are not logged in');
+    expect(await failed(['login', '-a', 'https://127.0.0.1:9', '-u', 'dev', '-p', 'pw', '-k'])).toContain('cannot reach https://127.0.0.1:9');
+    expect(await failed(['up', '--home', join(app, 'home')])).toContain('@slipway/api is not installed');
+  }, 120_000);
 
   it('installed together into an empty directory, every export of every package imports', async () => {
     const app = join(work, 'app');
