@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,14 @@ describe('slipway plugin init iaas NAME', () => {
     symlinkSync(repoModules, join(pkg, 'node_modules'));
 
     await run(join(repoModules, '.bin', 'tsc'), ['-p', '.'], { cwd: pkg });
+    // `npm run build` compiles what the package exports: the published package is dist/, with declarations.
+    await run(join(repoModules, '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: pkg });
+    for (const target of Object.values(manifest.exports as Record<string, { types: string; default: string }>)) {
+      expect(existsSync(join(pkg, target.default)), target.default).toBe(true);
+      expect(existsSync(join(pkg, target.types)), target.types).toBe(true);
+    }
+    expect(manifest.peerDependenciesMeta).toEqual({ '@slipway/contracts': { optional: true } });
+    expect(manifest.dependencies).toHaveProperty('@slipway/simulation');
 
     const report = join(dir, 'report.json');
     await run(join(repoModules, '.bin', 'vitest'), ['run', '--reporter=json', `--outputFile=${report}`], { cwd: pkg, env: { ...process.env, CI: 'true' } }).catch(() => undefined);

@@ -21,6 +21,18 @@ export const CONTRACT_VERSIONS: Readonly<Record<PluginKind, string>> = Object.fr
   alerts: '1.1.0',
 });
 
+/**
+ * How far a plugin is proven, as its package.json says (`"slipway": { "maturity": ... }`) and `slipway plugins`
+ * shows, so operators see it before they rely on it:
+ * - `experimental`: its own tests only; no wire-level fake, or not yet through the whole conformance suite.
+ *   A plugin that says nothing is taken as this.
+ * - `fake-verified`: passes the conformance suite, with its faults run, against a wire-level fake of its
+ *   service (and the fake answers the service's official SDK); never run against the real service by this project.
+ * - `production`: also run against the real service, and its README says which versions and regions.
+ */
+export const PLUGIN_MATURITIES = ['experimental', 'fake-verified', 'production'] as const;
+export type PluginMaturity = (typeof PLUGIN_MATURITIES)[number];
+
 /** The IaaS contract's version (what `CONTRACT_VERSION` meant before kinds were versioned apart). */
 export const CONTRACT_VERSION = CONTRACT_VERSIONS.iaas;
 

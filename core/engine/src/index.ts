@@ -9,6 +9,7 @@ export { configSchema, type SlipwayConfig, type PlanConfig, type PluginRef, type
 export { loadConfigFile, validateConfig, validateConfigFile, parseConfigText, describeAjvErrors, jsonPathOf } from './config/load.js';
 export { DEFAULT_CONFIG_YAML } from './config/default-config.js';
 export { PluginLoader, pluginRefsOf, type ResolvedPlugin } from './plugins/loader.js';
+export { providePluginPeers, PLUGIN_PEERS } from './plugins/plugin-peers.js';
 export { createPluginSet, createPluginInstance, type PluginSet, type IaasTargetRuntime } from './plugins/plugin-set.js';
 export { importCredentials, readCredentialImport, type ImportEntry } from './plugins/credential-import.js';
 export { createStore, parseStoreUrl, describeStore, type Store, type StoreLocation, type StoreDialectName } from './store/index.js';

@@ -1,5 +1,5 @@
 import type { IaasDriver, PluginModule } from '@slipway/contracts';
-import type { StartedFake } from './iaas/fake.js';
+import type { StartedFake } from '@slipway/simulation';
 import { createTestHost, type TestHost } from './test-host.js';
 
 export interface DriverUnderTest<F extends StartedFake> {

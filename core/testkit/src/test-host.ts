@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '@slipway/agent';
 import type { PluginHost } from '@slipway/contracts';
-import type { StartedFake } from './iaas/fake.js';
+import type { StartedFake } from '@slipway/simulation';
 import { MemoryCredentialProvider } from './memory-credentials.js';
-import { createQuietLogger, type QuietLogger } from './quiet-logger.js';
+import { createQuietLogger, type QuietLogger } from '@slipway/simulation';
 
 export interface TestHost extends PluginHost {
   logger: QuietLogger;

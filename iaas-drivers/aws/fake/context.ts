@@ -2,7 +2,7 @@ import type { VmAgents } from './agents.js';
 import type { FaultPlan } from './faults.js';
 import type { QueryArgs } from './query.js';
 import type { FakeEc2State } from './state.js';
-import type { FakeScheduler } from '@slipway/testkit/simulation';
+import type { FakeScheduler } from '@slipway/simulation';
 import type { XmlObject } from './xml.js';
 
 /** Timings of the fake's asynchronous transitions, in ms. */

@@ -1,4 +1,4 @@
-import type { IaasVerb } from '@slipway/testkit/simulation';
+import type { IaasVerb } from '@slipway/simulation';
 import { Ec2Error } from './errors.js';
 
 /** The EC2 action behind each contract verb, and a permanent error EC2 really answers for it. */

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/testkit/simulation';
+import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/simulation';
 import type { AwsConfig } from '../src/config.js';
 import { VmAgents } from './agents.js';
 import type { ActionHandler, ConsistencyLag, FakeContext, FakeTimings } from './context.js';
@@ -13,7 +13,7 @@ import { FakeEc2Server } from './server.js';
 import type { FakeAccessKey } from './sigv4.js';
 import { AMAZON_OWNER_ID, createSnapshot, deleteSnapshot, describeSnapshots } from './snapshots.js';
 import { FakeEc2State, ec2Id, isoNow } from './state.js';
-import { FakeScheduler } from '@slipway/testkit/simulation';
+import { FakeScheduler } from '@slipway/simulation';
 import { createTags, deleteTags } from './tags.js';
 import {
   attachVolume, createVolume, deleteVolume, describeVolumes, describeVolumesModifications, detachVolume, modifyVolume,

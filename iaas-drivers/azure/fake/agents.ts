@@ -1,4 +1,4 @@
-import { bootSimulatedAgent, MemoryCredentialStore, type SimulatedAgent } from '@slipway/testkit/simulation';
+import { bootSimulatedAgent, MemoryCredentialStore, type SimulatedAgent } from '@slipway/simulation';
 import { AzureImdsMetadata } from '../src/metadata.js';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IaasVerb } from '@slipway/testkit/simulation';
+import type { IaasVerb } from '@slipway/simulation';
 import { ArmHttpError } from './http.js';
 
 /** The ARM operation (operationId) behind each contract verb, and a permanent refusal Azure gives for it. */

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/testkit/simulation';
+import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/simulation';
 import type { AzureConfig } from '../src/config.js';
 import { VmAgents } from './agents.js';
 import { computeRoutes, removeVm } from './compute.js';
@@ -14,7 +14,7 @@ import { createFakeTls } from './pki.js';
 import type { FakeContext, FakeTimings, InjectedOperationFailure, LroStyle } from './routes.js';
 import { FakeArmServer } from './server.js';
 import { FakeAzureState } from './state.js';
-import { FakeScheduler } from '@slipway/testkit/simulation';
+import { FakeScheduler } from '@slipway/simulation';
 import { tagRoutes } from './tags.js';
 
 export type { InjectedError } from './faults.js';

@@ -4,7 +4,7 @@ import type { Schedule } from './api-versions.js';
 import type { FaultPlan } from './faults.js';
 import type { OperationRegistry } from './operations.js';
 import type { FakeAzureState, FakeToken } from './state.js';
-import type { FakeScheduler } from '@slipway/testkit/simulation';
+import type { FakeScheduler } from '@slipway/simulation';
 
 /** Timings of the fake's asynchronous transitions, in ms. */
 export interface FakeTimings {

@@ -1,4 +1,4 @@
-import type { IaasVerb } from '@slipway/testkit/simulation';
+import type { IaasVerb } from '@slipway/simulation';
 import { FakeApiError } from './http.js';
 import type { OperationFailure } from './operations.js';
 

@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/testkit/simulation';
+import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/simulation';
 import type { GcpConfig, ServiceAccountKey } from '../src/config.js';
 import { VmAgents } from './agents.js';
 import { catalogRoutes } from './catalog.js';
@@ -14,7 +14,7 @@ import { FakeOperations, type OperationFailure } from './operations.js';
 import type { FakeContext, FakeTimings } from './routes.js';
 import { FakeGceServer } from './server.js';
 import { FakeGceState, fingerprint, newId, timestamp } from './state.js';
-import { FakeScheduler } from '@slipway/testkit/simulation';
+import { FakeScheduler } from '@slipway/simulation';
 
 export type { InjectedError } from './faults.js';
 export type { OperationFailure } from './operations.js';

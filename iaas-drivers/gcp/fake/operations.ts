@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FakeScheduler } from '@slipway/testkit/simulation';
+import type { FakeScheduler } from '@slipway/simulation';
 import { newId, timestamp } from './state.js';
 
 /** How an operation ends when it fails: `error.errors[0]` plus the HTTP status GCE records with it. */

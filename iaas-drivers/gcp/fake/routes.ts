@@ -3,7 +3,7 @@ import type { VmAgents } from './agents.js';
 import type { FaultPlan } from './faults.js';
 import type { FakeOperations } from './operations.js';
 import type { FakeGceState, FakeToken } from './state.js';
-import type { FakeScheduler } from '@slipway/testkit/simulation';
+import type { FakeScheduler } from '@slipway/simulation';
 
 /** Timings of the fake's asynchronous transitions, in ms. */
 export interface FakeTimings {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FakeFaults, StartedFake } from '@slipway/testkit/simulation';
+import type { FakeFaults, StartedFake } from '@slipway/simulation';
 import type { LocalConfig } from '../src/config.js';
 import { HostFaults, type FaultFile } from '../src/faults.js';
 import { readInventory } from '../src/inventory.js';

@@ -1,4 +1,4 @@
-import type { IaasVerb } from '@slipway/testkit/simulation';
+import type { IaasVerb } from '@slipway/simulation';
 import { FakeHttpError, type FakeService } from './http.js';
 
 /** The OpenStack API operation behind each contract verb, named as in the API reference. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/testkit/simulation';
+import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/simulation';
 import type { OpenStackConfig } from '../src/config.js';
 import { VmAgents } from './agents.js';
 import { cinderMount } from './cinder.js';
@@ -12,7 +12,7 @@ import { novaMount } from './nova.js';
 import type { FakeContext, FakeTimings } from './routes.js';
 import { FakeOpenStackServer } from './server.js';
 import { FakeCloudState, now } from './state.js';
-import { FakeScheduler } from '@slipway/testkit/simulation';
+import { FakeScheduler } from '@slipway/simulation';
 
 export type { InjectedError } from './faults.js';
 export { OPERATION_OF_VERB } from './faults.js';

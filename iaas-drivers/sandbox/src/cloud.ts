@@ -1,4 +1,4 @@
-import { bootSimulatedAgent, FileCredentialStore, type SimulatedAgent } from '@slipway/testkit/simulation';
+import { bootSimulatedAgent, FileCredentialStore, type SimulatedAgent } from '@slipway/simulation';
 import type { Logger } from '@slipway/contracts';
 import { Inventory } from './inventory.js';
 import { SandboxMetadataSource } from './metadata.js';

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FakeFaults, StartedFake } from '@slipway/testkit/simulation';
-import { createQuietLogger } from '@slipway/testkit/simulation';
+import type { FakeFaults, StartedFake } from '@slipway/simulation';
+import { createQuietLogger } from '@slipway/simulation';
 import { SandboxCloud } from './cloud.js';
 import type { SandboxConfig } from './config.js';
 import { SandboxIaasDriver } from './driver.js';

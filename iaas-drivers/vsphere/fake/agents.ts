@@ -1,4 +1,4 @@
-import { bootSimulatedAgent, MemoryCredentialStore, type SimulatedAgent } from '@slipway/testkit/simulation';
+import { bootSimulatedAgent, MemoryCredentialStore, type SimulatedAgent } from '@slipway/simulation';
 import { VsphereGuestInfo, httpGuestInfoReader } from '../src/metadata.js';
 import type { FetchTls } from '../src/tls.js';
 

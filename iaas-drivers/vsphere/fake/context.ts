@@ -5,7 +5,7 @@ import type { SoapRequest } from './envelope.js';
 import { VimFaultError, type FaultPlan } from './faults.js';
 import type { FakeInventory, FakeSession } from './state.js';
 import type { TaskRunner } from './tasks.js';
-import type { FakeScheduler } from '@slipway/testkit/simulation';
+import type { FakeScheduler } from '@slipway/simulation';
 
 /** How long the fake's asynchronous work takes, in ms. */
 export interface FakeTimings {

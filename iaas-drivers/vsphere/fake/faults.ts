@@ -1,4 +1,4 @@
-import type { IaasVerb } from '@slipway/testkit/simulation';
+import type { IaasVerb } from '@slipway/simulation';
 import { el } from './xml-out.js';
 
 /** A vim25 fault the fake answers with: a SOAP fault on the call, or the error of a Task. */

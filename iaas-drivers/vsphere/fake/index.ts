@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/testkit/simulation';
+import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/simulation';
 import type { VsphereConfig } from '../src/config.js';
 import { fetchTls } from '../src/tls.js';
 import { VmAgents } from './agents.js';
@@ -9,7 +9,7 @@ import { FAKE_INVENTORY, seedInventory } from './seed.js';
 import { FakeVcenterServer } from './server.js';
 import { FakeInventory, type FakeVm } from './state.js';
 import { TaskRunner } from './tasks.js';
-import { FakeScheduler } from '@slipway/testkit/simulation';
+import { FakeScheduler } from '@slipway/simulation';
 import { createFakeTls } from './tls.js';
 
 export type { InjectedFault, InjectedTaskFault } from './faults.js';
@@ -129,6 +129,12 @@ export async function startFake(options: FakeVsphereOptions = {}): Promise<Vsphe
     url: server.url,
     caPem: tls.caPem,
     inventory,
+    inspect: {
+      async diskSizeMb(diskId: string) {
+        const file = [...inventory.files.values()].find((f) => f.standalone && f.path.endsWith(`/${diskId}.vmdk`));
+        return file ? Math.floor(file.capacityKb / 1024) : undefined;
+      },
+    },
     config: {
       url: `${server.url}/sdk`,
       credentials_ref: FAKE_CREDENTIALS_REF,

@@ -1,4 +1,4 @@
-import type { FakeScheduler } from '@slipway/testkit/simulation';
+import type { FakeScheduler } from '@slipway/simulation';
 import type { MoRef } from '../src/soap.js';
 import { VimFaultError, type FaultPlan } from './faults.js';
 import type { FakeInventory, FakeTask } from './state.js';

@@ -1,4 +1,4 @@
-import type { RegistryFakeFaults, RegistryVerb } from '@slipway/testkit/simulation';
+import type { RegistryFakeFaults, RegistryVerb } from '@slipway/simulation';
 import { HarborHttpError } from './http.js';
 
 /** The Harbor operation each contract verb is sure to make first or alone, so a fault aimed at a verb reaches it. */

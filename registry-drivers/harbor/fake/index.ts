@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StartedRegistryFake } from '@slipway/testkit/simulation';
+import type { StartedRegistryFake } from '@slipway/simulation';
 import type { HarborConfig } from '../src/config.js';
 import { FaultPlan } from './faults.js';
 import { RegistryProcess } from './registry-process.js';

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { EXIT } from '../errors.js';
+import { loadEngine } from '../control-plane-modules.js';
 import { printJson } from '../output/json.js';
 import { keyValues } from '../output/table.js';
 import { controlPlanePaths } from '../paths.js';
@@ -36,7 +37,7 @@ const backup: Command = {
   async run({ io, flags }) {
     const paths = controlPlanePaths(io, { home: flags.string('home'), config: flags.string('config') });
     const to = resolve(io.cwd, flags.string('to')!);
-    const { takeBackup } = await import('@slipway/engine');
+    const { takeBackup } = await loadEngine('backup');
     const manifest = await takeBackup({ home: paths.home, configPath: paths.configPath, to, version: cliVersion() });
     if (flags.bool('json')) {
       printJson(io.stdout, { to, ...manifest });
@@ -76,7 +77,7 @@ const restore: Command = {
   examples: ['slipway restore --from /backups/slipway-2026-12-01 --home /var/lib/slipway', 'slipway restore --from /backups/today --keys /etc/slipway/keys'],
   async run({ io, flags }) {
     const paths = controlPlanePaths(io, { home: flags.string('home'), config: flags.string('config') });
-    const { defaultKeysDir, restoreBackup } = await import('@slipway/engine');
+    const { defaultKeysDir, restoreBackup } = await loadEngine('restore');
     const keysDir = resolve(io.cwd, flags.string('keys') || io.env.SLIPWAY_KEYS || defaultKeysDir(paths.home));
     const result = await restoreBackup({
       from: resolve(io.cwd, flags.string('from')!), home: paths.home, keysDir, env: io.env, force: flags.bool('force'),

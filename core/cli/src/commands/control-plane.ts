@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RunningControlPlane } from '@slipway/api';
 import { CliError, EXIT } from '../errors.js';
+import { loadApi, loadEngine } from '../control-plane-modules.js';
 import { printJson } from '../output/json.js';
 import { keyValues } from '../output/table.js';
 import { controlPlanePaths } from '../paths.js';
@@ -38,7 +39,7 @@ const up: Command = {
     const paths = controlPlanePaths(io, { home: flags.string('home'), config: flags.string('config') });
     // Loaded here, not at the top: the engine's graph (SQLite, DI, PKI) costs ~0.4 s that every other
     // command, which only talks HTTPS, should not pay.
-    const { startControlPlane } = await import('@slipway/api');
+    const { startControlPlane } = await loadApi('up');
     const running: RunningControlPlane = await startControlPlane({
       home: paths.home,
       ...(paths.explicitConfig ? { configPath: paths.configPath } : {}),
@@ -95,7 +96,7 @@ const validate: Command = {
         ? 'Pass the path of an existing slipway.yaml.'
         : 'slipway up writes a commented default there on its first start; or pass FILE.');
     }
-    const { loadConfigFile, pluginRefsOf, validateConfigFile } = await import('@slipway/engine');
+    const { loadConfigFile, pluginRefsOf, validateConfigFile } = await loadEngine('validate');
     const result = await validateConfigFile(file);
     if (flags.bool('json')) {
       printJson(io.stdout, { file, ok: result.ok, errors: result.errors });

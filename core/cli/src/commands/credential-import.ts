@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { CliError, EXIT } from '../errors.js';
+import { loadEngine } from '../control-plane-modules.js';
 import { controlPlanePaths } from '../paths.js';
 import type { Command, CommandGroup } from '../registry.js';
 
@@ -28,7 +29,7 @@ const importCommand: Command = {
     if (!existsSync(paths.configPath)) {
       throw new CliError(`${paths.configPath} does not exist`, 'Run slipway up once to write the default config, or pass --config FILE.');
     }
-    const { importCredentials, readCredentialImport, silentLogger } = await import('@slipway/engine');
+    const { importCredentials, readCredentialImport, silentLogger } = await loadEngine('credentials import');
     const entries = await readCredentialImport(args.FILE!);
     // The same keys directory slipway up uses ($SLIPWAY_KEYS, else HOME-keys), or a second key would be made.
     const keysDir = io.env.SLIPWAY_KEYS ? resolve(io.cwd, io.env.SLIPWAY_KEYS) : undefined;

@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SlipwayError } from '@slipway/contracts';
 import { CliError, EXIT, UsageError } from '../errors.js';
+import { loadEngine } from '../control-plane-modules.js';
 import type { Command, CommandGroup } from '../registry.js';
 
 interface StartedFake {
@@ -13,15 +17,40 @@ const NAME = /^[a-z][a-z0-9-]{0,38}$/;
 /** Fakes of drivers that are not IaaS drivers, by the short name `slipway fake` takes. */
 const OTHER_FAKES: Readonly<Record<string, string>> = Object.freeze({ harbor: '@slipway/registry-harbor', nsxt: '@slipway/network-nsxt' });
 
-/** The fake of a driver package: `@slipway/iaas-NAME/fake` (or a network or registry driver's), or a full package name given as NAME. */
-async function loadFake(name: string): Promise<(options: { port?: number }) => Promise<StartedFake>> {
-  const specifier = name.includes('/') ? `${name}/fake` : `${OTHER_FAKES[name] ?? `@slipway/iaas-${name}`}/fake`;
-  let module: { startFake?: unknown };
-  try {
-    module = await import(specifier) as { startFake?: unknown };
-  } catch (e) {
-    throw new CliError(`no fake for "${name}": ${specifier} cannot be loaded (${(e as Error).message.split('\n')[0]})`,
-      'Fakes ship in each driver package under ./fake; install the driver (npm install @slipway/iaas-NAME) or name the package.');
+/**
+ * The fake of a driver package: `@slipway/iaas-NAME/fake` (or a network or registry driver's), a vendor's
+ * `slipway-iaas-NAME`, or a full package name given as NAME; looked up first in the operator's plugin dirs
+ * (where it gets the plugin API's packages from this installation, as the loader gives them), then here.
+ */
+async function loadFake(name: string, pluginDirs: string[]): Promise<(options: { port?: number }) => Promise<StartedFake>> {
+  const packages = name.includes('/') ? [name] : [OTHER_FAKES[name] ?? `@slipway/iaas-${name}`, `slipway-iaas-${name}`];
+  let module: { startFake?: unknown } | undefined;
+  let lastError: unknown;
+  for (const dir of pluginDirs) {
+    const require = createRequire(join(dir, 'slipway.yaml'));
+    for (const pkg of packages) {
+      let entry: string;
+      try {
+        entry = require.resolve(`${pkg}/fake`);
+      } catch {
+        continue;
+      }
+      const { providePluginPeers } = await loadEngine('fake');
+      providePluginPeers(dir);
+      module = await import(pathToFileURL(entry).href).catch((e: unknown) => { lastError = e; return undefined; }) as { startFake?: unknown } | undefined;
+      if (module) break;
+    }
+    if (module) break;
+  }
+  for (const pkg of packages) {
+    if (module) break;
+    module = await import(`${pkg}/fake`).catch((e: unknown) => { lastError ??= e; return undefined; }) as { startFake?: unknown } | undefined;
+  }
+  const specifier = `${packages[0]}/fake`;
+  if (!module) {
+    const others = packages.slice(1).map((p) => `, nor ${p}/fake`).join('');
+    throw new CliError(`no fake for "${name}": ${specifier} cannot be loaded (${(lastError as Error | undefined)?.message.split('\n')[0] ?? 'not installed'})${others}`,
+      'Fakes ship in each driver package under ./fake; install the driver (npm install @slipway/iaas-NAME), name the package, or pass --plugin-dir DIR where it is installed.');
   }
   if (typeof module.startFake !== 'function') throw new CliError(`${specifier} exports no startFake()`);
   return module.startFake as (options: { port?: number }) => Promise<StartedFake>;
@@ -37,13 +66,17 @@ const fake: Command = {
     'run Slipway against the fake, or point the cloud\'s own CLI or SDK at the endpoint.',
   ].join('\n'),
   args: [{ name: 'NAME', description: 'the driver: aws, gcp, azure, openstack, vsphere, sandbox, nsxt (network), harbor (registry), or a package name', required: true }],
-  flags: { port: { type: 'string', valueName: 'N', description: 'port on 127.0.0.1 (default: one the OS picks)' } },
-  examples: ['slipway fake openstack --port 8774', 'slipway fake nsxt', 'slipway fake harbor', 'slipway fake @acme/slipway-iaas-foo'],
+  flags: {
+    port: { type: 'string', valueName: 'N', description: 'port on 127.0.0.1 (default: one the OS picks)' },
+    'plugin-dir': { type: 'string', valueName: 'DIR', description: 'a plugin dir (as under plugin_dirs in slipway.yaml) to look in first' },
+  },
+  examples: ['slipway fake openstack --port 8774', 'slipway fake nsxt', 'slipway fake harbor', 'slipway fake @acme/slipway-iaas-foo', 'slipway fake foo --plugin-dir /srv/slipway/plugins'],
   async run({ io, args, flags }) {
     const name = args.NAME!;
     if (!name.includes('/') && !NAME.test(name)) throw new UsageError(`NAME "${name}" is not a driver name; e.g. aws, openstack`, 'fake');
     const port = flags.int('port', { min: 0, max: 65535 });
-    const startFake = await loadFake(name);
+    const pluginDir = flags.string('plugin-dir');
+    const startFake = await loadFake(name, pluginDir ? [resolve(io.cwd, pluginDir)] : []);
     let started: StartedFake;
     try {
       started = await startFake(port !== undefined ? { port } : {});

@@ -1,8 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CONTRACT_VERSIONS } from '@slipway/contracts';
-import { EXIT, UsageError } from '../errors.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
+import { loadEngine } from '../control-plane-modules.js';
+import { printJson } from '../output/json.js';
+import { table } from '../output/table.js';
+import { controlPlanePaths } from '../paths.js';
 import type { Command, CommandGroup } from '../registry.js';
 import { iaasScaffoldFiles } from '../scaffold/iaas-templates.js';
 import { registryScaffoldFiles } from '../scaffold/registry-templates.js';
@@ -10,12 +15,16 @@ import { registryScaffoldFiles } from '../scaffold/registry-templates.js';
 const NAME = /^[a-z][a-z0-9-]{0,38}$/;
 const SCOPE = /^@[a-z0-9][a-z0-9-._]*$/;
 
-function testkitVersion(): string {
+/**
+ * The version of a Slipway package next to this CLI (a new plugin is built against the same ones), or the
+ * given one when that package is not installed here (a CLI installed on its own has no testkit).
+ */
+function installedVersion(name: string, fallback: string): string {
   try {
-    const manifest = new URL('../../../testkit/package.json', import.meta.url);
+    const manifest = createRequire(import.meta.url).resolve(`${name}/package.json`);
     return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
   } catch {
-    return '0.1.0';
+    return fallback;
   }
 }
 
@@ -50,7 +59,12 @@ const init: Command = {
     const target = resolve(io.cwd, flags.string('dir') ?? '.', dirName);
     if (existsSync(target)) throw new UsageError(`${target} already exists; pick another --dir or NAME`, 'plugin init');
     const version = CONTRACT_VERSIONS[kind];
-    const versions = { contract: `^${version.split('.')[0]}.0.0`, contractsVersion: CONTRACT_VERSIONS.iaas, testkitVersion: testkitVersion() };
+    const versions = {
+      contract: `^${version.split('.')[0]}.0.0`,
+      contractsVersion: installedVersion('@slipway/contracts', CONTRACT_VERSIONS.iaas),
+      testkitVersion: installedVersion('@slipway/testkit', '0.1.0'),
+      simulationVersion: installedVersion('@slipway/simulation', '0.1.0'),
+    };
     const files = kind === 'iaas'
       ? iaasScaffoldFiles({ packageName, cloud: name, ...versions })
       : registryScaffoldFiles({ packageName, registry: name, ...versions });
@@ -65,4 +79,37 @@ const init: Command = {
   },
 };
 
-export const pluginCommands: CommandGroup = { title: 'Plugin authors', commands: [init] };
+const list: Command = {
+  name: 'plugins',
+  summary: 'List the plugins slipway.yaml names: installed version, kind, contract and maturity',
+  description: [
+    'Resolves every plugin the config names, as slipway up would (installed? version in range? contract',
+    'provided?), and shows how far each is proven: experimental, fake-verified (passes the conformance',
+    'suite against a wire-level fake of its service, never run against the real one), or production.',
+    'Without FILE it reads the file slipway up would use: $SLIPWAY_CONFIG, else HOME/slipway.yaml.',
+  ].join('\n'),
+  args: [{ name: 'FILE', description: 'the config file', required: false }],
+  flags: { home: { type: 'string', valueName: 'DIR', env: 'SLIPWAY_HOME', description: 'state directory (default ./.slipway)' } },
+  json: true,
+  examples: ['slipway plugins', 'slipway plugins ./slipway.yaml --json'],
+  async run({ io, args, flags }) {
+    const paths = controlPlanePaths(io, { home: flags.string('home'), config: args.FILE });
+    if (!existsSync(paths.configPath)) throw new CliError(`${paths.configPath} does not exist`, 'Pass the path of an existing slipway.yaml.');
+    const { loadConfigFile, PluginLoader, pluginRefsOf } = await loadEngine('plugins');
+    const config = await loadConfigFile(paths.configPath);
+    const loader = new PluginLoader({ searchDirs: config.plugin_dirs ?? [], configDir: paths.configPath });
+    const rows = [];
+    for (const { kind, ref, path } of pluginRefsOf(config)) {
+      const resolved = await loader.resolve(kind, ref, path);
+      rows.push({ path, plugin: resolved.name, version: resolved.version, kind, contract: resolved.module.contract, maturity: resolved.maturity });
+    }
+    if (flags.bool('json')) {
+      printJson(io.stdout, rows);
+      return EXIT.ok;
+    }
+    io.stdout.write(`${table(['WHERE', 'PLUGIN', 'VERSION', 'KIND', 'CONTRACT', 'MATURITY'], rows.map((r) => [r.path, r.plugin, r.version, r.kind, r.contract, r.maturity]))}\n`);
+    return EXIT.ok;
+  },
+};
+
+export const pluginCommands: CommandGroup = { title: 'Plugin authors', commands: [list, init] };

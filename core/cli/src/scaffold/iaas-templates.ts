@@ -15,6 +15,7 @@ export interface IaasScaffold {
   /** Versions of the Slipway packages it is built against. */
   contractsVersion: string;
   testkitVersion: string;
+  simulationVersion: string;
 }
 
 
@@ -23,7 +24,7 @@ export function iaasScaffoldFiles(s: IaasScaffold): Record<string, string> {
   return {
     ...packageFiles({
       packageName: s.packageName, kind: 'iaas', description: `Slipway IaaS driver for ${s.cloud}`, extraExports: { './metadata': './src/metadata.ts' },
-      contract: s.contract, contractsVersion: s.contractsVersion, testkitVersion: s.testkitVersion,
+      contract: s.contract, contractsVersion: s.contractsVersion, testkitVersion: s.testkitVersion, simulationVersion: s.simulationVersion,
     }),
 
     'src/index.ts': `import { definePlugin, type IaasDriver } from '@slipway/contracts';
@@ -132,14 +133,14 @@ export class ${Cloud}MetadataSource implements MetadataSource {
 
     'fake/index.ts': `import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/testkit/simulation';
+import type { FakeFaults, IaasVerb, StartedFake } from '@slipway/simulation';
 import type { ${Cloud}Config } from '../src/config.js';
 
 type Fault = 'throttle' | 'server-error' | 'permanent';
 
 /**
  * A wire-level fake of the ${s.cloud} API on 127.0.0.1: add the cloud's real paths, status codes and error
- * bodies to \`route\`, boot a simulated agent (bootSimulatedAgent from @slipway/testkit/simulation) when a VM
+ * bodies to \`route\`, boot a simulated agent (bootSimulatedAgent from @slipway/simulation) when a VM
  * starts, and serve its user data at /metadata/{vm}/user-data. The fault knobs below are already wired:
  * \`take(verb)\` returns the fault to answer with, if one is queued.
  */

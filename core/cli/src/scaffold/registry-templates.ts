@@ -14,6 +14,7 @@ export interface RegistryScaffold {
   contract: string;
   contractsVersion: string;
   testkitVersion: string;
+  simulationVersion: string;
 }
 
 
@@ -22,7 +23,7 @@ export function registryScaffoldFiles(s: RegistryScaffold): Record<string, strin
   return {
     ...packageFiles({
       packageName: s.packageName, kind: 'registry', description: `Slipway registry driver for ${s.registry}`,
-      contract: s.contract, contractsVersion: s.contractsVersion, testkitVersion: s.testkitVersion,
+      contract: s.contract, contractsVersion: s.contractsVersion, testkitVersion: s.testkitVersion, simulationVersion: s.simulationVersion,
     }),
 
     'src/index.ts': `import { definePlugin, type RegistryDriver } from '@slipway/contracts';
@@ -114,7 +115,7 @@ export class ${Name}RegistryDriver implements Partial<RegistryDriver> {
 
     'fake/index.ts': `import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RegistryFakeFaults, RegistryVerb, StartedRegistryFake } from '@slipway/testkit/simulation';
+import type { RegistryFakeFaults, RegistryVerb, StartedRegistryFake } from '@slipway/simulation';
 import type { ${Name}Config } from '../src/config.js';
 
 type Fault = 'throttle' | 'server-error';

@@ -3,8 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import semver from 'semver';
-import { CONTRACT_VERSIONS, PLUGIN_KINDS, SlipwayError, type PluginKind, type PluginModule } from '@slipway/contracts';
+import { CONTRACT_VERSIONS, PLUGIN_KINDS, PLUGIN_MATURITIES, SlipwayError, type PluginKind, type PluginMaturity, type PluginModule } from '@slipway/contracts';
 import { describeAjvErrors } from '../config/ajv-errors.js';
+import { providePluginPeers } from './plugin-peers.js';
 import type { PluginRef, SlipwayConfig } from '../config/schema.js';
 
 /** A plugin that passed every check and whose config is validated and frozen; nothing created yet. */
@@ -18,12 +19,14 @@ export interface ResolvedPlugin<K extends PluginKind = PluginKind> {
   instanceName: string;
   module: PluginModule<K, unknown>;
   config: Readonly<Record<string, unknown>>;
+  /** How far the plugin is proven, from its package.json; `experimental` when it does not say. */
+  maturity: PluginMaturity;
 }
 
 interface PackageManifest {
   name: string;
   version: string;
-  slipway?: { kind?: string; contract?: string };
+  slipway?: { kind?: string; contract?: string; maturity?: string };
 }
 
 /** The plugin references of a config, with where each sits and the kind it must be. */
@@ -89,7 +92,7 @@ export class PluginLoader {
       const looked = [...this.searchDirs, 'the Slipway installation'].join(', ');
       throw refused(`${path}.plugin: ${ref.plugin} is not installed (looked in ${looked}); run: npm install ${ref.plugin}@"${wanted}"`);
     }
-    const { dir, manifest, viaCore } = found;
+    const { dir, manifest, viaCore, scope } = found;
     if (!semver.satisfies(manifest.version, wanted, { includePrerelease: true })) {
       throw refused(`${path}.version: ${ref.plugin} ${manifest.version} is installed but slipway.yaml wants ${wanted}; run: npm install ${ref.plugin}@"${wanted}" or change ${path}.version`);
     }
@@ -100,11 +103,17 @@ export class PluginLoader {
     if (declared.kind !== kind) {
       throw refused(`${path}.plugin: ${ref.plugin} is a ${declared.kind} plugin, but ${path} needs ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} plugin`);
     }
+    const maturity = declared.maturity ?? 'experimental';
+    if (!(PLUGIN_MATURITIES as readonly string[]).includes(maturity)) {
+      throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} says maturity "${maturity}" in package.json; its author must use one of ${PLUGIN_MATURITIES.join(', ')}`);
+    }
     const provided = CONTRACT_VERSIONS[kind];
     if (!contractSatisfied(provided, declared.contract)) {
       throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} implements ${kind} contract ${declared.contract}; this Slipway provides ${kind} contract ${provided}; install a version of ${ref.plugin} built for contract ^${semver.major(provided)}`);
     }
 
+    // A plugin from an operator's directory gets the plugin API's packages from this installation.
+    if (!viaCore) providePluginPeers(scope);
     const module = await this.importModule(ref.plugin, dir, viaCore, path);
     if (module.kind !== declared.kind || module.contract !== declared.contract) {
       throw refused(`${path}.plugin: ${ref.plugin} says kind ${declared.kind} / contract ${declared.contract} in package.json but ${module.kind} / ${module.contract} in its module; its author must make them agree`);
@@ -127,24 +136,24 @@ export class PluginLoader {
     return {
       kind, name: ref.plugin, version: manifest.version, configPath: path,
       instanceName: 'name' in ref && typeof ref.name === 'string' ? ref.name : 'default',
-      module: module as PluginModule<K, unknown>, config: Object.freeze(config),
+      module: module as PluginModule<K, unknown>, config: Object.freeze(config), maturity: maturity as PluginMaturity,
     };
   }
 
   /** Node's package lookup (node_modules in each parent), first in the operator's dirs, then the core's. */
-  private findPackage(name: string): { dir: string; manifest: PackageManifest; viaCore: boolean } | undefined {
+  private findPackage(name: string): { dir: string; manifest: PackageManifest; viaCore: boolean; scope: string } | undefined {
     const starts = [...this.searchDirs.map((d) => ({ d, viaCore: false })), { d: this.coreDir, viaCore: true }];
     for (const { d, viaCore } of starts) {
       for (let dir = d; ; dir = dirname(dir)) {
         const candidate = join(dir, 'node_modules', name);
         if (existsSync(join(candidate, 'package.json'))) {
           const manifest = JSON.parse(readFileSync(join(candidate, 'package.json'), 'utf8')) as PackageManifest;
-          return { dir: candidate, manifest, viaCore };
+          return { dir: candidate, manifest, viaCore, scope: dir };
         }
         // A plugin dir may itself be the package (a vendor's checkout).
         if (!viaCore && dir === d && existsSync(join(dir, 'package.json'))) {
           const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageManifest;
-          if (manifest.name === name) return { dir, manifest, viaCore };
+          if (manifest.name === name) return { dir, manifest, viaCore, scope: dir };
         }
         if (dirname(dir) === dir) break;
       }

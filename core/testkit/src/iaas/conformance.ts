@@ -4,7 +4,7 @@ import { CONFORMANCE_GROUPS, fullName, type ConformanceTest } from './conformanc
 import { IaasConformanceContext, type ConformanceCloudProperties } from './context.js';
 import { diskTests } from './disk-tests.js';
 import { withEngineRetries, type RetryStats } from './engine-retries.js';
-import type { StartedFake } from './fake.js';
+import type { StartedFake } from '@slipway/simulation';
 import { concurrencyTests, errorTests, signalTests } from './fault-tests.js';
 import { moduleTests } from './module-tests.js';
 import { checkSkips, skipReason, type ConformanceSkip } from './skips.js';

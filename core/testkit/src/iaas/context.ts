@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SlipwayError, type AgentSettings, type CallOptions, type CreateVmInput, type IaasDriver, type PluginModule } from '@slipway/contracts';
-import { AgentChannelRecorder } from '../agent-channel-recorder.js';
+import { AgentChannelRecorder } from '@slipway/simulation';
 import { createTestHost, type TestHost } from '../test-host.js';
-import type { StartedFake } from './fake.js';
+import type { StartedFake } from '@slipway/simulation';
 
 /** Cloud-specific extras the suite passes through when the driver's cloud needs them. */
 export interface ConformanceCloudProperties {

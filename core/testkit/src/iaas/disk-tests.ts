@@ -73,11 +73,19 @@ export const diskTests: ConformanceTest[] = [
       const diskId = await ctx.createDisk({ sizeMb: 1024 });
       await driver.resizeDisk!({ diskId, sizeMb: 2048 });
       expect(await driver.hasDisk({ diskId })).toBe(true);
+      // A resize that did nothing must fail here: read the size back through the driver's own inventory, or
+      // else from the fake's cloud. A driver offering neither cannot show that it resized anything.
+      const { fake } = ctx.ready();
+      let size: number | undefined;
       if (ctx.has('inventory')) {
         const inventory = await driver.listResources!({ tags: { 'slipway.conformance': ctx.runId } });
-        const size = inventory.disks.find((d) => d.diskId === diskId)?.sizeMb;
-        if (size !== undefined) expect(size, 'the inventory shows the new size').toBeGreaterThanOrEqual(2048);
+        size = inventory.disks.find((d) => d.diskId === diskId)?.sizeMb;
+        expect(size, "listResources must report each disk's sizeMb, so a resize can be checked").toBeTypeOf('number');
+      } else {
+        expect(fake.inspect?.diskSizeMb, 'without the inventory capability, the fake must offer inspect.diskSizeMb so the suite can read the new size').toBeTypeOf('function');
+        size = await fake.inspect!.diskSizeMb!(diskId);
       }
+      expect(size, 'the cloud holds the disk at its new size after resizeDisk').toBeGreaterThanOrEqual(2048);
     },
   },
   {
@@ -85,7 +93,8 @@ export const diskTests: ConformanceTest[] = [
     async run(ctx) {
       const { driver } = ctx.ready();
       const diskId = await ctx.createDisk();
-      const { snapshotId } = await driver.snapshotDisk!({ diskId, metadata: { 'slipway.conformance': ctx.runId } });
+      // A create verb: the engine sends an idempotency key with it, so a retried snapshot is the same snapshot.
+      const { snapshotId } = await driver.snapshotDisk!({ diskId, metadata: { 'slipway.conformance': ctx.runId } }, { requestId: randomUUID() });
       ctx.trackSnapshot(snapshotId);
       expect(typeof snapshotId === 'string' && snapshotId.length > 0, 'snapshotDisk returns a snapshotId').toBe(true);
       await driver.deleteSnapshot!({ snapshotId });

@@ -5,7 +5,7 @@ import { checkSkips, skipReason, type ConformanceSkip } from '../iaas/skips.js';
 import { addressTests } from './address-tests.js';
 import { NetworkConformanceContext } from './context.js';
 import { endpointTests } from './endpoint-tests.js';
-import type { StartedNetworkFake } from './fake.js';
+import type { StartedNetworkFake } from '@slipway/simulation';
 import { convergenceTests, describeStats, errorTests, signalTests } from './fault-tests.js';
 import { isolationTests, leftoverTests } from './isolation-tests.js';
 import { NETWORK_GROUPS, fullName, type NetworkConformanceTest } from './test.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SlipwayError, networkCapabilities, type NetworkCapability, type NetworkDriver, type PluginModule } from '@slipway/contracts';
 import type { RetryStats } from '../iaas/engine-retries.js';
 import { createTestHost, type TestHost } from '../test-host.js';
-import type { StartedNetworkFake } from './fake.js';
+import type { StartedNetworkFake } from '@slipway/simulation';
 import { withNetworkRetries } from './retries.js';
 
 /** The IaaS target name the suite prepares clusters on. */

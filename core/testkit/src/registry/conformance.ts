@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  SlipwayError, type PluginModule, type RegistryCapability, type RegistryDriver, type RegistryInfo, type RobotAccount,
+  PLUGIN_MATURITIES, SlipwayError, type PluginModule, type RegistryCapability, type RegistryDriver, type RegistryInfo, type RobotAccount,
 } from '@slipway/contracts';
 import { withEngineRetries, type RetryStats } from '../iaas/engine-retries.js';
 import { checkSkips, skipReason, type ConformanceSkip } from '../iaas/skips.js';
 import { createTestHost, type TestHost } from '../test-host.js';
 import { probeRepositoryAccess } from './data-path.js';
-import type { StartedRegistryFake } from './fake.js';
+import type { StartedRegistryFake } from '@slipway/simulation';
 
 export interface RegistryConformanceOptions {
   plugin: PluginModule<'registry', any>;
@@ -15,7 +15,7 @@ export interface RegistryConformanceOptions {
   startFake: () => Promise<StartedRegistryFake>;
   /** Tests the driver cannot pass, each with the reason. Names are `group > test`. */
   skip?: ConformanceSkip[];
-  packageJson?: { name?: string; slipway?: { kind?: string; contract?: string } };
+  packageJson?: { name?: string; slipway?: { kind?: string; contract?: string; maturity?: string } };
   /** Project name prefix the driver's config expects (Harbor driver: `slipway-`). Default `slipway-`. */
   projectPrefix?: string;
   /** The suite again on a faulty registry API, with the engine's retries around the driver. */
@@ -312,7 +312,9 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
       });
       if (options.packageJson) {
         it('package.json agrees with the module', () => {
-          expect(options.packageJson!.slipway).toEqual({ kind: 'registry', contract: options.plugin.contract });
+          const { kind, contract, maturity } = options.packageJson!.slipway ?? {};
+          expect({ kind, contract }).toEqual({ kind: 'registry', contract: options.plugin.contract });
+          if (maturity !== undefined) expect(PLUGIN_MATURITIES, 'package.json slipway.maturity').toContain(maturity);
         });
       } else {
         it.skip('package.json agrees with the module (skipped: no packageJson option given)', () => undefined);

@@ -8,8 +8,18 @@ export interface StartedFake<C = unknown> {
   credentials?: Array<{ name: string; type: CredentialType; value: unknown }>;
   /** Generic fault knobs every fake offers; the conformance suite uses only these. */
   faults: FakeFaults;
+  /**
+   * What the fake's cloud holds, read behind the driver's back, for the suite to check effects the contract
+   * verbs cannot show: a disk's size after `resizeDisk` on a driver without the `inventory` capability.
+   */
+  inspect?: FakeInspection;
   /** Stops the fake's servers and every agent its VMs booted. */
   stop(): Promise<void>;
+}
+
+export interface FakeInspection {
+  /** The disk's size in MiB as the cloud holds it; undefined when the cloud has no such disk. */
+  diskSizeMb?(diskId: string): Promise<number | undefined>;
 }
 
 /** Contract verb names, used to aim faults: each fake maps them to its cloud's operation (createVm -> RunInstances). */
