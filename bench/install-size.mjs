@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const WORKSPACES = ['core/contracts', 'core/pki', 'core/agent', 'core/simulation', 'core/testkit', 'core/engine', 'core/api', 'core/cli',
+const WORKSPACES = ['core/contracts', 'core/pki', 'core/agent', 'core/simulation', 'core/testkit', 'core/engine', 'core/dashboard', 'core/api', 'core/cli',
   'plugins/credhub', 'iaas-drivers/sandbox', 'iaas-drivers/local', 'iaas-drivers/aws', 'iaas-drivers/gcp', 'iaas-drivers/azure',
   'iaas-drivers/openstack', 'iaas-drivers/vsphere', 'network-drivers/flat', 'network-drivers/nsxt', 'registry-drivers/harbor'];
 const CONTROL_PLANE = ['@slipway/cli', '@slipway/api', '@slipway/engine', '@slipway/iaas-sandbox', '@slipway/network-flat', '@slipway/credentials-credhub'];

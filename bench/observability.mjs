@@ -31,6 +31,7 @@ plans:
     max_worker_instances: 10
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768 }
+    kubernetes: { require_api: false }
     update: { canaries: 1, max_in_flight: 10, canary_watch_time: "100-60000", update_watch_time: "100-60000" }
 ${extra}`;
 

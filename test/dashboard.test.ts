@@ -31,6 +31,7 @@ plans:
     max_worker_instances: 5
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
 `;
 
 const home = mkdtempSync(join(tmpdir(), 'slipway-dashboard-'));

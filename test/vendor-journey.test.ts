@@ -118,7 +118,7 @@ describe('a vendor\'s IaaS driver, from slipway plugin init to a cluster', () =>
       iaas: [{ name: 'acme', plugin: 'slipway-iaas-acme', version: '^0.1', config: started.config, stemcell_cloud_properties: { image_id: FAKE_BASE_IMAGE_ID } }],
       network: { plugin: '@slipway/network-flat', config: { ranges: { acme: { cidr: '10.77.0.0/24' } } } },
       agents: { heartbeat_interval_seconds: 1, boot_timeout_seconds: 60 },
-      plans: [{ name: 'small', iaas: 'acme', master_instances: 1, worker_instances: 1, master_vm: vm, worker_vm: vm }],
+      plans: [{ name: 'small', iaas: 'acme', master_instances: 1, worker_instances: 1, master_vm: vm, worker_vm: vm, kubernetes: { require_api: false } }],
     }));
     const { stdout: validated } = await step('slipway validate', () => slipway(['validate', configPath, '--home', home], operator));
     expect(validated).toContain("is valid.");
@@ -171,7 +171,7 @@ describe('a vendor\'s registry driver, from slipway plugin init to loading in pl
       iaas: [{ name: 'sandbox', plugin: '@slipway/iaas-sandbox', config: {} }],
       network: { plugin: '@slipway/network-flat', config: { ranges: { sandbox: { cidr: '10.78.0.0/24' } } } },
       registry: { plugin: 'slipway-registry-quay', version: '^0.1', config: { url: 'https://quay.example.test', credentials_ref: '/slipway/registry/quay' } },
-      plans: [{ name: 'small', iaas: 'sandbox', master_instances: 1, worker_instances: 1, master_vm: vm, worker_vm: vm }],
+      plans: [{ name: 'small', iaas: 'sandbox', master_instances: 1, worker_instances: 1, master_vm: vm, worker_vm: vm, kubernetes: { require_api: false } }],
     }));
     const { stdout: validated } = await step('slipway validate with the registry plugin', () => slipway(['validate', configPath, '--home', join(operator, 'home')], operator));
     expect(validated).toContain('is valid.');

@@ -9,7 +9,7 @@ export const repoRoot = join(import.meta.dirname, '..', '..');
 
 /** Every workspace that is published to npm (the e2e workspace in test/ is private). */
 export const PUBLISHED_WORKSPACES = [
-  'core/contracts', 'core/pki', 'core/agent', 'core/simulation', 'core/testkit', 'core/engine', 'core/api', 'core/cli',
+  'core/contracts', 'core/pki', 'core/agent', 'core/simulation', 'core/testkit', 'core/engine', 'core/dashboard', 'core/api', 'core/cli',
   'plugins/credhub', 'iaas-drivers/sandbox', 'iaas-drivers/local', 'iaas-drivers/aws', 'iaas-drivers/gcp',
   'iaas-drivers/azure', 'iaas-drivers/openstack', 'iaas-drivers/vsphere', 'network-drivers/flat',
   'network-drivers/nsxt', 'registry-drivers/harbor',

@@ -27,7 +27,8 @@ beforeAll(async () => {
     master_instances: 3
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
-    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768 }`,
+    worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768 }
+    kubernetes: { require_api: false }`,
   }), { clock });
 }, 60_000);
 afterAll(async () => h?.stop());

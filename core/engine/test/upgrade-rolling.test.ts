@@ -48,6 +48,7 @@ beforeAll(async () => {
     max_worker_instances: 5
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
     update: { max_in_flight: 2, serial: false, canary_watch_time: "10-5000", update_watch_time: "10-5000" }
   - name: disks
     iaas: sandbox
@@ -55,6 +56,7 @@ beforeAll(async () => {
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
+    kubernetes: { require_api: false }
     update: { serial: false, max_in_flight: 2, canary_watch_time: "10-5000", update_watch_time: "10-5000" }
   - name: disks-big
     iaas: sandbox
@@ -62,6 +64,7 @@ beforeAll(async () => {
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 12288 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 24576 }
+    kubernetes: { require_api: false }
     update: { serial: false, max_in_flight: 2, canary_watch_time: "10-5000", update_watch_time: "10-5000" }
   - name: disks-small
     iaas: sandbox
@@ -69,6 +72,7 @@ beforeAll(async () => {
     worker_instances: 1
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 12288 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 10240 }
+    kubernetes: { require_api: false }
   - name: slow
     iaas: slowdisk
     master_instances: 1

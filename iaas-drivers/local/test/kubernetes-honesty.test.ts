@@ -41,9 +41,9 @@ describe('honest cluster state and drains that report, on real agents', () => {
     bin = mkdtempSync(join(tmpdir(), 'slipway-fake-kubectl-'));
     writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\necho "$@" >> "${join(bin, 'calls')}"\ncat >&2 <<'EOF'\n${KUBECTL_ERROR}\nEOF\nexit 1\n`);
     chmodSync(join(bin, 'kubectl'), 0o755);
-    cp = await startLocalControlPlane({ masters: 1, workers: 0, binDirs: [bin], heartbeatSeconds: 0.5, update: { drain_timeout_seconds: DRAIN_TIMEOUT_S },
+    cp = await startLocalControlPlane({ masters: 1, workers: 1, binDirs: [bin], heartbeatSeconds: 0.5, update: { drain_timeout_seconds: DRAIN_TIMEOUT_S },
       extraPlans: [{
-        name: 'local-api', iaas: 'local', master_instances: 1, worker_instances: 0, max_worker_instances: 1,
+        name: 'local-api', iaas: 'local', master_instances: 1, worker_instances: 1, max_worker_instances: 2,
         master_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 }, worker_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 },
       }],
     });
