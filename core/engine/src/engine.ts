@@ -25,7 +25,12 @@ import { createStore, type Store } from './store/index.js';
 import { defaultKeysDir } from './keys-dir.js';
 import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
-import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
+import { CHANGE_FEED, CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, TASK_LEASES, type ControlPlaneIdentity } from './tokens.js';
+import { LocalChangeFeed, type ChangeFeed } from './replicas/change-feed.js';
+import { newReplicaIdentity, type ReplicaIdentity } from './replicas/identity.js';
+import { LeaderLease } from './replicas/leader-lease.js';
+import { replicaSettingsOf, type ReplicaMode } from './replicas/settings.js';
+import { TaskLeases } from './replicas/task-leases.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
 import { UpgradeService, UpgradeSteps, upgradeClusterTask, updateClusterTask, updateTaskVariants } from './upgrades/index.js';
@@ -63,13 +68,17 @@ export interface EngineServices {
 
 export interface Engine {
   config: SlipwayConfig;
+  /** This process among the replicas sharing the store (`id` is what tasks' owner and the leader row hold). */
+  replica: ReplicaIdentity;
+  /** Whether this replica runs the singletons now (always, with the store to itself). */
+  isLeader(): boolean;
   store: Store;
   plugins: PluginSet;
   tls: ControlPlaneTls;
   /** The API's serving certificate: the HTTPS server reloads it when the certificate watch renews it. */
   servingCertificate: ServingCertificate;
   caPath: string;
-  /** Wires the services (agents will dial `agentUrl`) and resumes unfinished tasks. */
+  /** Wires the services (agents will dial `agentUrl`), claims orphaned tasks and campaigns for leader. */
   start(agentUrl: string): Promise<EngineServices>;
   /** Pauses tasks (they resume on the next start), destroys plugins, closes the store. */
   close(): Promise<void>;
@@ -85,7 +94,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   await mkdir(home, { recursive: true, mode: 0o700 });
   const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
   const store = await createStore(join(home, 'slipway.db'));
+  // SQLite: this process holds the home lock and so the whole store.
+  const mode: ReplicaMode = 'exclusive';
+  const replica = newReplicaIdentity();
   let plugins: PluginSet | undefined;
+  let changes: ChangeFeed | undefined;
   try {
     plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock });
     const caPath = join(home, 'ca.pem');
@@ -97,14 +110,22 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     container.register(PLUGINS, { useValue: plugins });
     container.register(CLOCK, { useValue: clock });
     container.register(LOGGER, { useValue: logger });
+    const replicas = replicaSettingsOf(config, mode);
+    container.register(TASK_LEASES, { useValue: new TaskLeases(store.db, replicas, replica, clock) });
+    changes = new LocalChangeFeed();
+    container.register(CHANGE_FEED, { useValue: changes });
     const servingCertificate = new ServingCertificate(tls, plugins.credentials, config, advertisedBefore);
     container.register(SERVING_CERTIFICATE, { useValue: servingCertificate });
     let services: EngineServices | undefined;
     let monitor: HealthMonitor | undefined;
+    let fleetPoll: NodeJS.Timeout | undefined;
+    let leader: LeaderLease | undefined;
     let alertSinks: AlertSinks | undefined;
     const livePlugins = plugins;
+    const liveChanges = changes;
     return {
-      config, store, plugins, tls, caPath, servingCertificate,
+      config, store, plugins, tls, caPath, servingCertificate, replica,
+      isLeader: () => leader?.isLeader ?? false,
       async start(agentUrl: string) {
         if (services) return services;
         const identity: ControlPlaneIdentity = { agentUrl, caPem: tls.caPem, agentCaName: AGENT_CA, version: options.version };
@@ -135,10 +156,30 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         };
         await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();
-        if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`);
-        await services.upgrades.resumeFleets();
-        monitor = container.resolve(HealthMonitor);
-        await monitor.start();
+        if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`, { replica: replica.id });
+        tasks.startLeases();
+        // Fleet jobs wait for the leader: a job requested here while another replica leads is run there.
+        await services.upgrades.stopFleets();
+        const upgrades = services.upgrades;
+        leader = new LeaderLease(store.db, replicas, replica, clock, logger, {
+          // The singletons. The health monitor is made anew for each term: one that stopped does not restart.
+          async start() {
+            const term = container.createChildContainer();
+            term.registerSingleton(HealthMonitor);
+            monitor = term.resolve(HealthMonitor);
+            await monitor.start();
+            await upgrades.resumeFleets();
+            fleetPoll = setInterval(() => { upgrades.resumeFleets().catch((e) => logger.warn('could not look for fleet upgrades', { error: (e as Error).message })); }, replicas.claimMs);
+            fleetPoll.unref?.();
+          },
+          async stop() {
+            clearInterval(fleetPoll);
+            await monitor?.stop();
+            monitor = undefined;
+            await upgrades.stopFleets();
+          },
+        });
+        await leader.start();
         return services;
       },
       async close() {
@@ -151,15 +192,17 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
             clearTimeout(slow);
           }
         };
-        await phase('the health monitor\'s pass', () => monitor?.stop());
+        await phase('the singletons to stop and the leader lease to be let go', () => leader?.stop());
         await phase('fleet upgrades to pause', () => services?.upgrades.stopFleets());
         await phase('running tasks to pause', () => services?.tasks.shutdown());
+        await phase('the change feed to close', () => liveChanges.close());
         await phase('alert sinks', () => alertSinks?.destroy());
         await phase('the plugins to stop', () => livePlugins.destroy());
         await store.db.destroy();
       },
     };
   } catch (e) {
+    await changes?.close();
     await plugins?.destroy();
     await store.db.destroy();
     throw e;

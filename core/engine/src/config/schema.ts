@@ -103,6 +103,14 @@ export interface SlipwayConfig {
   plans: PlanConfig[];
   health?: HealthConfig;
   certificates?: CertificatesConfig;
+  replicas?: ReplicasConfig;
+}
+
+/** How replicas sharing one PostgreSQL store split the work (replicas.* in slipway.yaml). */
+export interface ReplicasConfig {
+  lease_seconds: number;
+  renew_interval_seconds: number;
+  claim_interval_seconds: number;
 }
 
 /** When certificates are checked, alerted on and renewed (certificates.* in slipway.yaml). */
@@ -322,6 +330,15 @@ export const configSchema: JsonSchema = {
         check_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 3600, description: 'how often certificates are checked (by the health monitor\'s loop)' },
         max_concurrent_renewals: { type: 'integer', minimum: 1, default: 1, description: 'automatic rotations running at once across all clusters; the others wait for a later check' },
         alert_days: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, default: [180, 30, 7], description: 'alert when a certificate comes within each of these many days of expiry: once per threshold, until it is renewed' },
+      },
+    },
+    replicas: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'control plane replicas on one PostgreSQL store (docs/ha.md): a task is owned under a lease its replica renews while it runs, singletons (health monitor, event retention, fleet upgrades, certificate renewal) run on the holder of the leader lease. A dead replica\'s work is taken over within about lease_seconds + claim_interval_seconds. With SQLite the one process owns everything and these only pace the bookkeeping',
+      properties: {
+        lease_seconds: { type: 'number', minimum: 1, maximum: 600, default: 10, description: 'how long a task\'s or the leader\'s lease lasts without renewal; also the most clock skew between replicas that is tolerated' },
+        renew_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 3, description: 'how often a replica renews its leases; keep it at most a third of lease_seconds so one slow renewal does not lose them' },
+        claim_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 2, description: 'how often each replica looks for tasks whose lease lapsed (their owner died) and for a vacant leader lease' },
       },
     },
   },
