@@ -71,12 +71,12 @@ export class LeaderLease {
     let held: boolean;
     try {
       held = await this.acquire(asked);
+      if (held) this.heldUntil = asked + this.settings.leaseMs;
     } catch (e) {
-      // The store is unreachable: the lease may still be ours until it runs out, and not a moment longer.
+      // The store is unreachable: the lease is still ours until it runs out; step down a renewal before.
       this.logger.warn('leader lease: the store did not answer', { error: (e as Error).message });
-      held = this.leading && this.clock.now() < this.heldUntil - this.settings.renewMs;
+      held = this.leading && this.clock.now() + this.settings.renewMs < this.heldUntil;
     }
-    if (held) this.heldUntil = asked + this.settings.leaseMs;
     await this.step(held);
   }
 
