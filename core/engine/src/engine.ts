@@ -21,12 +21,14 @@ import { ClusterRegistrySteps } from './registry/cluster-registry.js';
 import { PlanCatalog } from './plans.js';
 import { PluginLoader } from './plugins/loader.js';
 import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
-import { createStore, type Store } from './store/index.js';
+import { createStore, parseStoreUrl, type Store, type StoreLocation } from './store/index.js';
+import { STORE_FILE } from './backup/take-backup.js';
 import { defaultKeysDir } from './keys-dir.js';
 import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
 import { CHANGE_FEED, CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, TASK_LEASES, type ControlPlaneIdentity } from './tokens.js';
 import { LocalChangeFeed, type ChangeFeed } from './replicas/change-feed.js';
+import { PostgresChangeFeed } from './replicas/postgres-change-feed.js';
 import { newReplicaIdentity, type ReplicaIdentity } from './replicas/identity.js';
 import { LeaderLease } from './replicas/leader-lease.js';
 import { replicaSettingsOf, type ReplicaMode } from './replicas/settings.js';
@@ -48,6 +50,19 @@ export interface EngineOptions {
   version: string;
   /** Where plugins keep key material, outside the home (never in a backup); default `defaultKeysDir(home)`. */
   keysDir?: string;
+  /** The environment `SLIPWAY_STORE_URL` is read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Where the control plane's state lives: `SLIPWAY_STORE_URL`, else `store.url` of slipway.yaml, else the
+ * SQLite file every home has had. A relative SQLite path is relative to the home.
+ */
+export function storeLocationOf(home: string, config: SlipwayConfig, env: NodeJS.ProcessEnv = process.env): StoreLocation {
+  const fromEnv = env.SLIPWAY_STORE_URL?.trim();
+  if (fromEnv) return parseStoreUrl(fromEnv, home, 'SLIPWAY_STORE_URL');
+  if (config.store?.url) return parseStoreUrl(config.store.url, home, 'store.url');
+  return { dialect: 'sqlite', file: join(home, STORE_FILE) };
 }
 
 /** The running engine's services, for the API and the CLI's `up`. */
@@ -93,9 +108,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const clock = options.clock ?? new SystemClock();
   await mkdir(home, { recursive: true, mode: 0o700 });
   const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
-  const store = await createStore(join(home, 'slipway.db'));
-  // SQLite: this process holds the home lock and so the whole store.
-  const mode: ReplicaMode = 'exclusive';
+  const store = await createStore(storeLocationOf(home, config, options.env));
+  // SQLite: this process holds the home lock and so the whole store. PostgreSQL: replicas share it.
+  const mode: ReplicaMode = store.dialect === 'postgres' ? 'shared' : 'exclusive';
   const replica = newReplicaIdentity();
   let plugins: PluginSet | undefined;
   let changes: ChangeFeed | undefined;
@@ -112,7 +127,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     container.register(LOGGER, { useValue: logger });
     const replicas = replicaSettingsOf(config, mode);
     container.register(TASK_LEASES, { useValue: new TaskLeases(store.db, replicas, replica, clock) });
-    changes = new LocalChangeFeed();
+    changes = store.location.dialect === 'postgres' ? await PostgresChangeFeed.open(store.location.url, replica.id, logger) : new LocalChangeFeed();
     container.register(CHANGE_FEED, { useValue: changes });
     const servingCertificate = new ServingCertificate(tls, plugins.credentials, config, advertisedBefore);
     container.register(SERVING_CERTIFICATE, { useValue: servingCertificate });

@@ -33,7 +33,7 @@ export * from './tasks/model.js';
 export { ClusterSteps, createClusterTask, resizeClusterTask, deleteClusterTask, KUBERNETES_API_PORT } from './lifecycle/cluster-tasks.js';
 export { Provisioner } from './lifecycle/provisioner.js';
 export { ensureControlPlaneTls, CONTROL_PLANE_CA, AGENT_CA, SERVER_CERT, type ControlPlaneTls } from './control-plane-tls.js';
-export { openEngine, type Engine, type EngineOptions, type EngineServices } from './engine.js';
+export { openEngine, storeLocationOf, type Engine, type EngineOptions, type EngineServices } from './engine.js';
 export * from './health/index.js';
 export * from './upgrades/index.js';
 export type { HealthConfig, UpdateStrategyConfig, CountOrPercent } from './config/schema.js';

@@ -1,28 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { SlipwayError } from '@slipway/contracts';
+import { storeMatrix } from '@slipway/testkit/store-matrix';
 import { SystemClock, TaskRunner, createStore, silentLogger, type Store, type TaskDefinition } from '../src/index.js';
 
-let dir: string;
-let store: Store;
 const clock = new SystemClock();
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'slipway-tasks-'));
-  store = await createStore(join(dir, 'slipway.db'));
-  await store.clusters.insert({
-    uuid: 'c-1', name: 'demo', owner: 'admin', plan_name: 'small', iaas: 'sandbox', external_hostname: 'demo.example.test',
-    k8s_version: '1.31.4', stemcell: 'ubuntu-jammy/1.600', master_instances: 1, worker_instances: 1, api_address: null,
-    status: 'active', live: 1, created_at: clock.now().toString(), updated_at: clock.now().toString(),
-  });
-});
-afterEach(async () => {
-  await store.db.destroy();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 /** A task whose steps record each run and can be held open or made to fail. */
 function recordingTask(runs: string[], options: { hold?: string; fail?: string; gate?: Promise<void> } = {}): TaskDefinition<{ n: number }> {
@@ -42,6 +24,24 @@ function recordingTask(runs: string[], options: { hold?: string; fail?: string; 
     },
   };
 }
+
+for (const target of await storeMatrix()) describe.skipIf(target.skip)(`on ${target.title}`, () => {
+let url: string;
+let store: Store;
+
+beforeEach(async () => {
+  url = await target.fresh();
+  store = await createStore(url);
+  await store.clusters.insert({
+    uuid: 'c-1', name: 'demo', owner: 'admin', plan_name: 'small', iaas: 'sandbox', external_hostname: 'demo.example.test',
+    k8s_version: '1.31.4', stemcell: 'ubuntu-jammy/1.600', master_instances: 1, worker_instances: 1, api_address: null,
+    status: 'active', live: 1, created_at: clock.now().toString(), updated_at: clock.now().toString(),
+  });
+});
+afterEach(async () => {
+  await store.db.destroy();
+});
+afterAll(() => target.dispose());
 
 const submit = (runner: TaskRunner) => runner.submit({ type: 'UPDATE', cluster: { uuid: 'c-1', name: 'demo' }, user: 'admin', description: 'resize', params: { n: 1 } });
 
@@ -70,6 +70,29 @@ describe('task runner', () => {
     expect((await runner.settled(first.id)).state).toBe('done');
     // Once it has ended, the cluster takes new work.
     expect((await runner.settled((await submit(runner)).id)).state).toBe('done');
+  });
+
+  it('lets only one of two control planes sharing the database start a task on a cluster', async () => {
+    // Two runners: neither sees the other's in-process lock, so the database decides. On PostgreSQL they have
+    // a connection pool each, as two replicas would; SQLite allows one control plane per home (one connection).
+    const other = target.dialect === 'postgres' ? await createStore(url) : store;
+    try {
+      let open!: () => void;
+      const gate = new Promise<void>((r) => { open = r; });
+      const runners = [new TaskRunner(store, clock, silentLogger), new TaskRunner(other, clock, silentLogger)];
+      for (const r of runners) r.register(recordingTask([], { hold: 'a', gate }));
+      const outcomes = await Promise.allSettled(runners.map((r) => submit(r)));
+      const won = outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o as PromiseFulfilledResult<{ id: number }>).value);
+      const lost = outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason as SlipwayError);
+      expect(won).toHaveLength(1);
+      expect(lost.map((e) => e.code)).toEqual(['Conflict']);
+      expect(lost[0].message).toContain(`task ${won[0].id}`);
+      open();
+      await Promise.all(runners.map((r) => r.settled(won[0].id)));
+      expect((await store.tasks.list({ limit: 10 })).map((t) => t.state)).toEqual(['done']);
+    } finally {
+      if (other !== store) await other.db.destroy();
+    }
   });
 
   it('pauses on shutdown and resumes at the step that was running, not before it', async () => {
@@ -110,15 +133,19 @@ describe('task runner', () => {
 });
 
 describe('store', () => {
-  it('migrates a new file to the latest schema, and reopening it applies nothing twice', async () => {
-    const file = join(dir, 'again.db');
+  it('migrates a new database to the latest schema, and reopening it applies nothing twice', async () => {
+    await store.db.destroy();
+    const file = await target.fresh({ schema: true });
     const a = await createStore(file);
     const applied = await a.db.selectFrom('kysely_migration' as never).selectAll().execute();
     await a.db.destroy();
     const b = await createStore(file);
     expect(await b.db.selectFrom('kysely_migration' as never).selectAll().execute()).toEqual(applied);
-    const mode = await sql`pragma journal_mode`.execute(b.db);
-    expect(mode.rows).toEqual([{ journal_mode: 'wal' }]);
-    await b.db.destroy();
+    if (target.dialect === 'sqlite') {
+      const mode = await sql`pragma journal_mode`.execute(b.db);
+      expect(mode.rows).toEqual([{ journal_mode: 'wal' }]);
+    }
+    store = b;
   });
+});
 });

@@ -104,6 +104,8 @@ export interface SlipwayConfig {
   health?: HealthConfig;
   certificates?: CertificatesConfig;
   replicas?: ReplicasConfig;
+  /** Where the control plane's state lives (default: `sqlite:slipway.db` in the home). */
+  store?: StoreConfig;
 }
 
 /** How replicas sharing one PostgreSQL store split the work (replicas.* in slipway.yaml). */
@@ -111,6 +113,11 @@ export interface ReplicasConfig {
   lease_seconds: number;
   renew_interval_seconds: number;
   claim_interval_seconds: number;
+}
+
+/** store.url: `sqlite:PATH` (relative to the home) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`. */
+export interface StoreConfig {
+  url: string;
 }
 
 /** When certificates are checked, alerted on and renewed (certificates.* in slipway.yaml). */
@@ -318,6 +325,16 @@ export const configSchema: JsonSchema = {
         alerts: {
           type: 'array', default: [], items: pluginRef(),
           description: 'alert sink plugins (kind `alerts`) that receive every alert besides the control plane\'s log',
+        },
+      },
+    },
+    store: {
+      type: 'object', additionalProperties: false, required: ['url'],
+      description: 'where the control plane keeps its state, the credential store\'s and the network\'s included (one backup, one failover). SLIPWAY_STORE_URL overrides it. Without it: sqlite:slipway.db in the home',
+      properties: {
+        url: {
+          type: 'string', pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
+          description: 'sqlite:PATH (a file; relative paths are relative to the home) or postgres://USER:PASSWORD@HOST:PORT/DATABASE (several replicas may share it)',
         },
       },
     },

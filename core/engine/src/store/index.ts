@@ -3,12 +3,14 @@ import { ClusterRepository } from './clusters.js';
 import { ClusterRegistryRepository } from './cluster-registry.js';
 import { EventLog } from './events.js';
 import { InstanceRepository } from './instances.js';
+import { dialectOf, parseStoreUrl, type StoreDialectName, type StoreLocation } from './dialect.js';
 import { openStore, type Db } from './open.js';
 import { SettingsRepository } from './settings.js';
 import { TaskRepository } from './tasks.js';
 import { UserRepository } from './users.js';
 
 export type { Db } from './open.js';
+export { binaryType, describeStore, dialectOf, identityColumn, isUniqueViolation, parseStoreUrl, type StoreDialectName, type StoreLocation } from './dialect.js';
 export * from './schema.js';
 export { ACTIVE_TASK_STATES } from './tasks.js';
 export type { ClusterWithTask } from './clusters.js';
@@ -16,6 +18,9 @@ export type { ClusterWithTask } from './clusters.js';
 /** The control plane's persistent state: one database, one repository per aggregate. */
 export interface Store {
   db: Db;
+  /** Where the state lives: a SQLite file or a PostgreSQL database. */
+  location: StoreLocation;
+  dialect: StoreDialectName;
   clusters: ClusterRepository;
   instances: InstanceRepository;
   tasks: TaskRepository;
@@ -26,10 +31,12 @@ export interface Store {
   agentTrust: AgentTrustRepository;
 }
 
-export async function createStore(file: string): Promise<Store> {
-  const db = await openStore(file);
+/** Opens the store at a location, a store URL (`sqlite:PATH`, `postgres://...`) or a SQLite file's path. */
+export async function createStore(where: string | StoreLocation): Promise<Store> {
+  const location = typeof where === 'string' ? parseStoreUrl(where) : where;
+  const db = await openStore(location);
   return {
-    db,
+    db, location, dialect: dialectOf(db),
     clusters: new ClusterRepository(db),
     instances: new InstanceRepository(db),
     tasks: new TaskRepository(db),

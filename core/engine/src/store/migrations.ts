@@ -1,8 +1,11 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { identityColumn } from './dialect.js';
 
 /**
  * Versioned migrations, in code so the compiled package carries them. Names sort in apply order.
- * Only portable types (text, integer) and kysely's schema builder: PostgreSQL takes the same list.
+ * Only portable types (text, integer) and kysely's schema builder: PostgreSQL takes the same list. What differs
+ * between the two (identity columns, binary columns) comes from ./dialect.ts, so the DDL a SQLite home got
+ * from a migration is the DDL it still gets (an existing home is never migrated differently).
  */
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -14,7 +17,7 @@ const migrations: Record<string, Migration> = {
         .execute();
 
       await db.schema.createTable('users')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', identityColumn(db))
         .addColumn('name', 'text', (c) => c.notNull().unique())
         .addColumn('password_hash', 'text', (c) => c.notNull())
         .addColumn('roles', 'text', (c) => c.notNull())
@@ -84,7 +87,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('disks_instance').on('disks').columns(['instance_id']).execute();
 
       await db.schema.createTable('tasks')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', identityColumn(db))
         .addColumn('type', 'text', (c) => c.notNull())
         .addColumn('cluster_uuid', 'text')
         .addColumn('cluster_name', 'text')
@@ -114,7 +117,7 @@ const migrations: Record<string, Migration> = {
         .execute();
 
       await db.schema.createTable('task_logs')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', identityColumn(db))
         .addColumn('task_id', 'integer', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('level', 'text', (c) => c.notNull())
@@ -123,7 +126,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('task_logs_task').on('task_logs').columns(['task_id', 'id']).execute();
 
       await db.schema.createTable('events')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', identityColumn(db))
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('cluster_uuid', 'text')
         .addColumn('instance_id', 'text')
@@ -154,7 +157,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('instances_heartbeat').on('instances').columns(['last_heartbeat_at']).execute();
 
       await db.schema.createTable('health_incidents')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', identityColumn(db))
         .addColumn('cluster_uuid', 'text', (c) => c.notNull())
         .addColumn('instance_id', 'text', (c) => c.notNull())
         .addColumn('kind', 'text', (c) => c.notNull())
@@ -210,7 +213,7 @@ const migrations: Record<string, Migration> = {
         .execute();
 
       await db.schema.createTable('fleet_upgrades')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', 'integer', identityColumn(db))
         .addColumn('user', 'text', (c) => c.notNull())
         .addColumn('state', 'text', (c) => c.notNull())
         .addColumn('params', 'text', (c) => c.notNull())
@@ -346,6 +349,24 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       // Expired tokens are pruned at start and periodically by their expiry.
       await db.schema.createIndex('tokens_expires_at').ifNotExists().on('tokens').columns(['expires_at']).execute();
+    },
+  },
+  '0015_portable_store': {
+    async up(db: Kysely<any>) {
+      // The task states of 0015's day, spelled out: a later change to the runner's states must not change
+      // what this migration did.
+      const ACTIVE_TASK_STATES = ['queued', 'processing', 'cancelling'];
+      // One active mutating task per cluster, decided by the database (two replicas, or two requests, racing
+      // to submit cannot both win). A home where that ever failed keeps its oldest active task per cluster.
+      await db.updateTable('tasks')
+        .set({ state: 'failed', error: 'superseded: another task of this cluster was already running', ended_at: new Date().toISOString() })
+        .where('state', 'in', ACTIVE_TASK_STATES)
+        .where('cluster_uuid', 'is not', null)
+        .where('id', 'not in', db.selectFrom('tasks as t').select((e) => e.fn.min('t.id').as('id'))
+          .where('t.state', 'in', ACTIVE_TASK_STATES).where('t.cluster_uuid', 'is not', null).groupBy('t.cluster_uuid'))
+        .execute();
+      await db.schema.createIndex('tasks_one_active_per_cluster').on('tasks').column('cluster_uuid').unique()
+        .where(sql.ref('state'), 'in', ACTIVE_TASK_STATES).execute();
     },
   },
   '0016_task_leases': {

@@ -1,55 +1,30 @@
-import Sqlite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator } from 'kysely';
 import { SlipwayError } from '@slipway/contracts';
+import { describeStore, openDialect, type StoreLocation } from './dialect.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
-import { createPrivately, restrict } from './private-file.js';
 
 export type Db = Kysely<Database>;
 
-/**
- * Opens (creating if needed) the control plane's SQLite file and brings its schema up to date.
- * WAL with synchronous=NORMAL: a commit survives a process crash (kill -9); only an OS crash can lose
- * the last transactions, which the idempotent steps then redo.
- */
-export async function openStore(file: string): Promise<Db> {
-  createPrivately(file);
-  const sqlite = new Sqlite(file);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
-  restrict(file);
-  const migrator = new Migrator({ db, provider: migrationProvider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
+/** Opens (creating a SQLite file if needed) the control plane's database and brings its schema up to date. */
+export async function openStore(location: StoreLocation): Promise<Db> {
+  const opened = openDialect(location);
+  const db = new Kysely<Database>({ dialect: opened.dialect });
+  opened.afterOpen();
+  try {
+    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'before any migration';
+      throw new SlipwayError('Internal', `store migration ${failed} failed on ${describeStore(location)}: ${(error as Error).message}`, {
+        cause: error, hint: location.dialect === 'sqlite'
+          ? 'Restore the state directory from a backup, or report this with the message above.'
+          : 'Check that the database is reachable and the role may create tables in it (store.url / SLIPWAY_STORE_URL), or restore it from a backup.',
+      });
+    }
+  } catch (e) {
     await db.destroy();
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new SlipwayError('Internal', `store migration ${failed} failed on ${file}: ${(error as Error).message}`, {
-      cause: error, hint: 'Restore the state directory from a backup, or report this with the message above.',
-    });
+    throw e;
   }
   return db;
-}
-
-/**
- * kysely's SQLite driver prepares every query anew; with a few dozen query shapes repeated thousands of
- * times, preparing was a tenth of the control plane's CPU under load. Statements are cached by SQL text
- * (bounded, oldest dropped first). Safe because the driver only runs `all`/`run`, never holds an iterator
- * across awaits of another query on the same statement.
- */
-function cachingStatements(sqlite: Sqlite.Database, capacity = 256): Sqlite.Database {
-  const cache = new Map<string, Sqlite.Statement>();
-  const prepare = sqlite.prepare.bind(sqlite);
-  const cached = ((source: string) => {
-    let statement = cache.get(source);
-    if (!statement) {
-      statement = prepare(source);
-      cache.set(source, statement);
-      if (cache.size > capacity) cache.delete(cache.keys().next().value!);
-    }
-    return statement;
-  }) as Sqlite.Database['prepare'];
-  return Object.assign(sqlite, { prepare: cached });
 }

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { SlipwayError, throwIfAborted, type Clock, type Logger } from '@slipway/contracts';
 import { isoNow } from '../clock.js';
-import type { ClusterRow, Store, TaskRow } from '../store/index.js';
+import { isUniqueViolation, type ClusterRow, type Store, type TaskRow } from '../store/index.js';
 import { newReplicaIdentity } from '../replicas/identity.js';
 import { replicaSettingsOf } from '../replicas/settings.js';
 import { TaskLeases } from '../replicas/task-leases.js';
@@ -13,6 +13,13 @@ interface RunningTask {
   done: Promise<void>;
   /** When this replica's lease on the task runs out, by its own clock when it last asked for it. */
   leaseUntil: number;
+}
+
+/** The refusal of a second mutating task on a cluster, naming the one that runs. */
+function busy(clusterName: string, active: TaskRow): SlipwayError {
+  return new SlipwayError('Conflict', `cluster "${clusterName}" is busy with ${active.type.toLowerCase()} (task ${active.id}); retry when it finishes or run: slipway cancel-task ${active.id}`, {
+    details: { task_id: active.id, task_type: active.type },
+  });
 }
 
 /**
@@ -55,20 +62,25 @@ export class TaskRunner {
   async submit<P>(input: { type: TaskType; cluster: { uuid: string; name: string }; user: string; description: string; params: P; prepare?: () => Promise<void> }): Promise<TaskRow> {
     const definition = this.definition(input.type);
     const previous = this.submitting.get(input.cluster.uuid) ?? Promise.resolve();
+    // The map serialises submissions within this process (a fast, friendly refusal); the partial unique index
+    // on tasks (one active task per cluster) is what holds across replicas and races.
     const attempt = previous.catch(() => {}).then(async () => {
       const active = await this.store.tasks.activeForCluster(input.cluster.uuid);
-      if (active) {
-        throw new SlipwayError('Conflict', `cluster "${input.cluster.name}" is busy with ${active.type.toLowerCase()} (task ${active.id}); retry when it finishes or run: slipway cancel-task ${active.id}`, {
-          details: { task_id: active.id, task_type: active.type },
-        });
-      }
+      if (active) throw busy(input.cluster.name, active);
       await input.prepare?.();
       const now = isoNow(this.clock);
-      const id = await this.store.tasks.create({
-        type: input.type, cluster_uuid: input.cluster.uuid, cluster_name: input.cluster.name, user: input.user,
-        state: 'queued', description: input.description, params: JSON.stringify(input.params ?? {}),
-        waiting_for: null, error: null, created_at: now, started_at: null, ended_at: null, ...this.leases.initialLease(),
-      }, definition.steps(input.params));
+      let id: number;
+      try {
+        id = await this.store.tasks.create({
+          type: input.type, cluster_uuid: input.cluster.uuid, cluster_name: input.cluster.name, user: input.user,
+          state: 'queued', description: input.description, params: JSON.stringify(input.params ?? {}),
+          waiting_for: null, error: null, created_at: now, started_at: null, ended_at: null, ...this.leases.initialLease(),
+        }, definition.steps(input.params));
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        const winner = await this.store.tasks.activeForCluster(input.cluster.uuid);
+        throw winner ? busy(input.cluster.name, winner) : new SlipwayError('Conflict', `cluster "${input.cluster.name}" was busy with another task; retry`, { retryable: true, cause: e });
+      }
       return (await this.store.tasks.get(id))!;
     });
     this.submitting.set(input.cluster.uuid, attempt);
