@@ -64,3 +64,4 @@ export { TaskLeases, type ClaimedTask } from './replicas/task-leases.js';
 export { LeaderLease, type LeaderDuties } from './replicas/leader-lease.js';
 export { LocalChangeFeed, type ChangeFeed } from './replicas/change-feed.js';
 export type { ReplicasConfig } from './config/schema.js';
+export { PostgresChangeFeed, CHANGE_CHANNEL } from './replicas/postgres-change-feed.js';

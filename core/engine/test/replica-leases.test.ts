@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SlipwayError } from '@slipway/contracts';
+import { storeMatrix } from '@slipway/testkit/store-matrix';
 import {
-  LeaderLease, SystemClock, TaskLeases, TaskRunner, createStore, newReplicaIdentity, replicaSettingsOf, silentLogger,
+  LeaderLease, PostgresChangeFeed, SystemClock, TaskLeases, TaskRunner, createStore, newReplicaIdentity, replicaSettingsOf, silentLogger,
   type Store, type TaskDefinition,
 } from '../src/index.js';
 
@@ -12,12 +10,13 @@ import {
 // store, as with two `slipway up` on one PostgreSQL. Short leases so a takeover takes a second.
 const settings = replicaSettingsOf({ replicas: { lease_seconds: 1, renew_interval_seconds: 0.25, claim_interval_seconds: 0.2 } }, 'shared');
 const clock = new SystemClock();
-let dir: string;
+
+for (const target of await storeMatrix()) describe.skipIf(target.skip)(`on ${target.title}`, () => {
 let stores: Store[];
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'slipway-replicas-'));
-  stores = [await createStore(join(dir, 'slipway.db')), await createStore(join(dir, 'slipway.db'))];
+  const url = await target.fresh();
+  stores = [await createStore(url), await createStore(url)];
   const now = new Date().toISOString();
   await stores[0]!.clusters.insert({
     uuid: 'c-1', name: 'demo', owner: 'admin', plan_name: 'small', iaas: 'sandbox', external_hostname: 'demo.example.test',
@@ -27,8 +26,8 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   for (const s of stores) await s.db.destroy().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
 });
+afterAll(() => target.dispose());
 
 /** Records which replica ran which step; step b holds until `release` or an abort. */
 function recordingTask(runs: string[], who: string, hold?: { step: string; until: Promise<void> }): TaskDefinition {
@@ -160,6 +159,28 @@ describe('leader lease', () => {
     expect(events).toEqual(['A leads', 'A steps down', 'B leads']);
     await b.stop();
   });
+});
+
+describe.skipIf(target.dialect !== 'postgres')('change feed across replicas', () => {
+  it('a change published on one replica wakes a waiter on another, once, and a replica hears its own only locally', async () => {
+    const url = (stores[0]!.location as { url: string }).url;
+    const [a, b] = await Promise.all([PostgresChangeFeed.open(url, 'replica-a', silentLogger), PostgresChangeFeed.open(url, 'replica-b', silentLogger)]);
+    try {
+      const heardByB: Array<number | undefined> = [];
+      const heardByA: Array<number | undefined> = [];
+      b.subscribe('instance:w-1', (v) => heardByB.push(v));
+      a.subscribe('instance:w-1', (v) => heardByA.push(v));
+      a.subscribe('instance:other', () => heardByA.push(-1));
+      a.publish('instance:w-1', 7);
+      await until(() => heardByB.length > 0, 5000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(heardByB).toEqual([7]);
+      expect(heardByA).toEqual([7]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
 });
 
 describe('replica settings', () => {
