@@ -15,9 +15,9 @@ export type PluginKind = (typeof PLUGIN_KINDS)[number];
  */
 export const CONTRACT_VERSIONS: Readonly<Record<PluginKind, string>> = Object.freeze({
   iaas: '1.1.0',
-  network: '2.1.0',
+  network: '2.2.0',
   registry: '2.0.0',
-  credentials: '1.1.0',
+  credentials: '1.2.0',
   alerts: '1.1.0',
 });
 
@@ -63,6 +63,29 @@ export interface PluginHost {
    * plugins: name files after the plugin. Absent on older hosts.
    */
   keysDir?: string;
+  /**
+   * The control plane's own database (credentials ≥ 1.2, network ≥ 2.2): a plugin keeps its state there,
+   * in its own tables, so one backup and one failover cover it with the rest. Absent on older hosts.
+   * `namespace` (lower-case letters, digits, `_`) names the plugin's migration table and prefixes its
+   * tables and indexes.
+   */
+  database?(namespace: string): Promise<PluginDatabase>;
+}
+
+/** What `PluginHost.database` gives a plugin. */
+export interface PluginDatabase {
+  /** Which database the control plane runs on; a plugin's DDL and queries must work on both. */
+  dialect: 'sqlite' | 'postgres';
+  /**
+   * A `Kysely<any>` (kysely 0.28) on the shared database: cast it to the plugin's schema. It belongs to the
+   * host: the plugin never destroys it.
+   */
+  kysely: unknown;
+  /** `<namespace>_`: every table and index the plugin creates starts with it (the core and other plugins share the schema). */
+  tablePrefix: string;
+  /** Names for the plugin's own kysely `Migrator` (`migrationTableName`, `migrationLockTableName`). */
+  migrationTableName: string;
+  migrationLockTableName: string;
 }
 
 /** A JSON Schema (draft 2020-12 subset that ajv understands). */
@@ -92,8 +115,12 @@ export interface PluginBackup {
   databases?: readonly string[];
   /** Other files (relative to the data directory) the plugin writes atomically (temp file, rename); absent ones are skipped. */
   files?: readonly string[];
-  /** Ids of the encryption keys the data in `dataDir` is sealed under, read from the data alone (no key needed). */
-  keyIdsInUse?(dataDir: string): Promise<string[]>;
+  /**
+   * Ids of the encryption keys the data in `dataDir` is sealed under, read from the data alone (no key needed).
+   * `store.sqliteFile`: the backup's copy of the control plane's SQLite database, where a plugin that keeps
+   * its data in the host's database (PluginHost.database) reads it.
+   */
+  keyIdsInUse?(dataDir: string, store?: { sqliteFile?: string }): Promise<string[]>;
   /** Ids (and where each comes from) of the keys `config` gives this plugin on this host; never creates a key. */
   configuredKeys?(config: any, host: { dataDir: string; keysDir?: string; env: Record<string, string | undefined> }): Promise<Array<{ id: string; source: string }>>;
 }

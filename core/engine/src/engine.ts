@@ -21,9 +21,10 @@ import { ClusterRegistrySteps } from './registry/cluster-registry.js';
 import { PlanCatalog } from './plans.js';
 import { PluginLoader } from './plugins/loader.js';
 import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
-import { createStore, parseStoreUrl, type Store, type StoreLocation } from './store/index.js';
-import { STORE_FILE } from './backup/take-backup.js';
+import { createStore, type Store } from './store/index.js';
+import { storeLocationOf } from './store-location.js';
 import { defaultKeysDir } from './keys-dir.js';
+import { pluginDatabases } from './store/plugin-database.js';
 import { ADVERTISE_URL_SETTING } from './advertise-url.js';
 import { TaskRunner } from './tasks/task-runner.js';
 import { CHANGE_FEED, CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, TASK_LEASES, type ControlPlaneIdentity } from './tokens.js';
@@ -52,17 +53,6 @@ export interface EngineOptions {
   keysDir?: string;
   /** The environment `SLIPWAY_STORE_URL` is read from (default process.env). */
   env?: NodeJS.ProcessEnv;
-}
-
-/**
- * Where the control plane's state lives: `SLIPWAY_STORE_URL`, else `store.url` of slipway.yaml, else the
- * SQLite file every home has had. A relative SQLite path is relative to the home.
- */
-export function storeLocationOf(home: string, config: SlipwayConfig, env: NodeJS.ProcessEnv = process.env): StoreLocation {
-  const fromEnv = env.SLIPWAY_STORE_URL?.trim();
-  if (fromEnv) return parseStoreUrl(fromEnv, home, 'SLIPWAY_STORE_URL');
-  if (config.store?.url) return parseStoreUrl(config.store.url, home, 'store.url');
-  return { dialect: 'sqlite', file: join(home, STORE_FILE) };
 }
 
 /** The running engine's services, for the API and the CLI's `up`. */
@@ -115,7 +105,9 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   let plugins: PluginSet | undefined;
   let changes: ChangeFeed | undefined;
   try {
-    plugins = await createPluginSet(resolved, { dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock });
+    plugins = await createPluginSet(resolved, {
+      dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock, database: pluginDatabases(store.db),
+    });
     const caPath = join(home, 'ca.pem');
     const advertisedBefore = await store.settings.get(ADVERTISE_URL_SETTING);
     const tls = await ensureControlPlaneTls(plugins.credentials, config, caPath, advertisedBefore);

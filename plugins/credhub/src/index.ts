@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { definePlugin, SlipwayError, type Clock, type HttpApiHost, type Logger } from '@slipway/contracts';
+import { definePlugin, SlipwayError, type Clock, type HttpApiHost, type Logger, type PluginDatabase } from '@slipway/contracts';
 import { credhubPluginApi } from './http/plugin-api.js';
 import { configSchema, type CredhubConfig } from './config.js';
 import { LocalKeyProvider, type EncryptionKeyProvider } from './encryption/key-provider.js';
 import { keyUsage } from './encryption/rotation.js';
 import { EnvelopeSealer, type ValueSealer } from './encryption/sealer.js';
 import { CredhubCredentialProvider } from './provider.js';
-import { keyIdsInUse, openCredentialDb } from './store/open.js';
+import { keyIdsInUse, openCredentialDb, openSharedCredentialDb } from './store/open.js';
 
 /** The credential database's file name in the plugin's data directory. */
 const CREDENTIAL_DB = 'credhub.db';
@@ -36,6 +36,11 @@ export interface OpenCredhubOptions {
   clock?: Pick<Clock, 'now'>;
   /** RSA-2048 keys kept ready in memory; default 2, 0 to generate each on demand (benchmarks). */
   rsaPoolSize?: number;
+  /**
+   * The control plane's database (PluginHost.database): the store keeps its tables there, and a credhub.db
+   * left in dataDir is moved into it once. Without it, credhub.db in dataDir is the store.
+   */
+  database?: PluginDatabase;
 }
 
 /**
@@ -47,9 +52,11 @@ export async function openCredhubProvider(options: OpenCredhubOptions): Promise<
   const sealer = options.sealer ?? new EnvelopeSealer(options.keys ?? LocalKeyProvider.fromConfig(config, options.dataDir, options.env, {
     keysDir: options.keysDir, notice: (message, fields) => options.logger?.warn(message, fields),
   }));
-  const db = await openCredentialDb(join(options.dataDir, CREDENTIAL_DB));
+  const db = options.database
+    ? await openSharedCredentialDb(options.database, join(options.dataDir, CREDENTIAL_DB), options.logger)
+    : await openCredentialDb(join(options.dataDir, CREDENTIAL_DB));
   const provider = new CredhubCredentialProvider({
-    db, sealer, concatenateCas: config.certificates?.concatenate_cas, clock: options.clock, rsaPoolSize: options.rsaPoolSize,
+    db, sharedDb: !!options.database, sealer, concatenateCas: config.certificates?.concatenate_cas, clock: options.clock, rsaPoolSize: options.rsaPoolSize,
     access: { fullAccessActors: config.permissions?.full_access_actors, adminRoles: config.permissions?.admin_roles },
   });
   const log = options.logger;
@@ -81,7 +88,9 @@ export default definePlugin({
   contract: '^1.0.0',
   configSchema,
   async create(config: CredhubConfig, host) {
-    const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger, keysDir: host.keysDir, clock: host.clock });
+    // Hosts of contract 1.2 keep the credentials in their own database (one backup, one failover).
+    const database = host.database ? await host.database('credhub') : undefined;
+    const provider = await openCredhubProvider({ dataDir: host.dataDir, config, logger: host.logger, keysDir: host.keysDir, clock: host.clock, database });
     // The control plane serves CredHub's API from this instance (contract 1.1's httpApi).
     return Object.assign(provider, { httpApi: async (api: HttpApiHost) => credhubPluginApi(provider, api, host.logger) });
   },
@@ -89,7 +98,7 @@ export default definePlugin({
   backup: {
     databases: [CREDENTIAL_DB],
     files: ['encryption.salt'],
-    keyIdsInUse: (dataDir: string) => keyIdsInUse(join(dataDir, CREDENTIAL_DB)),
+    keyIdsInUse: (dataDir: string, store?: { sqliteFile?: string }) => keyIdsInUse(join(dataDir, CREDENTIAL_DB), store?.sqliteFile),
     async configuredKeys(config: CredhubConfig, host: { dataDir: string; keysDir?: string; env: Record<string, string | undefined> }) {
       return LocalKeyProvider.fromConfig(config, host.dataDir, host.env, { keysDir: host.keysDir, create: false }).describe();
     },

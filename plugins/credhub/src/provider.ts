@@ -26,6 +26,8 @@ const BULK_CONCURRENCY = 8;
 
 export interface CredhubProviderOptions {
   db: CredentialDb;
+  /** The database belongs to the host (the control plane's own): destroy leaves it open. */
+  sharedDb?: boolean;
   sealer: ValueSealer;
   access?: AccessOptions;
   /** See CredhubConfig.certificates.concatenate_cas; default true. */
@@ -437,7 +439,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
     await Promise.allSettled(this.locks.values());
     await this.generation.rsaPool?.close();
     await this.auditLog.drain();
-    await this.options.db.destroy();
+    if (!this.options.sharedDb) await this.options.db.destroy();
   }
 
   // ---- internals ----

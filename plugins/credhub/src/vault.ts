@@ -197,7 +197,11 @@ export class CredentialVault {
     let q = this.db.selectFrom('credential_versions').select(['name', (eb) => eb.fn.max('created_at').as('version_created_at')]).groupBy('name');
     const prefix = filter.prefix;
     if (prefix && prefix !== '/') q = q.where((eb) => eb(eb.fn('substr', ['name', eb.val(1), eb.val(prefix.length)]), '=', prefix));
-    if (filter.nameLike) q = q.where((eb) => eb(eb.fn('instr', [eb.fn('lower', ['name']), eb.val(filter.nameLike!.toLowerCase())]), '>', 0));
+    // "Contains", portably: SQLite has instr, PostgreSQL strpos, both have replace (and LIKE differs in case
+    // rules and escapes). A name contains the text when taking the text out of it changes it.
+    if (filter.nameLike) {
+      q = q.where((eb) => eb(eb.fn('replace', [eb.fn('lower', ['name']), eb.val(filter.nameLike!.toLowerCase()), eb.val('')]), '!=', eb.fn('lower', ['name'])));
+    }
     if (filter.expiresBefore) q = q.where('expiry_date', 'is not', null).where('expiry_date', '<=', filter.expiresBefore);
     const rows = await q.orderBy('version_created_at', 'desc').orderBy('name').execute();
     return rows.map((r) => ({ name: r.name, version_created_at: String(r.version_created_at) }));

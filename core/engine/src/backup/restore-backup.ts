@@ -108,7 +108,7 @@ async function checkKeys(manifest: BackupManifest, options: RestoreOptions, conf
     const plugin = resolved.find((p) => p.kind === entry.kind && p.instanceName === entry.instance);
     const spec = plugin?.module.backup;
     if (!plugin || !spec?.keyIdsInUse || !spec.configuredKeys) continue;
-    const inUse = await spec.keyIdsInUse(join(options.from, entry.data_dir));
+    const inUse = await spec.keyIdsInUse(join(options.from, entry.data_dir), { sqliteFile: join(options.from, STORE_FILE) });
     let configured: Array<{ id: string; source: string }>;
     try {
       configured = await spec.configuredKeys(plugin.config, { dataDir: join(options.from, entry.data_dir), keysDir: options.keysDir, env: options.env });

@@ -7,7 +7,8 @@ import { PluginLoader, type ResolvedPlugin } from '../plugins/loader.js';
 import { SqliteOnlineCopier, migrationLevelOf, type DatabaseCopier } from './database-copier.js';
 import { BACKUP_FORMAT, CHECKSUMS_FILE, formatChecksums, MANIFEST_FILE, sha256Of, type BackedUpPlugin, type BackupFile, type BackupManifest } from './manifest.js';
 
-export const STORE_FILE = 'slipway.db';
+import { STORE_FILE } from '../store-location.js';
+export { STORE_FILE };
 
 export interface BackupOptions {
   home: string;
@@ -67,7 +68,7 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
       await copyFile(join(source, file), join(options.to, dir, file));
       files.push(`${dir}/${file}`);
     }
-    const keyIds = spec.keyIdsInUse ? await spec.keyIdsInUse(join(options.to, dir)) : undefined;
+    const keyIds = spec.keyIdsInUse ? await spec.keyIdsInUse(join(options.to, dir), { sqliteFile: join(options.to, STORE_FILE) }) : undefined;
     plugins.push(describe(plugin, dir, keyIds));
   }
   await copyFile(options.configPath, join(options.to, 'slipway.yaml'));

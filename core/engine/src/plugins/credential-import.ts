@@ -7,6 +7,9 @@ import { loadConfigFile, parseConfigText } from '../config/load.js';
 import { PluginLoader } from './loader.js';
 import { createPluginInstance } from './plugin-set.js';
 import { defaultKeysDir } from '../keys-dir.js';
+import { createStore } from '../store/index.js';
+import { pluginDatabases } from '../store/plugin-database.js';
+import { storeLocationOf } from '../store-location.js';
 
 /**
  * Who an import acts as. Whoever can read the Slipway home (its key file) holds every secret anyway, so the
@@ -45,10 +48,18 @@ export async function importCredentials(options: { home: string; configPath: str
   const config = await loadConfigFile(options.configPath);
   const loader = new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath });
   const credentialsPlugin = await loader.resolve('credentials', config.credentials, 'credentials');
-  // The same data directory layout as `slipway up`: the store the running control plane opens.
-  const credentials = await createPluginInstance<CredentialProvider>(credentialsPlugin, 'default', {
-    dataDir: join(options.home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(options.home), logger: options.logger, clock: new SystemClock(),
-  });
+  // The same data directory layout and database as `slipway up`: the store the running control plane opens.
+  const store = await createStore(storeLocationOf(options.home, config));
+  let credentials: CredentialProvider;
+  try {
+    credentials = await createPluginInstance<CredentialProvider>(credentialsPlugin, 'default', {
+      dataDir: join(options.home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(options.home), logger: options.logger, clock: new SystemClock(),
+      database: pluginDatabases(store.db),
+    });
+  } catch (e) {
+    await store.db.destroy();
+    throw e;
+  }
   try {
     const written: string[] = [];
     for (const entry of options.entries) {
@@ -58,5 +69,6 @@ export async function importCredentials(options: { home: string; configPath: str
     return written;
   } finally {
     await credentials.destroy();
+    await store.db.destroy();
   }
 }

@@ -27,12 +27,21 @@ export interface PluginSet {
   destroy(): Promise<void>;
 }
 
+export interface PluginSetOptions {
+  dataDir: string;
+  keysDir?: string;
+  logger: Logger;
+  clock: Clock;
+  /** The control plane's database, offered to plugins (PluginHost.database); absent, plugins keep their own files. */
+  database?: PluginHost['database'];
+}
+
 /**
  * Creates plugin instances in dependency order: the credential provider first (others may read their
  * cloud credentials from it), then IaaS targets, network and registry. On a failure, what was created is
  * destroyed again, so a refused start leaks nothing.
  */
-export async function createPluginSet(resolved: ResolvedPlugin[], options: { dataDir: string; keysDir?: string; logger: Logger; clock: Clock }): Promise<PluginSet> {
+export async function createPluginSet(resolved: ResolvedPlugin[], options: PluginSetOptions): Promise<PluginSet> {
   const created: Array<{ destroy(): Promise<void> }> = [];
   const make = async <T extends { destroy(): Promise<void> }>(plugin: ResolvedPlugin, instanceName: string, credentials?: CredentialProvider): Promise<T> => {
     const instance = await createPluginInstance<T>(plugin, instanceName, options, credentials);
@@ -78,12 +87,13 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: { dat
  * Creates one plugin instance with its host: its own data directory under `dataDir/KIND/INSTANCE` (the
  * same path on every start, so its state is found again), a logger naming it, the clock and credentials.
  */
-export async function createPluginInstance<T>(plugin: ResolvedPlugin, instanceName: string, options: { dataDir: string; keysDir?: string; logger: Logger; clock: Clock }, credentials?: CredentialProvider): Promise<T> {
+export async function createPluginInstance<T>(plugin: ResolvedPlugin, instanceName: string, options: PluginSetOptions, credentials?: CredentialProvider): Promise<T> {
   const dataDir = join(options.dataDir, plugin.kind, instanceName);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const host: PluginHost = {
     logger: options.logger.child({ plugin: plugin.name, instance: instanceName }), clock: options.clock, credentials, dataDir, instanceName,
     ...(options.keysDir ? { keysDir: options.keysDir } : {}),
+    ...(options.database ? { database: options.database } : {}),
   };
   try {
     return (await plugin.module.create(plugin.config, host)) as unknown as T;

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Migration } from 'kysely';
+import { binary, identity } from './dialect.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_versions': {
     async up(db: Kysely<any>) {
       await db.schema.createTable('credential_versions')
-        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('seq', 'integer', identity(db))
         .addColumn('id', 'text', (c) => c.notNull().unique())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('type', 'text', (c) => c.notNull())
-        .addColumn('sealed', 'blob', (c) => c.notNull())
-        .addColumn('wrapped_key', 'blob', (c) => c.notNull())
+        .addColumn('sealed', binary(db), (c) => c.notNull())
+        .addColumn('wrapped_key', binary(db), (c) => c.notNull())
         .addColumn('key_id', 'text', (c) => c.notNull())
         .addColumn('metadata', 'text')
         .addColumn('transitional', 'integer', (c) => c.notNull().defaultTo(0))
@@ -38,7 +39,8 @@ export const migrations: Record<string, Migration> = {
       ] as const) {
         await db.schema.alterTable('credential_versions').addColumn(column, type, (c) => (fallback === null ? c : c.notNull().defaultTo(fallback))).execute();
       }
-      const names = await db.selectFrom('credential_versions').select(['name', 'type', sql<string>`min(created_at)`.as('created_at')]).groupBy('name').execute();
+      // Every version of a name has one type; min() says so in a way PostgreSQL accepts too.
+      const names = await db.selectFrom('credential_versions').select(['name', sql<string>`min(type)`.as('type'), sql<string>`min(created_at)`.as('created_at')]).groupBy('name').execute();
       for (const row of names) {
         const uuid = randomUUID();
         await db.insertInto('credentials').values({ uuid, name: row.name, type: row.type, ca_name: null, created_at: row.created_at }).execute();
@@ -58,7 +60,7 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('permissions_path').on('permissions').column('path').execute();
 
       await db.schema.createTable('audit_events')
-        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('seq', 'integer', identity(db))
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())
         .addColumn('operation', 'text', (c) => c.notNull())

@@ -1,8 +1,54 @@
-import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import type { Logger, PluginDatabase } from '@slipway/contracts';
+import { advanceIdentity } from './dialect.js';
 import { migrations } from './migrations.js';
 import type { CredentialDb, CredhubSchema } from './schema.js';
+import { TablePrefixPlugin } from './table-prefix.js';
+
+/** The store's tables, in an order that copies parents before the rows that name them. */
+const TABLES = ['credentials', 'credential_versions', 'permissions', 'audit_events'] as const;
+/** Tables whose integer key the database numbers. */
+const NUMBERED: Partial<Record<(typeof TABLES)[number], string>> = { credential_versions: 'seq', audit_events: 'seq' };
+
+/**
+ * Opens the credential store inside the control plane's database (PluginHost.database), its tables prefixed.
+ * A credential file left by an earlier version in `legacyFile` is copied in once (rows keep their ids and
+ * sequence numbers, so a copy interrupted and redone adds nothing twice) and then renamed `.migrated`.
+ */
+export async function openSharedCredentialDb(database: PluginDatabase, legacyFile: string, logger?: Logger): Promise<CredentialDb> {
+  const shared = database.kysely as Kysely<any>;
+  const db = shared.withPlugin(new TablePrefixPlugin(database.tablePrefix, TABLES)) as unknown as CredentialDb;
+  const { error } = await new Migrator({
+    db, provider: { getMigrations: async () => migrations },
+    migrationTableName: database.migrationTableName, migrationLockTableName: database.migrationLockTableName,
+  }).migrateToLatest();
+  if (error) throw error;
+  if (existsSync(legacyFile)) {
+    const legacy = await openCredentialDb(legacyFile);
+    let copied = 0;
+    try {
+      await db.transaction().execute(async (trx) => {
+        for (const table of TABLES) {
+          const rows = await legacy.selectFrom(table).selectAll().execute();
+          // Small batches: PostgreSQL takes at most 65535 parameters in one statement.
+          for (let i = 0; i < rows.length; i += 200) {
+            await (trx as Kysely<any>).insertInto(table).values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+          }
+          copied += rows.length;
+        }
+      });
+      for (const [table, column] of Object.entries(NUMBERED)) await advanceIdentity(shared, database.tablePrefix + table, column);
+    } finally {
+      await legacy.destroy();
+    }
+    for (const suffix of ['-wal', '-shm']) if (existsSync(legacyFile + suffix)) renameSync(legacyFile + suffix, `${legacyFile}.migrated${suffix}`);
+    renameSync(legacyFile, `${legacyFile}.migrated`);
+    logger?.info('credential store moved into the control plane\'s database', { rows: copied, kept_as: `${legacyFile}.migrated` });
+  }
+  return db;
+}
 
 /** Opens (creating or migrating) the credential database; WAL, and deleted secrets overwritten on disk. */
 export async function openCredentialDb(file: string): Promise<CredentialDb> {
@@ -49,11 +95,19 @@ function withStatementCache(db: Sqlite.Database): SqliteDatabase {
   };
 }
 
-/** The ids of the keys the versions in a credential database are sealed under (opened read-only). */
-export async function keyIdsInUse(file: string): Promise<string[]> {
-  const sqlite = new Sqlite(file, { readonly: true, fileMustExist: true });
+/**
+ * The ids of the keys the versions in a credential database are sealed under (opened read-only): the
+ * plugin's own file, or the control plane's SQLite database when the store lives there.
+ */
+export async function keyIdsInUse(file: string, sharedFile?: string, tablePrefix = 'credhub_'): Promise<string[]> {
+  const ownFile = existsSync(file);
+  if (!ownFile && !(sharedFile && existsSync(sharedFile))) return [];
+  const sqlite = new Sqlite(ownFile ? file : sharedFile!, { readonly: true, fileMustExist: true });
   try {
-    return (sqlite.prepare('SELECT DISTINCT key_id FROM credential_versions ORDER BY key_id').all() as Array<{ key_id: string }>).map((r) => r.key_id);
+    const table = ownFile ? 'credential_versions' : `${tablePrefix}credential_versions`;
+    const present = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+    if (!present) return [];
+    return (sqlite.prepare(`SELECT DISTINCT key_id FROM ${table} ORDER BY key_id`).all() as Array<{ key_id: string }>).map((r) => r.key_id);
   } finally {
     sqlite.close();
   }
