@@ -11,9 +11,9 @@ import { Replica, freePort, startBalancer, startCloud, writeReplicaConfig } from
 /**
  * Three `slipway up` replicas on one PostgreSQL, a fake EC2 in its own process (it outlives every replica),
  * agents dialing a TCP balancer in front of the replicas. Twenty creates, resizes and deletes run while a
- * random replica is killed with SIGKILL every few seconds and restarted. Short leases (3 s) so it fits in CI.
+ * random replica is killed with SIGKILL every few seconds and restarted. Short leases (5 s) so it fits in CI.
  */
-const LEASE = { lease_seconds: 3, renew_interval_seconds: 1, claim_interval_seconds: 0.5 };
+const LEASE = { lease_seconds: 5, renew_interval_seconds: 1, claim_interval_seconds: 0.5 };
 const PASSWORD = 'replicas-failover-password';
 const CLUSTERS = 10;
 const pgTarget = (await storeMatrix()).find((t) => t.dialect === 'postgres')!;
@@ -63,14 +63,15 @@ describe.skipIf(pgTarget.skip)(`three replicas on one PostgreSQL${pgTarget.skip 
     };
     // An API call through any live replica; a replica killed mid-call is just another try.
     const call = async (method: string, path: string, body?: unknown): Promise<any> => {
-      for (let attempt = 0; ; attempt++) {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
         try {
           const api = anyApi();
           const token = await api.login('admin', PASSWORD);
           const res = await api.call(method, path, { token, body });
           if (res.status < 500) return res;
         } catch (e) {
-          if (attempt > 20) throw e;
+          if (Date.now() > deadline) throw e;
         }
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -116,24 +117,29 @@ describe.skipIf(pgTarget.skip)(`three replicas on one PostgreSQL${pgTarget.skip 
       return (await store.db.selectFrom('tasks').select('id').where('cluster_name', '=', name).where('type', '=', type)
         .orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
     };
+    const history = async (id: number) => (await store.tasks.logs(id)).map((l) => `${l.at} ${l.message}`).join('\n');
     const waitTask = async (id: number) => {
       const deadline = Date.now() + 150_000;
       for (;;) {
         const row = await store.tasks.get(id);
         if (row && !['queued', 'processing', 'cancelling'].includes(row.state)) return row;
-        if (Date.now() > deadline) throw new Error(`task ${id} still ${row?.state} after 150 s`);
+        if (Date.now() > deadline) {
+          const logs = (await store.tasks.logs(id)).slice(-12).map((l) => `${l.at} ${l.message}`);
+          const tails = replicas.map((r) => `--- ${r.name}\n${r.log.split('\n').slice(-15).join('\n')}`);
+          throw new Error(`task ${id} still ${row?.state} after 150 s (owner ${row?.owner}, waiting for ${row?.waiting_for}):\n${logs.join('\n')}\n${tails.join('\n')}`);
+        }
         await new Promise((r) => setTimeout(r, 200));
       }
     };
     await Promise.all(names.map(async (name, i) => {
       const createId = await submit(name, 'CREATE', 'POST', '/v1/clusters', { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test` } });
       const created = await waitTask(createId);
-      expect(created.state, `${name}: ${created.error}`).toBe('done');
+      expect(created.state, `${name}: ${created.error}\n${await history(createId)}`).toBe('done');
       const nextId = i % 2 === 0
         ? await submit(name, 'UPDATE', 'PATCH', `/v1/clusters/${name}`, { kubernetes_worker_instances: 2 })
         : await submit(name, 'DELETE', 'DELETE', `/v1/clusters/${name}`);
       const ended = await waitTask(nextId);
-      expect(ended.state, `${name}: ${ended.error}`).toBe('done');
+      expect(ended.state, `${name}: ${ended.error}\n${await history(nextId)}`).toBe('done');
     }));
     chaos = false;
     await chaosLoop;

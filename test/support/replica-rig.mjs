@@ -114,10 +114,12 @@ export class Replica {
   }
 
   get pid() { return this.child?.pid; }
-  get alive() { return Boolean(this.child && this.child.exitCode === null && this.child.signalCode === null); }
+  /** Started, ready, and not dead since. */
+  get alive() { return Boolean(this.ready && this.child && this.child.exitCode === null && this.child.signalCode === null); }
   get url() { return `https://127.0.0.1:${this.port}`; }
 
   async start() {
+    this.ready = false;
     const child = spawn(process.execPath, [CLI, 'up', '--home', this.home, '--port', String(this.port), '--config', this.configPath], {
       env: { ...process.env, ...this.env, SLIPWAY_ADMIN_PASSWORD: this.password, SLIPWAY_HOME: '', SLIPWAY_CONFIG: '', SLIPWAY_PORT: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,6 +129,7 @@ export class Replica {
     child.stderr.on('data', (c) => { this.log += c; });
     this.exited = new Promise((r) => child.once('exit', r));
     await awaitLine(child, (out) => (/Slipway is ready at https:\/\/\S+/.test(out) ? true : undefined), `replica ${this.name}`, 90_000);
+    this.ready = true;
     return this;
   }
 
