@@ -94,7 +94,7 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
   }
   if (weakHashing) logger.warn(weakHashing);
   const keysDir = resolve(options.keysDir || env.SLIPWAY_KEYS || defaultKeysDir(home));
-  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION, keysDir, clock: options.clock });
+  const engine: Engine = await openEngine({ home, config, configPath, logger, version: VERSION, keysDir, clock: options.clock, env });
 
   // Requests that arrive while the engine finishes starting get a clear 503.
   let listener: ReturnType<typeof getRequestListener> = async (_req, res) => {

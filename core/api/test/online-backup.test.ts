@@ -39,11 +39,12 @@ describe('backup while the control plane writes', () => {
     writing = false;
     await writer;
 
-    const db = new Sqlite(join(to, 'plugins/credentials/default/credhub.db'), { readonly: true });
+    // The credential store lives in the control plane's database: its copy is the store's.
+    const db = new Sqlite(join(to, 'slipway.db'), { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const names = (db.prepare("SELECT name FROM credential_versions WHERE name LIKE '/load/%'").all() as Array<{ name: string }>).map((r) => Number(r.name.slice('/load/c'.length)));
+      const names = (db.prepare("SELECT name FROM credhub_credential_versions WHERE name LIKE '/load/%'").all() as Array<{ name: string }>).map((r) => Number(r.name.slice('/load/c'.length)));
       names.sort((a, b) => a - b);
       // Every write acknowledged before the backup began is in it; none acknowledged after it ended.
       expect(names.length).toBeGreaterThanOrEqual(writtenBefore);

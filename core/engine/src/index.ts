@@ -10,7 +10,7 @@ export { DEFAULT_CONFIG_YAML } from './config/default-config.js';
 export { PluginLoader, pluginRefsOf, type ResolvedPlugin } from './plugins/loader.js';
 export { createPluginSet, createPluginInstance, type PluginSet, type IaasTargetRuntime } from './plugins/plugin-set.js';
 export { importCredentials, readCredentialImport, type ImportEntry } from './plugins/credential-import.js';
-export { createStore, type Store } from './store/index.js';
+export { createStore, parseStoreUrl, describeStore, type Store, type StoreLocation, type StoreDialectName } from './store/index.js';
 export type * from './store/schema.js';
 export { AgentRegistry, instanceStateOf, type SyncResult } from './agents/agent-registry.js';
 export { AgentIdentity, ENGINE_ACTOR, legacyAgentCredentialName } from './agents/agent-identity.js';

@@ -3,7 +3,7 @@ import type { FlatConfig } from './config.js';
 import { intToIp, parseRange, pickAddress, type Range } from './ipam.js';
 import type { ApiLoadBalancer } from './load-balancer.js';
 import { parseVipRange, pickVip } from './vip-pool.js';
-import type { FlatState, FlatStateFile } from './store.js';
+import type { FlatState, FlatStateStore } from './store.js';
 
 /**
  * A flat network: every cluster of an IaaS target shares that target's range. With `load_balancer` the API
@@ -13,35 +13,80 @@ import type { FlatState, FlatStateFile } from './store.js';
  */
 export class FlatNetworkDriver implements NetworkDriver {
   private readonly ranges = new Map<string, Range>();
-  private readonly state: FlatState;
+  private state: FlatState;
+  /** The state as last loaded or saved: what a save compares with to write only its own changes. */
+  private saved: FlatState;
+  /** State changes run one at a time in this process (read, change, write). */
+  private changing: Promise<unknown> = Promise.resolve();
   private readonly byOwner = new Map<string, FlatState['allocations'][number]>();
   readonly capabilities: readonly NetworkCapability[];
   private readonly vipRange?: { first: number; last: number };
   /** One change at a time per cluster's balancer: a reload must not race a teardown. */
   private readonly lbQueue = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly config: FlatConfig, private readonly file: FlatStateFile, private readonly lb?: ApiLoadBalancer, private readonly logger?: Logger) {
+  constructor(private readonly config: FlatConfig, private readonly file: FlatStateStore, initial: FlatState, private readonly lb?: ApiLoadBalancer, private readonly logger?: Logger) {
     this.capabilities = lb ? ['lb', 'leftovers'] : ['leftovers'];
     if (lb) this.vipRange = parseVipRange(config.load_balancer!.vip_range!);
     for (const [target, spec] of Object.entries(config.ranges ?? {})) this.ranges.set(target, parseRange(spec, `network.config.ranges.${target}`));
-    this.state = file.load();
+    this.state = initial;
+    this.saved = structuredClone(initial);
+    this.index();
+  }
+
+  private index(): void {
+    this.byOwner.clear();
     for (const a of this.state.allocations) this.byOwner.set(key(a.clusterId, a.owner), a);
+  }
+
+  /**
+   * Runs a change of the state alone in this process, on the state as the store holds it now (another
+   * control plane may have changed a shared store). A write that conflicts with another's (the same address
+   * taken meanwhile) fails with Retryable; the engine's retry runs the change again on fresh state.
+   */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.changing.catch(() => undefined).then(async () => {
+      if (this.file.shared) {
+        this.state = await this.file.load();
+        this.saved = structuredClone(this.state);
+        this.index();
+      }
+      try {
+        return await work();
+      } catch (e) {
+        if (this.file.shared) {
+          // What was changed in memory was not written: forget it.
+          this.state = structuredClone(this.saved);
+          this.index();
+        }
+        throw e;
+      }
+    });
+    this.changing = run;
+    return run;
+  }
+
+  private async persist(): Promise<void> {
+    await this.file.save(this.state, this.saved);
+    this.saved = structuredClone(this.state);
   }
 
   async prepareCluster(input: PrepareClusterInput, options?: CallOptions): Promise<ClusterNetwork> {
     throwIfAborted(options?.signal);
+    return this.exclusive(async () => {
     const range = this.rangeOf(input.iaas);
     const dns = input.profile?.parameters.nodes_dns;
     const known = this.state.clusters.includes(input.clusterId);
     const dnsChanged = dns !== undefined && JSON.stringify(this.state.clusterDns?.[input.clusterId]) !== JSON.stringify(dns);
     if (!known) this.state.clusters.push(input.clusterId);
     if (dnsChanged) (this.state.clusterDns ??= {})[input.clusterId] = [...dns];
-    if (!known || dnsChanged) this.file.save(this.state);
+    if (!known || dnsChanged) await this.persist();
     return { clusterId: input.clusterId, cidr: range.cidr, gateway: intToIp(range.gateway), dns: this.dnsOf(input.clusterId, range) };
+    });
   }
 
   async allocateAddress(input: { clusterId: string; owner: string; iaas: string }, options?: CallOptions): Promise<AddressAllocation> {
     throwIfAborted(options?.signal);
+    return this.exclusive(async () => {
     const existing = this.byOwner.get(key(input.clusterId, input.owner));
     const range = this.rangeOf(existing?.target ?? input.iaas);
     if (existing) return this.view(existing, range);
@@ -59,16 +104,19 @@ export class FlatNetworkDriver implements NetworkDriver {
     this.state.cursors[input.iaas] = pick.cursor;
     if (pick.fromReleased) this.state.released[input.iaas] = released.filter((ip) => ip !== pick.ip);
     this.byOwner.set(key(input.clusterId, input.owner), allocation);
-    this.file.save(this.state);
+    await this.persist();
     return this.view(allocation, range);
+    });
   }
 
   async releaseAddress(input: { clusterId: string; owner: string }, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal);
-    const existing = this.byOwner.get(key(input.clusterId, input.owner));
-    if (!existing) return;
-    this.drop([existing]);
-    this.file.save(this.state);
+    await this.exclusive(async () => {
+      const existing = this.byOwner.get(key(input.clusterId, input.owner));
+      if (!existing) return;
+      this.drop([existing]);
+      await this.persist();
+    });
   }
 
   async ensureApiEndpoint(input: ApiEndpointInput, options?: CallOptions): Promise<ApiEndpoint> {
@@ -78,6 +126,7 @@ export class FlatNetworkDriver implements NetworkDriver {
       return { address: input.masters[0]!, loadBalanced: false };
     }
     const lb = this.lb;
+    const record = await this.exclusive(async () => {
     const vips = (this.state.vips ??= {});
     let vip = vips[input.clusterId];
     if (!vip) {
@@ -86,27 +135,33 @@ export class FlatNetworkDriver implements NetworkDriver {
     }
     // Recorded before the balancer changes, so a crash in between is finished by the next call, never leaked.
     vips[input.clusterId] = vip = { ...vip, members: [...new Set(input.masters)], memberPort: input.port };
-    this.file.save(this.state);
-    const record = vip;
+    await this.persist();
+    return vip;
+    });
     return this.serially(input.clusterId, () => lb.apply(input.clusterId, record));
   }
 
   async teardownCluster(input: { clusterId: string }, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal);
     const lb = this.lb;
-    if (this.state.vips?.[input.clusterId]) {
-      delete this.state.vips[input.clusterId];
-      this.file.save(this.state);
-    }
+    await this.exclusive(async () => {
+      if (this.state.vips?.[input.clusterId]) {
+        delete this.state.vips[input.clusterId];
+        await this.persist();
+      }
+    });
     if (lb) await this.serially(input.clusterId, () => lb.remove(input.clusterId));
-    this.drop(this.state.allocations.filter((a) => a.clusterId === input.clusterId));
-    this.state.clusters = this.state.clusters.filter((c) => c !== input.clusterId);
-    if (this.state.clusterDns) delete this.state.clusterDns[input.clusterId];
-    this.file.save(this.state);
+    await this.exclusive(async () => {
+      this.drop(this.state.allocations.filter((a) => a.clusterId === input.clusterId));
+      this.state.clusters = this.state.clusters.filter((c) => c !== input.clusterId);
+      if (this.state.clusterDns) delete this.state.clusterDns[input.clusterId];
+      await this.persist();
+    });
   }
 
   async listClusterObjects(options?: CallOptions): Promise<NetworkObject[]> {
     throwIfAborted(options?.signal);
+    await this.exclusive(async () => undefined);
     const lb = this.lb;
     const withBalancer = new Set([...this.state.clusters, ...Object.keys(this.state.vips ?? {})]);
     return [
@@ -128,6 +183,7 @@ export class FlatNetworkDriver implements NetworkDriver {
   async supervise(): Promise<void> {
     const lb = this.lb;
     if (!lb) return;
+    await this.exclusive(async () => undefined);
     for (const clusterId of Object.keys(this.state.vips ?? {})) {
       await this.serially(clusterId, async () => {
         // Read again inside the queue: a teardown that ran first removed the record, and nothing restarts.
@@ -149,6 +205,7 @@ export class FlatNetworkDriver implements NetworkDriver {
 
   async listAllocations(input: { clusterId: string }, options?: CallOptions): Promise<AddressAllocation[]> {
     throwIfAborted(options?.signal);
+    await this.exclusive(async () => undefined);
     return this.state.allocations.filter((a) => a.clusterId === input.clusterId).map((a) => this.view(a, this.rangeOf(a.target)));
   }
 

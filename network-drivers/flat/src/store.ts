@@ -15,16 +15,43 @@ export interface FlatState {
   vips?: Record<string, VipRecord>;
 }
 
+/**
+ * Where the flat network keeps its state. `shared`: other control planes write to it too, so the driver
+ * reads it again before each change and a conflicting write fails rather than overwrites.
+ */
+export interface FlatStateStore {
+  readonly shared: boolean;
+  load(): Promise<FlatState>;
+  /** Writes what changed since `before` (the state as loaded). */
+  save(state: FlatState, before: FlatState): Promise<void>;
+}
+
+export const emptyFlatState = (): FlatState => ({ allocations: [], released: {}, cursors: {}, clusters: [] });
+
 /** The allocations, kept in one file written atomically (temp, fsync, rename) before a call returns. */
-export class FlatStateFile {
+export class FlatStateFile implements FlatStateStore {
+  readonly shared = false;
+
   constructor(private readonly file: string) {}
 
-  load(): FlatState {
-    if (!existsSync(this.file)) return { allocations: [], released: {}, cursors: {}, clusters: [] };
+  async load(): Promise<FlatState> {
+    return this.read();
+  }
+
+  async save(state: FlatState): Promise<void> {
+    this.write(state);
+  }
+
+  exists(): boolean {
+    return existsSync(this.file);
+  }
+
+  read(): FlatState {
+    if (!existsSync(this.file)) return emptyFlatState();
     return JSON.parse(readFileSync(this.file, 'utf8')) as FlatState;
   }
 
-  save(state: FlatState): void {
+  write(state: FlatState): void {
     const tmp = `${this.file}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
     try {

@@ -31,7 +31,7 @@ export interface BackupManifest {
   slipway_version: string;
   /** The home it was taken from (informational: a restore may go elsewhere). */
   home: string;
-  store: { engine: 'sqlite'; file: string; migration: string | null };
+  store: { engine: 'sqlite' | 'postgres'; file: string; migration: string | null };
   plugins: BackedUpPlugin[];
   /** The config it ran with, when included (`slipway.yaml` in the backup). */
   config?: string;

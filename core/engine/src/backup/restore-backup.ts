@@ -7,6 +7,9 @@ import { HomeLock } from '../home-lock.js';
 import { PluginLoader } from '../plugins/loader.js';
 import { BACKUP_FORMAT, CHECKSUMS_FILE, MANIFEST_FILE, parseChecksums, sha256Of, type BackupManifest } from './manifest.js';
 import { STORE_FILE } from './take-backup.js';
+import { storeLocationOf } from '../store-location.js';
+import { describeStore } from '../store/dialect.js';
+import { postgresMigrationLevel, restorePostgres } from './postgres-dump.js';
 
 export interface RestoreOptions {
   from: string;
@@ -39,17 +42,26 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const configPath = options.configPath ?? join(options.from, manifest.config ?? 'slipway.yaml');
   await checkKeys(manifest, options, configPath);
 
+  // A PostgreSQL backup goes back into the database the config names (or SLIPWAY_STORE_URL), never a file.
+  const pgTarget = manifest.store.engine === 'postgres' ? await postgresTargetOf(manifest, options, configPath) : undefined;
+
   await mkdir(options.home, { recursive: true, mode: 0o700 });
   const lock = HomeLock.acquire(options.home, 'slipway restore');
   try {
-    if (existsSync(join(options.home, STORE_FILE)) && !options.force) {
-      throw new SlipwayError('AlreadyExists', `${options.home} already holds a Slipway store`, {
+    const holdsStore = pgTarget ? (await postgresMigrationLevel(pgTarget)) !== null : existsSync(join(options.home, STORE_FILE));
+    if (holdsStore && !options.force) {
+      throw new SlipwayError('AlreadyExists', `${pgTarget ? 'the store database' : options.home} already holds a Slipway store`, {
         hint: 'Restore into a new or empty home, or pass --force to replace this one\'s state (its control plane stopped).',
       });
     }
     const restored: string[] = [];
+    if (pgTarget) {
+      await restorePostgres(pgTarget, join(options.from, manifest.store.file), options.env);
+      restored.push(manifest.store.file);
+    }
     for (const file of manifest.files) {
       if (file.path === 'slipway.yaml' && options.configPath) continue; // the operator's own config stays
+      if (pgTarget && file.path === manifest.store.file) continue;
       const target = join(options.home, file.path);
       await mkdir(dirname(target), { recursive: true, mode: 0o700 });
       // A WAL left by the replaced database would be replayed onto the restored one.
@@ -64,6 +76,18 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   } finally {
     lock.release();
   }
+}
+
+/** The PostgreSQL database a PostgreSQL backup is restored into; refuses when the config names a SQLite store. */
+async function postgresTargetOf(manifest: BackupManifest, options: RestoreOptions, configPath: string): Promise<string> {
+  const config = await loadConfigFile(configPath);
+  const location = storeLocationOf(options.home, config, options.env as NodeJS.ProcessEnv);
+  if (location.dialect !== 'postgres') {
+    throw new SlipwayError('InvalidConfig', `restore refused: this backup holds a PostgreSQL store (${manifest.store.file}), but the config's store is ${describeStore(location)}`, {
+      hint: 'Set store.url (or SLIPWAY_STORE_URL) to the PostgreSQL database to restore into, then restore again. Nothing was restored.',
+    });
+  }
+  return location.url;
 }
 
 /** Reads the manifest and checks every file against SHA256SUMS; throws naming the first damaged file. */

@@ -7,7 +7,8 @@ import { PluginLoader, type ResolvedPlugin } from '../plugins/loader.js';
 import { SqliteOnlineCopier, migrationLevelOf, type DatabaseCopier } from './database-copier.js';
 import { BACKUP_FORMAT, CHECKSUMS_FILE, formatChecksums, MANIFEST_FILE, sha256Of, type BackedUpPlugin, type BackupFile, type BackupManifest } from './manifest.js';
 
-import { STORE_FILE } from '../store-location.js';
+import { STORE_FILE, storeLocationOf } from '../store-location.js';
+import { dumpPostgres, PG_DUMP_FILE, postgresMigrationLevel } from './postgres-dump.js';
 export { STORE_FILE };
 
 export interface BackupOptions {
@@ -18,6 +19,8 @@ export interface BackupOptions {
   version: string;
   copier?: DatabaseCopier;
   now?: () => Date;
+  /** Where SLIPWAY_STORE_URL and PATH (pg_dump) are read; default process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 /** Where a plugin instance keeps its data, relative to the home (as `slipway up` lays it out). */
@@ -35,8 +38,14 @@ export function dataDirOf(plugin: { kind: string; instanceName: string }): strin
 export async function takeBackup(options: BackupOptions): Promise<BackupManifest> {
   const started = Date.now();
   const copier = options.copier ?? new SqliteOnlineCopier();
-  const store = join(options.home, STORE_FILE);
-  if (!existsSync(store)) {
+  const env = options.env ?? process.env;
+  const config = await loadConfigFile(options.configPath).catch((e: unknown) => {
+    // A home without its config cannot say where its store is: say the home is the problem when it has no store.
+    if (!existsSync(join(options.home, STORE_FILE))) throw new SlipwayError('NotFound', `${options.home} holds no Slipway store (${STORE_FILE})`, { hint: 'Pass the home slipway up runs with: --home DIR or $SLIPWAY_HOME.' });
+    throw e;
+  });
+  const location = storeLocationOf(options.home, config, env as NodeJS.ProcessEnv);
+  if (location.dialect === 'sqlite' && !existsSync(location.file)) {
     throw new SlipwayError('NotFound', `${options.home} holds no Slipway store (${STORE_FILE})`, { hint: 'Pass the home slipway up runs with: --home DIR or $SLIPWAY_HOME.' });
   }
   const rel = relative(resolve(options.home), resolve(options.to));
@@ -44,12 +53,21 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
     throw new SlipwayError('InvalidInput', `${options.to} is inside the home ${options.home}: a backup that goes with the home it protects is no backup`, { field: 'to', hint: 'Write it to another directory, ideally another disk or machine.' });
   }
   await prepareTarget(options.to);
-  const config = await loadConfigFile(options.configPath);
   const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath }).resolveAll(config);
 
   const files: string[] = [];
-  await copier.copy(store, join(options.to, STORE_FILE));
-  files.push(STORE_FILE);
+  let store: BackupManifest['store'];
+  if (location.dialect === 'postgres') {
+    // The database itself: the plugins' tables in it (credentials, addresses) come along in the same dump.
+    const migration = await postgresMigrationLevel(location.url);
+    await dumpPostgres(location.url, join(options.to, PG_DUMP_FILE), env);
+    files.push(PG_DUMP_FILE);
+    store = { engine: 'postgres', file: PG_DUMP_FILE, migration };
+  } else {
+    await copier.copy(location.file, join(options.to, STORE_FILE));
+    files.push(STORE_FILE);
+    store = { engine: 'sqlite', file: STORE_FILE, migration: migrationLevelOf(join(options.to, STORE_FILE)) };
+  }
   const plugins: BackedUpPlugin[] = [];
   for (const plugin of resolved) {
     const spec = plugin.module.backup;
@@ -82,7 +100,7 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
   }
   const manifest: BackupManifest = {
     format: BACKUP_FORMAT, created_at: (options.now?.() ?? new Date()).toISOString(), slipway_version: options.version, home: options.home,
-    store: { engine: 'sqlite', file: STORE_FILE, migration: migrationLevelOf(join(options.to, STORE_FILE)) },
+    store,
     plugins, config: 'slipway.yaml', files: entries, duration_ms: Date.now() - started,
   };
   await writeFile(join(options.to, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
