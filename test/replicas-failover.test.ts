@@ -119,14 +119,14 @@ describe.skipIf(pgTarget.skip)(`three replicas on one PostgreSQL${pgTarget.skip 
     };
     const history = async (id: number) => (await store.tasks.logs(id)).map((l) => `${l.at} ${l.message}`).join('\n');
     const waitTask = async (id: number) => {
-      const deadline = Date.now() + 150_000;
+      const deadline = Date.now() + 240_000;
       for (;;) {
         const row = await store.tasks.get(id);
         if (row && !['queued', 'processing', 'cancelling'].includes(row.state)) return row;
         if (Date.now() > deadline) {
           const logs = (await store.tasks.logs(id)).slice(-12).map((l) => `${l.at} ${l.message}`);
           const tails = replicas.map((r) => `--- ${r.name}\n${r.log.split('\n').slice(-15).join('\n')}`);
-          throw new Error(`task ${id} still ${row?.state} after 150 s (owner ${row?.owner}, waiting for ${row?.waiting_for}):\n${logs.join('\n')}\n${tails.join('\n')}`);
+          throw new Error(`task ${id} still ${row?.state} after 240 s (owner ${row?.owner}, waiting for ${row?.waiting_for}):\n${logs.join('\n')}\n${tails.join('\n')}`);
         }
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -203,5 +203,5 @@ describe.skipIf(pgTarget.skip)(`three replicas on one PostgreSQL${pgTarget.skip 
     for (const kill of kills) if (kill.takenOverMs !== undefined) expect(kill.takenOverMs, `kill of ${kill.replica}`).toBeLessThan(15_000);
     for (const kill of kills.filter((k) => k.leader)) expect(kill.leaderTakenOverMs, `leader kill of ${kill.replica}`).toBeLessThan(15_000);
     expect(kills.some((k) => k.takenOverMs !== undefined), 'no kill landed while its replica owned a task').toBe(true);
-  }, 240_000);
+  }, 420_000);
 });

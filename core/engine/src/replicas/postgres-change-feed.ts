@@ -17,6 +17,8 @@ export class PostgresChangeFeed extends LocalChangeFeed {
   private closed = false;
   private attempt = 0;
   private reconnecting: NodeJS.Timeout | undefined;
+  /** Notifications go out one at a time on the one connection (pg queues them, but wants the caller to). */
+  private sending: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly url: string, private readonly replicaId: string, private readonly logger: Logger) {
     super();
@@ -33,7 +35,7 @@ export class PostgresChangeFeed extends LocalChangeFeed {
     const client = this.client;
     if (!client) return;
     const payload = `${this.replicaId}\t${topic}\t${value ?? ''}`;
-    client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, payload]).catch((e: Error) => {
+    this.sending = this.sending.then(() => client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, payload])).catch((e: Error) => {
       this.logger.warn('could not notify the other replicas of a change', { topic, error: e.message });
     });
   }
