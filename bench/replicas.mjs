@@ -1,5 +1,5 @@
 // Control plane replicas on one PostgreSQL (issue 15): cluster creates per minute with 1, 2 and 3 replicas
-// against a fake EC2 in its own process with cloud-like latencies, and the time until another replica takes
+// against a fake OpenStack in its own process with cloud-like latencies, and the time until another replica takes
 // over after kill -9 of a task's owner and of the leader (median and max over a few runs).
 // Needs SLIPWAY_TEST_PG_URL (a role that may create databases); prints why and exits 0 without it.
 import { randomBytes } from 'node:crypto';
@@ -16,7 +16,7 @@ const KILLS = Number(process.env.BENCH_KILLS ?? 3);
 // Production lease timings (docs/ha.md): a takeover is bounded by lease + claim interval, 12 s.
 const LEASE = { lease_seconds: 10, renew_interval_seconds: 3, claim_interval_seconds: 2 };
 // Cloud-like: every API call 150 ms, a VM 4 s from pending to running.
-const CLOUD = { latencyMs: 150, pendingMs: 4000 };
+const CLOUD = { latencyMs: 150, buildMs: 4000 };
 const PASSWORD = 'bench-replicas-password';
 
 const target = (await storeMatrix()).find((t) => t.dialect === 'postgres');

@@ -9,7 +9,7 @@ import { storeMatrix } from '@slipway/testkit/store-matrix';
 import { Replica, freePort, startBalancer, startCloud, writeReplicaConfig } from './support/replica-rig.mjs';
 
 /**
- * Three `slipway up` replicas on one PostgreSQL, a fake EC2 in its own process (it outlives every replica),
+ * Three `slipway up` replicas on one PostgreSQL, a fake OpenStack in its own process (it outlives every replica),
  * agents dialing a TCP balancer in front of the replicas. Twenty creates, resizes and deletes run while a
  * random replica is killed with SIGKILL every few seconds and restarted. Takeover is bounded by lease + claim interval, 10.5 s.
  */
@@ -33,7 +33,7 @@ describe.skipIf(pgTarget.skip)(`three replicas on one PostgreSQL${pgTarget.skip 
   beforeAll(async () => {
     const storeUrl = await pgTarget.fresh({ schema: true });
     process.env.SLIPWAY_REPLICAS_KEK = randomBytes(32).toString('base64');
-    cloud = await startCloud({ latencyMs: 15, pendingMs: 300 });
+    cloud = await startCloud({ latencyMs: 15, buildMs: 300 });
     balancer = await startBalancer();
     const configPath = join(root, 'slipway.yaml');
     writeReplicaConfig(configPath, { storeUrl, cloud, balancerPort: balancer.port, replicas: LEASE });

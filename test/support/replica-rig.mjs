@@ -180,16 +180,16 @@ export function apiClient(url, ca) {
 
 /** slipway.yaml for the replicas: one PostgreSQL store, one fake cloud, agents dialing the balancer. */
 export function writeReplicaConfig(path, { storeUrl, cloud, balancerPort, replicas, heartbeatSeconds = 1 }) {
-  const vm = { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240, instance_type: 'm5.large' };
+  const vm = { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240, instance_type: 'm1.medium' };
   writeFileSync(path, JSON.stringify({
     store: { url: storeUrl },
     api: { advertise_url: `https://127.0.0.1:${balancerPort}` },
-    iaas: [{ name: 'aws-east', plugin: '@slipway/iaas-aws', version: '^1', config: cloud.config, stemcell_cloud_properties: { ami_id: cloud.amiId } }],
-    network: { plugin: '@slipway/network-flat', config: { ranges: { 'aws-east': { cidr: '10.60.0.0/22' } } } },
+    iaas: [{ name: 'lab', plugin: '@slipway/iaas-openstack', version: '^1', config: cloud.config, stemcell_cloud_properties: { image_id: cloud.imageId } }],
+    network: { plugin: '@slipway/network-flat', config: { ranges: { lab: { cidr: '192.168.60.0/22' } } } },
     // Every replica decrypts what another wrote: one key, given to each through the environment.
     credentials: { plugin: '@slipway/credentials-credhub', config: { encryption: { keys: [{ key_env: 'SLIPWAY_REPLICAS_KEK', active: true }] } } },
     agents: { heartbeat_interval_seconds: heartbeatSeconds, boot_timeout_seconds: 120 },
     replicas,
-    plans: [{ name: 'small', iaas: 'aws-east', master_instances: 1, worker_instances: 1, max_worker_instances: 4, master_vm: vm, worker_vm: vm }],
+    plans: [{ name: 'small', iaas: 'lab', master_instances: 1, worker_instances: 1, max_worker_instances: 4, master_vm: vm, worker_vm: vm }],
   }, null, 2));
 }
