@@ -185,7 +185,7 @@ export function writeReplicaConfig(path, { storeUrl, cloud, balancerPort, replic
     store: { url: storeUrl },
     api: { advertise_url: `https://127.0.0.1:${balancerPort}` },
     iaas: [{ name: 'lab', plugin: '@slipway/iaas-openstack', version: '^1', config: cloud.config, stemcell_cloud_properties: { image_id: cloud.imageId } }],
-    network: { plugin: '@slipway/network-flat', config: { ranges: { lab: { cidr: '192.168.60.0/22' } } } },
+    network: { plugin: '@slipway/network-flat', config: { ranges: { lab: { cidr: '10.60.0.0/22' } } } },
     // Every replica decrypts what another wrote: one key, given to each through the environment.
     credentials: { plugin: '@slipway/credentials-credhub', config: { encryption: { keys: [{ key_env: 'SLIPWAY_REPLICAS_KEK', active: true }] } } },
     agents: { heartbeat_interval_seconds: heartbeatSeconds, boot_timeout_seconds: 120 },
