@@ -63,7 +63,6 @@ export class TaskLeases {
   async claim(limit = TaskLeases.CLAIM_BATCH): Promise<ClaimedTask[]> {
     const now = this.clock.now();
     const nowIso = iso(now);
-    const until = iso(now + this.settings.leaseMs);
     const me = this.replica.id;
     const exclusive = this.settings.mode === 'exclusive';
     const lockRows = this.db.getExecutor().adapter instanceof PostgresAdapter;
@@ -79,7 +78,8 @@ export class TaskLeases {
       const claimed: ClaimedTask[] = [];
       for (const row of rows) {
         // Conditional on what was read: a row another claimer renewed or took meanwhile is left alone.
-        let update = tx.updateTable('tasks').set({ owner: me, lease_expires_at: until }).where('id', '=', row.id);
+        // The lease runs from now, not from when the claim began: a slow claim must not hand out a short lease.
+        let update = tx.updateTable('tasks').set({ owner: me, lease_expires_at: iso(this.clock.now() + this.settings.leaseMs) }).where('id', '=', row.id);
         update = row.owner === null ? update.where('owner', 'is', null) : update.where('owner', '=', row.owner);
         update = row.lease_expires_at === null ? update.where('lease_expires_at', 'is', null) : update.where('lease_expires_at', '=', row.lease_expires_at);
         const result = await update.executeTakeFirst();
