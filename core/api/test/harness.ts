@@ -29,11 +29,11 @@ export const ADMIN_PASSWORD = 'correct-horse-battery';
  * A real control plane on 127.0.0.1 (port 0) with the embedded defaults, in a temp home. `configYaml`
  * replaces the default slipway.yaml; the home is removed on stop unless `keepHome`.
  */
-export async function startTestControlPlane(options: { configYaml?: string; home?: string; keepHome?: boolean } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(options: { configYaml?: string; home?: string; keepHome?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestControlPlane> {
   const home = options.home ?? await mkdtemp(join(tmpdir(), 'slipway-api-'));
   if (options.configYaml) await writeFile(join(home, 'slipway.yaml'), options.configYaml);
   const lines: string[] = [];
-  const cp = await startControlPlane({ home, port: 0, adminPassword: ADMIN_PASSWORD, log: (l) => lines.push(l), env: {} });
+  const cp = await startControlPlane({ home, port: 0, adminPassword: ADMIN_PASSWORD, log: (l) => lines.push(l), env: options.env ?? {} });
   const ca = await readFile(cp.caPath, 'utf8');
   const url = new URL(cp.url);
 

@@ -21,7 +21,7 @@ import { ClusterRegistrySteps } from './registry/cluster-registry.js';
 import { PlanCatalog } from './plans.js';
 import { PluginLoader } from './plugins/loader.js';
 import { createPluginSet, type PluginSet } from './plugins/plugin-set.js';
-import { createStore, type Store } from './store/index.js';
+import { createStore, describeStore, type Store } from './store/index.js';
 import { storeLocationOf } from './store-location.js';
 import { defaultKeysDir } from './keys-dir.js';
 import { pluginDatabases } from './store/plugin-database.js';
@@ -98,7 +98,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const clock = options.clock ?? new SystemClock();
   await mkdir(home, { recursive: true, mode: 0o700 });
   const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
-  const store = await createStore(storeLocationOf(home, config, options.env));
+  const location = storeLocationOf(home, config, options.env);
+  const store = await createStore(location);
+  // Which database this control plane runs on, the password masked.
+  logger.info('store open', { store: describeStore(location) });
   // SQLite: this process holds the home lock and so the whole store. PostgreSQL: replicas share it.
   const mode: ReplicaMode = store.dialect === 'postgres' ? 'shared' : 'exclusive';
   const replica = newReplicaIdentity();

@@ -23,6 +23,8 @@ const backup: Command = {
     'migration, time, the ids of the keys the credentials are sealed under) and SHA256SUMS.',
     'The encryption key is never copied: keep it apart from the backups (see the operator guide).',
     'An IaaS driver\'s own directory is its cloud, not the control plane\'s state, and is not copied.',
+    'With the store on PostgreSQL (store.url), the database is dumped with pg_dump --format=custom when it is',
+    'on PATH; otherwise the command refuses and says to use PostgreSQL\'s own tools.',
   ].join('\n'),
   flags: {
     to: { type: 'string', valueName: 'DIR', required: true, description: 'new or empty directory to write the backup to' },

@@ -92,6 +92,9 @@ export function openDialect(location: StoreLocation, options: { poolSize?: numbe
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // The credential store keeps its (sealed) secrets here: a deleted version's bytes are overwritten, not
+  // left in free pages or the WAL.
+  sqlite.pragma('secure_delete = ON');
   return { dialect: new SqliteDialect({ database: cachingStatements(sqlite) }), afterOpen: () => restrict(file) };
 }
 
