@@ -105,6 +105,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   // SQLite: this process holds the home lock and so the whole store. PostgreSQL: replicas share it.
   const mode: ReplicaMode = store.dialect === 'postgres' ? 'shared' : 'exclusive';
   const replica = newReplicaIdentity();
+  logger.info('replica', { id: replica.id, mode });
   let plugins: PluginSet | undefined;
   let changes: ChangeFeed | undefined;
   try {
