@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 // Every figure the issues ask for; pass names to run some (`npm run bench -- spine.mjs`).
 const ALL = [
   'spine.mjs', 'multicloud.mjs', 'drivers.mjs', 'health.mjs', 'fleet.mjs', 'backup.mjs', 'registry.mjs', 'agent-bootstrap.mjs', 'network.mjs', 'network-nsxt.mjs', 'pki.mjs', 'login.mjs', 'store.mjs', 'dashboard.mjs', 'install-size.mjs',
+  'replicas.mjs',
   '../plugins/credhub/bench/cluster-pki.mjs', '../plugins/credhub/bench/bulk-regenerate.mjs', '../plugins/credhub/bench/http-read.mjs',
   '../iaas-drivers/local/bench/local-cluster.mjs',
   'kubernetes-net.mjs',

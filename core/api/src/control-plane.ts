@@ -145,7 +145,10 @@ async function startLocked(home: string, lock: HomeLock, options: ControlPlaneOp
   if (advertised.previous) logger.warn('api.advertise_url changed: agents of VMs created before keep dialing the URL they booted with', { previous: advertised.previous, now: advertised.url });
   // Agents of existing VMs dial the URL they booted with; when that is on this machine but not this
   // listener (a restart on another port), serve it too rather than let them go silent and be resurrected.
-  const reach = reachOf(advertised.url, config, { host: config.api.bind, port });
+  // Replicas on a shared store sit behind a balancer: a configured URL is the balancer's to route, even on
+  // this machine, and serving it here would take the balancer's own port.
+  const replicated = engine.store.location.dialect === 'postgres' && advertised.source === 'config';
+  const reach = replicated ? { kind: 'elsewhere' as const } : reachOf(advertised.url, config, { host: config.api.bind, port });
   let agentServer: NetServer | undefined;
   const refuse = async (message: string, hint: string, cause?: unknown): Promise<never> => {
     await Promise.all([server, agentServer].map((s) => s?.listening && new Promise<void>((ok) => s.close(() => ok()))));

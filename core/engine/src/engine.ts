@@ -32,7 +32,13 @@ import { EventStream } from './events/event-stream.js';
 import { AuditTrail, auditSinkOf } from './audit/audit-trail.js';
 import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { clusterCertificates } from './certificates/certificate-inventory.js';
-import { CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, type ControlPlaneIdentity } from './tokens.js';
+import { CHANGE_FEED, CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, TASK_LEASES, type ControlPlaneIdentity } from './tokens.js';
+import { LocalChangeFeed, type ChangeFeed } from './replicas/change-feed.js';
+import { PostgresChangeFeed } from './replicas/postgres-change-feed.js';
+import { newReplicaIdentity, type ReplicaIdentity } from './replicas/identity.js';
+import { LeaderLease } from './replicas/leader-lease.js';
+import { replicaSettingsOf, type ReplicaMode } from './replicas/settings.js';
+import { TaskLeases } from './replicas/task-leases.js';
 import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
 import { ClusterApi, defaultApiAddress, KUBERNETES_API_ADDRESS, KubernetesApiSteps, type KubernetesApiAddress } from './kubernetes-api/index.js';
@@ -84,6 +90,10 @@ export interface EngineServices {
 
 export interface Engine {
   config: SlipwayConfig;
+  /** This process among the replicas sharing the store (`id` is what tasks' owner and the leader row hold). */
+  replica: ReplicaIdentity;
+  /** Whether this replica runs the singletons now (always, with the store to itself). */
+  isLeader(): boolean;
   store: Store;
   plugins: PluginSet;
   tls: ControlPlaneTls;
@@ -92,7 +102,7 @@ export interface Engine {
   caPath: string;
   /** The Prometheus metrics (GET /metrics); absent with metrics.enabled: false. */
   metrics?: ControlPlaneMetrics;
-  /** Wires the services (agents will dial `agentUrl`) and resumes unfinished tasks. */
+  /** Wires the services (agents will dial `agentUrl`), claims orphaned tasks and campaigns for leader. */
   start(agentUrl: string): Promise<EngineServices>;
   /** Pauses tasks (they resume on the next start), destroys plugins, closes the store. */
   close(): Promise<void>;
@@ -138,8 +148,13 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   if (metrics) store.bus.subscribe((event) => metrics.onEvent(event));
   // Which database this control plane runs on, the password masked.
   logger.info('store open', { store: describeStore(location) });
+  // SQLite: this process holds the home lock and so the whole store. PostgreSQL: replicas share it.
+  const mode: ReplicaMode = store.dialect === 'postgres' ? 'shared' : 'exclusive';
+  const replica = newReplicaIdentity();
+  logger.info('replica', { id: replica.id, mode });
   let plugins: PluginSet | undefined;
   const auditSink = auditSinkOf(store, logger);
+  let changes: ChangeFeed | undefined;
   try {
     plugins = await createPluginSet(resolved, {
       dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock, database: pluginDatabases(store.db),
@@ -157,14 +172,22 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     container.register(CLOCK, { useValue: clock });
     container.register(LOGGER, { useValue: logger });
     container.register(KUBERNETES_API_ADDRESS, { useValue: options.kubernetesApiAddress ?? defaultApiAddress });
+    const replicas = replicaSettingsOf(config, mode);
+    container.register(TASK_LEASES, { useValue: new TaskLeases(store.db, replicas, replica, clock) });
+    changes = store.location.dialect === 'postgres' ? await PostgresChangeFeed.open(store.location.url, replica.id, logger) : new LocalChangeFeed();
+    container.register(CHANGE_FEED, { useValue: changes });
     const servingCertificate = new ServingCertificate(tls, plugins.credentials, config, advertisedBefore);
     container.register(SERVING_CERTIFICATE, { useValue: servingCertificate });
     let services: EngineServices | undefined;
     let monitor: HealthMonitor | undefined;
+    let fleetPoll: NodeJS.Timeout | undefined;
+    let leader: LeaderLease | undefined;
     let alertSinks: AlertSinks | undefined;
     const livePlugins = plugins;
+    const liveChanges = changes;
     return {
-      config, store, plugins, tls, caPath, servingCertificate, metrics,
+      config, store, plugins, tls, caPath, servingCertificate, metrics, replica,
+      isLeader: () => leader?.isLeader ?? false,
       async start(agentUrl: string) {
         if (services) return services;
         const identity: ControlPlaneIdentity = { agentUrl, caPem: tls.caPem, agentCaName: AGENT_CA, version: options.version };
@@ -198,10 +221,30 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         };
         await services.users.reconcileGrants();
         const resumed = await tasks.resumeAll();
-        if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`);
-        await services.upgrades.resumeFleets();
-        monitor = container.resolve(HealthMonitor);
-        await monitor.start();
+        if (resumed) logger.info(`resumed ${resumed} unfinished task(s)`, { replica: replica.id });
+        tasks.startLeases();
+        // Fleet jobs wait for the leader: a job requested here while another replica leads is run there.
+        await services.upgrades.stopFleets();
+        const upgrades = services.upgrades;
+        leader = new LeaderLease(store.db, replicas, replica, clock, logger, {
+          // The singletons. The health monitor is made anew for each term: one that stopped does not restart.
+          async start() {
+            const term = container.createChildContainer();
+            term.registerSingleton(HealthMonitor);
+            monitor = term.resolve(HealthMonitor);
+            await monitor.start();
+            await upgrades.resumeFleets();
+            fleetPoll = setInterval(() => { upgrades.resumeFleets().catch((e) => logger.warn('could not look for fleet upgrades', { error: (e as Error).message })); }, replicas.claimMs);
+            fleetPoll.unref?.();
+          },
+          async stop() {
+            clearInterval(fleetPoll);
+            await monitor?.stop();
+            monitor = undefined;
+            await upgrades.stopFleets();
+          },
+        });
+        await leader.start();
         return services;
       },
       async close() {
@@ -214,9 +257,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
             clearTimeout(slow);
           }
         };
-        await phase('the health monitor\'s pass', () => monitor?.stop());
+        await phase('the singletons to stop and the leader lease to be let go', () => leader?.stop());
         await phase('fleet upgrades to pause', () => services?.upgrades.stopFleets());
         await phase('running tasks to pause', () => services?.tasks.shutdown());
+        await phase('the change feed to close', () => liveChanges.close());
         await phase('alert sinks', () => alertSinks?.destroy());
         await phase('the plugins to stop', () => livePlugins.destroy());
         await phase('the audit trail\'s writes', () => auditSink.drain());
@@ -224,6 +268,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       },
     };
   } catch (e) {
+    await changes?.close();
     await plugins?.destroy();
     await store.db.destroy();
     throw e;

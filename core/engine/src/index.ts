@@ -68,3 +68,10 @@ export { certificateSettingsOf, type CertificateSettings } from './certificates/
 export type { CertificatesConfig } from './config/schema.js';
 export * from './kubernetes-api/index.js';
 export type { PlanKubernetesConfig } from './config/schema.js';
+export { newReplicaIdentity, type ReplicaIdentity } from './replicas/identity.js';
+export { replicaSettingsOf, REPLICA_DEFAULTS, type ReplicaMode, type ReplicaSettings } from './replicas/settings.js';
+export { TaskLeases, type ClaimedTask } from './replicas/task-leases.js';
+export { LeaderLease, type LeaderDuties } from './replicas/leader-lease.js';
+export { LocalChangeFeed, type ChangeFeed } from './replicas/change-feed.js';
+export type { ReplicasConfig } from './config/schema.js';
+export { PostgresChangeFeed, CHANGE_CHANNEL } from './replicas/postgres-change-feed.js';

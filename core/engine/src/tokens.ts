@@ -11,6 +11,10 @@ export const PLUGINS: InjectionToken<PluginSet> = 'slipway.plugins';
 export const CLOCK: InjectionToken<Clock> = 'slipway.clock';
 export const LOGGER: InjectionToken<Logger> = 'slipway.logger';
 export const CONTROL_PLANE: InjectionToken<ControlPlaneIdentity> = 'slipway.control-plane';
+/** This replica's hold on tasks (replicas/task-leases.ts). */
+export const TASK_LEASES: InjectionToken<import('./replicas/task-leases.js').TaskLeases> = 'slipway.task-leases';
+/** Wakes what waits on a change made by any replica (replicas/change-feed.ts). */
+export const CHANGE_FEED: InjectionToken<import('./replicas/change-feed.js').ChangeFeed> = 'slipway.change-feed';
 
 /** How agents reach and trust the control plane. */
 export interface ControlPlaneIdentity {

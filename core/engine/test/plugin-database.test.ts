@@ -108,7 +108,7 @@ for (const target of await storeMatrix()) describe.skipIf(target.skip)(`the flat
     if (!store || target.dialect === 'postgres') stores.push(store = await createStore(url));
     mkdirSync(dataDir, { recursive: true });
     const host: PluginHost = { logger: quiet, clock: { now: Date.now, sleep: async () => {} }, dataDir, instanceName: 'default', database: pluginDatabases(store.db) };
-    const driver = await flat.create({ ranges: { sandbox: { cidr: '10.9.0.0/24' } } } as never, host);
+    const driver = await flat.create({ ranges: { sandbox: { cidr: '192.168.9.0/24' } } } as never, host);
     drivers.push(driver);
     return driver;
   }
@@ -139,7 +139,7 @@ for (const target of await storeMatrix()) describe.skipIf(target.skip)(`the flat
     const dataDir = join(dir, 'old');
     mkdirSync(dataDir);
     const host: PluginHost = { logger: quiet, clock: { now: Date.now, sleep: async () => {} }, dataDir, instanceName: 'default' };
-    const old = await flat.create({ ranges: { sandbox: { cidr: '10.9.0.0/24' } } } as never, host);
+    const old = await flat.create({ ranges: { sandbox: { cidr: '192.168.9.0/24' } } } as never, host);
     const before = await old.allocateAddress({ clusterId: 'c1', owner: 'm0', iaas: 'sandbox' });
     await old.destroy();
     expect(existsSync(join(dataDir, 'allocations.json'))).toBe(true);

@@ -28,7 +28,8 @@ export class SqlFlatState implements FlatStateStore {
       .addColumn('cluster_id', 'text', (c) => c.notNull())
       .addColumn('owner', 'text', (c) => c.notNull())
       .addColumn('target', 'text', (c) => c.notNull())
-      .addColumn('ip', 'integer', (c) => c.notNull())
+      // An IPv4 address as its 32-bit number: above 2^31 for 128.0.0.0 and up, so bigint (PostgreSQL's integer is signed 32-bit).
+      .addColumn('ip', 'bigint', (c) => c.notNull())
       .addPrimaryKeyConstraint(`${allocations}_pk`, ['cluster_id', 'owner'])
       .addUniqueConstraint(`${allocations}_target_ip`, ['target', 'ip'])
       .execute();

@@ -110,7 +110,13 @@ export class AccessPolicy {
     if (existing) {
       await this.db.updateTable('permissions').set({ operations: JSON.stringify(merged), updated_at: now }).where('uuid', '=', existing.uuid).execute();
     } else {
-      await this.db.insertInto('permissions').values({ uuid: randomUUID(), actor, path, operations: JSON.stringify(merged), created_at: now, updated_at: now }).execute();
+      // Two control plane replicas may grant the same path at once: the loser merges into the winner's row.
+      const inserted = await this.db.insertInto('permissions').values({ uuid: randomUUID(), actor, path, operations: JSON.stringify(merged), created_at: now, updated_at: now })
+        .onConflict((oc) => oc.columns(['actor', 'path']).doNothing()).executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+        this.cache.delete(actor);
+        return this.upsert(input, true);
+      }
     }
     this.cache.delete(actor);
     return { permission: (await this.byActorAndPath(actor, path))!, existed: Boolean(existing) };

@@ -1,9 +1,9 @@
-import { EventEmitter } from 'node:events';
 import { inject, injectable } from 'tsyringe';
 import { SlipwayError, throwIfAborted, type Clock, type DesiredState, type Heartbeat, type InstanceState, type JobStatus } from '@slipway/contracts';
 import { isoNow } from '../clock.js';
 import type { InstanceRow, Store } from '../store/index.js';
-import { CLOCK, CONFIG, STORE } from '../tokens.js';
+import { CHANGE_FEED, CLOCK, CONFIG, STORE } from '../tokens.js';
+import type { ChangeFeed } from '../replicas/change-feed.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { JobPropertiesBuilder } from './job-properties-builder.js';
 import { JOBS_BY_GROUP } from './jobs.js';
@@ -19,7 +19,6 @@ export interface SyncResult {
  */
 @injectable()
 export class AgentRegistry {
-  private readonly changes = new EventEmitter();
   private readonly heartbeatIntervalMs: number;
 
   constructor(
@@ -27,9 +26,10 @@ export class AgentRegistry {
     @inject(CLOCK) private readonly clock: Clock,
     @inject(CONFIG) config: SlipwayConfig,
     @inject(JobPropertiesBuilder) private readonly properties: JobPropertiesBuilder,
+    /** Crosses replicas: the agent's long poll may be held by another one than the task that changes it. */
+    @inject(CHANGE_FEED) private readonly changes: ChangeFeed,
   ) {
     this.heartbeatIntervalMs = Math.round(config.agents.heartbeat_interval_seconds * 1000);
-    this.changes.setMaxListeners(0);
   }
 
   /** Handles one sync (heartbeat + fetch of desired state), holding it up to `waitMs` if nothing changed. */
@@ -59,7 +59,7 @@ export class AgentRegistry {
     const generation = row.desired_generation + 1;
     await this.store.instances.update(instanceId, { desired, desired_generation: generation, drained: 0, drain_report: null, updated_at: isoNow(this.clock) });
     this.properties.forget(instanceId);
-    this.changes.emit(`instance:${instanceId}`, generation);
+    this.changes.publish(`instance:${instanceId}`, generation);
   }
 
   /**
@@ -100,7 +100,7 @@ export class AgentRegistry {
       state: instanceStateOf(heartbeat.jobs ?? []),
       updated_at: at,
     }).where('id', '=', instance.id).where('agent_id', '=', heartbeat.agentId).execute();
-    this.changes.emit(`cluster:${instance.cluster_uuid}`);
+    this.changes.publish(`cluster:${instance.cluster_uuid}`);
   }
 
   /** What the instance's agent is told on its next sync: its jobs, their state and what they render from. */
@@ -129,13 +129,13 @@ export class AgentRegistry {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.changes.off(event, onChange);
+        unsubscribe();
         signal?.removeEventListener('abort', done);
         resolve();
       };
       const onChange = (value: unknown) => { if (accept(value)) done(); };
       const timer = setTimeout(done, timeoutMs);
-      this.changes.on(event, onChange);
+      const unsubscribe = this.changes.subscribe(event, onChange);
       signal?.addEventListener('abort', done, { once: true });
     });
   }

@@ -119,6 +119,7 @@ export interface SlipwayConfig {
   plans: PlanConfig[];
   health?: HealthConfig;
   certificates?: CertificatesConfig;
+  replicas?: ReplicasConfig;
   /** Where the control plane's state lives (default: `sqlite:slipway.db` in the home). */
   store?: StoreConfig;
   events?: EventsConfig;
@@ -143,6 +144,13 @@ export interface EventsConfig {
 /** The audit trail (audit.* in slipway.yaml). */
 export interface AuditConfig {
   retention_days: number;
+}
+
+/** How replicas sharing one PostgreSQL store split the work (replicas.* in slipway.yaml). */
+export interface ReplicasConfig {
+  lease_seconds: number;
+  renew_interval_seconds: number;
+  claim_interval_seconds: number;
 }
 
 /** store.url: `sqlite:PATH` (relative to the home) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`. */
@@ -427,6 +435,15 @@ export const configSchema: JsonSchema = {
       description: 'the audit trail (GET /v1/audit, `slipway audit`): every mutating API call, login, credential operation and the engine\'s own decisions',
       properties: {
         retention_days: { type: 'number', exclusiveMinimum: 0, default: 365, description: 'audit entries older than this are deleted, checked at start and then hourly' },
+      },
+    },
+    replicas: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'control plane replicas on one PostgreSQL store (docs/ha.md): a task is owned under a lease its replica renews while it runs, singletons (health monitor, event retention, fleet upgrades, certificate renewal) run on the holder of the leader lease. A dead replica\'s work is taken over within about lease_seconds + claim_interval_seconds. With SQLite the one process owns everything and these only pace the bookkeeping',
+      properties: {
+        lease_seconds: { type: 'number', minimum: 1, maximum: 600, default: 10, description: 'how long a task\'s or the leader\'s lease lasts without renewal; also the most clock skew between replicas that is tolerated' },
+        renew_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 3, description: 'how often a replica renews its leases; keep it at most a third of lease_seconds so one slow renewal does not lose them' },
+        claim_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 2, description: 'how often each replica looks for tasks whose lease lapsed (their owner died) and for a vacant leader lease' },
       },
     },
   },

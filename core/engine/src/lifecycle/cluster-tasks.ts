@@ -10,7 +10,7 @@ import { nextFreePodCidr } from '../agents/pod-cidrs.js';
 import type { SlipwayConfig } from '../config/schema.js';
 import { PlanCatalog } from '../plans.js';
 import type { PluginSet } from '../plugins/plugin-set.js';
-import { forEachLimit } from '../retry.js';
+import { forEachLimit, withRetry } from '../retry.js';
 import type { ClusterRow, InstanceRow, Store } from '../store/index.js';
 import type { StepContext, TaskDefinition } from '../tasks/model.js';
 import { CLOCK, CONFIG, PLUGINS, STORE } from '../tokens.js';
@@ -78,11 +78,13 @@ export class ClusterSteps {
   async allocateAddresses(ctx: StepContext): Promise<void> {
     const cluster = (await this.store.clusters.findByUuid(ctx.cluster.uuid)) ?? ctx.cluster;
     const profile = cluster.network_profile ? await requireNetworkProfile(this.store.db, cluster.network_profile, 'network_profile_name') : undefined;
-    await this.plugins.network.prepareCluster({ clusterId: cluster.uuid, clusterName: cluster.name, iaas: cluster.iaas, ...(profile ? { profile } : {}) }, { signal: ctx.signal });
+    // Replicas allocate from one database at once: a lost race comes back Retryable and is run again here.
+    const retry = { clock: this.clock, signal: ctx.signal };
+    await withRetry(`prepareCluster ${cluster.name}`, () => this.plugins.network.prepareCluster({ clusterId: cluster.uuid, clusterName: cluster.name, iaas: cluster.iaas, ...(profile ? { profile } : {}) }, { signal: ctx.signal }), retry);
     const instances = (await this.store.instances.ofCluster(cluster.uuid)).filter((i) => i.desired === 'present' && !i.ip);
     let done = 0;
     for (const instance of instances) {
-      const allocation = await this.plugins.network.allocateAddress({ clusterId: cluster.uuid, owner: instance.id, iaas: cluster.iaas }, { signal: ctx.signal });
+      const allocation = await withRetry(`allocateAddress ${instance.group_name}/${instance.idx}`, () => this.plugins.network.allocateAddress({ clusterId: cluster.uuid, owner: instance.id, iaas: cluster.iaas }, { signal: ctx.signal }), retry);
       await this.store.instances.update(instance.id, { ip: allocation.ip, updated_at: isoNow(this.clock) });
       done++;
     }

@@ -401,6 +401,21 @@ const migrations: Record<string, Migration> = {
         .where(sql.ref('state'), 'in', ACTIVE_TASK_STATES).execute();
     },
   },
+  '0016_task_leases': {
+    async up(db: Kysely<any>) {
+      // Replicas on one database share the work: a task is claimed under a lease its owner renews, and a
+      // lapsed lease (owner dead) lets another replica resume it from its persisted steps.
+      await db.schema.alterTable('tasks').addColumn('owner', 'text').execute();
+      await db.schema.alterTable('tasks').addColumn('lease_expires_at', 'text').execute();
+      await db.schema.createIndex('tasks_active_lease').on('tasks').columns(['state', 'lease_expires_at']).execute();
+      // One row per singleton role; a replica takes it over by a conditional update once it has expired.
+      await db.schema.createTable('leader')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
   '0017_observability': {
     async up(db: Kysely<any>) {
       // Task progress streams as events (GET /v1/events), so an event may name its task and carry a few fields.

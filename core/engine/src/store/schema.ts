@@ -31,6 +31,7 @@ export interface Database {
   quotas: QuotasTable;
   certificate_alerts: CertificateAlertsTable;
   audit: AuditTable;
+  leader: LeasesTable;
 }
 
 export interface AgentBootstrapTokensTable {
@@ -216,6 +217,17 @@ export interface TasksTable {
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
+  /** The replica working on the task (`host/pid/random`), kept after it ends to say who finished it. */
+  owner: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Until when the owner's claim holds (ISO time); null once released. A lapsed lease lets another replica take over. */
+  lease_expires_at: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Named leases for work only one replica may do at a time (the singletons' leader). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
 }
 
 export interface TaskStepsTable {

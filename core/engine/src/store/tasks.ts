@@ -8,7 +8,7 @@ export class TaskRepository {
   constructor(private readonly db: Db) {}
 
   /** Inserts a task with its planned steps in one transaction. */
-  async create(task: Omit<TaskRow, 'id' | 'cancel_requested'>, steps: string[]): Promise<number> {
+  async create(task: Omit<TaskRow, 'id' | 'cancel_requested' | 'owner' | 'lease_expires_at'> & Partial<Pick<TaskRow, 'owner' | 'lease_expires_at'>>, steps: string[]): Promise<number> {
     return this.db.transaction().execute(async (tx) => {
       const { id } = await tx.insertInto('tasks').values(task).returning('id').executeTakeFirstOrThrow();
       if (steps.length) {
@@ -26,6 +26,12 @@ export class TaskRepository {
 
   async update(id: number, patch: Updateable<TasksTable>): Promise<void> {
     await this.db.updateTable('tasks').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Updates the task only while `owner` holds it; false when another replica has taken it. */
+  async updateOwned(id: number, owner: string, patch: Updateable<TasksTable>): Promise<boolean> {
+    const result = await this.db.updateTable('tasks').set(patch).where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async activeForCluster(clusterUuid: string): Promise<TaskRow | undefined> {

@@ -1,9 +1,19 @@
 import { inject, injectable } from 'tsyringe';
-import { SlipwayError, type Clock, type Logger } from '@slipway/contracts';
+import { SlipwayError, throwIfAborted, type Clock, type Logger } from '@slipway/contracts';
 import { isoNow } from '../clock.js';
 import { isUniqueViolation, type ClusterRow, type Store, type TaskRow } from '../store/index.js';
-import { CLOCK, LOGGER, STORE } from '../tokens.js';
+import { newReplicaIdentity } from '../replicas/identity.js';
+import { replicaSettingsOf } from '../replicas/settings.js';
+import { TaskLeases } from '../replicas/task-leases.js';
+import { CLOCK, LOGGER, STORE, TASK_LEASES } from '../tokens.js';
 import type { StepContext, TaskDefinition, TaskType } from './model.js';
+
+interface RunningTask {
+  controller: AbortController;
+  done: Promise<void>;
+  /** When this replica's lease on the task runs out, by its own clock when it last asked for it. */
+  leaseUntil: number;
+}
 
 /** The refusal of a second mutating task on a cluster, naming the one that runs. */
 function busy(clusterName: string, active: TaskRow): SlipwayError {
@@ -14,21 +24,32 @@ function busy(clusterName: string, active: TaskRow): SlipwayError {
 
 /**
  * Runs persisted tasks of idempotent steps. One mutating task per cluster: a second one is refused with
- * Conflict naming the running task. Unfinished tasks resume after a restart at the step that was running.
+ * Conflict naming the running task. A task is worked on by the replica that holds its lease, renewed while
+ * it runs; a task whose lease lapsed (its replica died) is claimed by another and resumes at the step that
+ * was running. A replica that can no longer renew a lease stops that task at its next safe point.
  */
 @injectable()
 export class TaskRunner {
   private readonly definitions = new Map<TaskType, TaskDefinition<any>>();
-  private readonly running = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<number, RunningTask>();
+  /** Tasks this replica lost to another: they stop at the next safe point and write nothing more. */
+  private readonly lost = new Set<number>();
   /** Per-cluster submission lock: the check for a running task and the insert happen under it. */
   private readonly submitting = new Map<string, Promise<unknown>>();
   private stopping = false;
+  private readonly leases: TaskLeases;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private renewing: Promise<void> | undefined;
+  private claiming: Promise<unknown> | undefined;
 
   constructor(
     @inject(STORE) private readonly store: Store,
     @inject(CLOCK) private readonly clock: Clock,
     @inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @inject(TASK_LEASES) leases?: TaskLeases,
+  ) {
+    this.leases = leases ?? new TaskLeases(store.db, replicaSettingsOf({}, 'exclusive'), newReplicaIdentity(), clock);
+  }
 
   register(definition: TaskDefinition<any>): void {
     this.definitions.set(definition.type, definition);
@@ -53,7 +74,7 @@ export class TaskRunner {
         id = await this.store.tasks.create({
           type: input.type, cluster_uuid: input.cluster.uuid, cluster_name: input.cluster.name, user: input.user,
           state: 'queued', description: input.description, params: JSON.stringify(input.params ?? {}),
-          waiting_for: null, error: null, created_at: now, started_at: null, ended_at: null,
+          waiting_for: null, error: null, created_at: now, started_at: null, ended_at: null, ...this.leases.initialLease(),
         }, definition.steps(input.params));
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;
@@ -74,19 +95,87 @@ export class TaskRunner {
     }
   }
 
-  /** Resumes every unfinished task (after a restart). */
+  /**
+   * Claims and resumes the unfinished tasks this replica may take: with the store to itself (SQLite), every
+   * one; sharing it, those whose owner let go or whose lease lapsed. Returns how many it took.
+   */
   async resumeAll(): Promise<number> {
-    const tasks = await this.store.tasks.unfinished();
-    for (const task of tasks) {
-      if (task.state === 'cancelling') {
-        await this.finish(task.id, 'cancelled', null);
-        continue;
+    let taken = 0;
+    for (;;) {
+      if (this.stopping) return taken;
+      const claimed = await this.leases.claim();
+      for (const claim of claimed) {
+        const task = await this.store.tasks.get(claim.id);
+        if (!task) continue;
+        taken++;
+        if (task.state === 'cancelling') {
+          await this.finish(task.id, 'cancelled', null);
+          continue;
+        }
+        const how = !claim.previousOwner ? `started by ${this.leases.owner}`
+          : this.leases.mode === 'exclusive' ? `resumed after a restart of the control plane (previously run by ${claim.previousOwner})`
+            : claim.released ? `resumed by ${this.leases.owner} after ${claim.previousOwner} stopped`
+              : `taken over by ${this.leases.owner}: the lease of ${claim.previousOwner} lapsed`;
+        this.logger.info('resuming task', { task: task.id, type: task.type, cluster: task.cluster_name, previousOwner: claim.previousOwner });
+        await this.store.tasks.log(task.id, isoNow(this.clock), 'info', how);
+        this.start(task);
       }
-      this.logger.info('resuming task', { task: task.id, type: task.type, cluster: task.cluster_name });
-      await this.store.tasks.log(task.id, isoNow(this.clock), 'info', 'resumed after a restart of the control plane');
-      this.start(task);
+      if (claimed.length < TaskLeases.CLAIM_BATCH) return taken;
     }
-    return tasks.length;
+  }
+
+  /**
+   * Keeps this replica's leases and looks for orphaned work, until shutdown: renews every `renewMs`, claims
+   * lapsed tasks every `claimMs`.
+   */
+  startLeases(): void {
+    if (this.stopping || this.timers.length) return;
+    const { renewMs, claimMs } = this.leases.timings;
+    const renew = setInterval(() => { if (!this.renewing) this.renewing = this.renew().finally(() => { this.renewing = undefined; }); }, renewMs);
+    const claim = setInterval(() => {
+      if (this.claiming) return;
+      this.claiming = this.resumeAll()
+        .catch((e) => this.logger.warn('could not look for tasks to take over', { error: (e as Error).message }))
+        .finally(() => { this.claiming = undefined; });
+    }, claimMs);
+    renew.unref?.();
+    claim.unref?.();
+    this.timers.push(renew, claim);
+  }
+
+  private async renew(): Promise<void> {
+    const ids = [...this.running.keys()].filter((id) => !this.lost.has(id));
+    if (!ids.length) return;
+    const asked = this.clock.now();
+    try {
+      const { kept, cancelRequested } = await this.leases.renew(ids);
+      for (const id of ids) {
+        const run = this.running.get(id);
+        if (!run) continue;
+        if (!kept.has(id)) {
+          this.lose(id, 'another replica took it over');
+          continue;
+        }
+        run.leaseUntil = asked + this.leases.timings.leaseMs;
+        if (cancelRequested.has(id) && !run.controller.signal.aborted) run.controller.abort(new SlipwayError('Cancelled', `task ${id} was cancelled`));
+      }
+    } catch (e) {
+      this.logger.warn('could not renew task leases', { error: (e as Error).message, tasks: ids });
+      // Not renewed: stop before the lease runs out, since from then on another replica may run the task.
+      const now = this.clock.now();
+      for (const id of ids) {
+        const run = this.running.get(id);
+        if (run && now + this.leases.timings.renewMs >= run.leaseUntil) this.lose(id, 'its lease could not be renewed in time');
+      }
+    }
+  }
+
+  /** Stops a task this replica no longer owns, at its next await, without writing its state. */
+  private lose(taskId: number, why: string): void {
+    if (this.lost.has(taskId)) return;
+    this.lost.add(taskId);
+    this.logger.warn('task lease lost: stopping work on it', { task: taskId, why });
+    this.running.get(taskId)?.controller.abort(new SlipwayError('Conflict', `task ${taskId} is no longer this replica's: ${why}`));
   }
 
   /** Asks a task to stop at its next safe point; `by` names who asked, for the task's error and log. */
@@ -109,18 +198,26 @@ export class TaskRunner {
     return (await this.store.tasks.get(taskId))!;
   }
 
-  /** Stops every running task at its next await; they stay `processing` and resume on the next start. */
+  /**
+   * Stops every running task at its next await; they stay `processing`, and their leases are released so
+   * another replica (or the next start) resumes them at once.
+   */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    const paused = [...this.running.keys()].filter((id) => !this.lost.has(id));
     for (const { controller } of this.running.values()) controller.abort(new SlipwayError('Cancelled', 'the control plane is stopping'));
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    await Promise.allSettled([this.renewing, this.claiming]);
+    await this.leases.release(paused).catch((e) => this.logger.warn('could not release task leases; they lapse on their own', { error: (e as Error).message }));
   }
 
   private start(task: TaskRow): void {
     if (this.running.has(task.id) || this.stopping) return;
+    this.lost.delete(task.id);
     const controller = new AbortController();
     const done = this.execute(task.id, controller).finally(() => this.running.delete(task.id));
-    this.running.set(task.id, { controller, done });
+    this.running.set(task.id, { controller, done, leaseUntil: this.clock.now() + this.leases.timings.leaseMs });
   }
 
   private definition(type: string): TaskDefinition<any> {
@@ -148,7 +245,11 @@ export class TaskRunner {
     try {
       for (const step of steps) {
         if (step.state === 'done' || step.state === 'skipped') continue;
-        if ((await this.store.tasks.get(taskId))?.cancel_requested) throw new SlipwayError('Cancelled', `task ${taskId} was cancelled`);
+        // The safe point: a step starts only under this replica's lease.
+        const fresh = await this.store.tasks.get(taskId);
+        if (fresh?.owner !== this.leases.owner) this.lose(taskId, `it is owned by ${fresh?.owner ?? 'nobody'}`);
+        throwIfAborted(controller.signal);
+        if (fresh?.cancel_requested) throw new SlipwayError('Cancelled', `task ${taskId} was cancelled`);
         current = step;
         await this.store.tasks.updateStep(taskId, step.seq, { state: 'running', started_at: step.started_at ?? isoNow(this.clock) });
         await this.store.tasks.log(taskId, isoNow(this.clock), 'info', `step ${step.name} started`);
@@ -167,6 +268,11 @@ export class TaskRunner {
       // An abort surfaces as whatever the interrupted call threw; the signal's reason says who and why.
       const reason = controller.signal.aborted && SlipwayError.is(controller.signal.reason) ? controller.signal.reason : undefined;
       const error = reason && SlipwayError.from(e).code === 'Cancelled' ? reason : SlipwayError.from(e);
+      if (this.lost.has(taskId)) {
+        // Another replica owns it now and resumes it from its persisted steps: nothing here may write.
+        this.logger.info('task left to its new owner', { task: taskId, step: current?.name });
+        return;
+      }
       if (this.stopping && !(await this.store.tasks.get(taskId))?.cancel_requested) {
         // A shutdown, not a failure: leave the task processing; the next start resumes it.
         this.logger.info('task paused by shutdown', { task: taskId, step: current?.name });
@@ -189,11 +295,16 @@ export class TaskRunner {
     }
   }
 
+  /** Ends a task, only while this replica owns it: a replica that lost it must not end it under its new owner. */
   private async finish(taskId: number, state: 'done' | 'error' | 'cancelled', error: SlipwayError | null): Promise<void> {
-    await this.store.tasks.update(taskId, {
-      state, ended_at: isoNow(this.clock), waiting_for: null,
+    const ended = await this.store.tasks.updateOwned(taskId, this.leases.owner, {
+      state, ended_at: isoNow(this.clock), waiting_for: null, lease_expires_at: null,
       error: error ? JSON.stringify(error.toJSON()) : null,
     });
+    if (!ended) {
+      this.logger.warn('task not ended here: another replica owns it now', { task: taskId, state });
+      return;
+    }
     const task = await this.store.tasks.get(taskId);
     if (task) {
       await this.emit(task, 'task.finished', `task ${taskId} ${state}${error ? `: ${error.message}` : ''}`, { type: task.type, state, ...(error ? { code: error.code } : {}) },

@@ -61,9 +61,9 @@ export class FleetUpgrader {
   private readonly running = new Map<number, Promise<void>>();
   private submit: FleetSubmit | undefined;
   private stopping = false;
-  private readonly halt = new AbortController();
+  private halt = new AbortController();
   /** Resolves when stop() is called; one promise shared by every wait (no listener per wait). */
-  private readonly halted: Promise<undefined>;
+  private halted: Promise<undefined>;
   private readonly logger: Logger;
 
   constructor(
@@ -73,7 +73,11 @@ export class FleetUpgrader {
     @inject(LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'fleet-upgrader' });
-    this.halted = new Promise((resolve) => this.halt.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+    this.halted = this.haltedBy(this.halt);
+  }
+
+  private haltedBy(halt: AbortController): Promise<undefined> {
+    return new Promise((resolve) => halt.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
   }
 
   /** How members' upgrades start; set once by the composition root, before `start` or `resumeAll`. */
@@ -103,8 +107,18 @@ export class FleetUpgrader {
     return this.get(id);
   }
 
-  /** After a restart: continue every job that was running. `submit` is how a member's upgrade starts. */
+  /**
+   * After a restart, and on the leader replica periodically: continue every job that was running and start
+   * queued ones (a job requested through another replica waits here for the leader). Re-arms a stopped
+   * upgrader, for a replica that leads again.
+   */
   async resumeAll(): Promise<number> {
+    if (this.stopping) {
+      await Promise.allSettled([...this.running.values()]);
+      this.stopping = false;
+      this.halt = new AbortController();
+      this.halted = this.haltedBy(this.halt);
+    }
     const rows = await this.store.db.selectFrom('fleet_upgrades').select('id').where('state', 'in', ['queued', 'in progress']).execute();
     for (const r of rows) this.launch(r.id);
     return rows.length;
