@@ -223,7 +223,7 @@ describe('node bootstrap', () => {
     const issuer = { certificatePem: ca.certificate, privateKeyPem: ca.private_key };
     const legacyId = `legacy-${randomBytes(4).toString('hex')}`;
     // An instance as an older Slipway left it: its agent id never had a token, its certificate came in user data.
-    await engine.store.db.insertInto('instances').values({ ...worker, id: `${worker.id}-legacy`, idx: 99, agent_id: legacyId, vm_cid: null, ip: null, desired: 'absent', state: 'stopped' }).execute();
+    await engine.store.db.insertInto('instances').values({ ...worker, id: `${worker.id}-legacy`, idx: 99, agent_id: legacyId, vm_cid: null, ip: null, desired: 'absent', state: 'stopped', pod_cidr: null }).execute();
     const legacy = { id: `${worker.id}-legacy`, agent_id: legacyId } as InstanceRow;
     try {
       const old = await createCertificate({ subject: { commonName: legacyId }, extendedKeyUsage: ['client_auth'], keyAlgorithm: 'ecdsa-p256', days: 730 }, issuer);

@@ -82,6 +82,8 @@ function coreDocument(version: string) {
     paths: {
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
       '/health': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'UP' } } } },
+      '/ui': { get: { summary: 'The web dashboard: redirects to /ui/', security: [], responses: { 301: { description: 'to /ui/' } } } },
+      '/ui/*': { get: { summary: 'The web dashboard\'s files (index.html, app.css, js/*); the app calls this API with the user\'s bearer token', security: [], responses: { 200: { description: 'a file of the app' }, 404: { description: 'no such file, or the dashboard is not built' } } } },
       '/info': { get: { summary: 'Version; the loaded plugins only to a logged-in caller', security: [{ bearer: [] }, {}], responses: { 200: { description: 'info' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics (text format): tasks, step durations, cloud calls, instances, heartbeat age, resurrections, meltdown holds, credential operations, certificate expiry, API requests by route pattern, store query time. Bearer: the scrape token (metrics.scrape_token_file) or an admin\'s token', responses: { 200: { description: 'text/plain; version=0.0.4' }, 401: problem('no or a bad token'), 403: problem('not an admin') } } },
       '/oauth/revoke': { post: { summary: 'Revoke a token (RFC 7009; slipway logout); 200 whether or not it was valid', security: [], requestBody: { content: { 'application/x-www-form-urlencoded': { schema: ref('RevokeRequest') }, 'application/json': { schema: ref('RevokeRequest') } } }, responses: { 200: { description: 'revoked' }, 400: problem('invalid input') } } },

@@ -69,7 +69,7 @@ function tableCounts(file: string, skip: RegExp): Record<string, number> {
 function snapshot(): Record<string, number> {
   // Audit rows, events and tokens are what a request may legitimately leave behind.
   // The credential store's tables (credhub_*) are in the same database.
-  const skip = /^(audit_events|credhub_audit_events|events|tokens|kysely_migration.*)$/;
+  const skip = /^(audit|audit_events|credhub_audit_events|events|tokens|leader|kysely_migration.*)$/;
   const core = tableCounts(join(t.home, 'slipway.db'), skip);
   return Object.fromEntries(Object.entries(core).map(([k, v]) => [`slipway.${k}`, v]));
 }

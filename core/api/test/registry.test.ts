@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataDirOf, DEFAULT_CONFIG_YAML, importCredentials, silentLogger } from '@slipway/engine';
+import { createStore, dataDirOf, DEFAULT_CONFIG_YAML, importCredentials, pluginDatabases, silentLogger } from '@slipway/engine';
 import { openCredhubProvider } from '@slipway/credentials-credhub';
 import { startFake, type StartedHarborFake } from '@slipway/registry-harbor/fake';
 import { probeRepositoryAccess } from '@slipway/testkit';
@@ -57,11 +57,17 @@ async function robotLogin(path: string): Promise<{ username: string; password: s
 
 /** The pull robot is the engine's and the nodes': read it as the engine does, from the credential store itself. */
 async function engineRead(path: string): Promise<{ username: string; password: string }> {
-  const store = await openCredhubProvider({ dataDir: join(home, dataDirOf({ kind: 'credentials', instanceName: 'default' })), keysDir: `${home}-keys` });
+  // The credentials live in the control plane's own database, beside its tables.
+  const db = await createStore(join(home, 'slipway.db'));
+  const store = await openCredhubProvider({
+    dataDir: join(home, dataDirOf({ kind: 'credentials', instanceName: 'default' })), keysDir: `${home}-keys`, rsaPoolSize: 0,
+    database: await pluginDatabases(db.db)('credhub'),
+  });
   try {
     return (await store.get(path, { actor: 'slipway:engine' })).value as { username: string; password: string };
   } finally {
     await store.destroy();
+    await db.db.destroy();
   }
 }
 

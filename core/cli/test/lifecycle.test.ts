@@ -180,7 +180,7 @@ describe('slipway against a running control plane', () => {
   it('names the flag when the API refuses its value', async () => {
     const run = await user.run(['resize', 'dev', '-n', '11']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('kubernetes_worker_instances must be an integer from 0 to 10 (the maximum of plan "small"); got 11');
+    expect(run.stderr).toContain('kubernetes_worker_instances must be an integer from 1 to 10 (the maximum of plan "small"); got 11');
     expect(run.stderr.split('\n')[1]).toBe('(the value of --num-nodes)');
   });
 

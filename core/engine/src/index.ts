@@ -75,3 +75,4 @@ export { LeaderLease, type LeaderDuties } from './replicas/leader-lease.js';
 export { LocalChangeFeed, type ChangeFeed } from './replicas/change-feed.js';
 export type { ReplicasConfig } from './config/schema.js';
 export { PostgresChangeFeed, CHANGE_CHANNEL } from './replicas/postgres-change-feed.js';
+export { pluginDatabases } from './store/plugin-database.js';

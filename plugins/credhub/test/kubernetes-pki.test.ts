@@ -23,7 +23,7 @@ describe('Kubernetes cluster PKI', () => {
   it('issues every certificate a cluster needs; openssl verifies each chain for the purpose Kubernetes uses it', async () => {
     const { provider } = await openStore();
     const names = await issueKubernetesPki(provider, engine, input);
-    expect(names).toHaveLength(4 + 9 + masters.length * 4 + workers.length * 2);
+    expect(names).toHaveLength(4 + 10 + masters.length * 4 + workers.length * 2);
     const file = files();
     const get = async (name: string) => (await provider.get(`${PATH}/${name}`, engine)) as Credential<'certificate'>;
     const ca = { kubernetes: await get('kubernetes-ca'), etcd: await get('etcd-ca'), frontProxy: await get('front-proxy-ca') };

@@ -66,7 +66,7 @@ describe('certificate rotation without downtime', () => {
     // Phase 2: the new CA signs; every leaf is reissued by it; both stay trusted.
     const phase2 = await rotateKubernetesCa(provider, engine, PATH, 'reissue-leaves');
     expect(phase2.regenerated).toEqual(expect.arrayContaining([`${PATH}/admin`, `${PATH}/kube-apiserver`, `${PATH}/nodes/worker-0/kubelet`, `${PATH}/kube-apiserver-etcd-client`, `${PATH}/front-proxy-client`]));
-    expect(phase2.regenerated).toHaveLength(15);
+    expect(phase2.regenerated).toHaveLength(16);
     const bundle2 = phase2.bundles['kubernetes-ca']!;
     expect(splitPemCertificates(bundle2)).toEqual([newCaPem, oldCa.certificate]);
     const newAdmin = await cert(provider, 'admin');
@@ -101,7 +101,7 @@ describe('certificate rotation without downtime', () => {
     const ca = await cert(provider, 'kubernetes-ca');
     const before = await cert(provider, 'nodes/worker-0/kubelet-client');
     const names = await rotateKubernetesLeaves(provider, engine, PATH);
-    expect(names).toHaveLength(15);
+    expect(names).toHaveLength(16);
     const after = await cert(provider, 'nodes/worker-0/kubelet-client');
     expect(new X509Certificate(after.certificate).serialNumber).not.toBe(new X509Certificate(before.certificate).serialNumber);
     expect((await cert(provider, 'kubernetes-ca')).certificate).toBe(ca.certificate);

@@ -113,7 +113,7 @@ export class TaskRunner {
           continue;
         }
         const how = !claim.previousOwner ? `started by ${this.leases.owner}`
-          : this.leases.mode === 'exclusive' ? `resumed after a restart of the control plane (previously run by ${claim.previousOwner})`
+          : this.leases.mode === 'exclusive' ? 'resumed after a restart of the control plane'
             : claim.released ? `resumed by ${this.leases.owner} after ${claim.previousOwner} stopped`
               : `taken over by ${this.leases.owner}: the lease of ${claim.previousOwner} lapsed`;
         this.logger.info('resuming task', { task: task.id, type: task.type, cluster: task.cluster_name, previousOwner: claim.previousOwner });
