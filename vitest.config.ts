@@ -29,7 +29,16 @@ export default defineConfig({
     // Most test files wait on processes, sockets and timers more than they compute: two at a time on a 2-core
     // machine nearly halves the wall time. The files in ALONE run afterwards, one at a time.
     projects: [
-      { extends: true, test: { name: 'shared', include: ['**/test/**/*.test.ts'], exclude: ['**/node_modules/**', '**/dist/**', ...ALONE], maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: ['**/test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', ...ALONE],
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
       { extends: true, test: { name: 'alone', include: ALONE, maxWorkers: 1, sequence: { groupOrder: 1 } } },
     ],
   },

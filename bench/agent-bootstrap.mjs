@@ -15,7 +15,15 @@ import { getRequestListener } from '@hono/node-server';
 import { createKeyAndRequest } from '@slipway/agent';
 import { createApp } from '@slipway/api';
 import { encodeAgentSettings } from '@slipway/contracts';
-import { AGENT_CA, BootstrapTokens, LineLogger, SystemClock, openEngine, parseConfigText, validateConfig } from '@slipway/engine';
+import {
+  AGENT_CA,
+  BootstrapTokens,
+  LineLogger,
+  SystemClock,
+  openEngine,
+  parseConfigText,
+  validateConfig,
+} from '@slipway/engine';
 import { createCertificate } from '@slipway/pki';
 import { fmt, median, percentile } from './lib.mjs';
 
@@ -37,11 +45,22 @@ plans:
 function post(url, ca, path, body) {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
-    const req = request(new URL(path, url), { method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) }));
-    });
+    const req = request(
+      new URL(path, url),
+      {
+        method: 'POST',
+        ca,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -51,19 +70,38 @@ const home = mkdtempSync(join(tmpdir(), 'slipway-bench-bootstrap-'));
 const configPath = join(home, 'slipway.yaml');
 writeFileSync(configPath, CONFIG);
 const { config } = validateConfig(parseConfigText(CONFIG, configPath));
-const engine = await openEngine({ home, config, configPath, logger: new LineLogger(() => {}, 'error'), version: 'bench' });
+const engine = await openEngine({
+  home,
+  config,
+  configPath,
+  logger: new LineLogger(() => {}, 'error'),
+  version: 'bench',
+});
 let listener;
-const server = createServer({ cert: engine.tls.cert, key: engine.tls.key, ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false }, (req, res) => listener(req, res));
+const server = createServer(
+  {
+    cert: engine.tls.cert,
+    key: engine.tls.key,
+    ca: [engine.tls.agentCaPem],
+    requestCert: true,
+    rejectUnauthorized: false,
+  },
+  (req, res) => listener(req, res),
+);
 await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
 const url = `https://127.0.0.1:${server.address().port}`;
 const services = await engine.start(url);
 listener = getRequestListener(createApp({ services, engine, version: 'bench' }).fetch);
 try {
-  const view = await services.clusters.create({ name: 'admin', roles: ['clusters.admin'] }, { name: 'b', plan_name: 'bench', parameters: { kubernetes_master_host: 'b.example.test' } });
+  const view = await services.clusters.create(
+    { name: 'admin', roles: ['clusters.admin'] },
+    { name: 'b', plan_name: 'bench', parameters: { kubernetes_master_host: 'b.example.test' } },
+  );
   for (;;) {
     const task = await engine.store.tasks.get(view.task_id);
     if (task.state === 'done') break;
-    if (['error', 'cancelled', 'timeout'].includes(task.state)) throw new Error(`create ended ${task.state}: ${task.error}`);
+    if (['error', 'cancelled', 'timeout'].includes(task.state))
+      throw new Error(`create ended ${task.state}: ${task.error}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const [instance] = await engine.store.instances.ofCluster(view.uuid);
@@ -77,32 +115,63 @@ try {
     const started = performance.now();
     const { csrPem } = await createKeyAndRequest(instance.agent_id);
     const sent = performance.now();
-    const res = await post(url, engine.tls.caPem, '/agent/v1/bootstrap', { agentId: instance.agent_id, token, csr: csrPem });
+    const res = await post(url, engine.tls.caPem, '/agent/v1/bootstrap', {
+      agentId: instance.agent_id,
+      token,
+      csr: csrPem,
+    });
     const ended = performance.now();
     if (res.status !== 200) throw new Error(`bootstrap answered ${res.status}: ${JSON.stringify(res.body)}`);
     // The first two warm up the JIT, the TLS stack and the credential store.
-    if (i >= 2) { total.push(ended - started); serverSide.push(ended - sent); }
+    if (i >= 2) {
+      total.push(ended - started);
+      serverSide.push(ended - sent);
+    }
   }
-  console.log(`bootstrap round trip (token -> signed certificate), ${TRIALS} runs: median ${fmt(median(total))} ms, p90 ${fmt(percentile(total, 90))} ms`);
-  console.log(`  of which POST /agent/v1/bootstrap (new TLS connection, checks, signature, token burned): median ${fmt(median(serverSide))} ms`);
+  console.log(
+    `bootstrap round trip (token -> signed certificate), ${TRIALS} runs: median ${fmt(median(total))} ms, p90 ${fmt(percentile(total, 90))} ms`,
+  );
+  console.log(
+    `  of which POST /agent/v1/bootstrap (new TLS connection, checks, signature, token burned): median ${fmt(median(serverSide))} ms`,
+  );
 
   // ---------- 2. user data before and after ----------
   const ca = await engine.plugins.credentials.get(AGENT_CA, { actor: 'slipway:engine' });
   const { token, expiresAt } = await tokens.issue(instance);
   const base = {
-    agentId: instance.agent_id, clusterId: instance.cluster_uuid, instanceId: instance.id, group: instance.group_name, index: instance.idx,
-    controlPlane: { url, caPem: engine.tls.caPem }, network: { ip: instance.ip }, heartbeatIntervalMs: 1000,
+    agentId: instance.agent_id,
+    clusterId: instance.cluster_uuid,
+    instanceId: instance.id,
+    group: instance.group_name,
+    index: instance.idx,
+    controlPlane: { url, caPem: engine.tls.caPem },
+    network: { ip: instance.ip },
+    heartbeatIntervalMs: 1000,
   };
   // What the engine put in user data until now: an ECDSA client certificate and its key, signed by the agent CA.
-  const legacy = await createCertificate({ subject: { commonName: instance.agent_id, organization: 'slipway:agents' }, extendedKeyUsage: ['client_auth'], keyAlgorithm: 'ecdsa-p256', days: 730 },
-    { certificatePem: ca.value.certificate, privateKeyPem: ca.value.private_key });
+  const legacy = await createCertificate(
+    {
+      subject: { commonName: instance.agent_id, organization: 'slipway:agents' },
+      extendedKeyUsage: ['client_auth'],
+      keyAlgorithm: 'ecdsa-p256',
+      days: 730,
+    },
+    { certificatePem: ca.value.certificate, privateKeyPem: ca.value.private_key },
+  );
   const before = { ...base, tls: { certPem: legacy.certificatePem, keyPem: legacy.privateKeyPem } };
   const after = { ...base, bootstrap: { token, expiresAt } };
   const size = (s) => `${JSON.stringify(s).length} B JSON, ${encodeAgentSettings(s).length} B base64`;
-  console.log(`user data before (client certificate + private key): ${size(before)}; contains PRIVATE KEY: ${JSON.stringify(before).includes('PRIVATE KEY')}`);
-  console.log(`user data after (one-time bootstrap token):          ${size(after)}; contains PRIVATE KEY: ${JSON.stringify(after).includes('PRIVATE KEY')}`);
+  console.log(
+    `user data before (client certificate + private key): ${size(before)}; contains PRIVATE KEY: ${JSON.stringify(before).includes('PRIVATE KEY')}`,
+  );
+  console.log(
+    `user data after (one-time bootstrap token):          ${size(after)}; contains PRIVATE KEY: ${JSON.stringify(after).includes('PRIVATE KEY')}`,
+  );
 } finally {
-  await new Promise((ok) => { server.close(() => ok()); server.closeAllConnections(); });
+  await new Promise((ok) => {
+    server.close(() => ok());
+    server.closeAllConnections();
+  });
   await engine.close();
   rmSync(home, { recursive: true, force: true });
 }

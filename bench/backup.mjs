@@ -36,9 +36,18 @@ const api = client(cp.url, readFileSync(cp.caPath, 'utf8'));
 try {
   const token = await api.login('admin', PASSWORD);
   for (let i = 0; i < CLUSTERS; i += 10) {
-    const batch = await Promise.all(Array.from({ length: Math.min(10, CLUSTERS - i) }, (_, k) => api.call('POST', '/v1/clusters', {
-      token, body: { name: `b${i + k}`, plan_name: 'bench', parameters: { kubernetes_master_host: `b${i + k}.example.test` } },
-    })));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(10, CLUSTERS - i) }, (_, k) =>
+        api.call('POST', '/v1/clusters', {
+          token,
+          body: {
+            name: `b${i + k}`,
+            plan_name: 'bench',
+            parameters: { kubernetes_master_host: `b${i + k}.example.test` },
+          },
+        }),
+      ),
+    );
     await Promise.all(batch.map((r) => api.waitTask(token, r.body.task_id)));
   }
   const times = [];
@@ -50,13 +59,20 @@ try {
     times.push(performance.now() - t0);
   }
   const size = manifest.files.reduce((n, f) => n + f.bytes, 0);
-  console.log(`backup of a home with ${CLUSTERS} clusters (${CLUSTERS * 2} VMs), online: median ${fmt(median(times), 0)} ms of ${RUNS} ` +
-    `(min ${fmt(Math.min(...times), 0)}, max ${fmt(Math.max(...times), 0)}), ${fmt(size / 1024, 0)} KiB: ` +
-    manifest.files.map((f) => `${f.path} ${fmt(f.bytes / 1024, 0)} KiB`).join(', '));
+  console.log(
+    `backup of a home with ${CLUSTERS} clusters (${CLUSTERS * 2} VMs), online: median ${fmt(median(times), 0)} ms of ${RUNS} ` +
+      `(min ${fmt(Math.min(...times), 0)}, max ${fmt(Math.max(...times), 0)}), ${fmt(size / 1024, 0)} KiB: ` +
+      manifest.files.map((f) => `${f.path} ${fmt(f.bytes / 1024, 0)} KiB`).join(', '),
+  );
   const restores = [];
   for (let run = 0; run < RUNS; run++) {
     const t0 = performance.now();
-    await restoreBackup({ from: join(root, `backup-${run}`), home: join(root, `restored-${run}`), keysDir: `${home}-keys`, env: {} });
+    await restoreBackup({
+      from: join(root, `backup-${run}`),
+      home: join(root, `restored-${run}`),
+      keysDir: `${home}-keys`,
+      env: {},
+    });
     restores.push(performance.now() - t0);
   }
   console.log(`restore (checksums, key check, files in place): median ${fmt(median(restores), 0)} ms of ${RUNS}`);

@@ -19,7 +19,15 @@ const home = mkdtempSync(join(tmpdir(), 'slipway-bench-ui-'));
 const cp = await startControlPlane({ home, port: 0, adminPassword: 'bench-password-1', env: {}, log: () => {} });
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
   const cold = [];
@@ -51,8 +59,12 @@ try {
     loggedIn.push(performance.now() - loginStarted);
     await context.close();
   }
-  console.log(`dashboard first load: ${fmt(bytes / 1024)} KiB in ${requests} requests (uncompressed, every file of the app)`);
-  console.log(`time to interactive (login form focused), cold cache: median ${fmt(median(cold))} ms, max ${fmt(Math.max(...cold))} ms (${RUNS} runs)`);
+  console.log(
+    `dashboard first load: ${fmt(bytes / 1024)} KiB in ${requests} requests (uncompressed, every file of the app)`,
+  );
+  console.log(
+    `time to interactive (login form focused), cold cache: median ${fmt(median(cold))} ms, max ${fmt(Math.max(...cold))} ms (${RUNS} runs)`,
+  );
   console.log(`login to clusters table shown: median ${fmt(median(loggedIn))} ms (scrypt hashing included)`);
 } finally {
   await browser.close();

@@ -46,16 +46,30 @@ try {
   const created = [];
   // Created 10 at a time: the cluster PKI (RSA keys) is the slow part and is not what is measured here.
   for (let i = 0; i < CLUSTERS; i += 10) {
-    const batch = await Promise.all(Array.from({ length: Math.min(10, CLUSTERS - i) }, (_, k) => api.call('POST', '/v1/clusters', {
-      token, body: { name: `f${i + k}`, plan_name: 'bench', parameters: { kubernetes_master_host: `f${i + k}.example.test` } },
-    })));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(10, CLUSTERS - i) }, (_, k) =>
+        api.call('POST', '/v1/clusters', {
+          token,
+          body: {
+            name: `f${i + k}`,
+            plan_name: 'bench',
+            parameters: { kubernetes_master_host: `f${i + k}.example.test` },
+          },
+        }),
+      ),
+    );
     created.push(...(await Promise.all(batch.map((r) => api.waitTask(token, r.body.task_id)))));
   }
   const failedCreates = created.filter((t) => t.state !== 'done').length;
-  console.log(`created ${CLUSTERS} clusters (1 master + 1 worker) in ${fmt((performance.now() - t0) / 1000, 1)} s${failedCreates ? `, ${failedCreates} failed` : ''}`);
+  console.log(
+    `created ${CLUSTERS} clusters (1 master + 1 worker) in ${fmt((performance.now() - t0) / 1000, 1)} s${failedCreates ? `, ${failedCreates} failed` : ''}`,
+  );
 
   const start = performance.now();
-  const job = await api.call('POST', '/v1/fleet-upgrades', { token, body: { all: true, canaries: CANARIES, max_in_flight: MAX_IN_FLIGHT, stemcell: 'ubuntu-jammy/1.601' } });
+  const job = await api.call('POST', '/v1/fleet-upgrades', {
+    token,
+    body: { all: true, canaries: CANARIES, max_in_flight: MAX_IN_FLIGHT, stemcell: 'ubuntu-jammy/1.601' },
+  });
   if (job.status !== 202) throw new Error(`fleet upgrade refused: ${JSON.stringify(job.body)}`);
   let final;
   for (;;) {
@@ -68,15 +82,23 @@ try {
   // The critical path of one VM replacement: detach the disk, delete the VM, create the new one, attach the
   // disk, boot, watch. A cluster replaces its master, then its worker, one after the other; the stemcell is
   // uploaded once, by the first (canary) cluster. Canaries run alone, then ceil(rest / max_in_flight) waves.
-  const replaceMs = LATENCY.detachDisk + LATENCY.deleteVm + LATENCY.createVm + LATENCY.attachDisk + BOOT_MS + WATCH_LOW_MS;
+  const replaceMs =
+    LATENCY.detachDisk + LATENCY.deleteVm + LATENCY.createVm + LATENCY.attachDisk + BOOT_MS + WATCH_LOW_MS;
   const clusterMs = 2 * replaceMs;
   const waves = CANARIES + Math.ceil((CLUSTERS - CANARIES) / MAX_IN_FLIGHT);
   const boundS = (LATENCY.createStemcell + waves * clusterMs) / 1000;
-  console.log(`fleet upgrade of ${CLUSTERS} clusters to stemcell ubuntu-jammy/1.601, ${CANARIES} canary then max_in_flight ${MAX_IN_FLIGHT}: ` +
-    `${final.state} (${Object.entries(final.summary).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(', ')})`);
-  console.log(`  wall ${fmt(wallS, 2)} s vs critical-path lower bound ${fmt(boundS, 2)} s ` +
-    `(${waves} waves x ${clusterMs} ms per cluster [2 VMs x (detach ${LATENCY.detachDisk} + delete ${LATENCY.deleteVm} + create ${LATENCY.createVm} + attach ${LATENCY.attachDisk} + boot ${BOOT_MS} + watch ${WATCH_LOW_MS} ms)] + stemcell upload ${LATENCY.createStemcell} ms): ` +
-    `ratio ${fmt(wallS / boundS, 3)} (goal <= 1.2); peak RSS ${fmt(peakRssMb(), 0)} MiB`);
+  console.log(
+    `fleet upgrade of ${CLUSTERS} clusters to stemcell ubuntu-jammy/1.601, ${CANARIES} canary then max_in_flight ${MAX_IN_FLIGHT}: ` +
+      `${final.state} (${Object.entries(final.summary)
+        .filter(([, n]) => n)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(', ')})`,
+  );
+  console.log(
+    `  wall ${fmt(wallS, 2)} s vs critical-path lower bound ${fmt(boundS, 2)} s ` +
+      `(${waves} waves x ${clusterMs} ms per cluster [2 VMs x (detach ${LATENCY.detachDisk} + delete ${LATENCY.deleteVm} + create ${LATENCY.createVm} + attach ${LATENCY.attachDisk} + boot ${BOOT_MS} + watch ${WATCH_LOW_MS} ms)] + stemcell upload ${LATENCY.createStemcell} ms): ` +
+      `ratio ${fmt(wallS / boundS, 3)} (goal <= 1.2); peak RSS ${fmt(peakRssMb(), 0)} MiB`,
+  );
 } finally {
   api.close();
   await cp.stop();

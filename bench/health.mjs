@@ -12,8 +12,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane } from '@slipway/api';
 import {
-  AlertDispatcher, createStore, detectionBounds, HealthMonitor, healthSettingsOf, parseConfigText, Resurrector, SystemClock,
-  TaskRunner, silentLogger, validateConfig,
+  AlertDispatcher,
+  createStore,
+  detectionBounds,
+  HealthMonitor,
+  healthSettingsOf,
+  parseConfigText,
+  Resurrector,
+  SystemClock,
+  TaskRunner,
+  silentLogger,
+  validateConfig,
 } from '@slipway/engine';
 import { client, fmt, median, peakRssMb } from './lib.mjs';
 
@@ -48,7 +57,10 @@ async function detectionToReplacement() {
   const api = client(cp.url, readFileSync(cp.caPath, 'utf8'));
   try {
     const token = await api.login('admin', PASSWORD);
-    const created = await api.call('POST', '/v1/clusters', { token, body: { name: 'h', plan_name: 'bench', parameters: { kubernetes_master_host: 'h.example.test' } } });
+    const created = await api.call('POST', '/v1/clusters', {
+      token,
+      body: { name: 'h', plan_name: 'bench', parameters: { kubernetes_master_host: 'h.example.test' } },
+    });
     await api.waitTask(token, created.body.task_id);
     const { config } = validateConfig(parseConfigText(CONFIG, 'bench.yaml'));
     const bounds = detectionBounds(healthSettingsOf(config), true);
@@ -64,26 +76,41 @@ async function detectionToReplacement() {
         let detected;
         let replaced;
         for (;;) {
-          const row = (await api.call('GET', '/v1/clusters/h/instances', { token })).body.find((i) => i.id === victim.id);
+          const row = (await api.call('GET', '/v1/clusters/h/instances', { token })).body.find(
+            (i) => i.id === victim.id,
+          );
           const now = performance.now() - start;
           if (!detected && ['missing', 'unresponsive'].includes(row.state)) detected = { ms: now, state: row.state };
-          if (row.vm_cid !== victim.vm_cid && row.state === 'running') { replaced = now; break; }
+          if (row.vm_cid !== victim.vm_cid && row.state === 'running') {
+            replaced = now;
+            break;
+          }
           if (now > 60_000) throw new Error(`worker ${victim.name} not replaced after 60 s`);
           await new Promise((r) => setTimeout(r, 10));
         }
-        rows.push({ fault, state: detected.state, detectMs: detected.ms, replaceMs: replaced - detected.ms, totalMs: replaced });
+        rows.push({
+          fault,
+          state: detected.state,
+          detectMs: detected.ms,
+          replaceMs: replaced - detected.ms,
+          totalMs: replaced,
+        });
         await new Promise((r) => setTimeout(r, 300));
       }
     }
-    console.log(`detection to replacement on the sandbox (heartbeat ${HEALTH.heartbeat} s, agent_timeout ${HEALTH.agentTimeout} s, analyze ${HEALTH.analyze} s, cloud check ${HEALTH.cloudCheck} s; ` +
-      `latencies ${JSON.stringify(LATENCY)}, boot ${HEALTH.boot} ms; ${TRIALS} trials each):`);
+    console.log(
+      `detection to replacement on the sandbox (heartbeat ${HEALTH.heartbeat} s, agent_timeout ${HEALTH.agentTimeout} s, analyze ${HEALTH.analyze} s, cloud check ${HEALTH.cloudCheck} s; ` +
+        `latencies ${JSON.stringify(LATENCY)}, boot ${HEALTH.boot} ms; ${TRIALS} trials each):`,
+    );
     for (const fault of ['kill', 'hang']) {
       const r = rows.filter((x) => x.fault === fault);
       const bound = fault === 'kill' ? bounds.missing : bounds.unresponsive;
-      console.log(`  ${fault === 'kill' ? 'VM killed   → missing     ' : 'agent hung  → unresponsive'}: detected median ${fmt(median(r.map((x) => x.detectMs)), 0)} ms, ` +
-        `max ${fmt(Math.max(...r.map((x) => x.detectMs)), 0)} ms (documented bound ${bound} ms); ` +
-        `detection → replacement running median ${fmt(median(r.map((x) => x.replaceMs)), 0)} ms (cloud + boot floor ${replaceFloor}${fault === 'hang' ? ` + delete ${LATENCY.deleteVm + LATENCY.detachDisk}` : ''} ms); ` +
-        `fault → running median ${fmt(median(r.map((x) => x.totalMs)), 0)} ms`);
+      console.log(
+        `  ${fault === 'kill' ? 'VM killed   → missing     ' : 'agent hung  → unresponsive'}: detected median ${fmt(median(r.map((x) => x.detectMs)), 0)} ms, ` +
+          `max ${fmt(Math.max(...r.map((x) => x.detectMs)), 0)} ms (documented bound ${bound} ms); ` +
+          `detection → replacement running median ${fmt(median(r.map((x) => x.replaceMs)), 0)} ms (cloud + boot floor ${replaceFloor}${fault === 'hang' ? ` + delete ${LATENCY.deleteVm + LATENCY.detachDisk}` : ''} ms); ` +
+          `fault → running median ${fmt(median(r.map((x) => x.totalMs)), 0)} ms`,
+      );
     }
   } finally {
     api.close();
@@ -99,47 +126,114 @@ async function monitorAtScale() {
   const store = await createStore(join(home, 'slipway.db'));
   const clusters = Math.ceil(VMS / 4);
   const now = new Date().toISOString();
-  const jobs = JSON.stringify([{ name: 'containerd', processes: [{ name: 'containerd', state: 'running', restarts: 0, pid: 1000 }] },
+  const jobs = JSON.stringify([
+    { name: 'containerd', processes: [{ name: 'containerd', state: 'running', restarts: 0, pid: 1000 }] },
     { name: 'kubelet', processes: [{ name: 'kubelet', state: 'running', restarts: 0, pid: 1001 }] },
-    { name: 'kube-proxy', processes: [{ name: 'kube-proxy', state: 'running', restarts: 0, pid: 1002 }] }]);
+    { name: 'kube-proxy', processes: [{ name: 'kube-proxy', state: 'running', restarts: 0, pid: 1002 }] },
+  ]);
   const ids = [];
   const vmIds = [];
   for (let c = 0; c < clusters; c += 100) {
     const batch = Array.from({ length: Math.min(100, clusters - c) }, (_, k) => ({ uuid: randomUUID(), n: c + k }));
-    await store.db.insertInto('clusters').values(batch.map(({ uuid, n }) => ({
-      uuid, name: `c${n}`, owner: 'admin', plan_name: 'bench', iaas: 'standin', external_hostname: `c${n}.example.test`,
-      k8s_version: '1.31.4', stemcell: 'ubuntu-jammy/1.600', master_instances: 1, worker_instances: 3, api_address: null,
-      status: 'active', live: 1, created_at: now, updated_at: now,
-    }))).execute();
-    const rows = batch.flatMap(({ uuid, n }) => ['master', 'worker', 'worker', 'worker'].map((group, idx) => {
-      const id = randomUUID();
-      const vm = `vm-${n}-${idx}`;
-      ids.push(id);
-      vmIds.push(vm);
-      return {
-        id, cluster_uuid: uuid, group_name: group, idx: group === 'master' ? 0 : idx - 1, agent_id: randomUUID(), vm_cid: vm,
-        ip: `10.${(n >> 8) & 255}.${n & 255}.${idx + 1}`, zone: 'z1', desired: 'present', state: 'running', last_heartbeat_at: now,
-        processes: jobs, desired_generation: 1, applied_generation: 1, drained: 0, created_at: now, updated_at: now,
-      };
-    }));
+    await store.db
+      .insertInto('clusters')
+      .values(
+        batch.map(({ uuid, n }) => ({
+          uuid,
+          name: `c${n}`,
+          owner: 'admin',
+          plan_name: 'bench',
+          iaas: 'standin',
+          external_hostname: `c${n}.example.test`,
+          k8s_version: '1.31.4',
+          stemcell: 'ubuntu-jammy/1.600',
+          master_instances: 1,
+          worker_instances: 3,
+          api_address: null,
+          status: 'active',
+          live: 1,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+    const rows = batch.flatMap(({ uuid, n }) =>
+      ['master', 'worker', 'worker', 'worker'].map((group, idx) => {
+        const id = randomUUID();
+        const vm = `vm-${n}-${idx}`;
+        ids.push(id);
+        vmIds.push(vm);
+        return {
+          id,
+          cluster_uuid: uuid,
+          group_name: group,
+          idx: group === 'master' ? 0 : idx - 1,
+          agent_id: randomUUID(),
+          vm_cid: vm,
+          ip: `10.${(n >> 8) & 255}.${n & 255}.${idx + 1}`,
+          zone: 'z1',
+          desired: 'present',
+          state: 'running',
+          last_heartbeat_at: now,
+          processes: jobs,
+          desired_generation: 1,
+          applied_generation: 1,
+          drained: 0,
+          created_at: now,
+          updated_at: now,
+        };
+      }),
+    );
     await store.instances.insert(rows);
   }
-  const { config } = validateConfig(parseConfigText(`
+  const { config } = validateConfig(
+    parseConfigText(
+      `
 iaas: [{ name: standin, plugin: "@slipway/iaas-sandbox" }]
 agents: { heartbeat_interval_seconds: 30 }
 health: { agent_timeout_seconds: 60, analyze_interval_seconds: 10, cloud_check_interval_seconds: 60 }
 plans: [{ name: bench, iaas: standin, master_instances: 1, worker_instances: 3, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, kubernetes: { require_api: false } }]
-`, 'bench.yaml'));
+`,
+      'bench.yaml',
+    ),
+  );
   const listed = { vms: vmIds.map((vmId) => ({ vmId, metadata: {} })), disks: [] };
   const plugins = {
-    iaas: new Map([['standin', { name: 'standin', plugin: 'stand-in', version: '0', capabilities: ['inventory'], driver: {
-      async listResources() { return listed; }, async hasVm() { return true; },
-    } }]]),
-    network: { async ensureApiEndpoint(i) { return { address: i.masters[0] }; } },
+    iaas: new Map([
+      [
+        'standin',
+        {
+          name: 'standin',
+          plugin: 'stand-in',
+          version: '0',
+          capabilities: ['inventory'],
+          driver: {
+            async listResources() {
+              return listed;
+            },
+            async hasVm() {
+              return true;
+            },
+          },
+        },
+      ],
+    ]),
+    network: {
+      async ensureApiEndpoint(i) {
+        return { address: i.masters[0] };
+      },
+    },
   };
   const clock = new SystemClock();
   const alerts = new AlertDispatcher(store, clock, silentLogger, { sinks: [], async destroy() {} });
-  const resurrector = new Resurrector(store, new TaskRunner(store, clock, silentLogger), clock, silentLogger, config, alerts);
+  const resurrector = new Resurrector(
+    store,
+    new TaskRunner(store, clock, silentLogger),
+    clock,
+    silentLogger,
+    config,
+    alerts,
+  );
   const monitor = new HealthMonitor(store, plugins, clock, silentLogger, config, alerts, resurrector);
 
   // Heartbeats as the agent registry records them: one write per VM per heartbeat interval, spread evenly.
@@ -152,7 +246,14 @@ plans: [{ name: bench, iaas: standin, master_instances: 1, worker_instances: 3, 
     const n = Math.round((VMS * tickMs) / intervalMs);
     for (let i = 0; i < n; i++) {
       const id = ids[cursor++ % ids.length];
-      void store.instances.update(id, { last_heartbeat_at: at, processes: jobs, applied_generation: 1, drained: 0, state: 'running', updated_at: at });
+      void store.instances.update(id, {
+        last_heartbeat_at: at,
+        processes: jobs,
+        applied_generation: 1,
+        drained: 0,
+        state: 'running',
+        updated_at: at,
+      });
       beats++;
     }
   }, tickMs);
@@ -161,7 +262,9 @@ plans: [{ name: bench, iaas: standin, master_instances: 1, worker_instances: 3, 
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let rssMax = 0;
-    const rssTimer = setInterval(() => { rssMax = Math.max(rssMax, process.memoryUsage().rss); }, 200);
+    const rssTimer = setInterval(() => {
+      rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    }, 200);
     await new Promise((r) => setTimeout(r, seconds * 1000));
     clearInterval(rssTimer);
     const cpu = process.cpuUsage(cpu0);
@@ -196,14 +299,26 @@ plans: [{ name: bench, iaas: standin, master_instances: 1, worker_instances: 3, 
   const withMonitor = await measure(WINDOW_S);
   await monitor.stop();
   clearInterval(writer);
-  const down = await store.db.selectFrom('instances').select((eb) => eb.fn.countAll().as('n')).where('state', '!=', 'running').executeTakeFirst();
-  console.log(`health monitor with ${VMS} VMs heartbeating every ${intervalMs / 1000} s (simulated: store writes as the agent registry makes them, ${fmt(beats / (2 * WINDOW_S), 0)}/s), analyze every 10 s, cloud list every 60 s:`);
-  console.log(`  first pass (reads all ${VMS} instances, lists the cloud's ${VMS} VMs): ${fmt(first.wallMs, 1)} ms wall, ${fmt(first.cpuMs, 1)} ms CPU; ` +
-    `a steady pass 10 s later (heartbeats since the last pass, silent ones, no cloud list): ${fmt(steady.wallMs, 1)} ms wall, ${fmt(steady.cpuMs, 1)} ms CPU`);
+  const down = await store.db
+    .selectFrom('instances')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('state', '!=', 'running')
+    .executeTakeFirst();
+  console.log(
+    `health monitor with ${VMS} VMs heartbeating every ${intervalMs / 1000} s (simulated: store writes as the agent registry makes them, ${fmt(beats / (2 * WINDOW_S), 0)}/s), analyze every 10 s, cloud list every 60 s:`,
+  );
+  console.log(
+    `  first pass (reads all ${VMS} instances, lists the cloud's ${VMS} VMs): ${fmt(first.wallMs, 1)} ms wall, ${fmt(first.cpuMs, 1)} ms CPU; ` +
+      `a steady pass 10 s later (heartbeats since the last pass, silent ones, no cloud list): ${fmt(steady.wallMs, 1)} ms wall, ${fmt(steady.cpuMs, 1)} ms CPU`,
+  );
   const monitorCpuMs = passCpu.reduce((a, b) => a + b, 0);
-  console.log(`  over ${WINDOW_S} s: the monitor's ${passCpu.length} passes used ${fmt(monitorCpuMs, 0)} ms CPU = ${fmt((monitorCpuMs / (WINDOW_S * 1000)) * 100, 2)} % of one core (goal < 10 %); ` +
-    `the whole process ${fmt(withMonitor.corePct, 2)} % with heartbeat writes (${fmt(writesOnly.corePct, 2)} % for the writes alone)`);
-  console.log(`  RSS: ${fmt(withMonitor.rssMb, 0)} MiB while monitoring (process peak ${fmt(peakRssMb(), 0)} MiB; goal < 300 MB); instances flagged down: ${down.n}`);
+  console.log(
+    `  over ${WINDOW_S} s: the monitor's ${passCpu.length} passes used ${fmt(monitorCpuMs, 0)} ms CPU = ${fmt((monitorCpuMs / (WINDOW_S * 1000)) * 100, 2)} % of one core (goal < 10 %); ` +
+      `the whole process ${fmt(withMonitor.corePct, 2)} % with heartbeat writes (${fmt(writesOnly.corePct, 2)} % for the writes alone)`,
+  );
+  console.log(
+    `  RSS: ${fmt(withMonitor.rssMb, 0)} MiB while monitoring (process peak ${fmt(peakRssMb(), 0)} MiB; goal < 300 MB); instances flagged down: ${down.n}`,
+  );
   await store.db.destroy();
   rmSync(home, { recursive: true, force: true });
   rmSync(`${home}-keys`, { recursive: true, force: true });

@@ -31,7 +31,9 @@ const tls = mkdtempSync(join(tmpdir(), 'bench-life-'));
 try {
   const created = await cp.createCluster('life', { workers: 1 });
   console.log(`cluster of 3 masters + 1 worker created in ${s(created.wallMs)}`);
-  const masters = (await cp.instances(created.uuid)).filter((i) => i.group_name === 'master').sort((a, b) => a.idx - b.idx);
+  const masters = (await cp.instances(created.uuid))
+    .filter((i) => i.group_name === 'master')
+    .sort((a, b) => a.idx - b.idx);
   const client = await cp.credential(created.uuid, 'etcd-client');
   writeFileSync(join(tls, 'ca.pem'), client.ca);
   writeFileSync(join(tls, 'c.pem'), client.certificate);
@@ -39,7 +41,21 @@ try {
   const endpoints = masters.map((m) => `https://${m.ip}:2379`).join(',');
   const healthy = async () => {
     try {
-      const { stdout } = await run('etcdctl', [`--endpoints=${endpoints}`, `--cacert=${join(tls, 'ca.pem')}`, `--cert=${join(tls, 'c.pem')}`, `--key=${join(tls, 'k.pem')}`, '--command-timeout=2s', 'endpoint', 'health', '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' } });
+      const { stdout } = await run(
+        'etcdctl',
+        [
+          `--endpoints=${endpoints}`,
+          `--cacert=${join(tls, 'ca.pem')}`,
+          `--cert=${join(tls, 'c.pem')}`,
+          `--key=${join(tls, 'k.pem')}`,
+          '--command-timeout=2s',
+          'endpoint',
+          'health',
+          '-w',
+          'json',
+        ],
+        { env: { ...process.env, ETCDCTL_API: '3' } },
+      );
       const list = JSON.parse(stdout);
       return list.length === 3 && list.every((h) => h.health);
     } catch {
@@ -69,11 +85,21 @@ try {
       if (Date.now() - killedAt > 600_000) throw new Error('no resurrection within 600 s');
     }
     const healthyMs = await untilHealthy(killedAt, 600_000);
-    console.log(`master killed (kill -9 of its tree) -> etcd 3/3 healthy, ${label}: ${s(healthyMs)} (new VM created after ${s(recreatedMs)})`);
+    console.log(
+      `master killed (kill -9 of its tree) -> etcd 3/3 healthy, ${label}: ${s(healthyMs)} (new VM created after ${s(recreatedMs)})`,
+    );
   };
   await resurrect('default timings (heartbeat 30 s, analyze 10 s, cloud check 60 s, agent timeout 60 s)', masters[1]);
   await cp.crash();
-  cp = await startLocalControlPlane({ ...cp.options, home, port: cp.port, cidr: cp.cidr, heartbeatSeconds: 1, health: TEST_TIMINGS, keepHome: true });
+  cp = await startLocalControlPlane({
+    ...cp.options,
+    home,
+    port: cp.port,
+    cidr: cp.cidr,
+    heartbeatSeconds: 1,
+    health: TEST_TIMINGS,
+    keepHome: true,
+  });
   await untilHealthy(Date.now(), 120_000);
   await resurrect('test timings (heartbeat 1 s, analyze 0.5 s, cloud check 1 s, agent timeout 8 s)', masters[2]);
 
@@ -88,12 +114,25 @@ try {
   const bootedAt = Date.now();
   await cp.driver.rebootVm({ vmId: vm.id });
   const healthyMs = await untilHealthy(bootedAt, 180_000);
-  const lines = readFileSync(consoleFile, 'utf8').slice(consoleBefore).split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l); } catch { return undefined; } }).filter(Boolean);
+  const lines = readFileSync(consoleFile, 'utf8')
+    .slice(consoleBefore)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return undefined;
+      }
+    })
+    .filter(Boolean);
   const at = (message) => lines.find((l) => String(l.msg ?? l.message ?? '').includes(message))?.time;
   const fromCache = at('starting jobs from the kept desired state');
   const applied = at('desired state applied');
   const rel = (t) => (t ? s(Date.parse(t) - bootedAt) : 'not seen');
-  console.log(`cold start of every job of a master without the control plane: agent started its jobs from the kept desired state ${rel(fromCache)} after boot, applied ${rel(applied)}; etcd 3/3 healthy after ${s(healthyMs)}`);
+  console.log(
+    `cold start of every job of a master without the control plane: agent started its jobs from the kept desired state ${rel(fromCache)} after boot, applied ${rel(applied)}; etcd 3/3 healthy after ${s(healthyMs)}`,
+  );
 } finally {
   await cp.crash().catch(() => {});
   await cp.killAll();

@@ -11,15 +11,23 @@ import { promisify } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'iaas-drivers/local/dist/src/index.js');
-if (!existsSync(dist)) { console.log('iaas-local is not built: run npx tsc -b first'); process.exit(1); }
+if (!existsSync(dist)) {
+  console.log('iaas-local is not built: run npx tsc -b first');
+  process.exit(1);
+}
 const { namespaceSupport, readInventory, VmNetworks } = await import(dist);
-const { startLocalControlPlane, randomNamespaceSubnet } = await import(join(root, 'iaas-drivers/local/test/local-control-plane.mjs'));
+const { startLocalControlPlane, randomNamespaceSubnet } = await import(
+  join(root, 'iaas-drivers/local/test/local-control-plane.mjs')
+);
 const run = promisify(execFile);
 const PROTO = '173';
 
 async function create(label, options) {
   const cp = await startLocalControlPlane({ masters: 3, workers: 2, heartbeatSeconds: 2, ...options });
-  const networks = options.local?.network_namespaces === 'on' ? new VmNetworks(cp.root, options.local.network_subnet, cp.logger) : undefined;
+  const networks =
+    options.local?.network_namespaces === 'on'
+      ? new VmNetworks(cp.root, options.local.network_subnet, cp.logger)
+      : undefined;
   try {
     const started = Date.now();
     const created = await cp.createCluster('bench', { workers: 2 });
@@ -33,18 +41,31 @@ async function create(label, options) {
     const vms = Object.values(readInventory(join(cp.root, 'state.json')).vms);
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const counts = await Promise.all(vms.map(async (vm) => JSON.parse((await run('ip', ['-n', vm.namespace, '-4', '-j', 'route', 'show', 'proto', PROTO])).stdout || '[]').length));
+      const counts = await Promise.all(
+        vms.map(
+          async (vm) =>
+            JSON.parse(
+              (await run('ip', ['-n', vm.namespace, '-4', '-j', 'route', 'show', 'proto', PROTO])).stdout || '[]',
+            ).length,
+        ),
+      );
       if (counts.every((n) => n === vms.length - 1)) break;
-      if (Date.now() > deadline) { console.log(`${label}: routes not complete within 120 s (${counts.join(', ')})`); break; }
+      if (Date.now() > deadline) {
+        console.log(`${label}: routes not complete within 120 s (${counts.join(', ')})`);
+        break;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
-    console.log(`${label}: create + every node routing every other node's pods: ${((Date.now() - started) / 1000).toFixed(2)} s wall`);
+    console.log(
+      `${label}: create + every node routing every other node's pods: ${((Date.now() - started) / 1000).toFixed(2)} s wall`,
+    );
   } finally {
     await cp.stop();
     await cp.killAll();
     if (networks) {
       const prefix = networks.namespaceOf('');
-      for (const name of existsSync('/run/netns') ? readdirSync('/run/netns') : []) if (name.startsWith(prefix)) await run('ip', ['netns', 'del', name]).catch(() => undefined);
+      for (const name of existsSync('/run/netns') ? readdirSync('/run/netns') : [])
+        if (name.startsWith(prefix)) await run('ip', ['netns', 'del', name]).catch(() => undefined);
       await networks.removeBridge();
     }
   }

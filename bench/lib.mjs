@@ -7,23 +7,33 @@ export function client(url, ca) {
   const u = new URL(url);
   // Keep-alive, as the CLI and agents use: a TLS handshake per poll would measure the bench, not Slipway.
   const agent = new Agent({ keepAlive: true, maxSockets: 64, ca });
-  const call = (method, path, { body, token, form } = {}) => new Promise((resolve, reject) => {
-    const headers = {};
-    let payload;
-    if (form) { payload = new URLSearchParams(form).toString(); headers['content-type'] = 'application/x-www-form-urlencoded'; }
-    else if (body !== undefined) { payload = JSON.stringify(body); headers['content-type'] = 'application/json'; }
-    if (token) headers.authorization = `Bearer ${token}`;
-    const req = request({ host: u.hostname, port: u.port, path, method, headers, agent }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined }));
+  const call = (method, path, { body, token, form } = {}) =>
+    new Promise((resolve, reject) => {
+      const headers = {};
+      let payload;
+      if (form) {
+        payload = new URLSearchParams(form).toString();
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+      } else if (body !== undefined) {
+        payload = JSON.stringify(body);
+        headers['content-type'] = 'application/json';
+      }
+      if (token) headers.authorization = `Bearer ${token}`;
+      const req = request({ host: u.hostname, port: u.port, path, method, headers, agent }, (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined }));
+      });
+      req.on('error', reject);
+      req.end(payload);
     });
-    req.on('error', reject);
-    req.end(payload);
-  });
   return {
     call,
-    close() { agent.destroy(); },
+    close() {
+      agent.destroy();
+    },
     async login(username, password) {
       const res = await call('POST', '/oauth/token', { form: { grant_type: 'password', username, password } });
       if (res.status !== 200) throw new Error(`login failed: ${res.status}`);

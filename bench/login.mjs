@@ -15,8 +15,13 @@ import { client, fmt, median } from './lib.mjs';
 const SAMPLES = Number(process.env.BENCH_LOGIN_SAMPLES ?? 9);
 const home = mkdtempSync(join(tmpdir(), 'slipway-bench-login-'));
 // Limits high enough that the samples are not refused.
-writeFileSync(join(home, 'slipway.yaml'), DEFAULT_CONFIG_YAML.replace('  token_ttl_seconds: 43200\n',
-  '  token_ttl_seconds: 43200\n  login_limits: { per_user: 1000, per_address: 1000, window_seconds: 60 }\n'));
+writeFileSync(
+  join(home, 'slipway.yaml'),
+  DEFAULT_CONFIG_YAML.replace(
+    '  token_ttl_seconds: 43200\n',
+    '  token_ttl_seconds: 43200\n  login_limits: { per_user: 1000, per_address: 1000, window_seconds: 60 }\n',
+  ),
+);
 const cp = await startControlPlane({ home, port: 0, adminPassword: 'bench-password-1', env: {}, log: () => {} });
 const ca = await readFile(cp.caPath);
 const api = client(cp.url, ca);
@@ -32,31 +37,52 @@ try {
     unknown.push(await time(`nobody-${i}`));
     wrong.push(await time('admin'));
   }
-  console.log(`login, unknown user: median ${fmt(median(unknown))} ms; wrong password: median ${fmt(median(wrong))} ms (${SAMPLES} each)`);
+  console.log(
+    `login, unknown user: median ${fmt(median(unknown))} ms; wrong password: median ${fmt(median(wrong))} ms (${SAMPLES} each)`,
+  );
 
   const u = new URL(cp.url);
-  const huge = () => new Promise((resolve) => {
-    const req = request({ host: u.hostname, port: u.port, path: '/oauth/token', method: 'POST', ca, agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': String(100 * 2 ** 20) } });
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
-    let sent = 0;
-    let answered = false;
-    const pump = () => {
-      while (!answered && sent < 100 * 2 ** 20) {
-        sent += chunk.length;
-        if (!req.write(chunk)) return void req.once('drain', pump);
-      }
-    };
-    req.on('response', (res) => { answered = true; res.resume(); res.on('end', () => { req.destroy(); resolve(res.statusCode); }); });
-    req.on('error', () => resolve('reset'));
-    pump();
-  });
+  const huge = () =>
+    new Promise((resolve) => {
+      const req = request({
+        host: u.hostname,
+        port: u.port,
+        path: '/oauth/token',
+        method: 'POST',
+        ca,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': String(100 * 2 ** 20) },
+      });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      let sent = 0;
+      let answered = false;
+      const pump = () => {
+        while (!answered && sent < 100 * 2 ** 20) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+      };
+      req.on('response', (res) => {
+        answered = true;
+        res.resume();
+        res.on('end', () => {
+          req.destroy();
+          resolve(res.statusCode);
+        });
+      });
+      req.on('error', () => resolve('reset'));
+      pump();
+    });
   const before = process.memoryUsage().rss;
   let peak = before;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 10);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 10);
   const statuses = await Promise.all([huge(), huge(), huge(), huge()]);
   clearInterval(sampler);
-  console.log(`four 100 MiB login bodies: answered ${statuses.join(', ')}; RSS ${fmt(before / 2 ** 20)} MiB before, ${fmt(peak / 2 ** 20)} MiB at the peak`);
+  console.log(
+    `four 100 MiB login bodies: answered ${statuses.join(', ')}; RSS ${fmt(before / 2 ** 20)} MiB before, ${fmt(peak / 2 ** 20)} MiB at the peak`,
+  );
 } finally {
   api.close();
   await cp.stop();

@@ -35,24 +35,40 @@ for (let i = 0; i < ROUNDS; i++) {
   const id = randomUUID();
   await measure('prepare', () => driver.prepareCluster(input(id)));
   let ip;
-  await measure('allocate', async () => { ip = (await driver.allocateAddress({ clusterId: id, owner: 'master-0', iaas: 'vsphere' })).ip; });
+  await measure('allocate', async () => {
+    ip = (await driver.allocateAddress({ clusterId: id, owner: 'master-0', iaas: 'vsphere' })).ip;
+  });
   await measure('endpoint', () => driver.ensureApiEndpoint({ clusterId: id, port: 8443, masters: [ip] }));
   await measure('teardown', () => driver.teardownCluster({ clusterId: id }));
 }
 const total = (c) => Object.values(c).reduce((a, b) => a + b, 0);
-const describe = (c) => Object.entries(c).map(([op, n]) => `${op}×${n}`).join(' ');
-console.log(`NSX-T driver against the zero-latency fake (certificate auth, realization immediate), median of ${ROUNDS}:`);
+const describe = (c) =>
+  Object.entries(c)
+    .map(([op, n]) => `${op}×${n}`)
+    .join(' ');
+console.log(
+  `NSX-T driver against the zero-latency fake (certificate auth, realization immediate), median of ${ROUNDS}:`,
+);
 for (const verb of ['prepare', 'allocate', 'endpoint', 'teardown']) {
-  console.log(`  ${verb.padEnd(9)} ${median(figures[verb]).toFixed(1).padStart(7)} ms  ${String(total(calls[verb])).padStart(3)} calls  (${describe(calls[verb])})`);
+  console.log(
+    `  ${verb.padEnd(9)} ${median(figures[verb]).toFixed(1).padStart(7)} ms  ${String(total(calls[verb])).padStart(3)} calls  (${describe(calls[verb])})`,
+  );
 }
 
 // 20 clusters' network at once: NSX-T (through the fake's one HTTPS endpoint) vs flat (a local file).
 const ids = Array.from({ length: FLEET }, () => randomUUID());
-const fleet = (net) => Promise.all(ids.map(async (id) => {
-  await net.prepareCluster(input(id));
-  const masters = await Promise.all([0, 1, 2].map(async (m) => (await net.allocateAddress({ clusterId: id, owner: `master-${m}`, iaas: 'vsphere' })).ip));
-  await net.ensureApiEndpoint({ clusterId: id, port: 8443, masters });
-}));
+const fleet = (net) =>
+  Promise.all(
+    ids.map(async (id) => {
+      await net.prepareCluster(input(id));
+      const masters = await Promise.all(
+        [0, 1, 2].map(
+          async (m) => (await net.allocateAddress({ clusterId: id, owner: `master-${m}`, iaas: 'vsphere' })).ip,
+        ),
+      );
+      await net.ensureApiEndpoint({ clusterId: id, port: 8443, masters });
+    }),
+  );
 fake.resetCalls();
 let t0 = performance.now();
 await fleet(driver);
@@ -69,8 +85,12 @@ t0 = performance.now();
 await fleet(flatDriver);
 const flatFleet = ms(t0);
 console.log(`\n${FLEET} clusters' network at once (prepare + 3 master addresses + API endpoint):`);
-console.log(`  NSX-T ${nsxtFleet.toFixed(0)} ms (${fleetCalls} Policy calls; teardown ${nsxtFleetDown.toFixed(0)} ms, ${left} objects left)`);
-console.log(`  flat  ${flatFleet.toFixed(0)} ms (no load balancer)   ratio NSX-T/flat ${(nsxtFleet / flatFleet).toFixed(1)}x`);
+console.log(
+  `  NSX-T ${nsxtFleet.toFixed(0)} ms (${fleetCalls} Policy calls; teardown ${nsxtFleetDown.toFixed(0)} ms, ${left} objects left)`,
+);
+console.log(
+  `  flat  ${flatFleet.toFixed(0)} ms (no load balancer)   ratio NSX-T/flat ${(nsxtFleet / flatFleet).toFixed(1)}x`,
+);
 
 await flatDriver.destroy();
 await flatHost.cleanup();

@@ -39,21 +39,46 @@ async function plane(extra) {
   const home = mkdtempSync(join(tmpdir(), 'slipway-bench-obs-'));
   writeFileSync(join(home, 'slipway.yaml'), config(extra));
   const lines = [];
-  const cp = await startControlPlane({ home, port: 0, adminPassword: PASSWORD, log: (l) => lines.push(l), logIsTerminal: false, env: {} });
+  const cp = await startControlPlane({
+    home,
+    port: 0,
+    adminPassword: PASSWORD,
+    log: (l) => lines.push(l),
+    logIsTerminal: false,
+    env: {},
+  });
   const ca = readFileSync(cp.caPath, 'utf8');
   const api = client(cp.url, ca);
   const token = await api.login('admin', PASSWORD);
   return {
-    cp, ca, api, token, lines,
-    async stop() { api.close(); await cp.stop(); rmSync(home, { recursive: true, force: true }); rmSync(`${home}-keys`, { recursive: true, force: true }); },
+    cp,
+    ca,
+    api,
+    token,
+    lines,
+    async stop() {
+      api.close();
+      await cp.stop();
+      rmSync(home, { recursive: true, force: true });
+      rmSync(`${home}-keys`, { recursive: true, force: true });
+    },
   };
 }
 
 async function createClusters(p, count, prefix) {
   for (let i = 0; i < count; i += 10) {
-    const batch = await Promise.all(Array.from({ length: Math.min(10, count - i) }, (_, k) => p.api.call('POST', '/v1/clusters', {
-      token: p.token, body: { name: `${prefix}${i + k}`, plan_name: 'bench', parameters: { kubernetes_master_host: `${prefix}${i + k}.example.test` } },
-    })));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(10, count - i) }, (_, k) =>
+        p.api.call('POST', '/v1/clusters', {
+          token: p.token,
+          body: {
+            name: `${prefix}${i + k}`,
+            plan_name: 'bench',
+            parameters: { kubernetes_master_host: `${prefix}${i + k}.example.test` },
+          },
+        }),
+      ),
+    );
     await Promise.all(batch.map((r) => p.api.waitTask(p.token, r.body.task_id)));
   }
 }
@@ -69,14 +94,27 @@ if (!hasWrk()) {
     const best = { on: 0, off: 0 };
     // Alternating which goes first, so a load change on the machine does not favour one side.
     for (let round = 0; round < 4; round++) {
-      for (const [name, p] of round % 2 ? [['off', off], ['on', on]] : [['on', on], ['off', off]]) {
-        const r = await wrk(`${p.cp.url}/v1/clusters/o0`, { seconds: WRK_SECONDS, headers: { authorization: `Bearer ${p.token}` } });
+      for (const [name, p] of round % 2
+        ? [
+            ['off', off],
+            ['on', on],
+          ]
+        : [
+            ['on', on],
+            ['off', off],
+          ]) {
+        const r = await wrk(`${p.cp.url}/v1/clusters/o0`, {
+          seconds: WRK_SECONDS,
+          headers: { authorization: `Bearer ${p.token}` },
+        });
         if (r.non2xx) console.log(`  (${name}: ${r.non2xx} non-2xx answers)`);
         best[name] = Math.max(best[name], r.rps);
       }
     }
-    console.log(`GET /v1/clusters/{name}: ${fmt(best.on, 0)} req/s with metrics and JSON logs, ${fmt(best.off, 0)} req/s without: `
-      + `overhead ${fmt((1 - best.on / best.off) * 100, 1)}% (goal < 5%)`);
+    console.log(
+      `GET /v1/clusters/{name}: ${fmt(best.on, 0)} req/s with metrics and JSON logs, ${fmt(best.off, 0)} req/s without: ` +
+        `overhead ${fmt((1 - best.on / best.off) * 100, 1)}% (goal < 5%)`,
+    );
   } finally {
     await on.stop();
     await off.stop();
@@ -93,31 +131,53 @@ try {
   const latencies = [];
   let received = 0;
   const requests = [];
-  await Promise.all(Array.from({ length: SUBSCRIBERS }, () => new Promise((ready, fail) => {
-    const req = request({ host: url.hostname, port: url.port, path: '/v1/events', headers: { authorization: `Bearer ${p.token}`, accept: 'text/event-stream' }, ca: p.ca, agent: false }, (res) => {
-      if (res.statusCode !== 200) return fail(new Error(`subscriber refused: ${res.statusCode}`));
-      ready();
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        const now = Date.now();
-        buffer += chunk;
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const data = buffer.slice(0, cut).split('\n').find((l) => l.startsWith('data: '));
-          buffer = buffer.slice(cut + 2);
-          if (!data) continue;
-          received++;
-          latencies.push(now - Date.parse(JSON.parse(data.slice(6)).at));
-        }
-      });
-    });
-    req.on('error', () => {});
-    req.end();
-    requests.push(req);
-  })));
+  await Promise.all(
+    Array.from(
+      { length: SUBSCRIBERS },
+      () =>
+        new Promise((ready, fail) => {
+          const req = request(
+            {
+              host: url.hostname,
+              port: url.port,
+              path: '/v1/events',
+              headers: { authorization: `Bearer ${p.token}`, accept: 'text/event-stream' },
+              ca: p.ca,
+              agent: false,
+            },
+            (res) => {
+              if (res.statusCode !== 200) return fail(new Error(`subscriber refused: ${res.statusCode}`));
+              ready();
+              let buffer = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk) => {
+                const now = Date.now();
+                buffer += chunk;
+                let cut;
+                while ((cut = buffer.indexOf('\n\n')) >= 0) {
+                  const data = buffer
+                    .slice(0, cut)
+                    .split('\n')
+                    .find((l) => l.startsWith('data: '));
+                  buffer = buffer.slice(cut + 2);
+                  if (!data) continue;
+                  received++;
+                  latencies.push(now - Date.parse(JSON.parse(data.slice(6)).at));
+                }
+              });
+            },
+          );
+          req.on('error', () => {});
+          req.end();
+          requests.push(req);
+        }),
+    ),
+  );
   const start = performance.now();
-  const job = await p.api.call('POST', '/v1/fleet-upgrades', { token: p.token, body: { all: true, canaries: 1, max_in_flight: 10, stemcell: 'ubuntu-jammy/1.601' } });
+  const job = await p.api.call('POST', '/v1/fleet-upgrades', {
+    token: p.token,
+    body: { all: true, canaries: 1, max_in_flight: 10, stemcell: 'ubuntu-jammy/1.601' },
+  });
   if (job.status !== 202) throw new Error(`fleet upgrade refused: ${JSON.stringify(job.body)}`);
   let final;
   for (;;) {
@@ -127,9 +187,11 @@ try {
   }
   await new Promise((r) => setTimeout(r, 500));
   for (const req of requests) req.destroy();
-  console.log(`fleet upgrade of ${CLUSTERS} clusters: ${final.state} in ${fmt((performance.now() - start) / 1000, 1)} s; `
-    + `${SUBSCRIBERS} subscribers received ${received} events (${fmt(received / SUBSCRIBERS, 0)} each): `
-    + `latency from the engine's event to a subscriber p50 ${fmt(percentile(latencies, 50), 0)} ms, p99 ${fmt(percentile(latencies, 99), 0)} ms, max ${fmt(Math.max(...latencies), 0)} ms`);
+  console.log(
+    `fleet upgrade of ${CLUSTERS} clusters: ${final.state} in ${fmt((performance.now() - start) / 1000, 1)} s; ` +
+      `${SUBSCRIBERS} subscribers received ${received} events (${fmt(received / SUBSCRIBERS, 0)} each): ` +
+      `latency from the engine's event to a subscriber p50 ${fmt(percentile(latencies, 50), 0)} ms, p99 ${fmt(percentile(latencies, 99), 0)} ms, max ${fmt(Math.max(...latencies), 0)} ms`,
+  );
 } finally {
   await p.stop();
 }

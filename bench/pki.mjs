@@ -17,7 +17,8 @@ import { median } from './lib.mjs';
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const engine = { actor: 'slipway:engine' };
 const input = {
-  path: '/slipway/clusters/bench', externalHostname: 'bench.example.test',
+  path: '/slipway/clusters/bench',
+  externalHostname: 'bench.example.test',
   masters: [0, 1, 2].map((i) => ({ name: `master-${i}`, ip: `10.0.0.${10 + i}` })),
   workers: [0, 1, 2].map((i) => ({ name: `worker-${i}`, ip: `10.0.1.${20 + i}` })),
 };
@@ -46,12 +47,24 @@ async function series(label, clientKeys, options = {}) {
   const wall = runs.map((r) => r.wall).sort((a, b) => a - b);
   const entries = kubernetesPkiLayout({ ...input, clientKeys }).flat();
   const rsa = entries.filter((e) => e.type === 'rsa' || e.parameters.key_algorithm !== 'ecdsa-p256').length;
-  console.log(`  ${label.padEnd(56)} median ${median(wall).toFixed(0).padStart(5)} ms wall (min ${wall[0].toFixed(0)}, max ${wall.at(-1).toFixed(0)}),`
-    + ` ${median(runs.map((r) => r.cpu)).toFixed(0).padStart(4)} ms CPU; ${rsa} RSA keys of ${entries.length} credentials`);
+  console.log(
+    `  ${label.padEnd(56)} median ${median(wall).toFixed(0).padStart(5)} ms wall (min ${wall[0].toFixed(0)}, max ${wall.at(-1).toFixed(0)}),` +
+      ` ${median(runs.map((r) => r.cpu))
+        .toFixed(0)
+        .padStart(4)} ms CPU; ${rsa} RSA keys of ${entries.length} credentials`,
+  );
 }
 
-console.log(`one cluster's full PKI, ${RUNS} runs each (node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+console.log(
+  `one cluster's full PKI, ${RUNS} runs each (node ${process.version}, ${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')})`,
+);
 await series('new layout, RSA key pool warm', 'ecdsa-p256');
 await series('new layout, RSA key pool cold', 'ecdsa-p256', { rsaPoolSize: 0 });
 await series('previous layout (RSA Kubernetes CA, API server, admin)', 'rsa', { rsaPoolSize: 0 });
-console.log(`  (load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+console.log(
+  `  (load average after: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')})`,
+);

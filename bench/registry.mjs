@@ -22,11 +22,19 @@ const PASSWORD = 'bench-password-1';
 async function createShare(fake) {
   const home = mkdtempSync(join(tmpdir(), 'slipway-bench-reg-'));
   const configPath = join(home, 'slipway.yaml');
-  writeFileSync(configPath, DEFAULT_CONFIG_YAML
-    .replace('boot_delay_ms: 200', 'boot_delay_ms: 0')
-    .replace(/(plugin: "@slipway\/network-flat"\n\s+version: )"\^1"/, '$1"^2"')
-    .replace('\nkubernetes:', `\nregistry:\n  plugin: "@slipway/registry-harbor"\n  config: ${JSON.stringify(fake.config)}\n\nkubernetes:`)
-    .replace('    max_worker_instances: 10\n', '    max_worker_instances: 10\n    registry: { push_robot: true, prevent_vulnerable: true, severity: high, storage_limit_gb: 10 }\n'));
+  writeFileSync(
+    configPath,
+    DEFAULT_CONFIG_YAML.replace('boot_delay_ms: 200', 'boot_delay_ms: 0')
+      .replace(/(plugin: "@slipway\/network-flat"\n\s+version: )"\^1"/, '$1"^2"')
+      .replace(
+        '\nkubernetes:',
+        `\nregistry:\n  plugin: "@slipway/registry-harbor"\n  config: ${JSON.stringify(fake.config)}\n\nkubernetes:`,
+      )
+      .replace(
+        '    max_worker_instances: 10\n',
+        '    max_worker_instances: 10\n    registry: { push_robot: true, prevent_vulnerable: true, severity: high, storage_limit_gb: 10 }\n',
+      ),
+  );
   await importCredentials({ home, configPath, logger: silentLogger, entries: fake.credentials });
   const cp = await startControlPlane({ home, port: 0, adminPassword: PASSWORD, log: () => {}, env: {} });
   const api = client(cp.url, readFileSync(cp.caPath, 'utf8'));
@@ -36,7 +44,10 @@ async function createShare(fake) {
     const registryMs = [];
     const totalMs = [];
     for (let i = 0; i < CLUSTERS; i++) {
-      const res = await api.call('POST', '/v1/clusters', { token, body: { name: `r${i}`, plan_name: 'small', parameters: { kubernetes_master_host: `r${i}.example.test` } } });
+      const res = await api.call('POST', '/v1/clusters', {
+        token,
+        body: { name: `r${i}`, plan_name: 'small', parameters: { kubernetes_master_host: `r${i}.example.test` } },
+      });
       const task = await api.waitTask(token, res.body.task_id);
       if (task.state !== 'done') throw new Error(`create failed: ${JSON.stringify(task.error)}`);
       const ms = (s) => Date.parse(s.finished_at) - Date.parse(s.started_at);
@@ -46,8 +57,12 @@ async function createShare(fake) {
       totalMs.push(total);
       shares.push(registry / total);
     }
-    console.log(`cluster create (1 master + 3 workers, sandbox, Harbor fake at zero latency), ${CLUSTERS} clusters one after another:`);
-    console.log(`  registry steps ${fmt(median(registryMs), 0)} ms of ${fmt(median(totalMs), 0)} ms (median), share ${fmt(median(shares) * 100, 1)}%`);
+    console.log(
+      `cluster create (1 master + 3 workers, sandbox, Harbor fake at zero latency), ${CLUSTERS} clusters one after another:`,
+    );
+    console.log(
+      `  registry steps ${fmt(median(registryMs), 0)} ms of ${fmt(median(totalMs), 0)} ms (median), share ${fmt(median(shares) * 100, 1)}%`,
+    );
   } finally {
     api.close();
     await cp.stop();
@@ -67,15 +82,26 @@ async function rotation(fake) {
     // As the engine would, a few clusters at a time; each rotation stores its secret at once.
     const t0 = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (next < projects.length) {
-        const project = projects[next++];
-        const robot = await driver.rotateRobotSecret({ project, robot: 'nodes' });
-        await host.credentials.set({ name: `/slipway/clusters/${project}/registry/pull-robot`, type: 'user', value: { username: robot.name, password: robot.secret } }, { actor: 'slipway:engine' });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < projects.length) {
+          const project = projects[next++];
+          const robot = await driver.rotateRobotSecret({ project, robot: 'nodes' });
+          await host.credentials.set(
+            {
+              name: `/slipway/clusters/${project}/registry/pull-robot`,
+              type: 'user',
+              value: { username: robot.name, password: robot.secret },
+            },
+            { actor: 'slipway:engine' },
+          );
+        }
+      }),
+    );
     const seconds = (performance.now() - t0) / 1000;
-    console.log(`robot secret rotation, ${ROTATIONS} clusters (PATCH /robots/{id} + credential store write, 8 in flight): ${fmt(seconds, 2)} s, ${fmt(ROTATIONS / seconds, 0)} per second`);
+    console.log(
+      `robot secret rotation, ${ROTATIONS} clusters (PATCH /robots/{id} + credential store write, 8 in flight): ${fmt(seconds, 2)} s, ${fmt(ROTATIONS / seconds, 0)} per second`,
+    );
     for (const project of projects) await driver.deleteProject({ project, force: true });
   } finally {
     await driver.destroy();
@@ -103,20 +129,49 @@ async function transfer(fake) {
     for (let i = 0; i < 3; i++) {
       const tag = `r${i}`;
       const viaFake = {
-        push: await time(['--dest-cert-dir', dir, '--dest-creds', creds, `oci:${image.dir}:v1`, `docker://${fake.host}/slipway-bench-img/big-f:${tag}`]),
-        pull: await time(['--src-cert-dir', dir, '--src-creds', creds, `docker://${fake.host}/slipway-bench-img/big-f:${tag}`, `oci:${join(dir, `out-f-${i}`)}:v1`]),
+        push: await time([
+          '--dest-cert-dir',
+          dir,
+          '--dest-creds',
+          creds,
+          `oci:${image.dir}:v1`,
+          `docker://${fake.host}/slipway-bench-img/big-f:${tag}`,
+        ]),
+        pull: await time([
+          '--src-cert-dir',
+          dir,
+          '--src-creds',
+          creds,
+          `docker://${fake.host}/slipway-bench-img/big-f:${tag}`,
+          `oci:${join(dir, `out-f-${i}`)}:v1`,
+        ]),
       };
       // The same registry process, reached without the fake's TLS proxy (its token service still signs).
       const directly = {
-        push: await time(['--dest-tls-verify=false', '--dest-creds', creds, `oci:${image.dir}:v1`, `docker://${direct}/slipway-bench-img/big-d:${tag}`]),
-        pull: await time(['--src-tls-verify=false', '--src-creds', creds, `docker://${direct}/slipway-bench-img/big-d:${tag}`, `oci:${join(dir, `out-d-${i}`)}:v1`]),
+        push: await time([
+          '--dest-tls-verify=false',
+          '--dest-creds',
+          creds,
+          `oci:${image.dir}:v1`,
+          `docker://${direct}/slipway-bench-img/big-d:${tag}`,
+        ]),
+        pull: await time([
+          '--src-tls-verify=false',
+          '--src-creds',
+          creds,
+          `docker://${direct}/slipway-bench-img/big-d:${tag}`,
+          `oci:${join(dir, `out-d-${i}`)}:v1`,
+        ]),
       };
       rounds.push({ viaFake, directly });
       rmSync(join(dir, `out-f-${i}`), { recursive: true, force: true });
       rmSync(join(dir, `out-d-${i}`), { recursive: true, force: true });
     }
     const m = (pick) => median(rounds.map(pick));
-    const fp = m((r) => r.viaFake.push), fl = m((r) => r.viaFake.pull), dp = m((r) => r.directly.push), dl = m((r) => r.directly.pull);
+    const fp = m((r) => r.viaFake.push),
+      fl = m((r) => r.viaFake.pull),
+      dp = m((r) => r.directly.push),
+      dl = m((r) => r.directly.pull);
     console.log(`${IMAGE_MIB} MiB image with skopeo (median of 3; fresh repository each push):`);
     console.log(`  through the fake (TLS proxy + token service): push ${fmt(fp, 2)} s, pull ${fmt(fl, 2)} s`);
     console.log(`  directly to docker-registry (plain HTTP):     push ${fmt(dp, 2)} s, pull ${fmt(dl, 2)} s`);

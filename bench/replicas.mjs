@@ -33,7 +33,13 @@ async function withReplicas(n, work) {
   const cloud = await startCloud(CLOUD);
   const balancer = await startBalancer();
   const configPath = join(root, 'slipway.yaml');
-  writeReplicaConfig(configPath, { storeUrl, cloud, balancerPort: balancer.port, replicas: LEASE, heartbeatSeconds: 5 });
+  writeReplicaConfig(configPath, {
+    storeUrl,
+    cloud,
+    balancerPort: balancer.port,
+    replicas: LEASE,
+    heartbeatSeconds: 5,
+  });
   const ports = await Promise.all(Array.from({ length: n }, () => freePort()));
   const replicas = ports.map((port, i) => new Replica(`r${i}`, { root, configPath, password: PASSWORD, port }));
   await importCredentials({ home: replicas[0].home, configPath, logger: silentLogger, entries: cloud.credentials });
@@ -64,21 +70,31 @@ const waitTasks = async (store, ids, timeoutMs = 600_000) => {
 
 async function createAll(replicas, names) {
   const tokens = await Promise.all(replicas.map((r) => r.api().login('admin', PASSWORD)));
-  const created = await Promise.all(names.map((name, i) => {
-    const k = i % replicas.length;
-    return replicas[k].api().call('POST', '/v1/clusters', { token: tokens[k], body: { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test` } } });
-  }));
+  const created = await Promise.all(
+    names.map((name, i) => {
+      const k = i % replicas.length;
+      return replicas[k].api().call('POST', '/v1/clusters', {
+        token: tokens[k],
+        body: { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test` } },
+      });
+    }),
+  );
   return created.map((r) => r.body.task_id);
 }
 
 for (const n of [1, 2, 3]) {
   await withReplicas(n, async ({ replicas, store }) => {
     const t0 = performance.now();
-    const ids = await createAll(replicas, Array.from({ length: CLUSTERS }, (_, i) => `c${i}`));
+    const ids = await createAll(
+      replicas,
+      Array.from({ length: CLUSTERS }, (_, i) => `c${i}`),
+    );
     const rows = await waitTasks(store, ids);
     const minutes = (performance.now() - t0) / 60_000;
     const failed = rows.filter((r) => r.state !== 'done');
-    console.log(`replicas: ${n} replica(s), ${CLUSTERS} creates (2 VMs each): ${fmt(CLUSTERS / minutes, 1)} creates/min${failed.length ? `, ${failed.length} failed: ${failed[0].error}` : ''}`);
+    console.log(
+      `replicas: ${n} replica(s), ${CLUSTERS} creates (2 VMs each): ${fmt(CLUSTERS / minutes, 1)} creates/min${failed.length ? `, ${failed.length} failed: ${failed[0].error}` : ''}`,
+    );
   });
 }
 
@@ -117,7 +133,9 @@ await withReplicas(3, async ({ replicas, store }) => {
     await chief.start();
   }
   const s = (xs) => `median ${fmt(median(xs) / 1000, 1)} s, max ${fmt(Math.max(...xs) / 1000, 1)} s`;
-  console.log(`replicas: takeover after kill -9 of a task's owner (lease ${LEASE.lease_seconds} s, claim every ${LEASE.claim_interval_seconds} s): ${s(owner)} over ${KILLS} runs`);
+  console.log(
+    `replicas: takeover after kill -9 of a task's owner (lease ${LEASE.lease_seconds} s, claim every ${LEASE.claim_interval_seconds} s): ${s(owner)} over ${KILLS} runs`,
+  );
   console.log(`replicas: takeover after kill -9 of the leader: ${s(leader)} over ${KILLS} runs`);
 });
 await target.dispose();

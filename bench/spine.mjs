@@ -50,18 +50,25 @@ try {
   // 1. concurrent creates
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const created = await Promise.all(Array.from({ length: CLUSTERS }, (_, i) => api.call('POST', '/v1/clusters', {
-    token, body: { name: `c${i}`, plan_name: 'bench', parameters: { kubernetes_master_host: `c${i}.example.test` } },
-  })));
+  const created = await Promise.all(
+    Array.from({ length: CLUSTERS }, (_, i) =>
+      api.call('POST', '/v1/clusters', {
+        token,
+        body: { name: `c${i}`, plan_name: 'bench', parameters: { kubernetes_master_host: `c${i}.example.test` } },
+      }),
+    ),
+  );
   const tasks = await Promise.all(created.map((r) => api.waitTask(token, r.body.task_id)));
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const peakMb = peakRssMb();
   const failed = tasks.filter((t) => t.state !== 'done').length;
   const vms = CLUSTERS * 4;
-  console.log(`create ${CLUSTERS} clusters x 4 VMs concurrently: wall ${fmt(wallS, 2)} s, ` +
-    `CPU ${fmt((cpu.user + cpu.system) / 1000 / vms, 1)} ms per VM (control plane + simulated agents, one process), ` +
-    `peak RSS ${fmt(peakMb, 0)} MiB, ${failed} failed`);
+  console.log(
+    `create ${CLUSTERS} clusters x 4 VMs concurrently: wall ${fmt(wallS, 2)} s, ` +
+      `CPU ${fmt((cpu.user + cpu.system) / 1000 / vms, 1)} ms per VM (control plane + simulated agents, one process), ` +
+      `peak RSS ${fmt(peakMb, 0)} MiB, ${failed} failed`,
+  );
 
   if (process.env.BENCH_ONLY === 'create') process.exit(0);
   // 2. 1,000 clusters stored: fill with rows (as created clusters leave them), then time the CLI.
@@ -69,16 +76,51 @@ try {
   const now = new Date().toISOString();
   for (let i = CLUSTERS; i < STORED; i += 100) {
     const batch = Array.from({ length: Math.min(100, STORED - i) }, (_, k) => ({ uuid: randomUUID(), n: i + k }));
-    await store.db.insertInto('clusters').values(batch.map(({ uuid, n }) => ({
-      uuid, name: `s${n}`, owner: 'admin', plan_name: 'bench', iaas: 'sandbox', external_hostname: `s${n}.example.test`,
-      k8s_version: '1.31.4', stemcell: 'ubuntu-jammy/1.600', master_instances: 1, worker_instances: 3, api_address: '10.1.0.1',
-      status: 'active', live: 1, created_at: now, updated_at: now,
-    }))).execute();
-    await store.instances.insert(batch.flatMap(({ uuid }) => ['master', 'worker', 'worker', 'worker'].map((group, idx) => ({
-      id: randomUUID(), cluster_uuid: uuid, group_name: group, idx: group === 'master' ? 0 : idx - 1, agent_id: randomUUID(), vm_cid: null,
-      ip: `10.1.${Math.floor(idx / 250)}.${idx % 250 + 1}`, zone: null, desired: 'present', state: 'running', last_heartbeat_at: null, processes: null,
-      desired_generation: 1, applied_generation: 1, drained: 0, created_at: now, updated_at: now,
-    }))));
+    await store.db
+      .insertInto('clusters')
+      .values(
+        batch.map(({ uuid, n }) => ({
+          uuid,
+          name: `s${n}`,
+          owner: 'admin',
+          plan_name: 'bench',
+          iaas: 'sandbox',
+          external_hostname: `s${n}.example.test`,
+          k8s_version: '1.31.4',
+          stemcell: 'ubuntu-jammy/1.600',
+          master_instances: 1,
+          worker_instances: 3,
+          api_address: '10.1.0.1',
+          status: 'active',
+          live: 1,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+    await store.instances.insert(
+      batch.flatMap(({ uuid }) =>
+        ['master', 'worker', 'worker', 'worker'].map((group, idx) => ({
+          id: randomUUID(),
+          cluster_uuid: uuid,
+          group_name: group,
+          idx: group === 'master' ? 0 : idx - 1,
+          agent_id: randomUUID(),
+          vm_cid: null,
+          ip: `10.1.${Math.floor(idx / 250)}.${(idx % 250) + 1}`,
+          zone: null,
+          desired: 'present',
+          state: 'running',
+          last_heartbeat_at: null,
+          processes: null,
+          desired_generation: 1,
+          applied_generation: 1,
+          drained: 0,
+          created_at: now,
+          updated_at: now,
+        })),
+      ),
+    );
   }
   await store.db.destroy();
   const apiTimes = [];
@@ -107,7 +149,8 @@ try {
       await run('node', ['-e', '0']);
       bare.push(performance.now() - s);
     }
-    cliLine = `slipway clusters --json with ${STORED} clusters: median ${fmt(median(times), 0)} ms for the whole command ` +
+    cliLine =
+      `slipway clusters --json with ${STORED} clusters: median ${fmt(median(times), 0)} ms for the whole command ` +
       `(node start alone ${fmt(median(bare), 0)} ms)`;
   } catch (e) {
     cliLine = `slipway clusters --json: failed (${e.message.split('\n')[0]})`;
@@ -124,7 +167,10 @@ try {
     bareApp.get('/v1/clusters/:name', (c) => c.body(sample, 200, { 'content-type': 'application/json' }));
     // The same TLS shape as the control plane's listener: an RSA 2048 serving certificate.
     const pair = await createCertificate({ subject: { commonName: 'bare' }, altNames: ['127.0.0.1'] });
-    const bare = createServer({ cert: pair.certificatePem, key: pair.privateKeyPem }, getRequestListener(bareApp.fetch));
+    const bare = createServer(
+      { cert: pair.certificatePem, key: pair.privateKeyPem },
+      getRequestListener(bareApp.fetch),
+    );
     await new Promise((r) => bare.listen(0, '127.0.0.1', r));
     const bareUrl = `https://127.0.0.1:${bare.address().port}/v1/clusters/c0`;
     const headers = { authorization: `Bearer ${token}` };
@@ -133,8 +179,10 @@ try {
     await wrk(bareUrl, { seconds: 2 });
     const base = await wrk(bareUrl, { seconds: 5 });
     bare.close();
-    console.log(`GET /v1/clusters/{name}: ${fmt(ours.rps, 0)} req/s (p99 ${ours.p99}, ${ours.non2xx} non-2xx) vs bare hono ${fmt(base.rps, 0)} req/s ` +
-      `(p99 ${base.p99}): ratio ${fmt(ours.rps / base.rps, 2)}`);
+    console.log(
+      `GET /v1/clusters/{name}: ${fmt(ours.rps, 0)} req/s (p99 ${ours.p99}, ${ours.non2xx} non-2xx) vs bare hono ${fmt(base.rps, 0)} req/s ` +
+        `(p99 ${base.p99}): ratio ${fmt(ours.rps / base.rps, 2)}`,
+    );
   }
 } finally {
   api.close();
@@ -142,4 +190,3 @@ try {
   rmSync(home, { recursive: true, force: true });
   rmSync(`${home}-keys`, { recursive: true, force: true });
 }
-

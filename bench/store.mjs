@@ -40,7 +40,10 @@ async function measure(label, storeUrl) {
   const api = client(cp.url, readFileSync(cp.caPath, 'utf8'));
   try {
     const token = await api.login('admin', PASSWORD);
-    const created = await api.call('POST', '/v1/clusters', { token, body: { name: 'c0', plan_name: 'bench', parameters: { kubernetes_master_host: 'c0.example.test' } } });
+    const created = await api.call('POST', '/v1/clusters', {
+      token,
+      body: { name: 'c0', plan_name: 'bench', parameters: { kubernetes_master_host: 'c0.example.test' } },
+    });
     const task = await api.waitTask(token, created.body.task_id);
     if (task.state !== 'done') throw new Error(`${label}: create-cluster ended ${task.state}`);
     const sample = JSON.stringify((await api.call('GET', '/v1/clusters/c0', { token })).body);
@@ -107,9 +110,16 @@ if (!hasWrk()) {
     }
   }
   const base = await bareHono(sqlite.sample);
-  const line = (label, r) => `${label}: ${fmt(r.rps, 0)} req/s (p99 ${r.p99}, ${r.non2xx} non-2xx), ratio to bare hono ${fmt(r.rps / base.rps, 2)}`;
-  console.log(`GET /v1/clusters/{name}, ${SECONDS} s each, 16 connections; bare hono ${fmt(base.rps, 0)} req/s (p99 ${base.p99})`);
+  const line = (label, r) =>
+    `${label}: ${fmt(r.rps, 0)} req/s (p99 ${r.p99}, ${r.non2xx} non-2xx), ratio to bare hono ${fmt(r.rps / base.rps, 2)}`;
+  console.log(
+    `GET /v1/clusters/{name}, ${SECONDS} s each, 16 connections; bare hono ${fmt(base.rps, 0)} req/s (p99 ${base.p99})`,
+  );
   console.log(line('  SQLite store    ', sqlite));
-  console.log(postgres ? line('  PostgreSQL store', postgres) : '  PostgreSQL store: skipped (set BENCH_PG_URL or SLIPWAY_TEST_PG_URL)');
+  console.log(
+    postgres
+      ? line('  PostgreSQL store', postgres)
+      : '  PostgreSQL store: skipped (set BENCH_PG_URL or SLIPWAY_TEST_PG_URL)',
+  );
   if (postgres) console.log(`  PostgreSQL / SQLite: ${fmt(postgres.rps / sqlite.rps, 2)}`);
 }

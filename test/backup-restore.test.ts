@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,11 +42,26 @@ plans:
     kubernetes: { require_api: false }
 `;
 const CLUSTERS = ['alpha', 'beta'];
-const env = { ...process.env, HOME: root, SLIPWAY_CLI_CONFIG: join(root, 'cli.json'), SLIPWAY_HOME: '', SLIPWAY_CONFIG: '', SLIPWAY_KEYS: '' };
+const env = {
+  ...process.env,
+  HOME: root,
+  SLIPWAY_CLI_CONFIG: join(root, 'cli.json'),
+  SLIPWAY_HOME: '',
+  SLIPWAY_CONFIG: '',
+  SLIPWAY_KEYS: '',
+};
 let server: ServerProcess | undefined;
 
-interface Instance { name: string; vm_cid: string; state: string }
-interface Task { id: number; type: string; state: string }
+interface Instance {
+  name: string;
+  vm_cid: string;
+  state: string;
+}
+interface Task {
+  id: number;
+  type: string;
+  state: string;
+}
 
 /** The compiled `slipway` command with this test's environment (its own home, CLI config and HOME). */
 const slipway = cliRunner(env);
@@ -59,7 +84,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 /** The cloud's own list of VMs (the sandbox's inventory API), not the store's. */
 async function cloudVmIds(): Promise<string[]> {
   const a = await api();
-  return (await a.call<{ vms: Array<{ vmId: string }> }>('GET', '/v1/sandbox/sandbox/inventory', { token: a.token })).body.vms.map((v) => v.vmId).sort();
+  return (
+    await a.call<{ vms: Array<{ vmId: string }> }>('GET', '/v1/sandbox/sandbox/inventory', { token: a.token })
+  ).body.vms
+    .map((v) => v.vmId)
+    .sort();
 }
 
 async function allRunning(): Promise<Record<string, Instance[]> | undefined> {
@@ -76,8 +105,14 @@ async function allRunning(): Promise<Record<string, Instance[]> | undefined> {
 /** Every file under a directory with its size and mode, to tell whether a refused restore touched it. */
 function snapshot(dir: string): string[] {
   if (!existsSync(dir)) return ['(absent)'];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
-    .map((e) => { const p = join(e.parentPath, e.name); const s = statSync(p); return `${p} ${s.size} ${s.mtimeMs} ${(s.mode & 0o777).toString(8)}`; }).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => {
+      const p = join(e.parentPath, e.name);
+      const s = statSync(p);
+      return `${p} ${s.size} ${s.mtimeMs} ${(s.mode & 0o777).toString(8)}`;
+    })
+    .sort();
 }
 
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
@@ -88,9 +123,23 @@ beforeAll(async () => {
   writeFileSync(join(home, 'slipway.yaml'), CONFIG);
   // A permissive umask, as on a shared host: the databases must still be the owner's alone.
   server = await startServer({ home, port: await freePort(), password: PASSWORD, umask: '000' });
-  const login = await slipway('login', '-a', server.url, '-u', 'admin', '-p', PASSWORD, '--ca-cert', join(home, 'ca.pem'));
+  const login = await slipway(
+    'login',
+    '-a',
+    server.url,
+    '-u',
+    'admin',
+    '-p',
+    PASSWORD,
+    '--ca-cert',
+    join(home, 'ca.pem'),
+  );
   if (login.code !== 0) throw new Error(login.stderr);
-  const creates = await Promise.all(CLUSTERS.map((name) => slipway('create-cluster', name, '--plan', 'small', '--external-hostname', `${name}.example.test`, '--wait')));
+  const creates = await Promise.all(
+    CLUSTERS.map((name) =>
+      slipway('create-cluster', name, '--plan', 'small', '--external-hostname', `${name}.example.test`, '--wait'),
+    ),
+  );
   for (const c of creates) if (c.code !== 0) throw new Error(c.stderr);
 }, 180_000);
 
@@ -104,15 +153,20 @@ describe('backup and restore of a control plane', () => {
     // The credential store and the network's allocations live in slipway.db too (one database, one backup).
     const dbs = ['slipway.db'];
     expect(existsSync(join(home, 'plugins/credentials/default/credhub.db'))).toBe(false);
-    for (const db of dbs) for (const suffix of ['', '-wal', '-shm']) {
-      const path = join(home, db + suffix);
-      if (existsSync(path)) expect(`${db + suffix} ${mode(path)}`).toBe(`${db + suffix} 600`);
-    }
+    for (const db of dbs)
+      for (const suffix of ['', '-wal', '-shm']) {
+        const path = join(home, db + suffix);
+        if (existsSync(path)) expect(`${db + suffix} ${mode(path)}`).toBe(`${db + suffix} 600`);
+      }
     expect(existsSync(join(home, 'slipway.db-wal')), 'the store runs in WAL mode').toBe(true);
     // The default key is created outside the home, so a copy of the home never holds it.
     expect(existsSync(join(keys, 'credhub-encryption.key'))).toBe(true);
     expect(mode(join(keys, 'credhub-encryption.key'))).toBe('600');
-    expect(readdirSync(home, { recursive: true }).map(String).filter((f) => f.endsWith('.key'))).toEqual([]);
+    expect(
+      readdirSync(home, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.key')),
+    ).toEqual([]);
   });
 
   it('backs up, loses the home, restores, and finds every cluster healthy on the same VMs with nothing resurrected', async () => {
@@ -137,7 +191,9 @@ describe('backup and restore of a control plane', () => {
     for (const f of manifest.files) expect(mode(join(backupDir, f.path))).toBe('600');
     expect(readFileSync(join(backupDir, 'SHA256SUMS'), 'utf8')).toContain('  manifest.json');
     const size = manifest.files.reduce((n: number, f: { bytes: number }) => n + f.bytes, 0);
-    console.log(`backup of ${CLUSTERS.length} clusters (4 VMs): ${backupMs} ms wall (CLI included), ${manifest.duration_ms} ms copying, ${(size / 1024).toFixed(0)} KiB`);
+    console.log(
+      `backup of ${CLUSTERS.length} clusters (4 VMs): ${backupMs} ms wall (CLI included), ${manifest.duration_ms} ms copying, ${(size / 1024).toFixed(0)} KiB`,
+    );
 
     // After the backup the cloud moves on: alpha gains a worker the backup does not know.
     const resized = await slipway('resize', 'alpha', '--num-nodes', '2', '--wait');
@@ -162,27 +218,51 @@ describe('backup and restore of a control plane', () => {
     // Past the agent timeout, with health passes running: a VM taken for dead would have been replaced.
     await new Promise((r) => setTimeout(r, 3_000));
     const a = await api();
-    const login = await slipway('login', '-a', server.url, '-u', 'admin', '-p', PASSWORD, '--ca-cert', join(home, 'ca.pem'));
+    const login = await slipway(
+      'login',
+      '-a',
+      server.url,
+      '-u',
+      'admin',
+      '-p',
+      PASSWORD,
+      '--ca-cert',
+      join(home, 'ca.pem'),
+    );
     expect(login.code, login.stderr).toBe(0);
     for (const name of CLUSTERS) {
       expect(running[name]!.map((i) => i.state)).toEqual(['running', 'running']);
       const tasks = (await a.call<Task[]>('GET', `/v1/tasks?cluster=${name}`, { token: a.token })).body;
-      expect(tasks.map((t) => t.type), `${name}: no task since the restore, no RESURRECT`).toEqual(['CREATE']);
+      expect(
+        tasks.map((t) => t.type),
+        `${name}: no task since the restore, no RESURRECT`,
+      ).toEqual(['CREATE']);
       const kubeconfig = await slipway('get-credentials', name);
       expect(kubeconfig.code, `the restored credential store opens: ${kubeconfig.stderr}`).toBe(0);
     }
-    expect(Object.values(running).flat().map((i) => i.vm_cid).sort()).toEqual(vmsBefore);
+    expect(
+      Object.values(running)
+        .flat()
+        .map((i) => i.vm_cid)
+        .sort(),
+    ).toEqual(vmsBefore);
     expect(await cloudVmIds(), 'no VM recreated').toEqual([...vmsBefore, unknownVm].sort());
 
     // doctor reconciles the store with the cloud: beta agrees; alpha's worker made after the backup is a leftover.
     const beta = (await a.call<{ problems: unknown[] }>('GET', '/v1/clusters/beta/doctor', { token: a.token })).body;
     expect(beta.problems).toEqual([]);
-    const alpha = (await a.call<{ problems: Array<{ type: string; description: string }> }>('GET', '/v1/clusters/alpha/doctor', { token: a.token })).body;
+    const alpha = (
+      await a.call<{ problems: Array<{ type: string; description: string }> }>('GET', '/v1/clusters/alpha/doctor', {
+        token: a.token,
+      })
+    ).body;
     expect(alpha.problems.map((p) => p.type)).toContain('orphan_vm');
     expect(alpha.problems.find((p) => p.type === 'orphan_vm')!.description).toContain(unknownVm);
     const fixed = await slipway('doctor', 'alpha', '--yes');
     expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
-    expect((await a.call<{ problems: unknown[] }>('GET', '/v1/clusters/alpha/doctor', { token: a.token })).body.problems).toEqual([]);
+    expect(
+      (await a.call<{ problems: unknown[] }>('GET', '/v1/clusters/alpha/doctor', { token: a.token })).body.problems,
+    ).toEqual([]);
     expect(await cloudVmIds()).toEqual(vmsBefore);
     expect(await allRunning(), 'every instance still running after the repair').toBeDefined();
   }, 180_000);

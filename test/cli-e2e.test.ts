@@ -34,35 +34,66 @@ afterAll(async () => {
   rmSync(`${home}-keys`, { recursive: true, force: true });
 });
 
-describe('a developer\'s day with the real server and the real CLI', () => {
+describe("a developer's day with the real server and the real CLI", () => {
   it('logs in, creates, resizes, gets credentials for and deletes a cluster', async () => {
-    const login = await slipway('login', '-a', server.url, '-u', 'admin', '-p', PASSWORD, '--ca-cert', join(home, 'state', 'ca.pem'));
+    const login = await slipway(
+      'login',
+      '-a',
+      server.url,
+      '-u',
+      'admin',
+      '-p',
+      PASSWORD,
+      '--ca-cert',
+      join(home, 'state', 'ca.pem'),
+    );
     expect(login.code, login.stderr).toBe(0);
 
     const plans = await slipway('plans', '--json');
     expect(JSON.parse(plans.stdout).map((p: { name: string }) => p.name)).toEqual(['small', 'ha']);
 
-    const create = await slipway('create-cluster', 'demo', '--plan', 'small', '--external-hostname', 'demo.example.test', '--wait');
+    const create = await slipway(
+      'create-cluster',
+      'demo',
+      '--plan',
+      'small',
+      '--external-hostname',
+      'demo.example.test',
+      '--wait',
+    );
     expect(create.code, create.stderr).toBe(0);
     expect(create.stdout + create.stderr).toMatch(/agents/);
 
     const list = await slipway('clusters');
     expect(list.stdout).toMatch(/demo\s+small/);
     const show = JSON.parse((await slipway('cluster', 'demo', '--json')).stdout);
-    expect(show).toMatchObject({ name: 'demo', plan_name: 'small', last_action: 'CREATE', last_action_state: 'succeeded', parameters: { kubernetes_worker_instances: 3 } });
+    expect(show).toMatchObject({
+      name: 'demo',
+      plan_name: 'small',
+      last_action: 'CREATE',
+      last_action_state: 'succeeded',
+      parameters: { kubernetes_worker_instances: 3 },
+    });
 
     const resize = await slipway('resize', 'demo', '--num-nodes', '5', '--wait');
     expect(resize.code, resize.stderr).toBe(0);
-    expect(JSON.parse((await slipway('cluster', 'demo', '--json')).stdout).parameters.kubernetes_worker_instances).toBe(5);
+    expect(JSON.parse((await slipway('cluster', 'demo', '--json')).stdout).parameters.kubernetes_worker_instances).toBe(
+      5,
+    );
 
     const creds = await slipway('get-credentials', 'demo');
     expect(creds.code, creds.stderr).toBe(0);
     const kc = parse(readFileSync(kubeconfig, 'utf8'));
     expect(kc['current-context']).toBe('demo');
-    expect(kc.clusters.find((c: { name: string }) => c.name === 'demo').cluster.server).toBe('https://demo.example.test:8443');
+    expect(kc.clusters.find((c: { name: string }) => c.name === 'demo').cluster.server).toBe(
+      'https://demo.example.test:8443',
+    );
 
     const tasks = JSON.parse((await slipway('tasks', '--json')).stdout);
-    expect(tasks.slice(0, 2).map((t: { type: string; state: string }) => `${t.type}:${t.state}`)).toEqual(['UPDATE:done', 'CREATE:done']);
+    expect(tasks.slice(0, 2).map((t: { type: string; state: string }) => `${t.type}:${t.state}`)).toEqual([
+      'UPDATE:done',
+      'CREATE:done',
+    ]);
     const task = await slipway('task', String(tasks[0].id));
     expect(task.stdout).toMatch(/drain|workers/);
 
@@ -89,11 +120,14 @@ describe('a developer\'s day with the real server and the real CLI', () => {
 describe('slipway up refuses to start on a bad config', () => {
   it('lists every problem, starts nothing and exits non-zero', async () => {
     const bad = join(home, 'bad.yaml');
-    writeFileSync(bad, `
+    writeFileSync(
+      bad,
+      `
 iaas: [{ name: sandbox, plugin: "@slipway/iaas-sandbox", config: { boot_delay_ms: "soon" } }]
 network: { plugin: "@acme/slipway-network-nowhere", version: "^2" }
 plans: [{ name: p, iaas: nowhere, master_instances: 2, worker_instances: 1, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 } }]
-`);
+`,
+    );
     const res = await slipway('up', '--home', join(home, 'bad-home'), '--port', '0', '--config', bad);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('plans[0].master_instances: must be one of 1, 3, 5');
@@ -104,11 +138,14 @@ plans: [{ name: p, iaas: nowhere, master_instances: 2, worker_instances: 1, mast
 
   it('refuses a plugin problem after the schema passes, naming the plugin and the path', async () => {
     const bad = join(home, 'bad-plugin.yaml');
-    writeFileSync(bad, `
+    writeFileSync(
+      bad,
+      `
 iaas: [{ name: sandbox, plugin: "@slipway/iaas-sandbox", config: { boot_delay_ms: "soon" } }]
 network: { plugin: "@acme/slipway-network-nowhere", version: "^2" }
 plans: [{ name: p, iaas: sandbox, master_instances: 1, worker_instances: 1, master_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, worker_vm: { cpu: 1, memory_mb: 1024, ephemeral_disk_mb: 2048 }, kubernetes: { require_api: false } }]
-`);
+`,
+    );
     const res = await slipway('up', '--home', join(home, 'bad-home-2'), '--port', '0', '--config', bad);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('iaas[0].config.boot_delay_ms: must be number (plugin @slipway/iaas-sandbox)');

@@ -33,7 +33,11 @@ afterAll(async () => {
   rmSync(`${home}-keys`, { recursive: true, force: true });
 });
 
-interface Step { name: string; state: string; detail: string | null }
+interface Step {
+  name: string;
+  state: string;
+  detail: string | null;
+}
 
 describe('kill -9 during a cluster create', () => {
   it('resumes after each crash and ends with exactly the planned VMs and disks, no orphans', async () => {
@@ -43,13 +47,21 @@ describe('kill -9 during a cluster create', () => {
     server = await startServer({ home, port, password: PASSWORD, config: configPath });
     let api = apiClient(server.url, join(home, 'ca.pem'));
     let token = await api.login('admin', PASSWORD);
-    const created = await api.call('POST', '/v1/clusters', { token, body: { name: 'crashy', plan_name: 'ha', parameters: { kubernetes_master_host: 'crashy.example.test' } } });
+    const created = await api.call('POST', '/v1/clusters', {
+      token,
+      body: { name: 'crashy', plan_name: 'ha', parameters: { kubernetes_master_host: 'crashy.example.test' } },
+    });
     expect(created.status).toBe(202);
     const taskId = created.body.task_id as number;
 
     // Kill the server while each of these steps is running, a little way into it.
     const killed: string[] = [];
-    for (const [step, afterMs] of [['credentials', 20], ['masters', 150], ['workers', 200], ['agents', 50]] as const) {
+    for (const [step, afterMs] of [
+      ['credentials', 20],
+      ['masters', 150],
+      ['workers', 200],
+      ['agents', 50],
+    ] as const) {
       const deadline = Date.now() + 60_000;
       let steps: Step[] = [];
       for (;;) {
@@ -61,7 +73,9 @@ describe('kill -9 during a cluster create', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
       await new Promise((r) => setTimeout(r, afterMs));
-      const running = (await api.call('GET', `/v1/tasks/${taskId}`, { token })).body.steps.find((s: Step) => s.state === 'running');
+      const running = (await api.call('GET', `/v1/tasks/${taskId}`, { token })).body.steps.find(
+        (s: Step) => s.state === 'running',
+      );
       killed.push(running ? `${running.name} (${running.detail ?? ''})` : 'between steps');
       await server.crash();
       server = await startServer({ home, port, password: PASSWORD, config: configPath });
@@ -79,15 +93,32 @@ describe('kill -9 during a cluster create', () => {
     }
     expect(task.state, `killed in: ${killed.join('; ')}\n${JSON.stringify(task.error)}`).toBe('done');
 
-    expect(task.log.filter((l: { message: string }) => l.message.includes('resumed after a restart')).length).toBeGreaterThanOrEqual(3);
+    expect(
+      task.log.filter((l: { message: string }) => l.message.includes('resumed after a restart')).length,
+    ).toBeGreaterThanOrEqual(3);
 
     const cluster = (await api.call('GET', '/v1/clusters/crashy', { token })).body;
     expect(cluster.last_action_state).toBe('succeeded');
-    const instances = (await api.call('GET', '/v1/clusters/crashy/instances', { token })).body as Array<{ name: string; vm_cid: string; state: string }>;
-    expect(instances.map((i) => i.name).sort()).toEqual(['master/0', 'master/1', 'master/2', 'worker/0', 'worker/1', 'worker/2', 'worker/3']);
+    const instances = (await api.call('GET', '/v1/clusters/crashy/instances', { token })).body as Array<{
+      name: string;
+      vm_cid: string;
+      state: string;
+    }>;
+    expect(instances.map((i) => i.name).sort()).toEqual([
+      'master/0',
+      'master/1',
+      'master/2',
+      'worker/0',
+      'worker/1',
+      'worker/2',
+      'worker/3',
+    ]);
     expect(instances.every((i) => i.state === 'running')).toBe(true);
 
-    const inventory = (await api.call('GET', '/v1/sandbox/sandbox/inventory', { token })).body as { vms: Array<{ vmId: string; metadata: Record<string, string> }>; disks: Array<{ diskId: string; vmId?: string }> };
+    const inventory = (await api.call('GET', '/v1/sandbox/sandbox/inventory', { token })).body as {
+      vms: Array<{ vmId: string; metadata: Record<string, string> }>;
+      disks: Array<{ diskId: string; vmId?: string }>;
+    };
     // The cloud holds exactly the VMs the store knows: none lost, none leaked by a crash.
     expect(inventory.vms.map((v) => v.vmId).sort()).toEqual(instances.map((i) => i.vm_cid).sort());
     expect(inventory.disks).toHaveLength(7);

@@ -9,7 +9,10 @@ import { apiClient, freePort, startServer, type ServerProcess } from './support/
 // refreshes docs/images/dashboard.png.
 const CHROMIUM = process.env.SLIPWAY_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
-if (!available) console.warn(`dashboard.test.ts: skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set SLIPWAY_CHROMIUM)`);
+if (!available)
+  console.warn(
+    `dashboard.test.ts: skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set SLIPWAY_CHROMIUM)`,
+  );
 
 const PASSWORD = 'dashboard-admin-pw';
 const VIEWER_PASSWORD = 'dashboard-viewer-pw';
@@ -44,16 +47,32 @@ let browser: import('playwright-core').Browser;
 beforeAll(async () => {
   if (!available) return;
   writeFileSync(join(home, 'slipway.yaml'), CONFIG);
-  server = await startServer({ home: state, port: await freePort(), password: PASSWORD, config: join(home, 'slipway.yaml') });
+  server = await startServer({
+    home: state,
+    port: await freePort(),
+    password: PASSWORD,
+    config: join(home, 'slipway.yaml'),
+  });
   const api = apiClient(server.url, join(state, 'ca.pem'));
   const token = await api.login('admin', PASSWORD);
-  const viewer = await api.call('POST', '/v1/users', { token, body: { name: 'viewer', password: VIEWER_PASSWORD, roles: ['clusters.admin.read'] } });
+  const viewer = await api.call('POST', '/v1/users', {
+    token,
+    body: { name: 'viewer', password: VIEWER_PASSWORD, roles: ['clusters.admin.read'] },
+  });
   expect(viewer.status).toBe(201);
   const { chromium } = await import('playwright-core');
   // The flags keep a headless Chromium from reaching out to the network at start (this is a closed machine).
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   mkdirSync(artifacts, { recursive: true });
 }, 120_000);
@@ -71,9 +90,15 @@ async function openPage() {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => { if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text()); });
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      errors.push(message.text());
+  });
   // A failed request names its URL here (the console line does not).
-  page.on('response', (response) => { if (response.status() >= 400) errors.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`); });
+  page.on('response', (response) => {
+    if (response.status() >= 400)
+      errors.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+  });
   return { page, errors, close: () => context.close() };
 }
 
@@ -115,7 +140,9 @@ describe.skipIf(!available)('the web dashboard in headless Chromium', () => {
   it('logs in, creates a cluster and watches its steps arrive live, then sees a killed VM come back', async () => {
     const { page, errors, close } = await openPage();
     await logIn(page, 'admin', PASSWORD);
-    await page.evaluate(() => { (window as unknown as { loadedOnce: boolean }).loadedOnce = true; });
+    await page.evaluate(() => {
+      (window as unknown as { loadedOnce: boolean }).loadedOnce = true;
+    });
 
     await page.getByRole('button', { name: 'Create cluster' }).click();
     await page.getByLabel('Name', { exact: true }).fill('web1');
@@ -128,9 +155,15 @@ describe.skipIf(!available)('the web dashboard in headless Chromium', () => {
     const seen = new Set<string>();
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const label = await page.locator('label[for="task-progress"]').textContent().catch(() => null);
+      const label = await page
+        .locator('label[for="task-progress"]')
+        .textContent()
+        .catch(() => null);
       if (label) seen.add(label);
-      const taskState = await page.locator('[data-task-state]').getAttribute('data-task-state').catch(() => null);
+      const taskState = await page
+        .locator('[data-task-state]')
+        .getAttribute('data-task-state')
+        .catch(() => null);
       if (taskState && ['done', 'error', 'cancelled', 'timeout'].includes(taskState)) break;
       if (Date.now() > deadline) throw new Error(`the task did not finish; labels seen: ${[...seen].join(' | ')}`);
       await page.waitForTimeout(50);
@@ -148,13 +181,18 @@ describe.skipIf(!available)('the web dashboard in headless Chromium', () => {
     expect(vmBefore).toBeTruthy();
     expect(await worker.locator('.badge').first().textContent()).toBe('running');
     await page.screenshot({ path: join(artifacts, 'dashboard-cluster.png'), fullPage: true });
-    if (process.env.SLIPWAY_WRITE_DOCS === '1') await page.screenshot({ path: join(import.meta.dirname, '..', 'docs', 'images', 'dashboard.png') });
+    if (process.env.SLIPWAY_WRITE_DOCS === '1')
+      await page.screenshot({ path: join(import.meta.dirname, '..', 'docs', 'images', 'dashboard.png') });
 
     page.once('dialog', (dialog) => void dialog.accept());
     await worker.getByRole('button', { name: 'Kill VM of worker/0' }).click();
     // The health monitor notices, the resurrector recreates the VM; the page shows it without a reload.
-    await expect.poll(async () => worker.locator('td[data-vm]').getAttribute('data-vm'), { timeout: 45_000, interval: 200 }).not.toBe(vmBefore);
-    await expect.poll(async () => worker.locator('.badge').first().textContent(), { timeout: 30_000, interval: 200 }).toBe('running');
+    await expect
+      .poll(async () => worker.locator('td[data-vm]').getAttribute('data-vm'), { timeout: 45_000, interval: 200 })
+      .not.toBe(vmBefore);
+    await expect
+      .poll(async () => worker.locator('.badge').first().textContent(), { timeout: 30_000, interval: 200 })
+      .toBe('running');
     await expect.poll(async () => page.locator('ol.events').textContent(), { timeout: 10_000 }).toMatch(/worker\/0/);
     expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
     await page.screenshot({ path: join(artifacts, 'dashboard-resurrected.png'), fullPage: true });
@@ -175,7 +213,7 @@ describe.skipIf(!available)('the web dashboard in headless Chromium', () => {
     await close();
   }, 60_000);
 
-  it('refuses a wrong password with the API\'s message and keeps the form', async () => {
+  it("refuses a wrong password with the API's message and keeps the form", async () => {
     const { page, close } = await openPage();
     await goto(page, `${server.url}/ui/`);
     await page.getByLabel('User').fill('admin');

@@ -25,7 +25,10 @@ describe('a fresh clone', () => {
     clone = mkdtempSync(join(tmpdir(), 'slipway-clone-'));
     home = mkdtempSync(join(tmpdir(), 'slipway-clone-home-'));
     await run('git', ['clone', '--quiet', '--no-hardlinks', REPO, clone]);
-    await run('npm', ['ci', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: clone, maxBuffer: 16 << 20 });
+    await run('npm', ['ci', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: clone,
+      maxBuffer: 16 << 20,
+    });
     await run('npm', ['run', 'build'], { cwd: clone, maxBuffer: 16 << 20 });
     // The server runs from this checkout (its SQLite driver is compiled); the clone's CLI talks to it.
     server = await startServer({ home, port: await freePort(), password: 'fresh-clone-pw' });
@@ -42,14 +45,27 @@ describe('a fresh clone', () => {
     run('npx', ['--no-install', ...args], { cwd: clone, env: { ...process.env, HOME: clone, ...env } });
 
   it('runs `npx slipway --version` and `npx slipway-agent --version`', async () => {
-    const version = JSON.parse((await run('git', ['show', 'HEAD:core/cli/package.json'], { cwd: REPO })).stdout).version;
+    const version = JSON.parse(
+      (await run('git', ['show', 'HEAD:core/cli/package.json'], { cwd: REPO })).stdout,
+    ).version;
     expect((await npx(['slipway', '--version'])).stdout.trim()).toBe(`slipway ${version}`);
     expect((await npx(['slipway-agent', '--version'])).stdout.trim()).toMatch(/^slipway-agent \d+\.\d+\.\d+$/);
   });
 
   it('logs in with `npx slipway login` and lists plans', async () => {
     const ca = join(home, 'ca.pem');
-    const login = await npx(['slipway', 'login', '-a', server.url, '-u', 'admin', '-p', 'fresh-clone-pw', '--ca-cert', ca]);
+    const login = await npx([
+      'slipway',
+      'login',
+      '-a',
+      server.url,
+      '-u',
+      'admin',
+      '-p',
+      'fresh-clone-pw',
+      '--ca-cert',
+      ca,
+    ]);
     expect(login.stdout).toMatch(/Login successful/);
     const plans = await npx(['slipway', 'plans', '--json']);
     expect(JSON.parse(plans.stdout).map((p: { name: string }) => p.name)).toContain('small');

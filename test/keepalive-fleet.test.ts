@@ -48,7 +48,17 @@ async function slipway(...args: string[]): Promise<{ code: number; stdout: strin
 beforeAll(async () => {
   writeFileSync(configPath, config('1.600', []));
   server = await startServer({ home: state, port: await freePort(), password: PASSWORD, config: configPath });
-  const login = await slipway('login', '-a', server.url, '-u', 'admin', '-p', PASSWORD, '--ca-cert', join(state, 'ca.pem'));
+  const login = await slipway(
+    'login',
+    '-a',
+    server.url,
+    '-u',
+    'admin',
+    '-p',
+    PASSWORD,
+    '--ca-cert',
+    join(state, 'ca.pem'),
+  );
   if (login.code !== 0) throw new Error(login.stderr);
 }, 90_000);
 afterAll(async () => {
@@ -60,18 +70,34 @@ afterAll(async () => {
 describe('patching a CVE across the fleet', () => {
   it('publishes a fixed stemcell in slipway.yaml and upgrades every cluster, canary first, with a result per cluster', async () => {
     for (const name of ['blue', 'green', 'red']) {
-      const created = await slipway('create-cluster', name, '--plan', 'small', '--external-hostname', `${name}.example.test`, '--wait');
+      const created = await slipway(
+        'create-cluster',
+        name,
+        '--plan',
+        'small',
+        '--external-hostname',
+        `${name}.example.test`,
+        '--wait',
+      );
       expect(created.code, created.stderr).toBe(0);
     }
     // Publish the fixed stemcell: the new default, the old one kept in the catalog.
     await server.stop();
     writeFileSync(configPath, config('1.601', ['1.600']));
-    server = await startServer({ home: state, port: Number(new URL(server.url).port), password: PASSWORD, config: configPath });
+    server = await startServer({
+      home: state,
+      port: Number(new URL(server.url).port),
+      password: PASSWORD,
+      config: configPath,
+    });
 
     const versions = await slipway('versions');
     expect(versions.stdout).toMatch(/Default Stemcell:\s+ubuntu-jammy\/1\.601/);
     const available = JSON.parse((await slipway('upgrades', 'blue', '--json')).stdout);
-    expect(available).toMatchObject({ stemcell: 'ubuntu-jammy/1.600', default_target: { stemcell: 'ubuntu-jammy/1.601', kubernetes_version: '1.31.4' } });
+    expect(available).toMatchObject({
+      stemcell: 'ubuntu-jammy/1.600',
+      default_target: { stemcell: 'ubuntu-jammy/1.601', kubernetes_version: '1.31.4' },
+    });
 
     const bad = await slipway('upgrade-clusters', '--clusters', 'blue,nope');
     expect(bad.code).toBe(1);
@@ -85,7 +111,12 @@ describe('patching a CVE across the fleet', () => {
     for (const name of ['blue', 'green', 'red']) {
       expect(JSON.parse((await slipway('upgrades', name, '--json')).stdout).stemcell).toBe('ubuntu-jammy/1.601');
     }
-    const list = JSON.parse((await slipway('tasks', '--cluster', 'green', '--json')).stdout) as Array<{ id: number; type: string; state: string; user: string }>;
+    const list = JSON.parse((await slipway('tasks', '--cluster', 'green', '--json')).stdout) as Array<{
+      id: number;
+      type: string;
+      state: string;
+      user: string;
+    }>;
     const upgrade = list.find((t) => t.type === 'UPGRADE')!;
     expect(upgrade).toMatchObject({ state: 'done' });
     expect(upgrade.user).toMatch(/^fleet-upgrade:\d+$/);

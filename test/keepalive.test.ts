@@ -42,7 +42,14 @@ async function api() {
   return { ...client, token: await client.login('admin', PASSWORD) };
 }
 
-interface Instance { id: string; name: string; vm_cid: string; ip: string; state: string; persistent_disk: { disk_cid: string; mounted: boolean } | null }
+interface Instance {
+  id: string;
+  name: string;
+  vm_cid: string;
+  ip: string;
+  state: string;
+  persistent_disk: { disk_cid: string; mounted: boolean } | null;
+}
 
 /** A sandbox VM's store directory, where its agent links the persistent disk (a real VM's /var/vcap/store). */
 const storeDir = (vmId: string) => join(state, 'plugins', 'iaas', 'sandbox', 'sandbox.json.vms', vmId, 'store');
@@ -61,7 +68,17 @@ beforeAll(async () => {
   writeFileSync(configPath, CONFIG);
   port = await freePort();
   server = await startServer({ home: state, port, password: PASSWORD, config: configPath });
-  const login = await slipway('login', '-a', server.url, '-u', 'admin', '-p', PASSWORD, '--ca-cert', join(state, 'ca.pem'));
+  const login = await slipway(
+    'login',
+    '-a',
+    server.url,
+    '-u',
+    'admin',
+    '-p',
+    PASSWORD,
+    '--ca-cert',
+    join(state, 'ca.pem'),
+  );
   if (login.code !== 0) throw new Error(login.stderr);
 }, 90_000);
 afterAll(async () => {
@@ -72,12 +89,24 @@ afterAll(async () => {
 
 describe('keeping clusters alive, with the real server and CLI', () => {
   it('recreates a killed worker with its disk and address, even across a kill -9 of the control plane mid-resurrection', async () => {
-    const created = await slipway('create-cluster', 'life', '--plan', 'small', '--external-hostname', 'life.example.test', '--wait');
+    const created = await slipway(
+      'create-cluster',
+      'life',
+      '--plan',
+      'small',
+      '--external-hostname',
+      'life.example.test',
+      '--wait',
+    );
     expect(created.code, created.stderr).toBe(0);
     let a = await api();
     const before = (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body;
     const victim = before.find((i) => i.name === 'worker/0')!;
-    const inventory0 = (await a.call<{ disks: Array<{ diskId: string; vmId?: string }> }>('GET', '/v1/sandbox/sandbox/inventory', { token: a.token })).body;
+    const inventory0 = (
+      await a.call<{ disks: Array<{ diskId: string; vmId?: string }> }>('GET', '/v1/sandbox/sandbox/inventory', {
+        token: a.token,
+      })
+    ).body;
     const diskId = inventory0.disks.find((d) => d.vmId === victim.vm_cid)!.diskId;
     expect(victim.persistent_disk).toEqual(expect.objectContaining({ disk_cid: diskId, mounted: true }));
     writeFileSync(join(storeDir(victim.vm_cid), 'member-data'), 'written before the failure');
@@ -88,13 +117,23 @@ describe('keeping clusters alive, with the real server and CLI', () => {
     expect(kill.status).toBe(204);
     // The instance is 'missing' only until the resurrection's recreate step starts (tens of ms): the event stays.
     const missing = await until('the instance.missing event of worker/0', async () =>
-      (await a.call<Array<{ at: string; kind: string; instance: string | null }>>('GET', '/v1/clusters/life/events', { token: a.token })).body
-        .find((e) => e.kind === 'instance.missing' && e.instance === 'worker/0'));
+      (
+        await a.call<Array<{ at: string; kind: string; instance: string | null }>>('GET', '/v1/clusters/life/events', {
+          token: a.token,
+        })
+      ).body.find((e) => e.kind === 'instance.missing' && e.instance === 'worker/0'),
+    );
     // Timed by the server's own clock, so polling adds nothing; slack for timers on a loaded 2-core CI machine.
     expect(Date.parse(missing.at) - killedAt).toBeLessThanOrEqual(MISSING_BOUND_MS + 500);
 
     const task = await until('the resurrection in its recreate step', async () => {
-      const tasks = (await a.call<Array<{ id: number; type: string; state: string; steps: Array<{ name: string; state: string }> }>>('GET', '/v1/tasks?cluster=life', { token: a.token })).body;
+      const tasks = (
+        await a.call<Array<{ id: number; type: string; state: string; steps: Array<{ name: string; state: string }> }>>(
+          'GET',
+          '/v1/tasks?cluster=life',
+          { token: a.token },
+        )
+      ).body;
       const t = tasks.find((x) => x.type === 'RESURRECT' && x.state === 'processing');
       return t?.steps.some((s) => s.name === 'recreate' && s.state === 'running') ? t : undefined;
     });
@@ -102,10 +141,18 @@ describe('keeping clusters alive, with the real server and CLI', () => {
     await server.crash();
     server = await startServer({ home: state, port, password: PASSWORD, config: configPath });
     a = await api();
-    const done = await until('the resumed resurrection to end', async () => {
-      const t = (await a.call<{ state: string; log: Array<{ message: string }> }>('GET', `/v1/tasks/${task.id}`, { token: a.token })).body;
-      return ['done', 'error', 'cancelled'].includes(t.state) ? t : undefined;
-    }, 60_000);
+    const done = await until(
+      'the resumed resurrection to end',
+      async () => {
+        const t = (
+          await a.call<{ state: string; log: Array<{ message: string }> }>('GET', `/v1/tasks/${task.id}`, {
+            token: a.token,
+          })
+        ).body;
+        return ['done', 'error', 'cancelled'].includes(t.state) ? t : undefined;
+      },
+      60_000,
+    );
     expect(done.state).toBe('done');
     expect(done.log.some((l) => l.message === 'resumed after a restart of the control plane')).toBe(true);
 
@@ -115,13 +162,21 @@ describe('keeping clusters alive, with the real server and CLI', () => {
     expect(back.vm_cid).not.toBe(victim.vm_cid);
     expect(back.persistent_disk).toEqual(expect.objectContaining({ disk_cid: diskId, mounted: true }));
     expect(readFileSync(join(storeDir(back.vm_cid), 'member-data'), 'utf8')).toBe('written before the failure');
-    const inventory = (await a.call<{ vms: Array<{ vmId: string }>; disks: Array<{ diskId: string; vmId?: string }> }>('GET', '/v1/sandbox/sandbox/inventory', { token: a.token })).body;
+    const inventory = (
+      await a.call<{ vms: Array<{ vmId: string }>; disks: Array<{ diskId: string; vmId?: string }> }>(
+        'GET',
+        '/v1/sandbox/sandbox/inventory',
+        { token: a.token },
+      )
+    ).body;
     expect(inventory.vms.map((v) => v.vmId).sort()).toEqual(after.map((i) => i.vm_cid).sort()); // no second VM
     expect(inventory.disks.find((d) => d.diskId === diskId)?.vmId).toBe(back.vm_cid);
 
     const details = await slipway('cluster', 'life', '--details');
     expect(details.code, details.stderr).toBe(0);
-    expect(details.stdout).toMatch(new RegExp(`worker/0\\s+${back.vm_cid}\\s+${victim.ip.replace(/\./g, '\\.')}.*${diskId} mounted`));
+    expect(details.stdout).toMatch(
+      new RegExp(`worker/0\\s+${back.vm_cid}\\s+${victim.ip.replace(/\./g, '\\.')}.*${diskId} mounted`),
+    );
     expect(details.stdout).toContain('instance.missing');
     expect(details.stdout).toMatch(/resurrection\.done\s+worker\/0 resurrected/);
     const report = await slipway('doctor', 'life', '--report');
@@ -134,20 +189,32 @@ describe('keeping clusters alive, with the real server and CLI', () => {
     expect(off.code, off.stderr).toBe(0);
     expect(off.stdout).toMatch(/Resurrection:\s+off \(set for this cluster by admin\)/);
     const a = await api();
-    const victim = (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body.find((i) => i.name === 'worker/1')!;
+    const victim = (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body.find(
+      (i) => i.name === 'worker/1',
+    )!;
     await slipway('sandbox', 'kill-vm', victim.vm_cid);
-    await until('worker/1 missing', async () => (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body.find((i) => i.name === 'worker/1')?.state === 'missing');
+    await until(
+      'worker/1 missing',
+      async () =>
+        (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body.find(
+          (i) => i.name === 'worker/1',
+        )?.state === 'missing',
+    );
 
     const report = await slipway('doctor', 'life', '--report');
     expect(report.code).toBe(1);
-    expect(report.stdout).toMatch(/missing_vm\s+worker\/1\s+worker\/1: VM \S+ is in the store but not in the cloud\s+recreate_vm \| ignore/);
+    expect(report.stdout).toMatch(
+      /missing_vm\s+worker\/1\s+worker\/1: VM \S+ is in the store but not in the cloud\s+recreate_vm \| ignore/,
+    );
     const alerts = await slipway('alerts', '--cluster', 'life');
     expect(alerts.stdout).toMatch(/worker\/1 of cluster life is down and resurrection is off/);
 
     const fix = await slipway('doctor', 'life', '--yes');
     expect(fix.code, fix.stdout + fix.stderr).toBe(0);
     expect(fix.stdout).toContain('Cluster life: the store and the cloud agree again.');
-    const back = (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body.find((i) => i.name === 'worker/1')!;
+    const back = (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body.find(
+      (i) => i.name === 'worker/1',
+    )!;
     expect(back).toMatchObject({ state: 'running', ip: victim.ip });
     const on = await slipway('resurrection', 'life', 'on');
     expect(on.stdout).toMatch(/Resurrection:\s+on/);
@@ -155,8 +222,12 @@ describe('keeping clusters alive, with the real server and CLI', () => {
 
   it('recreates nothing when slipway up itself is paused (SIGSTOP) for twice the agent timeout', async () => {
     const a = await api();
-    const instances = async () => (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body;
-    const resurrections = async () => (await a.call<Array<{ type: string }>>('GET', '/v1/tasks?cluster=life', { token: a.token })).body.filter((t) => t.type === 'RESURRECT').length;
+    const instances = async () =>
+      (await a.call<Instance[]>('GET', '/v1/clusters/life/instances', { token: a.token })).body;
+    const resurrections = async () =>
+      (await a.call<Array<{ type: string }>>('GET', '/v1/tasks?cluster=life', { token: a.token })).body.filter(
+        (t) => t.type === 'RESURRECT',
+      ).length;
     await until('every instance running', async () => (await instances()).every((i) => i.state === 'running'));
     const before = await resurrections();
     const vms = (await instances()).map((i) => i.vm_cid).sort();
@@ -171,7 +242,11 @@ describe('keeping clusters alive, with the real server and CLI', () => {
     expect(server.output().slice(logged)).toMatch(/the health monitor ran late: the control plane was paused/);
     expect(await resurrections(), 'no resurrection after the pause').toBe(before);
     expect((await instances()).map((i) => i.vm_cid).sort(), 'the same VMs').toEqual(vms);
-    const events = (await a.call<Array<{ kind: string; at: string }>>('GET', '/v1/clusters/life/events', { token: a.token })).body;
-    expect(events.filter((e) => e.kind === 'instance.unresponsive' && Date.parse(e.at) > Date.now() - 6_000)).toEqual([]);
+    const events = (
+      await a.call<Array<{ kind: string; at: string }>>('GET', '/v1/clusters/life/events', { token: a.token })
+    ).body;
+    expect(events.filter((e) => e.kind === 'instance.unresponsive' && Date.parse(e.at) > Date.now() - 6_000)).toEqual(
+      [],
+    );
   }, 60_000);
 });

@@ -19,20 +19,59 @@ beforeAll(async () => {
   [aws, openstack] = await Promise.all([startAws(), startOpenStack()]);
   const configPath = join(home, 'slipway.yaml');
   // Two clouds behind one control plane, each reached over its own wire protocol; plans pick the cloud.
-  writeFileSync(configPath, JSON.stringify({
-    iaas: [
-      { name: 'aws-east', plugin: '@slipway/iaas-aws', version: '^1', config: aws.config, stemcell_cloud_properties: { ami_id: FAKE_BASE_AMI_ID } },
-      { name: 'openstack-lab', plugin: '@slipway/iaas-openstack', version: '^1', config: openstack.config, stemcell_cloud_properties: { image_id: FAKE_BASE_IMAGE_ID } },
-    ],
-    network: { plugin: '@slipway/network-flat', config: { ranges: { 'aws-east': { cidr: '10.40.0.0/24' }, 'openstack-lab': { cidr: '192.168.50.0/24' } } } },
-    agents: { heartbeat_interval_seconds: 1, boot_timeout_seconds: 60 },
-    plans: [
-      { name: 'on-aws', iaas: 'aws-east', master_instances: 1, worker_instances: 2, master_vm: { ...vm, instance_type: 'm5.large' }, worker_vm: { ...vm, instance_type: 'm5.large' }, kubernetes: { require_api: false } },
-      { name: 'on-openstack', iaas: 'openstack-lab', master_instances: 1, worker_instances: 2, master_vm: { ...vm, instance_type: 'm1.medium' }, worker_vm: { ...vm, instance_type: 'm1.medium' }, kubernetes: { require_api: false } },
-    ],
-  }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      iaas: [
+        {
+          name: 'aws-east',
+          plugin: '@slipway/iaas-aws',
+          version: '^1',
+          config: aws.config,
+          stemcell_cloud_properties: { ami_id: FAKE_BASE_AMI_ID },
+        },
+        {
+          name: 'openstack-lab',
+          plugin: '@slipway/iaas-openstack',
+          version: '^1',
+          config: openstack.config,
+          stemcell_cloud_properties: { image_id: FAKE_BASE_IMAGE_ID },
+        },
+      ],
+      network: {
+        plugin: '@slipway/network-flat',
+        config: { ranges: { 'aws-east': { cidr: '10.40.0.0/24' }, 'openstack-lab': { cidr: '192.168.50.0/24' } } },
+      },
+      agents: { heartbeat_interval_seconds: 1, boot_timeout_seconds: 60 },
+      plans: [
+        {
+          name: 'on-aws',
+          iaas: 'aws-east',
+          master_instances: 1,
+          worker_instances: 2,
+          master_vm: { ...vm, instance_type: 'm5.large' },
+          worker_vm: { ...vm, instance_type: 'm5.large' },
+          kubernetes: { require_api: false },
+        },
+        {
+          name: 'on-openstack',
+          iaas: 'openstack-lab',
+          master_instances: 1,
+          worker_instances: 2,
+          master_vm: { ...vm, instance_type: 'm1.medium' },
+          worker_vm: { ...vm, instance_type: 'm1.medium' },
+          kubernetes: { require_api: false },
+        },
+      ],
+    }),
+  );
   // The clouds' keys go into the credential store before the control plane starts its drivers.
-  await importCredentials({ home, configPath, logger: silentLogger, entries: [...(aws.credentials ?? []), ...(openstack.credentials ?? [])] as never });
+  await importCredentials({
+    home,
+    configPath,
+    logger: silentLogger,
+    entries: [...(aws.credentials ?? []), ...(openstack.credentials ?? [])] as never,
+  });
   server = await startServer({ home, port: await freePort(), password: PASSWORD, config: configPath });
 }, 120_000);
 
@@ -48,11 +87,20 @@ describe('one control plane, two clouds', () => {
     const api = apiClient(server.url, join(home, 'ca.pem'));
     const token = await api.login('admin', PASSWORD);
     const targets = (await api.call('GET', '/v1/iaas', { token })).body as Array<{ name: string; plugin: string }>;
-    expect(targets.map((t) => `${t.name}=${t.plugin}`)).toEqual(['aws-east=@slipway/iaas-aws', 'openstack-lab=@slipway/iaas-openstack']);
+    expect(targets.map((t) => `${t.name}=${t.plugin}`)).toEqual([
+      'aws-east=@slipway/iaas-aws',
+      'openstack-lab=@slipway/iaas-openstack',
+    ]);
 
     const [a, b] = await Promise.all([
-      api.call('POST', '/v1/clusters', { token, body: { name: 'east', plan_name: 'on-aws', parameters: { kubernetes_master_host: 'east.example.test' } } }),
-      api.call('POST', '/v1/clusters', { token, body: { name: 'lab', plan_name: 'on-openstack', parameters: { kubernetes_master_host: 'lab.example.test' } } }),
+      api.call('POST', '/v1/clusters', {
+        token,
+        body: { name: 'east', plan_name: 'on-aws', parameters: { kubernetes_master_host: 'east.example.test' } },
+      }),
+      api.call('POST', '/v1/clusters', {
+        token,
+        body: { name: 'lab', plan_name: 'on-openstack', parameters: { kubernetes_master_host: 'lab.example.test' } },
+      }),
     ]);
     for (const created of [a, b]) {
       const deadline = Date.now() + 90_000;
@@ -68,7 +116,9 @@ describe('one control plane, two clouds', () => {
     const lab = (await api.call('GET', '/v1/clusters/lab', { token })).body;
     expect([east.iaas, lab.iaas]).toEqual(['aws-east', 'openstack-lab']);
 
-    const running = [...aws.state.instances.values()].filter((i) => i.state === 'running' && i.tags.get('slipway.cluster') === 'east');
+    const running = [...aws.state.instances.values()].filter(
+      (i) => i.state === 'running' && i.tags.get('slipway.cluster') === 'east',
+    );
     expect(running.map((i) => i.tags.get('slipway.instance')).sort()).toEqual(['master/0', 'worker/0', 'worker/1']);
     expect(running.every((i) => i.privateIp?.startsWith('10.40.0.'))).toBe(true);
     const servers = openstack.state.liveServers().filter((s) => s.metadata['slipway.cluster'] === 'lab');

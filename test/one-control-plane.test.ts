@@ -37,18 +37,35 @@ afterAll(async () => {
 /** `slipway up` expected to refuse: its exit code and output. */
 async function upRefused(port: number): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [CLI, 'up', '--home', home, '--port', String(port)], {
-    env: { ...process.env, SLIPWAY_ADMIN_PASSWORD: PASSWORD, SLIPWAY_HOME: '', SLIPWAY_CONFIG: '', SLIPWAY_PORT: '', SLIPWAY_KEYS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      SLIPWAY_ADMIN_PASSWORD: PASSWORD,
+      SLIPWAY_HOME: '',
+      SLIPWAY_CONFIG: '',
+      SLIPWAY_PORT: '',
+      SLIPWAY_KEYS: '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (c: Buffer) => { output += c; });
-  child.stderr.on('data', (c: Buffer) => { output += c; });
+  child.stdout.on('data', (c: Buffer) => {
+    output += c;
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    output += c;
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
   return { code, output };
 }
 
-interface Instance { name: string; vm_cid: string; state: string; last_heartbeat_at?: string | null }
+interface Instance {
+  name: string;
+  vm_cid: string;
+  state: string;
+  last_heartbeat_at?: string | null;
+}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -61,7 +78,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 }
 
 describe('one control plane per home, and agents that keep reaching it', () => {
-  it('refuses a second up naming the first one\'s pid; after kill -9 of the first, a start on another port keeps every agent heartbeating', async () => {
+  it("refuses a second up naming the first one's pid; after kill -9 of the first, a start on another port keeps every agent heartbeating", async () => {
     await import('node:fs').then((fs) => fs.mkdirSync(home, { recursive: true }));
     writeFileSync(join(home, 'slipway.yaml'), CONFIG);
     const firstPort = await freePort();
@@ -75,9 +92,16 @@ describe('one control plane per home, and agents that keep reaching it', () => {
 
     let api = apiClient(first.url, join(home, 'ca.pem'));
     let token = await api.login('admin', PASSWORD);
-    const created = await api.call('POST', '/v1/clusters', { token, body: { name: 'steady', plan_name: 'small', parameters: { kubernetes_master_host: 'steady.example.test' } } });
+    const created = await api.call('POST', '/v1/clusters', {
+      token,
+      body: { name: 'steady', plan_name: 'small', parameters: { kubernetes_master_host: 'steady.example.test' } },
+    });
     expect(created.status).toBe(202);
-    await until('the cluster created', async () => (await api.call('GET', `/v1/tasks/${created.body.task_id}`, { token })).body.state === 'done', 60_000);
+    await until(
+      'the cluster created',
+      async () => (await api.call('GET', `/v1/tasks/${created.body.task_id}`, { token })).body.state === 'done',
+      60_000,
+    );
     const before = (await api.call<Instance[]>('GET', '/v1/clusters/steady/instances', { token })).body;
 
     // kill -9: nothing runs on exit, the lock file stays on disk; the kernel drops the lock itself.
@@ -99,7 +123,9 @@ describe('one control plane per home, and agents that keep reaching it', () => {
     });
     await new Promise((r) => setTimeout(r, 3_000));
     const after = (await api.call<Instance[]>('GET', '/v1/clusters/steady/instances', { token })).body;
-    expect(after.map((i) => `${i.name} ${i.vm_cid} ${i.state}`)).toEqual(before.map((i) => `${i.name} ${i.vm_cid} running`));
+    expect(after.map((i) => `${i.name} ${i.vm_cid} ${i.state}`)).toEqual(
+      before.map((i) => `${i.name} ${i.vm_cid} running`),
+    );
     const tasks = (await api.call<Array<{ type: string }>>('GET', '/v1/tasks?cluster=steady', { token })).body;
     expect(tasks.map((t) => t.type)).toEqual(['CREATE']);
 

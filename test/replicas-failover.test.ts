@@ -21,10 +21,25 @@ const CLUSTERS = 10;
 const pgTarget = (await storeMatrix()).find((t) => t.dialect === 'postgres')!;
 // Opt-in until its last failure mode is fixed (an agent that stops converging after kills, seen on a loaded
 // machine): SLIPWAY_TEST_FAILOVER=1 with SLIPWAY_TEST_PG_URL runs it.
-const skip = pgTarget.skip || (process.env.SLIPWAY_TEST_FAILOVER !== '1' && 'SLIPWAY_TEST_FAILOVER is not 1 (the failover run is opt-in; it takes about 3 minutes)');
+const skip =
+  pgTarget.skip ||
+  (process.env.SLIPWAY_TEST_FAILOVER !== '1' &&
+    'SLIPWAY_TEST_FAILOVER is not 1 (the failover run is opt-in; it takes about 3 minutes)');
 
-interface Kill { replica: string; pid: number; at: number; owned: number[]; leader: boolean; takenOverMs?: number; leaderTakenOverMs?: number }
-interface LogRow { task_id: number; at: string; message: string }
+interface Kill {
+  replica: string;
+  pid: number;
+  at: number;
+  owned: number[];
+  leader: boolean;
+  takenOverMs?: number;
+  leaderTakenOverMs?: number;
+}
+interface LogRow {
+  task_id: number;
+  at: string;
+  message: string;
+}
 
 describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'slipway-replicas-'));
@@ -41,7 +56,9 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
     const configPath = join(root, 'slipway.yaml');
     writeReplicaConfig(configPath, { storeUrl, cloud, balancerPort: balancer.port, replicas: LEASE });
     const ports = [await freePort(), await freePort(), await freePort()];
-    replicas = ['a', 'b', 'c'].map((name, i) => new Replica(name, { root, configPath, password: PASSWORD, port: ports[i] }));
+    replicas = ['a', 'b', 'c'].map(
+      (name, i) => new Replica(name, { root, configPath, password: PASSWORD, port: ports[i] }),
+    );
     // The cloud's keys go into the shared credential store once, before any replica starts its drivers.
     await importCredentials({ home: replicas[0].home, configPath, logger: silentLogger, entries: cloud.credentials });
     // The first start migrates the database; the others find it migrated.
@@ -91,13 +108,24 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
         const live = alive();
         if (live.length === replicas.length) {
           const victim = live[Math.floor(Math.random() * live.length)];
-          const owned = (await store.db.selectFrom('tasks').select('id').where('owner', 'like', `%/${victim.pid}/%`)
-            .where('state', 'in', ['queued', 'processing', 'cancelling']).execute()).map((t) => t.id);
-          const leader = (await store.db.selectFrom('leader').select('holder').executeTakeFirst())?.holder.includes(`/${victim.pid}/`) ?? false;
+          const owned = (
+            await store.db
+              .selectFrom('tasks')
+              .select('id')
+              .where('owner', 'like', `%/${victim.pid}/%`)
+              .where('state', 'in', ['queued', 'processing', 'cancelling'])
+              .execute()
+          ).map((t) => t.id);
+          const leader =
+            (await store.db.selectFrom('leader').select('holder').executeTakeFirst())?.holder.includes(
+              `/${victim.pid}/`,
+            ) ?? false;
           const kill: Kill = { replica: victim.name, pid: victim.pid, at: Date.now(), owned, leader };
           await victim.crash();
           kills.push(kill);
-          setTimeout(() => { if (chaos) void victim.start().catch(() => {}); }, 1500);
+          setTimeout(() => {
+            if (chaos) void victim.start().catch(() => {});
+          }, 1500);
         }
         await new Promise((r) => setTimeout(r, 5000));
       }
@@ -106,10 +134,17 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
     // Who leads, sampled: when a killed leader's role moved on.
     const leaderLog: Array<{ at: number; holder: string | undefined }> = [];
     const leaderWatch = setInterval(() => {
-      void store.db.selectFrom('leader').select(['holder', 'expires_at']).executeTakeFirst().then((row) => {
-        const holder = row && Date.parse(row.expires_at) > Date.now() ? row.holder : undefined;
-        if (leaderLog[leaderLog.length - 1]?.holder !== holder) leaderLog.push({ at: Date.now(), holder });
-      }, () => {});
+      void store.db
+        .selectFrom('leader')
+        .select(['holder', 'expires_at'])
+        .executeTakeFirst()
+        .then(
+          (row) => {
+            const holder = row && Date.parse(row.expires_at) > Date.now() ? row.holder : undefined;
+            if (leaderLog[leaderLog.length - 1]?.holder !== holder) leaderLog.push({ at: Date.now(), holder });
+          },
+          () => {},
+        );
     }, 100);
 
     // Twenty tasks: ten creates spread over the replicas; as each create ends, a resize or a delete of it.
@@ -119,8 +154,15 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
     const submit = async (name: string, type: string, method: string, path: string, body?: unknown) => {
       const res = await call(method, path, body);
       expect([202, 409], `${method} ${path}: ${JSON.stringify(res.body)}`).toContain(res.status);
-      return (await store.db.selectFrom('tasks').select('id').where('cluster_name', '=', name).where('type', '=', type)
-        .orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+      return (
+        await store.db
+          .selectFrom('tasks')
+          .select('id')
+          .where('cluster_name', '=', name)
+          .where('type', '=', type)
+          .orderBy('id', 'desc')
+          .executeTakeFirstOrThrow()
+      ).id;
     };
     const history = async (id: number) => (await store.tasks.logs(id)).map((l) => `${l.at} ${l.message}`).join('\n');
     const waitTask = async (id: number) => {
@@ -131,21 +173,30 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
         if (Date.now() > deadline) {
           const logs = (await store.tasks.logs(id)).slice(-12).map((l) => `${l.at} ${l.message}`);
           const tails = replicas.map((r) => `--- ${r.name}\n${r.log.split('\n').slice(-15).join('\n')}`);
-          throw new Error(`task ${id} still ${row?.state} after 240 s (owner ${row?.owner}, waiting for ${row?.waiting_for}):\n${logs.join('\n')}\n${tails.join('\n')}`);
+          throw new Error(
+            `task ${id} still ${row?.state} after 240 s (owner ${row?.owner}, waiting for ${row?.waiting_for}):\n${logs.join('\n')}\n${tails.join('\n')}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 200));
       }
     };
-    await Promise.all(names.map(async (name, i) => {
-      const createId = await submit(name, 'CREATE', 'POST', '/v1/clusters', { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test` } });
-      const created = await waitTask(createId);
-      expect(created.state, `${name}: ${created.error}\n${await history(createId)}`).toBe('done');
-      const nextId = i % 2 === 0
-        ? await submit(name, 'UPDATE', 'PATCH', `/v1/clusters/${name}`, { kubernetes_worker_instances: 2 })
-        : await submit(name, 'DELETE', 'DELETE', `/v1/clusters/${name}`);
-      const ended = await waitTask(nextId);
-      expect(ended.state, `${name}: ${ended.error}\n${await history(nextId)}`).toBe('done');
-    }));
+    await Promise.all(
+      names.map(async (name, i) => {
+        const createId = await submit(name, 'CREATE', 'POST', '/v1/clusters', {
+          name,
+          plan_name: 'small',
+          parameters: { kubernetes_master_host: `${name}.example.test` },
+        });
+        const created = await waitTask(createId);
+        expect(created.state, `${name}: ${created.error}\n${await history(createId)}`).toBe('done');
+        const nextId =
+          i % 2 === 0
+            ? await submit(name, 'UPDATE', 'PATCH', `/v1/clusters/${name}`, { kubernetes_worker_instances: 2 })
+            : await submit(name, 'DELETE', 'DELETE', `/v1/clusters/${name}`);
+        const ended = await waitTask(nextId);
+        expect(ended.state, `${name}: ${ended.error}\n${await history(nextId)}`).toBe('done');
+      }),
+    );
     chaos = false;
     await chaosLoop;
     clearInterval(leaderWatch);
@@ -155,7 +206,11 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
     const tasks = await store.db.selectFrom('tasks').selectAll().orderBy('id').execute();
     expect(tasks.length).toBe(2 * CLUSTERS);
     expect(tasks.filter((t) => t.state !== 'done').map((t) => `${t.id} ${t.state}`)).toEqual([]);
-    const logs = await store.db.selectFrom('task_logs').select(['task_id', 'at', 'message']).orderBy('id').execute() as LogRow[];
+    const logs = (await store.db
+      .selectFrom('task_logs')
+      .select(['task_id', 'at', 'message'])
+      .orderBy('id')
+      .execute()) as LogRow[];
     const repeated: string[] = [];
     for (const task of tasks) {
       const started: string[] = [];
@@ -166,7 +221,8 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
         if (!m) continue;
         const last = started[started.length - 1];
         // Only the step a dead replica was in may start again, and only after a takeover.
-        if (started.includes(m[1]!) && !(m[1] === last && resumedSince)) repeated.push(`task ${task.id}: step ${m[1]} started again`);
+        if (started.includes(m[1]!) && !(m[1] === last && resumedSince))
+          repeated.push(`task ${task.id}: step ${m[1]} started again`);
         if (m[1] !== last) started.push(m[1]!);
         resumedSince = false;
       }
@@ -175,11 +231,20 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
 
     // The cloud holds exactly what the store says: the live instances' VMs and their disks, nothing else.
     const inventory = await cloud.inventory();
-    const instances = await store.db.selectFrom('instances').innerJoin('clusters', 'clusters.uuid', 'instances.cluster_uuid')
-      .select(['instances.vm_cid', 'instances.ip', 'clusters.name']).where('clusters.live', '=', 1).execute();
+    const instances = await store.db
+      .selectFrom('instances')
+      .innerJoin('clusters', 'clusters.uuid', 'instances.cluster_uuid')
+      .select(['instances.vm_cid', 'instances.ip', 'clusters.name'])
+      .where('clusters.live', '=', 1)
+      .execute();
     expect(instances.length).toBe((CLUSTERS / 2) * 3);
     expect(inventory.instances.map((i: { id: string }) => i.id).sort()).toEqual(instances.map((i) => i.vm_cid).sort());
-    const disks = await store.db.selectFrom('disks').select('disk_cid').where('state', '!=', 'deleted').where('disk_cid', 'is not', null).execute();
+    const disks = await store.db
+      .selectFrom('disks')
+      .select('disk_cid')
+      .where('state', '!=', 'deleted')
+      .where('disk_cid', 'is not', null)
+      .execute();
     expect(inventory.volumes.map((v: { id: string }) => v.id).sort()).toEqual(disks.map((d) => d.disk_cid).sort());
     // No address given twice: not among the store's instances, not among the cloud's VMs.
     const ips = instances.map((i) => i.ip);
@@ -190,11 +255,17 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
     // Each kill's work was taken over within 15 s: its tasks by another replica, the leader role if it had it.
     expect(kills.length).toBeGreaterThan(2);
     for (const kill of kills) {
-      const takeovers = logs.filter((l) => kill.owned.includes(l.task_id) && l.message.includes(`the lease of `) && l.message.includes(`/${kill.pid}/`));
+      const takeovers = logs.filter(
+        (l) =>
+          kill.owned.includes(l.task_id) && l.message.includes(`the lease of `) && l.message.includes(`/${kill.pid}/`),
+      );
       const byTask = kill.owned.map((id) => takeovers.find((l) => l.task_id === id));
       const ended = kill.owned.filter((id, i) => !byTask[i]);
       // A task that ended before the kill landed has nothing to take over.
-      for (const id of ended) expect(tasks.find((t) => t.id === id)!.owner, `task ${id} of killed ${kill.replica}`).not.toContain(`/${kill.pid}/`);
+      for (const id of ended)
+        expect(tasks.find((t) => t.id === id)!.owner, `task ${id} of killed ${kill.replica}`).not.toContain(
+          `/${kill.pid}/`,
+        );
       const times = byTask.filter(Boolean).map((l) => Date.parse(l!.at) - kill.at);
       kill.takenOverMs = times.length ? Math.max(...times) : undefined;
     }
@@ -203,10 +274,18 @@ describe.skipIf(skip)(`three replicas on one PostgreSQL${skip ? ` (skipped: ${sk
       kill.leaderTakenOverMs = next ? next.at - kill.at : Infinity;
     }
     expect((await store.db.selectFrom('leader').select('holder').execute()).length).toBe(1);
-    const report = kills.map((k) => `${k.replica} (pid ${k.pid}): ${k.owned.length} task(s)${k.takenOverMs !== undefined ? `, taken over in ${(k.takenOverMs / 1000).toFixed(1)} s` : ''}${k.leader ? `, was leader: new leader in ${((k.leaderTakenOverMs ?? Infinity) / 1000).toFixed(1)} s` : ''}`);
+    const report = kills.map(
+      (k) =>
+        `${k.replica} (pid ${k.pid}): ${k.owned.length} task(s)${k.takenOverMs !== undefined ? `, taken over in ${(k.takenOverMs / 1000).toFixed(1)} s` : ''}${k.leader ? `, was leader: new leader in ${((k.leaderTakenOverMs ?? Infinity) / 1000).toFixed(1)} s` : ''}`,
+    );
     process.stdout.write(`failover: ${kills.length} kills\n  ${report.join('\n  ')}\n`);
-    for (const kill of kills) if (kill.takenOverMs !== undefined) expect(kill.takenOverMs, `kill of ${kill.replica}`).toBeLessThan(15_000);
-    for (const kill of kills.filter((k) => k.leader)) expect(kill.leaderTakenOverMs, `leader kill of ${kill.replica}`).toBeLessThan(15_000);
-    expect(kills.some((k) => k.takenOverMs !== undefined), 'no kill landed while its replica owned a task').toBe(true);
+    for (const kill of kills)
+      if (kill.takenOverMs !== undefined) expect(kill.takenOverMs, `kill of ${kill.replica}`).toBeLessThan(15_000);
+    for (const kill of kills.filter((k) => k.leader))
+      expect(kill.leaderTakenOverMs, `leader kill of ${kill.replica}`).toBeLessThan(15_000);
+    expect(
+      kills.some((k) => k.takenOverMs !== undefined),
+      'no kill landed while its replica owned a task',
+    ).toBe(true);
   }, 420_000);
 });

@@ -9,8 +9,10 @@ import { COMMAND_GROUPS, commandHelp, topHelp } from '@slipway/cli';
  * `npm run docs` writes them, and test/docs.test.ts fails when a page is stale.
  */
 export function errorsPage(): string {
-  const rows = Object.entries(ERROR_CODES).map(([code, e]) =>
-    `| \`${code}\` | ${e.status} | ${e.retryable ? 'yes' : 'no'} | ${e.meaning} | ${e.solve.replace(/\|/g, '\\|')} |`);
+  const rows = Object.entries(ERROR_CODES).map(
+    ([code, e]) =>
+      `| \`${code}\` | ${e.status} | ${e.retryable ? 'yes' : 'no'} | ${e.meaning} | ${e.solve.replace(/\|/g, '\\|')} |`,
+  );
   return `# Errors
 
 <!-- generated from ERROR_CODES in core/contracts/src/errors.ts by \`npm run docs\`; do not edit -->
@@ -47,7 +49,9 @@ function fieldRows(schema: Schema, prefix: string, out: string[]): void {
       raw.pattern ? `pattern \`${raw.pattern}\`` : '',
       raw.minimum !== undefined ? `min ${raw.minimum}` : '',
       raw.maximum !== undefined ? `max ${raw.maximum}` : '',
-    ].filter(Boolean).join(', ');
+    ]
+      .filter(Boolean)
+      .join(', ');
     out.push(`| \`${path}\` | ${typeOf(raw)} | ${facts} | ${(raw.description ?? '').replace(/\|/g, '\\|')} |`);
     if (s.properties) fieldRows(s, `${path}.`, out);
   }
@@ -78,12 +82,19 @@ Environment variables: \`SLIPWAY_HOME\` (state directory, default \`./.slipway\`
 }
 
 export function apiPage(): string {
-  const doc = openApiDocument('current', [credhubOpenApi()]) as { paths: Record<string, Record<string, { summary?: string; requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } }>> };
+  const doc = openApiDocument('current', [credhubOpenApi()]) as {
+    paths: Record<
+      string,
+      Record<string, { summary?: string; requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } }>
+    >;
+  };
   const rows: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
       if (method === 'parameters') continue;
-      const body = op.requestBody?.content ? Object.values(op.requestBody.content)[0]?.schema?.$ref?.split('/').pop() : undefined;
+      const body = op.requestBody?.content
+        ? Object.values(op.requestBody.content)[0]?.schema?.$ref?.split('/').pop()
+        : undefined;
       rows.push(`| ${method.toUpperCase()} | \`${path}\` | ${op.summary ?? ''} | ${body ? `\`${body}\`` : ''} |`);
     }
   }
@@ -110,10 +121,14 @@ ${rows.join('\n')}
 }
 
 export function cliPage(): string {
-  const sections = COMMAND_GROUPS.map((group) => [
-    `## ${group.title}`,
-    ...group.commands.map((command) => `### slipway ${command.name}\n\n\`\`\`\n${commandHelp(command).trimEnd()}\n\`\`\``),
-  ].join('\n\n'));
+  const sections = COMMAND_GROUPS.map((group) =>
+    [
+      `## ${group.title}`,
+      ...group.commands.map(
+        (command) => `### slipway ${command.name}\n\n\`\`\`\n${commandHelp(command).trimEnd()}\n\`\`\``,
+      ),
+    ].join('\n\n'),
+  );
   return `# CLI reference
 
 <!-- generated from the command registry in core/cli/src/commands by \`npm run docs\`; do not edit -->

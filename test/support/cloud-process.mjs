@@ -10,14 +10,23 @@ if (options.latencyMs) fake.faults.setLatency(options.latencyMs);
 
 // What the test compares with the store: live servers and volumes, with their addresses.
 const inventory = createServer((req, res) => {
-  const instances = fake.state.liveServers().map((s) => ({ id: s.id, state: s.status, ip: s.networks[0]?.ip ?? null, cluster: s.metadata['slipway.cluster'] ?? null }));
-  const volumes = [...fake.state.volumes.values()].filter((v) => v.status !== 'deleting').map((v) => ({ id: v.id, state: v.status }));
+  const instances = fake.state.liveServers().map((s) => ({
+    id: s.id,
+    state: s.status,
+    ip: s.networks[0]?.ip ?? null,
+    cluster: s.metadata['slipway.cluster'] ?? null,
+  }));
+  const volumes = [...fake.state.volumes.values()]
+    .filter((v) => v.status !== 'deleting')
+    .map((v) => ({ id: v.id, state: v.status }));
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ instances, volumes }));
 });
 await new Promise((resolve) => inventory.listen(0, '127.0.0.1', resolve));
 const { port } = inventory.address();
-process.stdout.write(`${JSON.stringify({ config: fake.config, credentials: fake.credentials ?? [], imageId: FAKE_BASE_IMAGE_ID, inventoryUrl: `http://127.0.0.1:${port}/` })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ config: fake.config, credentials: fake.credentials ?? [], imageId: FAKE_BASE_IMAGE_ID, inventoryUrl: `http://127.0.0.1:${port}/` })}\n`,
+);
 const stop = async () => {
   inventory.close();
   await fake.stop();

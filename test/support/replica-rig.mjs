@@ -37,18 +37,27 @@ function awaitLine(child, match, what, timeoutMs = 60_000) {
       }
     };
     child.stdout.on('data', onData);
-    child.stderr.on('data', (c) => { out += c; });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited ${code} before it was ready:\n${out}`)); });
+    child.stderr.on('data', (c) => {
+      out += c;
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited ${code} before it was ready:\n${out}`));
+    });
   });
 }
 
 /** The fake cloud in its own process; `inventory()` is what it holds now. */
 export async function startCloud(options = {}) {
   const child = spawn(process.execPath, [CLOUD, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const info = await awaitLine(child, (out) => {
-    const line = out.split('\n').find((l) => l.startsWith('{'));
-    return line && out.includes('\n') ? JSON.parse(line) : undefined;
-  }, 'the fake cloud');
+  const info = await awaitLine(
+    child,
+    (out) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      return line && out.includes('\n') ? JSON.parse(line) : undefined;
+    },
+    'the fake cloud',
+  );
   return {
     ...info,
     async inventory() {
@@ -91,8 +100,10 @@ export async function startBalancer() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: server.address().port,
-    setBackends(ports) { backends = [...ports]; },
-        async stop() {
+    setBackends(ports) {
+      backends = [...ports];
+    },
+    async stop() {
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
     },
@@ -113,22 +124,48 @@ export class Replica {
     this.log = '';
   }
 
-  get pid() { return this.child?.pid; }
+  get pid() {
+    return this.child?.pid;
+  }
   /** Started, ready, and not dead since. */
-  get alive() { return Boolean(this.ready && this.child && this.child.exitCode === null && this.child.signalCode === null); }
-  get url() { return `https://127.0.0.1:${this.port}`; }
+  get alive() {
+    return Boolean(this.ready && this.child && this.child.exitCode === null && this.child.signalCode === null);
+  }
+  get url() {
+    return `https://127.0.0.1:${this.port}`;
+  }
 
   async start() {
     this.ready = false;
-    const child = spawn(process.execPath, [CLI, 'up', '--home', this.home, '--port', String(this.port), '--config', this.configPath], {
-      env: { ...process.env, ...this.env, SLIPWAY_ADMIN_PASSWORD: this.password, SLIPWAY_HOME: '', SLIPWAY_CONFIG: '', SLIPWAY_PORT: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'up', '--home', this.home, '--port', String(this.port), '--config', this.configPath],
+      {
+        env: {
+          ...process.env,
+          ...this.env,
+          SLIPWAY_ADMIN_PASSWORD: this.password,
+          SLIPWAY_HOME: '',
+          SLIPWAY_CONFIG: '',
+          SLIPWAY_PORT: '',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
-    child.stdout.on('data', (c) => { this.log += c; });
-    child.stderr.on('data', (c) => { this.log += c; });
+    child.stdout.on('data', (c) => {
+      this.log += c;
+    });
+    child.stderr.on('data', (c) => {
+      this.log += c;
+    });
     this.exited = new Promise((r) => child.once('exit', r));
-    await awaitLine(child, (out) => (/Slipway is ready at https:\/\/\S+/.test(out) ? true : undefined), `replica ${this.name}`, 90_000);
+    await awaitLine(
+      child,
+      (out) => (/Slipway is ready at https:\/\/\S+/.test(out) ? true : undefined),
+      `replica ${this.name}`,
+      90_000,
+    );
     this.ready = true;
     return this;
   }
@@ -153,21 +190,37 @@ export class Replica {
 /** A small HTTPS client for the API that trusts the control plane's CA. */
 export function apiClient(url, ca) {
   const u = new URL(url);
-  const call = (method, path, opts = {}) => new Promise((resolve, reject) => {
-    const headers = {};
-    let payload;
-    if (opts.form) { payload = new URLSearchParams(opts.form).toString(); headers['content-type'] = 'application/x-www-form-urlencoded'; }
-    else if (opts.body !== undefined) { payload = JSON.stringify(opts.body); headers['content-type'] = 'application/json'; }
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    const req = request({ host: u.hostname, port: u.port, path, method, headers, ca, agent: false, timeout: 30_000 }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text && (res.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : text }));
+  const call = (method, path, opts = {}) =>
+    new Promise((resolve, reject) => {
+      const headers = {};
+      let payload;
+      if (opts.form) {
+        payload = new URLSearchParams(opts.form).toString();
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+      } else if (opts.body !== undefined) {
+        payload = JSON.stringify(opts.body);
+        headers['content-type'] = 'application/json';
+      }
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      const req = request(
+        { host: u.hostname, port: u.port, path, method, headers, ca, agent: false, timeout: 30_000 },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: text && (res.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : text,
+            }),
+          );
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+      req.on('error', reject);
+      req.end(payload);
     });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
   return {
     call,
     async login(username, password) {
@@ -180,16 +233,50 @@ export function apiClient(url, ca) {
 
 /** slipway.yaml for the replicas: one PostgreSQL store, one fake cloud, agents dialing the balancer. */
 export function writeReplicaConfig(path, { storeUrl, cloud, balancerPort, replicas, heartbeatSeconds = 1 }) {
-  const vm = { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240, instance_type: 'm1.medium' };
-  writeFileSync(path, JSON.stringify({
-    store: { url: storeUrl },
-    api: { advertise_url: `https://127.0.0.1:${balancerPort}` },
-    iaas: [{ name: 'lab', plugin: '@slipway/iaas-openstack', version: '^1', config: cloud.config, stemcell_cloud_properties: { image_id: cloud.imageId } }],
-    network: { plugin: '@slipway/network-flat', config: { ranges: { lab: { cidr: '10.60.0.0/22' } } } },
-    // Every replica decrypts what another wrote: one key, given to each through the environment.
-    credentials: { plugin: '@slipway/credentials-credhub', config: { encryption: { keys: [{ key_env: 'SLIPWAY_REPLICAS_KEK', active: true }] } } },
-    agents: { heartbeat_interval_seconds: heartbeatSeconds, boot_timeout_seconds: 120 },
-    replicas,
-    plans: [{ name: 'small', iaas: 'lab', master_instances: 1, worker_instances: 1, max_worker_instances: 4, master_vm: vm, worker_vm: vm }],
-  }, null, 2));
+  const vm = {
+    cpu: 2,
+    memory_mb: 4096,
+    ephemeral_disk_mb: 16384,
+    persistent_disk_mb: 10240,
+    instance_type: 'm1.medium',
+  };
+  writeFileSync(
+    path,
+    JSON.stringify(
+      {
+        store: { url: storeUrl },
+        api: { advertise_url: `https://127.0.0.1:${balancerPort}` },
+        iaas: [
+          {
+            name: 'lab',
+            plugin: '@slipway/iaas-openstack',
+            version: '^1',
+            config: cloud.config,
+            stemcell_cloud_properties: { image_id: cloud.imageId },
+          },
+        ],
+        network: { plugin: '@slipway/network-flat', config: { ranges: { lab: { cidr: '10.60.0.0/22' } } } },
+        // Every replica decrypts what another wrote: one key, given to each through the environment.
+        credentials: {
+          plugin: '@slipway/credentials-credhub',
+          config: { encryption: { keys: [{ key_env: 'SLIPWAY_REPLICAS_KEK', active: true }] } },
+        },
+        agents: { heartbeat_interval_seconds: heartbeatSeconds, boot_timeout_seconds: 120 },
+        replicas,
+        plans: [
+          {
+            name: 'small',
+            iaas: 'lab',
+            master_instances: 1,
+            worker_instances: 1,
+            max_worker_instances: 4,
+            master_vm: vm,
+            worker_vm: vm,
+          },
+        ],
+      },
+      null,
+      2,
+    ),
+  );
 }

@@ -17,7 +17,8 @@ import { VsphereGuestInfo, vmtoolsdReader } from '@slipway/iaas-vsphere/metadata
 import { runAgentProgram, type NamedMetadataSources } from '../src/cli.js';
 
 function required(name: string, argument: string | undefined, what: string): string {
-  if (!argument) throw new Error(`--metadata ${name} needs ${what}: --metadata ${name}:${what.toUpperCase().replace(/ /g, '_')}`);
+  if (!argument)
+    throw new Error(`--metadata ${name} needs ${what}: --metadata ${name}:${what.toUpperCase().replace(/ /g, '_')}`);
   return argument;
 }
 
@@ -32,12 +33,13 @@ export const CLOUD_METADATA_SOURCES: NamedMetadataSources = {
     create: (url) => new Ec2InstanceMetadataService(url ? { baseUrl: url } : {}),
   },
   gcp: {
-    describe: 'instance attribute slipway-agent-settings from the GCE metadata server (http://metadata.google.internal)',
+    describe:
+      'instance attribute slipway-agent-settings from the GCE metadata server (http://metadata.google.internal)',
     argument: 'URL',
     create: (url) => new GceMetadataServer(url),
   },
   azure: {
-    describe: 'userData from Azure IMDS (http://169.254.169.254), else customData from waagent\'s files',
+    describe: "userData from Azure IMDS (http://169.254.169.254), else customData from waagent's files",
     argument: 'URL',
     create: (url) => new AzureImdsMetadata(url ? { baseUrl: url } : {}),
   },
@@ -58,7 +60,7 @@ export const CLOUD_METADATA_SOURCES: NamedMetadataSources = {
     create: (command) => new VsphereGuestInfo(vmtoolsdReader(command ? { command } : {})),
   },
   local: {
-    describe: 'the local driver\'s files of VM VM_ID under its root (it starts agents with file: itself)',
+    describe: "the local driver's files of VM VM_ID under its root (it starts agents with file: itself)",
     argument: 'DRIVER_ROOT,VM_ID',
     argumentRequired: true,
     create: (argument) => {

@@ -28,10 +28,13 @@ const FORBIDDEN = [
   [/^@aws-sdk\/|^@smithy\/|^@aws-crypto\//, 'the AWS SDK (the agent reads IMDS with fetch)'],
   [/^@google-cloud\/|^google-gax$|^google-auth-library$|^gcp-metadata$|^protobufjs$|^@grpc\//, 'the Google Cloud SDK'],
   [/^@azure\//, 'the Azure SDK'],
-  [/^better-sqlite3$|^kysely$/, 'the control plane\'s store'],
-  [/^tsyringe$|^reflect-metadata$/, 'the control plane\'s DI container (the agent takes its dependencies in constructors)'],
+  [/^better-sqlite3$|^kysely$/, "the control plane's store"],
+  [
+    /^tsyringe$|^reflect-metadata$/,
+    "the control plane's DI container (the agent takes its dependencies in constructors)",
+  ],
   [/^@slipway\/(engine|api|cli|testkit|pki|credentials-.*)$/, 'a control-plane package'],
-  [/^hono$|^@hono\//, 'the control plane\'s HTTP server'],
+  [/^hono$|^@hono\//, "the control plane's HTTP server"],
   [/^vitest$|^@vitest\//, 'the test runner'],
 ];
 
@@ -49,8 +52,15 @@ const sideEffectFree = {
     const filter = new RegExp(`^(${[...SIDE_EFFECT_FREE].map((n) => n.replace(/[/.]/g, '\\$&')).join('|')})$`);
     build.onResolve({ filter }, async (args) => {
       if (args.pluginData === 'side-effect-free') return undefined;
-      const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'side-effect-free' });
-      return resolved.errors.length ? { errors: resolved.errors } : { path: resolved.path, external: resolved.external, sideEffects: false };
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'side-effect-free',
+      });
+      return resolved.errors.length
+        ? { errors: resolved.errors }
+        : { path: resolved.path, external: resolved.external, sideEffects: false };
     });
   },
 };
@@ -69,8 +79,15 @@ function parseArguments(argv) {
 
 /** The file's first lines: runnable on its own, and (ESM) a `require` in scope for esbuild's __require of Node's built-ins. */
 function bannerFor(cjs) {
-  const lines = ['#!/usr/bin/env node', '// Slipway node agent, bundled by core/agent/scripts/bundle.mjs: needs only Node 20 or newer.'];
-  if (!cjs) lines.push("import { createRequire as __slipwayCreateRequire } from 'node:module';", 'const require = __slipwayCreateRequire(import.meta.url);');
+  const lines = [
+    '#!/usr/bin/env node',
+    '// Slipway node agent, bundled by core/agent/scripts/bundle.mjs: needs only Node 20 or newer.',
+  ];
+  if (!cjs)
+    lines.push(
+      "import { createRequire as __slipwayCreateRequire } from 'node:module';",
+      'const require = __slipwayCreateRequire(import.meta.url);',
+    );
   return lines.join('\n');
 }
 
@@ -93,7 +110,9 @@ async function main() {
       tsconfig: join(AGENT, 'bundle/tsconfig.json'),
       banner: { js: bannerFor(cjs) },
       // The bundle has no package.json beside it: its version is written in at build time.
-      define: { SLIPWAY_AGENT_VERSION: JSON.stringify(JSON.parse(readFileSync(join(AGENT, 'package.json'), 'utf8')).version) },
+      define: {
+        SLIPWAY_AGENT_VERSION: JSON.stringify(JSON.parse(readFileSync(join(AGENT, 'package.json'), 'utf8')).version),
+      },
       // Readable in a journal's stack trace; minifying saves little on a VM disk.
       minify: false,
       legalComments: 'inline',
@@ -102,13 +121,18 @@ async function main() {
       logLevel: 'silent',
     });
   } catch (error) {
-    const messages = error.errors?.map((e) => `  ${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`) ?? [String(error)];
-    fail(`esbuild could not bundle the agent:\n${messages.join('\n')}${messages.some((m) => m.includes('.node')) ? '\n  (a native addon: the agent must not depend on one)' : ''}`);
+    const messages = error.errors?.map(
+      (e) => `  ${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`,
+    ) ?? [String(error)];
+    fail(
+      `esbuild could not bundle the agent:\n${messages.join('\n')}${messages.some((m) => m.includes('.node')) ? '\n  (a native addon: the agent must not depend on one)' : ''}`,
+    );
   }
   const elapsedMs = performance.now() - started;
   for (const warning of result.warnings) process.stderr.write(`warning: ${warning.text}\n`);
 
-  const output = result.metafile.outputs[relative(REPO, outFile).split(sep).join('/')] ?? Object.values(result.metafile.outputs)[0];
+  const output =
+    result.metafile.outputs[relative(REPO, outFile).split(sep).join('/')] ?? Object.values(result.metafile.outputs)[0];
   const packages = packagesOf(output.inputs);
   const problems = [];
   for (const [name, info] of packages) {
@@ -117,7 +141,9 @@ async function main() {
   }
   for (const file of Object.keys(output.inputs)) if (file.endsWith('.node')) problems.push(`${file}: a native addon`);
   const builtins = new Set(builtinModules);
-  for (const name of output.imports.filter((i) => i.external && !i.path.startsWith('node:') && !builtins.has(i.path)).map((i) => i.path)) {
+  for (const name of output.imports
+    .filter((i) => i.external && !i.path.startsWith('node:') && !builtins.has(i.path))
+    .map((i) => i.path)) {
     problems.push(`${name}: left as an import, so the file would need node_modules at run time`);
   }
   if (problems.length) {
@@ -128,9 +154,16 @@ async function main() {
 
   await chmod(outFile, 0o755);
   const { size } = await stat(outFile);
-  const lines = [...packages].sort((a, b) => b[1].bytes - a[1].bytes).map(([name, info]) => `  ${name.padEnd(28)} ${kib(info.bytes).padStart(9)}  ${info.files} ${info.files === 1 ? 'file' : 'files'}`);
+  const lines = [...packages]
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .map(
+      ([name, info]) =>
+        `  ${name.padEnd(28)} ${kib(info.bytes).padStart(9)}  ${info.files} ${info.files === 1 ? 'file' : 'files'}`,
+    );
   const shown = relative(process.cwd(), outFile);
-  process.stdout.write(`${shown && !shown.startsWith(`..${sep}`) ? shown : outFile}: ${kib(size)} (${size} bytes) in ${Math.round(elapsedMs)} ms\npackages inlined:\n${lines.join('\n')}\n`);
+  process.stdout.write(
+    `${shown && !shown.startsWith(`..${sep}`) ? shown : outFile}: ${kib(size)} (${size} bytes) in ${Math.round(elapsedMs)} ms\npackages inlined:\n${lines.join('\n')}\n`,
+  );
 }
 
 /** Groups the bundle's inputs by the package each file belongs to (the nearest package.json's name). */

@@ -1,4 +1,13 @@
-import { SlipwayError, type AgentSettings, type Clock, type DesiredState, type Heartbeat, type JobStatus, type Logger, type MetadataSource } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type AgentSettings,
+  type Clock,
+  type DesiredState,
+  type Heartbeat,
+  type JobStatus,
+  type Logger,
+  type MetadataSource,
+} from '@slipway/contracts';
 import { linkSignals } from './abort.js';
 import { backoffDelay } from './backoff.js';
 import { AgentChannel } from './channel-client.js';
@@ -52,7 +61,12 @@ export interface AgentOptions {
 }
 
 /** Builds the disk mounter once the settings are known (it needs the metadata source and a logger). */
-export type DiskMounterFactory = (deps: { settings: AgentSettings; metadata: MetadataSource; logger: Logger; clock: Clock }) => NonNullable<ApplierDeps['disk']>;
+export type DiskMounterFactory = (deps: {
+  settings: AgentSettings;
+  metadata: MetadataSource;
+  logger: Logger;
+  clock: Clock;
+}) => NonNullable<ApplierDeps['disk']>;
 
 const LIFECYCLE = ['created', 'booting', 'running', 'stopping', 'stopped', 'detached'] as const;
 type Lifecycle = (typeof LIFECYCLE)[number];
@@ -124,9 +138,11 @@ export class Agent {
       settings = await this.options.metadata.readSettings(this.halt.signal);
     } catch (error) {
       this.lifecycle = 'stopped';
-      throw new SlipwayError(SlipwayError.is(error) ? error.code : 'Internal',
+      throw new SlipwayError(
+        SlipwayError.is(error) ? error.code : 'Internal',
         `the agent could not read its settings from ${this.options.metadata.kind}: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error });
+        { cause: error },
+      );
     }
     if (this.halt.signal.aborted) {
       this.lifecycle = 'stopped';
@@ -140,7 +156,13 @@ export class Agent {
       settings,
       catalog: this.options.jobCatalog ?? defaultJobCatalog,
       logger,
-      supervisor: { runner: this.options.runner, clock: this.clock, logger, options: this.supervision, onChange: () => this.requestSync() },
+      supervisor: {
+        runner: this.options.runner,
+        clock: this.clock,
+        logger,
+        options: this.supervision,
+        onChange: () => this.requestSync(),
+      },
       stopGraceMs: this.supervision.stopGraceMs,
       drainTimeoutMs: this.options.drainTimeoutMs ?? 60_000,
       ...(this.options.drainBackoff ? { drainBackoff: this.options.drainBackoff } : {}),
@@ -160,12 +182,20 @@ export class Agent {
       this.applier.adopt(adopted);
       logger.info('adopted running processes', { processes: adopted.map((p) => p.spec.name) });
     }
-    this.identity = new NodeIdentity(settings, this.options.credentials ?? new MemoryCredentialStore(), this.clock, logger, this.options.requestTimeoutMs ?? 10_000);
+    this.identity = new NodeIdentity(
+      settings,
+      this.options.credentials ?? new MemoryCredentialStore(),
+      this.clock,
+      logger,
+      this.options.requestTimeoutMs ?? 10_000,
+    );
     if (this.options.podRoutes) {
       // Checked every heartbeat by default: a route deleted behind the agent's back is back within one.
       this.podRoutes = new PodRouteReconciler({
-        run: this.options.podRoutes.run, intervalMs: this.options.podRoutes.intervalMs ?? settings.heartbeatIntervalMs,
-        logger: logger.child({ component: 'pod-routes' }), clock: this.clock,
+        run: this.options.podRoutes.run,
+        intervalMs: this.options.podRoutes.intervalMs ?? settings.heartbeatIntervalMs,
+        logger: logger.child({ component: 'pod-routes' }),
+        clock: this.clock,
       });
       this.podRoutes.start();
     }
@@ -235,14 +265,18 @@ export class Agent {
     const identity = this.identity!;
     if (!this.channel) {
       const credentials = await identity.ensure(signal);
-      this.channel = new AgentChannel(this.currentSettings!, credentials, { requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000 });
+      this.channel = new AgentChannel(this.currentSettings!, credentials, {
+        requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000,
+      });
     }
     const now = this.clock.now();
     if (now >= (identity.renewAt() ?? Infinity) && now >= this.renewRetryAt) {
       try {
         const renewed = await identity.renew(this.channel, signal);
         this.channel.close();
-        this.channel = new AgentChannel(this.currentSettings!, renewed, { requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000 });
+        this.channel = new AgentChannel(this.currentSettings!, renewed, {
+          requestTimeoutMs: this.options.requestTimeoutMs ?? 10_000,
+        });
         this.renewFailures = 0;
         // The kept desired state is signed with the agent's key: sign it again with the new one.
         if (this.lastApplied) void this.keep(this.lastApplied, logger);
@@ -253,14 +287,21 @@ export class Agent {
         const delay = backoffDelay(this.renewFailures, 1_000, 5 * 60_000);
         this.renewRetryAt = now + delay;
         const err = SlipwayError.from(error);
-        logger.warn('certificate renewal failed; syncing with the current one and retrying', { code: err.code, error: err.message, retryInMs: delay });
+        logger.warn('certificate renewal failed; syncing with the current one and retrying', {
+          code: err.code,
+          error: err.message,
+          retryInMs: delay,
+        });
       }
     }
     return this.channel;
   }
 
   private async loop(logger: Logger): Promise<void> {
-    const backoff = { baseMs: this.options.syncBackoff?.baseMs ?? 1_000, maxMs: this.options.syncBackoff?.maxMs ?? 30_000 };
+    const backoff = {
+      baseMs: this.options.syncBackoff?.baseMs ?? 1_000,
+      maxMs: this.options.syncBackoff?.maxMs ?? 30_000,
+    };
     let failures = 0;
     while (!this.halt.signal.aborted) {
       const waitMs = this.syncNow ? 0 : this.heartbeatIntervalMs;
@@ -308,7 +349,10 @@ export class Agent {
     try {
       await cache.save(desired, credentials, this.clock.now());
     } catch (error) {
-      logger.warn('could not keep the desired state on disk', { file: cache.path, error: error instanceof Error ? error.message : String(error) });
+      logger.warn('could not keep the desired state on disk', {
+        file: cache.path,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
@@ -325,19 +369,28 @@ export class Agent {
     if (!cache || !settings || this.applier?.appliedGeneration !== undefined || this.receivedGeneration > 0) return;
     let kept: Awaited<ReturnType<DesiredStateCache['load']>>;
     try {
-      kept = await cache.load(settings.agentId, await (this.options.credentials ?? new MemoryCredentialStore()).load().catch(() => undefined));
+      kept = await cache.load(
+        settings.agentId,
+        await (this.options.credentials ?? new MemoryCredentialStore()).load().catch(() => undefined),
+      );
     } catch (error) {
       // Whatever is wrong with the copy, the agent goes on waiting for the control plane as it would without one.
-      logger.warn('could not read the kept desired state', { file: cache.path, error: error instanceof Error ? error.message : String(error) });
+      logger.warn('could not read the kept desired state', {
+        file: cache.path,
+        error: error instanceof Error ? error.message : String(error),
+      });
       return;
     }
     if ('refused' in kept) {
-      if (kept.refused !== 'none') logger.warn('not starting jobs from the kept desired state', { reason: kept.refused });
+      if (kept.refused !== 'none')
+        logger.warn('not starting jobs from the kept desired state', { reason: kept.refused });
       return;
     }
     if (kept.desired.state !== 'running') return;
     logger.info('control plane unreachable at boot: starting jobs from the kept desired state', {
-      generation: kept.desired.generation, savedAt: kept.savedAt, jobs: kept.desired.jobs.map((j) => j.name),
+      generation: kept.desired.generation,
+      savedAt: kept.savedAt,
+      jobs: kept.desired.jobs.map((j) => j.name),
     });
     this.applier?.converge(kept.desired);
   }

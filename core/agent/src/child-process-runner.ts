@@ -61,8 +61,11 @@ export class ChildProcessRunner implements ProcessRunner {
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new SlipwayError(code === 'ENOENT' ? 'NotFound' : 'Internal',
-        `cannot start ${spec.name}: ${code === 'ENOENT' ? `${spec.command} not found` : (error as Error).message}`, { cause: error });
+      throw new SlipwayError(
+        code === 'ENOENT' ? 'NotFound' : 'Internal',
+        `cannot start ${spec.name}: ${code === 'ENOENT' ? `${spec.command} not found` : (error as Error).message}`,
+        { cause: error },
+      );
     } finally {
       closeSync(fd);
     }
@@ -94,7 +97,10 @@ export class ChildProcessRunner implements ProcessRunner {
         continue;
       }
       this.logs.watch(this.logFileOf(record.spec));
-      found.push({ spec: record.spec, process: this.track(record.spec, record.pid, this.pollExit(record.pid, record.startTime)) });
+      found.push({
+        spec: record.spec,
+        process: this.track(record.spec, record.pid, this.pollExit(record.pid, record.startTime)),
+      });
     }
     return found;
   }
@@ -119,7 +125,8 @@ export class ChildProcessRunner implements ProcessRunner {
         stopping ??= (async () => {
           signalGroup(pid, 'SIGTERM');
           const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
-          if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') signalGroup(pid, 'SIGKILL');
+          if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout')
+            signalGroup(pid, 'SIGKILL');
           await exited;
         })();
         return stopping;
@@ -149,7 +156,9 @@ export class ChildProcessRunner implements ProcessRunner {
 
   private pidFiles(): string[] {
     try {
-      return readdirSync(this.options.runDir).filter((f) => f.endsWith('.pid.json')).map((f) => join(this.options.runDir, f));
+      return readdirSync(this.options.runDir)
+        .filter((f) => f.endsWith('.pid.json'))
+        .map((f) => join(this.options.runDir, f));
     } catch {
       return [];
     }

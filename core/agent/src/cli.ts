@@ -45,13 +45,18 @@ const BUNDLED_NAMES: Record<string, string> = {
 export function usage(named: NamedMetadataSources = {}): string {
   const rows: Array<[string, string]> = [
     ['file:USER_DATA[,META_DATA]', 'settings from a file (the local driver, a config drive mounted by the image)'],
-    ...Object.entries(named).map(([name, source]): [string, string] => [!source.argument ? name : source.argumentRequired ? `${name}:${source.argument}` : `${name}[:${source.argument}]`, source.describe]),
+    ...Object.entries(named).map(([name, source]): [string, string] => [
+      !source.argument ? name : source.argumentRequired ? `${name}:${source.argument}` : `${name}[:${source.argument}]`,
+      source.describe,
+    ]),
     ['module:SPECIFIER#EXPORT', 'a reader from a module: a class or function giving a MetadataSource, e.g.'],
     ['', 'module:@slipway/iaas-openstack/metadata#OpenStackMetadataService'],
   ];
   const width = Math.max(...rows.map(([left]) => left.length));
   // A row without a left side continues the one above it.
-  const lines = rows.map(([left, right]) => `${left ? `  --metadata ${left.padEnd(width)}` : ' '.repeat(width + 13)}   ${right}`);
+  const lines = rows.map(
+    ([left, right]) => `${left ? `  --metadata ${left.padEnd(width)}` : ' '.repeat(width + 13)}   ${right}`,
+  );
   return `usage: slipway-agent --metadata SOURCE [--root DIR] [--bin-dir DIR]... [--log-max-bytes N] [--log-level debug|info]
 
 ${lines.join('\n')}
@@ -81,7 +86,15 @@ export interface AgentCommandLine {
 }
 
 export function parseCommandLine(argv: string[], usageText: string = USAGE): AgentCommandLine {
-  const parsed: AgentCommandLine = { metadata: '', root: '/', binDirs: [], logLevel: 'info', podRoutes: true, help: false, version: false };
+  const parsed: AgentCommandLine = {
+    metadata: '',
+    root: '/',
+    binDirs: [],
+    logLevel: 'info',
+    podRoutes: true,
+    help: false,
+    version: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = (): string => {
@@ -90,15 +103,33 @@ export function parseCommandLine(argv: string[], usageText: string = USAGE): Age
       return v;
     };
     switch (flag) {
-      case '--metadata': parsed.metadata = value(); break;
-      case '--root': parsed.root = resolve(value()); break;
-      case '--bin-dir': parsed.binDirs.push(resolve(value())); break;
-      case '--log-max-bytes': parsed.logMaxBytes = Number(value()); break;
-      case '--log-level': parsed.logLevel = value() === 'debug' ? 'debug' : 'info'; break;
-      case '--no-pod-routes': parsed.podRoutes = false; break;
-      case '--help': case '-h': parsed.help = true; break;
-      case '--version': parsed.version = true; break;
-      default: throw new Error(`unknown option ${flag}\n${usageText}`);
+      case '--metadata':
+        parsed.metadata = value();
+        break;
+      case '--root':
+        parsed.root = resolve(value());
+        break;
+      case '--bin-dir':
+        parsed.binDirs.push(resolve(value()));
+        break;
+      case '--log-max-bytes':
+        parsed.logMaxBytes = Number(value());
+        break;
+      case '--log-level':
+        parsed.logLevel = value() === 'debug' ? 'debug' : 'info';
+        break;
+      case '--no-pod-routes':
+        parsed.podRoutes = false;
+        break;
+      case '--help':
+      case '-h':
+        parsed.help = true;
+        break;
+      case '--version':
+        parsed.version = true;
+        break;
+      default:
+        throw new Error(`unknown option ${flag}\n${usageText}`);
     }
   }
   if (!parsed.metadata && !parsed.help && !parsed.version) throw new Error(`--metadata is required\n${usageText}`);
@@ -121,7 +152,9 @@ export async function metadataSourceOf(spec: string, named: NamedMetadataSources
   const known = ['file:PATH', ...Object.keys(named), 'module:SPECIFIER#EXPORT'].join(', ');
   const bundled = BUNDLED_NAMES[name];
   if (bundled && Object.keys(named).length === 0) {
-    throw new Error(`--metadata ${spec}: the named cloud sources are built into the bundled agent (slipway-agent.mjs, npm run bundle -w @slipway/agent); this program takes module:${bundled}`);
+    throw new Error(
+      `--metadata ${spec}: the named cloud sources are built into the bundled agent (slipway-agent.mjs, npm run bundle -w @slipway/agent); this program takes module:${bundled}`,
+    );
   }
   throw new Error(`--metadata ${spec}: expected one of ${known}`);
 }
@@ -131,9 +164,10 @@ async function importedSource(reference: string): Promise<MetadataSource> {
   const target = isAbsolute(specifier!) ? pathToFileURL(specifier!).href : specifier!;
   const module = (await import(target)) as Record<string, unknown>;
   const factory = module[exportName];
-  if (typeof factory !== 'function') throw new Error(`${specifier} has no export ${exportName} to build a metadata source with`);
+  if (typeof factory !== 'function')
+    throw new Error(`${specifier} has no export ${exportName} to build a metadata source with`);
   const isClass = /^class[\s{]/.test(Function.prototype.toString.call(factory));
-  return (isClass ? new (factory as new () => MetadataSource)() : (factory as () => MetadataSource)());
+  return isClass ? new (factory as new () => MetadataSource)() : (factory as () => MetadataSource)();
 }
 
 export interface AgentProgramOptions {
@@ -149,13 +183,18 @@ export async function main(argv: string[], options: AgentProgramOptions = {}): P
   const logger = createJsonLogger({ minLevel: commandLine.logLevel, fields: { component: 'agent' } });
   const paths = agentPaths(commandLine.root);
   const metadata = await metadataSourceOf(commandLine.metadata, named);
-  const runner = new ChildProcessRunner({ runDir: paths.runDir, logDir: paths.logDir, logMaxBytes: commandLine.logMaxBytes });
+  const runner = new ChildProcessRunner({
+    runDir: paths.runDir,
+    logDir: paths.logDir,
+    logMaxBytes: commandLine.logMaxBytes,
+  });
   const agent = new Agent({
     metadata,
     runner,
     logger,
     jobCatalog: new KubernetesJobCatalog({ paths, binDirs: commandLine.binDirs, logger }),
-    disk: ({ metadata: source, logger: diskLogger, clock }) => new PersistentDisk({ metadata: source, storeDir: paths.storeDir, logger: diskLogger, clock }),
+    disk: ({ metadata: source, logger: diskLogger, clock }) =>
+      new PersistentDisk({ metadata: source, storeDir: paths.storeDir, logger: diskLogger, clock }),
     credentials: new FileCredentialStore(paths.identityDir),
     desiredStateCache: new DesiredStateCache(paths.desiredStateFile),
     clock: systemClock,

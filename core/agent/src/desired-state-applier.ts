@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { assertNever, SlipwayError, type AgentSettings, type DesiredState, type DrainReport, type JobSpec, type JobStatus, type Logger } from '@slipway/contracts';
+import {
+  assertNever,
+  SlipwayError,
+  type AgentSettings,
+  type DesiredState,
+  type DrainReport,
+  type JobSpec,
+  type JobStatus,
+  type Logger,
+} from '@slipway/contracts';
 import { backoffDelay } from './backoff.js';
 import type { JobCatalog, JobContext, JobPlan } from './job-catalog.js';
 import { JobSupervisor } from './job-supervisor.js';
@@ -20,7 +29,10 @@ export interface ApplierDeps {
   /** Called when the drain report changes, so the agent reports it at once. */
   onDrainReport?(report: DrainReport): void;
   /** Mounts the VM's persistent disk (settings.persistentDiskId) before any job runs; absent: nothing to mount. */
-  disk?: { ensureMounted(diskId: string, signal: AbortSignal, options?: { copyFrom?: string }): Promise<string>; readonly mountedDiskId?: string };
+  disk?: {
+    ensureMounted(diskId: string, signal: AbortSignal, options?: { copyFrom?: string }): Promise<string>;
+    readonly mountedDiskId?: string;
+  };
   /** Called when a desired generation has been applied. */
   onApplied(generation: number, desired: DesiredState): void;
 }
@@ -81,8 +93,12 @@ export class DesiredStateApplier {
   converge(desired: DesiredState): void {
     if (this.halted.signal.aborted) return;
     const key = stateKey(desired);
-    if ((this.pending && stateKey(this.pending) === key) || (this.current && stateKey(this.current) === key) ||
-      (this.appliedKey === key && !this.pending && !this.current)) return;
+    if (
+      (this.pending && stateKey(this.pending) === key) ||
+      (this.current && stateKey(this.current) === key) ||
+      (this.appliedKey === key && !this.pending && !this.current)
+    )
+      return;
     this.pending = desired;
     // A drain that keeps failing retries until the desired state changes: this is that change.
     this.drainRetry?.abort();
@@ -125,7 +141,10 @@ export class DesiredStateApplier {
         }
       } catch (error) {
         // Not marked applied: the next sync hands the same generation back and it is tried again.
-        this.deps.logger.error('could not apply the desired state', { generation: desired.generation, error: describe(error) });
+        this.deps.logger.error('could not apply the desired state', {
+          generation: desired.generation,
+          error: describe(error),
+        });
       } finally {
         this.current = undefined;
       }
@@ -205,7 +224,11 @@ export class DesiredStateApplier {
     try {
       for (let attempt = 1; ; attempt++) {
         if (signal.aborted || retry.signal.aborted) return;
-        this.report({ state: 'draining', attempts: attempt, ...(this.drainReport?.message ? { message: this.drainReport.message } : {}) });
+        this.report({
+          state: 'draining',
+          attempts: attempt,
+          ...(this.drainReport?.message ? { message: this.drainReport.message } : {}),
+        });
         const failures: string[] = [];
         for (const spec of wanted) {
           if (signal.aborted) return;
@@ -235,7 +258,12 @@ export class DesiredStateApplier {
   }
 
   /** Runs one job's drain hook within the drain timeout; the failure's message, or undefined when it drained. */
-  private async drainJob(drain: NonNullable<JobCatalog['drain']>, spec: JobSpec, context: JobContext, signal: AbortSignal): Promise<string | undefined> {
+  private async drainJob(
+    drain: NonNullable<JobCatalog['drain']>,
+    spec: JobSpec,
+    context: JobContext,
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
     const timeoutMs = this.deps.drainTimeoutMs;
     const controller = new AbortController();
     const onHalt = (): void => controller.abort(signal.reason);
@@ -243,7 +271,10 @@ export class DesiredStateApplier {
     const timer = new AbortController();
     const timedOut = sleepQuietly(this.deps.supervisor.clock, timeoutMs, timer.signal).then(() => 'timeout' as const);
     try {
-      const outcome = await Promise.race([drain(spec, { ...context, signal: controller.signal }).then(() => 'done' as const), timedOut]);
+      const outcome = await Promise.race([
+        drain(spec, { ...context, signal: controller.signal }).then(() => 'done' as const),
+        timedOut,
+      ]);
       if (outcome === 'timeout') {
         controller.abort(new SlipwayError('Timeout', `drain of ${spec.name} exceeded ${timeoutMs} ms`));
         return `drain of ${spec.name} did not finish within ${timeoutMs} ms`;
@@ -261,7 +292,9 @@ export class DesiredStateApplier {
 
 /** What makes two desired states the same to apply: generation, state, jobs and properties. */
 function stateKey(desired: DesiredState): string {
-  return createHash('sha256').update(JSON.stringify([desired.generation, desired.state, desired.jobs, desired.properties ?? {}])).digest('base64');
+  return createHash('sha256')
+    .update(JSON.stringify([desired.generation, desired.state, desired.jobs, desired.properties ?? {}]))
+    .digest('base64');
 }
 
 function describe(error: unknown): string {

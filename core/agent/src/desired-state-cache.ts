@@ -40,14 +40,22 @@ export type CacheRefusal = 'none' | 'unreadable' | 'bad-format' | 'no-credential
  * agent renews its certificate (a new key), the copy is signed again.
  */
 export class DesiredStateCache {
-  constructor(private readonly file: string, private readonly logger?: Logger) {}
+  constructor(
+    private readonly file: string,
+    private readonly logger?: Logger,
+  ) {}
 
   get path(): string {
     return this.file;
   }
 
   async save(desired: DesiredState, credentials: AgentCredentials, at: number): Promise<void> {
-    const payload: CachedPayload = { format: DESIRED_STATE_FORMAT, agentId: credentials.agentId, savedAt: new Date(at).toISOString(), desired };
+    const payload: CachedPayload = {
+      format: DESIRED_STATE_FORMAT,
+      agentId: credentials.agentId,
+      savedAt: new Date(at).toISOString(),
+      desired,
+    };
     const bytes = JSON.stringify(payload);
     const signature = sign('sha256', Buffer.from(bytes), credentials.keyPem).toString('base64');
     const content: CachedFile = { payload: bytes, signature };
@@ -64,7 +72,10 @@ export class DesiredStateCache {
   }
 
   /** The kept desired state when it verifies for `agentId` under `credentials`, else why not. */
-  async load(agentId: string, credentials: AgentCredentials | undefined): Promise<{ desired: DesiredState; savedAt: string } | { refused: CacheRefusal }> {
+  async load(
+    agentId: string,
+    credentials: AgentCredentials | undefined,
+  ): Promise<{ desired: DesiredState; savedAt: string } | { refused: CacheRefusal }> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -79,10 +90,14 @@ export class DesiredStateCache {
     } catch {
       return this.refuse('bad-format');
     }
-    if (payload.format !== DESIRED_STATE_FORMAT || typeof file.signature !== 'string' || !payload.desired) return this.refuse('bad-format');
+    if (payload.format !== DESIRED_STATE_FORMAT || typeof file.signature !== 'string' || !payload.desired)
+      return this.refuse('bad-format');
     if (!credentials) return this.refuse('no-credentials');
-    const key = createPublicKey(new X509Certificate(credentials.certPem).publicKey.export({ type: 'spki', format: 'pem' }));
-    if (!verify('sha256', Buffer.from(file.payload), key, Buffer.from(file.signature, 'base64'))) return this.refuse('bad-signature');
+    const key = createPublicKey(
+      new X509Certificate(credentials.certPem).publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+    if (!verify('sha256', Buffer.from(file.payload), key, Buffer.from(file.signature, 'base64')))
+      return this.refuse('bad-signature');
     if (payload.agentId !== agentId || credentials.agentId !== agentId) return this.refuse('other-agent');
     return { desired: payload.desired, savedAt: payload.savedAt };
   }

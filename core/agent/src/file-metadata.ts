@@ -1,5 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { SlipwayError, decodeAgentSettings, type AgentSettings, type DiskLocation, type MetadataSource } from '@slipway/contracts';
+import {
+  SlipwayError,
+  decodeAgentSettings,
+  type AgentSettings,
+  type DiskLocation,
+  type MetadataSource,
+} from '@slipway/contracts';
 
 /**
  * What a `meta-data.json` beside the user data may say: the VM's id and address as its host knows them and
@@ -19,20 +25,29 @@ export interface FileMetaData {
 export class FileMetadataSource implements MetadataSource {
   readonly kind = 'file';
 
-  constructor(private readonly userDataPath: string, private readonly metaDataPath?: string) {}
+  constructor(
+    private readonly userDataPath: string,
+    private readonly metaDataPath?: string,
+  ) {}
 
   async readSettings(): Promise<AgentSettings> {
     let text: string;
     try {
       text = await readFile(this.userDataPath, 'utf8');
     } catch (error) {
-      throw new SlipwayError('NotFound', `cannot read the agent settings from ${this.userDataPath}: ${(error as Error).message}`, { cause: error });
+      throw new SlipwayError(
+        'NotFound',
+        `cannot read the agent settings from ${this.userDataPath}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     let settings: AgentSettings;
     try {
       settings = decodeAgentSettings(text);
     } catch (error) {
-      throw new SlipwayError('InvalidConfig', `${this.userDataPath} does not hold Slipway agent settings`, { cause: error });
+      throw new SlipwayError('InvalidConfig', `${this.userDataPath} does not hold Slipway agent settings`, {
+        cause: error,
+      });
     }
     const ip = (await this.metaData())?.network?.ip;
     return ip ? { ...settings, network: { ...settings.network, ip } } : settings;

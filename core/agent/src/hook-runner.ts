@@ -15,7 +15,10 @@ export class HookRunner {
   private readonly halt = new AbortController();
   private running: Promise<void> | undefined;
 
-  constructor(readonly spec: HookSpec, private readonly deps: { clock: Clock; logger: Logger; env?: Record<string, string>; onChange(): void }) {
+  constructor(
+    readonly spec: HookSpec,
+    private readonly deps: { clock: Clock; logger: Logger; env?: Record<string, string>; onChange(): void },
+  ) {
     if (spec.unavailable) {
       this.state = 'unavailable';
       this.reason = spec.unavailable;
@@ -33,7 +36,12 @@ export class HookRunner {
   }
 
   status(): HookStatus {
-    return { name: this.spec.name, state: this.state, attempts: this.attempts, ...(this.reason ? { reason: this.reason } : {}) };
+    return {
+      name: this.spec.name,
+      state: this.state,
+      attempts: this.attempts,
+      ...(this.reason ? { reason: this.reason } : {}),
+    };
   }
 
   private async loop(): Promise<void> {
@@ -59,16 +67,21 @@ export class HookRunner {
 
   private attempt(): Promise<string | undefined> {
     return new Promise((resolve) => {
-      execFile(this.spec.command, this.spec.args, {
-        env: { ...process.env, ...this.deps.env, ...this.spec.env },
-        timeout: this.spec.timeoutMs ?? 60_000,
-        signal: this.halt.signal,
-        maxBuffer: 4 * 1024 * 1024,
-      }, (error, _stdout, stderr) => {
-        if (!error) return resolve(undefined);
-        const text = String(stderr || '').trim() || error.message;
-        resolve(text.slice(-500));
-      });
+      execFile(
+        this.spec.command,
+        this.spec.args,
+        {
+          env: { ...process.env, ...this.deps.env, ...this.spec.env },
+          timeout: this.spec.timeoutMs ?? 60_000,
+          signal: this.halt.signal,
+          maxBuffer: 4 * 1024 * 1024,
+        },
+        (error, _stdout, stderr) => {
+          if (!error) return resolve(undefined);
+          const text = String(stderr || '').trim() || error.message;
+          resolve(text.slice(-500));
+        },
+      );
     });
   }
 }

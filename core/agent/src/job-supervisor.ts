@@ -10,7 +10,10 @@ export class JobSupervisor {
   private hooks: HookRunner[] = [];
   private unavailable: string | undefined;
 
-  constructor(readonly name: string, private readonly deps: SupervisorDeps & { env?: Record<string, string> }) {}
+  constructor(
+    readonly name: string,
+    private readonly deps: SupervisorDeps & { env?: Record<string, string> },
+  ) {}
 
   /** Takes over an already running process of this job (agent restart). */
   adopt(spec: ProcessSpec, process: RunningProcess): void {
@@ -23,7 +26,11 @@ export class JobSupervisor {
    * Makes the job's process list match `specs`: a process whose spec is unchanged keeps running (so an
    * adopted process is not restarted); removed or changed ones are stopped, in reverse order.
    */
-  async reconcile(specs: ProcessSpec[], graceMs: number, extras: { unavailable?: string; hooks?: HookSpec[] } = {}): Promise<void> {
+  async reconcile(
+    specs: ProcessSpec[],
+    graceMs: number,
+    extras: { unavailable?: string; hooks?: HookSpec[] } = {},
+  ): Promise<void> {
     const kept: ProcessSupervisor[] = [];
     const next = specs.map((spec) => {
       const existing = this.processes.find((p) => !kept.includes(p) && sameProcessSpec(p.spec, spec));

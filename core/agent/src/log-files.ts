@@ -10,7 +10,10 @@ export class LogCap {
   private readonly files = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly maxBytes: number, private readonly checkEveryMs = 5_000) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly checkEveryMs = 5_000,
+  ) {}
 
   watch(file: string): void {
     this.files.add(file);

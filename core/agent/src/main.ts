@@ -10,7 +10,19 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { runAgentProgram } from './cli.js';
 
-export { main, metadataSourceOf, parseCommandLine, runAgentProgram, usage, USAGE, type AgentCommandLine, type AgentProgramOptions, type NamedMetadataSource, type NamedMetadataSources } from './cli.js';
+export {
+  main,
+  metadataSourceOf,
+  parseCommandLine,
+  runAgentProgram,
+  usage,
+  USAGE,
+  type AgentCommandLine,
+  type AgentProgramOptions,
+  type NamedMetadataSource,
+  type NamedMetadataSources,
+} from './cli.js';
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 if (invokedDirectly) runAgentProgram(process.argv.slice(2));

@@ -1,18 +1,39 @@
 import { execFile } from 'node:child_process';
-import { cp, lstat, mkdir, readdir, readFile, readlink, realpath, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import {
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SlipwayError, type Clock, type DiskLocation, type Logger, type MetadataSource } from '@slipway/contracts';
 import { sleepQuietly } from './system-clock.js';
 
 /** Runs a system command (blkid, mkfs.ext4, mount); resolves with its exit code and output. */
-export type CommandRunner = (command: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+export type CommandRunner = (
+  command: string,
+  args: string[],
+) => Promise<{ code: number; stdout: string; stderr: string }>;
 
-export const execCommand: CommandRunner = (command, args) => new Promise((resolve) => {
-  execFile(command, args, { timeout: 120_000 }, (error, stdout, stderr) => {
-    const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 127) : 0;
-    resolve({ code, stdout: String(stdout), stderr: String(stderr || (error && code === 127 ? error.message : '')) });
+export const execCommand: CommandRunner = (command, args) =>
+  new Promise((resolve) => {
+    execFile(command, args, { timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error
+        ? typeof (error as { code?: unknown }).code === 'number'
+          ? (error as { code: number }).code
+          : 127
+        : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr || (error && code === 127 ? error.message : '')) });
+    });
   });
-});
 
 export interface PersistentDiskOptions {
   metadata: MetadataSource;
@@ -31,7 +52,10 @@ export interface PersistentDiskOptions {
 export const COPY_MARKER = '.slipway-copied-from-';
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -69,7 +93,12 @@ export class PersistentDisk {
         if (source && options.copyFrom) await this.copyOnce(options.copyFrom, source, diskId, location);
         await this.mount(location);
         this.mounted = diskId;
-        this.options.logger.info('persistent disk mounted', { diskId, at: this.options.storeDir, from: location.path, kind: location.kind });
+        this.options.logger.info('persistent disk mounted', {
+          diskId,
+          at: this.options.storeDir,
+          from: location.path,
+          kind: location.kind,
+        });
         return this.options.storeDir;
       }
       if (!waitingLogged) this.options.logger.info('waiting for the persistent disk to be attached', { diskId });
@@ -80,7 +109,8 @@ export class PersistentDisk {
 
   private async copyOnce(fromId: string, from: DiskLocation, toId: string, to: DiskLocation): Promise<void> {
     const marker = `${COPY_MARKER}${fromId}`;
-    if (from.kind !== to.kind) throw new SlipwayError('DiskError', `cannot copy disk ${fromId} (${from.kind}) onto disk ${toId} (${to.kind})`);
+    if (from.kind !== to.kind)
+      throw new SlipwayError('DiskError', `cannot copy disk ${fromId} (${from.kind}) onto disk ${toId} (${to.kind})`);
     if (to.kind === 'directory') {
       if (await exists(join(to.path, marker))) return;
       this.options.logger.info('copying the old persistent disk onto the grown one', { from: fromId, to: toId });
@@ -95,10 +125,15 @@ export class PersistentDisk {
     const staging = `${this.options.storeDir}.copy-from`;
     await mkdir(staging, { recursive: true, mode: 0o700 });
     const ro = await this.run('mount', ['-o', 'ro,noatime', await realpath(from.path).catch(() => from.path), staging]);
-    if (ro.code !== 0) throw new SlipwayError('DiskError', `mount ${from.path} ${staging} (read-only, to copy from) failed: ${ro.stderr.trim()}`);
+    if (ro.code !== 0)
+      throw new SlipwayError(
+        'DiskError',
+        `mount ${from.path} ${staging} (read-only, to copy from) failed: ${ro.stderr.trim()}`,
+      );
     try {
       const copied = await this.run('cp', ['-a', `${staging}/.`, `${this.options.storeDir}/`]);
-      if (copied.code !== 0) throw new SlipwayError('DiskError', `copying disk ${fromId} onto ${toId} failed: ${copied.stderr.trim()}`);
+      if (copied.code !== 0)
+        throw new SlipwayError('DiskError', `copying disk ${fromId} onto ${toId} failed: ${copied.stderr.trim()}`);
       await writeFile(join(this.options.storeDir, marker), `${new Date(this.options.clock.now()).toISOString()}\n`);
     } finally {
       await this.run('umount', [staging]);
@@ -114,18 +149,23 @@ export class PersistentDisk {
   private async mount(location: DiskLocation): Promise<void> {
     const store = this.options.storeDir;
     switch (location.kind) {
-      case 'directory': return linkDirectory(location.path, store);
-      case 'device': return this.mountDevice(location.path, store);
+      case 'directory':
+        return linkDirectory(location.path, store);
+      case 'device':
+        return this.mountDevice(location.path, store);
     }
   }
 
   private async mountDevice(device: string, store: string): Promise<void> {
     const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
     const real = await realpath(device).catch(() => device);
-    if (mounts.split('\n').some((line) => {
-      const [source, target] = line.split(' ');
-      return target === store && (source === device || source === real);
-    })) return;
+    if (
+      mounts.split('\n').some((line) => {
+        const [source, target] = line.split(' ');
+        return target === store && (source === device || source === real);
+      })
+    )
+      return;
     const probe = await this.run('blkid', ['-o', 'value', '-s', 'TYPE', real]);
     // blkid exits 2 when it finds no filesystem: a new disk. Any other failure must not lead to mkfs.
     if (probe.code === 2 || (probe.code === 0 && probe.stdout.trim() === '')) {
@@ -137,11 +177,16 @@ export class PersistentDisk {
     }
     await mkdir(store, { recursive: true, mode: 0o755 });
     const mounted = await this.run('mount', ['-o', 'defaults,noatime', real, store]);
-    if (mounted.code !== 0) throw new SlipwayError('DiskError', `mount ${real} ${store} failed: ${mounted.stderr.trim()}`);
+    if (mounted.code !== 0)
+      throw new SlipwayError('DiskError', `mount ${real} ${store} failed: ${mounted.stderr.trim()}`);
     // A disk the cloud grew in place (resizeDisk) keeps its old filesystem size until it is grown too; ext4
     // grows online, and on a disk of the same size this does nothing.
     const grown = await this.run('resize2fs', [real]);
-    if (grown.code !== 0) this.options.logger.warn('resize2fs of the persistent disk failed; it keeps its filesystem size', { device: real, error: grown.stderr.trim() });
+    if (grown.code !== 0)
+      this.options.logger.warn('resize2fs of the persistent disk failed; it keeps its filesystem size', {
+        device: real,
+        error: grown.stderr.trim(),
+      });
   }
 }
 
@@ -157,7 +202,9 @@ export async function findDeviceById(byIdDir: string, diskId: string): Promise<s
     return undefined;
   }
   const keys = [...new Set([diskId, diskId.replace(/-/g, ''), diskId.slice(0, 20)])].filter((k) => k.length >= 6);
-  const match = entries.filter((e) => !/-part\d+$/.test(e)).find((entry) => keys.some((key) => entry.endsWith(key) || entry.endsWith(`_${key}`) || entry.includes(`-${key}`)));
+  const match = entries
+    .filter((e) => !/-part\d+$/.test(e))
+    .find((entry) => keys.some((key) => entry.endsWith(key) || entry.endsWith(`_${key}`) || entry.includes(`-${key}`)));
   return match ? realpath(join(byIdDir, match)).catch(() => join(byIdDir, match)) : undefined;
 }
 

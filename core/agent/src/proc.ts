@@ -6,7 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
  */
 
 /** Fields of /proc/PID/stat the agent uses; undefined when there is no such process. */
-export function readProcStat(pid: number): { state: string; ppid: number; pgid: number; startTime: number } | undefined {
+export function readProcStat(
+  pid: number,
+): { state: string; ppid: number; pgid: number; startTime: number } | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -41,8 +43,12 @@ export function pidsWithEnv(name: string, value: string, options: { prefix?: boo
     } catch {
       continue;
     }
-    if ((environ.subarray(0, needle.length).equals(needle) || environ.includes(Buffer.concat([Buffer.from([0]), needle]))) &&
-      !['Z', 'X'].includes(readProcStat(pid)?.state ?? 'X')) found.push(pid);
+    if (
+      (environ.subarray(0, needle.length).equals(needle) ||
+        environ.includes(Buffer.concat([Buffer.from([0]), needle]))) &&
+      !['Z', 'X'].includes(readProcStat(pid)?.state ?? 'X')
+    )
+      found.push(pid);
   }
   return found;
 }

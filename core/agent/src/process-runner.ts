@@ -55,10 +55,18 @@ export interface ProcessRunner {
 
 /** Whether two specs describe the same program run the same way (a changed spec means a restart). */
 export function sameProcessSpec(a: ProcessSpec, b: ProcessSpec): boolean {
-  return a.job === b.job && a.name === b.name && a.command === b.command && a.cwd === b.cwd &&
-    a.configHash === b.configHash && a.unavailable === b.unavailable && a.warning === b.warning &&
-    a.args.length === b.args.length && a.args.every((arg, i) => arg === b.args[i]) &&
-    sameEnv(a.env ?? {}, b.env ?? {});
+  return (
+    a.job === b.job &&
+    a.name === b.name &&
+    a.command === b.command &&
+    a.cwd === b.cwd &&
+    a.configHash === b.configHash &&
+    a.unavailable === b.unavailable &&
+    a.warning === b.warning &&
+    a.args.length === b.args.length &&
+    a.args.every((arg, i) => arg === b.args[i]) &&
+    sameEnv(a.env ?? {}, b.env ?? {})
+  );
 }
 
 function sameEnv(a: Record<string, string>, b: Record<string, string>): boolean {

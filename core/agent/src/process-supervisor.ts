@@ -40,7 +40,10 @@ export class ProcessSupervisor {
   private failedChecks = 0;
   private healthLoop: AbortController | undefined;
 
-  constructor(readonly spec: ProcessSpec, private readonly deps: SupervisorDeps) {
+  constructor(
+    readonly spec: ProcessSpec,
+    private readonly deps: SupervisorDeps,
+  ) {
     this.logger = deps.logger.child({ job: spec.job, process: spec.name });
   }
 
@@ -61,7 +64,11 @@ export class ProcessSupervisor {
     if (this.stopping) await this.stopping;
     this.wanted = true;
     switch (this.phase) {
-      case 'starting': case 'running': case 'backoff': case 'failing': case 'stopping':
+      case 'starting':
+      case 'running':
+      case 'backoff':
+      case 'failing':
+      case 'stopping':
         return;
       case 'unavailable':
         return;
@@ -131,25 +138,34 @@ export class ProcessSupervisor {
 
   private state(): ProcessState {
     switch (this.phase) {
-      case 'idle': case 'starting': case 'backoff': return 'starting';
+      case 'idle':
+      case 'starting':
+      case 'backoff':
+        return 'starting';
       case 'running':
         // A process with a health check runs once the check has passed; it fails when checks keep failing after that.
         if (!this.spec.health) return 'running';
         if (!this.everHealthy) return 'starting';
         return this.healthy === 'unhealthy' && this.failedChecks >= HEALTH_FAILURES_TO_FAIL ? 'failing' : 'running';
       // A stopping process still runs until it has exited.
-      case 'stopping': return 'running';
-      case 'failing': return 'failing';
-      case 'stopped': return 'stopped';
-      case 'unavailable': return 'unavailable';
-      default: return assertNever(this.phase, 'process phase');
+      case 'stopping':
+        return 'running';
+      case 'failing':
+        return 'failing';
+      case 'stopped':
+        return 'stopped';
+      case 'unavailable':
+        return 'unavailable';
+      default:
+        return assertNever(this.phase, 'process phase');
     }
   }
 
   private healthReason(): { reason?: string } {
     if (this.phase !== 'running' || !this.spec.health || this.healthy === 'healthy') return {};
     const what = describeCheck(this.spec.health);
-    if (!this.everHealthy) return { reason: this.lastCheckError ? `waiting for ${what}: ${this.lastCheckError}` : `waiting for ${what}` };
+    if (!this.everHealthy)
+      return { reason: this.lastCheckError ? `waiting for ${what}: ${this.lastCheckError}` : `waiting for ${what}` };
     return this.lastCheckError ? { reason: `health check failing: ${this.lastCheckError}` } : {};
   }
 
@@ -215,7 +231,10 @@ export class ProcessSupervisor {
     this.process = process;
     this.phase = 'running';
     this.reason = undefined;
-    this.logger.info(isRestart ? 'process restarted' : 'process started', { pid: process.pid, restarts: this.restarts });
+    this.logger.info(isRestart ? 'process restarted' : 'process started', {
+      pid: process.pid,
+      restarts: this.restarts,
+    });
     this.watch(process);
     this.checkHealth(process);
     this.deps.onChange();

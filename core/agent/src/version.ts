@@ -7,7 +7,8 @@ declare const SLIPWAY_AGENT_VERSION: string | undefined;
 export function agentVersion(): string {
   if (typeof SLIPWAY_AGENT_VERSION === 'string') return SLIPWAY_AGENT_VERSION;
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return '0.0.0';
   }

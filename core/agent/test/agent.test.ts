@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allRunning, processOf, processStates, testAgent } from './support.js';
 
-const MASTER = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy'];
+const MASTER = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'containerd',
+  'kubelet',
+  'kube-proxy',
+];
 const WORKER = ['containerd', 'kubelet', 'kube-proxy'];
 
 describe('Agent', () => {
@@ -45,7 +53,11 @@ describe('Agent', () => {
     expect(first.appliedGeneration).toBe(0);
     expect(Object.values(processStates(first))).toEqual(MASTER.map(() => 'starting'));
 
-    const running = await recorder.waitForHeartbeat(agentId, (hb) => allRunning(hb) && hb.appliedGeneration === 1, 2_000);
+    const running = await recorder.waitForHeartbeat(
+      agentId,
+      (hb) => allRunning(hb) && hb.appliedGeneration === 1,
+      2_000,
+    );
     expect(Object.keys(processStates(running))).toEqual(MASTER);
     expect(runner.events.filter((e) => e.type === 'start').map((e) => e.name)).toEqual(MASTER);
     expect(recorder.syncs.find((s) => s.agentId === agentId)?.waitMs).toBe(0);
@@ -61,7 +73,11 @@ describe('Agent', () => {
     const oldPid = processOf(before, 'kubelet')!.pid;
 
     expect(runner.kill('kubelet', 137)).toBe(true);
-    const after = await recorder.waitForHeartbeat(agentId, (hb) => processOf(hb, 'kubelet')?.restarts === 1 && processOf(hb, 'kubelet')?.state === 'running', 2_000);
+    const after = await recorder.waitForHeartbeat(
+      agentId,
+      (hb) => processOf(hb, 'kubelet')?.restarts === 1 && processOf(hb, 'kubelet')?.state === 'running',
+      2_000,
+    );
     expect(processOf(after, 'kubelet')!.pid).not.toBe(oldPid);
     expect(processOf(after, 'containerd')!.restarts).toBe(0);
     expect(runner.startCount('kubelet')).toBe(2);
@@ -77,10 +93,18 @@ describe('Agent', () => {
 
     for (let restarts = 1; restarts <= 2; restarts++) {
       runner.kill('kube-proxy');
-      await recorder.waitForHeartbeat(agentId, (hb) => processOf(hb, 'kube-proxy')?.restarts === restarts && processOf(hb, 'kube-proxy')?.state === 'running', 2_000);
+      await recorder.waitForHeartbeat(
+        agentId,
+        (hb) => processOf(hb, 'kube-proxy')?.restarts === restarts && processOf(hb, 'kube-proxy')?.state === 'running',
+        2_000,
+      );
     }
     runner.kill('kube-proxy');
-    const failing = await recorder.waitForHeartbeat(agentId, (hb) => processOf(hb, 'kube-proxy')?.state === 'failing', 2_000);
+    const failing = await recorder.waitForHeartbeat(
+      agentId,
+      (hb) => processOf(hb, 'kube-proxy')?.state === 'failing',
+      2_000,
+    );
     expect(processOf(failing, 'kube-proxy')!.reason).toMatch(/exited with code 1.*not restarting/);
 
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -97,13 +121,17 @@ describe('Agent', () => {
     await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
 
     const desired = recorder.setDesired(agentId, { state: 'stopped' });
-    const stopped = await recorder.waitForHeartbeat(agentId, (hb) => hb.appliedGeneration === desired.generation, 2_000);
+    const stopped = await recorder.waitForHeartbeat(
+      agentId,
+      (hb) => hb.appliedGeneration === desired.generation,
+      2_000,
+    );
     expect(Object.values(processStates(stopped))).toEqual(WORKER.map(() => 'stopped'));
     expect(runner.events.filter((e) => e.type === 'stop').map((e) => e.name)).toEqual([...WORKER].reverse());
     expect(runner.running()).toEqual([]);
   });
 
-  it('runs each job\'s drain hook, keeping processes, before reporting drained', async () => {
+  it("runs each job's drain hook, keeping processes, before reporting drained", async () => {
     const agentId = nextId();
     const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
     const drained: string[] = [];
@@ -135,16 +163,26 @@ describe('Agent', () => {
       processes: (job, context) => defaultJobCatalog.processes(job, context),
       drain: () => new Promise(() => undefined),
     };
-    const agent = track(testAgent(settings, new SimulatedProcessRunner(), { jobCatalog: catalog, drainTimeoutMs: 50, drainBackoff: { baseMs: 20, maxMs: 40 } }));
+    const agent = track(
+      testAgent(settings, new SimulatedProcessRunner(), {
+        jobCatalog: catalog,
+        drainTimeoutMs: 50,
+        drainBackoff: { baseMs: 20, maxMs: 40 },
+      }),
+    );
     await agent.start();
     await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
     recorder.setDesired(agentId, { state: 'drained' });
-    const failed = await recorder.waitForHeartbeat(agentId, (hb) => hb.drain?.state === 'failed' && hb.drain.attempts >= 2, 3_000);
+    const failed = await recorder.waitForHeartbeat(
+      agentId,
+      (hb) => hb.drain?.state === 'failed' && hb.drain.attempts >= 2,
+      3_000,
+    );
     expect(failed.drained).toBe(false);
     expect(failed.drain!.message).toContain('drain of containerd did not finish within 50 ms');
   });
 
-  it('reports each failed drain attempt with the hook\'s message, retries with backoff, and reports drained once one succeeds', async () => {
+  it("reports each failed drain attempt with the hook's message, retries with backoff, and reports drained once one succeeds", async () => {
     const agentId = nextId();
     const settings = await recorder.settingsFor(agentId, { heartbeatIntervalMs: 10_000 });
     const attempts: number[] = [];
@@ -154,16 +192,28 @@ describe('Agent', () => {
       async drain(job) {
         if (job.name !== 'kubelet') return;
         attempts.push(Date.now());
-        if (blocked) throw new Error('error when evicting pods/"web-0" -n "shop" (will retry after 5s): Cannot evict pod as it would violate the pod\'s disruption budget.');
+        if (blocked)
+          throw new Error(
+            'error when evicting pods/"web-0" -n "shop" (will retry after 5s): Cannot evict pod as it would violate the pod\'s disruption budget.',
+          );
       },
     };
-    const agent = track(testAgent(settings, new SimulatedProcessRunner(), { jobCatalog: catalog, drainBackoff: { baseMs: 40, maxMs: 160 } }));
+    const agent = track(
+      testAgent(settings, new SimulatedProcessRunner(), {
+        jobCatalog: catalog,
+        drainBackoff: { baseMs: 40, maxMs: 160 },
+      }),
+    );
     await agent.start();
     await recorder.waitForHeartbeat(agentId, allRunning, 2_000);
     recorder.setDesired(agentId, { state: 'drained' });
-    const failed = await recorder.waitForHeartbeat(agentId, (hb) => hb.drain?.state === 'failed' && hb.drain.attempts >= 3, 3_000);
+    const failed = await recorder.waitForHeartbeat(
+      agentId,
+      (hb) => hb.drain?.state === 'failed' && hb.drain.attempts >= 3,
+      3_000,
+    );
     expect(failed.drained).toBe(false);
-    expect(failed.drain!.message).toContain('Cannot evict pod as it would violate the pod\'s disruption budget');
+    expect(failed.drain!.message).toContain("Cannot evict pod as it would violate the pod's disruption budget");
     const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
     expect(gaps[1]!, 'the retries slow down').toBeGreaterThanOrEqual(gaps[0]! + 20);
 
@@ -199,7 +249,8 @@ describe('Agent', () => {
     // The control plane replaced this VM: its certificate is refused from now on.
     recorder.revoke(agentId);
     const heartbeats = recorder.heartbeats(agentId).length;
-    const refused = () => recorder.syncs.filter((s) => s.route === 'sync' && s.status === 401 && s.agentId === undefined).length;
+    const refused = () =>
+      recorder.syncs.filter((s) => s.route === 'sync' && s.status === 401 && s.agentId === undefined).length;
     const refusedBefore = refused();
     await waitUntil(() => refused() >= refusedBefore + 3, 2_000);
     expect(recorder.heartbeats(agentId).length).toBe(heartbeats);
@@ -214,7 +265,8 @@ describe('Agent', () => {
       const settings = await recorder.settingsFor(agentId, { bootstrap: foreign.bootstrap });
       const agent = track(testAgent(settings, new SimulatedProcessRunner()));
       await agent.start();
-      const refused = () => recorder.syncs.filter((s) => s.route === 'bootstrap' && s.status === 401 && s.agentId === agentId).length;
+      const refused = () =>
+        recorder.syncs.filter((s) => s.route === 'bootstrap' && s.status === 401 && s.agentId === agentId).length;
       await waitUntil(() => refused() >= 3, 2_000);
       expect(recorder.heartbeats(agentId)).toEqual([]);
       expect(agent.credentials).toBeUndefined();
@@ -242,7 +294,10 @@ describe('Agent', () => {
       const second = track(testAgent(settings, new SimulatedProcessRunner(), { credentials: store }));
       await second.start();
       await recorder.waitForHeartbeat(agentId, () => recorder.heartbeats(agentId).length > seen, 2_000);
-      expect(recorder.syncs.filter((s) => s.route === 'bootstrap' && s.agentId === agentId).map((s) => s.status), 'one bootstrap, the token spent once').toEqual([200]);
+      expect(
+        recorder.syncs.filter((s) => s.route === 'bootstrap' && s.agentId === agentId).map((s) => s.status),
+        'one bootstrap, the token spent once',
+      ).toEqual([200]);
       expect(second.credentials?.serial).toBe(recorder.serialsOf(agentId)[0]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -272,14 +327,22 @@ describe('Agent', () => {
     const credentials = new MemoryCredentialStore();
     const first = testAgent(settings, runner, { credentials });
     await first.start();
-    const before = await recorder.waitForHeartbeat(agentId, (hb) => allRunning(hb) && hb.appliedGeneration === 1, 2_000);
+    const before = await recorder.waitForHeartbeat(
+      agentId,
+      (hb) => allRunning(hb) && hb.appliedGeneration === 1,
+      2_000,
+    );
     await first.detach();
     expect(runner.running().map((p) => p.spec.name)).toEqual(WORKER);
 
     const seen = recorder.heartbeats(agentId).length;
     const second = track(testAgent(settings, runner, { credentials }));
     await second.start();
-    const after = await recorder.waitForHeartbeat(agentId, (hb) => recorder.heartbeats(agentId).length > seen && hb.appliedGeneration === 1 && allRunning(hb), 2_000);
+    const after = await recorder.waitForHeartbeat(
+      agentId,
+      (hb) => recorder.heartbeats(agentId).length > seen && hb.appliedGeneration === 1 && allRunning(hb),
+      2_000,
+    );
     for (const name of WORKER) {
       expect(runner.startCount(name), `${name} started once`).toBe(1);
       expect(processOf(after, name)!.pid).toBe(processOf(before, name)!.pid);
@@ -287,7 +350,11 @@ describe('Agent', () => {
     }
     // The adopted processes are supervised again.
     runner.kill('kubelet');
-    await recorder.waitForHeartbeat(agentId, (hb) => processOf(hb, 'kubelet')?.restarts === 1 && processOf(hb, 'kubelet')?.state === 'running', 2_000);
+    await recorder.waitForHeartbeat(
+      agentId,
+      (hb) => processOf(hb, 'kubelet')?.restarts === 1 && processOf(hb, 'kubelet')?.state === 'running',
+      2_000,
+    );
   });
 });
 

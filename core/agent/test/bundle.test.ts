@@ -48,12 +48,25 @@ describe('the bundled agent (one file, nothing else)', () => {
 
   /** Starts the bundled agent the way the systemd unit does, from the image directory, with only PATH set. */
   function startAgent(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-    const child = spawn(process.execPath, [agentFile, ...args], { cwd: imageDir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [agentFile, ...args], {
+      cwd: imageDir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
-    child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => { children.delete(child); done(code); }));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((done) =>
+      child.once('exit', (code) => {
+        children.delete(child);
+        done(code);
+      }),
+    );
     return { child, output: () => text, exited };
   }
 
@@ -63,23 +76,56 @@ describe('the bundled agent (one file, nothing else)', () => {
   }
 
   /** Waits for a sync, and says what the agent printed when there is none (a missing module, a bad source). */
-  async function syncOf(agent: ReturnType<typeof startAgent>, agentId: string, accept: (hb: Heartbeat) => boolean = () => true): Promise<Heartbeat> {
-    const exitedEarly = agent.exited.then((code) => { throw new Error(`the bundled agent exited ${code} before it synced:\n${agent.output()}`); });
+  async function syncOf(
+    agent: ReturnType<typeof startAgent>,
+    agentId: string,
+    accept: (hb: Heartbeat) => boolean = () => true,
+  ): Promise<Heartbeat> {
+    const exitedEarly = agent.exited.then((code) => {
+      throw new Error(`the bundled agent exited ${code} before it synced:\n${agent.output()}`);
+    });
     return Promise.race([recorder.waitForHeartbeat(agentId, accept, 10_000), exitedEarly]);
   }
 
   it('is one executable ESM file, without the engine, a database or a cloud SDK in it', async () => {
-    expect(await readdir(imageDir, { recursive: true })).toEqual(['opt', join('opt', 'slipway'), join('opt', 'slipway', 'slipway-agent.mjs')]);
-    for (let dir = imageDir; dir !== dirname(dir); dir = dirname(dir)) expect(existsSync(join(dir, 'node_modules')), `${dir}/node_modules`).toBe(false);
+    expect(await readdir(imageDir, { recursive: true })).toEqual([
+      'opt',
+      join('opt', 'slipway'),
+      join('opt', 'slipway', 'slipway-agent.mjs'),
+    ]);
+    for (let dir = imageDir; dir !== dirname(dir); dir = dirname(dir))
+      expect(existsSync(join(dir, 'node_modules')), `${dir}/node_modules`).toBe(false);
     expect((await stat(agentFile)).mode & 0o111).toBe(0o111);
     expect(bundleReport).toMatch(/slipway-agent\.mjs: [\d.]+ KiB \(\d+ bytes\) in \d+ ms/);
     const packages = [...bundleReport.matchAll(/^ {2}(\S+) +[\d.]+ KiB/gm)].map((m) => m[1]).sort();
-    expect(packages).toEqual(['@slipway/agent', '@slipway/contracts', '@slipway/iaas-aws', '@slipway/iaas-azure', '@slipway/iaas-gcp', '@slipway/iaas-local', '@slipway/iaas-openstack', '@slipway/iaas-vsphere']);
+    expect(packages).toEqual([
+      '@slipway/agent',
+      '@slipway/contracts',
+      '@slipway/iaas-aws',
+      '@slipway/iaas-azure',
+      '@slipway/iaas-gcp',
+      '@slipway/iaas-local',
+      '@slipway/iaas-openstack',
+      '@slipway/iaas-vsphere',
+    ]);
   });
 
-  it('answers --help on stdout with every cloud\'s metadata source by name', async () => {
-    const { stdout } = await run(process.execPath, [agentFile, '--help'], { cwd: imageDir, env: { PATH: process.env.PATH ?? '' } });
-    for (const name of ['file:USER_DATA', 'aws[:URL]', 'gcp[:URL]', 'azure[:URL]', 'openstack[:URL]', 'openstack-config-drive:MOUNT_PATH', 'vsphere[:VMTOOLSD]', 'local:DRIVER_ROOT,VM_ID', 'module:SPECIFIER#EXPORT']) {
+  it("answers --help on stdout with every cloud's metadata source by name", async () => {
+    const { stdout } = await run(process.execPath, [agentFile, '--help'], {
+      cwd: imageDir,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    for (const name of [
+      'file:USER_DATA',
+      'aws[:URL]',
+      'gcp[:URL]',
+      'azure[:URL]',
+      'openstack[:URL]',
+      'openstack-config-drive:MOUNT_PATH',
+      'vsphere[:VMTOOLSD]',
+      'local:DRIVER_ROOT,VM_ID',
+      'module:SPECIFIER#EXPORT',
+    ]) {
       expect(stdout).toContain(`--metadata ${name}`);
     }
   });
@@ -91,9 +137,17 @@ describe('the bundled agent (one file, nothing else)', () => {
     const root = join(vmDir, 'fs');
     await mkdir(root, { recursive: true });
     await writeFile(join(vmDir, 'user-data.json'), JSON.stringify(settings), { mode: 0o600 });
-    await writeFile(join(vmDir, 'meta-data.json'), JSON.stringify({ instanceId: 'vm-file', network: { ip: '127.0.0.1' } }));
+    await writeFile(
+      join(vmDir, 'meta-data.json'),
+      JSON.stringify({ instanceId: 'vm-file', network: { ip: '127.0.0.1' } }),
+    );
 
-    const agent = startAgent(['--metadata', `file:${join(vmDir, 'user-data.json')},${join(vmDir, 'meta-data.json')}`, '--root', root]);
+    const agent = startAgent([
+      '--metadata',
+      `file:${join(vmDir, 'user-data.json')},${join(vmDir, 'meta-data.json')}`,
+      '--root',
+      root,
+    ]);
     const first = await syncOf(agent, agentId);
     expect(first).toMatchObject({ agentId, instanceId: settings.instanceId });
     // The recorder sends the worker jobs without cluster settings: the bundled job catalog says why it cannot run them.
@@ -107,14 +161,15 @@ describe('the bundled agent (one file, nothing else)', () => {
     expect(agent.output()).toMatch(/"metadata":"file"/);
   });
 
-  it('reads a cloud\'s metadata service by name: --metadata openstack:URL', async () => {
+  it("reads a cloud's metadata service by name: --metadata openstack:URL", async () => {
     const agentId = 'bundled-openstack-1';
     const settings = await recorder.settingsFor(agentId, { group: 'worker' });
     const asked: string[] = [];
     const nova = await serveMetadata(servers, (path) => {
       asked.push(path);
       if (path === '/openstack/latest/user_data') return JSON.stringify(settings);
-      if (path === '/openstack/latest/meta_data.json') return JSON.stringify({ uuid: 'server-uuid-1', name: 'bundled' });
+      if (path === '/openstack/latest/meta_data.json')
+        return JSON.stringify({ uuid: 'server-uuid-1', name: 'bundled' });
       return undefined;
     });
     const root = join(imageDir, 'vm-openstack');
@@ -130,21 +185,26 @@ describe('the bundled agent (one file, nothing else)', () => {
   it('refuses an unknown source by listing the ones it has, and exits 1', async () => {
     const agent = startAgent(['--metadata', 'cloudy', '--root', join(imageDir, 'vm-none')]);
     expect(await agent.exited).toBe(1);
-    expect(agent.output()).toMatch(/--metadata cloudy: expected one of file:PATH, aws, gcp, azure, openstack, openstack-config-drive, vsphere, local, module:SPECIFIER#EXPORT/);
+    expect(agent.output()).toMatch(
+      /--metadata cloudy: expected one of file:PATH, aws, gcp, azure, openstack, openstack-config-drive, vsphere, local, module:SPECIFIER#EXPORT/,
+    );
   });
 
-  it('still takes module:SPECIFIER#EXPORT, importing a reader from the image\'s disk', async () => {
+  it("still takes module:SPECIFIER#EXPORT, importing a reader from the image's disk", async () => {
     const agentId = 'bundled-module-1';
     const settings: AgentSettings = await recorder.settingsFor(agentId, { group: 'worker' });
     const reader = join(imageDir, 'opt', 'slipway', 'acme-metadata.mjs');
     // A vendor's reader for a cloud outside the repo: base64 user data, as most clouds deliver it.
-    await writeFile(reader, [
-      `const userData = ${JSON.stringify(encodeAgentSettings(settings))};`,
-      'export class AcmeMetadata {',
-      '  kind = "acme";',
-      '  async readSettings() { return JSON.parse(Buffer.from(userData, "base64").toString("utf8")); }',
-      '}',
-    ].join('\n'));
+    await writeFile(
+      reader,
+      [
+        `const userData = ${JSON.stringify(encodeAgentSettings(settings))};`,
+        'export class AcmeMetadata {',
+        '  kind = "acme";',
+        '  async readSettings() { return JSON.parse(Buffer.from(userData, "base64").toString("utf8")); }',
+        '}',
+      ].join('\n'),
+    );
     const agent = startAgent(['--metadata', `module:${reader}#AcmeMetadata`, '--root', join(imageDir, 'vm-module')]);
     expect(await syncOf(agent, agentId)).toMatchObject({ agentId });
     expect(await stopAgent(agent)).toBe(0);

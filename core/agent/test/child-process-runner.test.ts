@@ -3,10 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentChannelRecorder } from '@slipway/testkit/simulation';
-import { ChildProcessRunner, FileCredentialStore, readProcStat, type JobCatalog, type ProcessSpec, type RunningProcess } from '../src/index.js';
+import {
+  ChildProcessRunner,
+  FileCredentialStore,
+  readProcStat,
+  type JobCatalog,
+  type ProcessSpec,
+  type RunningProcess,
+} from '../src/index.js';
 import { allRunning, processOf, testAgent } from './support.js';
 
-const SLEEPER = [process.execPath, ['-e', 'process.stdout.write("up\\n"); console.error("to stderr"); setInterval(() => {}, 1000)']] as const;
+const SLEEPER = [
+  process.execPath,
+  ['-e', 'process.stdout.write("up\\n"); console.error("to stderr"); setInterval(() => {}, 1000)'],
+] as const;
 
 function spec(name: string, command: string = SLEEPER[0], args: string[] = [...SLEEPER[1]]): ProcessSpec {
   return { job: 'test', name, command, args };
@@ -43,16 +53,33 @@ describe('ChildProcessRunner', () => {
     const process1 = await runner().start(spec('leader'));
     started.push(process1);
     expect(readProcStat(process1.pid)!.pgid, 'its own process group').toBe(process1.pid);
-    await until(() => readFileSync(join(dir, 'log/test/leader.log'), 'utf8').includes('to stderr'), 5_000, 'output logged');
+    await until(
+      () => readFileSync(join(dir, 'log/test/leader.log'), 'utf8').includes('to stderr'),
+      5_000,
+      'output logged',
+    );
     expect(readFileSync(join(dir, 'log/test/leader.log'), 'utf8')).toContain('up\n');
     expect(statSync(join(dir, 'run/leader.pid.json')).mode & 0o777).toBe(0o600);
   });
 
   it('stop() ends the whole tree the process spawned', async () => {
-    const shell = await runner().start({ ...spec('tree', '/bin/sh', ['-c', 'sleep 300 & echo $! > child.pid; sleep 300']), cwd: dir });
+    const shell = await runner().start({
+      ...spec('tree', '/bin/sh', ['-c', 'sleep 300 & echo $! > child.pid; sleep 300']),
+      cwd: dir,
+    });
     const childFile = join(dir, 'child.pid');
     try {
-      await until(() => { try { return readFileSync(childFile, 'utf8').trim().length > 0; } catch { return false; } }, 5_000, 'grandchild started');
+      await until(
+        () => {
+          try {
+            return readFileSync(childFile, 'utf8').trim().length > 0;
+          } catch {
+            return false;
+          }
+        },
+        5_000,
+        'grandchild started',
+      );
       const grandchild = Number(readFileSync(childFile, 'utf8'));
       expect(alive(grandchild)).toBe(true);
       await shell.stop(2_000);
@@ -87,11 +114,17 @@ describe('ChildProcessRunner', () => {
 
   it('caps a log file: past the limit it is copied to .1 and truncated, the process writing on', async () => {
     const capped = runner({ logMaxBytes: 10_000 });
-    const chatty = await capped.start(spec('chatty', process.execPath, ['-e', 'setInterval(() => process.stdout.write("x".repeat(1000) + "\\n"), 5)']));
+    const chatty = await capped.start(
+      spec('chatty', process.execPath, ['-e', 'setInterval(() => process.stdout.write("x".repeat(1000) + "\\n"), 5)']),
+    );
     started.push(chatty);
     const log = join(dir, 'log/test/chatty.log');
     await until(() => statSync(log).size > 20_000, 5_000, 'log grows');
-    const restarted = new ChildProcessRunner({ runDir: join(dir, 'run'), logDir: join(dir, 'log'), logMaxBytes: 10_000 });
+    const restarted = new ChildProcessRunner({
+      runDir: join(dir, 'run'),
+      logDir: join(dir, 'log'),
+      logMaxBytes: 10_000,
+    });
     await restarted.list();
     const cap = (restarted as unknown as { logs: { enforce(): string[] } }).logs;
     expect(cap.enforce()).toEqual([log]);
@@ -117,20 +150,29 @@ describe('Agent with real processes', () => {
 
   it('a restarted agent adopts its running processes through pid files, then supervises them again', async () => {
     const catalog: JobCatalog = { processes: (job) => job.processes.map((name) => ({ ...spec(name), job: job.name })) };
-    const runnerOf = () => new ChildProcessRunner({ runDir: join(dir, 'run'), logDir: join(dir, 'log'), adoptedPollMs: 50 });
+    const runnerOf = () =>
+      new ChildProcessRunner({ runDir: join(dir, 'run'), logDir: join(dir, 'log'), adoptedPollMs: 50 });
     const settings = await recorder.settingsFor('real-1', { heartbeatIntervalMs: 10_000 });
     // The VM's identity directory: the restarted agent reuses the key and certificate, its token is spent.
     const credentials = new FileCredentialStore(join(dir, 'identity'));
     const first = testAgent(settings, runnerOf(), { jobCatalog: catalog, credentials });
     await first.start();
-    const before = await recorder.waitForHeartbeat('real-1', (hb) => allRunning(hb) && hb.appliedGeneration === 1, 10_000);
+    const before = await recorder.waitForHeartbeat(
+      'real-1',
+      (hb) => allRunning(hb) && hb.appliedGeneration === 1,
+      10_000,
+    );
     await first.detach();
 
     const second = testAgent(settings, runnerOf(), { jobCatalog: catalog, credentials });
     await second.start();
     try {
       const seen = recorder.heartbeats('real-1').length;
-      const after = await recorder.waitForHeartbeat('real-1', (hb) => recorder.heartbeats('real-1').length > seen && allRunning(hb) && hb.appliedGeneration === 1, 10_000);
+      const after = await recorder.waitForHeartbeat(
+        'real-1',
+        (hb) => recorder.heartbeats('real-1').length > seen && allRunning(hb) && hb.appliedGeneration === 1,
+        10_000,
+      );
       for (const name of ['containerd', 'kubelet', 'kube-proxy']) {
         expect(processOf(after, name)!.pid, `${name} kept its pid`).toBe(processOf(before, name)!.pid);
         expect(processOf(after, name)!.restarts).toBe(0);
@@ -138,7 +180,11 @@ describe('Agent with real processes', () => {
       }
       // Not its child, still supervised: a kill is noticed and the process restarted.
       process.kill(processOf(after, 'kubelet')!.pid!, 'SIGKILL');
-      const restarted = await recorder.waitForHeartbeat('real-1', (hb) => processOf(hb, 'kubelet')?.restarts === 1 && processOf(hb, 'kubelet')?.state === 'running', 10_000);
+      const restarted = await recorder.waitForHeartbeat(
+        'real-1',
+        (hb) => processOf(hb, 'kubelet')?.restarts === 1 && processOf(hb, 'kubelet')?.state === 'running',
+        10_000,
+      );
       expect(processOf(restarted, 'kubelet')!.pid).not.toBe(processOf(after, 'kubelet')!.pid);
     } finally {
       await second.stop();

@@ -34,7 +34,10 @@ export interface CorefileServerBlock {
 }
 
 export class CorefileSyntaxError extends Error {
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(`Corefile line ${line}: ${message}`);
   }
 }
@@ -97,9 +100,17 @@ export function parseCorefile(text: string): CorefileServerBlock[] {
   while (at < lines.length) {
     const head = lines[at]!;
     const last = head.at(-1)!;
-    if (!isOpen(last)) throw new CorefileSyntaxError(last.line, `a server block's keys must be followed by '{' on the same line (found "${last.text}")`);
-    const keys = head.slice(0, -1).flatMap((t) => t.text.split(',')).filter(Boolean);
-    if (!keys.length) throw new CorefileSyntaxError(last.line, 'a server block needs at least one key (a zone such as ".:53")');
+    if (!isOpen(last))
+      throw new CorefileSyntaxError(
+        last.line,
+        `a server block's keys must be followed by '{' on the same line (found "${last.text}")`,
+      );
+    const keys = head
+      .slice(0, -1)
+      .flatMap((t) => t.text.split(','))
+      .filter(Boolean);
+    if (!keys.length)
+      throw new CorefileSyntaxError(last.line, 'a server block needs at least one key (a zone such as ".:53")');
     const bad = head.slice(0, -1).find((t) => isBrace(t));
     if (bad) throw new CorefileSyntaxError(bad.line, `unexpected "${bad.text}" among a server block's keys`);
     const { directives, next } = parseBody(lines, at + 1, last.line);
@@ -109,7 +120,11 @@ export function parseCorefile(text: string): CorefileServerBlock[] {
   return blocks;
 }
 
-function parseBody(lines: CorefileToken[][], from: number, openedAt: number): { directives: CorefileDirective[]; next: number } {
+function parseBody(
+  lines: CorefileToken[][],
+  from: number,
+  openedAt: number,
+): { directives: CorefileDirective[]; next: number } {
   const directives: CorefileDirective[] = [];
   let at = from;
   while (at < lines.length) {
@@ -123,9 +138,12 @@ function parseBody(lines: CorefileToken[][], from: number, openedAt: number): { 
     const inner = tokens.slice(1, opens ? -1 : undefined);
     const brace = [first, ...inner].find((t) => isBrace(t));
     if (brace) {
-      throw new CorefileSyntaxError(brace.line, brace.text === '{'
-        ? `'{' must be the last token of its line (the directive "${first.text}" continues after it)`
-        : "'}' must be on a line of its own");
+      throw new CorefileSyntaxError(
+        brace.line,
+        brace.text === '{'
+          ? `'{' must be the last token of its line (the directive "${first.text}" continues after it)`
+          : "'}' must be on a line of its own",
+      );
     }
     const directive: CorefileDirective = { name: first.text, args: inner.map((t) => t.text), line: first.line };
     at++;

@@ -11,13 +11,34 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A key and a certificate for `cn`, made by openssl as the control plane's agent CA would issue one. */
 function credentials(cn: string, name: string): AgentCredentials {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${cn}`, '-days', '7',
-    '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`)], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      '7',
+      '-keyout',
+      join(dir, `${name}.key`),
+      '-out',
+      join(dir, `${name}.pem`),
+    ],
+    { stdio: 'ignore' },
+  );
   return credentialsOf(readFileSync(join(dir, `${name}.pem`), 'utf8'), readFileSync(join(dir, `${name}.key`), 'utf8'));
 }
 
 const desired: DesiredState = {
-  generation: 3, state: 'running', jobs: [{ name: 'etcd', processes: ['etcd'] }],
+  generation: 3,
+  state: 'running',
+  jobs: [{ name: 'etcd', processes: ['etcd'] }],
   properties: { cluster: { name: 'prod' }, etcd: { name: 'master-0' } },
 } as unknown as DesiredState;
 
@@ -25,14 +46,14 @@ describe('the kept desired state', () => {
   const agent = credentials('agent-1', 'agent-1');
   const cache = new DesiredStateCache(join(dir, 'state', 'desired-state.json'));
 
-  it('is kept 0600 and read back when its signature verifies under the agent\'s own certificate', async () => {
+  it("is kept 0600 and read back when its signature verifies under the agent's own certificate", async () => {
     expect(await cache.load('agent-1', agent)).toEqual({ refused: 'none' });
     await cache.save(desired, agent, Date.parse('2026-12-07T03:00:00Z'));
     expect(statSync(cache.path).mode & 0o777).toBe(0o600);
     expect(await cache.load('agent-1', agent)).toEqual({ desired, savedAt: '2026-12-07T03:00:00.000Z' });
   });
 
-  it('is refused when edited, when another key signed it, or when it was another VM incarnation\'s', async () => {
+  it("is refused when edited, when another key signed it, or when it was another VM incarnation's", async () => {
     await cache.save(desired, agent, Date.now());
     const original = readFileSync(cache.path, 'utf8');
     // An edit on disk (a process added, here a changed generation) breaks the signature.

@@ -8,11 +8,15 @@ import { createKeyAndRequest, credentialsOf, FileCredentialStore } from '../src/
 const dir = mkdtempSync(join(tmpdir(), 'agent-identity-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('the agent\'s key and certificate request', () => {
+describe("the agent's key and certificate request", () => {
   it('makes a P-256 key and a CSR for its agent id that openssl verifies', async () => {
     const { keyPem, csrPem } = await createKeyAndRequest('agent-7f3a');
     writeFileSync(join(dir, 'agent.csr'), csrPem);
-    const out = execFileSync('openssl', ['req', '-in', join(dir, 'agent.csr'), '-noout', '-verify', '-subject', '-text'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(
+      'openssl',
+      ['req', '-in', join(dir, 'agent.csr'), '-noout', '-verify', '-subject', '-text'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     expect(out).toMatch(/subject=\s*CN\s*=\s*agent-7f3a/);
     expect(out).toContain('prime256v1');
     expect(keyPem).toContain('BEGIN PRIVATE KEY');
@@ -21,9 +25,31 @@ describe('the agent\'s key and certificate request', () => {
   });
 
   it('keeps key and certificate in one 0600 file in a 0700 directory, and reads back what it wrote', async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=agent-1', '-days', '7',
-      '-keyout', join(dir, 'leaf.key'), '-out', join(dir, 'leaf.pem')], { stdio: 'ignore' });
-    const leaf = { certificatePem: readFileSync(join(dir, 'leaf.pem'), 'utf8'), privateKeyPem: readFileSync(join(dir, 'leaf.key'), 'utf8') };
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-subj',
+        '/CN=agent-1',
+        '-days',
+        '7',
+        '-keyout',
+        join(dir, 'leaf.key'),
+        '-out',
+        join(dir, 'leaf.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const leaf = {
+      certificatePem: readFileSync(join(dir, 'leaf.pem'), 'utf8'),
+      privateKeyPem: readFileSync(join(dir, 'leaf.key'), 'utf8'),
+    };
     const store = new FileCredentialStore(join(dir, 'identity'));
     expect(await store.load()).toBeUndefined();
     const credentials = credentialsOf(leaf.certificatePem, leaf.privateKeyPem);

@@ -30,14 +30,40 @@ interface KubeadmTable {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const table = JSON.parse(readFileSync(join(here, 'fixtures/kubeadm-1.31.json'), 'utf8')) as KubeadmTable;
-const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet;
+  },
+};
 const ctx = { actor: 'slipway:engine' };
 const RESOLV_CONF = '/etc/resolv.conf';
 
-const cluster = { uuid: '8d3c5a8e-0000-4000-8000-00000000c131', name: 'parity', k8s_version: '1.31.4', external_hostname: 'parity.example.test', api_address: null };
+const cluster = {
+  uuid: '8d3c5a8e-0000-4000-8000-00000000c131',
+  name: 'parity',
+  k8s_version: '1.31.4',
+  external_hostname: 'parity.example.test',
+  api_address: null,
+};
 const instances = [
-  ...[0, 1, 2].map((idx) => ({ id: `m${idx}`, group_name: 'master' as const, idx, ip: `10.0.0.${10 + idx}`, desired: 'present' })),
-  ...[0, 1, 2].map((idx) => ({ id: `w${idx}`, group_name: 'worker' as const, idx, ip: `10.0.1.${10 + idx}`, desired: 'present' })),
+  ...[0, 1, 2].map((idx) => ({
+    id: `m${idx}`,
+    group_name: 'master' as const,
+    idx,
+    ip: `10.0.0.${10 + idx}`,
+    desired: 'present',
+  })),
+  ...[0, 1, 2].map((idx) => ({
+    id: `w${idx}`,
+    group_name: 'worker' as const,
+    idx,
+    ip: `10.0.1.${10 + idx}`,
+    desired: 'present',
+  })),
 ];
 
 interface RenderedNode {
@@ -49,7 +75,12 @@ interface RenderedNode {
 }
 
 /** One difference found: `differs` (both set, not equal), `absent` (kubeadm sets it, we do not), `added` (only we set it). */
-interface Found { component: string; key: string; what: 'differs' | 'absent' | 'added'; detail: string }
+interface Found {
+  component: string;
+  key: string;
+  what: 'differs' | 'absent' | 'added';
+  detail: string;
+}
 
 /**
  * Renders every job of a 3-master, 3-worker cluster and compares each component's flags and config files
@@ -66,21 +97,42 @@ describe('rendered jobs against kubeadm 1.31', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'parity-credhub-'));
     root = mkdtempSync(join(tmpdir(), 'parity-nodes-'));
-    const host: PluginHost = { logger: quiet, clock: { now: Date.now, sleep: async () => {} }, dataDir, instanceName: 'default' };
+    const host: PluginHost = {
+      logger: quiet,
+      clock: { now: Date.now, sleep: async () => {} },
+      dataDir,
+      instanceName: 'default',
+    };
     provider = await credhub.create({}, host);
     for (const instance of instances) {
       const properties = await buildJobProperties(provider, ctx, { cluster, instances, instance, apiPort: 8443 });
       const nodeRoot = join(root, properties.node!.name);
       const paths = agentPaths(nodeRoot);
-      const catalog = new KubernetesJobCatalog({ paths, path: '', systemdResolvConf: join(root, 'no-systemd-resolved'), fallbackResolvConf: RESOLV_CONF });
+      const catalog = new KubernetesJobCatalog({
+        paths,
+        path: '',
+        systemdResolvConf: join(root, 'no-systemd-resolved'),
+        fallbackResolvConf: RESOLV_CONF,
+      });
       const plans = new Map<string, JobPlan>();
       for (const job of JOBS_BY_GROUP[instance.group_name]) {
-        plans.set(job.name, await catalog.plan(job, { settings: {} as never, properties, signal: new AbortController().signal }));
+        plans.set(
+          job.name,
+          await catalog.plan(job, { settings: {} as never, properties, signal: new AbortController().signal }),
+        );
       }
-      nodes.push({ name: properties.node!.name, group: instance.group_name, properties, plans, jobsDir: paths.jobsDir });
+      nodes.push({
+        name: properties.node!.name,
+        group: instance.group_name,
+        properties,
+        plans,
+        jobsDir: paths.jobsDir,
+      });
     }
     for (const [component, spec] of Object.entries(table.components)) {
-      for (const node of nodes.filter((n) => spec.groups.includes(n.group) && (!spec.nodes || spec.nodes.includes(n.name)))) {
+      for (const node of nodes.filter(
+        (n) => spec.groups.includes(n.group) && (!spec.nodes || spec.nodes.includes(n.name)),
+      )) {
         found.push(...compareComponent(component, spec, node));
       }
     }
@@ -99,22 +151,46 @@ describe('rendered jobs against kubeadm 1.31', () => {
 
   it('differs from kubeadm only where the table says why', () => {
     const listed = new Set(table.differences.map((d) => `${d.component} ${d.key}`));
-    const unlisted = [...new Map(found.filter((f) => !listed.has(`${f.component} ${f.key}`)).map((f) => [`${f.component} ${f.key}`, `${f.component} ${f.key}: ${f.what} (${f.detail})`])).values()];
+    const unlisted = [
+      ...new Map(
+        found
+          .filter((f) => !listed.has(`${f.component} ${f.key}`))
+          .map((f) => [`${f.component} ${f.key}`, `${f.component} ${f.key}: ${f.what} (${f.detail})`]),
+      ).values(),
+    ];
     expect(unlisted, 'differences from kubeadm 1.31 not named in fixtures/kubeadm-1.31.json').toEqual([]);
   });
 
   it('names no difference that is not there, and gives each a reason', () => {
     const seen = new Set(found.map((f) => `${f.component} ${f.key}`));
-    expect(table.differences.filter((d) => !seen.has(`${d.component} ${d.key}`)).map((d) => `${d.component} ${d.key}`), 'listed differences that no longer exist').toEqual([]);
-    expect(table.differences.filter((d) => d.reason.trim().length < 20).map((d) => `${d.component} ${d.key}`), 'differences without a real reason').toEqual([]);
+    expect(
+      table.differences.filter((d) => !seen.has(`${d.component} ${d.key}`)).map((d) => `${d.component} ${d.key}`),
+      'listed differences that no longer exist',
+    ).toEqual([]);
+    expect(
+      table.differences.filter((d) => d.reason.trim().length < 20).map((d) => `${d.component} ${d.key}`),
+      'differences without a real reason',
+    ).toEqual([]);
   });
 
   it('matches kubeadm on what matters most to a working cluster', () => {
     // A guard against listing away the essentials: these must never become differences.
-    const essential = ['kube-apiserver --authorization-mode', 'kube-apiserver --enable-admission-plugins', 'kube-apiserver --client-ca-file',
-      'etcd --client-cert-auth', 'etcd --peer-client-cert-auth', 'etcd --experimental-initial-corrupt-check', 'etcd --listen-metrics-urls',
-      'etcd --experimental-watch-progress-notify-interval', 'kubelet-config authentication.anonymous.enabled', 'kubelet-config authorization.mode',
-      'kubelet-config resolvConf', 'kubelet-config clusterDNS.0', 'coredns ConfigMap.data.Corefile', 'kube-controller-manager --use-service-account-credentials'];
+    const essential = [
+      'kube-apiserver --authorization-mode',
+      'kube-apiserver --enable-admission-plugins',
+      'kube-apiserver --client-ca-file',
+      'etcd --client-cert-auth',
+      'etcd --peer-client-cert-auth',
+      'etcd --experimental-initial-corrupt-check',
+      'etcd --listen-metrics-urls',
+      'etcd --experimental-watch-progress-notify-interval',
+      'kubelet-config authentication.anonymous.enabled',
+      'kubelet-config authorization.mode',
+      'kubelet-config resolvConf',
+      'kubelet-config clusterDNS.0',
+      'coredns ConfigMap.data.Corefile',
+      'kube-controller-manager --use-service-account-credentials',
+    ];
     expect(found.filter((f) => essential.includes(`${f.component} ${f.key}`))).toEqual([]);
   });
 });
@@ -128,7 +204,9 @@ function compareComponent(component: string, spec: KubeadmComponent, node: Rende
   for (const [key, want] of Object.entries(expected)) {
     const have = ours[key];
     if (component === 'coredns' && key === 'ConfigMap.data.Corefile') {
-      const same = typeof have === 'string' && JSON.stringify(parseCorefile(have)) === JSON.stringify(parseCorefile(substitute(String(want), node)));
+      const same =
+        typeof have === 'string' &&
+        JSON.stringify(parseCorefile(have)) === JSON.stringify(parseCorefile(substitute(String(want), node)));
       if (!same) out.push({ component, key, what: 'differs', detail: `${node.name}: the Corefile differs` });
       continue;
     }
@@ -138,7 +216,13 @@ function compareComponent(component: string, spec: KubeadmComponent, node: Rende
       continue;
     }
     const verdict = matches(want, have, node);
-    if (verdict !== true) out.push({ component, key, what: 'differs', detail: `${node.name}: kubeadm ${JSON.stringify(want)}, ours ${JSON.stringify(have)}${verdict ? `; ${verdict}` : ''}` });
+    if (verdict !== true)
+      out.push({
+        component,
+        key,
+        what: 'differs',
+        detail: `${node.name}: kubeadm ${JSON.stringify(want)}, ours ${JSON.stringify(have)}${verdict ? `; ${verdict}` : ''}`,
+      });
   }
   for (const [key, have] of Object.entries(ours)) {
     if (key in expected) continue;
@@ -152,10 +236,12 @@ function compareComponent(component: string, spec: KubeadmComponent, node: Rende
 function oursOf(spec: KubeadmComponent, node: RenderedNode, plan: JobPlan): Record<string, unknown> {
   if (spec.kind === 'flags') {
     const process = plan.processes.find((p) => p.name === spec.job)!;
-    return Object.fromEntries(process.args.map((arg) => {
-      const at = arg.indexOf('=');
-      return at < 0 ? [arg, 'true'] : [arg.slice(0, at), arg.slice(at + 1)];
-    }));
+    return Object.fromEntries(
+      process.args.map((arg) => {
+        const at = arg.indexOf('=');
+        return at < 0 ? [arg, 'true'] : [arg.slice(0, at), arg.slice(at + 1)];
+      }),
+    );
   }
   const content = JSON.parse(readFileSync(join(node.jobsDir, spec.job, spec.file!), 'utf8')) as Record<string, unknown>;
   if (spec.kind === 'config') return flatten(content);
@@ -168,7 +254,12 @@ function compareCluster(properties: JobProperties): Found[] {
   const ours = properties.cluster as unknown as Record<string, unknown>;
   return Object.entries(table.cluster)
     .filter(([key, want]) => ours[key] !== want)
-    .map(([key, want]) => ({ component: 'cluster', key, what: 'differs' as const, detail: `kubeadm ${JSON.stringify(want)}, ours ${JSON.stringify(ours[key])}` }));
+    .map(([key, want]) => ({
+      component: 'cluster',
+      key,
+      what: 'differs' as const,
+      detail: `kubeadm ${JSON.stringify(want)}, ours ${JSON.stringify(ours[key])}`,
+    }));
 }
 
 /** true when equal; otherwise false or why (a file that holds something else). */
@@ -200,7 +291,9 @@ function substitute(text: string, node: RenderedNode): string {
     self: self as unknown as Record<string, unknown>,
     host: { resolvConf: RESOLV_CONF },
   };
-  return text.replace(/\{(cluster|node|self|host)\.(\w+)\}/g, (_, scope: string, key: string) => String(scopes[scope]?.[key] ?? `{${scope}.${key}?}`));
+  return text.replace(/\{(cluster|node|self|host)\.(\w+)\}/g, (_, scope: string, key: string) =>
+    String(scopes[scope]?.[key] ?? `{${scope}.${key}?}`),
+  );
 }
 
 function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {

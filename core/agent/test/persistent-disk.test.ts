@@ -38,15 +38,30 @@ describe('persistent disk', () => {
     const run: CommandRunner = async (command, args) => {
       calls.push(`${command} ${args.join(' ')}`);
       // blkid exits 2 when the device has no filesystem.
-      if (command === 'blkid') return formatted ? { code: 0, stdout: 'ext4\n', stderr: '' } : { code: 2, stdout: '', stderr: '' };
+      if (command === 'blkid')
+        return formatted ? { code: 0, stdout: 'ext4\n', stderr: '' } : { code: 2, stdout: '', stderr: '' };
       if (command === 'mkfs.ext4') formatted = true;
       return { code: 0, stdout: '', stderr: '' };
     };
-    const metadata = { kind: 'test', readSettings: async () => ({}) as never, locateDisk: async () => ({ kind: 'device' as const, path: device }) };
-    const disk = () => new PersistentDisk({ metadata, storeDir: join(dir, 'store'), clock: systemClock, logger: createQuietLogger(), run });
+    const metadata = {
+      kind: 'test',
+      readSettings: async () => ({}) as never,
+      locateDisk: async () => ({ kind: 'device' as const, path: device }),
+    };
+    const disk = () =>
+      new PersistentDisk({
+        metadata,
+        storeDir: join(dir, 'store'),
+        clock: systemClock,
+        logger: createQuietLogger(),
+        run,
+      });
     await disk().ensureMounted('vol-1', new AbortController().signal);
     await disk().ensureMounted('vol-1', new AbortController().signal);
-    expect(calls.filter((c) => c.startsWith('mkfs.ext4')), 'formatted once').toHaveLength(1);
+    expect(
+      calls.filter((c) => c.startsWith('mkfs.ext4')),
+      'formatted once',
+    ).toHaveLength(1);
     expect(calls.filter((c) => c.startsWith('mount'))).toHaveLength(2);
   });
 
@@ -57,7 +72,13 @@ describe('persistent disk', () => {
     writeFileSync(meta, JSON.stringify({ disks: {} }));
     const metadata = new FileMetadataSource(join(dir, 'user-data.json'), meta);
     const store = join(dir, 'fs', 'var', 'lib', 'slipway', 'store');
-    const disk = new PersistentDisk({ metadata, storeDir: store, clock: systemClock, logger: createQuietLogger(), pollMs: 20 });
+    const disk = new PersistentDisk({
+      metadata,
+      storeDir: store,
+      clock: systemClock,
+      logger: createQuietLogger(),
+      pollMs: 20,
+    });
     const mounting = disk.ensureMounted('disk-a', new AbortController().signal);
     await new Promise((r) => setTimeout(r, 100));
     expect(disk.mountedDiskId).toBeUndefined();

@@ -14,7 +14,12 @@ function routeTable(initial: Array<{ dst: string; gateway?: string; protocol?: s
     calls.push([command, ...args].join(' '));
     if (command !== 'ip') return { code: 127, stdout: '', stderr: `${command}: not found` };
     const line = args.join(' ');
-    if (line === '-4 -j route show table main') return { code: 0, stdout: JSON.stringify([...routes.values()].map((r) => ({ ...r, dev: 'eth0', flags: [] }))), stderr: '' };
+    if (line === '-4 -j route show table main')
+      return {
+        code: 0,
+        stdout: JSON.stringify([...routes.values()].map((r) => ({ ...r, dev: 'eth0', flags: [] }))),
+        stderr: '',
+      };
     const m = /^-4 route (replace|del) (\S+)(?: via (\S+))? proto (\d+)$/.exec(line);
     if (!m) return { code: 1, stdout: '', stderr: `unexpected: ip ${line}` };
     const [, verb, dst, via, proto] = m;
@@ -23,17 +28,25 @@ function routeTable(initial: Array<{ dst: string; gateway?: string; protocol?: s
       return { code: 0, stdout: '', stderr: '' };
     }
     const current = routes.get(dst!);
-    if (!current || current.protocol !== proto) return { code: 2, stdout: '', stderr: 'RTNETLINK answers: No such process' };
+    if (!current || current.protocol !== proto)
+      return { code: 2, stdout: '', stderr: 'RTNETLINK answers: No such process' };
     routes.delete(dst!);
     return { code: 0, stdout: '', stderr: '' };
   };
   return { routes, calls, run };
 }
 
-function properties(self: string, nodes: Array<[string, string, string]>, podRouting?: 'host-routes' | 'network-driver' | 'none'): JobProperties {
+function properties(
+  self: string,
+  nodes: Array<[string, string, string]>,
+  podRouting?: 'host-routes' | 'network-driver' | 'none',
+): JobProperties {
   const me = nodes.find(([name]) => name === self)!;
   return {
-    cluster: { nodes: nodes.map(([name, ip, podCidr]) => ({ name, ip, podCidr })), ...(podRouting ? { podRouting } : {}) } as JobProperties['cluster'],
+    cluster: {
+      nodes: nodes.map(([name, ip, podCidr]) => ({ name, ip, podCidr })),
+      ...(podRouting ? { podRouting } : {}),
+    } as JobProperties['cluster'],
     node: { name: me[0], ip: me[1], podCidr: me[2], group: 'worker', index: 0 },
   };
 }
@@ -45,20 +58,23 @@ const nodes: Array<[string, string, string]> = [
   ['worker-1', '10.0.0.21', '10.200.2.0/24'],
 ];
 
-describe('host routes to other nodes\' pods (host-gw)', () => {
-  it('routes every other node\'s pod CIDR via its address, marked as the agent\'s', async () => {
+describe("host routes to other nodes' pods (host-gw)", () => {
+  it("routes every other node's pod CIDR via its address, marked as the agent's", async () => {
     const table = routeTable([{ dst: '10.0.0.0/24', protocol: 'kernel' }]);
     const reconciler = new PodRouteReconciler({ run: table.run, logger: createQuietLogger(), clock: systemClock });
     reconciler.update(properties('worker-0', nodes));
     const changes = await reconciler.reconcile();
-    expect(changes?.added.map((r) => `${r.dst} via ${r.via}`)).toEqual(['10.200.0.0/24 via 10.0.0.10', '10.200.2.0/24 via 10.0.0.21']);
+    expect(changes?.added.map((r) => `${r.dst} via ${r.via}`)).toEqual([
+      '10.200.0.0/24 via 10.0.0.10',
+      '10.200.2.0/24 via 10.0.0.21',
+    ]);
     expect(table.routes.get('10.200.0.0/24')).toEqual({ dst: '10.200.0.0/24', gateway: '10.0.0.10', protocol: own });
     expect(table.routes.has('10.200.1.0/24'), 'no route to its own pods').toBe(false);
     // A second pass changes nothing.
     expect(await reconciler.reconcile()).toEqual({ added: [], replaced: [], removed: [], conflicts: [] });
   });
 
-  it('puts back a deleted route, replaces a moved node\'s, removes a gone node\'s, and never touches routes it did not make', async () => {
+  it("puts back a deleted route, replaces a moved node's, removes a gone node's, and never touches routes it did not make", async () => {
     const table = routeTable([
       { dst: '10.0.0.0/24', protocol: 'kernel' },
       { dst: '192.168.50.0/24', gateway: '10.0.0.1' },
@@ -90,21 +106,35 @@ describe('host routes to other nodes\' pods (host-gw)', () => {
     await reconciler.reconcile();
     expect(table.routes.size).toBe(2);
     reconciler.update(properties('worker-0', nodes, 'network-driver'));
-    expect((await reconciler.reconcile())?.removed.map((r) => r.dst).sort()).toEqual(['10.200.0.0/24', '10.200.2.0/24']);
+    expect((await reconciler.reconcile())?.removed.map((r) => r.dst).sort()).toEqual([
+      '10.200.0.0/24',
+      '10.200.2.0/24',
+    ]);
     expect(table.routes.size).toBe(0);
   });
 
-  it('runs no command at all on a VM that shares its host\'s network stack (a loopback address)', async () => {
+  it("runs no command at all on a VM that shares its host's network stack (a loopback address)", async () => {
     const table = routeTable();
     const reconciler = new PodRouteReconciler({ run: table.run, logger: createQuietLogger(), clock: systemClock });
-    reconciler.update(properties('worker-0', [['master-0', '127.0.64.2', '10.200.0.0/24'], ['worker-0', '127.0.64.3', '10.200.1.0/24']]));
+    reconciler.update(
+      properties('worker-0', [
+        ['master-0', '127.0.64.2', '10.200.0.0/24'],
+        ['worker-0', '127.0.64.3', '10.200.1.0/24'],
+      ]),
+    );
     expect(await reconciler.reconcile()).toBeUndefined();
     expect(table.calls).toEqual([]);
   });
 
   it('says which command failed and why when iproute2 is missing', async () => {
-    const reconciler = new PodRouteReconciler({ run: async () => ({ code: 127, stdout: '', stderr: 'spawn ip ENOENT' }), logger: createQuietLogger(), clock: systemClock });
+    const reconciler = new PodRouteReconciler({
+      run: async () => ({ code: 127, stdout: '', stderr: 'spawn ip ENOENT' }),
+      logger: createQuietLogger(),
+      clock: systemClock,
+    });
     reconciler.update(properties('worker-0', nodes));
-    await expect(reconciler.reconcile()).rejects.toThrow(/ip -4 -j route show table main: iproute2 is not installed \(spawn ip ENOENT\)/);
+    await expect(reconciler.reconcile()).rejects.toThrow(
+      /ip -4 -j route show table main: iproute2 is not installed \(spawn ip ENOENT\)/,
+    );
   });
 });

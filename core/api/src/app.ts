@@ -32,13 +32,33 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   // Every route has a body limit; the token endpoint's is small (it is reached without a token).
   app.use('/oauth/*', limitBody(BODY_LIMITS.token));
   app.use('*', limitBody(BODY_LIMITS.default));
-  app.notFound((c) => problemResponse(c, new SlipwayError('NotFound', `no route ${c.req.method} ${c.req.path}`, { hint: 'GET /openapi.json lists every route.' })));
+  app.notFound((c) =>
+    problemResponse(
+      c,
+      new SlipwayError('NotFound', `no route ${c.req.method} ${c.req.path}`, {
+        hint: 'GET /openapi.json lists every route.',
+      }),
+    ),
+  );
 
-  const openapi = JSON.stringify(openApiDocument(version, (deps.pluginApis ?? []).flatMap((api) => (api.openapi ? [api.openapi] : []))));
+  const openapi = JSON.stringify(
+    openApiDocument(
+      version,
+      (deps.pluginApis ?? []).flatMap((api) => (api.openapi ? [api.openapi] : [])),
+    ),
+  );
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   app.get('/health', (c) => c.json({ status: 'UP' }));
   // Plugin names and versions tell an attacker what to try: only a logged-in caller sees them.
-  app.get('/info', async (c) => c.json({ app: 'slipway', version, ...(await isAuthenticated(services.auth, c.req.header('authorization')) ? { plugins: engine.plugins.loaded } : {}) }));
+  app.get('/info', async (c) =>
+    c.json({
+      app: 'slipway',
+      version,
+      ...((await isAuthenticated(services.auth, c.req.header('authorization')))
+        ? { plugins: engine.plugins.loaded }
+        : {}),
+    }),
+  );
   if (engine.metrics) app.route('/', metricsRoutes(engine.metrics, services.auth, deps.scrapeToken));
   app.route('/', oauthRoutes(services.auth));
   app.route('/', agentRoutes(services.agents, services.agentBootstrap));
@@ -57,9 +77,17 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/', eventRoutes(services.events));
   v1.route('/', auditRoutes(services.audit));
   v1.route('/', quotaRoutes(services.quotas));
-  v1.get('/iaas', (c) => c.json([...engine.plugins.iaas.values()].map((t) => ({
-    name: t.name, plugin: t.plugin, version: t.version, capabilities: [...t.capabilities], rehearsal: Boolean(t.driver.rehearsal),
-  }))));
+  v1.get('/iaas', (c) =>
+    c.json(
+      [...engine.plugins.iaas.values()].map((t) => ({
+        name: t.name,
+        plugin: t.plugin,
+        version: t.version,
+        capabilities: [...t.capabilities],
+        rehearsal: Boolean(t.driver.rehearsal),
+      })),
+    ),
+  );
   app.route('/v1', v1);
 
   // Plugins' own APIs (CredHub's /api/v1, /api/v2 from the credential provider) are forwarded untouched:

@@ -21,8 +21,14 @@ export function requestIds(): MiddlewareHandler<AppEnv> {
 }
 
 const SINGULAR: Record<string, string> = {
-  clusters: 'cluster', users: 'user', tasks: 'task', 'network-profiles': 'network-profile', 'network-leftovers': 'network-leftover',
-  'fleet-upgrades': 'fleet-upgrade', quotas: 'quota', sandbox: 'sandbox',
+  clusters: 'cluster',
+  users: 'user',
+  tasks: 'task',
+  'network-profiles': 'network-profile',
+  'network-leftovers': 'network-leftover',
+  'fleet-upgrades': 'fleet-upgrade',
+  quotas: 'quota',
+  sandbox: 'sandbox',
 };
 const VERB: Record<string, string> = { POST: 'create', PUT: 'set', PATCH: 'update', DELETE: 'delete' };
 
@@ -31,14 +37,21 @@ const VERB: Record<string, string> = { POST: 'create', PUT: 'set', PATCH: 'updat
  * `cluster.create`, PUT /v1/users/:name/roles is `user.roles.set`, POST /v1/clusters/:name/upgrade is
  * `cluster.upgrade`; the target is the first path parameter (`cluster:prod`).
  */
-export function auditActionOf(method: string, pattern: string, params: Record<string, string>): { action: string; target: string | null; resource: string } {
+export function auditActionOf(
+  method: string,
+  pattern: string,
+  params: Record<string, string>,
+): { action: string; target: string | null; resource: string } {
   if (pattern === '/oauth/token') return { action: 'login', target: null, resource: 'user' };
   if (pattern === '/oauth/revoke') return { action: 'logout', target: null, resource: 'user' };
   const segments = pattern.split('/').filter((s) => s && s !== 'v1');
   const names = segments.filter((s) => !s.startsWith(':'));
   const resource = SINGULAR[names[0] ?? ''] ?? names[0] ?? 'api';
   const rest = names.slice(1);
-  const action = rest.length === 0 ? `${resource}.${VERB[method] ?? method.toLowerCase()}` : `${resource}.${rest.join('.')}${method === 'POST' ? '' : `.${VERB[method] ?? method.toLowerCase()}`}`;
+  const action =
+    rest.length === 0
+      ? `${resource}.${VERB[method] ?? method.toLowerCase()}`
+      : `${resource}.${rest.join('.')}${method === 'POST' ? '' : `.${VERB[method] ?? method.toLowerCase()}`}`;
   const firstParam = segments.find((s) => s.startsWith(':'))?.slice(1);
   const value = firstParam ? params[firstParam] : undefined;
   return { action, target: value ? `${resource}:${value.slice(0, 200)}` : null, resource };
@@ -54,7 +67,7 @@ function resultOf(status: number, action: string): 'success' | 'failure' | 'deni
 async function answerNames(c: Context<AppEnv>): Promise<{ name?: string; uuid?: string }> {
   if (c.res.status >= 300 || !(c.res.headers.get('content-type') ?? '').includes('json')) return {};
   try {
-    const body = await c.res.clone().json() as { name?: unknown; owner?: unknown; uuid?: unknown };
+    const body = (await c.res.clone().json()) as { name?: unknown; owner?: unknown; uuid?: unknown };
     // Most documents are named by `name`; a quota by its `owner`.
     const name = typeof body.name === 'string' ? body.name : typeof body.owner === 'string' ? body.owner : undefined;
     return { name, uuid: typeof body.uuid === 'string' ? body.uuid : undefined };
@@ -91,7 +104,8 @@ export function auditCalls(store: Store | undefined, logger?: Logger): Middlewar
     const { action, target, resource } = auditActionOf(c.req.method, pattern, c.req.param() as Record<string, string>);
     const named = !target && c.res.status < 300 ? await answerNames(c) : {};
     const param = target ? target.slice(resource.length + 1) : undefined;
-    const clusterUuid = resource !== 'cluster' ? null : named.uuid ?? (param ? await clusterUuidOf(store, param, principal) : null);
+    const clusterUuid =
+      resource !== 'cluster' ? null : (named.uuid ?? (param ? await clusterUuidOf(store, param, principal) : null));
     const status = c.res.status;
     try {
       await store.audit.append({
@@ -104,7 +118,12 @@ export function auditCalls(store: Store | undefined, logger?: Logger): Middlewar
         result: resultOf(status, action),
         source: sourceAddress(c) ?? null,
         request_id: c.get('requestId') ?? null,
-        details: { method: c.req.method, route: pattern, status, ...(c.error ? { error: (c.error as { code?: string }).code ?? 'Internal' } : {}) },
+        details: {
+          method: c.req.method,
+          route: pattern,
+          status,
+          ...(c.error ? { error: (c.error as { code?: string }).code ?? 'Internal' } : {}),
+        },
       });
     } catch (e) {
       logger?.error('audit entry not written', { action, request_id: c.get('requestId'), error: (e as Error).message });

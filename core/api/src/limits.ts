@@ -16,9 +16,14 @@ export const MAX_JSON_DEPTH = 32;
 export function limitBody(maxSize: number): MiddlewareHandler {
   return bodyLimit({
     maxSize,
-    onError: (c: Context) => problemResponse(c, new SlipwayError('PayloadTooLarge', `the request body exceeds this route's limit of ${maxSize} bytes`, {
-      details: { limit_bytes: maxSize }, hint: `Send at most ${maxSize} bytes.`,
-    })),
+    onError: (c: Context) =>
+      problemResponse(
+        c,
+        new SlipwayError('PayloadTooLarge', `the request body exceeds this route's limit of ${maxSize} bytes`, {
+          details: { limit_bytes: maxSize },
+          hint: `Send at most ${maxSize} bytes.`,
+        }),
+      ),
   });
 }
 
@@ -32,11 +37,16 @@ export function checkJsonDepth(text: string, max = MAX_JSON_DEPTH): void {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (inString) {
-      if (ch === 92) i++; // backslash: skip the escaped character
+      if (ch === 92)
+        i++; // backslash: skip the escaped character
       else if (ch === 34) inString = false;
     } else if (ch === 34) inString = true;
     else if (ch === 123 || ch === 91) {
-      if (++depth > max) throw new SlipwayError('InvalidInput', `the JSON body nests deeper than ${max} levels`, { field: 'body', hint: 'Send a flatter document.' });
+      if (++depth > max)
+        throw new SlipwayError('InvalidInput', `the JSON body nests deeper than ${max} levels`, {
+          field: 'body',
+          hint: 'Send a flatter document.',
+        });
     } else if (ch === 125 || ch === 93) depth--;
   }
 }

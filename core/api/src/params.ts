@@ -8,7 +8,11 @@ const CANONICAL_ID = /^[1-9][0-9]{0,14}$/;
  */
 export function positiveId(raw: string, what: string): number {
   if (!CANONICAL_ID.test(raw)) {
-    throw new SlipwayError('InvalidInput', `${what} id must be a positive integer without leading zeros or spaces; got "${raw.slice(0, 40)}"`, { field: 'id' });
+    throw new SlipwayError(
+      'InvalidInput',
+      `${what} id must be a positive integer without leading zeros or spaces; got "${raw.slice(0, 40)}"`,
+      { field: 'id' },
+    );
   }
   return Number(raw);
 }

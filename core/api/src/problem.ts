@@ -10,16 +10,27 @@ import { ERROR_CODES, SlipwayError, type Logger } from '@slipway/contracts';
 export function problemResponse(c: Context, error: unknown, logger?: Logger): Response {
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   // An aborted request (the client went away) is Cancelled, as SlipwayError.from says; not a bug.
-  const known = SlipwayError.is(error) ? error : (error as Error | undefined)?.name === 'AbortError' ? SlipwayError.from(error) : undefined;
+  const known = SlipwayError.is(error)
+    ? error
+    : (error as Error | undefined)?.name === 'AbortError'
+      ? SlipwayError.from(error)
+      : undefined;
   if (!known || known.code === 'Internal') {
     const errorId = randomUUID();
     logger?.error('internal error', {
-      error_id: errorId, method: c.req.method, path: c.req.path.slice(0, 200),
-      error: error instanceof Error ? error.stack ?? error.message : String(error),
+      error_id: errorId,
+      method: c.req.method,
+      path: c.req.path.slice(0, 200),
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
     const body = {
-      type: 'https://slipway.dev/errors/Internal', title: 'Internal', status: 500, code: 'Internal', error_id: errorId,
-      detail: `internal error ${errorId}`, hint: `Report it with the id ${errorId}; the server log has the details.`,
+      type: 'https://slipway.dev/errors/Internal',
+      title: 'Internal',
+      status: 500,
+      code: 'Internal',
+      error_id: errorId,
+      detail: `internal error ${errorId}`,
+      hint: `Report it with the id ${errorId}; the server log has the details.`,
     };
     return c.body(JSON.stringify(body), 500, headers);
   }

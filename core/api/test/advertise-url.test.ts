@@ -8,11 +8,16 @@ import { ADVERTISE_URL_SETTING, createStore } from '@slipway/engine';
 import { startControlPlane } from '../src/index.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => { while (cleanup.length) await cleanup.pop()!(); });
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
 
 async function tempHome(): Promise<string> {
   const home = await mkdtemp(join(tmpdir(), 'slipway-advertise-'));
-  cleanup.push(() => rm(home, { recursive: true, force: true }), () => rm(`${home}-keys`, { recursive: true, force: true }));
+  cleanup.push(
+    () => rm(home, { recursive: true, force: true }),
+    () => rm(`${home}-keys`, { recursive: true, force: true }),
+  );
   return home;
 }
 
@@ -24,14 +29,48 @@ async function homeWithVmsAdvertising(url: string): Promise<string> {
   const store = await createStore(join(home, 'slipway.db'));
   const now = new Date().toISOString();
   await store.settings.set(ADVERTISE_URL_SETTING, url);
-  await store.db.insertInto('clusters').values({
-    uuid: 'c1', name: 'c', owner: 'admin', plan_name: 'small', iaas: 'sandbox', external_hostname: 'c.example.test', k8s_version: '1.31.4', stemcell: 'ubuntu-jammy/1.600',
-    master_instances: 1, worker_instances: 0, api_address: null, status: 'active', live: 1, created_at: now, updated_at: now,
-  }).execute();
-  await store.instances.insert([{
-    id: 'i1', cluster_uuid: 'c1', group_name: 'master', idx: 0, agent_id: 'a1', vm_cid: 'vm-1', ip: '10.0.0.2', zone: 'z1', desired: 'present', state: 'running',
-    last_heartbeat_at: now, processes: null, desired_generation: 1, applied_generation: 1, drained: 0, mounted_disk_cid: null, created_at: now, updated_at: now,
-  }]);
+  await store.db
+    .insertInto('clusters')
+    .values({
+      uuid: 'c1',
+      name: 'c',
+      owner: 'admin',
+      plan_name: 'small',
+      iaas: 'sandbox',
+      external_hostname: 'c.example.test',
+      k8s_version: '1.31.4',
+      stemcell: 'ubuntu-jammy/1.600',
+      master_instances: 1,
+      worker_instances: 0,
+      api_address: null,
+      status: 'active',
+      live: 1,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await store.instances.insert([
+    {
+      id: 'i1',
+      cluster_uuid: 'c1',
+      group_name: 'master',
+      idx: 0,
+      agent_id: 'a1',
+      vm_cid: 'vm-1',
+      ip: '10.0.0.2',
+      zone: 'z1',
+      desired: 'present',
+      state: 'running',
+      last_heartbeat_at: now,
+      processes: null,
+      desired_generation: 1,
+      applied_generation: 1,
+      drained: 0,
+      mounted_disk_cid: null,
+      created_at: now,
+      updated_at: now,
+    },
+  ]);
   await store.db.destroy();
   return home;
 }
@@ -39,7 +78,11 @@ async function homeWithVmsAdvertising(url: string): Promise<string> {
 async function occupiedPort(): Promise<{ port: number; free(): Promise<void> }> {
   const server: Server = createServer();
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  const free = () => new Promise<void>((ok) => { if (server.listening) server.close(() => ok()); else ok(); });
+  const free = () =>
+    new Promise<void>((ok) => {
+      if (server.listening) server.close(() => ok());
+      else ok();
+    });
   cleanup.push(free);
   return { port: (server.address() as { port: number }).port, free };
 }
@@ -49,7 +92,16 @@ describe('a restart while VMs exist never leaves their agents dialing a dead add
     const occupied = await occupiedPort();
     const taken = occupied.port;
     const home = await homeWithVmsAdvertising(`https://127.0.0.1:${taken}`);
-    const error = await startControlPlane({ home, port: 0, adminPassword: 'advertise-pw-1', log: () => {}, env: {} }).then(() => undefined, (e: unknown) => e);
+    const error = await startControlPlane({
+      home,
+      port: 0,
+      adminPassword: 'advertise-pw-1',
+      log: () => {},
+      env: {},
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(SlipwayError.is(error, 'Conflict')).toBe(true);
     expect((error as Error).message).toContain(`agents of existing VMs dial https://127.0.0.1:${taken}`);
     expect((error as Error).message).toContain('EADDRINUSE');
@@ -61,13 +113,28 @@ describe('a restart while VMs exist never leaves their agents dialing a dead add
     await started.stop();
   });
 
-  it('refuses when agents dial an address of an earlier start that is not this machine\'s, unless the operator says it is routed here', async () => {
+  it("refuses when agents dial an address of an earlier start that is not this machine's, unless the operator says it is routed here", async () => {
     const home = await homeWithVmsAdvertising('https://10.99.0.5:9021');
-    const error = await startControlPlane({ home, port: 0, adminPassword: 'advertise-pw-1', log: () => {}, env: {} }).then(() => undefined, (e: unknown) => e);
-    expect((error as Error).message).toContain('agents of existing VMs dial https://10.99.0.5:9021 (the URL of an earlier start), which this start does not serve');
+    const error = await startControlPlane({
+      home,
+      port: 0,
+      adminPassword: 'advertise-pw-1',
+      log: () => {},
+      env: {},
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toContain(
+      'agents of existing VMs dial https://10.99.0.5:9021 (the URL of an earlier start), which this start does not serve',
+    );
     expect((error as SlipwayError).hint).toContain('set api.advertise_url: https://10.99.0.5:9021');
     const routed = await startControlPlane({
-      home, port: 0, adminPassword: 'advertise-pw-1', log: () => {}, env: { SLIPWAY_CONFIG: '' },
+      home,
+      port: 0,
+      adminPassword: 'advertise-pw-1',
+      log: () => {},
+      env: { SLIPWAY_CONFIG: '' },
       configPath: await withAdvertiseUrl(home, 'https://10.99.0.5:9021'),
     });
     expect(routed.advertiseUrl).toBe('https://10.99.0.5:9021');

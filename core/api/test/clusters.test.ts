@@ -14,15 +14,23 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-const create = (name: string, extra: Record<string, unknown> = {}, token = admin) => t.call('POST', '/v1/clusters', {
-  token, body: { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test`, ...extra } },
-});
-const inventory = async () => (await t.call('GET', '/v1/sandbox/sandbox/inventory', { token: admin })).body as { vms: Array<{ vmId: string; metadata: Record<string, string> }>; disks: Array<{ diskId: string; vmId?: string; metadata: Record<string, string> }> };
-const vmsOf = async (uuid: string) => (await inventory()).vms.filter((v) => v.metadata['slipway.cluster_uuid'] === uuid);
-const disksOf = async (uuid: string) => (await inventory()).disks.filter((d) => d.metadata['slipway.cluster_uuid'] === uuid);
+const create = (name: string, extra: Record<string, unknown> = {}, token = admin) =>
+  t.call('POST', '/v1/clusters', {
+    token,
+    body: { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test`, ...extra } },
+  });
+const inventory = async () =>
+  (await t.call('GET', '/v1/sandbox/sandbox/inventory', { token: admin })).body as {
+    vms: Array<{ vmId: string; metadata: Record<string, string> }>;
+    disks: Array<{ diskId: string; vmId?: string; metadata: Record<string, string> }>;
+  };
+const vmsOf = async (uuid: string) =>
+  (await inventory()).vms.filter((v) => v.metadata['slipway.cluster_uuid'] === uuid);
+const disksOf = async (uuid: string) =>
+  (await inventory()).disks.filter((d) => d.metadata['slipway.cluster_uuid'] === uuid);
 
 describe('cluster lifecycle through the REST API', () => {
-  it('lists the operator\'s plans', async () => {
+  it("lists the operator's plans", async () => {
     const res = await t.call('GET', '/v1/plans', { token: admin });
     expect(res.status).toBe(200);
     expect(res.body.map((p: { name: string }) => p.name)).toEqual(['small', 'ha']);
@@ -33,16 +41,30 @@ describe('cluster lifecycle through the REST API', () => {
     const res = await create('demo');
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/v1/tasks/${res.body.task_id}`);
-    expect(res.body).toMatchObject({ name: 'demo', plan_name: 'small', last_action: 'CREATE', last_action_state: 'in progress' });
+    expect(res.body).toMatchObject({
+      name: 'demo',
+      plan_name: 'small',
+      last_action: 'CREATE',
+      last_action_state: 'in progress',
+    });
     const task = await t.waitTask(admin, res.body.task_id);
     expect(task.state, JSON.stringify(task.error)).toBe('done');
     expect(task.steps.map((s: { state: string }) => s.state).every((s: string) => s === 'done')).toBe(true);
 
     const cluster = (await t.call('GET', '/v1/clusters/demo', { token: admin })).body;
-    expect(cluster).toMatchObject({ last_action_state: 'succeeded', k8s_version: '1.31.4', parameters: { kubernetes_worker_instances: 3, kubernetes_master_host: 'demo.example.test' } });
+    expect(cluster).toMatchObject({
+      last_action_state: 'succeeded',
+      k8s_version: '1.31.4',
+      parameters: { kubernetes_worker_instances: 3, kubernetes_master_host: 'demo.example.test' },
+    });
     expect(cluster.kubernetes_master_ips).toHaveLength(1);
     const vms = await vmsOf(cluster.uuid);
-    expect(vms.map((v) => v.metadata['slipway.instance']).sort()).toEqual(['master/0', 'worker/0', 'worker/1', 'worker/2']);
+    expect(vms.map((v) => v.metadata['slipway.instance']).sort()).toEqual([
+      'master/0',
+      'worker/0',
+      'worker/1',
+      'worker/2',
+    ]);
     const disks = await disksOf(cluster.uuid);
     expect(disks).toHaveLength(4);
     expect(disks.every((d) => vms.some((v) => v.vmId === d.vmId))).toBe(true);
@@ -53,9 +75,15 @@ describe('cluster lifecycle through the REST API', () => {
   });
 
   it('refuses a second mutating task on a busy cluster with 409 naming the running task', async () => {
-    const first = await t.call('PATCH', '/v1/clusters/demo', { token: admin, body: { kubernetes_worker_instances: 5 } });
+    const first = await t.call('PATCH', '/v1/clusters/demo', {
+      token: admin,
+      body: { kubernetes_worker_instances: 5 },
+    });
     expect(first.status).toBe(202);
-    const second = await t.call('PATCH', '/v1/clusters/demo', { token: admin, body: { kubernetes_worker_instances: 6 } });
+    const second = await t.call('PATCH', '/v1/clusters/demo', {
+      token: admin,
+      body: { kubernetes_worker_instances: 6 },
+    });
     expect(second.status).toBe(409);
     expect(second.headers['content-type']).toContain('application/problem+json');
     expect(second.body.detail).toContain(`task ${first.body.task_id}`);
@@ -64,17 +92,22 @@ describe('cluster lifecycle through the REST API', () => {
     expect(done.state).toBe('done');
     const cluster = (await t.call('GET', '/v1/clusters/demo', { token: admin })).body;
     expect(cluster.parameters.kubernetes_worker_instances).toBe(5);
-    expect((await vmsOf(cluster.uuid))).toHaveLength(6);
+    expect(await vmsOf(cluster.uuid)).toHaveLength(6);
   });
 
   it('resizes down by draining and deleting the highest-index workers, keeping the rest', async () => {
     const cluster = (await t.call('GET', '/v1/clusters/demo', { token: admin })).body;
     const before = await vmsOf(cluster.uuid);
-    const keep = before.filter((v) => ['master/0', 'worker/0', 'worker/1'].includes(v.metadata['slipway.instance'])).map((v) => v.vmId).sort();
+    const keep = before
+      .filter((v) => ['master/0', 'worker/0', 'worker/1'].includes(v.metadata['slipway.instance']))
+      .map((v) => v.vmId)
+      .sort();
     const res = await t.call('PATCH', '/v1/clusters/demo', { token: admin, body: { kubernetes_worker_instances: 2 } });
     const task = await t.waitTask(admin, res.body.task_id);
     expect(task.state, JSON.stringify(task.error)).toBe('done');
-    expect(task.steps.find((s: { name: string }) => s.name === 'drain').detail).toMatch(/drained worker\/2, worker\/3, worker\/4/);
+    expect(task.steps.find((s: { name: string }) => s.name === 'drain').detail).toMatch(
+      /drained worker\/2, worker\/3, worker\/4/,
+    );
     const after = await vmsOf(cluster.uuid);
     expect(after.map((v) => v.vmId).sort()).toEqual(keep);
     expect(await disksOf(cluster.uuid)).toHaveLength(3);
@@ -92,7 +125,9 @@ describe('cluster lifecycle through the REST API', () => {
       const cert = Buffer.from(kubeconfig.users[0].user['client-certificate-data'], 'base64').toString();
       writeFileSync(join(dir, 'ca.pem'), ca);
       writeFileSync(join(dir, 'cert.pem'), cert);
-      expect(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'cert.pem')]).toString()).toContain('OK');
+      expect(
+        execFileSync('openssl', ['verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'cert.pem')]).toString(),
+      ).toContain('OK');
       const subject = execFileSync('openssl', ['x509', '-in', join(dir, 'cert.pem'), '-noout', '-subject']).toString();
       expect(subject).toContain('CN = admin');
     } finally {
@@ -119,14 +154,20 @@ describe('cluster lifecycle through the REST API', () => {
 
 describe('bad input is refused with a problem naming the field', () => {
   it('an unknown plan', async () => {
-    const res = await t.call('POST', '/v1/clusters', { token: admin, body: { name: 'x', plan_name: 'huge', parameters: { kubernetes_master_host: 'x.example.test' } } });
+    const res = await t.call('POST', '/v1/clusters', {
+      token: admin,
+      body: { name: 'x', plan_name: 'huge', parameters: { kubernetes_master_host: 'x.example.test' } },
+    });
     expect(res.status).toBe(404);
     expect(res.body.detail).toContain('huge');
     expect(res.body.detail).toContain('small, ha');
     expect(res.body.field).toBe('plan_name');
   });
   it('a missing field and a wrong type, both at once', async () => {
-    const res = await t.call('POST', '/v1/clusters', { token: admin, body: { name: 'Bad Name', plan_name: 7, parameters: {} } });
+    const res = await t.call('POST', '/v1/clusters', {
+      token: admin,
+      body: { name: 'Bad Name', plan_name: 7, parameters: {} },
+    });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('InvalidInput');
     expect(res.body.detail).toMatch(/name/);
@@ -144,7 +185,10 @@ describe('bad input is refused with a problem naming the field', () => {
     expect(created.status).toBe(400);
     expect(created.body.field).toBe('parameters.kubernetes_worker_instances');
     expect(created.body.detail).toMatch(/parameters\.kubernetes_worker_instances: must be at least 1 .*\(got 0\)/);
-    const resized = await t.call('PATCH', '/v1/clusters/demo', { token: admin, body: { kubernetes_worker_instances: 0 } });
+    const resized = await t.call('PATCH', '/v1/clusters/demo', {
+      token: admin,
+      body: { kubernetes_worker_instances: 0 },
+    });
     expect(resized.status).toBe(400);
     expect(resized.body.field).toBe('kubernetes_worker_instances');
     expect(resized.body.detail).toMatch(/must be at least 1/);
@@ -187,8 +231,15 @@ describe('tasks', () => {
 
 describe('tenancy', () => {
   it('a clusters.manage user sees and changes only the clusters they created', async () => {
-    for (const [name, roles] of [['alice', ['clusters.manage']], ['bob', ['clusters.manage']], ['auditor', ['clusters.admin.read']]] as const) {
-      expect((await t.call('POST', '/v1/users', { token: admin, body: { name, password: `${name}-password`, roles } })).status).toBe(201);
+    for (const [name, roles] of [
+      ['alice', ['clusters.manage']],
+      ['bob', ['clusters.manage']],
+      ['auditor', ['clusters.admin.read']],
+    ] as const) {
+      expect(
+        (await t.call('POST', '/v1/users', { token: admin, body: { name, password: `${name}-password`, roles } }))
+          .status,
+      ).toBe(201);
     }
     const alice = await t.login('alice', 'alice-password');
     const bob = await t.login('bob', 'bob-password');
@@ -204,11 +255,20 @@ describe('tenancy', () => {
     expect((await t.call('POST', '/v1/clusters/alices/binds', { token: bob })).status).toBe(404);
     expect((await t.call('GET', `/v1/tasks/${res.body.task_id}`, { token: bob })).status).toBe(404);
 
-    expect((await t.call('GET', '/v1/clusters', { token: auditor })).body.map((c: { name: string }) => c.name)).toContain('alices');
+    expect(
+      (await t.call('GET', '/v1/clusters', { token: auditor })).body.map((c: { name: string }) => c.name),
+    ).toContain('alices');
     const refused = await t.call('DELETE', '/v1/clusters/alices', { token: auditor });
     expect(refused.status).toBe(403);
     expect(refused.body.detail).toContain('clusters.admin');
-    expect((await t.call('POST', '/v1/users', { token: alice, body: { name: 'eve', password: 'eve-password', roles: ['clusters.admin'] } })).status).toBe(403);
+    expect(
+      (
+        await t.call('POST', '/v1/users', {
+          token: alice,
+          body: { name: 'eve', password: 'eve-password', roles: ['clusters.admin'] },
+        })
+      ).status,
+    ).toBe(403);
 
     const del = await t.call('DELETE', '/v1/clusters/alices', { token: alice });
     expect((await t.waitTask(alice, del.body.task_id)).state).toBe('done');
@@ -217,7 +277,9 @@ describe('tenancy', () => {
   it('refuses calls without a valid token', async () => {
     expect((await t.call('GET', '/v1/clusters')).status).toBe(401);
     expect((await t.call('GET', '/v1/clusters', { token: 'forged' })).status).toBe(401);
-    const bad = await t.call('POST', '/oauth/token', { form: { grant_type: 'password', username: 'admin', password: 'wrong' } });
+    const bad = await t.call('POST', '/oauth/token', {
+      form: { grant_type: 'password', username: 'admin', password: 'wrong' },
+    });
     expect(bad.status).toBe(401);
   });
 });
@@ -227,7 +289,18 @@ describe('documents', () => {
     const res = await t.call('GET', '/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/plans', '/v1/clusters', '/v1/clusters/{name}', '/v1/clusters/{name}/binds', '/v1/tasks', '/v1/tasks/{id}', '/v1/tasks/{id}/cancel', '/oauth/token']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/plans',
+        '/v1/clusters',
+        '/v1/clusters/{name}',
+        '/v1/clusters/{name}/binds',
+        '/v1/tasks',
+        '/v1/tasks/{id}',
+        '/v1/tasks/{id}/cancel',
+        '/oauth/token',
+      ]),
+    );
     expect(res.body.components.schemas.ClusterRequest.required).toEqual(['name', 'plan_name', 'parameters']);
   });
 });

@@ -7,7 +7,9 @@ let t: TestControlPlane;
 let admin: string;
 
 beforeAll(async () => {
-  t = await startTestControlPlane({ configYaml: `${DEFAULT_CONFIG_YAML}\nevents:\n  heartbeat_seconds: 0.2\n  max_subscribers_per_user: 3\n` });
+  t = await startTestControlPlane({
+    configYaml: `${DEFAULT_CONFIG_YAML}\nevents:\n  heartbeat_seconds: 0.2\n  max_subscribers_per_user: 3\n`,
+  });
   admin = await t.login('admin', ADMIN_PASSWORD);
 }, 60_000);
 afterAll(async () => t?.stop());
@@ -18,10 +20,14 @@ async function user(name: string, roles = ['clusters.manage']): Promise<string> 
   return t.login(name, `${name}-password`);
 }
 
-const createBody = (name: string) => ({ name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test`, kubernetes_worker_instances: 1 } });
+const createBody = (name: string) => ({
+  name,
+  plan_name: 'small',
+  parameters: { kubernetes_master_host: `${name}.example.test`, kubernetes_worker_instances: 1 },
+});
 
 describe('the event stream', () => {
-  it('streams a task\'s steps live, shows each tenant only its own clusters, and resumes from Last-Event-ID', async () => {
+  it("streams a task's steps live, shows each tenant only its own clusters, and resumes from Last-Event-ID", async () => {
     const ann = await user('ann');
     const bob = await user('bob');
     const annStream = subscribe(t, ann);
@@ -35,7 +41,9 @@ describe('the event stream', () => {
     const finished = await annStream.waitFor((e) => e.kind === 'task.finished' && e.task_id === taskId, 60_000);
     expect(finished).toMatchObject({ cluster: 'streamed', details: { state: 'done', type: 'CREATE' } });
     // Every step started and finished, in order, ids increasing, as the task's own view lists them.
-    const steps = (await t.call('GET', `/v1/tasks/${taskId}`, { token: ann })).body.steps.map((s: { name: string }) => s.name);
+    const steps = (await t.call('GET', `/v1/tasks/${taskId}`, { token: ann })).body.steps.map(
+      (s: { name: string }) => s.name,
+    );
     const mine = annStream.events.filter((e) => e.task_id === taskId);
     expect(mine.filter((e) => e.kind === 'task.step.started').map((e) => e.details!.step)).toEqual(steps);
     expect(mine.filter((e) => e.kind === 'task.step.finished').map((e) => e.details!.step)).toEqual(steps);

@@ -14,8 +14,10 @@ let t: TestControlPlane;
 let admin: string;
 
 beforeAll(async () => {
-  const configYaml = DEFAULT_CONFIG_YAML.replace('  token_ttl_seconds: 43200\n',
-    `  token_ttl_seconds: 43200\n  request_timeout_seconds: ${REQUEST_TIMEOUT_S}\n  headers_timeout_seconds: ${HEADERS_TIMEOUT_S}\n`);
+  const configYaml = DEFAULT_CONFIG_YAML.replace(
+    '  token_ttl_seconds: 43200\n',
+    `  token_ttl_seconds: 43200\n  request_timeout_seconds: ${REQUEST_TIMEOUT_S}\n  headers_timeout_seconds: ${HEADERS_TIMEOUT_S}\n`,
+  );
   expect(configYaml).toContain('request_timeout_seconds');
   t = await startTestControlPlane({ configYaml });
   admin = await t.login('admin', ADMIN_PASSWORD);
@@ -27,8 +29,19 @@ afterAll(async () => t?.stop());
 function sendHuge(path: string, size: number, chunked: boolean): Promise<{ status: number; body: string }> {
   const url = new URL(t.cp.url);
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(chunked ? {} : { 'content-length': String(size) }) };
-    const req = httpsRequest({ host: url.hostname, port: url.port, path, method: 'POST', headers, ca: t.ca, agent: false });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...(chunked ? {} : { 'content-length': String(size) }),
+    };
+    const req = httpsRequest({
+      host: url.hostname,
+      port: url.port,
+      path,
+      method: 'POST',
+      headers,
+      ca: t.ca,
+      agent: false,
+    });
     const chunk = Buffer.alloc(64 * 1024, 0x61);
     let sent = 0;
     let answered = false;
@@ -42,8 +55,13 @@ function sendHuge(path: string, size: number, chunked: boolean): Promise<{ statu
     req.on('response', (res) => {
       answered = true;
       let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); req.destroy(); });
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+        req.destroy();
+      });
     });
     req.on('error', (e) => (answered ? undefined : reject(e)));
     pump();
@@ -55,13 +73,19 @@ describe('HTTP hardening', () => {
     global.gc?.();
     const before = process.memoryUsage().rss;
     let peak = before;
-    const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
     const answers = await Promise.all([
-      sendHuge('/oauth/token', 100 * 2 ** 20, false), sendHuge('/oauth/token', 100 * 2 ** 20, false),
-      sendHuge('/oauth/token', 100 * 2 ** 20, true), sendHuge('/v1/clusters', 100 * 2 ** 20, true),
+      sendHuge('/oauth/token', 100 * 2 ** 20, false),
+      sendHuge('/oauth/token', 100 * 2 ** 20, false),
+      sendHuge('/oauth/token', 100 * 2 ** 20, true),
+      sendHuge('/v1/clusters', 100 * 2 ** 20, true),
     ]);
     clearInterval(sampler);
-    console.log(`rss before ${(before / 2 ** 20).toFixed(0)} MiB, peak during four 100 MiB bodies ${(peak / 2 ** 20).toFixed(0)} MiB`);
+    console.log(
+      `rss before ${(before / 2 ** 20).toFixed(0)} MiB, peak during four 100 MiB bodies ${(peak / 2 ** 20).toFixed(0)} MiB`,
+    );
     for (const a of answers) {
       expect(a.status).toBe(413);
       expect(JSON.parse(a.body)).toMatchObject({ code: 'PayloadTooLarge' });
@@ -73,18 +97,27 @@ describe('HTTP hardening', () => {
 
   it('closes 50 connections that trickle a body one byte a second, and 50 that trickle headers, within their bounds', async () => {
     const url = new URL(t.cp.url);
-    const open = (headersDone: boolean) => new Promise<number>((resolve, reject) => {
-      let started = Date.now();
-      const socket: TLSSocket = connect({ host: url.hostname, port: Number(url.port), ca: t.ca, servername: 'localhost', rejectUnauthorized: false }, () => {
-        // The bound runs from the first byte of the request, not from the TLS handshake.
-        started = Date.now();
-        socket.write(`POST /oauth/token HTTP/1.1\r\nHost: ${url.host}\r\ncontent-type: application/json\r\n${headersDone ? 'content-length: 1000\r\n\r\n' : ''}`);
-        const trickle = setInterval(() => socket.write(headersDone ? 'a' : 'x-slow: 1\r\n'), 1000);
-        socket.on('close', () => { clearInterval(trickle); resolve(Date.now() - started); });
+    const open = (headersDone: boolean) =>
+      new Promise<number>((resolve, reject) => {
+        let started = Date.now();
+        const socket: TLSSocket = connect(
+          { host: url.hostname, port: Number(url.port), ca: t.ca, servername: 'localhost', rejectUnauthorized: false },
+          () => {
+            // The bound runs from the first byte of the request, not from the TLS handshake.
+            started = Date.now();
+            socket.write(
+              `POST /oauth/token HTTP/1.1\r\nHost: ${url.host}\r\ncontent-type: application/json\r\n${headersDone ? 'content-length: 1000\r\n\r\n' : ''}`,
+            );
+            const trickle = setInterval(() => socket.write(headersDone ? 'a' : 'x-slow: 1\r\n'), 1000);
+            socket.on('close', () => {
+              clearInterval(trickle);
+              resolve(Date.now() - started);
+            });
+          },
+        );
+        socket.on('error', () => {});
+        setTimeout(() => reject(new Error('connection still open after 20 s')), 20_000).unref();
       });
-      socket.on('error', () => {});
-      setTimeout(() => reject(new Error('connection still open after 20 s')), 20_000).unref();
-    });
     const bodies = Array.from({ length: 50 }, () => open(true));
     const headers = Array.from({ length: 50 }, () => open(false));
     const bodyTimes = await Promise.all(bodies);
@@ -102,7 +135,9 @@ describe('HTTP hardening', () => {
     const res = await t.call('POST', '/v1/clusters', { token: admin, body: deep });
     expect(res.status).toBe(400);
     expect(res.body.detail).toMatch(/deeper than 32 levels/);
-    const login = await t.call('POST', '/oauth/token', { body: `{"grant_type":"password","username":${'['.repeat(40)}` });
+    const login = await t.call('POST', '/oauth/token', {
+      body: `{"grant_type":"password","username":${'['.repeat(40)}`,
+    });
     expect(login.status).toBe(400);
   });
 
@@ -131,7 +166,9 @@ describe('HTTP hardening', () => {
     const logger = { error: (_m: string, f?: Record<string, unknown>) => logged.push(f ?? {}) } as unknown as Logger;
     const app = new Hono();
     app.onError((e, c) => problemResponse(c, e, logger));
-    app.get('/boom', () => { throw new TypeError('cannot read secret of /srv/slipway/keys.json'); });
+    app.get('/boom', () => {
+      throw new TypeError('cannot read secret of /srv/slipway/keys.json');
+    });
     const res = await app.request('/boom');
     expect(res.status).toBe(500);
     const text = await res.text();
@@ -143,8 +180,14 @@ describe('HTTP hardening', () => {
 
     // The CredHub API mounted beside it does the same.
     const credhub = createCredhubApi({
-      provider: { getVersion: async () => { throw new TypeError('cannot open /srv/slipway/credhub.db'); } } as never,
-      authenticate: async () => ({ actor: 'user:admin', roles: ['clusters.admin'] }), rootEndpoints: false, logger,
+      provider: {
+        getVersion: async () => {
+          throw new TypeError('cannot open /srv/slipway/credhub.db');
+        },
+      } as never,
+      authenticate: async () => ({ actor: 'user:admin', roles: ['clusters.admin'] }),
+      rootEndpoints: false,
+      logger,
     });
     const res2 = await credhub.request('/api/v1/data/some-id', { headers: { authorization: 'Bearer t' } });
     expect(res2.status).toBe(500);

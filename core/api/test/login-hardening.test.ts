@@ -9,8 +9,10 @@ import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from './
 process.env.SLIPWAY_PASSWORD_SCRYPT_COST = '17';
 
 function withLimits(perUser: number, perAddress: number): string {
-  return DEFAULT_CONFIG_YAML.replace('  token_ttl_seconds: 43200\n',
-    `  token_ttl_seconds: 43200\n  login_limits: { per_user: ${perUser}, per_address: ${perAddress}, window_seconds: 300 }\n`);
+  return DEFAULT_CONFIG_YAML.replace(
+    '  token_ttl_seconds: 43200\n',
+    `  token_ttl_seconds: 43200\n  login_limits: { per_user: ${perUser}, per_address: ${perAddress}, window_seconds: 300 }\n`,
+  );
 }
 
 function median(values: number[]): number {
@@ -53,9 +55,23 @@ describe('login', () => {
     const sqlite = db(t);
     const hash = sqlite.prepare('SELECT password_hash FROM users WHERE name = ?').pluck();
     expect(hash.get('admin')).toMatch(/^scrypt\$131072\$8\$1\$/);
-    expect((await t.call('POST', '/v1/users', { token: admin, body: { name: 'old-timer', password: 'old-password-1', roles: ['clusters.manage'] } })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', '/v1/users', {
+          token: admin,
+          body: { name: 'old-timer', password: 'old-password-1', roles: ['clusters.manage'] },
+        })
+      ).status,
+    ).toBe(201);
     const salt = randomBytes(16);
-    const legacy = ['scrypt', 16384, 8, 1, salt.toString('base64'), scryptSync('old-password-1', salt, 32, { N: 16384, r: 8, p: 1 }).toString('base64')].join('$');
+    const legacy = [
+      'scrypt',
+      16384,
+      8,
+      1,
+      salt.toString('base64'),
+      scryptSync('old-password-1', salt, 32, { N: 16384, r: 8, p: 1 }).toString('base64'),
+    ].join('$');
     sqlite.prepare('UPDATE users SET password_hash = ? WHERE name = ?').run(legacy, 'old-timer');
     await t.login('old-timer', 'old-password-1');
     expect(hash.get('old-timer')).toMatch(/^scrypt\$131072\$8\$1\$/);
@@ -75,7 +91,9 @@ describe('login', () => {
   it('deletes expired tokens when it starts', async () => {
     let sqlite = db(t);
     const userId = sqlite.prepare("SELECT id FROM users WHERE name = 'admin'").pluck().get();
-    sqlite.prepare('INSERT INTO tokens (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)').run('f'.repeat(64), userId, '2001-01-01T00:00:00.000Z', '2001-01-01T00:00:00.000Z');
+    sqlite
+      .prepare('INSERT INTO tokens (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)')
+      .run('f'.repeat(64), userId, '2001-01-01T00:00:00.000Z', '2001-01-01T00:00:00.000Z');
     sqlite.close();
     const home = t.home;
     await t.stop();
@@ -94,7 +112,8 @@ describe('failed logins', () => {
   afterAll(async () => t?.stop());
 
   it('are limited per user and per address with 429 and Retry-After, and recorded as events', async () => {
-    const attempt = (username: string, password = 'wrong-password') => t.call('POST', '/oauth/token', { form: { grant_type: 'password', username, password } });
+    const attempt = (username: string, password = 'wrong-password') =>
+      t.call('POST', '/oauth/token', { form: { grant_type: 'password', username, password } });
     for (let i = 0; i < 3; i++) expect((await attempt('admin')).status).toBe(401);
     const refused = await attempt('admin', ADMIN_PASSWORD);
     expect(refused.status).toBe(429);
@@ -105,7 +124,9 @@ describe('failed logins', () => {
     expect((await attempt('guess-new')).status).toBe(429);
 
     const sqlite = new Sqlite(join(t.home, 'slipway.db'));
-    const kinds = sqlite.prepare("SELECT kind, message FROM events WHERE kind LIKE 'auth.%' ORDER BY id").all() as Array<{ kind: string; message: string }>;
+    const kinds = sqlite
+      .prepare("SELECT kind, message FROM events WHERE kind LIKE 'auth.%' ORDER BY id")
+      .all() as Array<{ kind: string; message: string }>;
     sqlite.close();
     expect(kinds.filter((e) => e.kind === 'auth.login_failed')).toHaveLength(6);
     expect(kinds.filter((e) => e.kind === 'auth.login_refused')).toHaveLength(2);

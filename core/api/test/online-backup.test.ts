@@ -18,14 +18,17 @@ afterAll(async () => {
 });
 
 describe('backup while the control plane writes', () => {
-  it('copies one consistent state: the credentials written one after another are a gapless prefix, and the copies pass SQLite\'s check', async () => {
+  it("copies one consistent state: the credentials written one after another are a gapless prefix, and the copies pass SQLite's check", async () => {
     const token = await t.login('admin', ADMIN_PASSWORD);
     let written = 0;
     let writing = true;
     // One writer, each write committed before the next starts: any consistent snapshot holds writes 0..k-1.
     const writer = (async () => {
       while (writing) {
-        const res = await t.call('PUT', '/api/v1/data', { token, body: { name: `/load/c${written}`, type: 'value', value: `v${written}` } });
+        const res = await t.call('PUT', '/api/v1/data', {
+          token,
+          body: { name: `/load/c${written}`, type: 'value', value: `v${written}` },
+        });
         if (res.status !== 200) throw new Error(`write ${written}: ${res.status} ${JSON.stringify(res.body)}`);
         written++;
       }
@@ -44,7 +47,11 @@ describe('backup while the control plane writes', () => {
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const names = (db.prepare("SELECT name FROM credhub_credential_versions WHERE name LIKE '/load/%'").all() as Array<{ name: string }>).map((r) => Number(r.name.slice('/load/c'.length)));
+      const names = (
+        db.prepare("SELECT name FROM credhub_credential_versions WHERE name LIKE '/load/%'").all() as Array<{
+          name: string;
+        }>
+      ).map((r) => Number(r.name.slice('/load/c'.length)));
       names.sort((a, b) => a - b);
       // Every write acknowledged before the backup began is in it; none acknowledged after it ended.
       expect(names.length).toBeGreaterThanOrEqual(writtenBefore);
@@ -54,8 +61,16 @@ describe('backup while the control plane writes', () => {
       db.close();
     }
     expect(manifest.files.map((f) => f.path)).toContain('slipway.db');
-    await expect(takeBackup({ home: t.home, configPath: join(t.home, 'slipway.yaml'), to: join(t.home, 'backups'), version: 'test' }))
-      .rejects.toThrow('is inside the home');
-    await expect(takeBackup({ home: t.home, configPath: join(t.home, 'slipway.yaml'), to, version: 'test' })).rejects.toThrow('is not empty');
+    await expect(
+      takeBackup({
+        home: t.home,
+        configPath: join(t.home, 'slipway.yaml'),
+        to: join(t.home, 'backups'),
+        version: 'test',
+      }),
+    ).rejects.toThrow('is inside the home');
+    await expect(
+      takeBackup({ home: t.home, configPath: join(t.home, 'slipway.yaml'), to, version: 'test' }),
+    ).rejects.toThrow('is not empty');
   });
 });

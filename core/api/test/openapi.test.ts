@@ -6,12 +6,24 @@ import { credhubPluginApi } from '../../../plugins/credhub/src/http/plugin-api.j
 import { createApp } from '../src/app.js';
 import type { ApiDeps } from '../src/context.js';
 
-const host: HttpApiHost = { url: 'https://127.0.0.1:9021', version: '0.0.0', authenticate: async () => ({ actor: 'user:x', roles: [] }) };
+const host: HttpApiHost = {
+  url: 'https://127.0.0.1:9021',
+  version: '0.0.0',
+  authenticate: async () => ({ actor: 'user:x', roles: [] }),
+};
 // Routes are registered without touching the services; only their handlers would.
 const pluginApi = credhubPluginApi({} as never, host);
-const app = createApp({ services: {} as ApiDeps['services'], engine: {} as ApiDeps['engine'], version: '0.0.0', pluginApis: [pluginApi] });
+const app = createApp({
+  services: {} as ApiDeps['services'],
+  engine: {} as ApiDeps['engine'],
+  version: '0.0.0',
+  pluginApis: [pluginApi],
+});
 
-async function document(): Promise<{ paths: Record<string, Record<string, any>>; components: { schemas: Record<string, object> } }> {
+async function document(): Promise<{
+  paths: Record<string, Record<string, any>>;
+  components: { schemas: Record<string, object> };
+}> {
   const res = await app.request('/openapi.json');
   expect(res.status).toBe(200);
   return res.json() as never;
@@ -19,7 +31,13 @@ async function document(): Promise<{ paths: Record<string, Record<string, any>>;
 
 /** Every (method, path) a hono app answers, in OpenAPI's spelling; middleware (`ALL`) left out. */
 function mounted(routes: ReadonlyArray<{ method: string; path: string }>): string[] {
-  return [...new Set(routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`))];
+  return [
+    ...new Set(
+      routes
+        .filter((r) => r.method !== 'ALL')
+        .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`),
+    ),
+  ];
 }
 
 describe('/openapi.json', () => {
@@ -41,13 +59,17 @@ describe('/openapi.json', () => {
       const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       for (const [method, op] of Object.entries(item)) {
         if (method === 'parameters') continue;
-        const declared = [...(item.parameters ?? []), ...(op.parameters ?? [])].filter((p: { in: string }) => p.in === 'path').map((p: { name: string }) => p.name);
+        const declared = [...(item.parameters ?? []), ...(op.parameters ?? [])]
+          .filter((p: { in: string }) => p.in === 'path')
+          .map((p: { name: string }) => p.name);
         expect(declared.sort(), `${method} ${path}`).toEqual([...names].sort());
       }
     }
     const ajv = new Ajv({ strict: false });
-    for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema(schema, `#/components/schemas/${name}`);
-    for (const name of Object.keys(doc.components.schemas)) expect(() => ajv.compile({ $ref: `#/components/schemas/${name}` }), name).not.toThrow();
+    for (const [name, schema] of Object.entries(doc.components.schemas))
+      ajv.addSchema(schema, `#/components/schemas/${name}`);
+    for (const name of Object.keys(doc.components.schemas))
+      expect(() => ajv.compile({ $ref: `#/components/schemas/${name}` }), name).not.toThrow();
     expect(doc.components.schemas).toHaveProperty('CredhubSetRequest');
   });
 });

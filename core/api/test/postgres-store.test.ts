@@ -22,16 +22,24 @@ describe.skipIf(postgres.skip)(`a control plane on ${postgres.title}`, () => {
   });
 
   it('creates, refuses a second task, resizes and deletes a cluster, all of it in the database', async () => {
-    const created = await t.call('POST', '/v1/clusters', { token: admin, body: { name: 'pg', plan_name: 'small', parameters: { kubernetes_master_host: 'pg.example.test' } } });
+    const created = await t.call('POST', '/v1/clusters', {
+      token: admin,
+      body: { name: 'pg', plan_name: 'small', parameters: { kubernetes_master_host: 'pg.example.test' } },
+    });
     expect(created.status).toBe(202);
     const busy = await t.call('PATCH', '/v1/clusters/pg', { token: admin, body: { kubernetes_worker_instances: 4 } });
     expect(busy.status).toBe(409);
     expect(busy.body.detail).toContain(`task ${created.body.task_id}`);
     expect((await t.waitTask(admin, created.body.task_id, 60_000)).state).toBe('done');
 
-    const resized = await t.call('PATCH', '/v1/clusters/pg', { token: admin, body: { kubernetes_worker_instances: 4 } });
+    const resized = await t.call('PATCH', '/v1/clusters/pg', {
+      token: admin,
+      body: { kubernetes_worker_instances: 4 },
+    });
     expect((await t.waitTask(admin, resized.body.task_id, 60_000)).state).toBe('done');
-    const instances = (await t.call('GET', '/v1/clusters/pg/instances', { token: admin })).body as Array<{ ip: string }>;
+    const instances = (await t.call('GET', '/v1/clusters/pg/instances', { token: admin })).body as Array<{
+      ip: string;
+    }>;
     expect(instances).toHaveLength(5);
 
     // The state is where the URL says: the cluster, its certificates and its addresses, in PostgreSQL.

@@ -4,7 +4,13 @@ import { ADMIN_PASSWORD, startTestControlPlane, type TestControlPlane } from './
 let t: TestControlPlane;
 let admin: string;
 /** The plans as the API describes them: usages must agree with their VM types. */
-let plans: Map<string, { master_instances: number; vm_type: { master: { cpu: number; memory_mb: number }; worker: { cpu: number; memory_mb: number } } }>;
+let plans: Map<
+  string,
+  {
+    master_instances: number;
+    vm_type: { master: { cpu: number; memory_mb: number }; worker: { cpu: number; memory_mb: number } };
+  }
+>;
 
 beforeAll(async () => {
   t = await startTestControlPlane();
@@ -19,9 +25,15 @@ async function user(name: string, roles = ['clusters.manage']): Promise<string> 
   return t.login(name, `${name}-password`);
 }
 
-const create = (token: string, name: string, workers = 1) => t.call('POST', '/v1/clusters', {
-  token, body: { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test`, kubernetes_worker_instances: workers } },
-});
+const create = (token: string, name: string, workers = 1) =>
+  t.call('POST', '/v1/clusters', {
+    token,
+    body: {
+      name,
+      plan_name: 'small',
+      parameters: { kubernetes_master_host: `${name}.example.test`, kubernetes_worker_instances: workers },
+    },
+  });
 
 async function created(token: string, name: string, workers = 1): Promise<void> {
   const res = await create(token, name, workers);
@@ -40,7 +52,10 @@ function small(workers: number): { cpu: number; memory: number } {
 
 describe('quotas and usages', () => {
   it('validate limits by field, and only admins set them', async () => {
-    const bad = await t.call('POST', '/v1/quotas', { token: admin, body: { owner: 'nobody', limit: { cpu: -1, memory: 'lots', cluster: 1 } } });
+    const bad = await t.call('POST', '/v1/quotas', {
+      token: admin,
+      body: { owner: 'nobody', limit: { cpu: -1, memory: 'lots', cluster: 1 } },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('limit.cpu');
     expect(bad.body.detail).toContain('limit.cpu: must be a whole number');
@@ -48,13 +63,18 @@ describe('quotas and usages', () => {
     const unknown = await t.call('POST', '/v1/quotas', { token: admin, body: { owner: 'nobody', limit: { cpus: 4 } } });
     expect(unknown).toMatchObject({ status: 400, body: { field: 'limit.cpus' } });
     const tenant = await user('tina');
-    expect((await t.call('POST', '/v1/quotas', { token: tenant, body: { owner: 'tina', limit: { cluster: 9 } } })).status).toBe(403);
+    expect(
+      (await t.call('POST', '/v1/quotas', { token: tenant, body: { owner: 'tina', limit: { cluster: 9 } } })).status,
+    ).toBe(403);
     expect((await t.call('GET', '/v1/quotas', { token: tenant })).status).toBe(403);
   });
 
   it('refuse a create past the cluster limit with the limit, the usage and the way out; admins are exempt', async () => {
     const quinn = await user('quinn');
-    const set = await t.call('POST', '/v1/quotas', { token: admin, body: { owner: 'quinn', limit: { cluster: 1, cpu: small(3).cpu, memory: 100 } } });
+    const set = await t.call('POST', '/v1/quotas', {
+      token: admin,
+      body: { owner: 'quinn', limit: { cluster: 1, cpu: small(3).cpu, memory: 100 } },
+    });
     expect(set.status, JSON.stringify(set.body)).toBe(201);
     expect(set.body.limit).toEqual({ cluster: 1, cpu: small(3).cpu, memory: 100 });
     await created(quinn, 'q1');
@@ -62,18 +82,31 @@ describe('quotas and usages', () => {
     const refused = await create(quinn, 'q2');
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('QuotaExceeded');
-    expect(refused.body.detail).toBe('the quota of quinn would be exceeded: cluster limit 1 cluster: 1 cluster in use, creating cluster "q2" needs 2 clusters in total');
+    expect(refused.body.detail).toBe(
+      'the quota of quinn would be exceeded: cluster limit 1 cluster: 1 cluster in use, creating cluster "q2" needs 2 clusters in total',
+    );
     expect(refused.body.hint).toContain('slipway set-quota quinn --clusters 2');
-    expect((await t.call('GET', '/v1/clusters', { token: quinn })).body.map((c: { name: string }) => c.name)).toEqual(['q1']);
+    expect((await t.call('GET', '/v1/clusters', { token: quinn })).body.map((c: { name: string }) => c.name)).toEqual([
+      'q1',
+    ]);
 
     // Admins are exempt, even from a quota of their own that allows nothing.
-    expect((await t.call('POST', '/v1/quotas', { token: admin, body: { owner: 'admin', limit: { cluster: 0, cpu: 0, memory: 0 } } })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', '/v1/quotas', {
+          token: admin,
+          body: { owner: 'admin', limit: { cluster: 0, cpu: 0, memory: 0 } },
+        })
+      ).status,
+    ).toBe(201);
     await created(admin, 'adm1');
 
     // Resize past the CPU limit: refused naming the CPU limit; up to it: accepted.
     const tooBig = await t.call('PATCH', '/v1/clusters/q1', { token: quinn, body: { kubernetes_worker_instances: 4 } });
     expect(tooBig.status).toBe(403);
-    expect(tooBig.body.detail).toBe(`the quota of quinn would be exceeded: cpu limit ${small(3).cpu} CPUs: ${small(1).cpu} CPUs in use, resizing cluster "q1" to 4 workers on plan "small" needs ${small(4).cpu} CPUs in total`);
+    expect(tooBig.body.detail).toBe(
+      `the quota of quinn would be exceeded: cpu limit ${small(3).cpu} CPUs: ${small(1).cpu} CPUs in use, resizing cluster "q1" to 4 workers on plan "small" needs ${small(4).cpu} CPUs in total`,
+    );
     expect(tooBig.body.details).toMatchObject({ exceeded: ['cpu'], usage: { cluster: 1, cpu: small(1).cpu } });
     const fits = await t.call('PATCH', '/v1/clusters/q1', { token: quinn, body: { kubernetes_worker_instances: 3 } });
     expect(fits.status, JSON.stringify(fits.body)).toBe(202);
@@ -82,10 +115,16 @@ describe('quotas and usages', () => {
     expect((await t.waitTask(quinn, fits.body.task_id, 60_000)).state).toBe('done');
 
     const usage = await t.call('GET', '/v1/usages/quinn', { token: quinn });
-    expect(usage.body).toEqual({ owner: 'quinn', totals: { ...small(3), cluster: 1 }, clusters: [{ name: 'q1', ...small(3) }] });
+    expect(usage.body).toEqual({
+      owner: 'quinn',
+      totals: { ...small(3), cluster: 1 },
+      clusters: [{ name: 'q1', ...small(3) }],
+    });
 
     // Raising the limit lets the create through; removing the quota lifts every limit.
-    expect((await t.call('PATCH', '/v1/quotas/quinn', { token: admin, body: { limit: { cluster: null } } })).body.limit).toEqual({ cluster: null, cpu: small(3).cpu, memory: 100 });
+    expect(
+      (await t.call('PATCH', '/v1/quotas/quinn', { token: admin, body: { limit: { cluster: null } } })).body.limit,
+    ).toEqual({ cluster: null, cpu: small(3).cpu, memory: 100 });
     const cpuBound = await create(quinn, 'q2');
     expect(cpuBound.body.detail).toContain(`cpu limit ${small(3).cpu} CPUs`);
     expect((await t.call('DELETE', '/v1/quotas/quinn', { token: admin })).status).toBe(204);
@@ -99,10 +138,13 @@ describe('quotas and usages', () => {
 
   it('let exactly one of concurrent creates at the edge through', async () => {
     const rita = await user('rita');
-    expect((await t.call('POST', '/v1/quotas', { token: admin, body: { owner: 'rita', limit: { cluster: 1 } } })).status).toBe(201);
+    expect(
+      (await t.call('POST', '/v1/quotas', { token: admin, body: { owner: 'rita', limit: { cluster: 1 } } })).status,
+    ).toBe(201);
     const racing = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((name) => create(rita, name)));
     expect(racing.map((r) => r.status).sort()).toEqual([202, 403, 403, 403]);
-    for (const r of racing.filter((x) => x.status === 403)) expect(r.body.detail).toContain('cluster limit 1 cluster: 1 cluster in use');
+    for (const r of racing.filter((x) => x.status === 403))
+      expect(r.body.detail).toContain('cluster limit 1 cluster: 1 cluster in use');
     await t.waitTask(rita, racing.find((r) => r.status === 202)!.body.task_id, 60_000);
     expect((await t.call('GET', '/v1/usages/rita', { token: admin })).body.totals.cluster).toBe(1);
   }, 120_000);
@@ -119,9 +161,17 @@ describe('quotas and usages', () => {
     expect(otherQuota.status).toBe(403);
     expect(noQuota.body).toEqual(otherQuota.body);
     // Its own: the usage list holds only itself; its own quota is readable.
-    expect((await t.call('GET', '/v1/usages', { token: sam })).body).toEqual([{ owner: 'sam', totals: { cpu: 0, memory: 0, cluster: 0 }, clusters: [] }]);
-    expect((await t.call('POST', '/v1/quotas', { token: admin, body: { owner: 'sam', limit: { cpu: 0 } } })).status).toBe(201);
-    expect((await t.call('GET', '/v1/quotas/sam', { token: sam })).body.limit).toEqual({ cpu: 0, memory: null, cluster: null });
+    expect((await t.call('GET', '/v1/usages', { token: sam })).body).toEqual([
+      { owner: 'sam', totals: { cpu: 0, memory: 0, cluster: 0 }, clusters: [] },
+    ]);
+    expect(
+      (await t.call('POST', '/v1/quotas', { token: admin, body: { owner: 'sam', limit: { cpu: 0 } } })).status,
+    ).toBe(201);
+    expect((await t.call('GET', '/v1/quotas/sam', { token: sam })).body.limit).toEqual({
+      cpu: 0,
+      memory: null,
+      cluster: null,
+    });
     // cpu 0 means no cluster at all, as in TKGI.
     const zero = await create(sam, 's1');
     expect(zero.status).toBe(403);

@@ -2,7 +2,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStore, dataDirOf, DEFAULT_CONFIG_YAML, importCredentials, pluginDatabases, silentLogger } from '@slipway/engine';
+import {
+  createStore,
+  dataDirOf,
+  DEFAULT_CONFIG_YAML,
+  importCredentials,
+  pluginDatabases,
+  silentLogger,
+} from '@slipway/engine';
 import { openCredhubProvider } from '@slipway/credentials-credhub';
 import { startFake, type StartedHarborFake } from '@slipway/registry-harbor/fake';
 import { probeRepositoryAccess } from '@slipway/testkit';
@@ -29,11 +36,13 @@ const PLANS = `
 beforeAll(async () => {
   harbor = await startFake();
   home = await mkdtemp(join(tmpdir(), 'slipway-registry-'));
-  const yaml = DEFAULT_CONFIG_YAML
-    .replace('boot_delay_ms: 200', 'boot_delay_ms: 0')
+  const yaml = DEFAULT_CONFIG_YAML.replace('boot_delay_ms: 200', 'boot_delay_ms: 0')
     .replace('heartbeat_interval_seconds: 30', 'heartbeat_interval_seconds: 1')
     .replace(/(plugin: "@slipway\/network-flat"\n\s+version: )"\^1"/, '$1"^2"')
-    .replace('\nkubernetes:', `\nregistry:\n  plugin: "@slipway/registry-harbor"\n  version: "^1"\n  config: ${JSON.stringify(harbor.config)}\n\nkubernetes:`)
+    .replace(
+      '\nkubernetes:',
+      `\nregistry:\n  plugin: "@slipway/registry-harbor"\n  version: "^1"\n  config: ${JSON.stringify(harbor.config)}\n\nkubernetes:`,
+    )
     .replace('\nplans:\n', `\nplans:\n${PLANS}`);
   const configPath = join(home, 'slipway.yaml');
   writeFileSync(configPath, yaml);
@@ -60,7 +69,9 @@ async function engineRead(path: string): Promise<{ username: string; password: s
   // The credentials live in the control plane's own database, beside its tables.
   const db = await createStore(join(home, 'slipway.db'));
   const store = await openCredhubProvider({
-    dataDir: join(home, dataDirOf({ kind: 'credentials', instanceName: 'default' })), keysDir: `${home}-keys`, rsaPoolSize: 0,
+    dataDir: join(home, dataDirOf({ kind: 'credentials', instanceName: 'default' })),
+    keysDir: `${home}-keys`,
+    rsaPoolSize: 0,
     database: await pluginDatabases(db.db)('credhub'),
   });
   try {
@@ -76,7 +87,10 @@ describe('clusters get a project and robots in Harbor', () => {
   let project: string;
 
   it('create-cluster ensures the project and robots after the credentials and before the VMs', async () => {
-    const res = await t.call('POST', '/v1/clusters', { token: admin, body: { name: 'reg', plan_name: 'registry', parameters: { kubernetes_master_host: 'reg.example.test' } } });
+    const res = await t.call('POST', '/v1/clusters', {
+      token: admin,
+      body: { name: 'reg', plan_name: 'registry', parameters: { kubernetes_master_host: 'reg.example.test' } },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const task = await t.waitTask(admin, res.body.task_id, 90_000);
     expect(task.state, JSON.stringify(task.error)).toBe('done');
@@ -92,35 +106,57 @@ describe('clusters get a project and robots in Harbor', () => {
     expect(secret.detail).toMatch(/^skipped: the Kubernetes API at https:\/\/.* does not answer/);
   }, 120_000);
 
-  it('gives the project the plan\'s policy and quota, and the owner as maintainer', () => {
+  it("gives the project the plan's policy and quota, and the owner as maintainer", () => {
     const stored = [...harbor.state.projects.values()].find((p) => p.name === project)!;
-    expect(stored.metadata).toMatchObject({ public: 'false', prevent_vul: 'true', severity: 'high', auto_scan: 'true' });
+    expect(stored.metadata).toMatchObject({
+      public: 'false',
+      prevent_vul: 'true',
+      severity: 'high',
+      auto_scan: 'true',
+    });
     expect(stored.storageLimit).toBe(2 * 1024 ** 3);
-    expect([...harbor.state.members.values()].filter((m) => m.projectId === stored.id)).toMatchObject([{ username: 'admin', roleId: 4 }]);
+    expect([...harbor.state.members.values()].filter((m) => m.projectId === stored.id)).toMatchObject([
+      { username: 'admin', roleId: 4 },
+    ]);
   });
 
   it('slipway cluster shows the project and the pull robot', async () => {
     const view = (await t.call('GET', '/v1/clusters/reg', { token: admin })).body;
     expect(view.registry).toEqual({
-      project, endpoint: harbor.host, pull_robot: `robot$${project}+nodes-${uuid.slice(0, 8)}`, push_robot: `robot$${project}+ci-${uuid.slice(0, 8)}`,
+      project,
+      endpoint: harbor.host,
+      pull_robot: `robot$${project}+nodes-${uuid.slice(0, 8)}`,
+      push_robot: `robot$${project}+ci-${uuid.slice(0, 8)}`,
     });
   });
 
-  it('stores the robots\' secrets under the cluster\'s path, and the registry honours them', async () => {
+  it("stores the robots' secrets under the cluster's path, and the registry honours them", async () => {
     // The nodes' pull secret is not the owner's to read: it would let them pull as every node of the cluster.
-    const refused = await t.call('GET', `/api/v1/data?name=${encodeURIComponent(`/slipway/clusters/${uuid}/registry/pull-robot`)}&current=true`, { token: admin });
+    const refused = await t.call(
+      'GET',
+      `/api/v1/data?name=${encodeURIComponent(`/slipway/clusters/${uuid}/registry/pull-robot`)}&current=true`,
+      { token: admin },
+    );
     expect(refused.status).toBe(404);
     const pull = await engineRead(`/slipway/clusters/${uuid}/registry/pull-robot`);
     const push = await robotLogin(`/slipway/clusters/${uuid}/registry/push-robot`);
     const probe = (login: { username: string; password: string }) =>
-      probeRepositoryAccess(harbor.host, harbor.caPem, { username: login.username, secret: login.password }, `${project}/app`);
+      probeRepositoryAccess(
+        harbor.host,
+        harbor.caPem,
+        { username: login.username, secret: login.password },
+        `${project}/app`,
+      );
     expect(await probe(pull)).toEqual({ authenticated: true, pull: true, push: false });
     expect(await probe(push)).toEqual({ authenticated: true, pull: true, push: true });
   });
 
   it('rotate-certificates --registry-only gives the robots new secrets; the old ones are refused', async () => {
     const before = await engineRead(`/slipway/clusters/${uuid}/registry/pull-robot`);
-    const res = await t.call('POST', '/v1/clusters/reg/rotate-certificates', { token: admin, body: { registry_only: true } });
+    const res = await t.call('POST', '/v1/clusters/reg/rotate-certificates', {
+      token: admin,
+      body: { registry_only: true },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const task = await t.waitTask(admin, res.body.task_id, 60_000);
     expect(task.state, JSON.stringify(task.error)).toBe('done');
@@ -129,7 +165,12 @@ describe('clusters get a project and robots in Harbor', () => {
     expect(after.username).toBe(before.username);
     expect(after.password).not.toBe(before.password);
     const probe = (login: { username: string; password: string }) =>
-      probeRepositoryAccess(harbor.host, harbor.caPem, { username: login.username, secret: login.password }, `${project}/app`);
+      probeRepositoryAccess(
+        harbor.host,
+        harbor.caPem,
+        { username: login.username, secret: login.password },
+        `${project}/app`,
+      );
     expect((await probe(before)).authenticated).toBe(false);
     expect((await probe(after)).pull).toBe(true);
   }, 90_000);
@@ -138,10 +179,16 @@ describe('clusters get a project and robots in Harbor', () => {
     const res = await t.call('DELETE', '/v1/clusters/reg', { token: admin });
     const task = await t.waitTask(admin, res.body.task_id, 90_000);
     expect(task.state, JSON.stringify(task.error)).toBe('done');
-    expect(task.steps.find((s: { name: string }) => s.name === 'registry-teardown').detail).toBe(`robots deleted; project ${project} deleted`);
+    expect(task.steps.find((s: { name: string }) => s.name === 'registry-teardown').detail).toBe(
+      `robots deleted; project ${project} deleted`,
+    );
     expect([...harbor.state.projects.values()].map((p) => p.name)).not.toContain(project);
     expect([...harbor.state.robots.values()].filter((r) => r.name.includes(uuid.slice(0, 8)))).toEqual([]);
-    const gone = await t.call('GET', `/api/v1/data?name=${encodeURIComponent(`/slipway/clusters/${uuid}/registry/pull-robot`)}&current=true`, { token: admin });
+    const gone = await t.call(
+      'GET',
+      `/api/v1/data?name=${encodeURIComponent(`/slipway/clusters/${uuid}/registry/pull-robot`)}&current=true`,
+      { token: admin },
+    );
     expect(gone.status).toBe(404);
   }, 120_000);
 });

@@ -14,8 +14,12 @@ const DAY = 86_400_000;
 class MovableClock implements Clock {
   offset = 0;
   private readonly system = new SystemClock();
-  now(): number { return Date.now() + this.offset; }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> { return this.system.sleep(ms, signal); }
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.system.sleep(ms, signal);
+  }
 }
 
 const clock = new MovableClock();
@@ -48,7 +52,7 @@ function servedSerial(): Promise<string> {
     socket.on('error', reject);
   });
 }
-describe('the control plane\'s serving certificate', () => {
+describe("the control plane's serving certificate", () => {
   it('is renewed before it expires and served to new connections by the running server', async () => {
     const first = await servedSerial();
     // 730-day certificate: 20 days left by the control plane's clock, inside certificates.renew_before_days (30).
@@ -71,7 +75,9 @@ function fetchHealth(): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request(new URL('/health', cp.url), { ca: caPem, agent: false }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => { body += c; });
+      res.on('data', (c: Buffer) => {
+        body += c;
+      });
       res.on('end', () => resolve(body));
     });
     req.on('error', reject);

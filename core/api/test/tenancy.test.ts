@@ -17,12 +17,20 @@ async function user(name: string, roles = ['clusters.manage']): Promise<string> 
 }
 
 async function createCluster(token: string, name: string): Promise<{ status: number; body: any }> {
-  const res = await t.call('POST', '/v1/clusters', { token, body: { name, plan_name: 'small', parameters: { kubernetes_master_host: `${name}.example.test`, kubernetes_worker_instances: 1 } } });
+  const res = await t.call('POST', '/v1/clusters', {
+    token,
+    body: {
+      name,
+      plan_name: 'small',
+      parameters: { kubernetes_master_host: `${name}.example.test`, kubernetes_worker_instances: 1 },
+    },
+  });
   if (res.status === 202) expect((await t.waitTask(token, res.body.task_id, 60_000)).state).toBe('done');
   return res;
 }
 
-const read = (name: string, token: string) => t.call('GET', `/api/v1/data?name=${encodeURIComponent(name)}&current=true`, { token });
+const read = (name: string, token: string) =>
+  t.call('GET', `/api/v1/data?name=${encodeURIComponent(name)}&current=true`, { token });
 
 describe('tenants', () => {
   it('keep cluster names per owner: a name another tenant uses is free, and admins name such clusters by uuid', async () => {
@@ -34,7 +42,10 @@ describe('tenants', () => {
     expect(second.status).toBe(202);
     expect(second.body.uuid).not.toBe(first.body.uuid);
     // His own name twice is a conflict, naming only his own cluster.
-    const again = await t.call('POST', '/v1/clusters', { token: ben, body: { name: 'web', plan_name: 'small', parameters: { kubernetes_master_host: 'x.example.test' } } });
+    const again = await t.call('POST', '/v1/clusters', {
+      token: ben,
+      body: { name: 'web', plan_name: 'small', parameters: { kubernetes_master_host: 'x.example.test' } },
+    });
     expect(again).toMatchObject({ status: 409, body: { detail: 'you already have a cluster named "web"' } });
     expect((await t.call('GET', '/v1/clusters/web', { token: ann })).body.uuid).toBe(first.body.uuid);
     expect((await t.call('GET', '/v1/clusters/web', { token: ben })).body.uuid).toBe(second.body.uuid);
@@ -42,28 +53,49 @@ describe('tenants', () => {
     const foreign = await t.call('GET', `/v1/clusters/${second.body.uuid}`, { token: ann });
     const none = await t.call('GET', '/v1/clusters/5f1e1c8e-0000-4000-8000-000000000000', { token: ann });
     expect(foreign.status).toBe(404);
-    expect(foreign.body.detail.replace(second.body.uuid, 'X')).toBe(none.body.detail.replace('5f1e1c8e-0000-4000-8000-000000000000', 'X'));
+    expect(foreign.body.detail.replace(second.body.uuid, 'X')).toBe(
+      none.body.detail.replace('5f1e1c8e-0000-4000-8000-000000000000', 'X'),
+    );
     // The admin sees both: the name is ambiguous for it, the uuid is not.
     const ambiguous = await t.call('GET', '/v1/clusters/web', { token: admin });
     expect(ambiguous.status).toBe(409);
     expect(ambiguous.body.detail).toContain(first.body.uuid);
-    expect((await t.call('GET', `/v1/clusters/${second.body.uuid}`, { token: admin })).body).toMatchObject({ name: 'web', owner: 'ben' });
+    expect((await t.call('GET', `/v1/clusters/${second.body.uuid}`, { token: admin })).body).toMatchObject({
+      name: 'web',
+      owner: 'ben',
+    });
     // One owner racing creates of one name: the unique index lets exactly one in.
-    const racing = await Promise.all(Array.from({ length: 6 }, () => t.call('POST', '/v1/clusters', {
-      token: ann, body: { name: 'dup', plan_name: 'small', parameters: { kubernetes_master_host: 'dup.example.test', kubernetes_worker_instances: 1 } },
-    })));
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        t.call('POST', '/v1/clusters', {
+          token: ann,
+          body: {
+            name: 'dup',
+            plan_name: 'small',
+            parameters: { kubernetes_master_host: 'dup.example.test', kubernetes_worker_instances: 1 },
+          },
+        }),
+      ),
+    );
     expect(racing.map((r) => r.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
     await t.waitTask(ann, racing.find((r) => r.status === 202)!.body.task_id, 60_000);
     // Tasks of "web": each tenant sees its own; a name nobody uses gives the same empty answer as another's.
     const annTasks = await t.call('GET', '/v1/tasks?cluster=web', { token: ann });
-    expect(annTasks.body.map((task: { cluster_uuid?: string; description: string }) => task.description)).toEqual(['create cluster web']);
+    expect(annTasks.body.map((task: { cluster_uuid?: string; description: string }) => task.description)).toEqual([
+      'create cluster web',
+    ]);
     expect((await t.call('GET', '/v1/tasks?cluster=nobodys', { token: ann })).body).toEqual([]);
   }, 120_000);
 
   it('give exactly one 201 to concurrent creates of a user, and 409 to the rest', async () => {
-    const results = await Promise.all(Array.from({ length: 12 }, () => t.call('POST', '/v1/users', {
-      token: admin, body: { name: 'racer', password: 'racer-password', roles: ['clusters.manage'] },
-    })));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        t.call('POST', '/v1/users', {
+          token: admin,
+          body: { name: 'racer', password: 'racer-password', roles: ['clusters.manage'] },
+        }),
+      ),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(11);
@@ -87,7 +119,10 @@ describe('tenants', () => {
     const moved = await t.call('DELETE', '/v1/users/cat?reassign_to=dan', { token: admin });
     expect(moved).toMatchObject({ status: 200, body: { reassigned: ['cats'] } });
     expect((await t.call('GET', '/v1/clusters', { token: cat })).status).toBe(401);
-    expect((await t.call('GET', '/v1/clusters/cats', { token: dan })).body).toMatchObject({ owner: 'dan', uuid: cluster.body.uuid });
+    expect((await t.call('GET', '/v1/clusters/cats', { token: dan })).body).toMatchObject({
+      owner: 'dan',
+      uuid: cluster.body.uuid,
+    });
     expect((await read(`${path}/kubernetes-ca`, dan)).status).toBe(200);
     const certs = await t.call('GET', `/api/v1/data?path=${encodeURIComponent(path)}`, { token: admin });
     expect(certs.body.credentials.map((c: { name: string }) => c.name)).not.toContain(`${path}/users/${catId}`);
@@ -99,7 +134,9 @@ describe('tenants', () => {
     expect((await t.call('GET', '/v1/clusters/cats', { token: newCat })).status).toBe(404);
     expect((await t.call('GET', '/v1/tasks', { token: newCat })).body).toEqual([]);
     expect((await read(`${path}/kubernetes-ca`, newCat)).status).toBe(404);
-    expect((await t.call('GET', `/api/v1/data?path=${encodeURIComponent(path)}`, { token: newCat })).body.credentials).toEqual([]);
+    expect(
+      (await t.call('GET', `/api/v1/data?path=${encodeURIComponent(path)}`, { token: newCat })).body.credentials,
+    ).toEqual([]);
     const trail = (await t.call('GET', '/api/v1/audit', { token: newCat })).body.events as Array<{ actor: string }>;
     expect(trail.length).toBeGreaterThan(0);
     expect(trail.filter((e) => e.actor === `user:${catId}`)).toEqual([]);
@@ -113,18 +150,50 @@ describe('tenants', () => {
 
   it('let admins set roles and passwords, and a user change its own password with its current one', async () => {
     const eve = await user('eve');
-    expect((await t.call('PUT', '/v1/users/eve/password', { token: eve, body: { password: 'eve-new-password' } })).body.field).toBe('old_password');
-    expect((await t.call('PUT', '/v1/users/eve/password', { token: eve, body: { password: 'eve-new-password', old_password: 'wrong-password' } })).status).toBe(403);
-    expect((await t.call('PUT', '/v1/users/eve/password', { token: eve, body: { password: 'eve-new-password', old_password: 'eve-password' } })).status).toBe(204);
+    expect(
+      (await t.call('PUT', '/v1/users/eve/password', { token: eve, body: { password: 'eve-new-password' } })).body
+        .field,
+    ).toBe('old_password');
+    expect(
+      (
+        await t.call('PUT', '/v1/users/eve/password', {
+          token: eve,
+          body: { password: 'eve-new-password', old_password: 'wrong-password' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t.call('PUT', '/v1/users/eve/password', {
+          token: eve,
+          body: { password: 'eve-new-password', old_password: 'eve-password' },
+        })
+      ).status,
+    ).toBe(204);
     const again = await t.login('eve', 'eve-new-password');
     expect((await t.call('GET', '/v1/clusters', { token: eve })).status).toBe(200);
     // An admin's reset ends the user's sessions.
-    expect((await t.call('PUT', '/v1/users/eve/password', { token: admin, body: { password: 'eve-reset-password' } })).status).toBe(204);
+    expect(
+      (await t.call('PUT', '/v1/users/eve/password', { token: admin, body: { password: 'eve-reset-password' } }))
+        .status,
+    ).toBe(204);
     expect((await t.call('GET', '/v1/clusters', { token: again })).status).toBe(401);
     const fresh = await t.login('eve', 'eve-reset-password');
-    expect((await t.call('PUT', '/v1/users/eve/roles', { token: admin, body: { roles: ['clusters.admin.read'] } })).body.roles).toEqual(['clusters.admin.read']);
-    expect((await t.call('POST', '/v1/clusters', { token: fresh, body: { name: 'x', plan_name: 'small', parameters: { kubernetes_master_host: 'x.example.test' } } })).status).toBe(403);
+    expect(
+      (await t.call('PUT', '/v1/users/eve/roles', { token: admin, body: { roles: ['clusters.admin.read'] } })).body
+        .roles,
+    ).toEqual(['clusters.admin.read']);
+    expect(
+      (
+        await t.call('POST', '/v1/clusters', {
+          token: fresh,
+          body: { name: 'x', plan_name: 'small', parameters: { kubernetes_master_host: 'x.example.test' } },
+        })
+      ).status,
+    ).toBe(403);
     // The last admin keeps its role.
-    expect((await t.call('PUT', '/v1/users/admin/roles', { token: admin, body: { roles: ['clusters.manage'] } })).status).toBe(409);
+    expect(
+      (await t.call('PUT', '/v1/users/admin/roles', { token: admin, body: { roles: ['clusters.manage'] } })).status,
+    ).toBe(409);
   });
 });

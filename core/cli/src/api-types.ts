@@ -111,8 +111,16 @@ export interface InventoryDoc {
 /** A task that will change no more. */
 export function isFinished(state: TaskState): boolean {
   switch (state) {
-    case 'queued': case 'processing': case 'cancelling': return false;
-    case 'cancelled': case 'done': case 'error': case 'timeout': return true;
-    default: return assertNever(state, 'task state');
+    case 'queued':
+    case 'processing':
+    case 'cancelling':
+      return false;
+    case 'cancelled':
+    case 'done':
+    case 'error':
+    case 'timeout':
+      return true;
+    default:
+      return assertNever(state, 'task state');
   }
 }

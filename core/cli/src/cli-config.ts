@@ -22,14 +22,21 @@ export async function readCliConfig(path: string): Promise<CliConfig | undefined
     text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CliError(`cannot read ${path}: ${(e as Error).message}`, 'Check the file permissions, or set SLIPWAY_CLI_CONFIG to another file.');
+    throw new CliError(
+      `cannot read ${path}: ${(e as Error).message}`,
+      'Check the file permissions, or set SLIPWAY_CLI_CONFIG to another file.',
+    );
   }
   try {
     const parsed = JSON.parse(text) as CliConfig;
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.api !== 'string') throw new Error('no "api" field');
+    if (typeof parsed !== 'object' || parsed === null || typeof parsed.api !== 'string')
+      throw new Error('no "api" field');
     return parsed;
   } catch (e) {
-    throw new CliError(`${path} is not a slipway CLI config: ${(e as Error).message}`, 'Delete it and run: slipway login');
+    throw new CliError(
+      `${path} is not a slipway CLI config: ${(e as Error).message}`,
+      'Delete it and run: slipway login',
+    );
   }
 }
 

@@ -30,7 +30,8 @@ function findCommand(commands: Command[], argv: string[]): { command?: Command; 
   const [first, second] = argv;
   const namespaces = new Set(commands.map(namespaceOf).filter((n): n is string => n !== undefined));
   if (namespaces.has(first)) {
-    const command = second && !second.startsWith('-') ? commands.find((c) => c.name === `${first} ${second}`) : undefined;
+    const command =
+      second && !second.startsWith('-') ? commands.find((c) => c.name === `${first} ${second}`) : undefined;
     return command ? { command, rest: argv.slice(2) } : { rest: argv.slice(1), namespace: first };
   }
   return { command: commands.find((c) => c.name === first), rest: argv.slice(1) };
@@ -65,11 +66,17 @@ export async function runCli(argv: string[], io: CliIo, groups: CommandGroup[] =
       }
       const names = commands.filter((c) => namespaceOf(c) === namespace).map((c) => c.name.slice(namespace.length + 1));
       const guess = closest(sub, names);
-      throw new UsageError(`unknown command "${namespace} ${sub}"${guess ? `; did you mean "${namespace} ${guess}"?` : ''}`, namespace);
+      throw new UsageError(
+        `unknown command "${namespace} ${sub}"${guess ? `; did you mean "${namespace} ${guess}"?` : ''}`,
+        namespace,
+      );
     }
     if (!command) {
       if (argv[0].startsWith('-')) throw new UsageError(`unknown flag ${argv[0]}; flags go after the command`);
-      const guess = closest(argv[0], commands.map((c) => c.name));
+      const guess = closest(
+        argv[0],
+        commands.map((c) => c.name),
+      );
       throw new UsageError(`unknown command "${argv[0]}"${guess ? `; did you mean "${guess}"?` : ''}`);
     }
     current = command;
@@ -82,7 +89,8 @@ export async function runCli(argv: string[], io: CliIo, groups: CommandGroup[] =
   } catch (error) {
     if (error instanceof UsageError && error.command === undefined && current) error.command = current.name;
     const lines = describeError(error, debug);
-    const flag = error instanceof ApiError && error.problem.field ? current?.apiFields?.[error.problem.field] : undefined;
+    const flag =
+      error instanceof ApiError && error.problem.field ? current?.apiFields?.[error.problem.field] : undefined;
     if (flag) lines.splice(1, 0, `(the value of ${flag})`);
     io.stderr.write(`${lines.join('\n')}\n`);
     return error instanceof UsageError ? EXIT.usage : EXIT.failed;

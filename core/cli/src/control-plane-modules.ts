@@ -22,8 +22,10 @@ async function load<T>(name: string, command: string, importer: () => Promise<T>
   } catch (e) {
     const error = e as NodeJS.ErrnoException;
     if (error.code === 'ERR_MODULE_NOT_FOUND' && error.message.includes(name)) {
-      throw new CliError(`slipway ${command} runs a control plane on this machine, and ${name} is not installed`,
-        'Install the control plane next to the CLI: npm install @slipway/api @slipway/engine (and the plugins slipway.yaml names).');
+      throw new CliError(
+        `slipway ${command} runs a control plane on this machine, and ${name} is not installed`,
+        'Install the control plane next to the CLI: npm install @slipway/api @slipway/engine (and the plugins slipway.yaml names).',
+      );
     }
     throw e;
   }

@@ -23,10 +23,18 @@ export type StreamStop = 'ended' | 'aborted';
  * accepted it, `onEvent` per event. Resolves `ended` when the connection closes, `aborted` on the signal;
  * throws ApiError when the API refused the stream (a cluster not found, too many streams).
  */
-export async function readEventStream(client: ApiClient, query: URLSearchParams, options: {
-  lastEventId?: number; signal?: AbortSignal; onOpen?: () => void; onEvent: (event: StreamedEvent) => void;
-}): Promise<StreamStop> {
-  const headers: Record<string, string> = options.lastEventId !== undefined ? { 'last-event-id': String(options.lastEventId) } : {};
+export async function readEventStream(
+  client: ApiClient,
+  query: URLSearchParams,
+  options: {
+    lastEventId?: number;
+    signal?: AbortSignal;
+    onOpen?: () => void;
+    onEvent: (event: StreamedEvent) => void;
+  },
+): Promise<StreamStop> {
+  const headers: Record<string, string> =
+    options.lastEventId !== undefined ? { 'last-event-id': String(options.lastEventId) } : {};
   let res;
   try {
     res = await client.openStream(`/v1/events${query.size ? `?${query}` : ''}`, headers, options.signal);
@@ -44,7 +52,11 @@ export async function readEventStream(client: ApiClient, query: URLSearchParams,
       while ((cut = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, cut);
         buffer = buffer.slice(cut + 2);
-        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trimStart())
+          .join('\n');
         if (data) options.onEvent(JSON.parse(data) as StreamedEvent);
       }
     }
@@ -60,17 +72,28 @@ export async function readEventStream(client: ApiClient, query: URLSearchParams,
  * Follows the stream across reconnects: after a drop it reconnects with the last id it saw, so no event is
  * lost or repeated. Gives up (throws) after `maxFailures` connection failures in a row, or on a refusal.
  */
-export async function followEvents(client: ApiClient, query: URLSearchParams, options: {
-  signal?: AbortSignal; onEvent: (event: StreamedEvent) => void; onReconnect?: (attempt: number) => void; maxFailures?: number; retryMs?: number;
-}): Promise<void> {
+export async function followEvents(
+  client: ApiClient,
+  query: URLSearchParams,
+  options: {
+    signal?: AbortSignal;
+    onEvent: (event: StreamedEvent) => void;
+    onReconnect?: (attempt: number) => void;
+    maxFailures?: number;
+    retryMs?: number;
+  },
+): Promise<void> {
   let lastEventId: number | undefined;
   let failures = 0;
   for (;;) {
     let stop: StreamStop;
     try {
       stop = await readEventStream(client, query, {
-        lastEventId, signal: options.signal,
-        onOpen: () => { failures = 0; },
+        lastEventId,
+        signal: options.signal,
+        onOpen: () => {
+          failures = 0;
+        },
         onEvent: (event) => {
           lastEventId = event.id;
           options.onEvent(event);

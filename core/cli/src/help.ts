@@ -26,7 +26,11 @@ export function commandHelp(command: Command): string {
   const lines = [`Usage: ${usageLine(command)}`, '', command.summary];
   if (command.description) lines.push('', ...command.description.split('\n'));
   if (command.args?.length) {
-    lines.push('', 'Arguments:', ...twoColumns(command.args.map((a) => [a.name, `${a.description}${a.required ? '' : ' (optional)'}`])));
+    lines.push(
+      '',
+      'Arguments:',
+      ...twoColumns(command.args.map((a) => [a.name, `${a.description}${a.required ? '' : ' (optional)'}`])),
+    );
   }
   const flags = Object.entries(flagsOf(command)).map(([name, spec]): [string, string] => {
     const notes = [spec.required ? 'required' : '', spec.env ? `env ${spec.env}` : ''].filter(Boolean);
@@ -50,9 +54,12 @@ export function topHelp(groups: CommandGroup[], version: string): string {
   lines.push(
     '',
     'Global flags:',
-    ...twoColumns([['-h, --help', 'help for slipway or for a command (slipway CMD --help)'], ['    --version', 'print the version of this CLI']]),
+    ...twoColumns([
+      ['-h, --help', 'help for slipway or for a command (slipway CMD --help)'],
+      ['    --version', 'print the version of this CLI'],
+    ]),
     '',
-    'Read commands take --json to print the API\'s JSON unchanged.',
+    "Read commands take --json to print the API's JSON unchanged.",
     'Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong.',
     'Environment: SLIPWAY_CLI_CONFIG (login state, default ~/.slipway/cli.json), KUBECONFIG, SLIPWAY_HOME,',
     '  SLIPWAY_PORT, SLIPWAY_CONFIG, SLIPWAY_ADMIN_PASSWORD (slipway up), SLIPWAY_DEBUG=1 (stack traces).',
@@ -63,6 +70,13 @@ export function topHelp(groups: CommandGroup[], version: string): string {
 /** `slipway sandbox --help`: the commands inside one namespace. */
 export function namespaceHelp(namespace: string, commands: Command[]): string {
   const inside = commands.filter((c) => namespaceOf(c) === namespace);
-  const lines = [`Usage: slipway ${namespace} COMMAND [ARGS] [flags]`, '', 'Commands:', ...twoColumns(inside.map((c) => [c.name, c.summary])), '', `Run: slipway ${namespace} COMMAND --help`];
+  const lines = [
+    `Usage: slipway ${namespace} COMMAND [ARGS] [flags]`,
+    '',
+    'Commands:',
+    ...twoColumns(inside.map((c) => [c.name, c.summary])),
+    '',
+    `Run: slipway ${namespace} COMMAND --help`,
+  ];
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Document, isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap, YAMLSeq } from 'yaml';
 import { CliError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 
@@ -21,13 +21,25 @@ const LISTS = ['clusters', 'users', 'contexts'] as const;
  * contexts by name (an entry of the same name is replaced, every other entry is kept as it was, comments
  * included), current-context set to `context`. Returns the new YAML text.
  */
-export function mergeKubeconfig(existing: string, incoming: KubeconfigDoc, context: string, file = 'kubeconfig'): string {
+export function mergeKubeconfig(
+  existing: string,
+  incoming: KubeconfigDoc,
+  context: string,
+  file = 'kubeconfig',
+): string {
   const doc: Document = existing.trim() ? parseDocument(existing) : new Document({});
   if (doc.errors.length) {
-    throw new CliError(`${file} is not valid YAML: ${doc.errors[0].message}`, 'Fix or move the file, then run the command again; slipway does not overwrite a file it cannot read.');
+    throw new CliError(
+      `${file} is not valid YAML: ${doc.errors[0].message}`,
+      'Fix or move the file, then run the command again; slipway does not overwrite a file it cannot read.',
+    );
   }
   if (doc.contents === null || doc.contents === undefined) doc.contents = doc.createNode({}) as never;
-  if (!isMap(doc.contents)) throw new CliError(`${file} is not a kubeconfig (its top level is not a mapping)`, 'Fix or move the file, then run the command again.');
+  if (!isMap(doc.contents))
+    throw new CliError(
+      `${file} is not a kubeconfig (its top level is not a mapping)`,
+      'Fix or move the file, then run the command again.',
+    );
   if (!doc.has('apiVersion')) doc.set('apiVersion', incoming.apiVersion ?? 'v1');
   if (!doc.has('kind')) doc.set('kind', incoming.kind ?? 'Config');
 
@@ -37,7 +49,8 @@ export function mergeKubeconfig(existing: string, incoming: KubeconfigDoc, conte
       seq = new YAMLSeq();
       doc.set(key, seq);
     }
-    if (!isSeq(seq)) throw new CliError(`${file}: "${key}" is not a list`, 'Fix or move the file, then run the command again.');
+    if (!isSeq(seq))
+      throw new CliError(`${file}: "${key}" is not a list`, 'Fix or move the file, then run the command again.');
     // `clusters: []` is a flow sequence; entries added to it are written as a block list, like kubectl's.
     if (seq.items.length === 0) seq.flow = false;
     for (const entry of incoming[key]) {
@@ -63,7 +76,11 @@ export async function mergeKubeconfigFile(path: string, incoming: KubeconfigDoc,
   try {
     existing = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`cannot read ${path}: ${(e as Error).message}`, 'Check its permissions, or point KUBECONFIG at another file.');
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new CliError(
+        `cannot read ${path}: ${(e as Error).message}`,
+        'Check its permissions, or point KUBECONFIG at another file.',
+      );
   }
   await writeFileAtomic(path, mergeKubeconfig(existing, incoming, context, path), 0o600);
 }

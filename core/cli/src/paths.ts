@@ -9,7 +9,9 @@ export function userHome(io: CliIo): string {
 
 /** The CLI's login state: $SLIPWAY_CLI_CONFIG, else ~/.slipway/cli.json. */
 export function cliConfigPath(io: CliIo): string {
-  return io.env.SLIPWAY_CLI_CONFIG ? resolve(io.cwd, io.env.SLIPWAY_CLI_CONFIG) : join(userHome(io), '.slipway', 'cli.json');
+  return io.env.SLIPWAY_CLI_CONFIG
+    ? resolve(io.cwd, io.env.SLIPWAY_CLI_CONFIG)
+    : join(userHome(io), '.slipway', 'cli.json');
 }
 
 /** The kubeconfig kubectl writes to: the first path of $KUBECONFIG, else ~/.kube/config. */
@@ -19,9 +21,16 @@ export function kubeconfigPath(io: CliIo): string {
 }
 
 /** The control plane's home and config, resolved as `slipway up` does (flag, then env, then default). */
-export function controlPlanePaths(io: CliIo, flags: { home?: string; config?: string }): { home: string; configPath: string; explicitConfig: boolean } {
+export function controlPlanePaths(
+  io: CliIo,
+  flags: { home?: string; config?: string },
+): { home: string; configPath: string; explicitConfig: boolean } {
   // An empty variable counts as unset, as shells and CI systems often leave them.
   const home = resolve(io.cwd, flags.home || io.env.SLIPWAY_HOME || '.slipway');
   const explicit = flags.config || io.env.SLIPWAY_CONFIG || undefined;
-  return { home, configPath: explicit ? resolve(io.cwd, explicit) : join(home, 'slipway.yaml'), explicitConfig: explicit !== undefined };
+  return {
+    home,
+    configPath: explicit ? resolve(io.cwd, explicit) : join(home, 'slipway.yaml'),
+    explicitConfig: explicit !== undefined,
+  };
 }

@@ -12,14 +12,18 @@ export async function readPassword(io: CliIo, command: string): Promise<string> 
   const input = io.stdin as RawInput | undefined;
   if (!input) throw new UsageError('no password: pass -p PASSWORD, or pipe it on stdin', command);
   const password = input.isTTY ? await askHidden(io, input) : await firstLine(input);
-  if (!password) throw new UsageError('no password given: type it at the prompt, pipe it on stdin, or pass -p PASSWORD', command);
+  if (!password)
+    throw new UsageError('no password given: type it at the prompt, pipe it on stdin, or pass -p PASSWORD', command);
   return password;
 }
 
 function firstLine(input: InputStream): Promise<string> {
   const rl = createInterface({ input, terminal: false });
   return new Promise<string>((resolve) => {
-    rl.once('line', (line) => { resolve(line.replace(/\r$/, '')); rl.close(); });
+    rl.once('line', (line) => {
+      resolve(line.replace(/\r$/, ''));
+      rl.close();
+    });
     rl.once('close', () => resolve(''));
   });
 }

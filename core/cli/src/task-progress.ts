@@ -16,12 +16,18 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 
 function stepMark(state: StepState, frame: number): string {
   switch (state) {
-    case 'done': return '✓';
-    case 'running': return SPINNER[frame % SPINNER.length];
-    case 'failed': return '✗';
-    case 'skipped': return '-';
-    case 'pending': return '·';
-    default: return assertNever(state, 'step state');
+    case 'done':
+      return '✓';
+    case 'running':
+      return SPINNER[frame % SPINNER.length];
+    case 'failed':
+      return '✗';
+    case 'skipped':
+      return '-';
+    case 'pending':
+      return '·';
+    default:
+      return assertNever(state, 'step state');
   }
 }
 
@@ -57,8 +63,12 @@ export class LiveTaskView implements TaskProgressView {
     const nameWidth = Math.max(...task.steps.map((s) => s.name.length), 4);
     const lines = [
       `Task ${task.id}: ${task.description} (${task.state}, ${task.progress.done}/${task.progress.total} steps, ${duration(elapsedOf(task, this.started))})`,
-      ...task.steps.map((s) => `  ${stepMark(s.state, this.frame)} ${s.name.padEnd(nameWidth)}  ${s.detail ?? ''}`.trimEnd()),
-      ...(task.waiting_for && !task.steps.some((s) => s.state === 'running' && s.detail?.includes(task.waiting_for!)) ? [`  waiting for: ${task.waiting_for}`] : []),
+      ...task.steps.map((s) =>
+        `  ${stepMark(s.state, this.frame)} ${s.name.padEnd(nameWidth)}  ${s.detail ?? ''}`.trimEnd(),
+      ),
+      ...(task.waiting_for && !task.steps.some((s) => s.state === 'running' && s.detail?.includes(task.waiting_for!))
+        ? [`  waiting for: ${task.waiting_for}`]
+        : []),
     ].map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line));
     // Back to the first line of the previous block, clear to the end of the screen, draw the new one.
     const rewind = this.drawn ? `\x1b[${this.drawn}F\x1b[J` : '';
@@ -86,11 +96,14 @@ export class LogTaskView implements TaskProgressView {
       const key = `${step.state}|${step.detail ?? ''}`;
       if (step.state === 'pending' || this.seen.get(step.name) === key) return;
       this.seen.set(step.name, key);
-      this.out.write(`${at} [${i + 1}/${task.steps.length}] ${step.name}: ${step.state}${step.detail ? ` (${step.detail})` : ''}\n`);
+      this.out.write(
+        `${at} [${i + 1}/${task.steps.length}] ${step.name}: ${step.state}${step.detail ? ` (${step.detail})` : ''}\n`,
+      );
     });
     if (task.waiting_for !== this.lastWaiting) {
       // A step often shows the same text as its detail; say it once.
-      const shown = task.waiting_for && task.steps.some((s) => s.state === 'running' && s.detail?.includes(task.waiting_for!));
+      const shown =
+        task.waiting_for && task.steps.some((s) => s.state === 'running' && s.detail?.includes(task.waiting_for!));
       if (task.waiting_for && !shown) this.out.write(`${at} waiting for: ${task.waiting_for}\n`);
       this.lastWaiting = task.waiting_for;
     }
@@ -98,7 +111,9 @@ export class LogTaskView implements TaskProgressView {
 
   end(task: TaskDoc): void {
     this.update(task);
-    this.out.write(`${localClock(new Date())} task ${task.id} ${task.state} after ${duration(elapsedOf(task, this.started))}\n`);
+    this.out.write(
+      `${localClock(new Date())} task ${task.id} ${task.state} after ${duration(elapsedOf(task, this.started))}\n`,
+    );
   }
 }
 
@@ -183,7 +198,12 @@ class TaskWakeups {
  * until the task ends; if the event stream is refused or drops, it polls every `pollIntervalMs` instead.
  * Resolves with the final task, or undefined when the user interrupted the wait (the task goes on).
  */
-export async function waitForTask(client: ApiClient, taskId: number, io: CliIo, out: OutputStream = io.stdout): Promise<TaskDoc | undefined> {
+export async function waitForTask(
+  client: ApiClient,
+  taskId: number,
+  io: CliIo,
+  out: OutputStream = io.stdout,
+): Promise<TaskDoc | undefined> {
   const view: TaskProgressView = out.isTTY ? new LiveTaskView(out) : new LogTaskView(out);
   const interval = io.pollIntervalMs ?? 1000;
   // Subscribed before the first read, so no step that ends between the two is missed.
@@ -223,5 +243,8 @@ export function taskFailure(task: TaskDoc): CliError {
   const failed = task.steps.find((s) => s.state === 'failed');
   const what = task.error?.message ?? `task ended ${task.state}`;
   const hint = [task.error?.hint, `The task's log: slipway task ${task.id}`].filter(Boolean).join('\n      ');
-  return new CliError(`task ${task.id} (${task.description}) ${task.state === 'cancelled' ? 'was cancelled' : 'failed'}${failed ? ` in step ${failed.name}` : ''}: ${what}`, hint);
+  return new CliError(
+    `task ${task.id} (${task.description}) ${task.state === 'cancelled' ? 'was cancelled' : 'failed'}${failed ? ` in step ${failed.name}` : ''}: ${what}`,
+    hint,
+  );
 }

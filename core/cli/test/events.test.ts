@@ -7,7 +7,10 @@ let user: UserWorkspace;
 
 beforeAll(async () => {
   [plane, user] = await Promise.all([startTestControlPlane(), UserWorkspace.create()]);
-  expect((await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '-p', ADMIN_PASSWORD, '--ca-cert', plane.cp.caPath])).code).toBe(0);
+  expect(
+    (await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '-p', ADMIN_PASSWORD, '--ca-cert', plane.cp.caPath]))
+      .code,
+  ).toBe(0);
 }, 60_000);
 afterAll(async () => {
   await plane?.stop();
@@ -15,18 +18,32 @@ afterAll(async () => {
 });
 
 describe('events and --wait on the stream', () => {
-  it('--wait follows the task\'s events instead of polling: done long before one poll interval', async () => {
+  it("--wait follows the task's events instead of polling: done long before one poll interval", async () => {
     const started = Date.now();
     // A poll every two minutes: only the event stream can bring the steps in time.
-    const run = await user.run(['create-cluster', 'live', '--plan', 'small', '--external-hostname', 'live.example.com', '--num-nodes', '1', '--wait'], { pollIntervalMs: 120_000 });
+    const run = await user.run(
+      [
+        'create-cluster',
+        'live',
+        '--plan',
+        'small',
+        '--external-hostname',
+        'live.example.com',
+        '--num-nodes',
+        '1',
+        '--wait',
+      ],
+      { pollIntervalMs: 120_000 },
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(60_000);
-    for (const step of ['plan', 'masters', 'agents', 'api-endpoint']) expect(run.stdout).toMatch(new RegExp(`\\] ${step}: done`));
+    for (const step of ['plan', 'masters', 'agents', 'api-endpoint'])
+      expect(run.stdout).toMatch(new RegExp(`\\] ${step}: done`));
     expect(run.stdout).toMatch(/task \d+ done after/);
   }, 90_000);
 
-  it('events --follow streams a resize as it happens, and events lists a cluster\'s history', async () => {
+  it("events --follow streams a resize as it happens, and events lists a cluster's history", async () => {
     const controller = new AbortController();
     let seen = '';
     const following = user.run(['events', 'live', '--follow', '--json', '--kind', 'task.*'], {
@@ -42,7 +59,10 @@ describe('events and --wait on the stream', () => {
     expect(resize.code, resize.stderr).toBe(0);
     const run = await following;
     expect(run.code).toBe(0);
-    const lines = seen.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; cluster: string; details: { state?: string } });
+    const lines = seen
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; cluster: string; details: { state?: string } });
     expect(lines.every((e) => e.cluster === 'live' && e.kind.startsWith('task.'))).toBe(true);
     expect(lines.filter((e) => e.kind === 'task.finished').map((e) => e.details.state)).toEqual(['done', 'done']);
     const listed = await user.run(['events', 'live', '--kind', 'task.finished']);
@@ -59,8 +79,16 @@ describe('events and --wait on the stream', () => {
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/admin\s+cluster\.create\s+cluster:live\s+success/);
     const json = await user.run(['audit', '--actor', 'admin', '--json']);
-    const entries = JSON.parse(json.stdout) as Array<{ action: string; target: string | null; result: string; request_id: string | null }>;
-    expect(entries.find((e) => e.action === 'cluster.create')).toMatchObject({ target: 'cluster:live', result: 'success' });
+    const entries = JSON.parse(json.stdout) as Array<{
+      action: string;
+      target: string | null;
+      result: string;
+      request_id: string | null;
+    }>;
+    expect(entries.find((e) => e.action === 'cluster.create')).toMatchObject({
+      target: 'cluster:live',
+      result: 'success',
+    });
     expect(entries.every((e) => e.request_id)).toBe(true);
   }, 60_000);
 });

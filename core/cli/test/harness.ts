@@ -14,7 +14,15 @@ export interface CliRun {
 
 /** A string sink that looks like a stream, optionally a terminal. */
 export function sink(options: { tty?: boolean; columns?: number } = {}) {
-  const out = { text: '', isTTY: options.tty ?? false, columns: options.columns, write(chunk: string) { out.text += chunk; return true; } };
+  const out = {
+    text: '',
+    isTTY: options.tty ?? false,
+    columns: options.columns,
+    write(chunk: string) {
+      out.text += chunk;
+      return true;
+    },
+  };
   return out;
 }
 
@@ -41,8 +49,12 @@ export class UserWorkspace {
     return new UserWorkspace(await mkdtemp(join(tmpdir(), 'slipway-cli-')));
   }
 
-  get cliConfig(): string { return join(this.dir, 'home', '.slipway', 'cli.json'); }
-  get kubeconfig(): string { return join(this.dir, 'kube', 'config'); }
+  get cliConfig(): string {
+    return join(this.dir, 'home', '.slipway', 'cli.json');
+  }
+  get kubeconfig(): string {
+    return join(this.dir, 'kube', 'config');
+  }
 
   env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
     return { HOME: join(this.dir, 'home'), SLIPWAY_CLI_CONFIG: this.cliConfig, KUBECONFIG: this.kubeconfig, ...extra };
@@ -53,7 +65,11 @@ export class UserWorkspace {
     const stderr = sink();
     if (options.onStdout) {
       const write = stdout.write;
-      stdout.write = (chunk: string) => { const r = write(chunk); options.onStdout!(stdout.text); return r; };
+      stdout.write = (chunk: string) => {
+        const r = write(chunk);
+        options.onStdout!(stdout.text);
+        return r;
+      };
     }
     let stdin: CliIo['stdin'];
     if (options.input !== undefined) {
@@ -62,7 +78,15 @@ export class UserWorkspace {
       stream.end(options.input);
       stdin = stream;
     }
-    const io: CliIo = { stdout, stderr, stdin, env: this.env(options.env), cwd: this.dir, signal: options.signal, pollIntervalMs: options.pollIntervalMs ?? 50 };
+    const io: CliIo = {
+      stdout,
+      stderr,
+      stdin,
+      env: this.env(options.env),
+      cwd: this.dir,
+      signal: options.signal,
+      pollIntervalMs: options.pollIntervalMs ?? 50,
+    };
     const code = await runCli(argv, io);
     return { code, stdout: stdout.text, stderr: stderr.text };
   }
@@ -75,11 +99,16 @@ export class UserWorkspace {
 export const ADMIN_PASSWORD = 'rehearsal-pass-1';
 
 /** A real control plane in this process on a free port (sandbox IaaS, flat network, credhub). */
-export async function startTestControlPlane(): Promise<{ cp: RunningControlPlane; home: string; stop(): Promise<void> }> {
+export async function startTestControlPlane(): Promise<{
+  cp: RunningControlPlane;
+  home: string;
+  stop(): Promise<void>;
+}> {
   const home = await mkdtemp(join(tmpdir(), 'slipway-cp-'));
   const cp = await startControlPlane({ home, port: 0, adminPassword: ADMIN_PASSWORD, env: {}, log: () => {} });
   return {
-    cp, home,
+    cp,
+    home,
     async stop() {
       await cp.stop();
       await rm(home, { recursive: true, force: true });
@@ -92,12 +121,18 @@ export async function startTestControlPlane(): Promise<{ cp: RunningControlPlane
 export async function apiGet(cp: RunningControlPlane, token: string, path: string): Promise<unknown> {
   const ca = await readFile(cp.caPath);
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, cp.url), { ca, agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve(JSON.parse(body)));
-    });
+    const req = request(
+      new URL(path, cp.url),
+      { ca, agent: false, headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve(JSON.parse(body)));
+      },
+    );
     req.on('error', reject);
     req.end();
   });

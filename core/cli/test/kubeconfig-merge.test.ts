@@ -3,7 +3,8 @@ import { parse } from 'yaml';
 import { CliError, mergeKubeconfig, type KubeconfigDoc } from '../src/index.js';
 
 const incoming = (cluster: string, server = `https://${cluster}.example.com:8443`): KubeconfigDoc => ({
-  apiVersion: 'v1', kind: 'Config',
+  apiVersion: 'v1',
+  kind: 'Config',
   clusters: [{ name: cluster, cluster: { server, 'certificate-authority-data': 'Q0E=' } }],
   users: [{ name: `${cluster}-admin`, user: { 'client-certificate-data': 'Q0VSVA==', 'client-key-data': 'S0VZ' } }],
   contexts: [{ name: cluster, context: { cluster, user: `${cluster}-admin` } }],
@@ -39,9 +40,15 @@ describe('merging a kubeconfig the way kubectl does', () => {
     const text = mergeKubeconfig(existing, incoming('dev'), 'dev');
     const merged = parse(text);
     expect(text).toContain('# the important one');
-    expect(merged.clusters).toEqual([{ name: 'prod', cluster: { server: 'https://prod:6443' } }, incoming('dev').clusters[0]]);
+    expect(merged.clusters).toEqual([
+      { name: 'prod', cluster: { server: 'https://prod:6443' } },
+      incoming('dev').clusters[0],
+    ]);
     expect(merged.users).toEqual(incoming('dev').users);
-    expect(merged.contexts[0]).toEqual({ name: 'prod', context: { cluster: 'prod', user: 'prod-user', namespace: 'web' } });
+    expect(merged.contexts[0]).toEqual({
+      name: 'prod',
+      context: { cluster: 'prod', user: 'prod-user', namespace: 'web' },
+    });
     expect(merged['current-context']).toBe('dev');
     expect(merged.preferences).toEqual({ colors: true });
     expect(merged.extensions).toEqual([{ name: 'x', extension: { a: 1 } }]);
@@ -56,8 +63,12 @@ describe('merging a kubeconfig the way kubectl does', () => {
 
   it('refuses to overwrite a file it cannot read as a kubeconfig', () => {
     expect(() => mergeKubeconfig('clusters: [oops', incoming('a'), 'a', '/k/config')).toThrow(CliError);
-    expect(() => mergeKubeconfig('clusters: [oops', incoming('a'), 'a', '/k/config')).toThrow(/\/k\/config is not valid YAML/);
+    expect(() => mergeKubeconfig('clusters: [oops', incoming('a'), 'a', '/k/config')).toThrow(
+      /\/k\/config is not valid YAML/,
+    );
     expect(() => mergeKubeconfig('- a\n- b\n', incoming('a'), 'a', '/k/config')).toThrow(/not a kubeconfig/);
-    expect(() => mergeKubeconfig('clusters: {a: 1}\n', incoming('a'), 'a', '/k/config')).toThrow(/"clusters" is not a list/);
+    expect(() => mergeKubeconfig('clusters: {a: 1}\n', incoming('a'), 'a', '/k/config')).toThrow(
+      /"clusters" is not a list/,
+    );
   });
 });

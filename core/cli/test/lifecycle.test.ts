@@ -23,8 +23,18 @@ afterAll(async () => {
 // One story, in order: a developer logs in, creates, inspects, resizes, gets credentials, rehearses
 // failures and deletes, all through the CLI against a real control plane.
 describe('slipway against a running control plane', () => {
-  it('refuses a wrong password with the API\'s message and hint, and stores nothing', async () => {
-    const run = await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '-p', 'wrong-password', '--ca-cert', plane.cp.caPath]);
+  it("refuses a wrong password with the API's message and hint, and stores nothing", async () => {
+    const run = await user.run([
+      'login',
+      '-a',
+      plane.cp.url,
+      '-u',
+      'admin',
+      '-p',
+      'wrong-password',
+      '--ca-cert',
+      plane.cp.caPath,
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Error: bad credentials: unknown user or wrong password');
     expect(run.stderr).toContain('Hint: Check the user name and password.');
@@ -40,7 +50,16 @@ describe('slipway against a running control plane', () => {
   });
 
   it('with -k logs in to HOST:PORT without verifying the certificate, and warns', async () => {
-    const run = await user.run(['login', '-a', plane.cp.url.replace('https://', ''), '-u', 'admin', '-p', ADMIN_PASSWORD, '-k']);
+    const run = await user.run([
+      'login',
+      '-a',
+      plane.cp.url.replace('https://', ''),
+      '-u',
+      'admin',
+      '-p',
+      ADMIN_PASSWORD,
+      '-k',
+    ]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('Warning: the API certificate was not verified (-k)');
     const stored = JSON.parse(await readFile(user.cliConfig, 'utf8'));
@@ -50,7 +69,17 @@ describe('slipway against a running control plane', () => {
   });
 
   it('logs in and stores the API URL, token, expiry and CA path in a 0600 file', async () => {
-    const run = await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '-p', ADMIN_PASSWORD, '--ca-cert', plane.cp.caPath]);
+    const run = await user.run([
+      'login',
+      '-a',
+      plane.cp.url,
+      '-u',
+      'admin',
+      '-p',
+      ADMIN_PASSWORD,
+      '--ca-cert',
+      plane.cp.caPath,
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`API Endpoint: ${plane.cp.url}`);
@@ -62,7 +91,7 @@ describe('slipway against a running control plane', () => {
     expect((await stat(user.cliConfig)).mode & 0o777).toBe(0o600);
   });
 
-  it('lists plans in a table and as the API\'s JSON', async () => {
+  it("lists plans in a table and as the API's JSON", async () => {
     const human = await user.run(['plans']);
     expect(human.code).toBe(0);
     const [header, ...rows] = human.stdout.trimEnd().split('\n');
@@ -75,7 +104,7 @@ describe('slipway against a running control plane', () => {
     expect(JSON.parse(json.stdout)).toEqual(await apiGet(plane.cp, await token(), '/v1/plans'));
   });
 
-  it('explains an unknown plan with the API\'s hint (exit 1)', async () => {
+  it("explains an unknown plan with the API's hint (exit 1)", async () => {
     const run = await user.run(['create-cluster', 'nope', '--plan', 'gold', '--external-hostname', 'nope.example.com']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Error: plan "gold" does not exist; plans: small, ha');
@@ -83,17 +112,40 @@ describe('slipway against a running control plane', () => {
   });
 
   it('creates a cluster with --wait, showing each step as it progresses, and exits 0 when done', async () => {
-    const run = await user.run(['create-cluster', 'dev', '--plan', 'small', '--external-hostname', 'dev.example.com', '--num-nodes', '1', '--wait']);
+    const run = await user.run([
+      'create-cluster',
+      'dev',
+      '--plan',
+      'small',
+      '--external-hostname',
+      'dev.example.com',
+      '--num-nodes',
+      '1',
+      '--wait',
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     // The accepted cluster, then one line per step change (a pipe, not a TTY), then the final state.
     expect(run.stdout).toMatch(/Last Action State:\s+in progress/);
-    for (const step of ['plan', 'network', 'credentials', 'stemcell', 'masters', 'workers', 'agents', 'api-endpoint', 'kubernetes-api', 'rbac']) {
+    for (const step of [
+      'plan',
+      'network',
+      'credentials',
+      'stemcell',
+      'masters',
+      'workers',
+      'agents',
+      'api-endpoint',
+      'kubernetes-api',
+      'rbac',
+    ]) {
       expect(run.stdout).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d \\[\\d+/10\\] ${step}: done`, 'm'));
     }
     expect(run.stdout).toMatch(/\[5\/10\] masters: done \(1 of 1 master VMs\)/);
     // The sandbox's plans are etcd-only rehearsals: the API step says what it did not check.
-    expect(run.stdout).toMatch(/\[9\/10\] kubernetes-api: done \(skipped: plan small says kubernetes.require_api: false\)/);
+    expect(run.stdout).toMatch(
+      /\[9\/10\] kubernetes-api: done \(skipped: plan small says kubernetes.require_api: false\)/,
+    );
     expect(run.stdout).toMatch(/task \d+ done after \d+\.\ds/);
     expect(run.stdout).not.toContain('\x1b['); // nothing redrawn off a terminal
     const final = run.stdout.slice(run.stdout.lastIndexOf('Slipway Version:'));
@@ -102,18 +154,30 @@ describe('slipway against a running control plane', () => {
     expect(final).toMatch(/Worker Nodes:\s+1$/m);
   });
 
-  it('lists clusters as pks does and as the API\'s JSON', async () => {
+  it("lists clusters as pks does and as the API's JSON", async () => {
     const human = await user.run(['clusters']);
     expect(human.code).toBe(0);
     const [header, row] = human.stdout.trimEnd().split('\n');
     expect(header.split(/\s{2,}/)).toEqual(['Name', 'Plan Name', 'K8s Version', 'Workers', 'UUID', 'Status', 'Action']);
-    expect(row.split(/\s{2,}/)).toEqual(['dev', 'small', '1.31.4', '1', expect.stringMatching(/^[0-9a-f-]{36}$/), 'succeeded', 'CREATE']);
+    expect(row.split(/\s{2,}/)).toEqual([
+      'dev',
+      'small',
+      '1.31.4',
+      '1',
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'succeeded',
+      'CREATE',
+    ]);
     const json = await user.run(['clusters', '--json']);
     expect(JSON.parse(json.stdout)).toEqual(await apiGet(plane.cp, await token(), '/v1/clusters'));
   });
 
   it('shows a cluster with the pks fields, local timestamps, and --details instances', async () => {
-    const api = await apiGet(plane.cp, await token(), '/v1/clusters/dev') as { uuid: string; created_at: string; kubernetes_master_ips: string[] };
+    const api = (await apiGet(plane.cp, await token(), '/v1/clusters/dev')) as {
+      uuid: string;
+      created_at: string;
+      kubernetes_master_ips: string[];
+    };
     const human = await user.run(['cluster', 'dev']);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^Name:\s+dev$/m);
@@ -122,7 +186,9 @@ describe('slipway against a running control plane', () => {
     expect(human.stdout).toMatch(/^Last Action:\s+CREATE$/m);
     expect(human.stdout).toMatch(/^K8s Version:\s+1\.31\.4$/m);
     expect(human.stdout).toMatch(/^Kubernetes Master Host:\s+dev\.example\.com$/m);
-    expect(human.stdout).toMatch(new RegExp(`^Kubernetes Master IP\\(s\\):\\s+${api.kubernetes_master_ips[0].replace(/\./g, '\\.')}$`, 'm'));
+    expect(human.stdout).toMatch(
+      new RegExp(`^Kubernetes Master IP\\(s\\):\\s+${api.kubernetes_master_ips[0].replace(/\./g, '\\.')}$`, 'm'),
+    );
     const created = /^Created:\s+(\S+)$/m.exec(human.stdout)![1];
     expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
     expect(Math.abs(Date.parse(created) - Date.parse(api.created_at))).toBeLessThan(1000);
@@ -131,10 +197,16 @@ describe('slipway against a running control plane', () => {
     expect(JSON.parse(json.stdout)).toEqual(api);
 
     const details = await user.run(['cluster', 'dev', '--details']);
-    expect(details.stdout).toMatch(/^Instance\s+VM CID\s+IP\s+Zone\s+State\s+Desired\s+Processes\s+Last Heartbeat\s+Persistent Disk$/m);
+    expect(details.stdout).toMatch(
+      /^Instance\s+VM CID\s+IP\s+Zone\s+State\s+Desired\s+Processes\s+Last Heartbeat\s+Persistent Disk$/m,
+    );
     // Jobs start only once the agent has the disk mounted, so a running instance shows it mounted.
-    expect(details.stdout).toMatch(/^master\/0\s+vm-\S+\s+10\.20\.\S+\s+\S+\s+running\s+present\s+7\/7 running\s+\S+\s+disk-\S+ mounted$/m);
-    expect(details.stdout).toMatch(/^worker\/0\s+vm-\S+\s+10\.20\.\S+\s+\S+\s+running\s+present\s+3\/3 running\s+\S+\s+disk-\S+ mounted$/m);
+    expect(details.stdout).toMatch(
+      /^master\/0\s+vm-\S+\s+10\.20\.\S+\s+\S+\s+running\s+present\s+7\/7 running\s+\S+\s+disk-\S+ mounted$/m,
+    );
+    expect(details.stdout).toMatch(
+      /^worker\/0\s+vm-\S+\s+10\.20\.\S+\s+\S+\s+running\s+present\s+3\/3 running\s+\S+\s+disk-\S+ mounted$/m,
+    );
     expect(details.stdout).toContain('Recent events:');
     const detailsJson = JSON.parse((await user.run(['cluster', 'dev', '--details', '--json'])).stdout);
     expect(detailsJson.instances.map((i: { name: string }) => i.name).sort()).toEqual(['master/0', 'worker/0']);
@@ -156,7 +228,9 @@ describe('slipway against a running control plane', () => {
     expect(steps.length).toBeGreaterThan(3);
     expect(steps.every((l) => l.startsWith('  ✓ '))).toBe(true);
     expect(screen.join('\n')).toMatch(/Worker Nodes:\s+2$/m);
-    const inventory = await apiGet(plane.cp, await token(), '/v1/sandbox/sandbox/inventory') as { vms: Array<{ metadata: Record<string, string> }> };
+    const inventory = (await apiGet(plane.cp, await token(), '/v1/sandbox/sandbox/inventory')) as {
+      vms: Array<{ metadata: Record<string, string> }>;
+    };
     expect(inventory.vms.filter((v) => v.metadata['slipway.cluster'] === 'dev')).toHaveLength(3);
   });
 
@@ -164,7 +238,9 @@ describe('slipway against a running control plane', () => {
     const controller = new AbortController();
     const run = await user.run(['resize', 'dev', '--num-nodes', '3', '--wait'], {
       signal: controller.signal,
-      onStdout: (text) => { if (/\] \S+: (running|done)/.test(text)) controller.abort(); },
+      onStdout: (text) => {
+        if (/\] \S+: (running|done)/.test(text)) controller.abort();
+      },
     });
     expect(run.code).toBe(130);
     const taskId = /\(task (\d+)\)/.exec(run.stdout)![1];
@@ -180,7 +256,9 @@ describe('slipway against a running control plane', () => {
   it('names the flag when the API refuses its value', async () => {
     const run = await user.run(['resize', 'dev', '-n', '11']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('kubernetes_worker_instances must be an integer from 1 to 10 (the maximum of plan "small"); got 11');
+    expect(run.stderr).toContain(
+      'kubernetes_worker_instances must be an integer from 1 to 10 (the maximum of plan "small"); got 11',
+    );
     expect(run.stderr.split('\n')[1]).toBe('(the value of --num-nodes)');
   });
 
@@ -233,7 +311,10 @@ describe('slipway against a running control plane', () => {
   });
 
   it('rehearses failures on the sandbox: kill a VM, hang an agent, detach a disk', async () => {
-    const before = JSON.parse((await user.run(['sandbox', 'inventory', '--json'])).stdout) as { vms: Array<{ vmId: string; state?: string; metadata: Record<string, string> }>; disks: Array<{ diskId: string; vmId?: string }> };
+    const before = JSON.parse((await user.run(['sandbox', 'inventory', '--json'])).stdout) as {
+      vms: Array<{ vmId: string; state?: string; metadata: Record<string, string> }>;
+      disks: Array<{ diskId: string; vmId?: string }>;
+    };
     const human = await user.run(['sandbox', 'inventory']);
     expect(human.stdout).toMatch(/^VM CID\s+State\s+Cluster\s+Instance$/m);
     expect(human.stdout).toMatch(/^vm-\S+\s+running\s+dev\s+worker\/1$/m);
@@ -261,16 +342,21 @@ describe('slipway against a running control plane', () => {
     expect(realCloud.stderr).toMatch(/IaaS target "aws" is not configured; known: sandbox/);
   });
 
-  it('refuses a second change while a task runs (409), cancels it, and --wait exits 1 with the task\'s error', async () => {
+  it("refuses a second change while a task runs (409), cancels it, and --wait exits 1 with the task's error", async () => {
     const waiting = user.run(['create-cluster', 'busy', '-p', 'small', '-e', 'busy.example.com', '-n', '1', '--wait']);
     const taskId = await eventually(async () => {
-      const list = JSON.parse((await user.run(['tasks', '--json'])).stdout) as Array<{ id: number; cluster_name: string }>;
+      const list = JSON.parse((await user.run(['tasks', '--json'])).stdout) as Array<{
+        id: number;
+        cluster_name: string;
+      }>;
       return list.find((t) => t.cluster_name === 'busy')?.id;
     });
 
     const resize = await user.run(['resize', 'busy', '-n', '2']);
     expect(resize.code).toBe(1);
-    expect(resize.stderr).toContain(`Error: cluster "busy" is busy with create (task ${taskId}); retry when it finishes or run: slipway cancel-task ${taskId}`);
+    expect(resize.stderr).toContain(
+      `Error: cluster "busy" is busy with create (task ${taskId}); retry when it finishes or run: slipway cancel-task ${taskId}`,
+    );
     expect(resize.stderr).toMatch(/^Hint: Wait for the running task/m);
 
     const cancel = await user.run(['cancel-task', String(taskId)]);
@@ -305,7 +391,17 @@ describe('slipway against a running control plane', () => {
 
     const human = await user.run(['tasks', '--cluster', 'dev']);
     const lines = human.stdout.trimEnd().split('\n');
-    expect(lines[0].split(/\s{2,}/)).toEqual(['ID', 'Type', 'Cluster', 'State', 'Progress', 'User', 'Started', 'Ended', 'Description']);
+    expect(lines[0].split(/\s{2,}/)).toEqual([
+      'ID',
+      'Type',
+      'Cluster',
+      'State',
+      'Progress',
+      'User',
+      'Started',
+      'Ended',
+      'Description',
+    ]);
     expect(lines.slice(1).map((l) => l.split(/\s{2,}/)[1])).toEqual(['UPDATE', 'UPDATE', 'CREATE']);
     expect(lines.slice(1).every((l) => /\sdev\s+done\s+(\d+)\/\1\s+admin\s/.test(l))).toBe(true);
 

@@ -6,7 +6,8 @@ type ControlPlane = Awaited<ReturnType<typeof startTestControlPlane>>;
 
 let plane: ControlPlane;
 let user: UserWorkspace;
-const stored = async () => JSON.parse(await readFile(user.cliConfig, 'utf8')) as { access_token?: string; skip_ssl_validation?: boolean };
+const stored = async () =>
+  JSON.parse(await readFile(user.cliConfig, 'utf8')) as { access_token?: string; skip_ssl_validation?: boolean };
 
 beforeAll(async () => {
   [plane, user] = await Promise.all([startTestControlPlane(), UserWorkspace.create()]);
@@ -19,21 +20,28 @@ afterAll(async () => {
 
 describe('slipway login and logout', () => {
   it('reads the password from stdin when -p is absent and stdin is not a terminal', async () => {
-    const run = await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '--ca-cert', plane.cp.caPath], { input: `${ADMIN_PASSWORD}\n` });
+    const run = await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '--ca-cert', plane.cp.caPath], {
+      input: `${ADMIN_PASSWORD}\n`,
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Login successful.');
   }, 60_000);
 
   it('asks for the password on a terminal without echoing it', async () => {
-    const run = await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '--ca-cert', plane.cp.caPath], { input: `${ADMIN_PASSWORD}\r`, tty: true });
+    const run = await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '--ca-cert', plane.cp.caPath], {
+      input: `${ADMIN_PASSWORD}\r`,
+      tty: true,
+    });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('Password: ');
     expect(run.stderr + run.stdout).not.toContain(ADMIN_PASSWORD);
   }, 60_000);
 
   it('says what to do when there is no password at all', async () => {
-    const run = await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '--ca-cert', plane.cp.caPath], { input: '' });
+    const run = await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '--ca-cert', plane.cp.caPath], {
+      input: '',
+    });
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/no password given/);
   });

@@ -16,8 +16,25 @@ function io() {
   let stdout = '';
   let stderr = '';
   return {
-    io: { stdout: { write: (s: string) => { stdout += s; return true; } }, stderr: { write: (s: string) => { stderr += s; return true; } }, env: {}, cwd: dir, stdin: undefined },
-    out: () => stdout, err: () => stderr,
+    io: {
+      stdout: {
+        write: (s: string) => {
+          stdout += s;
+          return true;
+        },
+      },
+      stderr: {
+        write: (s: string) => {
+          stderr += s;
+          return true;
+        },
+      },
+      env: {},
+      cwd: dir,
+      stdin: undefined,
+    },
+    out: () => stdout,
+    err: () => stderr,
   };
 }
 
@@ -43,12 +60,23 @@ describe('slipway plugin init iaas NAME', () => {
     expect(manifest.dependencies).toHaveProperty('@slipway/simulation');
 
     const report = join(dir, 'report.json');
-    await run(join(repoModules, '.bin', 'vitest'), ['run', '--reporter=json', `--outputFile=${report}`], { cwd: pkg, env: { ...process.env, CI: 'true' } }).catch(() => undefined);
-    const results = JSON.parse(readFileSync(report, 'utf8')) as { testResults: Array<{ assertionResults: Array<{ title: string; status: string; failureMessages: string[] }> }> };
-    const verbs = results.testResults.flatMap((s) => s.assertionResults).find((a) => a.title === 'implements every required verb')!;
+    await run(join(repoModules, '.bin', 'vitest'), ['run', '--reporter=json', `--outputFile=${report}`], {
+      cwd: pkg,
+      env: { ...process.env, CI: 'true' },
+    }).catch(() => undefined);
+    const results = JSON.parse(readFileSync(report, 'utf8')) as {
+      testResults: Array<{ assertionResults: Array<{ title: string; status: string; failureMessages: string[] }> }>;
+    };
+    const verbs = results.testResults
+      .flatMap((s) => s.assertionResults)
+      .find((a) => a.title === 'implements every required verb')!;
     expect(verbs.status).toBe('failed');
-    expect(verbs.failureMessages[0]).toContain('lacks: createStemcell, deleteStemcell, createVm, deleteVm, hasVm, setVmMetadata, createDisk, deleteDisk, attachDisk, detachDisk, hasDisk, getDisks');
-    const manifestCheck = results.testResults.flatMap((s) => s.assertionResults).find((a) => a.title === 'package.json agrees with the module')!;
+    expect(verbs.failureMessages[0]).toContain(
+      'lacks: createStemcell, deleteStemcell, createVm, deleteVm, hasVm, setVmMetadata, createDisk, deleteDisk, attachDisk, detachDisk, hasDisk, getDisks',
+    );
+    const manifestCheck = results.testResults
+      .flatMap((s) => s.assertionResults)
+      .find((a) => a.title === 'package.json agrees with the module')!;
     expect(manifestCheck.status).toBe('passed');
   }, 120_000);
 
@@ -58,18 +86,28 @@ describe('slipway plugin init iaas NAME', () => {
     expect(code, t.err()).toBe(0);
     const pkg = join(dir, 'slipway-registry-quay');
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-    expect(manifest).toMatchObject({ name: '@acme/slipway-registry-quay', slipway: { kind: 'registry', contract: '^2.0.0' } });
+    expect(manifest).toMatchObject({
+      name: '@acme/slipway-registry-quay',
+      slipway: { kind: 'registry', contract: '^2.0.0' },
+    });
     symlinkSync(repoModules, join(pkg, 'node_modules'));
 
     await run(join(repoModules, '.bin', 'tsc'), ['-p', '.'], { cwd: pkg });
 
     const report = join(dir, 'registry-report.json');
-    await run(join(repoModules, '.bin', 'vitest'), ['run', '--reporter=json', `--outputFile=${report}`], { cwd: pkg, env: { ...process.env, CI: 'true' } }).catch(() => undefined);
-    const results = JSON.parse(readFileSync(report, 'utf8')) as { testResults: Array<{ assertionResults: Array<{ title: string; status: string; failureMessages: string[] }> }> };
+    await run(join(repoModules, '.bin', 'vitest'), ['run', '--reporter=json', `--outputFile=${report}`], {
+      cwd: pkg,
+      env: { ...process.env, CI: 'true' },
+    }).catch(() => undefined);
+    const results = JSON.parse(readFileSync(report, 'utf8')) as {
+      testResults: Array<{ assertionResults: Array<{ title: string; status: string; failureMessages: string[] }> }>;
+    };
     const all = results.testResults.flatMap((s) => s.assertionResults);
     const verbs = all.find((a) => a.title === 'implements every required verb')!;
     expect(verbs.status).toBe('failed');
-    expect(verbs.failureMessages[0]).toContain('lacks: ensureProject, ensureRobot, rotateRobotSecret, deleteRobot, deleteProject');
+    expect(verbs.failureMessages[0]).toContain(
+      'lacks: ensureProject, ensureRobot, rotateRobotSecret, deleteRobot, deleteProject',
+    );
     expect(all.find((a) => a.title === 'package.json agrees with the module')!.status).toBe('passed');
   }, 120_000);
 

@@ -7,7 +7,17 @@ let user: UserWorkspace;
 
 beforeAll(async () => {
   [plane, user] = await Promise.all([startTestControlPlane(), UserWorkspace.create()]);
-  const login = await user.run(['login', '-a', plane.cp.url, '-u', 'admin', '-p', ADMIN_PASSWORD, '--ca-cert', plane.cp.caPath]);
+  const login = await user.run([
+    'login',
+    '-a',
+    plane.cp.url,
+    '-u',
+    'admin',
+    '-p',
+    ADMIN_PASSWORD,
+    '--ca-cert',
+    plane.cp.caPath,
+  ]);
   expect(login.code, login.stderr).toBe(0);
 }, 60_000);
 afterAll(async () => {
@@ -26,7 +36,11 @@ describe('slipway quotas and usages', () => {
     expect(listed.stdout.split('\n')[0]).toMatch(/^Owner\s+Clusters\s+CPUs\s+Memory \(GB\)\s+Updated$/);
     expect(listed.stdout).toMatch(/\ndana\s+3\s+24\s+no limit\s+\S+/);
     const shown = await user.run(['quota', 'dana', '--json']);
-    expect(JSON.parse(shown.stdout)).toMatchObject({ owner: 'dana', limit: { cluster: 3, cpu: 24, memory: null }, created_by: 'admin' });
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      owner: 'dana',
+      limit: { cluster: 3, cpu: 24, memory: null },
+      created_by: 'admin',
+    });
     const bad = await user.run(['set-quota', 'dana', '--cpu', 'lots']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--cpu must be a whole number from 0, or "none" for no limit; got "lots"');
@@ -35,10 +49,22 @@ describe('slipway quotas and usages', () => {
     expect((await user.run(['quotas'])).stdout).toContain('No quotas');
   });
 
-  it('shows usages per owner and per cluster, from the plan\'s VM types', async () => {
-    const created = await user.run(['create-cluster', 'u1', '-p', 'small', '-e', 'u1.example.test', '-n', '1', '--wait']);
+  it("shows usages per owner and per cluster, from the plan's VM types", async () => {
+    const created = await user.run([
+      'create-cluster',
+      'u1',
+      '-p',
+      'small',
+      '-e',
+      'u1.example.test',
+      '-n',
+      '1',
+      '--wait',
+    ]);
     expect(created.code, created.stderr).toBe(0);
-    const [small] = JSON.parse((await user.run(['plans', '--json'])).stdout).filter((p: { name: string }) => p.name === 'small');
+    const [small] = JSON.parse((await user.run(['plans', '--json'])).stdout).filter(
+      (p: { name: string }) => p.name === 'small',
+    );
     const cpu = small.master_instances * small.vm_type.master.cpu + small.vm_type.worker.cpu;
     const memory = (small.master_instances * small.vm_type.master.memory_mb + small.vm_type.worker.memory_mb) / 1024;
     const all = await user.run(['usages']);
@@ -46,6 +72,10 @@ describe('slipway quotas and usages', () => {
     const one = await user.run(['usages', 'admin']);
     expect(one.stdout).toMatch(/^Owner: admin \(1 cluster\)\nCluster\s+CPUs\s+Memory \(GB\)\n/);
     expect(one.stdout).toMatch(new RegExp(`\\nu1\\s+${cpu}\\s+${memory}\\nTotal\\s+${cpu}\\s+${memory}\\n$`));
-    expect(JSON.parse((await user.run(['usages', 'admin', '--json'])).stdout)).toEqual({ owner: 'admin', totals: { cpu, memory, cluster: 1 }, clusters: [{ name: 'u1', cpu, memory }] });
+    expect(JSON.parse((await user.run(['usages', 'admin', '--json'])).stdout)).toEqual({
+      owner: 'admin',
+      totals: { cpu, memory, cluster: 1 },
+      clusters: [{ name: 'u1', cpu, memory }],
+    });
   }, 90_000);
 });

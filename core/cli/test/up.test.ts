@@ -6,21 +6,44 @@ import { READY_PREFIX } from '../src/index.js';
 import { UserWorkspace, eventually, type CliRun } from './harness.js';
 
 let user: UserWorkspace;
-beforeAll(async () => { user = await UserWorkspace.create(); });
-afterAll(async () => { await user.remove(); });
+beforeAll(async () => {
+  user = await UserWorkspace.create();
+});
+afterAll(async () => {
+  await user.remove();
+});
 
 /** Runs `slipway up` until its ready line; `stop()` sends the signal a Ctrl-C would and returns the run. */
 async function up(argv: string[], env: Record<string, string | undefined> = {}) {
   const controller = new AbortController();
   let ready!: (text: string) => void;
-  const readyLine = new Promise<string>((resolve) => { ready = resolve; });
-  const running = user.run(['up', ...argv], { signal: controller.signal, env, onStdout: (text) => { if (text.includes(READY_PREFIX)) ready(text); } });
-  const stdout = await Promise.race([readyLine, running.then((r) => { throw new Error(`slipway up exited ${r.code}: ${r.stderr}`); })]);
+  const readyLine = new Promise<string>((resolve) => {
+    ready = resolve;
+  });
+  const running = user.run(['up', ...argv], {
+    signal: controller.signal,
+    env,
+    onStdout: (text) => {
+      if (text.includes(READY_PREFIX)) ready(text);
+    },
+  });
+  const stdout = await Promise.race([
+    readyLine,
+    running.then((r) => {
+      throw new Error(`slipway up exited ${r.code}: ${r.stderr}`);
+    }),
+  ]);
   const url = new RegExp(`^${READY_PREFIX}(https://\\S+)`, 'm').exec(stdout)![1];
   const field = (label: string) => new RegExp(`^${label}:\\s+(.+)$`, 'm').exec(stdout)?.[1];
   return {
-    stdout, url, caPath: field('CA certificate')!, password: field('Admin password'),
-    stop: async (): Promise<CliRun> => { controller.abort(); return running; },
+    stdout,
+    url,
+    caPath: field('CA certificate')!,
+    password: field('Admin password'),
+    stop: async (): Promise<CliRun> => {
+      controller.abort();
+      return running;
+    },
   };
 }
 
@@ -44,7 +67,9 @@ describe('slipway up', () => {
     const second = await up(['--home', home, '--port', '0']);
     expect(second.password).toBeUndefined();
     expect(second.stdout).not.toContain(password);
-    expect((await user.run(['login', '-a', second.url, '-u', 'admin', '-p', password, '--ca-cert', second.caPath])).code).toBe(0);
+    expect(
+      (await user.run(['login', '-a', second.url, '-u', 'admin', '-p', password, '--ca-cert', second.caPath])).code,
+    ).toBe(0);
     expect((await second.stop()).code).toBe(0);
   });
 
@@ -53,16 +78,57 @@ describe('slipway up', () => {
     const first = await up([], env);
     expect(first.stdout).toMatch(/^Admin password:\s+the one in \$SLIPWAY_ADMIN_PASSWORD$/m);
     expect(first.stdout).toMatch(new RegExp(`^Home:\\s+${env.SLIPWAY_HOME}$`, 'm'));
-    expect((await user.run(['login', '-a', first.url, '-u', 'admin', '-p', env.SLIPWAY_ADMIN_PASSWORD, '--ca-cert', first.caPath])).code).toBe(0);
-    const created = await user.run(['create-cluster', 'paused', '-p', 'small', '-e', 'paused.example.com', '-n', '1', '--json']);
+    expect(
+      (
+        await user.run([
+          'login',
+          '-a',
+          first.url,
+          '-u',
+          'admin',
+          '-p',
+          env.SLIPWAY_ADMIN_PASSWORD,
+          '--ca-cert',
+          first.caPath,
+        ])
+      ).code,
+    ).toBe(0);
+    const created = await user.run([
+      'create-cluster',
+      'paused',
+      '-p',
+      'small',
+      '-e',
+      'paused.example.com',
+      '-n',
+      '1',
+      '--json',
+    ]);
     const taskId = JSON.parse(created.stdout).task_id as number;
     expect((await first.stop()).code).toBe(0);
 
     const second = await up([], env);
     // A new port: log in again, then watch the same task finish.
-    expect((await user.run(['login', '-a', second.url, '-u', 'admin', '-p', env.SLIPWAY_ADMIN_PASSWORD, '--ca-cert', second.caPath])).code).toBe(0);
+    expect(
+      (
+        await user.run([
+          'login',
+          '-a',
+          second.url,
+          '-u',
+          'admin',
+          '-p',
+          env.SLIPWAY_ADMIN_PASSWORD,
+          '--ca-cert',
+          second.caPath,
+        ])
+      ).code,
+    ).toBe(0);
     const task = await eventually(async () => {
-      const doc = JSON.parse((await user.run(['task', String(taskId), '--json'])).stdout) as { state: string; log: Array<{ message: string }> };
+      const doc = JSON.parse((await user.run(['task', String(taskId), '--json'])).stdout) as {
+        state: string;
+        log: Array<{ message: string }>;
+      };
       return doc.state === 'done' || doc.state === 'error' ? doc : undefined;
     });
     expect(task.state).toBe('done');
@@ -70,15 +136,24 @@ describe('slipway up', () => {
     expect((await second.stop()).code).toBe(0);
   });
 
-  it('a task that fails under --wait exits 1 with the task\'s error and hint', async () => {
+  it("a task that fails under --wait exits 1 with the task's error and hint", async () => {
     const file = join(user.dir, 'tight-quota.yaml');
-    await writeFile(file, DEFAULT_CONFIG_YAML.replace('boot_delay_ms: 200', 'boot_delay_ms: 0\n      quotas: { vms: 1 }'));
-    const plane = await up(['--home', join(user.dir, 'tight-quota'), '--port', '0', '--config', file], { SLIPWAY_ADMIN_PASSWORD: 'quota-pass-1' });
-    expect((await user.run(['login', '-a', plane.url, '-u', 'admin', '-p', 'quota-pass-1', '--ca-cert', plane.caPath])).code).toBe(0);
+    await writeFile(
+      file,
+      DEFAULT_CONFIG_YAML.replace('boot_delay_ms: 200', 'boot_delay_ms: 0\n      quotas: { vms: 1 }'),
+    );
+    const plane = await up(['--home', join(user.dir, 'tight-quota'), '--port', '0', '--config', file], {
+      SLIPWAY_ADMIN_PASSWORD: 'quota-pass-1',
+    });
+    expect(
+      (await user.run(['login', '-a', plane.url, '-u', 'admin', '-p', 'quota-pass-1', '--ca-cert', plane.caPath])).code,
+    ).toBe(0);
     const run = await user.run(['create-cluster', 'big', '-p', 'small', '-e', 'big.example.com', '-n', '1', '--wait']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/\[6\/10\] workers: failed/);
-    expect(run.stderr).toMatch(/^Error: task \d+ \(create cluster big\) failed in step workers: .*VM quota of 1 reached/m);
+    expect(run.stderr).toMatch(
+      /^Error: task \d+ \(create cluster big\) failed in step workers: .*VM quota of 1 reached/m,
+    );
     expect(run.stderr).toContain('Hint: Raise quotas.vms in the sandbox config, or delete VMs.');
     expect(run.stderr).toMatch(/The task's log: slipway task \d+/);
     const cluster = await user.run(['cluster', 'big']);
@@ -88,7 +163,10 @@ describe('slipway up', () => {
 
   it('exits 1 listing every problem of an invalid config', async () => {
     const file = join(user.dir, 'bad-shape.yaml');
-    await writeFile(file, DEFAULT_CONFIG_YAML.replace('port: 9021', 'port: high').replace('kubernetes:', 'colour: blue\nkubernetes:'));
+    await writeFile(
+      file,
+      DEFAULT_CONFIG_YAML.replace('port: 9021', 'port: high').replace('kubernetes:', 'colour: blue\nkubernetes:'),
+    );
     const run = await user.run(['up', '--home', join(user.dir, 'bad-shape'), '--config', file]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`Error: ${file} is invalid:`);
@@ -100,12 +178,16 @@ describe('slipway up', () => {
   it('exits 1 listing every refused plugin and plugin config problem', async () => {
     const file = join(user.dir, 'bad-plugins.yaml');
     await writeFile(file, badPluginsConfig());
-    const run = await user.run(['up', '--home', join(user.dir, 'bad-plugins'), '--port', '0'], { env: { SLIPWAY_CONFIG: file } });
+    const run = await user.run(['up', '--home', join(user.dir, 'bad-plugins'), '--port', '0'], {
+      env: { SLIPWAY_CONFIG: file },
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('slipway cannot start its plugins');
     expect(run.stderr).toContain('iaas[0].config.boot_delay_ms: must be >= 0 (plugin @slipway/iaas-sandbox)');
     expect(run.stderr).toContain('iaas[0].config.zonez: is not a known field');
-    expect(run.stderr).toMatch(/network\.plugin: @acme\/network-nope is not installed .*npm install @acme\/network-nope/);
+    expect(run.stderr).toMatch(
+      /network\.plugin: @acme\/network-nope is not installed .*npm install @acme\/network-nope/,
+    );
   });
 
   it('says which file is missing when --config names none', async () => {
@@ -116,9 +198,10 @@ describe('slipway up', () => {
 });
 
 function badPluginsConfig(): string {
-  return DEFAULT_CONFIG_YAML
-    .replace('boot_delay_ms: 200', 'boot_delay_ms: -5\n      zonez: [a]')
-    .replace('plugin: "@slipway/network-flat"', 'plugin: "@acme/network-nope"');
+  return DEFAULT_CONFIG_YAML.replace('boot_delay_ms: 200', 'boot_delay_ms: -5\n      zonez: [a]').replace(
+    'plugin: "@slipway/network-flat"',
+    'plugin: "@acme/network-nope"',
+  );
 }
 
 describe('slipway validate', () => {
@@ -133,7 +216,7 @@ describe('slipway validate', () => {
     expect(run.stdout).toContain('Plans: small, ha');
   });
 
-  it('lists every problem with its path, including the plugins\' own configs, and exits 1', async () => {
+  it("lists every problem with its path, including the plugins' own configs, and exits 1", async () => {
     const file = join(user.dir, 'bad-plugins.yaml');
     await writeFile(file, badPluginsConfig());
     const run = await user.run(['validate', file]);
@@ -144,7 +227,11 @@ describe('slipway validate', () => {
     expect(run.stderr).toContain('  network.plugin: @acme/network-nope is not installed');
     const json = await user.run(['validate', file, '--json']);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ file, ok: false, errors: expect.arrayContaining([expect.stringContaining('iaas[0].config.zonez')]) });
+    expect(JSON.parse(json.stdout)).toEqual({
+      file,
+      ok: false,
+      errors: expect.arrayContaining([expect.stringContaining('iaas[0].config.zonez')]),
+    });
     expect(JSON.parse(json.stdout).errors).toHaveLength(3);
   });
 

@@ -83,9 +83,7 @@ export interface MetadataSource {
 }
 
 /** An attached persistent disk as the agent finds it: a block device to format once and mount, or a directory. */
-export type DiskLocation =
-  | { kind: 'device'; path: string }
-  | { kind: 'directory'; path: string };
+export type DiskLocation = { kind: 'device'; path: string } | { kind: 'directory'; path: string };
 
 /** Encodes settings for a user-data field; agents decode with `decodeAgentSettings`. */
 export function encodeAgentSettings(settings: AgentSettings): string {

@@ -16,9 +16,20 @@ export interface CertificateValue {
   /** Name of the CA credential that signed it, when generated with `ca`. */
   ca_name?: string;
 }
-export interface UserValue { username: string; password: string; password_hash?: string }
-export interface RsaValue { public_key: string; private_key: string }
-export interface SshValue { public_key: string; private_key: string; public_key_fingerprint?: string }
+export interface UserValue {
+  username: string;
+  password: string;
+  password_hash?: string;
+}
+export interface RsaValue {
+  public_key: string;
+  private_key: string;
+}
+export interface SshValue {
+  public_key: string;
+  private_key: string;
+  public_key_fingerprint?: string;
+}
 
 export interface CredentialValueByType {
   value: string;
@@ -52,7 +63,17 @@ export interface CertificateParameters {
   locality?: string;
   state?: string;
   country?: string;
-  key_usage?: Array<'digital_signature' | 'non_repudiation' | 'key_encipherment' | 'data_encipherment' | 'key_agreement' | 'key_cert_sign' | 'crl_sign' | 'encipher_only' | 'decipher_only'>;
+  key_usage?: Array<
+    | 'digital_signature'
+    | 'non_repudiation'
+    | 'key_encipherment'
+    | 'data_encipherment'
+    | 'key_agreement'
+    | 'key_cert_sign'
+    | 'crl_sign'
+    | 'encipher_only'
+    | 'decipher_only'
+  >;
   extended_key_usage?: Array<'server_auth' | 'client_auth' | 'code_signing' | 'email_protection' | 'timestamping'>;
   /** Days; default 365. */
   duration?: number;
@@ -140,11 +161,26 @@ export interface CredentialProvider {
   /** The last `count` versions, newest first. */
   getVersions(name: string, count: number, context: CredentialContext): Promise<Credential[]>;
   /** Stores a value as a new version. */
-  set<T extends CredentialType>(input: { name: string; type: T; value: CredentialValueByType[T]; metadata?: Record<string, unknown> }, context: CredentialContext): Promise<Credential<T>>;
+  set<T extends CredentialType>(
+    input: { name: string; type: T; value: CredentialValueByType[T]; metadata?: Record<string, unknown> },
+    context: CredentialContext,
+  ): Promise<Credential<T>>;
   /** Generates a value as a new version, honouring `mode` (default `converge`). */
-  generate<T extends Exclude<CredentialType, 'value' | 'json'>>(input: { name: string; type: T; parameters?: GenerationParametersByType[T]; mode?: GenerateMode; metadata?: Record<string, unknown> }, context: CredentialContext): Promise<Credential<T>>;
+  generate<T extends Exclude<CredentialType, 'value' | 'json'>>(
+    input: {
+      name: string;
+      type: T;
+      parameters?: GenerationParametersByType[T];
+      mode?: GenerateMode;
+      metadata?: Record<string, unknown>;
+    },
+    context: CredentialContext,
+  ): Promise<Credential<T>>;
   /** Names (with the time of their current version) under a path prefix. */
-  find(input: { path: string }, context: CredentialContext): Promise<Array<{ name: string; version_created_at: string }>>;
+  find(
+    input: { path: string },
+    context: CredentialContext,
+  ): Promise<Array<{ name: string; version_created_at: string }>>;
   /** Deletes a name with all its versions; succeeds when it is already gone. */
   delete(name: string, context: CredentialContext): Promise<void>;
   destroy(): Promise<void>;
@@ -174,7 +210,10 @@ export interface CredentialProvider {
    */
   certificateFacts?(input: { path: string }, context: CredentialContext): Promise<CertificateFact[]>;
   /** Adds operations for an actor on a path (merged with what it has); idempotent. */
-  grant?(input: { actor: string; path: string; operations: PermissionOperation[] }, context: CredentialContext): Promise<CredentialPermission>;
+  grant?(
+    input: { actor: string; path: string; operations: PermissionOperation[] },
+    context: CredentialContext,
+  ): Promise<CredentialPermission>;
   /**
    * Removes the entries on exactly `path` (only the actor's, with `actor`); with `actor` alone, every entry of
    * that actor (a deleted user's). At least one of the two is given. Returns how many went.

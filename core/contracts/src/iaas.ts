@@ -51,7 +51,10 @@ export interface IaasDriver {
   /** Grows a disk in place. Capability `disk.resize`; without it the engine creates a new disk and copies. */
   resizeDisk?(input: { diskId: string; sizeMb: number }, options?: CallOptions): Promise<void>;
   /** Snapshots a disk. Capability `disk.snapshot`. */
-  snapshotDisk?(input: { diskId: string; metadata?: Record<string, string> }, options?: CallOptions): Promise<{ snapshotId: string }>;
+  snapshotDisk?(
+    input: { diskId: string; metadata?: Record<string, string> },
+    options?: CallOptions,
+  ): Promise<{ snapshotId: string }>;
   /** Deletes a snapshot; succeeds when already gone. Capability `disk.snapshot`. */
   deleteSnapshot?(input: { snapshotId: string }, options?: CallOptions): Promise<void>;
 
@@ -157,7 +160,14 @@ export interface FailureRehearsal {
   /** A persistent disk detaches from its VM behind the control plane's back. */
   detachDisk(diskId: string): Promise<void>;
   /** The next `count` calls of `verb` (a contract verb name, e.g. `createVm`) fail with `error`. */
-  failNext(verb: string, error: { code: 'Retryable' | 'RateLimited' | 'CloudError' | 'QuotaExceeded' | 'VmCreationFailed'; message?: string }, count?: number): void;
+  failNext(
+    verb: string,
+    error: {
+      code: 'Retryable' | 'RateLimited' | 'CloudError' | 'QuotaExceeded' | 'VmCreationFailed';
+      message?: string;
+    },
+    count?: number,
+  ): void;
   /** What the simulated cloud holds right now. */
   inventory(): Promise<CloudInventory>;
 }

@@ -36,7 +36,10 @@ export interface NetworkDriver {
    * owner returns the same address; no address is ever handed to two owners. An exhausted pool is
    * `CapacityExhausted`.
    */
-  allocateAddress(input: { clusterId: string; owner: string; iaas: string }, options?: CallOptions): Promise<AddressAllocation>;
+  allocateAddress(
+    input: { clusterId: string; owner: string; iaas: string },
+    options?: CallOptions,
+  ): Promise<AddressAllocation>;
   /** Releases one owner's address; succeeds when it holds none. */
   releaseAddress(input: { clusterId: string; owner: string }, options?: CallOptions): Promise<void>;
   /** Lists the current allocations of a cluster (for cloud checks). */
@@ -65,8 +68,13 @@ export interface NetworkDriver {
 }
 
 /** The capabilities a live network driver offers: its own list where it gives one, else its module's. */
-export function networkCapabilities(module: { capabilities?: readonly string[] }, driver: Pick<NetworkDriver, 'capabilities'>): NetworkCapability[] {
-  const declared = (module.capabilities ?? []).filter((c): c is NetworkCapability => (NETWORK_CAPABILITIES as readonly string[]).includes(c));
+export function networkCapabilities(
+  module: { capabilities?: readonly string[] },
+  driver: Pick<NetworkDriver, 'capabilities'>,
+): NetworkCapability[] {
+  const declared = (module.capabilities ?? []).filter((c): c is NetworkCapability =>
+    (NETWORK_CAPABILITIES as readonly string[]).includes(c),
+  );
   return driver.capabilities ? declared.filter((c) => driver.capabilities!.includes(c)) : declared;
 }
 
@@ -156,4 +164,9 @@ export interface NetworkProfileParameters {
 }
 
 /** The profile fields `update-cluster --network-profile` may change on a running cluster. */
-export const UPDATABLE_NETWORK_PROFILE_FIELDS = ['fip_pool_ids', 'pod_ip_block_ids', 'nodes_dns', 'cni_configurations'] as const;
+export const UPDATABLE_NETWORK_PROFILE_FIELDS = [
+  'fip_pool_ids',
+  'pod_ip_block_ids',
+  'nodes_dns',
+  'cni_configurations',
+] as const;

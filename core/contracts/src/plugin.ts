@@ -156,7 +156,10 @@ export interface PluginBackup {
    */
   keyIdsInUse?(dataDir: string, store?: { sqliteFile?: string }): Promise<string[]>;
   /** Ids (and where each comes from) of the keys `config` gives this plugin on this host; never creates a key. */
-  configuredKeys?(config: any, host: { dataDir: string; keysDir?: string; env: Record<string, string | undefined> }): Promise<Array<{ id: string; source: string }>>;
+  configuredKeys?(
+    config: any,
+    host: { dataDir: string; keysDir?: string; env: Record<string, string | undefined> },
+  ): Promise<Array<{ id: string; source: string }>>;
 }
 
 export function definePlugin<K extends PluginKind, C>(module: PluginModule<K, C>): PluginModule<K, C> {

@@ -9,7 +9,14 @@ import type { CallOptions } from './call.js';
  * - `robot.push`: a robot may be given `push-pull` access (a CI robot), not only `pull`;
  * - `leftovers`: `listProjects` reports the projects the driver made, by owner tag.
  */
-export const REGISTRY_CAPABILITIES = ['quota', 'vulnerability', 'cosign', 'members', 'robot.push', 'leftovers'] as const;
+export const REGISTRY_CAPABILITIES = [
+  'quota',
+  'vulnerability',
+  'cosign',
+  'members',
+  'robot.push',
+  'leftovers',
+] as const;
 export type RegistryCapability = (typeof REGISTRY_CAPABILITIES)[number];
 
 /**
@@ -40,14 +47,20 @@ export interface RegistryDriver {
    */
   ensureRobot(input: EnsureRobotInput, options?: CallOptions): Promise<RobotAccount>;
   /** Gives the robot a new secret (the old one stops working) and returns it. `NotFound` when it is gone. */
-  rotateRobotSecret(input: { project: string; robot: string }, options?: CallOptions): Promise<RobotAccount & { secret: string }>;
+  rotateRobotSecret(
+    input: { project: string; robot: string },
+    options?: CallOptions,
+  ): Promise<RobotAccount & { secret: string }>;
   /** Deletes a robot; succeeds when it is gone. */
   deleteRobot(input: { project: string; robot: string }, options?: CallOptions): Promise<void>;
   /**
    * Deletes the project when it holds no repositories (or always, with `force`). Returns whether it is gone;
    * a project kept because it holds images is `{ deleted: false, reason: 'not-empty' }`, not an error.
    */
-  deleteProject(input: { project: string; force?: boolean }, options?: CallOptions): Promise<{ deleted: boolean; reason?: 'not-empty' }>;
+  deleteProject(
+    input: { project: string; force?: boolean },
+    options?: CallOptions,
+  ): Promise<{ deleted: boolean; reason?: 'not-empty' }>;
   /** `leftovers`: projects this driver made, with the owner tag they carry (a cluster uuid or a team). */
   listProjects?(options?: CallOptions): Promise<Array<{ project: string; owner?: string }>>;
   destroy(): Promise<void>;

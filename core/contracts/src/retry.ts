@@ -20,7 +20,12 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 200, maxMs: 10_
 export async function withRetry<T>(
   what: string,
   call: () => Promise<T>,
-  options: { clock: Clock; policy?: RetryPolicy; signal?: AbortSignal; onRetry?: (error: SlipwayError, attempt: number, waitMs: number) => void },
+  options: {
+    clock: Clock;
+    policy?: RetryPolicy;
+    signal?: AbortSignal;
+    onRetry?: (error: SlipwayError, attempt: number, waitMs: number) => void;
+  },
 ): Promise<T> {
   const policy = options.policy ?? DEFAULT_RETRY;
   for (let attempt = 1; ; attempt++) {
@@ -31,7 +36,10 @@ export async function withRetry<T>(
       if (!error.retryable || attempt >= policy.attempts || options.signal?.aborted) {
         if (error.retryable && attempt >= policy.attempts) {
           throw new SlipwayError(error.code, `${what} still failing after ${attempt} attempts: ${error.message}`, {
-            cause: error, retryable: false, plugin: error.plugin, hint: error.hint,
+            cause: error,
+            retryable: false,
+            plugin: error.plugin,
+            hint: error.hint,
           });
         }
         throw error;

@@ -7,7 +7,11 @@ export interface Session {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly hint?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
@@ -36,11 +40,20 @@ export async function login(user: string, password: string): Promise<Session> {
   });
   if (!response.ok) throw await problem(response);
   const body = (await response.json()) as { access_token: string; expires_in: number; scope: string };
-  return { token: body.access_token, user, roles: body.scope.split(' ').filter(Boolean), expiresAt: Date.now() + body.expires_in * 1000 };
+  return {
+    token: body.access_token,
+    user,
+    roles: body.scope.split(' ').filter(Boolean),
+    expiresAt: Date.now() + body.expires_in * 1000,
+  };
 }
 
 export async function logout(session: Session): Promise<void> {
-  await fetch('/oauth/revoke', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: session.token }) }).catch(() => {});
+  await fetch('/oauth/revoke', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: session.token }),
+  }).catch(() => {});
 }
 
 /** What the signed-in user may do: the dashboard shows no button whose call the API would refuse. */
@@ -63,7 +76,12 @@ export class Api {
   async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.session.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    const response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
     if (response.status === 401) this.onUnauthenticated();
     if (!response.ok) throw await problem(response);
     if (response.status === 204) return undefined as T;

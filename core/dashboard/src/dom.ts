@@ -5,7 +5,11 @@
 type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
 export type Child = Node | string | number | null | undefined | false | Child[];
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
@@ -54,9 +58,14 @@ export function until(iso: string | null | undefined, now = Date.now()): string 
 /** A state word as a badge whose colour class comes from a fixed list, never from the value itself. */
 export function badge(state: string | null | undefined): HTMLElement {
   const word = state ?? 'unknown';
-  const tone = /^(succeeded|done|running|healthy|ok)$/.test(word) ? 'good'
-    : /^(failed|error|unresponsive|missing|critical|timeout|cancelled)$/.test(word) ? 'bad'
-      : /^(in progress|queued|processing|starting|creating|pending|running-step|recreating|warning|cancelling)$/.test(word) ? 'busy'
+  const tone = /^(succeeded|done|running|healthy|ok)$/.test(word)
+    ? 'good'
+    : /^(failed|error|unresponsive|missing|critical|timeout|cancelled)$/.test(word)
+      ? 'bad'
+      : /^(in progress|queued|processing|starting|creating|pending|running-step|recreating|warning|cancelling)$/.test(
+            word,
+          )
+        ? 'busy'
         : 'neutral';
   return h('span', { class: `badge ${tone}` }, word);
 }

@@ -13,7 +13,12 @@ const nav = document.getElementById('nav')!;
 const who = document.getElementById('who')!;
 const live = document.getElementById('live')!;
 
-const NAV = [['#/clusters', 'Clusters'], ['#/tasks', 'Tasks'], ['#/fleet', 'Fleet upgrades'], ['#/usages', 'Usages']] as const;
+const NAV = [
+  ['#/clusters', 'Clusters'],
+  ['#/tasks', 'Tasks'],
+  ['#/fleet', 'Fleet upgrades'],
+  ['#/usages', 'Usages'],
+] as const;
 
 let current: AbortController | null = null;
 let session = loadSession();
@@ -29,8 +34,15 @@ function showLogin(message?: string): void {
   const user = h('input', { name: 'username', autocomplete: 'username', required: true });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const status = h('div', { 'aria-live': 'assertive' }, message ? h('p', { class: 'hint' }, message) : null);
-  const form = h('form', { class: 'card login', 'aria-label': 'Log in' },
-    h('h1', {}, 'Log in to Slipway'), field('User', user), field('Password', password), h('button', { type: 'submit' }, 'Log in'), status);
+  const form = h(
+    'form',
+    { class: 'card login', 'aria-label': 'Log in' },
+    h('h1', {}, 'Log in to Slipway'),
+    field('User', user),
+    field('Password', password),
+    h('button', { type: 'submit' }, 'Log in'),
+    status,
+  );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     fill(status);
@@ -50,37 +62,87 @@ function showLogin(message?: string): void {
 }
 
 function signedIn(active: Session): void {
-  fill(nav, h('ul', {}, NAV.map(([href, label]) => h('li', {}, h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, label)))));
-  fill(who, h('span', {}, `${active.user} (${active.roles.join(', ')})`), ' ', h('button', { type: 'button', class: 'secondary', onclick: async () => {
-    await logout(active);
-    session = null;
-    saveSession(null);
-    showLogin('You are logged out.');
-  } }, 'Log out'));
+  fill(
+    nav,
+    h(
+      'ul',
+      {},
+      NAV.map(([href, label]) =>
+        h('li', {}, h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, label)),
+      ),
+    ),
+  );
+  fill(
+    who,
+    h('span', {}, `${active.user} (${active.roles.join(', ')})`),
+    ' ',
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: async () => {
+          await logout(active);
+          session = null;
+          saveSession(null);
+          showLogin('You are logged out.');
+        },
+      },
+      'Log out',
+    ),
+  );
 }
 
 /** Hash routes: #/clusters, #/clusters/NAME, #/tasks, #/tasks/ID, #/fleet, #/usages. */
 function route(): void {
-  if (!session) { showLogin(); return; }
+  if (!session) {
+    showLogin();
+    return;
+  }
   current?.abort();
   current = new AbortController();
   const api = new Api(session);
-  api.onUnauthenticated = () => { session = null; saveSession(null); showLogin('Your session ended; log in again.'); };
-  const ctx: ViewContext = { api, session, announce, signal: current.signal, go: (hash) => { location.hash = hash; } };
+  api.onUnauthenticated = () => {
+    session = null;
+    saveSession(null);
+    showLogin('Your session ended; log in again.');
+  };
+  const ctx: ViewContext = {
+    api,
+    session,
+    announce,
+    signal: current.signal,
+    go: (hash) => {
+      location.hash = hash;
+    },
+  };
   signedIn(session);
   const [, section, id] = (location.hash || '#/clusters').split('/');
-  const view = section === 'clusters' && id ? clusterView(main, ctx, decodeURIComponent(id))
-    : section === 'tasks' && id ? taskView(main, ctx, Number(id))
-      : section === 'tasks' ? tasksView(main, ctx)
-        : section === 'fleet' ? fleetView(main, ctx)
-          : section === 'usages' ? usagesView(main, ctx)
-            : clustersView(main, ctx);
-  void view.catch((error: unknown) => { if (!ctx.signal.aborted) fill(main, errorBox(error)); }).then(() => {
-    // Focus moves to the new page's heading so keyboard and screen-reader users land on it.
-    if (ctx.signal.aborted) return;
-    const heading = main.querySelector('h1');
-    if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus({ preventScroll: true }); }
-  });
+  const view =
+    section === 'clusters' && id
+      ? clusterView(main, ctx, decodeURIComponent(id))
+      : section === 'tasks' && id
+        ? taskView(main, ctx, Number(id))
+        : section === 'tasks'
+          ? tasksView(main, ctx)
+          : section === 'fleet'
+            ? fleetView(main, ctx)
+            : section === 'usages'
+              ? usagesView(main, ctx)
+              : clustersView(main, ctx);
+  void view
+    .catch((error: unknown) => {
+      if (!ctx.signal.aborted) fill(main, errorBox(error));
+    })
+    .then(() => {
+      // Focus moves to the new page's heading so keyboard and screen-reader users land on it.
+      if (ctx.signal.aborted) return;
+      const heading = main.querySelector('h1');
+      if (heading) {
+        heading.setAttribute('tabindex', '-1');
+        heading.focus({ preventScroll: true });
+      }
+    });
 }
 
 window.addEventListener('hashchange', route);

@@ -12,18 +12,34 @@ export interface StreamEvent {
  * so nothing is missed. Where the route is absent or refused, `onFallback` is called once and the caller
  * polls instead.
  */
-export function follow(api: Api, path: string, onEvent: (event: StreamEvent) => void, signal: AbortSignal, onFallback?: () => void): void {
+export function follow(
+  api: Api,
+  path: string,
+  onEvent: (event: StreamEvent) => void,
+  signal: AbortSignal,
+  onFallback?: () => void,
+): void {
   let lastId: string | null = null;
   let fellBack = false;
   const connect = async (): Promise<void> => {
     while (!signal.aborted) {
       try {
-        const headers: Record<string, string> = { authorization: `Bearer ${api.session.token}`, accept: 'text/event-stream' };
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${api.session.token}`,
+          accept: 'text/event-stream',
+        };
         if (lastId) headers['last-event-id'] = lastId;
         const response = await fetch(path, { headers, signal });
-        if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+        if (
+          !response.ok ||
+          !response.body ||
+          !(response.headers.get('content-type') ?? '').includes('text/event-stream')
+        ) {
           if (response.status === 401) api.onUnauthenticated();
-          if (!fellBack) { fellBack = true; onFallback?.(); }
+          if (!fellBack) {
+            fellBack = true;
+            onFallback?.();
+          }
           return;
         }
         await read(response.body, (event) => {
@@ -74,7 +90,11 @@ export function parseBlock(block: string): StreamEvent | null {
   if (!data.length) return null;
   const text = data.join('\n');
   let parsed: unknown = text;
-  try { parsed = JSON.parse(text); } catch { /* plain text data stays a string */ }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* plain text data stays a string */
+  }
   return { id, event, data: parsed };
 }
 
@@ -83,6 +103,9 @@ export function throttled(refresh: () => unknown, ms = 300): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   return () => {
     if (timer) return;
-    timer = setTimeout(() => { timer = null; void refresh(); }, ms);
+    timer = setTimeout(() => {
+      timer = null;
+      void refresh();
+    }, ms);
   };
 }

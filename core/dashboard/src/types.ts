@@ -24,7 +24,12 @@ export interface Cluster {
   kubernetes_api_vip: string | null;
   network_profile_name: string | null;
   k8s_version: string;
-  parameters: { kubernetes_master_host: string; kubernetes_master_port: number; kubernetes_worker_instances: number; kubernetes_master_instances: number };
+  parameters: {
+    kubernetes_master_host: string;
+    kubernetes_master_port: number;
+    kubernetes_worker_instances: number;
+    kubernetes_master_instances: number;
+  };
   registry?: { project: string; endpoint: string };
 }
 
@@ -48,7 +53,13 @@ export interface Task {
   state: string;
   description: string;
   progress: { done: number; total: number };
-  steps: Array<{ name: string; state: string; detail: string | null; started_at: string | null; finished_at: string | null }>;
+  steps: Array<{
+    name: string;
+    state: string;
+    detail: string | null;
+    started_at: string | null;
+    finished_at: string | null;
+  }>;
   error: { code: string; message: string; hint?: string } | null;
   log?: Array<{ at: string; level: string; message: string }>;
   created_at: string;

@@ -21,14 +21,18 @@ export interface AdvertisedUrl {
  * address keeps every agent's URL valid (the control plane then serves that URL too, see
  * `extraListenerFor`). With no VM left, the URL follows the listener again.
  */
-export async function chooseAdvertiseUrl(store: Store, config: SlipwayConfig, listenUrl: string): Promise<AdvertisedUrl> {
+export async function chooseAdvertiseUrl(
+  store: Store,
+  config: SlipwayConfig,
+  listenUrl: string,
+): Promise<AdvertisedUrl> {
   const stored = await store.settings.get(ADVERTISE_URL_SETTING);
   if (config.api.advertise_url) {
     const url = config.api.advertise_url;
     if (stored !== url) await store.settings.set(ADVERTISE_URL_SETTING, url);
     return { url, source: 'config', ...(stored && stored !== url ? { previous: stored } : {}) };
   }
-  if (stored && stored !== listenUrl && await hasVms(store)) return { url: stored, source: 'previous' };
+  if (stored && stored !== listenUrl && (await hasVms(store))) return { url: stored, source: 'previous' };
   if (stored !== listenUrl) await store.settings.set(ADVERTISE_URL_SETTING, listenUrl);
   return { url: listenUrl, source: 'this-start' };
 }
@@ -42,19 +46,28 @@ export type AdvertisedReach =
   | { kind: 'elsewhere' };
 
 /** Whether the listener covers the advertised URL, or it must be served too, or it is someone else's to route. */
-export function reachOf(advertised: string, config: SlipwayConfig, listening: { host: string; port: number }): AdvertisedReach {
+export function reachOf(
+  advertised: string,
+  config: SlipwayConfig,
+  listening: { host: string; port: number },
+): AdvertisedReach {
   const url = new URL(advertised);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 443);
   const wildcard = config.api.bind === '0.0.0.0' || config.api.bind === '::';
   const local = host === 'localhost' || host === config.api.bind || isLoopback(host) || (wildcard && isIP(host) !== 0);
   if (!local) return { kind: 'elsewhere' };
-  if (port === listening.port && (host === listening.host || wildcard || config.api.bind === host)) return { kind: 'covered' };
+  if (port === listening.port && (host === listening.host || wildcard || config.api.bind === host))
+    return { kind: 'covered' };
   return { kind: 'serve', host: host === 'localhost' ? '127.0.0.1' : host, port };
 }
 
 /** The address and port to serve besides the listener, if any (see `reachOf`). */
-export function extraListenerFor(advertised: string, config: SlipwayConfig, listening: { host: string; port: number }): { host: string; port: number } | undefined {
+export function extraListenerFor(
+  advertised: string,
+  config: SlipwayConfig,
+  listening: { host: string; port: number },
+): { host: string; port: number } | undefined {
   const reach = reachOf(advertised, config, listening);
   return reach.kind === 'serve' ? { host: reach.host, port: reach.port } : undefined;
 }
@@ -64,6 +77,11 @@ function isLoopback(host: string): boolean {
 }
 
 async function hasVms(store: Store): Promise<boolean> {
-  const row = await store.db.selectFrom('instances').select('id').where('vm_cid', 'is not', null).limit(1).executeTakeFirst();
+  const row = await store.db
+    .selectFrom('instances')
+    .select('id')
+    .where('vm_cid', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }

@@ -1,11 +1,28 @@
 import type { Credential, CredentialContext, CredentialProvider } from '@slipway/contracts';
 import {
-  issueKubernetesPki, issueKubernetesUserCertificate, kubernetesTrustBundle, removeKubernetesNodeCredentials,
-  rotateKubernetesCa, rotateKubernetesLeaves, DEFAULT_SERVICE_IP, KUBERNETES_CAS,
-  type CaRotationPhase, type CaRotationResult, type KubernetesCa, type KubernetesNode, type UserCertificateOptions,
+  issueKubernetesPki,
+  issueKubernetesUserCertificate,
+  kubernetesTrustBundle,
+  removeKubernetesNodeCredentials,
+  rotateKubernetesCa,
+  rotateKubernetesLeaves,
+  DEFAULT_SERVICE_IP,
+  KUBERNETES_CAS,
+  type CaRotationPhase,
+  type CaRotationResult,
+  type KubernetesCa,
+  type KubernetesNode,
+  type UserCertificateOptions,
 } from '@slipway/pki/kubernetes';
 
-export { CA_ROTATION_PHASES, KUBERNETES_CAS, type CaRotationPhase, type CaRotationResult, type KubernetesCa, type KubernetesNode } from '@slipway/pki/kubernetes';
+export {
+  CA_ROTATION_PHASES,
+  KUBERNETES_CAS,
+  type CaRotationPhase,
+  type CaRotationResult,
+  type KubernetesCa,
+  type KubernetesNode,
+} from '@slipway/pki/kubernetes';
 export { DEFAULT_SERVICE_IP };
 
 export interface ClusterPkiInput {
@@ -39,7 +56,11 @@ export function clusterCaName(clusterId: string): string {
  * and per-node etcd and kubelet certificates. Converge mode: a resumed task gets what exists back, and
  * only what changed is reissued. Returns every credential name.
  */
-export function issueClusterPki(provider: CredentialProvider, ctx: CredentialContext, input: ClusterPkiInput): Promise<string[]> {
+export function issueClusterPki(
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  input: ClusterPkiInput,
+): Promise<string[]> {
   const { clusterId, ...rest } = input;
   return issueKubernetesPki(provider, ctx, { ...rest, path: clusterCredentialPath(clusterId) });
 }
@@ -49,28 +70,62 @@ export function issueClusterPki(provider: CredentialProvider, ctx: CredentialCon
  * stored under `users/{user id}`, the path the user's own grant covers.
  */
 export function issueUserCertificate(
-  provider: CredentialProvider, ctx: CredentialContext, clusterId: string, user: { id: number; name: string }, groups: string[] = [], options: UserCertificateOptions = {},
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  clusterId: string,
+  user: { id: number; name: string },
+  groups: string[] = [],
+  options: UserCertificateOptions = {},
 ): Promise<Credential<'certificate'>> {
-  return issueKubernetesUserCertificate(provider, ctx, clusterCredentialPath(clusterId), user.name, groups, String(user.id), options);
+  return issueKubernetesUserCertificate(
+    provider,
+    ctx,
+    clusterCredentialPath(clusterId),
+    user.name,
+    groups,
+    String(user.id),
+    options,
+  );
 }
 
 /** One phase of a CA rotation (see CA_ROTATION_PHASES); deploy after each phase before the next. */
-export function rotateClusterCa(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, phase: CaRotationPhase, options: { cas?: readonly KubernetesCa[] } = {}): Promise<CaRotationResult> {
+export function rotateClusterCa(
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  clusterId: string,
+  phase: CaRotationPhase,
+  options: { cas?: readonly KubernetesCa[] } = {},
+): Promise<CaRotationResult> {
   return rotateKubernetesCa(provider, ctx, clusterCredentialPath(clusterId), phase, options);
 }
 
 /** Reissues every leaf certificate of the cluster, keeping its CAs. */
-export function rotateClusterLeaves(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, options: { cas?: readonly KubernetesCa[] } = {}): Promise<string[]> {
+export function rotateClusterLeaves(
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  clusterId: string,
+  options: { cas?: readonly KubernetesCa[] } = {},
+): Promise<string[]> {
   return rotateKubernetesLeaves(provider, ctx, clusterCredentialPath(clusterId), options);
 }
 
 /** What a peer must trust for a CA now (kube-apiserver --client-ca-file for `kubernetes-ca`). */
-export function clusterTrustBundle(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, ca: KubernetesCa = 'kubernetes-ca'): Promise<string> {
+export function clusterTrustBundle(
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  clusterId: string,
+  ca: KubernetesCa = 'kubernetes-ca',
+): Promise<string> {
   return kubernetesTrustBundle(provider, ctx, clusterCredentialPath(clusterId), ca);
 }
 
 /** Deletes a departed node's kubelet and etcd credentials. */
-export function removeNodeCredentials(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, nodeName: string): Promise<string[]> {
+export function removeNodeCredentials(
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  clusterId: string,
+  nodeName: string,
+): Promise<string[]> {
   return removeKubernetesNodeCredentials(provider, ctx, clusterCredentialPath(clusterId), nodeName);
 }
 
@@ -96,7 +151,12 @@ export function ownerGrantPaths(clusterId: string, ownerId: number): string[] {
  * Lets the cluster's owner read what `ownerGrantPaths` lists. A provider without permissions (the verb is
  * optional) enforces none, so there is nothing to grant: returns 0.
  */
-export async function grantClusterAccess(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, owner: { id: number }): Promise<number> {
+export async function grantClusterAccess(
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  clusterId: string,
+  owner: { id: number },
+): Promise<number> {
   if (!provider.grant) return 0;
   const paths = ownerGrantPaths(clusterId, owner.id);
   for (const path of paths) await provider.grant({ actor: userActor(owner), path, operations: ['read'] }, ctx);
@@ -107,10 +167,20 @@ export async function grantClusterAccess(provider: CredentialProvider, ctx: Cred
  * Removes the owner's entries on the cluster's credentials (only `owner`'s, when given: a reassignment),
  * including the whole-path entry earlier versions granted.
  */
-export async function revokeClusterAccess(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, owner?: { id: number }): Promise<number> {
+export async function revokeClusterAccess(
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  clusterId: string,
+  owner?: { id: number },
+): Promise<number> {
   if (!provider.revoke) return 0;
   const actor = owner ? userActor(owner) : undefined;
-  const paths = [`${clusterCredentialPath(clusterId)}/*`, ...(owner ? ownerGrantPaths(clusterId, owner.id) : KUBERNETES_CAS.map((ca) => `${clusterCredentialPath(clusterId)}/${ca}`))];
+  const paths = [
+    `${clusterCredentialPath(clusterId)}/*`,
+    ...(owner
+      ? ownerGrantPaths(clusterId, owner.id)
+      : KUBERNETES_CAS.map((ca) => `${clusterCredentialPath(clusterId)}/${ca}`)),
+  ];
   let removed = 0;
   for (const path of paths) removed += await provider.revoke(actor ? { path, actor } : { path }, ctx);
   return removed;

@@ -32,17 +32,51 @@ import { EventStream } from './events/event-stream.js';
 import { AuditTrail, auditSinkOf } from './audit/audit-trail.js';
 import { ControlPlaneMetrics } from './metrics/control-plane-metrics.js';
 import { clusterCertificates } from './certificates/certificate-inventory.js';
-import { CHANGE_FEED, CLOCK, CONFIG, CONTROL_PLANE, LOGGER, PLUGINS, SERVING_CERTIFICATE, STORE, TASK_LEASES, type ControlPlaneIdentity } from './tokens.js';
+import {
+  CHANGE_FEED,
+  CLOCK,
+  CONFIG,
+  CONTROL_PLANE,
+  LOGGER,
+  PLUGINS,
+  SERVING_CERTIFICATE,
+  STORE,
+  TASK_LEASES,
+  type ControlPlaneIdentity,
+} from './tokens.js';
 import { LocalChangeFeed, type ChangeFeed } from './replicas/change-feed.js';
 import { PostgresChangeFeed } from './replicas/postgres-change-feed.js';
 import { newReplicaIdentity, type ReplicaIdentity } from './replicas/identity.js';
 import { LeaderLease } from './replicas/leader-lease.js';
 import { replicaSettingsOf, type ReplicaMode } from './replicas/settings.js';
 import { TaskLeases } from './replicas/task-leases.js';
-import { ALERT_SINKS, createAlertSinks, HealthMonitor, HealthService, healthSettingsOf, RepairSteps, repairTask, ResurrectionSteps, resurrectTask, type AlertSinks } from './health/index.js';
+import {
+  ALERT_SINKS,
+  createAlertSinks,
+  HealthMonitor,
+  HealthService,
+  healthSettingsOf,
+  RepairSteps,
+  repairTask,
+  ResurrectionSteps,
+  resurrectTask,
+  type AlertSinks,
+} from './health/index.js';
 import { KEEPALIVE_SINGLETONS } from './health/keepalive.js';
-import { ClusterApi, defaultApiAddress, KUBERNETES_API_ADDRESS, KubernetesApiSteps, type KubernetesApiAddress } from './kubernetes-api/index.js';
-import { UpgradeService, UpgradeSteps, upgradeClusterTask, updateClusterTask, updateTaskVariants } from './upgrades/index.js';
+import {
+  ClusterApi,
+  defaultApiAddress,
+  KUBERNETES_API_ADDRESS,
+  KubernetesApiSteps,
+  type KubernetesApiAddress,
+} from './kubernetes-api/index.js';
+import {
+  UpgradeService,
+  UpgradeSteps,
+  upgradeClusterTask,
+  updateClusterTask,
+  updateTaskVariants,
+} from './upgrades/index.js';
 
 /** How long one phase of a stop may take before the log says what it waits for. */
 const SLOW_STOP_PHASE_MS = 5_000;
@@ -118,11 +152,16 @@ function certificateExpiryOf(store: Store, plugins: PluginSet, clock: Clock): ()
     const now = clock.now();
     if (cached && now - cached.at < CERTIFICATE_EXPIRY_TTL_MS) return cached.value;
     const value = new Map<string, number>();
-    const clusters = await store.db.selectFrom('clusters').select(['uuid', 'name']).where('status', '=', 'active').execute();
+    const clusters = await store.db
+      .selectFrom('clusters')
+      .select(['uuid', 'name'])
+      .where('status', '=', 'active')
+      .execute();
     for (const cluster of clusters) {
       try {
         const entries = await clusterCertificates(plugins.credentials, cluster.uuid, now);
-        if (entries.length) value.set(cluster.name, Math.min(...entries.map((e) => (Date.parse(e.not_after) - now) / 1000)));
+        if (entries.length)
+          value.set(cluster.name, Math.min(...entries.map((e) => (Date.parse(e.not_after) - now) / 1000)));
       } catch {
         /* a cluster whose credentials cannot be read now is left out of this reading */
       }
@@ -140,7 +179,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   const { home, config, logger } = options;
   const clock = options.clock ?? new SystemClock();
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath ?? join(home, 'slipway.yaml') }).resolveAll(config);
+  const resolved = await new PluginLoader({
+    searchDirs: config.plugin_dirs,
+    configDir: options.configPath ?? join(home, 'slipway.yaml'),
+  }).resolveAll(config);
   const location = storeLocationOf(home, config, options.env);
   const metered = config.metrics?.enabled !== false;
   const metrics = metered ? new ControlPlaneMetrics() : undefined;
@@ -157,9 +199,18 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
   let changes: ChangeFeed | undefined;
   try {
     plugins = await createPluginSet(resolved, {
-      dataDir: join(home, 'plugins'), keysDir: options.keysDir ?? defaultKeysDir(home), logger, clock, database: pluginDatabases(store.db),
+      dataDir: join(home, 'plugins'),
+      keysDir: options.keysDir ?? defaultKeysDir(home),
+      logger,
+      clock,
+      database: pluginDatabases(store.db),
       audit: metrics ? metrics.countingAudit(auditSink) : auditSink,
-      ...(metrics ? { meterIaas: (target: string, plugin: string, driver: IaasDriver) => metrics.meteredDriver(target, plugin.replace(/^@slipway\/iaas-/, ''), driver) } : {}),
+      ...(metrics
+        ? {
+            meterIaas: (target: string, plugin: string, driver: IaasDriver) =>
+              metrics.meteredDriver(target, plugin.replace(/^@slipway\/iaas-/, ''), driver),
+          }
+        : {}),
     });
     metrics?.attachStore(store.db, clock, certificateExpiryOf(store, plugins, clock));
     const caPath = join(home, 'ca.pem');
@@ -174,7 +225,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     container.register(KUBERNETES_API_ADDRESS, { useValue: options.kubernetesApiAddress ?? defaultApiAddress });
     const replicas = replicaSettingsOf(config, mode);
     container.register(TASK_LEASES, { useValue: new TaskLeases(store.db, replicas, replica, clock) });
-    changes = store.location.dialect === 'postgres' ? await PostgresChangeFeed.open(store.location.url, replica.id, logger) : new LocalChangeFeed();
+    changes =
+      store.location.dialect === 'postgres'
+        ? await PostgresChangeFeed.open(store.location.url, replica.id, logger)
+        : new LocalChangeFeed();
     container.register(CHANGE_FEED, { useValue: changes });
     const servingCertificate = new ServingCertificate(tls, plugins.credentials, config, advertisedBefore);
     container.register(SERVING_CERTIFICATE, { useValue: servingCertificate });
@@ -186,24 +240,60 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     const livePlugins = plugins;
     const liveChanges = changes;
     return {
-      config, store, plugins, tls, caPath, servingCertificate, metrics, replica,
+      config,
+      store,
+      plugins,
+      tls,
+      caPath,
+      servingCertificate,
+      metrics,
+      replica,
       isLeader: () => leader?.isLeader ?? false,
       async start(agentUrl: string) {
         if (services) return services;
-        const identity: ControlPlaneIdentity = { agentUrl, caPem: tls.caPem, agentCaName: AGENT_CA, version: options.version };
+        const identity: ControlPlaneIdentity = {
+          agentUrl,
+          caPem: tls.caPem,
+          agentCaName: AGENT_CA,
+          version: options.version,
+        };
         container.register(CONTROL_PLANE, { useValue: identity });
         alertSinks = await createAlertSinks(healthSettingsOf(config).alerts, {
-          configPath: options.configPath ?? join(home, 'slipway.yaml'), searchDirs: config.plugin_dirs, dataDir: join(home, 'plugins'), logger, clock, credentials: livePlugins.credentials,
+          configPath: options.configPath ?? join(home, 'slipway.yaml'),
+          searchDirs: config.plugin_dirs,
+          dataDir: join(home, 'plugins'),
+          logger,
+          clock,
+          credentials: livePlugins.credentials,
         });
         container.register(ALERT_SINKS, { useValue: alertSinks });
-        for (const cls of [AgentRegistry, AgentBootstrap, TaskRunner, EventStream, AuditTrail, QuotaService, PlanCatalog, AuthService, ClusterService, ClusterSteps, ClusterApi, ...KEEPALIVE_SINGLETONS]) container.registerSingleton(cls as never);
+        for (const cls of [
+          AgentRegistry,
+          AgentBootstrap,
+          TaskRunner,
+          EventStream,
+          AuditTrail,
+          QuotaService,
+          PlanCatalog,
+          AuthService,
+          ClusterService,
+          ClusterSteps,
+          ClusterApi,
+          ...KEEPALIVE_SINGLETONS,
+        ])
+          container.registerSingleton(cls as never);
         const tasks = container.resolve(TaskRunner);
         const steps = container.resolve(ClusterSteps);
         const upgradeSteps = container.resolve(UpgradeSteps);
         const registrySteps = container.resolve(ClusterRegistrySteps);
         const kubernetesSteps = container.resolve(KubernetesApiSteps);
         tasks.register(createClusterTask(steps, registrySteps, kubernetesSteps));
-        tasks.register(updateTaskVariants(resizeClusterTask(steps, kubernetesSteps), updateClusterTask(upgradeSteps, kubernetesSteps)));
+        tasks.register(
+          updateTaskVariants(
+            resizeClusterTask(steps, kubernetesSteps),
+            updateClusterTask(upgradeSteps, kubernetesSteps),
+          ),
+        );
         tasks.register(deleteClusterTask(steps, registrySteps));
         tasks.register(upgradeClusterTask(upgradeSteps, kubernetesSteps));
         tasks.register(resurrectTask(container.resolve(ResurrectionSteps)));
@@ -211,10 +301,17 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         tasks.register(rotateCertificatesTask(container.resolve(CertificateRotationSteps), registrySteps));
         await container.resolve(PlanCatalog).persist();
         services = {
-          clusters: container.resolve(ClusterService), auth: container.resolve(AuthService), users: container.resolve(UserService),
-          agents: container.resolve(AgentRegistry), tasks, agentBootstrap: container.resolve(AgentBootstrap),
-          health: container.resolve(HealthService), upgrades: container.resolve(UpgradeService),
-          networkProfiles: container.resolve(NetworkProfileService), quotas: container.resolve(QuotaService), networkLeftovers: container.resolve(NetworkLeftovers),
+          clusters: container.resolve(ClusterService),
+          auth: container.resolve(AuthService),
+          users: container.resolve(UserService),
+          agents: container.resolve(AgentRegistry),
+          tasks,
+          agentBootstrap: container.resolve(AgentBootstrap),
+          health: container.resolve(HealthService),
+          upgrades: container.resolve(UpgradeService),
+          networkProfiles: container.resolve(NetworkProfileService),
+          quotas: container.resolve(QuotaService),
+          networkLeftovers: container.resolve(NetworkLeftovers),
           certificates: container.resolve(CertificateService),
           events: container.resolve(EventStream),
           audit: container.resolve(AuditTrail),
@@ -234,7 +331,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
             monitor = term.resolve(HealthMonitor);
             await monitor.start();
             await upgrades.resumeFleets();
-            fleetPoll = setInterval(() => { upgrades.resumeFleets().catch((e) => logger.warn('could not look for fleet upgrades', { error: (e as Error).message })); }, replicas.claimMs);
+            fleetPoll = setInterval(() => {
+              upgrades
+                .resumeFleets()
+                .catch((e) => logger.warn('could not look for fleet upgrades', { error: (e as Error).message }));
+            }, replicas.claimMs);
             fleetPoll.unref?.();
           },
           async stop() {
@@ -263,7 +364,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         await phase('the change feed to close', () => liveChanges.close());
         await phase('alert sinks', () => alertSinks?.destroy());
         await phase('the plugins to stop', () => livePlugins.destroy());
-        await phase('the audit trail\'s writes', () => auditSink.drain());
+        await phase("the audit trail's writes", () => auditSink.drain());
         await store.db.destroy();
       },
     };

@@ -23,7 +23,10 @@ export const HOLDER_FILE = 'slipway.pid';
  * a recycled pid apart, and two starters racing to remove a stale file need a second lock anyway.)
  */
 export class HomeLock {
-  private constructor(private readonly db: Sqlite.Database, readonly home: string) {}
+  private constructor(
+    private readonly db: Sqlite.Database,
+    readonly home: string,
+  ) {}
 
   /** Takes the lock or throws `Conflict` naming the process that holds it. */
   static acquire(home: string, purpose: string): HomeLock {
@@ -36,7 +39,9 @@ export class HomeLock {
       db.close();
       if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
       const holder = readHolder(home);
-      const who = holder ? `${holder.purpose} (pid ${holder.pid}, since ${holder.started_at})` : 'another process (it has not written its pid yet)';
+      const who = holder
+        ? `${holder.purpose} (pid ${holder.pid}, since ${holder.started_at})`
+        : 'another process (it has not written its pid yet)';
       throw new SlipwayError('Conflict', `${purpose} refused: ${who} is running on home ${home}`, {
         hint: holder
           ? `One control plane per home. Stop it first (kill -TERM ${holder.pid}), or use another --home.`

@@ -12,10 +12,18 @@ export class LineLogger implements Logger {
     private readonly format: 'json' | 'text' = 'text',
   ) {}
 
-  debug(message: string, fields?: Record<string, unknown>): void { this.write('debug', message, fields); }
-  info(message: string, fields?: Record<string, unknown>): void { this.write('info', message, fields); }
-  warn(message: string, fields?: Record<string, unknown>): void { this.write('warn', message, fields); }
-  error(message: string, fields?: Record<string, unknown>): void { this.write('error', message, fields); }
+  debug(message: string, fields?: Record<string, unknown>): void {
+    this.write('debug', message, fields);
+  }
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.write('info', message, fields);
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.write('warn', message, fields);
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.write('error', message, fields);
+  }
 
   child(fields: Record<string, unknown>): Logger {
     return new LineLogger(this.sink, this.minLevel, { ...this.fields, ...fields }, this.format);
@@ -28,7 +36,9 @@ export class LineLogger implements Logger {
       this.sink(JSON.stringify({ at: new Date().toISOString(), level, message, ...all }));
       return;
     }
-    const extra = Object.entries(all).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+    const extra = Object.entries(all)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
     this.sink(`${level.padEnd(5)} ${message}${extra ? ` ${extra}` : ''}`);
   }
 }

@@ -25,9 +25,14 @@ export class PlanCatalog {
   get(name: string): PlanConfig {
     const plan = this.byName.get(name);
     if (!plan) {
-      throw new SlipwayError('NotFound', `plan "${name}" does not exist; plans: ${[...this.byName.keys()].join(', ')}`, {
-        field: 'plan_name', hint: 'List plans with `slipway plans`.',
-      });
+      throw new SlipwayError(
+        'NotFound',
+        `plan "${name}" does not exist; plans: ${[...this.byName.keys()].join(', ')}`,
+        {
+          field: 'plan_name',
+          hint: 'List plans with `slipway plans`.',
+        },
+      );
     }
     return plan;
   }
@@ -40,8 +45,11 @@ export class PlanCatalog {
     const now = isoNow(this.clock);
     for (const plan of this.byName.values()) {
       const spec = JSON.stringify(plan);
-      await this.store.db.insertInto('plans').values({ name: plan.name, spec, updated_at: now })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ spec, updated_at: now })).execute();
+      await this.store.db
+        .insertInto('plans')
+        .values({ name: plan.name, spec, updated_at: now })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ spec, updated_at: now }))
+        .execute();
     }
   }
 }

@@ -2,7 +2,11 @@
 export { withRetry, DEFAULT_RETRY, type RetryPolicy } from '@slipway/contracts';
 
 /** Runs `work` over items with at most `limit` in flight; the first failure rejects after in-flight ones settle. */
-export async function forEachLimit<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: unknown;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {

@@ -29,4 +29,5 @@ export interface ControlPlaneIdentity {
 }
 
 /** The API's serving certificate, renewed in place (certificates/serving-certificate.ts). */
-export const SERVING_CERTIFICATE: InjectionToken<import('./certificates/serving-certificate.js').ServingCertificate> = 'slipway.serving-certificate';
+export const SERVING_CERTIFICATE: InjectionToken<import('./certificates/serving-certificate.js').ServingCertificate> =
+  'slipway.serving-certificate';

@@ -10,13 +10,19 @@ import { onPath } from '../src/backup/postgres-dump.js';
 import { pluginDatabases } from '../src/store/plugin-database.js';
 
 const postgres = (await storeMatrix()).find((t) => t.dialect === 'postgres')!;
-const skip = postgres.skip || (!onPath('pg_dump') || !onPath('pg_restore') ? 'pg_dump and pg_restore are not on PATH (Debian: postgresql-client)' : false);
+const skip =
+  postgres.skip ||
+  (!onPath('pg_dump') || !onPath('pg_restore')
+    ? 'pg_dump and pg_restore are not on PATH (Debian: postgresql-client)'
+    : false);
 const engine = { actor: 'slipway:engine' };
 
 describe.skipIf(skip)(`slipway backup and restore of a PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let dir: string;
   let url: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'slipway-pg-backup-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'slipway-pg-backup-'));
+  });
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
     await postgres.dispose();
@@ -34,8 +40,18 @@ describe.skipIf(skip)(`slipway backup and restore of a PostgreSQL store${skip ? 
     url = await postgres.fresh({ schema: true });
     const keysDir = join(dir, 'keys');
     const store = await createStore(url);
-    await store.users.insert({ name: 'alice', password_hash: 'x', roles: '["clusters.manage"]', created_at: new Date().toISOString() });
-    const credentials = await openCredhubProvider({ dataDir: join(dir, 'data'), keysDir, rsaPoolSize: 0, database: await pluginDatabases(store.db)('credhub') });
+    await store.users.insert({
+      name: 'alice',
+      password_hash: 'x',
+      roles: '["clusters.manage"]',
+      created_at: new Date().toISOString(),
+    });
+    const credentials = await openCredhubProvider({
+      dataDir: join(dir, 'data'),
+      keysDir,
+      rsaPoolSize: 0,
+      database: await pluginDatabases(store.db)('credhub'),
+    });
     await credentials.set({ name: '/slipway/iaas/aws', type: 'value', value: 'kept-in-the-dump' }, engine);
     await credentials.destroy();
     await store.db.destroy();
@@ -52,28 +68,41 @@ describe.skipIf(skip)(`slipway backup and restore of a PostgreSQL store${skip ? 
     // The database is lost; the backup brings it back into an empty one.
     url = await postgres.fresh({ schema: true });
     const target = home('restored');
-    const result = await restoreBackup({ from: to, home: target.home, configPath: target.configPath, keysDir, env: process.env });
+    const result = await restoreBackup({
+      from: to,
+      home: target.home,
+      configPath: target.configPath,
+      keysDir,
+      env: process.env,
+    });
     expect(result.restored).toContain('slipway.pgdump');
     expect(existsSync(join(target.home, 'slipway.db')), 'no SQLite file is made for a PostgreSQL store').toBe(false);
     const back = await createStore(url);
     try {
       expect((await back.users.byName('alice'))?.name).toBe('alice');
-      const again = await openCredhubProvider({ dataDir: join(dir, 'data2'), keysDir, rsaPoolSize: 0, database: await pluginDatabases(back.db)('credhub') });
+      const again = await openCredhubProvider({
+        dataDir: join(dir, 'data2'),
+        keysDir,
+        rsaPoolSize: 0,
+        database: await pluginDatabases(back.db)('credhub'),
+      });
       expect((await again.get('/slipway/iaas/aws', engine)).value).toBe('kept-in-the-dump');
       await again.destroy();
     } finally {
       await back.db.destroy();
     }
     // A second restore onto the now populated database is refused without --force.
-    await expect(restoreBackup({ from: to, home: join(dir, 'third'), configPath: target.configPath, keysDir, env: process.env }))
-      .rejects.toMatchObject({ code: 'AlreadyExists' });
+    await expect(
+      restoreBackup({ from: to, home: join(dir, 'third'), configPath: target.configPath, keysDir, env: process.env }),
+    ).rejects.toMatchObject({ code: 'AlreadyExists' });
   });
 
-  it('without pg_dump on PATH, says to use PostgreSQL\'s own tools', async () => {
+  it("without pg_dump on PATH, says to use PostgreSQL's own tools", async () => {
     url = await postgres.fresh();
     (await createStore(url)).db.destroy();
     const source = home('no-tools');
-    await expect(takeBackup({ ...source, to: join(dir, 'refused'), version: 'test', env: { ...process.env, PATH: '' } }))
-      .rejects.toMatchObject({ code: 'Unsupported', message: expect.stringContaining('PostgreSQL\'s own tools') });
+    await expect(
+      takeBackup({ ...source, to: join(dir, 'refused'), version: 'test', env: { ...process.env, PATH: '' } }),
+    ).rejects.toMatchObject({ code: 'Unsupported', message: expect.stringContaining("PostgreSQL's own tools") });
   });
 });

@@ -22,13 +22,28 @@ afterAll(async () => {
 
 /** A control plane's alerting as a fresh start builds it: nothing remembered in memory. */
 function start(): ExpiryAlerts {
-  const dispatcher = new AlertDispatcher(store, clock, silentLogger, { sinks: [{ name: 'record', sink: { send: async (a) => { sent.push(a); }, destroy: async () => {} } }], destroy: async () => {} });
+  const dispatcher = new AlertDispatcher(store, clock, silentLogger, {
+    sinks: [
+      {
+        name: 'record',
+        sink: {
+          send: async (a) => {
+            sent.push(a);
+          },
+          destroy: async () => {},
+        },
+      },
+    ],
+    destroy: async () => {},
+  });
   return new ExpiryAlerts(store, dispatcher, clock, [180, 30, 7]);
 }
 
 /** A scope whose first certificate expires in `days` days (a second one a year later). */
 const scope = (uuid: string, days: number) => ({
-  scope: uuid, clusterUuid: uuid, label: `cluster ${uuid}`,
+  scope: uuid,
+  clusterUuid: uuid,
+  label: `cluster ${uuid}`,
   certificates: [
     { name: 'kube-apiserver', not_after: new Date(clock.now() + days * DAY + 60_000).toISOString() },
     { name: 'kubernetes-ca', not_after: new Date(clock.now() + (days + 365) * DAY).toISOString() },
@@ -42,7 +57,9 @@ describe('certificate expiry alerts', () => {
     expect(sent).toHaveLength(0);
     await alerts.check(scope('c1', 170));
     await alerts.check(scope('c1', 160));
-    expect(sent.map((a) => [a.severity, a.title])).toEqual([['info', '1 certificate(s) of cluster c1 expire within 180 days']]);
+    expect(sent.map((a) => [a.severity, a.title])).toEqual([
+      ['info', '1 certificate(s) of cluster c1 expire within 180 days'],
+    ]);
     await alerts.check(scope('c1', 25));
     expect(sent.map((a) => a.severity)).toEqual(['info', 'warning']);
     expect(sent[1].summary).toContain('the first is kube-apiserver');
@@ -65,10 +82,15 @@ describe('certificate expiry alerts', () => {
     sent.length = 0;
     const alerts = start();
     await alerts.check(scope('c2', 5));
-    expect(sent.map((a) => [a.severity, a.title])).toEqual([['critical', '1 certificate(s) of cluster c2 expire within 7 days']]);
+    expect(sent.map((a) => [a.severity, a.title])).toEqual([
+      ['critical', '1 certificate(s) of cluster c2 expire within 7 days'],
+    ]);
     await alerts.check(scope('c2', 100));
     await alerts.check(scope('c2', -2));
-    expect(sent.map((a) => a.title)).toEqual(['1 certificate(s) of cluster c2 expire within 7 days', '1 certificate(s) of cluster c2 have expired']);
+    expect(sent.map((a) => a.title)).toEqual([
+      '1 certificate(s) of cluster c2 expire within 7 days',
+      '1 certificate(s) of cluster c2 have expired',
+    ]);
     const stored = await store.db.selectFrom('alerts').selectAll().where('cluster_uuid', '=', 'c2').execute();
     expect(stored).toHaveLength(2);
   });

@@ -41,7 +41,11 @@ function verifies(caPem: string, certPem: string, at = clock.now()): boolean {
   writeFileSync(ca, caPem);
   writeFileSync(cert, certPem);
   try {
-    return execFileSync('openssl', ['verify', '-attime', String(Math.floor(at / 1000)), '-CAfile', ca, cert], { stdio: 'pipe' }).toString().includes(': OK');
+    return execFileSync('openssl', ['verify', '-attime', String(Math.floor(at / 1000)), '-CAfile', ca, cert], {
+      stdio: 'pipe',
+    })
+      .toString()
+      .includes(': OK');
   } catch {
     return false;
   }
@@ -65,11 +69,21 @@ describe('certificates that renew themselves', () => {
     const vmsBefore = (await h.instances('renew')).map((i) => i.vm_cid);
 
     // 340 days later, the control plane starts again: every leaf has 25 days left, inside renew_before_days (30).
-    await h.restart(() => { clock.offset = 340 * DAY; });
+    await h.restart(() => {
+      clock.offset = 340 * DAY;
+    });
     const started = Date.now();
-    const rotation = await h.waitFor('an automatic renewal task', async () => (await h.store.tasks.list({ limit: 20 })).find((t) => t.type === 'ROTATE'), 20_000);
+    const rotation = await h.waitFor(
+      'an automatic renewal task',
+      async () => (await h.store.tasks.list({ limit: 20 })).find((t) => t.type === 'ROTATE'),
+      20_000,
+    );
     expect(JSON.parse(rotation.params)).toEqual({ mode: 'leaf', automatic: true });
-    const alert = await h.waitFor('the 30-day alert', async () => (await h.store.db.selectFrom('alerts').selectAll().where('kind', '=', 'certificate.expiring').execute())[0]);
+    const alert = await h.waitFor(
+      'the 30-day alert',
+      async () =>
+        (await h.store.db.selectFrom('alerts').selectAll().where('kind', '=', 'certificate.expiring').execute())[0],
+    );
     expect(alert.severity).toBe('warning');
     expect(alert.title).toMatch(/certificate\(s\) of cluster renew expire within 30 days/);
     expect(alert.cluster_uuid).toBe(cluster.uuid);
@@ -87,12 +101,18 @@ describe('certificates that renew themselves', () => {
       if (leaf.kind === 'user') expect(leaf.days_left, leaf.name).toBeLessThanOrEqual(7);
       else expect(leaf.days_left, leaf.name).toBeGreaterThan(30);
     }
-    expect(after.filter((c) => c.kind !== 'ca').map((c) => c.name).sort()).toEqual([...leavesBefore.keys()].sort());
+    expect(
+      after
+        .filter((c) => c.kind !== 'ca')
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual([...leavesBefore.keys()].sort());
     // The CAs stay: a leaf rotation reissues under them, and openssl still verifies every leaf.
     expect(new Map(after.filter((c) => c.kind === 'ca').map((c) => [c.name, c.serial]))).toEqual(casBefore);
     const creds = h.engine.plugins.credentials;
     for (const leaf of after.filter((c) => c.kind !== 'ca')) {
-      const value = (await creds.get(`/slipway/clusters/${cluster.uuid}/${leaf.name}`, ENGINE_ACTOR)).value as CertificateValue;
+      const value = (await creds.get(`/slipway/clusters/${cluster.uuid}/${leaf.name}`, ENGINE_ACTOR))
+        .value as CertificateValue;
       expect(verifies(value.ca!, value.certificate), leaf.name).toBe(true);
     }
     // Rolled through the cluster: every VM replaced, one at a time, nothing failed.
@@ -102,13 +122,25 @@ describe('certificates that renew themselves', () => {
     expect(tasks.filter((t) => t.state !== 'done').map((t) => `${t.type} ${t.state}`)).toEqual([]);
 
     // The alert is cleared (its record goes, an event says so) and no second renewal starts.
-    await h.waitFor('the alert cleared', async () => !(await h.store.db.selectFrom('certificate_alerts').selectAll().where('scope', '=', cluster.uuid).executeTakeFirst()));
+    await h.waitFor(
+      'the alert cleared',
+      async () =>
+        !(await h.store.db
+          .selectFrom('certificate_alerts')
+          .selectAll()
+          .where('scope', '=', cluster.uuid)
+          .executeTakeFirst()),
+    );
     const events = await h.store.events.ofCluster(cluster.uuid, 100);
     expect(events.some((e) => e.kind === 'certificates.renewed')).toBe(true);
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await h.store.tasks.list({ limit: 50 })).filter((t) => t.type === 'ROTATE')).toHaveLength(1);
-    expect(await h.store.db.selectFrom('alerts').select('id').where('kind', '=', 'certificate.expiring').execute()).toHaveLength(1);
-    console.log(`automatic leaf renewal of a 1-master, 1-worker sandbox cluster: ${renewalMs} ms from restart to task done`);
+    expect(
+      await h.store.db.selectFrom('alerts').select('id').where('kind', '=', 'certificate.expiring').execute(),
+    ).toHaveLength(1);
+    console.log(
+      `automatic leaf renewal of a 1-master, 1-worker sandbox cluster: ${renewalMs} ms from restart to task done`,
+    );
   }, 120_000);
 
   it('gives a cluster whose CAs come within ca_renew_before_days a scheduled three-phase CA rotation', async () => {
@@ -116,11 +148,27 @@ describe('certificates that renew themselves', () => {
     const cas = (await certificates(cluster.uuid)).filter((c) => c.kind === 'ca');
     expect(cas.map((c) => c.name).sort()).toEqual(['etcd-ca', 'front-proxy-ca', 'kubernetes-ca']);
     // 3,400 days after creation: the CAs have 250 days left (inside the default 365), every leaf has long expired.
-    await h.restart(() => { clock.offset = 3400 * DAY; });
-    const rotation = await h.waitFor('an automatic CA rotation', async () => (await h.store.tasks.list({ limit: 50 })).find((t) => t.type === 'ROTATE' && JSON.parse(t.params).mode === 'ca'), 20_000);
+    await h.restart(() => {
+      clock.offset = 3400 * DAY;
+    });
+    const rotation = await h.waitFor(
+      'an automatic CA rotation',
+      async () =>
+        (await h.store.tasks.list({ limit: 50 })).find(
+          (t) => t.type === 'ROTATE' && JSON.parse(t.params).mode === 'ca',
+        ),
+      20_000,
+    );
     const done = await h.settle(rotation.id);
     expect(done.state, done.error ?? '').toBe('done');
-    expect((await h.store.tasks.steps(rotation.id)).map((s) => s.name)).toEqual(['add-new-ca', 'roll-trust', 'reissue-leaves', 'roll-leaves', 'remove-old-ca', 'roll-final']);
+    expect((await h.store.tasks.steps(rotation.id)).map((s) => s.name)).toEqual([
+      'add-new-ca',
+      'roll-trust',
+      'reissue-leaves',
+      'roll-leaves',
+      'remove-old-ca',
+      'roll-final',
+    ]);
     const after = await certificates(cluster.uuid);
     for (const ca of after.filter((c) => c.kind === 'ca')) {
       expect(ca.serial, ca.name).not.toBe(cas.find((c) => c.name === ca.name)!.serial);
@@ -131,12 +179,20 @@ describe('certificates that renew themselves', () => {
     const creds = h.engine.plugins.credentials;
     for (const leaf of after.filter((c) => c.kind !== 'ca')) {
       expect(leaf.days_left, leaf.name).toBeGreaterThan(leaf.kind === 'user' ? 5 : 300);
-      const value = (await creds.get(`/slipway/clusters/${cluster.uuid}/${leaf.name}`, ENGINE_ACTOR)).value as CertificateValue;
+      const value = (await creds.get(`/slipway/clusters/${cluster.uuid}/${leaf.name}`, ENGINE_ACTOR))
+        .value as CertificateValue;
       expect(verifies(value.ca!, value.certificate), leaf.name).toBe(true);
     }
     // Expired leaves alerted as critical before the rotation replaced them.
-    const critical = await h.store.db.selectFrom('alerts').selectAll().where('kind', '=', 'certificate.expiring').where('severity', '=', 'critical').execute();
-    expect(critical.map((a) => a.title)).toEqual([expect.stringMatching(/certificate\(s\) of cluster renew have expired/)]);
+    const critical = await h.store.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('kind', '=', 'certificate.expiring')
+      .where('severity', '=', 'critical')
+      .execute();
+    expect(critical.map((a) => a.title)).toEqual([
+      expect.stringMatching(/certificate\(s\) of cluster renew have expired/),
+    ]);
     expect((await h.store.tasks.list({ limit: 50 })).filter((t) => t.state !== 'done')).toEqual([]);
   }, 120_000);
 });
@@ -150,24 +206,33 @@ describe('the API serving certificate', () => {
   afterAll(async () => cp?.stop());
 
   it('is renewed near its expiry and served to new connections without a restart', async () => {
-    const serial = () => new Promise<string>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: Number(new URL(cp.url).port), ca: [cp.engine.tls.caPem], servername: 'localhost' }, () => {
-        resolve(socket.getPeerX509Certificate()!.serialNumber);
-        socket.end();
+    const serial = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(
+          { host: '127.0.0.1', port: Number(new URL(cp.url).port), ca: [cp.engine.tls.caPem], servername: 'localhost' },
+          () => {
+            resolve(socket.getPeerX509Certificate()!.serialNumber);
+            socket.end();
+          },
+        );
+        socket.on('error', reject);
       });
-      socket.on('error', reject);
-    });
     const first = await serial();
     // 730-day serving certificate: 20 days left, inside renew_before_days. No VM exists, so nothing else ages.
     cpClock.offset = 710 * DAY;
-    const renewed = await h.waitFor('a new serving certificate on a new connection', async () => {
-      const now = await serial();
-      return now !== first ? now : undefined;
-    }, 20_000);
+    const renewed = await h.waitFor(
+      'a new serving certificate on a new connection',
+      async () => {
+        const now = await serial();
+        return now !== first ? now : undefined;
+      },
+      20_000,
+    );
     expect(renewed).not.toBe(first);
     expect(cp.lines.some((l) => l.includes('API serving certificate renewed and reloaded'))).toBe(true);
     // The renewed certificate is the stored one, valid far past the threshold by the control plane's clock.
-    const stored = (await cp.engine.plugins.credentials.get('/slipway/control-plane/server', ENGINE_ACTOR)).value as CertificateValue;
+    const stored = (await cp.engine.plugins.credentials.get('/slipway/control-plane/server', ENGINE_ACTOR))
+      .value as CertificateValue;
     expect(cp.engine.tls.cert).toBe(stored.certificate);
   }, 60_000);
 });
@@ -176,19 +241,28 @@ describe('renewals across clusters', () => {
   const fleetClock = new MovableClock();
   let f: Harness;
   beforeAll(async () => {
-    f = await startHarness(testConfig({ top: 'certificates: { check_interval_seconds: 0.2, max_concurrent_renewals: 1 }' }), { clock: fleetClock });
+    f = await startHarness(
+      testConfig({ top: 'certificates: { check_interval_seconds: 0.2, max_concurrent_renewals: 1 }' }),
+      { clock: fleetClock },
+    );
   }, 60_000);
   afterAll(async () => f?.stop());
 
   it('renews one cluster at a time with max_concurrent_renewals: 1, the next at a later check', async () => {
     for (const name of ['one', 'two', 'three']) await f.createCluster(name, 'small', 1);
-    await f.restart(() => { fleetClock.offset = 340 * DAY; });
+    await f.restart(() => {
+      fleetClock.offset = 340 * DAY;
+    });
     let most = 0;
-    const rotations = await f.waitFor('three automatic renewals, done', async () => {
-      const tasks = (await f.store.tasks.list({ limit: 50 })).filter((t) => t.type === 'ROTATE');
-      most = Math.max(most, tasks.filter((t) => ['queued', 'processing', 'cancelling'].includes(t.state)).length);
-      return tasks.length === 3 && tasks.every((t) => t.state === 'done') ? tasks : undefined;
-    }, 90_000);
+    const rotations = await f.waitFor(
+      'three automatic renewals, done',
+      async () => {
+        const tasks = (await f.store.tasks.list({ limit: 50 })).filter((t) => t.type === 'ROTATE');
+        most = Math.max(most, tasks.filter((t) => ['queued', 'processing', 'cancelling'].includes(t.state)).length);
+        return tasks.length === 3 && tasks.every((t) => t.state === 'done') ? tasks : undefined;
+      },
+      90_000,
+    );
     expect(most).toBe(1);
     expect(new Set(rotations.map((t) => t.cluster_name))).toEqual(new Set(['one', 'two', 'three']));
     expect(rotations.every((t) => JSON.parse(t.params).automatic === true)).toBe(true);

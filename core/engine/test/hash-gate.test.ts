@@ -7,12 +7,13 @@ describe('password hashing under a login flood', () => {
     const gate = new HashGate(2, 5);
     let inFlight = 0;
     let most = 0;
-    const work = () => gate.run(async () => {
-      most = Math.max(most, ++inFlight);
-      await new Promise((r) => setTimeout(r, 20));
-      inFlight--;
-      return 'ok';
-    });
+    const work = () =>
+      gate.run(async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        return 'ok';
+      });
     const results = await Promise.allSettled(Array.from({ length: 10 }, work));
     expect(most).toBe(2);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(7);

@@ -3,7 +3,12 @@ import { ADMIN, startHarness, testConfig, type Harness } from './health-harness.
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(testConfig({ health: '{ agent_timeout_seconds: 1, analyze_interval_seconds: 0.2, cloud_check_interval_seconds: 0.5, event_retention_days: 7 }' }));
+  h = await startHarness(
+    testConfig({
+      health:
+        '{ agent_timeout_seconds: 1, analyze_interval_seconds: 0.2, cloud_check_interval_seconds: 0.5, event_retention_days: 7 }',
+    }),
+  );
 }, 60_000);
 afterAll(async () => h?.stop());
 
@@ -12,17 +17,32 @@ describe('event retention', () => {
     const cluster = await h.createCluster('history', 'small');
     const day = 86_400_000;
     const at = (daysAgo: number) => new Date(Date.now() - daysAgo * day).toISOString();
-    for (const [daysAgo, message] of [[40, 'from last month'], [8, 'from last week'], [6, 'from six days ago']] as const) {
-      await h.store.events.record({ at: at(daysAgo), cluster_uuid: cluster.uuid, instance_id: null, kind: 'test.old', severity: 'info', message });
+    for (const [daysAgo, message] of [
+      [40, 'from last month'],
+      [8, 'from last week'],
+      [6, 'from six days ago'],
+    ] as const) {
+      await h.store.events.record({
+        at: at(daysAgo),
+        cluster_uuid: cluster.uuid,
+        instance_id: null,
+        kind: 'test.old',
+        severity: 'info',
+        message,
+      });
     }
     const recent = (await h.store.events.ofCluster(cluster.uuid)).filter((e) => e.kind !== 'test.old').length;
     expect(recent).toBeGreaterThan(0);
 
     await h.restart();
-    const left = await h.waitFor('the old events deleted', async () => {
-      const events = await h.store.events.ofCluster(cluster.uuid);
-      return events.some((e) => e.message === 'from last week') ? undefined : events;
-    }, 10_000);
+    const left = await h.waitFor(
+      'the old events deleted',
+      async () => {
+        const events = await h.store.events.ofCluster(cluster.uuid);
+        return events.some((e) => e.message === 'from last week') ? undefined : events;
+      },
+      10_000,
+    );
     expect(left.filter((e) => e.kind === 'test.old').map((e) => e.message)).toEqual(['from six days ago']);
     expect(left.filter((e) => e.kind !== 'test.old').length).toBeGreaterThanOrEqual(recent);
     const details = await h.services.clusters.details(ADMIN, 'history');

@@ -12,8 +12,19 @@ import { ADMIN, startHarness, testConfig, type Harness } from './health-harness.
 function installAlertSink(dir: string): void {
   const pkg = join(dir, 'node_modules', '@acme', 'slipway-alerts-file');
   mkdirSync(pkg, { recursive: true });
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@acme/slipway-alerts-file', version: '1.0.0', type: 'module', main: 'index.js', slipway: { kind: 'alerts', contract: '^1.0.0' } }));
-  writeFileSync(join(pkg, 'index.js'), `
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({
+      name: '@acme/slipway-alerts-file',
+      version: '1.0.0',
+      type: 'module',
+      main: 'index.js',
+      slipway: { kind: 'alerts', contract: '^1.0.0' },
+    }),
+  );
+  writeFileSync(
+    join(pkg, 'index.js'),
+    `
 import { appendFileSync } from 'node:fs';
 export default Object.freeze({
   kind: 'alerts', contract: '^1.0.0', capabilities: [],
@@ -25,7 +36,8 @@ export default Object.freeze({
     };
   },
 });
-`);
+`,
+  );
 }
 
 // Meltdown at more than 1 instance down and more than 20 % of a cluster within 3 s.
@@ -35,9 +47,10 @@ const alertFile = join(home, 'alerts.jsonl');
 let h: Harness;
 beforeAll(async () => {
   installAlertSink(join(home, 'alert-plugins'));
-  h = await startHarness(testConfig({
-    top: 'plugin_dirs: [alert-plugins]',
-    plans: `
+  h = await startHarness(
+    testConfig({
+      top: 'plugin_dirs: [alert-plugins]',
+      plans: `
   - name: ha
     iaas: sandbox
     master_instances: 3
@@ -45,8 +58,10 @@ beforeAll(async () => {
     master_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384, persistent_disk_mb: 10240 }
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
     kubernetes: { require_api: false }`,
-    health: `{ agent_timeout_seconds: 1, analyze_interval_seconds: 0.2, cloud_check_interval_seconds: 0.3, resurrector: { minimum_down: 1, percent_threshold: 0.2, time_window_seconds: ${WINDOW_S} }, alerts: [{ plugin: "@acme/slipway-alerts-file", version: "^1", config: { file: ${JSON.stringify(alertFile)} } }] }`,
-  }), { home });
+      health: `{ agent_timeout_seconds: 1, analyze_interval_seconds: 0.2, cloud_check_interval_seconds: 0.3, resurrector: { minimum_down: 1, percent_threshold: 0.2, time_window_seconds: ${WINDOW_S} }, alerts: [{ plugin: "@acme/slipway-alerts-file", version: "^1", config: { file: ${JSON.stringify(alertFile)} } }] }`,
+    }),
+    { home },
+  );
 }, 60_000);
 afterAll(async () => {
   await h?.stop();
@@ -63,13 +78,22 @@ describe('meltdown guard', () => {
     const killedAt = Date.now();
     for (const w of victims) await h.rehearsal().killVm(w.vm_cid!);
 
-    const alert = await h.waitFor('the meltdown alert', async () => (await h.services.health.alerts(ADMIN, { cluster: 'storm' })).find((a) => a.kind === 'meltdown'));
+    const alert = await h.waitFor('the meltdown alert', async () =>
+      (await h.services.health.alerts(ADMIN, { cluster: 'storm' })).find((a) => a.kind === 'meltdown'),
+    );
     expect(alert.severity).toBe('critical');
     expect(alert.title).toBe('Resurrection paused on cluster storm: meltdown guard');
-    expect(alert.summary).toMatch(/of 4 instances \(\d+ %\) went down within 3 s: more than minimum_down 1 and more than percent_threshold 20 %/);
+    expect(alert.summary).toMatch(
+      /of 4 instances \(\d+ %\) went down within 3 s: more than minimum_down 1 and more than percent_threshold 20 %/,
+    );
     // The configured sink got it too, as the contract's Alert.
-    const delivered = readFileSync(alertFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { title: string; severity: string; clusterId: string });
-    expect(delivered).toContainEqual(expect.objectContaining({ title: alert.title, severity: 'critical', clusterId: cluster.uuid }));
+    const delivered = readFileSync(alertFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { title: string; severity: string; clusterId: string });
+    expect(delivered).toContainEqual(
+      expect.objectContaining({ title: alert.title, severity: 'critical', clusterId: cluster.uuid }),
+    );
     const status = await h.services.health.resurrection(ADMIN, 'storm');
     expect(status.meltdown.active).toBe(true);
     expect(status.meltdown.since).not.toBeNull();
@@ -81,10 +105,14 @@ describe('meltdown guard', () => {
     expect(held.every((w) => w.state === 'missing')).toBe(true);
 
     // Once the failures age out of the window, resurrection resumes and every worker comes back.
-    await h.waitFor('every worker to run on a new VM', async () => {
-      const now = await workers('storm');
-      return now.every((w) => w.state === 'running' && !victims.some((v) => v.vm_cid === w.vm_cid)) ? now : undefined;
-    }, 30_000);
+    await h.waitFor(
+      'every worker to run on a new VM',
+      async () => {
+        const now = await workers('storm');
+        return now.every((w) => w.state === 'running' && !victims.some((v) => v.vm_cid === w.vm_cid)) ? now : undefined;
+      },
+      30_000,
+    );
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(WINDOW_S * 1000 - 500);
     const events = (await h.store.events.ofCluster(cluster.uuid)).map((e) => e.kind);
     expect(events).toContain('meltdown.over');
@@ -97,11 +125,15 @@ describe('meltdown guard', () => {
     expect(off).toMatchObject({ enabled: false, source: 'cluster', set_by: 'admin' });
     const worker = (await workers('quiet'))[0]!;
     await h.rehearsal().killVm(worker.vm_cid!);
-    const alert = await h.waitFor('the resurrection-off alert', async () => (await h.services.health.alerts(ADMIN, { cluster: 'quiet' })).find((a) => a.kind === 'resurrection.off'));
+    const alert = await h.waitFor('the resurrection-off alert', async () =>
+      (await h.services.health.alerts(ADMIN, { cluster: 'quiet' })).find((a) => a.kind === 'resurrection.off'),
+    );
     expect(alert.summary).toContain('slipway resurrection quiet on');
     await new Promise((r) => setTimeout(r, 600));
     expect((await workers('quiet'))[0]).toMatchObject({ vm_cid: worker.vm_cid, state: 'missing' });
-    expect((await h.store.tasks.list({ limit: 10, clusterName: 'quiet' })).some((t) => t.type === 'RESURRECT')).toBe(false);
+    expect((await h.store.tasks.list({ limit: 10, clusterName: 'quiet' })).some((t) => t.type === 'RESURRECT')).toBe(
+      false,
+    );
 
     await h.services.health.setResurrection(ADMIN, 'quiet', true);
     const back = await h.waitFor('the worker back', async () => {
@@ -118,7 +150,9 @@ describe('meltdown guard', () => {
     h.rehearsal().failNext('createVm', { code: 'Retryable', message: 'createVm: 503 (injected)' }, 3);
     await h.rehearsal().killVm(before.vm_cid!);
     const task = await h.waitFor('a resurrection task in its recreate step', async () => {
-      const t = (await h.store.tasks.list({ limit: 5, clusterName: 'phoenix' })).find((x) => x.type === 'RESURRECT' && ['queued', 'processing'].includes(x.state));
+      const t = (await h.store.tasks.list({ limit: 5, clusterName: 'phoenix' })).find(
+        (x) => x.type === 'RESURRECT' && ['queued', 'processing'].includes(x.state),
+      );
       if (!t) return undefined;
       const steps = await h.store.tasks.steps(t.id);
       return steps.some((s) => s.name === 'recreate' && s.state === 'running') ? t : undefined;
@@ -142,14 +176,26 @@ describe('meltdown guard', () => {
     expect(first).toBeDefined();
     const killedAt = Date.now();
     await h.rehearsal().killVm(first.vm_cid!);
-    const moved = await h.waitFor('the endpoint on another master', async () => {
-      const c = await h.cluster('trio');
-      return c.api_address !== first.ip ? c : undefined;
-    }, 5_000);
-    expect(Date.now() - killedAt).toBeLessThanOrEqual(detectionBounds(healthSettingsOf(h.engine.config), true).missing + 500); // slack: timers on a loaded 2-core machine
+    const moved = await h.waitFor(
+      'the endpoint on another master',
+      async () => {
+        const c = await h.cluster('trio');
+        return c.api_address !== first.ip ? c : undefined;
+      },
+      5_000,
+    );
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(
+      detectionBounds(healthSettingsOf(h.engine.config), true).missing + 500,
+    ); // slack: timers on a loaded 2-core machine
     const rows = await h.instances('trio');
-    expect(rows.some((m) => m.group_name === 'master' && m.ip === moved.api_address && m.state === 'running')).toBe(true);
-    expect((await h.store.events.ofCluster(cluster.uuid)).some((e) => e.kind === 'endpoint.moved' && e.message.includes(`moved from ${first.ip}`))).toBe(true);
+    expect(rows.some((m) => m.group_name === 'master' && m.ip === moved.api_address && m.state === 'running')).toBe(
+      true,
+    );
+    expect(
+      (await h.store.events.ofCluster(cluster.uuid)).some(
+        (e) => e.kind === 'endpoint.moved' && e.message.includes(`moved from ${first.ip}`),
+      ),
+    ).toBe(true);
     const back = await h.waitFor('master back on a new VM', async () => {
       const m = (await h.instances('trio')).find((i) => i.id === first.id)!;
       return m.state === 'running' && m.vm_cid !== first.vm_cid ? m : undefined;

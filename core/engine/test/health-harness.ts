@@ -4,10 +4,26 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { SlipwayError, type AgentBootstrapRequest, type Clock, type FailureRehearsal, type Heartbeat } from '@slipway/contracts';
 import {
-  LineLogger, openEngine, parseConfigText, validateConfig,
-  type ClusterRow, type Engine, type EngineServices, type InstanceRow, type KubernetesApiAddress, type Principal, type Store, type TaskRow,
+  SlipwayError,
+  type AgentBootstrapRequest,
+  type Clock,
+  type FailureRehearsal,
+  type Heartbeat,
+} from '@slipway/contracts';
+import {
+  LineLogger,
+  openEngine,
+  parseConfigText,
+  validateConfig,
+  type ClusterRow,
+  type Engine,
+  type EngineServices,
+  type InstanceRow,
+  type KubernetesApiAddress,
+  type Principal,
+  type Store,
+  type TaskRow,
 } from '../src/index.js';
 
 export const ADMIN: Principal = { id: 1, name: 'admin', roles: ['clusters.admin'] };
@@ -37,7 +53,10 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(configYaml: string, options: { home?: string; clock?: Clock; kubernetesApiAddress?: KubernetesApiAddress } = {}): Promise<Harness> {
+export async function startHarness(
+  configYaml: string,
+  options: { home?: string; clock?: Clock; kubernetesApiAddress?: KubernetesApiAddress } = {},
+): Promise<Harness> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'slipway-keepalive-'));
   const configPath = join(home, 'slipway.yaml');
   writeFileSync(configPath, configYaml);
@@ -51,7 +70,15 @@ export async function startHarness(configYaml: string, options: { home?: string;
   let port = 0;
 
   const boot = async () => {
-    engine = await openEngine({ home, config, configPath, logger, version: 'test', clock: options.clock, kubernetesApiAddress: options.kubernetesApiAddress });
+    engine = await openEngine({
+      home,
+      config,
+      configPath,
+      logger,
+      version: 'test',
+      clock: options.clock,
+      kubernetesApiAddress: options.kubernetesApiAddress,
+    });
     // The same port after a restart: agents booted before it keep dialing the URL in their settings.
     server = await agentChannel(engine, () => services, port);
     port = (server.address() as AddressInfo).port;
@@ -59,24 +86,43 @@ export async function startHarness(configYaml: string, options: { home?: string;
     services = await engine.start(url);
   };
   const shutdown = async () => {
-    await new Promise<void>((ok) => { server.close(() => ok()); server.closeAllConnections(); });
+    await new Promise<void>((ok) => {
+      server.close(() => ok());
+      server.closeAllConnections();
+    });
     await engine.close();
   };
   await boot();
 
   const h: Harness = {
-    home, lines,
-    get url() { return `https://127.0.0.1:${port}`; },
-    get engine() { return engine; },
-    get services() { return services; },
-    get store() { return engine.store; },
+    home,
+    lines,
+    get url() {
+      return `https://127.0.0.1:${port}`;
+    },
+    get engine() {
+      return engine;
+    },
+    get services() {
+      return services;
+    },
+    get store() {
+      return engine.store;
+    },
     rehearsal(iaas = 'sandbox') {
       const r = engine.plugins.iaasTarget(iaas).driver.rehearsal;
       if (!r) throw new Error(`${iaas} offers no rehearsal`);
       return r;
     },
     async createCluster(name, plan, workers) {
-      const view = await services.clusters.create(ADMIN, { name, plan_name: plan, parameters: { kubernetes_master_host: `${name}.example.test`, ...(workers !== undefined ? { kubernetes_worker_instances: workers } : {}) } });
+      const view = await services.clusters.create(ADMIN, {
+        name,
+        plan_name: plan,
+        parameters: {
+          kubernetes_master_host: `${name}.example.test`,
+          ...(workers !== undefined ? { kubernetes_worker_instances: workers } : {}),
+        },
+      });
       const task = await h.settle(view.task_id!);
       if (task.state !== 'done') throw new Error(`create ${name} ended ${task.state}: ${task.error}`);
       return h.cluster(name);
@@ -91,17 +137,27 @@ export async function startHarness(configYaml: string, options: { home?: string;
     },
     async settle(taskId) {
       try {
-        return await h.waitFor(`task ${taskId} to end`, async () => {
-          const t = await engine.store.tasks.get(taskId);
-          return t && ['done', 'error', 'cancelled', 'timeout'].includes(t.state) ? t : undefined;
-        }, 60_000);
+        return await h.waitFor(
+          `task ${taskId} to end`,
+          async () => {
+            const t = await engine.store.tasks.get(taskId);
+            return t && ['done', 'error', 'cancelled', 'timeout'].includes(t.state) ? t : undefined;
+          },
+          60_000,
+        );
       } catch (e) {
         // Say where it hung: the step, what it waits for, the last log lines and the instances.
         const t = await engine.store.tasks.get(taskId);
         const steps = (await engine.store.tasks.steps(taskId)).map((s) => `${s.name}:${s.state}:${s.detail ?? ''}`);
         const log = (await engine.store.tasks.logs(taskId, 15)).map((l) => l.message);
-        const rows = t?.cluster_uuid ? (await engine.store.instances.ofCluster(t.cluster_uuid)).map((i) => `${i.group_name}/${i.idx}:${i.state}:${i.desired}:${i.vm_cid}`) : [];
-        throw new Error(`${(e as Error).message}\nwaiting for: ${t?.waiting_for}\nsteps: ${steps.join(' | ')}\nlog:\n  ${log.join('\n  ')}\ninstances: ${rows.join(', ')}`);
+        const rows = t?.cluster_uuid
+          ? (await engine.store.instances.ofCluster(t.cluster_uuid)).map(
+              (i) => `${i.group_name}/${i.idx}:${i.state}:${i.desired}:${i.vm_cid}`,
+            )
+          : [];
+        throw new Error(
+          `${(e as Error).message}\nwaiting for: ${t?.waiting_for}\nsteps: ${steps.join(' | ')}\nlog:\n  ${log.join('\n  ')}\ninstances: ${rows.join(', ')}`,
+        );
       }
     },
     async waitFor(what, probe, timeoutMs = 20_000) {
@@ -128,48 +184,87 @@ export async function startHarness(configYaml: string, options: { home?: string;
 
 /** The API's agent routes (core/api/src/routes/agent.ts: bootstrap, renew, sync) on the control plane's TLS setup, nothing else. */
 async function agentChannel(engine: Engine, services: () => EngineServices | undefined, port: number): Promise<Server> {
-  const server = createServer({ cert: engine.tls.cert, key: engine.tls.key, ca: [engine.tls.agentCaPem], requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const abort = new AbortController();
-      res.on('close', () => abort.abort());
-      try {
-        const url = new URL(req.url ?? '/', 'https://localhost');
-        const route = req.method === 'POST' ? ['/agent/v1/sync', '/agent/v1/bootstrap', '/agent/v1/renew'].find((p) => p === url.pathname) : undefined;
-        if (!route) throw new SlipwayError('NotFound', `no route ${req.method} ${url.pathname}`);
-        const live = services();
-        if (!live) throw new SlipwayError('Retryable', 'starting');
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        const reply = (result: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
-        if (route === '/agent/v1/bootstrap') return reply(await live.agentBootstrap.bootstrap(body as AgentBootstrapRequest));
-        const socket = req.socket as TLSSocket;
-        const certificate = socket.authorized ? socket.getPeerCertificate() : undefined;
-        const agentId = certificate?.subject?.CN;
-        if (!certificate || !agentId || typeof agentId !== 'string') throw new SlipwayError('Unauthenticated', 'no agent certificate');
-        const peer = { agentId, serial: certificate.serialNumber.toUpperCase(), validFrom: certificate.valid_from, validTo: certificate.valid_to };
-        if (route === '/agent/v1/renew') return reply(await live.agentBootstrap.renew(peer, (body as { csr: string }).csr));
-        await live.agentBootstrap.authenticate(peer);
-        const heartbeat = body as Heartbeat;
-        const generation = url.searchParams.get('generation');
-        reply(await live.agents.sync(agentId, heartbeat, Number(url.searchParams.get('wait') ?? 0), generation === null ? undefined : Number(generation), abort.signal));
-      } catch (e) {
-        const err = SlipwayError.from(e);
-        if (!res.headersSent) res.writeHead(err.status, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ code: err.code, detail: err.message }));
-      }
-    });
-  });
+  const server = createServer(
+    {
+      cert: engine.tls.cert,
+      key: engine.tls.key,
+      ca: [engine.tls.agentCaPem],
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const abort = new AbortController();
+        res.on('close', () => abort.abort());
+        try {
+          const url = new URL(req.url ?? '/', 'https://localhost');
+          const route =
+            req.method === 'POST'
+              ? ['/agent/v1/sync', '/agent/v1/bootstrap', '/agent/v1/renew'].find((p) => p === url.pathname)
+              : undefined;
+          if (!route) throw new SlipwayError('NotFound', `no route ${req.method} ${url.pathname}`);
+          const live = services();
+          if (!live) throw new SlipwayError('Retryable', 'starting');
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          const reply = (result: unknown) =>
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+          if (route === '/agent/v1/bootstrap')
+            return reply(await live.agentBootstrap.bootstrap(body as AgentBootstrapRequest));
+          const socket = req.socket as TLSSocket;
+          const certificate = socket.authorized ? socket.getPeerCertificate() : undefined;
+          const agentId = certificate?.subject?.CN;
+          if (!certificate || !agentId || typeof agentId !== 'string')
+            throw new SlipwayError('Unauthenticated', 'no agent certificate');
+          const peer = {
+            agentId,
+            serial: certificate.serialNumber.toUpperCase(),
+            validFrom: certificate.valid_from,
+            validTo: certificate.valid_to,
+          };
+          if (route === '/agent/v1/renew')
+            return reply(await live.agentBootstrap.renew(peer, (body as { csr: string }).csr));
+          await live.agentBootstrap.authenticate(peer);
+          const heartbeat = body as Heartbeat;
+          const generation = url.searchParams.get('generation');
+          reply(
+            await live.agents.sync(
+              agentId,
+              heartbeat,
+              Number(url.searchParams.get('wait') ?? 0),
+              generation === null ? undefined : Number(generation),
+              abort.signal,
+            ),
+          );
+        } catch (e) {
+          const err = SlipwayError.from(e);
+          if (!res.headersSent)
+            res
+              .writeHead(err.status, { 'content-type': 'application/problem+json' })
+              .end(JSON.stringify({ code: err.code, detail: err.message }));
+        }
+      });
+    },
+  );
   // As the control plane's server does: a renewed serving certificate is served to new connections.
-  engine.servingCertificate.onRenewed(({ cert, key }) => server.setSecureContext({ cert, key, ca: [engine.tls.agentCaPem] }));
+  engine.servingCertificate.onRenewed(({ cert, key }) =>
+    server.setSecureContext({ cert, key, ca: [engine.tls.agentCaPem] }),
+  );
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => { server.off('error', fail); ok(); });
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', fail);
+      ok();
+    });
   });
   return server;
 }
 
 /** The config every health and upgrade test starts from: short intervals, a sandbox with small latencies. */
-export function testConfig(extra: { health?: string; plans?: string; iaas?: string; network?: string; agents?: string; top?: string } = {}): string {
+export function testConfig(
+  extra: { health?: string; plans?: string; iaas?: string; network?: string; agents?: string; top?: string } = {},
+): string {
   return `
 ${extra.top ?? ''}
 iaas:

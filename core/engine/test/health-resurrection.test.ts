@@ -16,7 +16,9 @@ const bounds = () => detectionBounds(healthSettingsOf(h.engine.config), true);
 const SLACK_MS = 500;
 
 async function userData(vmId: string) {
-  return decodeAgentSettings(readFileSync(join(h.home, 'plugins', 'iaas', 'sandbox', 'sandbox.json.userdata', vmId), 'utf8'));
+  return decodeAgentSettings(
+    readFileSync(join(h.home, 'plugins', 'iaas', 'sandbox', 'sandbox.json.userdata', vmId), 'utf8'),
+  );
 }
 
 /**
@@ -25,7 +27,9 @@ async function userData(vmId: string) {
  */
 async function detection(instance: InstanceRow, kind: string): Promise<{ at: number }> {
   return h.waitFor(`${kind} of ${instance.group_name}/${instance.idx}`, async () => {
-    const event = (await h.store.events.ofCluster(instance.cluster_uuid)).find((e) => e.kind === kind && e.instance_id === instance.id);
+    const event = (await h.store.events.ofCluster(instance.cluster_uuid)).find(
+      (e) => e.kind === kind && e.instance_id === instance.id,
+    );
     return event ? { at: Date.parse(event.at) } : undefined;
   });
 }
@@ -62,11 +66,13 @@ describe('health monitor and resurrector', () => {
     expect(after.attached_vm_cid).toBe(back.vm_cid);
     const inventory = await h.rehearsal().inventory();
     expect(inventory.disks.find((d) => d.diskId === disk.disk_cid)?.vmId).toBe(back.vm_cid);
-    expect(inventory.vms.filter((v) => v.metadata['slipway.instance_id'] === before.id).map((v) => v.vmId)).toEqual([back.vm_cid]);
+    expect(inventory.vms.filter((v) => v.metadata['slipway.instance_id'] === before.id).map((v) => v.vmId)).toEqual([
+      back.vm_cid,
+    ]);
     expect((await userData(back.vm_cid!)).persistentDiskId).toBe(disk.disk_cid);
     expect(back.mounted_disk_cid, 'the new agent mounted it before its jobs started').toBe(disk.disk_cid);
     expect(readFileSync(join(storeDir(back.vm_cid!), 'member-data'), 'utf8')).toBe('written before the failure');
-    expect(existsSync(storeDir(before.vm_cid!)), 'the dead VM\'s own files went with it').toBe(false);
+    expect(existsSync(storeDir(before.vm_cid!)), "the dead VM's own files went with it").toBe(false);
 
     const task = (await h.store.tasks.list({ limit: 5, clusterName: 'alpha' })).find((t) => t.type === 'RESURRECT')!;
     expect(task.state).toBe('done');
@@ -77,9 +83,18 @@ describe('health monitor and resurrector', () => {
 
     const events = (await h.store.events.ofCluster(cluster.uuid)).map((e) => `${e.kind}: ${e.message}`);
     expect(events.some((e) => e.startsWith('instance.missing:') && e.includes(before.vm_cid!))).toBe(true);
-    expect(events.some((e) => e.startsWith('resurrection.done:') && e.includes(`persistent disk ${disk.disk_cid} reattached`))).toBe(true);
+    expect(
+      events.some(
+        (e) => e.startsWith('resurrection.done:') && e.includes(`persistent disk ${disk.disk_cid} reattached`),
+      ),
+    ).toBe(true);
     const health = await h.services.health.health(ADMIN, 'alpha');
-    expect(health.incidents[0]).toMatchObject({ instance: 'worker/0', kind: 'missing', resolution: 'resurrected', task_id: task.id });
+    expect(health.incidents[0]).toMatchObject({
+      instance: 'worker/0',
+      kind: 'missing',
+      resolution: 'resurrected',
+      task_id: task.id,
+    });
   });
 
   it('finds a hung agent unresponsive within agent_timeout + analyze_interval and replaces its VM', async () => {
@@ -89,7 +104,9 @@ describe('health monitor and resurrector', () => {
     const found = await detection(before, 'instance.unresponsive');
     expect(found.at - hungAt).toBeLessThanOrEqual(bounds().unresponsive + SLACK_MS);
     // Detected no sooner than the agent timeout after its last heartbeat.
-    expect(found.at - Date.parse(before.last_heartbeat_at!)).toBeGreaterThanOrEqual(healthSettingsOf(h.engine.config).agentTimeoutMs);
+    expect(found.at - Date.parse(before.last_heartbeat_at!)).toBeGreaterThanOrEqual(
+      healthSettingsOf(h.engine.config).agentTimeoutMs,
+    );
 
     const back = await h.waitFor('worker/1 to run on a new VM', async () => {
       const row = (await h.instances('alpha')).find((i) => i.id === before.id)!;
@@ -99,7 +116,9 @@ describe('health monitor and resurrector', () => {
     expect(inventory.vms.some((v) => v.vmId === before.vm_cid)).toBe(false); // the hung VM was deleted
     expect(back.ip).toBe(before.ip);
     const alerts = await h.services.health.alerts(ADMIN, { cluster: 'alpha' });
-    expect(alerts.some((a) => a.kind === 'instance.unresponsive' && a.title === 'worker/1 of cluster alpha is unresponsive')).toBe(true);
+    expect(
+      alerts.some((a) => a.kind === 'instance.unresponsive' && a.title === 'worker/1 of cluster alpha is unresponsive'),
+    ).toBe(true);
     expect(h.lines.some((l) => l.includes('ALERT worker/1 of cluster alpha is unresponsive'))).toBe(true);
   });
 
@@ -112,26 +131,47 @@ describe('health monitor and resurrector', () => {
       { name: 'etcd', processes: [{ name: 'etcd', state: 'running' as const, restarts: 0 }] },
       { name: 'kube-apiserver', processes: [{ name: 'kube-apiserver', state, restarts }] },
     ];
-    const send = (restarts: number, state: 'running' | 'failing') => h.services.agents.sync(master.agent_id, {
-      agentId: master.agent_id, instanceId: master.id, appliedGeneration: master.desired_generation, jobs: jobs(restarts, state),
-    }, 0, undefined).catch(() => undefined);
+    const send = (restarts: number, state: 'running' | 'failing') =>
+      h.services.agents
+        .sync(
+          master.agent_id,
+          {
+            agentId: master.agent_id,
+            instanceId: master.id,
+            appliedGeneration: master.desired_generation,
+            jobs: jobs(restarts, state),
+          },
+          0,
+          undefined,
+        )
+        .catch(() => undefined);
     const analyze = healthSettingsOf(h.engine.config).analyzeIntervalMs;
     await send(0, 'running');
     await new Promise((r) => setTimeout(r, 2 * analyze));
     await send(2, 'running');
-    const restarted = await h.waitFor('a restart event', async () => (await h.store.events.ofCluster(master.cluster_uuid)).find((e) => e.kind === 'process.restarted' && e.instance_id === master.id));
-    expect(restarted.message).toBe('master/0: kube-apiserver/kube-apiserver was restarted by its agent (restarts 0 → 2)');
+    const restarted = await h.waitFor('a restart event', async () =>
+      (await h.store.events.ofCluster(master.cluster_uuid)).find(
+        (e) => e.kind === 'process.restarted' && e.instance_id === master.id,
+      ),
+    );
+    expect(restarted.message).toBe(
+      'master/0: kube-apiserver/kube-apiserver was restarted by its agent (restarts 0 → 2)',
+    );
 
     const failedAt = Date.now();
     await send(5, 'failing');
-    const failing = await h.waitFor('a failing event', async () => (await h.store.events.ofCluster(master.cluster_uuid)).find((e) => e.kind === 'instance.failing'));
+    const failing = await h.waitFor('a failing event', async () =>
+      (await h.store.events.ofCluster(master.cluster_uuid)).find((e) => e.kind === 'instance.failing'),
+    );
     expect(Date.now() - failedAt).toBeLessThanOrEqual(bounds().failing + SLACK_MS);
     expect(failing.message).toMatch(/master\/0 \(VM .+\) is failing: kube-apiserver failing \(5 restarts\)/);
     const alerts = await h.services.health.alerts(ADMIN, { cluster: 'alpha' });
     expect(alerts.find((a) => a.kind === 'instance.failing')?.title).toBe('master/0 of cluster alpha is failing');
 
     await send(5, 'running');
-    await h.waitFor('the running-again event', async () => (await h.store.events.ofCluster(master.cluster_uuid)).find((e) => e.kind === 'instance.running'));
+    await h.waitFor('the running-again event', async () =>
+      (await h.store.events.ofCluster(master.cluster_uuid)).find((e) => e.kind === 'instance.running'),
+    );
     await h.services.health.setResurrection(ADMIN, 'alpha', true);
   });
 });

@@ -9,18 +9,33 @@ describe('JSON logs', () => {
     task.debug('not written below the level');
     task.info('step started', { step: 'masters', instance: 'master/0', request_id: 'req-1' });
     task.warn('login', {
-      password: 'hunter2-hunter2', token: 'tok-secret', headers: { authorization: 'Bearer abc.def', accept: 'json' },
+      password: 'hunter2-hunter2',
+      token: 'tok-secret',
+      headers: { authorization: 'Bearer abc.def', accept: 'json' },
       credential: { private_key: '-----BEGIN PRIVATE KEY-----', name: '/c/ca' },
     });
     expect(lines).toHaveLength(2);
     const first = JSON.parse(lines[0]);
-    expect(first).toMatchObject({ level: 'info', message: 'step started', task: 42, cluster: 'prod', step: 'masters', instance: 'master/0', request_id: 'req-1' });
+    expect(first).toMatchObject({
+      level: 'info',
+      message: 'step started',
+      task: 42,
+      cluster: 'prod',
+      step: 'masters',
+      instance: 'master/0',
+      request_id: 'req-1',
+    });
     expect(Date.parse(first.at)).not.toBeNaN();
     const second = JSON.parse(lines[1]);
     expect(second).toMatchObject({
-      level: 'warn', task: 42, password: '[redacted]', token: '[redacted]', headers: { authorization: '[redacted]', accept: 'json' },
+      level: 'warn',
+      task: 42,
+      password: '[redacted]',
+      token: '[redacted]',
+      headers: { authorization: '[redacted]', accept: 'json' },
       credential: { private_key: '[redacted]', name: '/c/ca' },
     });
-    for (const secret of ['hunter2', 'tok-secret', 'abc.def', 'BEGIN PRIVATE']) expect(lines.join('\n')).not.toContain(secret);
+    for (const secret of ['hunter2', 'tok-secret', 'abc.def', 'BEGIN PRIVATE'])
+      expect(lines.join('\n')).not.toContain(secret);
   });
 });

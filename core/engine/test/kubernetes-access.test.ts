@@ -24,7 +24,7 @@ const READY_TIMEOUT_S = 6;
 
 const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
 
-describe('tenants and the control plane reach their clusters\' Kubernetes API', () => {
+describe("tenants and the control plane reach their clusters' Kubernetes API", () => {
   let h: Harness;
   let tmp: string;
   let alice: Principal;
@@ -33,11 +33,18 @@ describe('tenants and the control plane reach their clusters\' Kubernetes API', 
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'slipway-k8s-access-'));
-    const config = testConfig({ plans: PLANS }).replace('kubernetes:\n', `kubernetes:\n  api_ready_timeout_seconds: ${READY_TIMEOUT_S}\n`);
+    const config = testConfig({ plans: PLANS }).replace(
+      'kubernetes:\n',
+      `kubernetes:\n  api_ready_timeout_seconds: ${READY_TIMEOUT_S}\n`,
+    );
     // The sandbox's VMs cannot run kube-apiserver; each cluster's API is a TLS server of this test's, found by uuid.
     h = await startHarness(config, { kubernetesApiAddress: (cluster) => fakes.get(cluster.uuid)?.url });
     const user = async (name: string) => {
-      const view = await h.services.users.create(ADMIN, { name, password: 'correct horse battery staple', roles: ['clusters.manage'] });
+      const view = await h.services.users.create(ADMIN, {
+        name,
+        password: 'correct horse battery staple',
+        roles: ['clusters.manage'],
+      });
       return { id: view.id, name, roles: ['clusters.manage'] } as Principal;
     };
     alice = await user('alice');
@@ -54,9 +61,16 @@ describe('tenants and the control plane reach their clusters\' Kubernetes API', 
   async function apiOf(name: string): Promise<FakeKubeApi> {
     const cluster = await h.waitFor(`cluster ${name}`, () => h.store.clusters.findByName(name));
     const path = `/slipway/clusters/${cluster.uuid}`;
-    const get = async (n: string) => (await h.engine.plugins.credentials.get(`${path}/${n}`, ENGINE_ACTOR)).value as CertificateValue;
-    const server = await h.waitFor(`${name}'s kube-apiserver certificate`, () => get('kube-apiserver').catch(() => undefined));
-    const fake = await startFakeKubeApi({ caPem: (await get('kubernetes-ca')).certificate, certificatePem: server.certificate, privateKeyPem: server.private_key });
+    const get = async (n: string) =>
+      (await h.engine.plugins.credentials.get(`${path}/${n}`, ENGINE_ACTOR)).value as CertificateValue;
+    const server = await h.waitFor(`${name}'s kube-apiserver certificate`, () =>
+      get('kube-apiserver').catch(() => undefined),
+    );
+    const fake = await startFakeKubeApi({
+      caPem: (await get('kubernetes-ca')).certificate,
+      certificatePem: server.certificate,
+      privateKeyPem: server.private_key,
+    });
     fakes.set(cluster.uuid, fake);
     return fake;
   }
@@ -66,14 +80,22 @@ describe('tenants and the control plane reach their clusters\' Kubernetes API', 
   }
 
   it('a create succeeds only once /readyz answered the admin certificate, then binds cluster-admin to its creator and the drainer role', async () => {
-    const view = await h.services.clusters.create(alice, { name: 'prod', plan_name: 'api', parameters: { kubernetes_master_host: 'prod.example.test' } });
+    const view = await h.services.clusters.create(alice, {
+      name: 'prod',
+      plan_name: 'api',
+      parameters: { kubernetes_master_host: 'prod.example.test' },
+    });
     const api = await apiOf('prod');
     await h.waitFor('a /readyz probe', async () => api.requests.some((r) => r.path === '/readyz'), 40_000);
     // The task says what it waits for, with what /readyz answered.
-    const waiting = await h.waitFor('the task to wait for /readyz', async () => {
-      const t = (await h.store.tasks.get(view.task_id!))!;
-      return t.waiting_for?.includes('/readyz') ? t : undefined;
-    }, 5000);
+    const waiting = await h.waitFor(
+      'the task to wait for /readyz',
+      async () => {
+        const t = (await h.store.tasks.get(view.task_id!))!;
+        return t.waiting_for?.includes('/readyz') ? t : undefined;
+      },
+      5000,
+    );
     expect(waiting.state).toBe('processing');
     expect(waiting.waiting_for).toContain('/readyz');
     expect(waiting.waiting_for).toContain('etcd failed');
@@ -93,21 +115,30 @@ describe('tenants and the control plane reach their clusters\' Kubernetes API', 
       '/apis/rbac.authorization.k8s.io/v1/clusterroles/system:slipway:drainer',
       '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/system:slipway:drainer',
     ]);
-    expect(applies.every((r) => r.contentType === 'application/apply-patch+yaml' && r.path.includes('fieldManager=slipway'))).toBe(true);
+    expect(
+      applies.every((r) => r.contentType === 'application/apply-patch+yaml' && r.path.includes('fieldManager=slipway')),
+    ).toBe(true);
     expect(JSON.parse(applies[0]!.body)).toEqual({
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding',
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
       metadata: { name: 'slipway:cluster-admin:alice', labels: { 'app.kubernetes.io/managed-by': 'slipway' } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
     });
-    const drainer = JSON.parse(applies[1]!.body) as { rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> };
+    const drainer = JSON.parse(applies[1]!.body) as {
+      rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+    };
     expect(drainer.rules).toContainEqual({ apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] });
     expect(drainer.rules).toContainEqual({ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch'] });
     expect(drainer.rules).toContainEqual({ apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list'] });
 
     // The stand-in is as strict as kube-apiserver's --client-ca-file: a certificate of another CA gets no answer.
     const stranger = await new Promise<string>((resolve) => {
-      const req = request(`${api.url}/readyz`, { cert: h.engine.tls.cert, key: h.engine.tls.key, rejectUnauthorized: false }, (res) => resolve(`answered ${res.statusCode}`));
+      const req = request(
+        `${api.url}/readyz`,
+        { cert: h.engine.tls.cert, key: h.engine.tls.key, rejectUnauthorized: false },
+        (res) => resolve(`answered ${res.statusCode}`),
+      );
       req.on('error', (e) => resolve(`refused: ${e.message}`));
       req.end();
     });
@@ -115,7 +146,11 @@ describe('tenants and the control plane reach their clusters\' Kubernetes API', 
   }, 90_000);
 
   it('a create whose API never answers /readyz fails after api_ready_timeout_seconds with what /readyz said', async () => {
-    const view = await h.services.clusters.create(alice, { name: 'stuck', plan_name: 'api', parameters: { kubernetes_master_host: 'stuck.example.test' } });
+    const view = await h.services.clusters.create(alice, {
+      name: 'stuck',
+      plan_name: 'api',
+      parameters: { kubernetes_master_host: 'stuck.example.test' },
+    });
     const api = await apiOf('stuck');
     const task = await h.settle(view.task_id!);
     expect(task.state).toBe('error');
@@ -135,11 +170,16 @@ describe('tenants and the control plane reach their clusters\' Kubernetes API', 
 
     const report = await h.services.clusters.smokeTest(ADMIN, 'rehearsal');
     expect(report.passed).toBe(false);
-    expect(report.checks.map((c) => [c.name, c.state])).toEqual([['api', 'not-checked'], ['nodes', 'not-checked'], ['dns', 'not-checked'], ['pods', 'not-checked']]);
+    expect(report.checks.map((c) => [c.name, c.state])).toEqual([
+      ['api', 'not-checked'],
+      ['nodes', 'not-checked'],
+      ['dns', 'not-checked'],
+      ['pods', 'not-checked'],
+    ]);
     for (const check of report.checks) expect(check.detail).toContain('kubernetes.require_api: false');
   }, 60_000);
 
-  it('get-credentials hands out a fresh certificate that expires after user_certificate_days; another user\'s needs the admin role and binds only when asked', async () => {
+  it("get-credentials hands out a fresh certificate that expires after user_certificate_days; another user's needs the admin role and binds only when asked", async () => {
     const certOf = (kc: Kubeconfig) => pem(kc.users[0]!.user['client-certificate-data']);
     const first = await h.services.clusters.bind(alice, 'prod');
     const second = await h.services.clusters.bind(alice, 'prod');
@@ -166,25 +206,50 @@ describe('tenants and the control plane reach their clusters\' Kubernetes API', 
 
     await h.services.clusters.bind(ADMIN, 'prod', { user: 'bob', bind: 'view' });
     const bound = api.requests.filter((r) => r.method === 'PATCH').slice(appliedBefore);
-    expect(bound.map((r) => r.path.split('?')[0])).toEqual(['/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/slipway:view:bob']);
-    expect(JSON.parse(bound[0]!.body).subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }]);
+    expect(bound.map((r) => r.path.split('?')[0])).toEqual([
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/slipway:view:bob',
+    ]);
+    expect(JSON.parse(bound[0]!.body).subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' },
+    ]);
     expect(bob.name).toBe('bob');
   }, 60_000);
 
   it('the smoke test of a cluster whose API answers reports check by check', async () => {
     const prod = await h.cluster('prod');
     const api = fakes.get(prod.uuid)!;
-    api.documents.set('/api/v1/nodes', { items: [
-      { metadata: { name: 'master-0' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
-      { metadata: { name: 'worker-0' }, status: { conditions: [{ type: 'Ready', status: 'False', message: 'container runtime network not ready: cni plugin not initialized' }] } },
-    ] });
-    api.documents.set('/api/v1/namespaces/kube-system/endpoints/kube-dns', { subsets: [{ addresses: [{ ip: '10.200.0.5' }, { ip: '10.200.1.7' }] }] });
+    api.documents.set('/api/v1/nodes', {
+      items: [
+        { metadata: { name: 'master-0' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+        {
+          metadata: { name: 'worker-0' },
+          status: {
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'False',
+                message: 'container runtime network not ready: cni plugin not initialized',
+              },
+            ],
+          },
+        },
+      ],
+    });
+    api.documents.set('/api/v1/namespaces/kube-system/endpoints/kube-dns', {
+      subsets: [{ addresses: [{ ip: '10.200.0.5' }, { ip: '10.200.1.7' }] }],
+    });
     const report = await h.services.clusters.smokeTest(alice, 'prod');
     const by = Object.fromEntries(report.checks.map((c) => [c.name, c]));
     expect(by.api!.state).toBe('passed');
     expect(by.nodes).toMatchObject({ state: 'failed' });
-    expect(by.nodes!.detail).toBe('not Ready: worker-0 (container runtime network not ready: cni plugin not initialized)');
-    expect(by.dns).toEqual({ name: 'dns', state: 'passed', detail: 'the kube-dns Service has 2 ready CoreDNS endpoints' });
+    expect(by.nodes!.detail).toBe(
+      'not Ready: worker-0 (container runtime network not ready: cni plugin not initialized)',
+    );
+    expect(by.dns).toEqual({
+      name: 'dns',
+      state: 'passed',
+      detail: 'the kube-dns Service has 2 ready CoreDNS endpoints',
+    });
     // This stand-in has no pods API: the check fails with the API's own answer rather than passing.
     expect(by.pods!.state).toBe('failed');
     expect(by.pods!.detail).toContain('404');

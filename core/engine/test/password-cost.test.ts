@@ -11,9 +11,13 @@ describe('the password hashing cost', () => {
   });
 
   it('warns below 17 and refuses what is not a cost from 14 to 20, naming the variable', () => {
-    expect(weakPasswordHashing({ SLIPWAY_PASSWORD_SCRYPT_COST: '14' })).toMatch(/SLIPWAY_PASSWORD_SCRYPT_COST=14 .* weaker than OWASP's minimum \(17\); use it for test rigs only/);
+    expect(weakPasswordHashing({ SLIPWAY_PASSWORD_SCRYPT_COST: '14' })).toMatch(
+      /SLIPWAY_PASSWORD_SCRYPT_COST=14 .* weaker than OWASP's minimum \(17\); use it for test rigs only/,
+    );
     for (const bad of ['13', '21', 'fast', '16.5']) {
-      expect(() => passwordParams({ SLIPWAY_PASSWORD_SCRYPT_COST: bad }), bad).toThrow(/SLIPWAY_PASSWORD_SCRYPT_COST must be a whole number from 14 to 20/);
+      expect(() => passwordParams({ SLIPWAY_PASSWORD_SCRYPT_COST: bad }), bad).toThrow(
+        /SLIPWAY_PASSWORD_SCRYPT_COST must be a whole number from 14 to 20/,
+      );
     }
   });
 });

@@ -8,7 +8,9 @@ import { createStore } from '../src/store/index.js';
 import { migrationProvider } from '../src/store/migrations.js';
 
 const dirs: string[] = [];
-afterEach(() => { while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true }); });
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
 
 function tempFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-store-'));
@@ -17,8 +19,21 @@ function tempFile(): string {
 }
 
 const cluster = (uuid: string, name: string, owner: string, createdAt: string) => ({
-  uuid, name, owner, plan_name: 'small', iaas: 'sandbox', external_hostname: `${name}.example.test`, k8s_version: '1.30.0', stemcell: 's/1',
-  master_instances: 1, worker_instances: 1, api_address: null, status: 'active', live: 1, created_at: createdAt, updated_at: createdAt,
+  uuid,
+  name,
+  owner,
+  plan_name: 'small',
+  iaas: 'sandbox',
+  external_hostname: `${name}.example.test`,
+  k8s_version: '1.30.0',
+  stemcell: 's/1',
+  master_instances: 1,
+  worker_instances: 1,
+  api_address: null,
+  status: 'active',
+  live: 1,
+  created_at: createdAt,
+  updated_at: createdAt,
 });
 
 describe('the store after 0005_tenancy', () => {
@@ -26,14 +41,27 @@ describe('the store after 0005_tenancy', () => {
     const file = tempFile();
     // A store as the previous release left it: owners by name, and "carol" deleted then created again.
     const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Sqlite(file) }) });
-    expect((await new Migrator({ db, provider: migrationProvider }).migrateTo('0003_mounted_disk_event_age')).error).toBeUndefined();
-    const user = (name: string, createdAt: string) => ({ name, password_hash: 'x', roles: '["clusters.manage"]', created_at: createdAt });
-    await db.insertInto('users').values([user('alice', '2026-01-01T00:00:00.000Z'), user('carol', '2026-06-01T00:00:00.000Z')]).execute();
-    await db.insertInto('clusters').values([
-      cluster('u-1', 'web', 'alice', '2026-02-01T00:00:00.000Z'),
-      cluster('u-2', 'old', 'carol', '2026-03-01T00:00:00.000Z'),
-      cluster('u-3', 'gone', 'dave', '2026-03-01T00:00:00.000Z'),
-    ]).execute();
+    expect(
+      (await new Migrator({ db, provider: migrationProvider }).migrateTo('0003_mounted_disk_event_age')).error,
+    ).toBeUndefined();
+    const user = (name: string, createdAt: string) => ({
+      name,
+      password_hash: 'x',
+      roles: '["clusters.manage"]',
+      created_at: createdAt,
+    });
+    await db
+      .insertInto('users')
+      .values([user('alice', '2026-01-01T00:00:00.000Z'), user('carol', '2026-06-01T00:00:00.000Z')])
+      .execute();
+    await db
+      .insertInto('clusters')
+      .values([
+        cluster('u-1', 'web', 'alice', '2026-02-01T00:00:00.000Z'),
+        cluster('u-2', 'old', 'carol', '2026-03-01T00:00:00.000Z'),
+        cluster('u-3', 'gone', 'dave', '2026-03-01T00:00:00.000Z'),
+      ])
+      .execute();
     await db.destroy();
 
     const store = await createStore(file);
@@ -47,8 +75,12 @@ describe('the store after 0005_tenancy', () => {
 
       // Names are unique per owner: another owner may use "web", the same owner may not.
       const now = new Date().toISOString();
-      expect(await store.clusters.insert({ ...cluster('u-4', 'web', 'carol', now), owner_id: 99, status: 'active' })).toBe(true);
-      expect(await store.clusters.insert({ ...cluster('u-5', 'web', 'alice', now), owner_id: alice.id, status: 'active' })).toBe(false);
+      expect(
+        await store.clusters.insert({ ...cluster('u-4', 'web', 'carol', now), owner_id: 99, status: 'active' }),
+      ).toBe(true);
+      expect(
+        await store.clusters.insert({ ...cluster('u-5', 'web', 'alice', now), owner_id: alice.id, status: 'active' }),
+      ).toBe(false);
       expect((await store.clusters.findAllByName('web')).map((c) => c.uuid).sort()).toEqual(['u-1', 'u-4']);
 
       // Ids are never reused: a user created after deleting the newest one gets a new id.

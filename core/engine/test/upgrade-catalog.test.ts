@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { nextBatch, parseConfigText, resolveStrategy, validateConfig, VersionCatalog, type SlipwayConfig } from '../src/index.js';
+import {
+  nextBatch,
+  parseConfigText,
+  resolveStrategy,
+  validateConfig,
+  VersionCatalog,
+  type SlipwayConfig,
+} from '../src/index.js';
 
 function config(extra = ''): SlipwayConfig {
-  const { config, errors } = validateConfig(parseConfigText(`
+  const { config, errors } = validateConfig(
+    parseConfigText(
+      `
 iaas: [{ name: sandbox, plugin: "@slipway/iaas-sandbox" }]
 kubernetes:
   default_version: 1.31.4
@@ -19,7 +28,10 @@ plans:
     worker_vm: { cpu: 2, memory_mb: 4096, ephemeral_disk_mb: 16384 }
     kubernetes: { require_api: false }
 ${extra}
-`, 'slipway.yaml'));
+`,
+      'slipway.yaml',
+    ),
+  );
   if (!config) throw new Error(errors.join('\n'));
   return config;
 }
@@ -28,12 +40,16 @@ describe('version catalog', () => {
   const catalog = new VersionCatalog(config());
 
   it('refuses a skipped minor version and says which path is allowed', () => {
-    expect(() => catalog.checkUpgrade('1.29.6', '1.31.4')).toThrow('1.29.6 → 1.31.4 skips 1.30; upgrade to 1.30.x first (available: 1.30.2, 1.30.8)');
+    expect(() => catalog.checkUpgrade('1.29.6', '1.31.4')).toThrow(
+      '1.29.6 → 1.31.4 skips 1.30; upgrade to 1.30.x first (available: 1.30.2, 1.30.8)',
+    );
   });
 
   it('refuses a downgrade and a version not in the catalog', () => {
     expect(() => catalog.checkUpgrade('1.31.4', '1.30.8')).toThrow(/1\.31\.4 → 1\.30\.8 is a downgrade/);
-    expect(() => catalog.checkUpgrade('1.30.8', '1.31.9')).toThrow('Kubernetes 1.31.9 is not in the version catalog; available: 1.29.6, 1.30.2, 1.30.8, 1.31.4');
+    expect(() => catalog.checkUpgrade('1.30.8', '1.31.9')).toThrow(
+      'Kubernetes 1.31.9 is not in the version catalog; available: 1.29.6, 1.30.2, 1.30.8, 1.31.4',
+    );
   });
 
   it('allows a patch and the next minor, and lists them as available', () => {
@@ -48,30 +64,69 @@ describe('version catalog', () => {
     expect(catalog.stepToward('1.31.4', '1.31.4')).toBe('1.31.4');
   });
 
-  it('keeps the default version and plans\' versions in the catalog, and the default stemcell with the published ones', () => {
+  it("keeps the default version and plans' versions in the catalog, and the default stemcell with the published ones", () => {
     const c = config();
-    expect(new VersionCatalog({ ...c, kubernetes: { ...c.kubernetes, versions: ['1.30.8'] } }).versions).toEqual(['1.29.6', '1.30.8', '1.31.4']);
+    expect(new VersionCatalog({ ...c, kubernetes: { ...c.kubernetes, versions: ['1.30.8'] } }).versions).toEqual([
+      '1.29.6',
+      '1.30.8',
+      '1.31.4',
+    ]);
     expect(catalog.planVersion(config().plans[0]!)).toBe('1.29.6');
-    expect(catalog.stemcells.map((s) => `${s.name}/${s.version}`)).toEqual(['ubuntu-jammy/1.600', 'ubuntu-jammy/1.601', 'ubuntu-noble/1.10']);
+    expect(catalog.stemcells.map((s) => `${s.name}/${s.version}`)).toEqual([
+      'ubuntu-jammy/1.600',
+      'ubuntu-jammy/1.601',
+      'ubuntu-noble/1.10',
+    ]);
   });
 
   it('refuses an older stemcell of the same name and one nobody published', () => {
-    expect(() => catalog.checkStemcell({ name: 'ubuntu-jammy', version: '1.601' }, { name: 'ubuntu-jammy', version: '1.600' })).toThrow(/is a downgrade/);
-    expect(() => catalog.checkStemcell({ name: 'ubuntu-jammy', version: '1.600' }, { name: 'ubuntu-jammy', version: '1.700' })).toThrow('stemcell ubuntu-jammy/1.700 is not published; available: ubuntu-jammy/1.600, ubuntu-jammy/1.601, ubuntu-noble/1.10');
-    expect(() => catalog.checkStemcell({ name: 'ubuntu-jammy', version: '1.601' }, { name: 'ubuntu-noble', version: '1.10' })).not.toThrow();
+    expect(() =>
+      catalog.checkStemcell({ name: 'ubuntu-jammy', version: '1.601' }, { name: 'ubuntu-jammy', version: '1.600' }),
+    ).toThrow(/is a downgrade/);
+    expect(() =>
+      catalog.checkStemcell({ name: 'ubuntu-jammy', version: '1.600' }, { name: 'ubuntu-jammy', version: '1.700' }),
+    ).toThrow(
+      'stemcell ubuntu-jammy/1.700 is not published; available: ubuntu-jammy/1.600, ubuntu-jammy/1.601, ubuntu-noble/1.10',
+    );
+    expect(() =>
+      catalog.checkStemcell({ name: 'ubuntu-jammy', version: '1.601' }, { name: 'ubuntu-noble', version: '1.10' }),
+    ).not.toThrow();
   });
 });
 
 describe('update strategy', () => {
   it('reads counts, percentages and BOSH watch times from a plan, with request overrides', () => {
-    const s = resolveStrategy({ canaries: '10%', max_in_flight: '25%', canary_watch_time: '500-2000', update_watch_time: 3000, drain_timeout_seconds: 0 }, {}, 10);
-    expect(s).toMatchObject({ canaries: 1, maxInFlight: 3, canaryWatch: { lowMs: 500, highMs: 2000 }, updateWatch: { lowMs: 3000, highMs: 3000 }, drainTimeoutMs: Infinity });
-    expect(resolveStrategy({}, { max_in_flight: 4, force: true }, 10)).toMatchObject({ maxInFlight: 4, canaries: 1, force: true, drainTimeoutMs: 600_000 });
+    const s = resolveStrategy(
+      {
+        canaries: '10%',
+        max_in_flight: '25%',
+        canary_watch_time: '500-2000',
+        update_watch_time: 3000,
+        drain_timeout_seconds: 0,
+      },
+      {},
+      10,
+    );
+    expect(s).toMatchObject({
+      canaries: 1,
+      maxInFlight: 3,
+      canaryWatch: { lowMs: 500, highMs: 2000 },
+      updateWatch: { lowMs: 3000, highMs: 3000 },
+      drainTimeoutMs: Infinity,
+    });
+    expect(resolveStrategy({}, { max_in_flight: 4, force: true }, 10)).toMatchObject({
+      maxInFlight: 4,
+      canaries: 1,
+      force: true,
+      drainTimeoutMs: 600_000,
+    });
     expect(() => resolveStrategy({ canary_watch_time: '30000-1000' }, {}, 3)).toThrow(/ends before it starts/);
   });
 
   it('validates the update block in slipway.yaml', () => {
-    const { errors } = validateConfig(parseConfigText(`
+    const { errors } = validateConfig(
+      parseConfigText(
+        `
 iaas: [{ name: sandbox, plugin: "@slipway/iaas-sandbox" }]
 plans:
   - name: p
@@ -83,7 +138,10 @@ plans:
     kubernetes: { require_api: false }
     update: { max_in_flight: "lots", canary_watch_time: "soon", drain: 3 }
 health: { agent_timeout_seconds: -1, resurrector: { percent_threshold: 2 } }
-`, 'x.yaml'));
+`,
+        'x.yaml',
+      ),
+    );
     expect(errors.join('\n')).toMatch(/plans\[0\]\.update\.max_in_flight/);
     expect(errors.join('\n')).toMatch(/plans\[0\]\.update\.canary_watch_time/);
     expect(errors.join('\n')).toMatch(/plans\[0\]\.update\.drain: is not a known field/);

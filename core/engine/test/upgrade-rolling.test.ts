@@ -7,14 +7,15 @@ import { ADMIN, startHarness, testConfig, type Harness } from './health-harness.
 const WATCH = `canary_watch_time: "50-5000", update_watch_time: "50-5000"`;
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(testConfig({
-    // A long agent timeout: a hung agent here stays "running" to the monitor, so the roll tries to drain it.
-    health: '{ agent_timeout_seconds: 30, analyze_interval_seconds: 0.2, cloud_check_interval_seconds: 0.3 }',
-    iaas: `  - name: slowdisk
+  h = await startHarness(
+    testConfig({
+      // A long agent timeout: a hung agent here stays "running" to the monitor, so the roll tries to drain it.
+      health: '{ agent_timeout_seconds: 30, analyze_interval_seconds: 0.2, cloud_check_interval_seconds: 0.3 }',
+      iaas: `  - name: slowdisk
     plugin: "@slipway/iaas-sandbox"
     config: { boot_delay_ms: 30, latency_ms: { default: 2, detachDisk: 3000 } }`,
-    network: '      slowdisk: { cidr: 10.42.0.0/24 }',
-    plans: `
+      network: '      slowdisk: { cidr: 10.42.0.0/24 }',
+      plans: `
   - name: ha
     iaas: sandbox
     master_instances: 3
@@ -81,12 +82,17 @@ beforeAll(async () => {
     worker_vm: { cpu: 2, memory_mb: 8192, ephemeral_disk_mb: 32768, persistent_disk_mb: 20480 }
     kubernetes: { require_api: false }
     update: { volume_detach_timeout_seconds: 0.5, ${WATCH} }`,
-  }));
+    }),
+  );
 }, 60_000);
 afterAll(async () => h?.stop());
 
 /** The sandbox cloud's own record of its VMs and stemcells (its inventory file), read as the cloud sees it. */
-function sandboxInventory(): { vms: Record<string, { stemcellId: string }>; stemcells: Record<string, { name: string; version: string }>; disks: Record<string, { sizeMb: number }> } {
+function sandboxInventory(): {
+  vms: Record<string, { stemcellId: string }>;
+  stemcells: Record<string, { name: string; version: string }>;
+  disks: Record<string, { sizeMb: number }>;
+} {
   const file = findFile(h.home, 'sandbox.json');
   if (!file) throw new Error(`no sandbox.json under ${h.home}`);
   return JSON.parse(readFileSync(file, 'utf8'));
@@ -105,10 +111,26 @@ function findFile(dir: string, name: string): string | undefined {
 }
 
 /** Samples the cluster every 15 ms while `during` runs and records the worst it saw. */
-async function watchInvariants(name: string, maxInFlight: number, killed: () => Set<string>, during: () => Promise<void>) {
+async function watchInvariants(
+  name: string,
+  maxInFlight: number,
+  killed: () => Set<string>,
+  during: () => Promise<void>,
+) {
   const uuid = (await h.cluster(name)).uuid;
-  const disksBefore = new Set((await h.store.instances.disksOfCluster(uuid)).filter((d) => d.state !== 'deleted').map((d) => `${d.instance_id}:${d.disk_cid}`));
-  const worst = { mastersDown: 0, workersDownByRoll: 0, apiUnbacked: 0, lostDisks: 0, samples: 0, apiMoves: new Set<string>() };
+  const disksBefore = new Set(
+    (await h.store.instances.disksOfCluster(uuid))
+      .filter((d) => d.state !== 'deleted')
+      .map((d) => `${d.instance_id}:${d.disk_cid}`),
+  );
+  const worst = {
+    mastersDown: 0,
+    workersDownByRoll: 0,
+    apiUnbacked: 0,
+    lostDisks: 0,
+    samples: 0,
+    apiMoves: new Set<string>(),
+  };
   let running = true;
   const sampler = (async () => {
     while (running) {
@@ -119,10 +141,15 @@ async function watchInvariants(name: string, maxInFlight: number, killed: () => 
       const workers = rows.filter((r) => r.group_name === 'worker');
       worst.mastersDown = Math.max(worst.mastersDown, masters.filter((m) => !up(m)).length);
       const externallyDown = workers.filter((w) => !up(w) && killed().has(w.id)).length;
-      worst.workersDownByRoll = Math.max(worst.workersDownByRoll, workers.filter((w) => !up(w)).length - externallyDown);
+      worst.workersDownByRoll = Math.max(
+        worst.workersDownByRoll,
+        workers.filter((w) => !up(w)).length - externallyDown,
+      );
       if (!masters.some((m) => up(m) && m.ip === cluster.api_address)) worst.apiUnbacked++;
       worst.apiMoves.add(cluster.api_address ?? 'none');
-      const disks = (await h.store.instances.disksOfCluster(uuid)).filter((d) => d.state !== 'deleted').map((d) => `${d.instance_id}:${d.disk_cid}`);
+      const disks = (await h.store.instances.disksOfCluster(uuid))
+        .filter((d) => d.state !== 'deleted')
+        .map((d) => `${d.instance_id}:${d.disk_cid}`);
       if (disks.length !== disksBefore.size || disks.some((d) => !disksBefore.has(d))) worst.lostDisks++;
       worst.samples++;
       await new Promise((r) => setTimeout(r, 15));
@@ -144,21 +171,37 @@ describe('rolling upgrade', () => {
     const before = await h.instances('prod');
     const killed = new Set<string>();
     let taskId = 0;
-    const worst = await watchInvariants('prod', 2, () => killed, async () => {
-      h.rehearsal().failNext('createVm', { code: 'Retryable', message: 'createVm: 503 from the compute API (injected)' }, 2);
-      const accepted = await h.services.upgrades.upgrade(ADMIN, 'prod', { kubernetes_version: '1.31.4' });
-      taskId = accepted.task_id!;
-      // Once the canary worker is done, a worker the roll has not reached yet dies.
-      const victim = await h.waitFor('the canary worker replaced', async () => {
-        const events = await h.store.events.ofCluster(cluster.uuid);
-        if (!events.some((e) => e.kind === 'instance.replaced' && e.message.startsWith('worker/'))) return undefined;
-        return (await h.instances('prod')).find((i) => i.group_name === 'worker' && i.idx === 3 && i.vm_cid === before.find((b) => b.id === i.id)!.vm_cid);
-      }, 60_000);
-      killed.add(victim.id);
-      await h.rehearsal().killVm(victim.vm_cid!);
-      const done = await h.settle(taskId);
-      expect(done.state, done.error ?? '').toBe('done');
-    });
+    const worst = await watchInvariants(
+      'prod',
+      2,
+      () => killed,
+      async () => {
+        h.rehearsal().failNext(
+          'createVm',
+          { code: 'Retryable', message: 'createVm: 503 from the compute API (injected)' },
+          2,
+        );
+        const accepted = await h.services.upgrades.upgrade(ADMIN, 'prod', { kubernetes_version: '1.31.4' });
+        taskId = accepted.task_id!;
+        // Once the canary worker is done, a worker the roll has not reached yet dies.
+        const victim = await h.waitFor(
+          'the canary worker replaced',
+          async () => {
+            const events = await h.store.events.ofCluster(cluster.uuid);
+            if (!events.some((e) => e.kind === 'instance.replaced' && e.message.startsWith('worker/')))
+              return undefined;
+            return (await h.instances('prod')).find(
+              (i) => i.group_name === 'worker' && i.idx === 3 && i.vm_cid === before.find((b) => b.id === i.id)!.vm_cid,
+            );
+          },
+          60_000,
+        );
+        killed.add(victim.id);
+        await h.rehearsal().killVm(victim.vm_cid!);
+        const done = await h.settle(taskId);
+        expect(done.state, done.error ?? '').toBe('done');
+      },
+    );
 
     // etcd quorum: never more than one master down; capacity: never more workers down than max_in_flight, besides the killed one.
     expect(worst.samples).toBeGreaterThan(20);
@@ -176,7 +219,11 @@ describe('rolling upgrade', () => {
       expect(a.state).toBe('running');
     }
     expect((await h.cluster('prod')).k8s_version).toBe('1.31.4');
-    const specs = await h.store.db.selectFrom('instance_specs').selectAll().where('cluster_uuid', '=', cluster.uuid).execute();
+    const specs = await h.store.db
+      .selectFrom('instance_specs')
+      .selectAll()
+      .where('cluster_uuid', '=', cluster.uuid)
+      .execute();
     expect(specs.map((s) => s.k8s_version)).toEqual(Array(7).fill('1.31.4'));
 
     // Masters before workers, each master alone; the task log explains every move.
@@ -196,7 +243,7 @@ describe('rolling upgrade', () => {
     expect(log).toMatch(/worker\/3: (not draining, its agent is missing|went missing while draining)/);
   }, 120_000);
 
-  it('tells each VM\'s agent the Kubernetes version of its own VM, so no running node is switched in place', async () => {
+  it("tells each VM's agent the Kubernetes version of its own VM, so no running node is switched in place", async () => {
     await h.createCluster('versions', 'big');
     const uuid = (await h.cluster('versions')).uuid;
     await h.store.clusters.update(uuid, { k8s_version: '1.30.8' });
@@ -215,7 +262,9 @@ describe('rolling upgrade', () => {
     await sample();
     const accepted = await h.services.upgrades.upgrade(ADMIN, 'versions', { kubernetes_version: '1.31.4' });
     let settled = false;
-    const done = h.settle(accepted.task_id!).finally(() => { settled = true; });
+    const done = h.settle(accepted.task_id!).finally(() => {
+      settled = true;
+    });
     while (!settled) {
       await sample();
       await new Promise((r) => setTimeout(r, 15));
@@ -236,21 +285,34 @@ describe('rolling upgrade', () => {
     const w1 = (await h.instances('stuck')).find((i) => i.group_name === 'worker' && i.idx === 1)!;
     await h.rehearsal().hangAgent(w0.vm_cid!);
     const accepted = await h.services.upgrades.upgrade(ADMIN, 'stuck', { kubernetes_version: '1.31.4' });
-    const waiting = await h.waitFor('the task to wait for the drain', async () => {
-      const t = await h.services.clusters.getTask(ADMIN, accepted.task_id!);
-      return t.waiting_for?.startsWith('drain of worker/0') ? t : undefined;
-    }, 30_000);
-    expect(waiting.waiting_for).toMatch(/^drain of worker\/0 \(its agent to report drained; since \d\d:\d\d:\d\d UTC, timeout 1 s\)$/);
+    const waiting = await h.waitFor(
+      'the task to wait for the drain',
+      async () => {
+        const t = await h.services.clusters.getTask(ADMIN, accepted.task_id!);
+        return t.waiting_for?.startsWith('drain of worker/0') ? t : undefined;
+      },
+      30_000,
+    );
+    expect(waiting.waiting_for).toMatch(
+      /^drain of worker\/0 \(its agent to report drained; since \d\d:\d\d:\d\d UTC, timeout 1 s\)$/,
+    );
     expect(waiting.steps.find((s) => s.state === 'running')?.name).toBe('workers');
     const failed = await h.settle(accepted.task_id!);
     expect(failed.state).toBe('error');
     const error = JSON.parse(failed.error!) as { code: string; message: string; hint: string };
     expect(error.code).toBe('Timeout');
-    expect(error.message).toMatch(new RegExp(`canary worker/0 failed, so the roll stopped before touching the rest: drain of worker/0 \\(VM ${w0.vm_cid}\\) did not finish within 1 s: its agent has not reported drained \\(last heartbeat [\\d.]+ s ago; `));
+    expect(error.message).toMatch(
+      new RegExp(
+        `canary worker/0 failed, so the roll stopped before touching the rest: drain of worker/0 \\(VM ${w0.vm_cid}\\) did not finish within 1 s: its agent has not reported drained \\(last heartbeat [\\d.]+ s ago; `,
+      ),
+    );
     expect(error.hint).toMatch(/--force-drain/);
     expect((await h.store.instances.get(w1.id))!.vm_cid).toBe(w1.vm_cid);
 
-    const forced = await h.services.upgrades.upgrade(ADMIN, 'stuck', { kubernetes_version: '1.31.4', force_drain: true });
+    const forced = await h.services.upgrades.upgrade(ADMIN, 'stuck', {
+      kubernetes_version: '1.31.4',
+      force_drain: true,
+    });
     const done = await h.settle(forced.task_id!);
     expect(done.state, done.error ?? '').toBe('done');
     const log = (await h.store.tasks.logs(done.id)).map((l) => l.message).join('\n');
@@ -266,7 +328,9 @@ describe('rolling upgrade', () => {
     const failed = await h.settle(accepted.task_id!);
     expect(failed.state).toBe('error');
     const error = JSON.parse(failed.error!) as { message: string };
-    expect(error.message).toContain(`detaching persistent disk ${disk.disk_cid} from master/0 (VM ${master.vm_cid}) did not finish within 0.5 s: the cloud has not confirmed the detach`);
+    expect(error.message).toContain(
+      `detaching persistent disk ${disk.disk_cid} from master/0 (VM ${master.vm_cid}) did not finish within 0.5 s: the cloud has not confirmed the detach`,
+    );
     const step = (await h.store.tasks.steps(failed.id)).find((s) => s.state === 'failed')!;
     expect(step.name).toBe('masters');
     expect((await h.rehearsal('slowdisk').inventory()).vms.some((v) => v.vmId === master.vm_cid)).toBe(true);
@@ -282,11 +346,23 @@ describe('rolling upgrade', () => {
     expect(done.state, done.error ?? '').toBe('done');
     expect((await h.cluster('grow')).plan_name).toBe('big');
     const after = await h.instances('grow');
-    expect(after.every((a) => a.vm_cid !== before.find((b) => b.id === a.id)!.vm_cid && a.ip === before.find((b) => b.id === a.id)!.ip)).toBe(true);
-    expect((await h.store.instances.disksOfCluster(cluster.uuid)).map((d) => d.disk_cid).sort()).toEqual(disks.map((d) => d.disk_cid).sort());
-    const specs = await h.store.db.selectFrom('instance_specs').selectAll().where('cluster_uuid', '=', cluster.uuid).execute();
+    expect(
+      after.every(
+        (a) => a.vm_cid !== before.find((b) => b.id === a.id)!.vm_cid && a.ip === before.find((b) => b.id === a.id)!.ip,
+      ),
+    ).toBe(true);
+    expect((await h.store.instances.disksOfCluster(cluster.uuid)).map((d) => d.disk_cid).sort()).toEqual(
+      disks.map((d) => d.disk_cid).sort(),
+    );
+    const specs = await h.store.db
+      .selectFrom('instance_specs')
+      .selectAll()
+      .where('cluster_uuid', '=', cluster.uuid)
+      .execute();
     expect(specs.filter((s) => JSON.parse(s.vm_type).cpu === 8)).toHaveLength(2);
-    await expect(h.services.upgrades.update(ADMIN, 'grow', { plan_name: 'ha' })).rejects.toThrow(/plan "ha" has 3 masters and cluster "grow" 1; the number of masters \(etcd members\) is fixed/);
+    await expect(h.services.upgrades.update(ADMIN, 'grow', { plan_name: 'ha' })).rejects.toThrow(
+      /plan "ha" has 3 masters and cluster "grow" 1; the number of masters \(etcd members\) is fixed/,
+    );
     // --recreate (also the path the certificate-rotation hook takes): every VM again, nothing else changes.
     const vms = new Map((await h.instances('grow')).map((i) => [i.id, i.vm_cid]));
     const again = await h.services.upgrades.update(ADMIN, 'grow', { recreate: true });
@@ -317,25 +393,37 @@ describe('rolling upgrade', () => {
     const rows = await h.instances('patched');
     const added = rows.find((i) => i.group_name === 'worker' && i.idx === 2)!;
     expect(await stemcellOf(added.vm_cid!), 'the worker a resize added').toBe('ubuntu-jammy/1.601');
-    expect((await h.services.agents.desiredOf(added)).properties?.cluster?.kubernetesVersion, 'and the cluster\'s Kubernetes version').toBe('1.31.4');
+    expect(
+      (await h.services.agents.desiredOf(added)).properties?.cluster?.kubernetesVersion,
+      "and the cluster's Kubernetes version",
+    ).toBe('1.31.4');
 
     // The resurrector recreates the new worker on the cluster's stemcell too.
     await h.rehearsal().killVm(added.vm_cid!);
-    const back = await h.waitFor('the killed worker resurrected', async () => {
-      const row = await h.store.instances.get(added.id);
-      return row?.vm_cid && row.vm_cid !== added.vm_cid && row.state === 'running' ? row : undefined;
-    }, 30_000);
+    const back = await h.waitFor(
+      'the killed worker resurrected',
+      async () => {
+        const row = await h.store.instances.get(added.id);
+        return row?.vm_cid && row.vm_cid !== added.vm_cid && row.state === 'running' ? row : undefined;
+      },
+      30_000,
+    );
     expect(await stemcellOf(back.vm_cid!), 'the resurrected worker').toBe('ubuntu-jammy/1.601');
 
     // An upgrade of Kubernetes alone keeps the cluster's stemcell (the catalog's default, 1.600, would be a downgrade).
     await h.store.clusters.update(cluster.uuid, { k8s_version: '1.30.8' });
-    await h.store.db.updateTable('instance_specs').set({ k8s_version: '1.30.8' }).where('cluster_uuid', '=', cluster.uuid).execute();
+    await h.store.db
+      .updateTable('instance_specs')
+      .set({ k8s_version: '1.30.8' })
+      .where('cluster_uuid', '=', cluster.uuid)
+      .execute();
     const up = await h.services.upgrades.upgrade(ADMIN, 'patched', { kubernetes_version: '1.31.4' });
     const upgraded = await h.settle(up.task_id!);
     expect(upgraded.state, upgraded.error ?? '').toBe('done');
     expect(upgraded.description).toBe('upgrade cluster patched: Kubernetes 1.30.8 → 1.31.4');
     expect(await h.cluster('patched')).toMatchObject({ k8s_version: '1.31.4', stemcell: 'ubuntu-jammy/1.601' });
-    for (const row of await h.instances('patched')) expect(await stemcellOf(row.vm_cid!), `${row.group_name}/${row.idx}`).toBe('ubuntu-jammy/1.601');
+    for (const row of await h.instances('patched'))
+      expect(await stemcellOf(row.vm_cid!), `${row.group_name}/${row.idx}`).toBe('ubuntu-jammy/1.601');
   }, 90_000);
 
   it('update-cluster to a plan with larger persistent disks grows them, in place or by a copy the agent makes, and refuses to shrink them', async () => {
@@ -354,7 +442,10 @@ describe('rolling upgrade', () => {
     }
 
     // The cloud cannot resize the master's disk (a disk type without online resize): the engine copies.
-    h.rehearsal().failNext('resizeDisk', { code: 'CloudError', message: 'this volume type cannot be resized (injected)' });
+    h.rehearsal().failNext('resizeDisk', {
+      code: 'CloudError',
+      message: 'this volume type cannot be resized (injected)',
+    });
     const accepted = await h.services.upgrades.update(ADMIN, 'roomy', { plan_name: 'disks-big' });
     const done = await h.settle(accepted.task_id!);
     expect(done.state, done.error ?? '').toBe('done');
@@ -380,21 +471,29 @@ describe('rolling upgrade', () => {
     expect(readlinkSync(join(diskDir(copied.disk_cid!), 'current'))).toBe('member.db');
     expect(readFileSync(join(diskDir(inPlace.disk_cid!), 'member.db'), 'utf8')).toBe(`data of ${inPlace.disk_cid}`);
     const mounted = (await h.store.instances.get(copied.instance_id))!;
-    expect(mounted.mounted_disk_cid, 'the new VM\'s agent mounted the grown disk').toBe(copied.disk_cid);
-    const events = (await h.store.events.ofCluster(cluster.uuid)).filter((e) => e.kind === 'disk.grown').map((e) => e.message);
+    expect(mounted.mounted_disk_cid, "the new VM's agent mounted the grown disk").toBe(copied.disk_cid);
+    const events = (await h.store.events.ofCluster(cluster.uuid))
+      .filter((e) => e.kind === 'disk.grown')
+      .map((e) => e.message);
     expect(events.some((m) => /grown in place from \d+ to \d+ MiB/.test(m))).toBe(true);
     expect(events.some((m) => /copied from disk-\w+ onto disk-\w+, the old disk deleted/.test(m))).toBe(true);
 
     // Shrinking is refused before any task starts, naming the group, both sizes and what to do.
-    await expect(h.services.upgrades.update(ADMIN, 'roomy', { plan_name: 'disks-small' }))
-      .rejects.toThrow('plan "disks-small" gives workers a 10240 MiB persistent disk, smaller than the 24576 MiB workers of cluster "roomy" have; persistent disks only grow (shrinking would lose their data)');
+    await expect(h.services.upgrades.update(ADMIN, 'roomy', { plan_name: 'disks-small' })).rejects.toThrow(
+      'plan "disks-small" gives workers a 10240 MiB persistent disk, smaller than the 24576 MiB workers of cluster "roomy" have; persistent disks only grow (shrinking would lose their data)',
+    );
   }, 60_000);
 
   it('refuses an upgrade that skips a minor version, saying which path is allowed', async () => {
     await h.createCluster('legacy', 'small');
     await h.store.clusters.update((await h.cluster('legacy')).uuid, { k8s_version: '1.29.6' });
-    await expect(h.services.upgrades.upgrade(ADMIN, 'legacy', { kubernetes_version: '1.31.4' })).rejects.toThrow('1.29.6 → 1.31.4 skips 1.30; upgrade to 1.30.x first (available: 1.30.8)');
+    await expect(h.services.upgrades.upgrade(ADMIN, 'legacy', { kubernetes_version: '1.31.4' })).rejects.toThrow(
+      '1.29.6 → 1.31.4 skips 1.30; upgrade to 1.30.x first (available: 1.30.8)',
+    );
     const available = await h.services.upgrades.available(ADMIN, 'legacy');
-    expect(available).toMatchObject({ kubernetes_versions: ['1.30.8'], default_target: { kubernetes_version: '1.30.8', stemcell: 'ubuntu-jammy/1.600' } });
+    expect(available).toMatchObject({
+      kubernetes_versions: ['1.30.8'],
+      default_target: { kubernetes_version: '1.30.8', stemcell: 'ubuntu-jammy/1.600' },
+    });
   });
 });

@@ -46,7 +46,7 @@ function readTlv(der: Buffer, at: number, limit = der.length): Tlv {
 
 function children(der: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let at = parent.contentStart; at < parent.end;) {
+  for (let at = parent.contentStart; at < parent.end; ) {
     const child = readTlv(der, at, parent.end);
     out.push(child);
     at = child.end;
@@ -75,7 +75,9 @@ function malformed(why: string): Error {
 }
 
 function derOfPem(pem: string): Buffer {
-  const match = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([\s\S]+?)-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(pem);
+  const match = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([\s\S]+?)-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(
+    pem,
+  );
   if (!match) throw new Error('expected a PEM "CERTIFICATE REQUEST"');
   return Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64');
 }
@@ -89,28 +91,38 @@ export function parseCertificationRequest(pem: string): CertificationRequest {
   const outer = readTlv(der, 0);
   if (outer.tag !== 0x30 || outer.end !== der.length) throw malformed('not one SEQUENCE');
   const [info, algorithm, signature] = children(der, outer);
-  if (!info || !algorithm || !signature || info.tag !== 0x30 || algorithm.tag !== 0x30 || signature.tag !== 0x03) throw malformed('expected info, algorithm and signature');
+  if (!info || !algorithm || !signature || info.tag !== 0x30 || algorithm.tag !== 0x30 || signature.tag !== 0x03)
+    throw malformed('expected info, algorithm and signature');
   const [version, subject, spki] = children(der, info);
-  if (!version || version.tag !== 0x02 || !subject || subject.tag !== 0x30 || !spki || spki.tag !== 0x30) throw malformed('expected version, subject and key');
+  if (version?.tag !== 0x02 || !subject || subject.tag !== 0x30 || !spki || spki.tag !== 0x30)
+    throw malformed('expected version, subject and key');
 
   const key = createPublicKey({ key: der.subarray(spki.start, spki.end), format: 'der', type: 'spki' });
   const details = key.asymmetricKeyDetails ?? {};
-  const keyDescription = key.asymmetricKeyType === 'ec' ? `ec-${details.namedCurve ?? 'unknown'}` : `${key.asymmetricKeyType}-${details.modulusLength ?? '?'}`;
+  const keyDescription =
+    key.asymmetricKeyType === 'ec'
+      ? `ec-${details.namedCurve ?? 'unknown'}`
+      : `${key.asymmetricKeyType}-${details.modulusLength ?? '?'}`;
   const algorithmOid = oidOf(der, children(der, algorithm)[0] ?? readTlv(der, algorithm.contentStart));
-  const expected = key.asymmetricKeyType === 'ec' ? OID_ECDSA_SHA256 : key.asymmetricKeyType === 'rsa' ? OID_SHA256_RSA : undefined;
+  const expected =
+    key.asymmetricKeyType === 'ec' ? OID_ECDSA_SHA256 : key.asymmetricKeyType === 'rsa' ? OID_SHA256_RSA : undefined;
   if (!expected) throw new Error(`the certificate request's key is ${keyDescription}; use ECDSA P-256 or RSA`);
-  if (algorithmOid !== expected) throw new Error(`the certificate request is signed with ${algorithmOid}; expected SHA-256 with its ${key.asymmetricKeyType} key`);
+  if (algorithmOid !== expected)
+    throw new Error(
+      `the certificate request is signed with ${algorithmOid}; expected SHA-256 with its ${key.asymmetricKeyType} key`,
+    );
   // A BIT STRING starts with its count of unused bits, which is 0 for a signature.
   const signatureBytes = der.subarray(signature.contentStart + 1, signature.end);
   if (!verify('sha256', der.subarray(info.start, info.end), key, signatureBytes)) {
-    throw new Error('the certificate request\'s signature does not verify: it was not signed by the key it carries');
+    throw new Error("the certificate request's signature does not verify: it was not signed by the key it carries");
   }
 
   let commonName: string | undefined;
   for (const rdn of children(der, subject)) {
     for (const attribute of children(der, rdn)) {
       const [type, value] = children(der, attribute);
-      if (type && value && oidOf(der, type) === OID_COMMON_NAME) commonName = der.subarray(value.contentStart, value.end).toString('utf8');
+      if (type && value && oidOf(der, type) === OID_COMMON_NAME)
+        commonName = der.subarray(value.contentStart, value.end).toString('utf8');
     }
   }
   return { commonName, publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString(), keyDescription };
@@ -129,8 +141,17 @@ export interface SignedRequest {
  * Signs a certificate for the public key of an already verified CSR. The subject and extensions come from
  * `spec`, never from the request: a node asks for a key to be certified, the CA decides what it may be.
  */
-export async function signCertificationRequest(request: CertificationRequest, spec: CertificateSpec, issuer: Issuer): Promise<SignedRequest> {
+export async function signCertificationRequest(
+  request: CertificationRequest,
+  spec: CertificateSpec,
+  issuer: Issuer,
+): Promise<SignedRequest> {
   const certificatePem = await signCertificateAsync(spec, request.publicKeyPem, issuer);
   const x = new X509Certificate(certificatePem);
-  return { certificatePem, serial: x.serialNumber.toUpperCase(), notBefore: new Date(x.validFrom), notAfter: new Date(x.validTo) };
+  return {
+    certificatePem,
+    serial: x.serialNumber.toUpperCase(),
+    notBefore: new Date(x.validFrom),
+    notAfter: new Date(x.validTo),
+  };
 }

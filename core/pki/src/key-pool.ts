@@ -20,7 +20,10 @@ export class RsaKeyPool {
    * `size` keys are kept ready; 0 makes every take generate on demand. A take refills after `refillDelayMs`,
    * so the keygen does not compete with the burst that took the key (a cluster's PKI is issued in one go).
    */
-  constructor(private readonly size = 2, private readonly refillDelayMs = 250) {
+  constructor(
+    private readonly size = 2,
+    private readonly refillDelayMs = 250,
+  ) {
     this.refill();
   }
 
@@ -31,7 +34,10 @@ export class RsaKeyPool {
   async take(): Promise<KeyPair> {
     const pair = this.ready.shift();
     if (!pair) return generateKeyPair('rsa', 2048);
-    this.timer ??= setTimeout(() => { this.timer = undefined; this.refill(); }, this.refillDelayMs);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.refill();
+    }, this.refillDelayMs);
     this.timer.unref?.();
     return pair;
   }
@@ -60,7 +66,12 @@ export class RsaKeyPool {
   private refill(): void {
     while (!this.closed && this.ready.length + this.filling.size < this.size) {
       const job: Promise<void> = generateKeyPair('rsa', 2048)
-        .then((pair) => { if (!this.closed) this.ready.push(pair); }, () => {})
+        .then(
+          (pair) => {
+            if (!this.closed) this.ready.push(pair);
+          },
+          () => {},
+        )
         .finally(() => this.filling.delete(job));
       this.filling.add(job);
     }

@@ -19,27 +19,55 @@ export interface CredentialScopeRule {
 }
 
 export const CREDENTIAL_SCOPES: readonly CredentialScopeRule[] = [
-  { pattern: '/slipway/control-plane/**', scope: 'engine', why: "the control plane's CA, agent CA and serving key: whoever holds them is the control plane" },
-  { pattern: '/slipway/clusters/*/agents/**', scope: 'engine', why: "an agent's client key: whoever holds it syncs as that VM's agent" },
-  { pattern: '/slipway/clusters/*/kubernetes-ca', scope: 'certificate-authority', why: 'the key signs any Kubernetes identity; the certificate is what a kubeconfig trusts' },
-  { pattern: '/slipway/clusters/*/etcd-ca', scope: 'certificate-authority', why: 'the key signs etcd peers and clients (all cluster data)' },
-  { pattern: '/slipway/clusters/*/front-proxy-ca', scope: 'certificate-authority', why: 'the key signs requests the API server trusts as authenticated by the aggregation proxy' },
-  { pattern: '/slipway/clusters/*/users/*', scope: 'granted', why: "a user's own kubeconfig certificate: readable by that user (the engine grants it) and admins" },
   {
-    pattern: '/slipway/clusters/*/registry/push-robot', scope: 'granted',
+    pattern: '/slipway/control-plane/**',
+    scope: 'engine',
+    why: "the control plane's CA, agent CA and serving key: whoever holds them is the control plane",
+  },
+  {
+    pattern: '/slipway/clusters/*/agents/**',
+    scope: 'engine',
+    why: "an agent's client key: whoever holds it syncs as that VM's agent",
+  },
+  {
+    pattern: '/slipway/clusters/*/kubernetes-ca',
+    scope: 'certificate-authority',
+    why: 'the key signs any Kubernetes identity; the certificate is what a kubeconfig trusts',
+  },
+  {
+    pattern: '/slipway/clusters/*/etcd-ca',
+    scope: 'certificate-authority',
+    why: 'the key signs etcd peers and clients (all cluster data)',
+  },
+  {
+    pattern: '/slipway/clusters/*/front-proxy-ca',
+    scope: 'certificate-authority',
+    why: 'the key signs requests the API server trusts as authenticated by the aggregation proxy',
+  },
+  {
+    pattern: '/slipway/clusters/*/users/*',
+    scope: 'granted',
+    why: "a user's own kubeconfig certificate: readable by that user (the engine grants it) and admins",
+  },
+  {
+    pattern: '/slipway/clusters/*/registry/push-robot',
+    scope: 'granted',
     why: "the CI robot's registry secret: pushes to the cluster's project only; the engine grants the cluster's owner read on it",
   },
   {
-    pattern: '/slipway/clusters/*/**', scope: 'engine',
-    why: 'the admin (system:masters) certificate, the service-account signing key, component, etcd and kubelet certificates, '
-      + "the nodes' registry pull robot: each lets its holder act as system:masters, a component or a node",
+    pattern: '/slipway/clusters/*/**',
+    scope: 'engine',
+    why:
+      'the admin (system:masters) certificate, the service-account signing key, component, etcd and kubelet certificates, ' +
+      "the nodes' registry pull robot: each lets its holder act as system:masters, a component or a node",
   },
 ];
 
 /** The scope of a credential name or a permission path (`/a/b/*` is read as a name with a `*` segment). */
 export function credentialScope(name: string): CredentialScope {
   const segments = name.split('/').filter(Boolean);
-  for (const rule of CREDENTIAL_SCOPES) if (matches(rule.pattern.split('/').filter(Boolean), segments)) return rule.scope;
+  for (const rule of CREDENTIAL_SCOPES)
+    if (matches(rule.pattern.split('/').filter(Boolean), segments)) return rule.scope;
   return 'granted';
 }
 

@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  sign,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 import type { RsaKeyPool } from './key-pool.js';
@@ -16,7 +24,16 @@ export interface DistinguishedName {
 }
 
 /** CredHub's key usage names. */
-export type KeyUsage = 'digital_signature' | 'non_repudiation' | 'key_encipherment' | 'data_encipherment' | 'key_agreement' | 'key_cert_sign' | 'crl_sign' | 'encipher_only' | 'decipher_only';
+export type KeyUsage =
+  | 'digital_signature'
+  | 'non_repudiation'
+  | 'key_encipherment'
+  | 'data_encipherment'
+  | 'key_agreement'
+  | 'key_cert_sign'
+  | 'crl_sign'
+  | 'encipher_only'
+  | 'decipher_only';
 export type ExtendedKeyUsage = 'server_auth' | 'client_auth' | 'code_signing' | 'email_protection' | 'timestamping';
 
 export interface CertificateSpec {
@@ -41,13 +58,22 @@ export interface Issuer {
 }
 
 const KEY_USAGE_FLAGS: Record<KeyUsage, string> = {
-  digital_signature: 'digitalSignature', non_repudiation: 'nonRepudiation', key_encipherment: 'keyEncipherment',
-  data_encipherment: 'dataEncipherment', key_agreement: 'keyAgreement', key_cert_sign: 'keyCertSign',
-  crl_sign: 'cRLSign', encipher_only: 'encipherOnly', decipher_only: 'decipherOnly',
+  digital_signature: 'digitalSignature',
+  non_repudiation: 'nonRepudiation',
+  key_encipherment: 'keyEncipherment',
+  data_encipherment: 'dataEncipherment',
+  key_agreement: 'keyAgreement',
+  key_cert_sign: 'keyCertSign',
+  crl_sign: 'cRLSign',
+  encipher_only: 'encipherOnly',
+  decipher_only: 'decipherOnly',
 };
 const EKU_FLAGS: Record<ExtendedKeyUsage, string> = {
-  server_auth: 'serverAuth', client_auth: 'clientAuth', code_signing: 'codeSigning',
-  email_protection: 'emailProtection', timestamping: 'timeStamping',
+  server_auth: 'serverAuth',
+  client_auth: 'clientAuth',
+  code_signing: 'codeSigning',
+  email_protection: 'emailProtection',
+  timestamping: 'timeStamping',
 };
 const OID_SHA256_RSA = '1.2.840.113549.1.1.11';
 const OID_ECDSA_SHA256 = '1.2.840.10045.4.3.2';
@@ -76,7 +102,9 @@ function keyIdentifier(spkiDer: Buffer): string {
   const spki = asn1.fromDer(forge.util.createBuffer(spkiDer.toString('binary')), { decodeBitStrings: false } as never);
   const bitString = (spki.value as forge.asn1.Asn1[])[1].value as string;
   // Skip the unused-bits byte.
-  return createHash('sha1').update(Buffer.from(bitString.slice(1), 'binary')).digest('binary');
+  return createHash('sha1')
+    .update(Buffer.from(bitString.slice(1), 'binary'))
+    .digest('binary');
 }
 
 function algorithmIdentifier(oid: string): forge.asn1.Asn1 {
@@ -105,8 +133,15 @@ function parsedIssuer(issuer: Issuer | { selfSignedKeyPem: string }): ParsedIssu
   const hit = issuers.get(cacheKey);
   if (hit) return hit;
   const cert = new X509Certificate(issuer.certificatePem);
-  const name = ((asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary'))).value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[])[5];
-  const parsed: ParsedIssuer = { key: createPrivateKey(issuer.privateKeyPem), name, spkiDer: cert.publicKey.export({ type: 'spki', format: 'der' }) };
+  const name = (
+    (asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary'))).value as forge.asn1.Asn1[])[0]
+      .value as forge.asn1.Asn1[]
+  )[5];
+  const parsed: ParsedIssuer = {
+    key: createPrivateKey(issuer.privateKeyPem),
+    name,
+    spkiDer: cert.publicKey.export({ type: 'spki', format: 'der' }),
+  };
   if (issuers.size >= ISSUER_CACHE_SIZE) issuers.delete(issuers.keys().next().value!);
   issuers.set(cacheKey, parsed);
   return parsed;
@@ -120,7 +155,11 @@ interface PreparedCertificate {
 }
 
 /** Assembles the TBSCertificate with node-forge, then swaps in the real key, issuer name and algorithm. */
-function prepare(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | { selfSignedKeyPem: string }): PreparedCertificate {
+function prepare(
+  spec: CertificateSpec,
+  publicKeyPem: string,
+  issuer: Issuer | { selfSignedKeyPem: string },
+): PreparedCertificate {
   const subjectKey = createPublicKey(publicKeyPem);
   const subjectSpki = subjectKey.export({ type: 'spki', format: 'der' });
   const signer = parsedIssuer(issuer);
@@ -135,25 +174,39 @@ function prepare(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | {
   cert.serialNumber = serial.toString('hex');
   const notBefore = spec.notBefore ?? new Date(Date.now() - 5 * 60_000);
   cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = spec.notAfter ?? new Date(notBefore.getTime() + (spec.days ?? 365) * 86_400_000 + 5 * 60_000);
+  cert.validity.notAfter =
+    spec.notAfter ?? new Date(notBefore.getTime() + (spec.days ?? 365) * 86_400_000 + 5 * 60_000);
   cert.setSubject(attributesOf(spec.subject));
   cert.setIssuer(attributesOf(spec.subject));
 
   const isCa = spec.isCa ?? false;
   const keyUsage = spec.keyUsage ?? defaultKeyUsage(isCa, subjectKey.asymmetricKeyType === 'ec');
   const extensions: Array<Record<string, unknown>> = [
-    { name: 'basicConstraints', cA: isCa, critical: true, ...(isCa && spec.pathLen !== undefined ? { pathLenConstraint: spec.pathLen } : {}) },
-    { name: 'keyUsage', critical: true, ...Object.fromEntries(keyUsage.map((k) => [KEY_USAGE_FLAGS[k], true])) },
-    { id: '2.5.29.14', critical: false, value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifier(subjectSpki)) },
     {
-      id: '2.5.29.35', critical: false,
+      name: 'basicConstraints',
+      cA: isCa,
+      critical: true,
+      ...(isCa && spec.pathLen !== undefined ? { pathLenConstraint: spec.pathLen } : {}),
+    },
+    { name: 'keyUsage', critical: true, ...Object.fromEntries(keyUsage.map((k) => [KEY_USAGE_FLAGS[k], true])) },
+    {
+      id: '2.5.29.14',
+      critical: false,
+      value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, keyIdentifier(subjectSpki)),
+    },
+    {
+      id: '2.5.29.35',
+      critical: false,
       value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
         asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, keyIdentifier(issuerSpki)),
       ]),
     },
   ];
   if (spec.extendedKeyUsage?.length) {
-    extensions.push({ name: 'extKeyUsage', ...Object.fromEntries(spec.extendedKeyUsage.map((k) => [EKU_FLAGS[k], true])) });
+    extensions.push({
+      name: 'extKeyUsage',
+      ...Object.fromEntries(spec.extendedKeyUsage.map((k) => [EKU_FLAGS[k], true])),
+    });
   }
   if (spec.altNames?.length) {
     extensions.push({
@@ -165,7 +218,9 @@ function prepare(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | {
 
   const signatureOid = signer.key.asymmetricKeyType === 'ec' ? OID_ECDSA_SHA256 : OID_SHA256_RSA;
   cert.siginfo.algorithmOid = signatureOid;
-  const tbs = (pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const tbs = (pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(
+    cert,
+  );
   const fields = tbs.value as forge.asn1.Asn1[];
   fields[2] = algorithmIdentifier(signatureOid);
   if (signer.name) fields[3] = signer.name;
@@ -180,7 +235,10 @@ function assemble(prepared: PreparedCertificate, signature: Buffer): string {
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\u0000${signature.toString('binary')}`),
   ]);
   const der = Buffer.from(asn1.toDer(certificate).getBytes(), 'binary');
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  return `-----BEGIN CERTIFICATE-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 }
 
 /**
@@ -196,7 +254,11 @@ function defaultKeyUsage(isCa: boolean, ec: boolean): KeyUsage[] {
  * Signs a certificate for `publicKeyPem`, synchronously on the calling thread. Self-signed with
  * `{ selfSignedKeyPem }`. node-forge assembles the TBSCertificate; node:crypto signs.
  */
-export function signCertificate(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | { selfSignedKeyPem: string }): string {
+export function signCertificate(
+  spec: CertificateSpec,
+  publicKeyPem: string,
+  issuer: Issuer | { selfSignedKeyPem: string },
+): string {
   const prepared = prepare(spec, publicKeyPem, issuer);
   return assemble(prepared, sign('sha256', prepared.tbsDer, prepared.key));
 }
@@ -205,7 +267,11 @@ export function signCertificate(spec: CertificateSpec, publicKeyPem: string, iss
  * As signCertificate, but the signature is computed on libuv's thread pool: an RSA signature costs about
  * as much as assembling the certificate, so bulk issuance uses every core without worker threads.
  */
-export async function signCertificateAsync(spec: CertificateSpec, publicKeyPem: string, issuer: Issuer | { selfSignedKeyPem: string }): Promise<string> {
+export async function signCertificateAsync(
+  spec: CertificateSpec,
+  publicKeyPem: string,
+  issuer: Issuer | { selfSignedKeyPem: string },
+): Promise<string> {
   const prepared = prepare(spec, publicKeyPem, issuer);
   const signature = await new Promise<Buffer>((resolve, reject) => {
     sign('sha256', prepared.tbsDer, prepared.key, (error, result) => (error ? reject(error) : resolve(result)));
@@ -215,12 +281,21 @@ export async function signCertificateAsync(spec: CertificateSpec, publicKeyPem: 
 
 /** Generates a key pair and a certificate for it: signed by `issuer`, or self-signed without one. */
 export async function createCertificate(
-  spec: CertificateSpec & { keyAlgorithm?: KeyAlgorithm; keyLength?: 2048 | 3072 | 4096 }, issuer?: Issuer, options: { rsaPool?: RsaKeyPool } = {},
+  spec: CertificateSpec & { keyAlgorithm?: KeyAlgorithm; keyLength?: 2048 | 3072 | 4096 },
+  issuer?: Issuer,
+  options: { rsaPool?: RsaKeyPool } = {},
 ): Promise<{ certificatePem: string; privateKeyPem: string }> {
   const algorithm = spec.keyAlgorithm ?? 'rsa';
   const bits = spec.keyLength ?? 2048;
-  const keys = algorithm === 'rsa' && bits === 2048 && options.rsaPool ? await options.rsaPool.take() : await generateKeyPair(algorithm, bits);
-  const certificatePem = await signCertificateAsync(spec, keys.publicKeyPem, issuer ?? { selfSignedKeyPem: keys.privateKeyPem });
+  const keys =
+    algorithm === 'rsa' && bits === 2048 && options.rsaPool
+      ? await options.rsaPool.take()
+      : await generateKeyPair(algorithm, bits);
+  const certificatePem = await signCertificateAsync(
+    spec,
+    keys.publicKeyPem,
+    issuer ?? { selfSignedKeyPem: keys.privateKeyPem },
+  );
   return { certificatePem, privateKeyPem: keys.privateKeyPem };
 }
 
@@ -237,10 +312,19 @@ export interface CertificateInfo {
 
 export function describeCertificate(pem: string): CertificateInfo {
   const x = new X509Certificate(pem);
-  const altNames = (x.subjectAltName ?? '').split(', ').filter(Boolean).map((n) => n.replace(/^(DNS|IP Address):/, ''));
+  const altNames = (x.subjectAltName ?? '')
+    .split(', ')
+    .filter(Boolean)
+    .map((n) => n.replace(/^(DNS|IP Address):/, ''));
   return {
-    subject: x.subject, issuer: x.issuer, serial: x.serialNumber, notBefore: new Date(x.validFrom), notAfter: new Date(x.validTo),
-    isCa: x.ca, altNames, fingerprint256: x.fingerprint256,
+    subject: x.subject,
+    issuer: x.issuer,
+    serial: x.serialNumber,
+    notBefore: new Date(x.validFrom),
+    notAfter: new Date(x.validTo),
+    isCa: x.ca,
+    altNames,
+    fingerprint256: x.fingerprint256,
   };
 }
 

@@ -7,7 +7,8 @@ import { createCertificate, parseCertificationRequest, signCertificationRequest 
 
 const dir = mkdtempSync(join(tmpdir(), 'pki-csr-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const openssl = (...args: string[]) => execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const openssl = (...args: string[]) =>
+  execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** A CSR made by openssl, as any node would make one. */
 function opensslRequest(name: string, cn: string, keyArgs: string[]): string {
@@ -22,11 +23,22 @@ describe('certificate requests', () => {
     const ca = await createCertificate({ subject: { commonName: 'agent-ca' }, isCa: true });
     const issuer = { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem };
     writeFileSync(join(dir, 'ca.pem'), ca.certificatePem);
-    for (const [name, keyArgs] of [['ec', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']], ['rsa', ['-newkey', 'rsa:2048']]] as const) {
+    for (const [name, keyArgs] of [
+      ['ec', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']],
+      ['rsa', ['-newkey', 'rsa:2048']],
+    ] as const) {
       const request = parseCertificationRequest(opensslRequest(name, `agent-${name}`, [...keyArgs]));
       expect(request.commonName).toBe(`agent-${name}`);
       expect(request.keyDescription).toBe(name === 'ec' ? 'ec-prime256v1' : 'rsa-2048');
-      const signed = await signCertificationRequest(request, { subject: { commonName: `agent-${name}`, organization: 'slipway:agents' }, extendedKeyUsage: ['client_auth'], days: 7 }, issuer);
+      const signed = await signCertificationRequest(
+        request,
+        {
+          subject: { commonName: `agent-${name}`, organization: 'slipway:agents' },
+          extendedKeyUsage: ['client_auth'],
+          days: 7,
+        },
+        issuer,
+      );
       writeFileSync(join(dir, `${name}.pem`), signed.certificatePem);
       expect(openssl('verify', '-CAfile', join(dir, 'ca.pem'), join(dir, `${name}.pem`))).toContain(': OK');
       expect(signed.serial).toMatch(/^[0-9A-F]+$/);
@@ -47,6 +59,8 @@ describe('certificate requests', () => {
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
     expect(() => parseCertificationRequest(tampered)).toThrow(/signature does not verify/);
     expect(() => parseCertificationRequest('hello')).toThrow(/CERTIFICATE REQUEST/);
-    expect(() => parseCertificationRequest('-----BEGIN CERTIFICATE REQUEST-----\nMAMCAQA=\n-----END CERTIFICATE REQUEST-----')).toThrow(/not valid DER|expected/);
+    expect(() =>
+      parseCertificationRequest('-----BEGIN CERTIFICATE REQUEST-----\nMAMCAQA=\n-----END CERTIFICATE REQUEST-----'),
+    ).toThrow(/not valid DER|expected/);
   });
 });

@@ -35,7 +35,9 @@ describe('RsaKeyPool', () => {
     expect(pool.available).toBe(0);
     expect(describeCertificate(rsa.certificatePem).subject).toBe('CN=pooled');
     await pool.warm();
-    const ec = await createCertificate({ subject: { commonName: 'ec' }, keyAlgorithm: 'ecdsa-p256' }, undefined, { rsaPool: pool });
+    const ec = await createCertificate({ subject: { commonName: 'ec' }, keyAlgorithm: 'ecdsa-p256' }, undefined, {
+      rsaPool: pool,
+    });
     expect(createPrivateKey(ec.privateKeyPem).asymmetricKeyType).toBe('ec');
     expect(pool.available).toBe(1);
     await pool.close();

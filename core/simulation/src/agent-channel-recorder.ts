@@ -3,7 +3,14 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { createKeyAndRequest, defaultJobsFor } from '@slipway/agent';
-import { SlipwayError, type AgentBootstrapRequest, type AgentCertificateGrant, type AgentSettings, type DesiredState, type Heartbeat } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type AgentBootstrapRequest,
+  type AgentCertificateGrant,
+  type AgentSettings,
+  type DesiredState,
+  type Heartbeat,
+} from '@slipway/contracts';
 import { createRecorderPki, type RecorderPki } from './recorder-pki.js';
 
 /** One request the recorder answered, for tests that look at the channel itself. */
@@ -80,8 +87,14 @@ export class AgentChannelRecorder {
       });
     });
     const address = server.address();
-    if (address === null || typeof address === 'string') throw new SlipwayError('Internal', 'the recorder has no TCP address');
-    const recorder = new AgentChannelRecorder(server, pki, `https://127.0.0.1:${address.port}`, options.heartbeatIntervalMs ?? 1_000);
+    if (address === null || typeof address === 'string')
+      throw new SlipwayError('Internal', 'the recorder has no TCP address');
+    const recorder = new AgentChannelRecorder(
+      server,
+      pki,
+      `https://127.0.0.1:${address.port}`,
+      options.heartbeatIntervalMs ?? 1_000,
+    );
     server.on('request', (req: IncomingMessage, res: ServerResponse) => recorder.handle(req, res));
     return recorder;
   }
@@ -132,7 +145,8 @@ export class AgentChannelRecorder {
 
   /** Refuses every certificate signed for `agentId` so far (its VM was replaced): its syncs get 401. */
   revoke(agentId: string): void {
-    for (const certificate of this.certificates.values()) if (certificate.agentId === agentId) certificate.revoked = true;
+    for (const certificate of this.certificates.values())
+      if (certificate.agentId === agentId) certificate.revoked = true;
     this.release(agentId);
   }
 
@@ -197,7 +211,12 @@ export class AgentChannelRecorder {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        reject(new SlipwayError('Timeout', `no matching sync from agent ${agentId} within ${timeoutMs} ms; ${this.describeSeen(agentId)}`));
+        reject(
+          new SlipwayError(
+            'Timeout',
+            `no matching sync from agent ${agentId} within ${timeoutMs} ms; ${this.describeSeen(agentId)}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(waiter);
     });
@@ -217,7 +236,11 @@ export class AgentChannelRecorder {
 
   private known(agentId: string): KnownAgent {
     const agent = this.agents.get(agentId);
-    if (!agent) throw new SlipwayError('NotFound', `the recorder does not know agent ${agentId}; call settingsFor(${JSON.stringify(agentId)}) first`);
+    if (!agent)
+      throw new SlipwayError(
+        'NotFound',
+        `the recorder does not know agent ${agentId}; call settingsFor(${JSON.stringify(agentId)}) first`,
+      );
     return agent;
   }
 
@@ -228,10 +251,16 @@ export class AgentChannelRecorder {
   private describeSeen(agentId: string): string {
     const fromAgents = new Set(this.syncs.map((s) => s.agentId).filter((id): id is string => id !== undefined));
     const refused = this.syncs.filter((s) => s.status === 401 && s.route !== 'bootstrap').length;
-    const bootstrapRefused = this.syncs.filter((s) => s.status === 401 && s.route === 'bootstrap' && s.agentId === agentId).length;
+    const bootstrapRefused = this.syncs.filter(
+      (s) => s.status === 401 && s.route === 'bootstrap' && s.agentId === agentId,
+    ).length;
     const known = this.agents.has(agentId) ? 'it is registered' : 'it was never registered through settingsFor()';
-    const seen = fromAgents.size > 0 ? `syncs seen from ${[...fromAgents].slice(0, 10).join(', ')}${fromAgents.size > 10 ? '...' : ''}` : 'no syncs seen from any agent';
-    const bootstrap = bootstrapRefused > 0 ? `; ${bootstrapRefused} bootstraps of ${agentId} refused (bad, used or foreign token)` : '';
+    const seen =
+      fromAgents.size > 0
+        ? `syncs seen from ${[...fromAgents].slice(0, 10).join(', ')}${fromAgents.size > 10 ? '...' : ''}`
+        : 'no syncs seen from any agent';
+    const bootstrap =
+      bootstrapRefused > 0 ? `; ${bootstrapRefused} bootstraps of ${agentId} refused (bad, used or foreign token)` : '';
     return `${known}; ${seen}${refused > 0 ? `; ${refused} requests refused for a missing, untrusted or revoked client certificate` : ''}${bootstrap}`;
   }
 
@@ -254,77 +283,108 @@ export class AgentChannelRecorder {
     if (route === 'bootstrap') return this.bootstrap(req, res, record);
     if (!cn) {
       record(undefined, 401);
-      return reply(res, 401, { error: { code: 'Unauthenticated', message: 'a client certificate signed by the control plane CA is required' } });
+      return reply(res, 401, {
+        error: { code: 'Unauthenticated', message: 'a client certificate signed by the control plane CA is required' },
+      });
     }
     if (route === 'renew') return this.renew(req, res, cn, record);
-    readJson(req).then((body) => {
-      const heartbeat = body as Heartbeat;
-      if (!heartbeat || heartbeat.agentId !== cn) {
-        record(cn, 401);
-        return reply(res, 401, { error: { code: 'Unauthenticated', message: `the heartbeat names agent ${heartbeat?.agentId} but the certificate is for ${cn}` } });
-      }
-      const agent = this.agents.get(cn);
-      if (!agent) {
-        record(cn, 404);
-        return reply(res, 404, { error: { code: 'NotFound', message: `agent ${cn} is not known` } });
-      }
-      agent.heartbeats.push(heartbeat);
-      for (const waiter of [...this.waiters]) {
-        if (waiter.agentId === cn && waiter.accept(heartbeat)) this.waiters.delete(waiter);
-      }
-      const answer = (): void => {
-        const current = this.agents.get(cn);
-        if (!current) {
+    readJson(req).then(
+      (body) => {
+        const heartbeat = body as Heartbeat;
+        if (!heartbeat || heartbeat.agentId !== cn) {
+          record(cn, 401);
+          return reply(res, 401, {
+            error: {
+              code: 'Unauthenticated',
+              message: `the heartbeat names agent ${heartbeat?.agentId} but the certificate is for ${cn}`,
+            },
+          });
+        }
+        const agent = this.agents.get(cn);
+        if (!agent) {
           record(cn, 404);
           return reply(res, 404, { error: { code: 'NotFound', message: `agent ${cn} is not known` } });
         }
-        record(cn, 200);
-        reply(res, 200, { desired: current.desired, heartbeatIntervalMs: current.settings.heartbeatIntervalMs });
-      };
-      if (waitMs > 0 && generation === agent.desired.generation && !this.stopping) {
-        this.hold(cn, waitMs, res, answer);
-      } else {
-        answer();
-      }
-    }, () => {
-      record(cn, 400);
-      reply(res, 400, { error: { code: 'InvalidInput', message: 'the body is not a JSON heartbeat' } });
-    });
+        agent.heartbeats.push(heartbeat);
+        for (const waiter of [...this.waiters]) {
+          if (waiter.agentId === cn && waiter.accept(heartbeat)) this.waiters.delete(waiter);
+        }
+        const answer = (): void => {
+          const current = this.agents.get(cn);
+          if (!current) {
+            record(cn, 404);
+            return reply(res, 404, { error: { code: 'NotFound', message: `agent ${cn} is not known` } });
+          }
+          record(cn, 200);
+          reply(res, 200, { desired: current.desired, heartbeatIntervalMs: current.settings.heartbeatIntervalMs });
+        };
+        if (waitMs > 0 && generation === agent.desired.generation && !this.stopping) {
+          this.hold(cn, waitMs, res, answer);
+        } else {
+          answer();
+        }
+      },
+      () => {
+        record(cn, 400);
+        reply(res, 400, { error: { code: 'InvalidInput', message: 'the body is not a JSON heartbeat' } });
+      },
+    );
   }
 
-  private bootstrap(req: IncomingMessage, res: ServerResponse, record: (agentId: string | undefined, status: number) => void): void {
-    readJson(req).then(async (body) => {
-      const { agentId, token, csr } = (body ?? {}) as Partial<AgentBootstrapRequest>;
-      const issued = typeof token === 'string' ? this.tokens.get(token) : undefined;
-      if (!issued || issued.used || issued.agentId !== agentId || typeof csr !== 'string') {
-        record(agentId, 401);
-        return reply(res, 401, { code: 'Unauthenticated', detail: `the bootstrap token is not valid for agent ${agentId}` });
-      }
-      const grant = await this.sign(csr, agentId);
-      issued.used = true;
-      record(agentId, 200);
-      reply(res, 200, grant);
-    }).catch((error: unknown) => {
-      record(undefined, 400);
-      reply(res, 400, { code: 'InvalidInput', detail: error instanceof Error ? error.message : String(error) });
-    });
+  private bootstrap(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: (agentId: string | undefined, status: number) => void,
+  ): void {
+    readJson(req)
+      .then(async (body) => {
+        const { agentId, token, csr } = (body ?? {}) as Partial<AgentBootstrapRequest>;
+        const issued = typeof token === 'string' ? this.tokens.get(token) : undefined;
+        if (!issued || issued.used || issued.agentId !== agentId || typeof csr !== 'string') {
+          record(agentId, 401);
+          return reply(res, 401, {
+            code: 'Unauthenticated',
+            detail: `the bootstrap token is not valid for agent ${agentId}`,
+          });
+        }
+        const grant = await this.sign(csr, agentId);
+        issued.used = true;
+        record(agentId, 200);
+        reply(res, 200, grant);
+      })
+      .catch((error: unknown) => {
+        record(undefined, 400);
+        reply(res, 400, { code: 'InvalidInput', detail: error instanceof Error ? error.message : String(error) });
+      });
   }
 
-  private renew(req: IncomingMessage, res: ServerResponse, agentId: string, record: (agentId: string | undefined, status: number) => void): void {
-    readJson(req).then(async (body) => {
-      const grant = await this.sign(String((body as { csr?: unknown } | null)?.csr ?? ''), agentId);
-      record(agentId, 200);
-      reply(res, 200, grant);
-    }).catch((error: unknown) => {
-      record(agentId, 400);
-      reply(res, 400, { code: 'InvalidInput', detail: error instanceof Error ? error.message : String(error) });
-    });
+  private renew(
+    req: IncomingMessage,
+    res: ServerResponse,
+    agentId: string,
+    record: (agentId: string | undefined, status: number) => void,
+  ): void {
+    readJson(req)
+      .then(async (body) => {
+        const grant = await this.sign(String((body as { csr?: unknown } | null)?.csr ?? ''), agentId);
+        record(agentId, 200);
+        reply(res, 200, grant);
+      })
+      .catch((error: unknown) => {
+        record(agentId, 400);
+        reply(res, 400, { code: 'InvalidInput', detail: error instanceof Error ? error.message : String(error) });
+      });
   }
 
   private async sign(csrPem: string, agentId: string): Promise<AgentCertificateGrant> {
     const signed = await this.pki.signRequest(csrPem, agentId, this.certificateDays);
     this.certificates.set(signed.serial, { agentId, revoked: false });
-    return { certificate: signed.certPem, serial: signed.serial, notBefore: signed.notBefore.toISOString(), notAfter: signed.notAfter.toISOString() };
+    return {
+      certificate: signed.certPem,
+      serial: signed.serial,
+      notBefore: signed.notBefore.toISOString(),
+      notAfter: signed.notAfter.toISOString(),
+    };
   }
 
   /** Holds a long poll until the desired state changes, `waitMs` passes, the client leaves, or stop(). */
@@ -348,7 +408,11 @@ export class AgentChannelRecorder {
   }
 }
 
-const ROUTES: Record<string, RecordedSync['route']> = { '/agent/v1/sync': 'sync', '/agent/v1/bootstrap': 'bootstrap', '/agent/v1/renew': 'renew' };
+const ROUTES: Record<string, RecordedSync['route']> = {
+  '/agent/v1/sync': 'sync',
+  '/agent/v1/bootstrap': 'bootstrap',
+  '/agent/v1/renew': 'renew',
+};
 
 function peerOf(socket: TLSSocket): { cn: string; serial: string } | undefined {
   const certificate = socket.getPeerCertificate();

@@ -14,7 +14,10 @@ export class FakeScheduler {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (!this.stopped) void Promise.resolve().then(action).catch(() => undefined);
+      if (!this.stopped)
+        void Promise.resolve()
+          .then(action)
+          .catch(() => undefined);
     }, ms);
     this.timers.add(timer);
   }

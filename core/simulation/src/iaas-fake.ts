@@ -23,8 +23,23 @@ export interface FakeInspection {
 }
 
 /** Contract verb names, used to aim faults: each fake maps them to its cloud's operation (createVm -> RunInstances). */
-export type IaasVerb = 'createStemcell' | 'deleteStemcell' | 'createVm' | 'deleteVm' | 'hasVm' | 'rebootVm' | 'setVmMetadata'
-  | 'createDisk' | 'deleteDisk' | 'attachDisk' | 'detachDisk' | 'hasDisk' | 'getDisks' | 'resizeDisk' | 'snapshotDisk' | 'deleteSnapshot';
+export type IaasVerb =
+  | 'createStemcell'
+  | 'deleteStemcell'
+  | 'createVm'
+  | 'deleteVm'
+  | 'hasVm'
+  | 'rebootVm'
+  | 'setVmMetadata'
+  | 'createDisk'
+  | 'deleteDisk'
+  | 'attachDisk'
+  | 'detachDisk'
+  | 'hasDisk'
+  | 'getDisks'
+  | 'resizeDisk'
+  | 'snapshotDisk'
+  | 'deleteSnapshot';
 
 export interface FakeFaults {
   /** The next `count` (default 1) requests of the operation behind `verb` fail with the cloud's own throttling error. */

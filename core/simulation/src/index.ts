@@ -3,7 +3,12 @@
  * driver's wire-level fake use it under `slipway up` and `slipway fake`. It depends on no test runner, so an
  * operator's install carries none; the conformance suites that do need vitest live in @slipway/testkit.
  */
-export { SimulatedProcessRunner, SimulatedProcess, type ProcessEvent, type SimulatedProcessRunnerOptions } from './simulated-process-runner.js';
+export {
+  SimulatedProcessRunner,
+  SimulatedProcess,
+  type ProcessEvent,
+  type SimulatedProcessRunnerOptions,
+} from './simulated-process-runner.js';
 export { bootSimulatedAgent, type SimulatedAgent, type BootSimulatedAgentOptions } from './simulated-agent.js';
 export { AgentChannelRecorder, type RecordedSync } from './agent-channel-recorder.js';
 export { createQuietLogger, type QuietLogger } from './quiet-logger.js';

@@ -1,8 +1,14 @@
 import type { CredentialType } from '@slipway/contracts';
 
 /** Contract verb names, used to aim faults: each fake maps them to its product's requests. */
-export type NetworkVerb = 'prepareCluster' | 'allocateAddress' | 'releaseAddress' | 'listAllocations' | 'ensureApiEndpoint'
-  | 'teardownCluster' | 'listClusterObjects';
+export type NetworkVerb =
+  | 'prepareCluster'
+  | 'allocateAddress'
+  | 'releaseAddress'
+  | 'listAllocations'
+  | 'ensureApiEndpoint'
+  | 'teardownCluster'
+  | 'listClusterObjects';
 
 /** What a network driver package's `fake/index.ts` `startFake()` returns for the suite. */
 export interface StartedNetworkFake<C = unknown> {

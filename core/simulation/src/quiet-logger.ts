@@ -18,16 +18,21 @@ export function createQuietLogger(options: { print?: boolean; maxLines?: number 
 }
 
 function build(lines: string[], print: boolean, maxLines: number, base: Record<string, unknown>): QuietLogger {
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>): void => {
-    const all = { ...base, ...fields };
-    const line = `${level} ${message}${Object.keys(all).length > 0 ? ' ' + JSON.stringify(all) : ''}`;
-    lines.push(line);
-    if (lines.length > maxLines) lines.splice(0, lines.length - maxLines);
-    if (print) process.stderr.write(line + '\n');
-  };
+  const log =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      const all = { ...base, ...fields };
+      const line = `${level} ${message}${Object.keys(all).length > 0 ? ` ${JSON.stringify(all)}` : ''}`;
+      lines.push(line);
+      if (lines.length > maxLines) lines.splice(0, lines.length - maxLines);
+      if (print) process.stderr.write(`${line}\n`);
+    };
   return {
     lines,
-    debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'),
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
     child: (fields) => build(lines, print, maxLines, { ...base, ...fields }),
   };
 }

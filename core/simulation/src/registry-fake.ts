@@ -1,7 +1,14 @@
 import type { CredentialType } from '@slipway/contracts';
 
 /** Registry contract verbs, used to aim faults: each fake maps them to its registry's operation (ensureRobot -> createRobot). */
-export type RegistryVerb = 'info' | 'ensureProject' | 'ensureRobot' | 'rotateRobotSecret' | 'deleteRobot' | 'deleteProject' | 'listProjects';
+export type RegistryVerb =
+  | 'info'
+  | 'ensureProject'
+  | 'ensureRobot'
+  | 'rotateRobotSecret'
+  | 'deleteRobot'
+  | 'deleteProject'
+  | 'listProjects';
 
 /** The fault knobs of a registry fake: the IaaS fakes' vocabulary, without VMs and quotas. */
 export interface RegistryFakeFaults {

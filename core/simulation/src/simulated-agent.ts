@@ -1,4 +1,10 @@
-import { Agent, MemoryCredentialStore, PersistentDisk, type AgentCredentialStore, type AgentOptions } from '@slipway/agent';
+import {
+  Agent,
+  MemoryCredentialStore,
+  PersistentDisk,
+  type AgentCredentialStore,
+  type AgentOptions,
+} from '@slipway/agent';
 import type { Logger, MetadataSource } from '@slipway/contracts';
 import { createQuietLogger } from './quiet-logger.js';
 import { SimulatedProcessRunner } from './simulated-process-runner.js';
@@ -42,14 +48,31 @@ const DISK_POLL_MS = 50;
  * `metadata` (a driver's own agent-side metadata reader pointed at its fake, so the user-data path is real).
  * Resolves once the agent has read its settings and runs its sync loop.
  */
-export async function bootSimulatedAgent(metadata: MetadataSource, options: BootSimulatedAgentOptions = {}): Promise<SimulatedAgent> {
+export async function bootSimulatedAgent(
+  metadata: MetadataSource,
+  options: BootSimulatedAgentOptions = {},
+): Promise<SimulatedAgent> {
   const runner = options.runner ?? new SimulatedProcessRunner();
   const storeDir = options.storeDir;
   const disk: AgentOptions['disk'] = storeDir
-    ? (deps) => new PersistentDisk({ metadata: deps.metadata, storeDir, logger: deps.logger, clock: deps.clock, pollMs: DISK_POLL_MS })
+    ? (deps) =>
+        new PersistentDisk({
+          metadata: deps.metadata,
+          storeDir,
+          logger: deps.logger,
+          clock: deps.clock,
+          pollMs: DISK_POLL_MS,
+        })
     : options.agent?.disk;
   const credentials = options.credentials ?? new MemoryCredentialStore();
-  const agent = new Agent({ ...options.agent, disk, metadata, runner, credentials, logger: options.logger ?? createQuietLogger() });
+  const agent = new Agent({
+    ...options.agent,
+    disk,
+    metadata,
+    runner,
+    credentials,
+    logger: options.logger ?? createQuietLogger(),
+  });
   const settings = await agent.start();
   let hung: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;

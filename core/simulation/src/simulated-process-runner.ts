@@ -16,7 +16,11 @@ export class SimulatedProcess implements RunningProcess {
   private resolveExit!: (exit: ProcessExit) => void;
   private exitState: ProcessExit | undefined;
 
-  constructor(readonly pid: number, readonly spec: ProcessSpec, private readonly record: (event: ProcessEvent) => void) {
+  constructor(
+    readonly pid: number,
+    readonly spec: ProcessSpec,
+    private readonly record: (event: ProcessEvent) => void,
+  ) {
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
     });
@@ -72,9 +76,13 @@ export class SimulatedProcessRunner implements ProcessRunner {
     if (this.startDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.startDelayMs));
     const failure = this.startFailures.get(spec.name);
     if (failure !== undefined) {
-      throw new SlipwayError('Internal', `cannot start ${spec.name}: ${failure}`, { details: { command: spec.command } });
+      throw new SlipwayError('Internal', `cannot start ${spec.name}: ${failure}`, {
+        details: { command: spec.command },
+      });
     }
-    const process = new SimulatedProcess(this.nextPid++, { ...spec, args: [...spec.args] }, (event) => this.events.push(event));
+    const process = new SimulatedProcess(this.nextPid++, { ...spec, args: [...spec.args] }, (event) =>
+      this.events.push(event),
+    );
     this.processes.push(process);
     this.events.push({ type: 'start', job: spec.job, name: spec.name, pid: process.pid });
     void process.exited.then(() => {

@@ -9,7 +9,10 @@ describe('SimulatedProcessRunner', () => {
     const etcd = await runner.start(spec('etcd'));
     const kubelet = await runner.start(spec('kubelet'));
     expect(kubelet.pid).toBeGreaterThan(etcd.pid);
-    expect((await runner.list()).map((p) => [p.spec.name, p.process.pid])).toEqual([['etcd', etcd.pid], ['kubelet', kubelet.pid]]);
+    expect((await runner.list()).map((p) => [p.spec.name, p.process.pid])).toEqual([
+      ['etcd', etcd.pid],
+      ['kubelet', kubelet.pid],
+    ]);
     await runner.stopAll();
     expect(await runner.list()).toEqual([]);
   });

@@ -11,7 +11,11 @@ let ipCounter = 10;
 export function placeholderSettings(agentId = `agent-${randomUUID()}`): AgentSettings {
   ipCounter += 1;
   return {
-    agentId, clusterId: 'c-1', instanceId: `worker-${ipCounter}`, group: 'worker', index: 0,
+    agentId,
+    clusterId: 'c-1',
+    instanceId: `worker-${ipCounter}`,
+    group: 'worker',
+    index: 0,
     controlPlane: { url: 'https://127.0.0.1:9', caPem: 'CA PEM' },
     bootstrap: { token: 'placeholder-bootstrap-token', expiresAt: '2099-01-01T00:00:00.000Z' },
     network: { ip: `10.1.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 4}` },
@@ -20,7 +24,11 @@ export function placeholderSettings(agentId = `agent-${randomUUID()}`): AgentSet
 }
 
 /** A createVm input from a stemcell and placeholder settings: 1 CPU, 512 MiB, a 1 GiB ephemeral disk. */
-export function placeholderVmInput(stemcellId: string, overrides: Partial<CreateVmInput> = {}, env = placeholderSettings()): CreateVmInput {
+export function placeholderVmInput(
+  stemcellId: string,
+  overrides: Partial<CreateVmInput> = {},
+  env = placeholderSettings(),
+): CreateVmInput {
   return {
     agentId: env.agentId,
     stemcellId,

@@ -20,11 +20,15 @@ export async function startDriverUnderTest<F extends StartedFake, C>(
   options: { config?: Partial<C>; credentials?: Record<string, unknown> } = {},
 ): Promise<DriverUnderTest<F>> {
   const fake = await startFake();
-  const seeded = (fake.credentials ?? []).map((c) => (options.credentials ? { ...c, value: { ...(c.value as object), ...options.credentials } } : c));
+  const seeded = (fake.credentials ?? []).map((c) =>
+    options.credentials ? { ...c, value: { ...(c.value as object), ...options.credentials } } : c,
+  );
   const host = await createTestHost({ credentials: seeded });
   const driver = await plugin.create({ ...(fake.config as C), ...options.config }, host);
   return {
-    fake, host, driver,
+    fake,
+    host,
+    driver,
     async stop() {
       await driver.destroy();
       await fake.stop();

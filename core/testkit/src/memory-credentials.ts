@@ -1,7 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
-  SlipwayError, type Credential, type CredentialContext, type CredentialProvider, type CredentialType,
-  type CredentialValueByType, type GenerateMode, type GenerationParametersByType, type PasswordParameters,
+  SlipwayError,
+  type Credential,
+  type CredentialContext,
+  type CredentialProvider,
+  type CredentialType,
+  type CredentialValueByType,
+  type GenerateMode,
+  type GenerationParametersByType,
+  type PasswordParameters,
 } from '@slipway/contracts';
 
 /**
@@ -19,10 +26,15 @@ export class MemoryCredentialProvider implements CredentialProvider {
   async get(name: string, context: CredentialContext, options?: { versionId?: string }): Promise<Credential> {
     checkSignal(context);
     const versions = this.versions.get(normalize(name));
-    const found = options?.versionId ? versions?.find((v) => v.id === options.versionId) : versions?.[versions.length - 1];
+    const found = options?.versionId
+      ? versions?.find((v) => v.id === options.versionId)
+      : versions?.[versions.length - 1];
     if (!found) {
-      throw new SlipwayError('NotFound', `credential ${name}${options?.versionId ? ` version ${options.versionId}` : ''} does not exist`,
-        { hint: 'Seed it through StartedFake.credentials or createTestHost({ credentials }).' });
+      throw new SlipwayError(
+        'NotFound',
+        `credential ${name}${options?.versionId ? ` version ${options.versionId}` : ''} does not exist`,
+        { hint: 'Seed it through StartedFake.credentials or createTestHost({ credentials }).' },
+      );
     }
     return structuredClone(found);
   }
@@ -34,26 +46,43 @@ export class MemoryCredentialProvider implements CredentialProvider {
     return structuredClone(versions.slice(-count).reverse());
   }
 
-  async set<T extends CredentialType>(input: { name: string; type: T; value: CredentialValueByType[T]; metadata?: Record<string, unknown> }, context: CredentialContext): Promise<Credential<T>> {
+  async set<T extends CredentialType>(
+    input: { name: string; type: T; value: CredentialValueByType[T]; metadata?: Record<string, unknown> },
+    context: CredentialContext,
+  ): Promise<Credential<T>> {
     checkSignal(context);
     return structuredClone(this.store(input.name, input.type, input.value, input.metadata)) as Credential<T>;
   }
 
-  async generate<T extends Exclude<CredentialType, 'value' | 'json'>>(input: { name: string; type: T; parameters?: GenerationParametersByType[T]; mode?: GenerateMode; metadata?: Record<string, unknown> }, context: CredentialContext): Promise<Credential<T>> {
+  async generate<T extends Exclude<CredentialType, 'value' | 'json'>>(
+    input: {
+      name: string;
+      type: T;
+      parameters?: GenerationParametersByType[T];
+      mode?: GenerateMode;
+      metadata?: Record<string, unknown>;
+    },
+    context: CredentialContext,
+  ): Promise<Credential<T>> {
     checkSignal(context);
     const mode = input.mode ?? 'converge';
     const current = this.versions.get(normalize(input.name))?.at(-1);
     if (current && current.type !== input.type) {
       throw new SlipwayError('Conflict', `credential ${input.name} is a ${current.type}, not a ${input.type}`);
     }
-    const sameParameters = JSON.stringify(current?.metadata?.['generation_parameters'] ?? {}) === JSON.stringify(input.parameters ?? {});
-    if (current && (mode === 'no-overwrite' || (mode === 'converge' && sameParameters))) return structuredClone(current) as Credential<T>;
+    const sameParameters =
+      JSON.stringify(current?.metadata?.generation_parameters ?? {}) === JSON.stringify(input.parameters ?? {});
+    if (current && (mode === 'no-overwrite' || (mode === 'converge' && sameParameters)))
+      return structuredClone(current) as Credential<T>;
     const value = generateValue(input.type, input.parameters ?? {}, input.name);
     const metadata = { ...input.metadata, generation_parameters: input.parameters ?? {} };
     return structuredClone(this.store(input.name, input.type, value, metadata)) as Credential<T>;
   }
 
-  async find(input: { path: string }, context: CredentialContext): Promise<Array<{ name: string; version_created_at: string }>> {
+  async find(
+    input: { path: string },
+    context: CredentialContext,
+  ): Promise<Array<{ name: string; version_created_at: string }>> {
     checkSignal(context);
     const prefix = normalize(input.path).replace(/\/?$/, '/');
     return [...this.versions.entries()]
@@ -73,8 +102,12 @@ export class MemoryCredentialProvider implements CredentialProvider {
   private store(name: string, type: CredentialType, value: unknown, metadata?: Record<string, unknown>): Credential {
     const key = normalize(name);
     const credential: Credential = {
-      id: randomUUID(), name: key, type, value: value as Credential['value'],
-      version_created_at: new Date().toISOString(), metadata: metadata ?? null,
+      id: randomUUID(),
+      name: key,
+      type,
+      value: value as Credential['value'],
+      version_created_at: new Date().toISOString(),
+      metadata: metadata ?? null,
     };
     const versions = this.versions.get(key) ?? [];
     versions.push(credential);
@@ -88,7 +121,8 @@ function normalize(name: string): string {
 }
 
 function checkSignal(context: CredentialContext): void {
-  if (context.signal?.aborted) throw new SlipwayError('Cancelled', 'the credential call was aborted', { cause: context.signal.reason });
+  if (context.signal?.aborted)
+    throw new SlipwayError('Cancelled', 'the credential call was aborted', { cause: context.signal.reason });
 }
 
 function generateValue(type: CredentialType, parameters: unknown, name: string): unknown {
@@ -100,8 +134,13 @@ function generateValue(type: CredentialType, parameters: unknown, name: string):
       return { username: p.username ?? randomString(20, 'abcdefghijklmnopqrstuvwxyz'), password: password(p) };
     }
     default:
-      throw new SlipwayError('Unsupported', `the test credential provider cannot generate ${type} credentials (${name})`,
-        { hint: 'Seed the value with set() or createTestHost({ credentials }), or test against @slipway/credentials-credhub.' });
+      throw new SlipwayError(
+        'Unsupported',
+        `the test credential provider cannot generate ${type} credentials (${name})`,
+        {
+          hint: 'Seed the value with set() or createTestHost({ credentials }), or test against @slipway/credentials-credhub.',
+        },
+      );
   }
 }
 
@@ -111,7 +150,8 @@ function password(parameters: PasswordParameters): string {
   if (!parameters.exclude_lower) alphabet += 'abcdefghijklmnopqrstuvwxyz';
   if (!parameters.exclude_number) alphabet += '0123456789';
   if (parameters.include_special) alphabet += '!#$%&()*+,-./:;<=>?@[]^_{|}~';
-  if (alphabet === '') throw new SlipwayError('InvalidInput', 'a password needs at least one character class', { field: 'parameters' });
+  if (alphabet === '')
+    throw new SlipwayError('InvalidInput', 'a password needs at least one character class', { field: 'parameters' });
   return randomString(parameters.length ?? 30, alphabet);
 }
 

@@ -31,7 +31,9 @@ export const PG_URL_VARIABLE = 'SLIPWAY_TEST_PG_URL';
 
 export async function storeMatrix(env: NodeJS.ProcessEnv = process.env): Promise<StoreTarget[]> {
   const adminUrl = env[PG_URL_VARIABLE]?.trim();
-  const skip = adminUrl ? await unreachable(adminUrl) : `${PG_URL_VARIABLE} is not set (export postgres://USER:PASSWORD@127.0.0.1:5432/postgres of a role with CREATEDB to run these on PostgreSQL)`;
+  const skip = adminUrl
+    ? await unreachable(adminUrl)
+    : `${PG_URL_VARIABLE} is not set (export postgres://USER:PASSWORD@127.0.0.1:5432/postgres of a role with CREATEDB to run these on PostgreSQL)`;
   if (skip && env.SLIPWAY_TEST_PG_REQUIRED === '1') throw new Error(`SLIPWAY_TEST_PG_REQUIRED=1 but ${skip}`);
   return [sqliteTarget(), postgresTarget(adminUrl ?? '', skip)];
 }
@@ -39,7 +41,9 @@ export async function storeMatrix(env: NodeJS.ProcessEnv = process.env): Promise
 function sqliteTarget(): StoreTarget {
   const dirs: string[] = [];
   return {
-    dialect: 'sqlite', title: 'sqlite', skip: false,
+    dialect: 'sqlite',
+    title: 'sqlite',
+    skip: false,
     async fresh() {
       const dir = mkdtempSync(join(tmpdir(), 'slipway-store-'));
       dirs.push(dir);
@@ -86,12 +90,16 @@ function postgresTarget(adminUrl: string, skip: string | false): StoreTarget {
       } else {
         await admin(urlOf(database), async (c) => {
           const { rows } = await c.query<{ name: string }>(
-            "select tablename as name from pg_tables where schemaname = 'public' and tablename not like '%migration' and tablename not like '%migration_lock'");
+            "select tablename as name from pg_tables where schemaname = 'public' and tablename not like '%migration' and tablename not like '%migration_lock'",
+          );
           if (!rows.length) return;
           // Only tables a test wrote to: truncating every table costs a new file each.
-          const used = await c.query<Record<string, boolean>>(`select ${rows.map((r) => `exists(select 1 from "${r.name}") as "${r.name}"`).join(', ')}`);
+          const used = await c.query<Record<string, boolean>>(
+            `select ${rows.map((r) => `exists(select 1 from "${r.name}") as "${r.name}"`).join(', ')}`,
+          );
           const dirty = rows.filter((r) => used.rows[0][r.name]);
-          if (dirty.length) await c.query(`truncate table ${dirty.map((r) => `"${r.name}"`).join(', ')} restart identity cascade`);
+          if (dirty.length)
+            await c.query(`truncate table ${dirty.map((r) => `"${r.name}"`).join(', ')} restart identity cascade`);
         });
       }
       return urlOf(database);

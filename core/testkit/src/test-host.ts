@@ -18,7 +18,9 @@ export interface TestHost extends PluginHost {
  * A PluginHost for tests: a quiet logger (lines kept in `logger.lines`, printed with DEBUG=slipway), the real
  * clock, a fresh temporary dataDir, and an in-memory credential provider seeded with `credentials`.
  */
-export async function createTestHost(options: { credentials?: StartedFake['credentials']; instanceName?: string } = {}): Promise<TestHost> {
+export async function createTestHost(
+  options: { credentials?: StartedFake['credentials']; instanceName?: string } = {},
+): Promise<TestHost> {
   const dataDir = await mkdtemp(join(tmpdir(), 'slipway-test-'));
   const instanceName = options.instanceName ?? 'test';
   const logger = createQuietLogger();

@@ -7,7 +7,10 @@ const ctx = { actor: 'test' };
 
 describe('createTestHost', () => {
   it('gives a temp data dir that cleanup removes, and credentials seeded as asked', async () => {
-    const host = await createTestHost({ credentials: [{ name: '/iaas/key', type: 'json', value: { id: 'AKIA', secret: 's' } }], instanceName: 'aws-east' });
+    const host = await createTestHost({
+      credentials: [{ name: '/iaas/key', type: 'json', value: { id: 'AKIA', secret: 's' } }],
+      instanceName: 'aws-east',
+    });
     expect((await stat(host.dataDir)).isDirectory()).toBe(true);
     expect(host.instanceName).toBe('aws-east');
     expect((await host.credentials.get('/iaas/key', ctx)).value).toEqual({ id: 'AKIA', secret: 's' });
@@ -33,21 +36,32 @@ describe('MemoryCredentialProvider', () => {
       { name: '/slipway/clusters/1/ca', type: 'value', value: 'x' },
       { name: '/slipway/clusters/10/ca', type: 'value', value: 'y' },
     ]);
-    expect((await provider.find({ path: '/slipway/clusters/1' }, ctx)).map((c) => c.name)).toEqual(['/slipway/clusters/1/ca']);
+    expect((await provider.find({ path: '/slipway/clusters/1' }, ctx)).map((c) => c.name)).toEqual([
+      '/slipway/clusters/1/ca',
+    ]);
     await provider.delete('/slipway/clusters/1/ca', ctx);
     await provider.delete('/slipway/clusters/1/ca', ctx);
-    await expect(provider.get('/slipway/clusters/1/ca', ctx)).rejects.toSatisfy((e: unknown) => SlipwayError.is(e, 'NotFound'));
+    await expect(provider.get('/slipway/clusters/1/ca', ctx)).rejects.toSatisfy((e: unknown) =>
+      SlipwayError.is(e, 'NotFound'),
+    );
   });
 
   it('generates passwords honouring converge, and refuses types it cannot generate', async () => {
     const provider = new MemoryCredentialProvider();
-    const one = await provider.generate({ name: '/p', type: 'password', parameters: { length: 12, exclude_number: true } }, ctx);
+    const one = await provider.generate(
+      { name: '/p', type: 'password', parameters: { length: 12, exclude_number: true } },
+      ctx,
+    );
     expect(one.value).toMatch(/^[A-Za-z]{12}$/);
-    const same = await provider.generate({ name: '/p', type: 'password', parameters: { length: 12, exclude_number: true } }, ctx);
+    const same = await provider.generate(
+      { name: '/p', type: 'password', parameters: { length: 12, exclude_number: true } },
+      ctx,
+    );
     expect(same.value).toBe(one.value);
     const changed = await provider.generate({ name: '/p', type: 'password', parameters: { length: 16 } }, ctx);
     expect(changed.value).toHaveLength(16);
-    await expect(provider.generate({ name: '/c', type: 'certificate', parameters: { common_name: 'x' } }, ctx))
-      .rejects.toSatisfy((e: unknown) => SlipwayError.is(e, 'Unsupported'));
+    await expect(
+      provider.generate({ name: '/c', type: 'certificate', parameters: { common_name: 'x' } }, ctx),
+    ).rejects.toSatisfy((e: unknown) => SlipwayError.is(e, 'Unsupported'));
   });
 });

@@ -26,14 +26,22 @@ async function measure(name: string, count: number, call: (i: number) => Promise
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-  console.log(`${name.padEnd(44)} n=${String(count).padStart(5)}  median ${at(0.5).toFixed(3).padStart(7)} ms  p99 ${at(0.99).toFixed(3).padStart(7)} ms  mean ${mean.toFixed(3).padStart(7)} ms`);
+  console.log(
+    `${name.padEnd(44)} n=${String(count).padStart(5)}  median ${at(0.5).toFixed(3).padStart(7)} ms  p99 ${at(0.99).toFixed(3).padStart(7)} ms  mean ${mean.toFixed(3).padStart(7)} ms`,
+  );
 }
 
 function settings(index: number): AgentSettings {
   return {
-    agentId: `agent-${randomUUID()}`, clusterId: 'bench', instanceId: `worker-${index}`, group: 'worker', index,
-    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'x'.repeat(1200) }, bootstrap: { token: 'x'.repeat(62), expiresAt: '2099-01-01T00:00:00.000Z' },
-    network: { ip: `10.${Math.floor(index / 60000) + 100}.${Math.floor(index / 250) % 240}.${(index % 250) + 4}` }, heartbeatIntervalMs: 1000,
+    agentId: `agent-${randomUUID()}`,
+    clusterId: 'bench',
+    instanceId: `worker-${index}`,
+    group: 'worker',
+    index,
+    controlPlane: { url: 'https://127.0.0.1:9', caPem: 'x'.repeat(1200) },
+    bootstrap: { token: 'x'.repeat(62), expiresAt: '2099-01-01T00:00:00.000Z' },
+    network: { ip: `10.${Math.floor(index / 60000) + 100}.${Math.floor(index / 250) % 240}.${(index % 250) + 4}` },
+    heartbeatIntervalMs: 1000,
   };
 }
 
@@ -42,41 +50,82 @@ async function main(): Promise<void> {
   const host = await createTestHost({ credentials: fake.credentials });
   const driver = await plugin.create({ ...fake.config, poll_interval_ms: 1 }, host);
   const sdk = new EC2Client({
-    region: fake.region, endpoint: fake.url, maxAttempts: 1,
+    region: fake.region,
+    endpoint: fake.url,
+    maxAttempts: 1,
     credentials: { accessKeyId: fake.accessKey.accessKeyId, secretAccessKey: fake.accessKey.secretAccessKey },
   });
   try {
     const { vmId } = await driver.createVm({
-      agentId: 'bench', stemcellId: `${FAKE_BASE_AMI_ID} light`, resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 0 },
-      network: { ip: '10.250.0.4' }, env: settings(0),
+      agentId: 'bench',
+      stemcellId: `${FAKE_BASE_AMI_ID} light`,
+      resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 0 },
+      network: { ip: '10.250.0.4' },
+      env: settings(0),
     });
-    console.log(`node ${process.version}, ${iterations} iterations, fake at ${fake.url.replace(/:\d+$/, ':PORT')} (zero latency, no agents)`);
+    console.log(
+      `node ${process.version}, ${iterations} iterations, fake at ${fake.url.replace(/:\d+$/, ':PORT')} (zero latency, no agents)`,
+    );
     await measure('HTTP round trip to the fake (unsigned POST)', iterations, () =>
-      fetch(fake.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=DescribeInstances&Version=2016-11-15' }).then((r) => r.text()));
-    await measure('SDK DescribeInstances (one id)', iterations, () => sdk.send(new DescribeInstancesCommand({ InstanceIds: [vmId] })));
+      fetch(fake.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'Action=DescribeInstances&Version=2016-11-15',
+      }).then((r) => r.text()),
+    );
+    await measure('SDK DescribeInstances (one id)', iterations, () =>
+      sdk.send(new DescribeInstancesCommand({ InstanceIds: [vmId] })),
+    );
     await measure('driver.hasVm', iterations, () => driver.hasVm({ vmId }));
     const creates = Math.max(50, Math.floor(iterations / 5));
     let n = 1;
     await measure('SDK RunInstances (same parameters)', creates, () => {
       n += 1;
       const env = settings(n);
-      return sdk.send(new RunInstancesCommand({
-        ImageId: FAKE_BASE_AMI_ID, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, UserData: encodeAgentSettings(env), ClientToken: randomUUID(),
-        PrivateIpAddress: env.network.ip, SubnetId: fake.config.subnet_id, SecurityGroupIds: fake.config.security_group_ids,
-        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: `slipway/bench/${env.instanceId}` }, { Key: 'slipway.agent_id', Value: env.agentId }] }],
-      }));
+      return sdk.send(
+        new RunInstancesCommand({
+          ImageId: FAKE_BASE_AMI_ID,
+          InstanceType: 't3.micro',
+          MinCount: 1,
+          MaxCount: 1,
+          UserData: encodeAgentSettings(env),
+          ClientToken: randomUUID(),
+          PrivateIpAddress: env.network.ip,
+          SubnetId: fake.config.subnet_id,
+          SecurityGroupIds: fake.config.security_group_ids,
+          MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+          TagSpecifications: [
+            {
+              ResourceType: 'instance',
+              Tags: [
+                { Key: 'Name', Value: `slipway/bench/${env.instanceId}` },
+                { Key: 'slipway.agent_id', Value: env.agentId },
+              ],
+            },
+          ],
+        }),
+      );
     });
     await measure('driver.createVm (RunInstances + Describe)', creates, () => {
       n += 1;
       const env = settings(n);
-      return driver.createVm({
-        agentId: env.agentId, stemcellId: `${FAKE_BASE_AMI_ID} light`, resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 0 },
-        network: env.network, env,
-      }, { requestId: randomUUID() });
+      return driver.createVm(
+        {
+          agentId: env.agentId,
+          stemcellId: `${FAKE_BASE_AMI_ID} light`,
+          resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 0 },
+          network: env.network,
+          env,
+        },
+        { requestId: randomUUID() },
+      );
     });
-    await measure('driver.createDisk (CreateVolume + Describe)', creates, () => driver.createDisk({ sizeMb: 1024 }, { requestId: randomUUID() }));
-    console.log(`EC2 requests served: RunInstances ${fake.calls('RunInstances')}, DescribeInstances ${fake.calls('DescribeInstances')}, CreateVolume ${fake.calls('CreateVolume')}, DescribeVolumes ${fake.calls('DescribeVolumes')}`);
+    await measure('driver.createDisk (CreateVolume + Describe)', creates, () =>
+      driver.createDisk({ sizeMb: 1024 }, { requestId: randomUUID() }),
+    );
+    console.log(
+      `EC2 requests served: RunInstances ${fake.calls('RunInstances')}, DescribeInstances ${fake.calls('DescribeInstances')}, CreateVolume ${fake.calls('CreateVolume')}, DescribeVolumes ${fake.calls('DescribeVolumes')}`,
+    );
   } finally {
     sdk.destroy();
     await driver.destroy();

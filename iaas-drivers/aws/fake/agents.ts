@@ -21,10 +21,12 @@ export class VmAgents {
   boot(instanceId: string): void {
     if (!this.enabled || this.agents.has(instanceId)) return;
     const metadata = new Ec2InstanceMetadataService({ baseUrl: this.metadataUrl(instanceId) });
-    const booting = bootSimulatedAgent(metadata, { credentials: this.credentialsOf(instanceId) }).catch((error: unknown) => {
-      this.bootErrors.set(instanceId, error);
-      return undefined;
-    });
+    const booting = bootSimulatedAgent(metadata, { credentials: this.credentialsOf(instanceId) }).catch(
+      (error: unknown) => {
+        this.bootErrors.set(instanceId, error);
+        return undefined;
+      },
+    );
     this.agents.set(instanceId, booting);
   }
 
@@ -44,7 +46,7 @@ export class VmAgents {
 
   private credentialsOf(vm: string): MemoryCredentialStore {
     let store = this.credentialStores.get(vm);
-    if (!store) this.credentialStores.set(vm, store = new MemoryCredentialStore());
+    if (!store) this.credentialStores.set(vm, (store = new MemoryCredentialStore()));
     return store;
   }
 

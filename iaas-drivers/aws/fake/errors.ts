@@ -1,6 +1,10 @@
 /** An EC2 error the fake answers: EC2's code, its message and the HTTP status it comes with. */
 export class Ec2Error extends Error {
-  constructor(readonly code: string, message: string, readonly status = 400) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -17,7 +21,10 @@ export function missingParameter(name: string): Ec2Error {
 }
 
 export function invalidValue(name: string, value: string, why?: string): Ec2Error {
-  return new Ec2Error('InvalidParameterValue', `Value (${value}) for parameter ${name} is invalid.${why ? ` ${why}` : ''}`);
+  return new Ec2Error(
+    'InvalidParameterValue',
+    `Value (${value}) for parameter ${name} is invalid.${why ? ` ${why}` : ''}`,
+  );
 }
 
 /** Checks the shape of an id (`i-` and 8 or 17 hex digits), as EC2 does before looking it up. */

@@ -3,22 +3,97 @@ import { Ec2Error } from './errors.js';
 
 /** The EC2 action behind each contract verb, and a permanent error EC2 really answers for it. */
 export const OPERATION_OF_VERB: Record<IaasVerb, { action: string; permanent: { code: string; message: string } }> = {
-  createStemcell: { action: 'RegisterImage', permanent: { code: 'InvalidParameterValue', message: "Value (arm65) for parameter architecture is invalid. Valid values: i386, x86_64, arm64." } },
-  deleteStemcell: { action: 'DeregisterImage', permanent: { code: 'InvalidParameterValue', message: 'The image is used by an instance in the stopped state and cannot be deregistered.' } },
-  createVm: { action: 'RunInstances', permanent: { code: 'InvalidParameterValue', message: "Invalid value 't3.enormous' for InstanceType." } },
-  deleteVm: { action: 'TerminateInstances', permanent: { code: 'OperationNotPermitted', message: "The instance 'i-0123456789abcdef0' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again." } },
-  hasVm: { action: 'DescribeInstances', permanent: { code: 'InvalidParameterValue', message: "The filter 'instance-state' is invalid" } },
-  rebootVm: { action: 'RebootInstances', permanent: { code: 'UnsupportedOperation', message: 'The instance does not support rebooting while it is hibernated.' } },
-  setVmMetadata: { action: 'CreateTags', permanent: { code: 'InvalidParameterValue', message: "Tag key exceeds the maximum length of 128 characters" } },
-  createDisk: { action: 'CreateVolume', permanent: { code: 'InvalidParameterValue', message: "The volume size is invalid for gp3 volumes: 1 GiB. gp3 volumes must be at least 1 GiB and at most 16384 GiB in size." } },
-  deleteDisk: { action: 'DeleteVolume', permanent: { code: 'InvalidParameterValue', message: 'Volume is a root volume and cannot be deleted while the instance exists.' } },
-  attachDisk: { action: 'AttachVolume', permanent: { code: 'InvalidVolume.ZoneMismatch', message: "The volume 'vol-0123456789abcdef0' is not in the same availability zone as instance 'i-0123456789abcdef0'" } },
-  detachDisk: { action: 'DetachVolume', permanent: { code: 'OperationNotPermitted', message: 'Unable to detach root volume from the instance.' } },
-  hasDisk: { action: 'DescribeVolumes', permanent: { code: 'InvalidParameterValue', message: "The filter 'volume-status' is invalid" } },
-  getDisks: { action: 'DescribeInstances', permanent: { code: 'InvalidParameterValue', message: "The filter 'instance-state' is invalid" } },
-  resizeDisk: { action: 'ModifyVolume', permanent: { code: 'InvalidParameterValue', message: 'New size cannot be smaller than existing size' } },
-  snapshotDisk: { action: 'CreateSnapshot', permanent: { code: 'InvalidParameterValue', message: 'The snapshot description is longer than 255 characters.' } },
-  deleteSnapshot: { action: 'DeleteSnapshot', permanent: { code: 'InvalidSnapshot.InUse', message: 'The snapshot snap-0123456789abcdef0 is currently in use by ami-0123456789abcdef0' } },
+  createStemcell: {
+    action: 'RegisterImage',
+    permanent: {
+      code: 'InvalidParameterValue',
+      message: 'Value (arm65) for parameter architecture is invalid. Valid values: i386, x86_64, arm64.',
+    },
+  },
+  deleteStemcell: {
+    action: 'DeregisterImage',
+    permanent: {
+      code: 'InvalidParameterValue',
+      message: 'The image is used by an instance in the stopped state and cannot be deregistered.',
+    },
+  },
+  createVm: {
+    action: 'RunInstances',
+    permanent: { code: 'InvalidParameterValue', message: "Invalid value 't3.enormous' for InstanceType." },
+  },
+  deleteVm: {
+    action: 'TerminateInstances',
+    permanent: {
+      code: 'OperationNotPermitted',
+      message:
+        "The instance 'i-0123456789abcdef0' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.",
+    },
+  },
+  hasVm: {
+    action: 'DescribeInstances',
+    permanent: { code: 'InvalidParameterValue', message: "The filter 'instance-state' is invalid" },
+  },
+  rebootVm: {
+    action: 'RebootInstances',
+    permanent: {
+      code: 'UnsupportedOperation',
+      message: 'The instance does not support rebooting while it is hibernated.',
+    },
+  },
+  setVmMetadata: {
+    action: 'CreateTags',
+    permanent: { code: 'InvalidParameterValue', message: 'Tag key exceeds the maximum length of 128 characters' },
+  },
+  createDisk: {
+    action: 'CreateVolume',
+    permanent: {
+      code: 'InvalidParameterValue',
+      message:
+        'The volume size is invalid for gp3 volumes: 1 GiB. gp3 volumes must be at least 1 GiB and at most 16384 GiB in size.',
+    },
+  },
+  deleteDisk: {
+    action: 'DeleteVolume',
+    permanent: {
+      code: 'InvalidParameterValue',
+      message: 'Volume is a root volume and cannot be deleted while the instance exists.',
+    },
+  },
+  attachDisk: {
+    action: 'AttachVolume',
+    permanent: {
+      code: 'InvalidVolume.ZoneMismatch',
+      message:
+        "The volume 'vol-0123456789abcdef0' is not in the same availability zone as instance 'i-0123456789abcdef0'",
+    },
+  },
+  detachDisk: {
+    action: 'DetachVolume',
+    permanent: { code: 'OperationNotPermitted', message: 'Unable to detach root volume from the instance.' },
+  },
+  hasDisk: {
+    action: 'DescribeVolumes',
+    permanent: { code: 'InvalidParameterValue', message: "The filter 'volume-status' is invalid" },
+  },
+  getDisks: {
+    action: 'DescribeInstances',
+    permanent: { code: 'InvalidParameterValue', message: "The filter 'instance-state' is invalid" },
+  },
+  resizeDisk: {
+    action: 'ModifyVolume',
+    permanent: { code: 'InvalidParameterValue', message: 'New size cannot be smaller than existing size' },
+  },
+  snapshotDisk: {
+    action: 'CreateSnapshot',
+    permanent: { code: 'InvalidParameterValue', message: 'The snapshot description is longer than 255 characters.' },
+  },
+  deleteSnapshot: {
+    action: 'DeleteSnapshot',
+    permanent: {
+      code: 'InvalidSnapshot.InUse',
+      message: 'The snapshot snap-0123456789abcdef0 is currently in use by ami-0123456789abcdef0',
+    },
+  },
 };
 
 /** An error to answer for an action, as `failNext` takes it. */
@@ -84,7 +159,12 @@ export class FaultPlan {
   }
 
   enqueueInjected(action: string, error: InjectedError, count = 1): void {
-    this.enqueue(action, () => new Ec2Error(error.code, error.message, error.status ?? statusOfCode(error.code)), count, error.lostAnswer ? 'after' : 'before');
+    this.enqueue(
+      action,
+      () => new Ec2Error(error.code, error.message, error.status ?? statusOfCode(error.code)),
+      count,
+      error.lostAnswer ? 'after' : 'before',
+    );
   }
 
   setRates(rates: { throttle?: number; serverError?: number }): void {
@@ -102,7 +182,8 @@ export class FaultPlan {
     if (make) return make();
     const roll = Math.random();
     if (roll < this.rates.throttle) return { error: throttleError(), when: 'before' };
-    if (roll < this.rates.throttle + this.rates.serverError) return { error: serverError(), when: Math.random() < 0.5 ? 'before' : 'after' };
+    if (roll < this.rates.throttle + this.rates.serverError)
+      return { error: serverError(), when: Math.random() < 0.5 ? 'before' : 'after' };
     return undefined;
   }
 

@@ -21,12 +21,17 @@ export function parseFilters<T>(filters: QueryArgs[], spec: FilterSpec<T>): Pars
       throw new Ec2Error('InvalidParameterValue', `The filter '${name}' is invalid`);
     }
     const values = filter.strings('Value');
-    if (values.length === 0) throw new Ec2Error('InvalidParameterValue', `The filter '${name}' requires at least one value`);
+    if (values.length === 0)
+      throw new Ec2Error('InvalidParameterValue', `The filter '${name}' requires at least one value`);
     return { name, patterns: values.map(globToRegExp) };
   });
 }
 
-export function matches<T extends { tags: Map<string, string> }>(resource: T, filters: ParsedFilter[], spec: FilterSpec<T>): boolean {
+export function matches<T extends { tags: Map<string, string> }>(
+  resource: T,
+  filters: ParsedFilter[],
+  spec: FilterSpec<T>,
+): boolean {
   return filters.every(({ name, patterns }) => {
     let values: Array<string | undefined>;
     if (name.startsWith('tag:')) values = [resource.tags.get(name.slice(4))];
@@ -38,7 +43,10 @@ export function matches<T extends { tags: Map<string, string> }>(resource: T, fi
 }
 
 function globToRegExp(value: string): RegExp {
-  const escaped = value.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = value
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -46,11 +54,18 @@ function globToRegExp(value: string): RegExp {
  * EC2's MaxResults / NextToken paging over a list that is already filtered. The token is opaque to clients;
  * here it is the offset.
  */
-export function page<T>(items: T[], args: QueryArgs, limits: { min: number; max: number }): { items: T[]; nextToken?: string } {
+export function page<T>(
+  items: T[],
+  args: QueryArgs,
+  limits: { min: number; max: number },
+): { items: T[]; nextToken?: string } {
   const max = args.int('MaxResults');
   const token = args.str('NextToken');
   if (max !== undefined && max < limits.min) {
-    throw new Ec2Error('InvalidParameterValue', `Value ( ${max} ) for parameter maxResults is invalid. Parameter must be between ${limits.min} and ${limits.max}.`);
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Value ( ${max} ) for parameter maxResults is invalid. Parameter must be between ${limits.min} and ${limits.max}.`,
+    );
   }
   let start = 0;
   if (token !== undefined) {
@@ -67,12 +82,19 @@ export function page<T>(items: T[], args: QueryArgs, limits: { min: number; max:
 }
 
 /** Tags from `TagSpecification.N` for one resource type, checked as EC2 checks them. */
-export function tagsFromSpecifications(args: QueryArgs, resourceType: string, allowed: readonly string[]): Map<string, string> {
+export function tagsFromSpecifications(
+  args: QueryArgs,
+  resourceType: string,
+  allowed: readonly string[],
+): Map<string, string> {
   const tags = new Map<string, string>();
   for (const spec of args.list('TagSpecification')) {
     const type = spec.str('ResourceType') ?? '';
     if (!allowed.includes(type)) {
-      throw new Ec2Error('InvalidParameterValue', `'${type}' is not a valid taggable resource type for this operation.`);
+      throw new Ec2Error(
+        'InvalidParameterValue',
+        `'${type}' is not a valid taggable resource type for this operation.`,
+      );
     }
     if (type !== resourceType) continue;
     for (const tag of spec.list('Tag')) addTag(tags, tag.str('Key') ?? '', tag.str('Value') ?? '');
@@ -82,9 +104,13 @@ export function tagsFromSpecifications(args: QueryArgs, resourceType: string, al
 
 /** EC2's tag rules: 50 per resource, keys 1-128 characters not starting with `aws:`, values up to 256. */
 export function addTag(tags: Map<string, string>, key: string, value: string): void {
-  if (key === '' || key.length > 128) throw new Ec2Error('InvalidParameterValue', `Tag key exceeds the maximum length of 128 characters or is empty`);
-  if (value.length > 256) throw new Ec2Error('InvalidParameterValue', `Tag value exceeds the maximum length of 256 characters`);
-  if (key.toLowerCase().startsWith('aws:')) throw new Ec2Error('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use`);
+  if (key === '' || key.length > 128)
+    throw new Ec2Error('InvalidParameterValue', `Tag key exceeds the maximum length of 128 characters or is empty`);
+  if (value.length > 256)
+    throw new Ec2Error('InvalidParameterValue', `Tag value exceeds the maximum length of 256 characters`);
+  if (key.toLowerCase().startsWith('aws:'))
+    throw new Ec2Error('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use`);
   tags.set(key, value);
-  if (tags.size > 50) throw new Ec2Error('TagLimitExceeded', 'The maximum number of Tags for a resource has been reached.');
+  if (tags.size > 50)
+    throw new Ec2Error('TagLimitExceeded', 'The maximum number of Tags for a resource has been reached.');
 }

@@ -31,7 +31,7 @@ export class FakeInstanceMetadataService {
     this.ctx.calls.set(key, (this.ctx.calls.get(key) ?? 0) + 1);
     const instance = this.ctx.state.instances.get(instanceId);
     // Only a running instance has a metadata service to talk to.
-    if (!instance || instance.state !== 'running') return send(res, 404, 'Not Found');
+    if (instance?.state !== 'running') return send(res, 404, 'Not Found');
     if (rest === '/latest/api/token') {
       if (req.method !== 'PUT') return send(res, 405, 'Method Not Allowed');
       // IMDS refuses token requests that went through a proxy, so a server-side request forgery cannot get one.
@@ -46,7 +46,8 @@ export class FakeInstanceMetadataService {
     const given = req.headers['x-aws-ec2-metadata-token'];
     if (typeof given === 'string') {
       const token = this.tokens.get(given);
-      if (!token || token.instanceId !== instanceId || token.expiresAt <= Date.now()) return send(res, 401, 'Unauthorized');
+      if (!token || token.instanceId !== instanceId || token.expiresAt <= Date.now())
+        return send(res, 401, 'Unauthorized');
     } else if (instance.httpTokens === 'required') {
       return send(res, 401, 'Unauthorized');
     }
@@ -62,7 +63,16 @@ export class FakeInstanceMetadataService {
         return instance.userData === undefined ? undefined : Buffer.from(instance.userData, 'base64').toString('utf8');
       case '/latest/meta-data':
       case '/latest/meta-data/':
-        return ['ami-id', 'hostname', 'instance-id', 'instance-type', 'local-hostname', 'local-ipv4', 'placement/', 'security-groups'].join('\n');
+        return [
+          'ami-id',
+          'hostname',
+          'instance-id',
+          'instance-type',
+          'local-hostname',
+          'local-ipv4',
+          'placement/',
+          'security-groups',
+        ].join('\n');
       case '/latest/meta-data/instance-id':
         return instance.id;
       case '/latest/meta-data/ami-id':
@@ -81,18 +91,40 @@ export class FakeInstanceMetadataService {
       case '/latest/meta-data/security-groups':
         return instance.securityGroupIds.map((id) => state.securityGroups.get(id)?.name ?? id).join('\n');
       case '/latest/dynamic/instance-identity/document':
-        return JSON.stringify({
-          accountId: state.accountId, architecture: instance.architecture, availabilityZone: instance.zone, imageId: instance.imageId,
-          instanceId: instance.id, instanceType: instance.instanceType, pendingTime: instance.launchTime, privateIp: instance.privateIp,
-          region: state.region, version: '2017-09-30',
-        }, null, 2);
+        return JSON.stringify(
+          {
+            accountId: state.accountId,
+            architecture: instance.architecture,
+            availabilityZone: instance.zone,
+            imageId: instance.imageId,
+            instanceId: instance.id,
+            instanceType: instance.instanceType,
+            pendingTime: instance.launchTime,
+            privateIp: instance.privateIp,
+            region: state.region,
+            version: '2017-09-30',
+          },
+          null,
+          2,
+        );
       default:
         return undefined;
     }
   }
 }
 
-function send(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}, contentType = 'text/plain'): void {
-  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(text), server: 'EC2ws' });
+function send(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+  contentType = 'text/plain',
+): void {
+  res.writeHead(status, {
+    ...headers,
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    server: 'EC2ws',
+  });
   res.end(text);
 }

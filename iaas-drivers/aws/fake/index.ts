@@ -16,7 +16,13 @@ import { FakeEc2State, ec2Id, isoNow } from './state.js';
 import { FakeScheduler } from '@slipway/simulation';
 import { createTags, deleteTags } from './tags.js';
 import {
-  attachVolume, createVolume, deleteVolume, describeVolumes, describeVolumesModifications, detachVolume, modifyVolume,
+  attachVolume,
+  createVolume,
+  deleteVolume,
+  describeVolumes,
+  describeVolumesModifications,
+  detachVolume,
+  modifyVolume,
 } from './volumes.js';
 
 export type { InjectedError } from './faults.js';
@@ -87,13 +93,27 @@ export interface AwsFake extends StartedFake<AwsConfig> {
 }
 
 const ACTIONS: Record<string, ActionHandler> = {
-  RunInstances: runInstances, DescribeInstances: describeInstances, TerminateInstances: terminateInstances, RebootInstances: rebootInstances,
-  CreateTags: createTags, DeleteTags: deleteTags,
-  CreateVolume: createVolume, DescribeVolumes: describeVolumes, AttachVolume: attachVolume, DetachVolume: detachVolume,
-  DeleteVolume: deleteVolume, ModifyVolume: modifyVolume, DescribeVolumesModifications: describeVolumesModifications,
-  CreateSnapshot: createSnapshot, DescribeSnapshots: describeSnapshots, DeleteSnapshot: deleteSnapshot,
-  RegisterImage: registerImage, DescribeImages: describeImages, DeregisterImage: deregisterImage,
-  DescribeAvailabilityZones: describeAvailabilityZones, DescribeSubnets: describeSubnets,
+  RunInstances: runInstances,
+  DescribeInstances: describeInstances,
+  TerminateInstances: terminateInstances,
+  RebootInstances: rebootInstances,
+  CreateTags: createTags,
+  DeleteTags: deleteTags,
+  CreateVolume: createVolume,
+  DescribeVolumes: describeVolumes,
+  AttachVolume: attachVolume,
+  DetachVolume: detachVolume,
+  DeleteVolume: deleteVolume,
+  ModifyVolume: modifyVolume,
+  DescribeVolumesModifications: describeVolumesModifications,
+  CreateSnapshot: createSnapshot,
+  DescribeSnapshots: describeSnapshots,
+  DeleteSnapshot: deleteSnapshot,
+  RegisterImage: registerImage,
+  DescribeImages: describeImages,
+  DeregisterImage: deregisterImage,
+  DescribeAvailabilityZones: describeAvailabilityZones,
+  DescribeSubnets: describeSubnets,
 };
 
 /** Starts a wire-level fake of EC2 on 127.0.0.1. */
@@ -105,7 +125,12 @@ export async function startFake(options: FakeAwsOptions = {}): Promise<AwsFake> 
     secretAccessKey: options.accessKey?.secretAccessKey ?? randomBytes(30).toString('base64'),
     ...(options.accessKey?.sessionToken ? { sessionToken: options.accessKey.sessionToken } : {}),
   };
-  const state = new FakeEc2State(String(randomInt(100_000_000, 999_999_999)).padStart(12, '3'), region, zones, ec2Id('vpc'));
+  const state = new FakeEc2State(
+    String(randomInt(100_000_000, 999_999_999)).padStart(12, '3'),
+    region,
+    zones,
+    ec2Id('vpc'),
+  );
   const seeded = seed(state);
   const timings: FakeTimings = {
     pendingMs: options.pendingMs ?? 30,
@@ -122,7 +147,16 @@ export async function startFake(options: FakeAwsOptions = {}): Promise<AwsFake> 
   let baseUrl = '';
   const metadataUrl = (instanceId: string) => `${baseUrl}/imds/${instanceId}`;
   const agents = new VmAgents(metadataUrl, options.bootAgents ?? true);
-  const ctx: FakeContext = { state, scheduler, agents, faults: plan, timings, lag: { ...baseLag }, launchFailures: [], calls: new Map() };
+  const ctx: FakeContext = {
+    state,
+    scheduler,
+    agents,
+    faults: plan,
+    timings,
+    lag: { ...baseLag },
+    launchFailures: [],
+    calls: new Map(),
+  };
   const http = await FakeEc2Server.start(ctx, ACTIONS, accessKey, options.port ?? 0);
   baseUrl = http.url;
 
@@ -136,7 +170,9 @@ export async function startFake(options: FakeAwsOptions = {}): Promise<AwsFake> 
       return permanent.message;
     },
     setFaultRates: (rates) => plan.setRates(rates),
-    setLatency: (ms) => { plan.latencyMs = ms; },
+    setLatency: (ms) => {
+      plan.latencyMs = ms;
+    },
     async killVm(vmId) {
       // The host died: EC2 records an internal error and the instance ends terminated; its EBS volumes detach.
       const instance = state.instances.get(vmId);
@@ -173,14 +209,25 @@ export async function startFake(options: FakeAwsOptions = {}): Promise<AwsFake> 
       security_group_ids: [seeded.nodesGroupId],
       poll_interval_ms: 10,
     },
-    credentials: [{
-      name: FAKE_CREDENTIALS_REF,
-      type: 'json',
-      value: { access_key_id: accessKey.accessKeyId, secret_access_key: accessKey.secretAccessKey, ...(accessKey.sessionToken ? { session_token: accessKey.sessionToken } : {}) },
-    }],
+    credentials: [
+      {
+        name: FAKE_CREDENTIALS_REF,
+        type: 'json',
+        value: {
+          access_key_id: accessKey.accessKeyId,
+          secret_access_key: accessKey.secretAccessKey,
+          ...(accessKey.sessionToken ? { session_token: accessKey.sessionToken } : {}),
+        },
+      },
+    ],
     faults,
     failNext: (action, error, count = 1) => plan.enqueueInjected(action, error, count),
-    failNextLaunch: (reason = { code: 'Server.InsufficientInstanceCapacity', message: 'Server.InsufficientInstanceCapacity: Insufficient capacity.' }) => {
+    failNextLaunch: (
+      reason = {
+        code: 'Server.InsufficientInstanceCapacity',
+        message: 'Server.InsufficientInstanceCapacity: Insufficient capacity.',
+      },
+    ) => {
       ctx.launchFailures.push(reason);
     },
     setConsistencyLag: (ms, missRate = 1) => Object.assign(ctx.lag, { ms, missRate }),
@@ -204,7 +251,13 @@ export async function startFake(options: FakeAwsOptions = {}): Promise<AwsFake> 
 function seed(state: FakeEc2State): { subnetId: string; nodesGroupId: string } {
   state.zones.forEach((zone, index) => {
     const id = ec2Id('subnet');
-    state.subnets.set(id, { id, vpcId: state.vpcId, zone, zoneId: zoneId(state.region, index), cidr: index === 0 ? '10.0.0.0/8' : `172.${16 + index}.0.0/16` });
+    state.subnets.set(id, {
+      id,
+      vpcId: state.vpcId,
+      zone,
+      zoneId: zoneId(state.region, index),
+      cidr: index === 0 ? '10.0.0.0/8' : `172.${16 + index}.0.0/16`,
+    });
   });
   const defaultGroup = ec2Id('sg');
   const nodesGroup = ec2Id('sg');
@@ -214,17 +267,48 @@ function seed(state: FakeEc2State): { subnetId: string; nodesGroupId: string } {
   const created = isoNow();
   const publicSnapshot = 'snap-0b1c2d3e4f5a60718';
   state.snapshots.set(publicSnapshot, {
-    id: publicSnapshot, volumeId: 'vol-ffffffff', volumeSize: 8, state: 'completed', progress: 100, startTime: created,
-    description: 'Canonical, Ubuntu, 22.04 LTS', ownerId: AMAZON_OWNER_ID, encrypted: false, tags: new Map(), createdAt: 0,
+    id: publicSnapshot,
+    volumeId: 'vol-ffffffff',
+    volumeSize: 8,
+    state: 'completed',
+    progress: 100,
+    startTime: created,
+    description: 'Canonical, Ubuntu, 22.04 LTS',
+    ownerId: AMAZON_OWNER_ID,
+    encrypted: false,
+    tags: new Map(),
+    createdAt: 0,
   });
   state.images.set(FAKE_BASE_AMI_ID, {
-    id: FAKE_BASE_AMI_ID, name: 'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-slipway', description: 'Canonical, Ubuntu, 22.04 LTS, amd64',
-    state: 'available', ownerId: AMAZON_OWNER_ID, isPublic: true, architecture: 'x86_64', rootDeviceName: '/dev/sda1', snapshotId: publicSnapshot,
-    rootSize: 8, virtualizationType: 'hvm', enaSupport: true, imdsSupport: 'v2.0', tags: new Map(), creationDate: created, createdAt: 0,
+    id: FAKE_BASE_AMI_ID,
+    name: 'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-slipway',
+    description: 'Canonical, Ubuntu, 22.04 LTS, amd64',
+    state: 'available',
+    ownerId: AMAZON_OWNER_ID,
+    isPublic: true,
+    architecture: 'x86_64',
+    rootDeviceName: '/dev/sda1',
+    snapshotId: publicSnapshot,
+    rootSize: 8,
+    virtualizationType: 'hvm',
+    enaSupport: true,
+    imdsSupport: 'v2.0',
+    tags: new Map(),
+    creationDate: created,
+    createdAt: 0,
   });
   state.snapshots.set(FAKE_ROOT_SNAPSHOT_ID, {
-    id: FAKE_ROOT_SNAPSHOT_ID, volumeId: 'vol-ffffffff', volumeSize: 8, state: 'completed', progress: 100, startTime: created,
-    description: 'slipway stemcell root disk', ownerId: state.accountId, encrypted: false, tags: new Map(), createdAt: 0,
+    id: FAKE_ROOT_SNAPSHOT_ID,
+    volumeId: 'vol-ffffffff',
+    volumeSize: 8,
+    state: 'completed',
+    progress: 100,
+    startTime: created,
+    description: 'slipway stemcell root disk',
+    ownerId: state.accountId,
+    encrypted: false,
+    tags: new Map(),
+    createdAt: 0,
   });
   const [subnetId] = state.subnets.keys();
   return { subnetId: subnetId!, nodesGroupId: nodesGroup };

@@ -33,7 +33,11 @@ export const runInstances: ActionHandler = (args, ctx) => {
   const maxCount = args.int('MaxCount');
   if (minCount === undefined) throw missingParameter('MinCount');
   if (maxCount === undefined) throw missingParameter('MaxCount');
-  if (minCount < 1 || maxCount < minCount) throw new Ec2Error('InvalidParameterValue', `Invalid value '${minCount}' for minCount. Must be between 1 and maxCount (${maxCount})`);
+  if (minCount < 1 || maxCount < minCount)
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Invalid value '${minCount}' for minCount. Must be between 1 and maxCount (${maxCount})`,
+    );
   const token = args.str('ClientToken');
   if (token !== undefined && (token.length === 0 || token.length > 64 || !/^[\x20-\x7e]+$/.test(token))) {
     throw new Ec2Error('InvalidParameterValue', 'Client token must be at most 64 ASCII characters.');
@@ -44,31 +48,50 @@ export const runInstances: ActionHandler = (args, ctx) => {
     const known = state.runTokens.get(token);
     if (known) {
       if (known.fingerprint !== fingerprint) {
-        throw new Ec2Error('IdempotentParameterMismatch', 'The client token you have provided is associated with a resource that is already deleted or has different parameters. Please use a different client token.');
+        throw new Ec2Error(
+          'IdempotentParameterMismatch',
+          'The client token you have provided is associated with a resource that is already deleted or has different parameters. Please use a different client token.',
+        );
       }
-      return reservation(ctx, known.ids.map((id) => state.instanceOrPurged(id)!));
+      return reservation(
+        ctx,
+        known.ids.map((id) => state.instanceOrPurged(id)!),
+      );
     }
   }
   const imageId = args.required('ImageId');
   checkId(imageId, 'ami', 'InvalidAMIID.Malformed');
   const image = state.images.get(imageId);
-  if (!image || image.state !== 'available') throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
+  if (image?.state !== 'available')
+    throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
   const instanceType = args.str('InstanceType') ?? 'm1.small';
-  if (!INSTANCE_TYPES.has(instanceType)) throw new Ec2Error('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
+  if (!INSTANCE_TYPES.has(instanceType))
+    throw new Ec2Error('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
   const subnet = subnetFor(ctx, args);
   const securityGroupIds = args.strings('SecurityGroupId');
   for (const id of securityGroupIds) {
-    if (!state.securityGroups.has(id)) throw new Ec2Error('InvalidGroup.NotFound', `The security group '${id}' does not exist in VPC '${subnet.vpcId}'`);
+    if (!state.securityGroups.has(id))
+      throw new Ec2Error('InvalidGroup.NotFound', `The security group '${id}' does not exist in VPC '${subnet.vpcId}'`);
   }
   const keyName = args.str('KeyName');
-  if (keyName !== undefined && !state.keyPairs.has(keyName)) throw new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${keyName}' does not exist`);
+  if (keyName !== undefined && !state.keyPairs.has(keyName))
+    throw new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${keyName}' does not exist`);
   const userData = args.str('UserData');
   if (userData !== undefined) checkUserData(userData);
   const requestedIp = args.str('PrivateIpAddress');
   if (requestedIp !== undefined) {
-    if (maxCount > 1) throw new Ec2Error('InvalidParameterCombination', 'Network interfaces and an instance-level private IP address should not be specified on the same request, nor more than one instance with one address.');
-    if (!usableInSubnet(subnet.cidr, requestedIp)) throw new Ec2Error('InvalidParameterValue', `Address ${requestedIp} does not fall within the subnet's address range`);
-    if (state.instanceWithIp(subnet.id, requestedIp)) throw new Ec2Error('InvalidIPAddress.InUse', `Address ${requestedIp} is in use.`);
+    if (maxCount > 1)
+      throw new Ec2Error(
+        'InvalidParameterCombination',
+        'Network interfaces and an instance-level private IP address should not be specified on the same request, nor more than one instance with one address.',
+      );
+    if (!usableInSubnet(subnet.cidr, requestedIp))
+      throw new Ec2Error(
+        'InvalidParameterValue',
+        `Address ${requestedIp} does not fall within the subnet's address range`,
+      );
+    if (state.instanceWithIp(subnet.id, requestedIp))
+      throw new Ec2Error('InvalidIPAddress.InUse', `Address ${requestedIp} is in use.`);
   }
   const httpTokens = args.str('MetadataOptions.HttpTokens') ?? (image.imdsSupport === 'v2.0' ? 'required' : 'optional');
   if (httpTokens !== 'required' && httpTokens !== 'optional') throw invalidValue('HttpTokens', httpTokens);
@@ -77,7 +100,10 @@ export const runInstances: ActionHandler = (args, ctx) => {
   const devices = launchDevices(args, image.rootDeviceName, image.rootSize, image.snapshotId);
   const live = state.liveInstances().length;
   if (state.quota.vms !== undefined && live + minCount > state.quota.vms) {
-    throw new Ec2Error('InstanceLimitExceeded', `You have requested more instances (${minCount}) than your current instance limit of ${state.quota.vms} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.`);
+    throw new Ec2Error(
+      'InstanceLimitExceeded',
+      `You have requested more instances (${minCount}) than your current instance limit of ${state.quota.vms} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.`,
+    );
   }
   const count = state.quota.vms === undefined ? maxCount : Math.min(maxCount, state.quota.vms - live);
   const reservationId = ec2Id('r');
@@ -85,23 +111,49 @@ export const runInstances: ActionHandler = (args, ctx) => {
   const launched: FakeInstance[] = [];
   for (let index = 0; index < count; index++) {
     const instance: FakeInstance = {
-      id: ec2Id('i'), reservationId, imageId, instanceType, state: 'pending', stateTransitionReason: '',
-      subnetId: subnet.id, vpcId: subnet.vpcId, zone: subnet.zone,
+      id: ec2Id('i'),
+      reservationId,
+      imageId,
+      instanceType,
+      state: 'pending',
+      stateTransitionReason: '',
+      subnetId: subnet.id,
+      vpcId: subnet.vpcId,
+      zone: subnet.zone,
       privateIp: requestedIp ?? freeAddress(ctx, subnet),
       securityGroupIds: securityGroupIds.length ? securityGroupIds : [defaultGroup(ctx)],
       ...(keyName ? { keyName } : {}),
       ...(args.str('IamInstanceProfile.Name') ? { iamInstanceProfile: args.str('IamInstanceProfile.Name')! } : {}),
       ...(userData !== undefined ? { userData } : {}),
-      httpTokens, tags: new Map(instanceTags), ...(token ? { clientToken: token } : {}),
-      launchTime, rootDeviceName: image.rootDeviceName, architecture: image.architecture, createdAt: Date.now(),
+      httpTokens,
+      tags: new Map(instanceTags),
+      ...(token ? { clientToken: token } : {}),
+      launchTime,
+      rootDeviceName: image.rootDeviceName,
+      architecture: image.architecture,
+      createdAt: Date.now(),
     };
     state.instances.set(instance.id, instance);
     for (const device of devices) {
       const volume: FakeVolume = {
-        id: ec2Id('vol'), size: device.size, zone: subnet.zone, type: device.type, encrypted: device.encrypted,
+        id: ec2Id('vol'),
+        size: device.size,
+        zone: subnet.zone,
+        type: device.type,
+        encrypted: device.encrypted,
         ...(device.snapshotId ? { snapshotId: device.snapshotId } : {}),
-        state: 'in-use', tags: new Map(volumeTags), createTime: launchTime, createdAt: Date.now(), launchVolume: true,
-        attachment: { instanceId: instance.id, device: device.name, state: 'attached', attachTime: launchTime, deleteOnTermination: device.deleteOnTermination },
+        state: 'in-use',
+        tags: new Map(volumeTags),
+        createTime: launchTime,
+        createdAt: Date.now(),
+        launchVolume: true,
+        attachment: {
+          instanceId: instance.id,
+          device: device.name,
+          state: 'attached',
+          attachTime: launchTime,
+          deleteOnTermination: device.deleteOnTermination,
+        },
       };
       state.volumes.set(volume.id, volume);
     }
@@ -115,14 +167,19 @@ export const runInstances: ActionHandler = (args, ctx) => {
 export const describeInstances: ActionHandler = (args, ctx) => {
   const ids = args.strings('InstanceId');
   if (ids.length > 0 && args.str('MaxResults') !== undefined) {
-    throw new Ec2Error('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
+    throw new Ec2Error(
+      'InvalidParameterCombination',
+      'The parameter instancesSet cannot be used with the parameter maxResults',
+    );
   }
   const filters = parseFilters(args.list('Filter'), INSTANCE_FILTERS);
-  const instances = ids.length > 0
-    ? lookUp(ctx, ids).filter((i) => matches(i, filters, INSTANCE_FILTERS))
-    : [...ctx.state.instances.values()].filter((i) => matches(i, filters, INSTANCE_FILTERS) && visible(ctx, i));
+  const instances =
+    ids.length > 0
+      ? lookUp(ctx, ids).filter((i) => matches(i, filters, INSTANCE_FILTERS))
+      : [...ctx.state.instances.values()].filter((i) => matches(i, filters, INSTANCE_FILTERS) && visible(ctx, i));
   const byReservation = new Map<string, FakeInstance[]>();
-  for (const instance of instances) byReservation.set(instance.reservationId, [...(byReservation.get(instance.reservationId) ?? []), instance]);
+  for (const instance of instances)
+    byReservation.set(instance.reservationId, [...(byReservation.get(instance.reservationId) ?? []), instance]);
   const paged = page([...byReservation.values()], args, { min: 5, max: 1000 });
   return {
     reservationSet: paged.items.map((group) => reservation(ctx, group)),
@@ -149,7 +206,10 @@ export const rebootInstances: ActionHandler = (args, ctx) => {
   const instances = lookUp(ctx, ids);
   for (const instance of instances) {
     if (instance.state !== 'running') {
-      throw new Ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in a state from which it can be rebooted.`);
+      throw new Ec2Error(
+        'IncorrectInstanceState',
+        `The instance '${instance.id}' is not in a state from which it can be rebooted.`,
+      );
     }
   }
   for (const instance of instances) {
@@ -188,12 +248,17 @@ function reservation(ctx: FakeContext, instances: FakeInstance[]): XmlObject {
 
 export function instanceXml(ctx: FakeContext, i: FakeInstance): XmlObject {
   const gone = i.state === 'terminated';
-  const groups = i.securityGroupIds.map((id) => ({ groupId: id, groupName: ctx.state.securityGroups.get(id)?.name ?? id }));
+  const groups = i.securityGroupIds.map((id) => ({
+    groupId: id,
+    groupName: ctx.state.securityGroups.get(id)?.name ?? id,
+  }));
   return {
     instanceId: i.id,
     imageId: i.imageId,
     instanceState: stateXml(i.state),
-    privateDnsName: gone ? null : `ip-${i.privateIp.replace(/\./g, '-')}.${ctx.state.region === 'us-east-1' ? 'ec2' : `${ctx.state.region}.compute`}.internal`,
+    privateDnsName: gone
+      ? null
+      : `ip-${i.privateIp.replace(/\./g, '-')}.${ctx.state.region === 'us-east-1' ? 'ec2' : `${ctx.state.region}.compute`}.internal`,
     dnsName: null,
     reason: i.stateTransitionReason || null,
     ...(i.keyName ? { keyName: i.keyName } : {}),
@@ -212,28 +277,49 @@ export function instanceXml(ctx: FakeContext, i: FakeInstance): XmlObject {
     rootDeviceName: i.rootDeviceName,
     blockDeviceMapping: ctx.state.volumesOf(i.id).map((v) => ({
       deviceName: v.attachment!.device,
-      ebs: { volumeId: v.id, status: v.attachment!.state, attachTime: v.attachment!.attachTime, deleteOnTermination: v.attachment!.deleteOnTermination },
+      ebs: {
+        volumeId: v.id,
+        status: v.attachment!.state,
+        attachTime: v.attachment!.attachTime,
+        deleteOnTermination: v.attachment!.deleteOnTermination,
+      },
     })),
     virtualizationType: 'hvm',
     clientToken: i.clientToken ?? null,
     tagSet: tagSet(i.tags),
     hypervisor: 'xen',
-    ...(i.iamInstanceProfile ? { iamInstanceProfile: { arn: `arn:aws:iam::${ctx.state.accountId}:instance-profile/${i.iamInstanceProfile}`, id: 'AIPAFAKEPROFILE0000000' } } : {}),
+    ...(i.iamInstanceProfile
+      ? {
+          iamInstanceProfile: {
+            arn: `arn:aws:iam::${ctx.state.accountId}:instance-profile/${i.iamInstanceProfile}`,
+            id: 'AIPAFAKEPROFILE0000000',
+          },
+        }
+      : {}),
     ebsOptimized: false,
     enaSupport: true,
-    metadataOptions: { state: 'applied', httpTokens: i.httpTokens, httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' },
+    metadataOptions: {
+      state: 'applied',
+      httpTokens: i.httpTokens,
+      httpPutResponseHopLimit: 1,
+      httpEndpoint: 'enabled',
+    },
   };
 }
 
 function subnetFor(ctx: FakeContext, args: QueryArgs): FakeSubnet {
   const zone = args.str('Placement.AvailabilityZone');
-  if (zone !== undefined && !ctx.state.zones.includes(zone)) throw new Ec2Error('InvalidParameterValue', `Invalid availability zone: [${zone}]`);
+  if (zone !== undefined && !ctx.state.zones.includes(zone))
+    throw new Ec2Error('InvalidParameterValue', `Invalid availability zone: [${zone}]`);
   const subnetId = args.str('SubnetId');
   if (subnetId !== undefined) {
     const subnet = ctx.state.subnets.get(subnetId);
     if (!subnet) throw new Ec2Error('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
     if (zone !== undefined && zone !== subnet.zone) {
-      throw new Ec2Error('InvalidParameterValue', `Value (${zone}) for parameter availabilityZone is invalid. Subnet '${subnetId}' is in the availability zone ${subnet.zone}`);
+      throw new Ec2Error(
+        'InvalidParameterValue',
+        `Value (${zone}) for parameter availabilityZone is invalid. Subnet '${subnetId}' is in the availability zone ${subnet.zone}`,
+      );
     }
     return subnet;
   }
@@ -252,7 +338,10 @@ function freeAddress(ctx: FakeContext, subnet: FakeSubnet): string {
     const ip = intToIp(n);
     if (!ctx.state.instanceWithIp(subnet.id, ip)) return ip;
   }
-  throw new Ec2Error('InsufficientFreeAddressesInSubnet', `The specified subnet ${subnet.id} does not have enough free addresses to satisfy the request.`);
+  throw new Ec2Error(
+    'InsufficientFreeAddressesInSubnet',
+    `The specified subnet ${subnet.id} does not have enough free addresses to satisfy the request.`,
+  );
 }
 
 function checkUserData(userData: string): void {
@@ -275,25 +364,41 @@ interface LaunchDevice {
 
 /** The root volume from the AMI plus `BlockDeviceMapping.N` EBS volumes (which may resize the root). */
 function launchDevices(args: QueryArgs, rootDevice: string, rootSize: number, rootSnapshot: string): LaunchDevice[] {
-  const devices: LaunchDevice[] = [{ name: rootDevice, size: rootSize, type: 'gp3', encrypted: false, deleteOnTermination: true, snapshotId: rootSnapshot }];
+  const devices: LaunchDevice[] = [
+    {
+      name: rootDevice,
+      size: rootSize,
+      type: 'gp3',
+      encrypted: false,
+      deleteOnTermination: true,
+      snapshotId: rootSnapshot,
+    },
+  ];
   for (const mapping of args.list('BlockDeviceMapping')) {
     const name = mapping.str('DeviceName');
     if (!name) throw missingParameter('BlockDeviceMapping.DeviceName');
-    if (!/^\/dev\/(sd|xvd)[a-z]{1,2}$/.test(name)) throw invalidValue('deviceName', name, `${name} is not a valid EBS device name.`);
+    if (!/^\/dev\/(sd|xvd)[a-z]{1,2}$/.test(name))
+      throw invalidValue('deviceName', name, `${name} is not a valid EBS device name.`);
     const ebs = mapping.struct('Ebs');
     if (!ebs) continue;
     const size = ebs.int('VolumeSize');
     const existing = devices.find((d) => d.name === name);
     if (existing) {
       if (size !== undefined && size < existing.size) {
-        throw new Ec2Error('InvalidBlockDeviceMapping', `Volume of size ${size}GB is smaller than snapshot '${rootSnapshot}', expect size >= ${existing.size}GB`);
+        throw new Ec2Error(
+          'InvalidBlockDeviceMapping',
+          `Volume of size ${size}GB is smaller than snapshot '${rootSnapshot}', expect size >= ${existing.size}GB`,
+        );
       }
       if (size !== undefined) existing.size = size;
       continue;
     }
     if (size === undefined || size < 1 || size > 16_384) throw invalidValue('volumeSize', String(size));
     devices.push({
-      name, size, type: ebs.str('VolumeType') ?? 'gp2', encrypted: ebs.bool('Encrypted') ?? false,
+      name,
+      size,
+      type: ebs.str('VolumeType') ?? 'gp2',
+      encrypted: ebs.bool('Encrypted') ?? false,
       deleteOnTermination: ebs.bool('DeleteOnTermination') ?? true,
     });
   }

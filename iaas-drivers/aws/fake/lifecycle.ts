@@ -26,8 +26,14 @@ export function scheduleLaunch(ctx: FakeContext, instance: FakeInstance): void {
 export function beginTermination(ctx: FakeContext, instance: FakeInstance): void {
   if (instance.state === 'shutting-down' || instance.state === 'terminated') return;
   instance.state = 'shutting-down';
-  instance.stateTransitionReason = `User initiated (${new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' GMT')})`;
-  instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
+  instance.stateTransitionReason = `User initiated (${new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' GMT')})`;
+  instance.stateReason = {
+    code: 'Client.UserInitiatedShutdown',
+    message: 'Client.UserInitiatedShutdown: User initiated shutdown',
+  };
   void ctx.agents.stop(instance.id);
   ctx.scheduler.later(ctx.timings.shuttingDownMs, () => finishTermination(ctx, instance));
 }

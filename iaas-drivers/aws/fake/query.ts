@@ -46,7 +46,9 @@ export class QueryArgs {
 
   /** A list of strings (`InstanceId.1`, `InstanceId.2`). */
   strings(name: string): string[] {
-    return this.items(name).map((item) => (typeof item === 'string' ? item : '')).filter((s) => s !== '');
+    return this.items(name)
+      .map((item) => (typeof item === 'string' ? item : ''))
+      .filter((s) => s !== '');
   }
 
   /** A list of structures (`Filter.1.Name`...). */
@@ -88,8 +90,12 @@ export class QueryArgs {
   private items(name: string): Array<Node | string> {
     const node = this.node(name);
     if (node === undefined) return [];
-    if (typeof node === 'string') throw new Ec2Error('InvalidParameterValue', `The parameter ${name} must be a list (${name}.1, ${name}.2...)`);
-    return Object.keys(node).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b)).map((k) => node[k]!);
+    if (typeof node === 'string')
+      throw new Ec2Error('InvalidParameterValue', `The parameter ${name} must be a list (${name}.1, ${name}.2...)`);
+    return Object.keys(node)
+      .filter((k) => /^\d+$/.test(k))
+      .sort((a, b) => Number(a) - Number(b))
+      .map((k) => node[k]!);
   }
 }
 

@@ -17,9 +17,18 @@ const MAX_BODY = 1 << 20;
 
 /** The fake's one HTTP server on 127.0.0.1: the EC2 Query API at `/`, IMDS under `/imds/{instance id}`. */
 export class FakeEc2Server {
-  private constructor(private readonly server: Server, readonly url: string, readonly imds: FakeInstanceMetadataService) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly imds: FakeInstanceMetadataService,
+  ) {}
 
-  static async start(ctx: FakeContext, actions: Record<string, ActionHandler>, key: FakeAccessKey, port = 0): Promise<FakeEc2Server> {
+  static async start(
+    ctx: FakeContext,
+    actions: Record<string, ActionHandler>,
+    key: FakeAccessKey,
+    port = 0,
+  ): Promise<FakeEc2Server> {
     const imds = new FakeInstanceMetadataService(ctx);
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
@@ -47,17 +56,28 @@ export class FakeEc2Server {
   }
 }
 
-async function dispatch(ctx: FakeContext, actions: Record<string, ActionHandler>, key: FakeAccessKey, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function dispatch(
+  ctx: FakeContext,
+  actions: Record<string, ActionHandler>,
+  key: FakeAccessKey,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const requestId = randomUUID();
   try {
     const body = await readBody(req);
     if (ctx.faults.latencyMs > 0) await delay(ctx.faults.latencyMs);
     const url = new URL(req.url ?? '/', 'http://fake');
-    verifySigV4({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body }, key, ctx.state.region);
+    verifySigV4(
+      { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body },
+      key,
+      ctx.state.region,
+    );
     const params = new URLSearchParams(url.searchParams);
     if (req.method === 'POST') {
       const type = req.headers['content-type'] ?? '';
-      if (!type.startsWith('application/x-www-form-urlencoded')) throw new Ec2Error('InvalidParameterValue', `Unsupported content type: ${type}`);
+      if (!type.startsWith('application/x-www-form-urlencoded'))
+        throw new Ec2Error('InvalidParameterValue', `Unsupported content type: ${type}`);
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
     } else if (req.method !== 'GET') {
       throw new Ec2Error('InvalidHttpRequest', `The requested HTTP method ${req.method} is not supported`, 405);
@@ -66,7 +86,8 @@ async function dispatch(ctx: FakeContext, actions: Record<string, ActionHandler>
     if (!action) throw new Ec2Error('MissingAction', 'The request must contain the parameter Action');
     const version = params.get('Version');
     if (!version) throw new Ec2Error('MissingParameter', 'The request must contain the parameter Version');
-    if (version !== EC2_API_VERSION) throw new Ec2Error('NoSuchVersion', `The requested version (${version}) of service AmazonEC2 does not exist`);
+    if (version !== EC2_API_VERSION)
+      throw new Ec2Error('NoSuchVersion', `The requested version (${version}) of service AmazonEC2 does not exist`);
     ctx.calls.set(action, (ctx.calls.get(action) ?? 0) + 1);
     const handler = actions[action];
     if (!handler) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
@@ -76,7 +97,14 @@ async function dispatch(ctx: FakeContext, actions: Record<string, ActionHandler>
     if (fault) throw fault.error;
     send(res, 200, responseXml(action, requestId, answer), requestId);
   } catch (error) {
-    const known = error instanceof Ec2Error ? error : new Ec2Error('InternalError', `An internal error has occurred (fake: ${(error as Error)?.message ?? String(error)})`, 500);
+    const known =
+      error instanceof Ec2Error
+        ? error
+        : new Ec2Error(
+            'InternalError',
+            `An internal error has occurred (fake: ${(error as Error)?.message ?? String(error)})`,
+            500,
+          );
     if (res.headersSent) {
       res.destroy();
       return;
@@ -87,7 +115,10 @@ async function dispatch(ctx: FakeContext, actions: Record<string, ActionHandler>
 
 function send(res: ServerResponse, status: number, xml: string, requestId: string): void {
   res.writeHead(status, {
-    'content-type': 'text/xml;charset=UTF-8', 'content-length': Buffer.byteLength(xml), 'x-amzn-requestid': requestId, server: 'AmazonEC2',
+    'content-type': 'text/xml;charset=UTF-8',
+    'content-length': Buffer.byteLength(xml),
+    'x-amzn-requestid': requestId,
+    server: 'AmazonEC2',
   });
   res.end(xml);
 }

@@ -21,12 +21,23 @@ const SNAPSHOT_FILTERS: FilterSpec<FakeSnapshot> = {
 export const createSnapshot: ActionHandler = (args, ctx) => {
   const volumeId = args.required('VolumeId');
   const [volume] = lookUpVolumes(ctx, [volumeId]);
-  if (volume!.state !== 'available' && volume!.state !== 'in-use') throw new Ec2Error('IncorrectState', `Volume '${volumeId}' is in the '${volume!.state}' state.`);
+  if (volume!.state !== 'available' && volume!.state !== 'in-use')
+    throw new Ec2Error('IncorrectState', `Volume '${volumeId}' is in the '${volume!.state}' state.`);
   const description = args.str('Description') ?? '';
-  if (description.length > 255) throw new Ec2Error('InvalidParameterValue', 'The snapshot description is longer than 255 characters.');
+  if (description.length > 255)
+    throw new Ec2Error('InvalidParameterValue', 'The snapshot description is longer than 255 characters.');
   const snapshot: FakeSnapshot = {
-    id: ec2Id('snap'), volumeId, volumeSize: volume!.size, state: 'pending', progress: 0, startTime: isoNow(), description,
-    ownerId: ctx.state.accountId, encrypted: volume!.encrypted, tags: tagsFromSpecifications(args, 'snapshot', ['snapshot']), createdAt: Date.now(),
+    id: ec2Id('snap'),
+    volumeId,
+    volumeSize: volume!.size,
+    state: 'pending',
+    progress: 0,
+    startTime: isoNow(),
+    description,
+    ownerId: ctx.state.accountId,
+    encrypted: volume!.encrypted,
+    tags: tagsFromSpecifications(args, 'snapshot', ['snapshot']),
+    createdAt: Date.now(),
   };
   ctx.state.snapshots.set(snapshot.id, snapshot);
   ctx.scheduler.later(ctx.timings.snapshotMs, () => {
@@ -39,10 +50,12 @@ export const describeSnapshots: ActionHandler = (args, ctx) => {
   const ids = args.strings('SnapshotId');
   const owners = ownerIds(ctx, args);
   const filters = parseFilters(args.list('Filter'), SNAPSHOT_FILTERS);
-  const wanted = (s: FakeSnapshot) => (owners ? owners.includes(s.ownerId) : true) && matches(s, filters, SNAPSHOT_FILTERS);
-  const snapshots = ids.length > 0
-    ? lookUpSnapshots(ctx, ids).filter(wanted)
-    : [...ctx.state.snapshots.values()].filter((s) => wanted(s) && visible(ctx, s));
+  const wanted = (s: FakeSnapshot) =>
+    (owners ? owners.includes(s.ownerId) : true) && matches(s, filters, SNAPSHOT_FILTERS);
+  const snapshots =
+    ids.length > 0
+      ? lookUpSnapshots(ctx, ids).filter(wanted)
+      : [...ctx.state.snapshots.values()].filter((s) => wanted(s) && visible(ctx, s));
   const paged = page(snapshots, args, { min: 5, max: 1000 });
   return { snapshotSet: paged.items.map(snapshotXml), ...(paged.nextToken ? { nextToken: paged.nextToken } : {}) };
 };
@@ -51,7 +64,8 @@ export const deleteSnapshot: ActionHandler = (args, ctx) => {
   const snapshotId = args.str('SnapshotId');
   if (!snapshotId) throw missingParameter('SnapshotId');
   const [snapshot] = lookUpSnapshots(ctx, [snapshotId]);
-  if (snapshot!.ownerId !== ctx.state.accountId) throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403);
+  if (snapshot!.ownerId !== ctx.state.accountId)
+    throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403);
   const user = [...ctx.state.images.values()].find((i) => i.snapshotId === snapshotId);
   if (user) throw new Ec2Error('InvalidSnapshot.InUse', `The snapshot ${snapshotId} is currently in use by ${user.id}`);
   ctx.state.snapshots.delete(snapshotId);
@@ -64,7 +78,11 @@ export function lookUpSnapshots(ctx: FakeContext, ids: string[]): FakeSnapshot[]
     const snapshot = ctx.state.snapshots.get(id);
     return !snapshot || !visible(ctx, snapshot);
   });
-  if (missing.length > 0) throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' ${missing.length > 1 ? 'do' : 'does'} not exist.`);
+  if (missing.length > 0)
+    throw new Ec2Error(
+      'InvalidSnapshot.NotFound',
+      `The snapshot${missing.length > 1 ? 's' : ''} '${missing.join(', ')}' ${missing.length > 1 ? 'do' : 'does'} not exist.`,
+    );
   return ids.map((id) => ctx.state.snapshots.get(id)!);
 }
 
@@ -77,7 +95,15 @@ export function ownerIds(ctx: FakeContext, args: QueryArgs, name = 'Owner'): str
 
 function snapshotXml(s: FakeSnapshot): XmlObject {
   return {
-    snapshotId: s.id, volumeId: s.volumeId, status: s.state, startTime: s.startTime, progress: `${s.progress}%`,
-    ownerId: s.ownerId, volumeSize: s.volumeSize, description: s.description, encrypted: s.encrypted, tagSet: tagSet(s.tags),
+    snapshotId: s.id,
+    volumeId: s.volumeId,
+    status: s.state,
+    startTime: s.startTime,
+    progress: `${s.progress}%`,
+    ownerId: s.ownerId,
+    volumeSize: s.volumeSize,
+    description: s.description,
+    encrypted: s.encrypted,
+    tagSet: tagSet(s.tags),
   };
 }

@@ -4,7 +4,12 @@ export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'termi
 
 /** EC2's numeric state codes (the low byte of `instanceState.code`). */
 export const INSTANCE_STATE_CODES: Record<InstanceStateName, number> = {
-  pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80,
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
 };
 
 /** An EC2 instance as the fake holds it. */
@@ -158,17 +163,23 @@ export class FakeEc2State {
 
   /** Instances that count against the instance limit. */
   liveInstances(): FakeInstance[] {
-    return [...this.instances.values()].filter((i) => i.state === 'pending' || i.state === 'running' || i.state === 'shutting-down' || i.state === 'stopping');
+    return [...this.instances.values()].filter(
+      (i) => i.state === 'pending' || i.state === 'running' || i.state === 'shutting-down' || i.state === 'stopping',
+    );
   }
 
   /** The instance holding a private address in a subnet, terminated ones having released theirs. */
   instanceWithIp(subnetId: string, ip: string): FakeInstance | undefined {
-    return [...this.instances.values()].find((i) => i.subnetId === subnetId && i.privateIp === ip && i.state !== 'terminated');
+    return [...this.instances.values()].find(
+      (i) => i.subnetId === subnetId && i.privateIp === ip && i.state !== 'terminated',
+    );
   }
 
   /** The volumes attached (or attaching, or detaching) to an instance: its block device mapping. */
   volumesOf(instanceId: string): FakeVolume[] {
-    return [...this.volumes.values()].filter((v) => v.attachment?.instanceId === instanceId && v.attachment.state !== 'detached');
+    return [...this.volumes.values()].filter(
+      (v) => v.attachment?.instanceId === instanceId && v.attachment.state !== 'detached',
+    );
   }
 
   /** Volumes that count against the volume limit: the ones CreateVolume made that still exist. */

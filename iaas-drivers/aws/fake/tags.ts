@@ -45,7 +45,8 @@ function taggable(ctx: FakeContext, id: string): Map<string, string> {
       return lookUpSnapshots(ctx, [id])[0]!.tags;
     case 'ami': {
       const image = ctx.state.images.get(id);
-      if (!image || image.ownerId !== ctx.state.accountId) throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
+      if (!image || image.ownerId !== ctx.state.accountId)
+        throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
       return image.tags;
     }
     default:

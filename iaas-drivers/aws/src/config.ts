@@ -64,7 +64,11 @@ export const configSchema: JsonSchema = {
   properties: {
     region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', description: 'EC2 region, e.g. eu-west-1' },
     endpoint: { type: 'string', pattern: '^https?://', description: 'EC2 endpoint URL (private regions, fakes)' },
-    credentials_ref: { type: 'string', minLength: 1, description: 'credential name of {access_key_id, secret_access_key, session_token?}' },
+    credentials_ref: {
+      type: 'string',
+      minLength: 1,
+      description: 'credential name of {access_key_id, secret_access_key, session_token?}',
+    },
     availability_zone: { type: 'string', minLength: 1 },
     subnet_id: { type: 'string', pattern: '^subnet-[0-9a-z]+$' },
     security_group_ids: { type: 'array', items: { type: 'string', pattern: '^sg-[0-9a-z]+$' } },

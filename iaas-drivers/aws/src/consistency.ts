@@ -22,7 +22,10 @@ interface Entry {
 export class RecentResources {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly clock: Clock, private readonly windowMs: number) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly windowMs: number,
+  ) {}
 
   remember(id: string, tags: Record<string, string> = {}): void {
     this.prune();
@@ -62,7 +65,8 @@ export class RecentResources {
   /** Young ids starting with `prefix` (`i-`, `vol-`) whose tags hold every pair of `tags`. */
   matching(prefix: string, tags: Record<string, string>): Array<{ id: string; tags: Record<string, string> }> {
     this.prune();
-    return [...this.entries].filter(([id, entry]) => id.startsWith(prefix) && Object.entries(tags).every(([k, v]) => entry.tags[k] === v))
+    return [...this.entries]
+      .filter(([id, entry]) => id.startsWith(prefix) && Object.entries(tags).every(([k, v]) => entry.tags[k] === v))
       .map(([id, entry]) => ({ id, tags: { ...entry.tags } }));
   }
 

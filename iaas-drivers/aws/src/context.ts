@@ -20,7 +20,9 @@ export function stringProperty(properties: Record<string, unknown> | undefined, 
 
 export function stringListProperty(properties: Record<string, unknown> | undefined, key: string): string[] | undefined {
   const value = properties?.[key];
-  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')
+    ? (value as string[])
+    : undefined;
 }
 
 export function numberProperty(properties: Record<string, unknown> | undefined, key: string): number | undefined {
@@ -30,5 +32,11 @@ export function numberProperty(properties: Record<string, unknown> | undefined, 
 
 /** The poll settings of a verb. */
 export function pollOptions(ctx: AwsContext, what: string, signal?: AbortSignal) {
-  return { clock: ctx.clock, intervalMs: ctx.config.poll_interval_ms, timeoutMs: ctx.config.operation_timeout_seconds * 1000, what, signal };
+  return {
+    clock: ctx.clock,
+    intervalMs: ctx.config.poll_interval_ms,
+    timeoutMs: ctx.config.operation_timeout_seconds * 1000,
+    what,
+    signal,
+  };
 }

@@ -1,5 +1,13 @@
 import type { CreateVolumeCommandInput, Instance, Volume, VolumeState, VolumeType } from '@aws-sdk/client-ec2';
-import { SlipwayError, assertNever, throwIfAborted, type CallOptions, type CloudInventory, type CreateDiskInput, type DiskHint } from '@slipway/contracts';
+import {
+  SlipwayError,
+  assertNever,
+  throwIfAborted,
+  type CallOptions,
+  type CloudInventory,
+  type CreateDiskInput,
+  type DiskHint,
+} from '@slipway/contracts';
 import { numberProperty, pollOptions, stringProperty, type AwsContext } from './context.js';
 import { PLUGIN } from './errors.js';
 import { MANAGED_TAG, REQUEST_ID_TAG, clientToken, gibFromMib, tagList, tagRecord } from './naming.js';
@@ -42,14 +50,21 @@ export class DiskOperations {
     };
     for (let generation = 0; generation < MAX_GENERATIONS; generation++) {
       const token = requestId ? clientToken('disk', requestId, generation) : undefined;
-      const volume = await this.ctx.ec2.createVolume({ ...params, ...(token ? { ClientToken: token } : {}) }, { signal, permanent: 'DiskError' });
+      const volume = await this.ctx.ec2.createVolume(
+        { ...params, ...(token ? { ClientToken: token } : {}) },
+        { signal, permanent: 'DiskError' },
+      );
       if (token && (GONE.has(volume.State) || volume.State === 'error')) continue;
       const id = volume.VolumeId!;
       this.ctx.recent.remember(id, tagRecord(tags));
       await this.waitCreated(id, signal);
       return { diskId: id };
     }
-    throw new SlipwayError('DiskError', `request ${requestId} already created ${MAX_GENERATIONS} volumes that are gone; use a new requestId`, { plugin: PLUGIN });
+    throw new SlipwayError(
+      'DiskError',
+      `request ${requestId} already created ${MAX_GENERATIONS} volumes that are gone; use a new requestId`,
+      { plugin: PLUGIN },
+    );
   }
 
   /** Refuses an attached volume with `Conflict`; a volume already deleting or gone is success. */
@@ -63,7 +78,11 @@ export class DiskOperations {
     }
     const holders = activeAttachments(volume);
     if (holders.length > 0 || volume.State === 'in-use') {
-      throw new SlipwayError('Conflict', `EBS volume ${diskId} is attached to ${holders.map((a) => a.InstanceId).join(', ') || 'an instance'}; detach it first`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'Conflict',
+        `EBS volume ${diskId} is attached to ${holders.map((a) => a.InstanceId).join(', ') || 'an instance'}; detach it first`,
+        { plugin: PLUGIN },
+      );
     }
     if (!GONE.has(volume.State)) await this.ctx.ec2.deleteVolume(diskId, { signal, permanent: 'DiskError' });
     this.ctx.recent.forget(diskId);
@@ -78,24 +97,36 @@ export class DiskOperations {
     const { signal } = options;
     const hint: DiskHint = { kind: 'volumeId', volumeId: diskId };
     let volume = await this.requireVolume(diskId, signal);
-    const settling = () => activeAttachments(volume).some((a) => a.State === 'attaching' || a.State === 'detaching' || a.State === 'busy');
+    const settling = () =>
+      activeAttachments(volume).some((a) => a.State === 'attaching' || a.State === 'detaching' || a.State === 'busy');
     if (settling()) volume = await this.waitSettled(diskId, signal);
     const current = activeAttachments(volume);
     if (current.some((a) => a.InstanceId === vmId)) return { hint };
     if (current[0]) {
-      throw new SlipwayError('Conflict', `EBS volume ${diskId} is attached to another instance (${current[0].InstanceId})`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'Conflict',
+        `EBS volume ${diskId} is attached to another instance (${current[0].InstanceId})`,
+        { plugin: PLUGIN },
+      );
     }
     const instance = await this.requireInstance(vmId, signal);
     await this.ctx.ec2.attachVolume(diskId, vmId, freeDevice(instance), { signal, permanent: 'DiskError' });
-    await pollUntil(async () => {
-      const now = await this.requireVolume(diskId, signal);
-      const attachment = (now.Attachments ?? []).find((a) => a.InstanceId === vmId);
-      if (attachment?.State === 'attached') return true;
-      if (!attachment || attachment.State === 'detached' || attachment.State === 'detaching') {
-        throw new SlipwayError('DiskError', `EBS volume ${diskId} is ${now.State}, not attached to instance ${vmId}, after AttachVolume`, { plugin: PLUGIN });
-      }
-      return undefined;
-    }, pollOptions(this.ctx, `volume ${diskId} to attach to ${vmId}`, signal));
+    await pollUntil(
+      async () => {
+        const now = await this.requireVolume(diskId, signal);
+        const attachment = (now.Attachments ?? []).find((a) => a.InstanceId === vmId);
+        if (attachment?.State === 'attached') return true;
+        if (!attachment || attachment.State === 'detached' || attachment.State === 'detaching') {
+          throw new SlipwayError(
+            'DiskError',
+            `EBS volume ${diskId} is ${now.State}, not attached to instance ${vmId}, after AttachVolume`,
+            { plugin: PLUGIN },
+          );
+        }
+        return undefined;
+      },
+      pollOptions(this.ctx, `volume ${diskId} to attach to ${vmId}`, signal),
+    );
     return { hint };
   }
 
@@ -124,10 +155,13 @@ export class DiskOperations {
         if (!(code === 'IncorrectState' || (typeof code === 'string' && code.endsWith('.NotFound')))) throw error;
       }
     }
-    await pollUntil(async () => {
-      const now = await this.ctx.ec2.describeVolume(diskId, { signal });
-      return !now || !activeAttachments(now).some((a) => a.InstanceId === vmId) ? true : undefined;
-    }, pollOptions(this.ctx, `volume ${diskId} to detach from ${vmId}`, signal));
+    await pollUntil(
+      async () => {
+        const now = await this.ctx.ec2.describeVolume(diskId, { signal });
+        return !now || !activeAttachments(now).some((a) => a.InstanceId === vmId) ? true : undefined;
+      },
+      pollOptions(this.ctx, `volume ${diskId} to detach from ${vmId}`, signal),
+    );
   }
 
   async exists(diskId: string, options: CallOptions = {}): Promise<boolean> {
@@ -141,7 +175,12 @@ export class DiskOperations {
     const instance = await this.requireInstance(vmId, options.signal);
     const own = new Set([deviceKey(instance.RootDeviceName), deviceKey(EPHEMERAL_DEVICE)]);
     return (instance.BlockDeviceMappings ?? [])
-      .filter((m) => m.Ebs?.VolumeId && !own.has(deviceKey(m.DeviceName)) && (m.Ebs.Status === 'attached' || m.Ebs.Status === 'attaching'))
+      .filter(
+        (m) =>
+          m.Ebs?.VolumeId &&
+          !own.has(deviceKey(m.DeviceName)) &&
+          (m.Ebs.Status === 'attached' || m.Ebs.Status === 'attaching'),
+      )
       .map((m) => m.Ebs!.VolumeId!);
   }
 
@@ -153,29 +192,43 @@ export class DiskOperations {
     const size = volume.Size ?? 0;
     if (size === target) return;
     if (size > target) {
-      throw new SlipwayError('InvalidInput', `EBS volume ${diskId} has ${size} GiB; EBS cannot shrink it to ${target} GiB`, { plugin: PLUGIN, field: 'sizeMb' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `EBS volume ${diskId} has ${size} GiB; EBS cannot shrink it to ${target} GiB`,
+        { plugin: PLUGIN, field: 'sizeMb' },
+      );
     }
     await this.ctx.ec2.modifyVolume(diskId, target, { signal, permanent: 'DiskError' });
-    await pollUntil(async () => {
-      const modification = await this.ctx.ec2.describeVolumeModification(diskId, { signal });
-      const state = modification?.ModificationState;
-      switch (state) {
-        case undefined:
-        case 'modifying':
-          return undefined;
-        case 'optimizing':
-        case 'completed':
-          return (modification?.TargetSize ?? 0) >= target ? true : undefined;
-        case 'failed':
-          throw new SlipwayError('DiskError', `EBS volume ${diskId} modification to ${target} GiB failed: ${modification?.StatusMessage ?? 'no status message'}`, { plugin: PLUGIN });
-        default:
-          return assertNever(state, 'volume modification state');
-      }
-    }, pollOptions(this.ctx, `volume ${diskId} to grow to ${target} GiB`, signal));
+    await pollUntil(
+      async () => {
+        const modification = await this.ctx.ec2.describeVolumeModification(diskId, { signal });
+        const state = modification?.ModificationState;
+        switch (state) {
+          case undefined:
+          case 'modifying':
+            return undefined;
+          case 'optimizing':
+          case 'completed':
+            return (modification?.TargetSize ?? 0) >= target ? true : undefined;
+          case 'failed':
+            throw new SlipwayError(
+              'DiskError',
+              `EBS volume ${diskId} modification to ${target} GiB failed: ${modification?.StatusMessage ?? 'no status message'}`,
+              { plugin: PLUGIN },
+            );
+          default:
+            return assertNever(state, 'volume modification state');
+        }
+      },
+      pollOptions(this.ctx, `volume ${diskId} to grow to ${target} GiB`, signal),
+    );
   }
 
   async list(tags: Record<string, string>, signal?: AbortSignal): Promise<CloudInventory['disks']> {
-    const filters = Object.entries({ ...tags, [MANAGED_TAG]: 'true' }).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] }));
+    const filters = Object.entries({ ...tags, [MANAGED_TAG]: 'true' }).map(([key, value]) => ({
+      Name: `tag:${key}`,
+      Values: [value],
+    }));
     const volumes = (await this.ctx.ec2.describeVolumes(filters, { signal })).filter((v) => !GONE.has(v.State));
     const disks: CloudInventory['disks'] = volumes.map((v) => diskEntry(v));
     const listed = new Set(disks.map((d) => d.diskId));
@@ -190,40 +243,51 @@ export class DiskOperations {
 
   /** Waits through `creating` (and through EC2 not showing the new volume yet); an `error` volume is deleted and reported. */
   private async waitCreated(diskId: string, signal?: AbortSignal): Promise<Volume> {
-    return pollUntil(async () => {
-      const volume = await this.ctx.ec2.describeVolume(diskId, { signal });
-      if (!volume) {
-        if (this.ctx.recent.isYoung(diskId)) return undefined;
-        throw new SlipwayError('DiskError', `EBS volume ${diskId} disappeared while creating`, { plugin: PLUGIN, retryable: true });
-      }
-      const state = volume.State;
-      switch (state) {
-        case undefined:
-        case 'creating':
-          return undefined;
-        case 'available':
-        case 'in-use':
-          return volume;
-        case 'error':
-          await this.ctx.ec2.deleteVolume(diskId, {}).catch((error: unknown) => {
-            this.ctx.logger.warn('could not delete the failed volume', { volumeId: diskId, error: String(error) });
+    return pollUntil(
+      async () => {
+        const volume = await this.ctx.ec2.describeVolume(diskId, { signal });
+        if (!volume) {
+          if (this.ctx.recent.isYoung(diskId)) return undefined;
+          throw new SlipwayError('DiskError', `EBS volume ${diskId} disappeared while creating`, {
+            plugin: PLUGIN,
+            retryable: true,
           });
-          this.ctx.recent.forget(diskId);
-          throw new SlipwayError('DiskError', `EBS volume ${diskId} went to error while creating`, { plugin: PLUGIN });
-        case 'deleting':
-        case 'deleted':
-          throw new SlipwayError('DiskError', `EBS volume ${diskId} is ${state} while creating`, { plugin: PLUGIN });
-        default:
-          return assertNever(state, 'volume state');
-      }
-    }, pollOptions(this.ctx, `volume ${diskId} to be available`, signal));
+        }
+        const state = volume.State;
+        switch (state) {
+          case undefined:
+          case 'creating':
+            return undefined;
+          case 'available':
+          case 'in-use':
+            return volume;
+          case 'error':
+            await this.ctx.ec2.deleteVolume(diskId, {}).catch((error: unknown) => {
+              this.ctx.logger.warn('could not delete the failed volume', { volumeId: diskId, error: String(error) });
+            });
+            this.ctx.recent.forget(diskId);
+            throw new SlipwayError('DiskError', `EBS volume ${diskId} went to error while creating`, {
+              plugin: PLUGIN,
+            });
+          case 'deleting':
+          case 'deleted':
+            throw new SlipwayError('DiskError', `EBS volume ${diskId} is ${state} while creating`, { plugin: PLUGIN });
+          default:
+            return assertNever(state, 'volume state');
+        }
+      },
+      pollOptions(this.ctx, `volume ${diskId} to be available`, signal),
+    );
   }
 
   private async waitSettled(diskId: string, signal?: AbortSignal): Promise<Volume> {
-    return pollUntil(async () => {
-      const volume = await this.requireVolume(diskId, signal);
-      return activeAttachments(volume).some((a) => a.State !== 'attached') ? undefined : volume;
-    }, pollOptions(this.ctx, `volume ${diskId} to finish attaching or detaching`, signal));
+    return pollUntil(
+      async () => {
+        const volume = await this.requireVolume(diskId, signal);
+        return activeAttachments(volume).some((a) => a.State !== 'attached') ? undefined : volume;
+      },
+      pollOptions(this.ctx, `volume ${diskId} to finish attaching or detaching`, signal),
+    );
   }
 
   private async requireVolume(diskId: string, signal?: AbortSignal): Promise<Volume> {
@@ -247,11 +311,19 @@ export class DiskOperations {
       const zone = (await this.ctx.ec2.describeInstance(input.vmId, { signal }))?.Placement?.AvailabilityZone;
       if (zone) return zone;
     }
-    const configured = stringProperty(input.cloudProperties, 'availability_zone') ?? this.ctx.config.availability_zone ?? await this.zoneOfSubnet(signal);
+    const configured =
+      stringProperty(input.cloudProperties, 'availability_zone') ??
+      this.ctx.config.availability_zone ??
+      (await this.zoneOfSubnet(signal));
     if (configured) return configured;
-    throw new SlipwayError('InvalidInput', 'no availability zone for the disk: give a vmId or zone, or set availability_zone or subnet_id in the config', {
-      plugin: PLUGIN, field: 'availability_zone',
-    });
+    throw new SlipwayError(
+      'InvalidInput',
+      'no availability zone for the disk: give a vmId or zone, or set availability_zone or subnet_id in the config',
+      {
+        plugin: PLUGIN,
+        field: 'availability_zone',
+      },
+    );
   }
 
   /** The configured subnet's zone, looked up once. */
@@ -261,7 +333,9 @@ export class DiskOperations {
     if (!this.subnetZone) {
       const pending = this.ctx.ec2.describeSubnet(subnetId, { signal }).then((s) => s?.AvailabilityZone);
       this.subnetZone = pending;
-      pending.catch(() => { if (this.subnetZone === pending) this.subnetZone = undefined; });
+      pending.catch(() => {
+        if (this.subnetZone === pending) this.subnetZone = undefined;
+      });
     }
     return this.subnetZone;
   }
@@ -281,7 +355,10 @@ function freeDevice(instance: Instance): string {
   const used = new Set((instance.BlockDeviceMappings ?? []).map((m) => deviceKey(m.DeviceName)));
   used.add(deviceKey(instance.RootDeviceName));
   const letter = [...DEVICE_LETTERS].find((l) => !used.has(l));
-  if (!letter) throw new SlipwayError('DiskError', `EC2 instance ${instance.InstanceId} has no free device name in /dev/sd[f-p]`, { plugin: PLUGIN });
+  if (!letter)
+    throw new SlipwayError('DiskError', `EC2 instance ${instance.InstanceId} has no free device name in /dev/sd[f-p]`, {
+      plugin: PLUGIN,
+    });
   return `/dev/sd${letter}`;
 }
 

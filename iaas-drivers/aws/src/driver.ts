@@ -1,6 +1,14 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type {
-  CallOptions, CloudInventory, CreateDiskInput, CreateStemcellInput, CreateVmInput, CreatedVm, DiskHint, IaasDriver, IaasInfo,
+  CallOptions,
+  CloudInventory,
+  CreateDiskInput,
+  CreateStemcellInput,
+  CreateVmInput,
+  CreatedVm,
+  DiskHint,
+  IaasDriver,
+  IaasInfo,
 } from '@slipway/contracts';
 import type { AwsContext } from './context.js';
 import { DiskOperations } from './disks.js';
@@ -18,7 +26,10 @@ export class AwsIaasDriver implements IaasDriver {
   private readonly snapshots: SnapshotOperations;
   private readonly stemcells: StemcellOperations;
 
-  constructor(private readonly ctx: AwsContext, private readonly client: EC2Client) {
+  constructor(
+    private readonly ctx: AwsContext,
+    private readonly client: EC2Client,
+  ) {
     this.vms = new VmOperations(ctx);
     this.disks = new DiskOperations(ctx);
     this.snapshots = new SnapshotOperations(ctx);
@@ -31,7 +42,9 @@ export class AwsIaasDriver implements IaasDriver {
       name: 'aws',
       apiVersion: 2,
       stemcellFormats: ['aws-light', 'aws-ebs-snapshot'],
-      zones: zones.filter((z) => z.State === 'available' && (z.ZoneType ?? 'availability-zone') === 'availability-zone').map((z) => z.ZoneName!),
+      zones: zones
+        .filter((z) => z.State === 'available' && (z.ZoneType ?? 'availability-zone') === 'availability-zone')
+        .map((z) => z.ZoneName!),
     };
   }
 
@@ -91,7 +104,10 @@ export class AwsIaasDriver implements IaasDriver {
     return this.disks.resize(input.diskId, input.sizeMb, options);
   }
 
-  snapshotDisk(input: { diskId: string; metadata?: Record<string, string> }, options?: CallOptions): Promise<{ snapshotId: string }> {
+  snapshotDisk(
+    input: { diskId: string; metadata?: Record<string, string> },
+    options?: CallOptions,
+  ): Promise<{ snapshotId: string }> {
     return this.snapshots.create(input.diskId, input.metadata, options);
   }
 
@@ -100,7 +116,10 @@ export class AwsIaasDriver implements IaasDriver {
   }
 
   async listResources(input: { tags: Record<string, string> }, options: CallOptions = {}): Promise<CloudInventory> {
-    const [vms, disks] = await Promise.all([this.vms.list(input.tags, options.signal), this.disks.list(input.tags, options.signal)]);
+    const [vms, disks] = await Promise.all([
+      this.vms.list(input.tags, options.signal),
+      this.disks.list(input.tags, options.signal),
+    ]);
     return { vms, disks };
   }
 

@@ -6,7 +6,14 @@ import { AwsIaasDriver } from './driver.js';
 import { Ec2Api } from './ec2.js';
 import { PLUGIN } from './errors.js';
 
-export { configSchema, resolveConfig, type AwsConfig, type AwsCredential, type ResolvedAwsConfig, type VolumeType } from './config.js';
+export {
+  configSchema,
+  resolveConfig,
+  type AwsConfig,
+  type AwsCredential,
+  type ResolvedAwsConfig,
+  type VolumeType,
+} from './config.js';
 export { AwsIaasDriver } from './driver.js';
 export { faultToError, launchFailure, readFault, type Ec2Fault } from './errors.js';
 export { clientToken } from './naming.js';
@@ -31,7 +38,7 @@ export default definePlugin<'iaas', AwsConfig>({
       // The engine owns retries, backoff and timeouts: one attempt per call.
       maxAttempts: 1,
       credentials: async () => {
-        const credential = first ?? await readCredential(resolved, host);
+        const credential = first ?? (await readCredential(resolved, host));
         first = undefined;
         return {
           accessKeyId: credential.access_key_id,
@@ -43,29 +50,42 @@ export default definePlugin<'iaas', AwsConfig>({
       },
     });
     const recent = new RecentResources(host.clock, resolved.consistency_window_seconds * 1000);
-    return new AwsIaasDriver({
-      ec2: new Ec2Api(client, recent),
-      config: resolved,
-      clock: host.clock,
-      logger: host.logger.child({ plugin: PLUGIN, iaas: host.instanceName }),
-      recent,
-    }, client);
+    return new AwsIaasDriver(
+      {
+        ec2: new Ec2Api(client, recent),
+        config: resolved,
+        clock: host.clock,
+        logger: host.logger.child({ plugin: PLUGIN, iaas: host.instanceName }),
+        recent,
+      },
+      client,
+    );
   },
 });
 
 async function readCredential(config: AwsConfig, host: PluginHost): Promise<AwsCredential> {
   if (!host.credentials) {
-    throw new SlipwayError('InvalidConfig', 'the AWS driver needs a credential provider to read credentials_ref', { plugin: PLUGIN, field: 'credentials_ref' });
+    throw new SlipwayError('InvalidConfig', 'the AWS driver needs a credential provider to read credentials_ref', {
+      plugin: PLUGIN,
+      field: 'credentials_ref',
+    });
   }
   const credential = await host.credentials.get(config.credentials_ref, { actor: 'slipway:engine' });
   const value = credential.value as Partial<Record<keyof AwsCredential, unknown>> | null;
-  const missing = (['access_key_id', 'secret_access_key'] as const).filter((field) => typeof value?.[field] !== 'string' || value[field] === '');
+  const missing = (['access_key_id', 'secret_access_key'] as const).filter(
+    (field) => typeof value?.[field] !== 'string' || value[field] === '',
+  );
   const badToken = value?.session_token !== undefined && typeof value.session_token !== 'string';
   if (credential.type !== 'json' || missing.length > 0 || badToken) {
-    throw new SlipwayError('InvalidConfig', `credential ${config.credentials_ref} must be a json credential with access_key_id, secret_access_key and optionally session_token${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`, {
-      plugin: PLUGIN, field: 'credentials_ref',
-      hint: `slipway credentials set ${config.credentials_ref} --type json --value '{"access_key_id":"AKIA…","secret_access_key":"…"}'`,
-    });
+    throw new SlipwayError(
+      'InvalidConfig',
+      `credential ${config.credentials_ref} must be a json credential with access_key_id, secret_access_key and optionally session_token${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
+      {
+        plugin: PLUGIN,
+        field: 'credentials_ref',
+        hint: `slipway credentials set ${config.credentials_ref} --type json --value '{"access_key_id":"AKIA…","secret_access_key":"…"}'`,
+      },
+    );
   }
   return value as AwsCredential;
 }

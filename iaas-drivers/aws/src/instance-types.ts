@@ -32,9 +32,14 @@ export function selectInstanceType(resources: VmResources, named: string | undef
   if (named) return named;
   const fit = CATALOG.find((t) => t.vcpus >= resources.cpu && t.memoryMib >= resources.memoryMb);
   if (!fit) {
-    throw new SlipwayError('VmCreationFailed', `no instance type in the driver's catalogue has ${resources.cpu} vCPUs and ${resources.memoryMb} MiB; name one in the plan (cloud_properties.instance_type)`, {
-      plugin: PLUGIN, field: 'resources',
-    });
+    throw new SlipwayError(
+      'VmCreationFailed',
+      `no instance type in the driver's catalogue has ${resources.cpu} vCPUs and ${resources.memoryMb} MiB; name one in the plan (cloud_properties.instance_type)`,
+      {
+        plugin: PLUGIN,
+        field: 'resources',
+      },
+    );
   }
   return fit.name;
 }

@@ -41,7 +41,10 @@ export class Ec2InstanceMetadataService implements MetadataSource {
     try {
       return decodeAgentSettings(text);
     } catch (error) {
-      throw new SlipwayError('InvalidConfig', 'the instance\'s user data is not Slipway agent settings', { plugin: PLUGIN, cause: error });
+      throw new SlipwayError('InvalidConfig', "the instance's user data is not Slipway agent settings", {
+        plugin: PLUGIN,
+        cause: error,
+      });
     }
   }
 
@@ -61,7 +64,11 @@ export class Ec2InstanceMetadataService implements MetadataSource {
         continue;
       }
       if (response.status === 404) {
-        throw new SlipwayError('NotFound', `IMDS has no ${path} for this instance${path === '/latest/user-data' ? ' (was it launched without UserData?)' : ''}`, { plugin: PLUGIN });
+        throw new SlipwayError(
+          'NotFound',
+          `IMDS has no ${path} for this instance${path === '/latest/user-data' ? ' (was it launched without UserData?)' : ''}`,
+          { plugin: PLUGIN },
+        );
       }
       if (!response.ok) throw statusError(path, response.status, text);
       return text;
@@ -71,11 +78,18 @@ export class Ec2InstanceMetadataService implements MetadataSource {
   private async sessionToken(signal?: AbortSignal): Promise<string> {
     // Renewed a minute before IMDS would refuse it.
     if (this.token && this.token.expiresAt - 60_000 > Date.now()) return this.token.value;
-    const response = await this.fetch('/latest/api/token', { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': String(this.ttlSeconds) } }, signal);
+    const response = await this.fetch(
+      '/latest/api/token',
+      { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': String(this.ttlSeconds) } },
+      signal,
+    );
     const text = await response.text();
     if (!response.ok) throw statusError('/latest/api/token', response.status, text);
     const granted = Number(response.headers.get('x-aws-ec2-metadata-token-ttl-seconds') ?? this.ttlSeconds);
-    this.token = { value: text.trim(), expiresAt: Date.now() + (Number.isFinite(granted) ? granted : this.ttlSeconds) * 1000 };
+    this.token = {
+      value: text.trim(),
+      expiresAt: Date.now() + (Number.isFinite(granted) ? granted : this.ttlSeconds) * 1000,
+    };
     return this.token.value;
   }
 
@@ -84,18 +98,32 @@ export class Ec2InstanceMetadataService implements MetadataSource {
     try {
       return await fetch(this.base + path, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (error) {
-      if (signal?.aborted) throw new SlipwayError('Cancelled', 'reading the instance metadata service was aborted', { plugin: PLUGIN, cause: error });
+      if (signal?.aborted)
+        throw new SlipwayError('Cancelled', 'reading the instance metadata service was aborted', {
+          plugin: PLUGIN,
+          cause: error,
+        });
       // IMDS answers once the instance's network is up: worth trying again.
       const reason = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : (error as Error).message;
-      throw new SlipwayError('Retryable', `cannot reach the EC2 instance metadata service at ${this.base}: ${reason}`, { plugin: PLUGIN, cause: error });
+      throw new SlipwayError('Retryable', `cannot reach the EC2 instance metadata service at ${this.base}: ${reason}`, {
+        plugin: PLUGIN,
+        cause: error,
+      });
     }
   }
 }
 
 function statusError(path: string, status: number, text: string): SlipwayError {
-  const message = `EC2 instance metadata service ${path}: ${status} ${text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200)}`;
+  const message = `EC2 instance metadata service ${path}: ${status} ${text
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200)}`;
   if (status === 403) {
-    return new SlipwayError('CloudError', message, { plugin: PLUGIN, hint: 'IMDS is disabled for this instance, or the request came through a proxy (X-Forwarded-For); launch it with HttpEndpoint=enabled.' });
+    return new SlipwayError('CloudError', message, {
+      plugin: PLUGIN,
+      hint: 'IMDS is disabled for this instance, or the request came through a proxy (X-Forwarded-For); launch it with HttpEndpoint=enabled.',
+    });
   }
   return new SlipwayError(status >= 500 || status === 429 ? 'Retryable' : 'CloudError', message, { plugin: PLUGIN });
 }

@@ -22,7 +22,9 @@ export async function pollUntil<T>(check: () => Promise<T | undefined>, options:
     const result = await check();
     if (result !== undefined) return result;
     if (options.clock.now() >= deadline) {
-      throw new SlipwayError('Timeout', `waited ${Math.round(options.timeoutMs / 1000)} s for ${options.what}`, { plugin: PLUGIN });
+      throw new SlipwayError('Timeout', `waited ${Math.round(options.timeoutMs / 1000)} s for ${options.what}`, {
+        plugin: PLUGIN,
+      });
     }
     await sleep(options.clock, options.intervalMs, options.signal);
   }
@@ -40,5 +42,6 @@ async function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<vo
 }
 
 function cancelledIf(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new SlipwayError('Cancelled', 'the operation was aborted', { plugin: PLUGIN, cause: signal.reason });
+  if (signal?.aborted)
+    throw new SlipwayError('Cancelled', 'the operation was aborted', { plugin: PLUGIN, cause: signal.reason });
 }

@@ -1,6 +1,13 @@
 import type { BlockDeviceMapping, Instance, InstanceStateName, RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import {
-  SlipwayError, assertNever, encodeAgentSettings, throwIfAborted, type CallOptions, type CloudInventory, type CreateVmInput, type CreatedVm,
+  SlipwayError,
+  assertNever,
+  encodeAgentSettings,
+  throwIfAborted,
+  type CallOptions,
+  type CloudInventory,
+  type CreateVmInput,
+  type CreatedVm,
 } from '@slipway/contracts';
 import { pollOptions, stringListProperty, stringProperty, type AwsContext } from './context.js';
 import { PLUGIN, launchFailure } from './errors.js';
@@ -36,14 +43,21 @@ export class VmOperations {
     const { params, tags } = this.launchParameters(input, requestId);
     for (let generation = 0; generation < MAX_GENERATIONS; generation++) {
       const token = requestId ? clientToken('vm', requestId, generation) : undefined;
-      const launched = await this.ctx.ec2.runInstances({ ...params, ...(token ? { ClientToken: token } : {}) }, { signal, permanent: 'VmCreationFailed' });
+      const launched = await this.ctx.ec2.runInstances(
+        { ...params, ...(token ? { ClientToken: token } : {}) },
+        { signal, permanent: 'VmCreationFailed' },
+      );
       const id = launched.InstanceId!;
       // A fresh launch is pending; a token answered with a dead instance belongs to an earlier attempt.
       if (token && GONE.has(launched.State?.Name)) continue;
       this.ctx.recent.remember(id, tags);
       return this.createdVm(await this.waitRunning(id, signal));
     }
-    throw new SlipwayError('VmCreationFailed', `request ${requestId} already launched ${MAX_GENERATIONS} instances that all terminated; use a new requestId`, { plugin: PLUGIN });
+    throw new SlipwayError(
+      'VmCreationFailed',
+      `request ${requestId} already launched ${MAX_GENERATIONS} instances that all terminated; use a new requestId`,
+      { plugin: PLUGIN },
+    );
   }
 
   /** TerminateInstances; with `wait_for_termination`, waits for `terminated` so the private IP is free again. */
@@ -56,10 +70,13 @@ export class VmOperations {
     }
     this.ctx.recent.forget(vmId);
     if (!this.ctx.config.wait_for_termination) return;
-    await pollUntil(async () => {
-      const instance = await this.ctx.ec2.describeInstance(vmId, { signal });
-      return !instance || instance.State?.Name === 'terminated' ? true : undefined;
-    }, pollOptions(this.ctx, `instance ${vmId} to be terminated`, signal));
+    await pollUntil(
+      async () => {
+        const instance = await this.ctx.ec2.describeInstance(vmId, { signal });
+        return !instance || instance.State?.Name === 'terminated' ? true : undefined;
+      },
+      pollOptions(this.ctx, `instance ${vmId} to be terminated`, signal),
+    );
   }
 
   /** Shutting-down and terminated instances do not exist for the contract; an unseen new one does. */
@@ -86,27 +103,42 @@ export class VmOperations {
    */
   async list(tags: Record<string, string>, signal?: AbortSignal): Promise<CloudInventory['vms']> {
     const filters = [
-      ...Object.entries({ ...tags, [MANAGED_TAG]: 'true' }).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+      ...Object.entries({ ...tags, [MANAGED_TAG]: 'true' }).map(([key, value]) => ({
+        Name: `tag:${key}`,
+        Values: [value],
+      })),
       { Name: 'instance-state-name', Values: ['pending', 'running', 'shutting-down', 'stopping', 'stopped'] },
     ];
     const instances = await this.ctx.ec2.describeInstances(filters, { signal });
-    const vms = instances.map((i) => ({ vmId: i.InstanceId!, metadata: tagRecord(i.Tags), state: i.State?.Name ?? 'unknown' }));
+    const vms = instances.map((i) => ({
+      vmId: i.InstanceId!,
+      metadata: tagRecord(i.Tags),
+      state: i.State?.Name ?? 'unknown',
+    }));
     const listed = new Set(vms.map((v) => v.vmId));
     for (const recent of this.ctx.recent.matching('i-', tags)) {
       if (listed.has(recent.id)) continue;
       const instance = await this.ctx.ec2.describeInstance(recent.id, { signal });
       if (instance && GONE.has(instance.State?.Name)) continue;
-      vms.push(instance
-        ? { vmId: recent.id, metadata: tagRecord(instance.Tags), state: instance.State?.Name ?? 'unknown' }
-        : { vmId: recent.id, metadata: recent.tags, state: 'pending' });
+      vms.push(
+        instance
+          ? { vmId: recent.id, metadata: tagRecord(instance.Tags), state: instance.State?.Name ?? 'unknown' }
+          : { vmId: recent.id, metadata: recent.tags, state: 'pending' },
+      );
     }
     return vms;
   }
 
-  private launchParameters(input: CreateVmInput, requestId: string | undefined): { params: RunInstancesCommandInput; tags: Record<string, string> } {
+  private launchParameters(
+    input: CreateVmInput,
+    requestId: string | undefined,
+  ): { params: RunInstancesCommandInput; tags: Record<string, string> } {
     const { config } = this.ctx;
     const properties = input.cloudProperties;
-    const instanceType = selectInstanceType(input.resources, stringProperty(properties, 'instance_type') ?? input.resources.instanceType);
+    const instanceType = selectInstanceType(
+      input.resources,
+      stringProperty(properties, 'instance_type') ?? input.resources.instanceType,
+    );
     const subnetId = stringProperty(properties, 'subnet_id') ?? config.subnet_id;
     const securityGroupIds = stringListProperty(properties, 'security_group_ids') ?? config.security_group_ids;
     const zone = input.zone ?? stringProperty(properties, 'availability_zone') ?? config.availability_zone;
@@ -123,8 +155,12 @@ export class VmOperations {
       devices.push({
         DeviceName: EPHEMERAL_DEVICE,
         Ebs: {
-          VolumeSize: gibFromMib(input.resources.ephemeralDiskMb), VolumeType: config.volume_type, DeleteOnTermination: true,
-          ...(config.encrypted ? { Encrypted: true, ...(config.kms_key_arn ? { KmsKeyId: config.kms_key_arn } : {}) } : {}),
+          VolumeSize: gibFromMib(input.resources.ephemeralDiskMb),
+          VolumeType: config.volume_type,
+          DeleteOnTermination: true,
+          ...(config.encrypted
+            ? { Encrypted: true, ...(config.kms_key_arn ? { KmsKeyId: config.kms_key_arn } : {}) }
+            : {}),
         },
       });
     }
@@ -151,35 +187,45 @@ export class VmOperations {
 
   /** Waits through `pending` (and through EC2 not showing the new instance yet). */
   private async waitRunning(id: string, signal?: AbortSignal): Promise<Instance> {
-    return pollUntil(async () => {
-      const instance = await this.ctx.ec2.describeInstance(id, { signal });
-      if (!instance) {
-        if (this.ctx.recent.isYoung(id)) return undefined;
-        throw new SlipwayError('VmCreationFailed', `EC2 instance ${id} disappeared while launching`, { plugin: PLUGIN, retryable: true });
-      }
-      const state = instance.State?.Name;
-      switch (state) {
-        case undefined:
-        case 'pending':
-          return undefined;
-        case 'running':
-          return instance;
-        case 'shutting-down':
-        case 'terminated':
-          this.ctx.recent.forget(id);
-          throw launchFailure(id, instance.StateReason);
-        case 'stopping':
-        case 'stopped':
-          // Not a state a fresh launch reaches on its own: clean up what we created, then report.
-          await this.ctx.ec2.terminateInstance(id, {}).catch((error: unknown) => {
-            this.ctx.logger.warn('could not terminate the failed instance', { instanceId: id, error: String(error) });
+    return pollUntil(
+      async () => {
+        const instance = await this.ctx.ec2.describeInstance(id, { signal });
+        if (!instance) {
+          if (this.ctx.recent.isYoung(id)) return undefined;
+          throw new SlipwayError('VmCreationFailed', `EC2 instance ${id} disappeared while launching`, {
+            plugin: PLUGIN,
+            retryable: true,
           });
-          this.ctx.recent.forget(id);
-          throw new SlipwayError('VmCreationFailed', `EC2 instance ${id} went to ${state} while launching: ${instance.StateReason?.Message ?? 'no state reason'}`, { plugin: PLUGIN });
-        default:
-          return assertNever(state, 'instance state');
-      }
-    }, pollOptions(this.ctx, `instance ${id} to be running`, signal));
+        }
+        const state = instance.State?.Name;
+        switch (state) {
+          case undefined:
+          case 'pending':
+            return undefined;
+          case 'running':
+            return instance;
+          case 'shutting-down':
+          case 'terminated':
+            this.ctx.recent.forget(id);
+            throw launchFailure(id, instance.StateReason);
+          case 'stopping':
+          case 'stopped':
+            // Not a state a fresh launch reaches on its own: clean up what we created, then report.
+            await this.ctx.ec2.terminateInstance(id, {}).catch((error: unknown) => {
+              this.ctx.logger.warn('could not terminate the failed instance', { instanceId: id, error: String(error) });
+            });
+            this.ctx.recent.forget(id);
+            throw new SlipwayError(
+              'VmCreationFailed',
+              `EC2 instance ${id} went to ${state} while launching: ${instance.StateReason?.Message ?? 'no state reason'}`,
+              { plugin: PLUGIN },
+            );
+          default:
+            return assertNever(state, 'instance state');
+        }
+      },
+      pollOptions(this.ctx, `instance ${id} to be running`, signal),
+    );
   }
 
   private createdVm(instance: Instance): CreatedVm {
@@ -200,7 +246,12 @@ export function imageIdOf(stemcellId: string): string {
 
 /** A NotFound for something this process created moments ago: retry later rather than act on a false absence. */
 export function notVisibleYet(kind: string, id: string, action: string): SlipwayError {
-  return new SlipwayError('Retryable', `EC2 does not show ${kind} ${id} yet (created moments ago; EC2 is eventually consistent); cannot ${action} it until it does`, {
-    plugin: PLUGIN, details: { id },
-  });
+  return new SlipwayError(
+    'Retryable',
+    `EC2 does not show ${kind} ${id} yet (created moments ago; EC2 is eventually consistent); cannot ${action} it until it does`,
+    {
+      plugin: PLUGIN,
+      details: { id },
+    },
+  );
 }

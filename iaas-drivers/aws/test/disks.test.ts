@@ -7,7 +7,13 @@ describe('persistent disks on EBS', () => {
   let t: DriverUnderTest;
   let vmId: string;
   beforeAll(async () => {
-    t = await startDriver({ config: { encrypted: true, kms_key_arn: 'arn:aws:kms:us-east-1:111122223333:key/slipway', default_tags: { team: 'platform' } } });
+    t = await startDriver({
+      config: {
+        encrypted: true,
+        kms_key_arn: 'arn:aws:kms:us-east-1:111122223333:key/slipway',
+        default_tags: { team: 'platform' },
+      },
+    });
     vmId = (await t.driver.createVm(vmInput())).vmId;
   });
   afterEach(() => t.fake.faults.reset());
@@ -15,30 +21,52 @@ describe('persistent disks on EBS', () => {
 
   it('creates an encrypted gp3 volume of whole GiB, rounded up, tagged, with a ClientToken', async () => {
     const requestId = randomUUID();
-    const { diskId } = await t.driver.createDisk({ sizeMb: 1500, metadata: { 'slipway.cluster': 'c-1' } }, { requestId });
+    const { diskId } = await t.driver.createDisk(
+      { sizeMb: 1500, metadata: { 'slipway.cluster': 'c-1' } },
+      { requestId },
+    );
     const volume = t.fake.state.volumes.get(diskId)!;
     expect(volume).toMatchObject({
-      size: 2, type: 'gp3', encrypted: true, kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/slipway', state: 'available',
+      size: 2,
+      type: 'gp3',
+      encrypted: true,
+      kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/slipway',
+      state: 'available',
       clientToken: clientToken('disk', requestId, 0),
     });
-    expect(Object.fromEntries(volume.tags)).toEqual({ team: 'platform', 'slipway.cluster': 'c-1', 'slipway.request_id': requestId, 'slipway.managed': 'true' });
+    expect(Object.fromEntries(volume.tags)).toEqual({
+      team: 'platform',
+      'slipway.cluster': 'c-1',
+      'slipway.request_id': requestId,
+      'slipway.managed': 'true',
+    });
   });
 
   it('returns the same volume for a repeated request id, one volume on EC2', async () => {
     const requestId = randomUUID();
     const first = await t.driver.createDisk({ sizeMb: 1024 }, { requestId });
-    t.fake.failNext('CreateVolume', { code: 'InternalError', message: 'An internal error has occurred', lostAnswer: true });
+    t.fake.failNext('CreateVolume', {
+      code: 'InternalError',
+      message: 'An internal error has occurred',
+      lostAnswer: true,
+    });
     expect((await failure(t.driver.createDisk({ sizeMb: 1024 }, { requestId }))).retryable).toBe(true);
     const second = await t.driver.createDisk({ sizeMb: 1024 }, { requestId });
     expect(second.diskId).toBe(first.diskId);
-    expect([...t.fake.state.volumes.values()].filter((v) => v.tags.get('slipway.request_id') === requestId)).toHaveLength(1);
+    expect(
+      [...t.fake.state.volumes.values()].filter((v) => v.tags.get('slipway.request_id') === requestId),
+    ).toHaveLength(1);
   });
 
-  it('creates the disk in the zone of its VM, and else in the configured subnet\'s zone', async () => {
+  it("creates the disk in the zone of its VM, and else in the configured subnet's zone", async () => {
     const zoneB = [...t.fake.state.subnets.values()].find((s) => s.zone === 'us-east-1b')!;
-    const vm = await t.driver.createVm(vmInput({
-      network: { ip: '172.17.0.10' }, zone: 'us-east-1b', cloudProperties: { subnet_id: zoneB.id },
-    }));
+    const vm = await t.driver.createVm(
+      vmInput({
+        network: { ip: '172.17.0.10' },
+        zone: 'us-east-1b',
+        cloudProperties: { subnet_id: zoneB.id },
+      }),
+    );
     expect(vm.zone).toBe('us-east-1b');
     const near = await t.driver.createDisk({ sizeMb: 1024, vmId: vm.vmId });
     expect(t.fake.state.volumes.get(near.diskId)!.zone).toBe('us-east-1b');
@@ -46,16 +74,21 @@ describe('persistent disks on EBS', () => {
     const loose = await t.driver.createDisk({ sizeMb: 1024 });
     await t.driver.createDisk({ sizeMb: 1024 });
     expect(t.fake.state.volumes.get(loose.diskId)!.zone).toBe('us-east-1a');
-    expect(t.fake.calls('DescribeSubnets') - subnets, 'the subnet\'s zone is looked up once').toBeLessThanOrEqual(1);
+    expect(t.fake.calls('DescribeSubnets') - subnets, "the subnet's zone is looked up once").toBeLessThanOrEqual(1);
   });
 
   it('attaches at the next free /dev/sd[f-p], hints the volume id and lists only persistent disks', async () => {
     const first = await t.driver.createDisk({ sizeMb: 1024, vmId });
     const second = await t.driver.createDisk({ sizeMb: 1024, vmId });
-    expect(await t.driver.attachDisk({ vmId, diskId: first.diskId })).toEqual({ hint: { kind: 'volumeId', volumeId: first.diskId } });
+    expect(await t.driver.attachDisk({ vmId, diskId: first.diskId })).toEqual({
+      hint: { kind: 'volumeId', volumeId: first.diskId },
+    });
     await t.driver.attachDisk({ vmId, diskId: second.diskId });
     expect(t.fake.state.volumes.get(first.diskId)!.attachment).toMatchObject({ device: '/dev/sdf', state: 'attached' });
-    expect(t.fake.state.volumes.get(second.diskId)!.attachment).toMatchObject({ device: '/dev/sdg', state: 'attached' });
+    expect(t.fake.state.volumes.get(second.diskId)!.attachment).toMatchObject({
+      device: '/dev/sdg',
+      state: 'attached',
+    });
     expect((await t.driver.getDisks({ vmId })).sort()).toEqual([first.diskId, second.diskId].sort());
     await t.driver.detachDisk({ vmId, diskId: first.diskId });
     await t.driver.detachDisk({ vmId, diskId: second.diskId });
@@ -76,11 +109,13 @@ describe('persistent disks on EBS', () => {
     await t.driver.deleteDisk({ diskId });
   });
 
-  it('keeps EC2\'s message when the volume is in another zone than the instance', async () => {
+  it("keeps EC2's message when the volume is in another zone than the instance", async () => {
     const { diskId } = await t.driver.createDisk({ sizeMb: 1024, zone: 'us-east-1b' });
     const error = await failure(t.driver.attachDisk({ vmId, diskId }));
     expect(error.code).toBe('DiskError');
-    expect(error.message).toContain(`InvalidVolume.ZoneMismatch: The volume '${diskId}' is not in the same availability zone as instance '${vmId}'`);
+    expect(error.message).toContain(
+      `InvalidVolume.ZoneMismatch: The volume '${diskId}' is not in the same availability zone as instance '${vmId}'`,
+    );
   });
 
   it('grows an attached volume with ModifyVolume, skips a resize that rounds to the same size, refuses to shrink', async () => {

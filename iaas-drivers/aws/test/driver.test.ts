@@ -11,7 +11,9 @@ const decode = (base64: string) => JSON.parse(Buffer.from(base64, 'base64').toSt
 
 describe('VMs on EC2', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver({ config: { default_tags: { team: 'platform', 'slipway.cluster': 'overridden' } } }); });
+  beforeAll(async () => {
+    t = await startDriver({ config: { default_tags: { team: 'platform', 'slipway.cluster': 'overridden' } } });
+  });
   afterEach(() => t.fake.faults.reset());
   afterAll(() => t.stop());
 
@@ -23,29 +25,45 @@ describe('VMs on EC2', () => {
     expect(instance.state).toBe('running');
     expect(decode(instance.userData!)).toEqual(input.env);
     expect(instance).toMatchObject({
-      instanceType: 't3.large', privateIp: input.network.ip, subnetId: t.fake.config.subnet_id,
-      securityGroupIds: t.fake.config.security_group_ids, httpTokens: 'required', clientToken: clientToken('vm', requestId, 0),
+      instanceType: 't3.large',
+      privateIp: input.network.ip,
+      subnetId: t.fake.config.subnet_id,
+      securityGroupIds: t.fake.config.security_group_ids,
+      httpTokens: 'required',
+      clientToken: clientToken('vm', requestId, 0),
     });
     expect(Object.fromEntries(instance.tags)).toEqual({
-      team: 'platform', 'slipway.cluster': 'c-1', Name: `slipway/c-1/${input.env.instanceId}`,
-      'slipway.agent_id': input.agentId, 'slipway.request_id': requestId, 'slipway.managed': 'true',
+      team: 'platform',
+      'slipway.cluster': 'c-1',
+      Name: `slipway/c-1/${input.env.instanceId}`,
+      'slipway.agent_id': input.agentId,
+      'slipway.request_id': requestId,
+      'slipway.managed': 'true',
     });
     expect(created).toEqual({ vmId: instance.id, ip: input.network.ip, zone: 'us-east-1a' });
   });
 
   it('names the zones EC2 offers', async () => {
-    expect(await t.driver.info()).toEqual({ name: 'aws', apiVersion: 2, stemcellFormats: ['aws-light', 'aws-ebs-snapshot'], zones: ['us-east-1a', 'us-east-1b'] });
+    expect(await t.driver.info()).toEqual({
+      name: 'aws',
+      apiVersion: 2,
+      stemcellFormats: ['aws-light', 'aws-ebs-snapshot'],
+      zones: ['us-east-1a', 'us-east-1b'],
+    });
   });
 
-  it('gives the VM an ephemeral EBS volume that dies with it, beside the AMI\'s root volume', async () => {
+  it("gives the VM an ephemeral EBS volume that dies with it, beside the AMI's root volume", async () => {
     const { vmId } = await t.driver.createVm(vmInput({ resources: { cpu: 2, memoryMb: 4096, ephemeralDiskMb: 5000 } }));
     const volumes = t.fake.state.volumesOf(vmId);
-    expect(volumes.map((v) => [v.attachment!.device, v.size, v.attachment!.deleteOnTermination])).toEqual([['/dev/sda1', 8, true], ['/dev/sdb', 5, true]]);
+    expect(volumes.map((v) => [v.attachment!.device, v.size, v.attachment!.deleteOnTermination])).toEqual([
+      ['/dev/sda1', 8, true],
+      ['/dev/sdb', 5, true],
+    ]);
     expect(t.fake.state.instances.get(vmId)!.instanceType).toBe('t3.medium');
     expect(await t.driver.getDisks({ vmId }), 'root and ephemeral volumes are not persistent disks').toEqual([]);
   });
 
-  it('returns the same instance for a repeated request id, through EC2\'s ClientToken', async () => {
+  it("returns the same instance for a repeated request id, through EC2's ClientToken", async () => {
     const input = vmInput();
     const requestId = `task-42/step-create-vm/${'x'.repeat(80)}`;
     const before = t.fake.calls('RunInstances');
@@ -61,7 +79,11 @@ describe('VMs on EC2', () => {
   it('finds the instance of a RunInstances whose answer was lost', async () => {
     const input = vmInput();
     const requestId = randomUUID();
-    t.fake.failNext('RunInstances', { code: 'InternalError', message: 'An internal error has occurred', lostAnswer: true });
+    t.fake.failNext('RunInstances', {
+      code: 'InternalError',
+      message: 'An internal error has occurred',
+      lostAnswer: true,
+    });
     const error = await failure(t.driver.createVm(input, { requestId }));
     expect(error).toMatchObject({ code: 'Retryable', retryable: true });
     const launched = [...t.fake.state.instances.values()].filter((i) => i.tags.get('slipway.request_id') === requestId);
@@ -85,11 +107,13 @@ describe('VMs on EC2', () => {
     expect(await t.driver.hasVm({ vmId: retried.vmId })).toBe(true);
   });
 
-  it('refuses the same request id with other parameters, keeping EC2\'s IdempotentParameterMismatch', async () => {
+  it("refuses the same request id with other parameters, keeping EC2's IdempotentParameterMismatch", async () => {
     const requestId = randomUUID();
     const env = placeholderSettings();
     await t.driver.createVm(vmInput({}, env), { requestId });
-    const error = await failure(t.driver.createVm(vmInput({ cloudProperties: { instance_type: 'm5.large' } }, env), { requestId }));
+    const error = await failure(
+      t.driver.createVm(vmInput({ cloudProperties: { instance_type: 'm5.large' } }, env), { requestId }),
+    );
     expect(error.code).toBe('Conflict');
     expect(error.details).toMatchObject({ cloudCode: 'IdempotentParameterMismatch' });
     expect(error.hint).toContain('new requestId');
@@ -99,7 +123,10 @@ describe('VMs on EC2', () => {
     const { vmId } = await t.driver.createVm(vmInput(), { requestId: randomUUID() });
     await t.driver.setVmMetadata({ vmId, metadata: { 'slipway.instance': 'worker/3', 'slipway.cluster': 'c-2' } });
     expect(Object.fromEntries(t.fake.state.instances.get(vmId)!.tags)).toMatchObject({
-      'slipway.instance': 'worker/3', 'slipway.cluster': 'c-2', 'slipway.agent_id': expect.any(String), team: 'platform',
+      'slipway.instance': 'worker/3',
+      'slipway.cluster': 'c-2',
+      'slipway.agent_id': expect.any(String),
+      team: 'platform',
     });
   });
 
@@ -133,13 +160,17 @@ describe('VMs on EC2', () => {
     await t.driver.createVm(vmInput());
     const inventory = await t.driver.listResources!({ tags: { 'slipway.cluster': mark } });
     expect(inventory.vms.map((v) => [v.vmId, v.state])).toEqual([[vmId, 'running']]);
-    expect(inventory.disks).toEqual([{ diskId, metadata: expect.objectContaining({ 'slipway.cluster': mark }), sizeMb: 2048 }]);
+    expect(inventory.disks).toEqual([
+      { diskId, metadata: expect.objectContaining({ 'slipway.cluster': mark }), sizeMb: 2048 },
+    ]);
   });
 });
 
 describe('EC2 eventual consistency', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterEach(() => t.fake.faults.reset());
   afterAll(() => t.stop());
 
@@ -155,16 +186,25 @@ describe('EC2 eventual consistency', () => {
 
   it('says a new VM exists when a Describe right after createVm answers InvalidInstanceID.NotFound', async () => {
     const { vmId } = await t.driver.createVm(vmInput());
-    t.fake.failNext('DescribeInstances', { code: 'InvalidInstanceID.NotFound', message: `The instance ID '${vmId}' does not exist` });
+    t.fake.failNext('DescribeInstances', {
+      code: 'InvalidInstanceID.NotFound',
+      message: `The instance ID '${vmId}' does not exist`,
+    });
     expect(await t.driver.hasVm({ vmId })).toBe(true);
-    expect(await t.driver.hasVm({ vmId: 'i-0123456789abcdef0' }), 'an instance this driver did not create is simply absent').toBe(false);
+    expect(
+      await t.driver.hasVm({ vmId: 'i-0123456789abcdef0' }),
+      'an instance this driver did not create is simply absent',
+    ).toBe(false);
   });
 
   it('trusts NotFound for a new VM when the consistency window is 0', async () => {
     const strict = await startDriver({ config: { consistency_window_seconds: 0 } });
     try {
       const { vmId } = await strict.driver.createVm(vmInput());
-      strict.fake.failNext('DescribeInstances', { code: 'InvalidInstanceID.NotFound', message: `The instance ID '${vmId}' does not exist` });
+      strict.fake.failNext('DescribeInstances', {
+        code: 'InvalidInstanceID.NotFound',
+        message: `The instance ID '${vmId}' does not exist`,
+      });
       expect(await strict.driver.hasVm({ vmId })).toBe(false);
     } finally {
       await strict.stop();
@@ -181,11 +221,15 @@ describe('EC2 eventual consistency', () => {
     await sleep(100);
     controller.abort();
     expect((await failure(call)).code).toBe('Cancelled');
-    const [instance] = [...t.fake.state.instances.values()].filter((i) => i.tags.get('slipway.request_id') === requestId);
+    const [instance] = [...t.fake.state.instances.values()].filter(
+      (i) => i.tags.get('slipway.request_id') === requestId,
+    );
     const vmId = instance!.id;
     expect(await t.driver.hasVm({ vmId })).toBe(true);
     const inventory = await t.driver.listResources!({ tags: { 'slipway.cluster': 'unseen' } });
-    expect(inventory.vms).toEqual([{ vmId, metadata: expect.objectContaining({ 'slipway.cluster': 'unseen' }), state: 'pending' }]);
+    expect(inventory.vms).toEqual([
+      { vmId, metadata: expect.objectContaining({ 'slipway.cluster': 'unseen' }), state: 'pending' },
+    ]);
     const error = await failure(t.driver.deleteVm({ vmId }));
     expect(error).toMatchObject({ code: 'Retryable', retryable: true });
     expect(instance!.state, 'it was not terminated, nor reported gone').toBe('running');
@@ -196,7 +240,10 @@ describe('EC2 eventual consistency', () => {
 
   it('turns a NotFound on a call that acts on a new instance into Retryable', async () => {
     const { vmId } = await t.driver.createVm(vmInput());
-    t.fake.failNext('CreateTags', { code: 'InvalidInstanceID.NotFound', message: `The instance ID '${vmId}' does not exist` });
+    t.fake.failNext('CreateTags', {
+      code: 'InvalidInstanceID.NotFound',
+      message: `The instance ID '${vmId}' does not exist`,
+    });
     const error = await failure(t.driver.setVmMetadata({ vmId, metadata: { a: 'b' } }));
     expect(error).toMatchObject({ code: 'Retryable', retryable: true });
     expect(error.message).toContain(`The instance ID '${vmId}' does not exist`);
@@ -206,18 +253,46 @@ describe('EC2 eventual consistency', () => {
 
 describe('EC2 errors', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterEach(() => t.fake.faults.reset());
   afterAll(() => t.stop());
 
   const cases = [
     { code: 'RequestLimitExceeded', message: 'Request limit exceeded.', expected: 'RateLimited', retryable: true },
     { code: 'InternalError', message: 'An internal error has occurred', expected: 'Retryable', retryable: true },
-    { code: 'Unavailable', message: 'The server is overloaded and can\'t handle the request.', expected: 'Retryable', retryable: true },
-    { code: 'InsufficientInstanceCapacity', message: 'We currently do not have sufficient t3.micro capacity in the Availability Zone you requested (us-east-1a).', expected: 'CapacityExhausted', retryable: true },
-    { code: 'VcpuLimitExceeded', message: 'You have requested more vCPU capacity than your current vCPU limit of 32 allows.', expected: 'QuotaExceeded', retryable: false },
-    { code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.', expected: 'CloudError', retryable: false },
-    { code: 'InvalidParameterValue', message: 'Value (t3.micro) for parameter instanceType is invalid. Nitro instances need ENA.', expected: 'VmCreationFailed', retryable: false },
+    {
+      code: 'Unavailable',
+      message: "The server is overloaded and can't handle the request.",
+      expected: 'Retryable',
+      retryable: true,
+    },
+    {
+      code: 'InsufficientInstanceCapacity',
+      message:
+        'We currently do not have sufficient t3.micro capacity in the Availability Zone you requested (us-east-1a).',
+      expected: 'CapacityExhausted',
+      retryable: true,
+    },
+    {
+      code: 'VcpuLimitExceeded',
+      message: 'You have requested more vCPU capacity than your current vCPU limit of 32 allows.',
+      expected: 'QuotaExceeded',
+      retryable: false,
+    },
+    {
+      code: 'UnauthorizedOperation',
+      message: 'You are not authorized to perform this operation.',
+      expected: 'CloudError',
+      retryable: false,
+    },
+    {
+      code: 'InvalidParameterValue',
+      message: 'Value (t3.micro) for parameter instanceType is invalid. Nitro instances need ENA.',
+      expected: 'VmCreationFailed',
+      retryable: false,
+    },
   ] as const;
 
   for (const c of cases) {
@@ -226,7 +301,12 @@ describe('EC2 errors', () => {
       const error = await failure(t.driver.createVm(vmInput()));
       expect(error).toMatchObject({ code: c.expected, retryable: c.retryable, plugin: '@slipway/iaas-aws' });
       expect(error.message).toBe(`EC2 RunInstances: ${c.code}: ${c.message}`);
-      expect(error.details).toMatchObject({ operation: 'RunInstances', cloudCode: c.code, cloudMessage: c.message, cloudRequestId: expect.any(String) });
+      expect(error.details).toMatchObject({
+        operation: 'RunInstances',
+        cloudCode: c.code,
+        cloudMessage: c.message,
+        cloudRequestId: expect.any(String),
+      });
     });
   }
 
@@ -234,7 +314,9 @@ describe('EC2 errors', () => {
     t.fake.faults.setQuota({ vms: 0, disks: 0 });
     const vm = await failure(t.driver.createVm(vmInput()));
     expect(vm.code).toBe('QuotaExceeded');
-    expect(vm.message).toContain('InstanceLimitExceeded: You have requested more instances (1) than your current instance limit of 0');
+    expect(vm.message).toContain(
+      'InstanceLimitExceeded: You have requested more instances (1) than your current instance limit of 0',
+    );
     const disk = await failure(t.driver.createDisk({ sizeMb: 1024 }));
     expect(disk.code).toBe('QuotaExceeded');
     expect(disk.message).toContain('VolumeLimitExceeded');
@@ -282,12 +364,14 @@ describe('EC2 errors', () => {
 });
 
 describe('SigV4 and credentials', () => {
-  it('refuses a wrong secret key with EC2\'s SignatureDoesNotMatch', async () => {
+  it("refuses a wrong secret key with EC2's SignatureDoesNotMatch", async () => {
     const t = await startDriver({ credentials: { secret_access_key: 'not-the-secret' } });
     try {
       const error = await failure(t.driver.hasVm({ vmId: 'i-0123456789abcdef0' }));
       expect(error).toMatchObject({ code: 'Unauthenticated', retryable: false });
-      expect(error.message).toContain('SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.');
+      expect(error.message).toContain(
+        'SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.',
+      );
     } finally {
       await t.stop();
     }
@@ -314,23 +398,34 @@ describe('SigV4 and credentials', () => {
     }
   });
 
-  it('answers unsigned and tampered requests with EC2\'s errors', async () => {
+  it("answers unsigned and tampered requests with EC2's errors", async () => {
     const fake = await startFake({ bootAgents: false });
     try {
-      const unsigned = await fetch(fake.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=DescribeInstances&Version=2016-11-15' });
+      const unsigned = await fetch(fake.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'Action=DescribeInstances&Version=2016-11-15',
+      });
       expect(unsigned.status).toBe(401);
       expect(await unsigned.text()).toMatch(/<Response><Errors><Error><Code>MissingAuthenticationToken<\/Code>/);
       // A correctly signed request whose body changes after signing, as a man in the middle would change it.
       const client = new EC2Client({
-        region: fake.region, endpoint: fake.url, maxAttempts: 1,
+        region: fake.region,
+        endpoint: fake.url,
+        maxAttempts: 1,
         credentials: { accessKeyId: fake.accessKey.accessKeyId, secretAccessKey: fake.accessKey.secretAccessKey },
       });
-      client.middlewareStack.add((next) => async (args) => {
-        const request = args.request as { body?: unknown };
-        if (typeof request.body === 'string') request.body = request.body.replace('MaxResults=5', 'MaxResults=6');
-        return next(args);
-      }, { step: 'deserialize', priority: 'low', name: 'tamper' });
-      const error = await client.send(new DescribeInstancesCommand({ MaxResults: 5 })).catch((e: unknown) => e as { name: string; message: string; $metadata: { httpStatusCode: number } });
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { body?: unknown };
+          if (typeof request.body === 'string') request.body = request.body.replace('MaxResults=5', 'MaxResults=6');
+          return next(args);
+        },
+        { step: 'deserialize', priority: 'low', name: 'tamper' },
+      );
+      const error = await client
+        .send(new DescribeInstancesCommand({ MaxResults: 5 }))
+        .catch((e: unknown) => e as { name: string; message: string; $metadata: { httpStatusCode: number } });
       client.destroy();
       expect(error).toMatchObject({ name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } });
     } finally {
@@ -342,7 +437,10 @@ describe('SigV4 and credentials', () => {
     const t = await startDriver();
     try {
       const { default: plugin } = await import('../src/index.js');
-      await t.host.credentials.set({ name: '/slipway/iaas/broken', type: 'json', value: { access_key_id: 'AKIA' } }, { actor: 'test' });
+      await t.host.credentials.set(
+        { name: '/slipway/iaas/broken', type: 'json', value: { access_key_id: 'AKIA' } },
+        { actor: 'test' },
+      );
       const error = await failure(plugin.create({ ...t.fake.config, credentials_ref: '/slipway/iaas/broken' }, t.host));
       expect(error.code).toBe('InvalidConfig');
       expect(error.message).toContain('missing: secret_access_key');

@@ -43,7 +43,10 @@ describe('the agent-side IMDSv2 reader', () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
-      const reader = new Ec2InstanceMetadataService({ baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, timeoutMs: 200 });
+      const reader = new Ec2InstanceMetadataService({
+        baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        timeoutMs: 200,
+      });
       const started = Date.now();
       const error = await failure(reader.readSettings());
       expect(error).toMatchObject({ code: 'Retryable', retryable: true });

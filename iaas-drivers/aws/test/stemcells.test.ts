@@ -5,13 +5,23 @@ import { failure, startDriver, vmInput, type DriverUnderTest } from './helpers.j
 
 describe('stemcells as AMIs', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterAll(() => t.stop());
 
-  it('registers a light stemcell by AMI id, or by BOSH\'s per-region map, and never deregisters the AMI', async () => {
-    const byId = await t.driver.createStemcell({ name: 'ubuntu-jammy', version: '1', cloudProperties: { ami_id: FAKE_BASE_AMI_ID } });
+  it("registers a light stemcell by AMI id, or by BOSH's per-region map, and never deregisters the AMI", async () => {
+    const byId = await t.driver.createStemcell({
+      name: 'ubuntu-jammy',
+      version: '1',
+      cloudProperties: { ami_id: FAKE_BASE_AMI_ID },
+    });
     expect(byId.stemcellId).toBe(`${FAKE_BASE_AMI_ID} light`);
-    const byRegion = await t.driver.createStemcell({ name: 'ubuntu-jammy', version: '1', cloudProperties: { ami: { 'eu-west-1': 'ami-0000000000000beef', 'us-east-1': FAKE_BASE_AMI_ID } } });
+    const byRegion = await t.driver.createStemcell({
+      name: 'ubuntu-jammy',
+      version: '1',
+      cloudProperties: { ami: { 'eu-west-1': 'ami-0000000000000beef', 'us-east-1': FAKE_BASE_AMI_ID } },
+    });
     expect(byRegion.stemcellId).toBe(`${FAKE_BASE_AMI_ID} light`);
     await t.driver.deleteStemcell({ stemcellId: byId.stemcellId });
     expect(t.fake.state.images.get(FAKE_BASE_AMI_ID)?.state).toBe('available');
@@ -19,7 +29,9 @@ describe('stemcells as AMIs', () => {
   });
 
   it('refuses a light stemcell whose AMI does not exist in the region', async () => {
-    const error = await failure(t.driver.createStemcell({ name: 'ghost', version: '1', cloudProperties: { ami_id: 'ami-0000000000000dead' } }));
+    const error = await failure(
+      t.driver.createStemcell({ name: 'ghost', version: '1', cloudProperties: { ami_id: 'ami-0000000000000dead' } }),
+    );
     expect(error.code).toBe('CloudError');
     expect(error.message).toContain('does not exist in us-east-1');
   });
@@ -29,7 +41,12 @@ describe('stemcells as AMIs', () => {
     const input = { name: 'ubuntu-jammy', version: '1.2', cloudProperties: { snapshot_id: FAKE_ROOT_SNAPSHOT_ID } };
     const { stemcellId } = await t.driver.createStemcell(input, { requestId });
     expect(t.fake.state.images.get(stemcellId)).toMatchObject({
-      state: 'available', snapshotId: FAKE_ROOT_SNAPSHOT_ID, architecture: 'x86_64', virtualizationType: 'hvm', enaSupport: true, imdsSupport: 'v2.0',
+      state: 'available',
+      snapshotId: FAKE_ROOT_SNAPSHOT_ID,
+      architecture: 'x86_64',
+      virtualizationType: 'hvm',
+      enaSupport: true,
+      imdsSupport: 'v2.0',
     });
     const again = await t.driver.createStemcell(input, { requestId });
     expect(again.stemcellId).toBe(stemcellId);
@@ -39,13 +56,17 @@ describe('stemcells as AMIs', () => {
     await t.driver.deleteStemcell({ stemcellId });
     await t.driver.deleteStemcell({ stemcellId });
     expect(t.fake.state.images.has(stemcellId)).toBe(false);
-    expect(t.fake.state.snapshots.has(FAKE_ROOT_SNAPSHOT_ID), 'the operator\'s snapshot stays').toBe(true);
+    expect(t.fake.state.snapshots.has(FAKE_ROOT_SNAPSHOT_ID), "the operator's snapshot stays").toBe(true);
   });
 
   it('finds the AMI of a RegisterImage whose answer was lost by its name', async () => {
     const requestId = randomUUID();
     const input = { name: 'lost', version: '7', cloudProperties: { snapshot_id: FAKE_ROOT_SNAPSHOT_ID } };
-    t.fake.failNext('RegisterImage', { code: 'InternalError', message: 'An internal error has occurred', lostAnswer: true });
+    t.fake.failNext('RegisterImage', {
+      code: 'InternalError',
+      message: 'An internal error has occurred',
+      lostAnswer: true,
+    });
     expect((await failure(t.driver.createStemcell(input, { requestId }))).code).toBe('Retryable');
     // DescribeImages does not show the new AMI yet; RegisterImage answers InvalidAMIName.Duplicate, naming it.
     t.fake.setConsistencyLag(300);
@@ -64,8 +85,14 @@ describe('stemcells as AMIs', () => {
     expect(error.hint).toContain('cloud_properties.ami_id');
   });
 
-  it('keeps EC2\'s message when RegisterImage refuses the snapshot', async () => {
-    const error = await failure(t.driver.createStemcell({ name: 'bad', version: '1', cloudProperties: { snapshot_id: 'snap-00000000000000bad' } }));
+  it("keeps EC2's message when RegisterImage refuses the snapshot", async () => {
+    const error = await failure(
+      t.driver.createStemcell({
+        name: 'bad',
+        version: '1',
+        cloudProperties: { snapshot_id: 'snap-00000000000000bad' },
+      }),
+    );
     expect(error.code).toBe('CloudError');
     expect(error.message).toContain("InvalidSnapshot.NotFound: The snapshot 'snap-00000000000000bad' does not exist.");
   });

@@ -17,11 +17,18 @@ export class ArmHttpError extends Error {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
     ...headers,
-    ...(text ? { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) } : { 'content-length': 0 }),
+    ...(text
+      ? { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }
+      : { 'content-length': 0 }),
   });
   res.end(text);
 }
@@ -31,7 +38,8 @@ export async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<B
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new ArmHttpError(413, 'RequestEntityTooLarge', 'The request content size exceeds the maximum allowed.');
+    if (size > limit)
+      throw new ArmHttpError(413, 'RequestEntityTooLarge', 'The request content size exceeds the maximum allowed.');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -47,7 +55,11 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
   } catch {
     // answered below
   }
-  throw new ArmHttpError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.');
+  throw new ArmHttpError(
+    400,
+    'InvalidRequestContent',
+    'The request content was invalid and could not be deserialized.',
+  );
 }
 
 /** A JSON object field of a request body, or {} when absent. */
@@ -59,13 +71,28 @@ export function stringTags(value: unknown, target = 'tags'): Record<string, stri
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(objectAt(value))) {
     if (/[<>%&\\?/]/.test(key)) {
-      throw new ArmHttpError(400, 'InvalidTagNameCharacters', `The tag names '${key}' have reserved characters '<,>,%,&,\\,?,/' or control characters.`, {}, target);
+      throw new ArmHttpError(
+        400,
+        'InvalidTagNameCharacters',
+        `The tag names '${key}' have reserved characters '<,>,%,&,\\,?,/' or control characters.`,
+        {},
+        target,
+      );
     }
-    if (typeof v !== 'string') throw new ArmHttpError(400, 'InvalidRequestContent', `The tag value of '${key}' must be a string.`, {}, target);
-    if (key.length > 512 || v.length > 256) throw new ArmHttpError(400, 'InvalidTagName', `The tag '${key}' exceeds the maximum length (512 for names, 256 for values).`, {}, target);
+    if (typeof v !== 'string')
+      throw new ArmHttpError(400, 'InvalidRequestContent', `The tag value of '${key}' must be a string.`, {}, target);
+    if (key.length > 512 || v.length > 256)
+      throw new ArmHttpError(
+        400,
+        'InvalidTagName',
+        `The tag '${key}' exceeds the maximum length (512 for names, 256 for values).`,
+        {},
+        target,
+      );
     out[key] = v;
   }
-  if (Object.keys(out).length > 50) throw new ArmHttpError(400, 'InvalidTagCount', 'The resource has more than 50 tags.', {}, target);
+  if (Object.keys(out).length > 50)
+    throw new ArmHttpError(400, 'InvalidTagCount', 'The resource has more than 50 tags.', {}, target);
   return out;
 }
 

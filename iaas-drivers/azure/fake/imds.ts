@@ -4,7 +4,17 @@ import type { FakeContext } from './routes.js';
 import type { FakeVm } from './state.js';
 
 /** The IMDS versions the fake answers (a recent subset of what Azure lists as newest-versions). */
-const IMDS_VERSIONS = ['2017-04-02', '2018-10-01', '2019-06-01', '2020-09-01', '2021-01-01', '2021-02-01', '2021-05-01', '2021-12-13', '2023-07-01'];
+const IMDS_VERSIONS = [
+  '2017-04-02',
+  '2018-10-01',
+  '2019-06-01',
+  '2020-09-01',
+  '2021-01-01',
+  '2021-02-01',
+  '2021-05-01',
+  '2021-12-13',
+  '2023-07-01',
+];
 const NEWEST = IMDS_VERSIONS.slice(-3).reverse();
 
 /**
@@ -14,7 +24,10 @@ const NEWEST = IMDS_VERSIONS.slice(-3).reverse();
  * a missing or unknown api-version.
  */
 export class FakeImds {
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(ctx: FakeContext): Promise<FakeImds> {
     const server = createServer((req, res) => {
@@ -52,7 +65,10 @@ function answer(ctx: FakeContext, req: IncomingMessage, res: ServerResponse): vo
   ctx.calls.set('IMDS', (ctx.calls.get('IMDS') ?? 0) + 1);
   if (!match) return send(res, 404, { error: 'Not found' });
   if (req.headers['x-forwarded-for'] !== undefined) {
-    return send(res, 400, { error: 'Bad request. Requests with an X-Forwarded-For header are refused: IMDS must not be reached through a proxy' });
+    return send(res, 400, {
+      error:
+        'Bad request. Requests with an X-Forwarded-For header are refused: IMDS must not be reached through a proxy',
+    });
   }
   if (String(req.headers.metadata ?? '').toLowerCase() !== 'true') {
     return send(res, 400, { error: 'Bad request. Required metadata header not specified' });
@@ -60,26 +76,39 @@ function answer(ctx: FakeContext, req: IncomingMessage, res: ServerResponse): vo
   if (req.method !== 'GET') return send(res, 405, { error: 'Method not allowed' });
   const version = url.searchParams.get('api-version');
   if (!version) {
-    return send(res, 400, { error: 'Bad request. api-version was not specified in the request. For more information refer to aka.ms/azureimds', 'newest-versions': NEWEST });
+    return send(res, 400, {
+      error:
+        'Bad request. api-version was not specified in the request. For more information refer to aka.ms/azureimds',
+      'newest-versions': NEWEST,
+    });
   }
   if (!IMDS_VERSIONS.includes(version)) {
-    return send(res, 400, { error: 'Bad request. api-version is invalid or was not specified in the request. For more information refer to aka.ms/azureimds', 'newest-versions': NEWEST });
+    return send(res, 400, {
+      error:
+        'Bad request. api-version is invalid or was not specified in the request. For more information refer to aka.ms/azureimds',
+      'newest-versions': NEWEST,
+    });
   }
   const vm = ctx.state.vms.get(decodeURIComponent(match[1]!).toLowerCase());
   // A VM that is gone or not running has no guest to ask.
-  if (!vm || vm.provisioningState === 'Creating' || vm.powerState === 'deallocated') return send(res, 404, { error: 'Not found' });
+  if (!vm || vm.provisioningState === 'Creating' || vm.powerState === 'deallocated')
+    return send(res, 404, { error: 'Not found' });
   const document = instanceDocument(ctx, vm, version);
   const path = match[2]!.replace(/\/+$/, '');
   if (path === '/metadata/instance') return send(res, 200, document);
   const leafPath = /^\/metadata\/instance\/(.+)$/.exec(path)?.[1]?.split('/');
   let node: unknown = document;
   for (const segment of leafPath ?? ['-']) {
-    node = node && typeof node === 'object' ? (node as Record<string, unknown>)[Array.isArray(node) ? Number(segment) : segment] : undefined;
+    node =
+      node && typeof node === 'object'
+        ? (node as Record<string, unknown>)[Array.isArray(node) ? Number(segment) : segment]
+        : undefined;
   }
   if (node === undefined) return send(res, 404, { error: 'Not found' });
   const format = url.searchParams.get('format') ?? 'json';
   if (format === 'text') {
-    if (node !== null && typeof node === 'object') return send(res, 400, { error: 'Bad request. Text format is only supported for leaf nodes' });
+    if (node !== null && typeof node === 'object')
+      return send(res, 400, { error: 'Bad request. Text format is only supported for leaf nodes' });
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.end(String(node));
     return;
@@ -104,38 +133,59 @@ function instanceDocument(ctx: FakeContext, vm: FakeVm, version: string): unknow
       resourceGroupName: state.resourceGroup,
       resourceId: state.vmId(vm.name),
       subscriptionId: state.subscriptionId,
-      tags: Object.entries(vm.tags).map(([k, v]) => `${k}:${v}`).join(';'),
+      tags: Object.entries(vm.tags)
+        .map(([k, v]) => `${k}:${v}`)
+        .join(';'),
       tagsList: Object.entries(vm.tags).map(([name, value]) => ({ name, value })),
       // userData arrived with 2021-01-01.
       ...(version >= '2021-01-01' ? { userData: vm.userData ?? '' } : {}),
       vmId: vm.vmId,
       vmSize: vm.vmSize,
       zone: vm.zones?.[0] ?? '',
-      osProfile: { adminUsername: vm.osProfile.adminUsername, computerName: vm.osProfile.computerName, disablePasswordAuthentication: 'true' },
+      osProfile: {
+        adminUsername: vm.osProfile.adminUsername,
+        computerName: vm.osProfile.computerName,
+        disablePasswordAuthentication: 'true',
+      },
       // IMDS prints numbers as strings.
       storageProfile: {
         dataDisks: vm.dataDisks.map((d) => {
           const disk = state.disks.get(d.diskKey);
           return {
-            caching: d.caching, createOption: 'Attach', diskSizeGB: String(disk?.sizeGb ?? ''), lun: String(d.lun),
-            managedDisk: { id: state.diskId(disk?.name ?? d.diskKey), storageAccountType: disk?.sku ?? '' }, name: disk?.name ?? d.diskKey,
-            vhd: { uri: '' }, writeAcceleratorEnabled: 'false',
+            caching: d.caching,
+            createOption: 'Attach',
+            diskSizeGB: String(disk?.sizeGb ?? ''),
+            lun: String(d.lun),
+            managedDisk: { id: state.diskId(disk?.name ?? d.diskKey), storageAccountType: disk?.sku ?? '' },
+            name: disk?.name ?? d.diskKey,
+            vhd: { uri: '' },
+            writeAcceleratorEnabled: 'false',
           };
         }),
       },
     },
     network: {
-      interface: nic ? [{
-        ipv4: { ipAddress: [{ privateIpAddress: nic.privateIp, publicIpAddress: '' }], subnet: [{ address: subnetAddress, prefix }] },
-        ipv6: { ipAddress: [] },
-        macAddress: nic.macAddress.replace(/-/g, ''),
-      }] : [],
+      interface: nic
+        ? [
+            {
+              ipv4: {
+                ipAddress: [{ privateIpAddress: nic.privateIp, publicIpAddress: '' }],
+                subnet: [{ address: subnetAddress, prefix }],
+              },
+              ipv6: { ipAddress: [] },
+              macAddress: nic.macAddress.replace(/-/g, ''),
+            },
+          ]
+        : [],
     },
   };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

@@ -23,9 +23,15 @@ export { OPERATION_OF_VERB } from './faults.js';
 export type { FakeAzureState } from './state.js';
 
 /** The VHD page blob every fake starts with: give it as `cloud_properties.source_uri` to make a managed image. */
-export const FAKE_STEMCELL_BLOB = 'https://slipwayfakestore.blob.core.windows.net/stemcells/ubuntu-noble-slipway-1.0.vhd';
+export const FAKE_STEMCELL_BLOB =
+  'https://slipwayfakestore.blob.core.windows.net/stemcells/ubuntu-noble-slipway-1.0.vhd';
 /** The platform image the fake's config names as `marketplace_image`. */
-export const FAKE_PLATFORM_IMAGE = { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', version: 'latest' } as const;
+export const FAKE_PLATFORM_IMAGE = {
+  publisher: 'Canonical',
+  offer: 'ubuntu-24_04-lts',
+  sku: 'server',
+  version: 'latest',
+} as const;
 export const FAKE_CREDENTIALS_REF = '/slipway/iaas/azure';
 export const FAKE_LOCATION = 'westeurope';
 /** The subnet's prefix: wide, so the addresses the conformance suite and tests pick all fit. */
@@ -90,12 +96,27 @@ export async function startFake(options: FakeAzureOptions = {}): Promise<AzureFa
   let ctx!: FakeContext;
   const operations = new OperationRegistry(() => ctx);
   ctx = {
-    state, scheduler, agents, faults: plan, timings, operations, calls: new Map(), baseUrl: '',
-    lro: { failures: new Map() }, listPageSize: options.listPageSize ?? 20,
+    state,
+    scheduler,
+    agents,
+    faults: plan,
+    timings,
+    operations,
+    calls: new Map(),
+    baseUrl: '',
+    lro: { failures: new Map() },
+    listPageSize: options.listPageSize ?? 20,
   };
   const [tls, imdsServer] = await Promise.all([createFakeTls(), FakeImds.start(ctx)]);
   imds = imdsServer;
-  const routes = [...operationRoutes(ctx), ...computeRoutes(ctx), ...diskRoutes(ctx), ...imageRoutes(ctx), ...networkRoutes(ctx), ...tagRoutes(ctx)];
+  const routes = [
+    ...operationRoutes(ctx),
+    ...computeRoutes(ctx),
+    ...diskRoutes(ctx),
+    ...imageRoutes(ctx),
+    ...networkRoutes(ctx),
+    ...tagRoutes(ctx),
+  ];
   const http = await FakeArmServer.start(ctx, routes, tls, options.port);
   ctx.baseUrl = http.url;
 
@@ -105,11 +126,17 @@ export async function startFake(options: FakeAzureOptions = {}): Promise<AzureFa
     serverErrorNext: (verb, count = 1) => plan.serverErrorNext(operationOf(verb).operation, count),
     permanentErrorNext: (verb, count = 1) => {
       const { operation, permanent } = operationOf(verb);
-      plan.enqueue(operation, () => new ArmHttpError(permanent.status, permanent.code, permanent.message, {}, permanent.target), count);
+      plan.enqueue(
+        operation,
+        () => new ArmHttpError(permanent.status, permanent.code, permanent.message, {}, permanent.target),
+        count,
+      );
       return permanent.message;
     },
     setFaultRates: (rates) => plan.setRates(rates),
-    setLatency: (ms) => { plan.latencyMs = ms; },
+    setLatency: (ms) => {
+      plan.latencyMs = ms;
+    },
     async killVm(vmId) {
       // The VM was deleted behind the control plane's back, with its NIC and OS disk; its data disks detach.
       const vm = state.vms.get(vmId.toLowerCase());
@@ -147,13 +174,24 @@ export async function startFake(options: FakeAzureOptions = {}): Promise<AzureFa
       marketplace_image: { ...FAKE_PLATFORM_IMAGE },
       poll_interval_ms: 10,
     },
-    credentials: [{ name: FAKE_CREDENTIALS_REF, type: 'json', value: { tenant_id: app.tenantId, client_id: app.clientId, client_secret: app.clientSecret } }],
+    credentials: [
+      {
+        name: FAKE_CREDENTIALS_REF,
+        type: 'json',
+        value: { tenant_id: app.tenantId, client_id: app.clientId, client_secret: app.clientSecret },
+      },
+    ],
     faults,
     failNext: (operation, error, count = 1) => plan.enqueueInjected(operation, error, count),
-    failNextOperation: (operation, failure = {
-      code: 'AllocationFailed', status: 409,
-      message: 'Allocation failed. We do not have sufficient capacity for the requested VM size in this region. Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance',
-    }) => {
+    failNextOperation: (
+      operation,
+      failure = {
+        code: 'AllocationFailed',
+        status: 409,
+        message:
+          'Allocation failed. We do not have sufficient capacity for the requested VM size in this region. Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance',
+      },
+    ) => {
       const list = ctx.lro.failures.get(operation) ?? [];
       list.push(failure);
       ctx.lro.failures.set(operation, list);
@@ -180,8 +218,18 @@ function seed(state: FakeAzureState): void {
     addressPrefix: FAKE_SUBNET_PREFIX,
   });
   state.platformImages.push(
-    { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server', versions: ['24.04.202409120', '24.04.202410020', '24.04.202501140'] },
-    { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', versions: ['22.04.202404090', '22.04.202501140'] },
+    {
+      publisher: 'Canonical',
+      offer: 'ubuntu-24_04-lts',
+      sku: 'server',
+      versions: ['24.04.202409120', '24.04.202410020', '24.04.202501140'],
+    },
+    {
+      publisher: 'Canonical',
+      offer: '0001-com-ubuntu-server-jammy',
+      sku: '22_04-lts-gen2',
+      versions: ['22.04.202404090', '22.04.202501140'],
+    },
   );
   state.blobs.add(FAKE_STEMCELL_BLOB);
 }

@@ -11,10 +11,39 @@ export function networkRoutes(ctx: FakeContext): Route[] {
   const nic = groupPath(`Microsoft\\.Network/networkInterfaces/${SEGMENT}`);
   const base = { schedule: 'network' as const, resourceType: NIC };
   return [
-    { ...base, method: 'PUT', path: nic, operation: 'NetworkInterfaces_CreateOrUpdate', handle: (call) => putNic(ctx, call) },
-    { ...base, method: 'GET', path: nic, operation: 'NetworkInterfaces_Get', handle: (call) => ({ status: 200, body: nicView(ctx, nicOr404(ctx, call.params[2]!)) }) },
-    { ...base, method: 'DELETE', path: nic, operation: 'NetworkInterfaces_Delete', handle: (call) => deleteNic(ctx, call) },
-    { ...base, method: 'GET', path: groupPath('Microsoft\\.Network/networkInterfaces'), operation: 'NetworkInterfaces_List', handle: (call) => page(ctx, call, [...ctx.state.nics.values()].map((n) => nicView(ctx, n))) },
+    {
+      ...base,
+      method: 'PUT',
+      path: nic,
+      operation: 'NetworkInterfaces_CreateOrUpdate',
+      handle: (call) => putNic(ctx, call),
+    },
+    {
+      ...base,
+      method: 'GET',
+      path: nic,
+      operation: 'NetworkInterfaces_Get',
+      handle: (call) => ({ status: 200, body: nicView(ctx, nicOr404(ctx, call.params[2]!)) }),
+    },
+    {
+      ...base,
+      method: 'DELETE',
+      path: nic,
+      operation: 'NetworkInterfaces_Delete',
+      handle: (call) => deleteNic(ctx, call),
+    },
+    {
+      ...base,
+      method: 'GET',
+      path: groupPath('Microsoft\\.Network/networkInterfaces'),
+      operation: 'NetworkInterfaces_List',
+      handle: (call) =>
+        page(
+          ctx,
+          call,
+          [...ctx.state.nics.values()].map((n) => nicView(ctx, n)),
+        ),
+    },
   ];
 }
 
@@ -33,15 +62,25 @@ function putNic(ctx: FakeContext, call: RouteCall): Reply {
   const properties = propertiesOf(call.body);
   const configs = properties.ipConfigurations;
   if (!Array.isArray(configs) || configs.length === 0) {
-    throw new ArmHttpError(400, 'NetworkInterfaceMustHaveAtLeastOneIpConfiguration', `Network interface ${nicId} must have at least one IP configuration.`);
+    throw new ArmHttpError(
+      400,
+      'NetworkInterfaceMustHaveAtLeastOneIpConfiguration',
+      `Network interface ${nicId} must have at least one IP configuration.`,
+    );
   }
   const config = objectAt(configs[0]);
   const ipProps = objectAt(config.properties);
   const configId = `${nicId}/ipConfigurations/${String(config.name ?? 'ipconfig1')}`;
   const subnetRef = objectAt(ipProps.subnet).id;
-  const subnet = state.subnets.find((s) => typeof subnetRef === 'string' && s.id.toLowerCase() === subnetRef.toLowerCase());
+  const subnet = state.subnets.find(
+    (s) => typeof subnetRef === 'string' && s.id.toLowerCase() === subnetRef.toLowerCase(),
+  );
   if (!subnet) {
-    throw new ArmHttpError(400, 'InvalidResourceReference', `Resource ${String(subnetRef)} referenced by resource ${nicId} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`);
+    throw new ArmHttpError(
+      400,
+      'InvalidResourceReference',
+      `Resource ${String(subnetRef)} referenced by resource ${nicId} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`,
+    );
   }
   const existing = state.nics.get(name.toLowerCase());
   if (existing && existing.provisioningState !== 'Succeeded') throw busy();
@@ -49,7 +88,11 @@ function putNic(ctx: FakeContext, call: RouteCall): Reply {
   let ip: string;
   if (allocation === 'Static') {
     if (typeof ipProps.privateIPAddress !== 'string') {
-      throw new ArmHttpError(400, 'PrivateIPAddressIsNotSpecified', `Static private IP address is not specified for IP configuration ${configId}.`);
+      throw new ArmHttpError(
+        400,
+        'PrivateIPAddressIsNotSpecified',
+        `Static private IP address is not specified for IP configuration ${configId}.`,
+      );
     }
     ip = ipProps.privateIPAddress;
     checkStaticIp(subnet, ip, configId);
@@ -58,21 +101,50 @@ function putNic(ctx: FakeContext, call: RouteCall): Reply {
   }
   const holder = state.nicWithIp(subnet.id, ip);
   if (holder && holder.name.toLowerCase() !== name.toLowerCase()) {
-    throw new ArmHttpError(400, 'PrivateIPAddressInUse', `IP configuration ${configId} is using the private IP address ${ip} which is already allocated to resource ${state.nicId(holder.name)}/ipConfigurations/ipconfig1.`);
+    throw new ArmHttpError(
+      400,
+      'PrivateIPAddressInUse',
+      `IP configuration ${configId} is using the private IP address ${ip} which is already allocated to resource ${state.nicId(holder.name)}/ipConfigurations/ipconfig1.`,
+    );
   }
   const nsg = objectAt(properties.networkSecurityGroup).id;
   const nic: FakeNic = existing ?? {
-    name, location, tags: {}, subnetId: subnet.id, privateIp: ip, allocation, provisioningState: 'Updating',
-    macAddress: randomBytes(6).toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1-'), etag: '',
+    name,
+    location,
+    tags: {},
+    subnetId: subnet.id,
+    privateIp: ip,
+    allocation,
+    provisioningState: 'Updating',
+    macAddress: randomBytes(6)
+      .toString('hex')
+      .toUpperCase()
+      .replace(/(..)(?!$)/g, '$1-'),
+    etag: '',
   };
-  Object.assign(nic, { tags: stringTags(call.body.tags), subnetId: subnet.id, privateIp: ip, allocation, provisioningState: 'Updating', etag: `W/"${randomBytes(16).toString('hex')}"` });
+  Object.assign(nic, {
+    tags: stringTags(call.body.tags),
+    subnetId: subnet.id,
+    privateIp: ip,
+    allocation,
+    provisioningState: 'Updating',
+    etag: `W/"${randomBytes(16).toString('hex')}"`,
+  });
   if (typeof nsg === 'string') nic.nsgId = nsg;
   else delete nic.nsgId;
   state.nics.set(name.toLowerCase(), nic);
   const operation = ctx.operations.start({
-    operation: 'NetworkInterfaces_CreateOrUpdate', schedule: 'network', apiVersion: call.apiVersion, method: 'PUT', delayMs: ctx.timings.transitionMs,
-    succeed: () => { if (nic.provisioningState === 'Updating') nic.provisioningState = 'Succeeded'; },
-    fail: () => { nic.provisioningState = 'Failed'; },
+    operation: 'NetworkInterfaces_CreateOrUpdate',
+    schedule: 'network',
+    apiVersion: call.apiVersion,
+    method: 'PUT',
+    delayMs: ctx.timings.transitionMs,
+    succeed: () => {
+      if (nic.provisioningState === 'Updating') nic.provisioningState = 'Succeeded';
+    },
+    fail: () => {
+      nic.provisioningState = 'Failed';
+    },
     result: () => nicView(ctx, nic),
   });
   return ctx.operations.accepted(operation, existing ? 200 : 201, nicView(ctx, nic));
@@ -83,12 +155,22 @@ function deleteNic(ctx: FakeContext, call: RouteCall): Reply {
   const nic = state.nics.get(call.params[2]!.toLowerCase());
   if (!nic) return { status: 204 };
   if (nic.vmKey && state.vms.has(nic.vmKey.slice(nic.vmKey.lastIndexOf('/') + 1))) {
-    throw new ArmHttpError(400, 'NicInUse', `Network Interface ${state.nicId(nic.name)} is used by existing resource ${nic.vmKey}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.`);
+    throw new ArmHttpError(
+      400,
+      'NicInUse',
+      `Network Interface ${state.nicId(nic.name)} is used by existing resource ${nic.vmKey}. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.`,
+    );
   }
   nic.provisioningState = 'Deleting';
   const operation = ctx.operations.start({
-    operation: 'NetworkInterfaces_Delete', schedule: 'network', apiVersion: call.apiVersion, method: 'DELETE', delayMs: ctx.timings.transitionMs,
-    succeed: () => { if (state.nics.get(nic.name.toLowerCase()) === nic) state.nics.delete(nic.name.toLowerCase()); },
+    operation: 'NetworkInterfaces_Delete',
+    schedule: 'network',
+    apiVersion: call.apiVersion,
+    method: 'DELETE',
+    delayMs: ctx.timings.transitionMs,
+    succeed: () => {
+      if (state.nics.get(nic.name.toLowerCase()) === nic) state.nics.delete(nic.name.toLowerCase());
+    },
   });
   return ctx.operations.accepted(operation, 202);
 }
@@ -97,16 +179,34 @@ function nicView(ctx: FakeContext, nic: FakeNic): unknown {
   const id = ctx.state.nicId(nic.name);
   const vm = nic.vmKey ? ctx.state.vms.get(nic.vmKey.slice(nic.vmKey.lastIndexOf('/') + 1)) : undefined;
   return {
-    name: nic.name, id, etag: nic.etag, type: NIC, location: nic.location, tags: nic.tags,
+    name: nic.name,
+    id,
+    etag: nic.etag,
+    type: NIC,
+    location: nic.location,
+    tags: nic.tags,
     properties: {
       provisioningState: nic.provisioningState,
-      ipConfigurations: [{
-        name: 'ipconfig1', id: `${id}/ipConfigurations/ipconfig1`, type: `${NIC}/ipConfigurations`,
-        properties: { provisioningState: nic.provisioningState, privateIPAddress: nic.privateIp, privateIPAllocationMethod: nic.allocation, subnet: { id: nic.subnetId }, primary: true, privateIPAddressVersion: 'IPv4' },
-      }],
+      ipConfigurations: [
+        {
+          name: 'ipconfig1',
+          id: `${id}/ipConfigurations/ipconfig1`,
+          type: `${NIC}/ipConfigurations`,
+          properties: {
+            provisioningState: nic.provisioningState,
+            privateIPAddress: nic.privateIp,
+            privateIPAllocationMethod: nic.allocation,
+            subnet: { id: nic.subnetId },
+            primary: true,
+            privateIPAddressVersion: 'IPv4',
+          },
+        },
+      ],
       ...(nic.nsgId ? { networkSecurityGroup: { id: nic.nsgId } } : {}),
       ...(vm ? { virtualMachine: { id: ctx.state.vmId(vm.name) }, macAddress: nic.macAddress } : {}),
-      enableAcceleratedNetworking: false, enableIPForwarding: false, nicType: 'Standard',
+      enableAcceleratedNetworking: false,
+      enableIPForwarding: false,
+      nicType: 'Standard',
     },
   };
 }
@@ -118,10 +218,18 @@ function checkStaticIp(subnet: FakeSubnet, ip: string, configId: string): void {
   const first = toInt(base);
   const value = toInt(ip);
   if (Number.isNaN(value) || value < first || value >= first + size) {
-    throw new ArmHttpError(400, 'PrivateIPAddressNotInSubnet', `IP configuration ${configId} is using the private IP address ${ip} which does not belong to the range of subnet prefix ${subnet.addressPrefix}.`);
+    throw new ArmHttpError(
+      400,
+      'PrivateIPAddressNotInSubnet',
+      `IP configuration ${configId} is using the private IP address ${ip} which does not belong to the range of subnet prefix ${subnet.addressPrefix}.`,
+    );
   }
   if (value - first < 4 || value === first + size - 1) {
-    throw new ArmHttpError(400, 'PrivateIPAddressIsReserved', `IP configuration ${configId} is using the private IP address ${ip} which is reserved by Azure in subnet ${subnet.id}.`);
+    throw new ArmHttpError(
+      400,
+      'PrivateIPAddressIsReserved',
+      `IP configuration ${configId} is using the private IP address ${ip} which is reserved by Azure in subnet ${subnet.id}.`,
+    );
   }
 }
 

@@ -1,6 +1,13 @@
 import type { Schedule } from './api-versions.js';
 import { ArmHttpError } from './http.js';
-import { SEGMENT, subscriptionPath, type FakeContext, type InjectedOperationFailure, type Reply, type Route } from './routes.js';
+import {
+  SEGMENT,
+  subscriptionPath,
+  type FakeContext,
+  type InjectedOperationFailure,
+  type Reply,
+  type Route,
+} from './routes.js';
 import { armTime, newGuid } from './state.js';
 
 export type OperationState = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
@@ -49,8 +56,13 @@ export class OperationRegistry {
     const ctx = this.ctx();
     const failure = ctx.lro.failures.get(spec.operation)?.shift();
     const operation: FakeOperation = {
-      id: newGuid(), schedule: spec.schedule, apiVersion: spec.apiVersion, method: spec.method,
-      status: 'InProgress', startTime: armTime(), ...(spec.result ? { result: spec.result } : {}),
+      id: newGuid(),
+      schedule: spec.schedule,
+      apiVersion: spec.apiVersion,
+      method: spec.method,
+      status: 'InProgress',
+      startTime: armTime(),
+      ...(spec.result ? { result: spec.result } : {}),
     };
     this.operations.set(operation.id, operation);
     ctx.scheduler.later(spec.delayMs, async () => {
@@ -95,7 +107,10 @@ export class OperationRegistry {
   }
 
   resultUrl(operation: FakeOperation): string {
-    const path = operation.schedule === 'network' ? this.path(operation).replace(/\/operations\//, '/operationResults/') : this.path(operation);
+    const path =
+      operation.schedule === 'network'
+        ? this.path(operation).replace(/\/operations\//, '/operationResults/')
+        : this.path(operation);
     return `${this.ctx().baseUrl}${path}?${operation.schedule === 'network' ? '' : 'monitor=true&'}api-version=${operation.apiVersion}`;
   }
 
@@ -111,7 +126,10 @@ export class OperationRegistry {
 /** The routes Azure-AsyncOperation and Location URLs point at. */
 export function operationRoutes(ctx: FakeContext): Route[] {
   const status = (schedule: FakeOperation['schedule'], collection: string, provider: string): Route => ({
-    method: 'GET', path: subscriptionPath(`${provider}/locations/${SEGMENT}/${collection}/${SEGMENT}`), operation: 'OperationStatus_Get', schedule,
+    method: 'GET',
+    path: subscriptionPath(`${provider}/locations/${SEGMENT}/${collection}/${SEGMENT}`),
+    operation: 'OperationStatus_Get',
+    schedule,
     resourceType: `${provider}/locations/${collection}`,
     handle: (call) => {
       const operation = find(ctx, call.params[2]!, schedule);
@@ -124,8 +142,11 @@ export function operationRoutes(ctx: FakeContext): Route[] {
     status('disks', 'DiskOperations', 'Microsoft.Compute'),
     status('network', 'operations', 'Microsoft.Network'),
     {
-      method: 'GET', path: subscriptionPath(`Microsoft.Network/locations/${SEGMENT}/operationResults/${SEGMENT}`), operation: 'OperationResult_Get',
-      schedule: 'network', resourceType: 'Microsoft.Network/locations/operationResults',
+      method: 'GET',
+      path: subscriptionPath(`Microsoft.Network/locations/${SEGMENT}/operationResults/${SEGMENT}`),
+      operation: 'OperationResult_Get',
+      schedule: 'network',
+      resourceType: 'Microsoft.Network/locations/operationResults',
       handle: (call) => result(ctx, find(ctx, call.params[2]!, 'network')),
     },
   ];
@@ -143,7 +164,8 @@ function statusOf(ctx: FakeContext, operation: FakeOperation): Reply {
   const running = operation.status === 'InProgress';
   return {
     status: 200,
-    headers: running && ctx.lro.retryAfterSeconds !== undefined ? { 'retry-after': String(ctx.lro.retryAfterSeconds) } : {},
+    headers:
+      running && ctx.lro.retryAfterSeconds !== undefined ? { 'retry-after': String(ctx.lro.retryAfterSeconds) } : {},
     body: {
       name: operation.id,
       status: operation.status,
@@ -159,7 +181,10 @@ function result(ctx: FakeContext, operation: FakeOperation): Reply {
     case 'InProgress':
       return {
         status: 202,
-        headers: { location: ctx.operations.resultUrl(operation), ...(ctx.lro.retryAfterSeconds !== undefined ? { 'retry-after': String(ctx.lro.retryAfterSeconds) } : {}) },
+        headers: {
+          location: ctx.operations.resultUrl(operation),
+          ...(ctx.lro.retryAfterSeconds !== undefined ? { 'retry-after': String(ctx.lro.retryAfterSeconds) } : {}),
+        },
       };
     case 'Succeeded': {
       // A write's result is its resource; an action (restart) answers 200 without a body, a delete 204.
@@ -169,6 +194,10 @@ function result(ctx: FakeContext, operation: FakeOperation): Reply {
     }
     case 'Failed':
     case 'Canceled':
-      throw new ArmHttpError(operation.failure?.status ?? 400, operation.failure?.code ?? 'OperationFailed', operation.failure?.message ?? 'The operation failed.');
+      throw new ArmHttpError(
+        operation.failure?.status ?? 400,
+        operation.failure?.code ?? 'OperationFailed',
+        operation.failure?.message ?? 'The operation failed.',
+      );
   }
 }

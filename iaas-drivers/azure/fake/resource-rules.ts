@@ -5,8 +5,11 @@ import type { FakeContext, Reply, RouteCall } from './routes.js';
 
 /** ARM's 404 for a resource that does not exist in the resource group. */
 export function resourceNotFound(ctx: FakeContext, type: string, name: string): ArmHttpError {
-  return new ArmHttpError(404, 'ResourceNotFound',
-    `The Resource '${type}/${name}' under resource group '${ctx.state.resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+  return new ArmHttpError(
+    404,
+    'ResourceNotFound',
+    `The Resource '${type}/${name}' under resource group '${ctx.state.resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+  );
 }
 
 /** `location` is required on PUT and must be a region the fake serves. */
@@ -16,8 +19,11 @@ export function checkLocation(ctx: FakeContext, body: Record<string, unknown>, t
     throw new ArmHttpError(400, 'LocationRequired', 'The location property is required for this definition.');
   }
   if (location.toLowerCase().replace(/\s+/g, '') !== ctx.state.location) {
-    throw new ArmHttpError(400, 'LocationNotAvailableForResourceType',
-      `The provided location '${location}' is not available for resource type '${type}'. List of available regions for the resource type is '${ctx.state.location}'.`);
+    throw new ArmHttpError(
+      400,
+      'LocationNotAvailableForResourceType',
+      `The provided location '${location}' is not available for resource type '${type}'. List of available regions for the resource type is '${ctx.state.location}'.`,
+    );
   }
   return ctx.state.location;
 }
@@ -25,8 +31,11 @@ export function checkLocation(ctx: FakeContext, body: Record<string, unknown>, t
 /** Resource names: `maxLength` characters of letters, digits, `.`, `_` and `-`, not ending with `.` or `-`. */
 export function checkName(name: string, type: string, maxLength: number): void {
   if (name.length < 1 || name.length > maxLength || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || /[.-]$/.test(name)) {
-    throw new ArmHttpError(400, 'InvalidResourceName',
-      `Resource name ${name} is invalid. The name can be up to ${maxLength} characters long. Valid characters are alphanumeric, underscore, hyphen and period, and it cannot end with a period or hyphen. (${type})`);
+    throw new ArmHttpError(
+      400,
+      'InvalidResourceName',
+      `Resource name ${name} is invalid. The name can be up to ${maxLength} characters long. Valid characters are alphanumeric, underscore, hyphen and period, and it cannot end with a period or hyphen. (${type})`,
+    );
   }
 }
 
@@ -36,15 +45,24 @@ export function checkZones(ctx: FakeContext, value: unknown, resourceId: string)
   const zones = Array.isArray(value) ? value : [value];
   const bad = zones.find((z) => typeof z !== 'string' || !ctx.state.zones.includes(z));
   if (bad !== undefined || zones.length > 1) {
-    throw new ArmHttpError(400, 'InvalidParameter',
-      `The zone(s) '${zones.join(',')}' for resource '${resourceId}' is not supported. The supported zones for location '${ctx.state.location}' are '${ctx.state.zones.join(',')}'`, {}, 'zones');
+    throw new ArmHttpError(
+      400,
+      'InvalidParameter',
+      `The zone(s) '${zones.join(',')}' for resource '${resourceId}' is not supported. The supported zones for location '${ctx.state.location}' are '${ctx.state.zones.join(',')}'`,
+      {},
+      'zones',
+    );
   }
   return zones as string[];
 }
 
 /** The fake's answer to a write on a resource that is in the middle of another operation. */
 export function busy(): ArmHttpError {
-  return new ArmHttpError(409, 'AnotherOperationInProgress', 'Another operation on this or dependent resource is in progress. Retry the request after the operation completes.');
+  return new ArmHttpError(
+    409,
+    'AnotherOperationInProgress',
+    'Another operation on this or dependent resource is in progress. Retry the request after the operation completes.',
+  );
 }
 
 /** One page of a list, with ARM's `nextLink` (a `$skiptoken`) when more follow. */

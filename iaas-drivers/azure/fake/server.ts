@@ -14,7 +14,10 @@ const TOKEN_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
 
 /** The fake's HTTPS server: Entra's token endpoint and ARM, on 127.0.0.1, with the fake's own CA. */
 export class FakeArmServer {
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(ctx: FakeContext, routes: Route[], tls: FakeTls, port = 0): Promise<FakeArmServer> {
     const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
@@ -42,7 +45,9 @@ async function dispatch(ctx: FakeContext, routes: Route[], req: IncomingMessage,
   const headers: Record<string, string> = {
     'x-ms-request-id': randomUUID(),
     'x-ms-correlation-request-id': header(req, 'x-ms-correlation-request-id') ?? randomUUID(),
-    ...(header(req, 'x-ms-client-request-id') ? { 'x-ms-client-request-id': header(req, 'x-ms-client-request-id')! } : {}),
+    ...(header(req, 'x-ms-client-request-id')
+      ? { 'x-ms-client-request-id': header(req, 'x-ms-client-request-id')! }
+      : {}),
   };
   try {
     if (ctx.faults.latencyMs > 0) await delay(ctx.faults.latencyMs);
@@ -50,8 +55,15 @@ async function dispatch(ctx: FakeContext, routes: Route[], req: IncomingMessage,
     if (token) {
       count(ctx, 'Token_Request');
       const fault = ctx.faults.take('Token_Request', true, false);
-      if (fault) throw new EntraError(fault.status, fault.status >= 500 ? 'temporarily_unavailable' : 'invalid_request', 50001, fault.message);
-      if (req.method !== 'POST') throw new EntraError(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
+      if (fault)
+        throw new EntraError(
+          fault.status,
+          fault.status >= 500 ? 'temporarily_unavailable' : 'invalid_request',
+          50001,
+          fault.message,
+        );
+      if (req.method !== 'POST')
+        throw new EntraError(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
       return send(res, await issueToken(ctx, decodeURIComponent(token[1]!), req), headers);
     }
     const { route, match } = findRoute(routes, req.method ?? 'GET', url.pathname);
@@ -62,8 +74,16 @@ async function dispatch(ctx: FakeContext, routes: Route[], req: IncomingMessage,
     if (params[0]!.toLowerCase() !== ctx.state.subscriptionId) {
       throw new ArmHttpError(404, 'SubscriptionNotFound', `The subscription '${params[0]}' could not be found.`);
     }
-    const apiVersion = checkApiVersion(route.schedule, route.resourceType ?? '', ctx.state.location, url.searchParams.get('api-version'));
-    if (/\/resourceGroups\//i.test(url.pathname) && params[1]!.toLowerCase() !== ctx.state.resourceGroup.toLowerCase()) {
+    const apiVersion = checkApiVersion(
+      route.schedule,
+      route.resourceType ?? '',
+      ctx.state.location,
+      url.searchParams.get('api-version'),
+    );
+    if (
+      /\/resourceGroups\//i.test(url.pathname) &&
+      params[1]!.toLowerCase() !== ctx.state.resourceGroup.toLowerCase()
+    ) {
       throw new ArmHttpError(404, 'ResourceGroupNotFound', `Resource group '${params[1]}' could not be found.`);
     }
     const fault = ctx.faults.take(route.operation, req.method !== 'GET');
@@ -76,7 +96,14 @@ async function dispatch(ctx: FakeContext, routes: Route[], req: IncomingMessage,
       return;
     }
     if (error instanceof EntraError) return send(res, error.reply(), headers);
-    const known = error instanceof ArmHttpError ? error : new ArmHttpError(500, 'InternalServerError', `Unexpected error in the fake: ${(error as Error)?.message ?? String(error)}`);
+    const known =
+      error instanceof ArmHttpError
+        ? error
+        : new ArmHttpError(
+            500,
+            'InternalServerError',
+            `Unexpected error in the fake: ${(error as Error)?.message ?? String(error)}`,
+          );
     sendJson(res, known.status, known.body(), { ...known.headers, ...headers });
   } finally {
     // A handler that answered before reading the whole body: drain it so the connection can be reused.
@@ -96,10 +123,16 @@ function findRoute(routes: Route[], method: string, path: string): { route: Rout
     pathMatched = true;
     if (route.method === method) return { route, match };
   }
-  if (pathMatched) throw new ArmHttpError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
+  if (pathMatched)
+    throw new ArmHttpError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}'.`);
   const namespace = /\/providers\/([^/]+)\/([^/]+)/i.exec(path);
-  throw new ArmHttpError(404, namespace ? 'InvalidResourceType' : 'NotFound',
-    namespace ? `The resource type '${namespace[2]}' could not be found in the namespace '${namespace[1]}'.` : `No HTTP resource was found that matches the request URI '${path}'.`);
+  throw new ArmHttpError(
+    404,
+    namespace ? 'InvalidResourceType' : 'NotFound',
+    namespace
+      ? `The resource type '${namespace[2]}' could not be found in the namespace '${namespace[1]}'.`
+      : `No HTTP resource was found that matches the request URI '${path}'.`,
+  );
 }
 
 /** ARM's bearer check, with its three refusals and the WWW-Authenticate challenge it sends. */
@@ -108,15 +141,37 @@ function authenticate(ctx: FakeContext, req: IncomingMessage): FakeToken {
     'www-authenticate': `Bearer authorization_uri="https://login.microsoftonline.com/${ctx.state.app.tenantId}", error="invalid_token", error_description="${description}"`,
   });
   const value = header(req, 'authorization');
-  if (!value) throw new ArmHttpError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", challenge('The authentication failed because of missing \'Authorization\' header.'));
+  if (!value)
+    throw new ArmHttpError(
+      401,
+      'AuthenticationFailed',
+      "Authentication failed. The 'Authorization' header is missing.",
+      challenge("The authentication failed because of missing 'Authorization' header."),
+    );
   const match = /^Bearer\s+(\S+)$/i.exec(value);
-  if (!match) throw new ArmHttpError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is provided in an invalid format.", challenge('The authentication failed because of invalid format of \'Authorization\' header.'));
+  if (!match)
+    throw new ArmHttpError(
+      401,
+      'AuthenticationFailed',
+      "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+      challenge("The authentication failed because of invalid format of 'Authorization' header."),
+    );
   const token = ctx.state.tokens.get(match[1]!);
-  if (!token) throw new ArmHttpError(401, 'InvalidAuthenticationToken', 'The access token is invalid.', challenge('The access token is invalid.'));
+  if (!token)
+    throw new ArmHttpError(
+      401,
+      'InvalidAuthenticationToken',
+      'The access token is invalid.',
+      challenge('The access token is invalid.'),
+    );
   if (token.expiresAt <= Date.now()) {
     ctx.state.tokens.delete(token.value);
-    throw new ArmHttpError(401, 'ExpiredAuthenticationToken',
-      `The access token expiry UTC time '${new Date(token.expiresAt).toUTCString()}' is earlier than current UTC time '${new Date().toUTCString()}'.`, challenge('The access token has expired.'));
+    throw new ArmHttpError(
+      401,
+      'ExpiredAuthenticationToken',
+      `The access token expiry UTC time '${new Date(token.expiresAt).toUTCString()}' is earlier than current UTC time '${new Date().toUTCString()}'.`,
+      challenge('The access token has expired.'),
+    );
   }
   return token;
 }

@@ -20,7 +20,13 @@ export interface FakeVm {
   vmId: string;
   vmSize: string;
   imageReference: Record<string, string>;
-  osDisk: { name: string; storageAccountType: string; diskSizeGB?: number; deleteOption: 'Delete' | 'Detach'; caching: string };
+  osDisk: {
+    name: string;
+    storageAccountType: string;
+    diskSizeGB?: number;
+    deleteOption: 'Delete' | 'Detach';
+    caching: string;
+  };
   dataDisks: FakeDataDisk[];
   osProfile: { computerName: string; adminUsername: string; linuxConfiguration: Record<string, unknown> };
   /** Base64 as given; ARM never returns customData, and userData only with `$expand=userData`. */
@@ -183,10 +189,18 @@ export class FakeAzureState {
   /** The resource a full id points at in this resource group, by kind, or undefined. */
   byId<K extends 'disk' | 'image' | 'nic' | 'vm' | 'snapshot'>(kind: K, id: string | undefined): string | undefined {
     if (!id) return undefined;
-    const paths = { disk: 'microsoft.compute/disks', image: 'microsoft.compute/images', nic: 'microsoft.network/networkinterfaces', vm: 'microsoft.compute/virtualmachines', snapshot: 'microsoft.compute/snapshots' };
+    const paths = {
+      disk: 'microsoft.compute/disks',
+      image: 'microsoft.compute/images',
+      nic: 'microsoft.network/networkinterfaces',
+      vm: 'microsoft.compute/virtualmachines',
+      snapshot: 'microsoft.compute/snapshots',
+    };
     const prefix = `${this.groupId()}/providers/${paths[kind]}/`.toLowerCase();
     const lower = id.toLowerCase();
-    return lower.startsWith(prefix) && !lower.slice(prefix.length).includes('/') ? lower.slice(prefix.length) : undefined;
+    return lower.startsWith(prefix) && !lower.slice(prefix.length).includes('/')
+      ? lower.slice(prefix.length)
+      : undefined;
   }
 
   /** VMs that count against the quota and answer GET: everything not yet removed. */
@@ -196,7 +210,9 @@ export class FakeAzureState {
 
   /** Which NIC holds a private IP in a subnet, for Network's PrivateIPAddressInUse check. */
   nicWithIp(subnetId: string, ip: string): FakeNic | undefined {
-    return [...this.nics.values()].find((n) => n.subnetId.toLowerCase() === subnetId.toLowerCase() && n.privateIp === ip);
+    return [...this.nics.values()].find(
+      (n) => n.subnetId.toLowerCase() === subnetId.toLowerCase() && n.privateIp === ip,
+    );
   }
 }
 

@@ -59,7 +59,10 @@ export class ArmClient {
       let response;
       try {
         response = await this.transport.send({
-          method: req.method ?? 'GET', url, body, signal: req.signal,
+          method: req.method ?? 'GET',
+          url,
+          body,
+          signal: req.signal,
           headers: {
             authorization: `Bearer ${token.value}`,
             accept: 'application/json',
@@ -80,18 +83,29 @@ export class ArmClient {
         if (response.status === 404 && req.notFoundOk && !SCOPE_MISSING.has(fault.code)) return undefined;
         throw faultToError(fault, req.permanent);
       }
-      return { status: response.status, headers: response.headers, body: parseBody<T>(response.text, req.operation, response.status) };
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: parseBody<T>(response.text, req.operation, response.status),
+      };
     }
   }
 
   /** The request URL; an absolute URL must be on the ARM endpoint, so the bearer token never leaves it. */
   private urlOf(req: ArmRequest): URL {
-    const url = /^https?:\/\//.test(req.path) ? new URL(req.path) : new URL(this.endpoint.href.replace(/\/+$/, '') + req.path);
+    const url = /^https?:\/\//.test(req.path)
+      ? new URL(req.path)
+      : new URL(this.endpoint.href.replace(/\/+$/, '') + req.path);
     if (url.origin !== this.endpoint.origin) {
-      throw new SlipwayError('CloudError', `${req.operation}: ARM pointed at ${url.origin}, which is not the configured endpoint ${this.endpoint.origin}; not sending the token there`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'CloudError',
+        `${req.operation}: ARM pointed at ${url.origin}, which is not the configured endpoint ${this.endpoint.origin}; not sending the token there`,
+        { plugin: PLUGIN },
+      );
     }
     if (!url.searchParams.has('api-version')) url.searchParams.set('api-version', req.apiVersion);
-    for (const [key, value] of Object.entries(req.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries(req.query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, value);
     return url;
   }
 }
@@ -101,6 +115,9 @@ function parseBody<T>(text: string, operation: string, status: number): T | unde
   try {
     return JSON.parse(text) as T;
   } catch (error) {
-    throw new SlipwayError('CloudError', `${operation}: ${status} with a body that is not JSON`, { plugin: PLUGIN, cause: error });
+    throw new SlipwayError('CloudError', `${operation}: ${status} with a body that is not JSON`, {
+      plugin: PLUGIN,
+      cause: error,
+    });
   }
 }

@@ -1,7 +1,15 @@
 import type { JsonSchema } from '@slipway/contracts';
 
 /** Managed-disk SKUs (`sku.name` of Microsoft.Compute/disks). */
-export const STORAGE_ACCOUNT_TYPES = ['Standard_LRS', 'StandardSSD_LRS', 'Premium_LRS', 'StandardSSD_ZRS', 'Premium_ZRS', 'PremiumV2_LRS', 'UltraSSD_LRS'] as const;
+export const STORAGE_ACCOUNT_TYPES = [
+  'Standard_LRS',
+  'StandardSSD_LRS',
+  'Premium_LRS',
+  'StandardSSD_ZRS',
+  'Premium_ZRS',
+  'PremiumV2_LRS',
+  'UltraSSD_LRS',
+] as const;
 export type StorageAccountType = (typeof STORAGE_ACCOUNT_TYPES)[number];
 
 /** A platform (marketplace) image, as `az vm image list` names it. */
@@ -67,11 +75,22 @@ export const configSchema: JsonSchema = {
     subscription_id: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$', description: 'Subscription id (a GUID)' },
     resource_group: { type: 'string', minLength: 1, maxLength: 90 },
     location: { type: 'string', minLength: 1, description: 'Azure region, e.g. westeurope' },
-    subnet_id: { type: 'string', pattern: '^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.Network/virtualNetworks/[^/]+/subnets/[^/]+$' },
-    credentials_ref: { type: 'string', minLength: 1, description: 'Credential name of a json credential with tenant_id, client_id, client_secret' },
+    subnet_id: {
+      type: 'string',
+      pattern:
+        '^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.Network/virtualNetworks/[^/]+/subnets/[^/]+$',
+    },
+    credentials_ref: {
+      type: 'string',
+      minLength: 1,
+      description: 'Credential name of a json credential with tenant_id, client_id, client_secret',
+    },
     ssh_public_key: { type: 'string', pattern: '^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp256) ' },
     admin_username: { type: 'string', pattern: '^[a-z_][a-z0-9_-]{0,31}$' },
-    resource_manager_url: { ...ARM_URL, description: 'ARM endpoint; https only (Azure refuses bearer tokens over plain http)' },
+    resource_manager_url: {
+      ...ARM_URL,
+      description: 'ARM endpoint; https only (Azure refuses bearer tokens over plain http)',
+    },
     authority_url: { ...ARM_URL, description: 'Entra ID authority' },
     token_scope: { type: 'string', pattern: '/\\.default$' },
     ca_cert: { type: 'string', pattern: '-----BEGIN CERTIFICATE-----' },

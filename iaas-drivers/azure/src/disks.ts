@@ -1,4 +1,11 @@
-import { SlipwayError, throwIfAborted, type CallOptions, type CloudInventory, type CreateDiskInput, type DiskHint } from '@slipway/contracts';
+import {
+  SlipwayError,
+  throwIfAborted,
+  type CallOptions,
+  type CloudInventory,
+  type CreateDiskInput,
+  type DiskHint,
+} from '@slipway/contracts';
 import { gibFromMib, stringProperty, type AzureContext } from './context.js';
 import { PLUGIN, isOperationFailure } from './errors.js';
 import { REQUEST_ID_TAG, hasTags, resourceName, tagsOf } from './naming.js';
@@ -26,18 +33,32 @@ export class DiskOperations {
     const name = resourceName('slipway-disk', requestId);
     const existing = await api.get<Disk>('disk', name, { signal });
     if (existing) {
-      await api.complete('disk', name, 'PUT', { status: 200, headers: {}, body: existing }, 'Disks_CreateOrUpdate', { signal, permanent: 'DiskError' });
+      await api.complete('disk', name, 'PUT', { status: 200, headers: {}, body: existing }, 'Disks_CreateOrUpdate', {
+        signal,
+        permanent: 'DiskError',
+      });
       return { diskId: name };
     }
-    const zone = input.zone ?? (input.vmId ? await this.vmZone(input.vmId, signal) : undefined) ?? stringProperty(input.cloudProperties, 'zone');
-    const sku = stringProperty(input.cloudProperties, 'storage_account_type') ?? this.ctx.config.storage_account_type ?? 'StandardSSD_LRS';
-    const started = await api.beginCreateOrUpdate<Disk>('disk', name, {
-      location: this.ctx.config.location,
-      sku: { name: sku },
-      tags: tagsOf({ ...input.metadata, [REQUEST_ID_TAG]: requestId }),
-      ...(zone ? { zones: [zone] } : {}),
-      properties: { creationData: { createOption: 'Empty' }, diskSizeGB: gibFromMib(input.sizeMb) },
-    }, { signal, permanent: 'DiskError' });
+    const zone =
+      input.zone ??
+      (input.vmId ? await this.vmZone(input.vmId, signal) : undefined) ??
+      stringProperty(input.cloudProperties, 'zone');
+    const sku =
+      stringProperty(input.cloudProperties, 'storage_account_type') ??
+      this.ctx.config.storage_account_type ??
+      'StandardSSD_LRS';
+    const started = await api.beginCreateOrUpdate<Disk>(
+      'disk',
+      name,
+      {
+        location: this.ctx.config.location,
+        sku: { name: sku },
+        tags: tagsOf({ ...input.metadata, [REQUEST_ID_TAG]: requestId }),
+        ...(zone ? { zones: [zone] } : {}),
+        properties: { creationData: { createOption: 'Empty' }, diskSizeGB: gibFromMib(input.sizeMb) },
+      },
+      { signal, permanent: 'DiskError' },
+    );
     try {
       await api.complete('disk', name, 'PUT', started, 'Disks_CreateOrUpdate', { signal, permanent: 'DiskError' });
     } catch (error) {
@@ -65,9 +86,18 @@ export class DiskOperations {
     const present = disks.find((d) => sameResource(d.managedDisk?.id, diskResourceId));
     if (present && !present.toBeDetached) return { hint: hintOf(present.lun) };
     const lun = freeLun(disks);
-    if (lun === undefined) throw new SlipwayError('DiskError', `VM ${vmId} uses every LUN (0..${MAX_LUN})`, { plugin: PLUGIN });
-    const next: DataDisk[] = [...disks.filter((d) => !d.toBeDetached).map(keptDisk), { lun, createOption: 'Attach', caching: 'None', managedDisk: { id: diskResourceId } }];
-    await api.update<VirtualMachine>('virtualMachine', vmId, { properties: { storageProfile: { dataDisks: next } } }, { signal, ifMatch: vm.etag, permanent: 'DiskError' });
+    if (lun === undefined)
+      throw new SlipwayError('DiskError', `VM ${vmId} uses every LUN (0..${MAX_LUN})`, { plugin: PLUGIN });
+    const next: DataDisk[] = [
+      ...disks.filter((d) => !d.toBeDetached).map(keptDisk),
+      { lun, createOption: 'Attach', caching: 'None', managedDisk: { id: diskResourceId } },
+    ];
+    await api.update<VirtualMachine>(
+      'virtualMachine',
+      vmId,
+      { properties: { storageProfile: { dataDisks: next } } },
+      { signal, ifMatch: vm.etag, permanent: 'DiskError' },
+    );
     return { hint: hintOf(lun) };
   }
 
@@ -81,7 +111,12 @@ export class DiskOperations {
     const diskResourceId = api.id('disk', diskId);
     if (!disks.some((d) => sameResource(d.managedDisk?.id, diskResourceId))) return;
     const next = disks.filter((d) => !sameResource(d.managedDisk?.id, diskResourceId) && !d.toBeDetached).map(keptDisk);
-    await api.update<VirtualMachine>('virtualMachine', vmId, { properties: { storageProfile: { dataDisks: next } } }, { signal, ifMatch: vm.etag, permanent: 'DiskError' });
+    await api.update<VirtualMachine>(
+      'virtualMachine',
+      vmId,
+      { properties: { storageProfile: { dataDisks: next } } },
+      { signal, ifMatch: vm.etag, permanent: 'DiskError' },
+    );
   }
 
   async exists(diskId: string, options: CallOptions = {}): Promise<boolean> {
@@ -104,28 +139,56 @@ export class DiskOperations {
     const current = disk.properties.diskSizeGB ?? 0;
     if (current === sizeGb) return;
     if (current > sizeGb) {
-      throw new SlipwayError('InvalidInput', `disk ${diskId} has ${current} GiB; Azure cannot shrink a managed disk to ${sizeGb} GiB`, { plugin: PLUGIN, field: 'sizeMb' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `disk ${diskId} has ${current} GiB; Azure cannot shrink a managed disk to ${sizeGb} GiB`,
+        { plugin: PLUGIN, field: 'sizeMb' },
+      );
     }
-    await this.ctx.api.update<Disk>('disk', diskId, { properties: { diskSizeGB: sizeGb } }, { signal, permanent: 'DiskError' });
+    await this.ctx.api.update<Disk>(
+      'disk',
+      diskId,
+      { properties: { diskSizeGB: sizeGb } },
+      { signal, permanent: 'DiskError' },
+    );
   }
 
   /** An incremental snapshot (a copy of the disk's changed blocks), named after the request id. */
-  async snapshot(diskId: string, metadata: Record<string, string> | undefined, options: CallOptions = {}): Promise<{ snapshotId: string }> {
+  async snapshot(
+    diskId: string,
+    metadata: Record<string, string> | undefined,
+    options: CallOptions = {},
+  ): Promise<{ snapshotId: string }> {
     const { signal, requestId } = options;
     throwIfAborted(signal);
     const api = this.ctx.api;
     const name = resourceName('slipway-snap', requestId);
     const existing = await api.get<Snapshot>('snapshot', name, { signal });
     if (existing) {
-      await api.complete('snapshot', name, 'PUT', { status: 200, headers: {}, body: existing }, 'Snapshots_CreateOrUpdate', { signal, permanent: 'DiskError' });
+      await api.complete(
+        'snapshot',
+        name,
+        'PUT',
+        { status: 200, headers: {}, body: existing },
+        'Snapshots_CreateOrUpdate',
+        { signal, permanent: 'DiskError' },
+      );
       return { snapshotId: name };
     }
-    await api.createOrUpdate<Snapshot>('snapshot', name, {
-      location: this.ctx.config.location,
-      sku: { name: 'Standard_LRS' },
-      tags: tagsOf({ ...metadata, [REQUEST_ID_TAG]: requestId, 'slipway.source_disk': diskId }),
-      properties: { creationData: { createOption: 'Copy', sourceResourceId: api.id('disk', diskId) }, incremental: true },
-    }, { signal, permanent: 'DiskError' });
+    await api.createOrUpdate<Snapshot>(
+      'snapshot',
+      name,
+      {
+        location: this.ctx.config.location,
+        sku: { name: 'Standard_LRS' },
+        tags: tagsOf({ ...metadata, [REQUEST_ID_TAG]: requestId, 'slipway.source_disk': diskId }),
+        properties: {
+          creationData: { createOption: 'Copy', sourceResourceId: api.id('disk', diskId) },
+          incremental: true,
+        },
+      },
+      { signal, permanent: 'DiskError' },
+    );
     return { snapshotId: name };
   }
 
@@ -136,12 +199,14 @@ export class DiskOperations {
   /** Disks of the resource group carrying every pair of `tags`, with their size and the VM they are on. */
   async list(tags: Record<string, string>, signal?: AbortSignal): Promise<CloudInventory['disks']> {
     const disks = await this.ctx.api.list<Disk>('disk', { signal });
-    return disks.filter((d) => hasTags(d.tags, tags)).map((d) => ({
-      diskId: d.name,
-      ...(d.managedBy ? { vmId: nameOf(d.managedBy) } : {}),
-      metadata: d.tags ?? {},
-      ...(d.properties.diskSizeGB !== undefined ? { sizeMb: d.properties.diskSizeGB * 1024 } : {}),
-    }));
+    return disks
+      .filter((d) => hasTags(d.tags, tags))
+      .map((d) => ({
+        diskId: d.name,
+        ...(d.managedBy ? { vmId: nameOf(d.managedBy) } : {}),
+        metadata: d.tags ?? {},
+        ...(d.properties.diskSizeGB !== undefined ? { sizeMb: d.properties.diskSizeGB * 1024 } : {}),
+      }));
   }
 
   private async requireVm(vmId: string, signal?: AbortSignal): Promise<VirtualMachine> {
@@ -168,7 +233,9 @@ function freeLun(disks: DataDisk[]): number | undefined {
 /** An attached disk as it is sent back in the PATCH's full list: by id, with what the VM reported. */
 function keptDisk(disk: DataDisk): DataDisk {
   return {
-    lun: disk.lun, createOption: 'Attach', caching: disk.caching ?? 'None',
+    lun: disk.lun,
+    createOption: 'Attach',
+    caching: disk.caching ?? 'None',
     managedDisk: { id: disk.managedDisk?.id },
     ...(disk.name ? { name: disk.name } : {}),
     ...(disk.deleteOption ? { deleteOption: disk.deleteOption } : {}),

@@ -1,5 +1,13 @@
 import type {
-  CallOptions, CloudInventory, CreateDiskInput, CreateStemcellInput, CreateVmInput, CreatedVm, DiskHint, IaasDriver, IaasInfo,
+  CallOptions,
+  CloudInventory,
+  CreateDiskInput,
+  CreateStemcellInput,
+  CreateVmInput,
+  CreatedVm,
+  DiskHint,
+  IaasDriver,
+  IaasInfo,
 } from '@slipway/contracts';
 import type { AzureContext } from './context.js';
 import { DiskOperations } from './disks.js';
@@ -17,7 +25,10 @@ export class AzureIaasDriver implements IaasDriver {
   private readonly disks: DiskOperations;
   private readonly stemcells: StemcellOperations;
 
-  constructor(private readonly ctx: AzureContext, private readonly transport: HttpsTransport) {
+  constructor(
+    private readonly ctx: AzureContext,
+    private readonly transport: HttpsTransport,
+  ) {
     this.vms = new VmOperations(ctx, new VmSizeSelector(ctx.api, ctx.config.location, ctx.config.default_vm_size));
     this.disks = new DiskOperations(ctx);
     this.stemcells = new StemcellOperations(ctx);
@@ -89,7 +100,10 @@ export class AzureIaasDriver implements IaasDriver {
     return this.disks.resize(input.diskId, input.sizeMb, options);
   }
 
-  snapshotDisk(input: { diskId: string; metadata?: Record<string, string> }, options?: CallOptions): Promise<{ snapshotId: string }> {
+  snapshotDisk(
+    input: { diskId: string; metadata?: Record<string, string> },
+    options?: CallOptions,
+  ): Promise<{ snapshotId: string }> {
     return this.disks.snapshot(input.diskId, input.metadata, options);
   }
 
@@ -98,8 +112,18 @@ export class AzureIaasDriver implements IaasDriver {
   }
 
   async listResources(input: { tags: Record<string, string> }, options: CallOptions = {}): Promise<CloudInventory> {
-    const [vms, disks] = await Promise.all([this.vms.list(input.tags, options.signal), this.disks.list(input.tags, options.signal)]);
-    return { vms: vms.map((vm) => ({ vmId: vm.name, metadata: vm.tags ?? {}, ...(vm.properties.provisioningState ? { state: vm.properties.provisioningState } : {}) })), disks };
+    const [vms, disks] = await Promise.all([
+      this.vms.list(input.tags, options.signal),
+      this.disks.list(input.tags, options.signal),
+    ]);
+    return {
+      vms: vms.map((vm) => ({
+        vmId: vm.name,
+        metadata: vm.tags ?? {},
+        ...(vm.properties.provisioningState ? { state: vm.properties.provisioningState } : {}),
+      })),
+      disks,
+    };
   }
 
   /** Closes the keep-alive sockets; the token dies with the driver. */

@@ -28,14 +28,18 @@ export class EntraTokenSession {
     private readonly transport: HttpsTransport,
     private readonly clock: Clock,
   ) {
-    this.tokenUrl = new URL(`${authorityUrl.replace(/\/+$/, '')}/${encodeURIComponent(credential.tenant_id)}/oauth2/v2.0/token`);
+    this.tokenUrl = new URL(
+      `${authorityUrl.replace(/\/+$/, '')}/${encodeURIComponent(credential.tenant_id)}/oauth2/v2.0/token`,
+    );
   }
 
   /** A valid token, fetching one when there is none or the cached one is about to expire. */
   async token(signal?: AbortSignal): Promise<AccessToken> {
     const cached = this.current;
     if (cached && cached.renewAt > this.clock.now()) return cached;
-    this.pending ??= this.fetchToken().finally(() => { this.pending = undefined; });
+    this.pending ??= this.fetchToken().finally(() => {
+      this.pending = undefined;
+    });
     return abortable(this.pending, signal);
   }
 
@@ -58,7 +62,9 @@ export class EntraTokenSession {
     try {
       // No signal: the request is shared; an aborted caller stops waiting for it in `abortable`.
       response = await this.transport.send({
-        method: 'POST', url: this.tokenUrl, body: form,
+        method: 'POST',
+        url: this.tokenUrl,
+        body: form,
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       });
     } catch (error) {
@@ -69,11 +75,20 @@ export class EntraTokenSession {
     try {
       body = JSON.parse(response.text) as typeof body;
     } catch (error) {
-      throw new SlipwayError('CloudError', 'Entra ID answered the token request with a body that is not JSON', { plugin: PLUGIN, cause: error });
+      throw new SlipwayError('CloudError', 'Entra ID answered the token request with a body that is not JSON', {
+        plugin: PLUGIN,
+        cause: error,
+      });
     }
     const expiresIn = Number(body.expires_in);
-    if (typeof body.access_token !== 'string' || !Number.isFinite(expiresIn) || String(body.token_type).toLowerCase() !== 'bearer') {
-      throw new SlipwayError('CloudError', 'Entra ID answered 200 without a bearer access_token and expires_in', { plugin: PLUGIN });
+    if (
+      typeof body.access_token !== 'string' ||
+      !Number.isFinite(expiresIn) ||
+      String(body.token_type).toLowerCase() !== 'bearer'
+    ) {
+      throw new SlipwayError('CloudError', 'Entra ID answered 200 without a bearer access_token and expires_in', {
+        plugin: PLUGIN,
+      });
     }
     // Renew before expiry (MSAL uses 5 minutes) so a call started just before it does not reach ARM with a dead token.
     const lifetimeMs = expiresIn * 1000;

@@ -35,14 +35,42 @@ export function isOperationFailure(error: unknown): boolean {
 /** What the calling verb calls a permanent failure of its own kind. */
 export type PermanentCode = Extract<ErrorCode, 'VmCreationFailed' | 'DiskError' | 'CloudError'>;
 
-const THROTTLED = new Set(['TooManyRequests', 'SubscriptionRequestsThrottled', 'ResourceCollectionRequestsThrottled', 'ResourceRequestsThrottled']);
+const THROTTLED = new Set([
+  'TooManyRequests',
+  'SubscriptionRequestsThrottled',
+  'ResourceCollectionRequestsThrottled',
+  'ResourceRequestsThrottled',
+]);
 /** Not enough hardware in the cluster right now: it clears with time, another zone or another size. */
-const ALLOCATION = new Set(['AllocationFailed', 'ZonalAllocationFailed', 'OverconstrainedAllocationRequest', 'OverconstrainedZonalAllocationRequest']);
-const AUTHENTICATION = new Set(['InvalidAuthenticationToken', 'ExpiredAuthenticationToken', 'AuthenticationFailed', 'InvalidAuthenticationTokenAudience', 'InvalidAuthenticationTokenTenant']);
+const ALLOCATION = new Set([
+  'AllocationFailed',
+  'ZonalAllocationFailed',
+  'OverconstrainedAllocationRequest',
+  'OverconstrainedZonalAllocationRequest',
+]);
+const AUTHENTICATION = new Set([
+  'InvalidAuthenticationToken',
+  'ExpiredAuthenticationToken',
+  'AuthenticationFailed',
+  'InvalidAuthenticationTokenAudience',
+  'InvalidAuthenticationTokenTenant',
+]);
 /** Another operation holds the resource: ARM answers 409 and the conflict clears when it finishes. */
-const BUSY = new Set(['Conflict', 'AnotherOperationInProgress', 'OperationPreempted', 'RetryableError', 'ConcurrentRequestConflict']);
-const API_VERSION = new Set(['MissingApiVersionParameter', 'NoRegisteredProviderFound', 'InvalidApiVersionParameter', 'InvalidResourceType']);
-const INTERNAL = /^(InternalServerError|InternalExecutionError|InternalOperationError|ServiceUnavailable|GatewayTimeout|ServerTimeout)$/;
+const BUSY = new Set([
+  'Conflict',
+  'AnotherOperationInProgress',
+  'OperationPreempted',
+  'RetryableError',
+  'ConcurrentRequestConflict',
+]);
+const API_VERSION = new Set([
+  'MissingApiVersionParameter',
+  'NoRegisteredProviderFound',
+  'InvalidApiVersionParameter',
+  'InvalidResourceType',
+]);
+const INTERNAL =
+  /^(InternalServerError|InternalExecutionError|InternalOperationError|ServiceUnavailable|GatewayTimeout|ServerTimeout)$/;
 
 /** Reads an ARM error response; a body that is not ARM's shape (a proxy's page) keeps its text. */
 export function readArmFault(response: HttpResponse, operation: string): ArmFault {
@@ -113,38 +141,56 @@ export function faultToError(fault: ArmFault, permanent: PermanentCode = 'CloudE
   const { status, code } = fault;
   if (code === 'QuotaExceeded' || (code === 'OperationNotAllowed' && /quota/i.test(fault.message))) {
     return new SlipwayError('QuotaExceeded', message, {
-      ...base, hint: 'Delete unused VMs or disks in the subscription, or request a quota increase for the region (Azure portal > Quotas).',
+      ...base,
+      hint: 'Delete unused VMs or disks in the subscription, or request a quota increase for the region (Azure portal > Quotas).',
     });
   }
   if (status === 429 || THROTTLED.has(code)) {
     return new SlipwayError('RateLimited', message, { ...base, retryAfterMs: fault.retryAfterMs });
   }
   if (status === 401 || AUTHENTICATION.has(code)) {
-    return new SlipwayError('Unauthenticated', message, { ...base, hint: 'Check tenant_id, client_id and client_secret in the credential that credentials_ref names.' });
+    return new SlipwayError('Unauthenticated', message, {
+      ...base,
+      hint: 'Check tenant_id, client_id and client_secret in the credential that credentials_ref names.',
+    });
   }
   if (code === 'SkuNotAvailable') {
     return new SlipwayError('CapacityExhausted', message, {
-      ...base, hint: 'This VM size is not offered in the region or zone for the subscription; pick another instance_type or zone (az vm list-skus).',
+      ...base,
+      hint: 'This VM size is not offered in the region or zone for the subscription; pick another instance_type or zone (az vm list-skus).',
     });
   }
   if (ALLOCATION.has(code)) {
     return new SlipwayError('CapacityExhausted', message, {
-      ...base, retryable: true, hint: 'Azure has no capacity for this size right now; it usually clears. Another zone or size helps sooner.',
+      ...base,
+      retryable: true,
+      hint: 'Azure has no capacity for this size right now; it usually clears. Another zone or size helps sooner.',
     });
   }
   if (code === 'ResourceGroupNotFound') {
-    return new SlipwayError('InvalidConfig', message, { ...base, field: 'resource_group', hint: 'Create the resource group (az group create) or fix resource_group in slipway.yaml.' });
+    return new SlipwayError('InvalidConfig', message, {
+      ...base,
+      field: 'resource_group',
+      hint: 'Create the resource group (az group create) or fix resource_group in slipway.yaml.',
+    });
   }
   if (code === 'SubscriptionNotFound') {
     return new SlipwayError('InvalidConfig', message, { ...base, field: 'subscription_id' });
   }
   if (API_VERSION.has(code)) {
     return new SlipwayError('CloudError', message, {
-      ...base, hint: 'This cloud does not offer the api-version the driver speaks (an older Azure Stack Hub?); see the driver README for the versions it needs.',
+      ...base,
+      hint: 'This cloud does not offer the api-version the driver speaks (an older Azure Stack Hub?); see the driver README for the versions it needs.',
     });
   }
-  if (status === 404 || code === 'ResourceNotFound' || code === 'NotFound') return new SlipwayError('NotFound', message, base);
-  if (status === 412) return new SlipwayError('Conflict', message, { ...base, retryable: true, hint: 'The resource changed between read and write; the engine retries.' });
+  if (status === 404 || code === 'ResourceNotFound' || code === 'NotFound')
+    return new SlipwayError('NotFound', message, base);
+  if (status === 412)
+    return new SlipwayError('Conflict', message, {
+      ...base,
+      retryable: true,
+      hint: 'The resource changed between read and write; the engine retries.',
+    });
   if (BUSY.has(code)) return new SlipwayError('Conflict', message, { ...base, retryable: true });
   if (status === 409 || code === 'OperationNotAllowed') return new SlipwayError('Conflict', message, base);
   if ((status !== undefined && status >= 500 && status !== 501) || INTERNAL.test(code)) {
@@ -152,7 +198,8 @@ export function faultToError(fault: ArmFault, permanent: PermanentCode = 'CloudE
   }
   if (status === 403) {
     return new SlipwayError('CloudError', message, {
-      ...base, hint: 'The service principal lacks a role on the resource group; assign it Contributor (or Virtual Machine Contributor plus Network Contributor).',
+      ...base,
+      hint: 'The service principal lacks a role on the resource group; assign it Contributor (or Virtual Machine Contributor plus Network Contributor).',
     });
   }
   return new SlipwayError(permanent, message, base);
@@ -160,22 +207,41 @@ export function faultToError(fault: ArmFault, permanent: PermanentCode = 'CloudE
 
 /** An Entra ID token endpoint refusal: `{ error, error_description, error_codes }`. */
 export function entraError(response: HttpResponse): SlipwayError {
-  const body = parseJson(response.text) as { error?: unknown; error_description?: unknown; error_codes?: unknown } | undefined;
+  const body = parseJson(response.text) as
+    | { error?: unknown; error_description?: unknown; error_codes?: unknown }
+    | undefined;
   const code = typeof body?.error === 'string' ? body.error : `HTTP${response.status}`;
   // The description's first line carries the AADSTS code and its meaning; the rest is trace and correlation ids.
-  const description = typeof body?.error_description === 'string' ? body.error_description : response.text.slice(0, 300);
+  const description =
+    typeof body?.error_description === 'string' ? body.error_description : response.text.slice(0, 300);
   const message = `Entra ID token request: ${response.status} ${code}: ${description.split(/\r?\n/)[0]}`;
-  const details = { status: response.status, cloudCode: code, cloudMessage: description, ...(Array.isArray(body?.error_codes) ? { errorCodes: body.error_codes } : {}) };
-  if (response.status === 429) return new SlipwayError('RateLimited', message, { plugin: PLUGIN, details, ...retryAfterOf(response) });
-  if (response.status >= 500) return new SlipwayError('Retryable', message, { plugin: PLUGIN, details, ...retryAfterOf(response) });
+  const details = {
+    status: response.status,
+    cloudCode: code,
+    cloudMessage: description,
+    ...(Array.isArray(body?.error_codes) ? { errorCodes: body.error_codes } : {}),
+  };
+  if (response.status === 429)
+    return new SlipwayError('RateLimited', message, { plugin: PLUGIN, details, ...retryAfterOf(response) });
+  if (response.status >= 500)
+    return new SlipwayError('Retryable', message, { plugin: PLUGIN, details, ...retryAfterOf(response) });
   return new SlipwayError('Unauthenticated', message, {
-    plugin: PLUGIN, details,
-    hint: 'Check tenant_id, client_id and client_secret (the secret\'s value, not its id) in the credential that credentials_ref names.',
+    plugin: PLUGIN,
+    details,
+    hint: "Check tenant_id, client_id and client_secret (the secret's value, not its id) in the credential that credentials_ref names.",
   });
 }
 
 /** TLS verification failures: the endpoint's certificate is not trusted, which waiting does not fix. */
-const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** Errors of the request itself: aborts become `Cancelled`, an untrusted certificate `InvalidConfig`, connection failures `Retryable`. */
 export function transportError(error: unknown, operation: string, target: string, signal?: AbortSignal): SlipwayError {
@@ -185,11 +251,18 @@ export function transportError(error: unknown, operation: string, target: string
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string' && UNTRUSTED.has(code)) {
     return new SlipwayError('InvalidConfig', `${operation}: the certificate of ${target} is not trusted: ${reason}`, {
-      plugin: PLUGIN, cause: error, field: 'ca_cert', details: { operation, tlsCode: code },
-      hint: 'For an endpoint with a private CA (Azure Stack Hub), put that CA\'s PEM in ca_cert.',
+      plugin: PLUGIN,
+      cause: error,
+      field: 'ca_cert',
+      details: { operation, tlsCode: code },
+      hint: "For an endpoint with a private CA (Azure Stack Hub), put that CA's PEM in ca_cert.",
     });
   }
-  return new SlipwayError('Retryable', `${operation}: cannot reach ${target}: ${reason}`, { plugin: PLUGIN, cause: error, details: { operation } });
+  return new SlipwayError('Retryable', `${operation}: cannot reach ${target}: ${reason}`, {
+    plugin: PLUGIN,
+    cause: error,
+    details: { operation },
+  });
 }
 
 export function cancelled(signal?: AbortSignal, cause?: unknown): SlipwayError {

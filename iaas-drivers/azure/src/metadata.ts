@@ -64,11 +64,20 @@ export class AzureImdsMetadata implements MetadataSource {
   }
 
   async readSettings(signal?: AbortSignal): Promise<AgentSettings> {
-    const userData = (await this.get(`/metadata/instance/compute/userData?api-version=${IMDS_USER_DATA_API_VERSION}&format=text`, signal)).trim();
+    const userData = (
+      await this.get(
+        `/metadata/instance/compute/userData?api-version=${IMDS_USER_DATA_API_VERSION}&format=text`,
+        signal,
+      )
+    ).trim();
     if (userData) return parseSettings(userData, 'IMDS userData');
     const customData = await this.readCustomData();
     if (customData) return parseSettings(customData.text, customData.source);
-    throw new SlipwayError('NotFound', `this VM has neither userData in IMDS nor customData in ${this.customDataPaths.join(' or ') || '(no paths)'}: was it created by Slipway?`, { plugin: PLUGIN });
+    throw new SlipwayError(
+      'NotFound',
+      `this VM has neither userData in IMDS nor customData in ${this.customDataPaths.join(' or ') || '(no paths)'}: was it created by Slipway?`,
+      { plugin: PLUGIN },
+    );
   }
 
   /** The VM's name: the id the driver knows it by (`compute.vmId` is Azure's own GUID for it). */
@@ -84,7 +93,9 @@ export class AzureImdsMetadata implements MetadataSource {
   async locateDisk(diskId: string, signal?: AbortSignal): Promise<{ kind: 'device'; path: string } | undefined> {
     const disks = (await this.instance(signal)).compute.storageProfile?.dataDisks ?? [];
     const wanted = diskId.toLowerCase();
-    const found = disks.find((d) => d.name?.toLowerCase() === wanted || d.managedDisk?.id?.toLowerCase().endsWith(`/disks/${wanted}`));
+    const found = disks.find(
+      (d) => d.name?.toLowerCase() === wanted || d.managedDisk?.id?.toLowerCase().endsWith(`/disks/${wanted}`),
+    );
     return found ? { kind: 'device', path: `${this.diskLinks}/lun${found.lun}` } : undefined;
   }
 
@@ -102,14 +113,27 @@ export class AzureImdsMetadata implements MetadataSource {
     try {
       response = await fetch(this.base + path, { signal, headers: { Metadata: 'true' } });
     } catch (error) {
-      if (signal?.aborted) throw new SlipwayError('Cancelled', 'reading IMDS was aborted', { plugin: PLUGIN, cause: error });
+      if (signal?.aborted)
+        throw new SlipwayError('Cancelled', 'reading IMDS was aborted', { plugin: PLUGIN, cause: error });
       // IMDS answers once the VM's network is up: worth trying again.
-      throw new SlipwayError('Retryable', `cannot reach Azure IMDS at ${this.base}: ${(error as Error).message}`, { plugin: PLUGIN, cause: error });
+      throw new SlipwayError('Retryable', `cannot reach Azure IMDS at ${this.base}: ${(error as Error).message}`, {
+        plugin: PLUGIN,
+        cause: error,
+      });
     }
     const text = await response.text();
     if (response.ok) return text;
-    const code = response.status === 429 ? 'RateLimited' : response.status >= 500 || response.status === 410 ? 'Retryable' : response.status === 404 ? 'NotFound' : 'CloudError';
-    throw new SlipwayError(code, `Azure IMDS ${path.split('?')[0]}: ${response.status} ${imdsError(text)}`, { plugin: PLUGIN });
+    const code =
+      response.status === 429
+        ? 'RateLimited'
+        : response.status >= 500 || response.status === 410
+          ? 'Retryable'
+          : response.status === 404
+            ? 'NotFound'
+            : 'CloudError';
+    throw new SlipwayError(code, `Azure IMDS ${path.split('?')[0]}: ${response.status} ${imdsError(text)}`, {
+      plugin: PLUGIN,
+    });
   }
 
   private async readCustomData(): Promise<{ text: string; source: string } | undefined> {
@@ -120,7 +144,9 @@ export class AzureImdsMetadata implements MetadataSource {
       } catch {
         continue;
       }
-      const value = path.endsWith('.xml') ? /<(?:\w+:)?CustomData>([^<]*)<\/(?:\w+:)?CustomData>/.exec(text)?.[1] : text;
+      const value = path.endsWith('.xml')
+        ? /<(?:\w+:)?CustomData>([^<]*)<\/(?:\w+:)?CustomData>/.exec(text)?.[1]
+        : text;
       if (value?.trim()) return { text: value.trim(), source: path };
     }
     return undefined;
@@ -131,7 +157,10 @@ function parseSettings(text: string, source: string): AgentSettings {
   try {
     return decodeAgentSettings(text);
   } catch (error) {
-    throw new SlipwayError('InvalidConfig', `the ${source} of this VM is not Slipway agent settings`, { plugin: PLUGIN, cause: error });
+    throw new SlipwayError('InvalidConfig', `the ${source} of this VM is not Slipway agent settings`, {
+      plugin: PLUGIN,
+      cause: error,
+    });
   }
 }
 

@@ -9,7 +9,10 @@ export const REQUEST_ID_TAG = 'slipway.request_id';
  * gives the same name, hence the same VM or disk, across a control-plane restart. Hashed because request ids
  * may be longer than Azure's name limits (64 for a Linux VM's computer name) or hold characters names refuse.
  */
-export function resourceName(prefix: 'slipway-vm' | 'slipway-disk' | 'slipway-snap' | 'slipway-stemcell', requestId: string | undefined): string {
+export function resourceName(
+  prefix: 'slipway-vm' | 'slipway-disk' | 'slipway-snap' | 'slipway-stemcell',
+  requestId: string | undefined,
+): string {
   const key = requestId ?? randomUUID();
   return `${prefix}-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 }

@@ -14,7 +14,14 @@ export interface ArmResource<P> {
   properties: P;
 }
 
-export type ProvisioningState = 'Creating' | 'Updating' | 'Deleting' | 'Succeeded' | 'Failed' | 'Canceled' | 'Migrating';
+export type ProvisioningState =
+  | 'Creating'
+  | 'Updating'
+  | 'Deleting'
+  | 'Succeeded'
+  | 'Failed'
+  | 'Canceled'
+  | 'Migrating';
 
 export interface ImageReference {
   id?: string;
@@ -45,7 +52,9 @@ export interface VirtualMachineProperties {
     dataDisks?: DataDisk[];
   };
   osProfile?: Record<string, unknown>;
-  networkProfile?: { networkInterfaces: Array<{ id: string; properties?: { primary?: boolean; deleteOption?: string } }> };
+  networkProfile?: {
+    networkInterfaces: Array<{ id: string; properties?: { primary?: boolean; deleteOption?: string } }>;
+  };
   userData?: string;
   /** Present with `$expand=instanceView`. */
   instanceView?: { statuses?: Array<{ code: string; displayStatus?: string; message?: string }> };
@@ -66,7 +75,15 @@ export interface SnapshotProperties {
 }
 
 export interface ImageProperties {
-  storageProfile: { osDisk: { osType: 'Linux'; osState: 'Generalized'; blobUri?: string; caching?: string; storageAccountType?: string } };
+  storageProfile: {
+    osDisk: {
+      osType: 'Linux';
+      osState: 'Generalized';
+      blobUri?: string;
+      caching?: string;
+      storageAccountType?: string;
+    };
+  };
   hyperVGeneration?: 'V1' | 'V2';
   provisioningState?: ProvisioningState;
 }
@@ -74,7 +91,12 @@ export interface ImageProperties {
 export interface NetworkInterfaceProperties {
   ipConfigurations: Array<{
     name: string;
-    properties: { privateIPAllocationMethod: 'Static' | 'Dynamic'; privateIPAddress?: string; subnet: { id: string }; primary?: boolean };
+    properties: {
+      privateIPAllocationMethod: 'Static' | 'Dynamic';
+      privateIPAddress?: string;
+      subnet: { id: string };
+      primary?: boolean;
+    };
   }>;
   networkSecurityGroup?: { id: string };
   virtualMachine?: { id: string };
@@ -106,5 +128,7 @@ export function sameResource(a: string | undefined, b: string | undefined): bool
 
 /** Power state from an instance view: `PowerState/running` gives `running`. */
 export function powerStateOf(vm: VirtualMachine): string | undefined {
-  return vm.properties.instanceView?.statuses?.find((s) => s.code.startsWith('PowerState/'))?.code.slice('PowerState/'.length);
+  return vm.properties.instanceView?.statuses
+    ?.find((s) => s.code.startsWith('PowerState/'))
+    ?.code.slice('PowerState/'.length);
 }

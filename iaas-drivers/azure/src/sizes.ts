@@ -20,7 +20,8 @@ export class VmSizeSelector {
   ) {}
 
   async sizeFor(input: CreateVmInput, signal?: AbortSignal): Promise<string> {
-    const named = stringProperty(input.cloudProperties, 'instance_type') ?? input.resources.instanceType ?? this.defaultSize;
+    const named =
+      stringProperty(input.cloudProperties, 'instance_type') ?? input.resources.instanceType ?? this.defaultSize;
     if (named) return named;
     const { cpu, memoryMb } = input.resources;
     const fitting = (await this.list(signal))
@@ -28,7 +29,11 @@ export class VmSizeSelector {
       .sort((a, b) => a.numberOfCores - b.numberOfCores || a.memoryInMB - b.memoryInMB || a.name.localeCompare(b.name));
     const chosen = fitting[0];
     if (!chosen) {
-      throw new SlipwayError('VmCreationFailed', `no VM size in ${this.location} has ${cpu} cores and ${memoryMb} MiB; name one with instance_type`, { plugin: PLUGIN, field: 'resources' });
+      throw new SlipwayError(
+        'VmCreationFailed',
+        `no VM size in ${this.location} has ${cpu} cores and ${memoryMb} MiB; name one with instance_type`,
+        { plugin: PLUGIN, field: 'resources' },
+      );
     }
     return chosen.name;
   }
@@ -38,7 +43,9 @@ export class VmSizeSelector {
     if (!this.sizes) {
       const pending = this.api.vmSizes(this.location);
       this.sizes = pending;
-      pending.catch(() => { if (this.sizes === pending) this.sizes = undefined; });
+      pending.catch(() => {
+        if (this.sizes === pending) this.sizes = undefined;
+      });
     }
     return abortable(this.sizes, signal);
   }

@@ -55,13 +55,24 @@ export class StemcellOperations {
     if (imageId) return { stemcellId: await this.registerLight(imageId, signal) };
     const platform = platformImageOf(properties?.image);
     if (platform) return { stemcellId: await this.registerPlatform(platform, signal) };
-    const source = stringProperty(properties, 'source_uri') ?? (input.imagePath && /^https:\/\//.test(input.imagePath) ? input.imagePath : undefined);
+    const source =
+      stringProperty(properties, 'source_uri') ??
+      (input.imagePath && /^https:\/\//.test(input.imagePath) ? input.imagePath : undefined);
     if (source) return { stemcellId: await this.createManaged(input, source, requestId, signal) };
     if (input.imagePath) {
-      throw new SlipwayError('InvalidInput', `stemcell ${input.name}/${input.version}: ${input.imagePath} is a local file; upload the VHD to a storage account and give its blob URL as cloud_properties.source_uri`, { plugin: PLUGIN, field: 'imagePath' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `stemcell ${input.name}/${input.version}: ${input.imagePath} is a local file; upload the VHD to a storage account and give its blob URL as cloud_properties.source_uri`,
+        { plugin: PLUGIN, field: 'imagePath' },
+      );
     }
-    if (this.ctx.config.marketplace_image) return { stemcellId: await this.registerPlatform(this.ctx.config.marketplace_image, signal) };
-    throw new SlipwayError('InvalidInput', `stemcell ${input.name}/${input.version} names no image: give cloud_properties.image_id, cloud_properties.image, cloud_properties.source_uri, or set marketplace_image in the driver config`, { plugin: PLUGIN, field: 'cloudProperties' });
+    if (this.ctx.config.marketplace_image)
+      return { stemcellId: await this.registerPlatform(this.ctx.config.marketplace_image, signal) };
+    throw new SlipwayError(
+      'InvalidInput',
+      `stemcell ${input.name}/${input.version} names no image: give cloud_properties.image_id, cloud_properties.image, cloud_properties.source_uri, or set marketplace_image in the driver config`,
+      { plugin: PLUGIN, field: 'cloudProperties' },
+    );
   }
 
   /** Only managed images are the driver's own; the others belong to the operator or to Azure and stay. */
@@ -73,8 +84,12 @@ export class StemcellOperations {
   private async registerLight(imageId: string, signal?: AbortSignal): Promise<string> {
     if (/\/providers\/Microsoft\.Compute\/images\/[^/]+$/i.test(imageId)) {
       const image = await this.ctx.api.getById<Image>('image', imageId, { signal });
-      if (!image || image.properties.provisioningState !== 'Succeeded') {
-        throw new SlipwayError('CloudError', `image ${imageId} ${image ? `is ${image.properties.provisioningState}, not Succeeded` : 'does not exist'}`, { plugin: PLUGIN, field: 'cloud_properties.image_id' });
+      if (image?.properties.provisioningState !== 'Succeeded') {
+        throw new SlipwayError(
+          'CloudError',
+          `image ${imageId} ${image ? `is ${image.properties.provisioningState}, not Succeeded` : 'does not exist'}`,
+          { plugin: PLUGIN, field: 'cloud_properties.image_id' },
+        );
       }
     }
     return imageId + LIGHT_SUFFIX;
@@ -85,24 +100,50 @@ export class StemcellOperations {
     const versions = await this.ctx.api.platformImageVersions(this.ctx.config.location, image, { signal });
     const urn = `${image.publisher}:${image.offer}:${image.sku}:${image.version}`;
     if (versions.length === 0 || (image.version !== 'latest' && !versions.includes(image.version))) {
-      throw new SlipwayError('CloudError', `platform image ${urn} is not offered in ${this.ctx.config.location}${versions.length ? ` (versions: ${versions.slice(-5).join(', ')})` : ''}`, { plugin: PLUGIN, field: 'cloud_properties.image' });
+      throw new SlipwayError(
+        'CloudError',
+        `platform image ${urn} is not offered in ${this.ctx.config.location}${versions.length ? ` (versions: ${versions.slice(-5).join(', ')})` : ''}`,
+        { plugin: PLUGIN, field: 'cloud_properties.image' },
+      );
     }
     return urn;
   }
 
-  private async createManaged(input: CreateStemcellInput, blobUri: string, requestId: string | undefined, signal?: AbortSignal): Promise<string> {
+  private async createManaged(
+    input: CreateStemcellInput,
+    blobUri: string,
+    requestId: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const name = resourceName('slipway-stemcell', requestId ?? `${input.name}/${input.version}`);
     const existing = await this.ctx.api.get<Image>('image', name, { signal });
     if (existing?.properties.provisioningState === 'Succeeded') return name;
     const generation = stringProperty(input.cloudProperties, 'hyper_v_generation') === 'V1' ? 'V1' : 'V2';
-    await this.ctx.api.createOrUpdate<Image>('image', name, {
-      location: this.ctx.config.location,
-      tags: tagsOf({ 'slipway.stemcell_name': input.name, 'slipway.stemcell_version': input.version, [REQUEST_ID_TAG]: requestId }),
-      properties: {
-        hyperVGeneration: generation,
-        storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized', blobUri, caching: 'ReadWrite', storageAccountType: this.ctx.config.storage_account_type ?? 'StandardSSD_LRS' } },
+    await this.ctx.api.createOrUpdate<Image>(
+      'image',
+      name,
+      {
+        location: this.ctx.config.location,
+        tags: tagsOf({
+          'slipway.stemcell_name': input.name,
+          'slipway.stemcell_version': input.version,
+          [REQUEST_ID_TAG]: requestId,
+        }),
+        properties: {
+          hyperVGeneration: generation,
+          storageProfile: {
+            osDisk: {
+              osType: 'Linux',
+              osState: 'Generalized',
+              blobUri,
+              caching: 'ReadWrite',
+              storageAccountType: this.ctx.config.storage_account_type ?? 'StandardSSD_LRS',
+            },
+          },
+        },
       },
-    }, { signal });
+      { signal },
+    );
     return name;
   }
 }

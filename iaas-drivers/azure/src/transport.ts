@@ -40,20 +40,37 @@ export class HttpsTransport {
 
   send(req: HttpRequest): Promise<HttpResponse> {
     if (req.url.protocol !== 'https:') {
-      return Promise.reject(new SlipwayError('InvalidConfig', `refusing ${req.url.protocol} for ${req.url.origin}: Azure endpoints are https only, and a bearer token must not travel in clear`, {
-        plugin: '@slipway/iaas-azure', field: 'resource_manager_url',
-      }));
+      return Promise.reject(
+        new SlipwayError(
+          'InvalidConfig',
+          `refusing ${req.url.protocol} for ${req.url.origin}: Azure endpoints are https only, and a bearer token must not travel in clear`,
+          {
+            plugin: '@slipway/iaas-azure',
+            field: 'resource_manager_url',
+          },
+        ),
+      );
     }
     return new Promise<HttpResponse>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...req.headers };
       if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
-      const outgoing = request(req.url, { method: req.method, headers, agent: this.agent, signal: req.signal }, (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('error', reject);
-        incoming.on('aborted', () => reject(new Error('the connection closed before the response was complete')));
-        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      });
+      const outgoing = request(
+        req.url,
+        { method: req.method, headers, agent: this.agent, signal: req.signal },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('error', reject);
+          incoming.on('aborted', () => reject(new Error('the connection closed before the response was complete')));
+          incoming.on('end', () =>
+            resolve({
+              status: incoming.statusCode ?? 0,
+              headers: incoming.headers,
+              text: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        },
+      );
       outgoing.on('error', reject);
       outgoing.end(req.body);
     });

@@ -1,4 +1,11 @@
-import { SlipwayError, encodeAgentSettings, throwIfAborted, type CallOptions, type CreateVmInput, type CreatedVm } from '@slipway/contracts';
+import {
+  SlipwayError,
+  encodeAgentSettings,
+  throwIfAborted,
+  type CallOptions,
+  type CreateVmInput,
+  type CreatedVm,
+} from '@slipway/contracts';
 import type { ArmResponse } from './arm.js';
 import { stringProperty, type AzureContext } from './context.js';
 import { PLUGIN, isOperationFailure } from './errors.js';
@@ -33,9 +40,14 @@ export class VmOperations {
     if (existing) {
       const state = existing.properties.provisioningState;
       if (state === 'Deleting') {
-        throw new SlipwayError('Conflict', `VM ${name} of request ${requestId} is being deleted; retry once it is gone`, { plugin: PLUGIN, retryable: true });
+        throw new SlipwayError(
+          'Conflict',
+          `VM ${name} of request ${requestId} is being deleted; retry once it is gone`,
+          { plugin: PLUGIN, retryable: true },
+        );
       }
-      if (state !== 'Failed') return this.provisioned(name, { status: 200, headers: {}, body: existing }, input, undefined, signal);
+      if (state !== 'Failed')
+        return this.provisioned(name, { status: 200, headers: {}, body: existing }, input, undefined, signal);
       // A VM left Failed by an earlier attempt: a PUT provisions it again, as ARM allows.
     }
     const vmSize = await this.sizes.sizeFor(input, signal);
@@ -43,7 +55,12 @@ export class VmOperations {
     const nic = await this.putNic(name, input, tags, signal);
     let started;
     try {
-      started = await api.beginCreateOrUpdate<VirtualMachine>('virtualMachine', name, this.vmBody(name, input, vmSize, tags, nic.id), { signal });
+      started = await api.beginCreateOrUpdate<VirtualMachine>(
+        'virtualMachine',
+        name,
+        this.vmBody(name, input, vmSize, tags, nic.id),
+        { signal },
+      );
     } catch (error) {
       if (!signal?.aborted && !(SlipwayError.is(error) && error.retryable)) await this.cleanUp(name, 'nic');
       throw error;
@@ -78,40 +95,76 @@ export class VmOperations {
 
   /** VMs of the resource group carrying every pair of `tags` (see README: why not ARM's tag filter). */
   async list(tags: Record<string, string>, signal?: AbortSignal): Promise<VirtualMachine[]> {
-    return (await this.ctx.api.list<VirtualMachine>('virtualMachine', { signal })).filter((vm) => hasTags(vm.tags, tags));
+    return (await this.ctx.api.list<VirtualMachine>('virtualMachine', { signal })).filter((vm) =>
+      hasTags(vm.tags, tags),
+    );
   }
 
   /** Follows the VM's operation to Succeeded; a VM whose provisioning failed is deleted (with its NIC). */
-  private async provisioned(name: string, started: ArmResponse<VirtualMachine>, input: CreateVmInput, nic: NetworkInterface | undefined, signal?: AbortSignal): Promise<CreatedVm> {
+  private async provisioned(
+    name: string,
+    started: ArmResponse<VirtualMachine>,
+    input: CreateVmInput,
+    nic: NetworkInterface | undefined,
+    signal?: AbortSignal,
+  ): Promise<CreatedVm> {
     try {
-      const vm = await this.ctx.api.complete('virtualMachine', name, 'PUT', started, 'VirtualMachines_CreateOrUpdate', { signal, permanent: 'VmCreationFailed' });
+      const vm = await this.ctx.api.complete('virtualMachine', name, 'PUT', started, 'VirtualMachines_CreateOrUpdate', {
+        signal,
+        permanent: 'VmCreationFailed',
+      });
       return this.createdVm(vm ?? started.body!, input, nic);
     } catch (error) {
       // A throttled or failed poll says nothing about the VM, which may still be provisioning: the retry finds it.
-      const failed = isOperationFailure(error) || (SlipwayError.is(error) && !error.retryable && error.code !== 'Cancelled');
+      const failed =
+        isOperationFailure(error) || (SlipwayError.is(error) && !error.retryable && error.code !== 'Cancelled');
       if (!signal?.aborted && failed) await this.cleanUp(name, 'vm');
       throw error;
     }
   }
 
-  private async putNic(vmName: string, input: CreateVmInput, tags: Record<string, string>, signal?: AbortSignal): Promise<NetworkInterface> {
+  private async putNic(
+    vmName: string,
+    input: CreateVmInput,
+    tags: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<NetworkInterface> {
     const config = this.ctx.config;
     const subnetId = stringProperty(input.cloudProperties, 'subnet_id') ?? config.subnet_id;
-    const nsgId = stringProperty(input.cloudProperties, 'network_security_group_id') ?? config.network_security_group_id;
-    return this.ctx.api.createOrUpdate<NetworkInterface>('networkInterface', nicNameOf(vmName), {
-      location: config.location,
-      tags,
-      properties: {
-        ipConfigurations: [{
-          name: 'ipconfig1',
-          properties: { privateIPAllocationMethod: 'Static', privateIPAddress: input.network.ip, subnet: { id: subnetId }, primary: true },
-        }],
-        ...(nsgId ? { networkSecurityGroup: { id: nsgId } } : {}),
+    const nsgId =
+      stringProperty(input.cloudProperties, 'network_security_group_id') ?? config.network_security_group_id;
+    return this.ctx.api.createOrUpdate<NetworkInterface>(
+      'networkInterface',
+      nicNameOf(vmName),
+      {
+        location: config.location,
+        tags,
+        properties: {
+          ipConfigurations: [
+            {
+              name: 'ipconfig1',
+              properties: {
+                privateIPAllocationMethod: 'Static',
+                privateIPAddress: input.network.ip,
+                subnet: { id: subnetId },
+                primary: true,
+              },
+            },
+          ],
+          ...(nsgId ? { networkSecurityGroup: { id: nsgId } } : {}),
+        },
       },
-    }, { signal, permanent: 'VmCreationFailed' });
+      { signal, permanent: 'VmCreationFailed' },
+    );
   }
 
-  private vmBody(name: string, input: CreateVmInput, vmSize: string, tags: Record<string, string>, nicId: string): unknown {
+  private vmBody(
+    name: string,
+    input: CreateVmInput,
+    vmSize: string,
+    tags: Record<string, string>,
+    nicId: string,
+  ): unknown {
     const config = this.ctx.config;
     const adminUsername = config.admin_username ?? 'slipway';
     const settings = encodeAgentSettings(input.env);
@@ -126,8 +179,16 @@ export class VmOperations {
         storageProfile: {
           imageReference: imageReferenceOf(input.stemcellId, this.ctx.api),
           osDisk: {
-            name: osDiskNameOf(name), createOption: 'FromImage', caching: 'ReadWrite', deleteOption: 'Delete',
-            managedDisk: { storageAccountType: stringProperty(input.cloudProperties, 'storage_account_type') ?? config.storage_account_type ?? 'StandardSSD_LRS' },
+            name: osDiskNameOf(name),
+            createOption: 'FromImage',
+            caching: 'ReadWrite',
+            deleteOption: 'Delete',
+            managedDisk: {
+              storageAccountType:
+                stringProperty(input.cloudProperties, 'storage_account_type') ??
+                config.storage_account_type ??
+                'StandardSSD_LRS',
+            },
             ...(typeof rootDiskGb === 'number' ? { diskSizeGB: rootDiskGb } : {}),
           },
           dataDisks: [],
@@ -139,7 +200,9 @@ export class VmOperations {
           customData: settings,
           linuxConfiguration: {
             disablePasswordAuthentication: true,
-            ssh: { publicKeys: [{ path: `/home/${adminUsername}/.ssh/authorized_keys`, keyData: config.ssh_public_key }] },
+            ssh: {
+              publicKeys: [{ path: `/home/${adminUsername}/.ssh/authorized_keys`, keyData: config.ssh_public_key }],
+            },
             provisionVMAgent: true,
           },
         },

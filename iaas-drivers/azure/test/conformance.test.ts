@@ -3,7 +3,10 @@ import { runIaasConformance, type IaasConformanceOptions } from '@slipway/testki
 import plugin from '../src/index.js';
 import { FAKE_STEMCELL_BLOB, startFake } from '../fake/index.js';
 
-const packageJson = createRequire(import.meta.url)('../package.json') as { name: string; slipway: { kind: string; contract: string } };
+const packageJson = createRequire(import.meta.url)('../package.json') as {
+  name: string;
+  slipway: { kind: string; contract: string };
+};
 
 const options: IaasConformanceOptions = {
   plugin,

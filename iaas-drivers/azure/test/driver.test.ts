@@ -8,7 +8,9 @@ import { armRequest, failure, groupPath, startDriver, stemcell, vmInput, type Dr
 
 describe('Entra ID token', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterAll(() => t.stop());
 
   it('fetches one client-credentials token and shares it between concurrent calls', async () => {
@@ -26,8 +28,12 @@ describe('Entra ID token', () => {
     expect(t.fake.calls('Token_Request')).toBe(before + 1);
   });
 
-  it('gives up with Unauthenticated, keeping ARM\'s message, when the fresh token is refused too', async () => {
-    t.fake.failNext('VirtualMachines_Get', { status: 401, code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' }, 2);
+  it("gives up with Unauthenticated, keeping ARM's message, when the fresh token is refused too", async () => {
+    t.fake.failNext(
+      'VirtualMachines_Get',
+      { status: 401, code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' },
+      2,
+    );
     const error = await failure(t.driver.hasVm({ vmId: 'any' }));
     expect(error.code).toBe('Unauthenticated');
     expect(error.retryable).toBe(false);
@@ -36,7 +42,7 @@ describe('Entra ID token', () => {
 });
 
 describe('Entra ID credentials and expiry', () => {
-  it('maps a wrong client secret to Unauthenticated with Entra\'s AADSTS7000215 text, and never reaches ARM', async () => {
+  it("maps a wrong client secret to Unauthenticated with Entra's AADSTS7000215 text, and never reaches ARM", async () => {
     const t = await startDriver({ credentials: { client_secret: 'not-the-secret' } });
     try {
       const error = await failure(t.driver.hasVm({ vmId: 'any' }));
@@ -78,7 +84,10 @@ describe('Entra ID credentials and expiry', () => {
   it('refuses a credential that lacks a field, naming it', async () => {
     const t = await startDriver();
     try {
-      await t.host.credentials.set({ name: '/slipway/iaas/broken', type: 'json', value: { tenant_id: 't' } }, { actor: 'test' });
+      await t.host.credentials.set(
+        { name: '/slipway/iaas/broken', type: 'json', value: { tenant_id: 't' } },
+        { actor: 'test' },
+      );
       const error = await failure(plugin.create({ ...t.fake.config, credentials_ref: '/slipway/iaas/broken' }, t.host));
       expect(error.code).toBe('InvalidConfig');
       expect(error.message).toContain('client_id, client_secret');
@@ -89,7 +98,7 @@ describe('Entra ID credentials and expiry', () => {
 });
 
 describe('TLS and endpoints', () => {
-  it('refuses the fake\'s certificate without ca_cert, naming ca_cert', async () => {
+  it("refuses the fake's certificate without ca_cert, naming ca_cert", async () => {
     const t = await startDriver({ config: { ca_cert: undefined } });
     try {
       const error = await failure(t.driver.hasVm({ vmId: 'any' }));
@@ -153,7 +162,11 @@ describe('VMs on Microsoft.Compute', () => {
     expect(vm.provisioningState).toBe('Succeeded');
     expect(decodeAgentSettings(vm.customData!)).toEqual(input.env);
     expect(vm.userData).toBe(vm.customData);
-    expect(vm.tags).toMatchObject({ 'slipway.cluster': 'c-1', 'slipway.agent_id': input.agentId, 'slipway.request_id': requestId });
+    expect(vm.tags).toMatchObject({
+      'slipway.cluster': 'c-1',
+      'slipway.agent_id': input.agentId,
+      'slipway.request_id': requestId,
+    });
     expect(vm.vmSize).toBe('Standard_B1s');
     expect(vm.imageReference).toEqual({ id: `${t.fake.state.groupId()}/providers/Microsoft.Compute/images/${image}` });
     const nic = t.fake.state.nics.get(`${created.vmId}-nic`)!;
@@ -173,8 +186,13 @@ describe('VMs on Microsoft.Compute', () => {
     expect(t.fake.calls('VirtualMachines_CreateOrUpdate')).toBe(puts);
   });
 
-  it('uses the plan\'s instance type and zone', async () => {
-    const { vmId, zone } = await t.driver.createVm(vmInput(image, { zone: '2', resources: { cpu: 2, memoryMb: 4096, ephemeralDiskMb: 0, instanceType: 'Standard_D2s_v5' } }));
+  it("uses the plan's instance type and zone", async () => {
+    const { vmId, zone } = await t.driver.createVm(
+      vmInput(image, {
+        zone: '2',
+        resources: { cpu: 2, memoryMb: 4096, ephemeralDiskMb: 0, instanceType: 'Standard_D2s_v5' },
+      }),
+    );
     expect(t.fake.state.vms.get(vmId)).toMatchObject({ vmSize: 'Standard_D2s_v5', zones: ['2'] });
     expect(zone).toBe('2');
   });
@@ -217,20 +235,23 @@ describe('VMs on Microsoft.Compute', () => {
     await t.driver.deleteDisk({ diskId });
   });
 
-  it('reports an allocation failure as retryable CapacityExhausted with Azure\'s words, and deletes the failed VM and its NIC', async () => {
+  it("reports an allocation failure as retryable CapacityExhausted with Azure's words, and deletes the failed VM and its NIC", async () => {
     t.fake.failNextOperation('VirtualMachines_CreateOrUpdate');
     const requestId = randomUUID();
     const error = await failure(t.driver.createVm(vmInput(image), { requestId }));
     expect(error.code).toBe('CapacityExhausted');
     expect(error.retryable).toBe(true);
-    expect(error.message).toContain('operation Failed: AllocationFailed: Allocation failed. We do not have sufficient capacity');
+    expect(error.message).toContain(
+      'operation Failed: AllocationFailed: Allocation failed. We do not have sufficient capacity',
+    );
     const names = [...t.fake.state.vms.values()].filter((v) => v.tags['slipway.request_id'] === requestId);
     expect(names).toEqual([]);
     expect([...t.fake.state.nics.values()].filter((n) => n.tags['slipway.request_id'] === requestId)).toEqual([]);
   });
 
   it('maps SkuNotAvailable to CapacityExhausted that is not retried', async () => {
-    const message = "The requested size for resource '/subscriptions/x/resourceGroups/slipway-rg/providers/Microsoft.Compute/virtualMachines/vm' is currently not available in location 'westeurope' zones '2' for subscription 'x'. Please try another size or deploy to a different location or zones. See https://aka.ms/azureskunotavailable for details.";
+    const message =
+      "The requested size for resource '/subscriptions/x/resourceGroups/slipway-rg/providers/Microsoft.Compute/virtualMachines/vm' is currently not available in location 'westeurope' zones '2' for subscription 'x'. Please try another size or deploy to a different location or zones. See https://aka.ms/azureskunotavailable for details.";
     t.fake.failNext('VirtualMachines_CreateOrUpdate', { status: 409, code: 'SkuNotAvailable', message });
     const error = await failure(t.driver.createVm(vmInput(image)));
     expect(error.code).toBe('CapacityExhausted');
@@ -247,17 +268,19 @@ describe('VMs on Microsoft.Compute', () => {
     expect([...t.fake.state.nics.values()].filter((n) => n.tags['slipway.request_id'] === requestId)).toEqual([]);
   });
 
-  it('keeps Azure\'s message and target for an InvalidParameter and calls it CloudError', async () => {
+  it("keeps Azure's message and target for an InvalidParameter and calls it CloudError", async () => {
     t.fake.faults.permanentErrorNext('createVm');
     const error = await failure(t.driver.createVm(vmInput(image)));
     expect(error.code).toBe('CloudError');
     expect(error.retryable).toBe(false);
-    expect(error.message).toBe('VirtualMachines_CreateOrUpdate: 400 InvalidParameter: The value of parameter imageReference is invalid. (target: imageReference)');
+    expect(error.message).toBe(
+      'VirtualMachines_CreateOrUpdate: 400 InvalidParameter: The value of parameter imageReference is invalid. (target: imageReference)',
+    );
     expect(error.details).toMatchObject({ status: 400, cloudCode: 'InvalidParameter', target: 'imageReference' });
     expect(error.details?.cloudRequestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('refuses an IP another NIC holds, with the Network RP\'s message', async () => {
+  it("refuses an IP another NIC holds, with the Network RP's message", async () => {
     const first = vmInput(image);
     await t.driver.createVm(first);
     const error = await failure(t.driver.createVm(vmInput(image, { network: first.network })));
@@ -269,19 +292,30 @@ describe('VMs on Microsoft.Compute', () => {
   it('keeps the NIC when the VM PUT is throttled, so the retry reuses it', async () => {
     const input = vmInput(image);
     const requestId = randomUUID();
-    t.fake.failNext('VirtualMachines_CreateOrUpdate', { status: 429, code: 'TooManyRequests', message: 'throttled', retryAfter: 7 });
+    t.fake.failNext('VirtualMachines_CreateOrUpdate', {
+      status: 429,
+      code: 'TooManyRequests',
+      message: 'throttled',
+      retryAfter: 7,
+    });
     const error = await failure(t.driver.createVm(input, { requestId }));
     expect(error.code).toBe('RateLimited');
     expect(error.retryAfterMs).toBe(7000);
     const { vmId } = await t.driver.createVm(input, { requestId });
-    expect([...t.fake.state.nics.values()].filter((n) => n.tags['slipway.request_id'] === requestId).map((n) => n.name)).toEqual([`${vmId}-nic`]);
+    expect(
+      [...t.fake.state.nics.values()].filter((n) => n.tags['slipway.request_id'] === requestId).map((n) => n.name),
+    ).toEqual([`${vmId}-nic`]);
   });
 
   it('restarts a running VM, and starts a deallocated one instead', async () => {
     const { vmId } = await t.driver.createVm(vmInput(image));
     await t.driver.rebootVm!({ vmId });
     expect(t.fake.calls('VirtualMachines_Restart')).toBe(1);
-    const deallocated = await armRequest(t.fake, 'POST', `${groupPath(t.fake, `Microsoft.Compute/virtualMachines/${vmId}/deallocate`)}?api-version=2024-07-01`);
+    const deallocated = await armRequest(
+      t.fake,
+      'POST',
+      `${groupPath(t.fake, `Microsoft.Compute/virtualMachines/${vmId}/deallocate`)}?api-version=2024-07-01`,
+    );
     expect(deallocated.status).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(t.fake.state.vms.get(vmId)!.powerState).toBe('deallocated');
@@ -294,7 +328,10 @@ describe('VMs on Microsoft.Compute', () => {
     const { vmId } = await t.driver.createVm(vmInput(image), { requestId: randomUUID() });
     await t.driver.setVmMetadata({ vmId, metadata: { 'slipway.instance': 'worker/3' } });
     expect(t.fake.calls('Tags_UpdateAtScope')).toBeGreaterThan(0);
-    expect(t.fake.state.vms.get(vmId)!.tags).toMatchObject({ 'slipway.instance': 'worker/3', 'slipway.cluster': 'c-1' });
+    expect(t.fake.state.vms.get(vmId)!.tags).toMatchObject({
+      'slipway.instance': 'worker/3',
+      'slipway.cluster': 'c-1',
+    });
     expect(t.fake.state.vms.get(vmId)!.tags['slipway.request_id']).toBeDefined();
   });
 
@@ -356,14 +393,21 @@ describe('inventory by tag', () => {
     try {
       const image = await stemcell(t.driver);
       const mark = randomUUID();
-      const tagged = await Promise.all([1, 2, 3].map(() => t.driver.createVm(vmInput(image, { metadata: { 'slipway.cluster': mark } }))));
+      const tagged = await Promise.all(
+        [1, 2, 3].map(() => t.driver.createVm(vmInput(image, { metadata: { 'slipway.cluster': mark } }))),
+      );
       await t.driver.createVm(vmInput(image));
-      const { diskId } = await t.driver.createDisk({ sizeMb: 2048, metadata: { 'slipway.cluster': mark } }, { requestId: randomUUID() });
+      const { diskId } = await t.driver.createDisk(
+        { sizeMb: 2048, metadata: { 'slipway.cluster': mark } },
+        { requestId: randomUUID() },
+      );
       await t.driver.attachDisk({ vmId: tagged[0]!.vmId, diskId });
       const inventory = await t.driver.listResources!({ tags: { 'slipway.cluster': mark } });
       expect(inventory.vms.map((v) => v.vmId).sort()).toEqual(tagged.map((v) => v.vmId).sort());
       expect(inventory.vms[0]).toMatchObject({ state: 'Succeeded', metadata: { 'slipway.cluster': mark } });
-      expect(inventory.disks).toEqual([{ diskId, vmId: tagged[0]!.vmId, sizeMb: 2048, metadata: expect.objectContaining({ 'slipway.cluster': mark }) }]);
+      expect(inventory.disks).toEqual([
+        { diskId, vmId: tagged[0]!.vmId, sizeMb: 2048, metadata: expect.objectContaining({ 'slipway.cluster': mark }) },
+      ]);
       // Four VMs at two a page: the second page came through nextLink.
       expect(t.fake.calls('VirtualMachines_List')).toBe(2);
     } finally {
@@ -385,7 +429,11 @@ describe('managed disks', () => {
   it('attaches at the lowest free LUN and says so in the hint, though Azure upper-cases the resource group in the ids', async () => {
     const a = (await t.driver.createDisk({ sizeMb: 1024 })).diskId;
     const b = (await t.driver.createDisk({ sizeMb: 1024 })).diskId;
-    expect((await t.driver.attachDisk({ vmId, diskId: a })).hint).toEqual({ kind: 'lun', lun: 0, hostDeviceId: '{f8b3781b-1e82-4818-a1c3-63d806ec15bb}' });
+    expect((await t.driver.attachDisk({ vmId, diskId: a })).hint).toEqual({
+      kind: 'lun',
+      lun: 0,
+      hostDeviceId: '{f8b3781b-1e82-4818-a1c3-63d806ec15bb}',
+    });
     expect((await t.driver.attachDisk({ vmId, diskId: b })).hint).toMatchObject({ kind: 'lun', lun: 1 });
     const patches = t.fake.calls('VirtualMachines_Update');
     expect((await t.driver.attachDisk({ vmId, diskId: b })).hint).toMatchObject({ lun: 1 });
@@ -399,7 +447,7 @@ describe('managed disks', () => {
     expect(await t.driver.getDisks({ vmId })).toEqual([]);
   });
 
-  it('guards the data-disk list with the VM\'s etag: of two attaches at once, one is told to retry', async () => {
+  it("guards the data-disk list with the VM's etag: of two attaches at once, one is told to retry", async () => {
     const disks = await Promise.all([1, 2].map(async () => (await t.driver.createDisk({ sizeMb: 1024 })).diskId));
     const results = await Promise.allSettled(disks.map((diskId) => t.driver.attachDisk({ vmId, diskId })));
     const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
@@ -411,7 +459,7 @@ describe('managed disks', () => {
     for (const diskId of disks) await t.driver.detachDisk({ vmId, diskId });
   });
 
-  it('refuses a disk another VM holds, and deleting an attached disk, with Conflict and Azure\'s words', async () => {
+  it("refuses a disk another VM holds, and deleting an attached disk, with Conflict and Azure's words", async () => {
     const other = await t.driver.createVm(vmInput(await stemcell(t.driver)));
     const { diskId } = await t.driver.createDisk({ sizeMb: 1024 });
     await t.driver.attachDisk({ vmId: other.vmId, diskId });
@@ -444,7 +492,7 @@ describe('managed disks', () => {
     await t.driver.detachDisk({ vmId, diskId });
   });
 
-  it('creates a disk for a zonal VM in that VM\'s zone', async () => {
+  it("creates a disk for a zonal VM in that VM's zone", async () => {
     const zonal = await t.driver.createVm(vmInput(await stemcell(t.driver), { zone: '3' }));
     const { diskId } = await t.driver.createDisk({ sizeMb: 1024, vmId: zonal.vmId });
     expect(t.fake.state.disks.get(diskId)!.zones).toEqual(['3']);
@@ -459,7 +507,9 @@ describe('managed disks', () => {
     const second = await t.driver.snapshotDisk!({ diskId }, { requestId });
     expect(second.snapshotId).toBe(first.snapshotId);
     expect(t.fake.state.snapshots.get(first.snapshotId)).toMatchObject({
-      provisioningState: 'Succeeded', incremental: true, sourceResourceId: `${t.fake.state.groupId()}/providers/Microsoft.Compute/disks/${diskId}`,
+      provisioningState: 'Succeeded',
+      incremental: true,
+      sourceResourceId: `${t.fake.state.groupId()}/providers/Microsoft.Compute/disks/${diskId}`,
       tags: expect.objectContaining({ 'slipway.cluster': 'c-1' }),
     });
     await t.driver.deleteSnapshot!({ snapshotId: first.snapshotId });
@@ -481,14 +531,21 @@ describe('managed disks', () => {
 
 describe('stemcells', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterAll(() => t.stop());
 
   it('makes a managed image of a VHD blob, once per request id, boots a VM from it, and deletes it twice without complaint', async () => {
     const requestId = randomUUID();
     const input = { name: 'ubuntu-noble', version: '1.2', cloudProperties: { source_uri: FAKE_STEMCELL_BLOB } };
     const { stemcellId } = await t.driver.createStemcell(input, { requestId });
-    expect(t.fake.state.images.get(stemcellId)).toMatchObject({ provisioningState: 'Succeeded', blobUri: FAKE_STEMCELL_BLOB, osState: 'Generalized', hyperVGeneration: 'V2' });
+    expect(t.fake.state.images.get(stemcellId)).toMatchObject({
+      provisioningState: 'Succeeded',
+      blobUri: FAKE_STEMCELL_BLOB,
+      osState: 'Generalized',
+      hyperVGeneration: 'V2',
+    });
     expect((await t.driver.createStemcell(input, { requestId })).stemcellId).toBe(stemcellId);
     expect(t.fake.calls('Images_CreateOrUpdate')).toBe(1);
     const { vmId } = await t.driver.createVm(vmInput(stemcellId));
@@ -498,30 +555,51 @@ describe('stemcells', () => {
     expect(t.fake.state.images.has(stemcellId)).toBe(false);
   });
 
-  it('registers an operator\'s image by id (light stemcell), checks it exists, and never deletes it', async () => {
-    const { stemcellId: managed } = await t.driver.createStemcell({ name: 'base', version: '1', cloudProperties: { source_uri: FAKE_STEMCELL_BLOB } });
+  it("registers an operator's image by id (light stemcell), checks it exists, and never deletes it", async () => {
+    const { stemcellId: managed } = await t.driver.createStemcell({
+      name: 'base',
+      version: '1',
+      cloudProperties: { source_uri: FAKE_STEMCELL_BLOB },
+    });
     const imageId = `${t.fake.state.groupId()}/providers/Microsoft.Compute/images/${managed}`;
-    const { stemcellId } = await t.driver.createStemcell({ name: 'light', version: '1', cloudProperties: { image_id: imageId } });
+    const { stemcellId } = await t.driver.createStemcell({
+      name: 'light',
+      version: '1',
+      cloudProperties: { image_id: imageId },
+    });
     expect(stemcellId).toBe(`${imageId} light`);
     await t.driver.deleteStemcell({ stemcellId });
     expect(t.fake.state.images.get(managed)?.provisioningState).toBe('Succeeded');
-    const missing = await failure(t.driver.createStemcell({ name: 'light', version: '2', cloudProperties: { image_id: `${imageId}-gone` } }));
+    const missing = await failure(
+      t.driver.createStemcell({ name: 'light', version: '2', cloudProperties: { image_id: `${imageId}-gone` } }),
+    );
     expect(missing.code).toBe('CloudError');
     expect(missing.message).toContain('does not exist');
   });
 
   it('registers a platform image by URN after checking the region offers it', async () => {
-    const image = { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: '22.04.202404090' };
+    const image = {
+      publisher: 'Canonical',
+      offer: '0001-com-ubuntu-server-jammy',
+      sku: '22_04-lts-gen2',
+      version: '22.04.202404090',
+    };
     const { stemcellId } = await t.driver.createStemcell({ name: 'jammy', version: '1', cloudProperties: { image } });
     expect(stemcellId).toBe('Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:22.04.202404090');
     const { vmId } = await t.driver.createVm(vmInput(stemcellId));
     expect(t.fake.state.vms.get(vmId)!.imageReference).toEqual(image);
-    const error = await failure(t.driver.createStemcell({ name: 'nope', version: '1', cloudProperties: { image: { ...image, offer: 'no-such-offer' } } }));
+    const error = await failure(
+      t.driver.createStemcell({
+        name: 'nope',
+        version: '1',
+        cloudProperties: { image: { ...image, offer: 'no-such-offer' } },
+      }),
+    );
     expect(error.code).toBe('CloudError');
     expect(error.message).toContain('is not offered in westeurope');
   });
 
-  it('refuses a local VHD file: uploading to blob storage is not the driver\'s job', async () => {
+  it("refuses a local VHD file: uploading to blob storage is not the driver's job", async () => {
     const error = await failure(t.driver.createStemcell({ name: 'local', version: '1', imagePath: '/tmp/root.vhd' }));
     expect(error.code).toBe('InvalidInput');
     expect(error.field).toBe('imagePath');
@@ -529,18 +607,23 @@ describe('stemcells', () => {
 });
 
 describe('the agent side of createVm', () => {
-  it('boots an agent that reads its settings from the VM\'s IMDS userData and reaches the control plane', async () => {
+  it("boots an agent that reads its settings from the VM's IMDS userData and reaches the control plane", async () => {
     const t = await startDriver({ bootAgents: true });
     const recorder = await AgentChannelRecorder.start();
     try {
       const image = await stemcell(t.driver);
-      const settings = await recorder.settingsFor(`agent-${randomUUID()}`, { network: { ip: '10.4.0.10' }, clusterId: 'c-agent' });
+      const settings = await recorder.settingsFor(`agent-${randomUUID()}`, {
+        network: { ip: '10.4.0.10' },
+        clusterId: 'c-agent',
+      });
       const { vmId } = await t.driver.createVm(vmInput(image, {}, settings));
       const sync = await recorder.waitForSync(settings.agentId, 10_000);
       expect(sync.instanceId).toBe(settings.instanceId);
       expect(t.fake.calls('IMDS')).toBeGreaterThan(0);
-      const imds = await fetch(`${t.fake.imdsUrl(vmId)}/metadata/instance?api-version=2021-02-01`, { headers: { Metadata: 'true' } });
-      const document = await imds.json() as { compute: { name: string; customData: string; userData: string } };
+      const imds = await fetch(`${t.fake.imdsUrl(vmId)}/metadata/instance?api-version=2021-02-01`, {
+        headers: { Metadata: 'true' },
+      });
+      const document = (await imds.json()) as { compute: { name: string; customData: string; userData: string } };
       // As on Azure: IMDS never reveals customData; userData carries the same settings.
       expect(document.compute).toMatchObject({ name: vmId, customData: '' });
       expect(decodeAgentSettings(document.compute.userData)).toEqual(settings);
@@ -570,21 +653,28 @@ describe('under 10% throttling and 10% server errors', () => {
           }
         }
       };
-      const vms = await Promise.all([1, 2, 3, 4, 5].map(async () => {
-        const input = vmInput(image);
-        const requestId = randomUUID();
-        const { vmId } = await retry(() => t.driver.createVm(input, { requestId }));
-        const diskRequest = randomUUID();
-        const { diskId } = await retry(() => t.driver.createDisk({ sizeMb: 1024, vmId }, { requestId: diskRequest }));
-        await retry(() => t.driver.attachDisk({ vmId, diskId }));
-        await retry(() => t.driver.setVmMetadata({ vmId, metadata: { 'slipway.step': 'done' } }));
-        return { vmId, diskId };
-      }));
+      const vms = await Promise.all(
+        [1, 2, 3, 4, 5].map(async () => {
+          const input = vmInput(image);
+          const requestId = randomUUID();
+          const { vmId } = await retry(() => t.driver.createVm(input, { requestId }));
+          const diskRequest = randomUUID();
+          const { diskId } = await retry(() => t.driver.createDisk({ sizeMb: 1024, vmId }, { requestId: diskRequest }));
+          await retry(() => t.driver.attachDisk({ vmId, diskId }));
+          await retry(() => t.driver.setVmMetadata({ vmId, metadata: { 'slipway.step': 'done' } }));
+          return { vmId, diskId };
+        }),
+      );
       t.fake.faults.setFaultRates({});
       expect(seen.length).toBeGreaterThan(0);
-      expect(new Set(seen)).toEqual(new Set(seen.filter((code) => code === 'RateLimited' || code === 'Retryable' || code === 'Conflict')));
+      expect(new Set(seen)).toEqual(
+        new Set(seen.filter((code) => code === 'RateLimited' || code === 'Retryable' || code === 'Conflict')),
+      );
       for (const { vmId, diskId } of vms) {
-        expect(t.fake.state.vms.get(vmId)).toMatchObject({ provisioningState: 'Succeeded', tags: expect.objectContaining({ 'slipway.step': 'done' }) });
+        expect(t.fake.state.vms.get(vmId)).toMatchObject({
+          provisioningState: 'Succeeded',
+          tags: expect.objectContaining({ 'slipway.step': 'done' }),
+        });
         expect(await t.driver.getDisks({ vmId })).toEqual([diskId]);
       }
       // One VM, NIC and data disk per request: nothing was created twice.

@@ -14,9 +14,20 @@ class FakeEntraCredential implements TokenCredential {
   async getToken(scopes: string | string[]): Promise<AccessToken> {
     const scope = Array.isArray(scopes) ? scopes[0]! : scopes;
     this.scopes.push(scope);
-    const credential = this.fake.credentials![0]!.value as { tenant_id: string; client_id: string; client_secret: string };
-    const form = new URLSearchParams({ client_id: credential.client_id, client_secret: credential.client_secret, scope, grant_type: 'client_credentials' }).toString();
-    const response = await rawRequest(this.fake, 'POST', `/${credential.tenant_id}/oauth2/v2.0/token`, form, { 'content-type': 'application/x-www-form-urlencoded' });
+    const credential = this.fake.credentials![0]!.value as {
+      tenant_id: string;
+      client_id: string;
+      client_secret: string;
+    };
+    const form = new URLSearchParams({
+      client_id: credential.client_id,
+      client_secret: credential.client_secret,
+      scope,
+      grant_type: 'client_credentials',
+    }).toString();
+    const response = await rawRequest(this.fake, 'POST', `/${credential.tenant_id}/oauth2/v2.0/token`, form, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${response.text}`);
     const body = JSON.parse(response.text) as { access_token: string; expires_in: number };
     return { token: body.access_token, expiresOnTimestamp: Date.now() + body.expires_in * 1000 };
@@ -39,7 +50,9 @@ describe('@azure/arm-compute against the fake', () => {
     fake = await startFake({ bootAgents: false });
     credential = new FakeEntraCredential(fake);
     client = new ComputeManagementClient(credential, fake.state.subscriptionId, {
-      endpoint: fake.url, tlsOptions: { ca: fake.caPem }, retryOptions: { maxRetries: 0 },
+      endpoint: fake.url,
+      tlsOptions: { ca: fake.caPem },
+      retryOptions: { maxRetries: 0 },
     });
   });
   afterEach(() => fake.faults.reset());
@@ -49,7 +62,18 @@ describe('@azure/arm-compute against the fake', () => {
     const path = groupPath(fake, `Microsoft.Network/networkInterfaces/${name}`);
     const put = await armRequest(fake, 'PUT', `${path}?api-version=2024-05-01`, {
       location: FAKE_LOCATION,
-      properties: { ipConfigurations: [{ name: 'ipconfig1', properties: { privateIPAllocationMethod: 'Static', privateIPAddress: ip, subnet: { id: fake.config.subnet_id } } }] },
+      properties: {
+        ipConfigurations: [
+          {
+            name: 'ipconfig1',
+            properties: {
+              privateIPAllocationMethod: 'Static',
+              privateIPAddress: ip,
+              subnet: { id: fake.config.subnet_id },
+            },
+          },
+        ],
+      },
     });
     expect(put.status).toBe(201);
     await new Promise((resolve) => setTimeout(resolve, 40));
@@ -64,18 +88,27 @@ describe('@azure/arm-compute against the fake', () => {
       hardwareProfile: { vmSize: 'Standard_B2s' },
       storageProfile: {
         imageReference: { ...FAKE_PLATFORM_IMAGE },
-        osDisk: { createOption: 'FromImage', managedDisk: { storageAccountType: 'StandardSSD_LRS' }, deleteOption: 'Delete' },
+        osDisk: {
+          createOption: 'FromImage',
+          managedDisk: { storageAccountType: 'StandardSSD_LRS' },
+          deleteOption: 'Delete',
+        },
       },
       osProfile: {
-        computerName: name, adminUsername: 'azureuser', customData: settings,
-        linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: '/home/azureuser/.ssh/authorized_keys', keyData: fake.config.ssh_public_key }] } },
+        computerName: name,
+        adminUsername: 'azureuser',
+        customData: settings,
+        linuxConfiguration: {
+          disablePasswordAuthentication: true,
+          ssh: { publicKeys: [{ path: '/home/azureuser/.ssh/authorized_keys', keyData: fake.config.ssh_public_key }] },
+        },
       },
       networkProfile: { networkInterfaces: [{ id: nicId, primary: true, deleteOption: 'Delete' }] },
       userData: settings,
     };
   }
 
-  it('creates a VM through the SDK\'s long-running-operation poller and reads its power state', async () => {
+  it("creates a VM through the SDK's long-running-operation poller and reads its power state", async () => {
     const nicId = await nic('sdk-vm-nic', '10.7.0.10');
     const polls = fake.calls('OperationStatus_Get');
     const vm = await client.virtualMachines.createOrUpdate(rg(), 'sdk-vm', vmParameters(nicId, 'sdk-vm'), poll);
@@ -97,10 +130,18 @@ describe('@azure/arm-compute against the fake', () => {
     expect(names).toContain('sdk-vm');
   });
 
-  it('creates, grows, lists and deletes a managed disk on the disk RP\'s own api-version', async () => {
-    const disk = await client.disks.createOrUpdate(rg(), 'sdk-disk', {
-      location: FAKE_LOCATION, sku: { name: 'Premium_LRS' }, creationData: { createOption: 'Empty' }, diskSizeGB: 8,
-    }, poll);
+  it("creates, grows, lists and deletes a managed disk on the disk RP's own api-version", async () => {
+    const disk = await client.disks.createOrUpdate(
+      rg(),
+      'sdk-disk',
+      {
+        location: FAKE_LOCATION,
+        sku: { name: 'Premium_LRS' },
+        creationData: { createOption: 'Empty' },
+        diskSizeGB: 8,
+      },
+      poll,
+    );
     expect(disk).toMatchObject({ provisioningState: 'Succeeded', diskSizeGB: 8, diskState: 'Unattached' });
     const grown = await client.disks.update(rg(), 'sdk-disk', { diskSizeGB: 16 }, poll);
     expect(grown.diskSizeGB).toBe(16);
@@ -112,29 +153,42 @@ describe('@azure/arm-compute against the fake', () => {
     expect(fake.state.disks.has('sdk-disk')).toBe(false);
   });
 
-  it('parses the fake\'s ARM error bodies: code and message of a 404, and of a failed operation', async () => {
-    const missing = await client.virtualMachines.get(rg(), 'no-such-vm').then(() => undefined, (error: unknown) => error as { statusCode?: number; code?: string; message: string });
+  it("parses the fake's ARM error bodies: code and message of a 404, and of a failed operation", async () => {
+    const missing = await client.virtualMachines.get(rg(), 'no-such-vm').then(
+      () => undefined,
+      (error: unknown) => error as { statusCode?: number; code?: string; message: string },
+    );
     expect(missing).toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
-    expect(missing!.message).toContain("The Resource 'Microsoft.Compute/virtualMachines/no-such-vm' under resource group");
+    expect(missing!.message).toContain(
+      "The Resource 'Microsoft.Compute/virtualMachines/no-such-vm' under resource group",
+    );
     const nicId = await nic('sdk-fail-nic', '10.7.0.11');
     fake.failNextOperation('VirtualMachines_CreateOrUpdate');
-    const failed = await client.virtualMachines.createOrUpdate(rg(), 'sdk-fail', vmParameters(nicId, 'sdk-fail'), poll)
-      .then(() => undefined, (error: unknown) => error as Error);
+    const failed = await client.virtualMachines
+      .createOrUpdate(rg(), 'sdk-fail', vmParameters(nicId, 'sdk-fail'), poll)
+      .then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
     expect(failed?.message).toContain('Allocation failed');
   });
 
-  it('is refused by the fake without a token, with ARM\'s 401 and challenge', async () => {
+  it("is refused by the fake without a token, with ARM's 401 and challenge", async () => {
     const path = `${groupPath(fake, 'Microsoft.Compute/virtualMachines/sdk-vm')}?api-version=2024-07-01`;
     const response = await rawRequest(fake, 'GET', path, undefined, { authorization: 'Bearer not-a-token' });
     expect(response.status).toBe(401);
-    expect(JSON.parse(response.text)).toEqual({ error: { code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' } });
+    expect(JSON.parse(response.text)).toEqual({
+      error: { code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' },
+    });
     expect(String(response.headers['www-authenticate'])).toContain('error="invalid_token"');
   });
 });
 
-describe('the fake\'s api-version checks', () => {
+describe("the fake's api-version checks", () => {
   let fake: AzureFake;
-  beforeAll(async () => { fake = await startFake({ bootAgents: false }); });
+  beforeAll(async () => {
+    fake = await startFake({ bootAgents: false });
+  });
   afterAll(() => fake.stop());
 
   it('refuses a request without api-version, and a Compute version sent to the disk RP', async () => {

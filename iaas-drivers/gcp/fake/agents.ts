@@ -20,7 +20,9 @@ export class VmAgents {
 
   boot(instanceId: string): void {
     if (!this.enabled || this.agents.has(instanceId)) return;
-    const booting = bootSimulatedAgent(new GceMetadataServer(this.metadataUrl(instanceId)), { credentials: this.credentialsOf(instanceId) }).catch((error: unknown) => {
+    const booting = bootSimulatedAgent(new GceMetadataServer(this.metadataUrl(instanceId)), {
+      credentials: this.credentialsOf(instanceId),
+    }).catch((error: unknown) => {
       this.bootErrors.set(instanceId, error);
       return undefined;
     });
@@ -51,7 +53,7 @@ export class VmAgents {
 
   private credentialsOf(vm: string): MemoryCredentialStore {
     let store = this.credentialStores.get(vm);
-    if (!store) this.credentialStores.set(vm, store = new MemoryCredentialStore());
+    if (!store) this.credentialStores.set(vm, (store = new MemoryCredentialStore()));
     return store;
   }
 

@@ -12,33 +12,114 @@ const MAX_DISK_GB = 65536;
 /** Zonal persistent disks (insert, get, list, delete, resize, createSnapshot, setLabels) and global snapshots (get, list, delete). */
 export function diskRoutes(ctx: FakeContext): Route[] {
   return [
-    { http: 'POST', path: /^\/zones\/([^/]+)\/disks$/, method: 'disks.insert', mutation: true, handle: (call) => insert(ctx, call) },
     {
-      http: 'GET', path: /^\/zones\/([^/]+)\/disks$/, method: 'disks.list',
+      http: 'POST',
+      path: /^\/zones\/([^/]+)\/disks$/,
+      method: 'disks.insert',
+      mutation: true,
+      handle: (call) => insert(ctx, call),
+    },
+    {
+      http: 'GET',
+      path: /^\/zones\/([^/]+)\/disks$/,
+      method: 'disks.list',
       handle: (call) => {
         const zone = requireZone(ctx, call.params[0]!);
         const views = [...ctx.state.disks.values()].filter((d) => d.zone === zone).map((d) => diskView(ctx, d));
-        return { status: 200, body: listReply('compute#diskList', `projects/${ctx.state.project}/zones/${zone}/disks`, link(ctx, `zones/${zone}/disks`), views, call.query) };
+        return {
+          status: 200,
+          body: listReply(
+            'compute#diskList',
+            `projects/${ctx.state.project}/zones/${zone}/disks`,
+            link(ctx, `zones/${zone}/disks`),
+            views,
+            call.query,
+          ),
+        };
       },
     },
     {
-      http: 'GET', path: /^\/aggregated\/disks$/, method: 'disks.aggregatedList',
+      http: 'GET',
+      path: /^\/aggregated\/disks$/,
+      method: 'disks.aggregatedList',
       handle: (call) => {
         const views = [...ctx.state.disks.values()].map((d) => ({ zone: d.zone, view: diskView(ctx, d) }));
-        return { status: 200, body: aggregatedReply('compute#diskAggregatedList', 'disks', `projects/${ctx.state.project}/aggregated/disks`, link(ctx, 'aggregated/disks'), ctx.state.zones, views, call.query) };
+        return {
+          status: 200,
+          body: aggregatedReply(
+            'compute#diskAggregatedList',
+            'disks',
+            `projects/${ctx.state.project}/aggregated/disks`,
+            link(ctx, 'aggregated/disks'),
+            ctx.state.zones,
+            views,
+            call.query,
+          ),
+        };
       },
     },
-    { http: 'GET', path: /^\/zones\/([^/]+)\/disks\/([^/]+)$/, method: 'disks.get', handle: (call) => ({ status: 200, body: diskView(ctx, diskOr404(ctx, call)) }) },
-    { http: 'DELETE', path: /^\/zones\/([^/]+)\/disks\/([^/]+)$/, method: 'disks.delete', mutation: true, handle: (call) => remove(ctx, call, diskOr404(ctx, call)) },
-    { http: 'POST', path: /^\/zones\/([^/]+)\/disks\/([^/]+)\/resize$/, method: 'disks.resize', mutation: true, handle: (call) => resize(ctx, call, diskOr404(ctx, call)) },
-    { http: 'POST', path: /^\/zones\/([^/]+)\/disks\/([^/]+)\/createSnapshot$/, method: 'disks.createSnapshot', mutation: true, handle: (call) => createSnapshot(ctx, call, diskOr404(ctx, call)) },
-    { http: 'POST', path: /^\/zones\/([^/]+)\/disks\/([^/]+)\/setLabels$/, method: 'disks.setLabels', mutation: true, handle: (call) => setLabels(ctx, call, diskOr404(ctx, call)) },
     {
-      http: 'GET', path: /^\/global\/snapshots$/, method: 'snapshots.list',
-      handle: (call) => ({ status: 200, body: listReply('compute#snapshotList', `projects/${ctx.state.project}/global/snapshots`, link(ctx, 'global/snapshots'), [...ctx.state.snapshots.values()].map((s) => snapshotView(ctx, s)), call.query) }),
+      http: 'GET',
+      path: /^\/zones\/([^/]+)\/disks\/([^/]+)$/,
+      method: 'disks.get',
+      handle: (call) => ({ status: 200, body: diskView(ctx, diskOr404(ctx, call)) }),
     },
-    { http: 'GET', path: /^\/global\/snapshots\/([^/]+)$/, method: 'snapshots.get', handle: (call) => ({ status: 200, body: snapshotView(ctx, snapshotOr404(ctx, call)) }) },
-    { http: 'DELETE', path: /^\/global\/snapshots\/([^/]+)$/, method: 'snapshots.delete', mutation: true, handle: (call) => removeSnapshot(ctx, call, snapshotOr404(ctx, call)) },
+    {
+      http: 'DELETE',
+      path: /^\/zones\/([^/]+)\/disks\/([^/]+)$/,
+      method: 'disks.delete',
+      mutation: true,
+      handle: (call) => remove(ctx, call, diskOr404(ctx, call)),
+    },
+    {
+      http: 'POST',
+      path: /^\/zones\/([^/]+)\/disks\/([^/]+)\/resize$/,
+      method: 'disks.resize',
+      mutation: true,
+      handle: (call) => resize(ctx, call, diskOr404(ctx, call)),
+    },
+    {
+      http: 'POST',
+      path: /^\/zones\/([^/]+)\/disks\/([^/]+)\/createSnapshot$/,
+      method: 'disks.createSnapshot',
+      mutation: true,
+      handle: (call) => createSnapshot(ctx, call, diskOr404(ctx, call)),
+    },
+    {
+      http: 'POST',
+      path: /^\/zones\/([^/]+)\/disks\/([^/]+)\/setLabels$/,
+      method: 'disks.setLabels',
+      mutation: true,
+      handle: (call) => setLabels(ctx, call, diskOr404(ctx, call)),
+    },
+    {
+      http: 'GET',
+      path: /^\/global\/snapshots$/,
+      method: 'snapshots.list',
+      handle: (call) => ({
+        status: 200,
+        body: listReply(
+          'compute#snapshotList',
+          `projects/${ctx.state.project}/global/snapshots`,
+          link(ctx, 'global/snapshots'),
+          [...ctx.state.snapshots.values()].map((s) => snapshotView(ctx, s)),
+          call.query,
+        ),
+      }),
+    },
+    {
+      http: 'GET',
+      path: /^\/global\/snapshots\/([^/]+)$/,
+      method: 'snapshots.get',
+      handle: (call) => ({ status: 200, body: snapshotView(ctx, snapshotOr404(ctx, call)) }),
+    },
+    {
+      http: 'DELETE',
+      path: /^\/global\/snapshots\/([^/]+)$/,
+      method: 'snapshots.delete',
+      mutation: true,
+      handle: (call) => removeSnapshot(ctx, call, snapshotOr404(ctx, call)),
+    },
   ];
 }
 
@@ -73,23 +154,54 @@ function insert(ctx: FakeContext, call: RouteCall): Reply {
   if (call.body.sizeGb === undefined) throw required('resource.sizeGb');
   const sizeGb = Number(call.body.sizeGb);
   if (!Number.isInteger(sizeGb) || sizeGb < DISK_TYPES[type]! || sizeGb > MAX_DISK_GB) {
-    throw invalid('resource.sizeGb', String(call.body.sizeGb), `Disk size must be between ${DISK_TYPES[type]} GB and ${MAX_DISK_GB} GB for disk type '${type}'.`);
+    throw invalid(
+      'resource.sizeGb',
+      String(call.body.sizeGb),
+      `Disk size must be between ${DISK_TYPES[type]} GB and ${MAX_DISK_GB} GB for disk type '${type}'.`,
+    );
   }
   const labels = checkLabels(call.body.labels);
   let failure: OperationFailure | undefined;
   if (state.quota.disks !== undefined && state.persistentDisks().length + 1 > state.quota.disks) {
-    failure = { code: 'QUOTA_EXCEEDED', message: `Quota 'DISKS_TOTAL_GB' exceeded.  Limit: ${state.quota.disks * 10}.0 in region ${state.region(zone)}.`, httpStatus: 403 };
+    failure = {
+      code: 'QUOTA_EXCEEDED',
+      message: `Quota 'DISKS_TOTAL_GB' exceeded.  Limit: ${state.quota.disks * 10}.0 in region ${state.region(zone)}.`,
+      httpStatus: 403,
+    };
   }
-  const disk: FakeDisk = { id: newId(), name, zone, sizeGb, type, status: 'CREATING', labels, labelFingerprint: fingerprint(labels), users: [], creationTimestamp: timestamp() };
+  const disk: FakeDisk = {
+    id: newId(),
+    name,
+    zone,
+    sizeGb,
+    type,
+    status: 'CREATING',
+    labels,
+    labelFingerprint: fingerprint(labels),
+    users: [],
+    creationTimestamp: timestamp(),
+  };
   if (!failure) state.disks.set(key, disk);
-  const operation = ctx.operations.start({
-    zone, operationType: 'insert', targetLink: link(ctx, `zones/${zone}/disks/${name}`), targetId: disk.id, user: call.token.email,
-    durationMs: ctx.timings.transitionMs, ...(failure ? { failure } : failureOf(ctx, 'disks.insert')),
-    work: {
-      done: () => { disk.status = 'READY'; },
-      failed: () => { if (state.disks.get(key) === disk) state.disks.delete(key); },
+  const operation = ctx.operations.start(
+    {
+      zone,
+      operationType: 'insert',
+      targetLink: link(ctx, `zones/${zone}/disks/${name}`),
+      targetId: disk.id,
+      user: call.token.email,
+      durationMs: ctx.timings.transitionMs,
+      ...(failure ? { failure } : failureOf(ctx, 'disks.insert')),
+      work: {
+        done: () => {
+          disk.status = 'READY';
+        },
+        failed: () => {
+          if (state.disks.get(key) === disk) state.disks.delete(key);
+        },
+      },
     },
-  }, call.requestId);
+    call.requestId,
+  );
   return operationReply(ctx, operation);
 }
 
@@ -99,14 +211,26 @@ function remove(ctx: FakeContext, call: RouteCall, disk: FakeDisk): Reply {
   const key = `${disk.zone}/${disk.name}`;
   const before = disk.status;
   disk.status = 'DELETING';
-  const operation = ctx.operations.start({
-    zone: disk.zone, operationType: 'delete', targetLink: link(ctx, `zones/${disk.zone}/disks/${disk.name}`), targetId: disk.id, user: call.token.email,
-    durationMs: ctx.timings.transitionMs, ...failureOf(ctx, 'disks.delete'),
-    work: {
-      done: () => { if (ctx.state.disks.get(key) === disk) ctx.state.disks.delete(key); },
-      failed: () => { disk.status = before; },
+  const operation = ctx.operations.start(
+    {
+      zone: disk.zone,
+      operationType: 'delete',
+      targetLink: link(ctx, `zones/${disk.zone}/disks/${disk.name}`),
+      targetId: disk.id,
+      user: call.token.email,
+      durationMs: ctx.timings.transitionMs,
+      ...failureOf(ctx, 'disks.delete'),
+      work: {
+        done: () => {
+          if (ctx.state.disks.get(key) === disk) ctx.state.disks.delete(key);
+        },
+        failed: () => {
+          disk.status = before;
+        },
+      },
     },
-  }, call.requestId);
+    call.requestId,
+  );
   return operationReply(ctx, operation);
 }
 
@@ -114,14 +238,31 @@ function resize(ctx: FakeContext, call: RouteCall, disk: FakeDisk): Reply {
   if (disk.status !== 'READY') throw notReady(diskPath(ctx, disk));
   const sizeGb = Number(call.body.sizeGb);
   if (!Number.isInteger(sizeGb) || sizeGb <= disk.sizeGb) {
-    throw invalid('sizeGb', String(call.body.sizeGb ?? ''), `Requested disk size must be larger than the current size (${disk.sizeGb} GB).`);
+    throw invalid(
+      'sizeGb',
+      String(call.body.sizeGb ?? ''),
+      `Requested disk size must be larger than the current size (${disk.sizeGb} GB).`,
+    );
   }
-  if (sizeGb > MAX_DISK_GB) throw invalid('sizeGb', String(sizeGb), `Disk size cannot be larger than ${MAX_DISK_GB} GB.`);
-  const operation = ctx.operations.start({
-    zone: disk.zone, operationType: 'resizeDisk', targetLink: link(ctx, `zones/${disk.zone}/disks/${disk.name}`), targetId: disk.id, user: call.token.email,
-    durationMs: ctx.timings.transitionMs, ...failureOf(ctx, 'disks.resize'),
-    work: { done: () => { disk.sizeGb = sizeGb; } },
-  }, call.requestId);
+  if (sizeGb > MAX_DISK_GB)
+    throw invalid('sizeGb', String(sizeGb), `Disk size cannot be larger than ${MAX_DISK_GB} GB.`);
+  const operation = ctx.operations.start(
+    {
+      zone: disk.zone,
+      operationType: 'resizeDisk',
+      targetLink: link(ctx, `zones/${disk.zone}/disks/${disk.name}`),
+      targetId: disk.id,
+      user: call.token.email,
+      durationMs: ctx.timings.transitionMs,
+      ...failureOf(ctx, 'disks.resize'),
+      work: {
+        done: () => {
+          disk.sizeGb = sizeGb;
+        },
+      },
+    },
+    call.requestId,
+  );
   return operationReply(ctx, operation);
 }
 
@@ -132,48 +273,95 @@ function createSnapshot(ctx: FakeContext, call: RouteCall, disk: FakeDisk): Repl
   if (state.snapshots.has(name)) throw alreadyExists(`projects/${state.project}/global/snapshots/${name}`);
   const labels = checkLabels(call.body.labels);
   const snapshot: FakeSnapshot = {
-    id: newId(), name, status: 'CREATING', sourceDisk: { zone: disk.zone, name: disk.name, id: disk.id }, diskSizeGb: disk.sizeGb,
-    labels, labelFingerprint: fingerprint(labels), creationTimestamp: timestamp(),
+    id: newId(),
+    name,
+    status: 'CREATING',
+    sourceDisk: { zone: disk.zone, name: disk.name, id: disk.id },
+    diskSizeGb: disk.sizeGb,
+    labels,
+    labelFingerprint: fingerprint(labels),
+    creationTimestamp: timestamp(),
   };
   state.snapshots.set(name, snapshot);
   // The operation is the disk's (zonal, targetLink the disk); the snapshot itself is global.
-  const operation = ctx.operations.start({
-    zone: disk.zone, operationType: 'createSnapshot', targetLink: link(ctx, `zones/${disk.zone}/disks/${disk.name}`), targetId: disk.id, user: call.token.email,
-    durationMs: ctx.timings.transitionMs, ...failureOf(ctx, 'disks.createSnapshot'),
-    work: {
-      running: () => { snapshot.status = 'UPLOADING'; },
-      done: () => { snapshot.status = 'READY'; },
-      failed: () => { if (state.snapshots.get(name) === snapshot) state.snapshots.delete(name); },
+  const operation = ctx.operations.start(
+    {
+      zone: disk.zone,
+      operationType: 'createSnapshot',
+      targetLink: link(ctx, `zones/${disk.zone}/disks/${disk.name}`),
+      targetId: disk.id,
+      user: call.token.email,
+      durationMs: ctx.timings.transitionMs,
+      ...failureOf(ctx, 'disks.createSnapshot'),
+      work: {
+        running: () => {
+          snapshot.status = 'UPLOADING';
+        },
+        done: () => {
+          snapshot.status = 'READY';
+        },
+        failed: () => {
+          if (state.snapshots.get(name) === snapshot) state.snapshots.delete(name);
+        },
+      },
     },
-  }, call.requestId);
+    call.requestId,
+  );
   return operationReply(ctx, operation);
 }
 
 function setLabels(ctx: FakeContext, call: RouteCall, disk: FakeDisk): Reply {
   const labels = checkLabels(call.body.labels, 'labels');
   if (call.body.labelFingerprint !== disk.labelFingerprint) {
-    throw new FakeApiError(412, 'conditionNotMet', 'Labels fingerprint either invalid or resource labels have changed', 'global', {}, { location: 'If-Match', locationType: 'header' });
+    throw new FakeApiError(
+      412,
+      'conditionNotMet',
+      'Labels fingerprint either invalid or resource labels have changed',
+      'global',
+      {},
+      { location: 'If-Match', locationType: 'header' },
+    );
   }
   disk.labels = labels;
   disk.labelFingerprint = fingerprint(labels);
-  const operation = ctx.operations.start({
-    zone: disk.zone, operationType: 'setLabels', targetLink: link(ctx, `zones/${disk.zone}/disks/${disk.name}`), targetId: disk.id, user: call.token.email,
-    durationMs: ctx.timings.transitionMs, ...failureOf(ctx, 'disks.setLabels'), work: { done: () => undefined },
-  }, call.requestId);
+  const operation = ctx.operations.start(
+    {
+      zone: disk.zone,
+      operationType: 'setLabels',
+      targetLink: link(ctx, `zones/${disk.zone}/disks/${disk.name}`),
+      targetId: disk.id,
+      user: call.token.email,
+      durationMs: ctx.timings.transitionMs,
+      ...failureOf(ctx, 'disks.setLabels'),
+      work: { done: () => undefined },
+    },
+    call.requestId,
+  );
   return operationReply(ctx, operation);
 }
 
 function removeSnapshot(ctx: FakeContext, call: RouteCall, snapshot: FakeSnapshot): Reply {
   const before = snapshot.status;
   snapshot.status = 'DELETING';
-  const operation = ctx.operations.start({
-    operationType: 'delete', targetLink: link(ctx, `global/snapshots/${snapshot.name}`), targetId: snapshot.id, user: call.token.email,
-    durationMs: ctx.timings.transitionMs, ...failureOf(ctx, 'snapshots.delete'),
-    work: {
-      done: () => { if (ctx.state.snapshots.get(snapshot.name) === snapshot) ctx.state.snapshots.delete(snapshot.name); },
-      failed: () => { snapshot.status = before; },
+  const operation = ctx.operations.start(
+    {
+      operationType: 'delete',
+      targetLink: link(ctx, `global/snapshots/${snapshot.name}`),
+      targetId: snapshot.id,
+      user: call.token.email,
+      durationMs: ctx.timings.transitionMs,
+      ...failureOf(ctx, 'snapshots.delete'),
+      work: {
+        done: () => {
+          if (ctx.state.snapshots.get(snapshot.name) === snapshot) ctx.state.snapshots.delete(snapshot.name);
+        },
+        failed: () => {
+          snapshot.status = before;
+        },
+      },
     },
-  }, call.requestId);
+    call.requestId,
+  );
   return operationReply(ctx, operation);
 }
 

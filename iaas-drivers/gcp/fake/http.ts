@@ -2,8 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Canonical status names Google's JSON error bodies carry, by HTTP status. */
 const CANONICAL: Record<number, string> = {
-  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 405: 'INVALID_ARGUMENT',
-  409: 'ALREADY_EXISTS', 412: 'FAILED_PRECONDITION', 413: 'INVALID_ARGUMENT', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE',
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  405: 'INVALID_ARGUMENT',
+  409: 'ALREADY_EXISTS',
+  412: 'FAILED_PRECONDITION',
+  413: 'INVALID_ARGUMENT',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
 };
 
 /** A Compute API error the fake answers, in Google's words: `{ error: { code, message, errors: [{ reason, domain, message }], status } }`. */
@@ -40,7 +49,11 @@ export function alreadyExists(resource: string): FakeApiError {
 }
 
 export function invalid(field: string, value: unknown, why: string): FakeApiError {
-  return new FakeApiError(400, 'invalid', `Invalid value for field '${field}': '${typeof value === 'string' ? value : JSON.stringify(value ?? '')}'. ${why}`);
+  return new FakeApiError(
+    400,
+    'invalid',
+    `Invalid value for field '${field}': '${typeof value === 'string' ? value : JSON.stringify(value ?? '')}'. ${why}`,
+  );
 }
 
 export function required(field: string): FakeApiError {
@@ -48,16 +61,29 @@ export function required(field: string): FakeApiError {
 }
 
 export function inUse(resource: string, user: string): FakeApiError {
-  return new FakeApiError(400, 'resourceInUseByAnotherResource', `The disk resource '${resource}' is already being used by '${user}'`);
+  return new FakeApiError(
+    400,
+    'resourceInUseByAnotherResource',
+    `The disk resource '${resource}' is already being used by '${user}'`,
+  );
 }
 
 export function notReady(resource: string): FakeApiError {
   return new FakeApiError(400, 'resourceNotReady', `The resource '${resource}' is not ready`);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

@@ -39,25 +39,54 @@ export function imageRoutes(ctx: FakeContext, storageObjects: ReadonlySet<string
     return image;
   };
   return [
-    { http: 'POST', path: /^\/global\/images$/, method: 'images.insert', mutation: true, handle: (call) => insert(ctx, call, storageObjects) },
     {
-      http: 'GET', path: /^\/global\/images$/, method: 'images.list', publicImages: true,
+      http: 'POST',
+      path: /^\/global\/images$/,
+      method: 'images.insert',
+      mutation: true,
+      handle: (call) => insert(ctx, call, storageObjects),
+    },
+    {
+      http: 'GET',
+      path: /^\/global\/images$/,
+      method: 'images.list',
+      publicImages: true,
       handle: (call) => ({
         status: 200,
-        body: listReply('compute#imageList', `projects/${call.project}/global/images`, link(ctx, 'global/images', call.project),
-          [...ctx.state.images.values()].filter((i) => i.project === call.project).map((i) => imageView(ctx, i)), call.query),
+        body: listReply(
+          'compute#imageList',
+          `projects/${call.project}/global/images`,
+          link(ctx, 'global/images', call.project),
+          [...ctx.state.images.values()].filter((i) => i.project === call.project).map((i) => imageView(ctx, i)),
+          call.query,
+        ),
       }),
     },
     {
-      http: 'GET', path: /^\/global\/images\/family\/([^/]+)$/, method: 'images.getFromFamily', publicImages: true,
+      http: 'GET',
+      path: /^\/global\/images\/family\/([^/]+)$/,
+      method: 'images.getFromFamily',
+      publicImages: true,
       handle: (call) => {
         const image = newestOfFamily(ctx, call.project, call.params[0]!);
         if (!image) throw notFound(`projects/${call.project}/global/images/family/${call.params[0]}`);
         return { status: 200, body: imageView(ctx, image) };
       },
     },
-    { http: 'GET', path: /^\/global\/images\/([^/]+)$/, method: 'images.get', publicImages: true, handle: (call) => ({ status: 200, body: imageView(ctx, imageOr404(call)) }) },
-    { http: 'DELETE', path: /^\/global\/images\/([^/]+)$/, method: 'images.delete', mutation: true, handle: (call) => remove(ctx, call, imageOr404(call)) },
+    {
+      http: 'GET',
+      path: /^\/global\/images\/([^/]+)$/,
+      method: 'images.get',
+      publicImages: true,
+      handle: (call) => ({ status: 200, body: imageView(ctx, imageOr404(call)) }),
+    },
+    {
+      http: 'DELETE',
+      path: /^\/global\/images\/([^/]+)$/,
+      method: 'images.delete',
+      mutation: true,
+      handle: (call) => remove(ctx, call, imageOr404(call)),
+    },
   ];
 }
 
@@ -67,39 +96,65 @@ function insert(ctx: FakeContext, call: RouteCall, storageObjects: ReadonlySet<s
   const key = `${state.project}/${name}`;
   if (state.images.has(key)) throw alreadyExists(`projects/${state.project}/global/images/${name}`);
   const rawDisk = (call.body.rawDisk as { source?: unknown } | undefined)?.source;
-  const sources = [call.body.sourceImage, rawDisk, call.body.sourceDisk, call.body.sourceSnapshot].filter((s) => s !== undefined);
+  const sources = [call.body.sourceImage, rawDisk, call.body.sourceDisk, call.body.sourceSnapshot].filter(
+    (s) => s !== undefined,
+  );
   if (sources.length !== 1) {
-    throw new FakeApiError(400, 'invalid', "Invalid value for field 'resource': ''. Exactly one of 'rawDisk.source', 'sourceImage', 'sourceDisk' or 'sourceSnapshot' must be specified.");
+    throw new FakeApiError(
+      400,
+      'invalid',
+      "Invalid value for field 'resource': ''. Exactly one of 'rawDisk.source', 'sourceImage', 'sourceDisk' or 'sourceSnapshot' must be specified.",
+    );
   }
   let diskSizeGb = 10;
   let sourceImage: string | undefined;
   if (typeof call.body.sourceImage === 'string') {
     const source = findImage(ctx, call.body.sourceImage);
-    if (!source) throw invalid('resource.sourceImage', call.body.sourceImage, 'The referenced image resource cannot be found.');
+    if (!source)
+      throw invalid('resource.sourceImage', call.body.sourceImage, 'The referenced image resource cannot be found.');
     diskSizeGb = source.diskSizeGb;
     sourceImage = imageRefOf(source);
   } else if (typeof rawDisk === 'string') {
-    if (!storageObjects.has(rawDisk)) throw invalid('resource.rawDisk.source', rawDisk, 'The referenced Cloud Storage object cannot be found.');
+    if (!storageObjects.has(rawDisk))
+      throw invalid('resource.rawDisk.source', rawDisk, 'The referenced Cloud Storage object cannot be found.');
   } else {
     throw invalid('resource', '', 'The fake creates images from sourceImage or rawDisk.source only.');
   }
   const labels = checkLabels(call.body.labels);
   const image: FakeImage = {
-    id: newId(), project: state.project, name, status: 'PENDING', diskSizeGb, labels, labelFingerprint: fingerprint(labels),
+    id: newId(),
+    project: state.project,
+    name,
+    status: 'PENDING',
+    diskSizeGb,
+    labels,
+    labelFingerprint: fingerprint(labels),
     ...(typeof call.body.family === 'string' ? { family: call.body.family } : {}),
     ...(typeof call.body.description === 'string' ? { description: call.body.description } : {}),
-    ...(sourceImage ? { sourceImage } : {}), ...(typeof rawDisk === 'string' ? { rawDiskSource: rawDisk } : {}),
+    ...(sourceImage ? { sourceImage } : {}),
+    ...(typeof rawDisk === 'string' ? { rawDiskSource: rawDisk } : {}),
     creationTimestamp: timestamp(),
   };
   state.images.set(key, image);
-  const operation = ctx.operations.start({
-    operationType: 'insert', targetLink: link(ctx, `global/images/${name}`), targetId: image.id, user: call.token.email,
-    durationMs: ctx.timings.imageMs, ...failureOf(ctx, 'images.insert'),
-    work: {
-      done: () => { image.status = 'READY'; },
-      failed: () => { if (state.images.get(key) === image) state.images.delete(key); },
+  const operation = ctx.operations.start(
+    {
+      operationType: 'insert',
+      targetLink: link(ctx, `global/images/${name}`),
+      targetId: image.id,
+      user: call.token.email,
+      durationMs: ctx.timings.imageMs,
+      ...failureOf(ctx, 'images.insert'),
+      work: {
+        done: () => {
+          image.status = 'READY';
+        },
+        failed: () => {
+          if (state.images.get(key) === image) state.images.delete(key);
+        },
+      },
     },
-  }, call.requestId);
+    call.requestId,
+  );
   return operationReply(ctx, operation);
 }
 
@@ -107,14 +162,25 @@ function remove(ctx: FakeContext, call: RouteCall, image: FakeImage): Reply {
   const key = `${image.project}/${image.name}`;
   const before = image.status;
   image.status = 'DELETING';
-  const operation = ctx.operations.start({
-    operationType: 'delete', targetLink: link(ctx, `global/images/${image.name}`), targetId: image.id, user: call.token.email,
-    durationMs: ctx.timings.transitionMs, ...failureOf(ctx, 'images.delete'),
-    work: {
-      done: () => { if (ctx.state.images.get(key) === image) ctx.state.images.delete(key); },
-      failed: () => { image.status = before; },
+  const operation = ctx.operations.start(
+    {
+      operationType: 'delete',
+      targetLink: link(ctx, `global/images/${image.name}`),
+      targetId: image.id,
+      user: call.token.email,
+      durationMs: ctx.timings.transitionMs,
+      ...failureOf(ctx, 'images.delete'),
+      work: {
+        done: () => {
+          if (ctx.state.images.get(key) === image) ctx.state.images.delete(key);
+        },
+        failed: () => {
+          image.status = before;
+        },
+      },
     },
-  }, call.requestId);
+    call.requestId,
+  );
   return operationReply(ctx, operation);
 }
 

@@ -84,11 +84,20 @@ export interface GcpFake extends StartedFake<GcpConfig> {
 
 /** Starts a wire-level fake of Google Compute Engine on 127.0.0.1. */
 export async function startFake(options: FakeGcpOptions = {}): Promise<GcpFake> {
-  const { publicKey, privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const { publicKey, privateKey } = await promisify(generateKeyPair)('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
   const keyId = randomBytes(20).toString('hex');
   const email = `slipway-driver@${FAKE_PROJECT}.iam.gserviceaccount.com`;
   const zones = options.zones ?? ['us-central1-a', 'us-central1-b', 'us-central1-c'];
-  const state = new FakeGceState(FAKE_PROJECT, FAKE_IMAGE_PROJECT, zones, ['default'], { email, keyId, publicKey: createPublicKey(publicKey), disabled: false });
+  const state = new FakeGceState(FAKE_PROJECT, FAKE_IMAGE_PROJECT, zones, ['default'], {
+    email,
+    keyId,
+    publicKey: createPublicKey(publicKey),
+    disabled: false,
+  });
   seedImages(state);
   const timings: FakeTimings = {
     pendingMs: options.pendingMs ?? 5,
@@ -106,14 +115,21 @@ export async function startFake(options: FakeGcpOptions = {}): Promise<GcpFake> 
   const agents = new VmAgents(metadataUrl, options.bootAgents ?? true);
   const ctx: FakeContext = { state, scheduler, agents, faults: plan, operations, timings, calls: new Map(), baseUrl };
   const storage = new Set([`https://storage.googleapis.com/${FAKE_STEMCELL_OBJECT.slice('gs://'.length)}`]);
-  const routes = [...catalogRoutes(ctx), ...operationRoutes(ctx), ...instanceRoutes(ctx), ...diskRoutes(ctx), ...imageRoutes(ctx, storage)];
+  const routes = [
+    ...catalogRoutes(ctx),
+    ...operationRoutes(ctx),
+    ...instanceRoutes(ctx),
+    ...diskRoutes(ctx),
+    ...imageRoutes(ctx, storage),
+  ];
   const http = await FakeGceServer.start(ctx, routes, options.port ?? 0);
   baseUrl = ctx.baseUrl = http.url;
 
   const methodOf = (verb: IaasVerb) => METHOD_OF_VERB[verb];
   const instanceOf = (vmId: string) => state.instances.get(vmId);
   const faults: GcpFake['faults'] = {
-    throttleNext: (verb, count = 1) => plan.enqueue(methodOf(verb).method, () => throttleError(state.projectNumber), count),
+    throttleNext: (verb, count = 1) =>
+      plan.enqueue(methodOf(verb).method, () => throttleError(state.projectNumber), count),
     serverErrorNext: (verb, count = 1) => plan.enqueue(methodOf(verb).method, serverError, count),
     permanentErrorNext: (verb, count = 1) => {
       const { method, permanent } = methodOf(verb);
@@ -121,14 +137,18 @@ export async function startFake(options: FakeGcpOptions = {}): Promise<GcpFake> 
       return permanent.message;
     },
     setFaultRates: (rates) => plan.setRates(rates),
-    setLatency: (ms) => { plan.latencyMs = ms; },
+    setLatency: (ms) => {
+      plan.latencyMs = ms;
+    },
     async killVm(vmId) {
       // The host died and the instance could not be restarted: STOPPING, then TERMINATED, as GCE shows it.
       const instance = instanceOf(vmId);
       if (!instance || instance.status === 'TERMINATED') return;
       instance.status = 'STOPPING';
       await agents.stop(instance.id);
-      scheduler.later(timings.transitionMs, () => { if (instance.status === 'STOPPING' && !instance.deleting) instance.status = 'TERMINATED'; });
+      scheduler.later(timings.transitionMs, () => {
+        if (instance.status === 'STOPPING' && !instance.deleting) instance.status = 'TERMINATED';
+      });
     },
     hangAgent: async (vmId) => {
       const instance = instanceOf(vmId);
@@ -176,7 +196,9 @@ export async function startFake(options: FakeGcpOptions = {}): Promise<GcpFake> 
     failNext: (method, error, count = 1) => plan.enqueueInjected(method, error, count),
     failNextOperation: (method, failure, count = 1) => plan.enqueueOperationFailure(method, failure, count),
     revokeTokens: () => state.tokens.clear(),
-    disableKey: () => { state.serviceAccount.disabled = true; },
+    disableKey: () => {
+      state.serviceAccount.disabled = true;
+    },
     calls: (method) => ctx.calls.get(method) ?? 0,
     injectedFaults: () => plan.injected,
     metadataUrl,
@@ -192,10 +214,21 @@ export async function startFake(options: FakeGcpOptions = {}): Promise<GcpFake> 
 
 function seedImages(state: FakeGceState): void {
   const created = timestamp(Date.parse('2024-01-10T00:00:00Z'));
-  for (const [name, family] of [['ubuntu-2204-jammy-v20231213', 'ubuntu-2204-lts'], ['ubuntu-2204-jammy-v20240110', 'ubuntu-2204-lts']] as const) {
+  for (const [name, family] of [
+    ['ubuntu-2204-jammy-v20231213', 'ubuntu-2204-lts'],
+    ['ubuntu-2204-jammy-v20240110', 'ubuntu-2204-lts'],
+  ] as const) {
     state.images.set(`${FAKE_IMAGE_PROJECT}/${name}`, {
-      id: newId(), project: FAKE_IMAGE_PROJECT, name, status: 'READY', diskSizeGb: 10, family, labels: {}, labelFingerprint: fingerprint({}),
-      description: 'Canonical, Ubuntu, 22.04 LTS, amd64 jammy image', creationTimestamp: name.endsWith('20240110') ? created : timestamp(Date.parse('2023-12-13T00:00:00Z')),
+      id: newId(),
+      project: FAKE_IMAGE_PROJECT,
+      name,
+      status: 'READY',
+      diskSizeGb: 10,
+      family,
+      labels: {},
+      labelFingerprint: fingerprint({}),
+      description: 'Canonical, Ubuntu, 22.04 LTS, amd64 jammy image',
+      creationTimestamp: name.endsWith('20240110') ? created : timestamp(Date.parse('2023-12-13T00:00:00Z')),
     });
   }
 }

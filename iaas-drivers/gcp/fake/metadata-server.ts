@@ -3,7 +3,12 @@ import { googleErrorPage, sendText } from './http.js';
 import type { FakeContext } from './routes.js';
 import type { FakeInstance } from './state.js';
 
-const HEADERS = { 'metadata-flavor': 'Google', server: 'Metadata Server for VM', 'x-xss-protection': '0', 'x-frame-options': 'SAMEORIGIN' };
+const HEADERS = {
+  'metadata-flavor': 'Google',
+  server: 'Metadata Server for VM',
+  'x-xss-protection': '0',
+  'x-frame-options': 'SAMEORIGIN',
+};
 
 /**
  * The GCE metadata server, one view per instance under /metadata/{instanceId} (the real one knows the guest
@@ -11,27 +16,66 @@ const HEADERS = { 'metadata-flavor': 'Google', server: 'Metadata Server for VM',
  * `Metadata-Flavor: Google` and requests that carry `X-Forwarded-For`, and marks its answers with
  * `Metadata-Flavor: Google`.
  */
-export function serveMetadata(ctx: FakeContext, req: IncomingMessage, res: ServerResponse, instanceId: string, path: string): void {
+export function serveMetadata(
+  ctx: FakeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  instanceId: string,
+  path: string,
+): void {
   const instance = [...ctx.state.instances.values()].find((i) => i.id === instanceId);
   const html = { ...HEADERS, 'content-type': 'text/html; charset=UTF-8' };
   if (req.method !== 'GET') {
-    sendText(res, 405, googleErrorPage(405, `The request method <code>${req.method}</code> is inappropriate for the URL <code>${path}</code>.`), html);
+    sendText(
+      res,
+      405,
+      googleErrorPage(
+        405,
+        `The request method <code>${req.method}</code> is inappropriate for the URL <code>${path}</code>.`,
+      ),
+      html,
+    );
     return;
   }
   if (req.headers['x-forwarded-for'] !== undefined) {
-    sendText(res, 403, googleErrorPage(403, `Your client does not have permission to get URL <code>${path}</code> from this server. Request had a X-Forwarded-For header and was rejected.`), html);
+    sendText(
+      res,
+      403,
+      googleErrorPage(
+        403,
+        `Your client does not have permission to get URL <code>${path}</code> from this server. Request had a X-Forwarded-For header and was rejected.`,
+      ),
+      html,
+    );
     return;
   }
   if (req.headers['metadata-flavor'] !== 'Google') {
-    sendText(res, 403, googleErrorPage(403, `Your client does not have permission to get URL <code>${path}</code> from this server. Missing Metadata-Flavor:Google header.`), html);
+    sendText(
+      res,
+      403,
+      googleErrorPage(
+        403,
+        `Your client does not have permission to get URL <code>${path}</code> from this server. Missing Metadata-Flavor:Google header.`,
+      ),
+      html,
+    );
     return;
   }
   const value = instance && !instance.deleting ? lookup(ctx, instance, path) : undefined;
   if (value === undefined) {
-    sendText(res, 404, googleErrorPage(404, `The requested URL <code>${path}</code> was not found on this server.`), html);
+    sendText(
+      res,
+      404,
+      googleErrorPage(404, `The requested URL <code>${path}</code> was not found on this server.`),
+      html,
+    );
     return;
   }
-  sendText(res, 200, value, { ...HEADERS, 'content-type': 'application/text', etag: Buffer.from(value).toString('base64url').slice(0, 16) });
+  sendText(res, 200, value, {
+    ...HEADERS,
+    'content-type': 'application/text',
+    etag: Buffer.from(value).toString('base64url').slice(0, 16),
+  });
 }
 
 function lookup(ctx: FakeContext, instance: FakeInstance, path: string): string | undefined {

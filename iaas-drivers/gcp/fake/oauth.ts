@@ -5,7 +5,8 @@ import type { FakeContext } from './routes.js';
 
 /** The scopes that let a token call Compute Engine. */
 export const COMPUTE_SCOPES: ReadonlySet<string> = new Set([
-  'https://www.googleapis.com/auth/compute', 'https://www.googleapis.com/auth/cloud-platform',
+  'https://www.googleapis.com/auth/compute',
+  'https://www.googleapis.com/auth/cloud-platform',
 ]);
 
 /** Google accepts assertions issued up to a few minutes in the future (clock skew), for at most an hour. */
@@ -33,22 +34,41 @@ export async function exchangeToken(ctx: FakeContext, req: IncomingMessage): Pro
   if (parts.length !== 3) return refuse('invalid_request', 'Invalid JWT: no dots in the token or too many.');
   const [headerText, claimsText, signature] = parts as [string, string, string];
   const header = decode(headerText) as { alg?: unknown; kid?: unknown } | undefined;
-  const claims = decode(claimsText) as { iss?: unknown; scope?: unknown; aud?: unknown; iat?: unknown; exp?: unknown } | undefined;
-  if (!header || !claims) return refuse('invalid_grant', 'Invalid JWT: the header or payload is not base64url-encoded JSON.');
+  const claims = decode(claimsText) as
+    | { iss?: unknown; scope?: unknown; aud?: unknown; iat?: unknown; exp?: unknown }
+    | undefined;
+  if (!header || !claims)
+    return refuse('invalid_grant', 'Invalid JWT: the header or payload is not base64url-encoded JSON.');
   const account = ctx.state.serviceAccount;
   if (claims.iss !== account.email) return refuse('invalid_grant', 'Invalid grant: account not found');
   if (header.alg !== 'RS256') return refuse('invalid_grant', 'Invalid JWT Signature.');
-  if (header.kid !== undefined && header.kid !== account.keyId) return refuse('invalid_grant', 'Invalid JWT Signature.');
-  const signed = verify('RSA-SHA256', Buffer.from(`${headerText}.${claimsText}`), account.publicKey, Buffer.from(signature, 'base64url'));
+  if (header.kid !== undefined && header.kid !== account.keyId)
+    return refuse('invalid_grant', 'Invalid JWT Signature.');
+  const signed = verify(
+    'RSA-SHA256',
+    Buffer.from(`${headerText}.${claimsText}`),
+    account.publicKey,
+    Buffer.from(signature, 'base64url'),
+  );
   if (!signed) return refuse('invalid_grant', 'Invalid JWT Signature.');
   if (account.disabled) return refuse('invalid_grant', 'Invalid grant: account not found');
   const tokenUri = `${ctx.baseUrl}/token`;
-  if (claims.aud !== tokenUri) return refuse('invalid_grant', `Invalid JWT: Failed audience check. The right audience is ${tokenUri}`);
+  if (claims.aud !== tokenUri)
+    return refuse('invalid_grant', `Invalid JWT: Failed audience check. The right audience is ${tokenUri}`);
   const now = Math.floor(Date.now() / 1000);
   const iat = Number(claims.iat);
   const exp = Number(claims.exp);
-  if (!Number.isInteger(iat) || !Number.isInteger(exp) || iat > now + SKEW_S || exp <= now || exp - iat > MAX_LIFETIME_S) {
-    return refuse('invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.');
+  if (
+    !Number.isInteger(iat) ||
+    !Number.isInteger(exp) ||
+    iat > now + SKEW_S ||
+    exp <= now ||
+    exp - iat > MAX_LIFETIME_S
+  ) {
+    return refuse(
+      'invalid_grant',
+      'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
+    );
   }
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(/\s+/).filter(Boolean) : [];
   if (scopes.length === 0) return refuse('invalid_scope', 'Invalid OAuth scope or ID token audience provided.');

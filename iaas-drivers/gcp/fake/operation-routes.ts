@@ -24,17 +24,50 @@ export function operationRoutes(ctx: FakeContext): Route[] {
   };
   return [
     {
-      http: 'GET', path: /^\/zones\/([^/]+)\/operations$/, method: 'zoneOperations.list',
+      http: 'GET',
+      path: /^\/zones\/([^/]+)\/operations$/,
+      method: 'zoneOperations.list',
       handle: (call) => {
         const zone = call.params[0]!;
         if (!ctx.state.zones.includes(zone)) throw notFound(`projects/${ctx.state.project}/zones/${zone}`);
-        const views = [...ctx.operations.all.values()].filter((o) => o.zone === zone).map((o) => ctx.operations.view(o, ctx.baseUrl, ctx.state.project));
-        return { status: 200, body: listReply('compute#operationList', `projects/${ctx.state.project}/zones/${zone}/operations`, link(ctx, `zones/${zone}/operations`), views, call.query) };
+        const views = [...ctx.operations.all.values()]
+          .filter((o) => o.zone === zone)
+          .map((o) => ctx.operations.view(o, ctx.baseUrl, ctx.state.project));
+        return {
+          status: 200,
+          body: listReply(
+            'compute#operationList',
+            `projects/${ctx.state.project}/zones/${zone}/operations`,
+            link(ctx, `zones/${zone}/operations`),
+            views,
+            call.query,
+          ),
+        };
       },
     },
-    { http: 'GET', path: /^\/zones\/([^/]+)\/operations\/([^/]+)$/, method: 'zoneOperations.get', handle: (call) => operationReply(ctx, find(call, call.params[0])) },
-    { http: 'POST', path: /^\/zones\/([^/]+)\/operations\/([^/]+)\/wait$/, method: 'zoneOperations.wait', handle: (call) => wait(find(call, call.params[0])) },
-    { http: 'GET', path: /^\/global\/operations\/([^/]+)$/, method: 'globalOperations.get', handle: (call) => operationReply(ctx, find(call, undefined)) },
-    { http: 'POST', path: /^\/global\/operations\/([^/]+)\/wait$/, method: 'globalOperations.wait', handle: (call) => wait(find(call, undefined)) },
+    {
+      http: 'GET',
+      path: /^\/zones\/([^/]+)\/operations\/([^/]+)$/,
+      method: 'zoneOperations.get',
+      handle: (call) => operationReply(ctx, find(call, call.params[0])),
+    },
+    {
+      http: 'POST',
+      path: /^\/zones\/([^/]+)\/operations\/([^/]+)\/wait$/,
+      method: 'zoneOperations.wait',
+      handle: (call) => wait(find(call, call.params[0])),
+    },
+    {
+      http: 'GET',
+      path: /^\/global\/operations\/([^/]+)$/,
+      method: 'globalOperations.get',
+      handle: (call) => operationReply(ctx, find(call, undefined)),
+    },
+    {
+      http: 'POST',
+      path: /^\/global\/operations\/([^/]+)\/wait$/,
+      method: 'globalOperations.wait',
+      handle: (call) => wait(find(call, undefined)),
+    },
   ];
 }

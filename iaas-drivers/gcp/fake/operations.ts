@@ -12,7 +12,14 @@ export interface OperationFailure {
 }
 
 const HTTP_MESSAGES: Record<number, string> = {
-  400: 'BAD REQUEST', 403: 'FORBIDDEN', 404: 'NOT FOUND', 409: 'CONFLICT', 412: 'PRECONDITION FAILED', 429: 'TOO MANY REQUESTS', 500: 'INTERNAL SERVER ERROR', 503: 'SERVICE UNAVAILABLE',
+  400: 'BAD REQUEST',
+  403: 'FORBIDDEN',
+  404: 'NOT FOUND',
+  409: 'CONFLICT',
+  412: 'PRECONDITION FAILED',
+  429: 'TOO MANY REQUESTS',
+  500: 'INTERNAL SERVER ERROR',
+  503: 'SERVICE UNAVAILABLE',
 };
 
 /** A zonal or global Operation resource. */
@@ -89,8 +96,13 @@ export class FakeOperations {
       id: newId(),
       name: `operation-${now}-${randomBytes(7).toString('hex').slice(0, 13)}-${randomBytes(4).toString('hex')}-${randomBytes(4).toString('hex')}`,
       ...(input.zone ? { zone: input.zone } : {}),
-      operationType: input.operationType, targetLink: input.targetLink, targetId: input.targetId,
-      status: 'PENDING', progress: 0, insertTime: timestamp(now), user: input.user,
+      operationType: input.operationType,
+      targetLink: input.targetLink,
+      targetId: input.targetId,
+      status: 'PENDING',
+      progress: 0,
+      insertTime: timestamp(now),
+      user: input.user,
     };
     this.all.set(operation.name, operation);
     if (requestId) this.requestIds.set(requestId, { operation, at: now });
@@ -149,16 +161,22 @@ export class FakeOperations {
       insertTime: operation.insertTime,
       ...(operation.startTime ? { startTime: operation.startTime } : {}),
       ...(operation.endTime ? { endTime: operation.endTime } : {}),
-      ...(operation.failure ? {
-        error: { errors: [{ code: operation.failure.code, message: operation.failure.message }] },
-        httpErrorStatusCode: operation.failure.httpStatus ?? 400,
-        httpErrorMessage: HTTP_MESSAGES[operation.failure.httpStatus ?? 400] ?? 'ERROR',
-      } : {}),
+      ...(operation.failure
+        ? {
+            error: { errors: [{ code: operation.failure.code, message: operation.failure.message }] },
+            httpErrorStatusCode: operation.failure.httpStatus ?? 400,
+            httpErrorMessage: HTTP_MESSAGES[operation.failure.httpStatus ?? 400] ?? 'ERROR',
+          }
+        : {}),
       selfLink: `${baseUrl}/compute/v1/projects/${project}/${scope}/operations/${operation.name}`,
     };
   }
 
-  private async finish(operation: FakeOperation, work: OperationWork, failure: OperationFailure | undefined): Promise<void> {
+  private async finish(
+    operation: FakeOperation,
+    work: OperationWork,
+    failure: OperationFailure | undefined,
+  ): Promise<void> {
     if (failure) {
       operation.failure = failure;
       await work.failed?.(failure);

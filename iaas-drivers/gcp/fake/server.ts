@@ -15,7 +15,10 @@ const REALM = 'Bearer realm="https://accounts.google.com/"';
 
 /** The fake's one HTTP server on 127.0.0.1: the token endpoint, the Compute API and the per-instance metadata servers. */
 export class FakeGceServer {
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(ctx: FakeContext, routes: Route[], port = 0): Promise<FakeGceServer> {
     const server = createServer((req, res) => {
@@ -52,7 +55,12 @@ async function dispatch(ctx: FakeContext, routes: Route[], req: IncomingMessage,
     }
     const compute = COMPUTE_PREFIX.exec(url.pathname);
     if (!compute) {
-      sendText(res, 404, googleErrorPage(404, `The requested URL <code>${url.pathname}</code> was not found on this server.`), { 'content-type': 'text/html; charset=UTF-8' });
+      sendText(
+        res,
+        404,
+        googleErrorPage(404, `The requested URL <code>${url.pathname}</code> was not found on this server.`),
+        { 'content-type': 'text/html; charset=UTF-8' },
+      );
       return;
     }
     await serveCompute(ctx, routes, req, res, url, compute[1]!, compute[2] ?? '/');
@@ -61,7 +69,14 @@ async function dispatch(ctx: FakeContext, routes: Route[], req: IncomingMessage,
       res.destroy();
       return;
     }
-    const known = error instanceof FakeApiError ? error : new FakeApiError(500, 'backendError', `Internal error in the fake: ${(error as Error)?.message ?? String(error)}`);
+    const known =
+      error instanceof FakeApiError
+        ? error
+        : new FakeApiError(
+            500,
+            'backendError',
+            `Internal error in the fake: ${(error as Error)?.message ?? String(error)}`,
+          );
     sendJson(res, known.status, known.body(), known.headers);
   } finally {
     // A handler that answered before reading the whole body: drain it so the connection can be reused.
@@ -82,10 +97,21 @@ async function serveToken(ctx: FakeContext, req: IncomingMessage, res: ServerRes
     return;
   }
   const reply = await exchangeToken(ctx, req);
-  sendJson(res, reply.status, reply.body, { 'cache-control': 'no-cache, no-store, max-age=0, must-revalidate', pragma: 'no-cache' });
+  sendJson(res, reply.status, reply.body, {
+    'cache-control': 'no-cache, no-store, max-age=0, must-revalidate',
+    pragma: 'no-cache',
+  });
 }
 
-async function serveCompute(ctx: FakeContext, routes: Route[], req: IncomingMessage, res: ServerResponse, url: URL, project: string, path: string): Promise<void> {
+async function serveCompute(
+  ctx: FakeContext,
+  routes: Route[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  project: string,
+  path: string,
+): Promise<void> {
   if (ctx.faults.latencyMs > 0) await delay(ctx.faults.latencyMs);
   const token = authenticate(ctx, req);
   const { route, match } = findRoute(routes, req.method ?? 'GET', path, url.pathname);
@@ -105,7 +131,15 @@ async function serveCompute(ctx: FakeContext, routes: Route[], req: IncomingMess
     }
   }
   const params = match.slice(1).map((p) => decodeURIComponent(p));
-  const reply = await route.handle({ project, params, query: url.searchParams, body, token, req, ...(requestId ? { requestId } : {}) });
+  const reply = await route.handle({
+    project,
+    params,
+    query: url.searchParams,
+    body,
+    token,
+    req,
+    ...(requestId ? { requestId } : {}),
+  });
   sendJson(res, reply.status, reply.body);
 }
 
@@ -113,7 +147,12 @@ function count(ctx: FakeContext, method: string): void {
   ctx.calls.set(method, (ctx.calls.get(method) ?? 0) + 1);
 }
 
-function findRoute(routes: Route[], http: string, path: string, fullPath: string): { route: Route; match: RegExpExecArray } {
+function findRoute(
+  routes: Route[],
+  http: string,
+  path: string,
+  fullPath: string,
+): { route: Route; match: RegExpExecArray } {
   let pathMatched = false;
   for (const route of routes) {
     const match = route.path.exec(path);
@@ -121,29 +160,46 @@ function findRoute(routes: Route[], http: string, path: string, fullPath: string
     pathMatched = true;
     if (route.http === http) return { route, match };
   }
-  if (pathMatched) throw new FakeApiError(405, 'httpMethodNotAllowed', `Request method '${http}' is not supported for ${fullPath}`);
+  if (pathMatched)
+    throw new FakeApiError(405, 'httpMethodNotAllowed', `Request method '${http}' is not supported for ${fullPath}`);
   throw new FakeApiError(404, 'notFound', `The requested URL ${fullPath} was not found on this server.`);
 }
 
 /** A bearer token the fake issued, unexpired, with a scope that covers Compute Engine; Google's 401/403 otherwise. */
 function authenticate(ctx: FakeContext, req: IncomingMessage): FakeToken {
   const header = req.headers.authorization;
-  const value = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : undefined;
+  const value =
+    typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : undefined;
   if (!value) {
-    throw new FakeApiError(401, 'required',
+    throw new FakeApiError(
+      401,
+      'required',
       'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
-      'global', { 'www-authenticate': REALM }, { location: 'Authorization', locationType: 'header' });
+      'global',
+      { 'www-authenticate': REALM },
+      { location: 'Authorization', locationType: 'header' },
+    );
   }
   const token = ctx.state.tokens.get(value);
   if (!token || token.expiresAt <= Date.now()) {
     if (token) ctx.state.tokens.delete(value);
-    throw new FakeApiError(401, 'authError',
+    throw new FakeApiError(
+      401,
+      'authError',
       'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
-      'global', { 'www-authenticate': `${REALM}, error="invalid_token"` }, { location: 'Authorization', locationType: 'header' });
+      'global',
+      { 'www-authenticate': `${REALM}, error="invalid_token"` },
+      { location: 'Authorization', locationType: 'header' },
+    );
   }
   if (!token.scopes.some((s) => COMPUTE_SCOPES.has(s))) {
-    throw new FakeApiError(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.', 'global',
-      { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="https://www.googleapis.com/auth/compute"` });
+    throw new FakeApiError(
+      403,
+      'insufficientPermissions',
+      'Request had insufficient authentication scopes.',
+      'global',
+      { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="https://www.googleapis.com/auth/compute"` },
+    );
   }
   return token;
 }
@@ -153,7 +209,11 @@ function checkProject(ctx: FakeContext, project: string, route: Route, path: str
   if (project === ctx.state.project) return;
   if (project === ctx.state.imageProject) {
     if (route.publicImages) return;
-    throw new FakeApiError(403, 'forbidden', `Required '${route.method.replace(/^(\w+)\.(\w+)$/, 'compute.$1.$2')}' permission for 'projects/${project}${path}'`);
+    throw new FakeApiError(
+      403,
+      'forbidden',
+      `Required '${route.method.replace(/^(\w+)\.(\w+)$/, 'compute.$1.$2')}' permission for 'projects/${project}${path}'`,
+    );
   }
   throw notFound(`projects/${project}`);
 }

@@ -118,7 +118,12 @@ export const MACHINE_TYPES: readonly FakeMachineType[] = Object.freeze([
 ]);
 
 /** Smallest size per disk type, in GB, as GCE enforces it. */
-export const DISK_TYPES: Readonly<Record<string, number>> = Object.freeze({ 'pd-standard': 10, 'pd-balanced': 10, 'pd-ssd': 10, 'pd-extreme': 500 });
+export const DISK_TYPES: Readonly<Record<string, number>> = Object.freeze({
+  'pd-standard': 10,
+  'pd-balanced': 10,
+  'pd-ssd': 10,
+  'pd-extreme': 500,
+});
 
 /** The service account whose key the fake hands out; only its public half is used to check assertions. */
 export interface FakeServiceAccount {
@@ -165,7 +170,9 @@ export class FakeGceState {
 
   /** Disks that count against the quota: persistent disks, not boot disks. */
   persistentDisks(): FakeDisk[] {
-    const boot = new Set([...this.instances.values()].flatMap((i) => i.disks.filter((d) => d.boot).map((d) => `${i.zone}/${d.disk}`)));
+    const boot = new Set(
+      [...this.instances.values()].flatMap((i) => i.disks.filter((d) => d.boot).map((d) => `${i.zone}/${d.disk}`)),
+    );
     return [...this.disks.entries()].filter(([key]) => !boot.has(key)).map(([, disk]) => disk);
   }
 }

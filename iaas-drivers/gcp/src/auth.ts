@@ -39,7 +39,9 @@ export class ServiceAccountTokens {
   async token(signal?: AbortSignal): Promise<AccessToken> {
     const cached = this.current;
     if (cached && cached.renewAt > this.clock.now()) return cached;
-    this.pending ??= this.exchange().finally(() => { this.pending = undefined; });
+    this.pending ??= this.exchange().finally(() => {
+      this.pending = undefined;
+    });
     return abortable(this.pending, signal);
   }
 
@@ -55,7 +57,13 @@ export class ServiceAccountTokens {
   assertion(): string {
     const issuedAt = Math.floor(this.clock.now() / 1000);
     const header = { alg: 'RS256', typ: 'JWT', kid: this.key.private_key_id };
-    const claims = { iss: this.key.client_email, scope: this.scope, aud: this.key.token_uri, iat: issuedAt, exp: issuedAt + ASSERTION_LIFETIME_S };
+    const claims = {
+      iss: this.key.client_email,
+      scope: this.scope,
+      aud: this.key.token_uri,
+      iat: issuedAt,
+      exp: issuedAt + ASSERTION_LIFETIME_S,
+    };
     const unsigned = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
     const signature = sign('RSA-SHA256', Buffer.from(unsigned), this.key.private_key);
     return `${unsigned}.${signature.toString('base64url')}`;
@@ -66,7 +74,11 @@ export class ServiceAccountTokens {
     try {
       assertion = this.assertion();
     } catch (error) {
-      throw new SlipwayError('InvalidConfig', `the private_key of service account ${this.key.client_email} cannot sign: ${(error as Error).message}`, { plugin: PLUGIN, field: 'credentials_ref', cause: error });
+      throw new SlipwayError(
+        'InvalidConfig',
+        `the private_key of service account ${this.key.client_email} cannot sign: ${(error as Error).message}`,
+        { plugin: PLUGIN, field: 'credentials_ref', cause: error },
+      );
     }
     const startedAt = this.clock.now();
     let response: Response;
@@ -80,9 +92,15 @@ export class ServiceAccountTokens {
       throw transportError(error, 'oauth2', 'token');
     }
     if (!response.ok) throw faultToError(await readFault(response, 'oauth2', 'token'));
-    const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; token_type?: unknown };
+    const body = (await response.json().catch(() => ({}))) as {
+      access_token?: unknown;
+      expires_in?: unknown;
+      token_type?: unknown;
+    };
     if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
-      throw new SlipwayError('CloudError', `oauth2 token: ${response.status} without access_token or expires_in`, { plugin: PLUGIN });
+      throw new SlipwayError('CloudError', `oauth2 token: ${response.status} without access_token or expires_in`, {
+        plugin: PLUGIN,
+      });
     }
     const lifetimeMs = body.expires_in * 1000;
     // Renew early (Google's own libraries use five minutes) so a call started just before expiry is not refused.

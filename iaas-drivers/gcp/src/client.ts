@@ -44,13 +44,16 @@ export class ComputeClient {
       throwIfCancelled(options.signal);
       const token = await this.tokens.token(options.signal);
       const url = new URL(this.root + options.path);
-      for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+      for (const [key, value] of Object.entries(options.query ?? {}))
+        if (value !== undefined) url.searchParams.set(key, String(value));
       const headers: Record<string, string> = { authorization: `Bearer ${token.value}`, accept: 'application/json' };
       if (options.json !== undefined) headers['content-type'] = 'application/json';
       let response: Response;
       try {
         response = await fetch(url, {
-          method: options.http ?? 'GET', headers, signal: options.signal,
+          method: options.http ?? 'GET',
+          headers,
+          signal: options.signal,
           ...(options.json !== undefined ? { body: JSON.stringify(options.json) } : {}),
         });
       } catch (error) {
@@ -66,15 +69,23 @@ export class ComputeClient {
         return undefined;
       }
       if (!response.ok) {
-        const fault = await readFault(response, 'compute', options.method).catch((error: unknown) => { throw transportError(error, 'compute', options.method, options.signal); });
+        const fault = await readFault(response, 'compute', options.method).catch((error: unknown) => {
+          throw transportError(error, 'compute', options.method, options.signal);
+        });
         throw faultToError(fault, options.permanent);
       }
-      const text = await response.text().catch((error: unknown) => { throw transportError(error, 'compute', options.method, options.signal); });
+      const text = await response.text().catch((error: unknown) => {
+        throw transportError(error, 'compute', options.method, options.signal);
+      });
       if (!text) return {} as T;
       try {
         return JSON.parse(text) as T;
       } catch (error) {
-        throw new SlipwayError('CloudError', `compute ${options.method}: ${response.status} with a body that is not JSON`, { plugin: PLUGIN, cause: error });
+        throw new SlipwayError(
+          'CloudError',
+          `compute ${options.method}: ${response.status} with a body that is not JSON`,
+          { plugin: PLUGIN, cause: error },
+        );
       }
     }
   }
@@ -83,14 +94,29 @@ export class ComputeClient {
    * A project-scoped POST or DELETE that starts an operation and answers its Operation resource;
    * `requestId` (GCE's idempotency key) goes in the query when given.
    */
-  async startOperation(method: string, path: string, options: { requestId?: string; json?: unknown; signal?: AbortSignal; http?: 'POST' | 'DELETE'; permanent?: PermanentCode; query?: Record<string, string | undefined> } = {}): Promise<Operation> {
+  async startOperation(
+    method: string,
+    path: string,
+    options: {
+      requestId?: string;
+      json?: unknown;
+      signal?: AbortSignal;
+      http?: 'POST' | 'DELETE';
+      permanent?: PermanentCode;
+      query?: Record<string, string | undefined>;
+    } = {},
+  ): Promise<Operation> {
     const operation = await this.request<Operation>({
-      method, http: options.http ?? 'POST', path: this.projectPath(path),
-      query: { ...options.query, requestId: options.requestId }, signal: options.signal,
+      method,
+      http: options.http ?? 'POST',
+      path: this.projectPath(path),
+      query: { ...options.query, requestId: options.requestId },
+      signal: options.signal,
       ...(options.json !== undefined ? { json: options.json } : {}),
       ...(options.permanent ? { permanent: options.permanent } : {}),
     });
-    if (!operation?.name || !operation.status) throw new SlipwayError('CloudError', `compute ${method}: the answer is not an Operation`, { plugin: PLUGIN });
+    if (!operation?.name || !operation.status)
+      throw new SlipwayError('CloudError', `compute ${method}: the answer is not an Operation`, { plugin: PLUGIN });
     return operation;
   }
 
@@ -99,7 +125,10 @@ export class ComputeClient {
     const out: T[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.request<{ items?: unknown; nextPageToken?: string }>({ ...options, query: { ...options.query, maxResults: 500, pageToken } });
+      const page = await this.request<{ items?: unknown; nextPageToken?: string }>({
+        ...options,
+        query: { ...options.query, maxResults: 500, pageToken },
+      });
       const items = page?.items;
       if (options.aggregatedKey) {
         for (const scoped of Object.values((items ?? {}) as Record<string, Record<string, unknown>>)) {

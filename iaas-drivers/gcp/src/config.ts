@@ -38,10 +38,22 @@ export const configSchema: JsonSchema = {
   additionalProperties: false,
   required: ['zone', 'credentials_ref'],
   properties: {
-    project: { type: 'string', pattern: '^[a-z][-a-z0-9]{4,28}[a-z0-9]$', description: 'GCP project id; default the project of the service-account key' },
+    project: {
+      type: 'string',
+      pattern: '^[a-z][-a-z0-9]{4,28}[a-z0-9]$',
+      description: 'GCP project id; default the project of the service-account key',
+    },
     zone: { type: 'string', pattern: ZONE, description: 'Default zone, e.g. europe-west1-b' },
-    credentials_ref: { type: 'string', minLength: 1, description: 'Credential name of a json credential holding a service-account key' },
-    endpoint: { type: 'string', pattern: '^https?://', description: 'Compute API root; default https://compute.googleapis.com' },
+    credentials_ref: {
+      type: 'string',
+      minLength: 1,
+      description: 'Credential name of a json credential holding a service-account key',
+    },
+    endpoint: {
+      type: 'string',
+      pattern: '^https?://',
+      description: 'Compute API root; default https://compute.googleapis.com',
+    },
     network: { type: 'string', minLength: 1 },
     subnetwork: { type: 'string', minLength: 1 },
     machine_type_series: { type: 'string', pattern: '^[a-z][a-z0-9]*$' },

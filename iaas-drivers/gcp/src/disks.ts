@@ -1,4 +1,10 @@
-import { SlipwayError, type CallOptions, type CloudInventory, type CreateDiskInput, type DiskHint } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type CallOptions,
+  type CloudInventory,
+  type CreateDiskInput,
+  type DiskHint,
+} from '@slipway/contracts';
 import { stringProperty, type GcpContext } from './context.js';
 import { PLUGIN, throwIfCancelled } from './errors.js';
 import { labelFilter, labelsOf, metadataOf } from './labels.js';
@@ -8,8 +14,13 @@ import { REQUEST_ID_LABEL, type VmOperations } from './vms.js';
 
 /** Smallest size GCE accepts per disk type, in GB; unknown types are left to GCE to judge. */
 const MINIMUM_GB: Readonly<Record<string, number>> = {
-  'pd-standard': 10, 'pd-balanced': 10, 'pd-ssd': 10, 'pd-extreme': 500,
-  'hyperdisk-balanced': 4, 'hyperdisk-extreme': 64, 'hyperdisk-throughput': 2048,
+  'pd-standard': 10,
+  'pd-balanced': 10,
+  'pd-ssd': 10,
+  'pd-extreme': 500,
+  'hyperdisk-balanced': 4,
+  'hyperdisk-extreme': 64,
+  'hyperdisk-throughput': 2048,
 };
 
 /** GCE sizes are whole GB, never below the type's minimum: a disk is never smaller than asked. */
@@ -29,7 +40,11 @@ export class DiskOperations {
     const { signal, requestId } = options;
     throwIfCancelled(signal);
     const properties = input.cloudProperties;
-    const zone = input.zone ?? (input.vmId ? parseZonalId(input.vmId, 'vmId').zone : undefined) ?? stringProperty(properties, 'zone') ?? this.ctx.config.zone;
+    const zone =
+      input.zone ??
+      (input.vmId ? parseZonalId(input.vmId, 'vmId').zone : undefined) ??
+      stringProperty(properties, 'zone') ??
+      this.ctx.config.zone;
     const ref: ZonalRef = { zone, name: resourceName('slipway-disk', requestId) };
     const type = stringProperty(properties, 'type') ?? this.ctx.config.disk_type ?? 'pd-balanced';
     const body = {
@@ -40,9 +55,17 @@ export class DiskOperations {
     };
     try {
       await this.ctx.operations.run({
-        method: 'disks.insert', permanent: 'DiskError', signal,
+        method: 'disks.insert',
+        permanent: 'DiskError',
+        signal,
         ...(requestId ? { idempotencyKey: `createDisk:${zone}:${requestId}` } : {}),
-        send: (gceRequestId) => this.ctx.client.startOperation('disks.insert', `/zones/${zone}/disks`, { requestId: gceRequestId, json: body, signal, permanent: 'DiskError' }),
+        send: (gceRequestId) =>
+          this.ctx.client.startOperation('disks.insert', `/zones/${zone}/disks`, {
+            requestId: gceRequestId,
+            json: body,
+            signal,
+            permanent: 'DiskError',
+          }),
       });
     } catch (error) {
       if (!(requestId !== undefined && SlipwayError.is(error, 'AlreadyExists'))) throw error;
@@ -55,8 +78,16 @@ export class DiskOperations {
     const ref = parseZonalId(diskId, 'diskId');
     try {
       await this.ctx.operations.run({
-        method: 'disks.delete', permanent: 'DiskError', signal: options.signal,
-        send: (gceRequestId) => this.ctx.client.startOperation('disks.delete', `/zones/${ref.zone}/disks/${ref.name}`, { requestId: gceRequestId, http: 'DELETE', signal: options.signal, permanent: 'DiskError' }),
+        method: 'disks.delete',
+        permanent: 'DiskError',
+        signal: options.signal,
+        send: (gceRequestId) =>
+          this.ctx.client.startOperation('disks.delete', `/zones/${ref.zone}/disks/${ref.name}`, {
+            requestId: gceRequestId,
+            http: 'DELETE',
+            signal: options.signal,
+            permanent: 'DiskError',
+          }),
       });
     } catch (error) {
       if (!SlipwayError.is(error, 'NotFound')) throw error;
@@ -83,17 +114,31 @@ export class DiskOperations {
       if (!holder || (holder.zone === vm.zone && holder.name === vm.name)) continue;
       const held = await this.vms.get(holder, signal);
       if (held && held.status !== 'TERMINATED') {
-        throw new SlipwayError('Conflict', `disk ${diskId} is attached to instance ${zonalId(holder)}; detach it there first`, { plugin: PLUGIN, details: { holder: zonalId(holder) } });
+        throw new SlipwayError(
+          'Conflict',
+          `disk ${diskId} is attached to instance ${zonalId(holder)}; detach it there first`,
+          { plugin: PLUGIN, details: { holder: zonalId(holder) } },
+        );
       }
       if (held) await this.detach(zonalId(holder), diskId, { signal });
     }
     try {
       await this.ctx.operations.run({
-        method: 'instances.attachDisk', permanent: 'DiskError', signal,
-        send: () => this.ctx.client.startOperation('instances.attachDisk', `/zones/${vm.zone}/instances/${vm.name}/attachDisk`, {
-          json: { source: `projects/${this.ctx.project}/zones/${ref.zone}/disks/${ref.name}`, deviceName: ref.name, autoDelete: false, mode: 'READ_WRITE', type: 'PERSISTENT' },
-          signal, permanent: 'DiskError',
-        }),
+        method: 'instances.attachDisk',
+        permanent: 'DiskError',
+        signal,
+        send: () =>
+          this.ctx.client.startOperation('instances.attachDisk', `/zones/${vm.zone}/instances/${vm.name}/attachDisk`, {
+            json: {
+              source: `projects/${this.ctx.project}/zones/${ref.zone}/disks/${ref.name}`,
+              deviceName: ref.name,
+              autoDelete: false,
+              mode: 'READ_WRITE',
+              type: 'PERSISTENT',
+            },
+            signal,
+            permanent: 'DiskError',
+          }),
       });
     } catch (error) {
       if (!SlipwayError.is(error, 'Conflict') || !(await this.finishAttachInFlight(vm, ref, signal))) throw error;
@@ -109,11 +154,15 @@ export class DiskOperations {
   private async finishAttachInFlight(vm: ZonalRef, ref: ZonalRef, signal?: AbortSignal): Promise<boolean> {
     const target = `${this.ctx.client.projectPath('')}/zones/${vm.zone}/instances/${vm.name}`;
     const running = await this.ctx.client.listAll<Operation>({
-      method: 'zoneOperations.list', path: this.ctx.client.projectPath(`/zones/${vm.zone}/operations`), signal,
+      method: 'zoneOperations.list',
+      path: this.ctx.client.projectPath(`/zones/${vm.zone}/operations`),
+      signal,
       query: { filter: '(operationType = "attachDisk") AND (status != "DONE")' },
     });
     // It may have finished since GCE refused the second attach: the instance is read again either way.
-    await Promise.all(running.filter((o) => o.targetLink?.endsWith(target)).map((o) => this.ctx.operations.wait(o, signal)));
+    await Promise.all(
+      running.filter((o) => o.targetLink?.endsWith(target)).map((o) => this.ctx.operations.wait(o, signal)),
+    );
     const instance = await this.vms.get(vm, signal);
     return instance?.disks?.some((d) => d.source && sameDisk(d.source, ref)) ?? false;
   }
@@ -128,8 +177,15 @@ export class DiskOperations {
     if (!attached?.deviceName) return;
     try {
       await this.ctx.operations.run({
-        method: 'instances.detachDisk', permanent: 'DiskError', signal,
-        send: () => this.ctx.client.startOperation('instances.detachDisk', `/zones/${vm.zone}/instances/${vm.name}/detachDisk`, { query: { deviceName: attached.deviceName }, signal, permanent: 'DiskError' }),
+        method: 'instances.detachDisk',
+        permanent: 'DiskError',
+        signal,
+        send: () =>
+          this.ctx.client.startOperation('instances.detachDisk', `/zones/${vm.zone}/instances/${vm.name}/detachDisk`, {
+            query: { deviceName: attached.deviceName },
+            signal,
+            permanent: 'DiskError',
+          }),
       });
     } catch (error) {
       // The instance was deleted meanwhile, which detaches every disk.
@@ -145,10 +201,12 @@ export class DiskOperations {
   async ofVm(vmId: string, options: CallOptions = {}): Promise<string[]> {
     const instance = await this.vms.get(parseZonalId(vmId, 'vmId'), options.signal);
     if (!instance) throw new SlipwayError('NotFound', `instance ${vmId} does not exist`, { plugin: PLUGIN });
-    return (instance.disks ?? []).filter((d) => !d.boot && d.source).flatMap((d) => {
-      const ref = zonalRefOfUrl(d.source!);
-      return ref ? [zonalId(ref)] : [];
-    });
+    return (instance.disks ?? [])
+      .filter((d) => !d.boot && d.source)
+      .flatMap((d) => {
+        const ref = zonalRefOfUrl(d.source!);
+        return ref ? [zonalId(ref)] : [];
+      });
   }
 
   /** `disks.resize`; a size that rounds to what the disk has is done already; GCE cannot shrink. */
@@ -160,28 +218,54 @@ export class DiskOperations {
     const wanted = diskSizeGb(sizeMb, disk.type ? lastSegment(disk.type) : 'pd-balanced');
     if (wanted === current) return;
     if (wanted < current) {
-      throw new SlipwayError('InvalidInput', `disk ${diskId} has ${current} GB; Compute Engine cannot shrink it to ${wanted} GB`, { plugin: PLUGIN, field: 'sizeMb' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `disk ${diskId} has ${current} GB; Compute Engine cannot shrink it to ${wanted} GB`,
+        { plugin: PLUGIN, field: 'sizeMb' },
+      );
     }
     await this.ctx.operations.run({
-      method: 'disks.resize', permanent: 'DiskError', signal,
+      method: 'disks.resize',
+      permanent: 'DiskError',
+      signal,
       ...(options.requestId ? { idempotencyKey: `resizeDisk:${diskId}:${options.requestId}` } : {}),
-      send: (gceRequestId) => this.ctx.client.startOperation('disks.resize', `/zones/${ref.zone}/disks/${ref.name}/resize`, { requestId: gceRequestId, json: { sizeGb: String(wanted) }, signal, permanent: 'DiskError' }),
+      send: (gceRequestId) =>
+        this.ctx.client.startOperation('disks.resize', `/zones/${ref.zone}/disks/${ref.name}/resize`, {
+          requestId: gceRequestId,
+          json: { sizeGb: String(wanted) },
+          signal,
+          permanent: 'DiskError',
+        }),
     });
   }
 
   /** `disks.createSnapshot` (a zonal operation) into a global snapshot named after the request id. */
-  async snapshot(diskId: string, metadata: Record<string, string> | undefined, options: CallOptions = {}): Promise<{ snapshotId: string }> {
+  async snapshot(
+    diskId: string,
+    metadata: Record<string, string> | undefined,
+    options: CallOptions = {},
+  ): Promise<{ snapshotId: string }> {
     const { signal, requestId } = options;
     throwIfCancelled(signal);
     const ref = parseZonalId(diskId, 'diskId');
     const name = resourceName('slipway-snapshot', requestId);
     try {
       await this.ctx.operations.run({
-        method: 'disks.createSnapshot', permanent: 'DiskError', signal,
+        method: 'disks.createSnapshot',
+        permanent: 'DiskError',
+        signal,
         ...(requestId ? { idempotencyKey: `snapshotDisk:${diskId}:${requestId}` } : {}),
-        send: (gceRequestId) => this.ctx.client.startOperation('disks.createSnapshot', `/zones/${ref.zone}/disks/${ref.name}/createSnapshot`, {
-          requestId: gceRequestId, json: { name, labels: labelsOf({ ...metadata, [REQUEST_ID_LABEL]: requestId }) }, signal, permanent: 'DiskError',
-        }),
+        send: (gceRequestId) =>
+          this.ctx.client.startOperation(
+            'disks.createSnapshot',
+            `/zones/${ref.zone}/disks/${ref.name}/createSnapshot`,
+            {
+              requestId: gceRequestId,
+              json: { name, labels: labelsOf({ ...metadata, [REQUEST_ID_LABEL]: requestId }) },
+              signal,
+              permanent: 'DiskError',
+            },
+          ),
       });
     } catch (error) {
       if (!(requestId !== undefined && SlipwayError.is(error, 'AlreadyExists'))) throw error;
@@ -193,8 +277,16 @@ export class DiskOperations {
   async deleteSnapshot(snapshotId: string, options: CallOptions = {}): Promise<void> {
     try {
       await this.ctx.operations.run({
-        method: 'snapshots.delete', permanent: 'DiskError', signal: options.signal,
-        send: (gceRequestId) => this.ctx.client.startOperation('snapshots.delete', `/global/snapshots/${encodeURIComponent(snapshotId)}`, { requestId: gceRequestId, http: 'DELETE', signal: options.signal, permanent: 'DiskError' }),
+        method: 'snapshots.delete',
+        permanent: 'DiskError',
+        signal: options.signal,
+        send: (gceRequestId) =>
+          this.ctx.client.startOperation('snapshots.delete', `/global/snapshots/${encodeURIComponent(snapshotId)}`, {
+            requestId: gceRequestId,
+            http: 'DELETE',
+            signal: options.signal,
+            permanent: 'DiskError',
+          }),
       });
     } catch (error) {
       if (!SlipwayError.is(error, 'NotFound')) throw error;
@@ -204,8 +296,11 @@ export class DiskOperations {
   /** Disks carrying every tag, across zones. */
   async list(tags: Record<string, string>, signal?: AbortSignal): Promise<CloudInventory['disks']> {
     const disks = await this.ctx.client.listAll<Disk>({
-      method: 'disks.aggregatedList', path: this.ctx.client.projectPath('/aggregated/disks'),
-      query: { filter: labelFilter(tags) }, aggregatedKey: 'disks', signal,
+      method: 'disks.aggregatedList',
+      path: this.ctx.client.projectPath('/aggregated/disks'),
+      query: { filter: labelFilter(tags) },
+      aggregatedKey: 'disks',
+      signal,
     });
     return disks.map((d) => {
       const holder = d.users?.[0] ? zonalRefOfUrl(d.users[0]) : undefined;
@@ -219,7 +314,12 @@ export class DiskOperations {
   }
 
   async get(ref: ZonalRef, signal?: AbortSignal): Promise<Disk | undefined> {
-    return this.ctx.client.request<Disk>({ method: 'disks.get', path: this.ctx.client.projectPath(`/zones/${ref.zone}/disks/${ref.name}`), signal, notFoundOk: true });
+    return this.ctx.client.request<Disk>({
+      method: 'disks.get',
+      path: this.ctx.client.projectPath(`/zones/${ref.zone}/disks/${ref.name}`),
+      signal,
+      notFoundOk: true,
+    });
   }
 
   private async requireDisk(ref: ZonalRef, signal?: AbortSignal): Promise<Disk> {

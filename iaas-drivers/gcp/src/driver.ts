@@ -1,5 +1,13 @@
 import type {
-  CallOptions, CloudInventory, CreateDiskInput, CreateStemcellInput, CreateVmInput, CreatedVm, DiskHint, IaasDriver, IaasInfo,
+  CallOptions,
+  CloudInventory,
+  CreateDiskInput,
+  CreateStemcellInput,
+  CreateVmInput,
+  CreatedVm,
+  DiskHint,
+  IaasDriver,
+  IaasInfo,
 } from '@slipway/contracts';
 import type { GcpContext } from './context.js';
 import { DiskOperations } from './disks.js';
@@ -29,12 +37,18 @@ export class GcpIaasDriver implements IaasDriver {
   /** The zones of the default zone's region that are UP (`zones.list`). */
   async info(options: CallOptions = {}): Promise<IaasInfo> {
     const region = regionOf(this.ctx.config.zone);
-    const zones = await this.ctx.client.listAll<Zone>({ method: 'zones.list', path: this.ctx.client.projectPath('/zones'), signal: options.signal });
+    const zones = await this.ctx.client.listAll<Zone>({
+      method: 'zones.list',
+      path: this.ctx.client.projectPath('/zones'),
+      signal: options.signal,
+    });
     return {
       name: 'gcp',
       apiVersion: 2,
       stemcellFormats: ['google-rawdisk', 'google-light'],
-      zones: zones.filter((z) => z.status === 'UP' && (!z.region || z.region.endsWith(`/regions/${region}`))).map((z) => z.name),
+      zones: zones
+        .filter((z) => z.status === 'UP' && (!z.region || z.region.endsWith(`/regions/${region}`)))
+        .map((z) => z.name),
     };
   }
 
@@ -94,7 +108,10 @@ export class GcpIaasDriver implements IaasDriver {
     return this.disks.resize(input.diskId, input.sizeMb, options);
   }
 
-  snapshotDisk(input: { diskId: string; metadata?: Record<string, string> }, options?: CallOptions): Promise<{ snapshotId: string }> {
+  snapshotDisk(
+    input: { diskId: string; metadata?: Record<string, string> },
+    options?: CallOptions,
+  ): Promise<{ snapshotId: string }> {
     return this.disks.snapshot(input.diskId, input.metadata, options);
   }
 
@@ -103,7 +120,10 @@ export class GcpIaasDriver implements IaasDriver {
   }
 
   async listResources(input: { tags: Record<string, string> }, options: CallOptions = {}): Promise<CloudInventory> {
-    const [vms, disks] = await Promise.all([this.vms.list(input.tags, options.signal), this.disks.list(input.tags, options.signal)]);
+    const [vms, disks] = await Promise.all([
+      this.vms.list(input.tags, options.signal),
+      this.disks.list(input.tags, options.signal),
+    ]);
     return { vms, disks };
   }
 

@@ -46,12 +46,21 @@ export type PermanentCode = Extract<ErrorCode, 'VmCreationFailed' | 'DiskError' 
 /** Reads an error response of either shape; a body that is neither keeps the HTTP status text. */
 export async function readFault(response: Response, api: GoogleApi, method: string): Promise<GoogleFault> {
   const text = await response.text().catch(() => '');
-  const fault: GoogleFault = { api, method, status: response.status, message: response.statusText || `HTTP ${response.status}` };
+  const fault: GoogleFault = {
+    api,
+    method,
+    status: response.status,
+    message: response.statusText || `HTTP ${response.status}`,
+  };
   const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
   if (Number.isFinite(retryAfter) && retryAfter > 0) fault.retryAfterMs = retryAfter * 1000;
   const body = parseJson(text) as { error?: unknown; error_description?: unknown } | undefined;
   if (body && typeof body.error === 'object' && body.error !== null) {
-    const error = body.error as { message?: unknown; status?: unknown; errors?: Array<{ reason?: unknown; domain?: unknown; message?: unknown }> };
+    const error = body.error as {
+      message?: unknown;
+      status?: unknown;
+      errors?: Array<{ reason?: unknown; domain?: unknown; message?: unknown }>;
+    };
     const first = Array.isArray(error.errors) ? error.errors[0] : undefined;
     if (typeof error.message === 'string') fault.message = error.message;
     if (typeof error.status === 'string') fault.canonical = error.status;
@@ -66,7 +75,11 @@ export async function readFault(response: Response, api: GoogleApi, method: stri
   return fault;
 }
 
-const RATE_REASONS: ReadonlySet<string> = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
+const RATE_REASONS: ReadonlySet<string> = new Set([
+  'rateLimitExceeded',
+  'userRateLimitExceeded',
+  'RATE_LIMIT_EXCEEDED',
+]);
 const QUOTA_REASONS: ReadonlySet<string> = new Set(['quotaExceeded', 'QUOTA_EXCEEDED']);
 const RETRYABLE_REASONS: ReadonlySet<string> = new Set(['backendError', 'internalError']);
 
@@ -77,7 +90,9 @@ const RETRYABLE_REASONS: ReadonlySet<string> = new Set(['backendError', 'interna
 export function faultToError(fault: GoogleFault, permanent: PermanentCode = 'CloudError'): SlipwayError {
   const message = `${fault.api} ${fault.method}: ${fault.status}${fault.reason ? ` ${fault.reason}` : ''}: ${fault.message}`;
   const details: Record<string, unknown> = {
-    api: fault.api, method: fault.method, status: fault.status,
+    api: fault.api,
+    method: fault.method,
+    status: fault.status,
     ...(fault.reason ? { cloudCode: fault.reason } : {}),
     ...(fault.canonical ? { canonicalStatus: fault.canonical } : {}),
     cloudMessage: fault.message,
@@ -86,13 +101,19 @@ export function faultToError(fault: GoogleFault, permanent: PermanentCode = 'Clo
   const reason = fault.reason ?? '';
   if (fault.api === 'oauth2') return tokenError(fault, message, base);
   if (fault.status === 401) {
-    return new SlipwayError('Unauthenticated', message, { ...base, hint: 'The access token was refused twice; check that the service account in credentials_ref still exists and its key is not disabled.' });
+    return new SlipwayError('Unauthenticated', message, {
+      ...base,
+      hint: 'The access token was refused twice; check that the service account in credentials_ref still exists and its key is not disabled.',
+    });
   }
   if (RATE_REASONS.has(reason) || (fault.status === 429 && !QUOTA_REASONS.has(reason))) {
     return new SlipwayError('RateLimited', message, { ...base, retryAfterMs: fault.retryAfterMs });
   }
   if (QUOTA_REASONS.has(reason)) {
-    return new SlipwayError('QuotaExceeded', message, { ...base, hint: 'Delete unused VMs or disks in the project, or request a higher quota (IAM & Admin > Quotas) for the region the message names.' });
+    return new SlipwayError('QuotaExceeded', message, {
+      ...base,
+      hint: 'Delete unused VMs or disks in the project, or request a higher quota (IAM & Admin > Quotas) for the region the message names.',
+    });
   }
   if (fault.status >= 500 || RETRYABLE_REASONS.has(reason)) {
     return new SlipwayError('Retryable', message, { ...base, retryAfterMs: fault.retryAfterMs });
@@ -103,34 +124,53 @@ export function faultToError(fault: GoogleFault, permanent: PermanentCode = 'Clo
   if (fault.status === 412 || reason === 'conditionNotMet' || reason === 'resourceNotReady') {
     return new SlipwayError('Conflict', message, { ...base, retryable: true });
   }
-  if (fault.status === 409 || reason === 'resourceInUseByAnotherResource') return new SlipwayError('Conflict', message, base);
+  if (fault.status === 409 || reason === 'resourceInUseByAnotherResource')
+    return new SlipwayError('Conflict', message, base);
   if (fault.status === 403) {
     return new SlipwayError('CloudError', message, {
       ...base,
-      hint: reason === 'accessNotConfigured'
-        ? 'Enable the Compute Engine API for the project (gcloud services enable compute.googleapis.com).'
-        : 'Grant the service account in credentials_ref the Compute Instance Admin (v1) role, and Service Account User on vm_service_account.',
+      hint:
+        reason === 'accessNotConfigured'
+          ? 'Enable the Compute Engine API for the project (gcloud services enable compute.googleapis.com).'
+          : 'Grant the service account in credentials_ref the Compute Instance Admin (v1) role, and Service Account User on vm_service_account.',
     });
   }
   return new SlipwayError(permanent, message, base);
 }
 
-function tokenError(fault: GoogleFault, message: string, base: { plugin: string; details: Record<string, unknown>; cause: unknown }): SlipwayError {
+function tokenError(
+  fault: GoogleFault,
+  message: string,
+  base: { plugin: string; details: Record<string, unknown>; cause: unknown },
+): SlipwayError {
   if (fault.status >= 500) return new SlipwayError('Retryable', message, { ...base, retryAfterMs: fault.retryAfterMs });
-  if (fault.status === 429) return new SlipwayError('RateLimited', message, { ...base, retryAfterMs: fault.retryAfterMs });
+  if (fault.status === 429)
+    return new SlipwayError('RateLimited', message, { ...base, retryAfterMs: fault.retryAfterMs });
   return new SlipwayError('Unauthenticated', message, {
     ...base,
-    hint: fault.reason === 'invalid_grant'
-      ? 'Google refused the service-account key: check that the key in credentials_ref is current (not deleted or rotated) and that this machine\'s clock is right.'
-      : 'Google refused the token request; check the service-account key in credentials_ref.',
+    hint:
+      fault.reason === 'invalid_grant'
+        ? "Google refused the service-account key: check that the key in credentials_ref is current (not deleted or rotated) and that this machine's clock is right."
+        : 'Google refused the token request; check the service-account key in credentials_ref.',
   });
 }
 
 /** Operation error codes that say what happened better than the HTTP status recorded with them. */
 const OPERATION_CODES: Readonly<Record<string, { code: ErrorCode; retryable?: boolean; hint?: string }>> = {
-  QUOTA_EXCEEDED: { code: 'QuotaExceeded', hint: 'Delete unused VMs or disks, or request a higher quota for the region the message names.' },
-  ZONE_RESOURCE_POOL_EXHAUSTED: { code: 'CapacityExhausted', retryable: true, hint: 'The zone has no capacity for this machine type right now; try another zone (cloud_properties.zone) or machine type.' },
-  ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS: { code: 'CapacityExhausted', retryable: true, hint: 'The zone has no capacity for this machine type right now; try another zone (cloud_properties.zone) or machine type.' },
+  QUOTA_EXCEEDED: {
+    code: 'QuotaExceeded',
+    hint: 'Delete unused VMs or disks, or request a higher quota for the region the message names.',
+  },
+  ZONE_RESOURCE_POOL_EXHAUSTED: {
+    code: 'CapacityExhausted',
+    retryable: true,
+    hint: 'The zone has no capacity for this machine type right now; try another zone (cloud_properties.zone) or machine type.',
+  },
+  ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS: {
+    code: 'CapacityExhausted',
+    retryable: true,
+    hint: 'The zone has no capacity for this machine type right now; try another zone (cloud_properties.zone) or machine type.',
+  },
   RATE_LIMIT_EXCEEDED: { code: 'RateLimited' },
   RESOURCE_NOT_READY: { code: 'Conflict', retryable: true },
   RESOURCE_IN_USE_BY_ANOTHER_RESOURCE: { code: 'Conflict' },
@@ -143,27 +183,43 @@ export function operationFaultToError(fault: OperationFault, permanent: Permanen
   const text = fault.errors.map((e) => `${e.code}: ${e.message ?? 'no message'}`).join('; ') || 'no error recorded';
   const message = `compute ${fault.method}: operation ${fault.operation} failed: ${text}`;
   const details: Record<string, unknown> = {
-    api: 'compute', method: fault.method, operation: fault.operation,
+    api: 'compute',
+    method: fault.method,
+    operation: fault.operation,
     ...(first ? { cloudCode: first.code, cloudMessage: first.message } : {}),
     ...(fault.httpErrorStatusCode ? { status: fault.httpErrorStatusCode } : {}),
   };
   const base = { plugin: PLUGIN, details, cause: fault };
   const known = first ? OPERATION_CODES[first.code] : undefined;
-  if (known) return new SlipwayError(known.code, message, { ...base, ...(known.retryable !== undefined ? { retryable: known.retryable } : {}), ...(known.hint ? { hint: known.hint } : {}) });
+  if (known)
+    return new SlipwayError(known.code, message, {
+      ...base,
+      ...(known.retryable !== undefined ? { retryable: known.retryable } : {}),
+      ...(known.hint ? { hint: known.hint } : {}),
+    });
   const status = fault.httpErrorStatusCode ?? 400;
   if (status === 429) return new SlipwayError('RateLimited', message, base);
   if (status >= 500) return new SlipwayError('Retryable', message, base);
   if (status === 404) return new SlipwayError('NotFound', message, base);
-  if (status === 409 || status === 412) return new SlipwayError('Conflict', message, { ...base, retryable: status === 412 });
+  if (status === 409 || status === 412)
+    return new SlipwayError('Conflict', message, { ...base, retryable: status === 412 });
   return new SlipwayError(permanent, message, base);
 }
 
 /** Errors of the request itself: aborts become `Cancelled`, connection failures `Retryable`. */
 export function transportError(error: unknown, api: GoogleApi, method: string, signal?: AbortSignal): SlipwayError {
   if (SlipwayError.is(error)) return error;
-  if (signal?.aborted || (error as { name?: unknown })?.name === 'AbortError') return cancelled(signal, `${api} ${method}`, error);
-  const reason = error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
-  return new SlipwayError('Retryable', `${api} ${method}: cannot reach the endpoint: ${reason}`, { plugin: PLUGIN, cause: error, details: { api, method } });
+  if (signal?.aborted || (error as { name?: unknown })?.name === 'AbortError')
+    return cancelled(signal, `${api} ${method}`, error);
+  const reason =
+    error instanceof Error
+      ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
+      : String(error);
+  return new SlipwayError('Retryable', `${api} ${method}: cannot reach the endpoint: ${reason}`, {
+    plugin: PLUGIN,
+    cause: error,
+    details: { api, method },
+  });
 }
 
 export function cancelled(signal: AbortSignal | undefined, what = 'the operation', cause?: unknown): SlipwayError {
@@ -184,5 +240,11 @@ function parseJson(text: string): unknown {
 }
 
 function htmlToText(text: string): string {
-  return text.replace(/<title>[^<]*<\/title>/i, '').replace(/<style[\s\S]*?<\/style>/gi, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 500);
+  return text
+    .replace(/<title>[^<]*<\/title>/i, '')
+    .replace(/<style[\s\S]*?<\/style>/gi, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 500);
 }

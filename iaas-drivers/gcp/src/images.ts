@@ -16,12 +16,18 @@ export function imageReference(text: string, project: string): string {
   if (relative.startsWith('projects/')) return relative.replace(/\/+$/, '');
   if (relative.startsWith('global/images/')) return `projects/${project}/${relative}`;
   if (/^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/.test(relative)) return `projects/${project}/global/images/${relative}`;
-  throw new SlipwayError('InvalidInput', `"${text}" is not a Compute Engine image reference (projects/P/global/images/NAME or .../images/family/FAMILY)`, { plugin: PLUGIN, field: 'cloud_properties.image' });
+  throw new SlipwayError(
+    'InvalidInput',
+    `"${text}" is not a Compute Engine image reference (projects/P/global/images/NAME or .../images/family/FAMILY)`,
+    { plugin: PLUGIN, field: 'cloud_properties.image' },
+  );
 }
 
 /** The image a stemcell id stands for. */
 export function imageOfStemcell(stemcellId: string, project: string): string {
-  return stemcellId.endsWith(LIGHT_SUFFIX) ? stemcellId.slice(0, -LIGHT_SUFFIX.length) : `projects/${project}/global/images/${stemcellId}`;
+  return stemcellId.endsWith(LIGHT_SUFFIX)
+    ? stemcellId.slice(0, -LIGHT_SUFFIX.length)
+    : `projects/${project}/global/images/${stemcellId}`;
 }
 
 /**
@@ -36,14 +42,23 @@ export class ImageCatalog {
 
   async get(reference: string, signal?: AbortSignal): Promise<Image | undefined> {
     const family = reference.includes('/images/family/');
-    return this.client.request<Image>({ method: family ? 'images.getFromFamily' : 'images.get', path: `/${reference}`, signal, notFoundOk: true });
+    return this.client.request<Image>({
+      method: family ? 'images.getFromFamily' : 'images.get',
+      path: `/${reference}`,
+      signal,
+      notFoundOk: true,
+    });
   }
 
   async sizeGb(reference: string, signal?: AbortSignal): Promise<number> {
     const known = this.sizes.get(reference);
     if (known !== undefined) return known;
     const image = await this.get(reference, signal);
-    if (!image) throw new SlipwayError('VmCreationFailed', `the stemcell's image ${reference} does not exist`, { plugin: PLUGIN, field: 'stemcellId' });
+    if (!image)
+      throw new SlipwayError('VmCreationFailed', `the stemcell's image ${reference} does not exist`, {
+        plugin: PLUGIN,
+        field: 'stemcellId',
+      });
     const size = Number(image.diskSizeGb ?? 10);
     if (!reference.includes('/images/family/')) this.sizes.set(reference, size);
     return size;

@@ -43,21 +43,36 @@ export default definePlugin<'iaas', GcpConfig>({
 
 async function readKey(config: GcpConfig, host: PluginHost): Promise<ServiceAccountKey> {
   if (!host.credentials) {
-    throw new SlipwayError('InvalidConfig', 'the GCP driver needs a credential provider to read credentials_ref', { plugin: PLUGIN, field: 'credentials_ref' });
+    throw new SlipwayError('InvalidConfig', 'the GCP driver needs a credential provider to read credentials_ref', {
+      plugin: PLUGIN,
+      field: 'credentials_ref',
+    });
   }
   const credential = await host.credentials.get(config.credentials_ref, { actor: 'slipway:engine' });
-  const value = (typeof credential.value === 'string' ? parseJson(credential.value) : credential.value) as Partial<Record<string, unknown>> | null;
+  const value = (typeof credential.value === 'string' ? parseJson(credential.value) : credential.value) as Partial<
+    Record<string, unknown>
+  > | null;
   const missing = KEY_FIELDS.filter((field) => typeof value?.[field] !== 'string' || value[field] === '');
   const hint = `gcloud iam service-accounts keys create key.json --iam-account=SA_EMAIL, then: slipway credentials set ${config.credentials_ref} --type json --value "$(cat key.json)"`;
   if (credential.type !== 'json' || value?.type !== 'service_account' || missing.length > 0) {
-    throw new SlipwayError('InvalidConfig', `credential ${config.credentials_ref} must be a json credential holding a service-account key (type "service_account"${missing.length ? `; missing ${missing.join(', ')}` : ''})`, {
-      plugin: PLUGIN, field: 'credentials_ref', hint,
-    });
+    throw new SlipwayError(
+      'InvalidConfig',
+      `credential ${config.credentials_ref} must be a json credential holding a service-account key (type "service_account"${missing.length ? `; missing ${missing.join(', ')}` : ''})`,
+      {
+        plugin: PLUGIN,
+        field: 'credentials_ref',
+        hint,
+      },
+    );
   }
   try {
     createPrivateKey(value.private_key as string);
   } catch (error) {
-    throw new SlipwayError('InvalidConfig', `the private_key of credential ${config.credentials_ref} is not a PEM private key: ${(error as Error).message}`, { plugin: PLUGIN, field: 'credentials_ref', hint, cause: error });
+    throw new SlipwayError(
+      'InvalidConfig',
+      `the private_key of credential ${config.credentials_ref} is not a PEM private key: ${(error as Error).message}`,
+      { plugin: PLUGIN, field: 'credentials_ref', hint, cause: error },
+    );
   }
   return value as unknown as ServiceAccountKey;
 }

@@ -50,7 +50,8 @@ export function decodeLabel(text: string, isKey: boolean): string {
 
 export function labelsOf(metadata: Record<string, string | undefined>): Record<string, string> {
   const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(metadata)) if (value !== undefined) labels[encodeLabelKey(key)] = encodeLabelValue(value);
+  for (const [key, value] of Object.entries(metadata))
+    if (value !== undefined) labels[encodeLabelKey(key)] = encodeLabelValue(value);
   return labels;
 }
 

@@ -26,10 +26,15 @@ export class MachineTypeCatalog {
       .sort((a, b) => a.guestCpus - b.guestCpus || a.memoryMb - b.memoryMb || a.name.localeCompare(b.name));
     const chosen = fits[0]?.name ?? this.fallback;
     if (!chosen) {
-      throw new SlipwayError('VmCreationFailed', `no ${this.series} machine type in zone ${zone} has ${resources.cpu} vCPUs and ${resources.memoryMb} MiB`, {
-        plugin: PLUGIN, field: 'resources',
-        hint: 'Name a machine type in the plan (instance_type or cloud_properties.machine_type), or set default_machine_type / machine_type_series in the driver config.',
-      });
+      throw new SlipwayError(
+        'VmCreationFailed',
+        `no ${this.series} machine type in zone ${zone} has ${resources.cpu} vCPUs and ${resources.memoryMb} MiB`,
+        {
+          plugin: PLUGIN,
+          field: 'resources',
+          hint: 'Name a machine type in the plan (instance_type or cloud_properties.machine_type), or set default_machine_type / machine_type_series in the driver config.',
+        },
+      );
     }
     return chosen;
   }
@@ -38,10 +43,15 @@ export class MachineTypeCatalog {
     let pending = this.byZone.get(zone);
     if (!pending) {
       // Listed without the caller's signal: the listing is shared, and one caller's abort must not fail the others.
-      pending = this.client.listAll<MachineType>({ method: 'machineTypes.list', path: this.client.projectPath(`/zones/${zone}/machineTypes`) });
+      pending = this.client.listAll<MachineType>({
+        method: 'machineTypes.list',
+        path: this.client.projectPath(`/zones/${zone}/machineTypes`),
+      });
       this.byZone.set(zone, pending);
       // A failed or aborted listing is not cached: the next VM lists again.
-      pending.catch(() => { if (this.byZone.get(zone) === pending) this.byZone.delete(zone); });
+      pending.catch(() => {
+        if (this.byZone.get(zone) === pending) this.byZone.delete(zone);
+      });
     }
     return abortable(pending, signal);
   }

@@ -25,14 +25,23 @@ export class GceMetadataServer implements MetadataSource {
   }
 
   async readSettings(signal?: AbortSignal): Promise<AgentSettings> {
-    const text = await this.attribute(SETTINGS_ATTRIBUTE, signal) ?? await this.attribute(FALLBACK_ATTRIBUTE, signal);
+    const text =
+      (await this.attribute(SETTINGS_ATTRIBUTE, signal)) ?? (await this.attribute(FALLBACK_ATTRIBUTE, signal));
     if (text === undefined) {
-      throw new SlipwayError('NotFound', `the GCE metadata server has neither instance attribute ${SETTINGS_ATTRIBUTE} nor ${FALLBACK_ATTRIBUTE} (was the VM created by Slipway?)`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'NotFound',
+        `the GCE metadata server has neither instance attribute ${SETTINGS_ATTRIBUTE} nor ${FALLBACK_ATTRIBUTE} (was the VM created by Slipway?)`,
+        { plugin: PLUGIN },
+      );
     }
     try {
       return decodeAgentSettings(text);
     } catch (error) {
-      throw new SlipwayError('InvalidConfig', `instance attribute ${SETTINGS_ATTRIBUTE} is not Slipway agent settings`, { plugin: PLUGIN, cause: error });
+      throw new SlipwayError(
+        'InvalidConfig',
+        `instance attribute ${SETTINGS_ATTRIBUTE} is not Slipway agent settings`,
+        { plugin: PLUGIN, cause: error },
+      );
     }
   }
 
@@ -57,17 +66,37 @@ export class GceMetadataServer implements MetadataSource {
     try {
       response = await fetch(this.base + path, { signal, headers: { 'metadata-flavor': 'Google' } });
     } catch (error) {
-      if (signal?.aborted) throw new SlipwayError('Cancelled', 'reading the GCE metadata server was aborted', { plugin: PLUGIN, cause: error });
+      if (signal?.aborted)
+        throw new SlipwayError('Cancelled', 'reading the GCE metadata server was aborted', {
+          plugin: PLUGIN,
+          cause: error,
+        });
       // The metadata server answers once the guest's network is up: worth trying again.
-      throw new SlipwayError('Retryable', `cannot reach the GCE metadata server at ${this.base}: ${(error as Error).message}`, { plugin: PLUGIN, cause: error });
+      throw new SlipwayError(
+        'Retryable',
+        `cannot reach the GCE metadata server at ${this.base}: ${(error as Error).message}`,
+        { plugin: PLUGIN, cause: error },
+      );
     }
     const text = await response.text();
     if (response.status === 404) return undefined;
     if (!response.ok) {
-      throw new SlipwayError(response.status >= 500 ? 'Retryable' : 'CloudError', `GCE metadata server ${path}: ${response.status} ${text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200)}`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        response.status >= 500 ? 'Retryable' : 'CloudError',
+        `GCE metadata server ${path}: ${response.status} ${text
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim()
+          .slice(0, 200)}`,
+        { plugin: PLUGIN },
+      );
     }
     if (response.headers.get('metadata-flavor') !== 'Google') {
-      throw new SlipwayError('CloudError', `${this.base}${path} answered without Metadata-Flavor: Google; it is not a GCE metadata server`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'CloudError',
+        `${this.base}${path} answered without Metadata-Flavor: Google; it is not a GCE metadata server`,
+        { plugin: PLUGIN },
+      );
     }
     return text;
   }

@@ -23,7 +23,11 @@ export function zonalId(ref: ZonalRef): string {
 export function parseZonalId(id: string, field: 'vmId' | 'diskId'): ZonalRef {
   const [zone, name, ...rest] = id.split('/');
   if (rest.length > 0 || !zone || !name || !ZONE.test(zone) || !NAME.test(name)) {
-    throw new SlipwayError('InvalidInput', `${field} "${id}" is not a Compute Engine ${field === 'vmId' ? 'instance' : 'disk'} id of the form ZONE/NAME`, { plugin: PLUGIN, field });
+    throw new SlipwayError(
+      'InvalidInput',
+      `${field} "${id}" is not a Compute Engine ${field === 'vmId' ? 'instance' : 'disk'} id of the form ZONE/NAME`,
+      { plugin: PLUGIN, field },
+    );
   }
   return { zone, name };
 }
@@ -39,7 +43,12 @@ export function resourceName(prefix: string, requestId: string | undefined): str
 
 /** A lowercase, name-safe rendering of free text (stemcell names), at most `max` characters. */
 export function nameSafe(text: string, max: number): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max).replace(/-+$/, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
 }
 
 /** The last path segment of a resource URL (`.../zones/us-central1-a` -> `us-central1-a`). */
@@ -72,7 +81,10 @@ export const REQUEST_ID_NAMESPACE = '9d6c3a52-41f7-4e8b-b0a5-7f2e6c1d8a93';
  * UUID, Slipway's request ids are free text (`vm:AGENT`, `stemcell:ubuntu/1.2`).
  */
 export function uuidV5(name: string, namespace: string = REQUEST_ID_NAMESPACE): string {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+  const hash = createHash('sha1')
+    .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

@@ -55,10 +55,16 @@ export class OperationRunner {
     const done = await this.wait(started, options.signal);
     if (done.error?.errors?.length || done.httpErrorStatusCode) {
       if (options.idempotencyKey && requestId) this.ledger.failed(options.idempotencyKey, requestId);
-      throw operationFaultToError({
-        method: options.method, operation: done.name, errors: done.error?.errors ?? [],
-        httpErrorStatusCode: done.httpErrorStatusCode, httpErrorMessage: done.httpErrorMessage,
-      }, options.permanent);
+      throw operationFaultToError(
+        {
+          method: options.method,
+          operation: done.name,
+          errors: done.error?.errors ?? [],
+          httpErrorStatusCode: done.httpErrorStatusCode,
+          httpErrorMessage: done.httpErrorMessage,
+        },
+        options.permanent,
+      );
     }
     return done;
   }
@@ -67,13 +73,23 @@ export class OperationRunner {
   async wait(operation: Operation, signal?: AbortSignal): Promise<Operation> {
     let current = operation;
     while (current.status !== 'DONE') {
-      const scope = current.zone ? `/zones/${lastSegment(current.zone)}` : current.region ? `/regions/${lastSegment(current.region)}` : '/global';
+      const scope = current.zone
+        ? `/zones/${lastSegment(current.zone)}`
+        : current.region
+          ? `/regions/${lastSegment(current.region)}`
+          : '/global';
       const kind = current.zone ? 'zoneOperations' : current.region ? 'regionOperations' : 'globalOperations';
       const next = await this.client.request<Operation>({
-        method: `${kind}.wait`, http: 'POST',
-        path: this.client.projectPath(`${scope}/operations/${encodeURIComponent(current.name)}/wait`), signal,
+        method: `${kind}.wait`,
+        http: 'POST',
+        path: this.client.projectPath(`${scope}/operations/${encodeURIComponent(current.name)}/wait`),
+        signal,
       });
-      if (!next?.status) throw new SlipwayError('CloudError', `compute ${kind}.wait answered without an operation status for ${current.name}`);
+      if (!next?.status)
+        throw new SlipwayError(
+          'CloudError',
+          `compute ${kind}.wait answered without an operation status for ${current.name}`,
+        );
       current = next;
     }
     return current;

@@ -27,7 +27,17 @@ export interface Operation {
   selfLink?: string;
 }
 
-export const INSTANCE_STATUSES = ['PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'STOPPED', 'SUSPENDING', 'SUSPENDED', 'REPAIRING', 'TERMINATED'] as const;
+export const INSTANCE_STATUSES = [
+  'PROVISIONING',
+  'STAGING',
+  'RUNNING',
+  'STOPPING',
+  'STOPPED',
+  'SUSPENDING',
+  'SUSPENDED',
+  'REPAIRING',
+  'TERMINATED',
+] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
 export interface AttachedDisk {

@@ -31,23 +31,39 @@ export class StemcellOperations {
     if (light) {
       const reference = imageReference(light, this.ctx.project);
       const image = await this.images.get(reference, signal);
-      if (!image || image.status !== 'READY') {
-        throw new SlipwayError('CloudError', `image ${reference} ${image ? `is ${image.status}, not READY` : 'does not exist'}`, { plugin: PLUGIN, field: 'cloud_properties.image' });
+      if (image?.status !== 'READY') {
+        throw new SlipwayError(
+          'CloudError',
+          `image ${reference} ${image ? `is ${image.status}, not READY` : 'does not exist'}`,
+          { plugin: PLUGIN, field: 'cloud_properties.image' },
+        );
       }
       return { stemcellId: reference + LIGHT_SUFFIX };
     }
     const source = this.sourceOf(input);
     const name = `${resourceName(`slipway-${nameSafe(`${input.name}-${input.version}`, 30) || 'stemcell'}`, requestId)}`;
     const body = {
-      name, ...source,
+      name,
+      ...source,
       description: `Slipway stemcell ${input.name}/${input.version}`,
-      labels: labelsOf({ 'slipway.stemcell_name': input.name, 'slipway.stemcell_version': input.version, [REQUEST_ID_LABEL]: requestId }),
+      labels: labelsOf({
+        'slipway.stemcell_name': input.name,
+        'slipway.stemcell_version': input.version,
+        [REQUEST_ID_LABEL]: requestId,
+      }),
     };
     try {
       await this.ctx.operations.run({
-        method: 'images.insert', permanent: 'CloudError', signal,
+        method: 'images.insert',
+        permanent: 'CloudError',
+        signal,
         ...(requestId ? { idempotencyKey: `createStemcell:${requestId}` } : {}),
-        send: (gceRequestId) => this.ctx.client.startOperation('images.insert', '/global/images', { requestId: gceRequestId, json: body, signal }),
+        send: (gceRequestId) =>
+          this.ctx.client.startOperation('images.insert', '/global/images', {
+            requestId: gceRequestId,
+            json: body,
+            signal,
+          }),
       });
     } catch (error) {
       if (!(requestId !== undefined && SlipwayError.is(error, 'AlreadyExists'))) throw error;
@@ -60,8 +76,15 @@ export class StemcellOperations {
     if (stemcellId.endsWith(LIGHT_SUFFIX)) return;
     try {
       await this.ctx.operations.run({
-        method: 'images.delete', permanent: 'CloudError', signal: options.signal,
-        send: (gceRequestId) => this.ctx.client.startOperation('images.delete', `/global/images/${encodeURIComponent(stemcellId)}`, { requestId: gceRequestId, http: 'DELETE', signal: options.signal }),
+        method: 'images.delete',
+        permanent: 'CloudError',
+        signal: options.signal,
+        send: (gceRequestId) =>
+          this.ctx.client.startOperation('images.delete', `/global/images/${encodeURIComponent(stemcellId)}`, {
+            requestId: gceRequestId,
+            http: 'DELETE',
+            signal: options.signal,
+          }),
       });
     } catch (error) {
       if (!SlipwayError.is(error, 'NotFound')) throw error;
@@ -73,17 +96,32 @@ export class StemcellOperations {
     if (explicit) return { sourceImage: imageReference(explicit, this.ctx.project) };
     const path = input.imagePath;
     if (path && /^(gs:\/\/|https:\/\/storage\.googleapis\.com\/)/.test(path)) {
-      return { rawDisk: { source: path.startsWith('gs://') ? `https://storage.googleapis.com/${path.slice('gs://'.length)}` : path } };
+      return {
+        rawDisk: {
+          source: path.startsWith('gs://') ? `https://storage.googleapis.com/${path.slice('gs://'.length)}` : path,
+        },
+      };
     }
     if (path) {
-      throw new SlipwayError('InvalidInput', `stemcell ${input.name}/${input.version}: Compute Engine imports images only from Cloud Storage, not from ${path}`, {
-        plugin: PLUGIN, field: 'imagePath', hint: 'Upload the stemcell tarball (disk.raw in a .tar.gz) with `gcloud storage cp`, and give its gs:// URL, or use a light stemcell (cloud_properties.image).',
-      });
+      throw new SlipwayError(
+        'InvalidInput',
+        `stemcell ${input.name}/${input.version}: Compute Engine imports images only from Cloud Storage, not from ${path}`,
+        {
+          plugin: PLUGIN,
+          field: 'imagePath',
+          hint: 'Upload the stemcell tarball (disk.raw in a .tar.gz) with `gcloud storage cp`, and give its gs:// URL, or use a light stemcell (cloud_properties.image).',
+        },
+      );
     }
     const configured = this.ctx.config.stemcell_source_image;
     if (configured) return { sourceImage: imageReference(configured, this.ctx.project) };
-    throw new SlipwayError('InvalidInput', `stemcell ${input.name}/${input.version} names no image: give cloud_properties.image (light), cloud_properties.source_image, a gs:// imagePath, or set stemcell_source_image in the driver config`, {
-      plugin: PLUGIN, field: 'imagePath',
-    });
+    throw new SlipwayError(
+      'InvalidInput',
+      `stemcell ${input.name}/${input.version} names no image: give cloud_properties.image (light), cloud_properties.source_image, a gs:// imagePath, or set stemcell_source_image in the driver config`,
+      {
+        plugin: PLUGIN,
+        field: 'imagePath',
+      },
+    );
   }
 }

@@ -1,4 +1,11 @@
-import { SlipwayError, encodeAgentSettings, type CallOptions, type CloudInventory, type CreateVmInput, type CreatedVm } from '@slipway/contracts';
+import {
+  SlipwayError,
+  encodeAgentSettings,
+  type CallOptions,
+  type CloudInventory,
+  type CreateVmInput,
+  type CreatedVm,
+} from '@slipway/contracts';
 import { numberProperty, stringListProperty, stringProperty, type GcpContext } from './context.js';
 import { PLUGIN, throwIfCancelled } from './errors.js';
 import { imageOfStemcell, type ImageCatalog } from './images.js';
@@ -32,17 +39,28 @@ export class VmOperations {
     const properties = input.cloudProperties;
     const zone = input.zone ?? stringProperty(properties, 'zone') ?? config.zone;
     const ref: ZonalRef = { zone, name: resourceName('slipway-vm', requestId) };
-    const machineType = stringProperty(properties, 'machine_type') ?? input.resources.instanceType
-      ?? await this.ctx.machineTypes.choose(zone, input.resources, signal);
+    const machineType =
+      stringProperty(properties, 'machine_type') ??
+      input.resources.instanceType ??
+      (await this.ctx.machineTypes.choose(zone, input.resources, signal));
     const image = imageOfStemcell(input.stemcellId, this.ctx.project);
-    const bootGb = numberProperty(properties, 'root_disk_size_gb')
-      ?? (await this.images.sizeGb(image, signal)) + Math.ceil(Math.max(0, input.resources.ephemeralDiskMb) / 1024);
+    const bootGb =
+      numberProperty(properties, 'root_disk_size_gb') ??
+      (await this.images.sizeGb(image, signal)) + Math.ceil(Math.max(0, input.resources.ephemeralDiskMb) / 1024);
     const body = this.instanceBody(input, ref, machineType, image, bootGb, requestId);
     try {
       await this.ctx.operations.run({
-        method: 'instances.insert', permanent: 'VmCreationFailed', signal,
+        method: 'instances.insert',
+        permanent: 'VmCreationFailed',
+        signal,
         ...(requestId ? { idempotencyKey: `createVm:${zone}:${requestId}` } : {}),
-        send: (gceRequestId) => client.startOperation('instances.insert', `/zones/${zone}/instances`, { requestId: gceRequestId, json: body, signal, permanent: 'VmCreationFailed' }),
+        send: (gceRequestId) =>
+          client.startOperation('instances.insert', `/zones/${zone}/instances`, {
+            requestId: gceRequestId,
+            json: body,
+            signal,
+            permanent: 'VmCreationFailed',
+          }),
       });
     } catch (error) {
       const repeated = requestId !== undefined && SlipwayError.is(error, 'AlreadyExists');
@@ -53,7 +71,11 @@ export class VmOperations {
       }
     }
     const instance = await this.get(ref, signal);
-    if (!instance) throw new SlipwayError('VmCreationFailed', `instance ${zonalId(ref)} disappeared right after its creation`, { plugin: PLUGIN, retryable: true });
+    if (!instance)
+      throw new SlipwayError('VmCreationFailed', `instance ${zonalId(ref)} disappeared right after its creation`, {
+        plugin: PLUGIN,
+        retryable: true,
+      });
     const ip = instance.networkInterfaces?.[0]?.networkIP;
     return { vmId: zonalId(ref), zone, ...(ip ? { ip } : {}) };
   }
@@ -63,9 +85,16 @@ export class VmOperations {
     const ref = parseZonalId(vmId, 'vmId');
     try {
       await this.ctx.operations.run({
-        method: 'instances.delete', permanent: 'CloudError', signal: options.signal,
+        method: 'instances.delete',
+        permanent: 'CloudError',
+        signal: options.signal,
         ...(options.requestId ? { idempotencyKey: `deleteVm:${vmId}:${options.requestId}` } : {}),
-        send: (gceRequestId) => this.ctx.client.startOperation('instances.delete', `/zones/${ref.zone}/instances/${ref.name}`, { requestId: gceRequestId, signal: options.signal, http: 'DELETE' }),
+        send: (gceRequestId) =>
+          this.ctx.client.startOperation('instances.delete', `/zones/${ref.zone}/instances/${ref.name}`, {
+            requestId: gceRequestId,
+            signal: options.signal,
+            http: 'DELETE',
+          }),
       });
     } catch (error) {
       if (!SlipwayError.is(error, 'NotFound')) throw error;
@@ -86,9 +115,15 @@ export class VmOperations {
   async reboot(vmId: string, options: CallOptions = {}): Promise<void> {
     const ref = parseZonalId(vmId, 'vmId');
     await this.ctx.operations.run({
-      method: 'instances.reset', permanent: 'CloudError', signal: options.signal,
+      method: 'instances.reset',
+      permanent: 'CloudError',
+      signal: options.signal,
       ...(options.requestId ? { idempotencyKey: `rebootVm:${vmId}:${options.requestId}` } : {}),
-      send: (gceRequestId) => this.ctx.client.startOperation('instances.reset', `/zones/${ref.zone}/instances/${ref.name}/reset`, { requestId: gceRequestId, signal: options.signal }),
+      send: (gceRequestId) =>
+        this.ctx.client.startOperation('instances.reset', `/zones/${ref.zone}/instances/${ref.name}/reset`, {
+          requestId: gceRequestId,
+          signal: options.signal,
+        }),
     });
   }
 
@@ -103,28 +138,57 @@ export class VmOperations {
     if (!instance) throw new SlipwayError('NotFound', `instance ${vmId} does not exist`, { plugin: PLUGIN });
     const labels = { ...instance.labels, ...labelsOf(metadata) };
     await this.ctx.operations.run({
-      method: 'instances.setLabels', permanent: 'CloudError', signal,
-      send: () => this.ctx.client.startOperation('instances.setLabels', `/zones/${ref.zone}/instances/${ref.name}/setLabels`, { json: { labels, labelFingerprint: instance.labelFingerprint }, signal }),
+      method: 'instances.setLabels',
+      permanent: 'CloudError',
+      signal,
+      send: () =>
+        this.ctx.client.startOperation('instances.setLabels', `/zones/${ref.zone}/instances/${ref.name}/setLabels`, {
+          json: { labels, labelFingerprint: instance.labelFingerprint },
+          signal,
+        }),
     });
   }
 
   /** Instances carrying every tag, across zones (`aggregated/instances` with a label filter). */
   async list(tags: Record<string, string>, signal?: AbortSignal): Promise<CloudInventory['vms']> {
     const instances = await this.ctx.client.listAll<Instance>({
-      method: 'instances.aggregatedList', path: this.ctx.client.projectPath('/aggregated/instances'),
-      query: { filter: labelFilter(tags) }, aggregatedKey: 'instances', signal,
+      method: 'instances.aggregatedList',
+      path: this.ctx.client.projectPath('/aggregated/instances'),
+      query: { filter: labelFilter(tags) },
+      aggregatedKey: 'instances',
+      signal,
     });
-    return instances.map((i) => ({ vmId: zonalId({ zone: lastSegment(i.zone), name: i.name }), metadata: metadataOf(i.labels), state: i.status }));
+    return instances.map((i) => ({
+      vmId: zonalId({ zone: lastSegment(i.zone), name: i.name }),
+      metadata: metadataOf(i.labels),
+      state: i.status,
+    }));
   }
 
   async get(ref: ZonalRef, signal?: AbortSignal): Promise<Instance | undefined> {
-    return this.ctx.client.request<Instance>({ method: 'instances.get', path: this.ctx.client.projectPath(`/zones/${ref.zone}/instances/${ref.name}`), signal, notFoundOk: true });
+    return this.ctx.client.request<Instance>({
+      method: 'instances.get',
+      path: this.ctx.client.projectPath(`/zones/${ref.zone}/instances/${ref.name}`),
+      signal,
+      notFoundOk: true,
+    });
   }
 
-  private instanceBody(input: CreateVmInput, ref: ZonalRef, machineType: string, image: string, bootGb: number, requestId: string | undefined): Record<string, unknown> {
+  private instanceBody(
+    input: CreateVmInput,
+    ref: ZonalRef,
+    machineType: string,
+    image: string,
+    bootGb: number,
+    requestId: string | undefined,
+  ): Record<string, unknown> {
     const { config, project } = this.ctx;
     const properties = input.cloudProperties;
-    const network = networkReference(stringProperty(properties, 'network') ?? config.network ?? 'default', project, 'networks');
+    const network = networkReference(
+      stringProperty(properties, 'network') ?? config.network ?? 'default',
+      project,
+      'networks',
+    );
     const subnetworkName = stringProperty(properties, 'subnetwork') ?? config.subnetwork;
     const tags = [...new Set([...(config.network_tags ?? []), ...(stringListProperty(properties, 'tags') ?? [])])];
     const preemptible = properties?.preemptible === true;
@@ -136,16 +200,29 @@ export class VmOperations {
       labels: labelsOf({ ...input.metadata, [AGENT_ID_LABEL]: input.agentId, [REQUEST_ID_LABEL]: requestId }),
       // The agent reads this back from the metadata server; GCE serves item values verbatim.
       metadata: { items: [{ key: SETTINGS_ATTRIBUTE, value: encodeAgentSettings(input.env) }] },
-      disks: [{
-        boot: true, autoDelete: true, type: 'PERSISTENT', mode: 'READ_WRITE',
-        initializeParams: { sourceImage: image, diskSizeGb: String(bootGb), diskType: `zones/${ref.zone}/diskTypes/${diskType}` },
-      }],
-      networkInterfaces: [{
-        network,
-        ...(subnetworkName ? { subnetwork: networkReference(subnetworkName, project, 'subnetworks') } : {}),
-        networkIP: input.network.ip,
-        ...(properties?.ephemeral_external_ip === true ? { accessConfigs: [{ type: 'ONE_TO_ONE_NAT', name: 'External NAT' }] } : {}),
-      }],
+      disks: [
+        {
+          boot: true,
+          autoDelete: true,
+          type: 'PERSISTENT',
+          mode: 'READ_WRITE',
+          initializeParams: {
+            sourceImage: image,
+            diskSizeGb: String(bootGb),
+            diskType: `zones/${ref.zone}/diskTypes/${diskType}`,
+          },
+        },
+      ],
+      networkInterfaces: [
+        {
+          network,
+          ...(subnetworkName ? { subnetwork: networkReference(subnetworkName, project, 'subnetworks') } : {}),
+          networkIP: input.network.ip,
+          ...(properties?.ephemeral_external_ip === true
+            ? { accessConfigs: [{ type: 'ONE_TO_ONE_NAT', name: 'External NAT' }] }
+            : {}),
+        },
+      ],
       ...(tags.length > 0 ? { tags: { items: tags } } : {}),
       scheduling: preemptible
         ? { preemptible: true, automaticRestart: false, onHostMaintenance: 'TERMINATE' }
@@ -161,9 +238,16 @@ export class VmOperations {
   private async cleanUpFailed(ref: ZonalRef): Promise<void> {
     try {
       if (!(await this.get(ref))) return;
-      await this.ctx.operations.wait(await this.ctx.client.startOperation('instances.delete', `/zones/${ref.zone}/instances/${ref.name}`, { http: 'DELETE' }));
+      await this.ctx.operations.wait(
+        await this.ctx.client.startOperation('instances.delete', `/zones/${ref.zone}/instances/${ref.name}`, {
+          http: 'DELETE',
+        }),
+      );
     } catch (cleanup) {
-      this.ctx.logger.warn('could not delete the instance of a failed insert', { vmId: zonalId(ref), error: String(cleanup) });
+      this.ctx.logger.warn('could not delete the instance of a failed insert', {
+        vmId: zonalId(ref),
+        error: String(cleanup),
+      });
     }
   }
 }
@@ -174,5 +258,8 @@ function networkReference(text: string, project: string, kind: 'networks' | 'sub
   if (at >= 0) return text.slice(at);
   if (text.includes('/')) return `projects/${project}/${text.replace(/^\/+/, '')}`;
   if (kind === 'networks') return `projects/${project}/global/networks/${text}`;
-  throw new SlipwayError('InvalidConfig', `subnetwork "${text}" must be regions/REGION/subnetworks/NAME`, { plugin: PLUGIN, field: 'subnetwork' });
+  throw new SlipwayError('InvalidConfig', `subnetwork "${text}" must be regions/REGION/subnetworks/NAME`, {
+    plugin: PLUGIN,
+    field: 'subnetwork',
+  });
 }

@@ -7,7 +7,9 @@ const someVm = () => ({ vmId: `us-central1-a/slipway-vm-${randomUUID().slice(0, 
 
 describe('OAuth2 tokens from the service-account key', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterAll(() => t.stop());
 
   it('exchanges one signed JWT for a token that every call reuses', async () => {
@@ -18,7 +20,10 @@ describe('OAuth2 tokens from the service-account key', () => {
     expect(t.fake.calls('instances.get')).toBeGreaterThanOrEqual(20);
     const tokens = [...t.fake.state.tokens.values()];
     expect(tokens).toHaveLength(1);
-    expect(tokens[0]).toMatchObject({ email: t.fake.serviceAccountKey.client_email, scopes: ['https://www.googleapis.com/auth/compute'] });
+    expect(tokens[0]).toMatchObject({
+      email: t.fake.serviceAccountKey.client_email,
+      scopes: ['https://www.googleapis.com/auth/compute'],
+    });
   });
 
   it('exchanges again, once, when the API refuses a revoked token', async () => {
@@ -56,8 +61,12 @@ describe('token expiry and refused keys', () => {
     }
   });
 
-  it('turns a bad signature into Unauthenticated with Google\'s invalid_grant', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  it("turns a bad signature into Unauthenticated with Google's invalid_grant", async () => {
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     const t = await startDriver({ key: { private_key: privateKey } });
     try {
       const error = await failure(t.driver.hasVm(someVm()));
@@ -87,7 +96,10 @@ describe('token expiry and refused keys', () => {
   it('refuses a credential that is not a service-account key, naming what is missing', async () => {
     const t = await startDriver();
     try {
-      await t.host.credentials.set({ name: '/slipway/iaas/broken', type: 'json', value: { type: 'service_account', client_email: 'x@y' } }, { actor: 'test' });
+      await t.host.credentials.set(
+        { name: '/slipway/iaas/broken', type: 'json', value: { type: 'service_account', client_email: 'x@y' } },
+        { actor: 'test' },
+      );
       const error = await failure(plugin.create({ ...t.fake.config, credentials_ref: '/slipway/iaas/broken' }, t.host));
       expect(error.code).toBe('InvalidConfig');
       expect(error.message).toContain('project_id, private_key_id, private_key, token_uri');
@@ -99,25 +111,42 @@ describe('token expiry and refused keys', () => {
 
 describe('the fake answers unauthenticated calls as Google does', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterAll(() => t.stop());
 
-  it('401 required without a token, 401 authError with a bad one, in Google\'s error body', async () => {
+  it("401 required without a token, 401 authError with a bad one, in Google's error body", async () => {
     const url = `${t.fake.url}/compute/v1/projects/${t.fake.project}/zones/us-central1-a/instances`;
     const missing = await fetch(url);
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toContain('Bearer realm="https://accounts.google.com/"');
-    expect(await missing.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED', errors: [{ reason: 'required', domain: 'global', location: 'Authorization' }] } });
+    expect(await missing.json()).toMatchObject({
+      error: {
+        code: 401,
+        status: 'UNAUTHENTICATED',
+        errors: [{ reason: 'required', domain: 'global', location: 'Authorization' }],
+      },
+    });
     const bad = await fetch(url, { headers: { authorization: 'Bearer ya29.not-a-token' } });
     expect(bad.status).toBe(401);
-    expect(await bad.json()).toMatchObject({ error: { code: 401, message: expect.stringContaining('invalid authentication credentials'), errors: [{ reason: 'authError' }] } });
+    expect(await bad.json()).toMatchObject({
+      error: {
+        code: 401,
+        message: expect.stringContaining('invalid authentication credentials'),
+        errors: [{ reason: 'authError' }],
+      },
+    });
   });
 
   it('refuses an assertion signed for another audience', async () => {
     const response = await fetch(`${t.fake.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'a.b.c' }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion: 'a.b.c',
+      }).toString(),
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: 'invalid_grant' });

@@ -4,7 +4,10 @@ import { runIaasConformance } from '@slipway/testkit';
 import plugin from '../src/index.js';
 import { startFake, type GcpFake } from '../fake/index.js';
 
-const packageJson = createRequire(import.meta.url)('../package.json') as { name: string; slipway: { kind: string; contract: string } };
+const packageJson = createRequire(import.meta.url)('../package.json') as {
+  name: string;
+  slipway: { kind: string; contract: string };
+};
 
 /**
  * The conformance suite again, with 10% of Compute calls throttled (429 rateLimitExceeded) and 10% failing
@@ -17,7 +20,7 @@ runIaasConformance({
   plugin,
   packageJson,
   async startFake() {
-    return started = await startFake();
+    return (started = await startFake());
   },
   faults: { throttle: 0.1, serverError: 0.1 },
 });

@@ -7,10 +7,12 @@ import { failure, placeholderSettings, startDriver, vmInput, type DriverUnderTes
 
 describe('the agent side: settings from the GCE metadata server', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterAll(() => t.stop());
 
-  it('reads the settings the driver put in instance metadata, and the VM\'s ids', async () => {
+  it("reads the settings the driver put in instance metadata, and the VM's ids", async () => {
     const env = placeholderSettings();
     const { vmId } = await t.driver.createVm(vmInput(t, {}, env));
     const instance = t.fake.state.instances.get(vmId)!;
@@ -27,9 +29,13 @@ describe('the agent side: settings from the GCE metadata server', () => {
     const bare = await fetch(`${base}/computeMetadata/v1/instance/id`);
     expect(bare.status).toBe(403);
     expect(await bare.text()).toContain('Missing Metadata-Flavor:Google header.');
-    const proxied = await fetch(`${base}/computeMetadata/v1/instance/id`, { headers: { 'metadata-flavor': 'Google', 'x-forwarded-for': '203.0.113.9' } });
+    const proxied = await fetch(`${base}/computeMetadata/v1/instance/id`, {
+      headers: { 'metadata-flavor': 'Google', 'x-forwarded-for': '203.0.113.9' },
+    });
     expect(proxied.status).toBe(403);
-    const flavoured = await fetch(`${base}/computeMetadata/v1/instance/id`, { headers: { 'metadata-flavor': 'Google' } });
+    const flavoured = await fetch(`${base}/computeMetadata/v1/instance/id`, {
+      headers: { 'metadata-flavor': 'Google' },
+    });
     expect(flavoured.headers.get('metadata-flavor')).toBe('Google');
   });
 
@@ -63,7 +69,7 @@ describe('the agent side: settings from the GCE metadata server', () => {
   });
 });
 
-describe('a booted VM\'s agent', () => {
+describe("a booted VM's agent", () => {
   it('reaches the control plane with the settings createVm delivered, and boots again after a reset', async () => {
     const t = await startDriver({ bootAgents: true });
     const recorder = await AgentChannelRecorder.start({ heartbeatIntervalMs: 100 });

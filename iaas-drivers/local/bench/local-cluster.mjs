@@ -34,15 +34,21 @@ try {
   await new Promise((r) => setTimeout(r, windowMs));
   const after = agents.map(cpuTicks);
   const rss = agents.map((pid) => rssKb(pid));
-  const cpu = agents.map((_, i) => ((after[i] - before[i]) / TICK) / (windowMs / 1000) * 100);
-  console.log(`agent per idle VM (${agents.length} VMs, heartbeat 2 s): RSS ${avg(rss).toFixed(0)} KiB (min ${Math.min(...rss)}, max ${Math.max(...rss)}), CPU ${avg(cpu).toFixed(2)} % of a core over ${windowMs / 1000} s`);
+  const cpu = agents.map((_, i) => ((after[i] - before[i]) / TICK / (windowMs / 1000)) * 100);
+  console.log(
+    `agent per idle VM (${agents.length} VMs, heartbeat 2 s): RSS ${avg(rss).toFixed(0)} KiB (min ${Math.min(...rss)}, max ${Math.max(...rss)}), CPU ${avg(cpu).toFixed(2)} % of a core over ${windowMs / 1000} s`,
+  );
   const initRss = vms.map((vm) => rssKb(vm.initPid));
   console.log(`VM init (sh) per VM: RSS ${avg(initRss).toFixed(0)} KiB`);
-  const etcdPids = vms.flatMap((vm) => pidsWithEnv(VM_MARKER, vmMarker(cp.root, vm.id))).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/usr/bin/etcd'));
+  const etcdPids = vms
+    .flatMap((vm) => pidsWithEnv(VM_MARKER, vmMarker(cp.root, vm.id)))
+    .filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/usr/bin/etcd'));
   if (etcdPids.length) console.log(`etcd member: RSS ${avg(etcdPids.map(rssKb)).toFixed(0)} KiB`);
 
   // Kill a master's whole tree; recreate it through the engine's Provisioner; wait for 3 healthy members.
-  const masters = (await cp.instances(created.uuid)).filter((i) => i.group_name === 'master').sort((a, b) => a.idx - b.idx);
+  const masters = (await cp.instances(created.uuid))
+    .filter((i) => i.group_name === 'master')
+    .sort((a, b) => a.idx - b.idx);
   const tls = mkdtempSync(join(tmpdir(), 'bench-etcd-'));
   const client = await cp.credential(created.uuid, 'etcd-client');
   writeFileSync(join(tls, 'ca.pem'), client.ca);
@@ -51,7 +57,21 @@ try {
   const endpoints = masters.map((m) => `https://${m.ip}:2379`).join(',');
   const healthy = async () => {
     try {
-      const { stdout } = await run('etcdctl', [`--endpoints=${endpoints}`, `--cacert=${join(tls, 'ca.pem')}`, `--cert=${join(tls, 'c.pem')}`, `--key=${join(tls, 'k.pem')}`, '--command-timeout=2s', 'endpoint', 'health', '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' } });
+      const { stdout } = await run(
+        'etcdctl',
+        [
+          `--endpoints=${endpoints}`,
+          `--cacert=${join(tls, 'ca.pem')}`,
+          `--cert=${join(tls, 'c.pem')}`,
+          `--key=${join(tls, 'k.pem')}`,
+          '--command-timeout=2s',
+          'endpoint',
+          'health',
+          '-w',
+          'json',
+        ],
+        { env: { ...process.env, ETCDCTL_API: '3' } },
+      );
       const list = JSON.parse(stdout);
       return list.length === 3 && list.every((h) => h.health);
     } catch {
@@ -65,7 +85,9 @@ try {
   const recreatedAt = Date.now();
   while (!(await healthy())) await new Promise((r) => setTimeout(r, 100));
   const healthyAt = Date.now();
-  console.log(`master killed -> VM recreated (hasVm, createVm, attachDisk): ${recreatedAt - killedAt} ms; -> etcd 3/3 healthy: ${healthyAt - killedAt} ms`);
+  console.log(
+    `master killed -> VM recreated (hasVm, createVm, attachDisk): ${recreatedAt - killedAt} ms; -> etcd 3/3 healthy: ${healthyAt - killedAt} ms`,
+  );
   rmSync(tls, { recursive: true, force: true });
 } finally {
   await cp.stop();

@@ -28,12 +28,13 @@ export async function startFake(options: { agentMain?: string; binDirs?: string[
     change(faults);
     faultFile.write(faults);
   };
-  const queue = (verb: string, kind: 'throttle' | 'server' | 'permanent', count = 1, message?: string): void => update((faults) => {
-    faults.queued ??= {};
-    const list = faults.queued[verb] ?? [];
-    for (let i = 0; i < count; i++) list.push({ kind, ...(message ? { message } : {}) });
-    faults.queued[verb] = list;
-  });
+  const queue = (verb: string, kind: 'throttle' | 'server' | 'permanent', count = 1, message?: string): void =>
+    update((faults) => {
+      faults.queued ??= {};
+      const list = faults.queued[verb] ?? [];
+      for (let i = 0; i < count; i++) list.push({ kind, ...(message ? { message } : {}) });
+      faults.queued[verb] = list;
+    });
   const faults: FakeFaults = {
     throttleNext: (verb, count) => queue(verb, 'throttle', count),
     serverErrorNext: (verb, count) => queue(verb, 'server', count),
@@ -42,16 +43,29 @@ export async function startFake(options: { agentMain?: string; binDirs?: string[
       queue(verb, 'permanent', count, message);
       return message;
     },
-    setFaultRates: (rates) => update((f) => { f.rates = { throttle: rates.throttle ?? 0, serverError: rates.serverError ?? 0 }; }),
-    setLatency: (ms) => update((f) => { f.latencyMs = ms; }),
+    setFaultRates: (rates) =>
+      update((f) => {
+        f.rates = { throttle: rates.throttle ?? 0, serverError: rates.serverError ?? 0 };
+      }),
+    setLatency: (ms) =>
+      update((f) => {
+        f.latencyMs = ms;
+      }),
     killVm: async (vmId) => {
       const vm = readInventory(join(root, 'state.json')).vms[vmId];
       if (vm) await killVmTree(root, vm, 0);
     },
-    setQuota: (quota) => update((f) => { f.quota = { ...quota }; }),
+    setQuota: (quota) =>
+      update((f) => {
+        f.quota = { ...quota };
+      }),
     reset: () => faultFile.write({}),
   };
-  const config: LocalConfig = { root, ...(options.agentMain ? { agent_main: options.agentMain } : {}), ...(options.binDirs ? { bin_dirs: options.binDirs } : {}) };
+  const config: LocalConfig = {
+    root,
+    ...(options.agentMain ? { agent_main: options.agentMain } : {}),
+    ...(options.binDirs ? { bin_dirs: options.binDirs } : {}),
+  };
   return {
     root,
     config,
@@ -61,7 +75,12 @@ export async function startFake(options: { agentMain?: string; binDirs?: string[
       // The suite destroys its driver first; anything a test left running under this root ends here.
       const state = readInventory(join(root, 'state.json'));
       await Promise.all(Object.values(state.vms).map((vm) => killVmTree(root, vm, 0)));
-      for (const pid of pidsUnderRoot(root)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (const pid of pidsUnderRoot(root))
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       rmSync(root, { recursive: true, force: true });
     },
   };

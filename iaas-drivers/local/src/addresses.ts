@@ -15,7 +15,11 @@ export function pickLoopback(cidr: string, inUse: ReadonlySet<string>): string {
     const ip = toIp(start + offset);
     if (!inUse.has(ip)) return ip;
   }
-  throw localError('CapacityExhausted', `no free loopback address left in ${cidr}`, 'Widen address_pool in the local driver config, or delete VMs.');
+  throw localError(
+    'CapacityExhausted',
+    `no free loopback address left in ${cidr}`,
+    'Widen address_pool in the local driver config, or delete VMs.',
+  );
 }
 
 function mask(bits: number): number {

@@ -40,17 +40,38 @@ export const configSchema: JsonSchema = {
   additionalProperties: false,
   properties: {
     root: { type: 'string', minLength: 1, description: 'directory of the inventory, VM and disk directories' },
-    address_pool: { type: 'string', pattern: '^127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}/\\d{1,2}$', default: DEFAULT_ADDRESS_POOL, description: 'loopback CIDR for VMs without a loopback address' },
-    bin_dirs: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'where kube-* and other job binaries are' },
+    address_pool: {
+      type: 'string',
+      pattern: '^127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}/\\d{1,2}$',
+      default: DEFAULT_ADDRESS_POOL,
+      description: 'loopback CIDR for VMs without a loopback address',
+    },
+    bin_dirs: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'where kube-* and other job binaries are',
+    },
     node_path: { type: 'string', minLength: 1 },
     agent_main: { type: 'string', minLength: 1 },
     keep_vms_running: { type: 'boolean', default: false },
     quotas: {
-      type: 'object', additionalProperties: false,
+      type: 'object',
+      additionalProperties: false,
       properties: { vms: { type: 'integer', minimum: 0 }, disks: { type: 'integer', minimum: 0 } },
     },
     agent_log_level: { enum: ['debug', 'info'], default: 'info' },
-    network_namespaces: { enum: ['auto', 'on', 'off'], default: 'auto', description: 'VMs in network namespaces of their own: auto (where root and ip netns allow it), on (required), off' },
-    network_subnet: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$', default: DEFAULT_NETWORK_SUBNET, description: 'the VMs\' subnet in network namespaces; give the network driver the same range for this target' },
+    network_namespaces: {
+      enum: ['auto', 'on', 'off'],
+      default: 'auto',
+      description:
+        'VMs in network namespaces of their own: auto (where root and ip netns allow it), on (required), off',
+    },
+    network_subnet: {
+      type: 'string',
+      pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$',
+      default: DEFAULT_NETWORK_SUBNET,
+      description: "the VMs' subnet in network namespaces; give the network driver the same range for this target",
+    },
   },
 };

@@ -3,9 +3,20 @@ import { cp, mkdir, rm, lstat, readFile, readlink, unlink } from 'node:fs/promis
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  SlipwayError, throwIfAborted,
-  type CallOptions, type CloudInventory, type CreateDiskInput, type CreateStemcellInput, type CreateVmInput, type CreatedVm,
-  type DiskHint, type DiskLocation, type FailureRehearsal, type IaasDriver, type IaasInfo, type Logger,
+  SlipwayError,
+  throwIfAborted,
+  type CallOptions,
+  type CloudInventory,
+  type CreateDiskInput,
+  type CreateStemcellInput,
+  type CreateVmInput,
+  type CreatedVm,
+  type DiskHint,
+  type DiskLocation,
+  type FailureRehearsal,
+  type IaasDriver,
+  type IaasInfo,
+  type Logger,
 } from '@slipway/contracts';
 import { pickLoopback, isLoopback } from './addresses.js';
 import { DEFAULT_ADDRESS_POOL, type LocalConfig } from './config.js';
@@ -39,28 +50,31 @@ export class LocalIaasDriver implements IaasDriver {
     private readonly networks?: VmNetworks,
   ) {
     this.rehearsal = {
-      killVm: (vmId) => this.exclusive(async () => {
-        const vm = this.vms[vmId];
-        if (!vm || vm.state === 'terminated') throw localError('NotFound', `VM ${vmId} does not exist`);
-        await this.machine.kill(vm, 0);
-        await this.networks?.closeRelay(vm.id);
-        this.terminate(vm);
-      }),
+      killVm: (vmId) =>
+        this.exclusive(async () => {
+          const vm = this.vms[vmId];
+          if (!vm || vm.state === 'terminated') throw localError('NotFound', `VM ${vmId} does not exist`);
+          await this.machine.kill(vm, 0);
+          await this.networks?.closeRelay(vm.id);
+          this.terminate(vm);
+        }),
       hangAgent: async (vmId) => {
         const vm = this.vms[vmId];
         if (!vm) throw localError('NotFound', `VM ${vmId} does not exist`);
         // SIGSTOP freezes the VM's init and agent (one process group): the jobs run on, the agent answers nothing.
         if (vm.initPid) process.kill(-vm.initPid, 'SIGSTOP');
       },
-      detachDisk: (diskId) => this.exclusive(async () => {
-        const disk = this.disks[diskId];
-        if (!disk) throw localError('NotFound', `disk ${diskId} does not exist`);
-        if (disk.attachedTo) await this.unplug(disk.attachedTo, diskId);
-        disk.attachedTo = null;
-        this.inventory.save();
-      }),
+      detachDisk: (diskId) =>
+        this.exclusive(async () => {
+          const disk = this.disks[diskId];
+          if (!disk) throw localError('NotFound', `disk ${diskId} does not exist`);
+          if (disk.attachedTo) await this.unplug(disk.attachedTo, diskId);
+          disk.attachedTo = null;
+          this.inventory.save();
+        }),
       failNext: (verb, error, count = 1) => {
-        const kind: HostFaultKind = error.code === 'RateLimited' ? 'throttle' : error.code === 'Retryable' ? 'server' : 'permanent';
+        const kind: HostFaultKind =
+          error.code === 'RateLimited' ? 'throttle' : error.code === 'Retryable' ? 'server' : 'permanent';
         const faults = this.faults.read();
         const queue = [...(faults.queued?.[verb] ?? [])];
         for (let i = 0; i < count; i++) queue.push({ kind, message: error.message });
@@ -70,9 +84,15 @@ export class LocalIaasDriver implements IaasDriver {
     };
   }
 
-  private get vms() { return this.inventory.data.vms; }
-  private get disks() { return this.inventory.data.disks; }
-  private get data() { return this.inventory.data; }
+  private get vms() {
+    return this.inventory.data.vms;
+  }
+  private get disks() {
+    return this.inventory.data.disks;
+  }
+  private get data() {
+    return this.inventory.data;
+  }
 
   /**
    * Takes over the VMs of an earlier control plane: running trees are left alone (a crash of Slipway leaves
@@ -135,18 +155,31 @@ export class LocalIaasDriver implements IaasDriver {
       const existing = known ? this.vms[known] : undefined;
       if (existing && existing.state !== 'terminated') return { vmId: existing.id, ip: existing.ip, zone: 'local' };
       if (!this.data.stemcells[input.stemcellId]) {
-        throw localError('VmCreationFailed', `stemcell ${input.stemcellId} does not exist`, 'Upload the stemcell first (createStemcell).');
+        throw localError(
+          'VmCreationFailed',
+          `stemcell ${input.stemcellId} does not exist`,
+          'Upload the stemcell first (createStemcell).',
+        );
       }
       const live = Object.values(this.vms).filter((v) => v.state !== 'terminated');
       const quota = this.config.quotas?.vms ?? this.faults.read().quota?.vms;
       if (quota !== undefined && live.length >= quota) {
-        throw localError('QuotaExceeded', `VM quota of ${quota} reached`, 'Raise quotas.vms in the local driver config, or delete VMs.');
+        throw localError(
+          'QuotaExceeded',
+          `VM quota of ${quota} reached`,
+          'Raise quotas.vms in the local driver config, or delete VMs.',
+        );
       }
       const ip = this.addressFor(input.network.ip, live);
       const id = newId('vm');
       const vm: VmRecord = {
-        id, agentId: input.agentId, stemcellId: input.stemcellId, ip, state: 'booting',
-        metadata: { ...input.metadata, 'slipway.agent_id': input.agentId }, createdAt: new Date().toISOString(),
+        id,
+        agentId: input.agentId,
+        stemcellId: input.stemcellId,
+        ip,
+        state: 'booting',
+        metadata: { ...input.metadata, 'slipway.agent_id': input.agentId },
+        createdAt: new Date().toISOString(),
         ...(this.networks?.holds(ip) ? { namespace: this.networks.namespaceOf(id) } : {}),
       };
       try {
@@ -232,7 +265,11 @@ export class LocalIaasDriver implements IaasDriver {
       if (known && this.disks[known]) return { diskId: known };
       const quota = this.config.quotas?.disks ?? this.faults.read().quota?.disks;
       if (quota !== undefined && Object.keys(this.disks).length >= quota) {
-        throw localError('QuotaExceeded', `disk quota of ${quota} reached`, 'Raise quotas.disks in the local driver config, or delete disks.');
+        throw localError(
+          'QuotaExceeded',
+          `disk quota of ${quota} reached`,
+          'Raise quotas.disks in the local driver config, or delete disks.',
+        );
       }
       const id = newId('disk');
       try {
@@ -270,7 +307,11 @@ export class LocalIaasDriver implements IaasDriver {
       if (!disk) throw localError('NotFound', `disk ${input.diskId} does not exist`);
       const holder = disk.attachedTo ? this.vms[disk.attachedTo] : undefined;
       if (holder && holder.id !== vm.id && holder.state !== 'terminated') {
-        throw localError('Conflict', `disk ${input.diskId} is attached to another VM (${holder.id})`, 'Detach it from that VM first.');
+        throw localError(
+          'Conflict',
+          `disk ${input.diskId} is attached to another VM (${holder.id})`,
+          'Detach it from that VM first.',
+        );
       }
       disk.attachedTo = vm.id;
       this.inventory.save();
@@ -297,10 +338,15 @@ export class LocalIaasDriver implements IaasDriver {
 
   async getDisks(input: { vmId: string }, options?: CallOptions): Promise<string[]> {
     await this.enter('getDisks', options);
-    return Object.values(this.disks).filter((d) => d.attachedTo === input.vmId).map((d) => d.id);
+    return Object.values(this.disks)
+      .filter((d) => d.attachedTo === input.vmId)
+      .map((d) => d.id);
   }
 
-  async snapshotDisk(input: { diskId: string; metadata?: Record<string, string> }, options?: CallOptions): Promise<{ snapshotId: string }> {
+  async snapshotDisk(
+    input: { diskId: string; metadata?: Record<string, string> },
+    options?: CallOptions,
+  ): Promise<{ snapshotId: string }> {
     await this.enter('snapshotDisk', options);
     return this.exclusive(async () => {
       const known = this.byRequest(options);
@@ -308,7 +354,10 @@ export class LocalIaasDriver implements IaasDriver {
       if (!this.disks[input.diskId]) throw localError('NotFound', `disk ${input.diskId} does not exist`);
       const id = newId('snap');
       try {
-        await cp(diskDir(this.root, input.diskId), join(this.root, 'snapshots', id), { recursive: true, verbatimSymlinks: true });
+        await cp(diskDir(this.root, input.diskId), join(this.root, 'snapshots', id), {
+          recursive: true,
+          verbatimSymlinks: true,
+        });
       } catch (error) {
         throw hostError('snapshotDisk', error);
       }
@@ -341,17 +390,24 @@ export class LocalIaasDriver implements IaasDriver {
       // The host's ends of the VMs' control-plane relays live in this process: they end with it either way.
       await this.networks?.closeRelays();
       if (this.config.keep_vms_running) return;
-      await Promise.all(Object.values(this.vms).map(async (vm) => {
-        if (vm.state === 'terminated') return;
-        await this.machine.kill(vm, STOP_GRACE_MS);
-        vm.state = 'stopped';
-        vm.initPid = undefined;
-        vm.initStartTime = undefined;
-      }));
+      await Promise.all(
+        Object.values(this.vms).map(async (vm) => {
+          if (vm.state === 'terminated') return;
+          await this.machine.kill(vm, STOP_GRACE_MS);
+          vm.state = 'stopped';
+          vm.initPid = undefined;
+          vm.initStartTime = undefined;
+        }),
+      );
       this.inventory.save();
       // Whatever still carries this root's marker (a VM deleted from the inventory by hand) goes too.
       const strays = pidsUnderRoot(this.root);
-      for (const pid of strays) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (const pid of strays)
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       // Namespaces and the bridge are made again when the VMs boot on the next start; none is left on the host.
       if (this.networks) {
         for (const vm of Object.values(this.vms)) if (vm.namespace) await this.networks.detach(vm.id);
@@ -375,7 +431,11 @@ export class LocalIaasDriver implements IaasDriver {
   private async networkOf(vm: VmRecord): Promise<{ namespace: string; relay?: string[] } | undefined> {
     if (!vm.namespace) return undefined;
     if (!this.networks) {
-      throw localError('VmCreationFailed', `VM ${vm.id} was made in a network namespace, which this driver no longer makes (network_namespaces is off or unavailable)`, 'Set network_namespaces back to auto or on, or delete the VM.');
+      throw localError(
+        'VmCreationFailed',
+        `VM ${vm.id} was made in a network namespace, which this driver no longer makes (network_namespaces is off or unavailable)`,
+        'Set network_namespaces back to auto or on, or delete the VM.',
+      );
     }
     await this.networks.attach(vm.id, vm.ip);
     const layout = vmLayout(this.root, vm.id);
@@ -400,7 +460,8 @@ export class LocalIaasDriver implements IaasDriver {
   /** Tells the VM's agent (through its meta-data) where its attached disks are. */
   private publishDisks(vm: VmRecord): void {
     const disks: Record<string, DiskLocation> = {};
-    for (const disk of Object.values(this.disks)) if (disk.attachedTo === vm.id) disks[disk.id] = { kind: 'directory', path: diskDir(this.root, disk.id) };
+    for (const disk of Object.values(this.disks))
+      if (disk.attachedTo === vm.id) disks[disk.id] = { kind: 'directory', path: diskDir(this.root, disk.id) };
     this.machine.writeMetaData(vm, disks);
   }
 
@@ -411,25 +472,37 @@ export class LocalIaasDriver implements IaasDriver {
     this.publishDisks(vm);
     const store = join(vmLayout(this.root, vmId).fs, 'var', 'lib', 'slipway', 'store');
     const link = await lstat(store).catch(() => undefined);
-    if (link?.isSymbolicLink() && (await readlink(store)) === diskDir(this.root, diskId)) await unlink(store).catch(() => undefined);
+    if (link?.isSymbolicLink() && (await readlink(store)) === diskDir(this.root, diskId))
+      await unlink(store).catch(() => undefined);
   }
 
   private addressFor(requested: string, live: VmRecord[]): string {
     const inUse = new Set(live.map((v) => v.ip));
     if (this.networks?.holds(requested)) {
       if (inUse.has(requested)) {
-        throw localError('Conflict', `address ${requested} is in use by another local VM`, 'Give each VM its own address (the network driver allocates them).');
+        throw localError(
+          'Conflict',
+          `address ${requested} is in use by another local VM`,
+          'Give each VM its own address (the network driver allocates them).',
+        );
       }
       return requested;
     }
     if (this.config.network_namespaces === 'on' && this.networks) {
       // The control plane knows a VM by the address it asked for: a VM answering at another one would be lost.
-      throw localError('VmCreationFailed', `address ${requested} is not in the local driver's network_subnet ${this.networks.subnet}`,
-        `With network_namespaces: on, give this target's range in the network driver the same CIDR (${this.networks.subnet}).`);
+      throw localError(
+        'VmCreationFailed',
+        `address ${requested} is not in the local driver's network_subnet ${this.networks.subnet}`,
+        `With network_namespaces: on, give this target's range in the network driver the same CIDR (${this.networks.subnet}).`,
+      );
     }
     if (isLoopback(requested)) {
       if (inUse.has(requested)) {
-        throw localError('Conflict', `address ${requested} is in use by another local VM`, 'Give each VM its own address (the network driver allocates them).');
+        throw localError(
+          'Conflict',
+          `address ${requested} is in use by another local VM`,
+          'Give each VM its own address (the network driver allocates them).',
+        );
       }
       return requested;
     }
@@ -439,8 +512,15 @@ export class LocalIaasDriver implements IaasDriver {
 
   private async inventoryView(): Promise<CloudInventory> {
     return {
-      vms: Object.values(this.vms).filter((v) => v.state !== 'terminated').map((v) => ({ vmId: v.id, metadata: { ...v.metadata }, state: v.state })),
-      disks: Object.values(this.disks).map((d) => ({ diskId: d.id, vmId: d.attachedTo ?? undefined, metadata: { ...d.metadata }, sizeMb: d.sizeMb })),
+      vms: Object.values(this.vms)
+        .filter((v) => v.state !== 'terminated')
+        .map((v) => ({ vmId: v.id, metadata: { ...v.metadata }, state: v.state })),
+      disks: Object.values(this.disks).map((d) => ({
+        diskId: d.id,
+        vmId: d.attachedTo ?? undefined,
+        metadata: { ...d.metadata },
+        sizeMb: d.sizeMb,
+      })),
     };
   }
 

@@ -20,10 +20,19 @@ export function hostError(verb: string, error: unknown): SlipwayError {
   switch (code) {
     case 'EAGAIN':
       return new SlipwayError('RateLimited', message, { ...options, retryAfterMs: 50 });
-    case 'EIO': case 'EBUSY': case 'EMFILE': case 'ENFILE': case 'ENOMEM': case 'EINTR':
+    case 'EIO':
+    case 'EBUSY':
+    case 'EMFILE':
+    case 'ENFILE':
+    case 'ENOMEM':
+    case 'EINTR':
       return new SlipwayError('Retryable', message, options);
-    case 'ENOSPC': case 'EDQUOT':
-      return new SlipwayError('QuotaExceeded', message, { ...options, hint: 'Free space on the disk that holds the local driver\'s root.' });
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new SlipwayError('QuotaExceeded', message, {
+        ...options,
+        hint: "Free space on the disk that holds the local driver's root.",
+      });
     default:
       return new SlipwayError(permanentCode(verb), message, options);
   }

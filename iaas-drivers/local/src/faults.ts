@@ -28,7 +28,8 @@ export class HostFaults {
       this.cached = undefined;
       return {};
     }
-    if (this.cached && this.cached.mtimeMs === stat.mtimeMs && this.cached.size === stat.size) return this.cached.faults;
+    if (this.cached && this.cached.mtimeMs === stat.mtimeMs && this.cached.size === stat.size)
+      return this.cached.faults;
     let faults: FaultFile = {};
     try {
       faults = JSON.parse(readFileSync(this.file, 'utf8')) as FaultFile;
@@ -58,8 +59,12 @@ export class HostFaults {
 
   /** The errno-shaped error a fault stands for. */
   static errorOf(verb: string, kind: HostFaultKind, message?: string): NodeJS.ErrnoException {
-    const [code, text] = kind === 'throttle' ? ['EAGAIN', 'resource temporarily unavailable (too many processes)']
-      : kind === 'server' ? ['EIO', 'input/output error'] : ['EINVAL', message ?? 'invalid argument'];
+    const [code, text] =
+      kind === 'throttle'
+        ? ['EAGAIN', 'resource temporarily unavailable (too many processes)']
+        : kind === 'server'
+          ? ['EIO', 'input/output error']
+          : ['EINVAL', message ?? 'invalid argument'];
     const error = new Error(`${text} [injected into ${verb}]`) as NodeJS.ErrnoException;
     error.code = code;
     return error;

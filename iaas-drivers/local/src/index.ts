@@ -29,7 +29,12 @@ async function vmNetworks(root: string, config: LocalConfig, logger: Logger): Pr
   if (mode === 'off') return undefined;
   const support = await namespaceSupport();
   if (!support.available) {
-    if (mode === 'on') throw localError('InvalidConfig', `network_namespaces is on, but ${support.reason}`, 'Run Slipway as root on Linux with iproute2, or set network_namespaces: auto or off.');
+    if (mode === 'on')
+      throw localError(
+        'InvalidConfig',
+        `network_namespaces is on, but ${support.reason}`,
+        'Run Slipway as root on Linux with iproute2, or set network_namespaces: auto or off.',
+      );
     logger.info('local VMs use loopback addresses: no network namespaces here', { reason: support.reason });
     return undefined;
   }
@@ -46,14 +51,29 @@ export default definePlugin({
     for (const dir of ['vms', 'disks', 'snapshots']) mkdirSync(join(root, dir), { recursive: true, mode: 0o700 });
     const main = config.agent_main ?? defaultAgentMain();
     if (!existsSync(main)) {
-      throw localError('InvalidConfig', `the agent program ${main} does not exist`, 'Build it (npm run build, or npx tsc -b core/agent), or set agent_main.');
+      throw localError(
+        'InvalidConfig',
+        `the agent program ${main} does not exist`,
+        'Build it (npm run build, or npx tsc -b core/agent), or set agent_main.',
+      );
     }
     const machine = new LocalMachine(root, {
-      node: config.node_path ?? process.execPath, main, binDirs: (config.bin_dirs ?? []).map((d) => resolve(d)), logLevel: config.agent_log_level ?? 'info',
+      node: config.node_path ?? process.execPath,
+      main,
+      binDirs: (config.bin_dirs ?? []).map((d) => resolve(d)),
+      logLevel: config.agent_log_level ?? 'info',
     });
     const logger = host.logger.child({ plugin: '@slipway/iaas-local' });
     const networks = await vmNetworks(root, config, logger);
-    const driver = new LocalIaasDriver(root, new Inventory(join(root, 'state.json')), machine, new HostFaults(join(root, 'faults.json')), Object.freeze({ ...config }), logger, networks);
+    const driver = new LocalIaasDriver(
+      root,
+      new Inventory(join(root, 'state.json')),
+      machine,
+      new HostFaults(join(root, 'faults.json')),
+      Object.freeze({ ...config }),
+      logger,
+      networks,
+    );
     await driver.adopt();
     return driver;
   },

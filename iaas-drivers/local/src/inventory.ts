@@ -44,7 +44,14 @@ export class Inventory {
 
   constructor(private readonly file: string) {
     this.data = existsSync(file)
-      ? { stemcells: {}, vms: {}, disks: {}, snapshots: {}, requests: {}, ...(JSON.parse(readFileSync(file, 'utf8')) as Partial<InventoryData>) }
+      ? {
+          stemcells: {},
+          vms: {},
+          disks: {},
+          snapshots: {},
+          requests: {},
+          ...(JSON.parse(readFileSync(file, 'utf8')) as Partial<InventoryData>),
+        }
       : { stemcells: {}, vms: {}, disks: {}, snapshots: {}, requests: {} };
   }
 

@@ -20,9 +20,18 @@ export function rootDigest(root: string): string {
 }
 
 /** The files of one VM: its directory is its ephemeral disk, `fs/` the root its agent writes under. */
-export function vmLayout(root: string, vmId: string): { dir: string; fs: string; userData: string; metaData: string; console: string } {
+export function vmLayout(
+  root: string,
+  vmId: string,
+): { dir: string; fs: string; userData: string; metaData: string; console: string } {
   const dir = join(root, 'vms', vmId);
-  return { dir, fs: join(dir, 'fs'), userData: join(dir, 'user-data.json'), metaData: join(dir, 'meta-data.json'), console: join(dir, 'console.log') };
+  return {
+    dir,
+    fs: join(dir, 'fs'),
+    userData: join(dir, 'user-data.json'),
+    metaData: join(dir, 'meta-data.json'),
+    console: join(dir, 'console.log'),
+  };
 }
 
 export function diskDir(root: string, diskId: string): string {
@@ -42,7 +51,8 @@ export interface AgentLaunch {
  * (Restart=always). It leads the VM's session; the agent runs in its process group, the agent's job
  * processes each in a session of their own.
  */
-const INIT_SCRIPT = 'while :; do "$@"; echo "slipway-vm-init: agent exited with $?; restarting in 1 s" >&2; sleep 1; done';
+const INIT_SCRIPT =
+  'while :; do "$@"; echo "slipway-vm-init: agent exited with $?; restarting in 1 s" >&2; sleep 1; done';
 
 /**
  * The host side of local VMs: boots a VM's process tree (init, agent, jobs) and ends it. Processes are
@@ -50,7 +60,10 @@ const INIT_SCRIPT = 'while :; do "$@"; echo "slipway-vm-init: agent exited with 
  * started it is gone or a process was reparented.
  */
 export class LocalMachine {
-  constructor(private readonly root: string, private readonly agent: AgentLaunch) {}
+  constructor(
+    private readonly root: string,
+    private readonly agent: AgentLaunch,
+  ) {}
 
   /** Writes the VM's user data (the settings, 0600) and meta-data. */
   prepare(vm: VmRecord, env: AgentSettings): void {
@@ -62,7 +75,11 @@ export class LocalMachine {
 
   /** What the VM's agent reads on every look: its id, its real address, where its attached disks are. */
   writeMetaData(vm: VmRecord, disks: Record<string, DiskLocation>): void {
-    writeAtomic(vmLayout(this.root, vm.id).metaData, JSON.stringify({ instanceId: vm.id, network: { ip: vm.ip }, disks }), 0o644);
+    writeAtomic(
+      vmLayout(this.root, vm.id).metaData,
+      JSON.stringify({ instanceId: vm.id, network: { ip: vm.ip }, disks }),
+      0o644,
+    );
   }
 
   /**
@@ -70,22 +87,34 @@ export class LocalMachine {
    * namespace runs in it (`ip netns exec` execs, so the pid is the init's), with `relay` (the VM's end of its
    * way to the control plane) started beside it.
    */
-  async boot(vm: VmRecord, network?: { namespace: string; relay?: string[] }): Promise<{ pid: number; startTime: number }> {
+  async boot(
+    vm: VmRecord,
+    network?: { namespace: string; relay?: string[] },
+  ): Promise<{ pid: number; startTime: number }> {
     const layout = vmLayout(this.root, vm.id);
     const agentArgs = [
       this.agent.main,
-      '--metadata', `file:${layout.userData},${layout.metaData}`,
-      '--root', layout.fs,
-      '--log-level', this.agent.logLevel,
+      '--metadata',
+      `file:${layout.userData},${layout.metaData}`,
+      '--root',
+      layout.fs,
+      '--log-level',
+      this.agent.logLevel,
       ...this.agent.binDirs.flatMap((dir) => ['--bin-dir', dir]),
       // Without a namespace the VM's stack is the host's: its routes are not the agent's to change.
       ...(network ? [] : ['--no-pod-routes']),
     ];
     const console = openSync(layout.console, 'a', 0o640);
-    const inNamespace = (argv: string[]): [string, string[]] => network ? ['ip', ['netns', 'exec', network.namespace, ...argv]] : [argv[0]!, argv.slice(1)];
+    const inNamespace = (argv: string[]): [string, string[]] =>
+      network ? ['ip', ['netns', 'exec', network.namespace, ...argv]] : [argv[0]!, argv.slice(1)];
     const start = async (argv: string[]): Promise<number> => {
       const [command, args] = inNamespace(argv);
-      const child = spawn(command, args, { cwd: layout.fs, detached: true, stdio: ['ignore', console, console], env: vmEnvironment(vmMarker(this.root, vm.id)) });
+      const child = spawn(command, args, {
+        cwd: layout.fs,
+        detached: true,
+        stdio: ['ignore', console, console],
+        env: vmEnvironment(vmMarker(this.root, vm.id)),
+      });
       await new Promise<void>((ok, fail) => {
         child.once('spawn', ok);
         child.once('error', fail);
@@ -123,7 +152,11 @@ export class LocalMachine {
  * Ends a VM's process tree: the init and agent first (so nothing restarts), then SIGTERM to every job
  * process group, SIGKILL to what is left after `graceMs`. Returns the pids it found.
  */
-export async function killVmTree(root: string, vm: Pick<VmRecord, 'id' | 'initPid' | 'initStartTime'>, graceMs: number): Promise<number[]> {
+export async function killVmTree(
+  root: string,
+  vm: Pick<VmRecord, 'id' | 'initPid' | 'initStartTime'>,
+  graceMs: number,
+): Promise<number[]> {
   const marker = vmMarker(root, vm.id);
   const seen = new Set<number>(pidsWithEnv(VM_MARKER, marker));
   if (vm.initPid !== undefined && isSameProcess(vm.initPid, vm.initStartTime ?? -1)) signalGroup(vm.initPid, 'SIGKILL');

@@ -27,9 +27,19 @@ export class VmNetworks {
   private bridgeReady = false;
   private readonly relays = new Map<string, { server: Server; socket: string; connections: Set<Socket> }>();
 
-  constructor(private readonly root: string, readonly subnet: string, private readonly logger: Logger, private readonly run: CommandRunner = execCommand) {
+  constructor(
+    private readonly root: string,
+    readonly subnet: string,
+    private readonly logger: Logger,
+    private readonly run: CommandRunner = execCommand,
+  ) {
     const parsed = parseCidr(subnet);
-    if (!parsed || parsed.bits > 29) throw localError('InvalidConfig', `network_subnet ${JSON.stringify(subnet)} is not an IPv4 CIDR of /29 or larger`, 'Set network_subnet to a private range such as 10.253.0.0/24.');
+    if (!parsed || parsed.bits > 29)
+      throw localError(
+        'InvalidConfig',
+        `network_subnet ${JSON.stringify(subnet)} is not an IPv4 CIDR of /29 or larger`,
+        'Set network_subnet to a private range such as 10.253.0.0/24.',
+      );
     this.prefix = parsed.bits;
     this.base = parsed.base;
     this.bridge = `slwb${rootDigest(root).slice(0, 11)}`;
@@ -55,7 +65,11 @@ export class VmNetworks {
       const ip = toIp(this.base + offset);
       if (!inUse.has(ip)) return ip;
     }
-    throw localError('CapacityExhausted', `no free address left in network_subnet ${this.subnet}`, 'Widen network_subnet in the local driver config, or delete VMs.');
+    throw localError(
+      'CapacityExhausted',
+      `no free address left in network_subnet ${this.subnet}`,
+      'Widen network_subnet in the local driver config, or delete VMs.',
+    );
   }
 
   /** Makes the bridge with the host's address (idempotent); refuses a subnet another interface of the host routes. */
@@ -63,9 +77,15 @@ export class VmNetworks {
     // Once made by this driver, it stays until removeBridge: no need to ask again for every VM.
     if (this.bridgeReady && (await this.run('ip', ['link', 'show', 'dev', this.bridge])).code === 0) return;
     if ((await this.run('ip', ['link', 'show', 'dev', this.bridge])).code !== 0) {
-      const routed = JSON.parse((await this.ip(['-4', '-j', 'route', 'show', 'table', 'main', 'exact', this.subnet])).trim() || '[]') as Array<{ dev?: string }>;
+      const routed = JSON.parse(
+        (await this.ip(['-4', '-j', 'route', 'show', 'table', 'main', 'exact', this.subnet])).trim() || '[]',
+      ) as Array<{ dev?: string }>;
       if (routed.some((r) => r.dev && r.dev !== this.bridge)) {
-        throw localError('Conflict', `network_subnet ${this.subnet} is already routed on this machine (dev ${routed[0]!.dev})`, 'Pick another network_subnet for the local driver (and the same range for its network).');
+        throw localError(
+          'Conflict',
+          `network_subnet ${this.subnet} is already routed on this machine (dev ${routed[0]!.dev})`,
+          'Pick another network_subnet for the local driver (and the same range for its network).',
+        );
       }
       await this.ip(['link', 'add', this.bridge, 'type', 'bridge']);
     }
@@ -86,7 +106,15 @@ export class VmNetworks {
     }
     // Batches: one `ip` process for each side instead of one for each change (each spawn costs ~100 ms here).
     await this.batch([], [`link set ${hostSide} master ${this.bridge}`, `link set ${hostSide} up`]);
-    await this.batch(['-n', ns], ['link set lo up', `addr replace ${ip}/${this.prefix} dev eth0`, 'link set eth0 up', `route replace default via ${this.hostAddress}`]);
+    await this.batch(
+      ['-n', ns],
+      [
+        'link set lo up',
+        `addr replace ${ip}/${this.prefix} dev eth0`,
+        'link set eth0 up',
+        `route replace default via ${this.hostAddress}`,
+      ],
+    );
   }
 
   /** Removes a VM's namespace; its veth pair goes with it. Idempotent. */
@@ -100,7 +128,8 @@ export class VmNetworks {
   /** Removes the bridge (every VM detached first). Idempotent. */
   async removeBridge(): Promise<void> {
     this.bridgeReady = false;
-    if ((await this.run('ip', ['link', 'show', 'dev', this.bridge])).code === 0) await this.run('ip', ['link', 'del', this.bridge]);
+    if ((await this.run('ip', ['link', 'show', 'dev', this.bridge])).code === 0)
+      await this.run('ip', ['link', 'del', this.bridge]);
   }
 
   /**
@@ -117,7 +146,12 @@ export class VmNetworks {
       connections.add(client);
       connections.add(upstream);
       client.pipe(upstream).pipe(client);
-      const end = () => { client.destroy(); upstream.destroy(); connections.delete(client); connections.delete(upstream); };
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+        connections.delete(client);
+        connections.delete(upstream);
+      };
       client.on('error', end).on('close', end);
       upstream.on('error', end).on('close', end);
     });
@@ -159,7 +193,12 @@ export class VmNetworks {
 
   private async ip(args: string[]): Promise<string> {
     const { code, stdout, stderr } = await this.run('ip', args);
-    if (code !== 0) throw localError('VmCreationFailed', `ip ${args.join(' ')}: ${stderr.trim() || `exit code ${code}`}`, 'Check that this machine allows network namespaces (root, iproute2), or set network_namespaces: off.');
+    if (code !== 0)
+      throw localError(
+        'VmCreationFailed',
+        `ip ${args.join(' ')}: ${stderr.trim() || `exit code ${code}`}`,
+        'Check that this machine allows network namespaces (root, iproute2), or set network_namespaces: off.',
+      );
     return stdout;
   }
 }
@@ -175,12 +214,15 @@ export function innerRelayArgs(listen: { host: string; port: number }, socket: s
 }
 
 /** Whether this machine can give VMs namespaces: root, and `ip netns add` works (checked once, by doing it). */
-export async function namespaceSupport(run: CommandRunner = execCommand): Promise<{ available: boolean; reason?: string }> {
+export async function namespaceSupport(
+  run: CommandRunner = execCommand,
+): Promise<{ available: boolean; reason?: string }> {
   if (process.platform !== 'linux') return { available: false, reason: 'network namespaces are Linux only' };
   if (process.getuid?.() !== 0) return { available: false, reason: 'network namespaces need root' };
   const probe = `slipway-probe-${process.pid}-${randomBytes(3).toString('hex')}`;
   const added = await run('ip', ['netns', 'add', probe]);
-  if (added.code !== 0) return { available: false, reason: `ip netns add failed: ${added.stderr.trim() || `exit code ${added.code}`}` };
+  if (added.code !== 0)
+    return { available: false, reason: `ip netns add failed: ${added.stderr.trim() || `exit code ${added.code}`}` };
   await run('ip', ['netns', 'del', probe]);
   return { available: true };
 }
@@ -201,5 +243,10 @@ function toInt(ip: string): number | undefined {
 }
 
 function toIp(value: number): string {
-  return [Math.floor(value / 2 ** 24) % 256, Math.floor(value / 65536) % 256, Math.floor(value / 256) % 256, value % 256].join('.');
+  return [
+    Math.floor(value / 2 ** 24) % 256,
+    Math.floor(value / 65536) % 256,
+    Math.floor(value / 256) % 256,
+    value % 256,
+  ].join('.');
 }

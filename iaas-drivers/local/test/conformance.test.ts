@@ -4,7 +4,10 @@ import plugin from '../src/index.js';
 import { startFake } from '../fake/index.js';
 import { ensureBuilt } from './support.js';
 
-const packageJson = createRequire(import.meta.url)('../package.json') as { name: string; slipway: { kind: string; contract: string } };
+const packageJson = createRequire(import.meta.url)('../package.json') as {
+  name: string;
+  slipway: { kind: string; contract: string };
+};
 
 const options: IaasConformanceOptions = {
   plugin,

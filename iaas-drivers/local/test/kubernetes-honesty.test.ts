@@ -18,7 +18,8 @@ const KUBECTL_ERROR = [
 
 const DRAIN_TIMEOUT_S = 5;
 
-const onPath = (binary: string) => (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, binary)));
+const onPath = (binary: string) =>
+  (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, binary)));
 const haveApiServer = onPath('kube-apiserver');
 
 /**
@@ -39,13 +40,28 @@ describe('honest cluster state and drains that report, on real agents', () => {
   beforeAll(async () => {
     ensureBuilt(['iaas-drivers/local']);
     bin = mkdtempSync(join(tmpdir(), 'slipway-fake-kubectl-'));
-    writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\necho "$@" >> "${join(bin, 'calls')}"\ncat >&2 <<'EOF'\n${KUBECTL_ERROR}\nEOF\nexit 1\n`);
+    writeFileSync(
+      join(bin, 'kubectl'),
+      `#!/bin/sh\necho "$@" >> "${join(bin, 'calls')}"\ncat >&2 <<'EOF'\n${KUBECTL_ERROR}\nEOF\nexit 1\n`,
+    );
     chmodSync(join(bin, 'kubectl'), 0o755);
-    cp = await startLocalControlPlane({ masters: 1, workers: 1, binDirs: [bin], heartbeatSeconds: 0.5, update: { drain_timeout_seconds: DRAIN_TIMEOUT_S },
-      extraPlans: [{
-        name: 'local-api', iaas: 'local', master_instances: 1, worker_instances: 1, max_worker_instances: 2,
-        master_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 }, worker_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 },
-      }],
+    cp = await startLocalControlPlane({
+      masters: 1,
+      workers: 1,
+      binDirs: [bin],
+      heartbeatSeconds: 0.5,
+      update: { drain_timeout_seconds: DRAIN_TIMEOUT_S },
+      extraPlans: [
+        {
+          name: 'local-api',
+          iaas: 'local',
+          master_instances: 1,
+          worker_instances: 1,
+          max_worker_instances: 2,
+          master_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 },
+          worker_vm: { cpu: 1, memory_mb: 512, ephemeral_disk_mb: 1024 },
+        },
+      ],
     });
   }, 120_000);
 
@@ -55,32 +71,45 @@ describe('honest cluster state and drains that report, on real agents', () => {
     rmSync(bin, { recursive: true, force: true });
   }, 60_000);
 
-  it.skipIf(haveApiServer)('a create whose kube-* binaries are missing fails naming each missing binary and where the agent looked; the smoke test checks nothing and says why', async () => {
-    const failure = await cp.createCluster('nobins', { plan: 'local-api', timeoutMs: 120_000 }).then(() => undefined, (e: Error) => e);
-    expect(failure, 'the create must not succeed').toBeInstanceOf(Error);
-    expect(failure!.message).toContain('ended error');
-    expect(failure!.message).toMatch(/the Kubernetes jobs of cluster nobins cannot run: .*kube-apiserver on master\/0: binary kube-apiserver \(kubernetes 1\.31\.4\) not found in /);
-    expect(failure!.message).toContain('or on PATH');
-    expect(failure!.message).toContain('require_api: false');
+  it.skipIf(haveApiServer)(
+    'a create whose kube-* binaries are missing fails naming each missing binary and where the agent looked; the smoke test checks nothing and says why',
+    async () => {
+      const failure = await cp.createCluster('nobins', { plan: 'local-api', timeoutMs: 120_000 }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(failure, 'the create must not succeed').toBeInstanceOf(Error);
+      expect(failure!.message).toContain('ended error');
+      expect(failure!.message).toMatch(
+        /the Kubernetes jobs of cluster nobins cannot run: .*kube-apiserver on master\/0: binary kube-apiserver \(kubernetes 1\.31\.4\) not found in /,
+      );
+      expect(failure!.message).toContain('or on PATH');
+      expect(failure!.message).toContain('require_api: false');
 
-    const view = await cp.services.clusters.get(cp.admin, 'nobins');
-    expect(view.last_action_state).toBe('failed');
-    expect(view.kubernetes).toEqual({ require_api: true });
+      const view = await cp.services.clusters.get(cp.admin, 'nobins');
+      expect(view.last_action_state).toBe('failed');
+      expect(view.kubernetes).toEqual({ require_api: true });
 
-    const report = await cp.services.clusters.smokeTest(cp.admin, 'nobins');
-    expect(report.passed).toBe(false);
-    expect(report.checks.every((c: { state: string }) => c.state === 'not-checked')).toBe(true);
-    expect(report.checks[0].detail).toMatch(/^no Kubernetes API to ask: Kubernetes jobs cannot run: .*kube-apiserver on master\/0: binary kube-apiserver/);
-  }, 150_000);
+      const report = await cp.services.clusters.smokeTest(cp.admin, 'nobins');
+      expect(report.passed).toBe(false);
+      expect(report.checks.every((c: { state: string }) => c.state === 'not-checked')).toBe(true);
+      expect(report.checks[0].detail).toMatch(
+        /^no Kubernetes API to ask: Kubernetes jobs cannot run: .*kube-apiserver on master\/0: binary kube-apiserver/,
+      );
+    },
+    150_000,
+  );
 
-  it('reports each failed attempt with kubectl\'s message, drains as system:slipway:drainer, and fails the resize after drain_timeout_seconds', async () => {
+  it("reports each failed attempt with kubectl's message, drains as system:slipway:drainer, and fails the resize after drain_timeout_seconds", async () => {
     await cp.createCluster('drainy', { workers: 2, timeoutMs: 120_000 });
     const started = Date.now();
     const view = await cp.services.clusters.resize(cp.admin, 'drainy', 1);
     const task = await waitForEnd(cp, view.task_id);
     const elapsed = (Date.now() - started) / 1000;
     expect(task.state).toBe('error');
-    expect(task.error.message).toContain(`drain did not finish within ${DRAIN_TIMEOUT_S} s (plan local update.drain_timeout_seconds): worker/1: attempt`);
+    expect(task.error.message).toContain(
+      `drain did not finish within ${DRAIN_TIMEOUT_S} s (plan local update.drain_timeout_seconds): worker/1: attempt`,
+    );
     expect(task.error.message).toContain('global timeout reached: 5m0s, continuing command...');
     expect(task.error.hint).toContain('update.force: true in plan local');
     expect(task.error.hint).not.toContain('--force-drain flag ');
@@ -88,21 +117,31 @@ describe('honest cluster state and drains that report, on real agents', () => {
     expect(elapsed).toBeLessThan(DRAIN_TIMEOUT_S + 20);
 
     const log = task.log.map((l: { message: string }) => l.message).join('\n');
-    expect(log).toMatch(/drain of worker\/1 failed \(attempt 1\): drain of kubelet failed: .*Cannot evict pod as it would violate the pod's disruption budget/s);
+    expect(log).toMatch(
+      /drain of worker\/1 failed \(attempt 1\): drain of kubelet failed: .*Cannot evict pod as it would violate the pod's disruption budget/s,
+    );
     expect(log).toMatch(/drain of worker\/1 failed \(attempt 2\)/);
 
     // kubectl ran with the drainer's kubeconfig: its certificate is the drainer's, signed by the cluster CA.
     // (The masters' CoreDNS hook runs this kubectl too: the drain is the call that says `drain`.)
-    const call = readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n').find((line) => / drain /.test(line))!;
+    const call = readFileSync(join(bin, 'calls'), 'utf8')
+      .trim()
+      .split('\n')
+      .find((line) => / drain /.test(line))!;
     const kubeconfigPath = /--kubeconfig=(\S+)/.exec(call)![1]!;
     expect(kubeconfigPath).toMatch(/drainer\.kubeconfig$/);
     expect(call).toContain('drain worker-1 --ignore-daemonsets');
     // The agent writes config files as JSON (a subset of YAML).
-    const kubeconfig = JSON.parse(readFileSync(kubeconfigPath, 'utf8')) as { clusters: Array<{ cluster: Record<string, string> }>; users: Array<{ name: string; user: Record<string, string> }> };
+    const kubeconfig = JSON.parse(readFileSync(kubeconfigPath, 'utf8')) as {
+      clusters: Array<{ cluster: Record<string, string> }>;
+      users: Array<{ name: string; user: Record<string, string> }>;
+    };
     const certFile = kubeconfig.users[0]!.user['client-certificate']!;
     const caFile = kubeconfig.clusters[0]!.cluster['certificate-authority']!;
     expect(kubeconfig.users[0]!.name).toBe('system:slipway:drainer');
-    expect(execFileSync('openssl', ['x509', '-noout', '-subject', '-in', certFile], { encoding: 'utf8' })).toMatch(/CN ?= ?system:slipway:drainer/);
+    expect(execFileSync('openssl', ['x509', '-noout', '-subject', '-in', certFile], { encoding: 'utf8' })).toMatch(
+      /CN ?= ?system:slipway:drainer/,
+    );
     expect(execFileSync('openssl', ['verify', '-CAfile', caFile, certFile], { encoding: 'utf8' })).toContain(': OK');
   }, 180_000);
 });

@@ -13,7 +13,11 @@ import { join } from 'node:path';
 const run = promisify(execFile);
 const support = await namespaceSupport();
 const PING = ['/usr/bin/ping', '/bin/ping'].find((p) => existsSync(p));
-const skipReason = !support.available ? support.reason : !PING ? 'ping is not installed (apt-get install iputils-ping)' : undefined;
+const skipReason = !support.available
+  ? support.reason
+  : !PING
+    ? 'ping is not installed (apt-get install iputils-ping)'
+    : undefined;
 
 const ip = (...args: string[]) => run('ip', args);
 /** One ping from `source` inside `namespace`: true when the echo came back. */
@@ -51,7 +55,9 @@ describe.skipIf(skipReason)(`a pod network across local VMs${skipReason ? ` (ski
   beforeAll(async () => {
     ensureBuilt(['iaas-drivers/local']);
     cp = await startLocalControlPlane({
-      masters: 1, workers: 1, heartbeatSeconds: 1,
+      masters: 1,
+      workers: 1,
+      heartbeatSeconds: 1,
       local: { network_namespaces: 'on', network_subnet: subnet },
       cidr: subnet,
     });
@@ -66,19 +72,28 @@ describe.skipIf(skipReason)(`a pod network across local VMs${skipReason ? ` (ski
       // Whatever the outcome, nothing of this run stays on the host: its namespaces, veths and bridge.
       if (networks) {
         const prefix = networks.namespaceOf('');
-        for (const name of existsSync('/run/netns') ? readdirSync('/run/netns') : []) if (name.startsWith(prefix)) await ip('netns', 'del', name).catch(() => undefined);
+        for (const name of existsSync('/run/netns') ? readdirSync('/run/netns') : [])
+          if (name.startsWith(prefix)) await ip('netns', 'del', name).catch(() => undefined);
         await networks.removeBridge();
         const left = (await ip('-o', 'link', 'show')).stdout.split('\n').filter((l) => l.includes(networks!.bridge));
         expect(left, 'the bridge and its veths are gone').toEqual([]);
-        const namespaces = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith(prefix)) : [];
+        const namespaces = existsSync('/run/netns')
+          ? readdirSync('/run/netns').filter((n) => n.startsWith(prefix))
+          : [];
         expect(namespaces, 'the namespaces are gone').toEqual([]);
       }
     }
   }, 60_000);
 
-  it('routes a pod on one VM to a pod on another through the agents\' host routes, and the agent restores a deleted route', async () => {
+  it("routes a pod on one VM to a pod on another through the agents' host routes, and the agent restores a deleted route", async () => {
     const created = await cp.createCluster('pods', { workers: 1 });
-    const instances = (await cp.instances(created.uuid)) as Array<{ group_name: string; idx: number; ip: string; vm_cid: string; pod_cidr: string }>;
+    const instances = (await cp.instances(created.uuid)) as Array<{
+      group_name: string;
+      idx: number;
+      ip: string;
+      vm_cid: string;
+      pod_cidr: string;
+    }>;
     expect(instances).toHaveLength(2);
     const inventory = readInventory(join(cp.root, 'state.json'));
     const [a, b] = instances.map((i) => {
@@ -87,7 +102,7 @@ describe.skipIf(skipReason)(`a pod network across local VMs${skipReason ? ` (ski
       expect(vm.ip).toBe(i.ip);
       // The pod's address: the first of the node's pod CIDR, on a bridge as a CNI bridge would hold it.
       return { ...i, ns: vm.namespace!, pod: i.pod_cidr.replace(/0\/24$/, '1') };
-    }) as [typeof instances[0] & { ns: string; pod: string }, typeof instances[0] & { ns: string; pod: string }];
+    }) as [(typeof instances)[0] & { ns: string; pod: string }, (typeof instances)[0] & { ns: string; pod: string }];
     expect(a.pod_cidr).not.toBe(b.pod_cidr);
     for (const node of [a, b]) {
       await ip('-n', node.ns, 'link', 'add', 'pods0', 'type', 'bridge');
@@ -96,7 +111,9 @@ describe.skipIf(skipReason)(`a pod network across local VMs${skipReason ? ` (ski
     }
 
     const routeTo = async (node: typeof a, cidr: string) => {
-      const routes = JSON.parse((await ip('-n', node.ns, '-4', '-j', 'route', 'show', 'proto', String(POD_ROUTE_PROTOCOL))).stdout || '[]') as Array<{ dst: string; gateway?: string }>;
+      const routes = JSON.parse(
+        (await ip('-n', node.ns, '-4', '-j', 'route', 'show', 'proto', String(POD_ROUTE_PROTOCOL))).stdout || '[]',
+      ) as Array<{ dst: string; gateway?: string }>;
       return routes.find((r) => r.dst === cidr);
     };
     // Each agent routes the other node's pod CIDR via that node's address.

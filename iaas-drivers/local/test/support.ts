@@ -13,7 +13,11 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export function ensureBuilt(projects: string[] = ['core/agent']): void {
   const stale = projects.some((project) => newest(join(REPO, project)) > builtAt(join(REPO, project)));
   if (!stale && existsSync(join(REPO, 'core/agent/dist/main.js'))) return;
-  execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-b', ...projects], { cwd: REPO, stdio: 'inherit', timeout: 300_000 });
+  execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-b', ...projects], {
+    cwd: REPO,
+    stdio: 'inherit',
+    timeout: 300_000,
+  });
 }
 
 export function repoPath(...parts: string[]): string {

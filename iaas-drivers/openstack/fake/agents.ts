@@ -20,7 +20,9 @@ export class VmAgents {
 
   boot(serverId: string): void {
     if (!this.enabled || this.agents.has(serverId)) return;
-    const booting = bootSimulatedAgent(new OpenStackMetadataService(this.metadataUrl(serverId)), { credentials: this.credentialsOf(serverId) }).catch((error: unknown) => {
+    const booting = bootSimulatedAgent(new OpenStackMetadataService(this.metadataUrl(serverId)), {
+      credentials: this.credentialsOf(serverId),
+    }).catch((error: unknown) => {
       this.bootErrors.set(serverId, error);
       return undefined;
     });
@@ -50,7 +52,7 @@ export class VmAgents {
 
   private credentialsOf(vm: string): MemoryCredentialStore {
     let store = this.credentialStores.get(vm);
-    if (!store) this.credentialStores.set(vm, store = new MemoryCredentialStore());
+    if (!store) this.credentialStores.set(vm, (store = new MemoryCredentialStore()));
     return store;
   }
 

@@ -18,23 +18,57 @@ export class FakeHttpError extends Error {
 
 /** Nova's and Cinder's `_fault_names` table: the JSON key of an error body per status. */
 const FAULT_NAMES: Record<number, string> = {
-  400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound', 405: 'badMethod',
-  409: 'conflictingRequest', 413: 'overLimit', 415: 'badMediaType', 429: 'overLimit', 501: 'notImplemented', 503: 'serviceUnavailable',
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  405: 'badMethod',
+  409: 'conflictingRequest',
+  413: 'overLimit',
+  415: 'badMediaType',
+  429: 'overLimit',
+  501: 'notImplemented',
+  503: 'serviceUnavailable',
 };
 
 const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable',
-  409: 'Conflict', 413: 'Request Entity Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests',
-  500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
 };
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { ...headers, ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : { 'content-length': 0 }) });
+  res.writeHead(status, {
+    ...headers,
+    ...(text
+      ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }
+      : { 'content-length': 0 }),
+  });
   res.end(text);
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -54,7 +88,9 @@ export function sendError(res: ServerResponse, service: FakeService, error: Fake
     case 'volume': {
       const kind = error.kind ?? FAULT_NAMES[error.status] ?? 'computeFault';
       const retryAfter = error.headers['retry-after'];
-      const body = { [kind]: { code: error.status, message: error.message, ...(retryAfter !== undefined ? { retryAfter } : {}) } };
+      const body = {
+        [kind]: { code: error.status, message: error.message, ...(retryAfter !== undefined ? { retryAfter } : {}) },
+      };
       if (service === 'compute') headers['x-compute-request-id'] = requestId;
       sendJson(res, error.status, body, headers);
       return;
@@ -62,7 +98,11 @@ export function sendError(res: ServerResponse, service: FakeService, error: Fake
     case 'image':
     case 'metadata': {
       const html = `<html>\n <head>\n  <title>${error.status} ${reason}</title>\n </head>\n <body>\n  <h1>${error.status} ${reason}</h1>\n  ${escapeHtml(error.message)}<br /><br />\n\n\n\n </body>\n</html>`;
-      res.writeHead(error.status, { ...headers, 'content-type': 'text/html; charset=UTF-8', 'content-length': Buffer.byteLength(html) });
+      res.writeHead(error.status, {
+        ...headers,
+        'content-type': 'text/html; charset=UTF-8',
+        'content-length': Buffer.byteLength(html),
+      });
       res.end(html);
       return;
     }

@@ -83,8 +83,21 @@ export async function startFake(options: FakeOpenStackOptions = {}): Promise<Ope
   let baseUrl = '';
   const metadataUrl = (serverId: string) => `${baseUrl}/metadata/${serverId}`;
   const agents = new VmAgents(metadataUrl, options.bootAgents ?? true);
-  const ctx: FakeContext = { state, scheduler, agents, faults: plan, timings, buildFailures: [], calls: new Map(), baseUrl };
-  const http = await FakeOpenStackServer.start(ctx, [keystoneMount(ctx), novaMount(ctx), cinderMount(ctx), glanceMount(ctx), metadataMount(ctx)], options.port);
+  const ctx: FakeContext = {
+    state,
+    scheduler,
+    agents,
+    faults: plan,
+    timings,
+    buildFailures: [],
+    calls: new Map(),
+    baseUrl,
+  };
+  const http = await FakeOpenStackServer.start(
+    ctx,
+    [keystoneMount(ctx), novaMount(ctx), cinderMount(ctx), glanceMount(ctx), metadataMount(ctx)],
+    options.port,
+  );
   baseUrl = ctx.baseUrl = http.url;
 
   const operationOf = (verb: IaasVerb) => OPERATION_OF_VERB[verb];
@@ -97,7 +110,9 @@ export async function startFake(options: FakeOpenStackOptions = {}): Promise<Ope
       return permanent.message;
     },
     setFaultRates: (rates) => plan.setRates(rates),
-    setLatency: (ms) => { plan.latencyMs = ms; },
+    setLatency: (ms) => {
+      plan.latencyMs = ms;
+    },
     async killVm(vmId) {
       // The hypervisor died and the server was evacuated to nowhere: it is gone, its volumes are free.
       if (!state.servers.has(vmId)) return;
@@ -128,14 +143,26 @@ export async function startFake(options: FakeOpenStackOptions = {}): Promise<Ope
       network_id: FAKE_NETWORK_ID,
       poll_interval_ms: 10,
     },
-    credentials: [{
-      name: FAKE_CREDENTIALS_REF,
-      type: 'json',
-      value: { username: state.user.name, password, user_domain_name: state.user.domain, project_name: state.project.name, project_domain_name: state.project.domain },
-    }],
+    credentials: [
+      {
+        name: FAKE_CREDENTIALS_REF,
+        type: 'json',
+        value: {
+          username: state.user.name,
+          password,
+          user_domain_name: state.user.domain,
+          project_name: state.project.name,
+          project_domain_name: state.project.domain,
+        },
+      },
+    ],
     faults,
     failNext: (operation, error, count = 1) => plan.enqueueInjected(operation, error, count),
-    failNextBuild: (fault = { code: 500, message: 'No valid host was found. There are not enough hosts available.' }) => { ctx.buildFailures.push(fault); },
+    failNextBuild: (
+      fault = { code: 500, message: 'No valid host was found. There are not enough hosts available.' },
+    ) => {
+      ctx.buildFailures.push(fault);
+    },
     revokeTokens: () => state.tokens.clear(),
     calls: (operation) => ctx.calls.get(operation) ?? 0,
     metadataUrl,
@@ -151,8 +178,18 @@ export async function startFake(options: FakeOpenStackOptions = {}): Promise<Ope
 function seedBaseImage(state: FakeCloudState): void {
   const created = now();
   state.images.set(FAKE_BASE_IMAGE_ID, {
-    id: FAKE_BASE_IMAGE_ID, name: 'ubuntu-jammy-slipway-base', status: 'active', diskFormat: 'qcow2', containerFormat: 'bare',
-    visibility: 'public', properties: { os_distro: 'ubuntu', os_version: '22.04' }, size: 2147483648, checksum: 'd41d8cd98f00b204e9800998ecf8427e',
-    hash: null, owner: state.project.id, created, updated: created,
+    id: FAKE_BASE_IMAGE_ID,
+    name: 'ubuntu-jammy-slipway-base',
+    status: 'active',
+    diskFormat: 'qcow2',
+    containerFormat: 'bare',
+    visibility: 'public',
+    properties: { os_distro: 'ubuntu', os_version: '22.04' },
+    size: 2147483648,
+    checksum: 'd41d8cd98f00b204e9800998ecf8427e',
+    hash: null,
+    owner: state.project.id,
+    created,
+    updated: created,
   });
 }

@@ -11,26 +11,54 @@ export function keystoneMount(ctx: FakeContext): ServiceMount {
     prefix: /^\/identity/,
     routes: [
       {
-        method: 'GET', path: /^\/v3\/?$/, operation: 'getVersion', anonymous: true,
-        handle: () => ({ status: 200, body: { version: { id: 'v3.14', status: 'stable', updated: '2020-04-07T00:00:00Z', links: [{ rel: 'self', href: `${ctx.baseUrl}/identity/v3/` }], 'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }] } } }),
+        method: 'GET',
+        path: /^\/v3\/?$/,
+        operation: 'getVersion',
+        anonymous: true,
+        handle: () => ({
+          status: 200,
+          body: {
+            version: {
+              id: 'v3.14',
+              status: 'stable',
+              updated: '2020-04-07T00:00:00Z',
+              links: [{ rel: 'self', href: `${ctx.baseUrl}/identity/v3/` }],
+              'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
+            },
+          },
+        }),
       },
       {
-        method: 'POST', path: /^\/v3\/auth\/tokens$/, operation: 'createToken', anonymous: true,
+        method: 'POST',
+        path: /^\/v3\/auth\/tokens$/,
+        operation: 'createToken',
+        anonymous: true,
         handle: ({ body }) => {
           const { state } = ctx;
           const auth = object(body.auth, 'auth');
           const identity = object(auth.identity, 'auth/identity');
           const methods = identity.methods;
-          if (!Array.isArray(methods) || !methods.includes('password')) throw badRequest("Invalid input for field 'identity/methods': only 'password' is supported here");
+          if (!Array.isArray(methods) || !methods.includes('password'))
+            throw badRequest("Invalid input for field 'identity/methods': only 'password' is supported here");
           const user = object(object(identity.password, 'identity/password').user, 'identity/password/user');
           const password = user.password;
-          if (typeof password !== 'string') throw badRequest("Invalid input for field 'identity/password/user/password': None is not of type 'string'");
+          if (typeof password !== 'string')
+            throw badRequest("Invalid input for field 'identity/password/user/password': None is not of type 'string'");
           const project = object(object(auth.scope, 'auth/scope').project, 'scope/project');
-          const matches = user.name === state.user.name && domainName(user.domain) === state.user.domain && password === state.user.password
-            && project.name === state.project.name && domainName(project.domain) === state.project.domain;
+          const matches =
+            user.name === state.user.name &&
+            domainName(user.domain) === state.user.domain &&
+            password === state.user.password &&
+            project.name === state.project.name &&
+            domainName(project.domain) === state.project.domain;
           if (!matches) throw new FakeHttpError(401, UNAUTHORIZED);
           const issued = Date.now();
-          const token = { value: `gAAAAA${randomBytes(24).toString('base64url')}`, userId: state.user.id, projectId: state.project.id, expiresAt: issued + ctx.timings.tokenTtlMs };
+          const token = {
+            value: `gAAAAA${randomBytes(24).toString('base64url')}`,
+            userId: state.user.id,
+            projectId: state.project.id,
+            expiresAt: issued + ctx.timings.tokenTtlMs,
+          };
           state.tokens.set(token.value, token);
           return {
             status: 201,
@@ -38,13 +66,25 @@ export function keystoneMount(ctx: FakeContext): ServiceMount {
             body: {
               token: {
                 methods: ['password'],
-                user: { domain: { id: 'default', name: state.user.domain }, id: state.user.id, name: state.user.name, password_expires_at: null },
+                user: {
+                  domain: { id: 'default', name: state.user.domain },
+                  id: state.user.id,
+                  name: state.user.name,
+                  password_expires_at: null,
+                },
                 audit_ids: [randomBytes(16).toString('base64url')],
                 expires_at: new Date(token.expiresAt).toISOString().replace('Z', '000Z'),
                 issued_at: new Date(issued).toISOString().replace('Z', '000Z'),
-                project: { domain: { id: 'default', name: state.project.domain }, id: state.project.id, name: state.project.name },
+                project: {
+                  domain: { id: 'default', name: state.project.domain },
+                  id: state.project.id,
+                  name: state.project.name,
+                },
                 is_domain: false,
-                roles: [{ id: '9fe2ff9ee4384b1894a90878d3e92bab', name: 'member' }, { id: 'b2b7f6b5c5e04bd3a5e9f3c1e2d7a001', name: 'reader' }],
+                roles: [
+                  { id: '9fe2ff9ee4384b1894a90878d3e92bab', name: 'member' },
+                  { id: 'b2b7f6b5c5e04bd3a5e9f3c1e2d7a001', name: 'reader' },
+                ],
                 catalog: catalog(ctx),
               },
             },
@@ -52,10 +92,13 @@ export function keystoneMount(ctx: FakeContext): ServiceMount {
         },
       },
       {
-        method: 'DELETE', path: /^\/v3\/auth\/tokens$/, operation: 'revokeToken',
+        method: 'DELETE',
+        path: /^\/v3\/auth\/tokens$/,
+        operation: 'revokeToken',
         handle: ({ req }) => {
           const subject = req.headers['x-subject-token'];
-          if (typeof subject !== 'string' || !ctx.state.tokens.delete(subject)) throw new FakeHttpError(404, 'Could not find token.');
+          if (typeof subject !== 'string' || !ctx.state.tokens.delete(subject))
+            throw new FakeHttpError(404, 'Could not find token.');
           return { status: 204 };
         },
       },
@@ -65,13 +108,28 @@ export function keystoneMount(ctx: FakeContext): ServiceMount {
 
 function catalog(ctx: FakeContext) {
   const base = ctx.baseUrl;
-  const endpoints = (url: string) => ['public', 'internal'].map((iface) => ({
-    id: randomBytes(16).toString('hex'), interface: iface, region_id: 'RegionOne', region: 'RegionOne', url,
-  }));
+  const endpoints = (url: string) =>
+    ['public', 'internal'].map((iface) => ({
+      id: randomBytes(16).toString('hex'),
+      interface: iface,
+      region_id: 'RegionOne',
+      region: 'RegionOne',
+      url,
+    }));
   const volume = `${base}/volume/v3/${ctx.state.project.id}`;
   return [
-    { id: randomBytes(16).toString('hex'), type: 'identity', name: 'keystone', endpoints: endpoints(`${base}/identity`) },
-    { id: randomBytes(16).toString('hex'), type: 'compute', name: 'nova', endpoints: endpoints(`${base}/compute/v2.1`) },
+    {
+      id: randomBytes(16).toString('hex'),
+      type: 'identity',
+      name: 'keystone',
+      endpoints: endpoints(`${base}/identity`),
+    },
+    {
+      id: randomBytes(16).toString('hex'),
+      type: 'compute',
+      name: 'nova',
+      endpoints: endpoints(`${base}/compute/v2.1`),
+    },
     { id: randomBytes(16).toString('hex'), type: 'block-storage', name: 'cinder', endpoints: endpoints(volume) },
     { id: randomBytes(16).toString('hex'), type: 'volumev3', name: 'cinderv3', endpoints: endpoints(volume) },
     { id: randomBytes(16).toString('hex'), type: 'image', name: 'glance', endpoints: endpoints(`${base}/image`) },

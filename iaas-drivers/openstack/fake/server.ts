@@ -9,7 +9,10 @@ const UNAUTHORIZED = 'The request you have made requires authentication.';
 
 /** The fake's one HTTP server: every service under its devstack-style path prefix, on 127.0.0.1. */
 export class FakeOpenStackServer {
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(ctx: FakeContext, mounts: ServiceMount[], port = 0): Promise<FakeOpenStackServer> {
     const server = createServer((req, res) => {
@@ -32,7 +35,12 @@ export class FakeOpenStackServer {
   }
 }
 
-async function dispatch(ctx: FakeContext, mounts: ServiceMount[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function dispatch(
+  ctx: FakeContext,
+  mounts: ServiceMount[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const requestId = `req-${randomUUID()}`;
   const url = new URL(req.url ?? '/', 'http://fake');
   const mount = mounts.find((m) => m.prefix.test(url.pathname));
@@ -54,16 +62,39 @@ async function dispatch(ctx: FakeContext, mounts: ServiceMount[], req: IncomingM
     const token = route.anonymous ? undefined : authenticate(ctx, req);
     if (!route.anonymous && !token) {
       // keystonemiddleware answers for every service, in Keystone's shape.
-      sendError(res, 'identity', new FakeHttpError(401, UNAUTHORIZED, undefined, { 'www-authenticate': `Keystone uri="${ctx.baseUrl}/identity"` }), requestId);
+      sendError(
+        res,
+        'identity',
+        new FakeHttpError(401, UNAUTHORIZED, undefined, {
+          'www-authenticate': `Keystone uri="${ctx.baseUrl}/identity"`,
+        }),
+        requestId,
+      );
       return;
     }
     const negotiated = mount.versions ? negotiate(mount, req) : { version: { major: 0, minor: 0 }, headers: {} };
     const params = [...prefix.slice(1), ...match.slice(1)].map((p) => decodeURIComponent(p));
     if (service === 'volume' && params[0] !== token?.projectId) throw new FakeHttpError(400, 'Malformed request url');
-    const reply = await route.handle({ params, query: url.searchParams, body, req, token, version: negotiated.version });
-    const headers = { ...negotiated.headers, ...reply.headers, 'x-openstack-request-id': requestId, ...(service === 'compute' ? { 'x-compute-request-id': requestId } : {}) };
+    const reply = await route.handle({
+      params,
+      query: url.searchParams,
+      body,
+      req,
+      token,
+      version: negotiated.version,
+    });
+    const headers = {
+      ...negotiated.headers,
+      ...reply.headers,
+      'x-openstack-request-id': requestId,
+      ...(service === 'compute' ? { 'x-compute-request-id': requestId } : {}),
+    };
     if (reply.text !== undefined) {
-      res.writeHead(reply.status, { ...headers, 'content-type': reply.contentType ?? 'text/plain', 'content-length': Buffer.byteLength(reply.text) });
+      res.writeHead(reply.status, {
+        ...headers,
+        'content-type': reply.contentType ?? 'text/plain',
+        'content-length': Buffer.byteLength(reply.text),
+      });
       res.end(reply.text);
     } else {
       sendJson(res, reply.status, reply.body, headers);
@@ -73,7 +104,10 @@ async function dispatch(ctx: FakeContext, mounts: ServiceMount[], req: IncomingM
       res.destroy();
       return;
     }
-    const known = error instanceof FakeHttpError ? error : new FakeHttpError(500, `Unexpected error in the fake: ${(error as Error)?.message ?? String(error)}`);
+    const known =
+      error instanceof FakeHttpError
+        ? error
+        : new FakeHttpError(500, `Unexpected error in the fake: ${(error as Error)?.message ?? String(error)}`);
     sendError(res, service, known, requestId);
   } finally {
     // A handler that answered before reading the whole body: drain it so the connection can be reused.
@@ -106,7 +140,10 @@ function authenticate(ctx: FakeContext, req: IncomingMessage) {
 }
 
 /** Microversion negotiation: `OpenStack-API-Version: <service> X.Y` (or Nova's legacy header); none means the minimum. */
-function negotiate(mount: ServiceMount, req: IncomingMessage): { version: Microversion; headers: Record<string, string> } {
+function negotiate(
+  mount: ServiceMount,
+  req: IncomingMessage,
+): { version: Microversion; headers: Record<string, string> } {
   const versions = mount.versions!;
   let requested: string | undefined;
   const header = req.headers['openstack-api-version'];
@@ -123,15 +160,30 @@ function negotiate(mount: ServiceMount, req: IncomingMessage): { version: Microv
     version = versions.max;
   } else if (requested !== undefined) {
     const match = /^(\d+)\.(\d+)$/.exec(requested);
-    if (!match) throw new FakeHttpError(400, `API Version String ${requested} is of invalid format. Must be of format MajorNum.MinorNum.`);
+    if (!match)
+      throw new FakeHttpError(
+        400,
+        `API Version String ${requested} is of invalid format. Must be of format MajorNum.MinorNum.`,
+      );
     version = { major: Number(match[1]), minor: Number(match[2]) };
-    const below = version.major < versions.min.major || (version.major === versions.min.major && version.minor < versions.min.minor);
-    const above = version.major > versions.max.major || (version.major === versions.max.major && version.minor > versions.max.minor);
+    const below =
+      version.major < versions.min.major ||
+      (version.major === versions.min.major && version.minor < versions.min.minor);
+    const above =
+      version.major > versions.max.major ||
+      (version.major === versions.max.major && version.minor > versions.max.minor);
     if (below || above) {
-      throw new FakeHttpError(406, `Version ${requested} is not supported by the API. Minimum is ${text(versions.min)} and maximum is ${text(versions.max)}.`, 'computeFault');
+      throw new FakeHttpError(
+        406,
+        `Version ${requested} is not supported by the API. Minimum is ${text(versions.min)} and maximum is ${text(versions.max)}.`,
+        'computeFault',
+      );
     }
   }
-  const headers: Record<string, string> = { 'openstack-api-version': `${versions.header} ${text(version)}`, vary: 'OpenStack-API-Version' };
+  const headers: Record<string, string> = {
+    'openstack-api-version': `${versions.header} ${text(version)}`,
+    vary: 'OpenStack-API-Version',
+  };
   if (versions.legacyHeader) {
     headers[versions.legacyHeader] = text(version);
     headers.vary = `OpenStack-API-Version, ${versions.legacyHeader}`;

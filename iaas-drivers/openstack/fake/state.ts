@@ -125,7 +125,11 @@ export class FakeCloudState {
 
   /** Device names as libvirt hands them out: vda is the root disk. */
   nextDevice(serverId: string): string {
-    const used = new Set([...this.volumes.values()].flatMap((v) => v.attachments.filter((a) => a.server_id === serverId).map((a) => a.device)));
+    const used = new Set(
+      [...this.volumes.values()].flatMap((v) =>
+        v.attachments.filter((a) => a.server_id === serverId).map((a) => a.device),
+      ),
+    );
     for (let i = 1; i < 26; i++) {
       const device = `/dev/vd${String.fromCharCode(97 + i)}`;
       if (!used.has(device)) return device;
@@ -138,7 +142,11 @@ export class FakeCloudState {
     for (const volume of this.volumes.values()) {
       if (!volume.attachments.some((a) => a.server_id === serverId)) continue;
       volume.attachments = volume.attachments.filter((a) => a.server_id !== serverId);
-      if (volume.attachments.length === 0 && (volume.status === 'in-use' || volume.status === 'detaching' || volume.status === 'attaching')) volume.status = 'available';
+      if (
+        volume.attachments.length === 0 &&
+        (volume.status === 'in-use' || volume.status === 'detaching' || volume.status === 'attaching')
+      )
+        volume.status = 'available';
       volume.updated = now();
     }
   }

@@ -44,8 +44,13 @@ export class OpenStackClient {
       const token = await this.session.token(options.signal);
       const base = (this.overrides[service] ?? this.session.endpoint(token, service)).replace(/\/+$/, '');
       const url = new URL(base + servicePath(service, base, options.path));
-      for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
-      const headers: Record<string, string> = { 'x-auth-token': token.value, accept: 'application/json', ...microversionHeaders(service) };
+      for (const [key, value] of Object.entries(options.query ?? {}))
+        if (value !== undefined) url.searchParams.set(key, String(value));
+      const headers: Record<string, string> = {
+        'x-auth-token': token.value,
+        accept: 'application/json',
+        ...microversionHeaders(service),
+      };
       let body: RequestBody | undefined;
       if (options.json !== undefined) {
         headers['content-type'] = 'application/json';
@@ -58,7 +63,10 @@ export class OpenStackClient {
       let response: Response;
       try {
         response = await fetch(url, {
-          method: options.method ?? 'GET', headers, body, signal: options.signal,
+          method: options.method ?? 'GET',
+          headers,
+          body,
+          signal: options.signal,
           ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
         } as RequestInit);
       } catch (error) {
@@ -73,13 +81,20 @@ export class OpenStackClient {
         await response.body?.cancel().catch(() => undefined);
         return undefined;
       }
-      if (!response.ok) throw faultToError(await readFault(response, serviceName(service), options.operation), options.permanent);
-      const text = await response.text().catch((error: unknown) => { throw transportError(error, serviceName(service), options.operation, options.signal); });
+      if (!response.ok)
+        throw faultToError(await readFault(response, serviceName(service), options.operation), options.permanent);
+      const text = await response.text().catch((error: unknown) => {
+        throw transportError(error, serviceName(service), options.operation, options.signal);
+      });
       if (!text) return {} as T;
       try {
         return JSON.parse(text) as T;
       } catch (error) {
-        throw new SlipwayError('CloudError', `${serviceName(service)} ${options.operation}: ${response.status} with a body that is not JSON`, { cause: error });
+        throw new SlipwayError(
+          'CloudError',
+          `${serviceName(service)} ${options.operation}: ${response.status} with a body that is not JSON`,
+          { cause: error },
+        );
       }
     }
   }
@@ -88,7 +103,10 @@ export class OpenStackClient {
 function microversionHeaders(service: CatalogService): Record<string, string> {
   switch (service) {
     case 'compute':
-      return { 'openstack-api-version': `compute ${COMPUTE_MICROVERSION}`, 'x-openstack-nova-api-version': COMPUTE_MICROVERSION };
+      return {
+        'openstack-api-version': `compute ${COMPUTE_MICROVERSION}`,
+        'x-openstack-nova-api-version': COMPUTE_MICROVERSION,
+      };
     case 'volumev3':
       return { 'openstack-api-version': `volume ${VOLUME_MICROVERSION}` };
     case 'image':

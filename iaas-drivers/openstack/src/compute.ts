@@ -2,9 +2,27 @@ import type { OpenStackClient } from './client.js';
 import type { PermanentCode } from './errors.js';
 
 /** Nova server statuses (the API reference's list); the driver acts on a few and waits through the rest. */
-export type ServerStatus = 'ACTIVE' | 'BUILD' | 'DELETED' | 'ERROR' | 'HARD_REBOOT' | 'MIGRATING' | 'PASSWORD' | 'PAUSED'
-  | 'REBOOT' | 'REBUILD' | 'RESCUE' | 'RESIZE' | 'REVERT_RESIZE' | 'SHELVED' | 'SHELVED_OFFLOADED' | 'SHUTOFF'
-  | 'SOFT_DELETED' | 'SUSPENDED' | 'UNKNOWN' | 'VERIFY_RESIZE';
+export type ServerStatus =
+  | 'ACTIVE'
+  | 'BUILD'
+  | 'DELETED'
+  | 'ERROR'
+  | 'HARD_REBOOT'
+  | 'MIGRATING'
+  | 'PASSWORD'
+  | 'PAUSED'
+  | 'REBOOT'
+  | 'REBUILD'
+  | 'RESCUE'
+  | 'RESIZE'
+  | 'REVERT_RESIZE'
+  | 'SHELVED'
+  | 'SHELVED_OFFLOADED'
+  | 'SHUTOFF'
+  | 'SOFT_DELETED'
+  | 'SUSPENDED'
+  | 'UNKNOWN'
+  | 'VERIFY_RESIZE';
 
 export interface Server {
   id: string;
@@ -55,14 +73,22 @@ export class ComputeApi {
 
   async createServer(server: CreateServerBody, options: Signal): Promise<string> {
     const body = await this.client.request<{ server: { id: string } }>('compute', {
-      operation: 'createServer', method: 'POST', path: '/servers', json: { server }, permanent: 'VmCreationFailed', ...options,
+      operation: 'createServer',
+      method: 'POST',
+      path: '/servers',
+      json: { server },
+      permanent: 'VmCreationFailed',
+      ...options,
     });
     return body!.server.id;
   }
 
   async showServer(id: string, options: Signal): Promise<Server | undefined> {
     const body = await this.client.request<{ server: Server }>('compute', {
-      operation: 'showServer', path: `/servers/${encodeURIComponent(id)}`, notFoundOk: true, ...options,
+      operation: 'showServer',
+      path: `/servers/${encodeURIComponent(id)}`,
+      notFoundOk: true,
+      ...options,
     });
     return body?.server;
   }
@@ -71,9 +97,12 @@ export class ComputeApi {
   async listServers(filters: Record<string, string>, options: Signal): Promise<Server[]> {
     const all: Server[] = [];
     const limit = 500;
-    for (let marker: string | undefined; ;) {
+    for (let marker: string | undefined; ; ) {
       const body = await this.client.request<{ servers: Server[] }>('compute', {
-        operation: 'listServersDetailed', path: '/servers/detail', query: { ...filters, limit, marker }, ...options,
+        operation: 'listServersDetailed',
+        path: '/servers/detail',
+        query: { ...filters, limit, marker },
+        ...options,
       });
       const page = body?.servers ?? [];
       all.push(...page);
@@ -85,40 +114,66 @@ export class ComputeApi {
   /** Answers false when the server is already gone. */
   async deleteServer(id: string, options: Signal): Promise<boolean> {
     const body = await this.client.request('compute', {
-      operation: 'deleteServer', method: 'DELETE', path: `/servers/${encodeURIComponent(id)}`, notFoundOk: true, ...options,
+      operation: 'deleteServer',
+      method: 'DELETE',
+      path: `/servers/${encodeURIComponent(id)}`,
+      notFoundOk: true,
+      ...options,
     });
     return body !== undefined;
   }
 
   async rebootServer(id: string, options: Signal): Promise<void> {
     await this.client.request('compute', {
-      operation: 'rebootServer', method: 'POST', path: `/servers/${encodeURIComponent(id)}/action`, json: { reboot: { type: 'HARD' } }, ...options,
+      operation: 'rebootServer',
+      method: 'POST',
+      path: `/servers/${encodeURIComponent(id)}/action`,
+      json: { reboot: { type: 'HARD' } },
+      ...options,
     });
   }
 
   /** POST merges into the server's metadata (PUT would replace it and drop `slipway.request_id`). */
   async updateServerMetadata(id: string, metadata: Record<string, string>, options: Signal): Promise<void> {
     await this.client.request('compute', {
-      operation: 'createOrUpdateServerMetadataItems', method: 'POST', path: `/servers/${encodeURIComponent(id)}/metadata`, json: { metadata }, ...options,
+      operation: 'createOrUpdateServerMetadataItems',
+      method: 'POST',
+      path: `/servers/${encodeURIComponent(id)}/metadata`,
+      json: { metadata },
+      ...options,
     });
   }
 
   async listFlavors(options: Signal): Promise<Flavor[]> {
-    const body = await this.client.request<{ flavors: Flavor[] }>('compute', { operation: 'listFlavorsWithDetails', path: '/flavors/detail', ...options });
+    const body = await this.client.request<{ flavors: Flavor[] }>('compute', {
+      operation: 'listFlavorsWithDetails',
+      path: '/flavors/detail',
+      ...options,
+    });
     return body?.flavors ?? [];
   }
 
-  async listAvailabilityZones(options: Signal): Promise<Array<{ zoneName: string; zoneState: { available: boolean } }>> {
-    const body = await this.client.request<{ availabilityZoneInfo: Array<{ zoneName: string; zoneState: { available: boolean } }> }>('compute', {
-      operation: 'getAvailabilityZoneInformation', path: '/os-availability-zone', ...options,
+  async listAvailabilityZones(
+    options: Signal,
+  ): Promise<Array<{ zoneName: string; zoneState: { available: boolean } }>> {
+    const body = await this.client.request<{
+      availabilityZoneInfo: Array<{ zoneName: string; zoneState: { available: boolean } }>;
+    }>('compute', {
+      operation: 'getAvailabilityZoneInformation',
+      path: '/os-availability-zone',
+      ...options,
     });
     return body?.availabilityZoneInfo ?? [];
   }
 
   async attachVolume(serverId: string, volumeId: string, options: Signal): Promise<VolumeAttachment> {
     const body = await this.client.request<{ volumeAttachment: VolumeAttachment }>('compute', {
-      operation: 'attachVolume', method: 'POST', path: `/servers/${encodeURIComponent(serverId)}/os-volume_attachments`,
-      json: { volumeAttachment: { volumeId } }, permanent: 'DiskError' satisfies PermanentCode, ...options,
+      operation: 'attachVolume',
+      method: 'POST',
+      path: `/servers/${encodeURIComponent(serverId)}/os-volume_attachments`,
+      json: { volumeAttachment: { volumeId } },
+      permanent: 'DiskError' satisfies PermanentCode,
+      ...options,
     });
     return body!.volumeAttachment;
   }
@@ -126,7 +181,10 @@ export class ComputeApi {
   /** Answers undefined when the server is gone. */
   async listVolumeAttachments(serverId: string, options: Signal): Promise<VolumeAttachment[] | undefined> {
     const body = await this.client.request<{ volumeAttachments: VolumeAttachment[] }>('compute', {
-      operation: 'listVolumeAttachments', path: `/servers/${encodeURIComponent(serverId)}/os-volume_attachments`, notFoundOk: true, ...options,
+      operation: 'listVolumeAttachments',
+      path: `/servers/${encodeURIComponent(serverId)}/os-volume_attachments`,
+      notFoundOk: true,
+      ...options,
     });
     return body?.volumeAttachments;
   }
@@ -134,9 +192,12 @@ export class ComputeApi {
   /** Answers false when the server is gone or the volume is not attached to it. */
   async detachVolume(serverId: string, volumeId: string, options: Signal): Promise<boolean> {
     const body = await this.client.request('compute', {
-      operation: 'detachVolume', method: 'DELETE',
+      operation: 'detachVolume',
+      method: 'DELETE',
       path: `/servers/${encodeURIComponent(serverId)}/os-volume_attachments/${encodeURIComponent(volumeId)}`,
-      notFoundOk: true, permanent: 'DiskError', ...options,
+      notFoundOk: true,
+      permanent: 'DiskError',
+      ...options,
     });
     return body !== undefined;
   }

@@ -41,8 +41,17 @@ export const configSchema: JsonSchema = {
   additionalProperties: false,
   required: ['auth_url', 'credentials_ref', 'network_id'],
   properties: {
-    auth_url: { type: 'string', pattern: '^https?://', description: 'Keystone base URL, e.g. https://keystone.example.com:5000/v3' },
-    credentials_ref: { type: 'string', minLength: 1, description: 'Credential name of a json credential with username, password, user_domain_name, project_name, project_domain_name' },
+    auth_url: {
+      type: 'string',
+      pattern: '^https?://',
+      description: 'Keystone base URL, e.g. https://keystone.example.com:5000/v3',
+    },
+    credentials_ref: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Credential name of a json credential with username, password, user_domain_name, project_name, project_domain_name',
+    },
     region: { type: 'string', minLength: 1 },
     interface: { enum: ['public', 'internal', 'admin'] },
     network_id: { type: 'string', minLength: 1, description: 'Neutron network UUID for the VMs' },

@@ -1,4 +1,11 @@
-import { SlipwayError, throwIfAborted, type CallOptions, type CloudInventory, type CreateDiskInput, type DiskHint } from '@slipway/contracts';
+import {
+  SlipwayError,
+  throwIfAborted,
+  type CallOptions,
+  type CloudInventory,
+  type CreateDiskInput,
+  type DiskHint,
+} from '@slipway/contracts';
 import type { Snapshot, Volume } from './block-storage.js';
 import { stringProperty, type OpenStackContext } from './context.js';
 import { PLUGIN } from './errors.js';
@@ -13,7 +20,13 @@ export function gibFromMib(sizeMb: number): number {
 /** Statuses a volume leaves by itself. */
 const SETTLING: ReadonlySet<string> = new Set(['creating', 'reserved', 'attaching', 'detaching', 'extending']);
 
-const FAILED_VOLUME: ReadonlySet<string> = new Set(['error', 'error_deleting', 'error_extending', 'error_restoring', 'deleting']);
+const FAILED_VOLUME: ReadonlySet<string> = new Set([
+  'error',
+  'error_deleting',
+  'error_extending',
+  'error_restoring',
+  'deleting',
+]);
 
 /** The persistent-disk verbs on Cinder (volumes, snapshots) and Nova (volume attachments). */
 export class DiskOperations {
@@ -24,20 +37,29 @@ export class DiskOperations {
     const { signal, requestId } = options;
     throwIfAborted(signal);
     if (requestId) {
-      const existing = (await this.ctx.volumes.listVolumes({ [REQUEST_ID_KEY]: requestId }, { signal }))
-        .find((v) => !FAILED_VOLUME.has(v.status));
+      const existing = (await this.ctx.volumes.listVolumes({ [REQUEST_ID_KEY]: requestId }, { signal })).find(
+        (v) => !FAILED_VOLUME.has(v.status),
+      );
       if (existing) return { diskId: (await this.waitCreated(existing.id, signal)).id };
     }
-    const zone = input.zone ?? (input.vmId && !this.ctx.config.ignore_server_availability_zone ? await this.serverZone(input.vmId, signal) : undefined)
-      ?? stringProperty(input.cloudProperties, 'availability_zone') ?? this.ctx.config.availability_zone;
+    const zone =
+      input.zone ??
+      (input.vmId && !this.ctx.config.ignore_server_availability_zone
+        ? await this.serverZone(input.vmId, signal)
+        : undefined) ??
+      stringProperty(input.cloudProperties, 'availability_zone') ??
+      this.ctx.config.availability_zone;
     const volumeType = stringProperty(input.cloudProperties, 'type') ?? this.ctx.config.volume_type;
-    const volume = await this.ctx.volumes.createVolume({
-      size: gibFromMib(input.sizeMb),
-      name: resourceName('slipway-disk', requestId ?? String(this.ctx.clock.now())),
-      metadata: metadataOf({ ...input.metadata, [REQUEST_ID_KEY]: requestId }),
-      ...(zone ? { availability_zone: zone } : {}),
-      ...(volumeType ? { volume_type: volumeType } : {}),
-    }, { signal });
+    const volume = await this.ctx.volumes.createVolume(
+      {
+        size: gibFromMib(input.sizeMb),
+        name: resourceName('slipway-disk', requestId ?? String(this.ctx.clock.now())),
+        metadata: metadataOf({ ...input.metadata, [REQUEST_ID_KEY]: requestId }),
+        ...(zone ? { availability_zone: zone } : {}),
+        ...(volumeType ? { volume_type: volumeType } : {}),
+      },
+      { signal },
+    );
     return { diskId: (await this.waitCreated(volume.id, signal)).id };
   }
 
@@ -47,12 +69,17 @@ export class DiskOperations {
     const volume = await this.ctx.volumes.showVolume(diskId, { signal });
     if (!volume) return;
     if (volume.attachments.length > 0 || volume.status === 'in-use') {
-      throw new SlipwayError('Conflict', `volume ${diskId} is attached to server ${volume.attachments.map((a) => a.server_id).join(', ')}; detach it first`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'Conflict',
+        `volume ${diskId} is attached to server ${volume.attachments.map((a) => a.server_id).join(', ')}; detach it first`,
+        { plugin: PLUGIN },
+      );
     }
     if (volume.status !== 'deleting' && !(await this.ctx.volumes.deleteVolume(diskId, { signal }))) return;
     await pollUntil(async () => {
       const current = await this.ctx.volumes.showVolume(diskId, { signal });
-      if (current?.status === 'error_deleting') throw new SlipwayError('DiskError', `volume ${diskId} went to error_deleting`, { plugin: PLUGIN });
+      if (current?.status === 'error_deleting')
+        throw new SlipwayError('DiskError', `volume ${diskId} went to error_deleting`, { plugin: PLUGIN });
       return current ? undefined : true;
     }, this.pollOptions(signal));
   }
@@ -70,7 +97,10 @@ export class DiskOperations {
     if (SETTLING.has(volume.status)) volume = await this.waitSettled(diskId, signal);
     if (volume.attachments.some((a) => a.server_id === vmId)) return { hint };
     const other = volume.attachments[0];
-    if (other) throw new SlipwayError('Conflict', `volume ${diskId} is attached to another server (${other.server_id})`, { plugin: PLUGIN });
+    if (other)
+      throw new SlipwayError('Conflict', `volume ${diskId} is attached to another server (${other.server_id})`, {
+        plugin: PLUGIN,
+      });
     await this.ctx.compute.attachVolume(vmId, diskId, { signal });
     await this.waitAttached(diskId, vmId, signal);
     return { hint };
@@ -108,31 +138,44 @@ export class DiskOperations {
     const sizeGb = gibFromMib(sizeMb);
     if (volume.size === sizeGb) return;
     if (volume.size > sizeGb) {
-      throw new SlipwayError('InvalidInput', `volume ${diskId} has ${volume.size} GiB; Cinder cannot shrink it to ${sizeGb} GiB`, { plugin: PLUGIN, field: 'sizeMb' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `volume ${diskId} has ${volume.size} GiB; Cinder cannot shrink it to ${sizeGb} GiB`,
+        { plugin: PLUGIN, field: 'sizeMb' },
+      );
     }
     // Already extending: a repeat of a call whose answer was lost. Extending again is refused (400) until it ends.
     if (volume.status !== 'extending') await this.ctx.volumes.extendVolume(diskId, sizeGb, { signal });
     await pollUntil(async () => {
       const current = await this.requireVolume(diskId, signal);
-      if (current.status === 'error_extending') throw new SlipwayError('DiskError', `volume ${diskId} went to error_extending`, { plugin: PLUGIN });
+      if (current.status === 'error_extending')
+        throw new SlipwayError('DiskError', `volume ${diskId} went to error_extending`, { plugin: PLUGIN });
       return current.status !== 'extending' && current.size >= sizeGb ? true : undefined;
     }, this.pollOptions(signal));
   }
 
   /** Idempotent through the snapshot's `slipway.request_id` metadata (Cinder filters snapshots on it since 3.22). */
-  async snapshot(diskId: string, metadata: Record<string, string> | undefined, options: CallOptions = {}): Promise<{ snapshotId: string }> {
+  async snapshot(
+    diskId: string,
+    metadata: Record<string, string> | undefined,
+    options: CallOptions = {},
+  ): Promise<{ snapshotId: string }> {
     const { signal, requestId } = options;
     throwIfAborted(signal);
     if (requestId) {
-      const existing = (await this.ctx.volumes.listSnapshots({ [REQUEST_ID_KEY]: requestId }, { signal }))
-        .find((s) => s.status !== 'error' && s.status !== 'deleting' && s.status !== 'deleted');
+      const existing = (await this.ctx.volumes.listSnapshots({ [REQUEST_ID_KEY]: requestId }, { signal })).find(
+        (s) => s.status !== 'error' && s.status !== 'deleting' && s.status !== 'deleted',
+      );
       if (existing) return { snapshotId: (await this.waitSnapshot(existing, signal)).id };
     }
-    const snapshot = await this.ctx.volumes.createSnapshot({
-      volume_id: diskId,
-      name: resourceName('slipway-snapshot', requestId ?? diskId),
-      metadata: metadataOf({ ...metadata, [REQUEST_ID_KEY]: requestId }),
-    }, { signal });
+    const snapshot = await this.ctx.volumes.createSnapshot(
+      {
+        volume_id: diskId,
+        name: resourceName('slipway-snapshot', requestId ?? diskId),
+        metadata: metadataOf({ ...metadata, [REQUEST_ID_KEY]: requestId }),
+      },
+      { signal },
+    );
     return { snapshotId: (await this.waitSnapshot(snapshot, signal)).id };
   }
 
@@ -144,7 +187,8 @@ export class DiskOperations {
     if (snapshot.status !== 'deleting' && !(await this.ctx.volumes.deleteSnapshot(snapshotId, { signal }))) return;
     await pollUntil(async () => {
       const current = await this.ctx.volumes.showSnapshot(snapshotId, { signal });
-      if (current?.status === 'error_deleting') throw new SlipwayError('DiskError', `snapshot ${snapshotId} went to error_deleting`, { plugin: PLUGIN });
+      if (current?.status === 'error_deleting')
+        throw new SlipwayError('DiskError', `snapshot ${snapshotId} went to error_deleting`, { plugin: PLUGIN });
       return current && current.status !== 'deleted' ? undefined : true;
     }, this.pollOptions(signal));
   }
@@ -186,7 +230,11 @@ export class DiskOperations {
       const volume = await this.requireVolume(diskId, signal);
       if (volume.status === 'in-use' && volume.attachments.some((a) => a.server_id === vmId)) return volume;
       if (volume.status === 'available' || volume.status === 'error' || volume.status === 'in-use') {
-        throw new SlipwayError('DiskError', `volume ${diskId} is ${volume.status}${volume.attachments.length ? ` on ${volume.attachments.map((a) => a.server_id).join(', ')}` : ''}, not attached to server ${vmId}, after the attach`, { plugin: PLUGIN });
+        throw new SlipwayError(
+          'DiskError',
+          `volume ${diskId} is ${volume.status}${volume.attachments.length ? ` on ${volume.attachments.map((a) => a.server_id).join(', ')}` : ''}, not attached to server ${vmId}, after the attach`,
+          { plugin: PLUGIN },
+        );
       }
       return undefined;
     }, this.pollOptions(signal));
@@ -195,10 +243,13 @@ export class DiskOperations {
   private async waitSnapshot(snapshot: Snapshot, signal?: AbortSignal): Promise<Snapshot> {
     return pollUntil(async () => {
       const current = await this.ctx.volumes.showSnapshot(snapshot.id, { signal });
-      if (!current) throw new SlipwayError('DiskError', `snapshot ${snapshot.id} disappeared while creating`, { plugin: PLUGIN });
+      if (!current)
+        throw new SlipwayError('DiskError', `snapshot ${snapshot.id} disappeared while creating`, { plugin: PLUGIN });
       if (current.status === 'error') {
         await this.ctx.volumes.deleteSnapshot(snapshot.id, {}).catch(() => undefined);
-        throw new SlipwayError('DiskError', `snapshot ${snapshot.id} of volume ${snapshot.volume_id} went to error`, { plugin: PLUGIN });
+        throw new SlipwayError('DiskError', `snapshot ${snapshot.id} of volume ${snapshot.volume_id} went to error`, {
+          plugin: PLUGIN,
+        });
       }
       return current.status === 'available' ? current : undefined;
     }, this.pollOptions(signal));

@@ -1,5 +1,13 @@
 import type {
-  CallOptions, CloudInventory, CreateDiskInput, CreateStemcellInput, CreateVmInput, CreatedVm, DiskHint, IaasDriver, IaasInfo,
+  CallOptions,
+  CloudInventory,
+  CreateDiskInput,
+  CreateStemcellInput,
+  CreateVmInput,
+  CreatedVm,
+  DiskHint,
+  IaasDriver,
+  IaasInfo,
 } from '@slipway/contracts';
 import type { OpenStackContext } from './context.js';
 import { DiskOperations } from './disks.js';
@@ -87,7 +95,10 @@ export class OpenStackIaasDriver implements IaasDriver {
     return this.disks.resize(input.diskId, input.sizeMb, options);
   }
 
-  snapshotDisk(input: { diskId: string; metadata?: Record<string, string> }, options?: CallOptions): Promise<{ snapshotId: string }> {
+  snapshotDisk(
+    input: { diskId: string; metadata?: Record<string, string> },
+    options?: CallOptions,
+  ): Promise<{ snapshotId: string }> {
     return this.disks.snapshot(input.diskId, input.metadata, options);
   }
 
@@ -96,7 +107,10 @@ export class OpenStackIaasDriver implements IaasDriver {
   }
 
   async listResources(input: { tags: Record<string, string> }, options: CallOptions = {}): Promise<CloudInventory> {
-    const [servers, disks] = await Promise.all([this.vms.list(input.tags, options.signal), this.disks.list(input.tags, options.signal)]);
+    const [servers, disks] = await Promise.all([
+      this.vms.list(input.tags, options.signal),
+      this.disks.list(input.tags, options.signal),
+    ]);
     return { vms: servers.map((s) => ({ vmId: s.id, metadata: s.metadata ?? {}, state: s.status })), disks };
   }
 

@@ -25,14 +25,19 @@ export interface OpenStackFault {
  * Reads an error response. Nova and Cinder answer `{"<faultName>": {"code", "message", "retryAfter"?}}`,
  * Keystone `{"error": {"code", "title", "message"}}`, Glance a webob text or HTML page.
  */
-export async function readFault(response: Response, service: OpenStackService, operation: string): Promise<OpenStackFault> {
+export async function readFault(
+  response: Response,
+  service: OpenStackService,
+  operation: string,
+): Promise<OpenStackFault> {
   const text = await response.text().catch(() => '');
   const fault: OpenStackFault = {
     service,
     operation,
     status: response.status,
     message: response.statusText || `HTTP ${response.status}`,
-    requestId: response.headers.get('x-openstack-request-id') ?? response.headers.get('x-compute-request-id') ?? undefined,
+    requestId:
+      response.headers.get('x-openstack-request-id') ?? response.headers.get('x-compute-request-id') ?? undefined,
   };
   let retryAfter: string | undefined = response.headers.get('retry-after') ?? undefined;
   const parsed = parseJson(text);
@@ -42,7 +47,8 @@ export async function readFault(response: Response, service: OpenStackService, o
       const b = body as { message?: unknown; title?: unknown; retryAfter?: unknown };
       fault.kind = kind === 'error' && typeof b.title === 'string' ? b.title : kind;
       if (typeof b.message === 'string') fault.message = b.message;
-      if (retryAfter === undefined && (typeof b.retryAfter === 'string' || typeof b.retryAfter === 'number')) retryAfter = String(b.retryAfter);
+      if (retryAfter === undefined && (typeof b.retryAfter === 'string' || typeof b.retryAfter === 'number'))
+        retryAfter = String(b.retryAfter);
     }
   } else if (text.trim()) {
     fault.message = htmlToText(text);
@@ -62,7 +68,9 @@ export type PermanentCode = Extract<ErrorCode, 'VmCreationFailed' | 'DiskError' 
 export function faultToError(fault: OpenStackFault, permanent: PermanentCode = 'CloudError'): SlipwayError {
   const message = `${fault.service} ${fault.operation}: ${fault.status}${fault.kind ? ` ${fault.kind}` : ''}: ${fault.message}`;
   const details: Record<string, unknown> = {
-    service: fault.service, operation: fault.operation, status: fault.status,
+    service: fault.service,
+    operation: fault.operation,
+    status: fault.status,
     ...(fault.kind ? { cloudCode: fault.kind } : {}),
     cloudMessage: fault.message,
     ...(fault.requestId ? { cloudRequestId: fault.requestId } : {}),
@@ -70,10 +78,16 @@ export function faultToError(fault: OpenStackFault, permanent: PermanentCode = '
   const base = { plugin: PLUGIN, details, cause: fault };
   const quota = /quota|exceeds allowed/i.test(fault.message);
   if (fault.status === 401) {
-    return new SlipwayError('Unauthenticated', message, { ...base, hint: 'Check the Keystone user, password, domains and project in the credential that credentials_ref names.' });
+    return new SlipwayError('Unauthenticated', message, {
+      ...base,
+      hint: 'Check the Keystone user, password, domains and project in the credential that credentials_ref names.',
+    });
   }
   if (quota && (fault.status === 403 || fault.status === 413 || fault.status === 429)) {
-    return new SlipwayError('QuotaExceeded', message, { ...base, hint: 'Delete unused VMs or volumes in the OpenStack project, or ask its operators to raise the quota (openstack quota show).' });
+    return new SlipwayError('QuotaExceeded', message, {
+      ...base,
+      hint: 'Delete unused VMs or volumes in the OpenStack project, or ask its operators to raise the quota (openstack quota show).',
+    });
   }
   if (fault.status === 413 || fault.status === 429) {
     return new SlipwayError('RateLimited', message, { ...base, retryAfterMs: fault.retryAfterMs });
@@ -81,34 +95,61 @@ export function faultToError(fault: OpenStackFault, permanent: PermanentCode = '
   if (fault.status === 404) return new SlipwayError('NotFound', message, base);
   // Nova and Cinder answer 409 while a resource is in a transitional task state; it clears by itself.
   if (fault.status === 409) return new SlipwayError('Conflict', message, { ...base, retryable: true });
-  if (fault.status >= 500 && fault.status !== 501) return new SlipwayError('Retryable', message, { ...base, retryAfterMs: fault.retryAfterMs });
+  if (fault.status >= 500 && fault.status !== 501)
+    return new SlipwayError('Retryable', message, { ...base, retryAfterMs: fault.retryAfterMs });
   if (fault.status === 406) {
-    return new SlipwayError('CloudError', message, { ...base, hint: 'This cloud is older than the API microversion the driver needs (compute 2.79, volume 3.50); see the driver README.' });
+    return new SlipwayError('CloudError', message, {
+      ...base,
+      hint: 'This cloud is older than the API microversion the driver needs (compute 2.79, volume 3.50); see the driver README.',
+    });
   }
   if (fault.status === 403) {
-    return new SlipwayError('CloudError', message, { ...base, hint: 'The OpenStack policy refuses this to the project user; ask the cloud operators for the member role on the project.' });
+    return new SlipwayError('CloudError', message, {
+      ...base,
+      hint: 'The OpenStack policy refuses this to the project user; ask the cloud operators for the member role on the project.',
+    });
   }
   return new SlipwayError(permanent, message, base);
 }
 
 /** Errors of the request itself: aborts become `Cancelled`, connection failures `Retryable`. */
-export function transportError(error: unknown, service: OpenStackService, operation: string, signal?: AbortSignal): SlipwayError {
+export function transportError(
+  error: unknown,
+  service: OpenStackService,
+  operation: string,
+  signal?: AbortSignal,
+): SlipwayError {
   if (SlipwayError.is(error)) return error;
   if (signal?.aborted || (error as { name?: unknown })?.name === 'AbortError') {
-    return new SlipwayError('Cancelled', `${service} ${operation}: the operation was aborted`, { plugin: PLUGIN, cause: signal?.reason ?? error });
+    return new SlipwayError('Cancelled', `${service} ${operation}: the operation was aborted`, {
+      plugin: PLUGIN,
+      cause: signal?.reason ?? error,
+    });
   }
-  const reason = error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
-  return new SlipwayError('Retryable', `${service} ${operation}: cannot reach the endpoint: ${reason}`, { plugin: PLUGIN, cause: error, details: { service, operation } });
+  const reason =
+    error instanceof Error
+      ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
+      : String(error);
+  return new SlipwayError('Retryable', `${service} ${operation}: cannot reach the endpoint: ${reason}`, {
+    plugin: PLUGIN,
+    cause: error,
+    details: { service, operation },
+  });
 }
 
 /** A Nova server that went to ERROR: its `fault` says why. No valid host means the cloud is full right now. */
-export function serverFaultError(serverId: string, fault: { code?: number; message?: string } | undefined): SlipwayError {
+export function serverFaultError(
+  serverId: string,
+  fault: { code?: number; message?: string } | undefined,
+): SlipwayError {
   const text = fault?.message ?? 'no fault recorded';
   const message = `compute server ${serverId} went to ERROR: ${text}`;
   const details = { service: 'compute', serverId, ...(fault?.code ? { status: fault.code } : {}), cloudMessage: text };
   if (/no valid host/i.test(text)) {
     return new SlipwayError('CapacityExhausted', message, {
-      plugin: PLUGIN, details, retryable: true,
+      plugin: PLUGIN,
+      details,
+      retryable: true,
       hint: 'The cloud has no hypervisor with room for this flavor right now; free capacity, pick a smaller flavor or another availability zone.',
     });
   }
@@ -125,5 +166,10 @@ function parseJson(text: string): unknown {
 }
 
 function htmlToText(text: string): string {
-  return text.replace(/<title>[^<]*<\/title>/i, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 500);
+  return text
+    .replace(/<title>[^<]*<\/title>/i, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 500);
 }

@@ -24,7 +24,10 @@ export default definePlugin<'iaas', OpenStackConfig>({
   async create(config: OpenStackConfig, host: PluginHost) {
     const frozen = Object.freeze({ ...config });
     const credential = await readCredential(frozen, host);
-    const session = new KeystoneSession(frozen.auth_url, credential, host.clock, { region: frozen.region, interface: frozen.interface ?? 'public' });
+    const session = new KeystoneSession(frozen.auth_url, credential, host.clock, {
+      region: frozen.region,
+      interface: frozen.interface ?? 'public',
+    });
     const client = new OpenStackClient(session, frozen.endpoint_overrides ?? {});
     return new OpenStackIaasDriver({
       compute: new ComputeApi(client),
@@ -40,16 +43,25 @@ export default definePlugin<'iaas', OpenStackConfig>({
 
 async function readCredential(config: OpenStackConfig, host: PluginHost): Promise<OpenStackPasswordCredential> {
   if (!host.credentials) {
-    throw new SlipwayError('InvalidConfig', 'the OpenStack driver needs a credential provider to read credentials_ref', { plugin: PLUGIN, field: 'credentials_ref' });
+    throw new SlipwayError(
+      'InvalidConfig',
+      'the OpenStack driver needs a credential provider to read credentials_ref',
+      { plugin: PLUGIN, field: 'credentials_ref' },
+    );
   }
   const credential = await host.credentials.get(config.credentials_ref, { actor: 'slipway:engine' });
   const value = credential.value as Partial<Record<(typeof CREDENTIAL_FIELDS)[number], unknown>> | null;
   const missing = CREDENTIAL_FIELDS.filter((field) => typeof value?.[field] !== 'string' || value[field] === '');
   if (credential.type !== 'json' || missing.length > 0) {
-    throw new SlipwayError('InvalidConfig', `credential ${config.credentials_ref} must be a json credential with ${missing.length ? missing.join(', ') : CREDENTIAL_FIELDS.join(', ')}`, {
-      plugin: PLUGIN, field: 'credentials_ref',
-      hint: `slipway credentials set ${config.credentials_ref} --type json --value '{"username":…,"password":…,"user_domain_name":"Default","project_name":…,"project_domain_name":"Default"}'`,
-    });
+    throw new SlipwayError(
+      'InvalidConfig',
+      `credential ${config.credentials_ref} must be a json credential with ${missing.length ? missing.join(', ') : CREDENTIAL_FIELDS.join(', ')}`,
+      {
+        plugin: PLUGIN,
+        field: 'credentials_ref',
+        hint: `slipway credentials set ${config.credentials_ref} --type json --value '{"username":…,"password":…,"user_domain_name":"Default","project_name":…,"project_domain_name":"Default"}'`,
+      },
+    );
   }
   return value as OpenStackPasswordCredential;
 }

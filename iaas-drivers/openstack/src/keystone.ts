@@ -55,7 +55,9 @@ export class KeystoneSession {
   async token(signal?: AbortSignal): Promise<KeystoneToken> {
     const cached = this.current;
     if (cached && cached.expiresAt > this.clock.now()) return cached;
-    this.pending ??= this.authenticate().finally(() => { this.pending = undefined; });
+    this.pending ??= this.authenticate().finally(() => {
+      this.pending = undefined;
+    });
     return abortable(this.pending, signal);
   }
 
@@ -74,20 +76,30 @@ export class KeystoneSession {
     const { region, interface: iface } = this.selection;
     for (const type of types) {
       const entry = token.catalog.find((e) => e.type === type);
-      const endpoint = entry?.endpoints.find((e) => e.interface === iface && (!region || e.region_id === region || e.region === region));
+      const endpoint = entry?.endpoints.find(
+        (e) => e.interface === iface && (!region || e.region_id === region || e.region === region),
+      );
       if (endpoint) return endpoint.url.replace(/\/+$/, '');
     }
-    throw new SlipwayError('InvalidConfig', `the Keystone catalog has no ${iface} ${types.join('/')} endpoint${region ? ` in region ${region}` : ''}`, {
-      plugin: PLUGIN, field: region ? 'region' : 'interface',
-      hint: 'Check `region` and `interface` against `openstack catalog list`, or set endpoint_overrides.',
-    });
+    throw new SlipwayError(
+      'InvalidConfig',
+      `the Keystone catalog has no ${iface} ${types.join('/')} endpoint${region ? ` in region ${region}` : ''}`,
+      {
+        plugin: PLUGIN,
+        field: region ? 'region' : 'interface',
+        hint: 'Check `region` and `interface` against `openstack catalog list`, or set endpoint_overrides.',
+      },
+    );
   }
 
   private async authenticate(): Promise<KeystoneToken> {
     const c = this.credential;
     const body = {
       auth: {
-        identity: { methods: ['password'], password: { user: { name: c.username, domain: { name: c.user_domain_name }, password: c.password } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: c.username, domain: { name: c.user_domain_name }, password: c.password } },
+        },
         scope: { project: { name: c.project_name, domain: { name: c.project_domain_name } } },
       },
     };
@@ -103,16 +115,27 @@ export class KeystoneSession {
     }
     if (response.status !== 201) throw faultToError(await readFault(response, 'identity', 'createToken'));
     const value = response.headers.get('x-subject-token');
-    const parsed = (await response.json()) as { token?: { expires_at?: string; issued_at?: string; project?: { id?: string }; catalog?: CatalogEntry[] } };
+    const parsed = (await response.json()) as {
+      token?: { expires_at?: string; issued_at?: string; project?: { id?: string }; catalog?: CatalogEntry[] };
+    };
     const token = parsed.token;
     if (!value || !token?.expires_at || !token.project?.id) {
-      throw new SlipwayError('CloudError', 'Keystone answered 201 without X-Subject-Token, expires_at or a project scope', { plugin: PLUGIN });
+      throw new SlipwayError(
+        'CloudError',
+        'Keystone answered 201 without X-Subject-Token, expires_at or a project scope',
+        { plugin: PLUGIN },
+      );
     }
     const expires = Date.parse(token.expires_at);
     const issued = token.issued_at ? Date.parse(token.issued_at) : this.clock.now();
     // Renew before expiry so a call started just before it does not reach the service with a dead token.
     const margin = Math.min(60_000, Math.max(0, (expires - issued) / 10));
-    const result: KeystoneToken = { value, expiresAt: this.clock.now() + (expires - issued) - margin, projectId: token.project.id, catalog: token.catalog ?? [] };
+    const result: KeystoneToken = {
+      value,
+      expiresAt: this.clock.now() + (expires - issued) - margin,
+      projectId: token.project.id,
+      catalog: token.catalog ?? [],
+    };
     this.current = result;
     return result;
   }
@@ -121,13 +144,23 @@ export class KeystoneSession {
 /** Waits for a shared promise, giving up (without cancelling it for the others) when `signal` fires. */
 function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new SlipwayError('Cancelled', 'the operation was aborted', { plugin: PLUGIN, cause: signal.reason }));
+  if (signal.aborted)
+    return Promise.reject(
+      new SlipwayError('Cancelled', 'the operation was aborted', { plugin: PLUGIN, cause: signal.reason }),
+    );
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new SlipwayError('Cancelled', 'the operation was aborted', { plugin: PLUGIN, cause: signal.reason }));
+    const onAbort = () =>
+      reject(new SlipwayError('Cancelled', 'the operation was aborted', { plugin: PLUGIN, cause: signal.reason }));
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
-      (value) => { signal.removeEventListener('abort', onAbort); resolve(value); },
-      (error: unknown) => { signal.removeEventListener('abort', onAbort); reject(error); },
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
     );
   });
 }

@@ -47,16 +47,32 @@ export class OpenStackMetadataService implements MetadataSource {
     try {
       response = await fetch(this.base + path, { signal, headers: { accept: '*/*' } });
     } catch (error) {
-      if (signal?.aborted) throw new SlipwayError('Cancelled', 'reading the metadata service was aborted', { plugin: PLUGIN, cause: error });
+      if (signal?.aborted)
+        throw new SlipwayError('Cancelled', 'reading the metadata service was aborted', {
+          plugin: PLUGIN,
+          cause: error,
+        });
       // The metadata service answers only once the guest's network is up: worth trying again.
-      throw new SlipwayError('Retryable', `cannot reach the OpenStack metadata service at ${this.base}: ${(error as Error).message}`, { plugin: PLUGIN, cause: error });
+      throw new SlipwayError(
+        'Retryable',
+        `cannot reach the OpenStack metadata service at ${this.base}: ${(error as Error).message}`,
+        { plugin: PLUGIN, cause: error },
+      );
     }
     const text = await response.text();
     if (response.status === 404) {
-      throw new SlipwayError('NotFound', `the OpenStack metadata service has no ${path} for this server (was it created without user_data?)`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'NotFound',
+        `the OpenStack metadata service has no ${path} for this server (was it created without user_data?)`,
+        { plugin: PLUGIN },
+      );
     }
     if (!response.ok) {
-      throw new SlipwayError(response.status >= 500 ? 'Retryable' : 'CloudError', `OpenStack metadata service ${path}: ${response.status} ${text.slice(0, 200)}`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        response.status >= 500 ? 'Retryable' : 'CloudError',
+        `OpenStack metadata service ${path}: ${response.status} ${text.slice(0, 200)}`,
+        { plugin: PLUGIN },
+      );
     }
     return text;
   }
@@ -85,7 +101,11 @@ export class OpenStackConfigDrive implements MetadataSource {
       return await readFile(path, 'utf8');
     } catch (error) {
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new SlipwayError(missing ? 'NotFound' : 'Internal', `cannot read ${path} from the config drive: ${(error as Error).message}`, { plugin: PLUGIN, cause: error });
+      throw new SlipwayError(
+        missing ? 'NotFound' : 'Internal',
+        `cannot read ${path} from the config drive: ${(error as Error).message}`,
+        { plugin: PLUGIN, cause: error },
+      );
     }
   }
 }
@@ -94,7 +114,10 @@ function parseSettings(text: string, kind: string): AgentSettings {
   try {
     return decodeAgentSettings(text);
   } catch (error) {
-    throw new SlipwayError('InvalidConfig', `the user data from ${kind} is not Slipway agent settings`, { plugin: PLUGIN, cause: error });
+    throw new SlipwayError('InvalidConfig', `the user data from ${kind} is not Slipway agent settings`, {
+      plugin: PLUGIN,
+      cause: error,
+    });
   }
 }
 

@@ -23,6 +23,7 @@ export function resourceName(prefix: string, id: string): string {
 /** Nova and Cinder metadata values are strings of at most 255 characters. */
 export function metadataOf(entries: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(entries)) if (value !== undefined) out[key.slice(0, 255)] = String(value).slice(0, 255);
+  for (const [key, value] of Object.entries(entries))
+    if (value !== undefined) out[key.slice(0, 255)] = String(value).slice(0, 255);
   return out;
 }

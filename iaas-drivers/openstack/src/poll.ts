@@ -29,5 +29,6 @@ async function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<vo
 }
 
 function cancelledIf(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new SlipwayError('Cancelled', 'the operation was aborted', { plugin: PLUGIN, cause: signal.reason });
+  if (signal?.aborted)
+    throw new SlipwayError('Cancelled', 'the operation was aborted', { plugin: PLUGIN, cause: signal.reason });
 }

@@ -26,41 +26,60 @@ export class StemcellOperations {
     const lightId = stringProperty(input.cloudProperties, 'image_id');
     if (lightId) {
       const image = await this.ctx.images.showImage(lightId, { signal });
-      if (!image || image.status !== 'active') {
-        throw new SlipwayError('CloudError', `Glance image ${lightId} ${image ? `is ${image.status}, not active` : 'does not exist'}`, { plugin: PLUGIN, field: 'cloud_properties.image_id' });
+      if (image?.status !== 'active') {
+        throw new SlipwayError(
+          'CloudError',
+          `Glance image ${lightId} ${image ? `is ${image.status}, not active` : 'does not exist'}`,
+          { plugin: PLUGIN, field: 'cloud_properties.image_id' },
+        );
       }
       return { stemcellId: lightId + LIGHT_SUFFIX };
     }
     if (!input.imagePath) {
-      throw new SlipwayError('InvalidInput', `stemcell ${input.name}/${input.version} has neither an image file nor cloud_properties.image_id`, { plugin: PLUGIN, field: 'imagePath' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `stemcell ${input.name}/${input.version} has neither an image file nor cloud_properties.image_id`,
+        { plugin: PLUGIN, field: 'imagePath' },
+      );
     }
     const source = input.imagePath;
     let image: Image | undefined;
     if (requestId) {
-      image = (await this.ctx.images.listImages({ [REQUEST_ID_KEY]: requestId }, { signal }))
-        .find((i) => i.status !== 'killed' && i.status !== 'deleted' && i.status !== 'pending_delete');
+      image = (await this.ctx.images.listImages({ [REQUEST_ID_KEY]: requestId }, { signal })).find(
+        (i) => i.status !== 'killed' && i.status !== 'deleted' && i.status !== 'pending_delete',
+      );
     }
-    image ??= await this.ctx.images.createImage({
-      name: `${input.name}/${input.version}`,
-      disk_format: stringProperty(input.cloudProperties, 'disk_format') ?? 'qcow2',
-      container_format: stringProperty(input.cloudProperties, 'container_format') ?? 'bare',
-      visibility: 'private',
-      'slipway.stemcell_name': input.name,
-      'slipway.stemcell_version': input.version,
-      ...(requestId ? { [REQUEST_ID_KEY]: requestId } : {}),
-    }, { signal });
+    image ??= await this.ctx.images.createImage(
+      {
+        name: `${input.name}/${input.version}`,
+        disk_format: stringProperty(input.cloudProperties, 'disk_format') ?? 'qcow2',
+        container_format: stringProperty(input.cloudProperties, 'container_format') ?? 'bare',
+        visibility: 'private',
+        'slipway.stemcell_name': input.name,
+        'slipway.stemcell_version': input.version,
+        ...(requestId ? { [REQUEST_ID_KEY]: requestId } : {}),
+      },
+      { signal },
+    );
     if (image.status === 'queued') {
       const data = await openImage(source, signal);
       await this.ctx.images.uploadImageData(image.id, data, { signal });
     }
     const id = image.id;
-    await pollUntil(async () => {
-      const current = await this.ctx.images.showImage(id, { signal });
-      if (!current || current.status === 'killed') {
-        throw new SlipwayError('CloudError', `Glance image ${id} ${current ? 'was killed during the upload' : 'disappeared during the upload'}`, { plugin: PLUGIN });
-      }
-      return current.status === 'active' ? true : undefined;
-    }, { clock: this.ctx.clock, intervalMs: this.ctx.pollIntervalMs, signal });
+    await pollUntil(
+      async () => {
+        const current = await this.ctx.images.showImage(id, { signal });
+        if (!current || current.status === 'killed') {
+          throw new SlipwayError(
+            'CloudError',
+            `Glance image ${id} ${current ? 'was killed during the upload' : 'disappeared during the upload'}`,
+            { plugin: PLUGIN },
+          );
+        }
+        return current.status === 'active' ? true : undefined;
+      },
+      { clock: this.ctx.clock, intervalMs: this.ctx.pollIntervalMs, signal },
+    );
     return { stemcellId: id };
   }
 
@@ -76,10 +95,12 @@ async function openImage(source: string, signal?: AbortSignal): Promise<() => Re
   if (/^https?:\/\//.test(source)) {
     return () => {
       const stream = new TransformStream<Uint8Array, Uint8Array>();
-      void fetch(source, { signal }).then((response) => {
-        if (!response.ok || !response.body) throw new Error(`GET ${source}: ${response.status}`);
-        return response.body.pipeTo(stream.writable);
-      }).catch((error: unknown) => stream.writable.abort(error).catch(() => undefined));
+      void fetch(source, { signal })
+        .then((response) => {
+          if (!response.ok || !response.body) throw new Error(`GET ${source}: ${response.status}`);
+          return response.body.pipeTo(stream.writable);
+        })
+        .catch((error: unknown) => stream.writable.abort(error).catch(() => undefined));
       return stream.readable as unknown as RequestBody;
     };
   }
@@ -87,7 +108,11 @@ async function openImage(source: string, signal?: AbortSignal): Promise<() => Re
   try {
     await stat(path);
   } catch (error) {
-    throw new SlipwayError('InvalidInput', `stemcell image ${path} cannot be read: ${(error as Error).message}`, { plugin: PLUGIN, field: 'imagePath', cause: error });
+    throw new SlipwayError('InvalidInput', `stemcell image ${path} cannot be read: ${(error as Error).message}`, {
+      plugin: PLUGIN,
+      field: 'imagePath',
+      cause: error,
+    });
   }
   return () => Readable.toWeb(createReadStream(path)) as unknown as RequestBody;
 }

@@ -1,4 +1,11 @@
-import { SlipwayError, encodeAgentSettings, throwIfAborted, type CallOptions, type CreateVmInput, type CreatedVm } from '@slipway/contracts';
+import {
+  SlipwayError,
+  encodeAgentSettings,
+  throwIfAborted,
+  type CallOptions,
+  type CreateVmInput,
+  type CreatedVm,
+} from '@slipway/contracts';
 import type { Flavor, Server } from './compute.js';
 import { stringProperty, type OpenStackContext } from './context.js';
 import { PLUGIN, serverFaultError } from './errors.js';
@@ -26,8 +33,9 @@ export class VmOperations {
     throwIfAborted(signal);
     const tag = requestId ? requestTag(requestId) : undefined;
     if (tag) {
-      const existing = (await this.ctx.compute.listServers({ tags: tag }, { signal }))
-        .find((s) => !GONE.has(s.status) && s['OS-EXT-STS:task_state'] !== 'deleting');
+      const existing = (await this.ctx.compute.listServers({ tags: tag }, { signal })).find(
+        (s) => !GONE.has(s.status) && s['OS-EXT-STS:task_state'] !== 'deleting',
+      );
       if (existing) return this.createdVm(await this.waitActive(existing.id, signal));
     }
     const properties = input.cloudProperties;
@@ -35,20 +43,25 @@ export class VmOperations {
     const zone = input.zone ?? stringProperty(properties, 'availability_zone') ?? this.ctx.config.availability_zone;
     const securityGroups = stringList(properties?.security_groups) ?? this.ctx.config.security_groups;
     const keyName = stringProperty(properties, 'key_name') ?? this.ctx.config.key_name;
-    const id = await this.ctx.compute.createServer({
-      name: resourceName('slipway', input.agentId),
-      imageRef: imageIdOf(input.stemcellId),
-      flavorRef: flavor.id,
-      // Nova wants user_data base64-encoded; the metadata service serves it decoded, i.e. the settings JSON.
-      user_data: encodeAgentSettings(input.env),
-      metadata: metadataOf({ ...input.metadata, [AGENT_ID_KEY]: input.agentId, [REQUEST_ID_KEY]: requestId }),
-      ...(tag ? { tags: [tag] } : {}),
-      networks: [{ uuid: stringProperty(properties, 'network_id') ?? this.ctx.config.network_id, fixed_ip: input.network.ip }],
-      ...(zone ? { availability_zone: zone } : {}),
-      ...(securityGroups?.length ? { security_groups: securityGroups.map((name) => ({ name })) } : {}),
-      ...(keyName ? { key_name: keyName } : {}),
-      ...(properties?.config_drive === true ? { config_drive: true } : {}),
-    }, { signal });
+    const id = await this.ctx.compute.createServer(
+      {
+        name: resourceName('slipway', input.agentId),
+        imageRef: imageIdOf(input.stemcellId),
+        flavorRef: flavor.id,
+        // Nova wants user_data base64-encoded; the metadata service serves it decoded, i.e. the settings JSON.
+        user_data: encodeAgentSettings(input.env),
+        metadata: metadataOf({ ...input.metadata, [AGENT_ID_KEY]: input.agentId, [REQUEST_ID_KEY]: requestId }),
+        ...(tag ? { tags: [tag] } : {}),
+        networks: [
+          { uuid: stringProperty(properties, 'network_id') ?? this.ctx.config.network_id, fixed_ip: input.network.ip },
+        ],
+        ...(zone ? { availability_zone: zone } : {}),
+        ...(securityGroups?.length ? { security_groups: securityGroups.map((name) => ({ name })) } : {}),
+        ...(keyName ? { key_name: keyName } : {}),
+        ...(properties?.config_drive === true ? { config_drive: true } : {}),
+      },
+      { signal },
+    );
     return this.createdVm(await this.waitActive(id, signal));
   }
 
@@ -73,8 +86,14 @@ export class VmOperations {
     await this.ctx.compute.rebootServer(vmId, { signal });
     await pollUntil(async () => {
       const server = await this.ctx.compute.showServer(vmId, { signal });
-      if (!server) throw new SlipwayError('NotFound', `compute server ${vmId} disappeared while rebooting`, { plugin: PLUGIN });
-      if (server.status === 'ERROR') throw new SlipwayError('CloudError', `compute server ${vmId} went to ERROR while rebooting: ${server.fault?.message ?? 'no fault recorded'}`, { plugin: PLUGIN });
+      if (!server)
+        throw new SlipwayError('NotFound', `compute server ${vmId} disappeared while rebooting`, { plugin: PLUGIN });
+      if (server.status === 'ERROR')
+        throw new SlipwayError(
+          'CloudError',
+          `compute server ${vmId} went to ERROR while rebooting: ${server.fault?.message ?? 'no fault recorded'}`,
+          { plugin: PLUGIN },
+        );
       return server.status === 'ACTIVE' && !server['OS-EXT-STS:task_state'] ? true : undefined;
     }, this.pollOptions(signal));
   }
@@ -94,7 +113,10 @@ export class VmOperations {
     return pollUntil(async () => {
       const server = await this.ctx.compute.showServer(id, { signal });
       if (!server) {
-        throw new SlipwayError('VmCreationFailed', `compute server ${id} disappeared while building`, { plugin: PLUGIN, retryable: true });
+        throw new SlipwayError('VmCreationFailed', `compute server ${id} disappeared while building`, {
+          plugin: PLUGIN,
+          retryable: true,
+        });
       }
       if (server.status === 'ERROR') {
         const error = serverFaultError(id, server.fault);
@@ -122,13 +144,17 @@ export class VmOperations {
     if (refresh || !this.flavors) {
       const pending = this.ctx.compute.listFlavors({ signal });
       this.flavors = pending;
-      pending.catch(() => { if (this.flavors === pending) this.flavors = undefined; });
+      pending.catch(() => {
+        if (this.flavors === pending) this.flavors = undefined;
+      });
     }
     return this.flavors;
   }
 
   private createdVm(server: Server): CreatedVm {
-    const fixed = Object.values(server.addresses ?? {}).flat().find((a) => a.version === 4 && a['OS-EXT-IPS:type'] !== 'floating');
+    const fixed = Object.values(server.addresses ?? {})
+      .flat()
+      .find((a) => a.version === 4 && a['OS-EXT-IPS:type'] !== 'floating');
     return {
       vmId: server.id,
       ...(fixed ? { ip: fixed.addr } : {}),

@@ -8,7 +8,9 @@ import { failure, startDriver, vmInput, type DriverUnderTest } from './helpers.j
 
 describe('Keystone session', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterAll(() => t.stop());
 
   it('authenticates once and reuses the token for every call', async () => {
@@ -37,7 +39,7 @@ describe('Keystone session', () => {
 });
 
 describe('Keystone credentials and expiry', () => {
-  it('maps a wrong password to Unauthenticated with Keystone\'s message', async () => {
+  it("maps a wrong password to Unauthenticated with Keystone's message", async () => {
     const t = await startDriver({ credentials: { password: 'not-the-password' } });
     try {
       const error = await failure(t.driver.hasVm({ vmId: randomUUID() }));
@@ -66,7 +68,10 @@ describe('Keystone credentials and expiry', () => {
     const t = await startDriver();
     try {
       const { default: plugin } = await import('../src/index.js');
-      await t.host.credentials.set({ name: '/slipway/iaas/broken', type: 'json', value: { username: 'u', password: 'p' } }, { actor: 'test' });
+      await t.host.credentials.set(
+        { name: '/slipway/iaas/broken', type: 'json', value: { username: 'u', password: 'p' } },
+        { actor: 'test' },
+      );
       const error = await failure(plugin.create({ ...t.fake.config, credentials_ref: '/slipway/iaas/broken' }, t.host));
       expect(error.code).toBe('InvalidConfig');
       expect(error.message).toContain('user_domain_name, project_name, project_domain_name');
@@ -78,7 +83,9 @@ describe('Keystone credentials and expiry', () => {
 
 describe('VMs on Nova', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterEach(() => t.fake.faults.reset());
   afterAll(() => t.stop());
 
@@ -90,7 +97,11 @@ describe('VMs on Nova', () => {
     expect(server.status).toBe('ACTIVE');
     expect(JSON.parse(Buffer.from(server.userData!, 'base64').toString('utf8'))).toEqual(input.env);
     expect(server.networks).toEqual([{ uuid: t.fake.config.network_id, ip: input.network.ip }]);
-    expect(server.metadata).toMatchObject({ 'slipway.cluster': 'c-1', 'slipway.agent_id': input.agentId, 'slipway.request_id': requestId });
+    expect(server.metadata).toMatchObject({
+      'slipway.cluster': 'c-1',
+      'slipway.agent_id': input.agentId,
+      'slipway.request_id': requestId,
+    });
     expect(server.tags).toEqual([`slipway-request-${requestId}`]);
     expect(created).toMatchObject({ ip: input.network.ip, zone: 'nova' });
   });
@@ -109,7 +120,9 @@ describe('VMs on Nova', () => {
     expect(t.fake.state.servers.get(fits.vmId)!.flavorId).toBe('3');
     const named = await t.driver.createVm(vmInput({ cloudProperties: { instance_type: 'm1.large' } }));
     expect(t.fake.state.servers.get(named.vmId)!.flavorId).toBe('4');
-    const error = await failure(t.driver.createVm(vmInput({ resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 0, instanceType: 'g9.huge' } })));
+    const error = await failure(
+      t.driver.createVm(vmInput({ resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 0, instanceType: 'g9.huge' } })),
+    );
     expect(error.code).toBe('VmCreationFailed');
     expect(error.message).toContain('m1.tiny');
   });
@@ -125,15 +138,25 @@ describe('VMs on Nova', () => {
     expect(t.fake.state.liveServers().filter((s) => s.metadata['slipway.agent_id'] === input.agentId)).toEqual([]);
   });
 
-  it('keeps a refused image\'s message and calls it VmCreationFailed', async () => {
+  it("keeps a refused image's message and calls it VmCreationFailed", async () => {
     const error = await failure(t.driver.createVm(vmInput({ stemcellId: randomUUID() })));
     expect(error.code).toBe('VmCreationFailed');
     expect(error.message).toContain('Invalid imageRef provided.');
-    expect(error.details).toMatchObject({ service: 'compute', operation: 'createServer', status: 400, cloudCode: 'badRequest' });
+    expect(error.details).toMatchObject({
+      service: 'compute',
+      operation: 'createServer',
+      status: 400,
+      cloudCode: 'badRequest',
+    });
   });
 
-  it('turns Nova\'s overLimit into RateLimited with the Retry-After it sent', async () => {
-    t.fake.failNext('createServer', { status: 413, kind: 'overLimit', message: 'This request was rate-limited.', retryAfter: 7 });
+  it("turns Nova's overLimit into RateLimited with the Retry-After it sent", async () => {
+    t.fake.failNext('createServer', {
+      status: 413,
+      kind: 'overLimit',
+      message: 'This request was rate-limited.',
+      retryAfter: 7,
+    });
     const error = await failure(t.driver.createVm(vmInput()));
     expect(error.code).toBe('RateLimited');
     expect(error.retryAfterMs).toBe(7000);
@@ -149,7 +172,10 @@ describe('VMs on Nova', () => {
   it('merges metadata instead of replacing it', async () => {
     const { vmId } = await t.driver.createVm(vmInput(), { requestId: randomUUID() });
     await t.driver.setVmMetadata({ vmId, metadata: { 'slipway.instance': 'worker/3' } });
-    expect(t.fake.state.servers.get(vmId)!.metadata).toMatchObject({ 'slipway.instance': 'worker/3', 'slipway.cluster': 'c-1' });
+    expect(t.fake.state.servers.get(vmId)!.metadata).toMatchObject({
+      'slipway.instance': 'worker/3',
+      'slipway.cluster': 'c-1',
+    });
     expect(t.fake.state.servers.get(vmId)!.metadata['slipway.request_id']).toBeDefined();
   });
 
@@ -233,7 +259,9 @@ describe('persistent disks on Cinder', () => {
     const first = await t.driver.createDisk({ sizeMb: 1024 }, { requestId });
     const second = await t.driver.createDisk({ sizeMb: 1024 }, { requestId });
     expect(second.diskId).toBe(first.diskId);
-    expect([...t.fake.state.volumes.values()].filter((v) => v.metadata['slipway.request_id'] === requestId)).toHaveLength(1);
+    expect(
+      [...t.fake.state.volumes.values()].filter((v) => v.metadata['slipway.request_id'] === requestId),
+    ).toHaveLength(1);
   });
 
   it('refuses to delete an attached volume with Conflict', async () => {
@@ -268,7 +296,7 @@ describe('persistent disks on Cinder', () => {
     expect(error.code).toBe('InvalidInput');
   });
 
-  it('maps Cinder\'s volume quota (413 overLimit) to QuotaExceeded, not RateLimited', async () => {
+  it("maps Cinder's volume quota (413 overLimit) to QuotaExceeded, not RateLimited", async () => {
     t.fake.faults.setQuota({ disks: 0 });
     const error = await failure(t.driver.createDisk({ sizeMb: 1024 }));
     expect(error.code).toBe('QuotaExceeded');
@@ -309,9 +337,20 @@ describe('stemcells on Glance', () => {
     const path = join(dir, 'root.qcow2');
     await writeFile(path, Buffer.alloc(256 * 1024, 7));
     const requestId = randomUUID();
-    const { stemcellId } = await t.driver.createStemcell({ name: 'ubuntu-jammy', version: '1.2', imagePath: path }, { requestId });
-    expect(t.fake.state.images.get(stemcellId)).toMatchObject({ status: 'active', size: 256 * 1024, name: 'ubuntu-jammy/1.2', diskFormat: 'qcow2' });
-    const again = await t.driver.createStemcell({ name: 'ubuntu-jammy', version: '1.2', imagePath: path }, { requestId });
+    const { stemcellId } = await t.driver.createStemcell(
+      { name: 'ubuntu-jammy', version: '1.2', imagePath: path },
+      { requestId },
+    );
+    expect(t.fake.state.images.get(stemcellId)).toMatchObject({
+      status: 'active',
+      size: 256 * 1024,
+      name: 'ubuntu-jammy/1.2',
+      diskFormat: 'qcow2',
+    });
+    const again = await t.driver.createStemcell(
+      { name: 'ubuntu-jammy', version: '1.2', imagePath: path },
+      { requestId },
+    );
     expect(again.stemcellId).toBe(stemcellId);
     expect(t.fake.calls('uploadBinaryImageData')).toBe(1);
     const { vmId } = await t.driver.createVm(vmInput({ stemcellId }));
@@ -321,8 +360,12 @@ describe('stemcells on Glance', () => {
     expect(t.fake.state.images.has(stemcellId)).toBe(false);
   });
 
-  it('registers a light stemcell by image id and never deletes the operator\'s image', async () => {
-    const { stemcellId } = await t.driver.createStemcell({ name: 'light', version: '1', cloudProperties: { image_id: FAKE_BASE_IMAGE_ID } });
+  it("registers a light stemcell by image id and never deletes the operator's image", async () => {
+    const { stemcellId } = await t.driver.createStemcell({
+      name: 'light',
+      version: '1',
+      cloudProperties: { image_id: FAKE_BASE_IMAGE_ID },
+    });
     expect(stemcellId).toBe(`${FAKE_BASE_IMAGE_ID} light`);
     await t.driver.deleteStemcell({ stemcellId });
     expect(t.fake.state.images.get(FAKE_BASE_IMAGE_ID)?.status).toBe('active');
@@ -334,7 +377,7 @@ describe('stemcells on Glance', () => {
     expect(error.field).toBe('imagePath');
   });
 
-  it('reads Glance\'s HTML error pages', async () => {
+  it("reads Glance's HTML error pages", async () => {
     const message = t.fake.faults.permanentErrorNext('deleteStemcell') as string;
     const path = join(dir, 'other.qcow2');
     await writeFile(path, 'data');

@@ -1,5 +1,9 @@
 import type { AgentSettings, CreateVmInput } from '@slipway/contracts';
-import { placeholderVmInput, startDriverUnderTest, type DriverUnderTest as GenericDriverUnderTest } from '@slipway/testkit/simulation';
+import {
+  placeholderVmInput,
+  startDriverUnderTest,
+  type DriverUnderTest as GenericDriverUnderTest,
+} from '@slipway/testkit/simulation';
 import plugin from '../src/index.js';
 import type { OpenStackConfig } from '../src/config.js';
 import { FAKE_BASE_IMAGE_ID, startFake, type FakeOpenStackOptions, type OpenStackFake } from '../fake/index.js';
@@ -9,9 +13,12 @@ export { failure, placeholderSettings } from '@slipway/testkit/simulation';
 export type DriverUnderTest = GenericDriverUnderTest<OpenStackFake>;
 
 /** A fake cloud (agents off unless asked) and a driver created against it through the plugin module. */
-export function startDriver(options: FakeOpenStackOptions & { config?: Partial<OpenStackConfig>; credentials?: Record<string, unknown> } = {}): Promise<DriverUnderTest> {
+export function startDriver(
+  options: FakeOpenStackOptions & { config?: Partial<OpenStackConfig>; credentials?: Record<string, unknown> } = {},
+): Promise<DriverUnderTest> {
   const { config, credentials, ...fakeOptions } = options;
   return startDriverUnderTest(plugin, () => startFake({ bootAgents: false, ...fakeOptions }), { config, credentials });
 }
 
-export const vmInput = (overrides: Partial<CreateVmInput> = {}, env?: AgentSettings): CreateVmInput => placeholderVmInput(`${FAKE_BASE_IMAGE_ID} light`, overrides, env);
+export const vmInput = (overrides: Partial<CreateVmInput> = {}, env?: AgentSettings): CreateVmInput =>
+  placeholderVmInput(`${FAKE_BASE_IMAGE_ID} light`, overrides, env);

@@ -24,7 +24,10 @@ export class SandboxCloud {
   private readonly agents = new Map<string, Promise<SimulatedAgent | undefined>>();
   private users = 0;
 
-  private constructor(readonly file: string, private readonly logger: Logger) {
+  private constructor(
+    readonly file: string,
+    private readonly logger: Logger,
+  ) {
     this.inventory = new Inventory(file);
   }
 
@@ -44,14 +47,15 @@ export class SandboxCloud {
 
   /** Starts the VM's node agent from its user data, after the boot delay. */
   boot(vmId: string, delayMs: number): void {
-    let booting: Promise<SimulatedAgent | undefined> | undefined = undefined;
+    let booting: Promise<SimulatedAgent | undefined> | undefined;
     booting = (async () => {
       await new Promise((r) => setTimeout(r, delayMs));
       // Deleted or killed during its boot delay: nothing to start.
       if (!this.inventory.data.vms[vmId] || this.agents.get(vmId) !== booting) return undefined;
       try {
         return await bootSimulatedAgent(new SandboxMetadataSource(this.inventory, vmId), {
-          logger: this.logger.child({ vm: vmId }), storeDir: this.inventory.storeDirOf(vmId),
+          logger: this.logger.child({ vm: vmId }),
+          storeDir: this.inventory.storeDirOf(vmId),
           credentials: new FileCredentialStore(this.inventory.agentIdentityDirOf(vmId)),
         });
       } catch (e) {

@@ -26,12 +26,18 @@ export const configSchema: JsonSchema = {
     },
     boot_delay_ms: { type: 'number', minimum: 0, default: 0 },
     quotas: {
-      type: 'object', additionalProperties: false,
-      properties: { vms: { type: 'integer', minimum: 0 }, disks: { type: 'integer', minimum: 0 }, disk_gb: { type: 'integer', minimum: 0 } },
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        vms: { type: 'integer', minimum: 0 },
+        disks: { type: 'integer', minimum: 0 },
+        disk_gb: { type: 'integer', minimum: 0 },
+      },
     },
     zones: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['z1', 'z2', 'z3'] },
     fail_rate: {
-      type: 'object', additionalProperties: false,
+      type: 'object',
+      additionalProperties: false,
       properties: { retryable: { type: 'number', minimum: 0, maximum: 1 } },
     },
   },

@@ -1,8 +1,18 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  encodeAgentSettings, SlipwayError, throwIfAborted,
-  type CallOptions, type CloudInventory, type CreateDiskInput, type CreateStemcellInput, type CreateVmInput, type CreatedVm,
-  type DiskHint, type FailureRehearsal, type IaasDriver, type IaasInfo,
+  encodeAgentSettings,
+  SlipwayError,
+  throwIfAborted,
+  type CallOptions,
+  type CloudInventory,
+  type CreateDiskInput,
+  type CreateStemcellInput,
+  type CreateVmInput,
+  type CreatedVm,
+  type DiskHint,
+  type FailureRehearsal,
+  type IaasDriver,
+  type IaasInfo,
 } from '@slipway/contracts';
 import type { SandboxCloud, FaultCode } from './cloud.js';
 import type { SandboxConfig } from './config.js';
@@ -14,7 +24,10 @@ export class SandboxIaasDriver implements IaasDriver {
   private readonly zones: string[];
   private zoneCursor = 0;
 
-  constructor(private readonly cloud: SandboxCloud, private readonly config: SandboxConfig) {
+  constructor(
+    private readonly cloud: SandboxCloud,
+    private readonly config: SandboxConfig,
+  ) {
     this.zones = config.zones ?? ['z1', 'z2', 'z3'];
     this.rehearsal = {
       killVm: (vmId) => this.killVm(vmId),
@@ -40,9 +53,15 @@ export class SandboxIaasDriver implements IaasDriver {
     };
   }
 
-  private get vms() { return this.cloud.inventory.data.vms; }
-  private get disks() { return this.cloud.inventory.data.disks; }
-  private get data() { return this.cloud.inventory.data; }
+  private get vms() {
+    return this.cloud.inventory.data.vms;
+  }
+  private get disks() {
+    return this.cloud.inventory.data.disks;
+  }
+  private get data() {
+    return this.cloud.inventory.data;
+  }
 
   async info(options?: CallOptions): Promise<IaasInfo> {
     await this.enter('info', options);
@@ -70,17 +89,31 @@ export class SandboxIaasDriver implements IaasDriver {
     await this.enter('createVm', options);
     const known = this.byRequest(options);
     if (known && this.vms[known]) return { vmId: known, zone: this.vms[known].zone };
-    if (!this.data.stemcells[input.stemcellId]) throw sandboxError('VmCreationFailed', `stemcell ${input.stemcellId} does not exist`, 'Upload the stemcell first (createStemcell).');
+    if (!this.data.stemcells[input.stemcellId])
+      throw sandboxError(
+        'VmCreationFailed',
+        `stemcell ${input.stemcellId} does not exist`,
+        'Upload the stemcell first (createStemcell).',
+      );
     const quota = this.config.quotas?.vms ?? this.cloud.faults.quota.vms;
     if (quota !== undefined && Object.keys(this.vms).length >= quota) {
-      throw sandboxError('QuotaExceeded', `VM quota of ${quota} reached`, 'Raise quotas.vms in the sandbox config, or delete VMs.');
+      throw sandboxError(
+        'QuotaExceeded',
+        `VM quota of ${quota} reached`,
+        'Raise quotas.vms in the sandbox config, or delete VMs.',
+      );
     }
     const id = this.cloud.inventory.nextId('vm');
     const zone = input.zone ?? this.zones[this.zoneCursor++ % this.zones.length];
     await this.cloud.inventory.writeUserData(id, encodeAgentSettings(input.env));
     this.vms[id] = {
-      id, agentId: input.agentId, stemcellId: input.stemcellId,
-      metadata: { ...input.metadata, 'slipway.agent_id': input.agentId }, zone, ip: input.network.ip, state: 'running',
+      id,
+      agentId: input.agentId,
+      stemcellId: input.stemcellId,
+      metadata: { ...input.metadata, 'slipway.agent_id': input.agentId },
+      zone,
+      ip: input.network.ip,
+      state: 'running',
       createdAt: new Date().toISOString(),
     };
     this.remember(options, id);
@@ -129,12 +162,20 @@ export class SandboxIaasDriver implements IaasDriver {
     if (known && this.disks[known]) return { diskId: known };
     const quota = this.config.quotas?.disks ?? this.cloud.faults.quota.disks;
     if (quota !== undefined && Object.keys(this.disks).length >= quota) {
-      throw sandboxError('QuotaExceeded', `disk quota of ${quota} reached`, 'Raise quotas.disks in the sandbox config, or delete disks.');
+      throw sandboxError(
+        'QuotaExceeded',
+        `disk quota of ${quota} reached`,
+        'Raise quotas.disks in the sandbox config, or delete disks.',
+      );
     }
     const gbQuota = this.config.quotas?.disk_gb;
     const usedMb = Object.values(this.disks).reduce((sum, d) => sum + d.sizeMb, 0);
     if (gbQuota !== undefined && usedMb + input.sizeMb > gbQuota * 1024) {
-      throw sandboxError('QuotaExceeded', `disk space quota of ${gbQuota} GB reached`, 'Raise quotas.disk_gb in the sandbox config.');
+      throw sandboxError(
+        'QuotaExceeded',
+        `disk space quota of ${gbQuota} GB reached`,
+        'Raise quotas.disk_gb in the sandbox config.',
+      );
     }
     const id = this.cloud.inventory.nextId('disk');
     const zone = input.zone ?? (input.vmId ? this.vms[input.vmId]?.zone : undefined) ?? this.zones[0];
@@ -163,7 +204,11 @@ export class SandboxIaasDriver implements IaasDriver {
     if (!this.vms[input.vmId]) throw sandboxError('NotFound', `VM ${input.vmId} does not exist`);
     if (!disk) throw sandboxError('NotFound', `disk ${input.diskId} does not exist`);
     if (disk.attachedTo && disk.attachedTo !== input.vmId && this.vms[disk.attachedTo]) {
-      throw sandboxError('Conflict', `disk ${input.diskId} is attached to another VM (${disk.attachedTo})`, 'Detach it from that VM first.');
+      throw sandboxError(
+        'Conflict',
+        `disk ${input.diskId} is attached to another VM (${disk.attachedTo})`,
+        'Detach it from that VM first.',
+      );
     }
     disk.attachedTo = input.vmId;
     await this.cloud.inventory.persist();
@@ -185,19 +230,25 @@ export class SandboxIaasDriver implements IaasDriver {
 
   async getDisks(input: { vmId: string }, options?: CallOptions): Promise<string[]> {
     await this.enter('getDisks', options);
-    return Object.values(this.disks).filter((d) => d.attachedTo === input.vmId).map((d) => d.id);
+    return Object.values(this.disks)
+      .filter((d) => d.attachedTo === input.vmId)
+      .map((d) => d.id);
   }
 
   async resizeDisk(input: { diskId: string; sizeMb: number }, options?: CallOptions): Promise<void> {
     await this.enter('resizeDisk', options);
     const disk = this.disks[input.diskId];
     if (!disk) throw sandboxError('NotFound', `disk ${input.diskId} does not exist`);
-    if (input.sizeMb < disk.sizeMb) throw sandboxError('CloudError', `disk ${input.diskId} cannot shrink from ${disk.sizeMb} to ${input.sizeMb} MiB`);
+    if (input.sizeMb < disk.sizeMb)
+      throw sandboxError('CloudError', `disk ${input.diskId} cannot shrink from ${disk.sizeMb} to ${input.sizeMb} MiB`);
     disk.sizeMb = input.sizeMb;
     await this.cloud.inventory.persist();
   }
 
-  async snapshotDisk(input: { diskId: string; metadata?: Record<string, string> }, options?: CallOptions): Promise<{ snapshotId: string }> {
+  async snapshotDisk(
+    input: { diskId: string; metadata?: Record<string, string> },
+    options?: CallOptions,
+  ): Promise<{ snapshotId: string }> {
     await this.enter('snapshotDisk', options);
     const known = this.byRequest(options);
     if (known && this.data.snapshots[known]) return { snapshotId: known };
@@ -240,7 +291,12 @@ export class SandboxIaasDriver implements IaasDriver {
   private async inventoryView(): Promise<CloudInventory> {
     return {
       vms: Object.values(this.vms).map((v) => ({ vmId: v.id, metadata: { ...v.metadata }, state: v.state })),
-      disks: Object.values(this.disks).map((d) => ({ diskId: d.id, vmId: d.attachedTo ?? undefined, metadata: { ...d.metadata }, sizeMb: d.sizeMb })),
+      disks: Object.values(this.disks).map((d) => ({
+        diskId: d.id,
+        vmId: d.attachedTo ?? undefined,
+        metadata: { ...d.metadata },
+        sizeMb: d.sizeMb,
+      })),
     };
   }
 
@@ -273,7 +329,8 @@ export class SandboxIaasDriver implements IaasDriver {
     const roll = Math.random();
     if (roll < throttle) throw faultError('RateLimited', `${verb}: request limit exceeded (injected)`);
     if (roll < throttle + serverError) throw faultError('Retryable', `${verb}: internal error (injected)`);
-    if (Math.random() < (this.config.fail_rate?.retryable ?? 0)) throw faultError('Retryable', `${verb}: transient failure (fail_rate)`);
+    if (Math.random() < (this.config.fail_rate?.retryable ?? 0))
+      throw faultError('Retryable', `${verb}: transient failure (fail_rate)`);
   }
 
   private latencyOf(verb: string): number {
@@ -284,5 +341,8 @@ export class SandboxIaasDriver implements IaasDriver {
 }
 
 function faultError(code: FaultCode, message: string): SlipwayError {
-  return new SlipwayError(code, `sandbox: ${message}`, { plugin: PLUGIN, ...(code === 'RateLimited' ? { retryAfterMs: 50 } : {}) });
+  return new SlipwayError(code, `sandbox: ${message}`, {
+    plugin: PLUGIN,
+    ...(code === 'RateLimited' ? { retryAfterMs: 50 } : {}),
+  });
 }

@@ -16,7 +16,12 @@ export async function startFake(): Promise<StartedFake<SandboxConfig>> {
   const config: SandboxConfig = { state_file: join(dir, 'sandbox.json') };
   const cloud = SandboxCloud.open(config.state_file!, createQuietLogger(), 0);
   const operator = new SandboxIaasDriver(cloud, config);
-  const queue = (verb: string, code: 'RateLimited' | 'Retryable' | 'CloudError', message: string | undefined, count = 1) => operator.rehearsal.failNext(verb, { code, message }, count);
+  const queue = (
+    verb: string,
+    code: 'RateLimited' | 'Retryable' | 'CloudError',
+    message: string | undefined,
+    count = 1,
+  ) => operator.rehearsal.failNext(verb, { code, message }, count);
   const faults: FakeFaults = {
     throttleNext: (verb, count) => queue(verb, 'RateLimited', `${verb}: request limit exceeded`, count),
     serverErrorNext: (verb, count) => queue(verb, 'Retryable', `${verb}: internal server error`, count),
@@ -25,10 +30,16 @@ export async function startFake(): Promise<StartedFake<SandboxConfig>> {
       queue(verb, 'CloudError', message, count);
       return message;
     },
-    setFaultRates: (rates) => { cloud.faults.rates = { throttle: rates.throttle ?? 0, serverError: rates.serverError ?? 0 }; },
-    setLatency: (ms) => { cloud.faults.latencyMs = ms; },
+    setFaultRates: (rates) => {
+      cloud.faults.rates = { throttle: rates.throttle ?? 0, serverError: rates.serverError ?? 0 };
+    },
+    setLatency: (ms) => {
+      cloud.faults.latencyMs = ms;
+    },
     killVm: (vmId) => operator.killVm(vmId),
-    setQuota: (quota) => { cloud.faults.quota = { ...quota }; },
+    setQuota: (quota) => {
+      cloud.faults.quota = { ...quota };
+    },
     reset: () => {
       cloud.faults.queued.clear();
       cloud.faults.latencyMs = 0;

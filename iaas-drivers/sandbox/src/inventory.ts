@@ -115,7 +115,9 @@ export class Inventory {
   /** Resolves once a write that includes every change made so far is on disk. */
   persist(): Promise<void> {
     if (!this.writing) {
-      this.writing = this.write().finally(() => { this.writing = undefined; });
+      this.writing = this.write().finally(() => {
+        this.writing = undefined;
+      });
       return this.writing;
     }
     // A write is in flight with older state: queue exactly one more after it.

@@ -6,7 +6,10 @@ import { sandboxError } from './errors.js';
 export class SandboxMetadataSource implements MetadataSource {
   readonly kind = 'sandbox';
 
-  constructor(private readonly inventory: Inventory, private readonly vmId: string) {}
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly vmId: string,
+  ) {}
 
   async readSettings(): Promise<AgentSettings> {
     const vm = this.inventory.data.vms[this.vmId];

@@ -29,7 +29,13 @@ describe('sandbox persistent disks', () => {
     const { stemcellId } = await driver.createStemcell({ name: 'sandbox-stemcell', version: '1' });
     // The agent never boots (the boot delay outlasts the test), so its settings only need to encode.
     const env = { agentId: 'a1' } as AgentSettings;
-    const { vmId } = await driver.createVm({ agentId: 'a1', stemcellId, resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 1024 }, network: { ip: '10.0.0.5' }, env });
+    const { vmId } = await driver.createVm({
+      agentId: 'a1',
+      stemcellId,
+      resources: { cpu: 1, memoryMb: 512, ephemeralDiskMb: 1024 },
+      network: { ip: '10.0.0.5' },
+      env,
+    });
     return vmId;
   }
 
@@ -52,10 +58,14 @@ describe('sandbox persistent disks', () => {
   it('keeps what was written through one VM for the next, and deletes it with the disk', async () => {
     const a = await vm();
     const { diskId } = await driver.createDisk({ sizeMb: 1024 });
-    const mount = (vmId: string) => new PersistentDisk({
-      metadata: new SandboxMetadataSource(cloud.inventory, vmId), storeDir: cloud.inventory.storeDirOf(vmId),
-      logger: createQuietLogger(), clock: systemClock, pollMs: 10,
-    });
+    const mount = (vmId: string) =>
+      new PersistentDisk({
+        metadata: new SandboxMetadataSource(cloud.inventory, vmId),
+        storeDir: cloud.inventory.storeDirOf(vmId),
+        logger: createQuietLogger(),
+        clock: systemClock,
+        pollMs: 10,
+      });
 
     // The agent waits for the attach that the control plane makes after the VM boots.
     const first = mount(a);
@@ -68,7 +78,7 @@ describe('sandbox persistent disks', () => {
     writeFileSync(join(store, 'member-data'), 'etcd wrote this');
 
     await driver.killVm(a);
-    expect(existsSync(cloud.inventory.storeDirOf(a)), 'the VM\'s own files are gone').toBe(false);
+    expect(existsSync(cloud.inventory.storeDirOf(a)), "the VM's own files are gone").toBe(false);
     const b = await vm();
     await driver.attachDisk({ vmId: b, diskId });
     const again = await mount(b).ensureMounted(diskId, AbortSignal.timeout(5_000));
@@ -77,6 +87,6 @@ describe('sandbox persistent disks', () => {
 
     await driver.deleteVm({ vmId: b });
     await driver.deleteDisk({ diskId });
-    expect(existsSync(cloud.inventory.diskDir(diskId)), 'the disk\'s content goes with the disk').toBe(false);
+    expect(existsSync(cloud.inventory.diskDir(diskId)), "the disk's content goes with the disk").toBe(false);
   });
 });

@@ -54,7 +54,7 @@ export class VmAgents {
 
   private credentialsOf(vm: string): MemoryCredentialStore {
     let store = this.credentialStores.get(vm);
-    if (!store) this.credentialStores.set(vm, store = new MemoryCredentialStore());
+    if (!store) this.credentialStores.set(vm, (store = new MemoryCredentialStore()));
     return store;
   }
 

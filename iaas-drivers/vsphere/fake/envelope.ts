@@ -14,14 +14,21 @@ export function readRequest(text: string): SoapRequest {
   const body = bodyContent(text);
   if (!body) throw new VimFaultError('InvalidRequest', 'Unable to parse the request: it is not a SOAP 1.1 envelope');
   const self = child(body, '_this');
-  if (!self || !self.attrs.type) throw new VimFaultError('InvalidRequest', `Required parameter _this is missing in ${body.name}`);
-  return { method: body.name, self: { type: self.attrs.type, value: self.text }, args: body.children.filter((c) => c.name !== '_this') };
+  if (!self?.attrs.type)
+    throw new VimFaultError('InvalidRequest', `Required parameter _this is missing in ${body.name}`);
+  return {
+    method: body.name,
+    self: { type: self.attrs.type, value: self.text },
+    args: body.children.filter((c) => c.name !== '_this'),
+  };
 }
 
 function wrap(body: string): string {
-  return '<?xml version="1.0" encoding="UTF-8"?>\n'
-    + `<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="${SOAP_ENV_NS}" xmlns:xsd="${XSD_NS}" xmlns:xsi="${XSI_NS}">\n`
-    + `<soapenv:Body>\n${body}\n</soapenv:Body>\n</soapenv:Envelope>`;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="${SOAP_ENV_NS}" xmlns:xsd="${XSD_NS}" xmlns:xsi="${XSI_NS}">\n` +
+    `<soapenv:Body>\n${body}\n</soapenv:Body>\n</soapenv:Envelope>`
+  );
 }
 
 /** `<MethodResponse xmlns="urn:vim25">returnval…</MethodResponse>` */
@@ -34,7 +41,9 @@ export function response(method: string, inner: string): string {
  * typed fault in detail as `<TypeFault xsi:type="Type">` (InvalidLogin -> InvalidLoginFault).
  */
 export function faultResponse(fault: VimFaultError, faultcode = 'ServerFaultCode'): string {
-  return wrap(`<soapenv:Fault>${el('faultcode', faultcode)}${el('faultstring', fault.message)}<detail><${fault.type}Fault xmlns="${VIM25_NS}" xsi:type="${fault.type}">${fault.detail}</${fault.type}Fault></detail></soapenv:Fault>`);
+  return wrap(
+    `<soapenv:Fault>${el('faultcode', faultcode)}${el('faultstring', fault.message)}<detail><${fault.type}Fault xmlns="${VIM25_NS}" xsi:type="${fault.type}">${fault.detail}</${fault.type}Fault></detail></soapenv:Fault>`,
+  );
 }
 
 /**
@@ -46,27 +55,131 @@ const SEQUENCES: Record<string, readonly string[]> = {
   PropertySpec: ['type', 'all', 'pathSet'],
   ObjectSpec: ['obj', 'skip', 'selectSet'],
   RetrieveOptions: ['maxObjects'],
-  VirtualMachineCloneSpec: ['location', 'template', 'config', 'customization', 'powerOn', 'snapshot', 'memory', 'tpmProvisionPolicy'],
-  VirtualMachineRelocateSpec: ['service', 'folder', 'datastore', 'diskMoveType', 'pool', 'host', 'disk', 'transform', 'deviceChange', 'profile', 'cryptoSpec'],
+  VirtualMachineCloneSpec: [
+    'location',
+    'template',
+    'config',
+    'customization',
+    'powerOn',
+    'snapshot',
+    'memory',
+    'tpmProvisionPolicy',
+  ],
+  VirtualMachineRelocateSpec: [
+    'service',
+    'folder',
+    'datastore',
+    'diskMoveType',
+    'pool',
+    'host',
+    'disk',
+    'transform',
+    'deviceChange',
+    'profile',
+    'cryptoSpec',
+  ],
   VirtualMachineConfigSpec: [
-    'changeVersion', 'name', 'version', 'createDate', 'uuid', 'instanceUuid', 'npivNodeWorldWideName', 'npivPortWorldWideName', 'npivWorldWideNameType',
-    'npivDesiredNodeWwns', 'npivDesiredPortWwns', 'npivTemporaryDisabled', 'npivOnNonRdmDisks', 'npivWorldWideNameOp', 'locationId', 'guestId',
-    'alternateGuestName', 'annotation', 'files', 'tools', 'flags', 'consolePreferences', 'powerOpInfo', 'rebootPowerOff', 'numCPUs', 'vcpuConfig',
-    'numCoresPerSocket', 'memoryMB', 'memoryHotAddEnabled', 'cpuHotAddEnabled', 'cpuHotRemoveEnabled', 'virtualICH7MPresent', 'virtualSMCPresent',
-    'deviceChange', 'cpuAllocation', 'memoryAllocation', 'latencySensitivity', 'cpuAffinity', 'memoryAffinity', 'networkShaper', 'cpuFeatureMask',
-    'extraConfig', 'swapPlacement', 'bootOptions',
+    'changeVersion',
+    'name',
+    'version',
+    'createDate',
+    'uuid',
+    'instanceUuid',
+    'npivNodeWorldWideName',
+    'npivPortWorldWideName',
+    'npivWorldWideNameType',
+    'npivDesiredNodeWwns',
+    'npivDesiredPortWwns',
+    'npivTemporaryDisabled',
+    'npivOnNonRdmDisks',
+    'npivWorldWideNameOp',
+    'locationId',
+    'guestId',
+    'alternateGuestName',
+    'annotation',
+    'files',
+    'tools',
+    'flags',
+    'consolePreferences',
+    'powerOpInfo',
+    'rebootPowerOff',
+    'numCPUs',
+    'vcpuConfig',
+    'numCoresPerSocket',
+    'memoryMB',
+    'memoryHotAddEnabled',
+    'cpuHotAddEnabled',
+    'cpuHotRemoveEnabled',
+    'virtualICH7MPresent',
+    'virtualSMCPresent',
+    'deviceChange',
+    'cpuAllocation',
+    'memoryAllocation',
+    'latencySensitivity',
+    'cpuAffinity',
+    'memoryAffinity',
+    'networkShaper',
+    'cpuFeatureMask',
+    'extraConfig',
+    'swapPlacement',
+    'bootOptions',
   ],
   OptionValue: ['key', 'value'],
   VirtualDeviceConfigSpec: ['operation', 'fileOperation', 'device', 'profile', 'backing', 'filterSpec', 'changeMode'],
-  VirtualDisk: ['key', 'deviceInfo', 'backing', 'connectable', 'slotInfo', 'controllerKey', 'unitNumber', 'numaNode', 'deviceGroupInfo',
-    'capacityInKB', 'capacityInBytes', 'shares', 'storageIOAllocation', 'diskObjectId', 'vFlashCacheConfigInfo', 'iofilter', 'vDiskId', 'vDiskVersion',
-    'virtualDiskFormat', 'nativeUnmanagedLinkedClone'],
-  VirtualDiskFlatVer2BackingInfo: ['fileName', 'datastore', 'backingObjectId', 'diskMode', 'split', 'writeThrough', 'thinProvisioned', 'eagerlyScrub',
-    'uuid', 'contentId', 'changeId', 'parent', 'deltaDiskFormat', 'digestEnabled', 'deltaGrainSize', 'deltaDiskFormatVariant', 'sharing', 'keyId'],
+  VirtualDisk: [
+    'key',
+    'deviceInfo',
+    'backing',
+    'connectable',
+    'slotInfo',
+    'controllerKey',
+    'unitNumber',
+    'numaNode',
+    'deviceGroupInfo',
+    'capacityInKB',
+    'capacityInBytes',
+    'shares',
+    'storageIOAllocation',
+    'diskObjectId',
+    'vFlashCacheConfigInfo',
+    'iofilter',
+    'vDiskId',
+    'vDiskVersion',
+    'virtualDiskFormat',
+    'nativeUnmanagedLinkedClone',
+  ],
+  VirtualDiskFlatVer2BackingInfo: [
+    'fileName',
+    'datastore',
+    'backingObjectId',
+    'diskMode',
+    'split',
+    'writeThrough',
+    'thinProvisioned',
+    'eagerlyScrub',
+    'uuid',
+    'contentId',
+    'changeId',
+    'parent',
+    'deltaDiskFormat',
+    'digestEnabled',
+    'deltaGrainSize',
+    'deltaDiskFormatVariant',
+    'sharing',
+    'keyId',
+  ],
   FileBackedVirtualDiskSpec: ['diskType', 'adapterType', 'capacityKb', 'profile', 'crypto'],
   HostDatastoreBrowserSearchSpec: ['query', 'details', 'searchCaseInsensitive', 'matchPattern', 'sortFoldersFirst'],
   VmDiskFileQuery: ['filter', 'details'],
-  VmDiskFileQueryFlags: ['diskType', 'capacityKb', 'hardwareVersion', 'controllerType', 'diskExtents', 'thin', 'encryption'],
+  VmDiskFileQueryFlags: [
+    'diskType',
+    'capacityKb',
+    'hardwareVersion',
+    'controllerType',
+    'diskExtents',
+    'thin',
+    'encryption',
+  ],
   FileQueryFlags: ['fileType', 'fileSize', 'modification', 'fileOwner'],
 };
 
@@ -86,7 +199,8 @@ export function checkSequence(element: XmlElement): void {
   }
   if (type === 'OptionValue') {
     const value = child(element, 'value');
-    if (value && !xsiType(value)) throw new VimFaultError('InvalidRequest', 'OptionValue.value needs an xsi:type (it is declared xsd:anyType)');
+    if (value && !xsiType(value))
+      throw new VimFaultError('InvalidRequest', 'OptionValue.value needs an xsi:type (it is declared xsd:anyType)');
   }
   for (const field of element.children) checkSequence(field);
 }

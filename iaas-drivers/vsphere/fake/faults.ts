@@ -16,7 +16,11 @@ export class VimFaultError extends Error {
 
 /** Something in front of vCenter's SOAP layer answering instead of it: the reverse proxy's 503, a rate limiter's 429. */
 export class HttpFaultError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -35,42 +39,157 @@ export interface InjectedTaskFault {
 
 export function toError(fault: InjectedFault): Error {
   if (fault.kind === 'soap') return new VimFaultError(fault.type, fault.message, fault.detail ?? '');
-  return new HttpFaultError(fault.status, fault.message, fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {});
+  return new HttpFaultError(
+    fault.status,
+    fault.message,
+    fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
+  );
 }
 
 /** What a rate-limiting proxy in front of vCenter answers (VMware Cloud's API gateway does; on-premises an nginx or envoy). */
 export function throttled(): HttpFaultError {
-  return new HttpFaultError(429, 'Too Many Requests: the request rate of this client exceeds the limit; retry after 1 second.', { 'retry-after': '1' });
+  return new HttpFaultError(
+    429,
+    'Too Many Requests: the request rate of this client exceeds the limit; retry after 1 second.',
+    { 'retry-after': '1' },
+  );
 }
 
 /** What vCenter's reverse proxy answers while vpxd is restarting or overloaded. */
 export function proxyUnavailable(): HttpFaultError {
-  return new HttpFaultError(503, '503 Service Unavailable (Failed to connect to endpoint: _serverNamespace = /sdk action = Allow _port = 8085)');
+  return new HttpFaultError(
+    503,
+    '503 Service Unavailable (Failed to connect to endpoint: _serverNamespace = /sdk action = Allow _port = 8085)',
+  );
 }
 
 /** vpxd's own catch-all transient fault. */
 export function systemError(): VimFaultError {
-  return new VimFaultError('SystemError', 'A general system error occurred: vpxd is busy; the operation could not be completed in time.', el('reason', 'vpxd busy'));
+  return new VimFaultError(
+    'SystemError',
+    'A general system error occurred: vpxd is busy; the operation could not be completed in time.',
+    el('reason', 'vpxd busy'),
+  );
 }
 
 /** The vim25 method behind each contract verb (the one its faults aim at), with a permanent fault of that method. */
 export const METHOD_OF_VERB: Record<IaasVerb, { method: string; permanent: InjectedTaskFault }> = {
-  createStemcell: { method: 'CloneVM_Task', permanent: { type: 'InvalidArgument', message: 'A specified parameter was not correct: spec.location.datastore', detail: el('invalidProperty', 'spec.location.datastore') } },
-  deleteStemcell: { method: 'Destroy_Task', permanent: { type: 'NoPermission', message: 'Permission to perform this operation was denied.', detail: el('privilegeId', 'VirtualMachine.Inventory.Delete') } },
-  createVm: { method: 'CloneVM_Task', permanent: { type: 'InvalidArgument', message: 'A specified parameter was not correct: spec.location.pool', detail: el('invalidProperty', 'spec.location.pool') } },
-  deleteVm: { method: 'Destroy_Task', permanent: { type: 'NoPermission', message: 'Permission to perform this operation was denied.', detail: el('privilegeId', 'VirtualMachine.Inventory.Delete') } },
-  hasVm: { method: 'FindChild', permanent: { type: 'InvalidArgument', message: 'A specified parameter was not correct: entity', detail: el('invalidProperty', 'entity') } },
-  rebootVm: { method: 'ResetVM_Task', permanent: { type: 'NotSupported', message: 'The operation is not supported on the object.' } },
-  setVmMetadata: { method: 'SetField', permanent: { type: 'InvalidArgument', message: 'A specified parameter was not correct: key', detail: el('invalidProperty', 'key') } },
-  createDisk: { method: 'CreateVirtualDisk_Task', permanent: { type: 'InvalidArgument', message: 'A specified parameter was not correct: spec.adapterType', detail: el('invalidProperty', 'spec.adapterType') } },
-  deleteDisk: { method: 'DeleteVirtualDisk_Task', permanent: { type: 'NoPermission', message: 'Permission to perform this operation was denied.', detail: el('privilegeId', 'Datastore.FileManagement') } },
-  attachDisk: { method: 'ReconfigVM_Task', permanent: { type: 'InvalidDeviceSpec', message: "Invalid configuration for device '0'.", detail: el('property', 'device') + el('deviceIndex', 0) } },
-  detachDisk: { method: 'ReconfigVM_Task', permanent: { type: 'InvalidDeviceSpec', message: "Invalid configuration for device '0'.", detail: el('property', 'device') + el('deviceIndex', 0) } },
-  hasDisk: { method: 'SearchDatastore_Task', permanent: { type: 'InvalidDatastorePath', message: "Invalid datastore path '[datastore1]'.", detail: el('datastorePath', '[datastore1]') } },
-  getDisks: { method: 'RetrievePropertiesEx', permanent: { type: 'InvalidProperty', message: 'The specified property is not valid: config.hardware.device', detail: el('name', 'config.hardware.device') } },
-  resizeDisk: { method: 'ExtendVirtualDisk_Task', permanent: { type: 'InvalidArgument', message: 'A specified parameter was not correct: newCapacityKb', detail: el('invalidProperty', 'newCapacityKb') } },
-  snapshotDisk: { method: 'CreateSnapshot_Task', permanent: { type: 'NotSupported', message: 'The operation is not supported on the object.' } },
-  deleteSnapshot: { method: 'RemoveSnapshot_Task', permanent: { type: 'NotSupported', message: 'The operation is not supported on the object.' } },
+  createStemcell: {
+    method: 'CloneVM_Task',
+    permanent: {
+      type: 'InvalidArgument',
+      message: 'A specified parameter was not correct: spec.location.datastore',
+      detail: el('invalidProperty', 'spec.location.datastore'),
+    },
+  },
+  deleteStemcell: {
+    method: 'Destroy_Task',
+    permanent: {
+      type: 'NoPermission',
+      message: 'Permission to perform this operation was denied.',
+      detail: el('privilegeId', 'VirtualMachine.Inventory.Delete'),
+    },
+  },
+  createVm: {
+    method: 'CloneVM_Task',
+    permanent: {
+      type: 'InvalidArgument',
+      message: 'A specified parameter was not correct: spec.location.pool',
+      detail: el('invalidProperty', 'spec.location.pool'),
+    },
+  },
+  deleteVm: {
+    method: 'Destroy_Task',
+    permanent: {
+      type: 'NoPermission',
+      message: 'Permission to perform this operation was denied.',
+      detail: el('privilegeId', 'VirtualMachine.Inventory.Delete'),
+    },
+  },
+  hasVm: {
+    method: 'FindChild',
+    permanent: {
+      type: 'InvalidArgument',
+      message: 'A specified parameter was not correct: entity',
+      detail: el('invalidProperty', 'entity'),
+    },
+  },
+  rebootVm: {
+    method: 'ResetVM_Task',
+    permanent: { type: 'NotSupported', message: 'The operation is not supported on the object.' },
+  },
+  setVmMetadata: {
+    method: 'SetField',
+    permanent: {
+      type: 'InvalidArgument',
+      message: 'A specified parameter was not correct: key',
+      detail: el('invalidProperty', 'key'),
+    },
+  },
+  createDisk: {
+    method: 'CreateVirtualDisk_Task',
+    permanent: {
+      type: 'InvalidArgument',
+      message: 'A specified parameter was not correct: spec.adapterType',
+      detail: el('invalidProperty', 'spec.adapterType'),
+    },
+  },
+  deleteDisk: {
+    method: 'DeleteVirtualDisk_Task',
+    permanent: {
+      type: 'NoPermission',
+      message: 'Permission to perform this operation was denied.',
+      detail: el('privilegeId', 'Datastore.FileManagement'),
+    },
+  },
+  attachDisk: {
+    method: 'ReconfigVM_Task',
+    permanent: {
+      type: 'InvalidDeviceSpec',
+      message: "Invalid configuration for device '0'.",
+      detail: el('property', 'device') + el('deviceIndex', 0),
+    },
+  },
+  detachDisk: {
+    method: 'ReconfigVM_Task',
+    permanent: {
+      type: 'InvalidDeviceSpec',
+      message: "Invalid configuration for device '0'.",
+      detail: el('property', 'device') + el('deviceIndex', 0),
+    },
+  },
+  hasDisk: {
+    method: 'SearchDatastore_Task',
+    permanent: {
+      type: 'InvalidDatastorePath',
+      message: "Invalid datastore path '[datastore1]'.",
+      detail: el('datastorePath', '[datastore1]'),
+    },
+  },
+  getDisks: {
+    method: 'RetrievePropertiesEx',
+    permanent: {
+      type: 'InvalidProperty',
+      message: 'The specified property is not valid: config.hardware.device',
+      detail: el('name', 'config.hardware.device'),
+    },
+  },
+  resizeDisk: {
+    method: 'ExtendVirtualDisk_Task',
+    permanent: {
+      type: 'InvalidArgument',
+      message: 'A specified parameter was not correct: newCapacityKb',
+      detail: el('invalidProperty', 'newCapacityKb'),
+    },
+  },
+  snapshotDisk: {
+    method: 'CreateSnapshot_Task',
+    permanent: { type: 'NotSupported', message: 'The operation is not supported on the object.' },
+  },
+  deleteSnapshot: {
+    method: 'RemoveSnapshot_Task',
+    permanent: { type: 'NotSupported', message: 'The operation is not supported on the object.' },
+  },
 };
 
 /** Queued faults by vim25 method, random fault rates, added latency. */
@@ -105,7 +224,8 @@ export class FaultPlan {
     const roll = Math.random();
     if (roll < this.rates.throttle) return throttled();
     // Half of the random server errors come from the reverse proxy, half from vpxd itself.
-    if (roll < this.rates.throttle + this.rates.serverError) return Math.random() < 0.5 ? proxyUnavailable() : systemError();
+    if (roll < this.rates.throttle + this.rates.serverError)
+      return Math.random() < 0.5 ? proxyUnavailable() : systemError();
     return undefined;
   }
 

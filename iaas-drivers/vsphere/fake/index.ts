@@ -4,7 +4,16 @@ import type { VsphereConfig } from '../src/config.js';
 import { fetchTls } from '../src/tls.js';
 import { VmAgents } from './agents.js';
 import type { CloneRecord, FakeContext, FakeTimings } from './context.js';
-import { FaultPlan, METHOD_OF_VERB, VimFaultError, proxyUnavailable, throttled, toError, type InjectedFault, type InjectedTaskFault } from './faults.js';
+import {
+  FaultPlan,
+  METHOD_OF_VERB,
+  VimFaultError,
+  proxyUnavailable,
+  throttled,
+  toError,
+  type InjectedFault,
+  type InjectedTaskFault,
+} from './faults.js';
 import { FAKE_INVENTORY, seedInventory } from './seed.js';
 import { FakeVcenterServer } from './server.js';
 import { FakeInventory, type FakeVm } from './state.js';
@@ -83,8 +92,15 @@ export async function startFake(options: FakeVsphereOptions = {}): Promise<Vsphe
   const clones: CloneRecord[] = [];
   const apiVersions = new Set<string>();
   const ctx: FakeContext = {
-    inventory, tasks: new TaskRunner(inventory, scheduler, plan), scheduler, faults: plan, agents, timings,
-    calls: new Map(), clones, apiVersions,
+    inventory,
+    tasks: new TaskRunner(inventory, scheduler, plan),
+    scheduler,
+    faults: plan,
+    agents,
+    timings,
+    calls: new Map(),
+    clones,
+    apiVersions,
   };
   const server = await FakeVcenterServer.start(ctx, tls, options.port ?? 0);
   baseUrl = server.url;
@@ -100,7 +116,9 @@ export async function startFake(options: FakeVsphereOptions = {}): Promise<Vsphe
       return permanent.message;
     },
     setFaultRates: (rates) => plan.setRates(rates),
-    setLatency: (ms) => { plan.latencyMs = ms; },
+    setLatency: (ms) => {
+      plan.latencyMs = ms;
+    },
     async killVm(vmId) {
       // The host died and HA did not restart the VM: it leaves the inventory; its files stay on the datastore.
       const vm = vmNamed(vmId);

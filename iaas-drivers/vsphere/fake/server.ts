@@ -16,7 +16,12 @@ import type { FakeTls } from './tls.js';
 import { el, ref } from './xml-out.js';
 
 const METHODS: Record<string, MethodHandler> = {
-  ...sessionMethods, ...collectorMethods, ...searchMethods, ...vmMethods, ...fileMethods, ...fieldMethods,
+  ...sessionMethods,
+  ...collectorMethods,
+  ...searchMethods,
+  ...vmMethods,
+  ...fileMethods,
+  ...fieldMethods,
 };
 
 /**
@@ -24,7 +29,10 @@ const METHODS: Record<string, MethodHandler> = {
  * at /guestinfo/{vm}/{key} (the stand-in for VMware Tools' backdoor channel, see src/metadata.ts).
  */
 export class FakeVcenterServer {
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(ctx: FakeContext, tls: FakeTls, port = 0): Promise<FakeVcenterServer> {
     const server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
@@ -87,10 +95,22 @@ async function soap(ctx: FakeContext, req: IncomingMessage, res: ServerResponse)
     send(res, 200, 'text/xml; charset=utf-8', response(method, reply.body), reply.headers);
   } catch (error) {
     if (error instanceof HttpFaultError) {
-      send(res, error.status, 'text/html', `<HTML><BODY><H1>${error.status}</H1>${error.message}</BODY></HTML>`, error.headers);
+      send(
+        res,
+        error.status,
+        'text/html',
+        `<HTML><BODY><H1>${error.status}</H1>${error.message}</BODY></HTML>`,
+        error.headers,
+      );
       return;
     }
-    const fault = error instanceof VimFaultError ? error : new VimFaultError('SystemError', `A general system error occurred: ${(error as Error)?.message ?? String(error)}`);
+    const fault =
+      error instanceof VimFaultError
+        ? error
+        : new VimFaultError(
+            'SystemError',
+            `A general system error occurred: ${(error as Error)?.message ?? String(error)}`,
+          );
     send(res, 500, 'text/xml; charset=utf-8', faultResponse(fault));
   }
 }
@@ -103,7 +123,11 @@ function authenticate(ctx: FakeContext, req: IncomingMessage, object: { type: st
   const now = Date.now();
   if (session && now - session.lastActive > ctx.timings.sessionIdleMs) ctx.inventory.sessions.delete(session.key);
   if (!session || !ctx.inventory.sessions.has(session.key)) {
-    throw new VimFaultError('NotAuthenticated', 'The session is not authenticated.', ref('object', object) + el('privilegeId', 'System.View'));
+    throw new VimFaultError(
+      'NotAuthenticated',
+      'The session is not authenticated.',
+      ref('object', object) + el('privilegeId', 'System.View'),
+    );
   }
   session.lastActive = now;
   return session;
@@ -112,7 +136,7 @@ function authenticate(ctx: FakeContext, req: IncomingMessage, object: { type: st
 /** What `vmtoolsd --cmd "info-get KEY"` gives inside the VM: guestinfo.* values of a running VM's extraConfig. */
 function guestInfo(ctx: FakeContext, vmRef: string, key: string, res: ServerResponse): void {
   const vm = ctx.inventory.objects.get(vmRef);
-  if (!vm || vm.kind !== 'VirtualMachine') {
+  if (vm?.kind !== 'VirtualMachine') {
     send(res, 404, 'text/plain', `no VM ${vmRef}`);
     return;
   }
@@ -128,7 +152,13 @@ function guestInfo(ctx: FakeContext, vmRef: string, key: string, res: ServerResp
   send(res, 200, 'text/plain; charset=utf-8', value);
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -136,7 +136,18 @@ export interface FakeTask {
   eventChainId: number;
 }
 
-export type FakeObject = FakeVm | FakeFolder | FakeDatacenter | FakeCluster | FakeHost | FakePool | FakeDatastore | FakeBrowser | FakeManager | FakeSnapshotObject | FakeTask;
+export type FakeObject =
+  | FakeVm
+  | FakeFolder
+  | FakeDatacenter
+  | FakeCluster
+  | FakeHost
+  | FakePool
+  | FakeDatastore
+  | FakeBrowser
+  | FakeManager
+  | FakeSnapshotObject
+  | FakeTask;
 
 /** A VMDK descriptor file on a datastore. */
 export interface FakeDiskFile {
@@ -207,7 +218,7 @@ export class FakeInventory {
 
   /** The object behind a reference, or the fault vCenter answers for a stale one. */
   get(reference: MoRef | undefined): FakeObject {
-    const found = reference ? this.objects.get(reference.value) ?? this.tasks.get(reference.value) : undefined;
+    const found = reference ? (this.objects.get(reference.value) ?? this.tasks.get(reference.value)) : undefined;
     if (!found || found.ref.type !== reference!.type) throw notFound(reference ?? { type: 'ManagedObject', value: '' });
     return found;
   }
@@ -229,7 +240,8 @@ export class FakeInventory {
 
   /** The child of a container (folder, datacenter, cluster, pool) with that name, as SearchIndex sees it. */
   childNamed(container: FakeObject, name: string): FakeObject | undefined {
-    const named = (refs: MoRef[]) => refs.map((r) => this.objects.get(r.value)).find((o) => o && 'name' in o && o.name === name);
+    const named = (refs: MoRef[]) =>
+      refs.map((r) => this.objects.get(r.value)).find((o) => o && 'name' in o && o.name === name);
     switch (container.kind) {
       case 'Folder':
         return named(container.children);
@@ -267,9 +279,11 @@ export class FakeInventory {
 
 /** vCenter's fault for a reference to an object that is gone (or never was). */
 export function notFound(reference: MoRef): VimFaultError {
-  return new VimFaultError('ManagedObjectNotFound',
+  return new VimFaultError(
+    'ManagedObjectNotFound',
     `The object 'vim.${reference.type}:${reference.value}' has already been deleted or has not been completely created`,
-    ref('obj', reference));
+    ref('obj', reference),
+  );
 }
 
 /** `[ds] folder/file` -> { datastore, path }. */

@@ -14,7 +14,6 @@ export interface TaskWork {
   release?: () => void;
 }
 
-
 /** Finished tasks stay readable this long, as in vCenter's task manager. */
 const RETENTION_MS = 10 * 60_000;
 
@@ -33,21 +32,31 @@ export class TaskRunner {
   ) {}
 
   start(
-    method: string, descriptionId: string, entity: { ref: MoRef; name?: string } | undefined, durationMs: number,
+    method: string,
+    descriptionId: string,
+    entity: { ref: MoRef; name?: string } | undefined,
+    durationMs: number,
     work: () => TaskWork | void | Promise<TaskWork | void>,
   ): MoRef {
     this.prune();
     const task: FakeTask = {
-      kind: 'Task', ref: { type: 'Task', value: this.inventory.nextId('task') }, method, descriptionId,
-      entity: entity?.ref, entityName: entity?.name, state: 'queued', queueTime: Date.now(),
-      userName: this.inventory.user.name, eventChainId: this.inventory.nextEventChainId(),
+      kind: 'Task',
+      ref: { type: 'Task', value: this.inventory.nextId('task') },
+      method,
+      descriptionId,
+      entity: entity?.ref,
+      entityName: entity?.name,
+      state: 'queued',
+      queueTime: Date.now(),
+      userName: this.inventory.user.name,
+      eventChainId: this.inventory.nextEventChainId(),
     };
     this.inventory.add(task);
     const injected = this.faults.takeTask(method);
     this.scheduler.later(1, async () => {
       task.state = 'running';
       task.startTime = Date.now();
-      let done: TaskWork | void = undefined;
+      let done: TaskWork | void;
       let error: VimFaultError | undefined;
       if (injected) {
         error = new VimFaultError(injected.type, injected.message, injected.detail ?? '');
@@ -92,5 +101,10 @@ export class TaskRunner {
 }
 
 function asFault(thrown: unknown): VimFaultError {
-  return thrown instanceof VimFaultError ? thrown : new VimFaultError('SystemError', `A general system error occurred: ${(thrown as Error)?.message ?? String(thrown)}`);
+  return thrown instanceof VimFaultError
+    ? thrown
+    : new VimFaultError(
+        'SystemError',
+        `A general system error occurred: ${(thrown as Error)?.message ?? String(thrown)}`,
+      );
 }

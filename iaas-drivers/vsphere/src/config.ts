@@ -51,7 +51,11 @@ export const configSchema: JsonSchema = {
   required: ['url', 'credentials_ref', 'datacenter', 'cluster', 'datastore'],
   properties: {
     url: { type: 'string', pattern: '^https://', description: 'vCenter SDK URL, e.g. https://vcenter.example.com/sdk' },
-    credentials_ref: { type: 'string', minLength: 1, description: 'Credential name of a user (or json) credential with username and password' },
+    credentials_ref: {
+      type: 'string',
+      minLength: 1,
+      description: 'Credential name of a user (or json) credential with username and password',
+    },
     datacenter: PATH,
     cluster: PATH,
     resource_pool: PATH,

@@ -23,7 +23,10 @@ export interface VsphereContext {
 
 /** Starts a task method and waits for its Task: the result on success, the mapped fault on error. */
 export async function runTask(
-  ctx: VsphereContext, method: string, start: Promise<MoRef>, options: { signal?: AbortSignal; permanent?: PermanentCode } = {},
+  ctx: VsphereContext,
+  method: string,
+  start: Promise<MoRef>,
+  options: { signal?: AbortSignal; permanent?: PermanentCode } = {},
 ): Promise<XmlElement | undefined> {
   const task = await start;
   return waitForTask(ctx.vim, task, method, { clock: ctx.clock, maxIntervalMs: ctx.pollIntervalMs, ...options });

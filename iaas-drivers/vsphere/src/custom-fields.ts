@@ -20,10 +20,12 @@ export class CustomFields {
 
   /** Sets every pair on the entity, adding definitions that do not exist yet. SetField calls go out together. */
   async set(entity: MoRef, values: Record<string, string>, signal?: AbortSignal): Promise<void> {
-    await Promise.all(Object.entries(values).map(async ([name, value]) => {
-      const key = await this.keyOf(name, signal);
-      await this.vim.setField(entity, key, value, { signal });
-    }));
+    await Promise.all(
+      Object.entries(values).map(async ([name, value]) => {
+        const key = await this.keyOf(name, signal);
+        await this.vim.setField(entity, key, value, { signal });
+      }),
+    );
   }
 
   /** An entity's `customValue` by field name. */

@@ -4,7 +4,7 @@ import { child, childText, children, xsiType, type XmlElement } from './xml.js';
 /** Readers of the vim25 data objects the driver receives; each takes only the fields it uses. */
 
 export function readMoRef(element: XmlElement | undefined): MoRef | undefined {
-  if (!element || !element.attrs.type || element.text === '') return undefined;
+  if (!element?.attrs.type || element.text === '') return undefined;
   return { type: element.attrs.type, value: element.text };
 }
 
@@ -113,7 +113,10 @@ export function readDevices(val: XmlElement | undefined): VirtualDeviceInfo[] {
 
 /** Controller types a disk can sit on, by the vim25 type names of SCSI controllers. */
 export const SCSI_CONTROLLER_TYPES: ReadonlySet<string> = new Set([
-  'ParaVirtualSCSIController', 'VirtualLsiLogicController', 'VirtualLsiLogicSASController', 'VirtualBusLogicController',
+  'ParaVirtualSCSIController',
+  'VirtualLsiLogicController',
+  'VirtualLsiLogicSASController',
+  'VirtualBusLogicController',
 ]);
 
 export interface CustomFieldDef {
@@ -128,7 +131,11 @@ export function readFieldDefs(val: XmlElement | undefined): CustomFieldDef[] {
 }
 
 export function readFieldDef(def: XmlElement): CustomFieldDef {
-  return { key: Number(childText(def, 'key')), name: childText(def, 'name') ?? '', managedObjectType: childText(def, 'managedObjectType') };
+  return {
+    key: Number(childText(def, 'key')),
+    name: childText(def, 'name') ?? '',
+    managedObjectType: childText(def, 'managedObjectType'),
+  };
 }
 
 /** An entity's `customValue`: field key -> value. */

@@ -1,6 +1,12 @@
 import { SlipwayError, type CallOptions, type CreateDiskInput, type DiskHint } from '@slipway/contracts';
 import { runTask, type VsphereContext } from './context.js';
-import { SCSI_CONTROLLER_TYPES, readDevices, readSearchResults, type FoundFile, type VirtualDeviceInfo } from './decode.js';
+import {
+  SCSI_CONTROLLER_TYPES,
+  readDevices,
+  readSearchResults,
+  type FoundFile,
+  type VirtualDeviceInfo,
+} from './decode.js';
 import { PLUGIN } from './errors.js';
 import type { Placement } from './inventory.js';
 import { checkDiskId, devicePathOfUuid, diskFolderPath, diskIdOfPath, diskPath, newDiskId } from './naming.js';
@@ -22,10 +28,15 @@ const SCSI_UNITS = Array.from({ length: 16 }, (_, i) => i).filter((u) => u !== 7
 export class DiskOperations {
   private readonly folderReady: Memo<void>;
 
-  constructor(private readonly ctx: VsphereContext, private readonly vms: VmOperations) {
+  constructor(
+    private readonly ctx: VsphereContext,
+    private readonly vms: VmOperations,
+  ) {
     this.folderReady = new Memo(async () => {
       const placement = await ctx.inventory.placement();
-      await ctx.vim.makeDirectory(this.folderPath(placement), placement.datacenter, { signal: AbortSignal.timeout(60_000) });
+      await ctx.vim.makeDirectory(this.folderPath(placement), placement.datacenter, {
+        signal: AbortSignal.timeout(60_000),
+      });
     });
   }
 
@@ -41,7 +52,10 @@ export class DiskOperations {
     const { signal, requestId } = options;
     throwIfCancelled('createDisk', signal);
     if (!Number.isInteger(input.sizeMb) || input.sizeMb < 1) {
-      throw new SlipwayError('InvalidInput', `a disk of ${input.sizeMb} MiB cannot be made`, { plugin: PLUGIN, field: 'sizeMb' });
+      throw new SlipwayError('InvalidInput', `a disk of ${input.sizeMb} MiB cannot be made`, {
+        plugin: PLUGIN,
+        field: 'sizeMb',
+      });
     }
     const placement = await this.ctx.inventory.placement(signal);
     const diskId = newDiskId(requestId);
@@ -49,7 +63,15 @@ export class DiskOperations {
     await withSignal(this.folderReady.get(), signal, 'MakeDirectory');
     for (let attempt = 0; ; attempt++) {
       try {
-        await runTask(this.ctx, 'CreateVirtualDisk_Task', this.ctx.vim.createVirtualDisk(path, placement.datacenter, fileBackedDiskSpec(input.sizeMb * 1024), { signal, permanent: 'DiskError' }), { signal, permanent: 'DiskError' });
+        await runTask(
+          this.ctx,
+          'CreateVirtualDisk_Task',
+          this.ctx.vim.createVirtualDisk(path, placement.datacenter, fileBackedDiskSpec(input.sizeMb * 1024), {
+            signal,
+            permanent: 'DiskError',
+          }),
+          { signal, permanent: 'DiskError' },
+        );
         return { diskId };
       } catch (error) {
         if (faultTypeOf(error) === 'FileAlreadyExists' && requestId) return { diskId };
@@ -70,7 +92,15 @@ export class DiskOperations {
     checkDiskId(diskId);
     const placement = await this.ctx.inventory.placement(signal);
     try {
-      await runTask(this.ctx, 'DeleteVirtualDisk_Task', this.ctx.vim.deleteVirtualDisk(this.path(placement, diskId), placement.datacenter, { signal, permanent: 'DiskError' }), { signal, permanent: 'DiskError' });
+      await runTask(
+        this.ctx,
+        'DeleteVirtualDisk_Task',
+        this.ctx.vim.deleteVirtualDisk(this.path(placement, diskId), placement.datacenter, {
+          signal,
+          permanent: 'DiskError',
+        }),
+        { signal, permanent: 'DiskError' },
+      );
     } catch (error) {
       if (faultTypeOf(error) === 'FileNotFound') return;
       throw error;
@@ -90,10 +120,18 @@ export class DiskOperations {
     const devices = await this.devices(vm, vmId, signal);
     const present = devices.find((d) => d.backing?.fileName === path);
     if (present) return { hint: hintOf(present) };
-    const spec = configSpec({ deviceChange: [addExistingDisk(path, placement.diskDatastore, freeSlot(devices, vmId))] });
-    await runTask(this.ctx, 'ReconfigVM_Task', this.ctx.vim.reconfigVm(vm, spec, { signal, permanent: 'DiskError' }), { signal, permanent: 'DiskError' });
+    const spec = configSpec({
+      deviceChange: [addExistingDisk(path, placement.diskDatastore, freeSlot(devices, vmId))],
+    });
+    await runTask(this.ctx, 'ReconfigVM_Task', this.ctx.vim.reconfigVm(vm, spec, { signal, permanent: 'DiskError' }), {
+      signal,
+      permanent: 'DiskError',
+    });
     const attached = (await this.devices(vm, vmId, signal)).find((d) => d.backing?.fileName === path);
-    if (!attached) throw new SlipwayError('DiskError', `vSphere reconfigured VM ${vmId} but ${path} is not among its disks`, { plugin: PLUGIN });
+    if (!attached)
+      throw new SlipwayError('DiskError', `vSphere reconfigured VM ${vmId} but ${path} is not among its disks`, {
+        plugin: PLUGIN,
+      });
     return { hint: hintOf(attached) };
   }
 
@@ -106,11 +144,26 @@ export class DiskOperations {
     if (!vm) return;
     const props = await this.ctx.vim.propertiesOf(vm, ['config.hardware.device'], { signal });
     if (!props) return;
-    const disk = readDevices(props.get('config.hardware.device')).find((d) => d.backing?.fileName === this.path(placement, diskId));
+    const disk = readDevices(props.get('config.hardware.device')).find(
+      (d) => d.backing?.fileName === this.path(placement, diskId),
+    );
     if (!disk) return;
-    const spec = configSpec({ deviceChange: [removeDisk({ ...disk, fileName: disk.backing!.fileName!, diskMode: disk.backing!.diskMode ?? 'independent_persistent' })] });
+    const spec = configSpec({
+      deviceChange: [
+        removeDisk({
+          ...disk,
+          fileName: disk.backing!.fileName!,
+          diskMode: disk.backing!.diskMode ?? 'independent_persistent',
+        }),
+      ],
+    });
     try {
-      await runTask(this.ctx, 'ReconfigVM_Task', this.ctx.vim.reconfigVm(vm, spec, { signal, permanent: 'DiskError' }), { signal, permanent: 'DiskError' });
+      await runTask(
+        this.ctx,
+        'ReconfigVM_Task',
+        this.ctx.vim.reconfigVm(vm, spec, { signal, permanent: 'DiskError' }),
+        { signal, permanent: 'DiskError' },
+      );
     } catch (error) {
       if (faultTypeOf(error) !== 'ManagedObjectNotFound') throw error;
     }
@@ -127,8 +180,9 @@ export class DiskOperations {
     const { signal } = options;
     const placement = await this.ctx.inventory.placement(signal);
     const vm = await this.vms.require(vmId, signal);
-    return persistentDisks(this.ctx, await this.devices(vm, vmId, signal))
-      .map((d) => diskIdOfPath(d.backing!.fileName!, placement.diskDatastoreName, this.folder)!);
+    return persistentDisks(this.ctx, await this.devices(vm, vmId, signal)).map(
+      (d) => diskIdOfPath(d.backing!.fileName!, placement.diskDatastoreName, this.folder)!,
+    );
   }
 
   /**
@@ -139,14 +193,30 @@ export class DiskOperations {
     const { signal } = options;
     checkDiskId(diskId);
     const found = await this.findFile(diskId, signal);
-    if (!found) throw new SlipwayError('NotFound', `vSphere persistent disk ${diskId} does not exist`, { plugin: PLUGIN, field: 'diskId' });
+    if (!found)
+      throw new SlipwayError('NotFound', `vSphere persistent disk ${diskId} does not exist`, {
+        plugin: PLUGIN,
+        field: 'diskId',
+      });
     const newKb = sizeMb * 1024;
     if (found.capacityKb === newKb) return;
     if (found.capacityKb !== undefined && found.capacityKb > newKb) {
-      throw new SlipwayError('InvalidInput', `disk ${diskId} has ${Math.round(found.capacityKb / 1024)} MiB; a VMDK cannot shrink to ${sizeMb} MiB`, { plugin: PLUGIN, field: 'sizeMb' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `disk ${diskId} has ${Math.round(found.capacityKb / 1024)} MiB; a VMDK cannot shrink to ${sizeMb} MiB`,
+        { plugin: PLUGIN, field: 'sizeMb' },
+      );
     }
     const placement = await this.ctx.inventory.placement(signal);
-    await runTask(this.ctx, 'ExtendVirtualDisk_Task', this.ctx.vim.extendVirtualDisk(this.path(placement, diskId), placement.datacenter, newKb, { signal, permanent: 'DiskError' }), { signal, permanent: 'DiskError' });
+    await runTask(
+      this.ctx,
+      'ExtendVirtualDisk_Task',
+      this.ctx.vim.extendVirtualDisk(this.path(placement, diskId), placement.datacenter, newKb, {
+        signal,
+        permanent: 'DiskError',
+      }),
+      { signal, permanent: 'DiskError' },
+    );
   }
 
   private async findFile(diskId: string, signal?: AbortSignal): Promise<FoundFile | undefined> {
@@ -156,7 +226,14 @@ export class DiskOperations {
   private async search(pattern: string, signal?: AbortSignal): Promise<FoundFile[]> {
     const placement = await this.ctx.inventory.placement(signal);
     try {
-      const result = await runTask(this.ctx, 'SearchDatastore_Task', this.ctx.vim.searchDatastore(placement.diskBrowser, this.folderPath(placement), diskSearchSpec(pattern), { signal }), { signal });
+      const result = await runTask(
+        this.ctx,
+        'SearchDatastore_Task',
+        this.ctx.vim.searchDatastore(placement.diskBrowser, this.folderPath(placement), diskSearchSpec(pattern), {
+          signal,
+        }),
+        { signal },
+      );
       return readSearchResults(result);
     } catch (error) {
       // No disk folder yet: no disks.
@@ -167,7 +244,8 @@ export class DiskOperations {
 
   private async devices(vm: MoRef, vmId: string, signal?: AbortSignal): Promise<VirtualDeviceInfo[]> {
     const props = await this.ctx.vim.propertiesOf(vm, ['config.hardware.device'], { signal });
-    if (!props) throw new SlipwayError('NotFound', `vSphere VM ${vmId} does not exist`, { plugin: PLUGIN, field: 'vmId' });
+    if (!props)
+      throw new SlipwayError('NotFound', `vSphere VM ${vmId} does not exist`, { plugin: PLUGIN, field: 'vmId' });
     return readDevices(props.get('config.hardware.device'));
   }
 
@@ -182,16 +260,26 @@ export class DiskOperations {
 
 /** The first free unit on the VM's SCSI controllers, by bus number. */
 function freeSlot(devices: VirtualDeviceInfo[], vmId: string): DiskSlot {
-  const controllers = devices.filter((d) => SCSI_CONTROLLER_TYPES.has(d.type)).sort((a, b) => (a.busNumber ?? 0) - (b.busNumber ?? 0));
+  const controllers = devices
+    .filter((d) => SCSI_CONTROLLER_TYPES.has(d.type))
+    .sort((a, b) => (a.busNumber ?? 0) - (b.busNumber ?? 0));
   if (controllers.length === 0) {
-    throw new SlipwayError('DiskError', `vSphere VM ${vmId} has no SCSI controller to attach a disk to; give the stemcell's template one`, { plugin: PLUGIN });
+    throw new SlipwayError(
+      'DiskError',
+      `vSphere VM ${vmId} has no SCSI controller to attach a disk to; give the stemcell's template one`,
+      { plugin: PLUGIN },
+    );
   }
   for (const controller of controllers) {
     const used = new Set(devices.filter((d) => d.controllerKey === controller.key).map((d) => d.unitNumber));
     const unit = SCSI_UNITS.find((u) => !used.has(u));
     if (unit !== undefined) return { controllerKey: controller.key, unitNumber: unit };
   }
-  throw new SlipwayError('DiskError', `vSphere VM ${vmId} has no free SCSI unit left (${controllers.length} controller(s), 15 units each)`, { plugin: PLUGIN });
+  throw new SlipwayError(
+    'DiskError',
+    `vSphere VM ${vmId} has no free SCSI unit left (${controllers.length} controller(s), 15 units each)`,
+    { plugin: PLUGIN },
+  );
 }
 
 /** The by-id path when vCenter reports the disk's UUID; otherwise its SCSI unit number. */

@@ -1,5 +1,12 @@
 import type {
-  CallOptions, CreateDiskInput, CreateStemcellInput, CreateVmInput, CreatedVm, DiskHint, IaasDriver, IaasInfo,
+  CallOptions,
+  CreateDiskInput,
+  CreateStemcellInput,
+  CreateVmInput,
+  CreatedVm,
+  DiskHint,
+  IaasDriver,
+  IaasInfo,
 } from '@slipway/contracts';
 import type { VsphereContext } from './context.js';
 import { DiskOperations } from './disks.js';
@@ -17,7 +24,10 @@ export class VsphereIaasDriver implements IaasDriver {
   private readonly disks: DiskOperations;
   private readonly stemcells: StemcellOperations;
 
-  constructor(private readonly ctx: VsphereContext, private readonly onDestroy: () => Promise<void>) {
+  constructor(
+    private readonly ctx: VsphereContext,
+    private readonly onDestroy: () => Promise<void>,
+  ) {
     this.vms = new VmOperations(ctx);
     this.disks = new DiskOperations(ctx, this.vms);
     this.stemcells = new StemcellOperations(ctx);
@@ -26,7 +36,12 @@ export class VsphereIaasDriver implements IaasDriver {
   /** Static facts; the cluster is the zone (as BOSH's vSphere CPI treats clusters). */
   async info(options: CallOptions = {}): Promise<IaasInfo> {
     throwIfCancelled('info', options.signal);
-    return { name: 'vsphere', apiVersion: 2, stemcellFormats: ['vsphere-template', 'vsphere-light'], zones: [this.ctx.config.cluster] };
+    return {
+      name: 'vsphere',
+      apiVersion: 2,
+      stemcellFormats: ['vsphere-template', 'vsphere-light'],
+      zones: [this.ctx.config.cluster],
+    };
   }
 
   createStemcell(input: CreateStemcellInput, options?: CallOptions): Promise<{ stemcellId: string }> {

@@ -34,10 +34,19 @@ export default definePlugin<'iaas', VsphereConfig>({
     const vim = new Vim(session);
     const inventory = new Inventory(vim, frozen);
     const logger = host.logger.child({ plugin: PLUGIN, iaas: host.instanceName });
-    if (frozen.insecure) logger.warn('TLS verification of vCenter is off (insecure: true): the vCenter password can be read by anyone on the path');
+    if (frozen.insecure)
+      logger.warn(
+        'TLS verification of vCenter is off (insecure: true): the vCenter password can be read by anyone on the path',
+      );
     const ctx: VsphereContext = {
-      vim, inventory, fields: new CustomFields(vim), templates: new Templates(vim, inventory),
-      config: frozen, clock: host.clock, logger, pollIntervalMs: frozen.poll_interval_ms ?? 500,
+      vim,
+      inventory,
+      fields: new CustomFields(vim),
+      templates: new Templates(vim, inventory),
+      config: frozen,
+      clock: host.clock,
+      logger,
+      pollIntervalMs: frozen.poll_interval_ms ?? 500,
     };
     return new VsphereIaasDriver(ctx, async () => {
       await session.logout();
@@ -48,17 +57,29 @@ export default definePlugin<'iaas', VsphereConfig>({
 
 async function readCredential(config: VsphereConfig, host: PluginHost): Promise<VsphereCredential> {
   if (!host.credentials) {
-    throw new SlipwayError('InvalidConfig', 'the vSphere driver needs a credential provider to read credentials_ref', { plugin: PLUGIN, field: 'credentials_ref' });
+    throw new SlipwayError('InvalidConfig', 'the vSphere driver needs a credential provider to read credentials_ref', {
+      plugin: PLUGIN,
+      field: 'credentials_ref',
+    });
   }
   const credential = await host.credentials.get(config.credentials_ref, { actor: 'slipway:engine' });
   const value = credential.value as Partial<Record<'username' | 'password', unknown>> | null;
-  const ok = (credential.type === 'user' || credential.type === 'json')
-    && typeof value?.username === 'string' && value.username !== '' && typeof value.password === 'string' && value.password !== '';
+  const ok =
+    (credential.type === 'user' || credential.type === 'json') &&
+    typeof value?.username === 'string' &&
+    value.username !== '' &&
+    typeof value.password === 'string' &&
+    value.password !== '';
   if (!ok) {
-    throw new SlipwayError('InvalidConfig', `credential ${config.credentials_ref} must be a user (or json) credential with username and password`, {
-      plugin: PLUGIN, field: 'credentials_ref',
-      hint: `slipway credentials set ${config.credentials_ref} --type user --value '{"username":"slipway@vsphere.local","password":…}'`,
-    });
+    throw new SlipwayError(
+      'InvalidConfig',
+      `credential ${config.credentials_ref} must be a user (or json) credential with username and password`,
+      {
+        plugin: PLUGIN,
+        field: 'credentials_ref',
+        hint: `slipway credentials set ${config.credentials_ref} --type user --value '{"username":"slipway@vsphere.local","password":…}'`,
+      },
+    );
   }
   return { username: value!.username as string, password: value!.password as string };
 }

@@ -30,7 +30,10 @@ export interface Placement {
 export class Inventory {
   private readonly placementMemo: Memo<Placement>;
 
-  constructor(private readonly vim: Vim, private readonly config: Readonly<VsphereConfig>) {
+  constructor(
+    private readonly vim: Vim,
+    private readonly config: Readonly<VsphereConfig>,
+  ) {
     // Shared by callers with different signals: it runs on its own deadline (see withSignal).
     this.placementMemo = new Memo(() => this.resolve(AbortSignal.timeout(120_000)));
   }
@@ -54,27 +57,57 @@ export class Inventory {
     const diskDatastoreName = c.disk_datastore ?? c.datastore;
     const [vmFolder, templateFolder, pool, datastore, diskDatastore] = await Promise.all([
       this.find(vmFolderPath, c.vm_folder ? 'vm_folder' : 'datacenter', 'Folder', signal),
-      this.find(templateFolderPath, c.template_folder ? 'template_folder' : c.vm_folder ? 'vm_folder' : 'datacenter', 'Folder', signal),
+      this.find(
+        templateFolderPath,
+        c.template_folder ? 'template_folder' : c.vm_folder ? 'vm_folder' : 'datacenter',
+        'Folder',
+        signal,
+      ),
       this.find(poolPath, c.resource_pool ? 'resource_pool' : 'cluster', 'ResourcePool', signal),
       this.find(`${dc}/datastore/${c.datastore}`, 'datastore', 'Datastore', signal),
-      this.find(`${dc}/datastore/${diskDatastoreName}`, c.disk_datastore ? 'disk_datastore' : 'datastore', 'Datastore', signal),
+      this.find(
+        `${dc}/datastore/${diskDatastoreName}`,
+        c.disk_datastore ? 'disk_datastore' : 'datastore',
+        'Datastore',
+        signal,
+      ),
     ]);
     const props = await this.vim.propertiesOf(diskDatastore, ['browser'], { signal });
     const diskBrowser = readMoRef(props?.get('browser'));
-    if (!diskBrowser) throw new SlipwayError('CloudError', `vSphere datastore ${diskDatastoreName} has no datastore browser`, { plugin: PLUGIN });
-    return { datacenter, datacenterPath: dc, vmFolder, templateFolder, templateFolderPath, pool, datastore, diskDatastore, diskDatastoreName, diskBrowser };
+    if (!diskBrowser)
+      throw new SlipwayError('CloudError', `vSphere datastore ${diskDatastoreName} has no datastore browser`, {
+        plugin: PLUGIN,
+      });
+    return {
+      datacenter,
+      datacenterPath: dc,
+      vmFolder,
+      templateFolder,
+      templateFolderPath,
+      pool,
+      datastore,
+      diskDatastore,
+      diskDatastoreName,
+      diskBrowser,
+    };
   }
 
   private async find(path: string, field: keyof VsphereConfig, type: string, signal: AbortSignal): Promise<MoRef> {
     const found = await this.vim.findByInventoryPath(path, { signal });
     if (!found) {
       throw new SlipwayError('InvalidConfig', `vSphere has nothing at inventory path "${path}" (config ${field})`, {
-        plugin: PLUGIN, field, hint: `Check ${field} against the vSphere Client's inventory (govc ls ${path.split('/').slice(0, -1).join('/') || '/'} lists what is there).`,
+        plugin: PLUGIN,
+        field,
+        hint: `Check ${field} against the vSphere Client's inventory (govc ls ${path.split('/').slice(0, -1).join('/') || '/'} lists what is there).`,
       });
     }
     // A cluster named where a pool is expected and the like: vCenter answers with whatever sits at that path.
     if (found.type !== type && !(type === 'ResourcePool' && found.type === 'VirtualApp')) {
-      throw new SlipwayError('InvalidConfig', `vSphere inventory path "${path}" (config ${field}) is a ${found.type}, not a ${type}`, { plugin: PLUGIN, field });
+      throw new SlipwayError(
+        'InvalidConfig',
+        `vSphere inventory path "${path}" (config ${field}) is a ${found.type}, not a ${type}`,
+        { plugin: PLUGIN, field },
+      );
     }
     return found;
   }

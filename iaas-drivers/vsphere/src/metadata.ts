@@ -20,7 +20,11 @@ export interface GuestInfoReader {
 }
 
 /** Runs a command and gives its exit code and output; injectable so the reader can be tested without VMware Tools. */
-export type CommandRunner = (command: string, args: readonly string[], signal?: AbortSignal) => Promise<{ code: number; stdout: string; stderr: string }>;
+export type CommandRunner = (
+  command: string,
+  args: readonly string[],
+  signal?: AbortSignal,
+) => Promise<{ code: number; stdout: string; stderr: string }>;
 
 /**
  * guestinfo through VMware Tools on a real vSphere guest: `vmtoolsd --cmd "info-get guestinfo.KEY"` asks the
@@ -37,12 +41,21 @@ export function vmtoolsdReader(options: { command?: string; run?: CommandRunner 
       try {
         result = await run(command, ['--cmd', `info-get ${key}`], signal);
       } catch (error) {
-        if (signal?.aborted) throw new SlipwayError('Cancelled', 'reading guestinfo was aborted', { plugin: PLUGIN, cause: error });
-        throw new SlipwayError('Internal', `cannot run ${command} to read ${key} (is open-vm-tools installed?): ${(error as Error).message}`, { plugin: PLUGIN, cause: error });
+        if (signal?.aborted)
+          throw new SlipwayError('Cancelled', 'reading guestinfo was aborted', { plugin: PLUGIN, cause: error });
+        throw new SlipwayError(
+          'Internal',
+          `cannot run ${command} to read ${key} (is open-vm-tools installed?): ${(error as Error).message}`,
+          { plugin: PLUGIN, cause: error },
+        );
       }
       if (result.code === 0) return result.stdout.replace(/\r?\n$/, '');
       if (/no value found/i.test(result.stderr + result.stdout)) return undefined;
-      throw new SlipwayError('Retryable', `${command} --cmd "info-get ${key}" exited ${result.code}: ${(result.stderr || result.stdout).trim().slice(0, 200)}`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'Retryable',
+        `${command} --cmd "info-get ${key}" exited ${result.code}: ${(result.stderr || result.stdout).trim().slice(0, 200)}`,
+        { plugin: PLUGIN },
+      );
     },
   };
 }
@@ -66,11 +79,21 @@ export function httpGuestInfoReader(options: { url: string; tls?: FetchTls }): G
         response = await fetch(`${base}/${encodeURIComponent(key)}`, { signal, ...init } as RequestInit);
         text = await response.text();
       } catch (error) {
-        if (signal?.aborted) throw new SlipwayError('Cancelled', 'reading guestinfo was aborted', { plugin: PLUGIN, cause: error });
-        throw new SlipwayError('Retryable', `cannot reach the guestinfo endpoint ${base}: ${(error as Error).message}`, { plugin: PLUGIN, cause: error });
+        if (signal?.aborted)
+          throw new SlipwayError('Cancelled', 'reading guestinfo was aborted', { plugin: PLUGIN, cause: error });
+        throw new SlipwayError(
+          'Retryable',
+          `cannot reach the guestinfo endpoint ${base}: ${(error as Error).message}`,
+          { plugin: PLUGIN, cause: error },
+        );
       }
       if (response.status === 404) return undefined;
-      if (!response.ok) throw new SlipwayError(response.status >= 500 ? 'Retryable' : 'CloudError', `guestinfo ${key}: HTTP ${response.status} ${text.slice(0, 200)}`, { plugin: PLUGIN });
+      if (!response.ok)
+        throw new SlipwayError(
+          response.status >= 500 ? 'Retryable' : 'CloudError',
+          `guestinfo ${key}: HTTP ${response.status} ${text.slice(0, 200)}`,
+          { plugin: PLUGIN },
+        );
       return text;
     },
   };
@@ -89,9 +112,14 @@ export class VsphereGuestInfo implements MetadataSource {
   }
 
   async readSettings(signal?: AbortSignal): Promise<AgentSettings> {
-    const [data, encoding] = await Promise.all([this.reader.get(USERDATA_KEY, signal), this.reader.get(USERDATA_ENCODING_KEY, signal)]);
+    const [data, encoding] = await Promise.all([
+      this.reader.get(USERDATA_KEY, signal),
+      this.reader.get(USERDATA_ENCODING_KEY, signal),
+    ]);
     if (data === undefined || data === '') {
-      throw new SlipwayError('NotFound', `this VM has no ${USERDATA_KEY} (was it created without agent settings?)`, { plugin: PLUGIN });
+      throw new SlipwayError('NotFound', `this VM has no ${USERDATA_KEY} (was it created without agent settings?)`, {
+        plugin: PLUGIN,
+      });
     }
     let text: string;
     try {
@@ -99,7 +127,11 @@ export class VsphereGuestInfo implements MetadataSource {
       return decodeAgentSettings(text);
     } catch (error) {
       if (SlipwayError.is(error)) throw error;
-      throw new SlipwayError('InvalidConfig', `${USERDATA_KEY} (encoding ${encoding ?? 'none'}) is not Slipway agent settings`, { plugin: PLUGIN, cause: error });
+      throw new SlipwayError(
+        'InvalidConfig',
+        `${USERDATA_KEY} (encoding ${encoding ?? 'none'}) is not Slipway agent settings`,
+        { plugin: PLUGIN, cause: error },
+      );
     }
   }
 
@@ -119,11 +151,17 @@ function decodeUserData(data: string, encoding: string | undefined): string {
     case 'gz+b64':
       return gunzipSync(Buffer.from(data, 'base64')).toString('utf8');
     default:
-      throw new SlipwayError('InvalidConfig', `${USERDATA_ENCODING_KEY} is "${encoding}"; known: base64, gzip+base64`, { plugin: PLUGIN });
+      throw new SlipwayError('InvalidConfig', `${USERDATA_ENCODING_KEY} is "${encoding}"; known: base64, gzip+base64`, {
+        plugin: PLUGIN,
+      });
   }
 }
 
-function runCommand(command: string, args: readonly string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCommand(
+  command: string,
+  args: readonly string[],
+  signal?: AbortSignal,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(command, [...args], { signal, encoding: 'utf8', maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
       if (error && typeof (error as NodeJS.ErrnoException).code !== 'number') {

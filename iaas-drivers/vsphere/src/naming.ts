@@ -28,7 +28,10 @@ export function vmName(requestId: string | undefined): string {
 
 /** A template's name: readable, and derived from the request id for idempotency. */
 export function stemcellName(name: string, version: string, requestId: string | undefined): string {
-  const readable = `${name}-${version}`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').slice(0, 40);
+  const readable = `${name}-${version}`
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .slice(0, 40);
   return `slipway-stemcell-${readable}-${requestId ? digest(`stemcell:${requestId}`, 12) : randomBytes(6).toString('hex')}`;
 }
 
@@ -42,7 +45,10 @@ const DISK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Refuses ids that are not file names (`../x`), which would reach other files of the datastore. */
 export function checkDiskId(diskId: string): void {
   if (!DISK_ID.test(diskId) || diskId.includes('..')) {
-    throw new SlipwayError('InvalidInput', `"${diskId}" is not a vSphere persistent disk id of this driver`, { plugin: PLUGIN, field: 'diskId' });
+    throw new SlipwayError('InvalidInput', `"${diskId}" is not a vSphere persistent disk id of this driver`, {
+      plugin: PLUGIN,
+      field: 'diskId',
+    });
   }
 }
 

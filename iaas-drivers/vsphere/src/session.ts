@@ -1,6 +1,13 @@
 import { SlipwayError } from '@slipway/contracts';
 import {
-  PLUGIN, faultToError, malformedResponse, pageText, readSoapFault, transportError, type PermanentCode, type VimFault,
+  PLUGIN,
+  faultToError,
+  malformedResponse,
+  pageText,
+  readSoapFault,
+  transportError,
+  type PermanentCode,
+  type VimFault,
 } from './errors.js';
 import { bodyContent, envelope, moRef, type MoRef, type SoapValue } from './soap.js';
 import { withSignal } from './signals.js';
@@ -53,16 +60,28 @@ export class VimSession {
   /** ServiceContent, read once per session object. */
   serviceContent(signal?: AbortSignal): Promise<ServiceContent> {
     if (!this.content) {
-      const pending = this.post('RetrieveServiceContent', SERVICE_INSTANCE, {}, undefined, AbortSignal.timeout(60_000))
-        .then((response) => readServiceContent(child(response, 'returnval')));
+      const pending = this.post(
+        'RetrieveServiceContent',
+        SERVICE_INSTANCE,
+        {},
+        undefined,
+        AbortSignal.timeout(60_000),
+      ).then((response) => readServiceContent(child(response, 'returnval')));
       this.content = pending;
-      pending.catch(() => { if (this.content === pending) this.content = undefined; });
+      pending.catch(() => {
+        if (this.content === pending) this.content = undefined;
+      });
     }
     return withSignal(this.content, signal, 'RetrieveServiceContent');
   }
 
   /** Calls a vim25 method with the session, logging in first when there is none. Returns the `…Response` element. */
-  async call(method: string, self: MoRef, args: Record<string, SoapValue>, options: CallOptions = {}): Promise<XmlElement> {
+  async call(
+    method: string,
+    self: MoRef,
+    args: Record<string, SoapValue>,
+    options: CallOptions = {},
+  ): Promise<XmlElement> {
     for (let attempt = 0; ; attempt++) {
       const cookie = await this.session(options.signal);
       try {
@@ -104,10 +123,18 @@ export class VimSession {
       // Shared by concurrent calls, so one caller's abort must not fail the others: it runs on its own deadline.
       const pending = this.doLogin(AbortSignal.timeout(60_000));
       this.login = pending;
-      pending.then((cookie) => { this.cookie = cookie; }, (error: unknown) => {
-        if (faultTypeOf(error) === 'InvalidLogin') this.refused = error as SlipwayError;
-      })
-        .finally(() => { if (this.login === pending) this.login = undefined; });
+      pending
+        .then(
+          (cookie) => {
+            this.cookie = cookie;
+          },
+          (error: unknown) => {
+            if (faultTypeOf(error) === 'InvalidLogin') this.refused = error as SlipwayError;
+          },
+        )
+        .finally(() => {
+          if (this.login === pending) this.login = undefined;
+        });
     }
     return withSignal(this.login, signal, 'Login');
   }
@@ -120,17 +147,34 @@ export class VimSession {
   private async doLogin(signal: AbortSignal): Promise<string> {
     const content = await this.serviceContent(signal);
     const cookies: string[] = [];
-    await this.post('Login', content.sessionManager, { userName: this.credential.username, password: this.credential.password }, undefined, signal, 'CloudError', cookies);
+    await this.post(
+      'Login',
+      content.sessionManager,
+      { userName: this.credential.username, password: this.credential.password },
+      undefined,
+      signal,
+      'CloudError',
+      cookies,
+    );
     const cookie = cookies.find((c) => c.startsWith(`${SESSION_COOKIE}=`));
     if (!cookie) {
-      throw new SlipwayError('CloudError', `vSphere Login succeeded but set no ${SESSION_COOKIE} cookie; is ${this.url} a vCenter /sdk endpoint?`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'CloudError',
+        `vSphere Login succeeded but set no ${SESSION_COOKIE} cookie; is ${this.url} a vCenter /sdk endpoint?`,
+        { plugin: PLUGIN },
+      );
     }
     return cookie;
   }
 
   private async post(
-    method: string, self: MoRef, args: Record<string, SoapValue>, cookie: string | undefined, signal: AbortSignal | undefined,
-    permanent?: PermanentCode, cookies?: string[],
+    method: string,
+    self: MoRef,
+    args: Record<string, SoapValue>,
+    cookie: string | undefined,
+    signal: AbortSignal | undefined,
+    permanent?: PermanentCode,
+    cookies?: string[],
   ): Promise<XmlElement> {
     if (signal?.aborted) throw transportError(signal.reason, method, this.url, signal);
     const headers: Record<string, string> = {
@@ -142,7 +186,13 @@ export class VimSession {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(this.url, { method: 'POST', headers, body: envelope(method, self, args), signal, ...this.tls.init } as RequestInit);
+      response = await fetch(this.url, {
+        method: 'POST',
+        headers,
+        body: envelope(method, self, args),
+        signal,
+        ...this.tls.init,
+      } as RequestInit);
       text = await response.text();
     } catch (error) {
       throw transportError(error, method, this.url, signal);
@@ -154,7 +204,9 @@ export class VimSession {
     if (response.status === 200) throw malformedResponse(method, response.status, text);
     const retryAfter = Number(response.headers.get('retry-after'));
     const fault: VimFault = {
-      method, source: 'http', status: response.status,
+      method,
+      source: 'http',
+      status: response.status,
       message: pageText(text) || response.statusText || `HTTP ${response.status}`,
       ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
     };
@@ -171,7 +223,12 @@ export function faultTypeOf(error: unknown): string | undefined {
 function readServiceContent(content: XmlElement | undefined): ServiceContent {
   const ref = (name: string): MoRef => {
     const element = child(content, name);
-    if (!element?.attrs.type) throw new SlipwayError('CloudError', `vSphere ServiceContent has no ${name}: is this a vCenter (not a standalone ESXi host)?`, { plugin: PLUGIN });
+    if (!element?.attrs.type)
+      throw new SlipwayError(
+        'CloudError',
+        `vSphere ServiceContent has no ${name}: is this a vCenter (not a standalone ESXi host)?`,
+        { plugin: PLUGIN },
+      );
     return { type: element.attrs.type, value: element.text };
   };
   const about = child(content, 'about');

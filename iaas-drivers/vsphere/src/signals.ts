@@ -2,7 +2,10 @@ import { SlipwayError, type Clock } from '@slipway/contracts';
 import { PLUGIN } from './errors.js';
 
 export function cancelled(what: string, signal?: AbortSignal): SlipwayError {
-  return new SlipwayError('Cancelled', `vSphere ${what}: the operation was aborted`, { plugin: PLUGIN, cause: signal?.reason });
+  return new SlipwayError('Cancelled', `vSphere ${what}: the operation was aborted`, {
+    plugin: PLUGIN,
+    cause: signal?.reason,
+  });
 }
 
 export function throwIfCancelled(what: string, signal?: AbortSignal): void {
@@ -45,7 +48,9 @@ export class Memo<T> {
     if (!this.pending) {
       const pending = this.make();
       this.pending = pending;
-      pending.catch(() => { if (this.pending === pending) this.pending = undefined; });
+      pending.catch(() => {
+        if (this.pending === pending) this.pending = undefined;
+      });
     }
     return this.pending;
   }

@@ -28,7 +28,16 @@ export interface SoapTyped {
 }
 
 /** What a request argument or data-object field may hold. `undefined` and `null` are left out. */
-export type SoapValue = string | number | boolean | MoRef | SoapData | SoapTyped | readonly SoapValue[] | undefined | null;
+export type SoapValue =
+  | string
+  | number
+  | boolean
+  | MoRef
+  | SoapData
+  | SoapTyped
+  | readonly SoapValue[]
+  | undefined
+  | null;
 
 /** A data object of vim25 type `type`; `fields` in XSD order. */
 export function data(type: string, fields: Record<string, SoapValue>): SoapData {

@@ -23,7 +23,12 @@ export interface RelocateSpec {
 }
 
 export function relocateSpec(spec: RelocateSpec): SoapData {
-  return data('VirtualMachineRelocateSpec', { folder: spec.folder, datastore: spec.datastore, diskMoveType: spec.diskMoveType, pool: spec.pool });
+  return data('VirtualMachineRelocateSpec', {
+    folder: spec.folder,
+    datastore: spec.datastore,
+    diskMoveType: spec.diskMoveType,
+    pool: spec.pool,
+  });
 }
 
 export interface CloneSpec {
@@ -36,7 +41,10 @@ export interface CloneSpec {
 
 export function cloneSpec(spec: CloneSpec): SoapData {
   return data('VirtualMachineCloneSpec', {
-    location: relocateSpec(spec.location), template: spec.template, powerOn: spec.powerOn, snapshot: spec.snapshot,
+    location: relocateSpec(spec.location),
+    template: spec.template,
+    powerOn: spec.powerOn,
+    snapshot: spec.snapshot,
   });
 }
 
@@ -86,7 +94,14 @@ export function addExistingDisk(fileName: string, datastore: MoRef, slot: DiskSl
 }
 
 /** Removes a disk from a VM without `fileOperation: destroy`, so its file stays on the datastore. */
-export function removeDisk(disk: { key: number; fileName: string; diskMode: string; controllerKey?: number; unitNumber?: number; capacityInKB?: number }): SoapData {
+export function removeDisk(disk: {
+  key: number;
+  fileName: string;
+  diskMode: string;
+  controllerKey?: number;
+  unitNumber?: number;
+  capacityInKB?: number;
+}): SoapData {
   return data('VirtualDeviceConfigSpec', {
     operation: 'remove',
     device: data('VirtualDisk', {
@@ -107,7 +122,11 @@ export function fileBackedDiskSpec(capacityKb: number): SoapData {
 /** A datastore browser search for VMDKs whose names match `pattern`, with their capacity. */
 export function diskSearchSpec(pattern: string): SoapData {
   return data('HostDatastoreBrowserSearchSpec', {
-    query: [data('VmDiskFileQuery', { details: data('VmDiskFileQueryFlags', { diskType: true, capacityKb: true, hardwareVersion: false }) })],
+    query: [
+      data('VmDiskFileQuery', {
+        details: data('VmDiskFileQueryFlags', { diskType: true, capacityKb: true, hardwareVersion: false }),
+      }),
+    ],
     details: data('FileQueryFlags', { fileType: true, fileSize: true, modification: false }),
     matchPattern: [pattern],
   });

@@ -31,28 +31,40 @@ export class StemcellOperations {
     const light = stringProperty(input.cloudProperties, 'template');
     if (light) {
       const found = await this.ctx.vim.findByInventoryPath(this.ctx.inventory.vmPath(light), { signal });
-      if (!found || found.type !== 'VirtualMachine') {
-        throw new SlipwayError('InvalidInput', `vSphere has no template at ${this.ctx.inventory.vmPath(light)}${found ? ` (it is a ${found.type})` : ''}`, { plugin: PLUGIN, field: 'cloudProperties.template' });
+      if (found?.type !== 'VirtualMachine') {
+        throw new SlipwayError(
+          'InvalidInput',
+          `vSphere has no template at ${this.ctx.inventory.vmPath(light)}${found ? ` (it is a ${found.type})` : ''}`,
+          { plugin: PLUGIN, field: 'cloudProperties.template' },
+        );
       }
       return { stemcellId: light + LIGHT_SUFFIX };
     }
     if (input.imagePath) {
       throw new SlipwayError('Unsupported', `the vSphere driver does not upload stemcell images (${input.imagePath})`, {
-        plugin: PLUGIN, field: 'imagePath',
+        plugin: PLUGIN,
+        field: 'imagePath',
         hint: 'Import the OVA into vCenter as a template (govc import.ova -folder=… image.ova), then register it with cloud_properties.template, or configure base_template.',
       });
     }
     const source = stringProperty(input.cloudProperties, 'source_template') ?? this.ctx.config.base_template;
     if (!source) {
-      throw new SlipwayError('InvalidInput', `stemcell ${input.name}/${input.version} names no template: set cloud_properties.template (light), cloud_properties.source_template, or base_template in the config`, { plugin: PLUGIN, field: 'cloudProperties.template' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `stemcell ${input.name}/${input.version} names no template: set cloud_properties.template (light), cloud_properties.source_template, or base_template in the config`,
+        { plugin: PLUGIN, field: 'cloudProperties.template' },
+      );
     }
     const name = stemcellName(input.name, input.version, requestId);
     const placement = await this.ctx.inventory.placement(signal);
-    const template = (await this.ctx.vim.findChild(placement.templateFolder, name, { signal })) ?? await this.clone(source, name, placement, signal);
+    const template =
+      (await this.ctx.vim.findChild(placement.templateFolder, name, { signal })) ??
+      (await this.clone(source, name, placement, signal));
     try {
       await this.finish(template, signal);
     } catch (error) {
-      if (!(SlipwayError.is(error) && (error.retryable || error.code === 'Cancelled') && requestId)) await this.destroyQuietly(template, name);
+      if (!(SlipwayError.is(error) && (error.retryable || error.code === 'Cancelled') && requestId))
+        await this.destroyQuietly(template, name);
       throw error;
     }
     return { stemcellId: name };
@@ -75,36 +87,73 @@ export class StemcellOperations {
   private async clone(source: string, name: string, placement: Placement, signal?: AbortSignal): Promise<MoRef> {
     const sourcePath = this.ctx.inventory.vmPath(source);
     const from = await this.ctx.vim.findByInventoryPath(sourcePath, { signal });
-    if (!from) throw new SlipwayError('InvalidConfig', `vSphere has no source template at ${sourcePath}`, { plugin: PLUGIN, field: 'base_template' });
-    const spec = cloneSpec({ location: { datastore: placement.datastore, pool: placement.pool }, template: false, powerOn: false });
+    if (!from)
+      throw new SlipwayError('InvalidConfig', `vSphere has no source template at ${sourcePath}`, {
+        plugin: PLUGIN,
+        field: 'base_template',
+      });
+    const spec = cloneSpec({
+      location: { datastore: placement.datastore, pool: placement.pool },
+      template: false,
+      powerOn: false,
+    });
     try {
-      const vm = readMoRef(await runTask(this.ctx, 'CloneVM_Task', this.ctx.vim.cloneVm(from, placement.templateFolder, name, spec, { signal }), { signal }));
-      if (!vm) throw new SlipwayError('CloudError', `vSphere CloneVM_Task for ${name} succeeded without naming the new VM`, { plugin: PLUGIN });
+      const vm = readMoRef(
+        await runTask(
+          this.ctx,
+          'CloneVM_Task',
+          this.ctx.vim.cloneVm(from, placement.templateFolder, name, spec, { signal }),
+          { signal },
+        ),
+      );
+      if (!vm)
+        throw new SlipwayError('CloudError', `vSphere CloneVM_Task for ${name} succeeded without naming the new VM`, {
+          plugin: PLUGIN,
+        });
       return vm;
     } catch (error) {
       if (faultTypeOf(error) !== 'DuplicateName') throw error;
       const existing = await this.ctx.vim.findChild(placement.templateFolder, name, { signal });
       if (existing) return existing;
-      throw new SlipwayError('Conflict', `vSphere template ${name} is being created by another call with the same request id`, { plugin: PLUGIN, retryable: true, cause: error });
+      throw new SlipwayError(
+        'Conflict',
+        `vSphere template ${name} is being created by another call with the same request id`,
+        { plugin: PLUGIN, retryable: true, cause: error },
+      );
     }
   }
 
   /** Snapshot (a template cannot take one), then MarkAsTemplate; each skipped when already done. */
   private async finish(vm: MoRef, signal?: AbortSignal): Promise<void> {
     const props = await this.ctx.vim.propertiesOf(vm, ['config.template', 'snapshot'], { signal });
-    if (!props) throw new SlipwayError('Retryable', `vSphere template ${vm.value} disappeared while it was being made`, { plugin: PLUGIN });
+    if (!props)
+      throw new SlipwayError('Retryable', `vSphere template ${vm.value} disappeared while it was being made`, {
+        plugin: PLUGIN,
+      });
     if (props.get('config.template')?.text === 'true') return;
     if (!readMoRef(child(props.get('snapshot'), 'currentSnapshot'))) {
-      await runTask(this.ctx, 'CreateSnapshot_Task', this.ctx.vim.createSnapshot(vm, BASE_SNAPSHOT, 'Base of the linked clones Slipway makes from this stemcell', { signal }), { signal });
+      await runTask(
+        this.ctx,
+        'CreateSnapshot_Task',
+        this.ctx.vim.createSnapshot(vm, BASE_SNAPSHOT, 'Base of the linked clones Slipway makes from this stemcell', {
+          signal,
+        }),
+        { signal },
+      );
     }
     await this.ctx.vim.markAsTemplate(vm, { signal });
   }
 
   private async destroyQuietly(vm: MoRef, name: string): Promise<void> {
     try {
-      await runTask(this.ctx, 'Destroy_Task', this.ctx.vim.destroy(vm, { signal: AbortSignal.timeout(120_000) }), { signal: AbortSignal.timeout(120_000) });
+      await runTask(this.ctx, 'Destroy_Task', this.ctx.vim.destroy(vm, { signal: AbortSignal.timeout(120_000) }), {
+        signal: AbortSignal.timeout(120_000),
+      });
     } catch (cleanup) {
-      this.ctx.logger.warn('could not destroy the template of a failed createStemcell', { template: name, error: String(cleanup) });
+      this.ctx.logger.warn('could not destroy the template of a failed createStemcell', {
+        template: name,
+        error: String(cleanup),
+      });
     }
   }
 }

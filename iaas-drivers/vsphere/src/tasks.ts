@@ -21,14 +21,23 @@ export interface TaskWaitOptions {
  * first polls come after 25 ms and the interval doubles up to `maxIntervalMs`. Following a task is not a
  * retry; there is no deadline here because the engine bounds every call with its signal.
  */
-export async function waitForTask(vim: Vim, task: MoRef, method: string, options: TaskWaitOptions): Promise<XmlElement | undefined> {
+export async function waitForTask(
+  vim: Vim,
+  task: MoRef,
+  method: string,
+  options: TaskWaitOptions,
+): Promise<XmlElement | undefined> {
   let interval = Math.min(25, options.maxIntervalMs);
   for (;;) {
     await sleep(options.clock, interval, method, options.signal);
     const props = await vim.propertiesOf(task, ['info'], { signal: options.signal });
     if (!props) {
       // vCenter keeps finished tasks for a while; one gone this fast means vCenter restarted under us.
-      throw new SlipwayError('Retryable', `vSphere task ${task.value} of ${method} disappeared before it finished (vCenter restarted?)`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'Retryable',
+        `vSphere task ${task.value} of ${method} disappeared before it finished (vCenter restarted?)`,
+        { plugin: PLUGIN },
+      );
     }
     const info = readTaskInfo(props.get('info'));
     const state: TaskState = info.state;

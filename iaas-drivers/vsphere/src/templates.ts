@@ -23,7 +23,10 @@ export interface TemplateRef {
 export class Templates {
   private readonly cache = new Map<string, Promise<TemplateRef>>();
 
-  constructor(private readonly vim: Vim, private readonly inventory: Inventory) {}
+  constructor(
+    private readonly vim: Vim,
+    private readonly inventory: Inventory,
+  ) {}
 
   resolve(stemcellId: string, signal?: AbortSignal): Promise<TemplateRef> {
     let pending = this.cache.get(stemcellId);
@@ -32,7 +35,9 @@ export class Templates {
       const lookup = this.lookup(stemcellId, AbortSignal.timeout(60_000));
       pending = lookup;
       this.cache.set(stemcellId, lookup);
-      lookup.catch(() => { if (this.cache.get(stemcellId) === lookup) this.cache.delete(stemcellId); });
+      lookup.catch(() => {
+        if (this.cache.get(stemcellId) === lookup) this.cache.delete(stemcellId);
+      });
     }
     return withSignal(pending, signal, 'template lookup');
   }
@@ -54,7 +59,11 @@ export class Templates {
     const ref = await this.find(stemcellId, signal);
     const props = ref ? await this.vim.propertiesOf(ref, ['snapshot'], { signal }) : undefined;
     if (!ref || !props) {
-      throw new SlipwayError('VmCreationFailed', `stemcell ${stemcellId} has no template in vCenter (was it deleted?)`, { plugin: PLUGIN, field: 'stemcellId' });
+      throw new SlipwayError(
+        'VmCreationFailed',
+        `stemcell ${stemcellId} has no template in vCenter (was it deleted?)`,
+        { plugin: PLUGIN, field: 'stemcellId' },
+      );
     }
     const snapshot = readMoRef(child(props.get('snapshot'), 'currentSnapshot'));
     return { ref, ...(snapshot ? { snapshot } : {}) };

@@ -18,12 +18,22 @@ export class Vim {
   }
 
   /** PropertyCollector.RetrievePropertiesEx (and ContinueRetrievePropertiesEx while a token comes back). */
-  async retrieveProperties(type: string, paths: readonly string[], objects: readonly MoRef[], options: CallOptions = {}): Promise<ObjectProperties[]> {
+  async retrieveProperties(
+    type: string,
+    paths: readonly string[],
+    objects: readonly MoRef[],
+    options: CallOptions = {},
+  ): Promise<ObjectProperties[]> {
     const { propertyCollector } = await this.content(options.signal);
-    const response = await this.session.call('RetrievePropertiesEx', propertyCollector, {
-      specSet: [propertyFilter(type, paths, objects)],
-      options: data('RetrieveOptions', {}),
-    }, options);
+    const response = await this.session.call(
+      'RetrievePropertiesEx',
+      propertyCollector,
+      {
+        specSet: [propertyFilter(type, paths, objects)],
+        options: data('RetrieveOptions', {}),
+      },
+      options,
+    );
     let result = child(response, 'returnval');
     const found = readObjectContents(result);
     for (let token = childText(result, 'token'); token; token = childText(result, 'token')) {
@@ -35,7 +45,11 @@ export class Vim {
   }
 
   /** The properties of one object; `undefined` when vCenter says it no longer exists (ManagedObjectNotFound). */
-  async propertiesOf(obj: MoRef, paths: readonly string[], options: CallOptions = {}): Promise<Map<string, XmlElement> | undefined> {
+  async propertiesOf(
+    obj: MoRef,
+    paths: readonly string[],
+    options: CallOptions = {},
+  ): Promise<Map<string, XmlElement> | undefined> {
     try {
       const [found] = await this.retrieveProperties(obj.type, paths, [obj], options);
       return found?.props ?? new Map();
@@ -48,7 +62,9 @@ export class Vim {
   /** SearchIndex.FindByInventoryPath: `dc/vm/folder/name`, `dc/host/cluster/Resources/pool`, `dc/datastore/ds`. */
   async findByInventoryPath(inventoryPath: string, options: CallOptions = {}): Promise<MoRef | undefined> {
     const { searchIndex } = await this.content(options.signal);
-    return readMoRef(child(await this.session.call('FindByInventoryPath', searchIndex, { inventoryPath }, options), 'returnval'));
+    return readMoRef(
+      child(await this.session.call('FindByInventoryPath', searchIndex, { inventoryPath }, options), 'returnval'),
+    );
   }
 
   /** SearchIndex.FindChild: the direct child of a folder (or datacenter...) with that name. */
@@ -99,22 +115,42 @@ export class Vim {
     return this.task('DeleteVirtualDisk_Task', virtualDiskManager, { name, datacenter }, options);
   }
 
-  async extendVirtualDisk(name: string, datacenter: MoRef, newCapacityKb: number, options: CallOptions = {}): Promise<MoRef> {
+  async extendVirtualDisk(
+    name: string,
+    datacenter: MoRef,
+    newCapacityKb: number,
+    options: CallOptions = {},
+  ): Promise<MoRef> {
     const { virtualDiskManager } = await this.content(options.signal);
-    return this.task('ExtendVirtualDisk_Task', virtualDiskManager, { name, datacenter, newCapacityKb, eagerZero: false }, options);
+    return this.task(
+      'ExtendVirtualDisk_Task',
+      virtualDiskManager,
+      { name, datacenter, newCapacityKb, eagerZero: false },
+      options,
+    );
   }
 
   /** FileManager.MakeDirectory; an existing directory is not an error here. */
   async makeDirectory(name: string, datacenter: MoRef, options: CallOptions = {}): Promise<void> {
     const { fileManager } = await this.content(options.signal);
     try {
-      await this.session.call('MakeDirectory', fileManager, { name, datacenter, createParentDirectories: true }, options);
+      await this.session.call(
+        'MakeDirectory',
+        fileManager,
+        { name, datacenter, createParentDirectories: true },
+        options,
+      );
     } catch (error) {
       if (faultTypeOf(error) !== 'FileAlreadyExists') throw error;
     }
   }
 
-  searchDatastore(browser: MoRef, datastorePath: string, searchSpec: SoapData, options: CallOptions = {}): Promise<MoRef> {
+  searchDatastore(
+    browser: MoRef,
+    datastorePath: string,
+    searchSpec: SoapData,
+    options: CallOptions = {},
+  ): Promise<MoRef> {
     return this.task('SearchDatastore_Task', browser, { datastorePath, searchSpec }, options);
   }
 
@@ -122,7 +158,10 @@ export class Vim {
     const { customFieldsManager } = await this.content(options.signal);
     const response = await this.session.call('AddCustomFieldDef', customFieldsManager, { name, moType }, options);
     const def = child(response, 'returnval');
-    if (!def) throw new SlipwayError('CloudError', `vSphere AddCustomFieldDef ${name} returned no definition`, { plugin: PLUGIN });
+    if (!def)
+      throw new SlipwayError('CloudError', `vSphere AddCustomFieldDef ${name} returned no definition`, {
+        plugin: PLUGIN,
+      });
     return readFieldDef(def);
   }
 
@@ -131,7 +170,12 @@ export class Vim {
     await this.session.call('SetField', customFieldsManager, { entity, key, value }, options);
   }
 
-  private async task(method: string, self: MoRef, args: Record<string, SoapValue>, options: CallOptions): Promise<MoRef> {
+  private async task(
+    method: string,
+    self: MoRef,
+    args: Record<string, SoapValue>,
+    options: CallOptions,
+  ): Promise<MoRef> {
     const task = readMoRef(child(await this.session.call(method, self, args, options), 'returnval'));
     if (!task) throw new SlipwayError('CloudError', `vSphere ${method} returned no Task`, { plugin: PLUGIN });
     return task;

@@ -1,9 +1,21 @@
-import { SlipwayError, encodeAgentSettings, type CallOptions, type CreateVmInput, type CreatedVm } from '@slipway/contracts';
+import {
+  SlipwayError,
+  encodeAgentSettings,
+  type CallOptions,
+  type CreateVmInput,
+  type CreatedVm,
+} from '@slipway/contracts';
 import { runTask, type VsphereContext } from './context.js';
 import { readDevices, readMoRef, type VirtualDeviceInfo } from './decode.js';
 import { PLUGIN } from './errors.js';
 import {
-  AGENT_ID_FIELD, GUESTINFO_ENCODING, GUESTINFO_USERDATA, GUESTINFO_VM_ID, REQUEST_ID_FIELD, diskIdOfPath, vmName,
+  AGENT_ID_FIELD,
+  GUESTINFO_ENCODING,
+  GUESTINFO_USERDATA,
+  GUESTINFO_VM_ID,
+  REQUEST_ID_FIELD,
+  diskIdOfPath,
+  vmName,
 } from './naming.js';
 import type { Placement } from './inventory.js';
 import { faultTypeOf } from './session.js';
@@ -48,10 +60,17 @@ export class VmOperations {
     const { signal } = options;
     const vm = await this.find(vmId, signal);
     if (!vm) return;
-    const props = await this.ctx.vim.propertiesOf(vm, ['runtime.powerState', 'config.hardware.device', 'config.template'], { signal });
+    const props = await this.ctx.vim.propertiesOf(
+      vm,
+      ['runtime.powerState', 'config.hardware.device', 'config.template'],
+      { signal },
+    );
     if (!props) return;
     if (props.get('config.template')?.text === 'true') {
-      throw new SlipwayError('InvalidInput', `${vmId} is a template (a stemcell), not a VM: use deleteStemcell`, { plugin: PLUGIN, field: 'vmId' });
+      throw new SlipwayError('InvalidInput', `${vmId} is a template (a stemcell), not a VM: use deleteStemcell`, {
+        plugin: PLUGIN,
+        field: 'vmId',
+      });
     }
     await this.tolerateGone(async () => {
       if (powerState(props.get('runtime.powerState')?.text) !== 'poweredOff') await this.powerOff(vm, signal);
@@ -95,22 +114,39 @@ export class VmOperations {
     const linked = this.ctx.config.linked_clones !== false && template.snapshot !== undefined;
     const spec = cloneSpec({
       location: {
-        datastore: placement.datastore, pool: placement.pool,
+        datastore: placement.datastore,
+        pool: placement.pool,
         ...(linked ? { diskMoveType: 'createNewChildDiskBacking' as const } : {}),
       },
-      template: false, powerOn: false, ...(linked ? { snapshot: template.snapshot } : {}),
+      template: false,
+      powerOn: false,
+      ...(linked ? { snapshot: template.snapshot } : {}),
     });
     try {
-      const result = await runTask(this.ctx, 'CloneVM_Task', this.ctx.vim.cloneVm(template.ref, placement.vmFolder, name, spec, { signal, permanent: 'VmCreationFailed' }), { signal, permanent: 'VmCreationFailed' });
+      const result = await runTask(
+        this.ctx,
+        'CloneVM_Task',
+        this.ctx.vim.cloneVm(template.ref, placement.vmFolder, name, spec, { signal, permanent: 'VmCreationFailed' }),
+        { signal, permanent: 'VmCreationFailed' },
+      );
       const vm = readMoRef(result);
-      if (!vm) throw new SlipwayError('VmCreationFailed', `vSphere CloneVM_Task for ${name} succeeded without naming the new VM`, { plugin: PLUGIN });
+      if (!vm)
+        throw new SlipwayError(
+          'VmCreationFailed',
+          `vSphere CloneVM_Task for ${name} succeeded without naming the new VM`,
+          { plugin: PLUGIN },
+        );
       return vm;
     } catch (error) {
       if (faultTypeOf(error) === 'DuplicateName') {
         // The same request id, cloning at the same time (or a clone whose answer was lost): use that VM.
         const existing = await this.ctx.vim.findChild(placement.vmFolder, name, { signal });
         if (existing) return existing;
-        throw new SlipwayError('Conflict', `vSphere VM ${name} is being created by another call with the same request id`, { plugin: PLUGIN, retryable: true, cause: error });
+        throw new SlipwayError(
+          'Conflict',
+          `vSphere VM ${name} is being created by another call with the same request id`,
+          { plugin: PLUGIN, retryable: true, cause: error },
+        );
       }
       // The template may have been replaced or deleted since it was looked up.
       this.ctx.templates.forget(input.stemcellId);
@@ -119,10 +155,20 @@ export class VmOperations {
   }
 
   /** Everything after the clone; each step is safe to run again on a VM an earlier attempt left behind. */
-  private async prepareAndStart(vm: MoRef, name: string, input: CreateVmInput, requestId: string | undefined, fresh: boolean, signal?: AbortSignal): Promise<void> {
+  private async prepareAndStart(
+    vm: MoRef,
+    name: string,
+    input: CreateVmInput,
+    requestId: string | undefined,
+    fresh: boolean,
+    signal?: AbortSignal,
+  ): Promise<void> {
     if (!fresh) {
       const props = await this.ctx.vim.propertiesOf(vm, ['runtime.powerState'], { signal });
-      if (!props) throw new SlipwayError('Retryable', `vSphere VM ${name} disappeared while it was being created`, { plugin: PLUGIN });
+      if (!props)
+        throw new SlipwayError('Retryable', `vSphere VM ${name} disappeared while it was being created`, {
+          plugin: PLUGIN,
+        });
       // Powering on is the last step, so a running VM is a finished one.
       if (powerState(props.get('runtime.powerState')?.text) !== 'poweredOff') return;
     }
@@ -138,13 +184,25 @@ export class VmOperations {
         'disk.EnableUUID': 'TRUE',
       },
     });
-    await runTask(this.ctx, 'ReconfigVM_Task', this.ctx.vim.reconfigVm(vm, spec, { signal, permanent: 'VmCreationFailed' }), { signal, permanent: 'VmCreationFailed' });
-    await this.ctx.fields.set(vm, {
-      ...input.metadata,
-      [AGENT_ID_FIELD]: input.agentId,
-      ...(requestId ? { [REQUEST_ID_FIELD]: requestId } : {}),
-    }, signal);
-    await runTask(this.ctx, 'PowerOnVM_Task', this.ctx.vim.powerOnVm(vm, { signal, permanent: 'VmCreationFailed' }), { signal, permanent: 'VmCreationFailed' });
+    await runTask(
+      this.ctx,
+      'ReconfigVM_Task',
+      this.ctx.vim.reconfigVm(vm, spec, { signal, permanent: 'VmCreationFailed' }),
+      { signal, permanent: 'VmCreationFailed' },
+    );
+    await this.ctx.fields.set(
+      vm,
+      {
+        ...input.metadata,
+        [AGENT_ID_FIELD]: input.agentId,
+        ...(requestId ? { [REQUEST_ID_FIELD]: requestId } : {}),
+      },
+      signal,
+    );
+    await runTask(this.ctx, 'PowerOnVM_Task', this.ctx.vim.powerOnVm(vm, { signal, permanent: 'VmCreationFailed' }), {
+      signal,
+      permanent: 'VmCreationFailed',
+    });
   }
 
   private async powerOff(vm: MoRef, signal?: AbortSignal): Promise<void> {
@@ -160,8 +218,15 @@ export class VmOperations {
   private async detachPersistent(vm: MoRef, devices: VirtualDeviceInfo[], signal?: AbortSignal): Promise<void> {
     const persistent = persistentDisks(this.ctx, devices);
     if (persistent.length === 0) return;
-    const deviceChange = persistent.map((d) => removeDisk({ ...d, fileName: d.backing!.fileName!, diskMode: d.backing!.diskMode ?? 'independent_persistent' }));
-    await runTask(this.ctx, 'ReconfigVM_Task', this.ctx.vim.reconfigVm(vm, configSpec({ deviceChange }), { signal, permanent: 'DiskError' }), { signal, permanent: 'DiskError' });
+    const deviceChange = persistent.map((d) =>
+      removeDisk({ ...d, fileName: d.backing!.fileName!, diskMode: d.backing!.diskMode ?? 'independent_persistent' }),
+    );
+    await runTask(
+      this.ctx,
+      'ReconfigVM_Task',
+      this.ctx.vim.reconfigVm(vm, configSpec({ deviceChange }), { signal, permanent: 'DiskError' }),
+      { signal, permanent: 'DiskError' },
+    );
   }
 
   /** Runs steps on a VM that may vanish meanwhile (killed, deleted by an operator): gone is what delete wants. */
@@ -193,7 +258,12 @@ export class VmOperations {
 export function persistentDisks(ctx: VsphereContext, devices: VirtualDeviceInfo[]): VirtualDeviceInfo[] {
   const datastore = ctx.config.disk_datastore ?? ctx.config.datastore;
   const folder = ctx.config.disk_folder ?? DEFAULT_DISK_FOLDER;
-  return devices.filter((d) => d.type === 'VirtualDisk' && d.backing?.fileName !== undefined && diskIdOfPath(d.backing.fileName, datastore, folder) !== undefined);
+  return devices.filter(
+    (d) =>
+      d.type === 'VirtualDisk' &&
+      d.backing?.fileName !== undefined &&
+      diskIdOfPath(d.backing.fileName, datastore, folder) !== undefined,
+  );
 }
 
 export const DEFAULT_DISK_FOLDER = 'slipway-disks';

@@ -57,7 +57,8 @@ export function parseXml(source: string): XmlElement {
       if (gt === -1) throw new XmlSyntaxError('unterminated end tag');
       const qname = source.slice(lt + 2, gt).trim();
       const open = stack.pop();
-      if (!open || open.qname !== qname) throw new XmlSyntaxError(`end tag </${qname}> does not match <${open?.qname ?? ''}>`);
+      if (!open || open.qname !== qname)
+        throw new XmlSyntaxError(`end tag </${qname}> does not match <${open?.qname ?? ''}>`);
       if (stack.length === 0) root = open.element;
       i = gt + 1;
       continue;
@@ -128,7 +129,9 @@ function decodeEntities(text: string): string {
 
 /** Escapes text for element content and double-quoted attribute values. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;'));
+  return text.replace(/[&<>"']/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
+  );
 }
 
 /** The first child with this local name. */

@@ -3,7 +3,10 @@ import { runIaasConformance, type IaasConformanceOptions } from '@slipway/testki
 import plugin from '../src/index.js';
 import { startFake } from '../fake/index.js';
 
-const packageJson = createRequire(import.meta.url)('../package.json') as { name: string; slipway: { kind: string; contract: string } };
+const packageJson = createRequire(import.meta.url)('../package.json') as {
+  name: string;
+  slipway: { kind: string; contract: string };
+};
 
 // No cloud properties: every stemcell the suite makes is a clone of the fake's golden template (the config's
 // base_template), snapshotted, so its VMs are linked clones.

@@ -7,11 +7,17 @@ import { VsphereGuestInfo, fetchTls, httpGuestInfoReader } from '../src/metadata
 import { FAKE_INVENTORY } from '../fake/index.js';
 import { failure, placeholderSettings, startDriver, vmInput, type DriverUnderTest } from './helpers.js';
 
-const NOT_AUTHENTICATED = { kind: 'soap', type: 'NotAuthenticated', message: 'The session is not authenticated.' } as const;
+const NOT_AUTHENTICATED = {
+  kind: 'soap',
+  type: 'NotAuthenticated',
+  message: 'The session is not authenticated.',
+} as const;
 
 describe('vCenter session', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterAll(() => t.stop());
 
   it('reads ServiceContent and logs in once, then reuses the vmware_soap_session cookie', async () => {
@@ -64,7 +70,7 @@ describe('vCenter session', () => {
 });
 
 describe('credentials and TLS', () => {
-  it('maps a wrong password to Unauthenticated with vCenter\'s message, and does not send it again', async () => {
+  it("maps a wrong password to Unauthenticated with vCenter's message, and does not send it again", async () => {
     const t = await startDriver({ password: 'not-the-password' });
     try {
       const error = await failure(t.driver.hasVm({ vmId: randomUUID() }));
@@ -82,7 +88,10 @@ describe('credentials and TLS', () => {
   it('refuses a credential without username and password, naming the field', async () => {
     const t = await startDriver();
     try {
-      await t.host.credentials.set({ name: '/slipway/iaas/broken', type: 'value', value: 'hunter2' }, { actor: 'test' });
+      await t.host.credentials.set(
+        { name: '/slipway/iaas/broken', type: 'value', value: 'hunter2' },
+        { actor: 'test' },
+      );
       const error = await failure(plugin.create({ ...t.fake.config, credentials_ref: '/slipway/iaas/broken' }, t.host));
       expect(error.code).toBe('InvalidConfig');
       expect(error.field).toBe('credentials_ref');
@@ -91,7 +100,7 @@ describe('credentials and TLS', () => {
     }
   });
 
-  it('does not trust the fake\'s certificate without ca_cert, and says which setting to fix', async () => {
+  it("does not trust the fake's certificate without ca_cert, and says which setting to fix", async () => {
     const t = await startDriver({ config: { ca_cert: undefined } });
     try {
       const error = await failure(t.driver.hasVm({ vmId: randomUUID() }));
@@ -131,7 +140,8 @@ describe('VMs', () => {
   let stemcellId: string;
   beforeAll(async () => {
     t = await startDriver();
-    stemcellId = (await t.driver.createStemcell({ name: 'ubuntu-jammy', version: '1.0' }, { requestId: randomUUID() })).stemcellId;
+    stemcellId = (await t.driver.createStemcell({ name: 'ubuntu-jammy', version: '1.0' }, { requestId: randomUUID() }))
+      .stemcellId;
   });
   afterEach(() => t.fake.faults.reset());
   afterAll(() => t.stop());
@@ -143,15 +153,21 @@ describe('VMs', () => {
     const vm = t.fake.vm(vmId)!;
     expect(vm).toMatchObject({ powerState: 'poweredOn', numCPUs: 2, memoryMB: 1024, template: false });
     expect(vm.extraConfig.get('guestinfo.userdata.encoding')).toBe('base64');
-    expect(decodeAgentSettings(Buffer.from(vm.extraConfig.get('guestinfo.userdata')!, 'base64').toString('utf8'))).toEqual(input.env);
+    expect(
+      decodeAgentSettings(Buffer.from(vm.extraConfig.get('guestinfo.userdata')!, 'base64').toString('utf8')),
+    ).toEqual(input.env);
     expect(vm.extraConfig.get('disk.EnableUUID')).toBe('TRUE');
     expect(vm.parent.value).toBe('group-v8');
     expect(zone).toBe(FAKE_INVENTORY.cluster);
     const byName = Object.fromEntries(t.fake.inventory.fieldDefs.map((d) => [d.name, vm.customValues.get(d.key)]));
-    expect(byName).toMatchObject({ 'slipway.cluster': 'c-1', 'slipway.agent_id': input.agentId, 'slipway.request_id': requestId });
+    expect(byName).toMatchObject({
+      'slipway.cluster': 'c-1',
+      'slipway.agent_id': input.agentId,
+      'slipway.request_id': requestId,
+    });
   });
 
-  it('makes linked clones of a stemcell template: a delta disk on the template\'s snapshot', async () => {
+  it("makes linked clones of a stemcell template: a delta disk on the template's snapshot", async () => {
     const { vmId } = await t.driver.createVm(vmInput(stemcellId));
     const clone = t.fake.clones.find((c) => c.name === vmId)!;
     expect(clone).toMatchObject({ source: stemcellId, diskMoveType: 'createNewChildDiskBacking' });
@@ -163,7 +179,11 @@ describe('VMs', () => {
   });
 
   it('makes full clones of a template without a snapshot, and when linked clones are off', async () => {
-    const light = await t.driver.createStemcell({ name: 'golden', version: '1', cloudProperties: { template: FAKE_INVENTORY.baseTemplate } });
+    const light = await t.driver.createStemcell({
+      name: 'golden',
+      version: '1',
+      cloudProperties: { template: FAKE_INVENTORY.baseTemplate },
+    });
     expect(light.stemcellId).toBe(`${FAKE_INVENTORY.baseTemplate} light`);
     const { vmId } = await t.driver.createVm(vmInput(light.stemcellId));
     expect(t.fake.clones.find((c) => c.name === vmId)!.diskMoveType).toBeUndefined();
@@ -193,18 +213,25 @@ describe('VMs', () => {
   it('answers a concurrent create with the same request id with a retryable Conflict; its retry gets the same VM', async () => {
     const requestId = randomUUID();
     const input = vmInput(stemcellId);
-    const results = await Promise.allSettled([t.driver.createVm(input, { requestId }), t.driver.createVm(input, { requestId })]);
+    const results = await Promise.allSettled([
+      t.driver.createVm(input, { requestId }),
+      t.driver.createVm(input, { requestId }),
+    ]);
     const made = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.vmId] : []));
     const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as SlipwayError] : []));
     expect(made.length).toBeGreaterThan(0);
-    for (const error of refused) expect({ code: error.code, retryable: error.retryable }).toEqual({ code: 'Conflict', retryable: true });
+    for (const error of refused)
+      expect({ code: error.code, retryable: error.retryable }).toEqual({ code: 'Conflict', retryable: true });
     const retried = await t.driver.createVm(input, { requestId });
     for (const vmId of made) expect(vmId).toBe(retried.vmId);
     expect(t.fake.inventory.vms().filter((v) => v.annotation.includes(input.agentId))).toHaveLength(1);
   });
 
   it('surfaces the message of a task that ends in error, and destroys the half-made VM', async () => {
-    t.fake.failNextTask('ReconfigVM_Task', { type: 'InvalidArgument', message: 'A specified parameter was not correct: spec.numCPUs' });
+    t.fake.failNextTask('ReconfigVM_Task', {
+      type: 'InvalidArgument',
+      message: 'A specified parameter was not correct: spec.numCPUs',
+    });
     const input = vmInput(stemcellId);
     const error = await failure(t.driver.createVm(input, { requestId: randomUUID() }));
     expect(error.code).toBe('VmCreationFailed');
@@ -215,26 +242,36 @@ describe('VMs', () => {
     expect(t.fake.vm(name)).toBeUndefined();
   });
 
-  it('maps the resource pool\'s admission control to QuotaExceeded and a full datastore to CapacityExhausted', async () => {
+  it("maps the resource pool's admission control to QuotaExceeded and a full datastore to CapacityExhausted", async () => {
     t.fake.faults.setQuota({ vms: 0 });
     const quota = await failure(t.driver.createVm(vmInput(stemcellId)));
     expect(quota.code).toBe('QuotaExceeded');
     expect(quota.message).toContain('The available Memory resources in the parent resource pool are insufficient');
     t.fake.faults.reset();
-    t.fake.failNextTask('CloneVM_Task', { type: 'NoDiskSpace', message: 'There is not enough space on the file system for the selected operation.' });
+    t.fake.failNextTask('CloneVM_Task', {
+      type: 'NoDiskSpace',
+      message: 'There is not enough space on the file system for the selected operation.',
+    });
     const full = await failure(t.driver.createVm(vmInput(stemcellId)));
     expect(full.code).toBe('CapacityExhausted');
   });
 
-  it('turns a rate limiter\'s 429 into RateLimited with its Retry-After, and vpxd\'s SystemError into Retryable', async () => {
+  it("turns a rate limiter's 429 into RateLimited with its Retry-After, and vpxd's SystemError into Retryable", async () => {
     t.fake.failNext('CloneVM_Task', { kind: 'http', status: 429, message: 'Too Many Requests', retryAfterSeconds: 7 });
     const limited = await failure(t.driver.createVm(vmInput(stemcellId)));
     expect(limited).toMatchObject({ code: 'RateLimited', retryable: true, retryAfterMs: 7000 });
-    t.fake.failNext('FindChild', { kind: 'soap', type: 'SystemError', message: 'A general system error occurred: Connection reset by peer' });
+    t.fake.failNext('FindChild', {
+      kind: 'soap',
+      type: 'SystemError',
+      message: 'A general system error occurred: Connection reset by peer',
+    });
     const busy = await failure(t.driver.hasVm({ vmId: randomUUID() }));
     expect(busy).toMatchObject({ code: 'Retryable', retryable: true });
     expect(busy.message).toContain('Connection reset by peer');
-    t.fake.failNextTask('PowerOnVM_Task', { type: 'TaskInProgress', message: 'The operation is not allowed in the current state.' });
+    t.fake.failNextTask('PowerOnVM_Task', {
+      type: 'TaskInProgress',
+      message: 'The operation is not allowed in the current state.',
+    });
     const conflict = await failure(t.driver.createVm(vmInput(stemcellId), { requestId: randomUUID() }));
     expect(conflict).toMatchObject({ code: 'Conflict', retryable: true });
   });
@@ -290,11 +327,16 @@ describe('VMs', () => {
   it('stops polling a task at once when aborted', async () => {
     const slow = await startDriver({ cloneDelayMs: 10_000 });
     try {
-      const { stemcellId: light } = await slow.driver.createStemcell({ name: 'g', version: '1', cloudProperties: { template: FAKE_INVENTORY.baseTemplate } });
+      const { stemcellId: light } = await slow.driver.createStemcell({
+        name: 'g',
+        version: '1',
+        cloudProperties: { template: FAKE_INVENTORY.baseTemplate },
+      });
       const controller = new AbortController();
       const call = slow.driver.createVm(vmInput(light), { signal: controller.signal, requestId: randomUUID() });
       // Abort once the clone task is being polled.
-      for (let waited = 0; slow.fake.calls('CloneVM_Task') === 0 && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let waited = 0; slow.fake.calls('CloneVM_Task') === 0 && waited < 5_000; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(slow.fake.calls('CloneVM_Task')).toBe(1);
       const abortedAt = Date.now();
@@ -348,7 +390,11 @@ describe('the agent settings reach the agent through guestinfo', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       const resetAt = Date.now();
       await t.driver.rebootVm!({ vmId });
-      const after = await recorder.waitForHeartbeat(settings.agentId, (h) => h.uptimeMs !== undefined && Date.now() - h.uptimeMs >= resetAt - 20, 10_000);
+      const after = await recorder.waitForHeartbeat(
+        settings.agentId,
+        (h) => h.uptimeMs !== undefined && Date.now() - h.uptimeMs >= resetAt - 20,
+        10_000,
+      );
       expect(after.instanceId).toBe(settings.instanceId);
       await t.driver.deleteVm({ vmId });
       // Powered off and gone: the guest has no guestinfo to read any more.
@@ -388,7 +434,7 @@ describe('persistent disks', () => {
     expect(await t.driver.getDisks({ vmId: second.vmId })).toEqual([diskId]);
   });
 
-  it('attaches on the next free SCSI unit, skipping the controller\'s own unit 7', async () => {
+  it("attaches on the next free SCSI unit, skipping the controller's own unit 7", async () => {
     const { vmId } = await t.driver.createVm(vmInput(stemcellId));
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {
@@ -396,7 +442,10 @@ describe('persistent disks', () => {
       await t.driver.attachDisk({ vmId, diskId });
       ids.push(diskId);
     }
-    const units = t.fake.vm(vmId)!.devices.filter((d) => d.type === 'VirtualDisk').map((d) => d.unitNumber);
+    const units = t.fake
+      .vm(vmId)!
+      .devices.filter((d) => d.type === 'VirtualDisk')
+      .map((d) => d.unitNumber);
     expect(units).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9]);
     expect((await t.driver.getDisks({ vmId })).sort()).toEqual([...ids].sort());
     await t.driver.deleteVm({ vmId });
@@ -420,7 +469,9 @@ describe('persistent disks', () => {
     expect(locked.message).toContain('since it is locked');
     await t.driver.detachDisk({ vmId, diskId });
     await t.driver.resizeDisk!({ diskId, sizeMb: 4096 });
-    expect(t.fake.inventory.files.get(`[${FAKE_INVENTORY.datastore}] slipway-disks/${diskId}.vmdk`)!.capacityKb).toBe(4096 * 1024);
+    expect(t.fake.inventory.files.get(`[${FAKE_INVENTORY.datastore}] slipway-disks/${diskId}.vmdk`)!.capacityKb).toBe(
+      4096 * 1024,
+    );
     const extends_ = t.fake.calls('ExtendVirtualDisk_Task');
     await t.driver.resizeDisk!({ diskId, sizeMb: 4096 });
     expect(t.fake.calls('ExtendVirtualDisk_Task')).toBe(extends_);
@@ -442,12 +493,15 @@ describe('persistent disks', () => {
     await t.driver.deleteDisk({ diskId: 'disk-0000' });
     const error = await failure(t.driver.deleteDisk({ diskId: '../ubuntu-jammy-base/ubuntu-jammy-base' }));
     expect(error.code).toBe('InvalidInput');
-    expect(t.fake.inventory.files.has(`[${FAKE_INVENTORY.datastore}] ubuntu-jammy-base/ubuntu-jammy-base.vmdk`)).toBe(true);
+    expect(t.fake.inventory.files.has(`[${FAKE_INVENTORY.datastore}] ubuntu-jammy-base/ubuntu-jammy-base.vmdk`)).toBe(
+      true,
+    );
   });
 
-  it('makes the disk folder again when it was removed behind the driver\'s back', async () => {
+  it("makes the disk folder again when it was removed behind the driver's back", async () => {
     await t.driver.createDisk({ sizeMb: 16 });
-    for (const path of [...t.fake.inventory.files.keys()]) if (path.includes('slipway-disks/')) t.fake.inventory.files.delete(path);
+    for (const path of [...t.fake.inventory.files.keys()])
+      if (path.includes('slipway-disks/')) t.fake.inventory.files.delete(path);
     t.fake.inventory.directories.delete(`[${FAKE_INVENTORY.datastore}] slipway-disks`);
     const { diskId } = await t.driver.createDisk({ sizeMb: 16 });
     expect(await t.driver.hasDisk({ diskId })).toBe(true);
@@ -456,7 +510,9 @@ describe('persistent disks', () => {
 
 describe('stemcells', () => {
   let t: DriverUnderTest;
-  beforeAll(async () => { t = await startDriver(); });
+  beforeAll(async () => {
+    t = await startDriver();
+  });
   afterEach(() => t.fake.faults.reset());
   afterAll(() => t.stop());
 
@@ -467,7 +523,9 @@ describe('stemcells', () => {
     const template = t.fake.vm(stemcellId)!;
     expect(template).toMatchObject({ template: true, parent: { value: 'group-v9' } });
     expect(template.snapshot?.name).toBe('slipway-linked-clone-base');
-    expect((await t.driver.createStemcell({ name: 'Ubuntu Jammy', version: '1.2' }, { requestId })).stemcellId).toBe(stemcellId);
+    expect((await t.driver.createStemcell({ name: 'Ubuntu Jammy', version: '1.2' }, { requestId })).stemcellId).toBe(
+      stemcellId,
+    );
     expect(t.fake.clones.filter((c) => c.name === stemcellId)).toHaveLength(1);
     await t.driver.deleteStemcell({ stemcellId });
     await t.driver.deleteStemcell({ stemcellId });
@@ -476,7 +534,10 @@ describe('stemcells', () => {
 
   it('finishes a template an earlier attempt left without its snapshot', async () => {
     const requestId = randomUUID();
-    t.fake.failNextTask('CreateSnapshot_Task', { type: 'SystemError', message: 'A general system error occurred: vpxd restarted' });
+    t.fake.failNextTask('CreateSnapshot_Task', {
+      type: 'SystemError',
+      message: 'A general system error occurred: vpxd restarted',
+    });
     const error = await failure(t.driver.createStemcell({ name: 'half', version: '1' }, { requestId }));
     expect(error.code).toBe('Retryable');
     const { stemcellId } = await t.driver.createStemcell({ name: 'half', version: '1' }, { requestId });
@@ -484,11 +545,17 @@ describe('stemcells', () => {
     expect(t.fake.clones.filter((c) => c.name === stemcellId)).toHaveLength(1);
   });
 
-  it('never deletes the operator\'s template behind a light stemcell', async () => {
-    const { stemcellId } = await t.driver.createStemcell({ name: 'light', version: '1', cloudProperties: { template: FAKE_INVENTORY.baseTemplate } });
+  it("never deletes the operator's template behind a light stemcell", async () => {
+    const { stemcellId } = await t.driver.createStemcell({
+      name: 'light',
+      version: '1',
+      cloudProperties: { template: FAKE_INVENTORY.baseTemplate },
+    });
     await t.driver.deleteStemcell({ stemcellId });
     expect(t.fake.vm('ubuntu-jammy-base')?.template).toBe(true);
-    const missing = await failure(t.driver.createStemcell({ name: 'light', version: '2', cloudProperties: { template: 'golden/nothing' } }));
+    const missing = await failure(
+      t.driver.createStemcell({ name: 'light', version: '2', cloudProperties: { template: 'golden/nothing' } }),
+    );
     expect(missing.code).toBe('InvalidInput');
   });
 
@@ -498,7 +565,7 @@ describe('stemcells', () => {
     expect(error.hint).toContain('cloud_properties.template');
   });
 
-  it('keeps vCenter\'s message when a clone is refused', async () => {
+  it("keeps vCenter's message when a clone is refused", async () => {
     const message = t.fake.faults.permanentErrorNext('createStemcell') as string;
     const error = await failure(t.driver.createStemcell({ name: 'refused', version: '1' }));
     expect(error.code).toBe('CloudError');
@@ -535,16 +602,21 @@ describe('under 10% throttling and 10% server errors', () => {
   it('fails only with retryable errors, and retries converge without a duplicate VM or disk', async () => {
     t.fake.faults.setFaultRates({ throttle: 0.1, serverError: 0.1 });
     const seen: SlipwayError[] = [];
-    const created = await Promise.all(Array.from({ length: 6 }, async () => {
-      const input = vmInput(stemcellId, {}, placeholderSettings());
-      const requestId = randomUUID();
-      const { vmId } = await withRetries(() => t.driver.createVm(input, { requestId }), seen);
-      const diskRequest = randomUUID();
-      const { diskId } = await withRetries(() => t.driver.createDisk({ sizeMb: 64 }, { requestId: diskRequest }), seen);
-      await withRetries(() => t.driver.attachDisk({ vmId, diskId }), seen);
-      await withRetries(() => t.driver.setVmMetadata({ vmId, metadata: { 'slipway.note': 'rates' } }), seen);
-      return { vmId, diskId, agentId: input.agentId };
-    }));
+    const created = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const input = vmInput(stemcellId, {}, placeholderSettings());
+        const requestId = randomUUID();
+        const { vmId } = await withRetries(() => t.driver.createVm(input, { requestId }), seen);
+        const diskRequest = randomUUID();
+        const { diskId } = await withRetries(
+          () => t.driver.createDisk({ sizeMb: 64 }, { requestId: diskRequest }),
+          seen,
+        );
+        await withRetries(() => t.driver.attachDisk({ vmId, diskId }), seen);
+        await withRetries(() => t.driver.setVmMetadata({ vmId, metadata: { 'slipway.note': 'rates' } }), seen);
+        return { vmId, diskId, agentId: input.agentId };
+      }),
+    );
     t.fake.faults.reset();
     expect(seen.length, 'the faults were hit').toBeGreaterThan(0);
     for (const error of seen) expect(['RateLimited', 'Retryable', 'Conflict'], error.message).toContain(error.code);

@@ -27,7 +27,9 @@ describe('the SOAP envelope builder and XML reader', () => {
   });
 
   it('reads what vCenter writes: declarations, comments, CDATA, character references, self-closing elements', () => {
-    const root = parseXml('<?xml version="1.0" encoding="UTF-8"?>\n<!-- vpxd --><a xmlns:xsi="x"><b xsi:type="xsd:int">4&#50;</b><c/><d><![CDATA[<raw> & ]]>&#x41;&amp;</d></a>');
+    const root = parseXml(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<!-- vpxd --><a xmlns:xsi="x"><b xsi:type="xsd:int">4&#50;</b><c/><d><![CDATA[<raw> & ]]>&#x41;&amp;</d></a>',
+    );
     expect(childText(root, 'b')).toBe('42');
     expect(child(root, 'c')).toMatchObject({ name: 'c', children: [], text: '' });
     expect(childText(root, 'd')).toBe('<raw> & A&');
@@ -41,17 +43,28 @@ describe('the SOAP envelope builder and XML reader', () => {
     expect(bodyContent('<HTML><BODY>503 Service Unavailable</BODY></HTML>')).toBeUndefined();
   });
 
-  it('reads a SOAP fault\'s type from its detail and a task\'s LocalizedMethodFault', () => {
-    const fault = bodyContent(`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>The object &apos;vim.VirtualMachine:vm-7&apos; has already been deleted or has not been completely created</faultstring><detail><ManagedObjectNotFoundFault xmlns="urn:vim25" xsi:type="ManagedObjectNotFound"><obj type="VirtualMachine">vm-7</obj></ManagedObjectNotFoundFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`)!;
+  it("reads a SOAP fault's type from its detail and a task's LocalizedMethodFault", () => {
+    const fault = bodyContent(
+      `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>The object &apos;vim.VirtualMachine:vm-7&apos; has already been deleted or has not been completely created</faultstring><detail><ManagedObjectNotFoundFault xmlns="urn:vim25" xsi:type="ManagedObjectNotFound"><obj type="VirtualMachine">vm-7</obj></ManagedObjectNotFoundFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`,
+    )!;
     expect(readSoapFault(fault, 'Destroy_Task', 500)).toEqual({
-      method: 'Destroy_Task', source: 'soap', status: 500, faultType: 'ManagedObjectNotFound',
+      method: 'Destroy_Task',
+      source: 'soap',
+      status: 500,
+      faultType: 'ManagedObjectNotFound',
       message: "The object 'vim.VirtualMachine:vm-7' has already been deleted or has not been completely created",
       object: { type: 'VirtualMachine', value: 'vm-7' },
     });
     // Without xsi:type, the element name says it.
     const untyped = parseXml('<Fault><faultstring>no</faultstring><detail><InvalidLoginFault/></detail></Fault>');
     expect(readSoapFault(untyped, 'Login', 500).faultType).toBe('InvalidLogin');
-    const task = parseXml('<error xmlns:xsi="x"><fault xsi:type="InsufficientMemoryResourcesFault"><unreserved>0</unreserved></fault><localizedMessage>The available Memory resources in the parent resource pool are insufficient for the operation.</localizedMessage></error>');
-    expect(readTaskFault(task, 'CloneVM_Task')).toMatchObject({ source: 'task', faultType: 'InsufficientMemoryResourcesFault', message: expect.stringContaining('parent resource pool') });
+    const task = parseXml(
+      '<error xmlns:xsi="x"><fault xsi:type="InsufficientMemoryResourcesFault"><unreserved>0</unreserved></fault><localizedMessage>The available Memory resources in the parent resource pool are insufficient for the operation.</localizedMessage></error>',
+    );
+    expect(readTaskFault(task, 'CloneVM_Task')).toMatchObject({
+      source: 'task',
+      faultType: 'InsufficientMemoryResourcesFault',
+      message: expect.stringContaining('parent resource pool'),
+    });
   });
 });

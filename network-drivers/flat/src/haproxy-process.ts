@@ -13,7 +13,11 @@ const run = promisify(execFile);
  * old ones finish the connections they hold (no dropped connection).
  */
 export class HaproxyProcess {
-  constructor(private readonly binary: string, readonly configFile: string, readonly pidFile: string) {}
+  constructor(
+    private readonly binary: string,
+    readonly configFile: string,
+    readonly pidFile: string,
+  ) {}
 
   /** The master's pid when it runs and is this config's HAProxy (a recycled pid is not adopted). */
   pid(): number | undefined {
@@ -22,7 +26,9 @@ export class HaproxyProcess {
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return cmdline.includes(this.configFile) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ') ? pid : undefined;
+      return cmdline.includes(this.configFile) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')
+        ? pid
+        : undefined;
     } catch {
       return undefined;
     }
@@ -71,12 +77,20 @@ export class HaproxyProcess {
     const err = e as { code?: string; stderr?: string; message?: string };
     if (err.code === 'ENOENT') {
       return new SlipwayError('InvalidConfig', `the HAProxy binary ${this.binary} was not found`, {
-        field: 'network.config.load_balancer.haproxy_binary', cause: e,
+        field: 'network.config.load_balancer.haproxy_binary',
+        cause: e,
         hint: 'Install HAProxy (Debian: apt-get install haproxy) or set load_balancer.haproxy_binary.',
       });
     }
-    const detail = (err.stderr ?? err.message ?? String(e)).trim().split('\n').filter((l) => /ALERT|error/i.test(l)).slice(0, 3).join('; ');
-    return new SlipwayError('CloudError', `HAProxy (${this.configFile}) ${what}: ${detail || err.message}`, { cause: e });
+    const detail = (err.stderr ?? err.message ?? String(e))
+      .trim()
+      .split('\n')
+      .filter((l) => /ALERT|error/i.test(l))
+      .slice(0, 3)
+      .join('; ');
+    return new SlipwayError('CloudError', `HAProxy (${this.configFile}) ${what}: ${detail || err.message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -113,6 +127,7 @@ async function ended(pid: number, ms: number): Promise<boolean> {
       return true;
     }
   };
-  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) if (done()) return true;
+  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 50)))
+    if (done()) return true;
   return done();
 }

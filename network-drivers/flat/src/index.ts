@@ -19,7 +19,9 @@ export default definePlugin({
   // `lb` only where load_balancer is configured: the instance says which (contract 2.1 `capabilities`).
   capabilities: ['lb', 'leftovers'],
   async create(config: FlatConfig, host) {
-    const lb = config.load_balancer ? createApiLoadBalancer(config.load_balancer, host.dataDir, host.logger) : undefined;
+    const lb = config.load_balancer
+      ? createApiLoadBalancer(config.load_balancer, host.dataDir, host.logger)
+      : undefined;
     const file = new FlatStateFile(join(host.dataDir, ALLOCATIONS));
     let store: FlatStateStore = file;
     let initial: FlatState;
@@ -29,9 +31,12 @@ export default definePlugin({
       await sqlState.ensureSchema();
       if (file.exists()) {
         // An earlier version's allocations.json, moved in once; a crash before the rename finds rows already there.
-        if (await sqlState.isEmpty()) await sqlState.save(file.read(), { allocations: [], released: {}, cursors: {}, clusters: [] });
+        if (await sqlState.isEmpty())
+          await sqlState.save(file.read(), { allocations: [], released: {}, cursors: {}, clusters: [] });
         renameSync(join(host.dataDir, ALLOCATIONS), join(host.dataDir, `${ALLOCATIONS}.migrated`));
-        host.logger.info('flat network allocations moved into the control plane\'s database', { kept_as: `${ALLOCATIONS}.migrated` });
+        host.logger.info("flat network allocations moved into the control plane's database", {
+          kept_as: `${ALLOCATIONS}.migrated`,
+        });
       }
       store = sqlState;
       initial = await sqlState.load();
@@ -43,7 +48,10 @@ export default definePlugin({
     // Adopts balancers that kept running while the control plane was down, restarts those that died, and
     // keeps doing so: the VIP must answer whether or not Slipway is up.
     await driver.supervise();
-    const interval = Math.max(1_000, config.load_balancer!.health_check_interval_ms ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS);
+    const interval = Math.max(
+      1_000,
+      config.load_balancer!.health_check_interval_ms ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+    );
     const timer = setInterval(() => void driver.supervise().catch(() => undefined), interval);
     timer.unref();
     const destroy = driver.destroy.bind(driver);

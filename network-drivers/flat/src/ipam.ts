@@ -23,23 +23,41 @@ export interface Range {
   dns: string[];
 }
 
-export function parseRange(spec: { cidr: string; gateway?: string; reserved?: string[]; dns?: string[] }, path: string): Range {
+export function parseRange(
+  spec: { cidr: string; gateway?: string; reserved?: string[]; dns?: string[] },
+  path: string,
+): Range {
   const [base, bitsText] = spec.cidr.split('/');
   const bits = Number(bitsText);
   if (!base || !Number.isInteger(bits) || bits < 8 || bits > 30) {
-    throw new SlipwayError('InvalidConfig', `${path}.cidr: "${spec.cidr}" must be an IPv4 CIDR with a prefix from /8 to /30`, { field: `${path}.cidr` });
+    throw new SlipwayError(
+      'InvalidConfig',
+      `${path}.cidr: "${spec.cidr}" must be an IPv4 CIDR with a prefix from /8 to /30`,
+      { field: `${path}.cidr` },
+    );
   }
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   const network = (ipToInt(base) & mask) >>> 0;
   const broadcast = (network | (~mask >>> 0)) >>> 0;
   const gateway = spec.gateway ? ipToInt(spec.gateway) : network + 1;
-  if (gateway <= network || gateway >= broadcast) throw new SlipwayError('InvalidConfig', `${path}.gateway: ${spec.gateway} is outside ${spec.cidr}`, { field: `${path}.gateway` });
+  if (gateway <= network || gateway >= broadcast)
+    throw new SlipwayError('InvalidConfig', `${path}.gateway: ${spec.gateway} is outside ${spec.cidr}`, {
+      field: `${path}.gateway`,
+    });
   const reserved = new Set<number>([gateway]);
   for (const entry of spec.reserved ?? []) {
     const [from, to] = entry.split('-').map((s) => ipToInt(s.trim()));
     for (let ip = from; ip <= (to ?? from); ip++) reserved.add(ip);
   }
-  return { cidr: spec.cidr, first: network + 1, last: broadcast - 1, netmask: intToIp(mask), gateway, reserved, dns: spec.dns ?? [] };
+  return {
+    cidr: spec.cidr,
+    first: network + 1,
+    last: broadcast - 1,
+    netmask: intToIp(mask),
+    gateway,
+    reserved,
+    dns: spec.dns ?? [],
+  };
 }
 
 /**
@@ -47,9 +65,15 @@ export function parseRange(spec: { cidr: string; gateway?: string; reserved?: st
  * never-used one is gone (as DHCP servers do), so a stale reference to a deleted VM's address does not
  * reach a new VM soon after.
  */
-export function pickAddress(range: Range, inUse: Set<number>, released: number[], cursor: number): { ip: number; cursor: number; fromReleased: boolean } | undefined {
+export function pickAddress(
+  range: Range,
+  inUse: Set<number>,
+  released: number[],
+  cursor: number,
+): { ip: number; cursor: number; fromReleased: boolean } | undefined {
   for (let ip = Math.max(cursor, range.first); ip <= range.last; ip++) {
-    if (!inUse.has(ip) && !range.reserved.has(ip) && !released.includes(ip)) return { ip, cursor: ip + 1, fromReleased: false };
+    if (!inUse.has(ip) && !range.reserved.has(ip) && !released.includes(ip))
+      return { ip, cursor: ip + 1, fromReleased: false };
   }
   const reuse = released.find((ip) => !inUse.has(ip) && !range.reserved.has(ip));
   return reuse === undefined ? undefined : { ip: reuse, cursor: range.last + 1, fromReleased: true };

@@ -9,7 +9,12 @@ export const DEFAULT_HAPROXY_BINARY = '/usr/sbin/haproxy';
 export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 2_000;
 
 /** A cluster's VIP as the driver's state keeps it. */
-export interface VipRecord { address: string; port: number; members: string[]; memberPort: number }
+export interface VipRecord {
+  address: string;
+  port: number;
+  members: string[];
+  memberPort: number;
+}
 
 /** Where a cluster's API load balancer lives: HAProxy managed here, a config for an external LB, or nothing. */
 export interface ApiLoadBalancer {
@@ -25,13 +30,21 @@ export interface ApiLoadBalancer {
   running(clusterId: string): boolean;
 }
 
-export function createApiLoadBalancer(config: LoadBalancerConfig, dataDir: string, logger: Logger): ApiLoadBalancer | undefined {
+export function createApiLoadBalancer(
+  config: LoadBalancerConfig,
+  dataDir: string,
+  logger: Logger,
+): ApiLoadBalancer | undefined {
   const interval = config.health_check_interval_ms ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS;
   switch (config.mode) {
-    case 'none': return undefined;
-    case 'haproxy': return new ManagedHaproxy(join(dataDir, 'lb'), config.haproxy_binary ?? DEFAULT_HAPROXY_BINARY, interval, logger);
-    case 'external': return new ExternalConfigWriter(config.config_dir ?? join(dataDir, 'lb'), interval);
-    default: return assertNever(config.mode, 'load_balancer.mode');
+    case 'none':
+      return undefined;
+    case 'haproxy':
+      return new ManagedHaproxy(join(dataDir, 'lb'), config.haproxy_binary ?? DEFAULT_HAPROXY_BINARY, interval, logger);
+    case 'external':
+      return new ExternalConfigWriter(config.config_dir ?? join(dataDir, 'lb'), interval);
+    default:
+      return assertNever(config.mode, 'load_balancer.mode');
   }
 }
 
@@ -44,12 +57,23 @@ function writeIfChanged(file: string, text: string): boolean {
 }
 
 function spec(clusterId: string, vip: VipRecord, interval: number, statsSocket?: string): ApiLoadBalancerSpec {
-  return { clusterId, vip: vip.address, port: vip.port, members: vip.members, memberPort: vip.memberPort, healthCheckIntervalMs: interval, statsSocket };
+  return {
+    clusterId,
+    vip: vip.address,
+    port: vip.port,
+    members: vip.members,
+    memberPort: vip.memberPort,
+    healthCheckIntervalMs: interval,
+    statsSocket,
+  };
 }
 
 /** `external`: the config an operator's HAProxy loads; the members' health is the operator's LB's to know. */
 class ExternalConfigWriter implements ApiLoadBalancer {
-  constructor(private readonly dir: string, private readonly interval: number) {
+  constructor(
+    private readonly dir: string,
+    private readonly interval: number,
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
@@ -76,13 +100,22 @@ class ExternalConfigWriter implements ApiLoadBalancer {
 
 /** `haproxy`: one daemonized HAProxy per cluster, supervised, adopted after a restart from its pid file. */
 class ManagedHaproxy implements ApiLoadBalancer {
-  constructor(private readonly dir: string, private readonly binary: string, private readonly interval: number, private readonly logger: Logger) {
+  constructor(
+    private readonly dir: string,
+    private readonly binary: string,
+    private readonly interval: number,
+    private readonly logger: Logger,
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   private files(clusterId: string) {
     // The stats socket's path must fit sockaddr_un (108 bytes): a short name in the driver's directory.
-    return { config: join(this.dir, `${clusterId}.cfg`), pid: join(this.dir, `${clusterId}.pid`), socket: join(this.dir, `${clusterId.slice(0, 8)}.sock`) };
+    return {
+      config: join(this.dir, `${clusterId}.cfg`),
+      pid: join(this.dir, `${clusterId}.pid`),
+      socket: join(this.dir, `${clusterId.slice(0, 8)}.sock`),
+    };
   }
 
   private process(clusterId: string): HaproxyProcess {
@@ -107,7 +140,10 @@ class ManagedHaproxy implements ApiLoadBalancer {
       }
       renameSync(`${f.config}.new`, f.config);
       const outcome = await haproxy.startOrReload();
-      this.logger.info(`API load balancer of cluster ${clusterId} ${outcome}`, { vip: vip.address, members: vip.members });
+      this.logger.info(`API load balancer of cluster ${clusterId} ${outcome}`, {
+        vip: vip.address,
+        members: vip.members,
+      });
       if (outcome === 'reloaded') await this.waitForMembers(f.socket, vip.members);
     }
     return { address: vip.address, loadBalanced: true, members: await this.members(f.socket, vip.members) };
@@ -147,7 +183,10 @@ class ManagedHaproxy implements ApiLoadBalancer {
 
   /** After a reload, until the new worker serves the new member list (the old one drains its connections). */
   private async waitForMembers(socket: string, members: string[]): Promise<void> {
-    const want = members.map((a) => `m_${a}`).sort().join(',');
+    const want = members
+      .map((a) => `m_${a}`)
+      .sort()
+      .join(',');
     for (let i = 0; i < 40; i++) {
       const status = await serverStatus(socket).catch(() => new Map<string, string>());
       if ([...status.keys()].sort().join(',') === want) return;

@@ -24,7 +24,9 @@ export class SqlFlatState implements FlatStateStore {
   /** Creates the tables on first use (portable DDL through kysely's schema builder; idempotent). */
   async ensureSchema(): Promise<void> {
     const { allocations, vips, entries } = this.t;
-    await this.db.schema.createTable(allocations).ifNotExists()
+    await this.db.schema
+      .createTable(allocations)
+      .ifNotExists()
       .addColumn('cluster_id', 'text', (c) => c.notNull())
       .addColumn('owner', 'text', (c) => c.notNull())
       .addColumn('target', 'text', (c) => c.notNull())
@@ -33,19 +35,25 @@ export class SqlFlatState implements FlatStateStore {
       .addPrimaryKeyConstraint(`${allocations}_pk`, ['cluster_id', 'owner'])
       .addUniqueConstraint(`${allocations}_target_ip`, ['target', 'ip'])
       .execute();
-    await this.db.schema.createTable(vips).ifNotExists()
+    await this.db.schema
+      .createTable(vips)
+      .ifNotExists()
       .addColumn('cluster_id', 'text', (c) => c.primaryKey())
       .addColumn('address', 'text', (c) => c.notNull().unique())
       .addColumn('record', 'text', (c) => c.notNull())
       .execute();
-    await this.db.schema.createTable(entries).ifNotExists()
+    await this.db.schema
+      .createTable(entries)
+      .ifNotExists()
       .addColumn('key', 'text', (c) => c.primaryKey())
       .addColumn('value', 'text', (c) => c.notNull())
       .execute();
   }
 
   async isEmpty(): Promise<boolean> {
-    const rows = await Promise.all(Object.values(this.t).map((table) => this.db.selectFrom(table).selectAll().limit(1).execute()));
+    const rows = await Promise.all(
+      Object.values(this.t).map((table) => this.db.selectFrom(table).selectAll().limit(1).execute()),
+    );
     return rows.every((r) => r.length === 0);
   }
 
@@ -56,8 +64,14 @@ export class SqlFlatState implements FlatStateStore {
       this.db.selectFrom(this.t.vips).selectAll().orderBy('cluster_id').execute(),
       this.db.selectFrom(this.t.entries).selectAll().orderBy('key').execute(),
     ]);
-    state.allocations = allocations.map((r) => ({ clusterId: r.cluster_id, owner: r.owner, target: r.target, ip: Number(r.ip) }));
-    if (vips.length) state.vips = Object.fromEntries(vips.map((r) => [r.cluster_id, JSON.parse(r.record) as VipRecord]));
+    state.allocations = allocations.map((r) => ({
+      clusterId: r.cluster_id,
+      owner: r.owner,
+      target: r.target,
+      ip: Number(r.ip),
+    }));
+    if (vips.length)
+      state.vips = Object.fromEntries(vips.map((r) => [r.cluster_id, JSON.parse(r.record) as VipRecord]));
     for (const { key, value } of entries as Array<{ key: string; value: string }>) {
       const [kind, name] = splitKey(key);
       const parsed = JSON.parse(value);
@@ -84,10 +98,17 @@ export class SqlFlatState implements FlatStateStore {
     try {
       await this.db.transaction().execute(async (trx) => {
         for (const a of removed) {
-          await trx.deleteFrom(this.t.allocations).where('cluster_id', '=', a.clusterId).where('owner', '=', a.owner).execute();
+          await trx
+            .deleteFrom(this.t.allocations)
+            .where('cluster_id', '=', a.clusterId)
+            .where('owner', '=', a.owner)
+            .execute();
         }
         if (added.length) {
-          await trx.insertInto(this.t.allocations).values(added.map((a) => ({ cluster_id: a.clusterId, owner: a.owner, target: a.target, ip: a.ip }))).execute();
+          await trx
+            .insertInto(this.t.allocations)
+            .values(added.map((a) => ({ cluster_id: a.clusterId, owner: a.owner, target: a.target, ip: a.ip })))
+            .execute();
         }
         for (const key of Object.keys(vipsBefore)) {
           if (!vipsNow[key]) await trx.deleteFrom(this.t.vips).where('cluster_id', '=', key).execute();
@@ -95,20 +116,31 @@ export class SqlFlatState implements FlatStateStore {
         for (const [clusterId, vip] of Object.entries(vipsNow)) {
           const record = JSON.stringify(vip);
           if (JSON.stringify(vipsBefore[clusterId]) === record) continue;
-          await trx.insertInto(this.t.vips).values({ cluster_id: clusterId, address: vip.address, record })
-            .onConflict((oc) => oc.column('cluster_id').doUpdateSet({ address: vip.address, record })).execute();
+          await trx
+            .insertInto(this.t.vips)
+            .values({ cluster_id: clusterId, address: vip.address, record })
+            .onConflict((oc) => oc.column('cluster_id').doUpdateSet({ address: vip.address, record }))
+            .execute();
         }
         for (const key of entriesBefore.keys()) {
           if (!entriesNow.has(key)) await trx.deleteFrom(this.t.entries).where('key', '=', key).execute();
         }
         for (const [key, value] of entriesNow) {
           if (entriesBefore.get(key) === value) continue;
-          await trx.insertInto(this.t.entries).values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+          await trx
+            .insertInto(this.t.entries)
+            .values({ key, value })
+            .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+            .execute();
         }
       });
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
-      throw new SlipwayError('Retryable', 'another control plane took the same address or VIP at the same moment; the call runs again on fresh state', { cause: e, retryAfterMs: 50 });
+      throw new SlipwayError(
+        'Retryable',
+        'another control plane took the same address or VIP at the same moment; the call runs again on fresh state',
+        { cause: e, retryAfterMs: 50 },
+      );
     }
   }
 }
@@ -117,7 +149,8 @@ function entriesOf(state: FlatState): Map<string, string> {
   const out = new Map<string, string>();
   for (const [target, ips] of Object.entries(state.released)) out.set(`released:${target}`, JSON.stringify(ips));
   for (const [target, cursor] of Object.entries(state.cursors)) out.set(`cursor:${target}`, JSON.stringify(cursor));
-  for (const cluster of state.clusters) out.set(`cluster:${cluster}`, JSON.stringify(state.clusterDns?.[cluster] ?? null));
+  for (const cluster of state.clusters)
+    out.set(`cluster:${cluster}`, JSON.stringify(state.clusterDns?.[cluster] ?? null));
   return out;
 }
 

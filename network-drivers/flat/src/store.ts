@@ -1,7 +1,12 @@
 import type { VipRecord } from './load-balancer.js';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 
-export interface Allocation { clusterId: string; owner: string; ip: number; target: string }
+export interface Allocation {
+  clusterId: string;
+  owner: string;
+  ip: number;
+  target: string;
+}
 
 export interface FlatState {
   allocations: Allocation[];

@@ -19,7 +19,11 @@ export function parseVipRange(spec: string): { first: number; last: number } {
 export function pickVip(range: { first: number; last: number }, taken: Iterable<string>, spec: string): string {
   const used = new Set([...taken].map(ipToInt));
   for (let ip = range.first; ip <= range.last; ip++) if (!used.has(ip)) return intToIp(ip);
-  throw new SlipwayError('CapacityExhausted', `no free API VIP in ${spec}: all ${range.last - range.first + 1} are held by clusters`, {
-    hint: 'Widen network.config.load_balancer.vip_range in slipway.yaml, or delete clusters you no longer need.',
-  });
+  throw new SlipwayError(
+    'CapacityExhausted',
+    `no free API VIP in ${spec}: all ${range.last - range.first + 1} are held by clusters`,
+    {
+      hint: 'Widen network.config.load_balancer.vip_range in slipway.yaml, or delete clusters you no longer need.',
+    },
+  );
 }

@@ -12,7 +12,12 @@ export const OPERATION_OF_VERB: Record<string, string> = {
 };
 
 /** An error a test asks for by operation. */
-export interface InjectedError { status: number; message: string; errorCode?: number; retryAfter?: number }
+export interface InjectedError {
+  status: number;
+  message: string;
+  errorCode?: number;
+  retryAfter?: number;
+}
 
 /** Queued faults by operation, random rates over every Policy request, added latency. */
 export class FaultPlan {
@@ -28,12 +33,21 @@ export class FaultPlan {
     this.queued.set(operation, list);
   }
 
-  throttle(operation: string, count = 1): void { this.enqueue(operation, () => throttled('admin', this.retryAfterSeconds), count); }
-  serverError(operation: string, count = 1): void { this.enqueue(operation, unavailable, count); }
+  throttle(operation: string, count = 1): void {
+    this.enqueue(operation, () => throttled('admin', this.retryAfterSeconds), count);
+  }
+  serverError(operation: string, count = 1): void {
+    this.enqueue(operation, unavailable, count);
+  }
 
   injected(operation: string, error: InjectedError, count = 1): void {
-    const headers: Record<string, string> = error.retryAfter !== undefined ? { 'retry-after': String(error.retryAfter) } : {};
-    this.enqueue(operation, () => new NsxApiError(error.status, error.errorCode ?? error.status, error.message, 'policy', [], headers), count);
+    const headers: Record<string, string> =
+      error.retryAfter !== undefined ? { 'retry-after': String(error.retryAfter) } : {};
+    this.enqueue(
+      operation,
+      () => new NsxApiError(error.status, error.errorCode ?? error.status, error.message, 'policy', [], headers),
+      count,
+    );
   }
 
   setRates(rates: { throttle?: number; serverError?: number }): void {

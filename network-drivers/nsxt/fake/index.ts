@@ -35,7 +35,12 @@ export interface FakeNsxtOptions {
 }
 
 /** One object of the fake's inventory. */
-export interface FakeObject { path: string; resource_type: string; tags: Array<{ scope: string; tag: string }>; revision: number }
+export interface FakeObject {
+  path: string;
+  resource_type: string;
+  tags: Array<{ scope: string; tag: string }>;
+  revision: number;
+}
 
 /** Fault knobs by Policy operation (`patchInfra`, `putLbPool`...) or by network contract verb (mapped to its first write). */
 export interface NsxtFakeFaults {
@@ -82,14 +87,27 @@ export interface NsxtFake {
 
 /** Starts a wire-level fake of NSX Manager's Policy API on https://127.0.0.1. */
 export async function startFake(options: FakeNsxtOptions = {}): Promise<NsxtFake> {
-  const realizations: Realizations = { delayMs: options.realizationDelayMs ?? 0, failures: [], allocationIpInIntent: options.allocationIpInIntent ?? true };
+  const realizations: Realizations = {
+    delayMs: options.realizationDelayMs ?? 0,
+    failures: [],
+    allocationIpInIntent: options.allocationIpInIntent ?? true,
+  };
   const store = new PolicyStore(realizations);
   seed(store, options);
   const user = { username: 'admin', password: randomBytes(12).toString('base64url') };
   const tls = await createFakeTls('slipway-pi');
   const plan = new FaultPlan();
   plan.retryAfterSeconds = options.retryAfterSeconds ?? 1;
-  const ctx: FakeContext = { store, faults: plan, user, principalName: tls.principal.name, sessions: new Map(), calls: new Map(), writeAfterRead: new Set(), downMembers: new Set() };
+  const ctx: FakeContext = {
+    store,
+    faults: plan,
+    user,
+    principalName: tls.principal.name,
+    sessions: new Map(),
+    calls: new Map(),
+    writeAfterRead: new Set(),
+    downMembers: new Set(),
+  };
   const server = await FakeNsxServer.start(ctx, tls, options.port);
   const auth = options.auth ?? 'certificate';
 
@@ -111,7 +129,11 @@ export async function startFake(options: FakeNsxtOptions = {}): Promise<NsxtFake
     },
     credentials: [
       { name: FAKE_USER_REF, type: 'user', value: user },
-      { name: FAKE_PRINCIPAL_REF, type: 'certificate', value: { ca: tls.caPem, certificate: tls.principal.certPem, private_key: tls.principal.keyPem } },
+      {
+        name: FAKE_PRINCIPAL_REF,
+        type: 'certificate',
+        value: { ca: tls.caPem, certificate: tls.principal.certPem, private_key: tls.principal.keyPem },
+      },
     ],
     faults: {
       throttleNext: (op, count = 1) => plan.throttle(op, count),
@@ -122,21 +144,46 @@ export async function startFake(options: FakeNsxtOptions = {}): Promise<NsxtFake
         return message;
       },
       setFaultRates: (rates) => plan.setRates(rates),
-      setLatency: (ms) => { plan.latencyMs = ms; },
-      reset: () => { plan.reset(); realizations.failures.length = 0; ctx.downMembers.clear(); },
+      setLatency: (ms) => {
+        plan.latencyMs = ms;
+      },
+      reset: () => {
+        plan.reset();
+        realizations.failures.length = 0;
+        ctx.downMembers.clear();
+      },
     },
     failNext: (op, error, count = 1) => plan.injected(op, error, count),
-    failRealization: (match, message) => { realizations.failures.push({ match, message }); },
-    setRealizationDelay: (ms) => { realizations.delayMs = ms; },
+    failRealization: (match, message) => {
+      realizations.failures.push({ match, message });
+    },
+    setRealizationDelay: (ms) => {
+      realizations.delayMs = ms;
+    },
     expireSessions: () => ctx.sessions.clear(),
-    writeAfterNextRead: (path) => { ctx.writeAfterRead.add(path); },
-    setMemberHealth: (member, state) => { if (state === 'DOWN') ctx.downMembers.add(member); else ctx.downMembers.delete(member); },
+    writeAfterNextRead: (path) => {
+      ctx.writeAfterRead.add(path);
+    },
+    setMemberHealth: (member, state) => {
+      if (state === 'DOWN') ctx.downMembers.add(member);
+      else ctx.downMembers.delete(member);
+    },
     canReach: async (from, to, port) => canReach(store, from, to, port),
-    inventory: () => [...store.objects.values()].filter((o) => !o.seeded).map((o) => ({
-      path: o.path, resource_type: String(store.view(o).resource_type), tags: (o.body.tags as FakeObject['tags'] | undefined) ?? [], revision: o.revision,
-    })),
-    object: (path) => { const o = store.get(path); return o ? store.view(o) : undefined; },
-    calls: (operation) => (operation ? ctx.calls.get(operation) ?? 0 : [...ctx.calls.values()].reduce((a, b) => a + b, 0)),
+    inventory: () =>
+      [...store.objects.values()]
+        .filter((o) => !o.seeded)
+        .map((o) => ({
+          path: o.path,
+          resource_type: String(store.view(o).resource_type),
+          tags: (o.body.tags as FakeObject['tags'] | undefined) ?? [],
+          revision: o.revision,
+        })),
+    object: (path) => {
+      const o = store.get(path);
+      return o ? store.view(o) : undefined;
+    },
+    calls: (operation) =>
+      operation ? (ctx.calls.get(operation) ?? 0) : [...ctx.calls.values()].reduce((a, b) => a + b, 0),
     callCounts: () => Object.fromEntries(ctx.calls),
     resetCalls: () => ctx.calls.clear(),
     stop: () => server.stop(),
@@ -156,16 +203,23 @@ function seed(store: PolicyStore, options: FakeNsxtOptions): void {
   store.seed(FAKE_IP_BLOCK, { display_name: 'slipway-nodes', cidr: options.nodesBlockCidr ?? '10.100.0.0/16' });
   store.seed(FAKE_FLOATING_POOL, { display_name: 'slipway-floating' });
   store.seed(`${FAKE_FLOATING_POOL}/ip-subnets/floating`, {
-    resource_type: 'IpAddressPoolStaticSubnet', cidr: floating,
+    resource_type: 'IpAddressPoolStaticSubnet',
+    cidr: floating,
     allocation_ranges: [{ start: `${octets[0]}.${octets[1]}.${octets[2]}.10`, end: lastHost(floating) }],
   });
   store.seed('/infra/domains/default', { display_name: 'default' });
-  store.seed('/infra/lb-app-profiles/default-tcp-lb-app-profile', { resource_type: 'LBFastTcpProfile', display_name: 'default-tcp-lb-app-profile' });
+  store.seed('/infra/lb-app-profiles/default-tcp-lb-app-profile', {
+    resource_type: 'LBFastTcpProfile',
+    display_name: 'default-tcp-lb-app-profile',
+  });
 }
 
 function lastHost(cidr: string): string {
   const [ip, bits] = cidr.split('/');
-  const n = ip!.split('.').map(Number).reduce((a, b) => a * 256 + b, 0);
+  const n = ip!
+    .split('.')
+    .map(Number)
+    .reduce((a, b) => a * 256 + b, 0);
   const size = 2 ** (32 - Number(bits));
   const last = n - (n % size) + size - 2;
   return [last >>> 24, (last >>> 16) & 255, (last >>> 8) & 255, last & 255].join('.');

@@ -5,13 +5,16 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { NsxApiError, badCredentials, notFound } from './errors.js';
 import type { FaultPlan } from './faults.js';
-import { PolicyStore, parentOf, parsePath, type StoredObject } from './store.js';
+import { type PolicyStore, parentOf, parsePath, type StoredObject } from './store.js';
 import type { FakeTls } from './tls.js';
 
 const BASE = '/policy/api/v1';
 const BODY_LIMIT = 4 * 1024 * 1024;
 
-export interface FakeUser { username: string; password: string }
+export interface FakeUser {
+  username: string;
+  password: string;
+}
 
 /** What the server shares with the fake's handle. */
 export interface FakeContext {
@@ -28,10 +31,25 @@ export interface FakeContext {
 }
 
 const NAME_OF_COLLECTION: Record<string, string> = {
-  'tier-0s': 'Tier0', 'tier-1s': 'Tier1', 'locale-services': 'LocaleServices', 'ip-pools': 'IpPool', 'ip-subnets': 'IpSubnet',
-  'ip-allocations': 'IpAllocation', 'ip-blocks': 'IpBlock', segments: 'Segment', nat: 'NatSection', 'nat-rules': 'NatRule',
-  'lb-services': 'LbService', 'lb-pools': 'LbPool', 'lb-virtual-servers': 'LbVirtualServer', 'lb-monitor-profiles': 'LbMonitorProfile',
-  'lb-app-profiles': 'LbAppProfile', domains: 'Domain', groups: 'Group', 'security-policies': 'SecurityPolicy', rules: 'Rule',
+  'tier-0s': 'Tier0',
+  'tier-1s': 'Tier1',
+  'locale-services': 'LocaleServices',
+  'ip-pools': 'IpPool',
+  'ip-subnets': 'IpSubnet',
+  'ip-allocations': 'IpAllocation',
+  'ip-blocks': 'IpBlock',
+  segments: 'Segment',
+  nat: 'NatSection',
+  'nat-rules': 'NatRule',
+  'lb-services': 'LbService',
+  'lb-pools': 'LbPool',
+  'lb-virtual-servers': 'LbVirtualServer',
+  'lb-monitor-profiles': 'LbMonitorProfile',
+  'lb-app-profiles': 'LbAppProfile',
+  domains: 'Domain',
+  groups: 'Group',
+  'security-policies': 'SecurityPolicy',
+  rules: 'Rule',
 };
 
 /** The operation a request is, as the driver names it (`patchInfra`, `getLbPool`, `listIpAllocations`); faults aim at these. */
@@ -42,19 +60,30 @@ export function operationOf(method: string, path: string): string {
   if (/^\/infra\/lb-services\/[^/]+\/detailed-status$/.test(path)) return 'getLbServiceDetailedStatus';
   const parts = path.split('/').filter(Boolean);
   const listing = parts.length % 2 === 0;
-  const collection = listing ? parts.at(-1)! : parts.at(-2) ?? '';
+  const collection = listing ? parts.at(-1)! : (parts.at(-2) ?? '');
   const name = NAME_OF_COLLECTION[collection] ?? 'Unknown';
   return listing ? `list${name}s` : `${method.toLowerCase()}${name}`;
 }
 
 /** NSX Manager's HTTPS endpoint: the session login and the Policy API, with faults applied before authentication. */
 export class FakeNsxServer {
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(ctx: FakeContext, tls: FakeTls, port = 0): Promise<FakeNsxServer> {
-    const server = createServer({ key: tls.keyPem, cert: tls.certPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-      void handle(ctx, req, res).catch((error: unknown) => send(res, error instanceof NsxApiError ? error : new NsxApiError(500, 99, `Internal error: ${String(error)}`)));
-    });
+    const server = createServer(
+      { key: tls.keyPem, cert: tls.certPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        void handle(ctx, req, res).catch((error: unknown) =>
+          send(
+            res,
+            error instanceof NsxApiError ? error : new NsxApiError(500, 99, `Internal error: ${String(error)}`),
+          ),
+        );
+      },
+    );
     server.requestTimeout = 30_000;
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
@@ -78,7 +107,8 @@ async function handle(ctx: FakeContext, req: IncomingMessage, res: ServerRespons
     ctx.calls.set('createSession', (ctx.calls.get('createSession') ?? 0) + 1);
     return createSession(ctx, raw, res);
   }
-  if (!url.pathname.startsWith(`${BASE}/`)) throw new NsxApiError(404, 404, `The requested URI ${url.pathname} could not be found.`, 'common-services');
+  if (!url.pathname.startsWith(`${BASE}/`))
+    throw new NsxApiError(404, 404, `The requested URI ${url.pathname} could not be found.`, 'common-services');
   const path = url.pathname.slice(BASE.length).replace(/\/+$/, '');
   const operation = operationOf(method, path);
   ctx.calls.set(operation, (ctx.calls.get(operation) ?? 0) + 1);
@@ -93,7 +123,8 @@ async function handle(ctx: FakeContext, req: IncomingMessage, res: ServerRespons
     store.patchTree(body ?? {});
     return json(res, 200, undefined);
   }
-  if (path === '/infra/realized-state/realized-entities' && method === 'GET') return json(res, 200, realizedEntities(store, url.searchParams.get('intent_path') ?? ''));
+  if (path === '/infra/realized-state/realized-entities' && method === 'GET')
+    return json(res, 200, realizedEntities(store, url.searchParams.get('intent_path') ?? ''));
   if (path === '/search/query' && method === 'GET') {
     return json(res, 200, page(search(store, url.searchParams.get('query') ?? ''), url.searchParams));
   }
@@ -103,10 +134,18 @@ async function handle(ctx: FakeContext, req: IncomingMessage, res: ServerRespons
   if (parts.length >= 2 && parts.length % 2 === 0 && method === 'GET') {
     const parent = parts.length === 2 ? '/infra' : `/${parts.slice(0, -1).join('/')}`;
     if (parent !== '/infra' && !store.get(parent)) throw notFound(parent);
-    const children = parent === '/infra'
-      ? [...store.objects.values()].filter((o) => parentOf(o.path) === '/infra' && o.path.split('/')[2] === parts[1])
-      : store.children(parent, parts.at(-1));
-    return json(res, 200, page(children.map((o) => store.view(o)), url.searchParams));
+    const children =
+      parent === '/infra'
+        ? [...store.objects.values()].filter((o) => parentOf(o.path) === '/infra' && o.path.split('/')[2] === parts[1])
+        : store.children(parent, parts.at(-1));
+    return json(
+      res,
+      200,
+      page(
+        children.map((o) => store.view(o)),
+        url.searchParams,
+      ),
+    );
   }
   if (!parsePath(path)) throw notFound(path);
   switch (method) {
@@ -150,11 +189,16 @@ function authenticate(ctx: FakeContext, req: IncomingMessage): void {
 
 function createSession(ctx: FakeContext, raw: Buffer, res: ServerResponse): void {
   const form = new URLSearchParams(raw.toString('utf8'));
-  if (form.get('j_username') !== ctx.user.username || !same(form.get('j_password') ?? '', ctx.user.password)) throw badCredentials();
+  if (form.get('j_username') !== ctx.user.username || !same(form.get('j_password') ?? '', ctx.user.password))
+    throw badCredentials();
   const id = randomBytes(16).toString('hex').toUpperCase();
   const xsrf = randomBytes(16).toString('hex');
   ctx.sessions.set(id, { xsrf });
-  res.writeHead(200, { 'set-cookie': `JSESSIONID=${id}; Path=/; Secure; HttpOnly`, 'x-xsrf-token': xsrf, 'content-length': '0' });
+  res.writeHead(200, {
+    'set-cookie': `JSESSIONID=${id}; Path=/; Secure; HttpOnly`,
+    'x-xsrf-token': xsrf,
+    'content-length': '0',
+  });
   res.end();
 }
 
@@ -163,16 +207,36 @@ function realizedEntities(store: PolicyStore, intentPath: string): Record<string
   if (!object) return { results: [], result_count: 0 };
   const state = store.realized(object);
   const attributes: Array<{ key: string; values: string[]; data_type: string }> = [];
-  if (state === 'REALIZED' && typeof object.body.cidr === 'string') attributes.push({ key: 'cidr', values: [object.body.cidr], data_type: 'STRING' });
-  if (state === 'REALIZED' && typeof object.body.allocation_ip === 'string') attributes.push({ key: 'allocation_ip', values: [object.body.allocation_ip], data_type: 'STRING' });
+  if (state === 'REALIZED' && typeof object.body.cidr === 'string')
+    attributes.push({ key: 'cidr', values: [object.body.cidr], data_type: 'STRING' });
+  if (state === 'REALIZED' && typeof object.body.allocation_ip === 'string')
+    attributes.push({ key: 'allocation_ip', values: [object.body.allocation_ip], data_type: 'STRING' });
   const id = intentPath.split('/').at(-1)!;
   return {
-    results: [{
-      resource_type: `Realized${String(store.view(object).resource_type)}`, id, display_name: id,
-      path: `/infra/realized-state/enforcement-points/default/${id}`, intent_paths: [intentPath], intent_reference: [intentPath],
-      state, runtime_status: state === 'REALIZED' ? 'UP' : 'UNKNOWN', extended_attributes: attributes, realization_specific_identifier: id,
-      ...(object.realizationError ? { alarms: [{ message: object.realizationError, error_details: { error_code: 500, error_message: object.realizationError } }] } : {}),
-    }],
+    results: [
+      {
+        resource_type: `Realized${String(store.view(object).resource_type)}`,
+        id,
+        display_name: id,
+        path: `/infra/realized-state/enforcement-points/default/${id}`,
+        intent_paths: [intentPath],
+        intent_reference: [intentPath],
+        state,
+        runtime_status: state === 'REALIZED' ? 'UP' : 'UNKNOWN',
+        extended_attributes: attributes,
+        realization_specific_identifier: id,
+        ...(object.realizationError
+          ? {
+              alarms: [
+                {
+                  message: object.realizationError,
+                  error_details: { error_code: 500, error_message: object.realizationError },
+                },
+              ],
+            }
+          : {}),
+      },
+    ],
     result_count: 1,
   };
 }
@@ -182,18 +246,39 @@ function lbStatus(ctx: FakeContext, servicePath: string): Record<string, unknown
   const store = ctx.store;
   const service = store.get(servicePath);
   if (!service) throw notFound(servicePath);
-  const poolPaths = new Set([...store.objects.values()].filter((o) => o.body.lb_service_path === servicePath && typeof o.body.pool_path === 'string').map((o) => String(o.body.pool_path)));
+  const poolPaths = new Set(
+    [...store.objects.values()]
+      .filter((o) => o.body.lb_service_path === servicePath && typeof o.body.pool_path === 'string')
+      .map((o) => String(o.body.pool_path)),
+  );
   const pools = [...poolPaths].flatMap((path) => {
     const pool = store.get(path);
     if (!pool) return [];
     const members = ((pool.body.members as Array<{ ip_address: string; port?: string }> | undefined) ?? []).map((m) => {
       const down = ctx.downMembers.has(m.ip_address) || ctx.downMembers.has(`${m.ip_address}:${m.port ?? ''}`);
-      return { ip_address: m.ip_address, port: m.port, status: down ? 'DOWN' : 'UP', ...(down ? { failure_cause: 'Connection refused' } : {}) };
+      return {
+        ip_address: m.ip_address,
+        port: m.port,
+        status: down ? 'DOWN' : 'UP',
+        ...(down ? { failure_cause: 'Connection refused' } : {}),
+      };
     });
     const up = members.filter((m) => m.status === 'UP').length;
-    return [{ pool_path: path, status: members.length === 0 ? 'DETACHED' : up === members.length ? 'UP' : up === 0 ? 'DOWN' : 'PARTIALLY_UP', members }];
+    return [
+      {
+        pool_path: path,
+        status: members.length === 0 ? 'DETACHED' : up === members.length ? 'UP' : up === 0 ? 'DOWN' : 'PARTIALLY_UP',
+        members,
+      },
+    ];
   });
-  return { resource_type: 'LBServiceStatus', service_path: servicePath, service_status: 'UP', pools, last_update_timestamp: Date.now() };
+  return {
+    resource_type: 'LBServiceStatus',
+    service_path: servicePath,
+    service_status: 'UP',
+    pools,
+    last_update_timestamp: Date.now(),
+  };
 }
 
 /** `/search/query`: the Lucene subset the driver uses, `field:value` terms joined by AND (escaped `\/`, `\-`). */
@@ -207,11 +292,16 @@ function search(store: PolicyStore, query: string): Array<Record<string, unknown
     const tags = (view.tags as Array<{ scope?: string; tag?: string }> | undefined) ?? [];
     return terms.every(({ field, value }) => {
       switch (field) {
-        case 'resource_type': return view.resource_type === value;
-        case 'tags.scope': return tags.some((t) => t.scope === value);
-        case 'tags.tag': return tags.some((t) => t.tag === value);
-        case 'id': return view.id === value;
-        default: return false;
+        case 'resource_type':
+          return view.resource_type === value;
+        case 'tags.scope':
+          return tags.some((t) => t.scope === value);
+        case 'tags.tag':
+          return tags.some((t) => t.tag === value);
+        case 'id':
+          return view.id === value;
+        default:
+          return false;
       }
     });
   };
@@ -222,7 +312,11 @@ function page(results: Array<Record<string, unknown>>, params: URLSearchParams):
   const size = Math.min(Number(params.get('page_size') ?? 1000) || 1000, 1000);
   const start = Number(params.get('cursor') ?? 0) || 0;
   const slice = results.slice(start, start + size);
-  return { results: slice, result_count: results.length, ...(start + size < results.length ? { cursor: String(start + size) } : {}) };
+  return {
+    results: slice,
+    result_count: results.length,
+    ...(start + size < results.length ? { cursor: String(start + size) } : {}),
+  };
 }
 
 function requireBody(body: Record<string, unknown> | undefined, path: string): Record<string, unknown> {
@@ -256,9 +350,16 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function send(res: ServerResponse, error: NsxApiError): void {
-  if (res.headersSent) { res.destroy(); return; }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   const text = JSON.stringify(error.body());
-  res.writeHead(error.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...error.headers });
+  res.writeHead(error.status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...error.headers,
+  });
   res.end(text);
 }
 

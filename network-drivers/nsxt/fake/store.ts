@@ -1,23 +1,77 @@
 import { intToIp, ipToInt, parseCidr } from '../src/ipv4.js';
-import { NsxApiError, invalidReference, notFound, parentMissing, revisionRequired, staleRevision, stillReferenced } from './errors.js';
+import {
+  NsxApiError,
+  invalidReference,
+  notFound,
+  parentMissing,
+  revisionRequired,
+  staleRevision,
+  stillReferenced,
+} from './errors.js';
 
 /** Resource type of an object by the collection its path names. */
 const TYPE_OF_COLLECTION: Record<string, string> = {
-  'tier-0s': 'Tier0', 'tier-1s': 'Tier1', 'locale-services': 'LocaleServices', 'ip-pools': 'IpAddressPool', 'ip-subnets': 'IpAddressPoolStaticSubnet',
-  'ip-allocations': 'IpAddressAllocation', 'ip-blocks': 'IpAddressBlock', segments: 'Segment', nat: 'PolicyNat', 'nat-rules': 'PolicyNatRule',
-  'lb-services': 'LBService', 'lb-pools': 'LBPool', 'lb-virtual-servers': 'LBVirtualServer', 'lb-monitor-profiles': 'LBTcpMonitorProfile',
-  'lb-app-profiles': 'LBFastTcpProfile', domains: 'Domain', groups: 'Group', 'security-policies': 'SecurityPolicy', rules: 'Rule',
-  sites: 'Site', 'enforcement-points': 'EnforcementPoint', 'edge-clusters': 'PolicyEdgeCluster', 'transport-zones': 'PolicyTransportZone',
+  'tier-0s': 'Tier0',
+  'tier-1s': 'Tier1',
+  'locale-services': 'LocaleServices',
+  'ip-pools': 'IpAddressPool',
+  'ip-subnets': 'IpAddressPoolStaticSubnet',
+  'ip-allocations': 'IpAddressAllocation',
+  'ip-blocks': 'IpAddressBlock',
+  segments: 'Segment',
+  nat: 'PolicyNat',
+  'nat-rules': 'PolicyNatRule',
+  'lb-services': 'LBService',
+  'lb-pools': 'LBPool',
+  'lb-virtual-servers': 'LBVirtualServer',
+  'lb-monitor-profiles': 'LBTcpMonitorProfile',
+  'lb-app-profiles': 'LBFastTcpProfile',
+  domains: 'Domain',
+  groups: 'Group',
+  'security-policies': 'SecurityPolicy',
+  rules: 'Rule',
+  sites: 'Site',
+  'enforcement-points': 'EnforcementPoint',
+  'edge-clusters': 'PolicyEdgeCluster',
+  'transport-zones': 'PolicyTransportZone',
 };
 /** Wrapper names of the hierarchical API (`ChildTier1` holds `Tier1`), to collections. */
 const COLLECTION_OF_WRAPPER: Record<string, string> = {
-  Tier0: 'tier-0s', Tier1: 'tier-1s', LocaleServices: 'locale-services', IpAddressPool: 'ip-pools', IpAddressPoolSubnet: 'ip-subnets',
-  IpAddressAllocation: 'ip-allocations', IpAddressBlock: 'ip-blocks', Segment: 'segments', PolicyNat: 'nat', PolicyNatRule: 'nat-rules',
-  LBService: 'lb-services', LBPool: 'lb-pools', LBVirtualServer: 'lb-virtual-servers', LBMonitorProfile: 'lb-monitor-profiles',
-  Domain: 'domains', Group: 'groups', SecurityPolicy: 'security-policies', Rule: 'rules',
+  Tier0: 'tier-0s',
+  Tier1: 'tier-1s',
+  LocaleServices: 'locale-services',
+  IpAddressPool: 'ip-pools',
+  IpAddressPoolSubnet: 'ip-subnets',
+  IpAddressAllocation: 'ip-allocations',
+  IpAddressBlock: 'ip-blocks',
+  Segment: 'segments',
+  PolicyNat: 'nat',
+  PolicyNatRule: 'nat-rules',
+  LBService: 'lb-services',
+  LBPool: 'lb-pools',
+  LBVirtualServer: 'lb-virtual-servers',
+  LBMonitorProfile: 'lb-monitor-profiles',
+  Domain: 'domains',
+  Group: 'groups',
+  SecurityPolicy: 'security-policies',
+  Rule: 'rules',
 };
-const READ_ONLY = ['_revision', '_create_time', '_create_user', '_last_modified_time', '_last_modified_user', '_system_owned', '_protection',
-  'path', 'parent_path', 'relative_path', 'marked_for_delete', 'children', 'realization_id', 'unique_id'];
+const READ_ONLY = [
+  '_revision',
+  '_create_time',
+  '_create_user',
+  '_last_modified_time',
+  '_last_modified_user',
+  '_system_owned',
+  '_protection',
+  'path',
+  'parent_path',
+  'relative_path',
+  'marked_for_delete',
+  'children',
+  'realization_id',
+  'unique_id',
+];
 
 export interface StoredObject {
   path: string;
@@ -76,18 +130,38 @@ export class PolicyStore {
     const last = pairs[pairs.length - 1]!;
     const parent = parentOf(object.path);
     const view: Record<string, unknown> = {
-      resource_type: TYPE_OF_COLLECTION[last.collection], ...object.body, id: last.id, display_name: object.body.display_name ?? last.id,
-      path: object.path, relative_path: last.id, parent_path: parent, marked_for_delete: false,
-      _revision: object.revision, _create_time: object.created, _last_modified_time: object.modified, _create_user: 'admin', _last_modified_user: 'admin', _system_owned: false, _protection: 'NOT_PROTECTED',
+      resource_type: TYPE_OF_COLLECTION[last.collection],
+      ...object.body,
+      id: last.id,
+      display_name: object.body.display_name ?? last.id,
+      path: object.path,
+      relative_path: last.id,
+      parent_path: parent,
+      marked_for_delete: false,
+      _revision: object.revision,
+      _create_time: object.created,
+      _last_modified_time: object.modified,
+      _create_user: 'admin',
+      _last_modified_user: 'admin',
+      _system_owned: false,
+      _protection: 'NOT_PROTECTED',
     };
-    if (view.resource_type === 'IpAddressAllocation' && (this.realized(object) !== 'REALIZED' || !this.realizations.allocationIpInIntent)) delete view.allocation_ip;
+    if (
+      view.resource_type === 'IpAddressAllocation' &&
+      (this.realized(object) !== 'REALIZED' || !this.realizations.allocationIpInIntent)
+    )
+      delete view.allocation_ip;
     return view;
   }
 
   children(path: string, collection?: string): StoredObject[] {
     const prefix = `${path}/`;
-    return [...this.objects.values()].filter((o) => o.path.startsWith(prefix) && o.path.split('/').length === path.split('/').length + 2
-      && (!collection || o.path.split('/').at(-2) === collection));
+    return [...this.objects.values()].filter(
+      (o) =>
+        o.path.startsWith(prefix) &&
+        o.path.split('/').length === path.split('/').length + 2 &&
+        (!collection || o.path.split('/').at(-2) === collection),
+    );
   }
 
   /** PUT: create, or replace with the caller's `_revision` matching. */
@@ -107,7 +181,12 @@ export class PolicyStore {
 
   /** Hierarchical PATCH /infra: every object of the tree applied, or none. */
   patchTree(root: Record<string, unknown>): void {
-    if (root.resource_type !== 'Infra') throw new NsxApiError(400, 500095, `Hierarchical API root must be of resource_type Infra, not ${String(root.resource_type)}.`);
+    if (root.resource_type !== 'Infra')
+      throw new NsxApiError(
+        400,
+        500095,
+        `Hierarchical API root must be of resource_type Infra, not ${String(root.resource_type)}.`,
+      );
     const writes: Array<{ path: string; body: Record<string, unknown>; replace: boolean; delete?: boolean }> = [];
     const walk = (parent: string, children: unknown): void => {
       if (children === undefined) return;
@@ -116,7 +195,12 @@ export class PolicyStore {
         const type = String(child.resource_type ?? '');
         if (type === 'ChildResourceReference') {
           const collection = COLLECTION_OF_WRAPPER[String(child.target_type)];
-          if (!collection) throw new NsxApiError(400, 500095, `Unknown target_type ${String(child.target_type)} in ChildResourceReference under ${parent}.`);
+          if (!collection)
+            throw new NsxApiError(
+              400,
+              500095,
+              `Unknown target_type ${String(child.target_type)} in ChildResourceReference under ${parent}.`,
+            );
           const path = `${parent}/${collection}/${String(child.id)}`;
           if (!this.objects.has(path) && !writes.some((w) => w.path === path)) throw notFound(path);
           walk(path, child.children);
@@ -129,7 +213,12 @@ export class PolicyStore {
           throw new NsxApiError(400, 500095, `Unknown or malformed hierarchical child ${type} under ${parent}.`);
         }
         const path = `${parent}/${collection}/${inner.id}`;
-        writes.push({ path, body: inner, replace: false, delete: child.marked_for_delete === true || inner.marked_for_delete === true });
+        writes.push({
+          path,
+          body: inner,
+          replace: false,
+          delete: child.marked_for_delete === true || inner.marked_for_delete === true,
+        });
         walk(path, inner.children);
       }
     };
@@ -141,10 +230,15 @@ export class PolicyStore {
     const object = this.objects.get(path);
     if (!object) return;
     const blocking = [...this.objects.values()]
-      .filter((o) => o.path !== path && (o.path.startsWith(`${path}/`) ? !this.cascades(path, o.path) : references(o.body).includes(path)))
+      .filter(
+        (o) =>
+          o.path !== path &&
+          (o.path.startsWith(`${path}/`) ? !this.cascades(path, o.path) : references(o.body).includes(path)),
+      )
       .map((o) => o.path);
     if (blocking.length) throw stillReferenced(path, blocking);
-    for (const key of [...this.objects.keys()]) if (key === path || key.startsWith(`${path}/`)) this.objects.delete(key);
+    for (const key of [...this.objects.keys()])
+      if (key === path || key.startsWith(`${path}/`)) this.objects.delete(key);
   }
 
   realized(object: StoredObject): 'REALIZED' | 'IN_PROGRESS' | 'ERROR' {
@@ -153,7 +247,9 @@ export class PolicyStore {
   }
 
   /** Applies writes to a copy; the copy replaces the store only when every write and reference checks out. */
-  private commit(writes: Array<{ path: string; body: Record<string, unknown>; replace: boolean; delete?: boolean }>): StoredObject[] {
+  private commit(
+    writes: Array<{ path: string; body: Record<string, unknown>; replace: boolean; delete?: boolean }>,
+  ): StoredObject[] {
     const staged = new Map(this.objects);
     const written: StoredObject[] = [];
     const store = this.objects;
@@ -162,7 +258,10 @@ export class PolicyStore {
       for (const write of writes) {
         const pairs = parsePath(write.path);
         if (!pairs) throw notFound(write.path);
-        if (write.delete) { this.delete(write.path); continue; }
+        if (write.delete) {
+          this.delete(write.path);
+          continue;
+        }
         const parent = parentOf(write.path);
         if (parent !== '/infra' && !staged.has(parent)) throw parentMissing(write.path, parent);
         const existing = staged.get(write.path);
@@ -173,13 +272,15 @@ export class PolicyStore {
         if (object.body.resource_type === 'Tier1' || pairs.at(-1)!.collection === 'tier-1s') {
           for (const section of ['USER', 'DEFAULT', 'INTERNAL']) {
             const nat = `${write.path}/nat/${section}`;
-            if (!staged.has(nat)) staged.set(nat, this.stored(nat, { id: section, nat_type: section }, undefined, false));
+            if (!staged.has(nat))
+              staged.set(nat, this.stored(nat, { id: section, nat_type: section }, undefined, false));
           }
         }
         written.push(object);
       }
       for (const object of written) {
-        for (const target of references(object.body)) if (!staged.has(target)) throw invalidReference(object.path, target);
+        for (const target of references(object.body))
+          if (!staged.has(target)) throw invalidReference(object.path, target);
       }
     } catch (error) {
       (this as { objects: Map<string, StoredObject> }).objects = store;
@@ -194,11 +295,25 @@ export class PolicyStore {
     return rest[0] === 'rules' || (rest[0] === 'nat' && rest.length === 2);
   }
 
-  private stored(path: string, body: Record<string, unknown>, existing: StoredObject | undefined, seeded: boolean): StoredObject {
+  private stored(
+    path: string,
+    body: Record<string, unknown>,
+    existing: StoredObject | undefined,
+    seeded: boolean,
+  ): StoredObject {
     const now = Date.now();
-    const failure = seeded ? undefined : this.realizations.failures.findIndex((f) => (typeof f.match === 'string' ? path === f.match : f.match.test(path)));
+    const failure = seeded
+      ? undefined
+      : this.realizations.failures.findIndex((f) =>
+          typeof f.match === 'string' ? path === f.match : f.match.test(path),
+        );
     const object: StoredObject = {
-      path, body, seeded, revision: existing ? existing.revision + 1 : 0, created: existing?.created ?? now, modified: now,
+      path,
+      body,
+      seeded,
+      revision: existing ? existing.revision + 1 : 0,
+      created: existing?.created ?? now,
+      modified: now,
       realizeAt: seeded ? 0 : now + this.realizations.delayMs,
     };
     if (failure !== undefined && failure >= 0) {
@@ -213,32 +328,63 @@ export class PolicyStore {
     const body = object.body;
     if (body.resource_type === 'IpAddressPoolBlockSubnet') {
       if (existing?.body.cidr) {
-        if (existing.body.size !== body.size) throw new NsxApiError(400, 5139, `The size of block subnet ${object.path} cannot be changed.`);
+        if (existing.body.size !== body.size)
+          throw new NsxApiError(400, 5139, `The size of block subnet ${object.path} cannot be changed.`);
         body.cidr = existing.body.cidr;
         return;
       }
       const block = this.objects.get(String(body.ip_block_path));
       if (!block) throw invalidReference(object.path, String(body.ip_block_path));
       const size = Number(body.size);
-      if (!Number.isInteger(Math.log2(size)) || size < 4) throw new NsxApiError(400, 5139, `Subnet size ${String(body.size)} must be a power of 2 of at least 4.`);
+      if (!Number.isInteger(Math.log2(size)) || size < 4)
+        throw new NsxApiError(400, 5139, `Subnet size ${String(body.size)} must be a power of 2 of at least 4.`);
       const range = parseCidr(String(block.body.cidr));
-      const taken = new Set([...this.objects.values()].filter((o) => o.body.resource_type === 'IpAddressPoolBlockSubnet' && o.body.ip_block_path === body.ip_block_path && o.body.cidr)
-        .map((o) => parseCidr(String(o.body.cidr)).base));
+      const taken = new Set(
+        [...this.objects.values()]
+          .filter(
+            (o) =>
+              o.body.resource_type === 'IpAddressPoolBlockSubnet' &&
+              o.body.ip_block_path === body.ip_block_path &&
+              o.body.cidr,
+          )
+          .map((o) => parseCidr(String(o.body.cidr)).base),
+      );
       for (let base = range.base; base + size <= range.base + range.size; base += size) {
-        if (!taken.has(base)) { body.cidr = `${intToIp(base)}/${32 - Math.log2(size)}`; return; }
-      }
-      throw new NsxApiError(400, 5142, `IP block ${String(body.ip_block_path)} is exhausted: no free subnet of size ${size}.`);
-    }
-    if (parsePath(object.path)!.at(-1)!.collection === 'ip-allocations') {
-      if (existing?.body.allocation_ip) { body.allocation_ip = existing.body.allocation_ip; return; }
-      const pool = parentOf(object.path);
-      const used = new Set(this.children(pool, 'ip-allocations').filter((o) => o.path !== object.path).map((o) => String(o.body.allocation_ip)));
-      for (const subnet of this.children(pool, 'ip-subnets')) {
-        for (const candidate of hostsOf(subnet.body)) {
-          if (!used.has(candidate)) { body.allocation_ip = candidate; return; }
+        if (!taken.has(base)) {
+          body.cidr = `${intToIp(base)}/${32 - Math.log2(size)}`;
+          return;
         }
       }
-      throw new NsxApiError(400, 5141, `IP Pool ${pool} is exhausted: no free IP address to allocate for ${object.path}.`);
+      throw new NsxApiError(
+        400,
+        5142,
+        `IP block ${String(body.ip_block_path)} is exhausted: no free subnet of size ${size}.`,
+      );
+    }
+    if (parsePath(object.path)!.at(-1)!.collection === 'ip-allocations') {
+      if (existing?.body.allocation_ip) {
+        body.allocation_ip = existing.body.allocation_ip;
+        return;
+      }
+      const pool = parentOf(object.path);
+      const used = new Set(
+        this.children(pool, 'ip-allocations')
+          .filter((o) => o.path !== object.path)
+          .map((o) => String(o.body.allocation_ip)),
+      );
+      for (const subnet of this.children(pool, 'ip-subnets')) {
+        for (const candidate of hostsOf(subnet.body)) {
+          if (!used.has(candidate)) {
+            body.allocation_ip = candidate;
+            return;
+          }
+        }
+      }
+      throw new NsxApiError(
+        400,
+        5141,
+        `IP Pool ${pool} is exhausted: no free IP address to allocate for ${object.path}.`,
+      );
     }
   }
 }

@@ -22,7 +22,10 @@ export interface RequestOptions {
   notFoundOk?: boolean;
 }
 
-interface Session { cookie: string; xsrf: string }
+interface Session {
+  cookie: string;
+  xsrf: string;
+}
 
 /**
  * The Policy API over fetch. One request per call: the engine, not the driver, retries. The only resend is
@@ -34,11 +37,17 @@ export class PolicyClient {
   private readonly dispatcher: Agent;
   private readonly base: string;
 
-  constructor(managerUrl: string, private readonly credentials: NsxtCredentials, caPem: string | undefined, private readonly timeoutMs: number) {
+  constructor(
+    managerUrl: string,
+    private readonly credentials: NsxtCredentials,
+    caPem: string | undefined,
+    private readonly timeoutMs: number,
+  ) {
     this.base = managerUrl.replace(/\/+$/, '');
     const connect: Record<string, unknown> = {};
     if (caPem) connect.ca = caPem;
-    if (credentials.mode === 'certificate') Object.assign(connect, { cert: credentials.certificate, key: credentials.privateKey });
+    if (credentials.mode === 'certificate')
+      Object.assign(connect, { cert: credentials.certificate, key: credentials.privateKey });
     this.dispatcher = new Agent({ connect, keepAliveTimeout: 30_000, connections: 16 });
   }
 
@@ -48,7 +57,8 @@ export class PolicyClient {
       const held = this.credentials.mode === 'session' ? this.login(options.signal) : undefined;
       const session = held ? await held : undefined;
       const url = new URL(this.base + POLICY_BASE + options.path);
-      for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+      for (const [key, value] of Object.entries(options.query ?? {}))
+        if (value !== undefined) url.searchParams.set(key, value);
       const headers: Record<string, string> = { accept: 'application/json', ...this.authHeaders(session) };
       if (options.json !== undefined) headers['content-type'] = 'application/json';
       const body = options.json === undefined ? undefined : JSON.stringify(options.json);
@@ -64,12 +74,18 @@ export class PolicyClient {
         return undefined;
       }
       if (!response.ok) throw faultToError(await readFault(response, options.operation));
-      const text = await response.text().catch((error: unknown) => { throw transportError(error, options.operation, options.signal); });
+      const text = await response.text().catch((error: unknown) => {
+        throw transportError(error, options.operation, options.signal);
+      });
       if (!text) return {} as T;
       try {
         return JSON.parse(text) as T;
       } catch (error) {
-        throw new SlipwayError('CloudError', `nsx ${options.operation}: ${response.status} with a body that is not JSON`, { plugin: PLUGIN, cause: error });
+        throw new SlipwayError(
+          'CloudError',
+          `nsx ${options.operation}: ${response.status} with a body that is not JSON`,
+          { plugin: PLUGIN, cause: error },
+        );
       }
     }
   }
@@ -81,7 +97,9 @@ export class PolicyClient {
   private authHeaders(session: Session | undefined): Record<string, string> {
     switch (this.credentials.mode) {
       case 'basic':
-        return { authorization: `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}` };
+        return {
+          authorization: `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`,
+        };
       case 'session':
         return { cookie: session!.cookie, 'x-xsrf-token': session!.xsrf };
       case 'certificate':
@@ -94,21 +112,36 @@ export class PolicyClient {
     if (this.session) return this.session;
     const credentials = this.credentials as { username: string; password: string };
     const attempt = (async () => {
-      const body = new URLSearchParams({ j_username: credentials.username, j_password: credentials.password }).toString();
-      const response = await this.send(new URL(`${this.base}/api/session/create`), {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body,
-      }, { operation: 'createSession', signal });
+      const body = new URLSearchParams({
+        j_username: credentials.username,
+        j_password: credentials.password,
+      }).toString();
+      const response = await this.send(
+        new URL(`${this.base}/api/session/create`),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body,
+        },
+        { operation: 'createSession', signal },
+      );
       if (!response.ok) throw faultToError(await readFault(response, 'createSession'));
       await response.body?.cancel().catch(() => undefined);
       const cookie = /JSESSIONID=[^;]+/.exec(response.headers.get('set-cookie') ?? '')?.[0];
       const xsrf = response.headers.get('x-xsrf-token');
       if (!cookie || !xsrf) {
-        throw new SlipwayError('CloudError', 'nsx createSession: the answer carried no JSESSIONID cookie or X-XSRF-TOKEN header', { plugin: PLUGIN });
+        throw new SlipwayError(
+          'CloudError',
+          'nsx createSession: the answer carried no JSESSIONID cookie or X-XSRF-TOKEN header',
+          { plugin: PLUGIN },
+        );
       }
       return { cookie, xsrf };
     })();
     this.session = attempt;
-    attempt.catch(() => { if (this.session === attempt) this.session = undefined; });
+    attempt.catch(() => {
+      if (this.session === attempt) this.session = undefined;
+    });
     return attempt;
   }
 
@@ -123,7 +156,11 @@ export class PolicyClient {
       return await fetch(url, { ...init, signal, dispatcher: this.dispatcher } as RequestInit);
     } catch (error) {
       const timedOut = timeout.aborted && !options.signal?.aborted;
-      throw transportError(timedOut ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : error, options.operation, options.signal);
+      throw transportError(
+        timedOut ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : error,
+        options.operation,
+        options.signal,
+      );
     }
   }
 }

@@ -41,24 +41,47 @@ export interface NsxtConfig {
 }
 
 const policyPath = (prefix: string, example: string): JsonSchema => ({
-  type: 'string', pattern: `^${prefix}[A-Za-z0-9_.-]+$`, description: `Policy path, e.g. ${example}`,
+  type: 'string',
+  pattern: `^${prefix}[A-Za-z0-9_.-]+$`,
+  description: `Policy path, e.g. ${example}`,
 });
 
 export const configSchema: JsonSchema = {
-  type: 'object', additionalProperties: false,
+  type: 'object',
+  additionalProperties: false,
   required: ['manager_url', 'credentials_ref', 'tier0_path', 'nodes_ip_block_path', 'floating_ip_pool_path'],
   properties: {
     manager_url: { type: 'string', pattern: '^https://[^/]+/?$', description: 'https://HOST[:PORT] of NSX Manager' },
     auth: { type: 'string', enum: ['basic', 'session', 'certificate'], description: 'default basic' },
-    credentials_ref: { type: 'string', minLength: 1, description: 'Credential name: a user credential (basic, session) or a certificate credential (certificate)' },
-    ca_certificate: { type: 'string', pattern: 'BEGIN CERTIFICATE', description: 'PEM of the CA that signed NSX Manager\'s certificate' },
+    credentials_ref: {
+      type: 'string',
+      minLength: 1,
+      description: 'Credential name: a user credential (basic, session) or a certificate credential (certificate)',
+    },
+    ca_certificate: {
+      type: 'string',
+      pattern: 'BEGIN CERTIFICATE',
+      description: "PEM of the CA that signed NSX Manager's certificate",
+    },
     tier0_path: policyPath('/infra/tier-0s/', '/infra/tier-0s/t0'),
-    edge_cluster_path: { type: 'string', pattern: '^/infra/sites/', description: 'Policy path of the edge cluster for Tier-1 services' },
-    transport_zone_path: { type: 'string', pattern: '^/infra/sites/', description: 'Policy path of the overlay transport zone' },
+    edge_cluster_path: {
+      type: 'string',
+      pattern: '^/infra/sites/',
+      description: 'Policy path of the edge cluster for Tier-1 services',
+    },
+    transport_zone_path: {
+      type: 'string',
+      pattern: '^/infra/sites/',
+      description: 'Policy path of the overlay transport zone',
+    },
     nodes_ip_block_path: policyPath('/infra/ip-blocks/', '/infra/ip-blocks/nodes'),
     floating_ip_pool_path: policyPath('/infra/ip-pools/', '/infra/ip-pools/floating'),
     node_subnet_prefix: { type: 'integer', minimum: 16, maximum: 29, description: 'default 24' },
-    node_addresses_per_cluster: { type: 'integer', minimum: 1, description: 'default: the whole subnet less the gateway' },
+    node_addresses_per_cluster: {
+      type: 'integer',
+      minimum: 1,
+      description: 'default: the whole subnet less the gateway',
+    },
     single_tier_topology: { type: 'boolean', description: 'default true' },
     lb_size: { type: 'string', enum: ['SMALL', 'MEDIUM', 'LARGE'], description: 'default SMALL' },
     nodes_dns: { type: 'array', items: { type: 'string' }, maxItems: 3 },

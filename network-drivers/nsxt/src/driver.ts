@@ -1,24 +1,62 @@
 import {
-  SlipwayError, type AddressAllocation, type ApiEndpoint, type ApiEndpointInput, type CallOptions, type ClusterNetwork,
-  type NetworkDriver, type NetworkObject, type PrepareClusterInput,
+  SlipwayError,
+  type AddressAllocation,
+  type ApiEndpoint,
+  type ApiEndpointInput,
+  type CallOptions,
+  type ClusterNetwork,
+  type NetworkDriver,
+  type NetworkObject,
+  type PrepareClusterInput,
 } from '@slipway/contracts';
 import type { PolicyClient } from './client.js';
 import type { NsxtConfig } from './config.js';
 import { PLUGIN } from './errors.js';
 import { buildInfraPatch } from './hierarchy.js';
 import { netmaskOf, parseCidr } from './ipv4.js';
-import { CLUSTER_SCOPE, OWNER_SCOPE, allocationId, clusterObjects, clusterTags, type ClusterObjects, type Tag } from './naming.js';
+import {
+  CLUSTER_SCOPE,
+  OWNER_SCOPE,
+  allocationId,
+  clusterObjects,
+  clusterTags,
+  type ClusterObjects,
+  type Tag,
+} from './naming.js';
 import { Progress } from './progress.js';
 import type { Realization } from './realization.js';
 import { FLOATING_POOL_SCOPE, clusterIntent, routingIntent, type Realized, type TopologyChoices } from './topology.js';
 
-interface PolicyObject { id?: string; path?: string; resource_type?: string; tags?: Tag[]; _revision?: number }
-interface Allocation extends PolicyObject { allocation_ip?: string }
-interface StaticSubnet extends PolicyObject { cidr?: string; gateway_ip?: string; dns_nameservers?: string[] }
-interface LbPool extends PolicyObject { members?: Array<{ ip_address: string; port?: string; display_name?: string }>; active_monitor_paths?: string[] }
-interface VirtualServer extends PolicyObject { ip_address?: string; ports?: string[] }
-interface LbServiceStatus { pools?: Array<{ pool_path?: string; members?: Array<{ ip_address?: string; port?: string; status?: string }> }> }
-interface ListResult<T> { results?: T[]; cursor?: string }
+interface PolicyObject {
+  id?: string;
+  path?: string;
+  resource_type?: string;
+  tags?: Tag[];
+  _revision?: number;
+}
+interface Allocation extends PolicyObject {
+  allocation_ip?: string;
+}
+interface StaticSubnet extends PolicyObject {
+  cidr?: string;
+  gateway_ip?: string;
+  dns_nameservers?: string[];
+}
+interface LbPool extends PolicyObject {
+  members?: Array<{ ip_address: string; port?: string; display_name?: string }>;
+  active_monitor_paths?: string[];
+}
+interface VirtualServer extends PolicyObject {
+  ip_address?: string;
+  ports?: string[];
+}
+interface LbServiceStatus {
+  pools?: Array<{ pool_path?: string; members?: Array<{ ip_address?: string; port?: string; status?: string }> }>;
+}
+interface ListResult<T> {
+  results?: T[];
+  cursor?: string;
+}
 
 /**
  * The NSX-T Policy driver. It holds no state of its own: every object has an id derived from the cluster's
@@ -34,19 +72,34 @@ export class NsxtNetworkDriver implements NetworkDriver {
   ) {}
 
   async prepareCluster(input: PrepareClusterInput, options: CallOptions = {}): Promise<ClusterNetwork> {
-    if (options.signal?.aborted) throw new SlipwayError('Cancelled', 'prepareCluster was aborted', { plugin: PLUGIN, cause: options.signal.reason });
+    if (options.signal?.aborted)
+      throw new SlipwayError('Cancelled', 'prepareCluster was aborted', {
+        plugin: PLUGIN,
+        cause: options.signal.reason,
+      });
     const choices = this.choices(input);
     const verb = `prepare:${input.clusterId}:${JSON.stringify([input.clusterName, choices])}`;
     return this.resumable(verb, () => this.prepare(input, choices, verb, options.signal));
   }
 
-  private async prepare(input: PrepareClusterInput, asked: TopologyChoices, verb: string, signal?: AbortSignal): Promise<ClusterNetwork> {
+  private async prepare(
+    input: PrepareClusterInput,
+    asked: TopologyChoices,
+    verb: string,
+    signal?: AbortSignal,
+  ): Promise<ClusterNetwork> {
     const o = clusterObjects(input.clusterId);
     const step = <T>(name: string, run: () => Promise<T>) => this.progress.step(verb, name, run);
     // A cluster that exists keeps its Tier-0 and the floating pool of its VIPs, whatever its profile says now:
     // kubeconfigs and certificates carry the API VIP, and TKGI does not move a cluster to another Tier-0 either.
     const existing = await step('existing', () =>
-      this.client.request<PolicyObject & { tier0_path?: string }>({ operation: 'getTier1', path: o.tier1, signal, notFoundOk: true }));
+      this.client.request<PolicyObject & { tier0_path?: string }>({
+        operation: 'getTier1',
+        path: o.tier1,
+        signal,
+        notFoundOk: true,
+      }),
+    );
     const choices: TopologyChoices = {
       ...asked,
       ...(existing?.tier0_path ? { tier0Path: existing.tier0_path } : {}),
@@ -54,10 +107,15 @@ export class NsxtNetworkDriver implements NetworkDriver {
     };
     const wait = (path: string) => step(`realized ${path}`, () => this.realization.wait(path, signal));
     // 1: routers, the carved node subnet and the floating addresses, in one atomic hierarchical PATCH.
-    await step('patch routing', () => this.patchInfra(routingIntent(o, choices, input.clusterId, input.clusterName), signal));
+    await step('patch routing', () =>
+      this.patchInfra(routingIntent(o, choices, input.clusterId, input.clusterName), signal),
+    );
     const floating = (id: string) => `${choices.floatingPoolPath}/ip-allocations/${id}`;
     const [carved, snat, api, ingress] = await Promise.all([
-      wait(o.carveSubnet), wait(floating(o.snatAllocation)), wait(floating(o.apiVipAllocation)), wait(floating(o.ingressVipAllocation)),
+      wait(o.carveSubnet),
+      wait(floating(o.snatAllocation)),
+      wait(floating(o.apiVipAllocation)),
+      wait(floating(o.ingressVipAllocation)),
     ]);
     const realized: Realized = {
       cidr: attribute(carved, 'cidr', o.carveSubnet),
@@ -69,7 +127,9 @@ export class NsxtNetworkDriver implements NetworkDriver {
     // 2: everything attached to them, in a second atomic PATCH; then wait until the routers and the data path exist.
     const intent = clusterIntent(o, choices, realized, input.clusterId, input.clusterName);
     await step('patch cluster', () => this.patchInfra(intent, signal));
-    await Promise.all([o.tier1, ...(choices.singleTier ? [] : [o.lbTier1]), o.segment, o.natRule, o.lbService, o.policy].map(wait));
+    await Promise.all(
+      [o.tier1, ...(choices.singleTier ? [] : [o.lbTier1]), o.segment, o.natRule, o.lbService, o.policy].map(wait),
+    );
     this.progress.forget(verb);
     const gateway = (intent.find((i) => i.path === o.nodeSubnet)!.body as { gateway_ip: string }).gateway_ip;
     return {
@@ -83,16 +143,26 @@ export class NsxtNetworkDriver implements NetworkDriver {
     };
   }
 
-  async allocateAddress(input: { clusterId: string; owner: string; iaas: string }, options: CallOptions = {}): Promise<AddressAllocation> {
+  async allocateAddress(
+    input: { clusterId: string; owner: string; iaas: string },
+    options: CallOptions = {},
+  ): Promise<AddressAllocation> {
     const signal = options.signal;
-    if (signal?.aborted) throw new SlipwayError('Cancelled', 'allocateAddress was aborted', { plugin: PLUGIN, cause: signal.reason });
+    if (signal?.aborted)
+      throw new SlipwayError('Cancelled', 'allocateAddress was aborted', { plugin: PLUGIN, cause: signal.reason });
     const o = clusterObjects(input.clusterId);
     const path = `${o.nodePool}/ip-allocations/${allocationId(input.owner)}`;
     const subnet = await this.nodeSubnet(o, signal);
     // PATCH of an existing allocation keeps its address: asking again for the same owner answers the same IP.
     await this.client.request({
-      operation: 'patchIpAllocation', method: 'PATCH', path, signal,
-      json: { display_name: input.owner.slice(0, 255), tags: [...clusterTags(input.clusterId), { scope: OWNER_SCOPE, tag: input.owner.slice(0, 256) }] },
+      operation: 'patchIpAllocation',
+      method: 'PATCH',
+      path,
+      signal,
+      json: {
+        display_name: input.owner.slice(0, 255),
+        tags: [...clusterTags(input.clusterId), { scope: OWNER_SCOPE, tag: input.owner.slice(0, 256) }],
+      },
     });
     const realized = await this.realization.wait(path, signal);
     return this.allocation(input.owner, attribute(realized, 'allocation_ip', path), subnet);
@@ -100,32 +170,65 @@ export class NsxtNetworkDriver implements NetworkDriver {
 
   async releaseAddress(input: { clusterId: string; owner: string }, options: CallOptions = {}): Promise<void> {
     const o = clusterObjects(input.clusterId);
-    await this.delete(`${o.nodePool}/ip-allocations/${allocationId(input.owner)}`, 'deleteIpAllocation', options.signal);
+    await this.delete(
+      `${o.nodePool}/ip-allocations/${allocationId(input.owner)}`,
+      'deleteIpAllocation',
+      options.signal,
+    );
   }
 
   async listAllocations(input: { clusterId: string }, options: CallOptions = {}): Promise<AddressAllocation[]> {
     const o = clusterObjects(input.clusterId);
-    const subnet = await this.client.request<StaticSubnet>({ operation: 'getIpSubnet', path: o.nodeSubnet, signal: options.signal, notFoundOk: true });
+    const subnet = await this.client.request<StaticSubnet>({
+      operation: 'getIpSubnet',
+      path: o.nodeSubnet,
+      signal: options.signal,
+      notFoundOk: true,
+    });
     if (!subnet) return [];
-    const allocations = await this.list<Allocation>(`${o.nodePool}/ip-allocations`, 'listIpAllocations', options.signal);
+    const allocations = await this.list<Allocation>(
+      `${o.nodePool}/ip-allocations`,
+      'listIpAllocations',
+      options.signal,
+    );
     // NSX may show an automatic allocation's address only in its realized state: read it there when the intent lacks it.
-    const ips = await Promise.all(allocations.map(async (a) =>
-      a.allocation_ip ?? (await this.realization.read(`${o.nodePool}/ip-allocations/${a.id}`, options.signal))?.allocation_ip?.[0]));
-    return allocations.flatMap((a, i) => (ips[i]
-      ? [this.allocation(a.tags?.find((t) => t.scope === OWNER_SCOPE)?.tag ?? a.id ?? '', ips[i]!, subnet)]
-      : []));
+    const ips = await Promise.all(
+      allocations.map(
+        async (a) =>
+          a.allocation_ip ??
+          (await this.realization.read(`${o.nodePool}/ip-allocations/${a.id}`, options.signal))?.allocation_ip?.[0],
+      ),
+    );
+    return allocations.flatMap((a, i) =>
+      ips[i] ? [this.allocation(a.tags?.find((t) => t.scope === OWNER_SCOPE)?.tag ?? a.id ?? '', ips[i]!, subnet)] : [],
+    );
   }
 
   async ensureApiEndpoint(input: ApiEndpointInput, options: CallOptions = {}): Promise<ApiEndpoint> {
     const signal = options.signal;
     const o = clusterObjects(input.clusterId);
-    const vs = await this.client.request<VirtualServer>({ operation: 'getLbVirtualServer', path: o.apiVs, signal, notFoundOk: true });
+    const vs = await this.client.request<VirtualServer>({
+      operation: 'getLbVirtualServer',
+      path: o.apiVs,
+      signal,
+      notFoundOk: true,
+    });
     if (!vs?.ip_address) {
-      throw new SlipwayError('NotFound', `cluster ${input.clusterId} has no API virtual server (${o.apiVs}); prepare its network first`, { plugin: PLUGIN });
+      throw new SlipwayError(
+        'NotFound',
+        `cluster ${input.clusterId} has no API virtual server (${o.apiVs}); prepare its network first`,
+        { plugin: PLUGIN },
+      );
     }
     const port = String(input.port);
     if (!vs.ports?.includes(port)) {
-      await this.client.request({ operation: 'patchLbVirtualServer', method: 'PATCH', path: o.apiVs, json: { ports: [port] }, signal });
+      await this.client.request({
+        operation: 'patchLbVirtualServer',
+        method: 'PATCH',
+        path: o.apiVs,
+        json: { ports: [port] },
+        signal,
+      });
     }
     const pool = await this.client.request<LbPool>({ operation: 'getLbPool', path: o.apiPool, signal });
     const wanted = [...new Set(input.masters)].sort();
@@ -134,13 +237,23 @@ export class NsxtNetworkDriver implements NetworkDriver {
       // The firewall admits 8443 to the masters only: their group follows the pool, and is written first so a
       // retry after a failed pool write finds the pool still different and writes both again.
       await this.client.request({
-        operation: 'patchGroup', method: 'PATCH', path: o.mastersGroup, signal,
-        json: { expression: wanted.length ? [{ resource_type: 'IPAddressExpression', id: 'masters', ip_addresses: wanted }] : [] },
+        operation: 'patchGroup',
+        method: 'PATCH',
+        path: o.mastersGroup,
+        signal,
+        json: {
+          expression: wanted.length
+            ? [{ resource_type: 'IPAddressExpression', id: 'masters', ip_addresses: wanted }]
+            : [],
+        },
       });
       // PUT with the _revision just read: a concurrent writer makes NSX answer 412 (Conflict, retryable) rather
       // than one member list silently replacing another.
       await this.client.request({
-        operation: 'putLbPool', method: 'PUT', path: o.apiPool, signal,
+        operation: 'putLbPool',
+        method: 'PUT',
+        path: o.apiPool,
+        signal,
         json: { ...pool, members: wanted.map((ip, i) => ({ ip_address: ip, port, display_name: `master-${i}` })) },
       });
     }
@@ -148,7 +261,11 @@ export class NsxtNetworkDriver implements NetworkDriver {
   }
 
   async teardownCluster(input: { clusterId: string }, options: CallOptions = {}): Promise<void> {
-    if (options.signal?.aborted) throw new SlipwayError('Cancelled', 'teardownCluster was aborted', { plugin: PLUGIN, cause: options.signal.reason });
+    if (options.signal?.aborted)
+      throw new SlipwayError('Cancelled', 'teardownCluster was aborted', {
+        plugin: PLUGIN,
+        cause: options.signal.reason,
+      });
     const verb = `teardown:${input.clusterId}`;
     await this.resumable(verb, () => this.teardown(input.clusterId, verb, options.signal));
   }
@@ -162,26 +279,41 @@ export class NsxtNetworkDriver implements NetworkDriver {
     // children, and objects of one wave do not depend on each other, so each wave goes out at once.
     const nodeAllocations = async () => {
       const allocations = await this.list<Allocation>(`${o.nodePool}/ip-allocations`, 'listIpAllocations', signal);
-      await Promise.all(allocations.flatMap((a) => remove('deleteIpAllocation', `${o.nodePool}/ip-allocations/${a.id}`)));
+      await Promise.all(
+        allocations.flatMap((a) => remove('deleteIpAllocation', `${o.nodePool}/ip-allocations/${a.id}`)),
+      );
     };
     await Promise.all([
-      ...remove('deleteLbVirtualServer', o.apiVs, o.ingressVs), ...remove('deleteSecurityPolicy', o.policy), ...remove('deleteNatRule', o.natRule),
+      ...remove('deleteLbVirtualServer', o.apiVs, o.ingressVs),
+      ...remove('deleteSecurityPolicy', o.policy),
+      ...remove('deleteNatRule', o.natRule),
       this.progress.step(verb, 'node allocations', nodeAllocations),
     ]);
     await Promise.all([
-      ...remove('deleteLbPool', o.apiPool), ...remove('deleteLbService', o.lbService),
-      ...remove('deleteGroup', o.nodesGroup, o.mastersGroup, o.infrastructureGroup), ...remove('deleteIpSubnet', o.nodeSubnet),
+      ...remove('deleteLbPool', o.apiPool),
+      ...remove('deleteLbService', o.lbService),
+      ...remove('deleteGroup', o.nodesGroup, o.mastersGroup, o.infrastructureGroup),
+      ...remove('deleteIpSubnet', o.nodeSubnet),
     ]);
     // The floating addresses may come from a profile's pool: found by tag rather than by the config's pool.
     const [, , , , floating] = await Promise.all([
-      ...remove('deleteLbMonitorProfile', o.monitor), ...remove('deleteIpPool', o.nodePool),
-      ...remove('deleteSegment', o.segment), ...remove('deleteIpSubnet', o.carveSubnet),
+      ...remove('deleteLbMonitorProfile', o.monitor),
+      ...remove('deleteIpPool', o.nodePool),
+      ...remove('deleteSegment', o.segment),
+      ...remove('deleteIpSubnet', o.carveSubnet),
       this.progress.step(verb, 'floating', () =>
-        this.search(`resource_type:IpAddressAllocation AND tags.scope:${escape(CLUSTER_SCOPE)} AND tags.tag:${escape(input.clusterId)}`, signal)),
+        this.search(
+          `resource_type:IpAddressAllocation AND tags.scope:${escape(CLUSTER_SCOPE)} AND tags.tag:${escape(input.clusterId)}`,
+          signal,
+        ),
+      ),
     ]);
     await Promise.all([
-      ...remove('deleteIpPool', o.carvePool), ...remove('deleteLocaleServices', o.tier1Locale, o.lbTier1Locale),
-      ...(floating as PolicyObject[]).flatMap((a) => (a.path && !a.path.startsWith(o.nodePool) ? remove('deleteIpAllocation', a.path) : [])),
+      ...remove('deleteIpPool', o.carvePool),
+      ...remove('deleteLocaleServices', o.tier1Locale, o.lbTier1Locale),
+      ...(floating as PolicyObject[]).flatMap((a) =>
+        a.path && !a.path.startsWith(o.nodePool) ? remove('deleteIpAllocation', a.path) : [],
+      ),
     ]);
     await Promise.all(remove('deleteTier1', o.lbTier1, o.tier1));
     this.progress.forget(`prepare:${input.clusterId}:`);
@@ -215,14 +347,23 @@ export class NsxtNetworkDriver implements NetworkDriver {
   }
 
   /** The LB's view of each member, from the service's detailed status; unknown (no `healthy`) when NSX has none yet. */
-  private async memberHealth(o: ClusterObjects, wanted: string[], signal?: AbortSignal): Promise<ApiEndpoint['members']> {
+  private async memberHealth(
+    o: ClusterObjects,
+    wanted: string[],
+    signal?: AbortSignal,
+  ): Promise<ApiEndpoint['members']> {
     const status = await this.client.request<LbServiceStatus>({
-      operation: 'getLbServiceDetailedStatus', path: `${o.lbService}/detailed-status`, query: { source: 'realtime' }, signal, notFoundOk: true,
+      operation: 'getLbServiceDetailedStatus',
+      path: `${o.lbService}/detailed-status`,
+      query: { source: 'realtime' },
+      signal,
+      notFoundOk: true,
     });
     const seen = new Map<string, string>();
     for (const pool of status?.pools ?? []) {
       if (pool.pool_path !== o.apiPool) continue;
-      for (const member of pool.members ?? []) if (member.ip_address && member.status) seen.set(member.ip_address, member.status);
+      for (const member of pool.members ?? [])
+        if (member.ip_address && member.status) seen.set(member.ip_address, member.status);
     }
     return wanted.map((address) => {
       const state = seen.get(address);
@@ -232,16 +373,24 @@ export class NsxtNetworkDriver implements NetworkDriver {
 
   private choices(input: PrepareClusterInput): TopologyChoices {
     const p = input.profile?.parameters ?? {};
-    const tier0 = p.t0_router_id ? (p.t0_router_id.startsWith('/') ? p.t0_router_id : `/infra/tier-0s/${p.t0_router_id}`) : this.config.tier0_path;
+    const tier0 = p.t0_router_id
+      ? p.t0_router_id.startsWith('/')
+        ? p.t0_router_id
+        : `/infra/tier-0s/${p.t0_router_id}`
+      : this.config.tier0_path;
     const fip = p.fip_pool_ids?.[0];
     return {
       tier0Path: tier0,
-      floatingPoolPath: fip ? (fip.startsWith('/') ? fip : `/infra/ip-pools/${fip}`) : this.config.floating_ip_pool_path,
+      floatingPoolPath: fip
+        ? fip.startsWith('/')
+          ? fip
+          : `/infra/ip-pools/${fip}`
+        : this.config.floating_ip_pool_path,
       ipBlockPath: this.config.nodes_ip_block_path,
       edgeClusterPath: this.config.edge_cluster_path,
       transportZonePath: this.config.transport_zone_path,
       singleTier: p.single_tier_topology ?? this.config.single_tier_topology ?? true,
-      lbSize: p.lb_size ? (p.lb_size.toUpperCase() as TopologyChoices['lbSize']) : this.config.lb_size ?? 'SMALL',
+      lbSize: p.lb_size ? (p.lb_size.toUpperCase() as TopologyChoices['lbSize']) : (this.config.lb_size ?? 'SMALL'),
       subnetPrefix: this.config.node_subnet_prefix ?? 24,
       addressesPerCluster: this.config.node_addresses_per_cluster,
       dns: p.nodes_dns ?? this.config.nodes_dns ?? [],
@@ -251,18 +400,36 @@ export class NsxtNetworkDriver implements NetworkDriver {
   }
 
   private async patchInfra(objects: ReturnType<typeof routingIntent>, signal?: AbortSignal): Promise<void> {
-    await this.client.request({ operation: 'patchInfra', method: 'PATCH', path: '/infra', json: buildInfraPatch(objects), signal });
+    await this.client.request({
+      operation: 'patchInfra',
+      method: 'PATCH',
+      path: '/infra',
+      json: buildInfraPatch(objects),
+      signal,
+    });
   }
 
   private async nodeSubnet(o: ClusterObjects, signal?: AbortSignal): Promise<StaticSubnet> {
-    const subnet = await this.client.request<StaticSubnet>({ operation: 'getIpSubnet', path: o.nodeSubnet, signal, notFoundOk: true });
-    if (!subnet?.cidr) throw new SlipwayError('NotFound', `the cluster's node pool ${o.nodePool} does not exist; prepare its network first`, { plugin: PLUGIN });
+    const subnet = await this.client.request<StaticSubnet>({
+      operation: 'getIpSubnet',
+      path: o.nodeSubnet,
+      signal,
+      notFoundOk: true,
+    });
+    if (!subnet?.cidr)
+      throw new SlipwayError(
+        'NotFound',
+        `the cluster's node pool ${o.nodePool} does not exist; prepare its network first`,
+        { plugin: PLUGIN },
+      );
     return subnet;
   }
 
   private allocation(owner: string, ip: string, subnet: StaticSubnet): AddressAllocation {
     return {
-      owner, ip, netmask: netmaskOf(parseCidr(subnet.cidr!).prefix),
+      owner,
+      ip,
+      netmask: netmaskOf(parseCidr(subnet.cidr!).prefix),
       ...(subnet.gateway_ip ? { gateway: subnet.gateway_ip } : {}),
       ...(subnet.dns_nameservers?.length ? { dns: subnet.dns_nameservers } : {}),
     };
@@ -276,7 +443,13 @@ export class NsxtNetworkDriver implements NetworkDriver {
     const out: T[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.client.request<ListResult<T>>({ operation, path, query: { cursor }, signal, notFoundOk: true });
+      const page = await this.client.request<ListResult<T>>({
+        operation,
+        path,
+        query: { cursor },
+        signal,
+        notFoundOk: true,
+      });
       if (!page) return out;
       out.push(...(page.results ?? []));
       cursor = page.cursor || undefined;

@@ -6,10 +6,24 @@
 
 /** Path collection -> the wrapper's type name (`ChildTier1` holds `Tier1`). */
 export const WRAPPER_OF_COLLECTION: Record<string, string> = {
-  'tier-0s': 'Tier0', 'tier-1s': 'Tier1', 'locale-services': 'LocaleServices', 'ip-pools': 'IpAddressPool', 'ip-subnets': 'IpAddressPoolSubnet',
-  'ip-allocations': 'IpAddressAllocation', 'ip-blocks': 'IpAddressBlock', segments: 'Segment', nat: 'PolicyNat', 'nat-rules': 'PolicyNatRule',
-  'lb-services': 'LBService', 'lb-pools': 'LBPool', 'lb-virtual-servers': 'LBVirtualServer', 'lb-monitor-profiles': 'LBMonitorProfile',
-  domains: 'Domain', groups: 'Group', 'security-policies': 'SecurityPolicy', rules: 'Rule',
+  'tier-0s': 'Tier0',
+  'tier-1s': 'Tier1',
+  'locale-services': 'LocaleServices',
+  'ip-pools': 'IpAddressPool',
+  'ip-subnets': 'IpAddressPoolSubnet',
+  'ip-allocations': 'IpAddressAllocation',
+  'ip-blocks': 'IpAddressBlock',
+  segments: 'Segment',
+  nat: 'PolicyNat',
+  'nat-rules': 'PolicyNatRule',
+  'lb-services': 'LBService',
+  'lb-pools': 'LBPool',
+  'lb-virtual-servers': 'LBVirtualServer',
+  'lb-monitor-profiles': 'LBMonitorProfile',
+  domains: 'Domain',
+  groups: 'Group',
+  'security-policies': 'SecurityPolicy',
+  rules: 'Rule',
 };
 
 export interface IntentObject {
@@ -18,7 +32,9 @@ export interface IntentObject {
   body: Record<string, unknown>;
 }
 
-interface TreeNode { children: Array<Record<string, unknown>> }
+interface TreeNode {
+  children: Array<Record<string, unknown>>;
+}
 
 export function buildInfraPatch(objects: IntentObject[]): Record<string, unknown> {
   const root: Record<string, unknown> & TreeNode = { resource_type: 'Infra', children: [] };
@@ -38,11 +54,21 @@ export function buildInfraPatch(objects: IntentObject[]): Record<string, unknown
         const parent = nodes.get(prefix)!;
         const intent = own.get(path);
         if (intent) {
-          const inner: Record<string, unknown> & TreeNode = { resource_type: wrapper, ...intent.body, id, children: [] };
+          const inner: Record<string, unknown> & TreeNode = {
+            resource_type: wrapper,
+            ...intent.body,
+            id,
+            children: [],
+          };
           parent.children.push({ resource_type: `Child${wrapper}`, [wrapper]: inner });
           nodes.set(path, inner);
         } else {
-          const reference: Record<string, unknown> & TreeNode = { resource_type: 'ChildResourceReference', id, target_type: wrapper, children: [] };
+          const reference: Record<string, unknown> & TreeNode = {
+            resource_type: 'ChildResourceReference',
+            id,
+            target_type: wrapper,
+            children: [],
+          };
           parent.children.push(reference);
           nodes.set(path, reference);
         }
@@ -57,11 +83,15 @@ export function buildInfraPatch(objects: IntentObject[]): Record<string, unknown
 function prune(node: Record<string, unknown>): void {
   const children = node.children as Array<Record<string, unknown>> | undefined;
   if (!children) return;
-  if (children.length === 0) { delete node.children; return; }
+  if (children.length === 0) {
+    delete node.children;
+    return;
+  }
   for (const child of children) {
-    const inner = child.resource_type === 'ChildResourceReference'
-      ? child
-      : (Object.values(child).find((v) => typeof v === 'object' && v !== null) as Record<string, unknown>);
+    const inner =
+      child.resource_type === 'ChildResourceReference'
+        ? child
+        : (Object.values(child).find((v) => typeof v === 'object' && v !== null) as Record<string, unknown>);
     prune(inner);
   }
 }

@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto';
 export const CLUSTER_SCOPE = 'slipway/cluster';
 export const OWNER_SCOPE = 'slipway/owner';
 
-export interface Tag { scope: string; tag: string }
+export interface Tag {
+  scope: string;
+  tag: string;
+}
 
 /** NSX ids allow letters, digits, `_`, `.` and `-`; anything else is replaced and a short hash keeps ids distinct. */
 export function safeId(value: string): string {
@@ -55,7 +58,10 @@ export function allocationId(owner: string): string {
 }
 
 export function clusterTags(clusterId: string, clusterName?: string): Tag[] {
-  return [{ scope: CLUSTER_SCOPE, tag: clusterId }, ...(clusterName ? [{ scope: 'slipway/cluster-name', tag: clusterName.slice(0, 256) }] : [])];
+  return [
+    { scope: CLUSTER_SCOPE, tag: clusterId },
+    ...(clusterName ? [{ scope: 'slipway/cluster-name', tag: clusterName.slice(0, 256) }] : []),
+  ];
 }
 
 export function lastSegment(path: string): string {

@@ -8,8 +8,13 @@ import { engine, forEachLimit, machine, withStore } from './lib.mjs';
 
 const clusters = Number(process.argv[2] ?? 100);
 const inputOf = (i) => ({
-  path: `/slipway/clusters/bench-${i}`, externalHostname: `c${i}.example.test`,
-  masters: [{ name: 'master-0', ip: '10.0.0.10' }], workers: [{ name: 'worker-0', ip: '10.0.1.20' }, { name: 'worker-1', ip: '10.0.1.21' }],
+  path: `/slipway/clusters/bench-${i}`,
+  externalHostname: `c${i}.example.test`,
+  masters: [{ name: 'master-0', ip: '10.0.0.10' }],
+  workers: [
+    { name: 'worker-0', ip: '10.0.1.20' },
+    { name: 'worker-1', ip: '10.0.1.21' },
+  ],
 });
 console.log(`bulk leaf regeneration, ${clusters} clusters of 1 master and 2 workers (${machine()})`);
 
@@ -25,22 +30,32 @@ const leaves = await withStore(async (provider) => {
     count += names.length;
   });
   const seconds = (performance.now() - start) / 1000;
-  console.log(`  provider, main thread: ${count} leaves (2 RSA + ${count / clusters - 2} ECDSA per cluster) in ${seconds.toFixed(1)} s = ${(count / seconds).toFixed(0)} certificates/s`);
+  console.log(
+    `  provider, main thread: ${count} leaves (2 RSA + ${count / clusters - 2} ECDSA per cluster) in ${seconds.toFixed(1)} s = ${(count / seconds).toFixed(0)} certificates/s`,
+  );
   // The leaves of the etcd and front-proxy CAs are all ECDSA: the provider's own cost per certificate.
   const ecStart = performance.now();
   let ec = 0;
   await forEachLimit([...Array(clusters).keys()], 4, async (i) => {
-    const names = await rotateKubernetesLeaves(provider, engine, inputOf(i).path, { cas: ['etcd-ca', 'front-proxy-ca'] });
+    const names = await rotateKubernetesLeaves(provider, engine, inputOf(i).path, {
+      cas: ['etcd-ca', 'front-proxy-ca'],
+    });
     ec += names.length;
   });
   const ecSeconds = (performance.now() - ecStart) / 1000;
-  console.log(`  provider, ECDSA leaves only (etcd and front-proxy CAs): ${ec} in ${ecSeconds.toFixed(1)} s = ${(ec / ecSeconds).toFixed(0)} certificates/s`);
+  console.log(
+    `  provider, ECDSA leaves only (etcd and front-proxy CAs): ${ec} in ${ecSeconds.toFixed(1)} s = ${(ec / ecSeconds).toFixed(0)} certificates/s`,
+  );
   return count;
 });
 
 // 2. The certificate work alone (keys + signatures, no store), main thread against worker threads.
 const rsaCa = await createCertificate({ subject: { commonName: 'bench-ca' }, isCa: true });
-const ecCa = await createCertificate({ subject: { commonName: 'bench-ec-ca' }, isCa: true, keyAlgorithm: 'ecdsa-p256' });
+const ecCa = await createCertificate({
+  subject: { commonName: 'bench-ec-ca' },
+  isCa: true,
+  keyAlgorithm: 'ecdsa-p256',
+});
 const specsOf = (mix) => {
   const specs = [];
   for (let i = 0; i < clusters; i++) {
@@ -49,8 +64,17 @@ const specsOf = (mix) => {
       const rsa = p.key_algorithm !== 'ecdsa-p256';
       if (mix === 'ecdsa' && rsa) continue;
       specs.push({
-        spec: { subject: { commonName: p.common_name, organization: p.organization }, altNames: p.alternative_names, keyUsage: p.key_usage, extendedKeyUsage: p.extended_key_usage, days: 365, keyAlgorithm: rsa ? 'rsa' : 'ecdsa-p256' },
-        issuer: p.ca.endsWith('kubernetes-ca') ? { certificatePem: rsaCa.certificatePem, privateKeyPem: rsaCa.privateKeyPem } : { certificatePem: ecCa.certificatePem, privateKeyPem: ecCa.privateKeyPem },
+        spec: {
+          subject: { commonName: p.common_name, organization: p.organization },
+          altNames: p.alternative_names,
+          keyUsage: p.key_usage,
+          extendedKeyUsage: p.extended_key_usage,
+          days: 365,
+          keyAlgorithm: rsa ? 'rsa' : 'ecdsa-p256',
+        },
+        issuer: p.ca.endsWith('kubernetes-ca')
+          ? { certificatePem: rsaCa.certificatePem, privateKeyPem: rsaCa.privateKeyPem }
+          : { certificatePem: ecCa.certificatePem, privateKeyPem: ecCa.privateKeyPem },
       });
     }
   }
@@ -67,14 +91,23 @@ async function workerThreads(specs, size) {
   const workers = Array.from({ length: size }, () => new Worker(new URL('./cert-worker.mjs', import.meta.url)));
   await Promise.all(workers.map((w) => new Promise((ok) => w.once('online', ok))));
   const pending = new Map();
-  for (const w of workers) w.on('message', (m) => { pending.get(m.id)(); pending.delete(m.id); });
+  for (const w of workers)
+    w.on('message', (m) => {
+      pending.get(m.id)();
+      pending.delete(m.id);
+    });
   const start = performance.now();
   let id = 0;
-  await forEachLimit(specs, 16, ({ spec, issuer }) => new Promise((ok) => {
-    const mine = id++;
-    pending.set(mine, ok);
-    workers[mine % size].postMessage({ id: mine, spec, issuer });
-  }));
+  await forEachLimit(
+    specs,
+    16,
+    ({ spec, issuer }) =>
+      new Promise((ok) => {
+        const mine = id++;
+        pending.set(mine, ok);
+        workers[mine % size].postMessage({ id: mine, spec, issuer });
+      }),
+  );
   const rate = specs.length / ((performance.now() - start) / 1000);
   await Promise.all(workers.map((w) => w.terminate()));
   return rate;
@@ -90,6 +123,8 @@ for (const mix of ['layout', 'ecdsa']) {
     rates.w4.push(await workerThreads(specs, 4));
   }
   const best = (r) => Math.max(...r).toFixed(0);
-  console.log(`  certificates alone, ${label}: main thread ${best(rates.main)}/s, 2 worker threads ${best(rates.w2)}/s, 4 worker threads ${best(rates.w4)}/s`);
+  console.log(
+    `  certificates alone, ${label}: main thread ${best(rates.main)}/s, 2 worker threads ${best(rates.w2)}/s, 4 worker threads ${best(rates.w4)}/s`,
+  );
 }
 console.log(`  (${leaves} leaves regenerated through the provider)`);

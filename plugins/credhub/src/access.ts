@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { PERMISSION_OPERATIONS, SlipwayError, type CredentialContext, type CredentialPermission, type PermissionOperation } from '@slipway/contracts';
+import {
+  PERMISSION_OPERATIONS,
+  SlipwayError,
+  type CredentialContext,
+  type CredentialPermission,
+  type PermissionOperation,
+} from '@slipway/contracts';
 import { credentialScope } from '@slipway/pki';
 import { ENGINE_ACTOR } from './config.js';
 import { coveringPaths, normalizePermissionPath, pathCovers } from './names.js';
@@ -11,7 +17,8 @@ export interface AccessOptions {
 }
 
 /** CredHub's one answer for a credential that does not exist and one the caller may not touch. */
-export const INVALID_ACCESS = 'The request could not be completed because the credential does not exist or you do not have sufficient authorization.';
+export const INVALID_ACCESS =
+  'The request could not be completed because the credential does not exist or you do not have sufficient authorization.';
 
 /**
  * CredHub's access model: additive permission entries (actor, path, operations), default deny; users with an
@@ -30,7 +37,10 @@ export class AccessPolicy {
   /** Entries per actor; the store has one writer (this process), so the cache is invalidated on write. */
   private readonly cache = new Map<string, CredentialPermission[]>();
 
-  constructor(private readonly db: CredentialDb, options: AccessOptions = {}) {
+  constructor(
+    private readonly db: CredentialDb,
+    options: AccessOptions = {},
+  ) {
     this.fullAccess = new Set([ENGINE_ACTOR, ...(options.fullAccessActors ?? [])]);
     this.adminRoles = new Set(options.adminRoles ?? ['clusters.admin']);
   }
@@ -94,12 +104,20 @@ export class AccessPolicy {
   }
 
   async byActorAndPath(actor: string, path: string): Promise<CredentialPermission | undefined> {
-    const row = await this.db.selectFrom('permissions').selectAll().where('actor', '=', actor).where('path', '=', path).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('permissions')
+      .selectAll()
+      .where('actor', '=', actor)
+      .where('path', '=', path)
+      .executeTakeFirst();
     return row ? toPermission(row) : undefined;
   }
 
   /** Creates an entry, or with `merge` adds operations to an existing one; `exists` says which happened. */
-  async upsert(input: { actor: string; path: string; operations: PermissionOperation[] }, merge: boolean): Promise<{ permission: CredentialPermission; existed: boolean }> {
+  async upsert(
+    input: { actor: string; path: string; operations: PermissionOperation[] },
+    merge: boolean,
+  ): Promise<{ permission: CredentialPermission; existed: boolean }> {
     const path = normalizePermissionPath(input.path);
     const actor = checkActor(input.actor);
     const operations = checkOperations(input.operations);
@@ -108,11 +126,25 @@ export class AccessPolicy {
     if (existing && !merge) return { permission: existing, existed: true };
     const merged = sortOperations([...(existing?.operations ?? []), ...operations]);
     if (existing) {
-      await this.db.updateTable('permissions').set({ operations: JSON.stringify(merged), updated_at: now }).where('uuid', '=', existing.uuid).execute();
+      await this.db
+        .updateTable('permissions')
+        .set({ operations: JSON.stringify(merged), updated_at: now })
+        .where('uuid', '=', existing.uuid)
+        .execute();
     } else {
       // Two control plane replicas may grant the same path at once: the loser merges into the winner's row.
-      const inserted = await this.db.insertInto('permissions').values({ uuid: randomUUID(), actor, path, operations: JSON.stringify(merged), created_at: now, updated_at: now })
-        .onConflict((oc) => oc.columns(['actor', 'path']).doNothing()).executeTakeFirst();
+      const inserted = await this.db
+        .insertInto('permissions')
+        .values({
+          uuid: randomUUID(),
+          actor,
+          path,
+          operations: JSON.stringify(merged),
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['actor', 'path']).doNothing())
+        .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
         this.cache.delete(actor);
         return this.upsert(input, true);
@@ -126,7 +158,11 @@ export class AccessPolicy {
     const ops = sortOperations(checkOperations(operations));
     const existing = await this.byUuid(uuid);
     if (!existing) throw permissionNotFound();
-    await this.db.updateTable('permissions').set({ operations: JSON.stringify(ops), updated_at: new Date().toISOString() }).where('uuid', '=', uuid).execute();
+    await this.db
+      .updateTable('permissions')
+      .set({ operations: JSON.stringify(ops), updated_at: new Date().toISOString() })
+      .where('uuid', '=', uuid)
+      .execute();
     this.cache.delete(existing.actor);
     return { ...existing, operations: ops };
   }
@@ -141,7 +177,8 @@ export class AccessPolicy {
 
   /** Entries on exactly `path` (only `actor`'s, when given), or with no path every entry of `actor`. */
   async removeByPath(path: string | undefined, actor?: string): Promise<number> {
-    if (path === undefined && !actor) throw new SlipwayError('InvalidInput', 'revoking needs a path, an actor or both', { field: 'path' });
+    if (path === undefined && !actor)
+      throw new SlipwayError('InvalidInput', 'revoking needs a path, an actor or both', { field: 'path' });
     let q = this.db.deleteFrom('permissions');
     if (path !== undefined) q = q.where('path', '=', normalizePermissionPath(path));
     if (actor) q = q.where('actor', '=', actor);
@@ -152,12 +189,16 @@ export class AccessPolicy {
 }
 
 export function permissionNotFound(): SlipwayError {
-  return new SlipwayError('NotFound', 'The request includes a permission that does not exist.', { hint: 'List permissions with GET /api/v2/permissions?path=&actor=.' });
+  return new SlipwayError('NotFound', 'The request includes a permission that does not exist.', {
+    hint: 'List permissions with GET /api/v2/permissions?path=&actor=.',
+  });
 }
 
 /** The answer to a credential that does not exist, and to one the caller may not read or delete. */
 export function credentialNotFound(): SlipwayError {
-  return new SlipwayError('NotFound', INVALID_ACCESS, { hint: 'Find the names you may read with `slipway credentials find --path /`.' });
+  return new SlipwayError('NotFound', INVALID_ACCESS, {
+    hint: 'Find the names you may read with `slipway credentials find --path /`.',
+  });
 }
 
 /**
@@ -165,9 +206,15 @@ export function credentialNotFound(): SlipwayError {
  * (checked before any lookup, so it cannot depend on existence either). Neither names the credential.
  */
 export function refusal(operation: PermissionOperation, reason?: string): SlipwayError {
-  const error = operation === 'read' || operation === 'delete' ? credentialNotFound()
-    : operation === 'read_acl' ? permissionNotFound()
-      : new SlipwayError('Forbidden', INVALID_ACCESS, { hint: 'Ask an admin for the permission (POST /api/v2/permissions), or use a name you own.', details: { operation } });
+  const error =
+    operation === 'read' || operation === 'delete'
+      ? credentialNotFound()
+      : operation === 'read_acl'
+        ? permissionNotFound()
+        : new SlipwayError('Forbidden', INVALID_ACCESS, {
+            hint: 'Ask an admin for the permission (POST /api/v2/permissions), or use a name you own.',
+            details: { operation },
+          });
   REASONS.set(error, reason ?? `refused: ${operation}`);
   return error;
 }
@@ -180,23 +227,40 @@ export function refusalReason(error: unknown): string | undefined {
 }
 
 function toPermission(row: PermissionRow): CredentialPermission {
-  return { uuid: row.uuid, actor: row.actor, path: row.path, operations: JSON.parse(row.operations) as PermissionOperation[] };
+  return {
+    uuid: row.uuid,
+    actor: row.actor,
+    path: row.path,
+    operations: JSON.parse(row.operations) as PermissionOperation[],
+  };
 }
 
 function checkActor(actor: unknown): string {
   if (typeof actor !== 'string' || !actor.trim()) {
-    throw new SlipwayError('InvalidInput', 'You must specify an actor. Please validate your input and retry your request.', { field: 'actor' });
+    throw new SlipwayError(
+      'InvalidInput',
+      'You must specify an actor. Please validate your input and retry your request.',
+      { field: 'actor' },
+    );
   }
   return actor;
 }
 
 export function checkOperations(operations: unknown): PermissionOperation[] {
   if (!Array.isArray(operations) || operations.length === 0) {
-    throw new SlipwayError('InvalidInput', 'At least one operation must be provided. Please validate your input and retry your request.', { field: 'operations' });
+    throw new SlipwayError(
+      'InvalidInput',
+      'At least one operation must be provided. Please validate your input and retry your request.',
+      { field: 'operations' },
+    );
   }
   for (const op of operations) {
     if (!PERMISSION_OPERATIONS.includes(op as PermissionOperation)) {
-      throw new SlipwayError('InvalidInput', 'The provided operation is not supported. Valid values include read, write, delete, read_acl, and write_acl.', { field: 'operations' });
+      throw new SlipwayError(
+        'InvalidInput',
+        'The provided operation is not supported. Valid values include read, write, delete, read_acl, and write_acl.',
+        { field: 'operations' },
+      );
     }
   }
   return operations as PermissionOperation[];

@@ -6,9 +6,22 @@ import type { AuditRow, AuditTable, CredentialDb, CredhubSchema } from './store/
 
 /** What is audited, as CredHub's CEF operations name them (lower case). */
 export const AUDIT_OPERATIONS = [
-  'get', 'find', 'list_certificates', 'set', 'generate', 'regenerate', 'bulk_regenerate', 'delete', 'delete_version',
-  'update_transitional_version', 'interpolate', 'read_permissions', 'add_permissions', 'update_permissions',
-  'delete_permissions', 'rotate_encryption_keys',
+  'get',
+  'find',
+  'list_certificates',
+  'set',
+  'generate',
+  'regenerate',
+  'bulk_regenerate',
+  'delete',
+  'delete_version',
+  'update_transitional_version',
+  'interpolate',
+  'read_permissions',
+  'add_permissions',
+  'update_permissions',
+  'delete_permissions',
+  'rotate_encryption_keys',
 ] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 
@@ -82,10 +95,18 @@ export class AuditLog {
    * /api/v1/audit reads it, and a write commits its event in the same transaction as its value, which the
    * host's database cannot share); every event it commits is also written through to the host's trail.
    */
-  constructor(private readonly db: CredentialDb, private readonly sink?: AuditSink) {}
+  constructor(
+    private readonly db: CredentialDb,
+    private readonly sink?: AuditSink,
+  ) {}
 
   /** Runs `work` and records it, whether it succeeds or throws (the error is rethrown). */
-  async around<T>(ctx: CredentialContext, operation: AuditOperation, note: AuditNote, work: (note: AuditNote) => Promise<T>): Promise<T> {
+  async around<T>(
+    ctx: CredentialContext,
+    operation: AuditOperation,
+    note: AuditNote,
+    work: (note: AuditNote) => Promise<T>,
+  ): Promise<T> {
     const scope: AuditScope = { ctx, operation, note, committed: false };
     let result: T;
     try {
@@ -110,13 +131,20 @@ export class AuditLog {
     const scope = this.scopes.getStore();
     if (!scope || scope.committed) return;
     if (learned.versionId) scope.note.versionId = learned.versionId;
-    await trx.insertInto('audit_events').values(rowOf(scope.ctx, scope.operation, scope.note, scope.note.result ?? 'success')).execute();
+    await trx
+      .insertInto('audit_events')
+      .values(rowOf(scope.ctx, scope.operation, scope.note, scope.note.result ?? 'success'))
+      .execute();
     scope.committed = true;
   }
 
   /** Records an event in its own transaction; resolves once it is committed. */
   record(ctx: CredentialContext, operation: AuditOperation, note: AuditNote, result: AuditResult): Promise<void> {
-    const done = this.db.insertInto('audit_events').values(rowOf(ctx, operation, note, result)).execute().then(() => this.forward(ctx, operation, note, result));
+    const done = this.db
+      .insertInto('audit_events')
+      .values(rowOf(ctx, operation, note, result))
+      .execute()
+      .then(() => this.forward(ctx, operation, note, result));
     this.pending.add(done);
     return done.finally(() => this.pending.delete(done));
   }
@@ -127,10 +155,16 @@ export class AuditLog {
     const row = rowOf(ctx, operation, note, result);
     try {
       this.sink.record({
-        actor: row.actor, action: `credential.${operation}`, target: row.name ? `credential:${row.name}` : null,
+        actor: row.actor,
+        action: `credential.${operation}`,
+        target: row.name ? `credential:${row.name}` : null,
         result: result === 'denied' ? 'denied' : ['success', 'unchanged'].includes(result) ? 'success' : 'failure',
         source: row.source_address ?? null,
-        details: { result, ...(row.version_id ? { version_id: row.version_id } : {}), ...(note.details && Object.keys(note.details).length ? note.details : {}) },
+        details: {
+          result,
+          ...(row.version_id ? { version_id: row.version_id } : {}),
+          ...(note.details && Object.keys(note.details).length ? note.details : {}),
+        },
       });
     } catch {
       /* the host's trail never fails this store's call */
@@ -149,7 +183,12 @@ export class AuditLog {
     if (filter.name) q = q.where('name', '=', filter.name);
     if (filter.path) {
       const prefix = filter.path.endsWith('/') ? filter.path : `${filter.path}/`;
-      q = q.where((eb) => eb.or([eb('name', '=', prefix.slice(0, -1)), eb(eb.fn('substr', ['name', eb.val(1), eb.val(prefix.length)]), '=', prefix)]));
+      q = q.where((eb) =>
+        eb.or([
+          eb('name', '=', prefix.slice(0, -1)),
+          eb(eb.fn('substr', ['name', eb.val(1), eb.val(prefix.length)]), '=', prefix),
+        ]),
+      );
     }
     if (filter.operation) q = q.where('operation', '=', filter.operation);
     if (filter.result) q = q.where('result', '=', filter.result);
@@ -167,12 +206,26 @@ export class AuditLog {
   }
 }
 
-function rowOf(ctx: CredentialContext, operation: AuditOperation, note: AuditNote, result: AuditResult): Insertable<AuditTable> {
+function rowOf(
+  ctx: CredentialContext,
+  operation: AuditOperation,
+  note: AuditNote,
+  result: AuditResult,
+): Insertable<AuditTable> {
   // Whatever a caller sent as a name is kept as text: an event must always be writable.
-  const name = note.name === null || note.name === undefined ? null : typeof note.name === 'string' ? note.name : JSON.stringify(note.name) ?? String(note.name);
+  const name =
+    note.name === null || note.name === undefined
+      ? null
+      : typeof note.name === 'string'
+        ? note.name
+        : (JSON.stringify(note.name) ?? String(note.name));
   return {
-    at: new Date().toISOString(), actor: String(ctx.actor), operation, name: name === null ? null : name.slice(0, MAX_EVENT_NAME),
-    version_id: typeof note.versionId === 'string' ? note.versionId : null, result,
+    at: new Date().toISOString(),
+    actor: String(ctx.actor),
+    operation,
+    name: name === null ? null : name.slice(0, MAX_EVENT_NAME),
+    version_id: typeof note.versionId === 'string' ? note.versionId : null,
+    result,
     source_address: typeof ctx.sourceAddress === 'string' ? ctx.sourceAddress : null,
     details: note.details && Object.keys(note.details).length ? JSON.stringify(note.details) : null,
   };
@@ -181,16 +234,30 @@ function rowOf(ctx: CredentialContext, operation: AuditOperation, note: AuditNot
 function resultOf(error: unknown): AuditResult {
   if (!SlipwayError.is(error)) return 'error';
   switch (error.code) {
-    case 'Forbidden': case 'Unauthenticated': return 'denied';
-    case 'NotFound': return 'not_found';
-    case 'InvalidInput': case 'Conflict': case 'AlreadyExists': return 'invalid';
-    default: return 'error';
+    case 'Forbidden':
+    case 'Unauthenticated':
+      return 'denied';
+    case 'NotFound':
+      return 'not_found';
+    case 'InvalidInput':
+    case 'Conflict':
+    case 'AlreadyExists':
+      return 'invalid';
+    default:
+      return 'error';
   }
 }
 
 function toEvent(row: AuditRow): AuditEvent {
   return {
-    seq: row.seq, at: row.at, actor: row.actor, operation: row.operation as AuditOperation, name: row.name, version_id: row.version_id,
-    result: row.result as AuditResult, source_address: row.source_address, details: row.details ? JSON.parse(row.details) : null,
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    operation: row.operation as AuditOperation,
+    name: row.name,
+    version_id: row.version_id,
+    result: row.result as AuditResult,
+    source_address: row.source_address,
+    details: row.details ? JSON.parse(row.details) : null,
   };
 }

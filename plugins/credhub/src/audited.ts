@@ -7,7 +7,14 @@ import { normalizeName } from './names.js';
  * as given), and the event records how the call ended. `null` means the operation names no credential;
  * anything else that is not a valid name (undefined, a number, true) is refused as InvalidInput.
  */
-export function audited<T>(log: AuditLog, ctx: CredentialContext, operation: AuditOperation, rawName: unknown, work: (note: AuditNote, name: string) => Promise<T>, field = 'name'): Promise<T> {
+export function audited<T>(
+  log: AuditLog,
+  ctx: CredentialContext,
+  operation: AuditOperation,
+  rawName: unknown,
+  work: (note: AuditNote, name: string) => Promise<T>,
+  field = 'name',
+): Promise<T> {
   const note: AuditNote = { name: rawName === null || rawName === undefined ? null : (rawName as string) };
   return log.around(ctx, operation, note, async () => {
     const name = rawName === null ? '' : normalizeName(rawName, field);

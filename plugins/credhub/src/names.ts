@@ -9,21 +9,35 @@ const MAX_NAME = 1024;
  */
 export function normalizeName(name: unknown, field = 'name'): string {
   if (typeof name !== 'string' || !name) {
-    throw new SlipwayError('InvalidInput', 'A credential name must be provided. Please validate your input and retry your request.', { field });
+    throw new SlipwayError(
+      'InvalidInput',
+      'A credential name must be provided. Please validate your input and retry your request.',
+      { field },
+    );
   }
-  if (name.length > MAX_NAME) throw new SlipwayError('InvalidInput', `credential names cannot exceed ${MAX_NAME} characters`, { field });
+  if (name.length > MAX_NAME)
+    throw new SlipwayError('InvalidInput', `credential names cannot exceed ${MAX_NAME} characters`, { field });
   if (!NAME.test(name)) {
-    throw new SlipwayError('InvalidInput', `credential name "${name}" is not valid: use letters, digits, _ . - and / separators`, { field });
+    throw new SlipwayError(
+      'InvalidInput',
+      `credential name "${name}" is not valid: use letters, digits, _ . - and / separators`,
+      { field },
+    );
   }
   if (name.includes('//') || (name.length > 1 && name.endsWith('/')) || name === '/') {
-    throw new SlipwayError('InvalidInput', `credential name "${name}" cannot end with "/" or contain "//": use /path/name`, { field });
+    throw new SlipwayError(
+      'InvalidInput',
+      `credential name "${name}" cannot end with "/" or contain "//": use /path/name`,
+      { field },
+    );
   }
   return name.startsWith('/') ? name : `/${name}`;
 }
 
 /** A path prefix for find: `/` or `/a/b` (with or without a trailing slash), as `/a/b/`. */
 export function normalizePrefix(path: unknown, field = 'path'): string {
-  if (typeof path !== 'string') throw new SlipwayError('InvalidInput', 'The query parameter path is required for this request.', { field });
+  if (typeof path !== 'string')
+    throw new SlipwayError('InvalidInput', 'The query parameter path is required for this request.', { field });
   if (path === '' || path === '/') return '/';
   const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
   return `${normalizeName(trimmed, field)}/`;
@@ -35,13 +49,19 @@ export function normalizePrefix(path: unknown, field = 'path'): string {
  */
 export function normalizePermissionPath(path: unknown, field = 'path'): string {
   if (typeof path !== 'string' || !path) {
-    throw new SlipwayError('InvalidInput', 'You must specify a path. Please validate your input and retry your request.', { field });
+    throw new SlipwayError(
+      'InvalidInput',
+      'You must specify a path. Please validate your input and retry your request.',
+      { field },
+    );
   }
   const withSlash = path.startsWith('/') ? path : `/${path}`;
   if (withSlash === '/*') return withSlash;
   if (withSlash.endsWith('/*')) return `${normalizeName(withSlash.slice(0, -2), field)}/*`;
   if (withSlash.includes('*')) {
-    throw new SlipwayError('InvalidInput', `permission path "${path}" may use "*" only as its last segment (/a/b/*)`, { field });
+    throw new SlipwayError('InvalidInput', `permission path "${path}" may use "*" only as its last segment (/a/b/*)`, {
+      field,
+    });
   }
   return normalizeName(withSlash, field);
 }

@@ -1,4 +1,9 @@
-import { SlipwayError, type CredentialContext, type CredentialPermission, type PermissionOperation } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type CredentialContext,
+  type CredentialPermission,
+  type PermissionOperation,
+} from '@slipway/contracts';
 import { permissionNotFound, refusal, type AccessPolicy } from './access.js';
 import type { AuditLog, AuditNote, AuditOperation } from './audit.js';
 import { audited } from './audited.js';
@@ -10,10 +15,16 @@ import { normalizePermissionPath } from './names.js';
  * actor it is about. `grant` and `revoke` are the engine's idempotent forms. Every call is audited.
  */
 export class PermissionService {
-  constructor(private readonly access: AccessPolicy, private readonly auditLog: AuditLog) {}
+  constructor(
+    private readonly access: AccessPolicy,
+    private readonly auditLog: AuditLog,
+  ) {}
 
   /** Adds operations for an actor on a path, merged with what it has (the engine's grant on cluster creation). */
-  async grant(input: { actor: string; path: string; operations: PermissionOperation[] }, ctx: CredentialContext): Promise<CredentialPermission> {
+  async grant(
+    input: { actor: string; path: string; operations: PermissionOperation[] },
+    ctx: CredentialContext,
+  ): Promise<CredentialPermission> {
     return this.run(ctx, 'add_permissions', async (note) => {
       const path = normalizePermissionPath(input.path);
       note.name = path;
@@ -39,7 +50,10 @@ export class PermissionService {
   }
 
   /** CredHub's POST /api/v2/permissions: a new entry; Conflict when the actor already has one on the path. */
-  async create(input: { actor: string; path: string; operations: PermissionOperation[] }, ctx: CredentialContext): Promise<CredentialPermission> {
+  async create(
+    input: { actor: string; path: string; operations: PermissionOperation[] },
+    ctx: CredentialContext,
+  ): Promise<CredentialPermission> {
     return this.run(ctx, 'add_permissions', async (note) => {
       const path = normalizePermissionPath(input.path);
       note.name = path;
@@ -47,7 +61,12 @@ export class PermissionService {
       await this.access.require(ctx, path, 'write_acl');
       this.refuseOwnEntry(ctx, input.actor);
       const { permission, existed } = await this.access.upsert({ ...input, path }, false);
-      if (existed) throw new SlipwayError('Conflict', 'A permission entry for this actor and path already exists. Please use PUT to update the permission entry.', { details: { uuid: permission.uuid } });
+      if (existed)
+        throw new SlipwayError(
+          'Conflict',
+          'A permission entry for this actor and path already exists. Please use PUT to update the permission entry.',
+          { details: { uuid: permission.uuid } },
+        );
       return permission;
     });
   }
@@ -69,11 +88,17 @@ export class PermissionService {
   }
 
   /** CredHub's PUT: the entry's operations replaced; its actor and path must be given unchanged. */
-  async replace(uuid: string, input: { actor: string; path: string; operations: PermissionOperation[] }, ctx: CredentialContext): Promise<CredentialPermission> {
+  async replace(
+    uuid: string,
+    input: { actor: string; path: string; operations: PermissionOperation[] },
+    ctx: CredentialContext,
+  ): Promise<CredentialPermission> {
     return this.run(ctx, 'update_permissions', async (note) => {
       const existing = await this.permissionFor(uuid, ctx, 'write_acl', note);
       if (existing.actor !== input.actor || existing.path !== normalizePermissionPath(input.path)) {
-        throw new SlipwayError('InvalidInput', 'The permission guid does not match the provided actor and path.', { field: 'path' });
+        throw new SlipwayError('InvalidInput', 'The permission guid does not match the provided actor and path.', {
+          field: 'path',
+        });
       }
       return this.access.replaceOperations(uuid, input.operations);
     });
@@ -98,7 +123,12 @@ export class PermissionService {
     return audited(this.auditLog, ctx, operation, null, work);
   }
 
-  private async permissionFor(uuid: string, ctx: CredentialContext, operation: PermissionOperation, note: AuditNote): Promise<CredentialPermission> {
+  private async permissionFor(
+    uuid: string,
+    ctx: CredentialContext,
+    operation: PermissionOperation,
+    note: AuditNote,
+  ): Promise<CredentialPermission> {
     const existing = await this.access.byUuid(uuid);
     if (!existing) throw permissionNotFound();
     note.name = existing.path;
@@ -113,7 +143,11 @@ export class PermissionService {
   /** As CredHub: nobody changes their own access (an admin needs no entries). */
   private refuseOwnEntry(ctx: CredentialContext, actor: string): void {
     if (actor === ctx.actor && !this.access.isPrivileged(ctx)) {
-      throw new SlipwayError('InvalidInput', 'Modification of access control for the authenticated user is not allowed. Please contact an administrator.', { field: 'actor' });
+      throw new SlipwayError(
+        'InvalidInput',
+        'Modification of access control for the authenticated user is not allowed. Please contact an administrator.',
+        { field: 'actor' },
+      );
     }
   }
 }

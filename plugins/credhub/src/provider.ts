@@ -1,10 +1,22 @@
 import type { AuditSink } from '@slipway/contracts';
 import { isSignedBy, RsaKeyPool } from '@slipway/pki';
 import {
-  SlipwayError, CREDENTIAL_TYPES,
-  type CertificateFact, type CertificateParameters, type CertificateValue, type Credential, type CredentialContext, type CredentialPermission,
-  type CredentialProvider, type CredentialType, type CredentialValueByType, type GenerateMode, type GenerationParametersByType,
-  type PermissionOperation, type RegenerateOptions, type UserValue,
+  SlipwayError,
+  CREDENTIAL_TYPES,
+  type CertificateFact,
+  type CertificateParameters,
+  type CertificateValue,
+  type Credential,
+  type CredentialContext,
+  type CredentialPermission,
+  type CredentialProvider,
+  type CredentialType,
+  type CredentialValueByType,
+  type GenerateMode,
+  type GenerationParametersByType,
+  type PermissionOperation,
+  type RegenerateOptions,
+  type UserValue,
 } from '@slipway/contracts';
 import { AccessPolicy, credentialNotFound, refusal, type AccessOptions } from './access.js';
 import { AuditLog, type AuditEvent, type AuditFilter, type AuditNote, type AuditOperation } from './audit.js';
@@ -83,7 +95,9 @@ export class CredhubCredentialProvider implements CredentialProvider {
   constructor(private readonly options: CredhubProviderOptions) {
     const clock = options.clock ?? { now: () => Date.now() };
     this.generation = {
-      now: () => clock.now(), rsaPool: options.rsaPoolSize === 0 ? undefined : new RsaKeyPool(options.rsaPoolSize ?? 2), knownCas: new Set(),
+      now: () => clock.now(),
+      rsaPool: options.rsaPoolSize === 0 ? undefined : new RsaKeyPool(options.rsaPoolSize ?? 2),
+      knownCas: new Set(),
     };
     this.access = new AccessPolicy(options.db, options.access);
     this.auditLog = new AuditLog(options.db, options.audit);
@@ -108,7 +122,10 @@ export class CredhubCredentialProvider implements CredentialProvider {
 
   async getVersions(name: string, count: number, ctx: CredentialContext): Promise<Credential[]> {
     return this.run(ctx, 'get', required(name), async (note, key) => {
-      if (!Number.isInteger(count) || count < 1) throw new SlipwayError('InvalidInput', 'The query parameter versions was not valid for this request.', { field: 'versions' });
+      if (!Number.isInteger(count) || count < 1)
+        throw new SlipwayError('InvalidInput', 'The query parameter versions was not valid for this request.', {
+          field: 'versions',
+        });
       await this.access.require(ctx, key, 'read');
       const rows = await this.vault.versions(key, count);
       if (!rows.length) throw notFound(key);
@@ -147,20 +164,39 @@ export class CredhubCredentialProvider implements CredentialProvider {
     });
   }
 
-  async find(input: { path: string }, ctx: CredentialContext): Promise<Array<{ name: string; version_created_at: string }>> {
+  async find(
+    input: { path: string },
+    ctx: CredentialContext,
+  ): Promise<Array<{ name: string; version_created_at: string }>> {
     return this.findCredentials({ path: input.path }, ctx);
   }
 
   /** CredHub's find: by path prefix or by part of the name, optionally only certificates expiring soon. */
-  async findCredentials(options: FindOptions, ctx: CredentialContext): Promise<Array<{ name: string; version_created_at: string }>> {
+  async findCredentials(
+    options: FindOptions,
+    ctx: CredentialContext,
+  ): Promise<Array<{ name: string; version_created_at: string }>> {
     return this.run(ctx, 'find', null, async (note) => {
       const prefix = options.nameLike === undefined ? normalizePrefix(options.path ?? '/') : undefined;
       note.name = prefix ?? null;
-      if (options.expiresWithinDays !== undefined && (!Number.isInteger(options.expiresWithinDays) || options.expiresWithinDays < 0)) {
-        throw new SlipwayError('InvalidInput', 'The query parameter expires-within-days was not valid for this request.', { field: 'expires-within-days' });
+      if (
+        options.expiresWithinDays !== undefined &&
+        (!Number.isInteger(options.expiresWithinDays) || options.expiresWithinDays < 0)
+      ) {
+        throw new SlipwayError(
+          'InvalidInput',
+          'The query parameter expires-within-days was not valid for this request.',
+          { field: 'expires-within-days' },
+        );
       }
-      note.details = { ...(prefix ? { path: prefix } : { name_like: options.nameLike }), ...(options.expiresWithinDays !== undefined ? { expires_within_days: options.expiresWithinDays } : {}) };
-      const expiresBefore = options.expiresWithinDays === undefined ? undefined : new Date(this.generation.now() + options.expiresWithinDays * 86_400_000).toISOString();
+      note.details = {
+        ...(prefix ? { path: prefix } : { name_like: options.nameLike }),
+        ...(options.expiresWithinDays !== undefined ? { expires_within_days: options.expiresWithinDays } : {}),
+      };
+      const expiresBefore =
+        options.expiresWithinDays === undefined
+          ? undefined
+          : new Date(this.generation.now() + options.expiresWithinDays * 86_400_000).toISOString();
       const readable = await this.access.readable(ctx);
       const rows = await this.vault.find({ prefix, nameLike: options.nameLike, expiresBefore });
       return rows.filter((r) => readable(r.name));
@@ -193,10 +229,18 @@ export class CredhubCredentialProvider implements CredentialProvider {
       }
       // Listing all: who each one signs, among those listed (as CredHub); one name: everything it signs.
       const signs = new Map<string, string[]>();
-      if (name === undefined) for (const r of rows) if (r.ca_name && r.ca_name !== r.name) signs.set(r.ca_name, [...(signs.get(r.ca_name) ?? []), r.name]);
-      return Promise.all(rows.map(async (r) => ({
-        name: r.name, id: r.uuid, signed_by: r.ca_name ?? '', signs: name === undefined ? signs.get(r.name) ?? [] : (await this.vault.signedBy(r.name)).filter(readable), versions: r.versions,
-      })));
+      if (name === undefined)
+        for (const r of rows)
+          if (r.ca_name && r.ca_name !== r.name) signs.set(r.ca_name, [...(signs.get(r.ca_name) ?? []), r.name]);
+      return Promise.all(
+        rows.map(async (r) => ({
+          name: r.name,
+          id: r.uuid,
+          signed_by: r.ca_name ?? '',
+          signs: name === undefined ? (signs.get(r.name) ?? []) : (await this.vault.signedBy(r.name)).filter(readable),
+          versions: r.versions,
+        })),
+      );
     });
   }
 
@@ -206,13 +250,16 @@ export class CredhubCredentialProvider implements CredentialProvider {
    */
   async nameOfCertificate(uuid: string, ctx: CredentialContext): Promise<string> {
     const row = await this.vault.credentialByUuid(uuid);
-    if (!row || row.type !== 'certificate' || !(await this.access.allows(ctx, row.name, 'read'))) throw credentialNotFound();
+    if (row?.type !== 'certificate' || !(await this.access.allows(ctx, row.name, 'read'))) throw credentialNotFound();
     return row.name;
   }
 
   // ---- writing ----
 
-  async set<T extends CredentialType>(input: { name: string; type: T; value: CredentialValueByType[T]; metadata?: Record<string, unknown> }, ctx: CredentialContext): Promise<Credential<T>> {
+  async set<T extends CredentialType>(
+    input: { name: string; type: T; value: CredentialValueByType[T]; metadata?: Record<string, unknown> },
+    ctx: CredentialContext,
+  ): Promise<Credential<T>> {
     return this.run(ctx, 'set', required(input.name), async (note, name) => {
       checkType(input.type, 'set');
       note.details = { type: input.type };
@@ -220,19 +267,39 @@ export class CredhubCredentialProvider implements CredentialProvider {
       await this.access.require(ctx, name, 'write');
       if (input.type === 'certificate') value = await this.completeCertificate(name, value as CertificateValue, ctx);
       return this.exclusive(name, async () => {
-        const { row, sealed } = await this.vault.write({ name, type: input.type, value, parameters: null, metadata: input.metadata, actor: ctx.actor });
+        const { row, sealed } = await this.vault.write({
+          name,
+          type: input.type,
+          value,
+          parameters: null,
+          metadata: input.metadata,
+          actor: ctx.actor,
+        });
         note.versionId = row.id;
-        return await this.vault.toCredential(row, sealed) as Credential<T>;
+        return (await this.vault.toCredential(row, sealed)) as Credential<T>;
       });
     });
   }
 
-  async generate<T extends Exclude<CredentialType, 'value' | 'json'>>(input: { name: string; type: T; parameters?: GenerationParametersByType[T]; mode?: GenerateMode; metadata?: Record<string, unknown> }, ctx: CredentialContext): Promise<Credential<T>> {
+  async generate<T extends Exclude<CredentialType, 'value' | 'json'>>(
+    input: {
+      name: string;
+      type: T;
+      parameters?: GenerationParametersByType[T];
+      mode?: GenerateMode;
+      metadata?: Record<string, unknown>;
+    },
+    ctx: CredentialContext,
+  ): Promise<Credential<T>> {
     return this.run(ctx, 'generate', required(input.name), async (note, name) => {
       checkType(input.type, 'generate');
       const mode = input.mode ?? 'converge';
       if (!MODES.includes(mode)) {
-        throw new SlipwayError('InvalidInput', "The request does not include a valid mode. Valid values for generate include 'overwrite', 'no-overwrite' and 'converge'.", { field: 'mode' });
+        throw new SlipwayError(
+          'InvalidInput',
+          "The request does not include a valid mode. Valid values for generate include 'overwrite', 'no-overwrite' and 'converge'.",
+          { field: 'mode' },
+        );
       }
       const parameters = checkParameters(input.type, input.parameters) as Record<string, unknown>;
       note.details = { type: input.type, mode };
@@ -251,15 +318,26 @@ export class CredhubCredentialProvider implements CredentialProvider {
           }
         }
         const value = await this.produce(name, input.type, parameters, caName ? await this.signer(caName) : undefined);
-        const { row, sealed } = await this.vault.write({ name, type: input.type, value, parameters, metadata: input.metadata, actor: ctx.actor });
+        const { row, sealed } = await this.vault.write({
+          name,
+          type: input.type,
+          value,
+          parameters,
+          metadata: input.metadata,
+          actor: ctx.actor,
+        });
         note.versionId = row.id;
-        return await this.vault.toCredential(row, sealed) as Credential<T>;
+        return (await this.vault.toCredential(row, sealed)) as Credential<T>;
       });
     });
   }
 
   /** A new version from the parameters the current one was generated with (CredHub's regenerate). */
-  async regenerate(name: string, ctx: CredentialContext, options: CertificateRegenerateOptions = {}): Promise<Credential> {
+  async regenerate(
+    name: string,
+    ctx: CredentialContext,
+    options: CertificateRegenerateOptions = {},
+  ): Promise<Credential> {
     return this.run(ctx, 'regenerate', required(name), async (note, key) => {
       await this.access.require(ctx, key, 'write');
       return this.exclusive(key, async () => {
@@ -270,24 +348,47 @@ export class CredhubCredentialProvider implements CredentialProvider {
         const type = current.type as GeneratedType;
         const parameters: Record<string, unknown> = { ...sealed.parameters };
         // A user keeps its username; it is not a parameter, so converge still compares what was asked.
-        const produceWith = type === 'user' && parameters.username === undefined ? { ...parameters, username: (sealed.value as UserValue).username } : parameters;
+        const produceWith =
+          type === 'user' && parameters.username === undefined
+            ? { ...parameters, username: (sealed.value as UserValue).username }
+            : parameters;
         if (type === 'certificate') {
           if (options.keyLength !== undefined) parameters.key_length = options.keyLength;
           if (options.duration !== undefined) parameters.duration = options.duration;
           checkParameters('certificate', parameters);
         } else if (options.transitional || options.keyLength !== undefined || options.duration !== undefined) {
-          throw new SlipwayError('InvalidInput', `only certificates take set_as_transitional, key_length and duration; ${key} is a ${type}`, { field: 'set_as_transitional' });
+          throw new SlipwayError(
+            'InvalidInput',
+            `only certificates take set_as_transitional, key_length and duration; ${key} is a ${type}`,
+            { field: 'set_as_transitional' },
+          );
         }
         if (options.transitional) {
           const set = await this.vault.currentSet(key);
-          if (set.some((v) => v.transitional)) throw new SlipwayError('InvalidInput', 'The maximum number of transitional versions for a given CA is 1.', { field: 'set_as_transitional' });
+          if (set.some((v) => v.transitional))
+            throw new SlipwayError('InvalidInput', 'The maximum number of transitional versions for a given CA is 1.', {
+              field: 'set_as_transitional',
+            });
         }
         const caName = await this.signerName(parameters, ctx);
-        note.details = { type, ...(options.transitional ? { transitional: true } : {}), ...(caName ? { signer: caName } : {}) };
+        note.details = {
+          type,
+          ...(options.transitional ? { transitional: true } : {}),
+          ...(caName ? { signer: caName } : {}),
+        };
         const signer = caName ? await this.signer(caName, options.allowTransitionalParentToSign) : undefined;
         const value = await this.produce(key, type, produceWith, signer);
-        const metadata = options.metadata !== undefined ? options.metadata : current.metadata ? JSON.parse(current.metadata) : null;
-        const written = await this.vault.write({ name: key, type, value, parameters, metadata, actor: ctx.actor, transitional: options.transitional });
+        const metadata =
+          options.metadata !== undefined ? options.metadata : current.metadata ? JSON.parse(current.metadata) : null;
+        const written = await this.vault.write({
+          name: key,
+          type,
+          value,
+          parameters,
+          metadata,
+          actor: ctx.actor,
+          transitional: options.transitional,
+        });
         note.versionId = written.row.id;
         return this.vault.toCredential(written.row, written.sealed);
       });
@@ -299,15 +400,21 @@ export class CredhubCredentialProvider implements CredentialProvider {
    * checking write permission on all of them (nothing is regenerated unless everything may be).
    */
   async bulkRegenerate(input: { signedBy: string; onlyOutdated?: boolean }, ctx: CredentialContext): Promise<string[]> {
-    return this.run(ctx, 'bulk_regenerate', required(input.signedBy), async (note, ca) => {
-      await this.access.require(ctx, ca, 'read');
-      const refused = await this.unwritableTree(ctx, ca, new Set([ca]));
-      // The refusal neither names nor counts what the CA signed: those names are not the caller's to learn.
-      if (refused) throw refusal('write');
-      const names = await this.regenerateTree(ctx, ca, input.onlyOutdated ?? false, new Set([ca]));
-      note.details = { regenerated: names.length, ...(input.onlyOutdated ? { only_outdated: true } : {}) };
-      return names.sort();
-    }, 'signed_by');
+    return this.run(
+      ctx,
+      'bulk_regenerate',
+      required(input.signedBy),
+      async (note, ca) => {
+        await this.access.require(ctx, ca, 'read');
+        const refused = await this.unwritableTree(ctx, ca, new Set([ca]));
+        // The refusal neither names nor counts what the CA signed: those names are not the caller's to learn.
+        if (refused) throw refusal('write');
+        const names = await this.regenerateTree(ctx, ca, input.onlyOutdated ?? false, new Set([ca]));
+        note.details = { regenerated: names.length, ...(input.onlyOutdated ? { only_outdated: true } : {}) };
+        return names.sort();
+      },
+      'signed_by',
+    );
   }
 
   async setTransitionalVersion(name: string, versionId: string | null, ctx: CredentialContext): Promise<Credential[]> {
@@ -315,16 +422,27 @@ export class CredhubCredentialProvider implements CredentialProvider {
       await this.access.require(ctx, key, 'write');
       const credential = await this.vault.credential(key);
       if (!credential) throw notFound(key);
-      if (credential.type !== 'certificate') throw new SlipwayError('InvalidInput', `${key} is a ${credential.type}; only certificates have transitional versions`, { field: 'name' });
+      if (credential.type !== 'certificate')
+        throw new SlipwayError(
+          'InvalidInput',
+          `${key} is a ${credential.type}; only certificates have transitional versions`,
+          { field: 'name' },
+        );
       if (versionId !== null) {
         const row = await this.vault.version(versionId);
         if (!row || row.name !== key) {
-          throw new SlipwayError('InvalidInput', 'The request could not be completed because the specified version does not exist or does not belong to the specified credential.', { field: 'version' });
+          throw new SlipwayError(
+            'InvalidInput',
+            'The request could not be completed because the specified version does not exist or does not belong to the specified credential.',
+            { field: 'version' },
+          );
         }
       }
       note.versionId = versionId;
       await this.exclusive(key, () => this.vault.setTransitional(key, versionId));
-      return Promise.all((await this.vault.currentSet(key)).map(async (r) => this.reveal(ctx, await this.vault.toCredential(r))));
+      return Promise.all(
+        (await this.vault.currentSet(key)).map(async (r) => this.reveal(ctx, await this.vault.toCredential(r))),
+      );
     });
   }
 
@@ -348,7 +466,9 @@ export class CredhubCredentialProvider implements CredentialProvider {
       const row = await this.versionFor(versionId, ctx, 'delete', note);
       const credential = await this.vault.toCredential(row);
       if (row.type === 'certificate' && (await this.vault.versions(row.name, 2)).length < 2) {
-        throw new SlipwayError('InvalidInput', 'The minimum number of versions for a Certificate is 1.', { field: 'id' });
+        throw new SlipwayError('InvalidInput', 'The minimum number of versions for a Certificate is 1.', {
+          field: 'id',
+        });
       }
       await this.exclusive(row.name, () => this.vault.deleteVersion(row));
       return credential;
@@ -360,21 +480,28 @@ export class CredhubCredentialProvider implements CredentialProvider {
     const out: Record<string, unknown> = { ...services };
     for (const [service, bindings] of Object.entries(services)) {
       if (!Array.isArray(bindings)) continue;
-      out[service] = await Promise.all(bindings.map(async (binding) => {
-        const credentials = isObject(binding) && isObject(binding.credentials) ? binding.credentials : undefined;
-        const ref = credentials?.['credhub-ref'] ?? credentials?.credhub_ref;
-        if (typeof ref !== 'string') return binding;
-        const refName = ref.replace(/^\(\(/, '').replace(/\)\)$/, '');
-        const value = await this.run(ctx, 'interpolate', refName, async (note, key) => {
-          await this.access.require(ctx, key, 'read');
-          const row = await this.vault.current(key);
-          if (!row) throw notFound(key);
-          note.versionId = row.id;
-          if (row.type !== 'json') throw new SlipwayError('InvalidInput', `The credential '${key}' is not the expected type. A credhub-ref credential must be of type 'JSON'.`, { field: 'credhub-ref' });
-          return (await this.vault.unseal(row)).value;
-        });
-        return { ...(binding as Record<string, unknown>), credentials: value };
-      }));
+      out[service] = await Promise.all(
+        bindings.map(async (binding) => {
+          const credentials = isObject(binding) && isObject(binding.credentials) ? binding.credentials : undefined;
+          const ref = credentials?.['credhub-ref'] ?? credentials?.credhub_ref;
+          if (typeof ref !== 'string') return binding;
+          const refName = ref.replace(/^\(\(/, '').replace(/\)\)$/, '');
+          const value = await this.run(ctx, 'interpolate', refName, async (note, key) => {
+            await this.access.require(ctx, key, 'read');
+            const row = await this.vault.current(key);
+            if (!row) throw notFound(key);
+            note.versionId = row.id;
+            if (row.type !== 'json')
+              throw new SlipwayError(
+                'InvalidInput',
+                `The credential '${key}' is not the expected type. A credhub-ref credential must be of type 'JSON'.`,
+                { field: 'credhub-ref' },
+              );
+            return (await this.vault.unseal(row)).value;
+          });
+          return { ...(binding as Record<string, unknown>), credentials: value };
+        }),
+      );
     }
     return out;
   }
@@ -382,7 +509,10 @@ export class CredhubCredentialProvider implements CredentialProvider {
   // ---- permissions (the contract's verbs; the CredHub v2 API is in `permissions`) ----
 
   /** Adds operations for an actor on a path, merged with what it has (the engine's grant on cluster creation). */
-  grant(input: { actor: string; path: string; operations: PermissionOperation[] }, ctx: CredentialContext): Promise<CredentialPermission> {
+  grant(
+    input: { actor: string; path: string; operations: PermissionOperation[] },
+    ctx: CredentialContext,
+  ): Promise<CredentialPermission> {
     return this.permissions.grant(input, ctx);
   }
 
@@ -396,7 +526,9 @@ export class CredhubCredentialProvider implements CredentialProvider {
   async auditEvents(filter: AuditFilter, ctx: CredentialContext): Promise<AuditEvent[]> {
     if (!this.access.isPrivileged(ctx)) {
       if (filter.actor && filter.actor !== ctx.actor) {
-        throw new SlipwayError('Forbidden', `${ctx.actor} may read only its own audit events`, { hint: 'Leave out the actor filter, or ask an admin.' });
+        throw new SlipwayError('Forbidden', `${ctx.actor} may read only its own audit events`, {
+          hint: 'Leave out the actor filter, or ask an admin.',
+        });
       }
       filter = { ...filter, actor: ctx.actor };
     }
@@ -410,11 +542,19 @@ export class CredhubCredentialProvider implements CredentialProvider {
   }
 
   /** Re-encrypts every value under the active key, online; see rotateEncryptionKeys. Admins only. */
-  async rotateEncryptionKeys(ctx: CredentialContext, options: { batchSize?: number; signal?: AbortSignal; onProgress?: (p: KeyRotationProgress) => void } = {}): Promise<KeyRotationProgress> {
+  async rotateEncryptionKeys(
+    ctx: CredentialContext,
+    options: { batchSize?: number; signal?: AbortSignal; onProgress?: (p: KeyRotationProgress) => void } = {},
+  ): Promise<KeyRotationProgress> {
     return this.run(ctx, 'rotate_encryption_keys', null, async (note) => {
       this.requirePrivileged(ctx, 'rotate encryption keys');
       const progress = await rotateEncryptionKeys(this.options.db, this.options.sealer, options);
-      note.details = { rotated: progress.rotated, remaining: progress.remaining, unknown: progress.unknown, active_key: this.options.sealer.activeKeyId };
+      note.details = {
+        rotated: progress.rotated,
+        remaining: progress.remaining,
+        unknown: progress.unknown,
+        active_key: this.options.sealer.activeKeyId,
+      };
       return progress;
     });
   }
@@ -422,7 +562,12 @@ export class CredhubCredentialProvider implements CredentialProvider {
   /** Runs work in the background until destroy (key rotation at start). */
   runInBackground(work: (signal: AbortSignal) => Promise<unknown>): void {
     const abort = new AbortController();
-    const entry = { abort, promise: work(abort.signal).catch(() => {}).finally(() => this.background.delete(entry)) };
+    const entry = {
+      abort,
+      promise: work(abort.signal)
+        .catch(() => {})
+        .finally(() => this.background.delete(entry)),
+    };
     this.background.add(entry);
   }
 
@@ -447,7 +592,13 @@ export class CredhubCredentialProvider implements CredentialProvider {
 
   // ---- internals ----
 
-  private run<T>(ctx: CredentialContext, operation: AuditOperation, rawName: unknown, work: (note: AuditNote, name: string) => Promise<T>, field = 'name'): Promise<T> {
+  private run<T>(
+    ctx: CredentialContext,
+    operation: AuditOperation,
+    rawName: unknown,
+    work: (note: AuditNote, name: string) => Promise<T>,
+    field = 'name',
+  ): Promise<T> {
     return audited(this.auditLog, ctx, operation, rawName, work, field);
   }
 
@@ -460,22 +611,32 @@ export class CredhubCredentialProvider implements CredentialProvider {
   /** A CA's key stays with the engine: anyone else reading a CA gets its certificate with `private_key` null. */
   private reveal(ctx: CredentialContext, credential: Credential): Credential {
     if (credential.type !== 'certificate' || this.access.revealsKey(ctx, credential.name)) return credential;
-    return { ...credential, value: { ...(credential.value as CertificateValue), private_key: null as unknown as string } } as Credential;
+    return {
+      ...credential,
+      value: { ...(credential.value as CertificateValue), private_key: null as unknown as string },
+    } as Credential;
   }
 
-  private async versionFor(versionId: string, ctx: CredentialContext, operation: PermissionOperation, note: AuditNote): Promise<VersionRow> {
+  private async versionFor(
+    versionId: string,
+    ctx: CredentialContext,
+    operation: PermissionOperation,
+    note: AuditNote,
+  ): Promise<VersionRow> {
     const row = typeof versionId === 'string' ? await this.vault.version(versionId) : undefined;
     if (!row) throw credentialNotFound();
     note.name = row.name;
     note.versionId = row.id;
     // A version the caller may not read is answered as a missing one; one it may read but not change, 403.
     if (!(await this.access.allows(ctx, row.name, 'read'))) throw credentialNotFound();
-    if (!(await this.access.allows(ctx, row.name, operation))) throw refusal(operation === 'delete' ? 'write' : operation);
+    if (!(await this.access.allows(ctx, row.name, operation)))
+      throw refusal(operation === 'delete' ? 'write' : operation);
     return row;
   }
 
   private requirePrivileged(ctx: CredentialContext, what: string): void {
-    if (!this.access.isPrivileged(ctx)) throw new SlipwayError('Forbidden', `${ctx.actor} may not ${what}`, { hint: 'Ask an admin (clusters.admin).' });
+    if (!this.access.isPrivileged(ctx))
+      throw new SlipwayError('Forbidden', `${ctx.actor} may not ${what}`, { hint: 'Ask an admin (clusters.admin).' });
   }
 
   /** The normalized `ca` of certificate parameters (written back), after checking read access to it. */
@@ -491,8 +652,17 @@ export class CredhubCredentialProvider implements CredentialProvider {
   private async signer(caName: string, allowTransitional = false): Promise<Signer> {
     const set = await this.vault.currentSet(caName);
     const row = (allowTransitional ? set.find((r) => r.transitional) : undefined) ?? set[0];
-    if (!row) throw new SlipwayError('NotFound', `the signing CA ${caName} does not exist`, { field: 'parameters.ca', hint: 'Generate the CA first (is_ca: true).' });
-    if (row.type !== 'certificate') throw new SlipwayError('InvalidInput', `The name given for the CA does not reference a CA type credential. (${caName} is a ${row.type})`, { field: 'parameters.ca' });
+    if (!row)
+      throw new SlipwayError('NotFound', `the signing CA ${caName} does not exist`, {
+        field: 'parameters.ca',
+        hint: 'Generate the CA first (is_ca: true).',
+      });
+    if (row.type !== 'certificate')
+      throw new SlipwayError(
+        'InvalidInput',
+        `The name given for the CA does not reference a CA type credential. (${caName} is a ${row.type})`,
+        { field: 'parameters.ca' },
+      );
     const value = (await this.vault.unseal(row)).value as CertificateValue;
     return { name: caName, certificate: value.certificate, privateKey: value.private_key };
   }
@@ -504,18 +674,32 @@ export class CredhubCredentialProvider implements CredentialProvider {
     return Boolean(ca && ca.certificate !== current.ca_certificate);
   }
 
-  private async produce(name: string, type: GeneratedType, parameters: Record<string, unknown>, signer?: Signer): Promise<unknown> {
+  private async produce(
+    name: string,
+    type: GeneratedType,
+    parameters: Record<string, unknown>,
+    signer?: Signer,
+  ): Promise<unknown> {
     switch (type) {
-      case 'password': return generatePassword(parameters);
-      case 'user': return generateUser(parameters);
-      case 'rsa': return generateRsa(parameters, this.generation.rsaPool);
-      case 'ssh': return generateSsh(parameters);
-      case 'certificate': return generateCertificate(name, parameters as CertificateParameters, signer, this.generation);
+      case 'password':
+        return generatePassword(parameters);
+      case 'user':
+        return generateUser(parameters);
+      case 'rsa':
+        return generateRsa(parameters, this.generation.rsaPool);
+      case 'ssh':
+        return generateSsh(parameters);
+      case 'certificate':
+        return generateCertificate(name, parameters as CertificateParameters, signer, this.generation);
     }
   }
 
   /** A set certificate: `ca_name` resolved to the CA's certificate, which must have signed it. */
-  private async completeCertificate(name: string, value: CertificateValue, ctx: CredentialContext): Promise<CertificateValue> {
+  private async completeCertificate(
+    name: string,
+    value: CertificateValue,
+    ctx: CredentialContext,
+  ): Promise<CertificateValue> {
     if (!value.ca_name) {
       const selfSignedCa = value.certificate && value.ca === null && isSignedBy(value.certificate, value.certificate);
       return selfSignedCa ? { ...value, ca: value.certificate, ca_name: name } : value;
@@ -524,9 +708,16 @@ export class CredhubCredentialProvider implements CredentialProvider {
     await this.access.require(ctx, caName, 'read');
     const ca = await this.vault.current(caName);
     if (!ca) throw new SlipwayError('NotFound', `the CA ${caName} does not exist`, { field: 'value.ca_name' });
-    if (ca.type !== 'certificate' || !ca.certificate) throw new SlipwayError('InvalidInput', 'The name given for the CA does not reference a CA type credential.', { field: 'value.ca_name' });
+    if (ca.type !== 'certificate' || !ca.certificate)
+      throw new SlipwayError('InvalidInput', 'The name given for the CA does not reference a CA type credential.', {
+        field: 'value.ca_name',
+      });
     if (value.certificate && !isSignedBy(value.certificate, ca.certificate)) {
-      throw new SlipwayError('InvalidInput', "The provided certificate was not signed by the CA specified in the 'ca_name' property.", { field: 'value.certificate' });
+      throw new SlipwayError(
+        'InvalidInput',
+        "The provided certificate was not signed by the CA specified in the 'ca_name' property.",
+        { field: 'value.certificate' },
+      );
     }
     return { ...value, ca: ca.certificate, ca_name: caName };
   }
@@ -544,7 +735,12 @@ export class CredhubCredentialProvider implements CredentialProvider {
     return refused;
   }
 
-  private async regenerateTree(ctx: CredentialContext, caName: string, onlyOutdated: boolean, seen: Set<string>): Promise<string[]> {
+  private async regenerateTree(
+    ctx: CredentialContext,
+    caName: string,
+    onlyOutdated: boolean,
+    seen: Set<string>,
+  ): Promise<string[]> {
     const leaves = (await this.vault.signedBy(caName)).filter((n) => !seen.has(n));
     leaves.forEach((n) => seen.add(n));
     const caCertificate = (await this.vault.current(caName))?.certificate;
@@ -558,7 +754,7 @@ export class CredhubCredentialProvider implements CredentialProvider {
       regenerated.push(fresh.name);
       if (row.is_ca) intermediates.push(leaf);
     });
-    for (const ca of intermediates) regenerated.push(...await this.regenerateTree(ctx, ca, onlyOutdated, seen));
+    for (const ca of intermediates) regenerated.push(...(await this.regenerateTree(ctx, ca, onlyOutdated, seen)));
     return regenerated;
   }
 
@@ -566,7 +762,9 @@ export class CredhubCredentialProvider implements CredentialProvider {
     const previous = this.locks.get(name) ?? Promise.resolve();
     const next = previous.catch(() => {}).then(work);
     this.locks.set(name, next);
-    return next.finally(() => { if (this.locks.get(name) === next) this.locks.delete(name); });
+    return next.finally(() => {
+      if (this.locks.get(name) === next) this.locks.delete(name);
+    });
   }
 }
 
@@ -581,10 +779,14 @@ function notFound(_name: string, _versionId?: string): SlipwayError {
 }
 
 function cannotRegenerate(type: CredentialType): SlipwayError {
-  const message = type === 'password' ? 'The password could not be regenerated because the value was statically set. Only generated passwords may be regenerated.'
-    : type === 'user' ? 'The user could not be regenerated because the value was statically set. Only generated users may be regenerated.'
-      : type === 'certificate' ? 'The credential could not be regenerated because the certificate was statically set and is not self-signed or is invalid.'
-        : `The credential could not be regenerated because its ${type} value was statically set.`;
+  const message =
+    type === 'password'
+      ? 'The password could not be regenerated because the value was statically set. Only generated passwords may be regenerated.'
+      : type === 'user'
+        ? 'The user could not be regenerated because the value was statically set. Only generated users may be regenerated.'
+        : type === 'certificate'
+          ? 'The credential could not be regenerated because the certificate was statically set and is not self-signed or is invalid.'
+          : `The credential could not be regenerated because its ${type} value was statically set.`;
   return new SlipwayError('InvalidInput', message, { field: 'name' });
 }
 
@@ -592,11 +794,19 @@ function checkType(type: string, verb: 'set' | 'generate'): void {
   const allowed: readonly string[] = verb === 'set' ? CREDENTIAL_TYPES : GENERATED_TYPES;
   if (allowed.includes(type)) return;
   if (verb === 'generate' && CREDENTIAL_TYPES.includes(type as CredentialType)) {
-    throw new SlipwayError('InvalidInput', 'Credentials of this type cannot be generated. Please adjust the credential type and retry your request.', { field: 'type' });
+    throw new SlipwayError(
+      'InvalidInput',
+      'Credentials of this type cannot be generated. Please adjust the credential type and retry your request.',
+      { field: 'type' },
+    );
   }
-  throw new SlipwayError('InvalidInput', verb === 'set'
-    ? "The request does not include a valid type. Valid values include 'value', 'json', 'password', 'user', 'certificate', 'ssh' and 'rsa'."
-    : "The request does not include a valid type. Valid values for generate include 'password', 'user', 'certificate', 'ssh' and 'rsa'.", { field: 'type' });
+  throw new SlipwayError(
+    'InvalidInput',
+    verb === 'set'
+      ? "The request does not include a valid type. Valid values include 'value', 'json', 'password', 'user', 'certificate', 'ssh' and 'rsa'."
+      : "The request does not include a valid type. Valid values for generate include 'password', 'user', 'certificate', 'ssh' and 'rsa'.",
+    { field: 'type' },
+  );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -609,7 +819,12 @@ function sameParameters(a: unknown, b: unknown): boolean {
 
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
-  if (isObject(v)) return `{${Object.keys(v).filter((k) => v[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stable(v[k])}`).join(',')}}`;
+  if (isObject(v))
+    return `{${Object.keys(v)
+      .filter((k) => v[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 

@@ -6,7 +6,15 @@ import type { CredentialContext, PluginHost } from '@slipway/contracts';
 import plugin, { type CredhubConfig, type CredhubCredentialProvider } from '../src/index.js';
 
 export const engine: CredentialContext = { actor: 'slipway:engine' };
-export const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
+export const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet;
+  },
+};
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -26,13 +34,25 @@ export function tempDir(prefix = 'credhub-'): string {
 }
 
 /** The plugin as the engine creates it, in a temp data directory; destroyed after the test. */
-export async function openStore(options: { dataDir?: string; config?: CredhubConfig; logger?: PluginHost['logger'] } = {}): Promise<{ provider: CredhubCredentialProvider; dataDir: string }> {
+export async function openStore(
+  options: { dataDir?: string; config?: CredhubConfig; logger?: PluginHost['logger'] } = {},
+): Promise<{ provider: CredhubCredentialProvider; dataDir: string }> {
   const dataDir = options.dataDir ?? tempDir();
-  const host: PluginHost = { logger: options.logger ?? quiet, clock: { now: Date.now, sleep: async () => {} }, dataDir, instanceName: 'default' };
-  const provider = await plugin.create(options.config ?? {}, host) as CredhubCredentialProvider;
+  const host: PluginHost = {
+    logger: options.logger ?? quiet,
+    clock: { now: Date.now, sleep: async () => {} },
+    dataDir,
+    instanceName: 'default',
+  };
+  const provider = (await plugin.create(options.config ?? {}, host)) as CredhubCredentialProvider;
   let destroyed = false;
   const destroy = provider.destroy.bind(provider);
-  provider.destroy = async () => { if (!destroyed) { destroyed = true; await destroy(); } };
+  provider.destroy = async () => {
+    if (!destroyed) {
+      destroyed = true;
+      await destroy();
+    }
+  };
   // Registered before the data dir's removal runs (cleanups run last-in first-out).
   onCleanup(() => provider.destroy());
   return { provider, dataDir };

@@ -28,13 +28,26 @@ export function apiClient(provider: CredhubCredentialProvider, options: Partial<
     },
     ...options,
   });
-  const call = async (method: string, path: string, token: string | null = 'admin-token', body?: unknown): Promise<ApiCall> => {
+  const call = async (
+    method: string,
+    path: string,
+    token: string | null = 'admin-token',
+    body?: unknown,
+  ): Promise<ApiCall> => {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.request(path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) }, {
-      incoming: { socket: { remoteAddress: '127.0.0.9' } },
-    });
+    const res = await app.request(
+      path,
+      {
+        method,
+        headers,
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      },
+      {
+        incoming: { socket: { remoteAddress: '127.0.0.9' } },
+      },
+    );
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
   };

@@ -7,9 +7,20 @@ import { engine, onCleanup, quiet, tempDir } from './helpers.js';
 
 /** The plugin as the engine creates it, with a keys directory outside its data directory. */
 async function open(dataDir: string, keysDir: string, warnings: string[] = []): Promise<CredhubCredentialProvider> {
-  const logger = { ...quiet, warn: (message: string, fields?: Record<string, unknown>) => { warnings.push(`${message} ${JSON.stringify(fields ?? {})}`); } };
-  const host: PluginHost = { logger, clock: { now: Date.now, sleep: async () => {} }, dataDir, keysDir, instanceName: 'default' };
-  const provider = await plugin.create({}, host) as CredhubCredentialProvider;
+  const logger = {
+    ...quiet,
+    warn: (message: string, fields?: Record<string, unknown>) => {
+      warnings.push(`${message} ${JSON.stringify(fields ?? {})}`);
+    },
+  };
+  const host: PluginHost = {
+    logger,
+    clock: { now: Date.now, sleep: async () => {} },
+    dataDir,
+    keysDir,
+    instanceName: 'default',
+  };
+  const provider = (await plugin.create({}, host)) as CredhubCredentialProvider;
   onCleanup(() => provider.destroy());
   return provider;
 }
@@ -35,8 +46,13 @@ describe('where the default encryption key lives', () => {
     const dataDir = join(root, 'data');
     mkdirSync(dataDir);
     // A home from before: no keys directory given, so the key is made in the data directory.
-    const host: PluginHost = { logger: quiet, clock: { now: Date.now, sleep: async () => {} }, dataDir, instanceName: 'default' };
-    const old = await plugin.create({}, host) as CredhubCredentialProvider;
+    const host: PluginHost = {
+      logger: quiet,
+      clock: { now: Date.now, sleep: async () => {} },
+      dataDir,
+      instanceName: 'default',
+    };
+    const old = (await plugin.create({}, host)) as CredhubCredentialProvider;
     await old.set({ name: '/k/old', type: 'value', value: 'from before' }, engine);
     await old.destroy();
     expect(existsSync(join(dataDir, 'encryption.key'))).toBe(true);
@@ -75,7 +91,9 @@ describe('where the default encryption key lives', () => {
     expect(readFileSync(join(keysDir, 'credhub-encryption.key'), 'utf8')).not.toContain(inUse[0]);
     // Without the key file: an error naming where it was looked for, and no new key made.
     const empty = join(root, 'no-keys');
-    await expect(spec.configuredKeys!({}, { dataDir: join(root, 'elsewhere'), keysDir: empty, env: {} })).rejects.toThrow(join(empty, 'credhub-encryption.key'));
+    await expect(
+      spec.configuredKeys!({}, { dataDir: join(root, 'elsewhere'), keysDir: empty, env: {} }),
+    ).rejects.toThrow(join(empty, 'credhub-encryption.key'));
     expect(existsSync(empty)).toBe(false);
   });
 });

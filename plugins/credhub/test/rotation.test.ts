@@ -5,35 +5,68 @@ import type { TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import type { CertificateValue, CredentialProvider } from '@slipway/contracts';
 import { splitPemCertificates } from '@slipway/pki';
-import { issueKubernetesPki, kubernetesTrustBundle, rotateKubernetesCa, rotateKubernetesLeaves } from '@slipway/pki/kubernetes';
+import {
+  issueKubernetesPki,
+  kubernetesTrustBundle,
+  rotateKubernetesCa,
+  rotateKubernetesLeaves,
+} from '@slipway/pki/kubernetes';
 import { engine, onCleanup, openStore } from './helpers.js';
 
 const PATH = '/slipway/clusters/rotation';
-const input = { path: PATH, externalHostname: 'rotate.example.test', masters: [{ name: 'master-0', ip: '127.0.0.1' }], workers: [{ name: 'worker-0', ip: '10.0.1.20' }] };
+const input = {
+  path: PATH,
+  externalHostname: 'rotate.example.test',
+  masters: [{ name: 'master-0', ip: '127.0.0.1' }],
+  workers: [{ name: 'worker-0', ip: '10.0.1.20' }],
+};
 
-const cert = async (provider: CredentialProvider, name: string) => (await provider.get(`${PATH}/${name}`, engine)).value as CertificateValue;
+const cert = async (provider: CredentialProvider, name: string) =>
+  (await provider.get(`${PATH}/${name}`, engine)).value as CertificateValue;
 
 /**
  * A stand-in for kube-apiserver as deployed in a phase: serving with the API server certificate it has,
  * trusting `clientCa` for client certificates (its --client-ca-file). Answers with the client's CN.
  */
 async function apiServer(serving: CertificateValue, clientCa: string): Promise<number> {
-  const server = createServer({ cert: serving.certificate, key: serving.private_key, ca: clientCa, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    res.end((req.socket as TLSSocket).getPeerCertificate().subject.CN);
-  });
+  const server = createServer(
+    { cert: serving.certificate, key: serving.private_key, ca: clientCa, requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      res.end((req.socket as TLSSocket).getPeerCertificate().subject.CN);
+    },
+  );
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  onCleanup(() => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }));
+  onCleanup(
+    () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  );
   return (server.address() as AddressInfo).port;
 }
 
 /** What a kubectl with this client certificate and CA bundle gets: the CN the server saw, or the TLS error. */
 function kubectl(port: number, client: CertificateValue, serverCa: string): Promise<string> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', ca: serverCa, cert: client.certificate, key: client.private_key, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve(`accepted as ${body}`));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        ca: serverCa,
+        cert: client.certificate,
+        key: client.private_key,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () => resolve(`accepted as ${body}`));
+      },
+    );
     req.on('error', (e) => resolve(`refused: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
     req.end();
   });
@@ -59,13 +92,23 @@ describe('certificate rotation without downtime', () => {
     expect(phase1.bundles['etcd-ca']!.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
     // Idempotent: a resumed task running phase 1 again changes nothing.
     expect((await rotateKubernetesCa(provider, engine, PATH, 'add-new-ca')).cas).toEqual(phase1.cas);
-    await expect(rotateKubernetesCa(provider, engine, PATH, 'remove-old-ca')).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(rotateKubernetesCa(provider, engine, PATH, 'remove-old-ca')).rejects.toMatchObject({
+      code: 'Conflict',
+    });
     const port1 = await apiServer(oldApi, bundle1);
     expect(await kubectl(port1, oldAdmin, bundle1)).toBe('accepted as admin');
 
     // Phase 2: the new CA signs; every leaf is reissued by it; both stay trusted.
     const phase2 = await rotateKubernetesCa(provider, engine, PATH, 'reissue-leaves');
-    expect(phase2.regenerated).toEqual(expect.arrayContaining([`${PATH}/admin`, `${PATH}/kube-apiserver`, `${PATH}/nodes/worker-0/kubelet`, `${PATH}/kube-apiserver-etcd-client`, `${PATH}/front-proxy-client`]));
+    expect(phase2.regenerated).toEqual(
+      expect.arrayContaining([
+        `${PATH}/admin`,
+        `${PATH}/kube-apiserver`,
+        `${PATH}/nodes/worker-0/kubelet`,
+        `${PATH}/kube-apiserver-etcd-client`,
+        `${PATH}/front-proxy-client`,
+      ]),
+    );
     expect(phase2.regenerated).toHaveLength(16);
     const bundle2 = phase2.bundles['kubernetes-ca']!;
     expect(splitPemCertificates(bundle2)).toEqual([newCaPem, oldCa.certificate]);
@@ -90,9 +133,13 @@ describe('certificate rotation without downtime', () => {
     expect(await kubectl(port3, oldAdmin, bundle3)).toMatch(/^refused/);
     expect(await kubectl(port3, newAdmin, bundle3)).toBe('accepted as admin');
     expect((await cert(provider, 'admin')).ca).toBe(newCaPem);
-    await expect(rotateKubernetesCa(provider, engine, PATH, 'reissue-leaves')).rejects.toThrow(/no transitional version/);
+    await expect(rotateKubernetesCa(provider, engine, PATH, 'reissue-leaves')).rejects.toThrow(
+      /no transitional version/,
+    );
     // A second rotation can start.
-    expect((await rotateKubernetesCa(provider, engine, PATH, 'add-new-ca', { cas: ['front-proxy-ca'] })).cas[0].transitional).not.toBeNull();
+    expect(
+      (await rotateKubernetesCa(provider, engine, PATH, 'add-new-ca', { cas: ['front-proxy-ca'] })).cas[0].transitional,
+    ).not.toBeNull();
   }, 60_000);
 
   it('reissues every leaf and keeps the CAs in a leaf-only rotation', async () => {
@@ -103,7 +150,9 @@ describe('certificate rotation without downtime', () => {
     const names = await rotateKubernetesLeaves(provider, engine, PATH);
     expect(names).toHaveLength(16);
     const after = await cert(provider, 'nodes/worker-0/kubelet-client');
-    expect(new X509Certificate(after.certificate).serialNumber).not.toBe(new X509Certificate(before.certificate).serialNumber);
+    expect(new X509Certificate(after.certificate).serialNumber).not.toBe(
+      new X509Certificate(before.certificate).serialNumber,
+    );
     expect((await cert(provider, 'kubernetes-ca')).certificate).toBe(ca.certificate);
     const port = await apiServer(await cert(provider, 'kube-apiserver'), ca.certificate);
     // Same CA: the old leaf is still valid until it expires; the new one works too.

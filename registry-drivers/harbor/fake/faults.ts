@@ -3,13 +3,20 @@ import { HarborHttpError } from './http.js';
 
 /** The Harbor operation each contract verb is sure to make first or alone, so a fault aimed at a verb reaches it. */
 export const VERB_OPERATIONS: Readonly<Record<RegistryVerb, string>> = Object.freeze({
-  info: 'getHealth', ensureProject: 'createProject', ensureRobot: 'createRobot', rotateRobotSecret: 'refreshSec',
-  deleteRobot: 'deleteRobot', deleteProject: 'deleteProject', listProjects: 'listProjects',
+  info: 'getHealth',
+  ensureProject: 'createProject',
+  ensureRobot: 'createRobot',
+  rotateRobotSecret: 'refreshSec',
+  deleteRobot: 'deleteRobot',
+  deleteProject: 'deleteProject',
+  listProjects: 'listProjects',
 });
 
 /** Throttling as a proxy in front of Harbor answers it (Harbor itself has no rate limiter). */
-export const throttled = () => new HarborHttpError(429, 'too many requests, slow down', 'TOO_MANY_REQUESTS', { 'retry-after': '1' });
-export const serverError = () => new HarborHttpError(500, 'internal server error: failed to connect to the database', 'UNKNOWN');
+export const throttled = () =>
+  new HarborHttpError(429, 'too many requests, slow down', 'TOO_MANY_REQUESTS', { 'retry-after': '1' });
+export const serverError = () =>
+  new HarborHttpError(500, 'internal server error: failed to connect to the database', 'UNKNOWN');
 
 /** Queued faults by Harbor operation, random rates, and latency. */
 export class FaultPlan implements RegistryFakeFaults {
@@ -19,7 +26,11 @@ export class FaultPlan implements RegistryFakeFaults {
 
   /** The next `count` requests of a Harbor operation (`createProject`, `refreshSec`...) answer `error`. */
   failNext(operation: string, error: { status: number; message?: string; code?: string }, count = 1): void {
-    this.enqueue(operation, () => new HarborHttpError(error.status, error.message ?? `injected ${error.status}`, error.code), count);
+    this.enqueue(
+      operation,
+      () => new HarborHttpError(error.status, error.message ?? `injected ${error.status}`, error.code),
+      count,
+    );
   }
 
   throttleNext(verb: RegistryVerb, count = 1): void {

@@ -52,13 +52,24 @@ export async function startFake(options: { port?: number } = {}): Promise<Starte
     const calls = new Map<string, number>();
     let registry: RegistryProcess | undefined;
     const repos = new FilesystemRepositories(join(dir, 'storage'), () => registry?.running ?? false);
-    const { server, url } = await startHarborServer({
-      state, faults, calls, repos, routes: harborRoutes(state, repos, tls.caPem), tokens: new TokenIssuer(tls.tokenSigner), registryUrl: () => registry?.url,
-    }, { cert: `${tls.server.certificatePem}`, key: tls.server.privateKeyPem }, options.port);
-    const stopServer = () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    const { server, url } = await startHarborServer(
+      {
+        state,
+        faults,
+        calls,
+        repos,
+        routes: harborRoutes(state, repos, tls.caPem),
+        tokens: new TokenIssuer(tls.tokenSigner),
+        registryUrl: () => registry?.url,
+      },
+      { cert: `${tls.server.certificatePem}`, key: tls.server.privateKeyPem },
+      options.port,
+    );
+    const stopServer = () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
     try {
       registry = await RegistryProcess.start({ dir, realm: `${url}/service/token`, rootCertPath });
     } catch (error) {
@@ -68,8 +79,17 @@ export async function startFake(options: { port?: number } = {}): Promise<Starte
     const running = registry;
     return {
       config: { url, credentials_ref: FAKE_ADMIN_CREDENTIAL, ca_pem: tls.caPem },
-      credentials: [{ name: FAKE_ADMIN_CREDENTIAL, type: 'user', value: { username: admin.username, password: admin.password } }],
-      faults, url, host: new URL(url).host, caPem: tls.caPem, admin, registryUrl: running.url, state, calls,
+      credentials: [
+        { name: FAKE_ADMIN_CREDENTIAL, type: 'user', value: { username: admin.username, password: admin.password } },
+      ],
+      faults,
+      url,
+      host: new URL(url).host,
+      caPem: tls.caPem,
+      admin,
+      registryUrl: running.url,
+      state,
+      calls,
       async stop() {
         await stopServer();
         await running.stop();

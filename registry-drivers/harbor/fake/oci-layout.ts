@@ -8,7 +8,8 @@ import { join } from 'node:path';
  * A test image for the fake's registry, with no image tooling.
  */
 export async function writeOciImage(
-  dir: string, options: { tag?: string; bytes?: number; fileName?: string } = {},
+  dir: string,
+  options: { tag?: string; bytes?: number; fileName?: string } = {},
 ): Promise<{ dir: string; tag: string; manifestDigest: string; layerBytes: number }> {
   const tag = options.tag ?? 'v1';
   const layer = tarOneFile(options.fileName ?? 'hello.txt', randomBytes(options.bytes ?? 64));
@@ -20,21 +21,38 @@ export async function writeOciImage(
     return { digest: `sha256:${hex}`, size: data.length };
   };
   const layerBlob = await put(layer);
-  const config = Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layerBlob.digest] },
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [layerBlob.digest] },
+    }),
+  );
   const configBlob = await put(config);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...configBlob },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layerBlob }],
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...configBlob },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layerBlob }],
+    }),
+  );
   const manifestBlob = await put(manifest);
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(join(dir, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifestBlob, annotations: { 'org.opencontainers.image.ref.name': tag } }],
-  }));
+  await writeFile(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifestBlob,
+          annotations: { 'org.opencontainers.image.ref.name': tag },
+        },
+      ],
+    }),
+  );
   return { dir, tag, manifestDigest: manifestBlob.digest, layerBytes: layer.length };
 }
 

@@ -13,7 +13,12 @@ export const DOCKER_REGISTRY_BINARY = process.env.SLIPWAY_DOCKER_REGISTRY ?? '/u
  * talks to it), filesystem storage in `dir`, and token auth whose tokens only the fake can sign.
  */
 export class RegistryProcess {
-  private constructor(private readonly child: ChildProcess, readonly url: string, readonly storageDir: string, private readonly output: string[]) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    readonly storageDir: string,
+    private readonly output: string[],
+  ) {}
 
   static async start(options: { dir: string; realm: string; rootCertPath: string }): Promise<RegistryProcess> {
     const port = await freePort();
@@ -53,7 +58,8 @@ export class RegistryProcess {
       child.once('spawn', () => resolve(undefined));
       child.once('error', (error) => resolve(error));
     });
-    if (spawned) throw new Error(`cannot start ${DOCKER_REGISTRY_BINARY} (Debian package docker-registry): ${spawned.message}`);
+    if (spawned)
+      throw new Error(`cannot start ${DOCKER_REGISTRY_BINARY} (Debian package docker-registry): ${spawned.message}`);
     const registry = new RegistryProcess(child, `http://127.0.0.1:${port}`, storageDir, output);
     await registry.waitUntilServing();
     return registry;

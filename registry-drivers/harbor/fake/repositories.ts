@@ -7,7 +7,10 @@ import type { RepositoryStore } from './routes.js';
  * (a directory with `_manifests`), the bytes of their distinct layers, and deleting a repository.
  */
 export class FilesystemRepositories implements RepositoryStore {
-  constructor(private readonly storageDir: string, private readonly alive: () => boolean) {}
+  constructor(
+    private readonly storageDir: string,
+    private readonly alive: () => boolean,
+  ) {}
 
   private get root(): string {
     return join(this.storageDir, 'docker', 'registry', 'v2');
@@ -31,7 +34,8 @@ export class FilesystemRepositories implements RepositoryStore {
         if (tags.length || revisions.length) out.push(name);
       }
       if (depth > 8) return;
-      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('_')) await visit(join(dir, e.name), `${name}/${e.name}`, depth + 1);
+      for (const e of entries)
+        if (e.isDirectory() && !e.name.startsWith('_')) await visit(join(dir, e.name), `${name}/${e.name}`, depth + 1);
     };
     await visit(join(this.root, 'repositories', project), project, 0);
     return out.filter((n) => n !== project).sort();
@@ -39,7 +43,10 @@ export class FilesystemRepositories implements RepositoryStore {
 
   async deleteRepository(name: string): Promise<boolean> {
     const dir = join(this.root, 'repositories', ...name.split('/'));
-    const there = await stat(dir).then(() => true, () => false);
+    const there = await stat(dir).then(
+      () => true,
+      () => false,
+    );
     if (there) await rm(dir, { recursive: true, force: true });
     return there;
   }
@@ -48,12 +55,16 @@ export class FilesystemRepositories implements RepositoryStore {
     const digests = new Set<string>();
     // Every layer uploaded into the project counts, also of a push whose manifest has not arrived yet.
     for (const repo of await this.walk(project, false)) {
-      const layers = await readdir(join(this.root, 'repositories', ...repo.split('/'), '_layers', 'sha256')).catch(() => []);
+      const layers = await readdir(join(this.root, 'repositories', ...repo.split('/'), '_layers', 'sha256')).catch(
+        () => [],
+      );
       for (const digest of layers) digests.add(digest);
     }
     let total = 0;
     for (const digest of digests) {
-      const info = await stat(join(this.root, 'blobs', 'sha256', digest.slice(0, 2), digest, 'data')).catch(() => undefined);
+      const info = await stat(join(this.root, 'blobs', 'sha256', digest.slice(0, 2), digest, 'data')).catch(
+        () => undefined,
+      );
       total += info?.size ?? 0;
     }
     return total;

@@ -25,12 +25,17 @@ export interface FakeServerContext {
 const API = '/api/v2.0';
 
 /** The fake Harbor's one HTTPS listener on 127.0.0.1: the API, the token service, and `/v2/` proxied to the registry. */
-export async function startHarborServer(ctx: FakeServerContext, tls: { cert: string; key: string }, port = 0): Promise<{ server: Server; url: string }> {
+export async function startHarborServer(
+  ctx: FakeServerContext,
+  tls: { cert: string; key: string },
+  port = 0,
+): Promise<{ server: Server; url: string }> {
   // Large stream buffers: image layers pass through here, and 16 KiB chunks cost a TLS record and a syscall each.
   const registryAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   const server = createServer({ cert: tls.cert, key: tls.key, highWaterMark: 1 << 20 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/v2' || path.startsWith('/v2/')) return void guardQuota(ctx, req, res).then((refused) => refused || proxy(ctx, registryAgent, req, res));
+    if (path === '/v2' || path.startsWith('/v2/'))
+      return void guardQuota(ctx, req, res).then((refused) => refused || proxy(ctx, registryAgent, req, res));
     if (path === '/service/token') return void token(ctx, req, res);
     void api(ctx, req, res);
   });
@@ -57,16 +62,27 @@ async function api(ctx: FakeServerContext, req: IncomingMessage, res: ServerResp
     if (fault) throw fault;
     if (!route.anonymous) {
       const who = ctx.state.authenticate(req.headers.authorization);
-      if (!who) throw new HarborHttpError(401, 'unauthorized', 'UNAUTHORIZED', { 'www-authenticate': 'Basic realm="harbor"' });
+      if (!who)
+        throw new HarborHttpError(401, 'unauthorized', 'UNAUTHORIZED', { 'www-authenticate': 'Basic realm="harbor"' });
       // A project robot may pull and push, not administer projects or robots.
-      if (who.kind !== 'admin') throw new HarborHttpError(403, `${who.robot.name} has no permission to ${route.operation}`, 'FORBIDDEN');
+      if (who.kind !== 'admin')
+        throw new HarborHttpError(403, `${who.robot.name} has no permission to ${route.operation}`, 'FORBIDDEN');
     }
     const body = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' ? await readJson(req) : {};
     const params = match.slice(1).map((p) => decodeURIComponent(p));
-    const reply = await route.handle({ params, query: url.searchParams, body, byName: req.headers['x-is-resource-name'] === 'true' });
+    const reply = await route.handle({
+      params,
+      query: url.searchParams,
+      body,
+      byName: req.headers['x-is-resource-name'] === 'true',
+    });
     const headers = { ...reply.headers, 'x-request-id': requestId };
     if (reply.text !== undefined) {
-      res.writeHead(reply.status, { ...headers, 'content-type': reply.contentType ?? 'text/plain', 'content-length': Buffer.byteLength(reply.text) });
+      res.writeHead(reply.status, {
+        ...headers,
+        'content-type': reply.contentType ?? 'text/plain',
+        'content-length': Buffer.byteLength(reply.text),
+      });
       res.end(reply.text);
     } else if (req.method === 'HEAD') {
       res.writeHead(reply.status, headers);
@@ -76,7 +92,10 @@ async function api(ctx: FakeServerContext, req: IncomingMessage, res: ServerResp
     }
   } catch (error) {
     if (res.headersSent) return void res.destroy();
-    const known = error instanceof HarborHttpError ? error : new HarborHttpError(500, `unexpected error in the fake: ${(error as Error)?.message ?? String(error)}`);
+    const known =
+      error instanceof HarborHttpError
+        ? error
+        : new HarborHttpError(500, `unexpected error in the fake: ${(error as Error)?.message ?? String(error)}`);
     if (req.method === 'HEAD') {
       res.writeHead(known.status, { ...known.headers, 'x-request-id': requestId });
       res.end();
@@ -121,7 +140,11 @@ async function token(ctx: FakeServerContext, req: IncomingMessage, res: ServerRe
   sendJson(res, 200, ctx.tokens.issue(subject, granted), { 'x-request-id': requestId });
 }
 
-function allowedActions(ctx: FakeServerContext, who: ReturnType<FakeServerContext['state']['authenticate']>, scope: AccessGrant): string[] {
+function allowedActions(
+  ctx: FakeServerContext,
+  who: ReturnType<FakeServerContext['state']['authenticate']>,
+  scope: AccessGrant,
+): string[] {
   if (scope.type === 'registry') return who?.kind === 'admin' && scope.name === 'catalog' ? scope.actions : [];
   if (scope.type !== 'repository') return [];
   const projectName = scope.name.split('/')[0]!;

@@ -10,14 +10,23 @@ export interface FakeTls {
 
 export async function createFakeTls(): Promise<FakeTls> {
   const ca = await createCertificate({
-    subject: { commonName: 'Harbor fake CA', organization: 'slipway' }, isCa: true, days: 30, keyUsage: ['key_cert_sign', 'crl_sign'],
+    subject: { commonName: 'Harbor fake CA', organization: 'slipway' },
+    isCa: true,
+    days: 30,
+    keyUsage: ['key_cert_sign', 'crl_sign'],
   });
   const issuer = { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem };
   const [server, tokenSigner] = await Promise.all([
-    createCertificate({
-      subject: { commonName: '127.0.0.1' }, altNames: ['127.0.0.1', 'localhost'], days: 30,
-      keyUsage: ['digital_signature', 'key_encipherment'], extendedKeyUsage: ['server_auth'],
-    }, issuer),
+    createCertificate(
+      {
+        subject: { commonName: '127.0.0.1' },
+        altNames: ['127.0.0.1', 'localhost'],
+        days: 30,
+        keyUsage: ['digital_signature', 'key_encipherment'],
+        extendedKeyUsage: ['server_auth'],
+      },
+      issuer,
+    ),
     // Self-signed: the registry's root bundle holds exactly this certificate, so only this key can mint tokens.
     createCertificate({ subject: { commonName: 'harbor-token-issuer' }, days: 30, keyUsage: ['digital_signature'] }),
   ]);

@@ -5,7 +5,11 @@ export const TOKEN_ISSUER = 'harbor-token-issuer';
 const TOKEN_TTL_SECONDS = 1800;
 
 /** One grant of the Docker registry token spec: `repository:<name>:pull,push` asked for, what is allowed given back. */
-export interface AccessGrant { type: string; name: string; actions: string[] }
+export interface AccessGrant {
+  type: string;
+  name: string;
+  actions: string[];
+}
 
 /** Parses `scope` query values (`repository:proj/app:pull,push`); the name may hold colons (a registry port), the actions are after the last one. */
 export function parseScopes(values: string[]): AccessGrant[] {
@@ -14,7 +18,14 @@ export function parseScopes(values: string[]): AccessGrant[] {
     const first = value.indexOf(':');
     const last = value.lastIndexOf(':');
     if (first <= 0 || last <= first) continue;
-    out.push({ type: value.slice(0, first), name: value.slice(first + 1, last), actions: value.slice(last + 1).split(',').filter(Boolean) });
+    out.push({
+      type: value.slice(0, first),
+      name: value.slice(first + 1, last),
+      actions: value
+        .slice(last + 1)
+        .split(',')
+        .filter(Boolean),
+    });
   }
   return out;
 }
@@ -31,10 +42,22 @@ export class TokenIssuer {
     this.x5c = new X509Certificate(signer.certificatePem).raw.toString('base64');
   }
 
-  issue(subject: string, access: AccessGrant[]): { token: string; access_token: string; expires_in: number; issued_at: string } {
+  issue(
+    subject: string,
+    access: AccessGrant[],
+  ): { token: string; access_token: string; expires_in: number; issued_at: string } {
     const now = Math.floor(Date.now() / 1000);
     const header = { typ: 'JWT', alg: 'RS256', x5c: [this.x5c] };
-    const claims = { iss: TOKEN_ISSUER, sub: subject, aud: TOKEN_SERVICE, exp: now + TOKEN_TTL_SECONDS, nbf: now - 10, iat: now, jti: randomUUID(), access };
+    const claims = {
+      iss: TOKEN_ISSUER,
+      sub: subject,
+      aud: TOKEN_SERVICE,
+      exp: now + TOKEN_TTL_SECONDS,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const signature = createSign('RSA-SHA256').update(input).sign(this.signer.privateKeyPem);
     const token = `${input}.${signature.toString('base64url')}`;

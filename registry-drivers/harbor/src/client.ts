@@ -33,7 +33,11 @@ export class HarborClient {
   private readonly agent?: Agent;
   private readonly authorization: string;
 
-  constructor(url: string, credential: { username: string; password: string }, options: { caPem?: string; timeoutMs: number }) {
+  constructor(
+    url: string,
+    credential: { username: string; password: string },
+    options: { caPem?: string; timeoutMs: number },
+  ) {
     this.base = new URL('/api/v2.0/', url);
     this.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
     if (this.base.protocol === 'https:') this.agent = new Agent({ keepAlive: true, ca: options.caPem, maxSockets: 16 });
@@ -54,23 +58,32 @@ export class HarborClient {
     };
     const answer = await new Promise<HarborAnswer>((resolve, reject) => {
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(url, { method: call.method, headers, agent: this.agent, signal: call.signal, timeout: this.timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY) {
-            res.destroy(new Error(`answer larger than ${MAX_BODY} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, text, headers: res.headers, json: <T>() => parseJson<T>(text, call.operation) });
-        });
-      });
+      const req = send(
+        url,
+        { method: call.method, headers, agent: this.agent, signal: call.signal, timeout: this.timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_BODY) {
+              res.destroy(new Error(`answer larger than ${MAX_BODY} bytes`));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({
+              status: res.statusCode ?? 0,
+              text,
+              headers: res.headers,
+              json: <T>() => parseJson<T>(text, call.operation),
+            });
+          });
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
       req.on('error', reject);
       req.end(payload);
@@ -79,10 +92,12 @@ export class HarborClient {
     });
     if (answer.status < 400 || call.accept?.includes(answer.status)) return answer;
     const one = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
-    throw faultToError(parseFault(call.operation, answer.status, answer.text, {
-      retryAfter: one(answer.headers['retry-after']),
-      requestId: one(answer.headers['x-request-id']) ?? call.requestId,
-    }));
+    throw faultToError(
+      parseFault(call.operation, answer.status, answer.text, {
+        retryAfter: one(answer.headers['retry-after']),
+        requestId: one(answer.headers['x-request-id']) ?? call.requestId,
+      }),
+    );
   }
 
   destroy(): void {
@@ -94,6 +109,8 @@ function parseJson<T>(text: string, operation: string): T {
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new SlipwayError('CloudError', `harbor ${operation}: the answer is not JSON: ${text.slice(0, 200)}`, { plugin: PLUGIN });
+    throw new SlipwayError('CloudError', `harbor ${operation}: the answer is not JSON: ${text.slice(0, 200)}`, {
+      plugin: PLUGIN,
+    });
   }
 }

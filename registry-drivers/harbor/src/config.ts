@@ -24,11 +24,27 @@ export const configSchema: JsonSchema = {
   additionalProperties: false,
   required: ['url', 'credentials_ref'],
   properties: {
-    url: { type: 'string', pattern: '^https?://[^/]+/?$', description: 'Harbor base URL without a path, e.g. https://harbor.example.com' },
-    credentials_ref: { type: 'string', minLength: 1, description: 'Name of a user credential: Harbor admin or a system robot account' },
-    ca_pem: { type: 'string', pattern: '-----BEGIN CERTIFICATE-----', description: 'PEM CA of Harbor\'s API certificate' },
+    url: {
+      type: 'string',
+      pattern: '^https?://[^/]+/?$',
+      description: 'Harbor base URL without a path, e.g. https://harbor.example.com',
+    },
+    credentials_ref: {
+      type: 'string',
+      minLength: 1,
+      description: 'Name of a user credential: Harbor admin or a system robot account',
+    },
+    ca_pem: {
+      type: 'string',
+      pattern: '-----BEGIN CERTIFICATE-----',
+      description: "PEM CA of Harbor's API certificate",
+    },
     registry_host: { type: 'string', pattern: '^[A-Za-z0-9.-]+(:\\d+)?$', description: 'host[:port] nodes pull from' },
-    project_prefix: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,20}$', description: 'prefix of the projects this driver makes' },
+    project_prefix: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9._-]{0,20}$',
+      description: 'prefix of the projects this driver makes',
+    },
     timeout_ms: { type: 'integer', minimum: 100, maximum: 600000 },
   },
 };

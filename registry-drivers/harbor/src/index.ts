@@ -17,7 +17,10 @@ export default definePlugin<'registry', HarborConfig>({
   async create(config: HarborConfig, host: PluginHost) {
     const frozen = Object.freeze({ ...config });
     const credential = await readCredential(frozen, host);
-    const client = new HarborClient(frozen.url, credential, { caPem: frozen.ca_pem, timeoutMs: frozen.timeout_ms ?? 30_000 });
+    const client = new HarborClient(frozen.url, credential, {
+      caPem: frozen.ca_pem,
+      timeoutMs: frozen.timeout_ms ?? 30_000,
+    });
     return new HarborRegistryDriver(client, {
       endpoint: frozen.registry_host ?? new URL(frozen.url).host,
       projectPrefix: frozen.project_prefix ?? DEFAULT_PROJECT_PREFIX,
@@ -27,14 +30,23 @@ export default definePlugin<'registry', HarborConfig>({
 
 async function readCredential(config: HarborConfig, host: PluginHost): Promise<{ username: string; password: string }> {
   if (!host.credentials) {
-    throw new SlipwayError('InvalidConfig', 'the Harbor driver needs a credential provider to read credentials_ref', { plugin: PLUGIN, field: 'credentials_ref' });
+    throw new SlipwayError('InvalidConfig', 'the Harbor driver needs a credential provider to read credentials_ref', {
+      plugin: PLUGIN,
+      field: 'credentials_ref',
+    });
   }
   const credential = await host.credentials.get(config.credentials_ref, { actor: 'slipway:engine' });
   const value = credential.value as { username?: unknown; password?: unknown } | null;
-  if ((credential.type !== 'user' && credential.type !== 'json') || typeof value?.username !== 'string' || typeof value.password !== 'string' || !value.username) {
+  if (
+    (credential.type !== 'user' && credential.type !== 'json') ||
+    typeof value?.username !== 'string' ||
+    typeof value.password !== 'string' ||
+    !value.username
+  ) {
     const what = 'a user credential with username and password (a Harbor admin or system robot)';
     throw new SlipwayError('InvalidConfig', `credential ${config.credentials_ref} must be ${what}`, {
-      plugin: PLUGIN, field: 'credentials_ref',
+      plugin: PLUGIN,
+      field: 'credentials_ref',
       hint: `slipway credentials set ${config.credentials_ref} --type user --username admin --password …`,
     });
   }

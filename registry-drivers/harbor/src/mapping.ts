@@ -3,7 +3,11 @@ import type { HarborMetadata, HarborRobot, HarborRobotAccess } from './harbor-ty
 
 /** Harbor's member roles by id (swagger `role_id`). */
 export const ROLE_IDS: Readonly<Record<ProjectRole, number>> = Object.freeze({
-  projectAdmin: 1, developer: 2, guest: 3, maintainer: 4, limitedGuest: 5,
+  projectAdmin: 1,
+  developer: 2,
+  guest: 3,
+  maintainer: 4,
+  limitedGuest: 5,
 });
 
 const SEVERITIES: readonly VulnerabilitySeverity[] = ['none', 'low', 'medium', 'high', 'critical'];
@@ -31,7 +35,12 @@ export function fromHarborMetadata(metadata: HarborMetadata = {}): ProjectMetada
   };
   assign('public', flag(metadata.public));
   assign('preventVulnerable', flag(metadata.prevent_vul));
-  assign('severity', SEVERITIES.includes(metadata.severity as VulnerabilitySeverity) ? metadata.severity as VulnerabilitySeverity : undefined);
+  assign(
+    'severity',
+    SEVERITIES.includes(metadata.severity as VulnerabilitySeverity)
+      ? (metadata.severity as VulnerabilitySeverity)
+      : undefined,
+  );
   assign('autoScan', flag(metadata.auto_scan));
   assign('contentTrustCosign', flag(metadata.enable_content_trust_cosign));
   return out;
@@ -41,17 +50,24 @@ export function fromHarborMetadata(metadata: HarborMetadata = {}): ProjectMetada
 export function robotPermissions(project: string, access: RobotAccess): NonNullable<HarborRobot['permissions']> {
   const actions: HarborRobotAccess[] = [{ resource: 'repository', action: 'pull' }];
   switch (access) {
-    case 'pull': break;
-    case 'push-pull': actions.push({ resource: 'repository', action: 'push' }); break;
-    default: return assertNever(access);
+    case 'pull':
+      break;
+    case 'push-pull':
+      actions.push({ resource: 'repository', action: 'push' });
+      break;
+    default:
+      return assertNever(access);
   }
   return [{ kind: 'project', namespace: project, access: actions }];
 }
 
 /** What a robot may do on `project`, read back from its permissions. */
 export function robotAccessOf(robot: HarborRobot, project: string): RobotAccess {
-  const actions = new Set((robot.permissions ?? []).filter((p) => p.kind === 'project' && p.namespace === project)
-    .flatMap((p) => p.access.filter((a) => a.resource === 'repository' && a.effect !== 'deny').map((a) => a.action)));
+  const actions = new Set(
+    (robot.permissions ?? [])
+      .filter((p) => p.kind === 'project' && p.namespace === project)
+      .flatMap((p) => p.access.filter((a) => a.resource === 'repository' && a.effect !== 'deny').map((a) => a.action)),
+  );
   return actions.has('push') ? 'push-pull' : 'pull';
 }
 

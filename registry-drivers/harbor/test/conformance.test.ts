@@ -3,7 +3,10 @@ import { runRegistryConformance, type RegistryConformanceOptions } from '@slipwa
 import plugin from '../src/index.js';
 import { startFake } from '../fake/index.js';
 
-const packageJson = createRequire(import.meta.url)('../package.json') as { name: string; slipway: { kind: string; contract: string } };
+const packageJson = createRequire(import.meta.url)('../package.json') as {
+  name: string;
+  slipway: { kind: string; contract: string };
+};
 
 const options: RegistryConformanceOptions = { plugin, startFake, packageJson };
 runRegistryConformance(options);

@@ -48,21 +48,27 @@ describe('images through the fake Harbor (docker-registry behind token auth, pus
     const pushed = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${PROJECT}/app:v1`, { dest: pushCreds });
     expect(pushed.stderr).toBe('');
     expect(pushed.ok).toBe(true);
-    const pulled = await skopeo.copy(`docker://${fake.host}/${PROJECT}/app:v1`, `oci:${join(work, 'pulled')}:v1`, { src: pullCreds });
+    const pulled = await skopeo.copy(`docker://${fake.host}/${PROJECT}/app:v1`, `oci:${join(work, 'pulled')}:v1`, {
+      src: pullCreds,
+    });
     expect(pulled.ok, pulled.stderr).toBe(true);
     const inspected = await skopeo.inspect(`docker://${fake.host}/${PROJECT}/app:v1`, pullCreds);
     expect(JSON.parse(inspected.stdout).layers).toHaveLength(1);
   }, 60_000);
 
   it('refuses a push by the pull robot, at the registry itself', async () => {
-    const refused = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${PROJECT}/app:from-pull-robot`, { dest: pullCreds });
+    const refused = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${PROJECT}/app:from-pull-robot`, {
+      dest: pullCreds,
+    });
     expect(refused.ok).toBe(false);
     expect(refused.stderr).toMatch(/denied|unauthorized|authentication required/i);
   }, 60_000);
 
   it('refuses the push robot a project it has no permission on', async () => {
     await driver.ensureProject({ project: `${PROJECT}-other`, owner: 'data-path-test' });
-    const refused = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${PROJECT}-other/app:v1`, { dest: pushCreds });
+    const refused = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${PROJECT}-other/app:v1`, {
+      dest: pushCreds,
+    });
     expect(refused.ok).toBe(false);
     await driver.deleteProject({ project: `${PROJECT}-other` });
   }, 60_000);
@@ -77,15 +83,19 @@ describe('images through the fake Harbor (docker-registry behind token auth, pus
     pullCreds = `${rotated.name}:${rotated.secret}`;
   }, 60_000);
 
-  it('refuses a push over the project\'s storage quota, at the data path', async () => {
+  it("refuses a push over the project's storage quota, at the data path", async () => {
     const small = `${PROJECT}-small`;
     await driver.ensureProject({ project: small, owner: 'data-path-test', storageLimitBytes: 2048 });
     const ci = await driver.ensureRobot({ project: small, robot: 'ci', access: 'push-pull' });
-    const refused = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${small}/app:v1`, { dest: `${ci.name}:${ci.secret}` });
+    const refused = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${small}/app:v1`, {
+      dest: `${ci.name}:${ci.secret}`,
+    });
     expect(refused.ok).toBe(false);
     expect(refused.stderr).toMatch(/quota exceeded/);
     await driver.ensureProject({ project: small, owner: 'data-path-test', storageLimitBytes: 2 ** 30 });
-    const allowed = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${small}/app:v1`, { dest: `${ci.name}:${ci.secret}` });
+    const allowed = await skopeo.copy(`oci:${image}:v1`, `docker://${fake.host}/${small}/app:v1`, {
+      dest: `${ci.name}:${ci.secret}`,
+    });
     expect(allowed.ok, allowed.stderr).toBe(true);
     expect(await driver.deleteProject({ project: small, force: true })).toEqual({ deleted: true });
   }, 60_000);
@@ -101,16 +111,26 @@ describe('images through the fake Harbor (docker-registry behind token auth, pus
   }, 60_000);
 });
 
-async function fetchSummary(fake: StartedHarborFake, project: string): Promise<{ repo_count: number; quota: { used: { storage: number } } }> {
+async function fetchSummary(
+  fake: StartedHarborFake,
+  project: string,
+): Promise<{ repo_count: number; quota: { used: { storage: number } } }> {
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
-    const req = request(`${fake.url}/api/v2.0/projects/${project}/summary`, {
-      ca: fake.caPem, headers: { authorization: `Basic ${Buffer.from(`${fake.admin.username}:${fake.admin.password}`).toString('base64')}` },
-    }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve(JSON.parse(text)));
-    });
+    const req = request(
+      `${fake.url}/api/v2.0/projects/${project}/summary`,
+      {
+        ca: fake.caPem,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${fake.admin.username}:${fake.admin.password}`).toString('base64')}`,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(JSON.parse(text)));
+      },
+    );
     req.on('error', reject);
     req.end();
   });

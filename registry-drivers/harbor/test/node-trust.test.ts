@@ -19,7 +19,7 @@ const PROJECT = 'slipway-node-trust';
  * image client would: the `certs.d/<host>/ca.crt` it wrote is the only trust, and the login in its
  * config.toml the only credential, for pulling an image from the fake Harbor's real registry.
  */
-describe('a node trusts and pulls from the cluster\'s registry with what its agent rendered', () => {
+describe("a node trusts and pulls from the cluster's registry with what its agent rendered", () => {
   let fake: StartedHarborFake;
   let host: TestHost;
   let driver: RegistryDriver;
@@ -37,7 +37,13 @@ describe('a node trusts and pulls from the cluster\'s registry with what its age
     const pull = await driver.ensureRobot({ project: PROJECT, robot: 'nodes', access: 'pull' });
     const image = await writeOciImage(join(root, 'image'));
     const pusher = await Skopeo.withCa(fake.caPem);
-    expect((await pusher.copy(`oci:${image.dir}:v1`, `docker://${fake.host}/${PROJECT}/app:v1`, { dest: `${push.name}:${push.secret}` })).ok).toBe(true);
+    expect(
+      (
+        await pusher.copy(`oci:${image.dir}:v1`, `docker://${fake.host}/${PROJECT}/app:v1`, {
+          dest: `${push.name}:${push.secret}`,
+        })
+      ).ok,
+    ).toBe(true);
     await pusher.cleanup();
     const info = await driver.info();
     const properties: JobProperties = {
@@ -46,7 +52,11 @@ describe('a node trusts and pulls from the cluster\'s registry with what its age
       registry: { host: info.endpoint, caPem: info.caPem, username: pull.name, password: pull.secret! },
     };
     const catalog = new KubernetesJobCatalog({ paths: agentPaths(join(root, 'node')), path: '' });
-    const plan = await catalog.plan({ name: 'containerd' } as never, { settings: {} as never, properties, signal: new AbortController().signal });
+    const plan = await catalog.plan({ name: 'containerd' } as never, {
+      settings: {} as never,
+      properties,
+      signal: new AbortController().signal,
+    });
     const config = plan.processes[0]!.args.find((a) => a.startsWith('--config='))!.slice('--config='.length);
     configToml = await readFile(config, 'utf8');
     certsDir = /config_path = "([^"]+)"/.exec(configToml)![1]!;
@@ -77,10 +87,29 @@ describe('a node trusts and pulls from the cluster\'s registry with what its age
     const password = /password = "([^"]+)"/.exec(configToml)![1]!;
     // containers/image reads a cert dir the way containerd reads certs.d/<host>: ca.crt is the trust.
     const certDir = join(certsDir, fake.host);
-    const pulled = await run(SKOPEO, ['inspect', '--raw', '--cert-dir', certDir, '--creds', `${username}:${password}`, `docker://${fake.host}/${PROJECT}/app:v1`]);
+    const pulled = await run(SKOPEO, [
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      certDir,
+      '--creds',
+      `${username}:${password}`,
+      `docker://${fake.host}/${PROJECT}/app:v1`,
+    ]);
     expect(JSON.parse(pulled.stdout).schemaVersion).toBe(2);
     const image = join(root, 'image');
-    const pushed = await run(SKOPEO, ['copy', '--dest-cert-dir', certDir, '--dest-creds', `${username}:${password}`, `oci:${image}:v1`, `docker://${fake.host}/${PROJECT}/app:node`]).then(() => true, () => false);
+    const pushed = await run(SKOPEO, [
+      'copy',
+      '--dest-cert-dir',
+      certDir,
+      '--dest-creds',
+      `${username}:${password}`,
+      `oci:${image}:v1`,
+      `docker://${fake.host}/${PROJECT}/app:node`,
+    ]).then(
+      () => true,
+      () => false,
+    );
     expect(pushed).toBe(false);
   }, 60_000);
 
@@ -88,7 +117,18 @@ describe('a node trusts and pulls from the cluster\'s registry with what its age
     const username = /username = "([^"]+)"/.exec(configToml)![1]!;
     const password = /password = "([^"]+)"/.exec(configToml)![1]!;
     const empty = await mkdtemp(join(tmpdir(), 'slipway-no-ca-'));
-    const refused = await run(SKOPEO, ['inspect', '--raw', '--cert-dir', empty, '--creds', `${username}:${password}`, `docker://${fake.host}/${PROJECT}/app:v1`]).then(() => '', (e: { stderr?: string }) => e.stderr ?? 'failed');
+    const refused = await run(SKOPEO, [
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      empty,
+      '--creds',
+      `${username}:${password}`,
+      `docker://${fake.host}/${PROJECT}/app:v1`,
+    ]).then(
+      () => '',
+      (e: { stderr?: string }) => e.stderr ?? 'failed',
+    );
     expect(refused).toMatch(/certificate|x509|unknown authority/i);
     await rm(empty, { recursive: true, force: true });
   }, 60_000);

@@ -18,7 +18,11 @@ export class Skopeo {
   }
 
   /** Copies `from` to `to`; resolves with the exit status and stderr instead of throwing on a refusal. */
-  async copy(from: string, to: string, creds: { src?: string; dest?: string }): Promise<{ ok: boolean; stderr: string }> {
+  async copy(
+    from: string,
+    to: string,
+    creds: { src?: string; dest?: string },
+  ): Promise<{ ok: boolean; stderr: string }> {
     const args = ['copy', '--quiet', '--src-cert-dir', this.certDir, '--dest-cert-dir', this.certDir];
     if (creds.src) args.push('--src-creds', creds.src);
     if (creds.dest) args.push('--dest-creds', creds.dest);
@@ -27,7 +31,15 @@ export class Skopeo {
 
   async inspect(ref: string, creds: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(SKOPEO, ['inspect', '--raw', '--cert-dir', this.certDir, '--creds', creds, ref]);
+      const { stdout, stderr } = await run(SKOPEO, [
+        'inspect',
+        '--raw',
+        '--cert-dir',
+        this.certDir,
+        '--creds',
+        creds,
+        ref,
+      ]);
       return { ok: true, stdout, stderr };
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string };

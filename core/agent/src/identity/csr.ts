@@ -19,7 +19,7 @@ export interface KeyAndRequest {
 export async function createKeyAndRequest(commonName: string, keyPem?: string): Promise<KeyAndRequest> {
   const { privateKey, publicKey } = keyPem
     ? { privateKey: createPrivateKey(keyPem), publicKey: createPublicKey(keyPem) }
-    : await generate('ec', { namedCurve: 'P-256' }) as { privateKey: KeyObject; publicKey: KeyObject };
+    : ((await generate('ec', { namedCurve: 'P-256' })) as { privateKey: KeyObject; publicKey: KeyObject });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const info = seq(
     integerZero(),
@@ -38,15 +38,21 @@ export async function createKeyAndRequest(commonName: string, keyPem?: string): 
 }
 
 function pem(label: string, der: Buffer): string {
-  const body = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const body = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
 function element(tag: number, content: Buffer): Buffer {
   const length = content.length;
-  const header = length < 0x80 ? Buffer.from([tag, length])
-    : length < 0x100 ? Buffer.from([tag, 0x81, length])
-      : Buffer.from([tag, 0x82, length >> 8, length & 0xff]);
+  const header =
+    length < 0x80
+      ? Buffer.from([tag, length])
+      : length < 0x100
+        ? Buffer.from([tag, 0x81, length])
+        : Buffer.from([tag, 0x82, length >> 8, length & 0xff]);
   return Buffer.concat([header, content]);
 }
 

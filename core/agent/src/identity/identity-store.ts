@@ -29,7 +29,14 @@ export interface AgentCredentialStore {
 export function credentialsOf(certPem: string, keyPem: string): AgentCredentials {
   const x = new X509Certificate(certPem);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject)?.[1] ?? '';
-  return { agentId: cn, certPem, keyPem, serial: x.serialNumber.toUpperCase(), notBefore: Date.parse(x.validFrom), notAfter: Date.parse(x.validTo) };
+  return {
+    agentId: cn,
+    certPem,
+    keyPem,
+    serial: x.serialNumber.toUpperCase(),
+    notBefore: Date.parse(x.validFrom),
+    notAfter: Date.parse(x.validTo),
+  };
 }
 
 /** In memory: for an in-process agent whose "VM disk" is the test's memory. */

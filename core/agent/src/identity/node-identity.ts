@@ -37,19 +37,30 @@ export class NodeIdentity {
     if (this.current) return this.current;
     const kept = await this.store.load();
     if (kept && kept.agentId === this.settings.agentId && kept.notAfter > this.clock.now()) {
-      this.logger.info('using the client certificate kept on this VM', { serial: kept.serial, notAfter: new Date(kept.notAfter).toISOString() });
+      this.logger.info('using the client certificate kept on this VM', {
+        serial: kept.serial,
+        notAfter: new Date(kept.notAfter).toISOString(),
+      });
       this.current = kept;
       this.receivedAt = undefined;
       return kept;
     }
     if (kept) {
-      const why = kept.agentId !== this.settings.agentId ? `it belongs to agent ${kept.agentId}` : `it expired at ${new Date(kept.notAfter).toISOString()}`;
-      this.logger.warn('not using the kept client certificate; bootstrapping with the token from the user data', { why });
+      const why =
+        kept.agentId !== this.settings.agentId
+          ? `it belongs to agent ${kept.agentId}`
+          : `it expired at ${new Date(kept.notAfter).toISOString()}`;
+      this.logger.warn('not using the kept client certificate; bootstrapping with the token from the user data', {
+        why,
+      });
     }
     const expiresAt = Date.parse(this.settings.bootstrap?.expiresAt ?? '');
     if (!this.settings.bootstrap?.token) {
-      throw new SlipwayError('InvalidConfig',
-        'the settings carry no bootstrap token and no certificate is kept on this VM; the control plane must recreate it', { retryable: true });
+      throw new SlipwayError(
+        'InvalidConfig',
+        'the settings carry no bootstrap token and no certificate is kept on this VM; the control plane must recreate it',
+        { retryable: true },
+      );
     }
     // The key is kept before the CSR leaves: if this agent dies before it keeps the answer, the next one asks
     // again with the same key and gets the same certificate (the token is spent by then).
@@ -62,7 +73,11 @@ export class NodeIdentity {
     } catch (error) {
       const err = SlipwayError.from(error);
       if (err.code === 'Unauthenticated' && Number.isFinite(expiresAt) && expiresAt <= this.clock.now()) {
-        throw new SlipwayError('Unauthenticated', `${err.message} (the token expired at ${this.settings.bootstrap.expiresAt})`, { cause: err, retryable: true });
+        throw new SlipwayError(
+          'Unauthenticated',
+          `${err.message} (the token expired at ${this.settings.bootstrap.expiresAt})`,
+          { cause: err, retryable: true },
+        );
       }
       throw err;
     }
@@ -70,8 +85,9 @@ export class NodeIdentity {
     await this.store.save(credentials);
     this.current = credentials;
     this.receivedAt = this.clock.now();
-    this.logger.info('bootstrapped: the control plane signed this VM\'s client certificate', {
-      serial: credentials.serial, notAfter: new Date(credentials.notAfter).toISOString(),
+    this.logger.info("bootstrapped: the control plane signed this VM's client certificate", {
+      serial: credentials.serial,
+      notAfter: new Date(credentials.notAfter).toISOString(),
     });
     return credentials;
   }
@@ -92,7 +108,9 @@ export class NodeIdentity {
     this.current = credentials;
     this.receivedAt = this.clock.now();
     this.logger.info('renewed the client certificate', {
-      serial: credentials.serial, previous: previous?.serial, notAfter: new Date(credentials.notAfter).toISOString(),
+      serial: credentials.serial,
+      previous: previous?.serial,
+      notAfter: new Date(credentials.notAfter).toISOString(),
     });
     return credentials;
   }

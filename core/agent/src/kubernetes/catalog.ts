@@ -20,14 +20,27 @@ import { kubeletJob } from './jobs/kubelet.js';
 import { componentVersions, type ComponentVersions } from './versions.js';
 
 /** Every job this agent knows, by the name the control plane sends. */
-export const KUBERNETES_JOBS: Readonly<Record<string, JobDefinition>> = Object.freeze(Object.fromEntries(
-  [etcdJob, kubeApiserverJob, kubeControllerManagerJob, kubeSchedulerJob, corednsJob, containerdJob, cniJob, kubeletJob, kubeProxyJob].map((job) => [job.name, job]),
-));
+export const KUBERNETES_JOBS: Readonly<Record<string, JobDefinition>> = Object.freeze(
+  Object.fromEntries(
+    [
+      etcdJob,
+      kubeApiserverJob,
+      kubeControllerManagerJob,
+      kubeSchedulerJob,
+      corednsJob,
+      containerdJob,
+      cniJob,
+      kubeletJob,
+      kubeProxyJob,
+    ].map((job) => [job.name, job]),
+  ),
+);
 
 /** Which package (and so which version directory) a binary comes from. */
 function packageOf(binary: string, versions: ComponentVersions): { pkg: string; version: string } {
   if (binary === 'etcd' || binary === 'etcdctl') return { pkg: 'etcd', version: versions.etcd };
-  if (binary === 'containerd' || binary === 'ctr' || binary.startsWith('containerd-shim')) return { pkg: 'containerd', version: versions.containerd };
+  if (binary === 'containerd' || binary === 'ctr' || binary.startsWith('containerd-shim'))
+    return { pkg: 'containerd', version: versions.containerd };
   return { pkg: 'kubernetes', version: versions.kubernetes };
 }
 
@@ -69,13 +82,21 @@ export class KubernetesJobCatalog implements JobCatalog {
   private readonly versions = new BinaryVersions();
 
   constructor(private readonly options: KubernetesJobCatalogOptions) {
-    this.binaries = new BinaryLocator({ binDirs: options.binDirs ?? [], packagesDir: options.paths.packagesDir, path: options.path });
+    this.binaries = new BinaryLocator({
+      binDirs: options.binDirs ?? [],
+      packagesDir: options.paths.packagesDir,
+      path: options.path,
+    });
   }
 
   /** Renders a job without writing anything: what `plan` writes, for tests and `slipway-agent render`. */
   render(job: JobSpec, properties: JobProperties): { rendered: RenderedJob; context: RenderContext } {
     const definition = KUBERNETES_JOBS[job.name];
-    if (!definition) throw new SlipwayError('Unsupported', `this agent has no job named ${job.name}; it knows ${Object.keys(KUBERNETES_JOBS).join(', ')}`);
+    if (!definition)
+      throw new SlipwayError(
+        'Unsupported',
+        `this agent has no job named ${job.name}; it knows ${Object.keys(KUBERNETES_JOBS).join(', ')}`,
+      );
     const context = this.renderContext(job.name, properties);
     return { rendered: definition.render(context), context };
   }
@@ -83,7 +104,10 @@ export class KubernetesJobCatalog implements JobCatalog {
   async plan(job: JobSpec, context: JobContext & { signal: AbortSignal }): Promise<JobPlan> {
     const properties = context.properties as JobProperties;
     if (!properties.cluster || !properties.node) {
-      return unavailablePlan(job, 'the control plane sent no cluster settings (properties.cluster, properties.node) for this job');
+      return unavailablePlan(
+        job,
+        'the control plane sent no cluster settings (properties.cluster, properties.node) for this job',
+      );
     }
     if (!KUBERNETES_JOBS[job.name]) return unavailablePlan(job, `this agent has no job named ${job.name}`);
     const { rendered: first, context: renderContext } = this.render(job, properties);
@@ -92,14 +116,20 @@ export class KubernetesJobCatalog implements JobCatalog {
     const located = first.processes.map((template) => this.find(template.binary, versions));
     const definition = KUBERNETES_JOBS[job.name]!;
     // Asking peers (etcd's membership) only makes sense for a job that can start here.
-    const rendered = definition.prepare && located.every((found) => 'path' in found)
-      ? await definition.prepare(renderContext, first, { signal: context.signal, ...(this.options.logger ? { logger: this.options.logger } : {}) })
-      : first;
+    const rendered =
+      definition.prepare && located.every((found) => 'path' in found)
+        ? await definition.prepare(renderContext, first, {
+            signal: context.signal,
+            ...(this.options.logger ? { logger: this.options.logger } : {}),
+          })
+        : first;
     const missing: string[] = [];
-    const warnings = await Promise.all(rendered.processes.map(async (template, i) => {
-      const found = located[i]!;
-      return 'path' in found ? this.versionWarning(template.binary, found.path, versions) : undefined;
-    }));
+    const warnings = await Promise.all(
+      rendered.processes.map(async (template, i) => {
+        const found = located[i]!;
+        return 'path' in found ? this.versionWarning(template.binary, found.path, versions) : undefined;
+      }),
+    );
     const processes: ProcessSpec[] = rendered.processes.map((template, i) => {
       const found = located[i]!;
       if ('missing' in found) missing.push(found.missing);
@@ -117,12 +147,22 @@ export class KubernetesJobCatalog implements JobCatalog {
       };
     });
     for (const extra of rendered.extraBinaries ?? []) {
-      const located = new BinaryLocator({ binDirs: extra.dirs, packagesDir: this.options.paths.packagesDir, path: '' }).find(extra.name, 'cni', versions.cni);
+      const located = new BinaryLocator({
+        binDirs: extra.dirs,
+        packagesDir: this.options.paths.packagesDir,
+        path: '',
+      }).find(extra.name, 'cni', versions.cni);
       if ('missing' in located) missing.push(located.missing);
     }
     const hooks: HookSpec[] = (rendered.hooks ?? []).map((hook) => {
       const found = this.find(hook.binary, versions);
-      return { name: hook.name, command: 'path' in found ? found.path : hook.binary, args: hook.args, ...(hook.timeoutMs ? { timeoutMs: hook.timeoutMs } : {}), ...('missing' in found ? { unavailable: found.missing } : {}) };
+      return {
+        name: hook.name,
+        command: 'path' in found ? found.path : hook.binary,
+        args: hook.args,
+        ...(hook.timeoutMs ? { timeoutMs: hook.timeoutMs } : {}),
+        ...('missing' in found ? { unavailable: found.missing } : {}),
+      };
     });
     return { processes, hooks, ...(missing.length ? { unavailable: missing.join('; ') } : {}) };
   }
@@ -138,10 +178,22 @@ export class KubernetesJobCatalog implements JobCatalog {
       return;
     }
     await new Promise<void>((resolve, reject) => {
-      execFile(found.path, drain.args, { signal: context.signal, maxBuffer: 4 * 1024 * 1024 }, (error, _stdout, stderr) => {
-        if (error) reject(new SlipwayError('Retryable', `drain of ${job.name} failed: ${drainMessage(String(stderr || error.message))}`, { cause: error }));
-        else resolve();
-      });
+      execFile(
+        found.path,
+        drain.args,
+        { signal: context.signal, maxBuffer: 4 * 1024 * 1024 },
+        (error, _stdout, stderr) => {
+          if (error)
+            reject(
+              new SlipwayError(
+                'Retryable',
+                `drain of ${job.name} failed: ${drainMessage(String(stderr || error.message))}`,
+                { cause: error },
+              ),
+            );
+          else resolve();
+        },
+      );
     });
   }
 
@@ -152,7 +204,8 @@ export class KubernetesJobCatalog implements JobCatalog {
   private async versionWarning(binary: string, path: string, versions: ComponentVersions): Promise<string | undefined> {
     if (binary !== 'etcd') return undefined;
     const reported = await this.versions.reported(path, ['--version'], /etcd Version:\s*v?(\S+)/);
-    if (!reported) return `could not read the version of ${path} (${path} --version); the catalog wants etcd ${versions.etcd} for Kubernetes ${versions.kubernetes}`;
+    if (!reported)
+      return `could not read the version of ${path} (${path} --version); the catalog wants etcd ${versions.etcd} for Kubernetes ${versions.kubernetes}`;
     if (reported === versions.etcd) return undefined;
     return `etcd at ${path} reports version ${reported}; the catalog wants ${versions.etcd} for Kubernetes ${versions.kubernetes}: install etcd ${versions.etcd} in ${this.binaries.searchPath('etcd', versions.etcd)[0] ?? 'a --bin-dir'}`;
   }
@@ -186,7 +239,11 @@ export class KubernetesJobCatalog implements JobCatalog {
  * `error: unable to drain node ...`), whole lines only, within a bound; its other output when it has none.
  */
 export function drainMessage(output: string, limit = 1500): string {
-  const lines = output.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errors = lines.filter((l) => /error/i.test(l));
   const kept: string[] = [];
   let size = 0;
@@ -199,5 +256,8 @@ export function drainMessage(output: string, limit = 1500): string {
 }
 
 function unavailablePlan(job: JobSpec, reason: string): JobPlan {
-  return { unavailable: reason, processes: job.processes.map((name) => ({ job: job.name, name, command: name, args: [], unavailable: reason })) };
+  return {
+    unavailable: reason,
+    processes: job.processes.map((name) => ({ job: job.name, name, command: name, args: [], unavailable: reason })),
+  };
 }

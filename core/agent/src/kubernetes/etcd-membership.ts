@@ -37,7 +37,9 @@ export function bootstrapFile(storeDir: string): string {
  * to this one means the member was never added back: the cluster's first boot is still under way.
  */
 export function initialMemberId(peerUrls: string[], clusterToken: string): string {
-  const hash = createHash('sha1').update([...peerUrls].sort().join('') + clusterToken).digest();
+  const hash = createHash('sha1')
+    .update([...peerUrls].sort().join('') + clusterToken)
+    .digest();
   return hash.readBigUInt64BE(0).toString();
 }
 
@@ -71,12 +73,17 @@ export interface EtcdMembershipInput {
 export async function prepareEtcdMember(input: EtcdMembershipInput): Promise<EtcdBootstrap> {
   const file = bootstrapFile(input.storeDir);
   if (existsSync(join(input.dataDir, 'member'))) {
-    const recorded = await readFile(file, 'utf8').then((text) => JSON.parse(text) as EtcdBootstrap).catch(() => undefined);
+    const recorded = await readFile(file, 'utf8')
+      .then((text) => JSON.parse(text) as EtcdBootstrap)
+      .catch(() => undefined);
     return recorded?.state === 'existing' ? recorded : { state: 'new' };
   }
   const peers = input.etcd.members.filter((m) => m.name !== input.self.name);
   const client = new EtcdV3Client(input.tls, input.timeoutMs ?? 5_000, input.signal);
-  const listed = await client.firstAnswer(peers.map((p) => p.clientUrl), (endpoint) => client.memberList(endpoint));
+  const listed = await client.firstAnswer(
+    peers.map((p) => p.clientUrl),
+    (endpoint) => client.memberList(endpoint),
+  );
   if (!listed) {
     await rm(file, { force: true });
     return { state: 'new' };
@@ -96,7 +103,10 @@ export async function prepareEtcdMember(input: EtcdMembershipInput): Promise<Etc
     current = members;
   } else {
     if (own) {
-      input.logger?.warn('etcd data dir is empty but this member has run before: removing it and adding it back as a new member', { member: input.self.name, id: own.ID });
+      input.logger?.warn(
+        'etcd data dir is empty but this member has run before: removing it and adding it back as a new member',
+        { member: input.self.name, id: own.ID },
+      );
       await client.memberRemove(endpoint, own.ID);
       replaced = own.ID;
     }
@@ -104,19 +114,34 @@ export async function prepareEtcdMember(input: EtcdMembershipInput): Promise<Etc
     memberId = added.member.ID;
     current = added.members;
   }
-  const nameOf = (m: EtcdMember): string => m.name || (m.ID === memberId ? input.self.name : input.etcd.members.find((d) => (m.peerURLs ?? []).includes(d.peerUrl))?.name ?? m.ID);
+  const nameOf = (m: EtcdMember): string =>
+    m.name ||
+    (m.ID === memberId
+      ? input.self.name
+      : (input.etcd.members.find((d) => (m.peerURLs ?? []).includes(d.peerUrl))?.name ?? m.ID));
   const initialCluster = current.flatMap((m) => (m.peerURLs ?? []).map((url) => `${nameOf(m)}=${url}`)).join(',');
   const decision: EtcdBootstrap = { state: 'existing', initialCluster, memberId, ...(replaced ? { replaced } : {}) };
   await writeFile(file, `${JSON.stringify(decision)}\n`, { mode: 0o600 });
-  input.logger?.info('etcd joins the running cluster as a new member', { member: input.self.name, id: memberId, ...(replaced ? { replaced } : {}) });
+  input.logger?.info('etcd joins the running cluster as a new member', {
+    member: input.self.name,
+    id: memberId,
+    ...(replaced ? { replaced } : {}),
+  });
   return decision;
 }
 
 /** The few cluster calls a member needs, over etcd's v3 JSON gateway (`/v3/cluster/member/*`). */
 class EtcdV3Client {
-  constructor(private readonly tls: EtcdClientTls, private readonly timeoutMs: number, private readonly signal?: AbortSignal) {}
+  constructor(
+    private readonly tls: EtcdClientTls,
+    private readonly timeoutMs: number,
+    private readonly signal?: AbortSignal,
+  ) {}
 
-  async firstAnswer<T>(endpoints: string[], call: (endpoint: string) => Promise<T>): Promise<{ endpoint: string; value: T } | undefined> {
+  async firstAnswer<T>(
+    endpoints: string[],
+    call: (endpoint: string) => Promise<T>,
+  ): Promise<{ endpoint: string; value: T } | undefined> {
     for (const endpoint of endpoints) {
       try {
         return { endpoint, value: await call(endpoint) };
@@ -136,34 +161,60 @@ class EtcdV3Client {
   }
 
   async memberAdd(endpoint: string, peerUrl: string): Promise<{ member: EtcdMember; members: EtcdMember[] }> {
-    const answer = (await this.post(endpoint, '/v3/cluster/member/add', { peerURLs: [peerUrl] })) as { member?: EtcdMember; members?: EtcdMember[] };
-    if (!answer.member) throw new SlipwayError('Retryable', `etcd at ${endpoint} answered member add without the new member`);
+    const answer = (await this.post(endpoint, '/v3/cluster/member/add', { peerURLs: [peerUrl] })) as {
+      member?: EtcdMember;
+      members?: EtcdMember[];
+    };
+    if (!answer.member)
+      throw new SlipwayError('Retryable', `etcd at ${endpoint} answered member add without the new member`);
     return { member: answer.member, members: answer.members ?? [answer.member] };
   }
 
   private post(endpoint: string, path: string, body: unknown): Promise<unknown> {
     const url = new URL(path, endpoint);
     return new Promise((resolve, reject) => {
-      const req = request(url, {
-        method: 'POST', ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key, timeout: this.timeoutMs,
-        headers: { 'content-type': 'application/json' }, ...(this.signal ? { signal: this.signal } : {}),
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) {
-            reject(new SlipwayError('Retryable', `etcd at ${endpoint} refused ${path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
-            return;
-          }
-          try {
-            resolve(JSON.parse(text));
-          } catch (error) {
-            reject(new SlipwayError('Retryable', `etcd at ${endpoint} answered ${path} with something other than JSON`, { cause: error }));
-          }
-        });
-      });
-      req.on('timeout', () => req.destroy(new SlipwayError('Retryable', `etcd at ${endpoint} did not answer ${path} within ${this.timeoutMs} ms`)));
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          ca: this.tls.ca,
+          cert: this.tls.cert,
+          key: this.tls.key,
+          timeout: this.timeoutMs,
+          headers: { 'content-type': 'application/json' },
+          ...(this.signal ? { signal: this.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200) {
+              reject(
+                new SlipwayError(
+                  'Retryable',
+                  `etcd at ${endpoint} refused ${path}: HTTP ${res.statusCode} ${text.slice(0, 200)}`,
+                ),
+              );
+              return;
+            }
+            try {
+              resolve(JSON.parse(text));
+            } catch (error) {
+              reject(
+                new SlipwayError('Retryable', `etcd at ${endpoint} answered ${path} with something other than JSON`, {
+                  cause: error,
+                }),
+              );
+            }
+          });
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(
+          new SlipwayError('Retryable', `etcd at ${endpoint} did not answer ${path} within ${this.timeoutMs} ms`),
+        ),
+      );
       req.on('error', reject);
       req.end(JSON.stringify(body));
     });

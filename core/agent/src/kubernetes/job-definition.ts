@@ -1,4 +1,11 @@
-import type { ClusterSettings, EtcdSettings, JobProperties, Logger, NodeSettings, TlsMaterial } from '@slipway/contracts';
+import type {
+  ClusterSettings,
+  EtcdSettings,
+  JobProperties,
+  Logger,
+  NodeSettings,
+  TlsMaterial,
+} from '@slipway/contracts';
 import type { HealthCheck } from '../health-check.js';
 import type { AgentPaths } from '../paths.js';
 
@@ -76,5 +83,9 @@ export interface JobDefinition {
    * What the job must learn on the VM before its processes start (etcd asks its peers whether it joins as a
    * new member), after its files are written; returns the job as it must run. Not called by `render`.
    */
-  prepare?(context: RenderContext, rendered: RenderedJob, options: { logger?: Logger; signal: AbortSignal }): Promise<RenderedJob>;
+  prepare?(
+    context: RenderContext,
+    rendered: RenderedJob,
+    options: { logger?: Logger; signal: AbortSignal },
+  ): Promise<RenderedJob>;
 }

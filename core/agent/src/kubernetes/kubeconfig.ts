@@ -1,7 +1,14 @@
 import { configText } from './config-text.js';
 
 /** A kubeconfig for one client certificate, with the files referenced by path (kubeadm embeds them; paths let an operator see what is where). */
-export function kubeconfig(input: { cluster: string; server: string; caFile: string; certFile: string; keyFile: string; user: string }): string {
+export function kubeconfig(input: {
+  cluster: string;
+  server: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  user: string;
+}): string {
   return configText({
     apiVersion: 'v1',
     kind: 'Config',

@@ -12,13 +12,25 @@ export interface TlsPaths {
  * Renders a certificate role of the properties as PEM files: `tls/{role}.pem` (0644), `tls/{role}-key.pem`
  * (0600) and `tls/{role}-ca.pem` (0644). Throws when the control plane did not send the role.
  */
-export function tlsFiles(context: RenderContext, role: string, parts: Array<'cert' | 'key' | 'ca'> = ['cert', 'key', 'ca']): { files: RenderedFile[]; paths: TlsPaths } {
+export function tlsFiles(
+  context: RenderContext,
+  role: string,
+  parts: Array<'cert' | 'key' | 'ca'> = ['cert', 'key', 'ca'],
+): { files: RenderedFile[]; paths: TlsPaths } {
   const material = requireRole(context.tls, role);
-  const paths: TlsPaths = { cert: context.file(`tls/${role}.pem`), key: context.file(`tls/${role}-key.pem`), ca: context.file(`tls/${role}-ca.pem`) };
+  const paths: TlsPaths = {
+    cert: context.file(`tls/${role}.pem`),
+    key: context.file(`tls/${role}-key.pem`),
+    ca: context.file(`tls/${role}-ca.pem`),
+  };
   const files: RenderedFile[] = [];
   for (const part of parts) {
     const content = part === 'cert' ? material.certificate : part === 'key' ? material.privateKey : material.ca;
-    if (!content) throw new SlipwayError('InvalidInput', `the control plane sent tls.${role} without its ${part === 'cert' ? 'certificate' : part === 'key' ? 'private key' : 'CA'}`);
+    if (!content)
+      throw new SlipwayError(
+        'InvalidInput',
+        `the control plane sent tls.${role} without its ${part === 'cert' ? 'certificate' : part === 'key' ? 'private key' : 'CA'}`,
+      );
     files.push({ path: paths[part], content: ensureNewline(content), mode: part === 'key' ? 0o600 : 0o644 });
   }
   return { files, paths };
@@ -35,7 +47,10 @@ export function caFile(context: RenderContext, role: string): { file: RenderedFi
 
 export function requireRole(tls: Record<string, TlsMaterial>, role: string): TlsMaterial {
   const material = tls[role];
-  if (!material) throw new SlipwayError('InvalidInput', `the control plane sent no tls.${role} for this node`, { details: { role } });
+  if (!material)
+    throw new SlipwayError('InvalidInput', `the control plane sent no tls.${role} for this node`, {
+      details: { role },
+    });
   return material;
 }
 

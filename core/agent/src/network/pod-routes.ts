@@ -91,7 +91,8 @@ export class PodRouteReconciler {
     const wanted = this.wanted;
     if (!wanted) return undefined;
     if (wanted.reason) {
-      if (this.skippedReason !== wanted.reason) this.deps.logger.info('programming no pod routes', { reason: wanted.reason });
+      if (this.skippedReason !== wanted.reason)
+        this.deps.logger.info('programming no pod routes', { reason: wanted.reason });
       this.skippedReason = wanted.reason;
       // The host's stack is not the VM's: not even a listing. A switch away from host routes (to the network's
       // or a CNI's own routing) removes those the agent made.
@@ -105,11 +106,16 @@ export class PodRouteReconciler {
     const { code, stdout, stderr } = await this.deps.run('ip', args);
     if (code === 0) return stdout;
     const detail = stderr.trim() || `exit code ${code}`;
-    throw new SlipwayError(code === 127 ? 'Unsupported' : 'Internal', `ip ${args.join(' ')}: ${code === 127 ? `iproute2 is not installed (${detail})` : detail}`);
+    throw new SlipwayError(
+      code === 127 ? 'Unsupported' : 'Internal',
+      `ip ${args.join(' ')}: ${code === 127 ? `iproute2 is not installed (${detail})` : detail}`,
+    );
   }
 
   private async apply(routes: PodRoute[], signal?: AbortSignal): Promise<RouteChanges> {
-    const table = JSON.parse((await this.ip(['-4', '-j', 'route', 'show', 'table', 'main'])).trim() || '[]') as IpRoute[];
+    const table = JSON.parse(
+      (await this.ip(['-4', '-j', 'route', 'show', 'table', 'main'])).trim() || '[]',
+    ) as IpRoute[];
     const mine = new Map<string, IpRoute>();
     const others = new Map<string, IpRoute>();
     for (const route of table) (route.protocol === String(POD_ROUTE_PROTOCOL) ? mine : others).set(route.dst, route);
@@ -118,7 +124,15 @@ export class PodRouteReconciler {
     for (const [dst, route] of mine) {
       if (wantedDsts.has(dst)) continue;
       if (signal?.aborted) return changes;
-      await this.ip(['-4', 'route', 'del', dst, ...(route.gateway ? ['via', route.gateway] : []), 'proto', String(POD_ROUTE_PROTOCOL)]);
+      await this.ip([
+        '-4',
+        'route',
+        'del',
+        dst,
+        ...(route.gateway ? ['via', route.gateway] : []),
+        'proto',
+        String(POD_ROUTE_PROTOCOL),
+      ]);
       changes.removed.push({ dst, ...(route.gateway ? { via: route.gateway } : {}) });
     }
     for (const route of routes) {
@@ -135,11 +149,13 @@ export class PodRouteReconciler {
     }
     if (changes.added.length || changes.replaced.length || changes.removed.length) {
       this.deps.logger.info('pod routes reconciled', {
-        added: changes.added.map(describe), replaced: changes.replaced.map(describe), removed: changes.removed.map((r) => r.dst),
+        added: changes.added.map(describe),
+        replaced: changes.replaced.map(describe),
+        removed: changes.removed.map((r) => r.dst),
       });
     }
     for (const conflict of changes.conflicts) {
-      this.deps.logger.warn('a route to a node\'s pod CIDR exists that the agent did not make; leaving it', conflict);
+      this.deps.logger.warn("a route to a node's pod CIDR exists that the agent did not make; leaving it", conflict);
     }
     return changes;
   }
@@ -181,8 +197,17 @@ export function wantedRoutes(properties: JobProperties | undefined): WantedRoute
   const self = properties?.node;
   if (!cluster?.nodes || !self) return undefined;
   const routing = cluster.podRouting ?? 'host-routes';
-  if (routing !== 'host-routes') return { routes: [], reason: `pod routing is ${routing === 'network-driver' ? 'done by the network driver' : 'left to the CNI'} (${routing})` };
-  if (isLoopback(self.ip)) return { routes: [], hostStack: true, reason: `the node address ${self.ip} is a loopback one: this VM shares its host's network stack` };
+  if (routing !== 'host-routes')
+    return {
+      routes: [],
+      reason: `pod routing is ${routing === 'network-driver' ? 'done by the network driver' : 'left to the CNI'} (${routing})`,
+    };
+  if (isLoopback(self.ip))
+    return {
+      routes: [],
+      hostStack: true,
+      reason: `the node address ${self.ip} is a loopback one: this VM shares its host's network stack`,
+    };
   const routes = cluster.nodes
     .filter((n) => n.name !== self.name && n.podCidr && n.ip && !isLoopback(n.ip) && n.podCidr !== self.podCidr)
     .map((n) => ({ dst: n.podCidr, via: n.ip, node: n.name }))

@@ -23,7 +23,10 @@ function deadline(ms: number): MiddlewareHandler<AppEnv> {
   return async (_c, next) => {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new SlipwayError('Timeout', `the agent channel did not answer within ${ms} ms`)), ms);
+      timer = setTimeout(
+        () => reject(new SlipwayError('Timeout', `the agent channel did not answer within ${ms} ms`)),
+        ms,
+      );
     });
     try {
       await Promise.race([next(), expired]);
@@ -36,7 +39,11 @@ function deadline(ms: number): MiddlewareHandler<AppEnv> {
 function limit(maxSize: number) {
   return bodyLimit({
     maxSize,
-    onError: (c) => problemResponse(c, new SlipwayError('InvalidInput', `the request body is larger than ${maxSize} bytes, the limit of agent routes`)),
+    onError: (c) =>
+      problemResponse(
+        c,
+        new SlipwayError('InvalidInput', `the request body is larger than ${maxSize} bytes, the limit of agent routes`),
+      ),
   });
 }
 
@@ -78,7 +85,10 @@ function peerOf(c: Context<AppEnv>): AgentPeer {
   const peer = socket?.authorized ? socket.getPeerCertificate() : undefined;
   const agentId = peer?.subject?.CN;
   if (!peer || !agentId || typeof agentId !== 'string' || !peer.serialNumber) {
-    throw new SlipwayError('Unauthenticated', `the agent channel needs a client certificate from the agent CA${socket?.authorizationError ? ` (${String(socket.authorizationError)})` : ''}`);
+    throw new SlipwayError(
+      'Unauthenticated',
+      `the agent channel needs a client certificate from the agent CA${socket?.authorizationError ? ` (${String(socket.authorizationError)})` : ''}`,
+    );
   }
   return { agentId, serial: peer.serialNumber.toUpperCase(), validFrom: peer.valid_from, validTo: peer.valid_to };
 }
@@ -89,6 +99,11 @@ function remoteAddress(c: Context<AppEnv>): string | undefined {
 
 function nonNegativeInteger(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw new SlipwayError('InvalidInput', `${field}: must be a non-negative integer (got ${JSON.stringify(value.slice(0, 40))})`, { field });
+  if (!/^\d{1,15}$/.test(value))
+    throw new SlipwayError(
+      'InvalidInput',
+      `${field}: must be a non-negative integer (got ${JSON.stringify(value.slice(0, 40))})`,
+      { field },
+    );
   return Number(value);
 }

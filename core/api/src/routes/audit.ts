@@ -8,13 +8,21 @@ const RESULTS = ['success', 'failure', 'denied'] as const;
 function time(raw: string | undefined, field: string): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   const ms = Date.parse(raw);
-  if (!/^\d{4}-\d\d-\d\d/.test(raw) || Number.isNaN(ms)) throw new SlipwayError('InvalidInput', `${field} must be an ISO-8601 time (2026-01-31 or 2026-01-31T12:00:00Z); got "${raw.slice(0, 40)}"`, { field });
+  if (!/^\d{4}-\d\d-\d\d/.test(raw) || Number.isNaN(ms))
+    throw new SlipwayError(
+      'InvalidInput',
+      `${field} must be an ISO-8601 time (2026-01-31 or 2026-01-31T12:00:00Z); got "${raw.slice(0, 40)}"`,
+      { field },
+    );
   return new Date(ms).toISOString();
 }
 
 function integer(raw: string | undefined, field: string, max: number): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (!/^[1-9][0-9]{0,14}$/.test(raw) || Number(raw) > max) throw new SlipwayError('InvalidInput', `${field} must be an integer from 1 to ${max}; got "${raw.slice(0, 40)}"`, { field });
+  if (!/^[1-9][0-9]{0,14}$/.test(raw) || Number(raw) > max)
+    throw new SlipwayError('InvalidInput', `${field} must be an integer from 1 to ${max}; got "${raw.slice(0, 40)}"`, {
+      field,
+    });
   return Number(raw);
 }
 
@@ -24,7 +32,11 @@ export function auditRoutes(audit: AuditTrail) {
   app.get('/audit', async (c) => {
     const result = c.req.query('result');
     if (result !== undefined && !(RESULTS as readonly string[]).includes(result)) {
-      throw new SlipwayError('InvalidInput', `result must be one of ${RESULTS.join(', ')}; got "${result.slice(0, 40)}"`, { field: 'result' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `result must be one of ${RESULTS.join(', ')}; got "${result.slice(0, 40)}"`,
+        { field: 'result' },
+      );
     }
     const filters: AuditFilters = {
       actor: c.req.query('actor') || undefined,

@@ -11,7 +11,9 @@ export function sourceAddress(c: Context<AppEnv>): string | undefined {
 
 async function formOrJson(c: Context<AppEnv>): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
-  return type.includes('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(await c.req.text())) : readJson(c.req.raw);
+  return type.includes('application/x-www-form-urlencoded')
+    ? Object.fromEntries(new URLSearchParams(await c.req.text()))
+    : readJson(c.req.raw);
 }
 
 /**
@@ -56,7 +58,10 @@ export function bearerAuth(auth: AuthService) {
   return async (c: Context<AppEnv>, next: () => Promise<void>) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new SlipwayError('Unauthenticated', 'this call needs a bearer token', { hint: 'Run `slipway login`, or POST /oauth/token.' });
+    if (!match)
+      throw new SlipwayError('Unauthenticated', 'this call needs a bearer token', {
+        hint: 'Run `slipway login`, or POST /oauth/token.',
+      });
     c.set('principal', await auth.authenticate(match[1]));
     await next();
   };

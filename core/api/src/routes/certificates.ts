@@ -9,9 +9,15 @@ export function certificateRoutes(certificates: CertificateService) {
   app.get('/clusters/:name/certificates', async (c) => {
     const days = c.req.query('days');
     if (days !== undefined && !/^\d{1,5}$/.test(days)) {
-      throw new SlipwayError('InvalidInput', `days must be a whole number of days (0 or more); got "${days}"`, { field: 'days' });
+      throw new SlipwayError('InvalidInput', `days must be a whole number of days (0 or more); got "${days}"`, {
+        field: 'days',
+      });
     }
-    return c.json(await certificates.list(c.get('principal'), c.req.param('name'), { days: days === undefined ? undefined : Number(days) }));
+    return c.json(
+      await certificates.list(c.get('principal'), c.req.param('name'), {
+        days: days === undefined ? undefined : Number(days),
+      }),
+    );
   });
   return app;
 }

@@ -9,20 +9,36 @@ const RECONNECT_MS = 2000;
 
 function optionalId(raw: string | undefined, field: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (!EVENT_ID.test(raw)) throw new SlipwayError('InvalidInput', `${field} must be a non-negative integer (an event id); got "${raw.slice(0, 40)}"`, { field });
+  if (!EVENT_ID.test(raw))
+    throw new SlipwayError(
+      'InvalidInput',
+      `${field} must be a non-negative integer (an event id); got "${raw.slice(0, 40)}"`,
+      { field },
+    );
   return Number(raw);
 }
 
 function limitOf(raw: string | undefined): number {
   if (raw === undefined) return 100;
-  if (!/^[1-9][0-9]{0,3}$/.test(raw) || Number(raw) > 1000) throw new SlipwayError('InvalidInput', `limit must be an integer from 1 to 1000; got "${raw.slice(0, 40)}"`, { field: 'limit' });
+  if (!/^[1-9][0-9]{0,3}$/.test(raw) || Number(raw) > 1000)
+    throw new SlipwayError('InvalidInput', `limit must be an integer from 1 to 1000; got "${raw.slice(0, 40)}"`, {
+      field: 'limit',
+    });
   return Number(raw);
 }
 
 function queryOf(c: Context<AppEnv>): EventQuery {
-  const kinds = (c.req.query('kind') ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const kinds = (c.req.query('kind') ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   for (const k of kinds) {
-    if (!/^[a-z0-9_.-]+\*?$/.test(k)) throw new SlipwayError('InvalidInput', `kind "${k.slice(0, 60)}" is not an event kind: letters, digits, dots, dashes, optionally ending in * for a prefix (task.*)`, { field: 'kind' });
+    if (!/^[a-z0-9_.-]+\*?$/.test(k))
+      throw new SlipwayError(
+        'InvalidInput',
+        `kind "${k.slice(0, 60)}" is not an event kind: letters, digits, dots, dashes, optionally ending in * for a prefix (task.*)`,
+        { field: 'kind' },
+      );
   }
   return { cluster: c.req.query('cluster') || undefined, kinds, task: optionalId(c.req.query('task'), 'task') };
 }
@@ -43,7 +59,12 @@ export function eventRoutes(events: EventStream) {
     const principal = c.get('principal');
     const query = queryOf(c);
     if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
-      return c.json(await events.list(principal, query, { limit: limitOf(c.req.query('limit')), after: optionalId(c.req.query('after'), 'after') }));
+      return c.json(
+        await events.list(principal, query, {
+          limit: limitOf(c.req.query('limit')),
+          after: optionalId(c.req.query('after'), 'after'),
+        }),
+      );
     }
     const lastEventId = optionalId(c.req.header('last-event-id') ?? c.req.query('after'), 'Last-Event-ID');
     const socket = c.env?.incoming?.socket;
@@ -58,8 +79,12 @@ export function eventRoutes(events: EventStream) {
     };
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     const body = new ReadableStream<Uint8Array>({
-      start(ctl) { controller = ctl; },
-      cancel() { stop(); },
+      start(ctl) {
+        controller = ctl;
+      },
+      cancel() {
+        stop();
+      },
     });
     const write = (text: string) => {
       if (ended) return;
@@ -71,12 +96,22 @@ export function eventRoutes(events: EventStream) {
     };
     write(`retry: ${RECONNECT_MS}\n: connected\n\n`);
     // Subscribing first (it may refuse: too many streams, a cluster not found) so a refusal is a plain error answer.
-    subscription = await events.subscribe(principal, query, lastEventId, (event) => write(frame(event)), (why) => {
-      if (why === 'overflow') write(': closed: this stream fell too far behind; reconnect with Last-Event-ID\n\n');
-      ended = true;
-      clearInterval(heartbeat);
-      try { controller.close(); } catch { /* already closed */ }
-    });
+    subscription = await events.subscribe(
+      principal,
+      query,
+      lastEventId,
+      (event) => write(frame(event)),
+      (why) => {
+        if (why === 'overflow') write(': closed: this stream fell too far behind; reconnect with Last-Event-ID\n\n');
+        ended = true;
+        clearInterval(heartbeat);
+        try {
+          controller.close();
+        } catch {
+          /* already closed */
+        }
+      },
+    );
     socket?.setTimeout(0);
     socket?.setKeepAlive(true, 30_000);
     socket?.setNoDelay(true);
@@ -84,7 +119,12 @@ export function eventRoutes(events: EventStream) {
     heartbeat.unref();
     return new Response(body, {
       status: 200,
-      headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' },
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      },
     });
   });
   return app;

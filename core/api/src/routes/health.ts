@@ -8,12 +8,16 @@ import { readJson, validateBody } from '../validate.js';
 export function healthRoutes(health: HealthService) {
   const app = new Hono<AppEnv>();
   app.get('/clusters/:name/health', async (c) => c.json(await health.health(c.get('principal'), c.req.param('name'))));
-  app.get('/clusters/:name/resurrection', async (c) => c.json(await health.resurrection(c.get('principal'), c.req.param('name'))));
+  app.get('/clusters/:name/resurrection', async (c) =>
+    c.json(await health.resurrection(c.get('principal'), c.req.param('name'))),
+  );
   app.put('/clusters/:name/resurrection', async (c) => {
     const body = validateBody<{ enabled: boolean | null }>('ResurrectionRequest', await readJson(c.req.raw));
     return c.json(await health.setResurrection(c.get('principal'), c.req.param('name'), body.enabled));
   });
-  app.get('/clusters/:name/doctor', async (c) => c.json(await health.check(c.get('principal'), c.req.param('name'), c.req.raw.signal)));
+  app.get('/clusters/:name/doctor', async (c) =>
+    c.json(await health.check(c.get('principal'), c.req.param('name'), c.req.raw.signal)),
+  );
   app.post('/clusters/:name/doctor', async (c) => {
     const body = validateBody<RepairRequest>('RepairRequest', await readJson(c.req.raw));
     const { report, task } = await health.repair(c.get('principal'), c.req.param('name'), body);
@@ -23,8 +27,14 @@ export function healthRoutes(health: HealthService) {
   });
   app.get('/alerts', async (c) => {
     const limit = c.req.query('limit');
-    if (limit !== undefined && !/^\d+$/.test(limit)) throw new SlipwayError('InvalidInput', `limit must be a positive integer; got "${limit}"`, { field: 'limit' });
-    return c.json(await health.alerts(c.get('principal'), { cluster: c.req.query('cluster'), limit: limit ? Number(limit) : undefined }));
+    if (limit !== undefined && !/^\d+$/.test(limit))
+      throw new SlipwayError('InvalidInput', `limit must be a positive integer; got "${limit}"`, { field: 'limit' });
+    return c.json(
+      await health.alerts(c.get('principal'), {
+        cluster: c.req.query('cluster'),
+        limit: limit ? Number(limit) : undefined,
+      }),
+    );
   });
   return app;
 }

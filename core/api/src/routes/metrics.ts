@@ -17,11 +17,18 @@ export function metricsRoutes(metrics: ControlPlaneMetrics, auth: AuthService, s
   const app = new Hono<AppEnv>();
   app.get('/metrics', async (c) => {
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    if (!match) throw new SlipwayError('Unauthenticated', 'GET /metrics needs a bearer token: the scrape token or an admin\'s', { hint: 'Point Prometheus\' bearer_token_file at metrics.scrape_token_file, or run `slipway login` as an admin.' });
+    if (!match)
+      throw new SlipwayError('Unauthenticated', "GET /metrics needs a bearer token: the scrape token or an admin's", {
+        hint: "Point Prometheus' bearer_token_file at metrics.scrape_token_file, or run `slipway login` as an admin.",
+      });
     if (!scrapeToken || !sameToken(match[1], scrapeToken)) {
       const principal = await auth.authenticate(match[1]);
       if (!seesAllClusters(principal)) {
-        throw new SlipwayError('Forbidden', `${principal.name} may not read metrics: needs clusters.admin or clusters.admin.read, or the scrape token`, { hint: 'Ask an admin, or use the scrape token (metrics.scrape_token_file).' });
+        throw new SlipwayError(
+          'Forbidden',
+          `${principal.name} may not read metrics: needs clusters.admin or clusters.admin.read, or the scrape token`,
+          { hint: 'Ask an admin, or use the scrape token (metrics.scrape_token_file).' },
+        );
       }
     }
     return c.body(await metrics.text(), 200, { 'content-type': metrics.contentType });

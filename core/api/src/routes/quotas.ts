@@ -16,7 +16,9 @@ export function quotaRoutes(quotas: QuotaService) {
     return c.json(created, 201);
   });
   app.get('/quotas/:owner', async (c) => c.json(await quotas.get(c.get('principal'), c.req.param('owner'))));
-  app.patch('/quotas/:owner', async (c) => c.json(await quotas.update(c.get('principal'), c.req.param('owner'), await readJson(c.req.raw))));
+  app.patch('/quotas/:owner', async (c) =>
+    c.json(await quotas.update(c.get('principal'), c.req.param('owner'), await readJson(c.req.raw))),
+  );
   app.delete('/quotas/:owner', async (c) => {
     await quotas.delete(c.get('principal'), c.req.param('owner'));
     return c.body(null, 204);

@@ -5,15 +5,22 @@ import { Hono } from 'hono';
 import { SlipwayError } from '@slipway/contracts';
 import type { AppEnv } from '../context.js';
 
-interface Asset { type: string; body: Buffer }
+interface Asset {
+  type: string;
+  body: Buffer;
+}
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
 };
 
 // The app's own scripts and styles only: no inline script, nothing from another origin, no framing.
 const HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -59,13 +66,18 @@ export function uiRoutes(assets: Map<string, Asset> | undefined) {
   app.get('/ui', (c) => c.redirect('/ui/', 301));
   app.get('/ui/*', (c) => {
     if (!assets) {
-      throw new SlipwayError('NotFound', 'the web dashboard is not built on this control plane', { hint: 'Run `npm run build` in the Slipway checkout, then restart `slipway up`.' });
+      throw new SlipwayError('NotFound', 'the web dashboard is not built on this control plane', {
+        hint: 'Run `npm run build` in the Slipway checkout, then restart `slipway up`.',
+      });
     }
     const name = c.req.path.slice('/ui/'.length) || 'index.html';
     const asset = assets.get(name);
-    if (!asset) throw new SlipwayError('NotFound', `no dashboard file ${name}`, { hint: 'Open /ui/ for the dashboard.' });
+    if (!asset)
+      throw new SlipwayError('NotFound', `no dashboard file ${name}`, { hint: 'Open /ui/ for the dashboard.' });
     return c.body(new Uint8Array(asset.body), 200, {
-      ...HEADERS, 'content-type': asset.type, 'cache-control': name === 'index.html' ? 'no-cache' : 'max-age=300',
+      ...HEADERS,
+      'content-type': asset.type,
+      'cache-control': name === 'index.html' ? 'no-cache' : 'max-age=300',
     });
   });
   return app;

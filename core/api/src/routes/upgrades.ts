@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { SlipwayError } from '@slipway/contracts';
 import type { FleetUpgradeRequest, UpdateRequest, UpgradeRequest, UpgradeService } from '@slipway/engine';
 import type { AppEnv } from '../context.js';
 import { positiveId } from '../params.js';
@@ -13,7 +12,9 @@ function fleetId(raw: string): number {
 export function upgradeRoutes(upgrades: UpgradeService) {
   const app = new Hono<AppEnv>();
   app.get('/versions', (c) => c.json(upgrades.versions()));
-  app.get('/clusters/:name/upgrades', async (c) => c.json(await upgrades.available(c.get('principal'), c.req.param('name'))));
+  app.get('/clusters/:name/upgrades', async (c) =>
+    c.json(await upgrades.available(c.get('principal'), c.req.param('name'))),
+  );
   app.post('/clusters/:name/upgrade', async (c) => {
     const body = validateBody<UpgradeRequest>('UpgradeClusterRequest', await readJson(c.req.raw));
     const cluster = await upgrades.upgrade(c.get('principal'), c.req.param('name'), body);
@@ -33,7 +34,11 @@ export function upgradeRoutes(upgrades: UpgradeService) {
     c.header('location', `/v1/fleet-upgrades/${job.id}`);
     return c.json(job, 202);
   });
-  app.get('/fleet-upgrades/:id', async (c) => c.json(await upgrades.getFleet(c.get('principal'), fleetId(c.req.param('id')))));
-  app.post('/fleet-upgrades/:id/cancel', async (c) => c.json(await upgrades.cancelFleet(c.get('principal'), fleetId(c.req.param('id'))), 202));
+  app.get('/fleet-upgrades/:id', async (c) =>
+    c.json(await upgrades.getFleet(c.get('principal'), fleetId(c.req.param('id')))),
+  );
+  app.post('/fleet-upgrades/:id/cancel', async (c) =>
+    c.json(await upgrades.cancelFleet(c.get('principal'), fleetId(c.req.param('id'))), 202),
+  );
   return app;
 }

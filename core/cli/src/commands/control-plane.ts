@@ -12,7 +12,12 @@ import { KEYS_FLAG } from './backup.js';
 /** The line `slipway up` prints once the API answers; scripts and tests wait for it. */
 export const READY_PREFIX = 'Slipway is ready at ';
 
-const HOME_FLAG: FlagSpec = { type: 'string', valueName: 'DIR', env: 'SLIPWAY_HOME', description: 'state directory: database, CA, plugin data (default ./.slipway)' };
+const HOME_FLAG: FlagSpec = {
+  type: 'string',
+  valueName: 'DIR',
+  env: 'SLIPWAY_HOME',
+  description: 'state directory: database, CA, plugin data (default ./.slipway)',
+};
 
 const up: Command = {
   name: 'up',
@@ -24,13 +29,23 @@ const up: Command = {
     `config file, then a line starting "${READY_PREFIX}" when the API answers.`,
     'SIGINT or SIGTERM stops it cleanly: running tasks pause and resume on the next start.',
     'One control plane per home: a second slipway up on the same home exits 1 naming the pid of the first.',
-    'The credential store\'s default key is created in the keys directory, outside the home (--keys).',
+    "The credential store's default key is created in the keys directory, outside the home (--keys).",
     'A refused plugin or an invalid config exits 1 listing every problem.',
   ].join('\n'),
   flags: {
     home: HOME_FLAG,
-    port: { type: 'string', valueName: 'N', env: 'SLIPWAY_PORT', description: 'port of the API (default api.port of the config, 9021; 0 picks a free one)' },
-    config: { type: 'string', valueName: 'FILE', env: 'SLIPWAY_CONFIG', description: 'config file (default HOME/slipway.yaml, written on first start)' },
+    port: {
+      type: 'string',
+      valueName: 'N',
+      env: 'SLIPWAY_PORT',
+      description: 'port of the API (default api.port of the config, 9021; 0 picks a free one)',
+    },
+    config: {
+      type: 'string',
+      valueName: 'FILE',
+      env: 'SLIPWAY_CONFIG',
+      description: 'config file (default HOME/slipway.yaml, written on first start)',
+    },
     keys: KEYS_FLAG,
   },
   examples: ['slipway up', 'SLIPWAY_ADMIN_PASSWORD=s3cret-pass slipway up --home /var/lib/slipway --port 9021'],
@@ -50,17 +65,28 @@ const up: Command = {
       logIsTerminal: Boolean(io.stderr.isTTY),
     });
     const pairs: Array<[string, string]> = [
-      ['API URL', running.url], ['CA certificate', running.caPath], ['Config', running.configPath], ['Home', running.home],
+      ['API URL', running.url],
+      ['CA certificate', running.caPath],
+      ['Config', running.configPath],
+      ['Home', running.home],
       ['Keys', `${running.keysDir}  (keep a copy apart from backups)`],
     ];
     if (running.advertiseUrl !== running.url) pairs.splice(1, 0, ['Agents dial', running.advertiseUrl]);
     if (running.adminPassword) {
-      pairs.push(['Admin user', 'admin'], ['Admin password', `${running.adminPassword}  (generated on this first start and shown only once: store it now)`]);
+      pairs.push(
+        ['Admin user', 'admin'],
+        [
+          'Admin password',
+          `${running.adminPassword}  (generated on this first start and shown only once: store it now)`,
+        ],
+      );
     } else if (running.firstStart) {
       pairs.push(['Admin user', 'admin'], ['Admin password', 'the one in $SLIPWAY_ADMIN_PASSWORD']);
     }
     io.stdout.write(`slipway ${running.version} control plane\n${keyValues(pairs)}\n`);
-    io.stdout.write(`Log in with:\n  slipway login -a ${running.url} -u admin -p PASSWORD --ca-cert ${running.caPath}\n\n`);
+    io.stdout.write(
+      `Log in with:\n  slipway login -a ${running.url} -u admin -p PASSWORD --ca-cert ${running.caPath}\n\n`,
+    );
     io.stdout.write(`${READY_PREFIX}${running.url} (Ctrl-C stops it; running tasks resume on the next start)\n`);
 
     await new Promise<void>((resolve) => {
@@ -80,8 +106,8 @@ const validate: Command = {
   summary: 'Check a slipway.yaml and the configs of the plugins it names, without starting anything',
   description: [
     'Validates the file against the Slipway config schema, then resolves every plugin it names',
-    '(installed? version in range? contract provided?) and validates each plugin\'s config against',
-    'that plugin\'s schema. Every problem is printed with its path; nothing is created or started.',
+    "(installed? version in range? contract provided?) and validates each plugin's config against",
+    "that plugin's schema. Every problem is printed with its path; nothing is created or started.",
     'Without FILE it checks the file slipway up would use: $SLIPWAY_CONFIG, else HOME/slipway.yaml.',
   ].join('\n'),
   args: [{ name: 'FILE', description: 'the config file to check', required: false }],
@@ -92,9 +118,12 @@ const validate: Command = {
     const paths = controlPlanePaths(io, { home: flags.string('home'), config: args.FILE });
     const file = paths.configPath;
     if (!existsSync(file)) {
-      throw new CliError(`${file} does not exist`, paths.explicitConfig
-        ? 'Pass the path of an existing slipway.yaml.'
-        : 'slipway up writes a commented default there on its first start; or pass FILE.');
+      throw new CliError(
+        `${file} does not exist`,
+        paths.explicitConfig
+          ? 'Pass the path of an existing slipway.yaml.'
+          : 'slipway up writes a commented default there on its first start; or pass FILE.',
+      );
     }
     const { loadConfigFile, pluginRefsOf, validateConfigFile } = await loadEngine('validate');
     const result = await validateConfigFile(file);
@@ -103,11 +132,18 @@ const validate: Command = {
       return result.ok ? EXIT.ok : EXIT.failed;
     }
     if (!result.ok) {
-      io.stderr.write(`${file} has ${result.errors.length} problem${result.errors.length === 1 ? '' : 's'}:\n${result.errors.map((e) => `  ${e}\n`).join('')}`);
+      io.stderr.write(
+        `${file} has ${result.errors.length} problem${result.errors.length === 1 ? '' : 's'}:\n${result.errors.map((e) => `  ${e}\n`).join('')}`,
+      );
       return EXIT.failed;
     }
     const config = await loadConfigFile(file);
-    const plugins = pluginRefsOf(config).map(({ ref, path }) => `  ${path}: ${ref.plugin} ${ref.version ?? '*'}${'name' in ref ? ` (target ${String(ref.name)})` : ''}\n`).join('');
+    const plugins = pluginRefsOf(config)
+      .map(
+        ({ ref, path }) =>
+          `  ${path}: ${ref.plugin} ${ref.version ?? '*'}${'name' in ref ? ` (target ${String(ref.name)})` : ''}\n`,
+      )
+      .join('');
     io.stdout.write(`${file} is valid.\nPlugins:\n${plugins}Plans: ${config.plans.map((p) => p.name).join(', ')}\n`);
     return EXIT.ok;
   },

@@ -9,7 +9,7 @@ const getCredentials: Command = {
   name: 'get-credentials',
   summary: 'Get a kubeconfig for a cluster and make it the current kubectl context',
   description: [
-    'Asks the API for a client certificate for you, signed by the cluster\'s CA (POST /v1/clusters/NAME/binds),',
+    "Asks the API for a client certificate for you, signed by the cluster's CA (POST /v1/clusters/NAME/binds),",
     'and merges it into the first file of $KUBECONFIG, else ~/.kube/config, as kubectl does: clusters,',
     'users and contexts are merged by name (same name replaced, everything else kept), current-context is',
     'set to the cluster, and the file is written atomically with mode 0600.',
@@ -20,17 +20,32 @@ const getCredentials: Command = {
   ].join('\n'),
   args: [{ name: 'NAME', description: 'the cluster name', required: true }],
   flags: {
-    user: { type: 'string', valueName: 'USER', description: 'a kubeconfig for another Slipway user (clusters.admin only); their certificate, merged under their name' },
-    bind: { type: 'string', valueName: 'CLUSTERROLE', description: 'also bind this ClusterRole (cluster-admin, admin, edit, view) to that user through the cluster\'s API (clusters.admin only)' },
+    user: {
+      type: 'string',
+      valueName: 'USER',
+      description:
+        'a kubeconfig for another Slipway user (clusters.admin only); their certificate, merged under their name',
+    },
+    bind: {
+      type: 'string',
+      valueName: 'CLUSTERROLE',
+      description:
+        "also bind this ClusterRole (cluster-admin, admin, edit, view) to that user through the cluster's API (clusters.admin only)",
+    },
   },
   json: true,
-  examples: ['slipway get-credentials dev && kubectl get nodes', 'slipway get-credentials dev --user alice --bind view --json > alice.kubeconfig'],
+  examples: [
+    'slipway get-credentials dev && kubectl get nodes',
+    'slipway get-credentials dev --user alice --bind view --json > alice.kubeconfig',
+  ],
   async run({ io, args, flags }) {
     const name = args.NAME!;
     const user = flags.string('user');
     const bind = flags.string('bind');
     const body = { ...(user !== undefined ? { user } : {}), ...(bind !== undefined ? { bind } : {}) };
-    const doc = await withSession(io, ({ client }) => client.post<KubeconfigDoc>(`/v1/clusters/${encodeURIComponent(name)}/binds`, body));
+    const doc = await withSession(io, ({ client }) =>
+      client.post<KubeconfigDoc>(`/v1/clusters/${encodeURIComponent(name)}/binds`, body),
+    );
     if (flags.bool('json')) {
       printJson(io.stdout, doc);
       return EXIT.ok;
@@ -39,7 +54,9 @@ const getCredentials: Command = {
     const path = kubeconfigPath(io);
     io.stdout.write(`Fetching credentials for cluster ${name}.\n`);
     await mergeKubeconfigFile(path, doc, context);
-    io.stdout.write(`Context set for cluster ${name} in ${path}.\n\nYou can now switch between clusters by using:\n$ kubectl config use-context <cluster-name>\n`);
+    io.stdout.write(
+      `Context set for cluster ${name} in ${path}.\n\nYou can now switch between clusters by using:\n$ kubectl config use-context <cluster-name>\n`,
+    );
     return EXIT.ok;
   },
 };
@@ -52,9 +69,9 @@ interface SmokeTestDoc {
 
 const smokeTest: Command = {
   name: 'smoke-test',
-  summary: 'Check that a cluster works: its API, its nodes, DNS and a pod on every node (TKGI\'s smoke-test errand)',
+  summary: "Check that a cluster works: its API, its nodes, DNS and a pod on every node (TKGI's smoke-test errand)",
   description: [
-    'Runs four checks through the cluster\'s API with its admin certificate (POST /v1/clusters/NAME/smoke-test):',
+    "Runs four checks through the cluster's API with its admin certificate (POST /v1/clusters/NAME/smoke-test):",
     '  api    /readyz answers (the server verified against the cluster CA)',
     '  nodes  every VM of the cluster is a registered node, Ready',
     '  dns    the kube-dns Service has ready CoreDNS endpoints',
@@ -68,12 +85,17 @@ const smokeTest: Command = {
   examples: ['slipway smoke-test dev'],
   async run({ io, args, flags }) {
     const name = args.NAME!;
-    const report = await withSession(io, ({ client }) => client.post<SmokeTestDoc>(`/v1/clusters/${encodeURIComponent(name)}/smoke-test`));
+    const report = await withSession(io, ({ client }) =>
+      client.post<SmokeTestDoc>(`/v1/clusters/${encodeURIComponent(name)}/smoke-test`),
+    );
     if (flags.bool('json')) printJson(io.stdout, report);
     else {
       const width = Math.max(...report.checks.map((c) => c.name.length));
-      for (const check of report.checks) io.stdout.write(`${check.name.padEnd(width)}  ${check.state.padEnd(11)}  ${check.detail}\n`);
-      io.stdout.write(report.passed ? `\nCluster ${name} passed every check.\n` : `\nCluster ${name} did not pass every check.\n`);
+      for (const check of report.checks)
+        io.stdout.write(`${check.name.padEnd(width)}  ${check.state.padEnd(11)}  ${check.detail}\n`);
+      io.stdout.write(
+        report.passed ? `\nCluster ${name} passed every check.\n` : `\nCluster ${name} did not pass every check.\n`,
+      );
     }
     return report.passed ? EXIT.ok : EXIT.failed;
   },

@@ -26,7 +26,9 @@ function summary(p: NetworkProfileDoc): string {
     ['Description', p.description ?? '-'],
     ['Created By', p.created_by],
     ['Created', localIso(p.created_at)],
-    ...Object.entries(p.parameters).map(([k, v]) => [`Parameter ${k}`, typeof v === 'string' ? v : JSON.stringify(v)] as [string, string]),
+    ...Object.entries(p.parameters).map(
+      ([k, v]) => [`Parameter ${k}`, typeof v === 'string' ? v : JSON.stringify(v)] as [string, string],
+    ),
   ]);
 }
 
@@ -41,10 +43,17 @@ const networkProfiles: Command = {
       return EXIT.ok;
     }
     if (!list.length) {
-      io.stdout.write('No network profiles yet; an admin creates them with: slipway create-network-profile FILE.json\n');
+      io.stdout.write(
+        'No network profiles yet; an admin creates them with: slipway create-network-profile FILE.json\n',
+      );
       return EXIT.ok;
     }
-    io.stdout.write(table(['Name', 'Description', 'Parameters'], list.map((p) => [p.name, p.description ?? '', Object.keys(p.parameters).join(', ')])));
+    io.stdout.write(
+      table(
+        ['Name', 'Description', 'Parameters'],
+        list.map((p) => [p.name, p.description ?? '', Object.keys(p.parameters).join(', ')]),
+      ),
+    );
     return EXIT.ok;
   },
 };
@@ -55,7 +64,9 @@ const networkProfile: Command = {
   args: [NAME_ARG],
   json: true,
   async run({ io, args, flags }) {
-    const profile = await withSession(io, ({ client }) => client.get<NetworkProfileDoc>(`/v1/network-profiles/${enc(args.NAME!)}`));
+    const profile = await withSession(io, ({ client }) =>
+      client.get<NetworkProfileDoc>(`/v1/network-profiles/${enc(args.NAME!)}`),
+    );
     if (flags.bool('json')) printJson(io.stdout, profile);
     else io.stdout.write(summary(profile));
     return EXIT.ok;
@@ -67,27 +78,35 @@ async function readProfileFile(file: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as Error).message}`, 'Pass the path of a JSON network profile document.');
+    throw new CliError(
+      `cannot read ${file}: ${(e as Error).message}`,
+      'Pass the path of a JSON network profile document.',
+    );
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new CliError(`${file} is not valid JSON: ${(e as Error).message}`,
-      'A network profile is a JSON document: {"name": ..., "description": ..., "parameters": {...}}.');
+    throw new CliError(
+      `${file} is not valid JSON: ${(e as Error).message}`,
+      'A network profile is a JSON document: {"name": ..., "description": ..., "parameters": {...}}.',
+    );
   }
 }
 
 const createNetworkProfile: Command = {
   name: 'create-network-profile',
   summary: 'Create a network profile from a JSON file (admins)',
-  description: 'FILE holds TKGI\'s shape: {"name", "description", "parameters": {"nodes_dns", "fip_pool_ids", "pod_ip_block_ids", "lb_size", ...}}. ' +
+  description:
+    'FILE holds TKGI\'s shape: {"name", "description", "parameters": {"nodes_dns", "fip_pool_ids", "pod_ip_block_ids", "lb_size", ...}}. ' +
     'Every problem is listed with its field before anything is created.',
   args: [{ name: 'FILE', description: 'the profile document (JSON)', required: true }],
   json: true,
   examples: ['slipway create-network-profile small-lb.json'],
   async run({ io, args, flags }) {
     const document = await readProfileFile(args.FILE!);
-    const created = await withSession(io, ({ client }) => client.post<NetworkProfileDoc>('/v1/network-profiles', document));
+    const created = await withSession(io, ({ client }) =>
+      client.post<NetworkProfileDoc>('/v1/network-profiles', document),
+    );
     if (flags.bool('json')) printJson(io.stdout, created);
     else io.stdout.write(`Network profile ${created.name} created.\n`);
     return EXIT.ok;
@@ -110,12 +129,16 @@ const deleteNetworkProfile: Command = {
 
 async function confirmOrStop(io: CliIo, name: string): Promise<void> {
   if (!canAsk(io)) {
-    throw new UsageError(`delete-network-profile asks for confirmation, and this is not a terminal; pass --non-interactive to delete ${name}`,
-      'delete-network-profile');
+    throw new UsageError(
+      `delete-network-profile asks for confirmation, and this is not a terminal; pass --non-interactive to delete ${name}`,
+      'delete-network-profile',
+    );
   }
-  if (!(await confirm(io, `Are you sure you want to delete the network profile ${name}?`))) throw new CliError('Deletion cancelled; nothing was changed.', '');
+  if (!(await confirm(io, `Are you sure you want to delete the network profile ${name}?`)))
+    throw new CliError('Deletion cancelled; nothing was changed.', '');
 }
 
 export const networkProfileCommands: CommandGroup = {
-  title: 'Network profiles', commands: [networkProfiles, networkProfile, createNetworkProfile, deleteNetworkProfile],
+  title: 'Network profiles',
+  commands: [networkProfiles, networkProfile, createNetworkProfile, deleteNetworkProfile],
 };

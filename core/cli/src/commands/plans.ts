@@ -19,10 +19,21 @@ const plans: Command = {
       io.stdout.write('No plans are configured; add some under plans: in slipway.yaml.\n');
       return EXIT.ok;
     }
-    io.stdout.write(table(
-      ['Name', 'ID', 'Description', 'Masters', 'Workers', 'Max Workers', 'K8s Version', 'IaaS'],
-      list.map((p) => [p.name, p.id, p.description, p.master_instances, p.worker_instances, p.max_worker_instances, p.kubernetes_version, p.iaas]),
-    ));
+    io.stdout.write(
+      table(
+        ['Name', 'ID', 'Description', 'Masters', 'Workers', 'Max Workers', 'K8s Version', 'IaaS'],
+        list.map((p) => [
+          p.name,
+          p.id,
+          p.description,
+          p.master_instances,
+          p.worker_instances,
+          p.max_worker_instances,
+          p.kubernetes_version,
+          p.iaas,
+        ]),
+      ),
+    );
     return EXIT.ok;
   },
 };

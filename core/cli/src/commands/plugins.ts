@@ -32,28 +32,48 @@ const init: Command = {
   name: 'plugin init',
   summary: 'Scaffold a new plugin package: driver, config schema, a fake, the conformance test wired',
   description: [
-    'Writes a package a vendor can grow into a conformant driver. Its first `npm test` runs Slipway\'s',
+    "Writes a package a vendor can grow into a conformant driver. Its first `npm test` runs Slipway's",
     'conformance suite against the fake and lists exactly which contract verbs are still missing.',
     'Kinds: iaas (a cloud driver) and registry (an image registry driver). See docs/plugin-author-guide.md.',
   ].join('\n'),
   args: [
     { name: 'kind', description: 'plugin kind: iaas or registry', required: true },
-    { name: 'name', description: 'the cloud\'s or registry\'s short name, e.g. foo (lowercase letters, digits, dashes)', required: true },
+    {
+      name: 'name',
+      description: "the cloud's or registry's short name, e.g. foo (lowercase letters, digits, dashes)",
+      required: true,
+    },
   ],
   flags: {
     scope: { type: 'string', valueName: 'SCOPE', description: 'npm scope of the package, e.g. @acme (default: none)' },
-    dir: { type: 'string', valueName: 'DIR', description: 'where to create the package directory (default: the current directory)' },
+    dir: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'where to create the package directory (default: the current directory)',
+    },
   },
-  examples: ['slipway plugin init iaas foo --scope @acme', 'cd slipway-iaas-foo && npm install && npm test', 'slipway plugin init registry quay --scope @acme'],
+  examples: [
+    'slipway plugin init iaas foo --scope @acme',
+    'cd slipway-iaas-foo && npm install && npm test',
+    'slipway plugin init registry quay --scope @acme',
+  ],
   async run({ io, args, flags }) {
     const kind = args.kind!;
     const name = args.name!;
     if (kind !== 'iaas' && kind !== 'registry') {
-      throw new UsageError(`plugin kind "${kind}" cannot be scaffolded yet; use: slipway plugin init iaas NAME, or slipway plugin init registry NAME`, 'plugin init');
+      throw new UsageError(
+        `plugin kind "${kind}" cannot be scaffolded yet; use: slipway plugin init iaas NAME, or slipway plugin init registry NAME`,
+        'plugin init',
+      );
     }
-    if (!NAME.test(name)) throw new UsageError(`NAME "${name}" must be 1-39 lowercase letters, digits and dashes, starting with a letter`, 'plugin init');
+    if (!NAME.test(name))
+      throw new UsageError(
+        `NAME "${name}" must be 1-39 lowercase letters, digits and dashes, starting with a letter`,
+        'plugin init',
+      );
     const scope = flags.string('scope');
-    if (scope !== undefined && !SCOPE.test(scope)) throw new UsageError(`--scope "${scope}" must look like @acme`, 'plugin init');
+    if (scope !== undefined && !SCOPE.test(scope))
+      throw new UsageError(`--scope "${scope}" must look like @acme`, 'plugin init');
     const dirName = `slipway-${kind}-${name}`;
     const packageName = `${scope ? `${scope}/` : ''}${dirName}`;
     const target = resolve(io.cwd, flags.string('dir') ?? '.', dirName);
@@ -65,9 +85,10 @@ const init: Command = {
       testkitVersion: installedVersion('@slipway/testkit', '0.1.0'),
       simulationVersion: installedVersion('@slipway/simulation', '0.1.0'),
     };
-    const files = kind === 'iaas'
-      ? iaasScaffoldFiles({ packageName, cloud: name, ...versions })
-      : registryScaffoldFiles({ packageName, registry: name, ...versions });
+    const files =
+      kind === 'iaas'
+        ? iaasScaffoldFiles({ packageName, cloud: name, ...versions })
+        : registryScaffoldFiles({ packageName, registry: name, ...versions });
     for (const [file, text] of Object.entries(files)) {
       await mkdir(dirname(join(target, file)), { recursive: true });
       await writeFile(join(target, file), text);
@@ -89,25 +110,45 @@ const list: Command = {
     'Without FILE it reads the file slipway up would use: $SLIPWAY_CONFIG, else HOME/slipway.yaml.',
   ].join('\n'),
   args: [{ name: 'FILE', description: 'the config file', required: false }],
-  flags: { home: { type: 'string', valueName: 'DIR', env: 'SLIPWAY_HOME', description: 'state directory (default ./.slipway)' } },
+  flags: {
+    home: {
+      type: 'string',
+      valueName: 'DIR',
+      env: 'SLIPWAY_HOME',
+      description: 'state directory (default ./.slipway)',
+    },
+  },
   json: true,
   examples: ['slipway plugins', 'slipway plugins ./slipway.yaml --json'],
   async run({ io, args, flags }) {
     const paths = controlPlanePaths(io, { home: flags.string('home'), config: args.FILE });
-    if (!existsSync(paths.configPath)) throw new CliError(`${paths.configPath} does not exist`, 'Pass the path of an existing slipway.yaml.');
+    if (!existsSync(paths.configPath))
+      throw new CliError(`${paths.configPath} does not exist`, 'Pass the path of an existing slipway.yaml.');
     const { loadConfigFile, PluginLoader, pluginRefsOf } = await loadEngine('plugins');
     const config = await loadConfigFile(paths.configPath);
     const loader = new PluginLoader({ searchDirs: config.plugin_dirs ?? [], configDir: paths.configPath });
     const rows = [];
     for (const { kind, ref, path } of pluginRefsOf(config)) {
       const resolved = await loader.resolve(kind, ref, path);
-      rows.push({ path, plugin: resolved.name, version: resolved.version, kind, contract: resolved.module.contract, maturity: resolved.maturity });
+      rows.push({
+        path,
+        plugin: resolved.name,
+        version: resolved.version,
+        kind,
+        contract: resolved.module.contract,
+        maturity: resolved.maturity,
+      });
     }
     if (flags.bool('json')) {
       printJson(io.stdout, rows);
       return EXIT.ok;
     }
-    io.stdout.write(`${table(['WHERE', 'PLUGIN', 'VERSION', 'KIND', 'CONTRACT', 'MATURITY'], rows.map((r) => [r.path, r.plugin, r.version, r.kind, r.contract, r.maturity]))}\n`);
+    io.stdout.write(
+      `${table(
+        ['WHERE', 'PLUGIN', 'VERSION', 'KIND', 'CONTRACT', 'MATURITY'],
+        rows.map((r) => [r.path, r.plugin, r.version, r.kind, r.contract, r.maturity]),
+      )}\n`,
+    );
     return EXIT.ok;
   },
 };

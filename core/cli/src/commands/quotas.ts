@@ -46,8 +46,18 @@ const quotas: Command = {
       io.stdout.write('No quotas; set one with: slipway set-quota OWNER --clusters N --cpu N --memory GB\n');
       return EXIT.ok;
     }
-    io.stdout.write(table(['Owner', 'Clusters', 'CPUs', 'Memory (GB)', 'Updated'],
-      list.map((q) => [q.owner, limitText(q.limit.cluster), limitText(q.limit.cpu), limitText(q.limit.memory), localIso(q.updated_at)])));
+    io.stdout.write(
+      table(
+        ['Owner', 'Clusters', 'CPUs', 'Memory (GB)', 'Updated'],
+        list.map((q) => [
+          q.owner,
+          limitText(q.limit.cluster),
+          limitText(q.limit.cpu),
+          limitText(q.limit.memory),
+          localIso(q.updated_at),
+        ]),
+      ),
+    );
     return EXIT.ok;
   },
 };
@@ -61,10 +71,16 @@ const quota: Command = {
     const q = await withSession(io, ({ client }) => client.get<QuotaDoc>(`/v1/quotas/${enc(args.OWNER!)}`));
     if (flags.bool('json')) printJson(io.stdout, q);
     else {
-      io.stdout.write(keyValues([
-        ['Owner', q.owner], ['Clusters', limitText(q.limit.cluster)], ['CPUs', limitText(q.limit.cpu)], ['Memory', limitText(q.limit.memory, ' GB')],
-        ['Set By', q.created_by], ['Updated', localIso(q.updated_at)],
-      ]));
+      io.stdout.write(
+        keyValues([
+          ['Owner', q.owner],
+          ['Clusters', limitText(q.limit.cluster)],
+          ['CPUs', limitText(q.limit.cpu)],
+          ['Memory', limitText(q.limit.memory, ' GB')],
+          ['Set By', q.created_by],
+          ['Updated', localIso(q.updated_at)],
+        ]),
+      );
     }
     return EXIT.ok;
   },
@@ -76,32 +92,42 @@ function limitFlag(flags: ParsedFlags, name: string, whole: boolean): number | n
   if (value === undefined) return undefined;
   if (value === 'none') return null;
   const ok = whole ? /^\d+$/.test(value) : /^\d+(\.\d+)?$/.test(value);
-  if (!ok) throw new UsageError(`--${name} must be ${whole ? 'a whole number' : 'a number of GB'} from 0, or "none" for no limit; got "${value}"`, 'set-quota');
+  if (!ok)
+    throw new UsageError(
+      `--${name} must be ${whole ? 'a whole number' : 'a number of GB'} from 0, or "none" for no limit; got "${value}"`,
+      'set-quota',
+    );
   return Number(value);
 }
 
 const setQuota: Command = {
   name: 'set-quota',
   summary: "Set or change an owner's limits on clusters, CPUs and memory (admins)",
-  description: 'Limits left out keep their value (none on a new quota: no limit). 0 allows none: with --cpu 0 or --memory 0 the owner can create ' +
+  description:
+    'Limits left out keep their value (none on a new quota: no limit). 0 allows none: with --cpu 0 or --memory 0 the owner can create ' +
     'no cluster, as in TKGI. "none" removes a limit. Admins are exempt from quotas. CPUs and memory count every VM (masters and workers) of ' +
     "the owner's live clusters, from their plans' VM types.",
   args: [OWNER_ARG],
   flags: {
     clusters: { type: 'string', valueName: 'N', description: 'live clusters the owner may have (or none)' },
-    cpu: { type: 'string', valueName: 'N', description: 'CPUs all its clusters\' VMs may use (or none)' },
-    memory: { type: 'string', valueName: 'GB', description: 'memory in GB all its clusters\' VMs may use (or none)' },
+    cpu: { type: 'string', valueName: 'N', description: "CPUs all its clusters' VMs may use (or none)" },
+    memory: { type: 'string', valueName: 'GB', description: "memory in GB all its clusters' VMs may use (or none)" },
   },
   json: true,
   examples: ['slipway set-quota alice --clusters 2 --cpu 24 --memory 96', 'slipway set-quota alice --memory none'],
   async run({ io, args, flags }) {
     const owner = args.OWNER!;
     const limit: Record<string, number | null> = {};
-    for (const [flag, field, whole] of [['clusters', 'cluster', true], ['cpu', 'cpu', true], ['memory', 'memory', false]] as const) {
+    for (const [flag, field, whole] of [
+      ['clusters', 'cluster', true],
+      ['cpu', 'cpu', true],
+      ['memory', 'memory', false],
+    ] as const) {
       const value = limitFlag(flags, flag, whole);
       if (value !== undefined) limit[field] = value;
     }
-    if (!Object.keys(limit).length) throw new UsageError('set-quota needs at least one of --clusters, --cpu, --memory', 'set-quota');
+    if (!Object.keys(limit).length)
+      throw new UsageError('set-quota needs at least one of --clusters, --cpu, --memory', 'set-quota');
     const q = await withSession(io, async ({ client }) => {
       try {
         return await client.patch<QuotaDoc>(`/v1/quotas/${enc(owner)}`, { limit });
@@ -112,7 +138,10 @@ const setQuota: Command = {
       }
     });
     if (flags.bool('json')) printJson(io.stdout, q);
-    else io.stdout.write(`Quota of ${q.owner}: clusters ${limitText(q.limit.cluster)}, CPUs ${limitText(q.limit.cpu)}, memory ${limitText(q.limit.memory, ' GB')}.\n`);
+    else
+      io.stdout.write(
+        `Quota of ${q.owner}: clusters ${limitText(q.limit.cluster)}, CPUs ${limitText(q.limit.cpu)}, memory ${limitText(q.limit.memory, ' GB')}.\n`,
+      );
     return EXIT.ok;
   },
 };
@@ -132,8 +161,13 @@ const deleteQuota: Command = {
 };
 
 async function confirmOrStop(io: CliIo, owner: string): Promise<void> {
-  if (!canAsk(io)) throw new UsageError(`delete-quota asks for confirmation, and this is not a terminal; pass --non-interactive to delete the quota of ${owner}`, 'delete-quota');
-  if (!(await confirm(io, `Are you sure you want to remove the quota of ${owner}?`))) throw new CliError('Deletion cancelled; nothing was changed.', '');
+  if (!canAsk(io))
+    throw new UsageError(
+      `delete-quota asks for confirmation, and this is not a terminal; pass --non-interactive to delete the quota of ${owner}`,
+      'delete-quota',
+    );
+  if (!(await confirm(io, `Are you sure you want to remove the quota of ${owner}?`)))
+    throw new CliError('Deletion cancelled; nothing was changed.', '');
 }
 
 const usages: Command = {
@@ -143,22 +177,35 @@ const usages: Command = {
   json: true,
   async run({ io, args, flags }) {
     const owner = args.OWNER;
-    const result = await withSession<UsageDoc | UsageDoc[]>(io, ({ client }) => owner ? client.get<UsageDoc>(`/v1/usages/${enc(owner)}`) : client.get<UsageDoc[]>('/v1/usages'));
+    const result = await withSession<UsageDoc | UsageDoc[]>(io, ({ client }) =>
+      owner ? client.get<UsageDoc>(`/v1/usages/${enc(owner)}`) : client.get<UsageDoc[]>('/v1/usages'),
+    );
     if (flags.bool('json')) {
       printJson(io.stdout, result);
       return EXIT.ok;
     }
     if (Array.isArray(result)) {
       if (!result.length) io.stdout.write('No owner has a live cluster or a quota.\n');
-      else io.stdout.write(table(['Owner', 'Clusters', 'CPUs', 'Memory (GB)'], result.map((u) => [u.owner, u.totals.cluster, u.totals.cpu, u.totals.memory])));
+      else
+        io.stdout.write(
+          table(
+            ['Owner', 'Clusters', 'CPUs', 'Memory (GB)'],
+            result.map((u) => [u.owner, u.totals.cluster, u.totals.cpu, u.totals.memory]),
+          ),
+        );
       return EXIT.ok;
     }
     const rows = result.clusters.map((c) => [c.name, c.cpu, c.memory]);
     rows.push(['Total', result.totals.cpu, result.totals.memory]);
-    io.stdout.write(`Owner: ${result.owner} (${result.totals.cluster} cluster${result.totals.cluster === 1 ? '' : 's'})\n`);
+    io.stdout.write(
+      `Owner: ${result.owner} (${result.totals.cluster} cluster${result.totals.cluster === 1 ? '' : 's'})\n`,
+    );
     io.stdout.write(table(['Cluster', 'CPUs', 'Memory (GB)'], rows));
     return EXIT.ok;
   },
 };
 
-export const quotaCommands: CommandGroup = { title: 'Quotas and usages', commands: [quotas, quota, setQuota, deleteQuota, usages] };
+export const quotaCommands: CommandGroup = {
+  title: 'Quotas and usages',
+  commands: [quotas, quota, setQuota, deleteQuota, usages],
+};

@@ -21,7 +21,11 @@ export function normalizeApiUrl(raw: string, command = 'login'): string {
   } catch {
     throw new UsageError(`-a/--api "${raw}" is not a URL or host name`, command);
   }
-  if (url.protocol !== 'https:') throw new UsageError(`-a/--api must be an https URL (the API sends tokens only over TLS); got ${url.protocol}//`, command);
+  if (url.protocol !== 'https:')
+    throw new UsageError(
+      `-a/--api must be an https URL (the API sends tokens only over TLS); got ${url.protocol}//`,
+      command,
+    );
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) && !url.port) url.port = String(DEFAULT_API_PORT);
   return url.origin;
 }
@@ -32,17 +36,36 @@ const login: Command = {
   description: [
     'Gets a token with the OAuth2 password grant (POST /oauth/token) and stores the API URL, the',
     'token, its expiry and the CA file in $SLIPWAY_CLI_CONFIG (default ~/.slipway/cli.json, mode 0600).',
-    'Every later command uses them. The control plane\'s CA is $SLIPWAY_HOME/ca.pem.',
+    "Every later command uses them. The control plane's CA is $SLIPWAY_HOME/ca.pem.",
     'Without -p the password is asked on the terminal (not echoed), or read as the first line of stdin when',
     'stdin is not a terminal, so scripts keep it out of the process list: echo "$PASSWORD" | slipway login ...',
     'With -k the certificate is not verified; cli.json records it and every later command says so on stderr.',
   ].join('\n'),
   flags: {
-    api: { type: 'string', short: 'a', valueName: 'URL', required: true, description: `API address: https://HOST:PORT, or HOST (port ${DEFAULT_API_PORT})` },
+    api: {
+      type: 'string',
+      short: 'a',
+      valueName: 'URL',
+      required: true,
+      description: `API address: https://HOST:PORT, or HOST (port ${DEFAULT_API_PORT})`,
+    },
     username: { type: 'string', short: 'u', valueName: 'USER', required: true, description: 'user name' },
-    password: { type: 'string', short: 'p', valueName: 'PASSWORD', description: 'password; default: asked on the terminal, or read from stdin' },
-    'ca-cert': { type: 'string', valueName: 'FILE', description: "CA certificate (PEM) that signed the API's certificate" },
-    'skip-ssl-validation': { type: 'boolean', short: 'k', description: "accept any API certificate (insecure; for a first look only)" },
+    password: {
+      type: 'string',
+      short: 'p',
+      valueName: 'PASSWORD',
+      description: 'password; default: asked on the terminal, or read from stdin',
+    },
+    'ca-cert': {
+      type: 'string',
+      valueName: 'FILE',
+      description: "CA certificate (PEM) that signed the API's certificate",
+    },
+    'skip-ssl-validation': {
+      type: 'boolean',
+      short: 'k',
+      description: 'accept any API certificate (insecure; for a first look only)',
+    },
   },
   examples: [
     'slipway login -a https://127.0.0.1:9021 -u admin --ca-cert ~/.slipway-home/ca.pem',
@@ -52,28 +75,46 @@ const login: Command = {
     const api = normalizeApiUrl(flags.string('api')!);
     const caFlag = flags.string('ca-cert');
     const insecure = flags.bool('skip-ssl-validation');
-    if (caFlag && insecure) throw new UsageError('--ca-cert and -k/--skip-ssl-validation exclude each other: verify with the CA, or skip verification', 'login');
+    if (caFlag && insecure)
+      throw new UsageError(
+        '--ca-cert and -k/--skip-ssl-validation exclude each other: verify with the CA, or skip verification',
+        'login',
+      );
     const caPath = caFlag ? resolve(io.cwd, caFlag) : undefined;
     const ca = caPath ? await readCaFile(caPath) : undefined;
     const user = flags.string('username')!;
-    const password = flags.string('password') ?? await readPassword(io, 'login');
+    const password = flags.string('password') ?? (await readPassword(io, 'login'));
     const client = new ApiClient({ baseUrl: api, ca, insecure });
     let token: TokenDoc;
     try {
-      token = await client.postForm<TokenDoc>('/oauth/token', { grant_type: 'password', username: user, password, client_id: 'slipway_cli' });
+      token = await client.postForm<TokenDoc>('/oauth/token', {
+        grant_type: 'password',
+        username: user,
+        password,
+        client_id: 'slipway_cli',
+      });
     } finally {
       client.close();
     }
     const expiresAt = new Date(Date.now() + token.expires_in * 1000).toISOString();
     const path = cliConfigPath(io);
     await writeCliConfig(path, {
-      api, user, ...(caPath ? { ca_cert: caPath } : {}), ...(insecure ? { skip_ssl_validation: true } : {}),
-      access_token: token.access_token, expires_at: expiresAt, ...(token.scope ? { scope: token.scope } : {}),
+      api,
+      user,
+      ...(caPath ? { ca_cert: caPath } : {}),
+      ...(insecure ? { skip_ssl_validation: true } : {}),
+      access_token: token.access_token,
+      expires_at: expiresAt,
+      ...(token.scope ? { scope: token.scope } : {}),
     });
     if (insecure) {
-      io.stderr.write(`Warning: the API certificate was not verified (-k); pass --ca-cert FILE to verify it. ${path} records skip_ssl_validation, and every command will warn until you log in with --ca-cert.\n`);
+      io.stderr.write(
+        `Warning: the API certificate was not verified (-k); pass --ca-cert FILE to verify it. ${path} records skip_ssl_validation, and every command will warn until you log in with --ca-cert.\n`,
+      );
     }
-    io.stdout.write(`API Endpoint: ${api}\nUser: ${user}\nRoles: ${token.scope || '-'}\nToken expires: ${localIso(expiresAt)}\n\nLogin successful.\n`);
+    io.stdout.write(
+      `API Endpoint: ${api}\nUser: ${user}\nRoles: ${token.scope || '-'}\nToken expires: ${localIso(expiresAt)}\n\nLogin successful.\n`,
+    );
     return EXIT.ok;
   },
 };
@@ -104,7 +145,9 @@ const logout: Command = {
         client.close();
       }
     } catch (e) {
-      const until = config.expires_at ? ` it stays valid until ${localIso(config.expires_at)}` : ' it stays valid until it expires';
+      const until = config.expires_at
+        ? ` it stays valid until ${localIso(config.expires_at)}`
+        : ' it stays valid until it expires';
       io.stderr.write(`Warning: the token could not be revoked on ${config.api} (${(e as Error).message});${until}.\n`);
     }
     const { access_token: _token, expires_at: _expires, scope: _scope, ...kept } = config;

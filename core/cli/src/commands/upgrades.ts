@@ -12,10 +12,25 @@ import { taskFailure, waitForTask } from '../task-progress.js';
 
 const enc = encodeURIComponent;
 const NAME_ARG = { name: 'NAME', description: 'the cluster name', required: true };
-const WAIT_FLAG: FlagSpec = { type: 'boolean', description: 'wait until it ends, showing progress; exit 0 when it succeeded, 1 otherwise' };
-const MAX_IN_FLIGHT: FlagSpec = { type: 'string', valueName: 'N', description: "workers replaced at once: a count or a percentage (\"25%\"); default the plan's update.max_in_flight" };
-const CANARIES: FlagSpec = { type: 'string', valueName: 'N', description: "workers replaced first and watched before the rest; default the plan's update.canaries" };
-const FORCE_DRAIN: FlagSpec = { type: 'boolean', description: 'when a node does not drain (or its disk does not detach) in time, replace it anyway instead of stopping' };
+const WAIT_FLAG: FlagSpec = {
+  type: 'boolean',
+  description: 'wait until it ends, showing progress; exit 0 when it succeeded, 1 otherwise',
+};
+const MAX_IN_FLIGHT: FlagSpec = {
+  type: 'string',
+  valueName: 'N',
+  description: 'workers replaced at once: a count or a percentage ("25%"); default the plan\'s update.max_in_flight',
+};
+const CANARIES: FlagSpec = {
+  type: 'string',
+  valueName: 'N',
+  description: "workers replaced first and watched before the rest; default the plan's update.canaries",
+};
+const FORCE_DRAIN: FlagSpec = {
+  type: 'boolean',
+  description:
+    'when a node does not drain (or its disk does not detach) in time, replace it anyway instead of stopping',
+};
 
 /** `2` → 2, `"25%"` stays a string; anything else is a usage error naming the flag. */
 function countFlag(flags: ParsedFlags, name: string, command: string, min: number): number | string | undefined {
@@ -23,10 +38,19 @@ function countFlag(flags: ParsedFlags, name: string, command: string, min: numbe
   if (raw === undefined) return undefined;
   if (/^\d+(\.\d+)?%$/.test(raw)) return raw;
   if (/^\d+$/.test(raw) && Number(raw) >= min) return Number(raw);
-  throw new UsageError(`--${name} must be a whole number${min ? ` of at least ${min}` : ''} or a percentage ("25%"); got "${raw}"`, command);
+  throw new UsageError(
+    `--${name} must be a whole number${min ? ` of at least ${min}` : ''} or a percentage ("25%"); got "${raw}"`,
+    command,
+  );
 }
 
-async function followCluster(client: ApiClient, io: CliIo, accepted: ClusterDoc, wait: boolean, json: boolean): Promise<number> {
+async function followCluster(
+  client: ApiClient,
+  io: CliIo,
+  accepted: ClusterDoc,
+  wait: boolean,
+  json: boolean,
+): Promise<number> {
   if (!wait || accepted.task_id === null) {
     if (json) printJson(io.stdout, accepted);
     else io.stdout.write(`Follow it with: slipway task ${accepted.task_id}\n`);
@@ -44,13 +68,17 @@ async function followCluster(client: ApiClient, io: CliIo, accepted: ClusterDoc,
 }
 
 interface CatalogDoc {
-  kubernetes_versions: string[]; default_kubernetes_version: string; stemcells: string[]; default_stemcell: string;
-  plans: Array<{ name: string; kubernetes_version: string }>; rules: string[];
+  kubernetes_versions: string[];
+  default_kubernetes_version: string;
+  stemcells: string[];
+  default_stemcell: string;
+  plans: Array<{ name: string; kubernetes_version: string }>;
+  rules: string[];
 }
 
 const versions: Command = {
   name: 'versions',
-  summary: 'Show the version catalog: Kubernetes versions, stemcells, each plan\'s default, the upgrade rules',
+  summary: "Show the version catalog: Kubernetes versions, stemcells, each plan's default, the upgrade rules",
   json: true,
   async run({ io, flags }) {
     const doc = await withSession(io, ({ client }) => client.get<CatalogDoc>('/v1/versions'));
@@ -58,14 +86,21 @@ const versions: Command = {
       printJson(io.stdout, doc);
       return EXIT.ok;
     }
-    io.stdout.write(keyValues([
-      ['Kubernetes Versions', doc.kubernetes_versions],
-      ['Default Version', doc.default_kubernetes_version],
-      ['Stemcells', doc.stemcells],
-      ['Default Stemcell', doc.default_stemcell],
-      ['Upgrade Rules', doc.rules],
-    ]));
-    io.stdout.write(`\n${table(['Plan', 'Kubernetes Version'], doc.plans.map((p) => [p.name, p.kubernetes_version]))}`);
+    io.stdout.write(
+      keyValues([
+        ['Kubernetes Versions', doc.kubernetes_versions],
+        ['Default Version', doc.default_kubernetes_version],
+        ['Stemcells', doc.stemcells],
+        ['Default Stemcell', doc.default_stemcell],
+        ['Upgrade Rules', doc.rules],
+      ]),
+    );
+    io.stdout.write(
+      `\n${table(
+        ['Plan', 'Kubernetes Version'],
+        doc.plans.map((p) => [p.name, p.kubernetes_version]),
+      )}`,
+    );
     return EXIT.ok;
   },
 };
@@ -76,18 +111,27 @@ const upgrades: Command = {
   args: [NAME_ARG],
   json: true,
   async run({ io, args, flags }) {
-    const doc = await withSession(io, ({ client }) => client.get<AvailableUpgrades>(`/v1/clusters/${enc(args.NAME!)}/upgrades`));
+    const doc = await withSession(io, ({ client }) =>
+      client.get<AvailableUpgrades>(`/v1/clusters/${enc(args.NAME!)}/upgrades`),
+    );
     if (flags.bool('json')) printJson(io.stdout, doc);
     else {
-      io.stdout.write(keyValues([
-        ['Cluster', doc.cluster],
-        ['K8s Version', doc.k8s_version],
-        ['Stemcell', doc.stemcell],
-        ['Plan Default Version', doc.plan_default_version],
-        ['Kubernetes Upgrades', doc.kubernetes_versions.length ? doc.kubernetes_versions : 'none'],
-        ['Stemcell Upgrades', doc.stemcells.length ? doc.stemcells : 'none'],
-        ['Default Upgrade', doc.default_target ? `Kubernetes ${doc.default_target.kubernetes_version} on ${doc.default_target.stemcell}` : 'up to date'],
-      ]));
+      io.stdout.write(
+        keyValues([
+          ['Cluster', doc.cluster],
+          ['K8s Version', doc.k8s_version],
+          ['Stemcell', doc.stemcell],
+          ['Plan Default Version', doc.plan_default_version],
+          ['Kubernetes Upgrades', doc.kubernetes_versions.length ? doc.kubernetes_versions : 'none'],
+          ['Stemcell Upgrades', doc.stemcells.length ? doc.stemcells : 'none'],
+          [
+            'Default Upgrade',
+            doc.default_target
+              ? `Kubernetes ${doc.default_target.kubernetes_version} on ${doc.default_target.stemcell}`
+              : 'up to date',
+          ],
+        ]),
+      );
     }
     return EXIT.ok;
   },
@@ -95,32 +139,52 @@ const upgrades: Command = {
 
 const upgradeCluster: Command = {
   name: 'upgrade-cluster',
-  summary: 'Upgrade a cluster\'s Kubernetes version and/or stemcell, rolling its VMs',
+  summary: "Upgrade a cluster's Kubernetes version and/or stemcell, rolling its VMs",
   description: [
     'Masters go first, one at a time (etcd keeps quorum), then workers: canaries first, then max_in_flight at a',
     'time, each drained before its VM is replaced; persistent disks are reattached. Without flags: toward the',
-    'plan\'s Kubernetes version one minor at a time, on the default stemcell (or the cluster\'s own, when it is',
-    'newer). --kubernetes-version alone keeps the cluster\'s stemcell. slipway task ID shows each step and what',
+    "plan's Kubernetes version one minor at a time, on the default stemcell (or the cluster's own, when it is",
+    "newer). --kubernetes-version alone keeps the cluster's stemcell. slipway task ID shows each step and what",
     'it waits for.',
   ].join('\n'),
   args: [NAME_ARG],
   flags: {
-    'kubernetes-version': { type: 'string', valueName: 'VERSION', description: 'the target Kubernetes version (slipway versions lists them)' },
-    stemcell: { type: 'string', valueName: 'NAME/VERSION', description: 'the target stemcell; default the cluster\'s own with --kubernetes-version, else kubernetes.stemcell' },
+    'kubernetes-version': {
+      type: 'string',
+      valueName: 'VERSION',
+      description: 'the target Kubernetes version (slipway versions lists them)',
+    },
+    stemcell: {
+      type: 'string',
+      valueName: 'NAME/VERSION',
+      description: "the target stemcell; default the cluster's own with --kubernetes-version, else kubernetes.stemcell",
+    },
     'max-in-flight': MAX_IN_FLIGHT,
     canaries: CANARIES,
     'force-drain': FORCE_DRAIN,
     wait: WAIT_FLAG,
   },
   json: true,
-  apiFields: { kubernetes_version: '--kubernetes-version', stemcell: '--stemcell', max_in_flight: '--max-in-flight', canaries: '--canaries' },
-  examples: ['slipway upgrade-cluster prod --kubernetes-version 1.31.4 --wait', 'slipway upgrade-cluster prod --max-in-flight 25% --wait'],
+  apiFields: {
+    kubernetes_version: '--kubernetes-version',
+    stemcell: '--stemcell',
+    max_in_flight: '--max-in-flight',
+    canaries: '--canaries',
+  },
+  examples: [
+    'slipway upgrade-cluster prod --kubernetes-version 1.31.4 --wait',
+    'slipway upgrade-cluster prod --max-in-flight 25% --wait',
+  ],
   async run({ io, args, flags }) {
     const body = {
       ...(flags.string('kubernetes-version') ? { kubernetes_version: flags.string('kubernetes-version') } : {}),
       ...(flags.string('stemcell') ? { stemcell: flags.string('stemcell') } : {}),
-      ...(countFlag(flags, 'max-in-flight', 'upgrade-cluster', 1) !== undefined ? { max_in_flight: countFlag(flags, 'max-in-flight', 'upgrade-cluster', 1) } : {}),
-      ...(countFlag(flags, 'canaries', 'upgrade-cluster', 0) !== undefined ? { canaries: countFlag(flags, 'canaries', 'upgrade-cluster', 0) } : {}),
+      ...(countFlag(flags, 'max-in-flight', 'upgrade-cluster', 1) !== undefined
+        ? { max_in_flight: countFlag(flags, 'max-in-flight', 'upgrade-cluster', 1) }
+        : {}),
+      ...(countFlag(flags, 'canaries', 'upgrade-cluster', 0) !== undefined
+        ? { canaries: countFlag(flags, 'canaries', 'upgrade-cluster', 0) }
+        : {}),
       ...(flags.bool('force-drain') ? { force_drain: true } : {}),
     };
     return withSession(io, async ({ client }) => {
@@ -137,39 +201,69 @@ const updateCluster: Command = {
   summary: 'Move a cluster to another plan (VM types), or recreate every VM, rolling as upgrade-cluster does',
   description: [
     'A plan with a larger persistent_disk_mb grows each disk while its VM is replaced: in place where the cloud',
-    'resizes disks, else onto a new disk that the new VM\'s agent fills with the old one\'s content before it',
+    "resizes disks, else onto a new disk that the new VM's agent fills with the old one's content before it",
     'mounts it (the old disk is deleted once the VM runs). A smaller disk is refused: disks only grow.',
   ].join('\n'),
   args: [NAME_ARG],
   flags: {
-    plan: { type: 'string', short: 'p', valueName: 'PLAN', description: 'the new plan: same IaaS and number of masters' },
+    plan: {
+      type: 'string',
+      short: 'p',
+      valueName: 'PLAN',
+      description: 'the new plan: same IaaS and number of masters',
+    },
     recreate: { type: 'boolean', description: 'replace every VM even when nothing about it changes' },
     'max-in-flight': MAX_IN_FLIGHT,
     canaries: CANARIES,
     'force-drain': FORCE_DRAIN,
-    'network-profile': { type: 'string', valueName: 'PROFILE', description: 'move to this network profile; only its updatable fields (fip_pool_ids, pod_ip_block_ids, nodes_dns, cni_configurations) may differ' },
+    'network-profile': {
+      type: 'string',
+      valueName: 'PROFILE',
+      description:
+        'move to this network profile; only its updatable fields (fip_pool_ids, pod_ip_block_ids, nodes_dns, cni_configurations) may differ',
+    },
     wait: WAIT_FLAG,
   },
   json: true,
   apiFields: { plan_name: '--plan', max_in_flight: '--max-in-flight', network_profile_name: '--network-profile' },
-  examples: ['slipway update-cluster prod --plan large --wait', 'slipway update-cluster prod --network-profile prod-dns-2 --wait'],
+  examples: [
+    'slipway update-cluster prod --plan large --wait',
+    'slipway update-cluster prod --network-profile prod-dns-2 --wait',
+  ],
   async run({ io, args, flags }) {
     const profile = flags.string('network-profile');
     if (profile && !flags.string('plan') && !flags.bool('recreate')) {
       // TKGI's PATCH /v1/clusters/NAME with network_profile_name: an UPDATE task that re-prepares the network.
       return withSession(io, async ({ client }) => {
-        const accepted = await client.patch<ClusterDoc>(`/v1/clusters/${enc(args.NAME!)}`, { network_profile_name: profile });
-        if (!flags.bool('json')) io.stdout.write(`Updating cluster ${accepted.name} to network profile ${profile} (task ${accepted.task_id}).\n`);
+        const accepted = await client.patch<ClusterDoc>(`/v1/clusters/${enc(args.NAME!)}`, {
+          network_profile_name: profile,
+        });
+        if (!flags.bool('json'))
+          io.stdout.write(
+            `Updating cluster ${accepted.name} to network profile ${profile} (task ${accepted.task_id}).\n`,
+          );
         return followCluster(client, io, accepted, flags.bool('wait'), flags.bool('json'));
       });
     }
-    if (profile) throw new UsageError('--network-profile is applied on its own; run update-cluster twice to change the plan and the profile', 'update-cluster');
-    if (!flags.string('plan') && !flags.bool('recreate')) throw new UsageError('pass --plan PLAN, --recreate to replace every VM, or --network-profile PROFILE', 'update-cluster');
+    if (profile)
+      throw new UsageError(
+        '--network-profile is applied on its own; run update-cluster twice to change the plan and the profile',
+        'update-cluster',
+      );
+    if (!flags.string('plan') && !flags.bool('recreate'))
+      throw new UsageError(
+        'pass --plan PLAN, --recreate to replace every VM, or --network-profile PROFILE',
+        'update-cluster',
+      );
     const body = {
       ...(flags.string('plan') ? { plan_name: flags.string('plan') } : {}),
       ...(flags.bool('recreate') ? { recreate: true } : {}),
-      ...(countFlag(flags, 'max-in-flight', 'update-cluster', 1) !== undefined ? { max_in_flight: countFlag(flags, 'max-in-flight', 'update-cluster', 1) } : {}),
-      ...(countFlag(flags, 'canaries', 'update-cluster', 0) !== undefined ? { canaries: countFlag(flags, 'canaries', 'update-cluster', 0) } : {}),
+      ...(countFlag(flags, 'max-in-flight', 'update-cluster', 1) !== undefined
+        ? { max_in_flight: countFlag(flags, 'max-in-flight', 'update-cluster', 1) }
+        : {}),
+      ...(countFlag(flags, 'canaries', 'update-cluster', 0) !== undefined
+        ? { canaries: countFlag(flags, 'canaries', 'update-cluster', 0) }
+        : {}),
       ...(flags.bool('force-drain') ? { force_drain: true } : {}),
     };
     return withSession(io, async ({ client }) => {
@@ -181,17 +275,35 @@ const updateCluster: Command = {
 };
 
 function fleetTable(job: FleetUpgradeView): string {
-  return table(['Cluster', 'Canary', 'State', 'Task', 'Started', 'Ended', 'Detail'],
-    job.clusters.map((c) => [c.cluster_name, c.is_canary ? 'yes' : '', c.state, c.task_id, localIso(c.started_at), localIso(c.ended_at), c.detail]));
+  return table(
+    ['Cluster', 'Canary', 'State', 'Task', 'Started', 'Ended', 'Detail'],
+    job.clusters.map((c) => [
+      c.cluster_name,
+      c.is_canary ? 'yes' : '',
+      c.state,
+      c.task_id,
+      localIso(c.started_at),
+      localIso(c.ended_at),
+      c.detail,
+    ]),
+  );
 }
 
 function fleetSummary(job: FleetUpgradeView): string {
-  const counts = Object.entries(job.summary).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ');
+  const counts = Object.entries(job.summary)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
   return `Fleet upgrade ${job.id}: ${job.state} (${counts || 'no clusters'})${job.error ? `: ${job.error}` : ''}\n`;
 }
 
 /** One line per cluster state change, then the result table. */
-async function waitForFleet(client: ApiClient, io: CliIo, id: number, out: OutputStream): Promise<FleetUpgradeView | undefined> {
+async function waitForFleet(
+  client: ApiClient,
+  io: CliIo,
+  id: number,
+  out: OutputStream,
+): Promise<FleetUpgradeView | undefined> {
   const seen = new Map<string, string>();
   const started = Date.now();
   for (;;) {
@@ -211,7 +323,9 @@ async function waitForFleet(client: ApiClient, io: CliIo, id: number, out: Outpu
       const key = `${c.state}|${c.task_id ?? ''}`;
       if (seen.get(c.cluster_name) === key || c.state === 'queued') continue;
       seen.set(c.cluster_name, key);
-      out.write(`${localClock(new Date())} ${c.cluster_name}${c.is_canary ? ' (canary)' : ''}: ${c.state}${c.task_id ? ` (task ${c.task_id})` : ''}${c.state !== 'in progress' && c.detail ? `: ${c.detail}` : ''}\n`);
+      out.write(
+        `${localClock(new Date())} ${c.cluster_name}${c.is_canary ? ' (canary)' : ''}: ${c.state}${c.task_id ? ` (task ${c.task_id})` : ''}${c.state !== 'in progress' && c.detail ? `: ${c.detail}` : ''}\n`,
+      );
     }
     if (!['queued', 'in progress'].includes(job.state)) {
       out.write(`${localClock(new Date())} fleet upgrade ${id} ${job.state} after ${duration(Date.now() - started)}\n`);
@@ -232,23 +346,58 @@ const upgradeClusters: Command = {
   flags: {
     clusters: { type: 'string', short: 'c', valueName: 'A,B', description: 'the clusters to upgrade, comma-separated' },
     all: { type: 'boolean', description: 'every cluster' },
-    'max-in-flight': { type: 'string', valueName: 'N', description: 'clusters upgraded at once after the canaries (default 1)' },
-    canaries: { type: 'string', valueName: 'N|A,B', description: 'the first N clusters, or these names, go first, one at a time' },
-    'kubernetes-version': { type: 'string', valueName: 'VERSION', description: "default: each cluster's plan version, one minor at a time" },
+    'max-in-flight': {
+      type: 'string',
+      valueName: 'N',
+      description: 'clusters upgraded at once after the canaries (default 1)',
+    },
+    canaries: {
+      type: 'string',
+      valueName: 'N|A,B',
+      description: 'the first N clusters, or these names, go first, one at a time',
+    },
+    'kubernetes-version': {
+      type: 'string',
+      valueName: 'VERSION',
+      description: "default: each cluster's plan version, one minor at a time",
+    },
     stemcell: { type: 'string', valueName: 'NAME/VERSION', description: 'default: kubernetes.stemcell' },
     'force-drain': FORCE_DRAIN,
     wait: WAIT_FLAG,
   },
   json: true,
-  apiFields: { clusters: '--clusters', max_in_flight: '--max-in-flight', canaries: '--canaries', kubernetes_version: '--kubernetes-version', stemcell: '--stemcell' },
-  examples: ['slipway upgrade-clusters --all --max-in-flight 5 --canaries 1 --wait', 'slipway upgrade-clusters --clusters dev,stage,prod --canaries dev --wait'],
+  apiFields: {
+    clusters: '--clusters',
+    max_in_flight: '--max-in-flight',
+    canaries: '--canaries',
+    kubernetes_version: '--kubernetes-version',
+    stemcell: '--stemcell',
+  },
+  examples: [
+    'slipway upgrade-clusters --all --max-in-flight 5 --canaries 1 --wait',
+    'slipway upgrade-clusters --clusters dev,stage,prod --canaries dev --wait',
+  ],
   async run({ io, flags }) {
-    const names = flags.string('clusters')?.split(',').map((s) => s.trim()).filter(Boolean);
-    if (!names?.length && !flags.bool('all')) throw new UsageError('name the clusters with --clusters A,B, or pass --all', 'upgrade-clusters');
-    if (names?.length && flags.bool('all')) throw new UsageError('pass --clusters or --all, not both', 'upgrade-clusters');
+    const names = flags
+      .string('clusters')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (!names?.length && !flags.bool('all'))
+      throw new UsageError('name the clusters with --clusters A,B, or pass --all', 'upgrade-clusters');
+    if (names?.length && flags.bool('all'))
+      throw new UsageError('pass --clusters or --all, not both', 'upgrade-clusters');
     const maxInFlight = flags.int('max-in-flight', { min: 1 });
     const rawCanaries = flags.string('canaries');
-    const canaries = rawCanaries === undefined ? undefined : /^\d+$/.test(rawCanaries) ? Number(rawCanaries) : rawCanaries.split(',').map((s) => s.trim()).filter(Boolean);
+    const canaries =
+      rawCanaries === undefined
+        ? undefined
+        : /^\d+$/.test(rawCanaries)
+          ? Number(rawCanaries)
+          : rawCanaries
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
     const body = {
       ...(names?.length ? { clusters: names } : { all: true }),
       ...(maxInFlight !== undefined ? { max_in_flight: maxInFlight } : {}),
@@ -266,7 +415,9 @@ const upgradeClusters: Command = {
         return EXIT.ok;
       }
       const progress = json ? io.stderr : io.stdout;
-      progress.write(`Fleet upgrade ${job.id} of ${job.clusters.length} cluster${job.clusters.length === 1 ? '' : 's'} started.\n`);
+      progress.write(
+        `Fleet upgrade ${job.id} of ${job.clusters.length} cluster${job.clusters.length === 1 ? '' : 's'} started.\n`,
+      );
       const final = await waitForFleet(client, io, job.id, progress);
       if (!final) return EXIT.interrupted;
       if (json) printJson(io.stdout, final);
@@ -283,13 +434,32 @@ const fleetUpgrades: Command = {
   async run({ io, flags }) {
     const list = await withSession(io, ({ client }) => client.get<FleetUpgradeView[]>('/v1/fleet-upgrades'));
     if (flags.bool('json')) printJson(io.stdout, list);
-    else io.stdout.write(list.length ? table(['ID', 'State', 'Clusters', 'User', 'Started', 'Ended'], list.map((j) => [j.id, j.state, Object.entries(j.summary).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(', '), j.user, localIso(j.started_at), localIso(j.ended_at)])) : 'No fleet upgrades.\n');
+    else
+      io.stdout.write(
+        list.length
+          ? table(
+              ['ID', 'State', 'Clusters', 'User', 'Started', 'Ended'],
+              list.map((j) => [
+                j.id,
+                j.state,
+                Object.entries(j.summary)
+                  .filter(([, n]) => n)
+                  .map(([s, n]) => `${n} ${s}`)
+                  .join(', '),
+                j.user,
+                localIso(j.started_at),
+                localIso(j.ended_at),
+              ]),
+            )
+          : 'No fleet upgrades.\n',
+      );
     return EXIT.ok;
   },
 };
 
 function idArg(raw: string, command: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`ID must be a positive integer; got "${raw}"`, command);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new UsageError(`ID must be a positive integer; got "${raw}"`, command);
   return Number(raw);
 }
 
@@ -297,13 +467,19 @@ const fleetUpgrade: Command = {
   name: 'fleet-upgrade',
   summary: 'Show a fleet upgrade with the result per cluster; --cancel drops the clusters not started yet',
   args: [{ name: 'ID', description: 'the fleet upgrade id', required: true }],
-  flags: { cancel: { type: 'boolean', description: 'cancel: clusters not started yet are dropped, running ones finish' }, wait: WAIT_FLAG },
+  flags: {
+    cancel: { type: 'boolean', description: 'cancel: clusters not started yet are dropped, running ones finish' },
+    wait: WAIT_FLAG,
+  },
   json: true,
   async run({ io, args, flags }) {
     const id = idArg(args.ID!, 'fleet-upgrade');
     return withSession(io, async ({ client }) => {
-      let job = flags.bool('cancel') ? await client.post<FleetUpgradeView>(`/v1/fleet-upgrades/${id}/cancel`) : await client.get<FleetUpgradeView>(`/v1/fleet-upgrades/${id}`);
-      if (flags.bool('wait')) job = (await waitForFleet(client, io, id, flags.bool('json') ? io.stderr : io.stdout)) ?? job;
+      let job = flags.bool('cancel')
+        ? await client.post<FleetUpgradeView>(`/v1/fleet-upgrades/${id}/cancel`)
+        : await client.get<FleetUpgradeView>(`/v1/fleet-upgrades/${id}`);
+      if (flags.bool('wait'))
+        job = (await waitForFleet(client, io, id, flags.bool('json') ? io.stderr : io.stdout)) ?? job;
       if (flags.bool('json')) printJson(io.stdout, job);
       else io.stdout.write(`${fleetSummary(job)}${fleetTable(job)}`);
       return EXIT.ok;
@@ -311,4 +487,7 @@ const fleetUpgrade: Command = {
   },
 };
 
-export const upgradeCommands: CommandGroup = { title: 'Upgrades', commands: [versions, upgrades, upgradeCluster, updateCluster, upgradeClusters, fleetUpgrades, fleetUpgrade] };
+export const upgradeCommands: CommandGroup = {
+  title: 'Upgrades',
+  commands: [versions, upgrades, upgradeCluster, updateCluster, upgradeClusters, fleetUpgrades, fleetUpgrade],
+};

@@ -11,7 +11,11 @@ function text(cell: Cell): string {
 export function table(headers: string[], rows: Cell[][]): string {
   const cells = rows.map((row) => row.map(text));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
-  const line = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return `${[line(headers), ...cells.map(line)].join('\n')}\n`;
 }
 

@@ -18,13 +18,18 @@ export interface IaasScaffold {
   simulationVersion: string;
 }
 
-
 export function iaasScaffoldFiles(s: IaasScaffold): Record<string, string> {
   const Cloud = pascal(s.cloud);
   return {
     ...packageFiles({
-      packageName: s.packageName, kind: 'iaas', description: `Slipway IaaS driver for ${s.cloud}`, extraExports: { './metadata': './src/metadata.ts' },
-      contract: s.contract, contractsVersion: s.contractsVersion, testkitVersion: s.testkitVersion, simulationVersion: s.simulationVersion,
+      packageName: s.packageName,
+      kind: 'iaas',
+      description: `Slipway IaaS driver for ${s.cloud}`,
+      extraExports: { './metadata': './src/metadata.ts' },
+      contract: s.contract,
+      contractsVersion: s.contractsVersion,
+      testkitVersion: s.testkitVersion,
+      simulationVersion: s.simulationVersion,
     }),
 
     'src/index.ts': `import { definePlugin, type IaasDriver } from '@slipway/contracts';

@@ -17,13 +17,17 @@ export interface RegistryScaffold {
   simulationVersion: string;
 }
 
-
 export function registryScaffoldFiles(s: RegistryScaffold): Record<string, string> {
   const Name = pascal(s.registry);
   return {
     ...packageFiles({
-      packageName: s.packageName, kind: 'registry', description: `Slipway registry driver for ${s.registry}`,
-      contract: s.contract, contractsVersion: s.contractsVersion, testkitVersion: s.testkitVersion, simulationVersion: s.simulationVersion,
+      packageName: s.packageName,
+      kind: 'registry',
+      description: `Slipway registry driver for ${s.registry}`,
+      contract: s.contract,
+      contractsVersion: s.contractsVersion,
+      testkitVersion: s.testkitVersion,
+      simulationVersion: s.simulationVersion,
     }),
 
     'src/index.ts': `import { definePlugin, type RegistryDriver } from '@slipway/contracts';

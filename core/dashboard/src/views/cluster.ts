@@ -4,8 +4,13 @@ import { follow, throttled } from '../stream.js';
 import type { Cluster, ClusterEvent, Instance, ViewContext } from '../types.js';
 import { errorBox, every, field, table } from './shared.js';
 
-interface Certificates { certificates: Array<{ name: string; kind: string; not_after: string; days_left: number }> }
-interface Iaas { name: string; rehearsal: boolean }
+interface Certificates {
+  certificates: Array<{ name: string; kind: string; not_after: string; days_left: number }>;
+}
+interface Iaas {
+  name: string;
+  rehearsal: boolean;
+}
 
 /**
  * One cluster: its settings, network VIP and registry project, instances with their processes, heartbeats
@@ -18,7 +23,16 @@ export async function clusterView(main: HTMLElement, ctx: ViewContext, name: str
   const instances = h('section', { 'aria-labelledby': 'instances-h' });
   const certificates = h('section', { 'aria-labelledby': 'certs-h' });
   const events = h('section', { 'aria-labelledby': 'events-h' });
-  fill(main, h('p', {}, h('a', { href: '#/clusters' }, '← Clusters')), h('h1', {}, name), summary, actions, instances, certificates, events);
+  fill(
+    main,
+    h('p', {}, h('a', { href: '#/clusters' }, '← Clusters')),
+    h('h1', {}, name),
+    summary,
+    actions,
+    instances,
+    certificates,
+    events,
+  );
 
   let cluster: Cluster;
   try {
@@ -47,9 +61,14 @@ export async function clusterView(main: HTMLElement, ctx: ViewContext, name: str
   };
   await load();
   if (can(ctx.session, 'manage')) renderActions(actions, ctx, cluster);
-  void ctx.api.get<Certificates>(`${path}/certificates`, ctx.signal).then((c) => renderCertificates(certificates, c), () => fill(certificates));
+  void ctx.api.get<Certificates>(`${path}/certificates`, ctx.signal).then(
+    (c) => renderCertificates(certificates, c),
+    () => fill(certificates),
+  );
   const refresh = throttled(load, 400);
-  follow(ctx.api, `/v1/events?cluster=${encodeURIComponent(name)}`, refresh, ctx.signal, () => every(2000, ctx.signal, load));
+  follow(ctx.api, `/v1/events?cluster=${encodeURIComponent(name)}`, refresh, ctx.signal, () =>
+    every(2000, ctx.signal, load),
+  );
   // Not every change is an event (a heartbeat, a VM's state settling after the event that started it):
   // a slow refresh keeps heartbeat ages and states current between events.
   every(3000, ctx.signal, load);
@@ -57,59 +76,189 @@ export async function clusterView(main: HTMLElement, ctx: ViewContext, name: str
 
 function renderSummary(section: HTMLElement, c: Cluster): void {
   const row = (term: string, value: Node | string) => [h('dt', {}, term), h('dd', {}, value)];
-  fill(section, h('h2', { id: 'summary-h' }, 'Summary'), h('dl', { class: 'summary' },
-    row('State', h('span', {}, badge(c.last_action_state), ` ${c.last_action_description ?? ''}`)),
-    row('Plan', c.plan_name), row('Owner', c.owner), row('Cloud', c.iaas), row('Kubernetes', c.k8s_version),
-    row('API', `https://${c.parameters.kubernetes_master_host}:${c.parameters.kubernetes_master_port}`),
-    row('API VIP', c.kubernetes_api_vip ?? 'none (a master\'s own address)'),
-    row('Masters / workers', `${c.parameters.kubernetes_master_instances} / ${c.parameters.kubernetes_worker_instances}`),
-    row('Network profile', c.network_profile_name ?? 'default'),
-    row('Registry project', c.registry ? `${c.registry.project} at ${c.registry.endpoint}` : 'none'),
-    c.task_id ? row('Last task', h('a', { href: `#/tasks/${c.task_id}` }, `task ${c.task_id}`)) : []));
+  fill(
+    section,
+    h('h2', { id: 'summary-h' }, 'Summary'),
+    h(
+      'dl',
+      { class: 'summary' },
+      row('State', h('span', {}, badge(c.last_action_state), ` ${c.last_action_description ?? ''}`)),
+      row('Plan', c.plan_name),
+      row('Owner', c.owner),
+      row('Cloud', c.iaas),
+      row('Kubernetes', c.k8s_version),
+      row('API', `https://${c.parameters.kubernetes_master_host}:${c.parameters.kubernetes_master_port}`),
+      row('API VIP', c.kubernetes_api_vip ?? "none (a master's own address)"),
+      row(
+        'Masters / workers',
+        `${c.parameters.kubernetes_master_instances} / ${c.parameters.kubernetes_worker_instances}`,
+      ),
+      row('Network profile', c.network_profile_name ?? 'default'),
+      row('Registry project', c.registry ? `${c.registry.project} at ${c.registry.endpoint}` : 'none'),
+      c.task_id ? row('Last task', h('a', { href: `#/tasks/${c.task_id}` }, `task ${c.task_id}`)) : [],
+    ),
+  );
 }
 
-function renderInstances(section: HTMLElement, list: Instance[], onKill: ((vm: Instance) => Promise<void>) | null): void {
+function renderInstances(
+  section: HTMLElement,
+  list: Instance[],
+  onKill: ((vm: Instance) => Promise<void>) | null,
+): void {
   const headings = ['Instance', 'State', 'IP', 'VM', 'Heartbeat', 'Processes', 'Disk'];
   if (onKill) headings.push('Rehearse');
-  fill(section, h('h2', { id: 'instances-h' }, 'Instances'), table('Instances', headings, list.map((i) => h('tr', { 'data-instance': i.name },
-    h('th', { scope: 'row' }, i.name),
-    h('td', {}, badge(i.state)),
-    h('td', {}, i.ip ?? ''),
-    h('td', { class: 'mono', 'data-vm': i.vm_cid ?? '' }, i.vm_cid ?? 'none'),
-    h('td', {}, ago(i.last_heartbeat_at)),
-    h('td', {}, h('ul', { class: 'processes' }, i.processes.map((p) => h('li', {}, `${p.name} `, badge(p.state))))),
-    h('td', {}, i.persistent_disk ? `${i.persistent_disk.size_mb} MB${i.persistent_disk.mounted ? ', mounted' : ''}` : 'none'),
-    onKill ? h('td', {}, i.vm_cid ? h('button', { type: 'button', class: 'danger', 'aria-label': `Kill VM of ${i.name}`, onclick: () => void onKill(i) }, 'Kill VM') : '') : null))));
+  fill(
+    section,
+    h('h2', { id: 'instances-h' }, 'Instances'),
+    table(
+      'Instances',
+      headings,
+      list.map((i) =>
+        h(
+          'tr',
+          { 'data-instance': i.name },
+          h('th', { scope: 'row' }, i.name),
+          h('td', {}, badge(i.state)),
+          h('td', {}, i.ip ?? ''),
+          h('td', { class: 'mono', 'data-vm': i.vm_cid ?? '' }, i.vm_cid ?? 'none'),
+          h('td', {}, ago(i.last_heartbeat_at)),
+          h(
+            'td',
+            {},
+            h(
+              'ul',
+              { class: 'processes' },
+              i.processes.map((p) => h('li', {}, `${p.name} `, badge(p.state))),
+            ),
+          ),
+          h(
+            'td',
+            {},
+            i.persistent_disk
+              ? `${i.persistent_disk.size_mb} MB${i.persistent_disk.mounted ? ', mounted' : ''}`
+              : 'none',
+          ),
+          onKill
+            ? h(
+                'td',
+                {},
+                i.vm_cid
+                  ? h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'danger',
+                        'aria-label': `Kill VM of ${i.name}`,
+                        onclick: () => void onKill(i),
+                      },
+                      'Kill VM',
+                    )
+                  : '',
+              )
+            : null,
+        ),
+      ),
+    ),
+  );
 }
 
 function renderEvents(section: HTMLElement, events: ClusterEvent[]): void {
-  fill(section, h('h2', { id: 'events-h' }, 'Recent events'), h('ol', { class: 'events', 'aria-live': 'polite' },
-    events.slice(0, 20).map((e) => h('li', {}, h('time', { datetime: e.at, title: e.at }, ago(e.at)), ' ', badge(e.severity), ' ', e.instance ? `${e.instance}: ` : '', e.message))));
+  fill(
+    section,
+    h('h2', { id: 'events-h' }, 'Recent events'),
+    h(
+      'ol',
+      { class: 'events', 'aria-live': 'polite' },
+      events
+        .slice(0, 20)
+        .map((e) =>
+          h(
+            'li',
+            {},
+            h('time', { datetime: e.at, title: e.at }, ago(e.at)),
+            ' ',
+            badge(e.severity),
+            ' ',
+            e.instance ? `${e.instance}: ` : '',
+            e.message,
+          ),
+        ),
+    ),
+  );
 }
 
 function renderCertificates(section: HTMLElement, c: Certificates): void {
   const soonest = [...c.certificates].sort((a, b) => a.not_after.localeCompare(b.not_after)).slice(0, 8);
-  fill(section, h('h2', { id: 'certs-h' }, 'Certificates (soonest to expire)'), table('Certificates', ['Name', 'Kind', 'Expires'], soonest.map((cert) => h('tr', {},
-    h('th', { scope: 'row' }, cert.name), h('td', {}, cert.kind),
-    h('td', { class: cert.days_left < 30 ? 'warn' : '' }, `${until(cert.not_after)} (${cert.not_after.slice(0, 10)})`)))));
+  fill(
+    section,
+    h('h2', { id: 'certs-h' }, 'Certificates (soonest to expire)'),
+    table(
+      'Certificates',
+      ['Name', 'Kind', 'Expires'],
+      soonest.map((cert) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, cert.name),
+          h('td', {}, cert.kind),
+          h(
+            'td',
+            { class: cert.days_left < 30 ? 'warn' : '' },
+            `${until(cert.not_after)} (${cert.not_after.slice(0, 10)})`,
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function renderActions(section: HTMLElement, ctx: ViewContext, c: Cluster): void {
   const workers = h('input', { type: 'number', min: 1, value: c.parameters.kubernetes_worker_instances });
   const status = h('div', { 'aria-live': 'polite' });
-  const resize = h('form', { class: 'inline', 'aria-label': 'Resize' }, field('Workers', workers), h('button', { type: 'submit' }, 'Resize'));
+  const resize = h(
+    'form',
+    { class: 'inline', 'aria-label': 'Resize' },
+    field('Workers', workers),
+    h('button', { type: 'submit' }, 'Resize'),
+  );
   resize.addEventListener('submit', async (event) => {
     event.preventDefault();
-    await submit(ctx, status, () => ctx.api.call<Cluster>('PATCH', `/v1/clusters/${encodeURIComponent(c.name)}`, { kubernetes_worker_instances: Number(workers.value) }), `Resizing ${c.name}`);
+    await submit(
+      ctx,
+      status,
+      () =>
+        ctx.api.call<Cluster>('PATCH', `/v1/clusters/${encodeURIComponent(c.name)}`, {
+          kubernetes_worker_instances: Number(workers.value),
+        }),
+      `Resizing ${c.name}`,
+    );
   });
-  const remove = h('button', { type: 'button', class: 'danger', onclick: async () => {
-    if (!window.confirm(`Delete cluster ${c.name} and all its VMs and disks?`)) return;
-    await submit(ctx, status, () => ctx.api.call<Cluster>('DELETE', `/v1/clusters/${encodeURIComponent(c.name)}`), `Deleting ${c.name}`);
-  } }, 'Delete cluster');
+  const remove = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      onclick: async () => {
+        if (!window.confirm(`Delete cluster ${c.name} and all its VMs and disks?`)) return;
+        await submit(
+          ctx,
+          status,
+          () => ctx.api.call<Cluster>('DELETE', `/v1/clusters/${encodeURIComponent(c.name)}`),
+          `Deleting ${c.name}`,
+        );
+      },
+    },
+    'Delete cluster',
+  );
   fill(section, h('div', { class: 'actions' }, resize, remove), status);
 }
 
-async function submit(ctx: ViewContext, status: HTMLElement, call: () => Promise<Cluster>, message: string): Promise<void> {
+async function submit(
+  ctx: ViewContext,
+  status: HTMLElement,
+  call: () => Promise<Cluster>,
+  message: string,
+): Promise<void> {
   fill(status);
   try {
     const cluster = await call();

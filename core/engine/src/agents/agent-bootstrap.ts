@@ -1,6 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { inject, injectable } from 'tsyringe';
-import { SlipwayError, type AgentBootstrapRequest, type AgentCertificateGrant, type Clock, type Logger } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type AgentBootstrapRequest,
+  type AgentCertificateGrant,
+  type Clock,
+  type Logger,
+} from '@slipway/contracts';
 import type { SignedRequest } from '@slipway/pki';
 import { isoNow } from '../clock.js';
 import type { AgentCertificateOrigin, AgentCertificateRow, InstanceRow, Store } from '../store/index.js';
@@ -46,9 +52,15 @@ export class AgentBootstrap {
   /** `POST /agent/v1/bootstrap`: the token must exist, be unused, unexpired and issued to this agent id. */
   async bootstrap(input: AgentBootstrapRequest, from?: string): Promise<AgentCertificateGrant> {
     const { agentId } = input;
-    const refuse = (reason: string): never => this.refuse('agent bootstrap refused', agentId, reason, from,
-      `the bootstrap token is not valid for agent ${agentId} (unknown, already used, expired, or issued to another agent)`,
-      'A bootstrap token works once, for its own VM, until it expires: recreate the VM (slipway doctor CLUSTER) to give it a fresh one.');
+    const refuse = (reason: string): never =>
+      this.refuse(
+        'agent bootstrap refused',
+        agentId,
+        reason,
+        from,
+        `the bootstrap token is not valid for agent ${agentId} (unknown, already used, expired, or issued to another agent)`,
+        'A bootstrap token works once, for its own VM, until it expires: recreate the VM (slipway doctor CLUSTER) to give it a fresh one.',
+      );
     const tokenHash = bootstrapTokenHash(input.token);
     const token = await this.store.agentTrust.tokenByHash(tokenHash);
     if (!token) return refuse('unknown bootstrap token: never issued, or its VM was recreated or deleted since');
@@ -57,19 +69,33 @@ export class AgentBootstrap {
     if (token.used_at) {
       const repeated = await this.repeatedBootstrap(token.issued_serial, agentId, request.publicKeyPem);
       if (repeated) return repeated;
-      return refuse(`bootstrap token already used at ${token.used_at} (a replay, or a sibling token of this agent was used)`);
+      return refuse(
+        `bootstrap token already used at ${token.used_at} (a replay, or a sibling token of this agent was used)`,
+      );
     }
-    if (Date.parse(token.expires_at) <= this.clock.now()) return refuse(`bootstrap token expired at ${token.expires_at}`);
+    if (Date.parse(token.expires_at) <= this.clock.now())
+      return refuse(`bootstrap token expired at ${token.expires_at}`);
     if (request.commonName !== agentId) {
-      this.logRefusal('agent bootstrap refused', agentId, `the CSR asks for CN ${JSON.stringify(request.commonName ?? '')}, not the agent id`, from);
+      this.logRefusal(
+        'agent bootstrap refused',
+        agentId,
+        `the CSR asks for CN ${JSON.stringify(request.commonName ?? '')}, not the agent id`,
+        from,
+      );
       throw new SlipwayError('InvalidInput', `csr: its subject CN must be the agent id ${agentId}`, { field: 'csr' });
     }
     const instance = await this.store.instances.byAgentId(agentId);
     if (!instance || instance.id !== token.instance_id) return refuse('its instance has a newer VM or is gone');
     const signed = await this.ca.sign(request, agentId, instance.cluster_uuid);
     const row = this.rowOf(signed, instance, 'bootstrap');
-    if (!(await this.store.agentTrust.redeemToken(tokenHash, row))) return refuse('bootstrap token used by a concurrent request');
-    this.logger.info('agent bootstrapped', { agentId, instance: `${instance.group_name}/${instance.idx}`, serial: row.serial, notAfter: row.not_after });
+    if (!(await this.store.agentTrust.redeemToken(tokenHash, row)))
+      return refuse('bootstrap token used by a concurrent request');
+    this.logger.info('agent bootstrapped', {
+      agentId,
+      instance: `${instance.group_name}/${instance.idx}`,
+      serial: row.serial,
+      notAfter: row.not_after,
+    });
     return grantOf(signed);
   }
 
@@ -78,25 +104,48 @@ export class AgentBootstrap {
    * the same key (it keeps the key before it asks): it gets the same certificate back. Only the holder of that
    * key can sign such a CSR, so a replayed token still gets nothing.
    */
-  private async repeatedBootstrap(serial: string | null, agentId: string, publicKeyPem: string): Promise<AgentCertificateGrant | undefined> {
+  private async repeatedBootstrap(
+    serial: string | null,
+    agentId: string,
+    publicKeyPem: string,
+  ): Promise<AgentCertificateGrant | undefined> {
     const issued = serial ? await this.store.agentTrust.certificate(serial) : undefined;
-    if (!issued?.certificate || issued.agent_id !== agentId || issued.state !== 'active' || issued.first_used_at) return undefined;
-    const issuedKey = new X509Certificate(issued.certificate).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    if (!issued?.certificate || issued.agent_id !== agentId || issued.state !== 'active' || issued.first_used_at)
+      return undefined;
+    const issuedKey = new X509Certificate(issued.certificate).publicKey
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
     if (issuedKey !== publicKeyPem) return undefined;
-    this.logger.info('agent bootstrap repeated with the key it was answered for; the same certificate again', { agentId, serial: issued.serial });
-    return { certificate: issued.certificate, serial: issued.serial, notBefore: issued.not_before, notAfter: issued.not_after };
+    this.logger.info('agent bootstrap repeated with the key it was answered for; the same certificate again', {
+      agentId,
+      serial: issued.serial,
+    });
+    return {
+      certificate: issued.certificate,
+      serial: issued.serial,
+      notBefore: issued.not_before,
+      notAfter: issued.not_after,
+    };
   }
 
   /** `POST /agent/v1/renew` over mTLS: a new certificate for a new key; the presented one retires once the new one is used. */
   async renew(peer: AgentPeer, csrPem: string, from?: string): Promise<AgentCertificateGrant> {
     const current = await this.authenticate(peer, from);
     const request = this.ca.parse(csrPem);
-    if (request.commonName !== peer.agentId) throw new SlipwayError('InvalidInput', `csr: its subject CN must be the agent id ${peer.agentId}`, { field: 'csr' });
+    if (request.commonName !== peer.agentId)
+      throw new SlipwayError('InvalidInput', `csr: its subject CN must be the agent id ${peer.agentId}`, {
+        field: 'csr',
+      });
     const instance = await this.currentInstance(peer, from);
     const signed = await this.ca.sign(request, peer.agentId, instance.cluster_uuid);
     const row = { ...this.rowOf(signed, instance, 'renewal'), renewed_from: current.serial };
     await this.store.agentTrust.insertRenewal(row);
-    this.logger.info('agent certificate renewed', { agentId: peer.agentId, serial: row.serial, previous: current.serial, notAfter: row.not_after });
+    this.logger.info('agent certificate renewed', {
+      agentId: peer.agentId,
+      serial: row.serial,
+      previous: current.serial,
+      notAfter: row.not_after,
+    });
     return grantOf(signed);
   }
 
@@ -105,17 +154,29 @@ export class AgentBootstrap {
    * not. The first use of a renewed certificate retires the one it renewed.
    */
   async authenticate(peer: AgentPeer, from?: string): Promise<AgentCertificateRow> {
-    const refuse = (reason: string): never => this.refuse('agent certificate refused', peer.agentId, reason, from,
-      `the client certificate of agent ${peer.agentId} (serial ${peer.serial}) is not accepted: ${reason}`,
-      'The VM of this agent was replaced or its certificate expired; the control plane recreates unresponsive VMs (slipway doctor CLUSTER).');
+    const refuse = (reason: string): never =>
+      this.refuse(
+        'agent certificate refused',
+        peer.agentId,
+        reason,
+        from,
+        `the client certificate of agent ${peer.agentId} (serial ${peer.serial}) is not accepted: ${reason}`,
+        'The VM of this agent was replaced or its certificate expired; the control plane recreates unresponsive VMs (slipway doctor CLUSTER).',
+      );
     let row = await this.store.agentTrust.certificate(peer.serial);
-    if (!row) row = await this.adoptLegacy(peer, from) ?? refuse('its serial was never issued to an agent by this control plane');
+    if (!row)
+      row =
+        (await this.adoptLegacy(peer, from)) ?? refuse('its serial was never issued to an agent by this control plane');
     if (row.agent_id !== peer.agentId) return refuse(`its serial belongs to agent ${row.agent_id}`);
     switch (row.state) {
-      case 'active': break;
-      case 'retired': return refuse(`retired at ${row.ended_at} (${row.reason})`);
-      case 'revoked': return refuse(`revoked at ${row.ended_at} (${row.reason})`);
-      default: return assertNever(row.state);
+      case 'active':
+        break;
+      case 'retired':
+        return refuse(`retired at ${row.ended_at} (${row.reason})`);
+      case 'revoked':
+        return refuse(`revoked at ${row.ended_at} (${row.reason})`);
+      default:
+        return assertNever(row.state);
     }
     if (Date.parse(row.not_after) <= this.clock.now()) return refuse(`expired at ${row.not_after}`);
     if (!row.first_used_at) await this.store.agentTrust.firstUse(row, isoNow(this.clock));
@@ -125,8 +186,15 @@ export class AgentBootstrap {
   private async currentInstance(peer: AgentPeer, from?: string): Promise<InstanceRow> {
     const instance = await this.store.instances.byAgentId(peer.agentId);
     if (instance) return instance;
-    return this.refuse('agent certificate refused', peer.agentId, 'its instance has a newer VM or is gone', from,
-      `agent ${peer.agentId} is not known (its VM may have been deleted)`, undefined, 'NotFound');
+    return this.refuse(
+      'agent certificate refused',
+      peer.agentId,
+      'its instance has a newer VM or is gone',
+      from,
+      `agent ${peer.agentId} is not known (its VM may have been deleted)`,
+      undefined,
+      'NotFound',
+    );
   }
 
   /**
@@ -140,26 +208,55 @@ export class AgentBootstrap {
     const instance = await this.store.instances.byAgentId(peer.agentId);
     if (!instance || !peer.validFrom || !peer.validTo) return undefined;
     const row: AgentCertificateRow = {
-      serial: peer.serial, agent_id: peer.agentId, instance_id: instance.id, cluster_uuid: instance.cluster_uuid, state: 'active', origin: 'legacy',
-      not_before: new Date(peer.validFrom).toISOString(), not_after: new Date(peer.validTo).toISOString(), issued_at: isoNow(this.clock),
-      renewed_from: null, first_used_at: null, ended_at: null, reason: null, certificate: null,
+      serial: peer.serial,
+      agent_id: peer.agentId,
+      instance_id: instance.id,
+      cluster_uuid: instance.cluster_uuid,
+      state: 'active',
+      origin: 'legacy',
+      not_before: new Date(peer.validFrom).toISOString(),
+      not_after: new Date(peer.validTo).toISOString(),
+      issued_at: isoNow(this.clock),
+      renewed_from: null,
+      first_used_at: null,
+      ended_at: null,
+      reason: null,
+      certificate: null,
     };
     await this.store.agentTrust.insertCertificate(row);
-    this.logger.warn('agent uses a certificate from before bootstrap tokens; recreate its VM to move it to an on-VM key',
-      { agentId: peer.agentId, serial: peer.serial, from });
+    this.logger.warn(
+      'agent uses a certificate from before bootstrap tokens; recreate its VM to move it to an on-VM key',
+      { agentId: peer.agentId, serial: peer.serial, from },
+    );
     return (await this.store.agentTrust.certificate(peer.serial)) ?? row;
   }
 
   private rowOf(signed: SignedRequest, instance: InstanceRow, origin: AgentCertificateOrigin): AgentCertificateRow {
     return {
-      serial: signed.serial, agent_id: instance.agent_id, instance_id: instance.id, cluster_uuid: instance.cluster_uuid, state: 'active', origin,
-      not_before: signed.notBefore.toISOString(), not_after: signed.notAfter.toISOString(), issued_at: isoNow(this.clock),
-      renewed_from: null, first_used_at: null, ended_at: null, reason: null, certificate: signed.certificatePem,
+      serial: signed.serial,
+      agent_id: instance.agent_id,
+      instance_id: instance.id,
+      cluster_uuid: instance.cluster_uuid,
+      state: 'active',
+      origin,
+      not_before: signed.notBefore.toISOString(),
+      not_after: signed.notAfter.toISOString(),
+      issued_at: isoNow(this.clock),
+      renewed_from: null,
+      first_used_at: null,
+      ended_at: null,
+      reason: null,
+      certificate: signed.certificatePem,
     };
   }
 
   private refuse(
-    what: string, agentId: string, reason: string, from: string | undefined, message: string, hint?: string,
+    what: string,
+    agentId: string,
+    reason: string,
+    from: string | undefined,
+    message: string,
+    hint?: string,
     code: 'Unauthenticated' | 'NotFound' = 'Unauthenticated',
   ): never {
     this.logRefusal(what, agentId, reason, from);
@@ -178,7 +275,12 @@ export class AgentBootstrap {
 }
 
 function grantOf(signed: SignedRequest): AgentCertificateGrant {
-  return { certificate: signed.certificatePem, serial: signed.serial, notBefore: signed.notBefore.toISOString(), notAfter: signed.notAfter.toISOString() };
+  return {
+    certificate: signed.certificatePem,
+    serial: signed.serial,
+    notBefore: signed.notBefore.toISOString(),
+    notAfter: signed.notAfter.toISOString(),
+  };
 }
 
 function assertNever(value: never): never {

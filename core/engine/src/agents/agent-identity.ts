@@ -35,7 +35,12 @@ export class AgentIdentity {
     @inject(BootstrapTokens) private readonly tokens: BootstrapTokens,
   ) {}
 
-  async settingsFor(cluster: ClusterRow, instance: InstanceRow, persistentDiskId?: string, copyFromDiskId?: string): Promise<AgentSettings> {
+  async settingsFor(
+    cluster: ClusterRow,
+    instance: InstanceRow,
+    persistentDiskId?: string,
+    copyFromDiskId?: string,
+  ): Promise<AgentSettings> {
     const bootstrap = await this.tokens.issue(instance);
     return {
       agentId: instance.agent_id,

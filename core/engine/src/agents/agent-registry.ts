@@ -1,5 +1,13 @@
 import { inject, injectable } from 'tsyringe';
-import { SlipwayError, throwIfAborted, type Clock, type DesiredState, type Heartbeat, type InstanceState, type JobStatus } from '@slipway/contracts';
+import {
+  SlipwayError,
+  throwIfAborted,
+  type Clock,
+  type DesiredState,
+  type Heartbeat,
+  type InstanceState,
+  type JobStatus,
+} from '@slipway/contracts';
 import { isoNow } from '../clock.js';
 import type { InstanceRow, Store } from '../store/index.js';
 import { CHANGE_FEED, CLOCK, CONFIG, STORE } from '../tokens.js';
@@ -33,9 +41,18 @@ export class AgentRegistry {
   }
 
   /** Handles one sync (heartbeat + fetch of desired state), holding it up to `waitMs` if nothing changed. */
-  async sync(agentId: string, heartbeat: Heartbeat, waitMs: number, knownGeneration: number | undefined, signal?: AbortSignal): Promise<SyncResult> {
+  async sync(
+    agentId: string,
+    heartbeat: Heartbeat,
+    waitMs: number,
+    knownGeneration: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<SyncResult> {
     if (heartbeat.agentId !== agentId) {
-      throw new SlipwayError('Forbidden', `heartbeat for agent ${heartbeat.agentId} sent with the certificate of ${agentId}`);
+      throw new SlipwayError(
+        'Forbidden',
+        `heartbeat for agent ${heartbeat.agentId} sent with the certificate of ${agentId}`,
+      );
     }
     const instance = await this.store.instances.byAgentId(agentId);
     if (!instance) throw new SlipwayError('NotFound', `agent ${agentId} is not known (its VM may have been deleted)`);
@@ -45,7 +62,8 @@ export class AgentRegistry {
     if (waitMs > 0 && knownGeneration === desired.generation) {
       await this.waitForGeneration(instance.id, knownGeneration, Math.min(waitMs, 5 * 60_000), signal);
       const fresh = await this.store.instances.get(instance.id);
-      if (!fresh || fresh.agent_id !== agentId) throw new SlipwayError('NotFound', `agent ${agentId} was replaced while it waited`);
+      if (!fresh || fresh.agent_id !== agentId)
+        throw new SlipwayError('NotFound', `agent ${agentId} was replaced while it waited`);
       desired = await this.desiredOf(fresh);
     }
     return { desired, heartbeatIntervalMs: this.heartbeatIntervalMs };
@@ -57,7 +75,13 @@ export class AgentRegistry {
     if (!row) return;
     if (row.desired === desired) return;
     const generation = row.desired_generation + 1;
-    await this.store.instances.update(instanceId, { desired, desired_generation: generation, drained: 0, drain_report: null, updated_at: isoNow(this.clock) });
+    await this.store.instances.update(instanceId, {
+      desired,
+      desired_generation: generation,
+      drained: 0,
+      drain_report: null,
+      updated_at: isoNow(this.clock),
+    });
     this.properties.forget(instanceId);
     this.changes.publish(`instance:${instanceId}`, generation);
   }
@@ -67,7 +91,11 @@ export class AgentRegistry {
    * what is still awaited and is passed to `onWaiting`. Re-checked on each heartbeat of the cluster and
    * every second; throws Timeout naming what it waited for.
    */
-  async waitForCluster(clusterUuid: string, check: (instances: InstanceRow[]) => string | null, options: { timeoutMs: number; signal?: AbortSignal; onWaiting?: (what: string) => void }): Promise<void> {
+  async waitForCluster(
+    clusterUuid: string,
+    check: (instances: InstanceRow[]) => string | null,
+    options: { timeoutMs: number; signal?: AbortSignal; onWaiting?: (what: string) => void },
+  ): Promise<void> {
     const deadline = this.clock.now() + options.timeoutMs;
     let lastWhat = '';
     for (;;) {
@@ -78,9 +106,13 @@ export class AgentRegistry {
       lastWhat = what;
       const remaining = deadline - this.clock.now();
       if (remaining <= 0) {
-        throw new SlipwayError('Timeout', `gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${what}`, {
-          hint: 'Check the VMs with `slipway cluster NAME --details`; raise agents.boot_timeout_seconds if VMs boot slowly.',
-        });
+        throw new SlipwayError(
+          'Timeout',
+          `gave up after ${Math.round(options.timeoutMs / 1000)} s waiting for ${what}`,
+          {
+            hint: 'Check the VMs with `slipway cluster NAME --details`; raise agents.boot_timeout_seconds if VMs boot slowly.',
+          },
+        );
       }
       await this.nextChange(`cluster:${clusterUuid}`, Math.min(1000, remaining), options.signal);
     }
@@ -90,16 +122,21 @@ export class AgentRegistry {
     const at = isoNow(this.clock);
     // Only while this agent is the instance's: a sync in flight from a replaced VM must not overwrite
     // what the new VM reports.
-    await this.store.db.updateTable('instances').set({
-      last_heartbeat_at: at,
-      processes: JSON.stringify(heartbeat.jobs ?? []),
-      applied_generation: heartbeat.appliedGeneration ?? 0,
-      drained: heartbeat.drained ? 1 : 0,
-      drain_report: heartbeat.drain ? JSON.stringify(heartbeat.drain) : null,
-      mounted_disk_cid: heartbeat.persistentDiskId ?? null,
-      state: instanceStateOf(heartbeat.jobs ?? []),
-      updated_at: at,
-    }).where('id', '=', instance.id).where('agent_id', '=', heartbeat.agentId).execute();
+    await this.store.db
+      .updateTable('instances')
+      .set({
+        last_heartbeat_at: at,
+        processes: JSON.stringify(heartbeat.jobs ?? []),
+        applied_generation: heartbeat.appliedGeneration ?? 0,
+        drained: heartbeat.drained ? 1 : 0,
+        drain_report: heartbeat.drain ? JSON.stringify(heartbeat.drain) : null,
+        mounted_disk_cid: heartbeat.persistentDiskId ?? null,
+        state: instanceStateOf(heartbeat.jobs ?? []),
+        updated_at: at,
+      })
+      .where('id', '=', instance.id)
+      .where('agent_id', '=', heartbeat.agentId)
+      .execute();
     this.changes.publish(`cluster:${instance.cluster_uuid}`);
   }
 
@@ -116,16 +153,30 @@ export class AgentRegistry {
     } catch (error) {
       const cause = SlipwayError.from(error);
       // The agent retries a failed sync with backoff; it must not apply a generation without its properties.
-      throw new SlipwayError('Retryable', `the desired state of ${instance.group_name}/${instance.idx} cannot be built yet: ${cause.message}`, { cause });
+      throw new SlipwayError(
+        'Retryable',
+        `the desired state of ${instance.group_name}/${instance.idx} cannot be built yet: ${cause.message}`,
+        { cause },
+      );
     }
     return { ...base, properties };
   }
 
-  private async waitForGeneration(instanceId: string, known: number, waitMs: number, signal?: AbortSignal): Promise<void> {
+  private async waitForGeneration(
+    instanceId: string,
+    known: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.nextChange(`instance:${instanceId}`, waitMs, signal, (generation) => generation !== known);
   }
 
-  private nextChange(event: string, timeoutMs: number, signal?: AbortSignal, accept: (value: unknown) => boolean = () => true): Promise<void> {
+  private nextChange(
+    event: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    accept: (value: unknown) => boolean = () => true,
+  ): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -133,7 +184,9 @@ export class AgentRegistry {
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const onChange = (value: unknown) => { if (accept(value)) done(); };
+      const onChange = (value: unknown) => {
+        if (accept(value)) done();
+      };
       const timer = setTimeout(done, timeoutMs);
       const unsubscribe = this.changes.subscribe(event, onChange);
       signal?.addEventListener('abort', done, { once: true });

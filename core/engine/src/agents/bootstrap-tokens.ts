@@ -35,8 +35,14 @@ export class BootstrapTokens {
     const now = this.clock.now();
     const expiresAt = new Date(now + this.ttlMs).toISOString();
     await this.store.agentTrust.insertToken({
-      token_hash: bootstrapTokenHash(token), agent_id: instance.agent_id, instance_id: instance.id, cluster_uuid: instance.cluster_uuid,
-      expires_at: expiresAt, used_at: null, issued_serial: null, created_at: isoNow(this.clock),
+      token_hash: bootstrapTokenHash(token),
+      agent_id: instance.agent_id,
+      instance_id: instance.id,
+      cluster_uuid: instance.cluster_uuid,
+      expires_at: expiresAt,
+      used_at: null,
+      issued_serial: null,
+      created_at: isoNow(this.clock),
     });
     return { token, expiresAt };
   }

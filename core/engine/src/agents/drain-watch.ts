@@ -15,9 +15,14 @@ export function drainReportOf(row: Pick<InstanceRow, 'drain_report'> | undefined
 export function describeDrainReport(report: DrainReport | undefined): string | undefined {
   if (!report) return undefined;
   switch (report.state) {
-    case 'failed': return `attempt ${report.attempts} failed: ${report.message ?? 'no message'}`;
-    case 'draining': return report.message ? `attempt ${report.attempts} running; attempt ${report.attempts - 1} failed: ${report.message}` : `attempt ${report.attempts} running`;
-    case 'drained': return `drained after ${report.attempts} attempt${report.attempts === 1 ? '' : 's'}`;
+    case 'failed':
+      return `attempt ${report.attempts} failed: ${report.message ?? 'no message'}`;
+    case 'draining':
+      return report.message
+        ? `attempt ${report.attempts} running; attempt ${report.attempts - 1} failed: ${report.message}`
+        : `attempt ${report.attempts} running`;
+    case 'drained':
+      return `drained after ${report.attempts} attempt${report.attempts === 1 ? '' : 's'}`;
   }
 }
 
@@ -37,7 +42,9 @@ export class DrainFailureLog {
       if (report?.state !== 'failed') continue;
       if ((this.logged.get(row.id) ?? 0) >= report.attempts) continue;
       this.logged.set(row.id, report.attempts);
-      this.log(`drain of ${nameOf(row)} failed (attempt ${report.attempts}): ${report.message ?? 'no message'}; its agent retries`);
+      this.log(
+        `drain of ${nameOf(row)} failed (attempt ${report.attempts}): ${report.message ?? 'no message'}; its agent retries`,
+      );
     }
   }
 }

@@ -30,13 +30,20 @@ export class JobPropertiesBuilder {
     if (!found) return {};
     // A node runs the version of its own spec: during an upgrade, the replaced nodes the new one and the others
     // the old one, and when the cluster's version flips at the end no running node is told something new.
-    const spec = await this.store.db.selectFrom('instance_specs').select('k8s_version').where('instance_id', '=', instance.id).executeTakeFirst();
+    const spec = await this.store.db
+      .selectFrom('instance_specs')
+      .select('k8s_version')
+      .where('instance_id', '=', instance.id)
+      .executeTakeFirst();
     const cluster = { ...found, k8s_version: spec?.k8s_version ?? found.k8s_version };
     const instances = await this.store.instances.ofCluster(instance.cluster_uuid);
     const registry = await this.store.registry.find(instance.cluster_uuid);
     const podRouting = await this.podRoutingOf(cluster.network_profile);
     const key = JSON.stringify([
-      instance.agent_id, instance.desired_generation, cluster.api_address, cluster.k8s_version,
+      instance.agent_id,
+      instance.desired_generation,
+      cluster.api_address,
+      cluster.k8s_version,
       instances.filter((i) => i.desired !== 'absent').map((i) => [i.group_name, i.idx, i.ip, i.pod_cidr]),
       // A rotated robot secret reaches nodes at their next sync.
       registry?.updated_at ?? null,
@@ -44,8 +51,15 @@ export class JobPropertiesBuilder {
     ]);
     const cached = this.cache.get(instance.id);
     if (cached && cached.key === key && this.clock.now() - cached.at < CACHE_MS) return cached.properties;
-    const properties = buildJobProperties(this.plugins.credentials, ENGINE_ACTOR, { cluster, instances, instance, apiPort: KUBERNETES_API_PORT, podRouting })
-      .then(async (built) => (registry?.pull_robot ? { ...built, registry: await registrySettings(this.plugins.credentials, registry) } : built));
+    const properties = buildJobProperties(this.plugins.credentials, ENGINE_ACTOR, {
+      cluster,
+      instances,
+      instance,
+      apiPort: KUBERNETES_API_PORT,
+      podRouting,
+    }).then(async (built) =>
+      registry?.pull_robot ? { ...built, registry: await registrySettings(this.plugins.credentials, registry) } : built,
+    );
     this.cache.set(instance.id, { key, at: this.clock.now(), properties });
     // A failure is not kept: the next sync tries again.
     properties.catch(() => {
@@ -61,8 +75,14 @@ export class JobPropertiesBuilder {
    */
   private async podRoutingOf(profileName: string | null | undefined): Promise<PodRouting> {
     if (profileName) {
-      const row = await this.store.db.selectFrom('network_profiles').select('parameters').where('name', '=', profileName).executeTakeFirst();
-      const cni = row ? (JSON.parse(row.parameters) as { cni_configurations?: { type?: string } }).cni_configurations?.type : undefined;
+      const row = await this.store.db
+        .selectFrom('network_profiles')
+        .select('parameters')
+        .where('name', '=', profileName)
+        .executeTakeFirst();
+      const cni = row
+        ? (JSON.parse(row.parameters) as { cni_configurations?: { type?: string } }).cni_configurations?.type
+        : undefined;
       if (cni === 'antrea' || cni === 'flannel') return 'none';
       if (cni === 'nsxt') return 'network-driver';
     }

@@ -1,5 +1,14 @@
 import type {
-  CertificateValue, ClusterSettings, CredentialContext, CredentialProvider, EtcdSettings, JobProperties, NodeSettings, PodRouting, RsaValue, TlsMaterial,
+  CertificateValue,
+  ClusterSettings,
+  CredentialContext,
+  CredentialProvider,
+  EtcdSettings,
+  JobProperties,
+  NodeSettings,
+  PodRouting,
+  RsaValue,
+  TlsMaterial,
 } from '@slipway/contracts';
 import { SlipwayError } from '@slipway/contracts';
 import { clusterCredentialPath, clusterTrustBundle, issueClusterPki } from '../cluster-pki.js';
@@ -20,7 +29,14 @@ export const ETCD_PEER_PORT = 2380;
 /** What the properties of one node are built from: the cluster, all its instances, and the node. */
 export interface JobPropertiesInput {
   cluster: { uuid: string; name: string; k8s_version: string; external_hostname: string; api_address: string | null };
-  instances: Array<{ id: string; group_name: 'master' | 'worker'; idx: number; ip: string | null; desired: string; pod_cidr?: string | null }>;
+  instances: Array<{
+    id: string;
+    group_name: 'master' | 'worker';
+    idx: number;
+    ip: string | null;
+    desired: string;
+    pod_cidr?: string | null;
+  }>;
   instance: { id: string; group_name: 'master' | 'worker'; idx: number; ip: string | null; pod_cidr?: string | null };
   apiPort: number;
   /**
@@ -32,7 +48,11 @@ export interface JobPropertiesInput {
 }
 
 /** The pod CIDR of an instance: its allocation; rows made before allocations existed had a worker's /24 by index. */
-export function podCidrOfInstance(instance: { group_name: 'master' | 'worker'; idx: number; pod_cidr?: string | null }): string | undefined {
+export function podCidrOfInstance(instance: {
+  group_name: 'master' | 'worker';
+  idx: number;
+  pod_cidr?: string | null;
+}): string | undefined {
   if (instance.pod_cidr) return instance.pod_cidr;
   return instance.group_name === 'worker' ? nodePodCidr(DEFAULT_POD_CIDR, instance.idx) : undefined;
 }
@@ -56,7 +76,12 @@ export const DRAINER_CREDENTIAL = 'drainer';
  * cluster PKI is converged first (idempotent: generates only what is missing, such as a new worker's kubelet
  * certificates), so a node never waits for a credential nobody issued.
  */
-export async function buildJobProperties(provider: CredentialProvider, ctx: CredentialContext, input: JobPropertiesInput, options: { skipIssue?: boolean } = {}): Promise<JobProperties> {
+export async function buildJobProperties(
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  input: JobPropertiesInput,
+  options: { skipIssue?: boolean } = {},
+): Promise<JobProperties> {
   const { cluster, instance } = input;
   if (!instance.ip) throw new SlipwayError('Retryable', `instance ${nodeNameOf(instance)} has no address yet`);
   const present = input.instances.filter((i) => i.desired !== 'absent' && i.ip);
@@ -66,9 +91,12 @@ export async function buildJobProperties(provider: CredentialProvider, ctx: Cred
   const path = clusterCredentialPath(cluster.uuid);
   if (!options.skipIssue) {
     // An API address that is no master's is the load balancer's VIP: it stays in the API server's SANs.
-    const vip = cluster.api_address && !masters.some((m) => m.ip === cluster.api_address) ? cluster.api_address : undefined;
+    const vip =
+      cluster.api_address && !masters.some((m) => m.ip === cluster.api_address) ? cluster.api_address : undefined;
     await issueClusterPki(provider, ctx, {
-      clusterId: cluster.uuid, externalHostname: cluster.external_hostname, ...(vip ? { apiAddresses: [vip] } : {}),
+      clusterId: cluster.uuid,
+      externalHostname: cluster.external_hostname,
+      ...(vip ? { apiAddresses: [vip] } : {}),
       masters: masters.map((m) => ({ name: nodeNameOf(m), ip: m.ip! })),
       workers: workers.map((w) => ({ name: nodeNameOf(w), ip: w.ip! })),
     });
@@ -96,13 +124,26 @@ export async function buildJobProperties(provider: CredentialProvider, ctx: Cred
   };
   const name = nodeNameOf(instance);
   const podCidr = podCidrOfInstance(instance);
-  const node: NodeSettings = { name, ip: instance.ip, group: instance.group_name, index: instance.idx, ...(podCidr ? { podCidr } : {}) };
-  const properties: JobProperties = { cluster: settings, node, tls: await tlsFor(provider, ctx, cluster.uuid, path, node) };
+  const node: NodeSettings = {
+    name,
+    ip: instance.ip,
+    group: instance.group_name,
+    index: instance.idx,
+    ...(podCidr ? { podCidr } : {}),
+  };
+  const properties: JobProperties = {
+    cluster: settings,
+    node,
+    tls: await tlsFor(provider, ctx, cluster.uuid, path, node),
+  };
   if (instance.group_name === 'master') {
     const etcd: EtcdSettings = {
       clusterToken: `slipway-${cluster.uuid}`,
       members: masters.map((m) => ({
-        name: nodeNameOf(m), ip: m.ip!, peerUrl: `https://${m.ip}:${ETCD_PEER_PORT}`, clientUrl: `https://${m.ip}:${ETCD_CLIENT_PORT}`,
+        name: nodeNameOf(m),
+        ip: m.ip!,
+        peerUrl: `https://${m.ip}:${ETCD_PEER_PORT}`,
+        clientUrl: `https://${m.ip}:${ETCD_CLIENT_PORT}`,
       })),
     };
     properties.etcd = etcd;
@@ -114,7 +155,11 @@ export async function buildJobProperties(provider: CredentialProvider, ctx: Cred
 function rolesOf(node: NodeSettings): Record<string, string> {
   const nodePath = `nodes/${node.name}`;
   // Every node, masters included, runs a kubelet (with the certificates the PKI layout issues per node) and kube-proxy.
-  const nodeRoles = { kubelet: `${nodePath}/kubelet`, 'kubelet-client': `${nodePath}/kubelet-client`, 'kube-proxy': 'kube-proxy' };
+  const nodeRoles = {
+    kubelet: `${nodePath}/kubelet`,
+    'kubelet-client': `${nodePath}/kubelet-client`,
+    'kube-proxy': 'kube-proxy',
+  };
   if (node.group === 'worker') return nodeRoles;
   return {
     ...nodeRoles,
@@ -131,13 +176,22 @@ function rolesOf(node: NodeSettings): Record<string, string> {
   };
 }
 
-async function tlsFor(provider: CredentialProvider, ctx: CredentialContext, clusterId: string, path: string, node: NodeSettings): Promise<Record<string, TlsMaterial>> {
+async function tlsFor(
+  provider: CredentialProvider,
+  ctx: CredentialContext,
+  clusterId: string,
+  path: string,
+  node: NodeSettings,
+): Promise<Record<string, TlsMaterial>> {
   const tls: Record<string, TlsMaterial> = {};
-  const certificate = async (name: string): Promise<CertificateValue> => (await provider.get(`${path}/${name}`, ctx)).value as CertificateValue;
-  await Promise.all(Object.entries(rolesOf(node)).map(async ([role, name]) => {
-    const value = await certificate(name);
-    tls[role] = { ca: value.ca ?? undefined, certificate: value.certificate, privateKey: value.private_key };
-  }));
+  const certificate = async (name: string): Promise<CertificateValue> =>
+    (await provider.get(`${path}/${name}`, ctx)).value as CertificateValue;
+  await Promise.all(
+    Object.entries(rolesOf(node)).map(async ([role, name]) => {
+      const value = await certificate(name);
+      tls[role] = { ca: value.ca ?? undefined, certificate: value.certificate, privateKey: value.private_key };
+    }),
+  );
   if (node.group === 'worker') {
     // The identity drains run as (system:slipway:drainer, bound to a ClusterRole that can evict): absent
     // in clusters whose credentials predate it until their next update issues it; the drain then uses the

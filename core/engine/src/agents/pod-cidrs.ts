@@ -15,7 +15,10 @@ export function nodePodCidr(podNetwork: string, index: number): string {
   const { base } = parseCidr(podNetwork, 'pod network');
   const count = nodeCidrCount(podNetwork);
   if (!Number.isInteger(index) || index < 0 || index >= count) {
-    throw new SlipwayError('InvalidInput', `pod CIDR index ${index} is outside ${podNetwork} (${count} node ranges of /${NODE_POD_PREFIX})`);
+    throw new SlipwayError(
+      'InvalidInput',
+      `pod CIDR index ${index} is outside ${podNetwork} (${count} node ranges of /${NODE_POD_PREFIX})`,
+    );
   }
   return `${toIp(base + index * 2 ** (32 - NODE_POD_PREFIX))}/${NODE_POD_PREFIX}`;
 }
@@ -23,7 +26,11 @@ export function nodePodCidr(podNetwork: string, index: number): string {
 /** How many node ranges the pod network holds. */
 export function nodeCidrCount(podNetwork: string): number {
   const { bits } = parseCidr(podNetwork, 'pod network');
-  if (bits > NODE_POD_PREFIX) throw new SlipwayError('InvalidInput', `pod network ${podNetwork} is smaller than one node's /${NODE_POD_PREFIX}; use a /16 to /${NODE_POD_PREFIX}`);
+  if (bits > NODE_POD_PREFIX)
+    throw new SlipwayError(
+      'InvalidInput',
+      `pod network ${podNetwork} is smaller than one node's /${NODE_POD_PREFIX}; use a /16 to /${NODE_POD_PREFIX}`,
+    );
   return 2 ** (NODE_POD_PREFIX - bits);
 }
 
@@ -39,19 +46,28 @@ export function nextFreePodCidr(podNetwork: string, taken: Iterable<string | nul
     const cidr = nodePodCidr(podNetwork, index);
     if (!used.has(cidr)) return cidr;
   }
-  throw new SlipwayError('CapacityExhausted', `every /${NODE_POD_PREFIX} of the pod network ${podNetwork} is in use (${count} nodes); remove nodes or create the cluster with a larger pod network`);
+  throw new SlipwayError(
+    'CapacityExhausted',
+    `every /${NODE_POD_PREFIX} of the pod network ${podNetwork} is in use (${count} nodes); remove nodes or create the cluster with a larger pod network`,
+  );
 }
 
 function parseCidr(cidr: string, what: string): { base: number; bits: number } {
   const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
   const octets = match ? match.slice(1, 5).map(Number) : [];
   const bits = match ? Number(match[5]) : NaN;
-  if (!match || octets.some((o) => o > 255) || bits > 32) throw new SlipwayError('InvalidInput', `${what} ${JSON.stringify(cidr)} is not an IPv4 CIDR such as 10.200.0.0/16`);
+  if (!match || octets.some((o) => o > 255) || bits > 32)
+    throw new SlipwayError('InvalidInput', `${what} ${JSON.stringify(cidr)} is not an IPv4 CIDR such as 10.200.0.0/16`);
   const value = octets.reduce((acc, o) => acc * 256 + o, 0);
   const size = 2 ** (32 - bits);
   return { base: value - (value % size), bits };
 }
 
 function toIp(value: number): string {
-  return [Math.floor(value / 2 ** 24) % 256, Math.floor(value / 65536) % 256, Math.floor(value / 256) % 256, value % 256].join('.');
+  return [
+    Math.floor(value / 2 ** 24) % 256,
+    Math.floor(value / 65536) % 256,
+    Math.floor(value / 256) % 256,
+    value % 256,
+  ].join('.');
 }

@@ -39,7 +39,7 @@ export interface AuditFilters {
 }
 
 function viewOf(row: AuditRow): AuditView {
-  return { ...row, details: row.details ? JSON.parse(row.details) as Record<string, unknown> : null };
+  return { ...row, details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null };
 }
 
 /** A write to the trail failed: the change it records has happened; say so in the log and go on. */
@@ -66,8 +66,22 @@ export class AuditTrail {
   }
 
   /** Records an engine decision (actor `engine`). */
-  async engineDecision(action: string, target: string, clusterUuid: string | null, details?: Record<string, unknown>): Promise<void> {
-    await this.store.audit.append({ at: new Date(this.clock.now()).toISOString(), actor: ENGINE_AUDIT_ACTOR, action, target, cluster_uuid: clusterUuid, result: 'success', details })
+  async engineDecision(
+    action: string,
+    target: string,
+    clusterUuid: string | null,
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    await this.store.audit
+      .append({
+        at: new Date(this.clock.now()).toISOString(),
+        actor: ENGINE_AUDIT_ACTOR,
+        action,
+        target,
+        cluster_uuid: clusterUuid,
+        result: 'success',
+        details,
+      })
       .catch((e) => reportLost(this.logger, { action, target }, e));
   }
 
@@ -80,11 +94,16 @@ export class AuditTrail {
     if (filters.since !== undefined) q.since = filters.since;
     if (filters.until !== undefined) q.until = filters.until;
     if (filters.before !== undefined) q.beforeId = filters.before;
-    if (filters.cluster !== undefined) q.clusterUuid = (await findCluster(this.store, principal, filters.cluster, 'read')).uuid;
+    if (filters.cluster !== undefined)
+      q.clusterUuid = (await findCluster(this.store, principal, filters.cluster, 'read')).uuid;
     // Everyone but an admin reads only what they did themselves.
     if (!seesAllClusters(principal)) {
       if (filters.actor !== undefined && filters.actor !== principal.name) {
-        throw new SlipwayError('Forbidden', `${principal.name} may read only their own audit entries, not ${filters.actor}'s`, { field: 'actor', hint: 'Leave out actor, or ask an admin.' });
+        throw new SlipwayError(
+          'Forbidden',
+          `${principal.name} may read only their own audit entries, not ${filters.actor}'s`,
+          { field: 'actor', hint: 'Leave out actor, or ask an admin.' },
+        );
       }
       q.actorId = principal.id;
     }
@@ -97,8 +116,23 @@ export class AuditTrail {
 }
 
 /** Records what the engine decided on its own (actor `engine`), for code that has the store but not the trail. */
-export async function recordEngineDecision(store: Store, at: string, action: string, target: string, clusterUuid: string | null, details?: Record<string, unknown>): Promise<void> {
-  await store.audit.append({ at, actor: ENGINE_AUDIT_ACTOR, action, target, cluster_uuid: clusterUuid, result: 'success', details });
+export async function recordEngineDecision(
+  store: Store,
+  at: string,
+  action: string,
+  target: string,
+  clusterUuid: string | null,
+  details?: Record<string, unknown>,
+): Promise<void> {
+  await store.audit.append({
+    at,
+    actor: ENGINE_AUDIT_ACTOR,
+    action,
+    target,
+    cluster_uuid: clusterUuid,
+    result: 'success',
+    details,
+  });
 }
 
 /**
@@ -117,13 +151,21 @@ export function auditSinkOf(store: Store, logger: Logger): AuditSink & { drain()
       const write = (async () => {
         // The engine hands the credential provider `user:ID` for a user: the trail names them, and keeps the id.
         const id = /^user:(\d+)$/.exec(entry.actor)?.[1];
-        const user = id ? await store.db.selectFrom('users').select(['id', 'name']).where('id', '=', Number(id)).executeTakeFirst() : undefined;
+        const user = id
+          ? await store.db.selectFrom('users').select(['id', 'name']).where('id', '=', Number(id)).executeTakeFirst()
+          : undefined;
         const actor = (user?.name ?? entry.actor).slice(0, 200);
         await store.audit.append({
-          at, actor, actor_id: user?.id ?? null, action: entry.action, target: entry.target ?? null, result: entry.result, source: entry.source ?? null, details: entry.details ?? null,
+          at,
+          actor,
+          actor_id: user?.id ?? null,
+          action: entry.action,
+          target: entry.target ?? null,
+          result: entry.result,
+          source: entry.source ?? null,
+          details: entry.details ?? null,
         });
-      })()
-        .catch((e) => reportLost(logger, entry, e));
+      })().catch((e) => reportLost(logger, entry, e));
       pending.add(write);
       void write.finally(() => pending.delete(write));
     },

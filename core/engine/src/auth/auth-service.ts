@@ -34,7 +34,10 @@ export class AuthService {
     @inject(CLOCK) private readonly clock: Clock,
     @inject(CONFIG) private readonly config: SlipwayConfig,
   ) {
-    this.limiter = new LoginLimiter(config.api.login_limits ?? { per_user: 5, per_address: 20, window_seconds: 300 }, clock);
+    this.limiter = new LoginLimiter(
+      config.api.login_limits ?? { per_user: 5, per_address: 20, window_seconds: 300 },
+      clock,
+    );
   }
 
   /** First start: creates `admin` with the given password or a generated one (returned once, never stored). */
@@ -51,17 +54,30 @@ export class AuthService {
 
   async createUser(name: string, password: string, roles: Role[]): Promise<void> {
     if (!/^[a-z0-9][a-z0-9._-]{0,62}$/i.test(name)) {
-      throw new SlipwayError('InvalidInput', `user name "${name}" is not valid: use letters, digits, dot, dash, underscore`, { field: 'name' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `user name "${name}" is not valid: use letters, digits, dot, dash, underscore`,
+        { field: 'name' },
+      );
     }
     const unknown = roles.filter((r) => !ROLES.includes(r));
     if (unknown.length || roles.length === 0) {
       throw new SlipwayError('InvalidInput', `roles must be one or more of ${ROLES.join(', ')}`, { field: 'roles' });
     }
-    if (password.length < 8) throw new SlipwayError('InvalidInput', 'password must have at least 8 characters', { field: 'password' });
+    if (password.length < 8)
+      throw new SlipwayError('InvalidInput', 'password must have at least 8 characters', { field: 'password' });
     const taken = () => new SlipwayError('AlreadyExists', `user "${name}" already exists`, { field: 'name' });
     if (await this.store.users.byName(name)) throw taken();
     // Racing creates of one name: the unique constraint lets one in; the others are told it exists.
-    if (!(await this.store.users.insert({ name, password_hash: await this.hashing.run(() => hashPassword(password)), roles: JSON.stringify(roles), created_at: isoNow(this.clock) }))) throw taken();
+    if (
+      !(await this.store.users.insert({
+        name,
+        password_hash: await this.hashing.run(() => hashPassword(password)),
+        roles: JSON.stringify(roles),
+        created_at: isoNow(this.clock),
+      }))
+    )
+      throw taken();
   }
 
   /** Forgets cached principals: after a user is deleted or its roles change, its tokens stop carrying the old ones. */
@@ -78,28 +94,45 @@ export class AuthService {
   async passwordGrant(username: string, password: string, sourceAddress?: string): Promise<IssuedToken> {
     const waitMs = this.limiter.retryAfterMs(username, sourceAddress);
     if (waitMs > 0) {
-      await this.loginEvent('auth.login_refused', 'warning', `login of "${username}" from ${sourceAddress ?? 'unknown address'} refused: too many failed logins`);
+      await this.loginEvent(
+        'auth.login_refused',
+        'warning',
+        `login of "${username}" from ${sourceAddress ?? 'unknown address'} refused: too many failed logins`,
+      );
       throw new SlipwayError('RateLimited', 'too many failed logins; try again later', {
-        retryAfterMs: waitMs, hint: `Wait ${Math.ceil(waitMs / 1000)} s, or ask an admin to check the events for auth.login_failed.`,
+        retryAfterMs: waitMs,
+        hint: `Wait ${Math.ceil(waitMs / 1000)} s, or ask an admin to check the events for auth.login_failed.`,
       });
     }
     const user = await this.store.users.byName(username);
     const valid = await this.hashing.run(async () => {
       this.dummyHash ??= hashPassword(generatePassword());
-      return verifyPassword(password, user?.password_hash ?? await this.dummyHash);
+      return verifyPassword(password, user?.password_hash ?? (await this.dummyHash));
     });
     // Same error for an unknown user and a wrong password: no user enumeration.
     if (!user || !valid) {
       this.limiter.recordFailure(username, sourceAddress);
-      await this.loginEvent('auth.login_failed', 'warning', `failed login of "${username}" from ${sourceAddress ?? 'unknown address'}`);
-      throw new SlipwayError('Unauthenticated', 'bad credentials: unknown user or wrong password', { hint: 'Check the user name and password.' });
+      await this.loginEvent(
+        'auth.login_failed',
+        'warning',
+        `failed login of "${username}" from ${sourceAddress ?? 'unknown address'}`,
+      );
+      throw new SlipwayError('Unauthenticated', 'bad credentials: unknown user or wrong password', {
+        hint: 'Check the user name and password.',
+      });
     }
     this.limiter.recordSuccess(username);
-    if (needsRehash(user.password_hash)) await this.store.users.setPasswordHash(user.id, await this.hashing.run(() => hashPassword(password)));
+    if (needsRehash(user.password_hash))
+      await this.store.users.setPasswordHash(user.id, await this.hashing.run(() => hashPassword(password)));
     const token = randomBytes(32).toString('base64url');
     const ttl = this.config.api.token_ttl_seconds;
     const now = this.clock.now();
-    await this.store.users.insertToken(hashToken(token), user.id, new Date(now + ttl * 1000).toISOString(), new Date(now).toISOString());
+    await this.store.users.insertToken(
+      hashToken(token),
+      user.id,
+      new Date(now + ttl * 1000).toISOString(),
+      new Date(now).toISOString(),
+    );
     const roles = JSON.parse(user.roles) as Role[];
     return { access_token: token, token_type: 'bearer', expires_in: ttl, scope: roles.join(' ') };
   }
@@ -111,7 +144,14 @@ export class AuthService {
 
   private async loginEvent(kind: string, severity: 'info' | 'warning', message: string): Promise<void> {
     // User names come from the request: keep the event short whatever was sent.
-    await this.store.events.record({ at: isoNow(this.clock), cluster_uuid: null, instance_id: null, kind, severity, message: message.slice(0, 500) });
+    await this.store.events.record({
+      at: isoNow(this.clock),
+      cluster_uuid: null,
+      instance_id: null,
+      kind,
+      severity,
+      message: message.slice(0, 500),
+    });
   }
 
   /** The principal behind a bearer token; throws Unauthenticated when it is unknown or expired. */
@@ -123,9 +163,17 @@ export class AuthService {
     const row = await this.store.users.userByToken(hash);
     if (!row || Date.parse(row.expires_at) <= now) {
       this.cache.delete(hash);
-      throw new SlipwayError('Unauthenticated', row ? 'your access token has expired' : 'the access token is not valid', { hint: 'Run `slipway login` again.' });
+      throw new SlipwayError(
+        'Unauthenticated',
+        row ? 'your access token has expired' : 'the access token is not valid',
+        { hint: 'Run `slipway login` again.' },
+      );
     }
-    const principal: Principal = Object.freeze({ id: row.id, name: row.name, roles: Object.freeze(JSON.parse(row.roles) as Role[]) });
+    const principal: Principal = Object.freeze({
+      id: row.id,
+      name: row.name,
+      roles: Object.freeze(JSON.parse(row.roles) as Role[]),
+    });
     // Cache briefly so a deleted user or revoked token stops working within seconds.
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { principal, expiresAt: Math.min(Date.parse(row.expires_at), now + 10_000) });

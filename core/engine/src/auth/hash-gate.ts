@@ -9,12 +9,18 @@ export class HashGate {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly concurrency = 2, private readonly maxWaiting = 64) {}
+  constructor(
+    private readonly concurrency = 2,
+    private readonly maxWaiting = 64,
+  ) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
       if (this.waiting.length >= this.maxWaiting) {
-        throw new SlipwayError('RateLimited', 'too many logins at once; retry in a moment', { retryAfterMs: 1000, hint: 'Retry in a second.' });
+        throw new SlipwayError('RateLimited', 'too many logins at once; retry in a moment', {
+          retryAfterMs: 1000,
+          hint: 'Retry in a second.',
+        });
       }
       // The slot is handed over by the one that finishes, so `running` stays the number of hashes in flight.
       await new Promise<void>((resolve) => this.waiting.push(resolve));

@@ -15,11 +15,17 @@ export interface LoginLimits {
 export class LoginLimiter {
   private readonly failures = new Map<string, number[]>();
 
-  constructor(private readonly limits: LoginLimits, private readonly clock: Clock) {}
+  constructor(
+    private readonly limits: LoginLimits,
+    private readonly clock: Clock,
+  ) {}
 
   /** Milliseconds until `user` from `address` may try again; 0 when it may now. */
   retryAfterMs(user: string, address: string | undefined): number {
-    return Math.max(this.wait(`user:${user}`, this.limits.per_user), address ? this.wait(`addr:${address}`, this.limits.per_address) : 0);
+    return Math.max(
+      this.wait(`user:${user}`, this.limits.per_user),
+      address ? this.wait(`addr:${address}`, this.limits.per_address) : 0,
+    );
   }
 
   recordFailure(user: string, address: string | undefined): void {

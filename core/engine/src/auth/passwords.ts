@@ -1,8 +1,17 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
-interface ScryptParams { N: number; r: number; p: number }
-const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: ScryptParams & { maxmem: number }) => Promise<Buffer>;
+interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
+const scrypt = promisify(scryptCb) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  options: ScryptParams & { maxmem: number },
+) => Promise<Buffer>;
 
 /** OWASP's scrypt minimum (N=2^17, r=8, p=1): 128 MiB and a few hundred milliseconds a hash. */
 export const PASSWORD_PARAMS: Readonly<ScryptParams> = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
@@ -19,7 +28,9 @@ export function passwordParams(env: NodeJS.ProcessEnv = process.env): Readonly<S
   if (raw === undefined || raw === '') return PASSWORD_PARAMS;
   const cost = Number(raw);
   if (!Number.isInteger(cost) || cost < MIN_COST || cost > 20) {
-    throw new Error(`SLIPWAY_PASSWORD_SCRYPT_COST must be a whole number from ${MIN_COST} to 20 (log2 of scrypt's N); got "${raw}"`);
+    throw new Error(
+      `SLIPWAY_PASSWORD_SCRYPT_COST must be a whole number from ${MIN_COST} to 20 (log2 of scrypt's N); got "${raw}"`,
+    );
   }
   return { ...PASSWORD_PARAMS, N: 2 ** cost };
 }
@@ -51,14 +62,26 @@ function parse(stored: string): { params: ScryptParams; salt: Buffer; hash: Buff
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   const params = { N: Number(n), r: Number(r), p: Number(p) };
   if (scheme !== 'scrypt' || !salt || !hash) return undefined;
-  if (![params.N, params.r, params.p].every(Number.isSafeInteger) || params.N < 2 || params.N > MAX_N || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) return undefined;
+  if (
+    ![params.N, params.r, params.p].every(Number.isSafeInteger) ||
+    params.N < 2 ||
+    params.N > MAX_N ||
+    params.r < 1 ||
+    params.r > 32 ||
+    params.p < 1 ||
+    params.p > 16
+  )
+    return undefined;
   return { params, salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parsed = parse(stored);
   if (!parsed) return false;
-  const actual = await scrypt(password, parsed.salt, parsed.hash.length, { ...parsed.params, maxmem: maxmemOf(parsed.params) });
+  const actual = await scrypt(password, parsed.salt, parsed.hash.length, {
+    ...parsed.params,
+    maxmem: maxmemOf(parsed.params),
+  });
   return actual.length === parsed.hash.length && timingSafeEqual(actual, parsed.hash);
 }
 

@@ -30,7 +30,10 @@ export class SqliteOnlineCopier implements DatabaseCopier {
       copy.pragma('journal_mode = DELETE');
       // A copy that does not read back is no backup: say so now, not on the day of the restore.
       const check = copy.pragma('quick_check', { simple: true });
-      if (check !== 'ok') throw new SlipwayError('Internal', `the backup copy of ${source} fails SQLite's check: ${String(check)}`, { hint: 'Run the backup again; if it repeats, check the disk of the home.' });
+      if (check !== 'ok')
+        throw new SlipwayError('Internal', `the backup copy of ${source} fails SQLite's check: ${String(check)}`, {
+          hint: 'Run the backup again; if it repeats, check the disk of the home.',
+        });
     } finally {
       copy.close();
     }
@@ -41,7 +44,9 @@ export class SqliteOnlineCopier implements DatabaseCopier {
 export function migrationLevelOf(file: string): string | null {
   const db = new Sqlite(file, { readonly: true, fileMustExist: true });
   try {
-    const row = db.prepare('SELECT name FROM kysely_migration ORDER BY name DESC LIMIT 1').get() as { name: string } | undefined;
+    const row = db.prepare('SELECT name FROM kysely_migration ORDER BY name DESC LIMIT 1').get() as
+      | { name: string }
+      | undefined;
     return row?.name ?? null;
   } finally {
     db.close();

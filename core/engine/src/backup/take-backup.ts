@@ -5,7 +5,16 @@ import { SlipwayError } from '@slipway/contracts';
 import { loadConfigFile } from '../config/load.js';
 import { PluginLoader, type ResolvedPlugin } from '../plugins/loader.js';
 import { SqliteOnlineCopier, migrationLevelOf, type DatabaseCopier } from './database-copier.js';
-import { BACKUP_FORMAT, CHECKSUMS_FILE, formatChecksums, MANIFEST_FILE, sha256Of, type BackedUpPlugin, type BackupFile, type BackupManifest } from './manifest.js';
+import {
+  BACKUP_FORMAT,
+  CHECKSUMS_FILE,
+  formatChecksums,
+  MANIFEST_FILE,
+  sha256Of,
+  type BackedUpPlugin,
+  type BackupFile,
+  type BackupManifest,
+} from './manifest.js';
 
 import { STORE_FILE, storeLocationOf } from '../store-location.js';
 import { dumpPostgres, PG_DUMP_FILE, postgresMigrationLevel } from './postgres-dump.js';
@@ -41,19 +50,30 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
   const env = options.env ?? process.env;
   const config = await loadConfigFile(options.configPath).catch((e: unknown) => {
     // A home without its config cannot say where its store is: say the home is the problem when it has no store.
-    if (!existsSync(join(options.home, STORE_FILE))) throw new SlipwayError('NotFound', `${options.home} holds no Slipway store (${STORE_FILE})`, { hint: 'Pass the home slipway up runs with: --home DIR or $SLIPWAY_HOME.' });
+    if (!existsSync(join(options.home, STORE_FILE)))
+      throw new SlipwayError('NotFound', `${options.home} holds no Slipway store (${STORE_FILE})`, {
+        hint: 'Pass the home slipway up runs with: --home DIR or $SLIPWAY_HOME.',
+      });
     throw e;
   });
   const location = storeLocationOf(options.home, config, env as NodeJS.ProcessEnv);
   if (location.dialect === 'sqlite' && !existsSync(location.file)) {
-    throw new SlipwayError('NotFound', `${options.home} holds no Slipway store (${STORE_FILE})`, { hint: 'Pass the home slipway up runs with: --home DIR or $SLIPWAY_HOME.' });
+    throw new SlipwayError('NotFound', `${options.home} holds no Slipway store (${STORE_FILE})`, {
+      hint: 'Pass the home slipway up runs with: --home DIR or $SLIPWAY_HOME.',
+    });
   }
   const rel = relative(resolve(options.home), resolve(options.to));
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
-    throw new SlipwayError('InvalidInput', `${options.to} is inside the home ${options.home}: a backup that goes with the home it protects is no backup`, { field: 'to', hint: 'Write it to another directory, ideally another disk or machine.' });
+    throw new SlipwayError(
+      'InvalidInput',
+      `${options.to} is inside the home ${options.home}: a backup that goes with the home it protects is no backup`,
+      { field: 'to', hint: 'Write it to another directory, ideally another disk or machine.' },
+    );
   }
   await prepareTarget(options.to);
-  const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath }).resolveAll(config);
+  const resolved = await new PluginLoader({ searchDirs: config.plugin_dirs, configDir: options.configPath }).resolveAll(
+    config,
+  );
 
   const files: string[] = [];
   let store: BackupManifest['store'];
@@ -86,7 +106,9 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
       await copyFile(join(source, file), join(options.to, dir, file));
       files.push(`${dir}/${file}`);
     }
-    const keyIds = spec.keyIdsInUse ? await spec.keyIdsInUse(join(options.to, dir), { sqliteFile: join(options.to, STORE_FILE) }) : undefined;
+    const keyIds = spec.keyIdsInUse
+      ? await spec.keyIdsInUse(join(options.to, dir), { sqliteFile: join(options.to, STORE_FILE) })
+      : undefined;
     plugins.push(describe(plugin, dir, keyIds));
   }
   await copyFile(options.configPath, join(options.to, 'slipway.yaml'));
@@ -99,9 +121,15 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
     entries.push({ path, bytes: (await stat(full)).size, sha256: await sha256Of(full) });
   }
   const manifest: BackupManifest = {
-    format: BACKUP_FORMAT, created_at: (options.now?.() ?? new Date()).toISOString(), slipway_version: options.version, home: options.home,
+    format: BACKUP_FORMAT,
+    created_at: (options.now?.() ?? new Date()).toISOString(),
+    slipway_version: options.version,
+    home: options.home,
     store,
-    plugins, config: 'slipway.yaml', files: entries, duration_ms: Date.now() - started,
+    plugins,
+    config: 'slipway.yaml',
+    files: entries,
+    duration_ms: Date.now() - started,
   };
   await writeFile(join(options.to, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
   const sums = [...entries, { path: MANIFEST_FILE, sha256: await sha256Of(join(options.to, MANIFEST_FILE)) }];
@@ -110,13 +138,28 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
 }
 
 function describe(plugin: ResolvedPlugin, dir: string, keyIds: string[] | undefined): BackedUpPlugin {
-  return { kind: plugin.kind, instance: plugin.instanceName, plugin: plugin.name, version: plugin.version, data_dir: dir, ...(keyIds ? { key_ids: keyIds } : {}) };
+  return {
+    kind: plugin.kind,
+    instance: plugin.instanceName,
+    plugin: plugin.name,
+    version: plugin.version,
+    data_dir: dir,
+    ...(keyIds ? { key_ids: keyIds } : {}),
+  };
 }
 
 async function prepareTarget(to: string): Promise<void> {
   if (existsSync(to)) {
-    if (!(await stat(to)).isDirectory()) throw new SlipwayError('InvalidInput', `${to} is not a directory`, { field: 'to', hint: 'Pass a new or empty directory.' });
-    if ((await readdir(to)).length) throw new SlipwayError('AlreadyExists', `${to} is not empty`, { field: 'to', hint: 'Pass a new or empty directory: a backup never overwrites another.' });
+    if (!(await stat(to)).isDirectory())
+      throw new SlipwayError('InvalidInput', `${to} is not a directory`, {
+        field: 'to',
+        hint: 'Pass a new or empty directory.',
+      });
+    if ((await readdir(to)).length)
+      throw new SlipwayError('AlreadyExists', `${to} is not empty`, {
+        field: 'to',
+        hint: 'Pass a new or empty directory: a backup never overwrites another.',
+      });
   }
   await mkdir(dirname(to), { recursive: true });
   await mkdir(to, { recursive: true, mode: 0o700 });

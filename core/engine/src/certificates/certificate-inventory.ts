@@ -1,4 +1,10 @@
-import { SlipwayError, type CertificateFact, type CertificateValue, type Credential, type CredentialProvider } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type CertificateFact,
+  type CertificateValue,
+  type Credential,
+  type CredentialProvider,
+} from '@slipway/contracts';
 import { describeCertificate } from '@slipway/pki';
 import { ENGINE_ACTOR } from '../agents/agent-identity.js';
 import { clusterCredentialPath, KUBERNETES_CAS } from '../cluster-pki.js';
@@ -46,7 +52,12 @@ function kindOf(name: string, isCa: boolean): CertificateKind {
 /** A certificate version's public half from a credential read in full. */
 export function factOf(credential: Credential): CertificateFact {
   const value = credential.value as CertificateValue;
-  return { name: credential.name, certificate: value.certificate, ca_name: value.ca_name ?? null, transitional: credential.transitional ?? false };
+  return {
+    name: credential.name,
+    certificate: value.certificate,
+    ca_name: value.ca_name ?? null,
+    transitional: credential.transitional ?? false,
+  };
 }
 
 /** A certificate version as an entry; `base` is stripped from names. */
@@ -56,9 +67,15 @@ export function certificateEntry(fact: CertificateFact, base: string, now: numbe
   const name = relative(fact.name);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(info.subject)?.[1] ?? '';
   return {
-    name, kind: kindOf(name, info.isCa), common_name: cn, alt_names: info.altNames,
-    signed_by: fact.ca_name ? relative(fact.ca_name) : null, serial: info.serial,
-    not_before: info.notBefore.toISOString(), not_after: info.notAfter.toISOString(), days_left: daysLeft(info.notAfter, now),
+    name,
+    kind: kindOf(name, info.isCa),
+    common_name: cn,
+    alt_names: info.altNames,
+    signed_by: fact.ca_name ? relative(fact.ca_name) : null,
+    serial: info.serial,
+    not_before: info.notBefore.toISOString(),
+    not_after: info.notAfter.toISOString(),
+    days_left: daysLeft(info.notAfter, now),
     transitional: fact.transitional,
   };
 }
@@ -67,11 +84,18 @@ export function certificateEntry(fact: CertificateFact, base: string, now: numbe
  * Every certificate of a cluster in the credential store, each version in use (a CA in rotation shows its
  * transitional version too), soonest expiry first. Read as the engine; callers decide what a user may see.
  */
-export async function clusterCertificates(provider: CredentialProvider, clusterUuid: string, now: number): Promise<CertificateEntry[]> {
+export async function clusterCertificates(
+  provider: CredentialProvider,
+  clusterUuid: string,
+  now: number,
+): Promise<CertificateEntry[]> {
   const base = clusterCredentialPath(clusterUuid);
   // Public halves only when the provider can list them: no key is decrypted, one audit record per check.
-  const facts = provider.certificateFacts ? await provider.certificateFacts({ path: base }, ENGINE_ACTOR) : await readAll(provider, base);
-  return facts.map((f) => certificateEntry(f, base, now))
+  const facts = provider.certificateFacts
+    ? await provider.certificateFacts({ path: base }, ENGINE_ACTOR)
+    : await readAll(provider, base);
+  return facts
+    .map((f) => certificateEntry(f, base, now))
     .sort((a, b) => a.not_after.localeCompare(b.not_after) || a.name.localeCompare(b.name));
 }
 
@@ -82,7 +106,9 @@ async function readAll(provider: CredentialProvider, base: string): Promise<Cert
   await forEachLimit(names, 8, async (name) => {
     let versions: Credential[];
     try {
-      versions = provider.getCurrent ? await provider.getCurrent(name, ENGINE_ACTOR) : [await provider.get(name, ENGINE_ACTOR)];
+      versions = provider.getCurrent
+        ? await provider.getCurrent(name, ENGINE_ACTOR)
+        : [await provider.get(name, ENGINE_ACTOR)];
     } catch (e) {
       if (SlipwayError.is(e, 'NotFound')) return; // deleted while listing (a departing node)
       throw e;

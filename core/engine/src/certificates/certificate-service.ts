@@ -30,7 +30,11 @@ export class CertificateService {
 
   async list(principal: Principal, name: string, options: { days?: number } = {}): Promise<ClusterCertificates> {
     if (options.days !== undefined && (!Number.isInteger(options.days) || options.days < 0 || options.days > 36_500)) {
-      throw new SlipwayError('InvalidInput', `days must be a whole number of days from 0 to 36500; got ${options.days}`, { field: 'days' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `days must be a whole number of days from 0 to 36500; got ${options.days}`,
+        { field: 'days' },
+      );
     }
     const cluster = await findCluster(this.store, principal, name, 'read');
     const now = this.clock.now();

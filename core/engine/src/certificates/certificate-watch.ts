@@ -57,7 +57,9 @@ export class CertificateWatch {
     this.lastCheckMs = now;
     this.checking = this.check()
       .catch((e) => this.logger.error('certificate check failed', { error: (e as Error).message }))
-      .finally(() => { this.checking = undefined; });
+      .finally(() => {
+        this.checking = undefined;
+      });
   }
 
   /** Waits for a check in progress (shutdown, tests). */
@@ -71,8 +73,10 @@ export class CertificateWatch {
     const now = this.clock.now();
     await this.checkControlPlane(now);
     const clusters = await this.store.clusters.list();
-    await this.store.db.deleteFrom('certificate_alerts')
-      .where('scope', 'not in', [CONTROL_PLANE_SCOPE, ...clusters.map((c) => c.uuid)]).execute();
+    await this.store.db
+      .deleteFrom('certificate_alerts')
+      .where('scope', 'not in', [CONTROL_PLANE_SCOPE, ...clusters.map((c) => c.uuid)])
+      .execute();
     let running = await this.automaticRotations();
     for (const cluster of clusters) {
       try {
@@ -80,23 +84,34 @@ export class CertificateWatch {
         // Agents' and users' certificates are short-lived by design (renewed over the agent channel; a user runs
         // get-credentials again): their expiry is no reason to alert or to roll the cluster.
         const entries = all.filter((e) => e.kind !== 'agent' && e.kind !== 'user' && !e.transitional);
-        await this.expiry.check({ scope: cluster.uuid, clusterUuid: cluster.uuid, label: `cluster ${cluster.name}`, certificates: entries }, now);
+        await this.expiry.check(
+          { scope: cluster.uuid, clusterUuid: cluster.uuid, label: `cluster ${cluster.name}`, certificates: entries },
+          now,
+        );
         const mode = this.renewalDue(entries);
         if (!mode) continue;
         if (running >= this.settings.maxConcurrentRenewals) {
-          this.logger.info('certificate renewal waits for a running one to finish', { cluster: cluster.name, mode, running });
+          this.logger.info('certificate renewal waits for a running one to finish', {
+            cluster: cluster.name,
+            mode,
+            running,
+          });
           continue;
         }
         if (await this.renew(cluster, mode, entries)) running++;
       } catch (e) {
-        this.logger.warn('could not check the certificates of a cluster; next check retries', { cluster: cluster.name, error: (e as Error).message });
+        this.logger.warn('could not check the certificates of a cluster; next check retries', {
+          cluster: cluster.name,
+          error: (e as Error).message,
+        });
       }
     }
   }
 
   /** `ca` when a CA is within ca_renew_before_days, else `leaf` when a leaf is within renew_before_days. */
   renewalDue(entries: CertificateEntry[]): RotationMode | undefined {
-    const soonest = (kinds: string[]) => Math.min(...entries.filter((e) => kinds.includes(e.kind)).map((e) => e.days_left));
+    const soonest = (kinds: string[]) =>
+      Math.min(...entries.filter((e) => kinds.includes(e.kind)).map((e) => e.days_left));
     if (soonest(['ca']) <= this.settings.caRenewBeforeDays) return 'ca';
     if (soonest(['leaf']) <= this.settings.renewBeforeDays) return 'leaf';
     return undefined;
@@ -111,15 +126,36 @@ export class CertificateWatch {
     const params: RotateParams = { mode, automatic: true };
     try {
       const task = await this.tasks.submit({
-        type: 'ROTATE', cluster, user: cluster.owner, params,
+        type: 'ROTATE',
+        cluster,
+        user: cluster.owner,
+        params,
         description: `renew the ${what} of cluster ${cluster.name} (automatic: ${first.name} expires ${first.not_after.slice(0, 10)})`,
       });
-      this.logger.info('certificate renewal started', { cluster: cluster.name, mode, task: task.id, first: first.name, days_left: first.days_left });
-      await recordEngineDecision(this.store, isoNow(this.clock), 'certificates.renew', `cluster:${cluster.name}`, cluster.uuid, { task_id: task.id, mode, first: first.name, days_left: first.days_left });
+      this.logger.info('certificate renewal started', {
+        cluster: cluster.name,
+        mode,
+        task: task.id,
+        first: first.name,
+        days_left: first.days_left,
+      });
+      await recordEngineDecision(
+        this.store,
+        isoNow(this.clock),
+        'certificates.renew',
+        `cluster:${cluster.name}`,
+        cluster.uuid,
+        { task_id: task.id, mode, first: first.name, days_left: first.days_left },
+      );
       await this.store.events.record({
-        at: isoNow(this.clock), cluster_uuid: cluster.uuid, instance_id: null, kind: 'certificates.renewal', severity: 'info',
-        message: `renewing the ${what} (task ${task.id}): ${first.name} expires ${first.not_after} (${first.days_left} days); `
-          + `users run \`slipway get-credentials ${cluster.name}\` again afterwards`,
+        at: isoNow(this.clock),
+        cluster_uuid: cluster.uuid,
+        instance_id: null,
+        kind: 'certificates.renewal',
+        severity: 'info',
+        message:
+          `renewing the ${what} (task ${task.id}): ${first.name} expires ${first.not_after} (${first.days_left} days); ` +
+          `users run \`slipway get-credentials ${cluster.name}\` again afterwards`,
       });
       return true;
     } catch (e) {
@@ -129,8 +165,12 @@ export class CertificateWatch {
   }
 
   private async automaticRotations(): Promise<number> {
-    const rows = await this.store.db.selectFrom('tasks').select('params')
-      .where('type', '=', 'ROTATE').where('state', 'in', ACTIVE_TASK_STATES).execute();
+    const rows = await this.store.db
+      .selectFrom('tasks')
+      .select('params')
+      .where('type', '=', 'ROTATE')
+      .where('state', 'in', ACTIVE_TASK_STATES)
+      .execute();
     return rows.filter((r) => (JSON.parse(r.params) as Partial<RotateParams>).automatic === true).length;
   }
 

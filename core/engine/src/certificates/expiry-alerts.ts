@@ -33,17 +33,33 @@ export class ExpiryAlerts {
   async check(scope: ExpiryScope, now = this.clock.now()): Promise<void> {
     const first = scope.certificates[0];
     const left = first ? daysLeft(first.not_after, now) : Number.POSITIVE_INFINITY;
-    const raised = await this.store.db.selectFrom('certificate_alerts').selectAll().where('scope', '=', scope.scope).execute();
+    const raised = await this.store.db
+      .selectFrom('certificate_alerts')
+      .selectAll()
+      .where('scope', '=', scope.scope)
+      .execute();
 
     const cleared = raised.filter((r) => left > r.threshold_days);
     if (cleared.length) {
-      await this.store.db.deleteFrom('certificate_alerts').where('scope', '=', scope.scope)
-        .where('threshold_days', 'in', cleared.map((r) => r.threshold_days)).execute();
+      await this.store.db
+        .deleteFrom('certificate_alerts')
+        .where('scope', '=', scope.scope)
+        .where(
+          'threshold_days',
+          'in',
+          cleared.map((r) => r.threshold_days),
+        )
+        .execute();
       if (scope.clusterUuid) {
         await this.store.events.record({
-          at: isoNow(this.clock), cluster_uuid: scope.clusterUuid, instance_id: null, kind: 'certificates.renewed', severity: 'info',
-          message: `certificate expiry alerts cleared for ${scope.label}: `
-            + `the earliest certificate now expires ${first?.not_after.slice(0, 10)} (${left} days)`,
+          at: isoNow(this.clock),
+          cluster_uuid: scope.clusterUuid,
+          instance_id: null,
+          kind: 'certificates.renewed',
+          severity: 'info',
+          message:
+            `certificate expiry alerts cleared for ${scope.label}: ` +
+            `the earliest certificate now expires ${first?.not_after.slice(0, 10)} (${left} days)`,
         });
       }
     }
@@ -57,19 +73,25 @@ export class ExpiryAlerts {
     const expired = left < 0;
     await this.alerts.raise({
       severity: tightest <= 7 || expired ? 'critical' : tightest <= 30 ? 'warning' : 'info',
-      kind: 'certificate.expiring', clusterUuid: scope.clusterUuid,
+      kind: 'certificate.expiring',
+      clusterUuid: scope.clusterUuid,
       title: expired
         ? `${within.length} certificate(s) of ${scope.label} have expired`
         : `${within.length} certificate(s) of ${scope.label} expire within ${tightest} days`,
-      summary: `the first is ${first!.name}, not valid after ${first!.not_after} (${left} days); `
-        + 'Slipway renews them before certificates.renew_before_days. '
-        + (scope.clusterUuid ? `See: slipway certificates ${scope.label.replace(/^cluster /, '')}` : 'See the control plane\'s log'),
+      summary:
+        `the first is ${first!.name}, not valid after ${first!.not_after} (${left} days); ` +
+        'Slipway renews them before certificates.renew_before_days. ' +
+        (scope.clusterUuid
+          ? `See: slipway certificates ${scope.label.replace(/^cluster /, '')}`
+          : "See the control plane's log"),
     });
     const at = isoNow(this.clock);
     for (const t of crossed.filter((c) => !still.has(c))) {
-      await this.store.db.insertInto('certificate_alerts')
+      await this.store.db
+        .insertInto('certificate_alerts')
         .values({ scope: scope.scope, threshold_days: t, not_after: first!.not_after, raised_at: at })
-        .onConflict((oc) => oc.columns(['scope', 'threshold_days']).doNothing()).execute();
+        .onConflict((oc) => oc.columns(['scope', 'threshold_days']).doNothing())
+        .execute();
     }
   }
 

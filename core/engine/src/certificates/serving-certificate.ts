@@ -36,9 +36,15 @@ export class ServingCertificate {
 
   /** Issues a new serving certificate (same names, same CA) and hands it to the listeners. */
   async renew(): Promise<ServingKeyPair> {
-    const credential = await this.credentials.generate({
-      name: SERVER_CERT, type: 'certificate', mode: 'overwrite', parameters: servingCertificateParameters(this.config, this.advertisedBefore),
-    }, ENGINE_ACTOR);
+    const credential = await this.credentials.generate(
+      {
+        name: SERVER_CERT,
+        type: 'certificate',
+        mode: 'overwrite',
+        parameters: servingCertificateParameters(this.config, this.advertisedBefore),
+      },
+      ENGINE_ACTOR,
+    );
     const value = credential.value as CertificateValue;
     // engine.tls is what later readers (a restart of the HTTPS server in tests) start from.
     this.tls.cert = value.certificate;

@@ -1,18 +1,37 @@
 import type { PlanConfig } from '../config/schema.js';
 import { KUBERNETES_API_PORT } from '../lifecycle/cluster-tasks.js';
-import type { ClusterWithTask, DiskRow, EventRow, InstanceRow, TaskLogRow, TaskRow, TaskStepRow } from '../store/index.js';
+import type {
+  ClusterWithTask,
+  DiskRow,
+  EventRow,
+  InstanceRow,
+  TaskLogRow,
+  TaskRow,
+  TaskStepRow,
+} from '../store/index.js';
 
 /** PKS's `last_action_state` from our task state. */
 function lastActionState(taskState: string | null): 'in progress' | 'succeeded' | 'failed' {
   switch (taskState) {
-    case 'done': return 'succeeded';
-    case 'error': case 'cancelled': case 'timeout': return 'failed';
-    default: return 'in progress';
+    case 'done':
+      return 'succeeded';
+    case 'error':
+    case 'cancelled':
+    case 'timeout':
+      return 'failed';
+    default:
+      return 'in progress';
   }
 }
 
 const ACTION_WORDS: Record<string, string> = {
-  CREATE: 'Creating', UPDATE: 'Updating', UPGRADE: 'Upgrading', DELETE: 'Deleting', RESURRECT: 'Resurrecting a VM of', REPAIR: 'Repairing', ROTATE: 'Rotating certificates of',
+  CREATE: 'Creating',
+  UPDATE: 'Updating',
+  UPGRADE: 'Upgrading',
+  DELETE: 'Deleting',
+  RESURRECT: 'Resurrecting a VM of',
+  REPAIR: 'Repairing',
+  ROTATE: 'Rotating certificates of',
 };
 
 export interface ClusterView {
@@ -56,9 +75,14 @@ export interface ClusterRegistryView {
   push_robot: string | null;
 }
 
-export function clusterView(row: ClusterWithTask, masterIps: string[], version: string, requireApi = true): ClusterView {
+export function clusterView(
+  row: ClusterWithTask,
+  masterIps: string[],
+  version: string,
+  requireApi = true,
+): ClusterView {
   const state = row.task_state ? lastActionState(row.task_state) : null;
-  const word = row.task_type ? ACTION_WORDS[row.task_type] ?? row.task_type : null;
+  const word = row.task_type ? (ACTION_WORDS[row.task_type] ?? row.task_type) : null;
   return {
     name: row.name,
     uuid: row.uuid,
@@ -67,7 +91,9 @@ export function clusterView(row: ClusterWithTask, masterIps: string[], version: 
     owner: row.owner,
     last_action: row.task_type,
     last_action_state: state,
-    last_action_description: word ? `${word} cluster ${state === 'in progress' ? '' : state === 'succeeded' ? 'succeeded' : 'failed'}`.trim() : null,
+    last_action_description: word
+      ? `${word} cluster ${state === 'in progress' ? '' : state === 'succeeded' ? 'succeeded' : 'failed'}`.trim()
+      : null,
     task_id: row.task_id,
     kubernetes_master_ips: vipOf(row, masterIps) ? [row.api_address!, ...masterIps] : masterIps,
     kubernetes_api_vip: vipOf(row, masterIps) ? row.api_address : null,
@@ -116,7 +142,13 @@ export function taskView(task: TaskRow, steps: TaskStepRow[], log?: TaskLogRow[]
     state: task.state,
     description: task.description,
     progress: { done, total: steps.length },
-    steps: steps.map((s) => ({ name: s.name, state: s.state, detail: s.detail, started_at: s.started_at, finished_at: s.finished_at })),
+    steps: steps.map((s) => ({
+      name: s.name,
+      state: s.state,
+      detail: s.detail,
+      started_at: s.started_at,
+      finished_at: s.finished_at,
+    })),
     waiting_for: task.waiting_for,
     error: task.error ? (JSON.parse(task.error) as { code: string; message: string; hint?: string }) : null,
     created_at: task.created_at,
@@ -142,7 +174,12 @@ export function instanceView(i: InstanceRow, disk?: DiskRow) {
     last_heartbeat_at: i.last_heartbeat_at,
     processes: i.processes ? JSON.parse(i.processes) : [],
     persistent_disk: disk?.disk_cid
-      ? { disk_cid: disk.disk_cid, size_mb: disk.size_mb, attached_vm_cid: disk.attached_vm_cid, mounted: i.mounted_disk_cid === disk.disk_cid }
+      ? {
+          disk_cid: disk.disk_cid,
+          size_mb: disk.size_mb,
+          attached_vm_cid: disk.attached_vm_cid,
+          mounted: i.mounted_disk_cid === disk.disk_cid,
+        }
       : null,
   };
 }
@@ -153,7 +190,7 @@ export function eventView(e: EventRow, instanceNames: ReadonlyMap<string, string
     at: e.at,
     kind: e.kind,
     severity: e.severity,
-    instance: e.instance_id ? instanceNames.get(e.instance_id) ?? null : null,
+    instance: e.instance_id ? (instanceNames.get(e.instance_id) ?? null) : null,
     message: e.message,
   };
 }

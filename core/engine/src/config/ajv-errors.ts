@@ -23,10 +23,16 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, pref
       const missing = (e.params as { missingProperty: string }).missingProperty;
       path = path ? `${path}.${missing}` : missing;
       message = 'is required';
-    } else if (e.keyword === 'pattern' && typeof (e.parentSchema as { description?: unknown } | undefined)?.description === 'string') {
+    } else if (
+      e.keyword === 'pattern' &&
+      typeof (e.parentSchema as { description?: unknown } | undefined)?.description === 'string'
+    ) {
       // A regex says little to a user; the schema's description says what is allowed (needs ajv `verbose`).
       message = `must be ${(e.parentSchema as { description: string }).description} (got ${JSON.stringify(e.data)})`;
-    } else if (e.keyword === 'minimum' && /^at least /.test(String((e.parentSchema as { description?: unknown } | undefined)?.description ?? ''))) {
+    } else if (
+      e.keyword === 'minimum' &&
+      /^at least /.test(String((e.parentSchema as { description?: unknown } | undefined)?.description ?? ''))
+    ) {
       // `must be >= 1` says less than the schema's own words (`at least 1 (a cluster needs a worker ...)`).
       message = `must be ${(e.parentSchema as { description: string }).description} (got ${JSON.stringify(e.data)})`;
     } else if (e.keyword === 'enum') {

@@ -22,9 +22,12 @@ function checkReferences(config: SlipwayConfig): string[] {
   config.plans.forEach((p, i) => {
     if (plans.has(p.name)) errors.push(`plans[${i}].name: "${p.name}" is used twice`);
     plans.add(p.name);
-    if (!targets.has(p.iaas)) errors.push(`plans[${i}].iaas: "${p.iaas}" is not an iaas target; known: ${[...targets].join(', ')}`);
+    if (!targets.has(p.iaas))
+      errors.push(`plans[${i}].iaas: "${p.iaas}" is not an iaas target; known: ${[...targets].join(', ')}`);
     if (p.worker_instances > p.max_worker_instances) {
-      errors.push(`plans[${i}].worker_instances: ${p.worker_instances} exceeds max_worker_instances ${p.max_worker_instances}`);
+      errors.push(
+        `plans[${i}].worker_instances: ${p.worker_instances} exceeds max_worker_instances ${p.max_worker_instances}`,
+      );
     }
   });
   return errors;
@@ -42,7 +45,11 @@ export function validateConfig(raw: unknown): { config?: SlipwayConfig; errors: 
 export function parseConfigText(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
-    throw new SlipwayError('InvalidConfig', `${file} is not valid YAML:\n${doc.errors.map((e) => e.message).join('\n')}`, { field: file });
+    throw new SlipwayError(
+      'InvalidConfig',
+      `${file} is not valid YAML:\n${doc.errors.map((e) => e.message).join('\n')}`,
+      { field: file },
+    );
   }
   return doc.toJS();
 }
@@ -53,7 +60,10 @@ export async function loadConfigFile(file: string): Promise<SlipwayConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new SlipwayError('InvalidConfig', `cannot read config ${file}: ${(e as Error).message}`, { cause: e, hint: 'Pass --config FILE or set SLIPWAY_CONFIG.' });
+    throw new SlipwayError('InvalidConfig', `cannot read config ${file}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'Pass --config FILE or set SLIPWAY_CONFIG.',
+    });
   }
   const { config, errors } = validateConfig(parseConfigText(text, file));
   if (!config) {

@@ -27,7 +27,11 @@ export interface Subscription {
   close(): void;
 }
 
-interface ClusterFacts { name: string; owner_id: number | null; at: number }
+interface ClusterFacts {
+  name: string;
+  owner_id: number | null;
+  at: number;
+}
 
 /** How long a cluster's name and owner are trusted from memory (an owner can be reassigned). */
 const CLUSTER_FACTS_TTL_MS = 10_000;
@@ -61,9 +65,19 @@ export class EventStream {
     let cursor = page.after;
     let before: number | undefined;
     for (let round = 0; round < 20 && out.length < page.limit; round++) {
-      const rows = cursor !== undefined
-        ? await this.store.events.after(cursor, { limit: page.limit * 2, clusterUuid: filter.clusterUuid, taskId: query.task })
-        : await this.store.events.latest({ limit: page.limit * 2, clusterUuid: filter.clusterUuid, taskId: query.task, beforeId: before });
+      const rows =
+        cursor !== undefined
+          ? await this.store.events.after(cursor, {
+              limit: page.limit * 2,
+              clusterUuid: filter.clusterUuid,
+              taskId: query.task,
+            })
+          : await this.store.events.latest({
+              limit: page.limit * 2,
+              clusterUuid: filter.clusterUuid,
+              taskId: query.task,
+              beforeId: before,
+            });
       if (!rows.length) break;
       for (const row of rows) {
         const view = await this.visible(principal, filter, streamEventOf(row));
@@ -80,13 +94,23 @@ export class EventStream {
    * Subscribes `send` to the events the principal may see that match `query`, starting after
    * `lastEventId` when given. `end` is called once when the subscription ends on its own (overflow).
    */
-  async subscribe(principal: Principal, query: EventQuery, lastEventId: number | undefined, send: (event: EventView) => void, end: (why: StreamEnd) => void): Promise<Subscription> {
+  async subscribe(
+    principal: Principal,
+    query: EventQuery,
+    lastEventId: number | undefined,
+    send: (event: EventView) => void,
+    end: (why: StreamEnd) => void,
+  ): Promise<Subscription> {
     const filter = await this.filterFor(principal, query);
     const held = this.open.get(principal.id) ?? 0;
     if (held >= this.settings.max_subscribers_per_user) {
-      throw new SlipwayError('RateLimited', `${principal.name} already has ${held} event streams open (events.max_subscribers_per_user is ${this.settings.max_subscribers_per_user})`, {
-        hint: 'Close another `slipway events --follow` or dashboard tab, or ask the operator to raise events.max_subscribers_per_user.',
-      });
+      throw new SlipwayError(
+        'RateLimited',
+        `${principal.name} already has ${held} event streams open (events.max_subscribers_per_user is ${this.settings.max_subscribers_per_user})`,
+        {
+          hint: 'Close another `slipway events --follow` or dashboard tab, or ask the operator to raise events.max_subscribers_per_user.',
+        },
+      );
     }
     this.open.set(principal.id, held + 1);
     let closed = false;
@@ -128,7 +152,11 @@ export class EventStream {
     });
     if (lastEventId !== undefined) {
       try {
-        const rows = await this.store.events.after(lastEventId, { limit: MAX_REPLAY, clusterUuid: filter.clusterUuid, taskId: query.task });
+        const rows = await this.store.events.after(lastEventId, {
+          limit: MAX_REPLAY,
+          clusterUuid: filter.clusterUuid,
+          taskId: query.task,
+        });
         for (const row of rows) {
           if (closed) break;
           const view = await this.visible(principal, filter, streamEventOf(row), query.task);
@@ -150,15 +178,29 @@ export class EventStream {
     return n;
   }
 
-  private async filterFor(principal: Principal, query: EventQuery): Promise<{ clusterUuid?: string; kinds?: string[] }> {
-    const clusterUuid = query.cluster ? (await findCluster(this.store, principal, query.cluster, 'read')).uuid : undefined;
+  private async filterFor(
+    principal: Principal,
+    query: EventQuery,
+  ): Promise<{ clusterUuid?: string; kinds?: string[] }> {
+    const clusterUuid = query.cluster
+      ? (await findCluster(this.store, principal, query.cluster, 'read')).uuid
+      : undefined;
     return { clusterUuid, kinds: query.kinds?.length ? query.kinds : undefined };
   }
 
-  private async visible(principal: Principal, filter: { clusterUuid?: string; kinds?: string[] }, event: StreamEvent, task?: number): Promise<EventView | undefined> {
+  private async visible(
+    principal: Principal,
+    filter: { clusterUuid?: string; kinds?: string[] },
+    event: StreamEvent,
+    task?: number,
+  ): Promise<EventView | undefined> {
     if (filter.clusterUuid && event.cluster_uuid !== filter.clusterUuid) return undefined;
     if (task !== undefined && event.task_id !== task) return undefined;
-    if (filter.kinds && !filter.kinds.some((k) => (k.endsWith('*') ? event.kind.startsWith(k.slice(0, -1)) : event.kind === k))) return undefined;
+    if (
+      filter.kinds &&
+      !filter.kinds.some((k) => (k.endsWith('*') ? event.kind.startsWith(k.slice(0, -1)) : event.kind === k))
+    )
+      return undefined;
     if (!event.cluster_uuid) return seesAllClusters(principal) ? { ...event, cluster: null } : undefined;
     const facts = await this.clusterFacts(event.cluster_uuid);
     if (!facts || !mayAccessCluster(principal, facts.owner_id, 'read')) return undefined;
@@ -169,7 +211,11 @@ export class EventStream {
     const now = Date.now();
     const known = this.clusters.get(uuid);
     if (known && now - known.at < CLUSTER_FACTS_TTL_MS) return known;
-    const row = await this.store.db.selectFrom('clusters').select(['name', 'owner_id']).where('uuid', '=', uuid).executeTakeFirst();
+    const row = await this.store.db
+      .selectFrom('clusters')
+      .select(['name', 'owner_id'])
+      .where('uuid', '=', uuid)
+      .executeTakeFirst();
     if (!row) return undefined;
     const facts = { name: row.name, owner_id: row.owner_id, at: now };
     if (this.clusters.size > 10_000) this.clusters.clear();

@@ -1,6 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SlipwayError, type Alert, type AlertSink, type Clock, type CredentialProvider, type Logger } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type Alert,
+  type AlertSink,
+  type Clock,
+  type CredentialProvider,
+  type Logger,
+} from '@slipway/contracts';
 import type { InjectionToken } from 'tsyringe';
 import type { PluginRef } from '../config/schema.js';
 import { PluginLoader } from '../plugins/loader.js';
@@ -18,7 +25,13 @@ export class LogAlertSink implements AlertSink {
   constructor(private readonly logger: Logger) {}
 
   async send(alert: Alert): Promise<void> {
-    const fields = { alert: alert.id, severity: alert.severity, cluster: alert.clusterId, instance: alert.instanceId, summary: alert.summary };
+    const fields = {
+      alert: alert.id,
+      severity: alert.severity,
+      cluster: alert.clusterId,
+      instance: alert.instanceId,
+      summary: alert.summary,
+    };
     if (alert.severity === 'critical') this.logger.error(`ALERT ${alert.title}`, fields);
     else this.logger.warn(`ALERT ${alert.title}`, fields);
   }
@@ -31,10 +44,20 @@ export class LogAlertSink implements AlertSink {
  * version, kind `alerts`, contract, config schema) and creates them. One that fails to start is refused
  * with its path in slipway.yaml; those created before it are destroyed again.
  */
-export async function createAlertSinks(refs: readonly PluginRef[], options: {
-  configPath: string; searchDirs: readonly string[]; dataDir: string; logger: Logger; clock: Clock; credentials: CredentialProvider;
-}): Promise<AlertSinks> {
-  const sinks: Array<{ name: string; sink: AlertSink }> = [{ name: 'log', sink: new LogAlertSink(options.logger.child({ component: 'alerts' })) }];
+export async function createAlertSinks(
+  refs: readonly PluginRef[],
+  options: {
+    configPath: string;
+    searchDirs: readonly string[];
+    dataDir: string;
+    logger: Logger;
+    clock: Clock;
+    credentials: CredentialProvider;
+  },
+): Promise<AlertSinks> {
+  const sinks: Array<{ name: string; sink: AlertSink }> = [
+    { name: 'log', sink: new LogAlertSink(options.logger.child({ component: 'alerts' })) },
+  ];
   const loader = new PluginLoader({ searchDirs: options.searchDirs, configDir: options.configPath });
   const destroyAll = async () => {
     for (const { sink } of [...sinks].reverse()) await sink.destroy().catch(() => {});
@@ -48,13 +71,19 @@ export async function createAlertSinks(refs: readonly PluginRef[], options: {
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
       try {
         const sink = await plugin.module.create(plugin.config, {
-          logger: options.logger.child({ plugin: plugin.name, instance: instanceName }), clock: options.clock,
-          credentials: options.credentials, dataDir, instanceName,
+          logger: options.logger.child({ plugin: plugin.name, instance: instanceName }),
+          clock: options.clock,
+          credentials: options.credentials,
+          dataDir,
+          instanceName,
         });
         sinks.push({ name: plugin.name, sink });
       } catch (e) {
         const err = SlipwayError.from(e, 'PluginRefused', plugin.name);
-        throw new SlipwayError(err.code, `${path}: ${plugin.name} ${plugin.version} failed to start: ${err.message}`, { cause: err, plugin: plugin.name });
+        throw new SlipwayError(err.code, `${path}: ${plugin.name} ${plugin.version} failed to start: ${err.message}`, {
+          cause: err,
+          plugin: plugin.name,
+        });
       }
     }
   } catch (e) {

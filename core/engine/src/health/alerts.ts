@@ -45,26 +45,43 @@ export class AlertDispatcher {
     }
     const at = isoNow(this.clock);
     const alert: Alert = {
-      id: randomUUID(), severity: input.severity, title: input.title, summary: input.summary,
-      clusterId: input.clusterUuid, instanceId: input.instanceId, createdAt: at,
+      id: randomUUID(),
+      severity: input.severity,
+      title: input.title,
+      summary: input.summary,
+      clusterId: input.clusterUuid,
+      instanceId: input.instanceId,
+      createdAt: at,
     };
     await this.records.insertAlert({
-      id: alert.id, at, severity: alert.severity, kind: input.kind, title: alert.title, summary: alert.summary,
-      cluster_uuid: input.clusterUuid ?? null, instance_id: input.instanceId ?? null,
+      id: alert.id,
+      at,
+      severity: alert.severity,
+      kind: input.kind,
+      title: alert.title,
+      summary: alert.summary,
+      cluster_uuid: input.clusterUuid ?? null,
+      instance_id: input.instanceId ?? null,
     });
     if (input.clusterUuid) {
       await this.store.events.record({
-        at, cluster_uuid: input.clusterUuid, instance_id: input.instanceId ?? null, kind: `alert.${input.kind}`,
-        severity: alert.severity, message: `${alert.title}: ${alert.summary}`,
+        at,
+        cluster_uuid: input.clusterUuid,
+        instance_id: input.instanceId ?? null,
+        kind: `alert.${input.kind}`,
+        severity: alert.severity,
+        message: `${alert.title}: ${alert.summary}`,
       });
     }
-    await Promise.all(this.sinks.sinks.map(async ({ name, sink }) => {
-      try {
-        await sink.send(alert);
-      } catch (e) {
-        this.logger.error('alert sink failed', { sink: name, alert: alert.id, error: (e as Error).message });
-      }
-    }));
+    await Promise.all(
+      this.sinks.sinks.map(async ({ name, sink }) => {
+        try {
+          await sink.send(alert);
+        } catch (e) {
+          this.logger.error('alert sink failed', { sink: name, alert: alert.id, error: (e as Error).message });
+        }
+      }),
+    );
     return alert;
   }
 

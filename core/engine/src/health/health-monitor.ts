@@ -16,8 +16,33 @@ import { Resurrector } from './resurrector.js';
 import { healthSettingsOf, type HealthSettings } from './settings.js';
 
 /** The columns the monitor reads of each instance. */
-type Observed = Pick<InstanceRow, 'id' | 'cluster_uuid' | 'group_name' | 'idx' | 'agent_id' | 'vm_cid' | 'ip' | 'desired' | 'state' | 'processes' | 'last_heartbeat_at'>;
-const COLUMNS = ['id', 'cluster_uuid', 'group_name', 'idx', 'agent_id', 'vm_cid', 'ip', 'desired', 'state', 'processes', 'last_heartbeat_at'] as const;
+type Observed = Pick<
+  InstanceRow,
+  | 'id'
+  | 'cluster_uuid'
+  | 'group_name'
+  | 'idx'
+  | 'agent_id'
+  | 'vm_cid'
+  | 'ip'
+  | 'desired'
+  | 'state'
+  | 'processes'
+  | 'last_heartbeat_at'
+>;
+const COLUMNS = [
+  'id',
+  'cluster_uuid',
+  'group_name',
+  'idx',
+  'agent_id',
+  'vm_cid',
+  'ip',
+  'desired',
+  'state',
+  'processes',
+  'last_heartbeat_at',
+] as const;
 /** How often old events are looked for: at start, then hourly. */
 const EVENT_PRUNE_INTERVAL_MS = 3_600_000;
 
@@ -52,7 +77,6 @@ const SCAN_OVERLAP_MS = 2_000;
  * else as unresponsive; failing and process restarts within analyze_interval of the heartbeat reporting them.
  */
 @injectable()
-
 export class HealthMonitor {
   readonly settings: HealthSettings;
   private readonly records: HealthRecords;
@@ -100,9 +124,13 @@ export class HealthMonitor {
   async start(): Promise<void> {
     this.startedMs = this.clock.now();
     if (this.settings.agentTimeoutMs < 2 * this.settings.heartbeatIntervalMs) {
-      this.logger.warn('health.agent_timeout_seconds is less than twice agents.heartbeat_interval_seconds: one late heartbeat will make an agent unresponsive and its VM replaced', {
-        agentTimeoutMs: this.settings.agentTimeoutMs, heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
-      });
+      this.logger.warn(
+        'health.agent_timeout_seconds is less than twice agents.heartbeat_interval_seconds: one late heartbeat will make an agent unresponsive and its VM replaced',
+        {
+          agentTimeoutMs: this.settings.agentTimeoutMs,
+          heartbeatIntervalMs: this.settings.heartbeatIntervalMs,
+        },
+      );
     }
     await this.reloadOpen();
     this.schedule(0);
@@ -140,9 +168,13 @@ export class HealthMonitor {
     const lateMs = now - this.lastPassEndMs - this.settings.analyzeIntervalMs;
     if (lateMs <= pauseThresholdMs(this.settings)) return;
     this.resumedMs = now;
-    this.logger.warn('the health monitor ran late: the control plane was paused; agents get a fresh timeout before any is declared unresponsive', {
-      lateMs, graceMs: this.settings.agentTimeoutMs,
-    });
+    this.logger.warn(
+      'the health monitor ran late: the control plane was paused; agents get a fresh timeout before any is declared unresponsive',
+      {
+        lateMs,
+        graceMs: this.settings.agentTimeoutMs,
+      },
+    );
   }
 
   private async analyzeAt(now: number): Promise<void> {
@@ -150,20 +182,31 @@ export class HealthMonitor {
     const since = this.since ?? iso(now - this.settings.agentTimeoutMs);
     this.since = iso(now - SCAN_OVERLAP_MS);
 
-    const beating = await this.store.db.selectFrom('instances').select(COLUMNS).where('last_heartbeat_at', '>=', since).execute();
+    const beating = await this.store.db
+      .selectFrom('instances')
+      .select(COLUMNS)
+      .where('last_heartbeat_at', '>=', since)
+      .execute();
     for (const row of beating) await this.observe(row, now, clusters);
 
     const cutoff = iso(now - Math.min(this.settings.agentTimeoutMs, this.settings.bootTimeoutMs));
     // Draining instances are watched too: a node that dies while draining must not hold its task forever.
-    const silent = await this.store.db.selectFrom('instances').select(COLUMNS)
-      .where('desired', 'in', ['present', 'drain']).where('vm_cid', 'is not', null)
+    const silent = await this.store.db
+      .selectFrom('instances')
+      .select(COLUMNS)
+      .where('desired', 'in', ['present', 'drain'])
+      .where('vm_cid', 'is not', null)
       .where('state', 'not in', ['unresponsive', 'missing', 'stopped'])
       .where((eb) => eb.or([eb('last_heartbeat_at', '<', cutoff), eb('last_heartbeat_at', 'is', null)]))
       .execute();
     const overdue: Observed[] = [];
     for (const row of silent) {
       const k = this.remember(row, now);
-      const reference = Math.max(row.last_heartbeat_at ? Date.parse(row.last_heartbeat_at) : 0, k.sinceMs, this.resumedMs);
+      const reference = Math.max(
+        row.last_heartbeat_at ? Date.parse(row.last_heartbeat_at) : 0,
+        k.sinceMs,
+        this.resumedMs,
+      );
       const timeout = k.heard ? this.settings.agentTimeoutMs : this.settings.bootTimeoutMs;
       if (now - reference > timeout) overdue.push(row);
     }
@@ -171,7 +214,9 @@ export class HealthMonitor {
 
     if (!this.sweeping && now - this.lastSweepMs >= this.settings.cloudCheckIntervalMs) {
       this.lastSweepMs = now;
-      this.sweeping = this.sweepCloud().finally(() => { this.sweeping = undefined; });
+      this.sweeping = this.sweepCloud().finally(() => {
+        this.sweeping = undefined;
+      });
     }
     // Certificate expiry: alerts and automatic renewal, on its own interval, in the background.
     if (!this.stopped) this.certificates?.poll();
@@ -187,9 +232,14 @@ export class HealthMonitor {
   }
 
   private async reloadOpen(): Promise<void> {
-    const rows = await this.store.db.selectFrom('health_incidents').select(['instance_id', 'cluster_uuid', 'detected_at', 'vm_cid']).where('resolved_at', 'is', null).execute();
+    const rows = await this.store.db
+      .selectFrom('health_incidents')
+      .select(['instance_id', 'cluster_uuid', 'detected_at', 'vm_cid'])
+      .where('resolved_at', 'is', null)
+      .execute();
     this.open.clear();
-    for (const r of rows) this.open.set(r.instance_id, { clusterUuid: r.cluster_uuid, detectedAt: r.detected_at, vmCid: r.vm_cid });
+    for (const r of rows)
+      this.open.set(r.instance_id, { clusterUuid: r.cluster_uuid, detectedAt: r.detected_at, vmCid: r.vm_cid });
   }
 
   /** Waits for a cloud check in progress (tests). */
@@ -214,9 +264,15 @@ export class HealthMonitor {
       // First sight (or after a restart of the control plane): an agent that reported before is trusted to
       // report again within the agent timeout from now, the grace BOSH's poll_grace_period gives.
       k = {
-        state: row.state, agentId: row.agent_id, vmCid: row.vm_cid, sinceMs: Math.max(this.startedMs, now - this.settings.agentTimeoutMs),
-        heard: row.last_heartbeat_at !== null, lastHeartbeat: row.last_heartbeat_at, processes: row.processes,
-        restarts: restartCounts(processes), touchedMs: now,
+        state: row.state,
+        agentId: row.agent_id,
+        vmCid: row.vm_cid,
+        sinceMs: Math.max(this.startedMs, now - this.settings.agentTimeoutMs),
+        heard: row.last_heartbeat_at !== null,
+        lastHeartbeat: row.last_heartbeat_at,
+        processes: row.processes,
+        restarts: restartCounts(processes),
+        touchedMs: now,
       };
       if (row.last_heartbeat_at === null) k.sinceMs = now;
       this.known.set(row.id, k);
@@ -232,7 +288,12 @@ export class HealthMonitor {
       k.restarts = new Map();
       k.processes = null;
     }
-    if (!k.heard && row.last_heartbeat_at && (Date.parse(row.last_heartbeat_at) > k.sinceMs || row.state === 'running' || row.state === 'failing')) k.heard = true;
+    if (
+      !k.heard &&
+      row.last_heartbeat_at &&
+      (Date.parse(row.last_heartbeat_at) > k.sinceMs || row.state === 'running' || row.state === 'failing')
+    )
+      k.heard = true;
     return k;
   }
 
@@ -244,7 +305,12 @@ export class HealthMonitor {
     if (row.processes !== k.processes) {
       const counts = restartCounts(parseProcesses(row.processes));
       for (const r of restartsBetween(k.restarts, counts)) {
-        await this.event(row, 'process.restarted', 'info', `${label(row)}: ${r.process} was restarted by its agent (restarts ${r.from} → ${r.to})`);
+        await this.event(
+          row,
+          'process.restarted',
+          'info',
+          `${label(row)}: ${r.process} was restarted by its agent (restarts ${r.from} → ${r.to})`,
+        );
       }
       k.restarts = counts;
       k.processes = row.processes;
@@ -255,7 +321,11 @@ export class HealthMonitor {
       const why = describeUnhealthy(parseProcesses(row.processes));
       await this.event(row, 'instance.failing', 'warning', `${label(row)} (VM ${row.vm_cid}) is failing: ${why}`);
       await this.alerts.raise({
-        severity: 'warning', kind: 'instance.failing', key: `failing:${row.id}`, clusterUuid: row.cluster_uuid, instanceId: row.id,
+        severity: 'warning',
+        kind: 'instance.failing',
+        key: `failing:${row.id}`,
+        clusterUuid: row.cluster_uuid,
+        instanceId: row.id,
         title: `${label(row)} of cluster ${cluster?.name ?? row.cluster_uuid} is failing`,
         summary: `${why}; its agent restarts processes up to its limit, then reports them failing. See: slipway cluster ${cluster?.name ?? ''} --details`,
       });
@@ -264,24 +334,42 @@ export class HealthMonitor {
       await this.event(row, 'instance.running', 'info', `${label(row)} is running again: every process is up`);
     }
     const open = this.open.get(row.id);
-    if (open && (row.state === 'running' || row.state === 'failing') && row.last_heartbeat_at && row.last_heartbeat_at > open.detectedAt) {
+    if (
+      open &&
+      (row.state === 'running' || row.state === 'failing') &&
+      row.last_heartbeat_at &&
+      row.last_heartbeat_at > open.detectedAt
+    ) {
       const resolution = row.vm_cid !== open.vmCid ? 'resurrected' : 'recovered';
       this.open.delete(row.id);
       const incident = await this.records.resolve(row.id, resolution, iso(now));
       this.alerts.clear(`down:${row.id}`);
       if (incident) {
         const downMs = now - Date.parse(incident.detected_at);
-        await this.event(row, 'instance.back', 'info', resolution === 'resurrected'
-          ? `${label(row)} is back on VM ${row.vm_cid} (${row.ip}), ${(downMs / 1000).toFixed(1)} s after it was found ${incident.kind}`
-          : `${label(row)} (VM ${row.vm_cid}) answers again, ${(downMs / 1000).toFixed(1)} s after it was found ${incident.kind}`);
+        await this.event(
+          row,
+          'instance.back',
+          'info',
+          resolution === 'resurrected'
+            ? `${label(row)} is back on VM ${row.vm_cid} (${row.ip}), ${(downMs / 1000).toFixed(1)} s after it was found ${incident.kind}`
+            : `${label(row)} (VM ${row.vm_cid}) answers again, ${(downMs / 1000).toFixed(1)} s after it was found ${incident.kind}`,
+        );
       }
     }
   }
 
   private async declareUnresponsive(row: Observed, now: number, clusters: ClusterCache): Promise<void> {
-    const marked = await this.store.db.updateTable('instances').set({ state: 'unresponsive', updated_at: iso(now) })
-      .where('id', '=', row.id).where('vm_cid', '=', row.vm_cid!).where('state', '=', row.state)
-      .where((eb) => (row.last_heartbeat_at === null ? eb('last_heartbeat_at', 'is', null) : eb('last_heartbeat_at', '=', row.last_heartbeat_at)))
+    const marked = await this.store.db
+      .updateTable('instances')
+      .set({ state: 'unresponsive', updated_at: iso(now) })
+      .where('id', '=', row.id)
+      .where('vm_cid', '=', row.vm_cid!)
+      .where('state', '=', row.state)
+      .where((eb) =>
+        row.last_heartbeat_at === null
+          ? eb('last_heartbeat_at', 'is', null)
+          : eb('last_heartbeat_at', '=', row.last_heartbeat_at),
+      )
       .executeTakeFirst();
     if (!Number(marked.numUpdatedRows)) return; // a heartbeat or a task got there first
     const k = this.known.get(row.id);
@@ -289,15 +377,29 @@ export class HealthMonitor {
     const cluster = await clusters.get(row.cluster_uuid);
     const silentMs = now - Math.max(row.last_heartbeat_at ? Date.parse(row.last_heartbeat_at) : 0, k?.sinceMs ?? 0);
     await this.openIncident(row, 'unresponsive', now);
-    await this.event(row, 'instance.unresponsive', 'warning', `${label(row)} (VM ${row.vm_cid}, ${row.ip}) is unresponsive: no heartbeat for ${(silentMs / 1000).toFixed(1)} s (${row.last_heartbeat_at ? 'agent timeout' : 'boot timeout'} ${((k?.heard ? this.settings.agentTimeoutMs : this.settings.bootTimeoutMs) / 1000)} s)`);
+    await this.event(
+      row,
+      'instance.unresponsive',
+      'warning',
+      `${label(row)} (VM ${row.vm_cid}, ${row.ip}) is unresponsive: no heartbeat for ${(silentMs / 1000).toFixed(1)} s (${row.last_heartbeat_at ? 'agent timeout' : 'boot timeout'} ${(k?.heard ? this.settings.agentTimeoutMs : this.settings.bootTimeoutMs) / 1000} s)`,
+    );
     if (cluster) {
       const exists = await this.sweep.hasVm(cluster.iaas, row.vm_cid!, this.halt.signal);
       if (exists === false) {
-        await this.markMissing({ ...row, state: 'unresponsive' }, now, 'its agent went silent and the cloud no longer has its VM', clusters);
+        await this.markMissing(
+          { ...row, state: 'unresponsive' },
+          now,
+          'its agent went silent and the cloud no longer has its VM',
+          clusters,
+        );
         return;
       }
       await this.alerts.raise({
-        severity: 'warning', kind: 'instance.unresponsive', key: `down:${row.id}`, clusterUuid: row.cluster_uuid, instanceId: row.id,
+        severity: 'warning',
+        kind: 'instance.unresponsive',
+        key: `down:${row.id}`,
+        clusterUuid: row.cluster_uuid,
+        instanceId: row.id,
         title: `${label(row)} of cluster ${cluster.name} is unresponsive`,
         summary: `VM ${row.vm_cid} (${row.ip}) exists but its agent has not reported for ${(silentMs / 1000).toFixed(1)} s; the resurrector replaces it unless resurrection is off or the meltdown guard holds`,
       });
@@ -317,8 +419,19 @@ export class HealthMonitor {
     const clusters = new ClusterCache(this.store);
     const affected = new Set<string>();
     for (const v of vanished) {
-      const row = await this.store.db.selectFrom('instances').select(COLUMNS).where('id', '=', v.instanceId).executeTakeFirst();
-      if (!row || row.vm_cid !== v.vmCid || row.desired === 'absent' || row.state === 'stopped' || row.state === 'missing') continue;
+      const row = await this.store.db
+        .selectFrom('instances')
+        .select(COLUMNS)
+        .where('id', '=', v.instanceId)
+        .executeTakeFirst();
+      if (
+        !row ||
+        row.vm_cid !== v.vmCid ||
+        row.desired === 'absent' ||
+        row.state === 'stopped' ||
+        row.state === 'missing'
+      )
+        continue;
       await this.markMissing(row, this.clock.now(), 'the cloud check did not find its VM', clusters);
       affected.add(row.cluster_uuid);
     }
@@ -327,16 +440,30 @@ export class HealthMonitor {
   }
 
   private async markMissing(row: Observed, now: number, why: string, clusters: ClusterCache): Promise<void> {
-    const marked = await this.store.db.updateTable('instances').set({ state: 'missing', updated_at: iso(now) })
-      .where('id', '=', row.id).where('vm_cid', '=', row.vm_cid!).where('state', 'not in', ['stopped', 'missing']).executeTakeFirst();
+    const marked = await this.store.db
+      .updateTable('instances')
+      .set({ state: 'missing', updated_at: iso(now) })
+      .where('id', '=', row.id)
+      .where('vm_cid', '=', row.vm_cid!)
+      .where('state', 'not in', ['stopped', 'missing'])
+      .executeTakeFirst();
     if (!Number(marked.numUpdatedRows)) return;
     const k = this.known.get(row.id);
     if (k) k.state = 'missing';
     await this.openIncident(row, 'missing', now);
     const cluster = await clusters.get(row.cluster_uuid);
-    await this.event(row, 'instance.missing', 'warning', `${label(row)}: VM ${row.vm_cid} (${row.ip}) is missing: ${why}`);
+    await this.event(
+      row,
+      'instance.missing',
+      'warning',
+      `${label(row)}: VM ${row.vm_cid} (${row.ip}) is missing: ${why}`,
+    );
     await this.alerts.raise({
-      severity: 'warning', kind: 'instance.missing', key: `down:${row.id}`, clusterUuid: row.cluster_uuid, instanceId: row.id,
+      severity: 'warning',
+      kind: 'instance.missing',
+      key: `down:${row.id}`,
+      clusterUuid: row.cluster_uuid,
+      instanceId: row.id,
       title: `${label(row)} of cluster ${cluster?.name ?? row.cluster_uuid} is missing`,
       summary: `VM ${row.vm_cid} (${row.ip}) is gone: ${why}; the resurrector recreates it with its persistent disk unless resurrection is off or the meltdown guard holds`,
     });
@@ -344,7 +471,13 @@ export class HealthMonitor {
   }
 
   private async openIncident(row: Observed, kind: IncidentKind, now: number): Promise<void> {
-    const { incident, opened } = await this.records.openIncident({ clusterUuid: row.cluster_uuid, instanceId: row.id, kind, vmCid: row.vm_cid, at: iso(now) });
+    const { incident, opened } = await this.records.openIncident({
+      clusterUuid: row.cluster_uuid,
+      instanceId: row.id,
+      kind,
+      vmCid: row.vm_cid,
+      at: iso(now),
+    });
     if (!opened && incident.kind !== kind && kind === 'missing') await this.records.escalate(incident.id, kind);
     this.open.set(row.id, { clusterUuid: row.cluster_uuid, detectedAt: incident.detected_at, vmCid: incident.vm_cid });
   }
@@ -355,34 +488,61 @@ export class HealthMonitor {
     // resurrection's api-endpoint step (a persisted task step) puts the new VM in the pool.
     if (this.plugins.networkCapabilities.includes('lb')) return;
     if (!cluster.api_address || cluster.api_address !== row.ip) return;
-    const masters = (await this.store.instances.ofCluster(row.cluster_uuid)).filter((i) => i.group_name === 'master' && i.id !== row.id && i.state === 'running' && i.ip);
+    const masters = (await this.store.instances.ofCluster(row.cluster_uuid)).filter(
+      (i) => i.group_name === 'master' && i.id !== row.id && i.state === 'running' && i.ip,
+    );
     if (!masters.length) return;
     try {
-      const { address } = await this.plugins.network.ensureApiEndpoint({ clusterId: row.cluster_uuid, port: KUBERNETES_API_PORT, masters: masters.map((m) => m.ip!) }, { signal: this.halt.signal });
+      const { address } = await this.plugins.network.ensureApiEndpoint(
+        { clusterId: row.cluster_uuid, port: KUBERNETES_API_PORT, masters: masters.map((m) => m.ip!) },
+        { signal: this.halt.signal },
+      );
       await this.store.clusters.update(row.cluster_uuid, { api_address: address, updated_at: iso(this.clock.now()) });
       cluster.api_address = address;
-      await this.event(row, 'endpoint.moved', 'warning', `API endpoint of ${cluster.name} moved from ${row.ip} (${label(row)}, down) to ${address}`);
+      await this.event(
+        row,
+        'endpoint.moved',
+        'warning',
+        `API endpoint of ${cluster.name} moved from ${row.ip} (${label(row)}, down) to ${address}`,
+      );
     } catch (e) {
-      this.logger.warn('could not move the API endpoint off a down master', { cluster: cluster.name, error: (e as Error).message });
+      this.logger.warn('could not move the API endpoint off a down master', {
+        cluster: cluster.name,
+        error: (e as Error).message,
+      });
     }
   }
 
-  private async event(row: Pick<Observed, 'cluster_uuid' | 'id'>, kind: string, severity: 'info' | 'warning' | 'critical', message: string): Promise<void> {
-    await this.store.events.record({ at: iso(this.clock.now()), cluster_uuid: row.cluster_uuid, instance_id: row.id, kind, severity, message });
+  private async event(
+    row: Pick<Observed, 'cluster_uuid' | 'id'>,
+    kind: string,
+    severity: 'info' | 'warning' | 'critical',
+    message: string,
+  ): Promise<void> {
+    await this.store.events.record({
+      at: iso(this.clock.now()),
+      cluster_uuid: row.cluster_uuid,
+      instance_id: row.id,
+      kind,
+      severity,
+      message,
+    });
   }
 
   /** Deletes events past health.event_retention_days; a failure is logged and tried again next time. */
   private async pruneEvents(now: number): Promise<void> {
     try {
       const deleted = await this.store.events.pruneBefore(iso(now - this.settings.eventRetentionMs));
-      if (deleted) this.logger.info('old events deleted', { deleted, retentionDays: this.settings.eventRetentionMs / 86_400_000 });
+      if (deleted)
+        this.logger.info('old events deleted', { deleted, retentionDays: this.settings.eventRetentionMs / 86_400_000 });
     } catch (e) {
       this.logger.warn('could not delete old events', { error: (e as Error).message });
     }
     // The audit trail is pruned on the same schedule, by its own retention (audit.retention_days).
     try {
       const deleted = await this.store.audit.pruneBefore(iso(now - this.auditRetentionMs));
-      if (deleted) this.logger.info('old audit entries deleted', { deleted, retentionDays: this.auditRetentionMs / 86_400_000 });
+      if (deleted)
+        this.logger.info('old audit entries deleted', { deleted, retentionDays: this.auditRetentionMs / 86_400_000 });
     } catch (e) {
       this.logger.warn('could not delete old audit entries', { error: (e as Error).message });
     }
@@ -390,7 +550,11 @@ export class HealthMonitor {
 
   /** Forgets instances not seen for a long while (deleted ones). */
   private prune(now: number): void {
-    const horizon = Math.max(10 * this.settings.agentTimeoutMs, 10 * this.settings.analyzeIntervalMs, this.settings.bootTimeoutMs);
+    const horizon = Math.max(
+      10 * this.settings.agentTimeoutMs,
+      10 * this.settings.analyzeIntervalMs,
+      this.settings.bootTimeoutMs,
+    );
     for (const [id, k] of this.known) if (now - k.touchedMs > horizon) this.known.delete(id);
   }
 }
@@ -410,7 +574,11 @@ class ClusterCache {
   get(uuid: string): Promise<CachedCluster | undefined> {
     let row = this.rows.get(uuid);
     if (!row) {
-      row = this.store.db.selectFrom('clusters').select(['uuid', 'name', 'iaas', 'api_address']).where('uuid', '=', uuid).executeTakeFirst();
+      row = this.store.db
+        .selectFrom('clusters')
+        .select(['uuid', 'name', 'iaas', 'api_address'])
+        .where('uuid', '=', uuid)
+        .executeTakeFirst();
       this.rows.set(uuid, row);
     }
     return row;

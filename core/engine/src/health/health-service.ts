@@ -24,7 +24,15 @@ export interface ClusterHealthView {
   cluster: string;
   states: Record<string, number>;
   resurrection: ResurrectionStatus;
-  incidents: Array<{ instance: string; kind: string; vm_cid: string | null; detected_at: string; resolved_at: string | null; resolution: string | null; task_id: number | null }>;
+  incidents: Array<{
+    instance: string;
+    kind: string;
+    vm_cid: string | null;
+    detected_at: string;
+    resolved_at: string | null;
+    resolution: string | null;
+    task_id: number | null;
+  }>;
   /** The documented detection bounds of this control plane, in ms. */
   detection_bounds_ms: { unresponsive: number; missing: number; failing: number };
 }
@@ -54,12 +62,22 @@ export class HealthService {
     const incidents = await this.records.recentIncidents(row.uuid, 20);
     const target = this.plugins.iaas.get(row.iaas);
     return {
-      cluster: row.name, states, resurrection: await this.resurrector.status(row.uuid),
+      cluster: row.name,
+      states,
+      resurrection: await this.resurrector.status(row.uuid),
       incidents: incidents.map((i) => ({
-        instance: byId.get(i.instance_id) ? label(byId.get(i.instance_id)!) : i.instance_id, kind: i.kind, vm_cid: i.vm_cid,
-        detected_at: i.detected_at, resolved_at: i.resolved_at, resolution: i.resolution, task_id: i.task_id,
+        instance: byId.get(i.instance_id) ? label(byId.get(i.instance_id)!) : i.instance_id,
+        kind: i.kind,
+        vm_cid: i.vm_cid,
+        detected_at: i.detected_at,
+        resolved_at: i.resolved_at,
+        resolution: i.resolution,
+        task_id: i.task_id,
       })),
-      detection_bounds_ms: detectionBounds(healthSettingsOf(this.config), Boolean(target?.capabilities.includes('inventory'))),
+      detection_bounds_ms: detectionBounds(
+        healthSettingsOf(this.config),
+        Boolean(target?.capabilities.includes('inventory')),
+      ),
     };
   }
 
@@ -68,7 +86,11 @@ export class HealthService {
     return { cluster: row.name, ...(await this.resurrector.status(row.uuid)) };
   }
 
-  async setResurrection(principal: Principal, name: string, enabled: boolean | null): Promise<ResurrectionStatus & { cluster: string }> {
+  async setResurrection(
+    principal: Principal,
+    name: string,
+    enabled: boolean | null,
+  ): Promise<ResurrectionStatus & { cluster: string }> {
     const row = await findCluster(this.store, principal, name, 'write');
     await this.resurrector.setEnabled(row.uuid, enabled, principal.name);
     return { cluster: row.name, ...(await this.resurrector.status(row.uuid)) };
@@ -80,41 +102,72 @@ export class HealthService {
   }
 
   /** Starts a REPAIR task with the chosen fixes; none to apply: no task. */
-  async repair(principal: Principal, name: string, request: RepairRequest, signal?: AbortSignal): Promise<{ report: DoctorReport; task: TaskRow | null }> {
+  async repair(
+    principal: Principal,
+    name: string,
+    request: RepairRequest,
+    signal?: AbortSignal,
+  ): Promise<{ report: DoctorReport; task: TaskRow | null }> {
     const row = await findCluster(this.store, principal, name, 'write');
     const report = await this.doctor.scan(row, signal ?? new AbortController().signal);
     const chosen: RepairParams['resolutions'] = [];
     const given = request.resolutions ?? {};
     const unknown = Object.keys(given).filter((id) => !report.problems.some((p) => p.id === id));
     if (unknown.length) {
-      throw new SlipwayError('InvalidInput', `no current problem ${unknown.map((u) => `"${u}"`).join(', ')}; the cloud check finds: ${report.problems.map((p) => p.id).join(', ') || 'no problems'}`, { field: 'resolutions', hint: `Look again with: slipway doctor ${name}` });
+      throw new SlipwayError(
+        'InvalidInput',
+        `no current problem ${unknown.map((u) => `"${u}"`).join(', ')}; the cloud check finds: ${report.problems.map((p) => p.id).join(', ') || 'no problems'}`,
+        { field: 'resolutions', hint: `Look again with: slipway doctor ${name}` },
+      );
     }
     for (const problem of report.problems) {
       const resolution = given[problem.id] ?? (request.auto ? problem.default_resolution : undefined);
       if (!resolution) continue;
       if (!RESOLUTIONS.includes(resolution) || !problem.resolutions.includes(resolution)) {
-        throw new SlipwayError('InvalidInput', `${resolution} does not fix "${problem.id}" (${problem.type}); choose one of ${problem.resolutions.join(', ')}`, { field: `resolutions.${problem.id}` });
+        throw new SlipwayError(
+          'InvalidInput',
+          `${resolution} does not fix "${problem.id}" (${problem.type}); choose one of ${problem.resolutions.join(', ')}`,
+          { field: `resolutions.${problem.id}` },
+        );
       }
-      if (resolution !== 'ignore') chosen.push({ problem_id: problem.id, resolution, description: problem.description });
+      if (resolution !== 'ignore')
+        chosen.push({ problem_id: problem.id, resolution, description: problem.description });
     }
     if (!chosen.length) return { report, task: null };
     const task = await this.tasks.submit({
-      type: 'REPAIR', cluster: row, user: principal.name, params: { resolutions: chosen } satisfies RepairParams,
+      type: 'REPAIR',
+      cluster: row,
+      user: principal.name,
+      params: { resolutions: chosen } satisfies RepairParams,
       description: `repair cluster ${name}: ${chosen.map((c) => `${c.resolution} ${c.problem_id}`).join(', ')}`,
     });
     return { report, task };
   }
 
-  async alerts(principal: Principal, options: { cluster?: string; limit?: number }): Promise<Array<AlertRow & { cluster: string | null }>> {
+  async alerts(
+    principal: Principal,
+    options: { cluster?: string; limit?: number },
+  ): Promise<Array<AlertRow & { cluster: string | null }>> {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
     let uuids: string[] | undefined;
     if (options.cluster) uuids = [(await findCluster(this.store, principal, options.cluster, 'read')).uuid];
-    else if (!seesAllClusters(principal)) uuids = principal.roles.includes('clusters.manage') ? (await this.store.clusters.list(principal.id)).map((c) => c.uuid) : [];
+    else if (!seesAllClusters(principal))
+      uuids = principal.roles.includes('clusters.manage')
+        ? (await this.store.clusters.list(principal.id)).map((c) => c.uuid)
+        : [];
     const rows = await this.records.alerts({ limit, clusterUuids: uuids });
     const referenced = [...new Set(rows.map((r) => r.cluster_uuid).filter((u): u is string => Boolean(u)))];
-    const names = new Map(referenced.length
-      ? (await this.store.db.selectFrom('clusters').select(['uuid', 'name']).where('uuid', 'in', referenced).execute()).map((c) => [c.uuid, c.name])
-      : []);
-    return rows.map((r) => ({ ...r, cluster: r.cluster_uuid ? names.get(r.cluster_uuid) ?? null : null }));
+    const names = new Map(
+      referenced.length
+        ? (
+            await this.store.db
+              .selectFrom('clusters')
+              .select(['uuid', 'name'])
+              .where('uuid', 'in', referenced)
+              .execute()
+          ).map((c) => [c.uuid, c.name])
+        : [],
+    );
+    return rows.map((r) => ({ ...r, cluster: r.cluster_uuid ? (names.get(r.cluster_uuid) ?? null) : null }));
   }
 }

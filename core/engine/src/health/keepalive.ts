@@ -18,6 +18,18 @@ import { VersionCatalog } from '../upgrades/version-catalog.js';
  * hold state and must be one per engine: the composition root registers them as singletons.
  */
 export const KEEPALIVE_SINGLETONS = [
-  AlertDispatcher, Resurrector, HealthMonitor, HealthService, Doctor, ResurrectionSteps, RepairSteps,
-  VersionCatalog, InstanceReplacer, ApiEndpoint, RollingUpdater, UpgradeSteps, FleetUpgrader, UpgradeService,
+  AlertDispatcher,
+  Resurrector,
+  HealthMonitor,
+  HealthService,
+  Doctor,
+  ResurrectionSteps,
+  RepairSteps,
+  VersionCatalog,
+  InstanceReplacer,
+  ApiEndpoint,
+  RollingUpdater,
+  UpgradeSteps,
+  FleetUpgrader,
+  UpgradeService,
 ] as const;

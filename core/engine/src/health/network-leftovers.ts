@@ -35,28 +35,52 @@ export class NetworkLeftovers {
   async scan(principal: Principal, signal?: AbortSignal): Promise<NetworkLeftoverReport> {
     requireRole(principal, ['clusters.admin'], 'look for network leftovers');
     const network = this.plugins.network;
-    if (!this.plugins.networkCapabilities.includes('leftovers') || !network.listClusterObjects) return { supported: false, leftovers: [] };
-    const objects = await withRetry('listClusterObjects', () => network.listClusterObjects!({ signal }), { clock: this.clock, signal });
+    if (!this.plugins.networkCapabilities.includes('leftovers') || !network.listClusterObjects)
+      return { supported: false, leftovers: [] };
+    const objects = await withRetry('listClusterObjects', () => network.listClusterObjects!({ signal }), {
+      clock: this.clock,
+      signal,
+    });
     const uuids = [...new Set(objects.map((o) => o.clusterId))];
     if (!uuids.length) return { supported: true, leftovers: [] };
-    const rows = await this.store.db.selectFrom('clusters').select(['uuid', 'name', 'status']).where('uuid', 'in', uuids).execute();
+    const rows = await this.store.db
+      .selectFrom('clusters')
+      .select(['uuid', 'name', 'status'])
+      .where('uuid', 'in', uuids)
+      .execute();
     const byUuid = new Map(rows.map((r) => [r.uuid, r]));
-    const leftovers = uuids.filter((u) => byUuid.get(u)?.status !== 'active').map((uuid) => ({
-      cluster_uuid: uuid, cluster_name: byUuid.get(uuid)?.name ?? null, objects: objects.filter((o) => o.clusterId === uuid),
-    }));
+    const leftovers = uuids
+      .filter((u) => byUuid.get(u)?.status !== 'active')
+      .map((uuid) => ({
+        cluster_uuid: uuid,
+        cluster_name: byUuid.get(uuid)?.name ?? null,
+        objects: objects.filter((o) => o.clusterId === uuid),
+      }));
     return { supported: true, leftovers };
   }
 
   /** Tears down what the network holds for a cluster that is gone; a live cluster's network is refused. */
   async remove(principal: Principal, clusterUuid: string, signal?: AbortSignal): Promise<void> {
     requireRole(principal, ['clusters.admin'], 'remove network leftovers');
-    const row = await this.store.db.selectFrom('clusters').select(['name', 'status']).where('uuid', '=', clusterUuid).executeTakeFirst();
+    const row = await this.store.db
+      .selectFrom('clusters')
+      .select(['name', 'status'])
+      .where('uuid', '=', clusterUuid)
+      .executeTakeFirst();
     if (row?.status === 'active') {
-      throw new SlipwayError('Conflict', `cluster ${clusterUuid} (${row.name}) is live: its network objects are not leftovers`, {
-        hint: `Delete the cluster instead: slipway delete-cluster ${row.name}`,
-      });
+      throw new SlipwayError(
+        'Conflict',
+        `cluster ${clusterUuid} (${row.name}) is live: its network objects are not leftovers`,
+        {
+          hint: `Delete the cluster instead: slipway delete-cluster ${row.name}`,
+        },
+      );
     }
     const network = this.plugins.network;
-    await withRetry(`teardownCluster ${clusterUuid}`, () => network.teardownCluster({ clusterId: clusterUuid }, { signal }), { clock: this.clock, signal });
+    await withRetry(
+      `teardownCluster ${clusterUuid}`,
+      () => network.teardownCluster({ clusterId: clusterUuid }, { signal }),
+      { clock: this.clock, signal },
+    );
   }
 }

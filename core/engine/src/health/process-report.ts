@@ -19,7 +19,10 @@ export function restartCounts(jobs: JobStatus[]): Map<string, number> {
 }
 
 /** Processes whose restart count went up between two reports, with both counts. */
-export function restartsBetween(before: Map<string, number>, after: Map<string, number>): Array<{ process: string; from: number; to: number }> {
+export function restartsBetween(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): Array<{ process: string; from: number; to: number }> {
   const out: Array<{ process: string; from: number; to: number }> = [];
   for (const [process, to] of after) {
     const from = before.get(process);
@@ -44,11 +47,16 @@ export function describeUnhealthy(jobs: JobStatus[]): string {
 export function describeAll(jobs: JobStatus[], limit = 6): string {
   const all = jobs.flatMap((j) => j.processes ?? []);
   if (!all.length) return 'no processes reported';
-  const shown = all.slice(0, limit).map((p) => `${p.name} ${p.state}`).join(', ');
+  const shown = all
+    .slice(0, limit)
+    .map((p) => `${p.name} ${p.state}`)
+    .join(', ');
   return all.length > limit ? `${shown} and ${all.length - limit} more` : shown;
 }
 
 function describeProcess(p: ProcessStatus): string {
-  const extra = [p.restarts ? `${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : '', p.reason ?? ''].filter(Boolean).join(': ');
+  const extra = [p.restarts ? `${p.restarts} restart${p.restarts === 1 ? '' : 's'}` : '', p.reason ?? '']
+    .filter(Boolean)
+    .join(': ');
   return `${p.name} ${p.state}${extra ? ` (${extra})` : ''}`;
 }

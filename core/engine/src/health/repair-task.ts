@@ -44,7 +44,9 @@ export class RepairSteps {
     const present = new Set(report.problems.map((p) => p.id));
     const gone = ctx.params.resolutions.filter((r) => !present.has(r.problem_id));
     for (const r of gone) await ctx.log('info', `already fixed: ${r.description}`);
-    await ctx.detail(`${ctx.params.resolutions.length - gone.length} of ${ctx.params.resolutions.length} problems still present`);
+    await ctx.detail(
+      `${ctx.params.resolutions.length - gone.length} of ${ctx.params.resolutions.length} problems still present`,
+    );
   }
 
   async apply(ctx: StepContext<RepairParams>): Promise<void> {
@@ -60,7 +62,13 @@ export class RepairSteps {
         continue;
       }
       await ctx.waitingFor(`${chosen.resolution} for: ${problem.description}`);
-      const waitFor = await this.doctor.apply(ctx.cluster, problem, chosen.resolution, ctx.signal, (m) => void ctx.log('info', m));
+      const waitFor = await this.doctor.apply(
+        ctx.cluster,
+        problem,
+        chosen.resolution,
+        ctx.signal,
+        (m) => void ctx.log('info', m),
+      );
       if (waitFor) await this.progress.mark(`${key}:agents`, waitFor, 'retired', isoNow(this.clock));
       await this.progress.mark(key, chosen.problem_id, 'done', isoNow(this.clock));
       applied++;
@@ -89,11 +97,16 @@ export function repairTask(steps: RepairSteps): TaskDefinition<RepairParams> {
     steps: () => [...REPAIR_STEPS],
     async run(step, ctx) {
       switch (step as (typeof REPAIR_STEPS)[number]) {
-        case 'rescan': return steps.rescan(ctx);
-        case 'apply': return steps.apply(ctx);
-        case 'agents': return steps.agents(ctx);
-        case 'api-endpoint': return steps.apiEndpoint(ctx);
-        default: throw new SlipwayError('Internal', `unknown REPAIR step ${step}`);
+        case 'rescan':
+          return steps.rescan(ctx);
+        case 'apply':
+          return steps.apply(ctx);
+        case 'agents':
+          return steps.agents(ctx);
+        case 'api-endpoint':
+          return steps.apiEndpoint(ctx);
+        default:
+          throw new SlipwayError('Internal', `unknown REPAIR step ${step}`);
       }
     },
   };

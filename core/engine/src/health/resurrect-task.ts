@@ -49,7 +49,9 @@ export class ResurrectionSteps {
   private async working(ctx: StepContext<ResurrectParams>): Promise<InstanceRow[]> {
     const open = new Set((await this.records.openIncidents(ctx.cluster.uuid)).map((i) => i.id));
     const rows = new Map((await this.store.instances.ofCluster(ctx.cluster.uuid)).map((r) => [r.id, r]));
-    return ctx.params.instances.filter((p) => open.has(p.incident_id) && rows.has(p.instance_id)).map((p) => rows.get(p.instance_id)!);
+    return ctx.params.instances
+      .filter((p) => open.has(p.incident_id) && rows.has(p.instance_id))
+      .map((p) => rows.get(p.instance_id)!);
   }
 
   async confirm(ctx: StepContext<ResurrectParams>): Promise<void> {
@@ -61,18 +63,25 @@ export class ResurrectionSteps {
       const row = await this.store.instances.get(p.instance_id);
       const incident = incidents.get(p.instance_id);
       if (!incident) continue;
-      if (!row || row.desired !== 'present') {
+      if (row?.desired !== 'present') {
         await this.records.resolve(p.instance_id, 'removed', at);
         await ctx.log('info', `${row ? label(row) : p.instance_id}: left the cluster meanwhile; nothing to resurrect`);
         continue;
       }
-      if ((row.state === 'running' || row.state === 'failing') && row.last_heartbeat_at && row.last_heartbeat_at > incident.detected_at) {
+      if (
+        (row.state === 'running' || row.state === 'failing') &&
+        row.last_heartbeat_at &&
+        row.last_heartbeat_at > incident.detected_at
+      ) {
         await this.records.resolve(row.id, 'recovered', at);
         await ctx.log('info', `${label(row)}: its agent reports again (${row.state}); nothing to resurrect`);
         continue;
       }
       const exists = row.vm_cid ? await this.replacer.hasVm(target, row.vm_cid, ctx.signal) : false;
-      await ctx.log('info', `${label(row)} (${row.ip}): ${exists ? `VM ${row.vm_cid} exists but its agent is silent; it will be replaced` : `VM ${row.vm_cid ?? '(none)'} is gone; it will be recreated`}`);
+      await ctx.log(
+        'info',
+        `${label(row)} (${row.ip}): ${exists ? `VM ${row.vm_cid} exists but its agent is silent; it will be replaced` : `VM ${row.vm_cid ?? '(none)'} is gone; it will be recreated`}`,
+      );
       left.push(`${label(row)} (${exists ? 'unresponsive' : 'missing'})`);
     }
     await ctx.detail(left.length ? `to resurrect: ${left.join(', ')}` : 'nothing left to resurrect');
@@ -84,14 +93,28 @@ export class ResurrectionSteps {
     const strategy = resolveStrategy(plan.update, {}, rows.length || 1);
     const target = this.plugins.iaasTarget(ctx.cluster.iaas);
     await forEachLimit(rows, this.config.tasks.max_concurrent_vm_calls, async (row) => {
-      if (row.vm_cid && await this.replacer.hasVm(target, row.vm_cid, ctx.signal)) {
+      if (row.vm_cid && (await this.replacer.hasVm(target, row.vm_cid, ctx.signal))) {
         // A dead VM's disk may never detach cleanly: the VM is deleted regardless (which detaches it).
-        await this.replacer.retire(ctx.cluster, row, { detachTimeoutMs: strategy.detachTimeoutMs, force: true }, progressOf(ctx));
+        await this.replacer.retire(
+          ctx.cluster,
+          row,
+          { detachTimeoutMs: strategy.detachTimeoutMs, force: true },
+          progressOf(ctx),
+        );
       } else {
-        await ctx.log('info', `${label(row)}: VM ${row.vm_cid ?? '(none)'} is already gone; its disk is free to reattach`);
+        await ctx.log(
+          'info',
+          `${label(row)}: VM ${row.vm_cid ?? '(none)'} is already gone; its disk is free to reattach`,
+        );
       }
       const disk = await this.store.instances.diskOf(row.id);
-      if (disk?.attached_vm_cid) await this.store.instances.upsertDisk({ ...disk, attached_vm_cid: null, state: 'detached', updated_at: isoNow(this.clock) });
+      if (disk?.attached_vm_cid)
+        await this.store.instances.upsertDisk({
+          ...disk,
+          attached_vm_cid: null,
+          state: 'detached',
+          updated_at: isoNow(this.clock),
+        });
     });
     await ctx.detail(rows.length ? `retired ${rows.map(label).join(', ')}` : 'nothing to retire');
   }
@@ -111,7 +134,12 @@ export class ResurrectionSteps {
 
   async agents(ctx: StepContext<ResurrectParams>): Promise<void> {
     const rows = await this.working(ctx);
-    await this.replacer.waitHealthy(ctx.cluster.uuid, rows.map((r) => r.id), { lowMs: 0, highMs: 0 }, progressOf(ctx));
+    await this.replacer.waitHealthy(
+      ctx.cluster.uuid,
+      rows.map((r) => r.id),
+      { lowMs: 0, highMs: 0 },
+      progressOf(ctx),
+    );
     await ctx.detail(rows.length ? `${rows.map(label).join(', ')} running` : 'no agents to wait for');
   }
 
@@ -128,7 +156,11 @@ export class ResurrectionSteps {
       const disk = await this.store.instances.diskOf(row.id);
       await this.records.resolve(row.id, 'resurrected', at);
       await this.store.events.record({
-        at, cluster_uuid: row.cluster_uuid, instance_id: row.id, kind: 'resurrection.done', severity: 'info',
+        at,
+        cluster_uuid: row.cluster_uuid,
+        instance_id: row.id,
+        kind: 'resurrection.done',
+        severity: 'info',
         message: `${label(row)} resurrected: VM ${before.vm_cid ?? '(none)'} → ${row.vm_cid} at ${row.ip}${disk?.disk_cid ? `, persistent disk ${disk.disk_cid} reattached` : ''} (task ${ctx.task.id})`,
       });
     }
@@ -141,7 +173,6 @@ export class ResurrectionSteps {
     const failed = (await this.store.tasks.steps(ctx.task.id)).find((s) => s.state === 'failed');
     return failed ? `step ${failed.name}: ${failed.detail ?? 'failed'}` : 'the task failed';
   }
-
 }
 
 export function resurrectTask(steps: ResurrectionSteps): TaskDefinition<ResurrectParams> {
@@ -150,18 +181,30 @@ export function resurrectTask(steps: ResurrectionSteps): TaskDefinition<Resurrec
     steps: () => [...RESURRECT_STEPS],
     async run(step, ctx) {
       switch (step as (typeof RESURRECT_STEPS)[number]) {
-        case 'confirm': return steps.confirm(ctx);
-        case 'retire': return steps.retire(ctx);
-        case 'recreate': return steps.recreate(ctx);
-        case 'agents': return steps.agents(ctx);
-        case 'api-endpoint': return steps.apiEndpoint(ctx);
-        case 'close': return steps.close(ctx);
-        default: throw new SlipwayError('Internal', `unknown RESURRECT step ${step}`);
+        case 'confirm':
+          return steps.confirm(ctx);
+        case 'retire':
+          return steps.retire(ctx);
+        case 'recreate':
+          return steps.recreate(ctx);
+        case 'agents':
+          return steps.agents(ctx);
+        case 'api-endpoint':
+          return steps.apiEndpoint(ctx);
+        case 'close':
+          return steps.close(ctx);
+        default:
+          throw new SlipwayError('Internal', `unknown RESURRECT step ${step}`);
       }
     },
     async onFailure(ctx) {
       await ctx.log('error', 'resurrection failed; the resurrector tries again after a backoff');
-      await steps.resurrector.recordFailure(ctx.cluster.uuid, ctx.cluster.name, ctx.task.id, await steps.failureOf(ctx));
+      await steps.resurrector.recordFailure(
+        ctx.cluster.uuid,
+        ctx.cluster.name,
+        ctx.task.id,
+        await steps.failureOf(ctx),
+      );
     },
   };
 }

@@ -72,24 +72,54 @@ export class Resurrector {
   /** `slipway resurrection NAME on|off`; null goes back to the config's default. */
   async setEnabled(clusterUuid: string, enabled: boolean | null, by: string): Promise<void> {
     const at = isoNow(this.clock);
-    await this.records.updateClusterHealth(clusterUuid, { resurrection: enabled === null ? null : enabled ? 'on' : 'off', resurrection_set_by: enabled === null ? null : by, failures: 0, retry_at: null }, at);
+    await this.records.updateClusterHealth(
+      clusterUuid,
+      {
+        resurrection: enabled === null ? null : enabled ? 'on' : 'off',
+        resurrection_set_by: enabled === null ? null : by,
+        failures: 0,
+        retry_at: null,
+      },
+      at,
+    );
     if (enabled) this.alerts.clear(`resurrection-off:${clusterUuid}`);
-    await this.store.events.record({ at, cluster_uuid: clusterUuid, instance_id: null, kind: 'resurrection.setting', severity: 'info',
-      message: enabled === null ? `resurrection follows the default again (${this.settings.resurrector.enabled ? 'on' : 'off'}), set by ${by}` : `resurrection turned ${enabled ? 'on' : 'off'} by ${by}` });
+    await this.store.events.record({
+      at,
+      cluster_uuid: clusterUuid,
+      instance_id: null,
+      kind: 'resurrection.setting',
+      severity: 'info',
+      message:
+        enabled === null
+          ? `resurrection follows the default again (${this.settings.resurrector.enabled ? 'on' : 'off'}), set by ${by}`
+          : `resurrection turned ${enabled ? 'on' : 'off'} by ${by}`,
+    });
   }
 
   async meltdown(clusterUuid: string): Promise<MeltdownState> {
     const since = new Date(this.clock.now() - this.settings.resurrector.timeWindowMs).toISOString();
     const down = await this.records.downSince(clusterUuid, since);
-    const total = await this.store.db.selectFrom('instances').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('cluster_uuid', '=', clusterUuid).where('desired', '=', 'present').executeTakeFirstOrThrow();
+    const total = await this.store.db
+      .selectFrom('instances')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('cluster_uuid', '=', clusterUuid)
+      .where('desired', '=', 'present')
+      .executeTakeFirstOrThrow();
     return meltdownOf(down, Number(total.n), this.settings.resurrector);
   }
 
   /** Looks at each cluster with instances down and resurrects where it may. Called by the monitor each pass. */
   async consider(clusterUuids: string[]): Promise<void> {
-    const busy = new Set((await this.store.db.selectFrom('tasks').select('cluster_uuid')
-      .where('state', 'in', ACTIVE_TASK_STATES).where('cluster_uuid', 'in', clusterUuids).execute()).map((r) => r.cluster_uuid));
+    const busy = new Set(
+      (
+        await this.store.db
+          .selectFrom('tasks')
+          .select('cluster_uuid')
+          .where('state', 'in', ACTIVE_TASK_STATES)
+          .where('cluster_uuid', 'in', clusterUuids)
+          .execute()
+      ).map((r) => r.cluster_uuid),
+    );
     for (const uuid of clusterUuids) {
       if (busy.has(uuid)) continue;
       try {
@@ -110,10 +140,15 @@ export class Resurrector {
     // Instances deleted meanwhile, or a cluster being deleted, need no resurrection.
     for (const incident of incidents) {
       const instance = instances.get(incident.instance_id);
-      if (!cluster || cluster.status !== 'active' || !instance || instance.desired !== 'present') await this.records.resolve(incident.instance_id, 'removed', at);
+      if (cluster?.status !== 'active' || !instance || instance.desired !== 'present')
+        await this.records.resolve(incident.instance_id, 'removed', at);
     }
-    if (!cluster || cluster.status !== 'active' || cluster.task_type === 'DELETE') return;
-    const down = incidents.filter((i) => instances.get(i.instance_id)?.desired === 'present' && ['unresponsive', 'missing'].includes(instances.get(i.instance_id)!.state));
+    if (cluster?.status !== 'active' || cluster.task_type === 'DELETE') return;
+    const down = incidents.filter(
+      (i) =>
+        instances.get(i.instance_id)?.desired === 'present' &&
+        ['unresponsive', 'missing'].includes(instances.get(i.instance_id)!.state),
+    );
     if (!down.length) return;
     const names = down.map((i) => label(instances.get(i.instance_id)!)).join(', ');
 
@@ -121,7 +156,10 @@ export class Resurrector {
     const enabled = health?.resurrection ? health.resurrection === 'on' : this.settings.resurrector.enabled;
     if (!enabled) {
       await this.alerts.raise({
-        severity: 'warning', kind: 'resurrection.off', key: `resurrection-off:${uuid}`, clusterUuid: uuid,
+        severity: 'warning',
+        kind: 'resurrection.off',
+        key: `resurrection-off:${uuid}`,
+        clusterUuid: uuid,
         title: `${names} of cluster ${cluster.name} ${down.length > 1 ? 'are' : 'is'} down and resurrection is off`,
         summary: `nothing will recreate ${down.length > 1 ? 'them' : 'it'}; turn resurrection on (slipway resurrection ${cluster.name} on) or repair by hand (slipway doctor ${cluster.name})`,
       });
@@ -133,9 +171,15 @@ export class Resurrector {
     if (meltdown.active) {
       if (!health?.meltdown_since) {
         await this.records.updateClusterHealth(uuid, { meltdown_since: at }, at);
-        await recordEngineDecision(this.store, at, 'meltdown.hold', `cluster:${cluster.name}`, uuid, { reason: meltdown.reason, down: down.length });
+        await recordEngineDecision(this.store, at, 'meltdown.hold', `cluster:${cluster.name}`, uuid, {
+          reason: meltdown.reason,
+          down: down.length,
+        });
         await this.alerts.raise({
-          severity: 'critical', kind: 'meltdown', key: `meltdown:${uuid}`, clusterUuid: uuid,
+          severity: 'critical',
+          kind: 'meltdown',
+          key: `meltdown:${uuid}`,
+          clusterUuid: uuid,
           title: `Resurrection paused on cluster ${cluster.name}: meltdown guard`,
           summary: `${meltdown.reason}. That many VMs failing at once looks like a cloud or network failure, which recreating VMs would not fix and could make worse. Resurrection resumes when fewer have gone down within the window; fix the cause, then check with: slipway doctor ${cluster.name}`,
         });
@@ -144,9 +188,18 @@ export class Resurrector {
     }
     if (health?.meltdown_since) {
       await this.records.updateClusterHealth(uuid, { meltdown_since: null }, at);
-      await recordEngineDecision(this.store, at, 'meltdown.release', `cluster:${cluster.name}`, uuid, { reason: meltdown.reason });
+      await recordEngineDecision(this.store, at, 'meltdown.release', `cluster:${cluster.name}`, uuid, {
+        reason: meltdown.reason,
+      });
       this.alerts.clear(`meltdown:${uuid}`);
-      await this.store.events.record({ at, cluster_uuid: uuid, instance_id: null, kind: 'meltdown.over', severity: 'info', message: `meltdown guard released (${meltdown.reason}); resurrection resumes` });
+      await this.store.events.record({
+        at,
+        cluster_uuid: uuid,
+        instance_id: null,
+        kind: 'meltdown.over',
+        severity: 'info',
+        message: `meltdown guard released (${meltdown.reason}); resurrection resumes`,
+      });
     }
 
     // etcd quorum: a master whose VM is being recreated is down (and a recreated member catching up is not a
@@ -158,29 +211,59 @@ export class Resurrector {
     if (waiting.length) {
       const held = waiting.map((i) => label(instances.get(i.instance_id)!)).join(', ');
       await this.store.events.record({
-        at, cluster_uuid: uuid, instance_id: null, kind: 'resurrection.held', severity: 'warning',
+        at,
+        cluster_uuid: uuid,
+        instance_id: null,
+        kind: 'resurrection.held',
+        severity: 'warning',
         message: `${held} wait${waiting.length > 1 ? '' : 's'}: at most ${cap} of ${cluster.master_instances} masters are recreated at once, so etcd keeps (or regains) its quorum`,
       });
     }
     const chosen = down.filter((i) => !waiting.includes(i));
     const chosenNames = chosen.map((i) => label(instances.get(i.instance_id)!)).join(', ');
     const params: ResurrectParams = {
-      instances: chosen.map((i) => ({ instance_id: i.instance_id, incident_id: i.id, kind: instances.get(i.instance_id)!.state, vm_cid: instances.get(i.instance_id)!.vm_cid })),
+      instances: chosen.map((i) => ({
+        instance_id: i.instance_id,
+        incident_id: i.id,
+        kind: instances.get(i.instance_id)!.state,
+        vm_cid: instances.get(i.instance_id)!.vm_cid,
+      })),
     };
     let task;
     try {
       task = await this.tasks.submit({
-        type: 'RESURRECT', cluster: { uuid, name: cluster.name }, user: HEALTH_MONITOR_ACTOR,
-        description: `resurrect ${chosenNames} of cluster ${cluster.name}`, params,
+        type: 'RESURRECT',
+        cluster: { uuid, name: cluster.name },
+        user: HEALTH_MONITOR_ACTOR,
+        description: `resurrect ${chosenNames} of cluster ${cluster.name}`,
+        params,
       });
     } catch (e) {
       if (SlipwayError.is(e, 'Conflict')) return; // another task started meanwhile: it owns the cluster; next pass
       throw e;
     }
-    await this.records.assignTask(chosen.map((i) => i.id), task.id);
-    await recordEngineDecision(this.store, at, 'resurrection.start', `cluster:${cluster.name}`, uuid, { task_id: task.id, instances: chosen.map((i) => i.instance_id) });
-    await this.store.events.record({ at, cluster_uuid: uuid, instance_id: null, kind: 'resurrection.started', severity: 'info', message: `resurrecting ${chosenNames} (task ${task.id})` });
-    this.logger.info('resurrecting', { cluster: cluster.name, instances: chosenNames, task: task.id, ...(waiting.length ? { waiting: waiting.length } : {}) });
+    await this.records.assignTask(
+      chosen.map((i) => i.id),
+      task.id,
+    );
+    await recordEngineDecision(this.store, at, 'resurrection.start', `cluster:${cluster.name}`, uuid, {
+      task_id: task.id,
+      instances: chosen.map((i) => i.instance_id),
+    });
+    await this.store.events.record({
+      at,
+      cluster_uuid: uuid,
+      instance_id: null,
+      kind: 'resurrection.started',
+      severity: 'info',
+      message: `resurrecting ${chosenNames} (task ${task.id})`,
+    });
+    this.logger.info('resurrecting', {
+      cluster: cluster.name,
+      instances: chosenNames,
+      task: task.id,
+      ...(waiting.length ? { waiting: waiting.length } : {}),
+    });
   }
 
   /** After a failed RESURRECT task: back off (doubling, capped at the meltdown window) and alert. */
@@ -188,9 +271,15 @@ export class Resurrector {
     const at = isoNow(this.clock);
     const failures = ((await this.records.clusterHealth(clusterUuid))?.failures ?? 0) + 1;
     const backoffMs = Math.min(this.settings.resurrector.timeWindowMs, this.settings.analyzeIntervalMs * 2 ** failures);
-    await this.records.updateClusterHealth(clusterUuid, { failures, retry_at: new Date(this.clock.now() + backoffMs).toISOString() }, at);
+    await this.records.updateClusterHealth(
+      clusterUuid,
+      { failures, retry_at: new Date(this.clock.now() + backoffMs).toISOString() },
+      at,
+    );
     await this.alerts.raise({
-      severity: 'critical', kind: 'resurrection.failed', clusterUuid,
+      severity: 'critical',
+      kind: 'resurrection.failed',
+      clusterUuid,
       title: `Resurrection of cluster ${clusterName} failed (task ${taskId})`,
       summary: `${message}; next attempt in ${Math.round(backoffMs / 1000)} s (attempt ${failures + 1}). The task's log: slipway task ${taskId}`,
     });

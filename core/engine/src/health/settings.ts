@@ -47,7 +47,10 @@ export function healthSettingsOf(config: SlipwayConfig): HealthSettings {
  * The documented detection bounds (docs/configuration.md, `health`): how long after the fact the monitor
  * has recorded each state at the latest. Tests measure against these.
  */
-export function detectionBounds(s: HealthSettings, hasInventory: boolean): { unresponsive: number; missing: number; failing: number } {
+export function detectionBounds(
+  s: HealthSettings,
+  hasInventory: boolean,
+): { unresponsive: number; missing: number; failing: number } {
   const unresponsive = s.agentTimeoutMs + s.analyzeIntervalMs;
   return {
     unresponsive,

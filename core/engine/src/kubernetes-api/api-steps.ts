@@ -27,18 +27,31 @@ export class KubernetesApiSteps {
     const cluster = (await this.store.clusters.findByUuid(ctx.cluster.uuid)) ?? ctx.cluster;
     const absence = await this.api.absence(cluster);
     if (absence?.kind === 'not-required') {
-      const unavailable = absence.unavailable.length ? `; jobs that cannot run: ${describeUnavailable(absence.unavailable)}` : '';
-      await ctx.log('warn', `the Kubernetes API of ${cluster.name} was not checked: plan ${cluster.plan_name} says kubernetes.require_api: false${unavailable}`);
+      const unavailable = absence.unavailable.length
+        ? `; jobs that cannot run: ${describeUnavailable(absence.unavailable)}`
+        : '';
+      await ctx.log(
+        'warn',
+        `the Kubernetes API of ${cluster.name} was not checked: plan ${cluster.plan_name} says kubernetes.require_api: false${unavailable}`,
+      );
       await ctx.detail(`skipped: ${describeAbsence(absence)}`);
       return;
     }
     if (absence?.kind === 'unavailable') {
-      throw new SlipwayError('NotFound', `the Kubernetes jobs of cluster ${cluster.name} cannot run: ${describeUnavailable(absence.unavailable)}`, {
-        hint: `Install the binaries on the VMs (the agent's --bin-dir, or the stemcell's packages) and run the update again; for an etcd-only rehearsal set kubernetes: { require_api: false } in plan ${cluster.plan_name}.`,
-        details: { unavailable: absence.unavailable },
-      });
+      throw new SlipwayError(
+        'NotFound',
+        `the Kubernetes jobs of cluster ${cluster.name} cannot run: ${describeUnavailable(absence.unavailable)}`,
+        {
+          hint: `Install the binaries on the VMs (the agent's --bin-dir, or the stemcell's packages) and run the update again; for an etcd-only rehearsal set kubernetes: { require_api: false } in plan ${cluster.plan_name}.`,
+          details: { unavailable: absence.unavailable },
+        },
+      );
     }
-    if (absence) throw new SlipwayError('Conflict', `the Kubernetes API of cluster ${cluster.name} cannot be checked: ${describeAbsence(absence)}`);
+    if (absence)
+      throw new SlipwayError(
+        'Conflict',
+        `the Kubernetes API of cluster ${cluster.name} cannot be checked: ${describeAbsence(absence)}`,
+      );
 
     const client = await this.api.client(cluster, 'admin', { timeoutMs: 5000 });
     const timeoutMs = this.api.readyTimeoutMs;
@@ -53,14 +66,20 @@ export class KubernetesApiSteps {
         await ctx.waitingFor(`the API at ${client.url} to answer /readyz (${answer.detail})`);
       }
       if (this.clock.now() >= deadline) {
-        throw new SlipwayError('Timeout', `the Kubernetes API of cluster ${cluster.name} did not become ready within ${Math.round(timeoutMs / 1000)} s: ${last}`, {
-          hint: 'Look at kube-apiserver and etcd on the masters (`slipway cluster NAME --details`); raise kubernetes.api_ready_timeout_seconds if they start slowly.',
-        });
+        throw new SlipwayError(
+          'Timeout',
+          `the Kubernetes API of cluster ${cluster.name} did not become ready within ${Math.round(timeoutMs / 1000)} s: ${last}`,
+          {
+            hint: 'Look at kube-apiserver and etcd on the masters (`slipway cluster NAME --details`); raise kubernetes.api_ready_timeout_seconds if they start slowly.',
+          },
+        );
       }
       await sleep(Math.min(READYZ_POLL_MS, Math.max(0, deadline - this.clock.now())), ctx.signal);
     }
     await ctx.waitingFor(null);
-    await ctx.detail(`/readyz answered at ${client.url} (admin client certificate, server verified against the cluster CA)`);
+    await ctx.detail(
+      `/readyz answered at ${client.url} (admin client certificate, server verified against the cluster CA)`,
+    );
   }
 
   /**
@@ -72,12 +91,19 @@ export class KubernetesApiSteps {
     const absence = await this.api.absence(cluster);
     if (absence) {
       const reason = describeAbsence(absence);
-      await ctx.log('warn', `RBAC of ${cluster.name} not applied (the creator's cluster-admin binding, the drainer's role): ${reason}`);
+      await ctx.log(
+        'warn',
+        `RBAC of ${cluster.name} not applied (the creator's cluster-admin binding, the drainer's role): ${reason}`,
+      );
       await ctx.detail(`skipped: ${reason}`);
       return;
     }
     const client = await this.api.client(cluster);
-    const objects = [userRoleBinding(cluster.owner, 'cluster-admin'), drainerClusterRole(), drainerClusterRoleBinding()];
+    const objects = [
+      userRoleBinding(cluster.owner, 'cluster-admin'),
+      drainerClusterRole(),
+      drainerClusterRoleBinding(),
+    ];
     for (const object of objects) await client.apply(object, ctx.signal);
     await ctx.detail(`applied ${objects.map((o) => `${o.kind} ${o.metadata.name}`).join(', ')}`);
   }

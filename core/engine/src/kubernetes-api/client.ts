@@ -45,29 +45,59 @@ export const FIELD_MANAGER = 'slipway';
  * the cluster's CA and never falls back to an unverified connection.
  */
 export class KubernetesApiClient {
-  constructor(private readonly target: KubernetesApiTarget, private readonly options: { timeoutMs?: number } = {}) {}
+  constructor(
+    private readonly target: KubernetesApiTarget,
+    private readonly options: { timeoutMs?: number } = {},
+  ) {}
 
   get url(): string {
     return this.target.url;
   }
 
   /** One request; resolves with any HTTP status, rejects only when no answer came (refused, TLS, timeout). */
-  send(method: string, path: string, body?: { contentType: string; text: string }, signal?: AbortSignal): Promise<KubernetesResponse> {
+  send(
+    method: string,
+    path: string,
+    body?: { contentType: string; text: string },
+    signal?: AbortSignal,
+  ): Promise<KubernetesResponse> {
     throwIfAborted(signal);
     const url = new URL(path, this.target.url);
     return new Promise((resolve, reject) => {
-      const req = request({
-        method, host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 443, path: url.pathname + url.search,
-        servername: this.target.serverName, ca: this.target.caPem, cert: this.target.certificatePem, key: this.target.privateKeyPem,
-        rejectUnauthorized: true, timeout: this.options.timeoutMs ?? 10_000, signal, agent: false,
-        headers: { accept: 'application/json', ...(body ? { 'content-type': body.contentType, 'content-length': Buffer.byteLength(body.text) } : {}) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new SlipwayError('Timeout', `${method} ${url.pathname} on ${this.target.url} did not answer within ${this.options.timeoutMs ?? 10_000} ms`)));
+      const req = request(
+        {
+          method,
+          host: url.hostname.replace(/^\[|\]$/g, ''),
+          port: url.port || 443,
+          path: url.pathname + url.search,
+          servername: this.target.serverName,
+          ca: this.target.caPem,
+          cert: this.target.certificatePem,
+          key: this.target.privateKeyPem,
+          rejectUnauthorized: true,
+          timeout: this.options.timeoutMs ?? 10_000,
+          signal,
+          agent: false,
+          headers: {
+            accept: 'application/json',
+            ...(body ? { 'content-type': body.contentType, 'content-length': Buffer.byteLength(body.text) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(
+          new SlipwayError(
+            'Timeout',
+            `${method} ${url.pathname} on ${this.target.url} did not answer within ${this.options.timeoutMs ?? 10_000} ms`,
+          ),
+        ),
+      );
       req.on('error', reject);
       req.end(body?.text);
     });
@@ -77,10 +107,19 @@ export class KubernetesApiClient {
   async readyz(signal?: AbortSignal): Promise<{ ready: boolean; detail: string }> {
     try {
       const res = await this.send('GET', '/readyz', undefined, signal);
-      return { ready: res.status === 200, detail: res.status === 200 ? `/readyz answered ${res.body.trim() || 'ok'}` : `/readyz answered ${res.status}: ${res.body.trim().slice(0, 300)}` };
+      return {
+        ready: res.status === 200,
+        detail:
+          res.status === 200
+            ? `/readyz answered ${res.body.trim() || 'ok'}`
+            : `/readyz answered ${res.status}: ${res.body.trim().slice(0, 300)}`,
+      };
     } catch (error) {
       if (signal?.aborted) throw error;
-      return { ready: false, detail: `no answer from ${this.target.url}: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        ready: false,
+        detail: `no answer from ${this.target.url}: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   }
 
@@ -93,7 +132,12 @@ export class KubernetesApiClient {
 
   /** A POST of a JSON document (201 or 200 expected). */
   async create<T>(path: string, object: unknown, signal?: AbortSignal): Promise<T> {
-    const res = await this.send('POST', path, { contentType: 'application/json', text: JSON.stringify(object) }, signal);
+    const res = await this.send(
+      'POST',
+      path,
+      { contentType: 'application/json', text: JSON.stringify(object) },
+      signal,
+    );
     if (res.status !== 201 && res.status !== 200) throw statusError('POST', path, res);
     return JSON.parse(res.body) as T;
   }
@@ -112,7 +156,12 @@ export class KubernetesApiClient {
     if (!collection) throw new SlipwayError('Internal', `no API path known for kind ${object.kind}`);
     const path = `${collection}/${encodeURIComponent(object.metadata.name)}?fieldManager=${FIELD_MANAGER}&force=true`;
     // JSON is YAML: the apply-patch content type takes either.
-    const res = await this.send('PATCH', path, { contentType: 'application/apply-patch+yaml', text: JSON.stringify(object) }, signal);
+    const res = await this.send(
+      'PATCH',
+      path,
+      { contentType: 'application/apply-patch+yaml', text: JSON.stringify(object) },
+      signal,
+    );
     if (res.status !== 200 && res.status !== 201) throw statusError('PATCH', path, res);
   }
 }
@@ -126,6 +175,18 @@ function statusError(method: string, path: string, res: KubernetesResponse): Sli
   } catch {
     // Not JSON: keep the text.
   }
-  const code = res.status === 404 ? 'NotFound' : res.status === 403 ? 'Forbidden' : res.status === 409 ? 'Conflict' : res.status >= 500 ? 'Retryable' : 'CloudError';
-  return new SlipwayError(code, `the cluster's API answered ${method} ${path.split('?')[0]} with ${res.status}: ${message}`);
+  const code =
+    res.status === 404
+      ? 'NotFound'
+      : res.status === 403
+        ? 'Forbidden'
+        : res.status === 409
+          ? 'Conflict'
+          : res.status >= 500
+            ? 'Retryable'
+            : 'CloudError';
+  return new SlipwayError(
+    code,
+    `the cluster's API answered ${method} ${path.split('?')[0]} with ${res.status}: ${message}`,
+  );
 }

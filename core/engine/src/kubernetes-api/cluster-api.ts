@@ -36,8 +36,10 @@ export function describeAbsence(absence: ApiAbsence): string {
   switch (absence.kind) {
     case 'not-required':
       return `plan ${absence.plan} says kubernetes.require_api: false${absence.unavailable.length ? ` (${describeUnavailable(absence.unavailable, 3)})` : ''}`;
-    case 'unavailable': return `Kubernetes jobs cannot run: ${describeUnavailable(absence.unavailable)}`;
-    case 'no-address': return 'the cluster has no API address yet';
+    case 'unavailable':
+      return `Kubernetes jobs cannot run: ${describeUnavailable(absence.unavailable)}`;
+    case 'no-address':
+      return 'the cluster has no API address yet';
   }
 }
 
@@ -81,14 +83,28 @@ export class ClusterApi {
   }
 
   /** A client of the cluster's API as `identity` (a certificate name under the cluster's credential path). */
-  async client(cluster: ClusterRow, identity = 'admin', options: { timeoutMs?: number } = {}): Promise<KubernetesApiClient> {
+  async client(
+    cluster: ClusterRow,
+    identity = 'admin',
+    options: { timeoutMs?: number } = {},
+  ): Promise<KubernetesApiClient> {
     const url = this.address(cluster, await this.store.instances.masterIps(cluster.uuid));
     if (!url) throw new SlipwayError('Conflict', `cluster "${cluster.name}" has no API address yet`);
-    const credential = await this.plugins.credentials.get(`${clusterCredentialPath(cluster.uuid)}/${identity}`, ENGINE_ACTOR);
+    const credential = await this.plugins.credentials.get(
+      `${clusterCredentialPath(cluster.uuid)}/${identity}`,
+      ENGINE_ACTOR,
+    );
     const certificate = credential.value as CertificateValue;
     const caPem = await clusterTrustBundle(this.plugins.credentials, ENGINE_ACTOR, cluster.uuid);
-    return new KubernetesApiClient({
-      url, serverName: cluster.external_hostname, caPem, certificatePem: certificate.certificate, privateKeyPem: certificate.private_key,
-    }, options);
+    return new KubernetesApiClient(
+      {
+        url,
+        serverName: cluster.external_hostname,
+        caPem,
+        certificatePem: certificate.certificate,
+        privateKeyPem: certificate.private_key,
+      },
+      options,
+    );
   }
 }

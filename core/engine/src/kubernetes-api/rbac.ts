@@ -17,7 +17,8 @@ export function bindingName(role: string, user: string): string {
  */
 export function userRoleBinding(user: string, role: string): KubernetesObject {
   return {
-    apiVersion: `${RBAC}/v1`, kind: 'ClusterRoleBinding',
+    apiVersion: `${RBAC}/v1`,
+    kind: 'ClusterRoleBinding',
     metadata: { name: bindingName(role, user), labels: { ...MANAGED } },
     roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: role },
     subjects: [{ apiGroup: RBAC, kind: 'User', name: user }],
@@ -31,7 +32,8 @@ export function userRoleBinding(user: string, role: string): KubernetesObject {
  */
 export function drainerClusterRole(): KubernetesObject {
   return {
-    apiVersion: `${RBAC}/v1`, kind: 'ClusterRole',
+    apiVersion: `${RBAC}/v1`,
+    kind: 'ClusterRole',
     metadata: { name: DRAINER_USER, labels: { ...MANAGED } },
     rules: [
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch'] },
@@ -44,7 +46,8 @@ export function drainerClusterRole(): KubernetesObject {
 
 export function drainerClusterRoleBinding(): KubernetesObject {
   return {
-    apiVersion: `${RBAC}/v1`, kind: 'ClusterRoleBinding',
+    apiVersion: `${RBAC}/v1`,
+    kind: 'ClusterRoleBinding',
     metadata: { name: DRAINER_USER, labels: { ...MANAGED } },
     roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: DRAINER_USER },
     subjects: [{ apiGroup: RBAC, kind: 'User', name: DRAINER_USER }],

@@ -29,9 +29,18 @@ const NAMESPACE = 'default';
 const POD_TIMEOUT_MS = 120_000;
 const POD_IMAGE = 'registry.k8s.io/pause:3.10';
 
-interface NodeList { items: Array<{ metadata: { name: string }; status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }> }
-interface Endpoints { subsets?: Array<{ addresses?: unknown[]; notReadyAddresses?: unknown[] }> }
-interface Pod { status?: { phase?: string; reason?: string; message?: string } }
+interface NodeList {
+  items: Array<{
+    metadata: { name: string };
+    status?: { conditions?: Array<{ type: string; status: string; message?: string }> };
+  }>;
+}
+interface Endpoints {
+  subsets?: Array<{ addresses?: unknown[]; notReadyAddresses?: unknown[] }>;
+}
+interface Pod {
+  status?: { phase?: string; reason?: string; message?: string };
+}
 
 /**
  * TKGI's smoke-test errand for one cluster: the API answers /readyz, every node is registered and Ready,
@@ -59,12 +68,21 @@ export class SmokeTest {
     }
     const client = await this.api.client(cluster, 'admin', { timeoutMs: 10_000 });
     const ready = await client.readyz(signal);
-    const api: SmokeCheck = { name: 'api', state: ready.ready ? 'passed' : 'failed', detail: ready.ready ? `${ready.detail} at ${client.url}` : ready.detail };
+    const api: SmokeCheck = {
+      name: 'api',
+      state: ready.ready ? 'passed' : 'failed',
+      detail: ready.ready ? `${ready.detail} at ${client.url}` : ready.detail,
+    };
     if (!ready.ready) {
       const after = `not run: the API did not answer /readyz (${ready.detail})`;
-      return report(cluster, [api, ...(['nodes', 'dns', 'pods'] as const).map((name) => ({ name, state: 'not-checked' as const, detail: after }))]);
+      return report(cluster, [
+        api,
+        ...(['nodes', 'dns', 'pods'] as const).map((name) => ({ name, state: 'not-checked' as const, detail: after })),
+      ]);
     }
-    const expected = (await this.store.instances.ofCluster(cluster.uuid)).filter((i) => i.desired === 'present').map(nodeNameOf);
+    const expected = (await this.store.instances.ofCluster(cluster.uuid))
+      .filter((i) => i.desired === 'present')
+      .map(nodeNameOf);
     return report(cluster, [
       api,
       await this.check('nodes', () => this.nodes(client, expected, signal)),
@@ -83,12 +101,19 @@ export class SmokeTest {
 
   private async nodes(client: KubernetesApiClient, expected: string[], signal?: AbortSignal): Promise<SmokeCheck> {
     const list = await client.get<NodeList>('/api/v1/nodes', signal);
-    const readyOf = new Map(list.items.map((n) => [n.metadata.name, n.status?.conditions?.find((c) => c.type === 'Ready')]));
+    const readyOf = new Map(
+      list.items.map((n) => [n.metadata.name, n.status?.conditions?.find((c) => c.type === 'Ready')]),
+    );
     const missing = expected.filter((n) => !readyOf.has(n));
-    const notReady = expected.filter((n) => readyOf.has(n) && readyOf.get(n)?.status !== 'True')
+    const notReady = expected
+      .filter((n) => readyOf.has(n) && readyOf.get(n)?.status !== 'True')
       .map((n) => `${n} (${readyOf.get(n)?.message ?? `Ready=${readyOf.get(n)?.status ?? 'unknown'}`})`);
-    if (!missing.length && !notReady.length) return { name: 'nodes', state: 'passed', detail: `${expected.length} of ${expected.length} nodes Ready` };
-    const parts = [missing.length ? `not registered: ${missing.join(', ')}` : '', notReady.length ? `not Ready: ${notReady.join(', ')}` : ''].filter(Boolean);
+    if (!missing.length && !notReady.length)
+      return { name: 'nodes', state: 'passed', detail: `${expected.length} of ${expected.length} nodes Ready` };
+    const parts = [
+      missing.length ? `not registered: ${missing.join(', ')}` : '',
+      notReady.length ? `not Ready: ${notReady.join(', ')}` : '',
+    ].filter(Boolean);
     return { name: 'nodes', state: 'failed', detail: parts.join('; ') };
   }
 
@@ -97,8 +122,16 @@ export class SmokeTest {
     const ready = (endpoints.subsets ?? []).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
     const notReady = (endpoints.subsets ?? []).reduce((n, s) => n + (s.notReadyAddresses?.length ?? 0), 0);
     return ready > 0
-      ? { name: 'dns', state: 'passed', detail: `the kube-dns Service has ${ready} ready CoreDNS endpoint${ready > 1 ? 's' : ''}` }
-      : { name: 'dns', state: 'failed', detail: `the kube-dns Service has no ready CoreDNS endpoint (${notReady} not ready)` };
+      ? {
+          name: 'dns',
+          state: 'passed',
+          detail: `the kube-dns Service has ${ready} ready CoreDNS endpoint${ready > 1 ? 's' : ''}`,
+        }
+      : {
+          name: 'dns',
+          state: 'failed',
+          detail: `the kube-dns Service has no ready CoreDNS endpoint (${notReady} not ready)`,
+        };
   }
 
   /** A pause pod pinned to every node; each must reach Running. The pods are deleted whatever the outcome. */
@@ -108,15 +141,22 @@ export class SmokeTest {
     const base = `/api/v1/namespaces/${NAMESPACE}/pods`;
     try {
       for (const [node, name] of names) {
-        await client.create(base, {
-          apiVersion: 'v1', kind: 'Pod',
-          metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'slipway', 'slipway.dev/smoke-test': 'true' } },
-          spec: {
-            nodeName: node, restartPolicy: 'Never', terminationGracePeriodSeconds: 0,
-            tolerations: [{ operator: 'Exists' }],
-            containers: [{ name: 'pause', image: POD_IMAGE }],
+        await client.create(
+          base,
+          {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'slipway', 'slipway.dev/smoke-test': 'true' } },
+            spec: {
+              nodeName: node,
+              restartPolicy: 'Never',
+              terminationGracePeriodSeconds: 0,
+              tolerations: [{ operator: 'Exists' }],
+              containers: [{ name: 'pause', image: POD_IMAGE }],
+            },
           },
-        }, signal);
+          signal,
+        );
       }
       const deadline = this.clock.now() + POD_TIMEOUT_MS;
       const pending = new Map(names);
@@ -126,12 +166,20 @@ export class SmokeTest {
         for (const [node, name] of pending) {
           const pod = await client.get<Pod>(`${base}/${name}`, signal);
           if (pod.status?.phase === 'Running') pending.delete(node);
-          else last.set(node, `${pod.status?.phase ?? 'Pending'}${pod.status?.reason ? ` (${pod.status.reason}${pod.status.message ? `: ${pod.status.message}` : ''})` : ''}`);
+          else
+            last.set(
+              node,
+              `${pod.status?.phase ?? 'Pending'}${pod.status?.reason ? ` (${pod.status.reason}${pod.status.message ? `: ${pod.status.message}` : ''})` : ''}`,
+            );
         }
         if (pending.size) await new Promise((r) => setTimeout(r, 1000));
       }
       if (!pending.size) return { name: 'pods', state: 'passed', detail: `a pod ran on each of ${nodes.length} nodes` };
-      return { name: 'pods', state: 'failed', detail: `no running pod within ${POD_TIMEOUT_MS / 1000} s on: ${[...pending.keys()].map((n) => `${n} ${last.get(n) ?? ''}`.trim()).join(', ')}` };
+      return {
+        name: 'pods',
+        state: 'failed',
+        detail: `no running pod within ${POD_TIMEOUT_MS / 1000} s on: ${[...pending.keys()].map((n) => `${n} ${last.get(n) ?? ''}`.trim()).join(', ')}`,
+      };
     } finally {
       for (const name of names.values()) await client.delete(`${base}/${name}`).catch(() => undefined);
     }

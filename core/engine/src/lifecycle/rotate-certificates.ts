@@ -39,7 +39,9 @@ export class CertificateRotationSteps {
   async phase(ctx: StepContext, phase: 'add-new-ca' | 'reissue-leaves' | 'remove-old-ca'): Promise<void> {
     // Each phase is idempotent in order, and the runner re-runs only the step that was running.
     const result = await rotateClusterCa(this.plugins.credentials, ENGINE_ACTOR, ctx.cluster.uuid, phase);
-    await ctx.detail(`${phase}: ${result.cas.length} CAs${result.regenerated.length ? `, ${result.regenerated.length} certificates reissued` : ''}`);
+    await ctx.detail(
+      `${phase}: ${result.cas.length} CAs${result.regenerated.length ? `, ${result.regenerated.length} certificates reissued` : ''}`,
+    );
   }
 
   async leaves(ctx: StepContext): Promise<void> {
@@ -50,7 +52,6 @@ export class CertificateRotationSteps {
   roll(ctx: StepContext, phase: string): Promise<void> {
     return this.rolling.rollForCertificates(ctx, phase);
   }
-
 }
 
 const CA_STEPS = ['add-new-ca', 'roll-trust', 'reissue-leaves', 'roll-leaves', 'remove-old-ca', 'roll-final'];
@@ -58,7 +59,10 @@ const LEAF_STEPS = ['reissue-leaves', 'roll-leaves'];
 
 const REGISTRY_STEPS = ['registry-robots', 'registry-pull-secret'];
 
-export function rotateCertificatesTask(steps: CertificateRotationSteps, registry?: ClusterRegistrySteps): TaskDefinition<RotateParams> {
+export function rotateCertificatesTask(
+  steps: CertificateRotationSteps,
+  registry?: ClusterRegistrySteps,
+): TaskDefinition<RotateParams> {
   return {
     type: 'ROTATE',
     // Robot secrets first: nodes take the new pull secret at their next sync (no roll needed for it).
@@ -67,13 +71,20 @@ export function rotateCertificatesTask(steps: CertificateRotationSteps, registry
       if (step.startsWith('registry')) return runRegistryStep(registry, step, ctx);
       const ca = ctx.params.mode === 'ca';
       switch (step) {
-        case 'add-new-ca': return steps.phase(ctx, 'add-new-ca');
-        case 'roll-trust': return steps.roll(ctx, 'trust-new-ca');
-        case 'reissue-leaves': return ca ? steps.phase(ctx, 'reissue-leaves') : steps.leaves(ctx);
-        case 'roll-leaves': return steps.roll(ctx, 'new-leaves');
-        case 'remove-old-ca': return steps.phase(ctx, 'remove-old-ca');
-        case 'roll-final': return steps.roll(ctx, 'drop-old-ca');
-        default: throw new SlipwayError('Internal', `unknown ROTATE step ${step}`);
+        case 'add-new-ca':
+          return steps.phase(ctx, 'add-new-ca');
+        case 'roll-trust':
+          return steps.roll(ctx, 'trust-new-ca');
+        case 'reissue-leaves':
+          return ca ? steps.phase(ctx, 'reissue-leaves') : steps.leaves(ctx);
+        case 'roll-leaves':
+          return steps.roll(ctx, 'new-leaves');
+        case 'remove-old-ca':
+          return steps.phase(ctx, 'remove-old-ca');
+        case 'roll-final':
+          return steps.roll(ctx, 'drop-old-ca');
+        default:
+          throw new SlipwayError('Internal', `unknown ROTATE step ${step}`);
       }
     },
   };
@@ -81,9 +92,12 @@ export function rotateCertificatesTask(steps: CertificateRotationSteps, registry
 
 function modeSteps(mode: RotationMode): string[] {
   switch (mode) {
-    case 'ca': return CA_STEPS;
-    case 'leaf': return LEAF_STEPS;
-    case 'registry': return [];
+    case 'ca':
+      return CA_STEPS;
+    case 'leaf':
+      return LEAF_STEPS;
+    case 'registry':
+      return [];
     default: {
       const never: never = mode;
       throw new SlipwayError('Internal', `unknown rotation mode ${String(never)}`);

@@ -20,83 +20,196 @@ const RECENT_REQUEST_IDS = 10_000;
  */
 export class ControlPlaneMetrics {
   readonly registry = new Registry();
-  private readonly tasks = new Counter({ name: 'slipway_tasks_total', help: 'Tasks that ended, by type and outcome (succeeded, failed, cancelled)', labelNames: ['type', 'state'], registers: [this.registry] });
-  private readonly tasksStarted = new Counter({ name: 'slipway_tasks_started_total', help: 'Tasks started, by type', labelNames: ['type'], registers: [this.registry] });
-  private readonly steps = new Histogram({ name: 'slipway_task_step_duration_seconds', help: 'Duration of task steps that ended, by task type, step and outcome', labelNames: ['step', 'state'], buckets: SECONDS_BUCKETS, registers: [this.registry] });
-  private readonly cloudCalls = new Counter({ name: 'slipway_cloud_calls_total', help: 'IaaS driver calls by target, driver, verb and outcome (ok or the error code)', labelNames: ['iaas', 'driver', 'verb', 'outcome'], registers: [this.registry] });
-  private readonly cloudLatency = new Histogram({ name: 'slipway_cloud_call_duration_seconds', help: 'IaaS driver call latency by driver and verb', labelNames: ['driver', 'verb'], buckets: SECONDS_BUCKETS, registers: [this.registry] });
-  private readonly cloudRetries = new Counter({ name: 'slipway_cloud_retries_total', help: 'IaaS calls repeated with the same request id (the engine retrying one call)', labelNames: ['driver', 'verb'], registers: [this.registry] });
-  private readonly resurrections = new Counter({ name: 'slipway_resurrections_total', help: 'Resurrections the engine started', registers: [this.registry] });
-  private readonly meltdowns = new Counter({ name: 'slipway_meltdown_holds_total', help: 'Times the meltdown guard held resurrection back on a cluster', registers: [this.registry] });
-  private readonly credentialOps = new Counter({ name: 'slipway_credential_operations_total', help: 'Credential store operations by operation and result', labelNames: ['operation', 'result'], registers: [this.registry] });
-  private readonly requests = new Counter({ name: 'slipway_api_requests_total', help: 'API requests by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
-  private readonly requestLatency = new Histogram({ name: 'slipway_api_request_duration_seconds', help: 'API latency by method and route pattern', labelNames: ['method', 'route'], buckets: SECONDS_BUCKETS, registers: [this.registry] });
-  private readonly queryLatency = new Histogram({ name: 'slipway_store_query_duration_seconds', help: 'Store query time', buckets: QUERY_BUCKETS, registers: [this.registry] });
+  private readonly tasks = new Counter({
+    name: 'slipway_tasks_total',
+    help: 'Tasks that ended, by type and outcome (succeeded, failed, cancelled)',
+    labelNames: ['type', 'state'],
+    registers: [this.registry],
+  });
+  private readonly tasksStarted = new Counter({
+    name: 'slipway_tasks_started_total',
+    help: 'Tasks started, by type',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  private readonly steps = new Histogram({
+    name: 'slipway_task_step_duration_seconds',
+    help: 'Duration of task steps that ended, by task type, step and outcome',
+    labelNames: ['step', 'state'],
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly cloudCalls = new Counter({
+    name: 'slipway_cloud_calls_total',
+    help: 'IaaS driver calls by target, driver, verb and outcome (ok or the error code)',
+    labelNames: ['iaas', 'driver', 'verb', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly cloudLatency = new Histogram({
+    name: 'slipway_cloud_call_duration_seconds',
+    help: 'IaaS driver call latency by driver and verb',
+    labelNames: ['driver', 'verb'],
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly cloudRetries = new Counter({
+    name: 'slipway_cloud_retries_total',
+    help: 'IaaS calls repeated with the same request id (the engine retrying one call)',
+    labelNames: ['driver', 'verb'],
+    registers: [this.registry],
+  });
+  private readonly resurrections = new Counter({
+    name: 'slipway_resurrections_total',
+    help: 'Resurrections the engine started',
+    registers: [this.registry],
+  });
+  private readonly meltdowns = new Counter({
+    name: 'slipway_meltdown_holds_total',
+    help: 'Times the meltdown guard held resurrection back on a cluster',
+    registers: [this.registry],
+  });
+  private readonly credentialOps = new Counter({
+    name: 'slipway_credential_operations_total',
+    help: 'Credential store operations by operation and result',
+    labelNames: ['operation', 'result'],
+    registers: [this.registry],
+  });
+  private readonly requests = new Counter({
+    name: 'slipway_api_requests_total',
+    help: 'API requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [this.registry],
+  });
+  private readonly requestLatency = new Histogram({
+    name: 'slipway_api_request_duration_seconds',
+    help: 'API latency by method and route pattern',
+    labelNames: ['method', 'route'],
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly queryLatency = new Histogram({
+    name: 'slipway_store_query_duration_seconds',
+    help: 'Store query time',
+    buckets: QUERY_BUCKETS,
+    registers: [this.registry],
+  });
   private readonly seenRequestIds = new Map<string, true>();
 
   /** The state gauges read the store when scraped. */
   attachStore(db: Db, clock: { now(): number }, certificateExpiry?: () => Promise<Map<string, number>>): void {
     const instances = new Gauge({
-      name: 'slipway_instances', help: 'Instances of live clusters by cluster and state', labelNames: ['cluster', 'state'], registers: [this.registry],
+      name: 'slipway_instances',
+      help: 'Instances of live clusters by cluster and state',
+      labelNames: ['cluster', 'state'],
+      registers: [this.registry],
       async collect() {
         this.reset();
-        const rows = await db.selectFrom('instances').innerJoin('clusters', 'clusters.uuid', 'instances.cluster_uuid')
-          .select(['clusters.name as cluster', 'instances.state']).select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('clusters.status', '=', 'active').where('instances.desired', '!=', 'absent')
-          .groupBy(['clusters.name', 'instances.state']).execute();
+        const rows = await db
+          .selectFrom('instances')
+          .innerJoin('clusters', 'clusters.uuid', 'instances.cluster_uuid')
+          .select(['clusters.name as cluster', 'instances.state'])
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('clusters.status', '=', 'active')
+          .where('instances.desired', '!=', 'absent')
+          .groupBy(['clusters.name', 'instances.state'])
+          .execute();
         for (const r of rows) this.set({ cluster: r.cluster, state: r.state }, Number(r.n));
       },
     });
     const heartbeat = new Gauge({
-      name: 'slipway_heartbeat_age_seconds', help: 'Seconds since each instance\'s agent last reported, per cluster and instance', labelNames: ['cluster', 'instance'], registers: [this.registry],
+      name: 'slipway_heartbeat_age_seconds',
+      help: "Seconds since each instance's agent last reported, per cluster and instance",
+      labelNames: ['cluster', 'instance'],
+      registers: [this.registry],
       async collect() {
         this.reset();
-        const rows = await db.selectFrom('instances').innerJoin('clusters', 'clusters.uuid', 'instances.cluster_uuid')
+        const rows = await db
+          .selectFrom('instances')
+          .innerJoin('clusters', 'clusters.uuid', 'instances.cluster_uuid')
           .select(['clusters.name as cluster', 'instances.group_name', 'instances.idx', 'instances.last_heartbeat_at'])
-          .where('clusters.status', '=', 'active').where('instances.last_heartbeat_at', 'is not', null).execute();
+          .where('clusters.status', '=', 'active')
+          .where('instances.last_heartbeat_at', 'is not', null)
+          .execute();
         const now = clock.now();
-        for (const r of rows) this.set({ cluster: r.cluster, instance: `${r.group_name}/${r.idx}` }, Math.max(0, (now - Date.parse(r.last_heartbeat_at!)) / 1000));
+        for (const r of rows)
+          this.set(
+            { cluster: r.cluster, instance: `${r.group_name}/${r.idx}` },
+            Math.max(0, (now - Date.parse(r.last_heartbeat_at!)) / 1000),
+          );
       },
     });
     const tasksNow = new Gauge({
-      name: 'slipway_tasks', help: 'Tasks in the store by type and state (queued, processing, done, error...)', labelNames: ['type', 'state'], registers: [this.registry],
+      name: 'slipway_tasks',
+      help: 'Tasks in the store by type and state (queued, processing, done, error...)',
+      labelNames: ['type', 'state'],
+      registers: [this.registry],
       async collect() {
         this.reset();
-        const rows = await db.selectFrom('tasks').select(['type', 'state']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy(['type', 'state']).execute();
+        const rows = await db
+          .selectFrom('tasks')
+          .select(['type', 'state'])
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .groupBy(['type', 'state'])
+          .execute();
         for (const r of rows) this.set({ type: r.type, state: r.state }, Number(r.n));
       },
     });
     const meltdown = new Gauge({
-      name: 'slipway_meltdown_active', help: '1 while the meltdown guard holds resurrection back on a cluster', labelNames: ['cluster'], registers: [this.registry],
+      name: 'slipway_meltdown_active',
+      help: '1 while the meltdown guard holds resurrection back on a cluster',
+      labelNames: ['cluster'],
+      registers: [this.registry],
       async collect() {
         this.reset();
-        const rows = await db.selectFrom('cluster_health').innerJoin('clusters', 'clusters.uuid', 'cluster_health.cluster_uuid')
-          .select('clusters.name').where('cluster_health.meltdown_since', 'is not', null).execute();
+        const rows = await db
+          .selectFrom('cluster_health')
+          .innerJoin('clusters', 'clusters.uuid', 'cluster_health.cluster_uuid')
+          .select('clusters.name')
+          .where('cluster_health.meltdown_since', 'is not', null)
+          .execute();
         for (const r of rows) this.set({ cluster: r.name }, 1);
       },
     });
     if (certificateExpiry) {
       new Gauge({
-        name: 'slipway_certificate_expiry_seconds', help: 'Seconds until the earliest certificate of each cluster expires', labelNames: ['cluster'], registers: [this.registry],
+        name: 'slipway_certificate_expiry_seconds',
+        help: 'Seconds until the earliest certificate of each cluster expires',
+        labelNames: ['cluster'],
+        registers: [this.registry],
         async collect() {
           this.reset();
           for (const [cluster, seconds] of await certificateExpiry()) this.set({ cluster }, seconds);
         },
       });
     }
-    void instances; void heartbeat; void tasksNow; void meltdown;
+    void instances;
+    void heartbeat;
+    void tasksNow;
+    void meltdown;
   }
 
   /** Feeds the counters that follow events: tasks, steps, resurrections, meltdown holds. */
   onEvent(event: StreamEvent): void {
     const d = event.details ?? {};
     switch (event.kind) {
-      case 'task.started': this.tasksStarted.inc({ type: String(d.type) }); break;
-      case 'task.finished': this.tasks.inc({ type: String(d.type), state: TASK_OUTCOME[String(d.state)] ?? String(d.state) }); break;
-      case 'task.step.finished': if (typeof d.duration_ms === 'number') this.steps.observe({ step: String(d.step), state: String(d.state) }, d.duration_ms / 1000); break;
-      case 'resurrection.started': this.resurrections.inc(); break;
-      case 'alert.meltdown': this.meltdowns.inc(); break;
-      default: break;
+      case 'task.started':
+        this.tasksStarted.inc({ type: String(d.type) });
+        break;
+      case 'task.finished':
+        this.tasks.inc({ type: String(d.type), state: TASK_OUTCOME[String(d.state)] ?? String(d.state) });
+        break;
+      case 'task.step.finished':
+        if (typeof d.duration_ms === 'number')
+          this.steps.observe({ step: String(d.step), state: String(d.state) }, d.duration_ms / 1000);
+        break;
+      case 'resurrection.started':
+        this.resurrections.inc();
+        break;
+      case 'alert.meltdown':
+        this.meltdowns.inc();
+        break;
+      default:
+        break;
     }
   }
 
@@ -105,7 +218,10 @@ export class ControlPlaneMetrics {
     return {
       record: (entry: AuditRecord) => {
         if (entry.action.startsWith('credential.')) {
-          this.credentialOps.inc({ operation: entry.action.slice('credential.'.length), result: String((entry.details as { result?: string } | null)?.result ?? entry.result) });
+          this.credentialOps.inc({
+            operation: entry.action.slice('credential.'.length),
+            result: String((entry.details as { result?: string } | null)?.result ?? entry.result),
+          });
         }
         sink.record(entry);
       },
@@ -129,7 +245,14 @@ export class ControlPlaneMetrics {
     return new Proxy(driver, {
       get: (target, prop, receiver) => {
         const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'constructor' || prop === 'hasCapability' || prop === 'destroy') return value;
+        if (
+          typeof value !== 'function' ||
+          typeof prop !== 'string' ||
+          prop === 'constructor' ||
+          prop === 'hasCapability' ||
+          prop === 'destroy'
+        )
+          return value;
         return (...args: unknown[]) => {
           const requestId = (args[1] as { requestId?: string } | undefined)?.requestId;
           if (requestId) {
@@ -137,7 +260,8 @@ export class ControlPlaneMetrics {
             if (this.seenRequestIds.has(key)) this.cloudRetries.inc({ driver: driverName, verb: prop });
             else {
               this.seenRequestIds.set(key, true);
-              if (this.seenRequestIds.size > RECENT_REQUEST_IDS) this.seenRequestIds.delete(this.seenRequestIds.keys().next().value!);
+              if (this.seenRequestIds.size > RECENT_REQUEST_IDS)
+                this.seenRequestIds.delete(this.seenRequestIds.keys().next().value!);
             }
           }
           const started = performance.now();
@@ -153,7 +277,16 @@ export class ControlPlaneMetrics {
             throw e;
           }
           if (result && typeof (result as Promise<unknown>).then === 'function') {
-            return (result as Promise<unknown>).then((r) => { done('ok'); return r; }, (e: unknown) => { done(SlipwayError.from(e).code); throw e; });
+            return (result as Promise<unknown>).then(
+              (r) => {
+                done('ok');
+                return r;
+              },
+              (e: unknown) => {
+                done(SlipwayError.from(e).code);
+                throw e;
+              },
+            );
           }
           return result;
         };

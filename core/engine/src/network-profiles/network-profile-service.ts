@@ -20,7 +20,10 @@ export interface NetworkProfileView extends NetworkProfile {
  */
 @injectable()
 export class NetworkProfileService {
-  constructor(@inject(STORE) private readonly store: Store, @inject(CLOCK) private readonly clock: Clock) {}
+  constructor(
+    @inject(STORE) private readonly store: Store,
+    @inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   async list(principal: Principal): Promise<NetworkProfileView[]> {
     this.requireReader(principal);
@@ -30,8 +33,15 @@ export class NetworkProfileService {
 
   async get(principal: Principal, name: string): Promise<NetworkProfileView> {
     this.requireReader(principal);
-    const row = await this.store.db.selectFrom('network_profiles').selectAll().where('name', '=', name).executeTakeFirst();
-    if (!row) throw new SlipwayError('NotFound', `network profile "${name}" does not exist`, { hint: 'List them with: slipway network-profiles' });
+    const row = await this.store.db
+      .selectFrom('network_profiles')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!row)
+      throw new SlipwayError('NotFound', `network profile "${name}" does not exist`, {
+        hint: 'List them with: slipway network-profiles',
+      });
     return { ...profileOf(row), created_by: row.created_by, created_at: row.created_at };
   }
 
@@ -39,13 +49,22 @@ export class NetworkProfileService {
     requireRole(principal, ['clusters.admin'], 'create network profiles');
     const profile = validateNetworkProfile(document);
     const now = isoNow(this.clock);
-    const inserted = await this.store.db.insertInto('network_profiles').values({
-      name: profile.name, description: profile.description ?? null, parameters: JSON.stringify(profile.parameters),
-      created_by: principal.name, created_at: now, updated_at: now,
-    }).onConflict((oc) => oc.column('name').doNothing()).executeTakeFirst();
+    const inserted = await this.store.db
+      .insertInto('network_profiles')
+      .values({
+        name: profile.name,
+        description: profile.description ?? null,
+        parameters: JSON.stringify(profile.parameters),
+        created_by: principal.name,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
     if (!Number(inserted.numInsertedOrUpdatedRows ?? 0n)) {
       throw new SlipwayError('AlreadyExists', `network profile "${profile.name}" already exists`, {
-        field: 'name', hint: 'Profiles are immutable: create one under another name, or delete this one first (when no cluster uses it).',
+        field: 'name',
+        hint: 'Profiles are immutable: create one under another name, or delete this one first (when no cluster uses it).',
       });
     }
     return this.get(principal, profile.name);
@@ -58,10 +77,14 @@ export class NetworkProfileService {
     if (users.length > 0) {
       // Only the count for whoever does not see every cluster: other tenants' cluster names do not leak.
       const names = seesAllClusters(principal) ? `: ${users.map((u) => u.name).join(', ')}` : '';
-      throw new SlipwayError('Conflict', `network profile "${name}" is used by ${users.length} cluster${users.length > 1 ? 's' : ''}${names}`, {
-        details: { clusters: users.length },
-        hint: 'Delete those clusters, or move them to another profile with: slipway update-cluster NAME --network-profile OTHER',
-      });
+      throw new SlipwayError(
+        'Conflict',
+        `network profile "${name}" is used by ${users.length} cluster${users.length > 1 ? 's' : ''}${names}`,
+        {
+          details: { clusters: users.length },
+          hint: 'Delete those clusters, or move them to another profile with: slipway update-cluster NAME --network-profile OTHER',
+        },
+      );
     }
     await this.store.db.deleteFrom('network_profiles').where('name', '=', name).execute();
   }

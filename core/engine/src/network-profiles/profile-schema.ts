@@ -1,10 +1,23 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { SlipwayError, UPDATABLE_NETWORK_PROFILE_FIELDS, type JsonSchema, type NetworkProfile } from '@slipway/contracts';
+import {
+  SlipwayError,
+  UPDATABLE_NETWORK_PROFILE_FIELDS,
+  type JsonSchema,
+  type NetworkProfile,
+} from '@slipway/contracts';
 import { describeAjvErrors } from '../config/ajv-errors.js';
 
 const ID = { type: 'string', minLength: 1, maxLength: 255 };
-const IPV4 = { type: 'string', pattern: '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$', description: 'an IPv4 address' };
-const CIDR = { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$', description: 'an IPv4 CIDR such as 10.0.0.0/24' };
+const IPV4 = {
+  type: 'string',
+  pattern: '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$',
+  description: 'an IPv4 address',
+};
+const CIDR = {
+  type: 'string',
+  pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$',
+  description: 'an IPv4 CIDR such as 10.0.0.0/24',
+};
 
 /**
  * A network profile document as `slipway create-network-profile FILE.json` sends it: TKGI's shape
@@ -12,15 +25,20 @@ const CIDR = { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$', d
  * Unknown fields are refused, so a misspelt one is not silently ignored.
  */
 export const NETWORK_PROFILE_SCHEMA: JsonSchema = {
-  type: 'object', additionalProperties: false, required: ['name', 'parameters'],
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'parameters'],
   properties: {
     name: {
-      type: 'string', pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$',
+      type: 'string',
+      pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$',
       description: 'lowercase letters, digits, dashes and underscores; 1-63 characters',
     },
     description: { type: 'string', maxLength: 1024 },
     parameters: {
-      type: 'object', additionalProperties: false, minProperties: 1,
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
       properties: {
         t0_router_id: ID,
         fip_pool_ids: { type: 'array', items: ID, minItems: 1, uniqueItems: true },
@@ -36,7 +54,9 @@ export const NETWORK_PROFILE_SCHEMA: JsonSchema = {
         master_vms_nsgroup_id: ID,
         infrastructure_networks: { type: 'array', items: CIDR, uniqueItems: true },
         cni_configurations: {
-          type: 'object', additionalProperties: false, required: ['type'],
+          type: 'object',
+          additionalProperties: false,
+          required: ['type'],
           properties: { type: { enum: ['nsxt', 'antrea', 'flannel'] }, parameters: { type: 'object' } },
         },
       },
@@ -53,7 +73,8 @@ export function validateNetworkProfile(document: unknown): NetworkProfile {
   if (!validate(document)) {
     const problems = describeAjvErrors(validate.errors);
     throw new SlipwayError('InvalidInput', `the network profile is not valid: ${problems.join('; ')}`, {
-      field: problems[0]?.split(':')[0], details: { errors: problems },
+      field: problems[0]?.split(':')[0],
+      details: { errors: problems },
       hint: 'Fix every listed field; `slipway create-network-profile --help` shows the accepted fields.',
     });
   }
@@ -72,10 +93,15 @@ export function checkProfileUpdate(from: NetworkProfile | undefined, to: Network
   const fixed = changed.filter((f) => !(UPDATABLE_NETWORK_PROFILE_FIELDS as readonly string[]).includes(f));
   if (fixed.length > 0) {
     const fields = fixed.map((f) => `parameters.${f}`).join(', ');
-    throw new SlipwayError('InvalidInput', `network profile "${to.name}" changes ${fields}, which a running cluster cannot change`, {
-      field: `parameters.${fixed[0]}`, details: { fixed, updatable: [...UPDATABLE_NETWORK_PROFILE_FIELDS] },
-      hint: `Only ${UPDATABLE_NETWORK_PROFILE_FIELDS.join(', ')} may change after create; make a profile that differs only in those.`,
-    });
+    throw new SlipwayError(
+      'InvalidInput',
+      `network profile "${to.name}" changes ${fields}, which a running cluster cannot change`,
+      {
+        field: `parameters.${fixed[0]}`,
+        details: { fixed, updatable: [...UPDATABLE_NETWORK_PROFILE_FIELDS] },
+        hint: `Only ${UPDATABLE_NETWORK_PROFILE_FIELDS.join(', ')} may change after create; make a profile that differs only in those.`,
+      },
+    );
   }
   return changed;
 }

@@ -16,12 +16,20 @@ export async function findNetworkProfile(db: Db, name: string): Promise<NetworkP
 export async function requireNetworkProfile(db: Db, name: string, field: string): Promise<NetworkProfile> {
   const profile = await findNetworkProfile(db, name);
   if (!profile) {
-    throw new SlipwayError('NotFound', `network profile "${name}" does not exist`, { field, hint: 'List them with: slipway network-profiles' });
+    throw new SlipwayError('NotFound', `network profile "${name}" does not exist`, {
+      field,
+      hint: 'List them with: slipway network-profiles',
+    });
   }
   return profile;
 }
 
 /** Live clusters using a profile: owners and names, for the in-use check. */
 export async function clustersUsing(db: Db, name: string): Promise<Array<{ name: string; owner: string }>> {
-  return db.selectFrom('clusters').select(['name', 'owner']).where('network_profile', '=', name).where('status', '=', 'active').execute();
+  return db
+    .selectFrom('clusters')
+    .select(['name', 'owner'])
+    .where('network_profile', '=', name)
+    .where('status', '=', 'active')
+    .execute();
 }

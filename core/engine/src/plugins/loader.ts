@@ -3,7 +3,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import semver from 'semver';
-import { CONTRACT_VERSIONS, PLUGIN_KINDS, PLUGIN_MATURITIES, SlipwayError, type PluginKind, type PluginMaturity, type PluginModule } from '@slipway/contracts';
+import {
+  CONTRACT_VERSIONS,
+  PLUGIN_KINDS,
+  PLUGIN_MATURITIES,
+  SlipwayError,
+  type PluginKind,
+  type PluginMaturity,
+  type PluginModule,
+} from '@slipway/contracts';
 import { describeAjvErrors } from '../config/ajv-errors.js';
 import { providePluginPeers } from './plugin-peers.js';
 import type { PluginRef, SlipwayConfig } from '../config/schema.js';
@@ -69,7 +77,9 @@ export class PluginLoader {
       }
     }
     if (errors.length) {
-      throw new SlipwayError('PluginRefused', `slipway cannot start its plugins:\n  ${errors.join('\n  ')}`, { details: { errors } });
+      throw new SlipwayError('PluginRefused', `slipway cannot start its plugins:\n  ${errors.join('\n  ')}`, {
+        details: { errors },
+      });
     }
     return resolved;
   }
@@ -90,36 +100,56 @@ export class PluginLoader {
     const found = this.findPackage(ref.plugin);
     if (!found) {
       const looked = [...this.searchDirs, 'the Slipway installation'].join(', ');
-      throw refused(`${path}.plugin: ${ref.plugin} is not installed (looked in ${looked}); run: npm install ${ref.plugin}@"${wanted}"`);
+      throw refused(
+        `${path}.plugin: ${ref.plugin} is not installed (looked in ${looked}); run: npm install ${ref.plugin}@"${wanted}"`,
+      );
     }
     const { dir, manifest, viaCore, scope } = found;
     if (!semver.satisfies(manifest.version, wanted, { includePrerelease: true })) {
-      throw refused(`${path}.version: ${ref.plugin} ${manifest.version} is installed but slipway.yaml wants ${wanted}; run: npm install ${ref.plugin}@"${wanted}" or change ${path}.version`);
+      throw refused(
+        `${path}.version: ${ref.plugin} ${manifest.version} is installed but slipway.yaml wants ${wanted}; run: npm install ${ref.plugin}@"${wanted}" or change ${path}.version`,
+      );
     }
     const declared = manifest.slipway;
     if (!declared?.kind || !declared.contract) {
-      throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} is not a Slipway plugin (its package.json has no "slipway": { "kind", "contract" })`);
+      throw refused(
+        `${path}.plugin: ${ref.plugin} ${manifest.version} is not a Slipway plugin (its package.json has no "slipway": { "kind", "contract" })`,
+      );
     }
     if (declared.kind !== kind) {
-      throw refused(`${path}.plugin: ${ref.plugin} is a ${declared.kind} plugin, but ${path} needs ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} plugin`);
+      throw refused(
+        `${path}.plugin: ${ref.plugin} is a ${declared.kind} plugin, but ${path} needs ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} plugin`,
+      );
     }
     const maturity = declared.maturity ?? 'experimental';
     if (!(PLUGIN_MATURITIES as readonly string[]).includes(maturity)) {
-      throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} says maturity "${maturity}" in package.json; its author must use one of ${PLUGIN_MATURITIES.join(', ')}`);
+      throw refused(
+        `${path}.plugin: ${ref.plugin} ${manifest.version} says maturity "${maturity}" in package.json; its author must use one of ${PLUGIN_MATURITIES.join(', ')}`,
+      );
     }
     const provided = CONTRACT_VERSIONS[kind];
     if (!contractSatisfied(provided, declared.contract)) {
-      throw refused(`${path}.plugin: ${ref.plugin} ${manifest.version} implements ${kind} contract ${declared.contract}; this Slipway provides ${kind} contract ${provided}; install a version of ${ref.plugin} built for contract ^${semver.major(provided)}`);
+      throw refused(
+        `${path}.plugin: ${ref.plugin} ${manifest.version} implements ${kind} contract ${declared.contract}; this Slipway provides ${kind} contract ${provided}; install a version of ${ref.plugin} built for contract ^${semver.major(provided)}`,
+      );
     }
 
     // A plugin from an operator's directory gets the plugin API's packages from this installation.
     if (!viaCore) providePluginPeers(scope);
     const module = await this.importModule(ref.plugin, dir, viaCore, path);
     if (module.kind !== declared.kind || module.contract !== declared.contract) {
-      throw refused(`${path}.plugin: ${ref.plugin} says kind ${declared.kind} / contract ${declared.contract} in package.json but ${module.kind} / ${module.contract} in its module; its author must make them agree`);
+      throw refused(
+        `${path}.plugin: ${ref.plugin} says kind ${declared.kind} / contract ${declared.contract} in package.json but ${module.kind} / ${module.contract} in its module; its author must make them agree`,
+      );
     }
-    if (!PLUGIN_KINDS.includes(module.kind) || typeof module.create !== 'function' || typeof module.configSchema !== 'object') {
-      throw refused(`${path}.plugin: ${ref.plugin}'s default export is not a plugin module (need kind, contract, configSchema, create)`);
+    if (
+      !PLUGIN_KINDS.includes(module.kind) ||
+      typeof module.create !== 'function' ||
+      typeof module.configSchema !== 'object'
+    ) {
+      throw refused(
+        `${path}.plugin: ${ref.plugin}'s default export is not a plugin module (need kind, contract, configSchema, create)`,
+      );
     }
 
     const config = structuredClone(ref.config ?? {});
@@ -130,18 +160,27 @@ export class PluginLoader {
       throw refused(`${path}.plugin: ${ref.plugin}'s configSchema does not compile: ${(e as Error).message}`);
     }
     if (!validate(config)) {
-      const errors = describeAjvErrors(validate.errors, `${path}.config`).map((line) => `${line} (plugin ${ref.plugin})`);
+      const errors = describeAjvErrors(validate.errors, `${path}.config`).map(
+        (line) => `${line} (plugin ${ref.plugin})`,
+      );
       throw new SlipwayError('InvalidConfig', errors.join('\n'), { details: { errors }, plugin: ref.plugin });
     }
     return {
-      kind, name: ref.plugin, version: manifest.version, configPath: path,
+      kind,
+      name: ref.plugin,
+      version: manifest.version,
+      configPath: path,
       instanceName: 'name' in ref && typeof ref.name === 'string' ? ref.name : 'default',
-      module: module as PluginModule<K, unknown>, config: Object.freeze(config), maturity: maturity as PluginMaturity,
+      module: module as PluginModule<K, unknown>,
+      config: Object.freeze(config),
+      maturity: maturity as PluginMaturity,
     };
   }
 
   /** Node's package lookup (node_modules in each parent), first in the operator's dirs, then the core's. */
-  private findPackage(name: string): { dir: string; manifest: PackageManifest; viaCore: boolean; scope: string } | undefined {
+  private findPackage(
+    name: string,
+  ): { dir: string; manifest: PackageManifest; viaCore: boolean; scope: string } | undefined {
     const starts = [...this.searchDirs.map((d) => ({ d, viaCore: false })), { d: this.coreDir, viaCore: true }];
     for (const { d, viaCore } of starts) {
       for (let dir = d; ; dir = dirname(dir)) {
@@ -166,9 +205,7 @@ export class PluginLoader {
     try {
       // Through the core's own resolution a bare specifier keeps export conditions (tests run sources);
       // an operator's plugin dir is resolved from that dir and imported by file URL.
-      imported = viaCore
-        ? await import(name)
-        : await import(pathToFileURL(entryOf(dir)).href);
+      imported = viaCore ? await import(name) : await import(pathToFileURL(entryOf(dir)).href);
     } catch (e) {
       throw refused(`${path}.plugin: ${name} failed to load: ${(e as Error).message}`, e);
     }

@@ -1,6 +1,19 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SlipwayError, type Clock, type CredentialProvider, type IaasDriver, type Logger, type AuditSink, type NetworkCapability, type NetworkDriver, networkCapabilities, type PluginHost, type PluginKind, type RegistryDriver } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type Clock,
+  type CredentialProvider,
+  type IaasDriver,
+  type Logger,
+  type AuditSink,
+  type NetworkCapability,
+  type NetworkDriver,
+  networkCapabilities,
+  type PluginHost,
+  type PluginKind,
+  type RegistryDriver,
+} from '@slipway/contracts';
 import type { ResolvedPlugin } from './loader.js';
 
 export interface IaasTargetRuntime {
@@ -47,7 +60,11 @@ export interface PluginSetOptions {
  */
 export async function createPluginSet(resolved: ResolvedPlugin[], options: PluginSetOptions): Promise<PluginSet> {
   const created: Array<{ destroy(): Promise<void> }> = [];
-  const make = async <T extends { destroy(): Promise<void> }>(plugin: ResolvedPlugin, instanceName: string, credentials?: CredentialProvider): Promise<T> => {
+  const make = async <T extends { destroy(): Promise<void> }>(
+    plugin: ResolvedPlugin,
+    instanceName: string,
+    credentials?: CredentialProvider,
+  ): Promise<T> => {
     const instance = await createPluginInstance<T>(plugin, instanceName, options, credentials);
     created.push(instance);
     return instance;
@@ -61,7 +78,13 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: Plugi
     for (const plugin of resolved.filter((p) => p.kind === 'iaas')) {
       const name = plugin.instanceName;
       const driver = await make<IaasDriver>(plugin, name, credentials);
-      iaas.set(name, { name, plugin: plugin.name, version: plugin.version, capabilities: plugin.module.capabilities ?? [], driver: options.meterIaas?.(name, plugin.name, driver) ?? driver });
+      iaas.set(name, {
+        name,
+        plugin: plugin.name,
+        version: plugin.version,
+        capabilities: plugin.module.capabilities ?? [],
+        driver: options.meterIaas?.(name, plugin.name, driver) ?? driver,
+      });
     }
     const networkPlugin = resolved.find((p) => p.kind === 'network');
     if (!networkPlugin) throw new SlipwayError('InvalidConfig', 'network: no network driver configured');
@@ -69,12 +92,20 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: Plugi
     const registryPlugin = resolved.find((p) => p.kind === 'registry');
     const registry = registryPlugin ? await make<RegistryDriver>(registryPlugin, 'default', credentials) : undefined;
     return {
-      credentials, iaas, network, registry, registryCapabilities: registryPlugin?.module.capabilities ?? [],
+      credentials,
+      iaas,
+      network,
+      registry,
+      registryCapabilities: registryPlugin?.module.capabilities ?? [],
       networkCapabilities: networkCapabilities(networkPlugin.module, network),
       loaded: resolved.map((p) => ({ kind: p.kind, name: p.name, version: p.version, instance: p.instanceName })),
       iaasTarget(name: string) {
         const target = iaas.get(name);
-        if (!target) throw new SlipwayError('NotFound', `IaaS target "${name}" is not configured; known: ${[...iaas.keys()].join(', ')}`);
+        if (!target)
+          throw new SlipwayError(
+            'NotFound',
+            `IaaS target "${name}" is not configured; known: ${[...iaas.keys()].join(', ')}`,
+          );
         return target;
       },
       async destroy() {
@@ -91,11 +122,20 @@ export async function createPluginSet(resolved: ResolvedPlugin[], options: Plugi
  * Creates one plugin instance with its host: its own data directory under `dataDir/KIND/INSTANCE` (the
  * same path on every start, so its state is found again), a logger naming it, the clock and credentials.
  */
-export async function createPluginInstance<T>(plugin: ResolvedPlugin, instanceName: string, options: PluginSetOptions, credentials?: CredentialProvider): Promise<T> {
+export async function createPluginInstance<T>(
+  plugin: ResolvedPlugin,
+  instanceName: string,
+  options: PluginSetOptions,
+  credentials?: CredentialProvider,
+): Promise<T> {
   const dataDir = join(options.dataDir, plugin.kind, instanceName);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const host: PluginHost = {
-    logger: options.logger.child({ plugin: plugin.name, instance: instanceName }), clock: options.clock, credentials, dataDir, instanceName,
+    logger: options.logger.child({ plugin: plugin.name, instance: instanceName }),
+    clock: options.clock,
+    credentials,
+    dataDir,
+    instanceName,
     ...(options.keysDir ? { keysDir: options.keysDir } : {}),
     ...(options.database ? { database: options.database } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
@@ -104,6 +144,10 @@ export async function createPluginInstance<T>(plugin: ResolvedPlugin, instanceNa
     return (await plugin.module.create(plugin.config, host)) as unknown as T;
   } catch (e) {
     const err = SlipwayError.from(e, 'PluginRefused', plugin.name);
-    throw new SlipwayError(err.code, `${plugin.configPath}: ${plugin.name} ${plugin.version} failed to start: ${err.message}`, { cause: err, plugin: plugin.name, hint: err.hint });
+    throw new SlipwayError(
+      err.code,
+      `${plugin.configPath}: ${plugin.name} ${plugin.version} failed to start: ${err.message}`,
+      { cause: err, plugin: plugin.name, hint: err.hint },
+    );
   }
 }

@@ -14,7 +14,11 @@ const OWNER = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 
 export function checkOwner(owner: unknown, field: string): string {
   if (typeof owner !== 'string' || !OWNER.test(owner)) {
-    throw new SlipwayError('InvalidInput', `${field} must be a user name (letters, digits, ".", "_", "@", "-"; up to 100); got ${JSON.stringify(owner)}`, { field });
+    throw new SlipwayError(
+      'InvalidInput',
+      `${field} must be a user name (letters, digits, ".", "_", "@", "-"; up to 100); got ${JSON.stringify(owner)}`,
+      { field },
+    );
   }
   return owner;
 }
@@ -27,12 +31,17 @@ export function checkOwner(owner: unknown, field: string): string {
 export function readLimit(body: unknown, previous: QuotaLimit | undefined): QuotaLimit {
   const limit = (body as { limit?: unknown } | null)?.limit;
   if (typeof limit !== 'object' || limit === null || Array.isArray(limit)) {
-    throw new SlipwayError('InvalidInput', 'limit must be an object with any of cpu (CPUs), memory (GB), cluster (clusters)', { field: 'limit' });
+    throw new SlipwayError(
+      'InvalidInput',
+      'limit must be an object with any of cpu (CPUs), memory (GB), cluster (clusters)',
+      { field: 'limit' },
+    );
   }
   const raw = limit as Record<string, unknown>;
   const problems: string[] = [];
   for (const key of Object.keys(raw)) {
-    if (!(LIMIT_FIELDS as readonly string[]).includes(key)) problems.push(`limit.${key}: unknown; the limits are cpu, memory (GB) and cluster`);
+    if (!(LIMIT_FIELDS as readonly string[]).includes(key))
+      problems.push(`limit.${key}: unknown; the limits are cpu, memory (GB) and cluster`);
   }
   const result: QuotaLimit = { ...(previous ?? { cpu: null, memory: null, cluster: null }) };
   for (const key of LIMIT_FIELDS) {
@@ -43,9 +52,16 @@ export function readLimit(body: unknown, previous: QuotaLimit | undefined): Quot
       continue;
     }
     const whole = key !== 'memory';
-    const ok = typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1_000_000 && (whole ? Number.isInteger(value) : Number.isInteger(value * 1024));
+    const ok =
+      typeof value === 'number' &&
+      Number.isFinite(value) &&
+      value >= 0 &&
+      value <= 1_000_000 &&
+      (whole ? Number.isInteger(value) : Number.isInteger(value * 1024));
     if (!ok) {
-      problems.push(`limit.${key}: must be ${whole ? 'a whole number' : 'a number of GB (in steps of 1/1024)'} from 0 to 1000000, or null for no limit; got ${JSON.stringify(value)}`);
+      problems.push(
+        `limit.${key}: must be ${whole ? 'a whole number' : 'a number of GB (in steps of 1/1024)'} from 0 to 1000000, or null for no limit; got ${JSON.stringify(value)}`,
+      );
       continue;
     }
     result[key] = value as number;

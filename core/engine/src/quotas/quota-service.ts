@@ -68,7 +68,10 @@ export class QuotaService {
   async get(principal: Principal, owner: string): Promise<QuotaView> {
     this.requireSelfOrReader(principal, owner, 'quota');
     const row = await this.find(owner);
-    if (!row) throw new SlipwayError('NotFound', `${owner} has no quota (no limits apply)`, { hint: `Set one with: slipway set-quota ${owner} --clusters N --cpu N --memory GB` });
+    if (!row)
+      throw new SlipwayError('NotFound', `${owner} has no quota (no limits apply)`, {
+        hint: `Set one with: slipway set-quota ${owner} --clusters N --cpu N --memory GB`,
+      });
     return quotaView(row);
   }
 
@@ -77,10 +80,16 @@ export class QuotaService {
     const owner = checkOwner((body as { owner?: unknown } | null)?.owner, 'owner');
     const limit = readLimit(body, undefined);
     const now = isoNow(this.clock);
-    const inserted = await this.store.db.insertInto('quotas').values({ owner, ...columnsOf(limit), created_by: principal.name, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('owner').doNothing()).executeTakeFirst();
+    const inserted = await this.store.db
+      .insertInto('quotas')
+      .values({ owner, ...columnsOf(limit), created_by: principal.name, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('owner').doNothing())
+      .executeTakeFirst();
     if (!Number(inserted.numInsertedOrUpdatedRows ?? 0n)) {
-      throw new SlipwayError('AlreadyExists', `${owner} already has a quota`, { field: 'owner', hint: `Change it with PATCH /v1/quotas/${owner} or: slipway set-quota ${owner} ...` });
+      throw new SlipwayError('AlreadyExists', `${owner} already has a quota`, {
+        field: 'owner',
+        hint: `Change it with PATCH /v1/quotas/${owner} or: slipway set-quota ${owner} ...`,
+      });
     }
     return quotaView((await this.find(owner))!);
   }
@@ -88,16 +97,24 @@ export class QuotaService {
   async update(principal: Principal, owner: string, body: unknown): Promise<QuotaView> {
     requireRole(principal, ['clusters.admin'], 'change quotas');
     const row = await this.find(owner);
-    if (!row) throw new SlipwayError('NotFound', `${owner} has no quota to change`, { hint: `Create one with POST /v1/quotas or: slipway set-quota ${owner} ...` });
+    if (!row)
+      throw new SlipwayError('NotFound', `${owner} has no quota to change`, {
+        hint: `Create one with POST /v1/quotas or: slipway set-quota ${owner} ...`,
+      });
     const limit = readLimit(body, quotaView(row).limit);
-    await this.store.db.updateTable('quotas').set({ ...columnsOf(limit), updated_at: isoNow(this.clock) }).where('owner', '=', owner).execute();
+    await this.store.db
+      .updateTable('quotas')
+      .set({ ...columnsOf(limit), updated_at: isoNow(this.clock) })
+      .where('owner', '=', owner)
+      .execute();
     return quotaView((await this.find(owner))!);
   }
 
   async delete(principal: Principal, owner: string): Promise<void> {
     requireRole(principal, ['clusters.admin'], 'delete quotas');
     const deleted = await this.store.db.deleteFrom('quotas').where('owner', '=', owner).executeTakeFirst();
-    if (!Number(deleted.numDeletedRows)) throw new SlipwayError('NotFound', `${owner} has no quota`, { hint: 'List quotas with: slipway quotas' });
+    if (!Number(deleted.numDeletedRows))
+      throw new SlipwayError('NotFound', `${owner} has no quota`, { hint: 'List quotas with: slipway quotas' });
   }
 
   /** Every owner with a live cluster or a quota (admins, read-only admins); a tenant gets its own only. */
@@ -106,10 +123,16 @@ export class QuotaService {
       requireRole(principal, ['clusters.manage'], 'read usages');
       return [await this.usageOf(principal.name, { id: principal.id })];
     }
-    const owners = await this.store.db.selectFrom('clusters').leftJoin('users', 'users.id', 'clusters.owner_id')
-      .select(['clusters.owner', 'clusters.owner_id', 'users.name as user_name']).where('clusters.status', '=', 'active').distinct().execute();
+    const owners = await this.store.db
+      .selectFrom('clusters')
+      .leftJoin('users', 'users.id', 'clusters.owner_id')
+      .select(['clusters.owner', 'clusters.owner_id', 'users.name as user_name'])
+      .where('clusters.status', '=', 'active')
+      .distinct()
+      .execute();
     const byName = new Map<string, { id: number } | { name: string }>();
-    for (const o of owners) byName.set(o.user_name ?? o.owner, o.owner_id !== null && o.user_name ? { id: o.owner_id } : { name: o.owner });
+    for (const o of owners)
+      byName.set(o.user_name ?? o.owner, o.owner_id !== null && o.user_name ? { id: o.owner_id } : { name: o.owner });
     for (const q of await this.store.db.selectFrom('quotas').select('owner').execute()) {
       if (!byName.has(q.owner)) byName.set(q.owner, await this.ownerKey(q.owner));
     }
@@ -121,8 +144,17 @@ export class QuotaService {
     this.requireSelfOrReader(principal, owner, 'usage');
     const key = await this.ownerKey(owner);
     if ('name' in key && !(await this.find(owner))) {
-      const any = await this.store.db.selectFrom('clusters').select('uuid').where('owner', '=', owner).where('owner_id', 'is', null).where('status', '=', 'active').executeTakeFirst();
-      if (!any) throw new SlipwayError('NotFound', `no user, cluster or quota named "${owner}"`, { hint: 'List owners with: slipway usages' });
+      const any = await this.store.db
+        .selectFrom('clusters')
+        .select('uuid')
+        .where('owner', '=', owner)
+        .where('owner_id', 'is', null)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      if (!any)
+        throw new SlipwayError('NotFound', `no user, cluster or quota named "${owner}"`, {
+          hint: 'List owners with: slipway usages',
+        });
     }
     return this.usageOf(owner, key);
   }
@@ -134,10 +166,12 @@ export class QuotaService {
   async admit<T>(principal: Principal, demand: QuotaDemand, act: () => Promise<T>): Promise<T> {
     if (principal.roles.includes('clusters.admin')) return act();
     const previous = this.admitting.get(principal.id) ?? Promise.resolve();
-    const attempt = previous.catch(() => {}).then(async () => {
-      await this.check(principal, demand);
-      return act();
-    });
+    const attempt = previous
+      .catch(() => {})
+      .then(async () => {
+        await this.check(principal, demand);
+        return act();
+      });
     this.admitting.set(principal.id, attempt);
     try {
       return await attempt;
@@ -152,17 +186,34 @@ export class QuotaService {
     const clusters = await clusterUsages(this.store.db, (n) => this.plan(n), { id: principal.id });
     const current = totalsOf(clusters);
     const others = totalsOf(clusters.filter((c) => c.uuid !== demand.uuid));
-    const after: Footprint & { clusters: number } = { ...footprintOf(demand.plan, demand.masters, demand.workers), clusters: 1 };
-    const wanted = { cluster: others.clusters + after.clusters, cpu: others.cpu + after.cpu, memory: others.memory_mb + after.memory_mb };
+    const after: Footprint & { clusters: number } = {
+      ...footprintOf(demand.plan, demand.masters, demand.workers),
+      clusters: 1,
+    };
+    const wanted = {
+      cluster: others.clusters + after.clusters,
+      cpu: others.cpu + after.cpu,
+      memory: others.memory_mb + after.memory_mb,
+    };
     const limit = { cluster: row.clusters, cpu: row.cpu, memory: row.memory_mb };
     const have = { cluster: current.clusters, cpu: current.cpu, memory: current.memory_mb };
-    const over = (['cluster', 'cpu', 'memory'] as const satisfies readonly LimitField[])
-      .filter((k) => limit[k] !== null && wanted[k] > limit[k]! && wanted[k] > have[k]);
+    const over = (['cluster', 'cpu', 'memory'] as const satisfies readonly LimitField[]).filter(
+      (k) => limit[k] !== null && wanted[k] > limit[k]! && wanted[k] > have[k],
+    );
     if (!over.length) return;
-    const show = (k: LimitField, v: number) => (k === 'memory' ? `${gb(v)} GB` : k === 'cpu' ? `${v} CPUs` : `${v} cluster${v === 1 ? '' : 's'}`);
-    const what = demand.action === 'create' ? `creating cluster "${demand.cluster}"` : `${demand.action === 'resize' ? 'resizing' : 'updating'} cluster "${demand.cluster}" to ${demand.workers} worker${demand.workers === 1 ? '' : 's'} on plan "${demand.plan.name}"`;
-    const parts = over.map((k) => `${k} limit ${show(k, limit[k]!)}: ${show(k, have[k])} in use, ${what} needs ${show(k, wanted[k])} in total`);
-    const flags = over.map((k) => `--${k === 'cluster' ? 'clusters' : k} ${k === 'memory' ? Math.ceil(wanted[k] / GB) : wanted[k]}`).join(' ');
+    const show = (k: LimitField, v: number) =>
+      k === 'memory' ? `${gb(v)} GB` : k === 'cpu' ? `${v} CPUs` : `${v} cluster${v === 1 ? '' : 's'}`;
+    const what =
+      demand.action === 'create'
+        ? `creating cluster "${demand.cluster}"`
+        : `${demand.action === 'resize' ? 'resizing' : 'updating'} cluster "${demand.cluster}" to ${demand.workers} worker${demand.workers === 1 ? '' : 's'} on plan "${demand.plan.name}"`;
+    const parts = over.map(
+      (k) =>
+        `${k} limit ${show(k, limit[k]!)}: ${show(k, have[k])} in use, ${what} needs ${show(k, wanted[k])} in total`,
+    );
+    const flags = over
+      .map((k) => `--${k === 'cluster' ? 'clusters' : k} ${k === 'memory' ? Math.ceil(wanted[k] / GB) : wanted[k]}`)
+      .join(' ');
     throw new SlipwayError('QuotaExceeded', `the quota of ${principal.name} would be exceeded: ${parts.join('; ')}`, {
       field: over[0] === 'cluster' ? 'quota.cluster' : `quota.${over[0]}`,
       hint: `Delete or shrink one of your clusters (slipway usages ${principal.name} lists them), pick a smaller plan, or ask an admin to raise the quota: slipway set-quota ${principal.name} ${flags}`,
@@ -195,7 +246,7 @@ export class QuotaService {
     const configured = this.plans.list().find((p) => p.name === name);
     if (configured) return configured;
     const stored = await this.store.db.selectFrom('plans').select('spec').where('name', '=', name).executeTakeFirst();
-    return stored ? JSON.parse(stored.spec) as PlanConfig : undefined;
+    return stored ? (JSON.parse(stored.spec) as PlanConfig) : undefined;
   }
 
   private find(owner: string): Promise<QuotaRow | undefined> {
@@ -213,7 +264,9 @@ export class QuotaService {
   private requireSelfOrReader(principal: Principal, owner: string, what: 'quota' | 'usage'): void {
     if (seesAllClusters(principal)) return;
     if (principal.roles.includes('clusters.manage') && principal.name === owner) return;
-    throw new SlipwayError('Forbidden', `${principal.name} may read only its own ${what}`, { hint: `Run: slipway ${what === 'quota' ? 'quota' : 'usages'} ${principal.name}` });
+    throw new SlipwayError('Forbidden', `${principal.name} may read only its own ${what}`, {
+      hint: `Run: slipway ${what === 'quota' ? 'quota' : 'usages'} ${principal.name}`,
+    });
   }
 }
 
@@ -221,14 +274,23 @@ function quotaView(row: QuotaRow): QuotaView {
   return {
     owner: row.owner,
     limit: { cpu: row.cpu, memory: row.memory_mb === null ? null : row.memory_mb / GB, cluster: row.clusters },
-    created_by: row.created_by, created_at: row.created_at, updated_at: row.updated_at,
+    created_by: row.created_by,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
   };
 }
 
 function columnsOf(limit: QuotaLimit) {
-  return { cpu: limit.cpu, clusters: limit.cluster, memory_mb: limit.memory === null ? null : Math.round(limit.memory * GB) };
+  return {
+    cpu: limit.cpu,
+    clusters: limit.cluster,
+    memory_mb: limit.memory === null ? null : Math.round(limit.memory * GB),
+  };
 }
 
 function totalsOf(clusters: ClusterUsage[]): Footprint & { clusters: number } {
-  return clusters.reduce((t, c) => ({ clusters: t.clusters + 1, cpu: t.cpu + c.cpu, memory_mb: t.memory_mb + c.memory_mb }), { clusters: 0, cpu: 0, memory_mb: 0 });
+  return clusters.reduce(
+    (t, c) => ({ clusters: t.clusters + 1, cpu: t.cpu + c.cpu, memory_mb: t.memory_mb + c.memory_mb }),
+    { clusters: 0, cpu: 0, memory_mb: 0 },
+  );
 }

@@ -13,7 +13,11 @@ export interface ClusterUsage extends Footprint {
 }
 
 /** The footprint of `masters` + `workers` VMs of a plan. */
-export function footprintOf(plan: Pick<PlanConfig, 'master_vm' | 'worker_vm'>, masters: number, workers: number): Footprint {
+export function footprintOf(
+  plan: Pick<PlanConfig, 'master_vm' | 'worker_vm'>,
+  masters: number,
+  workers: number,
+): Footprint {
   return {
     cpu: masters * plan.master_vm.cpu + workers * plan.worker_vm.cpu,
     memory_mb: masters * plan.master_vm.memory_mb + workers * plan.worker_vm.memory_mb,
@@ -27,13 +31,32 @@ export type PlanLookup = (name: string) => Promise<PlanConfig | undefined>;
  * The live clusters of an owner and what each holds. A cluster with a resize or plan change under way counts
  * at the larger of before and after, so a change in flight cannot be spent twice by a second request.
  */
-export async function clusterUsages(db: Db, plans: PlanLookup, owner: { id: number } | { name: string }): Promise<ClusterUsage[]> {
-  let q = db.selectFrom('clusters').select(['uuid', 'name', 'plan_name', 'master_instances', 'worker_instances']).where('status', '=', 'active');
-  q = 'id' in owner ? q.where('owner_id', '=', owner.id) : q.where('owner_id', 'is', null).where('owner', '=', owner.name);
+export async function clusterUsages(
+  db: Db,
+  plans: PlanLookup,
+  owner: { id: number } | { name: string },
+): Promise<ClusterUsage[]> {
+  let q = db
+    .selectFrom('clusters')
+    .select(['uuid', 'name', 'plan_name', 'master_instances', 'worker_instances'])
+    .where('status', '=', 'active');
+  q =
+    'id' in owner
+      ? q.where('owner_id', '=', owner.id)
+      : q.where('owner_id', 'is', null).where('owner', '=', owner.name);
   const rows = await q.orderBy('name').execute();
   if (!rows.length) return [];
-  const pending = await db.selectFrom('tasks').select(['cluster_uuid', 'params']).where('type', '=', 'UPDATE')
-    .where('state', 'in', ACTIVE_TASK_STATES).where('cluster_uuid', 'in', rows.map((r) => r.uuid)).execute();
+  const pending = await db
+    .selectFrom('tasks')
+    .select(['cluster_uuid', 'params'])
+    .where('type', '=', 'UPDATE')
+    .where('state', 'in', ACTIVE_TASK_STATES)
+    .where(
+      'cluster_uuid',
+      'in',
+      rows.map((r) => r.uuid),
+    )
+    .execute();
   const result: ClusterUsage[] = [];
   for (const row of rows) {
     const now = await footprintFor(plans, row.plan_name, row.master_instances, row.worker_instances);
@@ -41,7 +64,12 @@ export async function clusterUsages(db: Db, plans: PlanLookup, owner: { id: numb
     let memory = now.memory_mb;
     for (const task of pending.filter((t) => t.cluster_uuid === row.uuid)) {
       const params = JSON.parse(task.params) as { workers?: number; plan_name?: string };
-      const next = await footprintFor(plans, params.plan_name ?? row.plan_name, row.master_instances, params.workers ?? row.worker_instances);
+      const next = await footprintFor(
+        plans,
+        params.plan_name ?? row.plan_name,
+        row.master_instances,
+        params.workers ?? row.worker_instances,
+      );
       cpu = Math.max(cpu, next.cpu);
       memory = Math.max(memory, next.memory_mb);
     }

@@ -1,6 +1,12 @@
 import { inject, injectable } from 'tsyringe';
 import {
-  SlipwayError, type CallOptions, type Clock, type EnsureProjectInput, type RegistryDriver, type RobotAccount, type UserValue,
+  SlipwayError,
+  type CallOptions,
+  type Clock,
+  type EnsureProjectInput,
+  type RegistryDriver,
+  type RobotAccount,
+  type UserValue,
 } from '@slipway/contracts';
 import { ENGINE_ACTOR } from '../agents/agent-identity.js';
 import { isoNow } from '../clock.js';
@@ -55,16 +61,28 @@ export class ClusterRegistrySteps {
       // The owner's CI pushes with it: readable by the owner on exactly this name (not the cluster's whole path).
       // A cluster whose owner was deleted before owners were kept by id has none to grant to.
       if (cluster.owner_id !== null) {
-        const grant = { actor: userActor({ id: cluster.owner_id }), path: robotCredentialNames(cluster.uuid).push, operations: ['read' as const] };
+        const grant = {
+          actor: userActor({ id: cluster.owner_id }),
+          path: robotCredentialNames(cluster.uuid).push,
+          operations: ['read' as const],
+        };
         await this.plugins.credentials.grant?.(grant, ENGINE_ACTOR);
       }
     }
     const existing = await this.store.registry.find(cluster.uuid);
     await this.store.registry.upsert({
-      cluster_uuid: cluster.uuid, project, endpoint: info.endpoint, ca_pem: info.caPem ?? null, pull_robot: pull.name, push_robot: push?.name ?? null,
-      secrets_rotated_at: existing?.secrets_rotated_at ?? null, updated_at: isoNow(this.clock),
+      cluster_uuid: cluster.uuid,
+      project,
+      endpoint: info.endpoint,
+      ca_pem: info.caPem ?? null,
+      pull_robot: pull.name,
+      push_robot: push?.name ?? null,
+      secrets_rotated_at: existing?.secrets_rotated_at ?? null,
+      updated_at: isoNow(this.clock),
     });
-    await ctx.detail(`project ${project} on ${info.endpoint}; pull robot ${pull.name}${push ? `, push robot ${push.name}` : ''}`);
+    await ctx.detail(
+      `project ${project} on ${info.endpoint}; pull robot ${pull.name}${push ? `, push robot ${push.name}` : ''}`,
+    );
   }
 
   /** Robots always; the project when nothing else uses it, it is empty, and the plan does not keep it. */
@@ -74,9 +92,11 @@ export class ClusterRegistrySteps {
     const settings = this.settings(ctx.cluster);
     const project = row?.project ?? registryProjectName(ctx.cluster, settings.project);
     const robots = robotNames(ctx.cluster.uuid);
-    for (const robot of [robots.pull, robots.push]) await this.call(ctx, `deleteRobot ${robot}`, (o) => registry.deleteRobot({ project, robot }, o));
+    for (const robot of [robots.pull, robots.push])
+      await this.call(ctx, `deleteRobot ${robot}`, (o) => registry.deleteRobot({ project, robot }, o));
     const names = robotCredentialNames(ctx.cluster.uuid);
-    for (const name of [names.pull, names.push]) await this.plugins.credentials.delete(name, ENGINE_ACTOR).catch((e) => ignoreNotFound(e));
+    for (const name of [names.pull, names.push])
+      await this.plugins.credentials.delete(name, ENGINE_ACTOR).catch((e) => ignoreNotFound(e));
     await this.plugins.credentials.revoke?.({ path: names.push }, ENGINE_ACTOR);
     let outcome: string;
     const sharing = await this.store.registry.sharing(project, ctx.cluster.uuid);
@@ -87,7 +107,11 @@ export class ClusterRegistrySteps {
     } else {
       const result = await this.call(ctx, `deleteProject ${project}`, (o) => registry.deleteProject({ project }, o));
       outcome = result.deleted ? 'deleted' : 'kept: it holds images (delete them in the registry, then the project)';
-      if (!result.deleted) await ctx.log('warn', `registry project ${project} holds images and was kept; delete it in the registry when it is no longer needed`);
+      if (!result.deleted)
+        await ctx.log(
+          'warn',
+          `registry project ${project} holds images and was kept; delete it in the registry when it is no longer needed`,
+        );
     }
     await this.store.registry.remove(ctx.cluster.uuid);
     await ctx.detail(`robots deleted; project ${project} ${outcome}`);
@@ -104,13 +128,21 @@ export class ClusterRegistrySteps {
     const robots = robotNames(ctx.cluster.uuid);
     const names = robotCredentialNames(ctx.cluster.uuid);
     const rotated: string[] = [];
-    for (const [robot, credential, present] of [[robots.pull, names.pull, row.pull_robot], [robots.push, names.push, row.push_robot]] as const) {
+    for (const [robot, credential, present] of [
+      [robots.pull, names.pull, row.pull_robot],
+      [robots.push, names.push, row.push_robot],
+    ] as const) {
       if (!present) continue;
-      const account = await this.call(ctx, `rotateRobotSecret ${robot}`, (o) => registry.rotateRobotSecret({ project: row.project, robot }, o));
+      const account = await this.call(ctx, `rotateRobotSecret ${robot}`, (o) =>
+        registry.rotateRobotSecret({ project: row.project, robot }, o),
+      );
       await this.storeSecret(credential, account.name, account.secret);
       rotated.push(account.name);
     }
-    await this.store.registry.update(ctx.cluster.uuid, { secrets_rotated_at: isoNow(this.clock), updated_at: isoNow(this.clock) });
+    await this.store.registry.update(ctx.cluster.uuid, {
+      secrets_rotated_at: isoNow(this.clock),
+      updated_at: isoNow(this.clock),
+    });
     await ctx.detail(`new secrets for ${rotated.join(', ')}`);
   }
 
@@ -123,29 +155,49 @@ export class ClusterRegistrySteps {
     const row = await this.store.registry.find(ctx.cluster.uuid);
     const cluster = await this.store.clusters.findByUuid(ctx.cluster.uuid);
     if (!row || !cluster?.api_address) {
-      await ctx.detail(row ? 'skipped: the cluster has no API address yet' : 'skipped: the cluster has no registry project');
+      await ctx.detail(
+        row ? 'skipped: the cluster has no API address yet' : 'skipped: the cluster has no registry project',
+      );
       return;
     }
     const path = clusterCredentialPath(cluster.uuid);
-    const admin = (await this.plugins.credentials.get(`${path}/admin`, ENGINE_ACTOR)).value as { certificate: string; private_key: string; ca: string | null };
-    const ca = (await this.plugins.credentials.get(`${path}/kubernetes-ca`, ENGINE_ACTOR)).value as { certificate: string };
+    const admin = (await this.plugins.credentials.get(`${path}/admin`, ENGINE_ACTOR)).value as {
+      certificate: string;
+      private_key: string;
+      ca: string | null;
+    };
+    const ca = (await this.plugins.credentials.get(`${path}/kubernetes-ca`, ENGINE_ACTOR)).value as {
+      certificate: string;
+    };
     const api = {
-      url: `https://${cluster.api_address}:${KUBERNETES_API_PORT}`, caPem: admin.ca ?? ca.certificate,
-      clientCertificate: admin.certificate, clientKey: admin.private_key,
+      url: `https://${cluster.api_address}:${KUBERNETES_API_PORT}`,
+      caPem: admin.ca ?? ca.certificate,
+      clientCertificate: admin.certificate,
+      clientKey: admin.private_key,
     };
     const answer = await apiAnswers(api, 3000, ctx.signal);
     if (!answer.ok) {
-      await ctx.log('info', `secret ${PULL_SECRET_NAME} not applied: the Kubernetes API at ${api.url} does not answer (${answer.reason}); `
-        + 'nodes pull through containerd\'s registry config without it');
+      await ctx.log(
+        'info',
+        `secret ${PULL_SECRET_NAME} not applied: the Kubernetes API at ${api.url} does not answer (${answer.reason}); ` +
+          "nodes pull through containerd's registry config without it",
+      );
       await ctx.detail(`skipped: the Kubernetes API at ${api.url} does not answer; nodes pull without a secret`);
       return;
     }
-    const login = (await this.plugins.credentials.get(robotCredentialNames(cluster.uuid).pull, ENGINE_ACTOR)).value as UserValue;
+    const login = (await this.plugins.credentials.get(robotCredentialNames(cluster.uuid).pull, ENGINE_ACTOR))
+      .value as UserValue;
     await applyPullSecret(api, dockerConfigSecret(row.endpoint, login.username, login.password), ctx.signal);
     await ctx.detail(`secret ${PULL_SECRET_NAME} applied and added to the default service account's imagePullSecrets`);
   }
 
-  private async ensureRobot(ctx: StepContext, project: string, robot: string, access: 'pull' | 'push-pull', credential: string): Promise<RobotAccount> {
+  private async ensureRobot(
+    ctx: StepContext,
+    project: string,
+    robot: string,
+    access: 'pull' | 'push-pull',
+    credential: string,
+  ): Promise<RobotAccount> {
     const registry = this.driver();
     if (access === 'push-pull' && !this.has('robot.push')) {
       const message = `the registry plugin cannot make push robots (capability robot.push); set registry.push_robot: false in plan ${ctx.cluster.plan_name}`;
@@ -154,7 +206,9 @@ export class ClusterRegistrySteps {
       });
     }
     const description = `slipway cluster ${ctx.cluster.name} (${ctx.cluster.uuid})`;
-    const account = await this.call(ctx, `ensureRobot ${robot}`, (o) => registry.ensureRobot({ project, robot, access, description }, o));
+    const account = await this.call(ctx, `ensureRobot ${robot}`, (o) =>
+      registry.ensureRobot({ project, robot, access, description }, o),
+    );
     if (account.secret) {
       await this.storeSecret(credential, account.name, account.secret);
       return account;
@@ -162,7 +216,9 @@ export class ClusterRegistrySteps {
     const stored = await this.plugins.credentials.get(credential, ENGINE_ACTOR).catch((e) => ignoreNotFound(e));
     if (stored && (stored.value as UserValue).username === account.name) return account;
     // The robot exists but its secret never reached the store (a crash between the two): refresh it.
-    const refreshed = await this.call(ctx, `rotateRobotSecret ${robot}`, (o) => registry.rotateRobotSecret({ project, robot }, o));
+    const refreshed = await this.call(ctx, `rotateRobotSecret ${robot}`, (o) =>
+      registry.rotateRobotSecret({ project, robot }, o),
+    );
     await this.storeSecret(credential, refreshed.name, refreshed.secret);
     return refreshed;
   }
@@ -176,23 +232,39 @@ export class ClusterRegistrySteps {
     try {
       await this.call(ctx, `ensureProject ${input.project}`, (o) => registry.ensureProject(input, o));
     } catch (error) {
-      const memberRefused = input.members?.length && (SlipwayError.is(error, 'NotFound') || SlipwayError.is(error, 'InvalidInput'));
+      const memberRefused =
+        input.members?.length && (SlipwayError.is(error, 'NotFound') || SlipwayError.is(error, 'InvalidInput'));
       if (!memberRefused) throw error;
-      await ctx.log('warn', `registry project ${input.project}: the registry refused ${input.members!.map((m) => m.username).join(', ')} as maintainer `
-        + `(${(error as SlipwayError).message}); made without the member: add the user to the registry, then update the cluster`);
-      await this.call(ctx, `ensureProject ${input.project}`, (o) => registry.ensureProject({ ...input, members: [] }, o));
+      await ctx.log(
+        'warn',
+        `registry project ${input.project}: the registry refused ${input.members!.map((m) => m.username).join(', ')} as maintainer ` +
+          `(${(error as SlipwayError).message}); made without the member: add the user to the registry, then update the cluster`,
+      );
+      await this.call(ctx, `ensureProject ${input.project}`, (o) =>
+        registry.ensureProject({ ...input, members: [] }, o),
+      );
     }
   }
 
   private async storeSecret(name: string, username: string, password: string): Promise<void> {
-    await this.plugins.credentials.set({ name, type: 'user', value: { username, password }, metadata: { kind: 'registry-robot' } }, ENGINE_ACTOR);
+    await this.plugins.credentials.set(
+      { name, type: 'user', value: { username, password }, metadata: { kind: 'registry-robot' } },
+      ENGINE_ACTOR,
+    );
   }
 
   private projectInput(ctx: StepContext, project: string, settings: PlanRegistryConfig): EnsureProjectInput {
     const warn = (what: string, capability: string) =>
-      void ctx.log('warn', `plan ${ctx.cluster.plan_name} asks for ${what}, but the registry plugin lacks capability ${capability}; not set`);
+      void ctx.log(
+        'warn',
+        `plan ${ctx.cluster.plan_name} asks for ${what}, but the registry plugin lacks capability ${capability}; not set`,
+      );
     const metadata: EnsureProjectInput['metadata'] = { public: false };
-    if (settings.prevent_vulnerable !== undefined || settings.severity !== undefined || settings.auto_scan !== undefined) {
+    if (
+      settings.prevent_vulnerable !== undefined ||
+      settings.severity !== undefined ||
+      settings.auto_scan !== undefined
+    ) {
       if (this.has('vulnerability')) {
         if (settings.prevent_vulnerable !== undefined) metadata.preventVulnerable = settings.prevent_vulnerable;
         if (settings.severity !== undefined) metadata.severity = settings.severity;
@@ -209,7 +281,9 @@ export class ClusterRegistrySteps {
       else warn('a storage quota', 'quota');
     }
     return {
-      project, owner: settings.project === 'per-owner' ? ctx.cluster.owner : ctx.cluster.uuid, metadata,
+      project,
+      owner: settings.project === 'per-owner' ? ctx.cluster.owner : ctx.cluster.uuid,
+      metadata,
       ...(storageLimitBytes !== undefined ? { storageLimitBytes } : {}),
       ...(this.has('members') ? { members: [{ username: ctx.cluster.owner, role: 'maintainer' as const }] } : {}),
     };
@@ -243,9 +317,14 @@ export class ClusterRegistrySteps {
     // The task id travels as X-Request-Id (Harbor logs it), so a registry operator can find the task's calls.
     const requestId = `slipway-task-${ctx.task.id}`;
     return withRetry(`registry: ${what}`, () => fn({ signal: ctx.signal, requestId }), {
-      clock: this.clock, signal: ctx.signal,
+      clock: this.clock,
+      signal: ctx.signal,
       policy: { attempts: this.config.tasks.retry_attempts, baseMs: 200, maxMs: 10_000 },
-      onRetry: (error, attempt, waitMs) => void ctx.log('warn', `registry ${what}: ${error.message} (retryable; attempt ${attempt}, next in ${waitMs} ms)`),
+      onRetry: (error, attempt, waitMs) =>
+        void ctx.log(
+          'warn',
+          `registry ${what}: ${error.message} (retryable; attempt ${attempt}, next in ${waitMs} ms)`,
+        ),
     });
   }
 }

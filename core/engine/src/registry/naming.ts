@@ -3,18 +3,30 @@ import { clusterCredentialPath } from '../cluster-pki.js';
 
 /** Lowercase letters and digits joined by single dashes: what Harbor (and most registries) accept in a name. */
 function slug(text: string, max: number): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max).replace(/-+$/, '') || 'x';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, max)
+      .replace(/-+$/, '') || 'x'
+  );
 }
 
 /**
  * The cluster's project: `slipway-NAME-UUID8` per cluster (unique, and the same on every retry), or
  * `slipway-team-OWNER` shared by an owner's clusters.
  */
-export function registryProjectName(cluster: { uuid: string; name: string; owner: string }, mode: PlanRegistryConfig['project']): string {
+export function registryProjectName(
+  cluster: { uuid: string; name: string; owner: string },
+  mode: PlanRegistryConfig['project'],
+): string {
   const which = mode ?? 'per-cluster';
   switch (which) {
-    case 'per-cluster': return `slipway-${slug(cluster.name, 40)}-${cluster.uuid.slice(0, 8)}`;
-    case 'per-owner': return `slipway-team-${slug(cluster.owner, 40)}`;
+    case 'per-cluster':
+      return `slipway-${slug(cluster.name, 40)}-${cluster.uuid.slice(0, 8)}`;
+    case 'per-owner':
+      return `slipway-team-${slug(cluster.owner, 40)}`;
     default: {
       const never: never = which;
       throw new Error(`unknown registry project mode ${String(never)}`);

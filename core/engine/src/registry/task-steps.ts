@@ -10,16 +10,25 @@ export function registrySteps(registry: ClusterRegistrySteps | undefined, names:
 }
 
 /** Runs one registry step of any task (create, delete, rotate). */
-export function runRegistryStep(registry: ClusterRegistrySteps | undefined, step: string, ctx: StepContext): Promise<void> {
+export function runRegistryStep(
+  registry: ClusterRegistrySteps | undefined,
+  step: string,
+  ctx: StepContext,
+): Promise<void> {
   if (!registry?.configured) {
     const message = `task step ${step} needs the registry plugin, which is no longer configured; add registry: back to slipway.yaml or cancel the task`;
     throw new SlipwayError('InvalidConfig', message, { field: 'registry' });
   }
   switch (step) {
-    case 'registry': return registry.ensure(ctx);
-    case 'registry-teardown': return registry.teardown(ctx);
-    case 'registry-robots': return registry.rotate(ctx);
-    case 'registry-pull-secret': return registry.pullSecret(ctx);
-    default: throw new SlipwayError('Internal', `unknown registry step ${step}`);
+    case 'registry':
+      return registry.ensure(ctx);
+    case 'registry-teardown':
+      return registry.teardown(ctx);
+    case 'registry-robots':
+      return registry.rotate(ctx);
+    case 'registry-pull-secret':
+      return registry.pullSecret(ctx);
+    default:
+      throw new SlipwayError('Internal', `unknown registry step ${step}`);
   }
 }

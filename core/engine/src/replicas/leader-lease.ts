@@ -53,16 +53,24 @@ export class LeaderLease {
     await this.tick;
     if (this.leading) {
       await this.step(false);
-      await this.db.deleteFrom('leader').where('name', '=', this.name).where('holder', '=', this.replica.id).execute().catch(() => {});
+      await this.db
+        .deleteFrom('leader')
+        .where('name', '=', this.name)
+        .where('holder', '=', this.replica.id)
+        .execute()
+        .catch(() => {});
     }
     await this.transition;
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.tick = this.attempt().finally(() => this.schedule());
-    }, this.leading ? this.settings.renewMs : this.settings.claimMs);
+    this.timer = setTimeout(
+      () => {
+        this.tick = this.attempt().finally(() => this.schedule());
+      },
+      this.leading ? this.settings.renewMs : this.settings.claimMs,
+    );
     this.timer.unref?.();
   }
 
@@ -85,26 +93,32 @@ export class LeaderLease {
     const me = this.replica.id;
     const until = iso(now + this.settings.leaseMs);
     let update = this.db.updateTable('leader').set({ holder: me, expires_at: until }).where('name', '=', this.name);
-    if (this.settings.mode === 'shared') update = update.where((eb) => eb.or([eb('holder', '=', me), eb('expires_at', '<', iso(now))]));
+    if (this.settings.mode === 'shared')
+      update = update.where((eb) => eb.or([eb('holder', '=', me), eb('expires_at', '<', iso(now))]));
     const result = await update.executeTakeFirst();
     if (Number(result.numUpdatedRows) === 1) return true;
-    const inserted = await this.db.insertInto('leader').values({ name: this.name, holder: me, expires_at: until })
-      .onConflict((oc) => oc.column('name').doNothing()).executeTakeFirst();
+    const inserted = await this.db
+      .insertInto('leader')
+      .values({ name: this.name, holder: me, expires_at: until })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
     return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   private step(lead: boolean): Promise<void> {
     if (lead === this.leading) return this.transition;
     this.leading = lead;
-    this.transition = this.transition.then(async () => {
-      if (lead) {
-        this.logger.info('this replica leads: starting the singletons', { replica: this.replica.id });
-        await this.duties.start();
-      } else {
-        this.logger.warn('this replica no longer leads: stopping the singletons', { replica: this.replica.id });
-        await this.duties.stop();
-      }
-    }).catch((e) => this.logger.error('leader duties failed to change', { error: (e as Error).message }));
+    this.transition = this.transition
+      .then(async () => {
+        if (lead) {
+          this.logger.info('this replica leads: starting the singletons', { replica: this.replica.id });
+          await this.duties.start();
+        } else {
+          this.logger.warn('this replica no longer leads: stopping the singletons', { replica: this.replica.id });
+          await this.duties.stop();
+        }
+      })
+      .catch((e) => this.logger.error('leader duties failed to change', { error: (e as Error).message }));
     return this.transition;
   }
 }

@@ -20,7 +20,11 @@ export class PostgresChangeFeed extends LocalChangeFeed {
   /** Notifications go out one at a time on the one connection (pg queues them, but wants the caller to). */
   private sending: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly url: string, private readonly replicaId: string, private readonly logger: Logger) {
+  private constructor(
+    private readonly url: string,
+    private readonly replicaId: string,
+    private readonly logger: Logger,
+  ) {
     super();
   }
 
@@ -35,9 +39,11 @@ export class PostgresChangeFeed extends LocalChangeFeed {
     const client = this.client;
     if (!client) return;
     const payload = `${this.replicaId}\t${topic}\t${value ?? ''}`;
-    this.sending = this.sending.then(() => client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, payload])).catch((e: Error) => {
-      this.logger.warn('could not notify the other replicas of a change', { topic, error: e.message });
-    });
+    this.sending = this.sending
+      .then(() => client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, payload]))
+      .catch((e: Error) => {
+        this.logger.warn('could not notify the other replicas of a change', { topic, error: e.message });
+      });
   }
 
   override async close(): Promise<void> {
@@ -78,13 +84,16 @@ export class PostgresChangeFeed extends LocalChangeFeed {
     if (this.closed) return;
     const delay = RECONNECT_MS[Math.min(this.attempt++, RECONNECT_MS.length - 1)];
     this.reconnecting = setTimeout(() => {
-      this.connect().then(() => {
-        // Whatever changed while the connection was down was not heard: wake every waiter to look again.
-        for (const topic of this.emitter.eventNames()) this.emitter.emit(topic, undefined);
-      }, (e: Error) => {
-        this.logger.warn('the change feed could not reconnect', { error: e.message });
-        this.scheduleReconnect();
-      });
+      this.connect().then(
+        () => {
+          // Whatever changed while the connection was down was not heard: wake every waiter to look again.
+          for (const topic of this.emitter.eventNames()) this.emitter.emit(topic, undefined);
+        },
+        (e: Error) => {
+          this.logger.warn('the change feed could not reconnect', { error: e.message });
+          this.scheduleReconnect();
+        },
+      );
     }, delay);
     this.reconnecting.unref?.();
   }

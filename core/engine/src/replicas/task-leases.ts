@@ -67,23 +67,39 @@ export class TaskLeases {
     const exclusive = this.settings.mode === 'exclusive';
     const lockRows = this.db.getExecutor().adapter instanceof PostgresAdapter;
     return this.db.transaction().execute(async (tx) => {
-      let query = tx.selectFrom('tasks').select(['id', 'owner', 'lease_expires_at'])
+      let query = tx
+        .selectFrom('tasks')
+        .select(['id', 'owner', 'lease_expires_at'])
         .where('state', 'in', ACTIVE_TASK_STATES)
-        .where((eb) => exclusive
-          ? eb.or([eb('owner', 'is', null), eb('owner', '!=', me)])
-          : eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', nowIso)]))
-        .orderBy('id').limit(limit);
+        .where((eb) =>
+          exclusive
+            ? eb.or([eb('owner', 'is', null), eb('owner', '!=', me)])
+            : eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', nowIso)]),
+        )
+        .orderBy('id')
+        .limit(limit);
       if (lockRows) query = query.forUpdate().skipLocked();
       const rows = await query.execute();
       const claimed: ClaimedTask[] = [];
       for (const row of rows) {
         // Conditional on what was read: a row another claimer renewed or took meanwhile is left alone.
         // The lease runs from now, not from when the claim began: a slow claim must not hand out a short lease.
-        let update = tx.updateTable('tasks').set({ owner: me, lease_expires_at: iso(this.clock.now() + this.settings.leaseMs) }).where('id', '=', row.id);
+        let update = tx
+          .updateTable('tasks')
+          .set({ owner: me, lease_expires_at: iso(this.clock.now() + this.settings.leaseMs) })
+          .where('id', '=', row.id);
         update = row.owner === null ? update.where('owner', 'is', null) : update.where('owner', '=', row.owner);
-        update = row.lease_expires_at === null ? update.where('lease_expires_at', 'is', null) : update.where('lease_expires_at', '=', row.lease_expires_at);
+        update =
+          row.lease_expires_at === null
+            ? update.where('lease_expires_at', 'is', null)
+            : update.where('lease_expires_at', '=', row.lease_expires_at);
         const result = await update.executeTakeFirst();
-        if (Number(result.numUpdatedRows) === 1) claimed.push({ id: row.id, previousOwner: row.owner, released: row.owner !== null && row.lease_expires_at === null });
+        if (Number(result.numUpdatedRows) === 1)
+          claimed.push({
+            id: row.id,
+            previousOwner: row.owner,
+            released: row.owner !== null && row.lease_expires_at === null,
+          });
       }
       return claimed;
     });
@@ -94,10 +110,14 @@ export class TaskLeases {
     const kept = new Set<number>();
     const cancelRequested = new Set<number>();
     if (!ids.length) return { kept, cancelRequested };
-    const rows = await this.db.updateTable('tasks')
+    const rows = await this.db
+      .updateTable('tasks')
       .set({ lease_expires_at: iso(this.clock.now() + this.settings.leaseMs) })
-      .where('id', 'in', ids).where('owner', '=', this.replica.id).where('state', 'in', ACTIVE_TASK_STATES)
-      .returning(['id', 'cancel_requested']).execute();
+      .where('id', 'in', ids)
+      .where('owner', '=', this.replica.id)
+      .where('state', 'in', ACTIVE_TASK_STATES)
+      .returning(['id', 'cancel_requested'])
+      .execute();
     for (const row of rows) {
       kept.add(row.id);
       if (row.cancel_requested) cancelRequested.add(row.id);
@@ -108,8 +128,12 @@ export class TaskLeases {
   /** Lets go of paused tasks on a clean stop, so another replica resumes them at once. */
   async release(ids: number[]): Promise<void> {
     if (!ids.length) return;
-    await this.db.updateTable('tasks').set({ lease_expires_at: null })
-      .where('id', 'in', ids).where('owner', '=', this.replica.id).execute();
+    await this.db
+      .updateTable('tasks')
+      .set({ lease_expires_at: null })
+      .where('id', 'in', ids)
+      .where('owner', '=', this.replica.id)
+      .execute();
   }
 
   /** Whether this replica still owns the task (a step's safe point asks before it starts). */

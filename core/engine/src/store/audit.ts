@@ -39,11 +39,22 @@ export class AuditLog {
 
   /** Appends an entry; `tx` writes it in the caller's transaction, so the change and its record commit together. */
   async append(entry: AuditEntry, tx: Kysely<Database> = this.db): Promise<number> {
-    const { id } = await tx.insertInto('audit').values({
-      at: entry.at, actor: entry.actor, actor_id: entry.actor_id ?? null, action: entry.action, target: entry.target ?? null,
-      cluster_uuid: entry.cluster_uuid ?? null, result: entry.result, source: entry.source ?? null, request_id: entry.request_id ?? null,
-      details: entry.details ? JSON.stringify(entry.details) : null,
-    }).returning('id').executeTakeFirstOrThrow();
+    const { id } = await tx
+      .insertInto('audit')
+      .values({
+        at: entry.at,
+        actor: entry.actor,
+        actor_id: entry.actor_id ?? null,
+        action: entry.action,
+        target: entry.target ?? null,
+        cluster_uuid: entry.cluster_uuid ?? null,
+        result: entry.result,
+        source: entry.source ?? null,
+        request_id: entry.request_id ?? null,
+        details: entry.details ? JSON.stringify(entry.details) : null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     return id;
   }
 
@@ -51,7 +62,10 @@ export class AuditLog {
     let s = this.db.selectFrom('audit').selectAll();
     if (q.actor !== undefined) s = s.where('actor', '=', q.actor);
     if (q.actorId !== undefined) s = s.where('actor_id', '=', q.actorId);
-    if (q.action !== undefined) s = q.action.endsWith('*') ? s.where('action', 'like', `${q.action.slice(0, -1).replace(/[%_]/g, '')}%`) : s.where('action', '=', q.action);
+    if (q.action !== undefined)
+      s = q.action.endsWith('*')
+        ? s.where('action', 'like', `${q.action.slice(0, -1).replace(/[%_]/g, '')}%`)
+        : s.where('action', '=', q.action);
     if (q.target !== undefined) s = s.where('target', '=', q.target);
     if (q.clusterUuid !== undefined) s = s.where('cluster_uuid', '=', q.clusterUuid);
     if (q.result !== undefined) s = s.where('result', '=', q.result);

@@ -17,9 +17,18 @@ export class ClusterRepository {
   private readonly byOwnerAndName: (ownerId: number, name: string) => Promise<unknown[]>;
 
   constructor(private readonly db: Db) {
-    this.byName = precompiled(db, (name: string) => this.withLatestTask().where('clusters.name', '=', name).where('clusters.status', '=', 'active').orderBy('clusters.created_at'));
-    this.byOwnerAndName = precompiled(db, (ownerId: number, name: string) => this.withLatestTask()
-      .where('clusters.owner_id', '=', ownerId).where('clusters.name', '=', name).where('clusters.status', '=', 'active'));
+    this.byName = precompiled(db, (name: string) =>
+      this.withLatestTask()
+        .where('clusters.name', '=', name)
+        .where('clusters.status', '=', 'active')
+        .orderBy('clusters.created_at'),
+    );
+    this.byOwnerAndName = precompiled(db, (ownerId: number, name: string) =>
+      this.withLatestTask()
+        .where('clusters.owner_id', '=', ownerId)
+        .where('clusters.name', '=', name)
+        .where('clusters.status', '=', 'active'),
+    );
   }
 
   /**
@@ -27,17 +36,29 @@ export class ClusterRepository {
    * (owner_id, name, live) decides, so two racing creates cannot both win.
    */
   async insert(row: NewCluster): Promise<boolean> {
-    const result = await this.db.insertInto('clusters').values(row)
-      .onConflict((oc) => oc.columns(['owner_id', 'name', 'live']).doNothing()).executeTakeFirst();
+    const result = await this.db
+      .insertInto('clusters')
+      .values(row)
+      .onConflict((oc) => oc.columns(['owner_id', 'name', 'live']).doNothing())
+      .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   /** Moves every live cluster of one owner to another (a user deleted with --reassign-to); returns their uuids. */
   async reassign(fromOwnerId: number, to: { id: number; name: string }, now: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('clusters').select(['uuid', 'name']).where('owner_id', '=', fromOwnerId).where('status', '=', 'active').execute();
+    const rows = await this.db
+      .selectFrom('clusters')
+      .select(['uuid', 'name'])
+      .where('owner_id', '=', fromOwnerId)
+      .where('status', '=', 'active')
+      .execute();
     if (!rows.length) return [];
-    await this.db.updateTable('clusters').set({ owner_id: to.id, owner: to.name, updated_at: now })
-      .where('owner_id', '=', fromOwnerId).where('status', '=', 'active').execute();
+    await this.db
+      .updateTable('clusters')
+      .set({ owner_id: to.id, owner: to.name, updated_at: now })
+      .where('owner_id', '=', fromOwnerId)
+      .where('status', '=', 'active')
+      .execute();
     return rows.map((r) => r.uuid);
   }
 
@@ -46,11 +67,23 @@ export class ClusterRepository {
   }
 
   private withLatestTask() {
-    return this.db.selectFrom('clusters')
-      .leftJoin('tasks', (join) => join.onRef('tasks.cluster_uuid', '=', 'clusters.uuid').on('tasks.id', '=',
-        (eb) => eb.selectFrom('tasks as t').select((e) => e.fn.max('t.id').as('m')).whereRef('t.cluster_uuid', '=', 'clusters.uuid')))
+    return this.db
+      .selectFrom('clusters')
+      .leftJoin('tasks', (join) =>
+        join.onRef('tasks.cluster_uuid', '=', 'clusters.uuid').on('tasks.id', '=', (eb) =>
+          eb
+            .selectFrom('tasks as t')
+            .select((e) => e.fn.max('t.id').as('m'))
+            .whereRef('t.cluster_uuid', '=', 'clusters.uuid'),
+        ),
+      )
       .selectAll('clusters')
-      .select(['tasks.id as task_id', 'tasks.type as task_type', 'tasks.state as task_state', 'tasks.description as task_description']);
+      .select([
+        'tasks.id as task_id',
+        'tasks.type as task_type',
+        'tasks.state as task_state',
+        'tasks.description as task_description',
+      ]);
   }
 
   /** Live clusters, optionally only one owner's (by user id); ordered by name. */
@@ -80,16 +113,28 @@ export class ClusterRepository {
 
   /** How many live clusters a user owns, with their names (first 10). */
   async ownedBy(ownerId: number): Promise<string[]> {
-    const rows = await this.db.selectFrom('clusters').select('name').where('owner_id', '=', ownerId).where('status', '=', 'active').orderBy('name').execute();
+    const rows = await this.db
+      .selectFrom('clusters')
+      .select('name')
+      .where('owner_id', '=', ownerId)
+      .where('status', '=', 'active')
+      .orderBy('name')
+      .execute();
     return rows.map((r) => r.name);
   }
 
   async findByUuid(uuid: string): Promise<ClusterWithTask | undefined> {
-    return (await this.withLatestTask().where('clusters.uuid', '=', uuid).executeTakeFirst()) as ClusterWithTask | undefined;
+    return (await this.withLatestTask().where('clusters.uuid', '=', uuid).executeTakeFirst()) as
+      | ClusterWithTask
+      | undefined;
   }
 
   async countLive(): Promise<number> {
-    const row = await this.db.selectFrom('clusters').select(sql<number>`count(*)`.as('n')).where('status', '=', 'active').executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('clusters')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('status', '=', 'active')
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 }

@@ -2,7 +2,13 @@ import { isAbsolute, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import {
-  PostgresAdapter, PostgresDialect, SqliteDialect, type ColumnDataType, type ColumnDefinitionBuilder, type Dialect, type Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+  type ColumnDataType,
+  type ColumnDefinitionBuilder,
+  type Dialect,
+  type Kysely,
 } from 'kysely';
 import { SlipwayError } from '@slipway/contracts';
 import { createPrivately, restrict } from './private-file.js';
@@ -14,9 +20,7 @@ import { createPrivately, restrict } from './private-file.js';
  */
 export type StoreDialectName = 'sqlite' | 'postgres';
 
-export type StoreLocation =
-  | { dialect: 'sqlite'; file: string }
-  | { dialect: 'postgres'; url: string };
+export type StoreLocation = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
 
 /**
  * Reads `store.url` / `SLIPWAY_STORE_URL`: `sqlite:PATH` (relative to `baseDir`), `postgres://...` or
@@ -28,15 +32,24 @@ export function parseStoreUrl(url: string, baseDir = process.cwd(), field = 'sto
     try {
       new URL(value);
     } catch {
-      throw new SlipwayError('InvalidConfig', `${field}: not a valid PostgreSQL URL; write postgres://USER:PASSWORD@HOST:PORT/DATABASE`, { field });
+      throw new SlipwayError(
+        'InvalidConfig',
+        `${field}: not a valid PostgreSQL URL; write postgres://USER:PASSWORD@HOST:PORT/DATABASE`,
+        { field },
+      );
     }
     return { dialect: 'postgres', url: value };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || (/^[a-z][a-z0-9+.-]+:/i.test(value) && !/^sqlite:/i.test(value))) {
-    throw new SlipwayError('InvalidConfig', `${field}: unknown store "${value.split(':')[0]}"; use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE`, { field });
+    throw new SlipwayError(
+      'InvalidConfig',
+      `${field}: unknown store "${value.split(':')[0]}"; use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE`,
+      { field },
+    );
   }
   const path = value.replace(/^sqlite:(\/\/)?/i, '');
-  if (!path) throw new SlipwayError('InvalidConfig', `${field}: sqlite: needs a file path, e.g. sqlite:slipway.db`, { field });
+  if (!path)
+    throw new SlipwayError('InvalidConfig', `${field}: sqlite: needs a file path, e.g. sqlite:slipway.db`, { field });
   return { dialect: 'sqlite', file: isAbsolute(path) ? path : resolve(baseDir, path) };
 }
 
@@ -75,9 +88,12 @@ const pgTypes = {
 export function openDialect(location: StoreLocation, options: { poolSize?: number } = {}): OpenedDialect {
   if (location.dialect === 'postgres') {
     const pool = new pg.Pool({
-      connectionString: location.url, max: options.poolSize ?? 10, types: pgTypes as never,
+      connectionString: location.url,
+      max: options.poolSize ?? 10,
+      types: pgTypes as never,
       // A replica must notice a dead server instead of hanging on it.
-      connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
     });
     // An idle client whose server went away emits 'error' on the pool; without a listener Node would exit.
     pool.on('error', () => {});

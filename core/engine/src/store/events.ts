@@ -5,25 +5,41 @@ import type { EventRow } from './schema.js';
 export type EventSeverity = 'info' | 'warning' | 'critical';
 
 /** An event to record: the row without its id, with `details` as an object. */
-export type NewEvent = Omit<EventRow, 'id' | 'details' | 'task_id'> & { task_id?: number | null; details?: Record<string, unknown> | null };
+export type NewEvent = Omit<EventRow, 'id' | 'details' | 'task_id'> & {
+  task_id?: number | null;
+  details?: Record<string, unknown> | null;
+};
 
 /** Task progress kinds: streamed and kept, but not part of a cluster's own history. */
 const TASK_KINDS = 'task.%';
 
 export function streamEventOf(row: EventRow): StreamEvent {
   return {
-    id: row.id, at: row.at, kind: row.kind, severity: row.severity, message: row.message,
-    cluster_uuid: row.cluster_uuid, instance_id: row.instance_id, task_id: row.task_id ?? null,
-    details: row.details ? JSON.parse(row.details) as Record<string, unknown> : null,
+    id: row.id,
+    at: row.at,
+    kind: row.kind,
+    severity: row.severity,
+    message: row.message,
+    cluster_uuid: row.cluster_uuid,
+    instance_id: row.instance_id,
+    task_id: row.task_id ?? null,
+    details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
   };
 }
 
 export class EventLog {
-  constructor(private readonly db: Db, private readonly publisher?: EventPublisher) {}
+  constructor(
+    private readonly db: Db,
+    private readonly publisher?: EventPublisher,
+  ) {}
 
   /** Keeps the event, then publishes it to live subscribers with the id it was kept under. */
   async record(event: NewEvent): Promise<number> {
-    const row = { ...event, task_id: event.task_id ?? null, details: event.details ? JSON.stringify(event.details) : null };
+    const row = {
+      ...event,
+      task_id: event.task_id ?? null,
+      details: event.details ? JSON.stringify(event.details) : null,
+    };
     const { id } = await this.db.insertInto('events').values(row).returning('id').executeTakeFirstOrThrow();
     this.publisher?.publish(streamEventOf({ ...row, id }));
     return id;
@@ -37,8 +53,14 @@ export class EventLog {
 
   /** A cluster's own history, newest first (task progress left out: the task's view has it). */
   async ofCluster(clusterUuid: string, limit = 100): Promise<EventRow[]> {
-    return this.db.selectFrom('events').selectAll().where('cluster_uuid', '=', clusterUuid).where('kind', 'not like', TASK_KINDS)
-      .orderBy('id', 'desc').limit(limit).execute();
+    return this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('cluster_uuid', '=', clusterUuid)
+      .where('kind', 'not like', TASK_KINDS)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   /** Events after `afterId`, oldest first (a stream's replay, a page of the list). */
@@ -50,7 +72,12 @@ export class EventLog {
   }
 
   /** The newest `limit` events, newest first. */
-  async latest(options: { limit: number; clusterUuid?: string; taskId?: number; beforeId?: number }): Promise<EventRow[]> {
+  async latest(options: {
+    limit: number;
+    clusterUuid?: string;
+    taskId?: number;
+    beforeId?: number;
+  }): Promise<EventRow[]> {
     let q = this.db.selectFrom('events').selectAll();
     if (options.beforeId !== undefined) q = q.where('id', '<', options.beforeId);
     if (options.clusterUuid) q = q.where('cluster_uuid', '=', options.clusterUuid);

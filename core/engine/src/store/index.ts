@@ -12,7 +12,16 @@ import { TaskRepository } from './tasks.js';
 import { UserRepository } from './users.js';
 
 export type { Db } from './open.js';
-export { binaryType, describeStore, dialectOf, identityColumn, isUniqueViolation, parseStoreUrl, type StoreDialectName, type StoreLocation } from './dialect.js';
+export {
+  binaryType,
+  describeStore,
+  dialectOf,
+  identityColumn,
+  isUniqueViolation,
+  parseStoreUrl,
+  type StoreDialectName,
+  type StoreLocation,
+} from './dialect.js';
 export * from './schema.js';
 export { ACTIVE_TASK_STATES } from './tasks.js';
 export type { ClusterWithTask } from './clusters.js';
@@ -38,14 +47,19 @@ export interface Store {
   agentTrust: AgentTrustRepository;
 }
 
-export async function createStore(where: string | StoreLocation, options: { onQuery?: (seconds: number) => void } = {}): Promise<Store> {
+export async function createStore(
+  where: string | StoreLocation,
+  options: { onQuery?: (seconds: number) => void } = {},
+): Promise<Store> {
   const location = typeof where === 'string' ? parseStoreUrl(where) : where;
   const db = await openStore(location, options);
   const bus = new EventBus();
   return {
     bus,
     audit: new AuditLog(db),
-    db, location, dialect: dialectOf(db),
+    db,
+    location,
+    dialect: dialectOf(db),
     clusters: new ClusterRepository(db),
     instances: new InstanceRepository(db),
     tasks: new TaskRepository(db),

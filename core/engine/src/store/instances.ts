@@ -7,8 +7,15 @@ export class InstanceRepository {
   private readonly mastersOf: (clusterUuid: string) => Promise<Array<{ ip: string | null }>>;
 
   constructor(private readonly db: Db) {
-    this.mastersOf = precompiled(db, (clusterUuid: string) => db.selectFrom('instances').select('ip')
-      .where('cluster_uuid', '=', clusterUuid).where('group_name', '=', 'master').where('ip', 'is not', null).orderBy('idx'));
+    this.mastersOf = precompiled(db, (clusterUuid: string) =>
+      db
+        .selectFrom('instances')
+        .select('ip')
+        .where('cluster_uuid', '=', clusterUuid)
+        .where('group_name', '=', 'master')
+        .where('ip', 'is not', null)
+        .orderBy('idx'),
+    );
   }
 
   /** The masters' addresses of one cluster, in index order (every `GET /v1/clusters/{name}`). */
@@ -33,8 +40,13 @@ export class InstanceRepository {
   }
 
   async ofCluster(clusterUuid: string): Promise<InstanceRow[]> {
-    return this.db.selectFrom('instances').selectAll().where('cluster_uuid', '=', clusterUuid)
-      .orderBy('group_name').orderBy('idx').execute();
+    return this.db
+      .selectFrom('instances')
+      .selectAll()
+      .where('cluster_uuid', '=', clusterUuid)
+      .orderBy('group_name')
+      .orderBy('idx')
+      .execute();
   }
 
   async remove(id: string): Promise<void> {
@@ -46,15 +58,26 @@ export class InstanceRepository {
   }
 
   async diskOf(instanceId: string): Promise<DiskRow | undefined> {
-    return this.db.selectFrom('disks').selectAll().where('instance_id', '=', instanceId)
-      .where('state', '!=', 'deleted').executeTakeFirst();
+    return this.db
+      .selectFrom('disks')
+      .selectAll()
+      .where('instance_id', '=', instanceId)
+      .where('state', '!=', 'deleted')
+      .executeTakeFirst();
   }
 
   async upsertDisk(row: DiskRow): Promise<void> {
-    await this.db.insertInto('disks').values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({
-        disk_cid: row.disk_cid, attached_vm_cid: row.attached_vm_cid, state: row.state, updated_at: row.updated_at,
-      }))
+    await this.db
+      .insertInto('disks')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({
+          disk_cid: row.disk_cid,
+          attached_vm_cid: row.attached_vm_cid,
+          state: row.state,
+          updated_at: row.updated_at,
+        }),
+      )
       .execute();
   }
 }

@@ -10,13 +10,15 @@ import { identityColumn } from './dialect.js';
 const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<any>) {
-      await db.schema.createTable('plans')
+      await db.schema
+        .createTable('plans')
         .addColumn('name', 'text', (c) => c.primaryKey())
         .addColumn('spec', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
 
-      await db.schema.createTable('users')
+      await db.schema
+        .createTable('users')
         .addColumn('id', 'integer', identityColumn(db))
         .addColumn('name', 'text', (c) => c.notNull().unique())
         .addColumn('password_hash', 'text', (c) => c.notNull())
@@ -24,14 +26,16 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
 
-      await db.schema.createTable('tokens')
+      await db.schema
+        .createTable('tokens')
         .addColumn('token_hash', 'text', (c) => c.primaryKey())
         .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
         .addColumn('expires_at', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
 
-      await db.schema.createTable('clusters')
+      await db.schema
+        .createTable('clusters')
         .addColumn('uuid', 'text', (c) => c.primaryKey())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('owner', 'text', (c) => c.notNull())
@@ -52,7 +56,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('clusters_live_name').on('clusters').columns(['name', 'live']).unique().execute();
       await db.schema.createIndex('clusters_owner').on('clusters').columns(['owner', 'status']).execute();
 
-      await db.schema.createTable('instances')
+      await db.schema
+        .createTable('instances')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('cluster_uuid', 'text', (c) => c.notNull().references('clusters.uuid'))
         .addColumn('group_name', 'text', (c) => c.notNull())
@@ -71,9 +76,15 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('instances_cluster').on('instances').columns(['cluster_uuid', 'group_name', 'idx']).unique().execute();
+      await db.schema
+        .createIndex('instances_cluster')
+        .on('instances')
+        .columns(['cluster_uuid', 'group_name', 'idx'])
+        .unique()
+        .execute();
 
-      await db.schema.createTable('disks')
+      await db.schema
+        .createTable('disks')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('cluster_uuid', 'text', (c) => c.notNull().references('clusters.uuid'))
         .addColumn('instance_id', 'text', (c) => c.notNull())
@@ -86,7 +97,8 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('disks_instance').on('disks').columns(['instance_id']).execute();
 
-      await db.schema.createTable('tasks')
+      await db.schema
+        .createTable('tasks')
         .addColumn('id', 'integer', identityColumn(db))
         .addColumn('type', 'text', (c) => c.notNull())
         .addColumn('cluster_uuid', 'text')
@@ -105,7 +117,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('tasks_cluster').on('tasks').columns(['cluster_uuid', 'id']).execute();
       await db.schema.createIndex('tasks_state').on('tasks').columns(['state']).execute();
 
-      await db.schema.createTable('task_steps')
+      await db.schema
+        .createTable('task_steps')
         .addColumn('task_id', 'integer', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
         .addColumn('seq', 'integer', (c) => c.notNull())
         .addColumn('name', 'text', (c) => c.notNull())
@@ -116,7 +129,8 @@ const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('task_steps_pk', ['task_id', 'seq'])
         .execute();
 
-      await db.schema.createTable('task_logs')
+      await db.schema
+        .createTable('task_logs')
         .addColumn('id', 'integer', identityColumn(db))
         .addColumn('task_id', 'integer', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
         .addColumn('at', 'text', (c) => c.notNull())
@@ -125,7 +139,8 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('task_logs_task').on('task_logs').columns(['task_id', 'id']).execute();
 
-      await db.schema.createTable('events')
+      await db.schema
+        .createTable('events')
         .addColumn('id', 'integer', identityColumn(db))
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('cluster_uuid', 'text')
@@ -136,7 +151,8 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('events_cluster').on('events').columns(['cluster_uuid', 'id']).execute();
 
-      await db.schema.createTable('stemcells')
+      await db.schema
+        .createTable('stemcells')
         .addColumn('iaas', 'text', (c) => c.notNull())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('version', 'text', (c) => c.notNull())
@@ -145,7 +161,8 @@ const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('stemcells_pk', ['iaas', 'name', 'version'])
         .execute();
 
-      await db.schema.createTable('settings')
+      await db.schema
+        .createTable('settings')
         .addColumn('key', 'text', (c) => c.primaryKey())
         .addColumn('value', 'text', (c) => c.notNull())
         .execute();
@@ -156,7 +173,8 @@ const migrations: Record<string, Migration> = {
       // The health monitor's two scans: heartbeats since the last pass, and present instances gone silent.
       await db.schema.createIndex('instances_heartbeat').on('instances').columns(['last_heartbeat_at']).execute();
 
-      await db.schema.createTable('health_incidents')
+      await db.schema
+        .createTable('health_incidents')
         .addColumn('id', 'integer', identityColumn(db))
         .addColumn('cluster_uuid', 'text', (c) => c.notNull())
         .addColumn('instance_id', 'text', (c) => c.notNull())
@@ -167,11 +185,24 @@ const migrations: Record<string, Migration> = {
         .addColumn('resolution', 'text')
         .addColumn('task_id', 'integer')
         .execute();
-      await db.schema.createIndex('health_incidents_cluster').on('health_incidents').columns(['cluster_uuid', 'detected_at']).execute();
-      await db.schema.createIndex('health_incidents_open').on('health_incidents').columns(['resolved_at', 'cluster_uuid']).execute();
-      await db.schema.createIndex('health_incidents_instance').on('health_incidents').columns(['instance_id', 'resolved_at']).execute();
+      await db.schema
+        .createIndex('health_incidents_cluster')
+        .on('health_incidents')
+        .columns(['cluster_uuid', 'detected_at'])
+        .execute();
+      await db.schema
+        .createIndex('health_incidents_open')
+        .on('health_incidents')
+        .columns(['resolved_at', 'cluster_uuid'])
+        .execute();
+      await db.schema
+        .createIndex('health_incidents_instance')
+        .on('health_incidents')
+        .columns(['instance_id', 'resolved_at'])
+        .execute();
 
-      await db.schema.createTable('cluster_health')
+      await db.schema
+        .createTable('cluster_health')
         .addColumn('cluster_uuid', 'text', (c) => c.primaryKey())
         .addColumn('resurrection', 'text')
         .addColumn('resurrection_set_by', 'text')
@@ -181,7 +212,8 @@ const migrations: Record<string, Migration> = {
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
 
-      await db.schema.createTable('alerts')
+      await db.schema
+        .createTable('alerts')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('severity', 'text', (c) => c.notNull())
@@ -194,7 +226,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('alerts_at').on('alerts').columns(['at']).execute();
       await db.schema.createIndex('alerts_cluster').on('alerts').columns(['cluster_uuid', 'at']).execute();
 
-      await db.schema.createTable('instance_specs')
+      await db.schema
+        .createTable('instance_specs')
         .addColumn('instance_id', 'text', (c) => c.primaryKey())
         .addColumn('cluster_uuid', 'text', (c) => c.notNull())
         .addColumn('k8s_version', 'text', (c) => c.notNull())
@@ -204,7 +237,8 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('instance_specs_cluster').on('instance_specs').columns(['cluster_uuid']).execute();
 
-      await db.schema.createTable('roll_progress')
+      await db.schema
+        .createTable('roll_progress')
         .addColumn('roll_key', 'text', (c) => c.notNull())
         .addColumn('instance_id', 'text', (c) => c.notNull())
         .addColumn('state', 'text', (c) => c.notNull())
@@ -212,7 +246,8 @@ const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('roll_progress_pk', ['roll_key', 'instance_id'])
         .execute();
 
-      await db.schema.createTable('fleet_upgrades')
+      await db.schema
+        .createTable('fleet_upgrades')
         .addColumn('id', 'integer', identityColumn(db))
         .addColumn('user', 'text', (c) => c.notNull())
         .addColumn('state', 'text', (c) => c.notNull())
@@ -225,7 +260,8 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('fleet_upgrades_state').on('fleet_upgrades').columns(['state']).execute();
 
-      await db.schema.createTable('fleet_upgrade_clusters')
+      await db.schema
+        .createTable('fleet_upgrade_clusters')
         .addColumn('fleet_id', 'integer', (c) => c.notNull().references('fleet_upgrades.id').onDelete('cascade'))
         .addColumn('seq', 'integer', (c) => c.notNull())
         .addColumn('cluster_uuid', 'text', (c) => c.notNull())
@@ -253,7 +289,8 @@ const migrations: Record<string, Migration> = {
       // One-time tokens a new VM trades for its client certificate; only their SHA-256 is kept. Several may
       // be outstanding for one agent id (a create step re-run after a crash issues another, and the cloud's
       // idempotent createVm may return the VM made with the first); the first one used burns the rest.
-      await db.schema.createTable('agent_bootstrap_tokens')
+      await db.schema
+        .createTable('agent_bootstrap_tokens')
         .addColumn('token_hash', 'text', (c) => c.primaryKey())
         .addColumn('agent_id', 'text', (c) => c.notNull())
         .addColumn('instance_id', 'text', (c) => c.notNull())
@@ -263,11 +300,16 @@ const migrations: Record<string, Migration> = {
         .addColumn('issued_serial', 'text')
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('agent_bootstrap_tokens_agent').on('agent_bootstrap_tokens').columns(['agent_id']).execute();
+      await db.schema
+        .createIndex('agent_bootstrap_tokens_agent')
+        .on('agent_bootstrap_tokens')
+        .columns(['agent_id'])
+        .execute();
 
       // Every client certificate the control plane signed for an agent, by serial: the agent channel accepts
       // only an `active` one whose agent id is still its instance's (a recreated VM's certificates are revoked).
-      await db.schema.createTable('agent_certificates')
+      await db.schema
+        .createTable('agent_certificates')
         .addColumn('serial', 'text', (c) => c.primaryKey())
         .addColumn('agent_id', 'text', (c) => c.notNull())
         .addColumn('instance_id', 'text', (c) => c.notNull())
@@ -283,13 +325,18 @@ const migrations: Record<string, Migration> = {
         .addColumn('reason', 'text')
         .addColumn('certificate', 'text')
         .execute();
-      await db.schema.createIndex('agent_certificates_agent').on('agent_certificates').columns(['agent_id', 'state']).execute();
-      },
+      await db.schema
+        .createIndex('agent_certificates_agent')
+        .on('agent_certificates')
+        .columns(['agent_id', 'state'])
+        .execute();
     },
+  },
   '0010_cluster_registry': {
     async up(db: Kysely<any>) {
       // A cluster's project and robots in the image registry; secrets stay in the credential store.
-      await db.schema.createTable('cluster_registry')
+      await db.schema
+        .createTable('cluster_registry')
         .addColumn('cluster_uuid', 'text', (c) => c.primaryKey())
         .addColumn('project', 'text', (c) => c.notNull())
         .addColumn('endpoint', 'text', (c) => c.notNull())
@@ -300,28 +347,40 @@ const migrations: Record<string, Migration> = {
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('cluster_registry_project').on('cluster_registry').columns(['project']).execute();
-      },
     },
+  },
   '0005_tenancy': {
     async up(db: Kysely<any>) {
       // Clusters are owned by a user's immutable id, not its name: a user created later with a deleted user's
       // name must not inherit anything. A cluster older than the user now holding its owner's name belonged to
       // an earlier user of that name: it keeps no owner (admins still see and manage it).
       await db.schema.alterTable('clusters').addColumn('owner_id', 'integer').execute();
-      await db.updateTable('clusters').set((eb) => ({
-        owner_id: eb.selectFrom('users').select('users.id')
-          .whereRef('users.name', '=', 'clusters.owner').whereRef('users.created_at', '<=', 'clusters.created_at'),
-      })).execute();
+      await db
+        .updateTable('clusters')
+        .set((eb) => ({
+          owner_id: eb
+            .selectFrom('users')
+            .select('users.id')
+            .whereRef('users.name', '=', 'clusters.owner')
+            .whereRef('users.created_at', '<=', 'clusters.created_at'),
+        }))
+        .execute();
       // Names are unique per owner, so a create tells nobody whether another tenant holds the name.
       await db.schema.dropIndex('clusters_live_name').execute();
-      await db.schema.createIndex('clusters_owner_live_name').on('clusters').columns(['owner_id', 'name', 'live']).unique().execute();
+      await db.schema
+        .createIndex('clusters_owner_live_name')
+        .on('clusters')
+        .columns(['owner_id', 'name', 'live'])
+        .unique()
+        .execute();
       await db.schema.createIndex('clusters_live_name_any').on('clusters').columns(['name', 'status']).execute();
-      },
     },
+  },
   '0009_network_profiles': {
     async up(db: Kysely<any>) {
       // TKGI's network profiles: named by an admin, chosen per cluster; parameters kept as the validated JSON.
-      await db.schema.createTable('network_profiles')
+      await db.schema
+        .createTable('network_profiles')
         .addColumn('name', 'text', (c) => c.primaryKey())
         .addColumn('description', 'text')
         .addColumn('parameters', 'text', (c) => c.notNull())
@@ -331,20 +390,21 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.alterTable('clusters').addColumn('network_profile', 'text').execute();
       await db.schema.createIndex('clusters_network_profile').on('clusters').columns(['network_profile']).execute();
-      },
     },
+  },
   '0007_certificate_alerts': {
     async up(db: Kysely<any>) {
       // Which certificate expiry thresholds have alerted, so a restart does not alert again.
-      await db.schema.createTable('certificate_alerts')
+      await db.schema
+        .createTable('certificate_alerts')
         .addColumn('scope', 'text', (c) => c.notNull())
         .addColumn('threshold_days', 'integer', (c) => c.notNull())
         .addColumn('not_after', 'text', (c) => c.notNull())
         .addColumn('raised_at', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('certificate_alerts_pk', ['scope', 'threshold_days'])
         .execute();
-      },
     },
+  },
   '0006_login_hardening': {
     async up(db: Kysely<any>) {
       // Expired tokens are pruned at start and periodically by their expiry.
@@ -358,10 +418,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('instances').addColumn('pod_cidr', 'text').execute();
       // Existing nodes keep the range they were rendered with (a worker's /24 by its index); masters, which had
       // none, take the lowest free ones. Computed here rather than in SQL so both dialects run the same thing.
-      const rows = await db.selectFrom('instances').select(['id', 'cluster_uuid', 'group_name', 'idx']).orderBy('cluster_uuid').orderBy('group_name', 'desc').orderBy('idx').execute() as Array<{ id: string; cluster_uuid: string; group_name: string; idx: number }>;
+      const rows = (await db
+        .selectFrom('instances')
+        .select(['id', 'cluster_uuid', 'group_name', 'idx'])
+        .orderBy('cluster_uuid')
+        .orderBy('group_name', 'desc')
+        .orderBy('idx')
+        .execute()) as Array<{ id: string; cluster_uuid: string; group_name: string; idx: number }>;
       const taken = new Map<string, Set<number>>();
       const byCluster = (uuid: string) => taken.get(uuid) ?? taken.set(uuid, new Set()).get(uuid)!;
-      for (const row of rows) if (row.group_name === 'worker' && row.idx < 256) byCluster(row.cluster_uuid).add(row.idx);
+      for (const row of rows)
+        if (row.group_name === 'worker' && row.idx < 256) byCluster(row.cluster_uuid).add(row.idx);
       for (const row of rows) {
         const used = byCluster(row.cluster_uuid);
         let index = row.idx;
@@ -371,9 +438,18 @@ const migrations: Record<string, Migration> = {
           if (index >= 256) continue;
           used.add(index);
         }
-        await db.updateTable('instances').set({ pod_cidr: `10.200.${index}.0/24` }).where('id', '=', row.id).execute();
+        await db
+          .updateTable('instances')
+          .set({ pod_cidr: `10.200.${index}.0/24` })
+          .where('id', '=', row.id)
+          .execute();
       }
-      await db.schema.createIndex('instances_pod_cidr').on('instances').columns(['cluster_uuid', 'pod_cidr']).unique().execute();
+      await db.schema
+        .createIndex('instances_pod_cidr')
+        .on('instances')
+        .columns(['cluster_uuid', 'pod_cidr'])
+        .unique()
+        .execute();
     },
   },
   '0014_disk_growth': {
@@ -390,15 +466,33 @@ const migrations: Record<string, Migration> = {
       const ACTIVE_TASK_STATES = ['queued', 'processing', 'cancelling'];
       // One active mutating task per cluster, decided by the database (two replicas, or two requests, racing
       // to submit cannot both win). A home where that ever failed keeps its oldest active task per cluster.
-      await db.updateTable('tasks')
-        .set({ state: 'failed', error: 'superseded: another task of this cluster was already running', ended_at: new Date().toISOString() })
+      await db
+        .updateTable('tasks')
+        .set({
+          state: 'failed',
+          error: 'superseded: another task of this cluster was already running',
+          ended_at: new Date().toISOString(),
+        })
         .where('state', 'in', ACTIVE_TASK_STATES)
         .where('cluster_uuid', 'is not', null)
-        .where('id', 'not in', db.selectFrom('tasks as t').select((e) => e.fn.min('t.id').as('id'))
-          .where('t.state', 'in', ACTIVE_TASK_STATES).where('t.cluster_uuid', 'is not', null).groupBy('t.cluster_uuid'))
+        .where(
+          'id',
+          'not in',
+          db
+            .selectFrom('tasks as t')
+            .select((e) => e.fn.min('t.id').as('id'))
+            .where('t.state', 'in', ACTIVE_TASK_STATES)
+            .where('t.cluster_uuid', 'is not', null)
+            .groupBy('t.cluster_uuid'),
+        )
         .execute();
-      await db.schema.createIndex('tasks_one_active_per_cluster').on('tasks').column('cluster_uuid').unique()
-        .where(sql.ref('state'), 'in', ACTIVE_TASK_STATES).execute();
+      await db.schema
+        .createIndex('tasks_one_active_per_cluster')
+        .on('tasks')
+        .column('cluster_uuid')
+        .unique()
+        .where(sql.ref('state'), 'in', ACTIVE_TASK_STATES)
+        .execute();
     },
   },
   '0016_task_leases': {
@@ -409,7 +503,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('tasks').addColumn('lease_expires_at', 'text').execute();
       await db.schema.createIndex('tasks_active_lease').on('tasks').columns(['state', 'lease_expires_at']).execute();
       // One row per singleton role; a replica takes it over by a conditional update once it has expired.
-      await db.schema.createTable('leader')
+      await db.schema
+        .createTable('leader')
         .addColumn('name', 'text', (c) => c.primaryKey())
         .addColumn('holder', 'text', (c) => c.notNull())
         .addColumn('expires_at', 'text', (c) => c.notNull())
@@ -423,7 +518,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('events').addColumn('details', 'text').execute();
       await db.schema.createIndex('events_task').on('events').columns(['task_id', 'id']).execute();
       // One audit trail: API calls, logins, credential operations and the engine's own decisions.
-      await db.schema.createTable('audit')
+      await db.schema
+        .createTable('audit')
         .addColumn('id', 'integer', identityColumn(db))
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())
@@ -446,7 +542,8 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<any>) {
       // TKGI's per-owner quotas, keyed by user name as its API is. A null limit is no limit on that resource;
       // memory is whole MiB so the GB the API speaks is kept exactly without a real column.
-      await db.schema.createTable('quotas')
+      await db.schema
+        .createTable('quotas')
         .addColumn('owner', 'text', (c) => c.primaryKey())
         .addColumn('clusters', 'integer')
         .addColumn('cpu', 'integer')

@@ -7,7 +7,10 @@ import type { Database } from './schema.js';
 export type Db = Kysely<Database>;
 
 /** Opens (creating a SQLite file if needed) the control plane's database and brings its schema up to date. */
-export async function openStore(location: StoreLocation, options: { onQuery?: (seconds: number) => void } = {}): Promise<Db> {
+export async function openStore(
+  location: StoreLocation,
+  options: { onQuery?: (seconds: number) => void } = {},
+): Promise<Db> {
   const opened = openDialect(location);
   const onQuery = options.onQuery;
   const db = new Kysely<Database>({
@@ -21,11 +24,17 @@ export async function openStore(location: StoreLocation, options: { onQuery?: (s
     const { error, results } = await migrator.migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'before any migration';
-      throw new SlipwayError('Internal', `store migration ${failed} failed on ${describeStore(location)}: ${(error as Error).message}`, {
-        cause: error, hint: location.dialect === 'sqlite'
-          ? 'Restore the state directory from a backup, or report this with the message above.'
-          : 'Check that the database is reachable and the role may create tables in it (store.url / SLIPWAY_STORE_URL), or restore it from a backup.',
-      });
+      throw new SlipwayError(
+        'Internal',
+        `store migration ${failed} failed on ${describeStore(location)}: ${(error as Error).message}`,
+        {
+          cause: error,
+          hint:
+            location.dialect === 'sqlite'
+              ? 'Restore the state directory from a backup, or report this with the message above.'
+              : 'Check that the database is reachable and the role may create tables in it (store.url / SLIPWAY_STORE_URL), or restore it from a backup.',
+        },
+      );
     }
   } catch (e) {
     await db.destroy();

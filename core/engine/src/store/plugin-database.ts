@@ -12,11 +12,17 @@ const NAMESPACE = /^[a-z][a-z0-9_]{0,30}$/;
 export function pluginDatabases(db: Db): (namespace: string) => Promise<PluginDatabase> {
   return async (namespace: string) => {
     if (!NAMESPACE.test(namespace)) {
-      throw new SlipwayError('InvalidInput', `database namespace "${namespace}" must be lower-case letters, digits and _ (at most 31), starting with a letter`);
+      throw new SlipwayError(
+        'InvalidInput',
+        `database namespace "${namespace}" must be lower-case letters, digits and _ (at most 31), starting with a letter`,
+      );
     }
     return {
-      dialect: dialectOf(db), kysely: db, tablePrefix: `${namespace}_`,
-      migrationTableName: `${namespace}_migration`, migrationLockTableName: `${namespace}_migration_lock`,
+      dialect: dialectOf(db),
+      kysely: db,
+      tablePrefix: `${namespace}_`,
+      migrationTableName: `${namespace}_migration`,
+      migrationLockTableName: `${namespace}_migration_lock`,
     };
   };
 }

@@ -7,7 +7,10 @@ import type { Db } from './open.js';
  * (a cluster by name, on every API call) have a fixed shape. Arguments must be scalars that stand in the
  * query as plain parameters: the query is built once with placeholders and each one's position is found.
  */
-export function precompiled<A extends readonly (string | number)[], R>(db: Db, build: (...args: A) => Compilable<R>): (...args: A) => Promise<R[]> {
+export function precompiled<A extends readonly (string | number)[], R>(
+  db: Db,
+  build: (...args: A) => Compilable<R>,
+): (...args: A) => Promise<R[]> {
   let compiled: { query: CompiledQuery<R>; slots: Array<number | undefined> } | undefined;
   return async (...args: A) => {
     if (!compiled) {

@@ -8,12 +8,27 @@ export class TaskRepository {
   constructor(private readonly db: Db) {}
 
   /** Inserts a task with its planned steps in one transaction. */
-  async create(task: Omit<TaskRow, 'id' | 'cancel_requested' | 'owner' | 'lease_expires_at'> & Partial<Pick<TaskRow, 'owner' | 'lease_expires_at'>>, steps: string[]): Promise<number> {
+  async create(
+    task: Omit<TaskRow, 'id' | 'cancel_requested' | 'owner' | 'lease_expires_at'> &
+      Partial<Pick<TaskRow, 'owner' | 'lease_expires_at'>>,
+    steps: string[],
+  ): Promise<number> {
     return this.db.transaction().execute(async (tx) => {
       const { id } = await tx.insertInto('tasks').values(task).returning('id').executeTakeFirstOrThrow();
       if (steps.length) {
-        await tx.insertInto('task_steps')
-          .values(steps.map((name, seq) => ({ task_id: id, seq, name, state: 'pending', detail: null, started_at: null, finished_at: null })))
+        await tx
+          .insertInto('task_steps')
+          .values(
+            steps.map((name, seq) => ({
+              task_id: id,
+              seq,
+              name,
+              state: 'pending',
+              detail: null,
+              started_at: null,
+              finished_at: null,
+            })),
+          )
           .execute();
       }
       return id;
@@ -30,13 +45,23 @@ export class TaskRepository {
 
   /** Updates the task only while `owner` holds it; false when another replica has taken it. */
   async updateOwned(id: number, owner: string, patch: Updateable<TasksTable>): Promise<boolean> {
-    const result = await this.db.updateTable('tasks').set(patch).where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+    const result = await this.db
+      .updateTable('tasks')
+      .set(patch)
+      .where('id', '=', id)
+      .where('owner', '=', owner)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
   async activeForCluster(clusterUuid: string): Promise<TaskRow | undefined> {
-    return this.db.selectFrom('tasks').selectAll().where('cluster_uuid', '=', clusterUuid)
-      .where('state', 'in', ACTIVE_TASK_STATES).orderBy('id').executeTakeFirst();
+    return this.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('cluster_uuid', '=', clusterUuid)
+      .where('state', 'in', ACTIVE_TASK_STATES)
+      .orderBy('id')
+      .executeTakeFirst();
   }
 
   async unfinished(): Promise<TaskRow[]> {
@@ -48,7 +73,11 @@ export class TaskRepository {
     let q = this.db.selectFrom('tasks').selectAll().orderBy('id', 'desc').limit(options.limit);
     if (options.clusterName) q = q.where('cluster_name', '=', options.clusterName);
     if (options.ownerId !== undefined) {
-      q = q.where('cluster_uuid', 'in', this.db.selectFrom('clusters').select('uuid').where('owner_id', '=', options.ownerId));
+      q = q.where(
+        'cluster_uuid',
+        'in',
+        this.db.selectFrom('clusters').select('uuid').where('owner_id', '=', options.ownerId),
+      );
     }
     return q.execute();
   }
@@ -59,10 +88,20 @@ export class TaskRepository {
 
   async stepsOf(taskIds: number[]): Promise<TaskStepRow[]> {
     if (!taskIds.length) return [];
-    return this.db.selectFrom('task_steps').selectAll().where('task_id', 'in', taskIds).orderBy('task_id').orderBy('seq').execute();
+    return this.db
+      .selectFrom('task_steps')
+      .selectAll()
+      .where('task_id', 'in', taskIds)
+      .orderBy('task_id')
+      .orderBy('seq')
+      .execute();
   }
 
-  async updateStep(taskId: number, seq: number, patch: Partial<Pick<TaskStepRow, 'state' | 'detail' | 'started_at' | 'finished_at'>>): Promise<void> {
+  async updateStep(
+    taskId: number,
+    seq: number,
+    patch: Partial<Pick<TaskStepRow, 'state' | 'detail' | 'started_at' | 'finished_at'>>,
+  ): Promise<void> {
     await this.db.updateTable('task_steps').set(patch).where('task_id', '=', taskId).where('seq', '=', seq).execute();
   }
 
@@ -71,7 +110,13 @@ export class TaskRepository {
   }
 
   async logs(taskId: number, limit = 500): Promise<TaskLogRow[]> {
-    const rows = await this.db.selectFrom('task_logs').selectAll().where('task_id', '=', taskId).orderBy('id', 'desc').limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('task_logs')
+      .selectAll()
+      .where('task_id', '=', taskId)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
     return rows.reverse();
   }
 }

@@ -18,7 +18,11 @@ export class UserRepository {
 
   /** Inserts a user; false when the name is taken. The unique constraint decides, so racing creates cannot both win. */
   async insert(user: Omit<UserRow, 'id'>): Promise<boolean> {
-    const r = await this.db.insertInto('users').values(user).onConflict((oc) => oc.column('name').doNothing()).executeTakeFirst();
+    const r = await this.db
+      .insertInto('users')
+      .values(user)
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
     return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
@@ -45,12 +49,20 @@ export class UserRepository {
   }
 
   async insertToken(tokenHash: string, userId: number, expiresAt: string, createdAt: string): Promise<void> {
-    await this.db.insertInto('tokens').values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt, created_at: createdAt }).execute();
+    await this.db
+      .insertInto('tokens')
+      .values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt, created_at: createdAt })
+      .execute();
   }
 
   async userByToken(tokenHash: string): Promise<(UserRow & { expires_at: string }) | undefined> {
-    return this.db.selectFrom('tokens').innerJoin('users', 'users.id', 'tokens.user_id')
-      .selectAll('users').select('tokens.expires_at').where('tokens.token_hash', '=', tokenHash).executeTakeFirst();
+    return this.db
+      .selectFrom('tokens')
+      .innerJoin('users', 'users.id', 'tokens.user_id')
+      .selectAll('users')
+      .select('tokens.expires_at')
+      .where('tokens.token_hash', '=', tokenHash)
+      .executeTakeFirst();
   }
 
   async deleteToken(tokenHash: string): Promise<void> {

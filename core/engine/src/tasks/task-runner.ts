@@ -17,9 +17,13 @@ interface RunningTask {
 
 /** The refusal of a second mutating task on a cluster, naming the one that runs. */
 function busy(clusterName: string, active: TaskRow): SlipwayError {
-  return new SlipwayError('Conflict', `cluster "${clusterName}" is busy with ${active.type.toLowerCase()} (task ${active.id}); retry when it finishes or run: slipway cancel-task ${active.id}`, {
-    details: { task_id: active.id, task_type: active.type },
-  });
+  return new SlipwayError(
+    'Conflict',
+    `cluster "${clusterName}" is busy with ${active.type.toLowerCase()} (task ${active.id}); retry when it finishes or run: slipway cancel-task ${active.id}`,
+    {
+      details: { task_id: active.id, task_type: active.type },
+    },
+  );
 }
 
 /**
@@ -59,32 +63,62 @@ export class TaskRunner {
    * Creates a task for a cluster and starts it. `prepare` runs under the cluster's lock after the
    * conflict check (e.g. to insert the cluster row) so nothing is half-created when the check fails.
    */
-  async submit<P>(input: { type: TaskType; cluster: { uuid: string; name: string }; user: string; description: string; params: P; prepare?: () => Promise<void> }): Promise<TaskRow> {
+  async submit<P>(input: {
+    type: TaskType;
+    cluster: { uuid: string; name: string };
+    user: string;
+    description: string;
+    params: P;
+    prepare?: () => Promise<void>;
+  }): Promise<TaskRow> {
     const definition = this.definition(input.type);
     const previous = this.submitting.get(input.cluster.uuid) ?? Promise.resolve();
     // The map serialises submissions within this process (a fast, friendly refusal); the partial unique index
     // on tasks (one active task per cluster) is what holds across replicas and races.
-    const attempt = previous.catch(() => {}).then(async () => {
-      const active = await this.store.tasks.activeForCluster(input.cluster.uuid);
-      if (active) throw busy(input.cluster.name, active);
-      await input.prepare?.();
-      const now = isoNow(this.clock);
-      let id: number;
-      try {
-        id = await this.store.tasks.create({
-          type: input.type, cluster_uuid: input.cluster.uuid, cluster_name: input.cluster.name, user: input.user,
-          state: 'queued', description: input.description, params: JSON.stringify(input.params ?? {}),
-          waiting_for: null, error: null, created_at: now, started_at: null, ended_at: null, ...this.leases.initialLease(),
-        }, definition.steps(input.params));
-      } catch (e) {
-        if (!isUniqueViolation(e)) throw e;
-        const winner = await this.store.tasks.activeForCluster(input.cluster.uuid);
-        throw winner ? busy(input.cluster.name, winner) : new SlipwayError('Conflict', `cluster "${input.cluster.name}" was busy with another task; retry`, { retryable: true, cause: e });
-      }
-      const created = (await this.store.tasks.get(id))!;
-      await this.emit(created, 'task.queued', `${created.description} queued (task ${id})`, { type: created.type, state: created.state });
-      return created;
-    });
+    const attempt = previous
+      .catch(() => {})
+      .then(async () => {
+        const active = await this.store.tasks.activeForCluster(input.cluster.uuid);
+        if (active) throw busy(input.cluster.name, active);
+        await input.prepare?.();
+        const now = isoNow(this.clock);
+        let id: number;
+        try {
+          id = await this.store.tasks.create(
+            {
+              type: input.type,
+              cluster_uuid: input.cluster.uuid,
+              cluster_name: input.cluster.name,
+              user: input.user,
+              state: 'queued',
+              description: input.description,
+              params: JSON.stringify(input.params ?? {}),
+              waiting_for: null,
+              error: null,
+              created_at: now,
+              started_at: null,
+              ended_at: null,
+              ...this.leases.initialLease(),
+            },
+            definition.steps(input.params),
+          );
+        } catch (e) {
+          if (!isUniqueViolation(e)) throw e;
+          const winner = await this.store.tasks.activeForCluster(input.cluster.uuid);
+          throw winner
+            ? busy(input.cluster.name, winner)
+            : new SlipwayError('Conflict', `cluster "${input.cluster.name}" was busy with another task; retry`, {
+                retryable: true,
+                cause: e,
+              });
+        }
+        const created = (await this.store.tasks.get(id))!;
+        await this.emit(created, 'task.queued', `${created.description} queued (task ${id})`, {
+          type: created.type,
+          state: created.state,
+        });
+        return created;
+      });
     this.submitting.set(input.cluster.uuid, attempt);
     try {
       const task = await attempt;
@@ -112,11 +146,19 @@ export class TaskRunner {
           await this.finish(task.id, 'cancelled', null);
           continue;
         }
-        const how = !claim.previousOwner ? `started by ${this.leases.owner}`
-          : this.leases.mode === 'exclusive' ? 'resumed after a restart of the control plane'
-            : claim.released ? `resumed by ${this.leases.owner} after ${claim.previousOwner} stopped`
+        const how = !claim.previousOwner
+          ? `started by ${this.leases.owner}`
+          : this.leases.mode === 'exclusive'
+            ? 'resumed after a restart of the control plane'
+            : claim.released
+              ? `resumed by ${this.leases.owner} after ${claim.previousOwner} stopped`
               : `taken over by ${this.leases.owner}: the lease of ${claim.previousOwner} lapsed`;
-        this.logger.info('resuming task', { task: task.id, type: task.type, cluster: task.cluster_name, previousOwner: claim.previousOwner });
+        this.logger.info('resuming task', {
+          task: task.id,
+          type: task.type,
+          cluster: task.cluster_name,
+          previousOwner: claim.previousOwner,
+        });
         await this.store.tasks.log(task.id, isoNow(this.clock), 'info', how);
         this.start(task);
       }
@@ -131,12 +173,19 @@ export class TaskRunner {
   startLeases(): void {
     if (this.stopping || this.timers.length) return;
     const { renewMs, claimMs } = this.leases.timings;
-    const renew = setInterval(() => { if (!this.renewing) this.renewing = this.renew().finally(() => { this.renewing = undefined; }); }, renewMs);
+    const renew = setInterval(() => {
+      if (!this.renewing)
+        this.renewing = this.renew().finally(() => {
+          this.renewing = undefined;
+        });
+    }, renewMs);
     const claim = setInterval(() => {
       if (this.claiming) return;
       this.claiming = this.resumeAll()
         .catch((e) => this.logger.warn('could not look for tasks to take over', { error: (e as Error).message }))
-        .finally(() => { this.claiming = undefined; });
+        .finally(() => {
+          this.claiming = undefined;
+        });
     }, claimMs);
     renew.unref?.();
     claim.unref?.();
@@ -157,7 +206,8 @@ export class TaskRunner {
           continue;
         }
         run.leaseUntil = asked + this.leases.timings.leaseMs;
-        if (cancelRequested.has(id) && !run.controller.signal.aborted) run.controller.abort(new SlipwayError('Cancelled', `task ${id} was cancelled`));
+        if (cancelRequested.has(id) && !run.controller.signal.aborted)
+          run.controller.abort(new SlipwayError('Cancelled', `task ${id} was cancelled`));
       }
     } catch (e) {
       this.logger.warn('could not renew task leases', { error: (e as Error).message, tasks: ids });
@@ -165,7 +215,8 @@ export class TaskRunner {
       const now = this.clock.now();
       for (const id of ids) {
         const run = this.running.get(id);
-        if (run && now + this.leases.timings.renewMs >= run.leaseUntil) this.lose(id, 'its lease could not be renewed in time');
+        if (run && now + this.leases.timings.renewMs >= run.leaseUntil)
+          this.lose(id, 'its lease could not be renewed in time');
       }
     }
   }
@@ -175,19 +226,30 @@ export class TaskRunner {
     if (this.lost.has(taskId)) return;
     this.lost.add(taskId);
     this.logger.warn('task lease lost: stopping work on it', { task: taskId, why });
-    this.running.get(taskId)?.controller.abort(new SlipwayError('Conflict', `task ${taskId} is no longer this replica's: ${why}`));
+    this.running
+      .get(taskId)
+      ?.controller.abort(new SlipwayError('Conflict', `task ${taskId} is no longer this replica's: ${why}`));
   }
 
   /** Asks a task to stop at its next safe point; `by` names who asked, for the task's error and log. */
   async cancel(taskId: number, by?: string): Promise<TaskRow> {
     const task = await this.store.tasks.get(taskId);
-    if (!task) throw new SlipwayError('NotFound', `task ${taskId} does not exist`, { hint: 'List tasks with `slipway tasks`.' });
+    if (!task)
+      throw new SlipwayError('NotFound', `task ${taskId} does not exist`, { hint: 'List tasks with `slipway tasks`.' });
     if (!['queued', 'processing', 'cancelling'].includes(task.state)) {
-      throw new SlipwayError('Conflict', `task ${taskId} has already ended (${task.state}); only a running task can be cancelled`);
+      throw new SlipwayError(
+        'Conflict',
+        `task ${taskId} has already ended (${task.state}); only a running task can be cancelled`,
+      );
     }
     await this.store.tasks.update(taskId, { cancel_requested: 1, state: 'cancelling' });
     const who = by ? ` by ${by}` : '';
-    await this.store.tasks.log(taskId, isoNow(this.clock), 'warn', `cancel requested${who}; stopping at the next safe point`);
+    await this.store.tasks.log(
+      taskId,
+      isoNow(this.clock),
+      'warn',
+      `cancel requested${who}; stopping at the next safe point`,
+    );
     this.running.get(taskId)?.controller.abort(new SlipwayError('Cancelled', `task ${taskId} was cancelled${who}`));
     return (await this.store.tasks.get(taskId))!;
   }
@@ -206,10 +268,15 @@ export class TaskRunner {
     this.stopping = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     const paused = [...this.running.keys()].filter((id) => !this.lost.has(id));
-    for (const { controller } of this.running.values()) controller.abort(new SlipwayError('Cancelled', 'the control plane is stopping'));
+    for (const { controller } of this.running.values())
+      controller.abort(new SlipwayError('Cancelled', 'the control plane is stopping'));
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
     await Promise.allSettled([this.renewing, this.claiming]);
-    await this.leases.release(paused).catch((e) => this.logger.warn('could not release task leases; they lapse on their own', { error: (e as Error).message }));
+    await this.leases
+      .release(paused)
+      .catch((e) =>
+        this.logger.warn('could not release task leases; they lapse on their own', { error: (e as Error).message }),
+      );
   }
 
   private start(task: TaskRow): void {
@@ -251,14 +318,26 @@ export class TaskRunner {
         throwIfAborted(controller.signal);
         if (fresh?.cancel_requested) throw new SlipwayError('Cancelled', `task ${taskId} was cancelled`);
         current = step;
-        await this.store.tasks.updateStep(taskId, step.seq, { state: 'running', started_at: step.started_at ?? isoNow(this.clock) });
+        await this.store.tasks.updateStep(taskId, step.seq, {
+          state: 'running',
+          started_at: step.started_at ?? isoNow(this.clock),
+        });
         await this.store.tasks.log(taskId, isoNow(this.clock), 'info', `step ${step.name} started`);
-        await this.emit(task, 'task.step.started', `step ${step.name} started`, { step: step.name, seq: step.seq, state: 'running' });
+        await this.emit(task, 'task.step.started', `step ${step.name} started`, {
+          step: step.name,
+          seq: step.seq,
+          state: 'running',
+        });
         const began = this.clock.now();
         await definition.run(step.name, context);
         await this.store.tasks.updateStep(taskId, step.seq, { state: 'done', finished_at: isoNow(this.clock) });
         await this.store.tasks.update(taskId, { waiting_for: null });
-        await this.emit(task, 'task.step.finished', `step ${step.name} done`, { step: step.name, seq: step.seq, state: 'done', duration_ms: this.clock.now() - began });
+        await this.emit(task, 'task.step.finished', `step ${step.name} done`, {
+          step: step.name,
+          seq: step.seq,
+          state: 'done',
+          duration_ms: this.clock.now() - began,
+        });
       }
       current = undefined;
       await definition.onDone?.(context);
@@ -266,7 +345,8 @@ export class TaskRunner {
       await this.finish(taskId, 'done', null);
     } catch (e) {
       // An abort surfaces as whatever the interrupted call threw; the signal's reason says who and why.
-      const reason = controller.signal.aborted && SlipwayError.is(controller.signal.reason) ? controller.signal.reason : undefined;
+      const reason =
+        controller.signal.aborted && SlipwayError.is(controller.signal.reason) ? controller.signal.reason : undefined;
       const error = reason && SlipwayError.from(e).code === 'Cancelled' ? reason : SlipwayError.from(e);
       if (this.lost.has(taskId)) {
         // Another replica owns it now and resumes it from its persisted steps: nothing here may write.
@@ -282,10 +362,23 @@ export class TaskRunner {
       const cancelled = error.code === 'Cancelled';
       if (current) {
         const state = cancelled ? 'skipped' : 'failed';
-        await this.store.tasks.updateStep(taskId, current.seq, { state, finished_at: isoNow(this.clock), detail: error.message });
-        await this.emit(task, 'task.step.finished', `step ${current.name} ${state}: ${error.message}`, { step: current.name, seq: current.seq, state }, 'warning');
+        await this.store.tasks.updateStep(taskId, current.seq, {
+          state,
+          finished_at: isoNow(this.clock),
+          detail: error.message,
+        });
+        await this.emit(
+          task,
+          'task.step.finished',
+          `step ${current.name} ${state}: ${error.message}`,
+          { step: current.name, seq: current.seq, state },
+          'warning',
+        );
       }
-      await context.log('error', `${cancelled ? 'cancelled' : 'failed'}${current ? ` in step ${current.name}` : ''}: ${error.message}`);
+      await context.log(
+        'error',
+        `${cancelled ? 'cancelled' : 'failed'}${current ? ` in step ${current.name}` : ''}: ${error.message}`,
+      );
       try {
         await definition.onFailure?.(context);
       } catch (hookError) {
@@ -296,9 +389,16 @@ export class TaskRunner {
   }
 
   /** Ends a task, only while this replica owns it: a replica that lost it must not end it under its new owner. */
-  private async finish(taskId: number, state: 'done' | 'error' | 'cancelled', error: SlipwayError | null): Promise<void> {
+  private async finish(
+    taskId: number,
+    state: 'done' | 'error' | 'cancelled',
+    error: SlipwayError | null,
+  ): Promise<void> {
     const ended = await this.store.tasks.updateOwned(taskId, this.leases.owner, {
-      state, ended_at: isoNow(this.clock), waiting_for: null, lease_expires_at: null,
+      state,
+      ended_at: isoNow(this.clock),
+      waiting_for: null,
+      lease_expires_at: null,
       error: error ? JSON.stringify(error.toJSON()) : null,
     });
     if (!ended) {
@@ -307,15 +407,33 @@ export class TaskRunner {
     }
     const task = await this.store.tasks.get(taskId);
     if (task) {
-      await this.emit(task, 'task.finished', `task ${taskId} ${state}${error ? `: ${error.message}` : ''}`, { type: task.type, state, ...(error ? { code: error.code } : {}) },
-        state === 'done' ? 'info' : 'warning');
+      await this.emit(
+        task,
+        'task.finished',
+        `task ${taskId} ${state}${error ? `: ${error.message}` : ''}`,
+        { type: task.type, state, ...(error ? { code: error.code } : {}) },
+        state === 'done' ? 'info' : 'warning',
+      );
     }
   }
 
   /** Task progress goes to the event stream (and its log), so `--wait` and the dashboard follow it live. */
-  private async emit(task: TaskRow, kind: string, message: string, details: Record<string, unknown>, severity: 'info' | 'warning' = 'info'): Promise<void> {
+  private async emit(
+    task: TaskRow,
+    kind: string,
+    message: string,
+    details: Record<string, unknown>,
+    severity: 'info' | 'warning' = 'info',
+  ): Promise<void> {
     await this.store.events.record({
-      at: isoNow(this.clock), cluster_uuid: task.cluster_uuid, instance_id: null, task_id: task.id, kind, severity, message: message.slice(0, 500), details,
+      at: isoNow(this.clock),
+      cluster_uuid: task.cluster_uuid,
+      instance_id: null,
+      task_id: task.id,
+      kind,
+      severity,
+      message: message.slice(0, 500),
+      details,
     });
   }
 
@@ -329,7 +447,10 @@ export class TaskRunner {
     let lastWaiting: string | null | undefined;
     const params = JSON.parse(task.params) as unknown;
     return {
-      task, cluster, params, signal,
+      task,
+      cluster,
+      params,
+      signal,
       async log(level, message) {
         await store.tasks.log(task.id, isoNow(clock), level, message);
         await emit(task, 'task.log', message, { level }, level === 'warn' || level === 'error' ? 'warning' : 'info');

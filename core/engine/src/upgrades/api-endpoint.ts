@@ -20,14 +20,22 @@ export class ApiEndpoint {
   ) {}
 
   /** Before `leaving` goes down on purpose: points the endpoint at the other running masters. */
-  async moveAway(clusterUuid: string, leaving: InstanceRow, signal: AbortSignal, log?: (m: string) => void): Promise<void> {
+  async moveAway(
+    clusterUuid: string,
+    leaving: InstanceRow,
+    signal: AbortSignal,
+    log?: (m: string) => void,
+  ): Promise<void> {
     const cluster = await this.store.clusters.findByUuid(clusterUuid);
     const others = (await this.masters(clusterUuid)).filter((m) => m.id !== leaving.id && m.state === 'running');
     if (this.plugins.networkCapabilities.includes('lb')) {
       // Behind a load balancer the VIP stays; the leaving master leaves the pool first, so no new connection
       // reaches it while it is replaced. The task's api-endpoint step puts every master back.
       if (!others.length) return;
-      await this.plugins.network.ensureApiEndpoint({ clusterId: clusterUuid, port: KUBERNETES_API_PORT, masters: others.map((m) => m.ip!) }, { signal });
+      await this.plugins.network.ensureApiEndpoint(
+        { clusterId: clusterUuid, port: KUBERNETES_API_PORT, masters: others.map((m) => m.ip!) },
+        { signal },
+      );
       log?.(`${label(leaving)} left the API load balancer's pool while it is replaced`);
       return;
     }
@@ -36,7 +44,10 @@ export class ApiEndpoint {
       log?.(`no other master runs: the Kubernetes API is unavailable while ${label(leaving)} is replaced`);
       return;
     }
-    const { address } = await this.plugins.network.ensureApiEndpoint({ clusterId: clusterUuid, port: KUBERNETES_API_PORT, masters: others.map((m) => m.ip!) }, { signal });
+    const { address } = await this.plugins.network.ensureApiEndpoint(
+      { clusterId: clusterUuid, port: KUBERNETES_API_PORT, masters: others.map((m) => m.ip!) },
+      { signal },
+    );
     await this.store.clusters.update(clusterUuid, { api_address: address, updated_at: isoNow(this.clock) });
     log?.(`API endpoint moved off ${label(leaving)} to ${address}`);
   }
@@ -46,12 +57,17 @@ export class ApiEndpoint {
     const masters = await this.masters(clusterUuid);
     if (!masters.length) return undefined;
     const ordered = [...masters.filter((m) => m.state === 'running'), ...masters.filter((m) => m.state !== 'running')];
-    const { address } = await this.plugins.network.ensureApiEndpoint({ clusterId: clusterUuid, port: KUBERNETES_API_PORT, masters: ordered.map((m) => m.ip!) }, { signal });
+    const { address } = await this.plugins.network.ensureApiEndpoint(
+      { clusterId: clusterUuid, port: KUBERNETES_API_PORT, masters: ordered.map((m) => m.ip!) },
+      { signal },
+    );
     await this.store.clusters.update(clusterUuid, { api_address: address, updated_at: isoNow(this.clock) });
     return address;
   }
 
   private async masters(clusterUuid: string): Promise<InstanceRow[]> {
-    return (await this.store.instances.ofCluster(clusterUuid)).filter((i) => i.group_name === 'master' && i.ip && i.desired !== 'absent');
+    return (await this.store.instances.ofCluster(clusterUuid)).filter(
+      (i) => i.group_name === 'master' && i.ip && i.desired !== 'absent',
+    );
   }
 }

@@ -30,7 +30,15 @@ export interface FleetUpgradeView {
   state: FleetState;
   user: string;
   params: FleetParams;
-  clusters: Array<{ cluster_name: string; is_canary: boolean; state: MemberState; task_id: number | null; detail: string | null; started_at: string | null; ended_at: string | null }>;
+  clusters: Array<{
+    cluster_name: string;
+    is_canary: boolean;
+    state: MemberState;
+    task_id: number | null;
+    detail: string | null;
+    started_at: string | null;
+    ended_at: string | null;
+  }>;
   summary: Record<MemberState, number>;
   error: string | null;
   created_at: string;
@@ -88,19 +96,58 @@ export class FleetUpgrader {
   async start(user: string, request: FleetUpgradeRequest): Promise<FleetUpgradeView> {
     const members = await this.membersOf(request);
     const maxInFlight = request.max_in_flight ?? 1;
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new SlipwayError('InvalidInput', `max_in_flight must be a whole number of clusters, at least 1; got ${maxInFlight}`, { field: 'max_in_flight' });
-    const canaryNames = this.canariesOf(request.canaries, members.map((m) => m.name));
-    const ordered = [...members.filter((m) => canaryNames.has(m.name)), ...members.filter((m) => !canaryNames.has(m.name))];
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
+      throw new SlipwayError(
+        'InvalidInput',
+        `max_in_flight must be a whole number of clusters, at least 1; got ${maxInFlight}`,
+        { field: 'max_in_flight' },
+      );
+    const canaryNames = this.canariesOf(
+      request.canaries,
+      members.map((m) => m.name),
+    );
+    const ordered = [
+      ...members.filter((m) => canaryNames.has(m.name)),
+      ...members.filter((m) => !canaryNames.has(m.name)),
+    ];
     const now = isoNow(this.clock);
     const id = await this.store.db.transaction().execute(async (tx) => {
-      const { id } = await tx.insertInto('fleet_upgrades').values({
-        user, state: 'queued', cancel_requested: 0, error: null, created_at: now, started_at: null, ended_at: null,
-        params: JSON.stringify({ max_in_flight: maxInFlight, kubernetes_version: request.kubernetes_version ?? null, stemcell: request.stemcell ?? null, force_drain: Boolean(request.force_drain) }),
-      }).returning('id').executeTakeFirstOrThrow();
-      await tx.insertInto('fleet_upgrade_clusters').values(ordered.map((m, seq) => ({
-        fleet_id: id, seq, cluster_uuid: m.uuid, cluster_name: m.name, is_canary: canaryNames.has(m.name) ? 1 : 0,
-        state: 'queued', task_id: null, detail: null, started_at: null, ended_at: null,
-      }))).execute();
+      const { id } = await tx
+        .insertInto('fleet_upgrades')
+        .values({
+          user,
+          state: 'queued',
+          cancel_requested: 0,
+          error: null,
+          created_at: now,
+          started_at: null,
+          ended_at: null,
+          params: JSON.stringify({
+            max_in_flight: maxInFlight,
+            kubernetes_version: request.kubernetes_version ?? null,
+            stemcell: request.stemcell ?? null,
+            force_drain: Boolean(request.force_drain),
+          }),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await tx
+        .insertInto('fleet_upgrade_clusters')
+        .values(
+          ordered.map((m, seq) => ({
+            fleet_id: id,
+            seq,
+            cluster_uuid: m.uuid,
+            cluster_name: m.name,
+            is_canary: canaryNames.has(m.name) ? 1 : 0,
+            state: 'queued',
+            task_id: null,
+            detail: null,
+            started_at: null,
+            ended_at: null,
+          })),
+        )
+        .execute();
       return id;
     });
     this.launch(id);
@@ -119,7 +166,11 @@ export class FleetUpgrader {
       this.halt = new AbortController();
       this.halted = this.haltedBy(this.halt);
     }
-    const rows = await this.store.db.selectFrom('fleet_upgrades').select('id').where('state', 'in', ['queued', 'in progress']).execute();
+    const rows = await this.store.db
+      .selectFrom('fleet_upgrades')
+      .select('id')
+      .where('state', 'in', ['queued', 'in progress'])
+      .execute();
     for (const r of rows) this.launch(r.id);
     return rows.length;
   }
@@ -135,22 +186,35 @@ export class FleetUpgrader {
   }
 
   async list(limit = 50): Promise<FleetUpgradeView[]> {
-    const rows = await this.store.db.selectFrom('fleet_upgrades').selectAll().orderBy('id', 'desc').limit(limit).execute();
+    const rows = await this.store.db
+      .selectFrom('fleet_upgrades')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
     return Promise.all(rows.map((r) => this.view(r)));
   }
 
   async get(id: number): Promise<FleetUpgradeView> {
     const row = await this.store.db.selectFrom('fleet_upgrades').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new SlipwayError('NotFound', `fleet upgrade ${id} does not exist`, { hint: 'List them with `slipway fleet-upgrades`.' });
+    if (!row)
+      throw new SlipwayError('NotFound', `fleet upgrade ${id} does not exist`, {
+        hint: 'List them with `slipway fleet-upgrades`.',
+      });
     return this.view(row);
   }
 
   async cancel(id: number): Promise<FleetUpgradeView> {
     const job = await this.get(id);
-    if (!['queued', 'in progress'].includes(job.state)) throw new SlipwayError('Conflict', `fleet upgrade ${id} has already ended (${job.state})`);
+    if (!['queued', 'in progress'].includes(job.state))
+      throw new SlipwayError('Conflict', `fleet upgrade ${id} has already ended (${job.state})`);
     await this.store.db.updateTable('fleet_upgrades').set({ cancel_requested: 1 }).where('id', '=', id).execute();
-    await this.store.db.updateTable('fleet_upgrade_clusters').set({ state: 'cancelled', detail: 'cancelled before it started', ended_at: isoNow(this.clock) })
-      .where('fleet_id', '=', id).where('state', '=', 'queued').execute();
+    await this.store.db
+      .updateTable('fleet_upgrade_clusters')
+      .set({ state: 'cancelled', detail: 'cancelled before it started', ended_at: isoNow(this.clock) })
+      .where('fleet_id', '=', id)
+      .where('state', '=', 'queued')
+      .execute();
     return this.get(id);
   }
 
@@ -169,8 +233,17 @@ export class FleetUpgrader {
   }
 
   private async run(id: number): Promise<void> {
-    const job = (await this.store.db.selectFrom('fleet_upgrades').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
-    if (job.state === 'queued') await this.store.db.updateTable('fleet_upgrades').set({ state: 'in progress', started_at: isoNow(this.clock) }).where('id', '=', id).execute();
+    const job = await this.store.db
+      .selectFrom('fleet_upgrades')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    if (job.state === 'queued')
+      await this.store.db
+        .updateTable('fleet_upgrades')
+        .set({ state: 'in progress', started_at: isoNow(this.clock) })
+        .where('id', '=', id)
+        .execute();
     const params = JSON.parse(job.params) as FleetParams;
     const maxInFlight = params.max_in_flight;
     const members = await this.members(id);
@@ -180,31 +253,59 @@ export class FleetUpgrader {
       const state = await this.runMember(id, canary, params);
       if (this.stopping) return;
       if (state === 'failed') {
-        await this.store.db.updateTable('fleet_upgrade_clusters').set({ state: 'skipped', detail: `not started: canary ${canary.cluster_name} failed`, ended_at: isoNow(this.clock) })
-          .where('fleet_id', '=', id).where('state', '=', 'queued').execute();
+        await this.store.db
+          .updateTable('fleet_upgrade_clusters')
+          .set({
+            state: 'skipped',
+            detail: `not started: canary ${canary.cluster_name} failed`,
+            ended_at: isoNow(this.clock),
+          })
+          .where('fleet_id', '=', id)
+          .where('state', '=', 'queued')
+          .execute();
         return this.finish(id, `canary cluster ${canary.cluster_name} failed; the other clusters were not upgraded`);
       }
     }
 
     const rest = members.filter((m) => !m.is_canary);
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(maxInFlight, rest.length) }, async () => {
-      while (!this.stopping && next < rest.length) await this.runMember(id, rest[next++]!, params);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(maxInFlight, rest.length) }, async () => {
+        while (!this.stopping && next < rest.length) await this.runMember(id, rest[next++]!, params);
+      }),
+    );
     if (!this.stopping) await this.finish(id, null);
   }
 
   /** Upgrades one member (or waits for its task if it was started before a restart); returns its end state. */
   private async runMember(fleetId: number, member: FleetUpgradeClusterRow, params: FleetParams): Promise<MemberState> {
-    const fresh = (await this.store.db.selectFrom('fleet_upgrade_clusters').selectAll().where('fleet_id', '=', fleetId).where('seq', '=', member.seq).executeTakeFirstOrThrow());
+    const fresh = await this.store.db
+      .selectFrom('fleet_upgrade_clusters')
+      .selectAll()
+      .where('fleet_id', '=', fleetId)
+      .where('seq', '=', member.seq)
+      .executeTakeFirstOrThrow();
     if (['succeeded', 'failed', 'skipped', 'cancelled'].includes(fresh.state)) return fresh.state as MemberState;
-    const cancelled = (await this.store.db.selectFrom('fleet_upgrades').select('cancel_requested').where('id', '=', fleetId).executeTakeFirstOrThrow()).cancel_requested;
-    if (cancelled && fresh.state === 'queued') return this.endMember(fleetId, member.seq, 'cancelled', 'cancelled before it started');
+    const cancelled = (
+      await this.store.db
+        .selectFrom('fleet_upgrades')
+        .select('cancel_requested')
+        .where('id', '=', fleetId)
+        .executeTakeFirstOrThrow()
+    ).cancel_requested;
+    if (cancelled && fresh.state === 'queued')
+      return this.endMember(fleetId, member.seq, 'cancelled', 'cancelled before it started');
     let taskId = fresh.task_id;
     if (fresh.state === 'queued' || taskId === null) {
       const cluster = await this.store.clusters.findByUuid(member.cluster_uuid);
-      if (!cluster || cluster.status !== 'active') return this.endMember(fleetId, member.seq, 'skipped', 'the cluster no longer exists');
-      await this.store.db.updateTable('fleet_upgrade_clusters').set({ state: 'in progress', started_at: isoNow(this.clock) }).where('fleet_id', '=', fleetId).where('seq', '=', member.seq).execute();
+      if (cluster?.status !== 'active')
+        return this.endMember(fleetId, member.seq, 'skipped', 'the cluster no longer exists');
+      await this.store.db
+        .updateTable('fleet_upgrade_clusters')
+        .set({ state: 'in progress', started_at: isoNow(this.clock) })
+        .where('fleet_id', '=', fleetId)
+        .where('seq', '=', member.seq)
+        .execute();
       try {
         if (!this.submit) throw new SlipwayError('Internal', 'the fleet upgrader was not wired to the upgrade service');
         const task = await this.submit(cluster, `fleet-upgrade:${fleetId}`, params);
@@ -214,11 +315,17 @@ export class FleetUpgrader {
         if (err.details?.up_to_date) return this.endMember(fleetId, member.seq, 'skipped', err.message);
         return this.endMember(fleetId, member.seq, 'failed', err.message);
       }
-      await this.store.db.updateTable('fleet_upgrade_clusters').set({ task_id: taskId, detail: `task ${taskId}` }).where('fleet_id', '=', fleetId).where('seq', '=', member.seq).execute();
+      await this.store.db
+        .updateTable('fleet_upgrade_clusters')
+        .set({ task_id: taskId, detail: `task ${taskId}` })
+        .where('fleet_id', '=', fleetId)
+        .where('seq', '=', member.seq)
+        .execute();
     }
     const task = await this.waitForTask(taskId!);
     if (!task) return 'in progress'; // stopping: the task resumes with the control plane, and so does this job
-    if (task.state === 'done') return this.endMember(fleetId, member.seq, 'succeeded', `task ${task.id}: ${task.description}`);
+    if (task.state === 'done')
+      return this.endMember(fleetId, member.seq, 'succeeded', `task ${task.id}: ${task.description}`);
     const error = task.error ? (JSON.parse(task.error) as { message: string }).message : task.state;
     return this.endMember(fleetId, member.seq, 'failed', `task ${task.id} ${task.state}: ${error}`);
   }
@@ -235,40 +342,84 @@ export class FleetUpgrader {
   }
 
   private async endMember(fleetId: number, seq: number, state: MemberState, detail: string): Promise<MemberState> {
-    await this.store.db.updateTable('fleet_upgrade_clusters').set({ state, detail, ended_at: isoNow(this.clock) }).where('fleet_id', '=', fleetId).where('seq', '=', seq).execute();
+    await this.store.db
+      .updateTable('fleet_upgrade_clusters')
+      .set({ state, detail, ended_at: isoNow(this.clock) })
+      .where('fleet_id', '=', fleetId)
+      .where('seq', '=', seq)
+      .execute();
     return state;
   }
 
   private async finish(id: number, error: string | null): Promise<void> {
     const members = await this.members(id);
-    const cancelled = (await this.store.db.selectFrom('fleet_upgrades').select('cancel_requested').where('id', '=', id).executeTakeFirstOrThrow()).cancel_requested;
+    const cancelled = (
+      await this.store.db
+        .selectFrom('fleet_upgrades')
+        .select('cancel_requested')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).cancel_requested;
     const failed = members.filter((m) => m.state === 'failed');
     const state: FleetState = error || failed.length ? 'failed' : cancelled ? 'cancelled' : 'done';
-    await this.store.db.updateTable('fleet_upgrades').set({
-      state, ended_at: isoNow(this.clock),
-      error: error ?? (failed.length ? `${failed.length} cluster${failed.length > 1 ? 's' : ''} failed: ${failed.map((f) => f.cluster_name).join(', ')}` : null),
-    }).where('id', '=', id).execute();
+    await this.store.db
+      .updateTable('fleet_upgrades')
+      .set({
+        state,
+        ended_at: isoNow(this.clock),
+        error:
+          error ??
+          (failed.length
+            ? `${failed.length} cluster${failed.length > 1 ? 's' : ''} failed: ${failed.map((f) => f.cluster_name).join(', ')}`
+            : null),
+      })
+      .where('id', '=', id)
+      .execute();
   }
 
   private members(id: number): Promise<FleetUpgradeClusterRow[]> {
-    return this.store.db.selectFrom('fleet_upgrade_clusters').selectAll().where('fleet_id', '=', id).orderBy('seq').execute();
+    return this.store.db
+      .selectFrom('fleet_upgrade_clusters')
+      .selectAll()
+      .where('fleet_id', '=', id)
+      .orderBy('seq')
+      .execute();
   }
 
   private async membersOf(request: FleetUpgradeRequest): Promise<Array<{ uuid: string; name: string }>> {
-    if (request.all && request.clusters?.length) throw new SlipwayError('InvalidInput', 'pass either clusters or all, not both', { field: 'clusters' });
+    if (request.all && request.clusters?.length)
+      throw new SlipwayError('InvalidInput', 'pass either clusters or all, not both', { field: 'clusters' });
     const live = await this.store.clusters.list();
     if (request.all) {
       if (!live.length) throw new SlipwayError('InvalidInput', 'there are no clusters to upgrade', { field: 'all' });
       return live.map((c) => ({ uuid: c.uuid, name: c.name }));
     }
-    if (!request.clusters?.length) throw new SlipwayError('InvalidInput', 'name the clusters to upgrade (clusters: [a, b]) or pass all: true', { field: 'clusters' });
+    if (!request.clusters?.length)
+      throw new SlipwayError('InvalidInput', 'name the clusters to upgrade (clusters: [a, b]) or pass all: true', {
+        field: 'clusters',
+      });
     // Names are unique per owner: a name two owners use is ambiguous, and the cluster is named by its uuid.
     const matches = (ref: string) => live.filter((c) => c.uuid === ref || c.name === ref);
     const unknown = request.clusters.filter((n) => matches(n).length === 0);
-    if (unknown.length) throw new SlipwayError('NotFound', `no cluster named ${unknown.map((n) => `"${n}"`).join(', ')}`, { field: 'clusters', hint: 'List clusters with `slipway clusters`.' });
+    if (unknown.length)
+      throw new SlipwayError('NotFound', `no cluster named ${unknown.map((n) => `"${n}"`).join(', ')}`, {
+        field: 'clusters',
+        hint: 'List clusters with `slipway clusters`.',
+      });
     const ambiguous = request.clusters.filter((n) => matches(n).length > 1);
     if (ambiguous.length) {
-      throw new SlipwayError('InvalidInput', `several clusters are named ${ambiguous.map((n) => `"${n}" (${matches(n).map((c) => `${c.uuid}, owner ${c.owner}`).join('; ')})`).join(', ')}`, { field: 'clusters', hint: 'Name those clusters by their uuid.' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `several clusters are named ${ambiguous
+          .map(
+            (n) =>
+              `"${n}" (${matches(n)
+                .map((c) => `${c.uuid}, owner ${c.owner}`)
+                .join('; ')})`,
+          )
+          .join(', ')}`,
+        { field: 'clusters', hint: 'Name those clusters by their uuid.' },
+      );
     }
     const chosen = new Map(request.clusters.map((n) => [matches(n)[0].uuid, matches(n)[0]]));
     return [...chosen.values()].map((c) => ({ uuid: c.uuid, name: c.name }));
@@ -277,11 +428,21 @@ export class FleetUpgrader {
   private canariesOf(canaries: FleetUpgradeRequest['canaries'], names: string[]): Set<string> {
     if (canaries === undefined) return new Set();
     if (typeof canaries === 'number') {
-      if (!Number.isInteger(canaries) || canaries < 0) throw new SlipwayError('InvalidInput', `canaries must be a whole number or a list of cluster names; got ${canaries}`, { field: 'canaries' });
+      if (!Number.isInteger(canaries) || canaries < 0)
+        throw new SlipwayError(
+          'InvalidInput',
+          `canaries must be a whole number or a list of cluster names; got ${canaries}`,
+          { field: 'canaries' },
+        );
       return new Set(names.slice(0, canaries));
     }
     const unknown = canaries.filter((c) => !names.includes(c));
-    if (unknown.length) throw new SlipwayError('InvalidInput', `canar${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not among the clusters to upgrade`, { field: 'canaries' });
+    if (unknown.length)
+      throw new SlipwayError(
+        'InvalidInput',
+        `canar${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not among the clusters to upgrade`,
+        { field: 'canaries' },
+      );
     return new Set(canaries);
   }
 
@@ -290,9 +451,25 @@ export class FleetUpgrader {
     const summary = Object.fromEntries(MEMBER_STATES.map((s) => [s, 0])) as Record<MemberState, number>;
     for (const m of members) summary[m.state as MemberState]++;
     return {
-      id: row.id, type: 'UPGRADE', state: row.state as FleetState, user: row.user, params: JSON.parse(row.params),
-      clusters: members.map((m) => ({ cluster_name: m.cluster_name, is_canary: Boolean(m.is_canary), state: m.state as MemberState, task_id: m.task_id, detail: m.detail, started_at: m.started_at, ended_at: m.ended_at })),
-      summary, error: row.error, created_at: row.created_at, started_at: row.started_at, ended_at: row.ended_at,
+      id: row.id,
+      type: 'UPGRADE',
+      state: row.state as FleetState,
+      user: row.user,
+      params: JSON.parse(row.params),
+      clusters: members.map((m) => ({
+        cluster_name: m.cluster_name,
+        is_canary: Boolean(m.is_canary),
+        state: m.state as MemberState,
+        task_id: m.task_id,
+        detail: m.detail,
+        started_at: m.started_at,
+        ended_at: m.ended_at,
+      })),
+      summary,
+      error: row.error,
+      created_at: row.created_at,
+      started_at: row.started_at,
+      ended_at: row.ended_at,
     };
   }
 }

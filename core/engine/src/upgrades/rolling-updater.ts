@@ -66,22 +66,44 @@ export class RollingUpdater {
 
   /** The spec a target means for an instance of `group`. */
   specFor(target: RollTarget, group: 'master' | 'worker'): InstanceSpec {
-    return { k8sVersion: target.k8sVersion, stemcell: stemcellLabel(target.stemcell), vmType: group === 'master' ? target.plan.master_vm : target.plan.worker_vm };
+    return {
+      k8sVersion: target.k8sVersion,
+      stemcell: stemcellLabel(target.stemcell),
+      vmType: group === 'master' ? target.plan.master_vm : target.plan.worker_vm,
+    };
   }
 
   /** Instances of the cluster that the target would replace (for the preflight's summary). */
-  async pending(cluster: ClusterRow, target: RollTarget, currentPlan: PlanConfig, recreateAll = false): Promise<InstanceRow[]> {
+  async pending(
+    cluster: ClusterRow,
+    target: RollTarget,
+    currentPlan: PlanConfig,
+    recreateAll = false,
+  ): Promise<InstanceRow[]> {
     const rows = (await this.store.instances.ofCluster(cluster.uuid)).filter((i) => i.desired !== 'absent');
-    const specs = await this.specs.ofCluster(cluster, (g) => (g === 'master' ? currentPlan.master_vm : currentPlan.worker_vm), rows);
+    const specs = await this.specs.ofCluster(
+      cluster,
+      (g) => (g === 'master' ? currentPlan.master_vm : currentPlan.worker_vm),
+      rows,
+    );
     return rows.filter((r) => recreateAll || !sameSpec(specs.get(r.id)!, this.specFor(target, r.group_name)));
   }
 
   /** Records the spec of instances nothing recorded yet (created before specs were kept). */
   async recordCurrent(cluster: ClusterRow, plan: PlanConfig): Promise<void> {
     const rows = (await this.store.instances.ofCluster(cluster.uuid)).filter((i) => i.desired !== 'absent');
-    const known = new Set((await this.store.db.selectFrom('instance_specs').select('instance_id').where('cluster_uuid', '=', cluster.uuid).execute()).map((r) => r.instance_id));
+    const known = new Set(
+      (
+        await this.store.db
+          .selectFrom('instance_specs')
+          .select('instance_id')
+          .where('cluster_uuid', '=', cluster.uuid)
+          .execute()
+      ).map((r) => r.instance_id),
+    );
     const specs = await this.specs.ofCluster(cluster, (g) => (g === 'master' ? plan.master_vm : plan.worker_vm), rows);
-    for (const row of rows) if (!known.has(row.id)) await this.specs.record(row, specs.get(row.id)!, isoNow(this.clock));
+    for (const row of rows)
+      if (!known.has(row.id)) await this.specs.record(row, specs.get(row.id)!, isoNow(this.clock));
   }
 
   /**
@@ -94,11 +116,18 @@ export class RollingUpdater {
     const cluster = (await this.store.clusters.findByUuid(ctx.cluster.uuid))!;
     const slash = cluster.stemcell.lastIndexOf('/');
     const target: RollTarget = {
-      k8sVersion: cluster.k8s_version, stemcell: { name: cluster.stemcell.slice(0, slash), version: cluster.stemcell.slice(slash + 1) },
+      k8sVersion: cluster.k8s_version,
+      stemcell: { name: cluster.stemcell.slice(0, slash), version: cluster.stemcell.slice(slash + 1) },
       plan: this.plans.get(cluster.plan_name),
     };
     for (const group of ['master', 'worker'] as const) {
-      await this.roll(ctx, { key: `task:${ctx.task.id}:certificates:${phase}`, groups: [group], target, recreateAll: true, reason: `certificate rotation (${phase})` });
+      await this.roll(ctx, {
+        key: `task:${ctx.task.id}:certificates:${phase}`,
+        groups: [group],
+        target,
+        recreateAll: true,
+        reason: `certificate rotation (${phase})`,
+      });
     }
   }
 
@@ -114,7 +143,12 @@ export class RollingUpdater {
     await Promise.all(request.groups.map((group) => this.rollGroup(ctx, request, group, stemcellId)));
   }
 
-  private async rollGroup(ctx: StepContext, request: RollRequest, group: 'master' | 'worker', stemcellId: string): Promise<void> {
+  private async rollGroup(
+    ctx: StepContext,
+    request: RollRequest,
+    group: 'master' | 'worker',
+    stemcellId: string,
+  ): Promise<void> {
     const want = this.specFor(request.target, group);
     const progressKey = `${request.key}:${group}`;
     const members0 = await this.members(ctx.cluster, group);
@@ -128,7 +162,9 @@ export class RollingUpdater {
       const rows = await this.members(ctx.cluster, group);
       const done = await this.specs.progress(progressKey);
       const specs = await this.specs.ofCluster(ctx.cluster, () => want.vmType, rows);
-      const isPending = (r: InstanceRow) => done.get(r.id) !== 'done' && (request.recreateAll || !sameSpec(specs.get(r.id)!, want) || done.get(r.id) === 'retired');
+      const isPending = (r: InstanceRow) =>
+        done.get(r.id) !== 'done' &&
+        (request.recreateAll || !sameSpec(specs.get(r.id)!, want) || done.get(r.id) === 'retired');
       const pending = rows.filter(isPending);
       const finished = rows.filter((r) => done.get(r.id) === 'done').length;
       if (!pending.length) {
@@ -137,7 +173,11 @@ export class RollingUpdater {
       }
       const inCanaryPhase = finished < canaries;
       const batchCap = inCanaryPhase ? Math.min(cap, canaries - finished) : cap;
-      const members = rows.map((r) => ({ id: r.id, pending: isPending(r), healthy: r.state === 'running' && r.desired === 'present' }));
+      const members = rows.map((r) => ({
+        id: r.id,
+        pending: isPending(r),
+        healthy: r.state === 'running' && r.desired === 'present',
+      }));
       let ids = nextBatch(members, batchCap);
       let repair = false;
       if (!ids.length) {
@@ -148,21 +188,46 @@ export class RollingUpdater {
           ids = broken.slice(0, batchCap).map((r) => r.id);
           repair = true;
         } else {
-          await this.waitForDown(ctx, rows.filter((r) => !(r.state === 'running' && r.desired === 'present')), strategy);
+          await this.waitForDown(
+            ctx,
+            rows.filter((r) => !(r.state === 'running' && r.desired === 'present')),
+            strategy,
+          );
           continue;
         }
       }
       const batch = rows.filter((r) => ids.includes(r.id));
       const watch = inCanaryPhase ? strategy.canaryWatch : strategy.updateWatch;
       const kind = repair ? 'repair' : inCanaryPhase ? `canary` : `batch of ${batch.length}`;
-      await ctx.detail(`${plural}: ${finished} of ${rows.length} replaced; now ${batch.map(label).join(', ')} (${kind}, ${describeSpecChange(specs.get(batch[0]!.id)!, want)})`);
+      await ctx.detail(
+        `${plural}: ${finished} of ${rows.length} replaced; now ${batch.map(label).join(', ')} (${kind}, ${describeSpecChange(specs.get(batch[0]!.id)!, want)})`,
+      );
       await ctx.log('info', `${plural}: replacing ${batch.map(label).join(', ')} (${kind}; ${request.reason})`);
-      const results = await Promise.allSettled(batch.map((row) => this.replaceOne(ctx, request, row, done.get(row.id) === 'retired', want, stemcellId, strategy, watch, progressKey, inCanaryPhase)));
+      const results = await Promise.allSettled(
+        batch.map((row) =>
+          this.replaceOne(
+            ctx,
+            request,
+            row,
+            done.get(row.id) === 'retired',
+            want,
+            stemcellId,
+            strategy,
+            watch,
+            progressKey,
+            inCanaryPhase,
+          ),
+        ),
+      );
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) {
         const error = SlipwayError.from(failure.reason);
         if (inCanaryPhase && error.code !== 'Cancelled') {
-          throw new SlipwayError(error.code, `canary ${batch.map(label).join(', ')} failed, so the roll stopped before touching the rest: ${error.message}`, { cause: error, retryable: false, hint: error.hint, details: error.details });
+          throw new SlipwayError(
+            error.code,
+            `canary ${batch.map(label).join(', ')} failed, so the roll stopped before touching the rest: ${error.message}`,
+            { cause: error, retryable: false, hint: error.hint, details: error.details },
+          );
         }
         throw error;
       }
@@ -170,7 +235,18 @@ export class RollingUpdater {
   }
 
   /** Replaces one instance's VM with one of the target spec; `retired` resumes after the old VM was deleted. */
-  private async replaceOne(ctx: StepContext, request: RollRequest, row: InstanceRow, retired: boolean, want: InstanceSpec, stemcellId: string, strategy: UpdateStrategy, watch: UpdateStrategy['canaryWatch'], progressKey: string, canary: boolean): Promise<void> {
+  private async replaceOne(
+    ctx: StepContext,
+    request: RollRequest,
+    row: InstanceRow,
+    retired: boolean,
+    want: InstanceSpec,
+    stemcellId: string,
+    strategy: UpdateStrategy,
+    watch: UpdateStrategy['canaryWatch'],
+    progressKey: string,
+    canary: boolean,
+  ): Promise<void> {
     const progress = this.progress(ctx);
     const name = label(row);
     const oldVm = row.vm_cid;
@@ -178,11 +254,21 @@ export class RollingUpdater {
     if (!retired) {
       if (row.group_name === 'master') await this.endpoint.moveAway(cluster.uuid, row, ctx.signal, progress.log);
       if (row.group_name === 'worker' && row.state === 'running') {
-        await this.replacer.drain(cluster, row, { timeoutMs: strategy.drainTimeoutMs, force: strategy.force }, progress);
+        await this.replacer.drain(
+          cluster,
+          row,
+          { timeoutMs: strategy.drainTimeoutMs, force: strategy.force },
+          progress,
+        );
       } else if (row.group_name === 'worker') {
         await ctx.log('warn', `${name}: not draining, its agent is ${row.state}`);
       }
-      await this.replacer.retire(cluster, (await this.store.instances.get(row.id))!, { detachTimeoutMs: strategy.detachTimeoutMs, force: strategy.force }, progress);
+      await this.replacer.retire(
+        cluster,
+        (await this.store.instances.get(row.id))!,
+        { detachTimeoutMs: strategy.detachTimeoutMs, force: strategy.force },
+        progress,
+      );
       await this.specs.mark(progressKey, row.id, 'retired', isoNow(this.clock));
     }
     const plan = { ...request.target.plan };
@@ -201,7 +287,11 @@ export class RollingUpdater {
     const now = (await this.store.instances.get(row.id))!;
     const disk = await this.store.instances.diskOf(row.id);
     await this.store.events.record({
-      at, cluster_uuid: row.cluster_uuid, instance_id: row.id, kind: 'instance.replaced', severity: 'info',
+      at,
+      cluster_uuid: row.cluster_uuid,
+      instance_id: row.id,
+      kind: 'instance.replaced',
+      severity: 'info',
       message: `${name} replaced${canary ? ' (canary)' : ''} for ${request.reason}: VM ${oldVm ?? '(none)'} → ${now.vm_cid} at ${now.ip}${disk?.disk_cid ? `, disk ${disk.disk_cid} reattached` : ''} (task ${ctx.task.id})`,
     });
     if (row.group_name === 'master') await this.endpoint.repoint(cluster.uuid, ctx.signal);
@@ -211,20 +301,36 @@ export class RollingUpdater {
   private async waitForDown(ctx: StepContext, down: InstanceRow[], strategy: UpdateStrategy): Promise<void> {
     const ids = new Set(down.map((d) => d.id));
     const names = down.map((d) => `${label(d)} (${d.state})`).join(', ');
-    await ctx.log('warn', `waiting for ${names} before taking more down: max_in_flight ${strategy.maxInFlight} is used up`);
+    await ctx.log(
+      'warn',
+      `waiting for ${names} before taking more down: max_in_flight ${strategy.maxInFlight} is used up`,
+    );
     try {
-      await this.agents.waitForCluster(ctx.cluster.uuid, (rows) => {
-        stopIfAborted(ctx.signal);
-        const still = rows.filter((r) => ids.has(r.id) && !(r.state === 'running' && r.desired === 'present') && !['unresponsive', 'missing'].includes(r.state));
-        return still.length === ids.size ? `${names} to come back before more go down (max_in_flight ${strategy.maxInFlight})` : null;
-      }, { timeoutMs: 10 * 60_000, signal: ctx.signal, onWaiting: (w) => void ctx.waitingFor(w) });
+      await this.agents.waitForCluster(
+        ctx.cluster.uuid,
+        (rows) => {
+          stopIfAborted(ctx.signal);
+          const still = rows.filter(
+            (r) =>
+              ids.has(r.id) &&
+              !(r.state === 'running' && r.desired === 'present') &&
+              !['unresponsive', 'missing'].includes(r.state),
+          );
+          return still.length === ids.size
+            ? `${names} to come back before more go down (max_in_flight ${strategy.maxInFlight})`
+            : null;
+        },
+        { timeoutMs: 10 * 60_000, signal: ctx.signal, onWaiting: (w) => void ctx.waitingFor(w) },
+      );
     } finally {
       await ctx.waitingFor(null);
     }
   }
 
   private async members(cluster: ClusterRow, group: 'master' | 'worker'): Promise<InstanceRow[]> {
-    return (await this.store.instances.ofCluster(cluster.uuid)).filter((i) => i.group_name === group && i.desired !== 'absent');
+    return (await this.store.instances.ofCluster(cluster.uuid)).filter(
+      (i) => i.group_name === group && i.desired !== 'absent',
+    );
   }
 
   private progress(ctx: StepContext): ReplaceProgress {

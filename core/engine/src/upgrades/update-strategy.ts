@@ -28,27 +28,43 @@ export interface StrategyOverrides {
 }
 
 export const DEFAULT_UPDATE: UpdateStrategyConfig = {
-  canaries: 1, max_in_flight: 1, canary_watch_time: '1000-30000', update_watch_time: '1000-30000', serial: true,
-  drain_timeout_seconds: 600, volume_detach_timeout_seconds: 300, force: false,
+  canaries: 1,
+  max_in_flight: 1,
+  canary_watch_time: '1000-30000',
+  update_watch_time: '1000-30000',
+  serial: true,
+  drain_timeout_seconds: 600,
+  volume_detach_timeout_seconds: 300,
+  force: false,
 };
 
 /** `2` → 2; `"25%"` of 10 → 3 (rounded up, so a percentage of a small group is not zero). */
 export function countOf(value: CountOrPercent, size: number, field: string): number {
   if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 0) throw new SlipwayError('InvalidInput', `${field} must be a whole number or a percentage; got ${value}`, { field });
+    if (!Number.isInteger(value) || value < 0)
+      throw new SlipwayError('InvalidInput', `${field} must be a whole number or a percentage; got ${value}`, {
+        field,
+      });
     return value;
   }
   const m = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
   if (m) return Math.ceil((Number(m[1]) / 100) * size);
   if (/^\d+$/.test(value.trim())) return Number(value);
-  throw new SlipwayError('InvalidInput', `${field} must be a count (2) or a percentage ("25%"); got "${value}"`, { field });
+  throw new SlipwayError('InvalidInput', `${field} must be a count (2) or a percentage ("25%"); got "${value}"`, {
+    field,
+  });
 }
 
 /** `1000-30000` → {1000, 30000}; `5000` → {5000, 5000}. */
 export function parseWatchTime(value: number | string, field: string): WatchTime {
   if (typeof value === 'number') return { lowMs: value, highMs: value };
   const m = /^(\d+)(?:-(\d+))?$/.exec(value.trim());
-  if (!m) throw new SlipwayError('InvalidInput', `${field} must be milliseconds (5000) or a range ("1000-30000"); got "${value}"`, { field });
+  if (!m)
+    throw new SlipwayError(
+      'InvalidInput',
+      `${field} must be milliseconds (5000) or a range ("1000-30000"); got "${value}"`,
+      { field },
+    );
   const low = Number(m[1]);
   const high = m[2] === undefined ? low : Number(m[2]);
   if (high < low) throw new SlipwayError('InvalidInput', `${field}: ${value} ends before it starts`, { field });
@@ -56,7 +72,11 @@ export function parseWatchTime(value: number | string, field: string): WatchTime
 }
 
 /** Resolves a plan's update block (with a request's overrides) for a group of `size` instances. */
-export function resolveStrategy(config: Partial<UpdateStrategyConfig> | undefined, overrides: StrategyOverrides, size: number): UpdateStrategy {
+export function resolveStrategy(
+  config: Partial<UpdateStrategyConfig> | undefined,
+  overrides: StrategyOverrides,
+  size: number,
+): UpdateStrategy {
   const c = { ...DEFAULT_UPDATE, ...config };
   const maxInFlight = Math.max(1, countOf(overrides.max_in_flight ?? c.max_in_flight, size, 'max_in_flight'));
   return {
@@ -88,7 +108,10 @@ export interface RollMember {
  */
 export function nextBatch(members: readonly RollMember[], cap: number): string[] {
   const down = members.filter((m) => !m.healthy);
-  const batch = down.filter((m) => m.pending).slice(0, cap).map((m) => m.id);
+  const batch = down
+    .filter((m) => m.pending)
+    .slice(0, cap)
+    .map((m) => m.id);
   let budget = cap - down.length;
   for (const m of members) {
     if (budget <= 0 || batch.length >= cap) break;

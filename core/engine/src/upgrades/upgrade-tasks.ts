@@ -50,14 +50,18 @@ export class UpgradeSteps {
 
   target(ctx: StepContext<UpgradeParams | UpdateParams>): RollTarget {
     const p = ctx.params;
-    if (p.kind === 'upgrade') return { k8sVersion: p.k8s_version, stemcell: p.stemcell, plan: this.plans.get(ctx.cluster.plan_name) };
+    if (p.kind === 'upgrade')
+      return { k8sVersion: p.k8s_version, stemcell: p.stemcell, plan: this.plans.get(ctx.cluster.plan_name) };
     const [name, version] = splitStemcell(ctx.cluster.stemcell);
     return { k8sVersion: ctx.cluster.k8s_version, stemcell: { name, version }, plan: this.plans.get(p.plan_name) };
   }
 
   reason(p: UpgradeParams | UpdateParams): string {
     if (p.kind === 'upgrade') {
-      const parts = [p.from.k8s_version !== p.k8s_version ? `Kubernetes ${p.k8s_version}` : '', p.from.stemcell !== stemcellLabel(p.stemcell) ? `stemcell ${stemcellLabel(p.stemcell)}` : ''].filter(Boolean);
+      const parts = [
+        p.from.k8s_version !== p.k8s_version ? `Kubernetes ${p.k8s_version}` : '',
+        p.from.stemcell !== stemcellLabel(p.stemcell) ? `stemcell ${stemcellLabel(p.stemcell)}` : '',
+      ].filter(Boolean);
       return `upgrade to ${parts.join(' and ') || 'the same versions'}`;
     }
     return p.plan_name !== p.from_plan ? `update to plan ${p.plan_name}` : 'recreate';
@@ -69,15 +73,22 @@ export class UpgradeSteps {
     if (p.kind === 'upgrade') {
       // Checked again on a resume: the catalog in slipway.yaml may have changed while the task waited.
       if (p.k8s_version !== cluster.k8s_version) this.catalog.checkUpgrade(cluster.k8s_version, p.k8s_version);
-      if (!this.catalog.hasStemcell(p.stemcell)) this.catalog.checkStemcell(splitStemcellObj(cluster.stemcell), p.stemcell);
+      if (!this.catalog.hasStemcell(p.stemcell))
+        this.catalog.checkStemcell(splitStemcellObj(cluster.stemcell), p.stemcell);
     }
     const current = this.plans.get(cluster.plan_name);
     await this.roller.recordCurrent(cluster, current);
     const pending = await this.roller.pending(cluster, this.target(ctx), current, p.kind === 'update' && p.recreate);
     const rows = await this.store.instances.ofCluster(cluster.uuid);
     const down = rows.filter((r) => r.desired === 'present' && r.state !== 'running');
-    if (down.length) await ctx.log('warn', `${down.map((d) => `${label(d)} (${d.state})`).join(', ')} not running before the roll: replaced first, within max_in_flight`);
-    await ctx.detail(`${this.reason(p)}: ${pending.length} of ${rows.length} VMs to replace (${pending.map(label).join(', ') || 'none'})`);
+    if (down.length)
+      await ctx.log(
+        'warn',
+        `${down.map((d) => `${label(d)} (${d.state})`).join(', ')} not running before the roll: replaced first, within max_in_flight`,
+      );
+    await ctx.detail(
+      `${this.reason(p)}: ${pending.length} of ${rows.length} VMs to replace (${pending.map(label).join(', ') || 'none'})`,
+    );
   }
 
   async stemcell(ctx: StepContext<UpgradeParams | UpdateParams>): Promise<void> {
@@ -89,8 +100,12 @@ export class UpgradeSteps {
   async roll(ctx: StepContext<UpgradeParams | UpdateParams>, groups: Array<'master' | 'worker'>): Promise<void> {
     const p = ctx.params;
     await this.roller.roll(ctx, {
-      key: `task:${ctx.task.id}`, groups, target: this.target(ctx), overrides: p.overrides,
-      recreateAll: p.kind === 'update' && p.recreate, reason: this.reason(p),
+      key: `task:${ctx.task.id}`,
+      groups,
+      target: this.target(ctx),
+      overrides: p.overrides,
+      recreateAll: p.kind === 'update' && p.recreate,
+      reason: this.reason(p),
     });
   }
 
@@ -103,18 +118,35 @@ export class UpgradeSteps {
     const p = ctx.params;
     const at = isoNow(this.clock);
     if (p.kind === 'upgrade') {
-      await this.store.clusters.update(ctx.cluster.uuid, { k8s_version: p.k8s_version, stemcell: stemcellLabel(p.stemcell), updated_at: at });
+      await this.store.clusters.update(ctx.cluster.uuid, {
+        k8s_version: p.k8s_version,
+        stemcell: stemcellLabel(p.stemcell),
+        updated_at: at,
+      });
     } else {
       await this.store.clusters.update(ctx.cluster.uuid, { plan_name: p.plan_name, updated_at: at });
     }
-    await this.store.events.record({ at, cluster_uuid: ctx.cluster.uuid, instance_id: null, kind: p.kind === 'upgrade' ? 'cluster.upgraded' : 'cluster.updated', severity: 'info', message: `${this.reason(p)} done (task ${ctx.task.id})` });
+    await this.store.events.record({
+      at,
+      cluster_uuid: ctx.cluster.uuid,
+      instance_id: null,
+      kind: p.kind === 'upgrade' ? 'cluster.upgraded' : 'cluster.updated',
+      severity: 'info',
+      message: `${this.reason(p)} done (task ${ctx.task.id})`,
+    });
     await ctx.detail(this.reason(p));
   }
 
   async failed(ctx: StepContext<UpgradeParams | UpdateParams>): Promise<void> {
-    const failed = (await this.store.tasks.steps(ctx.task.id)).find((s) => s.state === 'failed' || s.state === 'skipped');
+    const failed = (await this.store.tasks.steps(ctx.task.id)).find(
+      (s) => s.state === 'failed' || s.state === 'skipped',
+    );
     await this.store.events.record({
-      at: isoNow(this.clock), cluster_uuid: ctx.cluster.uuid, instance_id: null, kind: `${ctx.params.kind}.failed`, severity: 'warning',
+      at: isoNow(this.clock),
+      cluster_uuid: ctx.cluster.uuid,
+      instance_id: null,
+      kind: `${ctx.params.kind}.failed`,
+      severity: 'warning',
       message: `${this.reason(ctx.params)} stopped${failed ? ` in step ${failed.name}: ${failed.detail ?? ''}` : ''}; instances already replaced keep the new spec, the rest the old one; run it again to finish (task ${ctx.task.id})`,
     });
   }
@@ -134,16 +166,28 @@ function stepsOf(serial: boolean): string[] {
   return serial ? [...SERIAL_STEPS] : [...PARALLEL_STEPS];
 }
 
-async function runStep(steps: UpgradeSteps, step: string, ctx: StepContext<UpgradeParams | UpdateParams>): Promise<void> {
+async function runStep(
+  steps: UpgradeSteps,
+  step: string,
+  ctx: StepContext<UpgradeParams | UpdateParams>,
+): Promise<void> {
   switch (step) {
-    case 'preflight': return steps.preflight(ctx);
-    case 'stemcell': return steps.stemcell(ctx);
-    case 'masters': return steps.roll(ctx, ['master']);
-    case 'workers': return steps.roll(ctx, ['worker']);
-    case 'nodes': return steps.roll(ctx, ['master', 'worker']);
-    case 'api-endpoint': return steps.apiEndpoint(ctx);
-    case 'finalize': return steps.finalize(ctx);
-    default: throw new SlipwayError('Internal', `unknown ${ctx.params.kind} step ${step}`);
+    case 'preflight':
+      return steps.preflight(ctx);
+    case 'stemcell':
+      return steps.stemcell(ctx);
+    case 'masters':
+      return steps.roll(ctx, ['master']);
+    case 'workers':
+      return steps.roll(ctx, ['worker']);
+    case 'nodes':
+      return steps.roll(ctx, ['master', 'worker']);
+    case 'api-endpoint':
+      return steps.apiEndpoint(ctx);
+    case 'finalize':
+      return steps.finalize(ctx);
+    default:
+      throw new SlipwayError('Internal', `unknown ${ctx.params.kind} step ${step}`);
   }
 }
 
@@ -153,7 +197,10 @@ async function runStep(steps: UpgradeSteps, step: string, ctx: StepContext<Upgra
  */
 const API_STEP = 'kubernetes-api';
 
-export function upgradeClusterTask(steps: UpgradeSteps, kubernetes?: KubernetesApiSteps): TaskDefinition<UpgradeParams> {
+export function upgradeClusterTask(
+  steps: UpgradeSteps,
+  kubernetes?: KubernetesApiSteps,
+): TaskDefinition<UpgradeParams> {
   return {
     type: 'UPGRADE',
     steps: (p) => [...stepsOf(p.serial), ...(kubernetes ? [API_STEP] : [])],
@@ -176,7 +223,10 @@ export function updateClusterTask(steps: UpgradeSteps, kubernetes?: KubernetesAp
  * PKS calls both a resize and an update-cluster UPDATE; the task runner keeps one definition per type.
  * This one dispatches on the task's params: `{ kind: 'update' }` rolls, anything else is a resize.
  */
-export function updateTaskVariants(resize: TaskDefinition<any>, update: TaskDefinition<UpdateParams>): TaskDefinition<any> {
+export function updateTaskVariants(
+  resize: TaskDefinition<any>,
+  update: TaskDefinition<UpdateParams>,
+): TaskDefinition<any> {
   const pick = (params: unknown) => ((params as { kind?: string } | null)?.kind === 'update' ? update : resize);
   return {
     type: 'UPDATE',

@@ -18,7 +18,10 @@ export function stemcellLabel(s: Stemcell): string {
 /** `ubuntu-jammy/1.600` → its name and version; the clusters table keeps stemcells in that form. */
 export function parseStemcell(label: string): Stemcell {
   const slash = label.lastIndexOf('/');
-  if (slash <= 0) throw new SlipwayError('InvalidInput', `"${label}" is not a stemcell: expected NAME/VERSION (ubuntu-jammy/1.600)`, { field: 'stemcell' });
+  if (slash <= 0)
+    throw new SlipwayError('InvalidInput', `"${label}" is not a stemcell: expected NAME/VERSION (ubuntu-jammy/1.600)`, {
+      field: 'stemcell',
+    });
   return { name: label.slice(0, slash), version: label.slice(slash + 1) };
 }
 
@@ -53,13 +56,20 @@ export class VersionCatalog {
 
   constructor(@inject(CONFIG) config: SlipwayConfig) {
     const listed = config.kubernetes.versions ?? [...DEFAULT_KUBERNETES_VERSIONS];
-    const all = new Set([...listed, config.kubernetes.default_version, ...config.plans.flatMap((p) => (p.kubernetes_version ? [p.kubernetes_version] : []))]);
+    const all = new Set([
+      ...listed,
+      config.kubernetes.default_version,
+      ...config.plans.flatMap((p) => (p.kubernetes_version ? [p.kubernetes_version] : [])),
+    ]);
     this.versions = [...all].filter((v) => semver.valid(v)).sort(semver.compare);
     this.defaultVersion = config.kubernetes.default_version;
     this.defaultStemcell = { ...config.kubernetes.stemcell };
     const stemcells = new Map<string, Stemcell>();
-    for (const s of [...(config.kubernetes.stemcells ?? []), config.kubernetes.stemcell]) stemcells.set(stemcellLabel(s), { name: s.name, version: s.version });
-    this.stemcells = [...stemcells.values()].sort((a, b) => a.name.localeCompare(b.name) || compareStemcellVersions(a.version, b.version));
+    for (const s of [...(config.kubernetes.stemcells ?? []), config.kubernetes.stemcell])
+      stemcells.set(stemcellLabel(s), { name: s.name, version: s.version });
+    this.stemcells = [...stemcells.values()].sort(
+      (a, b) => a.name.localeCompare(b.name) || compareStemcellVersions(a.version, b.version),
+    );
   }
 
   /** What a plan's clusters are created at and upgraded to by default. */
@@ -91,33 +101,57 @@ export class VersionCatalog {
    */
   checkUpgrade(from: string, to: string): void {
     if (!this.has(to)) {
-      throw new SlipwayError('InvalidInput', `Kubernetes ${to} is not in the version catalog; available: ${this.versions.join(', ')}`, {
-        field: 'kubernetes_version', hint: 'Pick a listed version (slipway versions), or add it to kubernetes.versions in slipway.yaml.',
-      });
+      throw new SlipwayError(
+        'InvalidInput',
+        `Kubernetes ${to} is not in the version catalog; available: ${this.versions.join(', ')}`,
+        {
+          field: 'kubernetes_version',
+          hint: 'Pick a listed version (slipway versions), or add it to kubernetes.versions in slipway.yaml.',
+        },
+      );
     }
     if (semver.lt(to, from)) {
-      throw new SlipwayError('InvalidInput', `${from} → ${to} is a downgrade; a cluster's Kubernetes version only goes up${this.upgradesFrom(from).length ? ` (available: ${this.upgradesFrom(from).join(', ')})` : ''}`, {
-        field: 'kubernetes_version', hint: 'Pick a newer version, or create a new cluster at the older one.',
-      });
+      throw new SlipwayError(
+        'InvalidInput',
+        `${from} → ${to} is a downgrade; a cluster's Kubernetes version only goes up${this.upgradesFrom(from).length ? ` (available: ${this.upgradesFrom(from).join(', ')})` : ''}`,
+        {
+          field: 'kubernetes_version',
+          hint: 'Pick a newer version, or create a new cluster at the older one.',
+        },
+      );
     }
     if (!this.withinOneMinor(from, to)) {
       const next = this.nextMinor(from);
       const available = this.versions.filter((v) => minorOf(v) === next);
-      throw new SlipwayError('InvalidInput', `${from} → ${to} skips ${this.skipped(from, to).join(', ')}; upgrade to ${next}.x first (available: ${available.length ? available.join(', ') : `none; add a ${next} version to kubernetes.versions`})`, {
-        field: 'kubernetes_version', hint: 'Kubernetes supports upgrades one minor version at a time; upgrade in steps.',
-        details: { allowed: this.upgradesFrom(from) },
-      });
+      throw new SlipwayError(
+        'InvalidInput',
+        `${from} → ${to} skips ${this.skipped(from, to).join(', ')}; upgrade to ${next}.x first (available: ${available.length ? available.join(', ') : `none; add a ${next} version to kubernetes.versions`})`,
+        {
+          field: 'kubernetes_version',
+          hint: 'Kubernetes supports upgrades one minor version at a time; upgrade in steps.',
+          details: { allowed: this.upgradesFrom(from) },
+        },
+      );
     }
   }
 
   checkStemcell(from: Stemcell, to: Stemcell): void {
     if (!this.hasStemcell(to)) {
-      throw new SlipwayError('InvalidInput', `stemcell ${stemcellLabel(to)} is not published; available: ${this.stemcells.map(stemcellLabel).join(', ')}`, {
-        field: 'stemcell', hint: 'Publish it in kubernetes.stemcells (or kubernetes.stemcell) in slipway.yaml.',
-      });
+      throw new SlipwayError(
+        'InvalidInput',
+        `stemcell ${stemcellLabel(to)} is not published; available: ${this.stemcells.map(stemcellLabel).join(', ')}`,
+        {
+          field: 'stemcell',
+          hint: 'Publish it in kubernetes.stemcells (or kubernetes.stemcell) in slipway.yaml.',
+        },
+      );
     }
     if (to.name === from.name && compareStemcellVersions(to.version, from.version) < 0) {
-      throw new SlipwayError('InvalidInput', `stemcell ${stemcellLabel(from)} → ${to.version} is a downgrade; stemcells only go up (a downgrade would bring back what the newer one fixed)`, { field: 'stemcell' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `stemcell ${stemcellLabel(from)} → ${to.version} is a downgrade; stemcells only go up (a downgrade would bring back what the newer one fixed)`,
+        { field: 'stemcell' },
+      );
     }
   }
 

@@ -68,7 +68,14 @@ const LEAF_DAYS = 365;
 
 /** The in-cluster names of the API server, besides the external host name and addresses. */
 export function apiServerNames(domain = DEFAULT_CLUSTER_DOMAIN): string[] {
-  return ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${domain}`, 'localhost', '127.0.0.1'];
+  return [
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    `kubernetes.default.svc.${domain}`,
+    'localhost',
+    '127.0.0.1',
+  ];
 }
 
 /** Masters as given, or named `master-N` after `masterIps`. */
@@ -77,9 +84,19 @@ export function mastersOf(input: KubernetesPkiInput): KubernetesNode[] {
 }
 
 /** Names of a node's credentials under the cluster path. */
-export function nodeCredentialNames(nodeName: string): { kubelet: string; kubeletClient: string; etcdServer: string; etcdPeer: string } {
+export function nodeCredentialNames(nodeName: string): {
+  kubelet: string;
+  kubeletClient: string;
+  etcdServer: string;
+  etcdPeer: string;
+} {
   const base = `nodes/${nodeName}`;
-  return { kubelet: `${base}/kubelet`, kubeletClient: `${base}/kubelet-client`, etcdServer: `${base}/etcd-server`, etcdPeer: `${base}/etcd-peer` };
+  return {
+    kubelet: `${base}/kubelet`,
+    kubeletClient: `${base}/kubelet-client`,
+    etcdServer: `${base}/etcd-server`,
+    etcdPeer: `${base}/etcd-peer`,
+  };
 }
 
 /**
@@ -98,47 +115,88 @@ export function kubernetesPkiLayout(input: KubernetesPkiInput): PkiEntry[][] {
   const facing = clientKeyParameters(input.clientKeys);
 
   const cas: PkiEntry[] = [
-    { name: 'kubernetes-ca', type: 'certificate', parameters: { common_name: 'kubernetes-ca', is_ca: true, self_sign: true, duration: CA_DAYS, ...facing.ca } },
-    { name: 'etcd-ca', type: 'certificate', parameters: { common_name: 'etcd-ca', is_ca: true, self_sign: true, duration: CA_DAYS, ...EC } },
-    { name: 'front-proxy-ca', type: 'certificate', parameters: { common_name: 'front-proxy-ca', is_ca: true, self_sign: true, duration: CA_DAYS, ...EC } },
+    {
+      name: 'kubernetes-ca',
+      type: 'certificate',
+      parameters: { common_name: 'kubernetes-ca', is_ca: true, self_sign: true, duration: CA_DAYS, ...facing.ca },
+    },
+    {
+      name: 'etcd-ca',
+      type: 'certificate',
+      parameters: { common_name: 'etcd-ca', is_ca: true, self_sign: true, duration: CA_DAYS, ...EC },
+    },
+    {
+      name: 'front-proxy-ca',
+      type: 'certificate',
+      parameters: { common_name: 'front-proxy-ca', is_ca: true, self_sign: true, duration: CA_DAYS, ...EC },
+    },
     // Signs and verifies service-account tokens (--service-account-signing-key-file / --service-account-key-file).
     { name: 'service-account', type: 'rsa', parameters: { key_length: 2048 } },
   ];
 
   const client = (commonName: string, signer: KubernetesCa, organization?: string): CertificateParameters => ({
-    common_name: commonName, ...(organization ? { organization } : {}), ca: ca(signer), duration: LEAF_DAYS,
-    key_usage: [...EC_LEAF_USAGE], extended_key_usage: ['client_auth'], ...EC,
+    common_name: commonName,
+    ...(organization ? { organization } : {}),
+    ca: ca(signer),
+    duration: LEAF_DAYS,
+    key_usage: [...EC_LEAF_USAGE],
+    extended_key_usage: ['client_auth'],
+    ...EC,
   });
 
   const leaves: PkiEntry[] = [
     {
-      name: 'kube-apiserver', type: 'certificate',
+      name: 'kube-apiserver',
+      type: 'certificate',
       parameters: {
-        common_name: 'kube-apiserver', ca: ca('kubernetes-ca'), duration: LEAF_DAYS,
+        common_name: 'kube-apiserver',
+        ca: ca('kubernetes-ca'),
+        duration: LEAF_DAYS,
         alternative_names: unique([
-          input.externalHostname, ...(input.apiAddresses ?? []), ...(input.masters ? masters.map((m) => m.ip) : input.masterIps ?? []),
-          input.serviceClusterIp ?? DEFAULT_SERVICE_IP, ...apiServerNames(input.clusterDomain),
+          input.externalHostname,
+          ...(input.apiAddresses ?? []),
+          ...(input.masters ? masters.map((m) => m.ip) : (input.masterIps ?? [])),
+          input.serviceClusterIp ?? DEFAULT_SERVICE_IP,
+          ...apiServerNames(input.clusterDomain),
         ]),
-        extended_key_usage: ['server_auth'], ...facing.leaf,
+        extended_key_usage: ['server_auth'],
+        ...facing.leaf,
       },
     },
     {
-      name: 'admin', type: 'certificate',
+      name: 'admin',
+      type: 'certificate',
       parameters: {
-        common_name: 'admin', organization: 'system:masters', ca: ca('kubernetes-ca'), duration: LEAF_DAYS,
-        extended_key_usage: ['client_auth'], ...facing.leaf,
+        common_name: 'admin',
+        organization: 'system:masters',
+        ca: ca('kubernetes-ca'),
+        duration: LEAF_DAYS,
+        extended_key_usage: ['client_auth'],
+        ...facing.leaf,
       },
     },
     // --kubelet-client-certificate: the API server calling kubelets (logs, exec, port-forward).
-    { name: 'kube-apiserver-kubelet-client', type: 'certificate', parameters: client('kube-apiserver-kubelet-client', 'kubernetes-ca', 'system:masters') },
+    {
+      name: 'kube-apiserver-kubelet-client',
+      type: 'certificate',
+      parameters: client('kube-apiserver-kubelet-client', 'kubernetes-ca', 'system:masters'),
+    },
     // --etcd-certfile: the API server as an etcd client.
-    { name: 'kube-apiserver-etcd-client', type: 'certificate', parameters: client('kube-apiserver-etcd-client', 'etcd-ca') },
+    {
+      name: 'kube-apiserver-etcd-client',
+      type: 'certificate',
+      parameters: client('kube-apiserver-etcd-client', 'etcd-ca'),
+    },
     // The operator's etcd client: etcdctl, backups, the agents' etcd health checks.
     { name: 'etcd-client', type: 'certificate', parameters: client('etcd-client', 'etcd-ca') },
     // --proxy-client-cert-file: the aggregation layer; extension API servers trust front-proxy-ca.
     { name: 'front-proxy-client', type: 'certificate', parameters: client('front-proxy-client', 'front-proxy-ca') },
     // Users the default RBAC bindings name (system:kube-controller-manager, system:kube-scheduler, system:node-proxier).
-    { name: 'kube-controller-manager', type: 'certificate', parameters: client('system:kube-controller-manager', 'kubernetes-ca') },
+    {
+      name: 'kube-controller-manager',
+      type: 'certificate',
+      parameters: client('system:kube-controller-manager', 'kubernetes-ca'),
+    },
     { name: 'kube-scheduler', type: 'certificate', parameters: client('system:kube-scheduler', 'kubernetes-ca') },
     { name: 'kube-proxy', type: 'certificate', parameters: client('system:kube-proxy', 'kubernetes-ca') },
     // Workers' drains (kubectl drain) run as this user, bound to a ClusterRole that may cordon and evict.
@@ -149,8 +207,13 @@ export function kubernetesPkiLayout(input: KubernetesPkiInput): PkiEntry[][] {
     const names = nodeCredentialNames(node.name);
     // etcd uses its serving certificate as a client too (its gRPC gateway), so both usages; peers are both sides.
     const etcd = (altNames: string[]): CertificateParameters => ({
-      common_name: node.name, alternative_names: unique(altNames), ca: ca('etcd-ca'), duration: LEAF_DAYS,
-      key_usage: [...EC_LEAF_USAGE], extended_key_usage: ['server_auth', 'client_auth'], ...EC,
+      common_name: node.name,
+      alternative_names: unique(altNames),
+      ca: ca('etcd-ca'),
+      duration: LEAF_DAYS,
+      key_usage: [...EC_LEAF_USAGE],
+      extended_key_usage: ['server_auth', 'client_auth'],
+      ...EC,
     });
     leaves.push(
       { name: names.etcdServer, type: 'certificate', parameters: etcd([node.name, node.ip, 'localhost', '127.0.0.1']) },
@@ -163,15 +226,29 @@ export function kubernetesPkiLayout(input: KubernetesPkiInput): PkiEntry[][] {
     const subject = { common_name: `system:node:${node.name}`, organization: 'system:nodes' };
     leaves.push(
       {
-        name: names.kubelet, type: 'certificate',
+        name: names.kubelet,
+        type: 'certificate',
         parameters: {
-          ...subject, alternative_names: unique([node.name, node.ip]), ca: ca('kubernetes-ca'), duration: LEAF_DAYS,
-          key_usage: [...EC_LEAF_USAGE], extended_key_usage: ['server_auth'], ...EC,
+          ...subject,
+          alternative_names: unique([node.name, node.ip]),
+          ca: ca('kubernetes-ca'),
+          duration: LEAF_DAYS,
+          key_usage: [...EC_LEAF_USAGE],
+          extended_key_usage: ['server_auth'],
+          ...EC,
         },
       },
       {
-        name: names.kubeletClient, type: 'certificate',
-        parameters: { ...subject, ca: ca('kubernetes-ca'), duration: LEAF_DAYS, key_usage: [...EC_LEAF_USAGE], extended_key_usage: ['client_auth'], ...EC },
+        name: names.kubeletClient,
+        type: 'certificate',
+        parameters: {
+          ...subject,
+          ca: ca('kubernetes-ca'),
+          duration: LEAF_DAYS,
+          key_usage: [...EC_LEAF_USAGE],
+          extended_key_usage: ['client_auth'],
+          ...EC,
+        },
       },
     );
   }
@@ -179,10 +256,19 @@ export function kubernetesPkiLayout(input: KubernetesPkiInput): PkiEntry[][] {
 }
 
 /** Parameters of a user's client certificate for a kubeconfig: CN = user, O = first group; keys as the CA's. */
-export function userCertificateParameters(path: string, username: string, groups: readonly string[] = [], clientKeys?: ClientKeyAlgorithm): CertificateParameters {
+export function userCertificateParameters(
+  path: string,
+  username: string,
+  groups: readonly string[] = [],
+  clientKeys?: ClientKeyAlgorithm,
+): CertificateParameters {
   return {
-    common_name: username, organization: groups[0], ca: `${path.replace(/\/+$/, '')}/kubernetes-ca`, duration: LEAF_DAYS,
-    extended_key_usage: ['client_auth'], ...clientKeyParameters(clientKeys).leaf,
+    common_name: username,
+    organization: groups[0],
+    ca: `${path.replace(/\/+$/, '')}/kubernetes-ca`,
+    duration: LEAF_DAYS,
+    extended_key_usage: ['client_auth'],
+    ...clientKeyParameters(clientKeys).leaf,
   };
 }
 
@@ -190,11 +276,19 @@ export function userCertificateParameters(path: string, username: string, groups
  * The key parameters of the client-facing entries. The RSA ones are exactly those of Slipway's first layout
  * (no `key_algorithm`), which converge compares against.
  */
-function clientKeyParameters(algorithm: ClientKeyAlgorithm = 'ecdsa-p256'): { ca: Partial<CertificateParameters>; leaf: Partial<CertificateParameters> } {
+function clientKeyParameters(algorithm: ClientKeyAlgorithm = 'ecdsa-p256'): {
+  ca: Partial<CertificateParameters>;
+  leaf: Partial<CertificateParameters>;
+} {
   switch (algorithm) {
-    case 'rsa': return { ca: {}, leaf: { key_usage: [...RSA_LEAF_USAGE] } };
-    case 'ecdsa-p256': return { ca: { ...EC }, leaf: { key_usage: [...EC_LEAF_USAGE], ...EC } };
-    default: throw new SlipwayError('InvalidInput', `clientKeys must be 'rsa' or 'ecdsa-p256'; got ${String(algorithm)}`, { field: 'clientKeys' });
+    case 'rsa':
+      return { ca: {}, leaf: { key_usage: [...RSA_LEAF_USAGE] } };
+    case 'ecdsa-p256':
+      return { ca: { ...EC }, leaf: { key_usage: [...EC_LEAF_USAGE], ...EC } };
+    default:
+      throw new SlipwayError('InvalidInput', `clientKeys must be 'rsa' or 'ecdsa-p256'; got ${String(algorithm)}`, {
+        field: 'clientKeys',
+      });
   }
 }
 
@@ -204,10 +298,18 @@ function checkNodes(nodes: KubernetesNode[]): void {
   const seen = new Set<string>();
   for (const node of nodes) {
     if (!NODE_NAME.test(node.name)) {
-      throw new SlipwayError('InvalidInput', `node name "${node.name}" is not a DNS subdomain (lowercase letters, digits, '-' and '.')`, { field: 'nodes.name' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `node name "${node.name}" is not a DNS subdomain (lowercase letters, digits, '-' and '.')`,
+        { field: 'nodes.name' },
+      );
     }
-    if (!isIP(node.ip)) throw new SlipwayError('InvalidInput', `node ${node.name}: "${node.ip}" is not an IP address`, { field: 'nodes.ip' });
-    if (seen.has(node.name)) throw new SlipwayError('InvalidInput', `node name ${node.name} appears twice`, { field: 'nodes.name' });
+    if (!isIP(node.ip))
+      throw new SlipwayError('InvalidInput', `node ${node.name}: "${node.ip}" is not an IP address`, {
+        field: 'nodes.ip',
+      });
+    if (seen.has(node.name))
+      throw new SlipwayError('InvalidInput', `node name ${node.name} appears twice`, { field: 'nodes.name' });
     seen.add(node.name);
   }
 }

@@ -39,11 +39,20 @@ export interface FaultRates {
 }
 
 /** In a run under faults: the tests that need one fault to reach them, which the engine's retries absorb. */
-const SINGLE_FAULT_TESTS = ['errors > throttling is a retryable SlipwayError', 'errors > a cloud 5xx is a retryable SlipwayError'];
+const SINGLE_FAULT_TESTS = [
+  'errors > throttling is a retryable SlipwayError',
+  'errors > a cloud 5xx is a retryable SlipwayError',
+];
 
 /** Every skippable test of the suite, in order. */
 export const IAAS_CONFORMANCE_TESTS: readonly ConformanceTest[] = Object.freeze([
-  ...moduleTests, ...stemcellTests, ...vmTests, ...diskTests, ...errorTests, ...signalTests, ...concurrencyTests,
+  ...moduleTests,
+  ...stemcellTests,
+  ...vmTests,
+  ...diskTests,
+  ...errorTests,
+  ...signalTests,
+  ...concurrencyTests,
 ]);
 
 /** Names (`group > test`) a skip may use. */
@@ -60,12 +69,19 @@ export function runIaasConformance(options: IaasConformanceOptions): void {
   const plugin = faults ? withEngineRetries(options.plugin, stats) : options.plugin;
   const startFake = faults ? () => startFaultyFake(options.startFake, faults) : options.startFake;
   const skips = options.skip ?? [];
-  const ownSkips = faults ? [{
-    tests: SINGLE_FAULT_TESTS.filter((name) => skipReason(skips, name) === undefined),
-    reason: 'under random faults the engine\'s retries absorb the one fault this test injects; the run without faults checks it',
-  }].filter((s) => s.tests.length) : [];
+  const ownSkips = faults
+    ? [
+        {
+          tests: SINGLE_FAULT_TESTS.filter((name) => skipReason(skips, name) === undefined),
+          reason:
+            "under random faults the engine's retries absorb the one fault this test injects; the run without faults checks it",
+        },
+      ].filter((s) => s.tests.length)
+    : [];
   const ctx = new IaasConformanceContext(plugin, startFake, options.cloudProperties);
-  const title = faults ? `IaaS conformance under ${percent(faults.throttle)} throttling and ${percent(faults.serverError)} 5xx` : 'IaaS conformance';
+  const title = faults
+    ? `IaaS conformance under ${percent(faults.throttle)} throttling and ${percent(faults.serverError)} 5xx`
+    : 'IaaS conformance';
 
   describe(title, () => {
     beforeAll(() => ctx.setup());
@@ -75,14 +91,21 @@ export function runIaasConformance(options: IaasConformanceOptions): void {
     for (const group of CONFORMANCE_GROUPS) {
       describe(group, () => {
         if (group === 'module') registerSuiteChecks(ctx, options, skips);
-        for (const test of IAAS_CONFORMANCE_TESTS.filter((t) => t.group === group)) register(ctx, test, [...skips, ...ownSkips]);
+        for (const test of IAAS_CONFORMANCE_TESTS.filter((t) => t.group === group))
+          register(ctx, test, [...skips, ...ownSkips]);
       });
     }
     if (faults) {
       describe('faults', () => {
         // Last, so it sees every retry the suite made: a fault rate that never fired would prove nothing.
         it('the suite met the faults and retried them', () => {
-          console.info(`${options.packageJson?.name ?? 'the driver'} under faults: ${stats.retries} retries (${Object.entries(stats.byCode).map(([c, n]) => `${c} ${n}`).join(', ')})`);
+          console.info(
+            `${options.packageJson?.name ?? 'the driver'} under faults: ${stats.retries} retries (${Object.entries(
+              stats.byCode,
+            )
+              .map(([c, n]) => `${c} ${n}`)
+              .join(', ')})`,
+          );
           expect(stats.retries, 'retries the engine-style wrapper made').toBeGreaterThan(10);
           const codes = Object.keys(stats.byCode);
           if (faults.throttle > 0) expect(codes, 'a throttled request is RateLimited').toContain('RateLimited');
@@ -126,12 +149,20 @@ function register(ctx: IaasConformanceContext, test: ConformanceTest, skips: rea
 }
 
 /** Checks about the suite's own inputs and the driver's completeness; not skippable. */
-function registerSuiteChecks(ctx: IaasConformanceContext, options: IaasConformanceOptions, skips: readonly ConformanceSkip[]): void {
+function registerSuiteChecks(
+  ctx: IaasConformanceContext,
+  options: IaasConformanceOptions,
+  skips: readonly ConformanceSkip[],
+): void {
   it('skips have reasons', () => {
     const problems = checkSkips(skips, IAAS_CONFORMANCE_TEST_NAMES);
     if (problems.length > 0) {
-      throw new SlipwayError('InvalidInput', `the skip list of runIaasConformance is wrong:\n  ${problems.join('\n  ')}\n` +
-        `Test names are "group > test", e.g. "disk > snapshot round-trip"; every skip needs a reason.`, { field: 'skip' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `the skip list of runIaasConformance is wrong:\n  ${problems.join('\n  ')}\n` +
+          `Test names are "group > test", e.g. "disk > snapshot round-trip"; every skip needs a reason.`,
+        { field: 'skip' },
+      );
     }
   });
 
@@ -139,7 +170,9 @@ function registerSuiteChecks(ctx: IaasConformanceContext, options: IaasConforman
     const { driver } = ctx.ready();
     const missing = missingIaasVerbs(driver, ctx.capabilities);
     if (missing.length > 0) {
-      throw new SlipwayError('Unsupported', `the driver returned by create() lacks: ${missing.join(', ')}`, { details: { missing } });
+      throw new SlipwayError('Unsupported', `the driver returned by create() lacks: ${missing.join(', ')}`, {
+        details: { missing },
+      });
     }
   });
 
@@ -150,7 +183,10 @@ function registerSuiteChecks(ctx: IaasConformanceContext, options: IaasConforman
     return;
   }
   it('package.json agrees with the module', () => {
-    expect(manifest.slipway, 'package.json needs "slipway": { "kind", "contract" } so the loader can check it before importing').toBeDefined();
+    expect(
+      manifest.slipway,
+      'package.json needs "slipway": { "kind", "contract" } so the loader can check it before importing',
+    ).toBeDefined();
     expect(manifest.slipway?.kind, 'package.json slipway.kind').toBe(options.plugin.kind);
     expect(manifest.slipway?.contract, 'package.json slipway.contract').toBe(options.plugin.contract);
   });

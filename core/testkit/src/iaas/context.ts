@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { SlipwayError, type AgentSettings, type CallOptions, type CreateVmInput, type IaasDriver, type PluginModule } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type AgentSettings,
+  type CallOptions,
+  type CreateVmInput,
+  type IaasDriver,
+  type PluginModule,
+} from '@slipway/contracts';
 import { AgentChannelRecorder } from '@slipway/simulation';
 import { createTestHost, type TestHost } from '../test-host.js';
 import type { StartedFake } from '@slipway/simulation';
@@ -15,7 +22,9 @@ export interface ConformanceCloudProperties {
 export class IaasConformanceContext {
   /** Tags every resource the suite creates, so `inventory` can be checked and leftovers found. */
   readonly runId = randomUUID().slice(0, 8);
-  private started: { fake: StartedFake; host: TestHost; driver: IaasDriver; recorder: AgentChannelRecorder } | undefined;
+  private started:
+    | { fake: StartedFake; host: TestHost; driver: IaasDriver; recorder: AgentChannelRecorder }
+    | undefined;
   private setupError: unknown;
   private partial: { fake?: StartedFake; host?: TestHost; driver?: IaasDriver; recorder?: AgentChannelRecorder } = {};
   private stemcell: Promise<string> | undefined;
@@ -39,10 +48,13 @@ export class IaasConformanceContext {
   /** Starts the fake, the test host, the recorder and the driver. Failures surface in the tests that need them. */
   async setup(): Promise<void> {
     try {
-      const fake = this.partial.fake = await this.startFake();
-      const host = this.partial.host = await createTestHost({ credentials: fake.credentials, instanceName: 'conformance' });
-      const recorder = this.partial.recorder = await AgentChannelRecorder.start();
-      const driver = this.partial.driver = await this.plugin.create(structuredClone(fake.config), host);
+      const fake = (this.partial.fake = await this.startFake());
+      const host = (this.partial.host = await createTestHost({
+        credentials: fake.credentials,
+        instanceName: 'conformance',
+      }));
+      const recorder = (this.partial.recorder = await AgentChannelRecorder.start());
+      const driver = (this.partial.driver = await this.plugin.create(structuredClone(fake.config), host));
       this.started = { fake, host, driver, recorder };
     } catch (error) {
       this.setupError = error;
@@ -66,13 +78,18 @@ export class IaasConformanceContext {
     await attempt(() => fake?.stop());
     await attempt(() => recorder?.stop());
     await attempt(() => host?.cleanup());
-    if (problems.length > 0) throw new SlipwayError('Internal', `conformance teardown failed: ${problems.map(describe).join('; ')}`, { cause: problems[0] });
+    if (problems.length > 0)
+      throw new SlipwayError('Internal', `conformance teardown failed: ${problems.map(describe).join('; ')}`, {
+        cause: problems[0],
+      });
   }
 
   /** The driver and its fake; throws what went wrong in setup, so every test that needs them says it. */
   ready(): { fake: StartedFake; host: TestHost; driver: IaasDriver; recorder: AgentChannelRecorder } {
     if (this.started) return this.started;
-    throw new SlipwayError('Internal', `the conformance suite could not start: ${describe(this.setupError)}`, { cause: this.setupError });
+    throw new SlipwayError('Internal', `the conformance suite could not start: ${describe(this.setupError)}`, {
+      cause: this.setupError,
+    });
   }
 
   /** The fake's config, for the schema test (setup may have failed after startFake). */
@@ -92,13 +109,18 @@ export class IaasConformanceContext {
   /** One stemcell shared by the VM tests, deleted after the suite. */
   stemcellId(): Promise<string> {
     const { driver } = this.ready();
-    this.stemcell ??= driver.createStemcell(
-      { name: 'slipway-conformance', version: '1', cloudProperties: this.cloudProperties.stemcell },
-      { requestId: `conformance-stemcell-${this.runId}` },
-    ).then((created) => created.stemcellId, (error: unknown) => {
-      this.stemcell = undefined;
-      throw error;
-    });
+    this.stemcell ??= driver
+      .createStemcell(
+        { name: 'slipway-conformance', version: '1', cloudProperties: this.cloudProperties.stemcell },
+        { requestId: `conformance-stemcell-${this.runId}` },
+      )
+      .then(
+        (created) => created.stemcellId,
+        (error: unknown) => {
+          this.stemcell = undefined;
+          throw error;
+        },
+      );
     return this.stemcell;
   }
 
@@ -112,7 +134,7 @@ export class IaasConformanceContext {
 
   /** The createVm input for an agent, tagged with this run's id. */
   async vmInput(settings?: AgentSettings): Promise<CreateVmInput> {
-    const env = settings ?? await this.agentSettings();
+    const env = settings ?? (await this.agentSettings());
     return {
       agentId: env.agentId,
       stemcellId: await this.stemcellId(),
@@ -126,19 +148,22 @@ export class IaasConformanceContext {
 
   /** Creates a VM that the test's cleanup deletes. */
   async createVm(options: CallOptions = {}, input?: CreateVmInput): Promise<{ vmId: string; input: CreateVmInput }> {
-    const vmInput = input ?? await this.vmInput();
+    const vmInput = input ?? (await this.vmInput());
     const { vmId } = await this.ready().driver.createVm(vmInput, { requestId: randomUUID(), ...options });
     this.trackVm(vmId);
     return { vmId, input: vmInput };
   }
 
   async createDisk(options: { vmId?: string; sizeMb?: number; requestId?: string } = {}): Promise<string> {
-    const { diskId } = await this.ready().driver.createDisk({
-      sizeMb: options.sizeMb ?? 1024,
-      ...(options.vmId ? { vmId: options.vmId } : {}),
-      metadata: { 'slipway.conformance': this.runId },
-      ...(this.cloudProperties.disk ? { cloudProperties: this.cloudProperties.disk } : {}),
-    }, { requestId: options.requestId ?? randomUUID() });
+    const { diskId } = await this.ready().driver.createDisk(
+      {
+        sizeMb: options.sizeMb ?? 1024,
+        ...(options.vmId ? { vmId: options.vmId } : {}),
+        metadata: { 'slipway.conformance': this.runId },
+        ...(this.cloudProperties.disk ? { cloudProperties: this.cloudProperties.disk } : {}),
+      },
+      { requestId: options.requestId ?? randomUUID() },
+    );
     this.created.disks.add(diskId);
     return diskId;
   }
@@ -161,19 +186,22 @@ export class IaasConformanceContext {
     fake.faults.reset();
     const problems: string[] = [];
     const run = async (what: string, ids: Set<string>, remove: (id: string) => Promise<void>): Promise<void> => {
-      await Promise.all([...ids].map(async (id) => {
-        try {
-          await remove(id);
-        } catch (error) {
-          problems.push(`${what} ${id}: ${describe(error)}`);
-        }
-      }));
+      await Promise.all(
+        [...ids].map(async (id) => {
+          try {
+            await remove(id);
+          } catch (error) {
+            problems.push(`${what} ${id}: ${describe(error)}`);
+          }
+        }),
+      );
       ids.clear();
     };
     await run('deleteSnapshot', this.created.snapshots, (snapshotId) => driver.deleteSnapshot!({ snapshotId }));
     await run('deleteVm', this.created.vms, (vmId) => driver.deleteVm({ vmId }));
     await run('deleteDisk', this.created.disks, (diskId) => driver.deleteDisk({ diskId }));
-    if (problems.length > 0) throw new SlipwayError('Internal', `cleanup after the test failed: ${problems.join('; ')}`);
+    if (problems.length > 0)
+      throw new SlipwayError('Internal', `cleanup after the test failed: ${problems.join('; ')}`);
   }
 }
 

@@ -7,7 +7,8 @@ const HINT_KINDS: ReadonlyArray<DiskHint['kind']> = ['path', 'volumeId', 'lun', 
 
 export const diskTests: ConformanceTest[] = [
   {
-    group: 'disk', name: 'creates, attaches, lists, detaches and deletes a disk',
+    group: 'disk',
+    name: 'creates, attaches, lists, detaches and deletes a disk',
     async run(ctx) {
       const { driver } = ctx.ready();
       const { vmId } = await ctx.createVm();
@@ -25,7 +26,8 @@ export const diskTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'disk', name: 'the same requestId twice gives the same disk',
+    group: 'disk',
+    name: 'the same requestId twice gives the same disk',
     async run(ctx) {
       const requestId = randomUUID();
       const first = await ctx.createDisk({ requestId });
@@ -34,7 +36,8 @@ export const diskTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'disk', name: 'deleting a missing disk succeeds',
+    group: 'disk',
+    name: 'deleting a missing disk succeeds',
     async run(ctx) {
       const { driver } = ctx.ready();
       const diskId = await ctx.createDisk();
@@ -43,7 +46,8 @@ export const diskTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'disk', name: 'detaching a disk that is not attached succeeds',
+    group: 'disk',
+    name: 'detaching a disk that is not attached succeeds',
     async run(ctx) {
       const { driver } = ctx.ready();
       const { vmId } = await ctx.createVm();
@@ -53,7 +57,8 @@ export const diskTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'disk', name: 'a disk survives VM deletion and reattaches to a new VM',
+    group: 'disk',
+    name: 'a disk survives VM deletion and reattaches to a new VM',
     async run(ctx) {
       const { driver } = ctx.ready();
       const first = await ctx.createVm();
@@ -67,7 +72,9 @@ export const diskTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'disk', name: 'resizes a disk', capability: 'disk.resize',
+    group: 'disk',
+    name: 'resizes a disk',
+    capability: 'disk.resize',
     async run(ctx) {
       const { driver } = ctx.ready();
       const diskId = await ctx.createDisk({ sizeMb: 1024 });
@@ -82,19 +89,27 @@ export const diskTests: ConformanceTest[] = [
         size = inventory.disks.find((d) => d.diskId === diskId)?.sizeMb;
         expect(size, "listResources must report each disk's sizeMb, so a resize can be checked").toBeTypeOf('number');
       } else {
-        expect(fake.inspect?.diskSizeMb, 'without the inventory capability, the fake must offer inspect.diskSizeMb so the suite can read the new size').toBeTypeOf('function');
+        expect(
+          fake.inspect?.diskSizeMb,
+          'without the inventory capability, the fake must offer inspect.diskSizeMb so the suite can read the new size',
+        ).toBeTypeOf('function');
         size = await fake.inspect!.diskSizeMb!(diskId);
       }
       expect(size, 'the cloud holds the disk at its new size after resizeDisk').toBeGreaterThanOrEqual(2048);
     },
   },
   {
-    group: 'disk', name: 'snapshot round-trip', capability: 'disk.snapshot',
+    group: 'disk',
+    name: 'snapshot round-trip',
+    capability: 'disk.snapshot',
     async run(ctx) {
       const { driver } = ctx.ready();
       const diskId = await ctx.createDisk();
       // A create verb: the engine sends an idempotency key with it, so a retried snapshot is the same snapshot.
-      const { snapshotId } = await driver.snapshotDisk!({ diskId, metadata: { 'slipway.conformance': ctx.runId } }, { requestId: randomUUID() });
+      const { snapshotId } = await driver.snapshotDisk!(
+        { diskId, metadata: { 'slipway.conformance': ctx.runId } },
+        { requestId: randomUUID() },
+      );
       ctx.trackSnapshot(snapshotId);
       expect(typeof snapshotId === 'string' && snapshotId.length > 0, 'snapshotDisk returns a snapshotId').toBe(true);
       await driver.deleteSnapshot!({ snapshotId });

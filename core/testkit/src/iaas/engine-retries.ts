@@ -1,4 +1,11 @@
-import { definePlugin, withRetry, type CallOptions, type PluginKind, type PluginModule, type RetryPolicy } from '@slipway/contracts';
+import {
+  definePlugin,
+  withRetry,
+  type CallOptions,
+  type PluginKind,
+  type PluginModule,
+  type RetryPolicy,
+} from '@slipway/contracts';
 
 export interface RetryStats {
   /** Verb calls that failed retryably and were sent again. */
@@ -25,7 +32,11 @@ export const TEST_RETRY_POLICY: RetryPolicy = Object.freeze({ attempts: 20, base
  * Drivers never retry themselves, so this is what makes a 10% fault rate survivable, and what proves each
  * verb safe to repeat.
  */
-export function withEngineRetries<K extends PluginKind>(plugin: PluginModule<K, any>, stats: RetryStats, policy: RetryPolicy = TEST_RETRY_POLICY): PluginModule<K, any> {
+export function withEngineRetries<K extends PluginKind>(
+  plugin: PluginModule<K, any>,
+  stats: RetryStats,
+  policy: RetryPolicy = TEST_RETRY_POLICY,
+): PluginModule<K, any> {
   return definePlugin({
     ...plugin,
     async create(config, host) {
@@ -34,14 +45,20 @@ export function withEngineRetries<K extends PluginKind>(plugin: PluginModule<K, 
         get(target, property, receiver) {
           const value = Reflect.get(target, property, receiver) as unknown;
           if (typeof value !== 'function' || property === 'destroy') return value;
-          return (input: unknown, options: CallOptions = {}) => withRetry(String(property),
-            () => (value as (i: unknown, o: CallOptions) => Promise<unknown>).call(target, input, options), {
-              clock: host.clock, policy, signal: options.signal,
-              onRetry(error) {
-                stats.retries += 1;
-                stats.byCode[error.code] = (stats.byCode[error.code] ?? 0) + 1;
+          return (input: unknown, options: CallOptions = {}) =>
+            withRetry(
+              String(property),
+              () => (value as (i: unknown, o: CallOptions) => Promise<unknown>).call(target, input, options),
+              {
+                clock: host.clock,
+                policy,
+                signal: options.signal,
+                onRetry(error) {
+                  stats.retries += 1;
+                  stats.byCode[error.code] = (stats.byCode[error.code] ?? 0) + 1;
+                },
               },
-            });
+            );
         },
       });
     },

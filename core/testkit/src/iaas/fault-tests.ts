@@ -6,7 +6,8 @@ import type { IaasConformanceContext } from './context.js';
 
 export const errorTests: ConformanceTest[] = [
   {
-    group: 'errors', name: 'throttling is a retryable SlipwayError',
+    group: 'errors',
+    name: 'throttling is a retryable SlipwayError',
     async run(ctx) {
       const { fake } = ctx.ready();
       const input = await ctx.vmInput();
@@ -19,19 +20,24 @@ export const errorTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'errors', name: 'a cloud 5xx is a retryable SlipwayError',
+    group: 'errors',
+    name: 'a cloud 5xx is a retryable SlipwayError',
     async run(ctx) {
       const { fake } = ctx.ready();
       const input = await ctx.vmInput();
       const requestId = randomUUID();
       fake.faults.serverErrorNext('createVm');
-      const error = await expectSlipwayError(ctx.createVm({ requestId }, input), 'createVm while the cloud fails with 5xx');
+      const error = await expectSlipwayError(
+        ctx.createVm({ requestId }, input),
+        'createVm while the cloud fails with 5xx',
+      );
       expect(error.retryable, `a cloud 5xx must be retryable (got code ${error.code})`).toBe(true);
       await ctx.createVm({ requestId }, input);
     },
   },
   {
-    group: 'errors', name: 'a permanent error is not retryable and keeps the cloud message',
+    group: 'errors',
+    name: 'a permanent error is not retryable and keeps the cloud message',
     async run(ctx) {
       const { fake } = ctx.ready();
       const input = await ctx.vmInput();
@@ -40,14 +46,15 @@ export const errorTests: ConformanceTest[] = [
       expect(error.retryable, `a permanent error must not be retryable (got code ${error.code})`).toBe(false);
       expect(error.code, 'a cloud error is mapped to a specific code, not Internal').not.toBe('Internal');
       if (typeof cloudText === 'string') {
-        expect(error.message, 'the error keeps the cloud\'s own message').toContain(cloudText);
+        expect(error.message, "the error keeps the cloud's own message").toContain(cloudText);
       } else {
-        expect(error.message.length, 'the error carries the cloud\'s message').toBeGreaterThan(0);
+        expect(error.message.length, "the error carries the cloud's message").toBeGreaterThan(0);
       }
     },
   },
   {
-    group: 'errors', name: 'an exhausted VM quota is QuotaExceeded',
+    group: 'errors',
+    name: 'an exhausted VM quota is QuotaExceeded',
     async run(ctx) {
       const { fake } = ctx.ready();
       const input = await ctx.vmInput();
@@ -61,19 +68,24 @@ export const errorTests: ConformanceTest[] = [
 
 export const signalTests: ConformanceTest[] = [
   {
-    group: 'signal', name: 'an already-aborted signal rejects with Cancelled',
+    group: 'signal',
+    name: 'an already-aborted signal rejects with Cancelled',
     async run(ctx) {
       const input = await ctx.vmInput();
       const requestId = randomUUID();
       const started = Date.now();
-      const error = await expectSlipwayError(ctx.createVm({ requestId, signal: AbortSignal.abort() }, input), 'createVm with an aborted signal');
+      const error = await expectSlipwayError(
+        ctx.createVm({ requestId, signal: AbortSignal.abort() }, input),
+        'createVm with an aborted signal',
+      );
       expect(error.code).toBe('Cancelled');
       expect(Date.now() - started, 'an aborted call returns at once').toBeLessThan(1_000);
       await cleanUpAfterAbort(ctx, input, requestId, 0);
     },
   },
   {
-    group: 'signal', name: 'aborting mid-call rejects with Cancelled quickly',
+    group: 'signal',
+    name: 'aborting mid-call rejects with Cancelled quickly',
     async run(ctx) {
       const { fake } = ctx.ready();
       const input = await ctx.vmInput();
@@ -87,7 +99,10 @@ export const signalTests: ConformanceTest[] = [
       controller.abort();
       const error = await expectSlipwayError(call, 'createVm aborted while the cloud is slow');
       expect(error.code).toBe('Cancelled');
-      expect(Date.now() - abortedAt, 'the call stops waiting as soon as it is aborted, not when the cloud answers').toBeLessThan(800);
+      expect(
+        Date.now() - abortedAt,
+        'the call stops waiting as soon as it is aborted, not when the cloud answers',
+      ).toBeLessThan(800);
       await cleanUpAfterAbort(ctx, input, requestId, 1_700);
     },
   },
@@ -97,7 +112,12 @@ export const signalTests: ConformanceTest[] = [
  * An aborted create may still have happened on the cloud. After the slow request has surely landed, the same
  * requestId returns that VM (or makes one), which the test's cleanup deletes.
  */
-async function cleanUpAfterAbort(ctx: IaasConformanceContext, input: CreateVmInput, requestId: string, settleMs: number): Promise<void> {
+async function cleanUpAfterAbort(
+  ctx: IaasConformanceContext,
+  input: CreateVmInput,
+  requestId: string,
+  settleMs: number,
+): Promise<void> {
   ctx.ready().fake.faults.reset();
   await new Promise((resolve) => setTimeout(resolve, settleMs));
   await ctx.createVm({ requestId }, input);
@@ -105,12 +125,13 @@ async function cleanUpAfterAbort(ctx: IaasConformanceContext, input: CreateVmInp
 
 export const concurrencyTests: ConformanceTest[] = [
   {
-    group: 'concurrency', name: '50 concurrent createVm calls give 50 distinct VMs',
+    group: 'concurrency',
+    name: '50 concurrent createVm calls give 50 distinct VMs',
     timeoutMs: 60_000,
     async run(ctx) {
       const inputs = await Promise.all(Array.from({ length: 50 }, () => ctx.vmInput()));
       const results = await Promise.allSettled(inputs.map((input) => ctx.createVm({}, input)));
-      const failures = results.flatMap((r, i) => r.status === 'rejected' ? [`#${i}: ${String(r.reason)}`] : []);
+      const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`#${i}: ${String(r.reason)}`] : []));
       expect(failures, 'every concurrent createVm succeeds').toEqual([]);
       const ids = results.map((r) => (r as PromiseFulfilledResult<{ vmId: string }>).value.vmId);
       expect(new Set(ids).size, 'each call gets its own VM').toBe(50);

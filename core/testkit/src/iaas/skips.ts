@@ -11,11 +11,14 @@ export function checkSkips(skips: readonly ConformanceSkip[], knownTests: readon
   skips.forEach((skip, index) => {
     const names = Array.isArray(skip.tests) ? skip.tests : [];
     if (typeof skip.reason !== 'string' || skip.reason.trim() === '') {
-      problems.push(`skip[${index}] (${names.join(', ') || 'no tests'}) has no reason: say why the driver cannot pass it`);
+      problems.push(
+        `skip[${index}] (${names.join(', ') || 'no tests'}) has no reason: say why the driver cannot pass it`,
+      );
     }
     if (names.length === 0) problems.push(`skip[${index}] names no tests`);
     for (const name of names) {
-      if (!knownTests.includes(name)) problems.push(`skip[${index}] names "${name}", which is not a test of this suite`);
+      if (!knownTests.includes(name))
+        problems.push(`skip[${index}] names "${name}", which is not a test of this suite`);
     }
   });
   return problems;
@@ -24,7 +27,12 @@ export function checkSkips(skips: readonly ConformanceSkip[], knownTests: readon
 /** The reason a test is skipped for, taking only skips that have one (a reasonless skip skips nothing). */
 export function skipReason(skips: readonly ConformanceSkip[], test: string): string | undefined {
   for (const skip of skips) {
-    if (typeof skip.reason === 'string' && skip.reason.trim() !== '' && Array.isArray(skip.tests) && skip.tests.includes(test)) {
+    if (
+      typeof skip.reason === 'string' &&
+      skip.reason.trim() !== '' &&
+      Array.isArray(skip.tests) &&
+      skip.tests.includes(test)
+    ) {
       return skip.reason.trim();
     }
   }

@@ -2,8 +2,20 @@ import { IAAS_CAPABILITIES, type IaasCapability } from '@slipway/contracts';
 
 /** Verbs every IaaS driver implements. */
 export const REQUIRED_IAAS_VERBS = [
-  'info', 'createStemcell', 'deleteStemcell', 'createVm', 'deleteVm', 'hasVm', 'setVmMetadata',
-  'createDisk', 'deleteDisk', 'attachDisk', 'detachDisk', 'hasDisk', 'getDisks', 'destroy',
+  'info',
+  'createStemcell',
+  'deleteStemcell',
+  'createVm',
+  'deleteVm',
+  'hasVm',
+  'setVmMetadata',
+  'createDisk',
+  'deleteDisk',
+  'attachDisk',
+  'detachDisk',
+  'hasDisk',
+  'getDisks',
+  'destroy',
 ] as const;
 
 /** What a driver must offer once it declares a capability. */
@@ -25,7 +37,10 @@ export function missingIaasVerbs(driver: object, capabilities: readonly string[]
   for (const capability of capabilities) {
     if (!isIaasCapability(capability)) continue;
     for (const member of CAPABILITY_MEMBERS[capability]) {
-      const present = member === 'rehearsal' ? typeof record[member] === 'object' && record[member] !== null : typeof record[member] === 'function';
+      const present =
+        member === 'rehearsal'
+          ? typeof record[member] === 'object' && record[member] !== null
+          : typeof record[member] === 'function';
       if (!present) missing.push(`${member} (capability ${capability})`);
     }
   }

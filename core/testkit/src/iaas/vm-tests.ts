@@ -4,25 +4,34 @@ import { eventually, type ConformanceTest } from './conformance-test.js';
 
 export const stemcellTests: ConformanceTest[] = [
   {
-    group: 'stemcell', name: 'creates and deletes a stemcell',
+    group: 'stemcell',
+    name: 'creates and deletes a stemcell',
     async run(ctx) {
       const { driver } = ctx.ready();
-      const { stemcellId } = await driver.createStemcell({ name: 'slipway-conformance-extra', version: '2', cloudProperties: ctx.stemcellCloudProperties }, { requestId: randomUUID() });
+      const { stemcellId } = await driver.createStemcell(
+        { name: 'slipway-conformance-extra', version: '2', cloudProperties: ctx.stemcellCloudProperties },
+        { requestId: randomUUID() },
+      );
       expect(typeof stemcellId === 'string' && stemcellId.length > 0, 'createStemcell returns a stemcellId').toBe(true);
       await driver.deleteStemcell({ stemcellId });
     },
   },
   {
-    group: 'stemcell', name: 'deleting a stemcell twice succeeds',
+    group: 'stemcell',
+    name: 'deleting a stemcell twice succeeds',
     async run(ctx) {
       const { driver } = ctx.ready();
-      const { stemcellId } = await driver.createStemcell({ name: 'slipway-conformance-twice', version: '3', cloudProperties: ctx.stemcellCloudProperties }, { requestId: randomUUID() });
+      const { stemcellId } = await driver.createStemcell(
+        { name: 'slipway-conformance-twice', version: '3', cloudProperties: ctx.stemcellCloudProperties },
+        { requestId: randomUUID() },
+      );
       await driver.deleteStemcell({ stemcellId });
       await driver.deleteStemcell({ stemcellId });
     },
   },
   {
-    group: 'stemcell', name: 'the same requestId twice gives the same stemcell',
+    group: 'stemcell',
+    name: 'the same requestId twice gives the same stemcell',
     async run(ctx) {
       const { driver } = ctx.ready();
       const requestId = randomUUID();
@@ -40,7 +49,8 @@ export const stemcellTests: ConformanceTest[] = [
 
 export const vmTests: ConformanceTest[] = [
   {
-    group: 'vm', name: 'creates a VM that exists',
+    group: 'vm',
+    name: 'creates a VM that exists',
     async run(ctx) {
       const { vmId } = await ctx.createVm();
       expect(typeof vmId === 'string' && vmId.length > 0, 'createVm returns a vmId').toBe(true);
@@ -48,17 +58,21 @@ export const vmTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'vm', name: 'the same requestId twice gives the same VM',
+    group: 'vm',
+    name: 'the same requestId twice gives the same VM',
     async run(ctx) {
       const input = await ctx.vmInput();
       const requestId = randomUUID();
       const first = await ctx.createVm({ requestId }, input);
       const second = await ctx.createVm({ requestId }, input);
-      expect(second.vmId, 'a repeated createVm (same requestId) must return the first VM, not a second one').toBe(first.vmId);
+      expect(second.vmId, 'a repeated createVm (same requestId) must return the first VM, not a second one').toBe(
+        first.vmId,
+      );
     },
   },
   {
-    group: 'vm', name: 'delivers the agent settings to the booted agent',
+    group: 'vm',
+    name: 'delivers the agent settings to the booted agent',
     timeoutMs: 20_000,
     async run(ctx) {
       const settings = await ctx.agentSettings();
@@ -70,7 +84,8 @@ export const vmTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'vm', name: 'sets VM metadata',
+    group: 'vm',
+    name: 'sets VM metadata',
     async run(ctx) {
       const { driver } = ctx.ready();
       const { vmId } = await ctx.createVm();
@@ -80,13 +95,15 @@ export const vmTests: ConformanceTest[] = [
         const inventory = await driver.listResources!({ tags: { 'slipway.conformance': ctx.runId } });
         const vm = inventory.vms.find((v) => v.vmId === vmId);
         expect(vm?.metadata, 'metadata is merged with the tags set at creation').toMatchObject({
-          'slipway.conformance': ctx.runId, 'slipway.conformance.note': 'set again',
+          'slipway.conformance': ctx.runId,
+          'slipway.conformance.note': 'set again',
         });
       }
     },
   },
   {
-    group: 'vm', name: 'deletes a VM',
+    group: 'vm',
+    name: 'deletes a VM',
     async run(ctx) {
       const { driver } = ctx.ready();
       const { vmId } = await ctx.createVm();
@@ -95,7 +112,8 @@ export const vmTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'vm', name: 'deleting a VM twice succeeds',
+    group: 'vm',
+    name: 'deleting a VM twice succeeds',
     async run(ctx) {
       const { driver } = ctx.ready();
       const { vmId } = await ctx.createVm();
@@ -104,17 +122,24 @@ export const vmTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'vm', name: 'a VM killed behind our back stops existing',
+    group: 'vm',
+    name: 'a VM killed behind our back stops existing',
     timeoutMs: 20_000,
     async run(ctx) {
       const { driver, fake } = ctx.ready();
       const { vmId } = await ctx.createVm();
       await fake.faults.killVm(vmId);
-      await eventually(async () => !(await driver.hasVm({ vmId })), 10_000, `hasVm(${vmId}) turning false after faults.killVm`);
+      await eventually(
+        async () => !(await driver.hasVm({ vmId })),
+        10_000,
+        `hasVm(${vmId}) turning false after faults.killVm`,
+      );
     },
   },
   {
-    group: 'vm', name: 'reboots a VM', capability: 'vm.reboot',
+    group: 'vm',
+    name: 'reboots a VM',
+    capability: 'vm.reboot',
     async run(ctx) {
       const { driver } = ctx.ready();
       const { vmId } = await ctx.createVm();
@@ -123,16 +148,27 @@ export const vmTests: ConformanceTest[] = [
     },
   },
   {
-    group: 'vm', name: 'inventory lists what was created', capability: 'inventory',
+    group: 'vm',
+    name: 'inventory lists what was created',
+    capability: 'inventory',
     async run(ctx) {
       const { driver } = ctx.ready();
       const { vmId } = await ctx.createVm();
       const diskId = await ctx.createDisk({ vmId });
       const inventory = await driver.listResources!({ tags: { 'slipway.conformance': ctx.runId } });
-      expect(inventory.vms.map((v) => v.vmId), 'listResources finds the VM by its tags').toContain(vmId);
-      expect(inventory.disks.map((d) => d.diskId), 'listResources finds the disk by its tags').toContain(diskId);
+      expect(
+        inventory.vms.map((v) => v.vmId),
+        'listResources finds the VM by its tags',
+      ).toContain(vmId);
+      expect(
+        inventory.disks.map((d) => d.diskId),
+        'listResources finds the disk by its tags',
+      ).toContain(diskId);
       const other = await driver.listResources!({ tags: { 'slipway.conformance': `not-${ctx.runId}` } });
-      expect(other.vms.map((v) => v.vmId), 'listResources filters by tags').not.toContain(vmId);
+      expect(
+        other.vms.map((v) => v.vmId),
+        'listResources filters by tags',
+      ).not.toContain(vmId);
     },
   },
 ];

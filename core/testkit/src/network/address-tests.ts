@@ -5,7 +5,8 @@ import type { NetworkConformanceTest } from './test.js';
 
 export const addressTests: NetworkConformanceTest[] = [
   {
-    group: 'addresses', name: 'an owner gets the same address when asked again, and no address goes to two owners',
+    group: 'addresses',
+    name: 'an owner gets the same address when asked again, and no address goes to two owners',
     async run(ctx) {
       const { driver } = ctx.ready();
       const { id } = await ctx.preparedCluster();
@@ -18,18 +19,28 @@ export const addressTests: NetworkConformanceTest[] = [
     },
   },
   {
-    group: 'addresses', name: '50 concurrent allocations give distinct addresses, and an empty pool is CapacityExhausted',
+    group: 'addresses',
+    name: '50 concurrent allocations give distinct addresses, and an empty pool is CapacityExhausted',
     timeoutMs: 60_000,
     async run(ctx) {
       const { driver } = ctx.ready();
       const { id } = await ctx.preparedCluster();
-      const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => driver.allocateAddress({ clusterId: id, owner: `o${i}`, iaas: CONFORMANCE_IAAS })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) =>
+          driver.allocateAddress({ clusterId: id, owner: `o${i}`, iaas: CONFORMANCE_IAAS }),
+        ),
+      );
       const ips = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.ip] : []));
-      expect(ips, `a pool of ${CONFORMANCE_CAPACITY} gives exactly ${CONFORMANCE_CAPACITY} addresses`).toHaveLength(CONFORMANCE_CAPACITY);
+      expect(ips, `a pool of ${CONFORMANCE_CAPACITY} gives exactly ${CONFORMANCE_CAPACITY} addresses`).toHaveLength(
+        CONFORMANCE_CAPACITY,
+      );
       expect(new Set(ips).size).toBe(CONFORMANCE_CAPACITY);
       const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       for (const error of refused) {
-        expect(SlipwayError.is(error, 'CapacityExhausted'), `an empty pool is CapacityExhausted, got ${String(error)}`).toBe(true);
+        expect(
+          SlipwayError.is(error, 'CapacityExhausted'),
+          `an empty pool is CapacityExhausted, got ${String(error)}`,
+        ).toBe(true);
         expect((error as SlipwayError).retryable, 'an empty pool is not retried').toBe(false);
         expect((error as SlipwayError).hint.length, 'the error says what to do').toBeGreaterThan(0);
       }
@@ -38,11 +49,16 @@ export const addressTests: NetworkConformanceTest[] = [
     },
   },
   {
-    group: 'addresses', name: 'releasing is idempotent and frees the address for another owner',
+    group: 'addresses',
+    name: 'releasing is idempotent and frees the address for another owner',
     async run(ctx) {
       const { driver } = ctx.ready();
       const { id } = await ctx.preparedCluster();
-      const held = await Promise.all(Array.from({ length: CONFORMANCE_CAPACITY }, (_, i) => driver.allocateAddress({ clusterId: id, owner: `h${i}`, iaas: CONFORMANCE_IAAS })));
+      const held = await Promise.all(
+        Array.from({ length: CONFORMANCE_CAPACITY }, (_, i) =>
+          driver.allocateAddress({ clusterId: id, owner: `h${i}`, iaas: CONFORMANCE_IAAS }),
+        ),
+      );
       await driver.releaseAddress({ clusterId: id, owner: 'h0' });
       await driver.releaseAddress({ clusterId: id, owner: 'h0' });
       await driver.releaseAddress({ clusterId: id, owner: 'never-had-one' });

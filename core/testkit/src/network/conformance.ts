@@ -35,14 +35,23 @@ export interface NetworkConformanceOptions<C = unknown> {
 
 /** Every test of the suite, in order. */
 export const NETWORK_CONFORMANCE_TESTS: readonly NetworkConformanceTest[] = Object.freeze([
-  ...topologyTests, ...addressTests, ...endpointTests, ...isolationTests, ...leftoverTests, ...errorTests, ...signalTests, ...convergenceTests,
+  ...topologyTests,
+  ...addressTests,
+  ...endpointTests,
+  ...isolationTests,
+  ...leftoverTests,
+  ...errorTests,
+  ...signalTests,
+  ...convergenceTests,
 ]);
 
 /** Names (`group > test`) a skip may use. */
 export const NETWORK_CONFORMANCE_TEST_NAMES: readonly string[] = Object.freeze(NETWORK_CONFORMANCE_TESTS.map(fullName));
 
-const NO_FAKE = 'the driver works on local resources and has no fake: there is no wire to inject faults or latency into';
-const SINGLE_FAULT = 'under random faults the engine\'s retries absorb the one fault this test injects; the run without faults checks it';
+const NO_FAKE =
+  'the driver works on local resources and has no fake: there is no wire to inject faults or latency into';
+const SINGLE_FAULT =
+  "under random faults the engine's retries absorb the one fault this test injects; the run without faults checks it";
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
 /**
@@ -52,7 +61,12 @@ const percent = (share: number) => `${Math.round(share * 100)}%`;
  * capabilities the driver instance offers, never on its name; every skip says why.
  */
 export function runNetworkConformance<C>(options: NetworkConformanceOptions<C>): void {
-  const ctx = new NetworkConformanceContext<C>({ plugin: options.plugin, startFake: options.startFake, config: options.config, faults: options.faults });
+  const ctx = new NetworkConformanceContext<C>({
+    plugin: options.plugin,
+    startFake: options.startFake,
+    config: options.config,
+    faults: options.faults,
+  });
   const skips = options.skip ?? [];
   const title = options.faults
     ? `network conformance under ${percent(options.faults.throttle)} throttling and ${percent(options.faults.serverError)} 5xx`
@@ -66,36 +80,53 @@ export function runNetworkConformance<C>(options: NetworkConformanceOptions<C>):
     for (const group of NETWORK_GROUPS) {
       describe(group, () => {
         if (group === 'module') registerModuleChecks(ctx, options, skips);
-        for (const test of NETWORK_CONFORMANCE_TESTS.filter((t) => t.group === group)) register(ctx, test, options, skips);
+        for (const test of NETWORK_CONFORMANCE_TESTS.filter((t) => t.group === group))
+          register(ctx, test, options, skips);
         if (group === 'faults' && options.faults && options.startFake) registerFaultsMet(ctx, options.faults);
       });
     }
   });
 }
 
-function register<C>(ctx: NetworkConformanceContext<C>, test: NetworkConformanceTest, options: NetworkConformanceOptions<C>, skips: readonly ConformanceSkip[]): void {
+function register<C>(
+  ctx: NetworkConformanceContext<C>,
+  test: NetworkConformanceTest,
+  options: NetworkConformanceOptions<C>,
+  skips: readonly ConformanceSkip[],
+): void {
   const reason = staticSkip(test, options, skips);
   if (reason !== undefined) {
     it.skip(`${test.name} (skipped: ${reason})`, () => undefined);
     return;
   }
-  const needed = test.capability === undefined ? [] : Array.isArray(test.capability) ? test.capability : [test.capability];
-  it(test.name, async (t) => {
-    // Capabilities may depend on the instance's config (flat has `lb` only with a load balancer configured), so
-    // they are known only after create(): the skip is taken here, with its reason as the note.
-    const missing = needed.filter((c) => !ctx.has(c));
-    if (missing.length > 0) t.skip(`capability ${missing.join(', ')} not offered by this driver instance`);
-    if (test.withoutCapability && ctx.has(test.withoutCapability)) t.skip(`checks the behaviour without ${test.withoutCapability}, which this instance offers`);
-    await test.run(ctx);
-  }, test.timeoutMs ?? 30_000);
+  const needed =
+    test.capability === undefined ? [] : Array.isArray(test.capability) ? test.capability : [test.capability];
+  it(
+    test.name,
+    async (t) => {
+      // Capabilities may depend on the instance's config (flat has `lb` only with a load balancer configured), so
+      // they are known only after create(): the skip is taken here, with its reason as the note.
+      const missing = needed.filter((c) => !ctx.has(c));
+      if (missing.length > 0) t.skip(`capability ${missing.join(', ')} not offered by this driver instance`);
+      if (test.withoutCapability && ctx.has(test.withoutCapability))
+        t.skip(`checks the behaviour without ${test.withoutCapability}, which this instance offers`);
+      await test.run(ctx);
+    },
+    test.timeoutMs ?? 30_000,
+  );
 }
 
 /** Skips known before the run: the package's own, a capability the module never declares, a missing fake. */
-function staticSkip<C>(test: NetworkConformanceTest, options: NetworkConformanceOptions<C>, skips: readonly ConformanceSkip[]): string | undefined {
+function staticSkip<C>(
+  test: NetworkConformanceTest,
+  options: NetworkConformanceOptions<C>,
+  skips: readonly ConformanceSkip[],
+): string | undefined {
   const own = skipReason(skips, fullName(test));
   if (own !== undefined) return own;
   const declared = options.plugin.capabilities ?? [];
-  const needed = test.capability === undefined ? [] : Array.isArray(test.capability) ? test.capability : [test.capability];
+  const needed =
+    test.capability === undefined ? [] : Array.isArray(test.capability) ? test.capability : [test.capability];
   const undeclared = needed.filter((c) => !declared.includes(c));
   if (undeclared.length > 0) return `capability ${undeclared.join(', ')} not declared`;
   if (test.group === 'faults' && !options.faults) return 'runs only in a faults run (the faults option)';
@@ -109,25 +140,41 @@ function registerFaultsMet<C>(ctx: NetworkConformanceContext<C>, faults: FaultRa
   // Last, so it sees every retry the suite made: a fault rate that never fired would prove nothing.
   it('the suite met the faults and retried them', () => {
     console.info(`network driver under faults: ${describeStats(ctx)}`);
-    expect(ctx.stats.retries, 'retries the engine\'s withRetry made').toBeGreaterThan(10);
+    expect(ctx.stats.retries, "retries the engine's withRetry made").toBeGreaterThan(10);
     const codes = Object.keys(ctx.stats.byCode);
     if (faults.throttle > 0) expect(codes, 'a throttled request is RateLimited').toContain('RateLimited');
     if (faults.serverError > 0) expect(codes, 'a 5xx is Retryable').toContain('Retryable');
   });
 }
 
-function registerModuleChecks<C>(ctx: NetworkConformanceContext<C>, options: NetworkConformanceOptions<C>, skips: readonly ConformanceSkip[]): void {
+function registerModuleChecks<C>(
+  ctx: NetworkConformanceContext<C>,
+  options: NetworkConformanceOptions<C>,
+  skips: readonly ConformanceSkip[],
+): void {
   it('skips have reasons', () => {
     const problems = checkSkips(skips, NETWORK_CONFORMANCE_TEST_NAMES);
     if (problems.length > 0) {
-      throw new SlipwayError('InvalidInput', `the skip list of runNetworkConformance is wrong:\n  ${problems.join('\n  ')}\n` +
-        'Test names are "group > test", e.g. "endpoint > with lb, each cluster gets its own VIP"; every skip needs a reason.', { field: 'skip' });
+      throw new SlipwayError(
+        'InvalidInput',
+        `the skip list of runNetworkConformance is wrong:\n  ${problems.join('\n  ')}\n` +
+          'Test names are "group > test", e.g. "endpoint > with lb, each cluster gets its own VIP"; every skip needs a reason.',
+        { field: 'skip' },
+      );
     }
   });
 
   it('implements every required verb', () => {
     const { driver } = ctx.ready();
-    const required = ['prepareCluster', 'allocateAddress', 'releaseAddress', 'listAllocations', 'ensureApiEndpoint', 'teardownCluster', 'destroy'] as const;
+    const required = [
+      'prepareCluster',
+      'allocateAddress',
+      'releaseAddress',
+      'listAllocations',
+      'ensureApiEndpoint',
+      'teardownCluster',
+      'destroy',
+    ] as const;
     const missing = required.filter((verb) => typeof driver[verb] !== 'function');
     expect(missing, 'verbs the driver returned by create() lacks').toEqual([]);
   });
@@ -137,7 +184,10 @@ function registerModuleChecks<C>(ctx: NetworkConformanceContext<C>, options: Net
     const unknown = declared.filter((c) => !(NETWORK_CAPABILITIES as readonly string[]).includes(c));
     expect(unknown, `capabilities outside the network contract's (${NETWORK_CAPABILITIES.join(', ')})`).toEqual([]);
     const offered: readonly NetworkCapability[] = ctx.ready().driver.capabilities ?? [];
-    expect(offered.filter((c) => !declared.includes(c)), 'the instance offers capabilities its module does not declare').toEqual([]);
+    expect(
+      offered.filter((c) => !declared.includes(c)),
+      'the instance offers capabilities its module does not declare',
+    ).toEqual([]);
   });
 
   it('leftovers is offered exactly when listClusterObjects is implemented', () => {
@@ -151,7 +201,10 @@ function registerModuleChecks<C>(ctx: NetworkConformanceContext<C>, options: Net
     return;
   }
   it('package.json agrees with the module', () => {
-    expect(manifest.slipway, 'package.json needs "slipway": { "kind", "contract" } so the loader can check it before importing').toBeDefined();
+    expect(
+      manifest.slipway,
+      'package.json needs "slipway": { "kind", "contract" } so the loader can check it before importing',
+    ).toBeDefined();
     expect(manifest.slipway?.kind, 'package.json slipway.kind').toBe('network');
     expect(manifest.slipway?.contract, 'package.json slipway.contract').toBe(options.plugin.contract);
   });

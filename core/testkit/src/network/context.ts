@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { SlipwayError, networkCapabilities, type NetworkCapability, type NetworkDriver, type PluginModule } from '@slipway/contracts';
+import {
+  SlipwayError,
+  networkCapabilities,
+  type NetworkCapability,
+  type NetworkDriver,
+  type PluginModule,
+} from '@slipway/contracts';
 import type { RetryStats } from '../iaas/engine-retries.js';
 import { createTestHost, type TestHost } from '../test-host.js';
 import type { StartedNetworkFake } from '@slipway/simulation';
@@ -24,7 +30,13 @@ export interface NetworkSuiteInputs<C> {
  */
 export class NetworkConformanceContext<C = unknown> {
   readonly stats: RetryStats = { retries: 0, byCode: {} };
-  private started?: { host: TestHost; driver: NetworkDriver; raw: NetworkDriver; fake?: StartedNetworkFake<C>; capabilities: NetworkCapability[] };
+  private started?: {
+    host: TestHost;
+    driver: NetworkDriver;
+    raw: NetworkDriver;
+    fake?: StartedNetworkFake<C>;
+    capabilities: NetworkCapability[];
+  };
   private setupError: unknown;
   private partial: { host?: TestHost; driver?: NetworkDriver; fake?: StartedNetworkFake<C> } = {};
   private readonly clusters = new Set<string>();
@@ -33,14 +45,20 @@ export class NetworkConformanceContext<C = unknown> {
 
   async setup(): Promise<void> {
     try {
-      const fake = this.partial.fake = this.inputs.startFake ? await this.inputs.startFake() : undefined;
-      const host = this.partial.host = await createTestHost({ credentials: fake?.credentials, instanceName: 'conformance' });
+      const fake = (this.partial.fake = this.inputs.startFake ? await this.inputs.startFake() : undefined);
+      const host = (this.partial.host = await createTestHost({
+        credentials: fake?.credentials,
+        instanceName: 'conformance',
+      }));
       const configOf = fake ? fake.config.bind(fake) : this.inputs.config;
       if (!configOf) {
-        throw new SlipwayError('InvalidInput', 'runNetworkConformance needs startFake (a driver with a remote API) or config (a driver of local resources)');
+        throw new SlipwayError(
+          'InvalidInput',
+          'runNetworkConformance needs startFake (a driver with a remote API) or config (a driver of local resources)',
+        );
       }
       const config = await configOf({ iaas: CONFORMANCE_IAAS, capacity: CONFORMANCE_CAPACITY });
-      const raw = this.partial.driver = await this.inputs.plugin.create(config, host);
+      const raw = (this.partial.driver = await this.inputs.plugin.create(config, host));
       const capabilities = networkCapabilities(this.inputs.plugin, raw);
       if (fake && this.inputs.faults) this.keepFaultsOn(fake);
       const driver = this.inputs.faults ? withNetworkRetries(raw, this.stats) : raw;
@@ -61,20 +79,24 @@ export class NetworkConformanceContext<C = unknown> {
       }
     }
     if (problems.length > 0) {
-      throw new SlipwayError('Internal', `network conformance teardown failed: ${problems.map(String).join('; ')}`, { cause: problems[0] });
+      throw new SlipwayError('Internal', `network conformance teardown failed: ${problems.map(String).join('; ')}`, {
+        cause: problems[0],
+      });
     }
   }
 
   /** The driver (wrapped in the engine's retries in a faults run) and the rest; throws what went wrong in setup. */
   ready(): { driver: NetworkDriver; fake?: StartedNetworkFake<C>; host: TestHost; capabilities: NetworkCapability[] } {
     if (this.started) return this.started;
-    throw new SlipwayError('Internal', `the network conformance suite could not start: ${String(this.setupError)}`, { cause: this.setupError });
+    throw new SlipwayError('Internal', `the network conformance suite could not start: ${String(this.setupError)}`, {
+      cause: this.setupError,
+    });
   }
 
   /** The fake; a test that needs it is registered only when there is one. */
   fake(): StartedNetworkFake<C> {
     const fake = this.ready().fake;
-    if (!fake) throw new SlipwayError('Internal', 'this test needs the driver\'s fake');
+    if (!fake) throw new SlipwayError('Internal', "this test needs the driver's fake");
     return fake;
   }
 
@@ -94,9 +116,15 @@ export class NetworkConformanceContext<C = unknown> {
   }
 
   /** Prepares a new cluster and returns its id and network. */
-  async preparedCluster(name = 'conformance'): Promise<{ id: string; network: Awaited<ReturnType<NetworkDriver['prepareCluster']>> }> {
+  async preparedCluster(
+    name = 'conformance',
+  ): Promise<{ id: string; network: Awaited<ReturnType<NetworkDriver['prepareCluster']>> }> {
     const id = this.newCluster();
-    const network = await this.ready().driver.prepareCluster({ clusterId: id, clusterName: `${name}-${id.slice(0, 8)}`, iaas: CONFORMANCE_IAAS });
+    const network = await this.ready().driver.prepareCluster({
+      clusterId: id,
+      clusterName: `${name}-${id.slice(0, 8)}`,
+      iaas: CONFORMANCE_IAAS,
+    });
     return { id, network };
   }
 

@@ -9,7 +9,8 @@ const memberSet = (endpoint: ApiEndpoint) => (endpoint.members ?? []).map((m) =>
 
 export const endpointTests: NetworkConformanceTest[] = [
   {
-    group: 'endpoint', name: 'without lb, the endpoint is one master\'s address, not load-balanced',
+    group: 'endpoint',
+    name: "without lb, the endpoint is one master's address, not load-balanced",
     withoutCapability: 'lb',
     async run(ctx) {
       const { driver } = ctx.ready();
@@ -21,7 +22,8 @@ export const endpointTests: NetworkConformanceTest[] = [
     },
   },
   {
-    group: 'endpoint', name: 'with lb, the endpoint is a VIP in front of exactly the masters',
+    group: 'endpoint',
+    name: 'with lb, the endpoint is a VIP in front of exactly the masters',
     capability: 'lb',
     async run(ctx) {
       const { driver } = ctx.ready();
@@ -31,11 +33,12 @@ export const endpointTests: NetworkConformanceTest[] = [
       expect(endpoint.loadBalanced, 'lb: the endpoint is load-balanced').toBe(true);
       expect(masters, 'the VIP is not one of the masters').not.toContain(endpoint.address);
       expect(endpoint.address).toMatch(/^\d{1,3}(\.\d{1,3}){3}$/);
-      expect(memberSet(endpoint), 'the pool\'s members are the masters').toEqual([...masters].sort());
+      expect(memberSet(endpoint), "the pool's members are the masters").toEqual([...masters].sort());
     },
   },
   {
-    group: 'endpoint', name: 'with lb, the VIP stays the same while the members follow recreated masters',
+    group: 'endpoint',
+    name: 'with lb, the VIP stays the same while the members follow recreated masters',
     capability: 'lb',
     async run(ctx) {
       const { driver } = ctx.ready();
@@ -44,19 +47,27 @@ export const endpointTests: NetworkConformanceTest[] = [
       const first = await driver.ensureApiEndpoint({ clusterId: id, port: API_PORT, masters: [m0!, m1!, m2!] });
       // master-0 is recreated on another address (its old one released), as a resurrection with a new VM does.
       await driver.releaseAddress({ clusterId: id, owner: 'master-0' });
-      const replacement = (await driver.allocateAddress({ clusterId: id, owner: 'master-0-new', iaas: CONFORMANCE_IAAS })).ip;
+      const replacement = (
+        await driver.allocateAddress({ clusterId: id, owner: 'master-0-new', iaas: CONFORMANCE_IAAS })
+      ).ip;
       const moved = await driver.ensureApiEndpoint({ clusterId: id, port: API_PORT, masters: [replacement, m1!, m2!] });
       expect(moved.address, 'kubelets and kubeconfigs keep working: the VIP does not move').toBe(first.address);
-      expect(memberSet(moved), 'the old master left the pool, the new one joined').toEqual([replacement, m1!, m2!].sort());
+      expect(memberSet(moved), 'the old master left the pool, the new one joined').toEqual(
+        [replacement, m1!, m2!].sort(),
+      );
       const shrunk = await driver.ensureApiEndpoint({ clusterId: id, port: API_PORT, masters: [m1!] });
       expect(shrunk.address).toBe(first.address);
       expect(memberSet(shrunk), 'members not listed are removed').toEqual([m1!]);
       const again = await driver.ensureApiEndpoint({ clusterId: id, port: API_PORT, masters: [m1!] });
-      expect({ address: again.address, members: memberSet(again) }, 'asked again, the same endpoint').toEqual({ address: shrunk.address, members: [m1!] });
+      expect({ address: again.address, members: memberSet(again) }, 'asked again, the same endpoint').toEqual({
+        address: shrunk.address,
+        members: [m1!],
+      });
     },
   },
   {
-    group: 'endpoint', name: 'with lb, each cluster gets its own VIP',
+    group: 'endpoint',
+    name: 'with lb, each cluster gets its own VIP',
     capability: 'lb',
     async run(ctx) {
       const { driver } = ctx.ready();

@@ -7,15 +7,19 @@ import { allocate } from './topology-tests.js';
 function probe(ctx: NetworkConformanceContext): (from: string, to: string, port: number) => Promise<boolean> {
   const fake = ctx.ready().fake;
   if (!fake?.canReach) {
-    throw new SlipwayError('InvalidInput', 'the driver declares isolation, but its fake gives the suite no canReach(from, to, port): ' +
-      'a driver that promises isolation must let the suite observe it (the fake evaluates its own firewall rules)');
+    throw new SlipwayError(
+      'InvalidInput',
+      'the driver declares isolation, but its fake gives the suite no canReach(from, to, port): ' +
+        'a driver that promises isolation must let the suite observe it (the fake evaluates its own firewall rules)',
+    );
   }
   return fake.canReach.bind(fake);
 }
 
 export const isolationTests: NetworkConformanceTest[] = [
   {
-    group: 'isolation', name: 'a node of one cluster cannot reach another cluster\'s nodes, and reaches its own',
+    group: 'isolation',
+    name: "a node of one cluster cannot reach another cluster's nodes, and reaches its own",
     capability: 'isolation',
     async run(ctx) {
       const canReach = probe(ctx);
@@ -29,7 +33,8 @@ export const isolationTests: NetworkConformanceTest[] = [
     },
   },
   {
-    group: 'isolation', name: 'another cluster still reaches this cluster\'s API VIP on 8443',
+    group: 'isolation',
+    name: "another cluster still reaches this cluster's API VIP on 8443",
     capability: ['isolation', 'lb'],
     async run(ctx) {
       const canReach = probe(ctx);
@@ -46,7 +51,8 @@ export const isolationTests: NetworkConformanceTest[] = [
 
 export const leftoverTests: NetworkConformanceTest[] = [
   {
-    group: 'leftovers', name: 'listClusterObjects reports what the driver made for a cluster, tagged with its uuid',
+    group: 'leftovers',
+    name: 'listClusterObjects reports what the driver made for a cluster, tagged with its uuid',
     capability: 'leftovers',
     async run(ctx) {
       const { driver } = ctx.ready();
@@ -62,7 +68,8 @@ export const leftoverTests: NetworkConformanceTest[] = [
     },
   },
   {
-    group: 'leftovers', name: 'none of a cluster\'s objects are left after teardown, and other clusters keep theirs',
+    group: 'leftovers',
+    name: "none of a cluster's objects are left after teardown, and other clusters keep theirs",
     capability: 'leftovers',
     async run(ctx) {
       const { driver } = ctx.ready();
@@ -75,8 +82,13 @@ export const leftoverTests: NetworkConformanceTest[] = [
       const keptBefore = (await driver.listClusterObjects!()).filter((o) => o.clusterId === kept.id);
       await driver.teardownCluster({ clusterId: gone.id });
       const after = await driver.listClusterObjects!();
-      expect(after.filter((o) => o.clusterId === gone.id), 'leftovers of a torn-down cluster').toEqual([]);
-      expect(after.filter((o) => o.clusterId === kept.id).length, 'another cluster keeps its objects').toBe(keptBefore.length);
+      expect(
+        after.filter((o) => o.clusterId === gone.id),
+        'leftovers of a torn-down cluster',
+      ).toEqual([]);
+      expect(after.filter((o) => o.clusterId === kept.id).length, 'another cluster keeps its objects').toBe(
+        keptBefore.length,
+      );
     },
   },
 ];

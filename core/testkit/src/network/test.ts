@@ -1,7 +1,17 @@
 import type { NetworkCapability } from '@slipway/contracts';
 import type { NetworkConformanceContext } from './context.js';
 
-export const NETWORK_GROUPS = ['module', 'topology', 'addresses', 'endpoint', 'isolation', 'leftovers', 'errors', 'signal', 'faults'] as const;
+export const NETWORK_GROUPS = [
+  'module',
+  'topology',
+  'addresses',
+  'endpoint',
+  'isolation',
+  'leftovers',
+  'errors',
+  'signal',
+  'faults',
+] as const;
 export type NetworkGroup = (typeof NETWORK_GROUPS)[number];
 
 /** One test of the network conformance suite. */

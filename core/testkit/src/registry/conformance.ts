@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  PLUGIN_MATURITIES, SlipwayError, type PluginModule, type RegistryCapability, type RegistryDriver, type RegistryInfo, type RobotAccount,
+  PLUGIN_MATURITIES,
+  SlipwayError,
+  type PluginModule,
+  type RegistryCapability,
+  type RegistryDriver,
+  type RegistryInfo,
+  type RobotAccount,
 } from '@slipway/contracts';
 import { withEngineRetries, type RetryStats } from '../iaas/engine-retries.js';
 import { checkSkips, skipReason, type ConformanceSkip } from '../iaas/skips.js';
@@ -40,8 +46,19 @@ interface RegistryTest {
   run(ctx: Ctx): Promise<void>;
 }
 
-const REQUIRED = ['info', 'ensureProject', 'ensureRobot', 'rotateRobotSecret', 'deleteRobot', 'deleteProject', 'destroy'] as const;
-const SINGLE_FAULT_TESTS = ['errors > throttling is a retryable SlipwayError', 'errors > a registry 5xx is a retryable SlipwayError'];
+const REQUIRED = [
+  'info',
+  'ensureProject',
+  'ensureRobot',
+  'rotateRobotSecret',
+  'deleteRobot',
+  'deleteProject',
+  'destroy',
+] as const;
+const SINGLE_FAULT_TESTS = [
+  'errors > throttling is a retryable SlipwayError',
+  'errors > a registry 5xx is a retryable SlipwayError',
+];
 
 async function expectError(call: Promise<unknown>, what: string): Promise<SlipwayError> {
   try {
@@ -58,7 +75,8 @@ const access = (ctx: Ctx, robot: RobotAccount, secret: string, project: string) 
 
 const TESTS: RegistryTest[] = [
   {
-    group: 'project', name: 'ensures a project idempotently',
+    group: 'project',
+    name: 'ensures a project idempotently',
     async run(ctx) {
       const project = ctx.project();
       const first = await ctx.driver.ensureProject({ project, owner: 'conformance' });
@@ -69,7 +87,9 @@ const TESTS: RegistryTest[] = [
     },
   },
   {
-    group: 'project', name: 'reports its projects for leftover checks', capability: 'leftovers',
+    group: 'project',
+    name: 'reports its projects for leftover checks',
+    capability: 'leftovers',
     async run(ctx) {
       const project = ctx.project();
       await ctx.driver.ensureProject({ project, owner: 'conformance' });
@@ -77,56 +97,97 @@ const TESTS: RegistryTest[] = [
     },
   },
   {
-    group: 'project', name: 'sets and converges the vulnerability policy', capability: 'vulnerability',
+    group: 'project',
+    name: 'sets and converges the vulnerability policy',
+    capability: 'vulnerability',
     async run(ctx) {
       const project = ctx.project();
-      const made = await ctx.driver.ensureProject({ project, owner: 'conformance', metadata: { preventVulnerable: true, severity: 'high', autoScan: true } });
+      const made = await ctx.driver.ensureProject({
+        project,
+        owner: 'conformance',
+        metadata: { preventVulnerable: true, severity: 'high', autoScan: true },
+      });
       expect(made.metadata).toMatchObject({ preventVulnerable: true, severity: 'high', autoScan: true });
-      const changed = await ctx.driver.ensureProject({ project, owner: 'conformance', metadata: { severity: 'critical', autoScan: false } });
+      const changed = await ctx.driver.ensureProject({
+        project,
+        owner: 'conformance',
+        metadata: { severity: 'critical', autoScan: false },
+      });
       expect(changed.metadata).toMatchObject({ preventVulnerable: true, severity: 'critical', autoScan: false });
     },
   },
   {
-    group: 'project', name: 'sets cosign content trust', capability: 'cosign',
+    group: 'project',
+    name: 'sets cosign content trust',
+    capability: 'cosign',
     async run(ctx) {
       const project = ctx.project();
-      expect((await ctx.driver.ensureProject({ project, owner: 'conformance', metadata: { contentTrustCosign: true } })).metadata.contentTrustCosign).toBe(true);
-      expect((await ctx.driver.ensureProject({ project, owner: 'conformance', metadata: { contentTrustCosign: false } })).metadata.contentTrustCosign).toBe(false);
+      expect(
+        (await ctx.driver.ensureProject({ project, owner: 'conformance', metadata: { contentTrustCosign: true } }))
+          .metadata.contentTrustCosign,
+      ).toBe(true);
+      expect(
+        (await ctx.driver.ensureProject({ project, owner: 'conformance', metadata: { contentTrustCosign: false } }))
+          .metadata.contentTrustCosign,
+      ).toBe(false);
     },
   },
   {
-    group: 'project', name: 'sets and changes the storage quota', capability: 'quota',
+    group: 'project',
+    name: 'sets and changes the storage quota',
+    capability: 'quota',
     async run(ctx) {
       const project = ctx.project();
-      expect((await ctx.driver.ensureProject({ project, owner: 'conformance', storageLimitBytes: 2 ** 30 })).storageLimitBytes).toBe(2 ** 30);
-      expect((await ctx.driver.ensureProject({ project, owner: 'conformance', storageLimitBytes: 5 * 2 ** 30 })).storageLimitBytes).toBe(5 * 2 ** 30);
+      expect(
+        (await ctx.driver.ensureProject({ project, owner: 'conformance', storageLimitBytes: 2 ** 30 }))
+          .storageLimitBytes,
+      ).toBe(2 ** 30);
+      expect(
+        (await ctx.driver.ensureProject({ project, owner: 'conformance', storageLimitBytes: 5 * 2 ** 30 }))
+          .storageLimitBytes,
+      ).toBe(5 * 2 ** 30);
     },
   },
   {
-    group: 'project', name: 'adds members idempotently', capability: 'members',
+    group: 'project',
+    name: 'adds members idempotently',
+    capability: 'members',
     async run(ctx) {
       const project = ctx.project();
-      const input = { project, owner: 'conformance', members: [{ username: 'conformance-owner', role: 'maintainer' as const }] };
+      const input = {
+        project,
+        owner: 'conformance',
+        members: [{ username: 'conformance-owner', role: 'maintainer' as const }],
+      };
       const first = await ctx.driver.ensureProject(input);
       expect(await ctx.driver.ensureProject(input)).toEqual(first);
     },
   },
   {
-    group: 'robots', name: 'a pull robot pulls and is refused a push, at the registry',
+    group: 'robots',
+    name: 'a pull robot pulls and is refused a push, at the registry',
     async run(ctx) {
       const project = ctx.project();
       await ctx.driver.ensureProject({ project, owner: 'conformance' });
       const robot = await ctx.driver.ensureRobot({ project, robot: 'nodes', access: 'pull' });
       expect(robot.secret, 'a new robot comes with its secret').toBeTruthy();
-      expect(await access(ctx, robot, robot.secret!, project)).toEqual({ authenticated: true, pull: true, push: false });
+      expect(await access(ctx, robot, robot.secret!, project)).toEqual({
+        authenticated: true,
+        pull: true,
+        push: false,
+      });
       const again = await ctx.driver.ensureRobot({ project, robot: 'nodes', access: 'pull' });
       expect(again.name).toBe(robot.name);
       expect(again.secret, 'an existing robot is returned without a secret').toBeUndefined();
-      expect((await access(ctx, robot, robot.secret!, project)).pull, 'a repeat leaves the secret as it was').toBe(true);
+      expect((await access(ctx, robot, robot.secret!, project)).pull, 'a repeat leaves the secret as it was').toBe(
+        true,
+      );
     },
   },
   {
-    group: 'robots', name: 'a push robot pushes, and nothing beyond its project', capability: 'robot.push',
+    group: 'robots',
+    name: 'a push robot pushes, and nothing beyond its project',
+    capability: 'robot.push',
     async run(ctx) {
       const project = ctx.project();
       const other = ctx.project();
@@ -138,7 +199,8 @@ const TESTS: RegistryTest[] = [
     },
   },
   {
-    group: 'robots', name: 'a rotated secret works and the old one is refused',
+    group: 'robots',
+    name: 'a rotated secret works and the old one is refused',
     async run(ctx) {
       const project = ctx.project();
       await ctx.driver.ensureProject({ project, owner: 'conformance' });
@@ -151,16 +213,21 @@ const TESTS: RegistryTest[] = [
     },
   },
   {
-    group: 'robots', name: 'rotating a robot that does not exist is NotFound',
+    group: 'robots',
+    name: 'rotating a robot that does not exist is NotFound',
     async run(ctx) {
       const project = ctx.project();
       await ctx.driver.ensureProject({ project, owner: 'conformance' });
-      const error = await expectError(ctx.driver.rotateRobotSecret({ project, robot: 'absent' }), 'rotateRobotSecret of a missing robot');
+      const error = await expectError(
+        ctx.driver.rotateRobotSecret({ project, robot: 'absent' }),
+        'rotateRobotSecret of a missing robot',
+      );
       expect(error.code).toBe('NotFound');
     },
   },
   {
-    group: 'robots', name: 'a deleted robot is refused, and deleting it again succeeds',
+    group: 'robots',
+    name: 'a deleted robot is refused, and deleting it again succeeds',
     async run(ctx) {
       const project = ctx.project();
       await ctx.driver.ensureProject({ project, owner: 'conformance' });
@@ -171,7 +238,8 @@ const TESTS: RegistryTest[] = [
     },
   },
   {
-    group: 'teardown', name: 'deleting robots and an empty project leaves nothing',
+    group: 'teardown',
+    name: 'deleting robots and an empty project leaves nothing',
     async run(ctx) {
       const project = ctx.project();
       await ctx.driver.ensureProject({ project, owner: 'conformance' });
@@ -180,46 +248,70 @@ const TESTS: RegistryTest[] = [
       expect(await ctx.driver.deleteProject({ project })).toEqual({ deleted: true });
       expect(await ctx.driver.deleteProject({ project }), 'deleting what is gone succeeds').toEqual({ deleted: true });
       expect((await access(ctx, robot, robot.secret!, project)).pull).toBe(false);
-      expect((await expectError(ctx.driver.ensureRobot({ project, robot: 'nodes', access: 'pull' }), 'a robot in a deleted project')).code).toBe('NotFound');
-      if (ctx.capabilities.includes('leftovers')) expect((await ctx.driver.listProjects!()).map((p) => p.project)).not.toContain(project);
+      expect(
+        (
+          await expectError(
+            ctx.driver.ensureRobot({ project, robot: 'nodes', access: 'pull' }),
+            'a robot in a deleted project',
+          )
+        ).code,
+      ).toBe('NotFound');
+      if (ctx.capabilities.includes('leftovers'))
+        expect((await ctx.driver.listProjects!()).map((p) => p.project)).not.toContain(project);
     },
   },
   {
-    group: 'errors', name: 'throttling is a retryable SlipwayError',
+    group: 'errors',
+    name: 'throttling is a retryable SlipwayError',
     async run(ctx) {
       ctx.fake.faults.throttleNext('ensureProject');
       const project = ctx.project();
-      const error = await expectError(ctx.driver.ensureProject({ project, owner: 'conformance' }), 'ensureProject while throttled');
+      const error = await expectError(
+        ctx.driver.ensureProject({ project, owner: 'conformance' }),
+        'ensureProject while throttled',
+      );
       expect(error.retryable, `got ${error.code}`).toBe(true);
       await ctx.driver.ensureProject({ project, owner: 'conformance' });
     },
   },
   {
-    group: 'errors', name: 'a registry 5xx is a retryable SlipwayError',
+    group: 'errors',
+    name: 'a registry 5xx is a retryable SlipwayError',
     async run(ctx) {
       const project = ctx.project();
       await ctx.driver.ensureProject({ project, owner: 'conformance' });
       await ctx.driver.ensureRobot({ project, robot: 'nodes', access: 'pull' });
       ctx.fake.faults.serverErrorNext('rotateRobotSecret');
-      const error = await expectError(ctx.driver.rotateRobotSecret({ project, robot: 'nodes' }), 'rotateRobotSecret on a 5xx');
+      const error = await expectError(
+        ctx.driver.rotateRobotSecret({ project, robot: 'nodes' }),
+        'rotateRobotSecret on a 5xx',
+      );
       expect(error.retryable, `got ${error.code}`).toBe(true);
       expect((await ctx.driver.rotateRobotSecret({ project, robot: 'nodes' })).secret).toBeTruthy();
     },
   },
   {
-    group: 'errors', name: 'a bad project name is InvalidInput naming the field',
+    group: 'errors',
+    name: 'a bad project name is InvalidInput naming the field',
     async run(ctx) {
-      const error = await expectError(ctx.driver.ensureProject({ project: 'Not A Name!', owner: 'conformance' }), 'ensureProject with a bad name');
+      const error = await expectError(
+        ctx.driver.ensureProject({ project: 'Not A Name!', owner: 'conformance' }),
+        'ensureProject with a bad name',
+      );
       expect(error.code).toBe('InvalidInput');
       expect(error.retryable).toBe(false);
     },
   },
   {
-    group: 'signal', name: 'an aborted signal is Cancelled',
+    group: 'signal',
+    name: 'an aborted signal is Cancelled',
     async run(ctx) {
       const controller = new AbortController();
       controller.abort();
-      const call = ctx.driver.ensureProject({ project: ctx.project(), owner: 'conformance' }, { signal: controller.signal });
+      const call = ctx.driver.ensureProject(
+        { project: ctx.project(), owner: 'conformance' },
+        { signal: controller.signal },
+      );
       expect((await expectError(call, 'an aborted call')).code).toBe('Cancelled');
     },
   },
@@ -232,7 +324,9 @@ function missingVerbs(ctx: Ctx): string[] {
   return missing;
 }
 
-export const REGISTRY_CONFORMANCE_TEST_NAMES: readonly string[] = Object.freeze(TESTS.map((t) => `${t.group} > ${t.name}`));
+export const REGISTRY_CONFORMANCE_TEST_NAMES: readonly string[] = Object.freeze(
+  TESTS.map((t) => `${t.group} > ${t.name}`),
+);
 
 /**
  * Registers the registry conformance suite: projects, metadata, quota, members, robots checked against the
@@ -244,16 +338,23 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
   const stats: RetryStats = { retries: 0, byCode: {} };
   const plugin = faults ? withEngineRetries(options.plugin, stats) : options.plugin;
   const skips = options.skip ?? [];
-  const ownSkips: ConformanceSkip[] = faults ? [{
-    tests: SINGLE_FAULT_TESTS.filter((n) => skipReason(skips, n) === undefined),
-    reason: 'under random faults the engine\'s retries absorb the one fault this test injects; the run without faults checks it',
-  }].filter((s) => s.tests.length) : [];
+  const ownSkips: ConformanceSkip[] = faults
+    ? [
+        {
+          tests: SINGLE_FAULT_TESTS.filter((n) => skipReason(skips, n) === undefined),
+          reason:
+            "under random faults the engine's retries absorb the one fault this test injects; the run without faults checks it",
+        },
+      ].filter((s) => s.tests.length)
+    : [];
   const prefix = options.projectPrefix ?? 'slipway-';
   const run = randomUUID().slice(0, 8);
   let seq = 0;
   let ctx: Ctx | undefined;
   const percent = (share: number) => `${Math.round(share * 100)}%`;
-  const title = faults ? `registry conformance under ${percent(faults.throttle)} throttling and ${percent(faults.serverError)} 5xx` : 'registry conformance';
+  const title = faults
+    ? `registry conformance under ${percent(faults.throttle)} throttling and ${percent(faults.serverError)} 5xx`
+    : 'registry conformance';
 
   describe(title, () => {
     beforeAll(async () => {
@@ -269,7 +370,12 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
       const host = await createTestHost({ credentials: fake.credentials, instanceName: 'conformance' });
       const driver = await plugin.create(fake.config, host);
       ctx = {
-        fake, host, driver, info: await driver.info(), capabilities: options.plugin.capabilities ?? [], made: new Set(),
+        fake,
+        host,
+        driver,
+        info: await driver.info(),
+        capabilities: options.plugin.capabilities ?? [],
+        made: new Set(),
         project() {
           const name = `${prefix}conf-${run}-${++seq}`;
           this.made.add(name);
@@ -298,12 +404,19 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
     describe('module', () => {
       it('skips have reasons', () => {
         const problems = checkSkips(skips, REGISTRY_CONFORMANCE_TEST_NAMES);
-        if (problems.length) throw new SlipwayError('InvalidInput', `the skip list of runRegistryConformance is wrong:\n  ${problems.join('\n  ')}`, { field: 'skip' });
+        if (problems.length)
+          throw new SlipwayError(
+            'InvalidInput',
+            `the skip list of runRegistryConformance is wrong:\n  ${problems.join('\n  ')}`,
+            { field: 'skip' },
+          );
       });
       it('implements every required verb', () => {
         const missing = missingVerbs(ctx!);
         if (missing.length > 0) {
-          throw new SlipwayError('Unsupported', `the driver returned by create() lacks: ${missing.join(', ')}`, { details: { missing } });
+          throw new SlipwayError('Unsupported', `the driver returned by create() lacks: ${missing.join(', ')}`, {
+            details: { missing },
+          });
         }
       });
       it('reports a healthy registry with an endpoint', () => {
@@ -337,8 +450,12 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
     if (faults) {
       describe('faults', () => {
         it('the suite met the faults and retried them', () => {
-          const byCode = Object.entries(stats.byCode).map(([c, n]) => `${c} ${n}`).join(', ');
-          console.info(`${options.packageJson?.name ?? 'the driver'} under faults: ${stats.retries} retries (${byCode})`);
+          const byCode = Object.entries(stats.byCode)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ');
+          console.info(
+            `${options.packageJson?.name ?? 'the driver'} under faults: ${stats.retries} retries (${byCode})`,
+          );
           expect(stats.retries).toBeGreaterThan(10);
           if (faults.throttle > 0) expect(Object.keys(stats.byCode)).toContain('RateLimited');
           if (faults.serverError > 0) expect(Object.keys(stats.byCode)).toContain('Retryable');
@@ -347,4 +464,3 @@ export function runRegistryConformance(options: RegistryConformanceOptions): voi
     }
   });
 }
-

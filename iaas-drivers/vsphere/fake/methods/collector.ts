@@ -1,4 +1,13 @@
-import { arg, child, childBool, children, refOf, type FakeContext, type MethodCall, type MethodHandler } from '../context.js';
+import {
+  arg,
+  child,
+  childBool,
+  children,
+  refOf,
+  type FakeContext,
+  type MethodCall,
+  type MethodHandler,
+} from '../context.js';
 import { checkSequence } from '../envelope.js';
 import { VimFaultError } from '../faults.js';
 import { propertyOf } from '../properties.js';
@@ -7,8 +16,13 @@ import { el, ref, typed } from '../xml-out.js';
 
 /** Types a PropertySpec may name for an object, besides its own (vim25's ManagedEntity hierarchy, in part). */
 const SUPERTYPES: Record<string, readonly string[]> = {
-  VirtualMachine: ['ManagedEntity'], Folder: ['ManagedEntity'], Datacenter: ['ManagedEntity'], ResourcePool: ['ManagedEntity'],
-  ClusterComputeResource: ['ComputeResource', 'ManagedEntity'], HostSystem: ['ManagedEntity'], Datastore: ['ManagedEntity'],
+  VirtualMachine: ['ManagedEntity'],
+  Folder: ['ManagedEntity'],
+  Datacenter: ['ManagedEntity'],
+  ResourcePool: ['ManagedEntity'],
+  ClusterComputeResource: ['ComputeResource', 'ManagedEntity'],
+  HostSystem: ['ManagedEntity'],
+  Datastore: ['ManagedEntity'],
 };
 
 /**
@@ -25,7 +39,10 @@ function retrieve(ctx: FakeContext, call: MethodCall): string {
     const propSpecs = children(spec, 'propSet');
     for (const objectSpec of children(spec, 'objectSet')) {
       if (children(objectSpec, 'selectSet').length > 0) {
-        throw new VimFaultError('NotSupported', 'The fake vCenter does not implement PropertyCollector traversal (selectSet)');
+        throw new VimFaultError(
+          'NotSupported',
+          'The fake vCenter does not implement PropertyCollector traversal (selectSet)',
+        );
       }
       const reference = refOf(child(objectSpec, 'obj'));
       const object = ctx.inventory.get(reference);
@@ -34,7 +51,11 @@ function retrieve(ctx: FakeContext, call: MethodCall): string {
       for (const propSpec of propSpecs) {
         const type = child(propSpec, 'type')?.text ?? '';
         if (type !== object.ref.type && !(SUPERTYPES[object.ref.type] ?? []).includes(type)) continue;
-        if (childBool(propSpec, 'all')) throw new VimFaultError('NotSupported', 'The fake vCenter does not implement PropertySpec.all; name the paths');
+        if (childBool(propSpec, 'all'))
+          throw new VimFaultError(
+            'NotSupported',
+            'The fake vCenter does not implement PropertySpec.all; name the paths',
+          );
         for (const path of children(propSpec, 'pathSet').map((p) => p.text)) {
           const value = propertyOf(object as FakeObject, path, ctx.inventory);
           if (value) props.push(`<propSet>${el('name', path)}${typed('val', value)}</propSet>`);
@@ -56,10 +77,20 @@ export const collectorMethods: Record<string, MethodHandler> = {
     },
   },
   RetrieveProperties: {
-    handle: (ctx, call) => ({ body: retrieve(ctx, call).replace(/<objects>/g, '<returnval>').replace(/<\/objects>/g, '</returnval>') }),
+    handle: (ctx, call) => ({
+      body: retrieve(ctx, call)
+        .replace(/<objects>/g, '<returnval>')
+        .replace(/<\/objects>/g, '</returnval>'),
+    }),
   },
   ContinueRetrievePropertiesEx: {
     // The fake answers every retrieve in one page, so no token it gave can be continued.
-    handle: () => { throw new VimFaultError('InvalidArgument', 'A specified parameter was not correct: token', el('invalidProperty', 'token')); },
+    handle: () => {
+      throw new VimFaultError(
+        'InvalidArgument',
+        'A specified parameter was not correct: token',
+        el('invalidProperty', 'token'),
+      );
+    },
   },
 };

@@ -10,13 +10,30 @@ export const fieldMethods: Record<string, MethodHandler> = {
       const name = argText(call, 'name');
       const moType = optionalArg(call, 'moType')?.text;
       if (name === '') throw invalidArgument('name');
-      const clash = ctx.inventory.fieldDefs.find((d) => d.name === name && (d.managedObjectType === undefined || moType === undefined || d.managedObjectType === moType));
+      const clash = ctx.inventory.fieldDefs.find(
+        (d) =>
+          d.name === name &&
+          (d.managedObjectType === undefined || moType === undefined || d.managedObjectType === moType),
+      );
       if (clash) {
-        throw new VimFaultError('DuplicateName', `The name '${name}' already exists.`, el('name', name) + ref('object', call.request.self));
+        throw new VimFaultError(
+          'DuplicateName',
+          `The name '${name}' already exists.`,
+          el('name', name) + ref('object', call.request.self),
+        );
       }
       const def = { key: ctx.inventory.nextFieldKey(), name, ...(moType ? { managedObjectType: moType } : {}) };
       ctx.inventory.fieldDefs.push(def);
-      return { body: obj('returnval', undefined, el('key', def.key), el('name', def.name), el('type', 'string'), el('managedObjectType', def.managedObjectType)) };
+      return {
+        body: obj(
+          'returnval',
+          undefined,
+          el('key', def.key),
+          el('name', def.name),
+          el('type', 'string'),
+          el('managedObjectType', def.managedObjectType),
+        ),
+      };
     },
   },
   SetField: {
@@ -25,8 +42,10 @@ export const fieldMethods: Record<string, MethodHandler> = {
       const key = Number(argText(call, 'key'));
       const value = optionalArg(call, 'value')?.text ?? '';
       const def = ctx.inventory.fieldDefs.find((d) => d.key === key);
-      if (!def || (def.managedObjectType !== undefined && def.managedObjectType !== entity.ref.type)) throw invalidArgument('key');
-      if (entity.kind !== 'VirtualMachine') throw new VimFaultError('NotSupported', 'The fake vCenter keeps custom values on VMs only');
+      if (!def || (def.managedObjectType !== undefined && def.managedObjectType !== entity.ref.type))
+        throw invalidArgument('key');
+      if (entity.kind !== 'VirtualMachine')
+        throw new VimFaultError('NotSupported', 'The fake vCenter keeps custom values on VMs only');
       entity.customValues.set(key, value);
       return { body: '' };
     },

@@ -7,8 +7,27 @@ import { connect } from 'node:tls';
 /** A self-signed certificate (openssl) whose SANs hold every address clients will use: the VIP and each master. */
 export function apiCertificate(addresses: string[]): { cert: string; key: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'flat-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kube-apiserver',
-    '-addext', `subjectAltName=${addresses.map((a) => `IP:${a}`).join(',')}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=kube-apiserver',
+      '-addext',
+      `subjectAltName=${addresses.map((a) => `IP:${a}`).join(',')}`,
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8'), dir };
 }
 
@@ -27,7 +46,11 @@ server.listen(Number(port), host, () => process.stdout.write('listening\\n'));
 
 /** Starts a master's TLS server on `address:port` in a child process; resolves once it listens. */
 export async function startMaster(name: string, address: string, port: number, tlsDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', SERVER, name, address, String(port), join(tlsDir, 'cert.pem'), join(tlsDir, 'key.pem')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['-e', SERVER, name, address, String(port), join(tlsDir, 'cert.pem'), join(tlsDir, 'key.pem')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`master ${name} exited with ${code}`)));

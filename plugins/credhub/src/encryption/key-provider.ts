@@ -46,19 +46,38 @@ export class LocalKeyProvider implements EncryptionKeyProvider {
    * keys directory, outside the home, so a backup of the home never holds it. A home made by an earlier
    * version keeps its key at the old place, in the data directory, with a notice to move it.
    */
-  static fromConfig(config: CredhubConfig, dataDir: string, env: NodeJS.ProcessEnv = process.env, options: DefaultKeyOptions = {}): LocalKeyProvider {
+  static fromConfig(
+    config: CredhubConfig,
+    dataDir: string,
+    env: NodeJS.ProcessEnv = process.env,
+    options: DefaultKeyOptions = {},
+  ): LocalKeyProvider {
     const enc = config.encryption ?? {};
-    const single = enc.key_env ? [{ key_env: enc.key_env, active: true }] : enc.key_file ? [{ key_file: enc.key_file, active: true }] : [];
+    const single = enc.key_env
+      ? [{ key_env: enc.key_env, active: true }]
+      : enc.key_file
+        ? [{ key_file: enc.key_file, active: true }]
+        : [];
     if (single.length && enc.keys) {
-      throw new SlipwayError('InvalidConfig', 'credentials.config.encryption: use either keys or key_file/key_env, not both', { field: 'credentials.config.encryption.keys' });
+      throw new SlipwayError(
+        'InvalidConfig',
+        'credentials.config.encryption: use either keys or key_file/key_env, not both',
+        { field: 'credentials.config.encryption.keys' },
+      );
     }
     const generated = !enc.keys && !single.length;
-    const sources: KeySourceConfig[] = enc.keys ?? (single.length ? single : [{ key_file: defaultKeyFile(dataDir, options), active: true }]);
+    const sources: KeySourceConfig[] =
+      enc.keys ?? (single.length ? single : [{ key_file: defaultKeyFile(dataDir, options), active: true }]);
     const actives = sources.filter((s) => s.active ?? sources.length === 1);
     if (actives.length !== 1) {
-      throw new SlipwayError('InvalidConfig', `credentials.config.encryption.keys: exactly one key must be active; ${actives.length} are`, {
-        field: 'credentials.config.encryption.keys', hint: 'Mark the key new values go under with active: true.',
-      });
+      throw new SlipwayError(
+        'InvalidConfig',
+        `credentials.config.encryption.keys: exactly one key must be active; ${actives.length} are`,
+        {
+          field: 'credentials.config.encryption.keys',
+          hint: 'Mark the key new values go under with active: true.',
+        },
+      );
     }
     const keys = sources.map((s, i) => readKey(s, i, dataDir, env, generated && options.create !== false));
     return new LocalKeyProvider(keys, keys[sources.indexOf(actives[0])]);
@@ -71,7 +90,11 @@ export class LocalKeyProvider implements EncryptionKeyProvider {
 
   /** Keys given directly (tests, embedding): the first is active. */
   static fromKeys(keys: Buffer[]): LocalKeyProvider {
-    const local = keys.map((kek, i) => ({ id: fingerprint(kek), kek: checkLength(kek, `key ${i}`), source: `key ${i}` }));
+    const local = keys.map((kek, i) => ({
+      id: fingerprint(kek),
+      kek: checkLength(kek, `key ${i}`),
+      source: `key ${i}`,
+    }));
     return new LocalKeyProvider(local, local[0]);
   }
 
@@ -82,9 +105,13 @@ export class LocalKeyProvider implements EncryptionKeyProvider {
   async unwrap(wrapped: Buffer, keyId: string): Promise<Buffer> {
     const key = this.keys.get(keyId);
     if (!key) {
-      throw new SlipwayError('InvalidConfig', `a credential is encrypted under key ${keyId}, but the configured keys are ${this.keyIds.join(', ')} (${[...this.keys.values()].map((k) => k.source).join('; ')})`, {
-        hint: 'Configure the key the store was written with (credentials.config.encryption.keys), or restore it.',
-      });
+      throw new SlipwayError(
+        'InvalidConfig',
+        `a credential is encrypted under key ${keyId}, but the configured keys are ${this.keyIds.join(', ')} (${[...this.keys.values()].map((k) => k.source).join('; ')})`,
+        {
+          hint: 'Configure the key the store was written with (credentials.config.encryption.keys), or restore it.',
+        },
+      );
     }
     return open(key.kek, wrapped, `kek:${keyId}`);
   }
@@ -109,28 +136,43 @@ function defaultKeyFile(dataDir: string, options: DefaultKeyOptions): string {
   if (!options.keysDir) return legacy;
   const file = join(options.keysDir, DEFAULT_KEY_FILE);
   if (existsSync(legacy) && !existsSync(file)) {
-    options.notice?.('the credential encryption key is inside the home, where a copy of the home takes it along; it keeps being used there', {
-      key_file: legacy, hint: `Stop Slipway, move it to ${file} (mode 0600), and keep a copy apart from your backups.`,
-    });
+    options.notice?.(
+      'the credential encryption key is inside the home, where a copy of the home takes it along; it keeps being used there',
+      {
+        key_file: legacy,
+        hint: `Stop Slipway, move it to ${file} (mode 0600), and keep a copy apart from your backups.`,
+      },
+    );
     return legacy;
   }
   if (options.create !== false) mkdirSync(options.keysDir, { recursive: true, mode: 0o700 });
   return file;
 }
 
-function readKey(source: KeySourceConfig, index: number, dataDir: string, env: NodeJS.ProcessEnv, createIfMissing: boolean): LocalKey {
+function readKey(
+  source: KeySourceConfig,
+  index: number,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  createIfMissing: boolean,
+): LocalKey {
   const field = `credentials.config.encryption.keys[${index}]`;
-  if (source.key_env && source.key_file) throw new SlipwayError('InvalidConfig', `${field}: give key_file or key_env, not both`, { field });
+  if (source.key_env && source.key_file)
+    throw new SlipwayError('InvalidConfig', `${field}: give key_file or key_env, not both`, { field });
   if (source.key_env) {
     const value = env[source.key_env];
     if (!value) {
       throw new SlipwayError('InvalidConfig', `environment variable ${source.key_env} (${field}.key_env) is not set`, {
-        field, hint: `Export ${source.key_env} with a base64 32-byte key or a long passphrase.`,
+        field,
+        hint: `Export ${source.key_env} with a base64 32-byte key or a long passphrase.`,
       });
     }
     const raw = Buffer.from(value, 'base64');
     // A passphrase is stretched with scrypt and a salt kept beside the data.
-    const kek = raw.length === 32 && /^[A-Za-z0-9+/=]+$/.test(value) ? raw : scryptSync(value, saltOf(dataDir), 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const kek =
+      raw.length === 32 && /^[A-Za-z0-9+/=]+$/.test(value)
+        ? raw
+        : scryptSync(value, saltOf(dataDir), 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
     return { id: fingerprint(kek), kek, source: `env ${source.key_env}` };
   }
   if (!source.key_file) throw new SlipwayError('InvalidConfig', `${field}: give key_file or key_env`, { field });
@@ -138,7 +180,8 @@ function readKey(source: KeySourceConfig, index: number, dataDir: string, env: N
   if (!existsSync(file)) {
     if (!createIfMissing) {
       throw new SlipwayError('InvalidConfig', `encryption key file ${file} does not exist`, {
-        field: `${field}.key_file`, hint: 'Put the key file you kept there (32 bytes in base64, mode 0600), or configure credentials.config.encryption.',
+        field: `${field}.key_file`,
+        hint: 'Put the key file you kept there (32 bytes in base64, mode 0600), or configure credentials.config.encryption.',
       });
     }
     writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
@@ -148,7 +191,8 @@ function readKey(source: KeySourceConfig, index: number, dataDir: string, env: N
 }
 
 function checkLength(kek: Buffer, what: string): Buffer {
-  if (kek.length !== 32) throw new SlipwayError('InvalidConfig', `${what} must hold 32 bytes in base64 (it holds ${kek.length})`);
+  if (kek.length !== 32)
+    throw new SlipwayError('InvalidConfig', `${what} must hold 32 bytes in base64 (it holds ${kek.length})`);
   return kek;
 }
 

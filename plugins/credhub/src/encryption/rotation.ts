@@ -23,7 +23,11 @@ export interface KeyUsage {
 }
 
 export async function keyUsage(db: CredentialDb, sealer: ValueSealer): Promise<KeyUsage> {
-  const rows = await db.selectFrom('credential_versions').select(['key_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('key_id').execute();
+  const rows = await db
+    .selectFrom('credential_versions')
+    .select(['key_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('key_id')
+    .execute();
   const usage: KeyUsage = { active_key: 0, inactive_keys: 0, unknown_keys: 0 };
   for (const row of rows) {
     const n = Number(row.n);
@@ -40,23 +44,44 @@ export async function keyUsage(db: CredentialDb, sealer: ValueSealer): Promise<K
  * each row is replaced in one statement and only if it is still under the old key, so reads and writes
  * go on (a value is readable under either key) and two rotations cannot clash. Progress after each batch.
  */
-export async function rotateEncryptionKeys(db: CredentialDb, sealer: ValueSealer, options: { batchSize?: number; signal?: AbortSignal; onProgress?: (progress: KeyRotationProgress) => void } = {}): Promise<KeyRotationProgress> {
+export async function rotateEncryptionKeys(
+  db: CredentialDb,
+  sealer: ValueSealer,
+  options: { batchSize?: number; signal?: AbortSignal; onProgress?: (progress: KeyRotationProgress) => void } = {},
+): Promise<KeyRotationProgress> {
   const batchSize = options.batchSize ?? 100;
   const usage = await keyUsage(db, sealer);
-  const progress: KeyRotationProgress = { rotated: 0, total: usage.inactive_keys, remaining: usage.inactive_keys, unknown: usage.unknown_keys };
-  const keyIds = (await db.selectFrom('credential_versions').select('key_id').distinct().execute()).map((r) => r.key_id)
+  const progress: KeyRotationProgress = {
+    rotated: 0,
+    total: usage.inactive_keys,
+    remaining: usage.inactive_keys,
+    unknown: usage.unknown_keys,
+  };
+  const keyIds = (await db.selectFrom('credential_versions').select('key_id').distinct().execute())
+    .map((r) => r.key_id)
     .filter((id) => id !== sealer.activeKeyId && sealer.canOpen(id));
   if (!keyIds.length) return progress;
   let after = 0;
   for (;;) {
     throwIfAborted(options.signal);
-    const rows = await db.selectFrom('credential_versions').select(['seq', 'id', 'name', 'sealed', 'wrapped_key', 'key_id'])
-      .where('key_id', 'in', keyIds).where('seq', '>', after).orderBy('seq').limit(batchSize).execute();
+    const rows = await db
+      .selectFrom('credential_versions')
+      .select(['seq', 'id', 'name', 'sealed', 'wrapped_key', 'key_id'])
+      .where('key_id', 'in', keyIds)
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(batchSize)
+      .execute();
     if (!rows.length) break;
     for (const row of rows) {
       const aad = aadOf(row.id, row.name);
       const resealed = await sealer.seal(await sealer.open(row, aad), aad);
-      const result = await db.updateTable('credential_versions').set(resealed).where('id', '=', row.id).where('key_id', '=', row.key_id).executeTakeFirst();
+      const result = await db
+        .updateTable('credential_versions')
+        .set(resealed)
+        .where('id', '=', row.id)
+        .where('key_id', '=', row.key_id)
+        .executeTakeFirst();
       if (Number(result.numUpdatedRows) > 0) progress.rotated++;
       progress.remaining--;
     }

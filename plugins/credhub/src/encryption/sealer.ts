@@ -44,18 +44,26 @@ export class EnvelopeSealer implements ValueSealer {
   async seal(plaintext: Buffer, aad: string): Promise<SealedValue> {
     const dataKey = randomBytes(32);
     try {
-      return { sealed: seal(dataKey, plaintext, aad), wrapped_key: await this.keys.wrap(dataKey), key_id: this.keys.activeKeyId };
+      return {
+        sealed: seal(dataKey, plaintext, aad),
+        wrapped_key: await this.keys.wrap(dataKey),
+        key_id: this.keys.activeKeyId,
+      };
     } finally {
       dataKey.fill(0);
     }
   }
 
   async open(value: SealedValue, aad: string): Promise<Buffer> {
-    const dataKey = this.cachedKey(value, aad) ?? await this.unwrap(value, aad);
+    const dataKey = this.cachedKey(value, aad) ?? (await this.unwrap(value, aad));
     try {
       return open(dataKey, value.sealed, aad);
     } catch (e) {
-      throw new SlipwayError('Internal', `a stored value fails its integrity check (${aad}): it was altered in the store`, { cause: e });
+      throw new SlipwayError(
+        'Internal',
+        `a stored value fails its integrity check (${aad}): it was altered in the store`,
+        { cause: e },
+      );
     }
   }
 

@@ -38,28 +38,59 @@ const SKEW_MS = 5 * 60_000;
  * plane's clock) minus five minutes of skew between hosts, and lasts `days` from the control plane's now.
  */
 export function validity(days: number, now: number): { notBefore: Date; notAfter: Date } {
-  return { notBefore: new Date(Math.min(now, Date.now()) - SKEW_MS), notAfter: new Date(now + days * 86_400_000 + SKEW_MS) };
+  return {
+    notBefore: new Date(Math.min(now, Date.now()) - SKEW_MS),
+    notAfter: new Date(now + days * 86_400_000 + SKEW_MS),
+  };
 }
 
 /**
  * A certificate per CredHub's parameters: signed by `signer` (the `ca` credential's signing version),
  * or self-signed (`self_sign`, or a CA without `ca`). A self-signed CA names itself as its CA, as CredHub.
  */
-export async function generateCertificate(name: string, p: CertificateParameters, signer: Signer | undefined, generation: GenerationContext): Promise<CertificateValue> {
-  if (p.ca && !signer) throw new SlipwayError('Internal', `certificate ${name} names CA ${p.ca} but no signer was given`);
+export async function generateCertificate(
+  name: string,
+  p: CertificateParameters,
+  signer: Signer | undefined,
+  generation: GenerationContext,
+): Promise<CertificateValue> {
+  if (p.ca && !signer)
+    throw new SlipwayError('Internal', `certificate ${name} names CA ${p.ca} but no signer was given`);
   if (signer && !isCa(signer.certificate, generation.knownCas)) {
-    throw new SlipwayError('InvalidInput', "The requested certificate cannot be signed by the given CA because the given CA is not a certificate authority. A certificate must contain the extension 'Certificate Authority: YES' to be used to sign other certificates.", { field: 'parameters.ca' });
+    throw new SlipwayError(
+      'InvalidInput',
+      "The requested certificate cannot be signed by the given CA because the given CA is not a certificate authority. A certificate must contain the extension 'Certificate Authority: YES' to be used to sign other certificates.",
+      { field: 'parameters.ca' },
+    );
   }
-  if (signer && !signer.privateKey) throw new SlipwayError('InvalidInput', 'The specified CA object does not have an associated private key.', { field: 'parameters.ca' });
-  const issuer: Issuer | undefined = signer ? { certificatePem: signer.certificate, privateKeyPem: signer.privateKey } : undefined;
-  const cert = await createCertificate({
-    subject: {
-      commonName: p.common_name, organization: p.organization, organizationalUnit: p.organization_unit,
-      locality: p.locality, state: p.state, country: p.country,
+  if (signer && !signer.privateKey)
+    throw new SlipwayError('InvalidInput', 'The specified CA object does not have an associated private key.', {
+      field: 'parameters.ca',
+    });
+  const issuer: Issuer | undefined = signer
+    ? { certificatePem: signer.certificate, privateKeyPem: signer.privateKey }
+    : undefined;
+  const cert = await createCertificate(
+    {
+      subject: {
+        commonName: p.common_name,
+        organization: p.organization,
+        organizationalUnit: p.organization_unit,
+        locality: p.locality,
+        state: p.state,
+        country: p.country,
+      },
+      altNames: p.alternative_names,
+      isCa: p.is_ca ?? false,
+      keyUsage: p.key_usage,
+      extendedKeyUsage: p.extended_key_usage,
+      ...validity(p.duration ?? 365, generation.now()),
+      keyAlgorithm: p.key_algorithm ?? 'rsa',
+      keyLength: p.key_length ?? 2048,
     },
-    altNames: p.alternative_names, isCa: p.is_ca ?? false, keyUsage: p.key_usage, extendedKeyUsage: p.extended_key_usage,
-    ...validity(p.duration ?? 365, generation.now()), keyAlgorithm: p.key_algorithm ?? 'rsa', keyLength: p.key_length ?? 2048,
-  }, issuer, { rsaPool: generation.rsaPool });
+    issuer,
+    { rsaPool: generation.rsaPool },
+  );
   const selfSignedCa = !signer && (p.is_ca ?? false);
   return {
     ca: signer ? signer.certificate : cert.certificatePem,

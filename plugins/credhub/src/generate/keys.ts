@@ -10,7 +10,9 @@ export async function generateRsa(p: { key_length?: 2048 | 3072 | 4096 } = {}, p
 }
 
 /** An RSA key pair with its public half in OpenSSH format and its SHA256 fingerprint (as `ssh-keygen -l`). */
-export async function generateSsh(p: { key_length?: 2048 | 3072 | 4096; ssh_comment?: string } = {}): Promise<SshValue> {
+export async function generateSsh(
+  p: { key_length?: 2048 | 3072 | 4096; ssh_comment?: string } = {},
+): Promise<SshValue> {
   const keys = await generateKeyPair('rsa', p.key_length ?? 2048);
   const blob = opensshRsaBlob(keys.publicKeyPem);
   const publicKey = `ssh-rsa ${blob.toString('base64')}${p.ssh_comment ? ` ${p.ssh_comment}` : ''}`;
@@ -20,8 +22,15 @@ export async function generateSsh(p: { key_length?: 2048 | 3072 | 4096; ssh_comm
 /** The RFC 4253 `ssh-rsa` public key blob. */
 export function opensshRsaBlob(publicKeyPem: string): Buffer {
   const jwk = createPublicKey(publicKeyPem).export({ format: 'jwk' }) as { n: string; e: string };
-  const field = (b: Buffer) => { const len = Buffer.alloc(4); len.writeUInt32BE(b.length); return Buffer.concat([len, b]); };
-  const mpint = (b64url: string) => { const b = Buffer.from(b64url, 'base64url'); return field(b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b); };
+  const field = (b: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+  const mpint = (b64url: string) => {
+    const b = Buffer.from(b64url, 'base64url');
+    return field(b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  };
   return Buffer.concat([field(Buffer.from('ssh-rsa')), mpint(jwk.e), mpint(jwk.n)]);
 }
 

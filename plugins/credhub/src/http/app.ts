@@ -18,9 +18,18 @@ export function createCredhubApi(options: CredhubApiOptions): Hono<CredhubEnv> {
   const { provider } = options;
   const app = new Hono<CredhubEnv>();
   app.onError((error, c) => errorResponse(c, error, options.logger));
-  app.notFound((c) => c.json({ error: 'The request could not be fulfilled because the request path or body did not meet expectation. Please check the documentation for required formatting and retry your request.' }, 404));
+  app.notFound((c) =>
+    c.json(
+      {
+        error:
+          'The request could not be fulfilled because the request path or body did not meet expectation. Please check the documentation for required formatting and retry your request.',
+      },
+      404,
+    ),
+  );
 
-  const info = (c: Context) => c.json({ 'auth-server': { url: options.authServerUrl ?? '' }, app: { name: 'CredHub' } });
+  const info = (c: Context) =>
+    c.json({ 'auth-server': { url: options.authServerUrl ?? '' }, app: { name: 'CredHub' } });
   const health = (c: Context) => c.json({ status: 'UP' });
   const version = (c: Context) => c.json({ version: options.version ?? '2.15.0-slipway' });
   app.get('/api/v1/info', info);
@@ -35,14 +44,24 @@ export function createCredhubApi(options: CredhubApiOptions): Hono<CredhubEnv> {
   const sourceOf = options.sourceAddress ?? remoteAddress;
   app.use('/api/*', async (c, next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    if (!match) throw new SlipwayError('Unauthenticated', 'Full authentication is required to access this resource', { hint: 'Send Authorization: Bearer TOKEN (slipway login).' });
+    if (!match)
+      throw new SlipwayError('Unauthenticated', 'Full authentication is required to access this resource', {
+        hint: 'Send Authorization: Bearer TOKEN (slipway login).',
+      });
     let principal;
     try {
       principal = await options.authenticate(match[1]);
     } catch (e) {
-      throw SlipwayError.is(e) ? e : new SlipwayError('Unauthenticated', 'the token could not be verified', { cause: e });
+      throw SlipwayError.is(e)
+        ? e
+        : new SlipwayError('Unauthenticated', 'the token could not be verified', { cause: e });
     }
-    c.set('credentials', { actor: principal.actor, roles: principal.roles, sourceAddress: sourceOf(c), signal: c.req.raw.signal });
+    c.set('credentials', {
+      actor: principal.actor,
+      roles: principal.roles,
+      sourceAddress: sourceOf(c),
+      signal: c.req.raw.signal,
+    });
     await next();
   });
   app.route('/', dataRoutes(provider));

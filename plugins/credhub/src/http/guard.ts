@@ -7,5 +7,10 @@ import type { CredhubCredentialProvider } from '../provider.js';
  */
 export function isCredhubProvider(provider: CredentialProvider): provider is CredhubCredentialProvider {
   const p = provider as Partial<CredhubCredentialProvider>;
-  return typeof p.getVersion === 'function' && typeof p.listCertificates === 'function' && typeof p.auditEvents === 'function' && typeof p.permissions === 'object';
+  return (
+    typeof p.getVersion === 'function' &&
+    typeof p.listCertificates === 'function' &&
+    typeof p.auditEvents === 'function' &&
+    typeof p.permissions === 'object'
+  );
 }

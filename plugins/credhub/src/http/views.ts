@@ -6,18 +6,29 @@ import type { CertificateFacts } from '../vault.js';
  * `expiry_date, certificate_authority, self_signed, generated, transitional`, and a generate response
  * adds `duration_used` (CredHub's CertificateGenerationView).
  */
-export function credentialView(credential: Credential, options: { generation?: boolean } = {}): Record<string, unknown> {
+export function credentialView(
+  credential: Credential,
+  options: { generation?: boolean } = {},
+): Record<string, unknown> {
   const view: Record<string, unknown> = {
-    type: credential.type, version_created_at: credential.version_created_at, id: credential.id, name: credential.name,
-    metadata: credential.metadata ?? null, value: valueView(credential),
+    type: credential.type,
+    version_created_at: credential.version_created_at,
+    id: credential.id,
+    name: credential.name,
+    metadata: credential.metadata ?? null,
+    value: valueView(credential),
   };
   if (credential.type === 'certificate') {
     const facts = credential as Credential & Partial<CertificateFacts>;
     Object.assign(view, {
-      expiry_date: credential.expiry_date ?? '', certificate_authority: facts.certificate_authority ?? false,
-      self_signed: facts.self_signed ?? false, generated: facts.generated ?? false, transitional: credential.transitional ?? false,
+      expiry_date: credential.expiry_date ?? '',
+      certificate_authority: facts.certificate_authority ?? false,
+      self_signed: facts.self_signed ?? false,
+      generated: facts.generated ?? false,
+      transitional: credential.transitional ?? false,
     });
-    if (options.generation) Object.assign(view, { duration_overridden: false, duration_used: durationDays(credential) });
+    if (options.generation)
+      Object.assign(view, { duration_overridden: false, duration_used: durationDays(credential) });
   }
   return view;
 }

@@ -10,7 +10,9 @@ export function isPostgres(db: Kysely<any>): boolean {
 
 /** An integer key the database numbers (SQLite: never reused; PostgreSQL: an identity column). */
 export function identity(db: Kysely<any>): (col: ColumnDefinitionBuilder) => ColumnDefinitionBuilder {
-  return isPostgres(db) ? (col) => col.primaryKey().generatedByDefaultAsIdentity() : (col) => col.primaryKey().autoIncrement();
+  return isPostgres(db)
+    ? (col) => col.primaryKey().generatedByDefaultAsIdentity()
+    : (col) => col.primaryKey().autoIncrement();
 }
 
 /** Sealed bytes: SQLite's blob, PostgreSQL's bytea (both read back as a Buffer). */
@@ -24,5 +26,7 @@ export function binary(db: Kysely<any>): ColumnDataType {
  */
 export async function advanceIdentity(db: Kysely<any>, table: string, column: string): Promise<void> {
   if (!isPostgres(db)) return;
-  await sql`select setval(pg_get_serial_sequence(${table}, ${column}), coalesce((select max(${sql.ref(column)}) from ${sql.table(table)}), 0) + 1, false)`.execute(db);
+  await sql`select setval(pg_get_serial_sequence(${table}, ${column}), coalesce((select max(${sql.ref(column)}) from ${sql.table(table)}), 0) + 1, false)`.execute(
+    db,
+  );
 }

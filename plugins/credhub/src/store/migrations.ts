@@ -5,7 +5,8 @@ import { binary, identity } from './dialect.js';
 export const migrations: Record<string, Migration> = {
   '0001_versions': {
     async up(db: Kysely<any>) {
-      await db.schema.createTable('credential_versions')
+      await db.schema
+        .createTable('credential_versions')
         .addColumn('seq', 'integer', identity(db))
         .addColumn('id', 'text', (c) => c.notNull().unique())
         .addColumn('name', 'text', (c) => c.notNull())
@@ -19,13 +20,18 @@ export const migrations: Record<string, Migration> = {
         .addColumn('created_by', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('credential_versions_name').on('credential_versions').columns(['name', 'seq']).execute();
+      await db.schema
+        .createIndex('credential_versions_name')
+        .on('credential_versions')
+        .columns(['name', 'seq'])
+        .execute();
     },
   },
   // Credentials get a stable uuid and their certificates' public half; permissions and audit arrive.
   '0002_credentials_permissions_audit': {
     async up(db: Kysely<any>) {
-      await db.schema.createTable('credentials')
+      await db.schema
+        .createTable('credentials')
         .addColumn('uuid', 'text', (c) => c.primaryKey())
         .addColumn('name', 'text', (c) => c.notNull().unique())
         .addColumn('type', 'text', (c) => c.notNull())
@@ -34,21 +40,44 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('credentials_ca_name').on('credentials').column('ca_name').execute();
       for (const [column, type, fallback] of [
-        ['credential_uuid', 'text', null], ['certificate', 'text', null], ['ca_certificate', 'text', null],
-        ['is_ca', 'integer', 0], ['self_signed', 'integer', 0], ['generated', 'integer', 1],
+        ['credential_uuid', 'text', null],
+        ['certificate', 'text', null],
+        ['ca_certificate', 'text', null],
+        ['is_ca', 'integer', 0],
+        ['self_signed', 'integer', 0],
+        ['generated', 'integer', 1],
       ] as const) {
-        await db.schema.alterTable('credential_versions').addColumn(column, type, (c) => (fallback === null ? c : c.notNull().defaultTo(fallback))).execute();
+        await db.schema
+          .alterTable('credential_versions')
+          .addColumn(column, type, (c) => (fallback === null ? c : c.notNull().defaultTo(fallback)))
+          .execute();
       }
       // Every version of a name has one type; min() says so in a way PostgreSQL accepts too.
-      const names = await db.selectFrom('credential_versions').select(['name', sql<string>`min(type)`.as('type'), sql<string>`min(created_at)`.as('created_at')]).groupBy('name').execute();
+      const names = await db
+        .selectFrom('credential_versions')
+        .select(['name', sql<string>`min(type)`.as('type'), sql<string>`min(created_at)`.as('created_at')])
+        .groupBy('name')
+        .execute();
       for (const row of names) {
         const uuid = randomUUID();
-        await db.insertInto('credentials').values({ uuid, name: row.name, type: row.type, ca_name: null, created_at: row.created_at }).execute();
-        await db.updateTable('credential_versions').set({ credential_uuid: uuid }).where('name', '=', row.name).execute();
+        await db
+          .insertInto('credentials')
+          .values({ uuid, name: row.name, type: row.type, ca_name: null, created_at: row.created_at })
+          .execute();
+        await db
+          .updateTable('credential_versions')
+          .set({ credential_uuid: uuid })
+          .where('name', '=', row.name)
+          .execute();
       }
-      await db.schema.createIndex('credential_versions_credential').on('credential_versions').columns(['credential_uuid', 'seq']).execute();
+      await db.schema
+        .createIndex('credential_versions_credential')
+        .on('credential_versions')
+        .columns(['credential_uuid', 'seq'])
+        .execute();
 
-      await db.schema.createTable('permissions')
+      await db.schema
+        .createTable('permissions')
         .addColumn('uuid', 'text', (c) => c.primaryKey())
         .addColumn('actor', 'text', (c) => c.notNull())
         .addColumn('path', 'text', (c) => c.notNull())
@@ -59,7 +88,8 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('permissions_path').on('permissions').column('path').execute();
 
-      await db.schema.createTable('audit_events')
+      await db.schema
+        .createTable('audit_events')
         .addColumn('seq', 'integer', identity(db))
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())

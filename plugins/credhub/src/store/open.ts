@@ -17,12 +17,18 @@ const NUMBERED: Partial<Record<(typeof TABLES)[number], string>> = { credential_
  * A credential file left by an earlier version in `legacyFile` is copied in once (rows keep their ids and
  * sequence numbers, so a copy interrupted and redone adds nothing twice) and then renamed `.migrated`.
  */
-export async function openSharedCredentialDb(database: PluginDatabase, legacyFile: string, logger?: Logger): Promise<CredentialDb> {
+export async function openSharedCredentialDb(
+  database: PluginDatabase,
+  legacyFile: string,
+  logger?: Logger,
+): Promise<CredentialDb> {
   const shared = database.kysely as Kysely<any>;
   const db = shared.withPlugin(new TablePrefixPlugin(database.tablePrefix, TABLES)) as unknown as CredentialDb;
   const { error } = await new Migrator({
-    db, provider: { getMigrations: async () => migrations },
-    migrationTableName: database.migrationTableName, migrationLockTableName: database.migrationLockTableName,
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: database.migrationTableName,
+    migrationLockTableName: database.migrationLockTableName,
   }).migrateToLatest();
   if (error) throw error;
   if (existsSync(legacyFile)) {
@@ -34,18 +40,27 @@ export async function openSharedCredentialDb(database: PluginDatabase, legacyFil
           const rows = await legacy.selectFrom(table).selectAll().execute();
           // Small batches: PostgreSQL takes at most 65535 parameters in one statement.
           for (let i = 0; i < rows.length; i += 200) {
-            await (trx as Kysely<any>).insertInto(table).values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+            await (trx as Kysely<any>)
+              .insertInto(table)
+              .values(rows.slice(i, i + 200))
+              .onConflict((oc) => oc.doNothing())
+              .execute();
           }
           copied += rows.length;
         }
       });
-      for (const [table, column] of Object.entries(NUMBERED)) await advanceIdentity(shared, database.tablePrefix + table, column);
+      for (const [table, column] of Object.entries(NUMBERED))
+        await advanceIdentity(shared, database.tablePrefix + table, column);
     } finally {
       await legacy.destroy();
     }
-    for (const suffix of ['-wal', '-shm']) if (existsSync(legacyFile + suffix)) renameSync(legacyFile + suffix, `${legacyFile}.migrated${suffix}`);
+    for (const suffix of ['-wal', '-shm'])
+      if (existsSync(legacyFile + suffix)) renameSync(legacyFile + suffix, `${legacyFile}.migrated${suffix}`);
     renameSync(legacyFile, `${legacyFile}.migrated`);
-    logger?.info('credential store moved into the control plane\'s database', { rows: copied, kept_as: `${legacyFile}.migrated` });
+    logger?.info("credential store moved into the control plane's database", {
+      rows: copied,
+      kept_as: `${legacyFile}.migrated`,
+    });
   }
   return db;
 }
@@ -107,7 +122,9 @@ export async function keyIdsInUse(file: string, sharedFile?: string, tablePrefix
     const table = ownFile ? 'credential_versions' : `${tablePrefix}credential_versions`;
     const present = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
     if (!present) return [];
-    return (sqlite.prepare(`SELECT DISTINCT key_id FROM ${table} ORDER BY key_id`).all() as Array<{ key_id: string }>).map((r) => r.key_id);
+    return (
+      sqlite.prepare(`SELECT DISTINCT key_id FROM ${table} ORDER BY key_id`).all() as Array<{ key_id: string }>
+    ).map((r) => r.key_id);
   } finally {
     sqlite.close();
   }

@@ -1,6 +1,14 @@
 import {
-  IdentifierNode, OperationNodeTransformer, type CreateIndexNode, type KyselyPlugin, type PluginTransformQueryArgs,
-  type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type SchemableIdentifierNode, type UniqueConstraintNode,
+  IdentifierNode,
+  OperationNodeTransformer,
+  type CreateIndexNode,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type SchemableIdentifierNode,
+  type UniqueConstraintNode,
   type UnknownRow,
 } from 'kysely';
 
@@ -27,21 +35,35 @@ export class TablePrefixPlugin implements KyselyPlugin {
 }
 
 class TablePrefixTransformer extends OperationNodeTransformer {
-  constructor(private readonly prefix: string, private readonly tables: ReadonlySet<string>) {
+  constructor(
+    private readonly prefix: string,
+    private readonly tables: ReadonlySet<string>,
+  ) {
     super();
   }
 
-  protected override transformSchemableIdentifier(node: SchemableIdentifierNode, queryId?: Parameters<OperationNodeTransformer['transformNode']>[1]): SchemableIdentifierNode {
+  protected override transformSchemableIdentifier(
+    node: SchemableIdentifierNode,
+    queryId?: Parameters<OperationNodeTransformer['transformNode']>[1],
+  ): SchemableIdentifierNode {
     const t = super.transformSchemableIdentifier(node, queryId);
-    return this.tables.has(t.identifier.name) ? { ...t, identifier: IdentifierNode.create(this.prefix + t.identifier.name) } : t;
+    return this.tables.has(t.identifier.name)
+      ? { ...t, identifier: IdentifierNode.create(this.prefix + t.identifier.name) }
+      : t;
   }
 
-  protected override transformCreateIndex(node: CreateIndexNode, queryId?: Parameters<OperationNodeTransformer['transformNode']>[1]): CreateIndexNode {
+  protected override transformCreateIndex(
+    node: CreateIndexNode,
+    queryId?: Parameters<OperationNodeTransformer['transformNode']>[1],
+  ): CreateIndexNode {
     const t = super.transformCreateIndex(node, queryId);
     return { ...t, name: IdentifierNode.create(this.prefix + t.name.name) };
   }
 
-  protected override transformUniqueConstraint(node: UniqueConstraintNode, queryId?: Parameters<OperationNodeTransformer['transformNode']>[1]): UniqueConstraintNode {
+  protected override transformUniqueConstraint(
+    node: UniqueConstraintNode,
+    queryId?: Parameters<OperationNodeTransformer['transformNode']>[1],
+  ): UniqueConstraintNode {
     const t = super.transformUniqueConstraint(node, queryId);
     return t.name ? { ...t, name: IdentifierNode.create(this.prefix + t.name.name) } : t;
   }

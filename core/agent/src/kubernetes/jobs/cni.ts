@@ -23,14 +23,20 @@ export const cniJob: JobDefinition = {
       name: 'slipway',
       plugins: [
         {
-          type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: true, hairpinMode: true,
+          type: 'bridge',
+          bridge: 'cni0',
+          isGateway: true,
+          ipMasq: true,
+          hairpinMode: true,
           ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] },
         },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
     };
     return {
-      files: own ? [{ path: `${context.cni.confDir}/10-slipway.conflist`, content: configText(conflist), mode: 0o644 }] : [],
+      files: own
+        ? [{ path: `${context.cni.confDir}/10-slipway.conflist`, content: configText(conflist), mode: 0o644 }]
+        : [],
       processes: [],
       extraBinaries: CNI_PLUGINS.map((name) => ({ name, dirs: [context.cni.binDir] })),
     };

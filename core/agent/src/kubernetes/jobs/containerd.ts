@@ -39,14 +39,19 @@ export const containerdJob: JobDefinition = {
     const registry = context.properties.registry;
     return {
       // The config holds the pull robot's secret when the cluster has a registry: readable by root only.
-      files: [{ path: config, content: toml, mode: registry ? 0o600 : 0o644 }, ...(registry ? registryHostFiles(context, registry) : [])],
+      files: [
+        { path: config, content: toml, mode: registry ? 0o600 : 0o644 },
+        ...(registry ? registryHostFiles(context, registry) : []),
+      ],
       directories: [root, state],
-      processes: [{
-        name: 'containerd',
-        binary: 'containerd',
-        args: [`--config=${config}`],
-        health: { kind: 'unix', path: containerdSocket(context) },
-      }],
+      processes: [
+        {
+          name: 'containerd',
+          binary: 'containerd',
+          args: [`--config=${config}`],
+          health: { kind: 'unix', path: containerdSocket(context) },
+        },
+      ],
     };
   },
 };
@@ -74,7 +79,10 @@ function registryConfig(context: RenderContext): string[] {
 }
 
 /** `certs.d/<host>/hosts.toml` (and the registry's CA beside it): containerd trusts the registry for pulls. */
-function registryHostFiles(context: RenderContext, registry: RegistrySettings): Array<{ path: string; content: string; mode: number }> {
+function registryHostFiles(
+  context: RenderContext,
+  registry: RegistrySettings,
+): Array<{ path: string; content: string; mode: number }> {
   const dir = join(registryCertsDir(context), registry.host);
   const ca = join(dir, 'ca.crt');
   const hosts = [

@@ -21,12 +21,31 @@ export const corednsJob: JobDefinition = {
     const manifest = context.file('coredns.yaml');
     return {
       files: [
-        ...admin.files, ca.file,
-        { path: kubeconfigPath, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: `https://${node.ip}:${cluster.apiPort}`, caFile: ca.path, certFile: admin.paths.cert, keyFile: admin.paths.key, user: 'admin' }) },
+        ...admin.files,
+        ca.file,
+        {
+          path: kubeconfigPath,
+          mode: 0o600,
+          content: kubeconfig({
+            cluster: cluster.name,
+            server: `https://${node.ip}:${cluster.apiPort}`,
+            caFile: ca.path,
+            certFile: admin.paths.cert,
+            keyFile: admin.paths.key,
+            user: 'admin',
+          }),
+        },
         { path: manifest, mode: 0o644, content: configText(corednsManifest(cluster)) },
       ],
       processes: [],
-      hooks: [{ name: 'apply-coredns', binary: 'kubectl', args: [`--kubeconfig=${kubeconfigPath}`, 'apply', '--server-side', '--force-conflicts', '-f', manifest], timeoutMs: 60_000 }],
+      hooks: [
+        {
+          name: 'apply-coredns',
+          binary: 'kubectl',
+          args: [`--kubeconfig=${kubeconfigPath}`, 'apply', '--server-side', '--force-conflicts', '-f', manifest],
+          timeoutMs: 60_000,
+        },
+      ],
     };
   },
 };
@@ -42,7 +61,9 @@ export function corednsManifest(cluster: ClusterSettings): unknown {
     items: [
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'coredns', namespace: 'kube-system' } },
       {
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'system:coredns', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'system:coredns', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
         rules: [
           { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
           { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
@@ -50,14 +71,26 @@ export function corednsManifest(cluster: ClusterSettings): unknown {
         ],
       },
       {
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding',
-        metadata: { name: 'system:coredns', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' } },
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: {
+          name: 'system:coredns',
+          labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
+          annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
+        },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
         subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }],
       },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: corefile } },
       {
-        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'coredns', namespace: 'kube-system', labels },
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'coredns', namespace: 'kube-system' },
+        data: { Corefile: corefile },
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'coredns', namespace: 'kube-system', labels },
         spec: {
           replicas: 2,
           selector: { matchLabels: labels },
@@ -68,38 +101,81 @@ export function corednsManifest(cluster: ClusterSettings): unknown {
               serviceAccountName: 'coredns',
               priorityClassName: 'system-cluster-critical',
               // Masters are tainted nodes: DNS may run there before any worker has joined, as kubeadm allows.
-              tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
+              tolerations: [
+                { key: 'CriticalAddonsOnly', operator: 'Exists' },
+                { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+              ],
               nodeSelector: { 'kubernetes.io/os': 'linux' },
               // Two replicas on two nodes where possible, so one node's loss leaves DNS answering.
               affinity: {
                 podAntiAffinity: {
-                  preferredDuringSchedulingIgnoredDuringExecution: [{
-                    weight: 100,
-                    podAffinityTerm: { labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] }, topologyKey: 'kubernetes.io/hostname' },
-                  }],
+                  preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                      weight: 100,
+                      podAffinityTerm: {
+                        labelSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] },
+                        topologyKey: 'kubernetes.io/hostname',
+                      },
+                    },
+                  ],
                 },
               },
-              containers: [{
-                name: 'coredns', image, imagePullPolicy: 'IfNotPresent', args: ['-conf', '/etc/coredns/Corefile'],
-                ports: [{ containerPort: 53, name: 'dns', protocol: 'UDP' }, { containerPort: 53, name: 'dns-tcp', protocol: 'TCP' }, { containerPort: 9153, name: 'metrics', protocol: 'TCP' }],
-                resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
-                volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
-                livenessProbe: { httpGet: { path: '/health', port: 8080, scheme: 'HTTP' }, initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5 },
-                readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' } },
-                securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] }, readOnlyRootFilesystem: true },
-              }],
+              containers: [
+                {
+                  name: 'coredns',
+                  image,
+                  imagePullPolicy: 'IfNotPresent',
+                  args: ['-conf', '/etc/coredns/Corefile'],
+                  ports: [
+                    { containerPort: 53, name: 'dns', protocol: 'UDP' },
+                    { containerPort: 53, name: 'dns-tcp', protocol: 'TCP' },
+                    { containerPort: 9153, name: 'metrics', protocol: 'TCP' },
+                  ],
+                  resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
+                  volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
+                  livenessProbe: {
+                    httpGet: { path: '/health', port: 8080, scheme: 'HTTP' },
+                    initialDelaySeconds: 60,
+                    timeoutSeconds: 5,
+                    successThreshold: 1,
+                    failureThreshold: 5,
+                  },
+                  readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' } },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+                    readOnlyRootFilesystem: true,
+                  },
+                },
+              ],
               dnsPolicy: 'Default',
-              volumes: [{ name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } }],
+              volumes: [
+                {
+                  name: 'config-volume',
+                  configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] },
+                },
+              ],
             },
           },
         },
       },
       {
-        apiVersion: 'v1', kind: 'Service',
-        metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' }, annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' } },
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {
+          name: 'kube-dns',
+          namespace: 'kube-system',
+          labels: { ...labels, 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' },
+          annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
+        },
         spec: {
-          selector: labels, clusterIP: cluster.clusterDns,
-          ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }, { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 }, { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 }],
+          selector: labels,
+          clusterIP: cluster.clusterDns,
+          ports: [
+            { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+            { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+            { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
+          ],
         },
       },
     ],

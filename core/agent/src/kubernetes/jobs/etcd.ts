@@ -21,7 +21,11 @@ export const etcdJob: JobDefinition = {
     const etcd = context.etcd;
     if (!etcd?.members.length) throw new SlipwayError('InvalidInput', 'the control plane sent no etcd members');
     const self = etcd.members.find((m) => m.name === context.node.name);
-    if (!self) throw new SlipwayError('InvalidInput', `node ${context.node.name} is not in the etcd member list (${etcd.members.map((m) => m.name).join(', ')})`);
+    if (!self)
+      throw new SlipwayError(
+        'InvalidInput',
+        `node ${context.node.name} is not in the etcd member list (${etcd.members.map((m) => m.name).join(', ')})`,
+      );
     const server = tlsFiles(context, 'etcd-server');
     const peer = tlsFiles(context, 'etcd-peer');
     const client = tlsFiles(context, 'etcd-client');
@@ -30,40 +34,49 @@ export const etcdJob: JobDefinition = {
     return {
       files: [...server.files, ...peer.files, ...client.files, ca.file],
       directories: [dataDir],
-      processes: [{
-        name: 'etcd',
-        binary: 'etcd',
-        args: [
-          `--name=${self.name}`,
-          `--data-dir=${dataDir}`,
-          `--listen-client-urls=${self.clientUrl}`,
-          `--advertise-client-urls=${self.clientUrl}`,
-          `--listen-peer-urls=${self.peerUrl}`,
-          `--initial-advertise-peer-urls=${self.peerUrl}`,
-          `--initial-cluster=${etcd.members.map((m) => `${m.name}=${m.peerUrl}`).join(',')}`,
-          '--initial-cluster-state=new',
-          `--initial-cluster-token=${etcd.clusterToken}`,
-          `--cert-file=${server.paths.cert}`,
-          `--key-file=${server.paths.key}`,
-          `--trusted-ca-file=${ca.path}`,
-          '--client-cert-auth=true',
-          `--peer-cert-file=${peer.paths.cert}`,
-          `--peer-key-file=${peer.paths.key}`,
-          `--peer-trusted-ca-file=${ca.path}`,
-          '--peer-client-cert-auth=true',
-          '--snapshot-count=10000',
-          `--listen-metrics-urls=http://${metricsAddress(self.ip)}:${ETCD_METRICS_PORT}`,
-          // Checks the data against its peers' before serving: a corrupted member refuses to start.
-          '--experimental-initial-corrupt-check=true',
-          // Idle watches get progress notifications, so the API server's watch cache knows how current it is.
-          '--experimental-watch-progress-notify-interval=5s',
-          ...loopbackPeerFlags(self.ip),
-          '--logger=zap',
-        ],
-        // etcd refuses to start on an architecture it does not support officially (arm64 before 3.5) unless told.
-        ...(process.arch === 'x64' ? {} : { env: { ETCD_UNSUPPORTED_ARCH: String(process.arch) } }),
-        health: { kind: 'http', url: `${self.clientUrl}/health`, caFile: ca.path, certFile: client.paths.cert, keyFile: client.paths.key, expectBody: '"health":"true"' },
-      }],
+      processes: [
+        {
+          name: 'etcd',
+          binary: 'etcd',
+          args: [
+            `--name=${self.name}`,
+            `--data-dir=${dataDir}`,
+            `--listen-client-urls=${self.clientUrl}`,
+            `--advertise-client-urls=${self.clientUrl}`,
+            `--listen-peer-urls=${self.peerUrl}`,
+            `--initial-advertise-peer-urls=${self.peerUrl}`,
+            `--initial-cluster=${etcd.members.map((m) => `${m.name}=${m.peerUrl}`).join(',')}`,
+            '--initial-cluster-state=new',
+            `--initial-cluster-token=${etcd.clusterToken}`,
+            `--cert-file=${server.paths.cert}`,
+            `--key-file=${server.paths.key}`,
+            `--trusted-ca-file=${ca.path}`,
+            '--client-cert-auth=true',
+            `--peer-cert-file=${peer.paths.cert}`,
+            `--peer-key-file=${peer.paths.key}`,
+            `--peer-trusted-ca-file=${ca.path}`,
+            '--peer-client-cert-auth=true',
+            '--snapshot-count=10000',
+            `--listen-metrics-urls=http://${metricsAddress(self.ip)}:${ETCD_METRICS_PORT}`,
+            // Checks the data against its peers' before serving: a corrupted member refuses to start.
+            '--experimental-initial-corrupt-check=true',
+            // Idle watches get progress notifications, so the API server's watch cache knows how current it is.
+            '--experimental-watch-progress-notify-interval=5s',
+            ...loopbackPeerFlags(self.ip),
+            '--logger=zap',
+          ],
+          // etcd refuses to start on an architecture it does not support officially (arm64 before 3.5) unless told.
+          ...(process.arch === 'x64' ? {} : { env: { ETCD_UNSUPPORTED_ARCH: String(process.arch) } }),
+          health: {
+            kind: 'http',
+            url: `${self.clientUrl}/health`,
+            caFile: ca.path,
+            certFile: client.paths.cert,
+            keyFile: client.paths.key,
+            expectBody: '"health":"true"',
+          },
+        },
+      ],
     };
   },
   async prepare(context, rendered, options) {
@@ -72,9 +85,13 @@ export const etcdJob: JobDefinition = {
     const client = requireRole(context.tls, 'etcd-client');
     const ca = requireRole(context.tls, 'etcd-ca');
     const bootstrap = await prepareEtcdMember({
-      self, etcd, dataDir: etcdDataDir(context), storeDir: context.paths.storeDir,
+      self,
+      etcd,
+      dataDir: etcdDataDir(context),
+      storeDir: context.paths.storeDir,
       tls: { ca: ca.certificate ?? ca.ca ?? '', cert: client.certificate ?? '', key: client.privateKey ?? '' },
-      signal: options.signal, ...(options.logger ? { logger: options.logger } : {}),
+      signal: options.signal,
+      ...(options.logger ? { logger: options.logger } : {}),
     });
     return withBootstrap(rendered, bootstrap);
   },
@@ -102,14 +119,18 @@ export function withBootstrap(rendered: RenderedJob, bootstrap: EtcdBootstrap): 
   if (bootstrap.state === 'new') return rendered;
   return {
     ...rendered,
-    processes: rendered.processes.map((process) => process.name !== 'etcd' ? process : {
-      ...process,
-      args: process.args.map((arg) => {
-        if (arg.startsWith('--initial-cluster-state=')) return '--initial-cluster-state=existing';
-        if (arg.startsWith('--initial-cluster=')) return `--initial-cluster=${bootstrap.initialCluster}`;
-        return arg;
-      }),
-    }),
+    processes: rendered.processes.map((process) =>
+      process.name !== 'etcd'
+        ? process
+        : {
+            ...process,
+            args: process.args.map((arg) => {
+              if (arg.startsWith('--initial-cluster-state=')) return '--initial-cluster-state=existing';
+              if (arg.startsWith('--initial-cluster=')) return `--initial-cluster=${bootstrap.initialCluster}`;
+              return arg;
+            }),
+          },
+    ),
   };
 }
 

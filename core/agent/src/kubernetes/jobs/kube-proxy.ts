@@ -24,16 +24,30 @@ export const kubeProxyJob: JobDefinition = {
     };
     return {
       files: [
-        ...client.files, ca.file,
+        ...client.files,
+        ca.file,
         { path: configPath, content: configText(config), mode: 0o644 },
-        { path: kubeconfigPath, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: cluster.apiServerUrl, caFile: ca.path, certFile: client.paths.cert, keyFile: client.paths.key, user: 'system:kube-proxy' }) },
+        {
+          path: kubeconfigPath,
+          mode: 0o600,
+          content: kubeconfig({
+            cluster: cluster.name,
+            server: cluster.apiServerUrl,
+            caFile: ca.path,
+            certFile: client.paths.cert,
+            keyFile: client.paths.key,
+            user: 'system:kube-proxy',
+          }),
+        },
       ],
-      processes: [{
-        name: 'kube-proxy',
-        binary: 'kube-proxy',
-        args: [`--config=${configPath}`],
-        health: { kind: 'http', url: `http://${node.ip}:10256/healthz` },
-      }],
+      processes: [
+        {
+          name: 'kube-proxy',
+          binary: 'kube-proxy',
+          args: [`--config=${configPath}`],
+          health: { kind: 'http', url: `http://${node.ip}:10256/healthz` },
+        },
+      ],
     };
   },
 };

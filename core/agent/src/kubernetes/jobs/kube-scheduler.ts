@@ -11,15 +11,36 @@ export const kubeSchedulerJob: JobDefinition = {
     const config = context.file('kubeconfig');
     return {
       files: [
-        ...client.files, ca.file,
-        { path: config, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: `https://${node.ip}:${cluster.apiPort}`, caFile: ca.path, certFile: client.paths.cert, keyFile: client.paths.key, user: 'system:kube-scheduler' }) },
+        ...client.files,
+        ca.file,
+        {
+          path: config,
+          mode: 0o600,
+          content: kubeconfig({
+            cluster: cluster.name,
+            server: `https://${node.ip}:${cluster.apiPort}`,
+            caFile: ca.path,
+            certFile: client.paths.cert,
+            keyFile: client.paths.key,
+            user: 'system:kube-scheduler',
+          }),
+        },
       ],
-      processes: [{
-        name: 'kube-scheduler',
-        binary: 'kube-scheduler',
-        args: [`--kubeconfig=${config}`, `--authentication-kubeconfig=${config}`, `--authorization-kubeconfig=${config}`, `--bind-address=${node.ip}`, '--leader-elect=true', '--profiling=false'],
-        health: { kind: 'http', url: `https://${node.ip}:10259/healthz`, insecure: true },
-      }],
+      processes: [
+        {
+          name: 'kube-scheduler',
+          binary: 'kube-scheduler',
+          args: [
+            `--kubeconfig=${config}`,
+            `--authentication-kubeconfig=${config}`,
+            `--authorization-kubeconfig=${config}`,
+            `--bind-address=${node.ip}`,
+            '--leader-elect=true',
+            '--profiling=false',
+          ],
+          health: { kind: 'http', url: `https://${node.ip}:10259/healthz`, insecure: true },
+        },
+      ],
     };
   },
 };

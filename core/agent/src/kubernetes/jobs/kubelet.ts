@@ -56,27 +56,69 @@ export const kubeletJob: JobDefinition = {
     const mark = node.group === 'master' ? markControlPlane(context) : undefined;
     return {
       files: [
-        ...own.files, ...client.files, ca.file,
+        ...own.files,
+        ...client.files,
+        ca.file,
         { path: configPath, content: configText(config), mode: 0o644 },
-        { path: kubeconfigPath, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: cluster.apiServerUrl, caFile: ca.path, certFile: client.paths.cert, keyFile: client.paths.key, user: `system:node:${node.name}` }) },
+        {
+          path: kubeconfigPath,
+          mode: 0o600,
+          content: kubeconfig({
+            cluster: cluster.name,
+            server: cluster.apiServerUrl,
+            caFile: ca.path,
+            certFile: client.paths.cert,
+            keyFile: client.paths.key,
+            user: `system:node:${node.name}`,
+          }),
+        },
         ...(mark?.files ?? []),
-        ...(drainer ? [
-          ...drainer.files,
-          { path: drainerKubeconfigPath, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: cluster.apiServerUrl, caFile: ca.path, certFile: drainer.paths.cert, keyFile: drainer.paths.key, user: 'system:slipway:drainer' }) },
-        ] : []),
+        ...(drainer
+          ? [
+              ...drainer.files,
+              {
+                path: drainerKubeconfigPath,
+                mode: 0o600,
+                content: kubeconfig({
+                  cluster: cluster.name,
+                  server: cluster.apiServerUrl,
+                  caFile: ca.path,
+                  certFile: drainer.paths.cert,
+                  keyFile: drainer.paths.key,
+                  user: 'system:slipway:drainer',
+                }),
+              },
+            ]
+          : []),
       ],
       ...(mark ? { hooks: [mark.hook] } : {}),
       directories: [rootDir],
-      processes: [{
-        name: 'kubelet',
-        binary: 'kubelet',
-        args: [`--config=${configPath}`, `--kubeconfig=${kubeconfigPath}`, `--node-ip=${node.ip}`, `--hostname-override=${node.name}`, `--root-dir=${rootDir}`],
-        health: { kind: 'http', url: `http://${node.ip}:10248/healthz` },
-      }],
+      processes: [
+        {
+          name: 'kubelet',
+          binary: 'kubelet',
+          args: [
+            `--config=${configPath}`,
+            `--kubeconfig=${kubeconfigPath}`,
+            `--node-ip=${node.ip}`,
+            `--hostname-override=${node.name}`,
+            `--root-dir=${rootDir}`,
+          ],
+          health: { kind: 'http', url: `http://${node.ip}:10248/healthz` },
+        },
+      ],
       drain: {
         name: 'drain',
         binary: 'kubectl',
-        args: [`--kubeconfig=${drainer ? drainerKubeconfigPath : kubeconfigPath}`, 'drain', node.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=300s'],
+        args: [
+          `--kubeconfig=${drainer ? drainerKubeconfigPath : kubeconfigPath}`,
+          'drain',
+          node.name,
+          '--ignore-daemonsets',
+          '--delete-emptydir-data',
+          '--force',
+          '--timeout=300s',
+        ],
       },
     };
   },
@@ -98,12 +140,31 @@ function markControlPlane(context: RenderContext): { files: RenderedFile[]; hook
   return {
     files: [
       ...admin.files,
-      { path, mode: 0o600, content: kubeconfig({ cluster: cluster.name, server: `https://${node.ip}:${cluster.apiPort}`, caFile: ca.path, certFile: admin.paths.cert, keyFile: admin.paths.key, user: 'admin' }) },
+      {
+        path,
+        mode: 0o600,
+        content: kubeconfig({
+          cluster: cluster.name,
+          server: `https://${node.ip}:${cluster.apiPort}`,
+          caFile: ca.path,
+          certFile: admin.paths.cert,
+          keyFile: admin.paths.key,
+          user: 'admin',
+        }),
+      },
     ],
     hook: {
       name: 'mark-control-plane',
       binary: 'kubectl',
-      args: [`--kubeconfig=${path}`, 'label', 'node', node.name, `${CONTROL_PLANE_ROLE}=`, `${EXCLUDE_FROM_LB_LABEL}=`, '--overwrite'],
+      args: [
+        `--kubeconfig=${path}`,
+        'label',
+        'node',
+        node.name,
+        `${CONTROL_PLANE_ROLE}=`,
+        `${EXCLUDE_FROM_LB_LABEL}=`,
+        '--overwrite',
+      ],
       timeoutMs: 30_000,
     },
   };

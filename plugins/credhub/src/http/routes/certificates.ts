@@ -13,19 +13,30 @@ export function certificateRoutes(provider: CredhubCredentialProvider): Hono<Cre
 
   app.get('/api/v1/certificates', async (c) => {
     const name = c.req.query('name');
-    return c.json({ certificates: await provider.listCertificates(c.get('credentials'), name === undefined ? undefined : name) });
+    return c.json({
+      certificates: await provider.listCertificates(c.get('credentials'), name === undefined ? undefined : name),
+    });
   });
 
   app.post('/api/v1/certificates/:id/regenerate', async (c) => {
-    const body = c.req.header('content-length') === '0' ? {} : await jsonBody(c).catch(() => ({} as Record<string, unknown>));
-    onlyFields(body, ['set_as_transitional', 'allow_transitional_parent_to_sign', 'key_length', 'duration', 'metadata']);
+    const body =
+      c.req.header('content-length') === '0' ? {} : await jsonBody(c).catch(() => ({}) as Record<string, unknown>);
+    onlyFields(body, [
+      'set_as_transitional',
+      'allow_transitional_parent_to_sign',
+      'key_length',
+      'duration',
+      'metadata',
+    ]);
     checkBody('CredhubCertificateRegenerateRequest', body);
     for (const flag of ['set_as_transitional', 'allow_transitional_parent_to_sign']) {
-      if (body[flag] !== undefined && typeof body[flag] !== 'boolean') throw new SlipwayError('InvalidInput', `${flag} must be true or false`, { field: flag });
+      if (body[flag] !== undefined && typeof body[flag] !== 'boolean')
+        throw new SlipwayError('InvalidInput', `${flag} must be true or false`, { field: flag });
     }
     const name = await provider.nameOfCertificate(c.req.param('id'), c.get('credentials'));
     const credential = await provider.regenerate(name, c.get('credentials'), {
-      transitional: body.set_as_transitional === true, allowTransitionalParentToSign: body.allow_transitional_parent_to_sign === true,
+      transitional: body.set_as_transitional === true,
+      allowTransitionalParentToSign: body.allow_transitional_parent_to_sign === true,
       ...(body.key_length !== undefined ? { keyLength: body.key_length as 2048 } : {}),
       ...(body.duration !== undefined ? { duration: body.duration as number } : {}),
       ...(body.metadata !== undefined ? { metadata: metadataOf(body.metadata) ?? null } : {}),
@@ -51,14 +62,18 @@ export function certificateRoutes(provider: CredhubCredentialProvider): Hono<Cre
   app.get('/api/v1/certificates/:id/versions', async (c) => {
     const ctx = c.get('credentials');
     const name = await provider.nameOfCertificate(c.req.param('id'), ctx);
-    const versions = booleanQuery(c.req.query('current'), 'current') ? await provider.getCurrent(name, ctx) : await provider.getAllVersions(name, ctx);
+    const versions = booleanQuery(c.req.query('current'), 'current')
+      ? await provider.getCurrent(name, ctx)
+      : await provider.getAllVersions(name, ctx);
     return c.json(versions.map((v) => credentialView(v)));
   });
 
   app.delete('/api/v1/certificates/:id/versions/:versionId', async (c) => {
     const ctx = c.get('credentials');
     const name = await provider.nameOfCertificate(c.req.param('id'), ctx);
-    const version = await provider.getVersion(c.req.param('versionId'), ctx).catch((e) => { throw SlipwayError.is(e, 'NotFound') ? mismatch() : e; });
+    const version = await provider.getVersion(c.req.param('versionId'), ctx).catch((e) => {
+      throw SlipwayError.is(e, 'NotFound') ? mismatch() : e;
+    });
     if (version.name !== name) throw mismatch();
     return c.json(credentialView(await provider.deleteVersion(version.id, ctx)));
   });
@@ -67,5 +82,8 @@ export function certificateRoutes(provider: CredhubCredentialProvider): Hono<Cre
 }
 
 function mismatch(): SlipwayError {
-  return new SlipwayError('NotFound', 'The request could not be completed because the specified version does not exist or does not belong to the specified credential.');
+  return new SlipwayError(
+    'NotFound',
+    'The request could not be completed because the specified version does not exist or does not belong to the specified credential.',
+  );
 }

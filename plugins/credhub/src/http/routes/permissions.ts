@@ -13,7 +13,10 @@ export function permissionRoutes(provider: CredhubCredentialProvider): Hono<Cred
     const body = await jsonBody(c);
     onlyFields(body, ['actor', 'path', 'operations']);
     checkBody('CredhubPermissionRequest', body);
-    const permission = await provider.permissions.create({ actor: body.actor as string, path: body.path as string, operations: body.operations as PermissionOperation[] }, c.get('credentials'));
+    const permission = await provider.permissions.create(
+      { actor: body.actor as string, path: body.path as string, operations: body.operations as PermissionOperation[] },
+      c.get('credentials'),
+    );
     return c.json(permission, 201);
   });
 
@@ -25,23 +28,43 @@ export function permissionRoutes(provider: CredhubCredentialProvider): Hono<Cred
     return c.json(await provider.permissions.find({ actor, path }, c.get('credentials')));
   });
 
-  app.get('/api/v2/permissions/:uuid', async (c) => c.json(await provider.permissions.get(c.req.param('uuid'), c.get('credentials'))));
+  app.get('/api/v2/permissions/:uuid', async (c) =>
+    c.json(await provider.permissions.get(c.req.param('uuid'), c.get('credentials'))),
+  );
 
   app.put('/api/v2/permissions/:uuid', async (c) => {
     const body = await jsonBody(c);
     onlyFields(body, ['actor', 'path', 'operations']);
     checkBody('CredhubPermissionRequest', body);
-    return c.json(await provider.permissions.replace(c.req.param('uuid'), { actor: body.actor as string, path: body.path as string, operations: body.operations as PermissionOperation[] }, c.get('credentials')));
+    return c.json(
+      await provider.permissions.replace(
+        c.req.param('uuid'),
+        {
+          actor: body.actor as string,
+          path: body.path as string,
+          operations: body.operations as PermissionOperation[],
+        },
+        c.get('credentials'),
+      ),
+    );
   });
 
   app.patch('/api/v2/permissions/:uuid', async (c) => {
     const body = await jsonBody(c);
     onlyFields(body, ['operations']);
     checkBody('CredhubPermissionPatch', body);
-    return c.json(await provider.permissions.patch(c.req.param('uuid'), body.operations as PermissionOperation[], c.get('credentials')));
+    return c.json(
+      await provider.permissions.patch(
+        c.req.param('uuid'),
+        body.operations as PermissionOperation[],
+        c.get('credentials'),
+      ),
+    );
   });
 
-  app.delete('/api/v2/permissions/:uuid', async (c) => c.json(await provider.permissions.remove(c.req.param('uuid'), c.get('credentials'))));
+  app.delete('/api/v2/permissions/:uuid', async (c) =>
+    c.json(await provider.permissions.remove(c.req.param('uuid'), c.get('credentials'))),
+  );
 
   return app;
 }
