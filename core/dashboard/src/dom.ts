@@ -60,7 +60,7 @@ export function badge(state: string | null | undefined): HTMLElement {
   const word = state ?? 'unknown';
   const tone = /^(succeeded|done|running|healthy|ok)$/.test(word)
     ? 'good'
-    : /^(failed|error|unresponsive|missing|critical|timeout|cancelled)$/.test(word)
+    : /^(failed|error|unresponsive|missing|critical|timeout|cancelled|unavailable)$/.test(word)
       ? 'bad'
       : /^(in progress|queued|processing|starting|creating|pending|running-step|recreating|warning|cancelling)$/.test(
             word,

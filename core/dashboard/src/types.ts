@@ -41,7 +41,12 @@ export interface Instance {
   ip: string | null;
   state: string;
   last_heartbeat_at: string | null;
-  processes: Array<{ name: string; state: string }>;
+  /** The agent's jobs, each with its processes (`unavailable` names why a job cannot run on this VM). */
+  processes: Array<{
+    name: string;
+    unavailable?: string;
+    processes?: Array<{ name: string; state: string; reason?: string }>;
+  }>;
   persistent_disk: { disk_cid: string; size_mb: number; mounted: boolean } | null;
 }
 

@@ -128,7 +128,7 @@ function renderInstances(
             h(
               'ul',
               { class: 'processes' },
-              i.processes.map((p) => h('li', {}, `${p.name} `, badge(p.state))),
+              i.processes.map((job) => h('li', { title: job.unavailable ?? '' }, `${job.name} `, badge(jobState(job)))),
             ),
           ),
           h(
@@ -160,6 +160,14 @@ function renderInstances(
       ),
     ),
   );
+}
+
+/** A job's state at a glance: `unavailable` when it cannot run here, else its worst process's state. */
+function jobState(job: Instance['processes'][number]): string {
+  if (job.unavailable) return 'unavailable';
+  const states = (job.processes ?? []).map((p) => p.state);
+  if (!states.length) return 'configured';
+  return states.find((state) => state !== 'running') ?? 'running';
 }
 
 function renderEvents(section: HTMLElement, events: ClusterEvent[]): void {
