@@ -108,7 +108,24 @@ function postgresTarget(adminUrl: string, skip: string | false): StoreTarget {
       if (!database) return;
       const name = database;
       database = undefined;
-      await admin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+      // Not `with (force)`: that also signals backends of other roles (an autovacuum worker), which a role
+      // without pg_signal_backend may not, and the drop fails. Our own role's leftover connections are ended
+      // here; DROP DATABASE itself stops an autovacuum worker it finds in the way.
+      await admin(adminUrl, async (c) => {
+        await c.query(
+          'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and usename = current_user and pid <> pg_backend_pid()',
+          [name],
+        );
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await c.query(`drop database if exists ${name}`);
+          } catch (error) {
+            // 55006: still being accessed (a connection ending, or autovacuum); it goes within a moment.
+            if ((error as { code?: string }).code !== '55006' || attempt >= 20) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+      });
     },
   };
 }
